@@ -1,0 +1,83 @@
+using System.CommandLine;
+using LegoEmu.Loader.Elf;
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Component;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary><c>legoemu run [options] PROGRAM [ARGS…]</c>: one processor component and one memory component, in-process.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var excache = new Option<string>("--excache") { Description = "ExCache size (K, M, G suffixes: powers of 1024)", DefaultValueFactory = _ => "1G", HelpName = "SIZE" };
+        var ways = new Option<int>("--ways") { Description = "ExCache associativity", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var line = new Option<string>("--line") { Description = "ExCache line size, a power of two from 64 B to 4K", DefaultValueFactory = _ => "4K", HelpName = "SIZE" };
+        var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => "fifo", HelpName = "fifo|lru|random" };
+        policy.AcceptOnlyFromAmong("fifo", "lru", "random");
+        var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
+        var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
+        var command = new Argument<string[]>("PROGRAM [ARGS]")
+        {
+            Description = "The static x86-64 Linux executable and its arguments (passed to the guest untouched)",
+            Arity = ArgumentArity.OneOrMore,
+            CaptureRemainingTokens = true,
+        };
+
+        var cmd = new Command("run", "Run an x86-64 Linux program under LegoEmu");
+        cmd.Options.Add(excache);
+        cmd.Options.Add(ways);
+        cmd.Options.Add(line);
+        cmd.Options.Add(policy);
+        cmd.Options.Add(stats);
+        cmd.Options.Add(strace);
+        cmd.Arguments.Add(command);
+        cmd.SetAction(pr =>
+        {
+            string[] argv = pr.GetValue(command)!;
+            if (!SizeParser.TryParse(pr.GetValue(excache)!, out long size)) return Fail($"bad --excache size '{pr.GetValue(excache)}'");
+            if (!SizeParser.TryParse(pr.GetValue(line)!, out long lineSize) || lineSize > int.MaxValue) return Fail($"bad --line size '{pr.GetValue(line)}'");
+            var pol = pr.GetValue(policy) switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
+            var config = new CacheConfig(size, pr.GetValue(ways), (int)lineSize, pol);
+            if (config.Validate() is { } err) return Fail(err);
+            var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error);
+            return Run(argv, options);
+        });
+        return cmd;
+    }
+
+    static int Fail(string message)
+    {
+        Console.Error.WriteLine($"legoemu: {message}");
+        return 2;
+    }
+
+    /// <summary>Loads and runs the program; errors before the guest starts exit 126/127 as a shell would.</summary>
+    public static int Run(string[] argv, RunOptions options)
+    {
+        string program = argv[0];
+        if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
+        if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
+        var component = new InProcessMemoryComponent();
+        using var process = new GuestProcess(component, options);
+        try
+        {
+            var env = Environment.GetEnvironmentVariables();
+            var envp = new List<string>();
+            foreach (System.Collections.DictionaryEntry e in env) envp.Add($"{e.Key}={e.Value}");
+            envp.Sort(StringComparer.Ordinal);
+            process.Load(program, argv, envp);
+        }
+        catch (ElfFormatException e) { return LoadError(program, $"cannot execute: {e.Message}", 126); }
+        catch (UnauthorizedAccessException) { return LoadError(program, "Permission denied", 126); }
+        catch (IOException e) { return LoadError(program, e.Message, 126); }
+        return process.Run();
+    }
+
+    static int LoadError(string program, string message, int code)
+    {
+        Console.Error.WriteLine($"legoemu: {program}: {message}");
+        return code;
+    }
+}

@@ -1,0 +1,96 @@
+namespace LegoEmu.Cpu;
+
+/// <summary>
+/// CPUID as LegoEmu's guest sees it. It advertises exactly the features the interpreter
+/// implements and never the host's AVX/AVX-512: glibc picks its string routines from these bits.
+/// </summary>
+public static class Cpuid
+{
+    // Leaf 1 EDX: FPU TSC CX8 CMOV CLFSH FXSR SSE SSE2.
+    public const uint Leaf1Edx = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
+    // Leaf 1 ECX: POPCNT only for now.
+    public const uint Leaf1Ecx = 1u << 23;
+    // 0x80000001 EDX: SYSCALL, NX, LM. ECX: LAHF/SAHF in 64-bit mode.
+    public const uint Ext1Edx = (1u << 11) | (1u << 20) | (1u << 29);
+    public const uint Ext1Ecx = 1u << 0;
+
+    /// <summary>The value the kernel puts in AT_HWCAP on x86: CPUID.1:EDX.</summary>
+    public static ulong HwCap => Leaf1Edx;
+
+    const string Vendor = "GenuineIntel";
+    const string Brand = "LegoEmu virtual x86-64 processor";
+
+    public static (uint eax, uint ebx, uint ecx, uint edx) Query(uint leaf, uint sub)
+    {
+        switch (leaf)
+        {
+            case 0:
+                return (0xd, Word(Vendor, 0), Word(Vendor, 8), Word(Vendor, 4));
+            case 1:
+                // Family 6, model 0x3a-like signature; 1 logical processor; CLFLUSH line size 64 (8 x 8).
+                return (0x000306a9, (8u << 8) | (1u << 16), Leaf1Ecx, Leaf1Edx);
+            case 2:
+                // Descriptor 0xff: "use leaf 4 for cache parameters".
+                return (0x00ff_0001, 0, 0, 0);
+            case 4:
+                return CacheLeaf(sub);
+            case 7:
+                return (0, 0, 0, 0);
+            case 0xb:
+                return sub switch
+                {
+                    0 => (0, 1, 0x100, 0),
+                    1 => (0, 1, 0x201, 0),
+                    _ => (0, 0, sub, 0),
+                };
+            case 0xd:
+                return (0, 0, 0, 0);
+            case 0x8000_0000:
+                return (0x8000_0008, 0, 0, 0);
+            case 0x8000_0001:
+                return (0, 0, Ext1Ecx, Ext1Edx);
+            case 0x8000_0002:
+            case 0x8000_0003:
+            case 0x8000_0004:
+            {
+                int o = (int)(leaf - 0x8000_0002) * 16;
+                return (Word(Brand, o), Word(Brand, o + 4), Word(Brand, o + 8), Word(Brand, o + 12));
+            }
+            case 0x8000_0006:
+                return (0, 0, (256u << 16) | (8u << 12) | 64, 0);
+            case 0x8000_0008:
+                return (0x3030, 0, 0, 0); // 48-bit virtual, 48-bit physical addresses
+            default:
+                return (0, 0, 0, 0);
+        }
+    }
+
+    /// <summary>Deterministic cache description: 32 KiB L1d/L1i (8-way), 256 KiB L2, 8 MiB L3, 64 B lines.</summary>
+    static (uint, uint, uint, uint) CacheLeaf(uint sub)
+    {
+        (uint type, uint level, uint ways, uint sets) = sub switch
+        {
+            0 => (1u, 1u, 8u, 64u),
+            1 => (2u, 1u, 8u, 64u),
+            2 => (3u, 2u, 4u, 1024u),
+            3 => (3u, 3u, 16u, 8192u),
+            _ => (0u, 0u, 0u, 0u),
+        };
+        if (type == 0) return (0, 0, 0, 0);
+        uint eax = type | (level << 5) | (1u << 8); // self-initialising
+        uint ebx = (63u) | (0u << 12) | ((ways - 1) << 22);
+        return (eax, ebx, sets - 1, 0);
+    }
+
+    static uint Word(string s, int offset)
+    {
+        uint v = 0;
+        for (int k = 0; k < 4; k++)
+        {
+            int idx = offset + k;
+            uint ch = idx < s.Length ? s[idx] : 0u;
+            v |= ch << (8 * k);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,41 @@
+using Iced.Intel;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Decode;
+
+/// <summary>
+/// One decoded instruction ready to run: Iced's instruction plus its handler and a pre-digested
+/// memory operand, so the interpreter never re-inspects prefixes or addressing forms.
+/// </summary>
+public unsafe struct Insn
+{
+    public delegate*<CpuState, ref Insn, void> Exec;
+    public Instruction I;
+    public ulong Ip;
+    public ulong NextIp;
+    /// <summary>Displacement, or the absolute address for RIP-relative operands.</summary>
+    public ulong Disp;
+    public sbyte Base;
+    public sbyte Index;
+    public byte ScaleShift;
+    /// <summary>0 none, 1 FS, 2 GS.</summary>
+    public byte Seg;
+    public bool Addr32;
+    /// <summary>Operand size in bits of the instruction's main operand (8..64), from operand 0.</summary>
+    public byte OpBits;
+    /// <summary>Width in bits of the memory operand, when there is one.</summary>
+    public ushort MemBits;
+    /// <summary>Condition code 0..15 for Jcc/SETcc/CMOVcc, -1 otherwise.</summary>
+    public sbyte Cc;
+}
+
+/// <summary>A straight-line run of instructions ending at a control transfer, decoded once.</summary>
+public sealed class Block
+{
+    public required ulong Start { get; init; }
+    public required Insn[] Insns;
+    /// <summary>One-entry successor caches: most blocks continue to one or two places.</summary>
+    public Block? Next1, Next2;
+    public ulong Next1Ip, Next2Ip;
+    public long ExecCount;
+}

@@ -1,0 +1,66 @@
+using Iced.Intel;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Interp;
+
+/// <summary>
+/// Maps each Iced mnemonic to its handler. Families register themselves here, one file per
+/// family; anything unregistered runs <see cref="Unimplemented"/>, which stops the guest loudly.
+/// </summary>
+public static unsafe class HandlerTable
+{
+    internal static readonly int MnemonicCount = (int)Enum.GetValues<Mnemonic>().Max() + 1;
+    static readonly delegate*<CpuState, ref Insn, void>[] ByMnemonic = new delegate*<CpuState, ref Insn, void>[MnemonicCount];
+    static readonly bool[] Implemented = new bool[MnemonicCount];
+
+    static HandlerTable()
+    {
+        for (int i = 0; i < ByMnemonic.Length; i++) ByMnemonic[i] = &Unimplemented;
+        InstAlu.Register();
+        InstMov.Register();
+        InstStack.Register();
+        InstBranch.Register();
+        InstMulDiv.Register();
+        InstShift.Register();
+        InstBits.Register();
+        InstString.Register();
+        InstSystem.Register();
+        InstAtomic.Register();
+        InstSseMove.Register();
+        InstSse2Integer.Register();
+        InstSseFloat.Register();
+        InstSseConvert.Register();
+    }
+
+    internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h)
+    {
+        ByMnemonic[(int)m] = h;
+        Implemented[(int)m] = true;
+    }
+
+    public static delegate*<CpuState, ref Insn, void> For(in Instruction ins)
+    {
+        if (ins.Code == Code.INVALID) return &Invalid;
+        // Only legacy and VEX-less encodings are implemented; VEX/EVEX forms share mnemonics with SSE ones.
+        if (ins.Encoding != EncodingKind.Legacy) return &Unimplemented;
+        return ByMnemonic[(int)ins.Mnemonic];
+    }
+
+    /// <summary>True when the mnemonic has a handler (used by tests and disasm to flag gaps).</summary>
+    public static bool IsImplemented(in Instruction ins) => ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy && Implemented[(int)ins.Mnemonic];
+
+    static void Unimplemented(CpuState c, ref Insn i) =>
+        throw new CpuFault(FaultKind.Unimplemented, i.Ip, $"unsupported instruction {Describe(ref i)}");
+
+    static void Invalid(CpuState c, ref Insn i) =>
+        throw new CpuFault(FaultKind.InvalidOpcode, i.Ip, $"invalid opcode at 0x{i.Ip:x}");
+
+    public static string Describe(ref Insn i)
+    {
+        var f = new IntelFormatter();
+        var o = new StringOutput();
+        f.Format(i.I, o);
+        return $"{i.I.Mnemonic.ToString().ToUpperInvariant()} ({o.ToStringAndReset()}, {i.I.Code}) at 0x{i.Ip:x}";
+    }
+}

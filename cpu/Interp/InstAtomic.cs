@@ -1,0 +1,71 @@
+using Iced.Intel;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+using static LegoEmu.Cpu.Interp.Operands;
+
+namespace LegoEmu.Cpu.Interp;
+
+/// <summary>
+/// Compare-and-exchange family: CMPXCHG, CMPXCHG8B, XADD. A processor component runs one guest
+/// thread at a time, so these are atomic by construction; LOCK needs no extra work here.
+/// </summary>
+static unsafe class InstAtomic
+{
+    internal static void Register()
+    {
+        HandlerTable.Set(Mnemonic.Cmpxchg, &Cmpxchg);
+        HandlerTable.Set(Mnemonic.Cmpxchg8b, &Cmpxchg8b);
+        HandlerTable.Set(Mnemonic.Xadd, &Xadd);
+    }
+
+    static void Cmpxchg(CpuState c, ref Insn i)
+    {
+        int bits = i.OpBits;
+        ulong acc = c.R[0] & Mask(bits);
+        ulong src = GetReg(c, i.I.Op1Register);
+        ulong dst = LoadDst(c, ref i, bits, out ulong ea);
+        c.SetFlags(FlagOp.Sub, bits, (acc - dst) & Mask(bits), acc, dst);
+        if (acc == dst)
+        {
+            StoreDst(c, ref i, bits, ea, src);
+        }
+        else
+        {
+            // The destination is written back unchanged (a locked cycle always writes), then the accumulator loads it.
+            if (i.I.Op0Kind == OpKind.Memory) WriteMem(c, ea, bits, dst);
+            var accReg = bits switch { 8 => Iced.Intel.Register.AL, 16 => Iced.Intel.Register.AX, 32 => Iced.Intel.Register.EAX, _ => Iced.Intel.Register.RAX };
+            SetReg(c, accReg, dst);
+        }
+    }
+
+    static void Cmpxchg8b(CpuState c, ref Insn i)
+    {
+        ulong ea = Ea(c, ref i);
+        ulong cur = c.Mem.Read64(ea);
+        ulong expect = ((ulong)(uint)c.R[2] << 32) | (uint)c.R[0];
+        c.Materialize();
+        if (cur == expect)
+        {
+            c.Mem.Write64(ea, ((ulong)(uint)c.R[1] << 32) | (uint)c.R[3]);
+            c.RflagsBits |= Rf.ZF;
+        }
+        else
+        {
+            c.Mem.Write64(ea, cur);
+            c.R[0] = (uint)cur;
+            c.R[2] = cur >> 32;
+            c.RflagsBits &= ~Rf.ZF;
+        }
+    }
+
+    static void Xadd(CpuState c, ref Insn i)
+    {
+        int bits = i.OpBits;
+        ulong src = GetReg(c, i.I.Op1Register);
+        ulong dst = LoadDst(c, ref i, bits, out ulong ea);
+        ulong sum = (dst + src) & Mask(bits);
+        SetReg(c, i.I.Op1Register, dst);
+        StoreDst(c, ref i, bits, ea, sum);
+        c.SetFlags(FlagOp.Add, bits, sum, dst, src);
+    }
+}

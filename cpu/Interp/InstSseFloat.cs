@@ -1,0 +1,193 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Iced.Intel;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+using static LegoEmu.Cpu.Interp.Operands;
+
+namespace LegoEmu.Cpu.Interp;
+
+/// <summary>
+/// SSE/SSE2 floating-point arithmetic and compares (scalar and packed, single and double), run as the
+/// host's own instructions so NaN propagation and rounding are bit-exact under the default MXCSR.
+/// </summary>
+static unsafe class InstSseFloat
+{
+    internal static void Register()
+    {
+        foreach (var m in new[]
+                 {
+                     Mnemonic.Addss, Mnemonic.Addsd, Mnemonic.Addps, Mnemonic.Addpd, Mnemonic.Subss, Mnemonic.Subsd, Mnemonic.Subps, Mnemonic.Subpd,
+                     Mnemonic.Mulss, Mnemonic.Mulsd, Mnemonic.Mulps, Mnemonic.Mulpd, Mnemonic.Divss, Mnemonic.Divsd, Mnemonic.Divps, Mnemonic.Divpd,
+                     Mnemonic.Minss, Mnemonic.Minsd, Mnemonic.Minps, Mnemonic.Minpd, Mnemonic.Maxss, Mnemonic.Maxsd, Mnemonic.Maxps, Mnemonic.Maxpd,
+                     Mnemonic.Sqrtss, Mnemonic.Sqrtsd, Mnemonic.Sqrtps, Mnemonic.Sqrtpd, Mnemonic.Rcpss, Mnemonic.Rcpps, Mnemonic.Rsqrtss, Mnemonic.Rsqrtps,
+                 })
+            HandlerTable.Set(m, &Arith);
+        HandlerTable.Set(Mnemonic.Ucomiss, &Compare);
+        HandlerTable.Set(Mnemonic.Ucomisd, &Compare);
+        HandlerTable.Set(Mnemonic.Comiss, &Compare);
+        HandlerTable.Set(Mnemonic.Comisd, &Compare);
+        HandlerTable.Set(Mnemonic.Cmpss, &CmpPredicate);
+        HandlerTable.Set(Mnemonic.Cmpsd, &CmpPredicate);
+        HandlerTable.Set(Mnemonic.Cmpps, &CmpPredicate);
+        HandlerTable.Set(Mnemonic.Cmppd, &CmpPredicate);
+    }
+
+    /// <summary>Scalar forms read only 32/64 bits of memory (no alignment rule); packed forms read an aligned m128.</summary>
+    static Vector128<byte> Source(CpuState c, ref Insn i, int scalarBits)
+    {
+        if (i.I.Op1Kind != OpKind.Memory) return Xmm(c, i.I.Op1Register);
+        if (scalarBits == 32) return Vector128.CreateScalar(c.Mem.Read32(Ea(c, ref i))).AsByte();
+        if (scalarBits == 64) return Vector128.CreateScalar(c.Mem.Read64(Ea(c, ref i))).AsByte();
+        return ReadXAligned(c, ref i, 1);
+    }
+
+    static readonly byte[] ScalarBitsOf = BuildScalarBits();
+
+    static byte[] BuildScalarBits()
+    {
+        var t = new byte[HandlerTable.MnemonicCount];
+        foreach (Mnemonic m in Enum.GetValues<Mnemonic>())
+        {
+            string s = m.ToString();
+            if (s.Length < 4 || s.StartsWith("V", StringComparison.Ordinal)) continue;
+            t[(int)m] = s.EndsWith("ss", StringComparison.Ordinal) ? (byte)32 : s.EndsWith("sd", StringComparison.Ordinal) ? (byte)64 : (byte)0;
+        }
+        return t;
+    }
+
+    static int ScalarBits(Mnemonic m) => ScalarBitsOf[(int)m];
+
+    static void Arith(CpuState c, ref Insn i)
+    {
+        var m = i.I.Mnemonic;
+        ref var d = ref Xmm(c, i.I.Op0Register);
+        var s = Source(c, ref i, ScalarBits(m));
+        var af = d.AsSingle(); var bf = s.AsSingle();
+        var ad = d.AsDouble(); var bd = s.AsDouble();
+        d = m switch
+        {
+            Mnemonic.Addss => Sse.AddScalar(af, bf).AsByte(),
+            Mnemonic.Addsd => Sse2.AddScalar(ad, bd).AsByte(),
+            Mnemonic.Addps => Sse.Add(af, bf).AsByte(),
+            Mnemonic.Addpd => Sse2.Add(ad, bd).AsByte(),
+            Mnemonic.Subss => Sse.SubtractScalar(af, bf).AsByte(),
+            Mnemonic.Subsd => Sse2.SubtractScalar(ad, bd).AsByte(),
+            Mnemonic.Subps => Sse.Subtract(af, bf).AsByte(),
+            Mnemonic.Subpd => Sse2.Subtract(ad, bd).AsByte(),
+            Mnemonic.Mulss => Sse.MultiplyScalar(af, bf).AsByte(),
+            Mnemonic.Mulsd => Sse2.MultiplyScalar(ad, bd).AsByte(),
+            Mnemonic.Mulps => Sse.Multiply(af, bf).AsByte(),
+            Mnemonic.Mulpd => Sse2.Multiply(ad, bd).AsByte(),
+            Mnemonic.Divss => Sse.DivideScalar(af, bf).AsByte(),
+            Mnemonic.Divsd => Sse2.DivideScalar(ad, bd).AsByte(),
+            Mnemonic.Divps => Sse.Divide(af, bf).AsByte(),
+            Mnemonic.Divpd => Sse2.Divide(ad, bd).AsByte(),
+            Mnemonic.Minss => Sse.MinScalar(af, bf).AsByte(),
+            Mnemonic.Minsd => Sse2.MinScalar(ad, bd).AsByte(),
+            Mnemonic.Minps => Sse.Min(af, bf).AsByte(),
+            Mnemonic.Minpd => Sse2.Min(ad, bd).AsByte(),
+            Mnemonic.Maxss => Sse.MaxScalar(af, bf).AsByte(),
+            Mnemonic.Maxsd => Sse2.MaxScalar(ad, bd).AsByte(),
+            Mnemonic.Maxps => Sse.Max(af, bf).AsByte(),
+            Mnemonic.Maxpd => Sse2.Max(ad, bd).AsByte(),
+            Mnemonic.Sqrtss => Sse.SqrtScalar(af, bf).AsByte(),
+            Mnemonic.Sqrtsd => Sse2.SqrtScalar(ad, bd).AsByte(),
+            Mnemonic.Sqrtps => Sse.Sqrt(bf).AsByte(),
+            Mnemonic.Sqrtpd => Sse2.Sqrt(bd).AsByte(),
+            Mnemonic.Rcpss => Sse.ReciprocalScalar(af, bf).AsByte(),
+            Mnemonic.Rcpps => Sse.Reciprocal(bf).AsByte(),
+            Mnemonic.Rsqrtss => Sse.ReciprocalSqrtScalar(af, bf).AsByte(),
+            _ => Sse.ReciprocalSqrt(bf).AsByte(),
+        };
+    }
+
+    /// <summary>(U)COMISS/SD: ZF, PF, CF from the comparison; OF, SF, AF cleared.</summary>
+    static void Compare(CpuState c, ref Insn i)
+    {
+        var m = i.I.Mnemonic;
+        bool single = m is Mnemonic.Ucomiss or Mnemonic.Comiss;
+        var a = Xmm(c, i.I.Op0Register);
+        var b = Source(c, ref i, single ? 32 : 64);
+        bool unordered, less, equal;
+        if (single)
+        {
+            float x = a.AsSingle().GetElement(0), y = b.AsSingle().GetElement(0);
+            unordered = float.IsNaN(x) || float.IsNaN(y);
+            less = x < y; equal = x == y;
+        }
+        else
+        {
+            double x = a.AsDouble().GetElement(0), y = b.AsDouble().GetElement(0);
+            unordered = double.IsNaN(x) || double.IsNaN(y);
+            less = x < y; equal = x == y;
+        }
+        ulong f = unordered ? Rf.ZF | Rf.PF | Rf.CF : less ? Rf.CF : equal ? Rf.ZF : 0;
+        c.Materialize();
+        c.RflagsBits = (c.RflagsBits & ~Rf.Arith) | f;
+    }
+
+    static void CmpPredicate(CpuState c, ref Insn i)
+    {
+        var m = i.I.Mnemonic;
+        if (m == Mnemonic.Cmpsd && i.I.Code == Code.Cmpsd_m32_m32)
+        {
+            InstString.Cmps(c, ref i);
+            return;
+        }
+        ref var d = ref Xmm(c, i.I.Op0Register);
+        int pred = i.I.Immediate8 & 7;
+        switch (m)
+        {
+            case Mnemonic.Cmpss:
+            {
+                var s = Source(c, ref i, 32);
+                uint r = Predicate(d.AsSingle().GetElement(0), s.AsSingle().GetElement(0), pred) ? uint.MaxValue : 0;
+                d = d.AsUInt32().WithElement(0, r).AsByte();
+                break;
+            }
+            case Mnemonic.Cmpsd:
+            {
+                var s = Source(c, ref i, 64);
+                ulong r = Predicate(d.AsDouble().GetElement(0), s.AsDouble().GetElement(0), pred) ? ulong.MaxValue : 0;
+                d = d.AsUInt64().WithElement(0, r).AsByte();
+                break;
+            }
+            case Mnemonic.Cmpps:
+            {
+                var s = Source(c, ref i, 0).AsSingle();
+                var a = d.AsSingle();
+                var r = Vector128<uint>.Zero;
+                for (int k = 0; k < 4; k++) r = r.WithElement(k, Predicate(a.GetElement(k), s.GetElement(k), pred) ? uint.MaxValue : 0);
+                d = r.AsByte();
+                break;
+            }
+            default:
+            {
+                var s = Source(c, ref i, 0).AsDouble();
+                var a = d.AsDouble();
+                var r = Vector128<ulong>.Zero;
+                for (int k = 0; k < 2; k++) r = r.WithElement(k, Predicate(a.GetElement(k), s.GetElement(k), pred) ? ulong.MaxValue : 0);
+                d = r.AsByte();
+                break;
+            }
+        }
+    }
+
+    /// <summary>CMPxx predicates 0..7: EQ LT LE UNORD NEQ NLT NLE ORD.</summary>
+    static bool Predicate(double a, double b, int p)
+    {
+        bool un = double.IsNaN(a) || double.IsNaN(b);
+        return p switch
+        {
+            0 => !un && a == b,
+            1 => !un && a < b,
+            2 => !un && a <= b,
+            3 => un,
+            4 => un || a != b,
+            5 => un || !(a < b),
+            6 => un || !(a <= b),
+            _ => !un,
+        };
+    }
+}

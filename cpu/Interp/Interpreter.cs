@@ -1,0 +1,63 @@
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Interp;
+
+/// <summary>Tier 0: runs decoded blocks one instruction handler at a time.</summary>
+public sealed unsafe class Interpreter(CpuState cpu, BlockCache blocks)
+{
+    public CpuState Guest { get; } = cpu;
+    public BlockCache Blocks { get; } = blocks;
+
+    /// <summary>
+    /// Runs until the host requests a stop. A fault leaves RIP at the faulting instruction and
+    /// propagates (<see cref="CpuFault"/> or <see cref="LegoEmu.Mem.MemoryFault"/>) to the OS layer.
+    /// </summary>
+    public void Run()
+    {
+        var c = Guest;
+        Block? prev = null;
+        while (!c.StopRequested)
+        {
+            ulong rip = c.Rip;
+            Block b;
+            if (prev != null && prev.Next1Ip == rip && prev.Next1 != null) b = prev.Next1;
+            else if (prev != null && prev.Next2Ip == rip && prev.Next2 != null) b = prev.Next2;
+            else
+            {
+                b = Blocks.Get(rip);
+                if (prev != null)
+                {
+                    // Keep the two most recent successors; the older slot is overwritten.
+                    prev.Next2 = prev.Next1; prev.Next2Ip = prev.Next1Ip;
+                    prev.Next1 = b; prev.Next1Ip = rip;
+                }
+            }
+            ExecuteBlock(c, b);
+            prev = b;
+        }
+    }
+
+    static void ExecuteBlock(CpuState c, Block b)
+    {
+        var insns = b.Insns;
+        int n = 0;
+        try
+        {
+            for (; n < insns.Length; n++)
+            {
+                ref Insn i = ref insns[n];
+                c.Rip = i.NextIp;
+                i.Exec(c, ref i);
+            }
+            c.InstructionsRetired += insns.Length;
+        }
+        catch
+        {
+            // The faulting instruction did not retire and RIP points at it, as the kernel reports.
+            c.InstructionsRetired += n;
+            c.Rip = insns[n].Ip;
+            throw;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace LegoEmu.Cpu.State;
+
+/// <summary>Architectural exceptions an instruction can raise; the OS layer turns them into signals.</summary>
+public enum FaultKind
+{
+    /// <summary>#UD from an encoding that is invalid on x86-64 (UD2 included): SIGILL.</summary>
+    InvalidOpcode,
+    /// <summary>A valid instruction LegoEmu does not implement yet: SIGILL, with a clear message.</summary>
+    Unimplemented,
+    /// <summary>#DE: SIGFPE.</summary>
+    DivideError,
+    /// <summary>#BP from INT3: SIGTRAP.</summary>
+    Breakpoint,
+    /// <summary>#GP, e.g. a misaligned MOVAPS or a privileged instruction: SIGSEGV.</summary>
+    GeneralProtection,
+    /// <summary>#MF / #XM floating-point exception: SIGFPE.</summary>
+    FloatingPoint,
+}
+
+/// <summary>An architectural exception raised by the instruction at <see cref="Rip"/>.</summary>
+public sealed class CpuFault(FaultKind kind, ulong rip, string detail) : Exception(detail)
+{
+    public FaultKind Kind { get; } = kind;
+    public ulong Rip { get; } = rip;
+}

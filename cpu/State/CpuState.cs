@@ -1,0 +1,222 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using LegoEmu.Mem.Cache;
+
+namespace LegoEmu.Cpu.State;
+
+/// <summary>
+/// The architectural state of one guest thread plus its window onto guest memory. Arithmetic
+/// flags are lazy: the last flag-setting operation and its operands are kept and the flags are
+/// computed only when something reads them.
+/// </summary>
+public sealed class CpuState
+{
+    public readonly ulong[] R = new ulong[16];
+    public ulong Rip;
+    public ulong FsBase;
+    public ulong GsBase;
+    public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
+    public uint Mxcsr = 0x1f80;
+    public readonly X87 Fpu = new();
+
+    /// <summary>Non-arithmetic RFLAGS bits, and the arithmetic ones whenever <see cref="Op"/> is None.</summary>
+    public ulong RflagsBits = Rf.Fixed;
+    public FlagOp Op;
+    public byte OpBits = 64;
+    public ulong FlagRes, FlagSrc1, FlagSrc2;
+    /// <summary>Carry-in of ADC/SBB, or the explicit CF/OF/AF bits of <see cref="FlagOp.ResultAux"/>.</summary>
+    public ulong FlagAux;
+
+    public CacheView Mem;
+    public ICpuHost Host;
+
+    /// <summary>Set by the host (exit, execve) to leave the run loop after the current instruction.</summary>
+    public bool StopRequested;
+    public long InstructionsRetired;
+
+    public CpuState(CacheView mem, ICpuHost host)
+    {
+        Mem = mem;
+        Host = host;
+    }
+
+    public ulong Rsp { get => R[Registers.RSP]; set => R[Registers.RSP] = value; }
+
+    // ---- lazy flags ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetFlags(FlagOp op, int bits, ulong res, ulong s1, ulong s2)
+    {
+        Op = op;
+        OpBits = (byte)bits;
+        FlagRes = res;
+        FlagSrc1 = s1;
+        FlagSrc2 = s2;
+    }
+
+    /// <summary>Sets the flags of an operation that defines ZF/SF/PF from a result and CF/OF/AF directly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetFlagsAux(int bits, ulong res, ulong cfOfAf)
+    {
+        Op = FlagOp.ResultAux;
+        OpBits = (byte)bits;
+        FlagRes = res;
+        FlagAux = cfOfAf;
+    }
+
+    /// <summary>Full RFLAGS as the guest would read it with PUSHF.</summary>
+    public ulong Rflags
+    {
+        get { Materialize(); return RflagsBits; }
+        set { RflagsBits = (value & Rf.UserWritable) | Rf.Fixed; Op = FlagOp.None; }
+    }
+
+    public void Materialize()
+    {
+        if (Op == FlagOp.None) return;
+        RflagsBits = (RflagsBits & ~Rf.Arith) | ComputeArith();
+        Op = FlagOp.None;
+    }
+
+    static ulong SignBit(int bits) => 1UL << (bits - 1);
+    static ulong Parity(ulong res) => (BitOperations.PopCount(res & 0xff) & 1) == 0 ? Rf.PF : 0;
+
+    ulong ComputeArith()
+    {
+        int bits = OpBits;
+        ulong res = FlagRes, a = FlagSrc1, b = FlagSrc2, sign = SignBit(bits);
+        ulong f = (res == 0 ? Rf.ZF : 0) | ((res & sign) != 0 ? Rf.SF : 0) | Parity(res);
+        switch (Op)
+        {
+            case FlagOp.Add:
+                if (res < a) f |= Rf.CF;
+                if (((a ^ res) & (b ^ res) & sign) != 0) f |= Rf.OF;
+                f |= (a ^ b ^ res) & Rf.AF;
+                break;
+            case FlagOp.Adc:
+                if (FlagAux != 0 ? res <= a : res < a) f |= Rf.CF;
+                if (((a ^ res) & (b ^ res) & sign) != 0) f |= Rf.OF;
+                f |= (a ^ b ^ res) & Rf.AF;
+                break;
+            case FlagOp.Sub:
+                if (a < b) f |= Rf.CF;
+                if (((a ^ b) & (a ^ res) & sign) != 0) f |= Rf.OF;
+                f |= (a ^ b ^ res) & Rf.AF;
+                break;
+            case FlagOp.Sbb:
+                if (FlagAux != 0 ? a <= b : a < b) f |= Rf.CF;
+                if (((a ^ b) & (a ^ res) & sign) != 0) f |= Rf.OF;
+                f |= (a ^ b ^ res) & Rf.AF;
+                break;
+            case FlagOp.Logic:
+                break;
+            case FlagOp.Inc:
+                f |= RflagsBits & Rf.CF;
+                if (res == sign) f |= Rf.OF;
+                if ((res & 0xf) == 0) f |= Rf.AF;
+                break;
+            case FlagOp.Dec:
+                f |= RflagsBits & Rf.CF;
+                if (res == sign - 1) f |= Rf.OF;
+                if ((res & 0xf) == 0xf) f |= Rf.AF;
+                break;
+            case FlagOp.ResultAux:
+                f |= FlagAux & (Rf.CF | Rf.OF | Rf.AF);
+                break;
+        }
+        return f;
+    }
+
+    public bool CF
+    {
+        get
+        {
+            switch (Op)
+            {
+                case FlagOp.None: return (RflagsBits & Rf.CF) != 0;
+                case FlagOp.Add: return FlagRes < FlagSrc1;
+                case FlagOp.Sub: return FlagSrc1 < FlagSrc2;
+                case FlagOp.Logic: return false;
+                default: return (ComputeArith() & Rf.CF) != 0;
+            }
+        }
+    }
+
+    /// <summary>Keeps CF materialised before an INC/DEC, which leave it unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PreserveCarry()
+    {
+        if (Op == FlagOp.Inc || Op == FlagOp.Dec) return; // CF already lives in RflagsBits
+        bool cf = CF;
+        RflagsBits = (RflagsBits & ~Rf.CF) | (cf ? Rf.CF : 0);
+    }
+
+    /// <summary>Evaluates condition code 0..15 (O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G).</summary>
+    public bool Cond(int cc)
+    {
+        if (Op == FlagOp.Sub)
+        {
+            ulong a = FlagSrc1, b = FlagSrc2;
+            int sh = 64 - OpBits;
+            long sa = (long)(a << sh) >> sh, sb = (long)(b << sh) >> sh;
+            switch (cc)
+            {
+                case 2: return a < b;
+                case 3: return a >= b;
+                case 4: return a == b;
+                case 5: return a != b;
+                case 6: return a <= b;
+                case 7: return a > b;
+                case 12: return sa < sb;
+                case 13: return sa >= sb;
+                case 14: return sa <= sb;
+                case 15: return sa > sb;
+            }
+        }
+        else if (Op == FlagOp.Logic)
+        {
+            ulong r = FlagRes;
+            bool neg = (r & SignBit(OpBits)) != 0;
+            switch (cc)
+            {
+                case 0: return false;
+                case 1: return true;
+                case 2: return false;
+                case 3: return true;
+                case 4: return r == 0;
+                case 5: return r != 0;
+                case 6: return r == 0;
+                case 7: return r != 0;
+                case 8: return neg;
+                case 9: return !neg;
+                case 12: return neg;
+                case 13: return !neg;
+                case 14: return r == 0 || neg;
+                case 15: return r != 0 && !neg;
+            }
+        }
+        ulong f = Op == FlagOp.None ? RflagsBits : ComputeArith() | (RflagsBits & ~Rf.Arith);
+        bool result = (cc >> 1) switch
+        {
+            0 => (f & Rf.OF) != 0,
+            1 => (f & Rf.CF) != 0,
+            2 => (f & Rf.ZF) != 0,
+            3 => (f & (Rf.CF | Rf.ZF)) != 0,
+            4 => (f & Rf.SF) != 0,
+            5 => (f & Rf.PF) != 0,
+            6 => ((f & Rf.SF) != 0) != ((f & Rf.OF) != 0),
+            _ => (f & Rf.ZF) != 0 || (((f & Rf.SF) != 0) != ((f & Rf.OF) != 0)),
+        };
+        return (cc & 1) != 0 ? !result : result;
+    }
+
+    public bool DF => (RflagsBits & Rf.DF) != 0;
+}
+
+/// <summary>What the CPU needs from the operating-system layer.</summary>
+public interface ICpuHost
+{
+    /// <summary>Handles SYSCALL: number in RAX, arguments in RDI, RSI, RDX, R10, R8, R9; result into RAX.</summary>
+    void Syscall(CpuState cpu);
+}

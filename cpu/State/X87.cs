@@ -1,0 +1,36 @@
+namespace LegoEmu.Cpu.State;
+
+/// <summary>An 80-bit extended-precision value kept bit-exact: 64-bit significand with explicit integer bit, sign and 15-bit exponent.</summary>
+public struct Float80
+{
+    public ulong Mantissa;
+    public ushort SignExp;
+}
+
+/// <summary>x87 FPU state: eight 80-bit registers as a stack, control, status and tag words.</summary>
+public sealed class X87
+{
+    public readonly Float80[] Regs = new Float80[8];
+    public ushort ControlWord = 0x037f;
+    public ushort StatusWord;
+    /// <summary>Full 16-bit tag word, 2 bits per physical register (11 = empty).</summary>
+    public ushort TagWord = 0xffff;
+    public ushort LastOpcode;
+    public ulong LastIp, LastDp;
+
+    public int Top
+    {
+        get => (StatusWord >> 11) & 7;
+        set => StatusWord = (ushort)((StatusWord & ~(7 << 11)) | ((value & 7) << 11));
+    }
+
+    public void Reset()
+    {
+        ControlWord = 0x037f;
+        StatusWord = 0;
+        TagWord = 0xffff;
+        LastOpcode = 0;
+        LastIp = LastDp = 0;
+        Array.Clear(Regs);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace LegoEmu.Loader.Elf;
+
+/// <summary>
+/// A parsed, validated ELF64 little-endian x86-64 file. Every offset and size read from the file is
+/// checked against its length, so a hostile or truncated file yields <see cref="ElfFormatException"/>.
+/// </summary>
+public sealed class ElfFile
+{
+    public byte[] Data { get; }
+    public string Path { get; }
+    public ushort Type { get; }
+    public ulong Entry { get; }
+    public ulong PhOff { get; }
+    public IReadOnlyList<ProgramHeader> ProgramHeaders { get; }
+    public IReadOnlyList<SectionHeader> Sections { get; }
+    public string? Interpreter { get; }
+
+    public bool IsDynamicType => Type == ElfConst.ET_DYN;
+
+    ElfFile(byte[] data, string path)
+    {
+        Data = data;
+        Path = path;
+        if (data.Length < 4 || data[0] != 0x7f || data[1] != (byte)'E' || data[2] != (byte)'L' || data[3] != (byte)'F')
+            throw new ElfFormatException("not an ELF file");
+        if (data.Length < ElfConst.EhdrSize) throw new ElfFormatException("truncated ELF header");
+        if (data[4] != 2) throw new ElfFormatException(data[4] == 1 ? "32-bit ELF is not supported (need ELFCLASS64)" : "bad ELF class");
+        if (data[5] != 1) throw new ElfFormatException("big-endian ELF is not supported");
+        if (data[6] != 1) throw new ElfFormatException("bad ELF version");
+        Type = U16(16);
+        ushort machine = U16(18);
+        if (machine != ElfConst.EM_X86_64) throw new ElfFormatException($"ELF machine {machine} is not x86-64");
+        if (Type != ElfConst.ET_EXEC && Type != ElfConst.ET_DYN)
+            throw new ElfFormatException(Type == 1 ? "relocatable object, not an executable" : Type == 4 ? "core file, not an executable" : $"unsupported ELF type {Type}");
+        Entry = U64(24);
+        PhOff = U64(32);
+        ulong shoff = U64(40);
+        ushort phentsize = U16(54), phnum = U16(56), shentsize = U16(58), shnum = U16(60), shstrndx = U16(62);
+        if (phnum == 0) throw new ElfFormatException("no program headers");
+        if (phentsize != ElfConst.PhdrSize) throw new ElfFormatException($"bad program header size {phentsize}");
+        if (!InFile(PhOff, (ulong)phnum * ElfConst.PhdrSize)) throw new ElfFormatException("truncated program headers");
+
+        var phs = new List<ProgramHeader>(phnum);
+        for (int i = 0; i < phnum; i++)
+        {
+            int o = checked((int)PhOff + i * ElfConst.PhdrSize);
+            var ph = new ProgramHeader(U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 32), U64(o + 40), U64(o + 48));
+            phs.Add(ph);
+        }
+        ProgramHeaders = phs;
+        ValidateSegments(phs);
+
+        foreach (var ph in phs)
+        {
+            if (ph.Type != ElfConst.PT_INTERP) continue;
+            if (!InFile(ph.Offset, ph.FileSize) || ph.FileSize == 0) throw new ElfFormatException("PT_INTERP outside the file");
+            Interpreter = Encoding.UTF8.GetString(data, (int)ph.Offset, (int)ph.FileSize).TrimEnd('\0');
+        }
+
+        Sections = ReadSections(shoff, shentsize, shnum, shstrndx);
+    }
+
+    /// <summary>Reads and validates an ELF file from disk.</summary>
+    public static ElfFile Load(string path)
+    {
+        byte[] data = File.ReadAllBytes(path);
+        return new ElfFile(data, path);
+    }
+
+    public static ElfFile Parse(byte[] data, string path) => new(data, path);
+
+    void ValidateSegments(List<ProgramHeader> phs)
+    {
+        var loads = new List<ProgramHeader>();
+        foreach (var ph in phs)
+        {
+            if (ph.Type != ElfConst.PT_LOAD) continue;
+            if (ph.FileSize > ph.MemSize) throw new ElfFormatException($"segment at 0x{ph.VAddr:x} has file size larger than memory size");
+            if (!InFile(ph.Offset, ph.FileSize)) throw new ElfFormatException($"segment at 0x{ph.VAddr:x} lies outside the file (truncated?)");
+            if (ph.VAddr + ph.MemSize < ph.VAddr || ph.VAddr + ph.MemSize > 0x7fff_ffff_f000UL)
+                throw new ElfFormatException($"segment at 0x{ph.VAddr:x} lies outside the user address space");
+            if (ph.Align > 1 && (ph.VAddr % 4096) != (ph.Offset % 4096))
+                throw new ElfFormatException($"segment at 0x{ph.VAddr:x} is misaligned with its file offset");
+            loads.Add(ph);
+        }
+        if (loads.Count == 0) throw new ElfFormatException("no loadable segments");
+        loads.Sort((a, b) => a.VAddr.CompareTo(b.VAddr));
+        for (int i = 1; i < loads.Count; i++)
+            if (loads[i].VAddr < loads[i - 1].VAddr + loads[i - 1].MemSize)
+                throw new ElfFormatException($"segments at 0x{loads[i - 1].VAddr:x} and 0x{loads[i].VAddr:x} overlap");
+    }
+
+    List<SectionHeader> ReadSections(ulong shoff, ushort shentsize, ushort shnum, ushort shstrndx)
+    {
+        var list = new List<SectionHeader>();
+        // Section headers are optional for execution; a broken table only costs disasm its symbols.
+        if (shoff == 0 || shnum == 0 || shentsize != ElfConst.ShdrSize || !InFile(shoff, (ulong)shnum * ElfConst.ShdrSize))
+            return list;
+        var raw = new (uint name, uint type, ulong flags, ulong addr, ulong off, ulong size, uint link, ulong entsize)[shnum];
+        for (int i = 0; i < shnum; i++)
+        {
+            int o = (int)shoff + i * ElfConst.ShdrSize;
+            raw[i] = (U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 24), U64(o + 32), U32(o + 40), U64(o + 56));
+        }
+        bool haveNames = shstrndx < shnum && InFile(raw[shstrndx].off, raw[shstrndx].size);
+        foreach (var r in raw)
+        {
+            string name = haveNames ? CString(raw[shstrndx].off, raw[shstrndx].size, r.name) : "";
+            list.Add(new SectionHeader(name, r.type, r.flags, r.addr, r.off, r.size, r.link, r.entsize));
+        }
+        return list;
+    }
+
+    /// <summary>Function and object symbols from .symtab (or .dynsym when stripped), unbiased.</summary>
+    public List<ElfSymbol> ReadSymbols()
+    {
+        var result = new List<ElfSymbol>();
+        foreach (var want in new[] { ElfConst.SHT_SYMTAB, ElfConst.SHT_DYNSYM })
+        {
+            foreach (var sh in Sections)
+            {
+                if (sh.Type != want || sh.Link >= Sections.Count || !InFile(sh.Offset, sh.Size)) continue;
+                var strtab = Sections[(int)sh.Link];
+                if (!InFile(strtab.Offset, strtab.Size)) continue;
+                for (ulong o = 0; o + ElfConst.SymSize <= sh.Size; o += ElfConst.SymSize)
+                {
+                    int p = (int)(sh.Offset + o);
+                    uint nameOff = U32(p);
+                    byte info = Data[p + 4];
+                    ulong value = U64(p + 8), size = U64(p + 16);
+                    if (value == 0 || nameOff == 0) continue;
+                    int type = info & 0xf;
+                    if (type != 1 && type != 2 && type != 0) continue;
+                    result.Add(new ElfSymbol(CString(strtab.Offset, strtab.Size, nameOff), value, size, info));
+                }
+            }
+            if (result.Count > 0) break;
+        }
+        return result;
+    }
+
+    bool InFile(ulong off, ulong len) => off <= (ulong)Data.Length && len <= (ulong)Data.Length - off;
+
+    string CString(ulong tableOff, ulong tableSize, uint at)
+    {
+        if (at >= tableSize) return "";
+        int start = (int)(tableOff + at);
+        int end = start;
+        int limit = (int)(tableOff + tableSize);
+        while (end < limit && Data[end] != 0) end++;
+        return Encoding.UTF8.GetString(Data, start, end - start);
+    }
+
+    ushort U16(int o) => BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(o));
+    uint U32(int o) => BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(o));
+    ulong U64(int o) => BinaryPrimitives.ReadUInt64LittleEndian(Data.AsSpan(o));
+}

@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using System.Text;
+using LegoEmu.Loader.Elf;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Space;
+
+namespace LegoEmu.Loader.Image;
+
+/// <summary>
+/// Places an ELF executable into a guest address space and builds the initial stack the way
+/// Linux's binfmt_elf does (without address randomisation, like a process under setarch -R).
+/// </summary>
+public static class ImageLoader
+{
+    /// <summary>Where Linux puts an ET_DYN executable loaded without an interpreter (ELF_ET_DYN_BASE).</summary>
+    public const ulong DynBase = 0x5555_5555_4000UL;
+    public const ulong StackTop = 0x7fff_ffff_f000UL;
+    public const ulong StackSize = 8UL << 20;
+
+    public static ProcessImage Load(ElfFile elf, GuestAddressSpace space, IReadOnlyList<string> argv,
+        IReadOnlyList<string> envp, string execFn, LoaderEnvironment env)
+    {
+        ulong bias = elf.IsDynamicType ? DynBase - PageMath.Down(MinLoadAddress(elf)) : 0;
+        ulong brk = MapSegments(elf, space, bias);
+        space.SetBrkBase(brk);
+
+        bool execStack = false;
+        int phnum = elf.ProgramHeaders.Count;
+        ulong phdr = 0;
+        foreach (var ph in elf.ProgramHeaders)
+        {
+            if (ph.Type == ElfConst.PT_GNU_STACK) execStack = (ph.Flags & ElfConst.PF_X) != 0;
+            if (ph.Type == ElfConst.PT_PHDR) phdr = ph.VAddr + bias;
+        }
+        if (phdr == 0)
+        {
+            foreach (var ph in elf.ProgramHeaders)
+                if (ph.Type == ElfConst.PT_LOAD && elf.PhOff >= ph.Offset && elf.PhOff < ph.Offset + ph.FileSize)
+                    phdr = ph.VAddr + bias + (elf.PhOff - ph.Offset);
+        }
+
+        var stackProt = Protection.ReadWrite | (execStack ? Protection.Exec : 0);
+        long r = space.MapForImage(StackTop - StackSize, StackSize, stackProt, "[stack]");
+        if (r < 0) throw new ElfFormatException("cannot map the stack");
+
+        var aux = new List<(ulong, ulong)>
+        {
+            (AuxVector.AT_MINSIGSTKSZ, env.MinSigStackSize),
+            (AuxVector.AT_HWCAP, env.HwCap),
+            (AuxVector.AT_PAGESZ, PageMath.PageSize),
+            (AuxVector.AT_CLKTCK, 100),
+            (AuxVector.AT_PHDR, phdr),
+            (AuxVector.AT_PHENT, ElfConst.PhdrSize),
+            (AuxVector.AT_PHNUM, (ulong)phnum),
+            (AuxVector.AT_BASE, 0),
+            (AuxVector.AT_FLAGS, 0),
+            (AuxVector.AT_ENTRY, elf.Entry + bias),
+            (AuxVector.AT_UID, env.Uid),
+            (AuxVector.AT_EUID, env.Euid),
+            (AuxVector.AT_GID, env.Gid),
+            (AuxVector.AT_EGID, env.Egid),
+            (AuxVector.AT_SECURE, 0),
+        };
+        ulong sp = BuildStack(space, argv, envp, execFn, env, aux);
+
+        return new ProcessImage
+        {
+            Entry = elf.Entry + bias,
+            StackPointer = sp,
+            LoadBias = bias,
+            BrkBase = brk,
+            PhdrAddress = phdr,
+            PhdrCount = phnum,
+            ExecutableStack = execStack,
+            Interpreter = elf.Interpreter,
+            StackTop = StackTop,
+            StackBottom = StackTop - StackSize,
+        };
+    }
+
+    static ulong MinLoadAddress(ElfFile elf)
+    {
+        ulong min = ulong.MaxValue;
+        foreach (var ph in elf.ProgramHeaders)
+            if (ph.Type == ElfConst.PT_LOAD) min = Math.Min(min, ph.VAddr);
+        return min;
+    }
+
+    /// <summary>Maps PT_LOAD segments; a page shared by two segments gets the union of their rights.</summary>
+    static ulong MapSegments(ElfFile elf, GuestAddressSpace space, ulong bias)
+    {
+        var loads = elf.ProgramHeaders.Where(p => p.Type == ElfConst.PT_LOAD).OrderBy(p => p.VAddr).ToList();
+        ulong mappedEnd = 0;
+        Protection prevProt = Protection.None;
+        ulong end = 0;
+        foreach (var ph in loads)
+        {
+            ulong start = ph.VAddr + bias;
+            ulong segEnd = start + ph.MemSize;
+            var prot = ToProt(ph.Flags);
+            ulong pageStart = PageMath.Down(start), pageEnd = PageMath.Up(segEnd);
+            if (pageStart < mappedEnd)
+            {
+                // The first page is already mapped by the previous segment: widen its rights.
+                space.Protect(pageStart, PageMath.PageSize, prot | prevProt);
+                pageStart = mappedEnd;
+            }
+            if (pageEnd > pageStart && space.MapForImage(pageStart, pageEnd - pageStart, prot, elf.Path) < 0)
+                throw new ElfFormatException($"cannot map segment at 0x{start:x}");
+            if (ph.FileSize > 0)
+                space.Poke(start, elf.Data.AsSpan((int)ph.Offset, (int)ph.FileSize));
+            mappedEnd = Math.Max(mappedEnd, pageEnd);
+            prevProt = prot;
+            end = Math.Max(end, segEnd);
+        }
+        return PageMath.Up(end);
+    }
+
+    static Protection ToProt(uint flags) =>
+        ((flags & ElfConst.PF_R) != 0 ? Protection.Read : 0) |
+        ((flags & ElfConst.PF_W) != 0 ? Protection.Write : 0) |
+        ((flags & ElfConst.PF_X) != 0 ? Protection.Exec : 0);
+
+    /// <summary>Builds argc/argv/envp/auxv below the strings, leaving the final SP 16-byte aligned.</summary>
+    static ulong BuildStack(GuestAddressSpace space, IReadOnlyList<string> argv, IReadOnlyList<string> envp,
+        string execFn, LoaderEnvironment env, List<(ulong, ulong)> aux)
+    {
+        ulong p = StackTop - 8; // the kernel leaves one NULL word at the very top
+        ulong PushString(string s)
+        {
+            byte[] b = Encoding.UTF8.GetBytes(s + "\0");
+            p -= (ulong)b.Length;
+            space.Poke(p, b);
+            return p;
+        }
+
+        ulong execFnAddr = PushString(execFn);
+        var envAddrs = new ulong[envp.Count];
+        for (int i = envp.Count - 1; i >= 0; i--) envAddrs[i] = PushString(envp[i]);
+        var argAddrs = new ulong[argv.Count];
+        for (int i = argv.Count - 1; i >= 0; i--) argAddrs[i] = PushString(argv[i]);
+
+        p &= ~15UL;
+        ulong platform = PushString("x86_64");
+        p -= 16;
+        ulong random = p;
+        space.Poke(random, RandomNumberGenerator.GetBytes(16));
+
+        aux.Add((AuxVector.AT_RANDOM, random));
+        aux.Add((AuxVector.AT_HWCAP2, env.HwCap2));
+        aux.Add((AuxVector.AT_EXECFN, execFnAddr));
+        aux.Add((AuxVector.AT_PLATFORM, platform));
+        aux.Add((AuxVector.AT_NULL, 0));
+
+        int words = 1 + argv.Count + 1 + envp.Count + 1 + aux.Count * 2;
+        p &= ~15UL;
+        ulong sp = p - (ulong)words * 8;
+        sp &= ~15UL;
+
+        var table = new byte[words * 8];
+        int w = 0;
+        void Put(ulong v) { BitConverter.TryWriteBytes(table.AsSpan(w * 8), v); w++; }
+        Put((ulong)argv.Count);
+        foreach (var a in argAddrs) Put(a);
+        Put(0);
+        foreach (var e in envAddrs) Put(e);
+        Put(0);
+        foreach (var (k, v) in aux) { Put(k); Put(v); }
+        space.Poke(sp, table);
+        return sp;
+    }
+}

@@ -1,0 +1,23 @@
+namespace LegoEmu.Mem.Cache;
+
+/// <summary>Counters of one ExCache. Plain fields: they are bumped on the miss path only.</summary>
+public sealed class CacheStats
+{
+    /// <summary>Front-table misses that looked the line up in the cache proper.</summary>
+    public long Lookups;
+    public long Hits;
+    public long Misses;
+    /// <summary>Misses served by zero-filling fresh anonymous memory locally, without the memory component.</summary>
+    public long PLocalFills;
+    /// <summary>Misses whose line came from the memory component.</summary>
+    public long RemoteFills;
+    public long Evictions;
+    public long WriteBacks;
+    /// <summary>Write-backs that travelled with the fill that replaced them.</summary>
+    public long PiggybackedWriteBacks;
+    public long BytesFilled;
+    public long BytesWrittenBack;
+    public long Faults;
+    /// <summary>Ticks spent inside fills (Stopwatch ticks) to derive the mean miss latency.</summary>
+    public long MissTicks;
+}

@@ -1,0 +1,301 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace LegoEmu.Mem.Cache;
+
+/// <summary>
+/// One guest thread's window onto the ExCache: a direct-mapped front table of recently used lines
+/// (like QEMU's soft TLB) that turns a hit into a tag compare and a pointer add. Every guest load,
+/// store and fetch goes through here. Not thread-safe: one view per guest thread.
+/// </summary>
+public sealed unsafe class CacheView
+{
+    struct Entry
+    {
+        public ulong ReadTag;
+        public ulong WriteTag;
+        public ulong ExecTag;
+        public nint Addend; // host address = Addend + guest address
+    }
+
+    const int TableBits = 10;
+    const int TableSize = 1 << TableBits;
+    const ulong Invalid = ulong.MaxValue;
+
+    readonly ExCache _cache;
+    readonly Entry[] _table = new Entry[TableSize];
+    readonly int _shift;
+    readonly ulong _lineMask;
+    readonly ulong _tagMask;
+
+    /// <summary>Guest memory accesses made through this view (hits and misses).</summary>
+    public long Accesses;
+
+    public CacheView(ExCache cache, int asid)
+    {
+        _cache = cache;
+        Asid = asid;
+        _shift = cache.LineShift;
+        _lineMask = (ulong)cache.LineSize - 1;
+        _tagMask = ~_lineMask;
+        InvalidateAll();
+        cache.Register(this);
+    }
+
+    public ExCache Cache => _cache;
+    public int Asid { get; private set; }
+
+    public void SwitchAddressSpace(int asid)
+    {
+        Asid = asid;
+        InvalidateAll();
+    }
+
+    public void InvalidateAll()
+    {
+        for (int i = 0; i < TableSize; i++)
+        {
+            ref var e = ref _table[i];
+            e.ReadTag = e.WriteTag = e.ExecTag = Invalid;
+        }
+    }
+
+    internal void InvalidateLine(ulong lineAddr)
+    {
+        ref var e = ref _table[(int)((lineAddr >> _shift) & (TableSize - 1))];
+        if (e.ReadTag == lineAddr) e.ReadTag = e.WriteTag = e.ExecTag = Invalid;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    ref Entry EntryFor(ulong a) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_table), (nint)((a >> _shift) & (TableSize - 1)));
+
+    // ---- hot path: loads ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte Read8(ulong a)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag == (a & _tagMask)) return *(byte*)(e.Addend + (nint)a);
+        return *Resolve(a, AccessKind.Read);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ushort Read16(ulong a)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 1) return Unsafe.ReadUnaligned<ushort>((void*)(e.Addend + (nint)a));
+        return (ushort)ReadSlow(a, 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public uint Read32(ulong a)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 3) return Unsafe.ReadUnaligned<uint>((void*)(e.Addend + (nint)a));
+        return (uint)ReadSlow(a, 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Read64(ulong a)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 7) return Unsafe.ReadUnaligned<ulong>((void*)(e.Addend + (nint)a));
+        return ReadSlow(a, 8);
+    }
+
+    public UInt128 Read128(ulong a)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15) return Unsafe.ReadUnaligned<UInt128>((void*)(e.Addend + (nint)a));
+        ulong lo = ReadSlow(a, 8);
+        ulong hi = ReadSlow(a + 8, 8);
+        return new UInt128(hi, lo);
+    }
+
+    // ---- hot path: stores ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write8(ulong a, byte v)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.WriteTag == (a & _tagMask)) { *(byte*)(e.Addend + (nint)a) = v; return; }
+        *Resolve(a, AccessKind.Write) = v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write16(ulong a, ushort v)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 1) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        WriteSlow(a, v, 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write32(ulong a, uint v)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 3) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        WriteSlow(a, v, 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write64(ulong a, ulong v)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 7) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        WriteSlow(a, v, 8);
+    }
+
+    public void Write128(ulong a, UInt128 v)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        // Probe both halves first so a fault on the second leaves memory untouched, as hardware does.
+        ProbeWrite(a, 16);
+        WriteSlow(a, (ulong)v, 8);
+        WriteSlow(a + 8, (ulong)(v >> 64), 8);
+    }
+
+    // ---- slow paths ----
+
+    /// <summary>Returns a host pointer to the byte at <paramref name="a"/>, filling and checking permissions.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    byte* Resolve(ulong a, AccessKind kind)
+    {
+        ulong line = a & _tagMask;
+        int slot = _cache.Lookup(Asid, line);
+        if (slot < 0) slot = _cache.Miss(Asid, line, a, kind);
+        var prot = _cache.SlotProt(slot);
+        bool ok = kind switch
+        {
+            AccessKind.Read => prot != Protection.None,
+            AccessKind.Write => (prot & Protection.Write) != 0,
+            _ => (prot & Protection.Exec) != 0,
+        };
+        if (!ok)
+        {
+            _cache.Stats.Faults++;
+            throw new MemoryFault(a, kind, FaultReason.Protection);
+        }
+        byte* host = _cache.SlotData(slot);
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag != line) e.WriteTag = e.ExecTag = Invalid;
+        e.ReadTag = line;
+        e.Addend = (nint)host - (nint)line;
+        if (kind == AccessKind.Write)
+        {
+            _cache.MarkDirty(slot);
+            e.WriteTag = line;
+        }
+        else if (kind == AccessKind.Fetch)
+        {
+            e.ExecTag = line;
+        }
+        return host + (a & _lineMask);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    ulong ReadSlow(ulong a, int size)
+    {
+        if ((a & _lineMask) + (ulong)size <= (ulong)_cache.LineSize)
+        {
+            byte* p = Resolve(a, AccessKind.Read);
+            return size switch
+            {
+                2 => Unsafe.ReadUnaligned<ushort>(p),
+                4 => Unsafe.ReadUnaligned<uint>(p),
+                _ => Unsafe.ReadUnaligned<ulong>(p),
+            };
+        }
+        ulong v = 0;
+        for (int i = 0; i < size; i++) v |= (ulong)*Resolve(a + (ulong)i, AccessKind.Read) << (8 * i);
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void WriteSlow(ulong a, ulong v, int size)
+    {
+        if ((a & _lineMask) + (ulong)size <= (ulong)_cache.LineSize)
+        {
+            byte* p = Resolve(a, AccessKind.Write);
+            switch (size)
+            {
+                case 2: Unsafe.WriteUnaligned(p, (ushort)v); break;
+                case 4: Unsafe.WriteUnaligned(p, (uint)v); break;
+                default: Unsafe.WriteUnaligned(p, v); break;
+            }
+            return;
+        }
+        ProbeWrite(a, size);
+        for (int i = 0; i < size; i++) *Resolve(a + (ulong)i, AccessKind.Write) = (byte)(v >> (8 * i));
+    }
+
+    void ProbeWrite(ulong a, int size)
+    {
+        Resolve(a, AccessKind.Write);
+        Resolve(a + (ulong)size - 1, AccessKind.Write);
+    }
+
+    // ---- bulk access for system calls and the decoder ----
+
+    /// <summary>Copies guest bytes out; faults like a read of each byte would.</summary>
+    public void ReadBytes(ulong a, Span<byte> dst)
+    {
+        Accesses++;
+        while (!dst.IsEmpty)
+        {
+            int off = (int)(a & _lineMask);
+            int n = Math.Min(dst.Length, _cache.LineSize - off);
+            new ReadOnlySpan<byte>(Resolve(a, AccessKind.Read), n).CopyTo(dst);
+            dst = dst[n..];
+            a += (ulong)n;
+        }
+    }
+
+    /// <summary>Copies bytes into guest memory.</summary>
+    public void WriteBytes(ulong a, ReadOnlySpan<byte> src)
+    {
+        Accesses++;
+        while (!src.IsEmpty)
+        {
+            int off = (int)(a & _lineMask);
+            int n = Math.Min(src.Length, _cache.LineSize - off);
+            src[..n].CopyTo(new Span<byte>(Resolve(a, AccessKind.Write), n));
+            src = src[n..];
+            a += (ulong)n;
+        }
+    }
+
+    /// <summary>Reads instruction bytes for the decoder; requires execute permission.</summary>
+    public byte Fetch8(ulong a)
+    {
+        Accesses++;
+        ref var e = ref EntryFor(a);
+        if (e.ExecTag == (a & _tagMask)) return *(byte*)(e.Addend + (nint)a);
+        return *Resolve(a, AccessKind.Fetch);
+    }
+
+    /// <summary>Reads a NUL-terminated string of at most <paramref name="max"/> bytes (without the NUL).</summary>
+    public byte[] ReadCString(ulong a, int max = 4096)
+    {
+        var buf = new List<byte>(64);
+        for (int i = 0; i < max; i++)
+        {
+            byte b = Read8(a + (ulong)i);
+            if (b == 0) return buf.ToArray();
+            buf.Add(b);
+        }
+        throw new MemoryFault(a, AccessKind.Read, FaultReason.Protection);
+    }
+}

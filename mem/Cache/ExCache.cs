@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Cache;
+
+/// <summary>
+/// The processor component's software-managed virtual cache: virtually indexed and tagged,
+/// set-associative, write-back, with per-line permissions and address-space ids. Line storage is
+/// one native block so the per-thread front tables can hand out raw pointers on the hit path.
+/// </summary>
+public sealed unsafe class ExCache : IDisposable
+{
+    const ulong Invalid = ulong.MaxValue;
+
+    readonly CacheConfig _config;
+    readonly byte* _data;
+    readonly ulong[] _tags;
+    readonly int[] _asids;
+    readonly Protection[] _prot;
+    readonly bool[] _dirty;
+    readonly long[] _stamp;
+    readonly int[] _fifoNext;
+    readonly int _ways;
+    readonly int _lineShift;
+    readonly ulong _setMask;
+    readonly List<CacheView> _views = new();
+    readonly Random _random = new(0x1e90);
+    long _clock;
+    bool _disposed;
+
+    public ExCache(CacheConfig config, IMemoryComponent component)
+    {
+        if (config.Validate() is { } err) throw new ArgumentException(err);
+        _config = config;
+        Component = component;
+        int slots = config.Slots;
+        // Untouched pages of a zeroed native block are not committed, so a huge default costs nothing.
+        _data = (byte*)NativeMemory.AllocZeroed((nuint)config.Size);
+        _tags = new ulong[slots];
+        Array.Fill(_tags, Invalid);
+        _asids = new int[slots];
+        _prot = new Protection[slots];
+        _dirty = new bool[slots];
+        _stamp = new long[slots];
+        _fifoNext = new int[config.Sets];
+        _ways = config.Ways;
+        _lineShift = System.Numerics.BitOperations.Log2((uint)config.LineSize);
+        _setMask = (ulong)config.Sets - 1;
+    }
+
+    public CacheConfig Config => _config;
+    public IMemoryComponent Component { get; }
+    public PLocalTracker PLocal { get; } = new();
+    public CacheStats Stats { get; } = new();
+    public int LineSize => _config.LineSize;
+    public int LineShift => _lineShift;
+
+    internal void Register(CacheView view) { lock (_views) _views.Add(view); }
+
+    internal byte* SlotData(int slot) => _data + ((long)slot << _lineShift);
+    internal Protection SlotProt(int slot) => _prot[slot];
+    internal void MarkDirty(int slot) => _dirty[slot] = true;
+
+    /// <summary>Finds the slot holding the line, or -1.</summary>
+    internal int Lookup(int asid, ulong lineAddr)
+    {
+        Stats.Lookups++;
+        int set = (int)((lineAddr >> _lineShift) & _setMask);
+        int first = set * _ways;
+        for (int i = first; i < first + _ways; i++)
+        {
+            if (_tags[i] == lineAddr && _asids[i] == asid)
+            {
+                Stats.Hits++;
+                if (_config.Policy == ReplacementPolicy.Lru) _stamp[i] = ++_clock;
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Brings a line in, evicting a victim of its set. Throws <see cref="MemoryFault"/> when unmapped.</summary>
+    internal int Miss(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
+    {
+        Stats.Misses++;
+        long t0 = Stopwatch.GetTimestamp();
+        int set = (int)((lineAddr >> _lineShift) & _setMask);
+        int slot = ChooseVictim(set);
+        var line = new Span<byte>(SlotData(slot), _config.LineSize);
+        bool piggyback = false;
+        if (_tags[slot] != Invalid)
+        {
+            Stats.Evictions++;
+            InvalidateViews(_tags[slot]);
+            if (_dirty[slot])
+            {
+                WriteBackSlot(slot);
+                piggyback = true;
+            }
+            _tags[slot] = Invalid;
+        }
+
+        FillStatus status;
+        Protection prot;
+        if (PLocal.IsFresh(lineAddr, out prot))
+        {
+            line.Clear();
+            Stats.PLocalFills++;
+            status = FillStatus.Zero;
+        }
+        else
+        {
+            status = Component.Fill(asid, lineAddr, line, out prot);
+            if (status != FillStatus.Unmapped)
+            {
+                Stats.RemoteFills++;
+                Stats.BytesFilled += _config.LineSize;
+                if (piggyback) Stats.PiggybackedWriteBacks++;
+            }
+        }
+        Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
+        if (status == FillStatus.Unmapped)
+        {
+            Stats.Faults++;
+            throw new MemoryFault(faultAddr, access, FaultReason.Unmapped);
+        }
+        _tags[slot] = lineAddr;
+        _asids[slot] = asid;
+        _prot[slot] = prot;
+        _dirty[slot] = false;
+        _stamp[slot] = ++_clock;
+        return slot;
+    }
+
+    int ChooseVictim(int set)
+    {
+        int first = set * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == Invalid) return i;
+        switch (_config.Policy)
+        {
+            case ReplacementPolicy.Lru:
+            {
+                int best = first;
+                for (int i = first + 1; i < first + _ways; i++)
+                    if (_stamp[i] < _stamp[best]) best = i;
+                return best;
+            }
+            case ReplacementPolicy.Random:
+                return first + _random.Next(_ways);
+            default:
+            {
+                int v = _fifoNext[set];
+                _fifoNext[set] = (v + 1) % _ways;
+                return first + v;
+            }
+        }
+    }
+
+    void WriteBackSlot(int slot)
+    {
+        ulong lineAddr = _tags[slot];
+        Component.WriteBack(_asids[slot], lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
+        PLocal.MarkWritten(lineAddr);
+        Stats.WriteBacks++;
+        Stats.BytesWrittenBack += _config.LineSize;
+        _dirty[slot] = false;
+    }
+
+    void InvalidateViews(ulong lineAddr)
+    {
+        // Copying avoids holding the lock while views run; views are added rarely (one per guest thread).
+        foreach (var v in _views) v.InvalidateLine(lineAddr);
+    }
+
+    /// <summary>
+    /// Drops every cached line of [start,end) of one address space, writing dirty ones back first
+    /// when <paramref name="writeBack"/> is set (mprotect) and discarding them otherwise (munmap).
+    /// </summary>
+    public void FlushRange(int asid, ulong start, ulong end, bool writeBack)
+    {
+        ulong lineMask = (ulong)_config.LineSize - 1;
+        ulong first = start & ~lineMask;
+        ulong lines = (end - first + lineMask) >> _lineShift;
+        if (lines <= (ulong)_tags.Length)
+        {
+            for (ulong a = first; a < end; a += (ulong)_config.LineSize)
+            {
+                int set = (int)((a >> _lineShift) & _setMask);
+                for (int i = set * _ways; i < (set + 1) * _ways; i++)
+                    if (_tags[i] == a && _asids[i] == asid) DropSlot(i, writeBack);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < _tags.Length; i++)
+                if (_tags[i] != Invalid && _asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
+        }
+        foreach (var v in _views) v.InvalidateAll();
+    }
+
+    void DropSlot(int slot, bool writeBack)
+    {
+        if (writeBack && _dirty[slot]) WriteBackSlot(slot);
+        InvalidateViews(_tags[slot]);
+        _tags[slot] = Invalid;
+        _dirty[slot] = false;
+    }
+
+    /// <summary>Writes every dirty line back, keeping the lines cached but clean.</summary>
+    public void WriteBackAll()
+    {
+        for (int i = 0; i < _tags.Length; i++)
+            if (_tags[i] != Invalid && _dirty[i]) WriteBackSlot(i);
+        // Views may hold write permission for lines that are now clean; they must fault again to re-dirty.
+        foreach (var v in _views) v.InvalidateAll();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        NativeMemory.Free(_data);
+    }
+}

@@ -1,0 +1,64 @@
+namespace LegoEmu.Mem.Component;
+
+/// <summary>What a fill request found at the memory component.</summary>
+public enum FillStatus
+{
+    /// <summary>The line's bytes were copied from a frame.</summary>
+    Data,
+    /// <summary>The line is mapped but has no frame yet: it reads as zeros.</summary>
+    Zero,
+    /// <summary>No mapping covers the line.</summary>
+    Unmapped,
+}
+
+/// <summary>
+/// The memory component (mComponent) as a processor component sees it: VMA operations for the
+/// address spaces it is home of, and line-granular reads and write-backs. Implemented in-process
+/// today; the same contract is what a remote memory node serves.
+/// </summary>
+public interface IMemoryComponent
+{
+    /// <summary>Creates an empty address space and returns its id.</summary>
+    int CreateAddressSpace();
+
+    /// <summary>mmap semantics; returns the mapped address or a negated errno.</summary>
+    long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name);
+
+    /// <summary>munmap semantics; 0 or a negated errno.</summary>
+    long Unmap(int asid, ulong addr, ulong length);
+
+    /// <summary>mprotect semantics; 0 or a negated errno.</summary>
+    long Protect(int asid, ulong addr, ulong length, Protection prot);
+
+    /// <summary>Sets where the heap starts (end of the loaded image).</summary>
+    void SetBrkBase(int asid, ulong brkBase);
+
+    /// <summary>brk semantics: moves the break when possible and returns the (possibly unchanged) break.</summary>
+    ulong Brk(int asid, ulong newBreak);
+
+    /// <summary>Reads one cache line; <paramref name="prot"/> is the protection of the VMA holding it.</summary>
+    FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot);
+
+    /// <summary>Stores a dirty line evicted from a processor's cache.</summary>
+    void WriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data);
+
+    /// <summary>Writes bytes regardless of protection: the loader's way of placing an image.</summary>
+    void Poke(int asid, ulong addr, ReadOnlySpan<byte> data);
+
+    /// <summary>A snapshot of the address space's VMAs in address order.</summary>
+    IReadOnlyList<Vma> Snapshot(int asid);
+
+    /// <summary>Counters of this component.</summary>
+    ComponentStats Stats { get; }
+}
+
+/// <summary>Traffic and occupancy counters of one memory component.</summary>
+public sealed class ComponentStats
+{
+    public long Fills;
+    public long ZeroFills;
+    public long WriteBacks;
+    public long BytesOut;
+    public long BytesIn;
+    public long Frames;
+}

@@ -1,0 +1,31 @@
+namespace LegoEmu.Mem.Component;
+
+/// <summary>How a mapping was created; decides what a fill of an untouched page returns.</summary>
+[Flags]
+public enum MapFlags
+{
+    None = 0,
+    Shared = 1,
+    Private = 2,
+    Fixed = 0x10,
+    Anonymous = 0x20,
+    GrowsDown = 0x100,
+    FixedNoReplace = 0x100000,
+}
+
+/// <summary>One virtual memory area of a guest address space: [Start, End), page aligned.</summary>
+public sealed class Vma(ulong start, ulong end, Protection prot, MapFlags flags, string name)
+{
+    public ulong Start { get; set; } = start;
+    public ulong End { get; set; } = end;
+    public Protection Prot { get; set; } = prot;
+    public MapFlags Flags { get; } = flags;
+    /// <summary>What /proc/self/maps shows: a path, "[heap]", "[stack]" or empty.</summary>
+    public string Name { get; } = name;
+
+    public ulong Length => End - Start;
+    public bool Contains(ulong a) => a >= Start && a < End;
+
+    public Vma CloneRange(ulong start, ulong end) => new(start, end, Prot, Flags, Name);
+    public override string ToString() => $"{Start:x}-{End:x} {Prot} {Name}";
+}

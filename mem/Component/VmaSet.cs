@@ -1,0 +1,145 @@
+namespace LegoEmu.Mem.Component;
+
+/// <summary>
+/// The VMA list of one address space with Linux mmap/munmap/mprotect/brk placement rules.
+/// A sorted list is enough: guests rarely hold more than a few hundred mappings.
+/// </summary>
+public sealed class VmaSet
+{
+    /// <summary>Top-down mmap allocation starts below the stack, as the kernel's mmap_base does.</summary>
+    public const ulong DefaultMmapBase = 0x7fff_f000_0000UL - 0x800_0000UL;
+    public const ulong MinAddress = 0x10000; // vm.mmap_min_addr
+    public const ulong TaskSize = 0x7fff_ffff_f000UL;
+
+    readonly List<Vma> _vmas = new();
+
+    public ulong MmapBase { get; set; } = DefaultMmapBase;
+    public ulong BrkBase { get; set; }
+    public ulong Brk { get; set; }
+
+    public IReadOnlyList<Vma> Items => _vmas;
+
+    public Vma? Find(ulong addr)
+    {
+        int lo = 0, hi = _vmas.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >> 1;
+            var v = _vmas[mid];
+            if (addr < v.Start) hi = mid - 1;
+            else if (addr >= v.End) lo = mid + 1;
+            else return v;
+        }
+        return null;
+    }
+
+    public bool Overlaps(ulong start, ulong end)
+    {
+        foreach (var v in _vmas)
+            if (v.Start < end && start < v.End) return true;
+        return false;
+    }
+
+    /// <summary>Finds a free range of <paramref name="length"/> bytes, highest first below MmapBase.</summary>
+    public ulong FindFree(ulong length, ulong hint)
+    {
+        if (hint != 0)
+        {
+            hint = PageMath.Up(hint);
+            if (hint >= MinAddress && hint + length <= TaskSize && hint + length > hint && !Overlaps(hint, hint + length))
+                return hint;
+        }
+        ulong top = MmapBase;
+        for (int i = _vmas.Count - 1; i >= -1; i--)
+        {
+            ulong gapStart = i >= 0 ? _vmas[i].End : MinAddress;
+            if (i >= 0 && _vmas[i].Start >= top) continue;
+            ulong gapEnd = top;
+            if (gapEnd > gapStart && gapEnd - gapStart >= length) return gapEnd - length;
+            if (i >= 0) top = Math.Min(top, _vmas[i].Start);
+        }
+        return 0;
+    }
+
+    public void Insert(Vma vma)
+    {
+        int i = 0;
+        while (i < _vmas.Count && _vmas[i].Start < vma.Start) i++;
+        _vmas.Insert(i, vma);
+    }
+
+    /// <summary>Removes [start,end) from every VMA, splitting the ones that straddle its edges.</summary>
+    public void Remove(ulong start, ulong end)
+    {
+        for (int i = 0; i < _vmas.Count; i++)
+        {
+            var v = _vmas[i];
+            if (v.End <= start || v.Start >= end) continue;
+            if (v.Start < start && v.End > end)
+            {
+                var tail = v.CloneRange(end, v.End);
+                v.End = start;
+                _vmas.Insert(i + 1, tail);
+                return;
+            }
+            if (v.Start < start) { v.End = start; continue; }
+            if (v.End > end) { v.Start = end; continue; }
+            _vmas.RemoveAt(i);
+            i--;
+        }
+    }
+
+    /// <summary>True when every page of [start,end) is mapped.</summary>
+    public bool FullyMapped(ulong start, ulong end)
+    {
+        ulong cur = start;
+        foreach (var v in _vmas)
+        {
+            if (v.End <= cur) continue;
+            if (v.Start > cur) return false;
+            cur = v.End;
+            if (cur >= end) return true;
+        }
+        return cur >= end;
+    }
+
+    /// <summary>Changes protection of [start,end), splitting VMAs at the edges; the range must be mapped.</summary>
+    public void SetProtection(ulong start, ulong end, Protection prot)
+    {
+        for (int i = 0; i < _vmas.Count; i++)
+        {
+            var v = _vmas[i];
+            if (v.End <= start || v.Start >= end || v.Prot == prot) continue;
+            if (v.Start < start)
+            {
+                var tail = v.CloneRange(start, v.End);
+                v.End = start;
+                _vmas.Insert(i + 1, tail);
+                continue; // the tail is visited next
+            }
+            if (v.End > end)
+            {
+                var tail = v.CloneRange(end, v.End);
+                v.End = end;
+                _vmas.Insert(i + 1, tail);
+            }
+            v.Prot = prot;
+        }
+        Coalesce();
+    }
+
+    void Coalesce()
+    {
+        for (int i = 0; i + 1 < _vmas.Count; i++)
+        {
+            var a = _vmas[i];
+            var b = _vmas[i + 1];
+            if (a.End == b.Start && a.Prot == b.Prot && a.Flags == b.Flags && a.Name == b.Name)
+            {
+                a.End = b.End;
+                _vmas.RemoveAt(i + 1);
+                i--;
+            }
+        }
+    }
+}

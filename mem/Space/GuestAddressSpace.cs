@@ -1,0 +1,88 @@
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Space;
+
+/// <summary>
+/// A guest address space as the processor component manages it: VMA operations go to the home
+/// memory component, and the local ExCache and p-local bookkeeping are kept consistent with them.
+/// </summary>
+public sealed class GuestAddressSpace
+{
+    public GuestAddressSpace(IMemoryComponent home, ExCache cache)
+    {
+        Home = home;
+        Cache = cache;
+        Asid = home.CreateAddressSpace();
+    }
+
+    public IMemoryComponent Home { get; }
+    public ExCache Cache { get; }
+    public int Asid { get; }
+
+    /// <summary>mmap: fresh anonymous private memory becomes p-local until first written back.</summary>
+    public long Map(ulong addr, ulong length, Protection prot, MapFlags flags, string name = "")
+    {
+        long r = Home.Map(Asid, addr, length, prot, flags, name);
+        if (r < 0) return r;
+        ulong start = (ulong)r, end = start + PageMath.Up(length);
+        Cache.FlushRange(Asid, start, end, writeBack: false);
+        if ((flags & MapFlags.Anonymous) != 0 && (flags & MapFlags.Shared) == 0) Cache.PLocal.Add(start, end, prot);
+        else Cache.PLocal.Remove(start, end);
+        return r;
+    }
+
+    /// <summary>Maps memory whose contents the caller places with <see cref="Poke"/> (loader images, stacks).</summary>
+    public long MapForImage(ulong addr, ulong length, Protection prot, string name)
+    {
+        long r = Home.Map(Asid, addr, length, prot, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed, name);
+        if (r >= 0) Cache.FlushRange(Asid, (ulong)r, (ulong)r + PageMath.Up(length), writeBack: false);
+        return r;
+    }
+
+    public long Unmap(ulong addr, ulong length)
+    {
+        long r = Home.Unmap(Asid, addr, length);
+        if (r == 0)
+        {
+            ulong end = PageMath.Up(addr + length);
+            Cache.FlushRange(Asid, addr, end, writeBack: false);
+            Cache.PLocal.Remove(addr, end);
+        }
+        return r;
+    }
+
+    public long Protect(ulong addr, ulong length, Protection prot)
+    {
+        long r = Home.Protect(Asid, addr, length, prot);
+        if (r == 0 && length > 0)
+        {
+            ulong end = PageMath.Up(addr + length);
+            // Cached lines carry the old permission bits: write them back and refetch with the new ones.
+            Cache.FlushRange(Asid, addr, end, writeBack: true);
+            Cache.PLocal.Protect(addr, end, prot);
+        }
+        return r;
+    }
+
+    public void SetBrkBase(ulong brkBase) => Home.SetBrkBase(Asid, brkBase);
+
+    public ulong Brk(ulong newBreak)
+    {
+        ulong old = Home.Brk(Asid, 0);
+        ulong r = Home.Brk(Asid, newBreak);
+        ulong oldTop = PageMath.Up(old), newTop = PageMath.Up(r);
+        if (newTop > oldTop) Cache.PLocal.Add(oldTop, newTop, Protection.ReadWrite);
+        else if (newTop < oldTop)
+        {
+            Cache.FlushRange(Asid, newTop, oldTop, writeBack: false);
+            Cache.PLocal.Remove(newTop, oldTop);
+        }
+        return r;
+    }
+
+    /// <summary>Writes bytes straight into the memory component, bypassing protection (loader only).</summary>
+    public void Poke(ulong addr, ReadOnlySpan<byte> data) => Home.Poke(Asid, addr, data);
+
+    public IReadOnlyList<Vma> Vmas() => Home.Snapshot(Asid);
+}

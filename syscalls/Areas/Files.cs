@@ -1,0 +1,311 @@
+using System.Text;
+using LegoEmu.Mem;
+using LegoEmu.Syscalls.Abi;
+using LegoEmu.Syscalls.Runtime;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>File descriptors and file I/O: open/close/read/write and friends, stat, ioctl, readlink.</summary>
+static class Files
+{
+    const int AT_FDCWD = -100;
+    const int O_CLOEXEC = 0x80000;
+    const int AT_EMPTY_PATH = 0x1000;
+
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.read, "read", "fBd", Read);
+        t.Add(Nr.write, "write", "fbd", Write);
+        t.Add(Nr.pread64, "pread64", "fBdd", Pread);
+        t.Add(Nr.pwrite64, "pwrite64", "fbdd", Pwrite);
+        t.Add(Nr.readv, "readv", "fid", Readv);
+        t.Add(Nr.writev, "writev", "fid", Writev);
+        t.Add(Nr.open, "open", "sxo", x => OpenAt(x, AT_FDCWD, x.Str(0), (int)x.A[1], (int)x.A[2]));
+        t.Add(Nr.openat, "openat", "fsxo", x => OpenAt(x, x.Int(0), x.Str(1), (int)x.A[2], (int)x.A[3]));
+        t.Add(Nr.close, "close", "f", Close);
+        t.Add(Nr.lseek, "lseek", "fdd", x => HostFd(x, 0, h => Sys(Nr.lseek, h, x.Long(1), x.Long(2))));
+        t.Add(Nr.fstat, "fstat", "fx", x => HostFd(x, 0, h => Buffers.WithStruct(x, x.A[1], 144, p => Sys(Nr.fstat, h, p))));
+        t.Add(Nr.stat, "stat", "sx", x => StatAt(x, AT_FDCWD, x.Str(0), x.A[1], 0));
+        t.Add(Nr.lstat, "lstat", "sx", x => StatAt(x, AT_FDCWD, x.Str(0), x.A[1], 0x100));
+        t.Add(Nr.newfstatat, "newfstatat", "fsxx", x => StatAt(x, x.Int(0), x.A[1] == 0 ? "" : x.Str(1), x.A[2], (int)x.A[3]));
+        t.Add(Nr.readlink, "readlink", "sxd", x => ReadLink(x, AT_FDCWD, x.Str(0), x.A[1], x.Long(2)));
+        t.Add(Nr.readlinkat, "readlinkat", "fsxd", x => ReadLink(x, x.Int(0), x.Str(1), x.A[2], x.Long(3)));
+        t.Add(Nr.access, "access", "sd", x => WithDir(x, AT_FDCWD, x.Str(0), (d, p) => Sys(Nr.faccessat, d, p, x.Long(1))));
+        t.Add(Nr.faccessat, "faccessat", "fsd", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat, d, p, x.Long(2))));
+        t.Add(Nr.faccessat2, "faccessat2", "fsdx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat2, d, p, x.Long(2), x.Long(3))));
+        t.Add(Nr.ioctl, "ioctl", "fxx", Ioctl);
+        t.Add(Nr.dup, "dup", "f", x => Dup(x, x.Int(0), -1, false));
+        t.Add(Nr.dup2, "dup2", "ff", x => x.A[0] == x.A[1] ? (x.P.Fds.IsOpen(x.Long(0)) ? x.Long(0) : -Errno.EBADF) : Dup(x, x.Int(0), x.Int(1), false));
+        t.Add(Nr.dup3, "dup3", "ffx", x => x.A[0] == x.A[1] ? -Errno.EINVAL : Dup(x, x.Int(0), x.Int(1), (x.A[2] & O_CLOEXEC) != 0));
+        t.Add(Nr.fcntl, "fcntl", "fdx", Fcntl);
+        t.Add(Nr.getcwd, "getcwd", "Bd", x => Buffers.WithOutput(x, x.A[0], (int)Math.Min(x.A[1], 4096), p => Sys(Nr.getcwd, p, (long)Math.Min(x.A[1], 4096))));
+        t.Add(Nr.chdir, "chdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.chdir, p)));
+        t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Buffers.WithOutput(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => Sys(Nr.getdents64, h, p, (long)Math.Min(x.A[2], Buffers.Chunk)))));
+        t.Add(Nr.unlink, "unlink", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.unlink, p)));
+        t.Add(Nr.unlinkat, "unlinkat", "fsx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.unlinkat, d, p, x.Long(2))));
+        t.Add(Nr.mkdir, "mkdir", "so", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.mkdir, p, x.Long(1))));
+        t.Add(Nr.mkdirat, "mkdirat", "fso", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.mkdirat, d, p, x.Long(2))));
+        t.Add(Nr.rmdir, "rmdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.rmdir, p)));
+        t.Add(Nr.umask, "umask", "o", x => Sys(Nr.umask, x.Long(0)));
+        t.Add(Nr.fsync, "fsync", "f", x => HostFd(x, 0, h => Sys(Nr.fsync, h)));
+        t.Add(Nr.fdatasync, "fdatasync", "f", x => HostFd(x, 0, h => Sys(Nr.fdatasync, h)));
+        t.Add(Nr.ftruncate, "ftruncate", "fd", x => HostFd(x, 0, h => Sys(Nr.ftruncate, h, x.Long(1))));
+    }
+
+    static long HostFd(SyscallContext x, int arg, Func<int, long> f)
+    {
+        int h = x.P.Fds.Host(x.Long(arg));
+        return h < 0 ? h : f(h);
+    }
+
+    /// <summary>Resolves a dirfd argument (AT_FDCWD or a guest descriptor) and passes the path.</summary>
+    static long WithDir(SyscallContext x, int dirfd, string path, Func<long, nint, long> f)
+    {
+        long d = dirfd;
+        if (dirfd != AT_FDCWD && !path.StartsWith('/'))
+        {
+            int h = x.P.Fds.Host(dirfd);
+            if (h < 0) return h;
+            d = h;
+        }
+        return Buffers.WithPath(path, p => f(d, p));
+    }
+
+    static long Read(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        int n = (int)Math.Min(x.A[2], Buffers.Chunk);
+        return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.read, h, p, n));
+    }
+
+    static long Pread(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        int n = (int)Math.Min(x.A[2], Buffers.Chunk);
+        return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.pread64, h, p, n, x.Long(3)));
+    }
+
+    /// <summary>Writes all of [addr, addr+len) unless the host reports an error or a short write.</summary>
+    static long WriteAll(SyscallContext x, int h, ulong addr, long len, long offset)
+    {
+        long done = 0;
+        while (done < len)
+        {
+            int n = (int)Math.Min(len - done, Buffers.Chunk);
+            long off = offset;
+            long r = Buffers.WithInput(x, addr + (ulong)done, n, p => off < 0 ? Sys(Nr.write, h, p, n) : Sys(Nr.pwrite64, h, p, n, off + done));
+            if (r < 0) return done > 0 ? done : r;
+            done += r;
+            if (r < n) break;
+        }
+        return done;
+    }
+
+    static long Write(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        return h < 0 ? h : WriteAll(x, h, x.A[1], x.Long(2), -1);
+    }
+
+    static long Pwrite(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        if (x.Long(3) < 0) return -Errno.EINVAL;
+        return WriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
+    }
+
+    static List<(ulong addr, long len)>? Iovecs(SyscallContext x, ulong iov, long count)
+    {
+        if (count < 0 || count > 1024) return null;
+        var list = new List<(ulong, long)>((int)count);
+        for (long k = 0; k < count; k++)
+        {
+            ulong b = x.Mem.Read64(iov + (ulong)k * 16);
+            long l = (long)x.Mem.Read64(iov + (ulong)k * 16 + 8);
+            if (l < 0) return null;
+            list.Add((b, l));
+        }
+        return list;
+    }
+
+    static long Writev(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        var iov = Iovecs(x, x.A[1], x.Long(2));
+        if (iov == null) return -Errno.EINVAL;
+        // Gathering first keeps one host write per call, so lines from the guest are not split.
+        long total = 0;
+        foreach (var (_, l) in iov) total += l;
+        if (total <= Buffers.Chunk)
+        {
+            var buf = Buffers.Rent(total);
+            try
+            {
+                int o = 0;
+                foreach (var (a, l) in iov)
+                {
+                    x.Mem.ReadBytes(a, buf.AsSpan(o, (int)l));
+                    o += (int)l;
+                }
+                unsafe
+                {
+                    fixed (byte* p = buf)
+                    {
+                        long done = 0;
+                        while (done < total)
+                        {
+                            long r = Sys(Nr.write, h, (nint)(p + done), total - done);
+                            if (r < 0) return done > 0 ? done : r;
+                            done += r;
+                            if (r == 0) break;
+                        }
+                        return done;
+                    }
+                }
+            }
+            finally { Buffers.Return(buf); }
+        }
+        long sum = 0;
+        foreach (var (a, l) in iov)
+        {
+            long r = WriteAll(x, h, a, l, -1);
+            if (r < 0) return sum > 0 ? sum : r;
+            sum += r;
+            if (r < l) break;
+        }
+        return sum;
+    }
+
+    static long Readv(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        var iov = Iovecs(x, x.A[1], x.Long(2));
+        if (iov == null) return -Errno.EINVAL;
+        long total = 0;
+        foreach (var (_, l) in iov) total += l;
+        int n = (int)Math.Min(total, Buffers.Chunk);
+        var buf = Buffers.Rent(n);
+        try
+        {
+            long r;
+            unsafe { fixed (byte* p = buf) r = Sys(Nr.read, h, (nint)p, n); }
+            if (r <= 0) return r;
+            long o = 0;
+            foreach (var (a, l) in iov)
+            {
+                if (o >= r) break;
+                int k = (int)Math.Min(l, r - o);
+                x.Mem.WriteBytes(a, buf.AsSpan((int)o, k));
+                o += k;
+            }
+            return r;
+        }
+        finally { Buffers.Return(buf); }
+    }
+
+    static long OpenAt(SyscallContext x, int dirfd, string path, int flags, int mode)
+    {
+        if (path == "/proc/self/exe" || path == $"/proc/{x.P.Pid}/exe") path = x.P.ExePath;
+        long h = WithDir(x, dirfd, path, (d, p) => Sys(Nr.openat, d, p, flags | O_CLOEXEC, mode));
+        if (h < 0) return h;
+        // Host descriptors are always close-on-exec: the guest's own flag lives in the table.
+        int g = x.P.Fds.Install((int)h, (flags & O_CLOEXEC) != 0);
+        if (g < 0) Sys(Nr.close, h);
+        return g;
+    }
+
+    static long Close(SyscallContext x)
+    {
+        int h = x.P.Fds.Remove(x.Long(0));
+        if (h < 0) return h;
+        // A host descriptor shared by dup'ed guest descriptors stays open until the last one closes.
+        if (x.P.Fds.References(h) > 0) return 0;
+        return Sys(Nr.close, h);
+    }
+
+    static long Dup(SyscallContext x, int oldFd, int newFd, bool cloexec)
+    {
+        int h = x.P.Fds.Host(oldFd);
+        if (h < 0) return h;
+        if (newFd < 0) return x.P.Fds.Install(h, cloexec);
+        if (newFd >= FdTable.MaxFds) return -Errno.EBADF;
+        int old = x.P.Fds.Remove(newFd);
+        if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) Sys(Nr.close, old);
+        x.P.Fds.InstallAt(newFd, h, cloexec);
+        return newFd;
+    }
+
+    static long Fcntl(SyscallContext x)
+    {
+        int g = x.Int(0);
+        int h = x.P.Fds.Host(g);
+        if (h < 0) return h;
+        const int F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_DUPFD_CLOEXEC = 1030;
+        switch (x.Int(1))
+        {
+            case F_DUPFD: return x.P.Fds.Install(h, false, x.Int(2));
+            case F_DUPFD_CLOEXEC: return x.P.Fds.Install(h, true, x.Int(2));
+            case F_GETFD: return x.P.Fds.CloseOnExec(g) ? 1 : 0;
+            case F_SETFD: x.P.Fds.SetCloseOnExec(g, (x.A[2] & 1) != 0); return 0;
+            case 3: // F_GETFL
+            case 4: // F_SETFL
+                return Sys(Nr.fcntl, h, x.Long(1), x.Long(2));
+            default:
+                return -Errno.EINVAL;
+        }
+    }
+
+    static long StatAt(SyscallContext x, int dirfd, string path, ulong buf, int flags)
+    {
+        if ((flags & AT_EMPTY_PATH) != 0 && path.Length == 0)
+        {
+            int h = x.P.Fds.Host(dirfd);
+            if (h < 0) return h;
+            return Buffers.WithStruct(x, buf, 144, p => Sys(Nr.fstat, h, p));
+        }
+        if (path == "/proc/self/exe") path = x.P.ExePath;
+        return WithDir(x, dirfd, path, (d, p) => Buffers.WithStruct(x, buf, 144, b => Sys(Nr.newfstatat, d, p, b, flags)));
+    }
+
+    static long ReadLink(SyscallContext x, int dirfd, string path, ulong buf, long size)
+    {
+        if (size <= 0) return -Errno.EINVAL;
+        if (path == "/proc/self/exe" || path == $"/proc/{x.P.Pid}/exe")
+        {
+            // The guest's own path, not the emulator's: programs locate their data files through it.
+            var bytes = Encoding.UTF8.GetBytes(x.P.ExePath);
+            int n = (int)Math.Min(bytes.Length, size);
+            x.Mem.WriteBytes(buf, bytes.AsSpan(0, n));
+            return n;
+        }
+        int len = (int)Math.Min(size, 4096);
+        return WithDir(x, dirfd, path, (d, p) => Buffers.WithOutput(x, buf, len, b => Sys(Nr.readlinkat, d, p, b, len)));
+    }
+
+    static long Ioctl(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        ulong req = x.A[1] & 0xffff_ffff;
+        int size = req switch
+        {
+            0x5401 => 36, // TCGETS: struct termios
+            0x5402 or 0x5403 or 0x5404 => -36, // TCSETS, TCSETSW, TCSETSF read a termios
+            0x5413 => 8, // TIOCGWINSZ
+            0x5414 => -8, // TIOCSWINSZ
+            0x540f => 4, // TIOCGPGRP
+            0x541b => 4, // FIONREAD
+            0x5421 => -4, // FIONBIO
+            _ => 0,
+        };
+        if (size == 0) return -Errno.ENOTTY;
+        if (size > 0) return Buffers.WithStruct(x, x.A[2], size, p => Sys(Nr.ioctl, h, (long)req, p));
+        return Buffers.WithInput(x, x.A[2], -size, p => Sys(Nr.ioctl, h, (long)req, p));
+    }
+}

@@ -1,0 +1,161 @@
+using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
+using LegoEmu.Syscalls.Abi;
+using LegoEmu.Syscalls.Runtime;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>The address space: brk, mmap (anonymous and file-backed private), munmap, mprotect, mremap, madvise.</summary>
+static class Memory
+{
+    const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100,
+        MAP_FIXED_NOREPLACE = 0x100000;
+    const int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.brk, "brk", "x", x => (long)x.P.Space.Brk(x.A[0]));
+        t.Add(Nr.mmap, "mmap", "xdxxfx", Mmap);
+        t.Add(Nr.munmap, "munmap", "xd", Munmap);
+        t.Add(Nr.mprotect, "mprotect", "xdx", Mprotect);
+        t.Add(Nr.mremap, "mremap", "xddxx", Mremap);
+        t.Add(Nr.madvise, "madvise", "xdd", Madvise);
+    }
+
+    static Protection Prot(ulong p) => (Protection)(p & 7);
+
+    static long Mmap(SyscallContext x)
+    {
+        ulong addr = x.A[0], len = x.A[1];
+        int flags = (int)x.A[3];
+        int fd = (int)x.A[4];
+        long off = (long)x.A[5];
+        var prot = Prot(x.A[2]);
+        int type = flags & 3;
+        if (len == 0 || (type != MAP_SHARED && type != MAP_PRIVATE) || (off & 0xfff) != 0) return -Errno.EINVAL;
+        if (len > VmaSet.TaskSize) return -Errno.ENOMEM;
+        var mf = (type == MAP_SHARED ? MapFlags.Shared : MapFlags.Private)
+                 | ((flags & MAP_FIXED) != 0 ? MapFlags.Fixed : 0)
+                 | ((flags & MAP_FIXED_NOREPLACE) != 0 ? MapFlags.FixedNoReplace : 0)
+                 | ((flags & MAP_GROWSDOWN) != 0 ? MapFlags.GrowsDown : 0);
+        if ((flags & MAP_ANONYMOUS) != 0)
+        {
+            long r = x.P.Space.Map(addr, len, prot, mf | MapFlags.Anonymous);
+            if (r >= 0) x.P.Blocks.Invalidate((ulong)r, (ulong)r + len);
+            return r;
+        }
+
+        int h = x.P.Fds.Host(fd);
+        if (h < 0) return h;
+        if (type == MAP_SHARED && (prot & Protection.Write) != 0)
+        {
+            // Writable shared file mappings need write-through to the file; refuse rather than lose writes.
+            x.P.Options.Diagnostics.WriteLine("legoemu: mmap(MAP_SHARED, PROT_WRITE) of a file is not supported yet");
+            return -Errno.ENODEV;
+        }
+        string name = ReadLinkFd(h);
+        long m = x.P.Space.Map(addr, len, prot, mf, name);
+        if (m < 0) return m;
+        ulong start = (ulong)m;
+        x.P.Blocks.Invalidate(start, start + len);
+        // A private file mapping is a snapshot of the file at mmap time, copied into the memory component.
+        var buf = Buffers.Rent(Buffers.Chunk);
+        try
+        {
+            ulong done = 0;
+            while (done < len)
+            {
+                int n = (int)Math.Min(len - done, (ulong)Buffers.Chunk);
+                long r;
+                unsafe { fixed (byte* p = buf) r = Sys(Nr.pread64, h, (nint)p, n, off + (long)done); }
+                if (r < 0) { x.P.Space.Unmap(start, len); return r; }
+                if (r == 0) break;
+                x.P.Space.Poke(start + done, buf.AsSpan(0, (int)r));
+                done += (ulong)r;
+                if (r < n) break;
+            }
+        }
+        finally { Buffers.Return(buf); }
+        return m;
+    }
+
+    static string ReadLinkFd(int h)
+    {
+        try { return new FileInfo($"/proc/self/fd/{h}").LinkTarget ?? ""; }
+        catch (IOException) { return ""; }
+    }
+
+    static long Munmap(SyscallContext x)
+    {
+        long r = x.P.Space.Unmap(x.A[0], x.A[1]);
+        if (r == 0) x.P.Blocks.Invalidate(x.A[0], x.A[0] + x.A[1]);
+        return r;
+    }
+
+    static long Mprotect(SyscallContext x)
+    {
+        long r = x.P.Space.Protect(x.A[0], x.A[1], Prot(x.A[2]));
+        if (r == 0) x.P.Blocks.Invalidate(x.A[0], x.A[0] + x.A[1]);
+        return r;
+    }
+
+    static long Mremap(SyscallContext x)
+    {
+        ulong old = x.A[0], oldLen = PageMath.Up(x.A[1]), newLen = PageMath.Up(x.A[2]);
+        int flags = (int)x.A[3];
+        if (!PageMath.Aligned(old) || newLen == 0 || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) != 0) return -Errno.EINVAL;
+        if ((flags & MREMAP_FIXED) != 0) return -Errno.EINVAL; // moving to a chosen address is not supported yet
+        var vmas = x.P.Space.Vmas();
+        var vma = vmas.FirstOrDefault(v => v.Contains(old));
+        if (vma == null || old + oldLen > vma.End) return -Errno.EFAULT;
+        if (newLen <= oldLen)
+        {
+            if (newLen < oldLen) x.P.Space.Unmap(old + newLen, oldLen - newLen);
+            return (long)old;
+        }
+        bool canGrow = !vmas.Any(v => v.Start < old + newLen && v.End > old + oldLen && v != vma) && old + newLen <= VmaSet.TaskSize;
+        if (canGrow && vma.End == old + oldLen)
+        {
+            long r = x.P.Space.Map(old + oldLen, newLen - oldLen, vma.Prot, (vma.Flags & ~MapFlags.FixedNoReplace) | MapFlags.Fixed, vma.Name);
+            if (r >= 0) return (long)old;
+        }
+        if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
+        long n = x.P.Space.Map(0, newLen, vma.Prot | Protection.Write, vma.Flags & (MapFlags.Private | MapFlags.Shared | MapFlags.Anonymous), vma.Name);
+        if (n < 0) return n;
+        // Move the contents through the cache so dirty lines are carried over.
+        var buf = Buffers.Rent(Buffers.Chunk);
+        try
+        {
+            for (ulong o = 0; o < oldLen; o += (ulong)Buffers.Chunk)
+            {
+                int k = (int)Math.Min(oldLen - o, (ulong)Buffers.Chunk);
+                x.Mem.ReadBytes(old + o, buf.AsSpan(0, k));
+                x.Mem.WriteBytes((ulong)n + o, buf.AsSpan(0, k));
+            }
+        }
+        finally { Buffers.Return(buf); }
+        if ((vma.Prot & Protection.Write) == 0) x.P.Space.Protect((ulong)n, newLen, vma.Prot);
+        x.P.Space.Unmap(old, oldLen);
+        x.P.Blocks.Invalidate(old, old + oldLen);
+        return n;
+    }
+
+    static long Madvise(SyscallContext x)
+    {
+        const int MADV_DONTNEED = 4;
+        if (!PageMath.Aligned(x.A[0])) return -Errno.EINVAL;
+        if ((int)x.A[2] == MADV_DONTNEED)
+        {
+            // Private anonymous pages read back as zeros afterwards: remap them fresh.
+            ulong start = x.A[0], end = PageMath.Up(x.A[0] + x.A[1]);
+            foreach (var v in x.P.Space.Vmas().Where(v => v.Start < end && v.End > start).ToList())
+            {
+                if ((v.Flags & MapFlags.Anonymous) == 0 || (v.Flags & MapFlags.Shared) != 0) continue;
+                ulong s = Math.Max(v.Start, start), e = Math.Min(v.End, end);
+                x.P.Space.Map(s, e - s, v.Prot, v.Flags | MapFlags.Fixed, v.Name);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem;
+using LegoEmu.Syscalls.Abi;
+using LegoEmu.Syscalls.Runtime;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>Process identity and environment: exit, ids, arch_prctl, uname, limits, TLS/robust-list registration, getrandom.</summary>
+static class ProcessInfo
+{
+    const int ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
+
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.exit, "exit", "d", x => { x.P.Exit(x.Int(0)); return 0; });
+        t.Add(Nr.exit_group, "exit_group", "d", x => { x.P.Exit(x.Int(0)); return 0; });
+        t.Add(Nr.getpid, "getpid", "", x => x.P.Pid);
+        t.Add(Nr.gettid, "gettid", "", x => x.P.Pid);
+        t.Add(Nr.getppid, "getppid", "", _ => Sys(Nr.getppid));
+        t.Add(Nr.getuid, "getuid", "", _ => Sys(Nr.getuid));
+        t.Add(Nr.geteuid, "geteuid", "", _ => Sys(Nr.geteuid));
+        t.Add(Nr.getgid, "getgid", "", _ => Sys(Nr.getgid));
+        t.Add(Nr.getegid, "getegid", "", _ => Sys(Nr.getegid));
+        t.Add(Nr.getpgrp, "getpgrp", "", _ => Sys(Nr.getpgrp));
+        t.Add(Nr.arch_prctl, "arch_prctl", "xx", ArchPrctl);
+        t.Add(Nr.set_tid_address, "set_tid_address", "x", x => { x.P.ClearChildTid = x.A[0]; return x.P.Pid; });
+        t.Add(Nr.set_robust_list, "set_robust_list", "xd", x => x.A[1] == 24 ? 0 : -Errno.EINVAL);
+        // rseq registration is optional for glibc; declining it keeps restartable sequences out of the emulator.
+        t.Add(Nr.rseq, "rseq", "xddx", _ => -Errno.ENOSYS);
+        t.Add(Nr.uname, "uname", "x", x => Buffers.WithStruct(x, x.A[0], 390, p => Sys(Nr.uname, p)));
+        t.Add(Nr.prlimit64, "prlimit64", "ddxx", Prlimit);
+        t.Add(Nr.getrlimit, "getrlimit", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.getrlimit, x.Long(0), p)));
+        t.Add(Nr.getrandom, "getrandom", "Bdx", GetRandom);
+        t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
+        t.Add(Nr.sched_yield, "sched_yield", "", _ => 0);
+    }
+
+    static long ArchPrctl(SyscallContext x)
+    {
+        switch (x.Int(0))
+        {
+            case ARCH_SET_FS: x.C.FsBase = x.A[1]; return 0;
+            case ARCH_SET_GS: x.C.GsBase = x.A[1]; return 0;
+            case ARCH_GET_FS: x.Mem.Write64(x.A[1], x.C.FsBase); return 0;
+            case ARCH_GET_GS: x.Mem.Write64(x.A[1], x.C.GsBase); return 0;
+            default: return -Errno.EINVAL;
+        }
+    }
+
+    static long Prlimit(SyscallContext x)
+    {
+        long pid = x.Long(0);
+        if (pid != 0 && pid != x.P.Pid) return -Errno.ESRCH;
+        ulong newp = x.A[2], oldp = x.A[3];
+        // Limits are the emulator process's own; reading and raising them on the host is what the guest expects.
+        long r = newp == 0
+            ? Buffers.WithStruct(x, oldp, 16, p => Sys(Nr.prlimit64, 0, x.Long(1), 0, oldp == 0 ? 0 : p))
+            : Buffers.WithInput(x, newp, 16, np => Buffers.WithStruct(x, oldp, 16, p => Sys(Nr.prlimit64, 0, x.Long(1), np, oldp == 0 ? 0 : p)));
+        return r;
+    }
+
+    static long GetRandom(SyscallContext x)
+    {
+        int n = (int)Math.Min(x.A[1], 1 << 20);
+        var b = new byte[n];
+        RandomNumberGenerator.Fill(b);
+        x.Mem.WriteBytes(x.A[0], b);
+        return n;
+    }
+
+    static long SchedGetAffinity(SyscallContext x)
+    {
+        // One processor component runs one guest thread at a time: report a single CPU.
+        ulong size = x.A[1];
+        if (size < 8 || (size & 7) != 0) return -Errno.EINVAL;
+        int n = (int)Math.Min(size, 128);
+        var mask = new byte[n];
+        mask[0] = 1;
+        x.Mem.WriteBytes(x.A[2], mask);
+        return n;
+    }
+}

@@ -1,0 +1,79 @@
+using LegoEmu.Mem;
+using LegoEmu.Syscalls.Abi;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>
+/// Signal dispositions and masks as bookkeeping. Asynchronous delivery onto a guest rt_sigframe is not
+/// implemented yet; synchronous faults terminate the guest with the signal's status.
+/// </summary>
+static class Signals
+{
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.rt_sigaction, "rt_sigaction", "dxxd", SigAction);
+        t.Add(Nr.rt_sigprocmask, "rt_sigprocmask", "dxxd", SigProcMask);
+        t.Add(Nr.sigaltstack, "sigaltstack", "xx", SigAltStack);
+    }
+
+    static long SigAction(SyscallContext x)
+    {
+        int sig = x.Int(0);
+        if (sig < 1 || sig > 64 || sig == 9 || sig == 19 || x.A[3] != 8) return -Errno.EINVAL;
+        var s = x.P.Signals;
+        if (x.A[2] != 0)
+        {
+            var old = s.Actions[sig];
+            x.Mem.Write64(x.A[2], old.Handler);
+            x.Mem.Write64(x.A[2] + 8, old.Flags);
+            x.Mem.Write64(x.A[2] + 16, old.Restorer);
+            x.Mem.Write64(x.A[2] + 24, old.Mask);
+        }
+        if (x.A[1] != 0)
+        {
+            s.Actions[sig] = new SignalAction(x.Mem.Read64(x.A[1]), x.Mem.Read64(x.A[1] + 8), x.Mem.Read64(x.A[1] + 16), x.Mem.Read64(x.A[1] + 24));
+        }
+        return 0;
+    }
+
+    static long SigProcMask(SyscallContext x)
+    {
+        const int SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+        if (x.A[3] != 8) return -Errno.EINVAL;
+        var s = x.P.Signals;
+        ulong old = s.Mask;
+        if (x.A[1] != 0)
+        {
+            ulong set = x.Mem.Read64(x.A[1]);
+            switch (x.Int(0))
+            {
+                case SIG_BLOCK: s.Mask |= set; break;
+                case SIG_UNBLOCK: s.Mask &= ~set; break;
+                case SIG_SETMASK: s.Mask = set; break;
+                default: return -Errno.EINVAL;
+            }
+            s.Mask &= ~((1UL << 8) | (1UL << 18)); // SIGKILL and SIGSTOP cannot be blocked
+        }
+        if (x.A[2] != 0) x.Mem.Write64(x.A[2], old);
+        return 0;
+    }
+
+    static long SigAltStack(SyscallContext x)
+    {
+        var s = x.P.Signals;
+        if (x.A[1] != 0)
+        {
+            x.Mem.Write64(x.A[1], s.AltStackBase);
+            x.Mem.Write32(x.A[1] + 8, s.AltStackSize == 0 ? 2u : 0u); // SS_DISABLE when none
+            x.Mem.Write64(x.A[1] + 16, s.AltStackSize);
+        }
+        if (x.A[0] != 0)
+        {
+            s.AltStackBase = x.Mem.Read64(x.A[0]);
+            uint flags = x.Mem.Read32(x.A[0] + 8);
+            s.AltStackSize = (flags & 2) != 0 ? 0 : x.Mem.Read64(x.A[0] + 16);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,63 @@
+using LegoEmu.Mem;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>Guest file descriptor numbers mapped to host descriptors, allocated lowest-first as Linux does.</summary>
+public sealed class FdTable
+{
+    public const int MaxFds = 1024;
+
+    readonly int[] _host = new int[MaxFds];
+    readonly bool[] _cloexec = new bool[MaxFds];
+
+    public FdTable()
+    {
+        Array.Fill(_host, -1);
+        for (int i = 0; i < 3; i++) _host[i] = i;
+    }
+
+    /// <summary>Host descriptor for a guest one, or -EBADF.</summary>
+    public int Host(long guestFd) => guestFd >= 0 && guestFd < MaxFds && _host[guestFd] >= 0 ? _host[guestFd] : -Errno.EBADF;
+
+    public bool IsOpen(long guestFd) => Host(guestFd) >= 0;
+
+    /// <summary>Installs a host descriptor at the lowest free guest number at or above <paramref name="min"/>.</summary>
+    public int Install(int hostFd, bool cloexec, int min = 0)
+    {
+        for (int i = Math.Max(0, min); i < MaxFds; i++)
+        {
+            if (_host[i] >= 0) continue;
+            _host[i] = hostFd;
+            _cloexec[i] = cloexec;
+            return i;
+        }
+        return -Errno.EMFILE;
+    }
+
+    public void InstallAt(int guestFd, int hostFd, bool cloexec)
+    {
+        _host[guestFd] = hostFd;
+        _cloexec[guestFd] = cloexec;
+    }
+
+    /// <summary>Forgets a guest descriptor and returns the host one it held (or -EBADF).</summary>
+    public int Remove(long guestFd)
+    {
+        int h = Host(guestFd);
+        if (h < 0) return h;
+        _host[guestFd] = -1;
+        _cloexec[guestFd] = false;
+        return h;
+    }
+
+    public bool CloseOnExec(int guestFd) => _cloexec[guestFd];
+    public void SetCloseOnExec(int guestFd, bool v) => _cloexec[guestFd] = v;
+
+    /// <summary>How many guest descriptors refer to this host descriptor (dup'ed ones share it).</summary>
+    public int References(int hostFd)
+    {
+        int n = 0;
+        foreach (var h in _host) if (h == hostFd) n++;
+        return n;
+    }
+}

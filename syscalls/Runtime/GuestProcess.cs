@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using LegoEmu.Cpu;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.Interp;
+using LegoEmu.Cpu.State;
+using LegoEmu.Loader.Elf;
+using LegoEmu.Loader.Image;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Space;
+using LegoEmu.Syscalls.Abi;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>How a guest process is to be run.</summary>
+public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, TextWriter Diagnostics);
+
+/// <summary>
+/// One guest Linux process on this processor component: its address space (homed at a memory
+/// component, cached by the local ExCache), descriptor table, and its single thread of execution.
+/// Also the CPU's host: SYSCALL lands in <see cref="Syscall"/>.
+/// </summary>
+public sealed class GuestProcess : ICpuHost, IDisposable
+{
+    readonly SyscallTable _table = SyscallTable.Build();
+    readonly SyscallContext _ctx;
+    readonly Dictionary<int, long> _unknownSyscalls = new();
+    readonly Stopwatch _wall = new();
+
+    public GuestProcess(IMemoryComponent home, RunOptions options)
+    {
+        Options = options;
+        Cache = new ExCache(options.Cache, home);
+        Space = new GuestAddressSpace(home, Cache);
+        View = new CacheView(Cache, Space.Asid);
+        Cpu = new CpuState(View, this);
+        Blocks = new BlockCache(View);
+        Interpreter = new Interpreter(Cpu, Blocks);
+        _ctx = new SyscallContext(this);
+    }
+
+    public RunOptions Options { get; }
+    public ExCache Cache { get; }
+    public GuestAddressSpace Space { get; }
+    public CacheView View { get; }
+    public CpuState Cpu { get; }
+    public BlockCache Blocks { get; }
+    public Interpreter Interpreter { get; }
+    public FdTable Fds { get; } = new();
+    public SignalState Signals { get; } = new();
+
+    /// <summary>Absolute path of the guest executable: what /proc/self/exe names.</summary>
+    public string ExePath { get; private set; } = "";
+    public int ExitStatus { get; set; }
+    public int Pid { get; } = Environment.ProcessId;
+    public ulong ClearChildTid { get; set; }
+
+    /// <summary>Loads the program and sets up registers as the kernel leaves them at the entry point.</summary>
+    public void Load(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
+    {
+        var elf = ElfFile.Load(path);
+        if (elf.Interpreter != null)
+            throw new ElfFormatException($"dynamically linked (interpreter {elf.Interpreter}): only static executables run yet");
+        ExePath = Path.GetFullPath(path);
+        var env = new LoaderEnvironment(Cpuid.HwCap, 0, 2048,
+            (uint)Host.Native.Sys(Nr.getuid), (uint)Host.Native.Sys(Nr.geteuid), (uint)Host.Native.Sys(Nr.getgid), (uint)Host.Native.Sys(Nr.getegid));
+        var image = ImageLoader.Load(elf, Space, argv, envp, path, env);
+        Cpu.Rip = image.Entry;
+        Cpu.Rsp = image.StackPointer;
+        // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.
+        Cpu.R[Registers.RDX] = 0;
+    }
+
+    /// <summary>Runs the guest to completion and returns the wait status a shell would show (0..255, 128+signal).</summary>
+    public int Run()
+    {
+        _wall.Start();
+        try
+        {
+            Interpreter.Run();
+            return ExitStatus & 0xff;
+        }
+        catch (CpuFault f)
+        {
+            var (sig, name) = f.Kind switch
+            {
+                FaultKind.DivideError or FaultKind.FloatingPoint => (8, "SIGFPE"),
+                FaultKind.Breakpoint => (5, "SIGTRAP"),
+                FaultKind.GeneralProtection => (11, "SIGSEGV"),
+                _ => (4, "SIGILL"),
+            };
+            string what = f.Kind == FaultKind.Unimplemented ? f.Message : $"{f.Message}";
+            Options.Diagnostics.WriteLine($"legoemu: {what}");
+            return Die(sig, name);
+        }
+        catch (MemoryFault m)
+        {
+            Options.Diagnostics.WriteLine($"legoemu: guest {AccessVerb(m.Access)} 0x{m.Address:x} at rip 0x{Cpu.Rip:x}: {(m.Reason == FaultReason.Unmapped ? "unmapped" : m.Reason == FaultReason.Protection ? "protection" : "no memory")}");
+            return Die(11, "SIGSEGV");
+        }
+        finally
+        {
+            _wall.Stop();
+            if (Options.Stats) PrintStats();
+        }
+    }
+
+    static string AccessVerb(AccessKind k) => k switch { AccessKind.Write => "write to", AccessKind.Fetch => "fetch from", _ => "read from" };
+
+    int Die(int sig, string name)
+    {
+        Options.Diagnostics.WriteLine($"legoemu: guest terminated by {name}");
+        ExitStatus = 128 + sig;
+        return 128 + sig;
+    }
+
+    // ---- ICpuHost ----
+
+    public void Syscall(CpuState c)
+    {
+        var ctx = _ctx;
+        ctx.C = c;
+        int nr = (int)c.R[Registers.RAX];
+        ctx.Number = nr;
+        ctx.A[0] = c.R[Registers.RDI];
+        ctx.A[1] = c.R[Registers.RSI];
+        ctx.A[2] = c.R[Registers.RDX];
+        ctx.A[3] = c.R[10];
+        ctx.A[4] = c.R[8];
+        ctx.A[5] = c.R[9];
+        long r;
+        var h = (uint)nr < SyscallTable.Size ? _table.Handlers[nr] : null;
+        if (h == null)
+        {
+            _unknownSyscalls[nr] = _unknownSyscalls.GetValueOrDefault(nr) + 1;
+            r = -Errno.ENOSYS;
+        }
+        else
+        {
+            try { r = h(ctx); }
+            catch (MemoryFault) { r = -Errno.EFAULT; }
+        }
+        if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, r));
+        c.R[Registers.RAX] = (ulong)r;
+    }
+
+    /// <summary>Ends the guest with an exit status (exit_group, or exit of the last thread).</summary>
+    public void Exit(int status)
+    {
+        ExitStatus = status & 0xff;
+        Cpu.StopRequested = true;
+    }
+
+    void PrintStats()
+    {
+        var s = Cache.Stats;
+        var cs = Space.Home.Stats;
+        var w = Options.Diagnostics;
+        double secs = Math.Max(_wall.Elapsed.TotalSeconds, 1e-9);
+        long insns = Cpu.InstructionsRetired;
+        w.WriteLine("legoemu: --- stats ---");
+        w.WriteLine($"legoemu: guest instructions   {insns:N0} in {secs:F3} s ({insns / secs / 1e6:F2} M instructions/s)");
+        w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded)");
+        var cfg = Cache.Config;
+        w.WriteLine($"legoemu: excache              {FormatSize(cfg.Size)}, {cfg.Ways}-way, {cfg.LineSize} B lines, {cfg.Policy.ToString().ToLowerInvariant()}");
+        w.WriteLine($"legoemu: memory accesses      {View.Accesses:N0}");
+        double missRatio = View.Accesses == 0 ? 0 : (double)s.Misses / View.Accesses;
+        w.WriteLine($"legoemu: excache lookups      {s.Lookups:N0} (front-table misses), hits {s.Hits:N0}, misses {s.Misses:N0} (miss ratio {missRatio:P4} of accesses)");
+        w.WriteLine($"legoemu: fills                p-local {s.PLocalFills:N0}, from memory component {s.RemoteFills:N0} ({FormatSize(s.BytesFilled)})");
+        w.WriteLine($"legoemu: evictions            {s.Evictions:N0}, write-backs {s.WriteBacks:N0} ({FormatSize(s.BytesWrittenBack)}), piggybacked on fills {s.PiggybackedWriteBacks:N0}");
+        double missUs = s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses;
+        w.WriteLine($"legoemu: mean miss latency    {missUs:F2} us");
+        w.WriteLine($"legoemu: memory component     in-process: fills {cs.Fills:N0} (zero {cs.ZeroFills:N0}), write-backs {cs.WriteBacks:N0}, frames {cs.Frames:N0} ({FormatSize(cs.Frames * 4096)})");
+        if (_unknownSyscalls.Count > 0)
+            w.WriteLine($"legoemu: unknown syscalls     {string.Join(", ", _unknownSyscalls.OrderBy(k => k.Key).Select(k => $"{k.Key} x{k.Value}"))}");
+    }
+
+    static string FormatSize(long b) =>
+        b >= 1L << 30 && b % (1L << 30) == 0 ? $"{b >> 30} GiB" :
+        b >= 1L << 20 ? $"{b / (double)(1L << 20):0.##} MiB" :
+        b >= 1L << 10 ? $"{b / 1024.0:0.##} KiB" : $"{b} B";
+
+    public void Dispose() => Cache.Dispose();
+}

@@ -1,0 +1,33 @@
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// Handlers and strace signatures by system call number. Each area file registers its calls.
+/// Signature letters: d decimal, x hex, o octal, f descriptor, s path string, b input buffer (length in
+/// the next argument), B output buffer (length = result), i iovec array (count in the next argument).
+/// </summary>
+public sealed class SyscallTable
+{
+    public const int Size = 512;
+
+    public readonly Func<SyscallContext, long>?[] Handlers = new Func<SyscallContext, long>?[Size];
+    public readonly string?[] Names = new string?[Size];
+    public readonly string?[] Signatures = new string?[Size];
+
+    public void Add(int nr, string name, string signature, Func<SyscallContext, long> handler)
+    {
+        Handlers[nr] = handler;
+        Names[nr] = name;
+        Signatures[nr] = signature;
+    }
+
+    public static SyscallTable Build()
+    {
+        var t = new SyscallTable();
+        Areas.Files.Register(t);
+        Areas.Memory.Register(t);
+        Areas.ProcessInfo.Register(t);
+        Areas.Time.Register(t);
+        Areas.Signals.Register(t);
+        return t;
+    }
+}
