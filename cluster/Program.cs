@@ -8,7 +8,9 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("LegoEmu: runs x86-64 Linux programs on an emulated disaggregated machine (processor components with a virtual cache over memory components).");
+        var root = new RootCommand("LegoEmu: runs x86-64 Linux programs on an emulated disaggregated machine: a processor component\n" +
+            "with a software-managed virtual cache (ExCache) over memory components.\n\n" +
+            "Examples:\n  legoemu run ./prog arg1 arg2\n  legoemu run --excache 16K --line 64 --policy lru --stats ./prog\n  legoemu disasm ./prog");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(DisasmCommand.Create());
         try

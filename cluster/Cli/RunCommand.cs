@@ -12,7 +12,7 @@ public static class RunCommand
     public static Command Create()
     {
         var excache = new Option<string>("--excache") { Description = "ExCache size (K, M, G suffixes: powers of 1024)", DefaultValueFactory = _ => "1G", HelpName = "SIZE" };
-        var ways = new Option<int>("--ways") { Description = "ExCache associativity", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var ways = new Option<int?>("--ways") { Description = "ExCache associativity (default 8, fewer when the cache holds fewer lines)", HelpName = "N" };
         var line = new Option<string>("--line") { Description = "ExCache line size, a power of two from 64 B to 4K", DefaultValueFactory = _ => "4K", HelpName = "SIZE" };
         var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => "fifo", HelpName = "fifo|lru|random" };
         policy.AcceptOnlyFromAmong("fifo", "lru", "random");
@@ -39,7 +39,9 @@ public static class RunCommand
             if (!SizeParser.TryParse(pr.GetValue(excache)!, out long size)) return Fail($"bad --excache size '{pr.GetValue(excache)}'");
             if (!SizeParser.TryParse(pr.GetValue(line)!, out long lineSize) || lineSize > int.MaxValue) return Fail($"bad --line size '{pr.GetValue(line)}'");
             var pol = pr.GetValue(policy) switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
-            var config = new CacheConfig(size, pr.GetValue(ways), (int)lineSize, pol);
+            // Without an explicit --ways a small cache becomes fully associative rather than an error.
+            int w = pr.GetValue(ways) ?? (int)Math.Clamp(size / Math.Max(lineSize, 1), 1, 8);
+            var config = new CacheConfig(size, w, (int)lineSize, pol);
             if (config.Validate() is { } err) return Fail(err);
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error);
             return Run(argv, options);

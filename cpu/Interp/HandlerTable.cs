@@ -31,6 +31,7 @@ public static unsafe class HandlerTable
         InstSse2Integer.Register();
         InstSseFloat.Register();
         InstSseConvert.Register();
+        InstX87.Register();
     }
 
     internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h)

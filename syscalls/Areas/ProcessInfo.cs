@@ -35,6 +35,7 @@ static class ProcessInfo
         t.Add(Nr.getrandom, "getrandom", "Bdx", GetRandom);
         t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
         t.Add(Nr.sched_yield, "sched_yield", "", _ => 0);
+        t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
     }
 
     static long ArchPrctl(SyscallContext x)

@@ -1,0 +1,156 @@
+using System.Text;
+using Xunit;
+
+namespace LegoEmu.Tests.Differential;
+
+/// <summary>
+/// Differential tests: each guest runs natively and under LegoEmu, and stdout plus the exit
+/// status must be identical. Each runs with the embedded default and with tiny caches,
+/// where heavy eviction exercises write-back and refill on nearly every access.
+/// </summary>
+[Collection(GuestCollection.Name)]
+public sealed class StaticGuestTests(GuestBuilds builds)
+{
+    /// <summary>Cache configurations by test-visible name; the name appears in every test case's name.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Configurations = new Dictionary<string, string[]>
+    {
+        ["default"] = [],
+        ["excache-16K"] = ["--excache", "16K"],
+        ["excache-16K-line64-ways2-lru"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
+    };
+
+    public static TheoryData<string, string> GuestsAndConfigurations()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var guest in Guests.All())
+        {
+            foreach (var config in Configurations.Keys)
+                data.Add(guest.Name, config);
+        }
+        return data;
+    }
+
+    public static TheoryData<string> GuestNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var guest in Guests.All())
+            data.Add(guest.Name);
+        return data;
+    }
+
+    [Fact]
+    public void RequiredGuestSourcesArePresent()
+    {
+        var present = Guests.All().Select(g => g.Name).ToHashSet();
+        var missing = Guests.Required.Where(name => !present.Contains(name)).ToList();
+        Assert.True(missing.Count == 0,
+            $"Guest sources missing from {Guests.SourceDirectory}: {string.Join(", ", missing)}");
+    }
+
+    /// <summary>
+    /// Guards the oracle: a guest whose native output varies between runs would make every
+    /// differential failure meaningless.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GuestNames))]
+    public async Task NativeRunIsDeterministic(string guest)
+    {
+        var spec = Guests.Get(guest);
+        var first = await builds.NativeRunAsync(spec);
+        var second = await builds.RunNativeAsync(spec);
+        Assert.False(first.TimedOut, $"Native run timed out: {first}");
+        Assert.True(first.ExitCode == spec.ExpectedExitCode,
+            $"Native {guest} exited with {first.ExitCode}, expected {spec.ExpectedExitCode}.\n{first.StderrTail()}");
+        AssertSameOutput("second native run", "first native run", first.Stdout, second.Stdout, second);
+        Assert.Equal(first.ExitCode, second.ExitCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(GuestsAndConfigurations))]
+    public async Task MatchesNative(string guest, string config)
+    {
+        var spec = Guests.Get(guest);
+        var binary = builds.Binary(guest);
+        var native = await builds.NativeRunAsync(spec);
+        Assert.True(!native.TimedOut && native.ExitCode == spec.ExpectedExitCode,
+            $"The native run is not a usable reference: {native}\n{native.StderrTail()}");
+
+        var emulated = await EmulatorRunner.RunAsync(
+            new[] { "run" }.Concat(Configurations[config]).Append(binary).Concat(spec.Arguments),
+            Guests.Environment, Guests.EnvironmentPrefixToClear);
+
+        // The exit statuses go in the header: a crash usually shows first as truncated stdout.
+        AssertSameOutput("emulated stdout", "native stdout", native.Stdout, emulated.Stdout, emulated,
+            $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}");
+        if (emulated.ExitCode != native.ExitCode)
+        {
+            Assert.Fail($"Exit status differs: native {native.ExitCode}, emulated {emulated.ExitCode}.\n" +
+                        $"{emulated}\n--- emulator stderr tail ---\n{emulated.StderrTail()}");
+        }
+        if (spec.CompareStderr)
+            AssertSameOutput("emulated stderr", "native stderr", native.Stderr, emulated.Stderr, emulated);
+    }
+
+    /// <summary>
+    /// Byte-exact comparison with a readable failure: the first differing line of each side,
+    /// a few lines of context, and the tail of the emulator's stderr (where a fault or an
+    /// unimplemented-instruction message would be).
+    /// </summary>
+    internal static void AssertSameOutput(string actualLabel, string expectedLabel, byte[] expected, byte[] actual,
+        ProcessResult actualRun, string? note = null)
+    {
+        if (expected.AsSpan().SequenceEqual(actual))
+            return;
+
+        var expectedLines = SplitLines(expected);
+        var actualLines = SplitLines(actual);
+        var index = 0;
+        while (index < expectedLines.Length && index < actualLines.Length && expectedLines[index] == actualLines[index])
+            index++;
+
+        var message = new StringBuilder();
+        message.AppendLine($"{actualLabel} differs from {expectedLabel} " +
+                           $"({actual.Length} vs {expected.Length} bytes), first at line {index + 1}" +
+                           (note is null ? ":" : $"; {note}:"));
+        message.AppendLine($"  {expectedLabel,-16}: {LineAt(expectedLines, index)}");
+        message.AppendLine($"  {actualLabel,-16}: {LineAt(actualLines, index)}");
+        message.AppendLine($"--- {expectedLabel} lines {Math.Max(1, index - 1)}..{index + 3} ---");
+        AppendContext(message, expectedLines, index);
+        message.AppendLine($"--- {actualLabel} lines {Math.Max(1, index - 1)}..{index + 3} ---");
+        AppendContext(message, actualLines, index);
+        message.AppendLine(actualRun.ToString());
+        message.AppendLine("--- stderr tail ---");
+        message.Append(actualRun.StderrTail());
+        Assert.Fail(message.ToString());
+    }
+
+    /// <summary>A final newline leaves an empty last element, so a missing one shows up as a difference.</summary>
+    private static string[] SplitLines(byte[] bytes) =>
+        bytes.Length == 0 ? [] : Encoding.UTF8.GetString(bytes).Split('\n');
+
+    private static string LineAt(string[] lines, int index) =>
+        index < lines.Length ? Visible(lines[index]) : "<end of output>";
+
+    private static void AppendContext(StringBuilder message, string[] lines, int index)
+    {
+        for (var i = Math.Max(0, index - 2); i < Math.Min(lines.Length, index + 3); i++)
+            message.AppendLine($"{i + 1,6}{(i == index ? '>' : ' ')} {Visible(lines[i])}");
+    }
+
+    /// <summary>Makes control characters and overlong lines readable in a test report.</summary>
+    private static string Visible(string line)
+    {
+        var shown = line.Length > 300 ? line[..300] + "…" : line;
+        var builder = new StringBuilder(shown.Length);
+        foreach (var c in shown)
+        {
+            if (c == '\r')
+                builder.Append("\\r");
+            else if (char.IsControl(c))
+                builder.Append($"\\x{(int)c:x2}");
+            else
+                builder.Append(c);
+        }
+        return builder.ToString();
+    }
+}
