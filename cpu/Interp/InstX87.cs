@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Iced.Intel;
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.Fpu;
@@ -53,6 +54,16 @@ static unsafe class InstX87
         HandlerTable.Set(Mnemonic.Ffreep, &Ffree);
         HandlerTable.Set(Mnemonic.Fincstp, &Fincstp);
         HandlerTable.Set(Mnemonic.Fdecstp, &Fdecstp);
+        foreach (var m in new[] { Mnemonic.Fadd, Mnemonic.Faddp, Mnemonic.Fiadd, Mnemonic.Fsub, Mnemonic.Fsubp, Mnemonic.Fisub,
+                     Mnemonic.Fsubr, Mnemonic.Fsubrp, Mnemonic.Fisubr, Mnemonic.Fmul, Mnemonic.Fmulp, Mnemonic.Fimul,
+                     Mnemonic.Fdiv, Mnemonic.Fdivp, Mnemonic.Fidiv, Mnemonic.Fdivr, Mnemonic.Fdivrp, Mnemonic.Fidivr })
+            HandlerTable.Set(m, &Arith);
+        HandlerTable.Set(Mnemonic.Fsqrt, &Fsqrt);
+        HandlerTable.Set(Mnemonic.Frndint, &Frndint);
+        HandlerTable.Set(Mnemonic.Fxsave, &Fxsave);
+        HandlerTable.Set(Mnemonic.Fxsave64, &Fxsave);
+        HandlerTable.Set(Mnemonic.Fxrstor, &Fxrstor);
+        HandlerTable.Set(Mnemonic.Fxrstor64, &Fxrstor);
     }
 
     // ---- the register stack ----
@@ -318,4 +329,121 @@ static unsafe class InstX87
     }
     static void Fincstp(CpuState c, ref Insn i) => c.Fpu.Top = (c.Fpu.Top + 1) & 7;
     static void Fdecstp(CpuState c, ref Insn i) => c.Fpu.Top = (c.Fpu.Top - 1) & 7;
+
+    // ---- FXSAVE / FXRSTOR: the 512-byte x87 + SSE image ----
+
+    static ulong FxArea(CpuState c, ref Insn i)
+    {
+        ulong a = Ea(c, ref i);
+        if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned FXSAVE area at 0x{a:x}");
+        return a;
+    }
+
+    static void Fxsave(CpuState c, ref Insn i)
+    {
+        ulong a = FxArea(c, ref i);
+        var f = c.Fpu;
+        var img = new byte[512];
+        BitConverter.TryWriteBytes(img.AsSpan(0), f.ControlWord);
+        BitConverter.TryWriteBytes(img.AsSpan(2), f.StatusWord);
+        byte abridged = 0;
+        for (int p = 0; p < 8; p++) if (!Empty(f, p)) abridged |= (byte)(1 << p);
+        img[4] = abridged;
+        BitConverter.TryWriteBytes(img.AsSpan(6), f.LastOpcode);
+        BitConverter.TryWriteBytes(img.AsSpan(8), f.LastIp);
+        BitConverter.TryWriteBytes(img.AsSpan(16), f.LastDp);
+        BitConverter.TryWriteBytes(img.AsSpan(24), c.Mxcsr);
+        BitConverter.TryWriteBytes(img.AsSpan(28), 0x0000ffffu); // MXCSR_MASK: DAZ supported
+        for (int k = 0; k < 8; k++)
+        {
+            var v = f.Regs[Phys(f, k)];
+            BitConverter.TryWriteBytes(img.AsSpan(32 + 16 * k), v.Mantissa);
+            BitConverter.TryWriteBytes(img.AsSpan(40 + 16 * k), v.SignExp);
+        }
+        for (int k = 0; k < 16; k++) c.Xmm[k].CopyTo(img.AsSpan(160 + 16 * k));
+        c.Mem.WriteBytes(a, img);
+    }
+
+    static void Fxrstor(CpuState c, ref Insn i)
+    {
+        ulong a = FxArea(c, ref i);
+        var img = new byte[512];
+        c.Mem.ReadBytes(a, img);
+        uint mxcsr = BitConverter.ToUInt32(img, 24);
+        if ((mxcsr & 0xffff_0000) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, "FXRSTOR with reserved MXCSR bits set");
+        var f = c.Fpu;
+        f.ControlWord = BitConverter.ToUInt16(img, 0);
+        f.StatusWord = BitConverter.ToUInt16(img, 2);
+        f.LastOpcode = BitConverter.ToUInt16(img, 6);
+        f.LastIp = BitConverter.ToUInt64(img, 8);
+        f.LastDp = BitConverter.ToUInt64(img, 16);
+        c.Mxcsr = mxcsr;
+        for (int k = 0; k < 8; k++)
+            f.Regs[Phys(f, k)] = new Float80 { Mantissa = BitConverter.ToUInt64(img, 32 + 16 * k), SignExp = BitConverter.ToUInt16(img, 40 + 16 * k) };
+        byte abridged = img[4];
+        for (int p = 0; p < 8; p++) SetTag(f, p, (abridged & (1 << p)) != 0 ? F80.Tag(f.Regs[p]) : 3);
+        for (int k = 0; k < 16; k++) c.Xmm[k] = System.Runtime.Intrinsics.Vector128.Create(new ReadOnlySpan<byte>(img, 160 + 16 * k, 16));
+    }
+
+    // ---- arithmetic ----
+
+    static void Complete(X87 f, F80Arith.Result r)
+    {
+        f.StatusWord = (ushort)((f.StatusWord & ~C1) | r.Exceptions | (r.RoundedUp ? C1 : 0));
+    }
+
+    /// <summary>
+    /// The two-operand arithmetic family. Forms: ST(0) op mem/int (dest ST0), ST(0) op ST(i), ST(i) op ST(0),
+    /// and the popping forms; R variants swap the operands.
+    /// </summary>
+    static void Arith(CpuState c, ref Insn i)
+    {
+        var f = c.Fpu;
+        var m = i.I.Mnemonic;
+        int dest = 0;
+        Float80 src;
+        if (i.I.Op0Kind == OpKind.Memory || (i.I.OpCount > 1 && i.I.Op1Kind == OpKind.Memory))
+        {
+            ulong a = Ea(c, ref i);
+            src = m is Mnemonic.Fiadd or Mnemonic.Fisub or Mnemonic.Fisubr or Mnemonic.Fimul or Mnemonic.Fidiv or Mnemonic.Fidivr
+                ? F80.FromInt64(i.MemBits == 16 ? (short)c.Mem.Read16(a) : (int)c.Mem.Read32(a))
+                : i.MemBits == 32 ? F80.FromSingle(BitConverter.UInt32BitsToSingle(c.Mem.Read32(a)))
+                : F80.FromDouble(BitConverter.UInt64BitsToDouble(c.Mem.Read64(a)));
+        }
+        else
+        {
+            int d = i.I.OpCount > 0 ? StIndex(i.I.Op0Register) : 1;
+            int s = i.I.OpCount > 1 ? StIndex(i.I.Op1Register) : 0;
+            dest = d;
+            src = St(f, s);
+        }
+        var dv = St(f, dest);
+        ushort cw = f.ControlWord;
+        var r = m switch
+        {
+            Mnemonic.Fadd or Mnemonic.Faddp or Mnemonic.Fiadd => F80Arith.Add(dv, src, cw),
+            Mnemonic.Fsub or Mnemonic.Fsubp or Mnemonic.Fisub => F80Arith.Add(dv, src, cw, subtract: true),
+            Mnemonic.Fsubr or Mnemonic.Fsubrp or Mnemonic.Fisubr => F80Arith.Add(src, dv, cw, subtract: true),
+            Mnemonic.Fmul or Mnemonic.Fmulp or Mnemonic.Fimul => F80Arith.Mul(dv, src, cw),
+            Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fidiv => F80Arith.Div(dv, src, cw),
+            _ => F80Arith.Div(src, dv, cw),
+        };
+        SetSt(f, dest, r.Value);
+        Complete(f, r);
+        if (m is Mnemonic.Faddp or Mnemonic.Fsubp or Mnemonic.Fsubrp or Mnemonic.Fmulp or Mnemonic.Fdivp or Mnemonic.Fdivrp) Pop(f);
+    }
+
+    static void Fsqrt(CpuState c, ref Insn i)
+    {
+        var r = F80Arith.Sqrt(St(c.Fpu, 0), c.Fpu.ControlWord);
+        SetSt(c.Fpu, 0, r.Value);
+        Complete(c.Fpu, r);
+    }
+
+    static void Frndint(CpuState c, ref Insn i)
+    {
+        var r = F80Arith.RoundToInt(St(c.Fpu, 0), c.Fpu.ControlWord);
+        SetSt(c.Fpu, 0, r.Value);
+        Complete(c.Fpu, r);
+    }
 }
