@@ -68,18 +68,16 @@ public static class DisasmCommand
     static void WithIced(byte[] code, ulong start, Dictionary<ulong, string> symbols, bool att, StringBuilder w, TextWriter output)
     {
         var decoder = Iced.Intel.Decoder.Create(64, new ByteArrayCodeReader(code), start);
-        Formatter f = att ? new GasFormatter() : new IntelFormatter();
-        f.Options.FirstOperandCharIndex = 8;
-        var o = new StringOutput();
         var resolver = new SymbolTable(symbols);
-        f = att ? new GasFormatter(resolver) : new IntelFormatter(resolver);
+        Formatter f = att ? new GasFormatter(resolver) : new IntelFormatter(resolver);
+        var o = new StringOutput();
         while (decoder.IP < start + (ulong)code.Length)
         {
             ulong ip = decoder.IP;
             decoder.Decode(out var ins);
             Label(symbols, ip, w);
             f.Format(ins, o);
-            string text = ins.IsInvalid ? "(bad)" : o.ToStringAndReset();
+            string text = ins.IsInvalid ? "(bad)" : o.ToString();
             o.Reset();
             Line(w, ip, code.AsSpan((int)(ip - start), ins.Length), text);
             if (w.Length > 1 << 20) { output.Write(w); w.Clear(); }

@@ -52,16 +52,19 @@ public static unsafe class HandlerTable
     public static bool IsImplemented(in Instruction ins) => ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy && Implemented[(int)ins.Mnemonic];
 
     static void Unimplemented(CpuState c, ref Insn i) =>
-        throw new CpuFault(FaultKind.Unimplemented, i.Ip, $"unsupported instruction {Describe(ref i)}");
+        throw new CpuFault(FaultKind.Unimplemented, i.Ip, $"unsupported instruction {Describe(c, ref i)}");
 
     static void Invalid(CpuState c, ref Insn i) =>
         throw new CpuFault(FaultKind.InvalidOpcode, i.Ip, $"invalid opcode at 0x{i.Ip:x}");
 
-    public static string Describe(ref Insn i)
+    /// <summary>"NAME (bytes: text) at 0xADDR", for the one line a stopped guest gets.</summary>
+    public static string Describe(CpuState c, ref Insn i)
     {
         var f = new IntelFormatter();
         var o = new StringOutput();
         f.Format(i.I, o);
-        return $"{i.I.Mnemonic.ToString().ToUpperInvariant()} ({o.ToStringAndReset()}, {i.I.Code}) at 0x{i.Ip:x}";
+        var bytes = new System.Text.StringBuilder();
+        for (int k = 0; k < i.I.Length; k++) bytes.Append(k == 0 ? "" : " ").Append(c.Mem.Fetch8(i.Ip + (ulong)k).ToString("x2"));
+        return $"{i.I.Mnemonic.ToString().ToUpperInvariant()} ({bytes}: {o}) at 0x{i.Ip:x}";
     }
 }

@@ -16,6 +16,7 @@ public sealed unsafe class CacheView
         public ulong WriteTag;
         public ulong ExecTag;
         public nint Addend; // host address = Addend + guest address
+        public int Slot;
     }
 
     const int TableBits = 10;
@@ -27,6 +28,7 @@ public sealed unsafe class CacheView
     readonly int _shift;
     readonly ulong _lineMask;
     readonly ulong _tagMask;
+    readonly bool _lru;
 
     /// <summary>Guest memory accesses made through this view (hits and misses).</summary>
     public long Accesses;
@@ -38,6 +40,7 @@ public sealed unsafe class CacheView
         _shift = cache.LineShift;
         _lineMask = (ulong)cache.LineSize - 1;
         _tagMask = ~_lineMask;
+        _lru = cache.TracksRecency;
         InvalidateAll();
         cache.Register(this);
     }
@@ -77,7 +80,11 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.ReadTag == (a & _tagMask)) return *(byte*)(e.Addend + (nint)a);
+        if (e.ReadTag == (a & _tagMask))
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return *(byte*)(e.Addend + (nint)a);
+        }
         return *Resolve(a, AccessKind.Read);
     }
 
@@ -86,7 +93,11 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 1) return Unsafe.ReadUnaligned<ushort>((void*)(e.Addend + (nint)a));
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 1)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return Unsafe.ReadUnaligned<ushort>((void*)(e.Addend + (nint)a));
+        }
         return (ushort)ReadSlow(a, 2);
     }
 
@@ -95,7 +106,11 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 3) return Unsafe.ReadUnaligned<uint>((void*)(e.Addend + (nint)a));
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 3)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return Unsafe.ReadUnaligned<uint>((void*)(e.Addend + (nint)a));
+        }
         return (uint)ReadSlow(a, 4);
     }
 
@@ -104,7 +119,11 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 7) return Unsafe.ReadUnaligned<ulong>((void*)(e.Addend + (nint)a));
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 7)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return Unsafe.ReadUnaligned<ulong>((void*)(e.Addend + (nint)a));
+        }
         return ReadSlow(a, 8);
     }
 
@@ -112,7 +131,11 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15) return Unsafe.ReadUnaligned<UInt128>((void*)(e.Addend + (nint)a));
+        if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return Unsafe.ReadUnaligned<UInt128>((void*)(e.Addend + (nint)a));
+        }
         ulong lo = ReadSlow(a, 8);
         ulong hi = ReadSlow(a + 8, 8);
         return new UInt128(hi, lo);
@@ -125,7 +148,12 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.WriteTag == (a & _tagMask)) { *(byte*)(e.Addend + (nint)a) = v; return; }
+        if (e.WriteTag == (a & _tagMask))
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            *(byte*)(e.Addend + (nint)a) = v;
+            return;
+        }
         *Resolve(a, AccessKind.Write) = v;
     }
 
@@ -134,7 +162,12 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 1) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 1)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v);
+            return;
+        }
         WriteSlow(a, v, 2);
     }
 
@@ -143,7 +176,12 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 3) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 3)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v);
+            return;
+        }
         WriteSlow(a, v, 4);
     }
 
@@ -152,7 +190,12 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 7) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 7)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v);
+            return;
+        }
         WriteSlow(a, v, 8);
     }
 
@@ -160,7 +203,12 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15) { Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v); return; }
+        if (e.WriteTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v);
+            return;
+        }
         // Probe both halves first so a fault on the second leaves memory untouched, as hardware does.
         ProbeWrite(a, 16);
         WriteSlow(a, (ulong)v, 8);
@@ -193,6 +241,7 @@ public sealed unsafe class CacheView
         if (e.ReadTag != line) e.WriteTag = e.ExecTag = Invalid;
         e.ReadTag = line;
         e.Addend = (nint)host - (nint)line;
+        e.Slot = slot;
         if (kind == AccessKind.Write)
         {
             _cache.MarkDirty(slot);
@@ -241,10 +290,11 @@ public sealed unsafe class CacheView
         for (int i = 0; i < size; i++) *Resolve(a + (ulong)i, AccessKind.Write) = (byte)(v >> (8 * i));
     }
 
+    /// <summary>Checks both lines of a crossing store; a fault names the first byte of the line that refused.</summary>
     void ProbeWrite(ulong a, int size)
     {
         Resolve(a, AccessKind.Write);
-        Resolve(a + (ulong)size - 1, AccessKind.Write);
+        Resolve((a + (ulong)size - 1) & _tagMask, AccessKind.Write);
     }
 
     // ---- bulk access for system calls and the decoder ----
@@ -282,7 +332,11 @@ public sealed unsafe class CacheView
     {
         Accesses++;
         ref var e = ref EntryFor(a);
-        if (e.ExecTag == (a & _tagMask)) return *(byte*)(e.Addend + (nint)a);
+        if (e.ExecTag == (a & _tagMask))
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return *(byte*)(e.Addend + (nint)a);
+        }
         return *Resolve(a, AccessKind.Fetch);
     }
 

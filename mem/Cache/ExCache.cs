@@ -51,7 +51,14 @@ public sealed unsafe class ExCache : IDisposable
 
     public CacheConfig Config => _config;
     public IMemoryComponent Component { get; }
-    public PLocalTracker PLocal { get; } = new();
+    readonly Dictionary<int, PLocalTracker> _plocal = new();
+
+    /// <summary>The p-local bookkeeping of one address space (fresh ranges are per space, like their VMAs).</summary>
+    public PLocalTracker PLocal(int asid)
+    {
+        if (!_plocal.TryGetValue(asid, out var t)) _plocal[asid] = t = new PLocalTracker();
+        return t;
+    }
     public CacheStats Stats { get; } = new();
     public int LineSize => _config.LineSize;
     public int LineShift => _lineShift;
@@ -59,6 +66,12 @@ public sealed unsafe class ExCache : IDisposable
     internal void Register(CacheView view) { lock (_views) _views.Add(view); }
 
     internal byte* SlotData(int slot) => _data + ((long)slot << _lineShift);
+
+    /// <summary>True when the policy needs to hear about every hit, including front-table hits.</summary>
+    internal bool TracksRecency => _config.Policy == ReplacementPolicy.Lru;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal void Touch(int slot) => _stamp[slot] = ++_clock;
     internal Protection SlotProt(int slot) => _prot[slot];
     internal void MarkDirty(int slot) => _dirty[slot] = true;
 
@@ -103,7 +116,7 @@ public sealed unsafe class ExCache : IDisposable
 
         FillStatus status;
         Protection prot;
-        if (PLocal.IsFresh(lineAddr, out prot))
+        if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
             line.Clear();
             Stats.PLocalFills++;
@@ -162,7 +175,7 @@ public sealed unsafe class ExCache : IDisposable
     {
         ulong lineAddr = _tags[slot];
         Component.WriteBack(_asids[slot], lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
-        PLocal.MarkWritten(lineAddr);
+        PLocal(_asids[slot]).MarkWritten(lineAddr);
         Stats.WriteBacks++;
         Stats.BytesWrittenBack += _config.LineSize;
         _dirty[slot] = false;

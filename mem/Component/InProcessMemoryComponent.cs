@@ -188,5 +188,5 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         }
     }
 
-    public IReadOnlyList<Vma> Snapshot(int asid) => Get(asid).Vmas.Items.ToArray();
+    public IReadOnlyList<Vma> Snapshot(int asid) => Get(asid).Vmas.Items.Select(v => v.CloneRange(v.Start, v.End)).ToArray();
 }

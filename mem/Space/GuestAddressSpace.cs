@@ -27,8 +27,8 @@ public sealed class GuestAddressSpace
         if (r < 0) return r;
         ulong start = (ulong)r, end = start + PageMath.Up(length);
         Cache.FlushRange(Asid, start, end, writeBack: false);
-        if ((flags & MapFlags.Anonymous) != 0 && (flags & MapFlags.Shared) == 0) Cache.PLocal.Add(start, end, prot);
-        else Cache.PLocal.Remove(start, end);
+        if ((flags & MapFlags.Anonymous) != 0 && (flags & MapFlags.Shared) == 0) Cache.PLocal(Asid).Add(start, end, prot);
+        else Cache.PLocal(Asid).Remove(start, end);
         return r;
     }
 
@@ -36,7 +36,12 @@ public sealed class GuestAddressSpace
     public long MapForImage(ulong addr, ulong length, Protection prot, string name)
     {
         long r = Home.Map(Asid, addr, length, prot, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed, name);
-        if (r >= 0) Cache.FlushRange(Asid, (ulong)r, (ulong)r + PageMath.Up(length), writeBack: false);
+        if (r >= 0)
+        {
+            ulong end = (ulong)r + PageMath.Up(length);
+            Cache.FlushRange(Asid, (ulong)r, end, writeBack: false);
+            Cache.PLocal(Asid).Remove((ulong)r, end); // its contents come from Poke, not from zero fill
+        }
         return r;
     }
 
@@ -47,7 +52,7 @@ public sealed class GuestAddressSpace
         {
             ulong end = PageMath.Up(addr + length);
             Cache.FlushRange(Asid, addr, end, writeBack: false);
-            Cache.PLocal.Remove(addr, end);
+            Cache.PLocal(Asid).Remove(addr, end);
         }
         return r;
     }
@@ -60,7 +65,7 @@ public sealed class GuestAddressSpace
             ulong end = PageMath.Up(addr + length);
             // Cached lines carry the old permission bits: write them back and refetch with the new ones.
             Cache.FlushRange(Asid, addr, end, writeBack: true);
-            Cache.PLocal.Protect(addr, end, prot);
+            Cache.PLocal(Asid).Protect(addr, end, prot);
         }
         return r;
     }
@@ -72,11 +77,11 @@ public sealed class GuestAddressSpace
         ulong old = Home.Brk(Asid, 0);
         ulong r = Home.Brk(Asid, newBreak);
         ulong oldTop = PageMath.Up(old), newTop = PageMath.Up(r);
-        if (newTop > oldTop) Cache.PLocal.Add(oldTop, newTop, Protection.ReadWrite);
+        if (newTop > oldTop) Cache.PLocal(Asid).Add(oldTop, newTop, Protection.ReadWrite);
         else if (newTop < oldTop)
         {
             Cache.FlushRange(Asid, newTop, oldTop, writeBack: false);
-            Cache.PLocal.Remove(newTop, oldTop);
+            Cache.PLocal(Asid).Remove(newTop, oldTop);
         }
         return r;
     }

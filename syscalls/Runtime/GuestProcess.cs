@@ -90,14 +90,13 @@ public sealed class GuestProcess : ICpuHost, IDisposable
                 FaultKind.GeneralProtection => (11, "SIGSEGV"),
                 _ => (4, "SIGILL"),
             };
-            string what = f.Kind == FaultKind.Unimplemented ? f.Message : $"{f.Message}";
-            Options.Diagnostics.WriteLine($"legoemu: {what}");
-            return Die(sig, name);
+            return Die(sig, name, f.Message);
         }
         catch (MemoryFault m)
         {
-            Options.Diagnostics.WriteLine($"legoemu: guest {AccessVerb(m.Access)} 0x{m.Address:x} at rip 0x{Cpu.Rip:x}: {(m.Reason == FaultReason.Unmapped ? "unmapped" : m.Reason == FaultReason.Protection ? "protection" : "no memory")}");
-            return Die(11, "SIGSEGV");
+            string why = m.Reason switch { FaultReason.Unmapped => "unmapped", FaultReason.Protection => "not permitted", _ => "no memory to back it" };
+            return Die(m.Reason == FaultReason.NoMemory ? 7 : 11, m.Reason == FaultReason.NoMemory ? "SIGBUS" : "SIGSEGV",
+                $"{AccessVerb(m.Access)} 0x{m.Address:x} at 0x{Cpu.Rip:x}: {why}");
         }
         finally
         {
@@ -108,9 +107,10 @@ public sealed class GuestProcess : ICpuHost, IDisposable
 
     static string AccessVerb(AccessKind k) => k switch { AccessKind.Write => "write to", AccessKind.Fetch => "fetch from", _ => "read from" };
 
-    int Die(int sig, string name)
+    /// <summary>Reports the fatal event and the signal in one line; the status is the shell's 128+signal.</summary>
+    int Die(int sig, string name, string what)
     {
-        Options.Diagnostics.WriteLine($"legoemu: guest terminated by {name}");
+        Options.Diagnostics.WriteLine($"legoemu: {what}; guest terminated by {name}");
         ExitStatus = 128 + sig;
         return 128 + sig;
     }

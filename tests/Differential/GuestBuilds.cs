@@ -52,6 +52,10 @@ public static class Guests
         new GuestSpec("args") { Arguments = ArgsGuestArguments },
         new GuestSpec("hello_pie") { GccFlags = ["-static-pie", "-O2"] },
         new GuestSpec("exit3") { ExpectedExitCode = 3 },
+        new GuestSpec("fault_segv") { ExpectedExitCode = 128 + 11 },
+        new GuestSpec("fault_divide") { ExpectedExitCode = 128 + 8 },
+        new GuestSpec("fault_ud2") { ExpectedExitCode = 128 + 4 },
+        new GuestSpec("long_double"),
     }.ToDictionary(s => s.Name);
 
     public static IReadOnlyList<GuestSpec> All()
@@ -125,7 +129,7 @@ public sealed class GuestBuilds
         // Link to a temporary name and rename, so an interrupted build never leaves a
         // half-written binary that a later run could mistake for a good one.
         var temporary = output + ".tmp" + System.Environment.ProcessId;
-        var args = spec.GccFlags.Concat(["-o", temporary, source]).ToList();
+        var args = spec.GccFlags.Concat(["-o", temporary, source, "-lm"]).ToList(); // libm after the source: static linking resolves left to right
         var command = ProcessRunner.Describe("gcc", args);
 
         var psi = new ProcessStartInfo("gcc")
