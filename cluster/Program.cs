@@ -13,6 +13,7 @@ public static class Program
             "Examples:\n  legoemu run ./prog arg1 arg2\n  legoemu run --excache 16K --line 64 --policy lru --stats ./prog\n  legoemu disasm ./prog");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(DisasmCommand.Create());
+        root.Subcommands.Add(MemnodeCommand.Create());
         try
         {
             return root.Parse(args).Invoke();

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using LegoEmu.Loader.Elf;
 using LegoEmu.Mem.Cache;
+using System.Runtime.InteropServices;
+using LegoEmu.Cluster.Nodes;
 using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Remote;
 using LegoEmu.Syscalls.Runtime;
 
 namespace LegoEmu.Cluster.Cli;
@@ -18,6 +21,8 @@ public static class RunCommand
         policy.AcceptOnlyFromAmong("fifo", "lru", "random");
         var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
+        var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
+        var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
         var command = new Argument<string[]>("PROGRAM [ARGS]")
         {
             Description = "The static x86-64 Linux executable and its arguments (passed to the guest untouched)",
@@ -32,6 +37,8 @@ public static class RunCommand
         cmd.Options.Add(policy);
         cmd.Options.Add(stats);
         cmd.Options.Add(strace);
+        cmd.Options.Add(memoryNodes);
+        cmd.Options.Add(nodeCapacity);
         cmd.Arguments.Add(command);
         cmd.SetAction(pr =>
         {
@@ -44,7 +51,9 @@ public static class RunCommand
             var config = new CacheConfig(size, w, (int)lineSize, pol);
             if (config.Validate() is { } err) return Fail(err);
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error);
-            return Run(argv, options);
+            long capacity = 0;
+            if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
+            return Run(argv, options, pr.GetValue(memoryNodes), capacity);
         });
         return cmd;
     }
@@ -56,12 +65,51 @@ public static class RunCommand
     }
 
     /// <summary>Loads and runs the program; errors before the guest starts exit 126/127 as a shell would.</summary>
-    public static int Run(string[] argv, RunOptions options)
+    public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0)
     {
         string program = argv[0];
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
-        var component = new InProcessMemoryComponent();
+        if (memoryNodes == null) return RunOn(new InProcessMemoryComponent(), argv, options);
+
+        LocalMemoryNodes? spawned = null;
+        List<Endpoint> endpoints;
+        if (int.TryParse(memoryNodes, out int count))
+        {
+            if (count < 1 || count > 64) return Fail("--memory-nodes N must be between 1 and 64");
+            try { spawned = new LocalMemoryNodes(count, nodeCapacity); }
+            catch (MemoryNodeFailure e) { return Fail(e.Message); }
+            endpoints = spawned.Endpoints.ToList();
+        }
+        else
+        {
+            endpoints = new List<Endpoint>();
+            foreach (var text in memoryNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Endpoint.TryParse(text, out var ep, out string err)) return Fail($"--memory-nodes: {err}");
+                endpoints.Add(ep!);
+            }
+            if (endpoints.Count == 0) return Fail("--memory-nodes needs a count or at least one endpoint");
+        }
+        // Ctrl-C or a kill must not leave node processes or their socket directory behind.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { spawned?.Dispose(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { spawned?.Dispose(); });
+        try
+        {
+            MemoryCluster cluster;
+            try { cluster = new MemoryCluster(endpoints); }
+            catch (MemoryNodeFailure e) { return Fail(e.Message); }
+            using (cluster) return RunOn(cluster, argv, options);
+        }
+        finally
+        {
+            spawned?.Dispose();
+        }
+    }
+
+    static int RunOn(IMemoryComponent component, string[] argv, RunOptions options)
+    {
+        string program = argv[0];
         using var process = new GuestProcess(component, options);
         try
         {

@@ -21,6 +21,7 @@ public sealed unsafe class ExCache : IDisposable
     readonly bool[] _dirty;
     readonly long[] _stamp;
     readonly int[] _fifoNext;
+    readonly byte[] _victim;
     readonly int _ways;
     readonly int _lineShift;
     readonly ulong _setMask;
@@ -44,6 +45,7 @@ public sealed unsafe class ExCache : IDisposable
         _dirty = new bool[slots];
         _stamp = new long[slots];
         _fifoNext = new int[config.Sets];
+        _victim = new byte[config.LineSize];
         _ways = config.Ways;
         _lineShift = System.Numerics.BitOperations.Log2((uint)config.LineSize);
         _setMask = (ulong)config.Sets - 1;
@@ -101,26 +103,49 @@ public sealed unsafe class ExCache : IDisposable
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
-        bool piggyback = false;
+        ulong victimAddr = 0;
+        bool dirtyVictim = false;
         if (_tags[slot] != Invalid)
         {
             Stats.Evictions++;
-            InvalidateViews(_tags[slot]);
-            if (_dirty[slot])
-            {
-                WriteBackSlot(slot);
-                piggyback = true;
-            }
-            _tags[slot] = Invalid;
+            victimAddr = _tags[slot];
+            InvalidateViews(victimAddr);
+            dirtyVictim = _dirty[slot];
         }
 
         FillStatus status;
         Protection prot;
         if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
+            if (dirtyVictim) WriteBackSlot(slot);
             line.Clear();
             Stats.PLocalFills++;
             status = FillStatus.Zero;
+        }
+        else if (dirtyVictim)
+        {
+            // The victim's bytes are still in the slot: hand them over before the fill overwrites them.
+            new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize).CopyTo(_victim);
+            ReadOnlySpan<byte> victim = _victim;
+            int victimAsid = _asids[slot];
+            if (victimAsid == asid)
+            {
+                status = Component.WriteBackAndFill(asid, victimAddr, victim, lineAddr, line, out prot, out bool combined);
+                CountWriteBack(victimAsid, victimAddr);
+                if (combined) Stats.PiggybackedWriteBacks++;
+            }
+            else
+            {
+                Component.WriteBack(victimAsid, victimAddr, victim);
+                CountWriteBack(victimAsid, victimAddr);
+                status = Component.Fill(asid, lineAddr, line, out prot);
+            }
+            _dirty[slot] = false;
+            if (status != FillStatus.Unmapped)
+            {
+                Stats.RemoteFills++;
+                Stats.BytesFilled += _config.LineSize;
+            }
         }
         else
         {
@@ -129,9 +154,9 @@ public sealed unsafe class ExCache : IDisposable
             {
                 Stats.RemoteFills++;
                 Stats.BytesFilled += _config.LineSize;
-                if (piggyback) Stats.PiggybackedWriteBacks++;
             }
         }
+        _tags[slot] = Invalid;
         Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
         if (status == FillStatus.Unmapped)
         {
@@ -175,10 +200,15 @@ public sealed unsafe class ExCache : IDisposable
     {
         ulong lineAddr = _tags[slot];
         Component.WriteBack(_asids[slot], lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
-        PLocal(_asids[slot]).MarkWritten(lineAddr);
+        CountWriteBack(_asids[slot], lineAddr);
+        _dirty[slot] = false;
+    }
+
+    void CountWriteBack(int asid, ulong lineAddr)
+    {
+        PLocal(asid).MarkWritten(lineAddr);
         Stats.WriteBacks++;
         Stats.BytesWrittenBack += _config.LineSize;
-        _dirty[slot] = false;
     }
 
     void InvalidateViews(ulong lineAddr)

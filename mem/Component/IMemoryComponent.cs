@@ -18,8 +18,14 @@ public enum FillStatus
 /// </summary>
 public interface IMemoryComponent
 {
-    /// <summary>Creates an empty address space and returns its id.</summary>
-    int CreateAddressSpace();
+    /// <summary>Creates an empty address space and returns its id (the requested one when non-zero, or -EEXIST).</summary>
+    int CreateAddressSpace(int requestedAsid = 0);
+
+    /// <summary>Drops an address space with all its VMAs and frames.</summary>
+    void DestroyAddressSpace(int asid);
+
+    /// <summary>fork: a copy-on-write duplicate of an address space; returns the new id.</summary>
+    int ForkAddressSpace(int asid, int requestedAsid = 0);
 
     /// <summary>mmap semantics; returns the mapped address or a negated errno.</summary>
     long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name);
@@ -42,6 +48,13 @@ public interface IMemoryComponent
     /// <summary>Stores a dirty line evicted from a processor's cache.</summary>
     void WriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// A miss that evicted a dirty line: the write-back travels with the fill when both lines live on the
+    /// same component (one round trip instead of two). Returns whether the write-back was combined.
+    /// </summary>
+    FillStatus WriteBackAndFill(int asid, ulong victimAddr, ReadOnlySpan<byte> victim, ulong lineAddr, Span<byte> destination,
+        out Protection prot, out bool combined);
+
     /// <summary>Writes bytes regardless of protection: the loader's way of placing an image.</summary>
     void Poke(int asid, ulong addr, ReadOnlySpan<byte> data);
 
@@ -55,6 +68,7 @@ public interface IMemoryComponent
 /// <summary>Traffic and occupancy counters of one memory component.</summary>
 public sealed class ComponentStats
 {
+    public long CapacityFrames = long.MaxValue;
     public long Fills;
     public long ZeroFills;
     public long WriteBacks;

@@ -1,37 +1,81 @@
 namespace LegoEmu.Mem.Component;
 
 /// <summary>
-/// A memory component living in the emulator's own process: VMA sets plus 4 KiB frames allocated
-/// on first write-back. It is the embedded default and the store a remote memory node serves.
+/// A memory component's store: VMA sets plus 4 KiB frames allocated on first write-back, shared
+/// copy-on-write between forked address spaces. It is the embedded default and what a memory-node
+/// process serves over the wire. Not thread-safe: a server serialises calls into it.
 /// </summary>
 public sealed class InProcessMemoryComponent : IMemoryComponent
 {
+    /// <summary>A physical frame; shared by forked spaces until one of them writes it.</summary>
+    sealed class Frame(byte[] data)
+    {
+        public byte[] Data = data;
+        public int Sharers = 1;
+    }
+
     sealed class Space
     {
         public readonly VmaSet Vmas = new();
-        public readonly Dictionary<ulong, byte[]> Frames = new();
+        public readonly Dictionary<ulong, Frame> Frames = new();
     }
 
     readonly Dictionary<int, Space> _spaces = new();
-    readonly long _capacityFrames;
     int _nextAsid = 1;
 
     /// <param name="capacityBytes">Upper bound on frame memory; 0 means unbounded.</param>
     public InProcessMemoryComponent(long capacityBytes = 0)
     {
-        _capacityFrames = capacityBytes <= 0 ? long.MaxValue : capacityBytes >> PageMath.PageShift;
+        Stats.CapacityFrames = capacityBytes <= 0 ? long.MaxValue : capacityBytes >> PageMath.PageShift;
     }
 
     public ComponentStats Stats { get; } = new();
 
-    public int CreateAddressSpace()
+    public int CreateAddressSpace(int requestedAsid = 0)
     {
-        int id = _nextAsid++;
+        int id = requestedAsid;
+        if (id == 0)
+        {
+            while (_spaces.ContainsKey(_nextAsid)) _nextAsid++;
+            id = _nextAsid++;
+        }
+        else if (id < 0 || _spaces.ContainsKey(id)) return -Errno.EEXIST;
         _spaces[id] = new Space();
         return id;
     }
 
+    public bool HasAddressSpace(int asid) => _spaces.ContainsKey(asid);
+
+    public void DestroyAddressSpace(int asid)
+    {
+        if (!_spaces.Remove(asid, out var s)) return;
+        foreach (var f in s.Frames.Values) Release(f);
+    }
+
+    public int ForkAddressSpace(int asid, int requestedAsid = 0)
+    {
+        var parent = Get(asid);
+        int id = CreateAddressSpace(requestedAsid);
+        if (id < 0) return id;
+        var child = _spaces[id];
+        foreach (var v in parent.Vmas.Items) child.Vmas.Insert(v.CloneRange(v.Start, v.End));
+        child.Vmas.BrkBase = parent.Vmas.BrkBase;
+        child.Vmas.Brk = parent.Vmas.Brk;
+        child.Vmas.MmapBase = parent.Vmas.MmapBase;
+        foreach (var (page, frame) in parent.Frames)
+        {
+            frame.Sharers++;
+            child.Frames[page] = frame;
+        }
+        return id;
+    }
+
     Space Get(int asid) => _spaces.TryGetValue(asid, out var s) ? s : throw new ArgumentException($"unknown address space {asid}");
+
+    void Release(Frame f)
+    {
+        if (--f.Sharers == 0) Stats.Frames--;
+    }
 
     public long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
     {
@@ -52,7 +96,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
             addr = s.Vmas.FindFree(len, addr);
             if (addr == 0) return -Errno.ENOMEM;
         }
-        s.Vmas.Insert(new Vma(addr, addr + len, prot, flags, name));
+        s.Vmas.Insert(new Vma(addr, addr + len, prot, flags & ~(MapFlags.Fixed | MapFlags.FixedNoReplace), name));
         return (long)addr;
     }
 
@@ -74,7 +118,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         if (pages <= (ulong)s.Frames.Count)
         {
             for (ulong p = start; p < end; p += PageMath.PageSize)
-                if (s.Frames.Remove(p >> PageMath.PageShift)) Stats.Frames--;
+                if (s.Frames.Remove(p >> PageMath.PageShift, out var f)) Release(f);
         }
         else
         {
@@ -85,7 +129,8 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
                 if (a >= start && a < end) (dead ??= new()).Add(key);
             }
             if (dead != null)
-                foreach (var k in dead) { s.Frames.Remove(k); Stats.Frames--; }
+                foreach (var k in dead)
+                    if (s.Frames.Remove(k, out var f)) Release(f);
         }
     }
 
@@ -137,19 +182,17 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         if (vma == null) { prot = Protection.None; return FillStatus.Unmapped; }
         prot = vma.Prot;
         Stats.Fills++;
-        if (destination.Length <= (int)PageMath.PageSize)
+        if (destination.Length > (int)PageMath.PageSize)
+            throw new ArgumentException("cache lines larger than a page are rejected by CacheConfig");
+        if (!s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame))
         {
-            if (!s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame))
-            {
-                destination.Clear();
-                Stats.ZeroFills++;
-                return FillStatus.Zero;
-            }
-            frame.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length).CopyTo(destination);
-            Stats.BytesOut += destination.Length;
-            return FillStatus.Data;
+            destination.Clear();
+            Stats.ZeroFills++;
+            return FillStatus.Zero;
         }
-        throw new NotSupportedException("cache lines larger than a page are rejected by CacheConfig");
+        frame.Data.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length).CopyTo(destination);
+        Stats.BytesOut += destination.Length;
+        return FillStatus.Data;
     }
 
     public void WriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data)
@@ -159,20 +202,36 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         Stats.BytesIn += data.Length;
         // A line whose mapping vanished while it sat dirty in a cache is dropped, as munmap would.
         if (s.Vmas.Find(lineAddr) == null) return;
-        data.CopyTo(FrameFor(s, lineAddr).AsSpan((int)(lineAddr & PageMath.PageMask), data.Length));
+        data.CopyTo(WritableFrame(s, lineAddr).AsSpan((int)(lineAddr & PageMath.PageMask), data.Length));
     }
 
-    byte[] FrameFor(Space s, ulong addr)
+    public FillStatus WriteBackAndFill(int asid, ulong victimAddr, ReadOnlySpan<byte> victim, ulong lineAddr, Span<byte> destination,
+        out Protection prot, out bool combined)
+    {
+        WriteBack(asid, victimAddr, victim);
+        combined = true;
+        return Fill(asid, lineAddr, destination, out prot);
+    }
+
+    /// <summary>The frame backing a page, allocated on first use and unshared (copied) if forked spaces share it.</summary>
+    byte[] WritableFrame(Space s, ulong addr)
     {
         ulong page = addr >> PageMath.PageShift;
-        if (!s.Frames.TryGetValue(page, out var frame))
+        if (s.Frames.TryGetValue(page, out var frame))
         {
-            if (Stats.Frames >= _capacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
-            frame = new byte[PageMath.PageSize];
-            s.Frames[page] = frame;
+            if (frame.Sharers == 1) return frame.Data;
+            if (Stats.Frames >= Stats.CapacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            frame.Sharers--;
+            var copy = new Frame((byte[])frame.Data.Clone());
+            s.Frames[page] = copy;
             Stats.Frames++;
+            return copy.Data;
         }
-        return frame;
+        if (Stats.Frames >= Stats.CapacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+        var fresh = new Frame(new byte[PageMath.PageSize]);
+        s.Frames[page] = fresh;
+        Stats.Frames++;
+        return fresh.Data;
     }
 
     public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data)
@@ -182,7 +241,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         {
             int off = (int)(addr & PageMath.PageMask);
             int n = Math.Min(data.Length, (int)PageMath.PageSize - off);
-            data[..n].CopyTo(FrameFor(s, addr).AsSpan(off, n));
+            data[..n].CopyTo(WritableFrame(s, addr).AsSpan(off, n));
             data = data[n..];
             addr += (ulong)n;
         }

@@ -8,6 +8,7 @@ using LegoEmu.Loader.Image;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Remote;
 using LegoEmu.Mem.Space;
 using LegoEmu.Syscalls.Abi;
 
@@ -98,6 +99,10 @@ public sealed class GuestProcess : ICpuHost, IDisposable
             return Die(m.Reason == FaultReason.NoMemory ? 7 : 11, m.Reason == FaultReason.NoMemory ? "SIGBUS" : "SIGSEGV",
                 $"{AccessVerb(m.Access)} 0x{m.Address:x} at 0x{Cpu.Rip:x}: {why}");
         }
+        catch (MemoryNodeFailure e)
+        {
+            return Die(7, "SIGBUS", e.Message);
+        }
         finally
         {
             _wall.Stop();
@@ -171,7 +176,13 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         w.WriteLine($"legoemu: evictions            {s.Evictions:N0}, write-backs {s.WriteBacks:N0} ({FormatSize(s.BytesWrittenBack)}), piggybacked on fills {s.PiggybackedWriteBacks:N0}");
         double missUs = s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses;
         w.WriteLine($"legoemu: mean miss latency    {missUs:F2} us");
-        w.WriteLine($"legoemu: memory component     in-process: fills {cs.Fills:N0} (zero {cs.ZeroFills:N0}), write-backs {cs.WriteBacks:N0}, frames {cs.Frames:N0} ({FormatSize(cs.Frames * 4096)})");
+        if (Space.Home is MemoryCluster cluster)
+        {
+            try { cluster.Report(w); }
+            catch (MemoryNodeFailure e) { w.WriteLine($"legoemu: memory nodes: {e.Message}"); }
+        }
+        else
+            w.WriteLine($"legoemu: memory component     in-process: fills {cs.Fills:N0} (zero {cs.ZeroFills:N0}), write-backs {cs.WriteBacks:N0}, frames {cs.Frames:N0} ({FormatSize(cs.Frames * 4096)})");
         if (_unknownSyscalls.Count > 0)
             w.WriteLine($"legoemu: unknown syscalls     {string.Join(", ", _unknownSyscalls.OrderBy(k => k.Key).Select(k => $"{k.Key} x{k.Value}"))}");
     }

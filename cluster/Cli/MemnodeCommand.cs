@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary><c>legoemu memnode --listen unix:PATH|tcp:HOST:PORT [--capacity SIZE]</c>: a memory-component process.</summary>
+public static class MemnodeCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string>("--listen") { Description = "Where to serve: unix:PATH or tcp:HOST:PORT (loopback only; port 0 picks a free port)", Required = true, HelpName = "ENDPOINT" };
+        var capacity = new Option<string?>("--capacity") { Description = "Most frame memory this node will hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
+        var parent = new Option<int?>("--exit-with-parent") { Description = "Exit when the process with this PID ends (used by run --memory-nodes)", HelpName = "PID" };
+        var cmd = new Command("memnode", "Run a memory-component process that serves guest memory to processor components");
+        cmd.Options.Add(listen);
+        cmd.Options.Add(capacity);
+        cmd.Options.Add(parent);
+        cmd.SetAction(pr => Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent)));
+        return cmd;
+    }
+
+    static int Serve(string listen, string? capacityText, int? parentPid)
+    {
+        if (!Endpoint.TryParse(listen, out var endpoint, out string error))
+        {
+            Console.Error.WriteLine($"legoemu memnode: {error}");
+            return 2;
+        }
+        if (endpoint!.Address is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address))
+        {
+            Console.Error.WriteLine($"legoemu memnode: refusing to listen on {ip.Address}: only loopback addresses and Unix sockets are served (authenticated remote access is not implemented yet)");
+            return 2;
+        }
+        long capacity = 0;
+        if (capacityText != null && !SizeParser.TryParse(capacityText, out capacity))
+        {
+            Console.Error.WriteLine($"legoemu memnode: bad --capacity '{capacityText}'");
+            return 2;
+        }
+        MemoryNodeServer server;
+        try
+        {
+            server = new MemoryNodeServer(endpoint, capacity, Console.Error);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Console.Error.WriteLine($"legoemu memnode: cannot listen on {listen}: {e.SocketErrorCode}");
+            return 1;
+        }
+        using (server)
+        {
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => server.Dispose());
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => server.Dispose());
+            if (parentPid is int pid) WatchParent(pid, server);
+            string shown = endpoint.IsUnix ? endpoint.Text : $"tcp:{server.BoundAddress}";
+            // One line on stdout tells a supervisor where the node really listens (port 0 picks one).
+            Console.Out.WriteLine($"listening on {shown}");
+            Console.Out.Flush();
+            server.Serve();
+        }
+        return 0;
+    }
+
+    static void WatchParent(int pid, MemoryNodeServer server)
+    {
+        var t = new Thread(() =>
+        {
+            while (Directory.Exists($"/proc/{pid}")) Thread.Sleep(250);
+            server.Dispose();
+        }) { IsBackground = true, Name = "parent-watch" };
+        t.Start();
+    }
+}

@@ -1,0 +1,377 @@
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// The memory side of a processor component talking to memory-node processes. Each address space
+/// has a home node that decides VMA placement; every 1 GiB vRegion has an owner node (chosen by the
+/// <see cref="GlobalMemoryManager"/> on first use) that holds its frames and a copy of the VMAs over
+/// it. The vRegion→owner table is cached here, so misses and write-backs go straight to the owner.
+/// </summary>
+public sealed class MemoryCluster : IMemoryComponent, IDisposable
+{
+    sealed class SpaceInfo(int home)
+    {
+        public readonly int Home = home;
+        public readonly Dictionary<ulong, int> Owners = new();
+        public readonly HashSet<int> Nodes = new() { home };
+        public ulong Brk;
+    }
+
+    readonly MemoryNodeClient[] _nodes;
+    readonly GlobalMemoryManager _gmm;
+    readonly Dictionary<int, SpaceInfo> _spaces = new();
+    readonly Random _asidSource = new();
+
+    public MemoryCluster(IReadOnlyList<Endpoint> endpoints)
+    {
+        if (endpoints.Count == 0) throw new ArgumentException("a memory cluster needs at least one node");
+        _nodes = new MemoryNodeClient[endpoints.Count];
+        try
+        {
+            for (int i = 0; i < endpoints.Count; i++) _nodes[i] = new MemoryNodeClient(endpoints[i], i);
+        }
+        catch
+        {
+            foreach (var n in _nodes) n?.Dispose();
+            throw;
+        }
+        _gmm = new GlobalMemoryManager(_nodes);
+    }
+
+    public IReadOnlyList<MemoryNodeClient> Nodes => _nodes;
+    public ComponentStats Stats { get; } = new();
+
+    SpaceInfo Space(int asid) => _spaces.TryGetValue(asid, out var s) ? s : throw new ArgumentException($"unknown address space {asid}");
+
+    public int CreateAddressSpace(int requestedAsid = 0)
+    {
+        int home = _gmm.Place(countRegion: false);
+        if (home < 0) return -Errno.ENOMEM;
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            int asid = requestedAsid != 0 ? requestedAsid : _asidSource.Next(1, int.MaxValue);
+            int r = _nodes[home].CreateSpace(asid);
+            if (r > 0)
+            {
+                _spaces[asid] = new SpaceInfo(home);
+                return asid;
+            }
+            if (requestedAsid != 0) return r;
+        }
+        return -Errno.EEXIST;
+    }
+
+    public void DestroyAddressSpace(int asid)
+    {
+        if (!_spaces.Remove(asid, out var s)) return;
+        foreach (int n in s.Nodes)
+        {
+            _nodes[n].Begin(Op.DestroySpace).I32(asid);
+            _nodes[n].Send();
+        }
+        foreach (int n in s.Nodes) _nodes[n].Receive();
+    }
+
+    public int ForkAddressSpace(int asid, int requestedAsid = 0)
+    {
+        var s = Space(asid);
+        int child = requestedAsid != 0 ? requestedAsid : _asidSource.Next(1, int.MaxValue);
+        foreach (int n in s.Nodes)
+        {
+            var w = _nodes[n].Begin(Op.ForkSpace);
+            w.I32(asid);
+            w.I32(child);
+            _nodes[n].Send();
+        }
+        int result = child;
+        foreach (int n in s.Nodes)
+        {
+            int r = _nodes[n].Receive().I32();
+            if (r < 0) result = r;
+        }
+        if (result < 0) return result;
+        var c = new SpaceInfo(s.Home) { Brk = s.Brk };
+        foreach (var kv in s.Owners) c.Owners[kv.Key] = kv.Value;
+        c.Nodes.UnionWith(s.Nodes);
+        _spaces[child] = c;
+        return child;
+    }
+
+    /// <summary>The owner of a vRegion, placing it on first use; -1 when no node has room.</summary>
+    int Owner(SpaceInfo s, int asid, ulong region, bool place)
+    {
+        if (s.Owners.TryGetValue(region, out int n)) return n;
+        if (!place) return -1;
+        n = _gmm.Place();
+        if (n < 0) return -1;
+        if (!s.Nodes.Contains(n))
+        {
+            int r = _nodes[n].CreateSpace(asid);
+            if (r < 0 && r != -Errno.EEXIST) return -1;
+            s.Nodes.Add(n);
+        }
+        s.Owners[region] = n;
+        return n;
+    }
+
+    static IEnumerable<ulong> Regions(ulong start, ulong end)
+    {
+        for (ulong r = start >> GlobalMemoryManager.RegionShift; r <= (end - 1) >> GlobalMemoryManager.RegionShift; r++) yield return r;
+    }
+
+    /// <summary>Sends one VMA operation to every owner (other than home) of the regions it touches, pipelined.</summary>
+    void Replicate(SpaceInfo s, int asid, ulong start, ulong end, Action<FrameWriter> body, Op op, bool place)
+    {
+        var targets = new HashSet<int>();
+        foreach (var region in Regions(start, end))
+        {
+            int n = Owner(s, asid, region, place);
+            if (n < 0 && place) throw new MemoryFault(region << GlobalMemoryManager.RegionShift, AccessKind.Write, FaultReason.NoMemory);
+            if (n >= 0 && n != s.Home) targets.Add(n);
+        }
+        foreach (int n in targets)
+        {
+            body(_nodes[n].Begin(op));
+            _nodes[n].Send();
+        }
+        foreach (int n in targets) _nodes[n].Receive();
+    }
+
+    public long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
+    {
+        var s = Space(asid);
+        long r = MapOn(_nodes[s.Home], asid, addr, length, prot, flags, name);
+        if (r < 0) return r;
+        ulong start = (ulong)r, end = start + PageMath.Up(length);
+        try
+        {
+            Replicate(s, asid, start, end, w => WriteMap(w, asid, start, length, prot, flags | MapFlags.Fixed, name), Op.Map, place: true);
+        }
+        catch (MemoryFault)
+        {
+            Unmap(asid, start, length);
+            return -Errno.ENOMEM;
+        }
+        return r;
+    }
+
+    static void WriteMap(FrameWriter w, int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
+    {
+        w.I32(asid);
+        w.U64(addr);
+        w.U64(length);
+        w.U8((byte)prot);
+        w.I32((int)flags);
+        w.Str(name);
+    }
+
+    static long MapOn(MemoryNodeClient n, int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
+    {
+        WriteMap(n.Begin(Op.Map), asid, addr, length, prot, flags, name);
+        return n.Call().I64();
+    }
+
+    public long Unmap(int asid, ulong addr, ulong length) => RangeOp(Op.Unmap, asid, addr, length, Protection.None);
+
+    public long Protect(int asid, ulong addr, ulong length, Protection prot) => RangeOp(Op.Protect, asid, addr, length, prot);
+
+    long RangeOp(Op op, int asid, ulong addr, ulong length, Protection prot)
+    {
+        var s = Space(asid);
+        void Body(FrameWriter w)
+        {
+            w.I32(asid);
+            w.U64(addr);
+            w.U64(length);
+            if (op == Op.Protect) w.U8((byte)prot);
+        }
+        var home = _nodes[s.Home];
+        Body(home.Begin(op));
+        long r = home.Call().I64();
+        if (r == 0 && length > 0 && addr + length > addr)
+            Replicate(s, asid, addr, Math.Min(PageMath.Up(addr + length), VmaSet.TaskSize), Body, op, place: false);
+        return r;
+    }
+
+    public void SetBrkBase(int asid, ulong brkBase)
+    {
+        var s = Space(asid);
+        var w = _nodes[s.Home].Begin(Op.SetBrkBase);
+        w.I32(asid);
+        w.U64(brkBase);
+        _nodes[s.Home].Call();
+        s.Brk = brkBase;
+    }
+
+    public ulong Brk(int asid, ulong newBreak)
+    {
+        var s = Space(asid);
+        if (newBreak == 0) return s.Brk;
+        var home = _nodes[s.Home];
+        var w = home.Begin(Op.Brk);
+        w.I32(asid);
+        w.U64(newBreak);
+        ulong r = home.Call().U64();
+        ulong oldTop = PageMath.Up(s.Brk), newTop = PageMath.Up(r);
+        if (newTop > oldTop)
+        {
+            try
+            {
+                Replicate(s, asid, oldTop, newTop,
+                    fw => WriteMap(fw, asid, oldTop, newTop - oldTop, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed, "[heap]"),
+                    Op.Map, place: true);
+            }
+            catch (MemoryFault)
+            {
+                // No node can hold the new heap region: undo the growth, as a failed brk leaves the break alone.
+                var u = home.Begin(Op.Brk);
+                u.I32(asid);
+                u.U64(s.Brk);
+                home.Call();
+                return s.Brk;
+            }
+        }
+        else if (newTop < oldTop)
+        {
+            Replicate(s, asid, newTop, oldTop, fw => { fw.I32(asid); fw.U64(newTop); fw.U64(oldTop - newTop); }, Op.Unmap, place: false);
+        }
+        s.Brk = r;
+        return r;
+    }
+
+    public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot)
+    {
+        var s = Space(asid);
+        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
+        var node = _nodes[n];
+        var w = node.Begin(Op.Fill);
+        w.I32(asid);
+        w.U64(lineAddr);
+        w.U32((uint)destination.Length);
+        var r = node.Call();
+        node.Stats.Fills++;
+        return ReadFill(ref r, destination, out prot, lineAddr);
+    }
+
+    FillStatus ReadFill(ref FrameReader r, Span<byte> destination, out Protection prot, ulong lineAddr)
+    {
+        int wbError = r.I32();
+        var status = (FillStatus)r.U8();
+        prot = (Protection)r.U8();
+        var data = r.Bytes(destination.Length);
+        if (wbError < 0) throw new MemoryFault(lineAddr, AccessKind.Write, FaultReason.NoMemory);
+        if (status == FillStatus.Data)
+        {
+            if (data.Length != destination.Length) throw new MemoryNodeFailure("memory node returned a line of the wrong size");
+            data.CopyTo(destination);
+            Stats.BytesOut += data.Length;
+        }
+        else destination.Clear();
+        Stats.Fills++;
+        if (status == FillStatus.Zero) Stats.ZeroFills++;
+        return status;
+    }
+
+    public void WriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data)
+    {
+        var s = Space(asid);
+        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (n < 0) return; // the mapping is gone: nothing to keep
+        var node = _nodes[n];
+        var w = node.Begin(Op.WriteBack);
+        w.I32(asid);
+        w.U64(lineAddr);
+        w.Bytes(data);
+        int err = node.Call().I32();
+        node.Stats.WriteBacks++;
+        Stats.WriteBacks++;
+        Stats.BytesIn += data.Length;
+        if (err < 0) throw new MemoryFault(lineAddr, AccessKind.Write, FaultReason.NoMemory);
+    }
+
+    public FillStatus WriteBackAndFill(int asid, ulong victimAddr, ReadOnlySpan<byte> victim, ulong lineAddr, Span<byte> destination,
+        out Protection prot, out bool combined)
+    {
+        var s = Space(asid);
+        int vn = Owner(s, asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false);
+        int fn = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (vn < 0 || fn < 0 || vn != fn)
+        {
+            combined = false;
+            WriteBack(asid, victimAddr, victim);
+            return Fill(asid, lineAddr, destination, out prot);
+        }
+        combined = true;
+        var node = _nodes[fn];
+        var w = node.Begin(Op.WriteBackFill);
+        w.I32(asid);
+        w.U64(victimAddr);
+        w.Bytes(victim);
+        w.U64(lineAddr);
+        w.U32((uint)destination.Length);
+        var r = node.Call();
+        node.Stats.WriteBacks++;
+        node.Stats.Fills++;
+        Stats.WriteBacks++;
+        Stats.BytesIn += victim.Length;
+        return ReadFill(ref r, destination, out prot, lineAddr);
+    }
+
+    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data)
+    {
+        var s = Space(asid);
+        while (!data.IsEmpty)
+        {
+            ulong region = addr >> GlobalMemoryManager.RegionShift;
+            ulong regionEnd = (region + 1) << GlobalMemoryManager.RegionShift;
+            int n = (int)Math.Min((ulong)data.Length, Math.Min(regionEnd - addr, 1UL << 19));
+            int owner = Owner(s, asid, region, place: true);
+            if (owner < 0) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            var w = _nodes[owner].Begin(Op.Poke);
+            w.I32(asid);
+            w.U64(addr);
+            w.Bytes(data[..n]);
+            if (_nodes[owner].Call().I32() < 0) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            data = data[n..];
+            addr += (ulong)n;
+        }
+    }
+
+    public IReadOnlyList<Vma> Snapshot(int asid)
+    {
+        var s = Space(asid);
+        var home = _nodes[s.Home];
+        home.Begin(Op.Snapshot).I32(asid);
+        var r = home.Call();
+        uint count = r.U32();
+        var list = new List<Vma>((int)Math.Min(count, 65536));
+        for (uint k = 0; k < count; k++)
+        {
+            ulong start = r.U64(), end = r.U64();
+            var prot = (Protection)r.U8();
+            var flags = (MapFlags)r.I32();
+            list.Add(new Vma(start, end, prot, flags, r.Str()));
+        }
+        return list;
+    }
+
+    /// <summary>One line per node for --stats: traffic, latency percentiles, regions and frames held.</summary>
+    public void Report(TextWriter w)
+    {
+        foreach (var n in _nodes)
+        {
+            try { n.RefreshStats(); } catch (MemoryNodeFailure) { }
+            var st = n.Stats;
+            w.WriteLine($"legoemu: memory node {n.Index,-2} {n.Endpoint}: requests {st.Requests:N0}, fills {st.Fills:N0}, write-backs {st.WriteBacks:N0}, " +
+                        $"bytes sent {st.BytesSent:N0} received {st.BytesReceived:N0}, latency p50 {st.Percentile(0.5):F1} us p99 {st.Percentile(0.99):F1} us, " +
+                        $"vRegions {_gmm.RegionsOn(n.Index)}, frames {n.UsedFrames:N0}");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes) n.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>A memory node that stopped answering; the message names it.</summary>
+public sealed class MemoryNodeFailure(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// One connection to a memory node. Calls are synchronous round trips; <see cref="Send"/> and
+/// <see cref="Receive"/> are also exposed so a caller can pipeline one request to several nodes.
+/// </summary>
+public sealed class MemoryNodeClient : IDisposable
+{
+    readonly Socket _socket;
+    readonly FrameWriter _w = new();
+    readonly byte[] _header = new byte[4];
+    byte[] _body = new byte[8192];
+    uint _nextId = 1;
+    long _sentAt;
+
+    public MemoryNodeClient(Endpoint endpoint, int index)
+    {
+        Endpoint = endpoint;
+        Index = index;
+        _socket = endpoint.NewSocket();
+        try
+        {
+            _socket.Connect(endpoint.Address);
+        }
+        catch (SocketException e)
+        {
+            _socket.Dispose();
+            throw new MemoryNodeFailure($"cannot connect to memory node {endpoint}: {e.SocketErrorCode}", e);
+        }
+        var w = Begin(Op.Hello);
+        w.U64(Protocol.Magic);
+        w.U16(Protocol.Version);
+        var r = Call();
+        if (r.U64() != Protocol.Magic || r.U16() != Protocol.Version) throw new MemoryNodeFailure($"memory node {endpoint} speaks another protocol");
+        ReadStats(ref r);
+    }
+
+    public Endpoint Endpoint { get; }
+    public int Index { get; }
+    public NodeStats Stats { get; } = new();
+    /// <summary>Capacity and use the node reported with its last stats (frames of 4 KiB; -1 = unbounded).</summary>
+    public long CapacityFrames { get; private set; }
+    public long UsedFrames { get; private set; }
+    public long NodeFills { get; private set; }
+    public long NodeWriteBacks { get; private set; }
+
+    public override string ToString() => $"node {Index} ({Endpoint})";
+
+    public FrameWriter Begin(Op op)
+    {
+        _w.Begin((byte)op, _nextId++);
+        return _w;
+    }
+
+    public void Send()
+    {
+        var frame = _w.Finish();
+        try
+        {
+            _sentAt = Stopwatch.GetTimestamp();
+            _socket.Send(frame);
+            Stats.BytesSent += frame.Length;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw Failed(e);
+        }
+    }
+
+    /// <summary>Reads the next reply; its payload stays valid until the next call.</summary>
+    public FrameReader Receive()
+    {
+        try
+        {
+            ReadExact(_header, 4);
+            uint len = BinaryPrimitives.ReadUInt32LittleEndian(_header);
+            if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
+            if (_body.Length < len) _body = new byte[Math.Max(len, (uint)_body.Length * 2)];
+            ReadExact(_body, (int)len);
+            Stats.BytesReceived += len + 4;
+            Stats.Record((Stopwatch.GetTimestamp() - _sentAt) * 1e6 / Stopwatch.Frequency);
+            if ((_body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
+            return new FrameReader(_body.AsSpan(5, (int)len - 5));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw Failed(e);
+        }
+    }
+
+    public FrameReader Call()
+    {
+        Send();
+        return Receive();
+    }
+
+    void ReadExact(byte[] buf, int n)
+    {
+        int got = 0;
+        while (got < n)
+        {
+            int r = _socket.Receive(buf, got, n - got, SocketFlags.None);
+            if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
+            got += r;
+        }
+    }
+
+    MemoryNodeFailure Failed(Exception e) =>
+        new($"memory node {Endpoint} (node {Index}) failed: {(e is SocketException se ? se.SocketErrorCode.ToString() : e.Message)}", e);
+
+    // ---- typed calls ----
+
+    public void ReadStats(ref FrameReader r)
+    {
+        CapacityFrames = r.I64();
+        UsedFrames = r.I64();
+        NodeFills = r.I64();
+        r.I64(); // zero fills
+        NodeWriteBacks = r.I64();
+        r.I64(); // bytes out
+        r.I64(); // bytes in
+    }
+
+    public void RefreshStats()
+    {
+        Begin(Op.Stats);
+        var r = Call();
+        ReadStats(ref r);
+    }
+
+    /// <summary>Free frames the node can still allocate (long.MaxValue when unbounded).</summary>
+    public long FreeFrames => CapacityFrames < 0 ? long.MaxValue : Math.Max(0, CapacityFrames - UsedFrames);
+
+    public int CreateSpace(int asid)
+    {
+        Begin(Op.CreateSpace).I32(asid);
+        return Call().I32();
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

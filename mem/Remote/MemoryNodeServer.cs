@@ -1,0 +1,337 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// A memory-node process's server: serves one <see cref="InProcessMemoryComponent"/> to any number of
+/// processor components. One thread per connection with blocking I/O keeps a miss to two system calls
+/// on each side. A malformed frame closes only the connection that sent it.
+/// </summary>
+public sealed class MemoryNodeServer : IDisposable
+{
+    readonly InProcessMemoryComponent _store;
+    readonly object _lock = new();
+    readonly Socket _listener;
+    readonly TextWriter _log;
+    readonly List<Socket> _clients = new();
+    int _connections;
+    volatile bool _stopping;
+
+    public MemoryNodeServer(Endpoint endpoint, long capacityBytes, TextWriter log)
+    {
+        _store = new InProcessMemoryComponent(capacityBytes);
+        _log = log;
+        Endpoint = endpoint;
+        _listener = endpoint.NewSocket();
+        // A stale socket file from a killed node would make bind fail; the path is ours to reuse.
+        if (endpoint.IsUnix && File.Exists(endpoint.Text[5..])) File.Delete(endpoint.Text[5..]);
+        _listener.Bind(endpoint.Address);
+        _listener.Listen(64);
+        BoundAddress = _listener.LocalEndPoint!.ToString()!;
+    }
+
+    public Endpoint Endpoint { get; }
+    public string BoundAddress { get; }
+    public ComponentStats Stats => _store.Stats;
+
+    /// <summary>Accepts connections until <see cref="Dispose"/>.</summary>
+    public void Serve()
+    {
+        while (!_stopping)
+        {
+            Socket s;
+            try { s = _listener.Accept(); }
+            catch (SocketException) when (_stopping) { return; }
+            catch (ObjectDisposedException) { return; }
+            if (s.ProtocolType == ProtocolType.Tcp) s.NoDelay = true;
+            int n = Interlocked.Increment(ref _connections);
+            lock (_clients) _clients.Add(s);
+            var t = new Thread(() => Handle(s, n)) { IsBackground = true, Name = $"memnode-conn-{n}" };
+            t.Start();
+        }
+    }
+
+    void Handle(Socket s, int n)
+    {
+        var writer = new FrameWriter();
+        var header = new byte[4];
+        var body = new byte[Protocol.MaxFrame];
+        bool greeted = false;
+        try
+        {
+            while (true)
+            {
+                if (!ReadExact(s, header, 4)) return; // orderly close between frames
+                uint len = BinaryPrimitives.ReadUInt32LittleEndian(header);
+                if (len < 5 || len > Protocol.MaxFrame) throw new ProtocolException($"frame length {len} out of range");
+                if (!ReadExact(s, body, (int)len)) throw new ProtocolException("connection closed in the middle of a frame");
+                byte op = body[0];
+                uint id = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
+                var reader = new FrameReader(body.AsSpan(5, (int)len - 5));
+                if (!greeted && op != (byte)Op.Hello) throw new ProtocolException($"op {op} before the handshake");
+                writer.Begin((byte)(op | Protocol.ReplyBit), id);
+                lock (_lock) Dispatch((Op)op, ref reader, writer);
+                greeted = true;
+                s.Send(writer.Finish());
+            }
+        }
+        catch (ProtocolException e)
+        {
+            _log.WriteLine($"memnode {Endpoint}: closing connection {n}: {e.Message}");
+        }
+        catch (SocketException e)
+        {
+            _log.WriteLine($"memnode {Endpoint}: connection {n} lost: {e.SocketErrorCode}");
+        }
+        catch (ObjectDisposedException) { }
+        finally
+        {
+            lock (_clients) _clients.Remove(s);
+            s.Dispose();
+        }
+    }
+
+    static bool ReadExact(Socket s, byte[] buf, int n)
+    {
+        int got = 0;
+        while (got < n)
+        {
+            int r = s.Receive(buf, got, n - got, SocketFlags.None);
+            if (r == 0)
+            {
+                if (got == 0) return false;
+                throw new ProtocolException("connection closed in the middle of a frame");
+            }
+            got += r;
+        }
+        return true;
+    }
+
+    static void CheckAsid(InProcessMemoryComponent store, int asid)
+    {
+        if (!store.HasAddressSpace(asid)) throw new ProtocolException($"unknown address space {asid}");
+    }
+
+    static ulong CheckAddr(ulong a, ulong len = 0)
+    {
+        if (a >= VmaSet.TaskSize || len > VmaSet.TaskSize || a + len > VmaSet.TaskSize)
+            throw new ProtocolException($"address 0x{a:x}+{len} outside the user address space");
+        return a;
+    }
+
+    static int CheckLine(ulong addr, uint size)
+    {
+        if (size < 64 || size > PageMath.PageSize || (size & (size - 1)) != 0) throw new ProtocolException($"bad line size {size}");
+        if ((addr & (size - 1)) != 0) throw new ProtocolException($"line address 0x{addr:x} not aligned to {size}");
+        CheckAddr(addr, size);
+        return (int)size;
+    }
+
+    void Dispatch(Op op, ref FrameReader r, FrameWriter w)
+    {
+        var st = _store;
+        switch (op)
+        {
+            case Op.Hello:
+            {
+                ulong magic = r.U64();
+                ushort version = r.U16();
+                r.End();
+                if (magic != Protocol.Magic) throw new ProtocolException("bad handshake magic");
+                if (version != Protocol.Version) throw new ProtocolException($"protocol version {version} not supported (this node speaks {Protocol.Version})");
+                w.U64(Protocol.Magic);
+                w.U16(Protocol.Version);
+                WriteStats(w);
+                break;
+            }
+            case Op.CreateSpace:
+            {
+                int asid = r.I32();
+                r.End();
+                w.I32(st.CreateAddressSpace(asid));
+                break;
+            }
+            case Op.DestroySpace:
+            {
+                int asid = r.I32();
+                r.End();
+                st.DestroyAddressSpace(asid);
+                w.I32(0);
+                break;
+            }
+            case Op.ForkSpace:
+            {
+                int asid = r.I32(), child = r.I32();
+                r.End();
+                CheckAsid(st, asid);
+                w.I32(st.ForkAddressSpace(asid, child));
+                break;
+            }
+            case Op.Map:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64(), len = r.U64();
+                byte prot = r.U8();
+                int flags = r.I32();
+                string name = r.Str();
+                r.End();
+                CheckAsid(st, asid);
+                if (prot > 7) throw new ProtocolException($"bad protection {prot}");
+                w.I64(st.Map(asid, addr, len, (Protection)prot, (MapFlags)flags, name));
+                break;
+            }
+            case Op.Unmap:
+            case Op.Protect:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64(), len = r.U64();
+                byte prot = op == Op.Protect ? r.U8() : (byte)0;
+                r.End();
+                CheckAsid(st, asid);
+                if (prot > 7) throw new ProtocolException($"bad protection {prot}");
+                w.I64(op == Op.Unmap ? st.Unmap(asid, addr, len) : st.Protect(asid, addr, len, (Protection)prot));
+                break;
+            }
+            case Op.SetBrkBase:
+            {
+                int asid = r.I32();
+                ulong b = r.U64();
+                r.End();
+                CheckAsid(st, asid);
+                CheckAddr(b);
+                st.SetBrkBase(asid, b);
+                w.I64(0);
+                break;
+            }
+            case Op.Brk:
+            {
+                int asid = r.I32();
+                ulong b = r.U64();
+                r.End();
+                CheckAsid(st, asid);
+                w.U64(st.Brk(asid, b));
+                break;
+            }
+            case Op.Fill:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64();
+                int size = CheckLine(addr, r.U32());
+                r.End();
+                CheckAsid(st, asid);
+                WriteFill(st, w, asid, addr, size, writeBackError: 0);
+                break;
+            }
+            case Op.WriteBack:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64();
+                var data = r.Bytes((int)PageMath.PageSize);
+                r.End();
+                CheckLine(addr, (uint)data.Length);
+                CheckAsid(st, asid);
+                w.I32(TryWriteBack(st, asid, addr, data));
+                break;
+            }
+            case Op.WriteBackFill:
+            {
+                int asid = r.I32();
+                ulong victim = r.U64();
+                var data = r.Bytes((int)PageMath.PageSize);
+                ulong addr = r.U64();
+                int size = CheckLine(addr, r.U32());
+                r.End();
+                CheckLine(victim, (uint)data.Length);
+                CheckAsid(st, asid);
+                int err = TryWriteBack(st, asid, victim, data);
+                WriteFill(st, w, asid, addr, size, err);
+                break;
+            }
+            case Op.Poke:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64();
+                var data = r.Bytes(1 << 20);
+                r.End();
+                CheckAddr(addr, (ulong)data.Length);
+                CheckAsid(st, asid);
+                try { st.Poke(asid, addr, data); w.I32(0); }
+                catch (MemoryFault) { w.I32(-Errno.ENOMEM); }
+                break;
+            }
+            case Op.Snapshot:
+            {
+                int asid = r.I32();
+                r.End();
+                CheckAsid(st, asid);
+                var vmas = st.Snapshot(asid);
+                w.U32((uint)vmas.Count);
+                foreach (var v in vmas)
+                {
+                    w.U64(v.Start);
+                    w.U64(v.End);
+                    w.U8((byte)v.Prot);
+                    w.I32((int)v.Flags);
+                    w.Str(v.Name);
+                }
+                break;
+            }
+            case Op.Stats:
+                r.End();
+                WriteStats(w);
+                break;
+            default:
+                throw new ProtocolException($"unknown op {(byte)op}");
+        }
+    }
+
+    static int TryWriteBack(InProcessMemoryComponent st, int asid, ulong addr, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            st.WriteBack(asid, addr, data);
+            return 0;
+        }
+        catch (MemoryFault)
+        {
+            return -Errno.ENOMEM; // capacity exhausted: the processor turns this into a guest fault
+        }
+    }
+
+    static void WriteFill(InProcessMemoryComponent st, FrameWriter w, int asid, ulong addr, int size, int writeBackError)
+    {
+        w.I32(writeBackError);
+        Span<byte> tmp = stackalloc byte[size];
+        var status = st.Fill(asid, addr, tmp, out var prot);
+        w.U8((byte)status);
+        w.U8((byte)prot);
+        if (status == FillStatus.Data) tmp.CopyTo(w.Reserve(size));
+        else w.U32(0);
+    }
+
+    void WriteStats(FrameWriter w)
+    {
+        var s = _store.Stats;
+        w.I64(s.CapacityFrames == long.MaxValue ? -1 : s.CapacityFrames);
+        w.I64(s.Frames);
+        w.I64(s.Fills);
+        w.I64(s.ZeroFills);
+        w.I64(s.WriteBacks);
+        w.I64(s.BytesOut);
+        w.I64(s.BytesIn);
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _listener.Dispose();
+        lock (_clients) foreach (var c in _clients) c.Dispose();
+        if (Endpoint.IsUnix)
+        {
+            string path = Endpoint.Text[5..];
+            try { File.Delete(path); } catch (IOException) { }
+        }
+    }
+}

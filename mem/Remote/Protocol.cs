@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// The memory-component wire protocol. Every frame is <c>u32 length | u8 op | u32 request id | payload</c>
+/// (length counts everything after itself, little-endian). Replies carry the request's id and op with
+/// the high bit set; requests on one connection are answered in order, so a client may pipeline.
+/// </summary>
+public static class Protocol
+{
+    public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
+    public const ushort Version = 1;
+    public const int HeaderSize = 9; // length + op + id
+    /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
+    public const int MaxFrame = (1 << 20) + 64;
+    public const byte ReplyBit = 0x80;
+}
+
+/// <summary>Request opcodes.</summary>
+public enum Op : byte
+{
+    Hello = 1,
+    CreateSpace = 2,
+    DestroySpace = 3,
+    ForkSpace = 4,
+    Map = 5,
+    Unmap = 6,
+    Protect = 7,
+    SetBrkBase = 8,
+    Brk = 9,
+    Fill = 10,
+    WriteBack = 11,
+    WriteBackFill = 12,
+    Poke = 13,
+    Snapshot = 14,
+    Stats = 15,
+}
+
+/// <summary>A protocol violation: the peer sent something no correct peer sends. Closes the connection.</summary>
+public sealed class ProtocolException(string message) : Exception(message);
+
+/// <summary>Writes a frame into a reusable buffer.</summary>
+public sealed class FrameWriter
+{
+    byte[] _buf = new byte[8192];
+    int _pos;
+
+    public void Begin(byte op, uint id)
+    {
+        _pos = 4;
+        U8(op);
+        U32(id);
+    }
+
+    void Ensure(int n)
+    {
+        if (_pos + n <= _buf.Length) return;
+        Array.Resize(ref _buf, Math.Max(_buf.Length * 2, _pos + n));
+    }
+
+    public void U8(byte v) { Ensure(1); _buf[_pos++] = v; }
+    public void U16(ushort v) { Ensure(2); BinaryPrimitives.WriteUInt16LittleEndian(_buf.AsSpan(_pos), v); _pos += 2; }
+    public void U32(uint v) { Ensure(4); BinaryPrimitives.WriteUInt32LittleEndian(_buf.AsSpan(_pos), v); _pos += 4; }
+    public void I32(int v) => U32((uint)v);
+    public void U64(ulong v) { Ensure(8); BinaryPrimitives.WriteUInt64LittleEndian(_buf.AsSpan(_pos), v); _pos += 8; }
+    public void I64(long v) => U64((ulong)v);
+
+    public void Bytes(ReadOnlySpan<byte> data)
+    {
+        U32((uint)data.Length);
+        Ensure(data.Length);
+        data.CopyTo(_buf.AsSpan(_pos));
+        _pos += data.Length;
+    }
+
+    public void Str(string s)
+    {
+        var b = Encoding.UTF8.GetBytes(s);
+        if (b.Length > 4096) throw new ArgumentException("string too long for the protocol");
+        U16((ushort)b.Length);
+        Ensure(b.Length);
+        b.CopyTo(_buf.AsSpan(_pos));
+        _pos += b.Length;
+    }
+
+    /// <summary>Reserves <paramref name="n"/> bytes to be filled in place (saves a copy for line data).</summary>
+    public Span<byte> Reserve(int n)
+    {
+        U32((uint)n);
+        Ensure(n);
+        var span = _buf.AsSpan(_pos, n);
+        _pos += n;
+        return span;
+    }
+
+    /// <summary>The finished frame with its length prefix filled in.</summary>
+    public ReadOnlySpan<byte> Finish()
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(_buf, (uint)(_pos - 4));
+        return _buf.AsSpan(0, _pos);
+    }
+}
+
+/// <summary>Reads a frame's payload with bounds checks; any overrun is a <see cref="ProtocolException"/>.</summary>
+public ref struct FrameReader(ReadOnlySpan<byte> payload)
+{
+    readonly ReadOnlySpan<byte> _p = payload;
+    int _pos;
+
+    public readonly int Remaining => _p.Length - _pos;
+
+    ReadOnlySpan<byte> Take(int n)
+    {
+        if (n < 0 || _pos + n > _p.Length) throw new ProtocolException($"frame too short: needed {n} more bytes at offset {_pos} of {_p.Length}");
+        var s = _p.Slice(_pos, n);
+        _pos += n;
+        return s;
+    }
+
+    public byte U8() => Take(1)[0];
+    public ushort U16() => BinaryPrimitives.ReadUInt16LittleEndian(Take(2));
+    public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
+    public int I32() => (int)U32();
+    public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
+    public long I64() => (long)U64();
+
+    public ReadOnlySpan<byte> Bytes(int max)
+    {
+        uint n = U32();
+        if (n > (uint)max) throw new ProtocolException($"byte field of {n} bytes exceeds the limit of {max}");
+        return Take((int)n);
+    }
+
+    public string Str()
+    {
+        int n = U16();
+        if (n > 4096) throw new ProtocolException($"string of {n} bytes exceeds 4096");
+        return Encoding.UTF8.GetString(Take(n));
+    }
+
+    /// <summary>Rejects trailing garbage: a frame must be exactly as long as its op says.</summary>
+    public readonly void End()
+    {
+        if (_pos != _p.Length) throw new ProtocolException($"{_p.Length - _pos} unexpected trailing bytes");
+    }
+}
