@@ -47,6 +47,8 @@ public sealed class LocalMemoryNodes : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // Nodes need no debugger or diagnostics pipes, which would otherwise appear in TMPDIR.
+        psi.Environment["DOTNET_EnableDiagnostics"] = "0";
         // Under `dotnet legoemu.dll` the process path is the host; the node needs the same entry assembly.
         if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(LocalMemoryNodes).Assembly.Location);
         psi.ArgumentList.Add("memnode");
@@ -79,8 +81,13 @@ public sealed class LocalMemoryNodes : IDisposable
             {
                 if (!p.HasExited)
                 {
-                    p.Kill();
-                    p.WaitForExit(5000);
+                    // SIGTERM lets the node close its socket and exit cleanly; SIGKILL is the fallback.
+                    LegoEmu.Syscalls.Host.Native.Kill(p.Id, 15);
+                    if (!p.WaitForExit(3000))
+                    {
+                        p.Kill();
+                        p.WaitForExit(5000);
+                    }
                 }
             }
             catch (InvalidOperationException) { }

@@ -96,7 +96,7 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         catch (MemoryFault m)
         {
             string why = m.Reason switch { FaultReason.Unmapped => "unmapped", FaultReason.Protection => "not permitted", _ => "no memory to back it" };
-            return Die(m.Reason == FaultReason.NoMemory ? 7 : 11, m.Reason == FaultReason.NoMemory ? "SIGBUS" : "SIGSEGV",
+            return Die(11, "SIGSEGV",
                 $"{AccessVerb(m.Access)} 0x{m.Address:x} at 0x{Cpu.Rip:x}: {why}");
         }
         catch (MemoryNodeFailure e)
@@ -183,8 +183,22 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         }
         else
             w.WriteLine($"legoemu: memory component     in-process: fills {cs.Fills:N0} (zero {cs.ZeroFills:N0}), write-backs {cs.WriteBacks:N0}, frames {cs.Frames:N0} ({FormatSize(cs.Frames * 4096)})");
+        w.WriteLine($"legoemu: emulator peak RSS    {PeakRssKiB() / 1024.0:F1} MiB (this processor component only)");
         if (_unknownSyscalls.Count > 0)
             w.WriteLine($"legoemu: unknown syscalls     {string.Join(", ", _unknownSyscalls.OrderBy(k => k.Key).Select(k => $"{k.Key} x{k.Value}"))}");
+    }
+
+    /// <summary>VmHWM of this process: what the processor component itself held at most, memory nodes excluded.</summary>
+    static long PeakRssKiB()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim());
+        }
+        catch (IOException) { }
+        return 0;
     }
 
     static string FormatSize(long b) =>

@@ -19,11 +19,14 @@ public static class EmulatorRunner
     /// that hangs on every guest fails the suite in minutes rather than hours of timeouts.
     /// LEGOEMU_TEST_BUDGET (seconds) overrides it.
     /// </summary>
-    public static readonly TimeSpan TotalBudget = SecondsFromEnvironment("LEGOEMU_TEST_BUDGET", 420);
+    public static readonly TimeSpan TotalBudget = SecondsFromEnvironment("LEGOEMU_TEST_BUDGET", 900);
 
     private static long _spentTicks;
 
     private static readonly Lazy<(string FileName, string[] Prefix)> Launcher = new(FindLauncher);
+
+    /// <summary>How to start legoemu directly (host and leading arguments), for long-running verbs like memnode.</summary>
+    public static (string FileName, string[] Prefix) Command => Launcher.Value;
 
     /// <summary>Runs <c>legoemu ARGS…</c>; a timeout fails the calling test.</summary>
     public static async Task<ProcessResult> RunAsync(

@@ -174,7 +174,7 @@ public sealed class GuestBuilds
 
 /// <summary>One GuestBuilds per test run, shared by every class that runs guests.</summary>
 [CollectionDefinition(Name)]
-public sealed class GuestCollection : ICollectionFixture<GuestBuilds>
+public sealed class GuestCollection : ICollectionFixture<GuestBuilds>, ICollectionFixture<LegoEmu.Tests.Remote.TcpMemoryNodes>
 {
     public const string Name = "Guest programs";
 }

@@ -9,7 +9,7 @@ namespace LegoEmu.Tests.Differential;
 /// where heavy eviction exercises write-back and refill on nearly every access.
 /// </summary>
 [Collection(GuestCollection.Name)]
-public sealed class StaticGuestTests(GuestBuilds builds)
+public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.TcpMemoryNodes tcpNodes)
 {
     /// <summary>Cache configurations by test-visible name; the name appears in every test case's name.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Configurations = new Dictionary<string, string[]>
@@ -17,7 +17,13 @@ public sealed class StaticGuestTests(GuestBuilds builds)
         ["default"] = [],
         ["excache-16K"] = ["--excache", "16K"],
         ["excache-16K-line64-ways2-lru"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
+        ["memnodes-2-unix-64K"] = ["--memory-nodes", "2", "--excache", "64K"],
+        ["memnodes-3-tcp-lru"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "lru"],
+        ["memnodes-3-tcp-random"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "random"],
     };
+
+    /// <summary>Replaced by the endpoints of the shared TCP memory nodes when the test runs.</summary>
+    public const string TcpNodesToken = "{tcp-nodes}";
 
     public static TheoryData<string, string> GuestsAndConfigurations()
     {
@@ -76,7 +82,7 @@ public sealed class StaticGuestTests(GuestBuilds builds)
             $"The native run is not a usable reference: {native}\n{native.StderrTail()}");
 
         var emulated = await EmulatorRunner.RunAsync(
-            new[] { "run" }.Concat(Configurations[config]).Append(binary).Concat(spec.Arguments),
+            new[] { "run" }.Concat(Configurations[config].Select(a => a == TcpNodesToken ? tcpNodes.List : a)).Append(binary).Concat(spec.Arguments),
             Guests.Environment, Guests.EnvironmentPrefixToClear);
 
         // The exit statuses go in the header: a crash usually shows first as truncated stdout.

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using LegoEmu.Tests.Differential;
+
+namespace LegoEmu.Tests.Remote;
+
+/// <summary>A `legoemu memnode` process started by a test on a port the OS picks; disposal kills exactly it.</summary>
+public sealed class MemoryNodeProcess : IDisposable
+{
+    readonly Process _process;
+
+    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null)
+    {
+        var (file, prefix) = EmulatorRunner.Command;
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in prefix) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add("memnode");
+        psi.ArgumentList.Add("--listen");
+        psi.ArgumentList.Add(listen);
+        // If the test host dies, the node must not outlive it.
+        psi.ArgumentList.Add("--exit-with-parent");
+        psi.ArgumentList.Add(Environment.ProcessId.ToString());
+        if (capacity != null)
+        {
+            psi.ArgumentList.Add("--capacity");
+            psi.ArgumentList.Add(capacity);
+        }
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start legoemu memnode");
+        _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_log) _log.Add(e.Data); };
+        _process.BeginErrorReadLine();
+        var line = _process.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is not { } text || !text.StartsWith("listening on ", StringComparison.Ordinal))
+        {
+            Kill();
+            throw new InvalidOperationException($"memnode did not report its address; stderr: {Log}");
+        }
+        Endpoint = text["listening on ".Length..].Trim();
+    }
+
+    readonly List<string> _log = new();
+
+    /// <summary>Where the node listens, as legoemu accepts it (tcp:127.0.0.1:PORT or unix:PATH).</summary>
+    public string Endpoint { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    public string Log
+    {
+        get { lock (_log) return string.Join("\n", _log); }
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
+
+/// <summary>Three memory nodes over TCP loopback shared by the tests of one run (each guest gets its own address space).</summary>
+public sealed class TcpMemoryNodes : IDisposable
+{
+    readonly List<MemoryNodeProcess> _nodes = new();
+
+    public TcpMemoryNodes()
+    {
+        try
+        {
+            for (int i = 0; i < 3; i++) _nodes.Add(new MemoryNodeProcess());
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The value for <c>--memory-nodes</c>.</summary>
+    public string List => string.Join(",", _nodes.Select(n => n.Endpoint));
+
+    public IReadOnlyList<MemoryNodeProcess> Nodes => _nodes;
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes) n.Dispose();
+    }
+}
