@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(DisasmCommand.Create());
         root.Subcommands.Add(MemnodeCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         try
         {
             return root.Parse(args).Invoke();

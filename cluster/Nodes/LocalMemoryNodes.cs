@@ -15,7 +15,8 @@ public sealed class LocalMemoryNodes : IDisposable
     public string Directory { get; }
     public IReadOnlyList<Endpoint> Endpoints { get; }
 
-    public LocalMemoryNodes(int count, long capacityPerNode)
+    /// <param name="tcp">Listen on TCP loopback ports chosen by the OS instead of Unix sockets.</param>
+    public LocalMemoryNodes(int count, long capacityPerNode, bool tcp = false)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("legoemu-").FullName;
         var endpoints = new List<Endpoint>();
@@ -23,12 +24,11 @@ public sealed class LocalMemoryNodes : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                string sock = Path.Combine(Directory, $"node{i}.sock");
-                Endpoint.TryParse($"unix:{sock}", out var ep, out _);
-                endpoints.Add(ep!);
+                string listen = tcp ? "tcp:127.0.0.1:0" : $"unix:{Path.Combine(Directory, $"node{i}.sock")}";
+                Endpoint.TryParse(listen, out var ep, out _);
                 _processes.Add(Start(ep!, capacityPerNode));
             }
-            foreach (var (ep, p) in endpoints.Zip(_processes)) WaitReady(ep, p);
+            foreach (var p in _processes) endpoints.Add(WaitReady(p));
         }
         catch
         {
@@ -40,36 +40,25 @@ public sealed class LocalMemoryNodes : IDisposable
 
     static Process Start(Endpoint ep, long capacity)
     {
-        var psi = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath ?? "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
+        var args = new List<string> { "memnode", "--listen", ep.Text, "--exit-with-parent", Environment.ProcessId.ToString() };
+        if (capacity > 0) args.AddRange(["--capacity", capacity.ToString()]);
+        var psi = SelfProcess.StartInfo(args);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardInput = true;
         // Nodes need no debugger or diagnostics pipes, which would otherwise appear in TMPDIR.
         psi.Environment["DOTNET_EnableDiagnostics"] = "0";
-        // Under `dotnet legoemu.dll` the process path is the host; the node needs the same entry assembly.
-        if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(LocalMemoryNodes).Assembly.Location);
-        psi.ArgumentList.Add("memnode");
-        psi.ArgumentList.Add("--listen");
-        psi.ArgumentList.Add(ep.Text);
-        psi.ArgumentList.Add("--exit-with-parent");
-        psi.ArgumentList.Add(Environment.ProcessId.ToString());
-        if (capacity > 0)
-        {
-            psi.ArgumentList.Add("--capacity");
-            psi.ArgumentList.Add(capacity.ToString());
-        }
         return Process.Start(psi) ?? throw new MemoryNodeFailure("cannot start a memory-node process");
     }
 
-    static void WaitReady(Endpoint ep, Process p)
+    /// <summary>Waits for the node's "listening on ENDPOINT" line, which also gives the port the OS picked.</summary>
+    static Endpoint WaitReady(Process p)
     {
-        // The node prints "listening on ..." once its socket accepts connections.
         var line = p.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result == null || !line.Result.StartsWith("listening on", StringComparison.Ordinal))
-            throw new MemoryNodeFailure($"memory node {ep} did not start{(p.HasExited ? $" (exit status {p.ExitCode})" : "")}");
+        const string prefix = "listening on ";
+        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is not { } text || !text.StartsWith(prefix, StringComparison.Ordinal)
+            || !Endpoint.TryParse(text[prefix.Length..].Trim(), out var ep, out _))
+            throw new MemoryNodeFailure($"a memory node did not start{(p.HasExited ? $" (exit status {p.ExitCode})" : "")}");
+        return ep!;
     }
 
     public void Dispose()

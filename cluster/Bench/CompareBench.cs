@@ -1,0 +1,34 @@
+namespace LegoEmu.Cluster.Bench;
+
+/// <summary>Native vs LegoEmu vs qemu-x86_64 on the same programs, measured in one run.</summary>
+public static class CompareBench
+{
+    public static int Run(IReadOnlyList<string> programs, int repeat, TextWriter o)
+    {
+        string? qemu = FindOnPath("qemu-x86_64");
+        o.WriteLine($"best of {repeat} runs; {(qemu == null ? "qemu-x86_64 not installed (Debian package qemu-user)" : "qemu-x86_64: " + qemu)}");
+        o.WriteLine($"{"program",-14} {"native s",9} {"legoemu s",10} {"qemu s",8} {"legoemu/native",15} {"legoemu/qemu",13} {"guest M insn/s",15}");
+        foreach (var program in programs)
+        {
+            var native = GuestRun.Best(repeat, () => GuestRun.Native(program, []));
+            var emu = GuestRun.Best(repeat, () => GuestRun.Emulated([], program, []));
+            GuestRun? q = qemu == null ? null : GuestRun.Best(repeat, () => GuestRun.Native(qemu, [program]));
+            if (native.ExitCode != emu.ExitCode)
+                o.WriteLine($"  warning: {program} exit status differs (native {native.ExitCode}, legoemu {emu.ExitCode})");
+            double mips = emu.Instructions / Math.Max(emu.Seconds, 1e-9) / 1e6;
+            o.WriteLine($"{Path.GetFileName(program),-14} {native.Seconds,9:F3} {emu.Seconds,10:F3} {(q == null ? "-" : q.Seconds.ToString("F3")),8} " +
+                        $"{emu.Seconds / native.Seconds,14:F1}x {(q == null ? "-" : (emu.Seconds / q.Seconds).ToString("F2") + "x"),13} {mips,15:F1}");
+        }
+        return 0;
+    }
+
+    static string? FindOnPath(string name)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
+        {
+            string p = Path.Combine(dir, name);
+            if (File.Exists(p)) return p;
+        }
+        return null;
+    }
+}

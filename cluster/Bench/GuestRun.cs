@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using LegoEmu.Cluster.Nodes;
+
+namespace LegoEmu.Cluster.Bench;
+
+/// <summary>One timed run of a program (native, under legoemu, or under another emulator) with its --stats figures.</summary>
+public sealed partial record GuestRun(double Seconds, int ExitCode, string Stderr)
+{
+    [GeneratedRegex(@"guest instructions\s+([0-9,]+)")] private static partial Regex InsnRe();
+    [GeneratedRegex(@"misses ([0-9,]+) \(miss ratio")] private static partial Regex MissRe();
+    [GeneratedRegex(@"excache lookups.*?misses ([0-9,]+)")] private static partial Regex Miss2Re();
+    [GeneratedRegex(@"mean miss latency\s+([0-9.]+) us")] private static partial Regex LatRe();
+    [GeneratedRegex(@"bytes sent ([0-9,]+) received ([0-9,]+)")] private static partial Regex BytesRe();
+
+    static long Num(string s) => long.Parse(s.Replace(",", ""), CultureInfo.InvariantCulture);
+
+    public long Instructions => InsnRe().Match(Stderr) is { Success: true } m ? Num(m.Groups[1].Value) : 0;
+    public long Misses => MissRe().Match(Stderr) is { Success: true } m ? Num(m.Groups[1].Value) : 0;
+    public double MeanMissMicros => LatRe().Match(Stderr) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>Bytes moved between this processor component and all memory nodes, both directions.</summary>
+    public long NodeBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (Match m in BytesRe().Matches(Stderr)) total += Num(m.Groups[1].Value) + Num(m.Groups[2].Value);
+            return total;
+        }
+    }
+
+    /// <summary>Runs FILE ARGS with stdout discarded, returning the wall time.</summary>
+    public static GuestRun Start(ProcessStartInfo psi)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {psi.FileName}");
+        var err = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.BaseStream.CopyTo(Stream.Null);
+        p.WaitForExit();
+        sw.Stop();
+        return new GuestRun(sw.Elapsed.TotalSeconds, p.ExitCode, err.Result);
+    }
+
+    public static GuestRun Native(string program, IReadOnlyList<string> args)
+    {
+        var psi = new ProcessStartInfo(program);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Start(psi);
+    }
+
+    public static GuestRun Emulated(IEnumerable<string> options, string program, IReadOnlyList<string> args) =>
+        Start(SelfProcess.StartInfo(new[] { "run" }.Concat(options).Append("--stats").Append(program).Concat(args)));
+
+    /// <summary>The best of <paramref name="repeat"/> runs: on a shared machine the minimum is the least noisy.</summary>
+    public static GuestRun Best(int repeat, Func<GuestRun> run)
+    {
+        GuestRun? best = null;
+        for (int i = 0; i < repeat; i++)
+        {
+            var r = run();
+            if (best == null || r.Seconds < best.Seconds) best = r;
+        }
+        return best!;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using LegoEmu.Cluster.Nodes;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Cluster.Bench;
+
+/// <summary>Round-trip time of one 4 KiB line between a processor component and a memory node, per transport.</summary>
+public static class LatencyBench
+{
+    public static int Run(int samples, TextWriter o)
+    {
+        o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request)");
+        o.WriteLine($"{"memory component",-22} {"operation",-18} {"p50 us",8} {"p99 us",8} {"mean us",8}");
+        Measure("in-process", new InProcessMemoryComponent(), samples, o);
+        foreach (bool tcp in new[] { false, true })
+        {
+            using var nodes = new LocalMemoryNodes(1, 0, tcp);
+            using var cluster = new MemoryCluster(nodes.Endpoints);
+            Measure(tcp ? "node over TCP loopback" : "node over Unix socket", cluster, samples, o);
+        }
+        return 0;
+    }
+
+    static void Measure(string name, IMemoryComponent c, int samples, TextWriter o)
+    {
+        int asid = c.CreateAddressSpace();
+        const int lines = 4096; // 16 MiB of distinct lines, so the node's frames are not all hot in the host cache
+        ulong base_ = (ulong)c.Map(asid, 0, lines * 4096UL, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous, "bench");
+        var line = new byte[4096];
+        new Random(1).NextBytes(line);
+        for (int i = 0; i < lines; i++) c.WriteBack(asid, base_ + (ulong)i * 4096, line);
+        var dst = new byte[4096];
+        for (int warm = 0; warm < 2000; warm++) c.Fill(asid, base_ + (ulong)(warm % lines) * 4096, dst, out _);
+
+        var fill = new double[samples];
+        var combined = new double[samples];
+        var rng = new Random(2);
+        for (int i = 0; i < samples; i++)
+        {
+            ulong a = base_ + (ulong)rng.Next(lines) * 4096;
+            long t0 = Stopwatch.GetTimestamp();
+            c.Fill(asid, a, dst, out _);
+            fill[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+            ulong b = base_ + (ulong)rng.Next(lines) * 4096;
+            t0 = Stopwatch.GetTimestamp();
+            c.WriteBackAndFill(asid, a, dst, b, dst, out _, out _);
+            combined[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+        }
+        Row(o, name, "fill", fill);
+        Row(o, name, "write-back+fill", combined);
+        c.DestroyAddressSpace(asid);
+    }
+
+    static void Row(TextWriter o, string name, string op, double[] us)
+    {
+        Array.Sort(us);
+        double p50 = us[us.Length / 2], p99 = us[Math.Min(us.Length - 1, (int)(us.Length * 0.99))];
+        o.WriteLine($"{name,-22} {op,-18} {p50,8:F1} {p99,8:F1} {us.Average(),8:F1}");
+    }
+}

@@ -1,0 +1,49 @@
+using LegoEmu.Mem.Cache;
+
+namespace LegoEmu.Cluster.Bench;
+
+/// <summary>
+/// Runs a program over memory nodes with the ExCache at fractions of its footprint and reports the
+/// slowdown against the embedded default, LegoOS-table style, with where the time goes.
+/// </summary>
+public static class SweepBench
+{
+    public static int Run(string program, IReadOnlyList<string> args, double[] fractions, int nodes, int repeat, TextWriter o)
+    {
+        var baseline = GuestRun.Best(repeat, () => GuestRun.Emulated([], program, args));
+        if (baseline.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"legoemu bench: {program} exited with {baseline.ExitCode} in the embedded run:\n{baseline.Stderr}");
+            return 1;
+        }
+        // With the default 1 GiB cache nothing is evicted, so every miss is a first touch: misses x line = footprint.
+        long footprint = baseline.Misses * 4096;
+        var native = GuestRun.Best(repeat, () => GuestRun.Native(program, args));
+        o.WriteLine($"{Path.GetFileName(program)} {string.Join(' ', args)}: footprint {footprint >> 20} MiB ({baseline.Misses:N0} lines of 4 KiB); " +
+                    $"embedded default {baseline.Seconds:F2} s; native {native.Seconds:F3} s; {nodes} memory nodes on Unix sockets; best of {repeat}");
+        o.WriteLine($"{"ExCache",10} {"of footprint",12} {"time s",8} {"slowdown",9} {"misses",12} {"node MiB",9} {"miss us",8}");
+        foreach (double f in fractions.OrderBy(x => x))
+        {
+            long size = ValidSize((long)(footprint * f));
+            var r = GuestRun.Best(repeat, () => GuestRun.Emulated(["--memory-nodes", nodes.ToString(), "--excache", size.ToString()], program, args));
+            if (r.ExitCode != 0)
+            {
+                Console.Error.WriteLine($"legoemu bench: run with --excache {size} failed ({r.ExitCode}):\n{r.Stderr}");
+                return 1;
+            }
+            o.WriteLine($"{Size(size),10} {(double)size / footprint,12:P1} {r.Seconds,8:F2} {r.Seconds / baseline.Seconds,8:F2}x {r.Misses,12:N0} {r.NodeBytes / (1 << 20),9:N0} {r.MeanMissMicros,8:F1}");
+        }
+        return 0;
+    }
+
+    /// <summary>The largest geometry-valid cache (8 ways of 4 KiB, a power-of-two number of sets) not above the target.</summary>
+    static long ValidSize(long target)
+    {
+        long size = 8 * 4096;
+        while (size * 2 <= target) size *= 2;
+        var cfg = new CacheConfig(size, 8, 4096, ReplacementPolicy.Fifo);
+        return cfg.Validate() == null ? size : 8 * 4096;
+    }
+
+    static string Size(long b) => b >= 1 << 20 ? $"{b >> 20} MiB" : $"{b >> 10} KiB";
+}

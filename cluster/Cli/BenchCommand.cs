@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Globalization;
+using LegoEmu.Cluster.Bench;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary><c>legoemu bench latency|sweep|compare</c>: figures measured in one run, for the README and for users.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("bench", "Measure LegoEmu: memory-node latency, ExCache size sweeps, speed against native and qemu-x86_64");
+
+        var samples = new Option<int>("--samples") { Description = "Requests per measurement", DefaultValueFactory = _ => 20000 };
+        var latency = new Command("latency", "Miss latency of a 4 KiB line: in-process, over a Unix socket and over TCP loopback (p50/p99)");
+        latency.Options.Add(samples);
+        latency.SetAction(pr => LatencyBench.Run(Math.Max(100, pr.GetValue(samples)), Console.Out));
+        cmd.Subcommands.Add(latency);
+
+        var fractions = new Option<string>("--fractions") { Description = "ExCache sizes as fractions of the measured footprint", DefaultValueFactory = _ => "12.5%,25%,50%,100%" };
+        var nodes = new Option<int>("--nodes") { Description = "Memory-node processes to spawn", DefaultValueFactory = _ => 2 };
+        var repeat = new Option<int>("--repeat") { Description = "Runs per point (the fastest counts)", DefaultValueFactory = _ => 1 };
+        var program = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };
+        var sweep = new Command("sweep", "Run a program over memory nodes with the ExCache at fractions of its footprint; print slowdown vs the embedded default");
+        sweep.Options.Add(fractions);
+        sweep.Options.Add(nodes);
+        sweep.Options.Add(repeat);
+        sweep.Arguments.Add(program);
+        sweep.SetAction(pr =>
+        {
+            var argv = pr.GetValue(program)!;
+            if (!File.Exists(argv[0])) { Console.Error.WriteLine($"legoemu bench: {argv[0]}: No such file or directory"); return 127; }
+            var list = new List<double>();
+            foreach (var part in pr.GetValue(fractions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                bool pct = part.EndsWith('%');
+                if (!double.TryParse(pct ? part[..^1] : part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0)
+                {
+                    Console.Error.WriteLine($"legoemu bench: bad fraction '{part}'");
+                    return 2;
+                }
+                list.Add(pct ? v / 100 : v);
+            }
+            return SweepBench.Run(argv[0], argv[1..], list.ToArray(), Math.Clamp(pr.GetValue(nodes), 1, 16), Math.Max(1, pr.GetValue(repeat)), Console.Out);
+        });
+        cmd.Subcommands.Add(sweep);
+
+        var programs = new Argument<string[]>("PROGRAMS") { Arity = ArgumentArity.OneOrMore };
+        var repeatCmp = new Option<int>("--repeat") { Description = "Runs per program and runner (the fastest counts)", DefaultValueFactory = _ => 3 };
+        var compare = new Command("compare", "Time programs natively, under LegoEmu and under qemu-x86_64 in one run; print ratios and guest instructions/s");
+        compare.Arguments.Add(programs);
+        compare.Options.Add(repeatCmp);
+        compare.SetAction(pr =>
+        {
+            var list = pr.GetValue(programs)!;
+            foreach (var p in list)
+                if (!File.Exists(p)) { Console.Error.WriteLine($"legoemu bench: {p}: No such file or directory"); return 127; }
+            return CompareBench.Run(list, Math.Max(1, pr.GetValue(repeatCmp)), Console.Out);
+        });
+        cmd.Subcommands.Add(compare);
+        return cmd;
+    }
+}
