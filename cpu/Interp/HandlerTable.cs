@@ -31,7 +31,12 @@ public static unsafe class HandlerTable
         InstSse2Integer.Register();
         InstSseFloat.Register();
         InstSseConvert.Register();
+        InstSse3.Register();
+        InstSsse3.Register();
+        InstSse41.Register();
+        InstSse42.Register();
         InstX87.Register();
+        InstMmx.Register();
     }
 
     internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h)
@@ -45,11 +50,19 @@ public static unsafe class HandlerTable
         if (ins.Code == Code.INVALID) return &Invalid;
         // Only legacy and VEX-less encodings are implemented; VEX/EVEX forms share mnemonics with SSE ones.
         if (ins.Encoding != EncodingKind.Legacy) return &Unimplemented;
+        // MMX forms share mnemonics with the SSE ones but work on the x87-aliased MM registers.
+        if (InstMmx.UsesMmx(ins))
+        {
+            var mmx = InstMmx.For(ins);
+            return mmx != null ? mmx : &Unimplemented;
+        }
         return ByMnemonic[(int)ins.Mnemonic];
     }
 
     /// <summary>True when the mnemonic has a handler (used by tests and disasm to flag gaps).</summary>
-    public static bool IsImplemented(in Instruction ins) => ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy && Implemented[(int)ins.Mnemonic];
+    public static bool IsImplemented(in Instruction ins) =>
+        ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy &&
+        (InstMmx.UsesMmx(ins) ? InstMmx.For(ins) != null : Implemented[(int)ins.Mnemonic]);
 
     static void Unimplemented(CpuState c, ref Insn i) =>
         throw new CpuFault(FaultKind.Unimplemented, i.Ip, $"unsupported instruction {Describe(c, ref i)}");

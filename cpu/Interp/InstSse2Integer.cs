@@ -13,7 +13,7 @@ namespace LegoEmu.Cpu.Interp;
 /// </summary>
 static unsafe class InstSse2Integer
 {
-    static readonly Mnemonic[] BinaryOps =
+    internal static readonly Mnemonic[] BinaryOps =
     {
         Mnemonic.Pxor, Mnemonic.Por, Mnemonic.Pand, Mnemonic.Pandn,
         Mnemonic.Xorps, Mnemonic.Xorpd, Mnemonic.Orps, Mnemonic.Orpd, Mnemonic.Andps, Mnemonic.Andpd, Mnemonic.Andnps, Mnemonic.Andnpd,
@@ -54,7 +54,7 @@ static unsafe class InstSse2Integer
         d = Compute(i.I.Mnemonic, d, s);
     }
 
-    static Vector128<byte> Compute(Mnemonic m, Vector128<byte> a, Vector128<byte> b) => m switch
+    internal static Vector128<byte> Compute(Mnemonic m, Vector128<byte> a, Vector128<byte> b) => m switch
     {
         Mnemonic.Pxor or Mnemonic.Xorps or Mnemonic.Xorpd => Sse2.Xor(a, b),
         Mnemonic.Por or Mnemonic.Orps or Mnemonic.Orpd => Sse2.Or(a, b),
@@ -112,9 +112,14 @@ static unsafe class InstSse2Integer
     {
         ref var d = ref Xmm(c, i.I.Op0Register);
         ulong count = i.I.Op1Kind == OpKind.Immediate8 ? i.I.Immediate8 : ReadXAligned(c, ref i, 1).AsUInt64().GetElement(0);
-        // The host instruction takes the full 64-bit count and zeroes (or sign-fills) lanes for large counts.
+        d = ShiftBy(i.I.Mnemonic, d, count);
+    }
+
+    /// <summary>The host instruction takes the full 64-bit count and zeroes (or sign-fills) lanes for large counts.</summary>
+    internal static Vector128<byte> ShiftBy(Mnemonic m, Vector128<byte> d, ulong count)
+    {
         var cnt = Vector128.Create(count, 0UL);
-        d = i.I.Mnemonic switch
+        return m switch
         {
             Mnemonic.Psllw => Sse2.ShiftLeftLogical(d.AsUInt16(), cnt.AsUInt16()).AsByte(),
             Mnemonic.Pslld => Sse2.ShiftLeftLogical(d.AsUInt32(), cnt.AsUInt32()).AsByte(),
@@ -199,14 +204,18 @@ static unsafe class InstSse2Integer
         SetReg(c, i.I.Op0Register, (uint)m);
     }
 
+    /// <summary>PEXTRW r32/r64, xmm (SSE2) and PEXTRW r/m16, xmm (SSE4.1, 0F 3A 15); MMX forms are not implemented.</summary>
     static void Pextrw(CpuState c, ref Insn i)
     {
-        var s = Xmm(c, i.I.Op1Register).AsUInt16();
-        SetReg(c, i.I.Op0Register, s.GetElement(i.I.Immediate8 & 7));
+        if (!InstSsse3.IsXmm(i.I.Op1Register)) throw InstSsse3.MmxForm(c, ref i);
+        ushort v = Xmm(c, i.I.Op1Register).AsUInt16().GetElement(i.I.Immediate8 & 7);
+        if (i.I.Op0Kind == OpKind.Memory) c.Mem.Write16(Ea(c, ref i), v);
+        else SetReg(c, i.I.Op0Register, v);
     }
 
     static void Pinsrw(CpuState c, ref Insn i)
     {
+        if (!InstSsse3.IsXmm(i.I.Op0Register)) throw InstSsse3.MmxForm(c, ref i);
         ref var d = ref Xmm(c, i.I.Op0Register);
         ulong v = i.I.Op1Kind == OpKind.Memory ? c.Mem.Read16(Ea(c, ref i)) : GetReg(c, i.I.Op1Register);
         d = d.AsUInt16().WithElement(i.I.Immediate8 & 7, (ushort)v).AsByte();

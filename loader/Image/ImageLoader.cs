@@ -17,12 +17,26 @@ public static class ImageLoader
     public const ulong StackTop = 0x7fff_ffff_f000UL;
     public const ulong StackSize = 8UL << 20;
 
+    /// <param name="interpreter">The program's PT_INTERP (the dynamic linker), already parsed, or null for a static program.</param>
     public static ProcessImage Load(ElfFile elf, GuestAddressSpace space, IReadOnlyList<string> argv,
-        IReadOnlyList<string> envp, string execFn, LoaderEnvironment env)
+        IReadOnlyList<string> envp, string execFn, LoaderEnvironment env, ElfFile? interpreter = null)
     {
         ulong bias = elf.IsDynamicType ? DynBase - PageMath.Down(MinLoadAddress(elf)) : 0;
         ulong brk = MapSegments(elf, space, bias);
         space.SetBrkBase(brk);
+
+        // The dynamic linker goes where mmap would put it (top-down below the stack), as the kernel does.
+        ulong interpBias = 0;
+        if (interpreter != null)
+        {
+            if (!interpreter.IsDynamicType) throw new ElfFormatException($"interpreter {interpreter.Path} is not a shared object");
+            ulong lo = PageMath.Down(MinLoadAddress(interpreter)), hi = PageMath.Up(MaxLoadAddress(interpreter));
+            long at = space.Map(0, hi - lo, Protection.None, LegoEmu.Mem.Component.MapFlags.Private | LegoEmu.Mem.Component.MapFlags.Anonymous);
+            if (at < 0) throw new ElfFormatException("no room for the dynamic linker");
+            space.Unmap((ulong)at, hi - lo);
+            interpBias = (ulong)at - lo;
+            MapSegments(interpreter, space, interpBias);
+        }
 
         bool execStack = false;
         int phnum = elf.ProgramHeaders.Count;
@@ -52,7 +66,7 @@ public static class ImageLoader
             (AuxVector.AT_PHDR, phdr),
             (AuxVector.AT_PHENT, ElfConst.PhdrSize),
             (AuxVector.AT_PHNUM, (ulong)phnum),
-            (AuxVector.AT_BASE, 0),
+            (AuxVector.AT_BASE, interpreter == null ? 0 : interpBias),
             (AuxVector.AT_FLAGS, 0),
             (AuxVector.AT_ENTRY, elf.Entry + bias),
             (AuxVector.AT_UID, env.Uid),
@@ -65,7 +79,7 @@ public static class ImageLoader
 
         return new ProcessImage
         {
-            Entry = elf.Entry + bias,
+            Entry = interpreter == null ? elf.Entry + bias : interpreter.Entry + interpBias,
             StackPointer = sp,
             LoadBias = bias,
             BrkBase = brk,
@@ -76,6 +90,14 @@ public static class ImageLoader
             StackTop = StackTop,
             StackBottom = StackTop - StackSize,
         };
+    }
+
+    static ulong MaxLoadAddress(ElfFile elf)
+    {
+        ulong max = 0;
+        foreach (var ph in elf.ProgramHeaders)
+            if (ph.Type == ElfConst.PT_LOAD) max = Math.Max(max, ph.VAddr + ph.MemSize);
+        return max;
     }
 
     static ulong MinLoadAddress(ElfFile elf)

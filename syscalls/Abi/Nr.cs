@@ -15,12 +15,14 @@ public static class Nr
         getrlimit = 97, getrusage = 98, sysinfo = 99, times = 100, getuid = 102, getgid = 104, setuid = 105,
         setgid = 106, geteuid = 107, getegid = 108, setpgid = 109, getppid = 110, getpgrp = 111, setsid = 112,
         getgroups = 115, getpgid = 121, getsid = 124, sigaltstack = 131, statfs = 137, fstatfs = 138,
-        prctl = 157, arch_prctl = 158, setrlimit = 160, sync = 162, gettid = 186, time = 201, futex = 202,
+        prctl = 157, arch_prctl = 158, setrlimit = 160, sync = 162, gettid = 186, tkill = 200, time = 201, futex = 202,
         sched_setaffinity = 203, sched_getaffinity = 204, getdents64 = 217, set_tid_address = 218,
         clock_gettime = 228, clock_getres = 229, clock_nanosleep = 230, exit_group = 231, tgkill = 234,
         openat = 257, mkdirat = 258, fchownat = 260, newfstatat = 262, unlinkat = 263, renameat = 264,
         linkat = 265, symlinkat = 266, readlinkat = 267, fchmodat = 268, faccessat = 269, pselect6 = 270,
         ppoll = 271, set_robust_list = 273, get_robust_list = 274, utimensat = 280, pipe2 = 293, dup3 = 292,
         prlimit64 = 302, renameat2 = 316, getrandom = 318, memfd_create = 319, statx = 332, rseq = 334,
-        clone3 = 435, close_range = 436, faccessat2 = 439;
+        clone3 = 435, getxattr = 191, lgetxattr = 192, fgetxattr = 193, listxattr = 194, llistxattr = 195, flistxattr = 196,
+        fchmodat2 = 452, fallocate = 285, copy_file_range = 326, getcpu = 309, syncfs = 306,
+        getpriority = 140, setpriority = 141, mlock = 149, munlock = 150, personality = 135, close_range = 436, faccessat2 = 439;
 }

@@ -36,6 +36,15 @@ static class ProcessInfo
         t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
         t.Add(Nr.sched_yield, "sched_yield", "", _ => 0);
         t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
+        t.Add(Nr.getpgid, "getpgid", "d", x => Sys(Nr.getpgid, SelfIsHost(x, x.Long(0))));
+        t.Add(Nr.getsid, "getsid", "d", x => Sys(Nr.getsid, SelfIsHost(x, x.Long(0))));
+        t.Add(Nr.setpgid, "setpgid", "dd", x => Sys(Nr.setpgid, SelfIsHost(x, x.Long(0)), x.Long(1)));
+        t.Add(Nr.setsid, "setsid", "", _ => Sys(Nr.setsid));
+        t.Add(Nr.getgroups, "getgroups", "dx", x => Buffers.WithOutput(x, x.A[1], (int)Math.Min((ulong)x.Int(0) * 4, 65536), p => Sys(Nr.getgroups, x.Long(0), x.A[1] == 0 ? 0 : p), r => (int)r * 4));
+        t.Add(Nr.getrusage, "getrusage", "dx", x => Buffers.WithStruct(x, x.A[1], 144, p => Sys(Nr.getrusage, x.Long(0), p)));
+        t.Add(Nr.times, "times", "x", x => Buffers.WithStruct(x, x.A[0], 32, p => Sys(Nr.times, x.A[0] == 0 ? 0 : p)));
+        t.Add(Nr.getpriority, "getpriority", "dd", x => Sys(Nr.getpriority, x.Long(0), SelfIsHost(x, x.Long(1))));
+        t.Add(Nr.prctl, "prctl", "dxxxx", Prctl);
     }
 
     static long ArchPrctl(SyscallContext x)
@@ -60,6 +69,33 @@ static class ProcessInfo
             ? Buffers.WithStruct(x, oldp, 16, p => Sys(Nr.prlimit64, 0, x.Long(1), 0, oldp == 0 ? 0 : p))
             : Buffers.WithInput(x, newp, 16, np => Buffers.WithStruct(x, oldp, 16, p => Sys(Nr.prlimit64, 0, x.Long(1), np, oldp == 0 ? 0 : p)));
         return r;
+    }
+
+    /// <summary>The guest's own pid is the emulator's, so ids pass through unchanged; kept as one place to change that.</summary>
+    static long SelfIsHost(SyscallContext x, long pid) => pid == x.P.Pid ? 0 : pid;
+
+    static long Prctl(SyscallContext x)
+    {
+        const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+        switch (x.Int(0))
+        {
+            case PR_SET_NAME:
+            {
+                var name = new byte[16];
+                x.Mem.ReadBytes(x.A[1], name);
+                name[15] = 0;
+                x.P.ThreadName = name;
+                return 0;
+            }
+            case PR_GET_NAME:
+                x.Mem.WriteBytes(x.A[1], x.P.ThreadName);
+                return 0;
+            case PR_SET_PDEATHSIG: x.P.ParentDeathSignal = x.Int(1); return 0;
+            case PR_GET_PDEATHSIG: x.Mem.Write32(x.A[1], (uint)x.P.ParentDeathSignal); return 0;
+            case PR_GET_DUMPABLE: return 1;
+            case PR_SET_DUMPABLE: return 0;
+            default: return -Errno.EINVAL;
+        }
     }
 
     static long GetRandom(SyscallContext x)

@@ -15,7 +15,44 @@ static class Signals
         t.Add(Nr.rt_sigaction, "rt_sigaction", "dxxd", SigAction);
         t.Add(Nr.rt_sigprocmask, "rt_sigprocmask", "dxxd", SigProcMask);
         t.Add(Nr.sigaltstack, "sigaltstack", "xx", SigAltStack);
+        t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1)));
+        t.Add(Nr.tgkill, "tgkill", "ddd", x => SendSignal(x, (long)x.A[1], x.Int(2)));
+        t.Add(Nr.tkill, "tkill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1)));
     }
+
+    /// <summary>Signals whose default action is to ignore them (the rest terminate, possibly with a core dump).</summary>
+    static bool DefaultIgnored(int sig) => sig is 17 or 23 or 28 or 18; // SIGCHLD SIGURG SIGWINCH SIGCONT
+
+    /// <summary>
+    /// A signal to this process takes its default action (or is ignored); handlers are recorded but
+    /// delivery onto a guest signal frame is not implemented, so that case stops the guest loudly.
+    /// Signals to other processes go to the host.
+    /// </summary>
+    static long SendSignal(SyscallContext x, long pid, int sig)
+    {
+        if (sig < 0 || sig > 64) return -Errno.EINVAL;
+        if (pid != x.P.Pid && pid != 0) return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
+        if (sig == 0) return 0;
+        var action = x.P.Signals.Actions[sig];
+        bool blocked = (x.P.Signals.Mask & (1UL << (sig - 1))) != 0 && sig != 9 && sig != 19;
+        if (action.Handler == 1 || (action.Handler == 0 && DefaultIgnored(sig)) || blocked) return 0;
+        if (action.Handler != 0)
+        {
+            x.P.Options.Diagnostics.WriteLine($"legoemu: signal {sig} has a guest handler at 0x{action.Handler:x}, but signal delivery is not implemented yet");
+            x.P.Exit(128 + sig);
+            return 0;
+        }
+        x.P.Options.Diagnostics.WriteLine($"legoemu: guest terminated by signal {sig} ({SignalName(sig)})");
+        x.P.Exit(128 + sig);
+        return 0;
+    }
+
+    static string SignalName(int sig) => sig switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 5 => "SIGTRAP", 6 => "SIGABRT", 7 => "SIGBUS", 8 => "SIGFPE",
+        9 => "SIGKILL", 10 => "SIGUSR1", 11 => "SIGSEGV", 12 => "SIGUSR2", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM",
+        _ => $"signal {sig}",
+    };
 
     static long SigAction(SyscallContext x)
     {

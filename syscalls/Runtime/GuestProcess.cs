@@ -56,17 +56,27 @@ public sealed class GuestProcess : ICpuHost, IDisposable
     public int ExitStatus { get; set; }
     public int Pid { get; } = Environment.ProcessId;
     public ulong ClearChildTid { get; set; }
+    /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
+    public byte[] ThreadName { get; set; } = new byte[16];
+    public int ParentDeathSignal { get; set; }
 
     /// <summary>Loads the program and sets up registers as the kernel leaves them at the entry point.</summary>
     public void Load(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
     {
         var elf = ElfFile.Load(path);
+        ElfFile? interp = null;
         if (elf.Interpreter != null)
-            throw new ElfFormatException($"dynamically linked (interpreter {elf.Interpreter}): only static executables run yet");
+        {
+            // The host's dynamic linker serves the guest: host and guest are both x86-64 Linux.
+            if (!File.Exists(elf.Interpreter)) throw new ElfFormatException($"interpreter {elf.Interpreter} not found");
+            interp = ElfFile.Load(elf.Interpreter);
+        }
         ExePath = Path.GetFullPath(path);
+        var comm = System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(path));
+        Array.Copy(comm, ThreadName, Math.Min(comm.Length, 15));
         var env = new LoaderEnvironment(Cpuid.HwCap, 0, 2048,
             (uint)Host.Native.Sys(Nr.getuid), (uint)Host.Native.Sys(Nr.geteuid), (uint)Host.Native.Sys(Nr.getgid), (uint)Host.Native.Sys(Nr.getegid));
-        var image = ImageLoader.Load(elf, Space, argv, envp, path, env);
+        var image = ImageLoader.Load(elf, Space, argv, envp, path, env, interp);
         Cpu.Rip = image.Entry;
         Cpu.Rsp = image.StackPointer;
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.

@@ -28,6 +28,9 @@ public sealed class SyscallTable
         Areas.ProcessInfo.Register(t);
         Areas.Time.Register(t);
         Areas.Signals.Register(t);
+        Areas.Futex.Register(t);
+        Areas.FileSystem.Register(t);
+        Areas.Pipes.Register(t);
         return t;
     }
 }

@@ -56,6 +56,8 @@ public static class Guests
         new GuestSpec("fault_divide") { ExpectedExitCode = 128 + 8 },
         new GuestSpec("fault_ud2") { ExpectedExitCode = 128 + 4 },
         new GuestSpec("long_double"),
+        new GuestSpec("sse4_intrinsics") { GccFlags = ["-static", "-O2", "-msse4.2"] },
+        new GuestSpec("autovec") { GccFlags = ["-static", "-O3", "-msse4.2"] },
     }.ToDictionary(s => s.Name);
 
     public static IReadOnlyList<GuestSpec> All()

@@ -1,0 +1,150 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Iced.Intel;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+using static LegoEmu.Cpu.Interp.Operands;
+
+namespace LegoEmu.Cpu.Interp;
+
+/// <summary>
+/// MMX (and the SSE/SSE2 integer extensions on MM registers). MMn is the significand of x87 physical
+/// register n: an MMX instruction empties nothing, tags every register valid and sets TOP to 0;
+/// EMMS tags them all empty. Lane arithmetic reuses the SSE2 code on the low 64 bits of a vector.
+/// </summary>
+static unsafe class InstMmx
+{
+    /// <summary>True when an instruction names an MM register, so it must run here and not in the SSE handlers.</summary>
+    public static bool UsesMmx(in Instruction ins)
+    {
+        for (int n = 0; n < ins.OpCount; n++)
+            if (ins.GetOpKind(n) == OpKind.Register && ins.GetOpRegister(n) is >= Iced.Intel.Register.MM0 and <= Iced.Intel.Register.MM7)
+                return true;
+        return false;
+    }
+
+    static readonly bool[] Supported = BuildSupported();
+
+    static bool[] BuildSupported()
+    {
+        var t = new bool[HandlerTable.MnemonicCount];
+        foreach (var m in InstSse2Integer.BinaryOps) t[(int)m] = true;
+        foreach (var m in new[]
+                 {
+                     Mnemonic.Movd, Mnemonic.Movq, Mnemonic.Movntq, Mnemonic.Psllw, Mnemonic.Pslld, Mnemonic.Psllq, Mnemonic.Psrlw,
+                     Mnemonic.Psrld, Mnemonic.Psrlq, Mnemonic.Psraw, Mnemonic.Psrad, Mnemonic.Pshufw, Mnemonic.Pmovmskb,
+                     Mnemonic.Pextrw, Mnemonic.Pinsrw,
+                 })
+            t[(int)m] = true;
+        return t;
+    }
+
+    /// <summary>The handler for an MMX form, or null when this MMX instruction is not implemented.</summary>
+    public static delegate*<CpuState, ref Insn, void> For(in Instruction ins) =>
+        Supported[(int)ins.Mnemonic] ? &Execute : null;
+
+    internal static void Register() => HandlerTable.Set(Mnemonic.Emms, &Emms);
+
+    static void Emms(CpuState c, ref Insn i) => c.Fpu.TagWord = 0xffff;
+
+    static int Mm(Iced.Intel.Register r) => r - Iced.Intel.Register.MM0;
+
+    static void EnterMmx(X87 f)
+    {
+        f.Top = 0;
+        f.TagWord = 0;
+    }
+
+    static ulong ReadMm(CpuState c, ref Insn i, int n)
+    {
+        if (i.I.GetOpKind(n) == OpKind.Register)
+        {
+            var r = i.I.GetOpRegister(n);
+            if (r is >= Iced.Intel.Register.MM0 and <= Iced.Intel.Register.MM7) return c.Fpu.Regs[Mm(r)].Mantissa;
+            return GetReg(c, r);
+        }
+        if (i.I.GetOpKind(n) == OpKind.Memory) return i.MemBits == 32 ? c.Mem.Read32(Ea(c, ref i)) : c.Mem.Read64(Ea(c, ref i));
+        return i.I.GetImmediate(n);
+    }
+
+    static void WriteMm(CpuState c, int k, ulong v)
+    {
+        c.Fpu.Regs[k].Mantissa = v;
+        c.Fpu.Regs[k].SignExp = 0xffff; // what an MMX write leaves in the exponent field
+    }
+
+    static Vector128<byte> V(ulong v) => Vector128.CreateScalar(v).AsByte();
+    static ulong Low(Vector128<byte> v) => v.AsUInt64().GetElement(0);
+
+    static void Execute(CpuState c, ref Insn i)
+    {
+        var f = c.Fpu;
+        EnterMmx(f);
+        var m = i.I.Mnemonic;
+        switch (m)
+        {
+            case Mnemonic.Movd:
+            case Mnemonic.Movq:
+            case Mnemonic.Movntq:
+            {
+                ulong v = ReadMm(c, ref i, 1);
+                if (m == Mnemonic.Movd) v = (uint)v;
+                if (i.I.Op0Kind == OpKind.Memory) WriteMem(c, Ea(c, ref i), m == Mnemonic.Movd ? 32 : 64, v);
+                else if (i.I.Op0Register is >= Iced.Intel.Register.MM0 and <= Iced.Intel.Register.MM7) WriteMm(c, Mm(i.I.Op0Register), v);
+                else SetReg(c, i.I.Op0Register, v);
+                return;
+            }
+            case Mnemonic.Pmovmskb:
+                SetReg(c, i.I.Op0Register, (uint)(Sse2.MoveMask(V(ReadMm(c, ref i, 1))) & 0xff));
+                return;
+            case Mnemonic.Pextrw:
+                SetReg(c, i.I.Op0Register, (ushort)(ReadMm(c, ref i, 1) >> (16 * (i.I.Immediate8 & 3))));
+                return;
+            case Mnemonic.Pinsrw:
+            {
+                int k = Mm(i.I.Op0Register), sh = 16 * (i.I.Immediate8 & 3);
+                ulong w = (ushort)ReadMm(c, ref i, 1);
+                WriteMm(c, k, (f.Regs[k].Mantissa & ~(0xffffUL << sh)) | (w << sh));
+                return;
+            }
+            case Mnemonic.Pshufw:
+            {
+                ulong s = ReadMm(c, ref i, 1), r = 0;
+                byte imm = i.I.Immediate8;
+                for (int k = 0; k < 4; k++) r |= ((s >> (16 * ((imm >> (2 * k)) & 3))) & 0xffff) << (16 * k);
+                WriteMm(c, Mm(i.I.Op0Register), r);
+                return;
+            }
+        }
+
+        int d = Mm(i.I.Op0Register);
+        ulong a = f.Regs[d].Mantissa;
+        ulong b = ReadMm(c, ref i, 1);
+        ulong result;
+        switch (m)
+        {
+            case Mnemonic.Psllw: case Mnemonic.Pslld: case Mnemonic.Psllq:
+            case Mnemonic.Psrlw: case Mnemonic.Psrld: case Mnemonic.Psrlq:
+            case Mnemonic.Psraw: case Mnemonic.Psrad:
+                result = Low(InstSse2Integer.ShiftBy(m, V(a), b));
+                break;
+            case Mnemonic.Packsswb: case Mnemonic.Packssdw: case Mnemonic.Packuswb:
+            {
+                // MMX packs dst's lanes then src's into one 64-bit result: pack the concatenation with itself.
+                var both = Vector128.Create(a, b).AsByte();
+                result = Low(InstSse2Integer.Compute(m, both, both));
+                break;
+            }
+            case Mnemonic.Punpckhbw: case Mnemonic.Punpckhwd: case Mnemonic.Punpckhdq:
+            {
+                var lowForm = m switch { Mnemonic.Punpckhbw => Mnemonic.Punpcklbw, Mnemonic.Punpckhwd => Mnemonic.Punpcklwd, _ => Mnemonic.Punpckldq };
+                result = Low(InstSse2Integer.Compute(lowForm, V(a >> 32), V(b >> 32)));
+                break;
+            }
+            default:
+                result = Low(InstSse2Integer.Compute(m, V(a), V(b)));
+                break;
+        }
+        WriteMm(c, d, result);
+    }
+}

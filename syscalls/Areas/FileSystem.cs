@@ -1,0 +1,86 @@
+using LegoEmu.Mem;
+using LegoEmu.Syscalls.Abi;
+using LegoEmu.Syscalls.Runtime;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>
+/// Path-based file-system calls that pass through to the host: the guest sees the host's files.
+/// Directory descriptors are translated; structures (statx, statfs) have the guest's layout already.
+/// </summary>
+static class FileSystem
+{
+    const int AT_FDCWD = -100;
+
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.statx, "statx", "fsxxx", x => At(x, x.Int(0), x.Str(1), (d, p) => Buffers.WithStruct(x, x.A[4], 256, b => Sys(Nr.statx, d, p, x.Long(2), x.Long(3), b))));
+        t.Add(Nr.statfs, "statfs", "sx", x => Path(x, 0, p => Buffers.WithStruct(x, x.A[1], 120, b => Sys(Nr.statfs, p, b))));
+        t.Add(Nr.fstatfs, "fstatfs", "fx", x => Fd(x, 0, h => Buffers.WithStruct(x, x.A[1], 120, b => Sys(Nr.fstatfs, h, b))));
+        t.Add(Nr.getxattr, "getxattr", "ssxd", x => Xattr(x, Nr.getxattr, follow: true));
+        t.Add(Nr.lgetxattr, "lgetxattr", "ssxd", x => Xattr(x, Nr.lgetxattr, follow: false));
+        t.Add(Nr.fgetxattr, "fgetxattr", "fsxd", x => Fd(x, 0, h => Buffers.WithPath(x.Str(1), n => Buffers.WithOutput(x, x.A[2], Len(x, 3), v => Sys(Nr.fgetxattr, h, n, x.A[2] == 0 ? 0 : v, x.Long(3))))));
+        t.Add(Nr.listxattr, "listxattr", "sxd", x => Path(x, 0, p => Buffers.WithOutput(x, x.A[1], Len(x, 2), v => Sys(Nr.listxattr, p, x.A[1] == 0 ? 0 : v, x.Long(2)))));
+        t.Add(Nr.llistxattr, "llistxattr", "sxd", x => Path(x, 0, p => Buffers.WithOutput(x, x.A[1], Len(x, 2), v => Sys(Nr.llistxattr, p, x.A[1] == 0 ? 0 : v, x.Long(2)))));
+        t.Add(Nr.flistxattr, "flistxattr", "fxd", x => Fd(x, 0, h => Buffers.WithOutput(x, x.A[1], Len(x, 2), v => Sys(Nr.flistxattr, h, x.A[1] == 0 ? 0 : v, x.Long(2)))));
+        t.Add(Nr.rename, "rename", "ss", x => Path(x, 0, a => Path(x, 1, b => Sys(Nr.rename, a, b))));
+        t.Add(Nr.renameat, "renameat", "fsfs", x => At(x, x.Int(0), x.Str(1), (d1, a) => At(x, x.Int(2), x.Str(3), (d2, b) => Sys(Nr.renameat, d1, a, d2, b))));
+        t.Add(Nr.renameat2, "renameat2", "fsfsx", x => At(x, x.Int(0), x.Str(1), (d1, a) => At(x, x.Int(2), x.Str(3), (d2, b) => Sys(Nr.renameat2, d1, a, d2, b, x.Long(4)))));
+        t.Add(Nr.link, "link", "ss", x => Path(x, 0, a => Path(x, 1, b => Sys(Nr.link, a, b))));
+        t.Add(Nr.linkat, "linkat", "fsfsx", x => At(x, x.Int(0), x.Str(1), (d1, a) => At(x, x.Int(2), x.Str(3), (d2, b) => Sys(Nr.linkat, d1, a, d2, b, x.Long(4)))));
+        t.Add(Nr.symlink, "symlink", "ss", x => Path(x, 0, a => Path(x, 1, b => Sys(Nr.symlink, a, b))));
+        t.Add(Nr.symlinkat, "symlinkat", "sfs", x => Path(x, 0, a => At(x, x.Int(1), x.Str(2), (d, b) => Sys(Nr.symlinkat, a, d, b))));
+        t.Add(Nr.chmod, "chmod", "so", x => Path(x, 0, p => Sys(Nr.chmod, p, x.Long(1))));
+        t.Add(Nr.fchmod, "fchmod", "fo", x => Fd(x, 0, h => Sys(Nr.fchmod, h, x.Long(1))));
+        t.Add(Nr.fchmodat, "fchmodat", "fso", x => At(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.fchmodat, d, p, x.Long(2))));
+        t.Add(Nr.chown, "chown", "sdd", x => Path(x, 0, p => Sys(Nr.chown, p, x.Long(1), x.Long(2))));
+        t.Add(Nr.lchown, "lchown", "sdd", x => Path(x, 0, p => Sys(Nr.lchown, p, x.Long(1), x.Long(2))));
+        t.Add(Nr.fchown, "fchown", "fdd", x => Fd(x, 0, h => Sys(Nr.fchown, h, x.Long(1), x.Long(2))));
+        t.Add(Nr.fchownat, "fchownat", "fsddx", x => At(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.fchownat, d, p, x.Long(2), x.Long(3), x.Long(4))));
+        t.Add(Nr.utimensat, "utimensat", "fsxx", Utimensat);
+        t.Add(Nr.truncate, "truncate", "sd", x => Path(x, 0, p => Sys(Nr.truncate, p, x.Long(1))));
+        t.Add(Nr.fallocate, "fallocate", "fddd", x => Fd(x, 0, h => Sys(Nr.fallocate, h, x.Long(1), x.Long(2), x.Long(3))));
+        t.Add(Nr.fchdir, "fchdir", "f", x => Fd(x, 0, h => Sys(Nr.fchdir, h)));
+        t.Add(Nr.sync, "sync", "", _ => Sys(Nr.sync));
+        t.Add(Nr.flock, "flock", "fd", x => Fd(x, 0, h => Sys(Nr.flock, h, x.Long(1))));
+    }
+
+    static int Len(SyscallContext x, int n) => (int)Math.Min(x.A[n], 65536);
+
+    static long Fd(SyscallContext x, int arg, Func<int, long> f)
+    {
+        int h = x.P.Fds.Host(x.Long(arg));
+        return h < 0 ? h : f(h);
+    }
+
+    static long Path(SyscallContext x, int arg, Func<nint, long> f) => Buffers.WithPath(x.Str(arg), f);
+
+    /// <summary>A dirfd and path pair: AT_FDCWD and absolute paths pass through, other descriptors are translated.</summary>
+    public static long At(SyscallContext x, int dirfd, string path, Func<long, nint, long> f)
+    {
+        long d = dirfd;
+        if (dirfd != AT_FDCWD && !path.StartsWith('/'))
+        {
+            int h = x.P.Fds.Host(dirfd);
+            if (h < 0) return h;
+            d = h;
+        }
+        if (path == "/proc/self/exe") path = x.P.ExePath;
+        return Buffers.WithPath(path, p => f(d, p));
+    }
+
+    static long Xattr(SyscallContext x, int nr, bool follow)
+    {
+        _ = follow;
+        return Path(x, 0, p => Buffers.WithPath(x.Str(1), n => Buffers.WithOutput(x, x.A[2], Len(x, 3), v => Sys(nr, p, n, x.A[2] == 0 ? 0 : v, x.Long(3)))));
+    }
+
+    static long Utimensat(SyscallContext x)
+    {
+        // A NULL path means "the file dirfd refers to" (futimens); a NULL times array means "now".
+        long Times(Func<nint, long> f) => x.A[2] == 0 ? f(0) : Buffers.WithInput(x, x.A[2], 32, f);
+        if (x.A[1] == 0) return Fd(x, 0, h => Times(t => Sys(Nr.utimensat, h, 0, t, x.Long(3))));
+        return At(x, x.Int(0), x.Str(1), (d, p) => Times(t => Sys(Nr.utimensat, d, p, t, x.Long(3))));
+    }
+}
