@@ -37,6 +37,7 @@ public static unsafe class HandlerTable
         InstSse42.Register();
         InstX87.Register();
         InstMmx.Register();
+        InstX87Host.Register();
     }
 
     internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h)

@@ -28,6 +28,20 @@ static unsafe class InstSseMove
         HandlerTable.Set(Mnemonic.Movnti, &Movnti);
         HandlerTable.Set(Mnemonic.Stmxcsr, &Stmxcsr);
         HandlerTable.Set(Mnemonic.Ldmxcsr, &Ldmxcsr);
+        HandlerTable.Set(Mnemonic.Maskmovdqu, &Maskmovdqu);
+    }
+
+    /// <summary>Stores the bytes of the source whose mask byte has its top bit set, to [RDI] (no alignment rule).</summary>
+    static void Maskmovdqu(CpuState c, ref Insn i)
+    {
+        int n = i.I.OpCount;
+        var data = Xmm(c, i.I.GetOpRegister(n - 2));
+        var mask = Xmm(c, i.I.GetOpRegister(n - 1));
+        ulong a = c.R[Registers.RDI];
+        if (i.I.CodeSize == CodeSize.Code64 && i.I.GetOpKind(0) == OpKind.MemorySegEDI) a = (uint)a;
+        if (i.Seg != 0) a += i.Seg == 1 ? c.FsBase : c.GsBase;
+        for (int k = 0; k < 16; k++)
+            if ((mask.GetElement(k) & 0x80) != 0) c.Mem.Write8(a + (ulong)k, data.GetElement(k));
     }
 
     static bool IsXmm(Iced.Intel.Register r) => r >= Iced.Intel.Register.XMM0 && r <= Iced.Intel.Register.XMM15;
