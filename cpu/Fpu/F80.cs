@@ -76,8 +76,12 @@ public static class F80
     /// Rounds <paramref name="mant"/> right by <paramref name="drop"/> bits per rounding control
     /// (0 nearest-even, 1 down, 2 up, 3 toward zero). Returns the kept bits and whether precision was lost.
     /// </summary>
-    static ulong RoundShift(ulong mant, int drop, bool neg, int rc, out bool inexact)
+    static ulong RoundShift(ulong mant, int drop, bool neg, int rc, out bool inexact) => RoundShift(mant, drop, neg, rc, out inexact, out _);
+
+    /// <param name="up">Whether the magnitude was rounded up: the x87 reports it in C1.</param>
+    static ulong RoundShift(ulong mant, int drop, bool neg, int rc, out bool inexact, out bool up)
     {
+        up = false;
         if (drop <= 0) { inexact = false; return mant; }
         ulong kept, rem, half;
         if (drop >= 64)
@@ -86,20 +90,20 @@ public static class F80
             rem = mant; // everything is dropped
             inexact = mant != 0;
             half = drop == 64 ? IntBit : 0;
-            bool up0 = rc switch
+            up = rc switch
             {
                 0 => drop == 64 && (rem > half),
                 1 => neg && inexact,
                 2 => !neg && inexact,
                 _ => false,
             };
-            return up0 ? 1UL : 0;
+            return up ? 1UL : 0;
         }
         kept = mant >> drop;
         rem = mant & ((1UL << drop) - 1);
         half = 1UL << (drop - 1);
         inexact = rem != 0;
-        bool up = rc switch
+        up = rc switch
         {
             0 => rem > half || (rem == half && (kept & 1) != 0),
             1 => neg && inexact,
@@ -111,18 +115,28 @@ public static class F80
 
     public static int RoundingControl(X87 fpu) => (fpu.ControlWord >> 10) & 3;
 
-    /// <summary>Converts to an IEEE binary format with <paramref name="fracBits"/> fraction bits and the given exponent bias/width.</summary>
-    static ulong ToIeee(in Float80 v, int fracBits, int expBits, int rc, out bool inexact)
+    /// <summary>x87 status-word exception bits reported by conversions.</summary>
+    public const ushort IE = 1, OE = 8, UE = 16, PE = 32;
+
+    /// <summary>
+    /// Converts to an IEEE binary format with <paramref name="fracBits"/> fraction bits and the given
+    /// exponent width, reporting what FST m32/m64 reports: IE for a signalling NaN (stored quiet), OE,
+    /// UE (tiny after rounding, and inexact), PE, and in <paramref name="up"/> whether the magnitude
+    /// was rounded up (C1).
+    /// </summary>
+    static ulong ToIeee(in Float80 v, int fracBits, int expBits, int rc, out ushort ex, out bool up)
     {
         bool neg = Sign(v);
         int e = Exp(v);
         ulong sign = neg ? 1UL << (fracBits + expBits) : 0;
         int maxE = (1 << expBits) - 1;
         int bias = (1 << (expBits - 1)) - 1;
-        inexact = false;
+        ex = 0;
+        up = false;
         if (e == MaxExp)
         {
             if ((v.Mantissa << 1) == 0) return sign | ((ulong)maxE << fracBits);
+            if ((v.Mantissa & (1UL << 62)) == 0) ex |= IE;
             // NaN: keep the top payload bits and force quiet.
             ulong payload = (v.Mantissa << 1) >> (64 - fracBits);
             return sign | ((ulong)maxE << fracBits) | payload | (1UL << (fracBits - 1));
@@ -133,30 +147,51 @@ public static class F80
         ulong m = v.Mantissa << lz;
         int unbiased = (e == 0 ? 1 : e) - Bias - lz;
         int te = unbiased + bias;
+        bool inexact;
         if (te >= 1)
         {
-            ulong r = RoundShift(m, 63 - fracBits, neg, rc, out inexact);
+            ulong r = RoundShift(m, 63 - fracBits, neg, rc, out inexact, out up);
             if (r >> (fracBits + 1) != 0) { r >>= 1; te++; }
             if (te >= maxE)
             {
-                inexact = true;
+                ex |= OE | PE;
                 bool toInf = rc == 0 || (rc == 1 && neg) || (rc == 2 && !neg);
+                up = toInf;
                 return toInf ? sign | ((ulong)maxE << fracBits) : sign | ((ulong)(maxE - 1) << fracBits) | ((1UL << fracBits) - 1);
             }
+            if (inexact) ex |= PE;
             return sign | ((ulong)te << fracBits) | (r & ((1UL << fracBits) - 1));
         }
         // Subnormal result: one extra bit of shift per exponent step below the minimum.
         int drop = 63 - fracBits + (1 - te);
-        ulong d = RoundShift(m, drop, neg, rc, out inexact);
+        ulong d = RoundShift(m, drop, neg, rc, out inexact, out up);
+        // Tininess is judged after rounding with an unbounded exponent: just below the smallest
+        // normal, a value that rounds up to it is not tiny.
+        bool tiny = te < 0 || (RoundShift(m, 63 - fracBits, neg, rc, out _) >> (fracBits + 1)) == 0;
+        if (inexact) ex |= tiny ? (ushort)(UE | PE) : PE;
         return sign | d; // a carry into the exponent field yields the smallest normal, as it should
     }
 
-    public static double ToDouble(in Float80 v, int rc) => BitConverter.UInt64BitsToDouble(ToIeee(v, 52, 11, rc, out _));
-    public static float ToSingle(in Float80 v, int rc) => BitConverter.UInt32BitsToSingle((uint)ToIeee(v, 23, 8, rc, out _));
+    public static double ToDouble(in Float80 v, int rc) => ToDouble(v, rc, out _, out _);
+    public static float ToSingle(in Float80 v, int rc) => ToSingle(v, rc, out _, out _);
+
+    public static double ToDouble(in Float80 v, int rc, out ushort exceptions, out bool roundedUp) =>
+        BitConverter.UInt64BitsToDouble(ToIeee(v, 52, 11, rc, out exceptions, out roundedUp));
+
+    public static float ToSingle(in Float80 v, int rc, out ushort exceptions, out bool roundedUp) =>
+        BitConverter.UInt32BitsToSingle((uint)ToIeee(v, 23, 8, rc, out exceptions, out roundedUp));
+
+    public static bool IsDenormal(in Float80 v) => Exp(v) == 0 && v.Mantissa != 0;
+    public static bool IsSignalling(in Float80 v) => IsNaN(v) && (v.Mantissa & (1UL << 62)) == 0;
 
     /// <summary>Rounds to a signed integer of <paramref name="bits"/> width; null when out of range or NaN (integer indefinite).</summary>
-    public static long? ToInteger(in Float80 v, int bits, int rc)
+    public static long? ToInteger(in Float80 v, int bits, int rc) => ToInteger(v, bits, rc, out _, out _);
+
+    /// <param name="inexact">The value had a fraction (PE).</param>
+    /// <param name="up">The magnitude was rounded up (C1).</param>
+    public static long? ToInteger(in Float80 v, int bits, int rc, out bool inexact, out bool up)
     {
+        inexact = up = false;
         if (Exp(v) == MaxExp) return null;
         bool neg = Sign(v);
         if (v.Mantissa == 0) return 0;
@@ -164,7 +199,7 @@ public static class F80
         ulong mag;
         if (e > 63) return null;
         int drop = 63 - e;
-        mag = RoundShift(v.Mantissa, drop, neg, rc, out _);
+        mag = RoundShift(v.Mantissa, drop, neg, rc, out inexact, out up);
         long limit = bits == 64 ? long.MaxValue : (1L << (bits - 1)) - 1;
         if (neg)
         {

@@ -18,7 +18,7 @@ public static class F80Arith
         public bool RoundedUp;
     }
 
-    const ushort IE = 1, ZE = 4, OE = 8, UE = 16, PE = 32;
+    public const ushort IE = 1, ZE = 4, OE = 8, UE = 16, PE = 32;
 
     static int PrecisionBits(ushort cw) => ((cw >> 8) & 3) switch { 0 => 24, 2 => 53, _ => 64 };
     static int Rc(ushort cw) => (cw >> 10) & 3;
@@ -45,7 +45,10 @@ public static class F80Arith
         bool an = F80.IsNaN(a), bn = F80.IsNaN(b);
         if (!an && !bn) { r = default; return false; }
         bool signalling = (an && (a.Mantissa & (1UL << 62)) == 0) || (bn && (b.Mantissa & (1UL << 62)) == 0);
-        Float80 pick = an && bn ? ((a.Mantissa << 1) >= (b.Mantissa << 1) ? a : b) : an ? a : b;
+        // Two NaNs: the larger significand (so a QNaN beats an SNaN); equal ones: the positive NaN.
+        Float80 pick = an && bn
+            ? (a.Mantissa << 1) != (b.Mantissa << 1) ? ((a.Mantissa << 1) > (b.Mantissa << 1) ? a : b) : (F80.Sign(a) ? b : a)
+            : an ? a : b;
         r = Value(Quiet(pick), signalling ? IE : (ushort)0);
         return true;
     }
@@ -111,9 +114,10 @@ public static class F80Arith
 
     public static Result Add(in Float80 a, in Float80 b, ushort cw, bool subtract = false)
     {
+        // A NaN propagates with its own sign: subtraction must not flip it.
+        if (PropagateNaN(a, b, out var nan)) return nan;
         var bb = b;
         if (subtract) bb.SignExp ^= 0x8000;
-        if (PropagateNaN(a, bb, out var nan)) return nan;
         bool ai = F80.IsInf(a), bi = F80.IsInf(bb);
         if (ai || bi)
         {
@@ -226,21 +230,26 @@ public static class F80Arith
         if (e >= 63) return Value(a);
         int frac = 63 - e;
         bool inexact = frac >= 64 || (m & ((1UL << frac) - 1)) != 0;
-        UInt128 r = RoundShifted(neg, m, frac, Rc(cw));
+        UInt128 r = RoundShifted(neg, m, frac, Rc(cw), out bool up);
         ushort ex = inexact ? PE : (ushort)0;
         if (r == 0) return Value(F80.Zero(neg), ex);
         var res = Round(neg, r, 0, (ushort)(cw | 0x300)); // an integer below 2^64 is exact at full precision
         res.Exceptions = ex;
+        res.RoundedUp = up; // C1: the magnitude went up
         return res;
     }
 
-    static UInt128 RoundShifted(bool neg, ulong m, int drop, int rc)
+    static UInt128 RoundShifted(bool neg, ulong m, int drop, int rc, out bool up)
     {
         UInt128 v = m;
-        if (drop >= 128) return rc switch { 1 => neg ? 1u : 0u, 2 => neg ? 0u : 1u, _ => 0u };
+        if (drop >= 128)
+        {
+            up = rc == 1 ? neg : rc == 2 && !neg;
+            return up ? 1u : 0u;
+        }
         UInt128 kept = v >> drop, rem = v & ((UInt128.One << drop) - 1), half = drop == 0 ? 0 : UInt128.One << (drop - 1);
         bool inexact = rem != 0;
-        bool up = rc switch
+        up = rc switch
         {
             0 => drop > 0 && (rem > half || (rem == half && (kept & 1) != 0)),
             1 => neg && inexact,

@@ -144,12 +144,12 @@ static unsafe class InstSseMove
 
     static void Movnti(CpuState c, ref Insn i) => WriteMem(c, Ea(c, ref i), i.OpBits, GetReg(c, i.I.Op1Register));
 
-    static void Stmxcsr(CpuState c, ref Insn i) => c.Mem.Write32(Ea(c, ref i), c.Mxcsr);
+    static void Stmxcsr(CpuState c, ref Insn i) => c.Mem.Write32(Ea(c, ref i), c.GetMxcsr());
 
     static void Ldmxcsr(CpuState c, ref Insn i)
     {
         uint v = c.Mem.Read32(Ea(c, ref i));
         if ((v & 0xffff_0000) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, "LDMXCSR with reserved bits set");
-        c.Mxcsr = v;
+        c.SetMxcsr(v);
     }
 }

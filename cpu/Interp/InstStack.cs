@@ -73,22 +73,50 @@ static unsafe class InstStack
         c.Rflags = v;
     }
 
+    /// <summary>With a 66 prefix the frame pointer moves as BP (16 bits) while the stack stays 64-bit.</summary>
+    static bool Operand16(ref Insn i) => i.I.Code is Code.Enterw_imm16_imm8 or Code.Leavew;
+
     static void Leave(CpuState c, ref Insn i)
     {
         c.R[Registers.RSP] = c.R[Registers.RBP];
-        c.R[Registers.RBP] = Pop64(c);
+        if (!Operand16(ref i))
+        {
+            c.R[Registers.RBP] = Pop64(c);
+            return;
+        }
+        ulong sp = c.R[Registers.RSP];
+        c.R[Registers.RBP] = (c.R[Registers.RBP] & ~0xffffUL) | c.Mem.Read16(sp);
+        c.R[Registers.RSP] = sp + 2;
+    }
+
+    static void Push16(CpuState c, ulong v)
+    {
+        ulong sp = c.R[Registers.RSP] - 2;
+        c.Mem.Write16(sp, (ushort)v);
+        c.R[Registers.RSP] = sp;
     }
 
     static void Enter(CpuState c, ref Insn i)
     {
         ulong size = i.I.Immediate16;
         int level = i.I.Immediate8_2nd & 31;
-        Push64(c, c.R[Registers.RBP]);
+        bool w16 = Operand16(ref i);
+        int width = w16 ? 2 : 8;
+        if (w16) Push16(c, c.R[Registers.RBP]);
+        else Push64(c, c.R[Registers.RBP]);
         ulong frame = c.R[Registers.RSP];
         for (int l = 1; l < level; l++)
-            Push64(c, c.Mem.Read64(c.R[Registers.RBP] - (ulong)l * 8));
-        if (level > 0) Push64(c, frame);
-        c.R[Registers.RBP] = frame;
+        {
+            ulong from = c.R[Registers.RBP] - (ulong)(l * width);
+            if (w16) Push16(c, c.Mem.Read16(from));
+            else Push64(c, c.Mem.Read64(from));
+        }
+        if (level > 0)
+        {
+            if (w16) Push16(c, frame);
+            else Push64(c, frame);
+        }
+        c.R[Registers.RBP] = w16 ? (c.R[Registers.RBP] & ~0xffffUL) | (frame & 0xffff) : frame;
         c.R[Registers.RSP] -= size;
     }
 }

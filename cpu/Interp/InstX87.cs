@@ -15,7 +15,7 @@ namespace LegoEmu.Cpu.Interp;
 static unsafe class InstX87
 {
     const ushort C0 = 1 << 8, C1 = 1 << 9, C2 = 1 << 10, C3 = 1 << 14;
-    const ushort IE = 1, SF = 1 << 6, ES = 1 << 7, B = 1 << 15;
+    const ushort IE = 1, DE = 2, SF = 1 << 6, ES = 1 << 7, B = 1 << 15;
 
     internal static void Register()
     {
@@ -116,23 +116,65 @@ static unsafe class InstX87
 
     static int StIndex(Iced.Intel.Register r) => r - Iced.Intel.Register.ST0;
 
+    /// <summary>
+    /// Masked stack underflow: when ST(<paramref name="src"/>) or ST(<paramref name="dest"/>) is
+    /// empty, the destination receives the indefinite NaN and the operation itself does not happen.
+    /// </summary>
+    static bool Underflow(X87 f, int src, int dest = 0)
+    {
+        if (!Empty(f, Phys(f, src)) && !Empty(f, Phys(f, dest))) return false;
+        f.StatusWord = (ushort)((f.StatusWord | IE | SF) & ~C1);
+        SetSt(f, dest, F80.Indefinite);
+        return true;
+    }
+
     // ---- loads and stores ----
 
-    static Float80 LoadMem(CpuState c, ref Insn i)
+    static Float80 LoadMem(CpuState c, ref Insn i) => LoadMem(c, ref i, out _);
+
+    /// <param name="denormal">A single or double denormal was read: the x87 flags it as DE on load
+    /// (it is normal once widened, so this cannot be seen afterwards).</param>
+    static Float80 LoadMem(CpuState c, ref Insn i, out bool denormal)
     {
         ulong a = Ea(c, ref i);
-        return i.I.MemorySize switch
+        denormal = false;
+        switch (i.I.MemorySize)
         {
-            MemorySize.Float32 => F80.FromSingle(BitConverter.UInt32BitsToSingle(c.Mem.Read32(a))),
-            MemorySize.Float64 => F80.FromDouble(BitConverter.UInt64BitsToDouble(c.Mem.Read64(a))),
-            _ => new Float80 { Mantissa = c.Mem.Read64(a), SignExp = c.Mem.Read16(a + 8) },
-        };
+            case MemorySize.Float32:
+            {
+                uint raw = c.Mem.Read32(a);
+                denormal = (raw & 0x7f80_0000) == 0 && (raw & 0x7f_ffff) != 0;
+                return F80.FromSingle(BitConverter.UInt32BitsToSingle(raw));
+            }
+            case MemorySize.Float64:
+            {
+                ulong raw = c.Mem.Read64(a);
+                denormal = (raw & 0x7ff0_0000_0000_0000) == 0 && (raw & 0xf_ffff_ffff_ffff) != 0;
+                return F80.FromDouble(BitConverter.UInt64BitsToDouble(raw));
+            }
+            default:
+                return new Float80 { Mantissa = c.Mem.Read64(a), SignExp = c.Mem.Read16(a + 8) };
+        }
     }
+
+    static Float80 Quiet(Float80 v) => new() { Mantissa = v.Mantissa | (1UL << 62), SignExp = v.SignExp };
 
     static void Fld(CpuState c, ref Insn i)
     {
         var f = c.Fpu;
-        Float80 v = i.I.Op0Kind == OpKind.Register ? St(f, StIndex(i.I.Op0Register)) : LoadMem(c, ref i);
+        Float80 v;
+        if (i.I.Op0Kind == OpKind.Register) v = St(f, StIndex(i.I.Op0Register));
+        else
+        {
+            v = LoadMem(c, ref i, out bool denormal);
+            // Widening a single or double signals on SNaN (loaded quiet) and on denormals; m80 loads are
+            // exact copies. A stack overflow takes precedence over both.
+            if (i.I.MemorySize != MemorySize.Float80 && Empty(f, (f.Top - 1) & 7))
+            {
+                if (F80.IsSignalling(v)) { f.StatusWord |= IE; v = Quiet(v); }
+                if (denormal) f.StatusWord |= DE;
+            }
+        }
         Push(f, v);
     }
 
@@ -145,15 +187,19 @@ static unsafe class InstX87
         {
             ulong a = Ea(c, ref i);
             int rc = F80.RoundingControl(f);
+            ushort ex = 0;
+            bool up = false;
             switch (i.I.MemorySize)
             {
-                case MemorySize.Float32: c.Mem.Write32(a, BitConverter.SingleToUInt32Bits(F80.ToSingle(v, rc))); break;
-                case MemorySize.Float64: c.Mem.Write64(a, BitConverter.DoubleToUInt64Bits(F80.ToDouble(v, rc))); break;
+                case MemorySize.Float32: c.Mem.Write32(a, BitConverter.SingleToUInt32Bits(F80.ToSingle(v, rc, out ex, out up))); break;
+                case MemorySize.Float64: c.Mem.Write64(a, BitConverter.DoubleToUInt64Bits(F80.ToDouble(v, rc, out ex, out up))); break;
                 default:
                     c.Mem.Write64(a, v.Mantissa);
                     c.Mem.Write16(a + 8, v.SignExp);
                     break;
             }
+            // Narrowing stores report IE (SNaN), OE, UE, PE, and in C1 whether they rounded up.
+            f.StatusWord = (ushort)((f.StatusWord & ~C1) | ex | (up ? C1 : 0));
         }
         if (i.I.Mnemonic == Mnemonic.Fstp) Pop(f);
     }
@@ -176,9 +222,13 @@ static unsafe class InstX87
         var v = St(f, 0);
         int bits = i.MemBits;
         int rc = i.I.Mnemonic == Mnemonic.Fisttp ? 3 : F80.RoundingControl(f);
-        long? r = F80.ToInteger(v, bits, rc);
+        long? r = F80.ToInteger(v, bits, rc, out bool inexact, out bool up);
         ulong outv;
-        if (r is long ok) outv = (ulong)ok;
+        if (r is long ok)
+        {
+            outv = (ulong)ok;
+            f.StatusWord = (ushort)((f.StatusWord & ~C1) | (inexact ? F80.PE : 0) | (up ? C1 : 0));
+        }
         else
         {
             f.StatusWord |= IE; // masked invalid: store the integer indefinite
@@ -209,10 +259,28 @@ static unsafe class InstX87
         return i.I.GetOpKind(n - 1) == OpKind.Register ? StIndex(i.I.GetOpRegister(n - 1)) : 1;
     }
 
+    /// <summary>
+    /// Exceptions of a compare: IE for a signalling NaN, and for any NaN in the ordered forms
+    /// (FCOM, FCOMI, FTST); DE for a denormal operand.
+    /// </summary>
+    static void CompareExceptions(X87 f, in Float80 a, in Float80 b, bool ordered, bool memoryDenormal = false)
+    {
+        bool nan = F80.IsNaN(a) || F80.IsNaN(b);
+        if (nan)
+        {
+            if (ordered || F80.IsSignalling(a) || F80.IsSignalling(b)) f.StatusWord |= IE;
+            return;
+        }
+        if (memoryDenormal || F80.IsDenormal(a) || F80.IsDenormal(b)) f.StatusWord |= DE;
+    }
+
     static void Fcomi(CpuState c, ref Insn i)
     {
         var f = c.Fpu;
-        int r = F80.Compare(St(f, 0), St(f, OtherIndex(ref i)));
+        var a = St(f, 0);
+        var b = St(f, OtherIndex(ref i));
+        CompareExceptions(f, a, b, i.I.Mnemonic is Mnemonic.Fcomi or Mnemonic.Fcomip);
+        int r = F80.Compare(a, b);
         ulong fl = r switch { 2 => Rf.ZF | Rf.PF | Rf.CF, -1 => Rf.CF, 0 => Rf.ZF, _ => 0 };
         c.Materialize();
         c.RflagsBits = (c.RflagsBits & ~Rf.Arith) | fl;
@@ -229,14 +297,22 @@ static unsafe class InstX87
     static void Fcom(CpuState c, ref Insn i)
     {
         var f = c.Fpu;
-        Float80 other = i.I.OpCount > 0 && i.I.Op0Kind == OpKind.Memory ? LoadMem(c, ref i) : St(f, OtherIndex(ref i));
-        SetCompareCodes(f, F80.Compare(St(f, 0), other));
+        bool memoryDenormal = false;
+        Float80 other = i.I.OpCount > 0 && i.I.Op0Kind == OpKind.Memory ? LoadMem(c, ref i, out memoryDenormal) : St(f, OtherIndex(ref i));
+        var top = St(f, 0);
         var m = i.I.Mnemonic;
+        CompareExceptions(f, top, other, m is Mnemonic.Fcom or Mnemonic.Fcomp or Mnemonic.Fcompp, memoryDenormal);
+        SetCompareCodes(f, F80.Compare(top, other));
         if (m is Mnemonic.Fucomp or Mnemonic.Fcomp) Pop(f);
         if (m is Mnemonic.Fucompp or Mnemonic.Fcompp) { Pop(f); Pop(f); }
     }
 
-    static void Ftst(CpuState c, ref Insn i) => SetCompareCodes(c.Fpu, F80.Compare(St(c.Fpu, 0), F80.Zero(false)));
+    static void Ftst(CpuState c, ref Insn i)
+    {
+        var v = St(c.Fpu, 0);
+        CompareExceptions(c.Fpu, v, F80.Zero(false), ordered: true);
+        SetCompareCodes(c.Fpu, F80.Compare(v, F80.Zero(false)));
+    }
 
     static void Fxam(CpuState c, ref Insn i)
     {
@@ -259,22 +335,27 @@ static unsafe class InstX87
 
     static void FldConst(CpuState c, ref Insn i)
     {
-        // Values as the FPU returns them with round-to-nearest (the default control word).
-        var v = i.I.Mnemonic switch
+        // The FPU holds these constants with more than 64 bits and rounds them per the rounding
+        // control: the 64-bit truncation, and whether what follows is at least half an ulp.
+        (ulong trunc, ushort se, bool half) = i.I.Mnemonic switch
         {
-            Mnemonic.Fld1 => F80.One,
-            Mnemonic.Fldz => F80.Zero(false),
-            Mnemonic.Fldpi => new Float80 { Mantissa = 0xC90FDAA22168C235, SignExp = 0x4000 },
-            Mnemonic.Fldl2e => new Float80 { Mantissa = 0xB8AA3B295C17F0BC, SignExp = 0x3fff },
-            Mnemonic.Fldl2t => new Float80 { Mantissa = 0xD49A784BCD1B8AFE, SignExp = 0x4000 },
-            Mnemonic.Fldlg2 => new Float80 { Mantissa = 0x9A209A84FBCFF799, SignExp = 0x3ffd },
-            _ => new Float80 { Mantissa = 0xB17217F7D1CF79AC, SignExp = 0x3ffe },
+            Mnemonic.Fld1 => (F80.IntBit, (ushort)0x3fff, false),
+            Mnemonic.Fldz => (0UL, (ushort)0, false),
+            Mnemonic.Fldpi => (0xC90FDAA22168C234UL, (ushort)0x4000, true),    // ...C4C6628B
+            Mnemonic.Fldl2e => (0xB8AA3B295C17F0BBUL, (ushort)0x3fff, true),   // ...BE87FED0
+            Mnemonic.Fldl2t => (0xD49A784BCD1B8AFEUL, (ushort)0x4000, false),  // ...492BF6FF
+            Mnemonic.Fldlg2 => (0x9A209A84FBCFF798UL, (ushort)0x3ffd, true),   // ...8F8959AC
+            _ => (0xB17217F7D1CF79ABUL, (ushort)0x3ffe, true),                 // ln 2: ...C9E3B398
         };
-        Push(c.Fpu, v);
+        bool exact = i.I.Mnemonic is Mnemonic.Fld1 or Mnemonic.Fldz;
+        int rc = F80.RoundingControl(c.Fpu);
+        bool up = !exact && (rc == 2 || (rc == 0 && half)); // all positive: "up" and "toward +inf" agree
+        Push(c.Fpu, new Float80 { Mantissa = up ? trunc + 1 : trunc, SignExp = se });
     }
 
     static void Fchs(CpuState c, ref Insn i)
     {
+        if (Underflow(c.Fpu, 0)) return;
         var v = St(c.Fpu, 0);
         v.SignExp ^= 0x8000;
         SetSt(c.Fpu, 0, v);
@@ -283,6 +364,7 @@ static unsafe class InstX87
 
     static void Fabs(CpuState c, ref Insn i)
     {
+        if (Underflow(c.Fpu, 0)) return;
         var v = St(c.Fpu, 0);
         v.SignExp &= 0x7fff;
         SetSt(c.Fpu, 0, v);
@@ -302,13 +384,16 @@ static unsafe class InstX87
             Mnemonic.Fcmovnbe => c.Cond(7),
             _ => c.Cond(11),
         };
+        // An empty operand is a stack underflow whether or not the move happens.
+        if (Underflow(c.Fpu, StIndex(i.I.Op1Register))) return;
         if (take) SetSt(c.Fpu, 0, St(c.Fpu, StIndex(i.I.Op1Register)));
     }
 
     // ---- control ----
 
     static void Fnstcw(CpuState c, ref Insn i) => c.Mem.Write16(Ea(c, ref i), c.Fpu.ControlWord);
-    static void Fldcw(CpuState c, ref Insn i) => c.Fpu.ControlWord = (ushort)(c.Mem.Read16(Ea(c, ref i)) | 0x40);
+    // Reserved bits 7 and 13..15 read back as zero, bit 6 as one.
+    static void Fldcw(CpuState c, ref Insn i) => c.Fpu.ControlWord = (ushort)((c.Mem.Read16(Ea(c, ref i)) & 0x1f3f) | 0x40);
 
     static void Fnstsw(CpuState c, ref Insn i)
     {
@@ -319,7 +404,13 @@ static unsafe class InstX87
         else c.Mem.Write16(Ea(c, ref i), sw);
     }
 
-    static void Fninit(CpuState c, ref Insn i) => c.Fpu.Reset();
+    static void Fninit(CpuState c, ref Insn i)
+    {
+        // FNINIT leaves the data registers alone (FXAM of an empty register still shows their sign).
+        var keep = (Float80[])c.Fpu.Regs.Clone();
+        c.Fpu.Reset();
+        keep.CopyTo(c.Fpu.Regs, 0);
+    }
     static void Fnclex(CpuState c, ref Insn i) => c.Fpu.StatusWord &= 0x7f00; // keeps C0..C3 and TOP
     static void Nop(CpuState c, ref Insn i) { }
     static void Ffree(CpuState c, ref Insn i)
@@ -352,7 +443,7 @@ static unsafe class InstX87
         BitConverter.TryWriteBytes(img.AsSpan(6), f.LastOpcode);
         BitConverter.TryWriteBytes(img.AsSpan(8), f.LastIp);
         BitConverter.TryWriteBytes(img.AsSpan(16), f.LastDp);
-        BitConverter.TryWriteBytes(img.AsSpan(24), c.Mxcsr);
+        BitConverter.TryWriteBytes(img.AsSpan(24), c.GetMxcsr());
         BitConverter.TryWriteBytes(img.AsSpan(28), 0x0000ffffu); // MXCSR_MASK: DAZ supported
         for (int k = 0; k < 8; k++)
         {
@@ -377,7 +468,7 @@ static unsafe class InstX87
         f.LastOpcode = BitConverter.ToUInt16(img, 6);
         f.LastIp = BitConverter.ToUInt64(img, 8);
         f.LastDp = BitConverter.ToUInt64(img, 16);
-        c.Mxcsr = mxcsr;
+        c.SetMxcsr(mxcsr);
         for (int k = 0; k < 8; k++)
             f.Regs[Phys(f, k)] = new Float80 { Mantissa = BitConverter.ToUInt64(img, 32 + 16 * k), SignExp = BitConverter.ToUInt16(img, 40 + 16 * k) };
         byte abridged = img[4];
@@ -400,24 +491,34 @@ static unsafe class InstX87
     {
         var f = c.Fpu;
         var m = i.I.Mnemonic;
+        bool pop = m is Mnemonic.Faddp or Mnemonic.Fsubp or Mnemonic.Fsubrp or Mnemonic.Fmulp or Mnemonic.Fdivp or Mnemonic.Fdivrp;
         int dest = 0;
         Float80 src;
+        bool memoryDenormal = false;
         if (i.I.Op0Kind == OpKind.Memory || (i.I.OpCount > 1 && i.I.Op1Kind == OpKind.Memory))
         {
-            ulong a = Ea(c, ref i);
-            src = m is Mnemonic.Fiadd or Mnemonic.Fisub or Mnemonic.Fisubr or Mnemonic.Fimul or Mnemonic.Fidiv or Mnemonic.Fidivr
-                ? F80.FromInt64(i.MemBits == 16 ? (short)c.Mem.Read16(a) : (int)c.Mem.Read32(a))
-                : i.MemBits == 32 ? F80.FromSingle(BitConverter.UInt32BitsToSingle(c.Mem.Read32(a)))
-                : F80.FromDouble(BitConverter.UInt64BitsToDouble(c.Mem.Read64(a)));
+            if (Underflow(f, 0)) return;
+            if (m is Mnemonic.Fiadd or Mnemonic.Fisub or Mnemonic.Fisubr or Mnemonic.Fimul or Mnemonic.Fidiv or Mnemonic.Fidivr)
+            {
+                ulong a = Ea(c, ref i);
+                src = F80.FromInt64(i.MemBits == 16 ? (short)c.Mem.Read16(a) : (int)c.Mem.Read32(a));
+            }
+            else src = LoadMem(c, ref i, out memoryDenormal);
         }
         else
         {
             int d = i.I.OpCount > 0 ? StIndex(i.I.Op0Register) : 1;
             int s = i.I.OpCount > 1 ? StIndex(i.I.Op1Register) : 0;
             dest = d;
+            if (Underflow(f, s, d))
+            {
+                if (pop) Pop(f);
+                return;
+            }
             src = St(f, s);
         }
         var dv = St(f, dest);
+        bool denormal = !F80.IsNaN(dv) && !F80.IsNaN(src) && (memoryDenormal || F80.IsDenormal(dv) || F80.IsDenormal(src));
         ushort cw = f.ControlWord;
         var r = m switch
         {
@@ -428,21 +529,29 @@ static unsafe class InstX87
             Mnemonic.Fdiv or Mnemonic.Fdivp or Mnemonic.Fidiv => F80Arith.Div(dv, src, cw),
             _ => F80Arith.Div(src, dv, cw),
         };
+        // A denormal operand is reported unless invalid or divide-by-zero takes precedence.
+        if (denormal && (r.Exceptions & (IE | F80Arith.ZE)) == 0) f.StatusWord |= DE;
         SetSt(f, dest, r.Value);
         Complete(f, r);
-        if (m is Mnemonic.Faddp or Mnemonic.Fsubp or Mnemonic.Fsubrp or Mnemonic.Fmulp or Mnemonic.Fdivp or Mnemonic.Fdivrp) Pop(f);
+        if (pop) Pop(f);
     }
 
     static void Fsqrt(CpuState c, ref Insn i)
     {
-        var r = F80Arith.Sqrt(St(c.Fpu, 0), c.Fpu.ControlWord);
+        if (Underflow(c.Fpu, 0)) return;
+        var v = St(c.Fpu, 0);
+        if (F80.IsDenormal(v) && !F80.Sign(v)) c.Fpu.StatusWord |= DE; // a negative one is invalid instead
+        var r = F80Arith.Sqrt(v, c.Fpu.ControlWord);
         SetSt(c.Fpu, 0, r.Value);
         Complete(c.Fpu, r);
     }
 
     static void Frndint(CpuState c, ref Insn i)
     {
-        var r = F80Arith.RoundToInt(St(c.Fpu, 0), c.Fpu.ControlWord);
+        if (Underflow(c.Fpu, 0)) return;
+        var v = St(c.Fpu, 0);
+        if (F80.IsDenormal(v)) c.Fpu.StatusWord |= DE;
+        var r = F80Arith.RoundToInt(v, c.Fpu.ControlWord);
         SetSt(c.Fpu, 0, r.Value);
         Complete(c.Fpu, r);
     }

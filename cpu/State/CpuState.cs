@@ -17,7 +17,18 @@ public sealed class CpuState
     public ulong FsBase;
     public ulong GsBase;
     public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
+    /// <summary>The guest's MXCSR mask and control bits; while it runs, flags and rounding live in the host MXCSR.</summary>
     public uint Mxcsr = 0x1f80;
+
+    /// <summary>MXCSR as the guest reads it (STMXCSR, FXSAVE): its masks, the host's live flags and controls.</summary>
+    public uint GetMxcsr() => (Mxcsr & 0x1f80) | (LegoEmu.Cpu.Fpu.HostMxcsr.Read() & ~0x1f80u & 0xffff);
+
+    /// <summary>LDMXCSR/FXRSTOR: the guest's value, with every exception kept masked on the host.</summary>
+    public void SetMxcsr(uint v)
+    {
+        Mxcsr = v;
+        LegoEmu.Cpu.Fpu.HostMxcsr.Write(v | LegoEmu.Cpu.Fpu.HostMxcsr.AllMasked);
+    }
     public readonly X87 Fpu = new();
 
     /// <summary>Non-arithmetic RFLAGS bits, and the arithmetic ones whenever <see cref="Op"/> is None.</summary>

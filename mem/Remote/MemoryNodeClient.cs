@@ -86,7 +86,7 @@ public sealed class MemoryNodeClient : IDisposable
             if (_body.Length < len) _body = new byte[Math.Max(len, (uint)_body.Length * 2)];
             ReadExact(_body, (int)len);
             Stats.BytesReceived += len + 4;
-            Stats.Record((Stopwatch.GetTimestamp() - _sentAt) * 1e6 / Stopwatch.Frequency);
+            Stats.Record(Stopwatch.GetTimestamp() - _sentAt);
             if ((_body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
             return new FrameReader(_body.AsSpan(5, (int)len - 5));
         }

@@ -13,20 +13,28 @@ public sealed class NodeStats
     public long BytesSent;
     public long BytesReceived;
 
-    public void Record(double micros)
+    /// <summary>
+    /// Records one round trip. Integer arithmetic only: this runs while the guest's MXCSR is live on
+    /// this thread, and a floating-point operation here would set flags the guest can observe.
+    /// </summary>
+    public void Record(long ticks)
     {
         Requests++;
-        _histogram[Bucket(micros)]++;
+        long ns = (long)((UInt128)(ulong)Math.Max(ticks, 0) * 1_000_000_000UL / (ulong)System.Diagnostics.Stopwatch.Frequency);
+        _histogram[Bucket(ns)]++;
     }
 
-    static int Bucket(double us)
+    // Below 64 µs: 0.25 µs steps. Above: 16 steps per power of two.
+    static int Bucket(long ns)
     {
-        if (us < 64) return (int)(us * 4);
-        int b = 256 + (int)(Math.Log2(us / 64) * 32);
-        return Math.Min(b, Buckets - 1);
+        if (ns < 64_000) return (int)(ns / 250);
+        long us = ns / 1000;
+        int e = System.Numerics.BitOperations.Log2((ulong)us);
+        int m = (int)((us >> (e - 4)) & 15);
+        return Math.Min(256 + (e - 6) * 16 + m, Buckets - 1);
     }
 
-    static double BucketValue(int b) => b < 256 ? (b + 0.5) / 4 : 64 * Math.Pow(2, (b - 256 + 0.5) / 32);
+    static double BucketValue(int b) => b < 256 ? (b + 0.5) / 4 : (16 + ((b - 256) & 15) + 0.5) * Math.Pow(2, (b - 256) / 16 + 6 - 4);
 
     /// <summary>Latency percentile in microseconds (0 when nothing was recorded).</summary>
     public double Percentile(double p)

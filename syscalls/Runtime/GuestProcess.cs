@@ -87,6 +87,8 @@ public sealed class GuestProcess : ICpuHost, IDisposable
     public int Run()
     {
         _wall.Start();
+        // The guest's SSE state lives in this thread's MXCSR while it runs (see HostMxcsr).
+        LegoEmu.Cpu.Fpu.HostMxcsr.Write(Cpu.Mxcsr | LegoEmu.Cpu.Fpu.HostMxcsr.AllMasked);
         try
         {
             Interpreter.Run();
@@ -115,6 +117,8 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         }
         finally
         {
+            Cpu.Mxcsr = Cpu.GetMxcsr();
+            LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
             _wall.Stop();
             if (Options.Stats) PrintStats();
         }
