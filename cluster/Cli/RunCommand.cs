@@ -68,9 +68,11 @@ public static class RunCommand
     public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0)
     {
         string program = argv[0];
+        // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
+        if (!program.Contains('/') && FindOnPath(program) is { } found) program = found;
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
-        if (memoryNodes == null) return RunOn(new InProcessMemoryComponent(), argv, options);
+        if (memoryNodes == null) return RunOn(new InProcessMemoryComponent(), program, argv, options);
 
         LocalMemoryNodes? spawned = null;
         List<Endpoint> endpoints;
@@ -99,7 +101,7 @@ public static class RunCommand
             MemoryCluster cluster;
             try { cluster = new MemoryCluster(endpoints); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
-            using (cluster) return RunOn(cluster, argv, options);
+            using (cluster) return RunOn(cluster, program, argv, options);
         }
         finally
         {
@@ -107,9 +109,8 @@ public static class RunCommand
         }
     }
 
-    static int RunOn(IMemoryComponent component, string[] argv, RunOptions options)
+    static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options)
     {
-        string program = argv[0];
         using var process = new GuestProcess(component, options);
         try
         {
@@ -123,6 +124,16 @@ public static class RunCommand
         catch (UnauthorizedAccessException) { return LoadError(program, "Permission denied", 126); }
         catch (IOException e) { return LoadError(program, e.Message, 126); }
         return process.Run();
+    }
+
+    static string? FindOnPath(string name)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string p = Path.Combine(dir, name);
+            if (File.Exists(p)) return p;
+        }
+        return null;
     }
 
     static int LoadError(string program, string message, int code)

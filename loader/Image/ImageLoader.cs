@@ -76,6 +76,12 @@ public static class ImageLoader
             (AuxVector.AT_SECURE, 0),
         };
         ulong sp = BuildStack(space, argv, envp, execFn, env, aux);
+        var auxBytes = new byte[aux.Count * 16];
+        for (int k = 0; k < aux.Count; k++)
+        {
+            BitConverter.TryWriteBytes(auxBytes.AsSpan(k * 16), aux[k].Item1);
+            BitConverter.TryWriteBytes(auxBytes.AsSpan(k * 16 + 8), aux[k].Item2);
+        }
 
         return new ProcessImage
         {
@@ -89,6 +95,7 @@ public static class ImageLoader
             Interpreter = elf.Interpreter,
             StackTop = StackTop,
             StackBottom = StackTop - StackSize,
+            AuxVector = auxBytes,
         };
     }
 

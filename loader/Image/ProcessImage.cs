@@ -13,4 +13,6 @@ public sealed class ProcessImage
     public string? Interpreter { get; init; }
     public ulong StackTop { get; init; }
     public ulong StackBottom { get; init; }
+    /// <summary>The auxiliary vector's bytes (key/value pairs ending with AT_NULL), as /proc/self/auxv shows them.</summary>
+    public byte[] AuxVector { get; init; } = [];
 }

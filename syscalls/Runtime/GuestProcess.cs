@@ -59,10 +59,25 @@ public sealed class GuestProcess : ICpuHost, IDisposable
     /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
     public byte[] ThreadName { get; set; } = new byte[16];
     public int ParentDeathSignal { get; set; }
+    /// <summary>The argument vector the guest started with (/proc/self/cmdline).</summary>
+    public string[] Argv { get; private set; } = [];
+    /// <summary>The auxiliary vector as placed on the initial stack (/proc/self/auxv).</summary>
+    public byte[] AuxVector { get; private set; } = [];
 
     /// <summary>Loads the program and sets up registers as the kernel leaves them at the entry point.</summary>
     public void Load(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
     {
+        // A "#!" script runs its interpreter with the script's path, as execve does (nested up to 4 deep).
+        for (int depth = 0; Script.TryParse(path, out var interpreter, out var optional); depth++)
+        {
+            if (depth == 4) throw new ElfFormatException("too many levels of #! interpreters");
+            var next = new List<string> { interpreter };
+            if (optional != null) next.Add(optional);
+            next.Add(path);
+            next.AddRange(argv.Skip(1));
+            path = interpreter;
+            argv = next;
+        }
         var elf = ElfFile.Load(path);
         ElfFile? interp = null;
         if (elf.Interpreter != null)
@@ -77,6 +92,8 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         var env = new LoaderEnvironment(Cpuid.HwCap, 0, 2048,
             (uint)Host.Native.Sys(Nr.getuid), (uint)Host.Native.Sys(Nr.geteuid), (uint)Host.Native.Sys(Nr.getgid), (uint)Host.Native.Sys(Nr.getegid));
         var image = ImageLoader.Load(elf, Space, argv, envp, path, env, interp);
+        Argv = argv.ToArray();
+        AuxVector = image.AuxVector;
         Cpu.Rip = image.Entry;
         Cpu.Rsp = image.StackPointer;
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.

@@ -1,0 +1,108 @@
+using System.Text;
+using LegoEmu.Cpu;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
+using LegoEmu.Syscalls.Runtime;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>
+/// The /proc files whose host version would describe the emulator instead of the guest: maps, cmdline,
+/// auxv and cpuinfo are generated from the guest's own state and served from a sealed memfd.
+/// </summary>
+static class Proc
+{
+    const int MemfdCreate = 319;
+
+    /// <summary>Opens a generated /proc file, or returns false to let the host's file be opened.</summary>
+    public static bool TryOpen(SyscallContext x, string path, int flags, out long fd)
+    {
+        fd = 0;
+        string? rest = null;
+        foreach (var prefix in new[] { "/proc/self/", "/proc/thread-self/", $"/proc/{x.P.Pid}/" })
+            if (path.StartsWith(prefix, StringComparison.Ordinal)) rest = path[prefix.Length..];
+        byte[]? content = rest switch
+        {
+            "maps" => Encoding.ASCII.GetBytes(Maps(x.P)),
+            "cmdline" => Cmdline(x.P),
+            "auxv" => x.P.AuxVector,
+            "comm" => Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(x.P.ThreadName).TrimEnd('\0') + "\n"),
+            _ => path == "/proc/cpuinfo" ? Encoding.ASCII.GetBytes(CpuInfo()) : null,
+        };
+        if (content == null) return false;
+        if ((flags & 3) != 0) { fd = -Errno.EACCES; return true; }
+        fd = Serve(x, content, (flags & 0x80000) != 0);
+        return true;
+    }
+
+    static unsafe long Serve(SyscallContext x, byte[] content, bool cloexec)
+    {
+        var name = "legoemu-proc\0"u8.ToArray();
+        long h;
+        fixed (byte* n = name) h = Sys(MemfdCreate, (nint)n, 1 /* MFD_CLOEXEC */);
+        if (h < 0) return h;
+        fixed (byte* p = content)
+        {
+            long done = 0;
+            while (done < content.Length)
+            {
+                long r = Sys(LegoEmu.Syscalls.Abi.Nr.write, h, (nint)(p + done), content.Length - done);
+                if (r <= 0) { Sys(LegoEmu.Syscalls.Abi.Nr.close, h); return r < 0 ? r : -Errno.EIO; }
+                done += r;
+            }
+        }
+        Sys(LegoEmu.Syscalls.Abi.Nr.lseek, h, 0, 0);
+        int g = x.P.Fds.Install((int)h, cloexec);
+        if (g < 0) Sys(LegoEmu.Syscalls.Abi.Nr.close, h);
+        return g;
+    }
+
+    static string Maps(GuestProcess p)
+    {
+        var sb = new StringBuilder();
+        foreach (var v in p.Space.Vmas())
+        {
+            char r = (v.Prot & Protection.Read) != 0 ? 'r' : '-';
+            char w = (v.Prot & Protection.Write) != 0 ? 'w' : '-';
+            char e = (v.Prot & Protection.Exec) != 0 ? 'x' : '-';
+            char s = (v.Flags & MapFlags.Shared) != 0 ? 's' : 'p';
+            string line = $"{v.Start:x8}-{v.End:x8} {r}{w}{e}{s} 00000000 00:00 0";
+            sb.Append(v.Name.Length > 0 ? line.PadRight(73) + v.Name : line).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    static byte[] Cmdline(GuestProcess p)
+    {
+        var sb = new StringBuilder();
+        foreach (var a in p.Argv) sb.Append(a).Append('\0');
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Consistent with what CPUID tells the guest, not with the host's processor.</summary>
+    static string CpuInfo()
+    {
+        var flags = new List<string>();
+        uint edx = Cpuid.Leaf1Edx, ecx = Cpuid.Leaf1Ecx, xedx = Cpuid.Ext1Edx, xecx = Cpuid.Ext1Ecx;
+        void F(bool on, string name) { if (on) flags.Add(name); }
+        F((edx & 1) != 0, "fpu"); F((edx & (1 << 4)) != 0, "tsc"); F((edx & (1 << 8)) != 0, "cx8"); F((edx & (1 << 15)) != 0, "cmov");
+        F((edx & (1 << 19)) != 0, "clflush"); F((edx & (1 << 23)) != 0, "mmx"); F((edx & (1 << 24)) != 0, "fxsr");
+        F((edx & (1 << 25)) != 0, "sse"); F((edx & (1 << 26)) != 0, "sse2"); F((xedx & (1 << 11)) != 0, "syscall");
+        F((xedx & (1 << 20)) != 0, "nx"); F((xedx & (1 << 29)) != 0, "lm"); F((ecx & 1) != 0, "pni"); F((ecx & (1 << 9)) != 0, "ssse3");
+        F((ecx & (1 << 19)) != 0, "sse4_1"); F((ecx & (1 << 20)) != 0, "sse4_2"); F((ecx & (1 << 23)) != 0, "popcnt");
+        F((xecx & 1) != 0, "lahf_lm");
+        var (a, _, _, _) = Cpuid.Query(1, 0);
+        var brand = new StringBuilder();
+        for (uint leaf = 0x8000_0002; leaf <= 0x8000_0004; leaf++)
+        {
+            var (b0, b1, b2, b3) = Cpuid.Query(leaf, 0);
+            foreach (uint w in new[] { b0, b1, b2, b3 })
+                for (int k = 0; k < 4; k++) { char ch = (char)((w >> (8 * k)) & 0xff); if (ch != 0) brand.Append(ch); }
+        }
+        return "processor\t: 0\nvendor_id\t: GenuineIntel\n" +
+               $"cpu family\t: {((a >> 8) & 0xf)}\nmodel\t\t: {((a >> 4) & 0xf) | ((a >> 12) & 0xf0)}\nmodel name\t: {brand}\nstepping\t: {a & 0xf}\n" +
+               "cache size\t: 8192 KB\nphysical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\nfpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 13\nwp\t\t: yes\n" +
+               $"flags\t\t: {string.Join(' ', flags)}\nclflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: 48 bits physical, 48 bits virtual\n\n";
+    }
+}

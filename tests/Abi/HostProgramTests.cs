@@ -1,0 +1,56 @@
+using LegoEmu.Tests.Differential;
+using Xunit;
+
+namespace LegoEmu.Tests.Abi;
+
+/// <summary>
+/// Unmodified dynamically linked host programs (through the host's ld.so and shared libraries) give
+/// the same stdout and exit status under LegoEmu as natively.
+/// </summary>
+public sealed class HostProgramTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("legoemu-host-").FullName;
+
+    public HostProgramTests()
+    {
+        var rng = new Random(7);
+        using (var w = new StreamWriter(Path.Combine(_dir, "words.txt")))
+            for (int i = 0; i < 40000; i++) w.WriteLine($"word{rng.Next(500)} {rng.Next(100000)}");
+        File.WriteAllText(Path.Combine(_dir, "a.txt"), "alpha\n");
+        Directory.CreateDirectory(Path.Combine(_dir, "sub"));
+        var fixedTime = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        foreach (var f in Directory.EnumerateFileSystemEntries(_dir)) File.SetLastWriteTimeUtc(f, fixedTime);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string, string[]> Programs() => new()
+    {
+        { "/bin/ls", ["-lA", "--time-style=long-iso", "{dir}"] },
+        { "/usr/bin/sort", ["-k2,2n", "{dir}/words.txt"] },
+        { "/usr/bin/md5sum", ["{dir}/words.txt"] },
+        { "/usr/bin/sha256sum", ["{dir}/words.txt"] },
+        { "/usr/bin/wc", ["-lwc", "{dir}/words.txt"] },
+        { "/bin/cat", ["{dir}/a.txt", "/proc/self/cmdline"] },
+        { "/usr/bin/python3", ["-c", "import json,hashlib,re,sys; print(json.dumps({'a':[1,2,{'b':None}]}, sort_keys=True), hashlib.sha256(b'legoemu').hexdigest(), re.findall(r'o+', 'foo boo zoooo'), sys.argv)"] },
+        { "/usr/bin/python3", ["-c", "import math,struct; print([math.sin(x/7) for x in range(5)], struct.pack('<dq', 1.5, -2).hex(), sorted(range(20), key=lambda v: (v*7)%11))"] },
+        { "/usr/bin/find", ["{dir}", "-name", "*.txt"] },
+        { "/usr/bin/expr", ["12345", "*", "6789"] },
+        { "/bin/false", [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public async Task MatchesNative(string program, string[] arguments)
+    {
+        Assert.True(File.Exists(program), $"{program} is not installed on this machine");
+        var args = arguments.Select(a => a.Replace("{dir}", _dir)).ToArray();
+        var native = await ProcessRunner.RunAsync(program, args, TimeSpan.FromSeconds(60));
+        var emulated = await EmulatorRunner.RunAsync(new[] { "run", program }.Concat(args));
+        Assert.True(native.ExitCode == emulated.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.True(native.StdoutText == emulated.StdoutText,
+            $"stdout differs\n--- native ---\n{Head(native.StdoutText)}\n--- emulated ---\n{Head(emulated.StdoutText)}\n--- emulator stderr ---\n{emulated.StderrTail()}");
+    }
+
+    static string Head(string s) => s.Length > 2000 ? s[..2000] + "…" : s;
+}
