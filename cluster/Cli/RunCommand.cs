@@ -1,7 +1,6 @@
 using System.CommandLine;
 using LegoEmu.Loader.Elf;
 using LegoEmu.Mem.Cache;
-using System.Runtime.InteropServices;
 using LegoEmu.Cluster.Nodes;
 using LegoEmu.Mem.Component;
 using LegoEmu.Mem.Remote;
@@ -93,15 +92,12 @@ public static class RunCommand
             }
             if (endpoints.Count == 0) return Fail("--memory-nodes needs a count or at least one endpoint");
         }
-        // Ctrl-C or a kill must not leave node processes or their socket directory behind.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { spawned?.Dispose(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { spawned?.Dispose(); });
         try
         {
             MemoryCluster cluster;
             try { cluster = new MemoryCluster(endpoints); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
-            using (cluster) return RunOn(cluster, program, argv, options);
+            using (cluster) return RunOn(cluster, program, argv, options, spawned == null ? null : spawned.Dispose);
         }
         finally
         {
@@ -109,9 +105,10 @@ public static class RunCommand
         }
     }
 
-    static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options)
+    /// <param name="cleanup">Runs if a host signal (Ctrl-C, kill) ends the guest: spawned nodes must not outlive it.</param>
+    static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options, Action? cleanup = null)
     {
-        using var process = new GuestProcess(component, options);
+        using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
         try
         {
             var env = Environment.GetEnvironmentVariables();

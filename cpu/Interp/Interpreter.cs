@@ -19,6 +19,13 @@ public sealed unsafe class Interpreter(CpuState cpu, BlockCache blocks)
         Block? prev = null;
         while (!c.StopRequested)
         {
+            if (c.InterruptPending)
+            {
+                c.InterruptPending = false;
+                c.Host.Interrupt(c);
+                prev = null; // the host may have moved RIP (a signal handler)
+                if (c.StopRequested) break;
+            }
             ulong rip = c.Rip;
             Block b;
             if (prev != null && prev.Next1Ip == rip && prev.Next1 != null) b = prev.Next1;

@@ -44,6 +44,8 @@ public sealed class CpuState
 
     /// <summary>Set by the host (exit, execve) to leave the run loop after the current instruction.</summary>
     public bool StopRequested;
+    /// <summary>Set (from any thread) when the host has something to do at the next block boundary, e.g. deliver a signal.</summary>
+    public volatile bool InterruptPending;
     public long InstructionsRetired;
 
     public CpuState(CacheView mem, ICpuHost host)
@@ -230,4 +232,7 @@ public interface ICpuHost
 {
     /// <summary>Handles SYSCALL: number in RAX, arguments in RDI, RSI, RDX, R10, R8, R9; result into RAX.</summary>
     void Syscall(CpuState cpu);
+
+    /// <summary>Called at a block boundary after <see cref="CpuState.InterruptPending"/> was set.</summary>
+    void Interrupt(CpuState cpu);
 }

@@ -107,7 +107,15 @@ static class Files
     static long Write(SyscallContext x)
     {
         int h = x.P.Fds.Host(x.Long(0));
-        return h < 0 ? h : WriteAll(x, h, x.A[1], x.Long(2), -1);
+        return h < 0 ? h : BrokenPipe(x, WriteAll(x, h, x.A[1], x.Long(2), -1));
+    }
+
+    /// <summary>Writing to a pipe nobody reads raises SIGPIPE as well as failing with EPIPE.</summary>
+    static long BrokenPipe(SyscallContext x, long r)
+    {
+        const int EPIPE = 32;
+        if (r == -EPIPE) x.P.RaiseSignal(new SignalInfo(13, 0, Pid: x.P.Pid));
+        return r;
     }
 
     static long Pwrite(SyscallContext x)
@@ -136,6 +144,11 @@ static class Files
     {
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
+        return BrokenPipe(x, WritevTo(x, h));
+    }
+
+    static long WritevTo(SyscallContext x, int h)
+    {
         var iov = Iovecs(x, x.A[1], x.Long(2));
         if (iov == null) return -Errno.EINVAL;
         // Gathering first keeps one host write per call, so lines from the guest are not split.

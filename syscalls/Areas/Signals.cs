@@ -4,10 +4,7 @@ using LegoEmu.Syscalls.Runtime;
 
 namespace LegoEmu.Syscalls.Areas;
 
-/// <summary>
-/// Signal dispositions and masks as bookkeeping. Asynchronous delivery onto a guest rt_sigframe is not
-/// implemented yet; synchronous faults terminate the guest with the signal's status.
-/// </summary>
+/// <summary>Signal dispositions, masks, the alternate stack, sending to self, waiting, timers and rt_sigreturn.</summary>
 static class Signals
 {
     public static void Register(SyscallTable t)
@@ -15,44 +12,62 @@ static class Signals
         t.Add(Nr.rt_sigaction, "rt_sigaction", "dxxd", SigAction);
         t.Add(Nr.rt_sigprocmask, "rt_sigprocmask", "dxxd", SigProcMask);
         t.Add(Nr.sigaltstack, "sigaltstack", "xx", SigAltStack);
-        t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1)));
-        t.Add(Nr.tgkill, "tgkill", "ddd", x => SendSignal(x, (long)x.A[1], x.Int(2)));
-        t.Add(Nr.tkill, "tkill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1)));
+        t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1), 0 /* SI_USER */));
+        t.Add(Nr.tgkill, "tgkill", "ddd", x => SendSignal(x, (long)x.A[1], x.Int(2), -6 /* SI_TKILL */));
+        t.Add(Nr.tkill, "tkill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1), -6));
+        t.Add(Nr.rt_sigreturn, "rt_sigreturn", "", SigReturn);
+        t.Add(Nr.rt_sigpending, "rt_sigpending", "xd", SigPending);
+        t.Add(Nr.rt_sigsuspend, "rt_sigsuspend", "xd", x => x.A[1] != 8 ? -Errno.EINVAL : WaitForSignal(x, x.Mem.Read64(x.A[0])));
+        t.Add(Nr.pause, "pause", "", x => WaitForSignal(x, null));
+        t.Add(Nr.alarm, "alarm", "d", Alarm);
+        t.Add(Nr.setitimer, "setitimer", "dxx", SetItimer);
+        t.Add(Nr.getitimer, "getitimer", "dx", x => Buffers.WithStruct(x, x.A[1], 32, p => LegoEmu.Syscalls.Host.Native.Sys(Nr.getitimer, x.Long(0), p)));
     }
 
-    /// <summary>Signals whose default action is to ignore them (the rest terminate, possibly with a core dump).</summary>
-    static bool DefaultIgnored(int sig) => sig is 17 or 23 or 28 or 18; // SIGCHLD SIGURG SIGWINCH SIGCONT
-
     /// <summary>
-    /// A signal to this process takes its default action (or is ignored); handlers are recorded but
-    /// delivery onto a guest signal frame is not implemented, so that case stops the guest loudly.
-    /// Signals to other processes go to the host.
+    /// kill/tgkill/tkill: to this process the signal becomes pending and is delivered (handler, default
+    /// action or ignore) before the guest runs on; to other processes it goes to the host.
     /// </summary>
-    static long SendSignal(SyscallContext x, long pid, int sig)
+    static long SendSignal(SyscallContext x, long pid, int sig, int code)
     {
         if (sig < 0 || sig > 64) return -Errno.EINVAL;
         if (pid != x.P.Pid && pid != 0) return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
         if (sig == 0) return 0;
-        var action = x.P.Signals.Actions[sig];
-        bool blocked = (x.P.Signals.Mask & (1UL << (sig - 1))) != 0 && sig != 9 && sig != 19;
-        if (action.Handler == 1 || (action.Handler == 0 && DefaultIgnored(sig)) || blocked) return 0;
-        if (action.Handler != 0)
+        if (sig == 9)
         {
-            x.P.Options.Diagnostics.WriteLine($"legoemu: signal {sig} has a guest handler at 0x{action.Handler:x}, but signal delivery is not implemented yet");
-            x.P.Exit(128 + sig);
+            x.P.Options.Diagnostics.WriteLine("legoemu: guest terminated by SIGKILL");
+            x.P.Exit(128 + 9);
             return 0;
         }
-        x.P.Options.Diagnostics.WriteLine($"legoemu: guest terminated by signal {sig} ({SignalName(sig)})");
-        x.P.Exit(128 + sig);
+        x.P.RaiseSignal(new SignalInfo(sig, code, Pid: x.P.Pid, Uid: (int)LegoEmu.Syscalls.Host.Native.Sys(Nr.getuid)));
         return 0;
     }
 
-    static string SignalName(int sig) => sig switch
+    static long SigReturn(SyscallContext x) => (long)SignalDelivery.Return(x.C, x.P.Signals);
+
+    static long SigPending(SyscallContext x)
     {
-        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 5 => "SIGTRAP", 6 => "SIGABRT", 7 => "SIGBUS", 8 => "SIGFPE",
-        9 => "SIGKILL", 10 => "SIGUSR1", 11 => "SIGSEGV", 12 => "SIGUSR2", 13 => "SIGPIPE", 14 => "SIGALRM", 15 => "SIGTERM",
-        _ => $"signal {sig}",
-    };
+        if (x.A[1] != 8) return -Errno.EINVAL;
+        x.Mem.Write64(x.A[0], x.P.Signals.Pending & x.P.Signals.Mask);
+        return 0;
+    }
+
+    /// <summary>Waits until a signal the (temporary) mask lets through is pending; then it is delivered and the call fails with EINTR.</summary>
+    static long WaitForSignal(SyscallContext x, ulong? temporaryMask)
+    {
+        var s = x.P.Signals;
+        ulong old = s.Mask;
+        if (temporaryMask is ulong tm) s.Mask = tm & ~(SignalState.Bit(9) | SignalState.Bit(19));
+        while (!s.HasDeliverable() && !x.C.StopRequested) Thread.Sleep(2);
+        if (temporaryMask != null) s.MaskToRestore = old;
+        return -Errno.EINTR;
+    }
+
+    static long Alarm(SyscallContext x) => LegoEmu.Syscalls.Host.Native.Sys(Nr.alarm, x.Long(0));
+
+    static long SetItimer(SyscallContext x) =>
+        x.A[1] == 0 ? -Errno.EFAULT :
+        Buffers.WithInput(x, x.A[1], 32, nv => Buffers.WithStruct(x, x.A[2], 32, ov => LegoEmu.Syscalls.Host.Native.Sys(Nr.setitimer, x.Long(0), nv, x.A[2] == 0 ? 0 : ov)));
 
     static long SigAction(SyscallContext x)
     {

@@ -106,27 +106,43 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         _wall.Start();
         // The guest's SSE state lives in this thread's MXCSR while it runs (see HostMxcsr).
         LegoEmu.Cpu.Fpu.HostMxcsr.Write(Cpu.Mxcsr | LegoEmu.Cpu.Fpu.HostMxcsr.AllMasked);
+        var hostSignals = HostSignals.Register(this);
         try
         {
-            Interpreter.Run();
-            return ExitStatus & 0xff;
-        }
-        catch (CpuFault f)
-        {
-            var (sig, name) = f.Kind switch
+            while (true)
             {
-                FaultKind.DivideError or FaultKind.FloatingPoint => (8, "SIGFPE"),
-                FaultKind.Breakpoint => (5, "SIGTRAP"),
-                FaultKind.GeneralProtection => (11, "SIGSEGV"),
-                _ => (4, "SIGILL"),
-            };
-            return Die(sig, name, f.Message);
-        }
-        catch (MemoryFault m)
-        {
-            string why = m.Reason switch { FaultReason.Unmapped => "unmapped", FaultReason.Protection => "not permitted", _ => "no memory to back it" };
-            return Die(11, "SIGSEGV",
-                $"{AccessVerb(m.Access)} 0x{m.Address:x} at 0x{Cpu.Rip:x}: {why}");
+                try
+                {
+                    Interpreter.Run();
+                    return ExitStatus & 0xff;
+                }
+                catch (CpuFault f)
+                {
+                    var info = f.Kind switch
+                    {
+                        FaultKind.DivideError => new SignalInfo(8, 1, f.Rip, TrapNo: 0),             // FPE_INTDIV
+                        FaultKind.FloatingPoint => new SignalInfo(8, 0, f.Rip, TrapNo: 16),
+                        FaultKind.Breakpoint => new SignalInfo(5, 0x80, TrapNo: 3),                   // SI_KERNEL, as for INT3
+                        FaultKind.GeneralProtection => new SignalInfo(11, 0x80, TrapNo: 13),          // SI_KERNEL
+                        _ => new SignalInfo(4, 2, f.Rip, TrapNo: 6),                                  // ILL_ILLOPN
+                    };
+                    if (f.Kind == FaultKind.Breakpoint) Cpu.Rip = f.Rip + 1; // the kernel reports the address after INT3
+                    if (f.Kind == FaultKind.Unimplemented && HasHandler(info.Signo))
+                        Options.Diagnostics.WriteLine($"legoemu: {f.Message}: delivered to the guest's SIGILL handler");
+                    if (!DeliverFault(info)) return Die(info.Signo, SignalState.Name(info.Signo), f.Message);
+                }
+                catch (MemoryFault m)
+                {
+                    // Page-fault error code: bit 0 protection (present), bit 1 write, bit 2 user, bit 4 instruction fetch.
+                    ulong err = 4 | (m.Reason == FaultReason.Protection ? 1UL : 0) | (m.Access == AccessKind.Write ? 2UL : 0) | (m.Access == AccessKind.Fetch ? 16UL : 0);
+                    var info = new SignalInfo(11, m.Reason == FaultReason.Protection ? 2 : 1, m.Address, TrapNo: 14, Error: err);
+                    if (!DeliverFault(info))
+                    {
+                        string why = m.Reason switch { FaultReason.Unmapped => "unmapped", FaultReason.Protection => "not permitted", _ => "no memory to back it" };
+                        return Die(11, "SIGSEGV", $"{AccessVerb(m.Access)} 0x{m.Address:x} at 0x{Cpu.Rip:x}: {why}");
+                    }
+                }
+            }
         }
         catch (MemoryNodeFailure e)
         {
@@ -134,11 +150,75 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         }
         finally
         {
+            hostSignals.Dispose();
             Cpu.Mxcsr = Cpu.GetMxcsr();
             LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
             _wall.Stop();
             if (Options.Stats) PrintStats();
         }
+    }
+
+    /// <summary>Run when a host signal kills the guest while it sits in a blocking call (spawned memory nodes).</summary>
+    public Action? EmergencyCleanup { get; set; }
+
+    bool HasHandler(int sig) => Signals.Actions[sig].Handler > 1;
+
+    /// <summary>
+    /// A synchronous fault goes to the guest's handler when it has one and does not block the signal;
+    /// otherwise the kernel would kill the process, and so does this.
+    /// </summary>
+    bool DeliverFault(in SignalInfo info)
+    {
+        int sig = info.Signo;
+        if (!HasHandler(sig) || (Signals.Mask & SignalState.Bit(sig)) != 0) return false;
+        try
+        {
+            SignalDelivery.Deliver(Cpu, Signals, Signals.Actions[sig], info);
+        }
+        catch (MemoryFault)
+        {
+            return false; // no room for the frame: the kernel forces SIGSEGV, which kills
+        }
+        return true;
+    }
+
+    /// <summary>Delivers pending signals the mask allows: default actions, ignores, or a handler frame.</summary>
+    public void Interrupt(CpuState c)
+    {
+        while (!c.StopRequested)
+        {
+            int sig = Signals.NextDeliverable();
+            if (sig == 0) break;
+            var act = Signals.Actions[sig];
+            if (act.Handler == 1) continue; // SIG_IGN
+            if (act.Handler == 0)
+            {
+                if (!SignalState.DefaultTerminates(sig)) continue;
+                Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+                Exit(128 + sig);
+                break;
+            }
+            try
+            {
+                SignalDelivery.Deliver(c, Signals, act, Signals.PendingInfo[sig]);
+            }
+            catch (MemoryFault)
+            {
+                Options.Diagnostics.WriteLine($"legoemu: no room for the {SignalState.Name(sig)} frame on the guest stack; guest terminated by SIGSEGV");
+                Exit(128 + 11);
+                break;
+            }
+            // One frame per boundary: nested delivery of further signals happens at the handler's first block.
+            if (Signals.HasDeliverable()) c.InterruptPending = true;
+            break;
+        }
+    }
+
+    /// <summary>Raises a signal for this process (kill to self, SIGPIPE, a host signal) and asks the CPU to stop by.</summary>
+    public void RaiseSignal(in SignalInfo info)
+    {
+        Signals.Raise(info);
+        if (Signals.HasDeliverable()) Cpu.InterruptPending = true;
     }
 
     static string AccessVerb(AccessKind k) => k switch { AccessKind.Write => "write to", AccessKind.Fetch => "fetch from", _ => "read from" };
@@ -179,6 +259,7 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         }
         if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, r));
         c.R[Registers.RAX] = (ulong)r;
+        if (Signals.HasDeliverable()) c.InterruptPending = true;
     }
 
     /// <summary>Ends the guest with an exit status (exit_group, or exit of the last thread).</summary>

@@ -55,6 +55,7 @@ public static class Guests
         new GuestSpec("fault_segv") { ExpectedExitCode = 128 + 11 },
         new GuestSpec("fault_divide") { ExpectedExitCode = 128 + 8 },
         new GuestSpec("fault_ud2") { ExpectedExitCode = 128 + 4 },
+        new GuestSpec("signals") { ExpectedExitCode = 128 + 15 },
         new GuestSpec("long_double"),
         new GuestSpec("sse4_intrinsics") { GccFlags = ["-static", "-O2", "-msse4.2"] },
         new GuestSpec("autovec") { GccFlags = ["-static", "-O3", "-msse4.2"] },

@@ -1,0 +1,151 @@
+using System.Runtime.Intrinsics;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Cache;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>What the kernel would put in a siginfo for one signal.</summary>
+public readonly record struct SignalInfo(int Signo, int Code, ulong Address = 0, int Pid = 0, int Uid = 0, int TrapNo = 0, ulong Error = 0);
+
+/// <summary>
+/// Builds and unwinds x86-64 <c>rt_sigframe</c>s exactly as Linux lays them out: return address
+/// (sa_restorer), ucontext with the register sigcontext and signal mask, siginfo, and a 64-byte
+/// aligned FXSAVE image of the x87/SSE state that <c>uc_mcontext.fpstate</c> points to.
+/// </summary>
+public static class SignalDelivery
+{
+    public const ulong SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTORER = 0x04000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
+    const int FrameSize = 440;          // pretcode + ucontext (40 + 256 + 8) + siginfo (128)
+    const int UcOffset = 8, McOffset = UcOffset + 40, MaskOffset = McOffset + 256, InfoOffset = MaskOffset + 8;
+    const int FpSize = 512;
+
+    // sigcontext slot order: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags, segments, err, trapno, oldmask, cr2, fpstate.
+    static readonly int[] GprSlot = { 13, 14, 12, 11, 15, 10, 9, 8, 0, 1, 2, 3, 4, 5, 6, 7 }; // by GPR index RAX..R15
+
+    /// <summary>Pushes a frame for <paramref name="info"/> and points the CPU at the handler.</summary>
+    public static void Deliver(CpuState c, SignalState s, in SignalAction act, in SignalInfo info)
+    {
+        var m = c.Mem;
+        ulong sp = c.Rsp - 128; // the red zone below the interrupted code's stack pointer stays intact
+        bool onAltStack = s.AltStackSize != 0 && c.Rsp > s.AltStackBase && c.Rsp <= s.AltStackBase + s.AltStackSize;
+        if ((act.Flags & SA_ONSTACK) != 0 && s.AltStackSize != 0 && !onAltStack) sp = s.AltStackBase + s.AltStackSize;
+        sp = (sp - FpSize) & ~63UL;
+        ulong fp = sp;
+        ulong frame = ((sp - FrameSize) & ~15UL) - 8;
+
+        // Probe the whole frame first: a frame that cannot be written is a forced SIGSEGV, not a half-built frame.
+        m.WriteBytes(frame, new byte[(int)(fp + FpSize - frame)]);
+
+        m.WriteBytes(fp, FxImage(c));
+        m.Write64(frame, act.Restorer);
+        ulong uc = frame + UcOffset;
+        m.Write64(uc, 6); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+        m.Write64(uc + 8, 0);
+        m.Write64(uc + 16, s.AltStackBase);
+        m.Write32(uc + 24, s.AltStackSize == 0 ? 2u : onAltStack ? 1u : 0u); // SS_DISABLE / SS_ONSTACK
+        m.Write64(uc + 32, s.AltStackSize);
+        ulong mc = frame + McOffset;
+        for (int r = 0; r < 16; r++) m.Write64(mc + 8 * (ulong)GprSlot[r], c.R[r]);
+        m.Write64(mc + 8 * 16, c.Rip);
+        m.Write64(mc + 8 * 17, c.Rflags);
+        m.Write64(mc + 8 * 18, 0x2b_0000_0000_0033UL); // cs 0x33, ss 0x2b
+        m.Write64(mc + 8 * 19, info.Error);
+        m.Write64(mc + 8 * 20, (ulong)info.TrapNo);
+        ulong savedMask = s.MaskToRestore ?? s.Mask; // after sigsuspend, the caller's mask comes back on return
+        s.MaskToRestore = null;
+        m.Write64(mc + 8 * 21, savedMask);
+        m.Write64(mc + 8 * 22, info.Address);
+        m.Write64(mc + 8 * 23, fp);
+        m.Write64(frame + MaskOffset, savedMask);
+        ulong si = frame + InfoOffset;
+        m.Write32(si, (uint)info.Signo);
+        m.Write32(si + 4, 0);
+        m.Write32(si + 8, (uint)info.Code);
+        if (info.Signo is 4 or 7 or 8 or 11) m.Write64(si + 16, info.Address);
+        else
+        {
+            m.Write32(si + 16, (uint)info.Pid);
+            m.Write32(si + 20, (uint)info.Uid);
+        }
+
+        int sig = info.Signo;
+        s.Mask |= act.Mask | ((act.Flags & SA_NODEFER) != 0 ? 0 : 1UL << (sig - 1));
+        s.Mask &= ~((1UL << 8) | (1UL << 18));
+        if ((act.Flags & SA_RESETHAND) != 0) s.Actions[sig] = default;
+
+        c.Rsp = frame;
+        c.Rip = act.Handler;
+        c.R[Registers.RDI] = (ulong)sig;
+        c.R[Registers.RSI] = si;
+        c.R[Registers.RDX] = uc;
+        c.R[Registers.RAX] = 0;
+        c.Rflags = c.Rflags & ~(Rf.DF | Rf.TF);
+        // The handler starts with a clean FPU, as the kernel gives it.
+        c.Fpu.Reset();
+        c.SetMxcsr(0x1f80);
+    }
+
+    /// <summary>rt_sigreturn: restores what <see cref="Deliver"/> saved; returns the interrupted RAX.</summary>
+    public static ulong Return(CpuState c, SignalState s)
+    {
+        var m = c.Mem;
+        ulong frame = c.Rsp - 8; // the handler's RET popped the return address
+        ulong mc = frame + McOffset;
+        var regs = new ulong[16];
+        for (int r = 0; r < 16; r++) regs[r] = m.Read64(mc + 8 * (ulong)GprSlot[r]);
+        ulong rip = m.Read64(mc + 8 * 16), flags = m.Read64(mc + 8 * 17), fp = m.Read64(mc + 8 * 23);
+        ulong mask = m.Read64(frame + MaskOffset);
+        if (fp != 0)
+        {
+            var img = new byte[FpSize];
+            m.ReadBytes(fp, img);
+            RestoreFx(c, img);
+        }
+        for (int r = 0; r < 16; r++) c.R[r] = regs[r];
+        c.Rip = rip;
+        c.Rflags = flags;
+        s.Mask = mask & ~((1UL << 8) | (1UL << 18));
+        return regs[Registers.RAX];
+    }
+
+    static byte[] FxImage(CpuState c)
+    {
+        var f = c.Fpu;
+        var img = new byte[FpSize];
+        BitConverter.TryWriteBytes(img.AsSpan(0), f.ControlWord);
+        BitConverter.TryWriteBytes(img.AsSpan(2), f.StatusWord);
+        byte abridged = 0;
+        for (int p = 0; p < 8; p++) if (((f.TagWord >> (2 * p)) & 3) != 3) abridged |= (byte)(1 << p);
+        img[4] = abridged;
+        BitConverter.TryWriteBytes(img.AsSpan(24), c.GetMxcsr());
+        BitConverter.TryWriteBytes(img.AsSpan(28), 0xffffu);
+        for (int k = 0; k < 8; k++)
+        {
+            var v = f.Regs[(f.Top + k) & 7];
+            BitConverter.TryWriteBytes(img.AsSpan(32 + 16 * k), v.Mantissa);
+            BitConverter.TryWriteBytes(img.AsSpan(40 + 16 * k), v.SignExp);
+        }
+        for (int k = 0; k < 16; k++) c.Xmm[k].CopyTo(img.AsSpan(160 + 16 * k));
+        return img;
+    }
+
+    static void RestoreFx(CpuState c, byte[] img)
+    {
+        var f = c.Fpu;
+        f.ControlWord = BitConverter.ToUInt16(img, 0);
+        f.StatusWord = BitConverter.ToUInt16(img, 2);
+        for (int k = 0; k < 8; k++)
+            f.Regs[(f.Top + k) & 7] = new Float80 { Mantissa = BitConverter.ToUInt64(img, 32 + 16 * k), SignExp = BitConverter.ToUInt16(img, 40 + 16 * k) };
+        byte abridged = img[4];
+        ushort tags = 0;
+        for (int p = 0; p < 8; p++)
+        {
+            int t = (abridged & (1 << p)) == 0 ? 3 : LegoEmu.Cpu.Fpu.F80.Tag(f.Regs[p]);
+            tags |= (ushort)(t << (2 * p));
+        }
+        f.TagWord = tags;
+        c.SetMxcsr(BitConverter.ToUInt32(img, 24) & 0xffff);
+        for (int k = 0; k < 16; k++) c.Xmm[k] = System.Runtime.Intrinsics.Vector128.Create(new ReadOnlySpan<byte>(img, 160 + 16 * k, 16));
+    }
+}
