@@ -4,20 +4,20 @@ using LegoEmu.Cpu.State;
 namespace LegoEmu.Cpu.Interp;
 
 /// <summary>Tier 0: runs decoded blocks one instruction handler at a time.</summary>
-public sealed unsafe class Interpreter(CpuState cpu, BlockCache blocks)
+public sealed unsafe class Interpreter(BlockCache blocks)
 {
-    public CpuState Guest { get; } = cpu;
     public BlockCache Blocks { get; } = blocks;
 
     /// <summary>
-    /// Runs until the host requests a stop. A fault leaves RIP at the faulting instruction and
-    /// propagates (<see cref="CpuFault"/> or <see cref="LegoEmu.Mem.MemoryFault"/>) to the OS layer.
+    /// Runs one guest thread until the host requests a stop or a yield, or until it has run
+    /// <paramref name="budget"/> blocks (a scheduling time slice). A fault leaves RIP at the faulting
+    /// instruction and propagates (<see cref="CpuFault"/> or <see cref="LegoEmu.Mem.MemoryFault"/>).
     /// </summary>
-    public void Run()
+    public void Run(CpuState c, long budget = long.MaxValue)
     {
-        var c = Guest;
         Block? prev = null;
-        while (!c.StopRequested)
+        c.YieldRequested = false;
+        while (!c.StopRequested && !c.YieldRequested && budget-- > 0)
         {
             if (c.InterruptPending)
             {

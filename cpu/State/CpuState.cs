@@ -44,6 +44,8 @@ public sealed class CpuState
 
     /// <summary>Set by the host (exit, execve) to leave the run loop after the current instruction.</summary>
     public bool StopRequested;
+    /// <summary>Set by the host (a blocking wait, sched_yield) to hand the processor to another guest thread.</summary>
+    public bool YieldRequested;
     /// <summary>Set (from any thread) when the host has something to do at the next block boundary, e.g. deliver a signal.</summary>
     public volatile bool InterruptPending;
     public long InstructionsRetired;

@@ -6,8 +6,8 @@ using static LegoEmu.Syscalls.Host.Native;
 namespace LegoEmu.Syscalls.Areas;
 
 /// <summary>
-/// futex for a process with one thread: nobody else can be waiting, so WAKE wakes no one and a WAIT
-/// either fails at once (value changed), times out, or would sleep forever, which is reported.
+/// futex over the guest threads of this processor component: a WAIT puts the thread to sleep in the
+/// scheduler, a WAKE makes sleepers runnable. Waits with timeouts end with ETIMEDOUT.
 /// </summary>
 static class Futex
 {
@@ -22,39 +22,85 @@ static class Futex
         int op = (int)x.A[1] & FUTEX_CMD_MASK;
         ulong uaddr = x.A[0];
         if ((uaddr & 3) != 0) return -Errno.EINVAL;
+        int count = (int)Math.Min(x.A[2], int.MaxValue);
         switch (op)
         {
             case FUTEX_WAKE:
-            case FUTEX_WAKE_BITSET:
-            case FUTEX_WAKE_OP:
-            case FUTEX_REQUEUE:
                 x.Mem.Read32(uaddr); // EFAULT for a bad address, as the kernel checks it
-                return 0;
+                return x.P.WakeFutex(uaddr, count, uint.MaxValue);
+            case FUTEX_WAKE_BITSET:
+                x.Mem.Read32(uaddr);
+                return x.A[5] == 0 ? -Errno.EINVAL : x.P.WakeFutex(uaddr, count, (uint)x.A[5]);
+            case FUTEX_REQUEUE:
             case FUTEX_CMP_REQUEUE:
-                return x.Mem.Read32(uaddr) != (uint)x.A[5] ? -Errno.EAGAIN : 0;
+            {
+                if (op == FUTEX_CMP_REQUEUE && x.Mem.Read32(uaddr) != (uint)x.A[5]) return -Errno.EAGAIN;
+                int woken = x.P.WakeFutex(uaddr, count, uint.MaxValue);
+                return woken + x.P.RequeueFutex(uaddr, x.A[4], (int)Math.Min(x.A[3], int.MaxValue));
+            }
+            case FUTEX_WAKE_OP:
+                return WakeOp(x, uaddr, count);
             case FUTEX_WAIT:
             case FUTEX_WAIT_BITSET:
             {
                 if (x.Mem.Read32(uaddr) != (uint)x.A[2]) return -Errno.EAGAIN;
-                if (x.A[3] == 0)
+                uint bitset = op == FUTEX_WAIT_BITSET ? (uint)x.A[5] : uint.MaxValue;
+                if (bitset == 0) return -Errno.EINVAL;
+                long deadline = long.MaxValue;
+                if (x.A[3] != 0)
+                {
+                    long sec = (long)x.Mem.Read64(x.A[3]), nsec = (long)x.Mem.Read64(x.A[3] + 8);
+                    if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
+                    long ticks = sec * System.Diagnostics.Stopwatch.Frequency + nsec * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000;
+                    // WAIT takes a relative timeout; WAIT_BITSET an absolute one on CLOCK_MONOTONIC (or REALTIME).
+                    if (op == FUTEX_WAIT) deadline = System.Diagnostics.Stopwatch.GetTimestamp() + ticks;
+                    else deadline = AbsoluteDeadline(((int)x.A[1] & 256) != 0, sec, nsec);
+                }
+                if (x.P.Threads.Count(t => !t.Exited) == 1 && deadline == long.MaxValue)
                 {
                     x.P.Options.Diagnostics.WriteLine($"legoemu: the only guest thread waits on futex 0x{uaddr:x} with no timeout: nothing can wake it (deadlock)");
                     x.P.Exit(128 + 9);
                     return -Errno.EINTR;
                 }
-                // With a timeout the wait simply elapses: relative for FUTEX_WAIT, absolute for WAIT_BITSET.
-                long sec = (long)x.Mem.Read64(x.A[3]), nsec = (long)x.Mem.Read64(x.A[3] + 8);
-                if (op == FUTEX_WAIT_BITSET)
-                {
-                    int clock = ((int)x.A[1] & 256) != 0 ? 0 : 1;
-                    return Buffers.WithInput(x, x.A[3], 16, ts => Sys(Nr.clock_nanosleep, clock, 1 /* TIMER_ABSTIME */, ts, 0)) < 0 ? -Errno.EINTR : -ETIMEDOUT;
-                }
-                if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
-                Buffers.WithInput(x, x.A[3], 16, ts => Sys(Nr.nanosleep, ts, 0));
-                return -ETIMEDOUT;
+                x.P.WaitFutex(uaddr, bitset, deadline);
+                return 0; // replaced by 0 on wake-up or -ETIMEDOUT by the scheduler
             }
             default:
                 return -Errno.ENOSYS;
         }
+    }
+
+    static long AbsoluteDeadline(bool realtime, long sec, long nsec)
+    {
+        // Convert the absolute clock value into a Stopwatch deadline using the host clock's current reading.
+        Span<long> now = stackalloc long[2];
+        unsafe
+        {
+            fixed (long* p = now) Sys(LegoEmu.Syscalls.Abi.Nr.clock_gettime, realtime ? 0 : 1, (nint)p);
+        }
+        long deltaNs = (sec - now[0]) * 1_000_000_000 + (nsec - now[1]);
+        long t = System.Diagnostics.Stopwatch.GetTimestamp();
+        return deltaNs <= 0 ? t : t + deltaNs * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000;
+    }
+
+    /// <summary>FUTEX_WAKE_OP: atomically update a second word, wake on the first, and on the second if a condition held.</summary>
+    static long WakeOp(SyscallContext x, ulong uaddr, int count)
+    {
+        ulong uaddr2 = x.A[4];
+        uint encoded = (uint)x.A[5];
+        int opcode = (int)(encoded >> 28) & 7, cmp = (int)(encoded >> 24) & 15;
+        uint oparg = (encoded >> 12) & 0xfff, cmparg = encoded & 0xfff;
+        if ((encoded >> 31) != 0) oparg = 1u << (int)(oparg & 31);
+        uint old = x.Mem.Read32(uaddr2);
+        uint updated = opcode switch { 0 => oparg, 1 => old + oparg, 2 => old | oparg, 3 => old & ~oparg, 4 => old ^ oparg, _ => old };
+        x.Mem.Write32(uaddr2, updated);
+        int woken = x.P.WakeFutex(uaddr, count, uint.MaxValue);
+        bool cond = cmp switch
+        {
+            0 => old == cmparg, 1 => old != cmparg, 2 => (int)old < (int)cmparg, 3 => (int)old <= (int)cmparg,
+            4 => (int)old > (int)cmparg, 5 => (int)old >= (int)cmparg, _ => false,
+        };
+        if (cond) woken += x.P.WakeFutex(uaddr2, (int)Math.Min(x.A[3], int.MaxValue), uint.MaxValue);
+        return woken;
     }
 }

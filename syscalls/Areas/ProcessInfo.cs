@@ -14,10 +14,8 @@ static class ProcessInfo
 
     public static void Register(SyscallTable t)
     {
-        t.Add(Nr.exit, "exit", "d", x => { x.P.Exit(x.Int(0)); return 0; });
         t.Add(Nr.exit_group, "exit_group", "d", x => { x.P.Exit(x.Int(0)); return 0; });
         t.Add(Nr.getpid, "getpid", "", x => x.P.Pid);
-        t.Add(Nr.gettid, "gettid", "", x => x.P.Pid);
         t.Add(Nr.getppid, "getppid", "", _ => Sys(Nr.getppid));
         t.Add(Nr.getuid, "getuid", "", _ => Sys(Nr.getuid));
         t.Add(Nr.geteuid, "geteuid", "", _ => Sys(Nr.geteuid));
@@ -25,7 +23,6 @@ static class ProcessInfo
         t.Add(Nr.getegid, "getegid", "", _ => Sys(Nr.getegid));
         t.Add(Nr.getpgrp, "getpgrp", "", _ => Sys(Nr.getpgrp));
         t.Add(Nr.arch_prctl, "arch_prctl", "xx", ArchPrctl);
-        t.Add(Nr.set_tid_address, "set_tid_address", "x", x => { x.P.ClearChildTid = x.A[0]; return x.P.Pid; });
         t.Add(Nr.set_robust_list, "set_robust_list", "xd", x => x.A[1] == 24 ? 0 : -Errno.EINVAL);
         // rseq registration is optional for glibc; declining it keeps restartable sequences out of the emulator.
         t.Add(Nr.rseq, "rseq", "xddx", _ => -Errno.ENOSYS);
@@ -34,7 +31,6 @@ static class ProcessInfo
         t.Add(Nr.getrlimit, "getrlimit", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.getrlimit, x.Long(0), p)));
         t.Add(Nr.getrandom, "getrandom", "Bdx", GetRandom);
         t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
-        t.Add(Nr.sched_yield, "sched_yield", "", _ => 0);
         t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
         t.Add(Nr.getpgid, "getpgid", "d", x => Sys(Nr.getpgid, SelfIsHost(x, x.Long(0))));
         t.Add(Nr.getsid, "getsid", "d", x => Sys(Nr.getsid, SelfIsHost(x, x.Long(0))));

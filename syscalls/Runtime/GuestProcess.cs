@@ -35,17 +35,36 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         Cache = new ExCache(options.Cache, home);
         Space = new GuestAddressSpace(home, Cache);
         View = new CacheView(Cache, Space.Asid);
-        Cpu = new CpuState(View, this);
         Blocks = new BlockCache(View);
-        Interpreter = new Interpreter(Cpu, Blocks);
+        Interpreter = new Interpreter(Blocks);
         _ctx = new SyscallContext(this);
+        _current = new GuestThread(Pid, new CpuState(View, this));
+        Threads.Add(_current);
     }
+
+    GuestThread _current;
+
+    /// <summary>
+    /// This process's threads. They share one processor component and run one at a time on this host
+    /// thread, switched at block boundaries (time slices, futex waits, sched_yield), so the ExCache and
+    /// the decoded blocks need no locking and a run is deterministic.
+    /// </summary>
+    public List<GuestThread> Threads { get; } = new();
+    public GuestThread CurrentThread => _current;
+    int _nextTid = 1;
+
+    /// <summary>A fresh thread id; ids follow the process id, as the kernel's usually do.</summary>
+    public int NewTid() => Pid + _nextTid++;
+
+    /// <summary>Blocks executed before another runnable guest thread gets the processor.</summary>
+    public const long TimeSlice = 20_000;
 
     public RunOptions Options { get; }
     public ExCache Cache { get; }
     public GuestAddressSpace Space { get; }
     public CacheView View { get; }
-    public CpuState Cpu { get; }
+    /// <summary>The registers of the thread running now (of the main thread before Run).</summary>
+    public CpuState Cpu => _current.Cpu;
     public BlockCache Blocks { get; }
     public Interpreter Interpreter { get; }
     public FdTable Fds { get; } = new();
@@ -55,7 +74,6 @@ public sealed class GuestProcess : ICpuHost, IDisposable
     public string ExePath { get; private set; } = "";
     public int ExitStatus { get; set; }
     public int Pid { get; } = Environment.ProcessId;
-    public ulong ClearChildTid { get; set; }
     /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
     public byte[] ThreadName { get; set; } = new byte[16];
     public int ParentDeathSignal { get; set; }
@@ -111,10 +129,13 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         {
             while (true)
             {
+                var next = Schedule();
+                if (next == null) return ExitStatus & 0xff;
+                SwitchTo(next);
                 try
                 {
-                    Interpreter.Run();
-                    return ExitStatus & 0xff;
+                    Interpreter.Run(_current.Cpu, Threads.Count > 1 ? TimeSlice : long.MaxValue);
+                    if (_exiting) return ExitStatus & 0xff;
                 }
                 catch (CpuFault f)
                 {
@@ -156,6 +177,137 @@ public sealed class GuestProcess : ICpuHost, IDisposable
             _wall.Stop();
             if (Options.Stats) PrintStats();
         }
+    }
+
+    bool _exiting;
+    int _roundRobin;
+
+    /// <summary>
+    /// Picks the next runnable thread, round robin. When all live threads sleep in timed futex waits it
+    /// sleeps until the first deadline; when they all sleep forever the guest has deadlocked.
+    /// </summary>
+    GuestThread? Schedule()
+    {
+        while (true)
+        {
+            if (_exiting) return null;
+            Threads.RemoveAll(t => t.Exited && t != _current);
+            if (Threads.All(t => t.Exited)) return null;
+            long now = Stopwatch.GetTimestamp();
+            long earliest = long.MaxValue;
+            foreach (var t in Threads)
+            {
+                if (t.Exited || t.FutexAddress == 0) continue;
+                if (t.WaitDeadline <= now)
+                {
+                    t.FutexAddress = 0;
+                    t.WaitDeadline = long.MaxValue;
+                    t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
+                }
+                else earliest = Math.Min(earliest, t.WaitDeadline);
+            }
+            for (int k = 0; k < Threads.Count; k++)
+            {
+                var t = Threads[(_roundRobin + 1 + k) % Threads.Count];
+                if (t.Runnable)
+                {
+                    _roundRobin = Threads.IndexOf(t);
+                    return t;
+                }
+            }
+            if (earliest == long.MaxValue)
+            {
+                Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
+                ExitStatus = 128 + 9;
+                return null;
+            }
+            long waitMs = Math.Max(0, (earliest - now) * 1000 / Stopwatch.Frequency);
+            Thread.Sleep((int)Math.Min(waitMs, 50));
+        }
+    }
+
+    /// <summary>Hands the processor to another guest thread; its SSE control state moves into the host MXCSR.</summary>
+    void SwitchTo(GuestThread next)
+    {
+        if (next == _current) return;
+        _current.Cpu.Mxcsr = _current.Cpu.GetMxcsr();
+        _current = next;
+        next.Cpu.SetMxcsr(next.Cpu.Mxcsr);
+    }
+
+    /// <summary>clone with CLONE_VM|CLONE_THREAD: a new thread that resumes after the syscall with RAX = 0.</summary>
+    public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)
+    {
+        var c = new CpuState(View, this);
+        Array.Copy(parent.R, c.R, 16);
+        Array.Copy(parent.Xmm, c.Xmm, 16);
+        c.Rip = parent.Rip;
+        c.Rflags = parent.Rflags;
+        c.FsBase = setTls ? tls : parent.FsBase;
+        c.GsBase = parent.GsBase;
+        c.Mxcsr = parent.GetMxcsr();
+        if (stack != 0) c.Rsp = stack;
+        c.R[Registers.RAX] = 0;
+        var t = new GuestThread(NewTid(), c);
+        Threads.Add(t);
+        return t;
+    }
+
+    /// <summary>exit(2) of one thread: clear_child_tid is zeroed and woken, and the last thread ends the process.</summary>
+    public void ExitThread(int status)
+    {
+        var t = _current;
+        if (t.ClearChildTid != 0)
+        {
+            try
+            {
+                t.Cpu.Mem.Write32(t.ClearChildTid, 0);
+                WakeFutex(t.ClearChildTid, 1, uint.MaxValue);
+            }
+            catch (MemoryFault) { }
+        }
+        t.Exited = true;
+        t.Cpu.StopRequested = true;
+        if (Threads.All(x => x.Exited)) Exit(status);
+    }
+
+    /// <summary>Puts the running thread to sleep on a futex word until woken or until <paramref name="deadline"/>.</summary>
+    public void WaitFutex(ulong addr, uint bitset, long deadline)
+    {
+        _current.FutexAddress = addr;
+        _current.FutexBitset = bitset;
+        _current.WaitDeadline = deadline;
+        _current.Cpu.YieldRequested = true;
+    }
+
+    /// <summary>Wakes up to <paramref name="count"/> threads sleeping on <paramref name="addr"/>; returns how many.</summary>
+    public int WakeFutex(ulong addr, int count, uint bitset)
+    {
+        int woken = 0;
+        foreach (var t in Threads)
+        {
+            if (woken >= count) break;
+            if (t.Exited || t.FutexAddress != addr || (t.FutexBitset & bitset) == 0) continue;
+            t.FutexAddress = 0;
+            t.WaitDeadline = long.MaxValue;
+            t.Cpu.R[Registers.RAX] = 0;
+            woken++;
+        }
+        return woken;
+    }
+
+    /// <summary>Moves up to <paramref name="count"/> waiters from one futex word to another (FUTEX_CMP_REQUEUE).</summary>
+    public int RequeueFutex(ulong from, ulong to, int count)
+    {
+        int moved = 0;
+        foreach (var t in Threads)
+        {
+            if (moved >= count) break;
+            if (t.Exited || t.FutexAddress != from) continue;
+            t.FutexAddress = to;
+            moved++;
+        }
+        return moved;
     }
 
     /// <summary>Run when a host signal kills the guest while it sits in a blocking call (spawned memory nodes).</summary>
@@ -266,7 +418,8 @@ public sealed class GuestProcess : ICpuHost, IDisposable
     public void Exit(int status)
     {
         ExitStatus = status & 0xff;
-        Cpu.StopRequested = true;
+        _exiting = true;
+        foreach (var t in Threads) t.Cpu.StopRequested = true;
     }
 
     void PrintStats()

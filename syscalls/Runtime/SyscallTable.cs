@@ -31,6 +31,7 @@ public sealed class SyscallTable
         Areas.Futex.Register(t);
         Areas.FileSystem.Register(t);
         Areas.Pipes.Register(t);
+        Areas.Threads.Register(t);
         return t;
     }
 }

@@ -1,0 +1,20 @@
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>One guest thread: its registers and what the kernel keeps per task.</summary>
+public sealed class GuestThread(int tid, CpuState cpu)
+{
+    public int Tid { get; } = tid;
+    public CpuState Cpu { get; } = cpu;
+    /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
+    public ulong ClearChildTid;
+    public bool Exited;
+    /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
+    public ulong FutexAddress;
+    public uint FutexBitset;
+    /// <summary>Stopwatch timestamp at which a timed wait gives up (long.MaxValue: no timeout).</summary>
+    public long WaitDeadline = long.MaxValue;
+
+    public bool Runnable => !Exited && FutexAddress == 0;
+}
