@@ -6,6 +6,23 @@ namespace LegoEmu.Cluster;
 /// <summary>The <c>legoemu</c> executable: verbs for running guests and inspecting programs.</summary>
 public static class Program
 {
+    /// <summary>
+    /// The .NET runtime's debugger and diagnostics pipes in TMPDIR are removed at a normal exit; dying by
+    /// the guest's signal skips that, so remove them first.
+    /// </summary>
+    static void RemoveRuntimeIpcFiles()
+    {
+        int pid = Environment.ProcessId;
+        try
+        {
+            foreach (var pattern in new[] { $"clr-debug-pipe-{pid}-*", $"dotnet-diagnostic-{pid}-*" })
+                foreach (var f in Directory.EnumerateFiles(Path.GetTempPath(), pattern))
+                    File.Delete(f);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     public static int Main(string[] args)
     {
         var root = new RootCommand("LegoEmu: runs x86-64 Linux programs on an emulated disaggregated machine: a processor component\n" +
@@ -15,9 +32,20 @@ public static class Program
         root.Subcommands.Add(DisasmCommand.Create());
         root.Subcommands.Add(MemnodeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ProcnodeCommand.Create());
+        var self = Nodes.SelfProcess.StartInfo([]);
+        LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = (self.FileName, self.ArgumentList.ToArray());
         try
         {
-            return root.Parse(args).Invoke();
+            int status = root.Parse(args).Invoke();
+            if (RunCommand.PendingSignalDeath != 0)
+            {
+                Console.Out.Flush();
+                Console.Error.Flush();
+                RemoveRuntimeIpcFiles();
+                LegoEmu.Syscalls.Host.Native.DieBySignal(RunCommand.PendingSignalDeath);
+            }
+            return status;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -57,6 +57,9 @@ public static class RunCommand
         return cmd;
     }
 
+    /// <summary>Set when the guest died of a signal; Main re-raises it after everything is cleaned up.</summary>
+    public static int PendingSignalDeath { get; set; }
+
     static int Fail(string message)
     {
         Console.Error.WriteLine($"legoemu: {message}");
@@ -71,7 +74,7 @@ public static class RunCommand
         if (!program.Contains('/') && FindOnPath(program) is { } found) program = found;
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
-        if (memoryNodes == null) return RunOn(new InProcessMemoryComponent(), program, argv, options);
+        if (memoryNodes == null) return RunOn(new LockedMemoryComponent(new InProcessMemoryComponent()), program, argv, options);
 
         LocalMemoryNodes? spawned = null;
         List<Endpoint> endpoints;
@@ -120,7 +123,9 @@ public static class RunCommand
         catch (ElfFormatException e) { return LoadError(program, $"cannot execute: {e.Message}", 126); }
         catch (UnauthorizedAccessException) { return LoadError(program, "Permission denied", 126); }
         catch (IOException e) { return LoadError(program, e.Message, 126); }
-        return process.Run();
+        int status = process.Run();
+        PendingSignalDeath = process.KilledBySignal;
+        return status;
     }
 
     static string? FindOnPath(string name)

@@ -98,6 +98,25 @@ public sealed class MemoryCluster : IMemoryComponent, IDisposable
         return child;
     }
 
+    /// <summary>Where an address space lives: its home node, the vRegion owners and the break (handed to a forked child).</summary>
+    public (int Home, Dictionary<ulong, int> Owners, ulong Brk) Describe(int asid)
+    {
+        var s = Space(asid);
+        return (s.Home, new Dictionary<ulong, int>(s.Owners), s.Brk);
+    }
+
+    /// <summary>Takes over an address space that already exists on the nodes (a forked child's copy).</summary>
+    public void Attach(int asid, int home, IReadOnlyDictionary<ulong, int> owners, ulong brk)
+    {
+        var s = new SpaceInfo(home) { Brk = brk };
+        foreach (var (region, node) in owners)
+        {
+            s.Owners[region] = node;
+            s.Nodes.Add(node);
+        }
+        _spaces[asid] = s;
+    }
+
     /// <summary>The owner of a vRegion, placing it on first use; -1 when no node has room.</summary>
     int Owner(SpaceInfo s, int asid, ulong region, bool place)
     {

@@ -12,7 +12,7 @@ namespace LegoEmu.Mem.Remote;
 public sealed class MemoryNodeServer : IDisposable
 {
     readonly InProcessMemoryComponent _store;
-    readonly object _lock = new();
+    readonly object _lock;
     readonly Socket _listener;
     readonly TextWriter _log;
     readonly List<Socket> _clients = new();
@@ -20,8 +20,15 @@ public sealed class MemoryNodeServer : IDisposable
     volatile bool _stopping;
 
     public MemoryNodeServer(Endpoint endpoint, long capacityBytes, TextWriter log)
+        : this(endpoint, new InProcessMemoryComponent(capacityBytes), log)
     {
-        _store = new InProcessMemoryComponent(capacityBytes);
+    }
+
+    /// <summary>Serves an existing store; every call takes the store's own lock, so its owner can keep using it.</summary>
+    public MemoryNodeServer(Endpoint endpoint, InProcessMemoryComponent store, TextWriter log)
+    {
+        _store = store;
+        _lock = store;
         _log = log;
         Endpoint = endpoint;
         _listener = endpoint.NewSocket();

@@ -9,11 +9,13 @@ namespace LegoEmu.Mem.Space;
 /// </summary>
 public sealed class GuestAddressSpace
 {
-    public GuestAddressSpace(IMemoryComponent home, ExCache cache)
+    /// <param name="existingAsid">Attach to an address space the component already holds (a forked child); 0 creates one.</param>
+    public GuestAddressSpace(IMemoryComponent home, ExCache cache, int existingAsid = 0)
     {
         Home = home;
         Cache = cache;
-        Asid = home.CreateAddressSpace();
+        Asid = existingAsid != 0 ? existingAsid : home.CreateAddressSpace();
+        if (Asid < 0) throw new InvalidOperationException($"the memory component cannot create an address space (error {-Asid})");
     }
 
     public IMemoryComponent Home { get; }

@@ -22,7 +22,7 @@ public static class Nr
         linkat = 265, symlinkat = 266, readlinkat = 267, fchmodat = 268, faccessat = 269, pselect6 = 270,
         ppoll = 271, set_robust_list = 273, get_robust_list = 274, utimensat = 280, pipe2 = 293, dup3 = 292,
         prlimit64 = 302, renameat2 = 316, getrandom = 318, memfd_create = 319, statx = 332, rseq = 334,
-        clone3 = 435, rt_sigpending = 127, rt_sigsuspend = 130, getxattr = 191, lgetxattr = 192, fgetxattr = 193, listxattr = 194, llistxattr = 195, flistxattr = 196,
+        clone3 = 435, execveat = 322, waitid = 247, rt_sigpending = 127, rt_sigsuspend = 130, getxattr = 191, lgetxattr = 192, fgetxattr = 193, listxattr = 194, llistxattr = 195, flistxattr = 196,
         fchmodat2 = 452, fallocate = 285, copy_file_range = 326, getcpu = 309, syncfs = 306,
         getpriority = 140, setpriority = 141, mlock = 149, munlock = 150, personality = 135, close_range = 436, faccessat2 = 439;
 }

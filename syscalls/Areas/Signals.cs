@@ -36,6 +36,7 @@ static class Signals
         if (sig == 9)
         {
             x.P.Options.Diagnostics.WriteLine("legoemu: guest terminated by SIGKILL");
+            x.P.KilledBySignal = 9;
             x.P.Exit(128 + 9);
             return 0;
         }

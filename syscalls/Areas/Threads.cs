@@ -26,10 +26,14 @@ static class Threads
     {
         ulong flags = x.A[0], stack = x.A[1], parentTid = x.A[2], childTid = x.A[3], tls = x.A[4];
         const ulong threadFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+        if ((flags & CLONE_THREAD) == 0)
+        {
+            // A new process (fork, vfork, posix_spawn): a new processor component over a copy of the memory.
+            return Processes.CloneProcess(x, flags, stack, parentTid, childTid);
+        }
         if ((flags & threadFlags) != threadFlags)
         {
-            // A new process (fork, vfork, posix_spawn) needs a new processor component: not yet.
-            x.P.Options.Diagnostics.WriteLine($"legoemu: clone with flags 0x{flags:x} (a new process) is not supported yet");
+            x.P.Options.Diagnostics.WriteLine($"legoemu: clone with flags 0x{flags:x} is not supported yet");
             return -Errno.ENOSYS;
         }
         var t = x.P.SpawnThread(x.C, stack, tls, (flags & CLONE_SETTLS) != 0);

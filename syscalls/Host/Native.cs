@@ -24,6 +24,71 @@ public static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "signal")]
     public static partial nint Signal(int sig, nint handler);
 
+    /// <summary>
+    /// Ends this process by <paramref name="sig"/> so a parent's wait() sees WIFSIGNALED, as it would for
+    /// the guest natively. No core file: it would be the emulator's, not the guest's.
+    /// </summary>
+    public static void DieBySignal(int sig)
+    {
+        long* noCore = stackalloc long[2];
+        noCore[0] = noCore[1] = 0;
+        Sys(302, 0, 4 /* RLIMIT_CORE */, (nint)noCore, 0); // prlimit64
+        Signal(sig, 0 /* SIG_DFL */);
+        long* set = stackalloc long[1];
+        set[0] = 1L << (sig - 1);
+        Sys(14, 1 /* SIG_UNBLOCK */, (nint)set, 0, 8); // rt_sigprocmask
+        Kill(GetPid(), sig);
+        Thread.Sleep(200);
+    }
+
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int GetPid();
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn")]
+    private static partial int posix_spawn(out int pid, byte* path, byte* fileActions, byte* attr, byte** argv, byte** envp);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_init")]
+    private static partial int posix_spawn_file_actions_init(byte* fa);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_adddup2")]
+    private static partial int posix_spawn_file_actions_adddup2(byte* fa, int fd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
+    private static partial int posix_spawn_file_actions_destroy(byte* fa);
+
+    /// <summary>
+    /// Starts a process that inherits exactly <paramref name="inherit"/> (plus 0, 1, 2): glibc clears
+    /// close-on-exec when a descriptor is dup2'ed onto itself. Returns the pid or a negated errno.
+    /// </summary>
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IEnumerable<int> inherit)
+    {
+        byte* fa = stackalloc byte[256];
+        posix_spawn_file_actions_init(fa);
+        var allocations = new List<nint>();
+        try
+        {
+            foreach (int fd in inherit)
+                if (fd > 2) posix_spawn_file_actions_adddup2(fa, fd, fd);
+            byte* Utf8(string s)
+            {
+                nint p = Marshal.StringToCoTaskMemUTF8(s);
+                allocations.Add(p);
+                return (byte*)p;
+            }
+            byte** args = stackalloc byte*[argv.Count + 1];
+            for (int i = 0; i < argv.Count; i++) args[i] = Utf8(argv[i]);
+            args[argv.Count] = null;
+            var envArray = (byte**)Marshal.AllocCoTaskMem((envp.Count + 1) * sizeof(byte*));
+            allocations.Add((nint)envArray);
+            for (int i = 0; i < envp.Count; i++) envArray[i] = Utf8(envp[i]);
+            envArray[envp.Count] = null;
+            int r = posix_spawn(out int pid, Utf8(path), fa, null, args, envArray);
+            return r != 0 ? -r : pid;
+        }
+        finally
+        {
+            posix_spawn_file_actions_destroy(fa);
+            foreach (var p in allocations) Marshal.FreeCoTaskMem(p);
+        }
+    }
 }

@@ -51,6 +51,21 @@ public sealed class FdTable
     }
 
     public bool CloseOnExec(int guestFd) => _cloexec[guestFd];
+
+    /// <summary>Every open guest descriptor with its host descriptor and close-on-exec flag.</summary>
+    public IEnumerable<(int Guest, int Host, bool CloseOnExec)> All()
+    {
+        for (int i = 0; i < MaxFds; i++)
+            if (_host[i] >= 0) yield return (i, _host[i], _cloexec[i]);
+    }
+
+    /// <summary>A child's table: the same guest numbers over the host descriptors it inherited.</summary>
+    public void Replace(IEnumerable<(int Guest, int Host, bool CloseOnExec)> entries)
+    {
+        Array.Fill(_host, -1);
+        Array.Fill(_cloexec, false);
+        foreach (var (g, h, c) in entries) { _host[g] = h; _cloexec[g] = c; }
+    }
     public void SetCloseOnExec(int guestFd, bool v) => _cloexec[guestFd] = v;
 
     /// <summary>How many guest descriptors refer to this host descriptor (dup'ed ones share it).</summary>

@@ -22,18 +22,19 @@ public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, Text
 /// component, cached by the local ExCache), descriptor table, and its single thread of execution.
 /// Also the CPU's host: SYSCALL lands in <see cref="Syscall"/>.
 /// </summary>
-public sealed class GuestProcess : ICpuHost, IDisposable
+public sealed partial class GuestProcess : ICpuHost, IDisposable
 {
     readonly SyscallTable _table = SyscallTable.Build();
     readonly SyscallContext _ctx;
     readonly Dictionary<int, long> _unknownSyscalls = new();
     readonly Stopwatch _wall = new();
 
-    public GuestProcess(IMemoryComponent home, RunOptions options)
+    /// <param name="attachAsid">A forked child attaches to the copy of its parent's address space; 0 creates a new one.</param>
+    public GuestProcess(IMemoryComponent home, RunOptions options, int attachAsid = 0)
     {
         Options = options;
         Cache = new ExCache(options.Cache, home);
-        Space = new GuestAddressSpace(home, Cache);
+        Space = new GuestAddressSpace(home, Cache, attachAsid);
         View = new CacheView(Cache, Space.Asid);
         Blocks = new BlockCache(View);
         Interpreter = new Interpreter(Blocks);
@@ -61,7 +62,7 @@ public sealed class GuestProcess : ICpuHost, IDisposable
 
     public RunOptions Options { get; }
     public ExCache Cache { get; }
-    public GuestAddressSpace Space { get; }
+    public GuestAddressSpace Space { get; private set; }
     public CacheView View { get; }
     /// <summary>The registers of the thread running now (of the main thread before Run).</summary>
     public CpuState Cpu => _current.Cpu;
@@ -310,6 +311,9 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         return moved;
     }
 
+    /// <summary>The signal that terminated the guest (0 when it exited): the emulator dies of the same signal.</summary>
+    public int KilledBySignal { get; set; }
+
     /// <summary>Run when a host signal kills the guest while it sits in a blocking call (spawned memory nodes).</summary>
     public Action? EmergencyCleanup { get; set; }
 
@@ -347,6 +351,7 @@ public sealed class GuestProcess : ICpuHost, IDisposable
             {
                 if (!SignalState.DefaultTerminates(sig)) continue;
                 Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+                KilledBySignal = sig;
                 Exit(128 + sig);
                 break;
             }
@@ -378,6 +383,7 @@ public sealed class GuestProcess : ICpuHost, IDisposable
     /// <summary>Reports the fatal event and the signal in one line; the status is the shell's 128+signal.</summary>
     int Die(int sig, string name, string what)
     {
+        KilledBySignal = sig;
         Options.Diagnostics.WriteLine($"legoemu: {what}; guest terminated by {name}");
         ExitStatus = 128 + sig;
         return 128 + sig;
@@ -471,5 +477,13 @@ public sealed class GuestProcess : ICpuHost, IDisposable
         b >= 1L << 20 ? $"{b / (double)(1L << 20):0.##} MiB" :
         b >= 1L << 10 ? $"{b / 1024.0:0.##} KiB" : $"{b} B";
 
-    public void Dispose() => Cache.Dispose();
+    public void Dispose()
+    {
+        _memoryServer?.Dispose();
+        if (_memoryServerDir != null)
+        {
+            try { Directory.Delete(_memoryServerDir, recursive: true); } catch (IOException) { }
+        }
+        Cache.Dispose();
+    }
 }

@@ -32,6 +32,7 @@ public sealed class SyscallTable
         Areas.FileSystem.Register(t);
         Areas.Pipes.Register(t);
         Areas.Threads.Register(t);
+        Areas.Processes.Register(t);
         return t;
     }
 }

@@ -37,6 +37,10 @@ public sealed class HostProgramTests : IDisposable
         { "/usr/bin/find", ["{dir}", "-name", "*.txt"] },
         { "/usr/bin/expr", ["12345", "*", "6789"] },
         { "/bin/false", [] },
+        { "/bin/sh", ["-c", "for i in 3 1 2; do echo \"line $i\"; done | tr 1 X | sort -r; echo status=$?; ls {dir} | wc -l"] },
+        { "/bin/sh", ["-c", "gzip -c {dir}/words.txt | gunzip -c | md5sum; cut -d' ' -f1 {dir}/words.txt | sort | uniq -c | sort -rn | head -3"] },
+        { "/bin/sh", ["-c", "find {dir} -name '*.txt' | xargs wc -l | sort; exit 4"] },
+        { "/usr/bin/python3", ["-c", "import subprocess; print(subprocess.run(['/bin/echo', 'from', 'python'], capture_output=True, text=True).stdout.strip())"] },
     };
 
     [Theory]

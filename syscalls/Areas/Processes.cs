@@ -1,0 +1,84 @@
+using System.Text;
+using LegoEmu.Mem;
+using LegoEmu.Syscalls.Abi;
+using LegoEmu.Syscalls.Runtime;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>New processes and programs: fork/vfork, execve/execveat, and waiting for children (real host processes).</summary>
+static class Processes
+{
+    const int SIGCHLD = 17;
+
+    public static void Register(SyscallTable t)
+    {
+        t.Add(Nr.fork, "fork", "", x => x.P.Fork(0, 0, 0));
+        // vfork's child shares memory until it execs; a copy-on-write child is indistinguishable for correct programs.
+        t.Add(Nr.vfork, "vfork", "", x => x.P.Fork(0, 0, 0));
+        t.Add(Nr.execve, "execve", "sxx", x => Exec(x, x.Str(0), x.A[1], x.A[2]));
+        t.Add(Nr.execveat, "execveat", "fsxxx", ExecAt);
+        t.Add(Nr.wait4, "wait4", "dxxx", x => Buffers.WithStruct(x, x.A[1], 4, st => Buffers.WithStruct(x, x.A[3], 144, ru => Sys(Nr.wait4, x.Long(0), x.A[1] == 0 ? 0 : st, x.Long(2), x.A[3] == 0 ? 0 : ru))));
+        t.Add(Nr.waitid, "waitid", "ddxxx", x => Buffers.WithStruct(x, x.A[2], 128, si => Buffers.WithStruct(x, x.A[4], 144, ru => Sys(Nr.waitid, x.Long(0), x.Long(1), x.A[2] == 0 ? 0 : si, x.Long(3), x.A[4] == 0 ? 0 : ru))));
+    }
+
+    static string[] StringArray(SyscallContext x, ulong addr)
+    {
+        var list = new List<string>();
+        if (addr == 0) return [];
+        for (int i = 0; i < 65536; i++)
+        {
+            ulong p = x.Mem.Read64(addr + (ulong)i * 8);
+            if (p == 0) break;
+            list.Add(Encoding.UTF8.GetString(x.Mem.ReadCString(p, 131072)));
+        }
+        return list.ToArray();
+    }
+
+    static long Exec(SyscallContext x, string path, ulong argvAddr, ulong envpAddr)
+    {
+        var argv = StringArray(x, argvAddr);
+        var envp = StringArray(x, envpAddr);
+        if (path == "/proc/self/exe") path = x.P.ExePath;
+        if (x.P.Options.Strace) x.P.Options.Diagnostics.WriteLine($"legoemu: execve {path} [{string.Join(", ", argv)}]");
+        return x.P.Exec(path, argv.Length == 0 ? [path] : argv, envp);
+    }
+
+    static long ExecAt(SyscallContext x)
+    {
+        const int AT_EMPTY_PATH = 0x1000;
+        string path = x.Str(1);
+        int dirfd = x.Int(0);
+        if (path.Length == 0 && (x.Long(4) & AT_EMPTY_PATH) != 0)
+        {
+            int h = x.P.Fds.Host(dirfd);
+            if (h < 0) return h;
+            path = new FileInfo($"/proc/self/fd/{h}").LinkTarget ?? "";
+        }
+        else if (!path.StartsWith('/') && dirfd != -100)
+        {
+            int h = x.P.Fds.Host(dirfd);
+            if (h < 0) return h;
+            path = Path.Combine(new FileInfo($"/proc/self/fd/{h}").LinkTarget ?? "", path);
+        }
+        return Exec(x, path, x.A[2], x.A[3]);
+    }
+
+    /// <summary>clone without CLONE_VM|CLONE_THREAD: a new process. Only SIGCHLD as exit signal is supported.</summary>
+    public static long CloneProcess(SyscallContext x, ulong flags, ulong stack, ulong parentTid, ulong childTid)
+    {
+        const ulong CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000,
+            CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CSIGNAL = 0xff;
+        ulong supported = CSIGNAL | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_VFORK | CLONE_VM;
+        if ((flags & ~supported) != 0 || ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0))
+        {
+            x.P.Options.Diagnostics.WriteLine($"legoemu: clone with flags 0x{flags:x} is not supported yet");
+            return -Errno.ENOSYS;
+        }
+        if ((flags & CSIGNAL) != SIGCHLD && (flags & CSIGNAL) != 0) return -Errno.EINVAL;
+        // posix_spawn's CLONE_VM|CLONE_VFORK child starts on its own stack; the copy-on-write child gets that stack pointer.
+        long pid = x.P.Fork((flags & CLONE_CHILD_SETTID) != 0 ? childTid : 0, (flags & CLONE_CHILD_CLEARTID) != 0 ? childTid : 0, stack);
+        if (pid > 0 && (flags & CLONE_PARENT_SETTID) != 0) x.Mem.Write32(parentTid, (uint)pid);
+        return pid;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Runtime.Intrinsics;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// Everything a forked child's processor component needs from its parent: where its address space
+/// lives, the calling thread's registers, descriptors, signal dispositions and identity. Written by the
+/// parent to a private file that the child reads once and deletes.
+/// </summary>
+public sealed class ForkState
+{
+    const uint Magic = 0x4B524F46; // "FORK"
+
+    public required string[] MemoryEndpoints;
+    public required int Asid;
+    public required int HomeNode;
+    public required Dictionary<ulong, int> RegionOwners;
+    public required ulong Brk;
+    public required string ExePath;
+    public required string[] Argv;
+    public required byte[] AuxVector;
+    public required byte[] ThreadName;
+    public required ulong[] Registers;
+    public required ulong Rip, Rflags, FsBase, GsBase;
+    public required byte[][] Xmm;
+    public required uint Mxcsr;
+    public required ushort FpuControl, FpuStatus, FpuTags;
+    public required Float80[] FpuRegs;
+    public required (int Guest, int Host, bool CloseOnExec)[] Fds;
+    public required SignalAction[] SignalActions;
+    public required ulong SignalMask, AltStackBase, AltStackSize;
+    /// <summary>CLONE_CHILD_SETTID: where the child writes its own tid; CLONE_CHILD_CLEARTID: cleared at exit.</summary>
+    public required ulong ChildSetTid, ChildClearTid;
+
+    public void Write(string path)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(Magic);
+        w.Write(MemoryEndpoints.Length);
+        foreach (var e in MemoryEndpoints) w.Write(e);
+        w.Write(Asid);
+        w.Write(HomeNode);
+        w.Write(RegionOwners.Count);
+        foreach (var (r, n) in RegionOwners) { w.Write(r); w.Write(n); }
+        w.Write(Brk);
+        w.Write(ExePath);
+        w.Write(Argv.Length);
+        foreach (var a in Argv) w.Write(a);
+        w.Write(AuxVector.Length);
+        w.Write(AuxVector);
+        w.Write(ThreadName);
+        foreach (var r in Registers) w.Write(r);
+        w.Write(Rip); w.Write(Rflags); w.Write(FsBase); w.Write(GsBase);
+        foreach (var x in Xmm) w.Write(x);
+        w.Write(Mxcsr);
+        w.Write(FpuControl); w.Write(FpuStatus); w.Write(FpuTags);
+        foreach (var f in FpuRegs) { w.Write(f.Mantissa); w.Write(f.SignExp); }
+        w.Write(Fds.Length);
+        foreach (var (g, h, c) in Fds) { w.Write(g); w.Write(h); w.Write(c); }
+        foreach (var a in SignalActions) { w.Write(a.Handler); w.Write(a.Flags); w.Write(a.Restorer); w.Write(a.Mask); }
+        w.Write(SignalMask); w.Write(AltStackBase); w.Write(AltStackSize);
+        w.Write(ChildSetTid); w.Write(ChildClearTid);
+    }
+
+    public static ForkState Read(string path)
+    {
+        using var r = new BinaryReader(File.OpenRead(path));
+        if (r.ReadUInt32() != Magic) throw new InvalidDataException($"{path} is not a LegoEmu fork state");
+        var endpoints = new string[r.ReadInt32()];
+        for (int i = 0; i < endpoints.Length; i++) endpoints[i] = r.ReadString();
+        int asid = r.ReadInt32(), home = r.ReadInt32();
+        var owners = new Dictionary<ulong, int>();
+        for (int n = r.ReadInt32(); n > 0; n--) owners[r.ReadUInt64()] = r.ReadInt32();
+        ulong brk = r.ReadUInt64();
+        string exe = r.ReadString();
+        var argv = new string[r.ReadInt32()];
+        for (int i = 0; i < argv.Length; i++) argv[i] = r.ReadString();
+        var aux = r.ReadBytes(r.ReadInt32());
+        var name = r.ReadBytes(16);
+        var regs = new ulong[16];
+        for (int i = 0; i < 16; i++) regs[i] = r.ReadUInt64();
+        ulong rip = r.ReadUInt64(), rflags = r.ReadUInt64(), fs = r.ReadUInt64(), gs = r.ReadUInt64();
+        var xmm = new byte[16][];
+        for (int i = 0; i < 16; i++) xmm[i] = r.ReadBytes(16);
+        uint mxcsr = r.ReadUInt32();
+        ushort cw = r.ReadUInt16(), sw = r.ReadUInt16(), tw = r.ReadUInt16();
+        var fregs = new Float80[8];
+        for (int i = 0; i < 8; i++) fregs[i] = new Float80 { Mantissa = r.ReadUInt64(), SignExp = r.ReadUInt16() };
+        var fds = new (int, int, bool)[r.ReadInt32()];
+        for (int i = 0; i < fds.Length; i++) fds[i] = (r.ReadInt32(), r.ReadInt32(), r.ReadBoolean());
+        var acts = new SignalAction[65];
+        for (int i = 0; i < 65; i++) acts[i] = new SignalAction(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64());
+        ulong mask = r.ReadUInt64(), altBase = r.ReadUInt64(), altSize = r.ReadUInt64();
+        ulong setTid = r.ReadUInt64(), clearTid = r.ReadUInt64();
+        return new ForkState
+        {
+            MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, RegionOwners = owners, Brk = brk, ExePath = exe,
+            Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
+            Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
+            SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,
+        };
+    }
+
+    public static byte[] Bytes(Vector128<byte> v)
+    {
+        var b = new byte[16];
+        v.CopyTo(b);
+        return b;
+    }
+}

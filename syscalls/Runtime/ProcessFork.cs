@@ -1,0 +1,186 @@
+using LegoEmu.Cpu.State;
+using LegoEmu.Loader.Elf;
+using LegoEmu.Loader.Image;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Remote;
+using LegoEmu.Mem.Space;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// fork and execve. A fork makes a copy-on-write duplicate of the address space in the memory
+/// component and starts a new processor component (a `legoemu procnode` process) over it; when the
+/// memory is in-process, this process starts serving it on a Unix socket so the child can reach it.
+/// execve replaces the image in place, keeping the pid and the descriptors without close-on-exec.
+/// </summary>
+public sealed partial class GuestProcess
+{
+    MemoryNodeServer? _memoryServer;
+    string? _memoryServerDir;
+
+    /// <summary>How to start another `legoemu` (set by the CLI): executable and leading arguments.</summary>
+    public static (string File, string[] Prefix) SelfCommand { get; set; } = ("legoemu", []);
+
+    /// <summary>fork/vfork/clone without CLONE_VM: returns the child's pid (a real host process) or a negated errno.</summary>
+    public long Fork(ulong childSetTid, ulong childClearTid, ulong childStack)
+    {
+        // The copy must see every byte the parent has written, including lines still dirty in this cache.
+        Cache.WriteBackAll();
+        var home = Space.Home;
+        int child = home.ForkAddressSpace(Space.Asid);
+        if (child < 0) return child;
+
+        string[] endpoints;
+        int homeNode;
+        Dictionary<ulong, int> owners;
+        ulong brk;
+        if (home is MemoryCluster cluster)
+        {
+            endpoints = cluster.Nodes.Select(n => n.Endpoint.Text).ToArray();
+            (homeNode, owners, brk) = cluster.Describe(child);
+        }
+        else if (home is LockedMemoryComponent local)
+        {
+            endpoints = [ServeLocalMemory(local)];
+            homeNode = 0;
+            owners = new Dictionary<ulong, int>();
+            foreach (var v in local.Snapshot(child))
+                for (ulong r = v.Start >> GlobalMemoryManager.RegionShift; r <= (v.End - 1) >> GlobalMemoryManager.RegionShift; r++) owners[r] = 0;
+            brk = local.Brk(child, 0);
+        }
+        else return -Errno.ENOSYS;
+
+        var c = Cpu;
+        var state = new ForkState
+        {
+            MemoryEndpoints = endpoints, Asid = child, HomeNode = homeNode, RegionOwners = owners, Brk = brk,
+            ExePath = ExePath, Argv = Argv, AuxVector = AuxVector, ThreadName = ThreadName,
+            Registers = ChildRegisters(c, childStack), Rip = c.Rip, Rflags = c.Rflags, FsBase = c.FsBase, GsBase = c.GsBase,
+            Xmm = c.Xmm.Select(ForkState.Bytes).ToArray(), Mxcsr = c.GetMxcsr(),
+            FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
+            Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
+            AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
+        };
+        string file = Path.Combine(Path.GetTempPath(), $"legoemu-fork-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        state.Write(file);
+        var (exe, prefix) = SelfCommand;
+        var argv = new List<string> { exe };
+        argv.AddRange(prefix);
+        argv.AddRange(["procnode", "--state", file, "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
+            "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant()]);
+        if (Options.Strace) argv.Add("--strace");
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
+        int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Distinct());
+        if (pid < 0)
+        {
+            File.Delete(file);
+            home.DestroyAddressSpace(child);
+            return pid;
+        }
+        return pid;
+    }
+
+    static ulong[] ChildRegisters(CpuState c, ulong stack)
+    {
+        var r = (ulong[])c.R.Clone();
+        if (stack != 0) r[Registers.RSP] = stack;
+        return r;
+    }
+
+    /// <summary>Starts (once) serving this process's in-process memory on a private Unix socket.</summary>
+    string ServeLocalMemory(LockedMemoryComponent local)
+    {
+        if (_memoryServer != null) return _memoryServer.Endpoint.Text;
+        _memoryServerDir = Directory.CreateTempSubdirectory("legoemu-mem-").FullName;
+        Endpoint.TryParse($"unix:{Path.Combine(_memoryServerDir, "memory.sock")}", out var ep, out _);
+        _memoryServer = new MemoryNodeServer(ep!, local.Inner, TextWriter.Null);
+        var t = new Thread(_memoryServer.Serve) { IsBackground = true, Name = "fork-memory-server" };
+        t.Start();
+        return ep!.Text;
+    }
+
+    /// <summary>The child's side of a fork: registers, descriptors and signal state as the parent left them.</summary>
+    public void RestoreForkedState(ForkState s)
+    {
+        var c = Cpu;
+        Array.Copy(s.Registers, c.R, 16);
+        c.Rip = s.Rip;
+        c.Rflags = s.Rflags;
+        c.FsBase = s.FsBase;
+        c.GsBase = s.GsBase;
+        for (int i = 0; i < 16; i++) c.Xmm[i] = System.Runtime.Intrinsics.Vector128.Create(s.Xmm[i]);
+        c.Mxcsr = s.Mxcsr;
+        c.Fpu.ControlWord = s.FpuControl;
+        c.Fpu.StatusWord = s.FpuStatus;
+        c.Fpu.TagWord = s.FpuTags;
+        Array.Copy(s.FpuRegs, c.Fpu.Regs, 8);
+        c.R[Registers.RAX] = 0; // fork returns 0 in the child
+        Fds.Replace(s.Fds);
+        Array.Copy(s.SignalActions, Signals.Actions, 65);
+        Signals.Mask = s.SignalMask;
+        Signals.AltStackBase = s.AltStackBase;
+        Signals.AltStackSize = s.AltStackSize;
+        ExePath = s.ExePath;
+        Argv = s.Argv;
+        AuxVector = s.AuxVector;
+        ThreadName = s.ThreadName;
+        if (s.ChildSetTid != 0) View.Write32(s.ChildSetTid, (uint)Pid);
+        CurrentThread.ClearChildTid = s.ChildClearTid;
+    }
+
+    /// <summary>
+    /// execve: validates the new program first (so a bad one leaves this process intact), then drops
+    /// the old image, other threads and close-on-exec descriptors, resets caught signals and loads.
+    /// </summary>
+    public long Exec(string path, string[] argv, string[] envp)
+    {
+        if (Directory.Exists(path)) return -Errno.EACCES;
+        if (!File.Exists(path)) return -Errno.ENOENT;
+        try
+        {
+            string target = path;
+            for (int depth = 0; Script.TryParse(target, out var interp, out _); depth++)
+            {
+                if (depth == 4) return -Errno.ELOOP;
+                target = interp;
+            }
+            if (!File.Exists(target)) return -Errno.ENOENT;
+            var elf = ElfFile.Load(target);
+            if (elf.Interpreter != null && !File.Exists(elf.Interpreter)) return -Errno.ENOENT;
+        }
+        catch (ElfFormatException) { return -8; } // ENOEXEC
+        catch (UnauthorizedAccessException) { return -Errno.EACCES; }
+        catch (IOException) { return -Errno.EIO; }
+
+        // Point of no return: the old image goes.
+        var oldAsid = Space.Asid;
+        Cache.FlushRange(oldAsid, 0, VmaSet.TaskSize, writeBack: false);
+        var fresh = new GuestAddressSpace(Space.Home, Cache);
+        Space.Home.DestroyAddressSpace(oldAsid);
+        Space = fresh;
+        View.SwitchAddressSpace(fresh.Asid);
+        Blocks.Clear();
+        foreach (var t in Threads) if (t != _current) { t.Exited = true; t.Cpu.StopRequested = true; }
+        foreach (var (g, h, cloexec) in Fds.All().ToList())
+        {
+            if (!cloexec) continue;
+            Fds.Remove(g);
+            if (Fds.References(h) == 0) Host.Native.Sys(Abi.Nr.close, h);
+        }
+        for (int sig = 1; sig < 65; sig++)
+            if (Signals.Actions[sig].Handler > 1) Signals.Actions[sig] = default; // caught signals revert; ignored stay ignored
+        Signals.AltStackBase = Signals.AltStackSize = 0;
+        var c = Cpu;
+        Array.Clear(c.R);
+        Array.Clear(c.Xmm);
+        c.Fpu.Reset();
+        c.Rflags = 0;
+        c.FsBase = c.GsBase = 0;
+        c.SetMxcsr(0x1f80);
+        CurrentThread.ClearChildTid = 0;
+        Load(path, argv, envp);
+        c.YieldRequested = true; // leave the interpreter loop: its block chain belongs to the old image
+        return 0;
+    }
+}
