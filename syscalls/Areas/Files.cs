@@ -269,7 +269,18 @@ static class Files
             case F_SETFD: x.P.Fds.SetCloseOnExec(g, (x.A[2] & 1) != 0); return 0;
             case 3: // F_GETFL
             case 4: // F_SETFL
+            case 8: case 9: // F_SETOWN, F_GETOWN
+            case 1031: case 1032: case 1033: case 1034: // pipe size, seals
                 return Sys(Nr.fcntl, h, x.Long(1), x.Long(2));
+            case 5: case 6: case 7: // F_GETLK, F_SETLK, F_SETLKW: struct flock in, and out for F_GETLK
+            case 36: case 37: case 38: // the open-file-description variants
+                return Buffers.WithInput(x, x.A[2], 32, p =>
+                {
+                    long r = Sys(Nr.fcntl, h, x.Long(1), p);
+                    if (r == 0 && (x.Int(1) == 5 || x.Int(1) == 36))
+                        unsafe { x.Mem.WriteBytes(x.A[2], new ReadOnlySpan<byte>((void*)p, 32)); }
+                    return r;
+                });
             default:
                 return -Errno.EINVAL;
         }

@@ -17,6 +17,12 @@ public sealed class HostProgramTests : IDisposable
         using (var w = new StreamWriter(Path.Combine(_dir, "words.txt")))
             for (int i = 0; i < 40000; i++) w.WriteLine($"word{rng.Next(500)} {rng.Next(100000)}");
         File.WriteAllText(Path.Combine(_dir, "a.txt"), "alpha\n");
+        File.WriteAllText(Path.Combine(_dir, "q.sql"),
+            "create table t(id integer primary key, name text, v real);\n" +
+            "with recursive c(x) as (select 1 union all select x+1 from c where x < 3000) insert into t select x, 'n' || (x*7 % 101), x * 1.5 from c;\n" +
+            "create index ti on t(name);\n" +
+            "select name, count(*), sum(v) from t group by name order by count(*) desc, name limit 5;\n" +
+            "select count(*) from t where name = 'n42';\n");
         Directory.CreateDirectory(Path.Combine(_dir, "sub"));
         var fixedTime = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         foreach (var f in Directory.EnumerateFileSystemEntries(_dir)) File.SetLastWriteTimeUtc(f, fixedTime);
@@ -40,6 +46,7 @@ public sealed class HostProgramTests : IDisposable
         { "/bin/sh", ["-c", "for i in 3 1 2; do echo \"line $i\"; done | tr 1 X | sort -r; echo status=$?; ls {dir} | wc -l"] },
         { "/bin/sh", ["-c", "gzip -c {dir}/words.txt | gunzip -c | md5sum; cut -d' ' -f1 {dir}/words.txt | sort | uniq -c | sort -rn | head -3"] },
         { "/bin/sh", ["-c", "find {dir} -name '*.txt' | xargs wc -l | sort; exit 4"] },
+        { "/bin/sh", ["-c", "rm -f {dir}/t.db; sqlite3 {dir}/t.db < {dir}/q.sql"] },
         { "/usr/bin/python3", ["-c", "import subprocess; print(subprocess.run(['/bin/echo', 'from', 'python'], capture_output=True, text=True).stdout.strip())"] },
     };
 
@@ -50,6 +57,8 @@ public sealed class HostProgramTests : IDisposable
         Assert.True(File.Exists(program), $"{program} is not installed on this machine");
         var args = arguments.Select(a => a.Replace("{dir}", _dir)).ToArray();
         var native = await ProcessRunner.RunAsync(program, args, TimeSpan.FromSeconds(60));
+        // A case that prints nothing natively (a quoting slip, a missing tool) would compare trivially.
+        Assert.True(program == "/bin/false" || native.Stdout.Length > 0, $"the native run printed nothing: {native.StderrTail()}");
         var emulated = await EmulatorRunner.RunAsync(new[] { "run", program }.Concat(args));
         Assert.True(native.ExitCode == emulated.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
         Assert.True(native.StdoutText == emulated.StdoutText,
