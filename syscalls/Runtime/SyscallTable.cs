@@ -33,6 +33,7 @@ public sealed class SyscallTable
         Areas.Pipes.Register(t);
         Areas.Threads.Register(t);
         Areas.Processes.Register(t);
+        Areas.Net.Register(t);
         return t;
     }
 }
