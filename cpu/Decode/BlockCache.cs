@@ -99,6 +99,7 @@ public sealed unsafe class BlockCache
             Base = -1,
             Index = -1,
             Exec = HandlerTable.For(ins),
+            Inner = null,
             Cc = (sbyte)((int)ins.ConditionCode - 1),
         };
         // String instructions address memory through RSI/RDI operand kinds, so width and segment come
@@ -121,6 +122,11 @@ public sealed unsafe class BlockCache
                 i.Addr32 = ins.MemoryBase is >= Register.EAX and <= Register.R15D || ins.MemoryIndex is >= Register.EAX and <= Register.R15D;
             }
             break;
+        }
+        if (HandlerTable.UsesGuestMxcsr(ins))
+        {
+            i.Inner = i.Exec;
+            i.Exec = HandlerTable.MxcsrBracket;
         }
         i.OpBits = ins.OpCount == 0 ? (byte)64 : ins.Op0Kind switch
         {

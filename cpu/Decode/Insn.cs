@@ -10,6 +10,10 @@ namespace LegoEmu.Cpu.Decode;
 public unsafe struct Insn
 {
     public delegate*<CpuState, ref Insn, void> Exec;
+    /// <summary>The real handler when <see cref="Exec"/> is a wrapper (SSE floating point runs bracketed by the guest MXCSR).</summary>
+    public delegate*<CpuState, ref Insn, void> Inner;
+    /// <summary>Set after the first execution (see HandlerTable's MXCSR bracket).</summary>
+    public bool Warm;
     public Instruction I;
     public ulong Ip;
     public ulong NextIp;

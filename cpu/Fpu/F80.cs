@@ -25,6 +25,12 @@ public static class F80
     public static bool IsInf(in Float80 v) => Exp(v) == MaxExp && (v.Mantissa << 1) == 0;
     public static bool IsZero(in Float80 v) => Exp(v) == 0 && v.Mantissa == 0;
 
+    /// <summary>
+    /// Unnormals, pseudo-NaNs and pseudo-infinities: a clear integer bit with a nonzero exponent.
+    /// The 387 and later refuse them as operands (invalid operation, indefinite result).
+    /// </summary>
+    public static bool IsUnsupported(in Float80 v) => Exp(v) != 0 && (v.Mantissa & IntBit) == 0;
+
     static Float80 Make(bool neg, int exp, ulong mant) => new() { Mantissa = mant, SignExp = (ushort)((neg ? 0x8000 : 0) | exp) };
 
     // ---- widening: exact ----
@@ -133,6 +139,11 @@ public static class F80
         int bias = (1 << (expBits - 1)) - 1;
         ex = 0;
         up = false;
+        if (IsUnsupported(v))
+        {
+            ex = IE; // stored as the indefinite NaN
+            return (1UL << (fracBits + expBits)) | ((ulong)maxE << fracBits) | (1UL << (fracBits - 1));
+        }
         if (e == MaxExp)
         {
             if ((v.Mantissa << 1) == 0) return sign | ((ulong)maxE << fracBits);
@@ -192,7 +203,7 @@ public static class F80
     public static long? ToInteger(in Float80 v, int bits, int rc, out bool inexact, out bool up)
     {
         inexact = up = false;
-        if (Exp(v) == MaxExp) return null;
+        if (Exp(v) == MaxExp || IsUnsupported(v)) return null;
         bool neg = Sign(v);
         if (v.Mantissa == 0) return 0;
         int e = (Exp(v) == 0 ? 1 : Exp(v)) - Bias;
@@ -213,7 +224,7 @@ public static class F80
     /// <summary>Compares: -1 less, 0 equal, 1 greater, 2 unordered. +0 equals -0.</summary>
     public static int Compare(in Float80 a, in Float80 b)
     {
-        if (IsNaN(a) || IsNaN(b)) return 2;
+        if (IsNaN(a) || IsNaN(b) || IsUnsupported(a) || IsUnsupported(b)) return 2;
         bool az = a.Mantissa == 0 && Exp(a) != MaxExp, bz = b.Mantissa == 0 && Exp(b) != MaxExp;
         if (az && bz) return 0;
         bool sa = Sign(a), sb = Sign(b);

@@ -114,6 +114,7 @@ public static class F80Arith
 
     public static Result Add(in Float80 a, in Float80 b, ushort cw, bool subtract = false)
     {
+        if (F80.IsUnsupported(a) || F80.IsUnsupported(b)) return Invalid();
         // A NaN propagates with its own sign: subtraction must not flip it.
         if (PropagateNaN(a, b, out var nan)) return nan;
         var bb = b;
@@ -160,6 +161,7 @@ public static class F80Arith
 
     public static Result Mul(in Float80 a, in Float80 b, ushort cw)
     {
+        if (F80.IsUnsupported(a) || F80.IsUnsupported(b)) return Invalid();
         if (PropagateNaN(a, b, out var nan)) return nan;
         bool neg = F80.Sign(a) != F80.Sign(b);
         bool ai = F80.IsInf(a), bi = F80.IsInf(b), az = a.Mantissa == 0 && !ai, bz = b.Mantissa == 0 && !bi;
@@ -173,6 +175,7 @@ public static class F80Arith
 
     public static Result Div(in Float80 a, in Float80 b, ushort cw)
     {
+        if (F80.IsUnsupported(a) || F80.IsUnsupported(b)) return Invalid();
         if (PropagateNaN(a, b, out var nan)) return nan;
         bool neg = F80.Sign(a) != F80.Sign(b);
         bool ai = F80.IsInf(a), bi = F80.IsInf(b), az = a.Mantissa == 0 && !ai, bz = b.Mantissa == 0 && !bi;
@@ -195,6 +198,7 @@ public static class F80Arith
 
     public static Result Sqrt(in Float80 a, ushort cw)
     {
+        if (F80.IsUnsupported(a)) return Invalid();
         if (F80.IsNaN(a)) return Value(Quiet(a), (a.Mantissa & (1UL << 62)) == 0 ? IE : (ushort)0);
         if (a.Mantissa == 0 && !F80.IsInf(a)) return Value(a);
         if (F80.Sign(a)) return Invalid();
@@ -211,20 +215,29 @@ public static class F80Arith
         return Round(false, sig, (e - 63 - k) / 2 - 2, cw);
     }
 
+    /// <summary>
+    /// Floor of the square root, in integers only: host floating point would set sticky flags in the
+    /// host MXCSR, which holds the guest's SSE state while it runs.
+    /// </summary>
     static UInt128 ISqrt(UInt128 n)
     {
-        UInt128 x = (UInt128)Math.Sqrt((double)n);
-        if (x == 0) x = 1;
-        for (int i = 0; i < 6; i++) x = (x + n / x) >> 1;
-        while (x * x > n) x--;
-        while ((x + 1) * (x + 1) <= n) x++;
-        return x;
+        if (n < 2) return n;
+        // Newton's iteration from a power of two above the root decreases monotonically to the floor.
+        int bits = 128 - (int)UInt128.LeadingZeroCount(n);
+        UInt128 x = UInt128.One << ((bits + 1) / 2);
+        while (true)
+        {
+            UInt128 y = (x + n / x) >> 1;
+            if (y >= x) return x;
+            x = y;
+        }
     }
 
     /// <summary>FRNDINT: rounds to an integer value in the rounding-control direction.</summary>
     public static Result RoundToInt(in Float80 a, ushort cw)
     {
-        if (F80.IsNaN(a)) return Value(Quiet(a));
+        if (F80.IsUnsupported(a)) return Invalid();
+        if (F80.IsNaN(a)) return Value(Quiet(a), F80.IsSignalling(a) ? IE : (ushort)0);
         if (F80.IsInf(a) || a.Mantissa == 0) return Value(a);
         Unpack(a, out bool neg, out int e, out ulong m);
         if (e >= 63) return Value(a);

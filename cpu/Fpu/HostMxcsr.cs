@@ -3,18 +3,16 @@ using System.Runtime.InteropServices;
 namespace LegoEmu.Cpu.Fpu;
 
 /// <summary>
-/// The host thread's MXCSR. While a guest thread runs, the host MXCSR carries the guest's rounding
-/// mode, FTZ and DAZ, and collects its sticky exception flags, so SSE arithmetic executed as host
-/// instructions behaves exactly as on the guest's CPU. Exceptions stay masked on the host (an unmasked
-/// #XM would kill the emulator); the guest's own mask bits are kept in <see cref="State.CpuState"/>.
+/// The host thread's MXCSR, loaded and stored by two tiny stubs. The calls suppress the GC transition:
+/// a GC poll there could run the collector (which uses floating point) under the guest's MXCSR.
 /// </summary>
 public static unsafe class HostMxcsr
 {
     public const uint Default = 0x1f80;
     public const uint AllMasked = 0x1f80;
 
-    static readonly delegate* unmanaged<uint*, void> Load;
-    static readonly delegate* unmanaged<uint*, void> Store;
+    static readonly delegate* unmanaged[SuppressGCTransition]<uint*, void> Load;
+    static readonly delegate* unmanaged[SuppressGCTransition]<uint*, void> Store;
 
     [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
     static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
@@ -26,8 +24,8 @@ public static unsafe class HostMxcsr
         // ldmxcsr [rdi]; ret   /   stmxcsr [rdi]; ret
         code[0] = 0x0f; code[1] = 0xae; code[2] = 0x17; code[3] = 0xc3;
         code[16] = 0x0f; code[17] = 0xae; code[18] = 0x1f; code[19] = 0xc3;
-        Load = (delegate* unmanaged<uint*, void>)code;
-        Store = (delegate* unmanaged<uint*, void>)(code + 16);
+        Load = (delegate* unmanaged[SuppressGCTransition]<uint*, void>)code;
+        Store = (delegate* unmanaged[SuppressGCTransition]<uint*, void>)(code + 16);
     }
 
     public static uint Read()

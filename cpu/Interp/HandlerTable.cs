@@ -38,6 +38,100 @@ public static unsafe class HandlerTable
         InstX87.Register();
         InstMmx.Register();
         InstX87Host.Register();
+        PrepareFloatingPointHandlers();
+    }
+
+    static readonly bool[] FloatingPoint = BuildFloatingPoint();
+
+    /// <summary>The SSE instructions whose results or flags depend on MXCSR (arithmetic, compares, conversions, rounding).</summary>
+    static bool[] BuildFloatingPoint()
+    {
+        var t = new bool[MnemonicCount];
+        foreach (var m in new[]
+                 {
+                     Mnemonic.Addss, Mnemonic.Addsd, Mnemonic.Addps, Mnemonic.Addpd, Mnemonic.Subss, Mnemonic.Subsd, Mnemonic.Subps, Mnemonic.Subpd,
+                     Mnemonic.Mulss, Mnemonic.Mulsd, Mnemonic.Mulps, Mnemonic.Mulpd, Mnemonic.Divss, Mnemonic.Divsd, Mnemonic.Divps, Mnemonic.Divpd,
+                     Mnemonic.Minss, Mnemonic.Minsd, Mnemonic.Minps, Mnemonic.Minpd, Mnemonic.Maxss, Mnemonic.Maxsd, Mnemonic.Maxps, Mnemonic.Maxpd,
+                     Mnemonic.Sqrtss, Mnemonic.Sqrtsd, Mnemonic.Sqrtps, Mnemonic.Sqrtpd, Mnemonic.Rcpss, Mnemonic.Rcpps, Mnemonic.Rsqrtss, Mnemonic.Rsqrtps,
+                     Mnemonic.Ucomiss, Mnemonic.Ucomisd, Mnemonic.Comiss, Mnemonic.Comisd, Mnemonic.Cmpss, Mnemonic.Cmpsd, Mnemonic.Cmpps, Mnemonic.Cmppd,
+                     Mnemonic.Cvtsi2sd, Mnemonic.Cvtsi2ss, Mnemonic.Cvttsd2si, Mnemonic.Cvtsd2si, Mnemonic.Cvttss2si, Mnemonic.Cvtss2si,
+                     Mnemonic.Cvtss2sd, Mnemonic.Cvtsd2ss, Mnemonic.Cvtdq2ps, Mnemonic.Cvtps2dq, Mnemonic.Cvttps2dq, Mnemonic.Cvtdq2pd,
+                     Mnemonic.Cvtpd2dq, Mnemonic.Cvttpd2dq, Mnemonic.Cvtps2pd, Mnemonic.Cvtpd2ps,
+                     Mnemonic.Addsubps, Mnemonic.Addsubpd, Mnemonic.Haddps, Mnemonic.Haddpd, Mnemonic.Hsubps, Mnemonic.Hsubpd,
+                     Mnemonic.Roundss, Mnemonic.Roundsd, Mnemonic.Roundps, Mnemonic.Roundpd, Mnemonic.Dpps, Mnemonic.Dppd,
+                 })
+            t[(int)m] = true;
+        return t;
+    }
+
+    /// <summary>True when the instruction must run with the guest's MXCSR live on the host (see <see cref="CpuState.FpEnter"/>).</summary>
+    public static bool UsesGuestMxcsr(in Instruction ins) =>
+        ins.Encoding == EncodingKind.Legacy && FloatingPoint[(int)ins.Mnemonic] && !(ins.Mnemonic == Mnemonic.Cmpsd && ins.Code == Code.Cmpsd_m32_m32);
+
+    public static readonly delegate*<CpuState, ref Insn, void> MxcsrBracket = &Bracket;
+
+    static void Bracket(CpuState c, ref Insn i)
+    {
+        if (!i.Warm) WarmUp(c, ref i);
+        c.FpEnter();
+        try
+        {
+            i.Inner(c, ref i);
+        }
+        finally
+        {
+            c.FpLeave();
+        }
+    }
+
+    /// <summary>
+    /// The first execution of an instruction runs its handler once outside the bracket and undoes it:
+    /// whatever the runtime compiles or initialises on that path then happens under the host's own
+    /// MXCSR, so the bracketed run that counts sees only the instruction's own exceptions.
+    /// </summary>
+    static void WarmUp(CpuState c, ref Insn i)
+    {
+        var r = (ulong[])c.R.Clone();
+        var x = (System.Runtime.Intrinsics.Vector128<byte>[])c.Xmm.Clone();
+        ulong bits = c.RflagsBits, res = c.FlagRes, s1 = c.FlagSrc1, s2 = c.FlagSrc2, aux = c.FlagAux;
+        var op = c.Op;
+        byte opBits = c.OpBits;
+        uint mxcsr = c.Mxcsr;
+        try
+        {
+            i.Inner(c, ref i);
+        }
+        catch (Exception)
+        {
+            // The real run below raises the same fault properly.
+        }
+        Array.Copy(r, c.R, r.Length);
+        Array.Copy(x, c.Xmm, x.Length);
+        c.RflagsBits = bits;
+        c.FlagRes = res;
+        c.FlagSrc1 = s1;
+        c.FlagSrc2 = s2;
+        c.FlagAux = aux;
+        c.Op = op;
+        c.OpBits = opBits;
+        c.Mxcsr = mxcsr;
+        i.Warm = true;
+    }
+
+    /// <summary>
+    /// Compiles the floating-point handlers up front: a method compiled for the first time inside the
+    /// MXCSR bracket would run the JIT under the guest's rounding mode and leak its flags to the guest.
+    /// </summary>
+    static void PrepareFloatingPointHandlers()
+    {
+        // The bracket itself first: a lazily compiled FpLeave would run the JIT between the instruction and the flag read.
+        foreach (var t in new[] { typeof(LegoEmu.Cpu.Fpu.HostMxcsr), typeof(LegoEmu.Cpu.Fpu.HostSse), typeof(CpuState), typeof(HandlerTable) })
+            foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
+                if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
+        LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Read());
+        foreach (var t in new[] { typeof(InstSseFloat), typeof(InstSseConvert), typeof(InstSse3), typeof(InstSse41), typeof(Operands) })
+            foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
+                if (!m.ContainsGenericParameters) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
     }
 
     internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h)

@@ -206,66 +206,32 @@ static unsafe class InstSse41
 
     /// <summary>Rounding control from the immediate, or from MXCSR.RC when imm bit 2 is set. Bit 3 only masks #P.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int RoundingMode(CpuState c, int imm) => (imm & 4) != 0 ? (int)(c.Mxcsr >> 13) & 3 : imm & 3;
+
+    // ROUNDxx run on the host with the guest's own immediate: bit 3 (suppress the precision exception)
+    // and bit 2 (use MXCSR's rounding mode) then behave exactly as on the native CPU.
+    static ReadOnlySpan<byte> RoundOpcode(Mnemonic m) => m switch
+    {
+        Mnemonic.Roundps => [0x66, 0x0f, 0x3a, 0x08],
+        Mnemonic.Roundpd => [0x66, 0x0f, 0x3a, 0x09],
+        Mnemonic.Roundss => [0x66, 0x0f, 0x3a, 0x0a],
+        _ => [0x66, 0x0f, 0x3a, 0x0b],
+    };
 
     static void RoundPacked(CpuState c, ref Insn i)
     {
         var s = ReadXAligned(c, ref i, 1);
-        int mode = RoundingMode(c, i.I.Immediate8);
         ref var d = ref Xmm(c, i.I.Op0Register);
-        if (i.I.Mnemonic == Mnemonic.Roundps)
-        {
-            var v = s.AsSingle();
-            d = (mode switch
-            {
-                0 => Sse41.RoundToNearestInteger(v),
-                1 => Sse41.RoundToNegativeInfinity(v),
-                2 => Sse41.RoundToPositiveInfinity(v),
-                _ => Sse41.RoundToZero(v),
-            }).AsByte();
-        }
-        else
-        {
-            var v = s.AsDouble();
-            d = (mode switch
-            {
-                0 => Sse41.RoundToNearestInteger(v),
-                1 => Sse41.RoundToNegativeInfinity(v),
-                2 => Sse41.RoundToPositiveInfinity(v),
-                _ => Sse41.RoundToZero(v),
-            }).AsByte();
-        }
+        d = LegoEmu.Cpu.Fpu.HostSse.Execute(RoundOpcode(i.I.Mnemonic), (byte)(i.I.Immediate8 & 0x0f), d, s);
     }
 
     /// <summary>ROUNDSS/ROUNDSD: the low element from xmm/m32/m64, the rest of the destination kept.</summary>
     static void RoundScalar(CpuState c, ref Insn i)
     {
-        int mode = RoundingMode(c, i.I.Immediate8);
         ref var d = ref Xmm(c, i.I.Op0Register);
-        if (i.I.Mnemonic == Mnemonic.Roundss)
-        {
-            var s = (i.I.Op1Kind == OpKind.Memory ? Vector128.CreateScalar(c.Mem.Read32(Ea(c, ref i))).AsByte() : Xmm(c, i.I.Op1Register)).AsSingle();
-            var u = d.AsSingle();
-            d = (mode switch
-            {
-                0 => Sse41.RoundToNearestIntegerScalar(u, s),
-                1 => Sse41.RoundToNegativeInfinityScalar(u, s),
-                2 => Sse41.RoundToPositiveInfinityScalar(u, s),
-                _ => Sse41.RoundToZeroScalar(u, s),
-            }).AsByte();
-        }
-        else
-        {
-            var s = (i.I.Op1Kind == OpKind.Memory ? Vector128.CreateScalar(c.Mem.Read64(Ea(c, ref i))).AsByte() : Xmm(c, i.I.Op1Register)).AsDouble();
-            var u = d.AsDouble();
-            d = (mode switch
-            {
-                0 => Sse41.RoundToNearestIntegerScalar(u, s),
-                1 => Sse41.RoundToNegativeInfinityScalar(u, s),
-                2 => Sse41.RoundToPositiveInfinityScalar(u, s),
-                _ => Sse41.RoundToZeroScalar(u, s),
-            }).AsByte();
-        }
+        Vector128<byte> s = i.I.Op1Kind != OpKind.Memory ? Xmm(c, i.I.Op1Register)
+            : i.I.Mnemonic == Mnemonic.Roundss ? Vector128.CreateScalar(c.Mem.Read32(Ea(c, ref i))).AsByte()
+            : Vector128.CreateScalar(c.Mem.Read64(Ea(c, ref i))).AsByte();
+        d = LegoEmu.Cpu.Fpu.HostSse.Execute(RoundOpcode(i.I.Mnemonic), (byte)(i.I.Immediate8 & 0x0f), d, s);
     }
 
     static void Phminposuw(CpuState c, ref Insn i) =>

@@ -102,31 +102,43 @@ static unsafe class InstSseFloat
         };
     }
 
-    /// <summary>(U)COMISS/SD: ZF, PF, CF from the comparison; OF, SF, AF cleared.</summary>
+    /// <summary>
+    /// (U)COMISS/SD: ZF, PF, CF from the comparison; OF, SF, AF cleared. The host's own COMIS/UCOMIS
+    /// run through the intrinsics, so the MXCSR flags are exactly the hardware's: COMIS signals on any
+    /// NaN, UCOMIS only on SNaN, and a NaN operand suppresses the denormal flag. (C# comparisons and
+    /// IsNaN would run UCOMIS on single operands and raise flags the guest's instruction does not.)
+    /// </summary>
     static void Compare(CpuState c, ref Insn i)
     {
         var m = i.I.Mnemonic;
         bool single = m is Mnemonic.Ucomiss or Mnemonic.Comiss;
+        bool signalling = m is Mnemonic.Comiss or Mnemonic.Comisd;
         var a = Xmm(c, i.I.Op0Register);
         var b = Source(c, ref i, single ? 32 : 64);
-        bool unordered, less, equal;
+        bool less, equal, greater;
         if (single)
         {
-            float x = a.AsSingle().GetElement(0), y = b.AsSingle().GetElement(0);
-            unordered = float.IsNaN(x) || float.IsNaN(y);
-            less = x < y; equal = x == y;
+            var x = a.AsSingle();
+            var y = b.AsSingle();
+            equal = signalling ? Sse.CompareScalarOrderedEqual(x, y) : Sse.CompareScalarUnorderedEqual(x, y);
+            less = signalling ? Sse.CompareScalarOrderedLessThan(x, y) : Sse.CompareScalarUnorderedLessThan(x, y);
+            greater = signalling ? Sse.CompareScalarOrderedGreaterThan(x, y) : Sse.CompareScalarUnorderedGreaterThan(x, y);
         }
         else
         {
-            double x = a.AsDouble().GetElement(0), y = b.AsDouble().GetElement(0);
-            unordered = double.IsNaN(x) || double.IsNaN(y);
-            less = x < y; equal = x == y;
+            var x = a.AsDouble();
+            var y = b.AsDouble();
+            equal = signalling ? Sse2.CompareScalarOrderedEqual(x, y) : Sse2.CompareScalarUnorderedEqual(x, y);
+            less = signalling ? Sse2.CompareScalarOrderedLessThan(x, y) : Sse2.CompareScalarUnorderedLessThan(x, y);
+            greater = signalling ? Sse2.CompareScalarOrderedGreaterThan(x, y) : Sse2.CompareScalarUnorderedGreaterThan(x, y);
         }
+        bool unordered = !equal && !less && !greater;
         ulong f = unordered ? Rf.ZF | Rf.PF | Rf.CF : less ? Rf.CF : equal ? Rf.ZF : 0;
         c.Materialize();
         c.RflagsBits = (c.RflagsBits & ~Rf.Arith) | f;
     }
 
+    /// <summary>CMPPS/PD/SS/SD with predicates 0..7 (EQ LT LE UNORD NEQ NLT NLE ORD), as the host instruction.</summary>
     static void CmpPredicate(CpuState c, ref Insn i)
     {
         var m = i.I.Mnemonic;
@@ -137,57 +149,60 @@ static unsafe class InstSseFloat
         }
         ref var d = ref Xmm(c, i.I.Op0Register);
         int pred = i.I.Immediate8 & 7;
-        switch (m)
+        d = m switch
         {
-            case Mnemonic.Cmpss:
-            {
-                var s = Source(c, ref i, 32);
-                uint r = Predicate(d.AsSingle().GetElement(0), s.AsSingle().GetElement(0), pred) ? uint.MaxValue : 0;
-                d = d.AsUInt32().WithElement(0, r).AsByte();
-                break;
-            }
-            case Mnemonic.Cmpsd:
-            {
-                var s = Source(c, ref i, 64);
-                ulong r = Predicate(d.AsDouble().GetElement(0), s.AsDouble().GetElement(0), pred) ? ulong.MaxValue : 0;
-                d = d.AsUInt64().WithElement(0, r).AsByte();
-                break;
-            }
-            case Mnemonic.Cmpps:
-            {
-                var s = Source(c, ref i, 0).AsSingle();
-                var a = d.AsSingle();
-                var r = Vector128<uint>.Zero;
-                for (int k = 0; k < 4; k++) r = r.WithElement(k, Predicate(a.GetElement(k), s.GetElement(k), pred) ? uint.MaxValue : 0);
-                d = r.AsByte();
-                break;
-            }
-            default:
-            {
-                var s = Source(c, ref i, 0).AsDouble();
-                var a = d.AsDouble();
-                var r = Vector128<ulong>.Zero;
-                for (int k = 0; k < 2; k++) r = r.WithElement(k, Predicate(a.GetElement(k), s.GetElement(k), pred) ? ulong.MaxValue : 0);
-                d = r.AsByte();
-                break;
-            }
-        }
-    }
-
-    /// <summary>CMPxx predicates 0..7: EQ LT LE UNORD NEQ NLT NLE ORD.</summary>
-    static bool Predicate(double a, double b, int p)
-    {
-        bool un = double.IsNaN(a) || double.IsNaN(b);
-        return p switch
-        {
-            0 => !un && a == b,
-            1 => !un && a < b,
-            2 => !un && a <= b,
-            3 => un,
-            4 => un || a != b,
-            5 => un || !(a < b),
-            6 => un || !(a <= b),
-            _ => !un,
+            Mnemonic.Cmpss => ScalarSingle(d.AsSingle(), Source(c, ref i, 32).AsSingle(), pred).AsByte(),
+            Mnemonic.Cmpsd => ScalarDouble(d.AsDouble(), Source(c, ref i, 64).AsDouble(), pred).AsByte(),
+            Mnemonic.Cmpps => PackedSingle(d.AsSingle(), Source(c, ref i, 0).AsSingle(), pred).AsByte(),
+            _ => PackedDouble(d.AsDouble(), Source(c, ref i, 0).AsDouble(), pred).AsByte(),
         };
     }
+
+    static Vector128<float> ScalarSingle(Vector128<float> a, Vector128<float> b, int p) => p switch
+    {
+        0 => Sse.CompareScalarEqual(a, b),
+        1 => Sse.CompareScalarLessThan(a, b),
+        2 => Sse.CompareScalarLessThanOrEqual(a, b),
+        3 => Sse.CompareScalarUnordered(a, b),
+        4 => Sse.CompareScalarNotEqual(a, b),
+        5 => Sse.CompareScalarNotLessThan(a, b),
+        6 => Sse.CompareScalarNotLessThanOrEqual(a, b),
+        _ => Sse.CompareScalarOrdered(a, b),
+    };
+
+    static Vector128<double> ScalarDouble(Vector128<double> a, Vector128<double> b, int p) => p switch
+    {
+        0 => Sse2.CompareScalarEqual(a, b),
+        1 => Sse2.CompareScalarLessThan(a, b),
+        2 => Sse2.CompareScalarLessThanOrEqual(a, b),
+        3 => Sse2.CompareScalarUnordered(a, b),
+        4 => Sse2.CompareScalarNotEqual(a, b),
+        5 => Sse2.CompareScalarNotLessThan(a, b),
+        6 => Sse2.CompareScalarNotLessThanOrEqual(a, b),
+        _ => Sse2.CompareScalarOrdered(a, b),
+    };
+
+    static Vector128<float> PackedSingle(Vector128<float> a, Vector128<float> b, int p) => p switch
+    {
+        0 => Sse.CompareEqual(a, b),
+        1 => Sse.CompareLessThan(a, b),
+        2 => Sse.CompareLessThanOrEqual(a, b),
+        3 => Sse.CompareUnordered(a, b),
+        4 => Sse.CompareNotEqual(a, b),
+        5 => Sse.CompareNotLessThan(a, b),
+        6 => Sse.CompareNotLessThanOrEqual(a, b),
+        _ => Sse.CompareOrdered(a, b),
+    };
+
+    static Vector128<double> PackedDouble(Vector128<double> a, Vector128<double> b, int p) => p switch
+    {
+        0 => Sse2.CompareEqual(a, b),
+        1 => Sse2.CompareLessThan(a, b),
+        2 => Sse2.CompareLessThanOrEqual(a, b),
+        3 => Sse2.CompareUnordered(a, b),
+        4 => Sse2.CompareNotEqual(a, b),
+        5 => Sse2.CompareNotLessThan(a, b),
+        6 => Sse2.CompareNotLessThanOrEqual(a, b),
+        _ => Sse2.CompareOrdered(a, b),
+    };
 }

@@ -265,6 +265,11 @@ static unsafe class InstX87
     /// </summary>
     static void CompareExceptions(X87 f, in Float80 a, in Float80 b, bool ordered, bool memoryDenormal = false)
     {
+        if (F80.IsUnsupported(a) || F80.IsUnsupported(b))
+        {
+            f.StatusWord |= IE;
+            return;
+        }
         bool nan = F80.IsNaN(a) || F80.IsNaN(b);
         if (nan)
         {
@@ -321,11 +326,11 @@ static unsafe class InstX87
         var v = f.Regs[p];
         ushort cc;
         if (Empty(f, p)) cc = C3 | C0;
+        else if (F80.IsUnsupported(v)) cc = 0;
         else if (F80.IsNaN(v)) cc = C0;
         else if (F80.IsInf(v)) cc = C2 | C0;
         else if (F80.IsZero(v)) cc = C3;
         else if (F80.Exp(v) == 0) cc = C3 | C2;
-        else if ((v.Mantissa & F80.IntBit) == 0) cc = 0; // unsupported encoding
         else cc = C2;
         if (F80.Sign(v)) cc |= C1;
         f.StatusWord = (ushort)((f.StatusWord & ~(C3 | C2 | C1 | C0)) | cc);

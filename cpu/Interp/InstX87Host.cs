@@ -63,7 +63,7 @@ static unsafe class InstX87Host
     static void LoadEnv(CpuState c, ulong a)
     {
         var f = c.Fpu;
-        f.ControlWord = (ushort)(c.Mem.Read16(a) | 0x40);
+        f.ControlWord = (ushort)((c.Mem.Read16(a) & 0x1f3f) | 0x40); // reserved bits read as the hardware keeps them
         f.StatusWord = c.Mem.Read16(a + 4);
         f.TagWord = c.Mem.Read16(a + 8);
         f.LastIp = c.Mem.Read32(a + 12);

@@ -17,18 +17,28 @@ public sealed class CpuState
     public ulong FsBase;
     public ulong GsBase;
     public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
-    /// <summary>The guest's MXCSR mask and control bits; while it runs, flags and rounding live in the host MXCSR.</summary>
+    /// <summary>The guest's MXCSR, all of it: masks, rounding, FTZ/DAZ and the sticky exception flags.</summary>
     public uint Mxcsr = 0x1f80;
 
-    /// <summary>MXCSR as the guest reads it (STMXCSR, FXSAVE): its masks, the host's live flags and controls.</summary>
-    public uint GetMxcsr() => (Mxcsr & 0x1f80) | (LegoEmu.Cpu.Fpu.HostMxcsr.Read() & ~0x1f80u & 0xffff);
+    public uint GetMxcsr() => Mxcsr;
+    public void SetMxcsr(uint v) => Mxcsr = v;
 
-    /// <summary>LDMXCSR/FXRSTOR: the guest's value, with every exception kept masked on the host.</summary>
-    public void SetMxcsr(uint v)
+    /// <summary>
+    /// Brackets one SSE floating-point instruction run on the host: the host MXCSR takes the guest's
+    /// rounding and FTZ/DAZ with clear flags and every exception masked; afterwards the flags the
+    /// instruction raised join the guest's sticky flags and the host gets its default back. Nothing
+    /// else (the JIT, the runtime) ever runs under the guest's MXCSR, so nothing else pollutes it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FpEnter() => LegoEmu.Cpu.Fpu.HostMxcsr.Write((Mxcsr & ~0x3fu) | LegoEmu.Cpu.Fpu.HostMxcsr.AllMasked);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FpLeave()
     {
-        Mxcsr = v;
-        LegoEmu.Cpu.Fpu.HostMxcsr.Write(v | LegoEmu.Cpu.Fpu.HostMxcsr.AllMasked);
+        Mxcsr |= LegoEmu.Cpu.Fpu.HostMxcsr.Read() & 0x3f;
+        LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
     }
+
     public readonly X87 Fpu = new();
 
     /// <summary>Non-arithmetic RFLAGS bits, and the arithmetic ones whenever <see cref="Op"/> is None.</summary>

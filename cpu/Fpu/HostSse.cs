@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace LegoEmu.Cpu.Fpu;
+
+/// <summary>
+/// Runs an SSE instruction of the form <c>op xmm0, xmm1[, imm8]</c> on the host, through a generated
+/// stub: for the few instructions whose immediate .NET intrinsics do not let through unchanged (the
+/// precision-exception bit of ROUNDxx), so the result and the MXCSR flags are the host's exactly.
+/// </summary>
+public static unsafe class HostSse
+{
+    const int StubSize = 32, Capacity = 4096;
+
+    static readonly object Gate = new();
+    static readonly Dictionary<ulong, nint> Stubs = new();
+    static byte* _code;
+    static int _used;
+
+    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    /// <summary>dst = op(dst, src) where the instruction is given by its opcode bytes (before ModRM) and immediate.</summary>
+    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, byte imm, Vector128<byte> dst, Vector128<byte> src)
+    {
+        var stub = (delegate* unmanaged[SuppressGCTransition]<Vector128<byte>*, Vector128<byte>*, void>)StubFor(opcode, imm);
+        stub(&dst, &src);
+        return dst;
+    }
+
+    static nint StubFor(ReadOnlySpan<byte> opcode, byte imm)
+    {
+        ulong key = (ulong)imm;
+        for (int i = 0; i < opcode.Length; i++) key = key * 257 + opcode[i] + 1;
+        lock (Gate)
+        {
+            if (Stubs.TryGetValue(key, out var p)) return p;
+            if (_code == null)
+            {
+                nint m = Mmap(0, Capacity * StubSize, 7, 0x22, -1, 0);
+                if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for SSE host stubs");
+                _code = (byte*)m;
+            }
+            if (_used >= Capacity) throw new InvalidOperationException("SSE host stub area full");
+            byte* s = _code + _used * StubSize;
+            int n = 0;
+            s[n++] = 0x0f; s[n++] = 0x10; s[n++] = 0x07;          // movups xmm0, [rdi]
+            s[n++] = 0x0f; s[n++] = 0x10; s[n++] = 0x0e;          // movups xmm1, [rsi]
+            foreach (byte b in opcode) s[n++] = b;
+            s[n++] = 0xc1;                                        // ModRM: xmm0, xmm1
+            s[n++] = imm;
+            s[n++] = 0x0f; s[n++] = 0x11; s[n++] = 0x07;          // movups [rdi], xmm0
+            s[n++] = 0xc3;                                        // ret
+            _used++;
+            Stubs[key] = (nint)s;
+            return (nint)s;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using Iced.Intel;
+using static LegoEmu.Tests.Conformance.StateLayout;
+
+namespace LegoEmu.Tests.Conformance;
+
+/// <summary>
+/// Forms whose memory operands are implicit (RSI, RDI, RBX+AL): string instructions with and without
+/// REP prefixes and in both directions, XLATB and MASKMOVDQU. Pointers start near the anchor and
+/// counts stay small, so every access stays inside the memory area whichever way DF points.
+/// </summary>
+public static class StringForms
+{
+    const int MaxCount = 12;
+
+    public static IEnumerable<Form> All()
+    {
+        (string Name, Mnemonic M, int Size, Func<RepPrefixKind, Instruction> Make)[] ops =
+        [
+            ("MOVSB", Mnemonic.Movsb, 1, rep => Instruction.CreateMovsb(64, Register.None, rep)),
+            ("MOVSW", Mnemonic.Movsw, 2, rep => Instruction.CreateMovsw(64, Register.None, rep)),
+            ("MOVSD", Mnemonic.Movsd, 4, rep => Instruction.CreateMovsd(64, Register.None, rep)),
+            ("MOVSQ", Mnemonic.Movsq, 8, rep => Instruction.CreateMovsq(64, Register.None, rep)),
+            ("STOSB", Mnemonic.Stosb, 1, rep => Instruction.CreateStosb(64, rep)),
+            ("STOSW", Mnemonic.Stosw, 2, rep => Instruction.CreateStosw(64, rep)),
+            ("STOSD", Mnemonic.Stosd, 4, rep => Instruction.CreateStosd(64, rep)),
+            ("STOSQ", Mnemonic.Stosq, 8, rep => Instruction.CreateStosq(64, rep)),
+            ("LODSB", Mnemonic.Lodsb, 1, rep => Instruction.CreateLodsb(64, Register.None, rep)),
+            ("LODSW", Mnemonic.Lodsw, 2, rep => Instruction.CreateLodsw(64, Register.None, rep)),
+            ("LODSD", Mnemonic.Lodsd, 4, rep => Instruction.CreateLodsd(64, Register.None, rep)),
+            ("LODSQ", Mnemonic.Lodsq, 8, rep => Instruction.CreateLodsq(64, Register.None, rep)),
+            ("SCASB", Mnemonic.Scasb, 1, rep => Instruction.CreateScasb(64, rep)),
+            ("SCASW", Mnemonic.Scasw, 2, rep => Instruction.CreateScasw(64, rep)),
+            ("SCASD", Mnemonic.Scasd, 4, rep => Instruction.CreateScasd(64, rep)),
+            ("SCASQ", Mnemonic.Scasq, 8, rep => Instruction.CreateScasq(64, rep)),
+            ("CMPSB", Mnemonic.Cmpsb, 1, rep => Instruction.CreateCmpsb(64, Register.None, rep)),
+            ("CMPSW", Mnemonic.Cmpsw, 2, rep => Instruction.CreateCmpsw(64, Register.None, rep)),
+            ("CMPSD", Mnemonic.Cmpsd, 4, rep => Instruction.CreateCmpsd(64, Register.None, rep)),
+            ("CMPSQ", Mnemonic.Cmpsq, 8, rep => Instruction.CreateCmpsq(64, Register.None, rep)),
+        ];
+        foreach (var (name, m, size, make) in ops)
+        {
+            bool compares = name.StartsWith("SCAS", StringComparison.Ordinal) || name.StartsWith("CMPS", StringComparison.Ordinal);
+            RepPrefixKind[] reps = compares ? [RepPrefixKind.None, RepPrefixKind.Repe, RepPrefixKind.Repne] : [RepPrefixKind.None, RepPrefixKind.Repe];
+            foreach (var rep in reps)
+            {
+                string prefix = rep switch { RepPrefixKind.None => "", RepPrefixKind.Repe => compares ? "REPE " : "REP ", _ => "REPNE " };
+                yield return new Form
+                {
+                    Name = $"{prefix}{name}", Mnemonic = m, Group = "Integer", Code = make(RepPrefixKind.None).Code,
+                    Custom = (form, r, i) => StringCase(form, make(rep), size, rep != RepPrefixKind.None, compares, r, i),
+                };
+            }
+        }
+        yield return new Form { Name = "XLATB", Mnemonic = Mnemonic.Xlatb, Group = "Integer", Code = Code.Xlat_m8, Custom = Xlat };
+        yield return new Form
+        {
+            Name = "MASKMOVDQU xmm1, xmm2", Mnemonic = Mnemonic.Maskmovdqu, Group = "SSE2", Code = Code.Maskmovdqu_rDI_xmm_xmm, Custom = Maskmovdqu,
+        };
+    }
+
+    static TestCase StringCase(Form form, Instruction ins, int size, bool rep, bool compares, Random r, int index)
+    {
+        var s = new CaseState(r, Lanes.Int8);
+        if (r.Next(3) == 0) s.Flags |= 1UL << 10; // DF: the only instructions here that read it
+        ulong rsi = (ulong)((long)Anchor + r.Next(-32, 33));
+        ulong rdi = (ulong)((long)Anchor + r.Next(-32, 33));
+        if (r.Next(2) == 0) { rsi &= ~(ulong)(size - 1); rdi &= ~(ulong)(size - 1); }
+        s.SetFull(6, rsi);
+        s.SetFull(7, rdi);
+        int count = r.Next(MaxCount + 1);
+        // Without REP, RCX is just another register and keeps its random value.
+        if (rep) s.SetFull(1, r.Next(5) == 0 ? 0 : (ulong)count);
+        if (compares)
+        {
+            // Runs of equal elements, so REPE/REPNE stop at different points.
+            bool down = (s.Flags & (1UL << 10)) != 0;
+            int equal = r.Next(MaxCount + 1);
+            for (int k = 0; k < equal; k++)
+            {
+                long step = (down ? -k : k) * size;
+                var src = s.MemSpan((ulong)((long)rsi + step), size);
+                var dst = s.MemSpan((ulong)((long)rdi + step), size);
+                if (r.Next(3) != 0) src.CopyTo(dst);
+            }
+            if (r.Next(2) == 0) s.Set(size switch { 1 => Register.AL, 2 => Register.AX, 4 => Register.EAX, _ => Register.RAX }, s.GetMem(rdi, size));
+        }
+        return Case(form, index, s, ins);
+    }
+
+    static TestCase Xlat(Form form, Random r, int index)
+    {
+        var s = new CaseState(r, Lanes.Int8);
+        s.SetFull(3, MemArea); // RBX + AL (0..255) stays inside the 256-byte area
+        return Case(form, index, s, Instruction.Create(Code.Xlat_m8, new MemoryOperand(Register.RBX, Register.AL)));
+    }
+
+    static TestCase Maskmovdqu(Form form, Random r, int index)
+    {
+        var s = new CaseState(r, r.Next(2) == 0 ? Lanes.Int8 : Lanes.Mixed);
+        s.SetFull(7, (ulong)((long)Anchor + r.Next(-64, 49)));
+        var ins = Instruction.CreateMaskmovdqu(64, Register.XMM0 + r.Next(16), Register.XMM0 + r.Next(16));
+        return Case(form, index, s, ins);
+    }
+
+    static TestCase Case(Form form, int index, CaseState s, Instruction ins) => new()
+    {
+        Form = form,
+        Index = index,
+        Instructions = [ins],
+        NativeInstructions = [ins],
+        Input = s.Record,
+    };
+}
