@@ -123,8 +123,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public int Run()
     {
         _wall.Start();
-        // The guest's SSE state lives in this thread's MXCSR while it runs (see HostMxcsr).
-        LegoEmu.Cpu.Fpu.HostMxcsr.Write(Cpu.Mxcsr | LegoEmu.Cpu.Fpu.HostMxcsr.AllMasked);
         var hostSignals = HostSignals.Register(this);
         try
         {
@@ -173,8 +171,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         finally
         {
             hostSignals.Dispose();
-            Cpu.Mxcsr = Cpu.GetMxcsr();
-            LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
             _wall.Stop();
             if (Options.Stats) PrintStats();
         }
@@ -227,14 +223,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
     }
 
-    /// <summary>Hands the processor to another guest thread; its SSE control state moves into the host MXCSR.</summary>
-    void SwitchTo(GuestThread next)
-    {
-        if (next == _current) return;
-        _current.Cpu.Mxcsr = _current.Cpu.GetMxcsr();
-        _current = next;
-        next.Cpu.SetMxcsr(next.Cpu.Mxcsr);
-    }
+    /// <summary>Hands the processor to another guest thread.</summary>
+    void SwitchTo(GuestThread next) => _current = next;
 
     /// <summary>clone with CLONE_VM|CLONE_THREAD: a new thread that resumes after the syscall with RAX = 0.</summary>
     public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)
