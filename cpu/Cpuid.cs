@@ -8,8 +8,8 @@ public static class Cpuid
 {
     // Leaf 1 EDX: FPU TSC CX8 CMOV CLFSH MMX FXSR SSE SSE2 (MMX completes the x86-64 baseline ISA level glibc checks).
     public const uint Leaf1Edx = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
-    // Leaf 1 ECX: SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT.
-    public const uint Leaf1Ecx = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23);
+    // Leaf 1 ECX: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT.
+    public const uint Leaf1Ecx = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 13);
     // 0x80000001 EDX: SYSCALL, NX, LM. ECX: LAHF/SAHF in 64-bit mode.
     public const uint Ext1Edx = (1u << 11) | (1u << 20) | (1u << 29);
     public const uint Ext1Ecx = 1u << 0;

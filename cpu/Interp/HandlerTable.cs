@@ -59,6 +59,7 @@ public static unsafe class HandlerTable
                      Mnemonic.Cvtpd2dq, Mnemonic.Cvttpd2dq, Mnemonic.Cvtps2pd, Mnemonic.Cvtpd2ps,
                      Mnemonic.Addsubps, Mnemonic.Addsubpd, Mnemonic.Haddps, Mnemonic.Haddpd, Mnemonic.Hsubps, Mnemonic.Hsubpd,
                      Mnemonic.Roundss, Mnemonic.Roundsd, Mnemonic.Roundps, Mnemonic.Roundpd, Mnemonic.Dpps, Mnemonic.Dppd,
+                     Mnemonic.Cvtpi2ps, Mnemonic.Cvtps2pi, Mnemonic.Cvttps2pi, Mnemonic.Cvtpd2pi, Mnemonic.Cvttpd2pi, Mnemonic.Cvtpi2pd,
                  })
             t[(int)m] = true;
         return t;
@@ -129,7 +130,7 @@ public static unsafe class HandlerTable
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
         LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Read());
-        foreach (var t in new[] { typeof(InstSseFloat), typeof(InstSseConvert), typeof(InstSse3), typeof(InstSse41), typeof(Operands) })
+        foreach (var t in new[] { typeof(InstSseFloat), typeof(InstSseConvert), typeof(InstSse3), typeof(InstSse41), typeof(InstMmx), typeof(Operands) })
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
     }
@@ -156,8 +157,12 @@ public static unsafe class HandlerTable
 
     /// <summary>True when the mnemonic has a handler (used by tests and disasm to flag gaps).</summary>
     public static bool IsImplemented(in Instruction ins) =>
-        ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy &&
+        ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy && !IsInvalidHere(ins) &&
         (InstMmx.UsesMmx(ins) ? InstMmx.For(ins) != null : Implemented[(int)ins.Mnemonic]);
+
+    /// <summary>Encodings Iced accepts that this CPU model raises #UD for (0F 0D with a register operand).</summary>
+    static bool IsInvalidHere(in Instruction ins) =>
+        ins.Mnemonic == Mnemonic.Reservednop && ins.Op0Kind == OpKind.Register && ins.Code.ToString().EndsWith("0F0D", StringComparison.Ordinal);
 
     static void Unimplemented(CpuState c, ref Insn i) =>
         throw new CpuFault(FaultKind.Unimplemented, i.Ip, $"unsupported instruction {Describe(c, ref i)}");

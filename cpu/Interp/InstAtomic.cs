@@ -16,6 +16,29 @@ static unsafe class InstAtomic
         HandlerTable.Set(Mnemonic.Cmpxchg, &Cmpxchg);
         HandlerTable.Set(Mnemonic.Cmpxchg8b, &Cmpxchg8b);
         HandlerTable.Set(Mnemonic.Xadd, &Xadd);
+        HandlerTable.Set(Mnemonic.Cmpxchg16b, &Cmpxchg16b);
+    }
+
+    /// <summary>CMPXCHG16B: RDX:RAX against an aligned m128; on a match RCX:RBX is stored, else the memory is loaded.</summary>
+    static void Cmpxchg16b(CpuState c, ref Insn i)
+    {
+        ulong ea = Ea(c, ref i);
+        if ((ea & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned CMPXCHG16B operand at 0x{ea:x}");
+        UInt128 cur = c.Mem.Read128(ea);
+        var expect = new UInt128(c.R[2], c.R[0]);
+        c.Materialize();
+        if (cur == expect)
+        {
+            c.Mem.Write128(ea, new UInt128(c.R[1], c.R[3]));
+            c.RflagsBits |= Rf.ZF;
+        }
+        else
+        {
+            c.Mem.Write128(ea, cur); // a locked cycle always writes
+            c.R[0] = (ulong)cur;
+            c.R[2] = (ulong)(cur >> 64);
+            c.RflagsBits &= ~Rf.ZF;
+        }
     }
 
     static void Cmpxchg(CpuState c, ref Insn i)

@@ -34,6 +34,12 @@ static unsafe class InstMmx
                      Mnemonic.Movd, Mnemonic.Movq, Mnemonic.Movntq, Mnemonic.Psllw, Mnemonic.Pslld, Mnemonic.Psllq, Mnemonic.Psrlw,
                      Mnemonic.Psrld, Mnemonic.Psrlq, Mnemonic.Psraw, Mnemonic.Psrad, Mnemonic.Pshufw, Mnemonic.Pmovmskb,
                      Mnemonic.Pextrw, Mnemonic.Pinsrw,
+                     // SSSE3 on MM registers: CPUID's SSSE3 bit covers these forms too.
+                     Mnemonic.Pshufb, Mnemonic.Phaddw, Mnemonic.Phaddd, Mnemonic.Phaddsw, Mnemonic.Phsubw, Mnemonic.Phsubd, Mnemonic.Phsubsw,
+                     Mnemonic.Pmaddubsw, Mnemonic.Pmulhrsw, Mnemonic.Psignb, Mnemonic.Psignw, Mnemonic.Psignd, Mnemonic.Pabsb, Mnemonic.Pabsw,
+                     Mnemonic.Pabsd, Mnemonic.Palignr,
+                     Mnemonic.Movdq2q, Mnemonic.Movq2dq, Mnemonic.Cvtpi2ps, Mnemonic.Cvtps2pi, Mnemonic.Cvttps2pi,
+                     Mnemonic.Cvtpd2pi, Mnemonic.Cvttpd2pi, Mnemonic.Cvtpi2pd,
                  })
             t[(int)m] = true;
         return t;
@@ -83,6 +89,39 @@ static unsafe class InstMmx
         var m = i.I.Mnemonic;
         switch (m)
         {
+            case Mnemonic.Movq2dq:
+                Xmm(c, i.I.Op0Register) = V(ReadMm(c, ref i, 1));
+                return;
+            case Mnemonic.Movdq2q:
+                WriteMm(c, Mm(i.I.Op0Register), Low(Xmm(c, i.I.Op1Register)));
+                return;
+            case Mnemonic.Cvtpi2ps:
+            {
+                ref var dx = ref Xmm(c, i.I.Op0Register);
+                var conv = Sse2.ConvertToVector128Single(V(ReadMm(c, ref i, 1)).AsInt32());
+                dx = dx.AsUInt64().WithElement(0, conv.AsUInt64().GetElement(0)).AsByte();
+                return;
+            }
+            case Mnemonic.Cvtpi2pd:
+                Xmm(c, i.I.Op0Register) = Sse2.ConvertToVector128Double(V(ReadMm(c, ref i, 1)).AsInt32()).AsByte();
+                return;
+            case Mnemonic.Cvtps2pi:
+            case Mnemonic.Cvttps2pi:
+            {
+                // Only the low two singles are converted: the upper lanes must not raise exceptions.
+                var src = V(i.I.Op1Kind == OpKind.Memory ? c.Mem.Read64(Ea(c, ref i)) : Low(Xmm(c, i.I.Op1Register)));
+                var r = m == Mnemonic.Cvtps2pi ? Sse2.ConvertToVector128Int32(src.AsSingle()) : Sse2.ConvertToVector128Int32WithTruncation(src.AsSingle());
+                WriteMm(c, Mm(i.I.Op0Register), r.AsUInt64().GetElement(0));
+                return;
+            }
+            case Mnemonic.Cvtpd2pi:
+            case Mnemonic.Cvttpd2pi:
+            {
+                var src = ReadXAligned(c, ref i, 1);
+                var r = m == Mnemonic.Cvtpd2pi ? Sse2.ConvertToVector128Int32(src.AsDouble()) : Sse2.ConvertToVector128Int32WithTruncation(src.AsDouble());
+                WriteMm(c, Mm(i.I.Op0Register), r.AsUInt64().GetElement(0));
+                return;
+            }
             case Mnemonic.Movd:
             case Mnemonic.Movq:
             case Mnemonic.Movntq:
@@ -133,6 +172,42 @@ static unsafe class InstMmx
                 // MMX packs dst's lanes then src's into one 64-bit result: pack the concatenation with itself.
                 var both = Vector128.Create(a, b).AsByte();
                 result = Low(InstSse2Integer.Compute(m, both, both));
+                break;
+            }
+            case Mnemonic.Pshufb:
+                // Indices use three bits on MM registers; bit 7 still zeroes the byte.
+                result = Low(Ssse3.Shuffle(V(a), Sse2.And(V(b), Vector128.Create((byte)0x87))));
+                break;
+            case Mnemonic.Phaddw: case Mnemonic.Phaddd: case Mnemonic.Phaddsw:
+            case Mnemonic.Phsubw: case Mnemonic.Phsubd: case Mnemonic.Phsubsw:
+            {
+                // Horizontal ops over dst's lanes then src's: the 128-bit form on the concatenation gives that order.
+                var both = Vector128.Create(a, b);
+                result = Low(m switch
+                {
+                    Mnemonic.Phaddw => Ssse3.HorizontalAdd(both.AsInt16(), both.AsInt16()).AsByte(),
+                    Mnemonic.Phaddd => Ssse3.HorizontalAdd(both.AsInt32(), both.AsInt32()).AsByte(),
+                    Mnemonic.Phaddsw => Ssse3.HorizontalAddSaturate(both.AsInt16(), both.AsInt16()).AsByte(),
+                    Mnemonic.Phsubw => Ssse3.HorizontalSubtract(both.AsInt16(), both.AsInt16()).AsByte(),
+                    Mnemonic.Phsubd => Ssse3.HorizontalSubtract(both.AsInt32(), both.AsInt32()).AsByte(),
+                    _ => Ssse3.HorizontalSubtractSaturate(both.AsInt16(), both.AsInt16()).AsByte(),
+                });
+                break;
+            }
+            case Mnemonic.Pmaddubsw: result = Low(Ssse3.MultiplyAddAdjacent(V(a), V(b).AsSByte()).AsByte()); break;
+            case Mnemonic.Pmulhrsw: result = Low(Ssse3.MultiplyHighRoundScale(V(a).AsInt16(), V(b).AsInt16()).AsByte()); break;
+            case Mnemonic.Psignb: result = Low(Ssse3.Sign(V(a).AsSByte(), V(b).AsSByte()).AsByte()); break;
+            case Mnemonic.Psignw: result = Low(Ssse3.Sign(V(a).AsInt16(), V(b).AsInt16()).AsByte()); break;
+            case Mnemonic.Psignd: result = Low(Ssse3.Sign(V(a).AsInt32(), V(b).AsInt32()).AsByte()); break;
+            case Mnemonic.Pabsb: result = Low(Ssse3.Abs(V(b).AsSByte()).AsByte()); break;
+            case Mnemonic.Pabsw: result = Low(Ssse3.Abs(V(b).AsInt16()).AsByte()); break;
+            case Mnemonic.Pabsd: result = Low(Ssse3.Abs(V(b).AsInt32()).AsByte()); break;
+            case Mnemonic.Palignr:
+            {
+                // dst:src as 128 bits, shifted right by imm bytes; the low 64 bits remain (zero beyond 16 bytes).
+                int n = i.I.Immediate8;
+                var cat = new UInt128(a, b);
+                result = n >= 16 ? 0 : (ulong)(cat >> (8 * n));
                 break;
             }
             case Mnemonic.Punpckhbw: case Mnemonic.Punpckhwd: case Mnemonic.Punpckhdq:

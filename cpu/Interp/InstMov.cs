@@ -35,6 +35,16 @@ static unsafe class InstMov
         HandlerTable.Set(Mnemonic.Lahf, &Lahf);
         HandlerTable.Set(Mnemonic.Sahf, &Sahf);
         HandlerTable.Set(Mnemonic.Movbe, &Movbe);
+        HandlerTable.Set(Mnemonic.Xlatb, &Xlatb);
+    }
+
+    /// <summary>XLATB: AL = [RBX + zero-extended AL] (segment override honoured).</summary>
+    static void Xlatb(CpuState c, ref Insn i)
+    {
+        ulong a = c.R[Registers.RBX] + (byte)c.R[Registers.RAX];
+        if (i.I.CodeSize == CodeSize.Code64 && i.I.MemoryBase == Iced.Intel.Register.EBX) a = (uint)a;
+        if (i.Seg != 0) a += i.Seg == 1 ? c.FsBase : c.GsBase;
+        c.R[Registers.RAX] = (c.R[Registers.RAX] & ~0xffUL) | c.Mem.Read8(a);
     }
 
     static void Mov(CpuState c, ref Insn i)

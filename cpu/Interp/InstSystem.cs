@@ -15,8 +15,9 @@ static unsafe class InstSystem
         HandlerTable.Set(Mnemonic.Rdtscp, &Rdtscp);
         foreach (var m in new[] { Mnemonic.Nop, Mnemonic.Endbr64, Mnemonic.Endbr32, Mnemonic.Pause, Mnemonic.Lfence, Mnemonic.Mfence,
                      Mnemonic.Sfence, Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2,
-                     Mnemonic.Prefetchw, Mnemonic.Clflush, Mnemonic.Clflushopt })
+                     Mnemonic.Prefetchw, Mnemonic.Prefetch, Mnemonic.Clflush, Mnemonic.Clflushopt })
             HandlerTable.Set(m, &Nop);
+        HandlerTable.Set(Mnemonic.Reservednop, &ReservedNop);
         HandlerTable.Set(Mnemonic.Ud2, &Ud);
         HandlerTable.Set(Mnemonic.Ud0, &Ud);
         HandlerTable.Set(Mnemonic.Ud1, &Ud);
@@ -61,6 +62,16 @@ static unsafe class InstSystem
     }
 
     static void Nop(CpuState c, ref Insn i) { }
+
+    /// <summary>
+    /// The reserved-NOP opcode space (0F 0D, 0F 18-1F) executes as a hint, except 0F 0D with a register
+    /// operand: that is the PREFETCH group, which the host CPU rejects with #UD.
+    /// </summary>
+    static void ReservedNop(CpuState c, ref Insn i)
+    {
+        if (i.I.Op0Kind == OpKind.Register && i.I.Code.ToString().EndsWith("0F0D", StringComparison.Ordinal))
+            throw new CpuFault(FaultKind.InvalidOpcode, i.Ip, $"invalid opcode (0F 0D with a register operand) at 0x{i.Ip:x}");
+    }
 
     static void Ud(CpuState c, ref Insn i) => throw new CpuFault(FaultKind.InvalidOpcode, i.Ip, $"{i.I.Mnemonic.ToString().ToUpperInvariant()} at 0x{i.Ip:x}");
     static void Int3(CpuState c, ref Insn i) => throw new CpuFault(FaultKind.Breakpoint, i.Ip, $"INT3 at 0x{i.Ip:x}");

@@ -32,6 +32,8 @@ static unsafe class InstX87
         foreach (var m in new[] { Mnemonic.Fucom, Mnemonic.Fucomp, Mnemonic.Fucompp, Mnemonic.Fcom, Mnemonic.Fcomp, Mnemonic.Fcompp })
             HandlerTable.Set(m, &Fcom);
         HandlerTable.Set(Mnemonic.Ftst, &Ftst);
+        HandlerTable.Set(Mnemonic.Ficom, &Ficom);
+        HandlerTable.Set(Mnemonic.Ficomp, &Ficom);
         HandlerTable.Set(Mnemonic.Fxam, &Fxam);
         foreach (var m in new[] { Mnemonic.Fld1, Mnemonic.Fldz, Mnemonic.Fldpi, Mnemonic.Fldl2e, Mnemonic.Fldl2t, Mnemonic.Fldlg2, Mnemonic.Fldln2 })
             HandlerTable.Set(m, &FldConst);
@@ -50,6 +52,10 @@ static unsafe class InstX87
         HandlerTable.Set(Mnemonic.Fclex, &Fnclex);
         HandlerTable.Set(Mnemonic.Wait, &Nop);
         HandlerTable.Set(Mnemonic.Fnop, &Nop);
+        // 8087/80287 control instructions that later FPUs execute as no-ops.
+        foreach (var m in new[] { Mnemonic.Fneni, Mnemonic.Feni, Mnemonic.Fndisi, Mnemonic.Fdisi, Mnemonic.Fnsetpm, Mnemonic.Fsetpm })
+            HandlerTable.Set(m, &Nop);
+        HandlerTable.Set(Mnemonic.Fstpnce, &Fstpnce);
         HandlerTable.Set(Mnemonic.Ffree, &Ffree);
         HandlerTable.Set(Mnemonic.Ffreep, &Ffree);
         HandlerTable.Set(Mnemonic.Fincstp, &Fincstp);
@@ -201,7 +207,19 @@ static unsafe class InstX87
             // Narrowing stores report IE (SNaN), OE, UE, PE, and in C1 whether they rounded up.
             f.StatusWord = (ushort)((f.StatusWord & ~C1) | ex | (up ? C1 : 0));
         }
-        if (i.I.Mnemonic == Mnemonic.Fstp) Pop(f);
+        if (i.I.Mnemonic is Mnemonic.Fstp or Mnemonic.Fstpnce) Pop(f);
+    }
+
+    /// <summary>FSTPNCE (D9 D8+i), an alias of FSTP ST(i) that pops an empty ST(0) without a stack fault.</summary>
+    static void Fstpnce(CpuState c, ref Insn i)
+    {
+        var f = c.Fpu;
+        if (Empty(f, Phys(f, 0)))
+        {
+            Pop(f);
+            return;
+        }
+        Fst(c, ref i);
     }
 
     static void Fild(CpuState c, ref Insn i)
@@ -310,6 +328,18 @@ static unsafe class InstX87
         SetCompareCodes(f, F80.Compare(top, other));
         if (m is Mnemonic.Fucomp or Mnemonic.Fcomp) Pop(f);
         if (m is Mnemonic.Fucompp or Mnemonic.Fcompp) { Pop(f); Pop(f); }
+    }
+
+    /// <summary>FICOM/FICOMP: ST(0) against a 16- or 32-bit integer in memory (exact in 80 bits), like FCOM.</summary>
+    static void Ficom(CpuState c, ref Insn i)
+    {
+        var f = c.Fpu;
+        ulong a = Ea(c, ref i);
+        var other = F80.FromInt64(i.MemBits == 16 ? (short)c.Mem.Read16(a) : (int)c.Mem.Read32(a));
+        var top = St(f, 0);
+        CompareExceptions(f, top, other, ordered: true);
+        SetCompareCodes(f, F80.Compare(top, other));
+        if (i.I.Mnemonic == Mnemonic.Ficomp) Pop(f);
     }
 
     static void Ftst(CpuState c, ref Insn i)

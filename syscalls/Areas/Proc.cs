@@ -89,7 +89,7 @@ static class Proc
         F((edx & 1) != 0, "fpu"); F((edx & (1 << 4)) != 0, "tsc"); F((edx & (1 << 8)) != 0, "cx8"); F((edx & (1 << 15)) != 0, "cmov");
         F((edx & (1 << 19)) != 0, "clflush"); F((edx & (1 << 23)) != 0, "mmx"); F((edx & (1 << 24)) != 0, "fxsr");
         F((edx & (1 << 25)) != 0, "sse"); F((edx & (1 << 26)) != 0, "sse2"); F((xedx & (1 << 11)) != 0, "syscall");
-        F((xedx & (1 << 20)) != 0, "nx"); F((xedx & (1 << 29)) != 0, "lm"); F((ecx & 1) != 0, "pni"); F((ecx & (1 << 9)) != 0, "ssse3");
+        F((xedx & (1 << 20)) != 0, "nx"); F((xedx & (1 << 29)) != 0, "lm"); F((ecx & 1) != 0, "pni"); F((ecx & (1 << 9)) != 0, "ssse3"); F((ecx & (1 << 13)) != 0, "cx16");
         F((ecx & (1 << 19)) != 0, "sse4_1"); F((ecx & (1 << 20)) != 0, "sse4_2"); F((ecx & (1 << 23)) != 0, "popcnt");
         F((xecx & 1) != 0, "lahf_lm");
         var (a, _, _, _) = Cpuid.Query(1, 0);
