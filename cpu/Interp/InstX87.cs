@@ -468,47 +468,18 @@ static unsafe class InstX87
     static void Fxsave(CpuState c, ref Insn i)
     {
         ulong a = FxArea(c, ref i);
-        var f = c.Fpu;
-        var img = new byte[512];
-        BitConverter.TryWriteBytes(img.AsSpan(0), f.ControlWord);
-        BitConverter.TryWriteBytes(img.AsSpan(2), f.StatusWord);
-        byte abridged = 0;
-        for (int p = 0; p < 8; p++) if (!Empty(f, p)) abridged |= (byte)(1 << p);
-        img[4] = abridged;
-        BitConverter.TryWriteBytes(img.AsSpan(6), f.LastOpcode);
-        BitConverter.TryWriteBytes(img.AsSpan(8), f.LastIp);
-        BitConverter.TryWriteBytes(img.AsSpan(16), f.LastDp);
-        BitConverter.TryWriteBytes(img.AsSpan(24), c.GetMxcsr());
-        BitConverter.TryWriteBytes(img.AsSpan(28), 0x0000ffffu); // MXCSR_MASK: DAZ supported
-        for (int k = 0; k < 8; k++)
-        {
-            var v = f.Regs[Phys(f, k)];
-            BitConverter.TryWriteBytes(img.AsSpan(32 + 16 * k), v.Mantissa);
-            BitConverter.TryWriteBytes(img.AsSpan(40 + 16 * k), v.SignExp);
-        }
-        for (int k = 0; k < 16; k++) c.Xmm[k].CopyTo(img.AsSpan(160 + 16 * k));
+        Span<byte> img = stackalloc byte[FxImage.Size];
+        FxImage.Save(c, img);
         c.Mem.WriteBytes(a, img);
     }
 
     static void Fxrstor(CpuState c, ref Insn i)
     {
         ulong a = FxArea(c, ref i);
-        var img = new byte[512];
+        Span<byte> img = stackalloc byte[FxImage.Size];
         c.Mem.ReadBytes(a, img);
-        uint mxcsr = BitConverter.ToUInt32(img, 24);
-        if ((mxcsr & 0xffff_0000) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, "FXRSTOR with reserved MXCSR bits set");
-        var f = c.Fpu;
-        f.ControlWord = BitConverter.ToUInt16(img, 0);
-        f.StatusWord = BitConverter.ToUInt16(img, 2);
-        f.LastOpcode = BitConverter.ToUInt16(img, 6);
-        f.LastIp = BitConverter.ToUInt64(img, 8);
-        f.LastDp = BitConverter.ToUInt64(img, 16);
-        c.SetMxcsr(mxcsr);
-        for (int k = 0; k < 8; k++)
-            f.Regs[Phys(f, k)] = new Float80 { Mantissa = BitConverter.ToUInt64(img, 32 + 16 * k), SignExp = BitConverter.ToUInt16(img, 40 + 16 * k) };
-        byte abridged = img[4];
-        for (int p = 0; p < 8; p++) SetTag(f, p, (abridged & (1 << p)) != 0 ? F80.Tag(f.Regs[p]) : 3);
-        for (int k = 0; k < 16; k++) c.Xmm[k] = System.Runtime.Intrinsics.Vector128.Create(new ReadOnlySpan<byte>(img, 160 + 16 * k, 16));
+        if ((FxImage.Mxcsr(img) & 0xffff_0000) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, "FXRSTOR with reserved MXCSR bits set");
+        FxImage.Restore(c, img);
     }
 
     // ---- arithmetic ----

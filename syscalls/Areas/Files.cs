@@ -126,7 +126,8 @@ static class Files
         return WriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
     }
 
-    static List<(ulong addr, long len)>? Iovecs(SyscallContext x, ulong iov, long count)
+    /// <summary>A guest iovec array as (address, length) pairs; null when the count or a length is invalid.</summary>
+    internal static List<(ulong addr, long len)>? Iovecs(SyscallContext x, ulong iov, long count)
     {
         if (count < 0 || count > 1024) return null;
         var list = new List<(ulong, long)>((int)count);

@@ -137,16 +137,9 @@ static unsafe class Net
         ulong name = x.Mem.Read64(m), iov = x.Mem.Read64(m + 16), iovlen = x.Mem.Read64(m + 24), control = x.Mem.Read64(m + 32), clen = x.Mem.Read64(m + 40);
         uint namelen = x.Mem.Read32(m + 8);
         if (iovlen > 1024 || clen > 4096 || namelen > MaxAddr) return -Errno.EINVAL;
-        long total = 0;
-        var parts = new List<(ulong, long)>();
-        for (ulong k = 0; k < iovlen; k++)
-        {
-            ulong b = x.Mem.Read64(iov + k * 16);
-            long l = (long)x.Mem.Read64(iov + k * 16 + 8);
-            parts.Add((b, l));
-            total += l;
-        }
-        if (total > Buffers.Chunk) total = Buffers.Chunk;
+        var parts = Files.Iovecs(x, iov, (long)iovlen);
+        if (parts == null) return -Errno.EINVAL;
+        long total = Math.Min(parts.Sum(p => p.len), Buffers.Chunk);
         var data = new byte[total];
         long o = 0;
         foreach (var (b, l) in parts)
@@ -189,16 +182,9 @@ static unsafe class Net
         ulong name = x.Mem.Read64(m), iov = x.Mem.Read64(m + 16), iovlen = x.Mem.Read64(m + 24), control = x.Mem.Read64(m + 32), clen = x.Mem.Read64(m + 40);
         uint namelen = x.Mem.Read32(m + 8);
         if (iovlen > 1024 || clen > 4096) return -Errno.EINVAL;
-        long total = 0;
-        var parts = new List<(ulong, long)>();
-        for (ulong k = 0; k < iovlen; k++)
-        {
-            ulong b = x.Mem.Read64(iov + k * 16);
-            long l = (long)x.Mem.Read64(iov + k * 16 + 8);
-            parts.Add((b, l));
-            total += l;
-        }
-        total = Math.Min(total, Buffers.Chunk);
+        var parts = Files.Iovecs(x, iov, (long)iovlen);
+        if (parts == null) return -Errno.EINVAL;
+        long total = Math.Min(parts.Sum(p => p.len), Buffers.Chunk);
         var data = new byte[total];
         var nameBuf = new byte[Math.Min(namelen, (uint)MaxAddr)];
         var ctl = new byte[clen];

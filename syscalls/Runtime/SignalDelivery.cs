@@ -37,7 +37,9 @@ public static class SignalDelivery
         // Probe the whole frame first: a frame that cannot be written is a forced SIGSEGV, not a half-built frame.
         m.WriteBytes(frame, new byte[(int)(fp + FpSize - frame)]);
 
-        m.WriteBytes(fp, FxImage(c));
+        var fx = new byte[FpSize];
+        LegoEmu.Cpu.Fpu.FxImage.Save(c, fx);
+        m.WriteBytes(fp, fx);
         m.Write64(frame, act.Restorer);
         ulong uc = frame + UcOffset;
         m.Write64(uc, 6); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
@@ -100,52 +102,14 @@ public static class SignalDelivery
         {
             var img = new byte[FpSize];
             m.ReadBytes(fp, img);
-            RestoreFx(c, img);
+            // The kernel ignores reserved MXCSR bits from a signal frame rather than faulting.
+            BitConverter.TryWriteBytes(img.AsSpan(24), LegoEmu.Cpu.Fpu.FxImage.Mxcsr(img) & 0xffff);
+            LegoEmu.Cpu.Fpu.FxImage.Restore(c, img);
         }
         for (int r = 0; r < 16; r++) c.R[r] = regs[r];
         c.Rip = rip;
         c.Rflags = flags;
         s.Mask = mask & ~((1UL << 8) | (1UL << 18));
         return regs[Registers.RAX];
-    }
-
-    static byte[] FxImage(CpuState c)
-    {
-        var f = c.Fpu;
-        var img = new byte[FpSize];
-        BitConverter.TryWriteBytes(img.AsSpan(0), f.ControlWord);
-        BitConverter.TryWriteBytes(img.AsSpan(2), f.StatusWord);
-        byte abridged = 0;
-        for (int p = 0; p < 8; p++) if (((f.TagWord >> (2 * p)) & 3) != 3) abridged |= (byte)(1 << p);
-        img[4] = abridged;
-        BitConverter.TryWriteBytes(img.AsSpan(24), c.GetMxcsr());
-        BitConverter.TryWriteBytes(img.AsSpan(28), 0xffffu);
-        for (int k = 0; k < 8; k++)
-        {
-            var v = f.Regs[(f.Top + k) & 7];
-            BitConverter.TryWriteBytes(img.AsSpan(32 + 16 * k), v.Mantissa);
-            BitConverter.TryWriteBytes(img.AsSpan(40 + 16 * k), v.SignExp);
-        }
-        for (int k = 0; k < 16; k++) c.Xmm[k].CopyTo(img.AsSpan(160 + 16 * k));
-        return img;
-    }
-
-    static void RestoreFx(CpuState c, byte[] img)
-    {
-        var f = c.Fpu;
-        f.ControlWord = BitConverter.ToUInt16(img, 0);
-        f.StatusWord = BitConverter.ToUInt16(img, 2);
-        for (int k = 0; k < 8; k++)
-            f.Regs[(f.Top + k) & 7] = new Float80 { Mantissa = BitConverter.ToUInt64(img, 32 + 16 * k), SignExp = BitConverter.ToUInt16(img, 40 + 16 * k) };
-        byte abridged = img[4];
-        ushort tags = 0;
-        for (int p = 0; p < 8; p++)
-        {
-            int t = (abridged & (1 << p)) == 0 ? 3 : LegoEmu.Cpu.Fpu.F80.Tag(f.Regs[p]);
-            tags |= (ushort)(t << (2 * p));
-        }
-        f.TagWord = tags;
-        c.SetMxcsr(BitConverter.ToUInt32(img, 24) & 0xffff);
-        for (int k = 0; k < 16; k++) c.Xmm[k] = System.Runtime.Intrinsics.Vector128.Create(new ReadOnlySpan<byte>(img, 160 + 16 * k, 16));
     }
 }
