@@ -51,6 +51,18 @@ static class Files
         t.Add(Nr.fsync, "fsync", "f", x => HostFd(x, 0, h => Sys(Nr.fsync, h)));
         t.Add(Nr.fdatasync, "fdatasync", "f", x => HostFd(x, 0, h => Sys(Nr.fdatasync, h)));
         t.Add(Nr.ftruncate, "ftruncate", "fd", x => HostFd(x, 0, h => Sys(Nr.ftruncate, h, x.Long(1))));
+        t.Add(Nr.creat, "creat", "so", x => OpenAt(x, AT_FDCWD, x.Str(0), 0x41 | 0x200 /* O_CREAT|O_WRONLY|O_TRUNC */, (int)x.A[1]));
+        t.Add(Nr.sendfile, "sendfile", "ffxd", SendFile);
+        t.Add(Nr.copy_file_range, "copy_file_range", "fxfxdx", CopyFileRange);
+        t.Add(Nr.close_range, "close_range", "ddx", CloseRange);
+        t.Add(Nr.memfd_create, "memfd_create", "sx", x => Buffers.WithPath(x.Str(0), n =>
+        {
+            long h = Sys(Nr.memfd_create, n, x.Long(1) | 1 /* MFD_CLOEXEC */);
+            if (h < 0) return h;
+            int g = x.P.Fds.Install((int)h, (x.Long(1) & 1) != 0);
+            if (g < 0) Sys(Nr.close, h);
+            return g;
+        }));
     }
 
     static long HostFd(SyscallContext x, int arg, Func<int, long> f)
@@ -233,6 +245,47 @@ static class Files
         int g = x.P.Fds.Install((int)h, (flags & O_CLOEXEC) != 0);
         if (g < 0) Sys(Nr.close, h);
         return g;
+    }
+
+    /// <summary>An optional loff_t* argument: copied in, passed to the host, and the updated value copied back.</summary>
+    static unsafe long WithOffset(SyscallContext x, ulong ptr, Func<nint, long> call)
+    {
+        if (ptr == 0) return call(0);
+        long off = (long)x.Mem.Read64(ptr);
+        long r = call((nint)(&off));
+        if (r >= 0) x.Mem.Write64(ptr, (ulong)off);
+        return r;
+    }
+
+    static long SendFile(SyscallContext x)
+    {
+        int o = x.P.Fds.Host(x.Long(0)), i = x.P.Fds.Host(x.Long(1));
+        if (o < 0) return o;
+        if (i < 0) return i;
+        return WithOffset(x, x.A[2], p => Sys(Nr.sendfile, o, i, p, x.Long(3)));
+    }
+
+    static long CopyFileRange(SyscallContext x)
+    {
+        int i = x.P.Fds.Host(x.Long(0)), o = x.P.Fds.Host(x.Long(2));
+        if (i < 0) return i;
+        if (o < 0) return o;
+        return WithOffset(x, x.A[1], pi => WithOffset(x, x.A[3], po => Sys(Nr.copy_file_range, i, pi, o, po, x.Long(4), x.Long(5))));
+    }
+
+    static long CloseRange(SyscallContext x)
+    {
+        const ulong CLOSE_RANGE_CLOEXEC = 4;
+        uint first = (uint)x.A[0], last = (uint)Math.Min(x.A[1], FdTable.MaxFds - 1);
+        if (first > (uint)x.A[1]) return -Errno.EINVAL;
+        for (uint g = first; g <= last && g < FdTable.MaxFds; g++)
+        {
+            if (!x.P.Fds.IsOpen(g)) continue;
+            if ((x.A[2] & CLOSE_RANGE_CLOEXEC) != 0) { x.P.Fds.SetCloseOnExec((int)g, true); continue; }
+            int h = x.P.Fds.Remove(g);
+            if (h >= 0 && x.P.Fds.References(h) == 0) Sys(Nr.close, h);
+        }
+        return 0;
     }
 
     static long Close(SyscallContext x)

@@ -21,6 +21,8 @@ static class Memory
         t.Add(Nr.mprotect, "mprotect", "xdx", Mprotect);
         t.Add(Nr.mremap, "mremap", "xddxx", Mremap);
         t.Add(Nr.madvise, "madvise", "xdd", Madvise);
+        t.Add(Nr.msync, "msync", "xdx", Msync);
+        t.Add(Nr.mincore, "mincore", "xdx", Mincore);
     }
 
     static Protection Prot(ulong p) => (Protection)(p & 7);
@@ -139,6 +141,41 @@ static class Memory
         x.P.Space.Unmap(old, oldLen);
         x.P.Blocks.Invalidate(old, old + oldLen);
         return n;
+    }
+
+    /// <summary>Private mappings have nothing to write back, and writable shared file mappings are refused at mmap; so msync only validates.</summary>
+    static long Msync(SyscallContext x)
+    {
+        const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+        int flags = x.Int(2);
+        if (!PageMath.Aligned(x.A[0]) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC)) return -Errno.EINVAL;
+        return FullyMapped(x, x.A[0], PageMath.Up(x.A[0] + x.A[1])) ? 0 : -Errno.ENOMEM;
+    }
+
+    /// <summary>mincore: every mapped page counts as resident, since the memory component always holds it.</summary>
+    static long Mincore(SyscallContext x)
+    {
+        if (!PageMath.Aligned(x.A[0])) return -Errno.EINVAL;
+        ulong end = PageMath.Up(x.A[0] + x.A[1]);
+        if (!FullyMapped(x, x.A[0], end)) return -Errno.ENOMEM;
+        int pages = (int)((end - x.A[0]) >> PageMath.PageShift);
+        var vec = new byte[pages];
+        Array.Fill(vec, (byte)1);
+        x.Mem.WriteBytes(x.A[2], vec);
+        return 0;
+    }
+
+    static bool FullyMapped(SyscallContext x, ulong start, ulong end)
+    {
+        ulong cur = start;
+        foreach (var v in x.P.Space.Vmas())
+        {
+            if (v.End <= cur) continue;
+            if (v.Start > cur) return false;
+            cur = v.End;
+            if (cur >= end) return true;
+        }
+        return cur >= end;
     }
 
     static long Madvise(SyscallContext x)

@@ -41,6 +41,14 @@ static class ProcessInfo
         t.Add(Nr.times, "times", "x", x => Buffers.WithStruct(x, x.A[0], 32, p => Sys(Nr.times, x.A[0] == 0 ? 0 : p)));
         t.Add(Nr.getpriority, "getpriority", "dd", x => Sys(Nr.getpriority, x.Long(0), SelfIsHost(x, x.Long(1))));
         t.Add(Nr.prctl, "prctl", "dxxxx", Prctl);
+        t.Add(Nr.setrlimit, "setrlimit", "dx", x => Buffers.WithInput(x, x.A[1], 16, p => Sys(Nr.setrlimit, x.Long(0), p)));
+        t.Add(Nr.getcpu, "getcpu", "xxx", x =>
+        {
+            // One processor component runs the process: always CPU 0 on node 0.
+            if (x.A[0] != 0) x.Mem.Write32(x.A[0], 0);
+            if (x.A[1] != 0) x.Mem.Write32(x.A[1], 0);
+            return 0;
+        });
     }
 
     static long ArchPrctl(SyscallContext x)

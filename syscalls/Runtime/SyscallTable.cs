@@ -34,6 +34,7 @@ public sealed class SyscallTable
         Areas.Threads.Register(t);
         Areas.Processes.Register(t);
         Areas.Net.Register(t);
+        Areas.Events.Register(t);
         return t;
     }
 }
