@@ -5,7 +5,7 @@ using static LegoEmu.Syscalls.Host.Native;
 
 namespace LegoEmu.Syscalls.Areas;
 
-/// <summary>pipe/pipe2 and poll/ppoll: host pipes under guest descriptor numbers.</summary>
+/// <summary>pipe/pipe2, poll/ppoll and select/pselect6: host pipes and readiness under guest descriptor numbers.</summary>
 static class Pipes
 {
     const int O_CLOEXEC = 0x80000;
@@ -16,6 +16,95 @@ static class Pipes
         t.Add(Nr.pipe2, "pipe2", "xx", x => Pipe(x, (int)x.A[1]));
         t.Add(Nr.poll, "poll", "xdd", x => Poll(x, x.A[0], x.Long(1), timeoutMs: x.Int(2), ts: 0));
         t.Add(Nr.ppoll, "ppoll", "xdxxd", x => Poll(x, x.A[0], x.Long(1), timeoutMs: -2, ts: x.A[2]));
+        t.Add(Nr.select, "select", "dxxxx", x => Select(x, pselect: false));
+        t.Add(Nr.pselect6, "pselect6", "dxxxxx", x => Select(x, pselect: true));
+    }
+
+    /// <summary>
+    /// select/pselect6 as a poll over the same descriptors: the fd_sets are bitmaps of guest numbers,
+    /// which poll translates; the timeout is written back for select, as Linux does.
+    /// </summary>
+    static unsafe long Select(SyscallContext x, bool pselect)
+    {
+        const short POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
+        int nfds = x.Int(0);
+        if (nfds < 0 || nfds > FdTable.MaxFds) return -Errno.EINVAL;
+        int words = (nfds + 63) / 64;
+        ulong[] Load(ulong addr)
+        {
+            var set = new ulong[Math.Max(words, 1)];
+            for (int w = 0; w < words && addr != 0; w++) set[w] = x.Mem.Read64(addr + (ulong)w * 8);
+            return set;
+        }
+        ulong[] rd = Load(x.A[1]), wr = Load(x.A[2]), ex = Load(x.A[3]);
+        var fds = new List<(int fd, short events)>();
+        for (int fd = 0; fd < nfds; fd++)
+        {
+            ulong bit = 1UL << (fd & 63);
+            int w = fd >> 6;
+            short ev = (short)(((rd[w] & bit) != 0 ? POLLIN : 0) | ((wr[w] & bit) != 0 ? POLLOUT : 0) | ((ex[w] & bit) != 0 ? POLLPRI : 0));
+            if (ev == 0) continue;
+            if (!x.P.Fds.IsOpen(fd)) return -Errno.EBADF;
+            fds.Add((fd, ev));
+        }
+        long timeoutNs = -1;
+        if (x.A[4] != 0)
+        {
+            long sec = (long)x.Mem.Read64(x.A[4]), sub = (long)x.Mem.Read64(x.A[4] + 8);
+            if (sec < 0 || sub < 0) return -Errno.EINVAL;
+            timeoutNs = sec * 1_000_000_000 + (pselect ? sub : sub * 1000);
+        }
+        var pfd = new byte[Math.Max(fds.Count, 1) * 8];
+        for (int k = 0; k < fds.Count; k++)
+        {
+            BitConverter.TryWriteBytes(pfd.AsSpan(k * 8), x.P.Fds.Host(fds[k].fd));
+            BitConverter.TryWriteBytes(pfd.AsSpan(k * 8 + 4), fds[k].events);
+        }
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        long r;
+        fixed (byte* p = pfd)
+        {
+            if (timeoutNs < 0) r = Sys(Nr.ppoll, (nint)p, fds.Count, 0, 0, 8);
+            else
+            {
+                long* ts = stackalloc long[2];
+                ts[0] = timeoutNs / 1_000_000_000;
+                ts[1] = timeoutNs % 1_000_000_000;
+                r = Sys(Nr.ppoll, (nint)p, fds.Count, (nint)ts, 0, 8);
+            }
+        }
+        if (r < 0) return r;
+        Array.Clear(rd);
+        Array.Clear(wr);
+        Array.Clear(ex);
+        long ready = 0;
+        for (int k = 0; k < fds.Count; k++)
+        {
+            short re = BitConverter.ToInt16(pfd, k * 8 + 6);
+            int fd = fds[k].fd;
+            ulong bit = 1UL << (fd & 63);
+            int w = fd >> 6;
+            // As the kernel does: errors and hang-ups make a descriptor readable (and writable, for POLLERR).
+            if ((re & (POLLIN | POLLHUP | POLLERR)) != 0 && (fds[k].events & POLLIN) != 0) { rd[w] |= bit; ready++; }
+            if ((re & (POLLOUT | POLLERR)) != 0 && (fds[k].events & POLLOUT) != 0) { wr[w] |= bit; ready++; }
+            if ((re & POLLPRI) != 0 && (fds[k].events & POLLPRI) != 0) { ex[w] |= bit; ready++; }
+            if ((re & POLLNVAL) != 0) return -Errno.EBADF;
+        }
+        void Store(ulong addr, ulong[] set)
+        {
+            for (int w = 0; w < words && addr != 0; w++) x.Mem.Write64(addr + (ulong)w * 8, set[w]);
+        }
+        Store(x.A[1], rd);
+        Store(x.A[2], wr);
+        Store(x.A[3], ex);
+        if (!pselect && x.A[4] != 0 && timeoutNs >= 0)
+        {
+            long elapsedNs = (System.Diagnostics.Stopwatch.GetTimestamp() - start) * 1_000_000_000 / System.Diagnostics.Stopwatch.Frequency;
+            long left = Math.Max(0, timeoutNs - elapsedNs);
+            x.Mem.Write64(x.A[4], (ulong)(left / 1_000_000_000));
+            x.Mem.Write64(x.A[4] + 8, (ulong)(left % 1_000_000_000 / 1000));
+        }
+        return ready;
     }
 
     static unsafe long Pipe(SyscallContext x, int flags)
