@@ -50,12 +50,6 @@ static class Memory
 
         int h = x.P.Fds.Host(fd);
         if (h < 0) return h;
-        if (type == MAP_SHARED && (prot & Protection.Write) != 0)
-        {
-            // Writable shared file mappings need write-through to the file; refuse rather than lose writes.
-            x.P.Options.Diagnostics.WriteLine("legoemu: mmap(MAP_SHARED, PROT_WRITE) of a file is not supported yet");
-            return -Errno.ENODEV;
-        }
         string name = ReadLinkFd(h);
         long m = x.P.Space.Map(addr, len, prot, mf, name);
         if (m < 0) return m;
@@ -79,7 +73,50 @@ static class Memory
             }
         }
         finally { Buffers.Return(buf); }
+        if (type == MAP_SHARED && (prot & Protection.Write) != 0)
+        {
+            // Writes reach the file on msync, munmap and exit: the mapping keeps its own host descriptor.
+            long dupFd = Sys(Nr.fcntl, h, 1030 /* F_DUPFD_CLOEXEC */, 3);
+            if (dupFd < 0) { x.P.Space.Unmap(start, len); return dupFd; }
+            x.P.SharedFileMappings.Add(new SharedFileMapping(start, start + PageMath.Up(len), (int)dupFd, off));
+        }
         return m;
+    }
+
+    /// <summary>Writes the bytes of writable MAP_SHARED file mappings overlapping [start, end) to their files.</summary>
+    public static void SyncShared(GuestProcess p, ulong start, ulong end, bool release)
+    {
+        var buf = Buffers.Rent(Buffers.Chunk);
+        try
+        {
+            foreach (var sm in p.SharedFileMappings.ToList())
+            {
+                ulong s = Math.Max(sm.Start, start), e = Math.Min(sm.End, end);
+                if (s >= e) continue;
+                // The file size bounds what a shared mapping writes back (pages past EOF stay in memory).
+                long size = FileSize(sm.HostFd);
+                for (ulong a = s; a < e; a += (ulong)Buffers.Chunk)
+                {
+                    long fileOff = sm.FileOffset + (long)(a - sm.Start);
+                    long n = Math.Min((long)Math.Min(e - a, (ulong)Buffers.Chunk), size - fileOff);
+                    if (n <= 0) break;
+                    p.View.ReadBytes(a, buf.AsSpan(0, (int)n));
+                    unsafe { fixed (byte* b = buf) Sys(Nr.pwrite64, sm.HostFd, (nint)b, n, fileOff); }
+                }
+                if (release && s == sm.Start && e == sm.End)
+                {
+                    Sys(Nr.close, sm.HostFd);
+                    p.SharedFileMappings.Remove(sm);
+                }
+            }
+        }
+        finally { Buffers.Return(buf); }
+    }
+
+    static unsafe long FileSize(int h)
+    {
+        byte* st = stackalloc byte[144];
+        return Sys(Nr.fstat, h, (nint)st) < 0 ? 0 : *(long*)(st + 48);
     }
 
     static string ReadLinkFd(int h)
@@ -90,6 +127,8 @@ static class Memory
 
     static long Munmap(SyscallContext x)
     {
+        if (x.P.SharedFileMappings.Count > 0 && PageMath.Aligned(x.A[0]) && x.A[1] != 0)
+            SyncShared(x.P, x.A[0], PageMath.Up(x.A[0] + x.A[1]), release: true);
         long r = x.P.Space.Unmap(x.A[0], x.A[1]);
         if (r == 0) x.P.Blocks.Invalidate(x.A[0], x.A[0] + x.A[1]);
         return r;
@@ -143,13 +182,16 @@ static class Memory
         return n;
     }
 
-    /// <summary>Private mappings have nothing to write back, and writable shared file mappings are refused at mmap; so msync only validates.</summary>
+    /// <summary>msync: writable shared file mappings in the range are written to their files; private ones have nothing to write.</summary>
     static long Msync(SyscallContext x)
     {
         const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
         int flags = x.Int(2);
         if (!PageMath.Aligned(x.A[0]) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC)) return -Errno.EINVAL;
-        return FullyMapped(x, x.A[0], PageMath.Up(x.A[0] + x.A[1])) ? 0 : -Errno.ENOMEM;
+        ulong end = PageMath.Up(x.A[0] + x.A[1]);
+        if (!FullyMapped(x, x.A[0], end)) return -Errno.ENOMEM;
+        if (x.P.SharedFileMappings.Count > 0) SyncShared(x.P, x.A[0], end, release: false);
+        return 0;
     }
 
     /// <summary>mincore: every mapped page counts as resident, since the memory component always holds it.</summary>

@@ -78,6 +78,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
     public byte[] ThreadName { get; set; } = new byte[16];
     public int ParentDeathSignal { get; set; }
+    /// <summary>Writable MAP_SHARED file mappings, written back to their files on msync, munmap and exit.</summary>
+    public List<SharedFileMapping> SharedFileMappings { get; } = new();
+
     /// <summary>The argument vector the guest started with (/proc/self/cmdline).</summary>
     public string[] Argv { get; private set; } = [];
     /// <summary>The auxiliary vector as placed on the initial stack (/proc/self/auxv).</summary>
@@ -170,6 +173,11 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         finally
         {
+            if (SharedFileMappings.Count > 0)
+            {
+                try { Areas.Memory.SyncShared(this, 0, LegoEmu.Mem.Component.VmaSet.TaskSize, release: true); }
+                catch (MemoryFault) { }
+            }
             hostSignals.Dispose();
             _wall.Stop();
             if (Options.Stats) PrintStats();
