@@ -22,6 +22,25 @@ public static class CompareBench
         return 0;
     }
 
+    /// <summary>One command line with arguments, natively, under LegoEmu and under qemu-x86_64.</summary>
+    public static int RunCommandLine(string[] argv, int repeat, TextWriter o)
+    {
+        string program = argv[0].Contains('/') ? argv[0] : FindOnPath(argv[0]) ?? argv[0];
+        if (!File.Exists(program)) { Console.Error.WriteLine($"legoemu bench: {argv[0]}: No such file or directory"); return 127; }
+        var args = argv[1..];
+        string? qemu = FindOnPath("qemu-x86_64");
+        var native = GuestRun.Best(repeat, () => GuestRun.Native(program, args));
+        var emu = GuestRun.Best(repeat, () => GuestRun.Emulated([], program, args));
+        GuestRun? q = qemu == null ? null : GuestRun.Best(repeat, () => GuestRun.Native(qemu, [program, .. args]));
+        o.WriteLine($"{string.Join(' ', argv)}: best of {repeat}");
+        o.WriteLine($"  native  {native.Seconds,8:F3} s  (exit {native.ExitCode})");
+        o.WriteLine($"  legoemu {emu.Seconds,8:F3} s  (exit {emu.ExitCode}; {emu.Seconds / native.Seconds:F1}x native)");
+        if (q != null)
+            o.WriteLine($"  qemu    {q.Seconds,8:F3} s  (exit {q.ExitCode}; legoemu/qemu {emu.Seconds / q.Seconds:F2}x; qemu-user runs only this process emulated, children natively)");
+        else o.WriteLine("  qemu-x86_64 not installed (Debian package qemu-user)");
+        return 0;
+    }
+
     static string? FindOnPath(string name)
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))

@@ -58,6 +58,14 @@ public static class BenchCommand
             return CompareBench.Run(list, Math.Max(1, pr.GetValue(repeatCmp)), Console.Out);
         });
         cmd.Subcommands.Add(compare);
+
+        var line = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };
+        var repeatLine = new Option<int>("--repeat") { Description = "Runs per runner (the fastest counts)", DefaultValueFactory = _ => 3 };
+        var command = new Command("command", "Time one command line (e.g. python3 -c pass, gcc -o hello hello.c) natively, under LegoEmu and under qemu-x86_64");
+        command.Arguments.Add(line);
+        command.Options.Add(repeatLine);
+        command.SetAction(pr => CompareBench.RunCommandLine(pr.GetValue(line)!, Math.Max(1, pr.GetValue(repeatLine)), Console.Out));
+        cmd.Subcommands.Add(command);
         return cmd;
     }
 }
