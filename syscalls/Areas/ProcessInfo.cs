@@ -41,6 +41,8 @@ static class ProcessInfo
         t.Add(Nr.times, "times", "x", x => Buffers.WithStruct(x, x.A[0], 32, p => Sys(Nr.times, x.A[0] == 0 ? 0 : p)));
         t.Add(Nr.getpriority, "getpriority", "dd", x => Sys(Nr.getpriority, x.Long(0), SelfIsHost(x, x.Long(1))));
         t.Add(Nr.prctl, "prctl", "dxxxx", Prctl);
+        // capget reports the emulator's (the guest's) capabilities; capset is not allowed to change them.
+        t.Add(125, "capget", "xx", x => Buffers.WithInput(x, x.A[0], 8, h => x.A[1] == 0 ? Sys(125, h, 0) : Buffers.WithStruct(x, x.A[1], 24, d => Sys(125, h, d))));
         t.Add(Nr.setrlimit, "setrlimit", "dx", x => Buffers.WithInput(x, x.A[1], 16, p => Sys(Nr.setrlimit, x.Long(0), p)));
         t.Add(Nr.getcpu, "getcpu", "xxx", x =>
         {

@@ -19,6 +19,7 @@ static class Signals
         t.Add(Nr.rt_sigpending, "rt_sigpending", "xd", SigPending);
         t.Add(Nr.rt_sigsuspend, "rt_sigsuspend", "xd", x => x.A[1] != 8 ? -Errno.EINVAL : WaitForSignal(x, x.Mem.Read64(x.A[0])));
         t.Add(Nr.pause, "pause", "", x => WaitForSignal(x, null));
+        t.Add(128, "rt_sigtimedwait", "xxxd", SigTimedWait);
         t.Add(Nr.alarm, "alarm", "d", Alarm);
         t.Add(Nr.setitimer, "setitimer", "dxx", SetItimer);
         t.Add(Nr.getitimer, "getitimer", "dx", x => Buffers.WithStruct(x, x.A[1], 32, p => LegoEmu.Syscalls.Host.Native.Sys(Nr.getitimer, x.Long(0), p)));
@@ -62,6 +63,54 @@ static class Signals
         while (!s.HasDeliverable() && !x.C.StopRequested) Thread.Sleep(2);
         if (temporaryMask != null) s.MaskToRestore = old;
         return -Errno.EINTR;
+    }
+
+    /// <summary>
+    /// rt_sigtimedwait: takes a pending signal of the set without running its handler, waiting up to the
+    /// timeout; the siginfo goes to the caller. Signals in the set are normally blocked by the caller.
+    /// </summary>
+    static long SigTimedWait(SyscallContext x)
+    {
+        if (x.A[3] != 8) return -Errno.EINVAL;
+        ulong set = x.Mem.Read64(x.A[0]) & ~(SignalState.Bit(9) | SignalState.Bit(19));
+        long deadline = long.MaxValue;
+        if (x.A[2] != 0)
+        {
+            long sec = (long)x.Mem.Read64(x.A[2]), nsec = (long)x.Mem.Read64(x.A[2] + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
+            deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (sec * 1_000_000_000 + nsec) * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000;
+        }
+        var s = x.P.Signals;
+        while (true)
+        {
+            int sig = 0;
+            SignalInfo info = default;
+            lock (s)
+            {
+                ulong ready = s.Pending & set;
+                if (ready != 0)
+                {
+                    sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
+                    s.Pending &= ~SignalState.Bit(sig);
+                    info = s.PendingInfo[sig];
+                }
+            }
+            if (sig != 0)
+            {
+                if (x.A[1] != 0)
+                {
+                    x.Mem.WriteBytes(x.A[1], new byte[128]);
+                    x.Mem.Write32(x.A[1], (uint)sig);
+                    x.Mem.Write32(x.A[1] + 8, (uint)info.Code);
+                    x.Mem.Write32(x.A[1] + 16, (uint)info.Pid);
+                    x.Mem.Write32(x.A[1] + 20, (uint)info.Uid);
+                }
+                return sig;
+            }
+            if (s.HasDeliverable()) return -Errno.EINTR; // another signal, not in the set, arrived and will be delivered
+            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline) return -Errno.EAGAIN;
+            Thread.Sleep(1);
+        }
     }
 
     static long Alarm(SyscallContext x) => LegoEmu.Syscalls.Host.Native.Sys(Nr.alarm, x.Long(0));

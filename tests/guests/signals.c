@@ -112,6 +112,21 @@ int main(void)
     w = write(fds[1], "x", 1);
     printf("sigpipe handled: write=%zd sig=%d\n", w, last_sig);
 
+    sigset_t waitset;
+    sigemptyset(&waitset);
+    sigaddset(&waitset, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &waitset, NULL);
+    raise(SIGUSR2);
+    siginfo_t wi;
+    struct timespec wts = {1, 0};
+    int got = sigtimedwait(&waitset, &wi, &wts);
+    printf("sigtimedwait: %d signo=%d\n", got, wi.si_signo);
+    wts.tv_sec = 0;
+    wts.tv_nsec = 20000000;
+    got = sigtimedwait(&waitset, &wi, &wts);
+    printf("sigtimedwait timeout: %d errno=%d\n", got, errno);
+    sigprocmask(SIG_UNBLOCK, &waitset, NULL);
+
     signal(SIGUSR1, SIG_IGN);
     raise(SIGUSR1);
     printf("ignored: ok\n");
