@@ -27,7 +27,9 @@ static class Proc
             "maps" => Encoding.ASCII.GetBytes(Maps(x.P)),
             "cmdline" => Cmdline(x.P),
             "auxv" => x.P.AuxVector,
-            "comm" => Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(x.P.ThreadName).TrimEnd('\0') + "\n"),
+            "comm" => Encoding.ASCII.GetBytes(Comm(x.P) + "\n"),
+            "smaps" => Encoding.ASCII.GetBytes(Smaps(x.P)),
+            "stat" => Encoding.ASCII.GetBytes(Stat(x.P)),
             _ => path == "/proc/cpuinfo" ? Encoding.ASCII.GetBytes(CpuInfo()) : null,
         };
         if (content == null) return false;
@@ -71,6 +73,38 @@ static class Proc
             sb.Append(v.Name.Length > 0 ? line.PadRight(73) + v.Name : line).Append('\n');
         }
         return sb.ToString();
+    }
+
+    static string Comm(GuestProcess p) => Encoding.ASCII.GetString(p.ThreadName).TrimEnd('\0');
+
+    /// <summary>smaps, reduced to what tools read: each mapping with its size; every page counts as resident.</summary>
+    static string Smaps(GuestProcess p)
+    {
+        var sb = new StringBuilder();
+        var maps = Maps(p).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var vmas = p.Space.Vmas();
+        for (int k = 0; k < vmas.Count && k < maps.Length; k++)
+        {
+            ulong kb = (vmas[k].End - vmas[k].Start) >> 10;
+            sb.Append(maps[k]).Append('\n');
+            sb.Append($"Size:           {kb,8} kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\nRss:            {kb,8} kB\nPss:            {kb,8} kB\n");
+            sb.Append(vmas[k].Flags.HasFlag(MapFlags.Shared) ? $"Shared_Dirty:   {kb,8} kB\nPrivate_Dirty:         0 kB\n" : $"Shared_Dirty:          0 kB\nPrivate_Dirty:  {kb,8} kB\n");
+            sb.Append("Swap:                  0 kB\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>/proc/self/stat from the host's, with the guest's command name and its threads count.</summary>
+    static string Stat(GuestProcess p)
+    {
+        string host;
+        try { host = File.ReadAllText("/proc/self/stat"); }
+        catch (IOException) { return ""; }
+        int open = host.IndexOf('('), close = host.LastIndexOf(')');
+        if (open < 0 || close < open) return host;
+        var rest = host[(close + 2)..].Split(' ');
+        if (rest.Length > 17) rest[17] = p.Threads.Count(t => !t.Exited).ToString(); // num_threads (field 20)
+        return $"{host[..open]}({Comm(p)}) {string.Join(' ', rest)}";
     }
 
     static byte[] Cmdline(GuestProcess p)
