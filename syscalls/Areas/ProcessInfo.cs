@@ -23,7 +23,12 @@ static class ProcessInfo
         t.Add(Nr.getegid, "getegid", "", _ => Sys(Nr.getegid));
         t.Add(Nr.getpgrp, "getpgrp", "", _ => Sys(Nr.getpgrp));
         t.Add(Nr.arch_prctl, "arch_prctl", "xx", ArchPrctl);
-        t.Add(Nr.set_robust_list, "set_robust_list", "xd", x => x.A[1] == 24 ? 0 : -Errno.EINVAL);
+        t.Add(Nr.set_robust_list, "set_robust_list", "xd", x =>
+        {
+            if (x.A[1] != 24) return -Errno.EINVAL;
+            x.P.CurrentThread.RobustList = x.A[0];
+            return 0;
+        });
         // rseq registration is optional for glibc; declining it keeps restartable sequences out of the emulator.
         t.Add(Nr.rseq, "rseq", "xddx", _ => -Errno.ENOSYS);
         t.Add(Nr.uname, "uname", "x", x => Buffers.WithStruct(x, x.A[0], 390, p => Sys(Nr.uname, p)));

@@ -256,6 +256,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public void ExitThread(int status)
     {
         var t = _current;
+        ReleaseRobustFutexes(t);
         if (t.ClearChildTid != 0)
         {
             try
@@ -268,6 +269,43 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         t.Exited = true;
         t.Cpu.StopRequested = true;
         if (Threads.All(x => x.Exited)) Exit(status);
+    }
+
+    /// <summary>
+    /// Robust futexes of a dying thread: each lock it still owns gets FUTEX_OWNER_DIED and one waiter is
+    /// woken, so pthread_mutex_lock elsewhere returns EOWNERDEAD instead of hanging.
+    /// </summary>
+    void ReleaseRobustFutexes(GuestThread t)
+    {
+        const uint FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
+        if (t.RobustList == 0) return;
+        var m = t.Cpu.Mem;
+        try
+        {
+            ulong head = t.RobustList;
+            long offset = (long)m.Read64(head + 8);
+            ulong pending = m.Read64(head + 16);
+            ulong entry = m.Read64(head);
+            void Release(ulong e)
+            {
+                ulong word = (ulong)((long)(e & ~1UL) + offset);
+                uint v = m.Read32(word);
+                if ((v & FUTEX_TID_MASK) != (uint)t.Tid) return;
+                m.Write32(word, (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED);
+                WakeFutex(word, 1, uint.MaxValue);
+            }
+            for (int n = 0; entry != head && entry != 0 && n < 2048; n++)
+            {
+                ulong next = m.Read64(entry & ~1UL);
+                if (entry != pending) Release(entry);
+                entry = next;
+            }
+            if (pending != 0) Release(pending);
+        }
+        catch (MemoryFault)
+        {
+            // A corrupt list is the guest's problem; the kernel also stops walking it.
+        }
     }
 
     /// <summary>Puts the running thread to sleep on a futex word until woken or until <paramref name="deadline"/>.</summary>

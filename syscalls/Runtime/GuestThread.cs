@@ -9,6 +9,8 @@ public sealed class GuestThread(int tid, CpuState cpu)
     public CpuState Cpu { get; } = cpu;
     /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
     public ulong ClearChildTid;
+    /// <summary>set_robust_list: the head of the robust futex list, walked when the thread dies.</summary>
+    public ulong RobustList;
     public bool Exited;
     /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
     public ulong FutexAddress;
