@@ -6,14 +6,14 @@ using LegoEmu.Syscalls.Runtime;
 namespace LegoEmu.Cluster.Cli;
 
 /// <summary>
-/// <c>legoemu procnode --state FILE</c>: a processor component that takes over a forked guest process.
+/// <c>legoemu procnode --state-fd FD</c>: a processor component that takes over a forked guest process.
 /// Started by fork; its address space is the copy-on-write duplicate the memory component made.
 /// </summary>
 public static class ProcnodeCommand
 {
     public static Command Create()
     {
-        var state = new Option<string>("--state") { Description = "The fork state written by the parent (read once, then deleted)", Required = true, HelpName = "FILE" };
+        var state = new Option<int>("--state-fd") { Description = "Descriptor of the fork state written by the parent (read once, then closed)", Required = true, HelpName = "FD" };
         var excache = new Option<long>("--excache") { DefaultValueFactory = _ => 1L << 30 };
         var ways = new Option<int>("--ways") { DefaultValueFactory = _ => 8 };
         var line = new Option<int>("--line") { DefaultValueFactory = _ => 4096 };
@@ -24,15 +24,14 @@ public static class ProcnodeCommand
         cmd.SetAction(pr =>
         {
             ForkState s;
-            string file = pr.GetValue(state)!;
+            int fd = pr.GetValue(state);
             try
             {
-                s = ForkState.Read(file);
-                File.Delete(file);
+                s = ForkState.Read(fd);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or EndOfStreamException)
             {
-                Console.Error.WriteLine($"legoemu procnode: cannot read fork state {file}: {e.Message}");
+                Console.Error.WriteLine($"legoemu procnode: cannot read the fork state from descriptor {fd}: {e.Message}");
                 return 70;
             }
             var pol = pr.GetValue(policy) switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };

@@ -63,10 +63,18 @@ public sealed class ForkState
         w.Write(ChildSetTid); w.Write(ChildClearTid);
     }
 
-    public static ForkState Read(string path)
+    /// <summary>Reads the state from an inherited descriptor (and closes it).</summary>
+    public static ForkState Read(int fd)
     {
-        using var r = new BinaryReader(File.OpenRead(path));
-        if (r.ReadUInt32() != Magic) throw new InvalidDataException($"{path} is not a LegoEmu fork state");
+        using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        using var stream = new FileStream(handle, FileAccess.Read);
+        return Read(stream, $"descriptor {fd}");
+    }
+
+    static ForkState Read(Stream stream, string what)
+    {
+        using var r = new BinaryReader(stream);
+        if (r.ReadUInt32() != Magic) throw new InvalidDataException($"{what} is not a LegoEmu fork state");
         var endpoints = new string[r.ReadInt32()];
         for (int i = 0; i < endpoints.Length; i++) endpoints[i] = r.ReadString();
         int asid = r.ReadInt32(), home = r.ReadInt32();

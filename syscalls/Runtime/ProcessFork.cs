@@ -62,22 +62,27 @@ public sealed partial class GuestProcess
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
         };
+        // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
+        // behind even when the child is killed before it reads it.
         string file = Path.Combine(Path.GetTempPath(), $"legoemu-fork-{Environment.ProcessId}-{Guid.NewGuid():N}");
         state.Write(file);
+        long stateFd = Areas.Buffers.WithPath(file, p => Host.Native.Sys(Abi.Nr.open, p, 0x80000 /* O_RDONLY|O_CLOEXEC */));
+        File.Delete(file);
+        if (stateFd < 0)
+        {
+            home.DestroyAddressSpace(child);
+            return stateFd;
+        }
         var (exe, prefix) = SelfCommand;
         var argv = new List<string> { exe };
         argv.AddRange(prefix);
-        argv.AddRange(["procnode", "--state", file, "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
+        argv.AddRange(["procnode", "--state-fd", stateFd.ToString(), "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
             "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant()]);
         if (Options.Strace) argv.Add("--strace");
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
-        int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Distinct());
-        if (pid < 0)
-        {
-            File.Delete(file);
-            home.DestroyAddressSpace(child);
-            return pid;
-        }
+        int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
+        Host.Native.Sys(Abi.Nr.close, stateFd);
+        if (pid < 0) home.DestroyAddressSpace(child);
         return pid;
     }
 
