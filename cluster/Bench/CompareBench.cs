@@ -5,7 +5,7 @@ public static class CompareBench
 {
     public static int Run(IReadOnlyList<string> programs, int repeat, TextWriter o)
     {
-        string? qemu = FindOnPath("qemu-x86_64");
+        string? qemu = Nodes.ExecutablePath.Find("qemu-x86_64");
         o.WriteLine($"best of {repeat} runs; {(qemu == null ? "qemu-x86_64 not installed (Debian package qemu-user)" : "qemu-x86_64: " + qemu)}");
         o.WriteLine($"{"program",-14} {"native s",9} {"legoemu s",10} {"qemu s",8} {"legoemu/native",15} {"legoemu/qemu",13} {"guest M insn/s",15}");
         foreach (var program in programs)
@@ -25,10 +25,10 @@ public static class CompareBench
     /// <summary>One command line with arguments, natively, under LegoEmu and under qemu-x86_64.</summary>
     public static int RunCommandLine(string[] argv, int repeat, TextWriter o)
     {
-        string program = argv[0].Contains('/') ? argv[0] : FindOnPath(argv[0]) ?? argv[0];
+        string program = argv[0].Contains('/') ? argv[0] : Nodes.ExecutablePath.Find(argv[0]) ?? argv[0];
         if (!File.Exists(program)) { Console.Error.WriteLine($"legoemu bench: {argv[0]}: No such file or directory"); return 127; }
         var args = argv[1..];
-        string? qemu = FindOnPath("qemu-x86_64");
+        string? qemu = Nodes.ExecutablePath.Find("qemu-x86_64");
         var native = GuestRun.Best(repeat, () => GuestRun.Native(program, args));
         var emu = GuestRun.Best(repeat, () => GuestRun.Emulated([], program, args));
         GuestRun? q = qemu == null ? null : GuestRun.Best(repeat, () => GuestRun.Native(qemu, [program, .. args]));
@@ -39,15 +39,5 @@ public static class CompareBench
             o.WriteLine($"  qemu    {q.Seconds,8:F3} s  (exit {q.ExitCode}; legoemu/qemu {emu.Seconds / q.Seconds:F2}x; qemu-user runs only this process emulated, children natively)");
         else o.WriteLine("  qemu-x86_64 not installed (Debian package qemu-user)");
         return 0;
-    }
-
-    static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-        {
-            string p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        return null;
     }
 }

@@ -71,7 +71,7 @@ public static class RunCommand
     {
         string program = argv[0];
         // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
-        if (!program.Contains('/') && FindOnPath(program) is { } found) program = found;
+        if (!program.Contains('/') && Nodes.ExecutablePath.Find(program) is { } found) program = found;
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
         if (memoryNodes == null) return RunOn(new LockedMemoryComponent(new InProcessMemoryComponent()), program, argv, options);
@@ -126,16 +126,6 @@ public static class RunCommand
         int status = process.Run();
         PendingSignalDeath = process.KilledBySignal;
         return status;
-    }
-
-    static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        return null;
     }
 
     static int LoadError(string program, string message, int code)

@@ -182,23 +182,13 @@ static unsafe class InstMmx
             case Mnemonic.Phsubw: case Mnemonic.Phsubd: case Mnemonic.Phsubsw:
             {
                 // Horizontal ops over dst's lanes then src's: the 128-bit form on the concatenation gives that order.
-                var both = Vector128.Create(a, b);
-                result = Low(m switch
-                {
-                    Mnemonic.Phaddw => Ssse3.HorizontalAdd(both.AsInt16(), both.AsInt16()).AsByte(),
-                    Mnemonic.Phaddd => Ssse3.HorizontalAdd(both.AsInt32(), both.AsInt32()).AsByte(),
-                    Mnemonic.Phaddsw => Ssse3.HorizontalAddSaturate(both.AsInt16(), both.AsInt16()).AsByte(),
-                    Mnemonic.Phsubw => Ssse3.HorizontalSubtract(both.AsInt16(), both.AsInt16()).AsByte(),
-                    Mnemonic.Phsubd => Ssse3.HorizontalSubtract(both.AsInt32(), both.AsInt32()).AsByte(),
-                    _ => Ssse3.HorizontalSubtractSaturate(both.AsInt16(), both.AsInt16()).AsByte(),
-                });
+                var both = Vector128.Create(a, b).AsByte();
+                result = Low(InstSsse3.Compute(m, both, both));
                 break;
             }
-            case Mnemonic.Pmaddubsw: result = Low(Ssse3.MultiplyAddAdjacent(V(a), V(b).AsSByte()).AsByte()); break;
-            case Mnemonic.Pmulhrsw: result = Low(Ssse3.MultiplyHighRoundScale(V(a).AsInt16(), V(b).AsInt16()).AsByte()); break;
-            case Mnemonic.Psignb: result = Low(Ssse3.Sign(V(a).AsSByte(), V(b).AsSByte()).AsByte()); break;
-            case Mnemonic.Psignw: result = Low(Ssse3.Sign(V(a).AsInt16(), V(b).AsInt16()).AsByte()); break;
-            case Mnemonic.Psignd: result = Low(Ssse3.Sign(V(a).AsInt32(), V(b).AsInt32()).AsByte()); break;
+            case Mnemonic.Pmaddubsw: case Mnemonic.Pmulhrsw: case Mnemonic.Psignb: case Mnemonic.Psignw: case Mnemonic.Psignd:
+                result = Low(InstSsse3.Compute(m, V(a), V(b)));
+                break;
             case Mnemonic.Pabsb: result = Low(Ssse3.Abs(V(b).AsSByte()).AsByte()); break;
             case Mnemonic.Pabsw: result = Low(Ssse3.Abs(V(b).AsInt16()).AsByte()); break;
             case Mnemonic.Pabsd: result = Low(Ssse3.Abs(V(b).AsInt32()).AsByte()); break;

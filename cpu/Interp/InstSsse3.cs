@@ -41,8 +41,11 @@ static unsafe class InstSsse3
     {
         if (!IsXmm(i.I.Op0Register)) throw MmxForm(c, ref i);
         ref var d = ref Xmm(c, i.I.Op0Register);
-        var s = ReadXAligned(c, ref i, 1);
-        d = i.I.Mnemonic switch
+        d = Compute(i.I.Mnemonic, d, ReadXAligned(c, ref i, 1));
+    }
+
+    /// <summary>The two-operand SSSE3 lane operations; the MMX forms use them on the low 64 bits.</summary>
+    internal static Vector128<byte> Compute(Mnemonic m, Vector128<byte> d, Vector128<byte> s) => m switch
         {
             Mnemonic.Pshufb => Ssse3.Shuffle(d, s),
             Mnemonic.Phaddw => Ssse3.HorizontalAdd(d.AsInt16(), s.AsInt16()).AsByte(),
@@ -58,7 +61,6 @@ static unsafe class InstSsse3
             Mnemonic.Psignw => Ssse3.Sign(d.AsInt16(), s.AsInt16()).AsByte(),
             _ => Ssse3.Sign(d.AsInt32(), s.AsInt32()).AsByte(),
         };
-    }
 
     static void Abs(CpuState c, ref Insn i)
     {

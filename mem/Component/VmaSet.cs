@@ -90,10 +90,13 @@ public sealed class VmaSet
     }
 
     /// <summary>True when every page of [start,end) is mapped.</summary>
-    public bool FullyMapped(ulong start, ulong end)
+    public bool FullyMapped(ulong start, ulong end) => Covers(_vmas, start, end);
+
+    /// <summary>True when the sorted VMAs leave no hole in [start,end).</summary>
+    public static bool Covers(IReadOnlyList<Vma> vmas, ulong start, ulong end)
     {
         ulong cur = start;
-        foreach (var v in _vmas)
+        foreach (var v in vmas)
         {
             if (v.End <= cur) continue;
             if (v.Start > cur) return false;

@@ -207,18 +207,7 @@ static class Memory
         return 0;
     }
 
-    static bool FullyMapped(SyscallContext x, ulong start, ulong end)
-    {
-        ulong cur = start;
-        foreach (var v in x.P.Space.Vmas())
-        {
-            if (v.End <= cur) continue;
-            if (v.Start > cur) return false;
-            cur = v.End;
-            if (cur >= end) return true;
-        }
-        return cur >= end;
-    }
+    static bool FullyMapped(SyscallContext x, ulong start, ulong end) => VmaSet.Covers(x.P.Space.Vmas(), start, end);
 
     static long Madvise(SyscallContext x)
     {
