@@ -32,6 +32,7 @@ public static class Program
         root.Subcommands.Add(DisasmCommand.Create());
         root.Subcommands.Add(MemnodeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(RegressCommand.Create());
         root.Subcommands.Add(ProcnodeCommand.Create());
         var self = Nodes.SelfProcess.StartInfo([]);
         LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = (self.FileName, self.ArgumentList.ToArray());

@@ -19,6 +19,7 @@ public static class RunCommand
         var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => "fifo", HelpName = "fifo|lru|random" };
         policy.AcceptOnlyFromAmong("fifo", "lru", "random");
         var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
+        var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
         var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
@@ -35,6 +36,7 @@ public static class RunCommand
         cmd.Options.Add(line);
         cmd.Options.Add(policy);
         cmd.Options.Add(stats);
+        cmd.Options.Add(statsJson);
         cmd.Options.Add(strace);
         cmd.Options.Add(memoryNodes);
         cmd.Options.Add(nodeCapacity);
@@ -52,10 +54,14 @@ public static class RunCommand
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error);
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
+            StatsJsonPath = pr.GetValue(statsJson);
             return Run(argv, options, pr.GetValue(memoryNodes), capacity);
         });
         return cmd;
     }
+
+    /// <summary>Where --stats-json writes the counters of the guest at exit (null: not asked for).</summary>
+    public static string? StatsJsonPath { get; set; }
 
     /// <summary>Set when the guest died of a signal; Main re-raises it after everything is cleaned up.</summary>
     public static int PendingSignalDeath { get; set; }
@@ -123,7 +129,9 @@ public static class RunCommand
         catch (ElfFormatException e) { return LoadError(program, $"cannot execute: {e.Message}", 126); }
         catch (UnauthorizedAccessException) { return LoadError(program, "Permission denied", 126); }
         catch (IOException e) { return LoadError(program, e.Message, 126); }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         int status = process.Run();
+        if (StatsJsonPath != null) StatsJsonWriter.Write(StatsJsonPath, process, clock.Elapsed.TotalSeconds);
         PendingSignalDeath = process.KilledBySignal;
         return status;
     }

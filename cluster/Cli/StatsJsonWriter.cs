@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary>Writes the ExCache counters of a finished guest as JSON (<c>legoemu run --stats-json FILE</c>), for tools such as <c>regress</c>.</summary>
+public static class StatsJsonWriter
+{
+    /// <summary>Writes the counters; a file that cannot be written is reported on stderr but does not change the guest's status.</summary>
+    public static void Write(string path, GuestProcess process, double seconds)
+    {
+        var s = process.Cache.Stats;
+        var cfg = process.Cache.Config;
+        long accesses = process.View.Accesses;
+        try
+        {
+            using var stream = File.Create(path);
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            w.WriteStartObject();
+            w.WriteNumber("seconds", seconds);
+            w.WriteNumber("excacheBytes", cfg.Size);
+            w.WriteNumber("lineBytes", cfg.LineSize);
+            w.WriteNumber("ways", cfg.Ways);
+            w.WriteString("policy", cfg.Policy.ToString().ToLowerInvariant());
+            w.WriteNumber("accesses", accesses);
+            w.WriteNumber("lookups", s.Lookups);
+            w.WriteNumber("hits", s.Hits);
+            w.WriteNumber("misses", s.Misses);
+            w.WriteNumber("missRatio", accesses == 0 ? 0 : (double)s.Misses / accesses);
+            w.WriteNumber("plocalFills", s.PLocalFills);
+            w.WriteNumber("remoteFills", s.RemoteFills);
+            w.WriteNumber("evictions", s.Evictions);
+            w.WriteNumber("writeBacks", s.WriteBacks);
+            w.WriteNumber("piggybackedWriteBacks", s.PiggybackedWriteBacks);
+            w.WriteNumber("bytesFilled", s.BytesFilled);
+            w.WriteNumber("bytesWrittenBack", s.BytesWrittenBack);
+            w.WriteNumber("meanMissMicros", s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses);
+            w.WriteEndObject();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"legoemu: cannot write --stats-json {path}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+namespace LegoEmu.Cluster.Regress;
+
+/// <summary>Settings of one <c>legoemu regress</c> run.</summary>
+public sealed record RegressSettings(IReadOnlyList<RegressConfig> Configs, int Nodes, double RemoteFraction, IReadOnlyList<double>? SweepFractions, string ScratchDirectory);
+
+/// <summary>
+/// Runs every case natively once, then under LegoEmu in each configuration, and compares. A remote
+/// configuration needs the case's footprint: it comes from the embedded run (whose 1 GiB ExCache never
+/// evicts, so misses x line size is the memory touched), made as a measuring run if embedded was not asked for.
+/// </summary>
+public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
+{
+    /// <summary>Every row, in the order run (cases x configurations, then sweep points).</summary>
+    public List<CaseResult> Results { get; } = [];
+
+    /// <summary>Per case: the sweep points, for the LegoOS-style table.</summary>
+    public List<SweepRow> Sweep { get; } = [];
+
+    int _done, _total;
+
+    public void Run(Manifest manifest)
+    {
+        _total = manifest.Cases.Count * (settings.SweepFractions == null ? settings.Configs.Count : settings.SweepFractions.Count + 1);
+        foreach (var c in manifest.Cases)
+        {
+            progress.WriteLine($"regress: {c.Name}: native run");
+            var native = CaseRun.Execute(c, settings.ScratchDirectory, null);
+            if (settings.SweepFractions != null) RunSweep(c, native);
+            else RunConfigs(c, native);
+        }
+    }
+
+    void RunConfigs(RegressCase c, RunOutcome native)
+    {
+        RunOutcome? embedded = null;
+        foreach (var config in settings.Configs)
+        {
+            if (config == RegressConfig.Embedded)
+            {
+                embedded = Emulated(c, native, "embedded", []);
+                continue;
+            }
+            // Remote (split is refused before anything runs).
+            embedded ??= Measure(c);
+            if (embedded.Cache == null)
+            {
+                Record(new CaseResult(c.Name, "remote", Verdict.Error, "the measuring run gave no ExCache figures (did the guest die?)\n" + Tail(embedded), native.Seconds, 0, null, 0));
+                continue;
+            }
+            var (size, ways) = ExCacheGeometry.Fit((long)(embedded.Cache.Footprint * settings.RemoteFraction));
+            Emulated(c, native, "remote", ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()]);
+        }
+    }
+
+    void RunSweep(RegressCase c, RunOutcome native)
+    {
+        var baseline = Emulated(c, native, "embedded", []);
+        if (baseline.Cache == null || baseline.Cache.Misses == 0) return;
+        long footprint = baseline.Cache.Footprint;
+        var row = new SweepRow(c.Name, footprint, native.Seconds, baseline.Seconds, []);
+        foreach (double f in settings.SweepFractions!.OrderBy(x => x))
+        {
+            var (size, ways) = ExCacheGeometry.Fit((long)(footprint * f));
+            var r = Emulated(c, native, $"sweep {f * 100:0.#}%", ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()]);
+            row.Points.Add(new SweepPoint(f, size, r.Seconds, baseline.Seconds > 0 ? r.Seconds / baseline.Seconds : 0, r.Cache?.Misses ?? 0, r.Cache?.MissRatio ?? 0, Results[^1].Verdict == Verdict.Pass));
+        }
+        Sweep.Add(row);
+    }
+
+    /// <summary>An embedded run made only for its footprint; its output is not part of the results.</summary>
+    RunOutcome Measure(RegressCase c)
+    {
+        progress.WriteLine($"regress: {c.Name}: measuring run for the footprint");
+        return CaseRun.Execute(c, settings.ScratchDirectory, []);
+    }
+
+    RunOutcome Emulated(RegressCase c, RunOutcome native, string config, IReadOnlyList<string> options)
+    {
+        progress.WriteLine($"regress: {c.Name}: {config}{(options.Count > 0 ? " (" + string.Join(' ', options) + ")" : "")}");
+        var emulated = CaseRun.Execute(c, settings.ScratchDirectory, options);
+        var (verdict, detail) = Comparison.Compare(c, native, emulated);
+        long excache = emulated.Cache?.ExCacheBytes ?? 0;
+        Record(new CaseResult(c.Name, config, verdict, detail, native.Seconds, emulated.Seconds, emulated.Cache?.MissRatio, excache));
+        return emulated;
+    }
+
+    void Record(CaseResult r)
+    {
+        Results.Add(r);
+        _done++;
+        string figures = r.Verdict == Verdict.Error && r.EmulatedSeconds == 0 ? "" :
+            $" native {r.NativeSeconds:F2} s, emulated {r.EmulatedSeconds:F2} s ({r.Slowdown:F1}x)" + (r.MissRatio is { } m ? $", miss ratio {m:P3}" : "");
+        progress.WriteLine($"[{_done}/{_total}] {r.Case} {r.Config}: {r.Verdict.ToString().ToUpperInvariant()}{figures}");
+        if (r.Verdict != Verdict.Pass) progress.WriteLine("  " + r.Detail.Replace("\n", "\n  "));
+    }
+
+    static string Tail(RunOutcome o)
+    {
+        var lines = System.Text.Encoding.UTF8.GetString(o.Stderr).TrimEnd('\n').Split('\n');
+        return string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 5)));
+    }
+}
+
+/// <summary>One case of an ExCache sweep: its footprint, native and all-local times, and the points.</summary>
+public sealed record SweepRow(string Case, long Footprint, double NativeSeconds, double EmbeddedSeconds, List<SweepPoint> Points);
+
+/// <summary>One ExCache size of a sweep: slowdown against the all-local (embedded) run of the same case.</summary>
+public sealed record SweepPoint(double Fraction, long ExCacheBytes, double Seconds, double Slowdown, long Misses, double MissRatio, bool Passed);

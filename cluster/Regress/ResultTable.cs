@@ -1,0 +1,58 @@
+namespace LegoEmu.Cluster.Regress;
+
+/// <summary>Prints the result table and, for a sweep, the LegoOS-style slowdown table.</summary>
+public static class ResultTable
+{
+    public static void Print(TextWriter o, string suite, IReadOnlyList<CaseResult> results)
+    {
+        int nameWidth = Math.Max(4, results.Select(r => r.Case.Length).DefaultIfEmpty(4).Max());
+        int configWidth = Math.Max(6, results.Select(r => r.Config.Length).DefaultIfEmpty(6).Max());
+        o.WriteLine($"{"case".PadRight(nameWidth)}  {"config".PadRight(configWidth)}  {"result",-8} {"native s",9} {"emulated s",11} {"slowdown",9} {"ExCache",9} {"miss ratio",11}");
+        foreach (var r in results)
+        {
+            string slow = r.EmulatedSeconds > 0 && r.NativeSeconds > 0 ? $"{r.Slowdown:F1}x" : "-";
+            string cache = r.ExCacheBytes > 0 ? ExCacheGeometry.Format(r.ExCacheBytes) : "-";
+            string miss = r.MissRatio is { } m ? $"{m:P3}" : "-";
+            o.WriteLine($"{r.Case.PadRight(nameWidth)}  {r.Config.PadRight(configWidth)}  {Label(r.Verdict),-8} {r.NativeSeconds,9:F3} {r.EmulatedSeconds,11:F2} {slow,9} {cache,9} {miss,11}");
+        }
+        int pass = results.Count(r => r.Verdict == Verdict.Pass);
+        o.WriteLine($"{suite}: {pass} passed, {results.Count(r => r.Verdict == Verdict.Mismatch)} mismatched, {results.Count(r => r.Verdict == Verdict.Error)} errors");
+    }
+
+    static string Label(Verdict v) => v switch { Verdict.Pass => "pass", Verdict.Mismatch => "MISMATCH", _ => "ERROR" };
+
+    /// <summary>
+    /// One row per case, one column per ExCache fraction: the slowdown against the all-local run, as in
+    /// LegoOS's table (there: Phoenix 1.74x at 256 MB and 1.34x at 512 MB of a 1.7 GB working set).
+    /// </summary>
+    public static void PrintSweep(TextWriter o, IReadOnlyList<SweepRow> rows, int nodes)
+    {
+        if (rows.Count == 0) return;
+        var fractions = rows[0].Points.Select(p => p.Fraction).ToList();
+        int w = Math.Max(17, rows.Max(r => r.Case.Length));
+        o.WriteLine();
+        o.WriteLine($"ExCache sweep over {nodes} memory nodes: slowdown against the all-local run (in-process memory, 1 GiB ExCache); 4 KiB lines, FIFO");
+        o.WriteLine($"{"case".PadRight(w)} {"footprint",10} {"native s",9} {"local s",8}" + string.Concat(fractions.Select(f => $" {FractionLabel(f),9}")));
+        var product = new double[fractions.Count];
+        foreach (var r in rows)
+        {
+            var cells = fractions.Select((f, i) =>
+            {
+                var p = r.Points.FirstOrDefault(x => x.Fraction == f);
+                if (p == null) return $" {"-",9}";
+                product[i] += Math.Log(Math.Max(p.Slowdown, 1e-9));
+                return $" {p.Slowdown,8:F2}x{(p.Passed ? "" : "!")}";
+            });
+            o.WriteLine($"{r.Case.PadRight(w)} {ExCacheGeometry.Format(r.Footprint),10} {r.NativeSeconds,9:F3} {r.EmbeddedSeconds,8:F2}" + string.Concat(cells));
+        }
+        o.WriteLine($"{"geometric mean".PadRight(w)} {"",10} {"",9} {"",8}" + string.Concat(product.Select(s => $" {Math.Exp(s / rows.Count),8:F2}x")));
+        o.WriteLine();
+        o.WriteLine($"{"case".PadRight(w)} {"ExCache",9} {"of footprint",12} {"time s",8} {"misses",12} {"miss ratio",11}");
+        foreach (var r in rows)
+            foreach (var p in r.Points)
+                o.WriteLine($"{r.Case.PadRight(w)} {ExCacheGeometry.Format(p.ExCacheBytes),9} {(double)p.ExCacheBytes / r.Footprint,12:P1} {p.Seconds,8:F2} {p.Misses,12:N0} {p.MissRatio,11:P3}");
+        if (rows.Any(r => r.Points.Any(p => !p.Passed))) o.WriteLine("! marks a run whose output did not match the native run");
+    }
+
+    static string FractionLabel(double f) => $"{f * 100:0.#}%";
+}
