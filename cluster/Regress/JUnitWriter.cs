@@ -30,7 +30,9 @@ public static class JUnitWriter
                 cases)));
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null) Directory.CreateDirectory(dir);
-        doc.Save(path);
+        // No byte-order mark: some CI parsers reject one before the XML declaration.
+        using var w = System.Xml.XmlWriter.Create(path, new System.Xml.XmlWriterSettings { Encoding = new System.Text.UTF8Encoding(false), Indent = true });
+        doc.Save(w);
     }
 
     static string FirstLine(string s) => Clean(s.Split('\n')[0]);
