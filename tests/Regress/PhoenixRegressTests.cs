@@ -1,0 +1,70 @@
+using System.Xml.Linq;
+using LegoEmu.Cluster.Regress;
+using LegoEmu.Tests.Differential;
+using Xunit;
+
+namespace LegoEmu.Tests.Regress;
+
+/// <summary>
+/// `legoemu regress --suite phoenix` as CI runs it: every app identical to native in the embedded
+/// configuration and over 2 memory nodes with a 25 % ExCache, with a JUnit report that parses.
+/// The third CI configuration (2 processor components) must fail loudly until --processors exists.
+/// </summary>
+[Collection(PhoenixCollection.Name)]
+public sealed class PhoenixRegressTests(PhoenixFixture phoenix) : IDisposable
+{
+    private readonly string _scratch = Directory.CreateTempSubdirectory("legoemu-regress-").FullName;
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+    [Theory]
+    [InlineData("embedded")]
+    [InlineData("remote")]
+    public async Task AllAppsMatchNative(string config)
+    {
+        _ = phoenix.Manifest; // build and generate first, so a gcc failure is reported as such
+        var junit = Path.Combine(_scratch, "junit.xml");
+        var result = await RunRegress(["regress", "--suite", "phoenix", "--size", PhoenixFixture.Size, "--config", config,
+            "--work", PhoenixFixture.WorkDirectory, "--junit", junit]);
+        Assert.True(result.ExitCode == 0, $"regress --config {config} failed (exit {result.ExitCode}):\n{result.StdoutText}\n{result.StderrTail()}");
+
+        // The table on stdout: one passing row per app.
+        foreach (var app in PhoenixSuite.Apps)
+            Assert.Matches($@"(?m)^{app}\s+{config}\s+pass\s", result.StdoutText);
+        // Progress went to stderr while it ran.
+        Assert.Contains($"[{PhoenixSuite.Apps.Length}/{PhoenixSuite.Apps.Length}]", result.StderrText);
+
+        var doc = XDocument.Load(junit);
+        var suite = doc.Root!.Element("testsuite")!;
+        Assert.Equal($"phoenix-{PhoenixFixture.Size}", suite.Attribute("name")!.Value);
+        Assert.Equal(PhoenixSuite.Apps.Length.ToString(), suite.Attribute("tests")!.Value);
+        Assert.Equal("0", suite.Attribute("failures")!.Value);
+        Assert.Equal("0", suite.Attribute("errors")!.Value);
+        var names = suite.Elements("testcase").Select(e => e.Attribute("name")!.Value).Order(StringComparer.Ordinal);
+        Assert.Equal(PhoenixSuite.Apps.Order(StringComparer.Ordinal), names);
+        Assert.All(suite.Elements("testcase"), e => Assert.Equal($"phoenix-{PhoenixFixture.Size}.{config}", e.Attribute("classname")!.Value));
+        if (config == "remote")
+        {
+            // The remote rows ran with a cache smaller than the footprint, so they must show some misses.
+            Assert.All(suite.Elements("testcase"), e => Assert.Matches(@"miss ratio [0-9.]+ %", e.Element("system-out")!.Value));
+        }
+    }
+
+    [Fact]
+    public async Task SplitConfigurationFailsLoudly()
+    {
+        var result = await EmulatorRunner.RunAsync("regress", "--suite", "phoenix", "--config", "split", "--work", PhoenixFixture.WorkDirectory);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("legoemu: --config split needs --processors, not supported yet", result.StderrText);
+        Assert.DoesNotContain("pass", result.StdoutText);
+        Assert.DoesNotContain("   at ", result.StderrText);
+    }
+
+    /// <summary>Small inputs fit the usual per-run limit; medium and large ones get hours.</summary>
+    private static async Task<ProcessResult> RunRegress(string[] args)
+    {
+        if (PhoenixFixture.Size == "small") return await EmulatorRunner.RunAsync(args);
+        var (file, prefix) = EmulatorRunner.Command;
+        return await ProcessRunner.RunAsync(file, prefix.Concat(args), TimeSpan.FromHours(4));
+    }
+}
