@@ -17,6 +17,7 @@ public static class RegressCommand
         var nodes = new Option<int>("--nodes") { Description = "Memory-node processes for remote and sweep runs", DefaultValueFactory = _ => 2, HelpName = "N" };
         var remoteExcache = new Option<string>("--remote-excache") { Description = "ExCache size of the remote configuration, as a fraction of the measured footprint", DefaultValueFactory = _ => "25%", HelpName = "FRACTION" };
         var sweep = new Option<string?>("--sweep-excache") { Description = "Instead of --config: run each case over memory nodes with the ExCache at these fractions of its footprint and print slowdown vs the all-local run", HelpName = "12.5%,25%,50%,100%" };
+        var repeat = new Option<int>("--repeat") { Description = "Run every native and emulated run N times and keep the fastest (all are compared)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var cases = new Option<string?>("--cases") { Description = "Run only these cases (comma-separated names)", HelpName = "NAMES" };
         var junit = new Option<string?>("--junit") { Description = "Write the results as JUnit XML to FILE", HelpName = "FILE" };
         var work = new Option<string?>("--work") { Description = "Directory for built binaries, generated inputs and scratch space (default: $XDG_CACHE_HOME/legoemu/regress or ~/.cache/legoemu/regress)", HelpName = "DIR" };
@@ -24,7 +25,7 @@ public static class RegressCommand
         var cmd = new Command("regress", "Run a regression suite natively and under LegoEmu, compare the outputs, print a table (time, slowdown, ExCache miss ratio)\n\n" +
             "Examples:\n  legoemu regress --suite phoenix --size small --config embedded,remote --junit results.xml\n" +
             "  legoemu regress --suite phoenix --size medium --sweep-excache 12.5%,25%,50%,100%\n  legoemu regress --manifest mysuite.json");
-        foreach (var o in new Option[] { suite, manifest, size, config, nodes, remoteExcache, sweep, cases, junit, work }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { suite, manifest, size, config, nodes, remoteExcache, sweep, repeat, cases, junit, work }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             string? suiteName = pr.GetValue(suite), manifestPath = pr.GetValue(manifest);
@@ -47,8 +48,10 @@ public static class RegressCommand
                 }
                 if (fractions.Count == 0) return Fail("--sweep-excache needs at least one fraction");
             }
+            int rep = pr.GetValue(repeat);
+            if (rep < 1 || rep > 100) return Fail("--repeat must be between 1 and 100");
             string workDir = Path.GetFullPath(pr.GetValue(work) ?? DefaultWorkDirectory());
-            return Run(suiteName, manifestPath, pr.GetValue(size)!, new RegressSettings(configs, n, remoteFraction, fractions, ""), pr.GetValue(cases), pr.GetValue(junit), workDir);
+            return Run(suiteName, manifestPath, pr.GetValue(size)!, new RegressSettings(configs, n, remoteFraction, fractions, "", rep), pr.GetValue(cases), pr.GetValue(junit), workDir);
         });
         return cmd;
     }

@@ -1,7 +1,7 @@
 namespace LegoEmu.Cluster.Regress;
 
 /// <summary>Settings of one <c>legoemu regress</c> run.</summary>
-public sealed record RegressSettings(IReadOnlyList<RegressConfig> Configs, int Nodes, double RemoteFraction, IReadOnlyList<double>? SweepFractions, string ScratchDirectory);
+public sealed record RegressSettings(IReadOnlyList<RegressConfig> Configs, int Nodes, double RemoteFraction, IReadOnlyList<double>? SweepFractions, string ScratchDirectory, int Repeat = 1);
 
 /// <summary>
 /// Runs every case natively once, then under LegoEmu in each configuration, and compares. A remote
@@ -24,7 +24,7 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
         foreach (var c in manifest.Cases)
         {
             progress.WriteLine($"regress: {c.Name}: native run");
-            var native = CaseRun.Execute(c, settings.ScratchDirectory, null);
+            var native = Fastest(() => CaseRun.Execute(c, settings.ScratchDirectory, null), _ => true);
             if (settings.SweepFractions != null) RunSweep(c, native);
             else RunConfigs(c, native);
         }
@@ -77,11 +77,34 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
     RunOutcome Emulated(RegressCase c, RunOutcome native, string config, IReadOnlyList<string> options)
     {
         progress.WriteLine($"regress: {c.Name}: {config}{(options.Count > 0 ? " (" + string.Join(' ', options) + ")" : "")}");
-        var emulated = CaseRun.Execute(c, settings.ScratchDirectory, options);
-        var (verdict, detail) = Comparison.Compare(c, native, emulated);
+        // Every repetition is compared; a mismatch in any of them is the one reported.
+        (Verdict, string) outcome = (Verdict.Pass, "");
+        var emulated = Fastest(() => CaseRun.Execute(c, settings.ScratchDirectory, options), run =>
+        {
+            var v = Comparison.Compare(c, native, run);
+            if (v.Item1 != Verdict.Pass && outcome.Item1 == Verdict.Pass) outcome = v;
+            return v.Item1 == Verdict.Pass;
+        });
+        var (verdict, detail) = outcome;
         long excache = emulated.Cache?.ExCacheBytes ?? 0;
         Record(new CaseResult(c.Name, config, verdict, detail, native.Seconds, emulated.Seconds, emulated.Cache?.MissRatio, excache));
         return emulated;
+    }
+
+    /// <summary>
+    /// The fastest of --repeat runs (on a shared machine the minimum is the least noisy figure); a run
+    /// that fails <paramref name="keep"/> is returned at once.
+    /// </summary>
+    RunOutcome Fastest(Func<RunOutcome> run, Func<RunOutcome, bool> keep)
+    {
+        RunOutcome? best = null;
+        for (int i = 0; i < Math.Max(1, settings.Repeat); i++)
+        {
+            var r = run();
+            if (!keep(r)) return r;
+            if (best == null || r.Seconds < best.Seconds) best = r;
+        }
+        return best!;
     }
 
     void Record(CaseResult r)
