@@ -46,11 +46,13 @@ public static class Plots
     static Plot AccessCdf(TraceReportModel m)
     {
         var plt = new Plot();
-        var pts = new List<(double X, double Y)> { (0, 0) };
-        foreach (var c in m.Cdf) pts.Add((c.FootprintShare * 100, c.AccessShare * 100));
-        var s = plt.Add.Scatter(pts.Select(p => p.X).ToArray(), pts.Select(p => p.Y).ToArray());
+        var s = plt.Add.Scatter(m.CdfCurve.Select(p => p[0] * 100).ToArray(), m.CdfCurve.Select(p => p[1] * 100).ToArray());
         s.LineWidth = 2;
-        s.MarkerSize = 7;
+        s.MarkerSize = 0;
+        var marks = plt.Add.ScatterPoints(m.Cdf.Select(c => c.FootprintShare * 100).ToArray(), m.Cdf.Select(c => c.AccessShare * 100).ToArray());
+        marks.MarkerSize = 8;
+        marks.LegendText = "50, 75, 90, 95, 99, 100 % of " + m.Basis;
+        plt.ShowLegend(Alignment.LowerRight);
         plt.Title($"Share of {m.Basis} vs share of the footprint ({ReportFormat.Bytes(m.FootprintBytes)})");
         plt.XLabel("hottest part of the footprint (%)");
         plt.YLabel($"share of {m.Basis} (%)");

@@ -172,6 +172,15 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
         }
         if (total == 0) return;
         counts.Sort((a, b) => b.CompareTo(a));
+        int every = Math.Max(1, counts.Count / 400);
+        long cumulative = 0;
+        m.CdfCurve.Add([0, 0]);
+        for (int i = 0; i < counts.Count; i++)
+        {
+            cumulative += counts[i];
+            if ((i + 1) % every == 0 || i == counts.Count - 1)
+                m.CdfCurve.Add([(double)(i + 1) / counts.Count, (double)cumulative / total]);
+        }
         double[] shares = [0.5, 0.75, 0.9, 0.95, 0.99, 1.0];
         long running = 0;
         int k = 0;

@@ -25,6 +25,8 @@ public sealed class TraceReportModel
     public long FootprintBytes { get; set; }
     public string CdfSentence { get; set; } = "";
     public List<CdfPoint> Cdf { get; set; } = new();
+    /// <summary>The same curve densely, for plotting: (share of the footprint, share of accesses).</summary>
+    public List<double[]> CdfCurve { get; set; } = new();
     public List<MrcPoint> Mrc { get; set; } = new();
     public long ConfiguredCacheLines { get; set; }
     public double? PredictedMissRatio { get; set; }
