@@ -17,7 +17,7 @@ public static class TextReport
         if (m.Range != null) w.WriteLine($"  restricted to addresses {m.Range}");
         w.WriteLine($"  {m.Records:N0} records in {m.DurationSeconds:F3} s: {m.Reads:N0} reads, {m.Writes:N0} writes, {m.Fetches:N0} fetches, " +
             $"{m.Fills:N0} fills ({m.LocalZeroFills:N0} local zero fills), {m.Evictions:N0} evictions, {m.WriteBacks:N0} write-backs");
-        if (m.GuestAccesses > 0) w.WriteLine($"  the guest made {m.GuestAccesses:N0} memory accesses in all");
+        if (m.GuestAccesses > 0) w.WriteLine($"  the guest made {m.GuestAccesses:N0} data accesses in all; the ExCache missed {m.GuestMisses:N0} times");
         w.WriteLine();
         w.WriteLine($"footprint: {m.FootprintLines:N0} lines, {ReportFormat.Bytes(m.FootprintBytes)} ({m.FootprintBytes:N0} bytes){(m.Estimated ? ", estimated from the sample" : "")}");
         if (m.Cdf.Count > 0)
@@ -64,8 +64,9 @@ public static class TextReport
             w.WriteLine($"  peak {ReportFormat.Bytes(peak)}");
             w.WriteLine();
         }
-        WriteTraffic(w, "traffic per memory node:", m.Nodes);
-        WriteTraffic(w, "traffic per vRegion (1 GiB):", m.Regions);
+        string est = m.Estimated ? ", estimated from the sample" : "";
+        WriteTraffic(w, $"traffic per memory node{est}:", m.Nodes);
+        WriteTraffic(w, $"traffic per vRegion (1 GiB){est}:", m.Regions);
         if (m.HotLines.Count > 0)
         {
             w.WriteLine($"hottest lines (by {m.Basis}):");

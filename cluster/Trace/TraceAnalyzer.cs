@@ -44,7 +44,6 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
             m = new TraceReportModel { Header = h };
             bool accessLevel = h.Level == "accesses";
             m.Basis = accessLevel ? "accesses" : "fills";
-            var sampler = new ShardsSampler(h.SampleRate);
             int lineSize = h.LineSize;
             var progress = new ProgressLine(options.Progress, "pass 1/2", r);
             while (r.Next(out var e))
@@ -77,7 +76,7 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                         ref var ls = ref CollectionsMarshal.GetValueRefOrAddDefault(lines, e.Line, out _);
                         ls.Fills++;
                         if (!accessLevel) ls.Count++;
-                        else if (sampler.Keeps(e.Line / (ulong)lineSize)) sampledFills++;
+                        else sampledFills++;
                         var reg = Region(regions, e.Line);
                         reg.Fills++;
                         if (e.Node < 0) m.LocalZeroFills++;
@@ -112,6 +111,7 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
             progress.Done();
             m.Complete = r.Complete;
             m.GuestAccesses = r.TotalAccesses;
+            m.GuestMisses = r.TotalMisses;
             if (r.Complete && r.DurationNs > lastNs) lastNs = r.DurationNs;
             m.DurationSeconds = lastNs / 1e9;
             if (options.RangeStart != 0 || options.RangeEnd != ulong.MaxValue)
@@ -131,15 +131,17 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                 long sampledRefs = m.AccessRecords;
                 BuildMrc(m, stack, rate, lineSize);
                 m.PredictedMissRatio = stack.MissRatio(m.ConfiguredCacheLines * rate);
-                // Every fill is recorded whatever the sampling, so a whole trace gives the ExCache's true ratio.
+                // A whole trace carries the ExCache's own miss count: the true ratio, not an estimate.
                 m.MeasuredMissRatio = m.Complete && m.Range == null && m.GuestAccesses > 0
-                    ? m.Fills / (m.GuestAccesses + m.Fetches / rate)
+                    ? m.GuestMisses / (m.GuestAccesses + m.Fetches / rate)
                     : (double)sampledFills / sampledRefs;
             }
+            // A sampled trace holds the traffic of the sampled lines only: scale it up.
+            long S(long v) => (long)Math.Round(v / rate);
             foreach (var (id, t) in nodes)
-                m.Nodes.Add(new TrafficRow(id == 0 && h.MemoryNodes == 0 ? "in-process" : $"node {id}", t.Accesses, t.Fills, t.WriteBacks, t.BytesIn, t.BytesOut));
+                m.Nodes.Add(new TrafficRow(id == 0 && h.MemoryNodes == 0 ? "in-process" : $"node {id}", S(t.Accesses), S(t.Fills), S(t.WriteBacks), S(t.BytesIn), S(t.BytesOut)));
             foreach (var (id, t) in regions)
-                m.Regions.Add(new TrafficRow($"0x{id << RegionShift:x}", t.Accesses, t.Fills, t.WriteBacks, t.BytesIn, t.BytesOut));
+                m.Regions.Add(new TrafficRow($"0x{id << RegionShift:x}", S(t.Accesses), S(t.Fills), S(t.WriteBacks), S(t.BytesIn), S(t.BytesOut)));
             var namer = new AddressNamer(h.Program, h.LoadBias, mappings);
             BuildHotLines(m, lines, namer, lineSize);
         }

@@ -17,6 +17,8 @@ public sealed class TraceReportModel
     public long WriteBacks { get; set; }
     /// <summary>All guest memory accesses the emulator counted (sampled or not, every level).</summary>
     public long GuestAccesses { get; set; }
+    /// <summary>All ExCache misses of the run (sampled trace or not).</summary>
+    public long GuestMisses { get; set; }
     public double DurationSeconds { get; set; }
     /// <summary>What the footprint and CDF count: accesses, or fills when the trace holds misses only.</summary>
     public string Basis { get; set; } = "accesses";

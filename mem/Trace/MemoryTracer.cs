@@ -21,7 +21,9 @@ public sealed class MemoryTracer : IDisposable
     readonly byte[] _buf = new byte[BufferSize];
     readonly long _t0 = Stopwatch.GetTimestamp();
     readonly int _lineShift;
+    readonly ShardsSampler _missesOf;
     int _len;
+    int _sinceClock;
     long _lastLine;
     long _lastNs;
     int _lastTid = -1;
@@ -31,6 +33,8 @@ public sealed class MemoryTracer : IDisposable
     {
         Level = level;
         Sampler = new ShardsSampler(sampleRate);
+        // A sampled trace is a whole trace of the sampled lines: their misses too, so it stays small and consistent.
+        _missesOf = level == TraceLevel.Accesses ? Sampler : new ShardsSampler(1);
         header.Level = level == TraceLevel.Accesses ? "accesses" : "misses";
         header.SampleRate = Sampler.EffectiveRate;
         _lineShift = System.Numerics.BitOperations.Log2((uint)header.LineSize);
@@ -42,7 +46,7 @@ public sealed class MemoryTracer : IDisposable
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(u[4..], (uint)json.Length);
         _file.Write(u);
         _file.Write(json);
-        _zstd = new CompressionStream(_file, 3, leaveOpen: true);
+        _zstd = new CompressionStream(_file, 1, leaveOpen: true);
     }
 
     public TraceLevel Level { get; }
@@ -65,14 +69,19 @@ public sealed class MemoryTracer : IDisposable
     /// <param name="node">The memory node that served the line; -1 for a local zero fill (p-local).</param>
     public void Fill(ulong lineAddr, int node)
     {
+        if (!_missesOf.Keeps(lineAddr >> _lineShift)) return;
         Event(TraceRecordKind.Fill, lineAddr);
         PutVarint((ulong)(node + 1));
     }
 
-    public void Evict(ulong lineAddr) => Event(TraceRecordKind.Evict, lineAddr);
+    public void Evict(ulong lineAddr)
+    {
+        if (_missesOf.Keeps(lineAddr >> _lineShift)) Event(TraceRecordKind.Evict, lineAddr);
+    }
 
     public void WriteBack(ulong lineAddr, int node)
     {
+        if (!_missesOf.Keeps(lineAddr >> _lineShift)) return;
         Event(TraceRecordKind.WriteBack, lineAddr);
         PutVarint((ulong)(node + 1));
     }
@@ -100,7 +109,8 @@ public sealed class MemoryTracer : IDisposable
             _lastTid = CurrentTid;
         }
         long line = (long)(lineAddr >> _lineShift);
-        long ns = NowNs();
+        // Reading the clock costs as much as the rest of a record: read it for one record in 16.
+        long ns = (++_sinceClock & 15) == 1 ? NowNs() : _lastNs;
         _buf[_len++] = (byte)kind;
         long d = line - _lastLine;
         PutVarint((ulong)((d << 1) ^ (d >> 63)));
@@ -138,8 +148,8 @@ public sealed class MemoryTracer : IDisposable
         _len = 0;
     }
 
-    /// <summary>Writes the end record (with the guest's total access count) and closes the file.</summary>
-    public void Close(long totalAccesses)
+    /// <summary>Writes the end record (the guest's data accesses and the ExCache's misses, sampled or not) and closes the file.</summary>
+    public void Close(long totalAccesses, long totalMisses)
     {
         if (_closed) return;
         _closed = true;
@@ -148,6 +158,7 @@ public sealed class MemoryTracer : IDisposable
         PutVarint((ulong)totalAccesses);
         PutVarint((ulong)Records);
         PutVarint((ulong)NowNs());
+        PutVarint((ulong)totalMisses);
         Drain();
         _zstd.Dispose();
         _file.Dispose();

@@ -29,7 +29,8 @@ public enum TraceRecordKind : byte
 /// (program, arguments, cache geometry, level, sampling rate), then one zstd-compressed stream of
 /// records. Records are a kind byte and varints: line addresses are zigzag deltas from the previous
 /// record's line in line units and times are deltas in nanoseconds, so a sequential scan costs about
-/// three bytes a record before compression.
+/// three bytes a record before compression. Times are read every 16 records, so consecutive records
+/// may share a time. A sampled trace holds the misses of the sampled lines only.
 /// </summary>
 public static class TraceFormat
 {

@@ -77,6 +77,8 @@ public sealed class TraceReader : IDisposable
     public bool Complete { get; private set; }
     public long TotalAccesses { get; private set; }
     public long DurationNs { get; private set; }
+    /// <summary>All ExCache misses of the run, whether or not their lines were sampled.</summary>
+    public long TotalMisses { get; private set; }
 
     /// <summary>The next record, or false at the end (a trace cut short simply ends; see <see cref="Complete"/>).</summary>
     public bool Next(out TraceEvent e)
@@ -124,6 +126,7 @@ public sealed class TraceReader : IDisposable
                     TotalAccesses = (long)Varint();
                     Varint();
                     DurationNs = (long)Varint();
+                    TotalMisses = (long)Varint();
                     Complete = true;
                     return false;
                 default:
