@@ -32,13 +32,15 @@ public static class Program
         root.Subcommands.Add(DisasmCommand.Create());
         root.Subcommands.Add(MemnodeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(RegressCommand.Create());
         root.Subcommands.Add(ProcnodeCommand.Create());
         var self = Nodes.SelfProcess.StartInfo([]);
         LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = (self.FileName, self.ArgumentList.ToArray());
         try
         {
-            int status = root.Parse(args).Invoke();
+            // Exceptions reach the catch below (one line, no stack trace) instead of System.CommandLine's handler.
+            int status = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
             if (RunCommand.PendingSignalDeath != 0)
             {
                 Console.Out.Flush();

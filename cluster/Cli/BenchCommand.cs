@@ -66,6 +66,28 @@ public static class BenchCommand
         command.Options.Add(repeatLine);
         command.SetAction(pr => CompareBench.RunCommandLine(pr.GetValue(line)!, Math.Max(1, pr.GetValue(repeatLine)), Console.Out));
         cmd.Subcommands.Add(command);
+
+        var traceProgram = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };
+        var traceRepeat = new Option<int>("--repeat") { Description = "Runs per level (the fastest counts)", DefaultValueFactory = _ => 3 };
+        var traceCache = new Option<string>("--excache") { Description = "ExCache size for every run (a small one makes misses)", DefaultValueFactory = _ => "1M", HelpName = "SIZE" };
+        var traceLine = new Option<string>("--line") { Description = "ExCache line size for every run", DefaultValueFactory = _ => "64", HelpName = "SIZE" };
+        var traceSample = new Option<double>("--sample") { Description = "Sampling rate of the sampled accesses run", DefaultValueFactory = _ => 0.01, HelpName = "RATE" };
+        var trace = new Command("trace", "Tracing overhead: slowdown at misses and at sampled and full accesses vs untraced, and trace bytes per million accesses");
+        trace.Options.Add(traceRepeat);
+        trace.Options.Add(traceCache);
+        trace.Options.Add(traceLine);
+        trace.Options.Add(traceSample);
+        trace.Arguments.Add(traceProgram);
+        trace.SetAction(pr =>
+        {
+            var argv = pr.GetValue(traceProgram)!;
+            if (!File.Exists(argv[0])) { Console.Error.WriteLine($"legoemu bench: {argv[0]}: No such file or directory"); return 127; }
+            double rate = pr.GetValue(traceSample);
+            if (!(rate > 0 && rate <= 1)) { Console.Error.WriteLine("legoemu bench: --sample must be in (0, 1]"); return 2; }
+            string[] cache = ["--excache", pr.GetValue(traceCache)!, "--line", pr.GetValue(traceLine)!];
+            return TraceBench.Run(argv[0], argv[1..], cache, rate, Math.Max(1, pr.GetValue(traceRepeat)), Console.Out);
+        });
+        cmd.Subcommands.Add(trace);
         return cmd;
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LegoEmu.Loader.Elf;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Cluster.Nodes;
+using LegoEmu.Cluster.Trace;
 using LegoEmu.Mem.Component;
 using LegoEmu.Mem.Remote;
 using LegoEmu.Syscalls.Runtime;
@@ -23,6 +24,10 @@ public static class RunCommand
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
         var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
+        var trace = new Option<string?>("--trace") { Description = "Record the guest's memory behaviour to FILE (see 'legoemu trace report')", HelpName = "FILE" };
+        var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
+        traceLevel.AcceptOnlyFromAmong("misses", "accesses");
+        var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: keep a line iff a hash of its address falls under RATE (SHARDS), e.g. 0.01 or 1%", DefaultValueFactory = _ => "1", HelpName = "RATE" };
         var command = new Argument<string[]>("PROGRAM [ARGS]")
         {
             Description = "The static x86-64 Linux executable and its arguments (passed to the guest untouched)",
@@ -40,6 +45,9 @@ public static class RunCommand
         cmd.Options.Add(strace);
         cmd.Options.Add(memoryNodes);
         cmd.Options.Add(nodeCapacity);
+        cmd.Options.Add(trace);
+        cmd.Options.Add(traceLevel);
+        cmd.Options.Add(traceSample);
         cmd.Arguments.Add(command);
         cmd.SetAction(pr =>
         {
@@ -51,11 +59,19 @@ public static class RunCommand
             int w = pr.GetValue(ways) ?? (int)Math.Clamp(size / Math.Max(lineSize, 1), 1, 8);
             var config = new CacheConfig(size, w, (int)lineSize, pol);
             if (config.Validate() is { } err) return Fail(err);
+            TraceRequest? traceRequest = null;
+            if (pr.GetValue(trace) is { } tracePath)
+            {
+                if (!TraceRequest.TryParseRate(pr.GetValue(traceSample)!, out double rate)) return Fail($"bad --trace-sample '{pr.GetValue(traceSample)}': a rate in (0, 1] such as 0.01 or 1%");
+                var level = pr.GetValue(traceLevel) == "accesses" ? LegoEmu.Mem.Trace.TraceLevel.Accesses : LegoEmu.Mem.Trace.TraceLevel.Misses;
+                if (rate < 1 && level == LegoEmu.Mem.Trace.TraceLevel.Misses) return Fail("--trace-sample applies to --trace-level accesses only");
+                traceRequest = new TraceRequest(Path.GetFullPath(tracePath), level, rate);
+            }
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error);
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
             StatsJsonPath = pr.GetValue(statsJson);
-            return Run(argv, options, pr.GetValue(memoryNodes), capacity);
+            return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest);
         });
         return cmd;
     }
@@ -73,14 +89,14 @@ public static class RunCommand
     }
 
     /// <summary>Loads and runs the program; errors before the guest starts exit 126/127 as a shell would.</summary>
-    public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0)
+    public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0, TraceRequest? trace = null)
     {
         string program = argv[0];
         // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
         if (!program.Contains('/') && Nodes.ExecutablePath.Find(program) is { } found) program = found;
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
-        if (memoryNodes == null) return RunOn(new LockedMemoryComponent(new InProcessMemoryComponent()), program, argv, options);
+        if (memoryNodes == null) return RunOn(new LockedMemoryComponent(new InProcessMemoryComponent()), program, argv, options, trace, 0);
 
         LocalMemoryNodes? spawned = null;
         List<Endpoint> endpoints;
@@ -106,7 +122,7 @@ public static class RunCommand
             MemoryCluster cluster;
             try { cluster = new MemoryCluster(endpoints); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
-            using (cluster) return RunOn(cluster, program, argv, options, spawned == null ? null : spawned.Dispose);
+            using (cluster) return RunOn(cluster, program, argv, options, trace, endpoints.Count, spawned == null ? null : spawned.Dispose);
         }
         finally
         {
@@ -115,7 +131,8 @@ public static class RunCommand
     }
 
     /// <param name="cleanup">Runs if a host signal (Ctrl-C, kill) ends the guest: spawned nodes must not outlive it.</param>
-    static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options, Action? cleanup = null)
+    static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options, TraceRequest? trace, int memoryNodes,
+        Action? cleanup = null)
     {
         using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
         try
@@ -129,8 +146,25 @@ public static class RunCommand
         catch (ElfFormatException e) { return LoadError(program, $"cannot execute: {e.Message}", 126); }
         catch (UnauthorizedAccessException) { return LoadError(program, "Permission denied", 126); }
         catch (IOException e) { return LoadError(program, e.Message, 126); }
+        LegoEmu.Mem.Trace.MemoryTracer? tracer = null;
+        if (trace != null)
+        {
+            try { tracer = trace.Start(process, argv, memoryNodes); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Fail($"--trace {trace.Path}: {e.Message}");
+            }
+            // A Ctrl-C or kill still leaves a readable (if unfinished) trace behind.
+            var previous = process.EmergencyCleanup;
+            process.EmergencyCleanup = () => { trace.Abandon(tracer); previous?.Invoke(); };
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        int status = process.Run();
+        int status;
+        try { status = process.Run(); }
+        finally
+        {
+            if (tracer != null) trace!.Finish(process, tracer);
+        }
         if (StatsJsonPath != null) StatsJsonWriter.Write(StatsJsonPath, process, clock.Elapsed.TotalSeconds);
         PendingSignalDeath = process.KilledBySignal;
         return status;

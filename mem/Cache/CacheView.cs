@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LegoEmu.Mem.Trace;
 
 namespace LegoEmu.Mem.Cache;
 
@@ -29,8 +30,12 @@ public sealed unsafe class CacheView
     readonly ulong _lineMask;
     readonly ulong _tagMask;
     readonly bool _lru;
+    ulong _lastTracedFetch = Invalid;
 
-    /// <summary>Guest memory accesses made through this view (hits and misses).</summary>
+    /// <summary>
+    /// Guest data accesses made through this view (hits and misses): one per load or store, one per line
+    /// of a bulk copy. Instruction fetches are not counted: the decoder reads bytes one by one, once per block.
+    /// </summary>
     public long Accesses;
 
     public CacheView(ExCache cache, int asid)
@@ -237,6 +242,22 @@ public sealed unsafe class CacheView
             throw new MemoryFault(a, kind, FaultReason.Protection);
         }
         byte* host = _cache.SlotData(slot);
+        var tracer = _cache.Tracer;
+        if (tracer != null && tracer.TracesAccessesTo(line))
+        {
+            // A traced line never enters the front table, so every access to it comes back here.
+            if (kind == AccessKind.Write) _cache.MarkDirty(slot);
+            // The decoder fetches byte by byte: one fetch of a line per decoded block is the access.
+            if (kind != AccessKind.Fetch || line != _lastTracedFetch)
+                tracer.Access(line, kind switch
+                {
+                    AccessKind.Read => TraceRecordKind.Read,
+                    AccessKind.Write => TraceRecordKind.Write,
+                    _ => TraceRecordKind.Fetch,
+                });
+            _lastTracedFetch = kind == AccessKind.Fetch ? line : Invalid;
+            return host + (a & _lineMask);
+        }
         ref var e = ref EntryFor(a);
         if (e.ReadTag != line) e.WriteTag = e.ExecTag = Invalid;
         e.ReadTag = line;
@@ -302,9 +323,9 @@ public sealed unsafe class CacheView
     /// <summary>Copies guest bytes out; faults like a read of each byte would.</summary>
     public void ReadBytes(ulong a, Span<byte> dst)
     {
-        Accesses++;
         while (!dst.IsEmpty)
         {
+            Accesses++;
             int off = (int)(a & _lineMask);
             int n = Math.Min(dst.Length, _cache.LineSize - off);
             new ReadOnlySpan<byte>(Resolve(a, AccessKind.Read), n).CopyTo(dst);
@@ -316,9 +337,9 @@ public sealed unsafe class CacheView
     /// <summary>Copies bytes into guest memory.</summary>
     public void WriteBytes(ulong a, ReadOnlySpan<byte> src)
     {
-        Accesses++;
         while (!src.IsEmpty)
         {
+            Accesses++;
             int off = (int)(a & _lineMask);
             int n = Math.Min(src.Length, _cache.LineSize - off);
             src[..n].CopyTo(new Span<byte>(Resolve(a, AccessKind.Write), n));
@@ -330,7 +351,6 @@ public sealed unsafe class CacheView
     /// <summary>Reads instruction bytes for the decoder; requires execute permission.</summary>
     public byte Fetch8(ulong a)
     {
-        Accesses++;
         ref var e = ref EntryFor(a);
         if (e.ExecTag == (a & _tagMask))
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Trace;
 
 namespace LegoEmu.Mem.Cache;
 
@@ -52,6 +53,11 @@ public sealed unsafe class ExCache : IDisposable
     }
 
     public CacheConfig Config => _config;
+
+    /// <summary>Receives fills, evictions and write-backs (and sampled accesses through the views) when tracing.</summary>
+    public MemoryTracer? Tracer { get; set; }
+
+    int NodeOf(int asid, ulong addr) => Component is INodeLocator l ? l.NodeOf(asid, addr) : 0;
     public IMemoryComponent Component { get; }
     readonly Dictionary<int, PLocalTracker> _plocal = new();
 
@@ -109,14 +115,17 @@ public sealed unsafe class ExCache : IDisposable
         {
             Stats.Evictions++;
             victimAddr = _tags[slot];
+            Tracer?.Evict(victimAddr);
             InvalidateViews(victimAddr);
             dirtyVictim = _dirty[slot];
         }
 
         FillStatus status;
         Protection prot;
+        bool plocal = false;
         if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
+            plocal = true;
             if (dirtyVictim) WriteBackSlot(slot);
             line.Clear();
             Stats.PLocalFills++;
@@ -163,6 +172,7 @@ public sealed unsafe class ExCache : IDisposable
             Stats.Faults++;
             throw new MemoryFault(faultAddr, access, FaultReason.Unmapped);
         }
+        Tracer?.Fill(lineAddr, plocal ? -1 : NodeOf(asid, lineAddr));
         _tags[slot] = lineAddr;
         _asids[slot] = asid;
         _prot[slot] = prot;
@@ -206,6 +216,7 @@ public sealed unsafe class ExCache : IDisposable
 
     void CountWriteBack(int asid, ulong lineAddr)
     {
+        Tracer?.WriteBack(lineAddr, NodeOf(asid, lineAddr));
         PLocal(asid).MarkWritten(lineAddr);
         Stats.WriteBacks++;
         Stats.BytesWrittenBack += _config.LineSize;
@@ -247,6 +258,7 @@ public sealed unsafe class ExCache : IDisposable
     {
         if (writeBack && _dirty[slot]) WriteBackSlot(slot);
         InvalidateViews(_tags[slot]);
+        Tracer?.Evict(_tags[slot]);
         _tags[slot] = Invalid;
         _dirty[slot] = false;
     }

@@ -8,7 +8,7 @@ namespace LegoEmu.Mem.Remote;
 /// <see cref="GlobalMemoryManager"/> on first use) that holds its frames and a copy of the VMAs over
 /// it. The vRegion→owner table is cached here, so misses and write-backs go straight to the owner.
 /// </summary>
-public sealed class MemoryCluster : IMemoryComponent, IDisposable
+public sealed class MemoryCluster : IMemoryComponent, INodeLocator, IDisposable
 {
     sealed class SpaceInfo(int home)
     {
@@ -116,6 +116,9 @@ public sealed class MemoryCluster : IMemoryComponent, IDisposable
         }
         _spaces[asid] = s;
     }
+
+    public int NodeOf(int asid, ulong addr) =>
+        _spaces.TryGetValue(asid, out var s) && s.Owners.TryGetValue(addr >> GlobalMemoryManager.RegionShift, out int n) ? n : -1;
 
     /// <summary>The owner of a vRegion, placing it on first use; -1 when no node has room.</summary>
     int Owner(SpaceInfo s, int asid, ulong region, bool place)

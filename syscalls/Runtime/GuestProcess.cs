@@ -83,6 +83,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     /// <summary>The argument vector the guest started with (/proc/self/cmdline).</summary>
     public string[] Argv { get; private set; } = [];
+    /// <summary>Where the main executable was loaded relative to its link addresses (0 unless PIE).</summary>
+    public ulong LoadBias { get; private set; }
+
     /// <summary>The auxiliary vector as placed on the initial stack (/proc/self/auxv).</summary>
     public byte[] AuxVector { get; private set; } = [];
 
@@ -116,6 +119,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         var image = ImageLoader.Load(elf, Space, argv, envp, path, env, interp);
         Argv = argv.ToArray();
         AuxVector = image.AuxVector;
+        LoadBias = image.LoadBias;
         Cpu.Rip = image.Entry;
         Cpu.Rsp = image.StackPointer;
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.
@@ -232,7 +236,11 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     }
 
     /// <summary>Hands the processor to another guest thread.</summary>
-    void SwitchTo(GuestThread next) => _current = next;
+    void SwitchTo(GuestThread next)
+    {
+        _current = next;
+        if (Cache.Tracer is { } tracer) tracer.CurrentTid = next.Tid;
+    }
 
     /// <summary>clone with CLONE_VM|CLONE_THREAD: a new thread that resumes after the syscall with RAX = 0.</summary>
     public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)

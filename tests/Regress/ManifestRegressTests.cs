@@ -61,6 +61,17 @@ public sealed class ManifestRegressTests : IDisposable
         Assert.Equal(["pid"], failed);
     }
 
+    /// <summary>Real third-party programs (coreutils, gzip, python3, a shell pipeline) through a checked-in manifest.</summary>
+    [Fact]
+    public async Task HostToolsManifestPasses()
+    {
+        var manifest = Path.Combine(AppContext.BaseDirectory, "regress", "host-tools.json");
+        Assert.True(File.Exists(manifest), $"{manifest} was not copied to the test output");
+        var result = await Regress(manifest);
+        Assert.True(result.ExitCode == 0, $"host-tools suite failed (exit {result.ExitCode}):\n{result.StdoutText}\n{result.StderrTail()}");
+        Assert.Contains("host-tools: 6 passed, 0 mismatched, 0 errors", result.StdoutText);
+    }
+
     [Fact]
     public async Task OutputFileDifferenceIsAMismatch()
     {

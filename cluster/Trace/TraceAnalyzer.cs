@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LegoEmu.Mem.Trace;
+
+namespace LegoEmu.Cluster.Trace;
+
+/// <summary>Options of one analysis.</summary>
+public sealed record AnalysisOptions(ulong RangeStart = 0, ulong RangeEnd = ulong.MaxValue, int Windows = 60, int HeatRows = 64,
+    int HotLines = 20, TextWriter? Progress = null);
+
+/// <summary>
+/// Two streaming passes over a trace. The first counts accesses per line, stack distances (the
+/// miss-ratio curve) and traffic per node and vRegion; the second, knowing the duration and the set
+/// of lines, fills the working-set windows and the heat map. Memory follows the footprint only.
+/// </summary>
+public sealed class TraceAnalyzer(string path, AnalysisOptions options)
+{
+    struct LineStat
+    {
+        public long Count;
+        public long Fills;
+    }
+
+    sealed class Traffic
+    {
+        public long Accesses, Fills, WriteBacks, BytesIn, BytesOut;
+    }
+
+    const int RegionShift = 30;
+
+    public TraceReportModel Analyze()
+    {
+        var lines = new Dictionary<ulong, LineStat>();
+        var stack = new StackDistance();
+        var nodes = new SortedDictionary<int, Traffic>();
+        var regions = new SortedDictionary<ulong, Traffic>();
+        var mappings = new List<(ulong, ulong, string)>();
+        TraceReportModel m;
+        long lastNs = 0;
+        long sampledFills = 0;
+        using (var r = new TraceReader(path))
+        {
+            var h = r.Header;
+            m = new TraceReportModel { Header = h };
+            bool accessLevel = h.Level == "accesses";
+            m.Basis = accessLevel ? "accesses" : "fills";
+            int lineSize = h.LineSize;
+            var progress = new ProgressLine(options.Progress, "pass 1/2", r);
+            while (r.Next(out var e))
+            {
+                progress.Tick();
+                if (e.Kind == TraceRecordKind.Mapping)
+                {
+                    mappings.Add((e.Line, e.End, e.Name ?? ""));
+                    continue;
+                }
+                if (e.TimeNs > lastNs) lastNs = e.TimeNs;
+                if (e.Line < options.RangeStart || e.Line >= options.RangeEnd) continue;
+                m.Records++;
+                switch (e.Kind)
+                {
+                    case TraceRecordKind.Read:
+                    case TraceRecordKind.Write:
+                    case TraceRecordKind.Fetch:
+                        if (e.Kind == TraceRecordKind.Read) m.Reads++;
+                        else if (e.Kind == TraceRecordKind.Write) m.Writes++;
+                        else m.Fetches++;
+                        m.AccessRecords++;
+                        stack.Reference(e.Line);
+                        CollectionsMarshal.GetValueRefOrAddDefault(lines, e.Line, out _).Count++;
+                        Region(regions, e.Line).Accesses++;
+                        break;
+                    case TraceRecordKind.Fill:
+                    {
+                        m.Fills++;
+                        ref var ls = ref CollectionsMarshal.GetValueRefOrAddDefault(lines, e.Line, out _);
+                        ls.Fills++;
+                        if (!accessLevel) ls.Count++;
+                        else sampledFills++;
+                        var reg = Region(regions, e.Line);
+                        reg.Fills++;
+                        if (e.Node < 0) m.LocalZeroFills++;
+                        else
+                        {
+                            var n = Node(nodes, e.Node);
+                            n.Fills++;
+                            n.BytesOut += lineSize;
+                            reg.BytesOut += lineSize;
+                        }
+                        break;
+                    }
+                    case TraceRecordKind.WriteBack:
+                    {
+                        m.WriteBacks++;
+                        var reg = Region(regions, e.Line);
+                        reg.WriteBacks++;
+                        reg.BytesIn += lineSize;
+                        if (e.Node >= 0)
+                        {
+                            var n = Node(nodes, e.Node);
+                            n.WriteBacks++;
+                            n.BytesIn += lineSize;
+                        }
+                        break;
+                    }
+                    case TraceRecordKind.Evict:
+                        m.Evictions++;
+                        break;
+                }
+            }
+            progress.Done();
+            m.Complete = r.Complete;
+            m.GuestAccesses = r.TotalAccesses;
+            m.GuestMisses = r.TotalMisses;
+            if (r.Complete && r.DurationNs > lastNs) lastNs = r.DurationNs;
+            m.DurationSeconds = lastNs / 1e9;
+            if (options.RangeStart != 0 || options.RangeEnd != ulong.MaxValue)
+                m.Range = $"0x{options.RangeStart:x}-0x{options.RangeEnd:x}";
+
+            double rate = h.SampleRate;
+            m.Estimated = rate < 1;
+            m.FootprintLines = (long)Math.Round(lines.Count / rate);
+            m.FootprintBytes = m.FootprintLines * lineSize;
+            BuildCdf(m, lines, rate, lineSize);
+            m.ConfiguredCacheLines = h.CacheSize / lineSize;
+            if (accessLevel && stack.References > 0)
+            {
+                // The guest's count covers data accesses only; sampled fetch records stand for themselves.
+                if (rate < 1 && m.Complete && m.Range == null && m.GuestAccesses > 0)
+                    stack.AdjustToExpected((long)Math.Round(m.GuestAccesses * rate) + m.Fetches);
+                long sampledRefs = m.AccessRecords;
+                BuildMrc(m, stack, rate, lineSize);
+                m.PredictedMissRatio = stack.MissRatio(m.ConfiguredCacheLines * rate);
+                // A whole trace carries the ExCache's own miss count: the true ratio, not an estimate.
+                m.MeasuredMissRatio = m.Complete && m.Range == null && m.GuestAccesses > 0
+                    ? m.GuestMisses / (m.GuestAccesses + m.Fetches / rate)
+                    : (double)sampledFills / sampledRefs;
+            }
+            // A sampled trace holds the traffic of the sampled lines only: scale it up.
+            long S(long v) => (long)Math.Round(v / rate);
+            foreach (var (id, t) in nodes)
+                m.Nodes.Add(new TrafficRow(id == 0 && h.MemoryNodes == 0 ? "in-process" : $"node {id}", S(t.Accesses), S(t.Fills), S(t.WriteBacks), S(t.BytesIn), S(t.BytesOut)));
+            foreach (var (id, t) in regions)
+                m.Regions.Add(new TrafficRow($"0x{id << RegionShift:x}", S(t.Accesses), S(t.Fills), S(t.WriteBacks), S(t.BytesIn), S(t.BytesOut)));
+            var namer = new AddressNamer(h.Program, h.LoadBias, mappings);
+            BuildHotLines(m, lines, namer, lineSize);
+        }
+        SecondPass(m, lines, lastNs);
+        return m;
+    }
+
+    static Traffic Region(SortedDictionary<ulong, Traffic> regions, ulong line)
+    {
+        ulong id = line >> RegionShift;
+        if (!regions.TryGetValue(id, out var t)) regions[id] = t = new Traffic();
+        return t;
+    }
+
+    static Traffic Node(SortedDictionary<int, Traffic> nodes, int id)
+    {
+        if (!nodes.TryGetValue(id, out var t)) nodes[id] = t = new Traffic();
+        return t;
+    }
+
+    static void BuildCdf(TraceReportModel m, Dictionary<ulong, LineStat> lines, double rate, int lineSize)
+    {
+        var counts = new List<long>(lines.Count);
+        long total = 0;
+        foreach (var kv in lines)
+        {
+            if (kv.Value.Count == 0) continue;
+            counts.Add(kv.Value.Count);
+            total += kv.Value.Count;
+        }
+        if (total == 0) return;
+        counts.Sort((a, b) => b.CompareTo(a));
+        int every = Math.Max(1, counts.Count / 400);
+        long cumulative = 0;
+        m.CdfCurve.Add([0, 0]);
+        for (int i = 0; i < counts.Count; i++)
+        {
+            cumulative += counts[i];
+            if ((i + 1) % every == 0 || i == counts.Count - 1)
+                m.CdfCurve.Add([(double)(i + 1) / counts.Count, (double)cumulative / total]);
+        }
+        double[] shares = [0.5, 0.75, 0.9, 0.95, 0.99, 1.0];
+        long running = 0;
+        int k = 0;
+        for (int i = 0; i < counts.Count && k < shares.Length; i++)
+        {
+            running += counts[i];
+            while (k < shares.Length && running >= shares[k] * total - 1e-9)
+            {
+                long n = (long)Math.Round((i + 1) / rate);
+                m.Cdf.Add(new CdfPoint(shares[k], n, n * lineSize, m.FootprintLines == 0 ? 0 : (double)n / m.FootprintLines));
+                k++;
+            }
+        }
+        string of = $"{ReportFormat.Bytes(m.FootprintBytes)} footprint";
+        var p90 = m.Cdf.First(c => c.AccessShare == 0.9);
+        var p95 = m.Cdf.First(c => c.AccessShare == 0.95);
+        string what = m.Basis == "fills" ? "ExCache fills" : "accesses";
+        m.CdfSentence = $"90 % of {what} go to {ReportFormat.Bytes(p90.Bytes)} of a {of} ({p90.FootprintShare:P2}); " +
+            $"95 % to {ReportFormat.Bytes(p95.Bytes)} ({p95.FootprintShare:P2}).";
+    }
+
+    static void BuildMrc(TraceReportModel m, StackDistance stack, double rate, int lineSize)
+    {
+        long footprint = Math.Max(1, m.FootprintLines);
+        var sizes = new SortedSet<long>();
+        for (long c = 1; c <= footprint * 2; c *= 2) sizes.Add(c);
+        // Denser points where the curve usually bends: quarter steps between powers of two.
+        for (long c = 4; c <= footprint * 2; c *= 2)
+            for (int q = 1; q < 4; q++) sizes.Add(c + c * q / 4);
+        sizes.Add(footprint);
+        if (m.ConfiguredCacheLines > 0 && m.ConfiguredCacheLines <= footprint * 4) sizes.Add(m.ConfiguredCacheLines);
+        foreach (long c in sizes)
+            m.Mrc.Add(new MrcPoint(c, c * lineSize, stack.MissRatio(c * rate)));
+    }
+
+    void BuildHotLines(TraceReportModel m, Dictionary<ulong, LineStat> lines, AddressNamer namer, int lineSize)
+    {
+        long total = 0;
+        foreach (var kv in lines) total += kv.Value.Count;
+        var top = new PriorityQueue<(ulong Line, LineStat Stat), long>();
+        foreach (var kv in lines)
+        {
+            if (kv.Value.Count == 0) continue;
+            top.Enqueue((kv.Key, kv.Value), kv.Value.Count);
+            if (top.Count > options.HotLines) top.Dequeue();
+        }
+        var list = new List<HotLine>();
+        while (top.TryDequeue(out var item, out _))
+            list.Add(new HotLine(item.Line, item.Stat.Count, item.Stat.Fills, total == 0 ? 0 : (double)item.Stat.Count / total, namer.Name(item.Line, lineSize)));
+        list.Reverse();
+        m.HotLines = list;
+    }
+
+    void SecondPass(TraceReportModel m, Dictionary<ulong, LineStat> lines, long durationNs)
+    {
+        int windows = Math.Max(1, options.Windows);
+        long windowNs = Math.Max(1, (durationNs + windows) / windows);
+        var sorted = new ulong[lines.Count];
+        int k = 0;
+        foreach (var kv in lines) sorted[k++] = kv.Key;
+        Array.Sort(sorted);
+        int rows = Math.Max(1, Math.Min(options.HeatRows, sorted.Length));
+        var cells = new double[rows][];
+        for (int i = 0; i < rows; i++) cells[i] = new double[windows];
+        var rowStart = new ulong[rows];
+        for (int i = 0; i < rows && sorted.Length > 0; i++) rowStart[i] = sorted[(long)i * sorted.Length / rows];
+        var wsCounts = new long[windows];
+        var wsAccesses = new long[windows];
+        var seen = new HashSet<ulong>();
+        int current = 0;
+        bool accessLevel = m.Header.Level == "accesses";
+        double rate = m.Header.SampleRate;
+        using (var r = new TraceReader(path))
+        {
+            var progress = new ProgressLine(options.Progress, "pass 2/2", r);
+            while (r.Next(out var e))
+            {
+                progress.Tick();
+                bool counts = accessLevel
+                    ? e.Kind is TraceRecordKind.Read or TraceRecordKind.Write or TraceRecordKind.Fetch
+                    : e.Kind == TraceRecordKind.Fill;
+                if (!counts || e.Line < options.RangeStart || e.Line >= options.RangeEnd) continue;
+                int w = (int)Math.Min(windows - 1, e.TimeNs / windowNs);
+                if (w != current)
+                {
+                    wsCounts[current] = seen.Count;
+                    seen.Clear();
+                    current = w;
+                }
+                seen.Add(e.Line);
+                wsAccesses[w]++;
+                int idx = Array.BinarySearch(sorted, e.Line);
+                if (idx < 0) continue;
+                cells[(int)((long)idx * rows / sorted.Length)][w]++;
+            }
+            progress.Done();
+            wsCounts[current] = seen.Count;
+        }
+        int lineSize = m.Header.LineSize;
+        for (int w = 0; w < windows; w++)
+        {
+            long n = (long)Math.Round(wsCounts[w] / rate);
+            m.WorkingSet.Add(new WindowPoint(w * windowNs / 1e9, (w + 1) * windowNs / 1e9, (long)Math.Round(wsAccesses[w] / rate), n, n * lineSize));
+        }
+        m.HeatMap = new HeatMapData { Cells = cells, RowStart = rowStart, WindowSeconds = windowNs / 1e9 };
+    }
+}
+
+/// <summary>A "pass 1/2: 40 %" line on stderr, at most once a second, for analyses that take a while.</summary>
+sealed class ProgressLine(TextWriter? w, string what, TraceReader reader)
+{
+    readonly long _start = Stopwatch.GetTimestamp();
+    long _next = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+    int _ticks;
+    bool _shown;
+
+    public void Tick()
+    {
+        if (w == null || (++_ticks & 0xffff) != 0) return;
+        long now = Stopwatch.GetTimestamp();
+        if (now < _next) return;
+        _next = now + Stopwatch.Frequency;
+        _shown = true;
+        double pct = reader.CompressedLength == 0 ? 100 : 100.0 * reader.CompressedPosition / reader.CompressedLength;
+        w.WriteLine($"legoemu: trace report: {what}: {pct:F0} % ({(now - _start) / (double)Stopwatch.Frequency:F0} s)");
+    }
+
+    public void Done()
+    {
+        if (_shown) w!.WriteLine($"legoemu: trace report: {what}: done");
+    }
+}

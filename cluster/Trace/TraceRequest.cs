@@ -1,0 +1,63 @@
+using System.Globalization;
+using LegoEmu.Mem.Trace;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Cluster.Trace;
+
+/// <summary>What <c>run --trace</c> asked for, and the start and end of recording around one guest run.</summary>
+public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRate)
+{
+    /// <summary>Accepts 0.01, 1%, 1e-3; the rate must be in (0, 1].</summary>
+    public static bool TryParseRate(string text, out double rate)
+    {
+        text = text.Trim();
+        bool percent = text.EndsWith('%');
+        if (percent) text = text[..^1];
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out rate)) return false;
+        if (percent) rate /= 100;
+        return rate > 0 && rate <= 1;
+    }
+
+    public MemoryTracer Start(GuestProcess process, string[] argv, int memoryNodes)
+    {
+        var cfg = process.Cache.Config;
+        var header = new TraceHeader
+        {
+            Program = process.ExePath,
+            Arguments = argv,
+            CacheSize = cfg.Size,
+            CacheWays = cfg.Ways,
+            LineSize = cfg.LineSize,
+            Policy = cfg.Policy.ToString().ToLowerInvariant(),
+            LoadBias = process.LoadBias,
+            StartedUtc = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+            Pid = process.Pid,
+            MemoryNodes = memoryNodes,
+        };
+        var tracer = new MemoryTracer(Path, header, Level, SampleRate) { CurrentTid = process.CurrentThread.Tid };
+        process.Cache.Tracer = tracer;
+        return tracer;
+    }
+
+    /// <summary>Writes the final address-space map and the totals, then closes the file.</summary>
+    public void Finish(GuestProcess process, MemoryTracer tracer)
+    {
+        process.Cache.Tracer = null;
+        try
+        {
+            foreach (var v in process.Space.Vmas()) tracer.Mapping(v.Start, v.End, v.Name);
+        }
+        catch (Exception e) when (e is LegoEmu.Mem.Remote.MemoryNodeFailure or IOException)
+        {
+            // The map only names hot lines; losing it must not lose the trace.
+        }
+        tracer.Close(process.View.Accesses, process.Cache.Stats.Misses);
+    }
+
+    /// <summary>Flushes what was recorded when the guest is killed from outside; the file then lacks its end record.</summary>
+    public void Abandon(MemoryTracer? tracer)
+    {
+        try { tracer?.Dispose(); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+    }
+}

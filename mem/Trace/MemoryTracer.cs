@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using ZstdSharp;
+
+namespace LegoEmu.Mem.Trace;
+
+/// <summary>
+/// Streams an ExCache's events to a trace file: misses (fills, evictions, write-backs) always, and
+/// at <see cref="TraceLevel.Accesses"/> every load, store and fetch of a sampled line. Records go
+/// through a fixed buffer into a zstd stream, so memory stays bounded however long the guest runs.
+/// Not thread-safe: a process's guest threads share one host thread.
+/// </summary>
+public sealed class MemoryTracer : IDisposable
+{
+    const int BufferSize = 1 << 16;
+    const int MaxRecord = 40;
+
+    readonly Stream _file;
+    readonly CompressionStream _zstd;
+    readonly byte[] _buf = new byte[BufferSize];
+    readonly long _t0 = Stopwatch.GetTimestamp();
+    readonly int _lineShift;
+    readonly ShardsSampler _missesOf;
+    int _len;
+    int _sinceClock;
+    long _lastLine;
+    long _lastNs;
+    int _lastTid = -1;
+    bool _closed;
+
+    public MemoryTracer(string path, TraceHeader header, TraceLevel level, double sampleRate)
+    {
+        Level = level;
+        Sampler = new ShardsSampler(sampleRate);
+        // A sampled trace is a whole trace of the sampled lines: their misses too, so it stays small and consistent.
+        _missesOf = level == TraceLevel.Accesses ? Sampler : new ShardsSampler(1);
+        header.Level = level == TraceLevel.Accesses ? "accesses" : "misses";
+        header.SampleRate = Sampler.EffectiveRate;
+        _lineShift = System.Numerics.BitOperations.Log2((uint)header.LineSize);
+        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header, TraceJson.Default.TraceHeader);
+        _file.Write(TraceFormat.Magic);
+        Span<byte> u = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(u, TraceFormat.Version);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(u[4..], (uint)json.Length);
+        _file.Write(u);
+        _file.Write(json);
+        _zstd = new CompressionStream(_file, 1, leaveOpen: true);
+    }
+
+    public TraceLevel Level { get; }
+    public ShardsSampler Sampler { get; }
+    /// <summary>The guest thread running now; the scheduler sets it on every switch.</summary>
+    public int CurrentTid;
+    public long Records { get; private set; }
+    public long AccessRecords { get; private set; }
+
+    /// <summary>True when accesses to this line must be seen one by one (kept off the front table).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TracesAccessesTo(ulong lineAddr) => Level == TraceLevel.Accesses && Sampler.Keeps(lineAddr >> _lineShift);
+
+    public void Access(ulong lineAddr, TraceRecordKind kind)
+    {
+        AccessRecords++;
+        Event(kind, lineAddr);
+    }
+
+    /// <param name="node">The memory node that served the line; -1 for a local zero fill (p-local).</param>
+    public void Fill(ulong lineAddr, int node)
+    {
+        if (!_missesOf.Keeps(lineAddr >> _lineShift)) return;
+        Event(TraceRecordKind.Fill, lineAddr);
+        PutVarint((ulong)(node + 1));
+    }
+
+    public void Evict(ulong lineAddr)
+    {
+        if (_missesOf.Keeps(lineAddr >> _lineShift)) Event(TraceRecordKind.Evict, lineAddr);
+    }
+
+    public void WriteBack(ulong lineAddr, int node)
+    {
+        if (!_missesOf.Keeps(lineAddr >> _lineShift)) return;
+        Event(TraceRecordKind.WriteBack, lineAddr);
+        PutVarint((ulong)(node + 1));
+    }
+
+    /// <summary>One mapping of the address space, for naming hot lines outside the executable's symbols.</summary>
+    public void Mapping(ulong start, ulong end, string name)
+    {
+        Reserve();
+        _buf[_len++] = (byte)TraceRecordKind.Mapping;
+        PutVarint(start);
+        PutVarint(end);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(name.Length > 200 ? name[..200] : name);
+        PutVarint((ulong)bytes.Length);
+        bytes.CopyTo(_buf, _len);
+        _len += bytes.Length;
+    }
+
+    void Event(TraceRecordKind kind, ulong lineAddr)
+    {
+        Reserve();
+        if (CurrentTid != _lastTid)
+        {
+            _buf[_len++] = (byte)TraceRecordKind.Thread;
+            PutVarint((ulong)CurrentTid);
+            _lastTid = CurrentTid;
+        }
+        long line = (long)(lineAddr >> _lineShift);
+        // Reading the clock costs as much as the rest of a record: read it for one record in 16.
+        long ns = (++_sinceClock & 15) == 1 ? NowNs() : _lastNs;
+        _buf[_len++] = (byte)kind;
+        long d = line - _lastLine;
+        PutVarint((ulong)((d << 1) ^ (d >> 63)));
+        PutVarint((ulong)Math.Max(0, ns - _lastNs));
+        _lastLine = line;
+        if (ns > _lastNs) _lastNs = ns;
+        Records++;
+    }
+
+    long NowNs()
+    {
+        long ticks = Stopwatch.GetTimestamp() - _t0;
+        return Stopwatch.Frequency == 1_000_000_000 ? ticks : (long)(ticks * (1e9 / Stopwatch.Frequency));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    void Reserve()
+    {
+        if (_len > BufferSize - MaxRecord - 256) Drain();
+    }
+
+    void PutVarint(ulong v)
+    {
+        while (v >= 0x80)
+        {
+            _buf[_len++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        _buf[_len++] = (byte)v;
+    }
+
+    void Drain()
+    {
+        _zstd.Write(_buf, 0, _len);
+        _len = 0;
+    }
+
+    /// <summary>Writes the end record (the guest's data accesses and the ExCache's misses, sampled or not) and closes the file.</summary>
+    public void Close(long totalAccesses, long totalMisses)
+    {
+        if (_closed) return;
+        _closed = true;
+        Reserve();
+        _buf[_len++] = (byte)TraceRecordKind.End;
+        PutVarint((ulong)totalAccesses);
+        PutVarint((ulong)Records);
+        PutVarint((ulong)NowNs());
+        PutVarint((ulong)totalMisses);
+        Drain();
+        _zstd.Dispose();
+        _file.Dispose();
+    }
+
+    /// <summary>Closes without totals: the reader then reports the trace as cut short.</summary>
+    public void Dispose()
+    {
+        if (_closed) return;
+        _closed = true;
+        try
+        {
+            Drain();
+            _zstd.Dispose();
+        }
+        finally { _file.Dispose(); }
+    }
+}
