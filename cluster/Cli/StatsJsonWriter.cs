@@ -19,6 +19,7 @@ public static class StatsJsonWriter
             using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             w.WriteStartObject();
             w.WriteNumber("seconds", seconds);
+            w.WriteNumber("instructions", process.InstructionsRetired);
             w.WriteNumber("excacheBytes", cfg.Size);
             w.WriteNumber("lineBytes", cfg.LineSize);
             w.WriteNumber("ways", cfg.Ways);

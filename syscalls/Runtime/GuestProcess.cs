@@ -191,6 +191,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     bool _exiting;
     int _roundRobin;
 
+    /// <summary>Instructions retired by threads that exited and were dropped from <see cref="Threads"/>.</summary>
+    long _retiredByRemovedThreads;
+
+    /// <summary>Guest instructions retired by all of the process's threads, live and exited.</summary>
+    public long InstructionsRetired => _retiredByRemovedThreads + Threads.Sum(t => t.Cpu.InstructionsRetired);
+
     /// <summary>
     /// Picks the next runnable thread, round robin. When all live threads sleep in timed futex waits it
     /// sleeps until the first deadline; when they all sleep forever the guest has deadlocked.
@@ -200,7 +206,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         while (true)
         {
             if (_exiting) return null;
-            Threads.RemoveAll(t => t.Exited && t != _current);
+            Threads.RemoveAll(t =>
+            {
+                if (!t.Exited || t == _current) return false;
+                _retiredByRemovedThreads += t.Cpu.InstructionsRetired;
+                return true;
+            });
             if (Threads.All(t => t.Exited)) return null;
             long now = Stopwatch.GetTimestamp();
             long earliest = long.MaxValue;
@@ -478,7 +489,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         var cs = Space.Home.Stats;
         var w = Options.Diagnostics;
         double secs = Math.Max(_wall.Elapsed.TotalSeconds, 1e-9);
-        long insns = Cpu.InstructionsRetired;
+        long insns = InstructionsRetired;
         w.WriteLine("legoemu: --- stats ---");
         w.WriteLine($"legoemu: guest instructions   {insns:N0} in {secs:F3} s ({insns / secs / 1e6:F2} M instructions/s)");
         w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded)");
