@@ -57,8 +57,10 @@ public static unsafe partial class Native
     private static partial int posix_spawn_file_actions_destroy(byte* fa);
 
     /// <summary>
-    /// Starts a process that inherits exactly <paramref name="inherit"/> (plus 0, 1, 2): glibc clears
-    /// close-on-exec when a descriptor is dup2'ed onto itself. Returns the pid or a negated errno.
+    /// Starts a process that inherits exactly <paramref name="inherit"/> (plus 0, 1, 2 when they are not
+    /// close-on-exec): glibc clears close-on-exec when a descriptor is dup2'ed onto itself. Returns the pid
+    /// or a negated errno. Descriptors 0-2 in the list get the same treatment: once the guest has freed
+    /// one, a close-on-exec descriptor opened later (the fork state itself) can sit there.
     /// </summary>
     public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IEnumerable<int> inherit)
     {
@@ -68,7 +70,7 @@ public static unsafe partial class Native
         try
         {
             foreach (int fd in inherit)
-                if (fd > 2) posix_spawn_file_actions_adddup2(fa, fd, fd);
+                posix_spawn_file_actions_adddup2(fa, fd, fd);
             byte* Utf8(string s)
             {
                 nint p = Marshal.StringToCoTaskMemUTF8(s);
