@@ -75,6 +75,9 @@ public static class ManifestLoader
             foreach (var file in files)
                 if (!File.Exists(file) && !System.IO.Directory.Exists(file))
                     throw new ManifestException($"{path}: {where}: working file {file} does not exist");
+            // Working files land in one directory under their own names, so two with the same name cannot both be there.
+            if (files.GroupBy(Path.GetFileName).FirstOrDefault(g => g.Count() > 1) is { } clash)
+                throw new ManifestException($"{path}: {where}: two working files are named \"{clash.Key}\"");
             var outputs = c.TryGetProperty("outputs", out var o) ? Strings(path, where, "outputs", o).ToList() : [];
             foreach (var output in outputs)
                 if (Path.IsPathRooted(output) || output.Split('/').Contains(".."))

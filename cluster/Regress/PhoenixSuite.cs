@@ -27,6 +27,7 @@ public static class PhoenixSuite
         string root = Path.Combine(workDirectory, "phoenix");
         string bin = Path.Combine(root, "bin");
         Directory.CreateDirectory(bin);
+        using var exclusive = Lock(Path.Combine(root, ".lock"), progress);
         var runtime = new[] { Path.Combine(src, "runtime", "mapreduce.c"), Path.Combine(src, "runtime", "mapreduce.h") };
         foreach (var app in Apps)
             Build(Path.Combine(bin, app), [Path.Combine(src, "apps", app + ".c"), runtime[0]], [.. runtime], progress);
@@ -49,6 +50,26 @@ public static class PhoenixSuite
         return manifest with { Name = $"{manifest.Name}-{size}" };
     }
 
+    /// <summary>
+    /// Two regress runs sharing a work directory (two CI jobs, a user and the tests) take turns building
+    /// and generating; the lock is an flock, released when the process ends whatever the way.
+    /// </summary>
+    static FileStream Lock(string path, TextWriter progress)
+    {
+        bool told = false;
+        var deadline = DateTime.UtcNow.AddHours(2);
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                if (!told) progress.WriteLine($"regress: waiting for another regress run to finish preparing {Path.GetDirectoryName(path)}");
+                told = true;
+                Thread.Sleep(250);
+            }
+        }
+    }
+
     /// <summary>Compiles when the binary is missing or older than a source, make-style.</summary>
     static void Build(string output, string[] sources, string[] alsoDependsOn, TextWriter progress)
     {
@@ -58,7 +79,7 @@ public static class PhoenixSuite
             if (sources.Concat(alsoDependsOn).All(s => File.GetLastWriteTimeUtc(s) <= built)) return;
         }
         progress.WriteLine($"regress: gcc -static -O2 -pthread -o {output}");
-        string tmp = output + ".tmp";
+        string tmp = $"{output}.tmp{Environment.ProcessId}";
         Exec("gcc", ["-static", "-O2", "-pthread", "-o", tmp, .. sources], "gcc");
         File.Move(tmp, output, overwrite: true);
     }

@@ -61,7 +61,7 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
         foreach (double f in settings.SweepFractions!.OrderBy(x => x))
         {
             var (size, ways) = ExCacheGeometry.Fit((long)(footprint * f));
-            var r = Emulated(c, native, $"sweep {f * 100:0.#}%", ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()]);
+            var r = Emulated(c, native, $"sweep-{f * 100:0.#}%", ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()]);
             row.Points.Add(new SweepPoint(f, size, r.Seconds, baseline.Seconds > 0 ? r.Seconds / baseline.Seconds : 0, r.Cache?.Misses ?? 0, r.Cache?.MissRatio ?? 0, Results[^1].Verdict == Verdict.Pass));
         }
         Sweep.Add(row);
