@@ -21,23 +21,28 @@ public static class CaseRun
     /// <summary>Runs the case; <paramref name="emulatorOptions"/> null means natively.</summary>
     public static RunOutcome Execute(RegressCase c, string scratchRoot, IReadOnlyList<string>? emulatorOptions)
     {
-        string name = Sanitize(c.Name);
-        string work = Path.Combine(scratchRoot, $"{name[..Math.Min(40, name.Length)]}-{Guid.NewGuid():N}");
+        // The same path for the native and every emulated run of a case (they run one after another), so
+        // programs that print their working directory or argv[0] print the same thing both ways.
+        string work = Path.Combine(scratchRoot, "run", Sanitize(c.Name));
+        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
         Directory.CreateDirectory(work);
         try
         {
             // Working files are linked, not copied: Phoenix inputs reach hundreds of MB. Commands must not modify them.
             foreach (var f in c.Files) File.CreateSymbolicLink(Path.Combine(work, Path.GetFileName(f)), f);
+            // A relative program path ("./prog", "bin/tool") means one in the working directory, for both runs.
+            var command = c.Command.ToList();
+            if (command[0].Contains('/') && !Path.IsPathRooted(command[0])) command[0] = Path.GetFullPath(command[0], work);
             string statsFile = Path.Combine(scratchRoot, $"stats-{Guid.NewGuid():N}.json");
             ProcessStartInfo psi;
             if (emulatorOptions == null)
             {
-                psi = new ProcessStartInfo(c.Command[0]);
-                foreach (var a in c.Command.Skip(1)) psi.ArgumentList.Add(a);
+                psi = new ProcessStartInfo(command[0]);
+                foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
             }
             else
             {
-                psi = SelfProcess.StartInfo(new[] { "run" }.Concat(emulatorOptions).Concat(["--stats-json", statsFile]).Concat(c.Command));
+                psi = SelfProcess.StartInfo(new[] { "run" }.Concat(emulatorOptions).Concat(["--stats-json", statsFile]).Concat(command));
             }
             psi.WorkingDirectory = work;
             foreach (var (k, v) in c.Environment) psi.Environment[k] = v;
