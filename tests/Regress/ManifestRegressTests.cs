@@ -64,7 +64,7 @@ public sealed class ManifestRegressTests : IDisposable
         Assert.Equal(["pid"], failed);
     }
 
-    /// <summary>Real third-party programs (coreutils, gzip, python3, a shell pipeline) through a checked-in manifest.</summary>
+    /// <summary>Real third-party programs (coreutils, gzip, sqlite3, python3, a shell pipeline) through a checked-in manifest.</summary>
     [Fact]
     public async Task HostToolsManifestPasses()
     {
@@ -72,7 +72,7 @@ public sealed class ManifestRegressTests : IDisposable
         Assert.True(File.Exists(manifest), $"{manifest} was not copied to the test output");
         var result = await Regress(manifest);
         Assert.True(result.ExitCode == 0, $"host-tools suite failed (exit {result.ExitCode}):\n{result.StdoutText}\n{result.StderrTail()}");
-        Assert.Contains("host-tools: 6 passed, 0 mismatched, 0 errors", result.StdoutText);
+        Assert.Contains("host-tools: 7 passed, 0 mismatched, 0 errors", result.StdoutText);
     }
 
     [Fact]

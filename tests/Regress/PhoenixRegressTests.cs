@@ -50,6 +50,20 @@ public sealed class PhoenixRegressTests(PhoenixFixture phoenix) : IDisposable
         }
     }
 
+    /// <summary>The sweep on one app: every point compared with native, and the LegoOS-style table printed.</summary>
+    [Fact]
+    public async Task SweepPrintsSlowdownPerFraction()
+    {
+        _ = phoenix.Manifest;
+        var result = await RunRegress(["regress", "--suite", "phoenix", "--size", PhoenixFixture.Size, "--cases", "histogram",
+            "--sweep-excache", "25%,100%", "--work", PhoenixFixture.WorkDirectory]);
+        Assert.True(result.ExitCode == 0, $"sweep failed (exit {result.ExitCode}):\n{result.StdoutText}\n{result.StderrTail()}");
+        Assert.Matches(@"(?m)^histogram\s+sweep-25%\s+pass\s", result.StdoutText);
+        Assert.Matches(@"(?m)^histogram\s+sweep-100%\s+pass\s", result.StdoutText);
+        Assert.Matches(@"(?m)^case\s+footprint\s+native s\s+local s\s+25%\s+100%$", result.StdoutText);
+        Assert.Matches(@"(?m)^histogram\s+[0-9.]+ MiB\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+x\s+[0-9.]+x$", result.StdoutText);
+    }
+
     [Fact]
     public async Task SplitConfigurationFailsLoudly()
     {
