@@ -142,16 +142,24 @@ public sealed class MemoryTracer : IDisposable
         _buf[_len++] = (byte)v;
     }
 
+    // Drains are rare (one per 64 KiB of records); the lock lets a Ctrl-C on another thread close the file safely.
+    readonly object _gate = new();
+
     void Drain()
     {
-        _zstd.Write(_buf, 0, _len);
-        _len = 0;
+        lock (_gate)
+        {
+            if (!_abandoned) _zstd.Write(_buf, 0, _len);
+            _len = 0;
+        }
     }
+
+    bool _abandoned;
 
     /// <summary>Writes the end record (the guest's data accesses and the ExCache's misses, sampled or not) and closes the file.</summary>
     public void Close(long totalAccesses, long totalMisses)
     {
-        if (_closed) return;
+        if (_closed || _abandoned) return;
         _closed = true;
         Reserve();
         _buf[_len++] = (byte)TraceRecordKind.End;
@@ -167,13 +175,20 @@ public sealed class MemoryTracer : IDisposable
     /// <summary>Closes without totals: the reader then reports the trace as cut short.</summary>
     public void Dispose()
     {
-        if (_closed) return;
-        _closed = true;
-        try
+        lock (_gate)
         {
-            Drain();
-            _zstd.Dispose();
+            if (_closed || _abandoned) return;
+            try
+            {
+                _zstd.Write(_buf, 0, _len);
+                _len = 0;
+                _zstd.Dispose();
+            }
+            finally
+            {
+                _abandoned = true;
+                _file.Dispose();
+            }
         }
-        finally { _file.Dispose(); }
     }
 }
