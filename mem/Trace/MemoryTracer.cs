@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using ZstdSharp;
+using System.IO.Compression;
 
 namespace LegoEmu.Mem.Trace;
 
 /// <summary>
 /// Streams an ExCache's events to a trace file: misses (fills, evictions, write-backs) always, and
 /// at <see cref="TraceLevel.Accesses"/> every load, store and fetch of a sampled line. Records go
-/// through a fixed buffer into a zstd stream, so memory stays bounded however long the guest runs.
+/// through a fixed buffer into a Brotli stream, so memory stays bounded however long the guest runs.
 /// Not thread-safe: a process's guest threads share one host thread.
 /// </summary>
 public sealed class MemoryTracer : IDisposable
@@ -17,7 +17,7 @@ public sealed class MemoryTracer : IDisposable
     const int MaxRecord = 40;
 
     readonly Stream _file;
-    readonly CompressionStream _zstd;
+    readonly BrotliStream _packed;
     readonly byte[] _buf = new byte[BufferSize];
     readonly long _t0 = Stopwatch.GetTimestamp();
     readonly int _lineShift;
@@ -46,7 +46,8 @@ public sealed class MemoryTracer : IDisposable
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(u[4..], (uint)json.Length);
         _file.Write(u);
         _file.Write(json);
-        _zstd = new CompressionStream(_file, 1, leaveOpen: true);
+        // Brotli is native code in the runtime: no JIT warm-up on the guest's time, unlike a managed codec.
+        _packed = new BrotliStream(_file, CompressionLevel.Fastest, leaveOpen: true);
     }
 
     public TraceLevel Level { get; }
@@ -149,7 +150,7 @@ public sealed class MemoryTracer : IDisposable
     {
         lock (_gate)
         {
-            if (!_abandoned) _zstd.Write(_buf, 0, _len);
+            if (!_abandoned) _packed.Write(_buf, 0, _len);
             _len = 0;
         }
     }
@@ -168,7 +169,7 @@ public sealed class MemoryTracer : IDisposable
         PutVarint((ulong)NowNs());
         PutVarint((ulong)totalMisses);
         Drain();
-        _zstd.Dispose();
+        _packed.Dispose();
         _file.Dispose();
     }
 
@@ -180,9 +181,9 @@ public sealed class MemoryTracer : IDisposable
             if (_closed || _abandoned) return;
             try
             {
-                _zstd.Write(_buf, 0, _len);
+                _packed.Write(_buf, 0, _len);
                 _len = 0;
-                _zstd.Dispose();
+                _packed.Dispose();
             }
             finally
             {
