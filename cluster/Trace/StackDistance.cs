@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace LegoEmu.Cluster.Trace;
 
 /// <summary>
@@ -6,42 +8,72 @@ namespace LegoEmu.Cluster.Trace;
 /// exactly the references at distance C or more, plus the cold ones, so one pass gives the whole
 /// miss-ratio curve. Distinct-line counting uses a Fenwick tree over "last touched at" times; the
 /// times are renumbered when the tree fills, so memory follows the footprint, not the trace length.
+/// Lines get dense ids here, which callers use to keep their own per-line figures in arrays.
 /// </summary>
 public sealed class StackDistance
 {
-    readonly Dictionary<ulong, int> _last = new();
+    readonly Dictionary<ulong, int> _ids = new();
+    ulong[] _lineOf = new ulong[1024];
+    int[] _lastTime = new int[1024];
+    int _lines;
+    int _marked;
     int[] _tree;
     int _now;
     long[] _hist = new long[1024];
     int _maxDistance = -1;
 
-    public StackDistance(int initialCapacity = 1 << 16) => _tree = new int[initialCapacity + 1];
+    public StackDistance(int initialCapacity = 1 << 20) => _tree = new int[initialCapacity + 1];
 
     public long Cold { get; private set; }
     public long References { get; private set; }
-    public int DistinctLines => _last.Count;
+    /// <summary>Lines given an id, referenced or not.</summary>
+    public int Lines => _lines;
     public int MaxDistance => _maxDistance;
     /// <summary>References at each distance (index = distance in sampled lines).</summary>
     public ReadOnlySpan<long> Histogram => _hist.AsSpan(0, _maxDistance + 1);
+    public ulong LineOf(int id) => _lineOf[id];
 
-    public void Reference(ulong line)
+    /// <summary>The dense id of a line, without referencing it (for fills in a misses-only trace).</summary>
+    public int IdOf(ulong line)
     {
+        ref int id = ref CollectionsMarshal.GetValueRefOrAddDefault(_ids, line, out bool exists);
+        if (!exists)
+        {
+            id = _lines++;
+            if (id == _lineOf.Length)
+            {
+                Array.Resize(ref _lineOf, id * 2);
+                Array.Resize(ref _lastTime, id * 2);
+            }
+            _lineOf[id] = line;
+            _lastTime[id] = -1;
+        }
+        return id;
+    }
+
+    /// <summary>Records a reference and returns the line's id.</summary>
+    public int Reference(ulong line)
+    {
+        int id = IdOf(line);
         References++;
         if (_now == _tree.Length - 1) Compact();
-        ref int slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_last, line, out bool seen);
-        if (seen)
+        int t = _lastTime[id];
+        if (t >= 0)
         {
-            int t = slot;
             int d = Prefix(_now - 1) - Prefix(t);
             if (d >= _hist.Length) Array.Resize(ref _hist, Math.Max(_hist.Length * 2, d + 1));
             _hist[d]++;
             if (d > _maxDistance) _maxDistance = d;
             Add(t, -1);
         }
-        else Cold++;
+        else
+        {
+            Cold++;
+            _marked++;
+        }
         Add(_now, 1);
-        slot = _now;
-        _now++;
+        _lastTime[id] = _now++;
+        return id;
     }
 
     /// <summary>
@@ -52,7 +84,7 @@ public sealed class StackDistance
     public void AdjustToExpected(long expectedReferences)
     {
         long delta = expectedReferences - References;
-        if (delta == 0 || _hist.Length == 0) return;
+        if (delta == 0) return;
         // Never remove more distance-0 references than were seen.
         if (delta < 0) delta = Math.Max(delta, -_hist[0]);
         _hist[0] += delta;
@@ -72,14 +104,20 @@ public sealed class StackDistance
 
     void Compact()
     {
-        // Renumber the live marks 0..n-1 in time order and make room for as many new references again.
-        var live = new List<KeyValuePair<ulong, int>>(_last.Count);
-        foreach (var kv in _last) live.Add(kv);
-        live.Sort((a, b) => a.Value.CompareTo(b.Value));
-        int n = live.Count;
-        int capacity = Math.Max(_tree.Length - 1, 2 * n + 1024);
+        // Renumber the marks 0..n-1 in time order; the tree grows so renumbering stays rare.
+        var times = new int[_marked];
+        var ids = new int[_marked];
+        int n = 0;
+        for (int id = 0; id < _lines; id++)
+            if (_lastTime[id] >= 0)
+            {
+                times[n] = _lastTime[id];
+                ids[n++] = id;
+            }
+        Array.Sort(times, ids);
+        int capacity = Math.Max(_tree.Length - 1, 4 * n + 1024);
         _tree = new int[capacity + 1];
-        for (int i = 0; i < n; i++) _last[live[i].Key] = i;
+        for (int i = 0; i < n; i++) _lastTime[ids[i]] = i;
         // Fenwick build in O(capacity): the first n times hold one mark each. Every node passes its
         // sum to its parent, including the empty nodes above n whose ranges still cover marks.
         for (int j = 1; j <= capacity; j++)

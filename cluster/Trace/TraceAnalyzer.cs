@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using LegoEmu.Mem.Trace;
 
 namespace LegoEmu.Cluster.Trace;
@@ -15,10 +14,21 @@ public sealed record AnalysisOptions(ulong RangeStart = 0, ulong RangeEnd = ulon
 /// </summary>
 public sealed class TraceAnalyzer(string path, AnalysisOptions options)
 {
-    struct LineStat
+    /// <summary>Per-line counts in arrays indexed by the stack's dense line ids: one hash lookup per record.</summary>
+    sealed class LineTable(StackDistance ids)
     {
-        public long Count;
-        public long Fills;
+        public long[] Count = new long[1024];
+        public long[] Fills = new long[1024];
+        public StackDistance Ids => ids;
+        public int Lines => ids.Lines;
+
+        public void Fit(int id)
+        {
+            if (id < Count.Length) return;
+            int n = Math.Max(Count.Length * 2, id + 1);
+            Array.Resize(ref Count, n);
+            Array.Resize(ref Fills, n);
+        }
     }
 
     sealed class Traffic
@@ -30,8 +40,10 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
 
     public TraceReportModel Analyze()
     {
-        var lines = new Dictionary<ulong, LineStat>();
         var stack = new StackDistance();
+        var lines = new LineTable(stack);
+        Traffic? lastRegion = null;
+        ulong lastRegionId = ulong.MaxValue;
         var nodes = new SortedDictionary<int, Traffic>();
         var regions = new SortedDictionary<ulong, Traffic>();
         var mappings = new List<(ulong, ulong, string)>();
@@ -66,16 +78,23 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                         else if (e.Kind == TraceRecordKind.Write) m.Writes++;
                         else m.Fetches++;
                         m.AccessRecords++;
-                        stack.Reference(e.Line);
-                        CollectionsMarshal.GetValueRefOrAddDefault(lines, e.Line, out _).Count++;
-                        Region(regions, e.Line).Accesses++;
+                        int id = stack.Reference(e.Line);
+                        lines.Fit(id);
+                        lines.Count[id]++;
+                        if (e.Line >> RegionShift != lastRegionId)
+                        {
+                            lastRegionId = e.Line >> RegionShift;
+                            lastRegion = Region(regions, e.Line);
+                        }
+                        lastRegion!.Accesses++;
                         break;
                     case TraceRecordKind.Fill:
                     {
                         m.Fills++;
-                        ref var ls = ref CollectionsMarshal.GetValueRefOrAddDefault(lines, e.Line, out _);
-                        ls.Fills++;
-                        if (!accessLevel) ls.Count++;
+                        int fid = stack.IdOf(e.Line);
+                        lines.Fit(fid);
+                        lines.Fills[fid]++;
+                        if (!accessLevel) lines.Count[fid]++;
                         else sampledFills++;
                         var reg = Region(regions, e.Line);
                         reg.Fills++;
@@ -119,7 +138,7 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
 
             double rate = h.SampleRate;
             m.Estimated = rate < 1;
-            m.FootprintLines = (long)Math.Round(lines.Count / rate);
+            m.FootprintLines = (long)Math.Round(lines.Lines / rate);
             m.FootprintBytes = m.FootprintLines * lineSize;
             BuildCdf(m, lines, rate, lineSize);
             m.ConfiguredCacheLines = h.CacheSize / lineSize;
@@ -162,15 +181,16 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
         return t;
     }
 
-    static void BuildCdf(TraceReportModel m, Dictionary<ulong, LineStat> lines, double rate, int lineSize)
+    static void BuildCdf(TraceReportModel m, LineTable lines, double rate, int lineSize)
     {
-        var counts = new List<long>(lines.Count);
+        var counts = new List<long>(lines.Lines);
         long total = 0;
-        foreach (var kv in lines)
+        for (int id = 0; id < lines.Lines; id++)
         {
-            if (kv.Value.Count == 0) continue;
-            counts.Add(kv.Value.Count);
-            total += kv.Value.Count;
+            long c = lines.Count[id];
+            if (c == 0) continue;
+            counts.Add(c);
+            total += c;
         }
         if (total == 0) return;
         counts.Sort((a, b) => b.CompareTo(a));
@@ -218,41 +238,54 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
             m.Mrc.Add(new MrcPoint(c, c * lineSize, stack.MissRatio(c * rate)));
     }
 
-    void BuildHotLines(TraceReportModel m, Dictionary<ulong, LineStat> lines, AddressNamer namer, int lineSize)
+    void BuildHotLines(TraceReportModel m, LineTable lines, AddressNamer namer, int lineSize)
     {
         long total = 0;
-        foreach (var kv in lines) total += kv.Value.Count;
-        var top = new PriorityQueue<(ulong Line, LineStat Stat), long>();
-        foreach (var kv in lines)
+        for (int id = 0; id < lines.Lines; id++) total += lines.Count[id];
+        var top = new PriorityQueue<int, long>();
+        for (int id = 0; id < lines.Lines; id++)
         {
-            if (kv.Value.Count == 0) continue;
-            top.Enqueue((kv.Key, kv.Value), kv.Value.Count);
+            if (lines.Count[id] == 0) continue;
+            top.Enqueue(id, lines.Count[id]);
             if (top.Count > options.HotLines) top.Dequeue();
         }
         var list = new List<HotLine>();
-        while (top.TryDequeue(out var item, out _))
-            list.Add(new HotLine(item.Line, item.Stat.Count, item.Stat.Fills, total == 0 ? 0 : (double)item.Stat.Count / total, namer.Name(item.Line, lineSize)));
+        while (top.TryDequeue(out int id, out _))
+        {
+            ulong line = lines.Ids.LineOf(id);
+            list.Add(new HotLine(line, lines.Count[id], lines.Fills[id], total == 0 ? 0 : (double)lines.Count[id] / total, namer.Name(line, lineSize)));
+        }
         list.Reverse();
         m.HotLines = list;
     }
 
-    void SecondPass(TraceReportModel m, Dictionary<ulong, LineStat> lines, long durationNs)
+    void SecondPass(TraceReportModel m, LineTable lines, long durationNs)
     {
         int windows = Math.Max(1, options.Windows);
         long windowNs = Math.Max(1, (durationNs + windows) / windows);
-        var sorted = new ulong[lines.Count];
-        int k = 0;
-        foreach (var kv in lines) sorted[k++] = kv.Key;
-        Array.Sort(sorted);
-        int rows = Math.Max(1, Math.Min(options.HeatRows, sorted.Length));
+        // Bands hold equal numbers of touched lines, in address order; each line's band is looked up by id.
+        int count = lines.Lines;
+        var order = new int[count];
+        var keys = new ulong[count];
+        for (int id = 0; id < count; id++) { order[id] = id; keys[id] = lines.Ids.LineOf(id); }
+        Array.Sort(keys, order);
+        int rows = Math.Max(1, Math.Min(options.HeatRows, count));
+        var rowOf = new int[count];
+        var rowStart = new ulong[rows];
+        for (int rank = 0, previous = -1; rank < count; rank++)
+        {
+            int row = (int)((long)rank * rows / count);
+            rowOf[order[rank]] = row;
+            if (row != previous) rowStart[row] = keys[rank];
+            previous = row;
+        }
         var cells = new double[rows][];
         for (int i = 0; i < rows; i++) cells[i] = new double[windows];
-        var rowStart = new ulong[rows];
-        for (int i = 0; i < rows && sorted.Length > 0; i++) rowStart[i] = sorted[(long)i * sorted.Length / rows];
         var wsCounts = new long[windows];
         var wsAccesses = new long[windows];
-        var seen = new HashSet<ulong>();
-        int current = 0;
+        // The window in which each line was last counted: distinct lines per window without a set.
+        var lastWindow = new int[count];
+        Array.Fill(lastWindow, -1);
         bool accessLevel = m.Header.Level == "accesses";
         double rate = m.Header.SampleRate;
         using (var r = new TraceReader(path))
@@ -266,20 +299,17 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     : e.Kind == TraceRecordKind.Fill;
                 if (!counts || e.Line < options.RangeStart || e.Line >= options.RangeEnd) continue;
                 int w = (int)Math.Min(windows - 1, e.TimeNs / windowNs);
-                if (w != current)
+                int id = lines.Ids.IdOf(e.Line);
+                if (id >= count) continue; // not seen in pass 1: the file changed under us
+                if (lastWindow[id] != w)
                 {
-                    wsCounts[current] = seen.Count;
-                    seen.Clear();
-                    current = w;
+                    lastWindow[id] = w;
+                    wsCounts[w]++;
                 }
-                seen.Add(e.Line);
                 wsAccesses[w]++;
-                int idx = Array.BinarySearch(sorted, e.Line);
-                if (idx < 0) continue;
-                cells[(int)((long)idx * rows / sorted.Length)][w]++;
+                cells[rowOf[id]][w]++;
             }
             progress.Done();
-            wsCounts[current] = seen.Count;
         }
         int lineSize = m.Header.LineSize;
         for (int w = 0; w < windows; w++)
@@ -291,11 +321,11 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
     }
 }
 
-/// <summary>A "pass 1/2: 40 %" line on stderr, at most once a second, for analyses that take a while.</summary>
+/// <summary>A "pass 1/2: 40 %" line on stderr every 5 s, for analyses that take a while.</summary>
 sealed class ProgressLine(TextWriter? w, string what, TraceReader reader)
 {
     readonly long _start = Stopwatch.GetTimestamp();
-    long _next = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+    long _next = Stopwatch.GetTimestamp() + 2 * Stopwatch.Frequency;
     int _ticks;
     bool _shown;
 
@@ -304,7 +334,7 @@ sealed class ProgressLine(TextWriter? w, string what, TraceReader reader)
         if (w == null || (++_ticks & 0xffff) != 0) return;
         long now = Stopwatch.GetTimestamp();
         if (now < _next) return;
-        _next = now + Stopwatch.Frequency;
+        _next = now + 5 * Stopwatch.Frequency;
         _shown = true;
         double pct = reader.CompressedLength == 0 ? 100 : 100.0 * reader.CompressedPosition / reader.CompressedLength;
         w.WriteLine($"legoemu: trace report: {what}: {pct:F0} % ({(now - _start) / (double)Stopwatch.Frequency:F0} s)");

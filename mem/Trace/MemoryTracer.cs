@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using ZstdSharp;
+using System.IO.Compression;
 
 namespace LegoEmu.Mem.Trace;
 
 /// <summary>
 /// Streams an ExCache's events to a trace file: misses (fills, evictions, write-backs) always, and
 /// at <see cref="TraceLevel.Accesses"/> every load, store and fetch of a sampled line. Records go
-/// through a fixed buffer into a zstd stream, so memory stays bounded however long the guest runs.
+/// through a fixed buffer into a Brotli stream, so memory stays bounded however long the guest runs.
 /// Not thread-safe: a process's guest threads share one host thread.
 /// </summary>
 public sealed class MemoryTracer : IDisposable
@@ -17,7 +17,7 @@ public sealed class MemoryTracer : IDisposable
     const int MaxRecord = 40;
 
     readonly Stream _file;
-    readonly CompressionStream _zstd;
+    readonly BrotliStream _packed;
     readonly byte[] _buf = new byte[BufferSize];
     readonly long _t0 = Stopwatch.GetTimestamp();
     readonly int _lineShift;
@@ -46,7 +46,8 @@ public sealed class MemoryTracer : IDisposable
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(u[4..], (uint)json.Length);
         _file.Write(u);
         _file.Write(json);
-        _zstd = new CompressionStream(_file, 1, leaveOpen: true);
+        // Brotli is native code in the runtime: no JIT warm-up on the guest's time, unlike a managed codec.
+        _packed = new BrotliStream(_file, CompressionLevel.Fastest, leaveOpen: true);
     }
 
     public TraceLevel Level { get; }
@@ -142,16 +143,24 @@ public sealed class MemoryTracer : IDisposable
         _buf[_len++] = (byte)v;
     }
 
+    // Drains are rare (one per 64 KiB of records); the lock lets a Ctrl-C on another thread close the file safely.
+    readonly object _gate = new();
+
     void Drain()
     {
-        _zstd.Write(_buf, 0, _len);
-        _len = 0;
+        lock (_gate)
+        {
+            if (!_abandoned) _packed.Write(_buf, 0, _len);
+            _len = 0;
+        }
     }
+
+    bool _abandoned;
 
     /// <summary>Writes the end record (the guest's data accesses and the ExCache's misses, sampled or not) and closes the file.</summary>
     public void Close(long totalAccesses, long totalMisses)
     {
-        if (_closed) return;
+        if (_closed || _abandoned) return;
         _closed = true;
         Reserve();
         _buf[_len++] = (byte)TraceRecordKind.End;
@@ -160,20 +169,27 @@ public sealed class MemoryTracer : IDisposable
         PutVarint((ulong)NowNs());
         PutVarint((ulong)totalMisses);
         Drain();
-        _zstd.Dispose();
+        _packed.Dispose();
         _file.Dispose();
     }
 
     /// <summary>Closes without totals: the reader then reports the trace as cut short.</summary>
     public void Dispose()
     {
-        if (_closed) return;
-        _closed = true;
-        try
+        lock (_gate)
         {
-            Drain();
-            _zstd.Dispose();
+            if (_closed || _abandoned) return;
+            try
+            {
+                _packed.Write(_buf, 0, _len);
+                _len = 0;
+                _packed.Dispose();
+            }
+            finally
+            {
+                _abandoned = true;
+                _file.Dispose();
+            }
         }
-        finally { _file.Dispose(); }
     }
 }

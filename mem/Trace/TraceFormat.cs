@@ -26,7 +26,7 @@ public enum TraceRecordKind : byte
 
 /// <summary>
 /// The trace file layout. A fixed preamble (magic, version, header length), a UTF-8 JSON header
-/// (program, arguments, cache geometry, level, sampling rate), then one zstd-compressed stream of
+/// (program, arguments, cache geometry, level, sampling rate), then one Brotli-compressed stream of
 /// records. Records are a kind byte and varints: line addresses are zigzag deltas from the previous
 /// record's line in line units and times are deltas in nanoseconds, so a sequential scan costs about
 /// three bytes a record before compression. Times are read every 16 records, so consecutive records

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
-using ZstdSharp;
+using System.IO.Compression;
 
 namespace LegoEmu.Mem.Trace;
 
@@ -25,7 +25,7 @@ public struct TraceEvent
 public sealed class TraceReader : IDisposable
 {
     readonly Stream _file;
-    readonly DecompressionStream _zstd;
+    readonly BrotliStream _packed;
     readonly byte[] _buf = new byte[1 << 16];
     readonly int _lineShift;
     int _pos, _len;
@@ -61,7 +61,7 @@ public sealed class TraceReader : IDisposable
             if (!(Header.SampleRate > 0 && Header.SampleRate <= 1))
                 throw new TraceFormatException($"{path}: bad sampling rate {Header.SampleRate} in the header");
             _lineShift = System.Numerics.BitOperations.Log2((uint)Header.LineSize);
-            _zstd = new DecompressionStream(_file, leaveOpen: true);
+            _packed = new BrotliStream(_file, CompressionMode.Decompress, leaveOpen: true);
         }
         catch
         {
@@ -164,8 +164,8 @@ public sealed class TraceReader : IDisposable
     {
         if (_pos < _len) return _buf[_pos++];
         if (_eof) return -1;
-        try { _len = _zstd.Read(_buf, 0, _buf.Length); }
-        catch (Exception ex) when (ex is ZstdException or IOException or InvalidDataException)
+        try { _len = _packed.Read(_buf, 0, _buf.Length); }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException)
         {
             _eof = true;
             if (Complete) return -1;
@@ -182,7 +182,7 @@ public sealed class TraceReader : IDisposable
 
     public void Dispose()
     {
-        _zstd.Dispose();
+        _packed.Dispose();
         _file.Dispose();
     }
 }

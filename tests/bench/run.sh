@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmark guests and prints every benchmark LegoEmu reports in its README.
-# usage: tests/bench/run.sh [latency|compare|sweep|all]   (needs a Release build; qemu-user for the comparison)
+# usage: tests/bench/run.sh [latency|compare|sweep|trace|all]   (needs a Release build; qemu-user for the comparison)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -17,4 +17,10 @@ if [[ $what == compare || $what == all ]]; then "$legoemu" bench compare "$out/i
 if [[ $what == sweep || $what == all ]]; then
     "$legoemu" bench sweep "$out/memtouch" random 256 1000000; echo
     "$legoemu" bench sweep "$out/memtouch" seq 256 2
+fi
+if [[ $what == trace || $what == all ]]; then
+    echo
+    gcc -static -O2 -o "$out/math64" "$here/../guests/math64.c"
+    "$legoemu" bench trace --excache 256K "$out/math64"; echo
+    "$legoemu" bench trace --repeat 1 "$out/memloop"
 fi
