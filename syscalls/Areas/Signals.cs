@@ -12,9 +12,11 @@ static class Signals
         t.Add(Nr.rt_sigaction, "rt_sigaction", "dxxd", SigAction);
         t.Add(Nr.rt_sigprocmask, "rt_sigprocmask", "dxxd", SigProcMask);
         t.Add(Nr.sigaltstack, "sigaltstack", "xx", SigAltStack);
-        t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1), 0 /* SI_USER */));
-        t.Add(Nr.tgkill, "tgkill", "ddd", x => SendSignal(x, (long)x.A[1], x.Int(2), -6 /* SI_TKILL */));
-        t.Add(Nr.tkill, "tkill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1), -6));
+        t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, OwnThread(x, (long)x.A[0]) ? x.P.Pid : (long)x.A[0], x.Int(1), 0 /* SI_USER */));
+        t.Add(Nr.tgkill, "tgkill", "ddd", TgKill);
+        t.Add(Nr.tkill, "tkill", "dd", x => OwnThread(x, (long)x.A[0])
+            ? SendSignal(x, x.P.Pid, x.Int(1), -6 /* SI_TKILL */)
+            : LegoEmu.Syscalls.Host.Native.Sys(Nr.tkill, (long)x.A[0], x.Long(1)));
         t.Add(Nr.rt_sigreturn, "rt_sigreturn", "", SigReturn);
         t.Add(Nr.rt_sigpending, "rt_sigpending", "xd", SigPending);
         t.Add(Nr.rt_sigsuspend, "rt_sigsuspend", "xd", x => x.A[1] != 8 ? -Errno.EINVAL : WaitForSignal(x, x.Mem.Read64(x.A[0])));
@@ -23,6 +25,25 @@ static class Signals
         t.Add(Nr.alarm, "alarm", "d", Alarm);
         t.Add(Nr.setitimer, "setitimer", "dxx", SetItimer);
         t.Add(Nr.getitimer, "getitimer", "dx", x => Buffers.WithStruct(x, x.A[1], 32, p => LegoEmu.Syscalls.Host.Native.Sys(Nr.getitimer, x.Long(0), p)));
+    }
+
+    /// <summary>
+    /// Thread ids of this process's threads after the first are made up (pid + n), so they may be a
+    /// host process's pid: a signal to one of them must stay inside this process, never reach the host.
+    /// </summary>
+    static bool OwnThread(SyscallContext x, long tid) => tid == x.P.Pid || x.P.Threads.Any(t => t.Tid == tid && !t.Exited);
+
+    /// <summary>
+    /// tgkill: to a thread of this process the signal is this process's (masks are per process here);
+    /// to another process it goes to the host as the same call.
+    /// </summary>
+    static long TgKill(SyscallContext x)
+    {
+        long tgid = (long)x.A[0], tid = (long)x.A[1];
+        if (tgid <= 0 || tid <= 0) return -Errno.EINVAL;
+        if (tgid != x.P.Pid) return LegoEmu.Syscalls.Host.Native.Sys(Nr.tgkill, tgid, tid, x.Long(2));
+        if (!OwnThread(x, tid)) return -Errno.ESRCH;
+        return SendSignal(x, x.P.Pid, x.Int(2), -6 /* SI_TKILL */);
     }
 
     /// <summary>
