@@ -249,6 +249,13 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>Hands the processor to another guest thread.</summary>
     void SwitchTo(GuestThread next)
     {
+        if (next != _current)
+        {
+            _current.SignalMask = Signals.Mask;
+            Signals.Mask = next.SignalMask;
+            // A signal the previous thread blocked may be deliverable to this one.
+            if (Signals.HasDeliverable()) next.Cpu.InterruptPending = true;
+        }
         _current = next;
         if (Cache.Tracer is { } tracer) tracer.CurrentTid = next.Tid;
     }
@@ -266,7 +273,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         c.Mxcsr = parent.GetMxcsr();
         if (stack != 0) c.Rsp = stack;
         c.R[Registers.RAX] = 0;
-        var t = new GuestThread(NewTid(), c);
+        // Like clone, the new thread starts with its creator's signal mask.
+        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask };
         Threads.Add(t);
         return t;
     }

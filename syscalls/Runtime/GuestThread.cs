@@ -12,6 +12,12 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>set_robust_list: the head of the robust futex list, walked when the thread dies.</summary>
     public ulong RobustList;
     public bool Exited;
+    /// <summary>
+    /// This thread's signal mask while another thread runs. The running thread's mask is the process's
+    /// <c>Signals.Mask</c>; a thread switch swaps them, so one thread blocking signals (as glibc does for
+    /// the whole of a thread's exit) does not block them for the others.
+    /// </summary>
+    public ulong SignalMask;
     /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
     public ulong FutexAddress;
     public uint FutexBitset;
