@@ -86,10 +86,11 @@ static class Files
 
     static long Read(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.read, h, p, n));
+        return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
 
     static long Pread(SyscallContext x)
@@ -100,15 +101,14 @@ static class Files
         return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.pread64, h, p, n, x.Long(3)));
     }
 
-    /// <summary>Writes all of [addr, addr+len) unless the host reports an error or a short write.</summary>
-    static long WriteAll(SyscallContext x, int h, ulong addr, long len, long offset)
+    /// <summary>pwrite64 of all of [addr, addr+len) unless the host reports an error or a short write (positioned I/O never waits).</summary>
+    static long PwriteAll(SyscallContext x, int h, ulong addr, long len, long offset)
     {
         long done = 0;
         while (done < len)
         {
             int n = (int)Math.Min(len - done, Buffers.Chunk);
-            long off = offset;
-            long r = Buffers.WithInput(x, addr + (ulong)done, n, p => off < 0 ? Sys(Nr.write, h, p, n) : Sys(Nr.pwrite64, h, p, n, off + done));
+            long r = Buffers.WithInput(x, addr + (ulong)done, n, p => Sys(Nr.pwrite64, h, p, n, offset + done));
             if (r < 0) return done > 0 ? done : r;
             done += r;
             if (r < n) break;
@@ -118,8 +118,11 @@ static class Files
 
     static long Write(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
-        return h < 0 ? h : BrokenPipe(x, WriteAll(x, h, x.A[1], x.Long(2), -1));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
+        if (h < 0) return h;
+        ulong addr = x.A[1];
+        return BrokenPipe(x, Blocking.WriteAll(x, g, h, x.Long(2), (off, dst) => x.Mem.ReadBytes(addr + (ulong)off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
     }
 
     /// <summary>Writing to a pipe nobody reads raises SIGPIPE as well as failing with EPIPE.</summary>
@@ -135,7 +138,7 @@ static class Files
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         if (x.Long(3) < 0) return -Errno.EINVAL;
-        return WriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
+        return PwriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
     }
 
     /// <summary>A guest iovec array as (address, length) pairs; null when the count or a length is invalid.</summary>
@@ -155,61 +158,36 @@ static class Files
 
     static long Writev(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
-        return BrokenPipe(x, WritevTo(x, h));
-    }
-
-    static long WritevTo(SyscallContext x, int h)
-    {
         var iov = Iovecs(x, x.A[1], x.Long(2));
         if (iov == null) return -Errno.EINVAL;
-        // Gathering first keeps one host write per call, so lines from the guest are not split.
         long total = 0;
         foreach (var (_, l) in iov) total += l;
-        if (total <= Buffers.Chunk)
-        {
-            var buf = Buffers.Rent(total);
-            try
-            {
-                int o = 0;
-                foreach (var (a, l) in iov)
-                {
-                    x.Mem.ReadBytes(a, buf.AsSpan(o, (int)l));
-                    o += (int)l;
-                }
-                unsafe
-                {
-                    fixed (byte* p = buf)
-                    {
-                        long done = 0;
-                        while (done < total)
-                        {
-                            long r = Sys(Nr.write, h, (nint)(p + done), total - done);
-                            if (r < 0) return done > 0 ? done : r;
-                            done += r;
-                            if (r == 0) break;
-                        }
-                        return done;
-                    }
-                }
-            }
-            finally { Buffers.Return(buf); }
-        }
-        long sum = 0;
+        // Gathering up to a whole chunk keeps one host write per call, so lines from the guest are not split.
+        return BrokenPipe(x, Blocking.WriteAll(x, g, h, total, (off, dst) => Gather(x, iov, off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
+    }
+
+    /// <summary>Copies bytes [from, from + dst.Length) of the concatenated iovecs into <paramref name="dst"/>.</summary>
+    internal static void Gather(SyscallContext x, List<(ulong addr, long len)> iov, long from, Span<byte> dst)
+    {
+        int o = 0;
         foreach (var (a, l) in iov)
         {
-            long r = WriteAll(x, h, a, l, -1);
-            if (r < 0) return sum > 0 ? sum : r;
-            sum += r;
-            if (r < l) break;
+            if (o == dst.Length) break;
+            if (from >= l) { from -= l; continue; }
+            int k = (int)Math.Min(l - from, dst.Length - o);
+            x.Mem.ReadBytes(a + (ulong)from, dst.Slice(o, k));
+            o += k;
+            from = 0;
         }
-        return sum;
     }
 
     static long Readv(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         var iov = Iovecs(x, x.A[1], x.Long(2));
         if (iov == null) return -Errno.EINVAL;
@@ -220,7 +198,14 @@ static class Files
         try
         {
             long r;
-            unsafe { fixed (byte* p = buf) r = Sys(Nr.read, h, (nint)p, n); }
+            unsafe
+            {
+                fixed (byte* p = buf)
+                {
+                    nint q = (nint)p;
+                    r = Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, q, n, noWait));
+                }
+            }
             if (r <= 0) return r;
             long o = 0;
             foreach (var (a, l) in iov)

@@ -90,26 +90,71 @@ static unsafe class Net
 
     static long Accept(SyscallContext x, int flags)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
-        long r = AddrOut(x, 1, 2, (a, l) => Sys(accept4, h, a, l, flags | SOCK_CLOEXEC));
+        // accept has no non-blocking form per call: wait for a pending connection, then accept it.
+        long r = Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, _ => AddrOut(x, 1, 2, (a, l) => Sys(accept4, h, a, l, flags | SOCK_CLOEXEC)), canTryNoWait: false);
         return Install(x, r, (flags & SOCK_CLOEXEC) != 0);
+    }
+
+    /// <summary>
+    /// A send or receive that may wait, done without blocking the host thread (see <see cref="Blocking"/>).
+    /// A guest MSG_DONTWAIT is a plain non-blocking call. SO_RCVTIMEO/SO_SNDTIMEO bound the wait: when
+    /// it runs out the call fails with EAGAIN, as the kernel's does.
+    /// </summary>
+    static long SocketIo(SyscallContext x, long g, int h, short events, int flags, Func<int, long> call)
+    {
+        if ((flags & Blocking.MSG_DONTWAIT) != 0) return call(flags);
+        long r = Blocking.Io(x, g, h, events, restartable: true, noWait => call(noWait ? flags | Blocking.MSG_DONTWAIT : flags));
+        if (r != SyscallContext.Blocked) return r;
+        if (!x.Resuming)
+        {
+            long timeoutNs = SocketTimeoutNs(h, events == Blocking.POLLIN ? 20 /* SO_RCVTIMEO */ : 21 /* SO_SNDTIMEO */);
+            if (timeoutNs > 0) x.DeadlineAfterNs(timeoutNs);
+        }
+        else if (System.Diagnostics.Stopwatch.GetTimestamp() >= x.Wait.Deadline)
+        {
+            x.Wait.Active = false;
+            return -Errno.EAGAIN;
+        }
+        return r;
+    }
+
+    static long SocketTimeoutNs(int h, int option)
+    {
+        long* tv = stackalloc long[2];
+        uint len = 16;
+        if (Sys(getsockopt, h, 1 /* SOL_SOCKET */, option, (nint)tv, (nint)(&len)) < 0) return 0;
+        return tv[0] * 1_000_000_000 + tv[1] * 1000;
+    }
+
+    /// <summary>A send on a broken stream raises SIGPIPE unless MSG_NOSIGNAL asked it not to.</summary>
+    static long BrokenPipe(SyscallContext x, long r, long flags)
+    {
+        const int EPIPE = 32, MSG_NOSIGNAL = 0x4000;
+        if (r == -EPIPE && (flags & MSG_NOSIGNAL) == 0) x.P.RaiseSignal(new SignalInfo(13, 0, Pid: x.P.Pid));
+        return r;
     }
 
     static long SendTo(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithInput(x, x.A[1], n, b => AddrIn(x, 4, 5, a => Sys(sendto, h, b, n, x.Long(3), a, x.A[4] == 0 ? 0 : x.Long(5))));
+        int flags = x.Int(3);
+        return BrokenPipe(x, Buffers.WithInput(x, x.A[1], n, b => AddrIn(x, 4, 5, a =>
+            SocketIo(x, g, h, Blocking.POLLOUT, flags, f => Sys(sendto, h, b, n, f, a, x.A[4] == 0 ? 0 : x.Long(5))))), flags);
     }
 
     static long RecvFrom(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithOutput(x, x.A[1], n, b => AddrOut(x, 4, 5, (a, l) => Sys(recvfrom, h, b, n, x.Long(3), a, l)));
+        return Buffers.WithOutput(x, x.A[1], n, b => AddrOut(x, 4, 5, (a, l) => SocketIo(x, g, h, Blocking.POLLIN, x.Int(3), f => Sys(recvfrom, h, b, n, f, a, l))));
     }
 
     static long GetSockOpt(SyscallContext x)
@@ -170,7 +215,8 @@ static unsafe class Net
             *(long*)(hm + 24) = 1;
             *(long*)(hm + 32) = clen > 0 ? (long)cb : 0;
             *(long*)(hm + 40) = (long)clen;
-            return Sys(sendmsg, h, (nint)hm, x.Long(2));
+            long g = x.Long(0);
+            return BrokenPipe(x, SocketIo(x, g, h, Blocking.POLLOUT, x.Int(2), f => Sys(sendmsg, h, (nint)hm, f)), x.Long(2));
         }
     }
 
@@ -203,7 +249,9 @@ static unsafe class Net
             *(long*)(hm + 32) = clen > 0 ? (long)cb : 0;
             *(long*)(hm + 40) = (long)clen;
             // Descriptors received through SCM_RIGHTS arrive close-on-exec on the host; the guest's flag is kept in the table.
-            r = Sys(recvmsg, h, (nint)hm, x.Long(2) | 0x40000000 /* MSG_CMSG_CLOEXEC */);
+            long g = x.Long(0);
+            nint hmp = (nint)hm;
+            r = SocketIo(x, g, h, Blocking.POLLIN, x.Int(2), f => Sys(recvmsg, h, hmp, f | 0x40000000 /* MSG_CMSG_CLOEXEC */));
         }
         if (r < 0) return r;
         long o = 0;

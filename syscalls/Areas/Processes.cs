@@ -18,8 +18,43 @@ static class Processes
         t.Add(Nr.vfork, "vfork", "", x => x.P.Fork(0, 0, 0));
         t.Add(Nr.execve, "execve", "sxx", x => Exec(x, x.Str(0), x.A[1], x.A[2]));
         t.Add(Nr.execveat, "execveat", "fsxxx", ExecAt);
-        t.Add(Nr.wait4, "wait4", "dxxx", x => Buffers.WithStruct(x, x.A[1], 4, st => Buffers.WithStruct(x, x.A[3], 144, ru => Sys(Nr.wait4, x.Long(0), x.A[1] == 0 ? 0 : st, x.Long(2), x.A[3] == 0 ? 0 : ru))));
-        t.Add(Nr.waitid, "waitid", "ddxxx", x => Buffers.WithStruct(x, x.A[2], 128, si => Buffers.WithStruct(x, x.A[4], 144, ru => Sys(Nr.waitid, x.Long(0), x.Long(1), x.A[2] == 0 ? 0 : si, x.Long(3), x.A[4] == 0 ? 0 : ru))));
+        t.Add(Nr.wait4, "wait4", "dxxx", Wait4);
+        t.Add(Nr.waitid, "waitid", "ddxxx", WaitId);
+    }
+
+    const int WNOHANG = 1;
+
+    /// <summary>
+    /// wait4: the host is asked with WNOHANG; when no child has changed state yet the thread blocks,
+    /// retried on the host's SIGCHLD (the wake-up event) and every <see cref="GuestProcess.ChildRecheck"/>.
+    /// Status and rusage are written only for a reaped child, as the kernel does.
+    /// </summary>
+    static long Wait4(SyscallContext x)
+    {
+        int options = x.Int(2);
+        long r = Buffers.WithOutput(x, x.A[1], 4, st => Buffers.WithOutput(x, x.A[3], 144,
+            ru => Sys(Nr.wait4, x.Long(0), x.A[1] == 0 ? 0 : st, options | WNOHANG, x.A[3] == 0 ? 0 : ru), n => n > 0 ? 144 : 0), n => n > 0 ? 4 : 0);
+        if (r != 0 || (options & WNOHANG) != 0) return r;
+        return BlockForChild(x);
+    }
+
+    static unsafe long WaitId(SyscallContext x)
+    {
+        int options = x.Int(3);
+        byte* si = stackalloc byte[128];
+        new Span<byte>(si, 128).Clear();
+        long r = Buffers.WithOutput(x, x.A[4], 144, ru => Sys(Nr.waitid, x.Long(0), x.Long(1), (nint)si, options | WNOHANG, x.A[4] == 0 ? 0 : ru), _ => 144);
+        // With WNOHANG and nothing to report the kernel answers 0 with si_pid 0.
+        if (r == 0 && *(int*)(si + 16) == 0 && (options & WNOHANG) == 0) return BlockForChild(x);
+        if (r == 0 && x.A[2] != 0) x.Mem.WriteBytes(x.A[2], new ReadOnlySpan<byte>(si, 128));
+        return r;
+    }
+
+    static long BlockForChild(SyscallContext x)
+    {
+        x.Wait.WakeOnEvent = true;
+        x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + GuestProcess.ChildRecheck;
+        return x.Block(restartable: true);
     }
 
     static string[] StringArray(SyscallContext x, ulong addr)

@@ -185,54 +185,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     }
 
     bool _exiting;
-    int _roundRobin;
-
-    /// <summary>
-    /// Picks the next runnable thread, round robin. When all live threads sleep in timed futex waits it
-    /// sleeps until the first deadline; when they all sleep forever the guest has deadlocked.
-    /// </summary>
-    GuestThread? Schedule()
-    {
-        while (true)
-        {
-            if (_exiting) return null;
-            Threads.RemoveAll(t => t.Exited && t != _current);
-            if (Threads.All(t => t.Exited)) return null;
-            long now = Stopwatch.GetTimestamp();
-            long earliest = long.MaxValue;
-            foreach (var t in Threads)
-            {
-                if (t.Exited || t.FutexAddress == 0) continue;
-                if (t.WaitDeadline <= now)
-                {
-                    t.FutexAddress = 0;
-                    t.WaitDeadline = long.MaxValue;
-                    t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
-                }
-                else earliest = Math.Min(earliest, t.WaitDeadline);
-            }
-            for (int k = 0; k < Threads.Count; k++)
-            {
-                var t = Threads[(_roundRobin + 1 + k) % Threads.Count];
-                if (t.Runnable)
-                {
-                    _roundRobin = Threads.IndexOf(t);
-                    return t;
-                }
-            }
-            if (earliest == long.MaxValue)
-            {
-                Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
-                ExitStatus = 128 + 9;
-                return null;
-            }
-            long waitMs = Math.Max(0, (earliest - now) * 1000 / Stopwatch.Frequency);
-            Thread.Sleep((int)Math.Min(waitMs, 50));
-        }
-    }
-
-    /// <summary>Hands the processor to another guest thread.</summary>
-    void SwitchTo(GuestThread next) => _current = next;
 
     /// <summary>clone with CLONE_VM|CLONE_THREAD: a new thread that resumes after the syscall with RAX = 0.</summary>
     public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)
@@ -247,7 +199,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         c.Mxcsr = parent.GetMxcsr();
         if (stack != 0) c.Rsp = stack;
         c.R[Registers.RAX] = 0;
-        var t = new GuestThread(NewTid(), c);
+        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask }; // a new thread inherits its creator's mask
         Threads.Add(t);
         return t;
     }
@@ -382,14 +334,10 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             int sig = Signals.NextDeliverable();
             if (sig == 0) break;
             var act = Signals.Actions[sig];
-            if (act.Handler == 1) continue; // SIG_IGN
-            if (act.Handler == 0)
+            if (act.Handler <= 1)
             {
-                if (!SignalState.DefaultTerminates(sig)) continue;
-                Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
-                KilledBySignal = sig;
-                Exit(128 + sig);
-                break;
+                if (TakeDefaultAction(sig)) break;
+                continue;
             }
             try
             {
@@ -407,11 +355,28 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
     }
 
-    /// <summary>Raises a signal for this process (kill to self, SIGPIPE, a host signal) and asks the CPU to stop by.</summary>
+    /// <summary>
+    /// A signal without a handler: SIG_IGN and default-ignore signals are dropped (false); a default
+    /// action that terminates ends the guest (true).
+    /// </summary>
+    bool TakeDefaultAction(int sig)
+    {
+        if (Signals.Actions[sig].Handler == 1 || !SignalState.DefaultTerminates(sig)) return false;
+        Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+        KilledBySignal = sig;
+        Exit(128 + sig);
+        return true;
+    }
+
+    /// <summary>
+    /// Raises a signal for this process (kill to self, SIGPIPE, a host signal) and asks the CPU to stop
+    /// by; the wake-up event lets a scheduler idle in a blocked call see it. Safe from any host thread.
+    /// </summary>
     public void RaiseSignal(in SignalInfo info)
     {
         Signals.Raise(info);
         if (Signals.HasDeliverable()) Cpu.InterruptPending = true;
+        _wake.Signal();
     }
 
     static string AccessVerb(AccessKind k) => k switch { AccessKind.Write => "write to", AccessKind.Fetch => "fetch from", _ => "read from" };
@@ -450,6 +415,22 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             try { r = h(ctx); }
             catch (MemoryFault) { r = -Errno.EFAULT; }
+        }
+        if (r == SyscallContext.Blocked)
+        {
+            // RAX keeps the call number and RIP stays past SYSCALL: the scheduler runs the handler again.
+            c.YieldRequested = true;
+            return;
+        }
+        _current.Wait.Clear();
+        if (r == SyscallContext.Restart)
+        {
+            // As the kernel restarts under SA_RESTART: the signal frame saves RIP at the SYSCALL and RAX
+            // holding the call number, so the call runs again when the handler returns.
+            if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, -512 /* ERESTARTSYS */));
+            c.Rip -= 2;
+            c.InterruptPending = true;
+            return;
         }
         if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, r));
         c.R[Registers.RAX] = (ulong)r;
@@ -515,6 +496,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Dispose()
     {
+        _wake.Dispose();
         _memoryServer?.Dispose();
         if (_memoryServerDir != null)
         {

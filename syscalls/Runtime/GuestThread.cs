@@ -12,11 +12,19 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>set_robust_list: the head of the robust futex list, walked when the thread dies.</summary>
     public ulong RobustList;
     public bool Exited;
+    /// <summary>This thread's signal mask while another thread runs; the running thread's lives in <see cref="SignalState.Mask"/>.</summary>
+    public ulong SignalMask;
     /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
     public ulong FutexAddress;
     public uint FutexBitset;
     /// <summary>Stopwatch timestamp at which a timed wait gives up (long.MaxValue: no timeout).</summary>
     public long WaitDeadline = long.MaxValue;
 
-    public bool Runnable => !Exited && FutexAddress == 0;
+    /// <summary>The system call this thread is blocked in, if any (<see cref="BlockedCall.Active"/>).</summary>
+    public readonly BlockedCall Wait = new();
+
+    public bool Runnable => !Exited && FutexAddress == 0 && !Wait.Active;
+
+    /// <summary>Sleeping in a call a signal can interrupt: a blocked system call or a futex wait.</summary>
+    public bool Interruptible => !Exited && (FutexAddress != 0 || Wait.Active);
 }

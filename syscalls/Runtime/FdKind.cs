@@ -1,0 +1,14 @@
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>How a descriptor's I/O may block, learned once per descriptor from its file type.</summary>
+public enum FdKind : byte
+{
+    /// <summary>Not looked at yet.</summary>
+    Unknown,
+    /// <summary>Regular files, directories and block devices: I/O never waits for another party.</summary>
+    NeverBlocks,
+    /// <summary>Pipes, sockets, eventfd, timerfd …: a transfer can be tried without blocking (RWF_NOWAIT, MSG_DONTWAIT).</summary>
+    NoWait,
+    /// <summary>Terminals and other character devices that refuse RWF_NOWAIT: poll for readiness first.</summary>
+    PollFirst,
+}
