@@ -41,6 +41,7 @@ static class Files
         t.Add(Nr.fcntl, "fcntl", "fdx", Fcntl);
         t.Add(Nr.getcwd, "getcwd", "Bd", x => Buffers.WithOutput(x, x.A[0], (int)Math.Min(x.A[1], 4096), p => Sys(Nr.getcwd, p, (long)Math.Min(x.A[1], 4096))));
         t.Add(Nr.chdir, "chdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.chdir, p)));
+        t.Add(Nr.getdents, "getdents", "fxd", GetDents);
         t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Buffers.WithOutput(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => Sys(Nr.getdents64, h, p, (long)Math.Min(x.A[2], Buffers.Chunk)))));
         t.Add(Nr.unlink, "unlink", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.unlink, p)));
         t.Add(Nr.unlinkat, "unlinkat", "fsx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.unlinkat, d, p, x.Long(2))));
@@ -84,11 +85,41 @@ static class Files
         return Buffers.WithPath(path, p => f(d, p));
     }
 
+    /// <summary>
+    /// The old getdents: the host's getdents64 records rewritten in place as struct linux_dirent
+    /// (d_ino, d_off, d_reclen, d_name, NUL, d_type in the last byte). Both layouts need the same
+    /// aligned record length, so whatever fits one fits the other.
+    /// </summary>
+    static unsafe long GetDents(SyscallContext x)
+    {
+        int h = x.P.Fds.Host(x.Long(0));
+        if (h < 0) return h;
+        int len = (int)Math.Min(x.A[2], Buffers.Chunk);
+        return Buffers.WithOutput(x, x.A[1], len, p =>
+        {
+            long r = Sys(Nr.getdents64, h, p, len);
+            byte* b = (byte*)p;
+            for (long o = 0; o < r;)
+            {
+                ushort reclen = *(ushort*)(b + o + 16);
+                byte type = b[o + 18];
+                int nameLen = 0;
+                while (b[o + 19 + nameLen] != 0) nameLen++;
+                Buffer.MemoryCopy(b + o + 19, b + o + 18, nameLen, nameLen);
+                b[o + 18 + nameLen] = 0;
+                b[o + reclen - 1] = type;
+                o += reclen;
+            }
+            return r;
+        });
+    }
+
     static long Read(SyscallContext x)
     {
         long g = x.Long(0);
         int h = x.P.Fds.Host(g);
         if (h < 0) return h;
+        if (x.P.SignalFds.TryGetMask(h, out ulong mask)) return SignalFd.Read(x, h, mask);
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
         return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
@@ -268,7 +299,7 @@ static class Files
             if (!x.P.Fds.IsOpen(g)) continue;
             if ((x.A[2] & CLOSE_RANGE_CLOEXEC) != 0) { x.P.Fds.SetCloseOnExec((int)g, true); continue; }
             int h = x.P.Fds.Remove(g);
-            if (h >= 0 && x.P.Fds.References(h) == 0) Sys(Nr.close, h);
+            if (h >= 0 && x.P.Fds.References(h) == 0) x.P.CloseHost(h);
         }
         return 0;
     }
@@ -279,6 +310,7 @@ static class Files
         if (h < 0) return h;
         // A host descriptor shared by dup'ed guest descriptors stays open until the last one closes.
         if (x.P.Fds.References(h) > 0) return 0;
+        x.P.SignalFds.Closed(h);
         return Sys(Nr.close, h);
     }
 
@@ -289,7 +321,7 @@ static class Files
         if (newFd < 0) return x.P.Fds.Install(h, cloexec);
         if (newFd >= FdTable.MaxFds) return -Errno.EBADF;
         int old = x.P.Fds.Remove(newFd);
-        if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) Sys(Nr.close, old);
+        if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) x.P.CloseHost(old);
         x.P.Fds.InstallAt(newFd, h, cloexec);
         return newFd;
     }

@@ -96,6 +96,7 @@ static class Signals
         }
         if (sig != 0)
         {
+            x.P.PendingChanged();
             if (x.A[1] != 0) WriteSigInfo(x, x.A[1], sig, info);
             return sig;
         }

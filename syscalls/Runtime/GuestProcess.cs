@@ -70,6 +70,18 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public Interpreter Interpreter { get; }
     public FdTable Fds { get; } = new();
     public SignalState Signals { get; } = new();
+    /// <summary>The guest's signalfd descriptors, kept readable while a signal of their mask is pending.</summary>
+    public SignalFds SignalFds { get; } = new();
+
+    /// <summary>Closes a host descriptor no guest descriptor refers to any more.</summary>
+    public void CloseHost(int hostFd)
+    {
+        SignalFds.Closed(hostFd);
+        Host.Native.Sys(Abi.Nr.close, hostFd);
+    }
+
+    /// <summary>The pending set changed: signalfds follow it.</summary>
+    public void PendingChanged() => SignalFds.Sync(Volatile.Read(ref Signals.Pending));
 
     /// <summary>Absolute path of the guest executable: what /proc/self/exe names.</summary>
     public string ExePath { get; private set; } = "";
@@ -333,6 +345,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             int sig = Signals.NextDeliverable();
             if (sig == 0) break;
+            PendingChanged();
             var act = Signals.Actions[sig];
             if (act.Handler <= 1)
             {
@@ -375,6 +388,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public void RaiseSignal(in SignalInfo info)
     {
         Signals.Raise(info);
+        PendingChanged();
         if (Signals.HasDeliverable()) Cpu.InterruptPending = true;
         _wake.Signal();
     }

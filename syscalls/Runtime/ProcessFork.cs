@@ -171,7 +171,7 @@ public sealed partial class GuestProcess
         {
             if (!cloexec) continue;
             Fds.Remove(g);
-            if (Fds.References(h) == 0) Host.Native.Sys(Abi.Nr.close, h);
+            if (Fds.References(h) == 0) CloseHost(h);
         }
         for (int sig = 1; sig < 65; sig++)
             if (Signals.Actions[sig].Handler > 1) Signals.Actions[sig] = default; // caught signals revert; ignored stay ignored

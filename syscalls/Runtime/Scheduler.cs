@@ -36,6 +36,7 @@ public sealed partial class GuestProcess
     /// </summary>
     GuestThread? Schedule()
     {
+        bool graceTaken = false;
         while (true)
         {
             if (_exiting) return null;
@@ -75,6 +76,14 @@ public sealed partial class GuestProcess
             bool anyRunnable = Threads.Any(t => t.Runnable);
             if (!anyRunnable && !anyBlocked && earliest == long.MaxValue && !IntervalTimerArmed())
             {
+                // A timer signal may have fired already and still be on its way through the host's
+                // signal thread: give it a moment before calling this a deadlock.
+                if (!graceTaken)
+                {
+                    graceTaken = true;
+                    PollAndRetry(Stopwatch.Frequency / 4);
+                    continue;
+                }
                 Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
                 ExitStatus = 128 + 9;
                 return null;
@@ -145,6 +154,7 @@ public sealed partial class GuestProcess
             if (act.Handler <= 1)
             {
                 Signals.Take(sig);
+                PendingChanged();
                 if (TakeDefaultAction(sig)) return null;
                 continue;
             }
