@@ -35,9 +35,9 @@ static class Files
         t.Add(Nr.faccessat, "faccessat", "fsd", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat, d, p, x.Long(2))));
         t.Add(Nr.faccessat2, "faccessat2", "fsdx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat2, d, p, x.Long(2), x.Long(3))));
         t.Add(Nr.ioctl, "ioctl", "fxx", Ioctl);
-        t.Add(Nr.dup, "dup", "f", x => Dup(x, x.Int(0), -1, false));
+        t.Add(Nr.dup, "dup", "f", x => { int h = x.P.Fds.Host(x.Long(0)); return h < 0 ? h : x.P.Fds.Install(h, false); });
         t.Add(Nr.dup2, "dup2", "ff", x => x.A[0] == x.A[1] ? (x.P.Fds.IsOpen(x.Long(0)) ? x.Long(0) : -Errno.EBADF) : Dup(x, x.Int(0), x.Int(1), false));
-        t.Add(Nr.dup3, "dup3", "ffx", x => x.A[0] == x.A[1] ? -Errno.EINVAL : Dup(x, x.Int(0), x.Int(1), (x.A[2] & O_CLOEXEC) != 0));
+        t.Add(Nr.dup3, "dup3", "ffx", x => x.A[0] == x.A[1] || (x.A[2] & ~(ulong)O_CLOEXEC) != 0 ? -Errno.EINVAL : Dup(x, x.Int(0), x.Int(1), (x.A[2] & O_CLOEXEC) != 0));
         t.Add(Nr.fcntl, "fcntl", "fdx", Fcntl);
         t.Add(Nr.getcwd, "getcwd", "Bd", x => Buffers.WithOutput(x, x.A[0], (int)Math.Min(x.A[1], 4096), p => Sys(Nr.getcwd, p, (long)Math.Min(x.A[1], 4096))));
         t.Add(Nr.chdir, "chdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.chdir, p)));
@@ -121,6 +121,7 @@ static class Files
         if (h < 0) return h;
         if (x.P.SignalFds.TryGetMask(h, out ulong mask)) return SignalFd.Read(x, h, mask);
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
+        Buffers.ProbeWritable(x, x.A[1], n);
         return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
 
@@ -225,6 +226,7 @@ static class Files
         long total = 0;
         foreach (var (_, l) in iov) total += l;
         int n = (int)Math.Min(total, Buffers.Chunk);
+        foreach (var (a, l) in iov) Buffers.ProbeWritable(x, a, l);
         var buf = Buffers.Rent(n);
         try
         {
@@ -318,8 +320,7 @@ static class Files
     {
         int h = x.P.Fds.Host(oldFd);
         if (h < 0) return h;
-        if (newFd < 0) return x.P.Fds.Install(h, cloexec);
-        if (newFd >= FdTable.MaxFds) return -Errno.EBADF;
+        if (newFd < 0 || newFd >= FdTable.MaxFds) return -Errno.EBADF;
         int old = x.P.Fds.Remove(newFd);
         if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) x.P.CloseHost(old);
         x.P.Fds.InstallAt(newFd, h, cloexec);
