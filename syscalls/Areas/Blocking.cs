@@ -41,6 +41,22 @@ static unsafe class Blocking
         return x.BlockOn(h, events, restartable);
     }
 
+    /// <summary>
+    /// A read into a bad guest buffer fails with EFAULT once there is data to deliver; until then it
+    /// answers as the descriptor would (EAGAIN, or a wait), as the kernel checks the buffer only when
+    /// it copies.
+    /// </summary>
+    public static bool FaultsNow(SyscallContext x, long guestFd, int h, List<(ulong addr, long len)> parts)
+    {
+        foreach (var (a, l) in parts)
+            if (FaultsNow(x, guestFd, h, a, l)) return true;
+        return false;
+    }
+
+    /// <summary>The same for one buffer (no allocation: this is on every read).</summary>
+    public static bool FaultsNow(SyscallContext x, long guestFd, int h, ulong addr, long len) =>
+        !Buffers.Writable(x, addr, len) && (x.P.Fds.Kind(guestFd) == FdKind.NeverBlocks || Ready(h, POLLIN));
+
     /// <summary>The guest set O_NONBLOCK on the open file: EAGAIN is the answer, not a wait.</summary>
     public static bool NonBlocking(int h) => (Sys(Nr.fcntl, h, F_GETFL) & O_NONBLOCK) != 0;
 

@@ -53,16 +53,24 @@ static unsafe class Buffers
         WithOutput(x, addr, size, call, _ => size);
 
     /// <summary>
-    /// Faults (EFAULT) unless every page of [addr, addr+len) is mapped writable, before a host call
-    /// consumes data that could then not be delivered: the kernel leaves a pipe's or socket's bytes
-    /// in place when the buffer is bad. Each page's first byte is rewritten with its own value.
+    /// True when every page of [addr, addr+len) is mapped writable. Reads check this before a host call
+    /// consumes data that could then not be delivered: the kernel leaves a pipe's or socket's bytes in
+    /// place when the buffer is bad. Each page's first byte is rewritten with its own value.
     /// </summary>
-    public static void ProbeWritable(SyscallContext x, ulong addr, long len)
+    public static bool Writable(SyscallContext x, ulong addr, long len)
     {
-        if (len <= 0) return;
+        if (len <= 0) return true;
         ulong end = addr + (ulong)len;
-        for (ulong a = addr; a < end; a = (a & ~0xfffUL) + 0x1000)
-            x.Mem.Write8(a, x.Mem.Read8(a));
+        try
+        {
+            for (ulong a = addr; a < end; a = (a & ~0xfffUL) + 0x1000)
+                x.Mem.Write8(a, x.Mem.Read8(a));
+        }
+        catch (LegoEmu.Mem.MemoryFault)
+        {
+            return false;
+        }
+        return true;
     }
 
     /// <summary>Passes a path to the host as a NUL-terminated UTF-8 string.</summary>

@@ -121,7 +121,7 @@ static class Files
         if (h < 0) return h;
         if (x.P.SignalFds.TryGetMask(h, out ulong mask)) return SignalFd.Read(x, h, mask);
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        Buffers.ProbeWritable(x, x.A[1], n);
+        if (Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
         return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
 
@@ -226,7 +226,7 @@ static class Files
         long total = 0;
         foreach (var (_, l) in iov) total += l;
         int n = (int)Math.Min(total, Buffers.Chunk);
-        foreach (var (a, l) in iov) Buffers.ProbeWritable(x, a, l);
+        if (Blocking.FaultsNow(x, g, h, iov)) return -Errno.EFAULT;
         var buf = Buffers.Rent(n);
         try
         {

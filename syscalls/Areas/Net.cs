@@ -154,7 +154,7 @@ static unsafe class Net
         int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        Buffers.ProbeWritable(x, x.A[1], n);
+        if (Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
         return Buffers.WithOutput(x, x.A[1], n, b => AddrOut(x, 4, 5, (a, l) => SocketIo(x, g, h, Blocking.POLLIN, x.Int(3), f => Sys(recvfrom, h, b, n, f, a, l))));
     }
 
@@ -232,7 +232,7 @@ static unsafe class Net
         var parts = Files.Iovecs(x, iov, (long)iovlen);
         if (parts == null) return -Errno.EINVAL;
         long total = Math.Min(parts.Sum(p => p.len), Buffers.Chunk);
-        foreach (var (b, l) in parts) Buffers.ProbeWritable(x, b, l);
+        if (Blocking.FaultsNow(x, x.Long(0), h, parts)) return -Errno.EFAULT;
         var data = new byte[total];
         var nameBuf = new byte[Math.Min(namelen, (uint)MaxAddr)];
         var ctl = new byte[clen];

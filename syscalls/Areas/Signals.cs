@@ -13,8 +13,8 @@ static class Signals
         t.Add(Nr.rt_sigprocmask, "rt_sigprocmask", "dxxd", SigProcMask);
         t.Add(Nr.sigaltstack, "sigaltstack", "xx", SigAltStack);
         t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1), 0 /* SI_USER */));
-        t.Add(Nr.tgkill, "tgkill", "ddd", x => SendSignal(x, (long)x.A[1], x.Int(2), -6 /* SI_TKILL */));
-        t.Add(Nr.tkill, "tkill", "dd", x => SendSignal(x, (long)x.A[0], x.Int(1), -6));
+        t.Add(Nr.tgkill, "tgkill", "ddd", x => x.Int(0) <= 0 || x.Int(1) <= 0 ? -Errno.EINVAL : SendSignal(x, (long)x.A[1], x.Int(2), -6 /* SI_TKILL */));
+        t.Add(Nr.tkill, "tkill", "dd", x => x.Int(0) <= 0 ? -Errno.EINVAL : SendSignal(x, (long)x.A[0], x.Int(1), -6));
         t.Add(Nr.rt_sigreturn, "rt_sigreturn", "", SigReturn);
         t.Add(Nr.rt_sigpending, "rt_sigpending", "xd", SigPending);
         t.Add(Nr.rt_sigsuspend, "rt_sigsuspend", "xd", x => x.A[1] != 8 ? -Errno.EINVAL : WaitForSignal(x, x.Mem.Read64(x.A[0])));

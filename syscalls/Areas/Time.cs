@@ -29,6 +29,7 @@ static class Time
             x.P.Options.Diagnostics.WriteLine("legoemu: clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID is not supported yet");
             return -Errno.ENOTSUP;
         }
+        if (clock == 3) return -Errno.ENOTSUP; // CLOCK_THREAD_CPUTIME_ID: the kernel cannot sleep on it either
         if (clock is not (0 or 1 or 7 or 8 or 9 or 11)) return -Errno.EINVAL;
         return Sleep(x, clock, (x.Long(1) & TIMER_ABSTIME) != 0, x.A[2], x.A[3]);
     }
