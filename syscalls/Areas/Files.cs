@@ -348,7 +348,16 @@ static class Files
             case 36: case 37: case 38: // the open-file-description variants
                 return Buffers.WithInput(x, x.A[2], 32, p =>
                 {
-                    long r = Sys(Nr.fcntl, h, x.Long(1), p);
+                    // A waiting lock (F_SETLKW, F_OFD_SETLKW) is tried without waiting and re-tried by the
+                    // scheduler, so other guest threads run and a signal interrupts it.
+                    int cmd = x.Int(1);
+                    bool waits = cmd is 7 or 38;
+                    long r = Sys(Nr.fcntl, h, waits ? cmd - 1 : cmd, p);
+                    if (waits && (r == -Errno.EAGAIN || r == -Errno.EACCES))
+                    {
+                        x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + FileSystem.LockRecheckTicks;
+                        return x.Block(restartable: true);
+                    }
                     if (r == 0 && (x.Int(1) == 5 || x.Int(1) == 36))
                         unsafe { x.Mem.WriteBytes(x.A[2], new ReadOnlySpan<byte>((void*)p, 32)); }
                     return r;

@@ -20,7 +20,7 @@ static unsafe class Net
         t.Add(socket, "socket", "ddd", Socket);
         t.Add(socketpair, "socketpair", "dddx", SocketPair);
         t.Add(bind, "bind", "fxd", x => Fd(x, h => AddrIn(x, 1, 2, a => Sys(bind, h, a, x.Long(2)))));
-        t.Add(connect, "connect", "fxd", x => Fd(x, h => AddrIn(x, 1, 2, a => Sys(connect, h, a, x.Long(2)))));
+        t.Add(connect, "connect", "fxd", x => Fd(x, h => AddrIn(x, 1, 2, a => Connect(x, h, a))));
         t.Add(listen, "listen", "fd", x => Fd(x, h => Sys(listen, h, x.Long(1))));
         t.Add(accept, "accept", "fxx", x => Accept(x, 0));
         t.Add(accept4, "accept4", "fxxx", x => Accept(x, (int)x.A[3]));
@@ -96,6 +96,42 @@ static unsafe class Net
         // accept has no non-blocking form per call: wait for a pending connection, then accept it.
         long r = Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, _ => AddrOut(x, 1, 2, (a, l) => Sys(accept4, h, a, l, flags | SOCK_CLOEXEC)), canTryNoWait: false);
         return Install(x, r, (flags & SOCK_CLOEXEC) != 0);
+    }
+
+    /// <summary>
+    /// connect on a blocking socket without blocking the host thread: it is started non-blocking
+    /// (O_NONBLOCK set for the moment of the call) and the thread waits for the socket to become
+    /// writable, then takes the outcome from SO_ERROR. A signal interrupts the wait, which restarts
+    /// under SA_RESTART and fails with EINTR otherwise, while the connection goes on, as in the kernel.
+    /// </summary>
+    static long Connect(SyscallContext x, int h, nint addr)
+    {
+        const int EINPROGRESS = 115, EALREADY = 114, O_NONBLOCK = 0x800, F_GETFL = 3, F_SETFL = 4;
+        const int InProgress = 1;
+        if (x.Resuming && x.Wait.Stage == InProgress)
+        {
+            if (!Blocking.Ready(h, Blocking.POLLOUT)) return x.BlockOn(h, Blocking.POLLOUT, restartable: true);
+            int error = 0;
+            uint len = 4;
+            long r = Sys(getsockopt, h, 1 /* SOL_SOCKET */, 4 /* SO_ERROR */, (nint)(&error), (nint)(&len));
+            return r < 0 ? r : -error;
+        }
+        long flags = Sys(Nr.fcntl, h, F_GETFL);
+        if (flags < 0) return flags;
+        if ((flags & O_NONBLOCK) != 0) return Sys(connect, h, addr, x.Long(2));
+        Sys(Nr.fcntl, h, F_SETFL, flags | O_NONBLOCK);
+        long c = Sys(connect, h, addr, x.Long(2));
+        Sys(Nr.fcntl, h, F_SETFL, flags);
+        if (c == -EALREADY) c = -EINPROGRESS; // on a blocking socket a connect already under way is waited for again
+        if (c == -Errno.EAGAIN)
+        {
+            // A Unix socket whose listener's backlog is full: a blocking connect waits for room.
+            x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + FileSystem.LockRecheckTicks;
+            return x.Block(restartable: true);
+        }
+        if (c != -EINPROGRESS) return c;
+        x.Wait.Stage = InProgress;
+        return x.BlockOn(h, Blocking.POLLOUT, restartable: true);
     }
 
     /// <summary>

@@ -17,6 +17,12 @@ namespace LegoEmu.Syscalls.Runtime;
 public sealed partial class GuestProcess
 {
     MemoryNodeServer? _memoryServer;
+
+    /// <summary>
+    /// The guest's children not yet reaped. Waits for "any child" or a process group go through this
+    /// list: spawned memory-node processes are children of this emulator too, and the guest must never see them.
+    /// </summary>
+    public HashSet<int> Children { get; } = new();
     string? _memoryServerDir;
 
     /// <summary>How to start another `legoemu` (set by the CLI): executable and leading arguments.</summary>
@@ -83,6 +89,7 @@ public sealed partial class GuestProcess
         int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
         Host.Native.Sys(Abi.Nr.close, stateFd);
         if (pid < 0) home.DestroyAddressSpace(child);
+        else Children.Add(pid);
         return pid;
     }
 
