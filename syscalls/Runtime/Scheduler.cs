@@ -16,17 +16,14 @@ namespace LegoEmu.Syscalls.Runtime;
 public sealed partial class GuestProcess
 {
     const ulong SA_RESTART = 0x10000000;
-    /// <summary>How often a blocked wait4 looks again when no SIGCHLD reaches this process (e.g. a grandchild's).</summary>
-    static readonly long ChildRecheckTicks = Stopwatch.Frequency / 20;
+    /// <summary>How often a blocked wait4/waitid looks again in case no SIGCHLD reaches this process.</summary>
+    public static readonly long ChildRecheck = Stopwatch.Frequency / 20;
 
     readonly WakeEvent _wake = new();
     int _roundRobin;
 
     /// <summary>Wakes the scheduler if it is idle; safe from any host thread.</summary>
     public void Wake() => _wake.Signal();
-
-    /// <summary>How long a blocked wait4/waitid sleeps before trying again.</summary>
-    public static long ChildRecheck => ChildRecheckTicks;
 
     /// <summary>
     /// Picks the next runnable thread, round robin. Before that, a pending signal interrupts a blocked

@@ -131,6 +131,37 @@ int main(void)
     handled = 0;
     sigprocmask(SIG_SETMASK, &old, NULL);
 
+    /* ppoll, pselect and epoll_pwait with a temporary mask that lets a blocked SIGALRM in: it
+       interrupts them, and the caller's mask (SIGALRM blocked) is back afterwards. */
+    sigprocmask(SIG_BLOCK, &block, &old);
+    arm(50);
+    struct timespec five = {5, 0};
+    r = ppoll(&pfd, 1, &five, &none);
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    printf("ppoll, temporary mask        r=%ld errno=%s handled=%d blocked_again=%d\n", r, strerrorname_np(errno), handled, sigismember(&now, SIGALRM));
+    handled = 0;
+    arm(50);
+    FD_ZERO(&rs);
+    FD_SET(p[0], &rs);
+    r = pselect(p[0] + 1, &rs, NULL, NULL, &five, &none);
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    printf("pselect, temporary mask      r=%ld errno=%s handled=%d blocked_again=%d\n", r, strerrorname_np(errno), handled, sigismember(&now, SIGALRM));
+    handled = 0;
+    arm(50);
+    r = epoll_pwait(ep, &ev, 1, 5000, &none);
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    printf("epoll_pwait, temporary mask  r=%ld errno=%s handled=%d blocked_again=%d\n", r, strerrorname_np(errno), handled, sigismember(&now, SIGALRM));
+    handled = 0;
+    /* A blocked signal does not interrupt a plain poll: it times out and the signal stays pending. */
+    arm(20);
+    r = poll(&pfd, 1, 200);
+    sigset_t waiting;
+    sigpending(&waiting);
+    printf("poll, SIGALRM blocked        r=%ld handled=%d pending=%d\n", r, handled, sigismember(&waiting, SIGALRM));
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("unblocked                    handled=%d\n", handled);
+    handled = 0;
+
     /* wait4 restarts under SA_RESTART and returns the child; without it, EINTR first. */
     pid_t child = fork();
     if (child == 0)
