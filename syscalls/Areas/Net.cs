@@ -114,7 +114,11 @@ static unsafe class Net
             int error = 0;
             uint len = 4;
             long r = Sys(getsockopt, h, 1 /* SOL_SOCKET */, 4 /* SO_ERROR */, (nint)(&error), (nint)(&len));
-            return r < 0 ? r : -error;
+            if (r < 0 || error != 0) return r < 0 ? r : -error;
+            // One more connect moves the socket to "connected", as a blocking connect leaves it, so
+            // that a later connect says EISCONN; it returns at once on an established connection.
+            long again = Sys(connect, h, addr, x.Long(2));
+            return again == -106 /* EISCONN */ ? 0 : again;
         }
         long flags = Sys(Nr.fcntl, h, F_GETFL);
         if (flags < 0) return flags;
