@@ -189,6 +189,22 @@ int main(void)
     got = waitpid(child, &status, 0);
     printf("waitpid again                same=%d code=%d\n", got == child, WEXITSTATUS(status));
 
+    /* A signal sent by another process (a child) interrupts a read the parent is blocked in. */
+    struct sigaction usr;
+    memset(&usr, 0, sizeof usr);
+    usr.sa_handler = on_alarm;
+    sigaction(SIGUSR1, &usr, NULL);
+    child = fork();
+    if (child == 0)
+    {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        kill(getppid(), SIGUSR1);
+        _exit(0);
+    }
+    report("read, SIGUSR1 from a child", read(p[0], buf, sizeof buf));
+    waitpid(child, NULL, 0);
+
     /* A socket receive and accept, interrupted. */
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
