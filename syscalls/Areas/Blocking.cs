@@ -29,16 +29,42 @@ static unsafe class Blocking
     {
         var kind = x.P.Fds.Kind(guestFd);
         if (kind == FdKind.NeverBlocks) return op(false);
-        if (kind == FdKind.NoWait && canTryNoWait)
+        if (kind is FdKind.NoWait or FdKind.Socket && canTryNoWait)
         {
             long r = op(true);
             if (r == -EOPNOTSUPP) x.P.Fds.SetKind(guestFd, FdKind.PollFirst);
             else if (r != -Errno.EAGAIN || NonBlocking(h)) return r;
-            else return x.BlockOn(h, events, restartable);
+            else return SocketTimeout(x, kind, h, events, x.BlockOn(h, events, restartable));
         }
         // No way to try without waiting: wait for readiness, then make the plain call, which then returns at once.
         if (Ready(h, events) || NonBlocking(h)) return op(false);
-        return x.BlockOn(h, events, restartable);
+        return SocketTimeout(x, kind, h, events, x.BlockOn(h, events, restartable));
+    }
+
+    /// <summary>
+    /// A socket's SO_RCVTIMEO/SO_SNDTIMEO bound its waits: the deadline is set when the wait begins,
+    /// and once it has passed the call fails with EAGAIN, as the kernel's does.
+    /// </summary>
+    static long SocketTimeout(SyscallContext x, FdKind kind, int h, short events, long r)
+    {
+        if (r != SyscallContext.Blocked || kind != FdKind.Socket) return r;
+        if (!x.Resuming)
+        {
+            long timeoutNs = SocketTimeoutNs(h, events == POLLIN ? 20 /* SO_RCVTIMEO */ : 21 /* SO_SNDTIMEO */);
+            if (timeoutNs > 0) x.DeadlineAfterNs(timeoutNs);
+            return r;
+        }
+        if (System.Diagnostics.Stopwatch.GetTimestamp() < x.Wait.Deadline) return r;
+        x.Wait.Active = false;
+        return -Errno.EAGAIN;
+    }
+
+    static long SocketTimeoutNs(int h, int option)
+    {
+        long* tv = stackalloc long[2];
+        uint len = 16;
+        if (Sys(55 /* getsockopt */, h, 1 /* SOL_SOCKET */, option, (nint)tv, (nint)(&len)) < 0) return 0;
+        return tv[0] * 1_000_000_000 + tv[1] * 1000;
     }
 
     /// <summary>

@@ -139,34 +139,13 @@ static unsafe class Net
     }
 
     /// <summary>
-    /// A send or receive that may wait, done without blocking the host thread (see <see cref="Blocking"/>).
-    /// A guest MSG_DONTWAIT is a plain non-blocking call. SO_RCVTIMEO/SO_SNDTIMEO bound the wait: when
-    /// it runs out the call fails with EAGAIN, as the kernel's does.
+    /// A send or receive that may wait, done without blocking the host thread (see <see cref="Blocking"/>,
+    /// which also applies SO_RCVTIMEO/SO_SNDTIMEO). A guest MSG_DONTWAIT is a plain non-blocking call.
     /// </summary>
     static long SocketIo(SyscallContext x, long g, int h, short events, int flags, Func<int, long> call)
     {
         if ((flags & Blocking.MSG_DONTWAIT) != 0) return call(flags);
-        long r = Blocking.Io(x, g, h, events, restartable: true, noWait => call(noWait ? flags | Blocking.MSG_DONTWAIT : flags));
-        if (r != SyscallContext.Blocked) return r;
-        if (!x.Resuming)
-        {
-            long timeoutNs = SocketTimeoutNs(h, events == Blocking.POLLIN ? 20 /* SO_RCVTIMEO */ : 21 /* SO_SNDTIMEO */);
-            if (timeoutNs > 0) x.DeadlineAfterNs(timeoutNs);
-        }
-        else if (System.Diagnostics.Stopwatch.GetTimestamp() >= x.Wait.Deadline)
-        {
-            x.Wait.Active = false;
-            return -Errno.EAGAIN;
-        }
-        return r;
-    }
-
-    static long SocketTimeoutNs(int h, int option)
-    {
-        long* tv = stackalloc long[2];
-        uint len = 16;
-        if (Sys(getsockopt, h, 1 /* SOL_SOCKET */, option, (nint)tv, (nint)(&len)) < 0) return 0;
-        return tv[0] * 1_000_000_000 + tv[1] * 1000;
+        return Blocking.Io(x, g, h, events, restartable: true, noWait => call(noWait ? flags | Blocking.MSG_DONTWAIT : flags));
     }
 
     /// <summary>A send on a broken stream raises SIGPIPE unless MSG_NOSIGNAL asked it not to.</summary>

@@ -9,6 +9,8 @@ public enum FdKind : byte
     NeverBlocks,
     /// <summary>Pipes, sockets, eventfd, timerfd …: a transfer can be tried without blocking (RWF_NOWAIT, MSG_DONTWAIT).</summary>
     NoWait,
+    /// <summary>Sockets: like <see cref="NoWait"/>, and their SO_RCVTIMEO/SO_SNDTIMEO bound a wait.</summary>
+    Socket,
     /// <summary>Terminals and other character devices that refuse RWF_NOWAIT: poll for readiness first.</summary>
     PollFirst,
 }

@@ -79,7 +79,7 @@ public sealed class FdTable
         byte* st = stackalloc byte[144];
         long r = LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.fstat, _host[guestFd], (nint)st);
         uint type = r < 0 ? 0 : *(uint*)(st + 24) & 0xf000; // st_mode
-        k = type is 0x8000 or 0x4000 or 0x6000 ? FdKind.NeverBlocks : FdKind.NoWait; // S_IFREG, S_IFDIR, S_IFBLK
+        k = type is 0x8000 or 0x4000 or 0x6000 ? FdKind.NeverBlocks : type == 0xc000 ? FdKind.Socket : FdKind.NoWait; // S_IFREG, S_IFDIR, S_IFBLK; S_IFSOCK
         _kind[guestFd] = k;
         return k;
     }

@@ -92,6 +92,22 @@ int main(void)
     T(socketpair(AF_UNIX, SOCK_STREAM, 0, BAD));
     T(socketpair(AF_INET, SOCK_STREAM, 0, sv));
 
+    /* SO_RCVTIMEO bounds a blocking recv, read and accept: they fail with EAGAIN. */
+    T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    struct timeval tmo = {0, 100 * 1000};
+    T(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo));
+    T(recv(sv[0], buf, sizeof buf, 0));
+    T(read(sv[0], buf, sizeof buf));
+    int tl = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr auto_addr = {.sa_family = AF_UNIX};
+    bind(tl, &auto_addr, sizeof(sa_family_t));
+    listen(tl, 1);
+    T(setsockopt(tl, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo));
+    T(accept(tl, NULL, NULL));
+    close(tl);
+    close(sv[0]);
+    close(sv[1]);
+
     /* Datagrams: truncation and the sender's address. */
     T(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
     T(send(sv[0], "datagram", 8, 0));
