@@ -67,6 +67,7 @@ public sealed partial class GuestProcess
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
+            SignalFds = SignalFds.All(),
         };
         // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
         // behind even when the child is killed before it reads it.
@@ -133,6 +134,7 @@ public sealed partial class GuestProcess
         Signals.Mask = s.SignalMask;
         Signals.AltStackBase = s.AltStackBase;
         Signals.AltStackSize = s.AltStackSize;
+        foreach (var (h, m) in s.SignalFds) SignalFds.Adopt(h, m);
         ExePath = s.ExePath;
         Argv = s.Argv;
         AuxVector = s.AuxVector;

@@ -56,6 +56,33 @@ public sealed unsafe class SignalFds
         Sync(pending);
     }
 
+    /// <summary>Every signalfd as (host descriptor, mask), for a forked child.</summary>
+    public (int Host, ulong Mask)[] All()
+    {
+        lock (_byHost) return _byHost.Select(e => (e.Key, e.Value.Mask)).ToArray();
+    }
+
+    /// <summary>
+    /// In a forked child: the inherited descriptor still shares the parent's eventfd, whose readiness
+    /// follows the parent's signals. A private eventfd (same O_NONBLOCK) takes its place under the same
+    /// host number, so the guest's descriptor now reports the child's own signals.
+    /// </summary>
+    public void Adopt(int hostFd, ulong mask)
+    {
+        const int O_NONBLOCK = 0x800, F_GETFL = 3, dup3 = 292;
+        long flags = Sys(Nr.fcntl, hostFd, F_GETFL);
+        if (flags < 0) return;
+        long fresh = Sys(eventfd2, 0, EFD_CLOEXEC | ((flags & O_NONBLOCK) != 0 ? EFD_NONBLOCK : 0));
+        if (fresh < 0) return;
+        Sys(dup3, fresh, hostFd, EFD_CLOEXEC);
+        Sys(Nr.close, fresh);
+        lock (_byHost)
+        {
+            _byHost[hostFd] = new Entry { Mask = mask };
+            _count = _byHost.Count;
+        }
+    }
+
     /// <summary>The host descriptor is being closed: it no longer names a signalfd.</summary>
     public void Closed(int hostFd)
     {

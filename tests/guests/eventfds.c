@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,6 +139,23 @@ static void signalfds(void)
     sigpending(&none);
     printf("usr1 still pending %d\n", sigismember(&none, SIGUSR1));
     sigwaitinfo(&set, NULL);
+
+    /* A forked child's signalfd reports the child's signals, not the parent's. */
+    pid_t child = fork();
+    if (child == 0)
+    {
+        struct pollfd cp = {s, POLLIN, 0};
+        int before = poll(&cp, 1, 0);
+        raise(SIGUSR2);
+        int after = poll(&cp, 1, 0);
+        long n = read(s, si, sizeof si);
+        _exit(before == 0 && after == 1 && n == 128 && si[0].ssi_signo == SIGUSR2 ? 0 : 1);
+    }
+    int cst;
+    waitpid(child, &cst, 0);
+    struct pollfd pp = {s, POLLIN, 0};
+    int parent_ready = poll(&pp, 1, 0);
+    printf("child's signalfd ok %d, parent's idle %d\n", WIFEXITED(cst) && WEXITSTATUS(cst) == 0, parent_ready == 0);
 
     int pfd[2];
     pipe(pfd);
