@@ -52,6 +52,27 @@ static unsafe class Buffers
     public static long WithStruct(SyscallContext x, ulong addr, int size, Func<nint, long> call) =>
         WithOutput(x, addr, size, call, _ => size);
 
+    /// <summary>
+    /// True when every page of [addr, addr+len) is mapped writable. Reads check this before a host call
+    /// consumes data that could then not be delivered: the kernel leaves a pipe's or socket's bytes in
+    /// place when the buffer is bad. Each page's first byte is rewritten with its own value.
+    /// </summary>
+    public static bool Writable(SyscallContext x, ulong addr, long len)
+    {
+        if (len <= 0) return true;
+        ulong end = addr + (ulong)len;
+        try
+        {
+            for (ulong a = addr; a < end; a = (a & ~0xfffUL) + 0x1000)
+                x.Mem.Write8(a, x.Mem.Read8(a));
+        }
+        catch (LegoEmu.Mem.MemoryFault)
+        {
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>Passes a path to the host as a NUL-terminated UTF-8 string.</summary>
     public static long WithPath(string path, Func<nint, long> call)
     {

@@ -41,14 +41,31 @@ static class Events
         return Buffers.WithInput(x, x.A[3], 12, e => Sys(epoll_ctl, ep, x.Long(1), fd, e));
     }
 
+    /// <summary>
+    /// epoll_wait/epoll_pwait: the host epoll is asked without waiting; when nothing is ready the thread
+    /// blocks on the epoll descriptor itself, which is readable whenever an event is. An interrupted
+    /// wait fails with EINTR and is never restarted, as with the kernel.
+    /// </summary>
     static long Wait(SyscallContext x, bool sigmask)
     {
         int ep = x.P.Fds.Host(x.Long(0));
         if (ep < 0) return ep;
         int max = x.Int(2);
         if (max <= 0 || max > 4096) return -Errno.EINVAL;
-        // The guest's signal mask is the emulator's business, not the host's: the host call blocks nothing extra.
-        _ = sigmask;
-        return Buffers.WithOutput(x, x.A[1], max * 12, e => Sys(epoll_wait, ep, e, max, x.Long(3)), r => (int)r * 12);
+        if (sigmask && x.A[4] != 0)
+        {
+            if (x.A[5] != 8) return -Errno.EINVAL;
+            x.BeginTemporaryMask(x.Mem.Read64(x.A[4]));
+        }
+        int timeoutMs = x.Int(3);
+        long deadline = timeoutMs < 0 ? long.MaxValue : x.DeadlineAfterNs(timeoutMs * 1_000_000L);
+        long r = Buffers.WithOutput(x, x.A[1], max * 12, e =>
+        {
+            long n = Sys(epoll_wait, ep, e, max, 0);
+            if (n != 0 || System.Diagnostics.Stopwatch.GetTimestamp() >= deadline) return n;
+            x.Wait.Deadline = deadline;
+            return x.BlockOn(ep, 1 /* POLLIN */, restartable: false);
+        }, r => (int)r * 12);
+        return x.EndTemporaryMask(r);
     }
 }

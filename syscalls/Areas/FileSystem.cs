@@ -13,6 +13,24 @@ static class FileSystem
 {
     const int AT_FDCWD = -100;
 
+    /// <summary>How often a lock wait (flock, F_SETLKW) tries again while another process holds the lock.</summary>
+    internal static readonly long LockRecheckTicks = System.Diagnostics.Stopwatch.Frequency / 100;
+
+    /// <summary>
+    /// flock: a wait for a lock held elsewhere is tried with LOCK_NB and re-tried by the scheduler, so
+    /// other guest threads run and a signal interrupts it (restarting under SA_RESTART).
+    /// </summary>
+    static long Flock(SyscallContext x, int h)
+    {
+        const long LOCK_NB = 4;
+        long op = x.Long(1);
+        if ((op & LOCK_NB) != 0) return Sys(Nr.flock, h, op);
+        long r = Sys(Nr.flock, h, op | LOCK_NB);
+        if (r != -Errno.EAGAIN) return r;
+        x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + LockRecheckTicks;
+        return x.Block(restartable: true);
+    }
+
     public static void Register(SyscallTable t)
     {
         t.Add(Nr.statx, "statx", "fsxxx", x => At(x, x.Int(0), x.Str(1), (d, p) => Buffers.WithStruct(x, x.A[4], 256, b => Sys(Nr.statx, d, p, x.Long(2), x.Long(3), b))));
@@ -43,7 +61,7 @@ static class FileSystem
         t.Add(Nr.fallocate, "fallocate", "fddd", x => Fd(x, 0, h => Sys(Nr.fallocate, h, x.Long(1), x.Long(2), x.Long(3))));
         t.Add(Nr.fchdir, "fchdir", "f", x => Fd(x, 0, h => Sys(Nr.fchdir, h)));
         t.Add(Nr.sync, "sync", "", _ => Sys(Nr.sync));
-        t.Add(Nr.flock, "flock", "fd", x => Fd(x, 0, h => Sys(Nr.flock, h, x.Long(1))));
+        t.Add(Nr.flock, "flock", "fd", x => Fd(x, 0, h => Flock(x, h)));
     }
 
     static int Len(SyscallContext x, int n) => (int)Math.Min(x.A[n], 65536);

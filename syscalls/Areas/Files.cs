@@ -35,12 +35,13 @@ static class Files
         t.Add(Nr.faccessat, "faccessat", "fsd", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat, d, p, x.Long(2))));
         t.Add(Nr.faccessat2, "faccessat2", "fsdx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat2, d, p, x.Long(2), x.Long(3))));
         t.Add(Nr.ioctl, "ioctl", "fxx", Ioctl);
-        t.Add(Nr.dup, "dup", "f", x => Dup(x, x.Int(0), -1, false));
+        t.Add(Nr.dup, "dup", "f", x => { int h = x.P.Fds.Host(x.Long(0)); return h < 0 ? h : x.P.Fds.Install(h, false); });
         t.Add(Nr.dup2, "dup2", "ff", x => x.A[0] == x.A[1] ? (x.P.Fds.IsOpen(x.Long(0)) ? x.Long(0) : -Errno.EBADF) : Dup(x, x.Int(0), x.Int(1), false));
-        t.Add(Nr.dup3, "dup3", "ffx", x => x.A[0] == x.A[1] ? -Errno.EINVAL : Dup(x, x.Int(0), x.Int(1), (x.A[2] & O_CLOEXEC) != 0));
+        t.Add(Nr.dup3, "dup3", "ffx", x => x.A[0] == x.A[1] || (x.A[2] & ~(ulong)O_CLOEXEC) != 0 ? -Errno.EINVAL : Dup(x, x.Int(0), x.Int(1), (x.A[2] & O_CLOEXEC) != 0));
         t.Add(Nr.fcntl, "fcntl", "fdx", Fcntl);
         t.Add(Nr.getcwd, "getcwd", "Bd", x => Buffers.WithOutput(x, x.A[0], (int)Math.Min(x.A[1], 4096), p => Sys(Nr.getcwd, p, (long)Math.Min(x.A[1], 4096))));
         t.Add(Nr.chdir, "chdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.chdir, p)));
+        t.Add(Nr.getdents, "getdents", "fxd", GetDents);
         t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Buffers.WithOutput(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => Sys(Nr.getdents64, h, p, (long)Math.Min(x.A[2], Buffers.Chunk)))));
         t.Add(Nr.unlink, "unlink", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.unlink, p)));
         t.Add(Nr.unlinkat, "unlinkat", "fsx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.unlinkat, d, p, x.Long(2))));
@@ -84,12 +85,44 @@ static class Files
         return Buffers.WithPath(path, p => f(d, p));
     }
 
-    static long Read(SyscallContext x)
+    /// <summary>
+    /// The old getdents: the host's getdents64 records rewritten in place as struct linux_dirent
+    /// (d_ino, d_off, d_reclen, d_name, NUL, d_type in the last byte). Both layouts need the same
+    /// aligned record length, so whatever fits one fits the other.
+    /// </summary>
+    static unsafe long GetDents(SyscallContext x)
     {
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
+        int len = (int)Math.Min(x.A[2], Buffers.Chunk);
+        return Buffers.WithOutput(x, x.A[1], len, p =>
+        {
+            long r = Sys(Nr.getdents64, h, p, len);
+            byte* b = (byte*)p;
+            for (long o = 0; o < r;)
+            {
+                ushort reclen = *(ushort*)(b + o + 16);
+                byte type = b[o + 18];
+                int nameLen = 0;
+                while (b[o + 19 + nameLen] != 0) nameLen++;
+                Buffer.MemoryCopy(b + o + 19, b + o + 18, nameLen, nameLen);
+                b[o + 18 + nameLen] = 0;
+                b[o + reclen - 1] = type;
+                o += reclen;
+            }
+            return r;
+        });
+    }
+
+    static long Read(SyscallContext x)
+    {
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
+        if (h < 0) return h;
+        if (x.P.SignalFds.TryGetMask(h, out ulong mask)) return SignalFd.Read(x, h, mask);
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.read, h, p, n));
+        if (Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
+        return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
 
     static long Pread(SyscallContext x)
@@ -100,15 +133,14 @@ static class Files
         return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.pread64, h, p, n, x.Long(3)));
     }
 
-    /// <summary>Writes all of [addr, addr+len) unless the host reports an error or a short write.</summary>
-    static long WriteAll(SyscallContext x, int h, ulong addr, long len, long offset)
+    /// <summary>pwrite64 of all of [addr, addr+len) unless the host reports an error or a short write (positioned I/O never waits).</summary>
+    static long PwriteAll(SyscallContext x, int h, ulong addr, long len, long offset)
     {
         long done = 0;
         while (done < len)
         {
             int n = (int)Math.Min(len - done, Buffers.Chunk);
-            long off = offset;
-            long r = Buffers.WithInput(x, addr + (ulong)done, n, p => off < 0 ? Sys(Nr.write, h, p, n) : Sys(Nr.pwrite64, h, p, n, off + done));
+            long r = Buffers.WithInput(x, addr + (ulong)done, n, p => Sys(Nr.pwrite64, h, p, n, offset + done));
             if (r < 0) return done > 0 ? done : r;
             done += r;
             if (r < n) break;
@@ -118,8 +150,11 @@ static class Files
 
     static long Write(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
-        return h < 0 ? h : BrokenPipe(x, WriteAll(x, h, x.A[1], x.Long(2), -1));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
+        if (h < 0) return h;
+        ulong addr = x.A[1];
+        return BrokenPipe(x, Blocking.WriteAll(x, g, h, x.Long(2), (off, dst) => x.Mem.ReadBytes(addr + (ulong)off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
     }
 
     /// <summary>Writing to a pipe nobody reads raises SIGPIPE as well as failing with EPIPE.</summary>
@@ -135,7 +170,7 @@ static class Files
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         if (x.Long(3) < 0) return -Errno.EINVAL;
-        return WriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
+        return PwriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
     }
 
     /// <summary>A guest iovec array as (address, length) pairs; null when the count or a length is invalid.</summary>
@@ -155,72 +190,55 @@ static class Files
 
     static long Writev(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
-        return BrokenPipe(x, WritevTo(x, h));
-    }
-
-    static long WritevTo(SyscallContext x, int h)
-    {
         var iov = Iovecs(x, x.A[1], x.Long(2));
         if (iov == null) return -Errno.EINVAL;
-        // Gathering first keeps one host write per call, so lines from the guest are not split.
         long total = 0;
         foreach (var (_, l) in iov) total += l;
-        if (total <= Buffers.Chunk)
-        {
-            var buf = Buffers.Rent(total);
-            try
-            {
-                int o = 0;
-                foreach (var (a, l) in iov)
-                {
-                    x.Mem.ReadBytes(a, buf.AsSpan(o, (int)l));
-                    o += (int)l;
-                }
-                unsafe
-                {
-                    fixed (byte* p = buf)
-                    {
-                        long done = 0;
-                        while (done < total)
-                        {
-                            long r = Sys(Nr.write, h, (nint)(p + done), total - done);
-                            if (r < 0) return done > 0 ? done : r;
-                            done += r;
-                            if (r == 0) break;
-                        }
-                        return done;
-                    }
-                }
-            }
-            finally { Buffers.Return(buf); }
-        }
-        long sum = 0;
+        // Gathering up to a whole chunk keeps one host write per call, so lines from the guest are not split.
+        return BrokenPipe(x, Blocking.WriteAll(x, g, h, total, (off, dst) => Gather(x, iov, off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
+    }
+
+    /// <summary>Copies bytes [from, from + dst.Length) of the concatenated iovecs into <paramref name="dst"/>.</summary>
+    internal static void Gather(SyscallContext x, List<(ulong addr, long len)> iov, long from, Span<byte> dst)
+    {
+        int o = 0;
         foreach (var (a, l) in iov)
         {
-            long r = WriteAll(x, h, a, l, -1);
-            if (r < 0) return sum > 0 ? sum : r;
-            sum += r;
-            if (r < l) break;
+            if (o == dst.Length) break;
+            if (from >= l) { from -= l; continue; }
+            int k = (int)Math.Min(l - from, dst.Length - o);
+            x.Mem.ReadBytes(a + (ulong)from, dst.Slice(o, k));
+            o += k;
+            from = 0;
         }
-        return sum;
     }
 
     static long Readv(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         var iov = Iovecs(x, x.A[1], x.Long(2));
         if (iov == null) return -Errno.EINVAL;
         long total = 0;
         foreach (var (_, l) in iov) total += l;
         int n = (int)Math.Min(total, Buffers.Chunk);
+        if (Blocking.FaultsNow(x, g, h, iov)) return -Errno.EFAULT;
         var buf = Buffers.Rent(n);
         try
         {
             long r;
-            unsafe { fixed (byte* p = buf) r = Sys(Nr.read, h, (nint)p, n); }
+            unsafe
+            {
+                fixed (byte* p = buf)
+                {
+                    nint q = (nint)p;
+                    r = Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, q, n, noWait));
+                }
+            }
             if (r <= 0) return r;
             long o = 0;
             foreach (var (a, l) in iov)
@@ -283,7 +301,7 @@ static class Files
             if (!x.P.Fds.IsOpen(g)) continue;
             if ((x.A[2] & CLOSE_RANGE_CLOEXEC) != 0) { x.P.Fds.SetCloseOnExec((int)g, true); continue; }
             int h = x.P.Fds.Remove(g);
-            if (h >= 0 && x.P.Fds.References(h) == 0) Sys(Nr.close, h);
+            if (h >= 0 && x.P.Fds.References(h) == 0) x.P.CloseHost(h);
         }
         return 0;
     }
@@ -294,6 +312,7 @@ static class Files
         if (h < 0) return h;
         // A host descriptor shared by dup'ed guest descriptors stays open until the last one closes.
         if (x.P.Fds.References(h) > 0) return 0;
+        x.P.SignalFds.Closed(h);
         return Sys(Nr.close, h);
     }
 
@@ -301,10 +320,9 @@ static class Files
     {
         int h = x.P.Fds.Host(oldFd);
         if (h < 0) return h;
-        if (newFd < 0) return x.P.Fds.Install(h, cloexec);
-        if (newFd >= FdTable.MaxFds) return -Errno.EBADF;
+        if (newFd < 0 || newFd >= FdTable.MaxFds) return -Errno.EBADF;
         int old = x.P.Fds.Remove(newFd);
-        if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) Sys(Nr.close, old);
+        if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) x.P.CloseHost(old);
         x.P.Fds.InstallAt(newFd, h, cloexec);
         return newFd;
     }
@@ -330,7 +348,16 @@ static class Files
             case 36: case 37: case 38: // the open-file-description variants
                 return Buffers.WithInput(x, x.A[2], 32, p =>
                 {
-                    long r = Sys(Nr.fcntl, h, x.Long(1), p);
+                    // A waiting lock (F_SETLKW, F_OFD_SETLKW) is tried without waiting and re-tried by the
+                    // scheduler, so other guest threads run and a signal interrupts it.
+                    int cmd = x.Int(1);
+                    bool waits = cmd is 7 or 38;
+                    long r = Sys(Nr.fcntl, h, waits ? cmd - 1 : cmd, p);
+                    if (waits && (r == -Errno.EAGAIN || r == -Errno.EACCES))
+                    {
+                        x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + FileSystem.LockRecheckTicks;
+                        return x.Block(restartable: true);
+                    }
                     if (r == 0 && (x.Int(1) == 5 || x.Int(1) == 36))
                         unsafe { x.Mem.WriteBytes(x.A[2], new ReadOnlySpan<byte>((void*)p, 32)); }
                     return r;

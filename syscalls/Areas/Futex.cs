@@ -56,12 +56,6 @@ static class Futex
                     if (op == FUTEX_WAIT) deadline = System.Diagnostics.Stopwatch.GetTimestamp() + ticks;
                     else deadline = AbsoluteDeadline(((int)x.A[1] & 256) != 0, sec, nsec);
                 }
-                if (x.P.Threads.Count(t => !t.Exited) == 1 && deadline == long.MaxValue)
-                {
-                    x.P.Options.Diagnostics.WriteLine($"legoemu: the only guest thread waits on futex 0x{uaddr:x} with no timeout: nothing can wake it (deadlock)");
-                    x.P.Exit(128 + 9);
-                    return -Errno.EINTR;
-                }
                 x.P.WaitFutex(uaddr, bitset, deadline);
                 return 0; // replaced by 0 on wake-up or -ETIMEDOUT by the scheduler
             }

@@ -50,6 +50,12 @@ static class Memory
 
         int h = x.P.Fds.Host(fd);
         if (h < 0) return h;
+        // The open file's access mode decides, as in the kernel: it must be readable, and writable
+        // through a shared writable mapping.
+        long mode = Sys(Nr.fcntl, h, 3 /* F_GETFL */);
+        if (mode < 0) return mode;
+        if ((mode & 0x200000) != 0) return -Errno.EBADF; // O_PATH
+        if ((mode & 3) == 1 || (type == MAP_SHARED && (prot & Protection.Write) != 0 && (mode & 3) != 2)) return -Errno.EACCES;
         string name = ReadLinkFd(h);
         long m = x.P.Space.Map(addr, len, prot, mf, name);
         if (m < 0) return m;
@@ -136,6 +142,9 @@ static class Memory
 
     static long Mprotect(SyscallContext x)
     {
+        const ulong PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+        // The kernel refuses unknown protection bits rather than dropping them.
+        if ((x.A[2] & ~(7UL | PROT_GROWSDOWN | PROT_GROWSUP)) != 0 || (x.A[2] & (PROT_GROWSDOWN | PROT_GROWSUP)) == (PROT_GROWSDOWN | PROT_GROWSUP)) return -Errno.EINVAL;
         long r = x.P.Space.Protect(x.A[0], x.A[1], Prot(x.A[2]));
         if (r == 0) x.P.Blocks.Invalidate(x.A[0], x.A[0] + x.A[1]);
         return r;
@@ -146,31 +155,47 @@ static class Memory
         ulong old = x.A[0], oldLen = PageMath.Up(x.A[1]), newLen = PageMath.Up(x.A[2]);
         int flags = (int)x.A[3];
         if (!PageMath.Aligned(old) || newLen == 0 || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) != 0) return -Errno.EINVAL;
-        if ((flags & MREMAP_FIXED) != 0) return -Errno.EINVAL; // moving to a chosen address is not supported yet
+        bool fixedTarget = (flags & MREMAP_FIXED) != 0;
+        ulong target = x.A[4];
+        if (fixedTarget && ((flags & MREMAP_MAYMOVE) == 0 || !PageMath.Aligned(target) || (target < old + oldLen && old < target + newLen) || target + newLen > VmaSet.TaskSize))
+            return -Errno.EINVAL;
         var vmas = x.P.Space.Vmas();
         var vma = vmas.FirstOrDefault(v => v.Contains(old));
         if (vma == null || old + oldLen > vma.End) return -Errno.EFAULT;
-        if (newLen <= oldLen)
+        if (oldLen == 0)
+        {
+            // old_len 0 asks for a second mapping of the same shared pages; private ones have none to share.
+            if ((vma.Flags & MapFlags.Shared) == 0) return -Errno.EINVAL;
+            x.P.Options.Diagnostics.WriteLine("legoemu: mremap with old_size 0 (a second view of a shared mapping) is not supported yet");
+            return -Errno.EINVAL;
+        }
+        if (!fixedTarget && newLen <= oldLen)
         {
             if (newLen < oldLen) x.P.Space.Unmap(old + newLen, oldLen - newLen);
             return (long)old;
         }
-        bool canGrow = !vmas.Any(v => v.Start < old + newLen && v.End > old + oldLen && v != vma) && old + newLen <= VmaSet.TaskSize;
-        if (canGrow && vma.End == old + oldLen)
+        if (!fixedTarget)
         {
-            long r = x.P.Space.Map(old + oldLen, newLen - oldLen, vma.Prot, (vma.Flags & ~MapFlags.FixedNoReplace) | MapFlags.Fixed, vma.Name);
-            if (r >= 0) return (long)old;
+            bool canGrow = !vmas.Any(v => v.Start < old + newLen && v.End > old + oldLen && v != vma) && old + newLen <= VmaSet.TaskSize;
+            if (canGrow && vma.End == old + oldLen)
+            {
+                long r = x.P.Space.Map(old + oldLen, newLen - oldLen, vma.Prot, (vma.Flags & ~MapFlags.FixedNoReplace) | MapFlags.Fixed, vma.Name);
+                if (r >= 0) return (long)old;
+            }
+            if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
         }
-        if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
-        long n = x.P.Space.Map(0, newLen, vma.Prot | Protection.Write, vma.Flags & (MapFlags.Private | MapFlags.Shared | MapFlags.Anonymous), vma.Name);
+        var placement = vma.Flags & (MapFlags.Private | MapFlags.Shared | MapFlags.Anonymous);
+        long n = x.P.Space.Map(fixedTarget ? target : 0, newLen, vma.Prot | Protection.Write, fixedTarget ? placement | MapFlags.Fixed : placement, vma.Name);
         if (n < 0) return n;
+        x.P.Blocks.Invalidate((ulong)n, (ulong)n + newLen);
         // Move the contents through the cache so dirty lines are carried over.
+        ulong keep = Math.Min(oldLen, newLen);
         var buf = Buffers.Rent(Buffers.Chunk);
         try
         {
-            for (ulong o = 0; o < oldLen; o += (ulong)Buffers.Chunk)
+            for (ulong o = 0; o < keep; o += (ulong)Buffers.Chunk)
             {
-                int k = (int)Math.Min(oldLen - o, (ulong)Buffers.Chunk);
+                int k = (int)Math.Min(keep - o, (ulong)Buffers.Chunk);
                 x.Mem.ReadBytes(old + o, buf.AsSpan(0, k));
                 x.Mem.WriteBytes((ulong)n + o, buf.AsSpan(0, k));
             }
@@ -209,14 +234,23 @@ static class Memory
 
     static bool FullyMapped(SyscallContext x, ulong start, ulong end) => VmaSet.Covers(x.P.Space.Vmas(), start, end);
 
+    /// <summary>
+    /// madvise: MADV_DONTNEED makes private anonymous pages read back as zeros; the other known advice
+    /// is only a hint here. Unknown advice is EINVAL, and a range with unmapped pages is ENOMEM after the
+    /// mapped ones were advised, as the kernel does.
+    /// </summary>
     static long Madvise(SyscallContext x)
     {
         const int MADV_DONTNEED = 4;
-        if (!PageMath.Aligned(x.A[0])) return -Errno.EINVAL;
-        if ((int)x.A[2] == MADV_DONTNEED)
+        int advice = (int)x.A[2];
+        bool known = advice is >= 0 and <= 4 or >= 8 and <= 25 or >= 100 and <= 103;
+        if (!PageMath.Aligned(x.A[0]) || !known) return -Errno.EINVAL;
+        ulong start = x.A[0], end = PageMath.Up(x.A[0] + x.A[1]);
+        if (end < start) return -Errno.EINVAL;
+        if (end == start) return 0;
+        if (advice == MADV_DONTNEED)
         {
             // Private anonymous pages read back as zeros afterwards: remap them fresh.
-            ulong start = x.A[0], end = PageMath.Up(x.A[0] + x.A[1]);
             foreach (var v in x.P.Space.Vmas().Where(v => v.Start < end && v.End > start).ToList())
             {
                 if ((v.Flags & MapFlags.Anonymous) == 0 || (v.Flags & MapFlags.Shared) != 0) continue;
@@ -224,6 +258,6 @@ static class Memory
                 x.P.Space.Map(s, e - s, v.Prot, v.Flags | MapFlags.Fixed, v.Name);
             }
         }
-        return 0;
+        return FullyMapped(x, start, end) ? 0 : -Errno.ENOMEM;
     }
 }

@@ -20,7 +20,7 @@ static unsafe class Net
         t.Add(socket, "socket", "ddd", Socket);
         t.Add(socketpair, "socketpair", "dddx", SocketPair);
         t.Add(bind, "bind", "fxd", x => Fd(x, h => AddrIn(x, 1, 2, a => Sys(bind, h, a, x.Long(2)))));
-        t.Add(connect, "connect", "fxd", x => Fd(x, h => AddrIn(x, 1, 2, a => Sys(connect, h, a, x.Long(2)))));
+        t.Add(connect, "connect", "fxd", x => Fd(x, h => AddrIn(x, 1, 2, a => Connect(x, h, a))));
         t.Add(listen, "listen", "fd", x => Fd(x, h => Sys(listen, h, x.Long(1))));
         t.Add(accept, "accept", "fxx", x => Accept(x, 0));
         t.Add(accept4, "accept4", "fxxx", x => Accept(x, (int)x.A[3]));
@@ -90,26 +90,91 @@ static unsafe class Net
 
     static long Accept(SyscallContext x, int flags)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
-        long r = AddrOut(x, 1, 2, (a, l) => Sys(accept4, h, a, l, flags | SOCK_CLOEXEC));
+        // accept has no non-blocking form per call: wait for a pending connection, then accept it.
+        long r = Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, _ => AddrOut(x, 1, 2, (a, l) => Sys(accept4, h, a, l, flags | SOCK_CLOEXEC)), canTryNoWait: false);
         return Install(x, r, (flags & SOCK_CLOEXEC) != 0);
+    }
+
+    /// <summary>
+    /// connect on a blocking socket without blocking the host thread: it is started non-blocking
+    /// (O_NONBLOCK set for the moment of the call) and the thread waits for the socket to become
+    /// writable, then takes the outcome from SO_ERROR. A signal interrupts the wait, which restarts
+    /// under SA_RESTART and fails with EINTR otherwise, while the connection goes on, as in the kernel.
+    /// </summary>
+    static long Connect(SyscallContext x, int h, nint addr)
+    {
+        const int EINPROGRESS = 115, EALREADY = 114, O_NONBLOCK = 0x800, F_GETFL = 3, F_SETFL = 4;
+        const int InProgress = 1;
+        if (x.Resuming && x.Wait.Stage == InProgress)
+        {
+            if (!Blocking.Ready(h, Blocking.POLLOUT)) return x.BlockOn(h, Blocking.POLLOUT, restartable: true);
+            int error = 0;
+            uint len = 4;
+            long r = Sys(getsockopt, h, 1 /* SOL_SOCKET */, 4 /* SO_ERROR */, (nint)(&error), (nint)(&len));
+            if (r < 0 || error != 0) return r < 0 ? r : -error;
+            // One more connect moves the socket to "connected", as a blocking connect leaves it, so
+            // that a later connect says EISCONN; it returns at once on an established connection.
+            long again = Sys(connect, h, addr, x.Long(2));
+            return again == -106 /* EISCONN */ ? 0 : again;
+        }
+        long flags = Sys(Nr.fcntl, h, F_GETFL);
+        if (flags < 0) return flags;
+        if ((flags & O_NONBLOCK) != 0) return Sys(connect, h, addr, x.Long(2));
+        Sys(Nr.fcntl, h, F_SETFL, flags | O_NONBLOCK);
+        long c = Sys(connect, h, addr, x.Long(2));
+        Sys(Nr.fcntl, h, F_SETFL, flags);
+        if (c == -EALREADY) c = -EINPROGRESS; // on a blocking socket a connect already under way is waited for again
+        if (c == -Errno.EAGAIN)
+        {
+            // A Unix socket whose listener's backlog is full: a blocking connect waits for room.
+            x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + FileSystem.LockRecheckTicks;
+            return x.Block(restartable: true);
+        }
+        if (c != -EINPROGRESS) return c;
+        x.Wait.Stage = InProgress;
+        return x.BlockOn(h, Blocking.POLLOUT, restartable: true);
+    }
+
+    /// <summary>
+    /// A send or receive that may wait, done without blocking the host thread (see <see cref="Blocking"/>,
+    /// which also applies SO_RCVTIMEO/SO_SNDTIMEO). A guest MSG_DONTWAIT is a plain non-blocking call.
+    /// </summary>
+    static long SocketIo(SyscallContext x, long g, int h, short events, int flags, Func<int, long> call)
+    {
+        if ((flags & Blocking.MSG_DONTWAIT) != 0) return call(flags);
+        return Blocking.Io(x, g, h, events, restartable: true, noWait => call(noWait ? flags | Blocking.MSG_DONTWAIT : flags));
+    }
+
+    /// <summary>A send on a broken stream raises SIGPIPE unless MSG_NOSIGNAL asked it not to.</summary>
+    static long BrokenPipe(SyscallContext x, long r, long flags)
+    {
+        const int EPIPE = 32, MSG_NOSIGNAL = 0x4000;
+        if (r == -EPIPE && (flags & MSG_NOSIGNAL) == 0) x.P.RaiseSignal(new SignalInfo(13, 0, Pid: x.P.Pid));
+        return r;
     }
 
     static long SendTo(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithInput(x, x.A[1], n, b => AddrIn(x, 4, 5, a => Sys(sendto, h, b, n, x.Long(3), a, x.A[4] == 0 ? 0 : x.Long(5))));
+        int flags = x.Int(3);
+        return BrokenPipe(x, Buffers.WithInput(x, x.A[1], n, b => AddrIn(x, 4, 5, a =>
+            SocketIo(x, g, h, Blocking.POLLOUT, flags, f => Sys(sendto, h, b, n, f, a, x.A[4] == 0 ? 0 : x.Long(5))))), flags);
     }
 
     static long RecvFrom(SyscallContext x)
     {
-        int h = x.P.Fds.Host(x.Long(0));
+        long g = x.Long(0);
+        int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithOutput(x, x.A[1], n, b => AddrOut(x, 4, 5, (a, l) => Sys(recvfrom, h, b, n, x.Long(3), a, l)));
+        if (Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
+        return Buffers.WithOutput(x, x.A[1], n, b => AddrOut(x, 4, 5, (a, l) => SocketIo(x, g, h, Blocking.POLLIN, x.Int(3), f => Sys(recvfrom, h, b, n, f, a, l))));
     }
 
     static long GetSockOpt(SyscallContext x)
@@ -170,7 +235,8 @@ static unsafe class Net
             *(long*)(hm + 24) = 1;
             *(long*)(hm + 32) = clen > 0 ? (long)cb : 0;
             *(long*)(hm + 40) = (long)clen;
-            return Sys(sendmsg, h, (nint)hm, x.Long(2));
+            long g = x.Long(0);
+            return BrokenPipe(x, SocketIo(x, g, h, Blocking.POLLOUT, x.Int(2), f => Sys(sendmsg, h, (nint)hm, f)), x.Long(2));
         }
     }
 
@@ -185,6 +251,7 @@ static unsafe class Net
         var parts = Files.Iovecs(x, iov, (long)iovlen);
         if (parts == null) return -Errno.EINVAL;
         long total = Math.Min(parts.Sum(p => p.len), Buffers.Chunk);
+        if (Blocking.FaultsNow(x, x.Long(0), h, parts)) return -Errno.EFAULT;
         var data = new byte[total];
         var nameBuf = new byte[Math.Min(namelen, (uint)MaxAddr)];
         var ctl = new byte[clen];
@@ -203,7 +270,9 @@ static unsafe class Net
             *(long*)(hm + 32) = clen > 0 ? (long)cb : 0;
             *(long*)(hm + 40) = (long)clen;
             // Descriptors received through SCM_RIGHTS arrive close-on-exec on the host; the guest's flag is kept in the table.
-            r = Sys(recvmsg, h, (nint)hm, x.Long(2) | 0x40000000 /* MSG_CMSG_CLOEXEC */);
+            long g = x.Long(0);
+            nint hmp = (nint)hm;
+            r = SocketIo(x, g, h, Blocking.POLLIN, x.Int(2), f => Sys(recvmsg, h, hmp, f | 0x40000000 /* MSG_CMSG_CLOEXEC */));
         }
         if (r < 0) return r;
         long o = 0;

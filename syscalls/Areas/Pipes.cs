@@ -14,8 +14,8 @@ static class Pipes
     {
         t.Add(Nr.pipe, "pipe", "x", x => Pipe(x, 0));
         t.Add(Nr.pipe2, "pipe2", "xx", x => Pipe(x, (int)x.A[1]));
-        t.Add(Nr.poll, "poll", "xdd", x => Poll(x, x.A[0], x.Long(1), timeoutMs: x.Int(2), ts: 0));
-        t.Add(Nr.ppoll, "ppoll", "xdxxd", x => Poll(x, x.A[0], x.Long(1), timeoutMs: -2, ts: x.A[2]));
+        t.Add(Nr.poll, "poll", "xdd", x => Poll(x, x.A[0], x.Long(1), timeoutNs: x.Int(2) < 0 ? -1 : x.Int(2) * 1_000_000L));
+        t.Add(Nr.ppoll, "ppoll", "xdxxd", PPoll);
         t.Add(Nr.select, "select", "dxxxx", x => Select(x, pselect: false));
         t.Add(Nr.pselect6, "pselect6", "dxxxxx", x => Select(x, pselect: true));
     }
@@ -52,7 +52,8 @@ static class Pipes
         {
             long sec = (long)x.Mem.Read64(x.A[4]), sub = (long)x.Mem.Read64(x.A[4] + 8);
             if (sec < 0 || sub < 0) return -Errno.EINVAL;
-            timeoutNs = sec * 1_000_000_000 + (pselect ? sub : sub * 1000);
+            if (pselect && sub >= 1_000_000_000) return -Errno.EINVAL; // select folds whole seconds of tv_usec in, as Linux does
+            timeoutNs = sec > long.MaxValue / 2_000_000_000 ? long.MaxValue : sec * 1_000_000_000 + (pselect ? sub : sub * 1000);
         }
         var pfd = new byte[Math.Max(fds.Count, 1) * 8];
         for (int k = 0; k < fds.Count; k++)
@@ -60,19 +61,19 @@ static class Pipes
             BitConverter.TryWriteBytes(pfd.AsSpan(k * 8), x.P.Fds.Host(fds[k].fd));
             BitConverter.TryWriteBytes(pfd.AsSpan(k * 8 + 4), fds[k].events);
         }
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        long r;
-        fixed (byte* p = pfd)
+        if (pselect && x.A[5] != 0)
         {
-            if (timeoutNs < 0) r = Sys(Nr.ppoll, (nint)p, fds.Count, 0, 0, 8);
-            else
+            ulong set = x.Mem.Read64(x.A[5]);
+            if (set != 0)
             {
-                long* ts = stackalloc long[2];
-                ts[0] = timeoutNs / 1_000_000_000;
-                ts[1] = timeoutNs % 1_000_000_000;
-                r = Sys(Nr.ppoll, (nint)p, fds.Count, (nint)ts, 0, 8);
+                if (x.Mem.Read64(x.A[5] + 8) != 8) return -Errno.EINVAL;
+                x.BeginTemporaryMask(x.Mem.Read64(set));
             }
         }
+        long deadline = timeoutNs < 0 ? long.MaxValue : x.DeadlineAfterNs(timeoutNs);
+        long r = WaitReady(x, pfd, fds.Count, deadline);
+        if (r == SyscallContext.Blocked || r < 0) return x.EndTemporaryMask(r);
+        x.EndTemporaryMask(r);
         if (r < 0) return r;
         Array.Clear(rd);
         Array.Clear(wr);
@@ -99,8 +100,7 @@ static class Pipes
         Store(x.A[3], ex);
         if (!pselect && x.A[4] != 0 && timeoutNs >= 0)
         {
-            long elapsedNs = (System.Diagnostics.Stopwatch.GetTimestamp() - start) * 1_000_000_000 / System.Diagnostics.Stopwatch.Frequency;
-            long left = Math.Max(0, timeoutNs - elapsedNs);
+            long left = SyscallContext.TicksToNs(Math.Max(0, deadline - System.Diagnostics.Stopwatch.GetTimestamp()));
             x.Mem.Write64(x.A[4], (ulong)(left / 1_000_000_000));
             x.Mem.Write64(x.A[4] + 8, (ulong)(left % 1_000_000_000 / 1000));
         }
@@ -139,8 +139,46 @@ static class Pipes
         return 0;
     }
 
+    /// <summary>ppoll: poll with a timespec timeout and a temporary signal mask.</summary>
+    static long PPoll(SyscallContext x)
+    {
+        long timeoutNs = -1;
+        if (x.A[2] != 0)
+        {
+            long sec = (long)x.Mem.Read64(x.A[2]), nsec = (long)x.Mem.Read64(x.A[2] + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
+            timeoutNs = sec > long.MaxValue / 2_000_000_000 ? long.MaxValue : sec * 1_000_000_000 + nsec;
+        }
+        if (x.A[3] != 0)
+        {
+            if (x.A[4] != 8) return -Errno.EINVAL;
+            x.BeginTemporaryMask(x.Mem.Read64(x.A[3]));
+        }
+        return x.EndTemporaryMask(Poll(x, x.A[0], x.Long(1), timeoutNs));
+    }
+
+    /// <summary>
+    /// Polls host pollfds without waiting; when none is ready and the deadline is still ahead, the
+    /// thread blocks on them (an interrupted poll is never restarted, as the kernel's isn't).
+    /// </summary>
+    static unsafe long WaitReady(SyscallContext x, byte[] pfd, int n, long deadline)
+    {
+        long r;
+        fixed (byte* p = pfd) r = Sys(Nr.poll, (nint)p, n, 0);
+        if (r != 0 || System.Diagnostics.Stopwatch.GetTimestamp() >= deadline) return r;
+        for (int k = 0; k < n; k++)
+        {
+            int fd = BitConverter.ToInt32(pfd, k * 8);
+            if (fd >= 0) x.Wait.Fds.Add((fd, BitConverter.ToInt16(pfd, k * 8 + 4)));
+        }
+        x.Wait.Deadline = deadline;
+        long b = x.Block(restartable: false);
+        if (b != SyscallContext.Blocked) x.Wait.Fds.Clear();
+        return b;
+    }
+
     /// <summary>struct pollfd {int fd; short events; short revents;}: descriptors are translated both ways.</summary>
-    static unsafe long Poll(SyscallContext x, ulong fdsAddr, long n, int timeoutMs, ulong ts)
+    static long Poll(SyscallContext x, ulong fdsAddr, long n, long timeoutNs)
     {
         if (n < 0 || n > FdTable.MaxFds * 4) return -Errno.EINVAL;
         var buf = new byte[n * 8];
@@ -154,20 +192,9 @@ static class Pipes
             int h = g < 0 ? -1 : x.P.Fds.Host(g);
             BitConverter.TryWriteBytes(buf.AsSpan(k * 8), g < 0 ? -1 : h < 0 ? int.MaxValue : h);
         }
-        long r;
-        fixed (byte* p = buf)
-        {
-            if (timeoutMs != -2) r = Sys(Nr.poll, (nint)p, n, timeoutMs);
-            else if (ts == 0) r = Sys(Nr.ppoll, (nint)p, n, 0, 0, 8);
-            else
-            {
-                long sec = (long)x.Mem.Read64(ts), nsec = (long)x.Mem.Read64(ts + 8);
-                long* tsp = stackalloc long[2];
-                tsp[0] = sec;
-                tsp[1] = nsec;
-                r = Sys(Nr.ppoll, (nint)p, n, (nint)tsp, 0, 8);
-            }
-        }
+        long deadline = timeoutNs < 0 ? long.MaxValue : x.DeadlineAfterNs(timeoutNs);
+        long r = WaitReady(x, buf, (int)n, deadline);
+        if (r < 0) return r;
         for (int k = 0; k < n; k++) BitConverter.TryWriteBytes(buf.AsSpan(k * 8), guestFds[k]);
         x.Mem.WriteBytes(fdsAddr, buf);
         return r;

@@ -18,8 +18,114 @@ static class Processes
         t.Add(Nr.vfork, "vfork", "", x => x.P.Fork(0, 0, 0));
         t.Add(Nr.execve, "execve", "sxx", x => Exec(x, x.Str(0), x.A[1], x.A[2]));
         t.Add(Nr.execveat, "execveat", "fsxxx", ExecAt);
-        t.Add(Nr.wait4, "wait4", "dxxx", x => Buffers.WithStruct(x, x.A[1], 4, st => Buffers.WithStruct(x, x.A[3], 144, ru => Sys(Nr.wait4, x.Long(0), x.A[1] == 0 ? 0 : st, x.Long(2), x.A[3] == 0 ? 0 : ru))));
-        t.Add(Nr.waitid, "waitid", "ddxxx", x => Buffers.WithStruct(x, x.A[2], 128, si => Buffers.WithStruct(x, x.A[4], 144, ru => Sys(Nr.waitid, x.Long(0), x.Long(1), x.A[2] == 0 ? 0 : si, x.Long(3), x.A[4] == 0 ? 0 : ru))));
+        t.Add(Nr.wait4, "wait4", "dxxx", Wait4);
+        t.Add(Nr.waitid, "waitid", "ddxxx", WaitId);
+    }
+
+    const int WNOHANG = 1;
+
+    /// <summary>
+    /// wait4: the host is asked with WNOHANG; when no child has changed state yet the thread blocks,
+    /// retried on the host's SIGCHLD (the wake-up event) and every <see cref="GuestProcess.ChildRecheck"/>.
+    /// "Any child" and process-group waits ask about each of the guest's own children in turn.
+    /// Status and rusage are written only for a reaped child, as the kernel does.
+    /// </summary>
+    static long Wait4(SyscallContext x)
+    {
+        long pid = x.Int(0); // pid_t is 32 bits: -1 arrives as 0xffffffff
+        int options = x.Int(2);
+        long r;
+        if (pid > 0) r = HostWait4(x, pid, options);
+        else
+        {
+            r = -Errno.ECHILD;
+            foreach (int c in Candidates(x, pid))
+            {
+                long one = HostWait4(x, c, options);
+                if (one == -Errno.ECHILD) { x.P.Children.Remove(c); continue; }
+                r = one;
+                if (one != 0) break;
+            }
+        }
+        if (r != 0 || (options & WNOHANG) != 0) return r;
+        return BlockForChild(x);
+    }
+
+    /// <summary>The guest's children a wait for <paramref name="pid"/> (-1 any, 0 my group, -pgid that group) may reap.</summary>
+    static List<int> Candidates(SyscallContext x, long pid)
+    {
+        long group = pid == 0 ? Sys(Nr.getpgid, 0) : -pid;
+        var list = new List<int>();
+        foreach (int c in x.P.Children)
+            if (pid == -1 || Sys(Nr.getpgid, c) == group) list.Add(c);
+        return list;
+    }
+
+    static unsafe long HostWait4(SyscallContext x, long pid, int options)
+    {
+        int* st = stackalloc int[1];
+        *st = 0;
+        nint stp = (nint)st;
+        long r = Buffers.WithOutput(x, x.A[3], 144, ru => Sys(Nr.wait4, pid, stp, options | WNOHANG, x.A[3] == 0 ? 0 : ru), n => n > 0 ? 144 : 0);
+        if (r <= 0) return r;
+        int status = *st;
+        // A child that exited or was killed is gone; a stopped or continued one is still ours.
+        bool stopped = (status & 0xff) == 0x7f, continued = status == 0xffff;
+        if (!stopped && !continued) x.P.Children.Remove((int)r);
+        if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)status);
+        return r;
+    }
+
+    static unsafe long WaitId(SyscallContext x)
+    {
+        const int P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3, WNOWAIT = 0x1000000, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8,
+            Known = WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | 0x20000000 | 0x40000000 | unchecked((int)0x80000000); // __WNOTHREAD, __WALL, __WCLONE
+        int idtype = x.Int(0), options = x.Int(3);
+        if ((options & ~Known) != 0 || (options & (WEXITED | WSTOPPED | WCONTINUED)) == 0 || idtype is not (P_ALL or P_PID or P_PGID or P_PIDFD))
+            return -Errno.EINVAL;
+        byte* si = stackalloc byte[128];
+        long r;
+        long HostWaitId(int type, long id)
+        {
+            new Span<byte>(si, 128).Clear();
+            long q = Buffers.WithOutput(x, x.A[4], 144, ru => Sys(Nr.waitid, type, id, (nint)si, options | WNOHANG, x.A[4] == 0 ? 0 : ru), _ => 144);
+            int who = *(int*)(si + 16), code = *(int*)(si + 8);
+            // CLD_EXITED, CLD_KILLED, CLD_DUMPED: the child is gone unless WNOWAIT left it waitable.
+            if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0) x.P.Children.Remove(who);
+            return q;
+        }
+        bool found;
+        if (idtype is P_ALL or P_PGID)
+        {
+            r = -Errno.ECHILD;
+            found = false;
+            long group = idtype == P_ALL ? -1 : x.Int(1) == 0 ? Sys(Nr.getpgid, 0) : x.Int(1);
+            foreach (int c in Candidates(x, idtype == P_ALL ? -1 : -group))
+            {
+                long one = HostWaitId(1 /* P_PID */, c);
+                if (one == -Errno.ECHILD) { x.P.Children.Remove(c); continue; }
+                r = one;
+                if (one == 0 && *(int*)(si + 16) != 0) { found = true; break; }
+            }
+        }
+        else
+        {
+            r = HostWaitId(idtype, x.Int(1));
+            found = r == 0 && *(int*)(si + 16) != 0;
+        }
+        if (r < 0) return r;
+        // With WNOHANG and nothing to report the kernel answers 0 with si_pid 0.
+        if (!found && (options & WNOHANG) == 0) return BlockForChild(x);
+        if (!found) new Span<byte>(si, 128).Clear();
+        if (x.A[2] != 0) x.Mem.WriteBytes(x.A[2], new ReadOnlySpan<byte>(si, 128));
+        return 0;
+    }
+
+    static long BlockForChild(SyscallContext x)
+    {
+        x.Wait.WakeOnEvent = true;
+        x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + GuestProcess.ChildRecheck;
+        return x.Block(restartable: true);
     }
 
     static string[] StringArray(SyscallContext x, ulong addr)

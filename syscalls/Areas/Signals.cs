@@ -14,8 +14,8 @@ static class Signals
         t.Add(Nr.sigaltstack, "sigaltstack", "xx", SigAltStack);
         t.Add(Nr.kill, "kill", "dd", x => SendSignal(x, OwnThread(x, (long)x.A[0]) ? x.P.Pid : (long)x.A[0], x.Int(1), 0 /* SI_USER */));
         t.Add(Nr.tgkill, "tgkill", "ddd", TgKill);
-        t.Add(Nr.tkill, "tkill", "dd", x => OwnThread(x, (long)x.A[0])
-            ? SendSignal(x, x.P.Pid, x.Int(1), -6 /* SI_TKILL */)
+        t.Add(Nr.tkill, "tkill", "dd", x => x.Int(0) <= 0 ? -Errno.EINVAL : OwnThread(x, (long)x.A[0])
+            ? SendSignal(x, x.P.Pid, x.Int(1), -6 /* SI_TKILL */, x.Int(0))
             : LegoEmu.Syscalls.Host.Native.Sys(Nr.tkill, (long)x.A[0], x.Long(1)));
         t.Add(Nr.rt_sigreturn, "rt_sigreturn", "", SigReturn);
         t.Add(Nr.rt_sigpending, "rt_sigpending", "xd", SigPending);
@@ -34,7 +34,7 @@ static class Signals
     static bool OwnThread(SyscallContext x, long tid) => tid == x.P.Pid || x.P.Threads.Any(t => t.Tid == tid && !t.Exited);
 
     /// <summary>
-    /// tgkill: to a thread of this process the signal is this process's (masks are per process here);
+    /// tgkill: to a thread of this process the signal is that thread's (see <see cref="GuestProcess.RaiseSignalAt"/>);
     /// to another process it goes to the host as the same call.
     /// </summary>
     static long TgKill(SyscallContext x)
@@ -43,14 +43,15 @@ static class Signals
         if (tgid <= 0 || tid <= 0) return -Errno.EINVAL;
         if (tgid != x.P.Pid) return LegoEmu.Syscalls.Host.Native.Sys(Nr.tgkill, tgid, tid, x.Long(2));
         if (!OwnThread(x, tid)) return -Errno.ESRCH;
-        return SendSignal(x, x.P.Pid, x.Int(2), -6 /* SI_TKILL */);
+        return SendSignal(x, x.P.Pid, x.Int(2), -6 /* SI_TKILL */, (int)tid);
     }
 
     /// <summary>
     /// kill/tgkill/tkill: to this process the signal becomes pending and is delivered (handler, default
     /// action or ignore) before the guest runs on; to other processes it goes to the host.
     /// </summary>
-    static long SendSignal(SyscallContext x, long pid, int sig, int code)
+    /// <param name="tid">A thread of this process the signal is for (tgkill, tkill); 0 for the whole process.</param>
+    static long SendSignal(SyscallContext x, long pid, int sig, int code, int tid = 0)
     {
         if (sig < 0 || sig > 64) return -Errno.EINVAL;
         if (pid != x.P.Pid && pid != 0) return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
@@ -62,7 +63,9 @@ static class Signals
             x.P.Exit(128 + 9);
             return 0;
         }
-        x.P.RaiseSignal(new SignalInfo(sig, code, Pid: x.P.Pid, Uid: (int)LegoEmu.Syscalls.Host.Native.Sys(Nr.getuid)));
+        var info = new SignalInfo(sig, code, Pid: x.P.Pid, Uid: (int)LegoEmu.Syscalls.Host.Native.Sys(Nr.getuid));
+        if (tid != 0) x.P.RaiseSignalAt(tid, info);
+        else x.P.RaiseSignal(info);
         return 0;
     }
 
@@ -75,15 +78,15 @@ static class Signals
         return 0;
     }
 
-    /// <summary>Waits until a signal the (temporary) mask lets through is pending; then it is delivered and the call fails with EINTR.</summary>
+    /// <summary>
+    /// pause and rt_sigsuspend: the thread blocks until a signal with a handler (or a terminating
+    /// default) arrives; then it is delivered and the call fails with EINTR. sigsuspend's mask is in
+    /// force meanwhile, and the caller's comes back when the handler returns.
+    /// </summary>
     static long WaitForSignal(SyscallContext x, ulong? temporaryMask)
     {
-        var s = x.P.Signals;
-        ulong old = s.Mask;
-        if (temporaryMask is ulong tm) s.Mask = tm & ~(SignalState.Bit(9) | SignalState.Bit(19));
-        while (!s.HasDeliverable() && !x.C.StopRequested) Thread.Sleep(2);
-        if (temporaryMask != null) s.MaskToRestore = old;
-        return -Errno.EINTR;
+        if (temporaryMask is ulong tm) x.BeginTemporaryMask(tm);
+        return x.EndTemporaryMask(x.Block(restartable: false));
     }
 
     /// <summary>
@@ -95,43 +98,46 @@ static class Signals
         if (x.A[3] != 8) return -Errno.EINVAL;
         ulong set = x.Mem.Read64(x.A[0]) & ~(SignalState.Bit(9) | SignalState.Bit(19));
         long deadline = long.MaxValue;
-        if (x.A[2] != 0)
+        if (x.Resuming) deadline = x.Wait.Deadline;
+        else if (x.A[2] != 0)
         {
             long sec = (long)x.Mem.Read64(x.A[2]), nsec = (long)x.Mem.Read64(x.A[2] + 8);
             if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
-            deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (sec * 1_000_000_000 + nsec) * System.Diagnostics.Stopwatch.Frequency / 1_000_000_000;
+            deadline = x.DeadlineAfterNs(sec > long.MaxValue / 2_000_000_000 ? long.MaxValue / 2 : sec * 1_000_000_000 + nsec);
         }
         var s = x.P.Signals;
-        while (true)
+        int sig = 0;
+        SignalInfo info = default;
+        lock (s)
         {
-            int sig = 0;
-            SignalInfo info = default;
-            lock (s)
+            ulong ready = s.Pending & set;
+            if (ready != 0)
             {
-                ulong ready = s.Pending & set;
-                if (ready != 0)
-                {
-                    sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
-                    s.Pending &= ~SignalState.Bit(sig);
-                    info = s.PendingInfo[sig];
-                }
+                sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
+                s.Pending &= ~SignalState.Bit(sig);
+                info = s.PendingInfo[sig];
             }
-            if (sig != 0)
-            {
-                if (x.A[1] != 0)
-                {
-                    x.Mem.WriteBytes(x.A[1], new byte[128]);
-                    x.Mem.Write32(x.A[1], (uint)sig);
-                    x.Mem.Write32(x.A[1] + 8, (uint)info.Code);
-                    x.Mem.Write32(x.A[1] + 16, (uint)info.Pid);
-                    x.Mem.Write32(x.A[1] + 20, (uint)info.Uid);
-                }
-                return sig;
-            }
-            if (s.HasDeliverable()) return -Errno.EINTR; // another signal, not in the set, arrived and will be delivered
-            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline) return -Errno.EAGAIN;
-            Thread.Sleep(1);
         }
+        if (sig != 0)
+        {
+            x.P.PendingChanged();
+            if (x.A[1] != 0) WriteSigInfo(x, x.A[1], sig, info);
+            return sig;
+        }
+        if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline) return -Errno.EAGAIN;
+        x.Wait.Deadline = deadline;
+        x.Wait.WakeSignals = set;
+        return x.Block(restartable: false); // EINTR when a signal outside the set runs its handler
+    }
+
+    /// <summary>The siginfo_t (128 bytes) rt_sigtimedwait hands back for a taken signal.</summary>
+    static void WriteSigInfo(SyscallContext x, ulong addr, int sig, in SignalInfo info)
+    {
+        x.Mem.WriteBytes(addr, new byte[128]);
+        x.Mem.Write32(addr, (uint)sig);
+        x.Mem.Write32(addr + 8, (uint)info.Code);
+        x.Mem.Write32(addr + 16, (uint)info.Pid);
+        x.Mem.Write32(addr + 20, (uint)info.Uid);
     }
 
     static long Alarm(SyscallContext x) => LegoEmu.Syscalls.Host.Native.Sys(Nr.alarm, x.Long(0));

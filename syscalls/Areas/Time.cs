@@ -1,3 +1,4 @@
+using LegoEmu.Mem;
 using LegoEmu.Syscalls.Abi;
 using LegoEmu.Syscalls.Runtime;
 using static LegoEmu.Syscalls.Host.Native;
@@ -13,8 +14,59 @@ static class Time
         t.Add(Nr.clock_getres, "clock_getres", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.clock_getres, x.Long(0), x.A[1] == 0 ? 0 : p)));
         t.Add(Nr.gettimeofday, "gettimeofday", "xx", x => Buffers.WithStruct(x, x.A[0], 16, p => Sys(Nr.gettimeofday, x.A[0] == 0 ? 0 : p, 0)));
         t.Add(Nr.time, "time", "x", TimeCall);
-        t.Add(Nr.nanosleep, "nanosleep", "xx", x => Buffers.WithInput(x, x.A[0], 16, req => Buffers.WithStruct(x, x.A[1], 16, rem => Sys(Nr.nanosleep, req, x.A[1] == 0 ? 0 : rem))));
-        t.Add(Nr.clock_nanosleep, "clock_nanosleep", "ddxx", x => Buffers.WithInput(x, x.A[2], 16, req => Buffers.WithStruct(x, x.A[3], 16, rem => Sys(Nr.clock_nanosleep, x.Long(0), x.Long(1), req, x.A[3] == 0 ? 0 : rem))));
+        t.Add(Nr.nanosleep, "nanosleep", "xx", x => Sleep(x, 1 /* CLOCK_MONOTONIC */, absolute: false, x.A[0], x.A[1]));
+        t.Add(Nr.clock_nanosleep, "clock_nanosleep", "ddxx", ClockNanosleep);
+    }
+
+    const int TIMER_ABSTIME = 1;
+
+    static long ClockNanosleep(SyscallContext x)
+    {
+        int clock = x.Int(0);
+        // The clocks a sleep can be measured against; CPU-time clocks would need the guest's own CPU time.
+        if (clock == 2)
+        {
+            x.P.Options.Diagnostics.WriteLine("legoemu: clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID is not supported yet");
+            return -Errno.ENOTSUP;
+        }
+        if (clock == 3) return -Errno.ENOTSUP; // CLOCK_THREAD_CPUTIME_ID: the kernel cannot sleep on it either
+        if (clock is not (0 or 1 or 7 or 8 or 9 or 11)) return -Errno.EINVAL;
+        return Sleep(x, clock, (x.Long(1) & TIMER_ABSTIME) != 0, x.A[2], x.A[3]);
+    }
+
+    /// <summary>
+    /// nanosleep/clock_nanosleep as a timed block in the scheduler, so other guest threads run meanwhile.
+    /// A signal with a handler ends it with EINTR and, for a relative sleep, the time left in *rem; the
+    /// kernel never restarts it after a handler.
+    /// </summary>
+    static unsafe long Sleep(SyscallContext x, int clock, bool absolute, ulong reqAddr, ulong remAddr)
+    {
+        long deadline;
+        if (x.Resuming) deadline = x.Wait.Deadline;
+        else
+        {
+            long sec = (long)x.Mem.Read64(reqAddr), nsec = (long)x.Mem.Read64(reqAddr + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
+            long ns = sec > long.MaxValue / 2_000_000_000 ? long.MaxValue / 2 : sec * 1_000_000_000 + nsec;
+            if (absolute)
+            {
+                long* now = stackalloc long[2];
+                Sys(Nr.clock_gettime, clock, (nint)now);
+                ns = Math.Max(0, ns - (now[0] * 1_000_000_000 + now[1]));
+            }
+            deadline = x.DeadlineAfterNs(ns);
+        }
+        long left = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
+        if (left <= 0) return 0;
+        x.Wait.Deadline = deadline;
+        long r = x.Block(restartable: false);
+        if (r == -Errno.EINTR && !absolute && remAddr != 0)
+        {
+            long ns = SyscallContext.TicksToNs(left);
+            x.Mem.Write64(remAddr, (ulong)(ns / 1_000_000_000));
+            x.Mem.Write64(remAddr + 8, (ulong)(ns % 1_000_000_000));
+        }
+        return r;
     }
 
     static long TimeCall(SyscallContext x)

@@ -9,6 +9,7 @@ public sealed class FdTable
 
     readonly int[] _host = new int[MaxFds];
     readonly bool[] _cloexec = new bool[MaxFds];
+    readonly FdKind[] _kind = new FdKind[MaxFds];
 
     public FdTable()
     {
@@ -29,6 +30,7 @@ public sealed class FdTable
             if (_host[i] >= 0) continue;
             _host[i] = hostFd;
             _cloexec[i] = cloexec;
+            _kind[i] = FdKind.Unknown;
             return i;
         }
         return -Errno.EMFILE;
@@ -38,6 +40,7 @@ public sealed class FdTable
     {
         _host[guestFd] = hostFd;
         _cloexec[guestFd] = cloexec;
+        _kind[guestFd] = FdKind.Unknown;
     }
 
     /// <summary>Forgets a guest descriptor and returns the host one it held (or -EBADF).</summary>
@@ -47,6 +50,7 @@ public sealed class FdTable
         if (h < 0) return h;
         _host[guestFd] = -1;
         _cloexec[guestFd] = false;
+        _kind[guestFd] = FdKind.Unknown;
         return h;
     }
 
@@ -64,8 +68,25 @@ public sealed class FdTable
     {
         Array.Fill(_host, -1);
         Array.Fill(_cloexec, false);
+        Array.Fill(_kind, FdKind.Unknown);
         foreach (var (g, h, c) in entries) { _host[g] = h; _cloexec[g] = c; }
     }
+    /// <summary>How I/O on an open guest descriptor may block; looked up with fstat on first use.</summary>
+    public unsafe FdKind Kind(long guestFd)
+    {
+        var k = _kind[guestFd];
+        if (k != FdKind.Unknown) return k;
+        byte* st = stackalloc byte[144];
+        long r = LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.fstat, _host[guestFd], (nint)st);
+        uint type = r < 0 ? 0 : *(uint*)(st + 24) & 0xf000; // st_mode
+        k = type is 0x8000 or 0x4000 or 0x6000 ? FdKind.NeverBlocks : type == 0xc000 ? FdKind.Socket : FdKind.NoWait; // S_IFREG, S_IFDIR, S_IFBLK; S_IFSOCK
+        _kind[guestFd] = k;
+        return k;
+    }
+
+    /// <summary>Records that a descriptor refused a non-blocking attempt and must be polled first.</summary>
+    public void SetKind(long guestFd, FdKind kind) => _kind[guestFd] = kind;
+
     public void SetCloseOnExec(int guestFd, bool v) => _cloexec[guestFd] = v;
 
     /// <summary>How many guest descriptors refer to this host descriptor (dup'ed ones share it).</summary>

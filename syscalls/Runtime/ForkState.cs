@@ -32,6 +32,8 @@ public sealed class ForkState
     public required ulong SignalMask, AltStackBase, AltStackSize;
     /// <summary>CLONE_CHILD_SETTID: where the child writes its own tid; CLONE_CHILD_CLEARTID: cleared at exit.</summary>
     public required ulong ChildSetTid, ChildClearTid;
+    /// <summary>The parent's signalfds (host descriptor, mask): the child gives each a private eventfd.</summary>
+    public required (int Host, ulong Mask)[] SignalFds;
 
     public void Write(string path)
     {
@@ -61,6 +63,8 @@ public sealed class ForkState
         foreach (var a in SignalActions) { w.Write(a.Handler); w.Write(a.Flags); w.Write(a.Restorer); w.Write(a.Mask); }
         w.Write(SignalMask); w.Write(AltStackBase); w.Write(AltStackSize);
         w.Write(ChildSetTid); w.Write(ChildClearTid);
+        w.Write(SignalFds.Length);
+        foreach (var (h, m) in SignalFds) { w.Write(h); w.Write(m); }
     }
 
     /// <summary>Reads the state from an inherited descriptor (and closes it).</summary>
@@ -101,12 +105,15 @@ public sealed class ForkState
         for (int i = 0; i < 65; i++) acts[i] = new SignalAction(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64());
         ulong mask = r.ReadUInt64(), altBase = r.ReadUInt64(), altSize = r.ReadUInt64();
         ulong setTid = r.ReadUInt64(), clearTid = r.ReadUInt64();
+        var signalFds = new (int, ulong)[r.ReadInt32()];
+        for (int i = 0; i < signalFds.Length; i++) signalFds[i] = (r.ReadInt32(), r.ReadUInt64());
         return new ForkState
         {
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, RegionOwners = owners, Brk = brk, ExePath = exe,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,
+            SignalFds = signalFds,
         };
     }
 

@@ -70,6 +70,18 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public Interpreter Interpreter { get; }
     public FdTable Fds { get; } = new();
     public SignalState Signals { get; } = new();
+    /// <summary>The guest's signalfd descriptors, kept readable while a signal of their mask is pending.</summary>
+    public SignalFds SignalFds { get; } = new();
+
+    /// <summary>Closes a host descriptor no guest descriptor refers to any more.</summary>
+    public void CloseHost(int hostFd)
+    {
+        SignalFds.Closed(hostFd);
+        Host.Native.Sys(Abi.Nr.close, hostFd);
+    }
+
+    /// <summary>The pending set changed: signalfds follow it.</summary>
+    public void PendingChanged() => SignalFds.Sync(Volatile.Read(ref Signals.Pending));
 
     /// <summary>Absolute path of the guest executable: what /proc/self/exe names.</summary>
     public string ExePath { get; private set; } = "";
@@ -189,76 +201,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     }
 
     bool _exiting;
-    int _roundRobin;
-
-    /// <summary>Instructions retired by threads that exited and were dropped from <see cref="Threads"/>.</summary>
-    long _retiredByRemovedThreads;
-
-    /// <summary>Guest instructions retired by all of the process's threads, live and exited.</summary>
-    public long InstructionsRetired => _retiredByRemovedThreads + Threads.Sum(t => t.Cpu.InstructionsRetired);
-
-    /// <summary>
-    /// Picks the next runnable thread, round robin. When all live threads sleep in timed futex waits it
-    /// sleeps until the first deadline; when they all sleep forever the guest has deadlocked.
-    /// </summary>
-    GuestThread? Schedule()
-    {
-        while (true)
-        {
-            if (_exiting) return null;
-            Threads.RemoveAll(t =>
-            {
-                if (!t.Exited || t == _current) return false;
-                _retiredByRemovedThreads += t.Cpu.InstructionsRetired;
-                return true;
-            });
-            if (Threads.All(t => t.Exited)) return null;
-            long now = Stopwatch.GetTimestamp();
-            long earliest = long.MaxValue;
-            foreach (var t in Threads)
-            {
-                if (t.Exited || t.FutexAddress == 0) continue;
-                if (t.WaitDeadline <= now)
-                {
-                    t.FutexAddress = 0;
-                    t.WaitDeadline = long.MaxValue;
-                    t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
-                }
-                else earliest = Math.Min(earliest, t.WaitDeadline);
-            }
-            for (int k = 0; k < Threads.Count; k++)
-            {
-                var t = Threads[(_roundRobin + 1 + k) % Threads.Count];
-                if (t.Runnable)
-                {
-                    _roundRobin = Threads.IndexOf(t);
-                    return t;
-                }
-            }
-            if (earliest == long.MaxValue)
-            {
-                Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
-                ExitStatus = 128 + 9;
-                return null;
-            }
-            long waitMs = Math.Max(0, (earliest - now) * 1000 / Stopwatch.Frequency);
-            Thread.Sleep((int)Math.Min(waitMs, 50));
-        }
-    }
-
-    /// <summary>Hands the processor to another guest thread.</summary>
-    void SwitchTo(GuestThread next)
-    {
-        if (next != _current)
-        {
-            _current.SignalMask = Signals.Mask;
-            Signals.Mask = next.SignalMask;
-            // A signal the previous thread blocked may be deliverable to this one.
-            if (Signals.HasDeliverable()) next.Cpu.InterruptPending = true;
-        }
-        _current = next;
-        if (Cache.Tracer is { } tracer) tracer.CurrentTid = next.Tid;
-    }
 
     /// <summary>clone with CLONE_VM|CLONE_THREAD: a new thread that resumes after the syscall with RAX = 0.</summary>
     public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)
@@ -273,8 +215,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         c.Mxcsr = parent.GetMxcsr();
         if (stack != 0) c.Rsp = stack;
         c.R[Registers.RAX] = 0;
-        // Like clone, the new thread starts with its creator's signal mask.
-        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask };
+        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask }; // a new thread inherits its creator's mask
         Threads.Add(t);
         return t;
     }
@@ -408,15 +349,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             int sig = Signals.NextDeliverable();
             if (sig == 0) break;
+            PendingChanged();
             var act = Signals.Actions[sig];
-            if (act.Handler == 1) continue; // SIG_IGN
-            if (act.Handler == 0)
+            if (act.Handler <= 1)
             {
-                if (!SignalState.DefaultTerminates(sig)) continue;
-                Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
-                KilledBySignal = sig;
-                Exit(128 + sig);
-                break;
+                if (TakeDefaultAction(sig)) break;
+                continue;
             }
             try
             {
@@ -434,11 +372,47 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
     }
 
-    /// <summary>Raises a signal for this process (kill to self, SIGPIPE, a host signal) and asks the CPU to stop by.</summary>
+    /// <summary>
+    /// A signal without a handler: SIG_IGN and default-ignore signals are dropped (false); a default
+    /// action that terminates ends the guest (true).
+    /// </summary>
+    bool TakeDefaultAction(int sig)
+    {
+        if (Signals.Actions[sig].Handler == 1 || !SignalState.DefaultTerminates(sig)) return false;
+        Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+        KilledBySignal = sig;
+        Exit(128 + sig);
+        return true;
+    }
+
+    /// <summary>
+    /// Raises a signal for this process (kill to self, SIGPIPE, a host signal) and asks the CPU to stop
+    /// by; the wake-up event lets a scheduler idle in a blocked call see it. Safe from any host thread.
+    /// </summary>
+    /// <summary>
+    /// tgkill/tkill/pthread_kill: a signal for one thread. The running thread takes it at once like a
+    /// process signal; another thread keeps it until it runs (a blocked one is interrupted for it).
+    /// Default actions and ignores are process-wide, so those go to the process.
+    /// </summary>
+    public void RaiseSignalAt(int tid, in SignalInfo info)
+    {
+        var t = Threads.Find(x => x.Tid == tid && !x.Exited);
+        if (t == null || t == _current || Signals.Actions[info.Signo].Handler <= 1)
+        {
+            RaiseSignal(info);
+            return;
+        }
+        t.DirectedInfo[info.Signo] = info;
+        t.DirectedPending |= SignalState.Bit(info.Signo);
+        _wake.Signal();
+    }
+
     public void RaiseSignal(in SignalInfo info)
     {
         Signals.Raise(info);
+        PendingChanged();
         if (Signals.HasDeliverable()) Cpu.InterruptPending = true;
+        _wake.Signal();
     }
 
     static string AccessVerb(AccessKind k) => k switch { AccessKind.Write => "write to", AccessKind.Fetch => "fetch from", _ => "read from" };
@@ -477,6 +451,22 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             try { r = h(ctx); }
             catch (MemoryFault) { r = -Errno.EFAULT; }
+        }
+        if (r == SyscallContext.Blocked)
+        {
+            // RAX keeps the call number and RIP stays past SYSCALL: the scheduler runs the handler again.
+            c.YieldRequested = true;
+            return;
+        }
+        _current.Wait.Clear();
+        if (r == SyscallContext.Restart)
+        {
+            // As the kernel restarts under SA_RESTART: the signal frame saves RIP at the SYSCALL and RAX
+            // holding the call number, so the call runs again when the handler returns.
+            if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, -512 /* ERESTARTSYS */));
+            c.Rip -= 2;
+            c.InterruptPending = true;
+            return;
         }
         if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, r));
         c.R[Registers.RAX] = (ulong)r;
@@ -542,6 +532,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Dispose()
     {
+        _wake.Dispose();
         _memoryServer?.Dispose();
         if (_memoryServerDir != null)
         {

@@ -12,6 +12,11 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>set_robust_list: the head of the robust futex list, walked when the thread dies.</summary>
     public ulong RobustList;
     public bool Exited;
+    /// <summary>Signals sent to this thread alone (tgkill, pthread_kill) while another thread runs.</summary>
+    public ulong DirectedPending;
+    /// <summary>Directed signals moved into the process's pending set while this thread runs; they come back if it is switched out first.</summary>
+    public ulong DirectedInFlight;
+    public readonly SignalInfo[] DirectedInfo = new SignalInfo[65];
     /// <summary>
     /// This thread's signal mask while another thread runs. The running thread's mask is the process's
     /// <c>Signals.Mask</c>; a thread switch swaps them, so one thread blocking signals (as glibc does for
@@ -24,5 +29,11 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>Stopwatch timestamp at which a timed wait gives up (long.MaxValue: no timeout).</summary>
     public long WaitDeadline = long.MaxValue;
 
-    public bool Runnable => !Exited && FutexAddress == 0;
+    /// <summary>The system call this thread is blocked in, if any (<see cref="BlockedCall.Active"/>).</summary>
+    public readonly BlockedCall Wait = new();
+
+    public bool Runnable => !Exited && FutexAddress == 0 && !Wait.Active;
+
+    /// <summary>Sleeping in a call a signal can interrupt: a blocked system call or a futex wait.</summary>
+    public bool Interruptible => !Exited && (FutexAddress != 0 || Wait.Active);
 }

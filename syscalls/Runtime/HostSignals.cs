@@ -3,13 +3,16 @@ using System.Runtime.InteropServices;
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
-/// Signals sent to the emulator process from outside (Ctrl-C, kill, timers) become guest signals.
-/// With a guest handler they are queued for delivery at the next block boundary; with the default
-/// action the guest ends, at once if it sits in a blocking call, after the spawned nodes are cleaned up.
+/// Signals sent to the emulator process from outside (Ctrl-C, kill, timers) become guest signals: they
+/// are queued and the scheduler is woken, so a thread blocked in a system call is interrupted (EINTR or
+/// a restart) and the handler or default action runs at once. The host's SIGCHLD wakes blocked wait4s
+/// and reaches the guest when it has a handler. If the guest cannot be reached in time (a host call that
+/// cannot be interrupted), a terminating signal ends it directly, after the spawned nodes are cleaned up.
 /// </summary>
 public sealed class HostSignals : IDisposable
 {
-    static readonly int[] Forwarded = { 1, 2, 3, 10, 12, 14, 15, 26, 27, 28 }; // HUP INT QUIT USR1 USR2 ALRM TERM VTALRM PROF WINCH
+    static readonly int[] Forwarded = { 1, 2, 3, 10, 12, 14, 15, 17, 26, 27, 28 }; // HUP INT QUIT USR1 USR2 ALRM TERM CHLD VTALRM PROF WINCH
+    const int SIGCHLD = 17;
 
     readonly List<PosixSignalRegistration> _registrations = new();
 
@@ -22,7 +25,7 @@ public sealed class HostSignals : IDisposable
             {
                 h._registrations.Add(PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
                 {
-                    ctx.Cancel = true;
+                    if (sig != SIGCHLD) ctx.Cancel = true;
                     Arrived(p, sig);
                 }));
             }
@@ -34,16 +37,25 @@ public sealed class HostSignals : IDisposable
     static void Arrived(GuestProcess p, int sig)
     {
         var act = p.Signals.Actions[sig];
-        if (act.Handler == 1 || (act.Handler == 0 && !SignalState.DefaultTerminates(sig))) return;
-        bool blocked = (p.Signals.Mask & SignalState.Bit(sig)) != 0;
-        if (act.Handler == 0 && !blocked)
+        if (sig == SIGCHLD)
         {
-            // The guest may be inside a blocking host call that would never return to the interpreter.
+            if (act.Handler > 1) p.RaiseSignal(new SignalInfo(sig, 1 /* CLD_EXITED */));
+            p.Wake();
+            return;
+        }
+        if (act.Handler == 1 || (act.Handler == 0 && !SignalState.DefaultTerminates(sig))) return;
+        bool terminates = act.Handler == 0 && (p.Signals.Mask & SignalState.Bit(sig)) == 0;
+        p.RaiseSignal(new SignalInfo(sig, 0 /* SI_USER */));
+        if (!terminates) return;
+        // The scheduler normally takes the signal within microseconds. If it is still pending after a
+        // second, the guest sits in a host call nothing interrupts: end it the way the signal would.
+        _ = Task.Delay(1000).ContinueWith(_ =>
+        {
+            if ((Volatile.Read(ref p.Signals.Pending) & SignalState.Bit(sig)) == 0) return;
             p.Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
             p.EmergencyCleanup?.Invoke();
-            Environment.Exit(128 + sig);
-        }
-        p.RaiseSignal(new SignalInfo(sig, 0 /* SI_USER */));
+            LegoEmu.Syscalls.Host.Native.DieBySignal(sig);
+        }, TaskScheduler.Default);
     }
 
     public void Dispose()

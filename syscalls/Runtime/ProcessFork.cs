@@ -17,6 +17,12 @@ namespace LegoEmu.Syscalls.Runtime;
 public sealed partial class GuestProcess
 {
     MemoryNodeServer? _memoryServer;
+
+    /// <summary>
+    /// The guest's children not yet reaped. Waits for "any child" or a process group go through this
+    /// list: spawned memory-node processes are children of this emulator too, and the guest must never see them.
+    /// </summary>
+    public HashSet<int> Children { get; } = new();
     string? _memoryServerDir;
 
     /// <summary>How to start another `legoemu` (set by the CLI): executable and leading arguments.</summary>
@@ -61,6 +67,7 @@ public sealed partial class GuestProcess
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
+            SignalFds = SignalFds.All(),
         };
         // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
         // behind even when the child is killed before it reads it.
@@ -83,6 +90,7 @@ public sealed partial class GuestProcess
         int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
         Host.Native.Sys(Abi.Nr.close, stateFd);
         if (pid < 0) home.DestroyAddressSpace(child);
+        else Children.Add(pid);
         return pid;
     }
 
@@ -126,6 +134,7 @@ public sealed partial class GuestProcess
         Signals.Mask = s.SignalMask;
         Signals.AltStackBase = s.AltStackBase;
         Signals.AltStackSize = s.AltStackSize;
+        foreach (var (h, m) in s.SignalFds) SignalFds.Adopt(h, m);
         ExePath = s.ExePath;
         Argv = s.Argv;
         AuxVector = s.AuxVector;
@@ -171,7 +180,7 @@ public sealed partial class GuestProcess
         {
             if (!cloexec) continue;
             Fds.Remove(g);
-            if (Fds.References(h) == 0) Host.Native.Sys(Abi.Nr.close, h);
+            if (Fds.References(h) == 0) CloseHost(h);
         }
         for (int sig = 1; sig < 65; sig++)
             if (Signals.Actions[sig].Handler > 1) Signals.Actions[sig] = default; // caught signals revert; ignored stay ignored

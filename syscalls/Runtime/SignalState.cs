@@ -3,7 +3,7 @@ namespace LegoEmu.Syscalls.Runtime;
 /// <summary>One signal's disposition as rt_sigaction sees it (kernel struct sigaction layout).</summary>
 public readonly record struct SignalAction(ulong Handler, ulong Flags, ulong Restorer, ulong Mask);
 
-/// <summary>Process-wide signal dispositions, the thread's mask and alternate stack.</summary>
+/// <summary>Process-wide signal dispositions and pending set; the running thread's mask and alternate stack.</summary>
 public sealed class SignalState
 {
     public readonly SignalAction[] Actions = new SignalAction[65];
@@ -37,6 +37,17 @@ public sealed class SignalState
             int sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
             Pending &= ~Bit(sig);
             return sig;
+        }
+    }
+
+    /// <summary>Removes <paramref name="sig"/> from the pending set; false when it was not pending.</summary>
+    public bool Take(int sig)
+    {
+        lock (this)
+        {
+            bool was = (Pending & Bit(sig)) != 0;
+            Pending &= ~Bit(sig);
+            return was;
         }
     }
 

@@ -88,5 +88,5 @@ public static class Strace
         "ERANGE", "EDEADLK", "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP",
     };
 
-    public static string ErrnoName(int e) => e > 0 && e < ErrnoNames.Length ? ErrnoNames[e] : $"E{e}";
+    public static string ErrnoName(int e) => e > 0 && e < ErrnoNames.Length ? ErrnoNames[e] : e == 512 ? "ERESTARTSYS (restarted after the signal handler)" : $"E{e}";
 }

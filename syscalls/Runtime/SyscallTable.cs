@@ -35,6 +35,8 @@ public sealed class SyscallTable
         Areas.Processes.Register(t);
         Areas.Net.Register(t);
         Areas.Events.Register(t);
+        Areas.SignalFd.Register(t);
+        Areas.TimerFd.Register(t);
         return t;
     }
 }

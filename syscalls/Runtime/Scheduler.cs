@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem;
+using LegoEmu.Syscalls.Abi;
+using static LegoEmu.Syscalls.Host.Native;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// The green-thread scheduler: picks the next runnable guest thread, retries blocked system calls when
+/// what they wait for happens, and interrupts blocked calls for signals the way the kernel does
+/// (-EINTR, or a restart under SA_RESTART). The host thread only ever sleeps here, in one ppoll over
+/// every descriptor a blocked thread waits on plus the wake-up event, so a thread blocked reading a
+/// pipe never stalls the thread that would write to it.
+/// </summary>
+public sealed partial class GuestProcess
+{
+    const ulong SA_RESTART = 0x10000000;
+    /// <summary>How often a blocked wait4/waitid looks again in case no SIGCHLD reaches this process.</summary>
+    public static readonly long ChildRecheck = Stopwatch.Frequency / 20;
+
+    readonly WakeEvent _wake = new();
+    int _roundRobin;
+
+    /// <summary>Instructions retired by threads that exited and were dropped from <see cref="Threads"/>.</summary>
+    long _retiredByRemovedThreads;
+
+    /// <summary>Guest instructions retired by all of the process's threads, live and exited.</summary>
+    public long InstructionsRetired => _retiredByRemovedThreads + Threads.Sum(t => t.Cpu.InstructionsRetired);
+
+    /// <summary>Wakes the scheduler if it is idle; safe from any host thread.</summary>
+    public void Wake() => _wake.Signal();
+
+    /// <summary>
+    /// Picks the next runnable thread, round robin. Before that, a pending signal interrupts a blocked
+    /// thread that should take it, and blocked calls whose descriptors, deadlines or signals are ready
+    /// run again. With nothing runnable it sleeps until one of those happens; when every thread waits
+    /// forever on a futex the guest has deadlocked.
+    /// </summary>
+    GuestThread? Schedule()
+    {
+        bool graceTaken = false;
+        while (true)
+        {
+            if (_exiting) return null;
+            Threads.RemoveAll(t =>
+            {
+                if (!t.Exited || t == _current) return false;
+                _retiredByRemovedThreads += t.Cpu.InstructionsRetired;
+                return true;
+            });
+            if (Threads.All(t => t.Exited)) return null;
+
+            var interrupted = InterruptForSignal();
+            if (_exiting) return null;
+            if (interrupted != null && interrupted.Runnable)
+            {
+                _roundRobin = Threads.IndexOf(interrupted);
+                return interrupted;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            long earliest = long.MaxValue;
+            bool anyBlocked = false;
+            foreach (var t in Threads)
+            {
+                if (t.Exited) continue;
+                if (t.FutexAddress != 0)
+                {
+                    if (t.WaitDeadline <= now)
+                    {
+                        t.FutexAddress = 0;
+                        t.WaitDeadline = long.MaxValue;
+                        t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
+                    }
+                    else earliest = Math.Min(earliest, t.WaitDeadline);
+                }
+                if (t.Wait.Active)
+                {
+                    anyBlocked = true;
+                    earliest = Math.Min(earliest, Math.Min(t.Wait.Deadline, t.Wait.Recheck));
+                }
+            }
+            bool anyRunnable = Threads.Any(t => t.Runnable);
+            if (!anyRunnable && !anyBlocked && earliest == long.MaxValue && !IntervalTimerArmed())
+            {
+                // A timer signal may have fired already and still be on its way through the host's
+                // signal thread: give it a moment before calling this a deadlock.
+                if (!graceTaken)
+                {
+                    graceTaken = true;
+                    PollAndRetry(Stopwatch.Frequency / 4);
+                    continue;
+                }
+                Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
+                ExitStatus = 128 + 9;
+                return null;
+            }
+            if (anyBlocked || !anyRunnable)
+            {
+                long timeout = anyRunnable ? 0 : earliest == long.MaxValue ? -1 : Math.Max(0, earliest - now);
+                PollAndRetry(timeout);
+                if (_exiting) return null;
+            }
+            for (int k = 0; k < Threads.Count; k++)
+            {
+                var t = Threads[(_roundRobin + 1 + k) % Threads.Count];
+                if (t.Runnable)
+                {
+                    _roundRobin = Threads.IndexOf(t);
+                    return t;
+                }
+            }
+        }
+    }
+
+    /// <summary>An armed alarm/setitimer can still end a futex wait through its signal handler.</summary>
+    static unsafe bool IntervalTimerArmed()
+    {
+        long* v = stackalloc long[4];
+        for (int which = 0; which < 3; which++)
+            if (Sys(Nr.getitimer, which, (nint)v) == 0 && (v[2] | v[3]) != 0) return true; // it_value
+        return false;
+    }
+
+    /// <summary>Hands the processor to another guest thread; a signal still pending goes to it at its first block boundary.</summary>
+    void SwitchTo(GuestThread next)
+    {
+        MakeCurrent(next);
+        if (Signals.HasDeliverable()) next.Cpu.InterruptPending = true;
+    }
+
+    /// <summary>Makes <paramref name="t"/> the running thread: signal masks are per thread, and the running one's is in <see cref="SignalState.Mask"/>.</summary>
+    void MakeCurrent(GuestThread t)
+    {
+        if (t == _current) return;
+        // A directed signal the outgoing thread has not taken yet stays its own.
+        ulong back = _current.DirectedInFlight & Volatile.Read(ref Signals.Pending);
+        for (ulong b = back; b != 0; b &= b - 1)
+        {
+            int sig = System.Numerics.BitOperations.TrailingZeroCount(b) + 1;
+            if (!Signals.Take(sig)) continue;
+            _current.DirectedInfo[sig] = Signals.PendingInfo[sig];
+            _current.DirectedPending |= SignalState.Bit(sig);
+        }
+        _current.DirectedInFlight = 0;
+        _current.SignalMask = Signals.Mask;
+        Signals.Mask = t.SignalMask;
+        _current = t;
+        if (Cache.Tracer is { } tracer) tracer.CurrentTid = t.Tid;
+        if (t.DirectedPending != 0)
+        {
+            for (ulong b = t.DirectedPending; b != 0; b &= b - 1)
+            {
+                int sig = System.Numerics.BitOperations.TrailingZeroCount(b) + 1;
+                Signals.Raise(t.DirectedInfo[sig]);
+            }
+            t.DirectedInFlight = t.DirectedPending;
+            t.DirectedPending = 0;
+            PendingChanged();
+        }
+    }
+
+    ulong MaskOf(GuestThread t) => t == _current ? Signals.Mask : t.SignalMask;
+
+    /// <summary>
+    /// A signal that a blocked thread should take. Ignored ones are dropped and default-terminating ones
+    /// end the guest here, since a blocked thread would never reach a block boundary. With a handler, the
+    /// thread group leader takes it first when it is blocked (as the kernel prefers it); otherwise a
+    /// running thread takes it at its next boundary, and only when none can run is a blocked one picked.
+    /// Returns the interrupted thread.
+    /// </summary>
+    GuestThread? InterruptForSignal()
+    {
+        // A signal sent to one blocked thread interrupts that thread, whoever else could take it.
+        foreach (var t in Threads)
+        {
+            if (t.Exited || t == _current || !t.Interruptible) continue;
+            ulong ready = t.DirectedPending & ~t.SignalMask;
+            if (ready == 0) continue;
+            int sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
+            if (Signals.Actions[sig].Handler <= 1) continue; // defaults and ignores are handled where the signal was sent
+            InterruptWait(t, (Signals.Actions[sig].Flags & SA_RESTART) != 0);
+            return t;
+        }
+        ulong pending = Volatile.Read(ref Signals.Pending);
+        while (pending != 0)
+        {
+            int sig = System.Numerics.BitOperations.TrailingZeroCount(pending) + 1;
+            pending &= pending - 1;
+            ulong bit = SignalState.Bit(sig);
+            var takers = Threads.Where(t => !t.Exited && (MaskOf(t) & bit) == 0).ToList();
+            if (takers.Count == 0) continue; // blocked everywhere: it stays pending
+            var act = Signals.Actions[sig];
+            if (act.Handler <= 1)
+            {
+                Signals.Take(sig);
+                PendingChanged();
+                if (TakeDefaultAction(sig)) return null;
+                continue;
+            }
+            var leader = takers.FirstOrDefault(t => t.Tid == Pid);
+            GuestThread? target;
+            if (leader != null && leader.Interruptible) target = leader;
+            else if (takers.Any(t => t.Runnable)) continue; // a running thread takes it at its next block boundary
+            else target = takers.FirstOrDefault(t => t.Interruptible);
+            if (target == null) continue;
+            InterruptWait(target, (act.Flags & SA_RESTART) != 0);
+            return target;
+        }
+        return null;
+    }
+
+    /// <summary>Ends the wait of <paramref name="t"/> for a signal: -EINTR, or a restart under SA_RESTART where the call allows it.</summary>
+    void InterruptWait(GuestThread t, bool saRestart)
+    {
+        if (t.FutexAddress != 0)
+        {
+            // An untimed FUTEX_WAIT restarts under SA_RESTART; a timed one returns EINTR, as with the kernel's restart block.
+            bool timed = t.WaitDeadline != long.MaxValue;
+            t.FutexAddress = 0;
+            t.WaitDeadline = long.MaxValue;
+            if (!timed && saRestart) t.Cpu.Rip -= 2; // RAX still holds the call number
+            else t.Cpu.R[Registers.RAX] = unchecked((ulong)-Errno.EINTR);
+        }
+        else Retry(t, interrupted: true, saRestart);
+        if (t.Runnable) t.Cpu.InterruptPending = true;
+    }
+
+    /// <summary>Runs the handler of <paramref name="t"/>'s blocked call again; it completes or blocks anew.</summary>
+    void Retry(GuestThread t, bool interrupted, bool saRestart)
+    {
+        var previous = _current;
+        MakeCurrent(t);
+        var w = t.Wait;
+        w.Active = false;
+        w.Fds.Clear();
+        w.Recheck = long.MaxValue;
+        w.WakeSignals = 0;
+        w.WakeOnEvent = false;
+        _ctx.Resuming = true;
+        _ctx.Interrupted = interrupted;
+        _ctx.SaRestart = saRestart;
+        try
+        {
+            Syscall(t.Cpu);
+        }
+        finally
+        {
+            _ctx.Resuming = false;
+            _ctx.Interrupted = false;
+            _ctx.SaRestart = false;
+            MakeCurrent(previous);
+        }
+    }
+
+    /// <summary>
+    /// One ppoll over the wake-up event and every descriptor a blocked thread waits on, for at most
+    /// <paramref name="timeoutTicks"/> (-1: until something happens). Then every blocked call whose
+    /// descriptor is ready, whose deadline or re-check time has passed, or whose wake-up condition
+    /// holds runs again.
+    /// </summary>
+    unsafe void PollAndRetry(long timeoutTicks)
+    {
+        int n = 1;
+        foreach (var t in Threads)
+            if (t.Wait.Active) n += t.Wait.Fds.Count;
+        var pfd = new long[n]; // struct pollfd {int fd; short events; short revents;} is 8 bytes
+        pfd[0] = (uint)_wake.Fd | (1L << 32);
+        int k = 1;
+        foreach (var t in Threads)
+        {
+            if (!t.Wait.Active) continue;
+            foreach (var (fd, ev) in t.Wait.Fds) pfd[k++] = (uint)fd | ((long)(ushort)ev << 32);
+        }
+        fixed (long* p = pfd)
+        {
+            long* ts = stackalloc long[2];
+            long ns = timeoutTicks < 0 ? -1 : SyscallContext.TicksToNs(timeoutTicks);
+            ts[0] = ns / 1_000_000_000;
+            ts[1] = ns % 1_000_000_000;
+            long r = Sys(Nr.ppoll, (nint)p, n, ns < 0 ? 0 : (nint)ts, 0, 8);
+            if (r < 0 && r != -Errno.EINTR) throw new InvalidOperationException($"ppoll in the scheduler failed: errno {-r}");
+        }
+        static bool Ready(long entry) => (entry >> 48) != 0;
+        bool woken = Ready(pfd[0]);
+        if (woken) _wake.Drain();
+        long now = Stopwatch.GetTimestamp();
+        k = 1;
+        foreach (var t in Threads.ToArray())
+        {
+            var w = t.Wait;
+            if (!w.Active) continue;
+            bool ready = false;
+            for (int i = 0; i < w.Fds.Count; i++) ready |= Ready(pfd[k + i]);
+            k += w.Fds.Count;
+            ready |= now >= w.Deadline || now >= w.Recheck || (woken && w.WakeOnEvent) || (Volatile.Read(ref Signals.Pending) & w.WakeSignals) != 0;
+            if (ready) Retry(t, interrupted: false, saRestart: false);
+            if (_exiting) return;
+        }
+    }
+}
