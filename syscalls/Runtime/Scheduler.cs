@@ -93,6 +93,10 @@ public sealed partial class GuestProcess
                     continue;
                 }
                 Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
+                // Name each stuck thread and its futex word, so a hung test says what it waited on.
+                foreach (var t in Threads)
+                    if (!t.Exited)
+                        Options.Diagnostics.WriteLine($"legoemu:   thread {t.Tid} waits on the futex at 0x{t.FutexAddress:x}{SymbolAt(t.FutexAddress)} (rip 0x{t.Cpu.Rip:x}{SymbolAt(t.Cpu.Rip)})");
                 ExitStatus = 128 + 9;
                 return null;
             }
@@ -112,6 +116,20 @@ public sealed partial class GuestProcess
                 }
             }
         }
+    }
+
+    /// <summary>" (name+0x10)" from the executable's symbol table, or "" (for diagnostics only).</summary>
+    string SymbolAt(ulong addr)
+    {
+        try
+        {
+            ulong a = addr - LoadBias;
+            foreach (var sym in LegoEmu.Loader.Elf.ElfFile.Load(ExePath).ReadSymbols())
+                if (a >= sym.Value && a < sym.Value + Math.Max(sym.Size, 1))
+                    return a == sym.Value ? $" ({sym.Name})" : $" ({sym.Name}+0x{a - sym.Value:x})";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LegoEmu.Loader.Elf.ElfFormatException) { }
+        return "";
     }
 
     /// <summary>An armed alarm/setitimer can still end a futex wait through its signal handler.</summary>
