@@ -2,6 +2,8 @@ using System.CommandLine;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Mem.Remote;
 using LegoEmu.Syscalls.Runtime;
+using LegoEmu.Cluster.Trace;
+using LegoEmu.Mem.Trace;
 
 namespace LegoEmu.Cluster.Cli;
 
@@ -19,8 +21,11 @@ public static class ProcnodeCommand
         var line = new Option<int>("--line") { DefaultValueFactory = _ => 4096 };
         var policy = new Option<string>("--policy") { DefaultValueFactory = _ => "fifo" };
         var strace = new Option<bool>("--strace");
+        var trace = new Option<string?>("--trace");
+        var traceLevel = new Option<string>("--trace-level") { DefaultValueFactory = _ => "misses" };
+        var traceSample = new Option<string>("--trace-sample") { DefaultValueFactory = _ => "1" };
         var cmd = new Command("procnode", "Run a forked guest process on a new processor component (started by fork, not by hand)") { Hidden = true };
-        foreach (var o in new Option[] { state, excache, ways, line, policy, strace }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { state, excache, ways, line, policy, strace, trace, traceLevel, traceSample }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             ForkState s;
@@ -49,9 +54,33 @@ public static class ProcnodeCommand
             using (cluster)
             {
                 cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk);
-                using var process = new GuestProcess(cluster, new RunOptions(config, pr.GetValue(strace), false, Console.Error), s.Asid);
+                TraceRequest? traceRequest = null;
+                if (pr.GetValue(trace) is { } tracePath && TraceRequest.TryParseRate(pr.GetValue(traceSample)!, out double rate))
+                    traceRequest = new TraceRequest(tracePath, pr.GetValue(traceLevel) == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
+                var options = new RunOptions(config, pr.GetValue(strace), false, Console.Error) { ChildArguments = traceRequest?.ChildArguments() ?? [] };
+                using var process = new GuestProcess(cluster, options, s.Asid);
                 process.RestoreForkedState(s);
-                int status = process.Run();
+                MemoryTracer? tracer = null;
+                if (traceRequest != null)
+                {
+                    try { tracer = traceRequest.Start(process, process.Argv, endpoints.Count, forked: true); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // The guest must not fail because its trace cannot be written; say so once.
+                        Console.Error.WriteLine($"legoemu: --trace {traceRequest.PathFor(process, true)}: {e.Message}; this process is not traced");
+                    }
+                    if (tracer != null)
+                    {
+                        var t = tracer;
+                        process.EmergencyCleanup = () => traceRequest.Abandon(t);
+                    }
+                }
+                int status;
+                try { status = process.Run(); }
+                finally
+                {
+                    if (tracer != null) traceRequest!.Finish(process, tracer);
+                }
                 RunCommand.PendingSignalDeath = process.KilledBySignal;
                 return status;
             }

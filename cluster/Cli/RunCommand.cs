@@ -67,7 +67,10 @@ public static class RunCommand
                 if (rate < 1 && level == LegoEmu.Mem.Trace.TraceLevel.Misses) return Fail("--trace-sample applies to --trace-level accesses only");
                 traceRequest = new TraceRequest(Path.GetFullPath(tracePath), level, rate);
             }
-            var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error);
+            var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error)
+            {
+                ChildArguments = traceRequest?.ChildArguments() ?? [],
+            };
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
             StatsJsonPath = pr.GetValue(statsJson);

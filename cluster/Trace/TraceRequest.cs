@@ -18,7 +18,14 @@ public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRa
         return rate > 0 && rate <= 1;
     }
 
-    public MemoryTracer Start(GuestProcess process, string[] argv, int memoryNodes)
+    /// <summary>What a forked processor component needs to trace its own process into PATH.PID.</summary>
+    public string[] ChildArguments() =>
+        ["--trace", Path, "--trace-level", Level == TraceLevel.Accesses ? "accesses" : "misses", "--trace-sample", SampleRate.ToString("R", CultureInfo.InvariantCulture)];
+
+    /// <summary>The file of one process of the tree: the first process writes PATH, a forked one PATH.PID.</summary>
+    public string PathFor(GuestProcess process, bool forked) => forked ? $"{Path}.{process.Pid}" : Path;
+
+    public MemoryTracer Start(GuestProcess process, string[] argv, int memoryNodes, bool forked = false)
     {
         var cfg = process.Cache.Config;
         var header = new TraceHeader
@@ -34,7 +41,7 @@ public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRa
             Pid = process.Pid,
             MemoryNodes = memoryNodes,
         };
-        var tracer = new MemoryTracer(Path, header, Level, SampleRate) { CurrentTid = process.CurrentThread.Tid };
+        var tracer = new MemoryTracer(PathFor(process, forked), header, Level, SampleRate) { CurrentTid = process.CurrentThread.Tid };
         process.Cache.Tracer = tracer;
         return tracer;
     }

@@ -87,6 +87,19 @@ public sealed class MemoryTracer : IDisposable
         PutVarint((ulong)(node + 1));
     }
 
+    /// <summary>The process replaced its program (execve); reports name the new one.</summary>
+    public void Exec(string program, ulong loadBias, IReadOnlyList<string> argv)
+    {
+        var text = string.Join('\0', new[] { program }.Concat(argv));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text.Length > 4000 ? text[..4000] : text);
+        if (_len + bytes.Length + 32 > BufferSize) Drain();
+        _buf[_len++] = (byte)TraceRecordKind.Exec;
+        PutVarint(loadBias);
+        PutVarint((ulong)bytes.Length);
+        bytes.CopyTo(_buf, _len);
+        _len += bytes.Length;
+    }
+
     /// <summary>One mapping of the address space, for naming hot lines outside the executable's symbols.</summary>
     public void Mapping(ulong start, ulong end, string name)
     {

@@ -20,6 +20,8 @@ public enum TraceRecordKind : byte
     Thread = 7,
     /// <summary>One mapping of the guest's address space, written at the end so hot lines can be named.</summary>
     Mapping = 8,
+    /// <summary>The process ran execve: the program, its load bias and its arguments from here on.</summary>
+    Exec = 9,
     /// <summary>The last record: totals the reader checks the stream against.</summary>
     End = 15,
 }

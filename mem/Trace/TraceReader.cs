@@ -122,6 +122,24 @@ public sealed class TraceReader : IDisposable
                     e.Name = System.Text.Encoding.UTF8.GetString(name);
                     return true;
                 }
+                case TraceRecordKind.Exec:
+                {
+                    ulong bias = Varint();
+                    int n = (int)Varint();
+                    if (n > 16384) throw new TraceFormatException("bad exec record");
+                    var text = new byte[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        int b = ReadByte();
+                        if (b < 0) throw new TraceFormatException("trace cut short inside a record");
+                        text[i] = (byte)b;
+                    }
+                    var parts = System.Text.Encoding.UTF8.GetString(text).Split('\0');
+                    Header.Program = parts[0];
+                    Header.Arguments = parts[1..];
+                    Header.LoadBias = bias;
+                    continue;
+                }
                 case TraceRecordKind.End:
                     TotalAccesses = (long)Varint();
                     Varint();

@@ -15,7 +15,11 @@ using LegoEmu.Syscalls.Abi;
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>How a guest process is to be run.</summary>
-public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, TextWriter Diagnostics);
+public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, TextWriter Diagnostics)
+{
+    /// <summary>Extra <c>procnode</c> options every forked child gets (e.g. tracing), so whole process trees behave alike.</summary>
+    public IReadOnlyList<string> ChildArguments { get; init; } = [];
+}
 
 /// <summary>
 /// One guest Linux process on this processor component: its address space (homed at a memory
@@ -132,6 +136,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Argv = argv.ToArray();
         AuxVector = image.AuxVector;
         LoadBias = image.LoadBias;
+        Cache.Tracer?.Exec(ExePath, LoadBias, Argv);
         Cpu.Rip = image.Entry;
         Cpu.Rsp = image.StackPointer;
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.

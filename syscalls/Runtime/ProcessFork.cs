@@ -86,6 +86,7 @@ public sealed partial class GuestProcess
         argv.AddRange(["procnode", "--state-fd", stateFd.ToString(), "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
             "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant()]);
         if (Options.Strace) argv.Add("--strace");
+        argv.AddRange(Options.ChildArguments);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
         int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
         Host.Native.Sys(Abi.Nr.close, stateFd);

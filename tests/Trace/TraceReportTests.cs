@@ -165,6 +165,35 @@ public sealed class TraceReportTests(TraceGuestsFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task WholeProcessTreesAreTracedOneFilePerProcess()
+    {
+        string trace = TempFile("tree.trace");
+        string dir = Path.GetDirectoryName(trace)!, name = Path.GetFileName(trace);
+        try
+        {
+            var r = await EmulatorRunner.RunAsync("run", "--trace", trace, "/bin/sh", "-c", "echo lego | tr a-z A-Z; /bin/true");
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("LEGO\n", r.StdoutText);
+            var children = Directory.GetFiles(dir, name + ".*");
+            Assert.True(children.Length >= 2, $"expected a trace per forked process, found {children.Length}");
+            var programs = new List<string>();
+            foreach (var f in children.Append(trace))
+            {
+                var j = await ReportJsonAsync(f);
+                Assert.True(j.GetProperty("complete").GetBoolean(), f);
+                programs.Add(j.GetProperty("header").GetProperty("program").GetString()!);
+            }
+            // Children that exec'd are reported under their new program.
+            Assert.Contains(programs, p => p.EndsWith("/tr", StringComparison.Ordinal));
+            Assert.Contains(programs, p => p.EndsWith("/true", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var f in Directory.GetFiles(dir, name + "*")) File.Delete(f);
+        }
+    }
+
+    [Fact]
     public async Task BadInputGivesOneLineAndAnExitCode()
     {
         string notTrace = TempFile("not-a-trace");
