@@ -33,13 +33,12 @@ public static class BenchCommand
             var list = new List<double>();
             foreach (var part in pr.GetValue(fractions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                bool pct = part.EndsWith('%');
-                if (!double.TryParse(pct ? part[..^1] : part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0)
+                if (!FractionParser.TryParse(part, out double v))
                 {
                     Console.Error.WriteLine($"legoemu bench: bad fraction '{part}'");
                     return 2;
                 }
-                list.Add(pct ? v / 100 : v);
+                list.Add(v);
             }
             return SweepBench.Run(argv[0], argv[1..], list.ToArray(), Math.Clamp(pr.GetValue(nodes), 1, 16), Math.Max(1, pr.GetValue(repeat)), Console.Out);
         });

@@ -103,16 +103,8 @@ public static class RegressCommand
         return Path.Combine(cache, "legoemu", "regress");
     }
 
-    static bool TryFraction(string text, out double value)
-    {
-        bool pct = text.EndsWith('%');
-        if (double.TryParse(pct ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0)
-        {
-            if (pct) value /= 100;
-            return value <= 64; // a "fraction" above 1 is allowed (a cache larger than the footprint), not absurd ones
-        }
-        return false;
-    }
+    // A "fraction" above 1 is allowed (a cache larger than the footprint), not absurd ones.
+    static bool TryFraction(string text, out double value) => FractionParser.TryParse(text, out value) && value <= 64;
 
     static int Fail(string message)
     {

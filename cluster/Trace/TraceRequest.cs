@@ -8,15 +8,7 @@ namespace LegoEmu.Cluster.Trace;
 public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRate)
 {
     /// <summary>Accepts 0.01, 1%, 1e-3; the rate must be in (0, 1].</summary>
-    public static bool TryParseRate(string text, out double rate)
-    {
-        text = text.Trim();
-        bool percent = text.EndsWith('%');
-        if (percent) text = text[..^1];
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out rate)) return false;
-        if (percent) rate /= 100;
-        return rate > 0 && rate <= 1;
-    }
+    public static bool TryParseRate(string text, out double rate) => Cli.FractionParser.TryParse(text, out rate) && rate <= 1;
 
     /// <summary>What a forked processor component needs to trace its own process into PATH.PID.</summary>
     public string[] ChildArguments() =>

@@ -91,13 +91,10 @@ public sealed class MemoryTracer : IDisposable
     public void Exec(string program, ulong loadBias, IReadOnlyList<string> argv)
     {
         var text = string.Join('\0', new[] { program }.Concat(argv));
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text.Length > 4000 ? text[..4000] : text);
-        if (_len + bytes.Length + 32 > BufferSize) Drain();
+        Reserve();
         _buf[_len++] = (byte)TraceRecordKind.Exec;
         PutVarint(loadBias);
-        PutVarint((ulong)bytes.Length);
-        bytes.CopyTo(_buf, _len);
-        _len += bytes.Length;
+        PutString(text, 4000);
     }
 
     /// <summary>One mapping of the address space, for naming hot lines outside the executable's symbols.</summary>
@@ -107,10 +104,7 @@ public sealed class MemoryTracer : IDisposable
         _buf[_len++] = (byte)TraceRecordKind.Mapping;
         PutVarint(start);
         PutVarint(end);
-        var bytes = System.Text.Encoding.UTF8.GetBytes(name.Length > 200 ? name[..200] : name);
-        PutVarint((ulong)bytes.Length);
-        bytes.CopyTo(_buf, _len);
-        _len += bytes.Length;
+        PutString(name, 200);
     }
 
     void Event(TraceRecordKind kind, ulong lineAddr)
@@ -144,6 +138,16 @@ public sealed class MemoryTracer : IDisposable
     void Reserve()
     {
         if (_len > BufferSize - MaxRecord - 256) Drain();
+    }
+
+    /// <summary>A length-prefixed UTF-8 string of at most <paramref name="maxChars"/> characters (the reader bounds lengths too).</summary>
+    void PutString(string text, int maxChars)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text.Length > maxChars ? text[..maxChars] : text);
+        if (_len + bytes.Length + 16 > BufferSize) Drain();
+        PutVarint((ulong)bytes.Length);
+        bytes.CopyTo(_buf, _len);
+        _len += bytes.Length;
     }
 
     void PutVarint(ulong v)

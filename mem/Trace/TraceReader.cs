@@ -112,14 +112,7 @@ public sealed class TraceReader : IDisposable
                     e.End = Varint();
                     int n = (int)Varint();
                     if (n > 4096) throw new TraceFormatException("bad mapping record");
-                    var name = new byte[n];
-                    for (int i = 0; i < n; i++)
-                    {
-                        int b = ReadByte();
-                        if (b < 0) throw new TraceFormatException("trace cut short inside a record");
-                        name[i] = (byte)b;
-                    }
-                    e.Name = System.Text.Encoding.UTF8.GetString(name);
+                    e.Name = ReadString(n);
                     return true;
                 }
                 case TraceRecordKind.Exec:
@@ -127,14 +120,7 @@ public sealed class TraceReader : IDisposable
                     ulong bias = Varint();
                     int n = (int)Varint();
                     if (n > 16384) throw new TraceFormatException("bad exec record");
-                    var text = new byte[n];
-                    for (int i = 0; i < n; i++)
-                    {
-                        int b = ReadByte();
-                        if (b < 0) throw new TraceFormatException("trace cut short inside a record");
-                        text[i] = (byte)b;
-                    }
-                    var parts = System.Text.Encoding.UTF8.GetString(text).Split('\0');
+                    var parts = ReadString(n).Split('\0');
                     Header.Program = parts[0];
                     Header.Arguments = parts[1..];
                     Header.LoadBias = bias;
@@ -163,6 +149,18 @@ public sealed class TraceReader : IDisposable
         e.Line = (ulong)_line << _lineShift;
         e.TimeNs = _ns;
         e.Tid = _tid;
+    }
+
+    string ReadString(int length)
+    {
+        var bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            int b = ReadByte();
+            if (b < 0) throw new TraceFormatException("trace cut short inside a record");
+            bytes[i] = (byte)b;
+        }
+        return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
     ulong Varint()
