@@ -256,7 +256,7 @@ static class Files
     static long OpenAt(SyscallContext x, int dirfd, string path, int flags, int mode)
     {
         if (path == "/proc/self/exe" || path == $"/proc/{x.P.Pid}/exe") path = x.P.ExePath;
-        if (path.StartsWith("/proc/", StringComparison.Ordinal) && Proc.TryOpen(x, path, flags, out long procFd)) return procFd;
+        if ((path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/devices/system/cpu/", StringComparison.Ordinal)) && Proc.TryOpen(x, path, flags, out long procFd)) return procFd;
         long h = WithDir(x, dirfd, path, (d, p) => Sys(Nr.openat, d, p, flags | O_CLOEXEC, mode));
         if (h < 0) return h;
         // Host descriptors are always close-on-exec: the guest's own flag lives in the table.

@@ -9,7 +9,8 @@ namespace LegoEmu.Syscalls.Areas;
 
 /// <summary>
 /// The /proc files whose host version would describe the emulator instead of the guest: maps, cmdline,
-/// auxv and cpuinfo are generated from the guest's own state and served from a sealed memfd.
+/// auxv and cpuinfo are generated from the guest's own state and served from a sealed memfd. So are
+/// the /sys CPU lists, which must show the one CPU a processor component gives its guest.
 /// </summary>
 static class Proc
 {
@@ -30,7 +31,14 @@ static class Proc
             "comm" => Encoding.ASCII.GetBytes(Comm(x.P) + "\n"),
             "smaps" => Encoding.ASCII.GetBytes(Smaps(x.P)),
             "stat" => Encoding.ASCII.GetBytes(Stat(x.P)),
-            _ => path == "/proc/cpuinfo" ? Encoding.ASCII.GetBytes(CpuInfo()) : null,
+            _ => path switch
+            {
+                "/proc/cpuinfo" => Encoding.ASCII.GetBytes(CpuInfo()),
+                // glibc's get_nprocs and sysconf read these: they must agree with sched_getaffinity and cpuinfo.
+                "/sys/devices/system/cpu/online" or "/sys/devices/system/cpu/possible" or "/sys/devices/system/cpu/present"
+                    => "0\n"u8.ToArray(),
+                _ => null,
+            },
         };
         if (content == null) return false;
         if ((flags & 3) != 0) { fd = -Errno.EACCES; return true; }

@@ -28,25 +28,13 @@ public class DeadlockReportTests
     [Fact]
     public async Task DeadlockNamesTheStuckThreadsAndTheirFutexes()
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"legoemu-deadlock-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        try
-        {
-            string src = Path.Combine(dir, "deadlock.c"), bin = Path.Combine(dir, "deadlock");
-            File.WriteAllText(src, Source);
-            var gcc = await ProcessRunner.RunAsync("gcc", ["-static", "-O2", "-o", bin, src], TimeSpan.FromSeconds(120), null, null);
-            Assert.True(gcc.ExitCode == 0, gcc.StderrText);
-            var r = await EmulatorRunner.RunAsync("run", bin);
-            Assert.Equal(128 + 9, r.ExitCode);
-            Assert.Contains("deadlock", r.StderrText);
-            Assert.Contains("(first)", r.StderrText);
-            Assert.Contains("(second)", r.StderrText);
-            Assert.Equal(2, r.StderrText.Split('\n').Count(l => l.Contains("waits on the futex at 0x")));
-            Assert.DoesNotContain("unreachable", r.StdoutText);
-        }
-        finally
-        {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+        using var guest = await InlineGuest.BuildAsync("deadlock", Source);
+        var r = await EmulatorRunner.RunAsync("run", guest.Binary);
+        Assert.Equal(128 + 9, r.ExitCode);
+        Assert.Contains("deadlock", r.StderrText);
+        Assert.Contains("(first)", r.StderrText);
+        Assert.Contains("(second)", r.StderrText);
+        Assert.Equal(2, r.StderrText.Split('\n').Count(l => l.Contains("waits on the futex at 0x")));
+        Assert.DoesNotContain("unreachable", r.StdoutText);
     }
 }
