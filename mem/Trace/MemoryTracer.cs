@@ -55,17 +55,12 @@ public sealed class MemoryTracer : IDisposable
     /// <summary>The guest thread running now; the scheduler sets it on every switch.</summary>
     public int CurrentTid;
     public long Records { get; private set; }
-    public long AccessRecords { get; private set; }
 
     /// <summary>True when accesses to this line must be seen one by one (kept off the front table).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TracesAccessesTo(ulong lineAddr) => Level == TraceLevel.Accesses && Sampler.Keeps(lineAddr >> _lineShift);
 
-    public void Access(ulong lineAddr, TraceRecordKind kind)
-    {
-        AccessRecords++;
-        Event(kind, lineAddr);
-    }
+    public void Access(ulong lineAddr, TraceRecordKind kind) => Event(kind, lineAddr);
 
     /// <param name="node">The memory node that served the line; -1 for a local zero fill (p-local).</param>
     public void Fill(ulong lineAddr, int node)

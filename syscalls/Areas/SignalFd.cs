@@ -53,17 +53,7 @@ static class SignalFd
         var rec = new byte[RecordSize];
         while (written < room)
         {
-            int sig = 0;
-            SignalInfo info = default;
-            lock (s)
-            {
-                ulong ready = s.Pending & mask;
-                if (ready != 0)
-                {
-                    sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
-                    info = s.PendingInfo[sig];
-                }
-            }
+            int sig = s.Peek(mask, out var info);
             if (sig == 0) break;
             Array.Clear(rec);
             BitConverter.TryWriteBytes(rec.AsSpan(0), (uint)sig);

@@ -106,18 +106,8 @@ static class Signals
             deadline = x.DeadlineAfterNs(sec > long.MaxValue / 2_000_000_000 ? long.MaxValue / 2 : sec * 1_000_000_000 + nsec);
         }
         var s = x.P.Signals;
-        int sig = 0;
-        SignalInfo info = default;
-        lock (s)
-        {
-            ulong ready = s.Pending & set;
-            if (ready != 0)
-            {
-                sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
-                s.Pending &= ~SignalState.Bit(sig);
-                info = s.PendingInfo[sig];
-            }
-        }
+        int sig = s.Peek(set, out var info);
+        if (sig != 0) s.Take(sig);
         if (sig != 0)
         {
             x.P.PendingChanged();

@@ -40,6 +40,23 @@ public sealed class SignalState
         }
     }
 
+    /// <summary>The lowest pending signal of <paramref name="set"/> and its siginfo, left pending; 0 when none.</summary>
+    public int Peek(ulong set, out SignalInfo info)
+    {
+        lock (this)
+        {
+            ulong ready = Pending & set;
+            if (ready == 0)
+            {
+                info = default;
+                return 0;
+            }
+            int sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
+            info = PendingInfo[sig];
+            return sig;
+        }
+    }
+
     /// <summary>Removes <paramref name="sig"/> from the pending set; false when it was not pending.</summary>
     public bool Take(int sig)
     {
