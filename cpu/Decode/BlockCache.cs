@@ -128,6 +128,11 @@ public sealed unsafe class BlockCache
             i.Inner = i.Exec;
             i.Exec = HandlerTable.MxcsrBracket;
         }
+        else if (HandlerTable.IsLockedReadModifyWrite(ins))
+        {
+            i.Inner = i.Exec;
+            i.Exec = HandlerTable.LockedBracket;
+        }
         i.OpBits = ins.OpCount == 0 ? (byte)64 : ins.Op0Kind switch
         {
             OpKind.Register when Registers.GprIndex[(int)ins.Op0Register] >= 0 => (byte)(Registers.GprSize[(int)ins.Op0Register] * 8),

@@ -71,6 +71,27 @@ public static unsafe class HandlerTable
 
     public static readonly delegate*<CpuState, ref Insn, void> MxcsrBracket = &Bracket;
 
+    /// <summary>LOCK-prefixed instructions and XCHG with memory: atomic with respect to other processor components.</summary>
+    public static bool IsLockedReadModifyWrite(in Instruction ins)
+    {
+        if (ins.Code == Code.INVALID) return false;
+        bool memory = false;
+        for (int n = 0; n < ins.OpCount; n++) memory |= ins.GetOpKind(n) == OpKind.Memory;
+        return memory && (ins.HasLockPrefix || ins.Mnemonic == Mnemonic.Xchg);
+    }
+
+    public static readonly delegate*<CpuState, ref Insn, void> LockedBracket = &Locked;
+
+    /// <summary>
+    /// The line is claimed exclusive before the handler reads it, so its read and write both hit and no
+    /// invalidation (applied only at misses and block boundaries) can fall between them.
+    /// </summary>
+    static void Locked(CpuState c, ref Insn i)
+    {
+        c.Mem.ClaimForWrite(Operands.Ea(c, ref i), Math.Max(1, i.MemBits >> 3));
+        i.Inner(c, ref i);
+    }
+
     static void Bracket(CpuState c, ref Insn i)
     {
         if (!i.Warm) WarmUp(c, ref i);

@@ -7,7 +7,8 @@ namespace LegoEmu.Cpu.Interp;
 
 /// <summary>
 /// Compare-and-exchange family: CMPXCHG, CMPXCHG8B, XADD. A processor component runs one guest
-/// thread at a time, so these are atomic by construction; LOCK needs no extra work here.
+/// thread at a time, so within it these are atomic by construction; against threads on other
+/// processor components, LOCK claims the line exclusive first (HandlerTable's locked bracket).
 /// </summary>
 static unsafe class InstAtomic
 {

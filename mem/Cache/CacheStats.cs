@@ -18,6 +18,12 @@ public sealed class CacheStats
     public long BytesFilled;
     public long BytesWrittenBack;
     public long Faults;
+    /// <summary>Stores to lines held shared that had to ask for them exclusive (coherent caches).</summary>
+    public long Upgrades;
+    /// <summary>Lines given up because another component wrote them (coherent caches).</summary>
+    public long Invalidations;
+    /// <summary>Lines made read-only because another component read them (coherent caches).</summary>
+    public long Downgrades;
     /// <summary>Ticks spent inside fills (Stopwatch ticks) to derive the mean miss latency.</summary>
     public long MissTicks;
 }

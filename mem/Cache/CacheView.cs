@@ -241,6 +241,7 @@ public sealed unsafe class CacheView
             _cache.Stats.Faults++;
             throw new MemoryFault(a, kind, FaultReason.Protection);
         }
+        if (kind == AccessKind.Write && !_cache.IsExclusive(slot)) slot = _cache.Upgrade(slot, Asid, line, a);
         byte* host = _cache.SlotData(slot);
         var tracer = _cache.Tracer;
         if (tracer != null && tracer.TracesAccessesTo(line))
@@ -309,6 +310,22 @@ public sealed unsafe class CacheView
         }
         ProbeWrite(a, size);
         for (int i = 0; i < size; i++) *Resolve(a + (ulong)i, AccessKind.Write) = (byte)(v >> (8 * i));
+    }
+
+    /// <summary>
+    /// Before a locked read-modify-write: holds the line(s) of [a, a+size) exclusive, so the read and the
+    /// write that follow both hit and no invalidation can come between them. Retries when one arrived
+    /// while the second line of a split access was being fetched. Free unless the cache is coherent.
+    /// </summary>
+    public void ClaimForWrite(ulong a, int size)
+    {
+        if (!_cache.Coherent) return;
+        while (true)
+        {
+            long seen = _cache.RemoteApplied;
+            ProbeWrite(a, Math.Max(size, 1));
+            if (_cache.RemoteApplied == seen) return;
+        }
     }
 
     /// <summary>Checks both lines of a crossing store; a fault names the first byte of the line that refused.</summary>

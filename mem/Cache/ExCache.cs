@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Remote;
 using LegoEmu.Mem.Trace;
 
 namespace LegoEmu.Mem.Cache;
@@ -10,7 +11,7 @@ namespace LegoEmu.Mem.Cache;
 /// set-associative, write-back, with per-line permissions and address-space ids. Line storage is
 /// one native block so the per-thread front tables can hand out raw pointers on the hit path.
 /// </summary>
-public sealed unsafe class ExCache : IDisposable
+public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
 {
     const ulong Invalid = ulong.MaxValue;
 
@@ -20,6 +21,8 @@ public sealed unsafe class ExCache : IDisposable
     readonly int[] _asids;
     readonly Protection[] _prot;
     readonly bool[] _dirty;
+    /// <summary>Coherence state per slot: true = may be written (M, or the only cache there is), false = shared (S).</summary>
+    readonly bool[] _exclusive;
     readonly long[] _stamp;
     readonly int[] _fifoNext;
     readonly byte[] _victim;
@@ -44,6 +47,7 @@ public sealed unsafe class ExCache : IDisposable
         _asids = new int[slots];
         _prot = new Protection[slots];
         _dirty = new bool[slots];
+        _exclusive = new bool[slots];
         _stamp = new long[slots];
         _fifoNext = new int[config.Sets];
         _victim = new byte[config.LineSize];
@@ -83,6 +87,26 @@ public sealed unsafe class ExCache : IDisposable
     internal Protection SlotProt(int slot) => _prot[slot];
     internal void MarkDirty(int slot) => _dirty[slot] = true;
 
+    ICoherentMemory? _coherent;
+
+    /// <summary>True when other processor components cache the same memory and a directory keeps the copies coherent.</summary>
+    public bool Coherent => _coherent != null;
+
+    /// <summary>Invalidations and downgrades applied so far; an atomic operation retries its claim when this moves.</summary>
+    public long RemoteApplied;
+
+    /// <summary>
+    /// Makes fills name the state they need (shared for reads, exclusive for writes). Fresh memory is no
+    /// longer zero-filled locally: another component may have written it already.
+    /// </summary>
+    public void EnableCoherence()
+    {
+        _coherent = Component as ICoherentMemory ?? throw new InvalidOperationException("coherent caching needs memory-node processes");
+        WriteBackAll();
+    }
+
+    internal bool IsExclusive(int slot) => _exclusive[slot];
+
     /// <summary>Finds the slot holding the line, or -1.</summary>
     internal int Lookup(int asid, ulong lineAddr)
     {
@@ -104,6 +128,7 @@ public sealed unsafe class ExCache : IDisposable
     /// <summary>Brings a line in, evicting a victim of its set. Throws <see cref="MemoryFault"/> when unmapped.</summary>
     internal int Miss(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
     {
+        if (_coherent != null) return MissCoherent(asid, lineAddr, faultAddr, access);
         Stats.Misses++;
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
@@ -177,8 +202,117 @@ public sealed unsafe class ExCache : IDisposable
         _asids[slot] = asid;
         _prot[slot] = prot;
         _dirty[slot] = false;
+        _exclusive[slot] = true;
         _stamp[slot] = ++_clock;
         return slot;
+    }
+
+    /// <summary>
+    /// A miss of a coherent cache. The slot is emptied before the request goes out: invalidations applied
+    /// while the fill waits must not find the victim, whose bytes already travel with the request.
+    /// </summary>
+    int MissCoherent(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
+    {
+        Stats.Misses++;
+        long t0 = Stopwatch.GetTimestamp();
+        int set = (int)((lineAddr >> _lineShift) & _setMask);
+        int slot = ChooseVictim(set);
+        var line = new Span<byte>(SlotData(slot), _config.LineSize);
+        bool dirtyVictim = false;
+        ulong victimAddr = _tags[slot];
+        int victimAsid = _asids[slot];
+        if (victimAddr != Invalid)
+        {
+            Stats.Evictions++;
+            Tracer?.Evict(victimAddr);
+            InvalidateViews(victimAddr);
+            dirtyVictim = _dirty[slot];
+            if (dirtyVictim) line.CopyTo(_victim);
+        }
+        _tags[slot] = Invalid;
+        _dirty[slot] = false;
+        bool exclusive = access == AccessKind.Write;
+        FillStatus status;
+        Protection prot;
+        if (dirtyVictim)
+        {
+            status = _coherent!.WriteBackAndFillCoherent(victimAsid, victimAddr, _victim, asid, lineAddr, line, exclusive, out prot, out bool combined);
+            CountWriteBack(victimAsid, victimAddr);
+            if (combined) Stats.PiggybackedWriteBacks++;
+        }
+        else status = _coherent!.FillCoherent(asid, lineAddr, line, exclusive, out prot);
+        Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
+        if (status == FillStatus.Unmapped)
+        {
+            Stats.Faults++;
+            throw new MemoryFault(faultAddr, access, FaultReason.Unmapped);
+        }
+        Stats.RemoteFills++;
+        Stats.BytesFilled += _config.LineSize;
+        Tracer?.Fill(lineAddr, NodeOf(asid, lineAddr));
+        _tags[slot] = lineAddr;
+        _asids[slot] = asid;
+        _prot[slot] = prot;
+        _dirty[slot] = false;
+        _exclusive[slot] = exclusive;
+        _stamp[slot] = ++_clock;
+        return slot;
+    }
+
+    /// <summary>A store to a line held shared: ask for it exclusive. The fresh bytes replace the copy, which may have been invalidated meanwhile.</summary>
+    internal int Upgrade(int slot, int asid, ulong lineAddr, ulong faultAddr)
+    {
+        Stats.Upgrades++;
+        long t0 = Stopwatch.GetTimestamp();
+        InvalidateViews(lineAddr);
+        _tags[slot] = Invalid;
+        var line = new Span<byte>(SlotData(slot), _config.LineSize);
+        var status = _coherent!.FillCoherent(asid, lineAddr, line, exclusive: true, out var prot);
+        Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
+        if (status == FillStatus.Unmapped)
+        {
+            Stats.Faults++;
+            throw new MemoryFault(faultAddr, AccessKind.Write, FaultReason.Unmapped);
+        }
+        _tags[slot] = lineAddr;
+        _asids[slot] = asid;
+        _prot[slot] = prot;
+        _dirty[slot] = false;
+        _exclusive[slot] = true;
+        return slot;
+    }
+
+    /// <summary>Applies one invalidation or downgrade a memory node's directory pushed (see <see cref="ICoherenceTarget"/>).</summary>
+    public int ApplyRemote(int asid, ulong lineAddr, InvalidateMode mode, Span<byte> data, out bool kept)
+    {
+        RemoteApplied++;
+        kept = false;
+        int set = (int)((lineAddr >> _lineShift) & _setMask);
+        int slot = -1;
+        for (int i = set * _ways; i < (set + 1) * _ways; i++)
+            if (_tags[i] == lineAddr && _asids[i] == asid) { slot = i; break; }
+        if (slot < 0) return 0;
+        int n = 0;
+        if (_dirty[slot] && data.Length == _config.LineSize)
+        {
+            new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize).CopyTo(data);
+            n = _config.LineSize;
+        }
+        InvalidateViews(lineAddr);
+        _dirty[slot] = false;
+        if (mode == InvalidateMode.Downgrade)
+        {
+            Stats.Downgrades++;
+            _exclusive[slot] = false;
+            kept = true;
+        }
+        else
+        {
+            Stats.Invalidations++;
+            Tracer?.Evict(lineAddr);
+            _tags[slot] = Invalid;
+        }
+        return n;
     }
 
     int ChooseVictim(int set)
@@ -267,7 +401,11 @@ public sealed unsafe class ExCache : IDisposable
     public void WriteBackAll()
     {
         for (int i = 0; i < _tags.Length; i++)
+        {
             if (_tags[i] != Invalid && _dirty[i]) WriteBackSlot(i);
+            // A coherent write-back gives the line up at the directory, so the copy must go too.
+            if (_coherent != null && _tags[i] != Invalid) DropSlot(i, writeBack: false);
+        }
         // Views may hold write permission for lines that are now clean; they must fault again to re-dirty.
         foreach (var v in _views) v.InvalidateAll();
     }

@@ -8,7 +8,7 @@ namespace LegoEmu.Mem.Remote;
 /// <see cref="GlobalMemoryManager"/> on first use) that holds its frames and a copy of the VMAs over
 /// it. The vRegion→owner table is cached here, so misses and write-backs go straight to the owner.
 /// </summary>
-public sealed class MemoryCluster : IMemoryComponent, INodeLocator, IDisposable
+public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
 {
     sealed class SpaceInfo(int home)
     {
@@ -306,6 +306,7 @@ public sealed class MemoryCluster : IMemoryComponent, INodeLocator, IDisposable
         w.I32(asid);
         w.U64(lineAddr);
         w.Bytes(data);
+        node.WriteBacksSent++;
         int err = node.Call().I32();
         node.Stats.WriteBacks++;
         Stats.WriteBacks++;
@@ -334,6 +335,74 @@ public sealed class MemoryCluster : IMemoryComponent, INodeLocator, IDisposable
         w.U64(lineAddr);
         w.U32((uint)destination.Length);
         var r = node.Call();
+        node.Stats.WriteBacks++;
+        node.Stats.Fills++;
+        Stats.WriteBacks++;
+        Stats.BytesIn += victim.Length;
+        return ReadFill(ref r, destination, out prot, lineAddr);
+    }
+
+    // ---- coherent caching (threads of one process on several processor components) ----
+
+    CoherenceChannels? _channels;
+
+    /// <summary>The callback channels once <see cref="EnableCoherence"/> ran.</summary>
+    public CoherenceChannels? Channels => _channels;
+
+    /// <summary>
+    /// Makes this component's cache one of several coherent ones: every node learns its id and opens a
+    /// callback channel for invalidations, which <paramref name="target"/> applies.
+    /// </summary>
+    public void EnableCoherence(ulong componentId, ICoherenceTarget target, Action notify)
+    {
+        foreach (var n in _nodes) n.AttachComponent(componentId);
+        _channels = new CoherenceChannels(_nodes, target, notify);
+    }
+
+    public void DrainCoherence() => _channels?.Drain();
+
+    public FillStatus FillCoherent(int asid, ulong lineAddr, Span<byte> destination, bool exclusive, out Protection prot)
+    {
+        var s = Space(asid);
+        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
+        var node = _nodes[n];
+        var w = node.Begin(Op.CoherentFill);
+        w.I32(asid);
+        w.U64(lineAddr);
+        w.U32((uint)destination.Length);
+        w.U8(exclusive ? (byte)1 : (byte)0);
+        var r = node.Call();
+        node.GrantsReceived++;
+        node.Stats.Fills++;
+        _channels?.AfterGrant();
+        return ReadFill(ref r, destination, out prot, lineAddr);
+    }
+
+    public FillStatus WriteBackAndFillCoherent(int victimAsid, ulong victimAddr, ReadOnlySpan<byte> victim, int asid, ulong lineAddr,
+        Span<byte> destination, bool exclusive, out Protection prot, out bool combined)
+    {
+        int vn = victimAsid == asid ? Owner(Space(asid), asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
+        int fn = Owner(Space(asid), asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (vn < 0 || fn < 0 || vn != fn)
+        {
+            combined = false;
+            WriteBack(victimAsid, victimAddr, victim);
+            return FillCoherent(asid, lineAddr, destination, exclusive, out prot);
+        }
+        combined = true;
+        var node = _nodes[fn];
+        var w = node.Begin(Op.CoherentWriteBackFill);
+        w.I32(asid);
+        w.U64(victimAddr);
+        w.Bytes(victim);
+        w.U64(lineAddr);
+        w.U32((uint)destination.Length);
+        w.U8(exclusive ? (byte)1 : (byte)0);
+        node.WriteBacksSent++;
+        var r = node.Call();
+        node.GrantsReceived++;
+        _channels?.AfterGrant();
         node.Stats.WriteBacks++;
         node.Stats.Fills++;
         Stats.WriteBacks++;
@@ -394,6 +463,7 @@ public sealed class MemoryCluster : IMemoryComponent, INodeLocator, IDisposable
 
     public void Dispose()
     {
+        _channels?.Dispose();
         foreach (var n in _nodes) n.Dispose();
     }
 }

@@ -80,6 +80,8 @@ public sealed class MemoryNodeClient : IDisposable
     {
         try
         {
+            // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
+            if (Channels != null && _socket.Available == 0) Channels.WaitFor(_socket);
             ReadExact(_header, 4);
             uint len = BinaryPrimitives.ReadUInt32LittleEndian(_header);
             if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
@@ -145,5 +147,78 @@ public sealed class MemoryNodeClient : IDisposable
         return Call().I32();
     }
 
-    public void Dispose() => _socket.Dispose();
+    // ---- coherent caching ----
+
+    /// <summary>Set when this component's cache is coherent: waits then also serve the nodes' invalidations.</summary>
+    internal CoherenceChannels? Channels { get; set; }
+
+    /// <summary>The node's invalidations and downgrades arrive here (coherent caching only).</summary>
+    public Socket? Callback { get; private set; }
+
+    /// <summary>Write-backs sent on the main connection; an invalidation answer names it so the node orders the two.</summary>
+    public long WriteBacksSent;
+
+    /// <summary>Coherent fill replies read so far (see the node's grant count on invalidations).</summary>
+    public long GrantsReceived;
+
+    /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel.</summary>
+    public void AttachComponent(ulong componentId)
+    {
+        var w = Begin(Op.Attach);
+        w.U64(componentId);
+        w.U8(0);
+        Call().I32();
+        var cb = Endpoint.NewSocket();
+        try
+        {
+            cb.Connect(Endpoint.Address);
+            var fw = new FrameWriter(64);
+            fw.Begin((byte)Op.Hello, 0);
+            fw.U64(Protocol.Magic);
+            fw.U16(Protocol.Version);
+            cb.Send(fw.Finish());
+            ReadFrame(cb, out _);
+            fw.Begin((byte)Op.Attach, 1);
+            fw.U64(componentId);
+            fw.U8(1);
+            cb.Send(fw.Finish());
+            ReadFrame(cb, out _);
+        }
+        catch (SocketException e)
+        {
+            cb.Dispose();
+            throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {e.SocketErrorCode}", e);
+        }
+        Callback = cb;
+    }
+
+    /// <summary>Reads one whole frame from <paramref name="s"/>; returns the body (op, id, payload).</summary>
+    internal byte[] ReadFrame(Socket s, out int length)
+    {
+        var header = new byte[4];
+        ReadExactFrom(s, header, 4);
+        uint len = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
+        var body = new byte[len];
+        ReadExactFrom(s, body, (int)len);
+        length = (int)len;
+        return body;
+    }
+
+    void ReadExactFrom(Socket s, byte[] buf, int n)
+    {
+        int got = 0;
+        while (got < n)
+        {
+            int r = s.Receive(buf, got, n - got, SocketFlags.None);
+            if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
+            got += r;
+        }
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        Callback?.Dispose();
+    }
 }

@@ -9,14 +9,15 @@ namespace LegoEmu.Mem.Remote;
 /// processor components. One thread per connection with blocking I/O keeps a miss to two system calls
 /// on each side. A malformed frame closes only the connection that sent it.
 /// </summary>
-public sealed class MemoryNodeServer : IDisposable
+public sealed partial class MemoryNodeServer : IDisposable
 {
     readonly InProcessMemoryComponent _store;
     readonly object _lock;
     readonly Socket _listener;
     readonly TextWriter _log;
-    readonly List<Socket> _clients = new();
+    readonly List<Connection> _clients = new();
     int _connections;
+    static readonly bool Debug = Environment.GetEnvironmentVariable("LEGOEMU_MEMNODE_DEBUG") == "1";
     volatile bool _stopping;
 
     public MemoryNodeServer(Endpoint endpoint, long capacityBytes, TextWriter log)
@@ -54,14 +55,17 @@ public sealed class MemoryNodeServer : IDisposable
             catch (ObjectDisposedException) { return; }
             if (s.ProtocolType == ProtocolType.Tcp) s.NoDelay = true;
             int n = Interlocked.Increment(ref _connections);
-            lock (_clients) _clients.Add(s);
-            var t = new Thread(() => Handle(s, n)) { IsBackground = true, Name = $"memnode-conn-{n}" };
+            var conn = new Connection(s, n);
+            lock (_clients) _clients.Add(conn);
+            var t = new Thread(() => Handle(conn)) { IsBackground = true, Name = $"memnode-conn-{n}" };
             t.Start();
         }
     }
 
-    void Handle(Socket s, int n)
+    void Handle(Connection conn)
     {
+        var s = conn.Socket;
+        int n = conn.Number;
         var writer = new FrameWriter();
         var header = new byte[4];
         var body = new byte[Protocol.MaxFrame];
@@ -79,9 +83,12 @@ public sealed class MemoryNodeServer : IDisposable
                 var reader = new FrameReader(body.AsSpan(5, (int)len - 5));
                 if (!greeted && op != (byte)Op.Hello) throw new ProtocolException($"op {op} before the handshake");
                 writer.Begin((byte)(op | Protocol.ReplyBit), id);
-                lock (_lock) Dispatch((Op)op, ref reader, writer);
+                bool reply;
+                if (Debug) _log.WriteLine($"conn {n} slot {conn.Slot} op {(Op)op} id {id} len {len}");
+                lock (_lock) reply = Dispatch(conn, (Op)op, id, ref reader, writer);
                 greeted = true;
-                s.Send(writer.Finish());
+                // Coherent fills may wait for other components; their replies are sent when the directory grants them.
+                if (reply) conn.Send(writer.Finish());
             }
         }
         catch (ProtocolException e)
@@ -95,7 +102,8 @@ public sealed class MemoryNodeServer : IDisposable
         catch (ObjectDisposedException) { }
         finally
         {
-            lock (_clients) _clients.Remove(s);
+            lock (_clients) _clients.Remove(conn);
+            lock (_lock) Disconnected(conn);
             s.Dispose();
         }
     }
@@ -136,11 +144,17 @@ public sealed class MemoryNodeServer : IDisposable
         return (int)size;
     }
 
-    void Dispatch(Op op, ref FrameReader r, FrameWriter w)
+    /// <summary>Handles one request; false when the reply is not written now (a coherent fill the directory parked).</summary>
+    bool Dispatch(Connection conn, Op op, uint id, ref FrameReader r, FrameWriter w)
     {
         var st = _store;
         switch (op)
         {
+            case Op.Attach:
+            case Op.CoherentFill:
+            case Op.CoherentWriteBackFill:
+            case Op.InvalidateAck:
+                return DispatchCoherent(conn, op, id, ref r, w);
             case Op.Hello:
             {
                 ulong magic = r.U64();
@@ -240,6 +254,7 @@ public sealed class MemoryNodeServer : IDisposable
                 CheckLine(addr, (uint)data.Length);
                 CheckAsid(st, asid);
                 w.I32(TryWriteBack(st, asid, addr, data));
+                if (conn.Slot >= 0) WroteBack(conn.Slot, asid, addr);
                 break;
             }
             case Op.WriteBackFill:
@@ -292,6 +307,7 @@ public sealed class MemoryNodeServer : IDisposable
             default:
                 throw new ProtocolException($"unknown op {(byte)op}");
         }
+        return true;
     }
 
     static int TryWriteBack(InProcessMemoryComponent st, int asid, ulong addr, ReadOnlySpan<byte> data)
@@ -307,7 +323,7 @@ public sealed class MemoryNodeServer : IDisposable
         }
     }
 
-    static void WriteFill(InProcessMemoryComponent st, FrameWriter w, int asid, ulong addr, int size, int writeBackError)
+    static FillStatus WriteFill(InProcessMemoryComponent st, FrameWriter w, int asid, ulong addr, int size, int writeBackError)
     {
         w.I32(writeBackError);
         Span<byte> tmp = stackalloc byte[size];
@@ -316,6 +332,7 @@ public sealed class MemoryNodeServer : IDisposable
         w.U8((byte)prot);
         if (status == FillStatus.Data) tmp.CopyTo(w.Reserve(size));
         else w.U32(0);
+        return status;
     }
 
     void WriteStats(FrameWriter w)
@@ -334,7 +351,7 @@ public sealed class MemoryNodeServer : IDisposable
     {
         _stopping = true;
         _listener.Dispose();
-        lock (_clients) foreach (var c in _clients) c.Dispose();
+        lock (_clients) foreach (var c in _clients) c.Socket.Dispose();
         if (Endpoint.IsUnix)
         {
             string path = Endpoint.Text[5..];

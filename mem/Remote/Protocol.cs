@@ -36,6 +36,25 @@ public enum Op : byte
     Poke = 13,
     Snapshot = 14,
     Stats = 15,
+    /// <summary>Registers the connection as one processor component's main or callback channel (coherent caching).</summary>
+    Attach = 16,
+    /// <summary>A fill tracked by the line directory: shared (read) or exclusive (write).</summary>
+    CoherentFill = 17,
+    /// <summary>A tracked fill that carries the write-back of the evicted victim.</summary>
+    CoherentWriteBackFill = 18,
+    /// <summary>Pushed by the node on the callback channel: give up (or downgrade) a line.</summary>
+    Invalidate = 19,
+    /// <summary>The processor's answer to <see cref="Invalidate"/>, with the line's bytes when it was dirty.</summary>
+    InvalidateAck = 20,
+}
+
+/// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>
+public enum InvalidateMode : byte
+{
+    /// <summary>Drop the line: another component wants to write it.</summary>
+    Invalidate = 0,
+    /// <summary>Keep it read-only: another component wants to read a line held modified.</summary>
+    Downgrade = 1,
 }
 
 /// <summary>A protocol violation: the peer sent something no correct peer sends. Closes the connection.</summary>
@@ -44,8 +63,10 @@ public sealed class ProtocolException(string message) : Exception(message);
 /// <summary>Writes a frame into a reusable buffer.</summary>
 public sealed class FrameWriter
 {
-    byte[] _buf = new byte[8192];
+    byte[] _buf;
     int _pos;
+
+    public FrameWriter(int capacity = 8192) => _buf = new byte[Math.Max(capacity, 16)];
 
     public void Begin(byte op, uint id)
     {

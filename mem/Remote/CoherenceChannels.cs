@@ -1,0 +1,183 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// The callback channels of one coherent processor component, one per memory node. Invalidations are
+/// applied only by the thread that owns the cache, at its safe points: block boundaries (a watcher
+/// thread notices arrivals and asks for one), any wait for a node's reply, and the scheduler's idle
+/// wait. So a running instruction never sees a line vanish, yet nobody waits on a sleeping component.
+/// </summary>
+public sealed class CoherenceChannels : IDisposable
+{
+    readonly MemoryNodeClient[] _nodes;
+    readonly ICoherenceTarget _target;
+    readonly Action _notify;
+    readonly Thread _watcher;
+    readonly ManualResetEventSlim _drained = new(false);
+    readonly byte[] _line = new byte[(int)PageMath.PageSize];
+    readonly FrameWriter _ack = new((int)PageMath.PageSize + 64);
+    readonly List<Socket> _select = new();
+    /// <summary>Invalidations that refer to a grant not read yet, per node: applied once it has been.</summary>
+    readonly List<(uint Token, int Asid, ulong Addr, int Size, InvalidateMode Mode, long Grants)>[] _early;
+    volatile bool _stopping;
+    bool _draining;
+
+    /// <param name="notify">Asks the cache's owner for a safe point soon (any thread may call it).</param>
+    public CoherenceChannels(MemoryNodeClient[] nodes, ICoherenceTarget target, Action notify)
+    {
+        _nodes = nodes;
+        _target = target;
+        _notify = notify;
+        foreach (var n in nodes) n.Channels = this;
+        _early = new List<(uint, int, ulong, int, InvalidateMode, long)>[nodes.Length];
+        for (int i = 0; i < nodes.Length; i++) _early[i] = new();
+        _watcher = new Thread(Watch) { IsBackground = true, Name = "coherence-watcher" };
+        _watcher.Start();
+    }
+
+    /// <summary>Invalidations and downgrades applied here, and how many of them carried dirty data back.</summary>
+    public long Applied, WithData;
+
+    /// <summary>The callback sockets, for a caller that sleeps in its own poll (the scheduler).</summary>
+    public IEnumerable<Socket> Sockets
+    {
+        get
+        {
+            foreach (var n in _nodes)
+                if (n.Callback != null) yield return n.Callback;
+        }
+    }
+
+    void Watch()
+    {
+        var list = new List<Socket>();
+        while (!_stopping)
+        {
+            list.Clear();
+            foreach (var n in _nodes)
+                if (n.Callback is { Connected: true } cb) list.Add(cb);
+            if (list.Count == 0) return;
+            try { Socket.Select(list, null, null, 200_000); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
+            if (list.Count == 0 || _stopping) continue;
+            // A closed channel stays readable with nothing to read: the main connection reports the failure.
+            bool data = false;
+            foreach (var s in list)
+            {
+                try { data |= s.Available > 0; }
+                catch (ObjectDisposedException) { return; }
+            }
+            if (!data)
+            {
+                Thread.Sleep(50);
+                continue;
+            }
+            _drained.Reset();
+            _notify();
+            _drained.Wait(100);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="main"/> is readable, applying invalidations that arrive meanwhile.</summary>
+    internal void WaitFor(Socket main)
+    {
+        while (true)
+        {
+            _select.Clear();
+            _select.Add(main);
+            foreach (var n in _nodes)
+                if (n.Callback != null) _select.Add(n.Callback);
+            Socket.Select(_select, null, null, -1);
+            bool mainReady = _select.Contains(main);
+            if (_select.Count > (mainReady ? 1 : 0)) Drain();
+            if (mainReady || main.Available > 0) return;
+        }
+    }
+
+    /// <summary>Applies and answers every invalidation that has arrived. Only the cache's owner thread calls this.</summary>
+    public void Drain()
+    {
+        if (_draining) return; // an answer's own wait cannot re-enter
+        _draining = true;
+        try
+        {
+            for (int k = 0; k < _nodes.Length; k++)
+            {
+                var n = _nodes[k];
+                var cb = n.Callback;
+                if (cb == null) continue;
+                var early = _early[k];
+                for (int e = 0; e < early.Count; e++)
+                {
+                    if (early[e].Grants > n.GrantsReceived) continue;
+                    var x = early[e];
+                    early.RemoveAt(e--);
+                    Apply(n, cb, x.Token, x.Asid, x.Addr, x.Size, x.Mode);
+                }
+                while (cb.Available > 0)
+                {
+                    var body = n.ReadFrame(cb, out int len);
+                    if ((Op)body[0] != Op.Invalidate) throw new MemoryNodeFailure($"memory node {n.Endpoint} sent op {body[0]} on the callback channel");
+                    uint token = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
+                    var r = new FrameReader(body.AsSpan(5, len - 5));
+                    int asid = r.I32();
+                    ulong addr = r.U64();
+                    uint size = r.U32();
+                    var mode = (InvalidateMode)r.U8();
+                    long grants = r.I64();
+                    if (size > (uint)_line.Length) throw new MemoryNodeFailure($"memory node {n.Endpoint} invalidated a line of {size} bytes");
+                    // It takes away a line whose grant is still on its way: the access that asked for it goes first.
+                    if (grants > n.GrantsReceived) early.Add((token, asid, addr, (int)size, mode, grants));
+                    else Apply(n, cb, token, asid, addr, (int)size, mode);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw new MemoryNodeFailure($"a memory node's callback channel failed: {e.Message}", e);
+        }
+        finally
+        {
+            _draining = false;
+            _drained.Set();
+        }
+    }
+
+    /// <summary>True while an early invalidation waits: the owner should come back for a safe point soon.</summary>
+    public bool HasEarly
+    {
+        get
+        {
+            foreach (var e in _early)
+                if (e.Count > 0) return true;
+            return false;
+        }
+    }
+
+    /// <summary>A grant was read: an invalidation that waited for it is due at the owner's next safe point.</summary>
+    internal void AfterGrant()
+    {
+        if (HasEarly) _notify();
+    }
+
+    void Apply(MemoryNodeClient n, Socket cb, uint token, int asid, ulong addr, int size, InvalidateMode mode)
+    {
+        int dataLen = _target.ApplyRemote(asid, addr, mode, _line.AsSpan(0, size), out bool kept);
+        Applied++;
+        if (dataLen > 0) WithData++;
+        _ack.Begin((byte)Op.InvalidateAck, token);
+        _ack.I64(n.WriteBacksSent);
+        _ack.U8(kept ? (byte)1 : (byte)0);
+        _ack.Bytes(_line.AsSpan(0, dataLen));
+        cb.Send(_ack.Finish());
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _drained.Set();
+    }
+}

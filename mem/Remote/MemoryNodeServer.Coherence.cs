@@ -1,0 +1,287 @@
+using System.Net.Sockets;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// The node's line directory: single-writer/multiple-reader (MSI) coherence between the ExCaches of the
+/// processor components that share an address space. A component attaches two connections: its main
+/// one for requests and a callback one on which the node pushes invalidations and downgrades. A fill
+/// that conflicts with other holders is parked until every holder has answered, so the node never
+/// blocks a connection thread and a component can answer invalidations while it waits for its own fill.
+/// All of it runs under the store's lock.
+/// </summary>
+public sealed partial class MemoryNodeServer
+{
+    /// <summary>One accepted connection; replies to parked requests and pushed invalidations are sent from other threads.</summary>
+    sealed class Connection(Socket socket, int number)
+    {
+        public readonly Socket Socket = socket;
+        public readonly int Number = number;
+        /// <summary>The component slot this connection belongs to (-1: not attached, plain uncached use).</summary>
+        public int Slot = -1;
+        public bool IsCallback;
+        readonly object _sendLock = new();
+
+        public void Send(ReadOnlySpan<byte> frame)
+        {
+            lock (_sendLock) Socket.Send(frame);
+        }
+    }
+
+    sealed class DirLine
+    {
+        public ulong Sharers;
+        public int Owner = -1;
+        public Pending? Busy;
+        public Queue<FillRequest>? Waiting;
+    }
+
+    sealed record FillRequest(Op Op, Connection Conn, uint Id, int Asid, ulong Addr, int Size, bool Exclusive, int WriteBackError);
+
+    sealed class Pending(FillRequest request, DirLine line)
+    {
+        public readonly FillRequest Request = request;
+        public readonly DirLine Line = line;
+        public int Left;
+    }
+
+    sealed record Outstanding(Pending Pending, int Slot, InvalidateMode Mode);
+
+    sealed record DeferredAck(uint Token, long WriteBacksSent, bool Kept, byte[] Data);
+
+    const int MaxComponents = 64;
+    readonly Dictionary<(int, ulong), DirLine> _directory = new();
+    readonly Dictionary<ulong, int> _componentSlots = new();
+    readonly Connection?[] _callbacks = new Connection?[MaxComponents];
+    readonly long[] _writeBacksReceived = new long[MaxComponents];
+    /// <summary>
+    /// Coherent fills answered per component. An invalidation carries the count, so a component that
+    /// has not yet read the grant it refers to (the two travel on different connections) applies it
+    /// only after installing that line.
+    /// </summary>
+    readonly long[] _grantsSent = new long[MaxComponents];
+    readonly List<DeferredAck>?[] _deferred = new List<DeferredAck>?[MaxComponents];
+    readonly Dictionary<uint, Outstanding> _outstanding = new();
+    uint _nextToken = 1;
+
+    /// <summary>Coherence traffic this node caused: invalidations and downgrades pushed, fills that had to wait for them.</summary>
+    public long InvalidationsSent, DowngradesSent, ParkedFills;
+
+    bool DispatchCoherent(Connection conn, Op op, uint id, ref FrameReader r, FrameWriter w)
+    {
+        var st = _store;
+        switch (op)
+        {
+            case Op.Attach:
+            {
+                ulong component = r.U64();
+                byte role = r.U8();
+                r.End();
+                if (role > 1) throw new ProtocolException($"bad attach role {role}");
+                if (conn.Slot >= 0) throw new ProtocolException("connection attached twice");
+                if (!_componentSlots.TryGetValue(component, out int slot))
+                {
+                    slot = 0;
+                    while (slot < MaxComponents && (_componentSlots.ContainsValue(slot) || _callbacks[slot] != null)) slot++;
+                    if (slot == MaxComponents) throw new ProtocolException($"more than {MaxComponents} processor components attached");
+                    _componentSlots[component] = slot;
+                    _writeBacksReceived[slot] = 0;
+                    _grantsSent[slot] = 0;
+                }
+                conn.Slot = slot;
+                conn.IsCallback = role == 1;
+                if (conn.IsCallback) _callbacks[slot] = conn;
+                w.I32(slot);
+                return true;
+            }
+            case Op.CoherentFill:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64();
+                int size = CheckLine(addr, r.U32());
+                bool exclusive = r.U8() != 0;
+                r.End();
+                CheckAsid(st, asid);
+                RequireMain(conn);
+                Submit(new FillRequest(op, conn, id, asid, addr, size, exclusive, 0));
+                return false;
+            }
+            case Op.CoherentWriteBackFill:
+            {
+                int asid = r.I32();
+                ulong victim = r.U64();
+                var data = r.Bytes((int)PageMath.PageSize);
+                ulong addr = r.U64();
+                int size = CheckLine(addr, r.U32());
+                bool exclusive = r.U8() != 0;
+                r.End();
+                CheckLine(victim, (uint)data.Length);
+                CheckAsid(st, asid);
+                RequireMain(conn);
+                int err = TryWriteBack(st, asid, victim, data);
+                WroteBack(conn.Slot, asid, victim);
+                Submit(new FillRequest(op, conn, id, asid, addr, size, exclusive, err));
+                return false;
+            }
+            case Op.InvalidateAck:
+            {
+                long sent = r.I64();
+                bool kept = r.U8() != 0;
+                var data = r.Bytes((int)PageMath.PageSize).ToArray();
+                r.End();
+                if (!conn.IsCallback) throw new ProtocolException("invalidation answered on a main connection");
+                var ack = new DeferredAck(id, sent, kept, data);
+                // The component wrote the line back before it answered, on its other connection: wait for that
+                // write-back so the node never grants a line older than what the component last held.
+                if (sent > _writeBacksReceived[conn.Slot]) (_deferred[conn.Slot] ??= new()).Add(ack);
+                else Acknowledge(ack);
+                return false;
+            }
+            default:
+                throw new ProtocolException($"unknown op {(byte)op}");
+        }
+    }
+
+    static void RequireMain(Connection conn)
+    {
+        if (conn.Slot < 0 || conn.IsCallback) throw new ProtocolException("coherent fill on a connection not attached as a component's main channel");
+    }
+
+    DirLine Line(int asid, ulong addr)
+    {
+        if (!_directory.TryGetValue((asid, addr), out var line)) _directory[(asid, addr)] = line = new DirLine();
+        return line;
+    }
+
+    void Submit(FillRequest req)
+    {
+        var line = Line(req.Asid, req.Addr);
+        if (line.Busy != null)
+        {
+            (line.Waiting ??= new()).Enqueue(req);
+            return;
+        }
+        Start(line, req);
+    }
+
+    void Start(DirLine line, FillRequest req)
+    {
+        ulong me = 1UL << req.Conn.Slot;
+        ulong holders = req.Exclusive
+            ? line.Sharers | (line.Owner >= 0 ? 1UL << line.Owner : 0)
+            : line.Owner >= 0 ? 1UL << line.Owner : 0;
+        holders &= ~me;
+        var mode = req.Exclusive ? InvalidateMode.Invalidate : InvalidateMode.Downgrade;
+        var pending = new Pending(req, line);
+        for (ulong b = holders; b != 0; b &= b - 1)
+        {
+            int slot = System.Numerics.BitOperations.TrailingZeroCount(b);
+            var cb = _callbacks[slot];
+            if (cb == null)
+            {
+                Forget(line, slot); // the component is gone, and its cached copy with it
+                continue;
+            }
+            uint token = _nextToken++;
+            var w = new FrameWriter(64);
+            w.Begin((byte)Op.Invalidate, token);
+            w.I32(req.Asid);
+            w.U64(req.Addr);
+            w.U32((uint)req.Size);
+            w.U8((byte)mode);
+            w.I64(_grantsSent[slot]);
+            try
+            {
+                cb.Send(w.Finish());
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Forget(line, slot);
+                continue;
+            }
+            _outstanding[token] = new Outstanding(pending, slot, mode);
+            pending.Left++;
+            if (mode == InvalidateMode.Invalidate) InvalidationsSent++;
+            else DowngradesSent++;
+        }
+        if (pending.Left == 0) Grant(line, req);
+        else
+        {
+            line.Busy = pending;
+            ParkedFills++;
+        }
+    }
+
+    static void Forget(DirLine line, int slot)
+    {
+        if (line.Owner == slot) line.Owner = -1;
+        line.Sharers &= ~(1UL << slot);
+    }
+
+    void Grant(DirLine line, FillRequest req)
+    {
+        int slot = req.Conn.Slot;
+        var w = new FrameWriter(req.Size + 64);
+        w.Begin((byte)((byte)req.Op | Protocol.ReplyBit), req.Id);
+        var status = WriteFill(_store, w, req.Asid, req.Addr, req.Size, req.WriteBackError);
+        if (status != FillStatus.Unmapped)
+        {
+            if (req.Exclusive)
+            {
+                line.Sharers = 0;
+                line.Owner = slot;
+            }
+            else
+            {
+                if (line.Owner == slot) line.Owner = -1;
+                line.Sharers |= 1UL << slot;
+            }
+        }
+        _grantsSent[slot]++;
+        try { req.Conn.Send(w.Finish()); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { Forget(line, slot); }
+    }
+
+    void Acknowledge(DeferredAck ack)
+    {
+        if (!_outstanding.Remove(ack.Token, out var o)) return; // answered already (its component disconnected)
+        var p = o.Pending;
+        if (ack.Data.Length > 0) TryWriteBack(_store, p.Request.Asid, p.Request.Addr, ack.Data);
+        if (o.Mode == InvalidateMode.Downgrade && ack.Kept)
+        {
+            if (p.Line.Owner == o.Slot) p.Line.Owner = -1;
+            p.Line.Sharers |= 1UL << o.Slot;
+        }
+        else Forget(p.Line, o.Slot);
+        if (--p.Left > 0) return;
+        var line = p.Line;
+        line.Busy = null;
+        Grant(line, p.Request);
+        while (line.Busy == null && line.Waiting is { Count: > 0 } q) Start(line, q.Dequeue());
+    }
+
+    /// <summary>A write-back from a component's main channel: the line is no longer cached there.</summary>
+    void WroteBack(int slot, int asid, ulong addr)
+    {
+        _writeBacksReceived[slot]++;
+        if (_directory.TryGetValue((asid, addr), out var line)) Forget(line, slot);
+        if (_deferred[slot] is not { Count: > 0 } list) return;
+        long received = _writeBacksReceived[slot];
+        var ready = list.FindAll(a => a.WriteBacksSent <= received);
+        list.RemoveAll(a => a.WriteBacksSent <= received);
+        foreach (var a in ready) Acknowledge(a);
+    }
+
+    /// <summary>A component's callback channel closed: its invalidations will never be answered, so answer them for it.</summary>
+    void Disconnected(Connection conn)
+    {
+        if (!conn.IsCallback || conn.Slot < 0) return;
+        int slot = conn.Slot;
+        if (_callbacks[slot] == conn) _callbacks[slot] = null;
+        foreach (var key in _componentSlots.Where(kv => kv.Value == slot).Select(kv => kv.Key).ToList()) _componentSlots.Remove(key);
+        _deferred[slot] = null;
+        foreach (var (token, o) in _outstanding.Where(kv => kv.Value.Slot == slot).ToList())
+            Acknowledge(new DeferredAck(token, 0, false, []));
+    }
+}
