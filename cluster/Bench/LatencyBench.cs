@@ -16,7 +16,7 @@ public static class LatencyBench
         Measure("in-process", new InProcessMemoryComponent(), samples, o);
         foreach (bool tcp in new[] { false, true })
         {
-            using var nodes = new LocalMemoryNodes(1, 0, tcp);
+            using var nodes = LocalNodes.MemoryNodes(1, 0, tcp);
             using var cluster = new MemoryCluster(nodes.Endpoints);
             Measure(tcp ? "node over TCP loopback" : "node over Unix socket", cluster, samples, o);
         }

@@ -8,14 +8,18 @@ using LegoEmu.Mem.Trace;
 namespace LegoEmu.Cluster.Cli;
 
 /// <summary>
-/// <c>legoemu procnode --state-fd FD</c>: a processor component that takes over a forked guest process.
-/// Started by fork; its address space is the copy-on-write duplicate the memory component made.
+/// <c>legoemu procnode</c>: a processor component process. With <c>--listen ENDPOINT</c> it waits for a
+/// home component to place guest threads on it (<c>run --processors</c>); with <c>--state-fd FD</c> it
+/// takes over a forked guest process, whose address space is the copy-on-write duplicate the memory
+/// component made.
 /// </summary>
 public static class ProcnodeCommand
 {
     public static Command Create()
     {
-        var state = new Option<int>("--state-fd") { Description = "Descriptor of the fork state written by the parent (read once, then closed)", Required = true, HelpName = "FD" };
+        var state = new Option<int?>("--state-fd") { Description = "Descriptor of the fork state written by the parent (read once, then closed)", HelpName = "FD" };
+        var listen = new Option<string?>("--listen") { Description = "Accept guest threads from one home component on unix:PATH or tcp:127.0.0.1:PORT (port 0: the OS picks; the line 'listening on ENDPOINT' says which)", HelpName = "ENDPOINT" };
+        var parent = new Option<int?>("--exit-with-parent") { Description = "With --listen: exit when the process with this PID ends", HelpName = "PID" };
         var excache = new Option<long>("--excache") { DefaultValueFactory = _ => 1L << 30 };
         var ways = new Option<int>("--ways") { DefaultValueFactory = _ => 8 };
         var line = new Option<int>("--line") { DefaultValueFactory = _ => 4096 };
@@ -24,12 +28,17 @@ public static class ProcnodeCommand
         var trace = new Option<string?>("--trace");
         var traceLevel = new Option<string>("--trace-level") { DefaultValueFactory = _ => "misses" };
         var traceSample = new Option<string>("--trace-sample") { DefaultValueFactory = _ => "1" };
-        var cmd = new Command("procnode", "Run a forked guest process on a new processor component (started by fork, not by hand)") { Hidden = true };
-        foreach (var o in new Option[] { state, excache, ways, line, policy, strace, trace, traceLevel, traceSample }) cmd.Options.Add(o);
+        var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd, started by fork)");
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(listen) is { } where)
+            {
+                if (pr.GetValue(state) != null) { Console.Error.WriteLine("legoemu procnode: --listen and --state-fd exclude each other"); return 2; }
+                return HostThreads(where, pr.GetValue(parent));
+            }
+            if (pr.GetValue(state) is not int fd) { Console.Error.WriteLine("legoemu procnode: give --listen ENDPOINT (a thread host) or --state-fd FD (a forked process)"); return 2; }
             ForkState s;
-            int fd = pr.GetValue(state);
             try
             {
                 s = ForkState.Read(fd);
@@ -86,5 +95,52 @@ public static class ProcnodeCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>Listens, serves the one home component that connects, and exits when it is done with this host.</summary>
+    static int HostThreads(string where, int? parentPid)
+    {
+        if (!Endpoint.TryParse(where, out var endpoint, out string error))
+        {
+            Console.Error.WriteLine($"legoemu procnode: {error}");
+            return 2;
+        }
+        if (endpoint!.Address is System.Net.IPEndPoint ip && !System.Net.IPAddress.IsLoopback(ip.Address))
+        {
+            Console.Error.WriteLine($"legoemu procnode: refusing to listen on {ip.Address}: only loopback addresses and Unix sockets are served");
+            return 2;
+        }
+        using var listener = endpoint.NewSocket();
+        try
+        {
+            if (endpoint.IsUnix && File.Exists(endpoint.Text[5..])) File.Delete(endpoint.Text[5..]);
+            listener.Bind(endpoint.Address);
+            listener.Listen(1);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Console.Error.WriteLine($"legoemu procnode: cannot listen on {where}: {e.SocketErrorCode}");
+            return 1;
+        }
+        if (parentPid is int pid)
+        {
+            var watch = new Thread(() =>
+            {
+                while (Directory.Exists($"/proc/{pid}")) Thread.Sleep(250);
+                Environment.Exit(0);
+            }) { IsBackground = true, Name = "parent-watch" };
+            watch.Start();
+        }
+        Console.Out.WriteLine($"listening on {(endpoint.IsUnix ? endpoint.Text : $"tcp:{listener.LocalEndPoint}")}");
+        Console.Out.Flush();
+        System.Net.Sockets.Socket home;
+        try { home = listener.Accept(); }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Console.Error.WriteLine($"legoemu procnode: accept failed: {e.SocketErrorCode}");
+            return 1;
+        }
+        if (endpoint.IsUnix) try { File.Delete(endpoint.Text[5..]); } catch (IOException) { }
+        return LegoEmu.Syscalls.Split.ThreadHost.Serve(home, Console.Error);
     }
 }

@@ -23,6 +23,7 @@ public static class RunCommand
         var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
+        var processors = new Option<string?>("--processors") { Description = "Spread the guest's threads over processor components: N runs this one and N-1 local thread hosts; or a comma-separated list of running 'procnode --listen' endpoints. Caches stay coherent through the memory nodes (one is spawned if --memory-nodes is not given)", HelpName = "N|ENDPOINTS" };
         var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
         var trace = new Option<string?>("--trace") { Description = "Record the guest's memory behaviour to FILE (see 'legoemu trace report')", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
@@ -45,6 +46,7 @@ public static class RunCommand
         cmd.Options.Add(strace);
         cmd.Options.Add(memoryNodes);
         cmd.Options.Add(nodeCapacity);
+        cmd.Options.Add(processors);
         cmd.Options.Add(trace);
         cmd.Options.Add(traceLevel);
         cmd.Options.Add(traceSample);
@@ -74,7 +76,7 @@ public static class RunCommand
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
             StatsJsonPath = pr.GetValue(statsJson);
-            return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest);
+            return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest, pr.GetValue(processors));
         });
         return cmd;
     }
@@ -92,21 +94,43 @@ public static class RunCommand
     }
 
     /// <summary>Loads and runs the program; errors before the guest starts exit 126/127 as a shell would.</summary>
-    public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0, TraceRequest? trace = null)
+    public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0, TraceRequest? trace = null,
+        string? processors = null)
     {
         string program = argv[0];
         // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
         if (!program.Contains('/') && Nodes.ExecutablePath.Find(program) is { } found) program = found;
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
+        var hostEndpoints = new List<Endpoint>();
+        int spawnHosts = 0;
+        if (processors != null)
+        {
+            if (int.TryParse(processors, out int n))
+            {
+                if (n < 1 || n > 64) return Fail("--processors N must be between 1 and 64");
+                spawnHosts = n - 1;
+            }
+            else
+            {
+                foreach (var text in processors.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (!Endpoint.TryParse(text, out var ep, out string err)) return Fail($"--processors: {err}");
+                    hostEndpoints.Add(ep!);
+                }
+                if (hostEndpoints.Count == 0) return Fail("--processors needs a count or at least one endpoint");
+            }
+            // Coherent caches need their memory in memory nodes, where the line directories are.
+            if ((spawnHosts > 0 || hostEndpoints.Count > 0) && memoryNodes == null) memoryNodes = "1";
+        }
         if (memoryNodes == null) return RunOn(new LockedMemoryComponent(new InProcessMemoryComponent()), program, argv, options, trace, 0);
 
-        LocalMemoryNodes? spawned = null;
+        LocalNodes? spawned = null;
         List<Endpoint> endpoints;
         if (int.TryParse(memoryNodes, out int count))
         {
             if (count < 1 || count > 64) return Fail("--memory-nodes N must be between 1 and 64");
-            try { spawned = new LocalMemoryNodes(count, nodeCapacity); }
+            try { spawned = LocalNodes.MemoryNodes(count, nodeCapacity); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
             endpoints = spawned.Endpoints.ToList();
         }
@@ -120,24 +144,38 @@ public static class RunCommand
             }
             if (endpoints.Count == 0) return Fail("--memory-nodes needs a count or at least one endpoint");
         }
+        LocalNodes? hosts = null;
         try
         {
+            if (spawnHosts > 0)
+            {
+                try { hosts = LocalNodes.Processors(spawnHosts); }
+                catch (MemoryNodeFailure e) { return Fail(e.Message); }
+                hostEndpoints.AddRange(hosts.Endpoints);
+            }
             MemoryCluster cluster;
             try { cluster = new MemoryCluster(endpoints); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
-            using (cluster) return RunOn(cluster, program, argv, options, trace, endpoints.Count, spawned == null ? null : spawned.Dispose);
+            Action? cleanup = spawned == null && hosts == null ? null : () => { hosts?.Dispose(); spawned?.Dispose(); };
+            using (cluster) return RunOn(cluster, program, argv, options, trace, endpoints.Count, cleanup, hostEndpoints);
         }
         finally
         {
+            hosts?.Dispose();
             spawned?.Dispose();
         }
     }
 
     /// <param name="cleanup">Runs if a host signal (Ctrl-C, kill) ends the guest: spawned nodes must not outlive it.</param>
     static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options, TraceRequest? trace, int memoryNodes,
-        Action? cleanup = null)
+        Action? cleanup = null, IReadOnlyList<Endpoint>? hosts = null)
     {
         using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
+        if (hosts is { Count: > 0 } && component is MemoryCluster cluster)
+        {
+            try { process.SpreadOver(cluster, hosts); }
+            catch (MemoryNodeFailure e) { return Fail(e.Message); }
+        }
         try
         {
             var env = Environment.GetEnvironmentVariables();

@@ -366,6 +366,9 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     /// Drops every cached line of [start,end) of one address space, writing dirty ones back first
     /// when <paramref name="writeBack"/> is set (mprotect) and discarding them otherwise (munmap).
     /// </summary>
+    /// <summary>Raised after every <see cref="FlushRange"/>: other components caching the same space must follow.</summary>
+    public event Action<int, ulong, ulong, bool>? RangeFlushed;
+
     public void FlushRange(int asid, ulong start, ulong end, bool writeBack)
     {
         ulong lineMask = (ulong)_config.LineSize - 1;
@@ -386,6 +389,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
                 if (_tags[i] != Invalid && _asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
         }
         foreach (var v in _views) v.InvalidateAll();
+        RangeFlushed?.Invoke(asid, start, end, writeBack);
     }
 
     void DropSlot(int slot, bool writeBack)

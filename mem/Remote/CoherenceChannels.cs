@@ -84,6 +84,8 @@ public sealed class CoherenceChannels : IDisposable
     /// <summary>Waits until <paramref name="main"/> is readable, applying invalidations that arrive meanwhile.</summary>
     internal void WaitFor(Socket main)
     {
+        // An invalidation held back until its grant arrived is due now, and this request may queue behind it.
+        if (HasEarly) Drain();
         while (true)
         {
             _select.Clear();

@@ -54,7 +54,7 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             int r = _nodes[home].CreateSpace(asid);
             if (r > 0)
             {
-                _spaces[asid] = new SpaceInfo(home);
+                lock (_spaces) _spaces[asid] = new SpaceInfo(home);
                 return asid;
             }
             if (requestedAsid != 0) return r;
@@ -64,7 +64,8 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
 
     public void DestroyAddressSpace(int asid)
     {
-        if (!_spaces.Remove(asid, out var s)) return;
+        SpaceInfo? s;
+        lock (_spaces) if (!_spaces.Remove(asid, out s)) return;
         foreach (int n in s.Nodes)
         {
             _nodes[n].Begin(Op.DestroySpace).I32(asid);
@@ -94,7 +95,7 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         var c = new SpaceInfo(s.Home) { Brk = s.Brk };
         foreach (var kv in s.Owners) c.Owners[kv.Key] = kv.Value;
         c.Nodes.UnionWith(s.Nodes);
-        _spaces[child] = c;
+        lock (_spaces) _spaces[child] = c;
         return child;
     }
 
@@ -114,17 +115,51 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             s.Owners[region] = node;
             s.Nodes.Add(node);
         }
-        _spaces[asid] = s;
+        lock (_spaces) _spaces[asid] = s;
     }
 
-    public int NodeOf(int asid, ulong addr) =>
-        _spaces.TryGetValue(asid, out var s) && s.Owners.TryGetValue(addr >> GlobalMemoryManager.RegionShift, out int n) ? n : -1;
+    /// <summary>The node owning the vRegion of <paramref name="addr"/>, or -1. Safe from any thread (a link's reader answers region queries).</summary>
+    public int NodeOf(int asid, ulong addr)
+    {
+        SpaceInfo? s;
+        lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return -1;
+        lock (s.Owners) return s.Owners.TryGetValue(addr >> GlobalMemoryManager.RegionShift, out int n) ? n : -1;
+    }
+
+    /// <summary>
+    /// Asked when a line lies in a vRegion this component has not heard of: a component that does not
+    /// place regions itself (a thread host) asks the one that does. Returns the owner or -1.
+    /// </summary>
+    public Func<int, ulong, int>? UnknownRegion { get; set; }
+
+    /// <summary>Learns a vRegion's owner (a thread host hears of placements from its home component).</summary>
+    public void SetOwner(int asid, ulong region, int node)
+    {
+        var s = Space(asid);
+        lock (s.Owners) s.Owners[region] = node;
+        s.Nodes.Add(node);
+    }
+
+    /// <summary>A copy of the vRegion→owner table of one space.</summary>
+    public Dictionary<ulong, int> OwnersOf(int asid)
+    {
+        var s = Space(asid);
+        lock (s.Owners) return new Dictionary<ulong, int>(s.Owners);
+    }
 
     /// <summary>The owner of a vRegion, placing it on first use; -1 when no node has room.</summary>
     int Owner(SpaceInfo s, int asid, ulong region, bool place)
     {
         if (s.Owners.TryGetValue(region, out int n)) return n;
-        if (!place) return -1;
+        if (!place)
+        {
+            if (UnknownRegion == null) return -1;
+            n = UnknownRegion(asid, region);
+            if (n < 0 || n >= _nodes.Length) return -1;
+            lock (s.Owners) s.Owners[region] = n;
+            s.Nodes.Add(n);
+            return n;
+        }
         n = _gmm.Place();
         if (n < 0) return -1;
         if (!s.Nodes.Contains(n))
@@ -133,7 +168,7 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             if (r < 0 && r != -Errno.EEXIST) return -1;
             s.Nodes.Add(n);
         }
-        s.Owners[region] = n;
+        lock (s.Owners) s.Owners[region] = n;
         return n;
     }
 

@@ -159,6 +159,7 @@ public sealed partial class MemoryNodeServer
         var line = Line(req.Asid, req.Addr);
         if (line.Busy != null)
         {
+            if (Debug) _log.WriteLine($"  queued slot {req.Conn.Slot} id {req.Id} 0x{req.Addr:x}");
             (line.Waiting ??= new()).Enqueue(req);
             return;
         }
@@ -201,6 +202,7 @@ public sealed partial class MemoryNodeServer
                 continue;
             }
             _outstanding[token] = new Outstanding(pending, slot, mode);
+            if (Debug) _log.WriteLine($"  invalidate token {token} slot {slot} 0x{req.Addr:x} {mode} grants {_grantsSent[slot]} for slot {req.Conn.Slot} id {req.Id}");
             pending.Left++;
             if (mode == InvalidateMode.Invalidate) InvalidationsSent++;
             else DowngradesSent++;
@@ -239,6 +241,7 @@ public sealed partial class MemoryNodeServer
             }
         }
         _grantsSent[slot]++;
+        if (Debug) _log.WriteLine($"  grant slot {slot} id {req.Id} 0x{req.Addr:x} excl {req.Exclusive} (grant #{_grantsSent[slot]})");
         try { req.Conn.Send(w.Finish()); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { Forget(line, slot); }
     }

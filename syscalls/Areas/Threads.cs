@@ -40,6 +40,7 @@ static class Threads
         if ((flags & CLONE_PARENT_SETTID) != 0) x.Mem.Write32(parentTid, (uint)t.Tid);
         if ((flags & CLONE_CHILD_SETTID) != 0) x.Mem.Write32(childTid, (uint)t.Tid);
         if ((flags & CLONE_CHILD_CLEARTID) != 0) t.ClearChildTid = childTid;
+        x.P.Launch(t);
         return t.Tid;
     }
 }

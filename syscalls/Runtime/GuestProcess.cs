@@ -157,6 +157,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 SwitchTo(next);
                 try
                 {
+                    if (next.Component != 0)
+                    {
+                        ServeRemote(next);
+                        if (_exiting) return ExitStatus & 0xff;
+                        continue;
+                    }
                     Interpreter.Run(_current.Cpu, Threads.Count > 1 ? TimeSlice : long.MaxValue);
                     if (_exiting) return ExitStatus & 0xff;
                 }
@@ -200,6 +206,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 catch (MemoryFault) { }
             }
             hostSignals.Dispose();
+            if (Components.Count > 0) ShutDownHosts();
             _wall.Stop();
             if (Options.Stats) PrintStats();
         }
@@ -221,6 +228,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         if (stack != 0) c.Rsp = stack;
         c.R[Registers.RAX] = 0;
         var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask }; // a new thread inherits its creator's mask
+        t.Component = PlaceThread();
+        t.AwaitingRemote = t.Component != 0; // it starts on its host once clone has written the tid words (Launch)
         Threads.Add(t);
         return t;
     }
@@ -350,6 +359,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>Delivers pending signals the mask allows: default actions, ignores, or a handler frame.</summary>
     public void Interrupt(CpuState c)
     {
+        // A shadow made runnable should not wait out this thread's time slice.
+        if (ServeComponents()) c.YieldRequested = true;
         while (!c.StopRequested)
         {
             int sig = Signals.NextDeliverable();
@@ -513,6 +524,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         else
             w.WriteLine($"legoemu: memory component     in-process: fills {cs.Fills:N0} (zero {cs.ZeroFills:N0}), write-backs {cs.WriteBacks:N0}, frames {cs.Frames:N0} ({FormatSize(cs.Frames * 4096)})");
         w.WriteLine($"legoemu: emulator peak RSS    {PeakRssKiB() / 1024.0:F1} MiB (this processor component only)");
+        PrintSplitStats(w);
         if (_unknownSyscalls.Count > 0)
             w.WriteLine($"legoemu: unknown syscalls     {string.Join(", ", _unknownSyscalls.OrderBy(k => k.Key).Select(k => $"{k.Key} x{k.Value}"))}");
     }

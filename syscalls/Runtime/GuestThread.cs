@@ -32,7 +32,16 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>The system call this thread is blocked in, if any (<see cref="BlockedCall.Active"/>).</summary>
     public readonly BlockedCall Wait = new();
 
-    public bool Runnable => !Exited && FutexAddress == 0 && !Wait.Active;
+    /// <summary>The processor component this thread runs on (0: this one, the process's home).</summary>
+    public int Component;
+    /// <summary>Placed elsewhere and running there: its shadow here waits for a system call or a fault.</summary>
+    public bool AwaitingRemote;
+    /// <summary>Its host sent a system call that the home has not started yet.</summary>
+    public bool RemoteCall;
+    /// <summary>Its host reported a fault that the home has not delivered yet.</summary>
+    public (SignalInfo Info, string Message)? RemoteFault;
+
+    public bool Runnable => !Exited && FutexAddress == 0 && !Wait.Active && !AwaitingRemote;
 
     /// <summary>Sleeping in a call a signal can interrupt: a blocked system call or a futex wait.</summary>
     public bool Interruptible => !Exited && (FutexAddress != 0 || Wait.Active);

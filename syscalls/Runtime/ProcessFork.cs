@@ -31,7 +31,9 @@ public sealed partial class GuestProcess
     /// <summary>fork/vfork/clone without CLONE_VM: returns the child's pid (a real host process) or a negated errno.</summary>
     public long Fork(ulong childSetTid, ulong childClearTid, ulong childStack)
     {
-        // The copy must see every byte the parent has written, including lines still dirty in this cache.
+        // The copy must see every byte the parent has written, including lines still dirty in this cache
+        // and in the caches of other components running its threads.
+        FlushHosts(Space.Asid, 0, VmaSet.TaskSize, writeBack: true);
         Cache.WriteBackAll();
         var home = Space.Home;
         int child = home.ForkAddressSpace(Space.Asid);
@@ -169,6 +171,7 @@ public sealed partial class GuestProcess
         catch (IOException) { return -Errno.EIO; }
 
         // Point of no return: the old image goes.
+        RetireHosts();
         var oldAsid = Space.Asid;
         Cache.FlushRange(oldAsid, 0, VmaSet.TaskSize, writeBack: false);
         var fresh = new GuestAddressSpace(Space.Home, Cache);

@@ -43,10 +43,13 @@ public sealed partial class GuestProcess
         while (true)
         {
             if (_exiting) return null;
+            ServeComponents();
+            if (_exiting) return null;
             Threads.RemoveAll(t =>
             {
                 if (!t.Exited || t == _current) return false;
                 _retiredByRemovedThreads += t.Cpu.InstructionsRetired;
+                RememberFinished(t);
                 return true;
             });
             if (Threads.All(t => t.Exited)) return null;
@@ -82,7 +85,9 @@ public sealed partial class GuestProcess
                 }
             }
             bool anyRunnable = Threads.Any(t => t.Runnable);
-            if (!anyRunnable && !anyBlocked && earliest == long.MaxValue && !IntervalTimerArmed())
+            // Threads running on other components will call or fault in; their links wake the poll below.
+            bool anyRemote = Threads.Any(t => !t.Exited && t.AwaitingRemote);
+            if (!anyRunnable && !anyBlocked && !anyRemote && earliest == long.MaxValue && !IntervalTimerArmed())
             {
                 // A timer signal may have fired already and still be on its way through the host's
                 // signal thread: give it a moment before calling this a deadlock.

@@ -4,10 +4,11 @@ using LegoEmu.Mem.Remote;
 namespace LegoEmu.Cluster.Nodes;
 
 /// <summary>
-/// Memory-node processes started for one run on Unix sockets in a private temporary directory.
-/// Disposing stops exactly those processes (by PID) and removes the directory.
+/// Component processes started for one run (memory nodes, or processor components that host threads),
+/// listening on Unix sockets in a private temporary directory. Disposing stops exactly those processes
+/// (by PID) and removes the directory.
 /// </summary>
-public sealed class LocalMemoryNodes : IDisposable
+public sealed class LocalNodes : IDisposable
 {
     readonly List<Process> _processes = new();
     int _disposed;
@@ -15,8 +16,15 @@ public sealed class LocalMemoryNodes : IDisposable
     public string Directory { get; }
     public IReadOnlyList<Endpoint> Endpoints { get; }
 
+    /// <summary><paramref name="count"/> memory-node processes, each holding at most <paramref name="capacityPerNode"/> bytes (0: unbounded).</summary>
     /// <param name="tcp">Listen on TCP loopback ports chosen by the OS instead of Unix sockets.</param>
-    public LocalMemoryNodes(int count, long capacityPerNode, bool tcp = false)
+    public static LocalNodes MemoryNodes(int count, long capacityPerNode, bool tcp = false) =>
+        new("memnode", "node", count, capacityPerNode > 0 ? ["--capacity", capacityPerNode.ToString()] : [], tcp);
+
+    /// <summary><paramref name="count"/> processor components waiting for a home component to place threads on them.</summary>
+    public static LocalNodes Processors(int count) => new("procnode", "proc", count, [], tcp: false);
+
+    LocalNodes(string verb, string name, int count, string[] extra, bool tcp)
     {
         Directory = System.IO.Directory.CreateTempSubdirectory("legoemu-").FullName;
         var endpoints = new List<Endpoint>();
@@ -24,9 +32,9 @@ public sealed class LocalMemoryNodes : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                string listen = tcp ? "tcp:127.0.0.1:0" : $"unix:{Path.Combine(Directory, $"node{i}.sock")}";
+                string listen = tcp ? "tcp:127.0.0.1:0" : $"unix:{Path.Combine(Directory, $"{name}{i}.sock")}";
                 Endpoint.TryParse(listen, out var ep, out _);
-                _processes.Add(Start(ep!, capacityPerNode));
+                _processes.Add(Start(verb, ep!, extra));
             }
             foreach (var p in _processes) endpoints.Add(WaitReady(p));
         }
@@ -38,16 +46,16 @@ public sealed class LocalMemoryNodes : IDisposable
         Endpoints = endpoints;
     }
 
-    static Process Start(Endpoint ep, long capacity)
+    static Process Start(string verb, Endpoint ep, string[] extra)
     {
-        var args = new List<string> { "memnode", "--listen", ep.Text, "--exit-with-parent", Environment.ProcessId.ToString() };
-        if (capacity > 0) args.AddRange(["--capacity", capacity.ToString()]);
+        var args = new List<string> { verb, "--listen", ep.Text, "--exit-with-parent", Environment.ProcessId.ToString() };
+        args.AddRange(extra);
         var psi = SelfProcess.StartInfo(args);
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardInput = true;
         // Nodes need no debugger or diagnostics pipes, which would otherwise appear in TMPDIR.
         psi.Environment["DOTNET_EnableDiagnostics"] = "0";
-        return Process.Start(psi) ?? throw new MemoryNodeFailure("cannot start a memory-node process");
+        return Process.Start(psi) ?? throw new MemoryNodeFailure($"cannot start a {verb} process");
     }
 
     /// <summary>Waits for the node's "listening on ENDPOINT" line, which also gives the port the OS picked.</summary>
@@ -57,7 +65,7 @@ public sealed class LocalMemoryNodes : IDisposable
         const string prefix = "listening on ";
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is not { } text || !text.StartsWith(prefix, StringComparison.Ordinal)
             || !Endpoint.TryParse(text[prefix.Length..].Trim(), out var ep, out _))
-            throw new MemoryNodeFailure($"a memory node did not start{(p.HasExited ? $" (exit status {p.ExitCode})" : "")}");
+            throw new MemoryNodeFailure($"a component process did not start{(p.HasExited ? $" (exit status {p.ExitCode})" : "")}");
         return ep!;
     }
 

@@ -1,0 +1,292 @@
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Remote;
+using LegoEmu.Syscalls.Split;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// Threads of this process on other processor components (the Split Container idea). This component
+/// is the process's home: it keeps the descriptor table, signals, futexes and the address-space
+/// layout. A thread placed elsewhere has a shadow here that waits while the thread runs on its host;
+/// when the thread makes a system call or faults, its registers come back, the shadow runs the call
+/// like any local thread would (blocking, futexes, signal frames included) and the registers go back.
+/// Memory needs no forwarding: every component's ExCache is coherent through the memory nodes.
+/// </summary>
+public sealed partial class GuestProcess
+{
+    /// <summary>The other processor components this process may place threads on (empty unless --processors).</summary>
+    public List<ComponentLink> Components { get; } = new();
+    MemoryCluster? _split;
+    /// <summary>After execve the hosts still cache the old image's space, so new threads stay here.</summary>
+    bool _splitRetired;
+    readonly List<(int Tid, int Component, long Instructions)> _finishedThreads = new();
+    /// <summary>Each host's final counters, read from its report at exit.</summary>
+    readonly List<(int Component, long Accesses, long Misses, long Upgrades, long Invalidations, long Downgrades, long MissTicks)> _componentStats = new();
+
+    /// <summary>
+    /// Makes this process span processor components: its cache becomes coherent (before anything is
+    /// cached) and each host gets the memory's whereabouts. Threads are placed as they are created.
+    /// </summary>
+    public void SpreadOver(MemoryCluster cluster, IReadOnlyList<Endpoint> hosts)
+    {
+        _split = cluster;
+        cluster.EnableCoherence(((ulong)Pid << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), Cache, RequestSafePoint);
+        Cache.EnableCoherence();
+        Cache.RangeFlushed += FlushHosts;
+        for (int i = 0; i < hosts.Count; i++)
+        {
+            var link = new ComponentLink(i + 1, hosts[i], (asid, region) => cluster.NodeOf(asid, region << GlobalMemoryManager.RegionShift), RequestSafePoint);
+            Components.Add(link);
+            var w = LinkSocket.Begin(LinkOp.Setup, 4096);
+            w.Str(string.Join(",", cluster.Nodes.Select(n => n.Endpoint.Text)));
+            var (home, owners, brk) = cluster.Describe(Space.Asid);
+            w.I32(Space.Asid);
+            w.I32(home);
+            w.U64(brk);
+            var cfg = Cache.Config;
+            w.I64(cfg.Size);
+            w.I32(cfg.Ways);
+            w.I32(cfg.LineSize);
+            w.U8((byte)cfg.Policy);
+            w.I32(i + 1);
+            WriteOwners(w, owners);
+            link.SetUp(w);
+        }
+    }
+
+    /// <summary>Any thread: a host or a memory node's directory wants the home to look soon.</summary>
+    void RequestSafePoint()
+    {
+        _current.Cpu.InterruptPending = true;
+        _wake.Signal();
+    }
+
+    static void WriteOwners(Mem.Remote.FrameWriter w, Dictionary<ulong, int> owners)
+    {
+        w.U32((uint)owners.Count);
+        foreach (var (region, node) in owners)
+        {
+            w.U64(region);
+            w.I32(node);
+        }
+    }
+
+    /// <summary>The component with the fewest running threads (the home on a tie), as the global process manager places them.</summary>
+    int PlaceThread()
+    {
+        if (Components.Count == 0 || _splitRetired) return 0;
+        var counts = new int[Components.Count + 1];
+        foreach (var t in Threads)
+            if (!t.Exited) counts[t.Component]++;
+        int best = 0;
+        for (int i = 1; i < counts.Length; i++)
+            if (counts[i] < counts[best] && !Components[i - 1].Lost) best = i;
+        return best;
+    }
+
+    /// <summary>clone's last step: a thread placed elsewhere starts there once its tid words are written.</summary>
+    public void Launch(GuestThread t)
+    {
+        if (t.Component == 0) return;
+        var link = Components[t.Component - 1];
+        link.Used = true;
+        var w = LinkSocket.Begin(LinkOp.Start, 2048);
+        w.I32(t.Tid);
+        CpuWire.Write(w, t.Cpu);
+        WriteOwners(w, _split!.OwnersOf(Space.Asid));
+        link.Link.Send(w);
+    }
+
+    /// <summary>At a safe point: applies pending invalidations and takes in what the hosts sent. True when a shadow became runnable.</summary>
+    bool ServeComponents()
+    {
+        if (_split == null) return false;
+        _split.DrainCoherence();
+        bool any = false;
+        foreach (var link in Components)
+        {
+            while (link.Inbox.TryDequeue(out var body))
+            {
+                var r = LinkSocket.Payload(body);
+                var op = LinkSocket.OpOf(body);
+                int tid = r.I32();
+                var t = Threads.Find(x => x.Tid == tid && x.Component == link.Index && !x.Exited);
+                if (t == null) continue; // a thread stopped here (execve, exit) whose host had not heard yet
+                t.Cpu.InstructionsRetired = r.I64();
+                CpuWire.Read(ref r, t.Cpu);
+                if (op == LinkOp.Fault)
+                {
+                    var info = new SignalInfo(r.I32(), r.I32(), r.U64(), TrapNo: r.I32(), Error: r.U64());
+                    t.RemoteFault = (info, r.Str());
+                }
+                else if (op == LinkOp.Syscall) t.RemoteCall = true;
+                else throw new ProtocolException($"unexpected {op} from processor component {link.Index}");
+                t.AwaitingRemote = false;
+                any = true;
+            }
+            if (link.Lost && Threads.Any(x => !x.Exited && x.Component == link.Index) && !_exiting)
+            {
+                Options.Diagnostics.WriteLine($"legoemu: processor component {link.Index} ({link.Endpoint}) went away with guest threads on it; guest terminated by SIGKILL");
+                KilledBySignal = 9;
+                Exit(128 + 9);
+            }
+        }
+        return any;
+    }
+
+    /// <summary>
+    /// Runs a placed thread's turn at home: its system call (which may block here like any other), or
+    /// the signal for its fault; then its registers, possibly with a signal frame set up, go back.
+    /// </summary>
+    void ServeRemote(GuestThread t)
+    {
+        if (t.RemoteFault is { } fault)
+        {
+            t.RemoteFault = null;
+            if (!DeliverFault(fault.Info))
+            {
+                ExitStatus = Die(fault.Info.Signo, SignalState.Name(fault.Info.Signo), fault.Message);
+                _exiting = true;
+                foreach (var x in Threads) x.Cpu.StopRequested = true;
+                return;
+            }
+        }
+        else if (t.RemoteCall)
+        {
+            t.RemoteCall = false;
+            t.Cpu.YieldRequested = false;
+            Syscall(t.Cpu);
+            if (!t.Runnable || _exiting) return; // blocked: the scheduler finishes the call later
+            if (t.Component == 0) return;       // execve made it a home thread
+        }
+        if (t.Cpu.InterruptPending && !t.Exited)
+        {
+            t.Cpu.InterruptPending = false;
+            Interrupt(t.Cpu);
+            if (_exiting) return;
+        }
+        t.Cpu.YieldRequested = false;
+        t.AwaitingRemote = !t.Exited;
+        var w = LinkSocket.Begin(LinkOp.Resume, 2048);
+        w.I32(t.Tid);
+        w.U8(t.Exited ? (byte)1 : (byte)0);
+        CpuWire.Write(w, t.Cpu);
+        WriteOwners(w, _split!.OwnersOf(Space.Asid));
+        Components[t.Component - 1].Link.Send(w);
+    }
+
+    /// <summary>munmap, mprotect and friends at home: hosts drop (or write back) their copies of the range before the call returns.</summary>
+    void FlushHosts(int asid, ulong start, ulong end, bool writeBack)
+    {
+        if (_splitRetired) return;
+        var targets = Components.Where(c => c.Used && !c.Lost).ToList();
+        if (targets.Count == 0) return;
+        foreach (var link in targets)
+        {
+            var w = LinkSocket.Begin(LinkOp.Flush);
+            w.I32(asid);
+            w.U64(start);
+            w.U64(end);
+            w.U8(writeBack ? (byte)1 : (byte)0);
+            link.Link.Send(w);
+        }
+        foreach (var link in targets)
+        {
+            // Keep answering the directories: the host may need this component's lines to get there.
+            while (!link.FlushSignal.Wait(1)) _split!.DrainCoherence();
+        }
+    }
+
+    /// <summary>execve: the hosts' threads end, and the new image runs here only.</summary>
+    void RetireHosts()
+    {
+        if (Components.Count == 0) return;
+        foreach (var t in Threads)
+        {
+            if (t.Component == 0) continue;
+            var w = LinkSocket.Begin(LinkOp.Stop);
+            w.I32(t.Tid);
+            Components[t.Component - 1].Link.Send(w);
+            if (t == _current)
+            {
+                t.Component = 0;
+                t.AwaitingRemote = false;
+            }
+        }
+        _splitRetired = true;
+    }
+
+    /// <summary>At exit: each host writes its dirty lines back and reports its counters.</summary>
+    void ShutDownHosts()
+    {
+        foreach (var link in Components)
+        {
+            if (link.Lost) continue;
+            try { link.Link.Send(LinkSocket.Begin(LinkOp.Shutdown)); }
+            catch (System.Net.Sockets.SocketException) { continue; }
+        }
+        foreach (var link in Components)
+        {
+            while (!link.Lost && !link.ReportArrived.Wait(1)) _split?.DrainCoherence();
+            if (link.Report is not { } body) continue;
+            var r = LinkSocket.Payload(body);
+            uint n = r.U32();
+            var retired = new Dictionary<int, long>();
+            for (uint i = 0; i < n; i++)
+            {
+                int tid = r.I32();
+                retired[tid] = r.I64();
+            }
+            for (int i = 0; i < _finishedThreads.Count; i++)
+                if (_finishedThreads[i].Component == link.Index && retired.TryGetValue(_finishedThreads[i].Tid, out long v))
+                    _finishedThreads[i] = (_finishedThreads[i].Tid, link.Index, v);
+            foreach (var t in Threads)
+                if (t.Component == link.Index && retired.TryGetValue(t.Tid, out long v)) t.Cpu.InstructionsRetired = v;
+            _componentStats.Add((link.Index, r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), SkipTwo(ref r)));
+        }
+        foreach (var link in Components) link.Dispose();
+    }
+
+    static long SkipTwo(ref Mem.Remote.FrameReader r)
+    {
+        r.I64(); // evictions
+        r.I64(); // write-backs
+        return r.I64();
+    }
+
+    /// <summary>--stats over several components: where each thread ran, and the coherence traffic of each cache.</summary>
+    void PrintSplitStats(TextWriter w)
+    {
+        if (Components.Count == 0) return;
+        var all = new List<(int Tid, int Component, long Instructions)>(_finishedThreads);
+        foreach (var t in Threads) all.Add((t.Tid, t.Component, t.Cpu.InstructionsRetired));
+        all.Sort((a, b) => a.Tid.CompareTo(b.Tid));
+        w.WriteLine($"legoemu: processor components {Components.Count + 1} (0 is the home)");
+        foreach (var (tid, comp, n) in all)
+            w.WriteLine($"legoemu:   thread {tid,-8} ran on component {comp}, {n:N0} instructions");
+        var s = Cache.Stats;
+        w.WriteLine($"legoemu:   component 0 coherence: upgrades {s.Upgrades:N0}, invalidations {s.Invalidations:N0}, downgrades {s.Downgrades:N0}, misses {s.Misses:N0}");
+        foreach (var c in _componentStats)
+            w.WriteLine($"legoemu:   component {c.Component} coherence: upgrades {c.Upgrades:N0}, invalidations {c.Invalidations:N0}, downgrades {c.Downgrades:N0}, misses {c.Misses:N0} of {c.Accesses:N0} accesses");
+    }
+
+    /// <summary>Coherence counters summed over every component (for --stats-json and benchmarks).</summary>
+    public (long Upgrades, long Invalidations, long Downgrades) CoherenceTraffic
+    {
+        get
+        {
+            var s = Cache.Stats;
+            long u = s.Upgrades, i = s.Invalidations, d = s.Downgrades;
+            foreach (var c in _componentStats)
+            {
+                u += c.Upgrades;
+                i += c.Invalidations;
+                d += c.Downgrades;
+            }
+            return (u, i, d);
+        }
+    }
+
+    /// <summary>A thread that exits is forgotten by the scheduler; its placement is kept for --stats.</summary>
+    void RememberFinished(GuestThread t) => _finishedThreads.Add((t.Tid, t.Component, t.Cpu.InstructionsRetired));
+}

@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Syscalls.Split;
+
+/// <summary>
+/// The home component's end of the link to one thread host. A reader thread queues the host's
+/// messages for the home's safe points, counts flush answers, keeps the final report, and answers
+/// region queries itself so a host never waits on a home that is busy waiting for it.
+/// </summary>
+public sealed class ComponentLink : IDisposable
+{
+    readonly Thread _reader;
+    readonly Func<int, ulong, int> _regionOwner;
+    readonly Action _arrived;
+
+    /// <param name="index">The component's number (the home is 0).</param>
+    /// <param name="regionOwner">Answers a region query (asid, vRegion) from the home's placement table; called on the reader thread.</param>
+    /// <param name="arrived">Asks the home for a safe point soon; called on the reader thread.</param>
+    public ComponentLink(int index, Endpoint endpoint, Func<int, ulong, int> regionOwner, Action arrived)
+    {
+        Index = index;
+        Endpoint = endpoint;
+        _regionOwner = regionOwner;
+        _arrived = arrived;
+        var s = endpoint.NewSocket();
+        try { s.Connect(endpoint.Address); }
+        catch (SocketException e)
+        {
+            s.Dispose();
+            throw new MemoryNodeFailure($"cannot connect to processor component {endpoint}: {e.SocketErrorCode}", e);
+        }
+        Link = new LinkSocket(s);
+        _reader = new Thread(Read) { IsBackground = true, Name = $"component-link-{index}" };
+    }
+
+    public int Index { get; }
+    public Endpoint Endpoint { get; }
+    public LinkSocket Link { get; }
+    public ConcurrentQueue<byte[]> Inbox { get; } = new();
+    /// <summary>Flush answers received so far.</summary>
+    public int Flushed;
+    public readonly SemaphoreSlim FlushSignal = new(0);
+    /// <summary>The host's report after a shutdown (null until it arrives).</summary>
+    public byte[]? Report;
+    public readonly ManualResetEventSlim ReportArrived = new(false);
+    /// <summary>True once the host has been sent a thread (flushes only go to hosts that may cache something).</summary>
+    public bool Used;
+    public volatile bool Lost;
+
+    /// <summary>Sends the setup and waits for the host to be ready; then starts reading.</summary>
+    public void SetUp(FrameWriter setup)
+    {
+        Link.Send(setup);
+        var reply = Link.Receive();
+        if (reply == null || LinkSocket.OpOf(reply) != LinkOp.Ready)
+            throw new MemoryNodeFailure($"processor component {Endpoint} did not accept the setup");
+        _reader.Start();
+    }
+
+    void Read()
+    {
+        try
+        {
+            while (true)
+            {
+                var body = Link.Receive();
+                if (body == null) break;
+                switch (LinkSocket.OpOf(body))
+                {
+                    case LinkOp.Flushed:
+                        Interlocked.Increment(ref Flushed);
+                        FlushSignal.Release();
+                        break;
+                    case LinkOp.Report:
+                        Report = body;
+                        ReportArrived.Set();
+                        break;
+                    case LinkOp.RegionQuery:
+                    {
+                        var r = LinkSocket.Payload(body);
+                        int asid = r.I32();
+                        ulong region = r.U64();
+                        var w = LinkSocket.Begin(LinkOp.RegionOwner);
+                        w.I32(_regionOwner(asid, region));
+                        Link.Send(w);
+                        break;
+                    }
+                    default:
+                        Inbox.Enqueue(body);
+                        _arrived();
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ProtocolException) { }
+        Lost = true;
+        ReportArrived.Set();
+        FlushSignal.Release();
+        _arrived();
+    }
+
+    public void Dispose() => Link.Dispose();
+}

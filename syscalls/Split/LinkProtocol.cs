@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using LegoEmu.Cpu.Fpu;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Syscalls.Split;
+
+/// <summary>
+/// Messages between a process's home processor component and the thread hosts that run some of its
+/// threads. Frames are the memory protocol's (<c>u32 length | u8 op | u32 id | payload</c>); the id is unused.
+/// </summary>
+public enum LinkOp : byte
+{
+    /// <summary>home → host: where the memory is and how to cache it.</summary>
+    Setup = 1,
+    /// <summary>host → home: set up, ready for threads.</summary>
+    Ready = 2,
+    /// <summary>home → host: run a new thread from these registers.</summary>
+    Start = 3,
+    /// <summary>host → home: a thread made a system call; the home runs it on the thread's behalf.</summary>
+    Syscall = 4,
+    /// <summary>home → host: the call is done (registers may also carry a signal frame); or the thread ended.</summary>
+    Resume = 5,
+    /// <summary>host → home: a thread faulted; the home delivers the signal or ends the process.</summary>
+    Fault = 6,
+    /// <summary>home → host: drop cached lines of a range (munmap, mprotect, fork).</summary>
+    Flush = 7,
+    /// <summary>host → home: the range is flushed.</summary>
+    Flushed = 8,
+    /// <summary>host → home: which memory node owns this vRegion? (placed after the host last heard)</summary>
+    RegionQuery = 9,
+    /// <summary>home → host: the answer, -1 when nothing is mapped there.</summary>
+    RegionOwner = 10,
+    /// <summary>home → host: the process is over; report and exit.</summary>
+    Shutdown = 11,
+    /// <summary>host → home: per-thread instruction counts and the host's cache and coherence counters.</summary>
+    Report = 12,
+    /// <summary>home → host: a thread is gone (execve, or the process is exiting).</summary>
+    Stop = 13,
+}
+
+/// <summary>A thread's registers on the wire: GPRs, RIP, RFLAGS, FS/GS bases, and the FXSAVE image (x87, MXCSR, XMM).</summary>
+public static class CpuWire
+{
+    public const int Size = 16 * 8 + 4 * 8 + FxImage.Size;
+
+    public static void Write(FrameWriter w, CpuState c)
+    {
+        for (int i = 0; i < 16; i++) w.U64(c.R[i]);
+        w.U64(c.Rip);
+        w.U64(c.Rflags);
+        w.U64(c.FsBase);
+        w.U64(c.GsBase);
+        Span<byte> fx = stackalloc byte[FxImage.Size];
+        FxImage.Save(c, fx);
+        fx.CopyTo(w.Reserve(FxImage.Size));
+    }
+
+    public static void Read(ref FrameReader r, CpuState c)
+    {
+        for (int i = 0; i < 16; i++) c.R[i] = r.U64();
+        c.Rip = r.U64();
+        c.Rflags = r.U64();
+        c.FsBase = r.U64();
+        c.GsBase = r.U64();
+        FxImage.Restore(c, r.Bytes(FxImage.Size));
+    }
+}
+
+/// <summary>One end of a home↔host link: whole frames in, whole frames out (sends are serialised).</summary>
+public sealed class LinkSocket(Socket socket) : IDisposable
+{
+    readonly object _sendLock = new();
+    readonly byte[] _header = new byte[4];
+
+    public Socket Socket { get; } = socket;
+
+    public void Send(FrameWriter w)
+    {
+        var frame = w.Finish();
+        lock (_sendLock) Socket.Send(frame);
+    }
+
+    /// <summary>Blocks for the next frame; null when the peer closed the link between frames.</summary>
+    public byte[]? Receive()
+    {
+        if (!ReadExact(_header, 4, allowEof: true)) return null;
+        uint len = BinaryPrimitives.ReadUInt32LittleEndian(_header);
+        if (len < 5 || len > Protocol.MaxFrame) throw new ProtocolException($"link frame of {len} bytes");
+        var body = new byte[len];
+        ReadExact(body, (int)len, allowEof: false);
+        return body;
+    }
+
+    bool ReadExact(byte[] buf, int n, bool allowEof)
+    {
+        int got = 0;
+        while (got < n)
+        {
+            int r = Socket.Receive(buf, got, n - got, SocketFlags.None);
+            if (r == 0)
+            {
+                if (allowEof && got == 0) return false;
+                throw new ProtocolException("link closed in the middle of a frame");
+            }
+            got += r;
+        }
+        return true;
+    }
+
+    public static LinkOp OpOf(byte[] body) => (LinkOp)body[0];
+
+    public static FrameReader Payload(byte[] body) => new(body.AsSpan(5));
+
+    public static FrameWriter Begin(LinkOp op, int capacity = 256)
+    {
+        var w = new FrameWriter(capacity);
+        w.Begin((byte)op, 0);
+        return w;
+    }
+
+    public void Dispose() => Socket.Dispose();
+}

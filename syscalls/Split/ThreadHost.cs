@@ -1,0 +1,384 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.Interp;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Syscalls.Split;
+
+/// <summary>
+/// A processor component that runs threads of a process homed elsewhere (<c>legoemu procnode --listen</c>).
+/// It has its own ExCache, kept coherent with the others' by the memory nodes' directories, its own
+/// decoded blocks and its own green-thread loop. Every system call and fault goes to the home
+/// component, which owns the descriptor table, signals, futexes and the address-space layout; a thread
+/// that waits for its answer lets the other threads here run.
+/// </summary>
+public sealed class ThreadHost : ICpuHost, IDisposable
+{
+    sealed class HostedThread(int tid, CpuState cpu)
+    {
+        public readonly int Tid = tid;
+        public readonly CpuState Cpu = cpu;
+        /// <summary>Its system call or fault is with the home component.</summary>
+        public bool Waiting;
+    }
+
+    const long TimeSlice = 20_000;
+
+    readonly LinkSocket _link;
+    readonly TextWriter _log;
+    readonly ConcurrentQueue<byte[]> _inbox = new();
+    readonly ManualResetEventSlim _signal = new(false);
+    readonly List<HostedThread> _threads = new();
+    readonly Dictionary<int, long> _retiredByGone = new();
+    MemoryCluster _cluster = null!;
+    ExCache _cache = null!;
+    CacheView _view = null!;
+    BlockCache _blocks = null!;
+    Interpreter _interp = null!;
+    int _asid;
+    int _index;
+    HostedThread? _current;
+    int _roundRobin;
+    bool _shutdown;
+    volatile bool _lost;
+    // A region query's answer, written by the link's reader thread.
+    readonly ManualResetEventSlim _regionAnswered = new(false);
+    volatile int _regionOwner;
+
+    ThreadHost(LinkSocket link, TextWriter log)
+    {
+        _link = link;
+        _log = log;
+    }
+
+    /// <summary>Serves one home component over an accepted link until it shuts the host down; returns the exit status.</summary>
+    public static int Serve(Socket accepted, TextWriter log)
+    {
+        using var link = new LinkSocket(accepted);
+        using var host = new ThreadHost(link, log);
+        try
+        {
+            var setup = link.Receive();
+            if (setup == null) return 0; // nobody placed anything here
+            if (LinkSocket.OpOf(setup) != LinkOp.Setup) throw new ProtocolException($"expected setup, got {LinkSocket.OpOf(setup)}");
+            host.SetUp(setup);
+            link.Send(LinkSocket.Begin(LinkOp.Ready));
+            var reader = new Thread(host.ReadLink) { IsBackground = true, Name = "thread-host-link" };
+            reader.Start();
+            return host.Loop();
+        }
+        catch (ProtocolException e)
+        {
+            log.WriteLine($"legoemu procnode: bad message from the home component: {e.Message}");
+            return 70;
+        }
+        catch (MemoryNodeFailure e)
+        {
+            log.WriteLine($"legoemu procnode: {e.Message}");
+            return 70;
+        }
+        catch (SocketException e)
+        {
+            log.WriteLine($"legoemu procnode: the link to the home component failed: {e.SocketErrorCode}");
+            return 70;
+        }
+    }
+
+    void SetUp(byte[] body)
+    {
+        var r = LinkSocket.Payload(body);
+        var endpoints = new List<Endpoint>();
+        foreach (var text in r.Str().Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Endpoint.TryParse(text, out var ep, out string err)) throw new ProtocolException(err);
+            endpoints.Add(ep!);
+        }
+        _asid = r.I32();
+        int homeNode = r.I32();
+        ulong brk = r.U64();
+        long size = r.I64();
+        int ways = r.I32(), line = r.I32();
+        var policy = (ReplacementPolicy)r.U8();
+        _index = r.I32();
+        var owners = ReadOwners(ref r);
+        r.End();
+        var config = new CacheConfig(size, ways, line, policy);
+        if (config.Validate() is { } bad) throw new ProtocolException(bad);
+        _cluster = new MemoryCluster(endpoints);
+        _cluster.Attach(_asid, homeNode, owners, brk);
+        _cluster.UnknownRegion = AskRegion;
+        _cache = new ExCache(config, _cluster);
+        _cluster.EnableCoherence(((ulong)Environment.ProcessId << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), _cache, Notify);
+        _cache.EnableCoherence();
+        _view = new CacheView(_cache, _asid);
+        _blocks = new BlockCache(_view);
+        _interp = new Interpreter(_blocks);
+    }
+
+    static Dictionary<ulong, int> ReadOwners(ref LegoEmu.Mem.Remote.FrameReader r)
+    {
+        uint n = r.U32();
+        if (n > 1 << 17) throw new ProtocolException($"{n} vRegions");
+        var d = new Dictionary<ulong, int>((int)n);
+        for (uint i = 0; i < n; i++)
+        {
+            ulong region = r.U64();
+            d[region] = r.I32();
+        }
+        return d;
+    }
+
+    void LearnOwners(ref LegoEmu.Mem.Remote.FrameReader r)
+    {
+        foreach (var (region, node) in ReadOwners(ref r))
+            if (_cluster.NodeOf(_asid, region << GlobalMemoryManager.RegionShift) != node) _cluster.SetOwner(_asid, region, node);
+    }
+
+    /// <summary>Any thread may call this: something arrived that the loop should look at soon.</summary>
+    void Notify()
+    {
+        if (_current is { } t) t.Cpu.InterruptPending = true;
+        _signal.Set();
+    }
+
+    void ReadLink()
+    {
+        try
+        {
+            while (true)
+            {
+                var body = _link.Receive();
+                if (body == null) break;
+                if (LinkSocket.OpOf(body) == LinkOp.RegionOwner)
+                {
+                    var r = LinkSocket.Payload(body);
+                    _regionOwner = r.I32();
+                    _regionAnswered.Set();
+                    continue;
+                }
+                _inbox.Enqueue(body);
+                Notify();
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ProtocolException) { }
+        _lost = true;
+        _regionAnswered.Set();
+        Notify();
+    }
+
+    /// <summary>A line in a vRegion placed after this host last heard: the home component knows its owner.</summary>
+    int AskRegion(int asid, ulong region)
+    {
+        _regionAnswered.Reset();
+        var w = LinkSocket.Begin(LinkOp.RegionQuery);
+        w.I32(asid);
+        w.U64(region);
+        _link.Send(w);
+        // Wait serving the directories: the home may need this component's lines before it can answer.
+        while (!_regionAnswered.Wait(1)) _cluster.DrainCoherence();
+        if (_lost) throw new MemoryNodeFailure("the home processor component went away");
+        return _regionOwner;
+    }
+
+    int Loop()
+    {
+        while (!_shutdown)
+        {
+            _signal.Reset();
+            _cluster.DrainCoherence();
+            ServeInbox();
+            if (_shutdown) break;
+            if (_lost)
+            {
+                _log.WriteLine("legoemu procnode: the home processor component went away; its threads here end");
+                return 70;
+            }
+            var t = Next();
+            if (t == null)
+            {
+                _signal.Wait(200);
+                continue;
+            }
+            _current = t;
+            try
+            {
+                _interp.Run(t.Cpu, _threads.Count > 1 ? TimeSlice : long.MaxValue);
+            }
+            catch (CpuFault f)
+            {
+                SendFault(t, f.Kind switch
+                {
+                    FaultKind.DivideError => (8, 1, f.Rip, 0, 0UL),
+                    FaultKind.FloatingPoint => (8, 0, f.Rip, 16, 0UL),
+                    FaultKind.Breakpoint => (5, 0x80, 0UL, 3, 0UL),
+                    FaultKind.GeneralProtection => (11, 0x80, 0UL, 13, 0UL),
+                    _ => (4, 2, f.Rip, 6, 0UL),
+                }, f.Message, f.Kind == FaultKind.Breakpoint ? f.Rip + 1 : t.Cpu.Rip);
+            }
+            catch (MemoryFault m)
+            {
+                ulong err = 4 | (m.Reason == FaultReason.Protection ? 1UL : 0) | (m.Access == AccessKind.Write ? 2UL : 0) | (m.Access == AccessKind.Fetch ? 16UL : 0);
+                SendFault(t, (11, m.Reason == FaultReason.Protection ? 2 : 1, m.Address, 14, err),
+                    $"{(m.Access == AccessKind.Write ? "write to" : m.Access == AccessKind.Fetch ? "fetch from" : "read from")} 0x{m.Address:x} at 0x{t.Cpu.Rip:x}: {(m.Reason == FaultReason.Protection ? "not permitted" : m.Reason == FaultReason.Unmapped ? "unmapped" : "no memory to back it")}",
+                    t.Cpu.Rip);
+            }
+            finally
+            {
+                _current = null;
+            }
+        }
+        return 0;
+    }
+
+    HostedThread? Next()
+    {
+        for (int k = 0; k < _threads.Count; k++)
+        {
+            var t = _threads[(_roundRobin + 1 + k) % _threads.Count];
+            if (!t.Waiting)
+            {
+                _roundRobin = _threads.IndexOf(t);
+                return t;
+            }
+        }
+        return null;
+    }
+
+    void SendFault(HostedThread t, (int Signo, int Code, ulong Addr, int TrapNo, ulong Err) info, string message, ulong rip)
+    {
+        t.Cpu.Rip = rip;
+        var w = LinkSocket.Begin(LinkOp.Fault, 1024);
+        w.I32(t.Tid);
+        w.I64(t.Cpu.InstructionsRetired);
+        CpuWire.Write(w, t.Cpu);
+        w.I32(info.Signo);
+        w.I32(info.Code);
+        w.U64(info.Addr);
+        w.I32(info.TrapNo);
+        w.U64(info.Err);
+        w.Str(message.Length > 1000 ? message[..1000] : message);
+        _link.Send(w);
+        t.Waiting = true;
+    }
+
+    void ServeInbox()
+    {
+        bool resumed = false;
+        while (_inbox.TryDequeue(out var body))
+        {
+            var r = LinkSocket.Payload(body);
+            switch (LinkSocket.OpOf(body))
+            {
+                case LinkOp.Start:
+                {
+                    int tid = r.I32();
+                    var cpu = new CpuState(_view, this);
+                    CpuWire.Read(ref r, cpu);
+                    LearnOwners(ref r);
+                    _threads.Add(new HostedThread(tid, cpu));
+                    resumed = true;
+                    break;
+                }
+                case LinkOp.Resume:
+                {
+                    int tid = r.I32();
+                    bool exited = r.U8() != 0;
+                    var t = _threads.Find(x => x.Tid == tid) ?? throw new ProtocolException($"resume of unknown thread {tid}");
+                    CpuWire.Read(ref r, t.Cpu);
+                    LearnOwners(ref r);
+                    t.Waiting = false;
+                    if (exited) Drop(t);
+                    else resumed = true;
+                    break;
+                }
+                case LinkOp.Stop:
+                {
+                    int tid = r.I32();
+                    if (_threads.Find(x => x.Tid == tid) is { } t) Drop(t);
+                    break;
+                }
+                case LinkOp.Flush:
+                {
+                    int asid = r.I32();
+                    ulong start = r.U64(), end = r.U64();
+                    bool writeBack = r.U8() != 0;
+                    _cache.FlushRange(asid, start, end, writeBack);
+                    _blocks.Invalidate(start, end);
+                    _link.Send(LinkSocket.Begin(LinkOp.Flushed));
+                    break;
+                }
+                case LinkOp.Shutdown:
+                    Report();
+                    _shutdown = true;
+                    foreach (var t in _threads) t.Cpu.StopRequested = true;
+                    return;
+                default:
+                    throw new ProtocolException($"unexpected {LinkSocket.OpOf(body)} from the home component");
+            }
+        }
+        // A thread whose call returned should not wait a whole time slice for the one running now.
+        if (resumed && _current is { } cur) cur.Cpu.YieldRequested = true;
+    }
+
+    void Drop(HostedThread t)
+    {
+        t.Cpu.StopRequested = true;
+        _retiredByGone[t.Tid] = t.Cpu.InstructionsRetired;
+        _threads.Remove(t);
+    }
+
+    void Report()
+    {
+        // Lines this host wrote must reach the nodes before the home reads the guest's last state.
+        _cache.WriteBackAll();
+        var w = LinkSocket.Begin(LinkOp.Report, 1024);
+        var all = new Dictionary<int, long>(_retiredByGone);
+        foreach (var t in _threads) all[t.Tid] = t.Cpu.InstructionsRetired;
+        w.U32((uint)all.Count);
+        foreach (var (tid, n) in all)
+        {
+            w.I32(tid);
+            w.I64(n);
+        }
+        var s = _cache.Stats;
+        w.I64(_view.Accesses);
+        w.I64(s.Misses);
+        w.I64(s.Upgrades);
+        w.I64(s.Invalidations);
+        w.I64(s.Downgrades);
+        w.I64(s.Evictions);
+        w.I64(s.WriteBacks);
+        w.I64(s.MissTicks);
+        _link.Send(w);
+    }
+
+    // ---- ICpuHost ----
+
+    public void Syscall(CpuState c)
+    {
+        var t = _current!;
+        var w = LinkSocket.Begin(LinkOp.Syscall, 1024);
+        w.I32(t.Tid);
+        w.I64(c.InstructionsRetired);
+        CpuWire.Write(w, c);
+        _link.Send(w);
+        t.Waiting = true;
+        c.YieldRequested = true;
+    }
+
+    public void Interrupt(CpuState c)
+    {
+        _cluster.DrainCoherence();
+        ServeInbox();
+    }
+
+    public void Dispose()
+    {
+        _cluster?.Dispose();
+        _cache?.Dispose();
+    }
+}
