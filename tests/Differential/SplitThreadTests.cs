@@ -1,0 +1,48 @@
+using Xunit;
+
+namespace LegoEmu.Tests.Differential;
+
+/// <summary>
+/// The pthread guests with their threads spread over 2 and 4 processor components, each with a small
+/// coherent ExCache over memory-node processes: stdout and exit status must match the native run.
+/// Locks, condition variables, barriers, atomics, a CMPXCHG16B stack, cancellation, thread-directed
+/// signals and futex timeouts then all cross components.
+/// </summary>
+[Collection(GuestCollection.Name)]
+public sealed class SplitThreadTests(GuestBuilds builds)
+{
+    public static readonly IReadOnlyDictionary<string, string[]> Configurations = new Dictionary<string, string[]>
+    {
+        ["processors-2-memnodes-2-64K"] = ["--processors", "2", "--memory-nodes", "2", "--excache", "64K"],
+        ["processors-4-line64-16K"] = ["--processors", "4", "--excache", "16K", "--line", "64"],
+    };
+
+    static readonly string[] ThreadGuests = ["threads", "threads_futex", "thread_signals"];
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var g in ThreadGuests)
+            foreach (var c in Configurations.Keys)
+                data.Add(g, c);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task MatchesNativeAcrossComponents(string guest, string config)
+    {
+        var spec = Guests.Get(guest);
+        var native = await builds.NativeRunAsync(spec);
+        Assert.True(!native.TimedOut && native.ExitCode == spec.ExpectedExitCode, $"The native run is not a usable reference: {native}");
+        var emulated = await EmulatorRunner.RunAsync(
+            new[] { "run", "--stats" }.Concat(Configurations[config]).Append(builds.Binary(guest)).Concat(spec.Arguments),
+            Guests.Environment, Guests.EnvironmentPrefixToClear);
+        StaticGuestTests.AssertSameOutput("emulated stdout", "native stdout", native.Stdout, emulated.Stdout, emulated,
+            $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}");
+        Assert.True(emulated.ExitCode == native.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
+        // The threads really ran elsewhere: --stats names a thread on a component other than the home.
+        string stderr = System.Text.Encoding.UTF8.GetString(emulated.Stderr);
+        Assert.Matches(@"thread \d+ +ran on component [1-9]", stderr);
+    }
+}
