@@ -13,6 +13,23 @@ public sealed partial record GuestRun(double Seconds, int ExitCode, string Stder
     [GeneratedRegex(@"excache lookups.*?misses ([0-9,]+)")] private static partial Regex Miss2Re();
     [GeneratedRegex(@"mean miss latency\s+([0-9.]+) us")] private static partial Regex LatRe();
     [GeneratedRegex(@"bytes sent ([0-9,]+) received ([0-9,]+)")] private static partial Regex BytesRe();
+    [GeneratedRegex(@"coherence: upgrades ([0-9,]+), invalidations ([0-9,]+), downgrades ([0-9,]+)")] private static partial Regex CoherenceRe();
+
+    /// <summary>Coherence traffic summed over every processor component (zero when the run had one).</summary>
+    public (long Upgrades, long Invalidations, long Downgrades) Coherence
+    {
+        get
+        {
+            long u = 0, i = 0, d = 0;
+            foreach (Match m in CoherenceRe().Matches(Stderr))
+            {
+                u += Num(m.Groups[1].Value);
+                i += Num(m.Groups[2].Value);
+                d += Num(m.Groups[3].Value);
+            }
+            return (u, i, d);
+        }
+    }
 
     static long Num(string s) => long.Parse(s.Replace(",", ""), CultureInfo.InvariantCulture);
 

@@ -87,6 +87,26 @@ public static class BenchCommand
             return TraceBench.Run(argv[0], argv[1..], cache, rate, Math.Max(1, pr.GetValue(traceRepeat)), Console.Out);
         });
         cmd.Subcommands.Add(trace);
+
+        var splitRepeat = new Option<int>("--repeat") { Description = "Runs per configuration (the fastest counts)", DefaultValueFactory = _ => 3 };
+        var cpuRounds = new Option<long>("--cpu-rounds") { Description = "Loop rounds per thread of the CPU-bound guest", DefaultValueFactory = _ => 60_000_000 };
+        var shareRounds = new Option<long>("--share-rounds") { Description = "Increments per thread of the false-sharing guest", DefaultValueFactory = _ => 10_000_000 };
+        var cpuProgram = new Argument<string>("CPU-GUEST") { Description = "tests/bench/splitcpu.c built static: ROUNDS THREADS" };
+        var shareProgram = new Argument<string>("SHARING-GUEST") { Description = "tests/bench/falseshare.c built static: shared|padded ROUNDS" };
+        var split = new Command("split", "Threads over processor components: speedup of a 2-thread CPU-bound guest on 2 components vs 1, and false sharing vs padded data with its coherence traffic");
+        split.Options.Add(splitRepeat);
+        split.Options.Add(cpuRounds);
+        split.Options.Add(shareRounds);
+        split.Arguments.Add(cpuProgram);
+        split.Arguments.Add(shareProgram);
+        split.SetAction(pr =>
+        {
+            foreach (var p in new[] { pr.GetValue(cpuProgram)!, pr.GetValue(shareProgram)! })
+                if (!File.Exists(p)) { Console.Error.WriteLine($"legoemu bench: {p}: No such file or directory"); return 127; }
+            return SplitBench.Run(pr.GetValue(cpuProgram)!, pr.GetValue(shareProgram)!, Math.Max(1, pr.GetValue(cpuRounds)),
+                Math.Max(1, pr.GetValue(shareRounds)), Math.Max(1, pr.GetValue(splitRepeat)), Console.Out);
+        });
+        cmd.Subcommands.Add(split);
         return cmd;
     }
 }

@@ -37,6 +37,12 @@ public static class StatsJsonWriter
             w.WriteNumber("bytesFilled", s.BytesFilled);
             w.WriteNumber("bytesWrittenBack", s.BytesWrittenBack);
             w.WriteNumber("meanMissMicros", s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses);
+            // Summed over every processor component when the threads were spread (run --processors).
+            var (upgrades, invalidations, downgrades) = process.CoherenceTraffic;
+            w.WriteNumber("processorComponents", process.Components.Count + 1);
+            w.WriteNumber("upgrades", upgrades);
+            w.WriteNumber("invalidations", invalidations);
+            w.WriteNumber("downgrades", downgrades);
             w.WriteEndObject();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmark guests and prints every benchmark LegoEmu reports in its README.
-# usage: tests/bench/run.sh [latency|compare|sweep|trace|all]   (needs a Release build; qemu-user for the comparison)
+# usage: tests/bench/run.sh [latency|compare|sweep|trace|split|all]   (needs a Release build; qemu-user for the comparison)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -9,7 +9,7 @@ out="${BENCH_OUT:-/tmp/legoemu-bench}"
 mkdir -p "$out"
 for src in "$here"/*.c; do
     name=$(basename "$src" .c)
-    gcc -static -O2 -o "$out/$name" "$src"
+    gcc -static -O2 -pthread -o "$out/$name" "$src"
 done
 what="${1:-all}"
 if [[ $what == latency || $what == all ]]; then "$legoemu" bench latency; echo; fi
@@ -23,4 +23,8 @@ if [[ $what == trace || $what == all ]]; then
     gcc -static -O2 -o "$out/math64" "$here/../guests/math64.c"
     "$legoemu" bench trace --excache 256K "$out/math64"; echo
     "$legoemu" bench trace --repeat 1 "$out/memloop"
+fi
+if [[ $what == split || $what == all ]]; then
+    echo
+    "$legoemu" bench split "$out/splitcpu" "$out/falseshare"
 fi
