@@ -7,7 +7,7 @@ public enum RegressConfig
     Embedded,
     /// <summary>Memory-node processes with the ExCache at a fraction (25 %) of the case's measured footprint.</summary>
     Remote,
-    /// <summary>Several processor components over memory nodes: needs <c>--processors</c>, which does not exist yet.</summary>
+    /// <summary>Two processor components (the guest's threads spread over both, caches coherent) over the memory nodes.</summary>
     Split,
 }
 

@@ -40,15 +40,18 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
                 embedded = Emulated(c, native, "embedded", []);
                 continue;
             }
-            // Remote (split is refused before anything runs).
+            // Remote and split: a cache smaller than the footprint, so lines really move.
+            string name = RegressConfigs.Name(config);
             embedded ??= Measure(c);
             if (embedded.Cache == null)
             {
-                Record(new CaseResult(c.Name, "remote", Verdict.Error, "the measuring run gave no ExCache figures (did the guest die?)\n" + Tail(embedded), native.Seconds, 0, null, 0));
+                Record(new CaseResult(c.Name, name, Verdict.Error, "the measuring run gave no ExCache figures (did the guest die?)\n" + Tail(embedded), native.Seconds, 0, null, 0));
                 continue;
             }
             var (size, ways) = ExCacheGeometry.Fit((long)(embedded.Cache.Footprint * settings.RemoteFraction));
-            Emulated(c, native, "remote", ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()]);
+            string[] options = ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()];
+            if (config == RegressConfig.Split) options = [.. options, "--processors", "2"];
+            Emulated(c, native, name, options);
         }
     }
 
