@@ -10,7 +10,7 @@ namespace LegoEmu.Syscalls.Areas;
 /// <summary>
 /// The /proc files whose host version would describe the emulator instead of the guest: maps, cmdline,
 /// auxv and cpuinfo are generated from the guest's own state and served from a sealed memfd. So are
-/// the /sys CPU lists, which must show the one CPU a processor component gives its guest.
+/// the /sys CPU lists, which must show one CPU per processor component the guest's threads may use.
 /// </summary>
 static class Proc
 {
@@ -33,10 +33,10 @@ static class Proc
             "stat" => Encoding.ASCII.GetBytes(Stat(x.P)),
             _ => path switch
             {
-                "/proc/cpuinfo" => Encoding.ASCII.GetBytes(CpuInfo()),
+                "/proc/cpuinfo" => Encoding.ASCII.GetBytes(CpuInfo(x.P.CpuCount)),
                 // glibc's get_nprocs and sysconf read these: they must agree with sched_getaffinity and cpuinfo.
                 "/sys/devices/system/cpu/online" or "/sys/devices/system/cpu/possible" or "/sys/devices/system/cpu/present"
-                    => "0\n"u8.ToArray(),
+                    => Encoding.ASCII.GetBytes(x.P.CpuCount == 1 ? "0\n" : $"0-{x.P.CpuCount - 1}\n"),
                 _ => null,
             },
         };
@@ -123,7 +123,7 @@ static class Proc
     }
 
     /// <summary>Consistent with what CPUID tells the guest, not with the host's processor.</summary>
-    static string CpuInfo()
+    static string CpuInfo(int cpus)
     {
         var flags = new List<string>();
         uint edx = Cpuid.Leaf1Edx, ecx = Cpuid.Leaf1Ecx, xedx = Cpuid.Ext1Edx, xecx = Cpuid.Ext1Ecx;
@@ -142,9 +142,12 @@ static class Proc
             foreach (uint w in new[] { b0, b1, b2, b3 })
                 for (int k = 0; k < 4; k++) { char ch = (char)((w >> (8 * k)) & 0xff); if (ch != 0) brand.Append(ch); }
         }
-        return "processor\t: 0\nvendor_id\t: GenuineIntel\n" +
+        var all = new StringBuilder();
+        for (int cpu = 0; cpu < cpus; cpu++)
+            all.Append($"processor\t: {cpu}\nvendor_id\t: GenuineIntel\n" +
                $"cpu family\t: {((a >> 8) & 0xf)}\nmodel\t\t: {((a >> 4) & 0xf) | ((a >> 12) & 0xf0)}\nmodel name\t: {brand}\nstepping\t: {a & 0xf}\n" +
-               "cache size\t: 8192 KB\nphysical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\nfpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 13\nwp\t\t: yes\n" +
-               $"flags\t\t: {string.Join(' ', flags)}\nclflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: 48 bits physical, 48 bits virtual\n\n";
+               $"cache size\t: 8192 KB\nphysical id\t: 0\nsiblings\t: {cpus}\ncore id\t\t: {cpu}\ncpu cores\t: {cpus}\nfpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 13\nwp\t\t: yes\n" +
+               $"flags\t\t: {string.Join(' ', flags)}\nclflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: 48 bits physical, 48 bits virtual\n\n");
+        return all.ToString();
     }
 }

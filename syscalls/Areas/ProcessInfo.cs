@@ -51,8 +51,8 @@ static class ProcessInfo
         t.Add(Nr.setrlimit, "setrlimit", "dx", x => Buffers.WithInput(x, x.A[1], 16, p => Sys(Nr.setrlimit, x.Long(0), p)));
         t.Add(Nr.getcpu, "getcpu", "xxx", x =>
         {
-            // One processor component runs the process: always CPU 0 on node 0.
-            if (x.A[0] != 0) x.Mem.Write32(x.A[0], 0);
+            // The CPU is the processor component the calling thread runs on; one NUMA node.
+            if (x.A[0] != 0) x.Mem.Write32(x.A[0], (uint)x.P.CurrentThread.Component);
             if (x.A[1] != 0) x.Mem.Write32(x.A[1], 0);
             return 0;
         });
@@ -120,12 +120,12 @@ static class ProcessInfo
 
     static long SchedGetAffinity(SyscallContext x)
     {
-        // One processor component runs one guest thread at a time: report a single CPU.
+        // A processor component runs one guest thread at a time: one CPU per component.
         ulong size = x.A[1];
         if (size < 8 || (size & 7) != 0) return -Errno.EINVAL;
         int n = (int)Math.Min(size, 128);
         var mask = new byte[n];
-        mask[0] = 1;
+        for (int cpu = 0; cpu < x.P.CpuCount && cpu < n * 8; cpu++) mask[cpu >> 3] |= (byte)(1 << (cpu & 7));
         x.Mem.WriteBytes(x.A[2], mask);
         return n;
     }

@@ -198,6 +198,11 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             return Die(7, "SIGBUS", e.Message);
         }
+        catch (ProtocolException e)
+        {
+            // A processor component sent what no correct one sends: its threads cannot be trusted to go on.
+            return Die(9, "SIGKILL", $"a processor component broke the protocol: {e.Message}");
+        }
         finally
         {
             if (SharedFileMappings.Count > 0)

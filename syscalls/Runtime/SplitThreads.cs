@@ -54,6 +54,12 @@ public sealed partial class GuestProcess
         }
     }
 
+    /// <summary>
+    /// The CPUs the guest is told about (affinity, /proc/cpuinfo, /sys lists): one per processor component
+    /// it may place threads on, so a program that sizes its thread pool by the CPU count fills them.
+    /// </summary>
+    public int CpuCount => _splitRetired ? 1 : Components.Count + 1;
+
     /// <summary>Any thread: a host or a memory node's directory wants the home to look soon.</summary>
     void RequestSafePoint()
     {

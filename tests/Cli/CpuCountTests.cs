@@ -5,7 +5,8 @@ namespace LegoEmu.Tests.Cli;
 
 /// <summary>
 /// Every way a guest can count CPUs (sched_getaffinity, get_nprocs, sysconf, /proc/cpuinfo) gives
-/// the one CPU its processor component runs it on. This cannot be differential: the host has more.
+/// one CPU per processor component its threads may run on. This cannot be differential: the host's
+/// count is its own.
 /// </summary>
 public class CpuCountTests
 {
@@ -30,12 +31,14 @@ public class CpuCountTests
         }
         """;
 
-    [Fact]
-    public async Task AllCpuCountsAgree()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task AllCpuCountsAgree(int processors)
     {
         using var guest = await InlineGuest.BuildAsync("cpus", Source);
-        var r = await EmulatorRunner.RunAsync("run", guest.Binary);
+        var r = await EmulatorRunner.RunAsync("run", "--processors", processors.ToString(), guest.Binary);
         Assert.Equal(0, r.ExitCode);
-        Assert.Equal("1 1 1 1 1\n", r.StdoutText);
+        Assert.Equal(string.Join(' ', Enumerable.Repeat(processors, 5)) + "\n", r.StdoutText);
     }
 }

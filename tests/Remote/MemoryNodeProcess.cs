@@ -3,12 +3,12 @@ using LegoEmu.Tests.Differential;
 
 namespace LegoEmu.Tests.Remote;
 
-/// <summary>A `legoemu memnode` process started by a test on a port the OS picks; disposal kills exactly it.</summary>
+/// <summary>A `legoemu memnode` (or `procnode`) process started by a test on a port the OS picks; disposal kills exactly it.</summary>
 public sealed class MemoryNodeProcess : IDisposable
 {
     readonly Process _process;
 
-    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null)
+    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null, string verb = "memnode")
     {
         var (file, prefix) = EmulatorRunner.Command;
         var psi = new ProcessStartInfo(file)
@@ -19,7 +19,7 @@ public sealed class MemoryNodeProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in prefix) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add("memnode");
+        psi.ArgumentList.Add(verb);
         psi.ArgumentList.Add("--listen");
         psi.ArgumentList.Add(listen);
         // If the test host dies, the node must not outlive it.
