@@ -24,7 +24,7 @@ public sealed unsafe class Interpreter(BlockCache blocks)
                 c.InterruptPending = false;
                 c.Host.Interrupt(c);
                 prev = null; // the host may have moved RIP (a signal handler)
-                if (c.StopRequested) break;
+                if (c.StopRequested || c.YieldRequested) break;
             }
             ulong rip = c.Rip;
             Block b;

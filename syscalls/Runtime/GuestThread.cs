@@ -38,6 +38,10 @@ public sealed class GuestThread(int tid, CpuState cpu)
     public bool AwaitingRemote;
     /// <summary>Its host sent a system call that the home has not started yet.</summary>
     public bool RemoteCall;
+    /// <summary>Its host checked in at a block boundary because a signal waits for it.</summary>
+    public bool RemoteCheckIn;
+    /// <summary>Its host has been asked to check in (once per wait).</summary>
+    public bool RemotePoked;
     /// <summary>Its host reported a fault that the home has not delivered yet.</summary>
     public (SignalInfo Info, string Message)? RemoteFault;
 

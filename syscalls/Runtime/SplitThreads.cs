@@ -126,6 +126,7 @@ public sealed partial class GuestProcess
                     t.RemoteFault = (info, r.Str());
                 }
                 else if (op == LinkOp.Syscall) t.RemoteCall = true;
+                else if (op == LinkOp.CheckIn) t.RemoteCheckIn = true;
                 else throw new ProtocolException($"unexpected {op} from processor component {link.Index}");
                 t.AwaitingRemote = false;
                 any = true;
@@ -137,7 +138,29 @@ public sealed partial class GuestProcess
                 Exit(128 + 9);
             }
         }
+        PokeForSignals();
         return any;
+    }
+
+    /// <summary>
+    /// A signal that only a thread computing on another component can take would wait for its next
+    /// system call; ask that component to send the thread in at its next block boundary instead.
+    /// </summary>
+    void PokeForSignals()
+    {
+        ulong pending = Volatile.Read(ref Signals.Pending);
+        foreach (var t in Threads)
+        {
+            if (t.Exited || !t.AwaitingRemote || t.RemotePoked) continue;
+            ulong mine = (t.DirectedPending | pending) & ~MaskOf(t);
+            if (mine == 0) continue;
+            // A process-wide signal goes to a thread here when one can take it at its next block boundary.
+            if ((t.DirectedPending & ~MaskOf(t)) == 0 && Threads.Any(x => x.Component == 0 && x.Runnable && (MaskOf(x) & pending) != pending)) continue;
+            t.RemotePoked = true;
+            var w = LinkSocket.Begin(LinkOp.Interrupt);
+            w.I32(t.Tid);
+            Components[t.Component - 1].Link.Send(w);
+        }
     }
 
     /// <summary>
@@ -157,6 +180,11 @@ public sealed partial class GuestProcess
                 return;
             }
         }
+        else if (t.RemoteCheckIn)
+        {
+            // Sent in for a signal: the frame is set up below, like after a call.
+            t.RemoteCheckIn = false;
+        }
         else if (t.RemoteCall)
         {
             t.RemoteCall = false;
@@ -173,6 +201,7 @@ public sealed partial class GuestProcess
         }
         t.Cpu.YieldRequested = false;
         t.AwaitingRemote = !t.Exited;
+        t.RemotePoked = false;
         var w = LinkSocket.Begin(LinkOp.Resume, 2048);
         w.I32(t.Tid);
         w.U8(t.Exited ? (byte)1 : (byte)0);

@@ -38,6 +38,10 @@ public enum LinkOp : byte
     Report = 12,
     /// <summary>home → host: a thread is gone (execve, or the process is exiting).</summary>
     Stop = 13,
+    /// <summary>home → host: a signal waits for a thread that is computing; it should check in at its next block boundary.</summary>
+    Interrupt = 14,
+    /// <summary>host → home: a thread's registers at a block boundary, so the home can deliver its signal.</summary>
+    CheckIn = 15,
 }
 
 /// <summary>A thread's registers on the wire: GPRs, RIP, RFLAGS, FS/GS bases, and the FXSAVE image (x87, MXCSR, XMM).</summary>

@@ -24,6 +24,8 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         public readonly CpuState Cpu = cpu;
         /// <summary>Its system call or fault is with the home component.</summary>
         public bool Waiting;
+        /// <summary>The home has a signal for it: send the registers at the next block boundary.</summary>
+        public bool CheckIn;
     }
 
     const long TimeSlice = 20_000;
@@ -203,6 +205,11 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                 _signal.Wait(200);
                 continue;
             }
+            if (t.CheckIn)
+            {
+                SendCheckIn(t);
+                continue;
+            }
             _current = t;
             try
             {
@@ -295,6 +302,17 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                     else resumed = true;
                     break;
                 }
+                case LinkOp.Interrupt:
+                {
+                    int tid = r.I32();
+                    // A thread whose call is at home gets its signal there anyway.
+                    if (_threads.Find(x => x.Tid == tid) is { Waiting: false } t)
+                    {
+                        t.CheckIn = true;
+                        t.Cpu.InterruptPending = true;
+                    }
+                    break;
+                }
                 case LinkOp.Stop:
                 {
                     int tid = r.I32();
@@ -374,6 +392,20 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     {
         _cluster.DrainCoherence();
         ServeInbox();
+        if (_current is { CheckIn: true, Waiting: false } t && t.Cpu == c) SendCheckIn(t);
+    }
+
+    /// <summary>Sends a thread's registers home at a block boundary so the home can set up its signal frame.</summary>
+    void SendCheckIn(HostedThread t)
+    {
+        t.CheckIn = false;
+        var w = LinkSocket.Begin(LinkOp.CheckIn, 1024);
+        w.I32(t.Tid);
+        w.I64(t.Cpu.InstructionsRetired);
+        CpuWire.Write(w, t.Cpu);
+        _link.Send(w);
+        t.Waiting = true;
+        t.Cpu.YieldRequested = true;
     }
 
     public void Dispose()
