@@ -43,8 +43,9 @@ public static class Program
             int status = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
             if (RunCommand.PendingSignalDeath != 0)
             {
-                Console.Out.Flush();
-                Console.Error.Flush();
+                // The guest may have closed descriptors 1 and 2: .NET then cannot even open its console.
+                try { Console.Out.Flush(); Console.Error.Flush(); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
                 RemoveRuntimeIpcFiles();
                 LegoEmu.Syscalls.Host.Native.DieBySignal(RunCommand.PendingSignalDeath);
             }
@@ -53,8 +54,9 @@ public static class Program
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Anything reaching here is an emulator bug; report it in one line, keep the trace for debugging on request.
-            Console.Error.WriteLine($"legoemu: internal error: {e.GetType().Name}: {e.Message}");
-            if (Environment.GetEnvironmentVariable("LEGOEMU_DEBUG") == "1") Console.Error.WriteLine(e);
+            var w = Cli.EmulatorStderr.Writer;
+            w.WriteLine($"legoemu: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("LEGOEMU_DEBUG") == "1") w.WriteLine(e.ToString());
             return 70;
         }
     }

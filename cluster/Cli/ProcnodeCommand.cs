@@ -66,7 +66,7 @@ public static class ProcnodeCommand
                 TraceRequest? traceRequest = null;
                 if (pr.GetValue(trace) is { } tracePath && TraceRequest.TryParseRate(pr.GetValue(traceSample)!, out double rate))
                     traceRequest = new TraceRequest(tracePath, pr.GetValue(traceLevel) == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
-                var options = new RunOptions(config, pr.GetValue(strace), false, Console.Error) { ChildArguments = traceRequest?.ChildArguments() ?? [] };
+                var options = new RunOptions(config, pr.GetValue(strace), false, EmulatorStderr.Writer) { ChildArguments = traceRequest?.ChildArguments() ?? [] };
                 using var process = new GuestProcess(cluster, options, s.Asid);
                 process.RestoreForkedState(s);
                 MemoryTracer? tracer = null;

@@ -69,7 +69,7 @@ public static class RunCommand
                 if (rate < 1 && level == LegoEmu.Mem.Trace.TraceLevel.Misses) return Fail("--trace-sample applies to --trace-level accesses only");
                 traceRequest = new TraceRequest(Path.GetFullPath(tracePath), level, rate);
             }
-            var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), Console.Error)
+            var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
                 ChildArguments = traceRequest?.ChildArguments() ?? [],
             };

@@ -46,3 +46,34 @@ public sealed class SplitThreadTests(GuestBuilds builds)
         Assert.Matches(@"thread \d+ +ran on component [1-9]", stderr);
     }
 }
+
+/// <summary>A threaded program nobody here wrote: the host's python3 running threads, over 2 processor components.</summary>
+public sealed class SplitHostProgramTests
+{
+    const string Script = """
+        import threading, hashlib
+        out = [None] * 4
+        def work(i):
+            h = hashlib.sha256()
+            for k in range(3000):
+                h.update(str(k * (i + 1)).encode())
+            out[i] = h.hexdigest()[:16]
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        print(out)
+        """;
+
+    [Fact]
+    public async Task Python3ThreadsMatchNative()
+    {
+        const string python = "/usr/bin/python3";
+        Assert.True(File.Exists(python), "python3 is installed by .ci/run");
+        var native = await ProcessRunner.RunAsync(python, ["-c", Script], TimeSpan.FromSeconds(60));
+        Assert.Equal(0, native.ExitCode);
+        var r = await EmulatorRunner.RunAsync("run", "--processors", "2", "--stats", python, "-c", Script);
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}\n{r.StderrTail()}");
+        Assert.Equal(native.StdoutText, r.StdoutText);
+        Assert.Matches(@"thread \d+ +ran on component 1", r.StderrText);
+    }
+}

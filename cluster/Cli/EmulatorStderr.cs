@@ -1,0 +1,52 @@
+using Microsoft.Win32.SafeHandles;
+using LegoEmu.Syscalls.Abi;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary>
+/// The emulator's own diagnostics (--stats, --strace, fatal-signal reports) go to a private duplicate
+/// of the standard error it was started with. Guest descriptors 0-2 are the host's, so a guest that
+/// closes its stderr (sort, cat and most coreutils do at exit) would otherwise take the report with
+/// it, and .NET's console would throw when it found the descriptor gone.
+/// </summary>
+public static class EmulatorStderr
+{
+    const int F_DUPFD_CLOEXEC = 1030;
+    static TextWriter? _writer;
+
+    public static TextWriter Writer => _writer ??= Open();
+
+    static TextWriter Open()
+    {
+        long fd = LegoEmu.Syscalls.Host.Native.Sys(Nr.fcntl, 2, F_DUPFD_CLOEXEC, 10);
+        if (fd < 0) return Console.Error; // no stderr at all: nothing better to write to
+        var stream = new FileStream(new SafeFileHandle((nint)fd, ownsHandle: true), FileAccess.Write, 1);
+        return TextWriter.Synchronized(new FailSafeWriter(new StreamWriter(stream) { AutoFlush = true }));
+    }
+
+    /// <summary>A writer whose failures (a closed pipe, a full disk) are dropped: a report must never crash the emulator.</summary>
+    sealed class FailSafeWriter(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            try { inner.Write(value); } catch (IOException) { } catch (ObjectDisposedException) { }
+        }
+
+        public override void Write(string? value)
+        {
+            try { inner.Write(value); } catch (IOException) { } catch (ObjectDisposedException) { }
+        }
+
+        public override void WriteLine(string? value)
+        {
+            try { inner.WriteLine(value); } catch (IOException) { } catch (ObjectDisposedException) { }
+        }
+
+        public override void Flush()
+        {
+            try { inner.Flush(); } catch (IOException) { } catch (ObjectDisposedException) { }
+        }
+    }
+}
