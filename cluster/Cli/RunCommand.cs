@@ -23,7 +23,7 @@ public static class RunCommand
         var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
-        var processors = new Option<string?>("--processors") { Description = "Spread the guest's threads over processor components: N runs this one and N-1 local thread hosts; or a comma-separated list of running 'procnode --listen' endpoints. Caches stay coherent through the memory nodes (one is spawned if --memory-nodes is not given)", HelpName = "N|ENDPOINTS" };
+        var processors = new Option<string?>("--processors") { Description = "Spread the guest's threads over processor components: N runs this one and N-1 local thread-host processes; per-thread gives every guest thread a processor component (host thread and ExCache) inside this process; or a comma-separated list of running 'procnode --listen' endpoints. Caches stay coherent through the memory nodes (one is spawned if --memory-nodes is not given)", HelpName = "N|per-thread|ENDPOINTS" };
         var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
         var trace = new Option<string?>("--trace") { Description = "Record the guest's memory behaviour to FILE (see 'legoemu trace report')", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
@@ -104,7 +104,9 @@ public static class RunCommand
         if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
         var hostEndpoints = new List<Endpoint>();
         int spawnHosts = 0;
-        if (processors != null)
+        bool perThread = processors == "per-thread";
+        if (perThread) memoryNodes ??= "1";
+        else if (processors != null)
         {
             if (int.TryParse(processors, out int n))
             {
@@ -157,7 +159,7 @@ public static class RunCommand
             try { cluster = new MemoryCluster(endpoints); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
             Action? cleanup = spawned == null && hosts == null ? null : () => { hosts?.Dispose(); spawned?.Dispose(); };
-            using (cluster) return RunOn(cluster, program, argv, options, trace, endpoints.Count, cleanup, hostEndpoints);
+            using (cluster) return RunOn(cluster, program, argv, options, trace, endpoints.Count, cleanup, hostEndpoints, perThread);
         }
         finally
         {
@@ -168,14 +170,33 @@ public static class RunCommand
 
     /// <param name="cleanup">Runs if a host signal (Ctrl-C, kill) ends the guest: spawned nodes must not outlive it.</param>
     static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options, TraceRequest? trace, int memoryNodes,
-        Action? cleanup = null, IReadOnlyList<Endpoint>? hosts = null)
+        Action? cleanup = null, IReadOnlyList<Endpoint>? hosts = null, bool perThread = false)
     {
         using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
-        if (hosts is { Count: > 0 } && component is MemoryCluster cluster)
+        string? hostDirectory = null;
+        if ((hosts is { Count: > 0 } || perThread) && component is MemoryCluster cluster)
         {
-            try { process.SpreadOver(cluster, hosts); }
+            try { process.SpreadOver(cluster, hosts ?? []); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
+            if (perThread)
+            {
+                // One processor component, with its own host thread and ExCache, for every guest thread.
+                string dir = hostDirectory = Directory.CreateTempSubdirectory("legoemu-hosts-").FullName;
+                process.ComponentFactory = index => LegoEmu.Syscalls.Split.InProcessHost.Start(dir, index, options.Diagnostics);
+            }
         }
+        try
+        {
+            return RunLoaded(process, program, argv, options, trace, memoryNodes);
+        }
+        finally
+        {
+            if (hostDirectory != null) try { Directory.Delete(hostDirectory, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static int RunLoaded(GuestProcess process, string program, string[] argv, RunOptions options, TraceRequest? trace, int memoryNodes)
+    {
         try
         {
             var env = Environment.GetEnvironmentVariables();

@@ -33,32 +33,44 @@ public sealed partial class GuestProcess
         cluster.EnableCoherence(((ulong)Pid << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), Cache, RequestSafePoint);
         Cache.EnableCoherence();
         Cache.RangeFlushed += FlushHosts;
-        for (int i = 0; i < hosts.Count; i++)
-        {
-            var link = new ComponentLink(i + 1, hosts[i], (asid, region) => cluster.NodeOf(asid, region << GlobalMemoryManager.RegionShift), RequestSafePoint);
-            Components.Add(link);
-            var w = LinkSocket.Begin(LinkOp.Setup, 4096);
-            w.Str(string.Join(",", cluster.Nodes.Select(n => n.Endpoint.Text)));
-            var (home, owners, brk) = cluster.Describe(Space.Asid);
-            w.I32(Space.Asid);
-            w.I32(home);
-            w.U64(brk);
-            var cfg = Cache.Config;
-            w.I64(cfg.Size);
-            w.I32(cfg.Ways);
-            w.I32(cfg.LineSize);
-            w.U8((byte)cfg.Policy);
-            w.I32(i + 1);
-            WriteOwners(w, owners);
-            link.SetUp(w);
-        }
+        foreach (var host in hosts) AddComponent(host);
+    }
+
+    /// <summary>
+    /// Set for <c>--processors per-thread</c>: makes a new processor component (numbered by its argument)
+    /// whenever a thread is created and every component already runs one.
+    /// </summary>
+    public Func<int, Endpoint>? ComponentFactory { get; set; }
+
+    /// <summary>Connects a thread host and tells it where the memory is; returns its component number.</summary>
+    int AddComponent(Endpoint endpoint)
+    {
+        var cluster = _split!;
+        int index = Components.Count + 1;
+        var link = new ComponentLink(index, endpoint, (asid, region) => cluster.NodeOf(asid, region << GlobalMemoryManager.RegionShift), RequestSafePoint);
+        Components.Add(link);
+        var w = LinkSocket.Begin(LinkOp.Setup, 4096);
+        w.Str(string.Join(",", cluster.Nodes.Select(n => n.Endpoint.Text)));
+        var (home, owners, brk) = cluster.Describe(Space.Asid);
+        w.I32(Space.Asid);
+        w.I32(home);
+        w.U64(brk);
+        var cfg = Cache.Config;
+        w.I64(cfg.Size);
+        w.I32(cfg.Ways);
+        w.I32(cfg.LineSize);
+        w.U8((byte)cfg.Policy);
+        w.I32(index);
+        WriteOwners(w, owners);
+        link.SetUp(w);
+        return index;
     }
 
     /// <summary>
     /// The CPUs the guest is told about (affinity, /proc/cpuinfo, /sys lists): one per processor component
     /// it may place threads on, so a program that sizes its thread pool by the CPU count fills them.
     /// </summary>
-    public int CpuCount => _splitRetired ? 1 : Components.Count + 1;
+    public int CpuCount => _splitRetired ? 1 : ComponentFactory != null ? Environment.ProcessorCount : Components.Count + 1;
 
     /// <summary>Any thread: a host or a memory node's directory wants the home to look soon.</summary>
     void RequestSafePoint()
@@ -80,15 +92,27 @@ public sealed partial class GuestProcess
     /// <summary>The component with the fewest running threads (the home on a tie), as the global process manager places them.</summary>
     int PlaceThread()
     {
-        if (Components.Count == 0 || _splitRetired) return 0;
+        if ((Components.Count == 0 && ComponentFactory == null) || _splitRetired) return 0;
         var counts = new int[Components.Count + 1];
         foreach (var t in Threads)
             if (!t.Exited) counts[t.Component]++;
         int best = 0;
         for (int i = 1; i < counts.Length; i++)
             if (counts[i] < counts[best] && !Components[i - 1].Lost) best = i;
-        return best;
+        if (counts[best] == 0 || ComponentFactory == null || Components.Count >= MaxComponents) return best;
+        try
+        {
+            return AddComponent(ComponentFactory(Components.Count + 1));
+        }
+        catch (MemoryNodeFailure e)
+        {
+            Options.Diagnostics.WriteLine($"legoemu: {e.Message}; the new thread runs on component {best}");
+            return best;
+        }
     }
+
+    /// <summary>Components a process may grow to with --processors per-thread (each has a host thread and an ExCache).</summary>
+    const int MaxComponents = 256;
 
     /// <summary>clone's last step: a thread placed elsewhere starts there once its tid words are written.</summary>
     public void Launch(GuestThread t)

@@ -3,7 +3,8 @@ using Xunit;
 namespace LegoEmu.Tests.Differential;
 
 /// <summary>
-/// The pthread guests with their threads spread over 2 and 4 processor components, each with a small
+/// The pthread guests with their threads spread over 2 and 4 processor components, or one component per
+/// thread inside the emulator's process, each with a small
 /// coherent ExCache over memory-node processes: stdout and exit status must match the native run.
 /// Locks, condition variables, barriers, atomics, a CMPXCHG16B stack, cancellation, thread-directed
 /// signals and futex timeouts then all cross components.
@@ -15,6 +16,8 @@ public sealed class SplitThreadTests(GuestBuilds builds)
     {
         ["processors-2-memnodes-2-64K"] = ["--processors", "2", "--memory-nodes", "2", "--excache", "64K"],
         ["processors-4-line64-16K"] = ["--processors", "4", "--excache", "16K", "--line", "64"],
+        // Every guest thread on a processor component of its own, each a host thread in this process.
+        ["per-thread-64K"] = ["--processors", "per-thread", "--excache", "64K"],
     };
 
     static readonly string[] ThreadGuests = ["threads", "threads_futex", "thread_signals"];
