@@ -16,7 +16,8 @@ public static class SplitBench
         var native = GuestRun.Best(repeat, () => GuestRun.Native(cpuProgram, cpuArgs));
         var one = GuestRun.Best(repeat, () => GuestRun.Emulated(["--processors", "1", "--memory-nodes", "1"], cpuProgram, cpuArgs));
         var two = GuestRun.Best(repeat, () => GuestRun.Emulated(["--processors", "2"], cpuProgram, cpuArgs));
-        if (Failed(w, one, "1 component") || Failed(w, two, "2 components")) return 1;
+        var perThread = GuestRun.Best(repeat, () => GuestRun.Emulated(["--processors", "per-thread"], cpuProgram, cpuArgs));
+        if (Failed(w, one, "1 component") || Failed(w, two, "2 components") || Failed(w, perThread, "per-thread")) return 1;
         w.WriteLine($"CPU-bound, 2 threads ({Path.GetFileName(cpuProgram)} {string.Join(' ', cpuArgs)}):");
         w.WriteLine();
         w.WriteLine("| run | time (s) | speedup vs 1 component | coherence (upgrades / invalidations / downgrades) |");
@@ -24,6 +25,7 @@ public static class SplitBench
         w.WriteLine($"| native | {native.Seconds:F2} | | |");
         w.WriteLine($"| 1 processor component | {one.Seconds:F2} | 1.00x | {Traffic(one)} |");
         w.WriteLine($"| 2 processor components | {two.Seconds:F2} | {one.Seconds / two.Seconds:F2}x | {Traffic(two)} |");
+        w.WriteLine($"| a component per thread, in-process (3 with main's) | {perThread.Seconds:F2} | {one.Seconds / perThread.Seconds:F2}x | {Traffic(perThread)} |");
         w.WriteLine();
 
         string rounds = shareRounds.ToString();
