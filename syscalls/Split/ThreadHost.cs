@@ -110,6 +110,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         r.End();
         var config = new CacheConfig(size, ways, line, policy);
         if (config.Validate() is { } bad) throw new ProtocolException(bad);
+        if (endpoints.Count == 0) throw new ProtocolException("the setup names no memory node");
         _cluster = new MemoryCluster(endpoints);
         _cluster.Attach(_asid, homeNode, owners, brk);
         _cluster.UnknownRegion = AskRegion;

@@ -98,6 +98,50 @@ public sealed class ProtocolRobustnessTests : IDisposable
     }
 
     [Fact]
+    public void CoherentFillWithoutAttaching()
+    {
+        using var s = Connect();
+        Hello(s);
+        s.Send(Frame(Op.CreateSpace, w => w.I32(0)));
+        int asid = BinaryPrimitives.ReadInt32LittleEndian(ReadReply(s).AsSpan(5));
+        s.Send(Frame(Op.CoherentFill, w => { w.I32(asid); w.U64(0x10000); w.U32(4096); w.U8(1); }));
+        AssertClosed(s);
+        AssertLogged("not attached as a component's main channel");
+        AssertBystanderStillServed();
+    }
+
+    [Fact]
+    public void InvalidationAnswerOnAMainChannel()
+    {
+        using var s = Connect();
+        Hello(s);
+        s.Send(Frame(Op.Attach, w => { w.U64(42); w.U8(0); }));
+        ReadReply(s);
+        s.Send(Frame(Op.InvalidateAck, w => { w.I64(0); w.U8(0); w.U32(0); }));
+        AssertClosed(s);
+        AssertLogged("answered on a main connection");
+        AssertBystanderStillServed();
+    }
+
+    [Fact]
+    public void AttachingTwiceOrWithABadRole()
+    {
+        using var s = Connect();
+        Hello(s);
+        s.Send(Frame(Op.Attach, w => { w.U64(43); w.U8(0); }));
+        ReadReply(s);
+        s.Send(Frame(Op.Attach, w => { w.U64(43); w.U8(0); }));
+        AssertClosed(s);
+        AssertLogged("attached twice");
+        using var t = Connect();
+        Hello(t);
+        t.Send(Frame(Op.Attach, w => { w.U64(44); w.U8(9); }));
+        AssertClosed(t);
+        AssertLogged("bad attach role 9");
+        AssertBystanderStillServed();
+    }
+
+    [Fact]
     public void TruncatedFrameThenDisconnect()
     {
         using var s = Connect();
