@@ -14,17 +14,43 @@ static class Threads
     public static void Register(SyscallTable t)
     {
         t.Add(Nr.clone, "clone", "xxxxx", Clone);
-        // clone3 is declined: glibc then falls back to clone, which carries the same information.
-        t.Add(Nr.clone3, "clone3", "xd", _ => -Errno.ENOSYS);
+        t.Add(Nr.clone3, "clone3", "xd", Clone3);
         t.Add(Nr.exit, "exit", "d", x => { x.P.ExitThread(x.Int(0)); return 0; });
         t.Add(Nr.gettid, "gettid", "", x => x.P.CurrentThread.Tid);
         t.Add(Nr.set_tid_address, "set_tid_address", "x", x => { x.P.CurrentThread.ClearChildTid = x.A[0]; return x.P.CurrentThread.Tid; });
         t.Add(Nr.sched_yield, "sched_yield", "", x => { x.C.YieldRequested = true; return 0; });
     }
 
-    static long Clone(SyscallContext x)
+    static long Clone(SyscallContext x) => CloneWith(x, x.A[0], x.A[1], x.A[2], x.A[3], x.A[4]);
+
+    /// <summary>
+    /// clone3(struct clone_args *, size): the same as clone, with the stack given as its lowest address
+    /// and size and the exit signal in a field of its own. Fields this emulator does not know (a set_tid
+    /// array, a cgroup, a pidfd) are refused rather than ignored.
+    /// </summary>
+    static long Clone3(SyscallContext x)
     {
-        ulong flags = x.A[0], stack = x.A[1], parentTid = x.A[2], childTid = x.A[3], tls = x.A[4];
+        const ulong CLONE_PIDFD = 0x1000, CLONE_INTO_CGROUP = 0x200000000, CSIGNAL = 0xff;
+        ulong size = x.A[1];
+        if (size < 64 || size > 4096) return -Errno.EINVAL;
+        var raw = new byte[88];
+        x.Mem.ReadBytes(x.A[0], raw.AsSpan(0, (int)Math.Min(size, 88)));
+        ulong Field(int i) => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(8 * i));
+        ulong flags = Field(0), childTid = Field(2), parentTid = Field(3), exitSignal = Field(4), stack = Field(5), stackSize = Field(6), tls = Field(7);
+        ulong setTid = Field(8), setTidSize = Field(9);
+        if ((flags & CSIGNAL) != 0 || exitSignal > 64) return -Errno.EINVAL;
+        if ((flags & (CLONE_PIDFD | CLONE_INTO_CGROUP)) != 0 || setTid != 0 || setTidSize != 0)
+        {
+            x.P.Options.Diagnostics.WriteLine($"legoemu: clone3 with flags 0x{flags:x} (pidfd, cgroup or set_tid) is not supported yet");
+            return -Errno.ENOSYS;
+        }
+        // clone3 names the stack by its lowest address; the new thread starts at the top, as the kernel sets it.
+        ulong sp = stack == 0 ? 0 : stack + stackSize;
+        return CloneWith(x, flags | exitSignal, sp, parentTid, childTid, tls);
+    }
+
+    static long CloneWith(SyscallContext x, ulong flags, ulong stack, ulong parentTid, ulong childTid, ulong tls)
+    {
         const ulong threadFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
         if ((flags & CLONE_THREAD) == 0)
         {

@@ -20,8 +20,11 @@ public sealed partial class GuestProcess
     /// <summary>After execve the hosts still cache the old image's space, so new threads stay here.</summary>
     bool _splitRetired;
     readonly List<(int Tid, int Component, long Instructions)> _finishedThreads = new();
-    /// <summary>Each host's final counters, read from its report at exit.</summary>
-    readonly List<(int Component, long Accesses, long Misses, long Upgrades, long Invalidations, long Downgrades, long MissTicks)> _componentStats = new();
+    /// <summary>One host's final counters, read from its report at exit.</summary>
+    sealed record ComponentReport(int Component, long Accesses, long Misses, long Upgrades, long Invalidations, long Downgrades,
+        long Evictions, long WriteBacks, long MissTicks);
+
+    readonly List<ComponentReport> _componentStats = new();
 
     /// <summary>
     /// Makes this process span processor components: its cache becomes coherent (before anything is
@@ -301,16 +304,10 @@ public sealed partial class GuestProcess
                     _finishedThreads[i] = (_finishedThreads[i].Tid, link.Index, v);
             foreach (var t in Threads)
                 if (t.Component == link.Index && retired.TryGetValue(t.Tid, out long v)) t.Cpu.InstructionsRetired = v;
-            _componentStats.Add((link.Index, r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), SkipTwo(ref r)));
+            _componentStats.Add(new ComponentReport(link.Index, Accesses: r.I64(), Misses: r.I64(), Upgrades: r.I64(), Invalidations: r.I64(),
+                Downgrades: r.I64(), Evictions: r.I64(), WriteBacks: r.I64(), MissTicks: r.I64()));
         }
         foreach (var link in Components) link.Dispose();
-    }
-
-    static long SkipTwo(ref Mem.Remote.FrameReader r)
-    {
-        r.I64(); // evictions
-        r.I64(); // write-backs
-        return r.I64();
     }
 
     /// <summary>--stats over several components: where each thread ran, and the coherence traffic of each cache.</summary>
@@ -326,7 +323,11 @@ public sealed partial class GuestProcess
         var s = Cache.Stats;
         w.WriteLine($"legoemu:   component 0 coherence: upgrades {s.Upgrades:N0}, invalidations {s.Invalidations:N0}, downgrades {s.Downgrades:N0}, misses {s.Misses:N0}");
         foreach (var c in _componentStats)
-            w.WriteLine($"legoemu:   component {c.Component} coherence: upgrades {c.Upgrades:N0}, invalidations {c.Invalidations:N0}, downgrades {c.Downgrades:N0}, misses {c.Misses:N0} of {c.Accesses:N0} accesses");
+        {
+            double missUs = c.Misses == 0 ? 0 : c.MissTicks * 1e6 / System.Diagnostics.Stopwatch.Frequency / c.Misses;
+            w.WriteLine($"legoemu:   component {c.Component} coherence: upgrades {c.Upgrades:N0}, invalidations {c.Invalidations:N0}, downgrades {c.Downgrades:N0}, " +
+                        $"misses {c.Misses:N0} of {c.Accesses:N0} accesses (mean {missUs:F1} us), evictions {c.Evictions:N0}, write-backs {c.WriteBacks:N0}");
+        }
     }
 
     /// <summary>Coherence counters summed over every component (for --stats-json and benchmarks).</summary>
