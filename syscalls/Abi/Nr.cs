@@ -16,7 +16,7 @@ public static class Nr
         setgid = 106, geteuid = 107, getegid = 108, setpgid = 109, getppid = 110, getpgrp = 111, setsid = 112,
         getgroups = 115, getpgid = 121, getsid = 124, sigaltstack = 131, statfs = 137, fstatfs = 138,
         prctl = 157, arch_prctl = 158, setrlimit = 160, sync = 162, gettid = 186, tkill = 200, time = 201, futex = 202,
-        sched_setaffinity = 203, sched_getaffinity = 204, getdents64 = 217, set_tid_address = 218,
+        sched_setaffinity = 203, sched_getaffinity = 204, getdents64 = 217, fadvise64 = 221, set_tid_address = 218,
         clock_gettime = 228, clock_getres = 229, clock_nanosleep = 230, exit_group = 231, tgkill = 234,
         openat = 257, mkdirat = 258, fchownat = 260, newfstatat = 262, unlinkat = 263, renameat = 264,
         linkat = 265, symlinkat = 266, readlinkat = 267, fchmodat = 268, faccessat = 269, pselect6 = 270,

@@ -168,14 +168,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 }
                 catch (CpuFault f)
                 {
-                    var info = f.Kind switch
-                    {
-                        FaultKind.DivideError => new SignalInfo(8, 1, f.Rip, TrapNo: 0),             // FPE_INTDIV
-                        FaultKind.FloatingPoint => new SignalInfo(8, 0, f.Rip, TrapNo: 16),
-                        FaultKind.Breakpoint => new SignalInfo(5, 0x80, TrapNo: 3),                   // SI_KERNEL, as for INT3
-                        FaultKind.GeneralProtection => new SignalInfo(11, 0x80, TrapNo: 13),          // SI_KERNEL
-                        _ => new SignalInfo(4, 2, f.Rip, TrapNo: 6),                                  // ILL_ILLOPN
-                    };
+                    var info = FaultSignals.For(f);
                     if (f.Kind == FaultKind.Breakpoint) Cpu.Rip = f.Rip + 1; // the kernel reports the address after INT3
                     if (f.Kind == FaultKind.Unimplemented && HasHandler(info.Signo))
                         Options.Diagnostics.WriteLine($"legoemu: {f.Message}: delivered to the guest's SIGILL handler");
@@ -183,14 +176,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 }
                 catch (MemoryFault m)
                 {
-                    // Page-fault error code: bit 0 protection (present), bit 1 write, bit 2 user, bit 4 instruction fetch.
-                    ulong err = 4 | (m.Reason == FaultReason.Protection ? 1UL : 0) | (m.Access == AccessKind.Write ? 2UL : 0) | (m.Access == AccessKind.Fetch ? 16UL : 0);
-                    var info = new SignalInfo(11, m.Reason == FaultReason.Protection ? 2 : 1, m.Address, TrapNo: 14, Error: err);
-                    if (!DeliverFault(info))
-                    {
-                        string why = m.Reason switch { FaultReason.Unmapped => "unmapped", FaultReason.Protection => "not permitted", _ => "no memory to back it" };
-                        return Die(11, "SIGSEGV", $"{AccessVerb(m.Access)} 0x{m.Address:x} at 0x{Cpu.Rip:x}: {why}");
-                    }
+                    if (!DeliverFault(FaultSignals.For(m))) return Die(11, "SIGSEGV", FaultSignals.Describe(m, Cpu.Rip));
                 }
             }
         }
@@ -436,7 +422,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _wake.Signal();
     }
 
-    static string AccessVerb(AccessKind k) => k switch { AccessKind.Write => "write to", AccessKind.Fetch => "fetch from", _ => "read from" };
 
     /// <summary>Reports the fatal event and the signal in one line; the status is the shell's 128+signal.</summary>
     int Die(int sig, string name, string what)

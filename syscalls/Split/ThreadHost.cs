@@ -6,6 +6,7 @@ using LegoEmu.Cpu.State;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Mem.Remote;
+using LegoEmu.Syscalls.Runtime;
 
 namespace LegoEmu.Syscalls.Split;
 
@@ -218,21 +219,12 @@ public sealed class ThreadHost : ICpuHost, IDisposable
             }
             catch (CpuFault f)
             {
-                SendFault(t, f.Kind switch
-                {
-                    FaultKind.DivideError => (8, 1, f.Rip, 0, 0UL),
-                    FaultKind.FloatingPoint => (8, 0, f.Rip, 16, 0UL),
-                    FaultKind.Breakpoint => (5, 0x80, 0UL, 3, 0UL),
-                    FaultKind.GeneralProtection => (11, 0x80, 0UL, 13, 0UL),
-                    _ => (4, 2, f.Rip, 6, 0UL),
-                }, f.Message, f.Kind == FaultKind.Breakpoint ? f.Rip + 1 : t.Cpu.Rip);
+                // The kernel reports the address after INT3.
+                SendFault(t, FaultSignals.For(f), f.Message, f.Kind == FaultKind.Breakpoint ? f.Rip + 1 : t.Cpu.Rip);
             }
             catch (MemoryFault m)
             {
-                ulong err = 4 | (m.Reason == FaultReason.Protection ? 1UL : 0) | (m.Access == AccessKind.Write ? 2UL : 0) | (m.Access == AccessKind.Fetch ? 16UL : 0);
-                SendFault(t, (11, m.Reason == FaultReason.Protection ? 2 : 1, m.Address, 14, err),
-                    $"{(m.Access == AccessKind.Write ? "write to" : m.Access == AccessKind.Fetch ? "fetch from" : "read from")} 0x{m.Address:x} at 0x{t.Cpu.Rip:x}: {(m.Reason == FaultReason.Protection ? "not permitted" : m.Reason == FaultReason.Unmapped ? "unmapped" : "no memory to back it")}",
-                    t.Cpu.Rip);
+                SendFault(t, FaultSignals.For(m), FaultSignals.Describe(m, t.Cpu.Rip), t.Cpu.Rip);
             }
             finally
             {
@@ -256,7 +248,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         return null;
     }
 
-    void SendFault(HostedThread t, (int Signo, int Code, ulong Addr, int TrapNo, ulong Err) info, string message, ulong rip)
+    void SendFault(HostedThread t, SignalInfo info, string message, ulong rip)
     {
         t.Cpu.Rip = rip;
         var w = LinkSocket.Begin(LinkOp.Fault, 1024);
@@ -265,9 +257,9 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         CpuWire.Write(w, t.Cpu);
         w.I32(info.Signo);
         w.I32(info.Code);
-        w.U64(info.Addr);
+        w.U64(info.Address);
         w.I32(info.TrapNo);
-        w.U64(info.Err);
+        w.U64(info.Error);
         w.Str(message.Length > 1000 ? message[..1000] : message);
         _link.Send(w);
         t.Waiting = true;
