@@ -198,11 +198,17 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             throw new MemoryFault(faultAddr, access, FaultReason.Unmapped);
         }
         Tracer?.Fill(lineAddr, plocal ? -1 : NodeOf(asid, lineAddr));
+        return Install(slot, lineAddr, asid, prot, exclusive: true);
+    }
+
+    /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
+    int Install(int slot, ulong lineAddr, int asid, Protection prot, bool exclusive)
+    {
         _tags[slot] = lineAddr;
         _asids[slot] = asid;
         _prot[slot] = prot;
         _dirty[slot] = false;
-        _exclusive[slot] = true;
+        _exclusive[slot] = exclusive;
         _stamp[slot] = ++_clock;
         return slot;
     }
@@ -250,13 +256,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         Stats.RemoteFills++;
         Stats.BytesFilled += _config.LineSize;
         Tracer?.Fill(lineAddr, NodeOf(asid, lineAddr));
-        _tags[slot] = lineAddr;
-        _asids[slot] = asid;
-        _prot[slot] = prot;
-        _dirty[slot] = false;
-        _exclusive[slot] = exclusive;
-        _stamp[slot] = ++_clock;
-        return slot;
+        return Install(slot, lineAddr, asid, prot, exclusive);
     }
 
     /// <summary>A store to a line held shared: ask for it exclusive. The fresh bytes replace the copy, which may have been invalidated meanwhile.</summary>
@@ -274,12 +274,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             Stats.Faults++;
             throw new MemoryFault(faultAddr, AccessKind.Write, FaultReason.Unmapped);
         }
-        _tags[slot] = lineAddr;
-        _asids[slot] = asid;
-        _prot[slot] = prot;
-        _dirty[slot] = false;
-        _exclusive[slot] = true;
-        return slot;
+        return Install(slot, lineAddr, asid, prot, exclusive: true);
     }
 
     /// <summary>Applies one invalidation or downgrade a memory node's directory pushed (see <see cref="ICoherenceTarget"/>).</summary>
