@@ -206,7 +206,8 @@ public sealed partial class GuestProcess
             InterruptWait(t, (Signals.Actions[sig].Flags & SA_RESTART) != 0);
             return t;
         }
-        ulong pending = Volatile.Read(ref Signals.Pending);
+        // A signal sent to the current thread alone (moved into the process set while it runs) is not the others' to take.
+        ulong pending = Volatile.Read(ref Signals.Pending) & ~_current.DirectedInFlight;
         while (pending != 0)
         {
             int sig = System.Numerics.BitOperations.TrailingZeroCount(pending) + 1;
@@ -243,7 +244,12 @@ public sealed partial class GuestProcess
             bool timed = t.WaitDeadline != long.MaxValue;
             t.FutexAddress = 0;
             t.WaitDeadline = long.MaxValue;
-            if (!timed && saRestart) t.Cpu.Rip -= 2; // RAX still holds the call number
+            if (!timed && saRestart)
+            {
+                // The wait's RAX already reads 0 (its result on wake-up): the restarted SYSCALL needs the number back.
+                t.Cpu.R[Registers.RAX] = (ulong)Nr.futex;
+                t.Cpu.Rip -= 2;
+            }
             else t.Cpu.R[Registers.RAX] = unchecked((ulong)-Errno.EINTR);
         }
         else Retry(t, interrupted: true, saRestart);

@@ -175,14 +175,17 @@ public sealed partial class GuestProcess
     /// </summary>
     void PokeForSignals()
     {
-        ulong pending = Volatile.Read(ref Signals.Pending);
+        ulong all = Volatile.Read(ref Signals.Pending);
+        // The current thread's directed signals sit in the process set while it is current; they are its alone.
+        ulong pending = all & ~_current.DirectedInFlight;
         foreach (var t in Threads)
         {
             if (t.Exited || !t.AwaitingRemote || t.RemotePoked) continue;
-            ulong mine = (t.DirectedPending | pending) & ~MaskOf(t);
+            ulong own = t.DirectedPending | (t == _current ? all & t.DirectedInFlight : 0);
+            ulong mine = (own | pending) & ~MaskOf(t);
             if (mine == 0) continue;
             // A process-wide signal goes to a thread here when one can take it at its next block boundary.
-            if ((t.DirectedPending & ~MaskOf(t)) == 0 && Threads.Any(x => x.Component == 0 && x.Runnable && (MaskOf(x) & pending) != pending)) continue;
+            if ((own & ~MaskOf(t)) == 0 && Threads.Any(x => x.Component == 0 && x.Runnable && (MaskOf(x) & pending) != pending)) continue;
             t.RemotePoked = true;
             var w = LinkSocket.Begin(LinkOp.Interrupt);
             w.I32(t.Tid);
