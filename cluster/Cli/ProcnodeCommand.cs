@@ -20,14 +20,14 @@ public static class ProcnodeCommand
         var state = new Option<int?>("--state-fd") { Description = "Descriptor of the fork state written by the parent (read once, then closed)", HelpName = "FD" };
         var listen = new Option<string?>("--listen") { Description = "Accept guest threads from one home component on unix:PATH or tcp:127.0.0.1:PORT (port 0: the OS picks; the line 'listening on ENDPOINT' says which)", HelpName = "ENDPOINT" };
         var parent = new Option<int?>("--exit-with-parent") { Description = "With --listen: exit when the process with this PID ends", HelpName = "PID" };
-        var excache = new Option<long>("--excache") { DefaultValueFactory = _ => 1L << 30 };
-        var ways = new Option<int>("--ways") { DefaultValueFactory = _ => 8 };
-        var line = new Option<int>("--line") { DefaultValueFactory = _ => 4096 };
-        var policy = new Option<string>("--policy") { DefaultValueFactory = _ => "fifo" };
-        var strace = new Option<bool>("--strace");
-        var trace = new Option<string?>("--trace");
-        var traceLevel = new Option<string>("--trace-level") { DefaultValueFactory = _ => "misses" };
-        var traceSample = new Option<string>("--trace-sample") { DefaultValueFactory = _ => "1" };
+        var excache = new Option<long>("--excache") { Description = "With --state-fd: ExCache size in bytes (a thread host takes its home's geometry)", DefaultValueFactory = _ => 1L << 30 };
+        var ways = new Option<int>("--ways") { Description = "With --state-fd: associativity", DefaultValueFactory = _ => 8 };
+        var line = new Option<int>("--line") { Description = "With --state-fd: line size in bytes", DefaultValueFactory = _ => 4096 };
+        var policy = new Option<string>("--policy") { Description = "With --state-fd: fifo, lru or random", DefaultValueFactory = _ => "fifo" };
+        var strace = new Option<bool>("--strace") { Description = "With --state-fd: print the forked process's system calls" };
+        var trace = new Option<string?>("--trace") { Description = "With --state-fd: trace the forked process to FILE", HelpName = "FILE" };
+        var traceLevel = new Option<string>("--trace-level") { Description = "With --trace: misses or accesses", DefaultValueFactory = _ => "misses" };
+        var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: SHARDS sampling rate", DefaultValueFactory = _ => "1" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd, started by fork)");
         foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
