@@ -141,6 +141,7 @@ public static class ProcnodeCommand
             return 1;
         }
         if (endpoint.IsUnix) try { File.Delete(endpoint.Text[5..]); } catch (IOException) { }
+        else home.NoDelay = true; // system calls are small round trips: no Nagle delay
         return LegoEmu.Syscalls.Split.ThreadHost.Serve(home, Console.Error);
     }
 }
