@@ -45,34 +45,29 @@ public sealed class ProcnodeRobustnessTests
         Assert.DoesNotContain("   at ", log);
     }
 
+    /// <summary>A well-formed setup for address space 1 and a 1 MiB cache over the given memory nodes.</summary>
+    static void SendSetup(Socket s, string memoryNodes)
+    {
+        var w = LinkSocket.Begin(LinkOp.Setup);
+        w.Str(memoryNodes);
+        w.I32(1); w.I32(0); w.U64(0);                                   // asid, home node, break
+        w.I64(1 << 20); w.I32(8); w.I32(4096); w.U8(0); w.I32(1);      // cache geometry, policy, component number
+        w.U32(0);                                                       // no vRegions yet
+        Send(s, w);
+    }
+
     [Fact]
     public async Task ASetupWithoutMemoryNodes()
     {
-        string log = await Feed(s =>
-        {
-            var w = LinkSocket.Begin(LinkOp.Setup);
-            w.Str("");
-            w.I32(1); w.I32(0); w.U64(0);
-            w.I64(1 << 20); w.I32(8); w.I32(4096); w.U8(0); w.I32(1);
-            w.U32(0);
-            Send(s, w);
-        });
-        Assert.Contains("legoemu procnode:", log);
+        string log = await Feed(s => SendSetup(s, ""));
+        Assert.Contains("legoemu procnode: bad message from the home component: the setup names no memory node", log);
         Assert.DoesNotContain("   at ", log);
     }
 
     [Fact]
     public async Task ASetupNamingANodeThatIsNotThere()
     {
-        string log = await Feed(s =>
-        {
-            var w = LinkSocket.Begin(LinkOp.Setup);
-            w.Str("unix:/nonexistent/legoemu-node.sock");
-            w.I32(1); w.I32(0); w.U64(0);
-            w.I64(1 << 20); w.I32(8); w.I32(4096); w.U8(0); w.I32(1);
-            w.U32(0);
-            Send(s, w);
-        });
+        string log = await Feed(s => SendSetup(s, "unix:/nonexistent/legoemu-node.sock"));
         Assert.Contains("cannot connect to memory node", log);
         Assert.DoesNotContain("   at ", log);
     }
