@@ -204,9 +204,7 @@ public sealed partial class GuestProcess
             t.RemoteFault = null;
             if (!DeliverFault(fault.Info))
             {
-                ExitStatus = Die(fault.Info.Signo, SignalState.Name(fault.Info.Signo), fault.Message);
-                _exiting = true;
-                foreach (var x in Threads) x.Cpu.StopRequested = true;
+                Exit(Die(fault.Info.Signo, SignalState.Name(fault.Info.Signo), fault.Message));
                 return;
             }
         }

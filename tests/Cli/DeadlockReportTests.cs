@@ -58,6 +58,33 @@ public class SplitFailureTests
         }
         """;
 
+    const string Faulter = """
+        #include <pthread.h>
+        #include <stdio.h>
+        static void *fault(void *x) { (void)x; volatile int *p = (int *)16; return (void *)(long)*p; }
+        int main(void)
+        {
+            pthread_t t;
+            pthread_create(&t, 0, fault, 0);
+            pthread_join(t, 0);
+            puts("unreachable");
+            return 0;
+        }
+        """;
+
+    [Fact]
+    public async Task AFaultOnAnotherComponentKillsTheGuestLikeALocalOne()
+    {
+        using var guest = await InlineGuest.BuildAsync("remote-fault", Faulter);
+        var local = await EmulatorRunner.RunAsync("run", guest.Binary);
+        var split = await EmulatorRunner.RunAsync("run", "--processors", "2", guest.Binary);
+        Assert.Equal(128 + 11, local.ExitCode);
+        Assert.Equal(128 + 11, split.ExitCode);
+        Assert.Contains("read from 0x10", split.StderrText);
+        Assert.Contains("guest terminated by SIGSEGV", split.StderrText);
+        Assert.DoesNotContain("unreachable", split.StdoutText);
+    }
+
     [Fact]
     public async Task DeadlockAcrossComponentsNamesTheStuckThreads()
     {
