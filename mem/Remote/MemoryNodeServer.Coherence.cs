@@ -268,12 +268,26 @@ public sealed partial class MemoryNodeServer
     void WroteBack(int slot, int asid, ulong addr)
     {
         _writeBacksReceived[slot]++;
-        if (_directory.TryGetValue((asid, addr), out var line)) Forget(line, slot);
+        if (_directory.TryGetValue((asid, addr), out var line))
+        {
+            Forget(line, slot);
+            // Cached nowhere and nothing waiting: the entry goes, so the directory follows what is cached, not what ever was.
+            if (line.Sharers == 0 && line.Owner < 0 && line.Busy == null && line.Waiting is not { Count: > 0 }) _directory.Remove((asid, addr));
+        }
         if (_deferred[slot] is not { Count: > 0 } list) return;
         long received = _writeBacksReceived[slot];
         var ready = list.FindAll(a => a.WriteBacksSent <= received);
         list.RemoveAll(a => a.WriteBacksSent <= received);
         foreach (var a in ready) Acknowledge(a);
+    }
+
+    /// <summary>The address space is gone: so are its directory entries (none can be busy, its components have left).</summary>
+    void ForgetSpace(int asid)
+    {
+        var dead = new List<(int, ulong)>();
+        foreach (var (key, line) in _directory)
+            if (key.Item1 == asid && line.Busy == null) dead.Add(key);
+        foreach (var key in dead) _directory.Remove(key);
     }
 
     /// <summary>A component's callback channel closed: its invalidations will never be answered, so answer them for it.</summary>

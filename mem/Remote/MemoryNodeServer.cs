@@ -179,6 +179,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 int asid = r.I32();
                 r.End();
                 st.DestroyAddressSpace(asid);
+                ForgetSpace(asid);
                 w.I32(0);
                 break;
             }
