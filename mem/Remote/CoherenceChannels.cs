@@ -121,10 +121,10 @@ public sealed class CoherenceChannels : IDisposable
                 }
                 while (cb.Available > 0)
                 {
-                    var body = n.ReadFrame(cb, out int len);
+                    var body = n.ReadFrame(cb);
                     if ((Op)body[0] != Op.Invalidate) throw new MemoryNodeFailure($"memory node {n.Endpoint} sent op {body[0]} on the callback channel");
                     uint token = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
-                    var r = new FrameReader(body.AsSpan(5, len - 5));
+                    var r = new FrameReader(body.AsSpan(5));
                     int asid = r.I32();
                     ulong addr = r.U64();
                     uint size = r.U32();

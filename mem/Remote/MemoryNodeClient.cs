@@ -82,11 +82,11 @@ public sealed class MemoryNodeClient : IDisposable
         {
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
             if (Channels != null && _socket.Available == 0) Channels.WaitFor(_socket);
-            ReadExact(_header, 4);
+            ReadExact(_socket, _header, 4);
             uint len = BinaryPrimitives.ReadUInt32LittleEndian(_header);
             if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
             if (_body.Length < len) _body = new byte[Math.Max(len, (uint)_body.Length * 2)];
-            ReadExact(_body, (int)len);
+            ReadExact(_socket, _body, (int)len);
             Stats.BytesReceived += len + 4;
             Stats.Record(Stopwatch.GetTimestamp() - _sentAt);
             if ((_body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
@@ -104,12 +104,12 @@ public sealed class MemoryNodeClient : IDisposable
         return Receive();
     }
 
-    void ReadExact(byte[] buf, int n)
+    void ReadExact(Socket s, byte[] buf, int n)
     {
         int got = 0;
         while (got < n)
         {
-            int r = _socket.Receive(buf, got, n - got, SocketFlags.None);
+            int r = s.Receive(buf, got, n - got, SocketFlags.None);
             if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
             got += r;
         }
@@ -177,12 +177,12 @@ public sealed class MemoryNodeClient : IDisposable
             fw.U64(Protocol.Magic);
             fw.U16(Protocol.Version);
             cb.Send(fw.Finish());
-            ReadFrame(cb, out _);
+            ReadFrame(cb);
             fw.Begin((byte)Op.Attach, 1);
             fw.U64(componentId);
             fw.U8(1);
             cb.Send(fw.Finish());
-            ReadFrame(cb, out _);
+            ReadFrame(cb);
         }
         catch (SocketException e)
         {
@@ -193,27 +193,15 @@ public sealed class MemoryNodeClient : IDisposable
     }
 
     /// <summary>Reads one whole frame from <paramref name="s"/>; returns the body (op, id, payload).</summary>
-    internal byte[] ReadFrame(Socket s, out int length)
+    internal byte[] ReadFrame(Socket s)
     {
         var header = new byte[4];
-        ReadExactFrom(s, header, 4);
+        ReadExact(s, header, 4);
         uint len = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
         var body = new byte[len];
-        ReadExactFrom(s, body, (int)len);
-        length = (int)len;
+        ReadExact(s, body, (int)len);
         return body;
-    }
-
-    void ReadExactFrom(Socket s, byte[] buf, int n)
-    {
-        int got = 0;
-        while (got < n)
-        {
-            int r = s.Receive(buf, got, n - got, SocketFlags.None);
-            if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
-            got += r;
-        }
     }
 
     public void Dispose()
