@@ -23,20 +23,24 @@ public static class Program
         catch (UnauthorizedAccessException) { }
     }
 
+    static readonly (string Name, Func<Command> Create)[] Verbs =
+    [
+        ("run", RunCommand.Create), ("disasm", DisasmCommand.Create), ("memnode", MemnodeCommand.Create), ("bench", BenchCommand.Create),
+        ("trace", TraceCommand.Create), ("regress", RegressCommand.Create), ("procnode", ProcnodeCommand.Create),
+    ];
+
     public static int Main(string[] args)
     {
+        // A guest is about to run: the emulator's first-use costs are paid on another core meanwhile.
+        if (args.Length > 1 && args[0] is "run" or "procnode" && !args.Contains("--help") && !args.Contains("-h")) LegoEmu.Syscalls.Runtime.WarmUpGuest.StartInBackground();
         var root = new RootCommand("LegoEmu: runs x86-64 Linux programs on an emulated disaggregated machine: a processor component\n" +
             "with a software-managed virtual cache (ExCache) over memory components.\n\n" +
             "Examples:\n  legoemu run ./prog arg1 arg2\n  legoemu run --excache 16K --line 64 --policy lru --stats ./prog\n  legoemu disasm ./prog");
-        root.Subcommands.Add(RunCommand.Create());
-        root.Subcommands.Add(DisasmCommand.Create());
-        root.Subcommands.Add(MemnodeCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(TraceCommand.Create());
-        root.Subcommands.Add(RegressCommand.Create());
-        root.Subcommands.Add(ProcnodeCommand.Create());
-        var self = Nodes.SelfProcess.StartInfo([]);
-        LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = (self.FileName, self.ArgumentList.ToArray());
+        // Building a verb's options costs time at every start; a named verb is the only one parsed, so build only it.
+        int chosen = args.Length > 0 ? Array.FindIndex(Verbs, v => v.Name == args[0]) : -1;
+        if (chosen >= 0) root.Subcommands.Add(Verbs[chosen].Create());
+        else foreach (var (_, create) in Verbs) root.Subcommands.Add(create());
+        LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = Nodes.SelfProcess.Command();
         try
         {
             // Exceptions reach the catch below (one line, no stack trace) instead of System.CommandLine's handler.

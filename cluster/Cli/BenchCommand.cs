@@ -58,12 +58,25 @@ public static class BenchCommand
         });
         cmd.Subcommands.Add(compare);
 
-        var line = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };
+        var line = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
         var repeatLine = new Option<int>("--repeat") { Description = "Runs per runner (the fastest counts)", DefaultValueFactory = _ => 3 };
-        var command = new Command("command", "Time one command line (e.g. python3 -c pass, gcc -o hello hello.c) natively, under LegoEmu and under qemu-x86_64");
+        var spawns = new Option<int>("--spawns") { Description = "Without PROGRAM: posix_spawn+waitpid rounds of the spawn loop", DefaultValueFactory = _ => 50, HelpName = "N" };
+        var shellLoop = new Option<int>("--shell-iterations") { Description = "Without PROGRAM: /bin/true runs of the shell loop", DefaultValueFactory = _ => 20, HelpName = "N" };
+        var makeFiles = new Option<int>("--make-files") { Description = "Without PROGRAM: function files of the make project (plus main.c)", DefaultValueFactory = _ => 4, HelpName = "N" };
+        var command = new Command("command", "Time one command line (e.g. python3 -c pass, gcc -o hello hello.c) natively, under LegoEmu and under qemu-x86_64; " +
+            "without PROGRAM, what processes cost: a static hello's start, posix_spawn+waitpid of /bin/true, a shell loop, gcc hello and make -j2 of a small project");
         command.Arguments.Add(line);
         command.Options.Add(repeatLine);
-        command.SetAction(pr => CompareBench.RunCommandLine(pr.GetValue(line)!, Math.Max(1, pr.GetValue(repeatLine)), Console.Out));
+        command.Options.Add(spawns);
+        command.Options.Add(shellLoop);
+        command.Options.Add(makeFiles);
+        command.SetAction(pr =>
+        {
+            var argv = pr.GetValue(line) ?? [];
+            int repeat = Math.Max(1, pr.GetValue(repeatLine));
+            if (argv.Length > 0) return CompareBench.RunCommandLine(argv, repeat, Console.Out);
+            return ProcessBench.Run(repeat, Math.Max(1, pr.GetValue(spawns)), Math.Max(1, pr.GetValue(shellLoop)), Math.Clamp(pr.GetValue(makeFiles), 1, 64), Console.Out);
+        });
         cmd.Subcommands.Add(command);
 
         var traceProgram = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };

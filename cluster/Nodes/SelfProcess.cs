@@ -7,10 +7,18 @@ public static class SelfProcess
 {
     public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
-        var psi = new ProcessStartInfo { FileName = Environment.ProcessPath ?? "dotnet", UseShellExecute = false };
-        // Under `dotnet legoemu.dll` the process path is the host; the child needs the same entry assembly.
-        if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
+        var (file, prefix) = Command();
+        var psi = new ProcessStartInfo { FileName = file, UseShellExecute = false };
+        foreach (var a in prefix) psi.ArgumentList.Add(a);
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         return psi;
+    }
+
+    /// <summary>The executable and the leading arguments that start another `legoemu`.</summary>
+    public static (string File, string[] Prefix) Command()
+    {
+        string file = Environment.ProcessPath ?? "dotnet";
+        // Under `dotnet legoemu.dll` the process path is the host; the child needs the same entry assembly.
+        return Path.GetFileNameWithoutExtension(file) == "dotnet" ? (file, [typeof(SelfProcess).Assembly.Location]) : (file, []);
     }
 }

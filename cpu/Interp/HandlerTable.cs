@@ -38,7 +38,6 @@ public static unsafe class HandlerTable
         InstX87.Register();
         InstMmx.Register();
         InstX87Host.Register();
-        PrepareFloatingPointHandlers();
     }
 
     static readonly bool[] FloatingPoint = BuildFloatingPoint();
@@ -94,7 +93,11 @@ public static unsafe class HandlerTable
 
     static void Bracket(CpuState c, ref Insn i)
     {
-        if (!i.Warm) WarmUp(c, ref i);
+        if (!i.Warm)
+        {
+            if (!Volatile.Read(ref _floatingPointPrepared)) PrepareFloatingPointHandlers();
+            WarmUp(c, ref i);
+        }
         c.FpEnter();
         try
         {
@@ -140,11 +143,27 @@ public static unsafe class HandlerTable
         i.Warm = true;
     }
 
+    static bool _floatingPointPrepared;
+    static readonly object PrepareLock = new();
+
     /// <summary>
-    /// Compiles the floating-point handlers up front: a method compiled for the first time inside the
-    /// MXCSR bracket would run the JIT under the guest's rounding mode and leak its flags to the guest.
+    /// Compiles the floating-point handlers before the first bracketed instruction runs: a method compiled
+    /// for the first time inside the MXCSR bracket would run the JIT under the guest's rounding mode and
+    /// leak its flags to the guest. Done then rather than at start-up, because it costs about 10 ms
+    /// (reflection, and JIT of the handlers ReadyToRun cannot precompile) that a guest without SSE floating
+    /// point never needs.
     /// </summary>
     static void PrepareFloatingPointHandlers()
+    {
+        // Components on other host threads may reach their first bracketed instruction at the same time.
+        lock (PrepareLock)
+        {
+            if (!_floatingPointPrepared) PrepareFloatingPointMethods();
+            Volatile.Write(ref _floatingPointPrepared, true);
+        }
+    }
+
+    static void PrepareFloatingPointMethods()
     {
         // The bracket itself first: a lazily compiled FpLeave would run the JIT between the instruction and the flag read.
         foreach (var t in new[] { typeof(LegoEmu.Cpu.Fpu.HostMxcsr), typeof(LegoEmu.Cpu.Fpu.HostSse), typeof(CpuState), typeof(HandlerTable) })

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using LegoEmu.Loader.Elf;
 using LegoEmu.Mem;
@@ -145,6 +144,18 @@ public static class ImageLoader
         return PageMath.Up(end);
     }
 
+    /// <summary>
+    /// AT_RANDOM's bytes from the kernel's pool, as binfmt_elf takes them. Not RandomNumberGenerator:
+    /// on Linux that loads OpenSSL, several milliseconds of every start-up.
+    /// </summary>
+    static byte[] RandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        using var urandom = File.OpenHandle("/dev/urandom");
+        if (RandomAccess.Read(urandom, bytes, 0) != count) throw new IOException("short read from /dev/urandom");
+        return bytes;
+    }
+
     static Protection ToProt(uint flags) =>
         ((flags & ElfConst.PF_R) != 0 ? Protection.Read : 0) |
         ((flags & ElfConst.PF_W) != 0 ? Protection.Write : 0) |
@@ -173,7 +184,7 @@ public static class ImageLoader
         ulong platform = PushString("x86_64");
         p -= 16;
         ulong random = p;
-        space.Poke(random, RandomNumberGenerator.GetBytes(16));
+        space.Poke(random, RandomBytes(16));
 
         aux.Add((AuxVector.AT_RANDOM, random));
         aux.Add((AuxVector.AT_HWCAP2, env.HwCap2));

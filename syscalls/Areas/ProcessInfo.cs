@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using LegoEmu.Cpu.State;
 using LegoEmu.Mem;
 using LegoEmu.Syscalls.Abi;
@@ -42,6 +41,7 @@ static class ProcessInfo
         t.Add(Nr.setpgid, "setpgid", "dd", x => Sys(Nr.setpgid, SelfIsHost(x, x.Long(0)), x.Long(1)));
         t.Add(Nr.setsid, "setsid", "", _ => Sys(Nr.setsid));
         t.Add(Nr.getgroups, "getgroups", "dx", x => Buffers.WithOutput(x, x.A[1], (int)Math.Min((ulong)x.Int(0) * 4, 65536), p => Sys(Nr.getgroups, x.Long(0), x.A[1] == 0 ? 0 : p), r => (int)r * 4));
+        RegisterCredentials(t);
         t.Add(Nr.getrusage, "getrusage", "dx", x => Buffers.WithStruct(x, x.A[1], 144, p => Sys(Nr.getrusage, x.Long(0), p)));
         t.Add(Nr.times, "times", "x", x => Buffers.WithStruct(x, x.A[0], 32, p => Sys(Nr.times, x.A[0] == 0 ? 0 : p)));
         t.Add(Nr.getpriority, "getpriority", "dd", x => Sys(Nr.getpriority, x.Long(0), SelfIsHost(x, x.Long(1))));
@@ -109,13 +109,49 @@ static class ProcessInfo
         }
     }
 
-    static long GetRandom(SyscallContext x)
+    /// <summary>The host kernel's getrandom, so its flags keep their meaning (and OpenSSL is never loaded for it).</summary>
+    static unsafe long GetRandom(SyscallContext x)
     {
+        const long GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+        if ((x.Long(2) & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0) return -Errno.EINVAL;
         int n = (int)Math.Min(x.A[1], 1 << 20);
         var b = new byte[n];
-        RandomNumberGenerator.Fill(b);
-        x.Mem.WriteBytes(x.A[0], b);
-        return n;
+        long r;
+        fixed (byte* p = b) r = Host.Native.Sys(Nr.getrandom, (nint)p, n, x.Long(2) | GRND_NONBLOCK);
+        if (r > 0) x.Mem.WriteBytes(x.A[0], b.AsSpan(0, (int)r));
+        return r;
+    }
+
+    /// <summary>
+    /// The set*id family goes to the host: the guest's identity is the emulator's. Linux keeps credentials
+    /// per thread, so they change for the host thread running this process's system calls; glibc's
+    /// posix_spawn calls setresuid(-1, uid, -1) in the child with POSIX_SPAWN_RESETIDS, as make does.
+    /// </summary>
+    static void RegisterCredentials(SyscallTable t)
+    {
+        const int setreuid = 113, setregid = 114, setgroups = 116, setresuid = 117, getresuid = 118, setresgid = 119, getresgid = 120,
+            setfsuid = 122, setfsgid = 123;
+        t.Add(Nr.setuid, "setuid", "d", x => Sys(Nr.setuid, x.Int(0)));
+        t.Add(Nr.setgid, "setgid", "d", x => Sys(Nr.setgid, x.Int(0)));
+        t.Add(setreuid, "setreuid", "dd", x => Sys(setreuid, x.Int(0), x.Int(1)));
+        t.Add(setregid, "setregid", "dd", x => Sys(setregid, x.Int(0), x.Int(1)));
+        t.Add(setresuid, "setresuid", "ddd", x => Sys(setresuid, x.Int(0), x.Int(1), x.Int(2)));
+        t.Add(setresgid, "setresgid", "ddd", x => Sys(setresgid, x.Int(0), x.Int(1), x.Int(2)));
+        t.Add(setfsuid, "setfsuid", "d", x => Sys(setfsuid, x.Int(0)));
+        t.Add(setfsgid, "setfsgid", "d", x => Sys(setfsgid, x.Int(0)));
+        t.Add(setgroups, "setgroups", "dx", x =>
+            x.Long(0) is < 0 or > 65536 ? -Errno.EINVAL : Buffers.WithInput(x, x.A[1], x.Int(0) * 4, p => Sys(setgroups, x.Long(0), x.A[1] == 0 ? 0 : p)));
+        t.Add(getresuid, "getresuid", "xxx", x => GetResIds(x, getresuid));
+        t.Add(getresgid, "getresgid", "xxx", x => GetResIds(x, getresgid));
+    }
+
+    static unsafe long GetResIds(SyscallContext x, int nr)
+    {
+        uint* ids = stackalloc uint[3];
+        long r = Sys(nr, (nint)ids, (nint)(ids + 1), (nint)(ids + 2));
+        if (r < 0) return r;
+        for (int i = 0; i < 3; i++) x.Mem.Write32(x.A[i], ids[i]);
+        return 0;
     }
 
     static long SchedGetAffinity(SyscallContext x)

@@ -127,6 +127,13 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             if (!File.Exists(elf.Interpreter)) throw new ElfFormatException($"interpreter {elf.Interpreter} not found");
             interp = ElfFile.Load(elf.Interpreter);
         }
+        Load(elf, interp, argv, envp);
+    }
+
+    /// <summary>Loads a parsed program (and its dynamic linker, if any) and sets up the registers for its entry.</summary>
+    public void Load(ElfFile elf, ElfFile? interp, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
+    {
+        string path = elf.Path;
         ExePath = Path.GetFullPath(path);
         var comm = System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(path));
         Array.Copy(comm, ThreadName, Math.Min(comm.Length, 15));
@@ -143,11 +150,14 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Cpu.R[Registers.RDX] = 0;
     }
 
+    /// <summary>Whether signals sent to this host process reach the guest (not for a private guest such as <see cref="WarmUpGuest"/>).</summary>
+    public bool ForwardHostSignals { get; init; } = true;
+
     /// <summary>Runs the guest to completion and returns the wait status a shell would show (0..255, 128+signal).</summary>
     public int Run()
     {
         _wall.Start();
-        var hostSignals = HostSignals.Register(this);
+        var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
         try
         {
             while (true)
@@ -196,7 +206,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 try { Areas.Memory.SyncShared(this, 0, LegoEmu.Mem.Component.VmaSet.TaskSize, release: true); }
                 catch (MemoryFault) { }
             }
-            hostSignals.Dispose();
+            hostSignals?.Dispose();
             if (Components.Count > 0) ShutDownHosts();
             _wall.Stop();
             if (Options.Stats) PrintStats();

@@ -23,6 +23,8 @@ public sealed class HostProgramTests : IDisposable
             "create index ti on t(name);\n" +
             "select name, count(*), sum(v) from t group by name order by count(*) desc, name limit 5;\n" +
             "select count(*) from t where name = 'n42';\n");
+        // make starts each recipe line with posix_spawn, whose child resets its ids (setresuid) before the exec.
+        File.WriteAllText(Path.Combine(_dir, "Makefile"), "all: one two\none two:\n\t@echo made $@\n\t@/bin/true $@\n");
         Directory.CreateDirectory(Path.Combine(_dir, "sub"));
         var fixedTime = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         foreach (var f in Directory.EnumerateFileSystemEntries(_dir)) File.SetLastWriteTimeUtc(f, fixedTime);
@@ -50,6 +52,7 @@ public sealed class HostProgramTests : IDisposable
         { "/bin/sh", ["-c", "gzip -c {dir}/words.txt | gunzip -c | md5sum; cut -d' ' -f1 {dir}/words.txt | sort | uniq -c | sort -rn | head -3"] },
         { "/bin/sh", ["-c", "find {dir} -name '*.txt' | xargs wc -l | sort; exit 4"] },
         { "/bin/sh", ["-c", "rm -f {dir}/t.db; sqlite3 {dir}/t.db < {dir}/q.sql"] },
+        { "/usr/bin/make", ["-s", "--no-print-directory", "-C", "{dir}"] },
         { "/usr/bin/python3", ["-c", "import subprocess; print(subprocess.run(['/bin/echo', 'from', 'python'], capture_output=True, text=True).stdout.strip())"] },
     };
 
