@@ -30,6 +30,8 @@ public static class ProcnodeCommand
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: SHARDS sampling rate", DefaultValueFactory = _ => "1" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd, started by fork)");
         foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample }) cmd.Options.Add(o);
+        var tier = new TierArguments();
+        tier.AddTo(cmd);
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(listen) is { } where)
@@ -66,7 +68,12 @@ public static class ProcnodeCommand
                 TraceRequest? traceRequest = null;
                 if (pr.GetValue(trace) is { } tracePath && TraceRequest.TryParseRate(pr.GetValue(traceSample)!, out double rate))
                     traceRequest = new TraceRequest(tracePath, pr.GetValue(traceLevel) == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
-                var options = new RunOptions(config, pr.GetValue(strace), false, EmulatorStderr.Writer) { ChildArguments = traceRequest?.ChildArguments() ?? [] };
+                if (tier.Parse(pr, out string? tierError) is not { } tierOptions) { Console.Error.WriteLine($"legoemu procnode: {tierError}"); return 2; }
+                var options = new RunOptions(config, pr.GetValue(strace), false, EmulatorStderr.Writer)
+                {
+                    ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments()],
+                    Tier = tierOptions,
+                };
                 using var process = new GuestProcess(cluster, options, s.Asid);
                 process.RestoreForkedState(s);
                 MemoryTracer? tracer = null;

@@ -36,7 +36,9 @@ public static class RunCommand
             CaptureRemainingTokens = true,
         };
 
+        var tier = new TierArguments();
         var cmd = new Command("run", "Run an x86-64 Linux program under LegoEmu");
+        tier.AddTo(cmd);
         cmd.Options.Add(excache);
         cmd.Options.Add(ways);
         cmd.Options.Add(line);
@@ -69,9 +71,11 @@ public static class RunCommand
                 if (rate < 1 && level == LegoEmu.Mem.Trace.TraceLevel.Misses) return Fail("--trace-sample applies to --trace-level accesses only");
                 traceRequest = new TraceRequest(Path.GetFullPath(tracePath), level, rate);
             }
+            if (tier.Parse(pr, out string? tierError) is not { } tierOptions) return Fail(tierError!);
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
-                ChildArguments = traceRequest?.ChildArguments() ?? [],
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments()],
+                Tier = tierOptions,
             };
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");

@@ -16,17 +16,46 @@ public sealed unsafe class BlockCache
 
     readonly Dictionary<ulong, Block> _blocks = new();
     readonly GuestCodeReader _reader;
+    readonly CacheView _mem;
     readonly Decoder _decoder;
     readonly List<Insn> _scratch = new(MaxBlockInsns);
 
     public BlockCache(CacheView mem)
     {
+        _mem = mem;
         _reader = new GuestCodeReader(mem);
         _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
+        mem.Cache.CodeLines.Written += OnCodeWritten;
+    }
+
+    /// <summary>The view instruction bytes are fetched through; translated code is generated for its cache's geometry.</summary>
+    public CacheView View => _mem;
+
+    /// <summary>Raised after code in [start, end) was forgotten (unmapped, reprotected, rewritten, or all of it at execve).</summary>
+    public event Action<ulong, ulong>? Invalidated;
+
+    /// <summary>Stores into decoded code (self-modifying code, a guest's JIT) forget the code of that line.</summary>
+    public long CodeWrites { get; private set; }
+
+    void OnCodeWritten(int asid, ulong line)
+    {
+        if (asid != _mem.Asid) return;
+        CodeWrites++;
+        Invalidate(line, line + (ulong)_mem.Cache.LineSize);
     }
 
     public int Count => _blocks.Count;
     public long Decoded { get; private set; }
+
+    /// <summary>The block at <paramref name="rip"/> if it is decoded already.</summary>
+    public Block? Peek(ulong rip) => _blocks.TryGetValue(rip, out var b) ? b : null;
+
+    /// <summary>The block at <paramref name="rip"/>, decoding it if needed; null when its first instruction cannot be fetched.</summary>
+    public Block? TryGet(ulong rip)
+    {
+        try { return Get(rip); }
+        catch (MemoryFault) { return null; }
+    }
 
     public Block Get(ulong rip)
     {
@@ -37,14 +66,20 @@ public sealed unsafe class BlockCache
     }
 
     /// <summary>Forgets every block (execve, or code memory changed under us).</summary>
-    public void Clear() => _blocks.Clear();
+    public void Clear()
+    {
+        _blocks.Clear();
+        _mem.Cache.CodeLines.Clear(_mem.Asid);
+        Invalidated?.Invoke(0, ulong.MaxValue);
+    }
 
-    /// <summary>Forgets blocks that start inside [start, end); used when guest code pages change.</summary>
+    /// <summary>Forgets blocks with code inside [start, end); used when guest code pages change.</summary>
     public void Invalidate(ulong start, ulong end)
     {
         List<ulong>? dead = null;
-        foreach (var k in _blocks.Keys)
-            if (k >= start - 16 && k < end) (dead ??= new()).Add(k);
+        foreach (var (k, b) in _blocks)
+            if (k < end && b.End > start) (dead ??= new()).Add(k);
+        Invalidated?.Invoke(start, end);
         if (dead == null) return;
         foreach (var k in dead) _blocks.Remove(k);
         foreach (var b in _blocks.Values) { b.Next1 = b.Next2 = null; }
@@ -74,7 +109,12 @@ public sealed unsafe class BlockCache
             ip = ins.NextIP;
             if (EndsBlock(ins)) break;
         }
-        return new Block { Start = rip, Insns = _scratch.ToArray() };
+        var block = new Block { Start = rip, Insns = _scratch.ToArray() };
+        // Stores to these lines must now come through the slow path, which forgets the block first.
+        ulong lineMask = (ulong)_mem.Cache.LineSize - 1;
+        for (ulong line = rip & ~lineMask; line < block.End; line += lineMask + 1)
+            _mem.Cache.CodeLines.Mark(_mem.Asid, line);
+        return block;
     }
 
     static bool EndsBlock(in Instruction ins)

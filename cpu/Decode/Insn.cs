@@ -41,5 +41,12 @@ public sealed class Block
     /// <summary>One-entry successor caches: most blocks continue to one or two places.</summary>
     public Block? Next1, Next2;
     public ulong Next1Ip, Next2Ip;
+    /// <summary>Interpreted executions, counted until the block is handed to the translator.</summary>
     public long ExecCount;
+    /// <summary>Set once the translator has been asked for a region headed here (whatever came of it).</summary>
+    public bool TranslationRequested;
+    /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
+    public volatile LegoEmu.Cpu.Translate.Region? Region;
+    /// <summary>One past the last byte of the block's code.</summary>
+    public ulong End => Insns.Length == 0 ? Start : Insns[^1].NextIp;
 }

@@ -1,12 +1,21 @@
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.State;
+using LegoEmu.Cpu.Translate;
 
 namespace LegoEmu.Cpu.Interp;
 
-/// <summary>Tier 0: runs decoded blocks one instruction handler at a time.</summary>
-public sealed unsafe class Interpreter(BlockCache blocks)
+/// <summary>
+/// Tier 0: runs decoded blocks one instruction handler at a time, and dispatches to tier 1 (compiled
+/// regions) wherever the translator has published one.
+/// </summary>
+public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = null) : IDisposable
 {
     public BlockCache Blocks { get; } = blocks;
+
+    /// <summary>The translator, or null when only the interpreter runs.</summary>
+    public Translator? Translator { get; } = (tier ?? TierOptions.Default).Translate ? new Translator(blocks, tier ?? TierOptions.Default) : null;
+
+    public void Dispose() => Translator?.Dispose();
 
     /// <summary>
     /// Runs one guest thread until the host requests a stop or a yield, or until it has run
@@ -17,6 +26,8 @@ public sealed unsafe class Interpreter(BlockCache blocks)
     {
         Block? prev = null;
         c.YieldRequested = false;
+        var translator = Translator;
+        long threshold = translator?.Threshold ?? long.MaxValue;
         while (!c.StopRequested && !c.YieldRequested && budget-- > 0)
         {
             if (c.InterruptPending)
@@ -38,6 +49,29 @@ public sealed unsafe class Interpreter(BlockCache blocks)
                     // Keep the two most recent successors; the older slot is overwritten.
                     prev.Next2 = prev.Next1; prev.Next2Ip = prev.Next1Ip;
                     prev.Next1 = b; prev.Next1Ip = rip;
+                }
+            }
+            var region = b.Region;
+            if (region != null)
+            {
+                region.Entries++;
+                long before = c.InstructionsRetired;
+                long ran = region.Code(c, budget + 1);
+                translator!.Stats.TranslatedInstructions += c.InstructionsRetired - before;
+                budget -= ran - 1;
+                // The head's successor cache now remembers where the region leaves to.
+                prev = b;
+                continue;
+            }
+            if (translator != null && !b.TranslationRequested && ++b.ExecCount >= threshold)
+            {
+                translator.Request(b);
+                if (b.Region != null)
+                {
+                    budget++;
+                    prev = null;
+                    c.Rip = b.Start;
+                    continue;
                 }
             }
             ExecuteBlock(c, b);

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using LegoEmu.Mem.Cache;
@@ -59,6 +58,8 @@ public sealed class CpuState
     /// <summary>Set (from any thread) when the host has something to do at the next block boundary, e.g. deliver a signal.</summary>
     public volatile bool InterruptPending;
     public long InstructionsRetired;
+    /// <summary>A fault caught inside translated code, rethrown once the region has left exact state behind.</summary>
+    public System.Runtime.ExceptionServices.ExceptionDispatchInfo? PendingFault;
 
     public CpuState(CacheView mem, ICpuHost host)
     {
@@ -104,54 +105,7 @@ public sealed class CpuState
         Op = FlagOp.None;
     }
 
-    static ulong SignBit(int bits) => 1UL << (bits - 1);
-    static ulong Parity(ulong res) => (BitOperations.PopCount(res & 0xff) & 1) == 0 ? Rf.PF : 0;
-
-    ulong ComputeArith()
-    {
-        int bits = OpBits;
-        ulong res = FlagRes, a = FlagSrc1, b = FlagSrc2, sign = SignBit(bits);
-        ulong f = (res == 0 ? Rf.ZF : 0) | ((res & sign) != 0 ? Rf.SF : 0) | Parity(res);
-        switch (Op)
-        {
-            case FlagOp.Add:
-                if (res < a) f |= Rf.CF;
-                if (((a ^ res) & (b ^ res) & sign) != 0) f |= Rf.OF;
-                f |= (a ^ b ^ res) & Rf.AF;
-                break;
-            case FlagOp.Adc:
-                if (FlagAux != 0 ? res <= a : res < a) f |= Rf.CF;
-                if (((a ^ res) & (b ^ res) & sign) != 0) f |= Rf.OF;
-                f |= (a ^ b ^ res) & Rf.AF;
-                break;
-            case FlagOp.Sub:
-                if (a < b) f |= Rf.CF;
-                if (((a ^ b) & (a ^ res) & sign) != 0) f |= Rf.OF;
-                f |= (a ^ b ^ res) & Rf.AF;
-                break;
-            case FlagOp.Sbb:
-                if (FlagAux != 0 ? a <= b : a < b) f |= Rf.CF;
-                if (((a ^ b) & (a ^ res) & sign) != 0) f |= Rf.OF;
-                f |= (a ^ b ^ res) & Rf.AF;
-                break;
-            case FlagOp.Logic:
-                break;
-            case FlagOp.Inc:
-                f |= RflagsBits & Rf.CF;
-                if (res == sign) f |= Rf.OF;
-                if ((res & 0xf) == 0) f |= Rf.AF;
-                break;
-            case FlagOp.Dec:
-                f |= RflagsBits & Rf.CF;
-                if (res == sign - 1) f |= Rf.OF;
-                if ((res & 0xf) == 0xf) f |= Rf.AF;
-                break;
-            case FlagOp.ResultAux:
-                f |= FlagAux & (Rf.CF | Rf.OF | Rf.AF);
-                break;
-        }
-        return f;
-    }
+    ulong ComputeArith() => LazyFlags.Compute(Op, OpBits, FlagRes, FlagSrc1, FlagSrc2, FlagAux, RflagsBits);
 
     public bool CF
     {
@@ -178,63 +132,7 @@ public sealed class CpuState
     }
 
     /// <summary>Evaluates condition code 0..15 (O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G).</summary>
-    public bool Cond(int cc)
-    {
-        if (Op == FlagOp.Sub)
-        {
-            ulong a = FlagSrc1, b = FlagSrc2;
-            int sh = 64 - OpBits;
-            long sa = (long)(a << sh) >> sh, sb = (long)(b << sh) >> sh;
-            switch (cc)
-            {
-                case 2: return a < b;
-                case 3: return a >= b;
-                case 4: return a == b;
-                case 5: return a != b;
-                case 6: return a <= b;
-                case 7: return a > b;
-                case 12: return sa < sb;
-                case 13: return sa >= sb;
-                case 14: return sa <= sb;
-                case 15: return sa > sb;
-            }
-        }
-        else if (Op == FlagOp.Logic)
-        {
-            ulong r = FlagRes;
-            bool neg = (r & SignBit(OpBits)) != 0;
-            switch (cc)
-            {
-                case 0: return false;
-                case 1: return true;
-                case 2: return false;
-                case 3: return true;
-                case 4: return r == 0;
-                case 5: return r != 0;
-                case 6: return r == 0;
-                case 7: return r != 0;
-                case 8: return neg;
-                case 9: return !neg;
-                case 12: return neg;
-                case 13: return !neg;
-                case 14: return r == 0 || neg;
-                case 15: return r != 0 && !neg;
-            }
-        }
-        ulong f = Op == FlagOp.None ? RflagsBits : ComputeArith() | (RflagsBits & ~Rf.Arith);
-        bool result = (cc >> 1) switch
-        {
-            0 => (f & Rf.OF) != 0,
-            1 => (f & Rf.CF) != 0,
-            2 => (f & Rf.ZF) != 0,
-            3 => (f & (Rf.CF | Rf.ZF)) != 0,
-            4 => (f & Rf.SF) != 0,
-            5 => (f & Rf.PF) != 0,
-            6 => ((f & Rf.SF) != 0) != ((f & Rf.OF) != 0),
-            _ => (f & Rf.ZF) != 0 || (((f & Rf.SF) != 0) != ((f & Rf.OF) != 0)),
-        };
-        return (cc & 1) != 0 ? !result : result;
-    }
+    public bool Cond(int cc) => LazyFlags.Cond(Op, OpBits, FlagRes, FlagSrc1, FlagSrc2, FlagAux, RflagsBits, cc);
 
     public bool DF => (RflagsBits & Rf.DF) != 0;
 }

@@ -11,6 +11,7 @@ namespace LegoEmu.Mem.Cache;
 /// </summary>
 public sealed unsafe class CacheView
 {
+    [StructLayout(LayoutKind.Sequential)]
     struct Entry
     {
         public ulong ReadTag;
@@ -22,10 +23,17 @@ public sealed unsafe class CacheView
 
     const int TableBits = 10;
     const int TableSize = 1 << TableBits;
+
+    /// <summary>Front-table geometry for code generated against it: index = (address &gt;&gt; line shift) &amp; mask.</summary>
+    public const int FrontTableMask = TableSize - 1;
+    /// <summary>Byte offsets inside one front-table entry, and its size.</summary>
+    public const int EntryReadTagOffset = 0, EntryWriteTagOffset = 8, EntryAddendOffset = 24, EntrySlotOffset = 32;
+    public static int EntrySize => sizeof(Entry);
     const ulong Invalid = ulong.MaxValue;
 
     readonly ExCache _cache;
-    readonly Entry[] _table = new Entry[TableSize];
+    // Pinned, so translated code can probe it through a raw pointer.
+    readonly Entry[] _table = GC.AllocateArray<Entry>(TableSize, pinned: true);
     readonly int _shift;
     readonly ulong _lineMask;
     readonly ulong _tagMask;
@@ -51,6 +59,16 @@ public sealed unsafe class CacheView
     }
 
     public ExCache Cache => _cache;
+
+    /// <summary>Address of the front table (pinned for the view's lifetime).</summary>
+    public nint FrontTable => (nint)Unsafe.AsPointer(ref _table[0]);
+    public int LineShift => _shift;
+    public ulong TagMask => _tagMask;
+    /// <summary>True when every hit must update the replacement policy (LRU).</summary>
+    public bool TouchesOnHit => _lru;
+
+    /// <summary>The recency update a front-table hit makes under LRU.</summary>
+    public void TouchSlot(int slot) => _cache.Touch(slot);
     public int Asid { get; private set; }
 
     public void SwitchAddressSpace(int asid)
@@ -72,6 +90,12 @@ public sealed unsafe class CacheView
     {
         ref var e = ref _table[(int)((lineAddr >> _shift) & (TableSize - 1))];
         if (e.ReadTag == lineAddr) e.ReadTag = e.WriteTag = e.ExecTag = Invalid;
+    }
+
+    internal void RevokeWrite(ulong lineAddr)
+    {
+        ref var e = ref _table[(int)((lineAddr >> _shift) & (TableSize - 1))];
+        if (e.ReadTag == lineAddr) e.WriteTag = Invalid;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -242,6 +266,8 @@ public sealed unsafe class CacheView
             throw new MemoryFault(a, kind, FaultReason.Protection);
         }
         if (kind == AccessKind.Write && !_cache.IsExclusive(slot)) slot = _cache.Upgrade(slot, Asid, line, a);
+        // A store to a line holding decoded code: the code is forgotten before the store lands.
+        if (kind == AccessKind.Write && _cache.CodeLines.IsMarked(Asid, line)) _cache.CodeLines.OnWrite(Asid, line);
         byte* host = _cache.SlotData(slot);
         var tracer = _cache.Tracer;
         if (tracer != null && tracer.TracesAccessesTo(line))

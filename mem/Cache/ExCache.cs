@@ -54,6 +54,15 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         _ways = config.Ways;
         _lineShift = System.Numerics.BitOperations.Log2((uint)config.LineSize);
         _setMask = (ulong)config.Sets - 1;
+        CodeLines = new CodeLines(this);
+    }
+
+    /// <summary>Lines holding decoded guest code, whose stores must invalidate that code (self-modifying code).</summary>
+    public CodeLines CodeLines { get; }
+
+    internal void RevokeWrite(ulong lineAddr)
+    {
+        foreach (var v in _views) v.RevokeWrite(lineAddr);
     }
 
     public CacheConfig Config => _config;
@@ -295,6 +304,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         }
         InvalidateViews(lineAddr);
         _dirty[slot] = false;
+        // Another component takes the line to write it: code decoded from it may be about to change.
+        if (mode != InvalidateMode.Downgrade) CodeLines.OnWrite(asid, lineAddr);
         if (mode == InvalidateMode.Downgrade)
         {
             Stats.Downgrades++;

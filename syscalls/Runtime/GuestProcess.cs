@@ -19,6 +19,9 @@ public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, Text
 {
     /// <summary>Extra <c>procnode</c> options every forked child gets (e.g. tracing), so whole process trees behave alike.</summary>
     public IReadOnlyList<string> ChildArguments { get; init; } = [];
+
+    /// <summary>The execution tiers (interpreter only, or translation of hot code too).</summary>
+    public LegoEmu.Cpu.Translate.TierOptions Tier { get; init; } = LegoEmu.Cpu.Translate.TierOptions.Default;
 }
 
 /// <summary>
@@ -41,7 +44,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Space = new GuestAddressSpace(home, Cache, attachAsid);
         View = new CacheView(Cache, Space.Asid);
         Blocks = new BlockCache(View);
-        Interpreter = new Interpreter(Blocks);
+        Interpreter = new Interpreter(Blocks, options.Tier);
         _ctx = new SyscallContext(this);
         _current = new GuestThread(Pid, new CpuState(View, this));
         Threads.Add(_current);
@@ -507,6 +510,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         w.WriteLine("legoemu: --- stats ---");
         w.WriteLine($"legoemu: guest instructions   {insns:N0} in {secs:F3} s ({insns / secs / 1e6:F2} M instructions/s)");
         w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded)");
+        PrintTierStats(w, insns);
         var cfg = Cache.Config;
         w.WriteLine($"legoemu: excache              {FormatSize(cfg.Size)}, {cfg.Ways}-way, {cfg.LineSize} B lines, {cfg.Policy.ToString().ToLowerInvariant()}");
         w.WriteLine($"legoemu: memory accesses      {View.Accesses:N0}");

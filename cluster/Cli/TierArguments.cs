@@ -1,0 +1,39 @@
+using System.CommandLine;
+using LegoEmu.Cpu.Translate;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary>The --tier and --translate-threshold options, shared by run and procnode (forked children get them too).</summary>
+public sealed class TierArguments
+{
+    readonly Option<string> _tier = new("--tier")
+    {
+        Description = "interp: only the interpreter; auto: hot code is translated to .NET IL and compiled",
+        DefaultValueFactory = _ => "auto",
+        HelpName = "interp|auto",
+    };
+
+    readonly Option<int> _threshold = new("--translate-threshold")
+    {
+        Description = "Interpreted executions of a block before its region is translated; 0 translates every block before it first runs",
+        DefaultValueFactory = _ => TierOptions.DefaultThreshold,
+        HelpName = "N",
+    };
+
+    public TierArguments() => _tier.AcceptOnlyFromAmong("interp", "auto");
+
+    public void AddTo(Command cmd)
+    {
+        cmd.Options.Add(_tier);
+        cmd.Options.Add(_threshold);
+    }
+
+    /// <summary>The chosen options, or an error message for a bad threshold.</summary>
+    public TierOptions? Parse(ParseResult pr, out string? error)
+    {
+        int threshold = pr.GetValue(_threshold);
+        error = threshold < 0 ? $"bad --translate-threshold {threshold}: a count of 0 or more" : null;
+        if (error != null) return null;
+        return new TierOptions(pr.GetValue(_tier) != "interp", threshold);
+    }
+}

@@ -1,0 +1,161 @@
+using System.Reflection.Emit;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>Two-operand integer arithmetic and logic: ADD ADC SUB SBB AND OR XOR CMP TEST, INC DEC NEG NOT.</summary>
+static class EmitAlu
+{
+    internal static bool TryEmit(RegionEmitter e, in Insn i)
+    {
+        switch (i.I.Mnemonic)
+        {
+            case Mnemonic.Add: return Binary(e, i, FlagOp.Add, OpCodes.Add, store: true);
+            case Mnemonic.Sub: return Binary(e, i, FlagOp.Sub, OpCodes.Sub, store: true);
+            case Mnemonic.Cmp: return Binary(e, i, FlagOp.Sub, OpCodes.Sub, store: false);
+            case Mnemonic.And: return Binary(e, i, FlagOp.Logic, OpCodes.And, store: true);
+            case Mnemonic.Test: return Binary(e, i, FlagOp.Logic, OpCodes.And, store: false);
+            case Mnemonic.Or: return Binary(e, i, FlagOp.Logic, OpCodes.Or, store: true);
+            case Mnemonic.Xor: return Binary(e, i, FlagOp.Logic, OpCodes.Xor, store: true);
+            case Mnemonic.Adc: return WithCarry(e, i, FlagOp.Adc, OpCodes.Add);
+            case Mnemonic.Sbb: return WithCarry(e, i, FlagOp.Sbb, OpCodes.Sub);
+            case Mnemonic.Inc: return IncDec(e, i, FlagOp.Inc, OpCodes.Add);
+            case Mnemonic.Dec: return IncDec(e, i, FlagOp.Dec, OpCodes.Sub);
+            case Mnemonic.Neg: return Neg(e, i);
+            case Mnemonic.Not: return Not(e, i);
+        }
+        return false;
+    }
+
+    static void MaskTo(RegionEmitter e, int bits)
+    {
+        if (bits == 64) return;
+        e.Il.Emit(OpCodes.Ldc_I8, (long)RegionEmitter.Mask(bits));
+        e.Il.Emit(OpCodes.And);
+    }
+
+    static bool Binary(RegionEmitter e, in Insn i, FlagOp op, OpCode alu, bool store)
+    {
+        if (i.I.OpCount != 2 || !RegionEmitter.Simple(i, 0) || !RegionEmitter.Simple(i, 1)) return false;
+        var il = e.Il;
+        int bits = i.OpBits;
+        var a = e.Tmp();
+        var b = e.Tmp();
+        var r = e.Tmp();
+        LocalBuilder? ea = null;
+        if (store)
+        {
+            e.LoadOperand(i, 1, bits);
+            il.Emit(OpCodes.Stloc, b);
+            e.LoadDst(i, bits, out ea);
+            il.Emit(OpCodes.Stloc, a);
+        }
+        else
+        {
+            e.LoadOperand(i, 0, bits);
+            il.Emit(OpCodes.Stloc, a);
+            e.LoadOperand(i, 1, bits);
+            il.Emit(OpCodes.Stloc, b);
+        }
+        il.Emit(OpCodes.Ldloc, a);
+        il.Emit(OpCodes.Ldloc, b);
+        il.Emit(alu);
+        if (op != FlagOp.Logic) MaskTo(e, bits);
+        il.Emit(OpCodes.Stloc, r);
+        if (store) e.StoreDst(i, bits, ea, r);
+        if (op == FlagOp.Logic) e.SetFlags(op, bits, r, null, null);
+        else e.SetFlags(op, bits, r, a, b);
+        return true;
+    }
+
+    static bool WithCarry(RegionEmitter e, in Insn i, FlagOp op, OpCode alu)
+    {
+        if (i.I.OpCount != 2 || !RegionEmitter.Simple(i, 0) || !RegionEmitter.Simple(i, 1)) return false;
+        var il = e.Il;
+        int bits = i.OpBits;
+        var cin = e.Tmp();
+        var a = e.Tmp();
+        var b = e.Tmp();
+        var r = e.Tmp();
+        e.EmitCarry();
+        il.Emit(OpCodes.Stloc, cin);
+        e.LoadOperand(i, 1, bits);
+        il.Emit(OpCodes.Stloc, b);
+        e.LoadDst(i, bits, out var ea);
+        il.Emit(OpCodes.Stloc, a);
+        il.Emit(OpCodes.Ldloc, a);
+        il.Emit(OpCodes.Ldloc, b);
+        il.Emit(alu);
+        il.Emit(OpCodes.Ldloc, cin);
+        il.Emit(alu);
+        MaskTo(e, bits);
+        il.Emit(OpCodes.Stloc, r);
+        e.StoreDst(i, bits, ea, r);
+        e.SetFlags(op, bits, r, a, b);
+        il.Emit(OpCodes.Ldloc, cin);
+        il.Emit(OpCodes.Stloc, e.FAux);
+        return true;
+    }
+
+    static bool IncDec(RegionEmitter e, in Insn i, FlagOp op, OpCode alu)
+    {
+        if (!RegionEmitter.Simple(i, 0)) return false;
+        var il = e.Il;
+        int bits = i.OpBits;
+        var a = e.Tmp();
+        var r = e.Tmp();
+        var one = e.Tmp();
+        e.PreserveCarry();
+        e.LoadDst(i, bits, out var ea);
+        il.Emit(OpCodes.Stloc, a);
+        il.Emit(OpCodes.Ldloc, a);
+        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Emit(alu);
+        MaskTo(e, bits);
+        il.Emit(OpCodes.Stloc, r);
+        e.StoreDst(i, bits, ea, r);
+        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Emit(OpCodes.Stloc, one);
+        e.SetFlags(op, bits, r, a, one);
+        return true;
+    }
+
+    static bool Neg(RegionEmitter e, in Insn i)
+    {
+        if (!RegionEmitter.Simple(i, 0)) return false;
+        var il = e.Il;
+        int bits = i.OpBits;
+        var a = e.Tmp();
+        var r = e.Tmp();
+        var zero = e.Tmp();
+        e.LoadDst(i, bits, out var ea);
+        il.Emit(OpCodes.Stloc, a);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ldloc, a);
+        il.Emit(OpCodes.Sub);
+        MaskTo(e, bits);
+        il.Emit(OpCodes.Stloc, r);
+        e.StoreDst(i, bits, ea, r);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Stloc, zero);
+        e.SetFlags(FlagOp.Sub, bits, r, zero, a);
+        return true;
+    }
+
+    static bool Not(RegionEmitter e, in Insn i)
+    {
+        if (!RegionEmitter.Simple(i, 0)) return false;
+        var il = e.Il;
+        int bits = i.OpBits;
+        var r = e.Tmp();
+        e.LoadDst(i, bits, out var ea);
+        il.Emit(OpCodes.Not);
+        MaskTo(e, bits);
+        il.Emit(OpCodes.Stloc, r);
+        e.StoreDst(i, bits, ea, r);
+        return true;
+    }
+}

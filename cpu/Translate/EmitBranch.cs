@@ -1,0 +1,110 @@
+using System.Reflection.Emit;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+using FlowControl = Iced.Intel.FlowControl;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>
+/// Block terminators: Jcc, JMP, CALL and RET. Direct targets inside the region become IL branches (loops
+/// stay in the region, with a safe point on back-edges); everything else leaves for the dispatcher.
+/// A RET compares its target with the return addresses of the region's own calls before it leaves.
+/// </summary>
+static class EmitBranch
+{
+    internal static bool TryEmit(RegionEmitter e, RegionCompiler.Context ctx, in Insn i, int blockLength)
+    {
+        var il = e.Il;
+        switch (i.I.Code)
+        {
+            case Code.Jmp_rel8_64 or Code.Jmp_rel32_64:
+                e.RetireBlock(blockLength);
+                ctx.Edge(i.I.NearBranchTarget);
+                return true;
+            case Code.Jmp_rm64:
+            {
+                if (!RegionEmitter.Simple(i, 0)) return false;
+                var t = e.Tmp();
+                e.LoadOperand(i, 0, 64);
+                il.Emit(OpCodes.Stloc, t);
+                e.RetireBlock(blockLength);
+                il.Emit(OpCodes.Ldloc, t);
+                e.ExitToStack();
+                return true;
+            }
+            case Code.Call_rel32_64:
+            {
+                var ret = e.Tmp();
+                il.Emit(OpCodes.Ldc_I8, (long)i.NextIp);
+                il.Emit(OpCodes.Stloc, ret);
+                EmitStack.Push(e, ret);
+                e.RetireBlock(blockLength);
+                ctx.Edge(i.I.NearBranchTarget);
+                return true;
+            }
+            case Code.Call_rm64:
+            {
+                if (!RegionEmitter.Simple(i, 0)) return false;
+                var t = e.Tmp();
+                var ret = e.Tmp();
+                e.LoadOperand(i, 0, 64);
+                il.Emit(OpCodes.Stloc, t);
+                il.Emit(OpCodes.Ldc_I8, (long)i.NextIp);
+                il.Emit(OpCodes.Stloc, ret);
+                EmitStack.Push(e, ret);
+                e.RetireBlock(blockLength);
+                il.Emit(OpCodes.Ldloc, t);
+                e.ExitToStack();
+                return true;
+            }
+            case Code.Retnq or Code.Retnq_imm16:
+            {
+                var t = e.Tmp();
+                var sp = e.Tmp();
+                e.LoadGpr64(Registers.RSP);
+                il.Emit(OpCodes.Stloc, sp);
+                e.Load(64, sp);
+                il.Emit(OpCodes.Stloc, t);
+                il.Emit(OpCodes.Ldloc, sp);
+                il.Emit(OpCodes.Ldc_I8, 8L + (i.I.Code == Code.Retnq_imm16 ? i.I.Immediate16 : 0));
+                il.Emit(OpCodes.Add);
+                e.StoreGpr64(Registers.RSP);
+                e.RetireBlock(blockLength);
+                foreach (var cont in ctx.ReturnTargets)
+                {
+                    var miss = il.DefineLabel();
+                    il.Emit(OpCodes.Ldloc, t);
+                    il.Emit(OpCodes.Ldc_I8, (long)cont);
+                    il.Emit(OpCodes.Bne_Un, miss);
+                    ctx.Edge(cont);
+                    il.MarkLabel(miss);
+                }
+                il.Emit(OpCodes.Ldloc, t);
+                e.ExitToStack();
+                return true;
+            }
+        }
+        if (i.Cc >= 0 && i.I.FlowControl == FlowControl.ConditionalBranch && i.I.Op0Kind == OpKind.NearBranch64 && IsJcc(i.I.Mnemonic))
+        {
+            var taken = e.Tmp();
+            var notTaken = il.DefineLabel();
+            e.EmitCond(i.Cc);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, taken);
+            e.RetireBlock(blockLength);
+            il.Emit(OpCodes.Ldloc, taken);
+            il.Emit(OpCodes.Brfalse, notTaken);
+            ctx.Edge(i.I.NearBranchTarget);
+            il.MarkLabel(notTaken);
+            ctx.Edge(i.NextIp);
+            return true;
+        }
+        return false;
+    }
+
+    static bool IsJcc(Mnemonic m) => m is Mnemonic.Jo or Mnemonic.Jno or Mnemonic.Jb or Mnemonic.Jae or Mnemonic.Je or Mnemonic.Jne
+        or Mnemonic.Jbe or Mnemonic.Ja or Mnemonic.Js or Mnemonic.Jns or Mnemonic.Jp or Mnemonic.Jnp or Mnemonic.Jl or Mnemonic.Jge
+        or Mnemonic.Jle or Mnemonic.Jg;
+}

@@ -1,0 +1,56 @@
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>Compiled code of a region: runs from the region's head until an exit; returns the blocks it ran.</summary>
+public delegate long RegionCode(CpuState c, long budget);
+
+/// <summary>
+/// A region of hot guest code compiled to IL: a head block and the hot successors reached from it through
+/// direct jumps, calls, fall-throughs and conditional branches. It is entered only at its head.
+/// </summary>
+public sealed class Region
+{
+    internal Region(ulong head, Block[] blocks)
+    {
+        Head = head;
+        Blocks = blocks;
+        ulong lo = ulong.MaxValue, hi = 0;
+        int n = 0;
+        foreach (var b in blocks)
+        {
+            lo = Math.Min(lo, b.Start);
+            var last = b.Insns[^1];
+            hi = Math.Max(hi, last.NextIp);
+            n += b.Insns.Length;
+        }
+        Low = lo;
+        High = hi;
+        InstructionCount = n;
+    }
+
+    public ulong Head { get; }
+    /// <summary>The blocks compiled into the region, head first.</summary>
+    public Block[] Blocks { get; }
+    /// <summary>Copies of the instructions that run through their interpreter handlers.</summary>
+    internal Insn[] Interpreted { get; set; } = Array.Empty<Insn>();
+    /// <summary>Lowest and one past the highest guest address of the region's code.</summary>
+    public ulong Low { get; }
+    public ulong High { get; }
+    public int InstructionCount { get; }
+    /// <summary>Size of the IL, a proxy for the code-cache footprint.</summary>
+    public int IlBytes { get; internal set; }
+    public RegionCode Code { get; internal set; } = null!;
+    /// <summary>Times the region was entered; the code cache evicts the coldest.</summary>
+    public long Entries;
+
+    /// <summary>True when some block of the region has code in [start, end).</summary>
+    public bool Overlaps(ulong start, ulong end)
+    {
+        if (end <= Low || start >= High) return false;
+        foreach (var b in Blocks)
+            if (b.Start < end && b.Insns[^1].NextIp > start) return true;
+        return false;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Reflection.Emit;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+using FlowControl = Iced.Intel.FlowControl;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem.Cache;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>
+/// Compiles a planned region (its blocks, head first) into one dynamic method. Instructions with an
+/// emitter become inline IL; any other runs its interpreter handler from the IL, so every region can
+/// be compiled whatever it contains.
+/// </summary>
+static class RegionCompiler
+{
+    /// <summary>What the terminator emitters need to know about the region: where its blocks are.</summary>
+    internal sealed class Context
+    {
+        readonly RegionEmitter _e;
+        readonly Dictionary<ulong, int> _index;
+        readonly Label[] _labels;
+        readonly int[] _predecessors;
+        readonly (bool Known, FlagOp Op, int Bits)?[] _entryFlags;
+        internal int Current;
+        internal readonly List<ulong> ReturnTargets = new();
+
+        internal Context(RegionEmitter e, Block[] blocks)
+        {
+            _e = e;
+            _index = new Dictionary<ulong, int>(blocks.Length);
+            for (int k = 0; k < blocks.Length; k++) _index[blocks[k].Start] = k;
+            _labels = new Label[blocks.Length];
+            for (int k = 0; k < blocks.Length; k++) _labels[k] = e.Il.DefineLabel();
+            _predecessors = new int[blocks.Length];
+            _entryFlags = new (bool, FlagOp, int)?[blocks.Length];
+            _predecessors[0] = 1; // entered from the dispatcher
+            foreach (var b in blocks)
+            {
+                var last = b.Insns[^1];
+                if (last.I.Code == Code.Call_rel32_64 && _index.ContainsKey(last.NextIp)) ReturnTargets.Add(last.NextIp);
+                foreach (var s in RegionPlanner.Successors(b))
+                    if (_index.TryGetValue(s, out int t)) _predecessors[t]++;
+            }
+            foreach (var r in ReturnTargets) _predecessors[_index[r]] += 1;
+        }
+
+        internal Label LabelOf(int k) => _labels[k];
+
+        /// <summary>Continues at <paramref name="target"/>: an IL branch when it is in the region, an exit otherwise.</summary>
+        internal void Edge(ulong target)
+        {
+            if (!_index.TryGetValue(target, out int t))
+            {
+                _e.ExitTo(target);
+                return;
+            }
+            if (t <= Current) _e.SafePoint(target);
+            else if (_predecessors[t] == 1) _entryFlags[t] = (_e.Known, _e.KnownOp, _e.KnownBits);
+            _e.Il.Emit(OpCodes.Br, _labels[t]);
+        }
+
+        /// <summary>Sets the compile-time flag knowledge at the start of block <paramref name="k"/>.</summary>
+        internal void EnterBlock(int k)
+        {
+            Current = k;
+            if (_entryFlags[k] is { } f)
+            {
+                _e.Known = f.Known;
+                _e.KnownOp = f.Op;
+                _e.KnownBits = f.Bits;
+            }
+            else _e.ForgetFlags();
+        }
+    }
+
+    internal static Region Compile(Block[] blocks, CacheView shape)
+    {
+        var interpreted = new List<Insn>();
+        var region = new Region(blocks[0].Start, blocks);
+        var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long),
+            new[] { typeof(Region), typeof(CpuState), typeof(long) }, typeof(Region).Module, skipVisibility: true);
+        var il = method.GetILGenerator(256 + 64 * region.InstructionCount);
+        var e = new RegionEmitter(il, region, shape);
+        e.UseRegisters(blocks);
+        var ctx = new Context(e, blocks);
+        e.BeginRegion(ctx.LabelOf(0));
+        for (int k = 0; k < blocks.Length; k++)
+        {
+            il.MarkLabel(ctx.LabelOf(k));
+            ctx.EnterBlock(k);
+            EmitBlock(e, ctx, blocks[k], interpreted);
+        }
+        e.EndRegion();
+        region.Interpreted = interpreted.ToArray();
+        region.IlBytes = il.ILOffset;
+        region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
+        return region;
+    }
+
+    static void EmitBlock(RegionEmitter e, Context ctx, Block b, List<Insn> interpreted)
+    {
+        var insns = b.Insns;
+        int n = insns.Length;
+        for (int k = 0; k < n; k++)
+        {
+            ref Insn i = ref insns[k];
+            e.BeginInstruction(i, k);
+            bool last = k == n - 1;
+            if (last && EmitBranch.TryEmit(e, ctx, i, n)) return;
+            if (Emitters.TryEmit(e, i)) continue;
+            bool flags = i.I.RflagsRead != 0 || i.I.RflagsModified != 0;
+            interpreted.Add(i);
+            e.EmitInterpreted(interpreted.Count - 1, flags);
+            if (last && i.I.FlowControl != FlowControl.Next)
+            {
+                // A control transfer (or a system call) run by its handler: RIP is wherever it left it.
+                e.RetireBlock(n);
+                e.ExitToCpuRip();
+                return;
+            }
+        }
+        // The block ended without a control transfer (its size limit, or unfetchable bytes next).
+        e.RetireBlock(n);
+        ctx.Edge(insns[^1].NextIp);
+    }
+}

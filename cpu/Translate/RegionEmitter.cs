@@ -1,0 +1,931 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem.Cache;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>
+/// The IL context of one region being compiled: guest registers and the lazy-flag state in IL locals,
+/// the inlined ExCache front-table probe, and the region's exits. Instruction-family emitters
+/// (<c>Emit*.cs</c>) build on the helpers here.
+/// </summary>
+/// <remarks>
+/// Registers live in locals from entry to exit; every exit, fault and interpreter fallback stores the
+/// ones the region writes. Flags stay lazy exactly as in <see cref="CpuState"/> (operation, width, result,
+/// operands, aux, materialised bits), only in locals: a condition whose producer is known at compile time
+/// becomes a direct compare, and nothing is computed for flags nobody reads.
+/// </remarks>
+sealed partial class RegionEmitter
+{
+    // Arguments of the region method.
+    internal const int ArgRegion = 0, ArgCpu = 1, ArgBudget = 2;
+
+    internal readonly ILGenerator Il;
+    readonly Region _region;
+    readonly CacheView _shape;
+    readonly LocalBuilder[] _gpr = new LocalBuilder[16];
+    readonly bool[] _regUsed = new bool[16];
+    readonly bool[] _regWritten = new bool[16];
+
+    internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
+    LocalBuilder _view = null!, _table = null!, _retired = null!, _accesses = null!, _blocks = null!;
+    LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!;
+    Label _exitCommon, _faultCommon;
+
+    readonly List<LocalBuilder> _tempPool = new();
+    int _tempNext;
+    readonly List<LocalBuilder> _vecPool = new();
+    int _vecNext;
+
+    // The instruction being emitted.
+    internal ulong Ip, NextIp;
+    internal int IndexInBlock;
+    Label? _faultLabel;
+    readonly List<(Label Label, ulong Ip, int K, bool Reload)> _faultStubs = new();
+
+    /// <summary>The flag producer known at this point of the block, when there is one.</summary>
+    internal FlagOp KnownOp;
+    internal int KnownBits;
+    internal bool Known;
+
+    internal RegionEmitter(ILGenerator il, Region region, CacheView shape)
+    {
+        Il = il;
+        _region = region;
+        _shape = shape;
+    }
+
+    // ---- reflection handles ----
+
+    static readonly FieldInfo FR = typeof(CpuState).GetField(nameof(CpuState.R))!;
+    internal static readonly FieldInfo FRip = typeof(CpuState).GetField(nameof(CpuState.Rip))!;
+    static readonly FieldInfo FFsBase = typeof(CpuState).GetField(nameof(CpuState.FsBase))!;
+    static readonly FieldInfo FGsBase = typeof(CpuState).GetField(nameof(CpuState.GsBase))!;
+    static readonly FieldInfo FMem = typeof(CpuState).GetField(nameof(CpuState.Mem))!;
+    static readonly FieldInfo FOpField = typeof(CpuState).GetField(nameof(CpuState.Op))!;
+    static readonly FieldInfo FOpBits = typeof(CpuState).GetField(nameof(CpuState.OpBits))!;
+    static readonly FieldInfo FFlagRes = typeof(CpuState).GetField(nameof(CpuState.FlagRes))!;
+    static readonly FieldInfo FFlagSrc1 = typeof(CpuState).GetField(nameof(CpuState.FlagSrc1))!;
+    static readonly FieldInfo FFlagSrc2 = typeof(CpuState).GetField(nameof(CpuState.FlagSrc2))!;
+    static readonly FieldInfo FFlagAux = typeof(CpuState).GetField(nameof(CpuState.FlagAux))!;
+    static readonly FieldInfo FRflagsBits = typeof(CpuState).GetField(nameof(CpuState.RflagsBits))!;
+    static readonly FieldInfo FInterrupt = typeof(CpuState).GetField(nameof(CpuState.InterruptPending))!;
+    static readonly FieldInfo FRetired = typeof(CpuState).GetField(nameof(CpuState.InstructionsRetired))!;
+    static readonly FieldInfo FPendingFault = typeof(CpuState).GetField(nameof(CpuState.PendingFault))!;
+    internal static readonly FieldInfo FXmm = typeof(CpuState).GetField(nameof(CpuState.Xmm))!;
+    static readonly FieldInfo FAccesses = typeof(CacheView).GetField(nameof(CacheView.Accesses))!;
+    static readonly MethodInfo MFrontTable = typeof(CacheView).GetProperty(nameof(CacheView.FrontTable))!.GetMethod!;
+    static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
+    static readonly FieldInfo FInterpreted = typeof(Region).GetField("<Interpreted>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
+    static readonly MethodInfo MInterpret = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Interpret))!;
+    static readonly MethodInfo MRethrow = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Rethrow))!;
+    static readonly MethodInfo MCond = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Cond))!;
+    static readonly MethodInfo MCarry = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Carry))!;
+
+    static MethodInfo Runtime(string name) => typeof(TranslatedRuntime).GetMethod(name)!;
+    static readonly MethodInfo[] MLoad = { Runtime("Load8"), Runtime("Load16"), Runtime("Load32"), Runtime("Load64") };
+    static readonly MethodInfo[] MStore = { Runtime("Store8"), Runtime("Store16"), Runtime("Store32"), Runtime("Store64") };
+    static readonly MethodInfo MLoad128 = Runtime("Load128");
+    static readonly MethodInfo MStore128 = Runtime("Store128");
+
+    static int SizeIndex(int bits) => bits switch { 8 => 0, 16 => 1, 32 => 2, _ => 3 };
+
+    // ---- set-up ----
+
+    /// <summary>Notes which registers the region reads and writes, so entry loads and exits store only those.</summary>
+    internal void UseRegisters(IEnumerable<Block> blocks)
+    {
+        var info = new InstructionInfoFactory();
+        foreach (var b in blocks)
+            foreach (var insn in b.Insns)
+            {
+                var ii = info.GetInfo(insn.I);
+                foreach (var u in ii.GetUsedRegisters())
+                {
+                    var full = u.Register.GetFullRegister();
+                    int idx = Registers.GprIndex[(int)full];
+                    if (idx < 0) continue;
+                    _regUsed[idx] = true;
+                    if (u.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite)
+                        _regWritten[idx] = true;
+                }
+                foreach (var m in ii.GetUsedMemory())
+                {
+                    foreach (var r in new[] { m.Base, m.Index })
+                    {
+                        int idx = r == Register.None ? -1 : Registers.GprIndex[(int)r.GetFullRegister()];
+                        if (idx >= 0) _regUsed[idx] = true;
+                    }
+                }
+            }
+        // Stack operations and string instructions name RSP/RSI/RDI implicitly; Iced reports them, but be safe.
+        _regUsed[Registers.RSP] = _regWritten[Registers.RSP] = true;
+    }
+
+    internal void BeginRegion(Label firstBlock)
+    {
+        for (int i = 0; i < 16; i++) _gpr[i] = Il.DeclareLocal(typeof(ulong));
+        FOp = Il.DeclareLocal(typeof(int));
+        FBits = Il.DeclareLocal(typeof(int));
+        FRes = Il.DeclareLocal(typeof(ulong));
+        FS1 = Il.DeclareLocal(typeof(ulong));
+        FS2 = Il.DeclareLocal(typeof(ulong));
+        FAux = Il.DeclareLocal(typeof(ulong));
+        FFlags = Il.DeclareLocal(typeof(ulong));
+        _view = Il.DeclareLocal(typeof(CacheView));
+        _table = Il.DeclareLocal(typeof(nint));
+        _entry = Il.DeclareLocal(typeof(nint));
+        _retired = Il.DeclareLocal(typeof(long));
+        _accesses = Il.DeclareLocal(typeof(long));
+        _blocks = Il.DeclareLocal(typeof(long));
+        _exitRip = Il.DeclareLocal(typeof(ulong));
+        _faultIp = Il.DeclareLocal(typeof(ulong));
+        _faultK = Il.DeclareLocal(typeof(long));
+        _exitCommon = Il.DefineLabel();
+        _faultCommon = Il.DefineLabel();
+
+        // A null CPU is the compiler thread's warm-up call: it makes the JIT compile the method off the guest's time.
+        var go = Il.DefineLabel();
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Brtrue, go);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Ret);
+        Il.MarkLabel(go);
+
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FMem);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Stloc, _view);
+        Il.Emit(OpCodes.Call, MFrontTable);
+        Il.Emit(OpCodes.Stloc, _table);
+        LoadRegisters(all: true);
+        LoadFlags();
+        Il.Emit(OpCodes.Br, firstBlock);
+    }
+
+    /// <summary>Emits the shared exit and fault paths; call after every block.</summary>
+    internal void EndRegion()
+    {
+        foreach (var (label, ip, k, reload) in _faultStubs)
+        {
+            Il.MarkLabel(label);
+            if (reload)
+            {
+                LoadRegisters(all: true);
+                LoadFlags();
+            }
+            Il.Emit(OpCodes.Ldc_I8, (long)ip);
+            Il.Emit(OpCodes.Stloc, _faultIp);
+            Il.Emit(OpCodes.Ldc_I8, (long)k);
+            Il.Emit(OpCodes.Stloc, _faultK);
+            Il.Emit(OpCodes.Br, _faultCommon);
+        }
+
+        // Normal exit: the guest continues at _exitRip in the dispatcher.
+        Il.MarkLabel(_exitCommon);
+        StoreRegisters();
+        StoreFlags();
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, _exitRip);
+        Il.Emit(OpCodes.Stfld, FRip);
+        AddRetired(_retired, null);
+        FlushAccesses();
+        Il.Emit(OpCodes.Ldloc, _blocks);
+        Il.Emit(OpCodes.Ret);
+
+        // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
+        Il.MarkLabel(_faultCommon);
+        StoreRegisters();
+        StoreFlags();
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, _faultIp);
+        Il.Emit(OpCodes.Stfld, FRip);
+        AddRetired(_retired, _faultK);
+        FlushAccesses();
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Call, MRethrow);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Ret);
+    }
+
+    void AddRetired(LocalBuilder a, LocalBuilder? b)
+    {
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FRetired);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Add);
+        if (b != null)
+        {
+            Il.Emit(OpCodes.Ldloc, b);
+            Il.Emit(OpCodes.Add);
+        }
+        Il.Emit(OpCodes.Stfld, FRetired);
+    }
+
+    void FlushAccesses()
+    {
+        Il.Emit(OpCodes.Ldloc, _view);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FAccesses);
+        Il.Emit(OpCodes.Ldloc, _accesses);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stfld, FAccesses);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Stloc, _accesses);
+    }
+
+    void LoadRegisters(bool all)
+    {
+        for (int i = 0; i < 16; i++)
+        {
+            if (!_regUsed[i] || (!all && !_regWritten[i])) continue;
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, FR);
+            Il.Emit(OpCodes.Ldc_I4, i);
+            Il.Emit(OpCodes.Ldelem_I8);
+            Il.Emit(OpCodes.Stloc, _gpr[i]);
+        }
+    }
+
+    void StoreRegisters()
+    {
+        for (int i = 0; i < 16; i++)
+        {
+            if (!_regWritten[i]) continue;
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, FR);
+            Il.Emit(OpCodes.Ldc_I4, i);
+            Il.Emit(OpCodes.Ldloc, _gpr[i]);
+            Il.Emit(OpCodes.Stelem_I8);
+        }
+    }
+
+    void LoadFlags()
+    {
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FOpField); Il.Emit(OpCodes.Stloc, FOp);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FOpBits); Il.Emit(OpCodes.Stloc, FBits);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagRes); Il.Emit(OpCodes.Stloc, FRes);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagSrc1); Il.Emit(OpCodes.Stloc, FS1);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagSrc2); Il.Emit(OpCodes.Stloc, FS2);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagAux); Il.Emit(OpCodes.Stloc, FAux);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FRflagsBits); Il.Emit(OpCodes.Stloc, FFlags);
+        Known = false;
+    }
+
+    void StoreFlags()
+    {
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FOp); Il.Emit(OpCodes.Conv_U1); Il.Emit(OpCodes.Stfld, FOpField);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FBits); Il.Emit(OpCodes.Conv_U1); Il.Emit(OpCodes.Stfld, FOpBits);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Stfld, FFlagRes);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Stfld, FFlagSrc1);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Stfld, FFlagSrc2);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FAux); Il.Emit(OpCodes.Stfld, FFlagAux);
+        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FFlags); Il.Emit(OpCodes.Stfld, FRflagsBits);
+    }
+
+    // ---- per instruction ----
+
+    internal void BeginInstruction(in Insn i, int indexInBlock)
+    {
+        Ip = i.Ip;
+        NextIp = i.NextIp;
+        IndexInBlock = indexInBlock;
+        _faultLabel = null;
+        _tempNext = 0;
+        _vecNext = 0;
+    }
+
+    /// <summary>A scratch ulong local, free again at the next instruction.</summary>
+    internal LocalBuilder Tmp()
+    {
+        if (_tempNext == _tempPool.Count) _tempPool.Add(Il.DeclareLocal(typeof(ulong)));
+        return _tempPool[_tempNext++];
+    }
+
+    /// <summary>A scratch Vector128 local, free again at the next instruction.</summary>
+    internal LocalBuilder TmpVec()
+    {
+        if (_vecNext == _vecPool.Count) _vecPool.Add(Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>)));
+        return _vecPool[_vecNext++];
+    }
+
+    /// <summary>Where a slow path of the current instruction goes when it faulted.</summary>
+    Label FaultLabel()
+    {
+        if (_faultLabel is { } l) return l;
+        l = Il.DefineLabel();
+        _faultStubs.Add((l, Ip, IndexInBlock, false));
+        _faultLabel = l;
+        return l;
+    }
+
+    void BranchIfFaulted(Label target)
+    {
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FPendingFault);
+        Il.Emit(OpCodes.Brtrue, target);
+    }
+
+    /// <summary>Runs the current instruction through its interpreter handler, with registers and flags spilled around it.</summary>
+    internal void EmitInterpreted(int interpretedIndex, bool touchesFlags)
+    {
+        StoreRegisters();
+        if (touchesFlags) StoreFlags();
+        var fault = Il.DefineLabel();
+        _faultStubs.Add((fault, Ip, IndexInBlock, true));
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldarg_0);
+        Il.Emit(OpCodes.Ldfld, FInterpreted);
+        Il.Emit(OpCodes.Ldc_I4, interpretedIndex);
+        Il.Emit(OpCodes.Call, MInterpret);
+        Il.Emit(OpCodes.Brtrue, fault);
+        LoadRegisters(all: true);
+        if (touchesFlags) LoadFlags();
+    }
+
+    // ---- block bookkeeping, exits ----
+
+    /// <summary>Counts a finished block: its instructions retired and one block of the time slice.</summary>
+    internal void RetireBlock(int instructions)
+    {
+        Il.Emit(OpCodes.Ldloc, _retired);
+        Il.Emit(OpCodes.Ldc_I8, (long)instructions);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stloc, _retired);
+        Il.Emit(OpCodes.Ldloc, _blocks);
+        Il.Emit(OpCodes.Ldc_I8, 1L);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stloc, _blocks);
+    }
+
+    /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
+    internal void ExitTo(ulong rip)
+    {
+        Il.Emit(OpCodes.Ldc_I8, (long)rip);
+        Il.Emit(OpCodes.Stloc, _exitRip);
+        Il.Emit(OpCodes.Br, _exitCommon);
+    }
+
+    /// <summary>Leaves the region for the address on the IL stack.</summary>
+    internal void ExitToStack()
+    {
+        Il.Emit(OpCodes.Stloc, _exitRip);
+        Il.Emit(OpCodes.Br, _exitCommon);
+    }
+
+    /// <summary>Leaves the region at wherever the interpreter handler left RIP.</summary>
+    internal void ExitToCpuRip()
+    {
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FRip);
+        ExitToStack();
+    }
+
+    /// <summary>
+    /// A loop back-edge: leaves for the dispatcher when the time slice is used up or the host wants the
+    /// thread (a signal, a coherence invalidation, a check-in), so both happen within a bounded time.
+    /// </summary>
+    internal void SafePoint(ulong rip)
+    {
+        var go = Il.DefineLabel();
+        var leave = Il.DefineLabel();
+        Il.Emit(OpCodes.Ldloc, _blocks);
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Bge, leave);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Volatile);
+        Il.Emit(OpCodes.Ldfld, FInterrupt);
+        Il.Emit(OpCodes.Brfalse, go);
+        Il.MarkLabel(leave);
+        ExitTo(rip);
+        Il.MarkLabel(go);
+    }
+
+    // ---- registers ----
+
+    internal void LoadGpr(Register r)
+    {
+        int idx = Registers.GprIndex[(int)r];
+        Il.Emit(OpCodes.Ldloc, _gpr[idx]);
+        switch (Registers.GprSize[(int)r])
+        {
+            case 8: break;
+            case 4: Il.Emit(OpCodes.Conv_U4); Il.Emit(OpCodes.Conv_U8); break;
+            case 2: Il.Emit(OpCodes.Conv_U2); Il.Emit(OpCodes.Conv_U8); break;
+            default:
+                if (Registers.HighByte[(int)r])
+                {
+                    Il.Emit(OpCodes.Ldc_I4_8);
+                    Il.Emit(OpCodes.Shr_Un);
+                }
+                Il.Emit(OpCodes.Conv_U1);
+                Il.Emit(OpCodes.Conv_U8);
+                break;
+        }
+    }
+
+    /// <summary>The full 64-bit register by index, for address arithmetic.</summary>
+    internal void LoadGpr64(int idx) => Il.Emit(OpCodes.Ldloc, _gpr[idx]);
+
+    internal void StoreGpr64(int idx) => Il.Emit(OpCodes.Stloc, _gpr[idx]);
+
+    /// <summary>Pops a value and writes it to <paramref name="r"/> with x86's partial-register rules.</summary>
+    internal void StoreGpr(Register r)
+    {
+        int idx = Registers.GprIndex[(int)r];
+        var g = _gpr[idx];
+        switch (Registers.GprSize[(int)r])
+        {
+            case 8: Il.Emit(OpCodes.Stloc, g); return;
+            case 4: Il.Emit(OpCodes.Conv_U4); Il.Emit(OpCodes.Conv_U8); Il.Emit(OpCodes.Stloc, g); return;
+        }
+        var t = Tmp();
+        Il.Emit(OpCodes.Stloc, t);
+        long keep;
+        int shift = 0;
+        OpCode narrow;
+        if (Registers.GprSize[(int)r] == 2) { keep = ~0xffffL; narrow = OpCodes.Conv_U2; }
+        else if (Registers.HighByte[(int)r]) { keep = ~0xff00L; narrow = OpCodes.Conv_U1; shift = 8; }
+        else { keep = ~0xffL; narrow = OpCodes.Conv_U1; }
+        Il.Emit(OpCodes.Ldloc, g);
+        Il.Emit(OpCodes.Ldc_I8, keep);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Ldloc, t);
+        Il.Emit(narrow);
+        Il.Emit(OpCodes.Conv_U8);
+        if (shift != 0)
+        {
+            Il.Emit(OpCodes.Ldc_I4, shift);
+            Il.Emit(OpCodes.Shl);
+        }
+        Il.Emit(OpCodes.Or);
+        Il.Emit(OpCodes.Stloc, g);
+    }
+
+    internal static bool IsGpr(Register r) => r != Register.None && Registers.GprIndex[(int)r] >= 0;
+
+    // ---- operands ----
+
+    /// <summary>Pushes the effective address of the instruction's memory operand (segment base included).</summary>
+    internal void EmitEa(in Insn i, bool withSegment = true)
+    {
+        Il.Emit(OpCodes.Ldc_I8, (long)i.Disp);
+        if (i.Base >= 0)
+        {
+            Il.Emit(OpCodes.Ldloc, _gpr[i.Base]);
+            Il.Emit(OpCodes.Add);
+        }
+        if (i.Index >= 0)
+        {
+            Il.Emit(OpCodes.Ldloc, _gpr[i.Index]);
+            if (i.ScaleShift != 0)
+            {
+                Il.Emit(OpCodes.Ldc_I4, (int)i.ScaleShift);
+                Il.Emit(OpCodes.Shl);
+            }
+            Il.Emit(OpCodes.Add);
+        }
+        if (i.Addr32)
+        {
+            Il.Emit(OpCodes.Conv_U4);
+            Il.Emit(OpCodes.Conv_U8);
+        }
+        if (withSegment && i.Seg != 0)
+        {
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, i.Seg == 1 ? FFsBase : FGsBase);
+            Il.Emit(OpCodes.Add);
+        }
+    }
+
+    /// <summary>Pushes operand <paramref name="n"/> at <paramref name="bits"/>, zero-extended (immediates truncated, as the interpreter does).</summary>
+    internal void LoadOperand(in Insn i, int n, int bits)
+    {
+        switch (i.I.GetOpKind(n))
+        {
+            case OpKind.Register:
+                LoadGpr(i.I.GetOpRegister(n));
+                return;
+            case OpKind.Memory:
+            {
+                var a = Tmp();
+                EmitEa(i);
+                Il.Emit(OpCodes.Stloc, a);
+                Load(bits, a);
+                return;
+            }
+            default:
+                Il.Emit(OpCodes.Ldc_I8, (long)(i.I.GetImmediate(n) & Mask(bits)));
+                return;
+        }
+    }
+
+    internal static ulong Mask(int bits) => bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+
+    /// <summary>True when the operand can be emitted: a GPR, memory, or an immediate.</summary>
+    internal static bool Simple(in Insn i, int n)
+    {
+        var k = i.I.GetOpKind(n);
+        if (k == OpKind.Register) return IsGpr(i.I.GetOpRegister(n));
+        return k is OpKind.Memory or OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate64
+            or OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64 or OpKind.Immediate32to64;
+    }
+
+    /// <summary>Loads operand 0 for a read-modify-write; <paramref name="addr"/> is set for memory and reused by <see cref="StoreDst"/>.</summary>
+    internal void LoadDst(in Insn i, int bits, out LocalBuilder? addr)
+    {
+        if (i.I.Op0Kind == OpKind.Register)
+        {
+            addr = null;
+            LoadGpr(i.I.Op0Register);
+            return;
+        }
+        addr = Tmp();
+        EmitEa(i);
+        Il.Emit(OpCodes.Stloc, addr);
+        Load(bits, addr);
+    }
+
+    internal void StoreDst(in Insn i, int bits, LocalBuilder? addr, LocalBuilder value)
+    {
+        if (addr == null)
+        {
+            Il.Emit(OpCodes.Ldloc, value);
+            StoreGpr(i.I.Op0Register);
+        }
+        else Store(bits, addr, value);
+    }
+
+    /// <summary>Writes operand 0 (register or memory) from a local.</summary>
+    internal void Write0(in Insn i, int bits, LocalBuilder value)
+    {
+        if (i.I.Op0Kind == OpKind.Register)
+        {
+            Il.Emit(OpCodes.Ldloc, value);
+            StoreGpr(i.I.Op0Register);
+            return;
+        }
+        var a = Tmp();
+        EmitEa(i);
+        Il.Emit(OpCodes.Stloc, a);
+        Store(bits, a, value);
+    }
+
+    // ---- memory: the ExCache front table, inlined ----
+
+    /// <summary>entry = table + ((a &gt;&gt; shift) &amp; mask) * size; then compares its tag at <paramref name="tagOffset"/>.</summary>
+    void EmitProbe(LocalBuilder a, int bytes, int tagOffset, Label miss)
+    {
+        Il.Emit(OpCodes.Ldloc, _table);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Ldc_I4, _shape.LineShift);
+        Il.Emit(OpCodes.Shr_Un);
+        Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Conv_I);
+        Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySize);
+        Il.Emit(OpCodes.Mul);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Stloc, _entry);
+        if (tagOffset != 0)
+        {
+            Il.Emit(OpCodes.Ldc_I4, tagOffset);
+            Il.Emit(OpCodes.Add);
+        }
+        Il.Emit(OpCodes.Ldind_I8);
+        // The tag of the access's last byte: an access that crosses into the next line never matches.
+        Il.Emit(OpCodes.Ldloc, a);
+        if (bytes > 1)
+        {
+            Il.Emit(OpCodes.Ldc_I8, (long)(bytes - 1));
+            Il.Emit(OpCodes.Add);
+        }
+        Il.Emit(OpCodes.Ldc_I8, (long)_shape.TagMask);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Bne_Un, miss);
+        if (_shape.TouchesOnHit)
+        {
+            Il.Emit(OpCodes.Ldloc, _view);
+            Il.Emit(OpCodes.Ldloc, _entry);
+            Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySlotOffset);
+            Il.Emit(OpCodes.Add);
+            Il.Emit(OpCodes.Ldind_I4);
+            Il.Emit(OpCodes.Call, MTouch);
+        }
+        Il.Emit(OpCodes.Ldloc, _accesses);
+        Il.Emit(OpCodes.Ldc_I8, 1L);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stloc, _accesses);
+        // host address = addend + a
+        Il.Emit(OpCodes.Ldloc, _entry);
+        Il.Emit(OpCodes.Ldc_I4, CacheView.EntryAddendOffset);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Ldind_I);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Conv_I);
+        Il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Pushes the zero-extended value of <paramref name="bits"/> at the address in <paramref name="a"/>.</summary>
+    internal void Load(int bits, LocalBuilder a)
+    {
+        var v = Tmp();
+        var miss = Il.DefineLabel();
+        var done = Il.DefineLabel();
+        EmitProbe(a, bits / 8, CacheView.EntryReadTagOffset, miss);
+        switch (bits)
+        {
+            case 8: Il.Emit(OpCodes.Ldind_U1); Il.Emit(OpCodes.Conv_U8); break;
+            case 16: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_U2); Il.Emit(OpCodes.Conv_U8); break;
+            case 32: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_U4); Il.Emit(OpCodes.Conv_U8); break;
+            default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_I8); break;
+        }
+        Il.Emit(OpCodes.Stloc, v);
+        Il.Emit(OpCodes.Br, done);
+        Il.MarkLabel(miss);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
+        Il.Emit(OpCodes.Stloc, v);
+        BranchIfFaulted(FaultLabel());
+        Il.MarkLabel(done);
+        Il.Emit(OpCodes.Ldloc, v);
+    }
+
+    /// <summary>Stores the low <paramref name="bits"/> of <paramref name="v"/> at the address in <paramref name="a"/>.</summary>
+    internal void Store(int bits, LocalBuilder a, LocalBuilder v)
+    {
+        var miss = Il.DefineLabel();
+        var done = Il.DefineLabel();
+        EmitProbe(a, bits / 8, CacheView.EntryWriteTagOffset, miss);
+        Il.Emit(OpCodes.Ldloc, v);
+        switch (bits)
+        {
+            case 8: Il.Emit(OpCodes.Stind_I1); break;
+            case 16: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I2); break;
+            case 32: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I4); break;
+            default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I8); break;
+        }
+        Il.Emit(OpCodes.Br, done);
+        Il.MarkLabel(miss);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Ldloc, v);
+        Il.Emit(OpCodes.Call, MStore[SizeIndex(bits)]);
+        BranchIfFaulted(FaultLabel());
+        Il.MarkLabel(done);
+    }
+
+    /// <summary>Pushes the 128-bit value at <paramref name="a"/> as a Vector128&lt;byte&gt;.</summary>
+    internal void Load128(LocalBuilder a, LocalBuilder dst)
+    {
+        var miss = Il.DefineLabel();
+        var done = Il.DefineLabel();
+        EmitProbe(a, 16, CacheView.EntryReadTagOffset, miss);
+        Il.Emit(OpCodes.Unaligned, (byte)1);
+        Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Stloc, dst);
+        Il.Emit(OpCodes.Br, done);
+        Il.MarkLabel(miss);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Call, MLoad128);
+        Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ToVector))!);
+        Il.Emit(OpCodes.Stloc, dst);
+        BranchIfFaulted(FaultLabel());
+        Il.MarkLabel(done);
+    }
+
+    internal void Store128(LocalBuilder a, LocalBuilder src)
+    {
+        var miss = Il.DefineLabel();
+        var done = Il.DefineLabel();
+        EmitProbe(a, 16, CacheView.EntryWriteTagOffset, miss);
+        Il.Emit(OpCodes.Ldloc, src);
+        Il.Emit(OpCodes.Unaligned, (byte)1);
+        Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Br, done);
+        Il.MarkLabel(miss);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Ldloc, src);
+        Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.FromVector))!);
+        Il.Emit(OpCodes.Call, MStore128);
+        BranchIfFaulted(FaultLabel());
+        Il.MarkLabel(done);
+    }
+
+    /// <summary>#GP unless the address in <paramref name="a"/> is 16-byte aligned (MOVAPS, MOVDQA, PXOR m128 ...).</summary>
+    internal void CheckAligned16(LocalBuilder a)
+    {
+        var ok = Il.DefineLabel();
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Ldc_I8, 15L);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Beq, ok);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldc_I8, (long)Ip);
+        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.AlignmentFault))!);
+        Il.Emit(OpCodes.Br, FaultLabel());
+        Il.MarkLabel(ok);
+    }
+
+    // ---- flags ----
+
+    /// <summary>Records a flag-setting operation lazily, exactly as <see cref="CpuState.SetFlags"/> does.</summary>
+    internal void SetFlags(FlagOp op, int bits, LocalBuilder res, LocalBuilder? s1, LocalBuilder? s2)
+    {
+        Il.Emit(OpCodes.Ldc_I4, (int)op);
+        Il.Emit(OpCodes.Stloc, FOp);
+        Il.Emit(OpCodes.Ldc_I4, bits);
+        Il.Emit(OpCodes.Stloc, FBits);
+        Il.Emit(OpCodes.Ldloc, res);
+        Il.Emit(OpCodes.Stloc, FRes);
+        if (s1 != null) { Il.Emit(OpCodes.Ldloc, s1); Il.Emit(OpCodes.Stloc, FS1); }
+        else { Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Stloc, FS1); }
+        if (s2 != null) { Il.Emit(OpCodes.Ldloc, s2); Il.Emit(OpCodes.Stloc, FS2); }
+        else { Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Stloc, FS2); }
+        Known = true;
+        KnownOp = op;
+        KnownBits = bits;
+    }
+
+    /// <summary>As <see cref="CpuState.SetFlagsAux"/>: ZF/SF/PF from the result, CF/OF/AF from <paramref name="aux"/>.</summary>
+    internal void SetFlagsAux(int bits, LocalBuilder res, LocalBuilder aux)
+    {
+        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.ResultAux);
+        Il.Emit(OpCodes.Stloc, FOp);
+        Il.Emit(OpCodes.Ldc_I4, bits);
+        Il.Emit(OpCodes.Stloc, FBits);
+        Il.Emit(OpCodes.Ldloc, res);
+        Il.Emit(OpCodes.Stloc, FRes);
+        Il.Emit(OpCodes.Ldloc, aux);
+        Il.Emit(OpCodes.Stloc, FAux);
+        Known = true;
+        KnownOp = FlagOp.ResultAux;
+        KnownBits = bits;
+    }
+
+    /// <summary>Pushes the six lazy fields and the materialised bits, the arguments of <see cref="LazyFlags"/>'s functions.</summary>
+    void PushLazy()
+    {
+        Il.Emit(OpCodes.Ldloc, FOp);
+        Il.Emit(OpCodes.Ldloc, FBits);
+        Il.Emit(OpCodes.Ldloc, FRes);
+        Il.Emit(OpCodes.Ldloc, FS1);
+        Il.Emit(OpCodes.Ldloc, FS2);
+        Il.Emit(OpCodes.Ldloc, FAux);
+        Il.Emit(OpCodes.Ldloc, FFlags);
+    }
+
+    /// <summary>Pushes CF as a ulong 0 or 1.</summary>
+    internal void EmitCarry()
+    {
+        if (Known)
+        {
+            switch (KnownOp)
+            {
+                case FlagOp.Add:
+                    Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
+                    return;
+                case FlagOp.Sub:
+                    Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
+                    return;
+                case FlagOp.Logic:
+                    Il.Emit(OpCodes.Ldc_I8, 0L);
+                    return;
+                case FlagOp.Inc or FlagOp.Dec or FlagOp.None:
+                    Il.Emit(OpCodes.Ldloc, FFlags); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    return;
+                case FlagOp.ResultAux:
+                    Il.Emit(OpCodes.Ldloc, FAux); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    return;
+            }
+        }
+        PushLazy();
+        Il.Emit(OpCodes.Call, MCarry);
+        Il.Emit(OpCodes.Conv_U8);
+    }
+
+    /// <summary>Keeps CF in the materialised bits before INC/DEC, as <see cref="CpuState.PreserveCarry"/> does.</summary>
+    internal void PreserveCarry()
+    {
+        if (Known && KnownOp is FlagOp.Inc or FlagOp.Dec) return;
+        var cf = Tmp();
+        EmitCarry();
+        Il.Emit(OpCodes.Stloc, cf);
+        if (!Known)
+        {
+            // Inc/Dec already keep CF in the bits; the helper's answer is that same bit then.
+        }
+        Il.Emit(OpCodes.Ldloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.CF);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Ldloc, cf);
+        Il.Emit(OpCodes.Or);
+        Il.Emit(OpCodes.Stloc, FFlags);
+    }
+
+    /// <summary>Pushes condition <paramref name="cc"/> (0..15) as an int32 0 or 1.</summary>
+    internal void EmitCond(int cc)
+    {
+        if (Known && TryEmitKnownCond(cc)) return;
+        PushLazy();
+        Il.Emit(OpCodes.Ldc_I4, cc);
+        Il.Emit(OpCodes.Call, MCond);
+    }
+
+    void Not() { Il.Emit(OpCodes.Ldc_I4_0); Il.Emit(OpCodes.Ceq); }
+
+    void ResIsZero() { Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Ceq); }
+
+    void ResSign()
+    {
+        Il.Emit(OpCodes.Ldloc, FRes);
+        Il.Emit(OpCodes.Ldc_I4, KnownBits - 1);
+        Il.Emit(OpCodes.Shr_Un);
+        Il.Emit(OpCodes.Conv_I4);
+        Il.Emit(OpCodes.Ldc_I4_1);
+        Il.Emit(OpCodes.And);
+    }
+
+    void Signed(LocalBuilder v)
+    {
+        Il.Emit(OpCodes.Ldloc, v);
+        switch (KnownBits)
+        {
+            case 32: Il.Emit(OpCodes.Conv_I4); break;
+            case 16: Il.Emit(OpCodes.Conv_I2); break;
+            case 8: Il.Emit(OpCodes.Conv_I1); break;
+        }
+    }
+
+    bool TryEmitKnownCond(int cc)
+    {
+        switch (KnownOp)
+        {
+            case FlagOp.Sub:
+                switch (cc)
+                {
+                    case 2: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Clt_Un); return true;
+                    case 3: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Clt_Un); Not(); return true;
+                    case 4: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Ceq); return true;
+                    case 5: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Ceq); Not(); return true;
+                    case 6: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Cgt_Un); Not(); return true;
+                    case 7: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Cgt_Un); return true;
+                    case 8: ResSign(); return true;
+                    case 9: ResSign(); Not(); return true;
+                    case 12: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Clt); return true;
+                    case 13: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Clt); Not(); return true;
+                    case 14: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Cgt); Not(); return true;
+                    case 15: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Cgt); return true;
+                }
+                return false;
+            case FlagOp.Logic:
+                switch (cc)
+                {
+                    case 0 or 2: Il.Emit(OpCodes.Ldc_I4_0); return true;
+                    case 1 or 3: Il.Emit(OpCodes.Ldc_I4_1); return true;
+                    case 4 or 6: ResIsZero(); return true;
+                    case 5 or 7: ResIsZero(); Not(); return true;
+                    case 8 or 12: ResSign(); return true;
+                    case 9 or 13: ResSign(); Not(); return true;
+                    case 14: ResIsZero(); ResSign(); Il.Emit(OpCodes.Or); return true;
+                    case 15: ResIsZero(); ResSign(); Il.Emit(OpCodes.Or); Not(); return true;
+                }
+                return false;
+            case FlagOp.Add:
+                switch (cc)
+                {
+                    case 2: Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Clt_Un); return true;
+                    case 3: Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Clt_Un); Not(); return true;
+                    case 4: ResIsZero(); return true;
+                    case 5: ResIsZero(); Not(); return true;
+                    case 8: ResSign(); return true;
+                    case 9: ResSign(); Not(); return true;
+                }
+                return false;
+            case FlagOp.Inc or FlagOp.Dec or FlagOp.ResultAux:
+                switch (cc)
+                {
+                    case 4: ResIsZero(); return true;
+                    case 5: ResIsZero(); Not(); return true;
+                    case 8: ResSign(); return true;
+                    case 9: ResSign(); Not(); return true;
+                }
+                return false;
+        }
+        return false;
+    }
+
+    /// <summary>Marks the flag producer unknown at compile time (a block entered from several places).</summary>
+    internal void ForgetFlags() => Known = false;
+}

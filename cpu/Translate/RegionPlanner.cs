@@ -1,0 +1,72 @@
+using Iced.Intel;
+using LegoEmu.Cpu.Decode;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>
+/// Chooses a region's blocks: from a hot head, the successors reached through direct jumps, calls (the
+/// callee and the return address), fall-throughs and both sides of conditional branches, as long as
+/// they are hot (or, with a threshold of 0, merely decodable), up to a size limit.
+/// </summary>
+static class RegionPlanner
+{
+    internal const int MaxBlocks = 48;
+    internal const int MaxInstructions = 800;
+
+    /// <summary>The statically known successors of a block, in the order they are worth following.</summary>
+    internal static IEnumerable<ulong> Successors(Block b)
+    {
+        var last = b.Insns[^1].I;
+        switch (last.Code)
+        {
+            case Code.Jmp_rel8_64 or Code.Jmp_rel32_64:
+                yield return last.NearBranchTarget;
+                yield break;
+            case Code.Call_rel32_64:
+                yield return last.NearBranchTarget;
+                yield return last.NextIP;
+                yield break;
+        }
+        switch (last.FlowControl)
+        {
+            case FlowControl.Next:
+                yield return last.NextIP;
+                yield break;
+            case FlowControl.ConditionalBranch when last.Op0Kind == OpKind.NearBranch64 && b.Insns[^1].Cc >= 0:
+                yield return last.NextIP;
+                yield return last.NearBranchTarget;
+                yield break;
+        }
+    }
+
+    /// <summary>
+    /// Plans the region of <paramref name="head"/>. <paramref name="lookup"/> returns an already decoded
+    /// block or null; <paramref name="decode"/> (eager mode only) decodes one, or returns null when it cannot.
+    /// </summary>
+    internal static Block[] Plan(Block head, Func<ulong, Block?> lookup, Func<ulong, Block?>? decode, long hotEnough)
+    {
+        var chosen = new List<Block> { head };
+        var seen = new HashSet<ulong> { head.Start };
+        var queue = new Queue<Block>();
+        queue.Enqueue(head);
+        int instructions = head.Insns.Length;
+        while (queue.Count > 0 && chosen.Count < MaxBlocks)
+        {
+            var b = queue.Dequeue();
+            foreach (var s in Successors(b))
+            {
+                if (!seen.Add(s)) continue;
+                var next = lookup(s);
+                if (next == null && decode != null) next = decode(s);
+                if (next == null) continue;
+                if (decode == null && next.ExecCount < hotEnough) continue;
+                if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
+                if (instructions + next.Insns.Length > MaxInstructions || chosen.Count >= MaxBlocks) break;
+                chosen.Add(next);
+                instructions += next.Insns.Length;
+                queue.Enqueue(next);
+            }
+        }
+        return chosen.ToArray();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Runtime.ExceptionServices;
+using System.Runtime.Intrinsics;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>
+/// What translated code calls off its fast paths: ExCache misses, interpreter handlers for instructions
+/// without an emitter, and the rethrow of a fault once the region has stored exact state. A slow path
+/// never throws into the region: it parks the exception in <see cref="CpuState.PendingFault"/> and the
+/// region branches to its fault exit, which spills registers and flags, sets RIP and rethrows.
+/// </summary>
+public static class TranslatedRuntime
+{
+    static void Park(CpuState c, Exception e) => c.PendingFault = ExceptionDispatchInfo.Capture(e);
+
+    public static ulong Load8(CpuState c, ulong a) { try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } }
+    public static ulong Load16(CpuState c, ulong a) { try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } }
+    public static ulong Load32(CpuState c, ulong a) { try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } }
+    public static ulong Load64(CpuState c, ulong a) { try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } }
+
+    public static void Store8(CpuState c, ulong a, ulong v) { try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } }
+    public static void Store16(CpuState c, ulong a, ulong v) { try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } }
+    public static void Store32(CpuState c, ulong a, ulong v) { try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } }
+    public static void Store64(CpuState c, ulong a, ulong v) { try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } }
+
+    public static UInt128 Load128(CpuState c, ulong a) { try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } }
+    public static void Store128(CpuState c, ulong a, UInt128 v) { try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } }
+
+    /// <summary>Runs one instruction through its interpreter handler, as the interpreter would; true when it faulted.</summary>
+    public static unsafe bool Interpret(CpuState c, Insn[] insns, int index)
+    {
+        ref Insn i = ref insns[index];
+        c.Rip = i.NextIp;
+        try
+        {
+            i.Exec(c, ref i);
+            return false;
+        }
+        catch (Exception e)
+        {
+            c.Rip = i.Ip;
+            Park(c, e);
+            return true;
+        }
+    }
+
+    /// <summary>A misaligned 16-byte access by an instruction that requires alignment (#GP).</summary>
+    public static void AlignmentFault(CpuState c, ulong ip, ulong a) =>
+        Park(c, new CpuFault(FaultKind.GeneralProtection, ip, $"misaligned 16-byte access at 0x{a:x}"));
+
+    /// <summary>Raises the parked fault; the region has already left RIP, registers, flags and counters exact.</summary>
+    public static void Rethrow(CpuState c)
+    {
+        var f = c.PendingFault!;
+        c.PendingFault = null;
+        f.Throw();
+    }
+
+    public static System.Runtime.Intrinsics.Vector128<byte> ToVector(UInt128 v) =>
+        System.Runtime.Intrinsics.Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
+
+    public static UInt128 FromVector(System.Runtime.Intrinsics.Vector128<byte> v)
+    {
+        var q = v.AsUInt64();
+        return new UInt128(q.GetElement(1), q.GetElement(0));
+    }
+}

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.State;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>
+/// Tier 1: turns hot blocks into compiled regions. A block that has run <see cref="TierOptions.Threshold"/>
+/// times is planned into a region on the guest's thread (cheap) and compiled on a background thread,
+/// while the guest keeps interpreting; the region is published to the head block when it is ready,
+/// unless its code was invalidated meanwhile. With a threshold of 0 every block is translated, at once,
+/// before it first runs. The code cache is bounded: past <see cref="MaxLiveRegions"/> the least-entered
+/// half is dropped (and may be compiled again if it gets hot again).
+/// </summary>
+public sealed class Translator : IDisposable
+{
+    /// <summary>Live regions kept before the coldest half is evicted.</summary>
+    public const int MaxLiveRegions = 8192;
+
+    readonly BlockCache _blocks;
+    readonly TierOptions _options;
+    readonly object _sync = new();
+    readonly List<Region> _live = new();
+    readonly List<Job> _pending = new();
+    readonly BlockingCollection<Job> _queue = new();
+    Thread? _worker;
+    bool _disposed;
+
+    sealed class Job(Block head, Block[] blocks)
+    {
+        public readonly Block Head = head;
+        public readonly Block[] Blocks = blocks;
+        public bool Cancelled;
+    }
+
+    public Translator(BlockCache blocks, TierOptions options)
+    {
+        _blocks = blocks;
+        _options = options;
+        blocks.Invalidated += OnInvalidated;
+    }
+
+    public TranslatorStats Stats { get; } = new();
+    public int Threshold => _options.Threshold;
+    bool Eager => _options.Threshold == 0;
+
+    /// <summary>Called by the interpreter on the guest's thread when <paramref name="head"/> became hot.</summary>
+    public void Request(Block head)
+    {
+        head.TranslationRequested = true;
+        if (head.Insns.Length == 0) return;
+        long hotEnough = Math.Max(1, _options.Threshold / 4);
+        var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, hotEnough);
+        var job = new Job(head, blocks);
+        if (Eager)
+        {
+            Compile(job);
+            return;
+        }
+        lock (_sync) _pending.Add(job);
+        if (_worker == null)
+        {
+            _worker = new Thread(Work) { IsBackground = true, Name = "legoemu translator" };
+            _worker.Start();
+        }
+        _queue.Add(job);
+    }
+
+    void Work()
+    {
+        try
+        {
+            foreach (var job in _queue.GetConsumingEnumerable())
+            {
+                bool skip;
+                lock (_sync) skip = job.Cancelled;
+                if (!skip) Compile(job);
+                lock (_sync) _pending.Remove(job);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    void Compile(Job job)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        Region region;
+        try
+        {
+            region = RegionCompiler.Compile(job.Blocks, _blocks.View);
+            // The warm-up call (no CPU) makes the JIT compile it here, off the guest's time, and
+            // surfaces an emitter bug as an exception now rather than in the guest.
+            region.Code(null!, 0);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref Stats.RegionsFailed);
+            if (Environment.GetEnvironmentVariable("LEGOEMU_DEBUG") == "1")
+                Console.Error.WriteLine($"legoemu: region at 0x{job.Head.Start:x} not translated: {e}");
+            return;
+        }
+        finally
+        {
+            Interlocked.Add(ref Stats.CompileTicks, Stopwatch.GetTimestamp() - t0);
+        }
+        lock (_sync)
+        {
+            if (job.Cancelled || _disposed) return;
+            Stats.RegionsCompiled++;
+            Stats.IlBytes += region.IlBytes;
+            Stats.LiveIlBytes += region.IlBytes;
+            _live.Add(region);
+            Stats.LiveRegions = _live.Count;
+            job.Head.Region = region;
+            if (_live.Count > MaxLiveRegions) EvictColdHalf();
+        }
+    }
+
+    void EvictColdHalf()
+    {
+        _live.Sort((a, b) => a.Entries.CompareTo(b.Entries));
+        int drop = _live.Count / 2;
+        for (int k = 0; k < drop; k++) Drop(_live[k]);
+        _live.RemoveRange(0, drop);
+        Stats.RegionsEvicted += drop;
+        Stats.LiveRegions = _live.Count;
+        foreach (var r in _live) r.Entries = 0; // recency restarts, so old heat does not pin a region forever
+    }
+
+    void Drop(Region r)
+    {
+        var head = r.Blocks[0];
+        if (head.Region == r) head.Region = null;
+        head.ExecCount = 0;
+        head.TranslationRequested = false;
+        Stats.LiveIlBytes -= r.IlBytes;
+    }
+
+    void OnInvalidated(ulong start, ulong end)
+    {
+        lock (_sync)
+        {
+            foreach (var job in _pending)
+                if (!job.Cancelled && Overlaps(job.Blocks, start, end)) job.Cancelled = true;
+            int kept = 0;
+            for (int k = 0; k < _live.Count; k++)
+            {
+                var r = _live[k];
+                if (r.Overlaps(start, end))
+                {
+                    Drop(r);
+                    Stats.RegionsInvalidated++;
+                }
+                else _live[kept++] = r;
+            }
+            _live.RemoveRange(kept, _live.Count - kept);
+            Stats.LiveRegions = _live.Count;
+        }
+    }
+
+    static bool Overlaps(Block[] blocks, ulong start, ulong end)
+    {
+        foreach (var b in blocks)
+            if (b.Start < end && b.End > start) return true;
+        return false;
+    }
+
+    public void Dispose()
+    {
+        lock (_sync) _disposed = true;
+        _queue.CompleteAdding();
+    }
+}

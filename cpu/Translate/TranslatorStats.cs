@@ -1,0 +1,18 @@
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>What the translator did for one processor component, for --stats.</summary>
+public sealed class TranslatorStats
+{
+    public long RegionsCompiled;
+    public long RegionsFailed;
+    public long RegionsInvalidated;
+    public long RegionsEvicted;
+    public long CompileTicks;
+    public long IlBytes;
+    public int LiveRegions;
+    public long LiveIlBytes;
+    /// <summary>Guest instructions retired inside translated regions (the rest ran in the interpreter).</summary>
+    public long TranslatedInstructions;
+
+    public double CompileSeconds => CompileTicks / (double)System.Diagnostics.Stopwatch.Frequency;
+}
