@@ -110,9 +110,8 @@ static class RegionCompiler
             bool last = k == n - 1;
             if (last && EmitBranch.TryEmit(e, ctx, i, n)) return;
             if (Emitters.TryEmit(e, i)) continue;
-            bool flags = i.I.RflagsRead != 0 || i.I.RflagsModified != 0;
             interpreted.Add(i);
-            e.EmitInterpreted(interpreted.Count - 1, flags);
+            e.EmitInterpreted(interpreted.Count - 1, RegisterSet.Of(i));
             if (last && i.I.FlowControl != FlowControl.Next)
             {
                 // A control transfer (or a system call) run by its handler: RIP is wherever it left it.

@@ -33,7 +33,7 @@ sealed partial class RegionEmitter
 
     internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
     LocalBuilder _view = null!, _table = null!, _retired = null!, _accesses = null!, _blocks = null!;
-    LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!;
+    LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!, _xmm = null!;
     Label _exitCommon, _faultCommon;
 
     readonly List<LocalBuilder> _tempPool = new();
@@ -45,7 +45,7 @@ sealed partial class RegionEmitter
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
     Label? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int K, bool Reload)> _faultStubs = new();
+    readonly List<(Label Label, ulong Ip, int K, RegisterSet? Reload)> _faultStubs = new();
 
     /// <summary>The flag producer known at this point of the block, when there is one.</summary>
     internal FlagOp KnownOp;
@@ -139,6 +139,8 @@ sealed partial class RegionEmitter
         _view = Il.DeclareLocal(typeof(CacheView));
         _table = Il.DeclareLocal(typeof(nint));
         _entry = Il.DeclareLocal(typeof(nint));
+        // A managed pointer to XMM0 in the state's array (the array is never replaced), so XMM k is one add away.
+        _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _retired = Il.DeclareLocal(typeof(long));
         _accesses = Il.DeclareLocal(typeof(long));
         _blocks = Il.DeclareLocal(typeof(long));
@@ -162,6 +164,11 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stloc, _view);
         Il.Emit(OpCodes.Call, MFrontTable);
         Il.Emit(OpCodes.Stloc, _table);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FXmm);
+        Il.Emit(OpCodes.Ldc_I4_0);
+        Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Stloc, _xmm);
         LoadRegisters(all: true);
         LoadFlags();
         Il.Emit(OpCodes.Br, firstBlock);
@@ -173,10 +180,11 @@ sealed partial class RegionEmitter
         foreach (var (label, ip, k, reload) in _faultStubs)
         {
             Il.MarkLabel(label);
-            if (reload)
+            if (reload is { } set)
             {
-                LoadRegisters(all: true);
-                LoadFlags();
+                // What the handler may have written (a REP string instruction's progress) is the state now.
+                LoadRegisters(set.Written);
+                if (set.Flags) LoadFlags();
             }
             Il.Emit(OpCodes.Ldc_I8, (long)ip);
             Il.Emit(OpCodes.Stloc, _faultIp);
@@ -239,11 +247,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stloc, _accesses);
     }
 
-    void LoadRegisters(bool all)
+    void LoadRegisters(bool all) => LoadRegisters(all ? 0xffff : 0);
+
+    void LoadRegisters(int mask)
     {
         for (int i = 0; i < 16; i++)
         {
-            if (!_regUsed[i] || (!all && !_regWritten[i])) continue;
+            if (!_regUsed[i] || (mask & (1 << i)) == 0) continue;
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldfld, FR);
             Il.Emit(OpCodes.Ldc_I4, i);
@@ -252,11 +262,13 @@ sealed partial class RegionEmitter
         }
     }
 
-    void StoreRegisters()
+    void StoreRegisters() => StoreRegisters(0xffff);
+
+    void StoreRegisters(int mask)
     {
         for (int i = 0; i < 16; i++)
         {
-            if (!_regWritten[i]) continue;
+            if (!_regWritten[i] || (mask & (1 << i)) == 0) continue;
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldfld, FR);
             Il.Emit(OpCodes.Ldc_I4, i);
@@ -307,6 +319,26 @@ sealed partial class RegionEmitter
         return _tempPool[_tempNext++];
     }
 
+    readonly Dictionary<Type, LocalBuilder> _typed = new();
+
+    /// <summary>A scratch local of any other type; one per type, so use it only between a push and the next use.</summary>
+    internal LocalBuilder TmpOf(Type t)
+    {
+        if (!_typed.TryGetValue(t, out var l)) _typed[t] = l = Il.DeclareLocal(t);
+        return l;
+    }
+
+    /// <summary>Pushes the address of XMM register <paramref name="k"/> in the CPU state.</summary>
+    internal void XmmAddress(int k)
+    {
+        Il.Emit(OpCodes.Ldloc, _xmm);
+        if (k != 0)
+        {
+            Il.Emit(OpCodes.Ldc_I4, 16 * k);
+            Il.Emit(OpCodes.Add);
+        }
+    }
+
     /// <summary>A scratch Vector128 local, free again at the next instruction.</summary>
     internal LocalBuilder TmpVec()
     {
@@ -319,7 +351,7 @@ sealed partial class RegionEmitter
     {
         if (_faultLabel is { } l) return l;
         l = Il.DefineLabel();
-        _faultStubs.Add((l, Ip, IndexInBlock, false));
+        _faultStubs.Add((l, Ip, IndexInBlock, null));
         _faultLabel = l;
         return l;
     }
@@ -331,21 +363,24 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Brtrue, target);
     }
 
-    /// <summary>Runs the current instruction through its interpreter handler, with registers and flags spilled around it.</summary>
-    internal void EmitInterpreted(int interpretedIndex, bool touchesFlags)
+    /// <summary>
+    /// Runs the current instruction through its interpreter handler: the registers it reads are stored
+    /// before, those it writes loaded after, and the flags both ways when it touches them.
+    /// </summary>
+    internal void EmitInterpreted(int interpretedIndex, RegisterSet set)
     {
-        StoreRegisters();
-        if (touchesFlags) StoreFlags();
+        StoreRegisters(set.Read);
+        if (set.Flags) StoreFlags();
         var fault = Il.DefineLabel();
-        _faultStubs.Add((fault, Ip, IndexInBlock, true));
+        _faultStubs.Add((fault, Ip, IndexInBlock, set));
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldfld, FInterpreted);
         Il.Emit(OpCodes.Ldc_I4, interpretedIndex);
         Il.Emit(OpCodes.Call, MInterpret);
         Il.Emit(OpCodes.Brtrue, fault);
-        LoadRegisters(all: true);
-        if (touchesFlags) LoadFlags();
+        LoadRegisters(set.Written);
+        if (set.Flags) LoadFlags();
     }
 
     // ---- block bookkeeping, exits ----
@@ -722,7 +757,7 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>#GP unless the address in <paramref name="a"/> is 16-byte aligned (MOVAPS, MOVDQA, PXOR m128 ...).</summary>
-    internal void CheckAligned16(LocalBuilder a)
+    internal void CheckAligned16(LocalBuilder a, bool store)
     {
         var ok = Il.DefineLabel();
         Il.Emit(OpCodes.Ldloc, a);
@@ -733,6 +768,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldc_I8, (long)Ip);
         Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(store ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.AlignmentFault))!);
         Il.Emit(OpCodes.Br, FaultLabel());
         Il.MarkLabel(ok);

@@ -12,6 +12,9 @@ static class RegionPlanner
 {
     internal const int MaxBlocks = 48;
     internal const int MaxInstructions = 800;
+    /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
+    internal const int EagerMaxBlocks = 4;
+    internal const int EagerMaxInstructions = 64;
 
     /// <summary>The statically known successors of a block, in the order they are worth following.</summary>
     internal static IEnumerable<ulong> Successors(Block b)
@@ -45,12 +48,14 @@ static class RegionPlanner
     /// </summary>
     internal static Block[] Plan(Block head, Func<ulong, Block?> lookup, Func<ulong, Block?>? decode, long hotEnough)
     {
+        int maxBlocks = decode != null ? EagerMaxBlocks : MaxBlocks;
+        int maxInstructions = decode != null ? EagerMaxInstructions : MaxInstructions;
         var chosen = new List<Block> { head };
         var seen = new HashSet<ulong> { head.Start };
         var queue = new Queue<Block>();
         queue.Enqueue(head);
         int instructions = head.Insns.Length;
-        while (queue.Count > 0 && chosen.Count < MaxBlocks)
+        while (queue.Count > 0 && chosen.Count < maxBlocks)
         {
             var b = queue.Dequeue();
             foreach (var s in Successors(b))
@@ -61,7 +66,8 @@ static class RegionPlanner
                 if (next == null) continue;
                 if (decode == null && next.ExecCount < hotEnough) continue;
                 if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
-                if (instructions + next.Insns.Length > MaxInstructions || chosen.Count >= MaxBlocks) break;
+                if (chosen.Count >= maxBlocks) break;
+                if (instructions + next.Insns.Length > maxInstructions) continue;
                 chosen.Add(next);
                 instructions += next.Insns.Length;
                 queue.Enqueue(next);

@@ -47,8 +47,8 @@ public static class TranslatedRuntime
     }
 
     /// <summary>A misaligned 16-byte access by an instruction that requires alignment (#GP).</summary>
-    public static void AlignmentFault(CpuState c, ulong ip, ulong a) =>
-        Park(c, new CpuFault(FaultKind.GeneralProtection, ip, $"misaligned 16-byte access at 0x{a:x}"));
+    public static void AlignmentFault(CpuState c, ulong ip, ulong a, bool store) =>
+        Park(c, new CpuFault(FaultKind.GeneralProtection, ip, $"misaligned 16-byte {(store ? "store" : "access")} at 0x{a:x}"));
 
     /// <summary>Raises the parked fault; the region has already left RIP, registers, flags and counters exact.</summary>
     public static void Rethrow(CpuState c)

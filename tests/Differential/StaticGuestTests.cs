@@ -5,8 +5,9 @@ namespace LegoEmu.Tests.Differential;
 
 /// <summary>
 /// Differential tests: each guest runs natively and under LegoEmu, and stdout plus the exit
-/// status must be identical. Each runs with the embedded default and with tiny caches,
-/// where heavy eviction exercises write-back and refill on nearly every access.
+/// status must be identical. Each runs with the embedded default (hot code translated), with every
+/// block translated before it runs, and with tiny caches, where heavy eviction exercises write-back
+/// and refill on nearly every access (translated code's inlined probe too).
 /// </summary>
 [Collection(GuestCollection.Name)]
 public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.TcpMemoryNodes tcpNodes)
@@ -15,6 +16,8 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
     public static readonly IReadOnlyDictionary<string, string[]> Configurations = new Dictionary<string, string[]>
     {
         ["default"] = [],
+        ["translate-all"] = ["--translate-threshold", "0"],
+        ["translate-all-excache-16K-line64-ways2-lru"] = ["--translate-threshold", "0", "--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
         ["excache-16K"] = ["--excache", "16K"],
         ["excache-16K-line64-ways2-lru"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
         ["memnodes-2-unix-64K"] = ["--memory-nodes", "2", "--excache", "64K"],
