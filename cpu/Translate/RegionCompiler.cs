@@ -13,7 +13,7 @@ namespace LegoEmu.Cpu.Translate;
 /// emitter become inline IL; any other runs its interpreter handler from the IL, so every region can
 /// be compiled whatever it contains.
 /// </summary>
-static class RegionCompiler
+static unsafe class RegionCompiler
 {
     /// <summary>What the terminator emitters need to know about the region: where its blocks are.</summary>
     internal sealed class Context
@@ -84,6 +84,9 @@ static class RegionCompiler
         var il = method.GetILGenerator(256 + 64 * region.InstructionCount);
         var e = new RegionEmitter(il, region, shape);
         e.UseRegisters(blocks);
+        foreach (var b in blocks)
+            foreach (var insn in b.Insns)
+                e.UsesFloatingPoint |= EmitSseFloat.Handles(insn);
         var ctx = new Context(e, blocks);
         e.BeginRegion(ctx.LabelOf(0));
         for (int k = 0; k < blocks.Length; k++)
@@ -110,6 +113,7 @@ static class RegionCompiler
             bool last = k == n - 1;
             if (last && EmitBranch.TryEmit(e, ctx, i, n)) return;
             if (Emitters.TryEmit(e, i)) continue;
+            if (i.Inner != null && EmitSseFloat.TryEmit(e, i, interpreted)) continue;
             interpreted.Add(i);
             e.EmitInterpreted(interpreted.Count - 1, RegisterSet.Of(i));
             if (last && i.I.FlowControl != FlowControl.Next)

@@ -33,7 +33,15 @@ sealed partial class RegionEmitter
 
     internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
     LocalBuilder _view = null!, _table = null!, _retired = null!, _accesses = null!, _blocks = null!;
-    LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!, _xmm = null!;
+    LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!, _xmm = null!, _fpFast = null!;
+
+    /// <summary>
+    /// Set before <see cref="BeginRegion"/> when the region computes SSE floating point inline. Such a region
+    /// keeps the host MXCSR at its default with the flags cleared, and folds the flags its operations raised
+    /// into the guest MXCSR before every call out (which may run .NET code that sets flags of its own) and at
+    /// every exit; after a call out it clears them again and re-reads whether the guest MXCSR is the default.
+    /// </summary>
+    internal bool UsesFloatingPoint;
     Label _exitCommon, _faultCommon;
 
     readonly List<LocalBuilder> _tempPool = new();
@@ -87,6 +95,28 @@ sealed partial class RegionEmitter
     static readonly MethodInfo MCarry = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Carry))!;
 
     static MethodInfo Runtime(string name) => typeof(TranslatedRuntime).GetMethod(name)!;
+    static readonly MethodInfo MFpSync = Runtime(nameof(TranslatedRuntime.FpSync));
+    static readonly MethodInfo MFpResume = Runtime(nameof(TranslatedRuntime.FpResume));
+
+    /// <summary>Before calling .NET code that is not the guest's: the guest's MXCSR flags are saved (FP regions only).</summary>
+    internal void BeforeCallOut()
+    {
+        if (!UsesFloatingPoint) return;
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Call, MFpSync);
+    }
+
+    /// <summary>After such a call: flags cleared again, and the guest MXCSR may have changed (LDMXCSR, a signal).</summary>
+    internal void AfterCallOut()
+    {
+        if (!UsesFloatingPoint) return;
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Call, MFpResume);
+        Il.Emit(OpCodes.Stloc, _fpFast);
+    }
+
+    /// <summary>Pushes whether inline floating point may run (the guest MXCSR is the default one).</summary>
+    internal void LoadFpFast() => Il.Emit(OpCodes.Ldloc, _fpFast);
     static readonly MethodInfo[] MLoad = { Runtime("Load8"), Runtime("Load16"), Runtime("Load32"), Runtime("Load64") };
     static readonly MethodInfo[] MStore = { Runtime("Store8"), Runtime("Store16"), Runtime("Store32"), Runtime("Store64") };
     static readonly MethodInfo MLoad128 = Runtime("Load128");
@@ -171,6 +201,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stloc, _xmm);
         LoadRegisters(all: true);
         LoadFlags();
+        if (UsesFloatingPoint)
+        {
+            _fpFast = Il.DeclareLocal(typeof(bool));
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Call, MFpResume);
+            Il.Emit(OpCodes.Stloc, _fpFast);
+        }
         Il.Emit(OpCodes.Br, firstBlock);
     }
 
@@ -195,6 +232,7 @@ sealed partial class RegionEmitter
 
         // Normal exit: the guest continues at _exitRip in the dispatcher.
         Il.MarkLabel(_exitCommon);
+        BeforeCallOut();
         StoreRegisters();
         StoreFlags();
         Il.Emit(OpCodes.Ldarg_1);
@@ -207,6 +245,7 @@ sealed partial class RegionEmitter
 
         // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
         Il.MarkLabel(_faultCommon);
+        BeforeCallOut();
         StoreRegisters();
         StoreFlags();
         Il.Emit(OpCodes.Ldarg_1);
@@ -373,11 +412,13 @@ sealed partial class RegionEmitter
         if (set.Flags) StoreFlags();
         var fault = Il.DefineLabel();
         _faultStubs.Add((fault, Ip, IndexInBlock, set));
+        BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldfld, FInterpreted);
         Il.Emit(OpCodes.Ldc_I4, interpretedIndex);
         Il.Emit(OpCodes.Call, MInterpret);
+        AfterCallOut();
         Il.Emit(OpCodes.Brtrue, fault);
         LoadRegisters(set.Written);
         if (set.Flags) LoadFlags();
@@ -684,10 +725,12 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stloc, v);
         Il.Emit(OpCodes.Br, done);
         Il.MarkLabel(miss);
+        BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
         Il.Emit(OpCodes.Stloc, v);
+        AfterCallOut();
         BranchIfFaulted(FaultLabel());
         Il.MarkLabel(done);
         Il.Emit(OpCodes.Ldloc, v);
@@ -709,10 +752,12 @@ sealed partial class RegionEmitter
         }
         Il.Emit(OpCodes.Br, done);
         Il.MarkLabel(miss);
+        BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(OpCodes.Ldloc, v);
         Il.Emit(OpCodes.Call, MStore[SizeIndex(bits)]);
+        AfterCallOut();
         BranchIfFaulted(FaultLabel());
         Il.MarkLabel(done);
     }
@@ -728,11 +773,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stloc, dst);
         Il.Emit(OpCodes.Br, done);
         Il.MarkLabel(miss);
+        BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(OpCodes.Call, MLoad128);
         Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ToVector))!);
         Il.Emit(OpCodes.Stloc, dst);
+        AfterCallOut();
         BranchIfFaulted(FaultLabel());
         Il.MarkLabel(done);
     }
@@ -747,11 +794,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Br, done);
         Il.MarkLabel(miss);
+        BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(OpCodes.Ldloc, src);
         Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.FromVector))!);
         Il.Emit(OpCodes.Call, MStore128);
+        AfterCallOut();
         BranchIfFaulted(FaultLabel());
         Il.MarkLabel(done);
     }

@@ -46,6 +46,32 @@ public static class TranslatedRuntime
         }
     }
 
+    /// <summary>Folds the MXCSR flags raised by inline floating point into the guest's, and leaves the host at its default.</summary>
+    public static void FpSync(CpuState c)
+    {
+        c.Mxcsr |= LegoEmu.Cpu.Fpu.HostMxcsr.Read() & 0x3f;
+        LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
+    }
+
+    /// <summary>Clears the host's flags for inline floating point; true when the guest MXCSR lets it run inline (the default one).</summary>
+    public static bool FpResume(CpuState c)
+    {
+        LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
+        return (c.Mxcsr & 0xffc0) == LegoEmu.Cpu.Fpu.HostMxcsr.Default;
+    }
+
+    /// <summary>
+    /// Compiles what translated code calls, before any region runs: a method compiled on first call from a
+    /// region with inline floating point would run the JIT there and add its flags to the guest's MXCSR.
+    /// </summary>
+    internal static void Prepare()
+    {
+        foreach (var t in new[] { typeof(TranslatedRuntime), typeof(LazyFlags), typeof(EmitSseFloat), typeof(LegoEmu.Cpu.Fpu.HostSse), typeof(LegoEmu.Cpu.Fpu.HostMxcsr) })
+            foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
+                if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(LegoEmu.Mem.Cache.CacheView).GetMethod(nameof(LegoEmu.Mem.Cache.CacheView.TouchSlot))!.MethodHandle);
+    }
+
     /// <summary>A misaligned 16-byte access by an instruction that requires alignment (#GP).</summary>
     public static void AlignmentFault(CpuState c, ulong ip, ulong a, bool store) =>
         Park(c, new CpuFault(FaultKind.GeneralProtection, ip, $"misaligned 16-byte {(store ? "store" : "access")} at 0x{a:x}"));

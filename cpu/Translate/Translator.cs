@@ -34,8 +34,11 @@ public sealed class Translator : IDisposable
         public bool Cancelled;
     }
 
+    static readonly Lazy<bool> Prepared = new(() => { TranslatedRuntime.Prepare(); return true; });
+
     public Translator(BlockCache blocks, TierOptions options)
     {
+        _ = Prepared.Value;
         _blocks = blocks;
         _options = options;
         blocks.Invalidated += OnInvalidated;

@@ -19,7 +19,7 @@ public static class EmulatorRunner
     /// that hangs on every guest fails the suite in minutes rather than hours of timeouts.
     /// LEGOEMU_TEST_BUDGET (seconds) overrides it.
     /// </summary>
-    public static readonly TimeSpan TotalBudget = SecondsFromEnvironment("LEGOEMU_TEST_BUDGET", 900);
+    public static readonly TimeSpan TotalBudget = SecondsFromEnvironment("LEGOEMU_TEST_BUDGET", 1800);
 
     private static long _spentTicks;
 
