@@ -94,9 +94,7 @@ static class EmitAlu
         MaskTo(e, bits);
         il.Emit(OpCodes.Stloc, r);
         e.StoreDst(i, bits, ea, r);
-        e.SetFlags(op, bits, r, a, b);
-        il.Emit(OpCodes.Ldloc, cin);
-        il.Emit(OpCodes.Stloc, e.FAux);
+        e.SetFlags(op, bits, r, a, b, cin);
         return true;
     }
 

@@ -86,6 +86,8 @@ static class EmitSseFloat
         var a = e.TmpVec();
         var b = e.TmpVec();
 
+        // The slow path below runs a handler, which wants the flags settled: settle them on both paths.
+        e.MaterializeFlags();
         // Not the default MXCSR: the interpreter's bracket, before anything is read, so nothing is read twice.
         e.LoadFpFast();
         il.Emit(OpCodes.Brfalse, slow);

@@ -56,6 +56,7 @@ static unsafe class RegionCompiler
                 _e.ExitTo(target);
                 return;
             }
+            _e.MaterializeFlags();
             if (t <= Current) _e.SafePoint(target);
             else if (_predecessors[t] == 1) _entryFlags[t] = (_e.Known, _e.KnownOp, _e.KnownBits);
             _e.Il.Emit(OpCodes.Br, _labels[t]);
@@ -65,6 +66,7 @@ static unsafe class RegionCompiler
         internal void EnterBlock(int k)
         {
             Current = k;
+            _e.ForgetFlags();
             if (_entryFlags[k] is { } f)
             {
                 _e.Known = f.Known;
@@ -125,6 +127,7 @@ static unsafe class RegionCompiler
             }
         }
         // The block ended without a control transfer (its size limit, or unfetchable bytes next).
+        e.MaterializeFlags();
         e.RetireBlock(n);
         ctx.Edge(insns[^1].NextIp);
     }

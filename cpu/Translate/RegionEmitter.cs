@@ -53,12 +53,20 @@ sealed partial class RegionEmitter
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
     Label? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int K, RegisterSet? Reload)> _faultStubs = new();
+    readonly List<(Label Label, ulong Ip, int K, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
 
     /// <summary>The flag producer known at this point of the block, when there is one.</summary>
     internal FlagOp KnownOp;
     internal int KnownBits;
     internal bool Known;
+
+    // The last producer's operands wait in one of two sets of locals and reach the lazy-flag locals only
+    // when something may look at them (a fallback, a fault, an exit, the end of the block): a producer
+    // overwritten by the next one before that costs nothing (the JIT drops the dead copies).
+    readonly LocalBuilder[] _pendRes = new LocalBuilder[2], _pendS1 = new LocalBuilder[2], _pendS2 = new LocalBuilder[2], _pendAux = new LocalBuilder[2];
+    bool _pending;
+    int _pendSet;
+    bool _pendHasAux;
 
     internal RegionEmitter(ILGenerator il, Region region, CacheView shape)
     {
@@ -166,6 +174,13 @@ sealed partial class RegionEmitter
         FS2 = Il.DeclareLocal(typeof(ulong));
         FAux = Il.DeclareLocal(typeof(ulong));
         FFlags = Il.DeclareLocal(typeof(ulong));
+        for (int k = 0; k < 2; k++)
+        {
+            _pendRes[k] = Il.DeclareLocal(typeof(ulong));
+            _pendS1[k] = Il.DeclareLocal(typeof(ulong));
+            _pendS2[k] = Il.DeclareLocal(typeof(ulong));
+            _pendAux[k] = Il.DeclareLocal(typeof(ulong));
+        }
         _view = Il.DeclareLocal(typeof(CacheView));
         _table = Il.DeclareLocal(typeof(nint));
         _entry = Il.DeclareLocal(typeof(nint));
@@ -214,9 +229,10 @@ sealed partial class RegionEmitter
     /// <summary>Emits the shared exit and fault paths; call after every block.</summary>
     internal void EndRegion()
     {
-        foreach (var (label, ip, k, reload) in _faultStubs)
+        foreach (var (label, ip, k, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
+            if (pending is { } p) EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
             if (reload is { } set)
             {
                 // What the handler may have written (a REP string instruction's progress) is the state now.
@@ -390,7 +406,7 @@ sealed partial class RegionEmitter
     {
         if (_faultLabel is { } l) return l;
         l = Il.DefineLabel();
-        _faultStubs.Add((l, Ip, IndexInBlock, null));
+        _faultStubs.Add((l, Ip, IndexInBlock, null, PendingState()));
         _faultLabel = l;
         return l;
     }
@@ -408,10 +424,11 @@ sealed partial class RegionEmitter
     /// </summary>
     internal void EmitInterpreted(int interpretedIndex, RegisterSet set)
     {
+        MaterializeFlags();
         StoreRegisters(set.Read);
         if (set.Flags) StoreFlags();
         var fault = Il.DefineLabel();
-        _faultStubs.Add((fault, Ip, IndexInBlock, set));
+        _faultStubs.Add((fault, Ip, IndexInBlock, set, null));
         BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldarg_0);
@@ -442,6 +459,7 @@ sealed partial class RegionEmitter
     /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
     internal void ExitTo(ulong rip)
     {
+        MaterializeFlags();
         Il.Emit(OpCodes.Ldc_I8, (long)rip);
         Il.Emit(OpCodes.Stloc, _exitRip);
         Il.Emit(OpCodes.Br, _exitCommon);
@@ -450,6 +468,7 @@ sealed partial class RegionEmitter
     /// <summary>Leaves the region for the address on the IL stack.</summary>
     internal void ExitToStack()
     {
+        MaterializeFlags();
         Il.Emit(OpCodes.Stloc, _exitRip);
         Il.Emit(OpCodes.Br, _exitCommon);
     }
@@ -826,42 +845,74 @@ sealed partial class RegionEmitter
     // ---- flags ----
 
     /// <summary>Records a flag-setting operation lazily, exactly as <see cref="CpuState.SetFlags"/> does.</summary>
-    internal void SetFlags(FlagOp op, int bits, LocalBuilder res, LocalBuilder? s1, LocalBuilder? s2)
+    internal void SetFlags(FlagOp op, int bits, LocalBuilder res, LocalBuilder? s1, LocalBuilder? s2, LocalBuilder? aux = null)
     {
-        Il.Emit(OpCodes.Ldc_I4, (int)op);
-        Il.Emit(OpCodes.Stloc, FOp);
-        Il.Emit(OpCodes.Ldc_I4, bits);
-        Il.Emit(OpCodes.Stloc, FBits);
+        int set = _pending ? 1 - _pendSet : _pendSet;
         Il.Emit(OpCodes.Ldloc, res);
-        Il.Emit(OpCodes.Stloc, FRes);
-        if (s1 != null) { Il.Emit(OpCodes.Ldloc, s1); Il.Emit(OpCodes.Stloc, FS1); }
-        else { Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Stloc, FS1); }
-        if (s2 != null) { Il.Emit(OpCodes.Ldloc, s2); Il.Emit(OpCodes.Stloc, FS2); }
-        else { Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Stloc, FS2); }
+        Il.Emit(OpCodes.Stloc, _pendRes[set]);
+        if (s1 != null) { Il.Emit(OpCodes.Ldloc, s1); Il.Emit(OpCodes.Stloc, _pendS1[set]); }
+        if (s2 != null) { Il.Emit(OpCodes.Ldloc, s2); Il.Emit(OpCodes.Stloc, _pendS2[set]); }
+        if (aux != null) { Il.Emit(OpCodes.Ldloc, aux); Il.Emit(OpCodes.Stloc, _pendAux[set]); }
+        _pending = true;
+        _pendSet = set;
+        _pendHasAux = aux != null;
         Known = true;
         KnownOp = op;
         KnownBits = bits;
     }
 
     /// <summary>As <see cref="CpuState.SetFlagsAux"/>: ZF/SF/PF from the result, CF/OF/AF from <paramref name="aux"/>.</summary>
-    internal void SetFlagsAux(int bits, LocalBuilder res, LocalBuilder aux)
+    internal void SetFlagsAux(int bits, LocalBuilder res, LocalBuilder aux) => SetFlags(FlagOp.ResultAux, bits, res, null, null, aux);
+
+    (FlagOp, int, int, bool)? PendingState() => _pending ? (KnownOp, KnownBits, _pendSet, _pendHasAux) : null;
+
+    /// <summary>Moves a waiting producer into the lazy-flag locals (as CpuState.SetFlags would have stored it).</summary>
+    internal void MaterializeFlags()
     {
-        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.ResultAux);
+        if (!_pending) return;
+        EmitMaterialize(KnownOp, KnownBits, _pendSet, _pendHasAux);
+        _pending = false;
+    }
+
+    void EmitMaterialize(FlagOp op, int bits, int set, bool aux)
+    {
+        Il.Emit(OpCodes.Ldc_I4, (int)op);
         Il.Emit(OpCodes.Stloc, FOp);
         Il.Emit(OpCodes.Ldc_I4, bits);
         Il.Emit(OpCodes.Stloc, FBits);
-        Il.Emit(OpCodes.Ldloc, res);
+        Il.Emit(OpCodes.Ldloc, _pendRes[set]);
         Il.Emit(OpCodes.Stloc, FRes);
-        Il.Emit(OpCodes.Ldloc, aux);
-        Il.Emit(OpCodes.Stloc, FAux);
-        Known = true;
-        KnownOp = FlagOp.ResultAux;
-        KnownBits = bits;
+        if (op is FlagOp.Add or FlagOp.Adc or FlagOp.Sub or FlagOp.Sbb or FlagOp.Inc or FlagOp.Dec)
+        {
+            Il.Emit(OpCodes.Ldloc, _pendS1[set]);
+            Il.Emit(OpCodes.Stloc, FS1);
+            Il.Emit(OpCodes.Ldloc, _pendS2[set]);
+            Il.Emit(OpCodes.Stloc, FS2);
+        }
+        else if (op == FlagOp.Logic)
+        {
+            Il.Emit(OpCodes.Ldc_I8, 0L);
+            Il.Emit(OpCodes.Stloc, FS1);
+            Il.Emit(OpCodes.Ldc_I8, 0L);
+            Il.Emit(OpCodes.Stloc, FS2);
+        }
+        if (aux)
+        {
+            Il.Emit(OpCodes.Ldloc, _pendAux[set]);
+            Il.Emit(OpCodes.Stloc, FAux);
+        }
     }
+
+    // The operands a known-producer condition reads: the waiting set, or the lazy-flag locals.
+    LocalBuilder CurRes => _pending ? _pendRes[_pendSet] : FRes;
+    LocalBuilder CurS1 => _pending ? _pendS1[_pendSet] : FS1;
+    LocalBuilder CurS2 => _pending ? _pendS2[_pendSet] : FS2;
+    LocalBuilder CurAux => _pending && _pendHasAux ? _pendAux[_pendSet] : FAux;
 
     /// <summary>Pushes the six lazy fields and the materialised bits, the arguments of <see cref="LazyFlags"/>'s functions.</summary>
     void PushLazy()
     {
+        MaterializeFlags();
         Il.Emit(OpCodes.Ldloc, FOp);
         Il.Emit(OpCodes.Ldloc, FBits);
         Il.Emit(OpCodes.Ldloc, FRes);
@@ -879,10 +930,10 @@ sealed partial class RegionEmitter
             switch (KnownOp)
             {
                 case FlagOp.Add:
-                    Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
+                    Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
                     return;
                 case FlagOp.Sub:
-                    Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
+                    Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
                     return;
                 case FlagOp.Logic:
                     Il.Emit(OpCodes.Ldc_I8, 0L);
@@ -891,7 +942,7 @@ sealed partial class RegionEmitter
                     Il.Emit(OpCodes.Ldloc, FFlags); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
                     return;
                 case FlagOp.ResultAux:
-                    Il.Emit(OpCodes.Ldloc, FAux); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    Il.Emit(OpCodes.Ldloc, CurAux); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
                     return;
             }
         }
@@ -930,11 +981,11 @@ sealed partial class RegionEmitter
 
     void Not() { Il.Emit(OpCodes.Ldc_I4_0); Il.Emit(OpCodes.Ceq); }
 
-    void ResIsZero() { Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Ceq); }
+    void ResIsZero() { Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Ceq); }
 
     void ResSign()
     {
-        Il.Emit(OpCodes.Ldloc, FRes);
+        Il.Emit(OpCodes.Ldloc, CurRes);
         Il.Emit(OpCodes.Ldc_I4, KnownBits - 1);
         Il.Emit(OpCodes.Shr_Un);
         Il.Emit(OpCodes.Conv_I4);
@@ -960,18 +1011,18 @@ sealed partial class RegionEmitter
             case FlagOp.Sub:
                 switch (cc)
                 {
-                    case 2: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Clt_Un); return true;
-                    case 3: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Clt_Un); Not(); return true;
-                    case 4: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Ceq); return true;
-                    case 5: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Ceq); Not(); return true;
-                    case 6: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Cgt_Un); Not(); return true;
-                    case 7: Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Cgt_Un); return true;
+                    case 2: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Clt_Un); return true;
+                    case 3: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Clt_Un); Not(); return true;
+                    case 4: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Ceq); return true;
+                    case 5: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Ceq); Not(); return true;
+                    case 6: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Cgt_Un); Not(); return true;
+                    case 7: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Cgt_Un); return true;
                     case 8: ResSign(); return true;
                     case 9: ResSign(); Not(); return true;
-                    case 12: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Clt); return true;
-                    case 13: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Clt); Not(); return true;
-                    case 14: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Cgt); Not(); return true;
-                    case 15: Signed(FS1); Signed(FS2); Il.Emit(OpCodes.Cgt); return true;
+                    case 12: Signed(CurS1); Signed(CurS2); Il.Emit(OpCodes.Clt); return true;
+                    case 13: Signed(CurS1); Signed(CurS2); Il.Emit(OpCodes.Clt); Not(); return true;
+                    case 14: Signed(CurS1); Signed(CurS2); Il.Emit(OpCodes.Cgt); Not(); return true;
+                    case 15: Signed(CurS1); Signed(CurS2); Il.Emit(OpCodes.Cgt); return true;
                 }
                 return false;
             case FlagOp.Logic:
@@ -990,8 +1041,8 @@ sealed partial class RegionEmitter
             case FlagOp.Add:
                 switch (cc)
                 {
-                    case 2: Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Clt_Un); return true;
-                    case 3: Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Clt_Un); Not(); return true;
+                    case 2: Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Clt_Un); return true;
+                    case 3: Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Clt_Un); Not(); return true;
                     case 4: ResIsZero(); return true;
                     case 5: ResIsZero(); Not(); return true;
                     case 8: ResSign(); return true;
@@ -1012,5 +1063,9 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>Marks the flag producer unknown at compile time (a block entered from several places).</summary>
-    internal void ForgetFlags() => Known = false;
+    internal void ForgetFlags()
+    {
+        Known = false;
+        _pending = false;
+    }
 }
