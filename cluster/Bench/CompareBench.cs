@@ -3,21 +3,27 @@ namespace LegoEmu.Cluster.Bench;
 /// <summary>Native vs LegoEmu vs qemu-x86_64 on the same programs, measured in one run.</summary>
 public static class CompareBench
 {
-    public static int Run(IReadOnlyList<string> programs, int repeat, TextWriter o)
+    /// <summary>The run options that select a tier by its name in the table.</summary>
+    public static string[] TierOptions(string tier) => tier == "interp" ? ["--tier", "interp"] : [];
+
+    public static int Run(IReadOnlyList<string> programs, int repeat, IReadOnlyList<string> tiers, TextWriter o)
     {
         string? qemu = Nodes.ExecutablePath.Find("qemu-x86_64");
         o.WriteLine($"best of {repeat} runs; {(qemu == null ? "qemu-x86_64 not installed (Debian package qemu-user)" : "qemu-x86_64: " + qemu)}");
-        o.WriteLine($"{"program",-14} {"native s",9} {"legoemu s",10} {"qemu s",8} {"legoemu/native",15} {"legoemu/qemu",13} {"guest M insn/s",15}");
+        o.WriteLine($"{"program",-14} {"tier",-7} {"native s",9} {"legoemu s",10} {"qemu s",8} {"legoemu/native",15} {"legoemu/qemu",13} {"guest M insn/s",15}");
         foreach (var program in programs)
         {
             var native = GuestRun.Best(repeat, () => GuestRun.Native(program, []));
-            var emu = GuestRun.Best(repeat, () => GuestRun.Emulated([], program, []));
             GuestRun? q = qemu == null ? null : GuestRun.Best(repeat, () => GuestRun.Native(qemu, [program]));
-            if (native.ExitCode != emu.ExitCode)
-                o.WriteLine($"  warning: {program} exit status differs (native {native.ExitCode}, legoemu {emu.ExitCode})");
-            double mips = emu.Instructions / Math.Max(emu.Seconds, 1e-9) / 1e6;
-            o.WriteLine($"{Path.GetFileName(program),-14} {native.Seconds,9:F3} {emu.Seconds,10:F3} {(q == null ? "-" : q.Seconds.ToString("F3")),8} " +
-                        $"{emu.Seconds / native.Seconds,14:F1}x {(q == null ? "-" : (emu.Seconds / q.Seconds).ToString("F2") + "x"),13} {mips,15:F1}");
+            foreach (var tier in tiers)
+            {
+                var emu = GuestRun.Best(repeat, () => GuestRun.Emulated(TierOptions(tier), program, []));
+                if (native.ExitCode != emu.ExitCode)
+                    o.WriteLine($"  warning: {program} exit status differs (native {native.ExitCode}, legoemu {emu.ExitCode})");
+                double mips = emu.Instructions / Math.Max(emu.Seconds, 1e-9) / 1e6;
+                o.WriteLine($"{Path.GetFileName(program),-14} {tier,-7} {native.Seconds,9:F3} {emu.Seconds,10:F3} {(q == null ? "-" : q.Seconds.ToString("F3")),8} " +
+                            $"{emu.Seconds / native.Seconds,14:F1}x {(q == null ? "-" : (emu.Seconds / q.Seconds).ToString("F2") + "x"),13} {mips,15:F1}");
+            }
         }
         return 0;
     }
@@ -34,7 +40,7 @@ public static class CompareBench
         GuestRun? q = qemu == null ? null : GuestRun.Best(repeat, () => GuestRun.Native(qemu, [program, .. args]));
         o.WriteLine($"{string.Join(' ', argv)}: best of {repeat}");
         o.WriteLine($"  native  {native.Seconds,8:F3} s  (exit {native.ExitCode})");
-        o.WriteLine($"  legoemu {emu.Seconds,8:F3} s  (exit {emu.ExitCode}; {emu.Seconds / native.Seconds:F1}x native)");
+        o.WriteLine($"  legoemu {emu.Seconds,8:F3} s  (exit {emu.ExitCode}; {emu.Seconds / native.Seconds:F1}x native; tier auto)");
         if (q != null)
             o.WriteLine($"  qemu    {q.Seconds,8:F3} s  (exit {q.ExitCode}; legoemu/qemu {emu.Seconds / q.Seconds:F2}x; qemu-user runs only this process emulated, children natively)");
         else o.WriteLine("  qemu-x86_64 not installed (Debian package qemu-user)");

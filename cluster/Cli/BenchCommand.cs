@@ -46,15 +46,20 @@ public static class BenchCommand
 
         var programs = new Argument<string[]>("PROGRAMS") { Arity = ArgumentArity.OneOrMore };
         var repeatCmp = new Option<int>("--repeat") { Description = "Runs per program and runner (the fastest counts)", DefaultValueFactory = _ => 3 };
+        var tiers = new Option<string>("--tiers") { Description = "The LegoEmu tiers to time, comma-separated: auto (hot code translated), interp (interpreter only)", DefaultValueFactory = _ => "auto", HelpName = "auto,interp" };
         var compare = new Command("compare", "Time programs natively, under LegoEmu and under qemu-x86_64 in one run; print ratios and guest instructions/s");
         compare.Arguments.Add(programs);
         compare.Options.Add(repeatCmp);
+        compare.Options.Add(tiers);
         compare.SetAction(pr =>
         {
             var list = pr.GetValue(programs)!;
             foreach (var p in list)
                 if (!File.Exists(p)) { Console.Error.WriteLine($"legoemu bench: {p}: No such file or directory"); return 127; }
-            return CompareBench.Run(list, Math.Max(1, pr.GetValue(repeatCmp)), Console.Out);
+            var tierList = pr.GetValue(tiers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var t in tierList)
+                if (t is not ("auto" or "interp")) { Console.Error.WriteLine($"legoemu bench: bad --tiers entry '{t}': auto or interp"); return 2; }
+            return CompareBench.Run(list, Math.Max(1, pr.GetValue(repeatCmp)), tierList, Console.Out);
         });
         cmd.Subcommands.Add(compare);
 

@@ -10,8 +10,8 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 static class RegionPlanner
 {
-    internal const int MaxBlocks = 48;
-    internal const int MaxInstructions = 800;
+    internal const int MaxBlocks = 24;
+    internal const int MaxInstructions = 400;
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;

@@ -23,7 +23,8 @@ public sealed class Translator : IDisposable
     readonly object _sync = new();
     readonly List<Region> _live = new();
     readonly List<Job> _pending = new();
-    readonly BlockingCollection<Job> _queue = new();
+    // Newest first: what became hot last is what runs now; a burst of start-up code must not starve it.
+    readonly BlockingCollection<Job> _queue = new(new ConcurrentStack<Job>());
     Thread? _worker;
     bool _disposed;
 
