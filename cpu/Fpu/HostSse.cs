@@ -21,39 +21,55 @@ public static unsafe class HostSse
     static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 
     /// <summary>dst = op(dst, src) where the instruction is given by its opcode bytes (before ModRM) and immediate.</summary>
-    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, byte imm, Vector128<byte> dst, Vector128<byte> src)
+    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, byte imm, Vector128<byte> dst, Vector128<byte> src) =>
+        Run(StubFor(opcode, imm, withImmediate: true), dst, src);
+
+    /// <summary>dst = op(dst, src) for an instruction without an immediate (ADDPS, MULSD ...).</summary>
+    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, Vector128<byte> dst, Vector128<byte> src) =>
+        Run(StubFor(opcode, 0, withImmediate: false), dst, src);
+
+    static Vector128<byte> Run(nint code, Vector128<byte> dst, Vector128<byte> src)
     {
-        var stub = (delegate* unmanaged[SuppressGCTransition]<Vector128<byte>*, Vector128<byte>*, void>)StubFor(opcode, imm);
+        var stub = (delegate* unmanaged[SuppressGCTransition]<Vector128<byte>*, Vector128<byte>*, void>)code;
         stub(&dst, &src);
         return dst;
     }
 
-    static nint StubFor(ReadOnlySpan<byte> opcode, byte imm)
+    static nint StubFor(ReadOnlySpan<byte> opcode, byte imm, bool withImmediate)
     {
-        ulong key = (ulong)imm;
+        ulong key = withImmediate ? (ulong)imm : 0x100;
         for (int i = 0; i < opcode.Length; i++) key = key * 257 + opcode[i] + 1;
         lock (Gate)
         {
             if (Stubs.TryGetValue(key, out var p)) return p;
-            if (_code == null)
-            {
-                nint m = Mmap(0, Capacity * StubSize, 7, 0x22, -1, 0);
-                if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for SSE host stubs");
-                _code = (byte*)m;
-            }
-            if (_used >= Capacity) throw new InvalidOperationException("SSE host stub area full");
-            byte* s = _code + _used * StubSize;
-            int n = 0;
-            s[n++] = 0x0f; s[n++] = 0x10; s[n++] = 0x07;          // movups xmm0, [rdi]
-            s[n++] = 0x0f; s[n++] = 0x10; s[n++] = 0x0e;          // movups xmm1, [rsi]
-            foreach (byte b in opcode) s[n++] = b;
-            s[n++] = 0xc1;                                        // ModRM: xmm0, xmm1
-            s[n++] = imm;
-            s[n++] = 0x0f; s[n++] = 0x11; s[n++] = 0x07;          // movups [rdi], xmm0
-            s[n++] = 0xc3;                                        // ret
-            _used++;
-            Stubs[key] = (nint)s;
-            return (nint)s;
+            // Callers may be inside a guest-MXCSR bracket: what making a stub runs (the mmap P/Invoke
+            // stub's JIT, a GC for the dictionary) must not leave its floating-point flags to the guest.
+            uint mxcsr = HostMxcsr.Read();
+            try { return MakeStub(key, opcode, imm, withImmediate); }
+            finally { HostMxcsr.Write(mxcsr); }
         }
+    }
+
+    static nint MakeStub(ulong key, ReadOnlySpan<byte> opcode, byte imm, bool withImmediate)
+    {
+        if (_code == null)
+        {
+            nint m = Mmap(0, Capacity * StubSize, 7, 0x22, -1, 0);
+            if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for SSE host stubs");
+            _code = (byte*)m;
+        }
+        if (_used >= Capacity) throw new InvalidOperationException("SSE host stub area full");
+        byte* s = _code + _used * StubSize;
+        int n = 0;
+        s[n++] = 0x0f; s[n++] = 0x10; s[n++] = 0x07;          // movups xmm0, [rdi]
+        s[n++] = 0x0f; s[n++] = 0x10; s[n++] = 0x0e;          // movups xmm1, [rsi]
+        foreach (byte b in opcode) s[n++] = b;
+        s[n++] = 0xc1;                                        // ModRM: xmm0, xmm1
+        if (withImmediate) s[n++] = imm;
+        s[n++] = 0x0f; s[n++] = 0x11; s[n++] = 0x07;          // movups [rdi], xmm0
+        s[n++] = 0xc3;                                        // ret
+        _used++;
+        Stubs[key] = (nint)s;
+        return (nint)s;
     }
 }

@@ -61,7 +61,7 @@ static class EmitSseFloat
 
     /// <summary>dst = op(a, b) computed by the host instruction itself (for NaN operands, where operand order matters).</summary>
     public static Vector128<byte> Exact(int index, Vector128<byte> a, Vector128<byte> b) =>
-        LegoEmu.Cpu.Fpu.HostSse.Execute(Opcodes[index], 0, a, b);
+        LegoEmu.Cpu.Fpu.HostSse.Execute(Opcodes[index], a, b);
 
     static readonly MethodInfo MExact = typeof(EmitSseFloat).GetMethod(nameof(Exact))!;
     static readonly MethodInfo MCreateScalar32 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(uint) })!;

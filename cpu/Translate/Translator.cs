@@ -65,7 +65,8 @@ public sealed class Translator : IDisposable
         lock (_sync) _pending.Add(job);
         if (_worker == null)
         {
-            _worker = new Thread(Work) { IsBackground = true, Name = "legoemu translator" };
+            // Below the guest's priority: on a busy machine compiling must not take the guest's core.
+            _worker = new Thread(Work) { IsBackground = true, Name = "legoemu translator", Priority = ThreadPriority.BelowNormal };
             _worker.Start();
         }
         _queue.Add(job);
