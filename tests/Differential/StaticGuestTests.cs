@@ -28,13 +28,23 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
     /// <summary>Replaced by the endpoints of the shared TCP memory nodes when the test runs.</summary>
     public const string TcpNodesToken = "{tcp-nodes}";
 
+    /// <summary>
+    /// Guests whose output depends on timing (eintr's 50 ms alarms must land inside the call that follows):
+    /// with every block translated before it first runs, compiling the code between arming the alarm and
+    /// the call can take longer than that on a busy machine, so they run in the other configurations only.
+    /// </summary>
+    static readonly HashSet<string> TimingSensitive = ["eintr"];
+
     public static TheoryData<string, string> GuestsAndConfigurations()
     {
         var data = new TheoryData<string, string>();
         foreach (var guest in Guests.All())
         {
             foreach (var config in Configurations.Keys)
+            {
+                if (config.StartsWith("translate-all", StringComparison.Ordinal) && TimingSensitive.Contains(guest.Name)) continue;
                 data.Add(guest.Name, config);
+            }
         }
         return data;
     }
