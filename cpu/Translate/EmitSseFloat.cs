@@ -14,31 +14,29 @@ namespace LegoEmu.Cpu.Translate;
 /// cleared, and folds the flags the guest's operations raised into the guest MXCSR before every call
 /// out and at every exit (see <see cref="RegionEmitter.UsesFloatingPoint"/>). When the guest's MXCSR is
 /// not the default (other rounding, FTZ/DAZ, unmasked exceptions) the instruction runs in the
-/// interpreter's bracket instead. A commutative operation with a NaN operand runs on an exact host stub,
-/// because the JIT may swap the operands of an addition or multiplication and x86 returns the first NaN.
+/// interpreter's bracket instead. The JIT may swap the operands of an addition or multiplication, which
+/// changes nothing (result or flags) unless a lane holds a NaN, where x86 returns the first source's
+/// NaN (quieted): such lanes get their payload fixed afterwards, with integer operations only.
 /// </summary>
 static class EmitSseFloat
 {
-    sealed record Op(MethodInfo Method, Type Element, bool Scalar, bool Commutative, bool Unary, int Index);
+    sealed record Op(MethodInfo Method, Type Element, bool Scalar, bool Commutative, bool Unary);
 
-    // Opcodes first: Build fills it.
-    static readonly List<byte[]> Opcodes = new();
     static readonly Dictionary<Mnemonic, Op> Ops = Build();
 
     static Dictionary<Mnemonic, Op> Build()
     {
         var t = new Dictionary<Mnemonic, Op>();
-        (string Name, byte Code, bool Commutative)[] ops =
+        (string Name, bool Commutative)[] ops =
         [
-            ("Add", 0x58, true), ("Multiply", 0x59, true), ("Subtract", 0x5c, false), ("Min", 0x5d, false),
-            ("Divide", 0x5e, false), ("Max", 0x5f, false), ("Sqrt", 0x51, false),
+            ("Add", true), ("Multiply", true), ("Subtract", false), ("Min", false), ("Divide", false), ("Max", false), ("Sqrt", false),
         ];
         string[] names = ["Add", "Mul", "Sub", "Min", "Div", "Max", "Sqrt"];
         for (int k = 0; k < ops.Length; k++)
         {
-            var (name, code, commutative) = ops[k];
-            foreach (var (suffix, prefix, element, scalar) in new (string, byte, Type, bool)[]
-                     { ("ps", 0, typeof(float), false), ("pd", 0x66, typeof(double), false), ("ss", 0xf3, typeof(float), true), ("sd", 0xf2, typeof(double), true) })
+            var (name, commutative) = ops[k];
+            foreach (var (suffix, element, scalar) in new (string, Type, bool)[]
+                     { ("ps", typeof(float), false), ("pd", typeof(double), false), ("ss", typeof(float), true), ("sd", typeof(double), true) })
             {
                 var mnemonic = Enum.Parse<Mnemonic>(names[k] + suffix, ignoreCase: true);
                 var owner = element == typeof(float) ? typeof(Sse) : typeof(Sse2);
@@ -46,8 +44,7 @@ static class EmitSseFloat
                 bool unary = name == "Sqrt" && !scalar;
                 var method = owner.GetMethod(scalar ? name + "Scalar" : name, unary ? new[] { v } : new[] { v, v })
                              ?? throw new MissingMethodException(owner.Name, name);
-                Opcodes.Add(prefix == 0 ? [0x0f, code] : [prefix, 0x0f, code]);
-                t[mnemonic] = new Op(method, element, scalar, commutative, unary, Opcodes.Count - 1);
+                t[mnemonic] = new Op(method, element, scalar, commutative, unary);
             }
         }
         return t;
@@ -59,11 +56,11 @@ static class EmitSseFloat
         i.I.Op0Kind == OpKind.Register && i.I.Op0Register is >= Register.XMM0 and <= Register.XMM15 &&
         (i.I.Op1Kind == OpKind.Memory || i.I.Op1Register is >= Register.XMM0 and <= Register.XMM15);
 
-    /// <summary>dst = op(a, b) computed by the host instruction itself (for NaN operands, where operand order matters).</summary>
-    public static Vector128<byte> Exact(int index, Vector128<byte> a, Vector128<byte> b) =>
-        LegoEmu.Cpu.Fpu.HostSse.Execute(Opcodes[index], a, b);
-
-    static readonly MethodInfo MExact = typeof(EmitSseFloat).GetMethod(nameof(Exact))!;
+    static readonly MethodInfo MBlend = typeof(Sse41).GetMethod(nameof(Sse41.BlendVariable), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
+    static readonly MethodInfo MAndByte = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
+    static readonly MethodInfo MOrInt = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
+    static readonly MethodInfo MOrLong = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
+    static readonly MethodInfo MCreateScalarLong = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(long) })!;
     static readonly MethodInfo MCreateScalar32 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(uint) })!;
     static readonly MethodInfo MCreateScalar64 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(ulong) })!;
     static readonly MethodInfo MAndInt = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
@@ -81,7 +78,6 @@ static class EmitSseFloat
         var il = e.Il;
         var slow = il.DefineLabel();
         var done = il.DefineLabel();
-        var exact = il.DefineLabel();
         var vb = typeof(Vector128<byte>);
         var a = e.TmpVec();
         var b = e.TmpVec();
@@ -131,8 +127,6 @@ static class EmitSseFloat
         il.Emit(OpCodes.Ldobj, vb);
         il.Emit(OpCodes.Stloc, a);
 
-        if (op.Commutative) EmitNaNGuard(e, op, a, b, exact);
-
         var vt = typeof(Vector128<>).MakeGenericType(op.Element);
         if (!op.Unary)
         {
@@ -144,22 +138,11 @@ static class EmitSseFloat
         il.Emit(OpCodes.Call, op.Method);
         var res = e.TmpOf(vt);
         il.Emit(OpCodes.Stloc, res);
+        if (op.Commutative) EmitNaNFix(e, op, a, b, res);
         e.XmmAddress(i.I.Op0Register - Register.XMM0);
         il.Emit(OpCodes.Ldloc, res);
         il.Emit(OpCodes.Stobj, vt);
         il.Emit(OpCodes.Br, done);
-
-        if (op.Commutative)
-        {
-            il.MarkLabel(exact);
-            e.XmmAddress(i.I.Op0Register - Register.XMM0);
-            il.Emit(OpCodes.Ldc_I4, op.Index);
-            il.Emit(OpCodes.Ldloc, a);
-            il.Emit(OpCodes.Ldloc, b);
-            il.Emit(OpCodes.Call, MExact);
-            il.Emit(OpCodes.Stobj, vb);
-            il.Emit(OpCodes.Br, done);
-        }
 
         il.MarkLabel(slow);
         interpreted.Add(i);
@@ -168,43 +151,92 @@ static class EmitSseFloat
         return true;
     }
 
-    /// <summary>Branches to <paramref name="exact"/> when a lane the operation reads holds a NaN in either operand.</summary>
-    static void EmitNaNGuard(RegionEmitter e, Op op, LocalBuilder a, LocalBuilder b, Label exact)
+    /// <summary>
+    /// Where a lane the operation computes holds a NaN in either operand, the result is the first source's
+    /// NaN quieted, else the second's: x86's rule, whatever operand order the JIT chose. Integer operations
+    /// only, so no floating-point flag changes; the arithmetic itself already raised the right ones.
+    /// </summary>
+    static void EmitNaNFix(RegionEmitter e, Op op, LocalBuilder a, LocalBuilder b, LocalBuilder res)
     {
         var il = e.Il;
         bool single = op.Element == typeof(float);
         var it = single ? typeof(Vector128<int>) : typeof(Vector128<long>);
+        var vb = typeof(Vector128<byte>);
         var and = single ? MAndInt : MAndLong;
+        var or = single ? MOrInt : MOrLong;
         var gt = single ? MGtInt : MGtLong;
         var create = single ? MCreateInt : MCreateLong;
-        // NaN: |x| > +infinity as integers (the sign bit cleared first).
-        void Test(LocalBuilder v)
+        var nanA = e.TmpVec();
+        var nanB = e.TmpVec();
+        var lanes = e.TmpVec();
+        var t = e.TmpOf(it);
+        var skip = il.DefineLabel();
+        void Const(long v)
+        {
+            if (single) il.Emit(OpCodes.Ldc_I4, (int)v); else il.Emit(OpCodes.Ldc_I8, v);
+            il.Emit(OpCodes.Call, create);
+        }
+        // NaN: |x| > +infinity as integers (the sign bit cleared first); all-ones lanes where so.
+        void NaNMask(LocalBuilder v, LocalBuilder into)
         {
             il.Emit(OpCodes.Ldloca, v);
             il.Emit(OpCodes.Ldobj, it);
-            if (single) il.Emit(OpCodes.Ldc_I4, 0x7fffffff); else il.Emit(OpCodes.Ldc_I8, 0x7fffffffffffffffL);
-            il.Emit(OpCodes.Call, create);
+            Const(single ? 0x7fffffff : 0x7fffffffffffffffL);
             il.Emit(OpCodes.Call, and);
-            if (single) il.Emit(OpCodes.Ldc_I4, 0x7f800000); else il.Emit(OpCodes.Ldc_I8, 0x7ff0000000000000L);
-            il.Emit(OpCodes.Call, create);
+            Const(single ? 0x7f800000 : 0x7ff0000000000000L);
             il.Emit(OpCodes.Call, gt);
+            il.Emit(OpCodes.Stloc, t);
+            il.Emit(OpCodes.Ldloca, t);
+            il.Emit(OpCodes.Ldobj, vb);
+            if (op.Scalar)
+            {
+                // Only lane 0 is computed; the upper lanes are the destination's, untouched.
+                il.Emit(OpCodes.Ldloc, lanes);
+                il.Emit(OpCodes.Call, MAndByte);
+            }
+            il.Emit(OpCodes.Stloc, into);
         }
-        var t = e.TmpOf(it);
-        Test(a);
-        il.Emit(OpCodes.Stloc, t);
-        il.Emit(OpCodes.Ldloca, t);
-        il.Emit(OpCodes.Ldobj, typeof(Vector128<byte>));
-        Test(b);
-        il.Emit(OpCodes.Stloc, t);
-        il.Emit(OpCodes.Ldloca, t);
-        il.Emit(OpCodes.Ldobj, typeof(Vector128<byte>));
-        il.Emit(OpCodes.Call, MOrByte);
-        il.Emit(OpCodes.Call, MMoveMask);
         if (op.Scalar)
         {
-            il.Emit(OpCodes.Ldc_I4, single ? 0xf : 0xff);
-            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Ldc_I8, single ? 0xffffffffL : -1L);
+            il.Emit(OpCodes.Call, MCreateScalarLong);
+            var tl = e.TmpOf(typeof(Vector128<long>));
+            il.Emit(OpCodes.Stloc, tl);
+            il.Emit(OpCodes.Ldloca, tl);
+            il.Emit(OpCodes.Ldobj, vb);
+            il.Emit(OpCodes.Stloc, lanes);
         }
-        il.Emit(OpCodes.Brtrue, exact);
+        NaNMask(a, nanA);
+        NaNMask(b, nanB);
+        il.Emit(OpCodes.Ldloc, nanA);
+        il.Emit(OpCodes.Ldloc, nanB);
+        il.Emit(OpCodes.Call, MOrByte);
+        il.Emit(OpCodes.Call, MMoveMask);
+        il.Emit(OpCodes.Brfalse, skip);
+        // res = nanA ? quiet(a) : nanB ? quiet(b) : res
+        void Quiet(LocalBuilder v)
+        {
+            il.Emit(OpCodes.Ldloca, v);
+            il.Emit(OpCodes.Ldobj, it);
+            Const(single ? 0x00400000 : 0x0008000000000000L);
+            il.Emit(OpCodes.Call, or);
+            il.Emit(OpCodes.Stloc, t);
+            il.Emit(OpCodes.Ldloca, t);
+            il.Emit(OpCodes.Ldobj, vb);
+        }
+        il.Emit(OpCodes.Ldloca, res);
+        il.Emit(OpCodes.Ldobj, vb);
+        Quiet(b);
+        il.Emit(OpCodes.Ldloc, nanB);
+        il.Emit(OpCodes.Call, MBlend);
+        Quiet(a);
+        il.Emit(OpCodes.Ldloc, nanA);
+        il.Emit(OpCodes.Call, MBlend);
+        var fixedLocal = e.TmpVec();
+        il.Emit(OpCodes.Stloc, fixedLocal);
+        il.Emit(OpCodes.Ldloca, fixedLocal);
+        il.Emit(OpCodes.Ldobj, res.LocalType);
+        il.Emit(OpCodes.Stloc, res);
+        il.MarkLabel(skip);
     }
 }
