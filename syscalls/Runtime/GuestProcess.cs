@@ -19,6 +19,12 @@ public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, Text
 {
     /// <summary>Extra <c>procnode</c> options every forked child gets (e.g. tracing), so whole process trees behave alike.</summary>
     public IReadOnlyList<string> ChildArguments { get; init; } = [];
+
+    /// <summary>Idle processor components kept ready for this process's forks once it has forked (0: every fork starts one cold).</summary>
+    public int PoolSize { get; init; }
+
+    /// <summary>The host descriptor behind <see cref="Diagnostics"/>, handed to pooled children as their stderr.</summary>
+    public int DiagnosticsDescriptor { get; init; } = 2;
 }
 
 /// <summary>
@@ -549,6 +555,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Dispose()
     {
+        _pool?.Dispose();
         _wake.Dispose();
         _memoryServer?.Dispose();
         if (_memoryServerDir != null)
