@@ -103,7 +103,6 @@ struct XorOp : IAluOp
 /// </summary>
 static class AluForms
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RR<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
     {
         ulong cin = TOp.CarryIn(c);
@@ -115,7 +114,6 @@ static class AluForms
         TOp.Flags(c, TW.Bits, r, a, b, cin);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RI<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
     {
         ulong cin = TOp.CarryIn(c);
@@ -127,7 +125,6 @@ static class AluForms
         TOp.Flags(c, TW.Bits, r, a, b, cin);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RM<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
     {
         ulong cin = TOp.CarryIn(c);
@@ -139,7 +136,6 @@ static class AluForms
         TOp.Flags(c, TW.Bits, r, a, b, cin);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MR<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
     {
         ulong cin = TOp.CarryIn(c);
@@ -151,7 +147,6 @@ static class AluForms
         TOp.Flags(c, TW.Bits, r, a, b, cin);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MI<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
     {
         ulong cin = TOp.CarryIn(c);
@@ -163,7 +158,6 @@ static class AluForms
         TOp.Flags(c, TW.Bits, r, a, b, cin);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void IncR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();
@@ -174,7 +168,6 @@ static class AluForms
         c.SetFlags(FlagOp.Inc, TW.Bits, r, a, 1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void IncM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();
@@ -185,7 +178,6 @@ static class AluForms
         c.SetFlags(FlagOp.Inc, TW.Bits, r, a, 1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DecR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();
@@ -196,7 +188,6 @@ static class AluForms
         c.SetFlags(FlagOp.Dec, TW.Bits, r, a, 1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DecM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();
@@ -207,7 +198,6 @@ static class AluForms
         c.SetFlags(FlagOp.Dec, TW.Bits, r, a, 1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NegR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         ref ulong d = ref Gpr.At(c, i.R0);
@@ -217,7 +207,6 @@ static class AluForms
         c.SetFlags(FlagOp.Sub, TW.Bits, r, 0, a);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NotR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         ref ulong d = ref Gpr.At(c, i.R0);

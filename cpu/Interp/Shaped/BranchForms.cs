@@ -8,29 +8,23 @@ namespace LegoEmu.Cpu.Interp.Shaped;
 static class BranchForms
 {
     /// <summary>Direct targets were resolved at decode into <see cref="Insn.Imm"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Jcc<T>(CpuState c, ref Insn i) where T : struct, ICc
     {
         if (Conditions.Holds<T>(c)) c.Rip = i.Imm;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Jmp(CpuState c, ref Insn i) => c.Rip = i.Imm;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void JmpR(CpuState c, ref Insn i) => c.Rip = Gpr.At(c, i.R0);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void JmpM(CpuState c, ref Insn i) => c.Rip = c.Mem.Read64(Operands.Ea(c, ref i));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Call(CpuState c, ref Insn i)
     {
         Push(c, i.NextIp);
         c.Rip = i.Imm;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CallR(CpuState c, ref Insn i)
     {
         ulong t = Gpr.At(c, i.R0);
@@ -38,7 +32,6 @@ static class BranchForms
         c.Rip = t;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CallM(CpuState c, ref Insn i)
     {
         ulong t = c.Mem.Read64(Operands.Ea(c, ref i));
@@ -46,7 +39,6 @@ static class BranchForms
         c.Rip = t;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Ret(CpuState c, ref Insn i)
     {
         ref ulong sp = ref Gpr.At(c, Registers.RSP);
@@ -65,16 +57,12 @@ static class BranchForms
         sp = s;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PushR(CpuState c, ref Insn i) => Push(c, Gpr.At(c, i.R0));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PushI(CpuState c, ref Insn i) => Push(c, i.Imm);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PushM(CpuState c, ref Insn i) => Push(c, c.Mem.Read64(Operands.Ea(c, ref i)));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PopR(CpuState c, ref Insn i)
     {
         ref ulong sp = ref Gpr.At(c, Registers.RSP);

@@ -31,11 +31,9 @@ static class MulForms
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static long Signed<TW>(ulong v) where TW : struct, IWidth => Operands.SignExtend(v, TW.Bits);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ImulRR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
         Store<TW>(c, ref i, Signed<TW>(TW.Get(ref Gpr.At(c, i.R0), 0)), Signed<TW>(TW.Get(ref Gpr.At(c, i.R1), 0)));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ImulRM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         long a = Signed<TW>(TW.Get(ref Gpr.At(c, i.R0), 0));
@@ -43,11 +41,9 @@ static class MulForms
     }
 
     /// <summary>Three operands: the immediate in <see cref="Insn.Imm"/> is already sign-extended from the operand width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ImulRRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
         Store<TW>(c, ref i, Signed<TW>(TW.Get(ref Gpr.At(c, i.R1), 0)), (long)i.Imm);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ImulRMI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
         Store<TW>(c, ref i, Signed<TW>(TW.Load(c.Mem, Operands.Ea(c, ref i))), (long)i.Imm);
 }

@@ -74,20 +74,14 @@ static class ShiftForms
         SetCfOf(c, Msb<TW>(r), Msb<TW>(r) ^ ((r >> (TW.Bits - 2)) & 1));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ShlRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Shl<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ShrRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Shr<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SarRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Sar<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RolRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Rol<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RorRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Ror<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
 
     // A zero count in CL changes no flag but still writes the register back (a 32-bit one is zero-extended).
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ShlRC<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         ref ulong d = ref Gpr.At(c, i.R0);
@@ -96,7 +90,6 @@ static class ShiftForms
         else Shl<TW>(c, ref d, n);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ShrRC<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         ref ulong d = ref Gpr.At(c, i.R0);
@@ -105,7 +98,6 @@ static class ShiftForms
         else Shr<TW>(c, ref d, n);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SarRC<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         ref ulong d = ref Gpr.At(c, i.R0);
