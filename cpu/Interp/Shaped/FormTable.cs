@@ -1,3 +1,4 @@
+using Iced.Intel;
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.State;
 
@@ -26,8 +27,35 @@ static unsafe class FormTable
     /// <summary>[condition code].</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] Jcc = new delegate*<CpuState, ref Insn, void>[16];
 
+    /// <summary>By mnemonic: the SSE2 packed operations on XMM registers (register source, aligned memory source).</summary>
+    public static readonly delegate*<CpuState, ref Insn, void>[] VecRR = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
+    public static readonly delegate*<CpuState, ref Insn, void>[] VecRM = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
+
     static FormTable()
     {
+        Vec<PxorOp>(Mnemonic.Pxor, Mnemonic.Xorps, Mnemonic.Xorpd);
+        Vec<PorOp>(Mnemonic.Por, Mnemonic.Orps, Mnemonic.Orpd);
+        Vec<PandOp>(Mnemonic.Pand, Mnemonic.Andps, Mnemonic.Andpd);
+        Vec<PandnOp>(Mnemonic.Pandn, Mnemonic.Andnps, Mnemonic.Andnpd);
+        Vec<PaddbOp>(Mnemonic.Paddb);
+        Vec<PaddwOp>(Mnemonic.Paddw);
+        Vec<PadddOp>(Mnemonic.Paddd);
+        Vec<PaddqOp>(Mnemonic.Paddq);
+        Vec<PsubbOp>(Mnemonic.Psubb);
+        Vec<PsubwOp>(Mnemonic.Psubw);
+        Vec<PsubdOp>(Mnemonic.Psubd);
+        Vec<PsubqOp>(Mnemonic.Psubq);
+        Vec<PcmpeqbOp>(Mnemonic.Pcmpeqb);
+        Vec<PcmpeqwOp>(Mnemonic.Pcmpeqw);
+        Vec<PcmpeqdOp>(Mnemonic.Pcmpeqd);
+        Vec<PcmpgtbOp>(Mnemonic.Pcmpgtb);
+        Vec<PminubOp>(Mnemonic.Pminub);
+        Vec<PmaxubOp>(Mnemonic.Pmaxub);
+        Vec<PunpcklbwOp>(Mnemonic.Punpcklbw);
+        Vec<PunpcklwdOp>(Mnemonic.Punpcklwd);
+        Vec<PunpckldqOp>(Mnemonic.Punpckldq, Mnemonic.Unpcklps);
+        Vec<PunpcklqdqOp>(Mnemonic.Punpcklqdq, Mnemonic.Unpcklpd);
+        Vec<PunpckhqdqOp>(Mnemonic.Punpckhqdq, Mnemonic.Unpckhpd);
         AluOp<AddOp>(0);
         AluOp<AdcOp>(1);
         AluOp<SubOp>(2);
@@ -62,6 +90,15 @@ static unsafe class FormTable
         Jcc[13] = &BranchForms.Jcc<CcGe>;
         Jcc[14] = &BranchForms.Jcc<CcLe>;
         Jcc[15] = &BranchForms.Jcc<CcG>;
+    }
+
+    static void Vec<TOp>(params Mnemonic[] ms) where TOp : struct, IVecOp
+    {
+        foreach (var m in ms)
+        {
+            VecRR[(int)m] = &SseForms.BinRR<TOp>;
+            VecRM[(int)m] = &SseForms.BinRM<TOp>;
+        }
     }
 
     static void AluOp<TOp>(int op) where TOp : struct, IAluOp

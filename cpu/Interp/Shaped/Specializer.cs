@@ -63,6 +63,40 @@ public static unsafe class Specializer
             case Mnemonic.Ret: return ins.Code == Code.Retnq ? &BranchForms.Ret : null;
             case Mnemonic.Jmp: return Jump(in ins, ref i, call: false);
             case Mnemonic.Call: return Jump(in ins, ref i, call: true);
+            case Mnemonic.Movdqa:
+            case Mnemonic.Movaps:
+            case Mnemonic.Movapd:
+            case Mnemonic.Movntdq:
+            case Mnemonic.Movntps:
+            case Mnemonic.Movntpd:
+                return XmmMove(in ins, ref i, aligned: true);
+            case Mnemonic.Movdqu:
+            case Mnemonic.Movups:
+            case Mnemonic.Movupd:
+                return XmmMove(in ins, ref i, aligned: false);
+            case Mnemonic.Movd: return MovdMovq(in ins, ref i, q: false);
+            case Mnemonic.Movq: return MovdMovq(in ins, ref i, q: true);
+            case Mnemonic.Movss: return Scalar(in ins, ref i, sd: false);
+            case Mnemonic.Movsd: return ins.Code == Code.Movsd_m32_m32 ? null : Scalar(in ins, ref i, sd: true);
+            case Mnemonic.Pmovmskb:
+                return ins.Op0Kind == OpKind.Register && Gpr(ins.Op0Register, out i.R0, out i.Sh0) && ins.Op1Kind == OpKind.Register
+                    && Xmm(ins.Op1Register, out i.R1) ? &SseForms.Pmovmskb : null;
+            case Mnemonic.Pshufd:
+            {
+                var s = XmmShapeOf(in ins, ref i, 2);
+                if (s is not (Shape.RR or Shape.RM) || ins.Op2Kind != OpKind.Immediate8) return null;
+                i.Imm = ins.Immediate8;
+                return s == Shape.RR ? &SseForms.PshufdRR : &SseForms.PshufdRM;
+            }
+        }
+        if (FormTable.VecRR[(int)ins.Mnemonic] != null)
+        {
+            return XmmShapeOf(in ins, ref i, 2) switch
+            {
+                Shape.RR => FormTable.VecRR[(int)ins.Mnemonic],
+                Shape.RM => FormTable.VecRM[(int)ins.Mnemonic],
+                _ => null,
+            };
         }
         if (ins.IsJccShortOrNear && ins.Op0Kind == OpKind.NearBranch64)
         {
@@ -145,6 +179,66 @@ public static unsafe class Specializer
             return Shape.MI;
         }
         return Shape.None;
+    }
+
+    static bool Xmm(Register r, out byte idx)
+    {
+        bool x = r is >= Register.XMM0 and <= Register.XMM15;
+        idx = (byte)(x ? r - Register.XMM0 : 0);
+        return x;
+    }
+
+    /// <summary>
+    /// XMM register (RR), XMM from memory (RM) or memory from XMM (MR), with the XMM indices digested, for
+    /// an instruction of <paramref name="count"/> operands (a trailing one is an immediate). MMX forms are None.
+    /// </summary>
+    static Shape XmmShapeOf(in Instruction ins, ref Insn i, int count)
+    {
+        if (ins.OpCount != count) return Shape.None;
+        if (ins.Op0Kind == OpKind.Register)
+        {
+            if (!Xmm(ins.Op0Register, out i.R0)) return Shape.None;
+            if (ins.Op1Kind == OpKind.Memory) return Shape.RM;
+            return ins.Op1Kind == OpKind.Register && Xmm(ins.Op1Register, out i.R1) ? Shape.RR : Shape.None;
+        }
+        return ins.Op0Kind == OpKind.Memory && ins.Op1Kind == OpKind.Register && Xmm(ins.Op1Register, out i.R1) ? Shape.MR : Shape.None;
+    }
+
+    static delegate*<CpuState, ref Insn, void> XmmMove(in Instruction ins, ref Insn i, bool aligned) => XmmShapeOf(in ins, ref i, 2) switch
+    {
+        Shape.RR => &SseForms.MovRR,
+        Shape.RM => aligned ? &SseForms.MovAlignedRM : &SseForms.MovUnalignedRM,
+        Shape.MR => aligned ? &SseForms.MovAlignedMR : &SseForms.MovUnalignedMR,
+        _ => null,
+    };
+
+    static delegate*<CpuState, ref Insn, void> Scalar(in Instruction ins, ref Insn i, bool sd) => (XmmShapeOf(in ins, ref i, 2), sd) switch
+    {
+        (Shape.RR, false) => &SseForms.MovssRR,
+        (Shape.RM, false) => &SseForms.MovssRM,
+        (Shape.MR, false) => &SseForms.MovssMR,
+        (Shape.RR, true) => &SseForms.MovsdRR,
+        (Shape.RM, true) => &SseForms.MovsdRM,
+        (Shape.MR, true) => &SseForms.MovsdMR,
+        _ => null,
+    };
+
+    /// <summary>MOVD/MOVQ between XMM registers, GPRs and memory (MMX forms stay generic).</summary>
+    static delegate*<CpuState, ref Insn, void> MovdMovq(in Instruction ins, ref Insn i, bool q)
+    {
+        if (ins.OpCount != 2) return null;
+        if (ins.Op0Kind == OpKind.Register && Xmm(ins.Op0Register, out i.R0))
+        {
+            if (ins.Op1Kind == OpKind.Memory) return q ? &SseForms.MovqXM : &SseForms.MovdXM;
+            if (ins.Op1Kind != OpKind.Register) return null;
+            if (Xmm(ins.Op1Register, out i.R1)) return q ? &SseForms.MovqXX : null;
+            if (!Gpr(ins.Op1Register, out i.R1, out i.Sh1)) return null;
+            return q ? &SseForms.MovqXR : &SseForms.MovdXR;
+        }
+        if (ins.Op1Kind != OpKind.Register || !Xmm(ins.Op1Register, out i.R1)) return null;
+        if (ins.Op0Kind == OpKind.Memory) return q ? &SseForms.MovqMX : &SseForms.MovdMX;
+        if (ins.Op0Kind != OpKind.Register || !Gpr(ins.Op0Register, out i.R0, out i.Sh0)) return null;
+        return q ? &SseForms.MovqRX : &SseForms.MovdRX;
     }
 
     // ---- families ----
