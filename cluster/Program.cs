@@ -31,20 +31,13 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        bool help = args.Contains("--help") || args.Contains("-h") || args.Contains("-?");
         // A guest is about to run: the emulator's first-use costs are paid on another core meanwhile.
-        if (args.Length > 1 && args[0] is "run" or "procnode" && !args.Contains("--help") && !args.Contains("-h")) LegoEmu.Syscalls.Runtime.WarmUpGuest.StartInBackground();
-        var root = new RootCommand("LegoEmu: runs x86-64 Linux programs on an emulated disaggregated machine: a processor component\n" +
-            "with a software-managed virtual cache (ExCache) over memory components.\n\n" +
-            "Examples:\n  legoemu run ./prog arg1 arg2\n  legoemu run --excache 16K --line 64 --policy lru --stats ./prog\n  legoemu disasm ./prog");
-        // Building a verb's options costs time at every start; a named verb is the only one parsed, so build only it.
-        int chosen = args.Length > 0 ? Array.FindIndex(Verbs, v => v.Name == args[0]) : -1;
-        if (chosen >= 0) root.Subcommands.Add(Verbs[chosen].Create());
-        else foreach (var (_, create) in Verbs) root.Subcommands.Add(create());
+        if (args.Length > 1 && args[0] is "run" or "procnode" && !help) LegoEmu.Syscalls.Runtime.WarmUpGuest.StartInBackground();
         LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = Nodes.SelfProcess.Command();
         try
         {
-            // Exceptions reach the catch below (one line, no stack trace) instead of System.CommandLine's handler.
-            int status = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            int status = IsForkedProcess(args, help) ? RunForked(args) : Parse(args);
             if (RunCommand.PendingSignalDeath != 0)
             {
                 // The guest may have closed descriptors 1 and 2: .NET then cannot even open its console.
@@ -63,5 +56,32 @@ public static class Program
             if (Environment.GetEnvironmentVariable("LEGOEMU_DEBUG") == "1") w.WriteLine(e.ToString());
             return 70;
         }
+    }
+
+    /// <summary>Every fork starts a <c>procnode --state-fd|--pool-socket</c>: its few options skip the full parser.</summary>
+    static bool IsForkedProcess(string[] args, bool help) =>
+        !help && args.Length > 1 && args[0] == "procnode" && (args.Contains("--state-fd") || args.Contains("--pool-socket"));
+
+    static int RunForked(string[] args)
+    {
+        if (ForkedOptions.Parse(args[1..], out string error) is not { } options)
+        {
+            Console.Error.WriteLine($"legoemu procnode: {error}");
+            return 2;
+        }
+        return ForkedProcess.Run(options);
+    }
+
+    static int Parse(string[] args)
+    {
+        var root = new RootCommand("LegoEmu: runs x86-64 Linux programs on an emulated disaggregated machine: a processor component\n" +
+            "with a software-managed virtual cache (ExCache) over memory components.\n\n" +
+            "Examples:\n  legoemu run ./prog arg1 arg2\n  legoemu run --excache 16K --line 64 --policy lru --stats ./prog\n  legoemu disasm ./prog");
+        // Building a verb's options costs time at every start; a named verb is the only one parsed, so build only it.
+        int chosen = args.Length > 0 ? Array.FindIndex(Verbs, v => v.Name == args[0]) : -1;
+        if (chosen >= 0) root.Subcommands.Add(Verbs[chosen].Create());
+        else foreach (var (_, create) in Verbs) root.Subcommands.Add(create());
+        // Exceptions reach Main's catch (one line, no stack trace) instead of System.CommandLine's handler.
+        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

@@ -13,13 +13,25 @@ public static class EmulatorStderr
 {
     const int F_DUPFD_CLOEXEC = 1030;
     static TextWriter? _writer;
+    static int _descriptor = 2;
 
     public static TextWriter Writer => _writer ??= Open();
+
+    /// <summary>The private duplicate behind <see cref="Writer"/> (2 when there was no stderr to duplicate).</summary>
+    public static int Descriptor
+    {
+        get
+        {
+            _ = Writer;
+            return _descriptor;
+        }
+    }
 
     static TextWriter Open()
     {
         long fd = LegoEmu.Syscalls.Host.Native.Sys(Nr.fcntl, 2, F_DUPFD_CLOEXEC, 10);
         if (fd < 0) return Console.Error; // no stderr at all: nothing better to write to
+        _descriptor = (int)fd;
         var stream = new FileStream(new SafeFileHandle((nint)fd, ownsHandle: true), FileAccess.Write, 1);
         return TextWriter.Synchronized(new FailSafeWriter(new StreamWriter(stream) { AutoFlush = true }));
     }

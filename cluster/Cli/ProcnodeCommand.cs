@@ -28,10 +28,11 @@ public static class ProcnodeCommand
         var trace = new Option<string?>("--trace") { Description = "With --state-fd: trace the forked process to FILE", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "With --trace: misses or accesses", DefaultValueFactory = _ => "misses" };
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: SHARDS sampling rate", DefaultValueFactory = _ => "1" };
-        var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd, started by fork)");
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample }) cmd.Options.Add(o);
-        var tier = new TierArguments();
-        tier.AddTo(cmd);
+        var poolSocket = new Option<int?>("--pool-socket") { Description = "Wait, warmed up, on this socket for a fork state and the descriptors that go with it (a pooled component, started by a process ahead of its forks)", HelpName = "FD" };
+        var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
+        var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample, poolSocket, pool }) cmd.Options.Add(o);
+        new TierArguments().AddTo(cmd);
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(listen) is { } where)
@@ -39,67 +40,18 @@ public static class ProcnodeCommand
                 if (pr.GetValue(state) != null) { Console.Error.WriteLine("legoemu procnode: --listen and --state-fd exclude each other"); return 2; }
                 return HostThreads(where, pr.GetValue(parent));
             }
-            if (pr.GetValue(state) is not int fd) { Console.Error.WriteLine("legoemu procnode: give --listen ENDPOINT (a thread host) or --state-fd FD (a forked process)"); return 2; }
-            ForkState s;
-            try
+            if (pr.GetValue(state) == null && pr.GetValue(poolSocket) == null)
             {
-                s = ForkState.Read(fd);
+                Console.Error.WriteLine("legoemu procnode: give --listen ENDPOINT (a thread host), or --state-fd FD or --pool-socket FD (a forked process)");
+                return 2;
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or EndOfStreamException)
+            if (pr.GetValue(state) != null && pr.GetValue(poolSocket) != null) { Console.Error.WriteLine("legoemu procnode: --pool-socket and --state-fd exclude each other"); return 2; }
+            return ForkedProcess.Run(new ForkedOptions
             {
-                Console.Error.WriteLine($"legoemu procnode: cannot read the fork state from descriptor {fd}: {e.Message}");
-                return 70;
-            }
-            var pol = pr.GetValue(policy) switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
-            var config = new CacheConfig(pr.GetValue(excache), pr.GetValue(ways), pr.GetValue(line), pol);
-            if (config.Validate() is { } err) { Console.Error.WriteLine($"legoemu procnode: {err}"); return 2; }
-            var endpoints = new List<Endpoint>();
-            foreach (var text in s.MemoryEndpoints)
-            {
-                if (!Endpoint.TryParse(text, out var ep, out string perr)) { Console.Error.WriteLine($"legoemu procnode: {perr}"); return 2; }
-                endpoints.Add(ep!);
-            }
-            MemoryCluster cluster;
-            try { cluster = new MemoryCluster(endpoints); }
-            catch (MemoryNodeFailure e) { Console.Error.WriteLine($"legoemu: {e.Message}"); return 70; }
-            using (cluster)
-            {
-                cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk);
-                TraceRequest? traceRequest = null;
-                if (pr.GetValue(trace) is { } tracePath && TraceRequest.TryParseRate(pr.GetValue(traceSample)!, out double rate))
-                    traceRequest = new TraceRequest(tracePath, pr.GetValue(traceLevel) == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
-                if (tier.Parse(pr, out string? tierError) is not { } tierOptions) { Console.Error.WriteLine($"legoemu procnode: {tierError}"); return 2; }
-                var options = new RunOptions(config, pr.GetValue(strace), false, EmulatorStderr.Writer)
-                {
-                    ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments()],
-                    Tier = tierOptions,
-                };
-                using var process = new GuestProcess(cluster, options, s.Asid);
-                process.RestoreForkedState(s);
-                MemoryTracer? tracer = null;
-                if (traceRequest != null)
-                {
-                    try { tracer = traceRequest.Start(process, process.Argv, endpoints.Count, forked: true); }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        // The guest must not fail because its trace cannot be written; say so once.
-                        Console.Error.WriteLine($"legoemu: --trace {traceRequest.PathFor(process, true)}: {e.Message}; this process is not traced");
-                    }
-                    if (tracer != null)
-                    {
-                        var t = tracer;
-                        process.EmergencyCleanup = () => traceRequest.Abandon(t);
-                    }
-                }
-                int status;
-                try { status = process.Run(); }
-                finally
-                {
-                    if (tracer != null) traceRequest!.Finish(process, tracer);
-                }
-                RunCommand.PendingSignalDeath = process.KilledBySignal;
-                return status;
-            }
+                StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
+                Line = pr.GetValue(line), Policy = pr.GetValue(policy)!, Strace = pr.GetValue(strace), Trace = pr.GetValue(trace),
+                TraceLevel = pr.GetValue(traceLevel)!, TraceSample = pr.GetValue(traceSample)!, Pool = Math.Max(0, pr.GetValue(pool)),
+            });
         });
         return cmd;
     }

@@ -29,6 +29,7 @@ public static class RunCommand
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
         traceLevel.AcceptOnlyFromAmong("misses", "accesses");
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: keep a line iff a hash of its address falls under RATE (SHARDS), e.g. 0.01 or 1%", DefaultValueFactory = _ => "1", HelpName = "RATE" };
+        var pool = new Option<int>("--pool") { Description = "Idle processor components each guest process keeps ready for its forks once it has forked: started ahead and warmed up, they take a fork's state instead of starting .NET; 0 starts every forked process cold", DefaultValueFactory = _ => 1, HelpName = "N" };
         var command = new Argument<string[]>("PROGRAM [ARGS]")
         {
             Description = "The static x86-64 Linux executable and its arguments (passed to the guest untouched)",
@@ -52,6 +53,7 @@ public static class RunCommand
         cmd.Options.Add(trace);
         cmd.Options.Add(traceLevel);
         cmd.Options.Add(traceSample);
+        cmd.Options.Add(pool);
         cmd.Arguments.Add(command);
         cmd.SetAction(pr =>
         {
@@ -72,10 +74,13 @@ public static class RunCommand
                 traceRequest = new TraceRequest(Path.GetFullPath(tracePath), level, rate);
             }
             if (tier.Parse(pr, out string? tierError) is not { } tierOptions) return Fail(tierError!);
+            if (pr.GetValue(pool) is < 0 or > 16) return Fail("--pool N must be between 0 and 16");
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
                 ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments()],
                 Tier = tierOptions,
+                PoolSize = pr.GetValue(pool),
+                DiagnosticsDescriptor = EmulatorStderr.Descriptor,
             };
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");

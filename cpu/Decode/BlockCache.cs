@@ -1,5 +1,6 @@
 using Iced.Intel;
 using LegoEmu.Cpu.Interp;
+using LegoEmu.Cpu.Interp.Shaped;
 using LegoEmu.Cpu.State;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Cache;
@@ -163,6 +164,14 @@ public sealed unsafe class BlockCache
             }
             break;
         }
+        i.OpBits = ins.OpCount == 0 ? (byte)64 : ins.Op0Kind switch
+        {
+            OpKind.Register when Registers.GprIndex[(int)ins.Op0Register] >= 0 => (byte)(Registers.GprSize[(int)ins.Op0Register] * 8),
+            OpKind.Memory => (byte)Math.Min(64, Math.Max(8, ins.MemorySize.GetSize() * 8)),
+            _ => (byte)64,
+        };
+        // Hot instructions get a handler made for their operand shape; the brackets below then wrap that one.
+        Specializer.Apply(ins, ref i);
         if (HandlerTable.UsesGuestMxcsr(ins))
         {
             i.Inner = i.Exec;
@@ -173,12 +182,6 @@ public sealed unsafe class BlockCache
             i.Inner = i.Exec;
             i.Exec = HandlerTable.LockedBracket;
         }
-        i.OpBits = ins.OpCount == 0 ? (byte)64 : ins.Op0Kind switch
-        {
-            OpKind.Register when Registers.GprIndex[(int)ins.Op0Register] >= 0 => (byte)(Registers.GprSize[(int)ins.Op0Register] * 8),
-            OpKind.Memory => (byte)Math.Min(64, Math.Max(8, ins.MemorySize.GetSize() * 8)),
-            _ => (byte)64,
-        };
         return i;
     }
 }

@@ -31,6 +31,12 @@ public unsafe struct Insn
     public ushort MemBits;
     /// <summary>Condition code 0..15 for Jcc/SETcc/CMOVcc, -1 otherwise.</summary>
     public sbyte Cc;
+    /// <summary>For shaped handlers: GPR or XMM index of operand 0 and of operand 1 when they are registers.</summary>
+    public byte R0, R1;
+    /// <summary>For shaped handlers: 8 when operand 0 / operand 1 is AH..BH (bits 8..15 of its slot), else 0.</summary>
+    public byte Sh0, Sh1;
+    /// <summary>For shaped handlers: the immediate truncated to its use, a masked shift count, or a branch target.</summary>
+    public ulong Imm;
 }
 
 /// <summary>A straight-line run of instructions ending at a control transfer, decoded once.</summary>

@@ -74,9 +74,7 @@ static unsafe class InstSseMove
             Xmm(c, i.I.Op0Register) = ReadXAligned(c, ref i, 1);
             return;
         }
-        ulong a = Ea(c, ref i);
-        if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned 16-byte store at 0x{a:x}");
-        WriteXMem(c, a, Xmm(c, i.I.Op1Register));
+        WriteXMemAligned(c, ref i, Xmm(c, i.I.Op1Register));
     }
 
     static void Movss(CpuState c, ref Insn i)

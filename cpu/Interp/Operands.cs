@@ -137,6 +137,12 @@ public static class Operands
     public static Vector128<byte> ReadX(CpuState c, ref Insn i, int n)
     {
         if (i.I.GetOpKind(n) == OpKind.Register) return Xmm(c, i.I.GetOpRegister(n));
+        return ReadXMem(c, ref i);
+    }
+
+    /// <summary>Reads the instruction's 128-bit memory operand, with no alignment rule.</summary>
+    public static Vector128<byte> ReadXMem(CpuState c, ref Insn i)
+    {
         UInt128 v = c.Mem.Read128(Ea(c, ref i));
         return Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
     }
@@ -145,10 +151,24 @@ public static class Operands
     public static Vector128<byte> ReadXAligned(CpuState c, ref Insn i, int n)
     {
         if (i.I.GetOpKind(n) == OpKind.Register) return Xmm(c, i.I.GetOpRegister(n));
+        return ReadXMemAligned(c, ref i);
+    }
+
+    /// <summary>Reads the instruction's 128-bit memory operand, which must be 16-byte aligned.</summary>
+    public static Vector128<byte> ReadXMemAligned(CpuState c, ref Insn i)
+    {
         ulong a = Ea(c, ref i);
         if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned 16-byte access at 0x{a:x}");
         UInt128 v = c.Mem.Read128(a);
         return Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
+    }
+
+    /// <summary>Writes the instruction's 128-bit memory operand, which must be 16-byte aligned (MOVAPS, MOVNTDQ ...).</summary>
+    public static void WriteXMemAligned(CpuState c, ref Insn i, Vector128<byte> v)
+    {
+        ulong a = Ea(c, ref i);
+        if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned 16-byte store at 0x{a:x}");
+        WriteXMem(c, a, v);
     }
 
     public static void WriteXMem(CpuState c, ulong a, Vector128<byte> v)

@@ -71,7 +71,20 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     public MemoryTracer? Tracer { get; set; }
 
     int NodeOf(int asid, ulong addr) => Component is INodeLocator l ? l.NodeOf(asid, addr) : 0;
-    public IMemoryComponent Component { get; }
+    public IMemoryComponent Component { get; private set; }
+
+    /// <summary>
+    /// Serves this cache from another memory component from now on. Only an empty cache can move (after
+    /// execve dropped the old image): a line from the old component must never be written back to the new one.
+    /// </summary>
+    public void Rehome(IMemoryComponent component)
+    {
+        if (_coherent != null) throw new InvalidOperationException("a coherent ExCache cannot move to another memory component");
+        if (Array.FindIndex(_tags, t => t != Invalid) >= 0)
+            throw new InvalidOperationException("the ExCache still holds lines of its old memory component");
+        Component = component;
+        _plocal.Clear();
+    }
     readonly Dictionary<int, PLocalTracker> _plocal = new();
 
     /// <summary>The p-local bookkeeping of one address space (fresh ranges are per space, like their VMAs).</summary>

@@ -53,6 +53,12 @@ public static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_adddup2")]
     private static partial int posix_spawn_file_actions_adddup2(byte* fa, int fd, int newFd);
 
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int posix_spawn_file_actions_addopen(byte* fa, int fd, string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
+    private static partial int posix_spawn_file_actions_addclosefrom_np(byte* fa, int from);
+
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
     private static partial int posix_spawn_file_actions_destroy(byte* fa);
 
@@ -66,11 +72,33 @@ public static unsafe partial class Native
     {
         byte* fa = stackalloc byte[256];
         posix_spawn_file_actions_init(fa);
+        foreach (int fd in inherit)
+            posix_spawn_file_actions_adddup2(fa, fd, fd);
+        return SpawnWith(fa, path, argv, envp);
+    }
+
+    /// <summary>
+    /// Starts a process that holds nothing of this one's but <paramref name="socket"/>, as its descriptor 3:
+    /// /dev/null is its 0, 1 and 2, and every other descriptor is closed, whatever its close-on-exec flag.
+    /// Returns the pid or a negated errno.
+    /// </summary>
+    public static int SpawnIsolated(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int socket)
+    {
+        byte* fa = stackalloc byte[256];
+        posix_spawn_file_actions_init(fa);
+        posix_spawn_file_actions_adddup2(fa, socket, 3);
+        posix_spawn_file_actions_addopen(fa, 0, "/dev/null", 2 /* O_RDWR */, 0);
+        posix_spawn_file_actions_adddup2(fa, 0, 1);
+        posix_spawn_file_actions_adddup2(fa, 0, 2);
+        posix_spawn_file_actions_addclosefrom_np(fa, 4);
+        return SpawnWith(fa, path, argv, envp);
+    }
+
+    static int SpawnWith(byte* fa, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
+    {
         var allocations = new List<nint>();
         try
         {
-            foreach (int fd in inherit)
-                posix_spawn_file_actions_adddup2(fa, fd, fd);
             byte* Utf8(string s)
             {
                 nint p = Marshal.StringToCoTaskMemUTF8(s);

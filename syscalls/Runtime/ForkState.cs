@@ -34,10 +34,31 @@ public sealed class ForkState
     public required ulong ChildSetTid, ChildClearTid;
     /// <summary>The parent's signalfds (host descriptor, mask): the child gives each a private eventfd.</summary>
     public required (int Host, ulong Mask)[] SignalFds;
+    /// <summary>
+    /// The memory is a parent's own, served on a private socket for the fork, not memory nodes the user
+    /// chose: after execve the child keeps its new image in a memory component of its own.
+    /// </summary>
+    public required bool MemoryBorrowed;
 
     public void Write(string path)
     {
-        using var w = new BinaryWriter(File.Create(path));
+        using var file = File.Create(path);
+        Write(file);
+    }
+
+    /// <summary>The state as bytes, for a hand-over over a socket.</summary>
+    public byte[] ToBytes()
+    {
+        var m = new MemoryStream();
+        Write(m);
+        return m.ToArray();
+    }
+
+    public static ForkState FromBytes(byte[] bytes) => Read(new MemoryStream(bytes), "a pooled processor component's hand-over");
+
+    void Write(Stream stream)
+    {
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         w.Write(Magic);
         w.Write(MemoryEndpoints.Length);
         foreach (var e in MemoryEndpoints) w.Write(e);
@@ -65,6 +86,7 @@ public sealed class ForkState
         w.Write(ChildSetTid); w.Write(ChildClearTid);
         w.Write(SignalFds.Length);
         foreach (var (h, m) in SignalFds) { w.Write(h); w.Write(m); }
+        w.Write(MemoryBorrowed);
     }
 
     /// <summary>Reads the state from an inherited descriptor (and closes it).</summary>
@@ -107,13 +129,14 @@ public sealed class ForkState
         ulong setTid = r.ReadUInt64(), clearTid = r.ReadUInt64();
         var signalFds = new (int, ulong)[r.ReadInt32()];
         for (int i = 0; i < signalFds.Length; i++) signalFds[i] = (r.ReadInt32(), r.ReadUInt64());
+        bool borrowed = r.ReadBoolean();
         return new ForkState
         {
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, RegionOwners = owners, Brk = brk, ExePath = exe,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,
-            SignalFds = signalFds,
+            SignalFds = signalFds, MemoryBorrowed = borrowed,
         };
     }
 

@@ -22,6 +22,12 @@ public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, Text
 
     /// <summary>The execution tiers (interpreter only, or translation of hot code too).</summary>
     public LegoEmu.Cpu.Translate.TierOptions Tier { get; init; } = LegoEmu.Cpu.Translate.TierOptions.Default;
+
+    /// <summary>Idle processor components kept ready for this process's forks once it has forked (0: every fork starts one cold).</summary>
+    public int PoolSize { get; init; }
+
+    /// <summary>The host descriptor behind <see cref="Diagnostics"/>, handed to pooled children as their stderr.</summary>
+    public int DiagnosticsDescriptor { get; init; } = 2;
 }
 
 /// <summary>
@@ -553,6 +559,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Dispose()
     {
+        _pool?.Dispose();
         _wake.Dispose();
         _memoryServer?.Dispose();
         if (_memoryServerDir != null)

@@ -17,6 +17,11 @@ namespace LegoEmu.Syscalls.Runtime;
 public sealed partial class GuestProcess
 {
     MemoryNodeServer? _memoryServer;
+    ForkPool? _pool;
+    int _forks;
+
+    /// <summary>This process's memory is an ancestor's, reached through the socket it served for the fork (see <see cref="ForkState.MemoryBorrowed"/>).</summary>
+    public bool MemoryBorrowed { get; private set; }
 
     /// <summary>
     /// The guest's children not yet reaped. Waits for "any child" or a process group go through this
@@ -69,8 +74,29 @@ public sealed partial class GuestProcess
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
-            SignalFds = SignalFds.All(),
+            SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent,
         };
+        var (exe, prefix) = SelfCommand;
+        var options = new List<string> { "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
+            "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant(), "--pool", Options.PoolSize.ToString() };
+        if (Options.Strace) options.Add("--strace");
+        options.AddRange(Options.ChildArguments);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
+        // A process that forks once gains nothing from a pool and would leave its idle component unused:
+        // the pool starts with the second fork, which is the one that hints at more.
+        if (Options.PoolSize > 0 && ++_forks >= 2)
+        {
+            _pool ??= new ForkPool(Options.PoolSize, socket =>
+                Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", .. options], env, socket));
+            _pool.Fill();
+            int pooled = _pool.HandOver(state, Options.DiagnosticsDescriptor);
+            _pool.Fill();
+            if (pooled > 0)
+            {
+                Children.Add(pooled);
+                return pooled;
+            }
+        }
         // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
         // behind even when the child is killed before it reads it.
         string file = Path.Combine(Path.GetTempPath(), $"legoemu-fork-{Environment.ProcessId}-{Guid.NewGuid():N}");
@@ -82,14 +108,9 @@ public sealed partial class GuestProcess
             home.DestroyAddressSpace(child);
             return stateFd;
         }
-        var (exe, prefix) = SelfCommand;
         var argv = new List<string> { exe };
         argv.AddRange(prefix);
-        argv.AddRange(["procnode", "--state-fd", stateFd.ToString(), "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
-            "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant()]);
-        if (Options.Strace) argv.Add("--strace");
-        argv.AddRange(Options.ChildArguments);
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
+        argv.AddRange(["procnode", "--state-fd", stateFd.ToString(), .. options]);
         int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
         Host.Native.Sys(Abi.Nr.close, stateFd);
         if (pid < 0) home.DestroyAddressSpace(child);
@@ -142,6 +163,7 @@ public sealed partial class GuestProcess
         Argv = s.Argv;
         AuxVector = s.AuxVector;
         ThreadName = s.ThreadName;
+        MemoryBorrowed = s.MemoryBorrowed;
         if (s.ChildSetTid != 0) View.Write32(s.ChildSetTid, (uint)Pid);
         CurrentThread.ClearChildTid = s.ChildClearTid;
     }
@@ -174,8 +196,21 @@ public sealed partial class GuestProcess
         RetireHosts();
         var oldAsid = Space.Asid;
         Cache.FlushRange(oldAsid, 0, VmaSet.TaskSize, writeBack: false);
-        var fresh = new GuestAddressSpace(Space.Home, Cache);
-        Space.Home.DestroyAddressSpace(oldAsid);
+        GuestAddressSpace fresh;
+        if (MemoryBorrowed && !Cache.Coherent)
+        {
+            // Nothing ties the new image to the parent's memory: keep it in-process rather than a socket away.
+            Space.Home.DestroyAddressSpace(oldAsid);
+            Cache.Rehome(new LockedMemoryComponent(new InProcessMemoryComponent()));
+            View.InvalidateAll();
+            fresh = new GuestAddressSpace(Cache.Component, Cache);
+            MemoryBorrowed = false;
+        }
+        else
+        {
+            fresh = new GuestAddressSpace(Space.Home, Cache);
+            Space.Home.DestroyAddressSpace(oldAsid);
+        }
         Space = fresh;
         View.SwitchAddressSpace(fresh.Asid);
         Blocks.Clear();

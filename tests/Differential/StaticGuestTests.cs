@@ -18,7 +18,8 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         ["default"] = [],
         ["translate-all-excache-16K-line64-ways2-lru"] = ["--translate-threshold", "0", "--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
         ["excache-16K"] = ["--excache", "16K"],
-        ["excache-16K-line64-ways2-lru"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
+        // Every fork here starts its child cold; the other configurations hand forks to pooled components.
+        ["excache-16K-line64-ways2-lru-pool0"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru", "--pool", "0"],
         ["memnodes-2-unix-64K"] = ["--memory-nodes", "2", "--excache", "64K"],
         ["memnodes-3-tcp-lru"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "lru"],
         ["memnodes-3-tcp-random"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "random"],

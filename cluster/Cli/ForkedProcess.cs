@@ -1,0 +1,151 @@
+using LegoEmu.Cluster.Trace;
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Remote;
+using LegoEmu.Mem.Trace;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary>How a forked guest process's processor component is to run: what its parent put on its command line.</summary>
+public sealed record ForkedOptions
+{
+    public int? StateFd { get; init; }
+    public int? PoolSocket { get; init; }
+    public long Excache { get; init; } = 1L << 30;
+    public int Ways { get; init; } = 8;
+    public int Line { get; init; } = 4096;
+    public string Policy { get; init; } = "fifo";
+    public bool Strace { get; init; }
+    public string? Trace { get; init; }
+    public string TraceLevel { get; init; } = "misses";
+    public string TraceSample { get; init; } = "1";
+    public int Pool { get; init; }
+    public LegoEmu.Cpu.Translate.TierOptions Tier { get; init; } = LegoEmu.Cpu.Translate.TierOptions.Default;
+
+    /// <summary>
+    /// Reads the options of <c>procnode --state-fd|--pool-socket</c> without System.CommandLine: every fork
+    /// starts such a process, and building the parser costs more than the few options it has. The same
+    /// options are declared in <see cref="ProcnodeCommand"/> for its help.
+    /// </summary>
+    public static ForkedOptions? Parse(IReadOnlyList<string> args, out string error)
+    {
+        var o = new ForkedOptions();
+        error = "";
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            if (name == "--strace") { o = o with { Strace = true }; continue; }
+            if (i + 1 >= args.Count) { error = $"option {name} needs a value"; return null; }
+            string v = args[++i];
+            bool ok = true;
+            switch (name)
+            {
+                case "--state-fd": ok = int.TryParse(v, out int fd); o = o with { StateFd = fd }; break;
+                case "--pool-socket": ok = int.TryParse(v, out int socket); o = o with { PoolSocket = socket }; break;
+                case "--excache": ok = long.TryParse(v, out long size); o = o with { Excache = size }; break;
+                case "--ways": ok = int.TryParse(v, out int ways); o = o with { Ways = ways }; break;
+                case "--line": ok = int.TryParse(v, out int line); o = o with { Line = line }; break;
+                case "--pool": ok = int.TryParse(v, out int pool) && pool >= 0; o = o with { Pool = pool }; break;
+                case "--policy": o = o with { Policy = v }; break;
+                case "--trace": o = o with { Trace = v }; break;
+                case "--trace-level": o = o with { TraceLevel = v }; break;
+                case "--trace-sample": o = o with { TraceSample = v }; break;
+                case "--tier": ok = v is "auto" or "interp"; o = o with { Tier = o.Tier with { Translate = v == "auto" } }; break;
+                case "--translate-threshold": ok = int.TryParse(v, out int threshold) && threshold >= 0; o = o with { Tier = o.Tier with { Threshold = threshold } }; break;
+                default: error = $"unknown option {name}"; return null;
+            }
+            if (!ok) { error = $"bad value '{v}' for {name}"; return null; }
+        }
+        if ((o.StateFd == null) == (o.PoolSocket == null)) { error = "give exactly one of --state-fd FD and --pool-socket FD"; return null; }
+        return o;
+    }
+}
+
+/// <summary>The processor component of a forked guest process: it takes the fork state, attaches to the copied address space and runs.</summary>
+public static class ForkedProcess
+{
+    public static int Run(ForkedOptions o)
+    {
+        ForkState s;
+        if (o.PoolSocket is int socket)
+        {
+            try
+            {
+                // The parent closes the socket when it needs no more children: that ends an idle component quietly.
+                if (ForkHandover.Receive(socket) is not { } handed) return 0;
+                s = handed;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or KeyNotFoundException)
+            {
+                Console.Error.WriteLine($"legoemu procnode: cannot take the fork hand-over on descriptor {socket}: {e.Message}");
+                return 70;
+            }
+            finally
+            {
+                LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.close, socket);
+            }
+        }
+        else
+        {
+            int fd = o.StateFd!.Value;
+            try
+            {
+                s = ForkState.Read(fd);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or EndOfStreamException)
+            {
+                Console.Error.WriteLine($"legoemu procnode: cannot read the fork state from descriptor {fd}: {e.Message}");
+                return 70;
+            }
+        }
+        var pol = o.Policy switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
+        var config = new CacheConfig(o.Excache, o.Ways, o.Line, pol);
+        if (config.Validate() is { } err) { Console.Error.WriteLine($"legoemu procnode: {err}"); return 2; }
+        var endpoints = new List<Endpoint>();
+        foreach (var text in s.MemoryEndpoints)
+        {
+            if (!Endpoint.TryParse(text, out var ep, out string perr)) { Console.Error.WriteLine($"legoemu procnode: {perr}"); return 2; }
+            endpoints.Add(ep!);
+        }
+        MemoryCluster cluster;
+        try { cluster = new MemoryCluster(endpoints); }
+        catch (MemoryNodeFailure e) { Console.Error.WriteLine($"legoemu: {e.Message}"); return 70; }
+        using (cluster)
+        {
+            cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk);
+            TraceRequest? traceRequest = null;
+            if (o.Trace is { } tracePath && TraceRequest.TryParseRate(o.TraceSample, out double rate))
+                traceRequest = new TraceRequest(tracePath, o.TraceLevel == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
+            var options = new RunOptions(config, o.Strace, false, EmulatorStderr.Writer)
+            {
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments()], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
+                Tier = o.Tier,
+            };
+            using var process = new GuestProcess(cluster, options, s.Asid);
+            process.RestoreForkedState(s);
+            MemoryTracer? tracer = null;
+            if (traceRequest != null)
+            {
+                try { tracer = traceRequest.Start(process, process.Argv, endpoints.Count, forked: true); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The guest must not fail because its trace cannot be written; say so once.
+                    Console.Error.WriteLine($"legoemu: --trace {traceRequest.PathFor(process, true)}: {e.Message}; this process is not traced");
+                }
+                if (tracer != null)
+                {
+                    var t = tracer;
+                    process.EmergencyCleanup = () => traceRequest.Abandon(t);
+                }
+            }
+            int status;
+            try { status = process.Run(); }
+            finally
+            {
+                if (tracer != null) traceRequest!.Finish(process, tracer);
+            }
+            RunCommand.PendingSignalDeath = process.KilledBySignal;
+            return status;
+        }
+    }
+}
