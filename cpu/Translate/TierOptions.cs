@@ -4,7 +4,7 @@ namespace LegoEmu.Cpu.Translate;
 public sealed record TierOptions(bool Translate, int Threshold)
 {
     /// <summary>Interpreted executions of a block before its region is compiled.</summary>
-    public const int DefaultThreshold = 500;
+    public const int DefaultThreshold = 10000;
 
     public static readonly TierOptions Default = new(true, DefaultThreshold);
     public static readonly TierOptions InterpreterOnly = new(false, DefaultThreshold);

@@ -66,7 +66,7 @@ public static class TranslatedRuntime
     /// </summary>
     internal static void Prepare()
     {
-        foreach (var t in new[] { typeof(TranslatedRuntime), typeof(LazyFlags), typeof(EmitSseFloat), typeof(LegoEmu.Cpu.Fpu.HostSse), typeof(LegoEmu.Cpu.Fpu.HostMxcsr) })
+        foreach (var t in new[] { typeof(TranslatedRuntime), typeof(LazyFlags), typeof(LegoEmu.Cpu.Fpu.HostMxcsr) })
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
         System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(LegoEmu.Mem.Cache.CacheView).GetMethod(nameof(LegoEmu.Mem.Cache.CacheView.TouchSlot))!.MethodHandle);

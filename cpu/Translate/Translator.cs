@@ -39,7 +39,6 @@ public sealed class Translator : IDisposable
 
     public Translator(BlockCache blocks, TierOptions options)
     {
-        _ = Prepared.Value;
         _blocks = blocks;
         _options = options;
         blocks.Invalidated += OnInvalidated;
@@ -91,6 +90,8 @@ public sealed class Translator : IDisposable
 
     void Compile(Job job)
     {
+        // Before the first region can run (and off the guest's thread, unless translating eagerly).
+        _ = Prepared.Value;
         long t0 = Stopwatch.GetTimestamp();
         Region region;
         try
