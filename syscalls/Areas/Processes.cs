@@ -42,7 +42,7 @@ static class Processes
             foreach (int c in Candidates(x, pid))
             {
                 long one = HostWait4(x, c, options);
-                if (one == -Errno.ECHILD) { x.P.Children.Remove(c); continue; }
+                if (one == -Errno.ECHILD) { x.P.RemoveChild(c); continue; }
                 r = one;
                 if (one != 0) break;
             }
@@ -56,7 +56,7 @@ static class Processes
     {
         long group = pid == 0 ? Sys(Nr.getpgid, 0) : -pid;
         var list = new List<int>();
-        foreach (int c in x.P.Children)
+        foreach (int c in x.P.ChildrenNow())
             if (pid == -1 || Sys(Nr.getpgid, c) == group) list.Add(c);
         return list;
     }
@@ -71,7 +71,7 @@ static class Processes
         int status = *st;
         // A child that exited or was killed is gone; a stopped or continued one is still ours.
         bool stopped = (status & 0xff) == 0x7f, continued = status == 0xffff;
-        if (!stopped && !continued) x.P.Children.Remove((int)r);
+        if (!stopped && !continued) x.P.RemoveChild((int)r);
         if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)status);
         return r;
     }
@@ -91,7 +91,7 @@ static class Processes
             long q = Buffers.WithOutput(x, x.A[4], 144, ru => Sys(Nr.waitid, type, id, (nint)si, options | WNOHANG, x.A[4] == 0 ? 0 : ru), _ => 144);
             int who = *(int*)(si + 16), code = *(int*)(si + 8);
             // CLD_EXITED, CLD_KILLED, CLD_DUMPED: the child is gone unless WNOWAIT left it waitable.
-            if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0) x.P.Children.Remove(who);
+            if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0) x.P.RemoveChild(who);
             return q;
         }
         bool found;
@@ -103,7 +103,7 @@ static class Processes
             foreach (int c in Candidates(x, idtype == P_ALL ? -1 : -group))
             {
                 long one = HostWaitId(1 /* P_PID */, c);
-                if (one == -Errno.ECHILD) { x.P.Children.Remove(c); continue; }
+                if (one == -Errno.ECHILD) { x.P.RemoveChild(c); continue; }
                 r = one;
                 if (one == 0 && *(int*)(si + 16) != 0) { found = true; break; }
             }

@@ -25,9 +25,14 @@ public sealed partial class GuestProcess
 
     /// <summary>
     /// The guest's children not yet reaped. Waits for "any child" or a process group go through this
-    /// list: spawned memory-node processes are children of this emulator too, and the guest must never see them.
+    /// list: spawned memory-node processes and idle pooled components are children of this emulator too,
+    /// and the guest must never see them. Read by the host-signal thread as well, hence the lock.
     /// </summary>
-    public HashSet<int> Children { get; } = new();
+    readonly HashSet<int> _children = new();
+
+    public void AddChild(int pid) { lock (_children) _children.Add(pid); }
+    public void RemoveChild(int pid) { lock (_children) _children.Remove(pid); }
+    public int[] ChildrenNow() { lock (_children) return [.. _children]; }
     string? _memoryServerDir;
 
     /// <summary>How to start another `legoemu` (set by the CLI): executable and leading arguments.</summary>
@@ -93,7 +98,7 @@ public sealed partial class GuestProcess
             _pool.Fill();
             if (pooled > 0)
             {
-                Children.Add(pooled);
+                AddChild(pooled);
                 return pooled;
             }
         }
@@ -114,7 +119,7 @@ public sealed partial class GuestProcess
         int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
         Host.Native.Sys(Abi.Nr.close, stateFd);
         if (pid < 0) home.DestroyAddressSpace(child);
-        else Children.Add(pid);
+        else AddChild(pid);
         return pid;
     }
 

@@ -6,7 +6,7 @@ using LegoEmu.Mem.Cache;
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>What the kernel would put in a siginfo for one signal.</summary>
-public readonly record struct SignalInfo(int Signo, int Code, ulong Address = 0, int Pid = 0, int Uid = 0, int TrapNo = 0, ulong Error = 0);
+public readonly record struct SignalInfo(int Signo, int Code, ulong Address = 0, int Pid = 0, int Uid = 0, int TrapNo = 0, ulong Error = 0, int Status = 0);
 
 /// <summary>
 /// Builds and unwinds x86-64 <c>rt_sigframe</c>s exactly as Linux lays them out: return address
@@ -69,6 +69,7 @@ public static class SignalDelivery
         {
             m.Write32(si + 16, (uint)info.Pid);
             m.Write32(si + 20, (uint)info.Uid);
+            if (info.Signo == 17) m.Write32(si + 24, (uint)info.Status); // SIGCHLD's si_status
         }
 
         int sig = info.Signo;

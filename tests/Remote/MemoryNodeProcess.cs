@@ -49,9 +49,14 @@ public sealed class MemoryNodeProcess : IDisposable
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>What the node wrote to stderr; once it has exited, all of it (the asynchronous reader may lag behind the exit).</summary>
     public string Log
     {
-        get { lock (_log) return string.Join("\n", _log); }
+        get
+        {
+            if (_process.HasExited) _process.WaitForExit();
+            lock (_log) return string.Join("\n", _log);
+        }
     }
 
     public void Kill()

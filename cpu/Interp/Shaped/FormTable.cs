@@ -24,6 +24,8 @@ static unsafe class FormTable
     public static readonly delegate*<CpuState, ref Insn, void>[] Imul = new delegate*<CpuState, ref Insn, void>[2 * 4];
     /// <summary>[(op * 2 + 64-bit) * 2 + by CL]: SHL SHR SAR ROL ROR (rotates by CL stay generic).</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] Shift = new delegate*<CpuState, ref Insn, void>[5 * 2 * 2];
+    /// <summary>[(BSR ? 4 : 0) + (64-bit ? 2 : 0) + memory]: BSF/TZCNT and BSR/LZCNT.</summary>
+    public static readonly delegate*<CpuState, ref Insn, void>[] Scan = new delegate*<CpuState, ref Insn, void>[2 * 2 * 2];
     /// <summary>[condition code].</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] Jcc = new delegate*<CpuState, ref Insn, void>[16];
 
@@ -31,8 +33,19 @@ static unsafe class FormTable
     public static readonly delegate*<CpuState, ref Insn, void>[] VecRR = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
     public static readonly delegate*<CpuState, ref Insn, void>[] VecRM = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
 
+    /// <summary>By mnemonic: the SSE2 packed shifts of an XMM register by an immediate.</summary>
+    public static readonly delegate*<CpuState, ref Insn, void>[] VecShiftI = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
+
     static FormTable()
     {
+        VecShiftI[(int)Mnemonic.Psllw] = &SseForms.ShiftRI<PsllwOp>;
+        VecShiftI[(int)Mnemonic.Pslld] = &SseForms.ShiftRI<PslldOp>;
+        VecShiftI[(int)Mnemonic.Psllq] = &SseForms.ShiftRI<PsllqOp>;
+        VecShiftI[(int)Mnemonic.Psrlw] = &SseForms.ShiftRI<PsrlwOp>;
+        VecShiftI[(int)Mnemonic.Psrld] = &SseForms.ShiftRI<PsrldOp>;
+        VecShiftI[(int)Mnemonic.Psrlq] = &SseForms.ShiftRI<PsrlqOp>;
+        VecShiftI[(int)Mnemonic.Psraw] = &SseForms.ShiftRI<PsrawOp>;
+        VecShiftI[(int)Mnemonic.Psrad] = &SseForms.ShiftRI<PsradOp>;
         Vec<PxorOp>(Mnemonic.Pxor, Mnemonic.Xorps, Mnemonic.Xorpd);
         Vec<PorOp>(Mnemonic.Por, Mnemonic.Orps, Mnemonic.Orpd);
         Vec<PandOp>(Mnemonic.Pand, Mnemonic.Andps, Mnemonic.Andpd);
@@ -157,6 +170,10 @@ static unsafe class FormTable
     /// <summary>The forms with 32- and 64-bit operands only.</summary>
     static void Wide<TW>(int w) where TW : struct, IWidth
     {
+        Scan[w * 2] = &BitForms.BsfR<TW>;
+        Scan[w * 2 + 1] = &BitForms.BsfM<TW>;
+        Scan[4 + w * 2] = &BitForms.BsrR<TW>;
+        Scan[4 + w * 2 + 1] = &BitForms.BsrM<TW>;
         Imul[w * 4] = &MulForms.ImulRR<TW>;
         Imul[w * 4 + 1] = &MulForms.ImulRM<TW>;
         Imul[w * 4 + 2] = &MulForms.ImulRRI<TW>;

@@ -57,6 +57,10 @@ public static unsafe class Specializer
             case Mnemonic.Sar: return Shift(2, in ins, ref i, bits);
             case Mnemonic.Rol: return Shift(3, in ins, ref i, bits);
             case Mnemonic.Ror: return Shift(4, in ins, ref i, bits);
+            case Mnemonic.Bsf:
+            case Mnemonic.Tzcnt: return Scan(in ins, ref i, bits, reverse: false);
+            case Mnemonic.Bsr:
+            case Mnemonic.Lzcnt: return Scan(in ins, ref i, bits, reverse: true);
             case Mnemonic.Push: return Push(in ins, ref i);
             case Mnemonic.Pop:
                 return ins.Code == Code.Pop_r64 && Gpr(ins.Op0Register, out i.R0, out i.Sh0) ? &BranchForms.PopR : null;
@@ -88,6 +92,12 @@ public static unsafe class Specializer
                 i.Imm = ins.Immediate8;
                 return s == Shape.RR ? &SseForms.PshufdRR : &SseForms.PshufdRM;
             }
+        }
+        if (FormTable.VecShiftI[(int)ins.Mnemonic] != null)
+        {
+            if (ins.OpCount != 2 || ins.Op0Kind != OpKind.Register || !Xmm(ins.Op0Register, out i.R0) || ins.Op1Kind != OpKind.Immediate8) return null;
+            i.Imm = ins.Immediate8;
+            return FormTable.VecShiftI[(int)ins.Mnemonic];
         }
         if (FormTable.VecRR[(int)ins.Mnemonic] != null)
         {
@@ -319,6 +329,13 @@ public static unsafe class Specializer
         i.Imm = ins.GetImmediate(1) & (bits == 64 ? 63UL : 31UL);
         if (i.Imm == 0) return null; // a zero count leaves the flags alone: the generic handler has that case
         return FormTable.Shift[(op * 2 + w) * 2];
+    }
+
+    static delegate*<CpuState, ref Insn, void> Scan(in Instruction ins, ref Insn i, int bits, bool reverse)
+    {
+        var s = ShapeOf(in ins, ref i);
+        if (bits is not (32 or 64) || s is not (Shape.RR or Shape.RM)) return null;
+        return FormTable.Scan[(reverse ? 4 : 0) + (bits == 64 ? 2 : 0) + (s == Shape.RM ? 1 : 0)];
     }
 
     static delegate*<CpuState, ref Insn, void> Push(in Instruction ins, ref Insn i)

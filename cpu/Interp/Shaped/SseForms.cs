@@ -37,6 +37,21 @@ struct PunpckldqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte
 struct PunpcklqdqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt64(), b.AsUInt64()).AsByte(); }
 struct PunpckhqdqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackHigh(a.AsUInt64(), b.AsUInt64()).AsByte(); }
 
+/// <summary>One SSE2 shift of <see cref="InstSse2Integer.ShiftBy"/>: the count is the full 64 bits of a vector's low lane.</summary>
+interface IVecShift
+{
+    static abstract Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> count);
+}
+
+struct PsllwOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt16(), n.AsUInt16()).AsByte(); }
+struct PslldOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt32(), n.AsUInt32()).AsByte(); }
+struct PsllqOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt64(), n).AsByte(); }
+struct PsrlwOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt16(), n.AsUInt16()).AsByte(); }
+struct PsrldOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt32(), n.AsUInt32()).AsByte(); }
+struct PsrlqOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt64(), n).AsByte(); }
+struct PsrawOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightArithmetic(d.AsInt16(), n.AsInt16()).AsByte(); }
+struct PsradOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightArithmetic(d.AsInt32(), n.AsInt32()).AsByte(); }
+
 /// <summary>
 /// The common SSE2 moves and packed-integer operations with their XMM indices digested (see
 /// <see cref="InstSseMove"/> and <see cref="InstSse2Integer"/>); memory forms keep the alignment rules.
@@ -60,6 +75,13 @@ static class SseForms
         var s = Operands.ReadXMemAligned(c, ref i);
         ref var d = ref X(c, i.R0);
         d = TOp.Apply(d, s);
+    }
+
+    /// <summary>A packed shift by an immediate count, kept in <see cref="Insn.Imm"/>.</summary>
+    public static void ShiftRI<TOp>(CpuState c, ref Insn i) where TOp : struct, IVecShift
+    {
+        ref var d = ref X(c, i.R0);
+        d = TOp.Apply(d, Vector128.CreateScalar(i.Imm));
     }
 
     /// <summary>MOVAPS, MOVDQA, MOVUPS ... between registers.</summary>
