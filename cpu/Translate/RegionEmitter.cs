@@ -743,14 +743,12 @@ sealed partial class RegionEmitter
         }
         Il.Emit(OpCodes.Stloc, v);
         Il.Emit(OpCodes.Br, done);
-        Il.MarkLabel(miss);
-        BeforeCallOut();
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, a);
-        Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
-        Il.Emit(OpCodes.Stloc, v);
-        AfterCallOut();
-        BranchIfFaulted(FaultLabel());
+        SlowPath(miss, () =>
+        {
+            Il.Emit(OpCodes.Ldloc, a);
+            Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
+            Il.Emit(OpCodes.Stloc, v);
+        });
         Il.MarkLabel(done);
         Il.Emit(OpCodes.Ldloc, v);
     }
@@ -770,14 +768,12 @@ sealed partial class RegionEmitter
             default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I8); break;
         }
         Il.Emit(OpCodes.Br, done);
-        Il.MarkLabel(miss);
-        BeforeCallOut();
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, a);
-        Il.Emit(OpCodes.Ldloc, v);
-        Il.Emit(OpCodes.Call, MStore[SizeIndex(bits)]);
-        AfterCallOut();
-        BranchIfFaulted(FaultLabel());
+        SlowPath(miss, () =>
+        {
+            Il.Emit(OpCodes.Ldloc, a);
+            Il.Emit(OpCodes.Ldloc, v);
+            Il.Emit(OpCodes.Call, MStore[SizeIndex(bits)]);
+        });
         Il.MarkLabel(done);
     }
 
@@ -791,15 +787,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, dst);
         Il.Emit(OpCodes.Br, done);
-        Il.MarkLabel(miss);
-        BeforeCallOut();
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, a);
-        Il.Emit(OpCodes.Call, MLoad128);
-        Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ToVector))!);
-        Il.Emit(OpCodes.Stloc, dst);
-        AfterCallOut();
-        BranchIfFaulted(FaultLabel());
+        SlowPath(miss, () =>
+        {
+            Il.Emit(OpCodes.Ldloc, a);
+            Il.Emit(OpCodes.Call, MLoad128);
+            Il.Emit(OpCodes.Call, MToVector);
+            Il.Emit(OpCodes.Stloc, dst);
+        });
         Il.MarkLabel(done);
     }
 
@@ -812,16 +806,31 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Unaligned, (byte)1);
         Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Br, done);
+        SlowPath(miss, () =>
+        {
+            Il.Emit(OpCodes.Ldloc, a);
+            Il.Emit(OpCodes.Ldloc, src);
+            Il.Emit(OpCodes.Call, MFromVector);
+            Il.Emit(OpCodes.Call, MStore128);
+        });
+        Il.MarkLabel(done);
+    }
+
+    static readonly MethodInfo MToVector = Runtime(nameof(TranslatedRuntime.ToVector));
+    static readonly MethodInfo MFromVector = Runtime(nameof(TranslatedRuntime.FromVector));
+
+    /// <summary>
+    /// A front-table miss: the CPU argument, then <paramref name="call"/> pushes the rest and calls the
+    /// runtime; a parked fault branches to the instruction's fault stub.
+    /// </summary>
+    void SlowPath(Label miss, Action call)
+    {
         Il.MarkLabel(miss);
         BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, a);
-        Il.Emit(OpCodes.Ldloc, src);
-        Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.FromVector))!);
-        Il.Emit(OpCodes.Call, MStore128);
+        call();
         AfterCallOut();
         BranchIfFaulted(FaultLabel());
-        Il.MarkLabel(done);
     }
 
     /// <summary>#GP unless the address in <paramref name="a"/> is 16-byte aligned (MOVAPS, MOVDQA, PXOR m128 ...).</summary>
