@@ -22,8 +22,8 @@ static unsafe class FormTable
     public static readonly delegate*<CpuState, ref Insn, void>[] Cmov = new delegate*<CpuState, ref Insn, void>[3 * 2];
     /// <summary>[(64-bit ? 4 : 0) + form]: RR, RM, RR imm, RM imm.</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] Imul = new delegate*<CpuState, ref Insn, void>[2 * 4];
-    /// <summary>[(op * 2 + 64-bit) * 2 + by CL]: SHL SHR SAR ROL ROR (rotates by CL stay generic).</summary>
-    public static readonly delegate*<CpuState, ref Insn, void>[] Shift = new delegate*<CpuState, ref Insn, void>[5 * 2 * 2];
+    /// <summary>[(op * 4 + width) * 2 + by CL]: SHL SHR SAR ROL ROR (by CL: 32 and 64 bits, shifts only).</summary>
+    public static readonly delegate*<CpuState, ref Insn, void>[] Shift = new delegate*<CpuState, ref Insn, void>[5 * 4 * 2];
     /// <summary>[(BSR ? 4 : 0) + (64-bit ? 2 : 0) + memory]: BSF/TZCNT and BSR/LZCNT.</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] Scan = new delegate*<CpuState, ref Insn, void>[2 * 2 * 2];
     /// <summary>[condition code].</summary>
@@ -141,6 +141,11 @@ static unsafe class FormTable
         Unary[(1 * 4 + w) * 2 + 1] = &AluForms.DecM<TW>;
         Unary[(2 * 4 + w) * 2] = &AluForms.NegR<TW>;
         Unary[(3 * 4 + w) * 2] = &AluForms.NotR<TW>;
+        Shift[(0 * 4 + w) * 2] = &ShiftForms.ShlRI<TW>;
+        Shift[(1 * 4 + w) * 2] = &ShiftForms.ShrRI<TW>;
+        Shift[(2 * 4 + w) * 2] = &ShiftForms.SarRI<TW>;
+        Shift[(3 * 4 + w) * 2] = &ShiftForms.RolRI<TW>;
+        Shift[(4 * 4 + w) * 2] = &ShiftForms.RorRI<TW>;
         Mov[w * 5] = &MovForms.MovRR<TW>;
         Mov[w * 5 + 1] = &MovForms.MovRI<TW>;
         Mov[w * 5 + 2] = &MovForms.MovRM<TW>;
@@ -178,13 +183,8 @@ static unsafe class FormTable
         Imul[w * 4 + 1] = &MulForms.ImulRM<TW>;
         Imul[w * 4 + 2] = &MulForms.ImulRRI<TW>;
         Imul[w * 4 + 3] = &MulForms.ImulRMI<TW>;
-        Shift[(0 * 2 + w) * 2] = &ShiftForms.ShlRI<TW>;
-        Shift[(0 * 2 + w) * 2 + 1] = &ShiftForms.ShlRC<TW>;
-        Shift[(1 * 2 + w) * 2] = &ShiftForms.ShrRI<TW>;
-        Shift[(1 * 2 + w) * 2 + 1] = &ShiftForms.ShrRC<TW>;
-        Shift[(2 * 2 + w) * 2] = &ShiftForms.SarRI<TW>;
-        Shift[(2 * 2 + w) * 2 + 1] = &ShiftForms.SarRC<TW>;
-        Shift[(3 * 2 + w) * 2] = &ShiftForms.RolRI<TW>;
-        Shift[(4 * 2 + w) * 2] = &ShiftForms.RorRI<TW>;
+        Shift[(0 * 4 + 2 + w) * 2 + 1] = &ShiftForms.ShlRC<TW>;
+        Shift[(1 * 4 + 2 + w) * 2 + 1] = &ShiftForms.ShrRC<TW>;
+        Shift[(2 * 4 + 2 + w) * 2 + 1] = &ShiftForms.SarRC<TW>;
     }
 }

@@ -5,9 +5,9 @@ using LegoEmu.Cpu.State;
 namespace LegoEmu.Cpu.Interp.Shaped;
 
 /// <summary>
-/// SHL SHR SAR ROL ROR of a 32- or 64-bit register (see <see cref="InstShift"/>). At these widths the
-/// masked count is below the width, so the wide-count corner cases of 8- and 16-bit shifts cannot arise.
-/// The immediate forms are used only for a non-zero count, which sits masked in <see cref="Insn.Imm"/>.
+/// SHL SHR SAR ROL ROR of a register (see <see cref="InstShift"/>) by a count below the operand width,
+/// where the wide-count corner cases of 8- and 16-bit shifts cannot arise: by an immediate (non-zero,
+/// masked, in <see cref="Insn.Imm"/>) at any width, or by CL for 32- and 64-bit registers.
 /// </summary>
 static class ShiftForms
 {
@@ -18,32 +18,32 @@ static class ShiftForms
     static int CountCl<TW>(CpuState c) where TW : struct, IWidth => (int)((byte)Gpr.At(c, Registers.RCX) & (TW.Bits == 64 ? 63UL : 31UL));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Shl<TW>(CpuState c, ref ulong d, int n) where TW : struct, IWidth
+    static void Shl<TW>(CpuState c, ref ulong d, int sh, int n) where TW : struct, IWidth
     {
-        ulong a = TW.Get(ref d, 0);
+        ulong a = TW.Get(ref d, sh);
         ulong r = (a << n) & TW.Mask;
         ulong cf = (a >> (TW.Bits - n)) & 1;
-        TW.Set(ref d, 0, r);
+        TW.Set(ref d, sh, r);
         c.SetFlagsAux(TW.Bits, r, (cf != 0 ? Rf.CF : 0) | ((Msb<TW>(r) ^ cf) != 0 ? Rf.OF : 0));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Shr<TW>(CpuState c, ref ulong d, int n) where TW : struct, IWidth
+    static void Shr<TW>(CpuState c, ref ulong d, int sh, int n) where TW : struct, IWidth
     {
-        ulong a = TW.Get(ref d, 0);
+        ulong a = TW.Get(ref d, sh);
         ulong r = a >> n;
         ulong cf = (a >> (n - 1)) & 1;
-        TW.Set(ref d, 0, r);
+        TW.Set(ref d, sh, r);
         c.SetFlagsAux(TW.Bits, r, (cf != 0 ? Rf.CF : 0) | (Msb<TW>(a) != 0 ? Rf.OF : 0));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Sar<TW>(CpuState c, ref ulong d, int n) where TW : struct, IWidth
+    static void Sar<TW>(CpuState c, ref ulong d, int sh, int n) where TW : struct, IWidth
     {
-        long sa = Operands.SignExtend(TW.Get(ref d, 0), TW.Bits);
+        long sa = Operands.SignExtend(TW.Get(ref d, sh), TW.Bits);
         ulong r = (ulong)(sa >> n) & TW.Mask;
         ulong cf = (ulong)(sa >> (n - 1)) & 1;
-        TW.Set(ref d, 0, r);
+        TW.Set(ref d, sh, r);
         c.SetFlagsAux(TW.Bits, r, cf != 0 ? Rf.CF : 0);
     }
 
@@ -56,29 +56,29 @@ static class ShiftForms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Rol<TW>(CpuState c, ref ulong d, int n) where TW : struct, IWidth
+    static void Rol<TW>(CpuState c, ref ulong d, int sh, int n) where TW : struct, IWidth
     {
-        ulong a = TW.Get(ref d, 0);
+        ulong a = TW.Get(ref d, sh);
         ulong r = ((a << n) | (a >> (TW.Bits - n))) & TW.Mask;
-        TW.Set(ref d, 0, r);
+        TW.Set(ref d, sh, r);
         ulong cf = r & 1;
         SetCfOf(c, cf, Msb<TW>(r) ^ cf);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Ror<TW>(CpuState c, ref ulong d, int n) where TW : struct, IWidth
+    static void Ror<TW>(CpuState c, ref ulong d, int sh, int n) where TW : struct, IWidth
     {
-        ulong a = TW.Get(ref d, 0);
+        ulong a = TW.Get(ref d, sh);
         ulong r = ((a >> n) | (a << (TW.Bits - n))) & TW.Mask;
-        TW.Set(ref d, 0, r);
+        TW.Set(ref d, sh, r);
         SetCfOf(c, Msb<TW>(r), Msb<TW>(r) ^ ((r >> (TW.Bits - 2)) & 1));
     }
 
-    public static void ShlRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Shl<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    public static void ShrRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Shr<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    public static void SarRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Sar<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    public static void RolRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Rol<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
-    public static void RorRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Ror<TW>(c, ref Gpr.At(c, i.R0), (int)i.Imm);
+    public static void ShlRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Shl<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
+    public static void ShrRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Shr<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
+    public static void SarRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Sar<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
+    public static void RolRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Rol<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
+    public static void RorRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Ror<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
 
     // A zero count in CL changes no flag but still writes the register back (a 32-bit one is zero-extended).
 
@@ -87,7 +87,7 @@ static class ShiftForms
         ref ulong d = ref Gpr.At(c, i.R0);
         int n = CountCl<TW>(c);
         if (n == 0) TW.Set(ref d, 0, TW.Get(ref d, 0));
-        else Shl<TW>(c, ref d, n);
+        else Shl<TW>(c, ref d, 0, n);
     }
 
     public static void ShrRC<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
@@ -95,7 +95,7 @@ static class ShiftForms
         ref ulong d = ref Gpr.At(c, i.R0);
         int n = CountCl<TW>(c);
         if (n == 0) TW.Set(ref d, 0, TW.Get(ref d, 0));
-        else Shr<TW>(c, ref d, n);
+        else Shr<TW>(c, ref d, 0, n);
     }
 
     public static void SarRC<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
@@ -103,6 +103,6 @@ static class ShiftForms
         ref ulong d = ref Gpr.At(c, i.R0);
         int n = CountCl<TW>(c);
         if (n == 0) TW.Set(ref d, 0, TW.Get(ref d, 0));
-        else Sar<TW>(c, ref d, n);
+        else Sar<TW>(c, ref d, 0, n);
     }
 }

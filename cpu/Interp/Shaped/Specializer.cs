@@ -87,7 +87,7 @@ public static unsafe class Specializer
                     && Xmm(ins.Op1Register, out i.R1) ? &SseForms.Pmovmskb : null;
             case Mnemonic.Pshufd:
             {
-                var s = XmmShapeOf(in ins, ref i, 2);
+                var s = XmmShapeOf(in ins, ref i, 3);
                 if (s is not (Shape.RR or Shape.RM) || ins.Op2Kind != OpKind.Immediate8) return null;
                 i.Imm = ins.Immediate8;
                 return s == Shape.RR ? &SseForms.PshufdRR : &SseForms.PshufdRM;
@@ -317,18 +317,19 @@ public static unsafe class Specializer
         return FormTable.Imul[(bits == 64 ? 4 : 0) + form];
     }
 
-    /// <summary>SHL/SAL (0), SHR (1), SAR (2), ROL (3), ROR (4) of a 32- or 64-bit register by a constant or by CL.</summary>
+    /// <summary>SHL/SAL (0), SHR (1), SAR (2), ROL (3), ROR (4) of a register by a count below its width.</summary>
     static delegate*<CpuState, ref Insn, void> Shift(int op, in Instruction ins, ref Insn i, int bits)
     {
-        if (bits is not (32 or 64) || ins.OpCount != 2 || ins.Op0Kind != OpKind.Register) return null;
+        if (ins.OpCount != 2 || ins.Op0Kind != OpKind.Register) return null;
         if (!Gpr(ins.Op0Register, out i.R0, out i.Sh0)) return null;
-        int w = bits == 64 ? 1 : 0;
+        int w = WidthIndex(bits);
         if (ins.Op1Kind == OpKind.Register)
-            return ins.Op1Register == Register.CL ? FormTable.Shift[(op * 2 + w) * 2 + 1] : null;
+            return ins.Op1Register == Register.CL && bits >= 32 ? FormTable.Shift[(op * 4 + w) * 2 + 1] : null;
         if (!IsImmediate(ins.Op1Kind)) return null;
         i.Imm = ins.GetImmediate(1) & (bits == 64 ? 63UL : 31UL);
-        if (i.Imm == 0) return null; // a zero count leaves the flags alone: the generic handler has that case
-        return FormTable.Shift[(op * 2 + w) * 2];
+        // A zero count leaves the flags alone and 8- and 16-bit counts can reach the width: the generic handler has those cases.
+        if (i.Imm == 0 || i.Imm >= (ulong)bits) return null;
+        return FormTable.Shift[(op * 4 + w) * 2];
     }
 
     static delegate*<CpuState, ref Insn, void> Scan(in Instruction ins, ref Insn i, int bits, bool reverse)
