@@ -37,7 +37,7 @@ public static class Program
         LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = Nodes.SelfProcess.Command();
         try
         {
-            int status = IsForkedProcess(args, help) ? RunForked(args) : Parse(args);
+            int status = IsForkedProcess(args, help) ? RunForked(args) : IsPlainRun(args) ? RunCommand.RunWithDefaults(args[1..]) : Parse(args);
             if (RunCommand.PendingSignalDeath != 0)
             {
                 // The guest may have closed descriptors 1 and 2: .NET then cannot even open its console.
@@ -61,6 +61,12 @@ public static class Program
     /// <summary>Every fork starts a <c>procnode --state-fd|--pool-socket</c>: its few options skip the full parser.</summary>
     static bool IsForkedProcess(string[] args, bool help) =>
         !help && args.Length > 1 && args[0] == "procnode" && (args.Contains("--state-fd") || args.Contains("--pool-socket"));
+
+    /// <summary>
+    /// <c>run PROGRAM …</c> without options: nothing for the parser to do (everything after PROGRAM is the
+    /// guest's). Response files (<c>@FILE</c>) still go to the parser.
+    /// </summary>
+    static bool IsPlainRun(string[] args) => args.Length > 1 && args[0] == "run" && !args[1].StartsWith('-') && !args[1].StartsWith('@');
 
     static int RunForked(string[] args)
     {

@@ -14,10 +14,10 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var excache = new Option<string>("--excache") { Description = "ExCache size (K, M, G suffixes: powers of 1024)", DefaultValueFactory = _ => "1G", HelpName = "SIZE" };
+        var excache = new Option<string>("--excache") { Description = "ExCache size (K, M, G suffixes: powers of 1024)", DefaultValueFactory = _ => DefaultExcache, HelpName = "SIZE" };
         var ways = new Option<int?>("--ways") { Description = "ExCache associativity (default 8, fewer when the cache holds fewer lines)", HelpName = "N" };
-        var line = new Option<string>("--line") { Description = "ExCache line size, a power of two from 64 B to 4K", DefaultValueFactory = _ => "4K", HelpName = "SIZE" };
-        var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => "fifo", HelpName = "fifo|lru|random" };
+        var line = new Option<string>("--line") { Description = "ExCache line size, a power of two from 64 B to 4K", DefaultValueFactory = _ => DefaultLine, HelpName = "SIZE" };
+        var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => DefaultPolicy, HelpName = "fifo|lru|random" };
         policy.AcceptOnlyFromAmong("fifo", "lru", "random");
         var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
         var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
@@ -29,7 +29,7 @@ public static class RunCommand
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
         traceLevel.AcceptOnlyFromAmong("misses", "accesses");
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: keep a line iff a hash of its address falls under RATE (SHARDS), e.g. 0.01 or 1%", DefaultValueFactory = _ => "1", HelpName = "RATE" };
-        var pool = new Option<int>("--pool") { Description = "Idle processor components each guest process keeps ready for its forks once it has forked: started ahead and warmed up, they take a fork's state instead of starting .NET; 0 starts every forked process cold", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var pool = new Option<int>("--pool") { Description = "Idle processor components each guest process keeps ready for its forks once it has forked: started ahead and warmed up, they take a fork's state instead of starting .NET; 0 starts every forked process cold", DefaultValueFactory = _ => DefaultPool, HelpName = "N" };
         var command = new Argument<string[]>("PROGRAM [ARGS]")
         {
             Description = "The static x86-64 Linux executable and its arguments (passed to the guest untouched)",
@@ -58,13 +58,8 @@ public static class RunCommand
         cmd.SetAction(pr =>
         {
             string[] argv = pr.GetValue(command)!;
-            if (!SizeParser.TryParse(pr.GetValue(excache)!, out long size)) return Fail($"bad --excache size '{pr.GetValue(excache)}'");
-            if (!SizeParser.TryParse(pr.GetValue(line)!, out long lineSize) || lineSize > int.MaxValue) return Fail($"bad --line size '{pr.GetValue(line)}'");
-            var pol = pr.GetValue(policy) switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
-            // Without an explicit --ways a small cache becomes fully associative rather than an error.
-            int w = pr.GetValue(ways) ?? (int)Math.Clamp(size / Math.Max(lineSize, 1), 1, 8);
-            var config = new CacheConfig(size, w, (int)lineSize, pol);
-            if (config.Validate() is { } err) return Fail(err);
+            if (CacheFrom(pr.GetValue(excache)!, pr.GetValue(ways), pr.GetValue(line)!, pr.GetValue(policy)!, out string? cacheError) is not { } config)
+                return Fail(cacheError!);
             TraceRequest? traceRequest = null;
             if (pr.GetValue(trace) is { } tracePath)
             {
@@ -88,6 +83,37 @@ public static class RunCommand
             return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest, pr.GetValue(processors));
         });
         return cmd;
+    }
+
+    const string DefaultExcache = "1G", DefaultLine = "4K", DefaultPolicy = "fifo";
+    const int DefaultPool = 1;
+
+    static CacheConfig? CacheFrom(string excache, int? ways, string line, string policy, out string? error)
+    {
+        error = null;
+        if (!SizeParser.TryParse(excache, out long size)) { error = $"bad --excache size '{excache}'"; return null; }
+        if (!SizeParser.TryParse(line, out long lineSize) || lineSize > int.MaxValue) { error = $"bad --line size '{line}'"; return null; }
+        var pol = policy switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
+        // Without an explicit --ways a small cache becomes fully associative rather than an error.
+        int w = ways ?? (int)Math.Clamp(size / Math.Max(lineSize, 1), 1, 8);
+        var config = new CacheConfig(size, w, (int)lineSize, pol);
+        error = config.Validate();
+        return error == null ? config : null;
+    }
+
+    /// <summary>
+    /// <c>legoemu run PROGRAM [ARGS…]</c> with no options: every option at its default, without building the
+    /// option parser, whose start-up is a sixth of a static hello's.
+    /// </summary>
+    public static int RunWithDefaults(string[] argv)
+    {
+        var config = CacheFrom(DefaultExcache, null, DefaultLine, DefaultPolicy, out _)!;
+        var tier = LegoEmu.Cpu.Translate.TierOptions.Default;
+        var options = new RunOptions(config, false, false, EmulatorStderr.Writer)
+        {
+            ChildArguments = [.. tier.ToArguments()], Tier = tier, PoolSize = DefaultPool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
+        };
+        return Run(argv, options);
     }
 
     /// <summary>Where --stats-json writes the counters of the guest at exit (null: not asked for).</summary>
