@@ -72,6 +72,8 @@ static class Processes
         // A child that exited or was killed is gone; a stopped or continued one is still ours.
         bool stopped = (status & 0xff) == 0x7f, continued = status == 0xffff;
         if (!stopped && !continued) x.P.RemoveChild((int)r);
+        x.P.ChildSeen((int)r, stopped ? 5 : continued ? 6 : (status & 0x7f) == 0 ? 1 : (status & 0x80) != 0 ? 3 : 2,
+            stopped ? (status >> 8) & 0xff : continued ? 18 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f);
         if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)status);
         return r;
     }
@@ -92,6 +94,7 @@ static class Processes
             int who = *(int*)(si + 16), code = *(int*)(si + 8);
             // CLD_EXITED, CLD_KILLED, CLD_DUMPED: the child is gone unless WNOWAIT left it waitable.
             if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0) x.P.RemoveChild(who);
+            if (q == 0 && who != 0) x.P.ChildSeen(who, code, *(int*)(si + 24));
             return q;
         }
         bool found;

@@ -39,6 +39,7 @@ public sealed class HostSignals : IDisposable
         var act = p.Signals.Actions[sig];
         if (sig == SIGCHLD)
         {
+            // Under SA_NOCLDSTOP the news is still asked for: a stop must be recognised to be ignored.
             if (act.Handler > 1 && ChildEvent(p) is { } info && !(info.Code > 3 && (act.Flags & SA_NOCLDSTOP) != 0)) p.RaiseSignal(info);
             p.Wake();
             return;
@@ -64,21 +65,29 @@ public sealed class HostSignals : IDisposable
     /// What the kernel's siginfo for this SIGCHLD says: the first of the guest's children with news, asked
     /// with WNOWAIT so the guest's own wait still finds it. The host's siginfo does not reach .NET's handler,
     /// and the news may be from a child that is not the guest's (a memory node, an idle pooled component):
-    /// then no signal at all. A child the guest reaped already still leaves a signal, without its details.
+    /// then no signal at all. When the guest's wait was quicker than this handler, the news it reported stands in.
     /// </summary>
     static unsafe SignalInfo? ChildEvent(GuestProcess p)
     {
         const int P_PID = 1, WNOHANG = 1, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x1000000;
         var children = p.ChildrenNow();
         byte* si = stackalloc byte[128];
-        foreach (int c in children)
+        // Exits first: a child stopped earlier stays reportable under WNOWAIT and must not hide a new exit.
+        foreach (int events in (ReadOnlySpan<int>)[WEXITED, WSTOPPED | WCONTINUED])
         {
-            new Span<byte>(si, 128).Clear();
-            if (LegoEmu.Syscalls.Host.Native.Sys(247 /* waitid */, P_PID, c, (nint)si, WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT, 0) != 0) continue;
-            int pid = *(int*)(si + 16);
-            if (pid == 0) continue;
-            return new SignalInfo(SIGCHLD, *(int*)(si + 8), Pid: pid, Uid: *(int*)(si + 20), Status: *(int*)(si + 24));
+            foreach (int c in children)
+            {
+                new Span<byte>(si, 128).Clear();
+                if (LegoEmu.Syscalls.Host.Native.Sys(247 /* waitid */, P_PID, c, (nint)si, events | WNOHANG | WNOWAIT, 0) != 0) continue;
+                int pid = *(int*)(si + 16);
+                if (pid == 0) continue;
+                int code = *(int*)(si + 8), status = *(int*)(si + 24);
+                p.ChildSignalled(new GuestProcess.ChildNews(pid, code, status));
+                return new SignalInfo(SIGCHLD, code, Pid: pid, Uid: *(int*)(si + 20), Status: status);
+            }
         }
+        // The guest's own wait took the news first (the kernel's signal came with it): that is what it was about.
+        if (p.TakeUnsignalledNews() is { } seen) return new SignalInfo(SIGCHLD, seen.Code, Pid: seen.Pid, Status: seen.Status);
         return children.Length > 0 ? new SignalInfo(SIGCHLD, 1 /* CLD_EXITED */) : null;
     }
 

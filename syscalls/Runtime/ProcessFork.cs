@@ -33,6 +33,28 @@ public sealed partial class GuestProcess
     public void AddChild(int pid) { lock (_children) _children.Add(pid); }
     public void RemoveChild(int pid) { lock (_children) _children.Remove(pid); }
     public int[] ChildrenNow() { lock (_children) return [.. _children]; }
+
+    /// <summary>A child's change of state as the guest's own wait reported it (a CLD_* code and si_status).</summary>
+    public sealed record ChildNews(int Pid, int Code, int Status);
+
+    ChildNews? _unsignalledNews, _signalledNews;
+
+    /// <summary>
+    /// Takes the last change of state one of the guest's waits reported before a SIGCHLD could be raised
+    /// for it. A SIGCHLD handled after such a wait finds nothing left to ask the kernel about; this is then
+    /// what the signal was about. Each piece of news stands in once.
+    /// </summary>
+    public ChildNews? TakeUnsignalledNews() => Interlocked.Exchange(ref _unsignalledNews, null);
+
+    /// <summary>A SIGCHLD was raised for this news: the guest's wait that reports it later needs no stand-in.</summary>
+    public void ChildSignalled(ChildNews news) => Volatile.Write(ref _signalledNews, news);
+
+    public void ChildSeen(int pid, int code, int status)
+    {
+        var news = new ChildNews(pid, code, status);
+        if (Interlocked.Exchange(ref _signalledNews, null) == news) return;
+        Volatile.Write(ref _unsignalledNews, news);
+    }
     string? _memoryServerDir;
 
     /// <summary>How to start another `legoemu` (set by the CLI): executable and leading arguments.</summary>
