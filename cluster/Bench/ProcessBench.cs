@@ -17,7 +17,7 @@ public static partial class ProcessBench
     public static string SourceDirectory => Path.Combine(AppContext.BaseDirectory, "bench");
 
     /// <summary>One row: a label, how to run it, and whether the figure is per operation (parsed from stdout) or wall time.</summary>
-    sealed record Row(string Label, string[] Command, bool PerSpawn, string? WorkDirectory = null, Action? Reset = null);
+    sealed record Row(string Label, string[] Command, bool PerSpawn, Action? Reset = null, string[]? RunOptions = null);
 
     public static int Run(int repeat, int spawns, int shellIterations, int makeFiles, TextWriter o)
     {
@@ -38,7 +38,9 @@ public static partial class ProcessBench
             {
                 new("static hello, wall", [hello], false),
                 new("posix_spawn+waitpid /bin/true, each", [spawnloop, spawns.ToString(CultureInfo.InvariantCulture)], true),
+                new("  the same, run --pool 0 (no pool)", [spawnloop, spawns.ToString(CultureInfo.InvariantCulture)], true, RunOptions: ["--pool", "0"]),
                 new($"sh loop of {shellIterations} x /bin/true, wall", ["/bin/sh", "-c", loop], false),
+                new("  the same, run --pool 0 (no pool)", ["/bin/sh", "-c", loop], false, RunOptions: ["--pool", "0"]),
                 new("gcc -o hello hello.c, wall", [gcc, "-o", Path.Combine(dir, "hello-gcc"), helloSource], false),
                 new($"make -j2 of {makeFiles + 1} C files, wall", [make, "-s", "-j2", "-C", project], false,
                     Reset: () => { foreach (var f in Directory.EnumerateFiles(project, "*.o").Append(Path.Combine(project, "prog"))) File.Delete(f); }),
@@ -49,7 +51,7 @@ public static partial class ProcessBench
             foreach (var row in rows)
             {
                 var native = Best(repeat, row, row.Command);
-                var emu = Best(repeat, row, ["__self__", "run", .. row.Command]);
+                var emu = Best(repeat, row, ["__self__", "run", .. row.RunOptions ?? [], .. row.Command]);
                 double? q = qemu == null ? null : Best(repeat, row, [qemu, .. row.Command]);
                 o.WriteLine($"{row.Label,-40} {Ms(native),10} {Ms(emu),10} {(q is double v ? Ms(v) : "-"),10} {emu / native,14:F1}x {(q is double w ? $"{emu / w:F2}x" : "-"),13}");
             }
