@@ -11,6 +11,8 @@ public sealed record ForkedOptions
 {
     public int? StateFd { get; init; }
     public int? PoolSocket { get; init; }
+    /// <summary>With <see cref="PoolSocket"/>: the memory endpoints (comma-separated) to connect to while idle.</summary>
+    public string? Memory { get; init; }
     public long Excache { get; init; } = 1L << 30;
     public int Ways { get; init; } = 8;
     public int Line { get; init; } = 4096;
@@ -42,6 +44,7 @@ public sealed record ForkedOptions
             {
                 case "--state-fd": ok = int.TryParse(v, out int fd); o = o with { StateFd = fd }; break;
                 case "--pool-socket": ok = int.TryParse(v, out int socket); o = o with { PoolSocket = socket }; break;
+                case "--memory": o = o with { Memory = v }; break;
                 case "--excache": ok = long.TryParse(v, out long size); o = o with { Excache = size }; break;
                 case "--ways": ok = int.TryParse(v, out int ways); o = o with { Ways = ways }; break;
                 case "--line": ok = int.TryParse(v, out int line); o = o with { Line = line }; break;
@@ -67,16 +70,24 @@ public static class ForkedProcess
     public static int Run(ForkedOptions o)
     {
         ForkState s;
+        MemoryCluster? connected = null;
         if (o.PoolSocket is int socket)
         {
+            // Connecting (and the first use of that code) costs milliseconds a fork need not wait for.
+            if (o.Memory != null) connected = Connect(o.Memory);
             try
             {
                 // The parent closes the socket when it needs no more children: that ends an idle component quietly.
-                if (ForkHandover.Receive(socket) is not { } handed) return 0;
+                if (ForkHandover.Receive(socket) is not { } handed)
+                {
+                    connected?.Dispose();
+                    return 0;
+                }
                 s = handed;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or KeyNotFoundException)
             {
+                connected?.Dispose();
                 Console.Error.WriteLine($"legoemu procnode: cannot take the fork hand-over on descriptor {socket}: {e.Message}");
                 return 70;
             }
@@ -98,19 +109,21 @@ public static class ForkedProcess
                 return 70;
             }
         }
+        if (connected != null && string.Join(',', s.MemoryEndpoints) != o.Memory)
+        {
+            connected.Dispose();
+            connected = null;
+        }
         var pol = o.Policy switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
         var config = new CacheConfig(o.Excache, o.Ways, o.Line, pol);
-        if (config.Validate() is { } err) { Console.Error.WriteLine($"legoemu procnode: {err}"); return 2; }
-        var endpoints = new List<Endpoint>();
-        foreach (var text in s.MemoryEndpoints)
-        {
-            if (!Endpoint.TryParse(text, out var ep, out string perr)) { Console.Error.WriteLine($"legoemu procnode: {perr}"); return 2; }
-            endpoints.Add(ep!);
-        }
+        if (config.Validate() is { } err) { connected?.Dispose(); Console.Error.WriteLine($"legoemu procnode: {err}"); return 2; }
+        if (!ParseEndpoints(s.MemoryEndpoints, out var endpoints, out string perr)) { connected?.Dispose(); Console.Error.WriteLine($"legoemu procnode: {perr}"); return 2; }
         MemoryCluster cluster;
-        try { cluster = new MemoryCluster(endpoints); }
+        try { cluster = connected ?? new MemoryCluster(endpoints); }
         catch (MemoryNodeFailure e) { Console.Error.WriteLine($"legoemu: {e.Message}"); return 70; }
-        using (cluster)
+        // The component ends as soon as this returns (Program.ExitNow or the guest's signal), and the kernel closes
+        // its memory links then; disposing them first only waits for their reader threads to let go.
+        try
         {
             cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk);
             TraceRequest? traceRequest = null;
@@ -147,5 +160,33 @@ public static class ForkedProcess
             RunCommand.PendingSignalDeath = process.KilledBySignal;
             return status;
         }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    static bool ParseEndpoints(IEnumerable<string> texts, out List<Endpoint> endpoints, out string error)
+    {
+        endpoints = new List<Endpoint>();
+        error = "";
+        foreach (var text in texts)
+        {
+            if (!Endpoint.TryParse(text, out var ep, out error)) return false;
+            endpoints.Add(ep!);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// An idle pooled component's connection to the memory its parent serves, made ahead of the fork; null when
+    /// it cannot be made now (the fork then connects, and reports what goes wrong).
+    /// </summary>
+    static MemoryCluster? Connect(string memory)
+    {
+        if (!ParseEndpoints(memory.Split(','), out var endpoints, out _)) return null;
+        try { return new MemoryCluster(endpoints); }
+        catch (MemoryNodeFailure) { return null; }
     }
 }

@@ -29,9 +29,10 @@ public static class ProcnodeCommand
         var traceLevel = new Option<string>("--trace-level") { Description = "With --trace: misses or accesses", DefaultValueFactory = _ => "misses" };
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: SHARDS sampling rate", DefaultValueFactory = _ => "1" };
         var poolSocket = new Option<int?>("--pool-socket") { Description = "Wait, warmed up, on this socket for a fork state and the descriptors that go with it (a pooled component, started by a process ahead of its forks)", HelpName = "FD" };
+        var memory = new Option<string?>("--memory") { Description = "With --pool-socket: memory endpoints (comma-separated) to connect to while idle, so a fork to them need not wait for the connection", HelpName = "ENDPOINTS" };
         var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample, poolSocket, pool }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample, poolSocket, memory, pool }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -48,7 +49,7 @@ public static class ProcnodeCommand
             if (pr.GetValue(state) != null && pr.GetValue(poolSocket) != null) { Console.Error.WriteLine("legoemu procnode: --pool-socket and --state-fd exclude each other"); return 2; }
             return ForkedProcess.Run(new ForkedOptions
             {
-                StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
+                StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Memory = pr.GetValue(memory), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
                 Line = pr.GetValue(line), Policy = pr.GetValue(policy)!, Strace = pr.GetValue(strace), Trace = pr.GetValue(trace),
                 TraceLevel = pr.GetValue(traceLevel)!, TraceSample = pr.GetValue(traceSample)!, Pool = Math.Max(0, pr.GetValue(pool)),
             });

@@ -48,7 +48,7 @@ static class Processes
             }
         }
         if (r != 0 || (options & WNOHANG) != 0) return r;
-        return BlockForChild(x);
+        return BlockForChild(x, pid);
     }
 
     /// <summary>The guest's children a wait for <paramref name="pid"/> (-1 any, 0 my group, -pgid that group) may reap.</summary>
@@ -118,14 +118,23 @@ static class Processes
         }
         if (r < 0) return r;
         // With WNOHANG and nothing to report the kernel answers 0 with si_pid 0.
-        if (!found && (options & WNOHANG) == 0) return BlockForChild(x);
+        if (!found && (options & WNOHANG) == 0) return BlockForChild(x, idtype switch { P_ALL => -1, P_PGID => x.Int(1) == 0 ? 0 : -x.Int(1), P_PID => x.Int(1), _ => long.MinValue });
         if (!found) new Span<byte>(si, 128).Clear();
         if (x.A[2] != 0) x.Mem.WriteBytes(x.A[2], new ReadOnlySpan<byte>(si, 128));
         return 0;
     }
 
-    static long BlockForChild(SyscallContext x)
+    /// <summary>
+    /// Blocks a wait for <paramref name="pid"/> (wait4's convention; long.MinValue: no pidfd to watch). Exits
+    /// wake it through the children's pidfds; stops and continues through the host's SIGCHLD, and a re-check
+    /// catches what neither reports.
+    /// </summary>
+    static long BlockForChild(SyscallContext x, long pid)
     {
+        const short POLLIN = 1;
+        if (pid != long.MinValue)
+            foreach (int c in pid > 0 ? [(int)pid] : Candidates(x, pid))
+                if (x.P.ExitDescriptor(c) is int fd and >= 0) x.Wait.Fds.Add((fd, POLLIN));
         x.Wait.WakeOnEvent = true;
         x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + GuestProcess.ChildRecheck;
         return x.Block(restartable: true);

@@ -28,11 +28,32 @@ public sealed partial class GuestProcess
     /// list: spawned memory-node processes and idle pooled components are children of this emulator too,
     /// and the guest must never see them. Read by the host-signal thread as well, hence the lock.
     /// </summary>
-    readonly HashSet<int> _children = new();
+    readonly Dictionary<int, int> _children = new();
 
-    public void AddChild(int pid) { lock (_children) _children.Add(pid); }
-    public void RemoveChild(int pid) { lock (_children) _children.Remove(pid); }
-    public int[] ChildrenNow() { lock (_children) return [.. _children]; }
+    const int PidfdOpen = 434;
+
+    /// <summary>Counts a new child of the guest, with a pidfd that turns readable when it exits (or -1 on a kernel without them).</summary>
+    public void AddChild(int pid)
+    {
+        long pidfd = Host.Native.Sys(PidfdOpen, pid, 0); // close-on-exec, and never one of the guest's descriptors
+        lock (_children) _children[pid] = pidfd < 0 ? -1 : (int)pidfd;
+    }
+
+    public void RemoveChild(int pid)
+    {
+        int pidfd;
+        lock (_children)
+            if (!_children.Remove(pid, out pidfd)) return;
+        if (pidfd >= 0) Host.Native.Sys(Abi.Nr.close, pidfd);
+    }
+
+    public int[] ChildrenNow() { lock (_children) return [.. _children.Keys]; }
+
+    /// <summary>
+    /// The descriptor a wait for <paramref name="pid"/> can poll: it turns readable the moment the child exits,
+    /// without the round of the host's SIGCHLD through the runtime's signal thread. -1 when there is none.
+    /// </summary>
+    public int ExitDescriptor(int pid) { lock (_children) return _children.TryGetValue(pid, out int fd) ? fd : -1; }
 
     /// <summary>A child's change of state as the guest's own wait reported it (a CLD_* code and si_status).</summary>
     public sealed record ChildNews(int Pid, int Code, int Status);
@@ -108,13 +129,15 @@ public sealed partial class GuestProcess
             "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant(), "--pool", Options.PoolSize.ToString() };
         if (Options.Strace) options.Add("--strace");
         options.AddRange(Options.ChildArguments);
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
+        var env = ComponentEnvironment();
         // A process that forks once gains nothing from a pool and would leave its idle component unused:
         // the pool starts with the second fork, which is the one that hints at more.
         if (Options.PoolSize > 0 && ++_forks >= 2)
         {
+            // An idle component connects to this process's memory while it waits: the connection is ready when a fork comes.
+            string memory = string.Join(',', endpoints);
             _pool ??= new ForkPool(Options.PoolSize, socket =>
-                Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", .. options], env, socket));
+                Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", "--memory", memory, .. options], env, socket));
             _pool.Fill();
             int pooled = _pool.HandOver(state, Options.DiagnosticsDescriptor);
             _pool.Fill();
@@ -143,6 +166,25 @@ public sealed partial class GuestProcess
         if (pid < 0) home.DestroyAddressSpace(child);
         else AddChild(pid);
         return pid;
+    }
+
+    /// <summary>
+    /// The environment of a forked process's component: this one's, without the runtime's debugger and
+    /// diagnostics endpoints (a thread and two named pipes made at every start, a few milliseconds of each
+    /// fork) unless the user asked for them by setting DOTNET_EnableDiagnostics.
+    /// </summary>
+    static List<string> ComponentEnvironment()
+    {
+        var env = new List<string>();
+        bool chosen = false;
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            string key = (string)e.Key;
+            chosen |= key is "DOTNET_EnableDiagnostics" or "COMPlus_EnableDiagnostics";
+            env.Add($"{key}={e.Value}");
+        }
+        if (!chosen) env.Add("DOTNET_EnableDiagnostics=0");
+        return env;
     }
 
     static ulong[] ChildRegisters(CpuState c, ulong stack)
@@ -203,20 +245,25 @@ public sealed partial class GuestProcess
     {
         if (Directory.Exists(path)) return -Errno.EACCES;
         if (!File.Exists(path)) return -Errno.ENOENT;
+        // The new image is read once, checked here and loaded below: a bad one leaves this process intact.
+        ElfFile elf;
+        ElfFile? interp = null;
+        string target = path;
+        IReadOnlyList<string> args = argv;
         try
         {
-            string target = path;
-            for (int depth = 0; Script.TryParse(target, out var interp, out _); depth++)
-            {
-                if (depth == 4) return -Errno.ELOOP;
-                target = interp;
-            }
+            if (!ResolveScripts(ref target, ref args)) return -Errno.ELOOP;
             if (!File.Exists(target)) return -Errno.ENOENT;
-            var elf = ElfFile.Load(target);
-            if (elf.Interpreter != null && !File.Exists(elf.Interpreter)) return -Errno.ENOENT;
+            elf = ElfFile.Load(target);
+            if (elf.Interpreter != null)
+            {
+                if (!File.Exists(elf.Interpreter)) return -Errno.ENOENT;
+                interp = ElfFile.Load(elf.Interpreter);
+            }
         }
         catch (ElfFormatException) { return -8; } // ENOEXEC
         catch (UnauthorizedAccessException) { return -Errno.EACCES; }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return -Errno.ENOENT; } // a script's missing interpreter
         catch (IOException) { return -Errno.EIO; }
 
         // Point of no return: the old image goes.
@@ -259,7 +306,7 @@ public sealed partial class GuestProcess
         c.FsBase = c.GsBase = 0;
         c.SetMxcsr(0x1f80);
         CurrentThread.ClearChildTid = 0;
-        Load(path, argv, envp);
+        Load(elf, interp, args, envp);
         c.YieldRequested = true; // leave the interpreter loop: its block chain belongs to the old image
         return 0;
     }

@@ -9,13 +9,13 @@ public sealed class ForkedOptionsTests
     [Fact]
     public void ReadsWhatAParentWrites()
     {
-        var o = ForkedOptions.Parse(["--pool-socket", "3", "--excache", "65536", "--ways", "2", "--line", "64", "--policy", "lru", "--pool", "2",
+        var o = ForkedOptions.Parse(["--pool-socket", "3", "--memory", "unix:/tmp/m.sock,tcp:127.0.0.1:7001", "--excache", "65536", "--ways", "2", "--line", "64", "--policy", "lru", "--pool", "2",
             "--strace", "--trace", "/tmp/t.trace", "--trace-level", "accesses", "--trace-sample", "0.01"], out string error);
         Assert.NotNull(o);
         Assert.Equal("", error);
         Assert.Equal(new ForkedOptions
         {
-            PoolSocket = 3, Excache = 65536, Ways = 2, Line = 64, Policy = "lru", Pool = 2, Strace = true, Trace = "/tmp/t.trace",
+            PoolSocket = 3, Memory = "unix:/tmp/m.sock,tcp:127.0.0.1:7001", Excache = 65536, Ways = 2, Line = 64, Policy = "lru", Pool = 2, Strace = true, Trace = "/tmp/t.trace",
             TraceLevel = "accesses", TraceSample = "0.01",
         }, o);
     }
