@@ -23,6 +23,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     readonly bool[] _dirty;
     /// <summary>Coherence state per slot: true = may be written (M, or the only cache there is), false = shared (S).</summary>
     readonly bool[] _exclusive;
+    /// <summary>The slot's line was filled through the line directory, which must hear of its write-back.</summary>
+    readonly bool[] _tracked;
     readonly long[] _stamp;
     readonly int[] _fifoNext;
     readonly byte[] _victim;
@@ -48,6 +50,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         _prot = new Protection[slots];
         _dirty = new bool[slots];
         _exclusive = new bool[slots];
+        _tracked = new bool[slots];
         _stamp = new long[slots];
         _fifoNext = new int[config.Sets];
         _victim = new byte[config.LineSize];
@@ -84,6 +87,27 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             throw new InvalidOperationException("the ExCache still holds lines of its old memory component");
         Component = component;
         _plocal.Clear();
+        _shared.Clear();
+    }
+
+    readonly Dictionary<int, SharedRanges> _shared = new();
+
+    /// <summary>The MAP_SHARED ranges of one address space, whose lines other processes may cache too.</summary>
+    public SharedRanges Shared(int asid)
+    {
+        if (!_shared.TryGetValue(asid, out var r)) _shared[asid] = r = new SharedRanges();
+        return r;
+    }
+
+    /// <summary>True when some address space cached here has MAP_SHARED ranges.</summary>
+    public bool HasShared
+    {
+        get
+        {
+            foreach (var r in _shared.Values)
+                if (r.Count > 0) return true;
+            return false;
+        }
     }
     readonly Dictionary<int, PLocalTracker> _plocal = new();
 
@@ -114,6 +138,36 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     /// <summary>True when other processor components cache the same memory and a directory keeps the copies coherent.</summary>
     public bool Coherent => _coherent != null;
 
+    /// <summary>Every line goes through the directory (threads over components), not only MAP_SHARED ones.</summary>
+    bool _allCoherent;
+
+    /// <summary>
+    /// Other processes share this cache's MAP_SHARED memory: from now on lines of <see cref="Shared"/> ranges
+    /// are filled and written back through <paramref name="directory"/>'s line directory, the rest as before.
+    /// The caller has written back and dropped the shared lines cached so far, which the directory never saw.
+    /// </summary>
+    public void EnableSharedCoherence(ICoherentMemory directory)
+    {
+        if (_coherent != null) return;
+        _coherent = directory;
+    }
+
+    /// <summary>
+    /// Leaves the directory again (execve: the new image shares nothing yet): the shared lines are written
+    /// back through it and dropped. Only a cache that joined for shared lines alone can leave.
+    /// </summary>
+    public void DisableSharedCoherence()
+    {
+        if (_coherent == null || _allCoherent) return;
+        for (int i = 0; i < _tags.Length; i++)
+            if (_tags[i] != Invalid && _tracked[i]) DropSlot(i, writeBack: true);
+        foreach (var v in _views) v.InvalidateAll();
+        _coherent = null;
+    }
+
+    bool TrackedLine(int asid, ulong lineAddr) =>
+        _allCoherent || (_shared.TryGetValue(asid, out var r) && r.Contains(lineAddr));
+
     /// <summary>Invalidations and downgrades applied so far; an atomic operation retries its claim when this moves.</summary>
     public long RemoteApplied;
 
@@ -124,7 +178,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     public void EnableCoherence()
     {
         _coherent = Component as ICoherentMemory ?? throw new InvalidOperationException("coherent caching needs memory-node processes");
-        WriteBackAll();
+        _allCoherent = true;
+        // Lines cached so far were filled outside the directory: write them back and let them go.
+        for (int i = 0; i < _tags.Length; i++)
+            if (_tags[i] != Invalid) DropSlot(i, writeBack: true);
+        foreach (var v in _views) v.InvalidateAll();
     }
 
     internal bool IsExclusive(int slot) => _exclusive[slot];
@@ -150,7 +208,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     /// <summary>Brings a line in, evicting a victim of its set. Throws <see cref="MemoryFault"/> when unmapped.</summary>
     internal int Miss(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
     {
-        if (_coherent != null) return MissCoherent(asid, lineAddr, faultAddr, access);
+        if (_coherent != null && TrackedLine(asid, lineAddr)) return MissCoherent(asid, lineAddr, faultAddr, access);
         Stats.Misses++;
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
@@ -174,6 +232,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         {
             plocal = true;
             if (dirtyVictim) WriteBackSlot(slot);
+            _tracked[slot] = false;
             line.Clear();
             Stats.PLocalFills++;
             status = FillStatus.Zero;
@@ -184,7 +243,14 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize).CopyTo(_victim);
             ReadOnlySpan<byte> victim = _victim;
             int victimAsid = _asids[slot];
-            if (victimAsid == asid)
+            if (_tracked[slot])
+            {
+                // A shared line goes back through the directory, which counts it off its holders.
+                _coherent!.WriteBack(victimAsid, victimAddr, victim);
+                CountWriteBack(victimAsid, victimAddr);
+                status = Component.Fill(asid, lineAddr, line, out prot);
+            }
+            else if (victimAsid == asid)
             {
                 status = Component.WriteBackAndFill(asid, victimAddr, victim, lineAddr, line, out prot, out bool combined);
                 CountWriteBack(victimAsid, victimAddr);
@@ -224,13 +290,14 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     }
 
     /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
-    int Install(int slot, ulong lineAddr, int asid, Protection prot, bool exclusive)
+    int Install(int slot, ulong lineAddr, int asid, Protection prot, bool exclusive, bool tracked = false)
     {
         _tags[slot] = lineAddr;
         _asids[slot] = asid;
         _prot[slot] = prot;
         _dirty[slot] = false;
         _exclusive[slot] = exclusive;
+        _tracked[slot] = tracked;
         _stamp[slot] = ++_clock;
         return slot;
     }
@@ -278,7 +345,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         Stats.RemoteFills++;
         Stats.BytesFilled += _config.LineSize;
         Tracer?.Fill(lineAddr, NodeOf(asid, lineAddr));
-        return Install(slot, lineAddr, asid, prot, exclusive);
+        return Install(slot, lineAddr, asid, prot, exclusive, tracked: true);
     }
 
     /// <summary>A store to a line held shared: ask for it exclusive. The fresh bytes replace the copy, which may have been invalidated meanwhile.</summary>
@@ -296,7 +363,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             Stats.Faults++;
             throw new MemoryFault(faultAddr, AccessKind.Write, FaultReason.Unmapped);
         }
-        return Install(slot, lineAddr, asid, prot, exclusive: true);
+        return Install(slot, lineAddr, asid, prot, exclusive: true, tracked: true);
     }
 
     /// <summary>Applies one invalidation or downgrade a memory node's directory pushed (see <see cref="ICoherenceTarget"/>).</summary>
@@ -362,7 +429,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     void WriteBackSlot(int slot)
     {
         ulong lineAddr = _tags[slot];
-        Component.WriteBack(_asids[slot], lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
+        (_tracked[slot] ? _coherent! : Component).WriteBack(_asids[slot], lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
         CountWriteBack(_asids[slot], lineAddr);
         _dirty[slot] = false;
     }
@@ -427,7 +494,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         {
             if (_tags[i] != Invalid && _dirty[i]) WriteBackSlot(i);
             // A coherent write-back gives the line up at the directory, so the copy must go too.
-            if (_coherent != null && _tags[i] != Invalid) DropSlot(i, writeBack: false);
+            if (_tracked[i] && _tags[i] != Invalid) DropSlot(i, writeBack: false);
         }
         // Views may hold write permission for lines that are now clean; they must fault again to re-dirty.
         foreach (var v in _views) v.InvalidateAll();

@@ -30,6 +30,13 @@ public interface IMemoryComponent
     /// <summary>mmap semantics; returns the mapped address or a negated errno.</summary>
     long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name);
 
+    /// <summary>
+    /// MAP_SHARED: the mapping at [addr, addr+length) shows the shared object named <paramref name="key"/> from
+    /// byte <paramref name="offset"/> on, the same frames every other mapping of that key shows. Returns 1 when
+    /// the object was made now (the caller fills it, from a file say), 0 when it existed, or a negated errno.
+    /// </summary>
+    long Share(int asid, ulong addr, ulong length, string key, ulong offset);
+
     /// <summary>munmap semantics; 0 or a negated errno.</summary>
     long Unmap(int asid, ulong addr, ulong length);
 
@@ -56,7 +63,8 @@ public interface IMemoryComponent
         out Protection prot, out bool combined);
 
     /// <summary>Writes bytes regardless of protection: the loader's way of placing an image.</summary>
-    void Poke(int asid, ulong addr, ReadOnlySpan<byte> data);
+    /// <remarks>With <paramref name="onlyAbsent"/>, pages that already have a frame keep it (a shared file object loads only what no mapping holds yet).</remarks>
+    void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false);
 
     /// <summary>A snapshot of the address space's VMAs in address order.</summary>
     IReadOnlyList<Vma> Snapshot(int asid);

@@ -22,6 +22,9 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
 
     readonly Dictionary<int, Space> _spaces = new();
     int _nextAsid = 1;
+    readonly Dictionary<string, SharedObject> _objects = new();
+    readonly Dictionary<int, SharedObject> _objectsById = new();
+    int _nextObject = 1;
 
     /// <param name="capacityBytes">Upper bound on frame memory; 0 means unbounded.</param>
     public InProcessMemoryComponent(long capacityBytes = 0)
@@ -50,6 +53,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     {
         if (!_spaces.Remove(asid, out var s)) return;
         foreach (var f in s.Frames.Values) Release(f);
+        CollectObjects(s.Vmas.Items.Select(v => v.Object));
     }
 
     public int ForkAddressSpace(int asid, int requestedAsid = 0)
@@ -112,7 +116,11 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
 
     void DropRange(Space s, ulong start, ulong end)
     {
+        List<SharedObject>? shared = null;
+        foreach (var v in s.Vmas.Items)
+            if (v.Object != null && v.Start < end && start < v.End) (shared ??= new()).Add(v.Object);
         s.Vmas.Remove(start, end);
+        if (shared != null) CollectObjects(shared);
         // Frames are sparse: walking the dictionary is cheaper than walking a huge range page by page.
         ulong pages = (end - start) >> PageMath.PageShift;
         if (pages <= (ulong)s.Frames.Count)
@@ -184,13 +192,16 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         Stats.Fills++;
         if (destination.Length > (int)PageMath.PageSize)
             throw new ArgumentException("cache lines larger than a page are rejected by CacheConfig");
-        if (!s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame))
+        byte[]? data;
+        if (vma.Object != null) vma.Object.Frames.TryGetValue(vma.ObjectPage(lineAddr), out data);
+        else data = s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) ? frame.Data : null;
+        if (data == null)
         {
             destination.Clear();
             Stats.ZeroFills++;
             return FillStatus.Zero;
         }
-        frame.Data.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length).CopyTo(destination);
+        data.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length).CopyTo(destination);
         Stats.BytesOut += destination.Length;
         return FillStatus.Data;
     }
@@ -201,8 +212,8 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         Stats.WriteBacks++;
         Stats.BytesIn += data.Length;
         // A line whose mapping vanished while it sat dirty in a cache is dropped, as munmap would.
-        if (s.Vmas.Find(lineAddr) == null) return;
-        data.CopyTo(WritableFrame(s, lineAddr).AsSpan((int)(lineAddr & PageMath.PageMask), data.Length));
+        if (s.Vmas.Find(lineAddr) is not { } vma) return;
+        data.CopyTo(WritableFrame(s, vma, lineAddr).AsSpan((int)(lineAddr & PageMath.PageMask), data.Length));
     }
 
     public FillStatus WriteBackAndFill(int asid, ulong victimAddr, ReadOnlySpan<byte> victim, ulong lineAddr, Span<byte> destination,
@@ -214,8 +225,16 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     }
 
     /// <summary>The frame backing a page, allocated on first use and unshared (copied) if forked spaces share it.</summary>
-    byte[] WritableFrame(Space s, ulong addr)
+    byte[] WritableFrame(Space s, Vma? vma, ulong addr)
     {
+        if (vma?.Object is { } obj)
+        {
+            ulong index = vma.ObjectPage(addr);
+            if (obj.Frames.TryGetValue(index, out var shared)) return shared;
+            if (Stats.Frames >= Stats.CapacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            Stats.Frames++;
+            return obj.Frames[index] = new byte[PageMath.PageSize];
+        }
         ulong page = addr >> PageMath.PageShift;
         if (s.Frames.TryGetValue(page, out var frame))
         {
@@ -234,17 +253,102 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         return fresh.Data;
     }
 
-    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data)
+    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false)
     {
         var s = Get(asid);
         while (!data.IsEmpty)
         {
             int off = (int)(addr & PageMath.PageMask);
             int n = Math.Min(data.Length, (int)PageMath.PageSize - off);
-            data[..n].CopyTo(WritableFrame(s, addr).AsSpan(off, n));
+            var vma = s.Vmas.Find(addr);
+            bool present = onlyAbsent && (vma?.Object is { } obj
+                ? obj.Frames.ContainsKey(vma.ObjectPage(addr))
+                : s.Frames.ContainsKey(addr >> PageMath.PageShift));
+            if (!present) data[..n].CopyTo(WritableFrame(s, vma, addr).AsSpan(off, n));
             data = data[n..];
             addr += (ulong)n;
         }
+    }
+
+    /// <summary>
+    /// Makes the VMAs of [addr, addr+length) show the shared object named <paramref name="key"/> from byte
+    /// <paramref name="offset"/> on (MAP_SHARED). Returns 1 when the object was made now (the caller fills
+    /// it, from a file say), 0 when it existed, or a negated errno.
+    /// </summary>
+    public long Share(int asid, ulong addr, ulong length, string key, ulong offset)
+    {
+        var s = Get(asid);
+        if (!PageMath.Aligned(addr) || !PageMath.Aligned(offset) || length == 0) return -Errno.EINVAL;
+        ulong end = PageMath.Up(addr + length);
+        if (!s.Vmas.FullyMapped(addr, end)) return -Errno.ENOMEM;
+        bool created = !_objects.TryGetValue(key, out var obj);
+        if (obj == null)
+        {
+            while (_objectsById.ContainsKey(_nextObject)) _nextObject = _nextObject == int.MaxValue ? 1 : _nextObject + 1;
+            obj = new SharedObject(_nextObject, key);
+            _objects[key] = obj;
+            _objectsById[obj.Id] = obj;
+        }
+        var old = new List<SharedObject>();
+        foreach (var v in s.Vmas.Items)
+        {
+            if (v.End <= addr || v.Start >= end) continue;
+            if (v.Start < addr || v.End > end) return -Errno.EINVAL; // a whole mapping is bound, never part of one
+            if (v.Object != null) old.Add(v.Object);
+            v.Object = obj;
+            v.ObjectOffset = offset + (v.Start - addr);
+        }
+        CollectObjects(old);
+        return created ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Keeps a shared object alive with no mapping (a SysV segment until IPC_RMID) or lets it go. Returns the
+    /// object's id, or -ENOENT when no object has that key and <paramref name="create"/> is false.
+    /// </summary>
+    public long PinObject(string key, int delta, bool create)
+    {
+        if (!_objects.TryGetValue(key, out var obj))
+        {
+            if (!create || delta < 0) return -Errno.ENOENT;
+            while (_objectsById.ContainsKey(_nextObject)) _nextObject = _nextObject == int.MaxValue ? 1 : _nextObject + 1;
+            obj = new SharedObject(_nextObject, key);
+            _objects[key] = obj;
+            _objectsById[obj.Id] = obj;
+        }
+        obj.Pins = Math.Max(0, obj.Pins + delta);
+        int id = obj.Id;
+        if (obj.Pins == 0) CollectObjects([obj]);
+        return id;
+    }
+
+    /// <summary>Shared objects no VMA shows and nothing pins any more go, with their frames.</summary>
+    void CollectObjects(IEnumerable<SharedObject?> dropped)
+    {
+        HashSet<SharedObject>? candidates = null;
+        foreach (var o in dropped)
+            if (o is { Pins: 0 }) (candidates ??= new()).Add(o);
+        if (candidates == null) return;
+        foreach (var space in _spaces.Values)
+            foreach (var v in space.Vmas.Items)
+                if (v.Object != null) candidates.Remove(v.Object);
+        foreach (var o in candidates)
+        {
+            if (_objects.TryGetValue(o.Key, out var current) && current == o) _objects.Remove(o.Key);
+            _objectsById.Remove(o.Id);
+            Stats.Frames -= o.Frames.Count;
+        }
+    }
+
+    /// <summary>
+    /// The directory's name for a line: a private line is (address space, address); a line of a shared
+    /// object is (-object id, offset in the object), whatever address space and address it was reached by.
+    /// </summary>
+    public (int Space, ulong Addr) LineKey(int asid, ulong lineAddr)
+    {
+        if (_spaces.TryGetValue(asid, out var s) && s.Vmas.Find(lineAddr) is { Object: { } obj } v)
+            return (-obj.Id, v.ObjectOffset + (lineAddr - v.Start));
+        return (asid, lineAddr);
     }
 
     public IReadOnlyList<Vma> Snapshot(int asid) => Get(asid).Vmas.Items.Select(v => v.CloneRange(v.Start, v.End)).ToArray();

@@ -15,6 +15,7 @@ public sealed class LockedMemoryComponent(InProcessMemoryComponent inner) : IMem
     public void DestroyAddressSpace(int asid) { lock (Gate) Inner.DestroyAddressSpace(asid); }
     public int ForkAddressSpace(int asid, int requestedAsid = 0) { lock (Gate) return Inner.ForkAddressSpace(asid, requestedAsid); }
     public long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name) { lock (Gate) return Inner.Map(asid, addr, length, prot, flags, name); }
+    public long Share(int asid, ulong addr, ulong length, string key, ulong offset) { lock (Gate) return Inner.Share(asid, addr, length, key, offset); }
     public long Unmap(int asid, ulong addr, ulong length) { lock (Gate) return Inner.Unmap(asid, addr, length); }
     public long Protect(int asid, ulong addr, ulong length, Protection prot) { lock (Gate) return Inner.Protect(asid, addr, length, prot); }
     public void SetBrkBase(int asid, ulong brkBase) { lock (Gate) Inner.SetBrkBase(asid, brkBase); }
@@ -27,6 +28,6 @@ public sealed class LockedMemoryComponent(InProcessMemoryComponent inner) : IMem
         lock (Gate) return Inner.WriteBackAndFill(asid, victimAddr, victim, lineAddr, destination, out prot, out combined);
     }
 
-    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data) { lock (Gate) Inner.Poke(asid, addr, data); }
+    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false) { lock (Gate) Inner.Poke(asid, addr, data, onlyAbsent); }
     public IReadOnlyList<Vma> Snapshot(int asid) { lock (Gate) return Inner.Snapshot(asid); }
 }

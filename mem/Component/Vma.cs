@@ -22,10 +22,24 @@ public sealed class Vma(ulong start, ulong end, Protection prot, MapFlags flags,
     public MapFlags Flags { get; } = flags;
     /// <summary>What /proc/self/maps shows: a path, "[heap]", "[stack]" or empty.</summary>
     public string Name { get; } = name;
+    /// <summary>The shared memory this VMA shows (MAP_SHARED), or null for private memory.</summary>
+    public SharedObject? Object { get; set; }
+    /// <summary>Byte offset in <see cref="Object"/> of <see cref="Start"/>.</summary>
+    public ulong ObjectOffset { get; set; }
 
     public ulong Length => End - Start;
     public bool Contains(ulong a) => a >= Start && a < End;
 
-    public Vma CloneRange(ulong start, ulong end) => new(start, end, Prot, Flags, Name);
+    public Vma CloneRange(ulong start, ulong end) => new(start, end, Prot, Flags, Name) { Object = Object, ObjectOffset = ObjectOffset + (start - Start) };
+
+    /// <summary>Moves the start up (the front was unmapped), keeping the object offset of what remains.</summary>
+    public void TrimStart(ulong newStart)
+    {
+        ObjectOffset += newStart - Start;
+        Start = newStart;
+    }
+
+    /// <summary>The page index in <see cref="Object"/> of the page holding <paramref name="addr"/>.</summary>
+    public ulong ObjectPage(ulong addr) => (ObjectOffset + (addr - Start)) >> PageMath.PageShift;
     public override string ToString() => $"{Start:x}-{End:x} {Prot} {Name}";
 }

@@ -83,7 +83,7 @@ public sealed class VmaSet
                 return;
             }
             if (v.Start < start) { v.End = start; continue; }
-            if (v.End > end) { v.Start = end; continue; }
+            if (v.End > end) { v.TrimStart(end); continue; }
             _vmas.RemoveAt(i);
             i--;
         }
@@ -137,7 +137,8 @@ public sealed class VmaSet
         {
             var a = _vmas[i];
             var b = _vmas[i + 1];
-            if (a.End == b.Start && a.Prot == b.Prot && a.Flags == b.Flags && a.Name == b.Name)
+            if (a.End == b.Start && a.Prot == b.Prot && a.Flags == b.Flags && a.Name == b.Name
+                && a.Object == b.Object && (a.Object == null || a.ObjectOffset + a.Length == b.ObjectOffset))
             {
                 a.End = b.End;
                 _vmas.RemoveAt(i + 1);

@@ -229,6 +229,35 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         return n.Call().I64();
     }
 
+    public long Share(int asid, ulong addr, ulong length, string key, ulong offset)
+    {
+        var s = Space(asid);
+        void Body(FrameWriter w)
+        {
+            w.I32(asid);
+            w.U64(addr);
+            w.U64(length);
+            w.Str(key);
+            w.U64(offset);
+        }
+        // Every node holding the range binds it; the owners' objects hold the frames.
+        var targets = new HashSet<int> { s.Home };
+        foreach (var region in Regions(addr, PageMath.Up(addr + length)))
+            if (Owner(s, asid, region, place: false) is int n and >= 0) targets.Add(n);
+        foreach (int n in targets)
+        {
+            Body(_nodes[n].Begin(Op.Share));
+            _nodes[n].Send();
+        }
+        long result = 0;
+        foreach (int n in targets)
+        {
+            long r = _nodes[n].Receive().I64();
+            result = r < 0 || result < 0 ? Math.Min(result, r) : Math.Max(result, r);
+        }
+        return result;
+    }
+
     public long Unmap(int asid, ulong addr, ulong length) => RangeOp(Op.Unmap, asid, addr, length, Protection.None);
 
     public long Protect(int asid, ulong addr, ulong length, Protection prot) => RangeOp(Op.Protect, asid, addr, length, prot);
@@ -396,6 +425,17 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
 
     public void DrainCoherence() => _channels?.Drain();
 
+    /// <summary>
+    /// Leaves the nodes' directories: the callback channels close, so each node answers for this component
+    /// whatever it would still ask of it (its cache dropped every tracked line before).
+    /// </summary>
+    public void DisableCoherence()
+    {
+        _channels?.Dispose();
+        _channels = null;
+        foreach (var n in _nodes) n.DetachCallback();
+    }
+
     public FillStatus FillCoherent(int asid, ulong lineAddr, Span<byte> destination, bool exclusive, out Protection prot)
     {
         var s = Space(asid);
@@ -445,7 +485,7 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         return ReadFill(ref r, destination, out prot, lineAddr);
     }
 
-    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data)
+    public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false)
     {
         var s = Space(asid);
         while (!data.IsEmpty)
@@ -455,7 +495,7 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             int n = (int)Math.Min((ulong)data.Length, Math.Min(regionEnd - addr, 1UL << 19));
             int owner = Owner(s, asid, region, place: true);
             if (owner < 0) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
-            var w = _nodes[owner].Begin(Op.Poke);
+            var w = _nodes[owner].Begin(onlyAbsent ? Op.PokeAbsent : Op.Poke);
             w.I32(asid);
             w.U64(addr);
             w.Bytes(data[..n]);
@@ -478,7 +518,9 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             ulong start = r.U64(), end = r.U64();
             var prot = (Protection)r.U8();
             var flags = (MapFlags)r.I32();
-            list.Add(new Vma(start, end, prot, flags, r.Str()));
+            string name = r.Str(), key = r.Str();
+            ulong offset = r.U64();
+            list.Add(new Vma(start, end, prot, flags, name) { Object = key.Length > 0 ? new SharedObject(0, key) : null, ObjectOffset = offset });
         }
         return list;
     }

@@ -168,6 +168,10 @@ public sealed class MemoryNodeClient : IDisposable
         w.U64(componentId);
         w.U8(0);
         Call().I32();
+        // The node counts write-backs and grants from the attach on; those before it (a process that joins
+        // the directory late, at its first fork) were answered already and must not be waited for.
+        WriteBacksSent = 0;
+        GrantsReceived = 0;
         var cb = Endpoint.NewSocket();
         try
         {
@@ -190,6 +194,14 @@ public sealed class MemoryNodeClient : IDisposable
             throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {e.SocketErrorCode}", e);
         }
         Callback = cb;
+    }
+
+    /// <summary>Closes the callback channel; replies are read plainly again.</summary>
+    internal void DetachCallback()
+    {
+        Channels = null;
+        Callback?.Dispose();
+        Callback = null;
     }
 
     /// <summary>Reads one whole frame from <paramref name="s"/>; returns the body (op, id, payload).</summary>

@@ -35,6 +35,11 @@ public sealed partial class MemoryNodeServer
         public int Owner = -1;
         public Pending? Busy;
         public Queue<FillRequest>? Waiting;
+        /// <summary>
+        /// For a line of a shared object: the address space and address each holder caches it under (processes
+        /// map the same object at different places). Null for a private line, which every holder names alike.
+        /// </summary>
+        public Dictionary<int, (int Asid, ulong Addr)>? Alias;
     }
 
     sealed record FillRequest(Op Op, Connection Conn, uint Id, int Asid, ulong Addr, int Size, bool Exclusive, int WriteBackError);
@@ -46,11 +51,12 @@ public sealed partial class MemoryNodeServer
         public int Left;
     }
 
-    sealed record Outstanding(Pending Pending, int Slot, InvalidateMode Mode);
+    sealed record Outstanding(Pending Pending, int Slot, InvalidateMode Mode, int Asid, ulong Addr);
 
     sealed record DeferredAck(uint Token, long WriteBacksSent, bool Kept, byte[] Data);
 
     const int MaxComponents = 64;
+    /// <summary>Directory entries by <see cref="InProcessMemoryComponent.LineKey"/>: shared lines under their object's name.</summary>
     readonly Dictionary<(int, ulong), DirLine> _directory = new();
     readonly Dictionary<ulong, int> _componentSlots = new();
     readonly Connection?[] _callbacks = new Connection?[MaxComponents];
@@ -150,7 +156,12 @@ public sealed partial class MemoryNodeServer
 
     DirLine Line(int asid, ulong addr)
     {
-        if (!_directory.TryGetValue((asid, addr), out var line)) _directory[(asid, addr)] = line = new DirLine();
+        var key = _store.LineKey(asid, addr);
+        if (!_directory.TryGetValue(key, out var line))
+        {
+            _directory[key] = line = new DirLine();
+            if (key.Space < 0) line.Alias = new();
+        }
         return line;
     }
 
@@ -173,11 +184,19 @@ public sealed partial class MemoryNodeServer
             ? line.Sharers | (line.Owner >= 0 ? 1UL << line.Owner : 0)
             : line.Owner >= 0 ? 1UL << line.Owner : 0;
         holders &= ~me;
+        // A component asking for a shared line under another name than the one it holds it by must drop the
+        // other copy first, or it would hold two copies of one line (the same object mapped twice).
+        ulong self = 0;
+        if (line.Alias != null && line.Alias.TryGetValue(req.Conn.Slot, out var mine) && mine != (req.Asid, req.Addr)
+            && ((line.Sharers & me) != 0 || line.Owner == req.Conn.Slot))
+            self = me;
         var mode = req.Exclusive ? InvalidateMode.Invalidate : InvalidateMode.Downgrade;
         var pending = new Pending(req, line);
-        for (ulong b = holders; b != 0; b &= b - 1)
+        for (ulong b = holders | self; b != 0; b &= b - 1)
         {
             int slot = System.Numerics.BitOperations.TrailingZeroCount(b);
+            var (asid, addr) = line.Alias != null && line.Alias.TryGetValue(slot, out var alias) ? alias : (req.Asid, req.Addr);
+            var slotMode = slot == req.Conn.Slot ? InvalidateMode.Invalidate : mode;
             var cb = _callbacks[slot];
             if (cb == null)
             {
@@ -187,10 +206,10 @@ public sealed partial class MemoryNodeServer
             uint token = _nextToken++;
             var w = new FrameWriter(64);
             w.Begin((byte)Op.Invalidate, token);
-            w.I32(req.Asid);
-            w.U64(req.Addr);
+            w.I32(asid);
+            w.U64(addr);
             w.U32((uint)req.Size);
-            w.U8((byte)mode);
+            w.U8((byte)slotMode);
             w.I64(_grantsSent[slot]);
             try
             {
@@ -201,10 +220,10 @@ public sealed partial class MemoryNodeServer
                 Forget(line, slot);
                 continue;
             }
-            _outstanding[token] = new Outstanding(pending, slot, mode);
-            if (Debug) _log.WriteLine($"  invalidate token {token} slot {slot} 0x{req.Addr:x} {mode} grants {_grantsSent[slot]} for slot {req.Conn.Slot} id {req.Id}");
+            _outstanding[token] = new Outstanding(pending, slot, slotMode, asid, addr);
+            if (Debug) _log.WriteLine($"  invalidate token {token} slot {slot} 0x{addr:x} {slotMode} grants {_grantsSent[slot]} for slot {req.Conn.Slot} id {req.Id}");
             pending.Left++;
-            if (mode == InvalidateMode.Invalidate) InvalidationsSent++;
+            if (slotMode == InvalidateMode.Invalidate) InvalidationsSent++;
             else DowngradesSent++;
         }
         if (pending.Left == 0) Grant(line, req);
@@ -219,6 +238,7 @@ public sealed partial class MemoryNodeServer
     {
         if (line.Owner == slot) line.Owner = -1;
         line.Sharers &= ~(1UL << slot);
+        line.Alias?.Remove(slot);
     }
 
     void Grant(DirLine line, FillRequest req)
@@ -239,6 +259,7 @@ public sealed partial class MemoryNodeServer
                 if (line.Owner == slot) line.Owner = -1;
                 line.Sharers |= 1UL << slot;
             }
+            if (line.Alias != null) line.Alias[slot] = (req.Asid, req.Addr);
         }
         _grantsSent[slot]++;
         if (Debug) _log.WriteLine($"  grant slot {slot} id {req.Id} 0x{req.Addr:x} excl {req.Exclusive} (grant #{_grantsSent[slot]})");
@@ -250,7 +271,8 @@ public sealed partial class MemoryNodeServer
     {
         if (!_outstanding.Remove(ack.Token, out var o)) return; // answered already (its component disconnected)
         var p = o.Pending;
-        if (ack.Data.Length > 0) TryWriteBack(_store, p.Request.Asid, p.Request.Addr, ack.Data);
+        // The holder's bytes go back under the name it held the line by (the same frame as the request's).
+        if (ack.Data.Length > 0) TryWriteBack(_store, o.Asid, o.Addr, ack.Data);
         if (o.Mode == InvalidateMode.Downgrade && ack.Kept)
         {
             if (p.Line.Owner == o.Slot) p.Line.Owner = -1;
@@ -268,11 +290,13 @@ public sealed partial class MemoryNodeServer
     void WroteBack(int slot, int asid, ulong addr)
     {
         _writeBacksReceived[slot]++;
-        if (_directory.TryGetValue((asid, addr), out var line))
+        var key = _store.LineKey(asid, addr);
+        if (_directory.TryGetValue(key, out var line)
+            && (line.Alias == null || !line.Alias.TryGetValue(slot, out var held) || held == (asid, addr)))
         {
             Forget(line, slot);
             // Cached nowhere and nothing waiting: the entry goes, so the directory follows what is cached, not what ever was.
-            if (line.Sharers == 0 && line.Owner < 0 && line.Busy == null && line.Waiting is not { Count: > 0 }) _directory.Remove((asid, addr));
+            if (line.Sharers == 0 && line.Owner < 0 && line.Busy == null && line.Waiting is not { Count: > 0 }) _directory.Remove(key);
         }
         if (_deferred[slot] is not { Count: > 0 } list) return;
         long received = _writeBacksReceived[slot];

@@ -204,6 +204,19 @@ public sealed partial class MemoryNodeServer : IDisposable
                 w.I64(st.Map(asid, addr, len, (Protection)prot, (MapFlags)flags, name));
                 break;
             }
+            case Op.Share:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64(), len = r.U64();
+                string key = r.Str();
+                ulong offset = r.U64();
+                r.End();
+                CheckAsid(st, asid);
+                CheckAddr(addr, len);
+                if (key.Length == 0) throw new ProtocolException("a shared object needs a name");
+                w.I64(st.Share(asid, addr, len, key, offset));
+                break;
+            }
             case Op.Unmap:
             case Op.Protect:
             {
@@ -273,6 +286,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 break;
             }
             case Op.Poke:
+            case Op.PokeAbsent:
             {
                 int asid = r.I32();
                 ulong addr = r.U64();
@@ -280,7 +294,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 r.End();
                 CheckAddr(addr, (ulong)data.Length);
                 CheckAsid(st, asid);
-                try { st.Poke(asid, addr, data); w.I32(0); }
+                try { st.Poke(asid, addr, data, op == Op.PokeAbsent); w.I32(0); }
                 catch (MemoryFault) { w.I32(-Errno.ENOMEM); }
                 break;
             }
@@ -298,6 +312,8 @@ public sealed partial class MemoryNodeServer : IDisposable
                     w.U8((byte)v.Prot);
                     w.I32((int)v.Flags);
                     w.Str(v.Name);
+                    w.Str(v.Object?.Key ?? "");
+                    w.U64(v.ObjectOffset);
                 }
                 break;
             }

@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Remote;
 public static class Protocol
 {
     public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
-    public const ushort Version = 1;
+    public const ushort Version = 2;
     public const int HeaderSize = 9; // length + op + id
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
@@ -46,6 +46,10 @@ public enum Op : byte
     Invalidate = 19,
     /// <summary>The processor's answer to <see cref="Invalidate"/>, with the line's bytes when it was dirty.</summary>
     InvalidateAck = 20,
+    /// <summary>Binds a mapped range to a shared object by key (MAP_SHARED); answers whether the object is new.</summary>
+    Share = 21,
+    /// <summary>A <see cref="Poke"/> that leaves pages which already have a frame alone.</summary>
+    PokeAbsent = 22,
 }
 
 /// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>

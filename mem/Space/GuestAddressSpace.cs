@@ -16,7 +16,20 @@ public sealed class GuestAddressSpace
         Cache = cache;
         Asid = existingAsid != 0 ? existingAsid : home.CreateAddressSpace();
         if (Asid < 0) throw new InvalidOperationException($"the memory component cannot create an address space (error {-Asid})");
+        // A forked child shares its parent's MAP_SHARED ranges: their lines go through the directory.
+        if (existingAsid != 0)
+            foreach (var v in home.Snapshot(Asid))
+                if ((v.Flags & MapFlags.Shared) != 0) cache.Shared(Asid).Add(v.Start, v.End);
     }
+
+    /// <summary>Writes back the dirty cached lines of the MAP_SHARED ranges in [start, end), so other mappings see them.</summary>
+    public void WriteBackShared(ulong start, ulong end)
+    {
+        foreach (var (s, e) in Cache.Shared(Asid).Overlapping(start, end)) Cache.FlushRange(Asid, s, e, writeBack: true);
+    }
+
+    /// <summary>MAP_SHARED: binds the mapping at [addr, addr+length) to the shared object named <paramref name="key"/> (see <see cref="IMemoryComponent.Share"/>).</summary>
+    public long Share(ulong addr, ulong length, string key, ulong offset) => Home.Share(Asid, addr, length, key, offset);
 
     public IMemoryComponent Home { get; }
     public ExCache Cache { get; }
@@ -25,10 +38,14 @@ public sealed class GuestAddressSpace
     /// <summary>mmap: fresh anonymous private memory becomes p-local until first written back.</summary>
     public long Map(ulong addr, ulong length, Protection prot, MapFlags flags, string name = "")
     {
+        // Shared memory a fixed mapping replaces keeps what was written to it, for its other mappings.
+        if ((flags & (MapFlags.Fixed | MapFlags.FixedNoReplace)) != 0 && Cache.Shared(Asid).Count > 0) WriteBackShared(addr, PageMath.Up(addr + length));
         long r = Home.Map(Asid, addr, length, prot, flags, name);
         if (r < 0) return r;
         ulong start = (ulong)r, end = start + PageMath.Up(length);
         Cache.FlushRange(Asid, start, end, writeBack: false);
+        if ((flags & MapFlags.Shared) != 0) Cache.Shared(Asid).Add(start, end);
+        else Cache.Shared(Asid).Remove(start, end);
         if ((flags & MapFlags.Anonymous) != 0 && (flags & MapFlags.Shared) == 0) Cache.PLocal(Asid).Add(start, end, prot);
         else Cache.PLocal(Asid).Remove(start, end);
         return r;
@@ -49,12 +66,14 @@ public sealed class GuestAddressSpace
 
     public long Unmap(ulong addr, ulong length)
     {
+        if (Cache.Shared(Asid).Count > 0 && PageMath.Aligned(addr) && length != 0 && addr + length > addr) WriteBackShared(addr, PageMath.Up(addr + length));
         long r = Home.Unmap(Asid, addr, length);
         if (r == 0)
         {
             ulong end = PageMath.Up(addr + length);
             Cache.FlushRange(Asid, addr, end, writeBack: false);
             Cache.PLocal(Asid).Remove(addr, end);
+            Cache.Shared(Asid).Remove(addr, end);
         }
         return r;
     }
@@ -89,7 +108,7 @@ public sealed class GuestAddressSpace
     }
 
     /// <summary>Writes bytes straight into the memory component, bypassing protection (loader only).</summary>
-    public void Poke(ulong addr, ReadOnlySpan<byte> data) => Home.Poke(Asid, addr, data);
+    public void Poke(ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false) => Home.Poke(Asid, addr, data, onlyAbsent);
 
     public IReadOnlyList<Vma> Vmas() => Home.Snapshot(Asid);
 }

@@ -56,7 +56,7 @@ static class Futex
                     if (op == FUTEX_WAIT) deadline = System.Diagnostics.Stopwatch.GetTimestamp() + ticks;
                     else deadline = AbsoluteDeadline(((int)x.A[1] & 256) != 0, sec, nsec);
                 }
-                x.P.WaitFutex(uaddr, bitset, deadline);
+                x.P.WaitFutex(uaddr, bitset, deadline, (uint)x.A[2]);
                 return 0; // replaced by 0 on wake-up or -ETIMEDOUT by the scheduler
             }
             default:

@@ -44,7 +44,10 @@ static class Memory
         if ((flags & MAP_ANONYMOUS) != 0)
         {
             long r = x.P.Space.Map(addr, len, prot, mf | MapFlags.Anonymous);
-            if (r >= 0) x.P.Blocks.Invalidate((ulong)r, (ulong)r + len);
+            if (r < 0) return r;
+            x.P.Blocks.Invalidate((ulong)r, (ulong)r + len);
+            // Shared anonymous memory is an object of its own, which a fork hands to the child as it is.
+            if (type == MAP_SHARED && Bind(x, (ulong)r, len, x.P.NewAnonymousObjectKey(), 0) is long err and < 0) return err;
             return r;
         }
 
@@ -57,10 +60,18 @@ static class Memory
         if ((mode & 0x200000) != 0) return -Errno.EBADF; // O_PATH
         if ((mode & 3) == 1 || (type == MAP_SHARED && (prot & Protection.Write) != 0 && (mode & 3) != 2)) return -Errno.EACCES;
         string name = ReadLinkFd(h);
+        string? key = null;
+        if (type == MAP_SHARED)
+        {
+            // Every shared mapping of one file (or memfd) shows the same frames: the object is named by the inode.
+            var (dev, ino) = FileId(h);
+            key = $"file:{dev}:{ino}";
+        }
         long m = x.P.Space.Map(addr, len, prot, mf, name);
         if (m < 0) return m;
         ulong start = (ulong)m;
         x.P.Blocks.Invalidate(start, start + len);
+        if (key != null && Bind(x, start, len, key, (ulong)off) is long bindErr and < 0) return bindErr;
         // A private file mapping is a snapshot of the file at mmap time, copied into the memory component.
         var buf = Buffers.Rent(Buffers.Chunk);
         try
@@ -73,7 +84,8 @@ static class Memory
                 unsafe { fixed (byte* p = buf) r = Sys(Nr.pread64, h, (nint)p, n, off + (long)done); }
                 if (r < 0) { x.P.Space.Unmap(start, len); return r; }
                 if (r == 0) break;
-                x.P.Space.Poke(start + done, buf.AsSpan(0, (int)r));
+                // A shared file object keeps the pages some mapping already holds: they may be newer than the file.
+                x.P.Space.Poke(start + done, buf.AsSpan(0, (int)r), onlyAbsent: key != null);
                 done += (ulong)r;
                 if (r < n) break;
             }
@@ -119,6 +131,25 @@ static class Memory
         finally { Buffers.Return(buf); }
     }
 
+    /// <summary>Binds a fresh MAP_SHARED mapping to its shared object; on failure the mapping goes again.</summary>
+    static long Bind(SyscallContext x, ulong start, ulong len, string key, ulong offset)
+    {
+        long r = x.P.Space.Share(start, len, key, offset);
+        if (r < 0)
+        {
+            x.P.Space.Unmap(start, len);
+            return r;
+        }
+        x.P.EnsureSharedCoherence();
+        return 0;
+    }
+
+    static unsafe (ulong Dev, ulong Ino) FileId(int h)
+    {
+        byte* st = stackalloc byte[144];
+        return Sys(Nr.fstat, h, (nint)st) < 0 ? (0, (ulong)h) : (*(ulong*)st, *(ulong*)(st + 8));
+    }
+
     static unsafe long FileSize(int h)
     {
         byte* st = stackalloc byte[144];
@@ -162,12 +193,17 @@ static class Memory
         var vmas = x.P.Space.Vmas();
         var vma = vmas.FirstOrDefault(v => v.Contains(old));
         if (vma == null || old + oldLen > vma.End) return -Errno.EFAULT;
+        // Where the object of a shared mapping continues: a moved or grown mapping shows the same frames.
+        string? key = vma.Object?.Key;
+        ulong objectOffset = vma.ObjectOffset + (old - vma.Start);
         if (oldLen == 0)
         {
             // old_len 0 asks for a second mapping of the same shared pages; private ones have none to share.
-            if ((vma.Flags & MapFlags.Shared) == 0) return -Errno.EINVAL;
-            x.P.Options.Diagnostics.WriteLine("legoemu: mremap with old_size 0 (a second view of a shared mapping) is not supported yet");
-            return -Errno.EINVAL;
+            if ((vma.Flags & MapFlags.Shared) == 0 || key == null || (flags & MREMAP_MAYMOVE) == 0) return -Errno.EINVAL;
+            long view = x.P.Space.Map(fixedTarget ? target : 0, newLen, vma.Prot, (vma.Flags & (MapFlags.Shared | MapFlags.Anonymous)) | (fixedTarget ? MapFlags.Fixed : 0), vma.Name);
+            if (view < 0) return view;
+            x.P.Blocks.Invalidate((ulong)view, (ulong)view + newLen);
+            return Bind(x, (ulong)view, newLen, key, objectOffset) is long e and < 0 ? e : view;
         }
         if (!fixedTarget && newLen <= oldLen)
         {
@@ -180,11 +216,25 @@ static class Memory
             if (canGrow && vma.End == old + oldLen)
             {
                 long r = x.P.Space.Map(old + oldLen, newLen - oldLen, vma.Prot, (vma.Flags & ~MapFlags.FixedNoReplace) | MapFlags.Fixed, vma.Name);
+                if (r >= 0 && key != null && Bind(x, old + oldLen, newLen - oldLen, key, objectOffset + oldLen) is long e and < 0) return e;
                 if (r >= 0) return (long)old;
             }
             if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
         }
         var placement = vma.Flags & (MapFlags.Private | MapFlags.Shared | MapFlags.Anonymous);
+        if (key != null)
+        {
+            // A shared mapping moves without copying: the new range shows the same object.
+            x.P.Space.WriteBackShared(old, old + oldLen);
+            long moved = x.P.Space.Map(fixedTarget ? target : 0, newLen, vma.Prot, fixedTarget ? placement | MapFlags.Fixed : placement, vma.Name);
+            if (moved < 0) return moved;
+            x.P.Blocks.Invalidate((ulong)moved, (ulong)moved + newLen);
+            if (Bind(x, (ulong)moved, newLen, key, objectOffset) is long e and < 0) return e;
+            MoveSharedFileMapping(x.P, old, oldLen, (ulong)moved, newLen);
+            x.P.Space.Unmap(old, oldLen);
+            x.P.Blocks.Invalidate(old, old + oldLen);
+            return moved;
+        }
         long n = x.P.Space.Map(fixedTarget ? target : 0, newLen, vma.Prot | Protection.Write, fixedTarget ? placement | MapFlags.Fixed : placement, vma.Name);
         if (n < 0) return n;
         x.P.Blocks.Invalidate((ulong)n, (ulong)n + newLen);
@@ -205,6 +255,15 @@ static class Memory
         x.P.Space.Unmap(old, oldLen);
         x.P.Blocks.Invalidate(old, old + oldLen);
         return n;
+    }
+
+    /// <summary>A moved shared file mapping is written back from its new place.</summary>
+    static void MoveSharedFileMapping(GuestProcess p, ulong old, ulong oldLen, ulong moved, ulong newLen)
+    {
+        int i = p.SharedFileMappings.FindIndex(sm => sm.Start == old);
+        if (i < 0) return;
+        var sm = p.SharedFileMappings[i];
+        p.SharedFileMappings[i] = sm with { Start = moved, End = moved + Math.Min(newLen, sm.End - sm.Start) };
     }
 
     /// <summary>msync: writable shared file mappings in the range are written to their files; private ones have nothing to write.</summary>

@@ -229,6 +229,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         finally
         {
+            WriteBackSharedMemory();
             if (SharedFileMappings.Count > 0)
             {
                 try { Areas.Memory.SyncShared(this, 0, LegoEmu.Mem.Component.VmaSet.TaskSize, release: true); }
@@ -320,8 +321,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     }
 
     /// <summary>Puts the running thread to sleep on a futex word until woken or until <paramref name="deadline"/>.</summary>
-    public void WaitFutex(ulong addr, uint bitset, long deadline)
+    public void WaitFutex(ulong addr, uint bitset, long deadline, uint expected)
     {
+        bool shared = SharedFutex(addr);
+        _current.FutexExpected = expected;
+        _current.FutexInterval = 0;
+        _current.FutexRecheck = shared ? Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5000 : long.MaxValue;
         _current.FutexAddress = addr;
         _current.FutexBitset = bitset;
         _current.WaitDeadline = deadline;

@@ -26,6 +26,10 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
     public ulong FutexAddress;
     public uint FutexBitset;
+    /// <summary>The value a futex wait on shared memory expects; the wait ends when another process changes it.</summary>
+    public uint FutexExpected;
+    /// <summary>When the scheduler next looks at a shared futex word (long.MaxValue: a private wait), and the pause after that.</summary>
+    public long FutexRecheck = long.MaxValue, FutexInterval;
     /// <summary>Stopwatch timestamp at which a timed wait gives up (long.MaxValue: no timeout).</summary>
     public long WaitDeadline = long.MaxValue;
 

@@ -111,6 +111,8 @@ public sealed partial class GuestProcess
             brk = local.Brk(child, 0);
         }
         else return -Errno.ENOSYS;
+        // From now on another process caches this memory: MAP_SHARED lines go through the directory.
+        EnsureSharedCoherence();
 
         var c = Cpu;
         var state = new ForkState
@@ -233,6 +235,7 @@ public sealed partial class GuestProcess
         AuxVector = s.AuxVector;
         ThreadName = s.ThreadName;
         MemoryBorrowed = s.MemoryBorrowed;
+        EnsureSharedCoherence();
         if (s.ChildSetTid != 0) View.Write32(s.ChildSetTid, (uint)Pid);
         CurrentThread.ClearChildTid = s.ChildClearTid;
     }
@@ -268,7 +271,10 @@ public sealed partial class GuestProcess
 
         // Point of no return: the old image goes.
         RetireHosts();
+        WriteBackSharedMemory();
+        LeaveSharedDirectory();
         var oldAsid = Space.Asid;
+        Cache.Shared(oldAsid).Clear();
         Cache.FlushRange(oldAsid, 0, VmaSet.TaskSize, writeBack: false);
         GuestAddressSpace fresh;
         if (MemoryBorrowed && !Cache.Coherent)
@@ -286,6 +292,7 @@ public sealed partial class GuestProcess
             Space.Home.DestroyAddressSpace(oldAsid);
         }
         Space = fresh;
+        SharedDirectoryNewSpace(fresh.Asid);
         View.SwitchAddressSpace(fresh.Asid);
         Blocks.Clear();
         foreach (var t in Threads) if (t != _current) { t.Exited = true; t.Cpu.StopRequested = true; }

@@ -76,7 +76,8 @@ public sealed partial class GuestProcess
                         t.WaitDeadline = long.MaxValue;
                         t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
                     }
-                    else earliest = Math.Min(earliest, t.WaitDeadline);
+                    else if (t.FutexRecheck <= now && RecheckSharedFutex(t, now)) { }
+                    else earliest = Math.Min(earliest, Math.Min(t.WaitDeadline, t.FutexRecheck));
                 }
                 if (t.Wait.Active)
                 {

@@ -133,6 +133,7 @@ public sealed partial class GuestProcess
     /// <summary>At a safe point: applies pending invalidations and takes in what the hosts sent. True when a shadow became runnable.</summary>
     bool ServeComponents()
     {
+        ServeSharedDirectory();
         if (_split == null) return false;
         _split.DrainCoherence();
         bool any = false;

@@ -25,6 +25,38 @@ public sealed class HostProgramTests : IDisposable
             "select count(*) from t where name = 'n42';\n");
         // make starts each recipe line with posix_spawn, whose child resets its ids (setresuid) before the exec.
         File.WriteAllText(Path.Combine(_dir, "Makefile"), "all: one two\none two:\n\t@echo made $@\n\t@/bin/true $@\n");
+        // multiprocessing: a Queue (a pipe and semaphores in shared memory), a Pool, shared Value/Array under
+        // their process-shared locks, and shared_memory opened again by name in the child.
+        File.WriteAllText(Path.Combine(_dir, "mp.py"), """
+            import multiprocessing as mp
+            from multiprocessing import shared_memory
+            def produce(q, n):
+                for i in range(n): q.put(i * i)
+                q.put(None)
+            def square(x): return x * x
+            def bump(v, a):
+                for _ in range(300):
+                    with v.get_lock(): v.value += 1
+                a[1] = 2.5
+            def poke(name):
+                s = shared_memory.SharedMemory(name=name); s.buf[1] = s.buf[0] + 1; s.close()
+            if __name__ == "__main__":
+                q = mp.Queue()
+                p = mp.Process(target=produce, args=(q, 200)); p.start()
+                total = 0
+                while (v := q.get()) is not None: total += v
+                p.join()
+                print("queue", total, p.exitcode)
+                with mp.Pool(2) as pool: print("pool", sum(pool.map(square, range(100))))
+                v = mp.Value('i', 0); a = mp.Array('d', 3)
+                ps = [mp.Process(target=bump, args=(v, a)) for _ in range(2)]
+                for x in ps: x.start()
+                for x in ps: x.join()
+                print("value", v.value, list(a))
+                shm = shared_memory.SharedMemory(create=True, size=16); shm.buf[0] = 7
+                x = mp.Process(target=poke, args=(shm.name,)); x.start(); x.join()
+                print("shared_memory", shm.buf[0], shm.buf[1]); shm.close(); shm.unlink()
+            """);
         Directory.CreateDirectory(Path.Combine(_dir, "sub"));
         var fixedTime = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         foreach (var f in Directory.EnumerateFileSystemEntries(_dir)) File.SetLastWriteTimeUtc(f, fixedTime);
@@ -54,7 +86,22 @@ public sealed class HostProgramTests : IDisposable
         { "/bin/sh", ["-c", "rm -f {dir}/t.db; sqlite3 {dir}/t.db < {dir}/q.sql"] },
         { "/usr/bin/make", ["-s", "--no-print-directory", "-C", "{dir}"] },
         { "/usr/bin/python3", ["-c", "import subprocess; print(subprocess.run(['/bin/echo', 'from', 'python'], capture_output=True, text=True).stdout.strip())"] },
+        { "/usr/bin/python3", ["{dir}/mp.py"] },
     };
+
+    /// <summary>Memory shared across processes also when it lives in memory-node processes.</summary>
+    [Fact]
+    public async Task MultiprocessingOverMemoryNodesMatchesNative()
+    {
+        const string python = "/usr/bin/python3";
+        Assert.True(File.Exists(python), $"{python} is not installed on this machine");
+        string script = Path.Combine(_dir, "mp.py");
+        var native = await ProcessRunner.RunAsync(python, [script], TimeSpan.FromSeconds(60));
+        Assert.True(native.ExitCode == 0 && native.Stdout.Length > 0, $"the native run failed: {native.StderrTail()}");
+        var emulated = await EmulatorRunner.RunAsync(["run", "--memory-nodes", "2", python, script]);
+        Assert.True(emulated.ExitCode == 0, $"exit status {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.Equal(native.StdoutText, emulated.StdoutText);
+    }
 
     [Theory]
     [MemberData(nameof(Programs))]

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using LegoEmu.Cpu.State;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// MAP_SHARED memory seen by several processes. Its frames are one shared object in the memory
+/// component; every process caching its lines fills them through the component's line directory (the
+/// MSI protocol threads on several components use), so a store in one process invalidates the copies
+/// of the others. A process joins the directory once its memory is reachable by another process (it
+/// forked, or it is a forked child) and it has shared mappings. Futex waits on shared words are woken
+/// across processes by those invalidations, with a re-check of the word as the fallback.
+/// </summary>
+public sealed partial class GuestProcess
+{
+    /// <summary>The directory client shared lines go through, once this process shares memory with others.</summary>
+    MemoryCluster? _sharedDirectory;
+    /// <summary>The directory client is a connection to this process's own fork server (the memory is in-process).</summary>
+    bool _sharedDirectoryIsOwn;
+    long _remoteAppliedSeen;
+
+    /// <summary>A unique name for an anonymous MAP_SHARED region (its frames are found by it, by this process and its children).</summary>
+    public string NewAnonymousObjectKey() => $"anon:{Pid}:{++_anonymousObjects}:{Random.Shared.NextInt64():x}";
+    long _anonymousObjects;
+
+    /// <summary>
+    /// Joins the line directory for MAP_SHARED lines when another process can reach this memory and some
+    /// range is shared. Shared lines cached before were filled outside the directory: they are written back
+    /// and dropped first. Idempotent; a fully coherent cache (threads over components) is already in.
+    /// </summary>
+    public void EnsureSharedCoherence()
+    {
+        if (Cache.Coherent || !Cache.HasShared) return;
+        MemoryCluster directory;
+        if (Space.Home is MemoryCluster cluster) directory = cluster;
+        else if (Space.Home is LockedMemoryComponent && _memoryServer != null)
+        {
+            // The memory is in this process: reach its directory through the socket children use.
+            Endpoint.TryParse(_memoryServer.Endpoint.Text, out var ep, out _);
+            directory = new MemoryCluster([ep!]) { UnknownRegion = (_, _) => 0 };
+            directory.Attach(Space.Asid, 0, new Dictionary<ulong, int>(), 0);
+            _sharedDirectoryIsOwn = true;
+        }
+        else return; // no other process can reach this memory
+        Space.WriteBackShared(0, VmaSet.TaskSize);
+        directory.EnableCoherence(((ulong)Pid << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), Cache, RequestSafePoint);
+        Cache.EnableSharedCoherence(directory);
+        _sharedDirectory = directory;
+        _remoteAppliedSeen = Cache.RemoteApplied;
+    }
+
+    /// <summary>execve: the new image shares no memory yet, so the process leaves the directory (and may move its memory).</summary>
+    void LeaveSharedDirectory()
+    {
+        if (_sharedDirectory == null || _split != null) return;
+        Cache.DisableSharedCoherence();
+        if (_sharedDirectoryIsOwn) _sharedDirectory.Dispose();
+        else _sharedDirectory.DisableCoherence();
+        _sharedDirectory = null;
+        _sharedDirectoryIsOwn = false;
+    }
+
+    /// <summary>execve made a new address space: the own-directory connection must know it.</summary>
+    void SharedDirectoryNewSpace(int asid)
+    {
+        if (_sharedDirectoryIsOwn) _sharedDirectory!.Attach(asid, 0, new Dictionary<ulong, int>(), 0);
+    }
+
+    /// <summary>
+    /// At a safe point: applies the invalidations the directory pushed. When one arrived, futex waits on
+    /// shared words look at their word again at once: another process may have stored to it.
+    /// </summary>
+    void ServeSharedDirectory()
+    {
+        if (_sharedDirectory == null || _split != null) return;
+        _sharedDirectory.DrainCoherence();
+        if (Cache.RemoteApplied == _remoteAppliedSeen) return;
+        _remoteAppliedSeen = Cache.RemoteApplied;
+        foreach (var t in Threads)
+            if (t.FutexAddress != 0 && t.FutexRecheck != long.MaxValue) t.FutexRecheck = 0;
+    }
+
+    /// <summary>Longest pause between two looks at a shared futex word nobody invalidated.</summary>
+    static readonly long SharedFutexMaxInterval = Stopwatch.Frequency / 100;
+
+    /// <summary>
+    /// A futex wait on a word other processes may store to: the scheduler looks at the word again after
+    /// an invalidation of its line or a growing interval, and a changed word ends the wait. A FUTEX_WAKE in
+    /// another process always comes with such a store in the users of futexes (mutexes, semaphores,
+    /// condition variables, barriers).
+    /// </summary>
+    bool SharedFutex(ulong addr) => Cache.Coherent && Cache.Shared(Space.Asid).Contains(addr);
+
+    /// <summary>Looks at a shared futex word again; true when the wait ended (the word changed or vanished).</summary>
+    bool RecheckSharedFutex(GuestThread t, long now)
+    {
+        uint value;
+        try { value = t.Cpu.Mem.Read32(t.FutexAddress); }
+        catch (MemoryFault) { value = ~t.FutexExpected; }
+        if (value != t.FutexExpected)
+        {
+            t.FutexAddress = 0;
+            t.WaitDeadline = long.MaxValue;
+            t.FutexRecheck = long.MaxValue;
+            t.Cpu.R[Registers.RAX] = 0;
+            return true;
+        }
+        t.FutexInterval = Math.Min(Math.Max(t.FutexInterval * 2, Stopwatch.Frequency / 5000), SharedFutexMaxInterval);
+        t.FutexRecheck = now + t.FutexInterval;
+        return false;
+    }
+
+    /// <summary>At exit or execve: what this process wrote to shared memory reaches the frames the others see.</summary>
+    void WriteBackSharedMemory()
+    {
+        try { Space.WriteBackShared(0, VmaSet.TaskSize); }
+        catch (Exception e) when (e is MemoryFault or MemoryNodeFailure) { }
+    }
+}
