@@ -1,4 +1,3 @@
-using System.Text;
 using LegoEmu.Loader.Elf;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Space;
@@ -168,7 +167,7 @@ public static class ImageLoader
         ulong p = StackTop - 8; // the kernel leaves one NULL word at the very top
         ulong PushString(string s)
         {
-            byte[] b = Encoding.UTF8.GetBytes(s + "\0");
+            byte[] b = GuestText.Encode(s, nul: true);
             p -= (ulong)b.Length;
             space.Poke(p, b);
             return p;

@@ -24,5 +24,11 @@ public static class Nr
         prlimit64 = 302, renameat2 = 316, getrandom = 318, memfd_create = 319, statx = 332, rseq = 334,
         clone3 = 435, execveat = 322, waitid = 247, rt_sigpending = 127, rt_sigsuspend = 130, getxattr = 191, lgetxattr = 192, fgetxattr = 193, listxattr = 194, llistxattr = 195, flistxattr = 196,
         fchmodat2 = 452, fallocate = 285, copy_file_range = 326, getcpu = 309, syncfs = 306,
-        getpriority = 140, setpriority = 141, mlock = 149, munlock = 150, personality = 135, close_range = 436, faccessat2 = 439;
+        getpriority = 140, setpriority = 141, mlock = 149, munlock = 150, personality = 135, close_range = 436, faccessat2 = 439,
+        setxattr = 188, lsetxattr = 189, fsetxattr = 190, removexattr = 197, lremovexattr = 198, fremovexattr = 199, chroot = 161,
+        mlockall = 151, munlockall = 152, mlock2 = 325, membarrier = 324, rt_sigqueueinfo = 129, rt_tgsigqueueinfo = 297,
+        preadv = 295, pwritev = 296, preadv2 = 327, pwritev2 = 328, pidfd_open = 434, pidfd_send_signal = 424, pidfd_getfd = 438,
+        splice = 275, tee = 276, vmsplice = 278, inotify_init = 253, inotify_add_watch = 254, inotify_rm_watch = 255, inotify_init1 = 294,
+        sendmmsg = 307, recvmmsg = 299, sched_getscheduler = 145, sched_setscheduler = 144, sched_getparam = 143, sched_setparam = 142,
+        sched_get_priority_max = 146, sched_get_priority_min = 147, sched_rr_get_interval = 148;
 }

@@ -73,10 +73,51 @@ static unsafe class Buffers
         return true;
     }
 
-    /// <summary>Passes a path to the host as a NUL-terminated UTF-8 string.</summary>
+    /// <summary>
+    /// How many bytes at the start of [addr, addr+len) the guest may write (<paramref name="write"/>) or read,
+    /// page by page. A transfer stops at the first bad page and reports what it moved, as the kernel's copy does;
+    /// only a transfer that can move nothing fails with EFAULT.
+    /// </summary>
+    public static long AccessiblePrefix(SyscallContext x, ulong addr, long len, bool write)
+    {
+        if (len <= 0) return 0;
+        ulong end = addr + (ulong)len;
+        if (end < addr) end = ulong.MaxValue;
+        for (ulong a = addr; a < end; a = (a & ~0xfffUL) + 0x1000)
+        {
+            try
+            {
+                byte b = x.Mem.Read8(a);
+                if (write) x.Mem.Write8(a, b);
+            }
+            catch (LegoEmu.Mem.MemoryFault)
+            {
+                return (long)(a - addr);
+            }
+            if ((a & ~0xfffUL) + 0x1000 < a) break; // the last page of the address space
+        }
+        return len;
+    }
+
+    /// <summary>The same over the concatenation of an iovec array, up to <paramref name="len"/> bytes.</summary>
+    public static long AccessiblePrefix(SyscallContext x, List<(ulong addr, long len)> iov, long len, bool write)
+    {
+        long done = 0;
+        foreach (var (a, l) in iov)
+        {
+            if (done >= len) break;
+            long want = Math.Min(l, len - done);
+            long ok = AccessiblePrefix(x, a, want, write);
+            done += ok;
+            if (ok < want) break;
+        }
+        return Math.Min(done, len);
+    }
+
+    /// <summary>Passes a path to the host as the NUL-terminated bytes it was read from (see <see cref="LegoEmu.Loader.Image.GuestText"/>).</summary>
     public static long WithPath(string path, Func<nint, long> call)
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        var bytes = LegoEmu.Loader.Image.GuestText.Encode(path, nul: true);
         fixed (byte* p = bytes) return call((nint)p);
     }
 }

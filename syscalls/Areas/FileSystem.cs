@@ -41,6 +41,13 @@ static class FileSystem
         t.Add(Nr.fgetxattr, "fgetxattr", "fsxd", x => Fd(x, 0, h => Buffers.WithPath(x.Str(1), n => Buffers.WithOutput(x, x.A[2], Len(x, 3), v => Sys(Nr.fgetxattr, h, n, x.A[2] == 0 ? 0 : v, x.Long(3))))));
         t.Add(Nr.listxattr, "listxattr", "sxd", x => Path(x, 0, p => Buffers.WithOutput(x, x.A[1], Len(x, 2), v => Sys(Nr.listxattr, p, x.A[1] == 0 ? 0 : v, x.Long(2)))));
         t.Add(Nr.llistxattr, "llistxattr", "sxd", x => Path(x, 0, p => Buffers.WithOutput(x, x.A[1], Len(x, 2), v => Sys(Nr.llistxattr, p, x.A[1] == 0 ? 0 : v, x.Long(2)))));
+        t.Add(Nr.setxattr, "setxattr", "ssbdx", x => Path(x, 0, p => SetXattr(x, v => Sys(Nr.setxattr, p, v.Name, v.Value, x.Long(3), x.Long(4)))));
+        t.Add(Nr.lsetxattr, "lsetxattr", "ssbdx", x => Path(x, 0, p => SetXattr(x, v => Sys(Nr.lsetxattr, p, v.Name, v.Value, x.Long(3), x.Long(4)))));
+        t.Add(Nr.fsetxattr, "fsetxattr", "fsbdx", x => Fd(x, 0, h => SetXattr(x, v => Sys(Nr.fsetxattr, h, v.Name, v.Value, x.Long(3), x.Long(4)))));
+        t.Add(Nr.removexattr, "removexattr", "ss", x => Path(x, 0, p => Buffers.WithPath(x.Str(1), n => Sys(Nr.removexattr, p, n))));
+        t.Add(Nr.lremovexattr, "lremovexattr", "ss", x => Path(x, 0, p => Buffers.WithPath(x.Str(1), n => Sys(Nr.lremovexattr, p, n))));
+        t.Add(Nr.fremovexattr, "fremovexattr", "fs", x => Fd(x, 0, h => Buffers.WithPath(x.Str(1), n => Sys(Nr.fremovexattr, h, n))));
+        t.Add(Nr.chroot, "chroot", "s", Chroot);
         t.Add(Nr.flistxattr, "flistxattr", "fxd", x => Fd(x, 0, h => Buffers.WithOutput(x, x.A[1], Len(x, 2), v => Sys(Nr.flistxattr, h, x.A[1] == 0 ? 0 : v, x.Long(2)))));
         t.Add(Nr.rename, "rename", "ss", x => Path(x, 0, a => Path(x, 1, b => Sys(Nr.rename, a, b))));
         t.Add(Nr.renameat, "renameat", "fsfs", x => At(x, x.Int(0), x.Str(1), (d1, a) => At(x, x.Int(2), x.Str(3), (d2, b) => Sys(Nr.renameat, d1, a, d2, b))));
@@ -92,6 +99,45 @@ static class FileSystem
     {
         _ = follow;
         return Path(x, 0, p => Buffers.WithPath(x.Str(1), n => Buffers.WithOutput(x, x.A[2], Len(x, 3), v => Sys(nr, p, n, x.A[2] == 0 ? 0 : v, x.Long(3)))));
+    }
+
+    /// <summary>The name (argument 1) and value (argument 2, size in argument 3) of an xattr setter, as host pointers.</summary>
+    static long SetXattr(SyscallContext x, Func<(nint Name, nint Value), long> call)
+    {
+        const ulong XATTR_SIZE_MAX = 65536;
+        if (x.A[3] > XATTR_SIZE_MAX) return -7; // E2BIG
+        return Buffers.WithPath(x.Str(1), n => Buffers.WithInput(x, x.A[2], (int)x.A[3], v => call((n, x.A[2] == 0 ? 0 : v))));
+    }
+
+    /// <summary>
+    /// chroot: the emulator's own root cannot move (it loads its code, the host's dynamic linker and its
+    /// components through it), so only a chroot to the root directory itself succeeds. Any other directory
+    /// is checked as the kernel would (ENOENT, ENOTDIR, EACCES) and then refused with EPERM and a message.
+    /// </summary>
+    static long Chroot(SyscallContext x)
+    {
+        string path = x.Str(0);
+        uint mode = 0;
+        long check = Buffers.WithPath(path, p =>
+        {
+            unsafe
+            {
+                byte* st = stackalloc byte[144];
+                long r = Sys(Nr.newfstatat, AT_FDCWD, p, (nint)st, 0);
+                mode = *(uint*)(st + 24);
+                return r;
+            }
+        });
+        if (check < 0) return check;
+        if ((mode & 0xf000) != 0x4000) return -Errno.ENOTDIR;
+        check = Buffers.WithPath(path, p => Sys(Nr.faccessat, AT_FDCWD, p, 1 /* X_OK */));
+        if (check < 0) return check;
+        string full;
+        try { full = System.IO.Path.GetFullPath(new DirectoryInfo(path).ResolveLinkTarget(true)?.FullName ?? path); }
+        catch (IOException) { full = path; }
+        if (full == "/") return 0;
+        x.P.Options.Diagnostics.WriteLine($"legoemu: chroot to {path} is not supported (the emulator's own root cannot move); the guest gets EPERM");
+        return -Errno.EPERM;
     }
 
     static long Utimensat(SyscallContext x)

@@ -123,15 +123,27 @@ static class Files
         if (h < 0) return h;
         if (x.P.SignalFds.TryGetMask(h, out ulong mask)) return SignalFd.Read(x, h, mask);
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        if (Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
+        // A file's read stops at a hole in the buffer; a pipe's or socket's fails whole and keeps its data.
+        long ok = ShortTransfers(x, g) ? Buffers.AccessiblePrefix(x, x.A[1], n, write: true) : 0;
+        if (ok == 0 && n > 0 && Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
+        if (ok > 0) n = (int)ok;
         return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
+
+    /// <summary>
+    /// Files, directories and block devices move what the buffer allows and report a short count at a hole
+    /// (the kernel copies page by page); a pipe or socket fails with EFAULT instead.
+    /// </summary>
+    static bool ShortTransfers(SyscallContext x, long guestFd) => x.P.Fds.Kind(guestFd) == FdKind.NeverBlocks;
 
     static long Pread(SyscallContext x)
     {
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
+        long ok = Buffers.AccessiblePrefix(x, x.A[1], n, write: true);
+        if (ok == 0 && n > 0) return x.Long(3) < 0 ? -Errno.EINVAL : -Errno.EFAULT;
+        n = (int)ok;
         return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.pread64, h, p, n, x.Long(3)));
     }
 
@@ -156,7 +168,11 @@ static class Files
         int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         ulong addr = x.A[1];
-        return BrokenPipe(x, Blocking.WriteAll(x, g, h, x.Long(2), (off, dst) => x.Mem.ReadBytes(addr + (ulong)off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
+        long len = x.Long(2);
+        if (len < 0) return -Errno.EINVAL;
+        long ok = Buffers.AccessiblePrefix(x, addr, len, write: false);
+        if ((ok == 0 && len > 0) || (ok < len && !ShortTransfers(x, g))) return -Errno.EFAULT;
+        return BrokenPipe(x, Blocking.WriteAll(x, g, h, ok, (off, dst) => x.Mem.ReadBytes(addr + (ulong)off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
     }
 
     /// <summary>Writing to a pipe nobody reads raises SIGPIPE as well as failing with EPIPE.</summary>
@@ -172,7 +188,9 @@ static class Files
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         if (x.Long(3) < 0) return -Errno.EINVAL;
-        return PwriteAll(x, h, x.A[1], x.Long(2), x.Long(3));
+        long ok = Buffers.AccessiblePrefix(x, x.A[1], x.Long(2), write: false);
+        if (ok == 0 && x.Long(2) > 0) return -Errno.EFAULT;
+        return PwriteAll(x, h, x.A[1], ok, x.Long(3));
     }
 
     /// <summary>A guest iovec array as (address, length) pairs; null when the count or a length is invalid.</summary>
@@ -190,7 +208,7 @@ static class Files
         return list;
     }
 
-    static long Writev(SyscallContext x)
+    internal static long Writev(SyscallContext x)
     {
         long g = x.Long(0);
         int h = x.P.Fds.Host(g);
@@ -199,6 +217,9 @@ static class Files
         if (iov == null) return -Errno.EINVAL;
         long total = 0;
         foreach (var (_, l) in iov) total += l;
+        long ok = Buffers.AccessiblePrefix(x, iov, total, write: false);
+        if ((ok == 0 && total > 0) || (ok < total && !ShortTransfers(x, g))) return -Errno.EFAULT;
+        total = ok;
         // Gathering up to a whole chunk keeps one host write per call, so lines from the guest are not split.
         return BrokenPipe(x, Blocking.WriteAll(x, g, h, total, (off, dst) => Gather(x, iov, off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
     }
@@ -218,7 +239,7 @@ static class Files
         }
     }
 
-    static long Readv(SyscallContext x)
+    internal static long Readv(SyscallContext x)
     {
         long g = x.Long(0);
         int h = x.P.Fds.Host(g);
@@ -228,7 +249,9 @@ static class Files
         long total = 0;
         foreach (var (_, l) in iov) total += l;
         int n = (int)Math.Min(total, Buffers.Chunk);
-        if (Blocking.FaultsNow(x, g, h, iov)) return -Errno.EFAULT;
+        long ok = ShortTransfers(x, g) ? Buffers.AccessiblePrefix(x, iov, n, write: true) : 0;
+        if (ok == 0 && n > 0 && Blocking.FaultsNow(x, g, h, iov)) return -Errno.EFAULT;
+        if (ok > 0) n = (int)ok;
         var buf = Buffers.Rent(n);
         try
         {
@@ -401,8 +424,34 @@ static class Files
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         ulong req = x.A[1] & 0xffff_ffff;
+        const int Value = int.MinValue; // the argument is a number, not a pointer
+        const ulong TIOCGPTPEER = 0x5441, FIONCLEX = 0x5450, FIOCLEX = 0x5451;
+        switch (req)
+        {
+            case TIOCGPTPEER:
+            {
+                // The pseudo-terminal's other end, opened by the host: a new guest descriptor.
+                long peer = Sys(Nr.ioctl, h, (long)req, (x.Long(2) & ~O_CLOEXEC) | O_CLOEXEC);
+                if (peer < 0) return peer;
+                int g = x.P.Fds.Install((int)peer, (x.Long(2) & O_CLOEXEC) != 0);
+                if (g < 0) Sys(Nr.close, peer);
+                return g;
+            }
+            case FIOCLEX:
+            case FIONCLEX:
+                // Host descriptors stay close-on-exec; the guest's flag lives in the table.
+                x.P.Fds.SetCloseOnExec(x.Int(0), req == FIOCLEX);
+                return 0;
+        }
         int size = req switch
         {
+            0x80045430 or 0x80045439 or 0x80045440 => 4, // TIOCGPTN, TIOCGPTLCK, TIOCGEXCL
+            0x40045431 => -4, // TIOCSPTLCK
+            0x5429 => 4, // TIOCGSID
+            0x5410 => -4, // TIOCSPGRP
+            0x5411 => 4, // TIOCOUTQ
+            0x5420 or 0x5452 => -4, // TIOCPKT, FIOASYNC
+            0x5409 or 0x540A or 0x540B or 0x540C or 0x540D or 0x540E or 0x5422 => Value, // TCSBRK, TCXONC, TCFLSH, TIOCEXCL, TIOCNXCL, TIOCSCTTY, TIOCNOTTY
             0x5401 => 36, // TCGETS: struct termios
             0x5402 or 0x5403 or 0x5404 => -36, // TCSETS, TCSETSW, TCSETSF read a termios
             0x5413 => 8, // TIOCGWINSZ
@@ -413,6 +462,7 @@ static class Files
             _ => 0,
         };
         if (size == 0) return -Errno.ENOTTY;
+        if (size == Value) return Sys(Nr.ioctl, h, (long)req, x.Long(2));
         if (size > 0) return Buffers.WithStruct(x, x.A[2], size, p => Sys(Nr.ioctl, h, (long)req, p));
         return Buffers.WithInput(x, x.A[2], -size, p => Sys(Nr.ioctl, h, (long)req, p));
     }

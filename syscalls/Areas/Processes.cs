@@ -1,4 +1,3 @@
-using System.Text;
 using LegoEmu.Mem;
 using LegoEmu.Syscalls.Abi;
 using LegoEmu.Syscalls.Runtime;
@@ -148,7 +147,7 @@ static class Processes
         {
             ulong p = x.Mem.Read64(addr + (ulong)i * 8);
             if (p == 0) break;
-            list.Add(Encoding.UTF8.GetString(x.Mem.ReadCString(p, 131072)));
+            list.Add(LegoEmu.Loader.Image.GuestText.Decode(x.Mem.ReadCString(p, 131072)));
         }
         return list.ToArray();
     }

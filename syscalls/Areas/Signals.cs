@@ -17,6 +17,8 @@ static class Signals
         t.Add(Nr.tkill, "tkill", "dd", x => x.Int(0) <= 0 ? -Errno.EINVAL : OwnThread(x, (long)x.A[0])
             ? SendSignal(x, x.P.Pid, x.Int(1), -6 /* SI_TKILL */, x.Int(0))
             : LegoEmu.Syscalls.Host.Native.Sys(Nr.tkill, (long)x.A[0], x.Long(1)));
+        t.Add(Nr.rt_sigqueueinfo, "rt_sigqueueinfo", "ddx", x => QueueInfo(x, x.Long(0), 0, x.Int(1), x.A[2]));
+        t.Add(Nr.rt_tgsigqueueinfo, "rt_tgsigqueueinfo", "dddx", x => QueueInfo(x, x.Long(0), x.Long(1), x.Int(2), x.A[3]));
         t.Add(Nr.rt_sigreturn, "rt_sigreturn", "", SigReturn);
         t.Add(Nr.rt_sigpending, "rt_sigpending", "xd", SigPending);
         t.Add(Nr.rt_sigsuspend, "rt_sigsuspend", "xd", x => x.A[1] != 8 ? -Errno.EINVAL : WaitForSignal(x, x.Mem.Read64(x.A[0])));
@@ -65,6 +67,40 @@ static class Signals
         }
         var info = new SignalInfo(sig, code, Pid: x.P.Pid, Uid: (int)LegoEmu.Syscalls.Host.Native.Sys(Nr.getuid));
         if (tid != 0) x.P.RaiseSignalAt(tid, info);
+        else x.P.RaiseSignal(info);
+        return 0;
+    }
+
+    /// <summary>
+    /// rt_sigqueueinfo and rt_tgsigqueueinfo (sigqueue, pthread_sigqueue): a signal with the sender's own
+    /// siginfo. The kernel lets a process forge only negative si_code values (SI_QUEUE and the like) for
+    /// another process, EPERM otherwise. To this process the siginfo is delivered as given; to another one
+    /// the host sends it.
+    /// </summary>
+    static long QueueInfo(SyscallContext x, long tgid, long tid, int sig, ulong infoAddr)
+    {
+        if (sig < 0 || sig > 64 || (tid != 0 && tid <= 0)) return -Errno.EINVAL;
+        var raw = new byte[128];
+        x.Mem.ReadBytes(infoAddr, raw);
+        int code = BitConverter.ToInt32(raw, 8);
+        bool self = tgid == x.P.Pid;
+        if ((code >= 0 || code == -6 /* SI_TKILL */) && !self) return -Errno.EPERM;
+        if (!self)
+        {
+            unsafe
+            {
+                fixed (byte* p = raw)
+                    return tid == 0
+                        ? LegoEmu.Syscalls.Host.Native.Sys(Nr.rt_sigqueueinfo, tgid, sig, (nint)p)
+                        : LegoEmu.Syscalls.Host.Native.Sys(Nr.rt_tgsigqueueinfo, tgid, tid, sig, (nint)p);
+            }
+        }
+        if (tid != 0 && !OwnThread(x, tid)) return -Errno.ESRCH;
+        if (sig == 0) return 0;
+        if (sig == 9) return SendSignal(x, x.P.Pid, 9, code);
+        // si_pid, si_uid and si_value (sigval) as the sender wrote them.
+        var info = new SignalInfo(sig, code, Pid: BitConverter.ToInt32(raw, 16), Uid: BitConverter.ToInt32(raw, 20), Value: BitConverter.ToUInt64(raw, 24));
+        if (tid != 0 && tid != x.P.Pid) x.P.RaiseSignalAt((int)tid, info);
         else x.P.RaiseSignal(info);
         return 0;
     }
@@ -178,20 +214,52 @@ static class Signals
         return 0;
     }
 
+    /// <summary>
+    /// sigaltstack as the kernel's do_sigaltstack: the old stack reports SS_ONSTACK while the caller runs on
+    /// it (SS_DISABLE when there is none); a new one is refused with EPERM while on the current one, EINVAL
+    /// for flags other than 0, SS_ONSTACK or SS_DISABLE (SS_AUTODISARM aside) and ENOMEM below MINSIGSTKSZ.
+    /// </summary>
     static long SigAltStack(SyscallContext x)
     {
+        const uint SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1u << 31;
+        const ulong MINSIGSTKSZ = 2048;
         var s = x.P.Signals;
-        if (x.A[1] != 0)
-        {
-            x.Mem.Write64(x.A[1], s.AltStackBase);
-            x.Mem.Write32(x.A[1] + 8, s.AltStackSize == 0 ? 2u : 0u); // SS_DISABLE when none
-            x.Mem.Write64(x.A[1] + 16, s.AltStackSize);
-        }
+        bool onStack = s.AltStackSize != 0 && x.C.Rsp > s.AltStackBase && x.C.Rsp - s.AltStackBase <= s.AltStackSize;
+        ulong oldBase = s.AltStackBase, oldSize = s.AltStackSize;
+        uint oldFlags = (s.AltStackSize == 0 ? SS_DISABLE : onStack ? SS_ONSTACK : 0) | (s.AltStackAutoDisarm ? SS_AUTODISARM : 0);
         if (x.A[0] != 0)
         {
-            s.AltStackBase = x.Mem.Read64(x.A[0]);
+            ulong sp = x.Mem.Read64(x.A[0]);
             uint flags = x.Mem.Read32(x.A[0] + 8);
-            s.AltStackSize = (flags & 2) != 0 ? 0 : x.Mem.Read64(x.A[0] + 16);
+            ulong size = x.Mem.Read64(x.A[0] + 16);
+            if (onStack) return -Errno.EPERM;
+            uint mode = flags & ~SS_AUTODISARM;
+            if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) return -Errno.EINVAL;
+            if (mode == SS_DISABLE)
+            {
+                s.AltStackBase = s.AltStackSize = 0;
+                s.AltStackAutoDisarm = false;
+            }
+            else
+            {
+                if (size < MINSIGSTKSZ) return -Errno.ENOMEM;
+                s.AltStackBase = sp;
+                s.AltStackSize = size;
+                s.AltStackAutoDisarm = (flags & SS_AUTODISARM) != 0;
+            }
+        }
+        if (x.A[1] != 0)
+        {
+            try
+            {
+                x.Mem.Write64(x.A[1], oldBase);
+                x.Mem.Write32(x.A[1] + 8, oldFlags);
+                x.Mem.Write64(x.A[1] + 16, oldSize);
+            }
+            catch (LegoEmu.Mem.MemoryFault)
+            {
+                return -Errno.EFAULT;
+            }
         }
         return 0;
     }

@@ -103,6 +103,10 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
     public byte[] ThreadName { get; set; } = new byte[16];
     public int ParentDeathSignal { get; set; }
+    /// <summary>personality(2): PER_LINUX with whatever flags the guest set (they change nothing here).</summary>
+    public uint Personality { get; set; }
+    /// <summary>membarrier registrations made so far (the private expedited commands need theirs).</summary>
+    public int MembarrierRegistered { get; set; }
     /// <summary>Writable MAP_SHARED file mappings, written back to their files on msync, munmap and exit.</summary>
     public List<SharedFileMapping> SharedFileMappings { get; } = new();
 

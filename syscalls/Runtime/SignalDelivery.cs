@@ -6,7 +6,7 @@ using LegoEmu.Mem.Cache;
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>What the kernel would put in a siginfo for one signal.</summary>
-public readonly record struct SignalInfo(int Signo, int Code, ulong Address = 0, int Pid = 0, int Uid = 0, int TrapNo = 0, ulong Error = 0, int Status = 0);
+public readonly record struct SignalInfo(int Signo, int Code, ulong Address = 0, int Pid = 0, int Uid = 0, int TrapNo = 0, ulong Error = 0, int Status = 0, ulong Value = 0);
 
 /// <summary>
 /// Builds and unwinds x86-64 <c>rt_sigframe</c>s exactly as Linux lays them out: return address
@@ -45,8 +45,14 @@ public static class SignalDelivery
         m.Write64(uc, 6); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
         m.Write64(uc + 8, 0);
         m.Write64(uc + 16, s.AltStackBase);
-        m.Write32(uc + 24, s.AltStackSize == 0 ? 2u : onAltStack ? 1u : 0u); // SS_DISABLE / SS_ONSTACK
+        m.Write32(uc + 24, (s.AltStackSize == 0 ? 2u : onAltStack ? 1u : 0u) | (s.AltStackAutoDisarm ? 1u << 31 : 0)); // SS_DISABLE / SS_ONSTACK, SS_AUTODISARM
         m.Write64(uc + 32, s.AltStackSize);
+        if (s.AltStackAutoDisarm)
+        {
+            // SS_AUTODISARM: the handler may take the stack over; sigreturn sets it up again from the frame.
+            s.AltStackBase = s.AltStackSize = 0;
+            s.AltStackAutoDisarm = false;
+        }
         ulong mc = frame + McOffset;
         for (int r = 0; r < 16; r++) m.Write64(mc + 8 * (ulong)GprSlot[r], c.R[r]);
         m.Write64(mc + 8 * 16, c.Rip);
@@ -70,6 +76,7 @@ public static class SignalDelivery
             m.Write32(si + 16, (uint)info.Pid);
             m.Write32(si + 20, (uint)info.Uid);
             if (info.Signo == 17) m.Write32(si + 24, (uint)info.Status); // SIGCHLD's si_status
+            else if (info.Value != 0) m.Write64(si + 24, info.Value); // si_value of sigqueue and timers
         }
 
         int sig = info.Signo;
@@ -99,6 +106,9 @@ public static class SignalDelivery
         for (int r = 0; r < 16; r++) regs[r] = m.Read64(mc + 8 * (ulong)GprSlot[r]);
         ulong rip = m.Read64(mc + 8 * 16), flags = m.Read64(mc + 8 * 17), fp = m.Read64(mc + 8 * 23);
         ulong mask = m.Read64(frame + MaskOffset);
+        ulong ucStack = frame + UcOffset + 16;
+        ulong altBase = m.Read64(ucStack), altSize = m.Read64(ucStack + 16);
+        uint altFlags = m.Read32(ucStack + 8);
         if (fp != 0)
         {
             var img = new byte[FpSize];
@@ -111,6 +121,30 @@ public static class SignalDelivery
         c.Rip = rip;
         c.Rflags = flags;
         s.Mask = mask & ~((1UL << 8) | (1UL << 18));
+        RestoreAltStack(c, s, altBase, altFlags, altSize);
         return regs[Registers.RAX];
+    }
+
+    /// <summary>
+    /// The alternate stack the frame recorded comes back, as the kernel's restore_altstack does (its errors
+    /// ignored): not while running on the current one, and only with valid flags and size.
+    /// </summary>
+    static void RestoreAltStack(CpuState c, SignalState s, ulong sp, uint flags, ulong size)
+    {
+        const uint SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1u << 31;
+        bool onStack = s.AltStackSize != 0 && c.Rsp > s.AltStackBase && c.Rsp - s.AltStackBase <= s.AltStackSize;
+        uint mode = flags & ~SS_AUTODISARM;
+        if (onStack || (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)) return;
+        if (mode == SS_DISABLE)
+        {
+            s.AltStackBase = s.AltStackSize = 0;
+            s.AltStackAutoDisarm = false;
+        }
+        else if (size >= 2048)
+        {
+            s.AltStackBase = sp;
+            s.AltStackSize = size;
+            s.AltStackAutoDisarm = (flags & SS_AUTODISARM) != 0;
+        }
     }
 }

@@ -10,6 +10,8 @@ public sealed class SignalState
     public ulong Mask;
     public ulong AltStackBase;
     public ulong AltStackSize;
+    /// <summary>SS_AUTODISARM: the alternate stack is disabled while a handler runs on it, and restored by sigreturn.</summary>
+    public bool AltStackAutoDisarm;
     /// <summary>Raised but not yet delivered (bit n-1 for signal n); set from other threads too.</summary>
     public ulong Pending;
     public readonly SignalInfo[] PendingInfo = new SignalInfo[65];

@@ -1,4 +1,3 @@
-using System.Text;
 using LegoEmu.Cpu.State;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Cache;
@@ -66,7 +65,7 @@ public sealed class SyscallContext(GuestProcess process)
     public string Str(ulong addr)
     {
         if (addr == 0) throw new MemoryFault(0, AccessKind.Read, FaultReason.Unmapped);
-        return Encoding.UTF8.GetString(Mem.ReadCString(addr, 4096));
+        return LegoEmu.Loader.Image.GuestText.Decode(Mem.ReadCString(addr, 4096));
     }
 
     /// <summary>

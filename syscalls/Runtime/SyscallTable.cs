@@ -37,6 +37,8 @@ public sealed class SyscallTable
         Areas.Events.Register(t);
         Areas.SignalFd.Register(t);
         Areas.TimerFd.Register(t);
+        Areas.Scheduling.Register(t);
+        Areas.VectorIo.Register(t);
         return t;
     }
 }

@@ -40,6 +40,11 @@ public sealed class SyscallCoverageTests
         (293, "pipe2"), (302, "prlimit64"), (309, "getcpu"), (316, "renameat2"), (318, "getrandom"), (319, "memfd_create"),
         (322, "execveat"), (326, "copy_file_range"), (332, "statx"), (334, "rseq"), (435, "clone3"), (436, "close_range"),
         (439, "faccessat2"),
+        (29, "shmget"), (30, "shmat"), (31, "shmctl"), (64, "semget"), (65, "semop"), (66, "semctl"), (67, "shmdt"), (68, "msgget"),
+        (69, "msgsnd"), (70, "msgrcv"), (71, "msgctl"), (220, "semtimedop"), (253, "inotify_init"),
+        (254, "inotify_add_watch"), (255, "inotify_rm_watch"), (294, "inotify_init1"), (275, "splice"), (276, "tee"), (278, "vmsplice"),
+        (299, "recvmmsg"), (307, "sendmmsg"), (424, "pidfd_send_signal"), (434, "pidfd_open"), (438, "pidfd_getfd"),
+        (274, "get_robust_list"), (161, "chroot"), (141, "setpriority"), (203, "sched_setaffinity"), (135, "personality"),
     };
 
     static string Generate()

@@ -1,0 +1,134 @@
+/* Edge semantics of the ABI as the kernel has them: short transfers into and out of partly unmapped
+   buffers, file names that are not UTF-8, sigaltstack's flags and limits, and pseudo-terminals
+   through /dev/ptmx. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) { printf("%-34s %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerrorname_np(errno) : ""); }
+
+static volatile int handler_flags = -1;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stack_t now;
+    sigaltstack(NULL, &now);
+    handler_flags = now.ss_flags;
+    stack_t other = { .ss_sp = malloc(65536), .ss_size = 65536, .ss_flags = 0 };
+    handler_flags |= sigaltstack(&other, NULL) == -1 && errno == EPERM ? 0x100 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) { /* re-executed with a non-UTF-8 argument: print its bytes */
+        for (unsigned char *p = (unsigned char *)argv[1]; *p; p++) printf("%02x", *p);
+        printf("\n");
+        return 0;
+    }
+    /* 1. A buffer whose second page is unmapped: transfers stop at the hole and report what moved. */
+    char *two = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(two + 4096, 4096);
+    char *edge = two + 4096 - 100;
+    memset(two, 'a', 4096);
+    char path[] = "/tmp/legoemu-edge-XXXXXX";
+    int fd = mkstemp(path);
+    show("write straddling a hole", write(fd, edge, 300));
+    show("write entirely in the hole", write(fd, two + 4096, 10));
+    show("pwrite straddling a hole", pwrite(fd, edge, 300, 1000));
+    struct iovec wv[2] = { { two, 50 }, { edge, 300 } };
+    show("writev, second part straddling", writev(fd, wv, 2));
+    ftruncate(fd, 5000);
+    show("pread straddling a hole", pread(fd, edge, 300, 0));
+    lseek(fd, 0, SEEK_SET);
+    show("read straddling a hole", read(fd, edge, 300));
+    show("read at the position after it", lseek(fd, 0, SEEK_CUR));
+    struct iovec rv[2] = { { two, 10 }, { edge, 300 } };
+    show("readv, second part straddling", readv(fd, rv, 2));
+    int p[2];
+    pipe(p);
+    write(p[1], "0123456789abcdefghij", 20);
+    show("pipe read straddling a hole", read(p[0], two + 4096 - 5, 20));
+    char rest[32] = {0};
+    show("pipe read of what stayed", read(p[0], rest, sizeof rest));
+    printf("  rest: %s\n", rest);
+    close(fd);
+    unlink(path);
+
+    /* 2. A file name that is not UTF-8 reaches the disk byte for byte. */
+    char dir[] = "/tmp/legoemu-names-XXXXXX";
+    mkdtemp(dir);
+    char name[128];
+    snprintf(name, sizeof name, "%s/bad-\xff\xfe-\xc3(.txt", dir);
+    int nf = open(name, O_CREAT | O_WRONLY, 0600);
+    show("create a non-UTF-8 name", nf >= 0);
+    close(nf);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while ((e = readdir(d)))
+    {
+        if (e->d_name[0] == '.') continue;
+        printf("  on disk:");
+        for (unsigned char *c = (unsigned char *)e->d_name; *c; c++) printf(" %02x", *c);
+        printf("\n");
+    }
+    closedir(d);
+    struct stat st;
+    show("stat it by the same bytes", stat(name, &st));
+    char renamed[128];
+    snprintf(renamed, sizeof renamed, "%s/\x80\x81", dir);
+    show("rename to another such name", rename(name, renamed));
+    show("unlink it", unlink(renamed));
+    rmdir(dir);
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) { execl("/proc/self/exe", "abi_edges", "arg-\xff\xc3", (char *)0); _exit(9); }
+    waitpid(child, NULL, 0);
+
+    /* 3. sigaltstack. */
+    stack_t old, ss = { .ss_sp = malloc(1024), .ss_size = 1024, .ss_flags = 0 };
+    show("sigaltstack below MINSIGSTKSZ", sigaltstack(&ss, NULL));
+    ss.ss_size = 65536; ss.ss_sp = malloc(65536); ss.ss_flags = 0x40;
+    show("sigaltstack with bad flags", sigaltstack(&ss, NULL));
+    ss.ss_flags = 0;
+    show("sigaltstack", sigaltstack(&ss, &old));
+    printf("  old flags %d size %zu\n", old.ss_flags, old.ss_size);
+    struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_ONSTACK };
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    printf("  in the handler: flags 0x%x\n", handler_flags);
+    sigaltstack(NULL, &old);
+    printf("  after it: flags %d size %zu\n", old.ss_flags, old.ss_size);
+    ss.ss_flags = SS_DISABLE;
+    show("sigaltstack disable", sigaltstack(&ss, NULL));
+    sigaltstack(NULL, &old);
+    printf("  disabled: flags %d\n", old.ss_flags);
+
+    /* 4. Pseudo-terminals. */
+    int m, s;
+    show("openpty", openpty(&m, &s, NULL, NULL, NULL));
+    struct termios t;
+    tcgetattr(s, &t);
+    cfmakeraw(&t);
+    tcsetattr(s, TCSANOW, &t);
+    write(s, "through the pty", 15);
+    char buf[32] = {0};
+    show("read on the master", read(m, buf, sizeof buf - 1));
+    printf("  got: %s\n", buf);
+    int pm = posix_openpt(O_RDWR | O_NOCTTY);
+    show("posix_openpt", pm >= 0);
+    show("grantpt", grantpt(pm));
+    show("unlockpt", unlockpt(pm));
+    show("ptsname is /dev/pts/N", ptsname(pm) != NULL && strncmp(ptsname(pm), "/dev/pts/", 9) == 0);
+    return 0;
+}

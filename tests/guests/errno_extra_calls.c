@@ -1,0 +1,133 @@
+/* The calls added in the ABI's second pass, with their errors: xattr setters and removers, chroot,
+   positioned vector I/O, scheduling and personality, memory locking, membarrier and sigqueue. */
+#define _GNU_SOURCE
+#include "errno_check.h"
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static volatile int got_value = -1, got_code;
+static void on_rt(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig; (void)uc;
+    got_value = si->si_value.sival_int;
+    got_code = si->si_code;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/legoemu-extra-XXXXXX";
+    mkdtemp(dir);
+    char path[256];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int fd = open(path, O_CREAT | O_RDWR, 0600);
+
+    /* Extended attributes on tmpfs or the disk: user.* names are allowed, bad namespaces are not. */
+    long set = setxattr(path, "user.legoemu", "v1", 2, 0);
+    if (set == 0)
+    {
+        T(setxattr(path, "user.legoemu", "v1", 2, XATTR_CREATE));
+        T(setxattr(path, "user.other", "v2", 2, XATTR_REPLACE));
+        T(fsetxattr(fd, "user.legoemu", "value2", 6, XATTR_REPLACE));
+        char v[16] = {0};
+        T(getxattr(path, "user.legoemu", v, sizeof v));
+        printf("value: %s\n", v);
+        T(lsetxattr(path, "user.l", "x", 1, 0));
+        T(removexattr(path, "user.l"));
+        T(fremovexattr(fd, "user.legoemu"));
+        T(lremovexattr(path, "user.legoemu"));
+        T(setxattr(path, "user.big", "x", 70000, 0));
+    }
+    else printf("xattrs not supported here: %s\n", strerrorname_np(errno));
+    T(setxattr("/nonexistent/x", "user.a", "1", 1, 0));
+    T(setxattr(path, "bogus.a", "1", 1, 0));
+    T(setxattr(path, BAD, "1", 1, 0));
+    T(fsetxattr(-1, "user.a", "1", 1, 0));
+
+    /* chroot: to a missing path, a file, and to / itself. */
+    T(chroot("/nonexistent-dir"));
+    T(chroot(path));
+    T(chroot("/"));
+
+    /* preadv/pwritev and the *2 forms. */
+    char a[4] = "abc", b[5] = "defg";
+    struct iovec w[2] = { { a, 3 }, { b, 4 } };
+    T(pwritev(fd, w, 2, 10));
+    T(pwritev(fd, w, 2, -5));
+    T(pwritev2(fd, w, 2, 0, 0x1000));
+    char r1[3] = {0}, r2[8] = {0};
+    struct iovec rv[2] = { { r1, 2 }, { r2, 7 } };
+    T(preadv(fd, rv, 2, 11));
+    printf("read back: %.2s|%s\n", r1, r2);
+    T(lseek(fd, 12, SEEK_SET));
+    T(preadv2(fd, rv, 2, -1, 0));
+    T(lseek(fd, 0, SEEK_CUR));
+    T(preadv2(fd, rv, 2, 10, RWF_HIPRI));
+    T(preadv(fd, rv, -1, 0));
+    T(preadv(-1, rv, 2, 0));
+
+    /* Scheduling, affinity, priority, personality. */
+    T(setpriority(PRIO_PROCESS, 0, 5));
+    T(getpriority(PRIO_PROCESS, 0));
+    T(setpriority(PRIO_PROCESS, 0, 1));
+    T(setpriority(99, 0, 1));
+    cpu_set_t set1;
+    CPU_ZERO(&set1);
+    CPU_SET(0, &set1);
+    T(sched_setaffinity(0, sizeof set1, &set1));
+    CPU_ZERO(&set1);
+    T(sched_setaffinity(0, sizeof set1, &set1));
+    T(sched_setaffinity(999999999, sizeof set1, &set1));
+    T(sched_getscheduler(0));
+    T(sched_get_priority_max(SCHED_FIFO));
+    T(personality(0xffffffff));
+    T(personality(ADDR_NO_RANDOMIZE));
+    T(personality(0xffffffff));
+    T(personality(PER_LINUX));
+
+    /* Memory locking. */
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    T(mlock(m, 8192));
+    T(munlock(m, 8192));
+    T(mlock2(m, 4096, 1));
+    T(mlock2(m, 4096, 2));
+    munmap(m + 4096, 4096);
+    T(mlock(m, 8192));
+    T(mlockall(0));
+    T(mlockall(MCL_ONFAULT));
+    T(munlockall());
+
+    /* membarrier. */
+    T(syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+    T(syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0));
+    T(syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+    T(syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0));
+    T(syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 1, 0));
+    T(syscall(SYS_membarrier, 12345, 0, 0));
+
+    /* sigqueue to this process carries its value; forging SI_USER for another process is refused. */
+    struct sigaction sa = { .sa_sigaction = on_rt, .sa_flags = SA_SIGINFO };
+    sigaction(SIGRTMIN + 1, &sa, NULL);
+    union sigval val = { .sival_int = 4242 };
+    T(sigqueue(getpid(), SIGRTMIN + 1, val));
+    printf("value %d code %d\n", got_value, got_code);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_code = SI_USER;
+    T(syscall(SYS_rt_sigqueueinfo, getppid(), 0, &si));
+    T(syscall(SYS_rt_sigqueueinfo, getpid(), 99, &si));
+
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
