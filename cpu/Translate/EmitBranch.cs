@@ -17,11 +17,10 @@ static class EmitBranch
     internal static bool TryEmit(RegionEmitter e, RegionCompiler.Context ctx, in Insn i, int blockLength)
     {
         var il = e.Il;
-        // Every path out of a block sees the flags in the lazy-flag locals: settle them before any branch.
+        // Each edge settles the flags its target needs (RegionCompiler.Context.Edge).
         switch (i.I.Code)
         {
             case Code.Jmp_rel8_64 or Code.Jmp_rel32_64:
-                e.MaterializeFlags();
                 e.RetireBlock(blockLength);
                 ctx.Edge(i.I.NearBranchTarget);
                 return true;
@@ -42,7 +41,6 @@ static class EmitBranch
                 il.Emit(OpCodes.Ldc_I8, (long)i.NextIp);
                 il.Emit(OpCodes.Stloc, ret);
                 EmitStack.Push(e, ret);
-                e.MaterializeFlags();
                 e.RetireBlock(blockLength);
                 ctx.Edge(i.I.NearBranchTarget);
                 return true;
@@ -74,7 +72,6 @@ static class EmitBranch
                 il.Emit(OpCodes.Ldc_I8, 8L + (i.I.Code == Code.Retnq_imm16 ? i.I.Immediate16 : 0));
                 il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
-                e.MaterializeFlags();
                 e.RetireBlock(blockLength);
                 foreach (var cont in ctx.ReturnTargets)
                 {
@@ -97,7 +94,6 @@ static class EmitBranch
             e.EmitCond(i.Cc);
             il.Emit(OpCodes.Conv_U8);
             il.Emit(OpCodes.Stloc, taken);
-            e.MaterializeFlags();
             e.RetireBlock(blockLength);
             il.Emit(OpCodes.Ldloc, taken);
             il.Emit(OpCodes.Brfalse, notTaken);

@@ -6,109 +6,268 @@ using LegoEmu.Cpu.State;
 
 namespace LegoEmu.Cpu.Translate;
 
-/// <summary>SHL/SAL, SHR and SAR by an immediate count; the count and its flag rules are resolved at compile time.</summary>
+/// <summary>
+/// SHL/SAL, SHR, SAR, ROL and ROR by an immediate or by CL, as <c>InstShift</c> does them: a zero count
+/// changes no flag but writes the destination back; rotates change only CF and OF. Flags are not
+/// computed at all when <see cref="FlagLiveness"/> says they are overwritten unseen.
+/// </summary>
 static class EmitShift
 {
     internal static bool TryEmit(RegionEmitter e, in Insn i)
     {
         var m = i.I.Mnemonic;
-        if (m is not (Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar)) return false;
-        if (i.I.OpCount != 2 || i.I.Op1Kind != OpKind.Immediate8 || !RegionEmitter.Simple(i, 0)) return false;
+        bool rotate = m is Mnemonic.Rol or Mnemonic.Ror;
+        if (!rotate && m is not (Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar)) return false;
+        if (i.I.OpCount != 2 || !RegionEmitter.Simple(i, 0)) return false;
+        bool byCl = i.I.Op1Kind == OpKind.Register;
+        if (byCl ? i.I.Op1Register != Register.CL : i.I.Op1Kind != OpKind.Immediate8) return false;
+
         var il = e.Il;
         int bits = i.OpBits;
-        int n = (int)(i.I.Immediate8 & (bits == 64 ? 63u : 31u));
+        int countMask = bits == 64 ? 63 : 31;
         var a = e.Tmp();
         var r = e.Tmp();
-        var aux = e.Tmp();
         e.LoadDst(i, bits, out var ea);
         il.Emit(OpCodes.Stloc, a);
-        if (n == 0)
+
+        if (!byCl)
         {
-            // No flags change, but the destination is written back (a 32-bit register is zero-extended).
-            e.StoreDst(i, bits, ea, a);
+            int n = (int)(i.I.Immediate8 & countMask);
+            if (n == 0)
+            {
+                // No flags change, but the destination is written back (a 32-bit register is zero-extended).
+                e.StoreDst(i, bits, ea, a);
+                return true;
+            }
+            var count = e.TmpOf(typeof(int));
+            il.Emit(OpCodes.Ldc_I4, n);
+            il.Emit(OpCodes.Stloc, count);
+            Result(e, m, bits, a, count, r);
+            e.StoreDst(i, bits, ea, r);
+            if (e.FlagsDeadAfter) return true;
+            if (rotate) RotateFlags(e, m, bits, r);
+            else
+            {
+                var aux = e.Tmp();
+                ShiftAux(e, m, bits, a, count, r, aux);
+                e.SetFlagsAux(bits, r, aux);
+            }
             return true;
         }
+
+        // By CL: the count is known only at run time, and zero leaves every flag alone.
+        var cnt = e.TmpOf(typeof(int));
+        e.LoadGpr(Register.CL);
+        il.Emit(OpCodes.Conv_I4);
+        il.Emit(OpCodes.Ldc_I4, countMask);
+        il.Emit(OpCodes.And);
+        il.Emit(OpCodes.Stloc, cnt);
+        Result(e, m, bits, a, cnt, r);
+        e.StoreDst(i, bits, ea, r);
+        if (e.FlagsDeadAfter) return true;
+        // Both paths must leave the lazy-flag locals consistent: the waiting producer goes there first.
+        e.MaterializeFlags();
+        var done = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, cnt);
+        il.Emit(OpCodes.Brfalse, done);
+        if (rotate) RotateFlags(e, m, bits, r);
+        else
+        {
+            var aux = e.Tmp();
+            ShiftAux(e, m, bits, a, cnt, r, aux);
+            e.SetFlagsAuxInPlace(bits, r, aux);
+        }
+        il.MarkLabel(done);
+        e.ForgetFlags();
+        return true;
+    }
+
+    /// <summary>r = the operation on a by count (0 ≤ count ≤ the count mask; zero gives a back).</summary>
+    static void Result(RegionEmitter e, Mnemonic m, int bits, LocalBuilder a, LocalBuilder count, LocalBuilder r)
+    {
+        var il = e.Il;
         ulong mask = RegionEmitter.Mask(bits);
         switch (m)
         {
             case Mnemonic.Shl or Mnemonic.Sal:
                 il.Emit(OpCodes.Ldloc, a);
-                il.Emit(OpCodes.Ldc_I4, n);
+                il.Emit(OpCodes.Ldloc, count);
                 il.Emit(OpCodes.Shl);
-                il.Emit(OpCodes.Ldc_I8, (long)mask);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Stloc, r);
-                // CF = last bit shifted out; OF = MSB(result) ^ CF.
-                if (n > bits) il.Emit(OpCodes.Ldc_I8, 0L);
-                else
-                {
-                    il.Emit(OpCodes.Ldloc, a);
-                    il.Emit(OpCodes.Ldc_I4, bits - n);
-                    il.Emit(OpCodes.Shr_Un);
-                    il.Emit(OpCodes.Ldc_I8, 1L);
-                    il.Emit(OpCodes.And);
-                }
-                il.Emit(OpCodes.Dup);
-                il.Emit(OpCodes.Ldloc, r);
-                il.Emit(OpCodes.Ldc_I4, bits - 1);
-                il.Emit(OpCodes.Shr_Un);
-                il.Emit(OpCodes.Xor);
-                il.Emit(OpCodes.Ldc_I8, 1L);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Ldc_I4, 11);
-                il.Emit(OpCodes.Shl);
-                il.Emit(OpCodes.Or);
-                il.Emit(OpCodes.Stloc, aux);
                 break;
             case Mnemonic.Shr:
                 il.Emit(OpCodes.Ldloc, a);
-                il.Emit(OpCodes.Ldc_I4, n);
+                il.Emit(OpCodes.Ldloc, count);
                 il.Emit(OpCodes.Shr_Un);
-                il.Emit(OpCodes.Stloc, r);
-                if (n > bits) il.Emit(OpCodes.Ldc_I8, 0L);
-                else
-                {
-                    il.Emit(OpCodes.Ldloc, a);
-                    il.Emit(OpCodes.Ldc_I4, n - 1);
-                    il.Emit(OpCodes.Shr_Un);
-                    il.Emit(OpCodes.Ldc_I8, 1L);
-                    il.Emit(OpCodes.And);
-                }
-                // OF = MSB of the original operand.
-                il.Emit(OpCodes.Ldloc, a);
-                il.Emit(OpCodes.Ldc_I4, bits - 1);
-                il.Emit(OpCodes.Shr_Un);
-                il.Emit(OpCodes.Ldc_I8, 1L);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Ldc_I4, 11);
-                il.Emit(OpCodes.Shl);
-                il.Emit(OpCodes.Or);
-                il.Emit(OpCodes.Stloc, aux);
                 break;
-            default: // SAR
+            case Mnemonic.Sar:
+                SignExtended(e, bits, a);
+                il.Emit(OpCodes.Ldloc, count);
+                il.Emit(OpCodes.Shr);
+                break;
+            default:
             {
-                var sa = e.Tmp();
+                // k = count mod width; (a << k | a >> (width - k) mod width) also holds for k = 0.
+                var k = e.TmpOf(typeof(uint));
+                il.Emit(OpCodes.Ldloc, count);
+                if (bits >= 32) { il.Emit(OpCodes.Ldc_I4, bits - 1); il.Emit(OpCodes.And); }
+                else { il.Emit(OpCodes.Ldc_I4, bits); il.Emit(OpCodes.Rem_Un); }
+                il.Emit(OpCodes.Stloc, k);
+                bool left = m == Mnemonic.Rol;
                 il.Emit(OpCodes.Ldloc, a);
-                il.Emit(bits switch { 8 => OpCodes.Conv_I1, 16 => OpCodes.Conv_I2, 32 => OpCodes.Conv_I4, _ => OpCodes.Nop });
-                il.Emit(OpCodes.Conv_I8);
-                il.Emit(OpCodes.Stloc, sa);
-                il.Emit(OpCodes.Ldloc, sa);
-                il.Emit(OpCodes.Ldc_I4, Math.Min(n, 63));
-                il.Emit(OpCodes.Shr);
-                il.Emit(OpCodes.Ldc_I8, (long)mask);
+                il.Emit(OpCodes.Ldloc, k);
+                il.Emit(left ? OpCodes.Shl : OpCodes.Shr_Un);
+                il.Emit(OpCodes.Ldloc, a);
+                il.Emit(OpCodes.Ldc_I4, bits);
+                il.Emit(OpCodes.Ldloc, k);
+                il.Emit(OpCodes.Sub);
+                il.Emit(OpCodes.Ldc_I4, bits - 1);
                 il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Stloc, r);
-                il.Emit(OpCodes.Ldloc, sa);
-                il.Emit(OpCodes.Ldc_I4, Math.Min(n - 1, 63));
-                il.Emit(OpCodes.Shr);
-                il.Emit(OpCodes.Ldc_I8, 1L);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Stloc, aux);
+                il.Emit(left ? OpCodes.Shr_Un : OpCodes.Shl);
+                il.Emit(OpCodes.Or);
                 break;
             }
         }
-        e.StoreDst(i, bits, ea, r);
-        e.SetFlagsAux(bits, r, aux);
-        return true;
+        if (bits < 64)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)mask);
+            il.Emit(OpCodes.And);
+        }
+        il.Emit(OpCodes.Stloc, r);
+    }
+
+    static void SignExtended(RegionEmitter e, int bits, LocalBuilder a)
+    {
+        var il = e.Il;
+        il.Emit(OpCodes.Ldloc, a);
+        switch (bits)
+        {
+            case 8: il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_I8); break;
+            case 16: il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_I8); break;
+            case 32: il.Emit(OpCodes.Conv_I4); il.Emit(OpCodes.Conv_I8); break;
+        }
+    }
+
+    /// <summary>CF and OF of a shift by a non-zero count, as InstShift computes them, into <paramref name="aux"/>.</summary>
+    static void ShiftAux(RegionEmitter e, Mnemonic m, int bits, LocalBuilder a, LocalBuilder count, LocalBuilder r, LocalBuilder aux)
+    {
+        var il = e.Il;
+        switch (m)
+        {
+            case Mnemonic.Shl or Mnemonic.Sal:
+            {
+                // CF = the last bit shifted out (none once the count exceeds the width); OF = MSB(r) ^ CF.
+                var cf = e.Tmp();
+                var over = il.DefineLabel();
+                var done = il.DefineLabel();
+                il.Emit(OpCodes.Ldloc, count);
+                il.Emit(OpCodes.Ldc_I4, bits);
+                il.Emit(OpCodes.Bgt, over);
+                il.Emit(OpCodes.Ldloc, a);
+                il.Emit(OpCodes.Ldc_I4, bits);
+                il.Emit(OpCodes.Ldloc, count);
+                il.Emit(OpCodes.Sub);
+                il.Emit(OpCodes.Ldc_I4, 63);
+                il.Emit(OpCodes.And);
+                il.Emit(OpCodes.Shr_Un);
+                il.Emit(OpCodes.Ldc_I8, 1L);
+                il.Emit(OpCodes.And);
+                il.Emit(OpCodes.Stloc, cf);
+                il.Emit(OpCodes.Br, done);
+                il.MarkLabel(over);
+                il.Emit(OpCodes.Ldc_I8, 0L);
+                il.Emit(OpCodes.Stloc, cf);
+                il.MarkLabel(done);
+                il.Emit(OpCodes.Ldloc, cf);
+                il.Emit(OpCodes.Ldloc, cf);
+                Msb(e, bits, r);
+                il.Emit(OpCodes.Xor);
+                il.Emit(OpCodes.Ldc_I4, 11);
+                il.Emit(OpCodes.Shl);
+                il.Emit(OpCodes.Or);
+                break;
+            }
+            case Mnemonic.Shr:
+            {
+                var over = il.DefineLabel();
+                var done = il.DefineLabel();
+                il.Emit(OpCodes.Ldloc, count);
+                il.Emit(OpCodes.Ldc_I4, bits);
+                il.Emit(OpCodes.Bgt, over);
+                il.Emit(OpCodes.Ldloc, a);
+                il.Emit(OpCodes.Ldloc, count);
+                il.Emit(OpCodes.Ldc_I4_1);
+                il.Emit(OpCodes.Sub);
+                il.Emit(OpCodes.Shr_Un);
+                il.Emit(OpCodes.Ldc_I8, 1L);
+                il.Emit(OpCodes.And);
+                il.Emit(OpCodes.Br, done);
+                il.MarkLabel(over);
+                il.Emit(OpCodes.Ldc_I8, 0L);
+                il.MarkLabel(done);
+                // OF = MSB of the original operand.
+                Msb(e, bits, a);
+                il.Emit(OpCodes.Ldc_I4, 11);
+                il.Emit(OpCodes.Shl);
+                il.Emit(OpCodes.Or);
+                break;
+            }
+            default: // SAR: CF = the last bit shifted out of the sign-extended value; OF = 0.
+                SignExtended(e, bits, a);
+                il.Emit(OpCodes.Ldloc, count);
+                il.Emit(OpCodes.Ldc_I4_1);
+                il.Emit(OpCodes.Sub);
+                il.Emit(OpCodes.Shr);
+                il.Emit(OpCodes.Ldc_I8, 1L);
+                il.Emit(OpCodes.And);
+                break;
+        }
+        il.Emit(OpCodes.Stloc, aux);
+    }
+
+    /// <summary>ROL: CF = bit 0 of r, OF = MSB(r) ^ CF. ROR: CF = MSB(r), OF = MSB(r) ^ the bit below it. Others kept.</summary>
+    static void RotateFlags(RegionEmitter e, Mnemonic m, int bits, LocalBuilder r)
+    {
+        var il = e.Il;
+        e.MaterializeBits();
+        var cf = e.Tmp();
+        if (m == Mnemonic.Rol)
+        {
+            il.Emit(OpCodes.Ldloc, r);
+            il.Emit(OpCodes.Ldc_I8, 1L);
+            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Stloc, cf);
+            il.Emit(OpCodes.Ldloc, cf);
+            Msb(e, bits, r);
+        }
+        else
+        {
+            Msb(e, bits, r);
+            il.Emit(OpCodes.Stloc, cf);
+            il.Emit(OpCodes.Ldloc, cf);
+            il.Emit(OpCodes.Ldloc, r);
+            il.Emit(OpCodes.Ldc_I4, bits - 2);
+            il.Emit(OpCodes.Shr_Un);
+            il.Emit(OpCodes.Ldc_I8, 1L);
+            il.Emit(OpCodes.And);
+        }
+        il.Emit(OpCodes.Xor);
+        il.Emit(OpCodes.Ldc_I4, 11);
+        il.Emit(OpCodes.Shl);
+        il.Emit(OpCodes.Ldloc, cf);
+        il.Emit(OpCodes.Or);
+        il.Emit(OpCodes.Ldloc, e.FFlags);
+        il.Emit(OpCodes.Ldc_I8, ~(long)(Rf.CF | Rf.OF));
+        il.Emit(OpCodes.And);
+        il.Emit(OpCodes.Or);
+        il.Emit(OpCodes.Stloc, e.FFlags);
+    }
+
+    static void Msb(RegionEmitter e, int bits, LocalBuilder v)
+    {
+        e.Il.Emit(OpCodes.Ldloc, v);
+        e.Il.Emit(OpCodes.Ldc_I4, bits - 1);
+        e.Il.Emit(OpCodes.Shr_Un);
+        e.Il.Emit(OpCodes.Ldc_I8, 1L);
+        e.Il.Emit(OpCodes.And);
     }
 }

@@ -22,7 +22,8 @@ static unsafe class RegionCompiler
         readonly Dictionary<ulong, int> _index;
         readonly Label[] _labels;
         readonly int[] _predecessors;
-        readonly (bool Known, FlagOp Op, int Bits)?[] _entryFlags;
+        readonly RegionEmitter.FlagState?[] _entryFlags;
+        readonly bool[] _deadAtEntry;
         internal int Current;
         internal readonly List<ulong> ReturnTargets = new();
 
@@ -34,7 +35,9 @@ static unsafe class RegionCompiler
             _labels = new Label[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) _labels[k] = e.Il.DefineLabel();
             _predecessors = new int[blocks.Length];
-            _entryFlags = new (bool, FlagOp, int)?[blocks.Length];
+            _entryFlags = new RegionEmitter.FlagState?[blocks.Length];
+            _deadAtEntry = new bool[blocks.Length];
+            for (int k = 0; k < blocks.Length; k++) _deadAtEntry[k] = FlagLiveness.DeadAtEntry(blocks[k].Insns);
             _predecessors[0] = 1; // entered from the dispatcher
             foreach (var b in blocks)
             {
@@ -48,31 +51,38 @@ static unsafe class RegionCompiler
 
         internal Label LabelOf(int k) => _labels[k];
 
-        /// <summary>Continues at <paramref name="target"/>: an IL branch when it is in the region, an exit otherwise.</summary>
+        /// <summary>
+        /// Continues at <paramref name="target"/>: an IL branch when it is in the region, an exit otherwise.
+        /// Each edge settles the flags for its own target only, and leaves the compile-time flag state as it
+        /// found it for the block's other edges: a block with this one as its only predecessor inherits a
+        /// waiting producer as it is; a block that overwrites the flags before anything can see them needs
+        /// nothing; any other target gets them in the lazy-flag locals.
+        /// </summary>
         internal void Edge(ulong target)
         {
+            var state = _e.SaveFlags();
             if (!_index.TryGetValue(target, out int t))
             {
                 _e.ExitTo(target);
+                _e.RestoreFlags(state);
                 return;
             }
-            _e.MaterializeFlags();
-            if (t <= Current) _e.SafePoint(target);
-            else if (_predecessors[t] == 1) _entryFlags[t] = (_e.Known, _e.KnownOp, _e.KnownBits);
+            if (t <= Current)
+            {
+                _e.SafePoint(target);
+                if (!_deadAtEntry[t]) _e.MaterializeFlags();
+            }
+            else if (_predecessors[t] == 1) _entryFlags[t] = state;
+            else if (!_deadAtEntry[t]) _e.MaterializeFlags();
             _e.Il.Emit(OpCodes.Br, _labels[t]);
+            _e.RestoreFlags(state);
         }
 
         /// <summary>Sets the compile-time flag knowledge at the start of block <paramref name="k"/>.</summary>
         internal void EnterBlock(int k)
         {
             Current = k;
-            _e.ForgetFlags();
-            if (_entryFlags[k] is { } f)
-            {
-                _e.Known = f.Known;
-                _e.KnownOp = f.Op;
-                _e.KnownBits = f.Bits;
-            }
+            if (_entryFlags[k] is { } f) _e.RestoreFlags(f);
             else _e.ForgetFlags();
         }
     }
@@ -108,10 +118,12 @@ static unsafe class RegionCompiler
     {
         var insns = b.Insns;
         int n = insns.Length;
+        var deadAfter = FlagLiveness.DeadAfter(insns);
         for (int k = 0; k < n; k++)
         {
             ref Insn i = ref insns[k];
             e.BeginInstruction(i, k);
+            e.FlagsDeadAfter = deadAfter[k];
             bool last = k == n - 1;
             if (last && EmitBranch.TryEmit(e, ctx, i, n)) return;
             if (Emitters.TryEmit(e, i)) continue;
@@ -127,7 +139,6 @@ static unsafe class RegionCompiler
             }
         }
         // The block ended without a control transfer (its size limit, or unfetchable bytes next).
-        e.MaterializeFlags();
         e.RetireBlock(n);
         ctx.Edge(insns[^1].NextIp);
     }

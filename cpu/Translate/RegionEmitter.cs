@@ -32,7 +32,7 @@ sealed partial class RegionEmitter
     readonly bool[] _regWritten = new bool[16];
 
     internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
-    LocalBuilder _view = null!, _table = null!, _retired = null!, _accesses = null!, _blocks = null!;
+    LocalBuilder _view = null!, _progress = null!, _accesses = null!;
     LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
@@ -56,6 +56,8 @@ sealed partial class RegionEmitter
     readonly List<(Label Label, ulong Ip, int K, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
 
     /// <summary>The flag producer known at this point of the block, when there is one.</summary>
+    /// <summary>The current instruction's flags are overwritten before they can be read or observed (<see cref="FlagLiveness"/>).</summary>
+    internal bool FlagsDeadAfter;
     internal FlagOp KnownOp;
     internal int KnownBits;
     internal bool Known;
@@ -67,6 +69,21 @@ sealed partial class RegionEmitter
     bool _pending;
     int _pendSet;
     bool _pendHasAux;
+
+    /// <summary>What the compiler knows about the flags at a point: the producer, and whether it still waits in a set.</summary>
+    internal readonly record struct FlagState(bool Known, FlagOp Op, int Bits, bool Pending, int Set, bool HasAux);
+
+    internal FlagState SaveFlags() => new(Known, KnownOp, KnownBits, _pending, _pendSet, _pendHasAux);
+
+    internal void RestoreFlags(FlagState f)
+    {
+        Known = f.Known;
+        KnownOp = f.Op;
+        KnownBits = f.Bits;
+        _pending = f.Pending;
+        _pendSet = f.Set;
+        _pendHasAux = f.HasAux;
+    }
 
     internal RegionEmitter(ILGenerator il, Region region, CacheView shape)
     {
@@ -94,7 +111,6 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FPendingFault = typeof(CpuState).GetField(nameof(CpuState.PendingFault))!;
     internal static readonly FieldInfo FXmm = typeof(CpuState).GetField(nameof(CpuState.Xmm))!;
     static readonly FieldInfo FAccesses = typeof(CacheView).GetField(nameof(CacheView.Accesses))!;
-    static readonly MethodInfo MFrontTable = typeof(CacheView).GetProperty(nameof(CacheView.FrontTable))!.GetMethod!;
     static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
     static readonly FieldInfo FInterpreted = typeof(Region).GetField("<Interpreted>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
     static readonly MethodInfo MInterpret = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Interpret))!;
@@ -182,13 +198,11 @@ sealed partial class RegionEmitter
             _pendAux[k] = Il.DeclareLocal(typeof(ulong));
         }
         _view = Il.DeclareLocal(typeof(CacheView));
-        _table = Il.DeclareLocal(typeof(nint));
         _entry = Il.DeclareLocal(typeof(nint));
         // A managed pointer to XMM0 in the state's array (the array is never replaced), so XMM k is one add away.
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
-        _retired = Il.DeclareLocal(typeof(long));
+        _progress = Il.DeclareLocal(typeof(long));
         _accesses = Il.DeclareLocal(typeof(long));
-        _blocks = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
         _faultIp = Il.DeclareLocal(typeof(ulong));
         _faultK = Il.DeclareLocal(typeof(long));
@@ -205,10 +219,14 @@ sealed partial class RegionEmitter
 
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FMem);
-        Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Stloc, _view);
-        Il.Emit(OpCodes.Call, MFrontTable);
-        Il.Emit(OpCodes.Stloc, _table);
+        // The time slice in the progress counter's block field (see RetireBlock), capped so it cannot overflow.
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Ldc_I8, MaxSliceBlocks);
+        Il.Emit(OpCodes.Call, typeof(Math).GetMethod(nameof(Math.Min), new[] { typeof(long), typeof(long) })!);
+        Il.Emit(OpCodes.Ldc_I4, BlockShift);
+        Il.Emit(OpCodes.Shl);
+        Il.Emit(OpCodes.Starg_S, (byte)ArgBudget);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FXmm);
         Il.Emit(OpCodes.Ldc_I4_0);
@@ -254,9 +272,11 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _exitRip);
         Il.Emit(OpCodes.Stfld, FRip);
-        AddRetired(_retired, null);
+        AddRetired(null);
         FlushAccesses();
-        Il.Emit(OpCodes.Ldloc, _blocks);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I4, BlockShift);
+        Il.Emit(OpCodes.Shr);
         Il.Emit(OpCodes.Ret);
 
         // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
@@ -267,7 +287,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _faultIp);
         Il.Emit(OpCodes.Stfld, FRip);
-        AddRetired(_retired, _faultK);
+        AddRetired(_faultK);
         FlushAccesses();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Call, MRethrow);
@@ -275,12 +295,14 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ret);
     }
 
-    void AddRetired(LocalBuilder a, LocalBuilder? b)
+    void AddRetired(LocalBuilder? b)
     {
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Ldfld, FRetired);
-        Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) - 1);
+        Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Add);
         if (b != null)
         {
@@ -443,17 +465,21 @@ sealed partial class RegionEmitter
 
     // ---- block bookkeeping, exits ----
 
+    /// <summary>
+    /// The progress counter holds instructions retired in its low <see cref="BlockShift"/> bits and blocks run
+    /// (the time slice) above them: one local and one add per block instead of two. A slice is capped at
+    /// <see cref="MaxSliceBlocks"/> blocks of at most a few hundred instructions, so the fields never meet.
+    /// </summary>
+    internal const int BlockShift = 40;
+    const long MaxSliceBlocks = 1L << 20;
+
     /// <summary>Counts a finished block: its instructions retired and one block of the time slice.</summary>
     internal void RetireBlock(int instructions)
     {
-        Il.Emit(OpCodes.Ldloc, _retired);
-        Il.Emit(OpCodes.Ldc_I8, (long)instructions);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) + instructions);
         Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stloc, _retired);
-        Il.Emit(OpCodes.Ldloc, _blocks);
-        Il.Emit(OpCodes.Ldc_I8, 1L);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stloc, _blocks);
+        Il.Emit(OpCodes.Stloc, _progress);
     }
 
     /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
@@ -489,7 +515,7 @@ sealed partial class RegionEmitter
     {
         var go = Il.DefineLabel();
         var leave = Il.DefineLabel();
-        Il.Emit(OpCodes.Ldloc, _blocks);
+        Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldarg_2);
         Il.Emit(OpCodes.Bge, leave);
         Il.Emit(OpCodes.Ldarg_1);
@@ -497,7 +523,9 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldfld, FInterrupt);
         Il.Emit(OpCodes.Brfalse, go);
         Il.MarkLabel(leave);
+        var state = SaveFlags();
         ExitTo(rip);
+        RestoreFlags(state);
         Il.MarkLabel(go);
     }
 
@@ -676,7 +704,9 @@ sealed partial class RegionEmitter
     /// <summary>entry = table + ((a &gt;&gt; shift) &amp; mask) * size; then compares its tag at <paramref name="tagOffset"/>.</summary>
     void EmitProbe(LocalBuilder a, int bytes, int tagOffset, Label miss)
     {
-        Il.Emit(OpCodes.Ldloc, _table);
+        // The front table is pinned for the view's lifetime and every CPU running this region uses that view.
+        Il.Emit(OpCodes.Ldc_I8, (long)_shape.FrontTable);
+        Il.Emit(OpCodes.Conv_I);
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(OpCodes.Ldc_I4, _shape.LineShift);
         Il.Emit(OpCodes.Shr_Un);
@@ -856,6 +886,8 @@ sealed partial class RegionEmitter
     /// <summary>Records a flag-setting operation lazily, exactly as <see cref="CpuState.SetFlags"/> does.</summary>
     internal void SetFlags(FlagOp op, int bits, LocalBuilder res, LocalBuilder? s1, LocalBuilder? s2, LocalBuilder? aux = null)
     {
+        // Overwritten before anything can read or observe them: the previous producer's state stands in.
+        if (FlagsDeadAfter) return;
         int set = _pending ? 1 - _pendSet : _pendSet;
         Il.Emit(OpCodes.Ldloc, res);
         Il.Emit(OpCodes.Stloc, _pendRes[set]);
@@ -1069,6 +1101,45 @@ sealed partial class RegionEmitter
                 return false;
         }
         return false;
+    }
+
+    static readonly MethodInfo MCompute = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Compute))!;
+
+    /// <summary>
+    /// Folds the lazy flags into the materialised bits (FOp = None), as <see cref="CpuState.Materialize"/>
+    /// does, for an instruction that changes only some of the arithmetic flags.
+    /// </summary>
+    internal void MaterializeBits()
+    {
+        if (Known && KnownOp == FlagOp.None && !_pending) return;
+        PushLazy();
+        Il.Emit(OpCodes.Call, MCompute);
+        Il.Emit(OpCodes.Ldloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Or);
+        Il.Emit(OpCodes.Stloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
+        Il.Emit(OpCodes.Stloc, FOp);
+        Known = true;
+        KnownOp = FlagOp.None;
+        KnownBits = 64;
+    }
+
+    /// <summary>
+    /// Writes a ResultAux producer straight into the lazy-flag locals (not the waiting set): for a path that
+    /// sets flags only on some runs (a shift by CL), where the other path must leave them as they were.
+    /// </summary>
+    internal void SetFlagsAuxInPlace(int bits, LocalBuilder res, LocalBuilder aux)
+    {
+        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.ResultAux);
+        Il.Emit(OpCodes.Stloc, FOp);
+        Il.Emit(OpCodes.Ldc_I4, bits);
+        Il.Emit(OpCodes.Stloc, FBits);
+        Il.Emit(OpCodes.Ldloc, res);
+        Il.Emit(OpCodes.Stloc, FRes);
+        Il.Emit(OpCodes.Ldloc, aux);
+        Il.Emit(OpCodes.Stloc, FAux);
     }
 
     /// <summary>Marks the flag producer unknown at compile time (a block entered from several places).</summary>

@@ -13,6 +13,12 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 public static class TranslatedRuntime
 {
+    /// <summary>
+    /// How often translated code ran each mnemonic through its interpreter handler, process-wide: the
+    /// profile that says which emitter to write next (printed by --stats).
+    /// </summary>
+    public static readonly long[] FallbackCounts = new long[Enum.GetValues<Iced.Intel.Mnemonic>().Length];
+
     static void Park(CpuState c, Exception e) => c.PendingFault = ExceptionDispatchInfo.Capture(e);
 
     public static ulong Load8(CpuState c, ulong a) { try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } }
@@ -32,6 +38,7 @@ public static class TranslatedRuntime
     public static unsafe bool Interpret(CpuState c, Insn[] insns, int index)
     {
         ref Insn i = ref insns[index];
+        Interlocked.Increment(ref FallbackCounts[(int)i.I.Mnemonic]);
         c.Rip = i.NextIp;
         try
         {

@@ -14,5 +14,26 @@ public sealed partial class GuestProcess
         double share = instructions == 0 ? 0 : (double)s.TranslatedInstructions / instructions;
         w.WriteLine($"legoemu: tier                 auto, threshold {t.Threshold}: {s.TranslatedInstructions:N0} instructions translated ({share:P1}), {instructions - s.TranslatedInstructions:N0} interpreted");
         w.WriteLine($"legoemu: regions              {s.RegionsCompiled:N0} compiled in {s.CompileSeconds:F3} s ({s.IlBytes / 1024.0:F0} KiB IL), {s.LiveRegions:N0} live ({s.LiveIlBytes / 1024.0:F0} KiB), {s.RegionsInvalidated:N0} invalidated, {s.RegionsEvicted:N0} evicted, {s.RegionsFailed:N0} failed; {Blocks.CodeWrites:N0} stores into code");
+        PrintFallbacks(w);
+    }
+
+    /// <summary>The instructions translated code ran most often through the interpreter (no emitter yet).</summary>
+    static void PrintFallbacks(TextWriter w)
+    {
+        var counts = LegoEmu.Cpu.Translate.TranslatedRuntime.FallbackCounts;
+        var top = new List<(long Count, int Mnemonic)>();
+        long total = 0;
+        for (int m = 0; m < counts.Length; m++)
+        {
+            long n = Volatile.Read(ref counts[m]);
+            if (n == 0) continue;
+            total += n;
+            top.Add((n, m));
+        }
+        if (total == 0) return;
+        top.Sort((a, b) => b.Count.CompareTo(a.Count));
+        var parts = new List<string>();
+        for (int k = 0; k < top.Count && k < 8; k++) parts.Add($"{(Iced.Intel.Mnemonic)top[k].Mnemonic} {top[k].Count:N0}");
+        w.WriteLine($"legoemu: fallbacks            {total:N0} from translated code: {string.Join(", ", parts)}");
     }
 }

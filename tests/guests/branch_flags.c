@@ -84,6 +84,8 @@ WIDTHS(UNOP, ror5, "ror $5,", J(b, 4) J(ae, 8))
 WIDTHS(SHIFTCL, shlcl, "shl", NO_OF)
 WIDTHS(SHIFTCL, shrcl, "shr", NO_OF)
 WIDTHS(SHIFTCL, sarcl, "sar", NO_OF)
+WIDTHS(SHIFTCL, rolcl, "rol", J(b, 4) J(ae, 8))
+WIDTHS(SHIFTCL, rorcl, "ror", J(b, 4) J(ae, 8))
 WIDE(BINOP, imul, "imul", CF_OF)
 IMUL3(imul3_16, w)
 IMUL3(imul3_32, k)
@@ -94,7 +96,7 @@ typedef unsigned (*producer)(uint64_t, uint64_t, uint64_t);
 static const struct { const char *name; producer f; } producers[] = {
     P4(add), P4(adc), P4(sub), P4(sbb), P4(and), P4(or), P4(xor), P4(cmp), P4(test), P4(inc), P4(dec), P4(neg),
     P4(shl1), P4(shr1), P4(sar1), P4(rol1), P4(ror1), P4(shl5), P4(shr5), P4(sar5), P4(rol5), P4(ror5),
-    P4(shlcl), P4(shrcl), P4(sarcl),
+    P4(shlcl), P4(shrcl), P4(sarcl), P4(rolcl), P4(rorcl),
     {"imul16", imul16}, {"imul32", imul32}, {"imul64", imul64},
     {"imul3_16", imul3_16}, {"imul3_32", imul3_32}, {"imul3_64", imul3_64},
 };
