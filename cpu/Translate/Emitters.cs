@@ -12,6 +12,6 @@ static unsafe class Emitters
         if (i.Inner != null || i.I.Code == Code.INVALID || i.I.Encoding != EncodingKind.Legacy) return false;
         if (i.I.HasRepPrefix || i.I.HasRepnePrefix) return false;
         return EmitMov.TryEmit(e, i) || EmitAlu.TryEmit(e, i) || EmitStack.TryEmit(e, i) || EmitShift.TryEmit(e, i)
-            || EmitMul.TryEmit(e, i) || EmitSse.TryEmit(e, i);
+            || EmitMul.TryEmit(e, i) || EmitBits.TryEmit(e, i) || EmitSse.TryEmit(e, i);
     }
 }

@@ -1126,6 +1126,23 @@ sealed partial class RegionEmitter
         KnownBits = 64;
     }
 
+    /// <summary>Replaces all six arithmetic flags with the bits in <paramref name="arith"/> (FOp = None).</summary>
+    internal void SetArithBits(LocalBuilder arith)
+    {
+        _pending = false;
+        Il.Emit(OpCodes.Ldloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Ldloc, arith);
+        Il.Emit(OpCodes.Or);
+        Il.Emit(OpCodes.Stloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
+        Il.Emit(OpCodes.Stloc, FOp);
+        Known = true;
+        KnownOp = FlagOp.None;
+        KnownBits = 64;
+    }
+
     /// <summary>
     /// Writes a ResultAux producer straight into the lazy-flag locals (not the waiting set): for a path that
     /// sets flags only on some runs (a shift by CL), where the other path must leave them as they were.
