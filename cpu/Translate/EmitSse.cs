@@ -88,8 +88,10 @@ static class EmitSse
             case Mnemonic.Pmovmskb:
                 return Pmovmskb(e, i);
             case Mnemonic.Psrlw or Mnemonic.Psrld or Mnemonic.Psrlq or Mnemonic.Psllw or Mnemonic.Pslld or Mnemonic.Psllq
-                or Mnemonic.Psraw or Mnemonic.Psrad:
+                or Mnemonic.Psraw or Mnemonic.Psrad or Mnemonic.Pslldq or Mnemonic.Psrldq:
                 return ShiftImmediate(e, i);
+            case Mnemonic.Palignr:
+                return Palignr(e, i);
             case Mnemonic.Pshufd:
                 return Pshufd(e, i);
         }
@@ -241,6 +243,9 @@ static class EmitSse
             Mnemonic.Pslld => ("ShiftLeftLogical", typeof(uint)),
             Mnemonic.Psllq => ("ShiftLeftLogical", typeof(ulong)),
             Mnemonic.Psraw => ("ShiftRightArithmetic", typeof(short)),
+            // Whole-register byte shifts; a count above 15 clears the register, in the host instruction too.
+            Mnemonic.Pslldq => ("ShiftLeftLogical128BitLane", typeof(byte)),
+            Mnemonic.Psrldq => ("ShiftRightLogical128BitLane", typeof(byte)),
             _ => ("ShiftRightArithmetic", typeof(int)),
         };
         var vt = typeof(Vector128<>).MakeGenericType(element);
@@ -275,6 +280,28 @@ static class EmitSse
         e.Il.Emit(OpCodes.Ldloca, src);
         e.Il.Emit(OpCodes.Ldobj, vt);
         e.Il.Emit(OpCodes.Call, op.Op);
+        StoreResult(e, i.I.Op0Register, vt);
+        return true;
+    }
+
+    static readonly MethodInfo AlignRight = typeof(Ssse3).GetMethod(nameof(Ssse3.AlignRight),
+        new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(byte) })!;
+
+    /// <summary>PALIGNR: the pair dst:src shifted right by a constant number of bytes; the low half is kept.</summary>
+    static bool Palignr(RegionEmitter e, in Insn i)
+    {
+        if (i.I.OpCount != 3 || i.I.Op0Kind != OpKind.Register || !IsXmm(i.I.Op0Register) || !XmmOrMemory(i, 1)
+            || i.I.Op2Kind != OpKind.Immediate8)
+            return false;
+        var vt = typeof(Vector128<byte>);
+        var src = e.TmpVec();
+        LoadSource(e, i, 1, typeof(byte), aligned: true);
+        e.Il.Emit(OpCodes.Stloc, src);
+        XmmAddress(e, i.I.Op0Register);
+        e.Il.Emit(OpCodes.Ldobj, vt);
+        e.Il.Emit(OpCodes.Ldloc, src);
+        e.Il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        e.Il.Emit(OpCodes.Call, AlignRight);
         StoreResult(e, i.I.Op0Register, vt);
         return true;
     }
