@@ -194,7 +194,7 @@ static unsafe class Net
 
     // struct msghdr: name(8) namelen(4)+pad(4) iov(8) iovlen(8) control(8) controllen(8) flags(4)+pad(4) = 56 bytes.
 
-    static long SendMsg(SyscallContext x)
+    internal static long SendMsg(SyscallContext x)
     {
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
@@ -240,7 +240,7 @@ static unsafe class Net
         }
     }
 
-    static long RecvMsg(SyscallContext x)
+    internal static long RecvMsg(SyscallContext x)
     {
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;

@@ -28,6 +28,15 @@ static class ProcessInfo
             x.P.CurrentThread.RobustList = x.A[0];
             return 0;
         });
+        t.Add(Nr.get_robust_list, "get_robust_list", "dxx", x =>
+        {
+            long pid = x.Long(0);
+            var thread = pid == 0 ? x.P.CurrentThread : x.P.Threads.Find(th => th.Tid == pid && !th.Exited);
+            if (thread == null) return -Errno.ESRCH;
+            x.Mem.Write64(x.A[1], thread.RobustList);
+            x.Mem.Write64(x.A[2], 24);
+            return 0;
+        });
         // rseq registration is optional for glibc; declining it keeps restartable sequences out of the emulator.
         t.Add(Nr.rseq, "rseq", "xddx", _ => -Errno.ENOSYS);
         t.Add(Nr.uname, "uname", "x", x => Buffers.WithStruct(x, x.A[0], 390, p => Sys(Nr.uname, p)));

@@ -164,6 +164,8 @@ static class Signals
         x.Mem.Write32(addr + 8, (uint)info.Code);
         x.Mem.Write32(addr + 16, (uint)info.Pid);
         x.Mem.Write32(addr + 20, (uint)info.Uid);
+        if (sig == 17) x.Mem.Write32(addr + 24, (uint)info.Status);
+        else if (info.Value != 0) x.Mem.Write64(addr + 24, info.Value); // sigqueue's and timers' si_value
     }
 
     static long Alarm(SyscallContext x) => LegoEmu.Syscalls.Host.Native.Sys(Nr.alarm, x.Long(0));

@@ -448,10 +448,18 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// process signal; another thread keeps it until it runs (a blocked one is interrupted for it).
     /// Default actions and ignores are process-wide, so those go to the process.
     /// </summary>
-    public void RaiseSignalAt(int tid, in SignalInfo info)
+    public void RaiseSignalAt(int tid, in SignalInfo info, bool keepDirected = false)
     {
         var t = Threads.Find(x => x.Tid == tid && !x.Exited);
-        if (t == null || t == _current || Signals.Actions[info.Signo].Handler <= 1)
+        // A timer's SIGEV_THREAD_ID signal stays with its thread even without a handler: that thread
+        // blocks it and takes it with sigwaitinfo (glibc's SIGEV_THREAD helper).
+        if (keepDirected && t == _current)
+        {
+            RaiseSignal(info);
+            _current.DirectedInFlight |= SignalState.Bit(info.Signo);
+            return;
+        }
+        if (t == null || t == _current || (!keepDirected && Signals.Actions[info.Signo].Handler <= 1))
         {
             RaiseSignal(info);
             return;
@@ -588,6 +596,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public void Dispose()
     {
         _pool?.Dispose();
+        Timers?.Dispose();
         _wake.Dispose();
         _memoryServer?.Dispose();
         if (_memoryServerDir != null)

@@ -236,6 +236,7 @@ public sealed partial class GuestProcess
         ThreadName = s.ThreadName;
         MemoryBorrowed = s.MemoryBorrowed;
         EnsureSharedCoherence();
+        AdoptSysVAttachments();
         if (s.ChildSetTid != 0) View.Write32(s.ChildSetTid, (uint)Pid);
         CurrentThread.ClearChildTid = s.ChildClearTid;
     }
@@ -273,6 +274,8 @@ public sealed partial class GuestProcess
         RetireHosts();
         WriteBackSharedMemory();
         LeaveSharedDirectory();
+        DetachSysV();
+        Timers?.DeleteAll();
         var oldAsid = Space.Asid;
         Cache.Shared(oldAsid).Clear();
         Cache.FlushRange(oldAsid, 0, VmaSet.TaskSize, writeBack: false);

@@ -88,7 +88,7 @@ public sealed partial class GuestProcess
             bool anyRunnable = Threads.Any(t => t.Runnable);
             // Threads running on other components will call or fault in; their links wake the poll below.
             bool anyRemote = Threads.Any(t => !t.Exited && t.AwaitingRemote);
-            if (!anyRunnable && !anyBlocked && !anyRemote && earliest == long.MaxValue && !IntervalTimerArmed())
+            if (!anyRunnable && !anyBlocked && !anyRemote && earliest == long.MaxValue && !IntervalTimerArmed() && Timers is not { Count: > 0 })
             {
                 // A timer signal may have fired already and still be on its way through the host's
                 // signal thread: give it a moment before calling this a deadlock.
@@ -324,7 +324,8 @@ public sealed partial class GuestProcess
             bool ready = false;
             for (int i = 0; i < w.Fds.Count; i++) ready |= Ready(pfd[k + i]);
             k += w.Fds.Count;
-            ready |= now >= w.Deadline || now >= w.Recheck || (woken && w.WakeOnEvent) || (Volatile.Read(ref Signals.Pending) & w.WakeSignals) != 0;
+            ready |= now >= w.Deadline || now >= w.Recheck || (woken && w.WakeOnEvent)
+                     || ((Volatile.Read(ref Signals.Pending) | t.DirectedPending) & w.WakeSignals) != 0;
             if (ready) Retry(t, interrupted: false, saRestart: false);
             if (_exiting) return;
         }

@@ -113,6 +113,41 @@ public sealed partial class GuestProcess
         return false;
     }
 
+    /// <summary>POSIX timers (timer_create), made on first use.</summary>
+    public PosixTimers? Timers { get; set; }
+
+    /// <summary>Any host thread: asks the guest's thread for a safe point soon (timers, invalidations).</summary>
+    public void RequestSafePointFromAnyThread() => RequestSafePoint();
+
+    /// <summary>SysV segments attached here: guest address → segment id, the host attach standing for it, and the length.</summary>
+    public Dictionary<ulong, (int Id, ulong Host, ulong Length)> SysVAttachments { get; } = new();
+
+    /// <summary>
+    /// A forked child inherits its parent's SysV attachments, as the kernel's fork does: the host segments are
+    /// attached here too, so their attach counts include this process.
+    /// </summary>
+    void AdoptSysVAttachments()
+    {
+        foreach (var v in Space.Vmas())
+        {
+            if (v.Object?.Key is not { } key || !key.StartsWith("sysv:", StringComparison.Ordinal) || v.ObjectOffset != 0) continue;
+            if (!int.TryParse(key.AsSpan(5), out int id)) continue;
+            long host = Host.Native.Sys(30 /* shmat */, id, 0, 0x1000 /* SHM_RDONLY */);
+            if (host < 0) continue; // removed meanwhile: the memory stays mapped, as it would
+            ulong end = v.End;
+            foreach (var w in Space.Vmas())
+                if (w.Start == end && w.Object?.Key == key) end = w.End;
+            SysVAttachments[v.Start] = (id, (ulong)host, end - v.Start);
+        }
+    }
+
+    /// <summary>execve detaches every SysV segment.</summary>
+    void DetachSysV()
+    {
+        foreach (var a in SysVAttachments.Values) Host.Native.Sys(67 /* shmdt */, (long)a.Host);
+        SysVAttachments.Clear();
+    }
+
     /// <summary>At exit or execve: what this process wrote to shared memory reaches the frames the others see.</summary>
     void WriteBackSharedMemory()
     {

@@ -134,6 +134,7 @@ public sealed partial class GuestProcess
     bool ServeComponents()
     {
         ServeSharedDirectory();
+        Timers?.Serve();
         if (_split == null) return false;
         _split.DrainCoherence();
         bool any = false;

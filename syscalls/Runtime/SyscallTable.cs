@@ -39,6 +39,9 @@ public sealed class SyscallTable
         Areas.TimerFd.Register(t);
         Areas.Scheduling.Register(t);
         Areas.VectorIo.Register(t);
+        Areas.SysV.Register(t);
+        Areas.PosixTimer.Register(t);
+        Areas.Streams.Register(t);
         return t;
     }
 }
