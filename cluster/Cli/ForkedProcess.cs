@@ -11,6 +11,8 @@ public sealed record ForkedOptions
 {
     public int? StateFd { get; init; }
     public int? PoolSocket { get; init; }
+    /// <summary>With <see cref="StateFd"/>: the socket on which the parent asks for what only this process can do (<see cref="ForkControl"/>).</summary>
+    public int? ControlFd { get; init; }
     /// <summary>With <see cref="PoolSocket"/>: the memory endpoints (comma-separated) to connect to while idle.</summary>
     public string? Memory { get; init; }
     public long Excache { get; init; } = 1L << 30;
@@ -45,6 +47,7 @@ public sealed record ForkedOptions
                 case "--state-fd": ok = int.TryParse(v, out int fd); o = o with { StateFd = fd }; break;
                 case "--pool-socket": ok = int.TryParse(v, out int socket); o = o with { PoolSocket = socket }; break;
                 case "--memory": o = o with { Memory = v }; break;
+                case "--control-fd": ok = int.TryParse(v, out int control); o = o with { ControlFd = control }; break;
                 case "--excache": ok = long.TryParse(v, out long size); o = o with { Excache = size }; break;
                 case "--ways": ok = int.TryParse(v, out int ways); o = o with { Ways = ways }; break;
                 case "--line": ok = int.TryParse(v, out int line); o = o with { Line = line }; break;
@@ -71,6 +74,8 @@ public static class ForkedProcess
     {
         ForkState s;
         MemoryCluster? connected = null;
+        // A pooled component's hand-over socket stays open as its control socket.
+        int control = o.PoolSocket ?? o.ControlFd ?? -1;
         if (o.PoolSocket is int socket)
         {
             // Connecting (and the first use of that code) costs milliseconds a fork need not wait for.
@@ -90,10 +95,6 @@ public static class ForkedProcess
                 connected?.Dispose();
                 Console.Error.WriteLine($"legoemu procnode: cannot take the fork hand-over on descriptor {socket}: {e.Message}");
                 return 70;
-            }
-            finally
-            {
-                LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.close, socket);
             }
         }
         else
@@ -136,6 +137,7 @@ public static class ForkedProcess
             };
             using var process = new GuestProcess(cluster, options, s.Asid);
             process.RestoreForkedState(s);
+            if (control >= 0) ForkControl.Serve(control, () => process.Execed);
             MemoryTracer? tracer = null;
             if (traceRequest != null)
             {

@@ -47,7 +47,7 @@ static class ProcessInfo
         t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
         t.Add(Nr.getpgid, "getpgid", "d", x => Sys(Nr.getpgid, SelfIsHost(x, x.Long(0))));
         t.Add(Nr.getsid, "getsid", "d", x => Sys(Nr.getsid, SelfIsHost(x, x.Long(0))));
-        t.Add(Nr.setpgid, "setpgid", "dd", x => Sys(Nr.setpgid, SelfIsHost(x, x.Long(0)), x.Long(1)));
+        t.Add(Nr.setpgid, "setpgid", "dd", SetPgid);
         t.Add(Nr.setsid, "setsid", "", _ => Sys(Nr.setsid));
         t.Add(Nr.getgroups, "getgroups", "dx", x => Buffers.WithOutput(x, x.A[1], (int)Math.Min((ulong)x.Int(0) * 4, 65536), p => Sys(Nr.getgroups, x.Long(0), x.A[1] == 0 ? 0 : p), r => (int)r * 4));
         RegisterCredentials(t);
@@ -92,6 +92,19 @@ static class ProcessInfo
     }
 
     /// <summary>The guest's own pid is the emulator's, so ids pass through unchanged; kept as one place to change that.</summary>
+    /// <summary>
+    /// setpgid. The host refuses a parent's call for a child with EACCES once the child has called execve,
+    /// and every child's component has (to start the emulator): the child's component is asked then, and
+    /// answers for its guest (<see cref="Runtime.ForkControl"/>).
+    /// </summary>
+    static long SetPgid(SyscallContext x)
+    {
+        long pid = SelfIsHost(x, x.Long(0)), group = x.Long(1);
+        long r = Sys(Nr.setpgid, pid, group);
+        if (r != -Errno.EACCES || pid == 0 || x.P.ControlOf((int)pid) is not (int control and >= 0)) return r;
+        return Runtime.ForkControl.SetChildGroup(control, group) ?? r;
+    }
+
     static long SelfIsHost(SyscallContext x, long pid) => pid == x.P.Pid ? 0 : pid;
 
     static long Prctl(SyscallContext x)

@@ -49,8 +49,10 @@ public sealed class ForkPool : IDisposable
     /// returns its pid, or 0 when none can take it (the caller starts one cold). One whose group is stale
     /// (this process moved since it started it) is let go: a child must start in its parent's group.
     /// </summary>
-    public int HandOver(ForkState state, int emulatorStderr)
+    /// <param name="control">The socket to the component that took the state (<see cref="ForkControl"/>), now the caller's, or -1.</param>
+    public int HandOver(ForkState state, int emulatorStderr, out int control)
     {
+        control = -1;
         long group = Native.Sys(Nr.getpgid, 0), session = Native.Sys(Nr.getsid, 0);
         while (_idle.Count > 0)
         {
@@ -68,13 +70,14 @@ public sealed class ForkPool : IDisposable
                 continue;
             }
             long r = ForkHandover.Send(c.Socket, state, emulatorStderr);
-            Native.Sys(Nr.close, c.Socket);
             if (r < 0)
             {
                 // It died before it could read: reap it and try the next.
                 Stop(c);
                 continue;
             }
+            // The socket stays, as the child's control socket.
+            control = c.Socket;
             return c.Pid;
         }
         return 0;

@@ -28,23 +28,27 @@ public sealed partial class GuestProcess
     /// list: spawned memory-node processes and idle pooled components are children of this emulator too,
     /// and the guest must never see them. Read by the host-signal thread as well, hence the lock.
     /// </summary>
-    readonly Dictionary<int, int> _children = new();
+    readonly Dictionary<int, (int Pidfd, int Control)> _children = new();
 
     const int PidfdOpen = 434;
 
-    /// <summary>Counts a new child of the guest, with a pidfd that turns readable when it exits (or -1 on a kernel without them).</summary>
-    public void AddChild(int pid)
+    /// <summary>
+    /// Counts a new child of the guest, with a pidfd that turns readable when it exits (or -1 on a kernel without
+    /// them) and the socket to its component (<see cref="ForkControl"/>), which this process now owns.
+    /// </summary>
+    public void AddChild(int pid, int control = -1)
     {
         long pidfd = Host.Native.Sys(PidfdOpen, pid, 0); // close-on-exec, and never one of the guest's descriptors
-        lock (_children) _children[pid] = pidfd < 0 ? -1 : (int)pidfd;
+        lock (_children) _children[pid] = (pidfd < 0 ? -1 : (int)pidfd, control);
     }
 
     public void RemoveChild(int pid)
     {
-        int pidfd;
+        (int Pidfd, int Control) c;
         lock (_children)
-            if (!_children.Remove(pid, out pidfd)) return;
-        if (pidfd >= 0) Host.Native.Sys(Abi.Nr.close, pidfd);
+            if (!_children.Remove(pid, out c)) return;
+        if (c.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, c.Pidfd);
+        if (c.Control >= 0) Host.Native.Sys(Abi.Nr.close, c.Control);
     }
 
     public int[] ChildrenNow() { lock (_children) return [.. _children.Keys]; }
@@ -53,7 +57,13 @@ public sealed partial class GuestProcess
     /// The descriptor a wait for <paramref name="pid"/> can poll: it turns readable the moment the child exits,
     /// without the round of the host's SIGCHLD through the runtime's signal thread. -1 when there is none.
     /// </summary>
-    public int ExitDescriptor(int pid) { lock (_children) return _children.TryGetValue(pid, out int fd) ? fd : -1; }
+    public int ExitDescriptor(int pid) { lock (_children) return _children.TryGetValue(pid, out var c) ? c.Pidfd : -1; }
+
+    /// <summary>The socket to the component of the guest's child <paramref name="pid"/>, or -1.</summary>
+    public int ControlOf(int pid) { lock (_children) return _children.TryGetValue(pid, out var c) ? c.Control : -1; }
+
+    /// <summary>The guest has called execve since its fork: its parent may no longer set its process group.</summary>
+    public bool Execed { get; private set; }
 
     /// <summary>A child's change of state as the guest's own wait reported it (a CLD_* code and si_status).</summary>
     public sealed record ChildNews(int Pid, int Code, int Status);
@@ -141,11 +151,11 @@ public sealed partial class GuestProcess
             _pool ??= new ForkPool(Options.PoolSize, socket =>
                 Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", "--memory", memory, .. options], env, socket));
             _pool.Fill();
-            int pooled = _pool.HandOver(state, Options.DiagnosticsDescriptor);
+            int pooled = _pool.HandOver(state, Options.DiagnosticsDescriptor, out int control);
             _pool.Fill();
             if (pooled > 0)
             {
-                AddChild(pooled);
+                AddChild(pooled, control);
                 return pooled;
             }
         }
@@ -160,13 +170,21 @@ public sealed partial class GuestProcess
             home.DestroyAddressSpace(child);
             return stateFd;
         }
+        if (Host.UnixRights.Pair(out int mine, out int theirs) < 0) mine = theirs = -1;
         var argv = new List<string> { exe };
         argv.AddRange(prefix);
         argv.AddRange(["procnode", "--state-fd", stateFd.ToString(), .. options]);
-        int pid = Host.Native.Spawn(exe, argv, env, state.Fds.Select(f => f.Host).Append((int)stateFd).Distinct());
+        if (theirs >= 0) argv.AddRange(["--control-fd", theirs.ToString()]);
+        var inherit = state.Fds.Select(f => f.Host).Append((int)stateFd);
+        int pid = Host.Native.Spawn(exe, argv, env, (theirs >= 0 ? inherit.Append(theirs) : inherit).Distinct());
         Host.Native.Sys(Abi.Nr.close, stateFd);
-        if (pid < 0) home.DestroyAddressSpace(child);
-        else AddChild(pid);
+        if (theirs >= 0) Host.Native.Sys(Abi.Nr.close, theirs);
+        if (pid < 0)
+        {
+            home.DestroyAddressSpace(child);
+            if (mine >= 0) Host.Native.Sys(Abi.Nr.close, mine);
+        }
+        else AddChild(pid, mine);
         return pid;
     }
 
@@ -271,6 +289,7 @@ public sealed partial class GuestProcess
         catch (IOException) { return -Errno.EIO; }
 
         // Point of no return: the old image goes.
+        Execed = true;
         RetireHosts();
         WriteBackSharedMemory();
         LeaveSharedDirectory();
