@@ -67,7 +67,7 @@ public static class BenchCommand
         var repeatLine = new Option<int>("--repeat") { Description = "Runs per runner (the fastest counts)", DefaultValueFactory = _ => 3 };
         var spawns = new Option<int>("--spawns") { Description = "Without PROGRAM: posix_spawn+waitpid rounds of the spawn loop", DefaultValueFactory = _ => 50, HelpName = "N" };
         var shellLoop = new Option<int>("--shell-iterations") { Description = "Without PROGRAM: /bin/true runs of the shell loop", DefaultValueFactory = _ => 20, HelpName = "N" };
-        var makeFiles = new Option<int>("--make-files") { Description = "Without PROGRAM: function files of the make project (plus main.c)", DefaultValueFactory = _ => 4, HelpName = "N" };
+        var makeFiles = new Option<int>("--make-files") { Description = "Without PROGRAM: function files of the make project (plus main.c)", DefaultValueFactory = _ => 9, HelpName = "N" };
         var command = new Command("command", "Time one command line (e.g. python3 -c pass, gcc -o hello hello.c) natively, under LegoEmu and under qemu-x86_64; " +
             "without PROGRAM, what processes cost: a static hello's start, posix_spawn+waitpid of /bin/true, a shell loop, gcc hello and make -j2 of a small project");
         command.Arguments.Add(line);

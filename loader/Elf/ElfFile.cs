@@ -14,8 +14,10 @@ public sealed class ElfFile
     public ushort Type { get; }
     public ulong Entry { get; }
     public ulong PhOff { get; }
-    public IReadOnlyList<ProgramHeader> ProgramHeaders { get; }
-    public IReadOnlyList<SectionHeader> Sections { get; }
+    // Arrays rather than lists or LINQ: generic code over these structs is not precompiled, and every
+    // process (and every exec) parses at least two ELF files, so each instantiation would be a JIT at start-up.
+    public ProgramHeader[] ProgramHeaders { get; }
+    public SectionHeader[] Sections { get; }
     public string? Interpreter { get; }
 
     public bool IsDynamicType => Type == ElfConst.ET_DYN;
@@ -43,12 +45,11 @@ public sealed class ElfFile
         if (phentsize != ElfConst.PhdrSize) throw new ElfFormatException($"bad program header size {phentsize}");
         if (!InFile(PhOff, (ulong)phnum * ElfConst.PhdrSize)) throw new ElfFormatException("truncated program headers");
 
-        var phs = new List<ProgramHeader>(phnum);
+        var phs = new ProgramHeader[phnum];
         for (int i = 0; i < phnum; i++)
         {
             int o = checked((int)PhOff + i * ElfConst.PhdrSize);
-            var ph = new ProgramHeader(U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 32), U64(o + 40), U64(o + 48));
-            phs.Add(ph);
+            phs[i] = new ProgramHeader(U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 32), U64(o + 40), U64(o + 48));
         }
         ProgramHeaders = phs;
         ValidateSegments(phs);
@@ -72,9 +73,8 @@ public sealed class ElfFile
 
     public static ElfFile Parse(byte[] data, string path) => new(data, path);
 
-    void ValidateSegments(List<ProgramHeader> phs)
+    void ValidateSegments(ProgramHeader[] phs)
     {
-        var loads = new List<ProgramHeader>();
         foreach (var ph in phs)
         {
             if (ph.Type != ElfConst.PT_LOAD) continue;
@@ -84,21 +84,40 @@ public sealed class ElfFile
                 throw new ElfFormatException($"segment at 0x{ph.VAddr:x} lies outside the user address space");
             if (ph.Align > 1 && (ph.VAddr % 4096) != (ph.Offset % 4096))
                 throw new ElfFormatException($"segment at 0x{ph.VAddr:x} is misaligned with its file offset");
-            loads.Add(ph);
         }
-        if (loads.Count == 0) throw new ElfFormatException("no loadable segments");
-        loads.Sort((a, b) => a.VAddr.CompareTo(b.VAddr));
-        for (int i = 1; i < loads.Count; i++)
+        var loads = LoadSegments(phs);
+        if (loads.Length == 0) throw new ElfFormatException("no loadable segments");
+        for (int i = 1; i < loads.Length; i++)
             if (loads[i].VAddr < loads[i - 1].VAddr + loads[i - 1].MemSize)
                 throw new ElfFormatException($"segments at 0x{loads[i - 1].VAddr:x} and 0x{loads[i].VAddr:x} overlap");
     }
 
-    List<SectionHeader> ReadSections(ulong shoff, ushort shentsize, ushort shnum, ushort shstrndx)
+    /// <summary>The PT_LOAD segments in address order.</summary>
+    public ProgramHeader[] LoadSegments() => LoadSegments(ProgramHeaders);
+
+    static ProgramHeader[] LoadSegments(ProgramHeader[] phs)
     {
-        var list = new List<SectionHeader>();
+        int n = 0;
+        foreach (var ph in phs) if (ph.Type == ElfConst.PT_LOAD) n++;
+        var loads = new ProgramHeader[n];
+        n = 0;
+        foreach (var ph in phs)
+        {
+            if (ph.Type != ElfConst.PT_LOAD) continue;
+            // Insertion sort: a handful of segments, usually in order already.
+            int i = n++;
+            for (; i > 0 && loads[i - 1].VAddr > ph.VAddr; i--) loads[i] = loads[i - 1];
+            loads[i] = ph;
+        }
+        return loads;
+    }
+
+    SectionHeader[] ReadSections(ulong shoff, ushort shentsize, ushort shnum, ushort shstrndx)
+    {
         // Section headers are optional for execution; a broken table only costs disasm its symbols.
         if (shoff == 0 || shnum == 0 || shentsize != ElfConst.ShdrSize || !InFile(shoff, (ulong)shnum * ElfConst.ShdrSize))
-            return list;
+            return [];
+        var list = new SectionHeader[shnum];
         var raw = new (uint name, uint type, ulong flags, ulong addr, ulong off, ulong size, uint link, ulong entsize)[shnum];
         for (int i = 0; i < shnum; i++)
         {
@@ -106,10 +125,11 @@ public sealed class ElfFile
             raw[i] = (U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 24), U64(o + 32), U32(o + 40), U64(o + 56));
         }
         bool haveNames = shstrndx < shnum && InFile(raw[shstrndx].off, raw[shstrndx].size);
-        foreach (var r in raw)
+        for (int i = 0; i < shnum; i++)
         {
+            var r = raw[i];
             string name = haveNames ? CString(raw[shstrndx].off, raw[shstrndx].size, r.name) : "";
-            list.Add(new SectionHeader(name, r.type, r.flags, r.addr, r.off, r.size, r.link, r.entsize));
+            list[i] = new SectionHeader(name, r.type, r.flags, r.addr, r.off, r.size, r.link, r.entsize);
         }
         return list;
     }
@@ -122,7 +142,7 @@ public sealed class ElfFile
         {
             foreach (var sh in Sections)
             {
-                if (sh.Type != want || sh.Link >= Sections.Count || !InFile(sh.Offset, sh.Size)) continue;
+                if (sh.Type != want || sh.Link >= Sections.Length || !InFile(sh.Offset, sh.Size)) continue;
                 var strtab = Sections[(int)sh.Link];
                 if (!InFile(strtab.Offset, strtab.Size)) continue;
                 for (ulong o = 0; o + ElfConst.SymSize <= sh.Size; o += ElfConst.SymSize)

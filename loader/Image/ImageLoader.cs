@@ -37,7 +37,7 @@ public static class ImageLoader
         }
 
         bool execStack = false;
-        int phnum = elf.ProgramHeaders.Count;
+        int phnum = elf.ProgramHeaders.Length;
         ulong phdr = 0;
         foreach (var ph in elf.ProgramHeaders)
         {
@@ -116,7 +116,7 @@ public static class ImageLoader
     /// <summary>Maps PT_LOAD segments; a page shared by two segments gets the union of their rights.</summary>
     static ulong MapSegments(ElfFile elf, GuestAddressSpace space, ulong bias)
     {
-        var loads = elf.ProgramHeaders.Where(p => p.Type == ElfConst.PT_LOAD).OrderBy(p => p.VAddr).ToList();
+        var loads = elf.LoadSegments();
         ulong mappedEnd = 0;
         Protection prevProt = Protection.None;
         ulong end = 0;
