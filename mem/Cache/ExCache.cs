@@ -474,7 +474,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             for (int i = 0; i < _tags.Length; i++)
                 if (_tags[i] != Invalid && _asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
         }
-        foreach (var v in _views) v.InvalidateAll();
+        foreach (var v in _views) v.InvalidateRange(start, end);
         RangeFlushed?.Invoke(asid, start, end, writeBack);
     }
 
