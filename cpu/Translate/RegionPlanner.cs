@@ -10,8 +10,9 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 static class RegionPlanner
 {
-    internal const int MaxBlocks = 24;
-    internal const int MaxInstructions = 400;
+    // Small regions: JIT time is about linear in IL size, and larger regions overlap (blocks compiled twice).
+    internal const int MaxBlocks = 8;
+    internal const int MaxInstructions = 128;
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;
