@@ -119,6 +119,7 @@ static unsafe class RegionCompiler
         var insns = b.Insns;
         int n = insns.Length;
         var deadAfter = FlagLiveness.DeadAfter(insns);
+        e.BeginBlock();
         for (int k = 0; k < n; k++)
         {
             ref Insn i = ref insns[k];

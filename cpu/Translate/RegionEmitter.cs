@@ -32,7 +32,7 @@ sealed partial class RegionEmitter
     readonly bool[] _regWritten = new bool[16];
 
     internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
-    LocalBuilder _view = null!, _progress = null!, _accesses = null!;
+    LocalBuilder _view = null!, _progress = null!;
     LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
@@ -52,8 +52,10 @@ sealed partial class RegionEmitter
     // The instruction being emitted.
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
-    Label? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int K, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
+    (Label Label, int Accesses)? _faultLabel;
+    readonly List<(Label Label, ulong Ip, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
+    /// <summary>Accesses emitted inline so far in the current block (counted per block, not per access).</summary>
+    int _blockAccesses;
 
     /// <summary>The flag producer known at this point of the block, when there is one.</summary>
     /// <summary>The current instruction's flags are overwritten before they can be read or observed (<see cref="FlagLiveness"/>).</summary>
@@ -202,7 +204,6 @@ sealed partial class RegionEmitter
         // A managed pointer to XMM0 in the state's array (the array is never replaced), so XMM k is one add away.
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
-        _accesses = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
         _faultIp = Il.DeclareLocal(typeof(ulong));
         _faultK = Il.DeclareLocal(typeof(long));
@@ -220,13 +221,16 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FMem);
         Il.Emit(OpCodes.Stloc, _view);
-        // The time slice in the progress counter's block field (see RetireBlock), capped so it cannot overflow.
+        // The time slice, capped so the fields cannot meet, and counted up from minus itself (see RetireBlock).
         Il.Emit(OpCodes.Ldarg_2);
         Il.Emit(OpCodes.Ldc_I8, MaxSliceBlocks);
-        Il.Emit(OpCodes.Call, typeof(Math).GetMethod(nameof(Math.Min), new[] { typeof(long), typeof(long) })!);
+        Il.Emit(OpCodes.Call, MMin);
+        Il.Emit(OpCodes.Starg_S, (byte)ArgBudget);
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Neg);
         Il.Emit(OpCodes.Ldc_I4, BlockShift);
         Il.Emit(OpCodes.Shl);
-        Il.Emit(OpCodes.Starg_S, (byte)ArgBudget);
+        Il.Emit(OpCodes.Stloc, _progress);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FXmm);
         Il.Emit(OpCodes.Ldc_I4_0);
@@ -247,9 +251,17 @@ sealed partial class RegionEmitter
     /// <summary>Emits the shared exit and fault paths; call after every block.</summary>
     internal void EndRegion()
     {
-        foreach (var (label, ip, k, reload, pending) in _faultStubs)
+        foreach (var (label, ip, k, accesses, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
+            if (accesses != 0)
+            {
+                // The block's accesses up to the fault: RetireBlock has not counted them.
+                Il.Emit(OpCodes.Ldloc, _progress);
+                Il.Emit(OpCodes.Ldc_I8, (long)accesses << AccessShift);
+                Il.Emit(OpCodes.Add);
+                Il.Emit(OpCodes.Stloc, _progress);
+            }
             if (pending is { } p) EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
             if (reload is { } set)
             {
@@ -277,6 +289,8 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldc_I4, BlockShift);
         Il.Emit(OpCodes.Shr);
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Ret);
 
         // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
@@ -301,7 +315,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Ldfld, FRetired);
         Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) - 1);
+        Il.Emit(OpCodes.Ldc_I8, (1L << AccessShift) - 1);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Add);
         if (b != null)
@@ -317,11 +331,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _view);
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Ldfld, FAccesses);
-        Il.Emit(OpCodes.Ldloc, _accesses);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I4, AccessShift);
+        Il.Emit(OpCodes.Shr);
+        Il.Emit(OpCodes.Ldc_I8, (1L << (BlockShift - AccessShift)) - 1);
+        Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stfld, FAccesses);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
-        Il.Emit(OpCodes.Stloc, _accesses);
     }
 
     void LoadRegisters(bool all) => LoadRegisters(all ? 0xffff : 0);
@@ -424,12 +440,13 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>Where a slow path of the current instruction goes when it faulted.</summary>
-    Label FaultLabel()
+    /// <param name="accesses">The block's inline accesses the interpreter would have counted by the fault.</param>
+    Label FaultLabel(int accesses)
     {
-        if (_faultLabel is { } l) return l;
-        l = Il.DefineLabel();
-        _faultStubs.Add((l, Ip, IndexInBlock, null, PendingState()));
-        _faultLabel = l;
+        if (_faultLabel is { } f && f.Accesses == accesses) return f.Label;
+        var l = Il.DefineLabel();
+        _faultStubs.Add((l, Ip, IndexInBlock, accesses, null, PendingState()));
+        _faultLabel = (l, accesses);
         return l;
     }
 
@@ -450,7 +467,7 @@ sealed partial class RegionEmitter
         StoreRegisters(set.Read);
         if (set.Flags) StoreFlags();
         var fault = Il.DefineLabel();
-        _faultStubs.Add((fault, Ip, IndexInBlock, set, null));
+        _faultStubs.Add((fault, Ip, IndexInBlock, _blockAccesses, set, null));
         BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldarg_0);
@@ -466,18 +483,24 @@ sealed partial class RegionEmitter
     // ---- block bookkeeping, exits ----
 
     /// <summary>
-    /// The progress counter holds instructions retired in its low <see cref="BlockShift"/> bits and blocks run
-    /// (the time slice) above them: one local and one add per block instead of two. A slice is capped at
-    /// <see cref="MaxSliceBlocks"/> blocks of at most a few hundred instructions, so the fields never meet.
+    /// One progress counter, added to once per block, holds the instructions retired (bits 0-19), the inline
+    /// memory accesses made (bits 20-43) and the blocks run (from bit 44 up). It starts at minus the time
+    /// slice in the block field, so a safe point only tests its sign: no local is spent on the budget or on
+    /// an access count, and a hit costs no increment. A slice is capped at <see cref="MaxSliceBlocks"/>
+    /// blocks of at most 128 instructions (and a few accesses each), so the fields never meet.
     /// </summary>
-    internal const int BlockShift = 40;
-    const long MaxSliceBlocks = 1L << 20;
+    internal const int AccessShift = 20, BlockShift = 44;
+    const long MaxSliceBlocks = 1L << 12;
+    static readonly MethodInfo MMin = typeof(Math).GetMethod(nameof(Math.Min), new[] { typeof(long), typeof(long) })!;
 
-    /// <summary>Counts a finished block: its instructions retired and one block of the time slice.</summary>
+    /// <summary>Starts counting a block's inline accesses.</summary>
+    internal void BeginBlock() => _blockAccesses = 0;
+
+    /// <summary>Counts a finished block: its instructions, its inline accesses and one block of the time slice.</summary>
     internal void RetireBlock(int instructions)
     {
         Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) + instructions);
+        Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) + ((long)_blockAccesses << AccessShift) + instructions);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stloc, _progress);
     }
@@ -516,7 +539,7 @@ sealed partial class RegionEmitter
         var go = Il.DefineLabel();
         var leave = Il.DefineLabel();
         Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
         Il.Emit(OpCodes.Bge, leave);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Volatile);
@@ -743,10 +766,8 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldind_I4);
             Il.Emit(OpCodes.Call, MTouch);
         }
-        Il.Emit(OpCodes.Ldloc, _accesses);
-        Il.Emit(OpCodes.Ldc_I8, 1L);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stloc, _accesses);
+        // Counted once per block by RetireBlock; the slow path takes back the count its call makes.
+        _blockAccesses++;
         // host address = addend + a
         Il.Emit(OpCodes.Ldloc, _entry);
         Il.Emit(OpCodes.Ldc_I4, CacheView.EntryAddendOffset);
@@ -860,7 +881,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         call();
         AfterCallOut();
-        BranchIfFaulted(FaultLabel());
+        BranchIfFaulted(FaultLabel(_blockAccesses));
     }
 
     /// <summary>#GP unless the address in <paramref name="a"/> is 16-byte aligned (MOVAPS, MOVDQA, PXOR m128 ...).</summary>
@@ -877,7 +898,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(store ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.AlignmentFault))!);
-        Il.Emit(OpCodes.Br, FaultLabel());
+        Il.Emit(OpCodes.Br, FaultLabel(_blockAccesses));
         Il.MarkLabel(ok);
     }
 

@@ -21,18 +21,19 @@ public static class TranslatedRuntime
 
     static void Park(CpuState c, Exception e) => c.PendingFault = ExceptionDispatchInfo.Capture(e);
 
-    public static ulong Load8(CpuState c, ulong a) { try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } }
-    public static ulong Load16(CpuState c, ulong a) { try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } }
-    public static ulong Load32(CpuState c, ulong a) { try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } }
-    public static ulong Load64(CpuState c, ulong a) { try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } }
+    // Translated code counts its accesses per block; a slow path takes back the one its call counts.
+    public static ulong Load8(CpuState c, ulong a) { try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load16(CpuState c, ulong a) { try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load32(CpuState c, ulong a) { try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load64(CpuState c, ulong a) { try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
 
-    public static void Store8(CpuState c, ulong a, ulong v) { try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } }
-    public static void Store16(CpuState c, ulong a, ulong v) { try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } }
-    public static void Store32(CpuState c, ulong a, ulong v) { try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } }
-    public static void Store64(CpuState c, ulong a, ulong v) { try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } }
+    public static void Store8(CpuState c, ulong a, ulong v) { try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store16(CpuState c, ulong a, ulong v) { try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store32(CpuState c, ulong a, ulong v) { try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store64(CpuState c, ulong a, ulong v) { try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
 
-    public static UInt128 Load128(CpuState c, ulong a) { try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } }
-    public static void Store128(CpuState c, ulong a, UInt128 v) { try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } }
+    public static UInt128 Load128(CpuState c, ulong a) { try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static void Store128(CpuState c, ulong a, UInt128 v) { try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
 
     /// <summary>Runs one instruction through its interpreter handler, as the interpreter would; true when it faulted.</summary>
     public static unsafe bool Interpret(CpuState c, Insn[] insns, int index)

@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace LegoEmu.Tests.Differential;
+
+/// <summary>
+/// Translated code counts retired instructions and memory accesses per block, not per instruction, and
+/// corrects the counts at faults and slow paths; the interpreter counts one by one. Both must report the
+/// same totals in --stats, faults and signal handlers included.
+/// </summary>
+[Collection(GuestCollection.Name)]
+public sealed partial class TierCountTests(GuestBuilds builds)
+{
+    public static TheoryData<string> CountedGuests() => new(["sieve", "strings", "math64", "signals", "fault_segv", "fault_divide"]);
+
+    [Theory]
+    [MemberData(nameof(CountedGuests))]
+    public async Task TranslatedCountsMatchInterpreter(string guest)
+    {
+        var spec = Guests.Get(guest);
+        var binary = builds.Binary(guest);
+        var interp = await Counts(["--tier", "interp"], binary, spec);
+        var translated = await Counts(["--translate-threshold", "0"], binary, spec);
+        var auto = await Counts(["--translate-threshold", "50"], binary, spec);
+        Assert.Equal(interp, translated);
+        Assert.Equal(interp, auto);
+    }
+
+    static async Task<(long Instructions, long Accesses)> Counts(string[] tier, string binary, GuestSpec spec)
+    {
+        var run = await EmulatorRunner.RunAsync(
+            new[] { "run", "--stats" }.Concat(tier).Append(binary).Concat(spec.Arguments),
+            Guests.Environment, Guests.EnvironmentPrefixToClear);
+        Assert.True(run.ExitCode == spec.ExpectedExitCode, $"{string.Join(' ', tier)}: exit {run.ExitCode}\n{run.StderrTail()}");
+        var text = run.StderrText;
+        return (Number(InstructionsLine().Match(text), text), Number(AccessesLine().Match(text), text));
+    }
+
+    static long Number(Match m, string text)
+    {
+        Assert.True(m.Success, $"--stats line missing:\n{text}");
+        return long.Parse(m.Groups[1].Value.Replace(",", ""), CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"legoemu: guest instructions\s+([\d,]+)")]
+    private static partial Regex InstructionsLine();
+
+    [GeneratedRegex(@"legoemu: memory accesses\s+([\d,]+)")]
+    private static partial Regex AccessesLine();
+}
