@@ -6,14 +6,20 @@ using LegoEmu.Cpu.State;
 
 namespace LegoEmu.Cpu.Translate;
 
-/// <summary>IMUL with two or three operands at 32 and 64 bits; CF=OF say whether the product was truncated.</summary>
+/// <summary>
+/// IMUL with two or three operands and MUL (RDX:RAX = RAX * src) at 32 and 64 bits; CF=OF say whether
+/// the product was truncated (IMUL) or the high half is not zero (MUL).
+/// </summary>
 static class EmitMul
 {
     static readonly System.Reflection.MethodInfo BigMul =
         typeof(Math).GetMethod(nameof(Math.BigMul), new[] { typeof(long), typeof(long), typeof(long).MakeByRefType() })!;
+    static readonly System.Reflection.MethodInfo BigMulUnsigned =
+        typeof(Math).GetMethod(nameof(Math.BigMul), new[] { typeof(ulong), typeof(ulong), typeof(ulong).MakeByRefType() })!;
 
     internal static bool TryEmit(RegionEmitter e, in Insn i)
     {
+        if (i.I.Mnemonic == Mnemonic.Mul) return Mul(e, i);
         if (i.I.Mnemonic != Mnemonic.Imul || i.I.OpCount < 2) return false;
         int bits = i.OpBits;
         if (bits is not (32 or 64)) return false;
@@ -74,6 +80,59 @@ static class EmitMul
         il.Emit(OpCodes.Ldloc, res);
         e.StoreGpr(i.I.Op0Register);
         e.SetFlagsAux(bits, res, aux);
+        return true;
+    }
+
+    static bool Mul(RegionEmitter e, in Insn i)
+    {
+        int bits = i.OpBits;
+        if (i.I.OpCount != 1 || bits is not (32 or 64) || !RegionEmitter.Simple(i, 0)) return false;
+        var il = e.Il;
+        var src = e.Tmp();
+        var lo = e.Tmp();
+        var hi = e.Tmp();
+        e.LoadOperand(i, 0, bits);
+        il.Emit(OpCodes.Stloc, src);
+        if (bits == 64)
+        {
+            e.LoadGpr64(Registers.RAX);
+            il.Emit(OpCodes.Ldloc, src);
+            il.Emit(OpCodes.Ldloca, lo);
+            il.Emit(OpCodes.Call, BigMulUnsigned);
+            il.Emit(OpCodes.Stloc, hi);
+        }
+        else
+        {
+            var full = e.Tmp();
+            e.LoadGpr64(Registers.RAX);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Ldloc, src);
+            il.Emit(OpCodes.Mul);
+            il.Emit(OpCodes.Stloc, full);
+            il.Emit(OpCodes.Ldloc, full);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, lo);
+            il.Emit(OpCodes.Ldloc, full);
+            il.Emit(OpCodes.Ldc_I4, 32);
+            il.Emit(OpCodes.Shr_Un);
+            il.Emit(OpCodes.Stloc, hi);
+        }
+        il.Emit(OpCodes.Ldloc, lo);
+        e.StoreGpr64(Registers.RAX);
+        il.Emit(OpCodes.Ldloc, hi);
+        e.StoreGpr64(Registers.RDX);
+        if (e.FlagsDeadAfter) return true;
+        var aux = e.Tmp();
+        il.Emit(OpCodes.Ldloc, hi);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Cgt_Un);
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Ldc_I8, (long)(Rf.CF | Rf.OF));
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Stloc, aux);
+        e.SetFlagsAux(bits, lo, aux);
         return true;
     }
 }
