@@ -10,6 +10,9 @@ public delegate long RegionCode(CpuState c, long budget);
 /// A region of hot guest code compiled to IL: a head block and the hot successors reached from it through
 /// direct jumps, calls, fall-throughs and conditional branches. It is entered only at its head.
 /// </summary>
+/// <summary>A fault stub's place in the guest code (see <see cref="Region.FaultSites"/>).</summary>
+internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses);
+
 public sealed class Region
 {
     internal Region(ulong head, Block[] blocks)
@@ -35,6 +38,12 @@ public sealed class Region
     public Block[] Blocks { get; }
     /// <summary>Copies of the instructions that run through their interpreter handlers.</summary>
     internal Insn[] Interpreted { get; set; } = Array.Empty<Insn>();
+    /// <summary>
+    /// Where each fault stub of the compiled code stands: the faulting instruction, how many instructions of
+    /// its block retired before it, and the block's inline accesses counted by then. A stub passes only its
+    /// index, so the IL of a memory instruction's fault path is a few bytes.
+    /// </summary>
+    internal FaultSite[] FaultSites = Array.Empty<FaultSite>();
     /// <summary>Lowest and one past the highest guest address of the region's code.</summary>
     public ulong Low { get; }
     public ulong High { get; }

@@ -33,7 +33,7 @@ sealed partial class RegionEmitter
 
     internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
     LocalBuilder _view = null!, _progress = null!;
-    LocalBuilder _exitRip = null!, _faultIp = null!, _faultK = null!, _entry = null!, _xmm = null!, _fpFast = null!;
+    LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
     /// Set before <see cref="BeginRegion"/> when the region computes SSE floating point inline. Such a region
@@ -205,8 +205,7 @@ sealed partial class RegionEmitter
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
-        _faultIp = Il.DeclareLocal(typeof(ulong));
-        _faultK = Il.DeclareLocal(typeof(long));
+        _faultSite = Il.DeclareLocal(typeof(int));
         _exitCommon = Il.DefineLabel();
         _faultCommon = Il.DefineLabel();
 
@@ -251,30 +250,35 @@ sealed partial class RegionEmitter
     /// <summary>Emits the shared exit and fault paths; call after every block.</summary>
     internal void EndRegion()
     {
+        // Each stub names its site by index and shares the code that settles the flags it left waiting.
+        var sites = new List<FaultSite>(_faultStubs.Count);
+        var settle = new Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label>();
         foreach (var (label, ip, k, accesses, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
-            if (accesses != 0)
-            {
-                // The block's accesses up to the fault: RetireBlock has not counted them.
-                Il.Emit(OpCodes.Ldloc, _progress);
-                Il.Emit(OpCodes.Ldc_I8, (long)accesses << AccessShift);
-                Il.Emit(OpCodes.Add);
-                Il.Emit(OpCodes.Stloc, _progress);
-            }
-            if (pending is { } p) EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
             if (reload is { } set)
             {
                 // What the handler may have written (a REP string instruction's progress) is the state now.
                 LoadRegisters(set.Written);
                 if (set.Flags) LoadFlags();
             }
-            Il.Emit(OpCodes.Ldc_I8, (long)ip);
-            Il.Emit(OpCodes.Stloc, _faultIp);
-            Il.Emit(OpCodes.Ldc_I8, (long)k);
-            Il.Emit(OpCodes.Stloc, _faultK);
+            Il.Emit(OpCodes.Ldc_I4, sites.Count);
+            Il.Emit(OpCodes.Stloc, _faultSite);
+            sites.Add(new FaultSite(ip, k, accesses));
+            if (pending is { } p)
+            {
+                if (!settle.TryGetValue(p, out var to)) settle[p] = to = Il.DefineLabel();
+                Il.Emit(OpCodes.Br, to);
+            }
+            else Il.Emit(OpCodes.Br, _faultCommon);
+        }
+        foreach (var (p, label) in settle)
+        {
+            Il.MarkLabel(label);
+            EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
             Il.Emit(OpCodes.Br, _faultCommon);
         }
+        _region.FaultSites = sites.ToArray();
 
         // Normal exit: the guest continues at _exitRip in the dispatcher.
         Il.MarkLabel(_exitCommon);
@@ -298,16 +302,18 @@ sealed partial class RegionEmitter
         BeforeCallOut();
         StoreRegisters();
         StoreFlags();
+        Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, _faultIp);
-        Il.Emit(OpCodes.Stfld, FRip);
-        AddRetired(_faultK);
-        FlushAccesses();
+        Il.Emit(OpCodes.Ldloc, _faultSite);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Call, MSettleFault);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Call, MRethrow);
         Il.Emit(OpCodes.Ldc_I8, 0L);
         Il.Emit(OpCodes.Ret);
     }
+
+    static readonly MethodInfo MSettleFault = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleFault), BindingFlags.Static | BindingFlags.NonPublic)!;
 
     void AddRetired(LocalBuilder? b)
     {

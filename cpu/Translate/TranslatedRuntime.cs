@@ -84,6 +84,18 @@ public static class TranslatedRuntime
     public static void AlignmentFault(CpuState c, ulong ip, ulong a, bool store) =>
         Park(c, new CpuFault(FaultKind.GeneralProtection, ip, $"misaligned 16-byte {(store ? "store" : "access")} at 0x{a:x}"));
 
+    /// <summary>
+    /// A fault stub's bookkeeping: RIP at the faulting instruction, and the instructions and inline accesses
+    /// of the region's finished blocks (in <paramref name="progress"/>) plus those of the faulting block.
+    /// </summary>
+    internal static void SettleFault(Region r, CpuState c, int site, long progress)
+    {
+        var s = r.FaultSites[site];
+        c.Rip = s.Ip;
+        c.InstructionsRetired += (progress & ((1L << RegionEmitter.AccessShift) - 1)) + s.Retired;
+        c.Mem.Accesses += ((progress >> RegionEmitter.AccessShift) & ((1L << (RegionEmitter.BlockShift - RegionEmitter.AccessShift)) - 1)) + s.Accesses;
+    }
+
     /// <summary>Raises the parked fault; the region has already left RIP, registers, flags and counters exact.</summary>
     public static void Rethrow(CpuState c)
     {
