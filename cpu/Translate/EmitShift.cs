@@ -157,26 +157,15 @@ static class EmitShift
             {
                 // CF = the last bit shifted out (none once the count exceeds the width); OF = MSB(r) ^ CF.
                 var cf = e.Tmp();
-                var over = il.DefineLabel();
-                var done = il.DefineLabel();
-                il.Emit(OpCodes.Ldloc, count);
-                il.Emit(OpCodes.Ldc_I4, bits);
-                il.Emit(OpCodes.Bgt, over);
-                il.Emit(OpCodes.Ldloc, a);
-                il.Emit(OpCodes.Ldc_I4, bits);
-                il.Emit(OpCodes.Ldloc, count);
-                il.Emit(OpCodes.Sub);
-                il.Emit(OpCodes.Ldc_I4, 63);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Shr_Un);
-                il.Emit(OpCodes.Ldc_I8, 1L);
-                il.Emit(OpCodes.And);
+                LastBitOut(e, bits, a, count, () =>
+                {
+                    il.Emit(OpCodes.Ldc_I4, bits);
+                    il.Emit(OpCodes.Ldloc, count);
+                    il.Emit(OpCodes.Sub);
+                    il.Emit(OpCodes.Ldc_I4, 63);
+                    il.Emit(OpCodes.And);
+                });
                 il.Emit(OpCodes.Stloc, cf);
-                il.Emit(OpCodes.Br, done);
-                il.MarkLabel(over);
-                il.Emit(OpCodes.Ldc_I8, 0L);
-                il.Emit(OpCodes.Stloc, cf);
-                il.MarkLabel(done);
                 il.Emit(OpCodes.Ldloc, cf);
                 il.Emit(OpCodes.Ldloc, cf);
                 Msb(e, bits, r);
@@ -188,22 +177,12 @@ static class EmitShift
             }
             case Mnemonic.Shr:
             {
-                var over = il.DefineLabel();
-                var done = il.DefineLabel();
-                il.Emit(OpCodes.Ldloc, count);
-                il.Emit(OpCodes.Ldc_I4, bits);
-                il.Emit(OpCodes.Bgt, over);
-                il.Emit(OpCodes.Ldloc, a);
-                il.Emit(OpCodes.Ldloc, count);
-                il.Emit(OpCodes.Ldc_I4_1);
-                il.Emit(OpCodes.Sub);
-                il.Emit(OpCodes.Shr_Un);
-                il.Emit(OpCodes.Ldc_I8, 1L);
-                il.Emit(OpCodes.And);
-                il.Emit(OpCodes.Br, done);
-                il.MarkLabel(over);
-                il.Emit(OpCodes.Ldc_I8, 0L);
-                il.MarkLabel(done);
+                LastBitOut(e, bits, a, count, () =>
+                {
+                    il.Emit(OpCodes.Ldloc, count);
+                    il.Emit(OpCodes.Ldc_I4_1);
+                    il.Emit(OpCodes.Sub);
+                });
                 // OF = MSB of the original operand.
                 Msb(e, bits, a);
                 il.Emit(OpCodes.Ldc_I4, 11);
@@ -222,6 +201,33 @@ static class EmitShift
                 break;
         }
         il.Emit(OpCodes.Stloc, aux);
+    }
+
+    /// <summary>
+    /// Pushes the last bit shifted out: bit (pushed shift amount) of <paramref name="a"/>, or 0 once the
+    /// count exceeds the width (an 8- or 16-bit operand shifted by up to 31).
+    /// </summary>
+    static void LastBitOut(RegionEmitter e, int bits, LocalBuilder a, LocalBuilder count, Action pushShift)
+    {
+        var il = e.Il;
+        var bit = e.Tmp();
+        var over = il.DefineLabel();
+        var done = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, count);
+        il.Emit(OpCodes.Ldc_I4, bits);
+        il.Emit(OpCodes.Bgt, over);
+        il.Emit(OpCodes.Ldloc, a);
+        pushShift();
+        il.Emit(OpCodes.Shr_Un);
+        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Emit(OpCodes.And);
+        il.Emit(OpCodes.Stloc, bit);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(over);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Stloc, bit);
+        il.MarkLabel(done);
+        il.Emit(OpCodes.Ldloc, bit);
     }
 
     /// <summary>ROL: CF = bit 0 of r, OF = MSB(r) ^ CF. ROR: CF = MSB(r), OF = MSB(r) ^ the bit below it. Others kept.</summary>

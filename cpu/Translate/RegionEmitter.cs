@@ -1141,26 +1141,23 @@ sealed partial class RegionEmitter
         if (Known && KnownOp == FlagOp.None && !_pending) return;
         PushLazy();
         Il.Emit(OpCodes.Call, MCompute);
-        Il.Emit(OpCodes.Ldloc, FFlags);
-        Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
-        Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Or);
-        Il.Emit(OpCodes.Stloc, FFlags);
-        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
-        Il.Emit(OpCodes.Stloc, FOp);
-        Known = true;
-        KnownOp = FlagOp.None;
-        KnownBits = 64;
+        ReplaceArith();
     }
 
     /// <summary>Replaces all six arithmetic flags with the bits in <paramref name="arith"/> (FOp = None).</summary>
     internal void SetArithBits(LocalBuilder arith)
     {
         _pending = false;
+        Il.Emit(OpCodes.Ldloc, arith);
+        ReplaceArith();
+    }
+
+    /// <summary>Pops arithmetic-flag bits into the materialised bits, which become the flags (FOp = None).</summary>
+    void ReplaceArith()
+    {
         Il.Emit(OpCodes.Ldloc, FFlags);
         Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
         Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Ldloc, arith);
         Il.Emit(OpCodes.Or);
         Il.Emit(OpCodes.Stloc, FFlags);
         Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
