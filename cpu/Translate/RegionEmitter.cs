@@ -1072,10 +1072,42 @@ sealed partial class RegionEmitter
         }
     }
 
+    /// <summary>Pushes bit <paramref name="n"/> of the materialised flags as an int32 0 or 1.</summary>
+    void FlagBit(int n)
+    {
+        Il.Emit(OpCodes.Ldloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I4, n);
+        Il.Emit(OpCodes.Shr_Un);
+        Il.Emit(OpCodes.Conv_I4);
+        Il.Emit(OpCodes.Ldc_I4_1);
+        Il.Emit(OpCodes.And);
+    }
+
+    /// <summary>A condition of flags already materialised (after a rotate, BT, BSF, POPCNT ...): bit tests of FFlags.</summary>
+    void MaterializedCond(int cc)
+    {
+        const int CF = 0, PF = 2, ZF = 6, SF = 7, OF = 11;
+        switch (cc >> 1)
+        {
+            case 0: FlagBit(OF); break;
+            case 1: FlagBit(CF); break;
+            case 2: FlagBit(ZF); break;
+            case 3: FlagBit(CF); FlagBit(ZF); Il.Emit(OpCodes.Or); break;
+            case 4: FlagBit(SF); break;
+            case 5: FlagBit(PF); break;
+            case 6: FlagBit(SF); FlagBit(OF); Il.Emit(OpCodes.Xor); break;
+            default: FlagBit(ZF); FlagBit(SF); FlagBit(OF); Il.Emit(OpCodes.Xor); Il.Emit(OpCodes.Or); break;
+        }
+        if ((cc & 1) != 0) Not();
+    }
+
     bool TryEmitKnownCond(int cc)
     {
         switch (KnownOp)
         {
+            case FlagOp.None when !_pending:
+                MaterializedCond(cc);
+                return true;
             case FlagOp.Sub:
                 switch (cc)
                 {
