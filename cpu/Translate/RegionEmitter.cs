@@ -109,10 +109,8 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FFlagAux = typeof(CpuState).GetField(nameof(CpuState.FlagAux))!;
     static readonly FieldInfo FRflagsBits = typeof(CpuState).GetField(nameof(CpuState.RflagsBits))!;
     static readonly FieldInfo FInterrupt = typeof(CpuState).GetField(nameof(CpuState.InterruptPending))!;
-    static readonly FieldInfo FRetired = typeof(CpuState).GetField(nameof(CpuState.InstructionsRetired))!;
     static readonly FieldInfo FPendingFault = typeof(CpuState).GetField(nameof(CpuState.PendingFault))!;
     internal static readonly FieldInfo FXmm = typeof(CpuState).GetField(nameof(CpuState.Xmm))!;
-    static readonly FieldInfo FAccesses = typeof(CacheView).GetField(nameof(CacheView.Accesses))!;
     static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
     static readonly FieldInfo FInterpreted = typeof(Region).GetField("<Interpreted>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
     static readonly MethodInfo MInterpret = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Interpret))!;
@@ -288,8 +286,9 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _exitRip);
         Il.Emit(OpCodes.Stfld, FRip);
-        AddRetired(null);
-        FlushAccesses();
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Call, MRetire);
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldc_I4, BlockShift);
         Il.Emit(OpCodes.Shr);
@@ -313,38 +312,8 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ret);
     }
 
+    static readonly MethodInfo MRetire = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Retire), BindingFlags.Static | BindingFlags.NonPublic)!;
     static readonly MethodInfo MSettleFault = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleFault), BindingFlags.Static | BindingFlags.NonPublic)!;
-
-    void AddRetired(LocalBuilder? b)
-    {
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FRetired);
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, (1L << AccessShift) - 1);
-        Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Add);
-        if (b != null)
-        {
-            Il.Emit(OpCodes.Ldloc, b);
-            Il.Emit(OpCodes.Add);
-        }
-        Il.Emit(OpCodes.Stfld, FRetired);
-    }
-
-    void FlushAccesses()
-    {
-        Il.Emit(OpCodes.Ldloc, _view);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FAccesses);
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I4, AccessShift);
-        Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Ldc_I8, (1L << (BlockShift - AccessShift)) - 1);
-        Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, FAccesses);
-    }
 
     void LoadRegisters(bool all) => LoadRegisters(all ? 0xffff : 0);
 

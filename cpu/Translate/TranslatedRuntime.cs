@@ -92,8 +92,16 @@ public static class TranslatedRuntime
     {
         var s = r.FaultSites[site];
         c.Rip = s.Ip;
-        c.InstructionsRetired += (progress & ((1L << RegionEmitter.AccessShift) - 1)) + s.Retired;
-        c.Mem.Accesses += ((progress >> RegionEmitter.AccessShift) & ((1L << (RegionEmitter.BlockShift - RegionEmitter.AccessShift)) - 1)) + s.Accesses;
+        Retire(c, progress);
+        c.InstructionsRetired += s.Retired;
+        c.Mem.Accesses += s.Accesses;
+    }
+
+    /// <summary>At a region's exit: the instructions and inline accesses of its finished blocks join the counters.</summary>
+    internal static void Retire(CpuState c, long progress)
+    {
+        c.InstructionsRetired += progress & ((1L << RegionEmitter.AccessShift) - 1);
+        c.Mem.Accesses += (progress >> RegionEmitter.AccessShift) & ((1L << (RegionEmitter.BlockShift - RegionEmitter.AccessShift)) - 1);
     }
 
     /// <summary>Raises the parked fault; the region has already left RIP, registers, flags and counters exact.</summary>
