@@ -7,7 +7,7 @@ namespace LegoEmu.Cluster.Bench;
 
 /// <summary>
 /// What processes cost: the start of a static hello, posix_spawn+waitpid of /bin/true from a guest, a shell
-/// loop of /bin/true, gcc compiling hello world and make -j2 of a small multi-file project, natively, under
+/// loop of /bin/true, creating and joining 10 000 threads, gcc compiling hello world and make -j2 of a small multi-file project, natively, under
 /// LegoEmu and under qemu-x86_64, measured in one run. The sources ship next to the executable (<c>bench/</c>).
 /// </summary>
 public static partial class ProcessBench
@@ -29,6 +29,8 @@ public static partial class ProcessBench
             string hello = Path.Combine(dir, "hello"), spawnloop = Path.Combine(dir, "spawnloop");
             Compile(gcc, Path.Combine(SourceDirectory, "hello.c"), hello);
             Compile(gcc, Path.Combine(SourceDirectory, "spawnloop.c"), spawnloop);
+            string threadloop = Path.Combine(dir, "threadloop");
+            Compile(gcc, Path.Combine(SourceDirectory, "threadloop.c"), threadloop);
             string helloSource = Path.Combine(dir, "hello-source.c");
             File.Copy(Path.Combine(SourceDirectory, "hello.c"), helloSource);
             string project = MakeProject(Path.Combine(dir, "project"), makeFiles);
@@ -41,6 +43,7 @@ public static partial class ProcessBench
                 new("  the same, run --pool 0 (no pool)", [spawnloop, spawns.ToString(CultureInfo.InvariantCulture)], true, RunOptions: ["--pool", "0"]),
                 new($"sh loop of {shellIterations} x /bin/true, wall", ["/bin/sh", "-c", loop], false),
                 new("  the same, run --pool 0 (no pool)", ["/bin/sh", "-c", loop], false, RunOptions: ["--pool", "0"]),
+                new("10 000 x pthread_create, then join, wall", [threadloop, "10000"], false),
                 new("gcc -o hello hello.c, wall", [gcc, "-o", Path.Combine(dir, "hello-gcc"), helloSource], false),
                 new($"make -j2 of {makeFiles + 1} C files, wall", [make, "-s", "-j2", "-C", project], false,
                     Reset: () => { foreach (var f in Directory.EnumerateFiles(project, "*.o").Append(Path.Combine(project, "prog"))) File.Delete(f); }),

@@ -17,17 +17,29 @@ public sealed class PLocalTracker
     public void Add(ulong start, ulong end, Protection prot)
     {
         Remove(start, end);
-        int i = 0;
-        while (i < _ranges.Count && _ranges[i].Start < start) i++;
-        _ranges.Insert(i, new Range(start, end, prot));
+        _ranges.Insert(FirstEndingAfter(start), new Range(start, end, prot));
+    }
+
+    /// <summary>Index of the first range ending after <paramref name="addr"/>: range operations start there, not at the front.</summary>
+    int FirstEndingAfter(ulong addr)
+    {
+        int lo = 0, hi = _ranges.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (_ranges[mid].End <= addr) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     public void Remove(ulong start, ulong end)
     {
-        for (int i = 0; i < _ranges.Count; i++)
+        for (int i = FirstEndingAfter(start); i < _ranges.Count; i++)
         {
             var r = _ranges[i];
-            if (r.End <= start || r.Start >= end) continue;
+            if (r.Start >= end) break;
+            if (r.End <= start) continue;
             _ranges.RemoveAt(i);
             if (r.Start < start) _ranges.Insert(i++, r with { End = start });
             if (r.End > end) _ranges.Insert(i++, r with { Start = end });
@@ -38,12 +50,12 @@ public sealed class PLocalTracker
 
     public void Protect(ulong start, ulong end, Protection prot)
     {
-        var copy = _ranges.ToArray();
-        foreach (var r in copy)
+        var overlapping = new List<Range>();
+        for (int i = FirstEndingAfter(start); i < _ranges.Count && _ranges[i].Start < end; i++) overlapping.Add(_ranges[i]);
+        foreach (var r in overlapping)
         {
-            if (r.End <= start || r.Start >= end) continue;
             ulong s = Math.Max(r.Start, start), e = Math.Min(r.End, end);
-            var keep = _written.Where(a => a >= s && a < e).ToArray();
+            var keep = _written.Count == 0 ? [] : _written.Where(a => a >= s && a < e).ToArray();
             Add(s, e, prot);
             foreach (var a in keep) _written.Add(a);
         }

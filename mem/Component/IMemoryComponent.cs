@@ -69,6 +69,9 @@ public interface IMemoryComponent
     /// <summary>A snapshot of the address space's VMAs in address order.</summary>
     IReadOnlyList<Vma> Snapshot(int asid);
 
+    /// <summary>A snapshot of the VMAs overlapping [start, end) only (what a range call needs, without copying them all).</summary>
+    IReadOnlyList<Vma> Snapshot(int asid, ulong start, ulong end) => Snapshot(asid).Where(v => v.Start < end && start < v.End).ToArray();
+
     /// <summary>Counters of this component.</summary>
     ComponentStats Stats { get; }
 }

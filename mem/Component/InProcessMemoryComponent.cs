@@ -117,8 +117,8 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     void DropRange(Space s, ulong start, ulong end)
     {
         List<SharedObject>? shared = null;
-        foreach (var v in s.Vmas.Items)
-            if (v.Object != null && v.Start < end && start < v.End) (shared ??= new()).Add(v.Object);
+        foreach (var v in s.Vmas.In(start, end))
+            if (v.Object != null) (shared ??= new()).Add(v.Object);
         s.Vmas.Remove(start, end);
         if (shared != null) CollectObjects(shared);
         // Frames are sparse: walking the dictionary is cheaper than walking a huge range page by page.
@@ -352,4 +352,6 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     }
 
     public IReadOnlyList<Vma> Snapshot(int asid) => Get(asid).Vmas.Items.Select(v => v.CloneRange(v.Start, v.End)).ToArray();
+
+    public IReadOnlyList<Vma> Snapshot(int asid, ulong start, ulong end) => Get(asid).Vmas.In(start, end).Select(v => v.CloneRange(v.Start, v.End)).ToArray();
 }

@@ -33,11 +33,29 @@ public sealed class VmaSet
         return null;
     }
 
+    /// <summary>Index of the first VMA ending after <paramref name="addr"/> (the count when none does): where a range operation starts.</summary>
+    public int FirstEndingAfter(ulong addr)
+    {
+        int lo = 0, hi = _vmas.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (_vmas[mid].End <= addr) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
     public bool Overlaps(ulong start, ulong end)
     {
-        foreach (var v in _vmas)
-            if (v.Start < end && start < v.End) return true;
-        return false;
+        int i = FirstEndingAfter(start);
+        return i < _vmas.Count && _vmas[i].Start < end;
+    }
+
+    /// <summary>The VMAs overlapping [start, end), in address order.</summary>
+    public IEnumerable<Vma> In(ulong start, ulong end)
+    {
+        for (int i = FirstEndingAfter(start); i < _vmas.Count && _vmas[i].Start < end; i++) yield return _vmas[i];
     }
 
     /// <summary>Finds a free range of <paramref name="length"/> bytes, highest first below MmapBase.</summary>
@@ -61,20 +79,16 @@ public sealed class VmaSet
         return 0;
     }
 
-    public void Insert(Vma vma)
-    {
-        int i = 0;
-        while (i < _vmas.Count && _vmas[i].Start < vma.Start) i++;
-        _vmas.Insert(i, vma);
-    }
+    public void Insert(Vma vma) => _vmas.Insert(FirstEndingAfter(vma.Start), vma);
 
     /// <summary>Removes [start,end) from every VMA, splitting the ones that straddle its edges.</summary>
     public void Remove(ulong start, ulong end)
     {
-        for (int i = 0; i < _vmas.Count; i++)
+        for (int i = FirstEndingAfter(start); i < _vmas.Count; i++)
         {
             var v = _vmas[i];
-            if (v.End <= start || v.Start >= end) continue;
+            if (v.Start >= end) break;
+            if (v.End <= start) continue;
             if (v.Start < start && v.End > end)
             {
                 var tail = v.CloneRange(end, v.End);
@@ -90,7 +104,16 @@ public sealed class VmaSet
     }
 
     /// <summary>True when every page of [start,end) is mapped.</summary>
-    public bool FullyMapped(ulong start, ulong end) => Covers(_vmas, start, end);
+    public bool FullyMapped(ulong start, ulong end)
+    {
+        ulong cur = start;
+        for (int i = FirstEndingAfter(start); i < _vmas.Count && cur < end; i++)
+        {
+            if (_vmas[i].Start > cur) return false;
+            cur = _vmas[i].End;
+        }
+        return cur >= end;
+    }
 
     /// <summary>True when the sorted VMAs leave no hole in [start,end).</summary>
     public static bool Covers(IReadOnlyList<Vma> vmas, ulong start, ulong end)
@@ -109,10 +132,12 @@ public sealed class VmaSet
     /// <summary>Changes protection of [start,end), splitting VMAs at the edges; the range must be mapped.</summary>
     public void SetProtection(ulong start, ulong end, Protection prot)
     {
-        for (int i = 0; i < _vmas.Count; i++)
+        int first = Math.Max(FirstEndingAfter(start) - 1, 0);
+        for (int i = first; i < _vmas.Count; i++)
         {
             var v = _vmas[i];
-            if (v.End <= start || v.Start >= end || v.Prot == prot) continue;
+            if (v.Start >= end) break;
+            if (v.End <= start || v.Prot == prot) continue;
             if (v.Start < start)
             {
                 var tail = v.CloneRange(start, v.End);
@@ -128,12 +153,13 @@ public sealed class VmaSet
             }
             v.Prot = prot;
         }
-        Coalesce();
+        Coalesce(first, end);
     }
 
-    void Coalesce()
+    /// <summary>Merges neighbours that became alike, from index <paramref name="from"/> up to the first VMA past <paramref name="end"/>.</summary>
+    void Coalesce(int from, ulong end)
     {
-        for (int i = 0; i + 1 < _vmas.Count; i++)
+        for (int i = from; i + 1 < _vmas.Count && _vmas[i].Start <= end; i++)
         {
             var a = _vmas[i];
             var b = _vmas[i + 1];

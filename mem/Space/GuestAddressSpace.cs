@@ -111,4 +111,7 @@ public sealed class GuestAddressSpace
     public void Poke(ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false) => Home.Poke(Asid, addr, data, onlyAbsent);
 
     public IReadOnlyList<Vma> Vmas() => Home.Snapshot(Asid);
+
+    /// <summary>The VMAs overlapping [start, end).</summary>
+    public IReadOnlyList<Vma> Vmas(ulong start, ulong end) => Home.Snapshot(Asid, start, end);
 }

@@ -345,7 +345,7 @@ static class Files
     {
         int h = x.P.Fds.Host(oldFd);
         if (h < 0) return h;
-        if (newFd < 0 || newFd >= FdTable.MaxFds) return -Errno.EBADF;
+        if (newFd < 0 || newFd >= x.P.Fds.Limit) return -Errno.EBADF;
         int old = x.P.Fds.Remove(newFd);
         if (old >= 0 && x.P.Fds.References(old) == 0 && old != h) x.P.CloseHost(old);
         x.P.Fds.InstallAt(newFd, h, cloexec);
@@ -360,8 +360,11 @@ static class Files
         const int F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_DUPFD_CLOEXEC = 1030;
         switch (x.Int(1))
         {
-            case F_DUPFD: return x.P.Fds.Install(h, false, x.Int(2));
-            case F_DUPFD_CLOEXEC: return x.P.Fds.Install(h, true, x.Int(2));
+            case F_DUPFD:
+            case F_DUPFD_CLOEXEC:
+                // A lowest number at or past RLIMIT_NOFILE is EINVAL; none free below it is EMFILE.
+                if (x.A[2] >= (ulong)x.P.Fds.Limit) return -Errno.EINVAL;
+                return x.P.Fds.Install(h, x.Int(1) == F_DUPFD_CLOEXEC, x.Int(2));
             case F_GETFD: return x.P.Fds.CloseOnExec(g) ? 1 : 0;
             case F_SETFD: x.P.Fds.SetCloseOnExec(g, (x.A[2] & 1) != 0); return 0;
             case 3: // F_GETFL

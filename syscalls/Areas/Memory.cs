@@ -15,7 +15,7 @@ static class Memory
 
     public static void Register(SyscallTable t)
     {
-        t.Add(Nr.brk, "brk", "x", x => (long)x.P.Space.Brk(x.A[0]));
+        t.Add(Nr.brk, "brk", "x", Brk);
         t.Add(Nr.mmap, "mmap", "xdxxfx", Mmap);
         t.Add(Nr.munmap, "munmap", "xd", Munmap);
         t.Add(Nr.mprotect, "mprotect", "xdx", Mprotect);
@@ -27,6 +27,17 @@ static class Memory
 
     static Protection Prot(ulong p) => (Protection)(p & 7);
 
+    /// <summary>brk: growth past RLIMIT_DATA, RLIMIT_AS or the overcommit rule leaves the break where it was.</summary>
+    static long Brk(SyscallContext x)
+    {
+        ulong current = x.P.Space.Brk(0);
+        ulong want = x.A[0];
+        if (want > current && PageMath.Up(want) > PageMath.Up(current)
+            && x.P.CheckMapLimits(PageMath.Up(want) - PageMath.Up(current), privateWritable: true, dataSegment: true) < 0)
+            return (long)current;
+        return (long)x.P.Space.Brk(want);
+    }
+
     static long Mmap(SyscallContext x)
     {
         ulong addr = x.A[0], len = x.A[1];
@@ -37,6 +48,10 @@ static class Memory
         int type = flags & 3;
         if (len == 0 || (type != MAP_SHARED && type != MAP_PRIVATE) || (off & 0xfff) != 0) return -Errno.EINVAL;
         if (len > VmaSet.TaskSize) return -Errno.ENOMEM;
+        const int MAP_NORESERVE = 0x4000;
+        long limits = x.P.CheckMapLimits(PageMath.Up(len),
+            type == MAP_PRIVATE && (prot & Protection.Write) != 0 && (flags & MAP_NORESERVE) == 0);
+        if (limits < 0) return limits;
         var mf = (type == MAP_SHARED ? MapFlags.Shared : MapFlags.Private)
                  | ((flags & MAP_FIXED) != 0 ? MapFlags.Fixed : 0)
                  | ((flags & MAP_FIXED_NOREPLACE) != 0 ? MapFlags.FixedNoReplace : 0)
@@ -45,7 +60,9 @@ static class Memory
         {
             long r = x.P.Space.Map(addr, len, prot, mf | MapFlags.Anonymous);
             if (r < 0) return r;
-            x.P.Blocks.Invalidate((ulong)r, (ulong)r + len);
+            // Only a fixed mapping can replace code: any other lands where nothing was mapped (and whatever
+            // was decoded there went when it was unmapped). Scanning the decoded blocks costs per mmap.
+            if ((mf & (MapFlags.Fixed | MapFlags.FixedNoReplace)) != 0) x.P.Blocks.Invalidate((ulong)r, (ulong)r + len);
             // Shared anonymous memory is an object of its own, which a fork hands to the child as it is.
             if (type == MAP_SHARED && Bind(x, (ulong)r, len, x.P.NewAnonymousObjectKey(), 0) is long err and < 0) return err;
             return r;
@@ -70,7 +87,7 @@ static class Memory
         long m = x.P.Space.Map(addr, len, prot, mf, name);
         if (m < 0) return m;
         ulong start = (ulong)m;
-        x.P.Blocks.Invalidate(start, start + len);
+        if ((mf & (MapFlags.Fixed | MapFlags.FixedNoReplace)) != 0) x.P.Blocks.Invalidate(start, start + len);
         if (key != null && Bind(x, start, len, key, (ulong)off) is long bindErr and < 0) return bindErr;
         // A private file mapping is a snapshot of the file at mmap time, copied into the memory component.
         var buf = Buffers.Rent(Buffers.Chunk);
@@ -177,7 +194,8 @@ static class Memory
         // The kernel refuses unknown protection bits rather than dropping them.
         if ((x.A[2] & ~(7UL | PROT_GROWSDOWN | PROT_GROWSUP)) != 0 || (x.A[2] & (PROT_GROWSDOWN | PROT_GROWSUP)) == (PROT_GROWSDOWN | PROT_GROWSUP)) return -Errno.EINVAL;
         long r = x.P.Space.Protect(x.A[0], x.A[1], Prot(x.A[2]));
-        if (r == 0) x.P.Blocks.Invalidate(x.A[0], x.A[0] + x.A[1]);
+        // Decoded code stays valid while it stays executable (stores into it drop it themselves).
+        if (r == 0 && (Prot(x.A[2]) & Protection.Exec) == 0) x.P.Blocks.Invalidate(x.A[0], x.A[0] + x.A[1]);
         return r;
     }
 
@@ -190,7 +208,7 @@ static class Memory
         ulong target = x.A[4];
         if (fixedTarget && ((flags & MREMAP_MAYMOVE) == 0 || !PageMath.Aligned(target) || (target < old + oldLen && old < target + newLen) || target + newLen > VmaSet.TaskSize))
             return -Errno.EINVAL;
-        var vmas = x.P.Space.Vmas();
+        var vmas = x.P.Space.Vmas(old, ulong.MaxValue);
         var vma = vmas.FirstOrDefault(v => v.Contains(old));
         if (vma == null || old + oldLen > vma.End) return -Errno.EFAULT;
         // Where the object of a shared mapping continues: a moved or grown mapping shows the same frames.
@@ -291,7 +309,7 @@ static class Memory
         return 0;
     }
 
-    static bool FullyMapped(SyscallContext x, ulong start, ulong end) => VmaSet.Covers(x.P.Space.Vmas(), start, end);
+    static bool FullyMapped(SyscallContext x, ulong start, ulong end) => VmaSet.Covers(x.P.Space.Vmas(start, end), start, end);
 
     /// <summary>
     /// madvise: MADV_DONTNEED makes private anonymous pages read back as zeros; the other known advice
@@ -310,7 +328,7 @@ static class Memory
         if (advice == MADV_DONTNEED)
         {
             // Private anonymous pages read back as zeros afterwards: remap them fresh.
-            foreach (var v in x.P.Space.Vmas().Where(v => v.Start < end && v.End > start).ToList())
+            foreach (var v in x.P.Space.Vmas(start, end))
             {
                 if ((v.Flags & MapFlags.Anonymous) == 0 || (v.Flags & MapFlags.Shared) != 0) continue;
                 ulong s = Math.Max(v.Start, start), e = Math.Min(v.End, end);

@@ -41,7 +41,9 @@ static class ProcessInfo
         t.Add(Nr.rseq, "rseq", "xddx", _ => -Errno.ENOSYS);
         t.Add(Nr.uname, "uname", "x", x => Buffers.WithStruct(x, x.A[0], 390, p => Sys(Nr.uname, p)));
         t.Add(Nr.prlimit64, "prlimit64", "ddxx", Prlimit);
-        t.Add(Nr.getrlimit, "getrlimit", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.getrlimit, x.Long(0), p)));
+        t.Add(Nr.getrlimit, "getrlimit", "dx", x => GuestProcess.IsVirtualLimit(x.Long(0))
+            ? VirtualLimit(x, x.Int(0), 0, x.A[1])
+            : Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.getrlimit, x.Long(0), p)));
         t.Add(Nr.getrandom, "getrandom", "Bdx", GetRandom);
         t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
         t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
@@ -57,7 +59,11 @@ static class ProcessInfo
         t.Add(Nr.prctl, "prctl", "dxxxx", Prctl);
         // capget reports the emulator's (the guest's) capabilities; capset is not allowed to change them.
         t.Add(125, "capget", "xx", x => Buffers.WithInput(x, x.A[0], 8, h => x.A[1] == 0 ? Sys(125, h, 0) : Buffers.WithStruct(x, x.A[1], 24, d => Sys(125, h, d))));
-        t.Add(Nr.setrlimit, "setrlimit", "dx", x => Buffers.WithInput(x, x.A[1], 16, p => Sys(Nr.setrlimit, x.Long(0), p)));
+        t.Add(Nr.setrlimit, "setrlimit", "dx", x =>
+        {
+            if (GuestProcess.IsVirtualLimit(x.Long(0))) return VirtualLimit(x, x.Int(0), x.A[1], 0);
+            return Buffers.WithInput(x, x.A[1], 16, p => Sys(Nr.setrlimit, x.Long(0), p));
+        });
         t.Add(Nr.getcpu, "getcpu", "xxx", x =>
         {
             // The CPU is the processor component the calling thread runs on; one NUMA node.
@@ -84,11 +90,27 @@ static class ProcessInfo
         long pid = x.Long(0);
         if (pid != 0 && pid != x.P.Pid) return -Errno.ESRCH;
         ulong newp = x.A[2], oldp = x.A[3];
+        if (GuestProcess.IsVirtualLimit(x.Long(1))) return VirtualLimit(x, x.Int(1), newp, oldp);
         // Limits are the emulator process's own; reading and raising them on the host is what the guest expects.
         long r = newp == 0
             ? Buffers.WithStruct(x, oldp, 16, p => Sys(Nr.prlimit64, 0, x.Long(1), 0, oldp == 0 ? 0 : p))
             : Buffers.WithInput(x, newp, 16, np => Buffers.WithStruct(x, oldp, 16, p => Sys(Nr.prlimit64, 0, x.Long(1), np, oldp == 0 ? 0 : p)));
         return r;
+    }
+
+    /// <summary>A limit the emulator keeps (RLIMIT_DATA, RLIMIT_STACK, RLIMIT_AS): read the new one, answer the old one.</summary>
+    static long VirtualLimit(SyscallContext x, int resource, ulong newp, ulong oldp)
+    {
+        (ulong, ulong)? wanted = null;
+        if (newp != 0) wanted = (x.Mem.Read64(newp), x.Mem.Read64(newp + 8));
+        long r = x.P.VirtualLimit(resource, wanted, out var old);
+        if (r < 0) return r;
+        if (oldp != 0)
+        {
+            x.Mem.Write64(oldp, old.Soft);
+            x.Mem.Write64(oldp + 8, old.Hard);
+        }
+        return 0;
     }
 
     /// <summary>The guest's own pid is the emulator's, so ids pass through unchanged; kept as one place to change that.</summary>

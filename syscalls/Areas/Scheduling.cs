@@ -86,7 +86,7 @@ static class Scheduling
         ulong end = PageMath.Up(addr + len);
         if (end < start) return -Errno.EINVAL;
         if (len == 0) return 0;
-        return LegoEmu.Mem.Component.VmaSet.Covers(x.P.Space.Vmas(), start, end) ? 0 : -Errno.ENOMEM;
+        return LegoEmu.Mem.Component.VmaSet.Covers(x.P.Space.Vmas(start, end), start, end) ? 0 : -Errno.ENOMEM;
     }
 
     /// <summary>

@@ -68,7 +68,7 @@ static class SysV
         var mf = MapFlags.Shared | MapFlags.Anonymous;
         if (addr != 0)
         {
-            if ((flags & SHM_REMAP) == 0 && x.P.Space.Vmas().Any(v => v.Start < addr + len && addr < v.End))
+            if ((flags & SHM_REMAP) == 0 && x.P.Space.Vmas(addr, addr + len).Count > 0)
             {
                 Sys(shmdt, host);
                 return -Errno.EINVAL;

@@ -17,6 +17,9 @@ public sealed class FdTable
         for (int i = 0; i < 3; i++) _host[i] = i;
     }
 
+    /// <summary>The guest's RLIMIT_NOFILE soft limit (at most <see cref="MaxFds"/>): no new descriptor gets this number or above.</summary>
+    public int Limit { get; set; } = MaxFds;
+
     /// <summary>Host descriptor for a guest one, or -EBADF.</summary>
     public int Host(long guestFd) => guestFd >= 0 && guestFd < MaxFds && _host[guestFd] >= 0 ? _host[guestFd] : -Errno.EBADF;
 
@@ -25,7 +28,7 @@ public sealed class FdTable
     /// <summary>Installs a host descriptor at the lowest free guest number at or above <paramref name="min"/>.</summary>
     public int Install(int hostFd, bool cloexec, int min = 0)
     {
-        for (int i = Math.Max(0, min); i < MaxFds; i++)
+        for (int i = Math.Max(0, min); i < Limit; i++)
         {
             if (_host[i] >= 0) continue;
             _host[i] = hostFd;

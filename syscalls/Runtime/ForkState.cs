@@ -39,6 +39,8 @@ public sealed class ForkState
     /// chose: after execve the child keeps its new image in a memory component of its own.
     /// </summary>
     public required bool MemoryBorrowed;
+    /// <summary>The limits kept by the emulator rather than the host (see <see cref="GuestProcess.VirtualLimits"/>): soft and hard of each.</summary>
+    public ulong[] VirtualLimits = [];
 
     public void Write(string path)
     {
@@ -87,6 +89,8 @@ public sealed class ForkState
         w.Write(SignalFds.Length);
         foreach (var (h, m) in SignalFds) { w.Write(h); w.Write(m); }
         w.Write(MemoryBorrowed);
+        w.Write(VirtualLimits.Length);
+        foreach (var v in VirtualLimits) w.Write(v);
     }
 
     /// <summary>Reads the state from an inherited descriptor (and closes it).</summary>
@@ -130,13 +134,15 @@ public sealed class ForkState
         var signalFds = new (int, ulong)[r.ReadInt32()];
         for (int i = 0; i < signalFds.Length; i++) signalFds[i] = (r.ReadInt32(), r.ReadUInt64());
         bool borrowed = r.ReadBoolean();
+        var limits = new ulong[Math.Min(r.ReadInt32(), 64)];
+        for (int i = 0; i < limits.Length; i++) limits[i] = r.ReadUInt64();
         return new ForkState
         {
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, RegionOwners = owners, Brk = brk, ExePath = exe,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,
-            SignalFds = signalFds, MemoryBorrowed = borrowed,
+            SignalFds = signalFds, MemoryBorrowed = borrowed, VirtualLimits = limits,
         };
     }
 

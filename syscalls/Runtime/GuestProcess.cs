@@ -54,6 +54,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _ctx = new SyscallContext(this);
         _current = new GuestThread(Pid, new CpuState(View, this));
         Threads.Add(_current);
+        ApplyDescriptorLimit();
     }
 
     GuestThread _current;
@@ -189,6 +190,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public int Run()
     {
         _wall.Start();
+        IgnoreHostFileSizeSignal();
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
         try
         {
@@ -466,6 +468,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         t.DirectedInfo[info.Signo] = info;
         t.DirectedPending |= SignalState.Bit(info.Signo);
+        _directedRaised = true;
         _wake.Signal();
     }
 
@@ -520,6 +523,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             return;
         }
         _current.Wait.Clear();
+        if (r == -Errno.EFBIG) FileSizeLimitReached(nr);
         if (r == SyscallContext.Restart)
         {
             // As the kernel restarts under SA_RESTART: the signal frame saves RIP at the SYSCALL and RAX

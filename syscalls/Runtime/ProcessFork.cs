@@ -134,7 +134,7 @@ public sealed partial class GuestProcess
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
-            SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent,
+            SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent, VirtualLimits = (ulong[])VirtualLimits.Clone(),
         };
         var (exe, prefix) = SelfCommand;
         var options = new List<string> { "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
@@ -253,6 +253,8 @@ public sealed partial class GuestProcess
         AuxVector = s.AuxVector;
         ThreadName = s.ThreadName;
         MemoryBorrowed = s.MemoryBorrowed;
+        if (s.VirtualLimits.Length == VirtualLimits.Length) Array.Copy(s.VirtualLimits, VirtualLimits, VirtualLimits.Length);
+        ApplyDescriptorLimit();
         EnsureSharedCoherence();
         AdoptSysVAttachments();
         if (s.ChildSetTid != 0) View.Write32(s.ChildSetTid, (uint)Pid);

@@ -166,6 +166,7 @@ public sealed partial class GuestProcess
             if (!Signals.Take(sig)) continue;
             _current.DirectedInfo[sig] = Signals.PendingInfo[sig];
             _current.DirectedPending |= SignalState.Bit(sig);
+            _directedRaised = true;
         }
         _current.DirectedInFlight = 0;
         _current.SignalMask = Signals.Mask;
@@ -194,18 +195,28 @@ public sealed partial class GuestProcess
     /// running thread takes it at its next boundary, and only when none can run is a blocked one picked.
     /// Returns the interrupted thread.
     /// </summary>
+    /// <summary>Some thread may hold a directed signal (set by <see cref="RaiseSignalAt"/>, cleared when a walk finds none).</summary>
+    bool _directedRaised;
+
     GuestThread? InterruptForSignal()
     {
-        // A signal sent to one blocked thread interrupts that thread, whoever else could take it.
-        foreach (var t in Threads)
+        // A signal sent to one blocked thread interrupts that thread, whoever else could take it. Only a
+        // directed signal can be there, so without one the walk over every thread is skipped.
+        if (_directedRaised)
         {
-            if (t.Exited || t == _current || !t.Interruptible) continue;
-            ulong ready = t.DirectedPending & ~t.SignalMask;
+            _directedRaised = false;
+            foreach (var t in Threads)
+            {
+                if (t.DirectedPending != 0) _directedRaised = true;
+                if (t.Exited || t == _current || !t.Interruptible) continue;
+                ulong ready = t.DirectedPending & ~t.SignalMask;
             if (ready == 0) continue;
             int sig = System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
-            if (Signals.Actions[sig].Handler <= 1) continue; // defaults and ignores are handled where the signal was sent
-            InterruptWait(t, (Signals.Actions[sig].Flags & SA_RESTART) != 0);
-            return t;
+                if (Signals.Actions[sig].Handler <= 1) continue; // defaults and ignores are handled where the signal was sent
+                InterruptWait(t, (Signals.Actions[sig].Flags & SA_RESTART) != 0);
+                _directedRaised = true;
+                return t;
+            }
         }
         // A signal sent to the current thread alone (moved into the process set while it runs) is not the others' to take.
         ulong pending = Volatile.Read(ref Signals.Pending) & ~_current.DirectedInFlight;
