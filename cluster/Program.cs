@@ -105,6 +105,9 @@ public static class Program
         if (chosen >= 0) root.Subcommands.Add(Verbs[chosen].Create());
         else foreach (var (_, create) in Verbs) root.Subcommands.Add(create());
         // Exceptions reach Main's catch (one line, no stack trace) instead of System.CommandLine's handler.
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        // No POSIX bundling: it would split a guest argument such as openssl's "-hmac" into "-h" "mac" (the
+        // program's arguments are captured whole, but bundles were expanded before that).
+        return root.Parse(args, new ParserConfiguration { EnablePosixBundling = false })
+            .Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

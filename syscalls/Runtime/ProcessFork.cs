@@ -253,6 +253,7 @@ public sealed partial class GuestProcess
         AuxVector = s.AuxVector;
         ThreadName = s.ThreadName;
         MemoryBorrowed = s.MemoryBorrowed;
+        _forked = true;
         if (s.VirtualLimits.Length == VirtualLimits.Length) Array.Copy(s.VirtualLimits, VirtualLimits, VirtualLimits.Length);
         ApplyDescriptorLimit();
         EnsureSharedCoherence();

@@ -16,15 +16,21 @@ public sealed partial class GuestProcess
 
     /// <summary>
     /// The emulator itself ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG instead of killing
-    /// it; the guest then gets the signal, as the kernel would have sent it.
+    /// it; the guest then gets the signal, as the kernel would have sent it. A guest that starts here (not a
+    /// forked one, whose dispositions came with it) inherits an ignored SIGXFSZ, as exec keeps it ignored.
     /// </summary>
-    public static unsafe void IgnoreHostFileSizeSignal()
+    unsafe void IgnoreHostFileSizeSignal()
     {
         ulong* act = stackalloc ulong[4];
+        ulong* old = stackalloc ulong[4];
         act[0] = 1; // SIG_IGN
         act[1] = act[2] = act[3] = 0;
-        Sys(Nr.rt_sigaction, SIGXFSZ, (nint)act, 0, 8);
+        if (Sys(Nr.rt_sigaction, SIGXFSZ, (nint)act, (nint)old, 8) == 0 && old[0] == 1 && !_forked && Signals.Actions[SIGXFSZ].Handler == 0)
+            Signals.Actions[SIGXFSZ] = Signals.Actions[SIGXFSZ] with { Handler = 1 };
     }
+
+    /// <summary>This process came from a fork: its signal dispositions are its parent's, not the host's.</summary>
+    bool _forked;
 
     /// <summary>A write-type call failed with EFBIG: past RLIMIT_FSIZE that is the kernel's SIGXFSZ too.</summary>
     void FileSizeLimitReached(int nr)

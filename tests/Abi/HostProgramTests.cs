@@ -89,6 +89,23 @@ public sealed class HostProgramTests : IDisposable
         { "/usr/bin/python3", ["{dir}/mp.py"] },
     };
 
+    /// <summary>
+    /// openssl's "-hmac KEY" after options of legoemu's own: the option parser once split "-hmac" into "-h" "mac"
+    /// (POSIX bundling), and openssl printed its help and exited 0 instead of the digest.
+    /// </summary>
+    [Fact]
+    public async Task OpensslHmacAfterRunOptionsMatchesNative()
+    {
+        const string openssl = "/usr/bin/openssl";
+        Assert.True(File.Exists(openssl), $"{openssl} is not installed on this machine");
+        string[] args = ["dgst", "-sha384", "-hmac", "KEY", Path.Combine(_dir, "a.txt")];
+        var native = await ProcessRunner.RunAsync(openssl, args, TimeSpan.FromSeconds(60));
+        Assert.True(native.ExitCode == 0 && native.StdoutText.StartsWith("HMAC-", StringComparison.Ordinal), $"the native run failed: {native.StderrTail()}");
+        var emulated = await EmulatorRunner.RunAsync(["run", "--tier", "interp", openssl, .. args]);
+        Assert.True(emulated.ExitCode == 0, $"exit status {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.Equal(native.StdoutText, emulated.StdoutText);
+    }
+
     /// <summary>Memory shared across processes also when it lives in memory-node processes.</summary>
     [Fact]
     public async Task MultiprocessingOverMemoryNodesMatchesNative()

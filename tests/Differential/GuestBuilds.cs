@@ -33,9 +33,12 @@ public static class Guests
     public static readonly string[] Required =
         ["hello", "args", "malloc_stress", "strings", "math64", "hello_pie", "exit3"];
 
-    /// <summary>Option-like arguments must reach the guest untouched, not be eaten by legoemu's parser.</summary>
+    /// <summary>
+    /// Option-like arguments must reach the guest untouched, not be eaten by legoemu's parser: "-hmac" was split
+    /// into "-h" "mac" by POSIX bundling when legoemu itself had options, so `openssl dgst -hmac KEY` printed its help.
+    /// </summary>
     public static readonly string[] ArgsGuestArguments =
-        ["--stats", "-x", "--", "two words", "", "--excache=1K", "ünïcødé", "last"];
+        ["--stats", "-x", "--", "two words", "", "--excache=1K", "ünïcødé", "-hmac", "-xvf", "last"];
 
     /// <summary>Set for every guest run, native or emulated; inherited LEGO_* variables are removed.</summary>
     public static readonly IReadOnlyDictionary<string, string?> Environment = new Dictionary<string, string?>

@@ -61,6 +61,7 @@ static void fsize_default(void)
 {
     struct rlimit core = { 0, 0 };
     setrlimit(RLIMIT_CORE, &core);
+    signal(SIGXFSZ, SIG_DFL); /* whatever the parent ignored */
     char path[] = "/tmp/legoemu-fsize-XXXXXX";
     int fd = mkstemp(path);
     unlink(path);
