@@ -13,7 +13,25 @@ public sealed class VmaSet
 
     readonly List<Vma> _vmas = new();
 
-    public ulong MmapBase { get; set; } = DefaultMmapBase;
+    public ulong MmapBase
+    {
+        get => _mmapBase;
+        set
+        {
+            _mmapBase = value;
+            _searchFrom = value;
+            _holeAbove = 0;
+        }
+    }
+    ulong _mmapBase = DefaultMmapBase;
+
+    /// <summary>
+    /// Where the next top-down search may start (the kernel's old free_area_cache): no free gap above it,
+    /// up to <see cref="MmapBase"/>, is larger than <see cref="_holeAbove"/>. A request larger than that gap
+    /// starts here instead of walking every mapping above; a smaller one searches from the top, so the
+    /// placement is still the highest fit. Without it each new thread stack walked all the stacks above.
+    /// </summary>
+    ulong _searchFrom = DefaultMmapBase, _holeAbove;
     public ulong BrkBase { get; set; }
     public ulong Brk { get; set; }
 
@@ -67,22 +85,65 @@ public sealed class VmaSet
             if (hint >= MinAddress && hint + length <= TaskSize && hint + length > hint && !Overlaps(hint, hint + length))
                 return hint;
         }
-        ulong top = MmapBase;
-        for (int i = _vmas.Count - 1; i >= -1; i--)
+        bool fromCache = length > _holeAbove && _searchFrom < MmapBase;
+        ulong found = Search(length, fromCache);
+        // Nothing below the remembered start: the gaps above it were too small, but look anyway.
+        return found == 0 && fromCache ? Search(length, false) : found;
+    }
+
+    ulong Search(ulong length, bool fromCache)
+    {
+        ulong top = fromCache ? _searchFrom : MmapBase;
+        ulong skipped = fromCache ? _holeAbove : 0;
+        // The highest mapping starting below the top comes first; those above it cannot hold a gap below it.
+        int lo = 0, hi = _vmas.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (_vmas[mid].Start < top) lo = mid + 1;
+            else hi = mid;
+        }
+        for (int i = lo - 1; i >= -1; i--)
         {
             ulong gapStart = i >= 0 ? _vmas[i].End : MinAddress;
-            if (i >= 0 && _vmas[i].Start >= top) continue;
             ulong gapEnd = top;
-            if (gapEnd > gapStart && gapEnd - gapStart >= length) return gapEnd - length;
+            if (gapEnd > gapStart)
+            {
+                if (gapEnd - gapStart >= length)
+                {
+                    // Above the gap's end every gap was smaller than what was skipped, whether or not the
+                    // caller maps what it was given.
+                    _searchFrom = gapEnd;
+                    _holeAbove = skipped;
+                    return gapEnd - length;
+                }
+                skipped = Math.Max(skipped, gapEnd - gapStart);
+            }
             if (i >= 0) top = Math.Min(top, _vmas[i].Start);
         }
         return 0;
+    }
+
+    /// <summary>A range was unmapped: the free gap it is part of may now be above the search start.</summary>
+    void Freed(ulong start, ulong end)
+    {
+        if (start >= MmapBase) return;
+        int i = FirstEndingAfter(start);
+        ulong gapEnd = Math.Min(i < _vmas.Count ? _vmas[i].Start : MmapBase, MmapBase);
+        ulong gapStart = i > 0 ? _vmas[i - 1].End : MinAddress;
+        if (gapEnd > gapStart && gapEnd > _searchFrom) _holeAbove = Math.Max(_holeAbove, gapEnd - gapStart);
     }
 
     public void Insert(Vma vma) => _vmas.Insert(FirstEndingAfter(vma.Start), vma);
 
     /// <summary>Removes [start,end) from every VMA, splitting the ones that straddle its edges.</summary>
     public void Remove(ulong start, ulong end)
+    {
+        RemoveRange(start, end);
+        Freed(start, end);
+    }
+
+    void RemoveRange(ulong start, ulong end)
     {
         for (int i = FirstEndingAfter(start); i < _vmas.Count; i++)
         {

@@ -39,6 +39,51 @@ public sealed class VmaSetTests
 
     // ---------------------------------------------------------------- placement
 
+    /// <summary>
+    /// The search start remembered between mmaps never changes where a mapping goes: after a random mix of
+    /// maps and unmaps of many sizes, every placement is the highest gap that fits, as a full walk finds it.
+    /// </summary>
+    [Fact]
+    public void RememberedSearchStartKeepsHighestFit()
+    {
+        var set = new VmaSet();
+        var rng = new Random(42);
+        var live = new List<(ulong Start, ulong End)>();
+        for (int step = 0; step < 3000; step++)
+        {
+            if (live.Count > 0 && rng.Next(3) == 0)
+            {
+                var (s, e) = live[rng.Next(live.Count)];
+                // Unmap all of it or a page-aligned piece from its middle.
+                ulong from = s + (ulong)rng.Next((int)((e - s) / P)) * P;
+                ulong to = Math.Min(e, from + (ulong)(1 + rng.Next(4)) * P);
+                set.Remove(from, to);
+                live.Clear();
+                live.AddRange(set.Items.Select(v => (v.Start, v.End)));
+                continue;
+            }
+            ulong len = (ulong)(1 + rng.Next(rng.Next(2) == 0 ? 4 : 64)) * P;
+            ulong expected = HighestFit(set, len);
+            ulong got = set.FindFree(len, 0);
+            Assert.Equal(expected, got);
+            set.Insert(new Vma(got, got + len, Protection.ReadWrite, Anon, ""));
+            live.Add((got, got + len));
+        }
+    }
+
+    /// <summary>The placement rule written out plainly: the top of the highest gap below mmap_base that holds <paramref name="len"/>.</summary>
+    static ulong HighestFit(VmaSet set, ulong len)
+    {
+        ulong top = set.MmapBase;
+        foreach (var v in set.Items.Reverse())
+        {
+            if (v.Start >= top) continue;
+            if (top > v.End && top - v.End >= len) return top - len;
+            top = Math.Min(top, v.Start);
+        }
+        return top - VmaSet.MinAddress >= len ? top - len : 0;
+    }
+
     [Fact]
     public void Mmap_PlacesMappingsTopDownBelowMmapBase()
     {
