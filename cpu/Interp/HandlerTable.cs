@@ -10,7 +10,7 @@ namespace LegoEmu.Cpu.Interp;
 /// </summary>
 public static unsafe class HandlerTable
 {
-    internal static readonly int MnemonicCount = (int)Enum.GetValues<Mnemonic>().Max() + 1;
+    internal static readonly int MnemonicCount = LegoEmu.Cpu.State.EnumCount.Of(typeof(Mnemonic));
     static readonly delegate*<CpuState, ref Insn, void>[] ByMnemonic = new delegate*<CpuState, ref Insn, void>[MnemonicCount];
     static readonly bool[] Implemented = new bool[MnemonicCount];
 
