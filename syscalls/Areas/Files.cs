@@ -239,6 +239,19 @@ static class Files
         }
     }
 
+    /// <summary>Copies <paramref name="src"/> into the concatenated iovecs, from their start.</summary>
+    internal static void Scatter(SyscallContext x, List<(ulong addr, long len)> iov, ReadOnlySpan<byte> src)
+    {
+        int o = 0;
+        foreach (var (a, l) in iov)
+        {
+            if (o >= src.Length) break;
+            int k = (int)Math.Min(l, src.Length - o);
+            x.Mem.WriteBytes(a, src.Slice(o, k));
+            o += k;
+        }
+    }
+
     internal static long Readv(SyscallContext x)
     {
         long g = x.Long(0);
@@ -265,14 +278,7 @@ static class Files
                 }
             }
             if (r <= 0) return r;
-            long o = 0;
-            foreach (var (a, l) in iov)
-            {
-                if (o >= r) break;
-                int k = (int)Math.Min(l, r - o);
-                x.Mem.WriteBytes(a, buf.AsSpan((int)o, k));
-                o += k;
-            }
+            Scatter(x, iov, buf.AsSpan(0, (int)r));
             return r;
         }
         finally { Buffers.Return(buf); }
@@ -291,7 +297,7 @@ static class Files
     }
 
     /// <summary>An optional loff_t* argument: copied in, passed to the host, and the updated value copied back.</summary>
-    static unsafe long WithOffset(SyscallContext x, ulong ptr, Func<nint, long> call)
+    internal static unsafe long WithOffset(SyscallContext x, ulong ptr, Func<nint, long> call)
     {
         if (ptr == 0) return call(0);
         long off = (long)x.Mem.Read64(ptr);

@@ -45,16 +45,6 @@ static class Streams
         return g;
     }
 
-    /// <summary>An optional loff_t* argument copied to a host word for the call and back afterwards.</summary>
-    static unsafe long WithOffset(SyscallContext x, ulong ptr, Func<nint, long> call)
-    {
-        if (ptr == 0) return call(0);
-        long off = (long)x.Mem.Read64(ptr);
-        long r = call((nint)(&off));
-        if (r >= 0) x.Mem.Write64(ptr, (ulong)off);
-        return r;
-    }
-
     /// <summary>
     /// A pipe operation that would wait is done with SPLICE_F_NONBLOCK and waits in the scheduler for either
     /// end instead (unless the guest asked for no waiting itself).
@@ -78,7 +68,7 @@ static class Streams
         if (hout < 0) return hout;
         long len = x.Long(4);
         int flags = x.Int(5);
-        return Piped(x, hin, hout, flags, f => WithOffset(x, x.A[1], oin => WithOffset(x, x.A[3], oout => Sys(Nr.splice, hin, oin, hout, oout, len, f))));
+        return Piped(x, hin, hout, flags, f => Files.WithOffset(x, x.A[1], oin => Files.WithOffset(x, x.A[3], oout => Sys(Nr.splice, hin, oin, hout, oout, len, f))));
     }
 
     static long Tee(SyscallContext x)

@@ -52,14 +52,7 @@ static class VectorIo
                 }
             }
             if (r <= 0) return r;
-            long o = 0;
-            foreach (var (a, l) in iov)
-            {
-                if (o >= r) break;
-                int k = (int)Math.Min(l, r - o);
-                x.Mem.WriteBytes(a, buf.AsSpan((int)o, k));
-                o += k;
-            }
+            Files.Scatter(x, iov, buf.AsSpan(0, (int)r));
             return r;
         }
         finally { Buffers.Return(buf); }
