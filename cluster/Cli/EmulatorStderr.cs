@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using LegoEmu.Syscalls.Abi;
 
 namespace LegoEmu.Cluster.Cli;
@@ -32,7 +31,8 @@ public static class EmulatorStderr
         long fd = LegoEmu.Syscalls.Host.Native.Sys(Nr.fcntl, 2, F_DUPFD_CLOEXEC, 10);
         if (fd < 0) return Console.Error; // no stderr at all: nothing better to write to
         _descriptor = (int)fd;
-        var stream = new FileStream(new SafeFileHandle((nint)fd, ownsHandle: true), FileAccess.Write, 1);
+        // write(2) at the shared offset, so `2> file` keeps the guest's text and the report, in order.
+        var stream = new DescriptorStream((int)fd);
         return TextWriter.Synchronized(new FailSafeWriter(new StreamWriter(stream) { AutoFlush = true }));
     }
 
