@@ -45,7 +45,9 @@ public sealed unsafe class CacheView
 
     /// <summary>
     /// Guest data accesses made through this view (hits and misses): one per load or store, one per line
-    /// of a bulk copy. Instruction fetches are not counted: the decoder reads bytes one by one, once per block.
+    /// of a bulk copy, two for a load or store that crosses into the next line (each line is an access of
+    /// its own, and a trace holds one record for each). Instruction fetches are not counted: the decoder
+    /// reads bytes one by one, once per block.
     /// </summary>
     public long Accesses;
 
@@ -186,9 +188,7 @@ public sealed unsafe class CacheView
             if (_lru) _cache.Touch(e.Slot);
             return Unsafe.ReadUnaligned<UInt128>((void*)(e.Addend + (nint)a));
         }
-        ulong lo = ReadSlow(a, 8);
-        ulong hi = ReadSlow(a + 8, 8);
-        return new UInt128(hi, lo);
+        return ReadSlow128(a);
     }
 
     // ---- hot path: stores ----
@@ -259,17 +259,18 @@ public sealed unsafe class CacheView
             Unsafe.WriteUnaligned((void*)(e.Addend + (nint)a), v);
             return;
         }
-        // Probe both halves first so a fault on the second leaves memory untouched, as hardware does.
-        ProbeWrite(a, 16);
-        WriteSlow(a, (ulong)v, 8);
-        WriteSlow(a + 8, (ulong)(v >> 64), 8);
+        WriteSlow128(a, v);
     }
 
     // ---- slow paths ----
 
-    /// <summary>Returns a host pointer to the byte at <paramref name="a"/>, filling and checking permissions.</summary>
+    /// <summary>
+    /// Returns a host pointer to the byte at <paramref name="a"/>, filling and checking permissions. A traced
+    /// line's access is recorded unless <paramref name="record"/> is false: a probe before a split store or a
+    /// locked read-modify-write is not an access of its own.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    byte* Resolve(ulong a, AccessKind kind)
+    byte* Resolve(ulong a, AccessKind kind, bool record = true)
     {
         ulong line = a & _tagMask;
         int slot = _cache.Lookup(Asid, line);
@@ -296,7 +297,7 @@ public sealed unsafe class CacheView
             // A traced line never enters the front table, so every access to it comes back here.
             if (kind == AccessKind.Write) _cache.MarkDirty(slot);
             // The decoder fetches byte by byte: one fetch of a line per decoded block is the access.
-            if (kind != AccessKind.Fetch || line != _lastTracedFetch)
+            if (record && (kind != AccessKind.Fetch || line != _lastTracedFetch))
                 tracer.Access(line, kind switch
                 {
                     AccessKind.Read => TraceRecordKind.Read,
@@ -337,8 +338,38 @@ public sealed unsafe class CacheView
             };
         }
         ulong v = 0;
-        for (int i = 0; i < size; i++) v |= (ulong)*Resolve(a + (ulong)i, AccessKind.Read) << (8 * i);
+        ReadSplit(a, new Span<byte>(&v, size));
         return v;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    UInt128 ReadSlow128(ulong a)
+    {
+        if ((a & _lineMask) + 16 <= (ulong)_cache.LineSize) return Unsafe.ReadUnaligned<UInt128>(Resolve(a, AccessKind.Read));
+        UInt128 v = 0;
+        ReadSplit(a, new Span<byte>(&v, 16));
+        return v;
+    }
+
+    /// <summary>
+    /// A load that crosses into the next line: one access of each line, counted and recorded as two. The first
+    /// line's bytes are copied before the second is resolved, whose fill may evict the first.
+    /// </summary>
+    void ReadSplit(ulong a, Span<byte> dst)
+    {
+        int first = _cache.LineSize - (int)(a & _lineMask);
+        Accesses++;
+        new ReadOnlySpan<byte>(Resolve(a, AccessKind.Read), first).CopyTo(dst);
+        new ReadOnlySpan<byte>(Resolve(a + (ulong)first, AccessKind.Read), dst.Length - first).CopyTo(dst[first..]);
+    }
+
+    /// <summary>A store that crosses into the next line, after both lines were probed: two accesses, as for loads.</summary>
+    void WriteSplit(ulong a, ReadOnlySpan<byte> src)
+    {
+        int first = _cache.LineSize - (int)(a & _lineMask);
+        Accesses++;
+        src[..first].CopyTo(new Span<byte>(Resolve(a, AccessKind.Write), first));
+        src[first..].CopyTo(new Span<byte>(Resolve(a + (ulong)first, AccessKind.Write), src.Length - first));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -355,8 +386,21 @@ public sealed unsafe class CacheView
             }
             return;
         }
+        // Probe both lines first so a fault on the second leaves memory untouched, as hardware does.
         ProbeWrite(a, size);
-        for (int i = 0; i < size; i++) *Resolve(a + (ulong)i, AccessKind.Write) = (byte)(v >> (8 * i));
+        WriteSplit(a, new ReadOnlySpan<byte>(&v, size));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void WriteSlow128(ulong a, UInt128 v)
+    {
+        if ((a & _lineMask) + 16 <= (ulong)_cache.LineSize)
+        {
+            Unsafe.WriteUnaligned(Resolve(a, AccessKind.Write), v);
+            return;
+        }
+        ProbeWrite(a, 16);
+        WriteSplit(a, new ReadOnlySpan<byte>(&v, 16));
     }
 
     /// <summary>
@@ -378,8 +422,8 @@ public sealed unsafe class CacheView
     /// <summary>Checks both lines of a crossing store; a fault names the first byte of the line that refused.</summary>
     void ProbeWrite(ulong a, int size)
     {
-        Resolve(a, AccessKind.Write);
-        Resolve((a + (ulong)size - 1) & _tagMask, AccessKind.Write);
+        Resolve(a, AccessKind.Write, record: false);
+        Resolve((a + (ulong)size - 1) & _tagMask, AccessKind.Write, record: false);
     }
 
     // ---- bulk access for system calls and the decoder ----
