@@ -16,6 +16,10 @@ public static class TraceCommand
         var png = new Option<string?>("--png") { Description = "Also write the plots as PNG files into DIR", HelpName = "DIR" };
         var top = new Option<int>("--top") { Description = "How many of the hottest lines to list", DefaultValueFactory = _ => 20, HelpName = "N" };
         var windows = new Option<int>("--windows") { Description = "Time windows for the working set and the heat map", DefaultValueFactory = _ => 60, HelpName = "N" };
+        var dataOnly = new Option<bool>("--data-only") { Description = "Leave out what system calls, signal frames and instruction decoding recorded: only the guest's own loads and stores, and the misses they made" };
+        var callgrind = new Option<string?>("--callgrind") { Description = "Also write the per-instruction costs in callgrind's format (callgrind_annotate, KCachegrind)", HelpName = "OUT" };
+        var folded = new Option<string?>("--folded") { Description = "Also write folded stacks (object;function count) for flame-graph tools", HelpName = "OUT" };
+        var foldedBy = new Option<string>("--folded-by") { Description = "What the folded stacks count: accesses or misses", DefaultValueFactory = _ => "accesses", HelpName = "accesses|misses" };
         var range = new Option<string?>("--range") { Description = "Only addresses in START-END or START:+LENGTH (hex with 0x, or decimal; K/M/G for a length)", HelpName = "RANGE" };
 
         var report = new Command("report", "Footprint, access CDF, miss-ratio curve, working set, traffic and hottest lines of a trace");
@@ -26,6 +30,10 @@ public static class TraceCommand
         report.Options.Add(top);
         report.Options.Add(windows);
         report.Options.Add(range);
+        report.Options.Add(dataOnly);
+        report.Options.Add(callgrind);
+        report.Options.Add(folded);
+        report.Options.Add(foldedBy);
         report.SetAction(pr =>
         {
             ulong lo = 0, hi = ulong.MaxValue;
@@ -33,7 +41,9 @@ public static class TraceCommand
                 return Fail($"bad --range '{rtext}': use START-END or START:+LENGTH, e.g. 0x200000000:+64M", 2);
             if (pr.GetValue(top) < 0 || pr.GetValue(windows) < 1 || pr.GetValue(windows) > 10_000)
                 return Fail("--top must be >= 0 and --windows between 1 and 10000", 2);
-            var options = new AnalysisOptions(lo, hi, pr.GetValue(windows), 64, pr.GetValue(top), Console.Error);
+            if (pr.GetValue(foldedBy) is not ("accesses" or "misses"))
+                return Fail($"bad --folded-by '{pr.GetValue(foldedBy)}': use accesses or misses", 2);
+            var options = new AnalysisOptions(lo, hi, pr.GetValue(windows), 64, pr.GetValue(top), Console.Error, pr.GetValue(dataOnly));
             TraceReportModel m;
             try { m = new TraceAnalyzer(pr.GetValue(file)!, options).Analyze(); }
             catch (TraceFormatException e) { return Fail(e.Message, 1); }
@@ -46,6 +56,18 @@ public static class TraceCommand
                 {
                     HtmlReport.Write(m, htmlPath);
                     Console.Error.WriteLine($"legoemu: wrote {htmlPath}");
+                }
+                if ((pr.GetValue(callgrind) != null || pr.GetValue(folded) != null) && !m.Attributed)
+                    return Fail("this trace (format version 1) does not say which instructions made its records; record it again for --callgrind or --folded", 1);
+                if (pr.GetValue(callgrind) is { } cg)
+                {
+                    using (var w = new StreamWriter(cg)) CallgrindWriter.Write(m, w);
+                    Console.Error.WriteLine($"legoemu: wrote {cg}");
+                }
+                if (pr.GetValue(folded) is { } fo)
+                {
+                    using (var w = new StreamWriter(fo)) FoldedWriter.Write(m, w, pr.GetValue(foldedBy) == "misses");
+                    Console.Error.WriteLine($"legoemu: wrote {fo}");
                 }
                 if (pr.GetValue(png) is { } dir)
                 {

@@ -46,6 +46,24 @@ public static class HtmlReport
                 sb.Append($"<tr><td>{E(ReportFormat.Percent(c.AccessShare))}</td><td>{c.Lines:N0}</td><td>{E(ReportFormat.Bytes(c.Bytes))}</td><td>{E(ReportFormat.Percent(c.FootprintShare))}</td></tr>\n");
             sb.Append("</table>\n");
         }
+        if (m.SimulatedMisses is { } simulated)
+            sb.Append($"<p>Set-associative replay of the configured ExCache ({h.CacheWays}-way {E(h.Policy)}): <b>{simulated:N0}</b> misses ")
+              .Append($"({E(ReportFormat.Percent(m.SimulatedMissRatio ?? 0))}); the ExCache measured {m.GuestMisses:N0}. {E(m.SimulationNote)}</p>\n");
+        else sb.Append("<p>Set-associative replay: ").Append(E(m.SimulationNote)).Append("</p>\n");
+        if (m.Functions.Count > 0)
+        {
+            sb.Append("<h2>Top functions</h2><table><tr><th>data accesses</th><th>reads</th><th>writes</th><th>misses</th><th>from memory</th><th>write-backs</th><th class=\"l\">function</th><th class=\"l\">object</th></tr>\n");
+            foreach (var f in m.Functions)
+                sb.Append($"<tr><td>{f.Accesses:N0}</td><td>{f.Reads:N0}</td><td>{f.Writes:N0}</td><td>{f.Misses:N0}</td><td>{f.MemoryFills:N0}</td><td>{f.WriteBacks:N0}</td><td class=\"l\"><code>{E(f.Function)}</code></td><td class=\"l\">{E(Path.GetFileName(f.Object))}</td></tr>\n");
+            sb.Append("</table>\n");
+        }
+        if (m.SourceLines.Count > 0)
+        {
+            sb.Append("<h2>Top source lines</h2><table><tr><th>data accesses</th><th>misses</th><th>from memory</th><th>write-backs</th><th class=\"l\">line</th><th class=\"l\">function</th></tr>\n");
+            foreach (var l in m.SourceLines)
+                sb.Append($"<tr><td>{l.Accesses:N0}</td><td>{l.Misses:N0}</td><td>{l.MemoryFills:N0}</td><td>{l.WriteBacks:N0}</td><td class=\"l\">{E(l.File)}:{l.Line}</td><td class=\"l\"><code>{E(l.Function)}</code></td></tr>\n");
+            sb.Append("</table>\n");
+        }
         Traffic(sb, "Traffic per memory node", m.Nodes);
         Traffic(sb, "Traffic per vRegion (1 GiB)", m.Regions);
         if (m.HotLines.Count > 0)

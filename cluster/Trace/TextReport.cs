@@ -16,8 +16,9 @@ public static class TextReport
         if (!m.Complete) w.WriteLine("  note: the trace was cut short (the guest was killed or the file is truncated); figures cover what was recorded");
         if (m.Range != null) w.WriteLine($"  restricted to addresses {m.Range}");
         w.WriteLine($"  {m.Records:N0} records in {m.DurationSeconds:F3} s: {m.Reads:N0} reads, {m.Writes:N0} writes, {m.Fetches:N0} fetches, " +
-            $"{m.Fills:N0} fills ({m.LocalZeroFills:N0} local zero fills), {m.Evictions:N0} evictions, {m.WriteBacks:N0} write-backs");
-        if (m.GuestAccesses > 0) w.WriteLine($"  the guest made {m.GuestAccesses:N0} data accesses in all; the ExCache missed {m.GuestMisses:N0} times");
+            $"{m.Fills:N0} fills ({m.LocalZeroFills:N0} local zero fills), {m.Evictions:N0} evictions, {m.Drops:N0} lines dropped, {m.WriteBacks:N0} write-backs");
+        if (m.GuestAccesses > 0) w.WriteLine($"  the guest made {m.GuestAccesses:N0} data accesses in all ({m.KernelAccesses:N0} of them by system calls and signal frames); the ExCache missed {m.GuestMisses:N0} times");
+        if (m.DataOnly) w.WriteLine("  data only: records made by system calls, signal frames and instruction decoding are left out");
         w.WriteLine();
         w.WriteLine($"footprint: {m.FootprintLines:N0} lines, {ReportFormat.Bytes(m.FootprintBytes)} ({m.FootprintBytes:N0} bytes){(m.Estimated ? ", estimated from the sample" : "")}");
         if (m.Cdf.Count > 0)
@@ -50,6 +51,11 @@ public static class TextReport
         }
         else w.WriteLine("miss-ratio curve: needs a trace recorded with --trace-level accesses");
         w.WriteLine();
+        if (m.SimulatedMisses is { } simulated)
+            w.WriteLine($"set-associative replay of the configured ExCache ({h.CacheWays}-way {h.Policy}): {simulated:N0} misses " +
+                $"({ReportFormat.Percent(m.SimulatedMissRatio ?? 0)} of the accesses replayed); the ExCache measured {m.GuestMisses:N0}. {m.SimulationNote}");
+        else w.WriteLine($"set-associative replay: {m.SimulationNote}");
+        w.WriteLine();
         if (m.WorkingSet.Count > 0)
         {
             w.WriteLine($"working set per window of {m.WorkingSet[0].EndSeconds - m.WorkingSet[0].StartSeconds:F3} s:");
@@ -67,12 +73,40 @@ public static class TextReport
         string est = m.Estimated ? ", estimated from the sample" : "";
         WriteTraffic(w, $"traffic per memory node{est}:", m.Nodes);
         WriteTraffic(w, $"traffic per vRegion (1 GiB){est}:", m.Regions);
+        WriteCode(w, m);
         if (m.HotLines.Count > 0)
         {
             w.WriteLine($"hottest lines (by {m.Basis}):");
             w.WriteLine($"  {"address",18} {m.Basis,12} {"share",8} {"fills",8}  where");
             foreach (var l in m.HotLines)
                 w.WriteLine($"  0x{l.Address,-16:x} {l.Accesses,12:N0} {ReportFormat.Percent(l.Share),8} {l.Fills,8:N0}  {l.Where}");
+        }
+    }
+
+    static void WriteCode(TextWriter w, TraceReportModel m)
+    {
+        if (!m.Attributed)
+        {
+            w.WriteLine("functions: this trace (format version 1) does not name the instructions that made its records");
+            w.WriteLine();
+            return;
+        }
+        string est = m.Header.SampleRate < 1 ? ", estimated from the sample" : "";
+        if (m.Functions.Count > 0)
+        {
+            w.WriteLine($"functions by data accesses (each access, miss and write-back charged to the instruction that made it{est}):");
+            w.WriteLine($"  {"accesses",12} {"reads",12} {"writes",12} {"misses",10} {"from memory",12} {"write-backs",12}  function (object)");
+            foreach (var f in m.Functions)
+                w.WriteLine($"  {f.Accesses,12:N0} {f.Reads,12:N0} {f.Writes,12:N0} {f.Misses,10:N0} {f.MemoryFills,12:N0} {f.WriteBacks,12:N0}  {f.Function} ({Path.GetFileName(f.Object)})");
+            w.WriteLine();
+        }
+        if (m.SourceLines.Count > 0)
+        {
+            w.WriteLine($"source lines by data accesses (DWARF line tables{est}):");
+            w.WriteLine($"  {"accesses",12} {"misses",10} {"from memory",12} {"write-backs",12}  file:line (function)");
+            foreach (var l in m.SourceLines)
+                w.WriteLine($"  {l.Accesses,12:N0} {l.Misses,10:N0} {l.MemoryFills,12:N0} {l.WriteBacks,12:N0}  {l.File}:{l.Line} ({l.Function})");
+            w.WriteLine();
         }
     }
 

@@ -4,13 +4,15 @@ using LegoEmu.Mem.Trace;
 namespace LegoEmu.Cluster.Trace;
 
 /// <summary>Options of one analysis.</summary>
+/// <param name="DataOnly">Leave out records made by system calls and signal frames and those of decoding (fetches and the misses they made).</param>
 public sealed record AnalysisOptions(ulong RangeStart = 0, ulong RangeEnd = ulong.MaxValue, int Windows = 60, int HeatRows = 64,
-    int HotLines = 20, TextWriter? Progress = null);
+    int HotLines = 20, TextWriter? Progress = null, bool DataOnly = false);
 
 /// <summary>
 /// Two streaming passes over a trace. The first counts accesses per line, stack distances (the
 /// miss-ratio curve) and traffic per node and vRegion; the second, knowing the duration and the set
-/// of lines, fills the working-set windows and the heat map. Memory follows the footprint only.
+/// of lines, fills the working-set windows and the heat map. Memory follows the footprint only (and
+/// the code: costs are charged per instruction). The first pass also replays the configured ExCache.
 /// </summary>
 public sealed class TraceAnalyzer(string path, AnalysisOptions options)
 {
@@ -57,6 +59,10 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
             bool accessLevel = h.Level == "accesses";
             m.Basis = accessLevel ? "accesses" : "fills";
             int lineSize = h.LineSize;
+            m.DataOnly = options.DataOnly;
+            m.Attributed = r.Attributed;
+            var code = new CodeAttribution();
+            var sim = StartReplay(m, accessLevel);
             var progress = new ProgressLine(options.Progress, "pass 1/2", r);
             while (r.Next(out var e))
             {
@@ -67,6 +73,13 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     continue;
                 }
                 if (e.TimeNs > lastNs) lastNs = e.TimeNs;
+                // The replay sees what the cache saw: every access, whatever the filters.
+                if (sim != null)
+                {
+                    if (e.Kind is TraceRecordKind.Read or TraceRecordKind.Write or TraceRecordKind.Fetch) sim.Access(e.Line);
+                    else if (e.Kind == TraceRecordKind.Drop) sim.Drop(e.Line);
+                }
+                if (options.DataOnly && (e.Kind == TraceRecordKind.Fetch || e.Flags != TraceRecordFlags.None)) continue;
                 if (e.Line < options.RangeStart || e.Line >= options.RangeEnd) continue;
                 m.Records++;
                 switch (e.Kind)
@@ -74,8 +87,16 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     case TraceRecordKind.Read:
                     case TraceRecordKind.Write:
                     case TraceRecordKind.Fetch:
-                        if (e.Kind == TraceRecordKind.Read) m.Reads++;
-                        else if (e.Kind == TraceRecordKind.Write) m.Writes++;
+                        if (e.Kind == TraceRecordKind.Read)
+                        {
+                            m.Reads++;
+                            code.At(e.Ip).Reads++;
+                        }
+                        else if (e.Kind == TraceRecordKind.Write)
+                        {
+                            m.Writes++;
+                            code.At(e.Ip).Writes++;
+                        }
                         else m.Fetches++;
                         m.AccessRecords++;
                         int id = stack.Reference(e.Line);
@@ -91,6 +112,9 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     case TraceRecordKind.Fill:
                     {
                         m.Fills++;
+                        var charged = code.At(e.Ip);
+                        charged.Misses++;
+                        if (e.Node >= 0) charged.MemoryFills++;
                         int fid = stack.IdOf(e.Line);
                         lines.Fit(fid);
                         lines.Fills[fid]++;
@@ -111,6 +135,7 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     case TraceRecordKind.WriteBack:
                     {
                         m.WriteBacks++;
+                        code.At(e.Ip).WriteBacks++;
                         var reg = Region(regions, e.Line);
                         reg.WriteBacks++;
                         reg.BytesIn += lineSize;
@@ -125,12 +150,17 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     case TraceRecordKind.Evict:
                         m.Evictions++;
                         break;
+                    case TraceRecordKind.Drop:
+                        m.Drops++;
+                        break;
                 }
             }
             progress.Done();
             m.Complete = r.Complete;
             m.GuestAccesses = r.TotalAccesses;
             m.GuestMisses = r.TotalMisses;
+            m.KernelAccesses = r.KernelAccesses;
+            FinishReplay(m, sim);
             if (r.Complete && r.DurationNs > lastNs) lastNs = r.DurationNs;
             m.DurationSeconds = lastNs / 1e9;
             if (options.RangeStart != 0 || options.RangeEnd != ulong.MaxValue)
@@ -145,15 +175,18 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
             if (accessLevel && stack.References > 0)
             {
                 // The guest's count covers data accesses only; sampled fetch records stand for themselves.
-                if (rate < 1 && m.Complete && m.Range == null && m.GuestAccesses > 0)
-                    stack.AdjustToExpected((long)Math.Round(m.GuestAccesses * rate) + m.Fetches);
+                long dataAccesses = options.DataOnly ? m.GuestAccesses - m.KernelAccesses : m.GuestAccesses;
+                bool whole = m.Complete && m.Range == null && dataAccesses > 0;
+                if (rate < 1 && whole)
+                    stack.AdjustToExpected((long)Math.Round(dataAccesses * rate) + m.Fetches);
                 long sampledRefs = m.AccessRecords;
                 BuildMrc(m, stack, rate, lineSize);
                 m.PredictedMissRatio = stack.MissRatio(m.ConfiguredCacheLines * rate);
-                // A whole trace carries the ExCache's own miss count: the true ratio, not an estimate.
-                m.MeasuredMissRatio = m.Complete && m.Range == null && m.GuestAccesses > 0
-                    ? m.GuestMisses / (m.GuestAccesses + m.Fetches / rate)
-                    : (double)sampledFills / sampledRefs;
+                // A whole trace carries the ExCache's own miss count: the true ratio, not an estimate. Left to
+                // data, the misses are those of the data records the trace holds.
+                m.MeasuredMissRatio = !whole ? (double)sampledFills / sampledRefs
+                    : options.DataOnly ? sampledFills / rate / dataAccesses
+                    : m.GuestMisses / (m.GuestAccesses + m.Fetches / rate);
             }
             // A sampled trace holds the traffic of the sampled lines only: scale it up.
             long S(long v) => (long)Math.Round(v / rate);
@@ -163,9 +196,42 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                 m.Regions.Add(new TrafficRow($"0x{id << RegionShift:x}", S(t.Accesses), S(t.Fills), S(t.WriteBacks), S(t.BytesIn), S(t.BytesOut)));
             var namer = new AddressNamer(h.Program, h.LoadBias, mappings);
             BuildHotLines(m, lines, namer, lineSize);
+            if (m.Attributed) code.Build(m, new CodeSymbols(h.Program, h.LoadBias, mappings), rate, options.HotLines);
         }
         SecondPass(m, lines, lastNs);
         return m;
+    }
+
+    /// <summary>The configured ExCache's replay, when the trace holds every access of every line.</summary>
+    static SetAssociativeSimulator? StartReplay(TraceReportModel m, bool accessLevel)
+    {
+        var h = m.Header;
+        if (!accessLevel)
+        {
+            m.SimulationNote = "not replayed: a misses-only trace has no access stream (record with --trace-level accesses)";
+            return null;
+        }
+        if (h.SampleRate < 1)
+        {
+            m.SimulationNote = "not replayed: the trace is sampled, and a set-associative cache's misses depend on every line, sampled or not";
+            return null;
+        }
+        if (SetAssociativeSimulator.Unsupported(h.CacheSize, h.CacheWays, h.LineSize, h.Policy) is { } why)
+        {
+            m.SimulationNote = "not replayed: " + why;
+            return null;
+        }
+        return new SetAssociativeSimulator(h.CacheSize, h.CacheWays, h.LineSize, h.Policy);
+    }
+
+    static void FinishReplay(TraceReportModel m, SetAssociativeSimulator? sim)
+    {
+        if (sim == null) return;
+        m.SimulatedMisses = sim.Misses;
+        m.SimulatedMissRatio = sim.Accesses == 0 ? 0 : (double)sim.Misses / sim.Accesses;
+        m.SimulationNote = m.Complete
+            ? "replayed from every access of the trace (system calls and decoding included, as the cache saw them)"
+            : "replayed from what was recorded: the trace was cut short";
     }
 
     static Traffic Region(SortedDictionary<ulong, Traffic> regions, ulong line)
@@ -294,6 +360,7 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
             while (r.Next(out var e))
             {
                 progress.Tick();
+                if (options.DataOnly && (e.Kind == TraceRecordKind.Fetch || e.Flags != TraceRecordFlags.None)) continue;
                 bool counts = accessLevel
                     ? e.Kind is TraceRecordKind.Read or TraceRecordKind.Write or TraceRecordKind.Fetch
                     : e.Kind == TraceRecordKind.Fill;

@@ -15,6 +15,12 @@ public sealed class TraceReportModel
     public long LocalZeroFills { get; set; }
     public long Evictions { get; set; }
     public long WriteBacks { get; set; }
+    /// <summary>Lines that left the cache without being replaced (munmap, mprotect, execve, invalidations).</summary>
+    public long Drops { get; set; }
+    /// <summary>True when records of system calls, signal frames and decoding were left out (--data-only).</summary>
+    public bool DataOnly { get; set; }
+    /// <summary>Of the data accesses, those the emulated kernel made (system-call buffers, signal frames).</summary>
+    public long KernelAccesses { get; set; }
     /// <summary>All guest memory accesses the emulator counted (sampled or not, every level).</summary>
     public long GuestAccesses { get; set; }
     /// <summary>All ExCache misses of the run (sampled trace or not).</summary>
@@ -38,6 +44,21 @@ public sealed class TraceReportModel
     public List<TrafficRow> Nodes { get; set; } = new();
     public List<TrafficRow> Regions { get; set; } = new();
     public List<HotLine> HotLines { get; set; } = new();
+    /// <summary>False for version-1 traces, whose records do not name the instruction that made them.</summary>
+    public bool Attributed { get; set; }
+    /// <summary>The functions charged with the most data accesses (then misses), over every object of the process.</summary>
+    public List<FunctionRow> Functions { get; set; } = new();
+    /// <summary>The same by source line, for objects with DWARF line tables.</summary>
+    public List<SourceLineRow> SourceLines { get; set; } = new();
+    /// <summary>Every charged instruction, for the callgrind and folded-stack writers.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public List<InstructionRow> Instructions { get; set; } = new();
+    /// <summary>Misses of the configured ExCache (geometry and policy) replayed from the trace's accesses.</summary>
+    public long? SimulatedMisses { get; set; }
+    /// <summary>The replay's misses over its accesses.</summary>
+    public double? SimulatedMissRatio { get; set; }
+    /// <summary>Why there is no replay, or what it covers.</summary>
+    public string SimulationNote { get; set; } = "";
     public HeatMapData? HeatMap { get; set; }
 }
 

@@ -50,7 +50,7 @@ public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRa
         {
             // The map only names hot lines; losing it must not lose the trace.
         }
-        tracer.Close(process.View.Accesses, process.Cache.Stats.Misses);
+        tracer.Close(process.View.Accesses, process.Cache.Stats.Misses, process.View.KernelAccesses);
     }
 
     /// <summary>Flushes what was recorded when the guest is killed from outside; the file then lacks its end record.</summary>

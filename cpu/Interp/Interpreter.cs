@@ -74,7 +74,9 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                     continue;
                 }
             }
-            ExecuteBlock(c, b);
+            var view = c.Mem;
+            if (view.Attributing) ExecuteBlockAttributed(c, b, view);
+            else ExecuteBlock(c, b);
             prev = b;
         }
     }
@@ -96,6 +98,30 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         catch
         {
             // The faulting instruction did not retire and RIP points at it, as the kernel reports.
+            c.InstructionsRetired += n;
+            c.Rip = insns[n].Ip;
+            throw;
+        }
+    }
+
+    /// <summary>As <see cref="ExecuteBlock"/>, keeping the view's current instruction for a trace's attribution.</summary>
+    static void ExecuteBlockAttributed(CpuState c, Block b, LegoEmu.Mem.Cache.CacheView view)
+    {
+        var insns = b.Insns;
+        int n = 0;
+        try
+        {
+            for (; n < insns.Length; n++)
+            {
+                ref Insn i = ref insns[n];
+                c.Rip = i.NextIp;
+                view.Ip = i.Ip;
+                i.Exec(c, ref i);
+            }
+            c.InstructionsRetired += insns.Length;
+        }
+        catch
+        {
             c.InstructionsRetired += n;
             c.Rip = insns[n].Ip;
             throw;

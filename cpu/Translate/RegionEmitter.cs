@@ -846,7 +846,7 @@ sealed partial class RegionEmitter
     static readonly MethodInfo MFromVector = Runtime(nameof(TranslatedRuntime.FromVector));
 
     /// <summary>
-    /// A front-table miss: the CPU argument, then <paramref name="call"/> pushes the rest and calls the
+    /// A front-table miss: the CPU argument and the instruction's address, then <paramref name="call"/> pushes the rest and calls the
     /// runtime; a parked fault branches to the instruction's fault stub.
     /// </summary>
     void SlowPath(Label miss, Action call)
@@ -854,6 +854,8 @@ sealed partial class RegionEmitter
         Il.MarkLabel(miss);
         BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
+        // The instruction's address, to which a trace charges the access and any miss it makes.
+        Il.Emit(OpCodes.Ldc_I8, (long)Ip);
         call();
         AfterCallOut();
         BranchIfFaulted(FaultLabel(_blockAccesses));

@@ -21,19 +21,20 @@ public static class TranslatedRuntime
 
     static void Park(CpuState c, Exception e) => c.PendingFault = ExceptionDispatchInfo.Capture(e);
 
-    // Translated code counts its accesses per block; a slow path takes back the one its call counts.
-    public static ulong Load8(CpuState c, ulong a) { try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static ulong Load16(CpuState c, ulong a) { try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static ulong Load32(CpuState c, ulong a) { try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static ulong Load64(CpuState c, ulong a) { try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    // Translated code counts its accesses per block; a slow path takes back the one its call counts. Every traced
+    // access and every miss comes through here, so the instruction's address is set for the trace here too.
+    public static ulong Load8(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load16(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load32(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load64(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
 
-    public static void Store8(CpuState c, ulong a, ulong v) { try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
-    public static void Store16(CpuState c, ulong a, ulong v) { try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
-    public static void Store32(CpuState c, ulong a, ulong v) { try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
-    public static void Store64(CpuState c, ulong a, ulong v) { try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store8(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store16(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store32(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store64(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
 
-    public static UInt128 Load128(CpuState c, ulong a) { try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static void Store128(CpuState c, ulong a, UInt128 v) { try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static UInt128 Load128(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static void Store128(CpuState c, ulong ip, ulong a, UInt128 v) { c.Mem.Ip = ip; try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
 
     /// <summary>Runs one instruction through its interpreter handler, as the interpreter would; true when it faulted.</summary>
     public static unsafe bool Interpret(CpuState c, Insn[] insns, int index)
@@ -41,6 +42,7 @@ public static class TranslatedRuntime
         ref Insn i = ref insns[index];
         Interlocked.Increment(ref FallbackCounts[(int)i.I.Mnemonic]);
         c.Rip = i.NextIp;
+        c.Mem.Ip = i.Ip;
         try
         {
             i.Exec(c, ref i);

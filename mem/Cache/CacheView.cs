@@ -51,6 +51,22 @@ public sealed unsafe class CacheView
     /// </summary>
     public long Accesses;
 
+    /// <summary>
+    /// The guest instruction making the accesses now, to which a trace charges them and the misses they
+    /// cause. The interpreter keeps it current while <see cref="Attributing"/>; translated code sets it on
+    /// its slow paths, which every traced access and every miss takes; a system call sets its SYSCALL's.
+    /// </summary>
+    public ulong Ip;
+
+    /// <summary>True while the emulated kernel accesses guest memory (a system call's buffers, a signal frame).</summary>
+    public bool InKernel;
+
+    /// <summary>Of <see cref="Accesses"/>, those made while <see cref="InKernel"/> (added up at the kernel's exit).</summary>
+    public long KernelAccesses;
+
+    /// <summary>True while a tracer listens, so the interpreter must keep <see cref="Ip"/> current instruction by instruction.</summary>
+    public bool Attributing;
+
     public CacheView(ExCache cache, int asid)
     {
         _cache = cache;
@@ -59,6 +75,7 @@ public sealed unsafe class CacheView
         _lineMask = (ulong)cache.LineSize - 1;
         _tagMask = ~_lineMask;
         _lru = cache.TracksRecency;
+        Attributing = cache.Tracer != null;
         InvalidateAll();
         cache.Register(this);
     }
@@ -273,8 +290,22 @@ public sealed unsafe class CacheView
     byte* Resolve(ulong a, AccessKind kind, bool record = true)
     {
         ulong line = a & _tagMask;
+        var tracer = _cache.Tracer;
+        // Charged before the lookup, so the fill, eviction and write-back of a miss name this access's instruction.
+        tracer?.Attribute(kind == AccessKind.Fetch ? a : Ip,
+            kind == AccessKind.Fetch ? TraceRecordFlags.Decode : InKernel ? TraceRecordFlags.Kernel : TraceRecordFlags.None);
         int slot = _cache.Lookup(Asid, line);
-        if (slot < 0) slot = _cache.Miss(Asid, line, a, kind);
+        if (slot < 0)
+        {
+            try { slot = _cache.Miss(Asid, line, a, kind); }
+            catch (MemoryFault) when (tracer != null)
+            {
+                // The miss counted and its victim left, with the slot left empty: the record and a drop say so.
+                if (record) tracer.Faulted(line, RecordKind(kind), dropped: true);
+                _lastTracedFetch = Invalid;
+                throw;
+            }
+        }
         var prot = _cache.SlotProt(slot);
         bool ok = kind switch
         {
@@ -285,25 +316,20 @@ public sealed unsafe class CacheView
         if (!ok)
         {
             _cache.Stats.Faults++;
+            if (record) tracer?.Faulted(line, RecordKind(kind), dropped: false);
+            _lastTracedFetch = Invalid;
             throw new MemoryFault(a, kind, FaultReason.Protection);
         }
         if (kind == AccessKind.Write && !_cache.IsExclusive(slot)) slot = _cache.Upgrade(slot, Asid, line, a);
         // A store to a line holding decoded code: the code is forgotten before the store lands.
         if (kind == AccessKind.Write && _cache.CodeLines.IsMarked(Asid, line)) _cache.CodeLines.OnWrite(Asid, line);
         byte* host = _cache.SlotData(slot);
-        var tracer = _cache.Tracer;
         if (tracer != null && tracer.TracesAccessesTo(line))
         {
             // A traced line never enters the front table, so every access to it comes back here.
             if (kind == AccessKind.Write) _cache.MarkDirty(slot);
             // The decoder fetches byte by byte: one fetch of a line per decoded block is the access.
-            if (record && (kind != AccessKind.Fetch || line != _lastTracedFetch))
-                tracer.Access(line, kind switch
-                {
-                    AccessKind.Read => TraceRecordKind.Read,
-                    AccessKind.Write => TraceRecordKind.Write,
-                    _ => TraceRecordKind.Fetch,
-                });
+            if (record && (kind != AccessKind.Fetch || line != _lastTracedFetch)) tracer.Access(line, RecordKind(kind));
             _lastTracedFetch = kind == AccessKind.Fetch ? line : Invalid;
             return host + (a & _lineMask);
         }
@@ -323,6 +349,13 @@ public sealed unsafe class CacheView
         }
         return host + (a & _lineMask);
     }
+
+    static TraceRecordKind RecordKind(AccessKind kind) => kind switch
+    {
+        AccessKind.Read => TraceRecordKind.Read,
+        AccessKind.Write => TraceRecordKind.Write,
+        _ => TraceRecordKind.Fetch,
+    };
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     ulong ReadSlow(ulong a, int size)

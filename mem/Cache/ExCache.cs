@@ -71,7 +71,17 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     public CacheConfig Config => _config;
 
     /// <summary>Receives fills, evictions and write-backs (and sampled accesses through the views) when tracing.</summary>
-    public MemoryTracer? Tracer { get; set; }
+    public MemoryTracer? Tracer
+    {
+        get => _tracer;
+        set
+        {
+            _tracer = value;
+            lock (_views)
+                foreach (var v in _views) v.Attributing = value != null;
+        }
+    }
+    MemoryTracer? _tracer;
 
     int NodeOf(int asid, ulong addr) => Component is INodeLocator l ? l.NodeOf(asid, addr) : 0;
     public IMemoryComponent Component { get; private set; }
@@ -395,7 +405,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         else
         {
             Stats.Invalidations++;
-            Tracer?.Evict(lineAddr);
+            Tracer?.Drop(lineAddr);
             _tags[slot] = Invalid;
         }
         return n;
@@ -482,7 +492,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     {
         if (writeBack && _dirty[slot]) WriteBackSlot(slot);
         InvalidateViews(_tags[slot]);
-        Tracer?.Evict(_tags[slot]);
+        Tracer?.Drop(_tags[slot]);
         _tags[slot] = Invalid;
         _dirty[slot] = false;
     }

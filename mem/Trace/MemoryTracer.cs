@@ -26,6 +26,9 @@ public sealed class MemoryTracer : IDisposable
     int _sinceClock;
     long _lastLine;
     long _lastNs;
+    long _lastIp;
+    ulong _ip;
+    byte _flags;
     int _lastTid = -1;
     bool _closed;
 
@@ -62,6 +65,17 @@ public sealed class MemoryTracer : IDisposable
 
     public void Access(ulong lineAddr, TraceRecordKind kind) => Event(kind, lineAddr);
 
+    /// <summary>
+    /// The guest instruction (and source) the records from here on are charged to: accesses, and the fills,
+    /// evictions and write-backs they cause. Set before every traced access and at system-call entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Attribute(ulong ip, TraceRecordFlags flags)
+    {
+        _ip = ip;
+        _flags = (byte)flags;
+    }
+
     /// <param name="node">The memory node that served the line; -1 for a local zero fill (p-local).</param>
     public void Fill(ulong lineAddr, int node)
     {
@@ -73,6 +87,24 @@ public sealed class MemoryTracer : IDisposable
     public void Evict(ulong lineAddr)
     {
         if (_missesOf.Keeps(lineAddr >> _lineShift)) Event(TraceRecordKind.Evict, lineAddr);
+    }
+
+    /// <summary>
+    /// An access that faulted after its lookup: recorded like any access of a traced line, so a replay of the
+    /// trace looks the line up as the cache did; <paramref name="dropped"/> when the miss found nothing to
+    /// fill and left the victim's slot empty.
+    /// </summary>
+    public void Faulted(ulong lineAddr, TraceRecordKind kind, bool dropped)
+    {
+        if (!TracesAccessesTo(lineAddr)) return;
+        Event(kind, lineAddr);
+        if (dropped) Event(TraceRecordKind.Drop, lineAddr);
+    }
+
+    /// <summary>A line left the cache with its slot left empty (not a victim of a fill).</summary>
+    public void Drop(ulong lineAddr)
+    {
+        if (_missesOf.Keeps(lineAddr >> _lineShift)) Event(TraceRecordKind.Drop, lineAddr);
     }
 
     public void WriteBack(ulong lineAddr, int node)
@@ -114,10 +146,13 @@ public sealed class MemoryTracer : IDisposable
         long line = (long)(lineAddr >> _lineShift);
         // Reading the clock costs as much as the rest of a record: read it for one record in 16.
         long ns = (++_sinceClock & 15) == 1 ? NowNs() : _lastNs;
-        _buf[_len++] = (byte)kind;
+        _buf[_len++] = (byte)((byte)kind | _flags);
         long d = line - _lastLine;
         PutVarint((ulong)((d << 1) ^ (d >> 63)));
         PutVarint((ulong)Math.Max(0, ns - _lastNs));
+        long di = (long)_ip - _lastIp;
+        PutVarint((ulong)((di << 1) ^ (di >> 63)));
+        _lastIp = (long)_ip;
         _lastLine = line;
         if (ns > _lastNs) _lastNs = ns;
         Records++;
@@ -169,8 +204,11 @@ public sealed class MemoryTracer : IDisposable
 
     bool _abandoned;
 
-    /// <summary>Writes the end record (the guest's data accesses and the ExCache's misses, sampled or not) and closes the file.</summary>
-    public void Close(long totalAccesses, long totalMisses)
+    /// <summary>
+    /// Writes the end record (the guest's data accesses, those of them the emulated kernel made, and the
+    /// ExCache's misses, sampled or not) and closes the file.
+    /// </summary>
+    public void Close(long totalAccesses, long totalMisses, long kernelAccesses)
     {
         if (_closed || _abandoned) return;
         _closed = true;
@@ -180,6 +218,7 @@ public sealed class MemoryTracer : IDisposable
         PutVarint((ulong)Records);
         PutVarint((ulong)NowNs());
         PutVarint((ulong)totalMisses);
+        PutVarint((ulong)kernelAccesses);
         Drain();
         _packed.Dispose();
         _file.Dispose();

@@ -22,8 +22,27 @@ public enum TraceRecordKind : byte
     Mapping = 8,
     /// <summary>The process ran execve: the program, its load bias and its arguments from here on.</summary>
     Exec = 9,
+    /// <summary>
+    /// A line left the ExCache without a replacement taking its slot (munmap, mprotect, execve, another
+    /// component took it); version 1 traces recorded these as evictions.
+    /// </summary>
+    Drop = 10,
     /// <summary>The last record: totals the reader checks the stream against.</summary>
     End = 15,
+}
+
+/// <summary>
+/// Where a record came from, in the high bits of its kind byte (format version 2). A record with neither
+/// flag was made by a guest instruction's own load or store, or by the miss, eviction or write-back it caused.
+/// </summary>
+[Flags]
+public enum TraceRecordFlags : byte
+{
+    None = 0,
+    /// <summary>Made while decoding guest code: an instruction fetch, or a fill or eviction a fetch caused.</summary>
+    Decode = 0x20,
+    /// <summary>Made by the emulated kernel for the guest: a system call's buffers, a signal frame.</summary>
+    Kernel = 0x40,
 }
 
 /// <summary>
@@ -32,12 +51,17 @@ public enum TraceRecordKind : byte
 /// records. Records are a kind byte and varints: line addresses are zigzag deltas from the previous
 /// record's line in line units and times are deltas in nanoseconds, so a sequential scan costs about
 /// three bytes a record before compression. Times are read every 16 records, so consecutive records
-/// may share a time. A sampled trace holds the misses of the sampled lines only.
+/// may share a time. A sampled trace holds the misses of the sampled lines only. Version 2 adds to every
+/// access, fill, eviction and write-back the guest instruction that made it (a zigzag delta from the
+/// previous record's), source flags in the kind byte (<see cref="TraceRecordFlags"/>), and to the end record
+/// the data accesses the emulated kernel made; version 1 files are still read.
 /// </summary>
 public static class TraceFormat
 {
     public static ReadOnlySpan<byte> Magic => "LEGOTRCE"u8;
-    public const uint Version = 1;
+    public const uint Version = 2;
+    /// <summary>The bits of a kind byte that hold the kind; the others are <see cref="TraceRecordFlags"/>.</summary>
+    public const byte KindMask = 0x1f;
     /// <summary>Headers are small; a larger length means a damaged or foreign file.</summary>
     public const int MaxHeaderBytes = 1 << 20;
 }

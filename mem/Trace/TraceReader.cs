@@ -16,6 +16,9 @@ public struct TraceEvent
     public int Tid;
     /// <summary>Fill and write-back records: the memory node; -1 for a local zero fill.</summary>
     public int Node;
+    /// <summary>The guest instruction the record is charged to (0 in version 1 traces).</summary>
+    public ulong Ip;
+    public TraceRecordFlags Flags;
     /// <summary>Mapping records only.</summary>
     public ulong End;
     public string? Name;
@@ -32,7 +35,9 @@ public sealed class TraceReader : IDisposable
     bool _eof;
     long _line;
     long _ns;
+    long _ip;
     int _tid;
+    uint _version;
 
     public TraceReader(string path)
     {
@@ -47,8 +52,9 @@ public sealed class TraceReader : IDisposable
             if (_file.ReadAtLeast(pre, 16, throwOnEndOfStream: false) < 16 || !pre[..8].SequenceEqual(TraceFormat.Magic))
                 throw new TraceFormatException($"{path} is not a LegoEmu trace (bad magic)");
             uint version = BinaryPrimitives.ReadUInt32LittleEndian(pre[8..]);
-            if (version != TraceFormat.Version)
-                throw new TraceFormatException($"{path} is trace format version {version}; this legoemu reads version {TraceFormat.Version}");
+            if (version is < 1 or > TraceFormat.Version)
+                throw new TraceFormatException($"{path} is trace format version {version}; this legoemu reads versions 1 to {TraceFormat.Version}");
+            _version = version;
             uint hlen = BinaryPrimitives.ReadUInt32LittleEndian(pre[12..]);
             if (hlen > TraceFormat.MaxHeaderBytes) throw new TraceFormatException($"{path}: header length {hlen} is implausible");
             var json = new byte[hlen];
@@ -79,6 +85,10 @@ public sealed class TraceReader : IDisposable
     public long DurationNs { get; private set; }
     /// <summary>All ExCache misses of the run, whether or not their lines were sampled.</summary>
     public long TotalMisses { get; private set; }
+    /// <summary>Of <see cref="TotalAccesses"/>, those the emulated kernel made (system calls, signal frames); 0 before version 2.</summary>
+    public long KernelAccesses { get; private set; }
+    /// <summary>True when records name the instruction that made them (version 2 on).</summary>
+    public bool Attributed => _version >= 2;
 
     /// <summary>The next record, or false at the end (a trace cut short simply ends; see <see cref="Complete"/>).</summary>
     public bool Next(out TraceEvent e)
@@ -87,8 +97,10 @@ public sealed class TraceReader : IDisposable
         while (true)
         {
             if (Complete) return false;
-            int k = ReadByte();
-            if (k < 0) return false;
+            int raw = ReadByte();
+            if (raw < 0) return false;
+            int k = _version >= 2 ? raw & TraceFormat.KindMask : raw;
+            e.Flags = (TraceRecordFlags)(raw & ~TraceFormat.KindMask);
             switch ((TraceRecordKind)k)
             {
                 case TraceRecordKind.Thread:
@@ -98,6 +110,7 @@ public sealed class TraceReader : IDisposable
                 case TraceRecordKind.Write:
                 case TraceRecordKind.Fetch:
                 case TraceRecordKind.Evict:
+                case TraceRecordKind.Drop:
                     Common(ref e, (TraceRecordKind)k);
                     return true;
                 case TraceRecordKind.Fill:
@@ -131,10 +144,11 @@ public sealed class TraceReader : IDisposable
                     Varint();
                     DurationNs = (long)Varint();
                     TotalMisses = (long)Varint();
+                    if (_version >= 2) KernelAccesses = (long)Varint();
                     Complete = true;
                     return false;
                 default:
-                    throw new TraceFormatException($"unknown record kind {k} at offset {CompressedPosition} (damaged trace)");
+                    throw new TraceFormatException($"unknown record kind {raw} at offset {CompressedPosition} (damaged trace)");
             }
         }
     }
@@ -145,6 +159,12 @@ public sealed class TraceReader : IDisposable
         long d = (long)(z >> 1) ^ -(long)(z & 1);
         _line += d;
         _ns += (long)Varint();
+        if (_version >= 2)
+        {
+            ulong zi = Varint();
+            _ip += (long)(zi >> 1) ^ -(long)(zi & 1);
+        }
+        e.Ip = (ulong)_ip;
         e.Kind = kind;
         e.Line = (ulong)_line << _lineShift;
         e.TimeNs = _ns;

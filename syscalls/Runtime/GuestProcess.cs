@@ -494,6 +494,23 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Syscall(CpuState c)
     {
+        // The call's buffer accesses, and the misses and write-backs they cause, are charged to its SYSCALL
+        // (two bytes before RIP) and marked as the kernel's, so a report can leave them out.
+        var view = c.Mem;
+        long before = view.Accesses;
+        view.Ip = c.Rip - 2;
+        view.InKernel = true;
+        Cache.Tracer?.Attribute(view.Ip, LegoEmu.Mem.Trace.TraceRecordFlags.Kernel);
+        try { Dispatch(c); }
+        finally
+        {
+            view.InKernel = false;
+            view.KernelAccesses += view.Accesses - before;
+        }
+    }
+
+    void Dispatch(CpuState c)
+    {
         var ctx = _ctx;
         ctx.C = c;
         int nr = (int)c.R[Registers.RAX];

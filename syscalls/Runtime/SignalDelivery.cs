@@ -26,6 +26,27 @@ public static class SignalDelivery
     /// <summary>Pushes a frame for <paramref name="info"/> and points the CPU at the handler.</summary>
     public static void Deliver(CpuState c, SignalState s, in SignalAction act, in SignalInfo info)
     {
+        // The frame is the kernel's work: a trace marks its stores so a report can leave them out.
+        var m = c.Mem;
+        if (m.InKernel)
+        {
+            PushFrame(c, s, act, info);
+            return;
+        }
+        long before = m.Accesses;
+        m.InKernel = true;
+        m.Ip = c.Rip;
+        m.Cache.Tracer?.Attribute(c.Rip, LegoEmu.Mem.Trace.TraceRecordFlags.Kernel);
+        try { PushFrame(c, s, act, info); }
+        finally
+        {
+            m.InKernel = false;
+            m.KernelAccesses += m.Accesses - before;
+        }
+    }
+
+    static void PushFrame(CpuState c, SignalState s, in SignalAction act, in SignalInfo info)
+    {
         var m = c.Mem;
         ulong sp = c.Rsp - 128; // the red zone below the interrupted code's stack pointer stays intact
         bool onAltStack = s.AltStackSize != 0 && c.Rsp > s.AltStackBase && c.Rsp <= s.AltStackBase + s.AltStackSize;

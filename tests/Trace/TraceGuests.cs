@@ -18,11 +18,11 @@ public sealed class TraceGuests
     public TraceGuests()
     {
         Directory.CreateDirectory(OutputDirectory);
-        foreach (var name in new[] { "scan", "stride", "uniform", "hotcold", "wide" })
+        foreach (var name in new[] { "scan", "stride", "uniform", "hotcold", "wide", "hotfn" })
         {
             string output = Path.Combine(OutputDirectory, name);
             var psi = new ProcessStartInfo("gcc") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in new[] { "-static", "-O2", "-o", output, Path.Combine(SourceDirectory, name + ".c") }) psi.ArgumentList.Add(a);
+            foreach (var a in new[] { "-static", "-O2", "-g", "-o", output, Path.Combine(SourceDirectory, name + ".c") }) psi.ArgumentList.Add(a);
             try
             {
                 using var gcc = Process.Start(psi)!;

@@ -1,0 +1,101 @@
+namespace LegoEmu.Cluster.Trace;
+
+/// <summary>
+/// The configured ExCache replayed from a trace's access records: same sets, ways, slot order and victim
+/// choice as <c>ExCache</c> (the first empty way, else FIFO's round-robin pointer, LRU's oldest stamp, or
+/// random's generator with the cache's seed, drawn at the same misses), and lines dropped where the trace
+/// says the cache dropped them. On a complete trace its misses are the ExCache's.
+/// </summary>
+public sealed class SetAssociativeSimulator
+{
+    /// <summary>Beyond this many lines the replay would need more memory than the analysis is worth.</summary>
+    public const long MaxSlots = 8 << 20;
+    /// <summary>The ExCache's seed for random replacement (mem/Cache/ExCache.cs).</summary>
+    const int RandomSeed = 0x1e90;
+    const ulong Invalid = ulong.MaxValue;
+
+    readonly ulong[] _tags;
+    readonly long[] _stamp;
+    readonly int[] _fifo;
+    readonly int _ways, _lineShift;
+    readonly ulong _setMask;
+    readonly string _policy;
+    readonly Random? _random;
+    long _clock;
+
+    public SetAssociativeSimulator(long cacheBytes, int ways, int lineSize, string policy)
+    {
+        long sets = cacheBytes / ((long)lineSize * ways);
+        _ways = ways;
+        _lineShift = System.Numerics.BitOperations.Log2((uint)lineSize);
+        _setMask = (ulong)sets - 1;
+        _policy = policy;
+        _tags = new ulong[sets * ways];
+        Array.Fill(_tags, Invalid);
+        _stamp = policy == "lru" ? new long[_tags.Length] : [];
+        _fifo = new int[sets];
+        if (policy == "random") _random = new Random(RandomSeed);
+    }
+
+    /// <summary>Whether a cache of this geometry can be replayed here.</summary>
+    public static string? Unsupported(long cacheBytes, int ways, int lineSize, string policy)
+    {
+        if (ways < 1 || lineSize < 1 || cacheBytes < (long)ways * lineSize) return "the trace's header has no usable ExCache geometry";
+        long sets = cacheBytes / ((long)lineSize * ways);
+        if ((sets & (sets - 1)) != 0) return "the trace's ExCache does not have a power-of-two number of sets";
+        if (sets * ways > MaxSlots) return $"the configured ExCache holds more than {MaxSlots:N0} lines";
+        if (policy is not ("fifo" or "lru" or "random")) return $"unknown replacement policy '{policy}'";
+        return null;
+    }
+
+    public long Accesses { get; private set; }
+    public long Misses { get; private set; }
+
+    public void Access(ulong line)
+    {
+        Accesses++;
+        int first = (int)((line >> _lineShift) & _setMask) * _ways;
+        for (int i = first; i < first + _ways; i++)
+        {
+            if (_tags[i] != line) continue;
+            if (_stamp.Length != 0) _stamp[i] = ++_clock;
+            return;
+        }
+        Misses++;
+        int slot = Victim(first);
+        _tags[slot] = line;
+        if (_stamp.Length != 0) _stamp[slot] = ++_clock;
+    }
+
+    public void Drop(ulong line)
+    {
+        int first = (int)((line >> _lineShift) & _setMask) * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == line) _tags[i] = Invalid;
+    }
+
+    int Victim(int first)
+    {
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == Invalid) return i;
+        switch (_policy)
+        {
+            case "lru":
+            {
+                int best = first;
+                for (int i = first + 1; i < first + _ways; i++)
+                    if (_stamp[i] < _stamp[best]) best = i;
+                return best;
+            }
+            case "random":
+                return first + _random!.Next(_ways);
+            default:
+            {
+                int set = first / _ways;
+                int v = _fifo[set];
+                _fifo[set] = (v + 1) % _ways;
+                return first + v;
+            }
+        }
+    }
+}
