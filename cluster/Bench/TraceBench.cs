@@ -4,8 +4,8 @@ namespace LegoEmu.Cluster.Bench;
 
 /// <summary>
 /// Tracing overhead, measured in one run: the same program untraced, traced at <c>misses</c>, and
-/// traced at sampled and full <c>accesses</c>; slowdown against the untraced run and trace bytes per
-/// million guest accesses.
+/// traced at sampled and full <c>accesses</c>, and profiled (<c>run --profile</c>); slowdown against the
+/// untraced run and trace bytes per million guest accesses.
 /// </summary>
 public static class TraceBench
 {
@@ -52,6 +52,11 @@ public static class TraceBench
                 w.WriteLine($"| {name} | {run.Seconds:F2} | {run.Seconds / baseline.Seconds:F2}x | {records:N0} | {bytes:N0} | {perMillion:N0} |");
                 File.Delete(file);
             }
+            // run --profile: per-instruction costs without an access stream.
+            string profile = Path.Combine(dir, "p.callgrind");
+            var profiled = GuestRun.Best(repeat, () => GuestRun.Emulated([.. cacheOptions, "--profile", profile], program, args));
+            if (profiled.ExitCode != 0) w.WriteLine($"| profile | failed: exit {profiled.ExitCode} | | | | |");
+            else w.WriteLine($"| profile (run --profile) | {profiled.Seconds:F2} | {profiled.Seconds / baseline.Seconds:F2}x | | {new FileInfo(profile).Length:N0} | |");
             return 0;
         }
         finally

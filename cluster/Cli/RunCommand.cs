@@ -21,6 +21,7 @@ public static class RunCommand
         policy.AcceptOnlyFromAmong("fifo", "lru", "random");
         var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
         var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
+        var profile = new Option<string?>("--profile") { Description = "At exit, write to FILE in callgrind's format the instructions retired, data accesses, ExCache misses, misses served by a memory component and write-backs, per guest instruction", HelpName = "FILE" };
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
         var processors = new Option<string?>("--processors") { Description = "Spread the guest's threads over processor components: N runs this one and N-1 local thread-host processes; per-thread gives every guest thread a processor component (host thread and ExCache) inside this process; or a comma-separated list of running 'procnode --listen' endpoints. Caches stay coherent through the memory nodes (one is spawned if --memory-nodes is not given)", HelpName = "N|per-thread|ENDPOINTS" };
@@ -46,6 +47,7 @@ public static class RunCommand
         cmd.Options.Add(policy);
         cmd.Options.Add(stats);
         cmd.Options.Add(statsJson);
+        cmd.Options.Add(profile);
         cmd.Options.Add(strace);
         cmd.Options.Add(memoryNodes);
         cmd.Options.Add(nodeCapacity);
@@ -80,6 +82,7 @@ public static class RunCommand
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
             StatsJsonPath = pr.GetValue(statsJson);
+            ProfilePath = pr.GetValue(profile) is { } profilePath ? Path.GetFullPath(profilePath) : null;
             return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest, pr.GetValue(processors));
         });
         return cmd;
@@ -118,6 +121,9 @@ public static class RunCommand
 
     /// <summary>Where --stats-json writes the counters of the guest at exit (null: not asked for).</summary>
     public static string? StatsJsonPath { get; set; }
+
+    /// <summary>Where --profile writes the per-instruction costs at exit (null: not asked for).</summary>
+    public static string? ProfilePath { get; set; }
 
     /// <summary>Set when the guest died of a signal; Main re-raises it after everything is cleaned up.</summary>
     public static int PendingSignalDeath { get; set; }
@@ -255,6 +261,8 @@ public static class RunCommand
             var previous = process.EmergencyCleanup;
             process.EmergencyCleanup = () => { trace.Abandon(tracer); previous?.Invoke(); };
         }
+        LegoEmu.Mem.Trace.CodeProfile? profile = null;
+        if (ProfilePath != null) process.Cache.Profile = profile = new LegoEmu.Mem.Trace.CodeProfile();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int status;
         try { status = process.Run(); }
@@ -263,6 +271,15 @@ public static class RunCommand
             if (tracer != null) trace!.Finish(process, tracer);
         }
         if (StatsJsonPath != null) StatsJsonWriter.Write(StatsJsonPath, process, clock.Elapsed.TotalSeconds);
+        if (profile != null)
+        {
+            process.Cache.Profile = null;
+            try { ProfileWriter.Write(ProfilePath!, process, profile); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                options.Diagnostics.WriteLine($"legoemu: --profile {ProfilePath}: {e.Message}");
+            }
+        }
         PendingSignalDeath = process.KilledBySignal;
         return status;
     }

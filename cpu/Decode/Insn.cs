@@ -51,6 +51,11 @@ public sealed class Block
     public long ExecCount;
     /// <summary>Set once the translator has been asked for a region headed here (whatever came of it).</summary>
     public bool TranslationRequested;
+    /// <summary>
+    /// With a profile: per instruction, the times it retired and the data accesses it made while interpreted
+    /// (two counters each); folded into the profile when the run ends.
+    /// </summary>
+    public long[]? ProfileCounts;
     /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
     public volatile LegoEmu.Cpu.Translate.Region? Region;
     /// <summary>One past the last byte of the block's code.</summary>

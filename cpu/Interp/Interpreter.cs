@@ -75,8 +75,9 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 }
             }
             var view = c.Mem;
-            if (view.Attributing) ExecuteBlockAttributed(c, b, view);
-            else ExecuteBlock(c, b);
+            if (!view.Attributing) ExecuteBlock(c, b);
+            else if (view.Cache.Profile is { } profile) ExecuteBlockProfiled(c, b, view, profile);
+            else ExecuteBlockAttributed(c, b, view);
             prev = b;
         }
     }
@@ -102,6 +103,58 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             c.Rip = insns[n].Ip;
             throw;
         }
+    }
+
+    /// <summary>
+    /// As <see cref="ExecuteBlockAttributed"/>, counting each instruction's retirements and data accesses in the
+    /// block's profile counters. A faulting instruction keeps the access it counted, as the totals do.
+    /// </summary>
+    static void ExecuteBlockProfiled(CpuState c, Block b, LegoEmu.Mem.Cache.CacheView view, LegoEmu.Mem.Trace.CodeProfile profile)
+    {
+        var insns = b.Insns;
+        var counts = b.ProfileCounts ?? StartProfile(b, profile);
+        int n = 0;
+        long before = view.Accesses;
+        try
+        {
+            for (; n < insns.Length; n++)
+            {
+                ref Insn i = ref insns[n];
+                c.Rip = i.NextIp;
+                view.Ip = i.Ip;
+                i.Exec(c, ref i);
+                long now = view.Accesses;
+                counts[2 * n]++;
+                counts[2 * n + 1] += now - before;
+                before = now;
+            }
+            c.InstructionsRetired += insns.Length;
+        }
+        catch
+        {
+            counts[2 * n + 1] += view.Accesses - before;
+            c.InstructionsRetired += n;
+            c.Rip = insns[n].Ip;
+            throw;
+        }
+    }
+
+    static long[] StartProfile(Block b, LegoEmu.Mem.Trace.CodeProfile profile)
+    {
+        var counts = new long[2 * b.Insns.Length];
+        b.ProfileCounts = counts;
+        var insns = b.Insns;
+        profile.OnFinish(p =>
+        {
+            for (int k = 0; k < insns.Length; k++)
+            {
+                if (counts[2 * k] == 0 && counts[2 * k + 1] == 0) continue;
+                var cost = p.At(insns[k].Ip);
+                cost.Instructions += counts[2 * k];
+                cost.Accesses += counts[2 * k + 1];
+            }
+        });
+        return counts;
     }
 
     /// <summary>As <see cref="ExecuteBlock"/>, keeping the view's current instruction for a trace's attribution.</summary>

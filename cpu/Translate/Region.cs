@@ -11,7 +11,7 @@ public delegate long RegionCode(CpuState c, long budget);
 /// direct jumps, calls, fall-throughs and conditional branches. It is entered only at its head.
 /// </summary>
 /// <summary>A fault stub's place in the guest code (see <see cref="Region.FaultSites"/>).</summary>
-internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses);
+internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses, int Block);
 
 public sealed class Region
 {
@@ -53,6 +53,8 @@ public sealed class Region
     public RegionCode Code { get; internal set; } = null!;
     /// <summary>Times the region was entered; the code cache evicts the coldest.</summary>
     public long Entries;
+    /// <summary>The region's counters for <c>run --profile</c>; null when compiled without a profile.</summary>
+    internal RegionProfile? Profile { get; set; }
 
     /// <summary>True when some block of the region has code in [start, end).</summary>
     public bool Overlaps(ulong start, ulong end)

@@ -91,6 +91,7 @@ static unsafe class RegionCompiler
     {
         var interpreted = new List<Insn>();
         var region = new Region(blocks[0].Start, blocks);
+        if (shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long),
             new[] { typeof(Region), typeof(CpuState), typeof(long) }, typeof(Region).Module, skipVisibility: true);
         var il = method.GetILGenerator(256 + 64 * region.InstructionCount);
@@ -105,7 +106,7 @@ static unsafe class RegionCompiler
         {
             il.MarkLabel(ctx.LabelOf(k));
             ctx.EnterBlock(k);
-            EmitBlock(e, ctx, blocks[k], interpreted);
+            EmitBlock(e, ctx, blocks[k], k, interpreted);
         }
         e.EndRegion();
         region.Interpreted = interpreted.ToArray();
@@ -114,12 +115,12 @@ static unsafe class RegionCompiler
         return region;
     }
 
-    static void EmitBlock(RegionEmitter e, Context ctx, Block b, List<Insn> interpreted)
+    static void EmitBlock(RegionEmitter e, Context ctx, Block b, int index, List<Insn> interpreted)
     {
         var insns = b.Insns;
         int n = insns.Length;
         var deadAfter = FlagLiveness.DeadAfter(insns);
-        e.BeginBlock();
+        e.BeginBlock(index);
         for (int k = 0; k < n; k++)
         {
             ref Insn i = ref insns[k];

@@ -53,7 +53,9 @@ sealed partial class RegionEmitter
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
     (Label Label, int Accesses)? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
+    /// <summary>The region's block being emitted (its index in <see cref="Region.Blocks"/>).</summary>
+    int _block;
     /// <summary>Accesses emitted inline so far in the current block (counted per block, not per access).</summary>
     int _blockAccesses;
 
@@ -251,7 +253,7 @@ sealed partial class RegionEmitter
         // Each stub names its site by index and shares the code that settles the flags it left waiting.
         var sites = new List<FaultSite>(_faultStubs.Count);
         var settle = new Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label>();
-        foreach (var (label, ip, k, accesses, reload, pending) in _faultStubs)
+        foreach (var (label, ip, block, k, accesses, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
             if (reload is { } set)
@@ -262,7 +264,7 @@ sealed partial class RegionEmitter
             }
             Il.Emit(OpCodes.Ldc_I4, sites.Count);
             Il.Emit(OpCodes.Stloc, _faultSite);
-            sites.Add(new FaultSite(ip, k, accesses));
+            sites.Add(new FaultSite(ip, k, accesses, block));
             if (pending is { } p)
             {
                 if (!settle.TryGetValue(p, out var to)) settle[p] = to = Il.DefineLabel();
@@ -420,7 +422,7 @@ sealed partial class RegionEmitter
     {
         if (_faultLabel is { } f && f.Accesses == accesses) return f.Label;
         var l = Il.DefineLabel();
-        _faultStubs.Add((l, Ip, IndexInBlock, accesses, null, PendingState()));
+        _faultStubs.Add((l, Ip, _block, IndexInBlock, accesses, null, PendingState()));
         _faultLabel = (l, accesses);
         return l;
     }
@@ -442,7 +444,7 @@ sealed partial class RegionEmitter
         StoreRegisters(set.Read);
         if (set.Flags) StoreFlags();
         var fault = Il.DefineLabel();
-        _faultStubs.Add((fault, Ip, IndexInBlock, _blockAccesses, set, null));
+        _faultStubs.Add((fault, Ip, _block, IndexInBlock, _blockAccesses, set, null));
         BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldarg_0);
@@ -468,8 +470,12 @@ sealed partial class RegionEmitter
     const long MaxSliceBlocks = 1L << 12;
     static readonly MethodInfo MMin = typeof(Math).GetMethod(nameof(Math.Min), new[] { typeof(long), typeof(long) })!;
 
-    /// <summary>Starts counting a block's inline accesses.</summary>
-    internal void BeginBlock() => _blockAccesses = 0;
+    /// <summary>Starts counting the inline accesses of the region's block <paramref name="index"/>.</summary>
+    internal void BeginBlock(int index)
+    {
+        _blockAccesses = 0;
+        _block = index;
+    }
 
     /// <summary>Counts a finished block: its instructions, its inline accesses and one block of the time slice.</summary>
     internal void RetireBlock(int instructions)
@@ -478,6 +484,17 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) + ((long)_blockAccesses << AccessShift) + instructions);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stloc, _progress);
+        if (_region.Profile is { } profile)
+        {
+            // With a profile, one more add per block: the block's run counter (pinned, so its address is a constant).
+            Il.Emit(OpCodes.Ldc_I8, (long)profile.RunCounter(_block));
+            Il.Emit(OpCodes.Conv_I);
+            Il.Emit(OpCodes.Dup);
+            Il.Emit(OpCodes.Ldind_I8);
+            Il.Emit(OpCodes.Ldc_I8, 1L);
+            Il.Emit(OpCodes.Add);
+            Il.Emit(OpCodes.Stind_I8);
+        }
     }
 
     /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
@@ -743,6 +760,7 @@ sealed partial class RegionEmitter
         }
         // Counted once per block by RetireBlock; the slow path takes back the count its call makes.
         _blockAccesses++;
+        _region.Profile?.CountInline(_block, IndexInBlock);
         // host address = addend + a
         Il.Emit(OpCodes.Ldloc, _entry);
         Il.Emit(OpCodes.Ldc_I4, CacheView.EntryAddendOffset);

@@ -23,18 +23,36 @@ public static class TranslatedRuntime
 
     // Translated code counts its accesses per block; a slow path takes back the one its call counts. Every traced
     // access and every miss comes through here, so the instruction's address is set for the trace here too.
-    public static ulong Load8(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static ulong Load16(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static ulong Load32(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static ulong Load64(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
+    public static ulong Load8(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read8(a); } catch (Exception e) { Park(c, e); return 0; } finally { Leave(c, ip, n); } }
+    public static ulong Load16(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read16(a); } catch (Exception e) { Park(c, e); return 0; } finally { Leave(c, ip, n); } }
+    public static ulong Load32(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read32(a); } catch (Exception e) { Park(c, e); return 0; } finally { Leave(c, ip, n); } }
+    public static ulong Load64(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read64(a); } catch (Exception e) { Park(c, e); return 0; } finally { Leave(c, ip, n); } }
 
-    public static void Store8(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
-    public static void Store16(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
-    public static void Store32(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
-    public static void Store64(CpuState c, ulong ip, ulong a, ulong v) { c.Mem.Ip = ip; try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static void Store8(CpuState c, ulong ip, ulong a, ulong v) { long n = Enter(c, ip); try { c.Mem.Write8(a, (byte)v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
+    public static void Store16(CpuState c, ulong ip, ulong a, ulong v) { long n = Enter(c, ip); try { c.Mem.Write16(a, (ushort)v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
+    public static void Store32(CpuState c, ulong ip, ulong a, ulong v) { long n = Enter(c, ip); try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
+    public static void Store64(CpuState c, ulong ip, ulong a, ulong v) { long n = Enter(c, ip); try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
 
-    public static UInt128 Load128(CpuState c, ulong ip, ulong a) { c.Mem.Ip = ip; try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } finally { c.Mem.Accesses--; } }
-    public static void Store128(CpuState c, ulong ip, ulong a, UInt128 v) { c.Mem.Ip = ip; try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { c.Mem.Accesses--; } }
+    public static UInt128 Load128(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } finally { Leave(c, ip, n); } }
+    public static void Store128(CpuState c, ulong ip, ulong a, UInt128 v) { long n = Enter(c, ip); try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
+
+    static long Enter(CpuState c, ulong ip)
+    {
+        c.Mem.Ip = ip;
+        return c.Mem.Accesses;
+    }
+
+    /// <summary>
+    /// Takes back the access the inline count already holds. One that crossed into the next line counted a
+    /// second access here, which a profile charges to the instruction (its inline count has only one).
+    /// </summary>
+    static void Leave(CpuState c, ulong ip, long before)
+    {
+        var m = c.Mem;
+        m.Accesses--;
+        long extra = m.Accesses - before;
+        if (extra > 0 && m.Cache.Profile is { } p) p.At(ip).Accesses += extra;
+    }
 
     /// <summary>Runs one instruction through its interpreter handler, as the interpreter would; true when it faulted.</summary>
     public static unsafe bool Interpret(CpuState c, Insn[] insns, int index)
@@ -43,6 +61,7 @@ public static class TranslatedRuntime
         Interlocked.Increment(ref FallbackCounts[(int)i.I.Mnemonic]);
         c.Rip = i.NextIp;
         c.Mem.Ip = i.Ip;
+        long before = c.Mem.Accesses;
         try
         {
             i.Exec(c, ref i);
@@ -53,6 +72,11 @@ public static class TranslatedRuntime
             c.Rip = i.Ip;
             Park(c, e);
             return true;
+        }
+        finally
+        {
+            // The handler counts its own accesses; the block's run counter counts the instruction.
+            if (c.Mem.Cache.Profile is { } p) p.At(i.Ip).Accesses += c.Mem.Accesses - before;
         }
     }
 
@@ -93,6 +117,7 @@ public static class TranslatedRuntime
     internal static void SettleFault(Region r, CpuState c, int site, long progress)
     {
         var s = r.FaultSites[site];
+        if (r.Profile is { } rp && c.Mem.Cache.Profile is { } p) rp.Fault(p, s.Block, (int)s.Retired, s.Accesses);
         c.Rip = s.Ip;
         Retire(c, progress);
         c.InstructionsRetired += s.Retired;

@@ -64,7 +64,7 @@ public sealed unsafe class CacheView
     /// <summary>Of <see cref="Accesses"/>, those made while <see cref="InKernel"/> (added up at the kernel's exit).</summary>
     public long KernelAccesses;
 
-    /// <summary>True while a tracer listens, so the interpreter must keep <see cref="Ip"/> current instruction by instruction.</summary>
+    /// <summary>True while a tracer or a profile listens, so the interpreter must keep <see cref="Ip"/> current instruction by instruction.</summary>
     public bool Attributing;
 
     public CacheView(ExCache cache, int asid)
@@ -75,7 +75,7 @@ public sealed unsafe class CacheView
         _lineMask = (ulong)cache.LineSize - 1;
         _tagMask = ~_lineMask;
         _lru = cache.TracksRecency;
-        Attributing = cache.Tracer != null;
+        Attributing = cache.Tracer != null || cache.Profile != null;
         InvalidateAll();
         cache.Register(this);
     }
@@ -294,6 +294,7 @@ public sealed unsafe class CacheView
         // Charged before the lookup, so the fill, eviction and write-back of a miss name this access's instruction.
         tracer?.Attribute(kind == AccessKind.Fetch ? a : Ip,
             kind == AccessKind.Fetch ? TraceRecordFlags.Decode : InKernel ? TraceRecordFlags.Kernel : TraceRecordFlags.None);
+        if (_cache.Profile is { } profile) profile.Ip = kind == AccessKind.Fetch ? a : Ip;
         int slot = _cache.Lookup(Asid, line);
         if (slot < 0)
         {

@@ -77,11 +77,28 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         set
         {
             _tracer = value;
-            lock (_views)
-                foreach (var v in _views) v.Attributing = value != null;
+            UpdateAttribution();
         }
     }
     MemoryTracer? _tracer;
+
+    /// <summary>Receives each miss and write-back charged to the instruction that caused it (run --profile).</summary>
+    public CodeProfile? Profile
+    {
+        get => _profile;
+        set
+        {
+            _profile = value;
+            UpdateAttribution();
+        }
+    }
+    CodeProfile? _profile;
+
+    void UpdateAttribution()
+    {
+        lock (_views)
+            foreach (var v in _views) v.Attributing = _tracer != null || _profile != null;
+    }
 
     int NodeOf(int asid, ulong addr) => Component is INodeLocator l ? l.NodeOf(asid, addr) : 0;
     public IMemoryComponent Component { get; private set; }
@@ -220,6 +237,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     {
         if (_coherent != null && TrackedLine(asid, lineAddr)) return MissCoherent(asid, lineAddr, faultAddr, access);
         Stats.Misses++;
+        _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
@@ -296,6 +314,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
             throw new MemoryFault(faultAddr, access, FaultReason.Unmapped);
         }
         Tracer?.Fill(lineAddr, plocal ? -1 : NodeOf(asid, lineAddr));
+        if (!plocal) _profile?.MemoryFill();
         return Install(slot, lineAddr, asid, prot, exclusive: true);
     }
 
@@ -319,6 +338,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     int MissCoherent(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
     {
         Stats.Misses++;
+        _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
@@ -355,6 +375,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         Stats.RemoteFills++;
         Stats.BytesFilled += _config.LineSize;
         Tracer?.Fill(lineAddr, NodeOf(asid, lineAddr));
+        _profile?.MemoryFill();
         return Install(slot, lineAddr, asid, prot, exclusive, tracked: true);
     }
 
@@ -447,6 +468,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     void CountWriteBack(int asid, ulong lineAddr)
     {
         Tracer?.WriteBack(lineAddr, NodeOf(asid, lineAddr));
+        _profile?.WriteBack();
         PLocal(asid).MarkWritten(lineAddr);
         Stats.WriteBacks++;
         Stats.BytesWrittenBack += _config.LineSize;

@@ -501,6 +501,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         view.Ip = c.Rip - 2;
         view.InKernel = true;
         Cache.Tracer?.Attribute(view.Ip, LegoEmu.Mem.Trace.TraceRecordFlags.Kernel);
+        if (Cache.Profile is { } profile) profile.Ip = view.Ip;
         try { Dispatch(c); }
         finally
         {

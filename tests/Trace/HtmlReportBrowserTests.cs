@@ -37,6 +37,9 @@ public sealed class HtmlReportBrowserTests(TraceGuestsFixture fixture) : IClassF
             string text = dom.StdoutText;
             Assert.Contains("LegoEmu trace report", text);
             Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(text, "<svg").Count);
+            // hotcold's loops are in main: the top functions table names it first.
+            Assert.Contains("<h2>Top functions</h2>", text);
+            Assert.Contains("<code>main</code>", text[text.IndexOf("<h2>Top functions</h2>", StringComparison.Ordinal)..].Split("</tr>")[1]);
             Assert.DoesNotContain("Uncaught", dom.StderrText);
 
             string shot = Path.Combine(dir, "shot.png");

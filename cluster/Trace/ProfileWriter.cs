@@ -1,0 +1,34 @@
+using LegoEmu.Mem.Trace;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Cluster.Trace;
+
+/// <summary>Writes what <c>run --profile FILE</c> collected, in callgrind's format, named by the process's ELF objects.</summary>
+public static class ProfileWriter
+{
+    public static readonly (string Name, string Description)[] Events =
+    [
+        ("Ir", "Instructions retired"), ("Dacc", "Data accesses"), ("Miss", "ExCache misses"),
+        ("Mfill", "Misses filled by a memory component"), ("WB", "Write-backs of evicted lines"),
+    ];
+
+    public static void Write(string path, GuestProcess process, CodeProfile profile)
+    {
+        var costs = profile.Finish();
+        var mappings = new List<(ulong, ulong, string)>();
+        try
+        {
+            foreach (var v in process.Space.Vmas()) mappings.Add((v.Start, v.End, v.Name));
+        }
+        catch (LegoEmu.Mem.Remote.MemoryNodeFailure)
+        {
+            // The map only names the code; without it the executable's symbols still do.
+        }
+        var symbols = new CodeSymbols(process.ExePath, process.LoadBias, mappings);
+        var rows = new List<CallgrindRow>(costs.Count);
+        foreach (var (ip, c) in costs)
+            rows.Add(new CallgrindRow(ip, symbols.Locate(ip), [c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks]));
+        using var w = new StreamWriter(path);
+        CallgrindWriter.Write(w, string.Join(' ', process.Argv), process.Pid, Events, rows);
+    }
+}
