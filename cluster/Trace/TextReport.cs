@@ -94,7 +94,8 @@ public static class TextReport
         string est = m.Header.SampleRate < 1 ? ", estimated from the sample" : "";
         if (m.Functions.Count > 0)
         {
-            w.WriteLine($"functions by data accesses (each access, miss and write-back charged to the instruction that made it{est}):");
+            string by = m.Header.Level == "accesses" ? "data accesses" : "ExCache misses (a misses-only trace has no accesses)";
+            w.WriteLine($"functions by {by} (each access, miss and write-back charged to the instruction that made it{est}):");
             w.WriteLine($"  {"accesses",12} {"reads",12} {"writes",12} {"misses",10} {"from memory",12} {"write-backs",12}  function (object)");
             foreach (var f in m.Functions)
                 w.WriteLine($"  {f.Accesses,12:N0} {f.Reads,12:N0} {f.Writes,12:N0} {f.Misses,10:N0} {f.MemoryFills,12:N0} {f.WriteBacks,12:N0}  {f.Function} ({Path.GetFileName(f.Object)})");

@@ -18,7 +18,8 @@ public sealed class LackeyOracleTests(TraceGuestsFixture fixture) : IClassFixtur
     const ulong Region = 0x200000000;
     const int Bytes = 64 << 10;
     const int Line = 64;
-    static readonly Dictionary<string, string?> SameLibc = new()
+    /// <summary>glibc's string functions pinned to their SSE2 variants, so native (valgrind) and emulated runs execute the same code.</summary>
+    internal static readonly Dictionary<string, string?> SameLibc = new()
     {
         ["GLIBC_TUNABLES"] = "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX_Fast_Unaligned_Load,-ERMS,-FSRM,-SSSE3",
     };

@@ -7,7 +7,8 @@ namespace LegoEmu.Tests.Trace;
 
 /// <summary>
 /// <c>run --profile FILE</c>: instructions and data accesses per guest instruction, the same in the interpreter
-/// and in translated code, adding up exactly to what --stats-json counts; callgrind_annotate reads the file.
+/// and in translated code, adding up exactly to what --stats-json counts, and per function equal to what
+/// valgrind's cachegrind counts natively; callgrind_annotate reads the file.
 /// </summary>
 [Collection(GuestCollection.Name)]
 public sealed class ProfileTests(TraceGuestsFixture fixture) : IClassFixture<TraceGuestsFixture>
@@ -59,6 +60,62 @@ public sealed class ProfileTests(TraceGuestsFixture fixture) : IClassFixture<Tra
             }
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>
+    /// A third-party oracle for the profile: valgrind's cachegrind runs the same guest natively (glibc's
+    /// variants pinned as in <see cref="LackeyOracleTests"/>). The guest's own functions must retire the same
+    /// instructions and make the same data references, and rank in the same order.
+    /// </summary>
+    [Fact]
+    public async Task TheGuestsFunctionsRetireAndAccessAsUnderCachegrind()
+    {
+        string bin = fixture.Guests.Binary("hotfn");
+        string[] args = [Bytes.ToString(CultureInfo.InvariantCulture), Reps.ToString(CultureInfo.InvariantCulture)];
+        string dir = Directory.CreateTempSubdirectory("legoemu-cachegrind-").FullName;
+        try
+        {
+            string cgOut = Path.Combine(dir, "cachegrind.out"), profile = Path.Combine(dir, "profile.callgrind");
+            var vg = await ProcessRunner.RunAsync("valgrind", ["--tool=cachegrind", $"--cachegrind-out-file={cgOut}", bin, .. args],
+                TimeSpan.FromSeconds(120), LackeyOracleTests.SameLibc);
+            Assert.True(vg.ExitCode == 0, $"valgrind failed (is it installed?): {vg.StderrText}");
+            var r = await EmulatorRunner.RunAsync(["run", "--profile", profile, bin, .. args], LackeyOracleTests.SameLibc);
+            Assert.True(r.ExitCode == 0, $"{r}\n{r.StderrTail()}");
+            Assert.Equal(vg.StdoutText, r.StdoutText);
+            var ours = ReadProfile(profile);
+            var theirs = ReadCachegrind(cgOut);
+            foreach (var fn in new[] { "hot_sum", "cold_fill" })
+            {
+                Assert.True(theirs.ContainsKey(fn), $"cachegrind has no {fn}");
+                Assert.True(ours[fn][0] == theirs[fn].Ir, $"{fn}: {ours[fn][0]} instructions here, {theirs[fn].Ir} under cachegrind");
+                Assert.True(ours[fn][1] == theirs[fn].Dr + theirs[fn].Dw, $"{fn}: {ours[fn][1]} data accesses here, {theirs[fn].Dr} reads and {theirs[fn].Dw} writes under cachegrind");
+            }
+            Assert.Equal(theirs.OrderByDescending(p => p.Value.Ir).First().Key, ours.OrderByDescending(p => p.Value[0]).First().Key);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>Ir, Dr and Dw summed per function of a cachegrind.out file (columns as its events line names them).</summary>
+    static Dictionary<string, (long Ir, long Dr, long Dw)> ReadCachegrind(string path)
+    {
+        var sums = new Dictionary<string, (long Ir, long Dr, long Dw)>();
+        string[] events = [];
+        string? fn = null;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.StartsWith("events:", StringComparison.Ordinal)) { events = line[7..].Split(' ', StringSplitOptions.RemoveEmptyEntries); continue; }
+            if (line.StartsWith("fn=", StringComparison.Ordinal)) { fn = line[3..]; continue; }
+            if (fn == null || line.Length == 0 || !char.IsDigit(line[0])) continue;
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long Column(string name)
+            {
+                int i = Array.IndexOf(events, name);
+                return i >= 0 && i + 1 < parts.Length ? long.Parse(parts[i + 1], CultureInfo.InvariantCulture) : 0;
+            }
+            var (ir, dr, dw) = sums.GetValueOrDefault(fn);
+            sums[fn] = (ir + Column("Ir"), dr + Column("Dr"), dw + Column("Dw"));
+        }
+        return sums;
     }
 
     /// <summary>Costs (Ir, Dacc, Miss, Mfill, WB) summed per function of a callgrind file.</summary>
