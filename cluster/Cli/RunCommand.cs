@@ -262,7 +262,7 @@ public static class RunCommand
             process.EmergencyCleanup = () => { trace.Abandon(tracer); previous?.Invoke(); };
         }
         LegoEmu.Mem.Trace.CodeProfile? profile = null;
-        if (ProfilePath != null) process.Cache.Profile = profile = new LegoEmu.Mem.Trace.CodeProfile();
+        if (ProfilePath != null) profile = process.Cache.Profile ??= new LegoEmu.Mem.Trace.CodeProfile();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int status;
         try { status = process.Run(); }

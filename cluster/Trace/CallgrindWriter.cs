@@ -15,7 +15,7 @@ public static class CallgrindWriter
     /// <summary>The events of a trace report, in column order; the first is what tools sort by.</summary>
     public static readonly (string Name, string Description)[] TraceEvents =
     [
-        ("Dacc", "Data accesses"), ("Dr", "Data reads"), ("Dw", "Data writes"),
+        ("Ir", "Instructions retired"), ("Dacc", "Data accesses"), ("Dr", "Data reads"), ("Dw", "Data writes"),
         ("Miss", "ExCache misses"), ("Mfill", "Misses filled by a memory component"), ("WB", "Write-backs of evicted lines"),
     ];
 
@@ -24,7 +24,7 @@ public static class CallgrindWriter
     {
         var h = m.Header;
         var rows = m.Instructions.Select(r => new CallgrindRow(r.Ip, r.Where,
-            [r.Cost.Accesses, r.Cost.Reads, r.Cost.Writes, r.Cost.Misses, r.Cost.MemoryFills, r.Cost.WriteBacks]));
+            [r.Cost.Instructions, r.Cost.Accesses, r.Cost.Reads, r.Cost.Writes, r.Cost.Misses, r.Cost.MemoryFills, r.Cost.WriteBacks]));
         Write(w, h.Arguments.Length > 0 ? string.Join(' ', h.Arguments) : h.Program, h.Pid, TraceEvents, rows);
     }
 

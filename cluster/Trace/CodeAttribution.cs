@@ -3,11 +3,12 @@ namespace LegoEmu.Cluster.Trace;
 /// <summary>What one guest instruction (or function, or source line) was charged with in a trace.</summary>
 public sealed class CodeCost
 {
-    public long Reads, Writes, Misses, MemoryFills, WriteBacks;
+    public long Instructions, Reads, Writes, Misses, MemoryFills, WriteBacks;
     public long Accesses => Reads + Writes;
 
     public void Add(CodeCost o)
     {
+        Instructions += o.Instructions;
         Reads += o.Reads;
         Writes += o.Writes;
         Misses += o.Misses;
@@ -15,26 +16,26 @@ public sealed class CodeCost
         WriteBacks += o.WriteBacks;
     }
 
-    /// <summary>The counts of a sampled trace scaled up to the whole run.</summary>
+    /// <summary>The counts of a sampled trace scaled up to the whole run (instructions are counted whole already).</summary>
     public CodeCost Scaled(double rate) => rate >= 1 ? this : new CodeCost
     {
-        Reads = S(Reads, rate), Writes = S(Writes, rate), Misses = S(Misses, rate), MemoryFills = S(MemoryFills, rate), WriteBacks = S(WriteBacks, rate),
+        Instructions = Instructions, Reads = S(Reads, rate), Writes = S(Writes, rate), Misses = S(Misses, rate), MemoryFills = S(MemoryFills, rate), WriteBacks = S(WriteBacks, rate),
     };
 
     static long S(long v, double rate) => (long)Math.Round(v / rate);
 }
 
 /// <summary>One row of a per-function table.</summary>
-public sealed record FunctionRow(string Object, string Function, long Accesses, long Reads, long Writes, long Misses, long MemoryFills, long WriteBacks);
+public sealed record FunctionRow(string Object, string Function, long Instructions, long Accesses, long Reads, long Writes, long Misses, long MemoryFills, long WriteBacks);
 
 /// <summary>One row of a per-source-line table.</summary>
-public sealed record SourceLineRow(string File, int Line, string Function, long Accesses, long Reads, long Writes, long Misses, long MemoryFills, long WriteBacks);
+public sealed record SourceLineRow(string File, int Line, string Function, long Instructions, long Accesses, long Reads, long Writes, long Misses, long MemoryFills, long WriteBacks);
 
 /// <summary>One instruction's costs with where it lies: what the callgrind and folded writers need.</summary>
 public sealed record InstructionRow(ulong Ip, CodeLocation Where, CodeCost Cost);
 
 /// <summary>
-/// Costs charged to guest instruction addresses while a trace is read: data accesses, the ExCache misses
+/// Costs charged to guest instruction addresses while a trace is read: instructions retired, data accesses, the ExCache misses
 /// they made, the misses a memory component served (not local zero fills), and the write-backs of the
 /// victims they evicted. Loops touch few instructions, so the last one looked up is kept at hand.
 /// </summary>
@@ -73,8 +74,8 @@ public sealed class CodeAttribution
         }
         rows.Sort((a, b) => a.Ip.CompareTo(b.Ip));
         m.Instructions = rows;
-        m.Functions = Top(functions, top, (k, c) => new FunctionRow(k.Item1, k.Item2, c.Accesses, c.Reads, c.Writes, c.Misses, c.MemoryFills, c.WriteBacks), rate);
-        m.SourceLines = Top(lines, top, (k, c) => new SourceLineRow(k.Item1, k.Item2, k.Item3, c.Accesses, c.Reads, c.Writes, c.Misses, c.MemoryFills, c.WriteBacks), rate);
+        m.Functions = Top(functions, top, (k, c) => new FunctionRow(k.Item1, k.Item2, c.Instructions, c.Accesses, c.Reads, c.Writes, c.Misses, c.MemoryFills, c.WriteBacks), rate);
+        m.SourceLines = Top(lines, top, (k, c) => new SourceLineRow(k.Item1, k.Item2, k.Item3, c.Instructions, c.Accesses, c.Reads, c.Writes, c.Misses, c.MemoryFills, c.WriteBacks), rate);
     }
 
     static void Sum<TKey>(Dictionary<TKey, CodeCost> into, TKey key, CodeCost cost) where TKey : notnull

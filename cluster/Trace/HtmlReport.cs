@@ -52,16 +52,16 @@ public static class HtmlReport
         else sb.Append("<p>Set-associative replay: ").Append(E(m.SimulationNote)).Append("</p>\n");
         if (m.Functions.Count > 0)
         {
-            sb.Append("<h2>Top functions</h2><table><tr><th>data accesses</th><th>reads</th><th>writes</th><th>misses</th><th>from memory</th><th>write-backs</th><th class=\"l\">function</th><th class=\"l\">object</th></tr>\n");
+            sb.Append("<h2>Top functions</h2><table><tr><th>instructions</th><th>data accesses</th><th>reads</th><th>writes</th><th>misses</th><th>from memory</th><th>write-backs</th><th class=\"l\">function</th><th class=\"l\">object</th></tr>\n");
             foreach (var f in m.Functions)
-                sb.Append($"<tr><td>{f.Accesses:N0}</td><td>{f.Reads:N0}</td><td>{f.Writes:N0}</td><td>{f.Misses:N0}</td><td>{f.MemoryFills:N0}</td><td>{f.WriteBacks:N0}</td><td class=\"l\"><code>{E(f.Function)}</code></td><td class=\"l\">{E(Path.GetFileName(f.Object))}</td></tr>\n");
+                sb.Append($"<tr><td>{f.Instructions:N0}</td><td>{f.Accesses:N0}</td><td>{f.Reads:N0}</td><td>{f.Writes:N0}</td><td>{f.Misses:N0}</td><td>{f.MemoryFills:N0}</td><td>{f.WriteBacks:N0}</td><td class=\"l\"><code>{E(f.Function)}</code></td><td class=\"l\">{E(Path.GetFileName(f.Object))}</td></tr>\n");
             sb.Append("</table>\n");
         }
         if (m.SourceLines.Count > 0)
         {
-            sb.Append("<h2>Top source lines</h2><table><tr><th>data accesses</th><th>misses</th><th>from memory</th><th>write-backs</th><th class=\"l\">line</th><th class=\"l\">function</th></tr>\n");
+            sb.Append("<h2>Top source lines</h2><table><tr><th>instructions</th><th>data accesses</th><th>misses</th><th>from memory</th><th>write-backs</th><th class=\"l\">line</th><th class=\"l\">function</th></tr>\n");
             foreach (var l in m.SourceLines)
-                sb.Append($"<tr><td>{l.Accesses:N0}</td><td>{l.Misses:N0}</td><td>{l.MemoryFills:N0}</td><td>{l.WriteBacks:N0}</td><td class=\"l\">{E(l.File)}:{l.Line}</td><td class=\"l\"><code>{E(l.Function)}</code></td></tr>\n");
+                sb.Append($"<tr><td>{l.Instructions:N0}</td><td>{l.Accesses:N0}</td><td>{l.Misses:N0}</td><td>{l.MemoryFills:N0}</td><td>{l.WriteBacks:N0}</td><td class=\"l\">{E(l.File)}:{l.Line}</td><td class=\"l\"><code>{E(l.Function)}</code></td></tr>\n");
             sb.Append("</table>\n");
         }
         Traffic(sb, "Traffic per memory node", m.Nodes);

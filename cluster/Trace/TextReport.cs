@@ -17,6 +17,7 @@ public static class TextReport
         if (m.Range != null) w.WriteLine($"  restricted to addresses {m.Range}");
         w.WriteLine($"  {m.Records:N0} records in {m.DurationSeconds:F3} s: {m.Reads:N0} reads, {m.Writes:N0} writes, {m.Fetches:N0} fetches, " +
             $"{m.Fills:N0} fills ({m.LocalZeroFills:N0} local zero fills), {m.Evictions:N0} evictions, {m.Drops:N0} lines dropped, {m.WriteBacks:N0} write-backs");
+        if (m.RetiredInstructions > 0) w.WriteLine($"  the guest retired {m.RetiredInstructions:N0} instructions");
         if (m.GuestAccesses > 0) w.WriteLine($"  the guest made {m.GuestAccesses:N0} data accesses in all ({m.KernelAccesses:N0} of them by system calls and signal frames); the ExCache missed {m.GuestMisses:N0} times");
         if (m.DataOnly) w.WriteLine("  data only: records made by system calls, signal frames and instruction decoding are left out");
         w.WriteLine();
@@ -96,17 +97,17 @@ public static class TextReport
         {
             string by = m.Header.Level == "accesses" ? "data accesses" : "ExCache misses (a misses-only trace has no accesses)";
             w.WriteLine($"functions by {by} (each access, miss and write-back charged to the instruction that made it{est}):");
-            w.WriteLine($"  {"accesses",12} {"reads",12} {"writes",12} {"misses",10} {"from memory",12} {"write-backs",12}  function (object)");
+            w.WriteLine($"  {"instructions",14} {"accesses",12} {"reads",12} {"writes",12} {"misses",10} {"from memory",12} {"write-backs",12}  function (object)");
             foreach (var f in m.Functions)
-                w.WriteLine($"  {f.Accesses,12:N0} {f.Reads,12:N0} {f.Writes,12:N0} {f.Misses,10:N0} {f.MemoryFills,12:N0} {f.WriteBacks,12:N0}  {f.Function} ({Path.GetFileName(f.Object)})");
+                w.WriteLine($"  {f.Instructions,14:N0} {f.Accesses,12:N0} {f.Reads,12:N0} {f.Writes,12:N0} {f.Misses,10:N0} {f.MemoryFills,12:N0} {f.WriteBacks,12:N0}  {f.Function} ({Path.GetFileName(f.Object)})");
             w.WriteLine();
         }
         if (m.SourceLines.Count > 0)
         {
             w.WriteLine($"source lines by data accesses (DWARF line tables{est}):");
-            w.WriteLine($"  {"accesses",12} {"misses",10} {"from memory",12} {"write-backs",12}  file:line (function)");
+            w.WriteLine($"  {"instructions",14} {"accesses",12} {"misses",10} {"from memory",12} {"write-backs",12}  file:line (function)");
             foreach (var l in m.SourceLines)
-                w.WriteLine($"  {l.Accesses,12:N0} {l.Misses,10:N0} {l.MemoryFills,12:N0} {l.WriteBacks,12:N0}  {l.File}:{l.Line} ({l.Function})");
+                w.WriteLine($"  {l.Instructions,14:N0} {l.Accesses,12:N0} {l.Misses,10:N0} {l.MemoryFills,12:N0} {l.WriteBacks,12:N0}  {l.File}:{l.Line} ({l.Function})");
             w.WriteLine();
         }
     }

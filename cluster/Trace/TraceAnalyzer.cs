@@ -72,6 +72,12 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                     mappings.Add((e.Line, e.End, e.Name ?? ""));
                     continue;
                 }
+                if (e.Kind == TraceRecordKind.Instructions)
+                {
+                    code.At(e.Ip).Instructions += e.Count;
+                    m.RetiredInstructions += e.Count;
+                    continue;
+                }
                 if (e.TimeNs > lastNs) lastNs = e.TimeNs;
                 // The replay sees what the cache saw: every access, whatever the filters.
                 if (sim != null)

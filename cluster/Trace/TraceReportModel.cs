@@ -11,6 +11,8 @@ public sealed class TraceReportModel
     public long Reads { get; set; }
     public long Writes { get; set; }
     public long Fetches { get; set; }
+    /// <summary>Guest instructions retired, from the end of the trace (0 when the trace has no counts).</summary>
+    public long RetiredInstructions { get; set; }
     public long Fills { get; set; }
     public long LocalZeroFills { get; set; }
     public long Evictions { get; set; }

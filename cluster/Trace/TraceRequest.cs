@@ -35,6 +35,8 @@ public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRa
         };
         var tracer = new MemoryTracer(PathFor(process, forked), header, Level, SampleRate) { CurrentTid = process.CurrentThread.Tid };
         process.Cache.Tracer = tracer;
+        // The profile's block counters give the instructions each address retired, which no record carries.
+        process.Cache.Profile ??= new CodeProfile();
         return tracer;
     }
 
@@ -42,6 +44,7 @@ public sealed record TraceRequest(string Path, TraceLevel Level, double SampleRa
     public void Finish(GuestProcess process, MemoryTracer tracer)
     {
         process.Cache.Tracer = null;
+        if (process.Cache.Profile is { } profile) tracer.InstructionCounts(profile.Finish());
         try
         {
             foreach (var v in process.Space.Vmas()) tracer.Mapping(v.Start, v.End, v.Name);

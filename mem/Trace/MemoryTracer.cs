@@ -124,6 +124,22 @@ public sealed class MemoryTracer : IDisposable
         PutString(text, 4000);
     }
 
+    /// <summary>The instructions each guest instruction address retired, from the run's profile counters.</summary>
+    public void InstructionCounts(IReadOnlyDictionary<ulong, CodeProfile.Cost> costs)
+    {
+        long last = 0;
+        foreach (var (ip, c) in costs)
+        {
+            if (c.Instructions == 0) continue;
+            Reserve();
+            _buf[_len++] = (byte)TraceRecordKind.Instructions;
+            long d = (long)ip - last;
+            PutVarint((ulong)((d << 1) ^ (d >> 63)));
+            PutVarint((ulong)c.Instructions);
+            last = (long)ip;
+        }
+    }
+
     /// <summary>One mapping of the address space, for naming hot lines outside the executable's symbols.</summary>
     public void Mapping(ulong start, ulong end, string name)
     {

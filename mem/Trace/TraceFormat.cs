@@ -27,6 +27,8 @@ public enum TraceRecordKind : byte
     /// component took it); version 1 traces recorded these as evictions.
     /// </summary>
     Drop = 10,
+    /// <summary>Written at the end: how many times the instruction at an address retired (in the run, sampled or not).</summary>
+    Instructions = 11,
     /// <summary>The last record: totals the reader checks the stream against.</summary>
     End = 15,
 }

@@ -19,6 +19,8 @@ public struct TraceEvent
     /// <summary>The guest instruction the record is charged to (0 in version 1 traces).</summary>
     public ulong Ip;
     public TraceRecordFlags Flags;
+    /// <summary>Instructions records: how many times the instruction at <see cref="Ip"/> retired.</summary>
+    public long Count;
     /// <summary>Mapping records only.</summary>
     public ulong End;
     public string? Name;
@@ -36,6 +38,7 @@ public sealed class TraceReader : IDisposable
     long _line;
     long _ns;
     long _ip;
+    long _countIp;
     int _tid;
     uint _version;
 
@@ -118,6 +121,15 @@ public sealed class TraceReader : IDisposable
                     Common(ref e, (TraceRecordKind)k);
                     e.Node = (int)Varint() - 1;
                     return true;
+                case TraceRecordKind.Instructions:
+                {
+                    ulong z = Varint();
+                    _countIp += (long)(z >> 1) ^ -(long)(z & 1);
+                    e.Kind = TraceRecordKind.Instructions;
+                    e.Ip = (ulong)_countIp;
+                    e.Count = (long)Varint();
+                    return true;
+                }
                 case TraceRecordKind.Mapping:
                 {
                     e.Kind = TraceRecordKind.Mapping;

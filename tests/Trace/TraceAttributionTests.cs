@@ -20,18 +20,23 @@ public sealed class TraceAttributionTests(TraceGuestsFixture fixture) : IClassFi
 
     static string TempFile(string name) => Path.Combine(Path.GetTempPath(), $"legoemu-test-{Environment.ProcessId}-{Guid.NewGuid():N}-{name}");
 
-    async Task<string> RecordAsync(string policy, params string[] options)
+    async Task<string> RecordAsync(string policy, params string[] options) => (await RecordWithCountersAsync(policy, options)).Trace;
+
+    /// <summary>Records the hotfn guest; also returns the run's --stats-json counters.</summary>
+    async Task<(string Trace, JsonElement Counters)> RecordWithCountersAsync(string policy, params string[] options)
     {
         string bin = _guests.Binary("hotfn");
         string[] args = [Bytes.ToString(), Reps.ToString()];
         string expected = await TraceGuests.NativeAsync(bin, args);
-        string trace = TempFile("hotfn.trace");
+        string trace = TempFile("hotfn.trace"), stats = TempFile("stats.json");
         // 64 KiB of LRU under a cyclic scan of 256 KiB: every load of hot_sum misses, whatever else the cache holds.
         var r = await EmulatorRunner.RunAsync(["run", "--trace", trace, "--trace-level", "accesses", "--line", "64", "--excache", "64K", "--ways", "4",
-            "--policy", policy, .. options, bin, .. args]);
+            "--policy", policy, "--stats-json", stats, .. options, bin, .. args]);
         Assert.True(r.ExitCode == 0, $"{r}\n{r.StderrTail()}");
         Assert.Equal(expected, r.StdoutText);
-        return trace;
+        var counters = JsonDocument.Parse(File.ReadAllText(stats)).RootElement.Clone();
+        File.Delete(stats);
+        return (trace, counters);
     }
 
     static async Task<JsonElement> ReportAsync(string trace, params string[] options)
@@ -50,13 +55,16 @@ public sealed class TraceAttributionTests(TraceGuestsFixture fixture) : IClassFi
     [InlineData("--translate-threshold", "10000")]
     public async Task AccessesAndMissesAreChargedToTheirFunctionsAndLinesInBothTiers(string option, string value)
     {
-        string trace = await RecordAsync("lru", option, value);
+        var (trace, counters) = await RecordWithCountersAsync("lru", option, value);
         try
         {
             var j = await ReportAsync(trace, "--range", Range, "--data-only");
+            // Instructions come from the run's block counters, whatever the filters: all of them, as --stats counts.
+            Assert.Equal(counters.GetProperty("instructions").GetInt64(), j.GetProperty("retiredInstructions").GetInt64());
             var functions = j.GetProperty("functions");
             Assert.Equal("hot_sum", functions[0].GetProperty("function").GetString());
             var hot = functions[0];
+            Assert.True(hot.GetProperty("instructions").GetInt64() > 2 * Bytes / 64 * Reps, hot.ToString());
             Assert.Equal(Bytes / 64 * Reps, hot.GetProperty("reads").GetInt64());
             Assert.Equal(0, hot.GetProperty("writes").GetInt64());
             Assert.Equal(Bytes / 64 * Reps, hot.GetProperty("misses").GetInt64());
