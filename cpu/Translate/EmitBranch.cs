@@ -89,13 +89,10 @@ static class EmitBranch
         }
         if (i.Cc >= 0 && i.I.FlowControl == FlowControl.ConditionalBranch && i.I.Op0Kind == OpKind.NearBranch64 && IsJcc(i.I.Mnemonic))
         {
-            var taken = e.Tmp();
+            // The block is counted first, so the condition feeds the branch directly and the JIT fuses them.
             var notTaken = il.DefineLabel();
-            e.EmitCond(i.Cc);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stloc, taken);
             e.RetireBlock(blockLength);
-            il.Emit(OpCodes.Ldloc, taken);
+            e.EmitCond(i.Cc);
             il.Emit(OpCodes.Brfalse, notTaken);
             ctx.Edge(i.I.NearBranchTarget);
             il.MarkLabel(notTaken);
