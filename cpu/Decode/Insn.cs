@@ -56,6 +56,8 @@ public sealed class Block
     /// (two counters each); folded into the profile when the run ends.
     /// </summary>
     public long[]? ProfileCounts;
+    /// <summary>Regions headed here call the ExCache's slow path on a miss instead of leaving (their misses were frequent).</summary>
+    public bool MissCalls;
     /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
     public volatile LegoEmu.Cpu.Translate.Region? Region;
     /// <summary>One past the last byte of the block's code.</summary>

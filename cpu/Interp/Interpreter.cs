@@ -28,6 +28,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         c.YieldRequested = false;
         var translator = Translator;
         long threshold = translator?.Threshold ?? long.MaxValue;
+        bool missed = false;
         while (!c.StopRequested && !c.YieldRequested && budget-- > 0)
         {
             if (c.InterruptPending)
@@ -52,18 +53,27 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 }
             }
             var region = b.Region;
-            if (region != null)
+            if (region != null && !missed)
             {
                 region.Entries++;
-                long before = c.InstructionsRetired;
+                long before = c.InstructionsRetired, misses = region.MissExits;
                 long ran = region.Code(c, budget + 1);
-                translator!.Stats.TranslatedInstructions += c.InstructionsRetired - before;
+                long run = c.InstructionsRetired - before;
+                translator!.Stats.TranslatedInstructions += run;
+                region.InstructionsRun += run;
                 budget -= ran - 1;
                 // The head's successor cache now remembers where the region leaves to.
                 prev = b;
+                if (region.MissExits != misses)
+                {
+                    // The instruction that missed runs here next (entering a region there could miss again).
+                    missed = true;
+                    translator.NoteMissExit(region, c.Mem.Cache.Stats);
+                }
                 continue;
             }
-            if (translator != null && !b.TranslationRequested && ++b.ExecCount >= threshold)
+            // A block entered only because a region left at a miss inside it is not a translation candidate.
+            if (translator != null && !b.TranslationRequested && !missed && ++b.ExecCount >= threshold)
             {
                 translator.Request(b);
                 if (b.Region != null)
@@ -78,6 +88,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             if (!view.Attributing) ExecuteBlock(c, b);
             else if (view.Cache.Profile is { } profile) ExecuteBlockProfiled(c, b, view, profile);
             else ExecuteBlockAttributed(c, b, view);
+            missed = false;
             prev = b;
         }
     }

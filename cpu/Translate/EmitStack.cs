@@ -21,7 +21,9 @@ static class EmitStack
                 Push(e, v);
                 return true;
             }
-            case Mnemonic.Pop when i.I.StackPointerIncrement == 8 && RegionEmitter.Simple(i, 0):
+            // POP to memory stores after RSP has moved (its address may use the new RSP), so a store that missed or
+            // faulted would leave RSP moved: the interpreter runs that form.
+            case Mnemonic.Pop when i.I.StackPointerIncrement == 8 && i.I.Op0Kind == OpKind.Register && RegionEmitter.IsGpr(i.I.Op0Register):
             {
                 var v = e.Tmp();
                 var sp = e.Tmp();

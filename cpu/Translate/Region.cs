@@ -55,6 +55,12 @@ public sealed class Region
     public long Entries;
     /// <summary>The region's counters for <c>run --profile</c>; null when compiled without a profile.</summary>
     internal RegionProfile? Profile { get; set; }
+    /// <summary>Guest instructions the region has run, and how often it left at a front-table miss.</summary>
+    public long InstructionsRun, MissExits;
+    /// <summary>The counters at the start of the current window of miss exits (Translator.NoteMissExit).</summary>
+    internal long InstructionsAtMissWindow, HitsAtMissWindow, FillsAtMissWindow;
+    /// <summary>Compiled with calls to the slow path on a miss (see RegionEmitter.MissCalls).</summary>
+    public bool MissCalls { get; internal set; }
 
     /// <summary>True when some block of the region has code in [start, end).</summary>
     public bool Overlaps(ulong start, ulong end)

@@ -87,7 +87,7 @@ static unsafe class RegionCompiler
         }
     }
 
-    internal static Region Compile(Block[] blocks, CacheView shape)
+    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false)
     {
         var interpreted = new List<Insn>();
         var region = new Region(blocks[0].Start, blocks);
@@ -95,7 +95,8 @@ static unsafe class RegionCompiler
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long),
             new[] { typeof(Region), typeof(CpuState), typeof(long) }, typeof(Region).Module, skipVisibility: true);
         var il = method.GetILGenerator(256 + 64 * region.InstructionCount);
-        var e = new RegionEmitter(il, region, shape);
+        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls };
+        region.MissCalls = missCalls;
         e.UseRegisters(blocks);
         foreach (var b in blocks)
             foreach (var insn in b.Insns)

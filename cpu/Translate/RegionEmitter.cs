@@ -56,6 +56,21 @@ sealed partial class RegionEmitter
     readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
     /// <summary>The region's block being emitted (its index in <see cref="Region.Blocks"/>).</summary>
     int _block;
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _missStubs = new();
+    Label? _missLabel;
+    Label _missCommon;
+    /// <summary>The block's inline accesses and the waiting flag producer when the current instruction began.</summary>
+    int _insnAccesses;
+    (FlagOp, int, int, bool)? _insnPending;
+
+    /// <summary>
+    /// Set before <see cref="BeginRegion"/> for a region that calls the ExCache's slow path on a front-table
+    /// miss and carries on. Otherwise (the default) a miss leaves the region at the instruction that missed
+    /// and the interpreter runs it: the compiled code then makes no call on its memory paths, so the JIT keeps
+    /// the guest's registers in host registers instead of spilling them around calls that a hit never makes.
+    /// A region whose misses turn out frequent is compiled again this way (<see cref="Translator"/>).
+    /// </summary>
+    internal bool MissCalls;
     /// <summary>Accesses emitted inline so far in the current block (counted per block, not per access).</summary>
     int _blockAccesses;
 
@@ -208,6 +223,7 @@ sealed partial class RegionEmitter
         _faultSite = Il.DeclareLocal(typeof(int));
         _exitCommon = Il.DefineLabel();
         _faultCommon = Il.DefineLabel();
+        _missCommon = Il.DefineLabel();
 
         // A null CPU is the compiler thread's warm-up call: it makes the JIT compile the method off the guest's time.
         var go = Il.DefineLabel();
@@ -278,7 +294,48 @@ sealed partial class RegionEmitter
             EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
             Il.Emit(OpCodes.Br, _faultCommon);
         }
+        // Miss stubs: the same sites, settled as of the start of the instruction, which the interpreter runs again.
+        var missSettle = new Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label>();
+        foreach (var (label, ip, block, k, accesses, pending) in _missStubs)
+        {
+            Il.MarkLabel(label);
+            Il.Emit(OpCodes.Ldc_I4, sites.Count);
+            Il.Emit(OpCodes.Stloc, _faultSite);
+            sites.Add(new FaultSite(ip, k, accesses, block));
+            if (pending is { } p)
+            {
+                if (!missSettle.TryGetValue(p, out var to)) missSettle[p] = to = Il.DefineLabel();
+                Il.Emit(OpCodes.Br, to);
+            }
+            else Il.Emit(OpCodes.Br, _missCommon);
+        }
+        foreach (var (p, label) in missSettle)
+        {
+            Il.MarkLabel(label);
+            EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
+            Il.Emit(OpCodes.Br, _missCommon);
+        }
         _region.FaultSites = sites.ToArray();
+
+        if (_missStubs.Count > 0)
+        {
+            // Miss exit: the state as the interpreter has it before the instruction; the dispatcher goes on there.
+            Il.MarkLabel(_missCommon);
+            BeforeCallOut();
+            StoreRegisters();
+            StoreFlags();
+            Il.Emit(OpCodes.Ldarg_0);
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldloc, _faultSite);
+            Il.Emit(OpCodes.Ldloc, _progress);
+            Il.Emit(OpCodes.Call, MSettleMiss);
+            Il.Emit(OpCodes.Ldloc, _progress);
+            Il.Emit(OpCodes.Ldc_I4, BlockShift);
+            Il.Emit(OpCodes.Shr);
+            Il.Emit(OpCodes.Ldarg_2);
+            Il.Emit(OpCodes.Add);
+            Il.Emit(OpCodes.Ret);
+        }
 
         // Normal exit: the guest continues at _exitRip in the dispatcher.
         Il.MarkLabel(_exitCommon);
@@ -315,6 +372,7 @@ sealed partial class RegionEmitter
     }
 
     static readonly MethodInfo MRetire = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Retire), BindingFlags.Static | BindingFlags.NonPublic)!;
+    static readonly MethodInfo MSettleMiss = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleMiss), BindingFlags.Static | BindingFlags.NonPublic)!;
     static readonly MethodInfo MSettleFault = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleFault), BindingFlags.Static | BindingFlags.NonPublic)!;
 
     void LoadRegisters(bool all) => LoadRegisters(all ? 0xffff : 0);
@@ -378,6 +436,9 @@ sealed partial class RegionEmitter
         NextIp = i.NextIp;
         IndexInBlock = indexInBlock;
         _faultLabel = null;
+        _missLabel = null;
+        _insnAccesses = _blockAccesses;
+        _insnPending = PendingState();
         _tempNext = 0;
         _vecNext = 0;
     }
@@ -425,6 +486,16 @@ sealed partial class RegionEmitter
         _faultStubs.Add((l, Ip, _block, IndexInBlock, accesses, null, PendingState()));
         _faultLabel = (l, accesses);
         return l;
+    }
+
+    /// <summary>Where the current instruction leaves the region when an access misses the front table (miss-exit regions).</summary>
+    Label MissLabel()
+    {
+        if (_missLabel is { } l) return l;
+        var label = Il.DefineLabel();
+        _missStubs.Add((label, Ip, _block, IndexInBlock, _insnAccesses, _insnPending));
+        _missLabel = label;
+        return label;
     }
 
     void BranchIfFaulted(Label target)
@@ -775,7 +846,7 @@ sealed partial class RegionEmitter
     internal void Load(int bits, LocalBuilder a)
     {
         var v = Tmp();
-        var miss = Il.DefineLabel();
+        var miss = MissCalls ? Il.DefineLabel() : MissLabel();
         var done = Il.DefineLabel();
         EmitProbe(a, bits / 8, CacheView.EntryReadTagOffset, miss);
         switch (bits)
@@ -786,21 +857,24 @@ sealed partial class RegionEmitter
             default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_I8); break;
         }
         Il.Emit(OpCodes.Stloc, v);
-        Il.Emit(OpCodes.Br, done);
-        SlowPath(miss, () =>
+        if (MissCalls)
         {
-            Il.Emit(OpCodes.Ldloc, a);
-            Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
-            Il.Emit(OpCodes.Stloc, v);
-        });
-        Il.MarkLabel(done);
+            Il.Emit(OpCodes.Br, done);
+            SlowPath(miss, () =>
+            {
+                Il.Emit(OpCodes.Ldloc, a);
+                Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
+                Il.Emit(OpCodes.Stloc, v);
+            });
+            Il.MarkLabel(done);
+        }
         Il.Emit(OpCodes.Ldloc, v);
     }
 
     /// <summary>Stores the low <paramref name="bits"/> of <paramref name="v"/> at the address in <paramref name="a"/>.</summary>
     internal void Store(int bits, LocalBuilder a, LocalBuilder v)
     {
-        var miss = Il.DefineLabel();
+        var miss = MissCalls ? Il.DefineLabel() : MissLabel();
         var done = Il.DefineLabel();
         EmitProbe(a, bits / 8, CacheView.EntryWriteTagOffset, miss);
         Il.Emit(OpCodes.Ldloc, v);
@@ -811,6 +885,7 @@ sealed partial class RegionEmitter
             case 32: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I4); break;
             default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I8); break;
         }
+        if (!MissCalls) return;
         Il.Emit(OpCodes.Br, done);
         SlowPath(miss, () =>
         {
@@ -824,12 +899,13 @@ sealed partial class RegionEmitter
     /// <summary>Pushes the 128-bit value at <paramref name="a"/> as a Vector128&lt;byte&gt;.</summary>
     internal void Load128(LocalBuilder a, LocalBuilder dst)
     {
-        var miss = Il.DefineLabel();
+        var miss = MissCalls ? Il.DefineLabel() : MissLabel();
         var done = Il.DefineLabel();
         EmitProbe(a, 16, CacheView.EntryReadTagOffset, miss);
         Il.Emit(OpCodes.Unaligned, (byte)1);
         Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, dst);
+        if (!MissCalls) return;
         Il.Emit(OpCodes.Br, done);
         SlowPath(miss, () =>
         {
@@ -843,12 +919,13 @@ sealed partial class RegionEmitter
 
     internal void Store128(LocalBuilder a, LocalBuilder src)
     {
-        var miss = Il.DefineLabel();
+        var miss = MissCalls ? Il.DefineLabel() : MissLabel();
         var done = Il.DefineLabel();
         EmitProbe(a, 16, CacheView.EntryWriteTagOffset, miss);
         Il.Emit(OpCodes.Ldloc, src);
         Il.Emit(OpCodes.Unaligned, (byte)1);
         Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        if (!MissCalls) return;
         Il.Emit(OpCodes.Br, done);
         SlowPath(miss, () =>
         {
@@ -887,6 +964,12 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I8, 15L);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Ldc_I8, 0L);
+        if (!MissCalls)
+        {
+            // The interpreter raises the #GP when it runs the instruction.
+            Il.Emit(OpCodes.Bne_Un, MissLabel());
+            return;
+        }
         Il.Emit(OpCodes.Beq, ok);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldc_I8, (long)Ip);

@@ -124,6 +124,16 @@ public static class TranslatedRuntime
         c.Mem.Accesses += s.Accesses;
     }
 
+    /// <summary>
+    /// A miss exit's bookkeeping: RIP at the instruction that missed, which has not run (the interpreter runs it
+    /// next), and the counters as a fault at that instruction leaves them.
+    /// </summary>
+    internal static void SettleMiss(Region r, CpuState c, int site, long progress)
+    {
+        SettleFault(r, c, site, progress);
+        r.MissExits++;
+    }
+
     /// <summary>At a region's exit: the instructions and inline accesses of its finished blocks join the counters.</summary>
     internal static void Retire(CpuState c, long progress)
     {

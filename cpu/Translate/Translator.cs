@@ -96,7 +96,7 @@ public sealed class Translator : IDisposable
         Region region;
         try
         {
-            region = RegionCompiler.Compile(job.Blocks, _blocks.View);
+            region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls);
             // The warm-up call (no CPU) makes the JIT compile it here, off the guest's time, and
             // surfaces an emitter bug as an exception now rather than in the guest.
             region.Code(null!, 0);
@@ -122,6 +122,39 @@ public sealed class Translator : IDisposable
             Stats.LiveRegions = _live.Count;
             job.Head.Region = region;
             if (_live.Count > MaxLiveRegions) EvictColdHalf();
+        }
+    }
+
+    /// <summary>
+    /// A miss exit costs the exit, the interpreter running the rest of the block and the re-entry: a few hundred
+    /// nanoseconds. A region that pays it more than about once per this many instructions is compiled again
+    /// with calls to the slow path (two streams that collide in the front table, accesses across lines).
+    /// The rate is judged over windows of <see cref="MissWindow"/> exits. When most of the window's ExCache
+    /// lookups needed a fill, the fill costs more than the exit and the slow path would pay it too (a loop's
+    /// first pass over new memory), so only a far higher rate (<see cref="InstructionsPerFillingMissExit"/>)
+    /// condemns the region: a small ExCache thrashing on an in-process memory component.
+    /// </summary>
+    const long InstructionsPerMissExit = 2048, InstructionsPerFillingMissExit = 256, MissWindow = 1024;
+
+    /// <summary>Called by the dispatcher after <paramref name="region"/> left at a front-table miss.</summary>
+    public void NoteMissExit(Region region, LegoEmu.Mem.Cache.CacheStats cache)
+    {
+        if (region.MissCalls || region.MissExits % MissWindow != 0) return;
+        long run = region.InstructionsRun - region.InstructionsAtMissWindow;
+        long hits = cache.Hits - region.HitsAtMissWindow, fills = cache.Misses - region.FillsAtMissWindow;
+        region.InstructionsAtMissWindow = region.InstructionsRun;
+        region.HitsAtMissWindow = cache.Hits;
+        region.FillsAtMissWindow = cache.Misses;
+        if (run > MissWindow * (hits >= 2 * fills ? InstructionsPerMissExit : InstructionsPerFillingMissExit)) return;
+        lock (_sync)
+        {
+            var head = region.Blocks[0];
+            if (head.Region != region || _disposed) return;
+            Drop(region);
+            _live.Remove(region);
+            Stats.LiveRegions = _live.Count;
+            head.MissCalls = true;
+            Stats.RegionsRecompiledWithMissCalls++;
         }
     }
 

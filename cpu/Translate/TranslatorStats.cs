@@ -7,6 +7,8 @@ public sealed class TranslatorStats
     public long RegionsFailed;
     public long RegionsInvalidated;
     public long RegionsEvicted;
+    /// <summary>Regions dropped because they left at front-table misses too often, to be compiled again with slow-path calls.</summary>
+    public long RegionsRecompiledWithMissCalls;
     public long CompileTicks;
     public long IlBytes;
     public int LiveRegions;

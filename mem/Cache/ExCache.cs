@@ -42,8 +42,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         _config = config;
         Component = component;
         int slots = config.Slots;
-        // Untouched pages of a zeroed native block are not committed, so a huge default costs nothing.
-        _data = (byte*)NativeMemory.AllocZeroed((nuint)config.Size);
+        // Untouched pages of an anonymous mapping are not committed, so a huge default costs nothing.
+        _data = LineStore.Allocate(config.Size);
         _tags = new ulong[slots];
         Array.Fill(_tags, Invalid);
         _asids = new int[slots];
@@ -150,7 +150,13 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
 
     internal void Register(CacheView view) { lock (_views) _views.Add(view); }
 
-    internal byte* SlotData(int slot) => _data + ((long)slot << _lineShift);
+    /// <summary>
+    /// A slot's bytes. Slots are numbered set-major (a set's ways side by side, as lookups scan them), but their
+    /// data is laid out way-major: consecutive guest lines go to consecutive sets, so with the ways filled in
+    /// order a guest array lands contiguous in host memory, and its host pages (and their page-table entries)
+    /// are as dense as the guest's own.
+    /// </summary>
+    internal byte* SlotData(int slot) => _data + (((long)(slot % _ways) * _config.Sets + slot / _ways) << _lineShift);
 
     /// <summary>True when the policy needs to hear about every hit, including front-table hits.</summary>
     internal bool TracksRecency => _config.Policy == ReplacementPolicy.Lru;
@@ -536,6 +542,6 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        NativeMemory.Free(_data);
+        LineStore.Free(_data, _config.Size);
     }
 }

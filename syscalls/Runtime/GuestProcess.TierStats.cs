@@ -13,7 +13,7 @@ public sealed partial class GuestProcess
         var s = t.Stats;
         double share = instructions == 0 ? 0 : (double)s.TranslatedInstructions / instructions;
         w.WriteLine($"legoemu: tier                 auto, threshold {t.Threshold}: {s.TranslatedInstructions:N0} instructions translated ({share:P1}), {instructions - s.TranslatedInstructions:N0} interpreted");
-        w.WriteLine($"legoemu: regions              {s.RegionsCompiled:N0} compiled in {s.CompileSeconds:F3} s ({s.IlBytes / 1024.0:F0} KiB IL), {s.LiveRegions:N0} live ({s.LiveIlBytes / 1024.0:F0} KiB), {s.RegionsInvalidated:N0} invalidated, {s.RegionsEvicted:N0} evicted, {s.RegionsFailed:N0} failed; {Blocks.CodeWrites:N0} stores into code");
+        w.WriteLine($"legoemu: regions              {s.RegionsCompiled:N0} compiled in {s.CompileSeconds:F3} s ({s.IlBytes / 1024.0:F0} KiB IL), {s.LiveRegions:N0} live ({s.LiveIlBytes / 1024.0:F0} KiB), {s.RegionsInvalidated:N0} invalidated, {s.RegionsEvicted:N0} evicted, {s.RegionsRecompiledWithMissCalls:N0} recompiled for frequent misses, {s.RegionsFailed:N0} failed; {Blocks.CodeWrites:N0} stores into code");
         PrintFallbacks(w);
     }
 

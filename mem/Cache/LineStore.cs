@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+
+namespace LegoEmu.Mem.Cache;
+
+/// <summary>
+/// The ExCache's line storage: one anonymous host mapping, zero and uncommitted until touched, on which
+/// transparent huge pages are requested. With the way-major layout (<see cref="ExCache"/>) a guest array
+/// fills it contiguously, so 2 MiB host pages cover 512 guest lines with one TLB entry, as the kernel
+/// would give the guest natively when it backs a large region with huge pages.
+/// </summary>
+static unsafe class LineStore
+{
+    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvHugepage = 14;
+    const long HugePage = 2L << 20;
+
+    [DllImport("libc", SetLastError = true)]
+    static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int munmap(nint addr, nuint length);
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int madvise(nint addr, nuint length, int advice);
+
+    /// <summary>Maps <paramref name="size"/> zero bytes; huge pages are advice only, so their absence is not an error.</summary>
+    internal static byte* Allocate(long size)
+    {
+        nint p = mmap(0, (nuint)size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        if (p == -1) throw new OutOfMemoryException($"cannot map {size >> 20} MiB for the ExCache lines (errno {Marshal.GetLastPInvokeError()})");
+        if (size >= HugePage) _ = madvise(p, (nuint)size, MadvHugepage);
+        return (byte*)p;
+    }
+
+    internal static void Free(byte* p, long size) => _ = munmap((nint)p, (nuint)size);
+}
