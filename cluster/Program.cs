@@ -53,6 +53,12 @@ public static class Program
             if (forked) ExitNow(status);
             return status;
         }
+        catch (LegoEmu.Syscalls.Host.TempDirectoryException e)
+        {
+            // Not a bug: the user's TMPDIR is missing, read-only or full.
+            Cli.EmulatorStderr.Writer.WriteLine($"legoemu: {e.Message}");
+            return 71; // EX_OSERR
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Anything reaching here is an emulator bug; report it in one line, keep the trace for debugging on request.

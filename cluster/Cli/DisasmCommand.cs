@@ -30,10 +30,10 @@ public static class DisasmCommand
         ElfFile elf;
         try
         {
-            if (!File.Exists(path)) { Console.Error.WriteLine($"legoemu: {path}: No such file or directory"); return 127; }
             elf = ElfFile.Load(path);
         }
-        catch (ElfFormatException e) { Console.Error.WriteLine($"legoemu: {path}: {e.Message}"); return 126; }
+        catch (LegoEmu.Loader.Image.ExecFileException e) { Console.Error.WriteLine($"legoemu: {e.Message}"); return e.Errno == LegoEmu.Mem.Errno.ENOENT ? 127 : 126; }
+        catch (ElfFormatException e) { Console.Error.WriteLine($"legoemu: {LegoEmu.Mem.PrintableName.Escape(path)}: {e.Message}"); return 126; }
         var sec = elf.Sections.FirstOrDefault(s => s.Name == sectionName);
         if (sec.Name == null || sec.Type == ElfConst.SHT_NOBITS || sec.Offset + sec.Size > (ulong)elf.Data.Length)
         {

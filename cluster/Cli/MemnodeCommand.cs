@@ -46,7 +46,12 @@ public static class MemnodeCommand
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            Console.Error.WriteLine($"legoemu memnode: cannot listen on {listen}: {e.SocketErrorCode}");
+            Console.Error.WriteLine($"legoemu memnode: cannot listen on {LegoEmu.Mem.PrintableName.Escape(listen)}: {e.SocketErrorCode}");
+            return 1;
+        }
+        catch (ListenRefusedException e)
+        {
+            Console.Error.WriteLine($"legoemu memnode: cannot listen on {LegoEmu.Mem.PrintableName.Escape(listen)}: {e.Message}");
             return 1;
         }
         using (server)

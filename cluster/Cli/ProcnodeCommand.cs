@@ -73,13 +73,18 @@ public static class ProcnodeCommand
         using var listener = endpoint.NewSocket();
         try
         {
-            if (endpoint.IsUnix && File.Exists(endpoint.Text[5..])) File.Delete(endpoint.Text[5..]);
+            if (endpoint.IsUnix) UnixSocketFile.PrepareForBind(endpoint.Text[5..]);
             listener.Bind(endpoint.Address);
             listener.Listen(1);
         }
+        catch (ListenRefusedException e)
+        {
+            Console.Error.WriteLine($"legoemu procnode: cannot listen on {LegoEmu.Mem.PrintableName.Escape(where)}: {e.Message}");
+            return 1;
+        }
         catch (System.Net.Sockets.SocketException e)
         {
-            Console.Error.WriteLine($"legoemu procnode: cannot listen on {where}: {e.SocketErrorCode}");
+            Console.Error.WriteLine($"legoemu procnode: cannot listen on {LegoEmu.Mem.PrintableName.Escape(where)}: {e.SocketErrorCode}");
             return 1;
         }
         if (parentPid is int pid)

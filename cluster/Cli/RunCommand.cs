@@ -1,5 +1,7 @@
 using System.CommandLine;
 using LegoEmu.Loader.Elf;
+using LegoEmu.Loader.Image;
+using LegoEmu.Mem;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Cluster.Nodes;
 using LegoEmu.Cluster.Trace;
@@ -141,8 +143,8 @@ public static class RunCommand
         string program = argv[0];
         // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
         if (!program.Contains('/') && Nodes.ExecutablePath.Find(program) is { } found) program = found;
+        // A shell says so for a directory (execve itself answers EACCES); everything else is execve's answer, at load.
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
-        if (!File.Exists(program)) return LoadError(program, "No such file or directory", 127);
         var hostEndpoints = new List<Endpoint>();
         int spawnHosts = 0;
         bool perThread = processors == "per-thread";
@@ -222,7 +224,7 @@ public static class RunCommand
             if (perThread)
             {
                 // One processor component, with its own host thread and ExCache, for every guest thread.
-                string dir = hostDirectory = Directory.CreateTempSubdirectory("legoemu-hosts-").FullName;
+                string dir = hostDirectory = LegoEmu.Syscalls.Host.TempDirectory.CreatePrivate("legoemu-hosts-");
                 process.ComponentFactory = index => LegoEmu.Syscalls.Split.InProcessHost.Start(dir, index, options.Diagnostics);
             }
         }
@@ -246,9 +248,13 @@ public static class RunCommand
             envp.Sort(StringComparer.Ordinal);
             process.Load(program, argv, envp);
         }
+        catch (ExecFileException e) when (e.Path == program)
+        {
+            // As a shell does: 127 when the program is not there, 126 when it is there but cannot run.
+            return LoadError(program, ExecFileException.Describe(e.Errno), e.Errno == LegoEmu.Mem.Errno.ENOENT ? 127 : 126);
+        }
+        catch (ExecFileException e) { return LoadError(program, e.Message, 126); } // a script's interpreter, or the dynamic linker
         catch (ElfFormatException e) { return LoadError(program, $"cannot execute: {e.Message}", 126); }
-        catch (UnauthorizedAccessException) { return LoadError(program, "Permission denied", 126); }
-        catch (IOException e) { return LoadError(program, e.Message, 126); }
         LegoEmu.Mem.Trace.MemoryTracer? tracer = null;
         if (trace != null)
         {
@@ -286,7 +292,7 @@ public static class RunCommand
 
     static int LoadError(string program, string message, int code)
     {
-        Console.Error.WriteLine($"legoemu: {program}: {message}");
+        Console.Error.WriteLine($"legoemu: {PrintableName.Escape(program)}: {message}");
         return code;
     }
 }

@@ -26,7 +26,7 @@ public sealed class LocalNodes : IDisposable
 
     LocalNodes(string verb, string name, int count, string[] extra, bool tcp)
     {
-        Directory = System.IO.Directory.CreateTempSubdirectory("legoemu-").FullName;
+        Directory = LegoEmu.Syscalls.Host.TempDirectory.CreatePrivate("legoemu-");
         var endpoints = new List<Endpoint>();
         try
         {

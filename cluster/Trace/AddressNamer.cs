@@ -23,7 +23,7 @@ public sealed class AddressNamer
                 _symbols = syms.ToArray();
             }
         }
-        catch (Exception e) when (e is ElfFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ElfFormatException or LegoEmu.Loader.Image.ExecFileException or IOException or UnauthorizedAccessException)
         {
             // Without symbols the mapping names still say heap, stack or library.
         }

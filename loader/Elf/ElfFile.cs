@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using LegoEmu.Loader.Image;
 
 namespace LegoEmu.Loader.Elf;
 
@@ -57,18 +58,34 @@ public sealed class ElfFile
         foreach (var ph in phs)
         {
             if (ph.Type != ElfConst.PT_INTERP) continue;
-            if (!InFile(ph.Offset, ph.FileSize) || ph.FileSize == 0) throw new ElfFormatException("PT_INTERP outside the file");
-            Interpreter = Encoding.UTF8.GetString(data, (int)ph.Offset, (int)ph.FileSize).TrimEnd('\0');
+            if (!InFile(ph.Offset, ph.FileSize)) throw new ElfFormatException("PT_INTERP outside the file");
+            // The kernel's rules: a C string of 2 to PATH_MAX bytes whose last byte is its NUL.
+            if (ph.FileSize < 2 || ph.FileSize > 4096 || data[(int)(ph.Offset + ph.FileSize - 1)] != 0)
+                throw new ElfFormatException("PT_INTERP is not a NUL-terminated path");
+            var name = data.AsSpan((int)ph.Offset, (int)ph.FileSize);
+            Interpreter = GuestText.Decode(name[..name.IndexOf((byte)0)]);
         }
 
         Sections = ReadSections(shoff, shentsize, shnum, shstrndx);
     }
 
-    /// <summary>Reads and validates an ELF file from disk.</summary>
+    /// <summary>
+    /// Reads and validates an ELF file from disk (a regular file; execute permission is not needed: this is
+    /// for reading a program's symbols). Throws <see cref="ExecFileException"/> when it cannot be opened.
+    /// </summary>
     public static ElfFile Load(string path)
     {
-        byte[] data = File.ReadAllBytes(path);
-        return new ElfFile(data, path);
+        using var file = ExecutableFile.Open(path, requireExecute: false);
+        return Load(file);
+    }
+
+    /// <summary>Reads an opened program: its first bytes decide, so a file that is not ELF is never read whole.</summary>
+    public static ElfFile Load(ExecutableFile file)
+    {
+        var head = file.Head;
+        if (head.Length < 4 || head[0] != 0x7f || head[1] != (byte)'E' || head[2] != (byte)'L' || head[3] != (byte)'F')
+            throw new ElfFormatException("not an ELF file");
+        return new ElfFile(file.ReadAll(), file.Path);
     }
 
     public static ElfFile Parse(byte[] data, string path) => new(data, path);

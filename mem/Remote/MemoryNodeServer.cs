@@ -33,9 +33,17 @@ public sealed partial class MemoryNodeServer : IDisposable
         _log = log;
         Endpoint = endpoint;
         _listener = endpoint.NewSocket();
-        // A stale socket file from a killed node would make bind fail; the path is ours to reuse.
-        if (endpoint.IsUnix && File.Exists(endpoint.Text[5..])) File.Delete(endpoint.Text[5..]);
-        _listener.Bind(endpoint.Address);
+        try
+        {
+            // A stale socket file from a killed node would make bind fail; anything else at the path is not ours.
+            if (endpoint.IsUnix) UnixSocketFile.PrepareForBind(endpoint.Text[5..]);
+            _listener.Bind(endpoint.Address);
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
         _listener.Listen(64);
         BoundAddress = _listener.LocalEndPoint!.ToString()!;
     }
@@ -100,6 +108,11 @@ public sealed partial class MemoryNodeServer : IDisposable
             _log.WriteLine($"memnode {Endpoint}: connection {n} lost: {e.SocketErrorCode}");
         }
         catch (ObjectDisposedException) { }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever a request provokes ends that one connection, never the node and the guests it serves.
+            _log.WriteLine($"memnode {Endpoint}: closing connection {n}: internal error: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+        }
         finally
         {
             lock (_clients) _clients.Remove(conn);

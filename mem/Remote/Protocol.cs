@@ -16,6 +16,8 @@ public static class Protocol
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
     public const byte ReplyBit = 0x80;
+    /// <summary>The longest string field, in bytes.</summary>
+    public const int MaxString = 4096;
 }
 
 /// <summary>Request opcodes.</summary>
@@ -100,14 +102,23 @@ public sealed class FrameWriter
         _pos += data.Length;
     }
 
+    /// <summary>
+    /// A UTF-8 string of at most <see cref="Protocol.MaxString"/> bytes. A longer one (only names shown to users,
+    /// such as a mapping's file name, can be) is cut at a character boundary rather than refused.
+    /// </summary>
     public void Str(string s)
     {
         var b = Encoding.UTF8.GetBytes(s);
-        if (b.Length > 4096) throw new ArgumentException("string too long for the protocol");
-        U16((ushort)b.Length);
-        Ensure(b.Length);
-        b.CopyTo(_buf.AsSpan(_pos));
-        _pos += b.Length;
+        int n = b.Length;
+        if (n > Protocol.MaxString)
+        {
+            n = Protocol.MaxString;
+            while (n > 0 && (b[n] & 0xC0) == 0x80) n--; // never split a character
+        }
+        U16((ushort)n);
+        Ensure(n);
+        b.AsSpan(0, n).CopyTo(_buf.AsSpan(_pos));
+        _pos += n;
     }
 
     /// <summary>Reserves <paramref name="n"/> bytes to be filled in place (saves a copy for line data).</summary>
@@ -158,12 +169,19 @@ public ref struct FrameReader(ReadOnlySpan<byte> payload)
         return Take((int)n);
     }
 
+    /// <summary>
+    /// A string field: valid UTF-8 only. A correct peer never sends anything else, and lenient decoding would turn
+    /// each bad byte into a three-byte U+FFFD, so a name that fit the limit on the way in would not on the way out.
+    /// </summary>
     public string Str()
     {
         int n = U16();
-        if (n > 4096) throw new ProtocolException($"string of {n} bytes exceeds 4096");
-        return Encoding.UTF8.GetString(Take(n));
+        if (n > Protocol.MaxString) throw new ProtocolException($"string of {n} bytes exceeds {Protocol.MaxString}");
+        try { return StrictUtf8.GetString(Take(n)); }
+        catch (DecoderFallbackException) { throw new ProtocolException("string field is not valid UTF-8"); }
     }
+
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Rejects trailing garbage: a frame must be exactly as long as its op says.</summary>
     public readonly void End()

@@ -119,48 +119,14 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>The auxiliary vector as placed on the initial stack (/proc/self/auxv).</summary>
     public byte[] AuxVector { get; private set; } = [];
 
-    /// <summary>Loads the program and sets up registers as the kernel leaves them at the entry point.</summary>
+    /// <summary>
+    /// Loads the program and sets up registers as the kernel leaves them at the entry point. A program execve
+    /// would refuse throws <see cref="ExecFileException"/> (or <see cref="ElfFormatException"/>, ENOEXEC).
+    /// </summary>
     public void Load(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
     {
-        var (elf, interp, args) = Open(path, argv);
-        Load(elf, interp, args, envp);
-    }
-
-    /// <summary>
-    /// Reads and checks what execve of <paramref name="path"/> would run: a "#!" script becomes its interpreter,
-    /// and a dynamic program brings the host's dynamic linker. Each file is read once.
-    /// </summary>
-    static (ElfFile Elf, ElfFile? Interp, IReadOnlyList<string> Argv) Open(string path, IReadOnlyList<string> argv)
-    {
-        if (!ResolveScripts(ref path, ref argv)) throw new ElfFormatException("too many levels of #! interpreters");
-        var elf = ElfFile.Load(path);
-        ElfFile? interp = null;
-        if (elf.Interpreter != null)
-        {
-            // The host's dynamic linker serves the guest: host and guest are both x86-64 Linux.
-            if (!File.Exists(elf.Interpreter)) throw new ElfFormatException($"interpreter {elf.Interpreter} not found");
-            interp = ElfFile.Load(elf.Interpreter);
-        }
-        return (elf, interp, argv);
-    }
-
-    /// <summary>
-    /// A "#!" script runs its interpreter with the script's path, as execve does: replaces the path and the
-    /// arguments by the interpreter's. False when scripts nest more than 4 deep.
-    /// </summary>
-    static bool ResolveScripts(ref string path, ref IReadOnlyList<string> argv)
-    {
-        for (int depth = 0; Script.TryParse(path, out var interpreter, out var optional); depth++)
-        {
-            if (depth == 4) return false;
-            var next = new List<string> { interpreter };
-            if (optional != null) next.Add(optional);
-            next.Add(path);
-            next.AddRange(argv.Skip(1));
-            path = interpreter;
-            argv = next;
-        }
-        return true;
+        var program = ProgramFiles.Resolve(path, argv);
+        Load(program.Elf, program.Interpreter, program.Argv, envp);
     }
 
     /// <summary>Loads a parsed program (and its dynamic linker, if any) and sets up the registers for its entry.</summary>

@@ -113,7 +113,12 @@ public sealed partial class GuestProcess
         }
         else if (home is LockedMemoryComponent local)
         {
-            endpoints = [ServeLocalMemory(local)];
+            try { endpoints = [ServeLocalMemory(local)]; }
+            catch (Host.TempDirectoryException e)
+            {
+                home.DestroyAddressSpace(child);
+                return ForkFailed(e);
+            }
             homeNode = 0;
             owners = new Dictionary<ulong, int>();
             foreach (var v in local.Snapshot(child))
@@ -162,7 +167,12 @@ public sealed partial class GuestProcess
         // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
         // behind even when the child is killed before it reads it.
         string file = Path.Combine(Path.GetTempPath(), $"legoemu-fork-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        state.Write(file);
+        try { Host.TempDirectory.WriteFile(file, state.Write); }
+        catch (Host.TempDirectoryException e)
+        {
+            home.DestroyAddressSpace(child);
+            return ForkFailed(e);
+        }
         long stateFd = Areas.Buffers.WithPath(file, p => Host.Native.Sys(Abi.Nr.open, p, 0x80000 /* O_RDONLY|O_CLOEXEC */));
         File.Delete(file);
         if (stateFd < 0)
@@ -214,13 +224,29 @@ public sealed partial class GuestProcess
         return r;
     }
 
+    /// <summary>
+    /// A fork the emulator cannot make for want of TMPDIR: the guest sees EAGAIN, as for a fork the kernel lacks
+    /// resources for, and the reason is one line on the emulator's diagnostics.
+    /// </summary>
+    long ForkFailed(Host.TempDirectoryException e)
+    {
+        Options.Diagnostics.WriteLine($"legoemu: fork: {e.Message}");
+        return -Errno.EAGAIN;
+    }
+
     /// <summary>Starts (once) serving this process's in-process memory on a private Unix socket.</summary>
     string ServeLocalMemory(LockedMemoryComponent local)
     {
         if (_memoryServer != null) return _memoryServer.Endpoint.Text;
-        _memoryServerDir = Directory.CreateTempSubdirectory("legoemu-mem-").FullName;
-        Endpoint.TryParse($"unix:{Path.Combine(_memoryServerDir, "memory.sock")}", out var ep, out _);
-        _memoryServer = new MemoryNodeServer(ep!, local.Inner, TextWriter.Null);
+        string dir = Host.TempDirectory.CreatePrivate("legoemu-mem-");
+        Endpoint.TryParse($"unix:{Path.Combine(dir, "memory.sock")}", out var ep, out _);
+        try { _memoryServer = new MemoryNodeServer(ep!, local.Inner, TextWriter.Null); }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            throw new Host.TempDirectoryException($"cannot listen on a socket in TMPDIR ({Path.GetTempPath().TrimEnd('/')}): {e.SocketErrorCode}", e);
+        }
+        _memoryServerDir = dir;
         var t = new Thread(_memoryServer.Serve) { IsBackground = true, Name = "fork-memory-server" };
         t.Start();
         return ep!.Text;
@@ -268,28 +294,17 @@ public sealed partial class GuestProcess
     /// </summary>
     public long Exec(string path, string[] argv, string[] envp)
     {
-        if (Directory.Exists(path)) return -Errno.EACCES;
-        if (!File.Exists(path)) return -Errno.ENOENT;
         // The new image is read once, checked here and loaded below: a bad one leaves this process intact.
         ElfFile elf;
-        ElfFile? interp = null;
-        string target = path;
-        IReadOnlyList<string> args = argv;
+        ElfFile? interp;
+        IReadOnlyList<string> args;
         try
         {
-            if (!ResolveScripts(ref target, ref args)) return -Errno.ELOOP;
-            if (!File.Exists(target)) return -Errno.ENOENT;
-            elf = ElfFile.Load(target);
-            if (elf.Interpreter != null)
-            {
-                if (!File.Exists(elf.Interpreter)) return -Errno.ENOENT;
-                interp = ElfFile.Load(elf.Interpreter);
-            }
+            var program = ProgramFiles.Resolve(path, argv);
+            (elf, interp, args) = (program.Elf, program.Interpreter, program.Argv);
         }
+        catch (ExecFileException e) { return -e.Errno; }
         catch (ElfFormatException) { return -8; } // ENOEXEC
-        catch (UnauthorizedAccessException) { return -Errno.EACCES; }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return -Errno.ENOENT; } // a script's missing interpreter
-        catch (IOException) { return -Errno.EIO; }
 
         // Point of no return: the old image goes.
         Execed = true;

@@ -134,7 +134,7 @@ public sealed partial class GuestProcess
                 if (a >= sym.Value && a < sym.Value + Math.Max(sym.Size, 1))
                     return a == sym.Value ? $" ({sym.Name})" : $" ({sym.Name}+0x{a - sym.Value:x})";
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LegoEmu.Loader.Elf.ElfFormatException) { }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LegoEmu.Loader.Elf.ElfFormatException or LegoEmu.Loader.Image.ExecFileException) { }
         return "";
     }
 

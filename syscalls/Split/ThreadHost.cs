@@ -89,6 +89,12 @@ public sealed class ThreadHost : ICpuHost, IDisposable
             log.WriteLine($"legoemu procnode: the link to the home component failed: {e.SocketErrorCode}");
             return 70;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A message no correct home sends can still trip something: one line, and this host ends alone.
+            log.WriteLine($"legoemu procnode: bad message from the home component: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            return 70;
+        }
     }
 
     void SetUp(byte[] body)
@@ -168,7 +174,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                 Notify();
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or ProtocolException) { }
+        catch (Exception e) when (e is not OutOfMemoryException) { } // any failure of the link ends it, never the process
         _lost = true;
         _regionAnswered.Set();
         Notify();

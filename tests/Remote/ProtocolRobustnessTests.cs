@@ -248,6 +248,28 @@ public sealed class ProtocolRobustnessTests : IDisposable
         AssertBystanderStillServed();
     }
 
+    /// <summary>
+    /// A mapping named by 4 096 bytes that are not UTF-8, then a Snapshot: the name used to come back as
+    /// 12 288 bytes of U+FFFD and the node died of the exception. Now the Map itself is refused.
+    /// </summary>
+    [Fact]
+    public void NameThatIsNotUtf8ThenSnapshot()
+    {
+        using var s = Connect();
+        Hello(s);
+        s.Send(Frame(Op.CreateSpace, w => w.I32(0)));
+        int asid = BinaryPrimitives.ReadInt32LittleEndian(ReadReply(s).AsSpan(5));
+        var frame = new List<byte>(Frame(Op.Map, w => { w.I32(asid); w.U64(0x10000); w.U64(0x1000); w.U8(3); w.I32(0x22); w.U16(4096); }));
+        frame.AddRange(Enumerable.Repeat((byte)0xff, 4096));
+        var bytes = frame.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)(bytes.Length - 4));
+        s.Send(bytes);
+        s.Send(Frame(Op.Snapshot, w => w.I32(asid)));
+        AssertClosed(s);
+        AssertLogged("not valid UTF-8");
+        AssertBystanderStillServed();
+    }
+
     [Fact]
     public void PipelinedRequestsAreAnsweredInOrder()
     {

@@ -1,0 +1,131 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using LegoEmu.Mem;
+
+namespace LegoEmu.Loader.Image;
+
+/// <summary>
+/// A program file opened the way execve opens it: the path is looked up, the file must be a regular file
+/// with execute permission (the caller's effective ids, the mount's noexec) before a byte is read, and only
+/// the first <see cref="HeadSize"/> bytes are read to decide what it is. So a directory, a FIFO, a device
+/// such as /dev/zero or a file without execute permission fails at once with the kernel's errno instead of
+/// hanging in open or reading without end.
+/// </summary>
+public sealed unsafe partial class ExecutableFile : IDisposable
+{
+    /// <summary>What the kernel reads to recognise a format (BINPRM_BUF_SIZE).</summary>
+    public const int HeadSize = 256;
+
+    const int AtFdCwd = -100, XOk = 1, AtEAccess = 0x200;
+    const int ORdOnly = 0, ONoCtty = 0x100, ONonBlock = 0x800, OCloExec = 0x80000;
+    const uint SIfMt = 0xF000, SIfReg = 0x8000;
+    const int StatSize = 144, StatModeOffset = 24, StatSizeOffset = 48; // x86-64 struct stat
+
+    readonly SafeFileHandle _handle;
+
+    ExecutableFile(string path, SafeFileHandle handle, long length, byte[] head)
+    {
+        Path = path;
+        _handle = handle;
+        Length = length;
+        Head = head;
+    }
+
+    /// <summary>The path as given (not resolved).</summary>
+    public string Path { get; }
+    /// <summary>The file's size when it was opened.</summary>
+    public long Length { get; }
+    /// <summary>The first bytes of the file (at most <see cref="HeadSize"/>).</summary>
+    public byte[] Head { get; }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long n, long a, long b, long c, long d);
+
+    static long Sys(long n, long a, long b = 0, long c = 0, long d = 0)
+    {
+        long r = Syscall(n, a, b, c, d);
+        return r == -1 ? -Marshal.GetLastPInvokeError() : r;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for execution; throws <see cref="ExecFileException"/> with the errno execve
+    /// would give. Without <paramref name="requireExecute"/> only the file type is checked (a program read for
+    /// its symbols).
+    /// </summary>
+    public static ExecutableFile Open(string path, bool requireExecute = true)
+    {
+        byte[] name = GuestText.Encode(path, nul: true);
+        if (name.Length == 1) throw new ExecFileException(Errno.ENOENT, path);
+        byte* st = stackalloc byte[StatSize];
+        long fd;
+        fixed (byte* p = name)
+        {
+            long r = Sys(262 /* newfstatat */, AtFdCwd, (nint)p, (nint)st, 0);
+            if (r < 0) throw new ExecFileException((int)-r, path);
+            // The kernel refuses every type but a regular file before opening it (may_open), so a FIFO never blocks.
+            if ((Mode(st) & SIfMt) != SIfReg) throw new ExecFileException(Errno.EACCES, path);
+            if (requireExecute)
+            {
+                r = Sys(439 /* faccessat2 */, AtFdCwd, (nint)p, XOk, AtEAccess);
+                if (r == -Errno.ENOSYS) r = Sys(269 /* faccessat */, AtFdCwd, (nint)p, XOk);
+                if (r < 0) throw new ExecFileException((int)-r, path);
+            }
+            // O_NONBLOCK: if the file was swapped for a FIFO since the check, open still returns at once.
+            fd = Sys(257 /* openat */, AtFdCwd, (nint)p, ORdOnly | ONoCtty | ONonBlock | OCloExec);
+            if (fd < 0) throw new ExecFileException((int)-fd, path);
+        }
+        var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
+        try
+        {
+            long r = Sys(5 /* fstat */, fd, (nint)st);
+            if (r < 0) throw new ExecFileException((int)-r, path);
+            if ((Mode(st) & SIfMt) != SIfReg) throw new ExecFileException(Errno.EACCES, path);
+            long length = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(st + StatSizeOffset, 8));
+            var head = new byte[(int)Math.Min(length, HeadSize)];
+            int got = ReadAt(handle, head, 0);
+            if (got < head.Length) Array.Resize(ref head, got);
+            return new ExecutableFile(path, handle, length, head);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    static uint Mode(byte* st) => BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(st + StatModeOffset, 4));
+
+    static int ReadAt(SafeFileHandle handle, Span<byte> into, long offset)
+    {
+        int got = 0;
+        try
+        {
+            while (got < into.Length)
+            {
+                int n = RandomAccess.Read(handle, into[got..], offset + got);
+                if (n <= 0) break;
+                got += n;
+            }
+        }
+        catch (IOException)
+        {
+            throw new ExecFileException(Errno.EIO, "");
+        }
+        return got;
+    }
+
+    /// <summary>The whole file, as long as it was when opened (less if it shrank since).</summary>
+    public byte[] ReadAll()
+    {
+        if (Length > Array.MaxLength) throw new Elf.ElfFormatException($"file of {Length} bytes is too large to load");
+        var data = new byte[Length];
+        int got;
+        try { got = ReadAt(_handle, data, 0); }
+        catch (ExecFileException e) { throw new ExecFileException(e.Errno, Path); }
+        if (got < data.Length) Array.Resize(ref data, got);
+        return data;
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
