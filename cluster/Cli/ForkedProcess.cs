@@ -126,7 +126,7 @@ public static class ForkedProcess
         // its memory links then; disposing them first only waits for their reader threads to let go.
         try
         {
-            cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk);
+            cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk, s.SpaceKey);
             TraceRequest? traceRequest = null;
             if (o.Trace is { } tracePath && TraceRequest.TryParseRate(o.TraceSample, out double rate))
                 traceRequest = new TraceRequest(tracePath, o.TraceLevel == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);

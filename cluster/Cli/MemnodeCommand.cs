@@ -12,17 +12,29 @@ public static class MemnodeCommand
     {
         var listen = new Option<string>("--listen") { Description = "Where to serve: unix:PATH or tcp:HOST:PORT (loopback only; port 0 picks a free port)", Required = true, HelpName = "ENDPOINT" };
         var capacity = new Option<string?>("--capacity") { Description = "Most frame memory this node will hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
+        var grace = new Option<string?>("--handover-grace") { Description = $"Seconds a forked child's address space waits for the child to claim it before the node destroys it (default {MemoryNodeServer.DefaultHandOverGrace.TotalSeconds:0})", HelpName = "SECONDS" };
         var parent = new Option<int?>("--exit-with-parent") { Description = "Exit when the process with this PID ends (used by run --memory-nodes)", HelpName = "PID" };
         var cmd = new Command("memnode", "Run a memory-component process that serves guest memory to processor components");
         cmd.Options.Add(listen);
         cmd.Options.Add(capacity);
         cmd.Options.Add(parent);
-        cmd.SetAction(pr => Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent)));
+        cmd.Options.Add(grace);
+        cmd.SetAction(pr => Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace)));
         return cmd;
     }
 
-    static int Serve(string listen, string? capacityText, int? parentPid)
+    static int Serve(string listen, string? capacityText, int? parentPid, string? graceText)
     {
+        var grace = MemoryNodeServer.DefaultHandOverGrace;
+        if (graceText != null)
+        {
+            if (!double.TryParse(graceText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) || !(s >= 0 && s <= 86400))
+            {
+                Console.Error.WriteLine($"legoemu memnode: bad --handover-grace '{LegoEmu.Mem.PrintableName.Escape(graceText)}': seconds from 0 to 86400");
+                return 2;
+            }
+            grace = TimeSpan.FromSeconds(s);
+        }
         if (!Endpoint.TryParse(listen, out var endpoint, out string error))
         {
             Console.Error.WriteLine($"legoemu memnode: {error}");
@@ -42,7 +54,7 @@ public static class MemnodeCommand
         MemoryNodeServer server;
         try
         {
-            server = new MemoryNodeServer(endpoint, capacity, Console.Error);
+            server = new MemoryNodeServer(endpoint, capacity, Console.Error) { HandOverGrace = grace };
         }
         catch (System.Net.Sockets.SocketException e)
         {

@@ -98,15 +98,27 @@ public static class ProcnodeCommand
         }
         Console.Out.WriteLine($"listening on {(endpoint.IsUnix ? endpoint.Text : $"tcp:{listener.LocalEndPoint}")}");
         Console.Out.Flush();
-        System.Net.Sockets.Socket home;
-        try { home = listener.Accept(); }
-        catch (System.Net.Sockets.SocketException e)
+        // A peer that does not set this host up (garbage, a stranger, silence) loses its connection, not the host:
+        // the host keeps listening for its real home and serves the first that sets it up.
+        while (true)
         {
-            Console.Error.WriteLine($"legoemu procnode: accept failed: {e.SocketErrorCode}");
-            return 1;
+            System.Net.Sockets.Socket home;
+            try { home = listener.Accept(); }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                Console.Error.WriteLine($"legoemu procnode: accept failed: {e.SocketErrorCode}");
+                return 1;
+            }
+            if (!endpoint.IsUnix) home.NoDelay = true; // system calls are small round trips: no Nagle delay
+            int status = LegoEmu.Syscalls.Split.ThreadHost.Serve(home, Console.Error, SetupTimeout, out bool placed);
+            if (placed)
+            {
+                if (endpoint.IsUnix) try { File.Delete(endpoint.Text[5..]); } catch (IOException) { }
+                return status;
+            }
         }
-        if (endpoint.IsUnix) try { File.Delete(endpoint.Text[5..]); } catch (IOException) { }
-        else home.NoDelay = true; // system calls are small round trips: no Nagle delay
-        return LegoEmu.Syscalls.Split.ThreadHost.Serve(home, Console.Error);
     }
+
+    /// <summary>How long a connection may take to set this host up before the host drops it and listens again.</summary>
+    static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(30);
 }

@@ -32,6 +32,7 @@ public static class RunCommand
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
         traceLevel.AcceptOnlyFromAmong("misses", "accesses");
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: keep a line iff a hash of its address falls under RATE (SHARDS), e.g. 0.01 or 1%", DefaultValueFactory = _ => "1", HelpName = "RATE" };
+        var nodeTimeout = new Option<string?>("--node-timeout") { Description = $"Seconds to wait for a memory node's answer before declaring it failed: the guest then ends with one line naming the node and status 135 (default {NodeTimeout.Default.TotalSeconds:0})", HelpName = "SECONDS" };
         var pool = new Option<int>("--pool") { Description = "Idle processor components each guest process keeps ready for its forks once it has forked: started ahead and warmed up, they take a fork's state instead of starting .NET; 0 starts every forked process cold", DefaultValueFactory = _ => DefaultPool, HelpName = "N" };
         var command = new Argument<string[]>("PROGRAM [ARGS]")
         {
@@ -58,6 +59,7 @@ public static class RunCommand
         cmd.Options.Add(traceLevel);
         cmd.Options.Add(traceSample);
         cmd.Options.Add(pool);
+        cmd.Options.Add(nodeTimeout);
         cmd.Arguments.Add(command);
         cmd.SetAction(pr =>
         {
@@ -74,6 +76,11 @@ public static class RunCommand
             }
             if (tier.Parse(pr, out string? tierError) is not { } tierOptions) return Fail(tierError!);
             if (pr.GetValue(pool) is < 0 or > 16) return Fail("--pool N must be between 0 and 16");
+            if (pr.GetValue(nodeTimeout) is { } timeoutText)
+            {
+                if (!NodeTimeout.TryParse(timeoutText, out var timeout)) return Fail($"bad --node-timeout '{PrintableName.Escape(timeoutText)}': seconds from 0.1 to 86400");
+                NodeTimeout.Value = timeout;
+            }
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
                 ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments()],

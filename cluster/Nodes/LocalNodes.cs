@@ -55,6 +55,8 @@ public sealed class LocalNodes : IDisposable
         psi.RedirectStandardInput = true;
         // Nodes need no debugger or diagnostics pipes, which would otherwise appear in TMPDIR.
         psi.Environment["DOTNET_EnableDiagnostics"] = "0";
+        // A thread host waits for memory nodes as long as its home does (run --node-timeout).
+        psi.Environment[NodeTimeout.Variable] = NodeTimeout.Text;
         return Process.Start(psi) ?? throw new MemoryNodeFailure($"cannot start a {verb} process");
     }
 

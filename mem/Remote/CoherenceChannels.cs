@@ -82,20 +82,24 @@ public sealed class CoherenceChannels : IDisposable
     }
 
     /// <summary>Waits until <paramref name="main"/> is readable, applying invalidations that arrive meanwhile.</summary>
-    internal void WaitFor(Socket main)
+    /// <returns>False when <paramref name="timeout"/> passed with nothing to read on <paramref name="main"/>.</returns>
+    internal bool WaitFor(Socket main, TimeSpan timeout)
     {
         // An invalidation held back until its grant arrived is due now, and this request may queue behind it.
         if (HasEarly) Drain();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         while (true)
         {
             _select.Clear();
             _select.Add(main);
             foreach (var n in _nodes)
                 if (n.Callback != null) _select.Add(n.Callback);
-            Socket.Select(_select, null, null, -1);
+            long left = (long)(timeout - System.Diagnostics.Stopwatch.GetElapsedTime(start)).TotalMicroseconds;
+            if (left <= 0) return main.Available > 0;
+            Socket.Select(_select, null, null, (int)Math.Min(left, int.MaxValue));
             bool mainReady = _select.Contains(main);
             if (_select.Count > (mainReady ? 1 : 0)) Drain();
-            if (mainReady || main.Available > 0) return;
+            if (mainReady || main.Available > 0) return true;
         }
     }
 

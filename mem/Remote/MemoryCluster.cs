@@ -10,9 +10,11 @@ namespace LegoEmu.Mem.Remote;
 /// </summary>
 public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
 {
-    sealed class SpaceInfo(int home)
+    sealed class SpaceInfo(int home, ulong key)
     {
         public readonly int Home = home;
+        /// <summary>The secret that lets another component claim this space on a node (see MemoryNodeServer.Spaces.cs).</summary>
+        public readonly ulong Key = key;
         public readonly Dictionary<ulong, int> Owners = new();
         public readonly HashSet<int> Nodes = new() { home };
         public ulong Brk;
@@ -51,10 +53,11 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         for (int attempt = 0; attempt < 16; attempt++)
         {
             int asid = requestedAsid != 0 ? requestedAsid : _asidSource.Next(1, int.MaxValue);
-            int r = _nodes[home].CreateSpace(asid);
+            ulong key = SpaceKeys.New();
+            int r = _nodes[home].CreateSpace(asid, key);
             if (r > 0)
             {
-                lock (_spaces) _spaces[asid] = new SpaceInfo(home);
+                lock (_spaces) _spaces[asid] = new SpaceInfo(home, key);
                 return asid;
             }
             if (requestedAsid != 0) return r;
@@ -78,11 +81,13 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
     {
         var s = Space(asid);
         int child = requestedAsid != 0 ? requestedAsid : _asidSource.Next(1, int.MaxValue);
+        ulong key = SpaceKeys.New();
         foreach (int n in s.Nodes)
         {
             var w = _nodes[n].Begin(Op.ForkSpace);
             w.I32(asid);
             w.I32(child);
+            w.U64(key);
             _nodes[n].Send();
         }
         int result = child;
@@ -92,30 +97,55 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             if (r < 0) result = r;
         }
         if (result < 0) return result;
-        var c = new SpaceInfo(s.Home) { Brk = s.Brk };
+        var c = new SpaceInfo(s.Home, key) { Brk = s.Brk };
         foreach (var kv in s.Owners) c.Owners[kv.Key] = kv.Value;
         c.Nodes.UnionWith(s.Nodes);
         lock (_spaces) _spaces[child] = c;
         return child;
     }
 
-    /// <summary>Where an address space lives: its home node, the vRegion owners and the break (handed to a forked child).</summary>
-    public (int Home, Dictionary<ulong, int> Owners, ulong Brk) Describe(int asid)
+    /// <summary>Where an address space lives: its home node, the vRegion owners, the break and its key (handed to a forked child or a thread host).</summary>
+    public (int Home, Dictionary<ulong, int> Owners, ulong Brk, ulong Key) Describe(int asid)
     {
         var s = Space(asid);
-        return (s.Home, new Dictionary<ulong, int>(s.Owners), s.Brk);
+        return (s.Home, new Dictionary<ulong, int>(s.Owners), s.Brk, s.Key);
     }
 
-    /// <summary>Takes over an address space that already exists on the nodes (a forked child's copy).</summary>
-    public void Attach(int asid, int home, IReadOnlyDictionary<ulong, int> owners, ulong brk)
+    /// <summary>
+    /// Takes over an address space that already exists on the nodes (a forked child's copy, or the space of the
+    /// home whose threads this component runs), claiming it with its key on every node that holds part of it.
+    /// </summary>
+    public void Attach(int asid, int home, IReadOnlyDictionary<ulong, int> owners, ulong brk, ulong key)
     {
-        var s = new SpaceInfo(home) { Brk = brk };
+        var s = new SpaceInfo(home, key) { Brk = brk };
         foreach (var (region, node) in owners)
         {
+            if (node < 0 || node >= _nodes.Length) throw new MemoryNodeFailure($"vRegion owner {node} is not one of the {_nodes.Length} memory nodes");
             s.Owners[region] = node;
             s.Nodes.Add(node);
         }
+        if (home < 0 || home >= _nodes.Length) throw new MemoryNodeFailure($"home node {home} is not one of the {_nodes.Length} memory nodes");
+        foreach (int n in s.Nodes) Claim(n, asid, key);
         lock (_spaces) _spaces[asid] = s;
+    }
+
+    void Claim(int node, int asid, ulong key)
+    {
+        if (_nodes[node].ClaimSpace(asid, key) < 0)
+            throw new MemoryNodeFailure($"memory node {_nodes[node].Endpoint} does not hand over address space {asid} (gone, or a wrong key)");
+    }
+
+    /// <summary>Lets go of an address space without destroying it: a parent after handing a forked child its copy.</summary>
+    public void ReleaseAddressSpace(int asid)
+    {
+        SpaceInfo? s;
+        lock (_spaces) if (!_spaces.Remove(asid, out s)) return;
+        foreach (int n in s.Nodes)
+        {
+            _nodes[n].Begin(Op.ReleaseSpace).I32(asid);
+            _nodes[n].Send();
+        }
+        foreach (int n in s.Nodes) _nodes[n].Receive();
     }
 
     /// <summary>The node owning the vRegion of <paramref name="addr"/>, or -1. Safe from any thread (a link's reader answers region queries).</summary>
@@ -156,6 +186,8 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
             if (UnknownRegion == null) return -1;
             n = UnknownRegion(asid, region);
             if (n < 0 || n >= _nodes.Length) return -1;
+            // Another component placed the region: this one holds the space there only once it has claimed it.
+            if (!s.Nodes.Contains(n)) Claim(n, asid, s.Key);
             lock (s.Owners) s.Owners[region] = n;
             s.Nodes.Add(n);
             return n;
@@ -164,8 +196,9 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         if (n < 0) return -1;
         if (!s.Nodes.Contains(n))
         {
-            int r = _nodes[n].CreateSpace(asid);
-            if (r < 0 && r != -Errno.EEXIST) return -1;
+            int r = _nodes[n].CreateSpace(asid, s.Key);
+            if (r == -Errno.EEXIST) r = _nodes[n].ClaimSpace(asid, s.Key); // another component of this process was first
+            if (r < 0) return -1;
             s.Nodes.Add(n);
         }
         lock (s.Owners) s.Owners[region] = n;

@@ -26,6 +26,8 @@ public sealed class MemoryNodeClient : IDisposable
         Endpoint = endpoint;
         Index = index;
         _socket = endpoint.NewSocket();
+        // A node that stops answering is declared failed after this long, rather than hanging the guest.
+        _socket.ReceiveTimeout = NodeTimeout.Milliseconds;
         try
         {
             _socket.Connect(endpoint.Address);
@@ -81,7 +83,7 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
-            if (Channels != null && _socket.Available == 0) Channels.WaitFor(_socket);
+            if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
             ReadExact(_socket, _header, 4);
             uint len = BinaryPrimitives.ReadUInt32LittleEndian(_header);
             if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
@@ -92,11 +94,18 @@ public sealed class MemoryNodeClient : IDisposable
             if ((_body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
             return new FrameReader(_body.AsSpan(5, (int)len - 5));
         }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            throw Silent();
+        }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             throw Failed(e);
         }
     }
+
+    MemoryNodeFailure Silent() =>
+        new($"memory node {Endpoint} (node {Index}) did not answer within {NodeTimeout.Text} s (--node-timeout)");
 
     public FrameReader Call()
     {
@@ -141,9 +150,21 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Free frames the node can still allocate (long.MaxValue when unbounded).</summary>
     public long FreeFrames => CapacityFrames < 0 ? long.MaxValue : Math.Max(0, CapacityFrames - UsedFrames);
 
-    public int CreateSpace(int asid)
+    /// <summary>Makes address space <paramref name="asid"/>, held by this connection; <paramref name="key"/> lets others claim it.</summary>
+    public int CreateSpace(int asid, ulong key)
     {
-        Begin(Op.CreateSpace).I32(asid);
+        var w = Begin(Op.CreateSpace);
+        w.I32(asid);
+        w.U64(key);
+        return Call().I32();
+    }
+
+    /// <summary>Takes hold of a space another connection made; 0, or -ENOENT when it is not there or the key is wrong.</summary>
+    public int ClaimSpace(int asid, ulong key)
+    {
+        var w = Begin(Op.ClaimSpace);
+        w.I32(asid);
+        w.U64(key);
         return Call().I32();
     }
 
@@ -173,6 +194,7 @@ public sealed class MemoryNodeClient : IDisposable
         WriteBacksSent = 0;
         GrantsReceived = 0;
         var cb = Endpoint.NewSocket();
+        cb.ReceiveTimeout = NodeTimeout.Milliseconds;
         try
         {
             cb.Connect(Endpoint.Address);

@@ -21,6 +21,8 @@ public sealed partial class MemoryNodeServer
         /// <summary>The component slot this connection belongs to (-1: not attached, plain uncached use).</summary>
         public int Slot = -1;
         public bool IsCallback;
+        /// <summary>The address spaces this connection holds and may touch (see MemoryNodeServer.Spaces.cs).</summary>
+        public readonly HashSet<int> Spaces = new();
         readonly object _sendLock = new();
 
         public void Send(ReadOnlySpan<byte> frame)
@@ -108,7 +110,7 @@ public sealed partial class MemoryNodeServer
                 int size = CheckLine(addr, r.U32());
                 bool exclusive = r.U8() != 0;
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 RequireMain(conn);
                 Submit(new FillRequest(op, conn, id, asid, addr, size, exclusive, 0));
                 return false;
@@ -123,7 +125,7 @@ public sealed partial class MemoryNodeServer
                 bool exclusive = r.U8() != 0;
                 r.End();
                 CheckLine(victim, (uint)data.Length);
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 RequireMain(conn);
                 int err = TryWriteBack(st, asid, victim, data);
                 WroteBack(conn.Slot, asid, victim);

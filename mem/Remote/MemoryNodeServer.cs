@@ -116,7 +116,11 @@ public sealed partial class MemoryNodeServer : IDisposable
         finally
         {
             lock (_clients) _clients.Remove(conn);
-            lock (_lock) Disconnected(conn);
+            lock (_lock)
+            {
+                Disconnected(conn);
+                ReleaseAll(conn);
+            }
             s.Dispose();
         }
     }
@@ -135,11 +139,6 @@ public sealed partial class MemoryNodeServer : IDisposable
             got += r;
         }
         return true;
-    }
-
-    static void CheckAsid(InProcessMemoryComponent store, int asid)
-    {
-        if (!store.HasAddressSpace(asid)) throw new ProtocolException($"unknown address space {asid}");
     }
 
     static ulong CheckAddr(ulong a, ulong len = 0)
@@ -183,25 +182,50 @@ public sealed partial class MemoryNodeServer : IDisposable
             case Op.CreateSpace:
             {
                 int asid = r.I32();
+                ulong key = r.U64();
                 r.End();
-                w.I32(st.CreateAddressSpace(asid));
+                if (conn.Spaces.Count >= MaxSpacesPerConnection) { w.I32(-Errno.ENOMEM); break; }
+                int made = st.CreateAddressSpace(asid);
+                if (made > 0) Created(conn, made, key, forChild: false);
+                w.I32(made);
                 break;
             }
             case Op.DestroySpace:
             {
                 int asid = r.I32();
                 r.End();
-                st.DestroyAddressSpace(asid);
-                ForgetSpace(asid);
+                CheckAsid(conn, asid);
+                Destroy(asid);
                 w.I32(0);
                 break;
             }
             case Op.ForkSpace:
             {
                 int asid = r.I32(), child = r.I32();
+                ulong key = r.U64();
                 r.End();
-                CheckAsid(st, asid);
-                w.I32(st.ForkAddressSpace(asid, child));
+                CheckAsid(conn, asid);
+                if (conn.Spaces.Count >= MaxSpacesPerConnection) { w.I32(-Errno.ENOMEM); break; }
+                int made = st.ForkAddressSpace(asid, child);
+                if (made > 0) Created(conn, made, key, forChild: true);
+                w.I32(made);
+                break;
+            }
+            case Op.ClaimSpace:
+            {
+                int asid = r.I32();
+                ulong key = r.U64();
+                r.End();
+                w.I32(Claim(conn, asid, key));
+                break;
+            }
+            case Op.ReleaseSpace:
+            {
+                int asid = r.I32();
+                r.End();
+                CheckAsid(conn, asid);
+                Release(conn, asid);
+                w.I32(0);
                 break;
             }
             case Op.Map:
@@ -212,7 +236,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 int flags = r.I32();
                 string name = r.Str();
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 if (prot > 7) throw new ProtocolException($"bad protection {prot}");
                 w.I64(st.Map(asid, addr, len, (Protection)prot, (MapFlags)flags, name));
                 break;
@@ -224,7 +248,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 string key = r.Str();
                 ulong offset = r.U64();
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 CheckAddr(addr, len);
                 if (key.Length == 0) throw new ProtocolException("a shared object needs a name");
                 w.I64(st.Share(asid, addr, len, key, offset));
@@ -237,7 +261,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 ulong addr = r.U64(), len = r.U64();
                 byte prot = op == Op.Protect ? r.U8() : (byte)0;
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 if (prot > 7) throw new ProtocolException($"bad protection {prot}");
                 w.I64(op == Op.Unmap ? st.Unmap(asid, addr, len) : st.Protect(asid, addr, len, (Protection)prot));
                 break;
@@ -247,7 +271,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 int asid = r.I32();
                 ulong b = r.U64();
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 CheckAddr(b);
                 st.SetBrkBase(asid, b);
                 w.I64(0);
@@ -258,7 +282,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 int asid = r.I32();
                 ulong b = r.U64();
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 w.U64(st.Brk(asid, b));
                 break;
             }
@@ -268,7 +292,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 ulong addr = r.U64();
                 int size = CheckLine(addr, r.U32());
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 WriteFill(st, w, asid, addr, size, writeBackError: 0);
                 break;
             }
@@ -279,7 +303,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 var data = r.Bytes((int)PageMath.PageSize);
                 r.End();
                 CheckLine(addr, (uint)data.Length);
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 w.I32(TryWriteBack(st, asid, addr, data));
                 if (conn.Slot >= 0) WroteBack(conn.Slot, asid, addr);
                 break;
@@ -293,7 +317,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 int size = CheckLine(addr, r.U32());
                 r.End();
                 CheckLine(victim, (uint)data.Length);
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 int err = TryWriteBack(st, asid, victim, data);
                 WriteFill(st, w, asid, addr, size, err);
                 break;
@@ -306,7 +330,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 var data = r.Bytes(1 << 20);
                 r.End();
                 CheckAddr(addr, (ulong)data.Length);
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 try { st.Poke(asid, addr, data, op == Op.PokeAbsent); w.I32(0); }
                 catch (MemoryFault) { w.I32(-Errno.ENOMEM); }
                 break;
@@ -315,7 +339,7 @@ public sealed partial class MemoryNodeServer : IDisposable
             {
                 int asid = r.I32();
                 r.End();
-                CheckAsid(st, asid);
+                CheckAsid(conn, asid);
                 var vmas = st.Snapshot(asid);
                 w.U32((uint)vmas.Count);
                 foreach (var v in vmas)
@@ -380,6 +404,7 @@ public sealed partial class MemoryNodeServer : IDisposable
     public void Dispose()
     {
         _stopping = true;
+        _sweeper?.Dispose();
         _listener.Dispose();
         lock (_clients) foreach (var c in _clients) c.Socket.Dispose();
         if (Endpoint.IsUnix)

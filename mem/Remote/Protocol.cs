@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Remote;
 public static class Protocol
 {
     public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
-    public const ushort Version = 2;
+    public const ushort Version = 3;
     public const int HeaderSize = 9; // length + op + id
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
@@ -52,6 +52,10 @@ public enum Op : byte
     Share = 21,
     /// <summary>A <see cref="Poke"/> that leaves pages which already have a frame alone.</summary>
     PokeAbsent = 22,
+    /// <summary>Takes hold of an address space another connection made, by its key (a forked child, a thread host).</summary>
+    ClaimSpace = 23,
+    /// <summary>Lets go of an address space; the node destroys it when nobody holds it (a parent after handing a child its copy).</summary>
+    ReleaseSpace = 24,
 }
 
 /// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>

@@ -15,6 +15,8 @@ public sealed class ForkState
     public required string[] MemoryEndpoints;
     public required int Asid;
     public required int HomeNode;
+    /// <summary>The secret with which the child claims its address space on the memory nodes.</summary>
+    public required ulong SpaceKey;
     public required Dictionary<ulong, int> RegionOwners;
     public required ulong Brk;
     public required string ExePath;
@@ -66,6 +68,7 @@ public sealed class ForkState
         foreach (var e in MemoryEndpoints) w.Write(e);
         w.Write(Asid);
         w.Write(HomeNode);
+        w.Write(SpaceKey);
         w.Write(RegionOwners.Count);
         foreach (var (r, n) in RegionOwners) { w.Write(r); w.Write(n); }
         w.Write(Brk);
@@ -108,6 +111,7 @@ public sealed class ForkState
         var endpoints = new string[r.ReadInt32()];
         for (int i = 0; i < endpoints.Length; i++) endpoints[i] = r.ReadString();
         int asid = r.ReadInt32(), home = r.ReadInt32();
+        ulong key = r.ReadUInt64();
         var owners = new Dictionary<ulong, int>();
         for (int n = r.ReadInt32(); n > 0; n--) owners[r.ReadUInt64()] = r.ReadInt32();
         ulong brk = r.ReadUInt64();
@@ -138,7 +142,7 @@ public sealed class ForkState
         for (int i = 0; i < limits.Length; i++) limits[i] = r.ReadUInt64();
         return new ForkState
         {
-            MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, RegionOwners = owners, Brk = brk, ExePath = exe,
+            MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,

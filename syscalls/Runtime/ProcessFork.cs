@@ -105,11 +105,11 @@ public sealed partial class GuestProcess
         string[] endpoints;
         int homeNode;
         Dictionary<ulong, int> owners;
-        ulong brk;
+        ulong brk, key;
         if (home is MemoryCluster cluster)
         {
             endpoints = cluster.Nodes.Select(n => n.Endpoint.Text).ToArray();
-            (homeNode, owners, brk) = cluster.Describe(child);
+            (homeNode, owners, brk, key) = cluster.Describe(child);
         }
         else if (home is LockedMemoryComponent local)
         {
@@ -120,6 +120,9 @@ public sealed partial class GuestProcess
                 return ForkFailed(e);
             }
             homeNode = 0;
+            // The child's copy lives here; the child claims it over the socket, and it goes when the child's connection does.
+            key = SpaceKeys.New();
+            _memoryServer!.Grant(child, key, ownerHolds: false);
             owners = new Dictionary<ulong, int>();
             foreach (var v in local.Snapshot(child))
                 for (ulong r = v.Start >> GlobalMemoryManager.RegionShift; r <= (v.End - 1) >> GlobalMemoryManager.RegionShift; r++) owners[r] = 0;
@@ -132,7 +135,7 @@ public sealed partial class GuestProcess
         var c = Cpu;
         var state = new ForkState
         {
-            MemoryEndpoints = endpoints, Asid = child, HomeNode = homeNode, RegionOwners = owners, Brk = brk,
+            MemoryEndpoints = endpoints, Asid = child, HomeNode = homeNode, SpaceKey = key, RegionOwners = owners, Brk = brk,
             ExePath = ExePath, Argv = Argv, AuxVector = AuxVector, ThreadName = ThreadName,
             Registers = ChildRegisters(c, childStack), Rip = c.Rip, Rflags = c.Rflags, FsBase = c.FsBase, GsBase = c.GsBase,
             Xmm = c.Xmm.Select(ForkState.Bytes).ToArray(), Mxcsr = c.GetMxcsr(),
@@ -161,6 +164,7 @@ public sealed partial class GuestProcess
             if (pooled > 0)
             {
                 AddChild(pooled, control);
+                HandedOver(home, child);
                 return pooled;
             }
         }
@@ -194,8 +198,21 @@ public sealed partial class GuestProcess
             home.DestroyAddressSpace(child);
             if (mine >= 0) Host.Native.Sys(Abi.Nr.close, mine);
         }
-        else AddChild(pid, mine);
+        else
+        {
+            AddChild(pid, mine);
+            HandedOver(home, child);
+        }
         return pid;
+    }
+
+    /// <summary>
+    /// The child has its copy's key: this process lets go of it, so it lives exactly as long as the child holds it
+    /// (the node keeps it a while for a child that has not claimed it yet).
+    /// </summary>
+    static void HandedOver(IMemoryComponent home, int child)
+    {
+        if (home is MemoryCluster cluster) cluster.ReleaseAddressSpace(child);
     }
 
     /// <summary>
@@ -214,6 +231,9 @@ public sealed partial class GuestProcess
             env.Add($"{key}={e.Value}");
         }
         if (!chosen) env.Add("DOTNET_EnableDiagnostics=0");
+        // The child waits for memory nodes as long as this process does (run --node-timeout).
+        env.RemoveAll(e => e.StartsWith(NodeTimeout.Variable + "=", StringComparison.Ordinal));
+        env.Add($"{NodeTimeout.Variable}={NodeTimeout.Text}");
         return env;
     }
 

@@ -41,7 +41,7 @@ public sealed partial class GuestProcess
             // The memory is in this process: reach its directory through the socket children use.
             Endpoint.TryParse(_memoryServer.Endpoint.Text, out var ep, out _);
             directory = new MemoryCluster([ep!]) { UnknownRegion = (_, _) => 0 };
-            directory.Attach(Space.Asid, 0, new Dictionary<ulong, int>(), 0);
+            directory.Attach(Space.Asid, 0, new Dictionary<ulong, int>(), 0, GrantOwnSpace(Space.Asid));
             _sharedDirectoryIsOwn = true;
         }
         else return; // no other process can reach this memory
@@ -66,7 +66,15 @@ public sealed partial class GuestProcess
     /// <summary>execve made a new address space: the own-directory connection must know it.</summary>
     void SharedDirectoryNewSpace(int asid)
     {
-        if (_sharedDirectoryIsOwn) _sharedDirectory!.Attach(asid, 0, new Dictionary<ulong, int>(), 0);
+        if (_sharedDirectoryIsOwn) _sharedDirectory!.Attach(asid, 0, new Dictionary<ulong, int>(), 0, GrantOwnSpace(asid));
+    }
+
+    /// <summary>This process's own in-process space, made reachable to its own directory connection (and to nobody without the key).</summary>
+    ulong GrantOwnSpace(int asid)
+    {
+        ulong key = SpaceKeys.New();
+        _memoryServer!.Grant(asid, key, ownerHolds: true);
+        return key;
     }
 
     /// <summary>

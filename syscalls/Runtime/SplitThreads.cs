@@ -54,8 +54,9 @@ public sealed partial class GuestProcess
         Components.Add(link);
         var w = LinkSocket.Begin(LinkOp.Setup, 4096);
         w.Str(string.Join(",", cluster.Nodes.Select(n => n.Endpoint.Text)));
-        var (home, owners, brk) = cluster.Describe(Space.Asid);
+        var (home, owners, brk, key) = cluster.Describe(Space.Asid);
         w.I32(Space.Asid);
+        w.U64(key);
         w.I32(home);
         w.U64(brk);
         var cfg = Cache.Config;

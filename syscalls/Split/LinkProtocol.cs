@@ -68,7 +68,11 @@ public static class CpuWire
         c.Rflags = r.U64();
         c.FsBase = r.U64();
         c.GsBase = r.U64();
-        FxImage.Restore(c, r.Bytes(FxImage.Size));
+        var fx = r.Bytes(FxImage.Size);
+        if (fx.Length != FxImage.Size) throw new ProtocolException($"FXSAVE image of {fx.Length} bytes, not {FxImage.Size}");
+        // A reserved MXCSR bit would fault the host's own LDMXCSR later.
+        if ((FxImage.Mxcsr(fx) & 0xffff_0000) != 0) throw new ProtocolException($"MXCSR 0x{FxImage.Mxcsr(fx):x} sets reserved bits");
+        FxImage.Restore(c, fx);
     }
 }
 

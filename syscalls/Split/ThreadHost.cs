@@ -59,17 +59,28 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     }
 
     /// <summary>Serves one home component over an accepted link until it shuts the host down; returns the exit status.</summary>
-    public static int Serve(Socket accepted, TextWriter log)
+    public static int Serve(Socket accepted, TextWriter log) => Serve(accepted, log, Timeout.InfiniteTimeSpan, out _);
+
+    /// <summary>
+    /// As <see cref="Serve(Socket, TextWriter)"/>; <paramref name="placed"/> stays false when the peer never set this
+    /// host up (it closed, sent something else, or sent nothing within <paramref name="setupTimeout"/>), so a
+    /// listener can drop that connection and wait for its real home instead of ending.
+    /// </summary>
+    public static int Serve(Socket accepted, TextWriter log, TimeSpan setupTimeout, out bool placed)
     {
+        placed = false;
         using var link = new LinkSocket(accepted);
         using var host = new ThreadHost(link, log);
         try
         {
+            if (setupTimeout != Timeout.InfiniteTimeSpan) accepted.ReceiveTimeout = (int)Math.Max(1, setupTimeout.TotalMilliseconds);
             var setup = link.Receive();
             if (setup == null) return 0; // nobody placed anything here
             if (LinkSocket.OpOf(setup) != LinkOp.Setup) throw new ProtocolException($"expected setup, got {LinkSocket.OpOf(setup)}");
             host.SetUp(setup);
+            accepted.ReceiveTimeout = 0;
             link.Send(LinkSocket.Begin(LinkOp.Ready));
+            placed = true;
             var reader = new Thread(host.ReadLink) { IsBackground = true, Name = "thread-host-link" };
             reader.Start();
             return host.Loop();
@@ -84,6 +95,11 @@ public sealed class ThreadHost : ICpuHost, IDisposable
             log.WriteLine($"legoemu procnode: {e.Message}");
             return 70;
         }
+        catch (SocketException e) when (!placed && e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            log.WriteLine($"legoemu procnode: bad message from the home component: no setup within {setupTimeout.TotalSeconds:0.#} s");
+            return 70;
+        }
         catch (SocketException e)
         {
             log.WriteLine($"legoemu procnode: the link to the home component failed: {e.SocketErrorCode}");
@@ -93,6 +109,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         {
             // A message no correct home sends can still trip something: one line, and this host ends alone.
             log.WriteLine($"legoemu procnode: bad message from the home component: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            if (Environment.GetEnvironmentVariable("LEGOEMU_DEBUG") == "1") log.WriteLine(e.ToString());
             return 70;
         }
     }
@@ -107,6 +124,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
             endpoints.Add(ep!);
         }
         _asid = r.I32();
+        ulong key = r.U64();
         int homeNode = r.I32();
         ulong brk = r.U64();
         long size = r.I64();
@@ -119,7 +137,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         if (config.Validate() is { } bad) throw new ProtocolException(bad);
         if (endpoints.Count == 0) throw new ProtocolException("the setup names no memory node");
         _cluster = new MemoryCluster(endpoints);
-        _cluster.Attach(_asid, homeNode, owners, brk);
+        _cluster.Attach(_asid, homeNode, owners, brk, key);
         _cluster.UnknownRegion = AskRegion;
         _cache = new ExCache(config, _cluster);
         _cluster.EnableCoherence(((ulong)Environment.ProcessId << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), _cache, Notify);
@@ -145,7 +163,11 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     void LearnOwners(ref LegoEmu.Mem.Remote.FrameReader r)
     {
         foreach (var (region, node) in ReadOwners(ref r))
+        {
+            if (node < 0 || node >= _cluster.Nodes.Count || region >= LegoEmu.Mem.Component.VmaSet.TaskSize >> GlobalMemoryManager.RegionShift)
+                throw new ProtocolException($"vRegion {region} placed on node {node} of {_cluster.Nodes.Count}");
             if (_cluster.NodeOf(_asid, region << GlobalMemoryManager.RegionShift) != node) _cluster.SetOwner(_asid, region, node);
+        }
     }
 
     /// <summary>Any thread may call this: something arrived that the loop should look at soon.</summary>

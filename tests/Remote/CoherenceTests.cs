@@ -39,8 +39,8 @@ public sealed class CoherenceTests : IDisposable
         var cluster = home ?? new MemoryCluster([ep!]);
         if (home == null)
         {
-            var (h, owners, brk) = _homeCluster!.Describe(asid);
-            cluster.Attach(asid, h, owners, brk);
+            var (h, owners, brk, key) = _homeCluster!.Describe(asid);
+            cluster.Attach(asid, h, owners, brk, key);
         }
         var cache = new ExCache(config, cluster);
         var c = new Component { Cluster = cluster, Cache = cache, View = new CacheView(cache, asid) };

@@ -8,7 +8,7 @@ public sealed class MemoryNodeProcess : IDisposable
 {
     readonly Process _process;
 
-    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null, string verb = "memnode")
+    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null, string verb = "memnode", IEnumerable<string>? extra = null)
     {
         var (file, prefix) = EmulatorRunner.Command;
         var psi = new ProcessStartInfo(file)
@@ -30,6 +30,7 @@ public sealed class MemoryNodeProcess : IDisposable
             psi.ArgumentList.Add("--capacity");
             psi.ArgumentList.Add(capacity);
         }
+        foreach (var a in extra ?? []) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start legoemu memnode");
         _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_log) _log.Add(e.Data); };
         _process.BeginErrorReadLine();

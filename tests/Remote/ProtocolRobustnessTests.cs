@@ -102,7 +102,7 @@ public sealed class ProtocolRobustnessTests : IDisposable
     {
         using var s = Connect();
         Hello(s);
-        s.Send(Frame(Op.CreateSpace, w => w.I32(0)));
+        s.Send(Frame(Op.CreateSpace, w => { w.I32(0); w.U64(7); }));
         int asid = BinaryPrimitives.ReadInt32LittleEndian(ReadReply(s).AsSpan(5));
         s.Send(Frame(Op.CoherentFill, w => { w.I32(asid); w.U64(0x10000); w.U32(4096); w.U8(1); }));
         AssertClosed(s);
@@ -215,7 +215,7 @@ public sealed class ProtocolRobustnessTests : IDisposable
     {
         using var s = Connect();
         Hello(s);
-        s.Send(Frame(Op.CreateSpace, w => w.I32(0)));
+        s.Send(Frame(Op.CreateSpace, w => { w.I32(0); w.U64(7); }));
         int asid = BinaryPrimitives.ReadInt32LittleEndian(ReadReply(s).AsSpan(5));
         Assert.True(asid > 0);
         s.Send(Frame(Op.Fill, w => { w.I32(asid); w.U64(0xffff_ffff_ffff_f000); w.U32(4096); }));
@@ -240,7 +240,7 @@ public sealed class ProtocolRobustnessTests : IDisposable
     {
         using var s = Connect();
         Hello(s);
-        s.Send(Frame(Op.CreateSpace, w => w.I32(0)));
+        s.Send(Frame(Op.CreateSpace, w => { w.I32(0); w.U64(7); }));
         int asid = BinaryPrimitives.ReadInt32LittleEndian(ReadReply(s).AsSpan(5));
         s.Send(Frame(Op.Fill, w => { w.I32(asid); w.U64(0x10010); w.U32(4096); }));
         AssertClosed(s);
@@ -257,7 +257,7 @@ public sealed class ProtocolRobustnessTests : IDisposable
     {
         using var s = Connect();
         Hello(s);
-        s.Send(Frame(Op.CreateSpace, w => w.I32(0)));
+        s.Send(Frame(Op.CreateSpace, w => { w.I32(0); w.U64(7); }));
         int asid = BinaryPrimitives.ReadInt32LittleEndian(ReadReply(s).AsSpan(5));
         var frame = new List<byte>(Frame(Op.Map, w => { w.I32(asid); w.U64(0x10000); w.U64(0x1000); w.U8(3); w.I32(0x22); w.U16(4096); }));
         frame.AddRange(Enumerable.Repeat((byte)0xff, 4096));
