@@ -30,6 +30,7 @@ public static class Program
     [
         ("run", RunCommand.Create), ("disasm", DisasmCommand.Create), ("memnode", MemnodeCommand.Create), ("bench", BenchCommand.Create),
         ("trace", TraceCommand.Create), ("regress", RegressCommand.Create), ("procnode", ProcnodeCommand.Create),
+        ("cluster", ClusterCommand.Create),
     ];
 
     public static int Main(string[] args)
@@ -41,7 +42,7 @@ public static class Program
         try
         {
             bool forked = IsForkedProcess(args, help);
-            int status = forked ? RunForked(args) : IsPlainRun(args) ? RunCommand.RunWithDefaults(args[1..]) : Parse(args);
+            int status = forked ? RunForked(args) : IsPlainRun(args) ? RunPlain(args[1..]) : Parse(args);
             if (RunCommand.PendingSignalDeath != 0)
             {
                 // The guest may have closed descriptors 1 and 2: .NET then cannot even open its console.
@@ -91,8 +92,12 @@ public static class Program
     /// </summary>
     static bool IsPlainRun(string[] args) => args.Length > 1 && args[0] == "run" && !args[1].StartsWith('-') && !args[1].StartsWith('@');
 
+    static int RunPlain(string[] argv) => CredentialsOption.Apply(null, "run") ? RunCommand.RunWithDefaults(argv) : 2;
+
     static int RunForked(string[] args)
     {
+        // A forked process's component finds the run's credentials in its environment.
+        if (!CredentialsOption.Apply(null, "procnode")) return 2;
         if (ForkedOptions.Parse(args[1..], out string error) is not { } options)
         {
             Console.Error.WriteLine($"legoemu procnode: {error}");

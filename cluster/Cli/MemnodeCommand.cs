@@ -19,7 +19,10 @@ public static class MemnodeCommand
         cmd.Options.Add(capacity);
         cmd.Options.Add(parent);
         cmd.Options.Add(grace);
-        cmd.SetAction(pr => Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace)));
+        var credentials = CredentialsOption.Create();
+        cmd.Options.Add(credentials);
+        cmd.SetAction(pr => CredentialsOption.Apply(pr.GetValue(credentials), "memnode")
+            ? Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace)) : 2);
         return cmd;
     }
 

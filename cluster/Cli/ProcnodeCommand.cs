@@ -32,10 +32,12 @@ public static class ProcnodeCommand
         var memory = new Option<string?>("--memory") { Description = "With --pool-socket: memory endpoints (comma-separated) to connect to while idle, so a fork to them need not wait for the connection", HelpName = "ENDPOINTS" };
         var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample, poolSocket, memory, pool }) cmd.Options.Add(o);
+        var credentials = CredentialsOption.Create();
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
         cmd.SetAction(pr =>
         {
+            if (!CredentialsOption.Apply(pr.GetValue(credentials), "procnode")) return 2;
             if (pr.GetValue(listen) is { } where)
             {
                 if (pr.GetValue(state) != null) { Console.Error.WriteLine("legoemu procnode: --listen and --state-fd exclude each other"); return 2; }

@@ -60,6 +60,8 @@ public static class RunCommand
         cmd.Options.Add(traceSample);
         cmd.Options.Add(pool);
         cmd.Options.Add(nodeTimeout);
+        var credentials = CredentialsOption.Create();
+        cmd.Options.Add(credentials);
         cmd.Arguments.Add(command);
         cmd.SetAction(pr =>
         {
@@ -76,6 +78,7 @@ public static class RunCommand
             }
             if (tier.Parse(pr, out string? tierError) is not { } tierOptions) return Fail(tierError!);
             if (pr.GetValue(pool) is < 0 or > 16) return Fail("--pool N must be between 0 and 16");
+            if (!CredentialsOption.Apply(pr.GetValue(credentials), "run")) return 2;
             if (pr.GetValue(nodeTimeout) is { } timeoutText)
             {
                 if (!NodeTimeout.TryParse(timeoutText, out var timeout)) return Fail($"bad --node-timeout '{PrintableName.Escape(timeoutText)}': seconds from 0.1 to 86400");
@@ -182,7 +185,8 @@ public static class RunCommand
         if (int.TryParse(memoryNodes, out int count))
         {
             if (count < 1 || count > 64) return Fail("--memory-nodes N must be between 1 and 64");
-            try { spawned = LocalNodes.MemoryNodes(count, nodeCapacity); }
+            // A fresh key only when this run spawns every component it talks to: hosts the user started have none.
+            try { spawned = LocalNodes.MemoryNodes(count, nodeCapacity, freshKey: hostEndpoints.Count == 0); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
             endpoints = spawned.Endpoints.ToList();
         }
@@ -201,7 +205,7 @@ public static class RunCommand
         {
             if (spawnHosts > 0)
             {
-                try { hosts = LocalNodes.Processors(spawnHosts); }
+                try { hosts = LocalNodes.Processors(spawnHosts, freshKey: spawned != null); }
                 catch (MemoryNodeFailure e) { return Fail(e.Message); }
                 hostEndpoints.AddRange(hosts.Endpoints);
             }

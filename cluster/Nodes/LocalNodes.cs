@@ -18,18 +18,25 @@ public sealed class LocalNodes : IDisposable
 
     /// <summary><paramref name="count"/> memory-node processes, each holding at most <paramref name="capacityPerNode"/> bytes (0: unbounded).</summary>
     /// <param name="tcp">Listen on TCP loopback ports chosen by the OS instead of Unix sockets.</param>
-    public static LocalNodes MemoryNodes(int count, long capacityPerNode, bool tcp = false) =>
-        new("memnode", "node", count, capacityPerNode > 0 ? ["--capacity", capacityPerNode.ToString()] : [], tcp);
+    /// <param name="freshKey">Without credentials, make a fresh cluster key for these nodes (and this process): every component of the run is spawned by it.</param>
+    public static LocalNodes MemoryNodes(int count, long capacityPerNode, bool tcp = false, bool freshKey = true) =>
+        new("memnode", "node", count, capacityPerNode > 0 ? ["--capacity", capacityPerNode.ToString()] : [], tcp, freshKey);
 
     /// <summary><paramref name="count"/> processor components waiting for a home component to place threads on them.</summary>
-    public static LocalNodes Processors(int count) => new("procnode", "proc", count, [], tcp: false);
+    public static LocalNodes Processors(int count, bool freshKey = true) => new("procnode", "proc", count, [], tcp: false, freshKey);
 
-    LocalNodes(string verb, string name, int count, string[] extra, bool tcp)
+    LocalNodes(string verb, string name, int count, string[] extra, bool tcp, bool freshKey)
     {
         Directory = LegoEmu.Syscalls.Host.TempDirectory.CreatePrivate("legoemu-");
         var endpoints = new List<Endpoint>();
         try
         {
+            // Components spawned for a run without credentials get a fresh key of their own, in this 0700 directory.
+            if (freshKey && Credentials.Key == null)
+            {
+                Credentials.Create(Directory);
+                Credentials.Use(Directory);
+            }
             for (int i = 0; i < count; i++)
             {
                 string listen = tcp ? "tcp:127.0.0.1:0" : $"unix:{Path.Combine(Directory, $"{name}{i}.sock")}";
@@ -49,6 +56,7 @@ public sealed class LocalNodes : IDisposable
     static Process Start(string verb, Endpoint ep, string[] extra)
     {
         var args = new List<string> { verb, "--listen", ep.Text, "--exit-with-parent", Environment.ProcessId.ToString() };
+        if (Credentials.Directory != null) args.AddRange(["--credentials", Credentials.Directory]);
         args.AddRange(extra);
         var psi = SelfProcess.StartInfo(args);
         psi.RedirectStandardOutput = true;

@@ -166,6 +166,9 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
     public void SetOwner(int asid, ulong region, int node)
     {
         var s = Space(asid);
+        if (node < 0 || node >= _nodes.Length) throw new ProtocolException($"vRegion owner {node} is not one of the {_nodes.Length} memory nodes");
+        // Placed by another component of the process: this one may use the space there once it has claimed it.
+        if (!s.Nodes.Contains(node)) Claim(node, asid, s.Key);
         lock (s.Owners) s.Owners[region] = node;
         s.Nodes.Add(node);
     }

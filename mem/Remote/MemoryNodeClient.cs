@@ -37,12 +37,56 @@ public sealed class MemoryNodeClient : IDisposable
             _socket.Dispose();
             throw new MemoryNodeFailure($"cannot connect to memory node {endpoint}: {e.SocketErrorCode}", e);
         }
-        var w = Begin(Op.Hello);
-        w.U64(Protocol.Magic);
-        w.U16(Protocol.Version);
-        var r = Call();
-        if (r.U64() != Protocol.Magic || r.U16() != Protocol.Version) throw new MemoryNodeFailure($"memory node {endpoint} speaks another protocol");
-        ReadStats(ref r);
+        try
+        {
+            Greet(_socket);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            _socket.Dispose();
+            throw Silent();
+        }
+        catch (Exception e) when (e is SocketException or MemoryNodeFailure or ProtocolException)
+        {
+            _socket.Dispose();
+            throw e as MemoryNodeFailure ?? Failed(e);
+        }
+        RefreshStats();
+    }
+
+    /// <summary>
+    /// A new connection's handshake: the protocol version, then each side's proof that it holds the cluster
+    /// key (see <see cref="Handshake"/>); a node that cannot prove it is refused, whichever side has the key.
+    /// </summary>
+    void Greet(Socket s)
+    {
+        var nonce = Handshake.NewNonce();
+        var fw = new FrameWriter(128);
+        fw.Begin((byte)Op.Hello, 0);
+        fw.U64(Protocol.Magic);
+        fw.U16(Protocol.Version);
+        fw.Bytes(nonce);
+        s.Send(fw.Finish());
+        var body = ReadFrame(s);
+        var r = new FrameReader(body.AsSpan(5));
+        if (body[0] != ((byte)Op.Hello | Protocol.ReplyBit) || r.U64() != Protocol.Magic || r.U16() != Protocol.Version)
+            throw new MemoryNodeFailure($"memory node {Endpoint} speaks another protocol");
+        var nodeNonce = r.Bytes(Handshake.NonceBytes).ToArray();
+        bool required = r.U8() != 0;
+        var proof = r.Bytes(Handshake.ProofBytes).ToArray();
+        var key = Credentials.Key;
+        if (key == null)
+        {
+            if (required) throw new MemoryNodeFailure($"memory node {Endpoint} requires credentials: give --credentials DIR (or {Credentials.Variable})");
+            return;
+        }
+        if (!required) throw new MemoryNodeFailure($"memory node {Endpoint} does not authenticate (it was started without --credentials); refusing it");
+        if (!Handshake.Verify(key, Handshake.NodeRole, nonce, nodeNonce, proof))
+            throw new MemoryNodeFailure($"memory node {Endpoint} does not hold this cluster's key");
+        fw.Begin((byte)Op.Authenticate, 0);
+        fw.Bytes(Handshake.Proof(key, Handshake.ClientRole, nodeNonce, nonce));
+        s.Send(fw.Finish());
+        ReadFrame(s); // a node that refuses the proof closes the connection instead
     }
 
     public Endpoint Endpoint { get; }
@@ -198,12 +242,8 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             cb.Connect(Endpoint.Address);
+            Greet(cb);
             var fw = new FrameWriter(64);
-            fw.Begin((byte)Op.Hello, 0);
-            fw.U64(Protocol.Magic);
-            fw.U16(Protocol.Version);
-            cb.Send(fw.Finish());
-            ReadFrame(cb);
             fw.Begin((byte)Op.Attach, 1);
             fw.U64(componentId);
             fw.U8(1);

@@ -21,6 +21,9 @@ public sealed partial class MemoryNodeServer
         /// <summary>The component slot this connection belongs to (-1: not attached, plain uncached use).</summary>
         public int Slot = -1;
         public bool IsCallback;
+        /// <summary>The client proved it holds the cluster key (or the node has none); until then only Authenticate is served.</summary>
+        public bool Authenticated;
+        public byte[]? ClientNonce, NodeNonce;
         /// <summary>The address spaces this connection holds and may touch (see MemoryNodeServer.Spaces.cs).</summary>
         public readonly HashSet<int> Spaces = new();
         readonly object _sendLock = new();

@@ -15,6 +15,9 @@ public sealed partial class MemoryNodeServer : IDisposable
     readonly object _lock;
     readonly Socket _listener;
     readonly TextWriter _log;
+    /// <summary>The cluster key every client must prove it holds (null: none; same-user Unix sockets and loopback only).</summary>
+    readonly byte[]? _key = Credentials.Key;
+    readonly uint _uid = Credentials.EffectiveUid;
     readonly List<Connection> _clients = new();
     int _connections;
     static readonly bool Debug = Environment.GetEnvironmentVariable("LEGOEMU_MEMNODE_DEBUG") == "1";
@@ -38,6 +41,8 @@ public sealed partial class MemoryNodeServer : IDisposable
             // A stale socket file from a killed node would make bind fail; anything else at the path is not ours.
             if (endpoint.IsUnix) UnixSocketFile.PrepareForBind(endpoint.Text[5..]);
             _listener.Bind(endpoint.Address);
+            // Connecting to a Unix socket needs write permission on its file: the owner's only.
+            if (endpoint.IsUnix && OperatingSystem.IsLinux()) File.SetUnixFileMode(endpoint.Text[5..], UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         catch
         {
@@ -63,11 +68,31 @@ public sealed partial class MemoryNodeServer : IDisposable
             catch (ObjectDisposedException) { return; }
             if (s.ProtocolType == ProtocolType.Tcp) s.NoDelay = true;
             int n = Interlocked.Increment(ref _connections);
+            if (!Admit(s, n)) continue;
             var conn = new Connection(s, n);
             lock (_clients) _clients.Add(conn);
             var t = new Thread(() => Handle(conn)) { IsBackground = true, Name = $"memnode-conn-{n}" };
             t.Start();
         }
+    }
+
+    /// <summary>Most connections served at once: each costs a thread and a frame buffer.</summary>
+    public const int MaxConnections = 1024;
+
+    /// <summary>Refuses, before reading a byte, a Unix-socket peer of another user and a connection beyond the limit.</summary>
+    bool Admit(Socket s, int n)
+    {
+        string? refusal = null;
+        try
+        {
+            if (Handshake.PeerUid(s) is uint uid && uid != _uid) refusal = $"peer uid {uid} is not this node's ({_uid})";
+        }
+        catch (SocketException e) { refusal = $"cannot read the peer's credentials: {e.SocketErrorCode}"; }
+        lock (_clients) if (refusal == null && _clients.Count >= MaxConnections) refusal = $"more than {MaxConnections} connections";
+        if (refusal == null) return true;
+        _log.WriteLine($"memnode {Endpoint}: refusing connection {n}: {refusal}");
+        s.Dispose();
+        return false;
     }
 
     void Handle(Connection conn)
@@ -90,6 +115,8 @@ public sealed partial class MemoryNodeServer : IDisposable
                 uint id = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
                 var reader = new FrameReader(body.AsSpan(5, (int)len - 5));
                 if (!greeted && op != (byte)Op.Hello) throw new ProtocolException($"op {op} before the handshake");
+                if (greeted && !conn.Authenticated && op != (byte)Op.Authenticate) throw new ProtocolException($"op {op} before authentication");
+                if (greeted && op == (byte)Op.Hello) throw new ProtocolException("a second handshake");
                 writer.Begin((byte)(op | Protocol.ReplyBit), id);
                 bool reply;
                 if (Debug) _log.WriteLine($"conn {n} slot {conn.Slot} op {(Op)op} id {id} len {len}");
@@ -171,12 +198,30 @@ public sealed partial class MemoryNodeServer : IDisposable
             {
                 ulong magic = r.U64();
                 ushort version = r.U16();
-                r.End();
                 if (magic != Protocol.Magic) throw new ProtocolException("bad handshake magic");
                 if (version != Protocol.Version) throw new ProtocolException($"protocol version {version} not supported (this node speaks {Protocol.Version})");
+                var clientNonce = r.Bytes(Handshake.NonceBytes);
+                r.End();
+                if (clientNonce.Length != Handshake.NonceBytes) throw new ProtocolException($"handshake nonce of {clientNonce.Length} bytes");
+                conn.ClientNonce = clientNonce.ToArray();
+                conn.NodeNonce = Handshake.NewNonce();
                 w.U64(Protocol.Magic);
                 w.U16(Protocol.Version);
-                WriteStats(w);
+                w.Bytes(conn.NodeNonce);
+                w.U8(_key != null ? (byte)1 : (byte)0);
+                w.Bytes(_key != null ? Handshake.Proof(_key, Handshake.NodeRole, conn.ClientNonce, conn.NodeNonce) : []);
+                conn.Authenticated = _key == null;
+                break;
+            }
+            case Op.Authenticate:
+            {
+                var proof = r.Bytes(Handshake.ProofBytes);
+                r.End();
+                if (_key == null || conn.Authenticated) throw new ProtocolException("authentication nobody asked for");
+                if (!Handshake.Verify(_key, Handshake.ClientRole, conn.NodeNonce!, conn.ClientNonce!, proof))
+                    throw new ProtocolException("authentication failed: the client does not hold this cluster's key");
+                conn.Authenticated = true;
+                w.I32(0);
                 break;
             }
             case Op.CreateSpace:

@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Remote;
 public static class Protocol
 {
     public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
-    public const ushort Version = 3;
+    public const ushort Version = 4;
     public const int HeaderSize = 9; // length + op + id
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
@@ -56,6 +56,8 @@ public enum Op : byte
     ClaimSpace = 23,
     /// <summary>Lets go of an address space; the node destroys it when nobody holds it (a parent after handing a child its copy).</summary>
     ReleaseSpace = 24,
+    /// <summary>The client's proof that it holds the cluster key, after the node's in the Hello reply (see <see cref="Handshake"/>).</summary>
+    Authenticate = 25,
 }
 
 /// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>

@@ -234,6 +234,9 @@ public sealed partial class GuestProcess
         // The child waits for memory nodes as long as this process does (run --node-timeout).
         env.RemoveAll(e => e.StartsWith(NodeTimeout.Variable + "=", StringComparison.Ordinal));
         env.Add($"{NodeTimeout.Variable}={NodeTimeout.Text}");
+        // And it proves the same cluster key to the nodes and to its own children.
+        env.RemoveAll(e => e.StartsWith(Credentials.Variable + "=", StringComparison.Ordinal));
+        if (Credentials.Directory != null) env.Add($"{Credentials.Variable}={Credentials.Directory}");
         return env;
     }
 

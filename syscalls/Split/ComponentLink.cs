@@ -32,7 +32,46 @@ public sealed class ComponentLink : IDisposable
             throw new MemoryNodeFailure($"cannot connect to processor component {endpoint}: {e.SocketErrorCode}", e);
         }
         Link = new LinkSocket(s);
+        try { Authenticate(s); }
+        catch (Exception e) when (e is SocketException or ProtocolException)
+        {
+            s.Dispose();
+            throw new MemoryNodeFailure($"processor component {endpoint}: no handshake: {(e is SocketException se ? se.SocketErrorCode.ToString() : e.Message)}", e);
+        }
         _reader = new Thread(Read) { IsBackground = true, Name = $"component-link-{index}" };
+    }
+
+    /// <summary>The home's side of the link's handshake (see ThreadHost.Authenticate): a host that cannot prove the key is refused.</summary>
+    void Authenticate(Socket s)
+    {
+        s.ReceiveTimeout = NodeTimeout.Milliseconds;
+        var challenge = Link.Receive();
+        if (challenge == null || LinkSocket.OpOf(challenge) != LinkOp.Challenge)
+            throw new MemoryNodeFailure($"processor component {Endpoint} speaks another protocol");
+        var r = LinkSocket.Payload(challenge);
+        var hostNonce = r.Bytes(Handshake.NonceBytes).ToArray();
+        bool required = r.U8() != 0;
+        var key = Credentials.Key;
+        if (key == null)
+        {
+            if (required) throw new MemoryNodeFailure($"processor component {Endpoint} requires credentials: give --credentials DIR (or {Credentials.Variable})");
+        }
+        else
+        {
+            if (!required) throw new MemoryNodeFailure($"processor component {Endpoint} does not authenticate (it was started without --credentials); refusing it");
+            var nonce = Handshake.NewNonce();
+            var w = LinkSocket.Begin(LinkOp.Authenticate);
+            w.Bytes(nonce);
+            w.Bytes(Handshake.Proof(key, Handshake.HomeRole, hostNonce, nonce));
+            Link.Send(w);
+            var answer = Link.Receive();
+            if (answer == null || LinkSocket.OpOf(answer) != LinkOp.Authenticated)
+                throw new MemoryNodeFailure($"processor component {Endpoint} refused this home's credentials");
+            var a = LinkSocket.Payload(answer);
+            if (!Handshake.Verify(key, Handshake.HostRole, nonce, hostNonce, a.Bytes(Handshake.ProofBytes)))
+                throw new MemoryNodeFailure($"processor component {Endpoint} does not hold this cluster's key");
+        }
+        s.ReceiveTimeout = 0;
     }
 
     public int Index { get; }

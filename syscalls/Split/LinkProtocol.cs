@@ -42,6 +42,12 @@ public enum LinkOp : byte
     Interrupt = 14,
     /// <summary>host → home: a thread's registers at a block boundary, so the home can deliver its signal.</summary>
     CheckIn = 15,
+    /// <summary>host → home, first on every link: a fresh nonce, and whether the host wants proof of the cluster key.</summary>
+    Challenge = 16,
+    /// <summary>home → host: the home's nonce and its proof of the cluster key.</summary>
+    Authenticate = 17,
+    /// <summary>host → home: the host's proof in turn; then the setup follows.</summary>
+    Authenticated = 18,
 }
 
 /// <summary>A thread's registers on the wire: GPRs, RIP, RFLAGS, FS/GS bases, and the FXSAVE image (x87, MXCSR, XMM).</summary>

@@ -74,7 +74,9 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         try
         {
             if (setupTimeout != Timeout.InfiniteTimeSpan) accepted.ReceiveTimeout = (int)Math.Max(1, setupTimeout.TotalMilliseconds);
-            var setup = link.Receive();
+            if (Handshake.PeerUid(accepted) is uint uid && uid != Credentials.EffectiveUid)
+                throw new ProtocolException($"peer uid {uid} is not this host's ({Credentials.EffectiveUid})");
+            var setup = Authenticate(link);
             if (setup == null) return 0; // nobody placed anything here
             if (LinkSocket.OpOf(setup) != LinkOp.Setup) throw new ProtocolException($"expected setup, got {LinkSocket.OpOf(setup)}");
             host.SetUp(setup);
@@ -112,6 +114,33 @@ public sealed class ThreadHost : ICpuHost, IDisposable
             if (Environment.GetEnvironmentVariable("LEGOEMU_DEBUG") == "1") log.WriteLine(e.ToString());
             return 70;
         }
+    }
+
+    /// <summary>
+    /// The host's side of the link's handshake: a challenge, and with a cluster key the home's proof and this
+    /// host's in return (see <see cref="Handshake"/>). Returns the first message after it (the setup), or null.
+    /// </summary>
+    static byte[]? Authenticate(LinkSocket link)
+    {
+        var key = Credentials.Key;
+        var nonce = Handshake.NewNonce();
+        var challenge = LinkSocket.Begin(LinkOp.Challenge);
+        challenge.Bytes(nonce);
+        challenge.U8(key != null ? (byte)1 : (byte)0);
+        link.Send(challenge);
+        var first = link.Receive();
+        if (first == null || key == null) return first;
+        if (LinkSocket.OpOf(first) != LinkOp.Authenticate) throw new ProtocolException("the home did not authenticate (this host has credentials)");
+        var r = LinkSocket.Payload(first);
+        var homeNonce = r.Bytes(Handshake.NonceBytes).ToArray();
+        var proof = r.Bytes(Handshake.ProofBytes);
+        r.End();
+        if (homeNonce.Length != Handshake.NonceBytes || !Handshake.Verify(key, Handshake.HomeRole, nonce, homeNonce, proof))
+            throw new ProtocolException("authentication failed: the home does not hold this cluster's key");
+        var answer = LinkSocket.Begin(LinkOp.Authenticated);
+        answer.Bytes(Handshake.Proof(key, Handshake.HostRole, homeNonce, nonce));
+        link.Send(answer);
+        return link.Receive();
     }
 
     void SetUp(byte[] body)
@@ -164,7 +193,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     {
         foreach (var (region, node) in ReadOwners(ref r))
         {
-            if (node < 0 || node >= _cluster.Nodes.Count || region >= LegoEmu.Mem.Component.VmaSet.TaskSize >> GlobalMemoryManager.RegionShift)
+            if (node < 0 || node >= _cluster.Nodes.Count || region > (LegoEmu.Mem.Component.VmaSet.TaskSize - 1) >> GlobalMemoryManager.RegionShift)
                 throw new ProtocolException($"vRegion {region} placed on node {node} of {_cluster.Nodes.Count}");
             if (_cluster.NodeOf(_asid, region << GlobalMemoryManager.RegionShift) != node) _cluster.SetOwner(_asid, region, node);
         }

@@ -41,7 +41,7 @@ public sealed class MemnodeProtocolFuzzTests : IDisposable
         return w.Finish().ToArray();
     }
 
-    static byte[] Hello(uint id = 1) => Frame(Op.Hello, id, w => { w.U64(Protocol.Magic); w.U16(Protocol.Version); });
+    static byte[] Hello(uint id = 1) => Frame(Op.Hello, id, w => { w.U64(Protocol.Magic); w.U16(Protocol.Version); w.Bytes(new byte[16]); });
 
     /// <summary>A plausible request stream of one client: a space of its own and a few operations on it (or on a stranger's id).</summary>
     static byte[] Requests(Random rng)

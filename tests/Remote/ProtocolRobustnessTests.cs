@@ -65,7 +65,7 @@ public sealed class ProtocolRobustnessTests : IDisposable
 
     static void Hello(Socket s)
     {
-        s.Send(Frame(Op.Hello, w => { w.U64(Protocol.Magic); w.U16(Protocol.Version); }));
+        s.Send(Frame(Op.Hello, w => { w.U64(Protocol.Magic); w.U16(Protocol.Version); w.Bytes(new byte[16]); }));
         var reply = ReadReply(s);
         Assert.Equal((byte)Op.Hello | Protocol.ReplyBit, reply[0]);
     }

@@ -1,0 +1,40 @@
+using System.CommandLine;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Remote;
+
+namespace LegoEmu.Cluster.Cli;
+
+/// <summary><c>legoemu cluster init DIR</c>: makes the credentials the components of one cluster authenticate each other with.</summary>
+public static class ClusterCommand
+{
+    public static Command Create()
+    {
+        var dir = new Argument<string>("DIR") { Description = "Directory for the credentials (made 0700 if missing); its cluster.key is readable by its owner only" };
+        var init = new Command("init", "Write a fresh cluster key into DIR for --credentials DIR");
+        init.Arguments.Add(dir);
+        init.SetAction(pr => Init(pr.GetValue(dir)!));
+        var cmd = new Command("cluster", "Manage a cluster's credentials");
+        cmd.Subcommands.Add(init);
+        return cmd;
+    }
+
+    static int Init(string dir)
+    {
+        try
+        {
+            Credentials.Create(dir);
+        }
+        catch (CredentialsException e)
+        {
+            Console.Error.WriteLine($"legoemu cluster init: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"legoemu cluster init: {PrintableName.Escape(dir)}: {e.Message.Split('\n')[0]}");
+            return 1;
+        }
+        Console.Out.WriteLine($"credentials written to {PrintableName.Escape(Path.Combine(dir, Credentials.KeyFile))}; give every component --credentials {PrintableName.Escape(dir)}");
+        return 0;
+    }
+}
