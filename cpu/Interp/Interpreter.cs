@@ -73,7 +73,9 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 continue;
             }
             // A block entered only because a region left at a miss inside it is not a translation candidate.
-            if (translator != null && !b.TranslationRequested && !missed && ++b.ExecCount >= threshold)
+            // Long blocks count more per run (one more per 16 instructions): a fully unrolled loop body (a hash
+            // round function, 128-instruction blocks) would otherwise run ten thousand times interpreted.
+            if (translator != null && !b.TranslationRequested && !missed && (b.ExecCount += 1 + (b.Insns.Length >> 4)) >= threshold)
             {
                 translator.Request(b);
                 if (b.Region != null)

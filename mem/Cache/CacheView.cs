@@ -16,9 +16,11 @@ public sealed unsafe class CacheView
     {
         public ulong ReadTag;
         public ulong WriteTag;
-        public ulong ExecTag;
         public nint Addend; // host address = Addend + guest address
         public int Slot;
+        // Nonzero when the line may be fetched. A flag, not a third tag: a fetched line is always a read line
+        // too, and 32-byte entries make the index a shift in every probe that translated code inlines.
+        public int Exec;
     }
 
     // 8192 entries: with 4 KiB lines a hit needs no lookup anywhere in 32 MiB (320 KiB of table, touched
@@ -30,7 +32,7 @@ public sealed unsafe class CacheView
     /// <summary>Front-table geometry for code generated against it: index = (address &gt;&gt; line shift) &amp; mask.</summary>
     public const int FrontTableMask = TableSize - 1;
     /// <summary>Byte offsets inside one front-table entry, and its size.</summary>
-    public const int EntryReadTagOffset = 0, EntryWriteTagOffset = 8, EntryAddendOffset = 24, EntrySlotOffset = 32;
+    public const int EntryReadTagOffset = 0, EntryWriteTagOffset = 8, EntryAddendOffset = 16, EntrySlotOffset = 24;
     public static int EntrySize => sizeof(Entry);
     const ulong Invalid = ulong.MaxValue;
 
@@ -104,7 +106,8 @@ public sealed unsafe class CacheView
         for (int i = 0; i < TableSize; i++)
         {
             ref var e = ref _table[i];
-            e.ReadTag = e.WriteTag = e.ExecTag = Invalid;
+            e.ReadTag = e.WriteTag = Invalid;
+            e.Exec = 0;
         }
     }
 
@@ -122,14 +125,22 @@ public sealed unsafe class CacheView
         for (ulong line = first; line < end; line += _lineMask + 1)
         {
             ref var e = ref _table[(int)((line >> _shift) & (TableSize - 1))];
-            if (e.ReadTag == line || e.WriteTag == line || e.ExecTag == line) e.ReadTag = e.WriteTag = e.ExecTag = Invalid;
+            if (e.ReadTag == line || e.WriteTag == line)
+            {
+                e.ReadTag = e.WriteTag = Invalid;
+                e.Exec = 0;
+            }
         }
     }
 
     internal void InvalidateLine(ulong lineAddr)
     {
         ref var e = ref _table[(int)((lineAddr >> _shift) & (TableSize - 1))];
-        if (e.ReadTag == lineAddr) e.ReadTag = e.WriteTag = e.ExecTag = Invalid;
+        if (e.ReadTag == lineAddr)
+        {
+            e.ReadTag = e.WriteTag = Invalid;
+            e.Exec = 0;
+        }
     }
 
     internal void RevokeWrite(ulong lineAddr)
@@ -335,7 +346,11 @@ public sealed unsafe class CacheView
             return host + (a & _lineMask);
         }
         ref var e = ref EntryFor(a);
-        if (e.ReadTag != line) e.WriteTag = e.ExecTag = Invalid;
+        if (e.ReadTag != line)
+        {
+            e.WriteTag = Invalid;
+            e.Exec = 0;
+        }
         e.ReadTag = line;
         e.Addend = (nint)host - (nint)line;
         e.Slot = slot;
@@ -346,7 +361,7 @@ public sealed unsafe class CacheView
         }
         else if (kind == AccessKind.Fetch)
         {
-            e.ExecTag = line;
+            e.Exec = 1;
         }
         return host + (a & _lineMask);
     }
@@ -494,7 +509,7 @@ public sealed unsafe class CacheView
     public byte Fetch8(ulong a)
     {
         ref var e = ref EntryFor(a);
-        if (e.ExecTag == (a & _tagMask))
+        if (e.ReadTag == (a & _tagMask) && e.Exec != 0)
         {
             if (_lru) _cache.Touch(e.Slot);
             return *(byte*)(e.Addend + (nint)a);
