@@ -278,88 +278,46 @@ sealed partial class RegionEmitter
                 LoadRegisters(set.Written);
                 if (set.Flags) LoadFlags();
             }
-            Il.Emit(OpCodes.Ldc_I4, sites.Count);
-            Il.Emit(OpCodes.Stloc, _faultSite);
-            sites.Add(new FaultSite(ip, k, accesses, block));
-            if (pending is { } p)
-            {
-                if (!settle.TryGetValue(p, out var to)) settle[p] = to = Il.DefineLabel();
-                Il.Emit(OpCodes.Br, to);
-            }
-            else Il.Emit(OpCodes.Br, _faultCommon);
+            SiteStub(sites, new FaultSite(ip, k, accesses, block), pending, settle, _faultCommon);
         }
-        foreach (var (p, label) in settle)
-        {
-            Il.MarkLabel(label);
-            EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
-            Il.Emit(OpCodes.Br, _faultCommon);
-        }
+        EmitSettles(settle, _faultCommon);
         // Miss stubs: the same sites, settled as of the start of the instruction, which the interpreter runs again.
         var missSettle = new Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label>();
         foreach (var (label, ip, block, k, accesses, pending) in _missStubs)
         {
             Il.MarkLabel(label);
-            Il.Emit(OpCodes.Ldc_I4, sites.Count);
-            Il.Emit(OpCodes.Stloc, _faultSite);
-            sites.Add(new FaultSite(ip, k, accesses, block));
-            if (pending is { } p)
-            {
-                if (!missSettle.TryGetValue(p, out var to)) missSettle[p] = to = Il.DefineLabel();
-                Il.Emit(OpCodes.Br, to);
-            }
-            else Il.Emit(OpCodes.Br, _missCommon);
+            SiteStub(sites, new FaultSite(ip, k, accesses, block), pending, missSettle, _missCommon);
         }
-        foreach (var (p, label) in missSettle)
-        {
-            Il.MarkLabel(label);
-            EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
-            Il.Emit(OpCodes.Br, _missCommon);
-        }
+        EmitSettles(missSettle, _missCommon);
         _region.FaultSites = sites.ToArray();
 
         if (_missStubs.Count > 0)
         {
             // Miss exit: the state as the interpreter has it before the instruction; the dispatcher goes on there.
             Il.MarkLabel(_missCommon);
-            BeforeCallOut();
-            StoreRegisters();
-            StoreFlags();
+            SpillState();
             Il.Emit(OpCodes.Ldarg_0);
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldloc, _faultSite);
             Il.Emit(OpCodes.Ldloc, _progress);
             Il.Emit(OpCodes.Call, MSettleMiss);
-            Il.Emit(OpCodes.Ldloc, _progress);
-            Il.Emit(OpCodes.Ldc_I4, BlockShift);
-            Il.Emit(OpCodes.Shr);
-            Il.Emit(OpCodes.Ldarg_2);
-            Il.Emit(OpCodes.Add);
-            Il.Emit(OpCodes.Ret);
+            ReturnBlocksRun();
         }
 
         // Normal exit: the guest continues at _exitRip in the dispatcher.
         Il.MarkLabel(_exitCommon);
-        BeforeCallOut();
-        StoreRegisters();
-        StoreFlags();
+        SpillState();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _exitRip);
         Il.Emit(OpCodes.Stfld, FRip);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Call, MRetire);
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I4, BlockShift);
-        Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Ldarg_2);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Ret);
+        ReturnBlocksRun();
 
         // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
         Il.MarkLabel(_faultCommon);
-        BeforeCallOut();
-        StoreRegisters();
-        StoreFlags();
+        SpillState();
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _faultSite);
@@ -369,6 +327,51 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Call, MRethrow);
         Il.Emit(OpCodes.Ldc_I8, 0L);
         Il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>At every way out: the MXCSR flags, the registers and the lazy flags go back to the CPU state.</summary>
+    void SpillState()
+    {
+        BeforeCallOut();
+        StoreRegisters();
+        StoreFlags();
+    }
+
+    /// <summary>Returns the blocks the region ran (the block field of the progress counter plus the slice it started from).</summary>
+    void ReturnBlocksRun()
+    {
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I4, BlockShift);
+        Il.Emit(OpCodes.Shr);
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the common exit.</summary>
+    void SiteStub(List<FaultSite> sites, FaultSite site, (FlagOp Op, int Bits, int Set, bool Aux)? pending,
+        Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label> settle, Label common)
+    {
+        Il.Emit(OpCodes.Ldc_I4, sites.Count);
+        Il.Emit(OpCodes.Stloc, _faultSite);
+        sites.Add(site);
+        if (pending is { } p)
+        {
+            if (!settle.TryGetValue(p, out var to)) settle[p] = to = Il.DefineLabel();
+            Il.Emit(OpCodes.Br, to);
+        }
+        else Il.Emit(OpCodes.Br, common);
+    }
+
+    /// <summary>The shared settle code of <see cref="SiteStub"/>: one per waiting producer, then the common exit.</summary>
+    void EmitSettles(Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label> settle, Label common)
+    {
+        foreach (var (p, label) in settle)
+        {
+            Il.MarkLabel(label);
+            EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
+            Il.Emit(OpCodes.Br, common);
+        }
     }
 
     static readonly MethodInfo MRetire = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Retire), BindingFlags.Static | BindingFlags.NonPublic)!;
