@@ -54,7 +54,8 @@ public static class TextReport
         w.WriteLine();
         if (m.SimulatedMisses is { } simulated)
             w.WriteLine($"set-associative replay of the configured ExCache ({h.CacheWays}-way {h.Policy}): {simulated:N0} misses " +
-                $"({ReportFormat.Percent(m.SimulatedMissRatio ?? 0)} of the accesses replayed); the ExCache measured {m.GuestMisses:N0}. {m.SimulationNote}");
+                $"({ReportFormat.Percent(m.SimulatedMissRatio ?? 0)} of the accesses replayed); the ExCache measured {m.GuestMisses:N0}. {m.SimulationNote}. " +
+                "The curve above is a fully associative LRU cache; the replay is the configured one, conflicts within its sets included");
         else w.WriteLine($"set-associative replay: {m.SimulationNote}");
         w.WriteLine();
         if (m.WorkingSet.Count > 0)
