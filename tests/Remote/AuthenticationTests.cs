@@ -125,8 +125,8 @@ public sealed class AuthenticationTests(GuestBuilds builds) : IDisposable
             member.Send(Frame(Op.Stats, _ => { }));
             Assert.Equal((byte)Op.Stats | Protocol.ReplyBit, ReadFrame(member)![0]);
         }
-        Assert.Contains("op 15 before authentication", node.Log);
-        Assert.Contains("authentication failed", node.Log);
+        Assert.True(node.LogContains("op 15 before authentication"), $"the node did not log the refused request:\n{node.Log}");
+        Assert.True(node.LogContains("authentication failed"), $"the node did not log the failed proof:\n{node.Log}");
     }
 
     [Fact]

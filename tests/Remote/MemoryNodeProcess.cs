@@ -60,6 +60,22 @@ public sealed class MemoryNodeProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the node's stderr holds <paramref name="text"/>: the node may write a line just after it
+    /// closed the connection the test saw close, and the reader takes its lines asynchronously. The bound
+    /// is only reached on failure.
+    /// </summary>
+    public bool LogContains(string text, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline || HasExited) return Log.Contains(text, StringComparison.Ordinal);
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
     public void Kill()
     {
         try
