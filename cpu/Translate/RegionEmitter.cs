@@ -53,15 +53,15 @@ sealed partial class RegionEmitter
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
     (Label Label, int Accesses)? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _faultStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, PendingAux Aux)? Pending)> _faultStubs = new();
     /// <summary>The region's block being emitted (its index in <see cref="Region.Blocks"/>).</summary>
     int _block;
-    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, (FlagOp Op, int Bits, int Set, bool Aux)? Pending)> _missStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, (FlagOp Op, int Bits, int Set, PendingAux Aux)? Pending)> _missStubs = new();
     Label? _missLabel;
     Label _missCommon;
     /// <summary>The block's inline accesses and the waiting flag producer when the current instruction began.</summary>
     int _insnAccesses;
-    (FlagOp, int, int, bool)? _insnPending;
+    (FlagOp, int, int, PendingAux)? _insnPending;
 
     /// <summary>
     /// Set before <see cref="BeginRegion"/> for a region that calls the ExCache's slow path on a front-table
@@ -87,10 +87,10 @@ sealed partial class RegionEmitter
     readonly LocalBuilder[] _pendRes = new LocalBuilder[2], _pendS1 = new LocalBuilder[2], _pendS2 = new LocalBuilder[2], _pendAux = new LocalBuilder[2];
     bool _pending;
     int _pendSet;
-    bool _pendHasAux;
+    PendingAux _pendHasAux;
 
     /// <summary>What the compiler knows about the flags at a point: the producer, and whether it still waits in a set.</summary>
-    internal readonly record struct FlagState(bool Known, FlagOp Op, int Bits, bool Pending, int Set, bool HasAux);
+    internal readonly record struct FlagState(bool Known, FlagOp Op, int Bits, bool Pending, int Set, PendingAux HasAux);
 
     internal FlagState SaveFlags() => new(Known, KnownOp, KnownBits, _pending, _pendSet, _pendHasAux);
 
@@ -268,7 +268,7 @@ sealed partial class RegionEmitter
     {
         // Each stub names its site by index and shares the code that settles the flags it left waiting.
         var sites = new List<FaultSite>(_faultStubs.Count);
-        var settle = new Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label>();
+        var settle = new Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label>();
         foreach (var (label, ip, block, k, accesses, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
@@ -282,7 +282,7 @@ sealed partial class RegionEmitter
         }
         EmitSettles(settle, _faultCommon);
         // Miss stubs: the same sites, settled as of the start of the instruction, which the interpreter runs again.
-        var missSettle = new Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label>();
+        var missSettle = new Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label>();
         foreach (var (label, ip, block, k, accesses, pending) in _missStubs)
         {
             Il.MarkLabel(label);
@@ -349,8 +349,8 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the common exit.</summary>
-    void SiteStub(List<FaultSite> sites, FaultSite site, (FlagOp Op, int Bits, int Set, bool Aux)? pending,
-        Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label> settle, Label common)
+    void SiteStub(List<FaultSite> sites, FaultSite site, (FlagOp Op, int Bits, int Set, PendingAux Aux)? pending,
+        Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label> settle, Label common)
     {
         Il.Emit(OpCodes.Ldc_I4, sites.Count);
         Il.Emit(OpCodes.Stloc, _faultSite);
@@ -364,7 +364,7 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>The shared settle code of <see cref="SiteStub"/>: one per waiting producer, then the common exit.</summary>
-    void EmitSettles(Dictionary<(FlagOp Op, int Bits, int Set, bool Aux), Label> settle, Label common)
+    void EmitSettles(Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label> settle, Label common)
     {
         foreach (var (p, label) in settle)
         {
@@ -987,6 +987,17 @@ sealed partial class RegionEmitter
 
     /// <summary>Records a flag-setting operation lazily, exactly as <see cref="CpuState.SetFlags"/> does.</summary>
     internal void SetFlags(FlagOp op, int bits, LocalBuilder res, LocalBuilder? s1, LocalBuilder? s2, LocalBuilder? aux = null)
+        => SetFlags(op, bits, res, s1, s2, aux, aux != null ? PendingAux.Local : PendingAux.None);
+
+    /// <summary>
+    /// IMUL's flags: ZF/SF/PF from the product, CF=OF from whether it was truncated, which is worked out
+    /// from the factors only where the flags are materialised (an exit, a fault, a reader): the JIT drops the
+    /// factors' copies when the next producer comes first, so a multiply whose flags nobody sees costs a MUL.
+    /// </summary>
+    internal void SetFlagsImul(int bits, LocalBuilder res, LocalBuilder a, LocalBuilder b)
+        => SetFlags(FlagOp.ResultAux, bits, res, a, b, null, bits == 64 ? PendingAux.Imul64 : PendingAux.Imul32);
+
+    void SetFlags(FlagOp op, int bits, LocalBuilder res, LocalBuilder? s1, LocalBuilder? s2, LocalBuilder? aux, PendingAux auxKind)
     {
         // Overwritten before anything can read or observe them: the previous producer's state stands in.
         if (FlagsDeadAfter) return;
@@ -998,7 +1009,7 @@ sealed partial class RegionEmitter
         if (aux != null) { Il.Emit(OpCodes.Ldloc, aux); Il.Emit(OpCodes.Stloc, _pendAux[set]); }
         _pending = true;
         _pendSet = set;
-        _pendHasAux = aux != null;
+        _pendHasAux = auxKind;
         Known = true;
         KnownOp = op;
         KnownBits = bits;
@@ -1007,7 +1018,7 @@ sealed partial class RegionEmitter
     /// <summary>As <see cref="CpuState.SetFlagsAux"/>: ZF/SF/PF from the result, CF/OF/AF from <paramref name="aux"/>.</summary>
     internal void SetFlagsAux(int bits, LocalBuilder res, LocalBuilder aux) => SetFlags(FlagOp.ResultAux, bits, res, null, null, aux);
 
-    (FlagOp, int, int, bool)? PendingState() => _pending ? (KnownOp, KnownBits, _pendSet, _pendHasAux) : null;
+    (FlagOp, int, int, PendingAux)? PendingState() => _pending ? (KnownOp, KnownBits, _pendSet, _pendHasAux) : null;
 
     /// <summary>Moves a waiting producer into the lazy-flag locals (as CpuState.SetFlags would have stored it).</summary>
     internal void MaterializeFlags()
@@ -1017,7 +1028,10 @@ sealed partial class RegionEmitter
         _pending = false;
     }
 
-    void EmitMaterialize(FlagOp op, int bits, int set, bool aux)
+    static readonly MethodInfo MImulFlags32 = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ImulFlags32), BindingFlags.Static | BindingFlags.NonPublic)!;
+    static readonly MethodInfo MImulFlags64 = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ImulFlags64), BindingFlags.Static | BindingFlags.NonPublic)!;
+
+    void EmitMaterialize(FlagOp op, int bits, int set, PendingAux aux)
     {
         Il.Emit(OpCodes.Ldc_I4, (int)op);
         Il.Emit(OpCodes.Stloc, FOp);
@@ -1039,10 +1053,18 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldc_I8, 0L);
             Il.Emit(OpCodes.Stloc, FS2);
         }
-        if (aux)
+        switch (aux)
         {
-            Il.Emit(OpCodes.Ldloc, _pendAux[set]);
-            Il.Emit(OpCodes.Stloc, FAux);
+            case PendingAux.Local:
+                Il.Emit(OpCodes.Ldloc, _pendAux[set]);
+                Il.Emit(OpCodes.Stloc, FAux);
+                break;
+            case PendingAux.Imul32 or PendingAux.Imul64:
+                Il.Emit(OpCodes.Ldloc, _pendS1[set]);
+                Il.Emit(OpCodes.Ldloc, _pendS2[set]);
+                Il.Emit(OpCodes.Call, aux == PendingAux.Imul64 ? MImulFlags64 : MImulFlags32);
+                Il.Emit(OpCodes.Stloc, FAux);
+                break;
         }
     }
 
@@ -1050,7 +1072,15 @@ sealed partial class RegionEmitter
     LocalBuilder CurRes => _pending ? _pendRes[_pendSet] : FRes;
     LocalBuilder CurS1 => _pending ? _pendS1[_pendSet] : FS1;
     LocalBuilder CurS2 => _pending ? _pendS2[_pendSet] : FS2;
-    LocalBuilder CurAux => _pending && _pendHasAux ? _pendAux[_pendSet] : FAux;
+    LocalBuilder CurAux
+    {
+        get
+        {
+            // A factor-based producer has no aux local until it is materialised (stack-neutral IL, so safe here).
+            if (_pending && _pendHasAux is PendingAux.Imul32 or PendingAux.Imul64) MaterializeFlags();
+            return _pending && _pendHasAux == PendingAux.Local ? _pendAux[_pendSet] : FAux;
+        }
+    }
 
     /// <summary>Pushes the six lazy fields and the materialised bits, the arguments of <see cref="LazyFlags"/>'s functions.</summary>
     void PushLazy()
@@ -1296,4 +1326,17 @@ sealed partial class RegionEmitter
         Known = false;
         _pending = false;
     }
+}
+
+/// <summary>Where a waiting flag producer's CF/OF/AF come from when it is materialised.</summary>
+enum PendingAux : byte
+{
+    /// <summary>The producer has no aux operand.</summary>
+    None,
+    /// <summary>A local holding the bits.</summary>
+    Local,
+    /// <summary>IMUL at 32 bits: CF=OF when the signed product of the factors in S1/S2 does not fit.</summary>
+    Imul32,
+    /// <summary>IMUL at 64 bits: the same for a 128-bit product.</summary>
+    Imul64,
 }

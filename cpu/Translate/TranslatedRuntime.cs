@@ -134,6 +134,20 @@ public static class TranslatedRuntime
         r.MissExits++;
     }
 
+    /// <summary>IMUL's CF|OF at 32 bits: set when the signed product of the low halves does not fit in 32 bits.</summary>
+    internal static ulong ImulFlags32(ulong a, ulong b)
+    {
+        long full = (long)(int)a * (int)b;
+        return full != (int)full ? Rf.CF | Rf.OF : 0;
+    }
+
+    /// <summary>IMUL's CF|OF at 64 bits: set when the 128-bit signed product is not the sign extension of its low half.</summary>
+    internal static ulong ImulFlags64(ulong a, ulong b)
+    {
+        long hi = Math.BigMul((long)a, (long)b, out long lo);
+        return hi != lo >> 63 ? Rf.CF | Rf.OF : 0;
+    }
+
     /// <summary>At a region's exit: the instructions and inline accesses of its finished blocks join the counters.</summary>
     internal static void Retire(CpuState c, long progress)
     {
