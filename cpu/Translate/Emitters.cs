@@ -8,10 +8,13 @@ static unsafe class Emitters
 {
     internal static bool TryEmit(RegionEmitter e, in Insn i)
     {
-        // Bracketed handlers (LOCK, guest MXCSR) and anything not plain legacy encoding run in the interpreter.
-        if (i.Inner != null || i.I.Code == Code.INVALID || i.I.Encoding != EncodingKind.Legacy) return false;
+        // Guest-MXCSR brackets and anything not plain legacy encoding run in the interpreter. A locked
+        // read-modify-write is emitted only where a miss leaves the region (see EmitAtomic).
+        if (i.I.Code == Code.INVALID || i.I.Encoding != EncodingKind.Legacy) return false;
+        if (i.Inner != null && (e.MissCalls || !LegoEmu.Cpu.Interp.HandlerTable.IsLockedReadModifyWrite(i.I))) return false;
         if (i.I.HasRepPrefix || i.I.HasRepnePrefix) return false;
         return EmitMov.TryEmit(e, i) || EmitAlu.TryEmit(e, i) || EmitStack.TryEmit(e, i) || EmitShift.TryEmit(e, i)
-            || EmitMul.TryEmit(e, i) || EmitBits.TryEmit(e, i) || EmitSse.TryEmit(e, i);
+            || EmitMul.TryEmit(e, i) || EmitDiv.TryEmit(e, i) || EmitAtomic.TryEmit(e, i) || EmitBits.TryEmit(e, i)
+            || EmitSse.TryEmit(e, i);
     }
 }

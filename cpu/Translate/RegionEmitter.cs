@@ -501,6 +501,12 @@ sealed partial class RegionEmitter
         return label;
     }
 
+    /// <summary>
+    /// Where the current instruction leaves the region with the state as it was before it (a miss exit): for a
+    /// case an emitter leaves to the interpreter, such as a divide error, which the interpreter then raises.
+    /// </summary>
+    internal Label LeaveAtInstruction() => MissLabel();
+
     void BranchIfFaulted(Label target)
     {
         Il.Emit(OpCodes.Ldarg_1);
