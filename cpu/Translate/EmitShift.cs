@@ -45,7 +45,7 @@ static class EmitShift
             Result(e, m, bits, a, count, r);
             e.StoreDst(i, bits, ea, r);
             if (e.FlagsDeadAfter) return true;
-            if (rotate) RotateFlags(e, m, bits, r);
+            if (rotate) e.SetFlagsRotate(m == Mnemonic.Rol, bits, r);
             else
             {
                 var aux = e.Tmp();

@@ -53,15 +53,15 @@ sealed partial class RegionEmitter
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
     (Label Label, int Accesses)? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, (FlagOp Op, int Bits, int Set, PendingAux Aux)? Pending)> _faultStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, PendingFlags? Pending)> _faultStubs = new();
     /// <summary>The region's block being emitted (its index in <see cref="Region.Blocks"/>).</summary>
     int _block;
-    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, (FlagOp Op, int Bits, int Set, PendingAux Aux)? Pending)> _missStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, PendingFlags? Pending)> _missStubs = new();
     Label? _missLabel;
     Label _missCommon;
     /// <summary>The block's inline accesses and the waiting flag producer when the current instruction began.</summary>
     int _insnAccesses;
-    (FlagOp, int, int, PendingAux)? _insnPending;
+    PendingFlags? _insnPending;
 
     /// <summary>
     /// Set before <see cref="BeginRegion"/> for a region that calls the ExCache's slow path on a front-table
@@ -88,11 +88,13 @@ sealed partial class RegionEmitter
     bool _pending;
     int _pendSet;
     PendingAux _pendHasAux;
+    /// <summary>For a waiting rotate: where the flags it keeps (SF ZF AF PF) come from.</summary>
+    RotateBase _rotBase;
 
     /// <summary>What the compiler knows about the flags at a point: the producer, and whether it still waits in a set.</summary>
-    internal readonly record struct FlagState(bool Known, FlagOp Op, int Bits, bool Pending, int Set, PendingAux HasAux);
+    internal readonly record struct FlagState(bool Known, FlagOp Op, int Bits, bool Pending, int Set, PendingAux HasAux, RotateBase Base);
 
-    internal FlagState SaveFlags() => new(Known, KnownOp, KnownBits, _pending, _pendSet, _pendHasAux);
+    internal FlagState SaveFlags() => new(Known, KnownOp, KnownBits, _pending, _pendSet, _pendHasAux, _rotBase);
 
     internal void RestoreFlags(FlagState f)
     {
@@ -102,6 +104,7 @@ sealed partial class RegionEmitter
         _pending = f.Pending;
         _pendSet = f.Set;
         _pendHasAux = f.HasAux;
+        _rotBase = f.Base;
     }
 
     internal RegionEmitter(ILGenerator il, Region region, CacheView shape)
@@ -268,7 +271,7 @@ sealed partial class RegionEmitter
     {
         // Each stub names its site by index and shares the code that settles the flags it left waiting.
         var sites = new List<FaultSite>(_faultStubs.Count);
-        var settle = new Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label>();
+        var settle = new Dictionary<PendingFlags, Label>();
         foreach (var (label, ip, block, k, accesses, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
@@ -282,7 +285,7 @@ sealed partial class RegionEmitter
         }
         EmitSettles(settle, _faultCommon);
         // Miss stubs: the same sites, settled as of the start of the instruction, which the interpreter runs again.
-        var missSettle = new Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label>();
+        var missSettle = new Dictionary<PendingFlags, Label>();
         foreach (var (label, ip, block, k, accesses, pending) in _missStubs)
         {
             Il.MarkLabel(label);
@@ -349,8 +352,8 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the common exit.</summary>
-    void SiteStub(List<FaultSite> sites, FaultSite site, (FlagOp Op, int Bits, int Set, PendingAux Aux)? pending,
-        Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label> settle, Label common)
+    void SiteStub(List<FaultSite> sites, FaultSite site, PendingFlags? pending,
+        Dictionary<PendingFlags, Label> settle, Label common)
     {
         Il.Emit(OpCodes.Ldc_I4, sites.Count);
         Il.Emit(OpCodes.Stloc, _faultSite);
@@ -364,12 +367,12 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>The shared settle code of <see cref="SiteStub"/>: one per waiting producer, then the common exit.</summary>
-    void EmitSettles(Dictionary<(FlagOp Op, int Bits, int Set, PendingAux Aux), Label> settle, Label common)
+    void EmitSettles(Dictionary<PendingFlags, Label> settle, Label common)
     {
         foreach (var (p, label) in settle)
         {
             Il.MarkLabel(label);
-            EmitMaterialize(p.Op, p.Bits, p.Set, p.Aux);
+            EmitMaterialize(p);
             Il.Emit(OpCodes.Br, common);
         }
     }
@@ -1024,21 +1027,27 @@ sealed partial class RegionEmitter
     /// <summary>As <see cref="CpuState.SetFlagsAux"/>: ZF/SF/PF from the result, CF/OF/AF from <paramref name="aux"/>.</summary>
     internal void SetFlagsAux(int bits, LocalBuilder res, LocalBuilder aux) => SetFlags(FlagOp.ResultAux, bits, res, null, null, aux);
 
-    (FlagOp, int, int, PendingAux)? PendingState() => _pending ? (KnownOp, KnownBits, _pendSet, _pendHasAux) : null;
+    PendingFlags? PendingState() => _pending ? new PendingFlags(KnownOp, KnownBits, _pendSet, _pendHasAux, _rotBase) : null;
 
     /// <summary>Moves a waiting producer into the lazy-flag locals (as CpuState.SetFlags would have stored it).</summary>
     internal void MaterializeFlags()
     {
         if (!_pending) return;
-        EmitMaterialize(KnownOp, KnownBits, _pendSet, _pendHasAux);
+        EmitMaterialize(PendingState()!.Value);
         _pending = false;
     }
 
     static readonly MethodInfo MImulFlags32 = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ImulFlags32), BindingFlags.Static | BindingFlags.NonPublic)!;
     static readonly MethodInfo MImulFlags64 = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.ImulFlags64), BindingFlags.Static | BindingFlags.NonPublic)!;
 
-    void EmitMaterialize(FlagOp op, int bits, int set, PendingAux aux)
+    void EmitMaterialize(PendingFlags p)
     {
+        if (p.Aux is PendingAux.Rol or PendingAux.Ror)
+        {
+            EmitMaterializeRotate(p);
+            return;
+        }
+        var (op, bits, set, aux) = (p.Op, p.Bits, p.Set, p.Aux);
         Il.Emit(OpCodes.Ldc_I4, (int)op);
         Il.Emit(OpCodes.Stloc, FOp);
         Il.Emit(OpCodes.Ldc_I4, bits);
@@ -1074,6 +1083,91 @@ sealed partial class RegionEmitter
         }
     }
 
+    /// <summary>
+    /// ROL/ROR by a non-zero immediate: CF and OF from the result, the other four kept. Nothing is computed
+    /// here: the result waits in a set, and the producer it keeps flags from stays where it was (waiting in
+    /// the other set, or in the lazy-flag locals), so a rotate whose flags are overwritten unseen costs nothing.
+    /// A rotate after a waiting rotate replaces it and keeps its base, since it overwrites both of its flags.
+    /// </summary>
+    internal void SetFlagsRotate(bool left, int bits, LocalBuilder r)
+    {
+        if (FlagsDeadAfter) return;
+        int set;
+        RotateBase b;
+        if (_pending && _pendHasAux is PendingAux.Rol or PendingAux.Ror) { set = _pendSet; b = _rotBase; }
+        else if (_pending) { set = 1 - _pendSet; b = new RotateBase(true, KnownOp, KnownBits, _pendHasAux, false); }
+        else { set = _pendSet; b = new RotateBase(false, FlagOp.None, 0, PendingAux.None, Known && KnownOp == FlagOp.None); }
+        Il.Emit(OpCodes.Ldloc, r);
+        Il.Emit(OpCodes.Stloc, _pendRes[set]);
+        _pending = true;
+        _pendSet = set;
+        _pendHasAux = left ? PendingAux.Rol : PendingAux.Ror;
+        _rotBase = b;
+        Known = true;
+        KnownOp = FlagOp.None;
+        KnownBits = bits;
+    }
+
+    /// <summary>Folds a waiting rotate into the materialised bits: its base's flags, then its CF and OF.</summary>
+    void EmitMaterializeRotate(PendingFlags p)
+    {
+        var b = p.Base;
+        if (b.Pending) EmitMaterialize(new PendingFlags(b.Op, b.Bits, 1 - p.Set, b.Aux, default));
+        if (!b.Materialized)
+        {
+            EmitPushLazyLocals();
+            Il.Emit(OpCodes.Call, MCompute);
+            Il.Emit(OpCodes.Ldloc, FFlags);
+            Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
+            Il.Emit(OpCodes.And);
+            Il.Emit(OpCodes.Or);
+            Il.Emit(OpCodes.Stloc, FFlags);
+        }
+        // ROL: CF = bit 0, OF = MSB ^ CF. ROR: CF = MSB, OF = MSB ^ the bit below it.
+        var r = _pendRes[p.Set];
+        var cf = Tmp();
+        void Msb()
+        {
+            Il.Emit(OpCodes.Ldloc, r);
+            Il.Emit(OpCodes.Ldc_I4, p.Bits - 1);
+            Il.Emit(OpCodes.Shr_Un);
+            Il.Emit(OpCodes.Ldc_I8, 1L);
+            Il.Emit(OpCodes.And);
+        }
+        if (p.Aux == PendingAux.Rol)
+        {
+            Il.Emit(OpCodes.Ldloc, r);
+            Il.Emit(OpCodes.Ldc_I8, 1L);
+            Il.Emit(OpCodes.And);
+            Il.Emit(OpCodes.Stloc, cf);
+            Il.Emit(OpCodes.Ldloc, cf);
+            Msb();
+        }
+        else
+        {
+            Msb();
+            Il.Emit(OpCodes.Stloc, cf);
+            Il.Emit(OpCodes.Ldloc, cf);
+            Il.Emit(OpCodes.Ldloc, r);
+            Il.Emit(OpCodes.Ldc_I4, p.Bits - 2);
+            Il.Emit(OpCodes.Shr_Un);
+            Il.Emit(OpCodes.Ldc_I8, 1L);
+            Il.Emit(OpCodes.And);
+        }
+        Il.Emit(OpCodes.Xor);
+        Il.Emit(OpCodes.Ldc_I4, 11);
+        Il.Emit(OpCodes.Shl);
+        Il.Emit(OpCodes.Ldloc, cf);
+        Il.Emit(OpCodes.Or);
+        Il.Emit(OpCodes.Ldloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I8, ~(long)(Rf.CF | Rf.OF));
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Or);
+        Il.Emit(OpCodes.Stloc, FFlags);
+        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
+        Il.Emit(OpCodes.Stloc, FOp);
+    }
+
     // The operands a known-producer condition reads: the waiting set, or the lazy-flag locals.
     LocalBuilder CurRes => _pending ? _pendRes[_pendSet] : FRes;
     LocalBuilder CurS1 => _pending ? _pendS1[_pendSet] : FS1;
@@ -1092,6 +1186,11 @@ sealed partial class RegionEmitter
     void PushLazy()
     {
         MaterializeFlags();
+        EmitPushLazyLocals();
+    }
+
+    void EmitPushLazyLocals()
+    {
         Il.Emit(OpCodes.Ldloc, FOp);
         Il.Emit(OpCodes.Ldloc, FBits);
         Il.Emit(OpCodes.Ldloc, FRes);
@@ -1104,6 +1203,8 @@ sealed partial class RegionEmitter
     /// <summary>Pushes CF as a ulong 0 or 1.</summary>
     internal void EmitCarry()
     {
+        // A waiting rotate's CF is not in the materialised bits yet.
+        if (_pending && Known && KnownOp == FlagOp.None) MaterializeFlags();
         if (Known)
         {
             switch (KnownOp)
@@ -1281,7 +1382,8 @@ sealed partial class RegionEmitter
     /// </summary>
     internal void MaterializeBits()
     {
-        if (Known && KnownOp == FlagOp.None && !_pending) return;
+        MaterializeFlags();
+        if (Known && KnownOp == FlagOp.None) return;
         PushLazy();
         Il.Emit(OpCodes.Call, MCompute);
         ReplaceArith();
@@ -1345,4 +1447,17 @@ enum PendingAux : byte
     Imul32,
     /// <summary>IMUL at 64 bits: the same for a 128-bit product.</summary>
     Imul64,
+    /// <summary>ROL: the result waits; CF/OF come from it, the rest from the <see cref="RotateBase"/>.</summary>
+    Rol,
+    /// <summary>ROR, likewise.</summary>
+    Ror,
 }
+
+/// <summary>A waiting flag producer as stubs and edges see it: enough to materialise it anywhere later.</summary>
+readonly record struct PendingFlags(FlagOp Op, int Bits, int Set, PendingAux Aux, RotateBase Base);
+
+/// <summary>
+/// Where a waiting rotate's kept flags come from: a producer waiting in the other set (<paramref name="Pending"/>),
+/// else the lazy-flag locals, already folded into the materialised bits when <paramref name="Materialized"/>.
+/// </summary>
+readonly record struct RotateBase(bool Pending, FlagOp Op, int Bits, PendingAux Aux, bool Materialized);

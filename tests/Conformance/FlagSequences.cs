@@ -6,14 +6,15 @@ namespace LegoEmu.Tests.Conformance;
 /// Short sequences that read flags right after they are produced: LegoEmu computes flags lazily
 /// from the last flag-setting operation, and evaluates conditions directly from a CMP's or TEST's
 /// operands, so a producer followed by a consumer exercises paths a single instruction cannot.
-/// A partial flag updater (INC, DEC, CLC, STC, CMC, ROL by 1) sometimes sits in between.
+/// A partial flag updater (INC, DEC, CLC, STC, CMC, ROL/ROR by an immediate, two rotates in a row) sometimes
+/// sits in between; IMUL, whose CF/OF translated code works out only where they are read, is a producer too.
 /// </summary>
 public static class FlagSequences
 {
     static readonly Mnemonic[] Producers =
     [
         Mnemonic.Add, Mnemonic.Adc, Mnemonic.Sub, Mnemonic.Sbb, Mnemonic.Cmp, Mnemonic.And, Mnemonic.Or, Mnemonic.Xor,
-        Mnemonic.Test, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg,
+        Mnemonic.Test, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg, Mnemonic.Imul,
     ];
 
     static readonly Code[] SetCc =
@@ -35,6 +36,7 @@ public static class FlagSequences
         {
             foreach (int bits in new[] { 8, 16, 32, 64 })
             {
+                if (p == Mnemonic.Imul && bits == 8) continue; // no two-operand form
                 string name = $"flags: {p.ToString().ToUpperInvariant()} r{bits} then a flag reader";
                 yield return new Form { Name = name, Mnemonic = p, Group = "Flags", Custom = (form, r, i) => Build(form, p, bits, r, i) };
             }
@@ -47,6 +49,7 @@ public static class FlagSequences
         string name = m switch
         {
             Mnemonic.Inc or Mnemonic.Dec or Mnemonic.Neg => $"{m}_rm{w}",
+            Mnemonic.Imul => $"Imul_r{w}_rm{w}",
             _ => $"{m}_rm{w}_r{w}",
         };
         return Enum.Parse<Code>(name);
@@ -82,15 +85,22 @@ public static class FlagSequences
             if (r.Next(5) < 2)
             {
                 var mid = Gpr(r, 32);
-                list.Add(r.Next(6) switch
+                var mid64 = Gpr(r, 64);
+                list.Add(r.Next(8) switch
                 {
                     0 => Instruction.Create(Code.Inc_rm32, mid),
                     1 => Instruction.Create(Code.Dec_rm32, mid),
                     2 => Instruction.Create(Code.Clc),
                     3 => Instruction.Create(Code.Stc),
                     4 => Instruction.Create(Code.Cmc),
-                    _ => Instruction.Create(Code.Rol_rm32_1, mid, 1),
+                    5 => Instruction.Create(Code.Rol_rm32_1, mid, 1),
+                    6 => Instruction.Create(Code.Ror_rm32_imm8, mid, 1 + r.Next(31)),
+                    _ => Instruction.Create(Code.Rol_rm64_imm8, mid64, 1 + r.Next(63)),
                 });
+                // Sometimes a second rotate: it replaces the first's CF and OF and keeps the producer's others.
+                if (r.Next(3) == 0)
+                    list.Add(r.Next(2) == 0 ? Instruction.Create(Code.Ror_rm64_imm8, Gpr(r, 64), 1 + r.Next(63))
+                        : Instruction.Create(Code.Rol_rm32_imm8, Gpr(r, 32), 1 + r.Next(31)));
             }
             var d = Gpr(r, 64);
             var src = Gpr(r, 64);
