@@ -21,6 +21,11 @@ public static class RunCommand
         var line = new Option<string>("--line") { Description = "ExCache line size, a power of two from 64 B to 4K", DefaultValueFactory = _ => DefaultLine, HelpName = "SIZE" };
         var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => DefaultPolicy, HelpName = "fifo|lru|random" };
         policy.AcceptOnlyFromAmong("fifo", "lru", "random");
+        var prefetch = new Option<string>("--prefetch") { Description = "With memory nodes: fetch lines ahead of the guest: off, next (the lines after each miss) or stride (along a stride two misses of a stream agree on)", DefaultValueFactory = _ => "stride", HelpName = "off|next|stride" };
+        prefetch.AcceptOnlyFromAmong("off", "next", "stride");
+        var prefetchDepth = new Option<int>("--prefetch-depth") { Description = $"Lines kept in flight ahead of a stream (1-{CacheConfig.MaxPrefetchDepth})", DefaultValueFactory = _ => CacheConfig.DefaultPrefetchDepth, HelpName = "N" };
+        var writeBack = new Option<string>("--write-back") { Description = "With memory nodes: queued sends a dirty victim behind its fill without waiting for it; combined sends it with the fill in one request that the node stores before answering", DefaultValueFactory = _ => "queued", HelpName = "queued|combined" };
+        writeBack.AcceptOnlyFromAmong("queued", "combined");
         var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
         var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
         var profile = new Option<string?>("--profile") { Description = "At exit, write to FILE in callgrind's format the instructions retired, data accesses, ExCache misses, misses served by a memory component and write-backs, per guest instruction", HelpName = "FILE" };
@@ -48,6 +53,9 @@ public static class RunCommand
         cmd.Options.Add(ways);
         cmd.Options.Add(line);
         cmd.Options.Add(policy);
+        cmd.Options.Add(prefetch);
+        cmd.Options.Add(prefetchDepth);
+        cmd.Options.Add(writeBack);
         cmd.Options.Add(stats);
         cmd.Options.Add(statsJson);
         cmd.Options.Add(profile);
@@ -66,8 +74,15 @@ public static class RunCommand
         cmd.SetAction(pr =>
         {
             string[] argv = pr.GetValue(command)!;
-            if (CacheFrom(pr.GetValue(excache)!, pr.GetValue(ways), pr.GetValue(line)!, pr.GetValue(policy)!, out string? cacheError) is not { } config)
+            if (CacheFrom(pr.GetValue(excache)!, pr.GetValue(ways), pr.GetValue(line)!, pr.GetValue(policy)!, out string? cacheError) is not { } geometry)
                 return Fail(cacheError!);
+            var config = geometry with
+            {
+                Prefetch = ParsePrefetch(pr.GetValue(prefetch)!),
+                PrefetchDepth = pr.GetValue(prefetchDepth),
+                QueueWriteBacks = pr.GetValue(writeBack) != "combined",
+            };
+            if (config.Validate() is { } missPathError) return Fail(missPathError);
             TraceRequest? traceRequest = null;
             if (pr.GetValue(trace) is { } tracePath)
             {
@@ -101,6 +116,14 @@ public static class RunCommand
     }
 
     const string DefaultExcache = "1G", DefaultLine = "4K", DefaultPolicy = "fifo";
+
+    /// <summary>--prefetch's value (already one of off, next, stride).</summary>
+    public static PrefetchMode ParsePrefetch(string text) => text switch
+    {
+        "off" => PrefetchMode.Off,
+        "next" => PrefetchMode.Next,
+        _ => PrefetchMode.Stride,
+    };
     const int DefaultPool = 1;
 
     static CacheConfig? CacheFrom(string excache, int? ways, string line, string policy, out string? error)

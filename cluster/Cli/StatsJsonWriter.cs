@@ -34,6 +34,11 @@ public static class StatsJsonWriter
             w.WriteNumber("evictions", s.Evictions);
             w.WriteNumber("writeBacks", s.WriteBacks);
             w.WriteNumber("piggybackedWriteBacks", s.PiggybackedWriteBacks);
+            w.WriteNumber("queuedWriteBacks", s.QueuedWriteBacks);
+            w.WriteNumber("queueFills", s.QueueFills);
+            w.WriteNumber("prefetchIssued", s.PrefetchIssued);
+            w.WriteNumber("prefetchUsed", s.PrefetchUsed);
+            w.WriteNumber("prefetchWasted", s.PrefetchWasted);
             w.WriteNumber("bytesFilled", s.BytesFilled);
             w.WriteNumber("bytesWrittenBack", s.BytesWrittenBack);
             w.WriteNumber("meanMissMicros", s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses);

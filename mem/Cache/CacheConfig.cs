@@ -17,6 +17,21 @@ public sealed record CacheConfig(long Size, int Ways, int LineSize, ReplacementP
     public const int MinLine = 64;
     public const int MaxLine = 4096;
 
+    /// <summary>What is fetched ahead of the guest when memory nodes serve the cache (in-process memory never prefetches).</summary>
+    public PrefetchMode Prefetch { get; init; } = PrefetchMode.Stride;
+
+    /// <summary>How many lines ahead of a stream the prefetcher keeps in flight.</summary>
+    public int PrefetchDepth { get; init; } = DefaultPrefetchDepth;
+
+    public const int DefaultPrefetchDepth = 8;
+    public const int MaxPrefetchDepth = 64;
+
+    /// <summary>
+    /// A dirty victim's write-back to a memory node is sent behind the fill and not waited for (false: it travels
+    /// with the fill in one combined request, which the node stores before it answers).
+    /// </summary>
+    public bool QueueWriteBacks { get; init; } = true;
+
     public int Sets => (int)(Size / ((long)LineSize * Ways));
     public int Slots => Sets * Ways;
 
@@ -33,6 +48,8 @@ public sealed record CacheConfig(long Size, int Ways, int LineSize, ReplacementP
             return $"--excache must hold a power-of-two number of sets of {Ways} x {LineSize} B (got {Size} bytes)";
         if (Size > (64L << 30))
             return "--excache larger than 64 GiB is not supported";
+        if (PrefetchDepth < 1 || PrefetchDepth > MaxPrefetchDepth)
+            return $"--prefetch-depth must be between 1 and {MaxPrefetchDepth} (got {PrefetchDepth})";
         return null;
     }
 

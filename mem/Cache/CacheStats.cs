@@ -24,6 +24,18 @@ public sealed class CacheStats
     public long Invalidations;
     /// <summary>Lines made read-only because another component read them (coherent caches).</summary>
     public long Downgrades;
+    /// <summary>Write-backs sent behind their fill without waiting for the node (see <see cref="CacheConfig.QueueWriteBacks"/>).</summary>
+    public long QueuedWriteBacks;
+    /// <summary>Misses served from the write-back queue: the line had just been evicted and its write-back was still in flight.</summary>
+    public long QueueFills;
+    /// <summary>Lines fetched ahead of the guest.</summary>
+    public long PrefetchIssued;
+    /// <summary>Prefetched lines the guest used before they were evicted.</summary>
+    public long PrefetchUsed;
+    /// <summary>Prefetched lines evicted or dropped unused, or that no mapping covered.</summary>
+    public long PrefetchWasted;
+    /// <summary>Ticks spent waiting for prefetched lines the guest reached before they arrived.</summary>
+    public long PrefetchWaitTicks;
     /// <summary>Ticks spent inside fills (Stopwatch ticks) to derive the mean miss latency.</summary>
     public long MissTicks;
 }

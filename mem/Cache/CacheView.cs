@@ -306,6 +306,7 @@ public sealed unsafe class CacheView
         tracer?.Attribute(kind == AccessKind.Fetch ? a : Ip,
             kind == AccessKind.Fetch ? TraceRecordFlags.Decode : InKernel ? TraceRecordFlags.Kernel : TraceRecordFlags.None);
         if (_cache.Profile is { } profile) profile.Ip = kind == AccessKind.Fetch ? a : Ip;
+        _cache.PrefetchedUse = false;
         int slot = _cache.Lookup(Asid, line);
         if (slot < 0)
         {
@@ -317,7 +318,9 @@ public sealed unsafe class CacheView
                 _lastTracedFetch = Invalid;
                 throw;
             }
+            if (_cache.Prefetching) Prefetch(line, slot, use: false);
         }
+        else if (_cache.PrefetchedUse) Prefetch(line, slot, use: true);
         var prot = _cache.SlotProt(slot);
         bool ok = kind switch
         {
@@ -364,6 +367,18 @@ public sealed unsafe class CacheView
             e.Exec = 1;
         }
         return host + (a & _lineMask);
+    }
+
+    /// <summary>This thread's access streams, which decide what is fetched ahead of it.</summary>
+    readonly PrefetchStreams _streams = new();
+
+    /// <summary>
+    /// Fetches ahead of a miss or of the first use of a prefetched line. The slot just resolved is locked in
+    /// place meanwhile: a prefetch into its set must not pick it as a victim.
+    /// </summary>
+    void Prefetch(ulong line, int slot, bool use)
+    {
+        _cache.PrefetchAfter(_streams, Asid, line, use, slot);
     }
 
     static TraceRecordKind RecordKind(AccessKind kind) => kind switch

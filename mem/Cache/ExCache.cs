@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Cache;
 /// set-associative, write-back, with per-line permissions and address-space ids. Line storage is
 /// one native block so the per-thread front tables can hand out raw pointers on the hit path.
 /// </summary>
-public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
+public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDisposable
 {
     const ulong Invalid = ulong.MaxValue;
 
@@ -28,6 +28,17 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     readonly long[] _stamp;
     readonly int[] _fifoNext;
     readonly byte[] _victim;
+    /// <summary>Per slot: 0, or a prefetch in flight (<see cref="FetchInFlight"/>), or a prefetched line not used yet (<see cref="FetchArrived"/>).</summary>
+    readonly byte[] _fetch;
+    /// <summary>The node an in-flight prefetch was sent to.</summary>
+    readonly int[] _fetchNode;
+    const byte FetchInFlight = 1, FetchArrived = 2;
+    /// <summary>More prefetches in flight than this and no new ones are issued (the node's replies must fit its socket buffer).</summary>
+    const int MaxPrefetchInFlight = 32;
+    int _prefetchInFlight;
+    readonly WriteBackQueue _queue;
+    /// <summary>The line of a queued write-back the node could not store (no memory): the next miss faults there.</summary>
+    ulong _writeBackFailed = Invalid;
     readonly int _ways;
     readonly int _lineShift;
     readonly ulong _setMask;
@@ -54,6 +65,10 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         _stamp = new long[slots];
         _fifoNext = new int[config.Sets];
         _victim = new byte[config.LineSize];
+        _fetch = new byte[slots];
+        _fetchNode = new int[slots];
+        _queue = new WriteBackQueue(config.LineSize);
+        Attach(component);
         _ways = config.Ways;
         _lineShift = System.Numerics.BitOperations.Log2((uint)config.LineSize);
         _setMask = (ulong)config.Sets - 1;
@@ -103,6 +118,15 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     int NodeOf(int asid, ulong addr) => Component is INodeLocator l ? l.NodeOf(asid, addr) : 0;
     public IMemoryComponent Component { get; private set; }
 
+    /// <summary>The component's pipelined side, when it has one (memory nodes): prefetch and queued write-backs use it.</summary>
+    IPipelinedMemory? _pipelined;
+
+    void Attach(IMemoryComponent component)
+    {
+        _pipelined = component as IPipelinedMemory;
+        if (_pipelined != null) _pipelined.Target = this;
+    }
+
     /// <summary>
     /// Serves this cache from another memory component from now on. Only an empty cache can move (after
     /// execve dropped the old image): a line from the old component must never be written back to the new one.
@@ -110,9 +134,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     public void Rehome(IMemoryComponent component)
     {
         if (_coherent != null) throw new InvalidOperationException("a coherent ExCache cannot move to another memory component");
+        Drain();
         if (Array.FindIndex(_tags, t => t != Invalid) >= 0)
             throw new InvalidOperationException("the ExCache still holds lines of its old memory component");
         Component = component;
+        Attach(component);
         _plocal.Clear();
         _shared.Clear();
     }
@@ -192,6 +218,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     public void DisableSharedCoherence()
     {
         if (_coherent == null || _allCoherent) return;
+        Drain();
         for (int i = 0; i < _tags.Length; i++)
             if (_tags[i] != Invalid && _tracked[i]) DropSlot(i, writeBack: true);
         foreach (var v in _views) v.InvalidateAll();
@@ -212,9 +239,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     {
         _coherent = Component as ICoherentMemory ?? throw new InvalidOperationException("coherent caching needs memory-node processes");
         _allCoherent = true;
+        Drain();
         // Lines cached so far were filled outside the directory: write them back and let them go.
         for (int i = 0; i < _tags.Length; i++)
             if (_tags[i] != Invalid) DropSlot(i, writeBack: true);
+        Drain();
         foreach (var v in _views) v.InvalidateAll();
     }
 
@@ -230,6 +259,15 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         {
             if (_tags[i] == lineAddr && _asids[i] == asid)
             {
+                if (_fetch[i] != 0)
+                {
+                    // A prefetched line: its first use waits for it if it is still on its way.
+                    if (_fetch[i] == FetchInFlight) CompletePrefetch(i);
+                    if (_tags[i] == Invalid) return -1; // no mapping covered it
+                    _fetch[i] = 0;
+                    Stats.PrefetchUsed++;
+                    PrefetchedUse = true;
+                }
                 Stats.Hits++;
                 if (_config.Policy == ReplacementPolicy.Lru) _stamp[i] = ++_clock;
                 return i;
@@ -238,15 +276,20 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         return -1;
     }
 
+    /// <summary>Set by <see cref="Lookup"/> when the line it found had been prefetched and is used for the first time now.</summary>
+    internal bool PrefetchedUse;
+
     /// <summary>Brings a line in, evicting a victim of its set. Throws <see cref="MemoryFault"/> when unmapped.</summary>
     internal int Miss(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
     {
+        ThrowIfWriteBackFailed();
         if (_coherent != null && TrackedLine(asid, lineAddr)) return MissCoherent(asid, lineAddr, faultAddr, access);
         Stats.Misses++;
         _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
+        SettlePrefetch(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         ulong victimAddr = 0;
         bool dirtyVictim = false;
@@ -265,11 +308,53 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
             plocal = true;
-            if (dirtyVictim) WriteBackSlot(slot);
+            if (dirtyVictim)
+            {
+                WriteBackSlot(slot);
+                _pipelined?.FlushQueued();
+            }
             _tracked[slot] = false;
             line.Clear();
             Stats.PLocalFills++;
             status = FillStatus.Zero;
+        }
+        else if (_queue.TryGet(asid, lineAddr, out var queued, out prot))
+        {
+            // Evicted a moment ago and its write-back still in flight: the bytes are here already.
+            if (dirtyVictim)
+            {
+                WriteBackSlot(slot);
+                _pipelined?.FlushQueued();
+            }
+            // The queue may have been full and drained by that write-back: look again.
+            if (_queue.TryGet(asid, lineAddr, out queued, out prot))
+            {
+                queued.CopyTo(line);
+                Stats.QueueFills++;
+                status = FillStatus.Data;
+            }
+            else status = Component.Fill(asid, lineAddr, line, out prot);
+            _tracked[slot] = false;
+        }
+        else if (dirtyVictim && !_tracked[slot] && QueuesWriteBacks)
+        {
+            int victimAsid = _asids[slot];
+            int token = EnqueueWriteBack(slot);
+            _queue.TryGet(victimAsid, victimAddr, out var victim, out _);
+            status = _pipelined!.FillThenWriteBack(asid, lineAddr, line, out prot, victimAsid, victimAddr, victim, token, out bool sent);
+            if (sent)
+            {
+                Stats.QueuedWriteBacks++;
+                CountWriteBack(victimAsid, victimAddr);
+            }
+            else _queue.Acknowledge(token);
+            _dirty[slot] = false;
+            _tracked[slot] = false;
+            if (status != FillStatus.Unmapped)
+            {
+                Stats.RemoteFills++;
+                Stats.BytesFilled += _config.LineSize;
+            }
         }
         else if (dirtyVictim)
         {
@@ -321,7 +406,133 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         }
         Tracer?.Fill(lineAddr, plocal ? -1 : NodeOf(asid, lineAddr));
         if (!plocal) _profile?.MemoryFill();
+        ThrowIfWriteBackFailed();
         return Install(slot, lineAddr, asid, prot, exclusive: true);
+    }
+
+    /// <summary>Write-backs of untracked lines go through the queue: memory nodes serve this cache and the queue is on.</summary>
+    bool QueuesWriteBacks => _pipelined != null && _config.QueueWriteBacks;
+
+    /// <summary>A queued write-back the node refused for want of memory: the guest faults at the next miss, on that line.</summary>
+    void ThrowIfWriteBackFailed()
+    {
+        if (_writeBackFailed == Invalid) return;
+        ulong line = _writeBackFailed;
+        _writeBackFailed = Invalid;
+        throw new MemoryFault(line, AccessKind.Write, FaultReason.NoMemory);
+    }
+
+    /// <summary>Copies a dirty slot's bytes into the write-back queue (waiting for acknowledgements first when it is full).</summary>
+    int EnqueueWriteBack(int slot)
+    {
+        if (_queue.Full) Drain();
+        return _queue.Add(_asids[slot], _tags[slot], _prot[slot], new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
+    }
+
+    /// <summary>Waits for every prefetch and queued write-back in flight.</summary>
+    public void Drain()
+    {
+        if (_pipelined == null || (_queue.Count == 0 && _prefetchInFlight == 0)) return;
+        _pipelined.DrainAll();
+    }
+
+    void IPipelinedTarget.WriteBackAcknowledged(int token, bool failed)
+    {
+        ulong line = _queue.Acknowledge(token);
+        if (failed) _writeBackFailed = line;
+    }
+
+    void IPipelinedTarget.PrefetchArrived(int token, FillStatus status, Protection prot, ReadOnlySpan<byte> data)
+    {
+        int slot = token;
+        if (_fetch[slot] != FetchInFlight) throw new InvalidOperationException("a prefetched line arrived for a slot that did not wait for it");
+        _prefetchInFlight--;
+        if (status == FillStatus.Unmapped)
+        {
+            _tags[slot] = Invalid;
+            _fetch[slot] = 0;
+            Stats.PrefetchWasted++;
+            return;
+        }
+        var line = new Span<byte>(SlotData(slot), _config.LineSize);
+        if (status == FillStatus.Data) data.CopyTo(line);
+        else line.Clear();
+        _prot[slot] = prot;
+        _fetch[slot] = FetchArrived;
+        Stats.RemoteFills++;
+        Stats.BytesFilled += _config.LineSize;
+    }
+
+    /// <summary>Waits until the prefetch into <paramref name="slot"/> has arrived.</summary>
+    void CompletePrefetch(int slot)
+    {
+        if (_fetch[slot] != FetchInFlight) return;
+        long t0 = Stopwatch.GetTimestamp();
+        while (_fetch[slot] == FetchInFlight) _pipelined!.ReceiveOne(_fetchNode[slot]);
+        Stats.PrefetchWaitTicks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    /// <summary>Before a slot is reused or dropped: a prefetch into it is completed, and one never used counts as wasted.</summary>
+    void SettlePrefetch(int slot)
+    {
+        if (_fetch[slot] == 0) return;
+        CompletePrefetch(slot);
+        if (_fetch[slot] == FetchArrived)
+        {
+            _fetch[slot] = 0;
+            Stats.PrefetchWasted++;
+        }
+    }
+
+    /// <summary>True when misses of this cache may fetch lines ahead: memory nodes serve it, nothing traces it, and lines are not all coherent.</summary>
+    internal bool Prefetching => _pipelined != null && _config.Prefetch != PrefetchMode.Off && _tracer == null && !_allCoherent;
+
+    /// <summary>
+    /// After a demand miss (or the first use of a prefetched line) at <paramref name="lineAddr"/>: fetches the
+    /// lines ahead along the stream's stride, pipelined, into slots chosen as for any miss.
+    /// </summary>
+    internal void PrefetchAfter(PrefetchStreams streams, int asid, ulong lineAddr, bool use, int protectedSlot)
+    {
+        long stride = _config.Prefetch == PrefetchMode.Next ? 1 : streams.Observe((long)(lineAddr >> _lineShift), use);
+        if (stride == 0) return;
+        bool issued = false;
+        for (int k = 1; k <= _config.PrefetchDepth; k++)
+        {
+            long target = (long)(lineAddr >> _lineShift) + stride * k;
+            if (target < 0 || target >= (long)(VmaSet.TaskSize >> _lineShift)) break;
+            if (_prefetchInFlight >= MaxPrefetchInFlight) break;
+            issued |= IssuePrefetch(asid, (ulong)target << _lineShift, protectedSlot);
+        }
+        if (issued) _pipelined!.FlushQueued();
+    }
+
+    bool IssuePrefetch(int asid, ulong lineAddr, int protectedSlot)
+    {
+        int set = (int)((lineAddr >> _lineShift) & _setMask);
+        int first = set * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == lineAddr && _asids[i] == asid) return false; // cached, or on its way
+        // Fresh memory costs nothing on demand; a line in the write-back queue is served from it; directory lines are demand-only.
+        if (_queue.Contains(asid, lineAddr) || PLocal(asid).IsFresh(lineAddr, out _) || (_coherent != null && TrackedLine(asid, lineAddr))) return false;
+        int slot = ChooseVictim(set);
+        if (slot == protectedSlot || _fetch[slot] == FetchInFlight) return false;
+        SettlePrefetch(slot);
+        if (_tags[slot] != Invalid)
+        {
+            if (_tracked[slot]) return false; // a directory line leaves through the synchronous path only
+            Stats.Evictions++;
+            InvalidateViews(_tags[slot]);
+            if (_dirty[slot]) WriteBackSlot(slot);
+            _tags[slot] = Invalid;
+        }
+        int node = _pipelined!.QueuePrefetch(asid, lineAddr, _config.LineSize, slot);
+        if (node < 0) return false;
+        Install(slot, lineAddr, asid, Protection.None, exclusive: true);
+        _fetch[slot] = FetchInFlight;
+        _fetchNode[slot] = node;
+        _prefetchInFlight++;
+        Stats.PrefetchIssued++;
+        return true;
     }
 
     /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
@@ -348,6 +559,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
+        SettlePrefetch(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         bool dirtyVictim = false;
         ulong victimAddr = _tags[slot];
@@ -463,11 +675,26 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         }
     }
 
+    /// <summary>Writes a dirty slot back: queued and unwaited when it can be (the caller flushes), else at once.</summary>
     void WriteBackSlot(int slot)
     {
         ulong lineAddr = _tags[slot];
-        (_tracked[slot] ? _coherent! : Component).WriteBack(_asids[slot], lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
-        CountWriteBack(_asids[slot], lineAddr);
+        int asid = _asids[slot];
+        if (!_tracked[slot] && QueuesWriteBacks)
+        {
+            int token = EnqueueWriteBack(slot);
+            if (_pipelined!.QueueWriteBack(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize), token))
+            {
+                Stats.QueuedWriteBacks++;
+                CountWriteBack(asid, lineAddr);
+            }
+            else _queue.Acknowledge(token);
+        }
+        else
+        {
+            (_tracked[slot] ? _coherent! : Component).WriteBack(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize));
+            CountWriteBack(asid, lineAddr);
+        }
         _dirty[slot] = false;
     }
 
@@ -495,6 +722,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
 
     public void FlushRange(int asid, ulong start, ulong end, bool writeBack)
     {
+        // munmap, mmap over a range, mprotect, msync: what is in flight lands first, so nothing queued outlives the mapping.
+        Drain();
         ulong lineMask = (ulong)_config.LineSize - 1;
         ulong first = start & ~lineMask;
         ulong lines = (end - first + lineMask) >> _lineShift;
@@ -513,11 +742,14 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
                 if (_tags[i] != Invalid && _asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
         }
         foreach (var v in _views) v.InvalidateRange(start, end);
+        Drain();
         RangeFlushed?.Invoke(asid, start, end, writeBack);
     }
 
     void DropSlot(int slot, bool writeBack)
     {
+        SettlePrefetch(slot);
+        if (_tags[slot] == Invalid) return;
         if (writeBack && _dirty[slot]) WriteBackSlot(slot);
         InvalidateViews(_tags[slot]);
         Tracer?.Drop(_tags[slot]);
@@ -528,6 +760,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
     /// <summary>Writes every dirty line back, keeping the lines cached but clean.</summary>
     public void WriteBackAll()
     {
+        // No prefetched line may be on its way while a burst of write-backs goes out (both directions must keep moving).
+        Drain();
         for (int i = 0; i < _tags.Length; i++)
         {
             if (_tags[i] != Invalid && _dirty[i]) WriteBackSlot(i);
@@ -536,12 +770,16 @@ public sealed unsafe class ExCache : ICoherenceTarget, IDisposable
         }
         // Views may hold write permission for lines that are now clean; they must fault again to re-dirty.
         foreach (var v in _views) v.InvalidateAll();
+        Drain();
     }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        // Queued write-backs land before the memory links close (a shared line another process reads next).
+        try { Drain(); }
+        catch (MemoryNodeFailure) { }
         LineStore.Free(_data, _config.Size);
     }
 }

@@ -8,7 +8,7 @@ namespace LegoEmu.Mem.Remote;
 /// <see cref="GlobalMemoryManager"/> on first use) that holds its frames and a copy of the VMAs over
 /// it. The vRegion→owner table is cached here, so misses and write-backs go straight to the owner.
 /// </summary>
-public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
+public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncReplies, INodeLocator, IDisposable
 {
     sealed class SpaceInfo(int home, ulong key)
     {
@@ -31,7 +31,7 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         _nodes = new MemoryNodeClient[endpoints.Count];
         try
         {
-            for (int i = 0; i < endpoints.Count; i++) _nodes[i] = new MemoryNodeClient(endpoints[i], i);
+            for (int i = 0; i < endpoints.Count; i++) _nodes[i] = new MemoryNodeClient(endpoints[i], i) { Async = this };
         }
         catch
         {
@@ -440,6 +440,116 @@ public sealed class MemoryCluster : ICoherentMemory, INodeLocator, IDisposable
         Stats.WriteBacks++;
         Stats.BytesIn += victim.Length;
         return ReadFill(ref r, destination, out prot, lineAddr);
+    }
+
+    // ---- pipelined requests: write-backs nobody waits for, fills ahead of the guest ----
+
+    public IPipelinedTarget? Target { get; set; }
+
+    int KnownOwner(int asid, ulong lineAddr)
+    {
+        SpaceInfo? s;
+        lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return -1;
+        lock (s.Owners) return s.Owners.TryGetValue(lineAddr >> GlobalMemoryManager.RegionShift, out int n) ? n : -1;
+    }
+
+    public bool QueueWriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token)
+    {
+        var s = Space(asid);
+        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (n < 0) return false; // the mapping is gone: nothing to keep
+        QueueWriteBackOn(_nodes[n], asid, lineAddr, data, token);
+        return true;
+    }
+
+    void QueueWriteBackOn(MemoryNodeClient node, int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token)
+    {
+        var w = node.Begin(Op.WriteBack);
+        w.I32(asid);
+        w.U64(lineAddr);
+        w.Bytes(data);
+        node.WriteBacksSent++;
+        node.QueueAsync(AsyncReply.WriteBack, token);
+        node.Stats.WriteBacks++;
+        Stats.WriteBacks++;
+        Stats.BytesIn += data.Length;
+    }
+
+    public int QueuePrefetch(int asid, ulong lineAddr, int size, int token)
+    {
+        // Only regions already placed: a prefetch never asks another component where a region lives.
+        int n = KnownOwner(asid, lineAddr);
+        if (n < 0) return -1;
+        var node = _nodes[n];
+        var w = node.Begin(Op.Fill);
+        w.I32(asid);
+        w.U64(lineAddr);
+        w.U32((uint)size);
+        node.QueueAsync(AsyncReply.Fill, token);
+        node.Stats.Fills++;
+        return n;
+    }
+
+    public void FlushQueued()
+    {
+        foreach (var n in _nodes) n.Flush();
+    }
+
+    public FillStatus FillThenWriteBack(int asid, ulong lineAddr, Span<byte> destination, out Protection prot,
+        int victimAsid, ulong victimAddr, ReadOnlySpan<byte> victim, int token, out bool queued)
+    {
+        var s = Space(asid);
+        int fn = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        int vn = victimAsid == asid ? Owner(s, asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false)
+            : _spaces.TryGetValue(victimAsid, out var vs) ? Owner(vs, victimAsid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
+        queued = vn >= 0;
+        if (fn < 0)
+        {
+            if (queued) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
+            FlushQueued();
+            prot = Protection.None;
+            return FillStatus.Unmapped;
+        }
+        var node = _nodes[fn];
+        var w = node.Begin(Op.Fill);
+        w.I32(asid);
+        w.U64(lineAddr);
+        w.U32((uint)destination.Length);
+        node.Queue();
+        // Behind the fill: the node answers the fill before it stores the victim.
+        if (queued) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
+        if (vn >= 0 && vn != fn) _nodes[vn].Flush();
+        var r = node.Receive();
+        node.Stats.Fills++;
+        return ReadFill(ref r, destination, out prot, lineAddr);
+    }
+
+    public void ReceiveOne(int node) => _nodes[node].ReceiveAsyncOne();
+
+    public void DrainAll()
+    {
+        foreach (var n in _nodes) n.DrainAsync();
+    }
+
+    void IAsyncReplies.Arrived(MemoryNodeClient node, AsyncReply kind, int token, ref FrameReader r)
+    {
+        var target = Target ?? throw new InvalidOperationException("an asynchronous reply with nobody to take it");
+        if (kind == AsyncReply.WriteBack)
+        {
+            target.WriteBackAcknowledged(token, r.I32() < 0);
+            return;
+        }
+        r.I32(); // a plain fill carries no write-back
+        var status = (FillStatus)r.U8();
+        var prot = (Protection)r.U8();
+        var data = r.Bytes((int)PageMath.PageSize);
+        if (status == FillStatus.Data) Stats.BytesOut += data.Length;
+        if (status != FillStatus.Unmapped)
+        {
+            Stats.Fills++;
+            if (status == FillStatus.Zero) Stats.ZeroFills++;
+        }
+        target.PrefetchArrived(token, status, prot, status == FillStatus.Data ? data : default);
     }
 
     // ---- coherent caching (threads of one process on several processor components) ----

@@ -16,10 +16,18 @@ public sealed class MemoryNodeClient : IDisposable
 {
     readonly Socket _socket;
     readonly FrameWriter _w = new();
-    readonly byte[] _header = new byte[4];
-    byte[] _body = new byte[8192];
+    // Requests queued since the last send: a batch leaves in one system call.
+    byte[] _out = new byte[16384];
+    int _outLength;
+    // Replies read ahead: one receive takes whatever has arrived, often several replies.
+    byte[] _in = new byte[65536];
+    int _inStart, _inEnd;
     uint _nextId = 1;
     long _sentAt;
+    // Requests in flight, oldest first; replies come back in this order. A request without a kind is
+    // answered through Receive; the others go to Async as their replies arrive.
+    (uint Id, AsyncReply Kind, int Token)[] _inFlight = new (uint, AsyncReply, int)[64];
+    int _inFlightHead, _inFlightCount, _asyncInFlight;
 
     public MemoryNodeClient(Endpoint endpoint, int index)
     {
@@ -106,37 +114,114 @@ public sealed class MemoryNodeClient : IDisposable
         return _w;
     }
 
-    public void Send()
+    /// <summary>Receives the replies of requests sent with <see cref="QueueAsync"/> (set by the owner of this link).</summary>
+    public IAsyncReplies? Async { get; set; }
+
+    /// <summary>Requests in flight whose replies go to <see cref="Async"/>.</summary>
+    public int AsyncInFlight => _asyncInFlight;
+
+    /// <summary>Ends the request begun last and adds it to the batch; its reply is read by <see cref="Receive"/>.</summary>
+    public void Queue() => Enqueue(AsyncReply.None, 0);
+
+    /// <summary>Ends the request begun last and adds it to the batch; its reply goes to <see cref="Async"/> with <paramref name="token"/>.</summary>
+    public void QueueAsync(AsyncReply kind, int token)
+    {
+        if (Async == null) throw new InvalidOperationException("asynchronous requests need a reply handler");
+        Enqueue(kind, token);
+        _asyncInFlight++;
+        Stats.Requests++;
+    }
+
+    void Enqueue(AsyncReply kind, int token)
     {
         var frame = _w.Finish();
+        if (_outLength + frame.Length > _out.Length) Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLength + frame.Length));
+        frame.CopyTo(_out.AsSpan(_outLength));
+        _outLength += frame.Length;
+        if (_inFlightCount == _inFlight.Length)
+        {
+            var grown = new (uint, AsyncReply, int)[_inFlight.Length * 2];
+            for (int i = 0; i < _inFlightCount; i++) grown[i] = _inFlight[(_inFlightHead + i) % _inFlight.Length];
+            _inFlight = grown;
+            _inFlightHead = 0;
+        }
+        _inFlight[(_inFlightHead + _inFlightCount++) % _inFlight.Length] = (BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]), kind, token);
+    }
+
+    /// <summary>Sends every queued request in one system call.</summary>
+    public void Flush()
+    {
+        if (_outLength == 0) return;
         try
         {
             _sentAt = Stopwatch.GetTimestamp();
-            _socket.Send(frame);
-            Stats.BytesSent += frame.Length;
+            int sent = 0;
+            while (sent < _outLength) sent += _socket.Send(_out, sent, _outLength - sent, SocketFlags.None);
+            Stats.BytesSent += _outLength;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             throw Failed(e);
         }
+        finally
+        {
+            _outLength = 0;
+        }
     }
 
-    /// <summary>Reads the next reply; its payload stays valid until the next call.</summary>
+    /// <summary>Sends the request begun last, with whatever was queued before it.</summary>
+    public void Send()
+    {
+        Queue();
+        Flush();
+    }
+
+    /// <summary>
+    /// Reads the reply of the oldest request sent with <see cref="Send"/> or <see cref="Queue"/>; the replies of
+    /// asynchronous requests sent before it are handed to <see cref="Async"/> on the way. The payload stays valid
+    /// until the next call.
+    /// </summary>
     public FrameReader Receive()
     {
+        Flush();
+        while (true)
+        {
+            if (_inFlightCount == 0) throw new InvalidOperationException("no request waits for a reply");
+            var (id, kind, token) = _inFlight[_inFlightHead];
+            var payload = NextReply(id);
+            if (kind == AsyncReply.None)
+            {
+                Stats.Record(Stopwatch.GetTimestamp() - _sentAt);
+                return new FrameReader(payload);
+            }
+            var r = new FrameReader(payload);
+            Async!.Arrived(this, kind, token, ref r);
+        }
+    }
+
+    /// <summary>Reads the reply of the oldest request in flight, which must be asynchronous, and hands it to <see cref="Async"/>.</summary>
+    public void ReceiveAsyncOne()
+    {
+        Flush();
+        if (_inFlightCount == 0 || _inFlight[_inFlightHead].Kind == AsyncReply.None) throw new InvalidOperationException("no asynchronous request in flight");
+        var (id, kind, token) = _inFlight[_inFlightHead];
+        var r = new FrameReader(NextReply(id));
+        Async!.Arrived(this, kind, token, ref r);
+    }
+
+    /// <summary>Reads every asynchronous reply still in flight (none of this link's requests may wait for <see cref="Receive"/>).</summary>
+    public void DrainAsync()
+    {
+        while (_asyncInFlight > 0) ReceiveAsyncOne();
+    }
+
+    /// <summary>Takes the next reply off the connection; it must answer request <paramref name="id"/>.</summary>
+    ReadOnlySpan<byte> NextReply(uint id)
+    {
+        ReadOnlySpan<byte> body;
         try
         {
-            // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
-            if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
-            ReadExact(_socket, _header, 4);
-            uint len = BinaryPrimitives.ReadUInt32LittleEndian(_header);
-            if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
-            if (_body.Length < len) _body = new byte[Math.Max(len, (uint)_body.Length * 2)];
-            ReadExact(_socket, _body, (int)len);
-            Stats.BytesReceived += len + 4;
-            Stats.Record(Stopwatch.GetTimestamp() - _sentAt);
-            if ((_body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
-            return new FrameReader(_body.AsSpan(5, (int)len - 5));
+            body = NextFrame();
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
@@ -145,6 +230,49 @@ public sealed class MemoryNodeClient : IDisposable
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             throw Failed(e);
+        }
+        if ((body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(body[1..]) != id)
+            throw new MemoryNodeFailure($"memory node {Endpoint} answered out of order");
+        var (_, kind, _) = _inFlight[_inFlightHead];
+        _inFlightHead = (_inFlightHead + 1) % _inFlight.Length;
+        _inFlightCount--;
+        if (kind != AsyncReply.None) _asyncInFlight--;
+        return body[5..];
+    }
+
+    /// <summary>One whole frame (op, id, payload) from the read-ahead buffer, receiving more when it holds less.</summary>
+    ReadOnlySpan<byte> NextFrame()
+    {
+        while (true)
+        {
+            int have = _inEnd - _inStart;
+            uint len = 0;
+            if (have >= 4)
+            {
+                len = BinaryPrimitives.ReadUInt32LittleEndian(_in.AsSpan(_inStart));
+                if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
+                if (have >= 4 + len)
+                {
+                    var frame = _in.AsSpan(_inStart + 4, (int)len);
+                    _inStart += 4 + (int)len;
+                    Stats.BytesReceived += len + 4;
+                    return frame;
+                }
+            }
+            // Make room: move the partial frame to the front, and grow for a frame larger than the buffer.
+            if (_inStart > 0)
+            {
+                _in.AsSpan(_inStart, have).CopyTo(_in);
+                _inStart = 0;
+                _inEnd = have;
+            }
+            if (4 + (int)len > _in.Length) Array.Resize(ref _in, 4 + (int)len);
+            // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
+            if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
+            int r = _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
+            if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
+            _inEnd += r;
         }
     }
 
@@ -283,4 +411,22 @@ public sealed class MemoryNodeClient : IDisposable
         _socket.Dispose();
         Callback?.Dispose();
     }
+}
+
+/// <summary>What an asynchronous request was, so its reply can be taken apart.</summary>
+public enum AsyncReply : byte
+{
+    /// <summary>A request whose reply the caller reads itself (<see cref="MemoryNodeClient.Receive"/>).</summary>
+    None,
+    /// <summary>A fill issued ahead of the guest (prefetch).</summary>
+    Fill,
+    /// <summary>A write-back whose acknowledgement nobody waits for.</summary>
+    WriteBack,
+}
+
+/// <summary>Takes the replies of asynchronous requests as they are read off a node's connection.</summary>
+public interface IAsyncReplies
+{
+    /// <summary>The reply to an asynchronous request of <paramref name="node"/>; <paramref name="payload"/> is valid during the call only.</summary>
+    void Arrived(MemoryNodeClient node, AsyncReply kind, int token, ref FrameReader payload);
 }

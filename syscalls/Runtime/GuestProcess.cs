@@ -547,7 +547,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         double missRatio = View.Accesses == 0 ? 0 : (double)s.Misses / View.Accesses;
         w.WriteLine($"legoemu: excache lookups      {s.Lookups:N0} (front-table misses), hits {s.Hits:N0}, misses {s.Misses:N0} (miss ratio {missRatio:P4} of accesses)");
         w.WriteLine($"legoemu: fills                p-local {s.PLocalFills:N0}, from memory component {s.RemoteFills:N0} ({FormatSize(s.BytesFilled)})");
-        w.WriteLine($"legoemu: evictions            {s.Evictions:N0}, write-backs {s.WriteBacks:N0} ({FormatSize(s.BytesWrittenBack)}), piggybacked on fills {s.PiggybackedWriteBacks:N0}");
+        w.WriteLine($"legoemu: evictions            {s.Evictions:N0}, write-backs {s.WriteBacks:N0} ({FormatSize(s.BytesWrittenBack)}), piggybacked on fills {s.PiggybackedWriteBacks:N0}, queued {s.QueuedWriteBacks:N0} (fills served from the queue {s.QueueFills:N0})");
+        w.WriteLine($"legoemu: prefetch             {cfg.Prefetch.ToString().ToLowerInvariant()}, depth {cfg.PrefetchDepth}: issued {s.PrefetchIssued:N0}, used {s.PrefetchUsed:N0}, wasted {s.PrefetchWasted:N0}, waited for {s.PrefetchWaitTicks * 1e3 / Stopwatch.Frequency:F1} ms");
         double missUs = s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses;
         w.WriteLine($"legoemu: mean miss latency    {missUs:F2} us");
         if (Space.Home is MemoryCluster cluster)

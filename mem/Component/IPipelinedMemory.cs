@@ -1,0 +1,44 @@
+namespace LegoEmu.Mem.Component;
+
+/// <summary>
+/// Memory reached over links that carry many requests at once (memory nodes): a write-back need not be
+/// waited for, and fills can be issued ahead of the guest. Replies to such requests are read whenever the
+/// link is next read, and handed to the <see cref="Target"/>.
+/// </summary>
+public interface IPipelinedMemory
+{
+    /// <summary>Receives prefetched lines and write-back acknowledgements.</summary>
+    IPipelinedTarget? Target { get; set; }
+
+    /// <summary>Queues a write-back nobody waits for; false when nothing need be written (no node holds the line's region).</summary>
+    bool QueueWriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token);
+
+    /// <summary>Queues a fill ahead of the guest; returns the node it goes to, or -1 when no known node holds the line's region.</summary>
+    int QueuePrefetch(int asid, ulong lineAddr, int size, int token);
+
+    /// <summary>Sends everything queued, one system call per node.</summary>
+    void FlushQueued();
+
+    /// <summary>
+    /// A demand fill whose evicted dirty victim goes back behind it, unwaited: the node answers the fill
+    /// first. Returns <see cref="FillStatus.Unmapped"/> for a line no node holds.
+    /// </summary>
+    FillStatus FillThenWriteBack(int asid, ulong lineAddr, Span<byte> destination, out Protection prot,
+        int victimAsid, ulong victimAddr, ReadOnlySpan<byte> victim, int token, out bool queued);
+
+    /// <summary>Reads the oldest asynchronous reply of node <paramref name="node"/> (waiting for it).</summary>
+    void ReceiveOne(int node);
+
+    /// <summary>Reads every asynchronous reply still in flight.</summary>
+    void DrainAll();
+}
+
+/// <summary>Where the replies of <see cref="IPipelinedMemory"/>'s asynchronous requests go.</summary>
+public interface IPipelinedTarget
+{
+    /// <summary>A prefetch's line arrived (<paramref name="data"/> is empty for a zero or unmapped line).</summary>
+    void PrefetchArrived(int token, FillStatus status, Protection prot, ReadOnlySpan<byte> data);
+
+    /// <summary>A queued write-back reached its node; <paramref name="failed"/> when the node had no memory for it.</summary>
+    void WriteBackAcknowledged(int token, bool failed);
+}
