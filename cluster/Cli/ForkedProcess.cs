@@ -19,6 +19,9 @@ public sealed record ForkedOptions
     public int Ways { get; init; } = 8;
     public int Line { get; init; } = 4096;
     public string Policy { get; init; } = "fifo";
+    public PrefetchMode Prefetch { get; init; } = PrefetchMode.Stride;
+    public int PrefetchDepth { get; init; } = CacheConfig.DefaultPrefetchDepth;
+    public bool QueueWriteBacks { get; init; } = true;
     public bool Strace { get; init; }
     public string? Trace { get; init; }
     public string TraceLevel { get; init; } = "misses";
@@ -53,6 +56,9 @@ public sealed record ForkedOptions
                 case "--line": ok = int.TryParse(v, out int line); o = o with { Line = line }; break;
                 case "--pool": ok = int.TryParse(v, out int pool) && pool >= 0; o = o with { Pool = pool }; break;
                 case "--policy": o = o with { Policy = v }; break;
+                case "--prefetch": ok = MissPathArguments.ParsePrefetch(v) != null; o = o with { Prefetch = MissPathArguments.ParsePrefetch(v) ?? PrefetchMode.Stride }; break;
+                case "--prefetch-depth": ok = int.TryParse(v, out int depth); o = o with { PrefetchDepth = depth }; break;
+                case "--write-back": ok = v is "queued" or "combined"; o = o with { QueueWriteBacks = v != "combined" }; break;
                 case "--trace": o = o with { Trace = v }; break;
                 case "--trace-level": o = o with { TraceLevel = v }; break;
                 case "--trace-sample": o = o with { TraceSample = v }; break;
@@ -116,7 +122,7 @@ public static class ForkedProcess
             connected = null;
         }
         var pol = o.Policy switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
-        var config = new CacheConfig(o.Excache, o.Ways, o.Line, pol);
+        var config = new CacheConfig(o.Excache, o.Ways, o.Line, pol) { Prefetch = o.Prefetch, PrefetchDepth = o.PrefetchDepth, QueueWriteBacks = o.QueueWriteBacks };
         if (config.Validate() is { } err) { connected?.Dispose(); Console.Error.WriteLine($"legoemu procnode: {err}"); return 2; }
         if (!ParseEndpoints(s.MemoryEndpoints, out var endpoints, out string perr)) { connected?.Dispose(); Console.Error.WriteLine($"legoemu procnode: {perr}"); return 2; }
         MemoryCluster cluster;
@@ -132,7 +138,7 @@ public static class ForkedProcess
                 traceRequest = new TraceRequest(tracePath, o.TraceLevel == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
             var options = new RunOptions(config, o.Strace, false, EmulatorStderr.Writer)
             {
-                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments()], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. MissPathArguments.ToArguments(config)], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
                 Tier = o.Tier,
             };
             using var process = new GuestProcess(cluster, options, s.Asid);

@@ -24,6 +24,11 @@ public static class ProcnodeCommand
         var ways = new Option<int>("--ways") { Description = "With --state-fd: associativity", DefaultValueFactory = _ => 8 };
         var line = new Option<int>("--line") { Description = "With --state-fd: line size in bytes", DefaultValueFactory = _ => 4096 };
         var policy = new Option<string>("--policy") { Description = "With --state-fd: fifo, lru or random", DefaultValueFactory = _ => "fifo" };
+        var prefetch = new Option<string>("--prefetch") { Description = "With --state-fd: off, next or stride", DefaultValueFactory = _ => "stride" };
+        prefetch.AcceptOnlyFromAmong("off", "next", "stride");
+        var prefetchDepth = new Option<int>("--prefetch-depth") { Description = "With --state-fd: lines kept in flight ahead of a stream", DefaultValueFactory = _ => CacheConfig.DefaultPrefetchDepth };
+        var writeBack = new Option<string>("--write-back") { Description = "With --state-fd: queued or combined", DefaultValueFactory = _ => "queued" };
+        writeBack.AcceptOnlyFromAmong("queued", "combined");
         var strace = new Option<bool>("--strace") { Description = "With --state-fd: print the forked process's system calls" };
         var trace = new Option<string?>("--trace") { Description = "With --state-fd: trace the forked process to FILE", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "With --trace: misses or accesses", DefaultValueFactory = _ => "misses" };
@@ -33,7 +38,7 @@ public static class ProcnodeCommand
         var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
         var credentials = CredentialsOption.Create();
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, strace, trace, traceLevel, traceSample, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, trace, traceLevel, traceSample, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -52,7 +57,9 @@ public static class ProcnodeCommand
             return ForkedProcess.Run(new ForkedOptions
             {
                 StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Memory = pr.GetValue(memory), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
-                Line = pr.GetValue(line), Policy = pr.GetValue(policy)!, Strace = pr.GetValue(strace), Trace = pr.GetValue(trace),
+                Line = pr.GetValue(line), Policy = pr.GetValue(policy)!,
+                Prefetch = MissPathArguments.ParsePrefetch(pr.GetValue(prefetch)!) ?? PrefetchMode.Stride, PrefetchDepth = pr.GetValue(prefetchDepth),
+                QueueWriteBacks = pr.GetValue(writeBack) != "combined", Strace = pr.GetValue(strace), Trace = pr.GetValue(trace),
                 TraceLevel = pr.GetValue(traceLevel)!, TraceSample = pr.GetValue(traceSample)!, Pool = Math.Max(0, pr.GetValue(pool)),
             });
         });

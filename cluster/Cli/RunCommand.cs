@@ -78,7 +78,7 @@ public static class RunCommand
                 return Fail(cacheError!);
             var config = geometry with
             {
-                Prefetch = ParsePrefetch(pr.GetValue(prefetch)!),
+                Prefetch = MissPathArguments.ParsePrefetch(pr.GetValue(prefetch)!) ?? PrefetchMode.Stride,
                 PrefetchDepth = pr.GetValue(prefetchDepth),
                 QueueWriteBacks = pr.GetValue(writeBack) != "combined",
             };
@@ -101,7 +101,7 @@ public static class RunCommand
             }
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
-                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments()],
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments(), .. MissPathArguments.ToArguments(config)],
                 Tier = tierOptions,
                 PoolSize = pr.GetValue(pool),
                 DiagnosticsDescriptor = EmulatorStderr.Descriptor,
@@ -117,13 +117,6 @@ public static class RunCommand
 
     const string DefaultExcache = "1G", DefaultLine = "4K", DefaultPolicy = "fifo";
 
-    /// <summary>--prefetch's value (already one of off, next, stride).</summary>
-    public static PrefetchMode ParsePrefetch(string text) => text switch
-    {
-        "off" => PrefetchMode.Off,
-        "next" => PrefetchMode.Next,
-        _ => PrefetchMode.Stride,
-    };
     const int DefaultPool = 1;
 
     static CacheConfig? CacheFrom(string excache, int? ways, string line, string policy, out string? error)

@@ -20,9 +20,11 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         ["excache-16K"] = ["--excache", "16K"],
         // Every fork here starts its child cold; the other configurations hand forks to pooled components.
         ["excache-16K-line64-ways2-lru-pool0"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru", "--pool", "0"],
+        // Memory nodes with the default miss path (stride prefetch, queued write-backs), with next-line prefetch, and
+        // with neither (write-backs combined with their fill).
         ["memnodes-2-unix-64K"] = ["--memory-nodes", "2", "--excache", "64K"],
-        ["memnodes-3-tcp-lru"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "lru"],
-        ["memnodes-3-tcp-random"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "random"],
+        ["memnodes-3-tcp-lru-prefetch-next"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "lru", "--prefetch", "next", "--prefetch-depth", "4"],
+        ["memnodes-3-tcp-random-prefetch-off-combined"] = ["--memory-nodes", TcpNodesToken, "--excache", "64K", "--policy", "random", "--prefetch", "off", "--write-back", "combined"],
     };
 
     /// <summary>Replaced by the endpoints of the shared TCP memory nodes when the test runs.</summary>
