@@ -13,6 +13,11 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 static class EmitShift
 {
+    static readonly System.Reflection.MethodInfo RotateLeft32 = typeof(System.Numerics.BitOperations).GetMethod(nameof(System.Numerics.BitOperations.RotateLeft), new[] { typeof(uint), typeof(int) })!;
+    static readonly System.Reflection.MethodInfo RotateRight32 = typeof(System.Numerics.BitOperations).GetMethod(nameof(System.Numerics.BitOperations.RotateRight), new[] { typeof(uint), typeof(int) })!;
+    static readonly System.Reflection.MethodInfo RotateLeft64 = typeof(System.Numerics.BitOperations).GetMethod(nameof(System.Numerics.BitOperations.RotateLeft), new[] { typeof(ulong), typeof(int) })!;
+    static readonly System.Reflection.MethodInfo RotateRight64 = typeof(System.Numerics.BitOperations).GetMethod(nameof(System.Numerics.BitOperations.RotateRight), new[] { typeof(ulong), typeof(int) })!;
+
     internal static bool TryEmit(RegionEmitter e, in Insn i)
     {
         var m = i.I.Mnemonic;
@@ -106,6 +111,18 @@ static class EmitShift
                 break;
             default:
             {
+                if (bits >= 32)
+                {
+                    // The JIT turns these into one ROL/ROR; they take the count modulo the width themselves.
+                    bool left32 = m == Mnemonic.Rol;
+                    il.Emit(OpCodes.Ldloc, a);
+                    if (bits == 32) il.Emit(OpCodes.Conv_U4);
+                    il.Emit(OpCodes.Ldloc, count);
+                    il.Emit(OpCodes.Call, bits == 32 ? (left32 ? RotateLeft32 : RotateRight32) : (left32 ? RotateLeft64 : RotateRight64));
+                    if (bits == 32) il.Emit(OpCodes.Conv_U8);
+                    il.Emit(OpCodes.Stloc, r);
+                    return;
+                }
                 // k = count mod width; (a << k | a >> (width - k) mod width) also holds for k = 0.
                 var k = e.TmpOf(typeof(uint));
                 il.Emit(OpCodes.Ldloc, count);
