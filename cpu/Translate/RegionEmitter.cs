@@ -806,13 +806,26 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I8, (long)_shape.FrontTable);
         Il.Emit(OpCodes.Conv_I);
         Il.Emit(OpCodes.Ldloc, a);
-        Il.Emit(OpCodes.Ldc_I4, _shape.LineShift);
-        Il.Emit(OpCodes.Shr_Un);
-        Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask);
-        Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Conv_I);
-        Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySize);
-        Il.Emit(OpCodes.Mul);
+        int entryShift = System.Numerics.BitOperations.Log2((uint)CacheView.EntrySize);
+        if (1 << entryShift == CacheView.EntrySize && _shape.LineShift >= entryShift)
+        {
+            // (a >> lineShift & mask) * size as one shift and one mask: a host instruction fewer per access.
+            Il.Emit(OpCodes.Ldc_I4, _shape.LineShift - entryShift);
+            Il.Emit(OpCodes.Shr_Un);
+            Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask << entryShift);
+            Il.Emit(OpCodes.And);
+            Il.Emit(OpCodes.Conv_I);
+        }
+        else
+        {
+            Il.Emit(OpCodes.Ldc_I4, _shape.LineShift);
+            Il.Emit(OpCodes.Shr_Un);
+            Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask);
+            Il.Emit(OpCodes.And);
+            Il.Emit(OpCodes.Conv_I);
+            Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySize);
+            Il.Emit(OpCodes.Mul);
+        }
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Stloc, _entry);
