@@ -14,6 +14,8 @@ static class EmitMov
         switch (i.I.Mnemonic)
         {
             case Mnemonic.Mov: return Mov(e, i);
+            // A non-temporal store is an ordinary store to the ExCache.
+            case Mnemonic.Movnti: return i.I.Op0Kind == OpKind.Memory && Mov(e, i);
             case Mnemonic.Movzx: return Movzx(e, i);
             case Mnemonic.Movsx or Mnemonic.Movsxd: return Movsx(e, i);
             case Mnemonic.Lea: return Lea(e, i);

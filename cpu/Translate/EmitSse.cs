@@ -83,6 +83,9 @@ static class EmitSse
                 return FullMove(e, i, aligned: false);
             case Mnemonic.Movdqa or Mnemonic.Movaps or Mnemonic.Movapd:
                 return FullMove(e, i, aligned: true);
+            case Mnemonic.Movntps or Mnemonic.Movntpd or Mnemonic.Movntdq:
+                // The non-temporal hint means nothing to the ExCache: an aligned 16-byte store (memset's large sizes).
+                return i.I.Op0Kind == OpKind.Memory && FullMove(e, i, aligned: true);
             case Mnemonic.Movd or Mnemonic.Movq:
                 return MovdMovq(e, i);
             case Mnemonic.Pmovmskb:
