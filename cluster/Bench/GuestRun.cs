@@ -12,6 +12,7 @@ public sealed partial record GuestRun(double Seconds, int ExitCode, string Stder
     [GeneratedRegex(@"misses ([0-9,]+) \(miss ratio")] private static partial Regex MissRe();
     [GeneratedRegex(@"excache lookups.*?misses ([0-9,]+)")] private static partial Regex Miss2Re();
     [GeneratedRegex(@"mean miss latency\s+([0-9.]+) us")] private static partial Regex LatRe();
+    [GeneratedRegex(@"prefetch\s+\S+, depth \d+: issued [0-9,]+, used ([0-9,]+)")] private static partial Regex PrefetchRe();
     [GeneratedRegex(@"bytes sent ([0-9,]+) received ([0-9,]+)")] private static partial Regex BytesRe();
     [GeneratedRegex(@"coherence: upgrades ([0-9,]+), invalidations ([0-9,]+), downgrades ([0-9,]+)")] private static partial Regex CoherenceRe();
 
@@ -35,6 +36,8 @@ public sealed partial record GuestRun(double Seconds, int ExitCode, string Stder
 
     public long Instructions => InsnRe().Match(Stderr) is { Success: true } m ? Num(m.Groups[1].Value) : 0;
     public long Misses => MissRe().Match(Stderr) is { Success: true } m ? Num(m.Groups[1].Value) : 0;
+    /// <summary>Prefetched lines the guest used (each a miss it did not take).</summary>
+    public long PrefetchUsed => PrefetchRe().Match(Stderr) is { Success: true } m ? Num(m.Groups[1].Value) : 0;
     public double MeanMissMicros => LatRe().Match(Stderr) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
 
     /// <summary>Bytes moved between this processor component and all memory nodes, both directions.</summary>

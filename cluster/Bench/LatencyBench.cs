@@ -11,8 +11,9 @@ public static class LatencyBench
 {
     public static int Run(int samples, TextWriter o)
     {
-        o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request)");
-        o.WriteLine($"{"memory component",-22} {"operation",-18} {"p50 us",8} {"p99 us",8} {"mean us",8}");
+        o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request;");
+        o.WriteLine($"fill, dirty victim queued: the victim's write-back follows the fill unwaited; {Pipelined} fills pipelined: time per line of {Pipelined} fills sent at once, as prefetch does)");
+        o.WriteLine($"{"memory component",-22} {"operation",-26} {"p50 us",8} {"p99 us",8} {"mean us",8}");
         Measure("in-process", new InProcessMemoryComponent(), samples, o);
         foreach (bool tcp in new[] { false, true })
         {
@@ -50,13 +51,46 @@ public static class LatencyBench
         }
         Row(o, name, "fill", fill);
         Row(o, name, "write-back+fill", combined);
+        if (c is IPipelinedMemory p)
+        {
+            var sink = new Sink();
+            p.Target = sink;
+            var queued = new double[samples];
+            var pipelined = new double[samples];
+            var victim = new byte[4096];
+            new Random(3).NextBytes(victim);
+            for (int i = 0; i < samples; i++)
+            {
+                ulong a = base_ + (ulong)rng.Next(lines) * 4096, v = base_ + (ulong)rng.Next(lines) * 4096;
+                long t0 = Stopwatch.GetTimestamp();
+                p.FillThenWriteBack(asid, a, dst, out _, asid, v, victim, 0, out _);
+                queued[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+                t0 = Stopwatch.GetTimestamp();
+                for (int k = 0; k < Pipelined; k++) p.QueuePrefetch(asid, base_ + (ulong)rng.Next(lines) * 4096, 4096, k);
+                p.FlushQueued();
+                p.DrainAll();
+                pipelined[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency / Pipelined;
+            }
+            p.DrainAll();
+            Row(o, name, "fill, dirty victim queued", queued);
+            Row(o, name, $"{Pipelined} fills pipelined", pipelined);
+        }
         c.DestroyAddressSpace(asid);
+    }
+
+    const int Pipelined = 8;
+
+    /// <summary>Takes the asynchronous replies (their bytes are not needed here).</summary>
+    sealed class Sink : IPipelinedTarget
+    {
+        public void PrefetchArrived(int token, FillStatus status, Protection prot, ReadOnlySpan<byte> data) { }
+        public void WriteBackAcknowledged(int token, bool failed) { }
     }
 
     static void Row(TextWriter o, string name, string op, double[] us)
     {
         Array.Sort(us);
         double p50 = us[us.Length / 2], p99 = us[Math.Min(us.Length - 1, (int)(us.Length * 0.99))];
-        o.WriteLine($"{name,-22} {op,-18} {p50,8:F1} {p99,8:F1} {us.Average(),8:F1}");
+        o.WriteLine($"{name,-22} {op,-26} {p50,8:F1} {p99,8:F1} {us.Average(),8:F1}");
     }
 }

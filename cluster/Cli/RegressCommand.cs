@@ -17,6 +17,8 @@ public static class RegressCommand
         var nodes = new Option<int>("--nodes") { Description = "Memory-node processes for remote and sweep runs", DefaultValueFactory = _ => 2, HelpName = "N" };
         var remoteExcache = new Option<string>("--remote-excache") { Description = "ExCache size of the remote configuration, as a fraction of the measured footprint", DefaultValueFactory = _ => "25%", HelpName = "FRACTION" };
         var sweep = new Option<string?>("--sweep-excache") { Description = "Instead of --config: run each case over memory nodes with the ExCache at these fractions of its footprint and print slowdown vs the all-local run", HelpName = "12.5%,25%,50%,100%" };
+        var sweepPrefetch = new Option<string>("--sweep-prefetch") { Description = "With --sweep-excache: the miss paths each fraction runs with: off (no prefetch, write-backs combined with their fill, as LegoOS), on (the default stride prefetch and queued write-backs), or both", DefaultValueFactory = _ => "off,on", HelpName = "off,on|off|on" };
+        sweepPrefetch.AcceptOnlyFromAmong("off,on", "on,off", "off", "on");
         var repeat = new Option<int>("--repeat") { Description = "Run every native and emulated run N times and keep the fastest (all are compared)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var cases = new Option<string?>("--cases") { Description = "Run only these cases (comma-separated names)", HelpName = "NAMES" };
         var junit = new Option<string?>("--junit") { Description = "Write the results as JUnit XML to FILE", HelpName = "FILE" };
@@ -25,7 +27,7 @@ public static class RegressCommand
         var cmd = new Command("regress", "Run a regression suite natively and under LegoEmu, compare the outputs, print a table (time, slowdown, ExCache miss ratio)\n\n" +
             "Examples:\n  legoemu regress --suite phoenix --size small --config embedded,remote --junit results.xml\n" +
             "  legoemu regress --suite phoenix --size medium --sweep-excache 12.5%,25%,50%,100%\n  legoemu regress --manifest mysuite.json");
-        foreach (var o in new Option[] { suite, manifest, size, config, nodes, remoteExcache, sweep, repeat, cases, junit, work }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { suite, manifest, size, config, nodes, remoteExcache, sweep, sweepPrefetch, repeat, cases, junit, work }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             string? suiteName = pr.GetValue(suite), manifestPath = pr.GetValue(manifest);
@@ -49,7 +51,10 @@ public static class RegressCommand
             int rep = pr.GetValue(repeat);
             if (rep < 1 || rep > 100) return Fail("--repeat must be between 1 and 100");
             string workDir = Path.GetFullPath(pr.GetValue(work) ?? DefaultWorkDirectory());
-            return Run(suiteName, manifestPath, pr.GetValue(size)!, new RegressSettings(configs, n, remoteFraction, fractions, "", rep), pr.GetValue(cases), pr.GetValue(junit), workDir);
+            return Run(suiteName, manifestPath, pr.GetValue(size)!, new RegressSettings(configs, n, remoteFraction, fractions, "", rep)
+            {
+                SweepPrefetch = pr.GetValue(sweepPrefetch) switch { "off" => [false], "on" => [true], _ => [false, true] },
+            }, pr.GetValue(cases), pr.GetValue(junit), workDir);
         });
         return cmd;
     }

@@ -32,7 +32,9 @@ public sealed class LocalNodes : IDisposable
         try
         {
             // Components spawned for a run without credentials get a fresh key of their own, in this 0700 directory.
-            if (freshKey && Credentials.Key == null)
+            // An earlier set of spawned components made the key in a directory that went with them: make a new one.
+            bool keyGone = Credentials.Directory != null && !File.Exists(Path.Combine(Credentials.Directory, Credentials.KeyFile));
+            if (freshKey && (Credentials.Key == null || keyGone))
             {
                 Credentials.Create(Directory);
                 Credentials.Use(Directory);

@@ -8,6 +8,9 @@ namespace LegoEmu.Cluster.Regress;
 /// <summary>ExCache counters of one emulated run, read from <c>legoemu run --stats-json</c>.</summary>
 public sealed record CacheFigures(long Accesses, long Misses, double MissRatio, long LineBytes, long ExCacheBytes)
 {
+    /// <summary>Prefetched lines the guest used.</summary>
+    public long PrefetchUsed { get; init; }
+
     /// <summary>Bytes of guest memory touched, valid when the cache never evicted (the embedded 1 GiB default).</summary>
     public long Footprint => Misses * LineBytes;
 }
@@ -116,7 +119,10 @@ public static class CaseRun
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
             var r = doc.RootElement;
             return new CacheFigures(r.GetProperty("accesses").GetInt64(), r.GetProperty("misses").GetInt64(), r.GetProperty("missRatio").GetDouble(),
-                r.GetProperty("lineBytes").GetInt64(), r.GetProperty("excacheBytes").GetInt64());
+                r.GetProperty("lineBytes").GetInt64(), r.GetProperty("excacheBytes").GetInt64())
+            {
+                PrefetchUsed = r.TryGetProperty("prefetchUsed", out var used) ? used.GetInt64() : 0,
+            };
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)
         {

@@ -1,7 +1,11 @@
 namespace LegoEmu.Cluster.Regress;
 
 /// <summary>Settings of one <c>legoemu regress</c> run.</summary>
-public sealed record RegressSettings(IReadOnlyList<RegressConfig> Configs, int Nodes, double RemoteFraction, IReadOnlyList<double>? SweepFractions, string ScratchDirectory, int Repeat = 1);
+public sealed record RegressSettings(IReadOnlyList<RegressConfig> Configs, int Nodes, double RemoteFraction, IReadOnlyList<double>? SweepFractions, string ScratchDirectory, int Repeat = 1)
+{
+    /// <summary>The miss paths each sweep fraction runs with: false = no prefetch and write-backs combined with their fill, true = the default.</summary>
+    public IReadOnlyList<bool> SweepPrefetch { get; init; } = [false, true];
+}
 
 /// <summary>
 /// Runs every case natively once, then under LegoEmu in each configuration, and compares. A remote
@@ -20,7 +24,7 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
 
     public void Run(Manifest manifest)
     {
-        _total = manifest.Cases.Count * (settings.SweepFractions == null ? settings.Configs.Count : settings.SweepFractions.Count + 1);
+        _total = manifest.Cases.Count * (settings.SweepFractions == null ? settings.Configs.Count : settings.SweepFractions.Count * settings.SweepPrefetch.Count + 1);
         foreach (var c in manifest.Cases)
         {
             progress.WriteLine($"regress: {c.Name}: native run");
@@ -64,8 +68,14 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
         foreach (double f in settings.SweepFractions!.OrderBy(x => x))
         {
             var (size, ways) = ExCacheGeometry.Fit((long)(footprint * f));
-            var r = Emulated(c, native, $"sweep-{f * 100:0.#}%", ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString()]);
-            row.Points.Add(new SweepPoint(f, size, r.Seconds, baseline.Seconds > 0 ? r.Seconds / baseline.Seconds : 0, r.Cache?.Misses ?? 0, r.Cache?.MissRatio ?? 0, Results[^1].Verdict == Verdict.Pass));
+            foreach (bool prefetch in settings.SweepPrefetch)
+            {
+                string[] missPath = prefetch ? [] : ["--prefetch", "off", "--write-back", "combined"];
+                var r = Emulated(c, native, $"sweep-{f * 100:0.#}%-prefetch-{(prefetch ? "on" : "off")}",
+                    ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString(), .. missPath]);
+                row.Points.Add(new SweepPoint(f, size, r.Seconds, baseline.Seconds > 0 ? r.Seconds / baseline.Seconds : 0, r.Cache?.Misses ?? 0, r.Cache?.MissRatio ?? 0,
+                    Results[^1].Verdict == Verdict.Pass) { Prefetch = prefetch, PrefetchUsed = r.Cache?.PrefetchUsed ?? 0 });
+            }
         }
         Sweep.Add(row);
     }
@@ -131,4 +141,10 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
 public sealed record SweepRow(string Case, long Footprint, double NativeSeconds, double EmbeddedSeconds, List<SweepPoint> Points);
 
 /// <summary>One ExCache size of a sweep: slowdown against the all-local (embedded) run of the same case.</summary>
-public sealed record SweepPoint(double Fraction, long ExCacheBytes, double Seconds, double Slowdown, long Misses, double MissRatio, bool Passed);
+public sealed record SweepPoint(double Fraction, long ExCacheBytes, double Seconds, double Slowdown, long Misses, double MissRatio, bool Passed)
+{
+    /// <summary>Run with the default miss path (prefetch, queued write-backs) rather than without prefetch and with combined write-backs.</summary>
+    public bool Prefetch { get; init; }
+    /// <summary>Prefetched lines the guest used (each one a miss it did not take).</summary>
+    public long PrefetchUsed { get; init; }
+}

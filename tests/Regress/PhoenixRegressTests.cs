@@ -59,10 +59,12 @@ public sealed class PhoenixRegressTests(PhoenixFixture phoenix) : IDisposable
         var result = await RunRegress(["regress", "--suite", "phoenix", "--size", PhoenixFixture.Size, "--cases", "histogram",
             "--sweep-excache", "25%,100%", "--work", PhoenixFixture.WorkDirectory]);
         Assert.True(result.ExitCode == 0, $"sweep failed (exit {result.ExitCode}):\n{result.StdoutText}\n{result.StderrTail()}");
-        Assert.Matches(@"(?m)^histogram\s+sweep-25%\s+pass\s", result.StdoutText);
-        Assert.Matches(@"(?m)^histogram\s+sweep-100%\s+pass\s", result.StdoutText);
-        Assert.Matches(@"(?m)^case\s+footprint\s+native s\s+local s\s+25%\s+100%$", result.StdoutText);
-        Assert.Matches(@"(?m)^histogram\s+[0-9.]+ MiB\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+x\s+[0-9.]+x$", result.StdoutText);
+        // Each fraction runs without prefetch (LegoOS's miss path) and with the default one; every run is compared.
+        foreach (var point in new[] { "25%-prefetch-off", "25%-prefetch-on", "100%-prefetch-off", "100%-prefetch-on" })
+            Assert.Matches($@"(?m)^histogram\s+sweep-{point}\s+pass\s", result.StdoutText);
+        Assert.Matches(@"(?m)^case\s+footprint\s+native s\s+local s\s+25% off\s+25% on\s+100% off\s+100% on$", result.StdoutText);
+        Assert.Matches(@"(?m)^histogram\s+[0-9.]+ MiB\s+[0-9.]+\s+[0-9.]+(\s+[0-9.]+x){4}$", result.StdoutText);
+        Assert.Matches(@"(?m)^histogram\s+\S+ \S+\s+[0-9.]+ %\s+on\s+[0-9.]+\s+[0-9.]+x\s+[0-9.]+x\s+[0-9,]+\s+[0-9.]+ %\s+[0-9,]+$", result.StdoutText);
     }
 
     /// <summary>Small inputs fit the usual per-run limit; medium and large ones get hours.</summary>
