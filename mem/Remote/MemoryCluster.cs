@@ -516,7 +516,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         w.U64(lineAddr);
         w.U32((uint)destination.Length);
         node.Queue();
-        // Behind the fill: the node answers the fill before it stores the victim.
+        // Behind the fill, in the same send: the node answers the fill before it stores the victim.
         if (queued) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
         if (vn >= 0 && vn != fn) _nodes[vn].Flush();
         var r = node.Receive();

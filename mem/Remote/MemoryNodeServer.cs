@@ -100,30 +100,77 @@ public sealed partial class MemoryNodeServer : IDisposable
         var s = conn.Socket;
         int n = conn.Number;
         var writer = new FrameWriter();
-        var header = new byte[4];
-        var body = new byte[Protocol.MaxFrame];
+        // Requests read ahead: one receive takes whatever the client sent, often a batch of them.
+        var input = new byte[Protocol.MaxFrame + 65536];
+        int start = 0, end = 0;
+        // Replies of a batch go out together once no whole request is left to read (one send for the batch).
+        var output = new byte[65536];
+        int outLength = 0;
         bool greeted = false;
+        void FlushReplies()
+        {
+            if (outLength == 0) return;
+            conn.Send(output.AsSpan(0, outLength));
+            outLength = 0;
+        }
         try
         {
             while (true)
             {
-                if (!ReadExact(s, header, 4)) return; // orderly close between frames
-                uint len = BinaryPrimitives.ReadUInt32LittleEndian(header);
-                if (len < 5 || len > Protocol.MaxFrame) throw new ProtocolException($"frame length {len} out of range");
-                if (!ReadExact(s, body, (int)len)) throw new ProtocolException("connection closed in the middle of a frame");
+                // The next whole frame, receiving more (after sending the replies so far) when none is buffered.
+                uint len;
+                while (true)
+                {
+                    int have = end - start;
+                    if (have >= 4)
+                    {
+                        len = BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(start));
+                        if (len < 5 || len > Protocol.MaxFrame) throw new ProtocolException($"frame length {len} out of range");
+                        if (have >= 4 + len) break;
+                    }
+                    FlushReplies();
+                    if (start > 0)
+                    {
+                        input.AsSpan(start, have).CopyTo(input);
+                        start = 0;
+                        end = have;
+                    }
+                    int r = s.Receive(input, end, input.Length - end, SocketFlags.None);
+                    if (r == 0)
+                    {
+                        if (have == 0) return; // orderly close between frames
+                        throw new ProtocolException("connection closed in the middle of a frame");
+                    }
+                    end += r;
+                }
+                var body = input.AsSpan(start + 4, (int)len);
+                start += 4 + (int)len;
                 byte op = body[0];
-                uint id = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
-                var reader = new FrameReader(body.AsSpan(5, (int)len - 5));
+                uint id = BinaryPrimitives.ReadUInt32LittleEndian(body[1..]);
+                var reader = new FrameReader(body[5..]);
                 if (!greeted && op != (byte)Op.Hello) throw new ProtocolException($"op {op} before the handshake");
                 if (greeted && !conn.Authenticated && op != (byte)Op.Authenticate) throw new ProtocolException($"op {op} before authentication");
                 if (greeted && op == (byte)Op.Hello) throw new ProtocolException("a second handshake");
+                // A coherent request may be answered from another connection's thread: what was answered before it goes first.
+                // A write-back queued behind a fill must not hold the fill's answer back while it is stored.
+                if (op is (byte)Op.Attach or (byte)Op.CoherentFill or (byte)Op.CoherentWriteBackFill or (byte)Op.InvalidateAck or (byte)Op.WriteBack) FlushReplies();
                 writer.Begin((byte)(op | Protocol.ReplyBit), id);
                 bool reply;
                 if (Debug) _log.WriteLine($"conn {n} slot {conn.Slot} op {(Op)op} id {id} len {len}");
                 lock (_lock) reply = Dispatch(conn, (Op)op, id, ref reader, writer);
                 greeted = true;
                 // Coherent fills may wait for other components; their replies are sent when the directory grants them.
-                if (reply) conn.Send(writer.Finish());
+                if (reply)
+                {
+                    var frame = writer.Finish();
+                    if (outLength + frame.Length > output.Length) FlushReplies();
+                    if (frame.Length > output.Length) conn.Send(frame);
+                    else
+                    {
+                        frame.CopyTo(output.AsSpan(outLength));
+                        outLength += frame.Length;
+                    }
+                }
             }
         }
         catch (ProtocolException e)
@@ -150,22 +197,6 @@ public sealed partial class MemoryNodeServer : IDisposable
             }
             s.Dispose();
         }
-    }
-
-    static bool ReadExact(Socket s, byte[] buf, int n)
-    {
-        int got = 0;
-        while (got < n)
-        {
-            int r = s.Receive(buf, got, n - got, SocketFlags.None);
-            if (r == 0)
-            {
-                if (got == 0) return false;
-                throw new ProtocolException("connection closed in the middle of a frame");
-            }
-            got += r;
-        }
-        return true;
     }
 
     static ulong CheckAddr(ulong a, ulong len = 0)
