@@ -21,7 +21,7 @@ public static class SweepBench
         var native = GuestRun.Best(repeat, () => GuestRun.Native(program, args));
         o.WriteLine($"{Path.GetFileName(program)} {string.Join(' ', args)}: footprint {footprint >> 20} MiB ({baseline.Misses:N0} lines of 4 KiB); " +
                     $"embedded default {baseline.Seconds:F2} s; native {native.Seconds:F3} s; {nodes} memory nodes on Unix sockets; best of {repeat}");
-        o.WriteLine("prefetch off: no prefetch, a dirty victim written back with its fill (LegoOS's miss path); on: the default (stride prefetch, depth 8, queued write-backs)");
+        o.WriteLine("prefetch off: no prefetch, a dirty victim written back with its fill (LegoOS's miss path); on: the default (stride prefetch, depth 16, queued write-backs)");
         o.WriteLine($"{"ExCache",10} {"of footprint",12} {"off: time s",12} {"slowdown",9} {"misses",10} {"miss us",8} {"on: time s",11} {"slowdown",9} {"misses",10} {"miss us",8} {"prefetch used",14}");
         foreach (double f in fractions.OrderBy(x => x))
         {

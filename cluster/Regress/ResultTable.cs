@@ -33,7 +33,7 @@ public static class ResultTable
         int w = Math.Max(17, rows.Max(r => r.Case.Length));
         o.WriteLine();
         o.WriteLine($"ExCache sweep over {nodes} memory nodes: slowdown against the all-local run (in-process memory, 1 GiB ExCache); 4 KiB lines, FIFO;");
-        o.WriteLine("prefetch off: no prefetch, dirty victims written back with their fill; on: stride prefetch, depth 8, write-backs queued");
+        o.WriteLine("prefetch off: no prefetch, dirty victims written back with their fill; on: stride prefetch, depth 16, write-backs queued");
         o.WriteLine($"{"case".PadRight(w)} {"footprint",10} {"native s",9} {"local s",8}" + string.Concat(columns.Select(c => $" {ColumnLabel(c),13}")));
         var product = new double[columns.Count];
         foreach (var r in rows)

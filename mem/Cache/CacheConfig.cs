@@ -23,7 +23,7 @@ public sealed record CacheConfig(long Size, int Ways, int LineSize, ReplacementP
     /// <summary>How many lines ahead of a stream the prefetcher keeps in flight.</summary>
     public int PrefetchDepth { get; init; } = DefaultPrefetchDepth;
 
-    public const int DefaultPrefetchDepth = 8;
+    public const int DefaultPrefetchDepth = 16;
     public const int MaxPrefetchDepth = 64;
 
     /// <summary>

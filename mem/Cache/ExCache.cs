@@ -308,11 +308,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
             plocal = true;
-            if (dirtyVictim)
-            {
-                WriteBackSlot(slot);
-                _pipelined?.FlushQueued();
-            }
+            // The write-back waits in the link's batch: it leaves with the next request to its node, or once the batch is large.
+            if (dirtyVictim) WriteBackSlot(slot);
             _tracked[slot] = false;
             line.Clear();
             Stats.PLocalFills++;
@@ -321,11 +318,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         else if (_queue.TryGet(asid, lineAddr, out var queued, out prot))
         {
             // Evicted a moment ago and its write-back still in flight: the bytes are here already.
-            if (dirtyVictim)
-            {
-                WriteBackSlot(slot);
-                _pipelined?.FlushQueued();
-            }
+            if (dirtyVictim) WriteBackSlot(slot);
             // The queue may have been full and drained by that write-back: look again.
             if (_queue.TryGet(asid, lineAddr, out queued, out prot))
             {
@@ -495,8 +488,21 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         long stride = _config.Prefetch == PrefetchMode.Next ? 1 : streams.Observe((long)(lineAddr >> _lineShift), use);
         if (stride == 0) return;
+        int depth = _config.PrefetchDepth;
+        // A use tops the stream up only once half the depth is missing, so lines go out (and come back) in batches
+        // of that many: one send and about one receive for several lines instead of one each.
+        if (use)
+        {
+            int missing = 0;
+            for (int k = 1; k <= depth; k++)
+            {
+                long target = (long)(lineAddr >> _lineShift) + stride * k;
+                if (target >= 0 && target < (long)(VmaSet.TaskSize >> _lineShift) && !Holds(asid, (ulong)target << _lineShift)) missing++;
+            }
+            if (missing < (depth + 1) / 2) return;
+        }
         bool issued = false;
-        for (int k = 1; k <= _config.PrefetchDepth; k++)
+        for (int k = 1; k <= depth; k++)
         {
             long target = (long)(lineAddr >> _lineShift) + stride * k;
             if (target < 0 || target >= (long)(VmaSet.TaskSize >> _lineShift)) break;
@@ -506,12 +512,19 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (issued) _pipelined!.FlushQueued();
     }
 
+    /// <summary>True when the line is cached or on its way.</summary>
+    bool Holds(int asid, ulong lineAddr)
+    {
+        int first = (int)((lineAddr >> _lineShift) & _setMask) * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == lineAddr && _asids[i] == asid) return true;
+        return false;
+    }
+
     bool IssuePrefetch(int asid, ulong lineAddr, int protectedSlot)
     {
         int set = (int)((lineAddr >> _lineShift) & _setMask);
-        int first = set * _ways;
-        for (int i = first; i < first + _ways; i++)
-            if (_tags[i] == lineAddr && _asids[i] == asid) return false; // cached, or on its way
+        if (Holds(asid, lineAddr)) return false;
         // Fresh memory costs nothing on demand; a line in the write-back queue is served from it; directory lines are demand-only.
         if (_queue.Contains(asid, lineAddr) || PLocal(asid).IsFresh(lineAddr, out _) || (_coherent != null && TrackedLine(asid, lineAddr))) return false;
         int slot = ChooseVictim(set);

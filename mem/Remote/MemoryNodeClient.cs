@@ -146,7 +146,11 @@ public sealed class MemoryNodeClient : IDisposable
             _inFlightHead = 0;
         }
         _inFlight[(_inFlightHead + _inFlightCount++) % _inFlight.Length] = (BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]), kind, token);
+        if (_outLength >= BatchBytes) Flush();
     }
+
+    /// <summary>A batch this large leaves at once (16 lines of 4 KiB): queued write-backs must not wait long, nor grow the buffer.</summary>
+    const int BatchBytes = 64 * 1024;
 
     /// <summary>Sends every queued request in one system call.</summary>
     public void Flush()
