@@ -67,6 +67,17 @@ public sealed class SetAssociativeSimulator
         if (_stamp.Length != 0) _stamp[slot] = ++_clock;
     }
 
+    /// <summary>A line the cache fetched ahead of the guest: it takes a slot as a miss would, but is not a miss.</summary>
+    public void Prefetch(ulong line)
+    {
+        int first = (int)((line >> _lineShift) & _setMask) * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == line) return;
+        int slot = Victim(first);
+        _tags[slot] = line;
+        if (_stamp.Length != 0) _stamp[slot] = ++_clock;
+    }
+
     public void Drop(ulong line)
     {
         int first = (int)((line >> _lineShift) & _setMask) * _ways;

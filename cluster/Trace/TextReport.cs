@@ -16,7 +16,7 @@ public static class TextReport
         if (!m.Complete) w.WriteLine("  note: the trace was cut short (the guest was killed or the file is truncated); figures cover what was recorded");
         if (m.Range != null) w.WriteLine($"  restricted to addresses {m.Range}");
         w.WriteLine($"  {m.Records:N0} records in {m.DurationSeconds:F3} s: {m.Reads:N0} reads, {m.Writes:N0} writes, {m.Fetches:N0} fetches, " +
-            $"{m.Fills:N0} fills ({m.LocalZeroFills:N0} local zero fills), {m.Evictions:N0} evictions, {m.Drops:N0} lines dropped, {m.WriteBacks:N0} write-backs");
+            $"{m.Fills:N0} fills ({m.LocalZeroFills:N0} local zero fills), {m.PrefetchFills:N0} prefetch fills, {m.Evictions:N0} evictions, {m.Drops:N0} lines dropped, {m.WriteBacks:N0} write-backs");
         if (m.RetiredInstructions > 0) w.WriteLine($"  the guest retired {m.RetiredInstructions:N0} instructions");
         if (m.GuestAccesses > 0) w.WriteLine($"  the guest made {m.GuestAccesses:N0} data accesses in all ({m.KernelAccesses:N0} of them by system calls and signal frames); the ExCache missed {m.GuestMisses:N0} times");
         if (m.DataOnly) w.WriteLine("  data only: records made by system calls, signal frames and instruction decoding are left out");

@@ -84,6 +84,7 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                 {
                     if (e.Kind is TraceRecordKind.Read or TraceRecordKind.Write or TraceRecordKind.Fetch) sim.Access(e.Line);
                     else if (e.Kind == TraceRecordKind.Drop) sim.Drop(e.Line);
+                    else if (e.Kind == TraceRecordKind.PrefetchFill) sim.Prefetch(e.Line);
                 }
                 if (options.DataOnly && (e.Kind == TraceRecordKind.Fetch || e.Flags != TraceRecordFlags.None)) continue;
                 if (e.Line < options.RangeStart || e.Line >= options.RangeEnd) continue;
@@ -135,6 +136,18 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                             n.Fills++;
                             n.BytesOut += lineSize;
                             reg.BytesOut += lineSize;
+                        }
+                        break;
+                    }
+                    case TraceRecordKind.PrefetchFill:
+                    {
+                        // Fetched ahead of the guest: bytes from its node, but no miss of any instruction.
+                        m.PrefetchFills++;
+                        var reg = Region(regions, e.Line);
+                        reg.BytesOut += lineSize;
+                        if (e.Node >= 0)
+                        {
+                            Node(nodes, e.Node).BytesOut += lineSize;
                         }
                         break;
                     }

@@ -15,6 +15,8 @@ public sealed class TraceReportModel
     public long RetiredInstructions { get; set; }
     public long Fills { get; set; }
     public long LocalZeroFills { get; set; }
+    /// <summary>Lines fetched ahead of the guest (prefetch): traffic, but not misses.</summary>
+    public long PrefetchFills { get; set; }
     public long Evictions { get; set; }
     public long WriteBacks { get; set; }
     /// <summary>Lines that left the cache without being replaced (munmap, mprotect, execve, invalidations).</summary>

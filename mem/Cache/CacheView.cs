@@ -307,6 +307,8 @@ public sealed unsafe class CacheView
             kind == AccessKind.Fetch ? TraceRecordFlags.Decode : InKernel ? TraceRecordFlags.Kernel : TraceRecordFlags.None);
         if (_cache.Profile is { } profile) profile.Ip = kind == AccessKind.Fetch ? a : Ip;
         _cache.PrefetchedUse = false;
+        // Lines are fetched ahead only once this access is recorded: a trace's replay must see the access first.
+        int prefetch = 0;
         int slot = _cache.Lookup(Asid, line);
         if (slot < 0)
         {
@@ -318,9 +320,9 @@ public sealed unsafe class CacheView
                 _lastTracedFetch = Invalid;
                 throw;
             }
-            if (_cache.Prefetching) Prefetch(line, slot, use: false);
+            if (_cache.Prefetching) prefetch = PrefetchAfterMiss;
         }
-        else if (_cache.PrefetchedUse) Prefetch(line, slot, use: true);
+        else if (_cache.PrefetchedUse) prefetch = PrefetchAfterUse;
         var prot = _cache.SlotProt(slot);
         bool ok = kind switch
         {
@@ -346,6 +348,7 @@ public sealed unsafe class CacheView
             // The decoder fetches byte by byte: one fetch of a line per decoded block is the access.
             if (record && (kind != AccessKind.Fetch || line != _lastTracedFetch)) tracer.Access(line, RecordKind(kind));
             _lastTracedFetch = kind == AccessKind.Fetch ? line : Invalid;
+            if (prefetch != 0) Prefetch(line, slot, prefetch == PrefetchAfterUse);
             return host + (a & _lineMask);
         }
         ref var e = ref EntryFor(a);
@@ -366,8 +369,11 @@ public sealed unsafe class CacheView
         {
             e.Exec = 1;
         }
+        if (prefetch != 0) Prefetch(line, slot, prefetch == PrefetchAfterUse);
         return host + (a & _lineMask);
     }
+
+    const int PrefetchAfterMiss = 1, PrefetchAfterUse = 2;
 
     /// <summary>This thread's access streams, which decide what is fetched ahead of it.</summary>
     readonly PrefetchStreams _streams = new();

@@ -32,7 +32,9 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     readonly byte[] _fetch;
     /// <summary>The node an in-flight prefetch was sent to.</summary>
     readonly int[] _fetchNode;
-    const byte FetchInFlight = 1, FetchArrived = 2;
+    /// <summary>A prefetch whose node found no mapping for the line: the slot keeps its tag (so victims are chosen
+    /// as a trace's replay chooses them) until it is looked up, evicted or dropped, and is never handed out.</summary>
+    const byte FetchInFlight = 1, FetchArrived = 2, FetchUnmapped = 3;
     /// <summary>More prefetches in flight than this and no new ones are issued (the node's replies must fit its socket buffer).</summary>
     const int MaxPrefetchInFlight = 32;
     int _prefetchInFlight;
@@ -263,7 +265,15 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 {
                     // A prefetched line: its first use waits for it if it is still on its way.
                     if (_fetch[i] == FetchInFlight) CompletePrefetch(i);
-                    if (_tags[i] == Invalid) return -1; // no mapping covered it
+                    if (_fetch[i] == FetchUnmapped)
+                    {
+                        // No mapping covered it: the slot empties now, and the access misses (and faults).
+                        Tracer?.Drop(lineAddr);
+                        _tags[i] = Invalid;
+                        _fetch[i] = 0;
+                        Stats.PrefetchWasted++;
+                        return -1;
+                    }
                     _fetch[i] = 0;
                     Stats.PrefetchUsed++;
                     PrefetchedUse = true;
@@ -442,9 +452,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _prefetchInFlight--;
         if (status == FillStatus.Unmapped)
         {
-            _tags[slot] = Invalid;
-            _fetch[slot] = 0;
-            Stats.PrefetchWasted++;
+            _prot[slot] = Protection.None;
+            _fetch[slot] = FetchUnmapped;
             return;
         }
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
@@ -470,15 +479,20 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         if (_fetch[slot] == 0) return;
         CompletePrefetch(slot);
-        if (_fetch[slot] == FetchArrived)
+        if (_fetch[slot] is FetchArrived or FetchUnmapped)
         {
             _fetch[slot] = 0;
             Stats.PrefetchWasted++;
         }
     }
 
-    /// <summary>True when misses of this cache may fetch lines ahead: memory nodes serve it, nothing traces it, and lines are not all coherent.</summary>
-    internal bool Prefetching => _pipelined != null && _config.Prefetch != PrefetchMode.Off && _tracer == null && !_allCoherent;
+    /// <summary>
+    /// True when misses of this cache may fetch lines ahead: memory nodes serve it and lines are not all coherent.
+    /// A traced cache with random replacement does not: a prefetch that gives up after drawing its victim would
+    /// draw a number the trace's replay cannot know of.
+    /// </summary>
+    internal bool Prefetching => _pipelined != null && _config.Prefetch != PrefetchMode.Off && !_allCoherent
+        && (_tracer == null || _config.Policy != ReplacementPolicy.Random);
 
     /// <summary>
     /// After a demand miss (or the first use of a prefetched line) at <paramref name="lineAddr"/>: fetches the
@@ -527,19 +541,25 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (Holds(asid, lineAddr)) return false;
         // Fresh memory costs nothing on demand; a line in the write-back queue is served from it; directory lines are demand-only.
         if (_queue.Contains(asid, lineAddr) || PLocal(asid).IsFresh(lineAddr, out _) || (_coherent != null && TrackedLine(asid, lineAddr))) return false;
-        int slot = ChooseVictim(set);
-        if (slot == protectedSlot || _fetch[slot] == FetchInFlight) return false;
+        // Look before choosing: a prefetch that gives up leaves the policy's state (FIFO's pointer) as it was, so a
+        // trace's replay, which sees only the prefetches made, chooses the same victims.
+        // Only regions already placed: a prefetch never asks another component where a region lives.
+        if (NodeOf(asid, lineAddr) < 0) return false;
+        int slot = PeekVictim(set, out bool advance);
+        if (slot == protectedSlot || _fetch[slot] == FetchInFlight || (_tags[slot] != Invalid && _tracked[slot])) return false; // a directory line leaves through the synchronous path only
+        if (advance) _fifoNext[set] = (_fifoNext[set] + 1) % _ways;
         SettlePrefetch(slot);
         if (_tags[slot] != Invalid)
         {
-            if (_tracked[slot]) return false; // a directory line leaves through the synchronous path only
             Stats.Evictions++;
+            Tracer?.Evict(_tags[slot]);
             InvalidateViews(_tags[slot]);
             if (_dirty[slot]) WriteBackSlot(slot);
             _tags[slot] = Invalid;
         }
         int node = _pipelined!.QueuePrefetch(asid, lineAddr, _config.LineSize, slot);
         if (node < 0) return false;
+        Tracer?.PrefetchFill(lineAddr, node);
         Install(slot, lineAddr, asid, Protection.None, exclusive: true);
         _fetch[slot] = FetchInFlight;
         _fetchNode[slot] = node;
@@ -661,6 +681,28 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             _tags[slot] = Invalid;
         }
         return n;
+    }
+
+    /// <summary>
+    /// The slot <see cref="ChooseVictim"/> would pick, without moving FIFO's pointer: <paramref name="advance"/> says
+    /// whether taking it must move the pointer. Random replacement draws its number here already.
+    /// </summary>
+    int PeekVictim(int set, out bool advance)
+    {
+        advance = false;
+        int first = set * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == Invalid) return i;
+        if (_config.Policy == ReplacementPolicy.Lru)
+        {
+            int best = first;
+            for (int i = first + 1; i < first + _ways; i++)
+                if (_stamp[i] < _stamp[best]) best = i;
+            return best;
+        }
+        if (_config.Policy == ReplacementPolicy.Random) return first + _random.Next(_ways);
+        advance = true;
+        return first + _fifoNext[set];
     }
 
     int ChooseVictim(int set)

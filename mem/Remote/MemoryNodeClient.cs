@@ -152,10 +152,28 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>A batch this large leaves at once (16 lines of 4 KiB): queued write-backs must not wait long, nor grow the buffer.</summary>
     const int BatchBytes = 64 * 1024;
 
+    /// <summary>
+    /// The failure that broke this link, if one did. Requests and replies may be half sent or half read then,
+    /// so every later use fails the same way rather than reading a stream out of step.
+    /// </summary>
+    MemoryNodeFailure? _broken;
+
+    void ThrowIfBroken()
+    {
+        if (_broken != null) throw new MemoryNodeFailure(_broken.Message, _broken);
+    }
+
+    MemoryNodeFailure Broken(MemoryNodeFailure f)
+    {
+        _broken ??= f;
+        return f;
+    }
+
     /// <summary>Sends every queued request in one system call.</summary>
     public void Flush()
     {
         if (_outLength == 0) return;
+        ThrowIfBroken();
         try
         {
             _sentAt = Stopwatch.GetTimestamp();
@@ -165,7 +183,7 @@ public sealed class MemoryNodeClient : IDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            throw Failed(e);
+            throw Broken(Failed(e));
         }
         finally
         {
@@ -187,6 +205,7 @@ public sealed class MemoryNodeClient : IDisposable
     /// </summary>
     public FrameReader Receive()
     {
+        ThrowIfBroken();
         Flush();
         while (true)
         {
@@ -206,6 +225,7 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Reads the reply of the oldest request in flight, which must be asynchronous, and hands it to <see cref="Async"/>.</summary>
     public void ReceiveAsyncOne()
     {
+        ThrowIfBroken();
         Flush();
         if (_inFlightCount == 0 || _inFlight[_inFlightHead].Kind == AsyncReply.None) throw new InvalidOperationException("no asynchronous request in flight");
         var (id, kind, token) = _inFlight[_inFlightHead];
@@ -229,15 +249,19 @@ public sealed class MemoryNodeClient : IDisposable
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
-            throw Silent();
+            throw Broken(Silent());
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            throw Failed(e);
+            throw Broken(Failed(e));
         }
-        if ((body[0] & Protocol.ReplyBit) == 0) throw new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply");
+        catch (MemoryNodeFailure e)
+        {
+            throw Broken(e);
+        }
+        if ((body[0] & Protocol.ReplyBit) == 0) throw Broken(new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply"));
         if (BinaryPrimitives.ReadUInt32LittleEndian(body[1..]) != id)
-            throw new MemoryNodeFailure($"memory node {Endpoint} answered out of order");
+            throw Broken(new MemoryNodeFailure($"memory node {Endpoint} answered out of order"));
         var (_, kind, _) = _inFlight[_inFlightHead];
         _inFlightHead = (_inFlightHead + 1) % _inFlight.Length;
         _inFlightCount--;

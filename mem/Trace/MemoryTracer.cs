@@ -84,6 +84,14 @@ public sealed class MemoryTracer : IDisposable
         PutVarint((ulong)(node + 1));
     }
 
+    /// <summary>A line fetched ahead of the guest into a slot (not a miss); <paramref name="node"/> is the node it comes from.</summary>
+    public void PrefetchFill(ulong lineAddr, int node)
+    {
+        if (!_missesOf.Keeps(lineAddr >> _lineShift)) return;
+        Event(TraceRecordKind.PrefetchFill, lineAddr);
+        PutVarint((ulong)(node + 1));
+    }
+
     public void Evict(ulong lineAddr)
     {
         if (_missesOf.Keeps(lineAddr >> _lineShift)) Event(TraceRecordKind.Evict, lineAddr);

@@ -29,6 +29,12 @@ public enum TraceRecordKind : byte
     Drop = 10,
     /// <summary>Written at the end: how many times the instruction at an address retired (in the run, sampled or not).</summary>
     Instructions = 11,
+    /// <summary>
+    /// A line fetched ahead of the guest (prefetch) into a slot, with its memory node; the victim's eviction
+    /// comes before it. Not a miss: the guest's first access to the line hits. Format version 2 readers that
+    /// predate it stop at it.
+    /// </summary>
+    PrefetchFill = 12,
     /// <summary>The last record: totals the reader checks the stream against.</summary>
     End = 15,
 }

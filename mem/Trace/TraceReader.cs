@@ -117,6 +117,7 @@ public sealed class TraceReader : IDisposable
                     Common(ref e, (TraceRecordKind)k);
                     return true;
                 case TraceRecordKind.Fill:
+                case TraceRecordKind.PrefetchFill:
                 case TraceRecordKind.WriteBack:
                     Common(ref e, (TraceRecordKind)k);
                     e.Node = (int)Varint() - 1;
