@@ -147,7 +147,10 @@ public sealed class TraceAnalyzer(string path, AnalysisOptions options)
                         reg.BytesOut += lineSize;
                         if (e.Node >= 0)
                         {
-                            Node(nodes, e.Node).BytesOut += lineSize;
+                            // The node served the line all the same: its traffic row counts it.
+                            var n = Node(nodes, e.Node);
+                            n.Fills++;
+                            n.BytesOut += lineSize;
                         }
                         break;
                     }

@@ -271,11 +271,12 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                         Tracer?.Drop(lineAddr);
                         _tags[i] = Invalid;
                         _fetch[i] = 0;
-                        Stats.PrefetchWasted++;
+                        Wasted();
                         return -1;
                     }
                     _fetch[i] = 0;
                     Stats.PrefetchUsed++;
+                    if (_accuracy < AccuracyBound) _accuracy++;
                     PrefetchedUse = true;
                 }
                 Stats.Hits++;
@@ -465,6 +466,16 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Stats.BytesFilled += _config.LineSize;
     }
 
+    /// <summary>Prefetches used minus prefetches wasted, recently (bounded both ways, so it follows a change of phase).</summary>
+    int _accuracy;
+    const int AccuracyBound = 64;
+
+    void Wasted()
+    {
+        Stats.PrefetchWasted++;
+        if (_accuracy > -AccuracyBound) _accuracy--;
+    }
+
     /// <summary>Waits until the prefetch into <paramref name="slot"/> has arrived.</summary>
     void CompletePrefetch(int slot)
     {
@@ -482,7 +493,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (_fetch[slot] is FetchArrived or FetchUnmapped)
         {
             _fetch[slot] = 0;
-            Stats.PrefetchWasted++;
+            Wasted();
         }
     }
 
@@ -502,7 +513,9 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         long stride = _config.Prefetch == PrefetchMode.Next ? 1 : streams.Observe((long)(lineAddr >> _lineShift), use);
         if (stride == 0) return;
-        int depth = _config.PrefetchDepth;
+        // While recent prefetches were wasted more often than used (a cache too small for what the guest reuses, where
+        // lines fetched ahead only push out lines it needs), a stream is followed one or two lines ahead only.
+        int depth = _accuracy >= 0 ? _config.PrefetchDepth : Math.Max(1, _config.PrefetchDepth >> 3);
         // A use tops the stream up only once half the depth is missing, so lines go out (and come back) in batches
         // of that many: one send and about one receive for several lines instead of one each.
         if (use)
