@@ -41,14 +41,7 @@ static class EmitDiv
                 il.Emit(OpCodes.Ldc_I4, 63);
                 il.Emit(OpCodes.Shr);
                 il.Emit(OpCodes.Bne_Un, slow);
-                var fine = il.DefineLabel();
-                il.Emit(OpCodes.Ldloc, d);
-                il.Emit(OpCodes.Ldc_I8, -1L);
-                il.Emit(OpCodes.Bne_Un, fine);
-                il.Emit(OpCodes.Ldloc, n);
-                il.Emit(OpCodes.Ldc_I8, long.MinValue);
-                il.Emit(OpCodes.Beq, slow);
-                il.MarkLabel(fine);
+                LeaveOnMinOverMinusOne(il, n, d, slow);
             }
             else il.Emit(OpCodes.Brtrue, slow);
             Divide(il, n, d, q, r, signed);
@@ -73,14 +66,7 @@ static class EmitDiv
             il.Emit(OpCodes.Conv_I4);
             il.Emit(OpCodes.Conv_I8);
             il.Emit(OpCodes.Stloc, d);
-            var fine = il.DefineLabel();
-            il.Emit(OpCodes.Ldloc, d);
-            il.Emit(OpCodes.Ldc_I8, -1L);
-            il.Emit(OpCodes.Bne_Un, fine);
-            il.Emit(OpCodes.Ldloc, n);
-            il.Emit(OpCodes.Ldc_I8, long.MinValue);
-            il.Emit(OpCodes.Beq, slow);
-            il.MarkLabel(fine);
+            LeaveOnMinOverMinusOne(il, n, d, slow);
         }
         Divide(il, n, d, q, r, signed);
         il.Emit(OpCodes.Ldloc, q);
@@ -101,6 +87,19 @@ static class EmitDiv
         il.Emit(OpCodes.Ldloc, r);
         e.StoreGpr(Register.EDX);
         return true;
+    }
+
+    /// <summary>long.MinValue / -1 overflows (and would throw in IL): such a division goes to <paramref name="slow"/>.</summary>
+    static void LeaveOnMinOverMinusOne(ILGenerator il, LocalBuilder n, LocalBuilder d, System.Reflection.Emit.Label slow)
+    {
+        var fine = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, d);
+        il.Emit(OpCodes.Ldc_I8, -1L);
+        il.Emit(OpCodes.Bne_Un, fine);
+        il.Emit(OpCodes.Ldloc, n);
+        il.Emit(OpCodes.Ldc_I8, long.MinValue);
+        il.Emit(OpCodes.Beq, slow);
+        il.MarkLabel(fine);
     }
 
     static void Divide(ILGenerator il, LocalBuilder n, LocalBuilder d, LocalBuilder q, LocalBuilder r, bool signed)

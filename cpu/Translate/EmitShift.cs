@@ -247,42 +247,11 @@ static class EmitShift
         il.Emit(OpCodes.Ldloc, bit);
     }
 
-    /// <summary>ROL: CF = bit 0 of r, OF = MSB(r) ^ CF. ROR: CF = MSB(r), OF = MSB(r) ^ the bit below it. Others kept.</summary>
+    /// <summary>A rotate's CF and OF over the materialised flags (the others kept).</summary>
     static void RotateFlags(RegionEmitter e, Mnemonic m, int bits, LocalBuilder r)
     {
-        var il = e.Il;
         e.MaterializeBits();
-        var cf = e.Tmp();
-        if (m == Mnemonic.Rol)
-        {
-            il.Emit(OpCodes.Ldloc, r);
-            il.Emit(OpCodes.Ldc_I8, 1L);
-            il.Emit(OpCodes.And);
-            il.Emit(OpCodes.Stloc, cf);
-            il.Emit(OpCodes.Ldloc, cf);
-            Msb(e, bits, r);
-        }
-        else
-        {
-            Msb(e, bits, r);
-            il.Emit(OpCodes.Stloc, cf);
-            il.Emit(OpCodes.Ldloc, cf);
-            il.Emit(OpCodes.Ldloc, r);
-            il.Emit(OpCodes.Ldc_I4, bits - 2);
-            il.Emit(OpCodes.Shr_Un);
-            il.Emit(OpCodes.Ldc_I8, 1L);
-            il.Emit(OpCodes.And);
-        }
-        il.Emit(OpCodes.Xor);
-        il.Emit(OpCodes.Ldc_I4, 11);
-        il.Emit(OpCodes.Shl);
-        il.Emit(OpCodes.Ldloc, cf);
-        il.Emit(OpCodes.Or);
-        il.Emit(OpCodes.Ldloc, e.FFlags);
-        il.Emit(OpCodes.Ldc_I8, ~(long)(Rf.CF | Rf.OF));
-        il.Emit(OpCodes.And);
-        il.Emit(OpCodes.Or);
-        il.Emit(OpCodes.Stloc, e.FFlags);
+        e.MergeRotateFlags(m == Mnemonic.Rol, bits, r);
     }
 
     static void Msb(RegionEmitter e, int bits, LocalBuilder v)

@@ -1136,37 +1136,33 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Or);
             Il.Emit(OpCodes.Stloc, FFlags);
         }
-        // ROL: CF = bit 0, OF = MSB ^ CF. ROR: CF = MSB, OF = MSB ^ the bit below it.
-        var r = _pendRes[p.Set];
+        MergeRotateFlags(p.Aux == PendingAux.Rol, p.Bits, _pendRes[p.Set]);
+        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
+        Il.Emit(OpCodes.Stloc, FOp);
+    }
+
+    /// <summary>
+    /// Replaces CF and OF in the materialised bits with a rotate's, from its result <paramref name="r"/>:
+    /// ROL: CF = bit 0, OF = MSB ^ CF. ROR: CF = MSB, OF = MSB ^ the bit below it.
+    /// </summary>
+    internal void MergeRotateFlags(bool left, int bits, LocalBuilder r)
+    {
         var cf = Tmp();
-        void Msb()
+        void Bit(int n)
         {
             Il.Emit(OpCodes.Ldloc, r);
-            Il.Emit(OpCodes.Ldc_I4, p.Bits - 1);
-            Il.Emit(OpCodes.Shr_Un);
+            if (n != 0)
+            {
+                Il.Emit(OpCodes.Ldc_I4, n);
+                Il.Emit(OpCodes.Shr_Un);
+            }
             Il.Emit(OpCodes.Ldc_I8, 1L);
             Il.Emit(OpCodes.And);
         }
-        if (p.Aux == PendingAux.Rol)
-        {
-            Il.Emit(OpCodes.Ldloc, r);
-            Il.Emit(OpCodes.Ldc_I8, 1L);
-            Il.Emit(OpCodes.And);
-            Il.Emit(OpCodes.Stloc, cf);
-            Il.Emit(OpCodes.Ldloc, cf);
-            Msb();
-        }
-        else
-        {
-            Msb();
-            Il.Emit(OpCodes.Stloc, cf);
-            Il.Emit(OpCodes.Ldloc, cf);
-            Il.Emit(OpCodes.Ldloc, r);
-            Il.Emit(OpCodes.Ldc_I4, p.Bits - 2);
-            Il.Emit(OpCodes.Shr_Un);
-            Il.Emit(OpCodes.Ldc_I8, 1L);
-            Il.Emit(OpCodes.And);
-        }
+        Bit(left ? 0 : bits - 1);
+        Il.Emit(OpCodes.Stloc, cf);
+        Il.Emit(OpCodes.Ldloc, cf);
+        Bit(left ? bits - 1 : bits - 2);
         Il.Emit(OpCodes.Xor);
         Il.Emit(OpCodes.Ldc_I4, 11);
         Il.Emit(OpCodes.Shl);
@@ -1177,8 +1173,6 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Or);
         Il.Emit(OpCodes.Stloc, FFlags);
-        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
-        Il.Emit(OpCodes.Stloc, FOp);
     }
 
     // The operands a known-producer condition reads: the waiting set, or the lazy-flag locals.
