@@ -42,7 +42,7 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         "hello", "args", "exit3", "hello_pie", "math64", "sieve", "strings", "wordfreq", "malloc_stress", "factorial",
         "numconv", "sse4_intrinsics", "autovec", "long_double", "x87_math", "mxcsr", "selfmod", "bigmem",
         "fault_segv", "fault_divide", "fault_ud2", "signals", "threads", "thread_signals", "futex_restart",
-        "branch_flags",
+        "branch_flags", "atomics",
     ];
 
     public static TheoryData<string, string> GuestsAndConfigurations()
