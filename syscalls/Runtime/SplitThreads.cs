@@ -314,6 +314,15 @@ public sealed partial class GuestProcess
         foreach (var link in Components) link.Dispose();
     }
 
+    /// <summary>Instructions retired by threads on components other than the home (each compiles and counts its own regions).</summary>
+    long InstructionsElsewhere()
+    {
+        long n = 0;
+        foreach (var f in _finishedThreads) if (f.Component != 0) n += f.Instructions;
+        foreach (var t in Threads) if (t.Component != 0) n += t.Cpu.InstructionsRetired;
+        return n;
+    }
+
     /// <summary>--stats over several components: where each thread ran, and the coherence traffic of each cache.</summary>
     void PrintSplitStats(TextWriter w)
     {
