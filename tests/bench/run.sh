@@ -16,7 +16,8 @@ if [[ $what == latency || $what == all ]]; then "$legoemu" bench latency; echo; 
 if [[ $what == compare || $what == all ]]; then "$legoemu" bench compare "$out/intloop" "$out/memloop" "$out/sseloop"; echo; fi
 if [[ $what == sweep || $what == all ]]; then
     "$legoemu" bench sweep "$out/memtouch" random 256 1000000; echo
-    "$legoemu" bench sweep "$out/memtouch" seq 256 2
+    "$legoemu" bench sweep "$out/memtouch" seq 256 2; echo
+    "$legoemu" bench sweep --fractions 25%,100% --repeat 3 "$out/wcstream"
 fi
 if [[ $what == trace || $what == all ]]; then
     echo
