@@ -1040,7 +1040,9 @@ sealed partial class RegionEmitter
     /// <summary>As <see cref="CpuState.SetFlagsAux"/>: ZF/SF/PF from the result, CF/OF/AF from <paramref name="aux"/>.</summary>
     internal void SetFlagsAux(int bits, LocalBuilder res, LocalBuilder aux) => SetFlags(FlagOp.ResultAux, bits, res, null, null, aux);
 
-    PendingFlags? PendingState() => _pending ? new PendingFlags(KnownOp, KnownBits, _pendSet, _pendHasAux, _rotBase) : null;
+    PendingFlags? PendingState() => _pending
+        ? new PendingFlags(KnownOp, KnownBits, _pendSet, _pendHasAux, _pendHasAux is PendingAux.Rol or PendingAux.Ror ? _rotBase : default)
+        : null;
 
     /// <summary>Moves a waiting producer into the lazy-flag locals (as CpuState.SetFlags would have stored it).</summary>
     internal void MaterializeFlags()
