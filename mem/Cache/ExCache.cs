@@ -337,7 +337,15 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 Stats.QueueFills++;
                 status = FillStatus.Data;
             }
-            else status = Component.Fill(asid, lineAddr, line, out prot);
+            else
+            {
+                status = Component.Fill(asid, lineAddr, line, out prot);
+                if (status != FillStatus.Unmapped)
+                {
+                    Stats.RemoteFills++;
+                    Stats.BytesFilled += _config.LineSize;
+                }
+            }
             _tracked[slot] = false;
         }
         else if (dirtyVictim && !_tracked[slot] && QueuesWriteBacks)

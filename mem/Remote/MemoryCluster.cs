@@ -500,8 +500,9 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         var s = Space(asid);
         int fn = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        int vn = victimAsid == asid ? Owner(s, asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false)
-            : _spaces.TryGetValue(victimAsid, out var vs) ? Owner(vs, victimAsid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
+        SpaceInfo? vs = s;
+        if (victimAsid != asid) lock (_spaces) _spaces.TryGetValue(victimAsid, out vs);
+        int vn = vs != null ? Owner(vs, victimAsid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
         queued = vn >= 0;
         if (fn < 0)
         {
