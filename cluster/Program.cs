@@ -43,6 +43,8 @@ public static class Program
         {
             bool forked = IsForkedProcess(args, help);
             int status = forked ? RunForked(args) : IsPlainRun(args) ? RunPlain(args[1..]) : Parse(args);
+            // Idle components are this process's children: none outlives it.
+            LegoEmu.Syscalls.Runtime.ForkPool.Shared?.Dispose();
             if (RunCommand.PendingSignalDeath != 0)
             {
                 // The guest may have closed descriptors 1 and 2: .NET then cannot even open its console.

@@ -26,6 +26,19 @@ public static class EmulatorStderr
         }
     }
 
+    /// <summary>
+    /// The guest of a component that outlives it is done: the duplicate goes (it may be a pipe whose reader waits
+    /// for its end), descriptors 0 to 2 become /dev/null, and the next <see cref="Writer"/> duplicates the stderr
+    /// the next hand-over brings.
+    /// </summary>
+    public static void Release()
+    {
+        if (_writer != null && _descriptor != 2) LegoEmu.Syscalls.Host.Native.Sys(Nr.close, _descriptor);
+        _writer = null;
+        _descriptor = 2;
+        LegoEmu.Syscalls.Runtime.ComponentHostState.NullStandardDescriptors();
+    }
+
     static TextWriter Open()
     {
         long fd = LegoEmu.Syscalls.Host.Native.Sys(Nr.fcntl, 2, F_DUPFD_CLOEXEC, 10);

@@ -73,35 +73,38 @@ public sealed record ForkedOptions
     }
 }
 
-/// <summary>The processor component of a forked guest process: it takes the fork state, attaches to the copied address space and runs.</summary>
+/// <summary>
+/// The processor component of a forked guest process: it takes the fork state, attaches to the copied address
+/// space and runs. Under a pool (<c>--pool</c> above 0) it outlives its guest: it releases what the guest held,
+/// reports the exit to its parent (<see cref="ForkControl"/>) and waits, warm, for the parent's next fork.
+/// </summary>
 public static class ForkedProcess
 {
+    const int SIGCHLD = 17;
+
     public static int Run(ForkedOptions o)
     {
         ForkState s;
         MemoryCluster? connected = null;
+        GuestProcess? current = null;
+        // The parent's setpgid of a child that has not called execve: the control thread asks the guest running now.
+        Func<bool?> execed = () => Volatile.Read(ref current)?.Execed;
         // A pooled component's hand-over socket stays open as its control socket.
         int control = o.PoolSocket ?? o.ControlFd ?? -1;
+        ForkControl.ComponentInbox? inbox = null;
+        string? connectedTo = o.Memory;
         if (o.PoolSocket is int socket)
         {
             // Connecting (and the first use of that code) costs milliseconds a fork need not wait for.
             if (o.Memory != null) connected = Connect(o.Memory);
-            try
-            {
-                // The parent closes the socket when it needs no more children: that ends an idle component quietly.
-                if (ForkHandover.Receive(socket) is not { } handed)
-                {
-                    connected?.Dispose();
-                    return 0;
-                }
-                s = handed;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or KeyNotFoundException)
+            inbox = ForkControl.Serve(socket, execed);
+            // The parent closes the socket when it needs no more children: that ends an idle component quietly.
+            if (inbox.Take() is not { } handed)
             {
                 connected?.Dispose();
-                Console.Error.WriteLine($"legoemu procnode: cannot take the fork hand-over on descriptor {socket}: {e.Message}");
-                return 70;
+                return 0;
             }
+            s = handed;
         }
         else
         {
@@ -115,8 +118,48 @@ public static class ForkedProcess
                 Console.Error.WriteLine($"legoemu procnode: cannot read the fork state from descriptor {fd}: {e.Message}");
                 return 70;
             }
+            if (control >= 0) inbox = ForkControl.Serve(control, execed);
         }
-        if (connected != null && string.Join(',', s.MemoryEndpoints) != o.Memory)
+        // A traced process is not reused: its trace file is named by its pid, which the next guest here would share.
+        var host = inbox != null && o.Pool > 0 && o.Trace == null ? ComponentHostState.Take() : null;
+        while (true)
+        {
+            var started = CpuTime();
+            int status = RunGuest(o, s, connected, connectedTo, p => Volatile.Write(ref current, p), host != null, out bool released);
+            Volatile.Write(ref current, null);
+            if (host == null || !released || !host.Restore(out long group)) return status;
+            EmulatorStderr.Release();
+            var used = CpuTime();
+            if (!ForkControl.ReportExit(control, (status & 0xff) << 8, used.User - started.User, used.System - started.System, group)) return status;
+            LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.kill, LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid), SIGCHLD);
+            // The parent's next fork most likely comes from the same memory.
+            connectedTo = string.Join(',', s.MemoryEndpoints);
+            connected = Connect(connectedTo);
+            if (inbox!.Take() is not { } next)
+            {
+                connected?.Dispose();
+                return 0;
+            }
+            s = next;
+        }
+    }
+
+    /// <summary>User and system CPU time of this process so far, in microseconds.</summary>
+    static unsafe (long User, long System) CpuTime()
+    {
+        long* ru = stackalloc long[18];
+        LegoEmu.Syscalls.Host.Native.Sys(98 /* getrusage */, 0 /* RUSAGE_SELF */, (nint)ru);
+        return (ru[0] * 1_000_000 + ru[1], ru[2] * 1_000_000 + ru[3]);
+    }
+
+    /// <summary>
+    /// Runs one guest from its fork state and returns its status. With <paramref name="outlive"/>, a guest that exits
+    /// (not killed) leaves the component reusable when everything it held could be released (<paramref name="released"/>).
+    /// </summary>
+    static int RunGuest(ForkedOptions o, ForkState s, MemoryCluster? connected, string? connectedTo, Action<GuestProcess?> running, bool outlive, out bool released)
+    {
+        released = false;
+        if (connected != null && string.Join(',', s.MemoryEndpoints) != connectedTo)
         {
             connected.Dispose();
             connected = null;
@@ -128,8 +171,9 @@ public static class ForkedProcess
         MemoryCluster cluster;
         try { cluster = connected ?? new MemoryCluster(endpoints); }
         catch (MemoryNodeFailure e) { Console.Error.WriteLine($"legoemu: {e.Message}"); return 70; }
-        // The component ends as soon as this returns (Program.ExitNow or the guest's signal), and the kernel closes
-        // its memory links then; disposing them first only waits for their reader threads to let go.
+        // A component that ends with its guest ends as soon as this returns (Program.ExitNow or the guest's signal), and
+        // the kernel closes its memory links then; disposing them first only waits for their reader threads to let go.
+        bool ended = false;
         try
         {
             cluster.Attach(s.Asid, s.HomeNode, s.RegionOwners, s.Brk, s.SpaceKey);
@@ -141,36 +185,43 @@ public static class ForkedProcess
                 ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. MissPathArguments.ToArguments(config)], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
                 Tier = o.Tier,
             };
-            using var process = new GuestProcess(cluster, options, s.Asid);
-            process.RestoreForkedState(s);
-            if (control >= 0) ForkControl.Serve(control, () => process.Execed);
-            MemoryTracer? tracer = null;
-            if (traceRequest != null)
-            {
-                try { tracer = traceRequest.Start(process, process.Argv, endpoints.Count, forked: true); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // The guest must not fail because its trace cannot be written; say so once.
-                    Console.Error.WriteLine($"legoemu: --trace {traceRequest.PathFor(process, true)}: {e.Message}; this process is not traced");
-                }
-                if (tracer != null)
-                {
-                    var t = tracer;
-                    process.EmergencyCleanup = () => traceRequest.Abandon(t);
-                }
-            }
             int status;
-            try { status = process.Run(); }
-            finally
+            using (var process = new GuestProcess(cluster, options, s.Asid))
             {
-                if (tracer != null) traceRequest!.Finish(process, tracer);
+                process.RestoreForkedState(s);
+                running(process);
+                MemoryTracer? tracer = null;
+                if (traceRequest != null)
+                {
+                    try { tracer = traceRequest.Start(process, process.Argv, endpoints.Count, forked: true); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // The guest must not fail because its trace cannot be written; say so once.
+                        Console.Error.WriteLine($"legoemu: --trace {traceRequest.PathFor(process, true)}: {e.Message}; this process is not traced");
+                    }
+                    if (tracer != null)
+                    {
+                        var t = tracer;
+                        process.EmergencyCleanup = () => traceRequest.Abandon(t);
+                    }
+                }
+                try { status = process.Run(); }
+                finally
+                {
+                    if (tracer != null) traceRequest!.Finish(process, tracer);
+                }
+                RunCommand.PendingSignalDeath = process.KilledBySignal;
+                if (!outlive || process.KilledBySignal != 0) return status;
+                released = process.ReleaseForReuse();
+                if (!released) return status;
+                ended = true;
             }
-            RunCommand.PendingSignalDeath = process.KilledBySignal;
+            cluster.Dispose();
             return status;
         }
         catch
         {
-            cluster.Dispose();
+            if (!ended) cluster.Dispose();
             throw;
         }
     }

@@ -123,8 +123,8 @@ static class ProcessInfo
     {
         long pid = SelfIsHost(x, x.Long(0)), group = x.Long(1);
         long r = Sys(Nr.setpgid, pid, group);
-        if (r != -Errno.EACCES || pid == 0 || x.P.ControlOf((int)pid) is not (int control and >= 0)) return r;
-        return Runtime.ForkControl.SetChildGroup(control, group) ?? r;
+        if (r != -Errno.EACCES || pid == 0 || x.P.Child((int)pid) is not { Control: >= 0 } link) return r;
+        return Runtime.ForkControl.SetChildGroup(link, group) ?? r;
     }
 
     static long SelfIsHost(SyscallContext x, long pid) => pid == x.P.Pid ? 0 : pid;

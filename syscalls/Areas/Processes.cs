@@ -56,12 +56,19 @@ static class Processes
         long group = pid == 0 ? Sys(Nr.getpgid, 0) : -pid;
         var list = new List<int>();
         foreach (int c in x.P.ChildrenNow())
-            if (pid == -1 || Sys(Nr.getpgid, c) == group) list.Add(c);
+        {
+            if (pid == -1) { list.Add(c); continue; }
+            // A child whose component reported its exit is a zombie in the group it died in; the component has moved on.
+            var link = x.P.Child(c);
+            long its = link != null && ForkControl.PollExit(link) ? link.Report!.Group : Sys(Nr.getpgid, c);
+            if (its == group) list.Add(c);
+        }
         return list;
     }
 
     static unsafe long HostWait4(SyscallContext x, long pid, int options)
     {
+        if (x.P.Child((int)pid) is { } link && ForkControl.PollExit(link)) return ReportedWait4(x, link);
         int* st = stackalloc int[1];
         *st = 0;
         nint stp = (nint)st;
@@ -77,6 +84,46 @@ static class Processes
         return r;
     }
 
+    /// <summary>
+    /// wait4 of a child whose component reported its guest's exit and lives on: the status and CPU times come from
+    /// the report, and the guest's reaping returns the component to the pool.
+    /// </summary>
+    static long ReportedWait4(SyscallContext x, ChildLink link)
+    {
+        var report = link.Report!;
+        if (x.A[3] != 0)
+        {
+            var ru = new byte[144];
+            WriteTimeval(ru, 0, report.UserMicros);
+            WriteTimeval(ru, 16, report.SystemMicros);
+            x.Mem.WriteBytes(x.A[3], ru);
+        }
+        if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)report.Status);
+        x.P.ChildSeen(link.Pid, 1 /* CLD_EXITED */, (report.Status >> 8) & 0xff);
+        x.P.ReapReported(link);
+        return link.Pid;
+    }
+
+    static void WriteTimeval(byte[] to, int at, long micros)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(to.AsSpan(at), micros / 1_000_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(to.AsSpan(at + 8), micros % 1_000_000);
+    }
+
+    /// <summary>The siginfo waitid reports for a child whose component reported its exit (clock ticks of 10 ms for the times).</summary>
+    static unsafe void ReportedSiginfo(byte* si, ChildLink link)
+    {
+        var report = link.Report!;
+        new Span<byte>(si, 128).Clear();
+        *(int*)si = SIGCHLD;
+        *(int*)(si + 8) = 1; // CLD_EXITED
+        *(int*)(si + 16) = link.Pid;
+        *(int*)(si + 20) = (int)Sys(Nr.getuid);
+        *(int*)(si + 24) = (report.Status >> 8) & 0xff;
+        *(long*)(si + 32) = report.UserMicros / 10_000;
+        *(long*)(si + 40) = report.SystemMicros / 10_000;
+    }
+
     static unsafe long WaitId(SyscallContext x)
     {
         const int P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3, WNOWAIT = 0x1000000, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8,
@@ -88,6 +135,14 @@ static class Processes
         long r;
         long HostWaitId(int type, long id)
         {
+            if (type == 1 /* P_PID */ && (options & WEXITED) != 0 && x.P.Child((int)id) is { } link && ForkControl.PollExit(link))
+            {
+                ReportedSiginfo(si, link);
+                if (x.A[4] != 0) x.Mem.WriteBytes(x.A[4], new byte[144]);
+                x.P.ChildSeen(link.Pid, 1, (link.Report!.Status >> 8) & 0xff);
+                if ((options & WNOWAIT) == 0) x.P.ReapReported(link);
+                return 0;
+            }
             new Span<byte>(si, 128).Clear();
             long q = Buffers.WithOutput(x, x.A[4], 144, ru => Sys(Nr.waitid, type, id, (nint)si, options | WNOHANG, x.A[4] == 0 ? 0 : ru), _ => 144);
             int who = *(int*)(si + 16), code = *(int*)(si + 8);
@@ -133,7 +188,11 @@ static class Processes
         const short POLLIN = 1;
         if (pid != long.MinValue)
             foreach (int c in pid > 0 ? [(int)pid] : Candidates(x, pid))
-                if (x.P.ExitDescriptor(c) is int fd and >= 0) x.Wait.Fds.Add((fd, POLLIN));
+            {
+                var (pidfd, control) = x.P.ExitDescriptors(c);
+                if (pidfd >= 0) x.Wait.Fds.Add((pidfd, POLLIN));
+                if (control >= 0) x.Wait.Fds.Add((control, POLLIN));
+            }
         x.Wait.WakeOnEvent = true;
         x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + GuestProcess.ChildRecheck;
         return x.Block(restartable: true);

@@ -151,6 +151,8 @@ static class SysV
         {
             short flg = BitConverter.ToInt16(sops, i * 6 + 4);
             if ((flg & IPC_NOWAIT) == 0) anyWaits = true;
+            // The host undoes SEM_UNDO adjustments when its process ends, not when a guest on it does.
+            if ((flg & 0x1000 /* SEM_UNDO */) != 0) x.P.SemaphoreUndo = true;
             BitConverter.TryWriteBytes(sops.AsSpan(i * 6 + 4), (short)(flg | IPC_NOWAIT));
         }
         if (timeout != 0 && !x.Resuming)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using LegoEmu.Mem;
 using LegoEmu.Syscalls.Abi;
 using LegoEmu.Syscalls.Host;
@@ -6,65 +7,173 @@ using LegoEmu.Syscalls.Host;
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
-/// A socket between a forked child's component and its parent, for what the parent's kernel would do to
-/// the child but cannot do to its component. The kernel lets a parent move its child into a process group
-/// (setpgid) only until the child has called execve. Every component has called execve once already, to
-/// start the emulator, so the host refuses with EACCES even though the guest child has not. Shells rely on
-/// that call: bash with job control sets the group from both sides of the fork, so the job is in its group
-/// before either side goes on. The parent asks the child's component instead, which sets its own group if
-/// its guest has not called execve yet, and answers EACCES after, as the kernel does.
+/// The socket between a forked child's component and its parent, for what the parent's kernel would do to
+/// the child but cannot do to its component.
+/// <para>
+/// The kernel lets a parent move its child into a process group (setpgid) only until the child has called
+/// execve. Every component has called execve once already, to start the emulator, so the host refuses with
+/// EACCES even though the guest child has not. Shells rely on that call: bash with job control sets the group
+/// from both sides of the fork, so the job is in its group before either side goes on. The parent asks the
+/// child's component instead, which sets its own group if its guest has not called execve yet, and answers
+/// EACCES after, as the kernel does.
+/// </para>
+/// <para>
+/// A component outlives its guest process: when the guest exits, the component reports the exit status here
+/// (the parent's waits and SIGCHLD take it from the report, as from a zombie), and once the parent has reaped
+/// it, the parent may hand it its next forked child on the same socket (<see cref="ForkHandover"/>).
+/// </para>
+/// Parent to child: a set-group request (<c>u8 1 | i64 group</c>) or a hand-over (which starts with its own magic).
+/// Child to parent: 40-byte messages <c>i64 kind | i64 a | i64 b | i64 c | i64 d</c>: a group answer (a = result) or an
+/// exit (a = wait status, b and c = user and system CPU microseconds, d = the process group the guest was in).
 /// </summary>
 public static class ForkControl
 {
     const byte SetGroup = 1;
-    const int SendTo = 44, RecvFrom = 45, MSG_NOSIGNAL = 0x4000, MSG_WAITALL = 0x100;
+    const long GroupAnswer = 1, Exited = 2;
+    const int MessageBytes = 40;
+    const int SendTo = 44, RecvFrom = 45, MSG_NOSIGNAL = 0x4000, MSG_WAITALL = 0x100, MSG_DONTWAIT = 0x40, MSG_PEEK = 2;
 
     /// <summary>How long a parent waits for a child's component to answer (a cold one may still be starting).</summary>
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
+    /// <summary>An exit a component reported for its guest: the wait status and the CPU time the guest used.</summary>
+    public sealed record ExitReport(int Status, long UserMicros, long SystemMicros, long Group);
+
     /// <summary>
     /// The parent's side: setpgid(child, <paramref name="group"/>) done by the child's component; 0 or a negated
-    /// errno, or null when the component did not answer (it has ended).
+    /// errno, or null when the component did not answer (it has ended). An exit report that arrives first is
+    /// kept in <paramref name="link"/>, and the child is then gone for setpgid (ESRCH).
     /// </summary>
-    public static unsafe long? SetChildGroup(int socket, long group)
+    public static unsafe long? SetChildGroup(ChildLink link, long group)
     {
-        byte* request = stackalloc byte[9];
-        request[0] = SetGroup;
-        BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(request + 1, 8), group);
-        if (Native.Sys(SendTo, socket, (nint)request, 9, MSG_NOSIGNAL, 0, 0) != 9) return null;
-        // The child answers between two guest blocks, from its own thread: a short wait, bounded in case it hangs.
-        long* pfd = stackalloc long[1];
-        pfd[0] = (uint)socket | (1L << 32); // POLLIN
-        long ready;
-        do ready = Native.Sys(Nr.poll, (nint)pfd, 1, (long)Patience.TotalMilliseconds);
-        while (ready == -Errno.EINTR);
-        if (ready != 1) return null;
-        long answer;
-        return Native.Sys(RecvFrom, socket, (nint)(&answer), 8, 0, 0, 0) == 8 ? answer : null;
+        lock (link)
+        {
+            if (link.Report != null) return -Errno.ESRCH;
+            byte* request = stackalloc byte[9];
+            request[0] = SetGroup;
+            BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(request + 1, 8), group);
+            if (Native.Sys(SendTo, link.Control, (nint)request, 9, MSG_NOSIGNAL, 0, 0) != 9) return null;
+            long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
+            long* pfd = stackalloc long[1];
+            long* m = stackalloc long[5];
+            while (true)
+            {
+                // The child answers between two guest blocks, from its own thread: a short wait, bounded in case it hangs.
+                pfd[0] = (uint)link.Control | (1L << 32); // POLLIN
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0) return null;
+                long ready = Native.Sys(Nr.poll, (nint)pfd, 1, left);
+                if (ready == -Errno.EINTR) continue;
+                if (ready != 1) return null;
+                if (Native.Sys(RecvFrom, link.Control, (nint)m, MessageBytes, MSG_WAITALL, 0, 0) != MessageBytes) return null;
+                if (m[0] == GroupAnswer) return m[1];
+                if (m[0] == Exited)
+                {
+                    link.Report = new ExitReport((int)m[1], m[2], m[3], m[4]);
+                    return -Errno.ESRCH;
+                }
+            }
+        }
     }
 
     /// <summary>
-    /// The child's side: answers its parent's requests on <paramref name="socket"/> on a background thread until
-    /// the parent closes it or this process ends. <paramref name="execed"/> says whether the guest has called execve.
+    /// The parent's side: reads, without waiting, what the child's component has sent; true when an exit report
+    /// is (now or already) in <paramref name="link"/>. Stray group answers (of a request that timed out) are dropped.
     /// </summary>
-    public static void Serve(int socket, Func<bool> execed)
+    public static unsafe bool PollExit(ChildLink link)
     {
-        var t = new Thread(() => Answer(socket, execed)) { IsBackground = true, Name = "fork-control" };
-        t.Start();
+        lock (link)
+        {
+            if (link.Report != null) return true;
+            if (link.Control < 0 || link.Closed) return false;
+            long* m = stackalloc long[5];
+            while (true)
+            {
+                long n = Native.Sys(RecvFrom, link.Control, (nint)m, MessageBytes, MSG_DONTWAIT, 0, 0);
+                if (n == -Errno.EINTR) continue;
+                if (n == 0) { link.Closed = true; return false; }
+                if (n < 0) return false;
+                if (n < MessageBytes && Native.Sys(RecvFrom, link.Control, (nint)((byte*)m + n), MessageBytes - n, MSG_WAITALL, 0, 0) != MessageBytes - n)
+                {
+                    link.Closed = true;
+                    return false;
+                }
+                if (m[0] != Exited) continue;
+                link.Report = new ExitReport((int)m[1], m[2], m[3], m[4]);
+                return true;
+            }
+        }
     }
 
-    static unsafe void Answer(int socket, Func<bool> execed)
+    /// <summary>The child's side: tells the parent its guest has exited; false when the parent is gone.</summary>
+    public static unsafe bool ReportExit(int socket, int status, long userMicros, long systemMicros, long group)
+    {
+        long* m = stackalloc long[5];
+        m[0] = Exited;
+        m[1] = status;
+        m[2] = userMicros;
+        m[3] = systemMicros;
+        m[4] = group;
+        return Native.Sys(SendTo, socket, (nint)m, MessageBytes, MSG_NOSIGNAL, 0, 0) == MessageBytes;
+    }
+
+    /// <summary>
+    /// The child's side: a thread that answers the parent's requests on <paramref name="socket"/> for the
+    /// component's whole life and queues the hand-overs that arrive on it. <paramref name="execed"/> says whether
+    /// the current guest has called execve, or null when the component has no guest now.
+    /// </summary>
+    public static ComponentInbox Serve(int socket, Func<bool?> execed)
+    {
+        var inbox = new ComponentInbox();
+        var t = new Thread(() => Answer(socket, execed, inbox)) { IsBackground = true, Name = "fork-control" };
+        t.Start();
+        return inbox;
+    }
+
+    /// <summary>What a component's control thread hands its main thread: the next fork state, or null when the parent is done with it.</summary>
+    public sealed class ComponentInbox
+    {
+        readonly BlockingCollection<ForkState?> _states = new();
+        internal void Post(ForkState? s) => _states.Add(s);
+        /// <summary>Waits for the next hand-over; null when the parent closed the socket (or sent something unreadable).</summary>
+        public ForkState? Take() => _states.Take();
+    }
+
+    static unsafe void Answer(int socket, Func<bool?> execed, ComponentInbox inbox)
     {
         byte* request = stackalloc byte[9];
-        while (true)
+        long* answer = stackalloc long[5];
+        try
         {
-            long n = Native.Sys(RecvFrom, socket, (nint)request, 9, MSG_WAITALL, 0, 0);
-            if (n == -Errno.EINTR) continue;
-            if (n != 9 || request[0] != SetGroup) break;
-            long group = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(request + 1, 8));
-            long answer = execed() ? -Errno.EACCES : Native.Sys(Nr.setpgid, 0, group);
-            if (Native.Sys(SendTo, socket, (nint)(&answer), 8, MSG_NOSIGNAL, 0, 0) != 8) break;
+            while (true)
+            {
+                long n = Native.Sys(RecvFrom, socket, (nint)request, 1, MSG_PEEK, 0, 0);
+                if (n == -Errno.EINTR) continue;
+                if (n != 1) break;
+                if (request[0] != SetGroup)
+                {
+                    ForkState? state;
+                    try { state = ForkHandover.Receive(socket); }
+                    catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or KeyNotFoundException)
+                    {
+                        Console.Error.WriteLine($"legoemu procnode: cannot take the fork hand-over on descriptor {socket}: {e.Message}");
+                        break;
+                    }
+                    if (state == null) break;
+                    inbox.Post(state);
+                    continue;
+                }
+                if (Native.Sys(RecvFrom, socket, (nint)request, 9, MSG_WAITALL, 0, 0) != 9) break;
+                long group = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(request + 1, 8));
+                answer[0] = GroupAnswer;
+                answer[1] = execed() switch { null => -Errno.ESRCH, true => -Errno.EACCES, false => Native.Sys(Nr.setpgid, 0, group) };
+                answer[2] = answer[3] = answer[4] = 0;
+                if (Native.Sys(SendTo, socket, (nint)answer, MessageBytes, MSG_NOSIGNAL, 0, 0) != MessageBytes) break;
+            }
         }
-        Native.Sys(Nr.close, socket);
+        finally
+        {
+            inbox.Post(null);
+        }
     }
 }

@@ -4,67 +4,82 @@ using LegoEmu.Syscalls.Host;
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
-/// Idle processor components this process started ahead of its next fork: `legoemu procnode --pool-socket`
-/// processes that have started .NET and warmed the emulator up, and wait on a socket for a fork state.
+/// Idle processor components of this process, ready for its guest's next fork: `legoemu procnode --pool-socket`
+/// processes it started ahead (they have started .NET and warmed the emulator up), and components whose guest
+/// (a child of this process's guest) has exited and been reaped, which come back here warm instead of ending.
 /// They are this process's own children, so once one takes a fork it is the guest's child in every way the
 /// kernel knows (wait4, getppid, SIGCHLD, process group, session). They hold no descriptor of the guest's
-/// until the hand-over, so an idle one never keeps a pipe open. A taken one is replaced at once.
+/// between guests, so an idle one never keeps a pipe open. The pool belongs to the host process and outlives
+/// its guests: a component that runs one guest after another keeps its idle children for the next.
 /// </summary>
 public sealed class ForkPool : IDisposable
 {
-    sealed record Idle(int Pid, int Socket, long Group, long Session);
+    sealed record Idle(int Pid, int Socket, bool Used);
 
-    readonly int _size;
-    readonly Func<int, int> _start;
     readonly List<Idle> _idle = new();
 
-    /// <param name="start">Starts one idle component with the given socket as its descriptor 3; returns its pid or a negated errno.</param>
-    public ForkPool(int size, Func<int, int> start)
-    {
-        _size = size;
-        _start = start;
-    }
+    /// <summary>Components that came back are kept up to this many; older ones are stopped.</summary>
+    const int MaxIdle = 8;
+
+    /// <summary>This host process's pool, made at its guest's first fork under <c>--pool</c> above 0.</summary>
+    public static ForkPool? Shared { get; set; }
 
     public int IdleCount => _idle.Count;
 
-    /// <summary>Starts components until <c>size</c> are idle.</summary>
-    public void Fill()
+    /// <summary>Starts components until <paramref name="size"/> are idle.</summary>
+    /// <param name="start">Starts one idle component with the given socket as its descriptor 3; returns its pid or a negated errno.</param>
+    public void Fill(int size, Func<int, int> start)
     {
-        while (_idle.Count < _size)
+        while (_idle.Count < size)
         {
             if (UnixRights.Pair(out int mine, out int theirs) < 0) return;
-            int pid = _start(theirs);
+            int pid = start(theirs);
             Native.Sys(Nr.close, theirs);
             if (pid < 0)
             {
                 Native.Sys(Nr.close, mine);
                 return;
             }
-            _idle.Add(new Idle(pid, mine, Native.Sys(Nr.getpgid, 0), Native.Sys(Nr.getsid, 0)));
+            // Fresh ones go first in line: one that has run guests has more of the emulator's code compiled.
+            _idle.Insert(0, new Idle(pid, mine, false));
+        }
+    }
+
+    /// <summary>A child's component whose guest has exited and been reaped: it waits on <paramref name="socket"/> for the next fork.</summary>
+    public void Return(int pid, int socket)
+    {
+        _idle.Add(new Idle(pid, socket, true));
+        if (_idle.Count > MaxIdle)
+        {
+            Stop(_idle[0]);
+            _idle.RemoveAt(0);
         }
     }
 
     /// <summary>
     /// Hands <paramref name="state"/> to an idle component in this process's current group and session and
-    /// returns its pid, or 0 when none can take it (the caller starts one cold). One whose group is stale
-    /// (this process moved since it started it) is let go: a child must start in its parent's group.
+    /// returns its pid, or 0 when none can take it (the caller starts one cold). One in another group or
+    /// session (this process moved since, or the guest that ran there made a session of its own) is let go:
+    /// a child must start in its parent's group.
     /// </summary>
     /// <param name="control">The socket to the component that took the state (<see cref="ForkControl"/>), now the caller's, or -1.</param>
-    public int HandOver(ForkState state, int emulatorStderr, out int control)
+    /// <param name="reused">Whether that component had run a guest before.</param>
+    public int HandOver(ForkState state, int emulatorStderr, out int control, out bool reused)
     {
         control = -1;
+        reused = false;
         long group = Native.Sys(Nr.getpgid, 0), session = Native.Sys(Nr.getsid, 0);
         while (_idle.Count > 0)
         {
-            var c = _idle[0];
-            _idle.RemoveAt(0);
+            var c = _idle[^1];
+            _idle.RemoveAt(_idle.Count - 1);
             if (!Alive(c.Pid))
             {
                 // Already reaped by the check: its pid may belong to someone else now, so no kill.
                 Native.Sys(Nr.close, c.Socket);
                 continue;
             }
-            if (c.Group != group || c.Session != session)
+            if (Native.Sys(Nr.getpgid, c.Pid) != group || Native.Sys(Nr.getsid, c.Pid) != session)
             {
                 Stop(c);
                 continue;
@@ -78,6 +93,7 @@ public sealed class ForkPool : IDisposable
             }
             // The socket stays, as the child's control socket.
             control = c.Socket;
+            reused = c.Used;
             return c.Pid;
         }
         return 0;
@@ -90,13 +106,16 @@ public sealed class ForkPool : IDisposable
         return Native.Sys(Nr.wait4, pid, (nint)(&status), 1 /* WNOHANG */, 0) == 0;
     }
 
-    static unsafe void Stop(Idle c)
+    /// <summary>Closes the socket of an idle component, kills it and reaps it.</summary>
+    public static unsafe void Stop(int pid, int socket)
     {
-        Native.Sys(Nr.close, c.Socket);
-        Native.Sys(Nr.kill, c.Pid, 9);
+        Native.Sys(Nr.close, socket);
+        Native.Sys(Nr.kill, pid, 9);
         int status;
-        Native.Sys(Nr.wait4, c.Pid, (nint)(&status), 0, 0);
+        Native.Sys(Nr.wait4, pid, (nint)(&status), 0, 0);
     }
+
+    static void Stop(Idle c) => Stop(c.Pid, c.Socket);
 
     /// <summary>Stops every idle component and reaps it, so none outlives this process.</summary>
     public void Dispose()

@@ -584,7 +584,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Dispose()
     {
-        _pool?.Dispose();
         Timers?.Dispose();
         _wake.Dispose();
         _memoryServer?.Dispose();

@@ -17,7 +17,6 @@ namespace LegoEmu.Syscalls.Runtime;
 public sealed partial class GuestProcess
 {
     MemoryNodeServer? _memoryServer;
-    ForkPool? _pool;
     int _forks;
 
     /// <summary>This process's memory is an ancestor's, reached through the socket it served for the fork (see <see cref="ForkState.MemoryBorrowed"/>).</summary>
@@ -28,39 +27,54 @@ public sealed partial class GuestProcess
     /// list: spawned memory-node processes and idle pooled components are children of this emulator too,
     /// and the guest must never see them. Read by the host-signal thread as well, hence the lock.
     /// </summary>
-    readonly Dictionary<int, (int Pidfd, int Control)> _children = new();
+    readonly Dictionary<int, ChildLink> _children = new();
 
     const int PidfdOpen = 434;
 
     /// <summary>
-    /// Counts a new child of the guest, with a pidfd that turns readable when it exits (or -1 on a kernel without
-    /// them) and the socket to its component (<see cref="ForkControl"/>), which this process now owns.
+    /// Counts a new child of the guest, with a pidfd that turns readable when its component ends (or -1 on a kernel
+    /// without them) and the socket to its component (<see cref="ForkControl"/>), which this process now owns.
     /// </summary>
     public void AddChild(int pid, int control = -1)
     {
         long pidfd = Host.Native.Sys(PidfdOpen, pid, 0); // close-on-exec, and never one of the guest's descriptors
-        lock (_children) _children[pid] = (pidfd < 0 ? -1 : (int)pidfd, control);
+        lock (_children) _children[pid] = new ChildLink(pid, pidfd < 0 ? -1 : (int)pidfd, control);
     }
 
+    /// <summary>The host reaped the child's component: its pidfd and socket go.</summary>
     public void RemoveChild(int pid)
     {
-        (int Pidfd, int Control) c;
+        ChildLink? c;
         lock (_children)
             if (!_children.Remove(pid, out c)) return;
         if (c.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, c.Pidfd);
         if (c.Control >= 0) Host.Native.Sys(Abi.Nr.close, c.Control);
     }
 
+    /// <summary>
+    /// The guest reaped a child whose component reported its exit and lives on: the component comes back to this
+    /// process's pool for a later fork (or is stopped when there is no pool).
+    /// </summary>
+    public void ReapReported(ChildLink link)
+    {
+        lock (_children)
+            if (!_children.Remove(link.Pid)) return;
+        if (link.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, link.Pidfd);
+        if (ForkPool.Shared is { } pool && Options.PoolSize > 0 && !link.Closed) pool.Return(link.Pid, link.Control);
+        else ForkPool.Stop(link.Pid, link.Control);
+    }
+
     public int[] ChildrenNow() { lock (_children) return [.. _children.Keys]; }
 
-    /// <summary>
-    /// The descriptor a wait for <paramref name="pid"/> can poll: it turns readable the moment the child exits,
-    /// without the round of the host's SIGCHLD through the runtime's signal thread. -1 when there is none.
-    /// </summary>
-    public int ExitDescriptor(int pid) { lock (_children) return _children.TryGetValue(pid, out var c) ? c.Pidfd : -1; }
+    /// <summary>The link to the guest's child <paramref name="pid"/>, or null when it is not one (or was reaped).</summary>
+    public ChildLink? Child(int pid) { lock (_children) return _children.GetValueOrDefault(pid); }
 
-    /// <summary>The socket to the component of the guest's child <paramref name="pid"/>, or -1.</summary>
-    public int ControlOf(int pid) { lock (_children) return _children.TryGetValue(pid, out var c) ? c.Control : -1; }
+    /// <summary>
+    /// The descriptors a wait for <paramref name="pid"/> can poll: the pidfd turns readable the moment the child's
+    /// component ends, without the round of the host's SIGCHLD through the runtime's signal thread, and the control
+    /// socket when the component reports its guest's exit. -1 when there is none.
+    /// </summary>
+    public (int Pidfd, int Control) ExitDescriptors(int pid) { lock (_children) return _children.TryGetValue(pid, out var c) ? (c.Pidfd, c.Closed ? -1 : c.Control) : (-1, -1); }
 
     /// <summary>The guest has called execve since its fork: its parent may no longer set its process group.</summary>
     public bool Execed { get; private set; }
@@ -151,16 +165,19 @@ public sealed partial class GuestProcess
         options.AddRange(Options.ChildArguments);
         var env = ComponentEnvironment();
         // A process that forks once gains nothing from a pool and would leave its idle component unused:
-        // the pool starts with the second fork, which is the one that hints at more.
-        if (Options.PoolSize > 0 && ++_forks >= 2)
+        // the pool starts with the second fork, which is the one that hints at more. Components that come back
+        // after their guest was reaped are used from the first fork on.
+        _forks++;
+        if (Options.PoolSize > 0 && (_forks >= 2 || ForkPool.Shared?.IdleCount > 0))
         {
             // An idle component connects to this process's memory while it waits: the connection is ready when a fork comes.
             string memory = string.Join(',', endpoints);
-            _pool ??= new ForkPool(Options.PoolSize, socket =>
-                Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", "--memory", memory, .. options], env, socket));
-            _pool.Fill();
-            int pooled = _pool.HandOver(state, Options.DiagnosticsDescriptor, out int control);
-            _pool.Fill();
+            var pool = ForkPool.Shared ??= new ForkPool();
+            Func<int, int> start = socket =>
+                Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", "--memory", memory, .. options], env, socket);
+            if (pool.IdleCount == 0) pool.Fill(Options.PoolSize, start);
+            int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, out int control, out _);
+            pool.Fill(Options.PoolSize, start);
             if (pooled > 0)
             {
                 AddChild(pooled, control);

@@ -1,0 +1,44 @@
+using LegoEmu.Mem;
+
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// The end of a guest on a component that outlives it: what the kernel would release at the process's exit is
+/// released here, so the component can take another guest with nothing of this one left behind.
+/// </summary>
+public sealed partial class GuestProcess
+{
+    /// <summary>The guest made a semop with SEM_UNDO: the host applies the undo only when this host process ends.</summary>
+    public bool SemaphoreUndo { get; set; }
+
+    /// <summary>
+    /// Releases what the guest held of the host process: its descriptors (so pipes see their end now, as at an
+    /// exit), its SysV attachments, and its children that have exited (reaped, as init reaps an orphan: a
+    /// component whose guest exited and was not reaped comes back to this process's pool). Returns false when
+    /// something cannot be released without ending the host process: a child still running (it must be
+    /// reparented, which only the host process's end does) or SEM_UNDO adjustments.
+    /// </summary>
+    public unsafe bool ReleaseForReuse()
+    {
+        var closed = new HashSet<int>();
+        foreach (var (_, h, _) in Fds.All().ToList())
+            if (closed.Add(h)) CloseHost(h);
+        Fds.Replace([]);
+        DetachSysV();
+        bool clean = !SemaphoreUndo && KilledBySignal == 0;
+        foreach (int pid in ChildrenNow())
+        {
+            var link = Child(pid);
+            if (link != null && ForkControl.PollExit(link))
+            {
+                ReapReported(link);
+                continue;
+            }
+            int status;
+            long r = Host.Native.Sys(Abi.Nr.wait4, pid, (nint)(&status), 1 /* WNOHANG */, 0);
+            if (r == pid || r == -Errno.ECHILD) RemoveChild(pid);
+            else clean = false;
+        }
+        return clean;
+    }
+}
