@@ -80,15 +80,14 @@ public sealed record ForkedOptions
 /// </summary>
 public static class ForkedProcess
 {
-    const int SIGCHLD = 17;
-
     public static int Run(ForkedOptions o)
     {
         ForkState s;
         MemoryCluster? connected = null;
         GuestProcess? current = null;
-        // The parent's setpgid of a child that has not called execve: the control thread asks the guest running now.
-        Func<bool?> execed = () => Volatile.Read(ref current)?.Execed;
+        // The parent's setpgid of a child that has not called execve: the control thread asks the guest running now
+        // (none yet: the guest is about to start from its fork state, so it has not).
+        Func<bool> execed = () => Volatile.Read(ref current)?.Execed ?? false;
         // A pooled component's hand-over socket stays open as its control socket.
         int control = o.PoolSocket ?? o.ControlFd ?? -1;
         ForkControl.ComponentInbox? inbox = null;
@@ -127,11 +126,13 @@ public static class ForkedProcess
             var started = CpuTime();
             int status = RunGuest(o, s, connected, connectedTo, p => Volatile.Write(ref current, p), host != null, out bool released);
             Volatile.Write(ref current, null);
+            // From here the guest is gone: the parent's setpgid for it gets ESRCH, not a move of this component.
+            if (inbox != null) inbox.Idle = true;
             if (host == null || !released || !host.Restore(out long group)) return status;
             EmulatorStderr.Release();
             var used = CpuTime();
             if (!ForkControl.ReportExit(control, (status & 0xff) << 8, used.User - started.User, used.System - started.System, group)) return status;
-            LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.kill, LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid), SIGCHLD);
+            LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.kill, LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid), GuestProcess.ReportSignal);
             // The parent's next fork most likely comes from the same memory.
             connectedTo = string.Join(',', s.MemoryEndpoints);
             connected = Connect(connectedTo);

@@ -68,7 +68,9 @@ static class Processes
 
     static unsafe long HostWait4(SyscallContext x, long pid, int options)
     {
-        if (x.P.Child((int)pid) is { } link && ForkControl.PollExit(link)) return ReportedWait4(x, link);
+        // Only the guest's own children: idle components of this process's pool are its host children too.
+        if (x.P.Child((int)pid) is not { } link) return -Errno.ECHILD;
+        if (ForkControl.PollExit(link)) return ReportedWait4(x, link);
         int* st = stackalloc int[1];
         *st = 0;
         nint stp = (nint)st;
@@ -91,6 +93,9 @@ static class Processes
     static long ReportedWait4(SyscallContext x, ChildLink link)
     {
         var report = link.Report!;
+        // Reaped first, as the kernel does: a status pointer that faults costs the caller the status, not the child.
+        x.P.ChildSeen(link.Pid, 1 /* CLD_EXITED */, (report.Status >> 8) & 0xff);
+        x.P.ReapReported(link);
         if (x.A[3] != 0)
         {
             var ru = new byte[144];
@@ -99,8 +104,6 @@ static class Processes
             x.Mem.WriteBytes(x.A[3], ru);
         }
         if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)report.Status);
-        x.P.ChildSeen(link.Pid, 1 /* CLD_EXITED */, (report.Status >> 8) & 0xff);
-        x.P.ReapReported(link);
         return link.Pid;
     }
 
@@ -135,12 +138,13 @@ static class Processes
         long r;
         long HostWaitId(int type, long id)
         {
+            if (type == 1 /* P_PID */ && x.P.Child((int)id) == null) return -Errno.ECHILD;
             if (type == 1 /* P_PID */ && (options & WEXITED) != 0 && x.P.Child((int)id) is { } link && ForkControl.PollExit(link))
             {
                 ReportedSiginfo(si, link);
-                if (x.A[4] != 0) x.Mem.WriteBytes(x.A[4], new byte[144]);
                 x.P.ChildSeen(link.Pid, 1, (link.Report!.Status >> 8) & 0xff);
                 if ((options & WNOWAIT) == 0) x.P.ReapReported(link);
+                if (x.A[4] != 0) x.Mem.WriteBytes(x.A[4], new byte[144]);
                 return 0;
             }
             new Span<byte>(si, 128).Clear();

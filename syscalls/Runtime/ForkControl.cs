@@ -70,6 +70,7 @@ public static class ForkControl
                 if (m[0] == Exited)
                 {
                     link.Report = new ExitReport((int)m[1], m[2], m[3], m[4]);
+                    link.Reported();
                     return -Errno.ESRCH;
                 }
             }
@@ -100,6 +101,7 @@ public static class ForkControl
                 }
                 if (m[0] != Exited) continue;
                 link.Report = new ExitReport((int)m[1], m[2], m[3], m[4]);
+                link.Reported();
                 return true;
             }
         }
@@ -120,9 +122,10 @@ public static class ForkControl
     /// <summary>
     /// The child's side: a thread that answers the parent's requests on <paramref name="socket"/> for the
     /// component's whole life and queues the hand-overs that arrive on it. <paramref name="execed"/> says whether
-    /// the current guest has called execve, or null when the component has no guest now.
+    /// the current (or the coming) guest has called execve; while the inbox is <see cref="ComponentInbox.Idle"/> the
+    /// child is gone and the answer is ESRCH.
     /// </summary>
-    public static ComponentInbox Serve(int socket, Func<bool?> execed)
+    public static ComponentInbox Serve(int socket, Func<bool> execed)
     {
         var inbox = new ComponentInbox();
         var t = new Thread(() => Answer(socket, execed, inbox)) { IsBackground = true, Name = "fork-control" };
@@ -134,12 +137,21 @@ public static class ForkControl
     public sealed class ComponentInbox
     {
         readonly BlockingCollection<ForkState?> _states = new();
-        internal void Post(ForkState? s) => _states.Add(s);
+        volatile bool _idle;
+
+        /// <summary>The component has no guest: its last one exited (set before the exit is reported) and no hand-over came since.</summary>
+        public bool Idle { get => _idle; set => _idle = value; }
+
+        internal void Post(ForkState? s)
+        {
+            if (s != null) _idle = false;
+            _states.Add(s);
+        }
         /// <summary>Waits for the next hand-over; null when the parent closed the socket (or sent something unreadable).</summary>
         public ForkState? Take() => _states.Take();
     }
 
-    static unsafe void Answer(int socket, Func<bool?> execed, ComponentInbox inbox)
+    static unsafe void Answer(int socket, Func<bool> execed, ComponentInbox inbox)
     {
         byte* request = stackalloc byte[9];
         long* answer = stackalloc long[5];
@@ -166,7 +178,7 @@ public static class ForkControl
                 if (Native.Sys(RecvFrom, socket, (nint)request, 9, MSG_WAITALL, 0, 0) != 9) break;
                 long group = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(request + 1, 8));
                 answer[0] = GroupAnswer;
-                answer[1] = execed() switch { null => -Errno.ESRCH, true => -Errno.EACCES, false => Native.Sys(Nr.setpgid, 0, group) };
+                answer[1] = inbox.Idle ? -Errno.ESRCH : execed() ? -Errno.EACCES : Native.Sys(Nr.setpgid, 0, group);
                 answer[2] = answer[3] = answer[4] = 0;
                 if (Native.Sys(SendTo, socket, (nint)answer, MessageBytes, MSG_NOSIGNAL, 0, 0) != MessageBytes) break;
             }

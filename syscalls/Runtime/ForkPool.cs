@@ -62,11 +62,11 @@ public sealed class ForkPool : IDisposable
     /// session (this process moved since, or the guest that ran there made a session of its own) is let go:
     /// a child must start in its parent's group.
     /// </summary>
-    /// <param name="control">The socket to the component that took the state (<see cref="ForkControl"/>), now the caller's, or -1.</param>
     /// <param name="reused">Whether that component had run a guest before.</param>
-    public int HandOver(ForkState state, int emulatorStderr, out int control, out bool reused)
+    /// <param name="adopt">Called with the component's pid and socket just before the state goes out, so that its exit report
+    /// (which may come at once) finds it counted as the guest's child; <paramref name="drop"/> undoes that when the send fails.</param>
+    public int HandOver(ForkState state, int emulatorStderr, Action<int, int> adopt, Action<int> drop, out bool reused)
     {
-        control = -1;
         reused = false;
         long group = Native.Sys(Nr.getpgid, 0), session = Native.Sys(Nr.getsid, 0);
         while (_idle.Count > 0)
@@ -84,15 +84,16 @@ public sealed class ForkPool : IDisposable
                 Stop(c);
                 continue;
             }
+            adopt(c.Pid, c.Socket);
             long r = ForkHandover.Send(c.Socket, state, emulatorStderr);
             if (r < 0)
             {
                 // It died before it could read: reap it and try the next.
+                drop(c.Pid);
                 Stop(c);
                 continue;
             }
             // The socket stays, as the child's control socket.
-            control = c.Socket;
             reused = c.Used;
             return c.Pid;
         }

@@ -19,6 +19,15 @@ public sealed class HostSignals : IDisposable
     public static HostSignals Register(GuestProcess p)
     {
         var h = new HostSignals();
+        try
+        {
+            h._registrations.Add(PosixSignalRegistration.Create((PosixSignal)GuestProcess.ReportSignal, ctx =>
+            {
+                ctx.Cancel = true;
+                p.PollReports();
+            }));
+        }
+        catch (PlatformNotSupportedException) { }
         foreach (int sig in Forwarded)
         {
             try
@@ -77,13 +86,6 @@ public sealed class HostSignals : IDisposable
         {
             foreach (int c in children)
             {
-                // A component that outlives its guest reports the exit on its control socket and then raises the host's SIGCHLD.
-                if (events == WEXITED && p.Child(c) is { } link && ForkControl.PollExit(link))
-                {
-                    var news = new GuestProcess.ChildNews(c, 1 /* CLD_EXITED */, (link.Report!.Status >> 8) & 0xff);
-                    p.ChildSignalled(news);
-                    return new SignalInfo(SIGCHLD, news.Code, Pid: c, Uid: (int)LegoEmu.Syscalls.Host.Native.Sys(Abi.Nr.getuid), Status: news.Status);
-                }
                 new Span<byte>(si, 128).Clear();
                 if (LegoEmu.Syscalls.Host.Native.Sys(247 /* waitid */, P_PID, c, (nint)si, events | WNOHANG | WNOWAIT, 0) != 0) continue;
                 int pid = *(int*)(si + 16);

@@ -38,7 +38,42 @@ public sealed partial class GuestProcess
     public void AddChild(int pid, int control = -1)
     {
         long pidfd = Host.Native.Sys(PidfdOpen, pid, 0); // close-on-exec, and never one of the guest's descriptors
-        lock (_children) _children[pid] = new ChildLink(pid, pidfd < 0 ? -1 : (int)pidfd, control);
+        lock (_children) _children[pid] = new ChildLink(pid, pidfd < 0 ? -1 : (int)pidfd, control, ChildReported);
+    }
+
+    /// <summary>
+    /// A child's component reported its guest's exit (first read): SIGCHLD for the guest, as the kernel raises it at a
+    /// child's exit; a wait blocked on the report's socket wakes by itself.
+    /// </summary>
+    void ChildReported(ChildLink link)
+    {
+        const int SIGCHLD = 17;
+        var news = new ChildNews(link.Pid, 1 /* CLD_EXITED */, (link.Report!.Status >> 8) & 0xff);
+        if (Signals.Actions[SIGCHLD].Handler > 1)
+        {
+            ChildSignalled(news);
+            RaiseSignal(new SignalInfo(SIGCHLD, news.Code, Pid: news.Pid, Uid: (int)Host.Native.Sys(Abi.Nr.getuid), Status: news.Status));
+        }
+        Wake();
+    }
+
+    /// <summary>Reads the exit reports the guest's children's components have sent (they announce them with <see cref="ReportSignal"/>).</summary>
+    public void PollReports()
+    {
+        foreach (int pid in ChildrenNow())
+            if (Child(pid) is { } link) ForkControl.PollExit(link);
+    }
+
+    /// <summary>The host signal a component sends its parent after an exit report: a wake-up, not the guest's SIGCHLD.</summary>
+    public const int ReportSignal = 23; // SIGURG: never forwarded to guests, ignored by default
+
+    /// <summary>A child that never was: the hand-over to its component failed (the socket is the pool's to close).</summary>
+    void ForgetChild(int pid)
+    {
+        ChildLink? c;
+        lock (_children)
+            if (!_children.Remove(pid, out c)) return;
+        if (c.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, c.Pidfd);
     }
 
     /// <summary>The host reaped the child's component: its pidfd and socket go.</summary>
@@ -176,11 +211,10 @@ public sealed partial class GuestProcess
             Func<int, int> start = socket =>
                 Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", "--memory", memory, .. options], env, socket);
             if (pool.IdleCount == 0) pool.Fill(Options.PoolSize, start);
-            int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, out int control, out _);
+            int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, (pid, control) => AddChild(pid, control), ForgetChild, out _);
             pool.Fill(Options.PoolSize, start);
             if (pooled > 0)
             {
-                AddChild(pooled, control);
                 HandedOver(home, child);
                 return pooled;
             }
@@ -219,6 +253,8 @@ public sealed partial class GuestProcess
         {
             AddChild(pid, mine);
             HandedOver(home, child);
+            // A report that came before the child was counted was announced to no one: read it now.
+            if (Child(pid) is { } link) ForkControl.PollExit(link);
         }
         return pid;
     }
