@@ -271,7 +271,8 @@ public sealed partial class GuestProcess
     /// <summary>
     /// The environment of a forked process's component: this one's, without the runtime's debugger and
     /// diagnostics endpoints (a thread and two named pipes made at every start, a few milliseconds of each
-    /// fork) unless the user asked for them by setting DOTNET_EnableDiagnostics.
+    /// fork) unless the user asked for them by setting DOTNET_EnableDiagnostics, and without tiered
+    /// recompilation unless the user chose a tiering setting.
     /// </summary>
     static List<string> ComponentEnvironment()
     {
@@ -284,6 +285,11 @@ public sealed partial class GuestProcess
             env.Add($"{key}={e.Value}");
         }
         if (!chosen) env.Add("DOTNET_EnableDiagnostics=0");
+        // A component runs from its ReadyToRun code, compiled ahead with full optimisation: recompiling the hot part of
+        // it in the background (tiering, twice with PGO) cost as much CPU as a loop of fork, exec and wait spent on its
+        // guests, and ran the interpreter no faster. Guest code that gets hot is translated and compiled anyway.
+        if (!env.Exists(e => e.StartsWith("DOTNET_TieredCompilation=", StringComparison.Ordinal) || e.StartsWith("DOTNET_TieredPGO=", StringComparison.Ordinal)))
+            env.Add("DOTNET_TieredCompilation=0");
         // The child waits for memory nodes as long as this process does (run --node-timeout).
         env.RemoveAll(e => e.StartsWith(NodeTimeout.Variable + "=", StringComparison.Ordinal));
         env.Add($"{NodeTimeout.Variable}={NodeTimeout.Text}");
