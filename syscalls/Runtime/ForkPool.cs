@@ -21,16 +21,28 @@ public sealed class ForkPool : IDisposable
     /// <summary>Components that came back are kept up to this many; older ones are stopped.</summary>
     const int MaxIdle = 8;
 
-    /// <summary>This host process's pool, made at its guest's first fork under <c>--pool</c> above 0.</summary>
-    public static ForkPool? Shared { get; set; }
+    static ForkPool? _shared;
+    bool _disposed;
 
-    public int IdleCount => _idle.Count;
+    /// <summary>This host process's pool, made when its guest first needs one under <c>--pool</c> above 0; null before.</summary>
+    public static ForkPool? Shared => Volatile.Read(ref _shared);
+
+    /// <summary>This host process's pool, made now if need be (the guest's thread and a start-ahead timer may ask at once).</summary>
+    public static ForkPool Get()
+    {
+        if (Volatile.Read(ref _shared) is { } pool) return pool;
+        Interlocked.CompareExchange(ref _shared, new ForkPool(), null);
+        return _shared!;
+    }
+
+    public int IdleCount { get { lock (_idle) return _idle.Count; } }
 
     /// <summary>Starts components until <paramref name="size"/> are idle.</summary>
     /// <param name="start">Starts one idle component with the given socket as its descriptor 3; returns its pid or a negated errno.</param>
     public void Fill(int size, Func<int, int> start)
     {
-        while (_idle.Count < size)
+        lock (_idle)
+        while (!_disposed && _idle.Count < size)
         {
             if (UnixRights.Pair(out int mine, out int theirs) < 0) return;
             int pid = start(theirs);
@@ -48,11 +60,19 @@ public sealed class ForkPool : IDisposable
     /// <summary>A child's component whose guest has exited and been reaped: it waits on <paramref name="socket"/> for the next fork.</summary>
     public void Return(int pid, int socket)
     {
-        _idle.Add(new Idle(pid, socket, true));
-        if (_idle.Count > MaxIdle)
+        lock (_idle)
         {
-            Stop(_idle[0]);
-            _idle.RemoveAt(0);
+            if (_disposed)
+            {
+                Stop(pid, socket);
+                return;
+            }
+            _idle.Add(new Idle(pid, socket, true));
+            if (_idle.Count > MaxIdle)
+            {
+                Stop(_idle[0]);
+                _idle.RemoveAt(0);
+            }
         }
     }
 
@@ -69,10 +89,15 @@ public sealed class ForkPool : IDisposable
     {
         reused = false;
         long group = Native.Sys(Nr.getpgid, 0), session = Native.Sys(Nr.getsid, 0);
-        while (_idle.Count > 0)
+        while (true)
         {
-            var c = _idle[^1];
-            _idle.RemoveAt(_idle.Count - 1);
+            Idle c;
+            lock (_idle)
+            {
+                if (_idle.Count == 0) break;
+                c = _idle[^1];
+                _idle.RemoveAt(_idle.Count - 1);
+            }
             if (!Alive(c.Pid))
             {
                 // Already reaped by the check: its pid may belong to someone else now, so no kill.
@@ -121,7 +146,11 @@ public sealed class ForkPool : IDisposable
     /// <summary>Stops every idle component and reaps it, so none outlives this process.</summary>
     public void Dispose()
     {
-        foreach (var c in _idle) Stop(c);
-        _idle.Clear();
+        lock (_idle)
+        {
+            _disposed = true;
+            foreach (var c in _idle) Stop(c);
+            _idle.Clear();
+        }
     }
 }

@@ -41,4 +41,19 @@ public sealed partial class GuestProcess
         }
         return clean;
     }
+
+    /// <summary>
+    /// Children that exited and were never reaped have components waiting to be reaped: they end now rather than
+    /// when they notice this process is gone (the kernel's init would reap such zombies at once).
+    /// </summary>
+    void StopReportedChildren()
+    {
+        foreach (int pid in ChildrenNow())
+        {
+            if (Child(pid) is not { } link || !ForkControl.PollExit(link)) continue;
+            lock (_children) _children.Remove(pid);
+            if (link.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, link.Pidfd);
+            ForkPool.Stop(link.Pid, link.Control);
+        }
+    }
 }

@@ -158,6 +158,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _wall.Start();
         IgnoreHostFileSizeSignal();
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
+        using var prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
+            ? new Timer(_ => PrestartComponent(), null, PrestartAfterMs, Timeout.Infinite) : null;
         try
         {
             while (true)
@@ -584,6 +586,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     public void Dispose()
     {
+        StopReportedChildren();
         Timers?.Dispose();
         _wake.Dispose();
         _memoryServer?.Dispose();

@@ -95,7 +95,7 @@ public sealed partial class GuestProcess
         lock (_children)
             if (!_children.Remove(link.Pid)) return;
         if (link.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, link.Pidfd);
-        if (ForkPool.Shared is { } pool && Options.PoolSize > 0 && !link.Closed) pool.Return(link.Pid, link.Control);
+        if (Options.PoolSize > 0 && !link.Closed) ForkPool.Get().Return(link.Pid, link.Control);
         else ForkPool.Stop(link.Pid, link.Control);
     }
 
@@ -194,25 +194,22 @@ public sealed partial class GuestProcess
             SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent, VirtualLimits = (ulong[])VirtualLimits.Clone(),
         };
         var (exe, prefix) = SelfCommand;
-        var options = new List<string> { "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
-            "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant(), "--pool", Options.PoolSize.ToString() };
-        if (Options.Strace) options.Add("--strace");
-        options.AddRange(Options.ChildArguments);
+        var options = ComponentOptions();
         var env = ComponentEnvironment();
         // A process that forks once gains nothing from a pool and would leave its idle component unused:
         // the pool starts with the second fork, which is the one that hints at more. Components that come back
-        // after their guest was reaped are used from the first fork on.
+        // after their guest was reaped, or that were started ahead for a guest that runs a while, are used from
+        // the first fork on.
         _forks++;
         if (Options.PoolSize > 0 && (_forks >= 2 || ForkPool.Shared?.IdleCount > 0))
         {
+            var pool = ForkPool.Get();
             // An idle component connects to this process's memory while it waits: the connection is ready when a fork comes.
-            string memory = string.Join(',', endpoints);
-            var pool = ForkPool.Shared ??= new ForkPool();
-            Func<int, int> start = socket =>
-                Host.Native.SpawnIsolated(exe, [exe, .. prefix, "procnode", "--pool-socket", "3", "--memory", memory, .. options], env, socket);
+            var start = ComponentStarter(string.Join(',', endpoints));
             if (pool.IdleCount == 0) pool.Fill(Options.PoolSize, start);
             int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, (pid, control) => AddChild(pid, control), ForgetChild, out _);
-            pool.Fill(Options.PoolSize, start);
+            // From the second fork on, the next one may come while this child still runs (make -j2): have one ready.
+            if (_forks >= 2) pool.Fill(Options.PoolSize, start);
             if (pooled > 0)
             {
                 HandedOver(home, child);
@@ -257,6 +254,46 @@ public sealed partial class GuestProcess
             if (Child(pid) is { } link) ForkControl.PollExit(link);
         }
         return pid;
+    }
+
+    /// <summary>The options every component this process starts gets: the same cache, pool, tracing, tiers.</summary>
+    List<string> ComponentOptions()
+    {
+        var options = new List<string> { "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
+            "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant(), "--pool", Options.PoolSize.ToString() };
+        if (Options.Strace) options.Add("--strace");
+        options.AddRange(Options.ChildArguments);
+        return options;
+    }
+
+    /// <summary>Starts an idle pooled component on a socket (its descriptor 3); <paramref name="memory"/> is what it connects to while it waits, if known.</summary>
+    Func<int, int> ComponentStarter(string? memory)
+    {
+        var (exe, prefix) = SelfCommand;
+        var argv = new List<string> { exe };
+        argv.AddRange(prefix);
+        argv.AddRange(["procnode", "--pool-socket", "3"]);
+        if (memory != null) argv.AddRange(["--memory", memory]);
+        argv.AddRange(ComponentOptions());
+        var env = ComponentEnvironment();
+        return socket => Host.Native.SpawnIsolated(exe, argv, env, socket);
+    }
+
+    /// <summary>A guest that runs longer than this may well fork: its component gets an idle child ahead of that.</summary>
+    public const int PrestartAfterMs = 30;
+
+    /// <summary>
+    /// Starts one idle component for this process's forks if there is none: a component's first fork would otherwise
+    /// wait for a .NET start (gcc's first compiler pass, collect2's linker). Guests that end sooner (a fork loop's
+    /// children) never pay for it, and the component keeps its idle child for its later guests.
+    /// </summary>
+    void PrestartComponent()
+    {
+        if (Options.PoolSize <= 0 || _exiting) return;
+        var pool = ForkPool.Get();
+        if (pool.IdleCount > 0) return;
+        string? memory = Space.Home is MemoryCluster cluster ? string.Join(',', cluster.Nodes.Select(n => n.Endpoint.Text)) : _memoryServer?.Endpoint.Text;
+        pool.Fill(1, ComponentStarter(memory));
     }
 
     /// <summary>
