@@ -385,21 +385,14 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel.</summary>
     public void AttachComponent(ulong componentId)
     {
-        // A main connection is attached once for its life: a process that left the directory (execve) and joins it
-        // again opens only a new callback channel, under the id the node knows its main connection by.
-        if (_attachedAs is ulong known) componentId = known;
-        else
-        {
-            var w = Begin(Op.Attach);
-            w.U64(componentId);
-            w.U8(0);
-            Call().I32();
-            _attachedAs = componentId;
-            // The node counts write-backs and grants from the attach on; those before it (a process that joins
-            // the directory late, at its first fork) were answered already and must not be waited for.
-            WriteBacksSent = 0;
-            GrantsReceived = 0;
-        }
+        var w = Begin(Op.Attach);
+        w.U64(componentId);
+        w.U8(0);
+        Call().I32();
+        // The node counts write-backs and grants from the attach on; those before it (a process that joins
+        // the directory late, at its first fork) were answered already and must not be waited for.
+        WriteBacksSent = 0;
+        GrantsReceived = 0;
         var cb = Endpoint.NewSocket();
         cb.ReceiveTimeout = NodeTimeout.Milliseconds;
         try
@@ -420,8 +413,6 @@ public sealed class MemoryNodeClient : IDisposable
         }
         Callback = cb;
     }
-
-    ulong? _attachedAs;
 
     /// <summary>Closes the callback channel; replies are read plainly again.</summary>
     internal void DetachCallback()
