@@ -90,9 +90,9 @@ public sealed partial class MemoryNodeServer
                 byte role = r.U8();
                 r.End();
                 if (role > 1) throw new ProtocolException($"bad attach role {role}");
-                // A main connection whose component left the directory (execve closed its callback channel) may join
-                // again, as a new component; one still in the directory may not.
-                if (conn.Slot >= 0 && (conn.IsCallback || role == 1 || _callbacks[conn.Slot] != null)) throw new ProtocolException("connection attached twice");
+                // A main connection whose component left the directory (execve closed its callback channel, which freed
+                // the component's slot) may join again, as a new component; one still in the directory may not.
+                if (conn.Slot >= 0 && (conn.IsCallback || role == 1 || _componentSlots.ContainsValue(conn.Slot))) throw new ProtocolException("connection attached twice");
                 if (!_componentSlots.TryGetValue(component, out int slot))
                 {
                     slot = 0;

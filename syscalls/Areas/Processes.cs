@@ -70,7 +70,7 @@ static class Processes
     {
         // Only the guest's own children: idle components of this process's pool are its host children too.
         if (x.P.Child((int)pid) is not { } link) return -Errno.ECHILD;
-        if (ForkControl.PollExit(link)) return ReportedWait4(x, link);
+        if (ForkControl.PollExit(link)) return x.P.Child((int)pid) == null ? -Errno.ECHILD : ReportedWait4(x, link); // reaped at once: SIGCHLD ignored
         int* st = stackalloc int[1];
         *st = 0;
         nint stp = (nint)st;
@@ -79,7 +79,12 @@ static class Processes
         int status = *st;
         // A child that exited or was killed is gone; a stopped or continued one is still ours.
         bool stopped = (status & 0xff) == 0x7f, continued = status == 0xffff;
-        if (!stopped && !continued) x.P.RemoveChild((int)r);
+        if (!stopped && !continued)
+        {
+            x.P.RemoveChild((int)r);
+            // Gone without a zombie, as the kernel reaps children of a process that ignores SIGCHLD.
+            if (x.P.ChildrenLeaveNoZombies) return -Errno.ECHILD;
+        }
         x.P.ChildSeen((int)r, stopped ? 5 : continued ? 6 : (status & 0x7f) == 0 ? 1 : (status & 0x80) != 0 ? 3 : 2,
             stopped ? (status >> 8) & 0xff : continued ? 18 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f);
         if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)status);
@@ -141,6 +146,7 @@ static class Processes
             if (type == 1 /* P_PID */ && x.P.Child((int)id) == null) return -Errno.ECHILD;
             if (type == 1 /* P_PID */ && (options & WEXITED) != 0 && x.P.Child((int)id) is { } link && ForkControl.PollExit(link))
             {
+                if (x.P.Child((int)id) == null) return -Errno.ECHILD; // reaped at once: SIGCHLD ignored
                 ReportedSiginfo(si, link);
                 x.P.ChildSeen(link.Pid, 1, (link.Report!.Status >> 8) & 0xff);
                 if ((options & WNOWAIT) == 0) x.P.ReapReported(link);
@@ -151,6 +157,13 @@ static class Processes
             long q = Buffers.WithOutput(x, x.A[4], 144, ru => Sys(Nr.waitid, type, id, (nint)si, options | WNOHANG, x.A[4] == 0 ? 0 : ru), _ => 144);
             int who = *(int*)(si + 16), code = *(int*)(si + 8);
             // CLD_EXITED, CLD_KILLED, CLD_DUMPED: the child is gone unless WNOWAIT left it waitable.
+            if (q == 0 && who != 0 && code is 1 or 2 or 3 && x.P.ChildrenLeaveNoZombies)
+            {
+                // The kernel would have reaped it without a zombie: take it away and answer as for no child.
+                if ((options & WNOWAIT) != 0) Sys(Nr.waitid, 1 /* P_PID */, who, (nint)si, WEXITED | WNOHANG, 0);
+                x.P.RemoveChild(who);
+                return -Errno.ECHILD;
+            }
             if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0) x.P.RemoveChild(who);
             if (q == 0 && who != 0) x.P.ChildSeen(who, code, *(int*)(si + 24));
             return q;

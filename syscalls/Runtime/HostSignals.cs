@@ -75,6 +75,7 @@ public sealed class HostSignals : IDisposable
     /// with WNOWAIT so the guest's own wait still finds it. The host's siginfo does not reach .NET's handler,
     /// and the news may be from a child that is not the guest's (a memory node, an idle pooled component):
     /// then no signal at all. When the guest's wait was quicker than this handler, the news it reported stands in.
+    /// (A component that outlives its guest reports the exit on its control socket instead; see <see cref="GuestProcess.PollReports"/>.)
     /// </summary>
     static unsafe SignalInfo? ChildEvent(GuestProcess p)
     {
@@ -96,8 +97,9 @@ public sealed class HostSignals : IDisposable
             }
         }
         // The guest's own wait took the news first (the kernel's signal came with it): that is what it was about.
-        if (p.TakeUnsignalledNews() is { } seen) return new SignalInfo(SIGCHLD, seen.Code, Pid: seen.Pid, Status: seen.Status);
-        return children.Length > 0 ? new SignalInfo(SIGCHLD, 1 /* CLD_EXITED */) : null;
+        // Anything else is about no child of the guest's (an idle component stopped, a memory node), or about news a
+        // wait took while SIGCHLD had no handler, which the kernel would have discarded: no signal.
+        return p.TakeUnsignalledNews() is { } seen ? new SignalInfo(SIGCHLD, seen.Code, Pid: seen.Pid, Status: seen.Status) : null;
     }
 
     public void Dispose()

@@ -54,7 +54,21 @@ public sealed partial class GuestProcess
             ChildSignalled(news);
             RaiseSignal(new SignalInfo(SIGCHLD, news.Code, Pid: news.Pid, Uid: (int)Host.Native.Sys(Abi.Nr.getuid), Status: news.Status));
         }
+        // With SIGCHLD ignored or SA_NOCLDWAIT a child leaves no zombie: the kernel reaps it at once, and so does this
+        // (its component goes back to the pool instead of waiting for a wait that never comes).
+        if (ChildrenLeaveNoZombies) ReapReported(link);
         Wake();
+    }
+
+    /// <summary>SIGCHLD is ignored or has SA_NOCLDWAIT: the kernel reaps this process's children as they exit.</summary>
+    public bool ChildrenLeaveNoZombies
+    {
+        get
+        {
+            const ulong SA_NOCLDWAIT = 2;
+            var act = Signals.Actions[17];
+            return act.Handler == 1 || (act.Flags & SA_NOCLDWAIT) != 0;
+        }
     }
 
     /// <summary>Reads the exit reports the guest's children's components have sent (they announce them with <see cref="ReportSignal"/>).</summary>
@@ -133,6 +147,8 @@ public sealed partial class GuestProcess
     {
         var news = new ChildNews(pid, code, status);
         if (Interlocked.Exchange(ref _signalledNews, null) == news) return;
+        // Without a handler the kernel's SIGCHLD for it was discarded when it was raised: a late host signal must not revive it.
+        if (Signals.Actions[17].Handler <= 1) return;
         Volatile.Write(ref _unsignalledNews, news);
     }
     string? _memoryServerDir;

@@ -205,5 +205,21 @@ int main(int argc, char **argv)
         waitpid(c, &st, 0);
         printf("after: %d\n", WEXITSTATUS(st));
     }
+
+    /* 9. With SIGCHLD ignored children leave no zombies: once they are gone a wait finds none. */
+    signal(SIGCHLD, SIG_IGN);
+    for (int i = 0; i < 8; i++)
+    {
+        c = fork();
+        if (c == 0) _exit(i);
+    }
+    errno = 0;
+    r = wait(&st); /* blocks until every child is gone, then fails */
+    printf("ignored SIGCHLD: wait %d %s\n", r, errno == ECHILD ? "ECHILD" : "?");
+    signal(SIGCHLD, SIG_DFL);
+    c = fork();
+    if (c == 0) _exit(50);
+    waitpid(c, &st, 0);
+    printf("then: %d\n", WEXITSTATUS(st));
     return 0;
 }
