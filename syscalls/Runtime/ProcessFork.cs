@@ -209,6 +209,9 @@ public sealed partial class GuestProcess
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
             SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent, VirtualLimits = (ulong[])VirtualLimits.Clone(),
         };
+        // The copy waits, unheld, for the child's claim (the node's hand-over grace). Letting go of it only after the
+        // hand-over raced with a warm child that claimed it, ran to execve and destroyed it first.
+        HandedOver(home, child);
         var (exe, prefix) = SelfCommand;
         var options = ComponentOptions();
         var env = ComponentEnvironment();
@@ -226,11 +229,7 @@ public sealed partial class GuestProcess
             int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, (pid, control) => AddChild(pid, control), ForgetChild, out _);
             // From the second fork on, the next one may come while this child still runs (make -j2): have one ready.
             if (_forks >= 2) pool.Fill(Options.PoolSize, start);
-            if (pooled > 0)
-            {
-                HandedOver(home, child);
-                return pooled;
-            }
+            if (pooled > 0) return pooled;
         }
         // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
         // behind even when the child is killed before it reads it.
@@ -265,7 +264,6 @@ public sealed partial class GuestProcess
         else
         {
             AddChild(pid, mine);
-            HandedOver(home, child);
             // A report that came before the child was counted was announced to no one: read it now.
             if (Child(pid) is { } link) ForkControl.PollExit(link);
         }
@@ -313,8 +311,8 @@ public sealed partial class GuestProcess
     }
 
     /// <summary>
-    /// The child has its copy's key: this process lets go of it, so it lives exactly as long as the child holds it
-    /// (the node keeps it a while for a child that has not claimed it yet).
+    /// The child is about to get its copy's key: this process lets go of it, so it lives exactly as long as the child
+    /// holds it (the node keeps it for the hand-over grace until the child claims it, or destroys it then).
     /// </summary>
     static void HandedOver(IMemoryComponent home, int child)
     {
