@@ -16,7 +16,7 @@ public sealed partial class GuestProcess
     /// exit), its SysV attachments, and its children that have exited (reaped, as init reaps an orphan: a
     /// component whose guest exited and was not reaped comes back to this process's pool). Returns false when
     /// something cannot be released without ending the host process: a child still running (it must be
-    /// reparented, which only the host process's end does) or SEM_UNDO adjustments.
+    /// reparented, which only the host process's end does), SEM_UNDO adjustments, or a line directory it joined.
     /// </summary>
     public unsafe bool ReleaseForReuse()
     {
@@ -25,7 +25,10 @@ public sealed partial class GuestProcess
             if (closed.Add(h)) CloseHost(h);
         Fds.Replace([]);
         DetachSysV();
-        bool clean = !SemaphoreUndo && KilledBySignal == 0;
+        // A guest whose cache was in a line directory (MAP_SHARED memory reached by other processes, or threads over
+        // components) ends its component too: a component reused after one sometimes left the next guest's fills of
+        // shared lines waiting on the directory for ever (not understood yet), which a component's end never does.
+        bool clean = !SemaphoreUndo && KilledBySignal == 0 && !JoinedSharedDirectory && !Cache.Coherent;
         foreach (int pid in ChildrenNow())
         {
             var link = Child(pid);

@@ -49,8 +49,12 @@ public sealed partial class GuestProcess
         directory.EnableCoherence(((ulong)Pid << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), Cache, RequestSafePoint);
         Cache.EnableSharedCoherence(directory);
         _sharedDirectory = directory;
+        JoinedSharedDirectory = true;
         _remoteAppliedSeen = Cache.RemoteApplied;
     }
+
+    /// <summary>The process joined a line directory for MAP_SHARED memory at some point (its component then ends with it).</summary>
+    public bool JoinedSharedDirectory { get; private set; }
 
     /// <summary>execve: the new image shares no memory yet, so the process leaves the directory (and may move its memory).</summary>
     void LeaveSharedDirectory()
