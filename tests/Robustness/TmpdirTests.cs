@@ -64,11 +64,14 @@ public sealed class TmpdirTests(GuestBuilds builds)
             using var guest = await InlineGuest.BuildAsync("fullfork", ForkSource);
             var env = new Dictionary<string, string?> { ["TMPDIR"] = dir };
             var fork = await EmulatorRunner.RunAsync(["run", guest.Binary], env);
-            if (mounted || Environment.UserName != "root")
+            // A fork handed to a component started ahead (a guest that ran 30 ms gets one) needs nothing in TMPDIR and
+            // succeeds as it would natively; one that needs TMPDIR fails cleanly.
+            if ((mounted || Environment.UserName != "root") && fork.ExitCode != 0)
             {
                 Assert.Equal(3, fork.ExitCode);
                 Assert.Single(Lines(fork.StderrText), l => l.StartsWith("legoemu: fork: cannot"));
             }
+            else if (fork.ExitCode == 0) Assert.Equal("child 5\n", fork.StdoutText);
             Assert.DoesNotContain("   at ", fork.StderrText);
             Assert.Equal(before, Directory.GetFileSystemEntries(dir).Order().ToArray());
         }
