@@ -306,8 +306,9 @@ public sealed partial class GuestProcess
         if (Options.PoolSize <= 0 || _exiting) return;
         var pool = ForkPool.Get();
         if (pool.IdleCount > 0) return;
-        string? memory = Space.Home is MemoryCluster cluster ? string.Join(',', cluster.Nodes.Select(n => n.Endpoint.Text)) : _memoryServer?.Endpoint.Text;
-        pool.Fill(1, ComponentStarter(memory));
+        // Not connected to the memory while idle: one that is never used must leave no trace on a memory node (a
+        // killed connection is a line in the node's log) when the process ends without forking.
+        pool.Fill(1, ComponentStarter(null));
     }
 
     /// <summary>
