@@ -53,7 +53,11 @@ public sealed partial class GuestProcess
         _remoteAppliedSeen = Cache.RemoteApplied;
     }
 
-    /// <summary>The process joined a line directory for MAP_SHARED memory at some point (its component then ends with it).</summary>
+    /// <summary>
+    /// The process joined a line directory for MAP_SHARED memory since its last execve (its component then ends with
+    /// it). One that left at execve is out of it: a driver's child that inherited a read-only shared mapping (glibc maps
+    /// its gconv cache MAP_SHARED) joins at the fork and leaves when it execs the compiler.
+    /// </summary>
     public bool JoinedSharedDirectory { get; private set; }
 
     /// <summary>execve: the new image shares no memory yet, so the process leaves the directory (and may move its memory).</summary>
@@ -65,6 +69,7 @@ public sealed partial class GuestProcess
         else _sharedDirectory.DisableCoherence();
         _sharedDirectory = null;
         _sharedDirectoryIsOwn = false;
+        JoinedSharedDirectory = false;
     }
 
     /// <summary>execve made a new address space: the own-directory connection must know it.</summary>
