@@ -8,7 +8,8 @@ public delegate long RegionCode(CpuState c, long budget);
 
 /// <summary>
 /// A region of hot guest code compiled to IL: a head block and the hot successors reached from it through
-/// direct jumps, calls, fall-throughs and conditional branches. It is entered only at its head.
+/// direct jumps, calls, fall-throughs and conditional branches. It is entered at its head, and at the other
+/// blocks marked in <see cref="Region.EntryBlocks"/>: the compiled code starts where the guest's RIP is.
 /// </summary>
 /// <summary>A fault stub's place in the guest code (see <see cref="Region.FaultSites"/>).</summary>
 internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses, int Block);
@@ -36,6 +37,8 @@ public sealed class Region
     public ulong Head { get; }
     /// <summary>The blocks compiled into the region, head first.</summary>
     public Block[] Blocks { get; }
+    /// <summary>Which of <see cref="Blocks"/> the dispatcher may enter the compiled code at (the head always).</summary>
+    internal bool[] EntryBlocks { get; set; } = Array.Empty<bool>();
     /// <summary>Copies of the instructions that run through their interpreter handlers.</summary>
     internal Insn[] Interpreted { get; set; } = Array.Empty<Insn>();
     /// <summary>

@@ -24,6 +24,7 @@ static unsafe class RegionCompiler
         readonly int[] _predecessors;
         readonly RegionEmitter.FlagState?[] _entryFlags;
         readonly bool[] _deadAtEntry;
+        readonly bool[] _entry;
         internal int Current;
         internal readonly List<ulong> ReturnTargets = new();
 
@@ -47,7 +48,15 @@ static unsafe class RegionCompiler
                     if (_index.TryGetValue(s, out int t)) _predecessors[t]++;
             }
             foreach (var r in ReturnTargets) _predecessors[_index[r]] += 1;
+            // A block is also an entry from the dispatcher where that costs the code nothing: the flags are
+            // dead there, or already settled on its several incoming edges. Such blocks never become heads of
+            // regions of their own (which would compile them again with their successors).
+            _entry = new bool[blocks.Length];
+            for (int k = 1; k < blocks.Length; k++) _entry[k] = _deadAtEntry[k] || _predecessors[k] > 1;
         }
+
+        /// <summary>Whether the dispatcher may enter the region at block <paramref name="k"/> (the head always).</summary>
+        internal bool IsEntry(int k) => k == 0 || _entry[k];
 
         internal Label LabelOf(int k) => _labels[k];
 
@@ -72,7 +81,7 @@ static unsafe class RegionCompiler
                 _e.SafePoint(target);
                 if (!_deadAtEntry[t]) _e.MaterializeFlags();
             }
-            else if (_predecessors[t] == 1) _entryFlags[t] = state;
+            else if (_predecessors[t] == 1 && !_entry[t]) _entryFlags[t] = state;
             else if (!_deadAtEntry[t]) _e.MaterializeFlags();
             _e.Il.Emit(OpCodes.Br, _labels[t]);
             _e.RestoreFlags(state);
@@ -102,7 +111,12 @@ static unsafe class RegionCompiler
             foreach (var insn in b.Insns)
                 e.UsesFloatingPoint |= EmitSseFloat.Handles(insn);
         var ctx = new Context(e, blocks);
-        e.BeginRegion(ctx.LabelOf(0));
+        var entries = new List<(ulong Ip, Label Label)>();
+        for (int k = 1; k < blocks.Length; k++)
+            if (ctx.IsEntry(k)) entries.Add((blocks[k].Start, ctx.LabelOf(k)));
+        e.BeginRegion(ctx.LabelOf(0), entries);
+        region.EntryBlocks = new bool[blocks.Length];
+        for (int k = 0; k < blocks.Length; k++) region.EntryBlocks[k] = ctx.IsEntry(k);
         for (int k = 0; k < blocks.Length; k++)
         {
             il.MarkLabel(ctx.LabelOf(k));

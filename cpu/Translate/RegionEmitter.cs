@@ -200,7 +200,7 @@ sealed partial class RegionEmitter
         _regUsed[Registers.RSP] = _regWritten[Registers.RSP] = true;
     }
 
-    internal void BeginRegion(Label firstBlock)
+    internal void BeginRegion(Label firstBlock, List<(ulong Ip, Label Label)> entries)
     {
         for (int i = 0; i < 16; i++) _gpr[i] = Il.DeclareLocal(typeof(ulong));
         FOp = Il.DeclareLocal(typeof(int));
@@ -262,6 +262,22 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Call, MFpResume);
             Il.Emit(OpCodes.Stloc, _fpFast);
+        }
+        if (entries.Count > 0)
+        {
+            // Entered where the dispatcher found the guest: the head, or one of the other entry blocks.
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, FRip);
+            Il.Emit(OpCodes.Stloc, _exitRip);
+            Il.Emit(OpCodes.Ldloc, _exitRip);
+            Il.Emit(OpCodes.Ldc_I8, (long)_region.Head);
+            Il.Emit(OpCodes.Beq, firstBlock);
+            foreach (var (ip, label) in entries)
+            {
+                Il.Emit(OpCodes.Ldloc, _exitRip);
+                Il.Emit(OpCodes.Ldc_I8, (long)ip);
+                Il.Emit(OpCodes.Beq, label);
+            }
         }
         Il.Emit(OpCodes.Br, firstBlock);
     }

@@ -16,6 +16,7 @@ static class RegionPlanner
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;
+    internal static readonly bool StopAtCompiled = Environment.GetEnvironmentVariable("LEGOEMU_STOP") == "1";
 
     /// <summary>The statically known successors of a block, in the order they are worth following.</summary>
     internal static IEnumerable<ulong> Successors(Block b)
@@ -67,6 +68,9 @@ static class RegionPlanner
                 if (next == null) continue;
                 if (decode == null && next.ExecCount < hotEnough) continue;
                 if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
+                // Compiled already (a head or an entry of another region): the region leaves to it instead of
+                // compiling it again, unless eager (every block is translated there before it runs).
+                if (StopAtCompiled && decode == null && next.Region != null) continue;
                 if (chosen.Count >= maxBlocks) break;
                 if (instructions + next.Insns.Length > maxInstructions) continue;
                 chosen.Add(next);

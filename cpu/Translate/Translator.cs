@@ -78,7 +78,8 @@ public sealed class Translator : IDisposable
             foreach (var job in _queue.GetConsumingEnumerable())
             {
                 bool skip;
-                lock (_sync) skip = job.Cancelled;
+                // A head that became an entry of a region compiled meanwhile needs no region of its own.
+                lock (_sync) skip = job.Cancelled || job.Head.Region != null;
                 if (!skip) Compile(job);
                 lock (_sync) _pending.Remove(job);
             }
@@ -121,6 +122,10 @@ public sealed class Translator : IDisposable
             _live.Add(region);
             Stats.LiveRegions = _live.Count;
             job.Head.Region = region;
+            // The other entry blocks run here too unless they have regions of their own (or get them later).
+            var blocks = region.Blocks;
+            for (int k = 1; k < blocks.Length; k++)
+                if (region.EntryBlocks[k] && blocks[k].Region == null) blocks[k].Region = region;
             if (_live.Count > MaxLiveRegions) EvictColdHalf();
         }
     }
@@ -171,10 +176,17 @@ public sealed class Translator : IDisposable
 
     void Drop(Region r)
     {
-        var head = r.Blocks[0];
-        if (head.Region == r) head.Region = null;
-        head.ExecCount = 0;
-        head.TranslationRequested = false;
+        var blocks = r.Blocks;
+        for (int k = 0; k < blocks.Length; k++)
+        {
+            var b = blocks[k];
+            if (k == 0 || (r.EntryBlocks[k] && b.Region == r))
+            {
+                if (b.Region == r) b.Region = null;
+                b.ExecCount = 0;
+                b.TranslationRequested = false;
+            }
+        }
         Stats.LiveIlBytes -= r.IlBytes;
     }
 
