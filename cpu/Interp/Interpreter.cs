@@ -60,6 +60,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 long ran = region.Code(c, budget + 1);
                 long run = c.InstructionsRetired - before;
                 translator!.Stats.TranslatedInstructions += run;
+                translator.Stats.RegionEntries++;
                 region.InstructionsRun += run;
                 budget -= ran - 1;
                 // The head's successor cache now remembers where the region leaves to.

@@ -31,6 +31,16 @@ static class EmitBranch
                 e.LoadOperand(i, 0, 64);
                 il.Emit(OpCodes.Stloc, t);
                 e.RetireBlock(blockLength);
+                // The targets the interpreter saw, when they are entries of this region, stay inside it.
+                foreach (var target in ctx.IndirectTargets)
+                {
+                    var other = il.DefineLabel();
+                    il.Emit(OpCodes.Ldloc, t);
+                    il.Emit(OpCodes.Ldc_I8, (long)target);
+                    il.Emit(OpCodes.Bne_Un, other);
+                    ctx.Edge(target);
+                    il.MarkLabel(other);
+                }
                 il.Emit(OpCodes.Ldloc, t);
                 e.ExitToStack();
                 return true;

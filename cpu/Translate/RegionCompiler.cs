@@ -25,6 +25,7 @@ static unsafe class RegionCompiler
         readonly RegionEmitter.FlagState?[] _entryFlags;
         readonly bool[] _deadAtEntry;
         readonly bool[] _entry;
+        readonly ulong[]?[] _indirect;
         internal int Current;
         internal readonly List<ulong> ReturnTargets = new();
 
@@ -47,6 +48,20 @@ static unsafe class RegionCompiler
                 foreach (var s in RegionPlanner.Successors(b))
                     if (_index.TryGetValue(s, out int t)) _predecessors[t]++;
             }
+            // An indirect jump's targets as the interpreter last saw them, read once: the edges counted here
+            // are exactly the ones its code takes inside the region.
+            _indirect = new ulong[blocks.Length][];
+            for (int k = 0; k < blocks.Length; k++)
+            {
+                var b = blocks[k];
+                if (b.Insns[^1].I.Code != Code.Jmp_rm64) continue;
+                ulong t1 = b.Next1Ip, t2 = b.Next2Ip;
+                var targets = new List<ulong>(2);
+                if (_index.ContainsKey(t1)) targets.Add(t1);
+                if (t2 != t1 && _index.ContainsKey(t2)) targets.Add(t2);
+                _indirect[k] = targets.ToArray();
+                foreach (var t in targets) _predecessors[_index[t]]++;
+            }
             foreach (var r in ReturnTargets) _predecessors[_index[r]] += 1;
             // A block is also an entry from the dispatcher where that costs the code nothing: the flags are
             // dead there, or already settled on its several incoming edges. Such blocks never become heads of
@@ -57,6 +72,9 @@ static unsafe class RegionCompiler
 
         /// <summary>Whether the dispatcher may enter the region at block <paramref name="k"/> (the head always).</summary>
         internal bool IsEntry(int k) => k == 0 || _entry[k];
+
+        /// <summary>The targets inside the region that the current block's indirect jump compares against.</summary>
+        internal ulong[] IndirectTargets => _indirect[Current] ?? Array.Empty<ulong>();
 
         internal Label LabelOf(int k) => _labels[k];
 

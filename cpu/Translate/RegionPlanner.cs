@@ -16,7 +16,6 @@ static class RegionPlanner
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;
-    internal static readonly bool StopAtCompiled = Environment.GetEnvironmentVariable("LEGOEMU_STOP") == "1";
 
     /// <summary>The statically known successors of a block, in the order they are worth following.</summary>
     internal static IEnumerable<ulong> Successors(Block b)
@@ -45,6 +44,19 @@ static class RegionPlanner
     }
 
     /// <summary>
+    /// As <see cref="Successors"/>, and for an indirect jump (a switch's jump table) the two targets the
+    /// interpreter last saw it take: a state machine's cases then join its region.
+    /// </summary>
+    internal static IEnumerable<ulong> PlanSuccessors(Block b)
+    {
+        foreach (var s in Successors(b)) yield return s;
+        if (b.Insns[^1].I.Code != Code.Jmp_rm64) yield break;
+        ulong t1 = b.Next1Ip, t2 = b.Next2Ip;
+        if (t1 != 0) yield return t1;
+        if (t2 != 0 && t2 != t1) yield return t2;
+    }
+
+    /// <summary>
     /// Plans the region of <paramref name="head"/>. <paramref name="lookup"/> returns an already decoded
     /// block or null; <paramref name="decode"/> (eager mode only) decodes one, or returns null when it cannot.
     /// </summary>
@@ -60,7 +72,7 @@ static class RegionPlanner
         while (queue.Count > 0 && chosen.Count < maxBlocks)
         {
             var b = queue.Dequeue();
-            foreach (var s in Successors(b))
+            foreach (var s in PlanSuccessors(b))
             {
                 if (!seen.Add(s)) continue;
                 var next = lookup(s);
@@ -68,9 +80,6 @@ static class RegionPlanner
                 if (next == null) continue;
                 if (decode == null && next.ExecCount < hotEnough) continue;
                 if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
-                // Compiled already (a head or an entry of another region): the region leaves to it instead of
-                // compiling it again, unless eager (every block is translated there before it runs).
-                if (StopAtCompiled && decode == null && next.Region != null) continue;
                 if (chosen.Count >= maxBlocks) break;
                 if (instructions + next.Insns.Length > maxInstructions) continue;
                 chosen.Add(next);
@@ -78,6 +87,58 @@ static class RegionPlanner
                 queue.Enqueue(next);
             }
         }
-        return chosen.ToArray();
+        return decode == null ? WithoutCompiledTails(chosen) : chosen.ToArray();
+    }
+
+    /// <summary>
+    /// Leaves out blocks compiled already (heads or entries of other regions) unless they lie on a cycle back
+    /// to the head, and what only they lead to: the region then leaves to the other region's code instead of
+    /// compiling it again, while a loop through the head stays whole (a trip through the dispatcher on every
+    /// iteration costs more than the copy).
+    /// </summary>
+    static Block[] WithoutCompiledTails(List<Block> chosen)
+    {
+        int n = chosen.Count;
+        bool any = false;
+        for (int k = 1; k < n; k++) any |= chosen[k].Region != null;
+        if (!any) return chosen.ToArray();
+        var index = new Dictionary<ulong, int>(n);
+        for (int k = 0; k < n; k++) index[chosen[k].Start] = k;
+        var succ = new List<int>[n];
+        var pred = new List<int>[n];
+        for (int k = 0; k < n; k++) { succ[k] = new List<int>(2); pred[k] = new List<int>(2); }
+        for (int k = 0; k < n; k++)
+            foreach (var s in PlanSuccessors(chosen[k]))
+                if (index.TryGetValue(s, out int t)) { succ[k].Add(t); pred[t].Add(k); }
+        // A callee comes back: its returns lead to the return addresses of the region's calls.
+        var returns = new List<int>();
+        for (int k = 0; k < n; k++)
+        {
+            var last = chosen[k].Insns[^1].I;
+            if (last.Code == Code.Call_rel32_64 && index.TryGetValue(last.NextIP, out int r)) returns.Add(r);
+        }
+        for (int k = 0; k < n && returns.Count > 0; k++)
+            if (chosen[k].Insns[^1].I.Mnemonic == Mnemonic.Ret)
+                foreach (int r in returns) pred[r].Add(k);
+        var reachesHead = Walk(0, pred, null);
+        var keep = new bool[n];
+        for (int k = 0; k < n; k++) keep[k] = k == 0 || chosen[k].Region == null || reachesHead[k];
+        var reached = Walk(0, succ, keep);
+        var result = new List<Block>(n);
+        for (int k = 0; k < n; k++) if (reached[k]) result.Add(chosen[k]);
+        return result.ToArray();
+    }
+
+    /// <summary>The blocks reached from <paramref name="from"/> along <paramref name="edges"/>, through allowed blocks only.</summary>
+    static bool[] Walk(int from, List<int>[] edges, bool[]? allowed)
+    {
+        var seen = new bool[edges.Length];
+        var stack = new Stack<int>();
+        seen[from] = true;
+        stack.Push(from);
+        while (stack.Count > 0)
+            foreach (int t in edges[stack.Pop()])
+                if (!seen[t] && (allowed == null || allowed[t])) { seen[t] = true; stack.Push(t); }
+        return seen;
     }
 }

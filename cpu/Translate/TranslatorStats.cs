@@ -15,6 +15,8 @@ public sealed class TranslatorStats
     public long LiveIlBytes;
     /// <summary>Guest instructions retired inside translated regions (the rest ran in the interpreter).</summary>
     public long TranslatedInstructions;
+    /// <summary>Times the dispatcher entered a region: each entry and exit moves the guest registers in and out.</summary>
+    public long RegionEntries;
 
     public double CompileSeconds => CompileTicks / (double)System.Diagnostics.Stopwatch.Frequency;
 }
