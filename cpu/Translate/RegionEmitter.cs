@@ -457,6 +457,7 @@ sealed partial class RegionEmitter
         Ip = i.Ip;
         NextIp = i.NextIp;
         IndexInBlock = indexInBlock;
+        _rmwAddr = null;
         _faultLabel = null;
         _missLabel = null;
         _insnAccesses = _blockAccesses;
@@ -785,7 +786,46 @@ sealed partial class RegionEmitter
         addr = Tmp();
         EmitEa(i);
         Il.Emit(OpCodes.Stloc, addr);
-        Load(bits, addr);
+        if (MissCalls || _shape.TouchesOnHit)
+        {
+            Load(bits, addr);
+            return;
+        }
+        // The store follows with no safe point between: one probe of the write tag (a writable line is readable)
+        // serves both accesses, and the store reuses the host address. A line held read-only leaves the region
+        // before the load, as the store's miss would have after it.
+        _rmwHost ??= Il.DeclareLocal(typeof(nint));
+        EmitProbe(addr, bits / 8, CacheView.EntryWriteTagOffset, MissLabel());
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Stloc, _rmwHost);
+        EmitLoadAt(bits);
+        _rmwAddr = addr;
+    }
+
+    LocalBuilder? _rmwHost, _rmwAddr;
+
+    /// <summary>Loads <paramref name="bits"/> from the host address on the stack, zero-extended to 64 bits.</summary>
+    void EmitLoadAt(int bits)
+    {
+        switch (bits)
+        {
+            case 8: Il.Emit(OpCodes.Ldind_U1); Il.Emit(OpCodes.Conv_U8); break;
+            case 16: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_U2); Il.Emit(OpCodes.Conv_U8); break;
+            case 32: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_U4); Il.Emit(OpCodes.Conv_U8); break;
+            default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_I8); break;
+        }
+    }
+
+    /// <summary>Stores the value on the stack (over a host address) as <paramref name="bits"/>.</summary>
+    void EmitStoreAt(int bits)
+    {
+        switch (bits)
+        {
+            case 8: Il.Emit(OpCodes.Stind_I1); break;
+            case 16: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I2); break;
+            case 32: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I4); break;
+            default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Stind_I8); break;
+        }
     }
 
     internal void StoreDst(in Insn i, int bits, LocalBuilder? addr, LocalBuilder value)
@@ -915,6 +955,17 @@ sealed partial class RegionEmitter
     /// <summary>Stores the low <paramref name="bits"/> of <paramref name="v"/> at the address in <paramref name="a"/>.</summary>
     internal void Store(int bits, LocalBuilder a, LocalBuilder v)
     {
+        if (_rmwAddr == a && _rmwHost != null)
+        {
+            // The write half of a read-modify-write whose probe LoadDst made: counted, no second probe.
+            _rmwAddr = null;
+            _blockAccesses++;
+            _region.Profile?.CountInline(_block, IndexInBlock);
+            Il.Emit(OpCodes.Ldloc, _rmwHost);
+            Il.Emit(OpCodes.Ldloc, v);
+            EmitStoreAt(bits);
+            return;
+        }
         var miss = MissCalls ? Il.DefineLabel() : MissLabel();
         var done = Il.DefineLabel();
         EmitProbe(a, bits / 8, CacheView.EntryWriteTagOffset, miss);
