@@ -2,17 +2,24 @@ namespace LegoEmu.Cpu;
 
 /// <summary>
 /// CPUID as LegoEmu's guest sees it. It advertises exactly the features the interpreter
-/// implements and never the host's AVX/AVX-512: glibc picks its string routines from these bits.
+/// implements at the chosen <see cref="CpuModel"/> level and never the host's AVX/AVX-512: glibc picks its string routines from these bits.
 /// </summary>
 public static class Cpuid
 {
     // Leaf 1 EDX: FPU TSC CX8 CMOV CLFSH MMX FXSR SSE SSE2 (MMX completes the x86-64 baseline ISA level glibc checks).
     public const uint Leaf1Edx = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
-    // Leaf 1 ECX: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT.
-    public const uint Leaf1Ecx = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 13);
-    // 0x80000001 EDX: SYSCALL, NX, LM. ECX: LAHF/SAHF in 64-bit mode.
+    // Leaf 1 ECX at v2: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT; v3 adds PCLMULQDQ and MOVBE.
+    const uint Leaf1EcxV2 = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23);
+    const uint Leaf1EcxV3 = Leaf1EcxV2 | (1u << 1) | (1u << 22);
+    // Leaf 7 EBX: FCS/FDS deprecated (stored as 0 by FNSTENV, FNSAVE, FXSAVE); v3 adds BMI1, BMI2.
+    const uint Leaf7EbxBase = 1u << 13;
+    const uint Leaf7EbxV3 = Leaf7EbxBase | (1u << 3) | (1u << 8);
+    // 0x80000001 EDX: SYSCALL, NX, LM. ECX: LAHF/SAHF in 64-bit mode (v2), LZCNT (ABM, v3).
     public const uint Ext1Edx = (1u << 11) | (1u << 20) | (1u << 29);
-    public const uint Ext1Ecx = 1u << 0;
+
+    public static uint Leaf1Ecx => CpuModel.Level switch { CpuLevel.V1 => 0, CpuLevel.V2 => Leaf1EcxV2, _ => Leaf1EcxV3 };
+    public static uint Leaf7Ebx => CpuModel.Level >= CpuLevel.V3 ? Leaf7EbxV3 : Leaf7EbxBase;
+    public static uint Ext1Ecx => CpuModel.Level switch { CpuLevel.V1 => 0, CpuLevel.V2 => 1u, _ => 1u | (1u << 5) };
 
     /// <summary>The value the kernel puts in AT_HWCAP on x86: CPUID.1:EDX.</summary>
     public static ulong HwCap => Leaf1Edx;
@@ -35,7 +42,7 @@ public static class Cpuid
             case 4:
                 return CacheLeaf(sub);
             case 7:
-                return (0, 0, 0, 0);
+                return sub == 0 ? (0u, Leaf7Ebx, 0u, 0u) : (0u, 0u, 0u, 0u);
             case 0xb:
                 return sub switch
                 {

@@ -28,6 +28,8 @@ public sealed record ForkedOptions
     public string TraceSample { get; init; } = "1";
     public int Pool { get; init; }
     public LegoEmu.Cpu.Translate.TierOptions Tier { get; init; } = LegoEmu.Cpu.Translate.TierOptions.Default;
+    /// <summary>The CPU model of the parent, which the forked process keeps.</summary>
+    public LegoEmu.Cpu.CpuLevel Cpu { get; init; } = LegoEmu.Cpu.CpuModel.Default;
 
     /// <summary>
     /// Reads the options of <c>procnode --state-fd|--pool-socket</c> without System.CommandLine: every fork
@@ -63,6 +65,7 @@ public sealed record ForkedOptions
                 case "--trace-level": o = o with { TraceLevel = v }; break;
                 case "--trace-sample": o = o with { TraceSample = v }; break;
                 case "--tier": ok = v is "auto" or "interp"; o = o with { Tier = o.Tier with { Translate = v == "auto" } }; break;
+                case "--cpu": ok = LegoEmu.Cpu.CpuModel.TryParse(v, out var level); o = o with { Cpu = level }; break;
                 case "--translate-threshold": ok = int.TryParse(v, out int threshold) && threshold >= 0; o = o with { Tier = o.Tier with { Threshold = threshold } }; break;
                 default: error = $"unknown option {name}"; return null;
             }
@@ -82,6 +85,7 @@ public static class ForkedProcess
 {
     public static int Run(ForkedOptions o)
     {
+        LegoEmu.Cpu.CpuModel.Select(o.Cpu);
         ForkState s;
         MemoryCluster? connected = null;
         GuestProcess? current = null;

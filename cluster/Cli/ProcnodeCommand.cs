@@ -40,8 +40,11 @@ public static class ProcnodeCommand
         var credentials = CredentialsOption.Create();
         foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, trace, traceLevel, traceSample, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
+        var cpu = new CpuArgument();
+        cpu.AddTo(cmd);
         cmd.SetAction(pr =>
         {
+            cpu.Apply(pr);
             if (!CredentialsOption.Apply(pr.GetValue(credentials), "procnode")) return 2;
             if (pr.GetValue(listen) is { } where)
             {
@@ -61,6 +64,7 @@ public static class ProcnodeCommand
                 Prefetch = MissPathArguments.ParsePrefetch(pr.GetValue(prefetch)!) ?? PrefetchMode.Stride, PrefetchDepth = pr.GetValue(prefetchDepth),
                 QueueWriteBacks = pr.GetValue(writeBack) != "combined", Strace = pr.GetValue(strace), Trace = pr.GetValue(trace),
                 TraceLevel = pr.GetValue(traceLevel)!, TraceSample = pr.GetValue(traceSample)!, Pool = Math.Max(0, pr.GetValue(pool)),
+                Cpu = LegoEmu.Cpu.CpuModel.Level,
             });
         });
         return cmd;

@@ -47,8 +47,10 @@ public static class RunCommand
         };
 
         var tier = new TierArguments();
+        var cpu = new CpuArgument();
         var cmd = new Command("run", "Run an x86-64 Linux program under LegoEmu");
         tier.AddTo(cmd);
+        cpu.AddTo(cmd);
         cmd.Options.Add(excache);
         cmd.Options.Add(ways);
         cmd.Options.Add(line);
@@ -92,6 +94,7 @@ public static class RunCommand
                 traceRequest = new TraceRequest(Path.GetFullPath(tracePath), level, rate);
             }
             if (tier.Parse(pr, out string? tierError) is not { } tierOptions) return Fail(tierError!);
+            cpu.Apply(pr);
             if (pr.GetValue(pool) is < 0 or > 16) return Fail("--pool N must be between 0 and 16");
             if (!CredentialsOption.Apply(pr.GetValue(credentials), "run")) return 2;
             if (pr.GetValue(nodeTimeout) is { } timeoutText)
@@ -101,7 +104,7 @@ public static class RunCommand
             }
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
-                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments(), .. MissPathArguments.ToArguments(config)],
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config)],
                 Tier = tierOptions,
                 PoolSize = pr.GetValue(pool),
                 DiagnosticsDescriptor = EmulatorStderr.Descriptor,
@@ -142,7 +145,7 @@ public static class RunCommand
         var tier = LegoEmu.Cpu.Translate.TierOptions.Default;
         var options = new RunOptions(config, false, false, EmulatorStderr.Writer)
         {
-            ChildArguments = [.. tier.ToArguments()], Tier = tier, PoolSize = DefaultPool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
+            ChildArguments = [.. tier.ToArguments(), .. CpuArgument.ToArguments()], Tier = tier, PoolSize = DefaultPool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
         };
         return Run(argv, options);
     }

@@ -22,8 +22,9 @@ public sealed class LocalNodes : IDisposable
     public static LocalNodes MemoryNodes(int count, long capacityPerNode, bool tcp = false, bool freshKey = true) =>
         new("memnode", "node", count, capacityPerNode > 0 ? ["--capacity", capacityPerNode.ToString()] : [], tcp, freshKey);
 
-    /// <summary><paramref name="count"/> processor components waiting for a home component to place threads on them.</summary>
-    public static LocalNodes Processors(int count, bool freshKey = true) => new("procnode", "proc", count, [], tcp: false, freshKey);
+    /// <summary><paramref name="count"/> processor components waiting for a home component to place threads on them (with this process's CPU model).</summary>
+    public static LocalNodes Processors(int count, bool freshKey = true) =>
+        new("procnode", "proc", count, LegoEmu.Cluster.Cli.CpuArgument.ToArguments(), tcp: false, freshKey);
 
     LocalNodes(string verb, string name, int count, string[] extra, bool tcp, bool freshKey)
     {

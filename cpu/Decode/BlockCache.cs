@@ -119,6 +119,7 @@ public sealed unsafe class BlockCache
                 // The rest of the block is unfetchable; fault only if execution really gets there.
                 break;
             }
+            CpuModel.Adapt(ref ins);
             var insn = Prepare(ins);
             _scratch.Add(insn);
             Decoded++;

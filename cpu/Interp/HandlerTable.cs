@@ -24,6 +24,7 @@ public static unsafe class HandlerTable
         InstMulDiv.Register();
         InstShift.Register();
         InstBits.Register();
+        InstBmi.Register();
         InstString.Register();
         InstSystem.Register();
         InstAtomic.Register();
@@ -35,6 +36,7 @@ public static unsafe class HandlerTable
         InstSsse3.Register();
         InstSse41.Register();
         InstSse42.Register();
+        InstPclmul.Register();
         InstX87.Register();
         InstMmx.Register();
         InstX87Host.Register();
@@ -184,8 +186,9 @@ public static unsafe class HandlerTable
     public static delegate*<CpuState, ref Insn, void> For(in Instruction ins)
     {
         if (ins.Code == Code.INVALID) return &Invalid;
-        // Only legacy and VEX-less encodings are implemented; VEX/EVEX forms share mnemonics with SSE ones.
-        if (ins.Encoding != EncodingKind.Legacy) return &Unimplemented;
+        // Legacy and VEX encodings have mnemonics of their own (ADDPS, VADDPS; ANDN is VEX only); EVEX forms
+        // share the VEX ones, and neither they nor XOP or 3DNow! exist on the CPUs LegoEmu models.
+        if (ins.Encoding is not (EncodingKind.Legacy or EncodingKind.VEX)) return &Unimplemented;
         // MMX forms share mnemonics with the SSE ones but work on the x87-aliased MM registers.
         if (InstMmx.UsesMmx(ins))
         {
@@ -197,7 +200,7 @@ public static unsafe class HandlerTable
 
     /// <summary>True when the mnemonic has a handler (used by tests and disasm to flag gaps).</summary>
     public static bool IsImplemented(in Instruction ins) =>
-        ins.Code != Code.INVALID && ins.Encoding == EncodingKind.Legacy && !IsInvalidHere(ins) &&
+        ins.Code != Code.INVALID && (ins.Encoding is EncodingKind.Legacy or EncodingKind.VEX) && !IsInvalidHere(ins) &&
         (InstMmx.UsesMmx(ins) ? InstMmx.For(ins) != null : Implemented[(int)ins.Mnemonic]);
 
     /// <summary>Encodings Iced accepts that this CPU model raises #UD for (0F 0D with a register operand).</summary>

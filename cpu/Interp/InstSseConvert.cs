@@ -23,6 +23,24 @@ static unsafe class InstSseConvert
         foreach (var m in new[] { Mnemonic.Cvtdq2ps, Mnemonic.Cvtps2dq, Mnemonic.Cvttps2dq, Mnemonic.Cvtdq2pd, Mnemonic.Cvtpd2dq,
                      Mnemonic.Cvttpd2dq, Mnemonic.Cvtps2pd, Mnemonic.Cvtpd2ps })
             HandlerTable.Set(m, &Packed);
+        // The MM-register forms run in InstMmx; these are the m64 ones, which leave the x87 state alone.
+        HandlerTable.Set(Mnemonic.Cvtpi2ps, &PackedIntsFromMemory);
+        HandlerTable.Set(Mnemonic.Cvtpi2pd, &PackedIntsFromMemory);
+    }
+
+    /// <summary>CVTPI2PS xmm, m64 (low two singles replaced, the rest kept) and CVTPI2PD xmm, m64 (both doubles replaced).</summary>
+    static void PackedIntsFromMemory(CpuState c, ref Insn i)
+    {
+        ref var d = ref Xmm(c, i.I.Op0Register);
+        var src = Vector128.CreateScalar(c.Mem.Read64(Ea(c, ref i))).AsInt32();
+        if (i.I.Mnemonic == Mnemonic.Cvtpi2pd)
+        {
+            d = Sse2.ConvertToVector128Double(src).AsByte();
+            return;
+        }
+        // Only the two loaded integers are converted: zero upper lanes raise nothing.
+        var conv = Sse2.ConvertToVector128Single(src);
+        d = d.AsUInt64().WithElement(0, conv.AsUInt64().GetElement(0)).AsByte();
     }
 
     static void IntToFloat(CpuState c, ref Insn i)

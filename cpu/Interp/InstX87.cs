@@ -442,9 +442,7 @@ static unsafe class InstX87
     static void Fninit(CpuState c, ref Insn i)
     {
         // FNINIT leaves the data registers alone (FXAM of an empty register still shows their sign).
-        var keep = (Float80[])c.Fpu.Regs.Clone();
-        c.Fpu.Reset();
-        keep.CopyTo(c.Fpu.Regs, 0);
+        c.Fpu.Initialize();
     }
     static void Fnclex(CpuState c, ref Insn i) => c.Fpu.StatusWord &= 0x7f00; // keeps C0..C3 and TOP
     static void Nop(CpuState c, ref Insn i) { }

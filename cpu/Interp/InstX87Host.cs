@@ -47,10 +47,26 @@ static unsafe class InstX87Host
         if (!load) for (int k = 0; k < 10; k++) c.Mem.Write8(a + (ulong)k, buf[k]);
     }
 
-    // The 28-byte environment (32-bit operand size): FCW, FSW, FTW, FIP, FCS|FOP<<16, FDP, FDS, each in a 4-byte slot.
-    static void StoreEnv(CpuState c, ulong a)
+    /// <summary>
+    /// The environment in its 64-bit-mode layouts: 28 bytes (32-bit operand size: FCW, FSW, FTW, FIP, FCS|FOP&lt;&lt;16,
+    /// FDP, FDS, each in a 4-byte slot) or, with a 66 prefix, 14 bytes (FCW, FSW, FTW, FIP[15:0], FCS, FDP[15:0],
+    /// FDS, one word each). CPUID.7:EBX[13] tells the guest FCS and FDS are deprecated, so they are stored as 0.
+    /// Returns the environment's size, where FNSAVE's registers start.
+    /// </summary>
+    static ulong StoreEnv(CpuState c, ref Insn i, ulong a)
     {
         var f = c.Fpu;
+        if (Is16(ref i))
+        {
+            c.Mem.Write16(a, f.ControlWord);
+            c.Mem.Write16(a + 2, f.StatusWord);
+            c.Mem.Write16(a + 4, f.TagWord);
+            c.Mem.Write16(a + 6, (ushort)f.LastIp);
+            c.Mem.Write16(a + 8, 0);
+            c.Mem.Write16(a + 10, (ushort)f.LastDp);
+            c.Mem.Write16(a + 12, 0);
+            return 14;
+        }
         c.Mem.Write32(a, 0xffff0000u | f.ControlWord);
         c.Mem.Write32(a + 4, 0xffff0000u | f.StatusWord);
         c.Mem.Write32(a + 8, 0xffff0000u | f.TagWord);
@@ -58,64 +74,82 @@ static unsafe class InstX87Host
         c.Mem.Write32(a + 16, (uint)f.LastOpcode << 16);
         c.Mem.Write32(a + 20, (uint)f.LastDp);
         c.Mem.Write32(a + 24, 0xffff0000u);
+        return 28;
     }
 
-    static void LoadEnv(CpuState c, ulong a)
+    static ulong LoadEnv(CpuState c, ref Insn i, ulong a)
     {
         var f = c.Fpu;
+        bool is16 = Is16(ref i);
+        ulong slot = is16 ? 2UL : 4UL;
         f.ControlWord = (ushort)((c.Mem.Read16(a) & 0x1f3f) | 0x40); // reserved bits read as the hardware keeps them
-        f.StatusWord = c.Mem.Read16(a + 4);
-        f.TagWord = c.Mem.Read16(a + 8);
+        f.StatusWord = c.Mem.Read16(a + slot);
+        f.TagWord = c.Mem.Read16(a + 2 * slot);
+        if (is16)
+        {
+            // The 16-bit protected-mode layout has no opcode field.
+            f.LastIp = c.Mem.Read16(a + 6);
+            f.LastOpcode = 0;
+            f.LastDp = c.Mem.Read16(a + 10);
+            return 14;
+        }
         f.LastIp = c.Mem.Read32(a + 12);
         f.LastOpcode = (ushort)((c.Mem.Read32(a + 16) >> 16) & 0x7ff);
         f.LastDp = c.Mem.Read32(a + 20);
+        return 28;
     }
 
-    static void CheckOperandSize(ref Insn i)
-    {
-        if (i.I.MemorySize is MemorySize.FpuEnv14 or MemorySize.FpuState94)
-            throw new CpuFault(FaultKind.Unimplemented, i.Ip, $"unsupported instruction {i.I.Mnemonic.ToString().ToUpperInvariant()} with a 16-bit operand size at 0x{i.Ip:x}");
-    }
+    static bool Is16(ref Insn i) => i.I.MemorySize is MemorySize.FpuEnv14 or MemorySize.FpuState94;
 
     static void Fnstenv(CpuState c, ref Insn i)
     {
-        CheckOperandSize(ref i);
-        StoreEnv(c, Ea(c, ref i));
+        StoreEnv(c, ref i, Ea(c, ref i));
         c.Fpu.ControlWord |= 0x3f; // FNSTENV masks every exception after storing
     }
 
     static void Fldenv(CpuState c, ref Insn i)
     {
-        CheckOperandSize(ref i);
-        LoadEnv(c, Ea(c, ref i));
+        LoadEnv(c, ref i, Ea(c, ref i));
+        RetagFromContents(c.Fpu);
+    }
+
+    /// <summary>
+    /// Of a loaded tag word the hardware keeps only empty or not; a live register's tag (valid, zero, special)
+    /// follows from its value, as FNSTENV and FNSAVE then store it.
+    /// </summary>
+    static void RetagFromContents(X87 f)
+    {
+        ushort tags = 0;
+        for (int p = 0; p < 8; p++)
+            tags |= (ushort)((((f.TagWord >> (2 * p)) & 3) == 3 ? 3 : F80.Tag(f.Regs[p])) << (2 * p));
+        f.TagWord = tags;
     }
 
     static void Fnsave(CpuState c, ref Insn i)
     {
-        CheckOperandSize(ref i);
         ulong a = Ea(c, ref i);
-        StoreEnv(c, a);
+        ulong regs = a + StoreEnv(c, ref i, a);
         var f = c.Fpu;
         for (int k = 0; k < 8; k++)
         {
             var r = f.Regs[(f.Top + k) & 7];
-            c.Mem.Write64(a + 28 + 10 * (ulong)k, r.Mantissa);
-            c.Mem.Write16(a + 36 + 10 * (ulong)k, r.SignExp);
+            c.Mem.Write64(regs + 10 * (ulong)k, r.Mantissa);
+            c.Mem.Write16(regs + 8 + 10 * (ulong)k, r.SignExp);
         }
-        f.Reset();
+        f.Initialize(); // the data registers keep their bits, as after FNINIT
     }
 
     static void Frstor(CpuState c, ref Insn i)
     {
-        CheckOperandSize(ref i);
         ulong a = Ea(c, ref i);
-        LoadEnv(c, a);
+        ulong regs = a + LoadEnv(c, ref i, a);
         var f = c.Fpu;
         for (int k = 0; k < 8; k++)
         {
             ref var r = ref f.Regs[(f.Top + k) & 7];
-            r.Mantissa = c.Mem.Read64(a + 28 + 10 * (ulong)k);
-            r.SignExp = c.Mem.Read16(a + 36 + 10 * (ulong)k);
+            r.Mantissa = c.Mem.Read64(regs + 10 * (ulong)k);
+            r.SignExp = c.Mem.Read16(regs + 8 + 10 * (ulong)k);
         }
+        RetagFromContents(f);
     }
 }

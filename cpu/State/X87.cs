@@ -24,13 +24,20 @@ public sealed class X87
         set => StatusWord = (ushort)((StatusWord & ~(7 << 11)) | ((value & 7) << 11));
     }
 
-    public void Reset()
+    /// <summary>What FNINIT (and FNSAVE after storing) does: control, status, tags and pointers; the data registers keep their bits.</summary>
+    public void Initialize()
     {
         ControlWord = 0x037f;
         StatusWord = 0;
         TagWord = 0xffff;
         LastOpcode = 0;
         LastIp = LastDp = 0;
+    }
+
+    /// <summary>The state the kernel gives a new program or a signal handler: initialised, with zero data registers.</summary>
+    public void Reset()
+    {
+        Initialize();
         Array.Clear(Regs);
     }
 }

@@ -25,7 +25,7 @@ static class EmitBits
     {
         switch (i.I.Mnemonic)
         {
-            case Mnemonic.Bsf or Mnemonic.Tzcnt or Mnemonic.Bsr or Mnemonic.Lzcnt:
+            case Mnemonic.Bsf or Mnemonic.Bsr: // TZCNT/LZCNT: BSF/BSR below v3 (CpuModel.Adapt), the interpreter's at v3
                 return Scan(e, i, forward: i.I.Mnemonic is Mnemonic.Bsf or Mnemonic.Tzcnt);
             case Mnemonic.Popcnt:
                 return Popcnt(e, i);

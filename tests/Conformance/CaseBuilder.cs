@@ -81,8 +81,10 @@ sealed class CaseBuilder
                 return Memory(o, 0);
             case OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode: return Gpr(o, 8);
             case OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_rm or OpCodeOperandKind.r16_opcode or OpCodeOperandKind.r16_reg_mem: return Gpr(o, 16);
-            case OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r32_reg_mem: return Gpr(o, 32);
-            case OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_opcode or OpCodeOperandKind.r64_reg_mem: return Gpr(o, 64);
+            case OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r32_reg_mem
+                or OpCodeOperandKind.r32_vvvv: return Gpr(o, 32);
+            case OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_opcode or OpCodeOperandKind.r64_reg_mem
+                or OpCodeOperandKind.r64_vvvv: return Gpr(o, 64);
             case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm: return Xmm(o);
             case OpCodeOperandKind.al: return Fixed(o, Register.AL);
             case OpCodeOperandKind.cl: return Fixed(o, Register.CL);

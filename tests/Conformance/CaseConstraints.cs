@@ -29,6 +29,8 @@ static class CaseConstraints
             // Exceptions stay masked: an unmasked one would trap in the driver's register dump.
             case Mnemonic.Fldcw: b.State.SetMem(b.Ea, 2, (ulong)b.R.Next(0x10000) | 0x3f); break;
             case Mnemonic.Fldenv or Mnemonic.Frstor: FpuEnvironment(b); break;
+            case Mnemonic.Bextr: BitFieldControl(b, (uint)b.R.Next(72) | (uint)b.R.Next(72) << 8); break;
+            case Mnemonic.Bzhi: BitFieldControl(b, (ulong)b.R.Next(b.R.Next(2) == 0 ? 72 : 256)); break;
             case Mnemonic.Psllw or Mnemonic.Pslld or Mnemonic.Psllq or Mnemonic.Psrlw or Mnemonic.Psrld or Mnemonic.Psrlq
                 or Mnemonic.Psraw or Mnemonic.Psrad:
                 VectorShiftCount(b);
@@ -49,6 +51,18 @@ static class CaseConstraints
         int stride = b.MemBytes is 14 or 94 ? 2 : 4;
         b.State.SetMem(b.Ea, 2, (ulong)b.R.Next(0x10000) | 0x3f);
         b.State.SetMem(b.Ea + (ulong)stride, 2, (ulong)b.R.Next(0x10000) & 0x7f7f);
+    }
+
+    /// <summary>
+    /// BEXTR's start/length and BZHI's index (the last operand, a register) mostly inside or just beyond the
+    /// operand, where the results differ; random upper bits must not matter, and now and then all bits are random.
+    /// </summary>
+    static void BitFieldControl(CaseBuilder b, ulong low)
+    {
+        var control = b.Ops[^1];
+        if (b.R.Next(5) == 0) return;
+        ulong upper = b.R.Next(2) == 0 ? 0 : ValuePools.Random64(b.R) & ~0xffffUL;
+        b.State.Set(control.Reg, (upper | low) & (control.Bits == 64 ? ulong.MaxValue : 0xffff_ffffUL));
     }
 
     static Operand? Immediate(CaseBuilder b) => b.Ops.LastOrDefault(o => o.As == OpKind.Immediate32);

@@ -44,7 +44,7 @@ public static class CaseGenerator
                     Form = form,
                     Index = index,
                     Instructions = instructions,
-                    NativeInstructions = EmulatedCpuModel.Native(instructions),
+                    NativeInstructions = instructions,
                     Input = builder.State.Record,
                 };
             }

@@ -190,11 +190,12 @@ public sealed class ConformanceRunner
     /// <summary>
     /// The cases run translated: every block is compiled before it first runs, so each instruction goes
     /// through its emitter (or the interpreter handler called from translated code, for those without one).
-    /// LEGOEMU_CONFORMANCE_TIER=interp checks the interpreter alone instead.
+    /// LEGOEMU_CONFORMANCE_TIER=interp checks the interpreter alone instead. The CPU model is v3, the level
+    /// whose instructions (TZCNT and LZCNT as themselves, BMI, MOVBE, PCLMULQDQ) the host runs too.
     /// </summary>
     static readonly string[] TierArguments = Environment.GetEnvironmentVariable("LEGOEMU_CONFORMANCE_TIER") == "interp"
-        ? ["--tier", "interp"]
-        : ["--translate-threshold", "0"];
+        ? ["--tier", "interp", "--cpu", "v3"]
+        : ["--translate-threshold", "0", "--cpu", "v3"];
 
     static void WriteExecutable(string path, byte[] image)
     {

@@ -18,7 +18,7 @@ public enum FormStatus
 public sealed record CatalogEntry(Form Form, FormStatus Status, string? Reason);
 
 /// <summary>
-/// Every legacy-encoded 64-bit instruction form Iced knows, classified: tested, not implemented in
+/// Every legacy-encoded 64-bit instruction form Iced knows (and the VEX-encoded ones on general registers), classified: tested, not implemented in
 /// LegoEmu, not runnable on this host, or outside the harness (with the reason). Implementation is
 /// decided by <see cref="HandlerTable.IsImplemented"/> on the decoded bytes of a generated case, so
 /// new handlers are picked up without touching the harness.
@@ -72,6 +72,7 @@ public static class FormCatalog
         OpCodeOperandKind.r16_opcode, OpCodeOperandKind.r16_reg_mem, OpCodeOperandKind.r32_reg, OpCodeOperandKind.r32_rm,
         OpCodeOperandKind.r32_opcode, OpCodeOperandKind.r32_reg_mem, OpCodeOperandKind.r64_reg, OpCodeOperandKind.r64_rm,
         OpCodeOperandKind.r64_opcode, OpCodeOperandKind.r64_reg_mem, OpCodeOperandKind.xmm_reg, OpCodeOperandKind.xmm_rm,
+        OpCodeOperandKind.r32_vvvv, OpCodeOperandKind.r64_vvvv,
         OpCodeOperandKind.al, OpCodeOperandKind.cl, OpCodeOperandKind.ax, OpCodeOperandKind.eax, OpCodeOperandKind.rax,
         OpCodeOperandKind.st0, OpCodeOperandKind.sti_opcode, OpCodeOperandKind.imm8, OpCodeOperandKind.imm8_const_1,
         OpCodeOperandKind.imm8sex16, OpCodeOperandKind.imm8sex32, OpCodeOperandKind.imm8sex64, OpCodeOperandKind.imm16,
@@ -83,6 +84,7 @@ public static class FormCatalog
     {
         var features = new Instruction { Code = code }.CpuidFeatures;
         if (features.Any(f => f is CpuidFeature.FPU or CpuidFeature.FPU287 or CpuidFeature.FPU387 or CpuidFeature.FXSR)) return "x87";
+        if (features.Any(f => f is CpuidFeature.BMI1 or CpuidFeature.BMI2) && new Instruction { Code = code }.Encoding == EncodingKind.VEX) return "BMI";
         if (features.Contains(CpuidFeature.SSE4_2)) return "SSE4.2";
         if (features.Contains(CpuidFeature.SSE4_1)) return "SSE4.1";
         if (features.Contains(CpuidFeature.SSSE3)) return "SSSE3";
@@ -106,7 +108,7 @@ public static class FormCatalog
         {
             if (code == Code.INVALID || specialCodes.Contains(code)) continue;
             var op = code.ToOpCode();
-            if (!op.IsInstruction || op.Encoding != EncodingKind.Legacy || !op.Mode64) continue;
+            if (!op.IsInstruction || !op.Mode64 || !(op.Encoding == EncodingKind.Legacy || IsScalarVex(op))) continue;
             var kinds = Enumerable.Range(0, op.OpCount).Select(op.GetOpKind).ToArray();
             bool rm = kinds.Any(k => k is OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r32_or_mem
                 or OpCodeOperandKind.r64_or_mem or OpCodeOperandKind.xmm_or_mem or OpCodeOperandKind.mm_or_mem);
@@ -121,6 +123,10 @@ public static class FormCatalog
             result.Add(Classify(form, null));
         return result;
     }
+
+    /// <summary>The VEX-encoded instructions on general registers: BMI1 and BMI2.</summary>
+    static bool IsScalarVex(OpCodeInfo op) =>
+        op.Encoding == EncodingKind.VEX && new Instruction { Code = op.Code }.CpuidFeatures.Any(f => f is CpuidFeature.BMI1 or CpuidFeature.BMI2);
 
     static string? Exclusion(Code code, OpCodeInfo op, OpCodeOperandKind[] kinds)
     {
@@ -146,7 +152,7 @@ public static class FormCatalog
         if (exclusion is not null) return new CatalogEntry(form, FormStatus.NotInHarness, exclusion);
         if (form.Custom is null)
         {
-            var missing = HostCpu.Missing(EmulatedCpuModel.Native(form.Code)).ToList();
+            var missing = HostCpu.Missing(form.Code).ToList();
             if (missing.Count > 0) return new CatalogEntry(form, FormStatus.HostLacksFeature, "host lacks " + string.Join(", ", missing));
         }
         TestCase sample;

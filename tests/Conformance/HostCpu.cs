@@ -22,7 +22,7 @@ public static class HostCpu
         [CpuidFeature.SSE] = "sse", [CpuidFeature.SSE2] = "sse2", [CpuidFeature.SSE3] = "pni",
         [CpuidFeature.SSSE3] = "ssse3", [CpuidFeature.SSE4_1] = "sse4_1", [CpuidFeature.SSE4_2] = "sse4_2",
         [CpuidFeature.SSE4A] = "sse4a", [CpuidFeature.POPCNT] = "popcnt", [CpuidFeature.LZCNT] = "abm",
-        [CpuidFeature.BMI1] = "bmi1", [CpuidFeature.MOVBE] = "movbe", [CpuidFeature.ADX] = "adx",
+        [CpuidFeature.BMI1] = "bmi1", [CpuidFeature.BMI2] = "bmi2", [CpuidFeature.MOVBE] = "movbe", [CpuidFeature.ADX] = "adx",
         [CpuidFeature.AES] = "aes", [CpuidFeature.PCLMULQDQ] = "pclmulqdq", [CpuidFeature.SHA] = "sha_ni",
         [CpuidFeature.MMX] = "mmx", [CpuidFeature.RDTSCP] = "rdtscp", [CpuidFeature.TSC] = "tsc",
         [CpuidFeature.PREFETCHW] = "3dnowprefetch", [CpuidFeature.CLWB] = "clwb", [CpuidFeature.CET_IBT] = "ibt",

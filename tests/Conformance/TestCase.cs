@@ -30,8 +30,8 @@ public sealed class TestCase
     /// <summary>What LegoEmu runs.</summary>
     public required Instruction[] Instructions { get; init; }
     /// <summary>
-    /// What the host runs as the reference: the same instructions, except where LegoEmu models a
-    /// CPU without a feature the host has (TZCNT/LZCNT execute as BSF/BSR without BMI1/ABM).
+    /// What the host runs as the reference: the same instructions for the generated forms (LegoEmu runs them
+    /// at <c>--cpu v3</c>, a level the host has); sequence forms may differ.
     /// </summary>
     public required Instruction[] NativeInstructions { get; init; }
     /// <summary>A full <see cref="StateLayout"/> record (the stub address is filled in by <see cref="TestProgram"/>).</summary>

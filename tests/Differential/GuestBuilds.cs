@@ -13,6 +13,9 @@ public sealed record GuestSpec(string Name)
 
     public string[] Arguments { get; init; } = [];
 
+    /// <summary>Options for <c>legoemu run</c> that the guest needs in every configuration (a CPU model, say).</summary>
+    public string[] RunOptions { get; init; } = [];
+
     /// <summary>The native exit status, checked first so a broken guest is not blamed on the emulator.</summary>
     public int ExpectedExitCode { get; init; }
 
@@ -62,6 +65,7 @@ public static class Guests
         new GuestSpec("long_double"),
         new GuestSpec("sse4_intrinsics") { GccFlags = ["-static", "-O2", "-msse4.2"] },
         new GuestSpec("autovec") { GccFlags = ["-static", "-O3", "-msse4.2"] },
+        new GuestSpec("bmi_scalar") { GccFlags = ["-static", "-O2", "-mbmi", "-mbmi2", "-mlzcnt", "-mmovbe", "-mpclmul"], RunOptions = ["--cpu", "v3"] },
     }.ToDictionary(s => s.Name);
 
     public static IReadOnlyList<GuestSpec> All()

@@ -20,7 +20,7 @@ public sealed class SplitThreadTests(GuestBuilds builds)
         ["per-thread-64K"] = ["--processors", "per-thread", "--excache", "64K"],
     };
 
-    static readonly string[] ThreadGuests = ["threads", "threads_futex", "thread_signals", "futex_restart", "atomics"];
+    static readonly string[] ThreadGuests = ["threads", "threads_futex", "thread_signals", "futex_restart", "atomics", "bmi_scalar"];
 
     public static TheoryData<string, string> Cases()
     {
@@ -39,7 +39,7 @@ public sealed class SplitThreadTests(GuestBuilds builds)
         var native = await builds.NativeRunAsync(spec);
         Assert.True(!native.TimedOut && native.ExitCode == spec.ExpectedExitCode, $"The native run is not a usable reference: {native}");
         var emulated = await EmulatorRunner.RunAsync(
-            new[] { "run", "--stats" }.Concat(Configurations[config]).Append(builds.Binary(guest)).Concat(spec.Arguments),
+            new[] { "run", "--stats" }.Concat(spec.RunOptions).Concat(Configurations[config]).Append(builds.Binary(guest)).Concat(spec.Arguments),
             Guests.Environment, Guests.EnvironmentPrefixToClear);
         StaticGuestTests.AssertSameOutput("emulated stdout", "native stdout", native.Stdout, emulated.Stdout, emulated,
             $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}");

@@ -42,7 +42,7 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         "hello", "args", "exit3", "hello_pie", "math64", "sieve", "strings", "wordfreq", "malloc_stress", "factorial",
         "numconv", "sse4_intrinsics", "autovec", "long_double", "x87_math", "mxcsr", "selfmod", "bigmem",
         "fault_segv", "fault_divide", "fault_ud2", "signals", "threads", "thread_signals", "futex_restart",
-        "branch_flags", "atomics",
+        "branch_flags", "atomics", "bmi_scalar",
     ];
 
     public static TheoryData<string, string> GuestsAndConfigurations()
@@ -105,7 +105,7 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
             $"The native run is not a usable reference: {native}\n{native.StderrTail()}");
 
         var emulated = await EmulatorRunner.RunAsync(
-            new[] { "run" }.Concat(Configurations[config].Select(a => a == TcpNodesToken ? tcpNodes.List : a)).Append(binary).Concat(spec.Arguments),
+            new[] { "run" }.Concat(spec.RunOptions).Concat(Configurations[config].Select(a => a == TcpNodesToken ? tcpNodes.List : a)).Append(binary).Concat(spec.Arguments),
             Guests.Environment, Guests.EnvironmentPrefixToClear);
 
         // The exit statuses go in the header: a crash usually shows first as truncated stdout.

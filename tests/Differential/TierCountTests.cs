@@ -30,7 +30,7 @@ public sealed partial class TierCountTests(GuestBuilds builds)
     static async Task<(long Instructions, long Accesses)> Counts(string[] tier, string binary, GuestSpec spec)
     {
         var run = await EmulatorRunner.RunAsync(
-            new[] { "run", "--stats" }.Concat(tier).Append(binary).Concat(spec.Arguments),
+            new[] { "run", "--stats" }.Concat(spec.RunOptions).Concat(tier).Append(binary).Concat(spec.Arguments),
             Guests.Environment, Guests.EnvironmentPrefixToClear);
         Assert.True(run.ExitCode == spec.ExpectedExitCode, $"{string.Join(' ', tier)}: exit {run.ExitCode}\n{run.StderrTail()}");
         var text = run.StderrText;

@@ -57,10 +57,9 @@ public static unsafe class Specializer
             case Mnemonic.Sar: return Shift(2, in ins, ref i, bits);
             case Mnemonic.Rol: return Shift(3, in ins, ref i, bits);
             case Mnemonic.Ror: return Shift(4, in ins, ref i, bits);
-            case Mnemonic.Bsf:
-            case Mnemonic.Tzcnt: return Scan(in ins, ref i, bits, reverse: false);
-            case Mnemonic.Bsr:
-            case Mnemonic.Lzcnt: return Scan(in ins, ref i, bits, reverse: true);
+            // TZCNT/LZCNT reach here only at v3 (below, CpuModel made them BSF/BSR) and keep their generic handlers.
+            case Mnemonic.Bsf: return Scan(in ins, ref i, bits, reverse: false);
+            case Mnemonic.Bsr: return Scan(in ins, ref i, bits, reverse: true);
             case Mnemonic.Push: return Push(in ins, ref i);
             case Mnemonic.Pop:
                 return ins.Code == Code.Pop_r64 && Gpr(ins.Op0Register, out i.R0, out i.Sh0) ? &BranchForms.PopR : null;
