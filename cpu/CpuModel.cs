@@ -13,10 +13,9 @@ public enum CpuLevel
 /// <summary>
 /// The CPU model of this process's guest: what CPUID advertises and which instructions exist. An
 /// instruction of an extension above the level raises #UD (SIGILL) as on such a machine, except
-/// TZCNT and LZCNT, which older CPUs execute as REP BSF / REP BSR. A level advertises only what is
-/// implemented: AVX, AVX2, FMA, F16C and XSAVE are not, so v3 stops short of them (their instructions
-/// stop the guest with an "unsupported instruction" line) and v2 stays the default until they are.
-/// Set once at start-up, before any code is decoded; forked children get the same model.
+/// TZCNT and LZCNT, which older CPUs execute as REP BSF / REP BSR. v3 is x86-64-v3 with XSAVE
+/// (XCR0 = x87 | SSE | AVX) and PCLMULQDQ; v2 stays the default for now. Set once at start-up, before any
+/// code is decoded; forked children and thread hosts get the same model.
 /// </summary>
 public static class CpuModel
 {
@@ -51,9 +50,6 @@ public static class CpuModel
             default: level = Default; return false;
         }
     }
-
-    /// <summary>BMI1, BMI2, LZCNT, MOVBE and PCLMULQDQ: the scalar part of v3 (plus carry-less multiply, as every v3 CPU has).</summary>
-    public static bool HasV3Scalar => _level >= CpuLevel.V3;
 
     /// <summary>
     /// Makes a decoded instruction what this model executes: one above the level becomes invalid (#UD), and
@@ -109,7 +105,8 @@ public static class CpuModel
         CpuidFeature.SSE3 or CpuidFeature.SSSE3 or CpuidFeature.SSE4_1 or CpuidFeature.SSE4_2 or CpuidFeature.POPCNT
             or CpuidFeature.CMPXCHG16B => CpuLevel.V2,
         CpuidFeature.AVX or CpuidFeature.AVX2 or CpuidFeature.FMA or CpuidFeature.F16C or CpuidFeature.BMI1 or CpuidFeature.BMI2
-            or CpuidFeature.LZCNT or CpuidFeature.MOVBE or CpuidFeature.PCLMULQDQ or CpuidFeature.XSAVE => CpuLevel.V3,
+            or CpuidFeature.LZCNT or CpuidFeature.MOVBE or CpuidFeature.PCLMULQDQ or CpuidFeature.XSAVE or CpuidFeature.XSAVEC
+            or CpuidFeature.XSAVEOPT => CpuLevel.V3,
         _ => CpuLevel.V1,
     };
 }

@@ -8,12 +8,13 @@ public static class Cpuid
 {
     // Leaf 1 EDX: FPU TSC CX8 CMOV CLFSH MMX FXSR SSE SSE2 (MMX completes the x86-64 baseline ISA level glibc checks).
     public const uint Leaf1Edx = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
-    // Leaf 1 ECX at v2: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT; v3 adds PCLMULQDQ and MOVBE.
+    // Leaf 1 ECX at v2: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT; v3 adds PCLMULQDQ, FMA, MOVBE, XSAVE,
+    // OSXSAVE (the kernel has enabled XSAVE: XGETBV works), AVX and F16C.
     const uint Leaf1EcxV2 = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23);
-    const uint Leaf1EcxV3 = Leaf1EcxV2 | (1u << 1) | (1u << 22);
-    // Leaf 7 EBX: FCS/FDS deprecated (stored as 0 by FNSTENV, FNSAVE, FXSAVE); v3 adds BMI1, BMI2.
+    const uint Leaf1EcxV3 = Leaf1EcxV2 | (1u << 1) | (1u << 12) | (1u << 22) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29);
+    // Leaf 7 EBX: FCS/FDS deprecated (stored as 0 by FNSTENV, FNSAVE, FXSAVE); v3 adds BMI1, AVX2, BMI2.
     const uint Leaf7EbxBase = 1u << 13;
-    const uint Leaf7EbxV3 = Leaf7EbxBase | (1u << 3) | (1u << 8);
+    const uint Leaf7EbxV3 = Leaf7EbxBase | (1u << 3) | (1u << 5) | (1u << 8);
     // 0x80000001 EDX: SYSCALL, NX, LM. ECX: LAHF/SAHF in 64-bit mode (v2), LZCNT (ABM, v3).
     public const uint Ext1Edx = (1u << 11) | (1u << 20) | (1u << 29);
 
@@ -51,7 +52,7 @@ public static class Cpuid
                     _ => (0, 0, sub, 0),
                 };
             case 0xd:
-                return (0, 0, 0, 0);
+                return CpuModel.Level >= CpuLevel.V3 ? XsaveLeaf(sub) : (0u, 0u, 0u, 0u);
             case 0x8000_0000:
                 return (0x8000_0008, 0, 0, 0);
             case 0x8000_0001:
@@ -71,6 +72,18 @@ public static class Cpuid
                 return (0, 0, 0, 0);
         }
     }
+
+    /// <summary>
+    /// Leaf 0xD at v3: XCR0 may hold x87, SSE and AVX, whose XSAVE area is 832 bytes (AVX's 256 at offset 576,
+    /// also in the compacted form); XSAVEC is there (sub-leaf 1, bit 1), XSAVEOPT and XSAVES are not.
+    /// </summary>
+    static (uint, uint, uint, uint) XsaveLeaf(uint sub) => sub switch
+    {
+        0 => ((uint)LegoEmu.Cpu.Fpu.XsaveImage.Xcr0, LegoEmu.Cpu.Fpu.XsaveImage.Size, LegoEmu.Cpu.Fpu.XsaveImage.Size, 0u),
+        1 => (1u << 1, LegoEmu.Cpu.Fpu.XsaveImage.Size, 0u, 0u),
+        2 => (256u, (uint)LegoEmu.Cpu.Fpu.XsaveImage.AvxOffset, 0u, 0u),
+        _ => (0u, 0u, 0u, 0u),
+    };
 
     /// <summary>Deterministic cache description: 32 KiB L1d/L1i (8-way), 256 KiB L2, 8 MiB L3, 64 B lines.</summary>
     static (uint, uint, uint, uint) CacheLeaf(uint sub)

@@ -9,8 +9,8 @@ public sealed class CpuArgument
     readonly Option<string> _cpu = new("--cpu")
     {
         Description = "The CPU the guest sees: v1 (x86-64 baseline, SSE2), v2 (adds SSE3 to SSE4.2, POPCNT, CMPXCHG16B, LAHF) or v3 " +
-                      "(adds BMI1, BMI2, LZCNT, MOVBE, PCLMULQDQ; AVX, AVX2, FMA and F16C are not implemented yet). CPUID advertises " +
-                      "the level, and an instruction above it raises SIGILL as on such a machine",
+                      "(adds AVX, AVX2, FMA, F16C, BMI1, BMI2, LZCNT, MOVBE, XSAVE, PCLMULQDQ). CPUID advertises the level, and an " +
+                      "instruction above it raises SIGILL as on such a machine",
         DefaultValueFactory = _ => CpuModel.Name(CpuModel.Default),
         HelpName = "v1|v2|v3",
     };

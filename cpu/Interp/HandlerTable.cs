@@ -13,6 +13,52 @@ public static unsafe class HandlerTable
     internal static readonly int MnemonicCount = LegoEmu.Cpu.State.EnumCount.Of(typeof(Mnemonic));
     static readonly delegate*<CpuState, ref Insn, void>[] ByMnemonic = new delegate*<CpuState, ref Insn, void>[MnemonicCount];
     static readonly bool[] Implemented = new bool[MnemonicCount];
+    static readonly int CodeCount = LegoEmu.Cpu.State.EnumCount.Of(typeof(Code));
+    /// <summary>
+    /// VEX forms are handled per Iced code: by a handler of their mnemonic's, one of their own (<see cref="SetCode"/>),
+    /// or as the host's instruction (<see cref="AvxHost"/>). Built on the first VEX instruction decoded, since it looks
+    /// at every code Iced knows and most processes never run one.
+    /// </summary>
+    static readonly delegate*<CpuState, ref Insn, void>[] ByCode = new delegate*<CpuState, ref Insn, void>[CodeCount];
+    /// <summary>Per code: the VEX form runs inside the guest-MXCSR bracket (floating point, or the host's own instruction).</summary>
+    static readonly bool[] Bracketed = new bool[CodeCount];
+    static readonly bool[] BracketedMnemonic = new bool[MnemonicCount];
+    /// <summary>Handlers registered for single VEX codes, applied over the mnemonics' when the table is built.</summary>
+    static readonly List<(Code Code, nint Handler, bool Bracketed)> CodeHandlers = new();
+    static volatile bool _vexBuilt;
+    static readonly object VexLock = new();
+
+    static void EnsureVex()
+    {
+        if (_vexBuilt) return;
+        lock (VexLock)
+        {
+            if (_vexBuilt) return;
+            for (int c = 1; c < CodeCount; c++)
+            {
+                var code = (Code)c;
+                var op = code.ToOpCode();
+                if (op.Encoding != EncodingKind.VEX || !op.Mode64) continue;
+                int m = (int)op.Mnemonic;
+                if (Implemented[m])
+                {
+                    ByCode[c] = ByMnemonic[m];
+                    Bracketed[c] = BracketedMnemonic[m];
+                }
+                else if (AvxHost.Eligible(code))
+                {
+                    ByCode[c] = AvxHost.Handler;
+                    Bracketed[c] = true; // integer forms raise no MXCSR flags, so every stub may run bracketed
+                }
+            }
+            foreach (var (code, h, bracketed) in CodeHandlers)
+            {
+                ByCode[(int)code] = (delegate*<CpuState, ref Insn, void>)h;
+                Bracketed[(int)code] = bracketed;
+            }
+            _vexBuilt = true;
+        }
+    }
 
     static HandlerTable()
     {
@@ -37,6 +83,11 @@ public static unsafe class HandlerTable
         InstSse41.Register();
         InstSse42.Register();
         InstPclmul.Register();
+        AvxMove.Register();
+        Avx2Integer.Register();
+        AvxConvert.Register();
+        AvxMaskMove.Register();
+        InstXsave.Register();
         InstX87.Register();
         InstMmx.Register();
         InstX87Host.Register();
@@ -68,7 +119,15 @@ public static unsafe class HandlerTable
 
     /// <summary>True when the instruction must run with the guest's MXCSR live on the host (see <see cref="CpuState.FpEnter"/>).</summary>
     public static bool UsesGuestMxcsr(in Instruction ins) =>
-        ins.Encoding == EncodingKind.Legacy && FloatingPoint[(int)ins.Mnemonic] && !(ins.Mnemonic == Mnemonic.Cmpsd && ins.Code == Code.Cmpsd_m32_m32);
+        ins.Encoding == EncodingKind.Legacy
+            ? FloatingPoint[(int)ins.Mnemonic] && !(ins.Mnemonic == Mnemonic.Cmpsd && ins.Code == Code.Cmpsd_m32_m32)
+            : ins.Encoding == EncodingKind.VEX && VexBracketed(ins.Code);
+
+    static bool VexBracketed(Code code)
+    {
+        EnsureVex();
+        return Bracketed[(int)code];
+    }
 
     public static readonly delegate*<CpuState, ref Insn, void> MxcsrBracket = &Bracket;
 
@@ -120,6 +179,7 @@ public static unsafe class HandlerTable
     {
         var r = (ulong[])c.R.Clone();
         var x = (System.Runtime.Intrinsics.Vector128<byte>[])c.Xmm.Clone();
+        var y = (System.Runtime.Intrinsics.Vector128<byte>[])c.YmmHigh.Clone();
         ulong bits = c.RflagsBits, res = c.FlagRes, s1 = c.FlagSrc1, s2 = c.FlagSrc2, aux = c.FlagAux;
         var op = c.Op;
         byte opBits = c.OpBits;
@@ -134,6 +194,7 @@ public static unsafe class HandlerTable
         }
         Array.Copy(r, c.R, r.Length);
         Array.Copy(x, c.Xmm, x.Length);
+        Array.Copy(y, c.YmmHigh, y.Length);
         c.RflagsBits = bits;
         c.FlagRes = res;
         c.FlagSrc1 = s1;
@@ -168,19 +229,31 @@ public static unsafe class HandlerTable
     static void PrepareFloatingPointMethods()
     {
         // The bracket itself first: a lazily compiled FpLeave would run the JIT between the instruction and the flag read.
-        foreach (var t in new[] { typeof(LegoEmu.Cpu.Fpu.HostMxcsr), typeof(LegoEmu.Cpu.Fpu.HostSse), typeof(CpuState), typeof(HandlerTable) })
+        foreach (var t in new[] { typeof(LegoEmu.Cpu.Fpu.HostMxcsr), typeof(LegoEmu.Cpu.Fpu.HostSse), typeof(LegoEmu.Cpu.Fpu.HostAvx), typeof(CpuState), typeof(HandlerTable) })
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
         LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Read());
-        foreach (var t in new[] { typeof(InstSseFloat), typeof(InstSseConvert), typeof(InstSse3), typeof(InstSse41), typeof(InstMmx), typeof(Operands) })
+        foreach (var t in new[] { typeof(InstSseFloat), typeof(InstSseConvert), typeof(InstSse3), typeof(InstSse41), typeof(InstMmx), typeof(Operands),
+                     typeof(AvxHost), typeof(AvxConvert), typeof(VexOperands) })
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
     }
 
-    internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h)
+    /// <summary>A handler for one VEX form only (the memory form of a mnemonic whose register form runs on the host, say).</summary>
+    internal static void SetCode(Code code, delegate*<CpuState, ref Insn, void> h, bool bracketed = false) =>
+        CodeHandlers.Add((code, (nint)h, bracketed));
+
+    /// <summary>The handler of a mnemonic, legacy or VEX (then for all its VEX forms).</summary>
+    internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h) => Set(m, h, bracketed: false);
+
+    /// <summary>The handler of a VEX floating-point mnemonic, which runs under the guest's MXCSR.</summary>
+    internal static void SetBracketed(Mnemonic m, delegate*<CpuState, ref Insn, void> h) => Set(m, h, bracketed: true);
+
+    static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h, bool bracketed)
     {
         ByMnemonic[(int)m] = h;
         Implemented[(int)m] = true;
+        BracketedMnemonic[(int)m] = bracketed;
     }
 
     public static delegate*<CpuState, ref Insn, void> For(in Instruction ins)
@@ -189,6 +262,11 @@ public static unsafe class HandlerTable
         // Legacy and VEX encodings have mnemonics of their own (ADDPS, VADDPS; ANDN is VEX only); EVEX forms
         // share the VEX ones, and neither they nor XOP or 3DNow! exist on the CPUs LegoEmu models.
         if (ins.Encoding is not (EncodingKind.Legacy or EncodingKind.VEX)) return &Unimplemented;
+        if (ins.Encoding == EncodingKind.VEX)
+        {
+            EnsureVex();
+            return ByCode[(int)ins.Code] != null ? ByCode[(int)ins.Code] : &Unimplemented;
+        }
         // MMX forms share mnemonics with the SSE ones but work on the x87-aliased MM registers.
         if (InstMmx.UsesMmx(ins))
         {
@@ -201,7 +279,14 @@ public static unsafe class HandlerTable
     /// <summary>True when the mnemonic has a handler (used by tests and disasm to flag gaps).</summary>
     public static bool IsImplemented(in Instruction ins) =>
         ins.Code != Code.INVALID && (ins.Encoding is EncodingKind.Legacy or EncodingKind.VEX) && !IsInvalidHere(ins) &&
-        (InstMmx.UsesMmx(ins) ? InstMmx.For(ins) != null : Implemented[(int)ins.Mnemonic]);
+        (ins.Encoding == EncodingKind.VEX ? VexHandled(ins.Code)
+            : InstMmx.UsesMmx(ins) ? InstMmx.For(ins) != null : Implemented[(int)ins.Mnemonic]);
+
+    static bool VexHandled(Code code)
+    {
+        EnsureVex();
+        return ByCode[(int)code] != null;
+    }
 
     /// <summary>Encodings Iced accepts that this CPU model raises #UD for (0F 0D with a register operand).</summary>
     static bool IsInvalidHere(in Instruction ins) =>

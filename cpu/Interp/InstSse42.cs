@@ -29,7 +29,22 @@ static unsafe class InstSse42
         HandlerTable.Set(Mnemonic.Pcmpestrm64, &StringCompare);
         HandlerTable.Set(Mnemonic.Pcmpistri, &StringCompare);
         HandlerTable.Set(Mnemonic.Pcmpistrm, &StringCompare);
+        // The VEX.128 forms compute the same; a mask result also zeroes YMM0's upper half.
+        foreach (var m in new[] { Mnemonic.Vpcmpestri, Mnemonic.Vpcmpestri64, Mnemonic.Vpcmpestrm, Mnemonic.Vpcmpestrm64, Mnemonic.Vpcmpistri, Mnemonic.Vpcmpistrm })
+            HandlerTable.Set(m, &StringCompare);
     }
+
+    /// <summary>The legacy mnemonic of a VEX string compare.</summary>
+    static Mnemonic Legacy(Mnemonic m) => m switch
+    {
+        Mnemonic.Vpcmpestri => Mnemonic.Pcmpestri,
+        Mnemonic.Vpcmpestri64 => Mnemonic.Pcmpestri64,
+        Mnemonic.Vpcmpestrm => Mnemonic.Pcmpestrm,
+        Mnemonic.Vpcmpestrm64 => Mnemonic.Pcmpestrm64,
+        Mnemonic.Vpcmpistri => Mnemonic.Pcmpistri,
+        Mnemonic.Vpcmpistrm => Mnemonic.Pcmpistrm,
+        _ => m,
+    };
 
     static void Pcmpgtq(CpuState c, ref Insn i)
     {
@@ -96,10 +111,12 @@ static unsafe class InstSse42
 
     static void StringCompare(CpuState c, ref Insn i)
     {
-        var m = i.I.Mnemonic;
+        var m = Legacy(i.I.Mnemonic);
         int imm = i.I.Immediate8;
         var a = Xmm(c, i.I.Op0Register);   // the set, ranges or needle
         var b = ReadX(c, ref i, 1);       // the string searched; no alignment rule
+        if (i.I.Encoding == EncodingKind.VEX && m is Mnemonic.Pcmpestrm or Mnemonic.Pcmpestrm64 or Mnemonic.Pcmpistrm)
+            c.YmmHigh[0] = Vector128<byte>.Zero;
         bool words = (imm & 1) != 0;
         int n = words ? 8 : 16;
         uint full = (1u << n) - 1;

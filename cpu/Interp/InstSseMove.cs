@@ -28,6 +28,8 @@ static unsafe class InstSseMove
         HandlerTable.Set(Mnemonic.Movnti, &Movnti);
         HandlerTable.Set(Mnemonic.Stmxcsr, &Stmxcsr);
         HandlerTable.Set(Mnemonic.Ldmxcsr, &Ldmxcsr);
+        HandlerTable.Set(Mnemonic.Vstmxcsr, &Stmxcsr); // the VEX forms do the same
+        HandlerTable.Set(Mnemonic.Vldmxcsr, &Ldmxcsr);
         HandlerTable.Set(Mnemonic.Maskmovdqu, &Maskmovdqu);
     }
 

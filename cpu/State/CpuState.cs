@@ -16,6 +16,8 @@ public sealed class CpuState
     public ulong FsBase;
     public ulong GsBase;
     public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
+    /// <summary>Bits 255:128 of YMM0-15: VEX.128 instructions zero them, legacy SSE ones leave them alone.</summary>
+    public readonly Vector128<byte>[] YmmHigh = new Vector128<byte>[16];
     /// <summary>The guest's MXCSR, all of it: masks, rounding, FTZ/DAZ and the sticky exception flags.</summary>
     public uint Mxcsr = 0x1f80;
 

@@ -482,6 +482,7 @@ public sealed partial class GuestProcess
         var c = Cpu;
         Array.Clear(c.R);
         Array.Clear(c.Xmm);
+        Array.Clear(c.YmmHigh);
         c.Fpu.Reset();
         c.Rflags = 0;
         c.FsBase = c.GsBase = 0;

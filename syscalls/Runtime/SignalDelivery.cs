@@ -11,7 +11,10 @@ public readonly record struct SignalInfo(int Signo, int Code, ulong Address = 0,
 /// <summary>
 /// Builds and unwinds x86-64 <c>rt_sigframe</c>s exactly as Linux lays them out: return address
 /// (sa_restorer), ucontext with the register sigcontext and signal mask, siginfo, and a 64-byte
-/// aligned FXSAVE image of the x87/SSE state that <c>uc_mcontext.fpstate</c> points to.
+/// aligned FXSAVE image of the x87/SSE state that <c>uc_mcontext.fpstate</c> points to. A CPU with XSAVE
+/// (--cpu v3) gets the kernel's extended frame: the XSAVE area (the AVX upper halves after the FXSAVE part
+/// and its header), FP_XSTATE_MAGIC1 and the sizes in the FXSAVE image's software-reserved bytes,
+/// FP_XSTATE_MAGIC2 after the area, UC_FP_XSTATE in uc_flags; sigreturn restores the AVX state from it.
 /// </summary>
 public static class SignalDelivery
 {
@@ -19,6 +22,11 @@ public static class SignalDelivery
     const int FrameSize = 440;          // pretcode + ucontext (40 + 256 + 8) + siginfo (128)
     const int UcOffset = 8, McOffset = UcOffset + 40, MaskOffset = McOffset + 256, InfoOffset = MaskOffset + 8;
     const int FpSize = 512;
+    const uint FpXstateMagic1 = 0x46505853, FpXstateMagic2 = 0x46505845;
+    const int SwBytes = 464, XstateFrameSize = LegoEmu.Cpu.Fpu.XsaveImage.Size + 4;
+    const ulong UcFpXstate = 1;
+
+    static bool Extended => LegoEmu.Cpu.CpuModel.Level >= LegoEmu.Cpu.CpuLevel.V3;
 
     // sigcontext slot order: r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags, segments, err, trapno, oldmask, cr2, fpstate.
     static readonly int[] GprSlot = { 13, 14, 12, 11, 15, 10, 9, 8, 0, 1, 2, 3, 4, 5, 6, 7 }; // by GPR index RAX..R15
@@ -51,19 +59,31 @@ public static class SignalDelivery
         ulong sp = c.Rsp - 128; // the red zone below the interrupted code's stack pointer stays intact
         bool onAltStack = s.AltStackSize != 0 && c.Rsp > s.AltStackBase && c.Rsp <= s.AltStackBase + s.AltStackSize;
         if ((act.Flags & SA_ONSTACK) != 0 && s.AltStackSize != 0 && !onAltStack) sp = s.AltStackBase + s.AltStackSize;
-        sp = (sp - FpSize) & ~63UL;
+        bool extended = Extended;
+        int fpSize = extended ? XstateFrameSize : FpSize;
+        sp = (sp - (ulong)fpSize) & ~63UL;
         ulong fp = sp;
         ulong frame = ((sp - FrameSize) & ~15UL) - 8;
 
         // Probe the whole frame first: a frame that cannot be written is a forced SIGSEGV, not a half-built frame.
-        m.WriteBytes(frame, new byte[(int)(fp + FpSize - frame)]);
+        m.WriteBytes(frame, new byte[(int)(fp + (ulong)fpSize - frame)]);
 
-        var fx = new byte[FpSize];
-        LegoEmu.Cpu.Fpu.FxImage.Save(c, fx);
+        var fx = new byte[fpSize];
+        if (extended)
+        {
+            // What the kernel's XSAVE of every enabled component leaves, in the standard form, plus its markers.
+            LegoEmu.Cpu.Fpu.XsaveImage.Save(c, fx, LegoEmu.Cpu.Fpu.XsaveImage.Xcr0, compacted: false);
+            BitConverter.TryWriteBytes(fx.AsSpan(SwBytes), FpXstateMagic1);
+            BitConverter.TryWriteBytes(fx.AsSpan(SwBytes + 4), (uint)XstateFrameSize);
+            BitConverter.TryWriteBytes(fx.AsSpan(SwBytes + 8), LegoEmu.Cpu.Fpu.XsaveImage.Xcr0);
+            BitConverter.TryWriteBytes(fx.AsSpan(SwBytes + 16), (uint)LegoEmu.Cpu.Fpu.XsaveImage.Size);
+            BitConverter.TryWriteBytes(fx.AsSpan(LegoEmu.Cpu.Fpu.XsaveImage.Size), FpXstateMagic2);
+        }
+        else LegoEmu.Cpu.Fpu.FxImage.Save(c, fx);
         m.WriteBytes(fp, fx);
         m.Write64(frame, act.Restorer);
         ulong uc = frame + UcOffset;
-        m.Write64(uc, 6); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+        m.Write64(uc, 6 | (extended ? UcFpXstate : 0)); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
         m.Write64(uc + 8, 0);
         m.Write64(uc + 16, s.AltStackBase);
         m.Write32(uc + 24, (s.AltStackSize == 0 ? 2u : onAltStack ? 1u : 0u) | (s.AltStackAutoDisarm ? 1u << 31 : 0)); // SS_DISABLE / SS_ONSTACK, SS_AUTODISARM
@@ -115,6 +135,7 @@ public static class SignalDelivery
         // The handler starts with a clean FPU, as the kernel gives it.
         c.Fpu.Reset();
         c.SetMxcsr(0x1f80);
+        Array.Clear(c.YmmHigh);
     }
 
     /// <summary>rt_sigreturn: restores what <see cref="Deliver"/> saved; returns the interrupted RAX.</summary>
@@ -137,6 +158,7 @@ public static class SignalDelivery
             // The kernel ignores reserved MXCSR bits from a signal frame rather than faulting.
             BitConverter.TryWriteBytes(img.AsSpan(24), LegoEmu.Cpu.Fpu.FxImage.Mxcsr(img) & 0xffff);
             LegoEmu.Cpu.Fpu.FxImage.Restore(c, img);
+            RestoreExtended(c, fp, img);
         }
         for (int r = 0; r < 16; r++) c.R[r] = regs[r];
         c.Rip = rip;
@@ -144,6 +166,25 @@ public static class SignalDelivery
         s.Mask = mask & ~((1UL << 8) | (1UL << 18));
         RestoreAltStack(c, s, altBase, altFlags, altSize);
         return regs[Registers.RAX];
+    }
+
+    /// <summary>
+    /// The AVX upper halves from an extended frame (both magic numbers in place, the sizes the kernel wrote),
+    /// or their initial zeros from a frame without one, as the kernel's restore does.
+    /// </summary>
+    static void RestoreExtended(CpuState c, ulong fp, byte[] fx)
+    {
+        Array.Clear(c.YmmHigh);
+        if (!Extended || BitConverter.ToUInt32(fx, SwBytes) != FpXstateMagic1) return;
+        uint xstateSize = BitConverter.ToUInt32(fx, SwBytes + 16);
+        if (xstateSize != LegoEmu.Cpu.Fpu.XsaveImage.Size || BitConverter.ToUInt32(fx, SwBytes + 4) != XstateFrameSize) return;
+        if (c.Mem.Read32(fp + xstateSize) != FpXstateMagic2) return;
+        var area = new byte[LegoEmu.Cpu.Fpu.XsaveImage.Size];
+        c.Mem.ReadBytes(fp, area);
+        ulong bv = BitConverter.ToUInt64(area, LegoEmu.Cpu.Fpu.XsaveImage.HeaderOffset);
+        if ((bv & LegoEmu.Cpu.Fpu.XsaveImage.Avx) == 0) return;
+        for (int k = 0; k < 16; k++)
+            c.YmmHigh[k] = System.Runtime.Intrinsics.Vector128.Create(area.AsSpan(LegoEmu.Cpu.Fpu.XsaveImage.AvxOffset + 16 * k, 16));
     }
 
     /// <summary>

@@ -135,5 +135,34 @@ public sealed class HostProgramTests : IDisposable
             $"stdout differs\n--- native ---\n{Head(native.StdoutText)}\n--- emulated ---\n{Head(emulated.StdoutText)}\n--- emulator stderr ---\n{emulated.StderrTail()}");
     }
 
+    /// <summary>
+    /// At --cpu v3 glibc sees AVX2, BMI2 and XSAVEC: it picks its AVX2 string routines, and the dynamic loader
+    /// saves the vector registers with XSAVEC around lazy binding. Forked children keep the CPU model.
+    /// </summary>
+    public static TheoryData<string, string[]> ProgramsAtV3()
+    {
+        var data = new TheoryData<string, string[]>();
+        foreach (var row in Programs())
+        {
+            var (program, args) = ((string)row[0], (string[])row[1]);
+            if (program is "/usr/bin/python3" or "/bin/sh" or "/usr/bin/sort" or "/bin/ls" or "/usr/bin/md5sum") data.Add(program, args);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ProgramsAtV3))]
+    public async Task MatchesNativeAtV3(string program, string[] arguments)
+    {
+        Assert.True(File.Exists(program), $"{program} is not installed on this machine");
+        var args = arguments.Select(a => a.Replace("{dir}", _dir)).ToArray();
+        var native = await ProcessRunner.RunAsync(program, args, TimeSpan.FromSeconds(60));
+        Assert.True(native.Stdout.Length > 0, $"the native run printed nothing: {native.StderrTail()}");
+        var emulated = await EmulatorRunner.RunAsync(new[] { "run", "--cpu", "v3", program }.Concat(args));
+        Assert.True(native.ExitCode == emulated.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.True(native.StdoutText == emulated.StdoutText,
+            $"stdout differs\n--- native ---\n{Head(native.StdoutText)}\n--- emulated ---\n{Head(emulated.StdoutText)}\n--- emulator stderr ---\n{emulated.StderrTail()}");
+    }
+
     static string Head(string s) => s.Length > 2000 ? s[..2000] + "…" : s;
 }

@@ -51,6 +51,8 @@ public class CpuModelTests
             else if (!strcmp(what, "andn")) __asm__ volatile("andn %2, %2, %0\n pushfq\n pop %1" : "+r"(r), "=r"(flags) : "r"(src) : "cc");
             else if (!strcmp(what, "popcnt")) __asm__ volatile("popcnt %2, %0\n pushfq\n pop %1" : "+r"(r), "=r"(flags) : "r"(src) : "cc");
             else if (!strcmp(what, "movbe")) __asm__ volatile("test %0, %0\n movbe %2, %0\n pushfq\n pop %1" : "+r"(r), "=r"(flags) : "m"(src) : "cc");
+            else if (!strcmp(what, "xgetbv")) __asm__ volatile("xor %%ecx, %%ecx\n xgetbv\n shl $32, %%rdx\n or %%rdx, %%rax\n mov %%rax, %0\n pushfq\n pop %1" : "=r"(r), "=r"(flags) : : "rax", "rcx", "rdx", "cc");
+            else if (!strcmp(what, "vzeroupper")) __asm__ volatile("vzeroupper\n xor %0, %0\n pushfq\n pop %1" : "=r"(r), "=r"(flags) : : "cc");
             else if (!strcmp(what, "lahf")) __asm__ volatile("xor %%eax, %%eax\n lahf\n movzbl %%ah, %%eax\n mov %%rax, %0\n pushfq\n pop %1" : "=r"(r), "=r"(flags) : : "rax", "cc");
             printf("%s %llu zf=%llu\n", what, (unsigned long long)r, (unsigned long long)(flags >> 6 & 1));
             return 0;
@@ -69,8 +71,7 @@ public class CpuModelTests
         using var guest = await InlineGuest.BuildAsync("cpumodel", Source);
         const string v1 = "sse3=0 ssse3=0 sse4.2=0 popcnt=0 cx16=0 pclmul=0 movbe=0 avx=0 lahf=0 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
         const string v2 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=0 movbe=0 avx=0 lahf=1 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
-        // AVX and AVX2 are not implemented, so v3 does not advertise them yet.
-        const string v3 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=1 movbe=1 avx=0 lahf=1 lzcnt=1 bmi1=1 bmi2=1 avx2=0";
+        const string v3 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=1 movbe=1 avx=1 lahf=1 lzcnt=1 bmi1=1 bmi2=1 avx2=1";
         foreach (var (level, bits) in new[] { ("v1", v1), ("v2", v2), ("v3", v3) })
         {
             var (exit, text) = await Run(guest, level, "cpuid");
@@ -94,7 +95,9 @@ public class CpuModelTests
         Assert.Equal((0, "movbe 0 zf=0\n"), await Run(guest, "v3", "movbe"));
         Assert.Equal((0, "popcnt 0 zf=1\n"), await Run(guest, "v2", "popcnt"));
         Assert.Equal((0, "lahf 70 zf=1\n"), await Run(guest, "v2", "lahf"));
-        foreach (var (level, what) in new[] { ("v2", "andn"), ("v2", "movbe"), ("v1", "popcnt"), ("v1", "lahf") })
+        Assert.Equal((0, "xgetbv 7 zf=0\n"), await Run(guest, "v3", "xgetbv"));
+        Assert.Equal((0, "vzeroupper 0 zf=1\n"), await Run(guest, "v3", "vzeroupper"));
+        foreach (var (level, what) in new[] { ("v2", "andn"), ("v2", "movbe"), ("v1", "popcnt"), ("v1", "lahf"), ("v2", "xgetbv"), ("v2", "vzeroupper") })
         {
             var (exit, text) = await Run(guest, level, what);
             Assert.True(exit == 128 + 4 && text == "", $"{what} at {level}: exit {exit}, stdout '{text}' (expected SIGILL)");

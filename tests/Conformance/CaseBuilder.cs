@@ -74,6 +74,8 @@ sealed class CaseBuilder
             case OpCodeOperandKind.r32_or_mem: return Form.MemoryVariant ? Memory(o, 32) : Gpr(o, 32);
             case OpCodeOperandKind.r64_or_mem: return Form.MemoryVariant ? Memory(o, 64) : Gpr(o, 64);
             case OpCodeOperandKind.xmm_or_mem: return Form.MemoryVariant ? Memory(o, 0) : Xmm(o);
+            case OpCodeOperandKind.ymm_or_mem: return Form.MemoryVariant ? Memory(o, 0) : Ymm(o);
+            case OpCodeOperandKind.ymm_reg or OpCodeOperandKind.ymm_rm or OpCodeOperandKind.ymm_vvvv or OpCodeOperandKind.ymm_is4: return Ymm(o);
             case OpCodeOperandKind.mm_or_mem: return Form.MemoryVariant ? Memory(o, 0) : Mm(o);
             case OpCodeOperandKind.mm_reg or OpCodeOperandKind.mm_rm: return Mm(o);
             case OpCodeOperandKind.mem:
@@ -85,7 +87,7 @@ sealed class CaseBuilder
                 or OpCodeOperandKind.r32_vvvv: return Gpr(o, 32);
             case OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_opcode or OpCodeOperandKind.r64_reg_mem
                 or OpCodeOperandKind.r64_vvvv: return Gpr(o, 64);
-            case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm: return Xmm(o);
+            case OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_vvvv or OpCodeOperandKind.xmm_is4: return Xmm(o);
             case OpCodeOperandKind.al: return Fixed(o, Register.AL);
             case OpCodeOperandKind.cl: return Fixed(o, Register.CL);
             case OpCodeOperandKind.ax: return Fixed(o, Register.AX);
@@ -135,6 +137,13 @@ sealed class CaseBuilder
         return o;
     }
 
+    Operand Ymm(Operand o)
+    {
+        o.As = OpKind.Register;
+        o.Reg = Register.YMM0 + R.Next(16);
+        return o;
+    }
+
     Operand Mm(Operand o)
     {
         o.As = OpKind.Register;
@@ -170,9 +179,15 @@ sealed class CaseBuilder
 
     // ---- memory addressing ----
 
-    public static bool NeedsAlignment(Mnemonic m, int size) =>
-        (size == 16 && m is not (Mnemonic.Movups or Mnemonic.Movupd or Mnemonic.Movdqu or Mnemonic.Lddqu
-            or Mnemonic.Pcmpestri or Mnemonic.Pcmpestrm or Mnemonic.Pcmpistri or Mnemonic.Pcmpistrm));
+    /// <summary>The alignment a memory operand needs: legacy SSE m128 operands 16, VEX ones only for the aligned moves (16 or 32).</summary>
+    public static int Alignment(Mnemonic m, int size, bool vex)
+    {
+        if (vex)
+            return m is Mnemonic.Vmovaps or Mnemonic.Vmovapd or Mnemonic.Vmovdqa or Mnemonic.Vmovntps or Mnemonic.Vmovntpd
+                or Mnemonic.Vmovntdq or Mnemonic.Vmovntdqa ? size : 1;
+        return size == 16 && m is not (Mnemonic.Movups or Mnemonic.Movupd or Mnemonic.Movdqu or Mnemonic.Lddqu
+            or Mnemonic.Pcmpestri or Mnemonic.Pcmpestrm or Mnemonic.Pcmpistri or Mnemonic.Pcmpistrm) ? 16 : 1;
+    }
 
     void ChooseAddress()
     {
@@ -185,7 +200,7 @@ sealed class CaseBuilder
             Ea = 0;
             return;
         }
-        int align = NeedsAlignment(Mnemonic, MemBytes) ? 16 : 1;
+        int align = Alignment(Mnemonic, MemBytes, Op.Encoding == EncodingKind.VEX);
         long delta = 0;
         if (R.Next(10) < 3)
         {
@@ -335,8 +350,12 @@ sealed class CaseBuilder
 
     public static Lanes LanesOf(MemorySize size) => size switch
     {
-        MemorySize.Float32 or MemorySize.Packed64_Float32 or MemorySize.Packed128_Float32 => Lanes.Float32,
-        MemorySize.Float64 or MemorySize.Packed128_Float64 => Lanes.Float64,
+        MemorySize.Float32 or MemorySize.Packed64_Float32 or MemorySize.Packed128_Float32 or MemorySize.Packed256_Float32 => Lanes.Float32,
+        MemorySize.Float64 or MemorySize.Packed128_Float64 or MemorySize.Packed256_Float64 => Lanes.Float64,
+        MemorySize.Packed256_Int8 or MemorySize.Packed256_UInt8 => Lanes.Int8,
+        MemorySize.Packed256_Int16 or MemorySize.Packed256_UInt16 => Lanes.Int16,
+        MemorySize.Packed256_Int32 or MemorySize.Packed256_UInt32 => Lanes.Int32,
+        MemorySize.Packed256_Int64 or MemorySize.Packed256_UInt64 or MemorySize.UInt256 => Lanes.Int64,
         MemorySize.Int8 or MemorySize.UInt8 or MemorySize.Packed128_Int8 or MemorySize.Packed128_UInt8 or MemorySize.Packed64_Int8 or MemorySize.Packed64_UInt8 => Lanes.Int8,
         MemorySize.Int16 or MemorySize.UInt16 or MemorySize.Packed128_Int16 or MemorySize.Packed128_UInt16 or MemorySize.Packed64_Int16 or MemorySize.Packed64_UInt16 or MemorySize.Packed32_Int16 or MemorySize.Packed32_UInt16 => Lanes.Int16,
         MemorySize.Int32 or MemorySize.UInt32 or MemorySize.Packed128_Int32 or MemorySize.Packed128_UInt32 or MemorySize.Packed64_Int32 or MemorySize.Packed64_UInt32 => Lanes.Int32,
@@ -380,7 +399,7 @@ sealed class CaseBuilder
         }
         if (MemBytes <= 8 && Lanes is not (Lanes.Float32 or Lanes.Float64))
             State.SetMem(Ea, MemBytes, ValuePools.Int(R, MemBytes * 8));
-        else if (MemBytes <= 16)
+        else if (MemBytes <= 32)
             State.FillLanes(State.MemSpan(Ea, MemBytes), Lanes);
     }
 

@@ -25,7 +25,7 @@ static class CaseConstraints
             case Mnemonic.Popf or Mnemonic.Popfq: Popf(b); break;
             case Mnemonic.Cmpxchg: Cmpxchg(b); break;
             case Mnemonic.Cmpxchg8b or Mnemonic.Cmpxchg16b: CmpxchgWide(b); break;
-            case Mnemonic.Ldmxcsr: b.State.SetMem(b.Ea, 4, (ulong)b.R.Next(0x10000)); break;
+            case Mnemonic.Ldmxcsr or Mnemonic.Vldmxcsr: b.State.SetMem(b.Ea, 4, (ulong)b.R.Next(0x10000)); break;
             // Exceptions stay masked: an unmasked one would trap in the driver's register dump.
             case Mnemonic.Fldcw: b.State.SetMem(b.Ea, 2, (ulong)b.R.Next(0x10000) | 0x3f); break;
             case Mnemonic.Fldenv or Mnemonic.Frstor: FpuEnvironment(b); break;
@@ -38,6 +38,8 @@ static class CaseConstraints
             case Mnemonic.Pslldq or Mnemonic.Psrldq: SetImmediate(b, b.R.Next(4) == 0 ? b.R.Next(256) : b.R.Next(21)); break;
             // Legacy-encoded compares define predicates 0..7 only; bits 7:3 of imm8 are reserved.
             case Mnemonic.Cmpps or Mnemonic.Cmppd or Mnemonic.Cmpss or Mnemonic.Cmpsd: SetImmediate(b, b.R.Next(8)); break;
+            // VEX compares define all 32 predicates.
+            case Mnemonic.Vcmpps or Mnemonic.Vcmppd or Mnemonic.Vcmpss or Mnemonic.Vcmpsd: SetImmediate(b, b.R.Next(32)); break;
         }
     }
 

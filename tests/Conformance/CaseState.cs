@@ -34,6 +34,7 @@ public sealed class CaseState
         SetMxcsr(R, DefaultMxcsr);
         SetFcw(R, DefaultFcw);
         for (int x = 0; x < 16; x++) FillLanes(XmmOf(R, x), lanes);
+        for (int x = 0; x < 16; x++) FillLanes(YmmHighOf(R, x), lanes);
         r.NextBytes(MemOf(R));
         for (int k = 0; k < 8; k++) SetSt(k, ValuePools.F80(r));
     }
@@ -100,6 +101,7 @@ public sealed class CaseState
     // ---- vectors ----
 
     public Span<byte> Xmm(int i) => XmmOf(R, i);
+    public Span<byte> YmmHighHalf(int i) => YmmHighOf(R, i);
 
     public void FillLanes(Span<byte> dst, Lanes lanes)
     {

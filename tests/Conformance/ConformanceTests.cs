@@ -12,7 +12,7 @@ namespace LegoEmu.Tests.Conformance;
 /// </summary>
 public sealed class ConformanceTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Groups() => new(["Integer", "Flags", "x87", "MMX", "SSE", "SSE2", "SSE3", "SSSE3", "SSE4.1", "SSE4.2", "BMI", "Other"]);
+    public static TheoryData<string> Groups() => new(["Integer", "Flags", "x87", "MMX", "SSE", "SSE2", "SSE3", "SSSE3", "SSE4.1", "SSE4.2", "BMI", "AVX", "AVX2", "FMA", "F16C", "Other"]);
 
     [Theory]
     [MemberData(nameof(Groups))]

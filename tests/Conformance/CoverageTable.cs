@@ -10,7 +10,7 @@ namespace LegoEmu.Tests.Conformance;
 /// </summary>
 public static class CoverageTable
 {
-    static readonly string[] GroupOrder = ["Integer", "Flags", "x87", "MMX", "SSE", "SSE2", "SSE3", "SSSE3", "SSE4.1", "SSE4.2", "BMI", "Other"];
+    static readonly string[] GroupOrder = ["Integer", "Flags", "x87", "MMX", "SSE", "SSE2", "SSE3", "SSSE3", "SSE4.1", "SSE4.2", "BMI", "AVX", "AVX2", "FMA", "F16C", "Other"];
 
     /// <summary>docs/ISA-COVERAGE.md of the source tree this test assembly was built from.</summary>
     public static string DocumentPath()
@@ -97,8 +97,23 @@ public static class CoverageTable
                 s.AppendLine(Invariant($"| {r.Mnemonic} | {r.Tested}/{r.Forms} | {r.Cases} | {r.Status} |"));
             s.AppendLine();
         }
+        s.Append(NotYetImplemented);
         return s.ToString();
     }
+
+    /// <summary>What the harness cannot list by itself: the gaps around the x86-64-v3 level.</summary>
+    const string NotYetImplemented = """
+        ## Not implemented yet
+
+        - The default CPU model is still v2; `--cpu v3` has the whole x86-64-v3 level.
+        - AES-NI, XSAVEOPT, XSAVES; AVX-512 is never advertised.
+        - Unmasked SSE/x87 exceptions do not deliver SIGFPE (exceptions stay masked on the host).
+        - The YMM upper halves are not carried by the FXSAVE image that threads on other processor components
+          send home at a system call, nor by a fork's state.
+        - Harness: gathers (VSIB operands), XSAVE/XRSTOR (832-byte operands) and the forms listed "not in harness"
+          above are covered by differential guests (`avx_float`, `avx_signals`) instead.
+
+        """;
 
     static List<Row> Rows(List<CatalogEntry> entries, ConformanceSuite suite)
     {

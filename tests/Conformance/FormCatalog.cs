@@ -18,7 +18,7 @@ public enum FormStatus
 public sealed record CatalogEntry(Form Form, FormStatus Status, string? Reason);
 
 /// <summary>
-/// Every legacy-encoded 64-bit instruction form Iced knows (and the VEX-encoded ones on general registers), classified: tested, not implemented in
+/// Every legacy-encoded 64-bit instruction form Iced knows (and the VEX-encoded ones of x86-64-v3), classified: tested, not implemented in
 /// LegoEmu, not runnable on this host, or outside the harness (with the reason). Implementation is
 /// decided by <see cref="HandlerTable.IsImplemented"/> on the decoded bytes of a generated case, so
 /// new handlers are picked up without touching the harness.
@@ -61,6 +61,12 @@ public static class FormCatalog
         [Mnemonic.Fstenv] = "writes FPU instruction/data pointers, which depend on the code layout",
         [Mnemonic.Fnsave] = "writes FPU instruction/data pointers, which depend on the code layout",
         [Mnemonic.Fsave] = "writes FPU instruction/data pointers, which depend on the code layout",
+        [Mnemonic.Xsave] = "832-byte XSAVE area, larger than the harness's memory (the xsave_state guest covers it)",
+        [Mnemonic.Xsave64] = "832-byte XSAVE area, larger than the harness's memory (the xsave_state guest covers it)",
+        [Mnemonic.Xsavec] = "832-byte XSAVE area, larger than the harness's memory (the xsave_state guest covers it)",
+        [Mnemonic.Xsavec64] = "832-byte XSAVE area, larger than the harness's memory (the xsave_state guest covers it)",
+        [Mnemonic.Xrstor] = "832-byte XSAVE area, larger than the harness's memory (the xsave_state guest covers it)",
+        [Mnemonic.Xrstor64] = "832-byte XSAVE area, larger than the harness's memory (the xsave_state guest covers it)",
     };
 
     static readonly HashSet<OpCodeOperandKind> Supported =
@@ -72,7 +78,8 @@ public static class FormCatalog
         OpCodeOperandKind.r16_opcode, OpCodeOperandKind.r16_reg_mem, OpCodeOperandKind.r32_reg, OpCodeOperandKind.r32_rm,
         OpCodeOperandKind.r32_opcode, OpCodeOperandKind.r32_reg_mem, OpCodeOperandKind.r64_reg, OpCodeOperandKind.r64_rm,
         OpCodeOperandKind.r64_opcode, OpCodeOperandKind.r64_reg_mem, OpCodeOperandKind.xmm_reg, OpCodeOperandKind.xmm_rm,
-        OpCodeOperandKind.r32_vvvv, OpCodeOperandKind.r64_vvvv,
+        OpCodeOperandKind.r32_vvvv, OpCodeOperandKind.r64_vvvv, OpCodeOperandKind.xmm_vvvv, OpCodeOperandKind.xmm_is4,
+        OpCodeOperandKind.ymm_reg, OpCodeOperandKind.ymm_rm, OpCodeOperandKind.ymm_vvvv, OpCodeOperandKind.ymm_is4, OpCodeOperandKind.ymm_or_mem,
         OpCodeOperandKind.al, OpCodeOperandKind.cl, OpCodeOperandKind.ax, OpCodeOperandKind.eax, OpCodeOperandKind.rax,
         OpCodeOperandKind.st0, OpCodeOperandKind.sti_opcode, OpCodeOperandKind.imm8, OpCodeOperandKind.imm8_const_1,
         OpCodeOperandKind.imm8sex16, OpCodeOperandKind.imm8sex32, OpCodeOperandKind.imm8sex64, OpCodeOperandKind.imm16,
@@ -84,7 +91,14 @@ public static class FormCatalog
     {
         var features = new Instruction { Code = code }.CpuidFeatures;
         if (features.Any(f => f is CpuidFeature.FPU or CpuidFeature.FPU287 or CpuidFeature.FPU387 or CpuidFeature.FXSR)) return "x87";
-        if (features.Any(f => f is CpuidFeature.BMI1 or CpuidFeature.BMI2) && new Instruction { Code = code }.Encoding == EncodingKind.VEX) return "BMI";
+        if (new Instruction { Code = code }.Encoding == EncodingKind.VEX)
+        {
+            if (features.Any(f => f is CpuidFeature.BMI1 or CpuidFeature.BMI2)) return "BMI";
+            if (features.Contains(CpuidFeature.FMA)) return "FMA";
+            if (features.Contains(CpuidFeature.F16C)) return "F16C";
+            if (features.Contains(CpuidFeature.AVX2)) return "AVX2";
+            if (features.Contains(CpuidFeature.AVX)) return "AVX";
+        }
         if (features.Contains(CpuidFeature.SSE4_2)) return "SSE4.2";
         if (features.Contains(CpuidFeature.SSE4_1)) return "SSE4.1";
         if (features.Contains(CpuidFeature.SSSE3)) return "SSSE3";
@@ -108,7 +122,7 @@ public static class FormCatalog
         {
             if (code == Code.INVALID || specialCodes.Contains(code)) continue;
             var op = code.ToOpCode();
-            if (!op.IsInstruction || !op.Mode64 || !(op.Encoding == EncodingKind.Legacy || IsScalarVex(op))) continue;
+            if (!op.IsInstruction || !op.Mode64 || !(op.Encoding == EncodingKind.Legacy || IsV3Vex(op))) continue;
             var kinds = Enumerable.Range(0, op.OpCount).Select(op.GetOpKind).ToArray();
             bool rm = kinds.Any(k => k is OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r32_or_mem
                 or OpCodeOperandKind.r64_or_mem or OpCodeOperandKind.xmm_or_mem or OpCodeOperandKind.mm_or_mem);
@@ -124,9 +138,10 @@ public static class FormCatalog
         return result;
     }
 
-    /// <summary>The VEX-encoded instructions on general registers: BMI1 and BMI2.</summary>
-    static bool IsScalarVex(OpCodeInfo op) =>
-        op.Encoding == EncodingKind.VEX && new Instruction { Code = op.Code }.CpuidFeatures.Any(f => f is CpuidFeature.BMI1 or CpuidFeature.BMI2);
+    /// <summary>The VEX-encoded instructions of x86-64-v3: BMI1, BMI2, AVX, AVX2, FMA, F16C.</summary>
+    static bool IsV3Vex(OpCodeInfo op) =>
+        op.Encoding == EncodingKind.VEX && new Instruction { Code = op.Code }.CpuidFeatures.All(f => f is CpuidFeature.BMI1
+            or CpuidFeature.BMI2 or CpuidFeature.AVX or CpuidFeature.AVX2 or CpuidFeature.FMA or CpuidFeature.F16C or CpuidFeature.PCLMULQDQ);
 
     static string? Exclusion(Code code, OpCodeInfo op, OpCodeOperandKind[] kinds)
     {

@@ -39,6 +39,7 @@ public static class StateFormatter
         var s = new StringBuilder();
         var gprs = new SortedSet<int>();
         var xmms = new SortedSet<int>();
+        var ymms = new SortedSet<int>();
         bool x87 = false;
         var factory = new InstructionInfoFactory();
         foreach (var ins in c.Instructions)
@@ -47,13 +48,14 @@ public static class StateFormatter
             {
                 if (u.Register.IsGPR()) gprs.Add(u.Register.GetFullRegister() - Register.RAX);
                 else if (u.Register.IsXMM()) xmms.Add(u.Register - Register.XMM0);
+                else if (u.Register.IsYMM()) { xmms.Add(u.Register - Register.YMM0); ymms.Add(u.Register - Register.YMM0); }
                 else if (u.Register is >= Register.ST0 and <= Register.ST7) x87 = true;
             }
             if (ins.Mnemonic.ToString().StartsWith('F')) x87 = true;
         }
         foreach (int g in gprs) s.Append($"{GprNames[g]}=0x{GetGpr(r, g):x16} ");
         s.Append($"RFLAGS=0x{GetFlags(r):x} [{UndefinedMask.FlagNames(GetFlags(r) & (CaseState.ArithFlags | UndefinedMask.DF))}]");
-        foreach (int x in xmms) s.Append($"\n    XMM{x}={Xmm128(XmmOf(r, x))}");
+        foreach (int x in xmms) s.Append(ymms.Contains(x) ? $"\n    YMM{x}={Xmm128(YmmHighOf(r, x))}_{Xmm128(XmmOf(r, x))}" : $"\n    XMM{x}={Xmm128(XmmOf(r, x))}");
         foreach (var ins in c.Instructions)
         {
             if (ins.IsStringInstruction || ins.Mnemonic is Mnemonic.Xlatb or Mnemonic.Maskmovdqu)
@@ -113,6 +115,8 @@ public static class StateFormatter
         {
             if (!XmmOf(native, x).SequenceEqual(XmmOf(emulated, x)))
                 s.Append($"\n    XMM{x,-3} native {Xmm128(XmmOf(native, x))}  legoemu {Xmm128(XmmOf(emulated, x))}");
+            if (!YmmHighOf(native, x).SequenceEqual(YmmHighOf(emulated, x)))
+                s.Append($"\n    YMM{x,-3}[255:128] native {Xmm128(YmmHighOf(native, x))}  legoemu {Xmm128(YmmHighOf(emulated, x))}");
         }
         for (int k = 0; k < 8; k++)
         {

@@ -45,7 +45,8 @@ public static class StateLayout
     public const int Xmm = 0x0A0;      // 16 x 16
     public const int St = 0x1A0;       // 8 x 16, 80-bit values in the low 10 bytes; ST(0) first
     public const int MemField = 0x220;      // MemSize
-    public const int RecordSize = MemField + MemSize;
+    public const int YmmHigh = MemField + MemSize; // 16 x 16: bits 255:128 of YMM0-15
+    public const int RecordSize = YmmHigh + 16 * 16;
 
     public const int Rsp = 4;
 
@@ -66,6 +67,8 @@ public static class StateLayout
     public static void SetDepth(Span<byte> r, int v) => BinaryPrimitives.WriteUInt16LittleEndian(r[Depth..], (ushort)v);
     public static Span<byte> XmmOf(Span<byte> r, int i) => r.Slice(Xmm + 16 * i, 16);
     public static ReadOnlySpan<byte> XmmOf(ReadOnlySpan<byte> r, int i) => r.Slice(Xmm + 16 * i, 16);
+    public static Span<byte> YmmHighOf(Span<byte> r, int i) => r.Slice(YmmHigh + 16 * i, 16);
+    public static ReadOnlySpan<byte> YmmHighOf(ReadOnlySpan<byte> r, int i) => r.Slice(YmmHigh + 16 * i, 16);
     public static Span<byte> StOf(Span<byte> r, int i) => r.Slice(St + 16 * i, 10);
     public static ReadOnlySpan<byte> StOf(ReadOnlySpan<byte> r, int i) => r.Slice(St + 16 * i, 10);
     public static Span<byte> MemOf(Span<byte> r) => r.Slice(MemField, MemSize);

@@ -5,7 +5,8 @@ using static LegoEmu.Tests.Conformance.StateLayout;
 namespace LegoEmu.Tests.Conformance;
 
 /// <summary>
-/// Assembles one test executable: a driver that, for each case, loads the whole input state, jumps
+/// Assembles one test executable: a driver that, for each case, loads the whole input state (YMM registers
+/// too, so the host and LegoEmu run it with <c>--cpu v3</c>: AVX2), jumps
 /// to the case's instructions, stores the whole resulting state and writes it to stdout. Each record
 /// is written as soon as its case finishes, so a crash names the case that caused it.
 /// </summary>
@@ -14,6 +15,8 @@ public static class TestProgram
     static readonly AssemblerRegister64[] Gpr64 = [rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15];
     static readonly AssemblerRegisterXMM[] Xmms =
         [xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15];
+    static readonly AssemblerRegisterYMM[] Ymms =
+        [ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14, ymm15];
 
     /// <summary>The ELF image running <paramref name="cases"/> in order; <paramref name="native"/> picks each case's host-side instructions.</summary>
     public static byte[] Build(IReadOnlyList<TestCase> cases, bool native)
@@ -42,7 +45,10 @@ public static class TestProgram
             a.mov(__qword_ptr[rdi + 8 * k], rax);
         }
         for (int x = 0; x < 16; x++)
+        {
             a.movdqu(Xmms[x], __xmmword_ptr[rsi + (Xmm + 16 * x)]);
+            a.vinserti128(Ymms[x], Ymms[x], __xmmword_ptr[rsi + (YmmHigh + 16 * x)], 1);
+        }
         a.ldmxcsr(__dword_ptr[rsi + Mxcsr]);
         a.fninit();
         a.fldcw(__word_ptr[rsi + Fcw]);
@@ -88,7 +94,10 @@ public static class TestProgram
             a.mov(__qword_ptr[rdi + (Gpr + 8 * k)], rax);
         }
         for (int x = 0; x < 16; x++)
+        {
             a.movdqu(__xmmword_ptr[rdi + (Xmm + 16 * x)], Xmms[x]);
+            a.vextracti128(__xmmword_ptr[rdi + (YmmHigh + 16 * x)], Ymms[x], 1);
+        }
         a.stmxcsr(__dword_ptr[rdi + Mxcsr]);
         a.fnstsw(__word_ptr[rdi + Fsw]);
         a.fnstcw(__word_ptr[rdi + Fcw]);

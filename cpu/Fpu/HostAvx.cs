@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace LegoEmu.Cpu.Fpu;
+
+/// <summary>
+/// Runs one VEX-encoded vector instruction on the host, through a generated stub: its operands become
+/// YMM0 (destination, also read: FMA accumulates into it), YMM1, YMM2 and YMM3, loaded from and stored to
+/// 32-byte slots, and the stub returns RFLAGS (for VPTEST, VTESTPS, VCOMISS ...). The host has AVX2, FMA
+/// and F16C, so results, NaN propagation and MXCSR flags are the hardware's exactly, under whatever MXCSR
+/// the caller's bracket has loaded.
+/// </summary>
+public static unsafe class HostAvx
+{
+    const int StubSize = 64, Capacity = 8192;
+
+    static readonly object Gate = new();
+    static readonly Dictionary<UInt128, nint> Stubs = new();
+    static byte* _code;
+    static int _used;
+
+    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    /// <summary>True when the host can run the stubs (AVX2: VEX encodings and YMM registers).</summary>
+    public static bool Available => System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+
+    /// <summary>Runs the stub made by <see cref="StubFor"/>: operands in, the destination back in <paramref name="d"/>; returns RFLAGS.</summary>
+    public static ulong Run(nint stub, ref Vector256<byte> d, Vector256<byte> a, Vector256<byte> b, Vector256<byte> c)
+    {
+        var f = (delegate* unmanaged[SuppressGCTransition]<Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, ulong>)stub;
+        fixed (Vector256<byte>* pd = &d)
+            return f(pd, &a, &b, &c);
+    }
+
+    /// <summary>The stub for an instruction encoded (at most 15 bytes) on registers 0..3 only.</summary>
+    public static nint StubFor(ReadOnlySpan<byte> instruction)
+    {
+        if (instruction.Length is 0 or > 15) throw new ArgumentException("an x86 instruction is 1 to 15 bytes", nameof(instruction));
+        Span<byte> keyBytes = stackalloc byte[16];
+        instruction.CopyTo(keyBytes);
+        keyBytes[15] = (byte)instruction.Length;
+        var key = MemoryMarshal.Read<UInt128>(keyBytes);
+        lock (Gate)
+        {
+            if (Stubs.TryGetValue(key, out var p)) return p;
+            // Callers may be inside a guest-MXCSR bracket: what making a stub runs must not leave its flags to the guest.
+            uint mxcsr = HostMxcsr.Read();
+            try { return MakeStub(key, instruction); }
+            finally { HostMxcsr.Write(mxcsr); }
+        }
+    }
+
+    static nint MakeStub(UInt128 key, ReadOnlySpan<byte> instruction)
+    {
+        if (_code == null)
+        {
+            nint m = Mmap(0, Capacity * StubSize, 7, 0x22, -1, 0);
+            if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for AVX host stubs");
+            _code = (byte*)m;
+        }
+        if (_used >= Capacity) throw new InvalidOperationException("AVX host stub area full");
+        byte* s = _code + _used * StubSize;
+        int n = 0;
+        void Emit(params ReadOnlySpan<byte> bytes)
+        {
+            foreach (byte b in bytes) s[n++] = b;
+        }
+        Emit(0xc5, 0xfe, 0x6f, 0x07); // vmovdqu ymm0, [rdi]
+        Emit(0xc5, 0xfe, 0x6f, 0x0e); // vmovdqu ymm1, [rsi]
+        Emit(0xc5, 0xfe, 0x6f, 0x12); // vmovdqu ymm2, [rdx]
+        Emit(0xc5, 0xfe, 0x6f, 0x19); // vmovdqu ymm3, [rcx]
+        Emit(instruction);
+        Emit(0xc5, 0xfe, 0x7f, 0x07); // vmovdqu [rdi], ymm0
+        Emit(0x9c, 0x58);             // pushfq; pop rax
+        Emit(0xc5, 0xf8, 0x77);       // vzeroupper
+        Emit(0xc3);                   // ret
+        _used++;
+        Stubs[key] = (nint)s;
+        return (nint)s;
+    }
+}
