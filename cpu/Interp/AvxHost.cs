@@ -58,12 +58,14 @@ static unsafe class AvxHost
 
     static void Run(CpuState c, ref Insn i)
     {
-        nint stub = (nint)i.Imm;
-        if (stub == 0)
+        // Insn.Imm caches the stub; its bit 0 (stubs are 64-byte aligned) marks an instruction that only reads operand 0.
+        ulong cached = i.Imm;
+        if (cached == 0)
         {
-            stub = MakeStub(in i.I);
-            i.Imm = (ulong)stub;
+            cached = (ulong)MakeStub(in i.I) | (ReadsOnly(i.I.Mnemonic) ? 1UL : 0);
+            i.Imm = cached;
         }
+        nint stub = (nint)(cached & ~1UL);
         bool store = i.I.Op0Kind == OpKind.Memory;
         var d = store ? default : Operand(c, ref i, 0);
         var a = i.I.OpCount > 1 ? Operand(c, ref i, 1) : default;
@@ -71,7 +73,7 @@ static unsafe class AvxHost
         var e = i.I.OpCount > 3 ? Operand(c, ref i, 3) : default;
         ulong flags = HostAvx.Run(stub, ref d, a, b, e);
         if (store) StoreBytes(c, Operands.Ea(c, ref i), d, i.MemBits >> 3);
-        else SetReg(c, i.I.Op0Register, d);
+        else if ((cached & 1) == 0) SetReg(c, i.I.Op0Register, d);
         var modified = i.I.RflagsModified;
         if (modified != RflagsBits.None)
         {
@@ -80,6 +82,10 @@ static unsafe class AvxHost
             c.RflagsBits = (c.RflagsBits & ~mask) | (flags & mask);
         }
     }
+
+    /// <summary>Compares and tests: they set RFLAGS and leave their first operand alone.</summary>
+    static bool ReadsOnly(Mnemonic m) => m is Mnemonic.Vcomiss or Mnemonic.Vcomisd or Mnemonic.Vucomiss or Mnemonic.Vucomisd
+        or Mnemonic.Vtestps or Mnemonic.Vtestpd or Mnemonic.Vptest;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<byte> Operand(CpuState c, ref Insn i, int n) => i.I.GetOpKind(n) switch
