@@ -6,9 +6,10 @@ namespace LegoEmu.Cpu.Fpu;
 /// <summary>
 /// Runs one VEX-encoded vector instruction on the host, through a generated stub: its operands become
 /// YMM0 (destination, also read: FMA accumulates into it), YMM1, YMM2 and YMM3, loaded from and stored to
-/// 32-byte slots, and the stub returns RFLAGS (for VPTEST, VTESTPS, VCOMISS ...). The host has AVX2, FMA
-/// and F16C, so results, NaN propagation and MXCSR flags are the hardware's exactly, under whatever MXCSR
-/// the caller's bracket has loaded.
+/// 32-byte slots, and the stub returns RFLAGS (for VPTEST, VTESTPS, VCOMISS ...). The stub itself loads the
+/// guest's MXCSR just around the instruction and stores the flags it raised, so nothing else (the collector,
+/// the JIT) ever runs under the guest's rounding mode or leaves flags in it. The host has AVX2, FMA and F16C,
+/// so results, NaN propagation and MXCSR flags are the hardware's exactly.
 /// </summary>
 public static unsafe class HostAvx
 {
@@ -25,12 +26,22 @@ public static unsafe class HostAvx
     /// <summary>True when the host can run the stubs (AVX2: VEX encodings and YMM registers).</summary>
     public static bool Available => System.Runtime.Intrinsics.X86.Avx2.IsSupported;
 
-    /// <summary>Runs the stub made by <see cref="StubFor"/>: operands in, the destination back in <paramref name="d"/>; returns RFLAGS.</summary>
-    public static ulong Run(nint stub, ref Vector256<byte> d, Vector256<byte> a, Vector256<byte> b, Vector256<byte> c)
+    /// <summary>
+    /// Runs the stub made by <see cref="StubFor"/>: operands in, the destination back in <paramref name="d"/>; the
+    /// instruction runs under <paramref name="mxcsr"/> (exceptions masked, flags clear), whose flags come back in
+    /// <paramref name="raised"/>, and the host's default MXCSR is in place afterwards. Returns RFLAGS.
+    /// </summary>
+    public static ulong Run(nint stub, ref Vector256<byte> d, Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, uint mxcsr, out uint raised)
     {
-        var f = (delegate* unmanaged[SuppressGCTransition]<Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, ulong>)stub;
+        var f = (delegate* unmanaged[SuppressGCTransition]<Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, uint*, ulong>)stub;
+        uint* control = stackalloc uint[2];
+        control[0] = (mxcsr & ~0x3fu) | HostMxcsr.AllMasked;
+        control[1] = HostMxcsr.Default;
+        ulong flags;
         fixed (Vector256<byte>* pd = &d)
-            return f(pd, &a, &b, &c);
+            flags = f(pd, &a, &b, &c, control);
+        raised = control[0] & 0x3f;
+        return flags;
     }
 
     /// <summary>The stub for an instruction encoded (at most 15 bytes) on registers 0..3 only.</summary>
@@ -70,9 +81,12 @@ public static unsafe class HostAvx
         Emit(0xc5, 0xfe, 0x6f, 0x0e); // vmovdqu ymm1, [rsi]
         Emit(0xc5, 0xfe, 0x6f, 0x12); // vmovdqu ymm2, [rdx]
         Emit(0xc5, 0xfe, 0x6f, 0x19); // vmovdqu ymm3, [rcx]
+        Emit(0x41, 0x0f, 0xae, 0x10); // ldmxcsr [r8]: the guest's
         Emit(instruction);
-        Emit(0xc5, 0xfe, 0x7f, 0x07); // vmovdqu [rdi], ymm0
         Emit(0x9c, 0x58);             // pushfq; pop rax
+        Emit(0x41, 0x0f, 0xae, 0x18); // stmxcsr [r8]: the flags raised
+        Emit(0x41, 0x0f, 0xae, 0x50, 0x04); // ldmxcsr [r8+4]: the host's default
+        Emit(0xc5, 0xfe, 0x7f, 0x07); // vmovdqu [rdi], ymm0
         Emit(0xc5, 0xf8, 0x77);       // vzeroupper
         Emit(0xc3);                   // ret
         _used++;

@@ -11,7 +11,7 @@ namespace LegoEmu.Cpu.Interp;
 /// <summary>
 /// AVX, AVX2, FMA and F16C instructions on vector registers (and VEX PCLMULQDQ), run as the host's own instruction: the guest's
 /// instruction is encoded again on YMM0-3 (its memory source, if any, loaded into the register it stands
-/// for) and run by a <see cref="HostAvx"/> stub inside the guest-MXCSR bracket, so arithmetic, rounding,
+/// for) and run by a <see cref="HostAvx"/> stub under the guest's MXCSR, so arithmetic, rounding,
 /// NaNs, MXCSR flags and the flags of VPTEST/VTESTPS/VCOMISS are the hardware's. Taken per Iced code, for
 /// every form whose operands are vector registers, one vector-or-memory source and an immediate; moves,
 /// stores, GPR operands, gathers and masked loads have handlers of their own (<see cref="AvxMove"/>,
@@ -71,7 +71,8 @@ static unsafe class AvxHost
         var a = i.I.OpCount > 1 ? Operand(c, ref i, 1) : default;
         var b = i.I.OpCount > 2 ? Operand(c, ref i, 2) : default;
         var e = i.I.OpCount > 3 ? Operand(c, ref i, 3) : default;
-        ulong flags = HostAvx.Run(stub, ref d, a, b, e);
+        ulong flags = HostAvx.Run(stub, ref d, a, b, e, c.Mxcsr, out uint raised);
+        c.Mxcsr |= raised;
         if (store) StoreBytes(c, Operands.Ea(c, ref i), d, i.MemBits >> 3);
         else if ((cached & 1) == 0) SetReg(c, i.I.Op0Register, d);
         var modified = i.I.RflagsModified;

@@ -20,7 +20,7 @@ public static unsafe class HandlerTable
     /// at every code Iced knows and most processes never run one.
     /// </summary>
     static readonly delegate*<CpuState, ref Insn, void>[] ByCode = new delegate*<CpuState, ref Insn, void>[CodeCount];
-    /// <summary>Per code: the VEX form runs inside the guest-MXCSR bracket (floating point, or the host's own instruction).</summary>
+    /// <summary>Per code: the VEX form runs inside the guest-MXCSR bracket (the scalar conversions of <see cref="AvxConvert"/>).</summary>
     static readonly bool[] Bracketed = new bool[CodeCount];
     static readonly bool[] BracketedMnemonic = new bool[MnemonicCount];
     /// <summary>Handlers registered for single VEX codes, applied over the mnemonics' when the table is built.</summary>
@@ -47,8 +47,8 @@ public static unsafe class HandlerTable
                 }
                 else if (AvxHost.Eligible(code))
                 {
-                    ByCode[c] = AvxHost.Handler;
-                    Bracketed[c] = true; // integer forms raise no MXCSR flags, so every stub may run bracketed
+                    ByCode[c] = AvxHost.Handler; // its stub switches MXCSR itself, just around the instruction
+                    Bracketed[c] = false;
                 }
             }
             foreach (var (code, h, bracketed) in CodeHandlers)
