@@ -21,17 +21,21 @@ public static class CpuModel
 {
     public const CpuLevel Default = CpuLevel.V2;
 
-    static CpuLevel _level = Default;
-    /// <summary>Per Iced <see cref="Code"/>: 0 not yet looked at, 1 exists at this level, 2 raises #UD.</summary>
-    static readonly byte[] Verdicts = new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))];
+    static volatile CpuLevel _level = Default;
+    /// <summary>
+    /// Per level, then per Iced <see cref="Code"/>: 0 not yet looked at, 1 exists at that level, 2 raises #UD. One table
+    /// per level, because a warm-up guest may be decoding on another thread while the level is being chosen.
+    /// </summary>
+    static readonly byte[][] Verdicts =
+    [
+        new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))],
+        new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))],
+        new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))],
+    ];
 
     public static CpuLevel Level => _level;
 
-    public static void Select(CpuLevel level)
-    {
-        _level = level;
-        Array.Clear(Verdicts);
-    }
+    public static void Select(CpuLevel level) => _level = level;
 
     public static string Name(CpuLevel level) => level switch
     {
@@ -78,23 +82,25 @@ public static class CpuModel
     /// <summary>False when the instruction's extension is above the model's level (it raises #UD).</summary>
     public static bool Allows(in Instruction ins)
     {
+        var level = _level;
+        var verdicts = Verdicts[(int)level - 1];
         int code = (int)ins.Code;
-        byte v = Verdicts[code];
+        byte v = verdicts[code];
         if (v == 0)
         {
-            v = Decide(ins) ? (byte)1 : (byte)2;
-            Verdicts[code] = v;
+            v = Decide(ins, level) ? (byte)1 : (byte)2;
+            verdicts[code] = v;
         }
         return v == 1;
     }
 
-    static bool Decide(in Instruction ins)
+    static bool Decide(in Instruction ins, CpuLevel level)
     {
         // LAHF/SAHF in 64-bit mode came with the x86-64-v2 CPUs (CPUID 0x80000001:ECX.LAHF-SAHF).
-        if (ins.Mnemonic is Mnemonic.Lahf or Mnemonic.Sahf && _level < CpuLevel.V2) return false;
+        if (ins.Mnemonic is Mnemonic.Lahf or Mnemonic.Sahf && level < CpuLevel.V2) return false;
         foreach (var f in ins.CpuidFeatures)
         {
-            if (LevelOf(f) > _level) return false;
+            if (LevelOf(f) > level) return false;
         }
         return true;
     }

@@ -187,7 +187,7 @@ public static class ForkedProcess
                 traceRequest = new TraceRequest(tracePath, o.TraceLevel == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
             var options = new RunOptions(config, o.Strace, false, EmulatorStderr.Writer)
             {
-                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. MissPathArguments.ToArguments(config)], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config)], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
                 Tier = o.Tier,
             };
             int status;

@@ -36,7 +36,17 @@ public class CpuModelTests
                 features("parent");
                 fflush(stdout);
                 pid_t pid = fork();
-                if (pid == 0) { features("child"); return 0; }
+                if (pid == 0)
+                {
+                    features("child");
+                    fflush(stdout);
+                    /* A grandchild's component is started by the child's: it must keep the model too. */
+                    pid_t grandchild = fork();
+                    if (grandchild == 0) { features("grandchild"); return 0; }
+                    int gst;
+                    waitpid(grandchild, &gst, 0);
+                    return 0;
+                }
                 int st;
                 waitpid(pid, &st, 0);
                 char line[4096];
@@ -66,7 +76,7 @@ public class CpuModelTests
     }
 
     [Fact]
-    public async Task CpuidAdvertisesTheLevelAndForkedChildrenKeepIt()
+    public async Task CpuidAdvertisesTheLevelAndForkedDescendantsKeepIt()
     {
         using var guest = await InlineGuest.BuildAsync("cpumodel", Source);
         const string v1 = "sse3=0 ssse3=0 sse4.2=0 popcnt=0 cx16=0 pclmul=0 movbe=0 avx=0 lahf=0 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
@@ -76,7 +86,7 @@ public class CpuModelTests
         {
             var (exit, text) = await Run(guest, level, "cpuid");
             Assert.Equal(0, exit);
-            Assert.Equal($"parent {bits}\nchild {bits}\nbmi2 in cpuinfo: {(level == "v3" ? 1 : 0)}\n", text);
+            Assert.Equal($"parent {bits}\nchild {bits}\ngrandchild {bits}\nbmi2 in cpuinfo: {(level == "v3" ? 1 : 0)}\n", text);
         }
         var plain = await EmulatorRunner.RunAsync("run", guest.Binary, "cpuid");
         Assert.StartsWith($"parent {v2}\n", plain.StdoutText);

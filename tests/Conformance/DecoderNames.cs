@@ -31,6 +31,18 @@ public static class DecoderNames
         [("pclmulhqlqdq", "pclmulqdq")] = "Iced prints the immediate's pseudo-op",
         [("pclmullqhqdq", "pclmulqdq")] = "Iced prints the immediate's pseudo-op",
         [("pclmulhqhqdq", "pclmulqdq")] = "Iced prints the immediate's pseudo-op",
+        [("vpcmpestri64", "vpcmpestri")] = "VEX.W1 form: Iced adds 64 to the name",
+        [("vpcmpestrm64", "vpcmpestrm")] = "VEX.W1 form: Iced adds 64 to the name",
+        [("vcvtpd2ps", "vcvtpd2psx")] = "m128 source: Capstone adds the AT&T size suffix",
+        [("vcvtpd2ps", "vcvtpd2psy")] = "m256 source: Capstone adds the AT&T size suffix",
+        [("vcvtpd2dq", "vcvtpd2dqx")] = "m128 source: Capstone adds the AT&T size suffix",
+        [("vcvtpd2dq", "vcvtpd2dqy")] = "m256 source: Capstone adds the AT&T size suffix",
+        [("vcvttpd2dq", "vcvttpd2dqx")] = "m128 source: Capstone adds the AT&T size suffix",
+        [("vcvttpd2dq", "vcvttpd2dqy")] = "m256 source: Capstone adds the AT&T size suffix",
+        [("vpclmullqlqdq", "vpclmulqdq")] = "Iced prints the immediate's pseudo-op",
+        [("vpclmulhqlqdq", "vpclmulqdq")] = "Iced prints the immediate's pseudo-op",
+        [("vpclmullqhqdq", "vpclmulqdq")] = "Iced prints the immediate's pseudo-op",
+        [("vpclmulhqhqdq", "vpclmulqdq")] = "Iced prints the immediate's pseudo-op",
         [("prefetchit0", "nop")] = "0F 18 /7: a newer prefetch to Iced, a hint NOP to Capstone 4",
         [("prefetchit1", "nop")] = "0F 18 /6: a newer prefetch to Iced, a hint NOP to Capstone 4",
         [("cldemote", "nop")] = "0F 1C /0: CLDEMOTE to Iced, a hint NOP to Capstone 4",
@@ -72,6 +84,7 @@ public static class DecoderNames
     public static string? CapstoneGap(in Instruction ins, ReadOnlySpan<byte> bytes)
     {
         if (ins.Encoding is EncodingKind.EVEX or EncodingKind.MVEX) return "AVX-512 (EVEX): Capstone 4 support is partial";
+        if (ins.Mnemonic == Mnemonic.Vbroadcasti128) return "VBROADCASTI128 (VEX.256 0F38 5A): Capstone 4 cannot decode it";
         foreach (var f in ins.CpuidFeatures)
         {
             string name = f.ToString();
