@@ -87,58 +87,6 @@ static class RegionPlanner
                 queue.Enqueue(next);
             }
         }
-        return decode == null ? WithoutCompiledTails(chosen) : chosen.ToArray();
-    }
-
-    /// <summary>
-    /// Leaves out blocks compiled already (heads or entries of other regions) unless they lie on a cycle back
-    /// to the head, and what only they lead to: the region then leaves to the other region's code instead of
-    /// compiling it again, while a loop through the head stays whole (a trip through the dispatcher on every
-    /// iteration costs more than the copy).
-    /// </summary>
-    static Block[] WithoutCompiledTails(List<Block> chosen)
-    {
-        int n = chosen.Count;
-        bool any = false;
-        for (int k = 1; k < n; k++) any |= chosen[k].Region != null;
-        if (!any) return chosen.ToArray();
-        var index = new Dictionary<ulong, int>(n);
-        for (int k = 0; k < n; k++) index[chosen[k].Start] = k;
-        var succ = new List<int>[n];
-        var pred = new List<int>[n];
-        for (int k = 0; k < n; k++) { succ[k] = new List<int>(2); pred[k] = new List<int>(2); }
-        for (int k = 0; k < n; k++)
-            foreach (var s in PlanSuccessors(chosen[k]))
-                if (index.TryGetValue(s, out int t)) { succ[k].Add(t); pred[t].Add(k); }
-        // A callee comes back: its returns lead to the return addresses of the region's calls.
-        var returns = new List<int>();
-        for (int k = 0; k < n; k++)
-        {
-            var last = chosen[k].Insns[^1].I;
-            if (last.Code == Code.Call_rel32_64 && index.TryGetValue(last.NextIP, out int r)) returns.Add(r);
-        }
-        for (int k = 0; k < n && returns.Count > 0; k++)
-            if (chosen[k].Insns[^1].I.Mnemonic == Mnemonic.Ret)
-                foreach (int r in returns) pred[r].Add(k);
-        var reachesHead = Walk(0, pred, null);
-        var keep = new bool[n];
-        for (int k = 0; k < n; k++) keep[k] = k == 0 || chosen[k].Region == null || reachesHead[k];
-        var reached = Walk(0, succ, keep);
-        var result = new List<Block>(n);
-        for (int k = 0; k < n; k++) if (reached[k]) result.Add(chosen[k]);
-        return result.ToArray();
-    }
-
-    /// <summary>The blocks reached from <paramref name="from"/> along <paramref name="edges"/>, through allowed blocks only.</summary>
-    static bool[] Walk(int from, List<int>[] edges, bool[]? allowed)
-    {
-        var seen = new bool[edges.Length];
-        var stack = new Stack<int>();
-        seen[from] = true;
-        stack.Push(from);
-        while (stack.Count > 0)
-            foreach (int t in edges[stack.Pop()])
-                if (!seen[t] && (allowed == null || allowed[t])) { seen[t] = true; stack.Push(t); }
-        return seen;
+        return chosen.ToArray();
     }
 }
