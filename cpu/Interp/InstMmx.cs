@@ -110,7 +110,7 @@ static unsafe class InstMmx
             {
                 // Only the low two singles are converted: the upper lanes must not raise exceptions.
                 var src = V(i.I.Op1Kind == OpKind.Memory ? c.Mem.Read64(Ea(c, ref i)) : Low(Xmm(c, i.I.Op1Register)));
-                var r = m == Mnemonic.Cvtps2pi ? Sse2.ConvertToVector128Int32(src.AsSingle()) : Sse2.ConvertToVector128Int32WithTruncation(src.AsSingle());
+                var r = m == Mnemonic.Cvtps2pi ? SingleToInt32(src.AsSingle()) : SingleToInt32T(src.AsSingle());
                 WriteMm(c, Mm(i.I.Op0Register), r.AsUInt64().GetElement(0));
                 return;
             }
@@ -118,7 +118,7 @@ static unsafe class InstMmx
             case Mnemonic.Cvttpd2pi:
             {
                 var src = ReadXAligned(c, ref i, 1);
-                var r = m == Mnemonic.Cvtpd2pi ? Sse2.ConvertToVector128Int32(src.AsDouble()) : Sse2.ConvertToVector128Int32WithTruncation(src.AsDouble());
+                var r = m == Mnemonic.Cvtpd2pi ? DoubleToInt32(src.AsDouble()) : DoubleToInt32T(src.AsDouble());
                 WriteMm(c, Mm(i.I.Op0Register), r.AsUInt64().GetElement(0));
                 return;
             }
@@ -212,4 +212,15 @@ static unsafe class InstMmx
         }
         WriteMm(c, d, result);
     }
+
+    // Rounding and truncating conversions are calls of their own: the JIT may evaluate both arms of a conditional
+    // of intrinsics (if-conversion), and the conversion the guest did not ask for could raise the invalid flag.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static Vector128<int> SingleToInt32(Vector128<float> v) => Sse2.ConvertToVector128Int32(v);
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static Vector128<int> SingleToInt32T(Vector128<float> v) => Sse2.ConvertToVector128Int32WithTruncation(v);
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static Vector128<int> DoubleToInt32(Vector128<double> v) => Sse2.ConvertToVector128Int32(v);
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static Vector128<int> DoubleToInt32T(Vector128<double> v) => Sse2.ConvertToVector128Int32WithTruncation(v);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Iced.Intel;
@@ -49,12 +50,26 @@ static unsafe class InstSseConvert
         int bits = i.I.Op1Kind == OpKind.Memory ? i.MemBits : Registers.GprSize[(int)i.I.Op1Register] * 8;
         ulong v = Read(c, ref i, 1, bits);
         if (i.I.Mnemonic == Mnemonic.Cvtsi2sd)
-            d = bits == 64 ? Sse2.X64.ConvertScalarToVector128Double(d.AsDouble(), (long)v).AsByte()
-                           : Sse2.ConvertScalarToVector128Double(d.AsDouble(), (int)v).AsByte();
+            d = bits == 64 ? IntToDouble64(d, (long)v) : IntToDouble32(d, (int)v);
         else
-            d = bits == 64 ? Sse.X64.ConvertScalarToVector128Single(d.AsSingle(), (long)v).AsByte()
-                           : Sse.ConvertScalarToVector128Single(d.AsSingle(), (int)v).AsByte();
+            d = bits == 64 ? IntToSingle64(d, (long)v) : IntToSingle32(d, (int)v);
     }
+
+    // Each conversion that can raise MXCSR flags is a call of its own: the JIT may evaluate both arms of a
+    // conditional whose arms look free of side effects (if-conversion), and a conversion the guest did not
+    // ask for would leave its flags (a 64-bit CVTSI2SS is inexact where the 32-bit one is not).
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToDouble64(Vector128<byte> d, long v) => Sse2.X64.ConvertScalarToVector128Double(d.AsDouble(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToDouble32(Vector128<byte> d, int v) => Sse2.ConvertScalarToVector128Double(d.AsDouble(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToSingle64(Vector128<byte> d, long v) => Sse.X64.ConvertScalarToVector128Single(d.AsSingle(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToSingle32(Vector128<byte> d, int v) => Sse.ConvertScalarToVector128Single(d.AsSingle(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt64(Vector128<double> v, bool trunc) => trunc ? DoubleToInt64T(v) : (ulong)Sse2.X64.ConvertToInt64(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt64T(Vector128<double> v) => (ulong)Sse2.X64.ConvertToInt64WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt32(Vector128<double> v, bool trunc) => trunc ? DoubleToInt32T(v) : (uint)Sse2.ConvertToInt32(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt32T(Vector128<double> v) => (uint)Sse2.ConvertToInt32WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt64(Vector128<float> v, bool trunc) => trunc ? SingleToInt64T(v) : (ulong)Sse.X64.ConvertToInt64(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt64T(Vector128<float> v) => (ulong)Sse.X64.ConvertToInt64WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt32(Vector128<float> v, bool trunc) => trunc ? SingleToInt32T(v) : (uint)Sse.ConvertToInt32(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt32T(Vector128<float> v) => (uint)Sse.ConvertToInt32WithTruncation(v);
 
     static void FloatToInt(CpuState c, ref Insn i)
     {
@@ -69,14 +84,12 @@ static unsafe class InstSseConvert
         if (dbl)
         {
             var v = s.AsDouble();
-            r = wide ? (ulong)(trunc ? Sse2.X64.ConvertToInt64WithTruncation(v) : Sse2.X64.ConvertToInt64(v))
-                     : (uint)(trunc ? Sse2.ConvertToInt32WithTruncation(v) : Sse2.ConvertToInt32(v));
+            r = wide ? DoubleToInt64(v, trunc) : DoubleToInt32(v, trunc);
         }
         else
         {
             var v = s.AsSingle();
-            r = wide ? (ulong)(trunc ? Sse.X64.ConvertToInt64WithTruncation(v) : Sse.X64.ConvertToInt64(v))
-                     : (uint)(trunc ? Sse.ConvertToInt32WithTruncation(v) : Sse.ConvertToInt32(v));
+            r = wide ? SingleToInt64(v, trunc) : SingleToInt32(v, trunc);
         }
         SetReg(c, i.I.Op0Register, r);
     }

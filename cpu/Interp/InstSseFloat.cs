@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Iced.Intel;
@@ -67,18 +68,18 @@ static unsafe class InstSseFloat
         var ad = d.AsDouble(); var bd = s.AsDouble();
         d = m switch
         {
-            Mnemonic.Addss => Sse.AddScalar(af, bf).AsByte(),
-            Mnemonic.Addsd => Sse2.AddScalar(ad, bd).AsByte(),
-            Mnemonic.Addps => Sse.Add(af, bf).AsByte(),
-            Mnemonic.Addpd => Sse2.Add(ad, bd).AsByte(),
+            Mnemonic.Addss => FirstNaN32(d, s, Sse.AddScalar(af, bf).AsByte(), 1),
+            Mnemonic.Addsd => FirstNaN64(d, s, Sse2.AddScalar(ad, bd).AsByte(), 1),
+            Mnemonic.Addps => FirstNaN32(d, s, Sse.Add(af, bf).AsByte(), 4),
+            Mnemonic.Addpd => FirstNaN64(d, s, Sse2.Add(ad, bd).AsByte(), 2),
             Mnemonic.Subss => Sse.SubtractScalar(af, bf).AsByte(),
             Mnemonic.Subsd => Sse2.SubtractScalar(ad, bd).AsByte(),
             Mnemonic.Subps => Sse.Subtract(af, bf).AsByte(),
             Mnemonic.Subpd => Sse2.Subtract(ad, bd).AsByte(),
-            Mnemonic.Mulss => Sse.MultiplyScalar(af, bf).AsByte(),
-            Mnemonic.Mulsd => Sse2.MultiplyScalar(ad, bd).AsByte(),
-            Mnemonic.Mulps => Sse.Multiply(af, bf).AsByte(),
-            Mnemonic.Mulpd => Sse2.Multiply(ad, bd).AsByte(),
+            Mnemonic.Mulss => FirstNaN32(d, s, Sse.MultiplyScalar(af, bf).AsByte(), 1),
+            Mnemonic.Mulsd => FirstNaN64(d, s, Sse2.MultiplyScalar(ad, bd).AsByte(), 1),
+            Mnemonic.Mulps => FirstNaN32(d, s, Sse.Multiply(af, bf).AsByte(), 4),
+            Mnemonic.Mulpd => FirstNaN64(d, s, Sse2.Multiply(ad, bd).AsByte(), 2),
             Mnemonic.Divss => Sse.DivideScalar(af, bf).AsByte(),
             Mnemonic.Divsd => Sse2.DivideScalar(ad, bd).AsByte(),
             Mnemonic.Divps => Sse.Divide(af, bf).AsByte(),
@@ -103,6 +104,38 @@ static unsafe class InstSseFloat
     }
 
     /// <summary>
+    /// The NaN an ADD or MUL returns, as x86 defines it: the first source's when it is a NaN, else the second's,
+    /// made quiet (a NaN the operation made itself, as inf*0, stays). The JIT may swap the operands of an
+    /// operation it takes for commutative, which changes which NaN the host instruction passes through. Integer
+    /// operations only, so no MXCSR flag changes; only the <paramref name="lanes"/> low lanes the instruction computes.
+    /// </summary>
+    static Vector128<byte> FirstNaN32(Vector128<byte> a, Vector128<byte> b, Vector128<byte> r, int lanes)
+    {
+        var abs = Vector128.Create(0x7fffffff);
+        var inf = Vector128.Create(0x7f800000);
+        var live = lanes == 4 ? Vector128<int>.AllBitsSet : Vector128.CreateScalar(-1);
+        var rn = Vector128.GreaterThan(r.AsInt32() & abs, inf) & live;
+        if (rn == Vector128<int>.Zero) return r;
+        var an = Vector128.GreaterThan(a.AsInt32() & abs, inf) & rn;
+        var bn = Vector128.GreaterThan(b.AsInt32() & abs, inf) & rn & ~an;
+        var quiet = Vector128.Create(0x00400000);
+        return ((r.AsInt32() & ~(an | bn)) | ((a.AsInt32() | quiet) & an) | ((b.AsInt32() | quiet) & bn)).AsByte();
+    }
+
+    static Vector128<byte> FirstNaN64(Vector128<byte> a, Vector128<byte> b, Vector128<byte> r, int lanes)
+    {
+        var abs = Vector128.Create(0x7fffffffffffffffL);
+        var inf = Vector128.Create(0x7ff0000000000000L);
+        var live = lanes == 2 ? Vector128<long>.AllBitsSet : Vector128.CreateScalar(-1L);
+        var rn = Vector128.GreaterThan(r.AsInt64() & abs, inf) & live;
+        if (rn == Vector128<long>.Zero) return r;
+        var an = Vector128.GreaterThan(a.AsInt64() & abs, inf) & rn;
+        var bn = Vector128.GreaterThan(b.AsInt64() & abs, inf) & rn & ~an;
+        var quiet = Vector128.Create(0x0008000000000000L);
+        return ((r.AsInt64() & ~(an | bn)) | ((a.AsInt64() | quiet) & an) | ((b.AsInt64() | quiet) & bn)).AsByte();
+    }
+
+    /// <summary>
     /// (U)COMISS/SD: ZF, PF, CF from the comparison; OF, SF, AF cleared. The host's own COMIS/UCOMIS
     /// run through the intrinsics, so the MXCSR flags are exactly the hardware's: COMIS signals on any
     /// NaN, UCOMIS only on SNaN, and a NaN operand suppresses the denormal flag. (C# comparisons and
@@ -115,28 +148,33 @@ static unsafe class InstSseFloat
         bool signalling = m is Mnemonic.Comiss or Mnemonic.Comisd;
         var a = Xmm(c, i.I.Op0Register);
         var b = Source(c, ref i, single ? 32 : 64);
-        bool less, equal, greater;
-        if (single)
-        {
-            var x = a.AsSingle();
-            var y = b.AsSingle();
-            equal = signalling ? Sse.CompareScalarOrderedEqual(x, y) : Sse.CompareScalarUnorderedEqual(x, y);
-            less = signalling ? Sse.CompareScalarOrderedLessThan(x, y) : Sse.CompareScalarUnorderedLessThan(x, y);
-            greater = signalling ? Sse.CompareScalarOrderedGreaterThan(x, y) : Sse.CompareScalarUnorderedGreaterThan(x, y);
-        }
-        else
-        {
-            var x = a.AsDouble();
-            var y = b.AsDouble();
-            equal = signalling ? Sse2.CompareScalarOrderedEqual(x, y) : Sse2.CompareScalarUnorderedEqual(x, y);
-            less = signalling ? Sse2.CompareScalarOrderedLessThan(x, y) : Sse2.CompareScalarUnorderedLessThan(x, y);
-            greater = signalling ? Sse2.CompareScalarOrderedGreaterThan(x, y) : Sse2.CompareScalarUnorderedGreaterThan(x, y);
-        }
-        bool unordered = !equal && !less && !greater;
-        ulong f = unordered ? Rf.ZF | Rf.PF | Rf.CF : less ? Rf.CF : equal ? Rf.ZF : 0;
+        // One call per kind: the JIT may evaluate both arms of a conditional of intrinsics it takes for pure
+        // (if-conversion), and a COMIS run for a UCOMIS would raise the invalid flag on a quiet NaN.
+        ulong f = single
+            ? signalling ? OrderedSingle(a.AsSingle(), b.AsSingle()) : UnorderedSingle(a.AsSingle(), b.AsSingle())
+            : signalling ? OrderedDouble(a.AsDouble(), b.AsDouble()) : UnorderedDouble(a.AsDouble(), b.AsDouble());
         c.Materialize();
         c.RflagsBits = (c.RflagsBits & ~Rf.Arith) | f;
     }
+
+    static ulong CompareFlags(bool equal, bool less, bool greater) =>
+        !equal && !less && !greater ? Rf.ZF | Rf.PF | Rf.CF : less ? Rf.CF : equal ? Rf.ZF : 0;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static ulong OrderedSingle(Vector128<float> x, Vector128<float> y) =>
+        CompareFlags(Sse.CompareScalarOrderedEqual(x, y), Sse.CompareScalarOrderedLessThan(x, y), Sse.CompareScalarOrderedGreaterThan(x, y));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static ulong UnorderedSingle(Vector128<float> x, Vector128<float> y) =>
+        CompareFlags(Sse.CompareScalarUnorderedEqual(x, y), Sse.CompareScalarUnorderedLessThan(x, y), Sse.CompareScalarUnorderedGreaterThan(x, y));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static ulong OrderedDouble(Vector128<double> x, Vector128<double> y) =>
+        CompareFlags(Sse2.CompareScalarOrderedEqual(x, y), Sse2.CompareScalarOrderedLessThan(x, y), Sse2.CompareScalarOrderedGreaterThan(x, y));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static ulong UnorderedDouble(Vector128<double> x, Vector128<double> y) =>
+        CompareFlags(Sse2.CompareScalarUnorderedEqual(x, y), Sse2.CompareScalarUnorderedLessThan(x, y), Sse2.CompareScalarUnorderedGreaterThan(x, y));
 
     /// <summary>CMPPS/PD/SS/SD with predicates 0..7 (EQ LT LE UNORD NEQ NLT NLE ORD), as the host instruction.</summary>
     static void CmpPredicate(CpuState c, ref Insn i)
