@@ -127,15 +127,13 @@ public static class ForkedProcess
         var host = inbox != null && o.Pool > 0 && o.Trace == null ? ComponentHostState.Take() : null;
         while (true)
         {
-            var started = CpuTime();
-            int status = RunGuest(o, s, connected, connectedTo, p => Volatile.Write(ref current, p), host != null, out bool released);
+            int status = RunGuest(o, s, connected, connectedTo, p => Volatile.Write(ref current, p), host != null, out bool released, out var times);
             Volatile.Write(ref current, null);
             // From here the guest is gone: the parent's setpgid for it gets ESRCH, not a move of this component.
             if (inbox != null) inbox.Idle = true;
             if (host == null || !released || !host.Restore(out long group)) return status;
             EmulatorStderr.Release();
-            var used = CpuTime();
-            if (!ForkControl.ReportExit(control, (status & 0xff) << 8, used.User - started.User, used.System - started.System, group)) return status;
+            if (!ForkControl.ReportExit(control, (status & 0xff) << 8, times.Self, group, times.Children)) return status;
             LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.kill, LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid), GuestProcess.ReportSignal);
             // The parent's next fork most likely comes from the same memory.
             connectedTo = string.Join(',', s.MemoryEndpoints);
@@ -149,21 +147,16 @@ public static class ForkedProcess
         }
     }
 
-    /// <summary>User and system CPU time of this process so far, in microseconds.</summary>
-    static unsafe (long User, long System) CpuTime()
-    {
-        long* ru = stackalloc long[18];
-        LegoEmu.Syscalls.Host.Native.Sys(98 /* getrusage */, 0 /* RUSAGE_SELF */, (nint)ru);
-        return (ru[0] * 1_000_000 + ru[1], ru[2] * 1_000_000 + ru[3]);
-    }
-
     /// <summary>
     /// Runs one guest from its fork state and returns its status. With <paramref name="outlive"/>, a guest that exits
-    /// (not killed) leaves the component reusable when everything it held could be released (<paramref name="released"/>).
+    /// (not killed) leaves the component reusable when everything it held could be released (<paramref name="released"/>);
+    /// <paramref name="times"/> is the CPU time the guest and the children it reaped used.
     /// </summary>
-    static int RunGuest(ForkedOptions o, ForkState s, MemoryCluster? connected, string? connectedTo, Action<GuestProcess?> running, bool outlive, out bool released)
+    static int RunGuest(ForkedOptions o, ForkState s, MemoryCluster? connected, string? connectedTo, Action<GuestProcess?> running, bool outlive,
+        out bool released, out ((long User, long System) Self, (long User, long System) Children) times)
     {
         released = false;
+        times = default;
         if (connected != null && string.Join(',', s.MemoryEndpoints) != connectedTo)
         {
             connected.Dispose();
@@ -216,6 +209,7 @@ public static class ForkedProcess
                     if (tracer != null) traceRequest!.Finish(process, tracer);
                 }
                 RunCommand.PendingSignalDeath = process.KilledBySignal;
+                times = (process.CpuTime.Self(), process.CpuTime.Children());
                 if (!outlive || process.KilledBySignal != 0) return status;
                 released = process.ReleaseForReuse();
                 if (!released) return status;

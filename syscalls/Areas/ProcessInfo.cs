@@ -53,8 +53,8 @@ static class ProcessInfo
         t.Add(Nr.setsid, "setsid", "", _ => Sys(Nr.setsid));
         t.Add(Nr.getgroups, "getgroups", "dx", x => Buffers.WithOutput(x, x.A[1], (int)Math.Min((ulong)x.Int(0) * 4, 65536), p => Sys(Nr.getgroups, x.Long(0), x.A[1] == 0 ? 0 : p), r => (int)r * 4));
         RegisterCredentials(t);
-        t.Add(Nr.getrusage, "getrusage", "dx", x => Buffers.WithStruct(x, x.A[1], 144, p => Sys(Nr.getrusage, x.Long(0), p)));
-        t.Add(Nr.times, "times", "x", x => Buffers.WithStruct(x, x.A[0], 32, p => Sys(Nr.times, x.A[0] == 0 ? 0 : p)));
+        t.Add(Nr.getrusage, "getrusage", "dx", GetRusage);
+        t.Add(Nr.times, "times", "x", Times);
         t.Add(Nr.getpriority, "getpriority", "dd", x => Sys(Nr.getpriority, x.Long(0), SelfIsHost(x, x.Long(1))));
         t.Add(Nr.prctl, "prctl", "dxxxx", Prctl);
         // capget reports the emulator's (the guest's) capabilities; capset is not allowed to change them.
@@ -208,5 +208,33 @@ static class ProcessInfo
         for (int cpu = 0; cpu < x.P.CpuCount && cpu < n * 8; cpu++) mask[cpu >> 3] |= (byte)(1 << (cpu & 7));
         x.Mem.WriteBytes(x.A[2], mask);
         return n;
+    }
+
+    /// <summary>getrusage: the host's figures, with the user and system times the guest's own (<see cref="GuestCpuTime"/>).</summary>
+    static unsafe long GetRusage(SyscallContext x)
+    {
+        long who = x.Int(0); // an int to the kernel: RUSAGE_CHILDREN arrives as 0xffffffff
+        return Buffers.WithStruct(x, x.A[1], 144, p =>
+        {
+            long r = Sys(Nr.getrusage, who, p);
+            if (r == 0) x.P.CpuTime.Adjust(who, new Span<byte>((void*)p, 144));
+            return r;
+        });
+    }
+
+    /// <summary>times: the clock ticks since boot from the host, the guest's and its reaped children's CPU times in ticks of 10 ms.</summary>
+    static unsafe long Times(SyscallContext x)
+    {
+        long r = Sys(Nr.times, 0);
+        if (r < 0 || x.A[0] == 0) return r;
+        var (u, s) = x.P.CpuTime.Self();
+        var (cu, cs) = x.P.CpuTime.Children();
+        long* tms = stackalloc long[4];
+        tms[0] = u / 10_000;
+        tms[1] = s / 10_000;
+        tms[2] = cu / 10_000;
+        tms[3] = cs / 10_000;
+        x.Mem.WriteBytes(x.A[0], new ReadOnlySpan<byte>(tms, 32));
+        return r;
     }
 }

@@ -101,21 +101,19 @@ static class Processes
         // Reaped first, as the kernel does: a status pointer that faults costs the caller the status, not the child.
         x.P.ChildSeen(link.Pid, 1 /* CLD_EXITED */, (report.Status >> 8) & 0xff);
         x.P.ReapReported(link);
-        if (x.A[3] != 0)
-        {
-            var ru = new byte[144];
-            WriteTimeval(ru, 0, report.UserMicros);
-            WriteTimeval(ru, 16, report.SystemMicros);
-            x.Mem.WriteBytes(x.A[3], ru);
-        }
+        x.P.CpuTime.ChildReaped(report);
+        if (x.A[3] != 0) x.Mem.WriteBytes(x.A[3], ReportedRusage(report));
         if (x.A[1] != 0) x.Mem.Write32(x.A[1], (uint)report.Status);
         return link.Pid;
     }
 
-    static void WriteTimeval(byte[] to, int at, long micros)
+    /// <summary>The rusage of a reaped child whose component reported its exit: as the kernel's, its own times and those of the children it reaped.</summary>
+    static byte[] ReportedRusage(ForkControl.ExitReport report)
     {
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(to.AsSpan(at), micros / 1_000_000);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(to.AsSpan(at + 8), micros % 1_000_000);
+        var ru = new byte[144];
+        GuestCpuTime.WriteTimeval(ru, 0, report.UserMicros + report.ChildrenUserMicros);
+        GuestCpuTime.WriteTimeval(ru, 16, report.SystemMicros + report.ChildrenSystemMicros);
+        return ru;
     }
 
     /// <summary>The siginfo waitid reports for a child whose component reported its exit (clock ticks of 10 ms for the times).</summary>
@@ -128,8 +126,8 @@ static class Processes
         *(int*)(si + 16) = link.Pid;
         *(int*)(si + 20) = (int)Sys(Nr.getuid);
         *(int*)(si + 24) = (report.Status >> 8) & 0xff;
-        *(long*)(si + 32) = report.UserMicros / 10_000;
-        *(long*)(si + 40) = report.SystemMicros / 10_000;
+        *(long*)(si + 32) = (report.UserMicros + report.ChildrenUserMicros) / 10_000;
+        *(long*)(si + 40) = (report.SystemMicros + report.ChildrenSystemMicros) / 10_000;
     }
 
     static unsafe long WaitId(SyscallContext x)
@@ -149,8 +147,12 @@ static class Processes
                 if (x.P.Child((int)id) == null) return -Errno.ECHILD; // reaped at once: SIGCHLD ignored
                 ReportedSiginfo(si, link);
                 x.P.ChildSeen(link.Pid, 1, (link.Report!.Status >> 8) & 0xff);
-                if ((options & WNOWAIT) == 0) x.P.ReapReported(link);
-                if (x.A[4] != 0) x.Mem.WriteBytes(x.A[4], new byte[144]);
+                if ((options & WNOWAIT) == 0)
+                {
+                    x.P.ReapReported(link);
+                    x.P.CpuTime.ChildReaped(link.Report!);
+                }
+                if (x.A[4] != 0) x.Mem.WriteBytes(x.A[4], ReportedRusage(link.Report!));
                 return 0;
             }
             new Span<byte>(si, 128).Clear();

@@ -10,7 +10,7 @@ static class Time
 {
     public static void Register(SyscallTable t)
     {
-        t.Add(Nr.clock_gettime, "clock_gettime", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.clock_gettime, x.Long(0), p)));
+        t.Add(Nr.clock_gettime, "clock_gettime", "dx", ClockGettime);
         t.Add(Nr.clock_getres, "clock_getres", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.clock_getres, x.Long(0), x.A[1] == 0 ? 0 : p)));
         t.Add(Nr.gettimeofday, "gettimeofday", "xx", x => Buffers.WithStruct(x, x.A[0], 16, p => Sys(Nr.gettimeofday, x.A[0] == 0 ? 0 : p, 0)));
         t.Add(Nr.time, "time", "x", TimeCall);
@@ -18,7 +18,18 @@ static class Time
         t.Add(Nr.clock_nanosleep, "clock_nanosleep", "ddxx", ClockNanosleep);
     }
 
-    const int TIMER_ABSTIME = 1;
+    const int TIMER_ABSTIME = 1, CLOCK_PROCESS_CPUTIME_ID = 2;
+
+    /// <summary>clock_gettime: the host's clocks, but the process's CPU clock counts the guest's time only (<see cref="GuestCpuTime"/>).</summary>
+    static long ClockGettime(SyscallContext x)
+    {
+        long clock = x.Long(0);
+        if (clock != CLOCK_PROCESS_CPUTIME_ID) return Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.clock_gettime, clock, p));
+        long ns = x.P.CpuTime.ClockNs();
+        x.Mem.Write64(x.A[1], (ulong)(ns / 1_000_000_000));
+        x.Mem.Write64(x.A[1] + 8, (ulong)(ns % 1_000_000_000));
+        return 0;
+    }
 
     static long ClockNanosleep(SyscallContext x)
     {

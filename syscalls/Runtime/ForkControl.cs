@@ -23,21 +23,22 @@ namespace LegoEmu.Syscalls.Runtime;
 /// it, the parent may hand it its next forked child on the same socket (<see cref="ForkHandover"/>).
 /// </para>
 /// Parent to child: a set-group request (<c>u8 1 | i64 group</c>) or a hand-over (which starts with its own magic).
-/// Child to parent: 40-byte messages <c>i64 kind | i64 a | i64 b | i64 c | i64 d</c>: a group answer (a = result) or an
-/// exit (a = wait status, b and c = user and system CPU microseconds, d = the process group the guest was in).
+/// Child to parent: 56-byte messages <c>i64 kind | i64 a | i64 b | i64 c | i64 d | i64 e | i64 f</c>: a group answer (a = result)
+/// or an exit (a = wait status, b and c = user and system CPU microseconds, d = the process group the guest was in, e and f
+/// = user and system CPU microseconds of the children the guest reaped).
 /// </summary>
 public static class ForkControl
 {
     const byte SetGroup = 1;
     const long GroupAnswer = 1, Exited = 2;
-    const int MessageBytes = 40;
+    const int MessageBytes = 56;
     const int SendTo = 44, RecvFrom = 45, MSG_NOSIGNAL = 0x4000, MSG_WAITALL = 0x100, MSG_DONTWAIT = 0x40, MSG_PEEK = 2;
 
     /// <summary>How long a parent waits for a child's component to answer (a cold one may still be starting).</summary>
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    /// <summary>An exit a component reported for its guest: the wait status and the CPU time the guest used.</summary>
-    public sealed record ExitReport(int Status, long UserMicros, long SystemMicros, long Group);
+    /// <summary>An exit a component reported for its guest: the wait status, the CPU time the guest used and that of the children it reaped.</summary>
+    public sealed record ExitReport(int Status, long UserMicros, long SystemMicros, long Group, long ChildrenUserMicros, long ChildrenSystemMicros);
 
     /// <summary>
     /// The parent's side: setpgid(child, <paramref name="group"/>) done by the child's component; 0 or a negated
@@ -55,7 +56,7 @@ public static class ForkControl
             if (Native.Sys(SendTo, link.Control, (nint)request, 9, MSG_NOSIGNAL, 0, 0) != 9) return null;
             long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
             long* pfd = stackalloc long[1];
-            long* m = stackalloc long[5];
+            long* m = stackalloc long[7];
             while (true)
             {
                 // The child answers between two guest blocks, from its own thread: a short wait, bounded in case it hangs.
@@ -69,7 +70,7 @@ public static class ForkControl
                 if (m[0] == GroupAnswer) return m[1];
                 if (m[0] == Exited)
                 {
-                    link.Report = new ExitReport((int)m[1], m[2], m[3], m[4]);
+                    link.Report = new ExitReport((int)m[1], m[2], m[3], m[4], m[5], m[6]);
                     link.Reported();
                     return -Errno.ESRCH;
                 }
@@ -87,7 +88,7 @@ public static class ForkControl
         {
             if (link.Report != null) return true;
             if (link.Control < 0 || link.Closed) return false;
-            long* m = stackalloc long[5];
+            long* m = stackalloc long[7];
             while (true)
             {
                 long n = Native.Sys(RecvFrom, link.Control, (nint)m, MessageBytes, MSG_DONTWAIT, 0, 0);
@@ -100,7 +101,7 @@ public static class ForkControl
                     return false;
                 }
                 if (m[0] != Exited) continue;
-                link.Report = new ExitReport((int)m[1], m[2], m[3], m[4]);
+                link.Report = new ExitReport((int)m[1], m[2], m[3], m[4], m[5], m[6]);
                 link.Reported();
                 return true;
             }
@@ -108,14 +109,16 @@ public static class ForkControl
     }
 
     /// <summary>The child's side: tells the parent its guest has exited; false when the parent is gone.</summary>
-    public static unsafe bool ReportExit(int socket, int status, long userMicros, long systemMicros, long group)
+    public static unsafe bool ReportExit(int socket, int status, (long User, long System) self, long group, (long User, long System) children)
     {
-        long* m = stackalloc long[5];
+        long* m = stackalloc long[7];
         m[0] = Exited;
         m[1] = status;
-        m[2] = userMicros;
-        m[3] = systemMicros;
+        m[2] = self.User;
+        m[3] = self.System;
         m[4] = group;
+        m[5] = children.User;
+        m[6] = children.System;
         return Native.Sys(SendTo, socket, (nint)m, MessageBytes, MSG_NOSIGNAL, 0, 0) == MessageBytes;
     }
 
@@ -154,7 +157,7 @@ public static class ForkControl
     static unsafe void Answer(int socket, Func<bool> execed, ComponentInbox inbox)
     {
         byte* request = stackalloc byte[9];
-        long* answer = stackalloc long[5];
+        long* answer = stackalloc long[7];
         try
         {
             while (true)
@@ -179,7 +182,7 @@ public static class ForkControl
                 long group = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(request + 1, 8));
                 answer[0] = GroupAnswer;
                 answer[1] = inbox.Idle ? -Errno.ESRCH : execed() ? -Errno.EACCES : Native.Sys(Nr.setpgid, 0, group);
-                answer[2] = answer[3] = answer[4] = 0;
+                answer[2] = answer[3] = answer[4] = answer[5] = answer[6] = 0;
                 if (Native.Sys(SendTo, socket, (nint)answer, MessageBytes, MSG_NOSIGNAL, 0, 0) != MessageBytes) break;
             }
         }

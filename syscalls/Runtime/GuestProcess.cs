@@ -152,9 +152,13 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>Whether signals sent to this host process reach the guest (not for a private guest such as <see cref="WarmUpGuest"/>).</summary>
     public bool ForwardHostSignals { get; init; } = true;
 
+    /// <summary>The CPU time of the guest and of its reaped children, counted from its start (see <see cref="GuestCpuTime"/>).</summary>
+    public GuestCpuTime CpuTime { get; private set; } = GuestCpuTime.StartNow();
+
     /// <summary>Runs the guest to completion and returns the wait status a shell would show (0..255, 128+signal).</summary>
     public int Run()
     {
+        CpuTime = GuestCpuTime.StartNow();
         _wall.Start();
         IgnoreHostFileSizeSignal();
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
