@@ -278,8 +278,15 @@ public sealed partial class MemoryNodeServer
     {
         if (!_outstanding.Remove(ack.Token, out var o)) return; // answered already (its component disconnected)
         var p = o.Pending;
-        // The holder's bytes go back under the name it held the line by (the same frame as the request's).
-        if (ack.Data.Length > 0) TryWriteBack(_store, o.Asid, o.Addr, ack.Data);
+        // The holder's bytes go back under the name it held the line by (the same frame as the request's). A holder
+        // leaving the directory answers on its callback channel and then closes its main connection, which each have
+        // their own thread here: its space may be gone already. A shared object's line is then written back under the
+        // requester's name, which is the same frame; a private line of a destroyed space has nowhere to go.
+        if (ack.Data.Length > 0)
+        {
+            if (_store.HasAddressSpace(o.Asid)) TryWriteBack(_store, o.Asid, o.Addr, ack.Data);
+            else if (p.Line.Alias != null && _store.HasAddressSpace(p.Request.Asid)) TryWriteBack(_store, p.Request.Asid, p.Request.Addr, ack.Data);
+        }
         if (o.Mode == InvalidateMode.Downgrade && ack.Kept)
         {
             if (p.Line.Owner == o.Slot) p.Line.Owner = -1;

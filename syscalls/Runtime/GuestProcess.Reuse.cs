@@ -1,4 +1,5 @@
 using LegoEmu.Mem;
+using LegoEmu.Mem.Remote;
 
 namespace LegoEmu.Syscalls.Runtime;
 
@@ -16,7 +17,7 @@ public sealed partial class GuestProcess
     /// exit), its SysV attachments, and its children that have exited (reaped, as init reaps an orphan: a
     /// component whose guest exited and was not reaped comes back to this process's pool). Returns false when
     /// something cannot be released without ending the host process: a child still running (it must be
-    /// reparented, which only the host process's end does), SEM_UNDO adjustments, or a line directory it joined.
+    /// reparented, which only the host process's end does), SEM_UNDO adjustments, or a line directory it could not leave.
     /// </summary>
     public unsafe bool ReleaseForReuse()
     {
@@ -25,9 +26,15 @@ public sealed partial class GuestProcess
             if (closed.Add(h)) CloseHost(h);
         Fds.Replace([]);
         DetachSysV();
-        // A guest whose cache was in a line directory (MAP_SHARED memory reached by other processes, or threads over
-        // components) ends its component too: a component reused after one sometimes left the next guest's fills of
-        // shared lines waiting on the directory for ever (not understood yet), which a component's end never does.
+        // A guest in a line directory for MAP_SHARED memory that it only read (a compiler driver's gconv cache, mapped
+        // read-only) leaves it as at execve: it held every line shared and clean, so the directory has nothing of it to
+        // wait for, and the next guest here joins afresh. One that wrote shared memory ends its component: reused after
+        // one, the next guest sometimes waited for ever on a line directory (not understood yet).
+        if (JoinedSharedDirectory && !Cache.HeldExclusive)
+        {
+            try { LeaveSharedDirectory(); }
+            catch (Exception e) when (e is MemoryNodeFailure or MemoryFault) { }
+        }
         bool clean = !SemaphoreUndo && KilledBySignal == 0 && !JoinedSharedDirectory && !Cache.Coherent;
         foreach (int pid in ChildrenNow())
         {

@@ -87,6 +87,55 @@ public sealed class ComponentReuseTests
         Assert.True(pids[2] == pids[3], $"the last two children ran on different components: {string.Join(", ", pids)}");
     }
 
+    /// <summary>
+    /// A compiler driver's shape one level down: a child maps a file read-only and shared, forks a grandchild that
+    /// execs, reaps it and exits. The child joined the line directory at its fork but only ever read shared lines, so
+    /// it leaves the directory at its exit and its component runs the next child (the pid comes back).
+    /// </summary>
+    [Fact]
+    public async Task ParentThatOnlyReadSharedMemoryLeavesItsComponentReusable()
+    {
+        const string source = """
+            #include <fcntl.h>
+            #include <stdio.h>
+            #include <sys/mman.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            static int driver(const char *self)
+            {
+                int fd = open(self, O_RDONLY);
+                const unsigned char *m = mmap(0, 4096, PROT_READ, MAP_SHARED, fd, 0);
+                if (fd < 0 || m == MAP_FAILED) return 1;
+                pid_t c = fork();
+                if (c == 0) { execl("/bin/true", "true", (char *)0); _exit(127); }
+                int st;
+                return waitpid(c, &st, 0) == c && WIFEXITED(st) && m[1] == 'E' ? WEXITSTATUS(st) : 2;
+            }
+            int main(int argc, char **argv)
+            {
+                for (int i = 0; i < 4; i++)
+                {
+                    pid_t c = fork();
+                    if (c == 0) _exit(driver(argv[0]));
+                    int st;
+                    if (waitpid(c, &st, 0) != c) return 3;
+                    printf("driver %d exited %d\n", i, WEXITSTATUS(st));
+                    fprintf(stderr, "pid %d\n", (int)c);
+                }
+                return 0;
+            }
+            """;
+        using var guest = await InlineGuest.BuildAsync("shared_reader_reuse", source);
+        var native = await ProcessRunner.RunAsync(guest.Binary, [], TimeSpan.FromSeconds(60));
+        Assert.True(native.ExitCode == 0, $"the native run failed: {native.StderrTail()}");
+        var emulated = await EmulatorRunner.RunAsync("run", guest.Binary);
+        Assert.True(emulated.ExitCode == 0, $"exit status {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.Equal(native.StdoutText, emulated.StdoutText);
+        var pids = emulated.StderrText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("pid ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, pids.Count);
+        Assert.True(pids[2] == pids[3], $"the last two children ran on different components: {string.Join(", ", pids)}");
+    }
+
     /// <summary>This user's processes whose environment holds the mark.</summary>
     static List<int> ProcessesMarked(string mark)
     {
