@@ -179,7 +179,11 @@ public sealed partial class MemoryNodeServer : IDisposable
         }
         catch (SocketException e)
         {
-            _log.WriteLine($"memnode {Endpoint}: connection {n} lost: {e.SocketErrorCode}");
+            // A link that held no space and was no component's (an idle component's connection made ahead of a fork
+            // that never came, ended with its run) leaves nothing behind: only a link that mattered is worth a line.
+            bool mattered;
+            lock (_lock) mattered = conn.Spaces.Count > 0 || conn.Slot >= 0;
+            if (mattered) _log.WriteLine($"memnode {Endpoint}: connection {n} lost: {e.SocketErrorCode}");
         }
         catch (ObjectDisposedException) { }
         catch (Exception e) when (e is not OutOfMemoryException)
