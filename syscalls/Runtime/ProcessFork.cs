@@ -115,6 +115,16 @@ public sealed partial class GuestProcess
 
     public int[] ChildrenNow() { lock (_children) return [.. _children.Keys]; }
 
+    /// <summary>The guest's children whose exit no report has told of yet (some may have exited unannounced).</summary>
+    int RunningChildren()
+    {
+        int n = 0;
+        lock (_children)
+            foreach (var c in _children.Values)
+                if (c.Report == null && !c.Closed) n++;
+        return n;
+    }
+
     /// <summary>The link to the guest's child <paramref name="pid"/>, or null when it is not one (or was reaped).</summary>
     public ChildLink? Child(int pid) { lock (_children) return _children.GetValueOrDefault(pid); }
 
@@ -227,8 +237,9 @@ public sealed partial class GuestProcess
             var start = ComponentStarter(string.Join(',', endpoints));
             if (pool.IdleCount == 0) pool.Fill(Options.PoolSize, start);
             int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, (pid, control) => AddChild(pid, control), ForgetChild, out _);
-            // From the second fork on, the next one may come while this child still runs (make -j2): have one ready.
-            if (_forks >= 2) pool.Fill(Options.PoolSize, start);
+            // Children that run side by side (make -j2, a pipeline) will want another component before this one comes
+            // back: have one ready. One child at a time (a shell loop, gcc's passes) gets the one that came back.
+            if (_forks >= 2 && RunningChildren() > 1) pool.Fill(Options.PoolSize, start);
             if (pooled > 0) return pooled;
         }
         // The state travels in an unlinked file the child inherits as a descriptor: nothing is left
