@@ -72,6 +72,13 @@ static unsafe class AvxHost
         var b = i.I.OpCount > 2 ? Operand(c, ref i, 2) : default;
         var e = i.I.OpCount > 3 ? Operand(c, ref i, 3) : default;
         ulong flags = HostAvx.Run(stub, ref d, a, b, e, c.Mxcsr, out uint raised);
+        if (SimdExceptions.Faults(c.Mxcsr, raised))
+        {
+            // An exception the guest unmasked: #XM before anything is written.
+            bool fused = i.I.Mnemonic.ToString() is var name && (name.StartsWith("Vfm", StringComparison.Ordinal) || name.StartsWith("Vfnm", StringComparison.Ordinal));
+            c.Mxcsr |= SimdExceptions.Reported(c.Mxcsr, raised, fused);
+            throw SimdExceptions.Fault(i.Ip, c.Mxcsr);
+        }
         c.Mxcsr |= raised;
         if (store) StoreBytes(c, Operands.Ea(c, ref i), d, i.MemBits >> 3);
         else if ((cached & 1) == 0) SetReg(c, i.I.Op0Register, d);

@@ -159,6 +159,11 @@ public static unsafe class HandlerTable
             if (!Volatile.Read(ref _floatingPointPrepared)) PrepareFloatingPointHandlers();
             WarmUp(c, ref i);
         }
+        if ((c.Mxcsr & 0x1f80) != 0x1f80)
+        {
+            Unmasked(c, ref i);
+            return;
+        }
         c.FpEnter();
         try
         {
@@ -168,6 +173,46 @@ public static unsafe class HandlerTable
         {
             c.FpLeave();
         }
+    }
+
+    /// <summary>
+    /// The bracket when the guest has unmasked an exception: the registers are kept aside, and if the instruction
+    /// raised an unmasked exception they come back (SSE results are registers, never memory) and it faults (#XM).
+    /// </summary>
+    static void Unmasked(CpuState c, ref Insn i)
+    {
+        Span<ulong> r = stackalloc ulong[16];
+        Span<System.Runtime.Intrinsics.Vector128<byte>> x = stackalloc System.Runtime.Intrinsics.Vector128<byte>[16];
+        Span<System.Runtime.Intrinsics.Vector128<byte>> y = stackalloc System.Runtime.Intrinsics.Vector128<byte>[16];
+        c.R.CopyTo(r);
+        c.Xmm.CopyTo(x);
+        c.YmmHigh.CopyTo(y);
+        c.Materialize();
+        ulong flags = c.RflagsBits;
+        uint mxcsr = c.Mxcsr;
+        uint raised;
+        c.FpEnter();
+        try
+        {
+            i.Inner(c, ref i);
+        }
+        finally
+        {
+            raised = LegoEmu.Cpu.Fpu.HostMxcsr.Read() & 0x3f;
+            LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Default);
+        }
+        if (!LegoEmu.Cpu.Fpu.SimdExceptions.Faults(mxcsr, raised))
+        {
+            c.Mxcsr |= raised;
+            return;
+        }
+        r.CopyTo(c.R);
+        x.CopyTo(c.Xmm);
+        y.CopyTo(c.YmmHigh);
+        c.Materialize();
+        c.RflagsBits = flags;
+        c.Mxcsr = mxcsr | LegoEmu.Cpu.Fpu.SimdExceptions.Reported(mxcsr, raised);
+        throw LegoEmu.Cpu.Fpu.SimdExceptions.Fault(i.Ip, c.Mxcsr);
     }
 
     /// <summary>

@@ -15,6 +15,8 @@ public enum FaultKind
     GeneralProtection,
     /// <summary>#MF / #XM floating-point exception: SIGFPE.</summary>
     FloatingPoint,
+    /// <summary>#XM, an SSE/AVX exception the guest unmasked in MXCSR: SIGFPE with the si_code of <see cref="CpuFault.SignalCode"/>.</summary>
+    SimdFloatingPoint,
 }
 
 /// <summary>An architectural exception raised by the instruction at <see cref="Rip"/>.</summary>
@@ -22,4 +24,6 @@ public sealed class CpuFault(FaultKind kind, ulong rip, string detail) : Excepti
 {
     public FaultKind Kind { get; } = kind;
     public ulong Rip { get; } = rip;
+    /// <summary>The si_code the kernel gives this fault's signal, where it depends on more than the kind (FPE_FLTDIV ...).</summary>
+    public int SignalCode { get; init; }
 }
