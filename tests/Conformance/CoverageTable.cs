@@ -108,8 +108,8 @@ public static class CoverageTable
         - The default CPU model is still v2; `--cpu v3` has the whole x86-64-v3 level.
         - AES-NI, XSAVEOPT, XSAVES; AVX-512 is never advertised.
         - Unmasked x87 exceptions do not deliver SIGFPE (unmasked SSE/AVX ones do; the fpe_unmasked guest checks them).
-        - The YMM upper halves are not carried by the FXSAVE image that threads on other processor components
-          send home at a system call, nor by a fork's state.
+        - The YMM upper halves are not in the FXSAVE image a thread on another processor component sends home
+          (a signal frame built for it there holds the home's copy), nor in a fork's state.
         - Harness: gathers (VSIB operands), XSAVE/XRSTOR (832-byte operands) and the forms listed "not in harness"
           above are covered by differential guests (`avx_float`, `avx_signals`) instead.
 
