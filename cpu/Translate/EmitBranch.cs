@@ -31,18 +31,8 @@ static class EmitBranch
                 e.LoadOperand(i, 0, 64);
                 il.Emit(OpCodes.Stloc, t);
                 e.RetireBlock(blockLength);
-                // The targets the interpreter saw, when they are entries of this region, stay inside it.
-                foreach (var target in ctx.IndirectTargets)
-                {
-                    var other = il.DefineLabel();
-                    il.Emit(OpCodes.Ldloc, t);
-                    il.Emit(OpCodes.Ldc_I8, (long)target);
-                    il.Emit(OpCodes.Bne_Un, other);
-                    ctx.Edge(target);
-                    il.MarkLabel(other);
-                }
-                il.Emit(OpCodes.Ldloc, t);
-                e.ExitToStack();
+                // The targets the interpreter saw, when they are in this region, stay inside it.
+                BranchOrExit(e, ctx, t, ctx.IndirectTargets);
                 return true;
             }
             case Code.Call_rel32_64:
@@ -83,17 +73,7 @@ static class EmitBranch
                 il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
                 e.RetireBlock(blockLength);
-                foreach (var cont in ctx.ReturnTargets)
-                {
-                    var miss = il.DefineLabel();
-                    il.Emit(OpCodes.Ldloc, t);
-                    il.Emit(OpCodes.Ldc_I8, (long)cont);
-                    il.Emit(OpCodes.Bne_Un, miss);
-                    ctx.Edge(cont);
-                    il.MarkLabel(miss);
-                }
-                il.Emit(OpCodes.Ldloc, t);
-                e.ExitToStack();
+                BranchOrExit(e, ctx, t, ctx.ReturnTargets);
                 return true;
             }
         }
@@ -110,6 +90,23 @@ static class EmitBranch
             return true;
         }
         return false;
+    }
+
+    /// <summary>A computed target: an IL branch when it is one of <paramref name="known"/> (blocks of the region), an exit otherwise.</summary>
+    static void BranchOrExit(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, IEnumerable<ulong> known)
+    {
+        var il = e.Il;
+        foreach (var ip in known)
+        {
+            var other = il.DefineLabel();
+            il.Emit(OpCodes.Ldloc, target);
+            il.Emit(OpCodes.Ldc_I8, (long)ip);
+            il.Emit(OpCodes.Bne_Un, other);
+            ctx.Edge(ip);
+            il.MarkLabel(other);
+        }
+        il.Emit(OpCodes.Ldloc, target);
+        e.ExitToStack();
     }
 
     static bool IsJcc(Mnemonic m) => m is Mnemonic.Jo or Mnemonic.Jno or Mnemonic.Jb or Mnemonic.Jae or Mnemonic.Je or Mnemonic.Jne
