@@ -456,16 +456,9 @@ static unsafe class InstX87
 
     // ---- FXSAVE / FXRSTOR: the 512-byte x87 + SSE image ----
 
-    static ulong FxArea(CpuState c, ref Insn i)
-    {
-        ulong a = Ea(c, ref i);
-        if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned FXSAVE area at 0x{a:x}");
-        return a;
-    }
-
     static void Fxsave(CpuState c, ref Insn i)
     {
-        ulong a = FxArea(c, ref i);
+        ulong a = AlignedArea(c, ref i, 16, "FXSAVE");
         Span<byte> img = stackalloc byte[FxImage.Size];
         FxImage.Save(c, img);
         c.Mem.WriteBytes(a, img);
@@ -473,7 +466,7 @@ static unsafe class InstX87
 
     static void Fxrstor(CpuState c, ref Insn i)
     {
-        ulong a = FxArea(c, ref i);
+        ulong a = AlignedArea(c, ref i, 16, "FXSAVE");
         Span<byte> img = stackalloc byte[FxImage.Size];
         c.Mem.ReadBytes(a, img);
         if ((FxImage.Mxcsr(img) & 0xffff_0000) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, "FXRSTOR with reserved MXCSR bits set");

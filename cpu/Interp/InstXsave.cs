@@ -34,16 +34,9 @@ static unsafe class InstXsave
 
     static ulong Rfbm(CpuState c) => ((c.R[Registers.RDX] << 32) | (uint)c.R[Registers.RAX]) & XsaveImage.Xcr0;
 
-    static ulong Aligned(CpuState c, ref Insn i)
-    {
-        ulong a = Ea(c, ref i);
-        if ((a & 63) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned XSAVE area at 0x{a:x}");
-        return a;
-    }
-
     static void Xsave(CpuState c, ref Insn i)
     {
-        ulong a = Aligned(c, ref i);
+        ulong a = AlignedArea(c, ref i, 64, "XSAVE");
         Span<byte> img = stackalloc byte[XsaveImage.Size];
         c.Mem.ReadBytes(a, img); // what the instruction does not write stays as it was
         XsaveImage.Save(c, img, Rfbm(c), compacted: i.I.Mnemonic is Mnemonic.Xsavec or Mnemonic.Xsavec64);
@@ -53,7 +46,7 @@ static unsafe class InstXsave
 
     static void Xrstor(CpuState c, ref Insn i)
     {
-        ulong a = Aligned(c, ref i);
+        ulong a = AlignedArea(c, ref i, 64, "XSAVE");
         Span<byte> img = stackalloc byte[XsaveImage.Size];
         c.Mem.ReadBytes(a, img);
         if (XsaveImage.HeaderError(img) is { } why) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"XRSTOR: {why}");

@@ -20,6 +20,14 @@ public static class Operands
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>The address of a save area (FXSAVE, XSAVE) that must be <paramref name="bytes"/>-aligned, else #GP.</summary>
+    public static ulong AlignedArea(CpuState c, ref Insn i, int bytes, string area)
+    {
+        ulong a = Ea(c, ref i);
+        if ((a & (ulong)(bytes - 1)) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned {area} area at 0x{a:x}");
+        return a;
+    }
+
     public static ulong Ea(CpuState c, ref Insn i)
     {
         ulong a = i.Disp;
