@@ -125,6 +125,8 @@ public static class ForkedProcess
         }
         // A traced process is not reused: its trace file is named by its pid, which the next guest here would share.
         var host = inbox != null && o.Pool > 0 && o.Trace == null ? ComponentHostState.Take() : null;
+        // Each guest here gets the storage of the last one's ExCache, reset while the component waited.
+        ExCache.RecycleStorage = host != null;
         while (true)
         {
             int status = RunGuest(o, s, connected, connectedTo, p => Volatile.Write(ref current, p), host != null, out bool released, out var times);

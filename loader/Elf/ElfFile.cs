@@ -85,7 +85,7 @@ public sealed class ElfFile
         var head = file.Head;
         if (head.Length < 4 || head[0] != 0x7f || head[1] != (byte)'E' || head[2] != (byte)'L' || head[3] != (byte)'F')
             throw new ElfFormatException("not an ELF file");
-        return new ElfFile(file.ReadAll(), file.Path);
+        return ParsedFiles.Get(file.Path, file.Version, () => new ElfFile(file.ReadAll(), file.Path));
     }
 
     public static ElfFile Parse(byte[] data, string path) => new(data, path);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
 
 namespace LegoEmu.Loader.Image;
 
@@ -24,13 +25,17 @@ public sealed unsafe partial class ExecutableFile : IDisposable
 
     readonly SafeFileHandle _handle;
 
-    ExecutableFile(string path, SafeFileHandle handle, long length, byte[] head)
+    ExecutableFile(string path, SafeFileHandle handle, long length, byte[] head, FileVersion version)
     {
         Path = path;
         _handle = handle;
         Length = length;
         Head = head;
+        Version = version;
     }
+
+    /// <summary>The file's identity and the size and times any write changes, when it was opened.</summary>
+    public FileVersion Version { get; }
 
     /// <summary>The path as given (not resolved).</summary>
     public string Path { get; }
@@ -85,7 +90,10 @@ public sealed unsafe partial class ExecutableFile : IDisposable
             var head = new byte[(int)Math.Min(length, HeadSize)];
             int got = ReadAt(handle, head, 0);
             if (got < head.Length) Array.Resize(ref head, got);
-            return new ExecutableFile(path, handle, length, head);
+            // struct stat: st_dev 0, st_ino 8, st_mtim 88, st_ctim 104.
+            long L(int o) => BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(st + o, 8));
+            var version = new FileVersion((ulong)L(0), (ulong)L(8), length, L(88) * 1_000_000_000 + L(96), L(104) * 1_000_000_000 + L(112));
+            return new ExecutableFile(path, handle, length, head, version);
         }
         catch
         {

@@ -38,7 +38,16 @@ public sealed unsafe class CacheView
 
     readonly ExCache _cache;
     // Pinned, so translated code can probe it through a raw pointer.
-    readonly Entry[] _table = GC.AllocateArray<Entry>(TableSize, pinned: true);
+    readonly Entry[] _table = Interlocked.Exchange(ref _spareTable, null) ?? GC.AllocateArray<Entry>(TableSize, pinned: true);
+
+    /// <summary>
+    /// The table of a view whose cache kept its storage for the next one (<see cref="ExCache.RecycleStorage"/>): 256 KiB on
+    /// the pinned heap per guest was a good part of what brought on full collections in a component running short guests.
+    /// </summary>
+    static Entry[]? _spareTable;
+
+    /// <summary>The view's cache is gone and nothing runs through this view any more: its table may serve the next view.</summary>
+    internal void ReleaseTable() => Interlocked.CompareExchange(ref _spareTable, _table, null);
     readonly int _shift;
     readonly ulong _lineMask;
     readonly ulong _tagMask;

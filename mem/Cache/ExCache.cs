@@ -16,6 +16,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     const ulong Invalid = ulong.MaxValue;
 
     readonly CacheConfig _config;
+    readonly SlotStore _store;
     readonly byte* _data;
     readonly ulong[] _tags;
     readonly int[] _asids;
@@ -54,21 +55,19 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (config.Validate() is { } err) throw new ArgumentException(err);
         _config = config;
         Component = component;
-        int slots = config.Slots;
-        // Untouched pages of an anonymous mapping are not committed, so a huge default costs nothing.
-        _data = LineStore.Allocate(config.Size);
-        _tags = new ulong[slots];
-        Array.Fill(_tags, Invalid);
-        _asids = new int[slots];
-        _prot = new Protection[slots];
-        _dirty = new bool[slots];
-        _exclusive = new bool[slots];
-        _tracked = new bool[slots];
-        _stamp = new long[slots];
-        _fifoNext = new int[config.Sets];
+        _store = SlotStore.Rent(config);
+        _data = _store.Data;
+        _tags = _store.Tags;
+        _asids = _store.Asids;
+        _prot = _store.Prot;
+        _dirty = _store.Dirty;
+        _exclusive = _store.Exclusive;
+        _tracked = _store.Tracked;
+        _stamp = _store.Stamp;
+        _fifoNext = _store.FifoNext;
         _victim = new byte[config.LineSize];
-        _fetch = new byte[slots];
-        _fetchNode = new int[slots];
+        _fetch = _store.Fetch;
+        _fetchNode = _store.FetchNode;
         _queue = new WriteBackQueue(config.LineSize);
         Attach(component);
         _ways = config.Ways;
@@ -76,6 +75,12 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _setMask = (ulong)config.Sets - 1;
         CodeLines = new CodeLines(this);
     }
+
+    /// <summary>
+    /// Whether a disposed cache keeps its storage for the next cache this process makes (a component that runs one
+    /// guest after another; see <see cref="SlotStore"/>).
+    /// </summary>
+    public static bool RecycleStorage { get => SlotStore.Recycle; set => SlotStore.Recycle = value; }
 
     /// <summary>Lines holding decoded guest code, whose stores must invalidate that code (self-modifying code).</summary>
     public CodeLines CodeLines { get; }
@@ -137,7 +142,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         if (_coherent != null) throw new InvalidOperationException("a coherent ExCache cannot move to another memory component");
         Drain();
-        if (Array.FindIndex(_tags, t => t != Invalid) >= 0)
+        if (_tags.AsSpan().IndexOfAnyExcept(Invalid) >= 0)
             throw new InvalidOperationException("the ExCache still holds lines of its old memory component");
         Component = component;
         Attach(component);
@@ -228,8 +233,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         if (_coherent == null || _allCoherent) return;
         Drain();
-        for (int i = 0; i < _tags.Length; i++)
-            if (_tags[i] != Invalid && _tracked[i]) DropSlot(i, writeBack: true);
+        for (int i = NextValid(0); i >= 0; i = NextValid(i + 1))
+            if (_tracked[i]) DropSlot(i, writeBack: true);
         foreach (var v in _views) v.InvalidateAll();
         _coherent = null;
     }
@@ -250,8 +255,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _allCoherent = true;
         Drain();
         // Lines cached so far were filled outside the directory: write them back and let them go.
-        for (int i = 0; i < _tags.Length; i++)
-            if (_tags[i] != Invalid) DropSlot(i, writeBack: true);
+        for (int i = NextValid(0); i >= 0; i = NextValid(i + 1))
+            DropSlot(i, writeBack: true);
         Drain();
         foreach (var v in _views) v.InvalidateAll();
     }
@@ -575,7 +580,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (NodeOf(asid, lineAddr) < 0) return false;
         int slot = PeekVictim(set, out bool advance);
         if (slot == protectedSlot || _fetch[slot] == FetchInFlight || (_tags[slot] != Invalid && _tracked[slot])) return false; // a directory line leaves through the synchronous path only
-        if (advance) _fifoNext[set] = (_fifoNext[set] + 1) % _ways;
+        if (advance)
+        {
+            _store.Touch(set);
+            _fifoNext[set] = (_fifoNext[set] + 1) % _ways;
+        }
         SettlePrefetch(slot);
         if (_tags[slot] != Invalid)
         {
@@ -599,6 +608,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
     int Install(int slot, ulong lineAddr, int asid, Protection prot, bool exclusive, bool tracked = false)
     {
+        _store.Touch(slot / _ways);
         _tags[slot] = lineAddr;
         _asids[slot] = asid;
         _prot[slot] = prot;
@@ -754,6 +764,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             default:
             {
                 int v = _fifoNext[set];
+                _store.Touch(set);
                 _fifoNext[set] = (v + 1) % _ways;
                 return first + v;
             }
@@ -823,12 +834,19 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         }
         else
         {
-            for (int i = 0; i < _tags.Length; i++)
-                if (_tags[i] != Invalid && _asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
+            for (int i = NextValid(0); i >= 0; i = NextValid(i + 1))
+                if (_asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
         }
         foreach (var v in _views) v.InvalidateRange(start, end);
         Drain();
         RangeFlushed?.Invoke(asid, start, end, writeBack);
+    }
+
+    /// <summary>The first slot from <paramref name="from"/> on that holds a line, or -1: a vector scan, since a large cache is mostly empty.</summary>
+    int NextValid(int from)
+    {
+        int i = _tags.AsSpan(from).IndexOfAnyExcept(Invalid);
+        return i < 0 ? -1 : from + i;
     }
 
     void DropSlot(int slot, bool writeBack)
@@ -847,9 +865,9 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         // No prefetched line may be on its way while a burst of write-backs goes out (both directions must keep moving).
         Drain();
-        for (int i = 0; i < _tags.Length; i++)
+        for (int i = NextValid(0); i >= 0; i = NextValid(i + 1))
         {
-            if (_tags[i] != Invalid && _dirty[i]) WriteBackSlot(i);
+            if (_dirty[i]) WriteBackSlot(i);
             // A coherent write-back gives the line up at the directory, so the copy must go too.
             if (_tracked[i] && _tags[i] != Invalid) DropSlot(i, writeBack: false);
         }
@@ -865,6 +883,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         // Queued write-backs land before the memory links close (a shared line another process reads next).
         try { Drain(); }
         catch (MemoryNodeFailure) { }
-        LineStore.Free(_data, _config.Size);
+        // A cache some directory still reaches (its callbacks may still arrive) lets its storage go with it.
+        bool keep = _coherent == null && SlotStore.Recycle;
+        _store.Return(keep);
+        if (keep)
+            lock (_views)
+                if (_views.Count > 0) _views[0].ReleaseTable();
     }
 }

@@ -10,7 +10,7 @@ namespace LegoEmu.Mem.Cache;
 /// </summary>
 static unsafe class LineStore
 {
-    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvHugepage = 14;
+    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvHugepage = 14, MadvFree = 8;
     const long HugePage = 2L << 20;
 
     [DllImport("libc", SetLastError = true)]
@@ -32,4 +32,10 @@ static unsafe class LineStore
     }
 
     internal static void Free(byte* p, long size) => _ = munmap((nint)p, (nuint)size);
+
+    /// <summary>
+    /// Lets the kernel take the pages back when it needs memory; until then they stay mapped and are rewritten
+    /// without a fault. Their bytes become unspecified, which a cache never reads before it fills a line.
+    /// </summary>
+    internal static void ReleaseLazily(byte* p, long size) => _ = madvise((nint)p, (nuint)size, MadvFree);
 }

@@ -66,6 +66,19 @@ public interface IMemoryComponent
     /// <remarks>With <paramref name="onlyAbsent"/>, pages that already have a frame keep it (a shared file object loads only what no mapping holds yet).</remarks>
     void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false);
 
+    /// <summary>
+    /// Places whole pages of a private file mapping (<see cref="FilePages"/>) from <paramref name="addr"/> on; the arrays
+    /// are never written. A component in this process shares them copy-on-write; others receive their bytes.
+    /// </summary>
+    void PokePages(int asid, ulong addr, IReadOnlyList<byte[]> pages)
+    {
+        foreach (var page in pages)
+        {
+            Poke(asid, addr, page);
+            addr += PageMath.PageSize;
+        }
+    }
+
     /// <summary>A snapshot of the address space's VMAs in address order.</summary>
     IReadOnlyList<Vma> Snapshot(int asid);
 

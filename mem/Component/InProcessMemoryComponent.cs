@@ -8,10 +8,12 @@ namespace LegoEmu.Mem.Component;
 public sealed class InProcessMemoryComponent : IMemoryComponent
 {
     /// <summary>A physical frame; shared by forked spaces until one of them writes it.</summary>
-    sealed class Frame(byte[] data)
+    sealed class Frame(byte[] data, bool filePage = false)
     {
         public byte[] Data = data;
         public int Sharers = 1;
+        /// <summary>The bytes are a page of <see cref="FilePages"/>: never written in place, and not this component's memory.</summary>
+        public readonly bool FilePage = filePage;
     }
 
     sealed class Space
@@ -78,7 +80,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
 
     void Release(Frame f)
     {
-        if (--f.Sharers == 0) Stats.Frames--;
+        if (--f.Sharers == 0 && !f.FilePage) Stats.Frames--;
     }
 
     public long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
@@ -238,9 +240,9 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         ulong page = addr >> PageMath.PageShift;
         if (s.Frames.TryGetValue(page, out var frame))
         {
-            if (frame.Sharers == 1) return frame.Data;
+            if (frame.Sharers == 1 && !frame.FilePage) return frame.Data;
             if (Stats.Frames >= Stats.CapacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
-            frame.Sharers--;
+            Release(frame);
             var copy = new Frame((byte[])frame.Data.Clone());
             s.Frames[page] = copy;
             Stats.Frames++;
@@ -267,6 +269,26 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
             if (!present) data[..n].CopyTo(WritableFrame(s, vma, addr).AsSpan(off, n));
             data = data[n..];
             addr += (ulong)n;
+        }
+    }
+
+    /// <summary>
+    /// Places whole pages of a private file mapping from <see cref="FilePages"/>: each page of [addr, ...) refers to the
+    /// cached bytes, copied only when written, like a page of the kernel's page cache under MAP_PRIVATE.
+    /// </summary>
+    public void PokePages(int asid, ulong addr, IReadOnlyList<byte[]> pages)
+    {
+        var s = Get(asid);
+        foreach (var data in pages)
+        {
+            if (s.Vmas.Find(addr) is { Object: null })
+            {
+                ulong page = addr >> PageMath.PageShift;
+                if (s.Frames.Remove(page, out var old)) Release(old);
+                s.Frames[page] = new Frame(data, filePage: true);
+            }
+            else Poke(asid, addr, data);
+            addr += PageMath.PageSize;
         }
     }
 

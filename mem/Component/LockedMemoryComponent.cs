@@ -29,6 +29,7 @@ public sealed class LockedMemoryComponent(InProcessMemoryComponent inner) : IMem
     }
 
     public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false) { lock (Gate) Inner.Poke(asid, addr, data, onlyAbsent); }
+    public void PokePages(int asid, ulong addr, IReadOnlyList<byte[]> pages) { lock (Gate) Inner.PokePages(asid, addr, pages); }
     public IReadOnlyList<Vma> Snapshot(int asid) { lock (Gate) return Inner.Snapshot(asid); }
     public IReadOnlyList<Vma> Snapshot(int asid, ulong start, ulong end) { lock (Gate) return Inner.Snapshot(asid, start, end); }
 }

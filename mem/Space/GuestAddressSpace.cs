@@ -110,6 +110,9 @@ public sealed class GuestAddressSpace
     /// <summary>Writes bytes straight into the memory component, bypassing protection (loader only).</summary>
     public void Poke(ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false) => Home.Poke(Asid, addr, data, onlyAbsent);
 
+    /// <summary>Places whole pages of a private file mapping (loader side of mmap; see <see cref="IMemoryComponent.PokePages"/>).</summary>
+    public void PokePages(ulong addr, IReadOnlyList<byte[]> pages) => Home.PokePages(Asid, addr, pages);
+
     public IReadOnlyList<Vma> Vmas() => Home.Snapshot(Asid);
 
     /// <summary>The VMAs overlapping [start, end).</summary>

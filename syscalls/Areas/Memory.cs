@@ -89,7 +89,9 @@ static class Memory
         ulong start = (ulong)m;
         if ((mf & (MapFlags.Fixed | MapFlags.FixedNoReplace)) != 0) x.P.Blocks.Invalidate(start, start + len);
         if (key != null && Bind(x, start, len, key, (ulong)off) is long bindErr and < 0) return bindErr;
-        // A private file mapping is a snapshot of the file at mmap time, copied into the memory component.
+        // A private file mapping is a snapshot of the file at mmap time, placed in the memory component: pages of the
+        // process's page cache when the file can be told apart from other versions of itself, else a copy.
+        if (key == null && PrivatePages(x, h, start, len, off)) return m;
         var buf = Buffers.Rent(Buffers.Chunk);
         try
         {
@@ -116,6 +118,31 @@ static class Memory
             x.P.SharedFileMappings.Add(new SharedFileMapping(start, start + PageMath.Up(len), (int)dupFd, off));
         }
         return m;
+    }
+
+    /// <summary>
+    /// Places a private mapping of a regular file from <see cref="FilePages"/>, read at most once per version of the file
+    /// in this process. False when the file is not a regular one (a device, a pipe) or cannot be read that way: the
+    /// caller copies it as it reads.
+    /// </summary>
+    static unsafe bool PrivatePages(SyscallContext x, int h, ulong start, ulong len, long off)
+    {
+        byte* st = stackalloc byte[144];
+        if (Sys(Nr.fstat, h, (nint)st) < 0) return false;
+        const uint S_IFMT = 0xf000, S_IFREG = 0x8000;
+        if ((*(uint*)(st + 24) & S_IFMT) != S_IFREG) return false;
+        // struct stat: st_dev 0, st_ino 8, st_size 48, st_mtim 88, st_ctim 104.
+        var version = new FileVersion(*(ulong*)st, *(ulong*)(st + 8), *(long*)(st + 48),
+            *(long*)(st + 88) * 1_000_000_000 + *(long*)(st + 96), *(long*)(st + 104) * 1_000_000_000 + *(long*)(st + 112));
+        long first = off >> PageMath.PageShift;
+        int count = (int)(PageMath.Up(len) >> PageMath.PageShift);
+        var pages = FilePages.Get(version, first, count, (page, into) =>
+        {
+            fixed (byte* p = into) return Sys(Nr.pread64, h, (nint)p, into.Length, page << PageMath.PageShift);
+        });
+        if (pages == null) return false;
+        x.P.Space.PokePages(start, pages);
+        return true;
     }
 
     /// <summary>Writes the bytes of writable MAP_SHARED file mappings overlapping [start, end) to their files.</summary>

@@ -136,6 +136,73 @@ public sealed class ComponentReuseTests
         Assert.True(pids[2] == pids[3], $"the last two children ran on different components: {string.Join(", ", pids)}");
     }
 
+    /// <summary>
+    /// Private file mappings in children that run one after another on reused components (whose page cache, parsed
+    /// programs and ExCache storage outlive each guest): every child sees the version of the file written before it
+    /// started, its writes to a private mapping reach neither the file nor its other mapping, before its execve (memory
+    /// reached over the parent's socket) and after it (memory of its own).
+    /// </summary>
+    [Fact]
+    public async Task PrivateFileMappingsSeeEachVersionOfTheFileOnReusedComponents()
+    {
+        const string source = """
+            #include <fcntl.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <string.h>
+            #include <sys/mman.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            #define SIZE 12288
+            /* Maps the file twice, privately; writes into the first; returns a line of what each showed. */
+            static void probe(const char *path, const char *when)
+            {
+                int fd = open(path, O_RDONLY);
+                char *a = mmap(0, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+                char *b = mmap(0, SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+                if (fd < 0 || a == MAP_FAILED || b == MAP_FAILED) { printf("%s: map failed\n", when); exit(1); }
+                char before[4] = { a[0], a[5000], a[SIZE - 1], 0 };
+                memset(a, 'w', SIZE);
+                char file[4] = { 0 };
+                pread(fd, file, 1, 5000);
+                printf("%s: saw %s, other mapping %c%c, file %c, written %c\n", when, before, b[0], b[SIZE - 1], file[0], a[4096]);
+                munmap(a, SIZE);
+                munmap(b, SIZE);
+                close(fd);
+            }
+            int main(int argc, char **argv)
+            {
+                setvbuf(stdout, NULL, _IONBF, 0);
+                if (argc == 3) { probe(argv[2], "after exec"); return 0; }
+                char path[] = "/tmp/legoemu-file-pages-XXXXXX";
+                int fd = mkstemp(path);
+                char *buf = malloc(SIZE);
+                for (int round = 0; round < 8; round++)
+                {
+                    memset(buf, 'a' + round, SIZE);
+                    if (pwrite(fd, buf, SIZE, 0) != SIZE) return 2;
+                    pid_t c = fork();
+                    if (c == 0)
+                    {
+                        probe(path, "before exec");
+                        execl(argv[0], argv[0], "child", path, (char *)0);
+                        _exit(127);
+                    }
+                    int st;
+                    if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 3;
+                }
+                unlink(path);
+                return 0;
+            }
+            """;
+        using var guest = await InlineGuest.BuildAsync("file_pages_reuse", source);
+        var native = await ProcessRunner.RunAsync(guest.Binary, [], TimeSpan.FromSeconds(60));
+        Assert.True(native.ExitCode == 0, $"the native run failed: {native.StderrTail()}");
+        var emulated = await EmulatorRunner.RunAsync("run", guest.Binary);
+        Assert.True(emulated.ExitCode == 0, $"exit status {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.Equal(native.StdoutText, emulated.StdoutText);
+    }
+
     /// <summary>This user's processes whose environment holds the mark.</summary>
     static List<int> ProcessesMarked(string mark)
     {
