@@ -38,6 +38,7 @@ public static class RunCommand
         traceLevel.AcceptOnlyFromAmong("misses", "accesses");
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: keep a line iff a hash of its address falls under RATE (SHARDS), e.g. 0.01 or 1%", DefaultValueFactory = _ => "1", HelpName = "RATE" };
         var nodeTimeout = new Option<string?>("--node-timeout") { Description = $"Seconds to wait for a memory node's answer before declaring it failed: the guest then ends with one line naming the node and status 135 (default {NodeTimeout.Default.TotalSeconds:0})", HelpName = "SECONDS" };
+        var replicas = new Option<int>("--replicas") { Description = "Copies of each vRegion on different memory nodes: 2 keeps a primary and a backup, so the guest goes on when a node fails (needs at least 2 memory nodes)", DefaultValueFactory = _ => 1, HelpName = "1|2" };
         var pool = new Option<int>("--pool") { Description = "Idle processor components each guest process keeps ready for its forks once it has forked: started ahead and warmed up, they take a fork's state instead of starting .NET; 0 starts every forked process cold", DefaultValueFactory = _ => DefaultPool, HelpName = "N" };
         var command = new Argument<string[]>("PROGRAM [ARGS]")
         {
@@ -70,6 +71,7 @@ public static class RunCommand
         cmd.Options.Add(traceSample);
         cmd.Options.Add(pool);
         cmd.Options.Add(nodeTimeout);
+        cmd.Options.Add(replicas);
         var credentials = CredentialsOption.Create();
         cmd.Options.Add(credentials);
         cmd.Arguments.Add(command);
@@ -109,6 +111,16 @@ public static class RunCommand
                 PoolSize = pr.GetValue(pool),
                 DiagnosticsDescriptor = EmulatorStderr.Descriptor,
             };
+            int copies = pr.GetValue(replicas);
+            if (copies is < 1 or > Replication.MaxFactor) return Fail($"--replicas must be 1 or {Replication.MaxFactor}");
+            if (copies > 1)
+            {
+                string? nodes = pr.GetValue(memoryNodes);
+                int count = nodes == null ? 0 : int.TryParse(nodes, out int c) ? c : nodes.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
+                if (count < copies) return Fail($"--replicas {copies} needs at least {copies} memory nodes (--memory-nodes)");
+                if (pr.GetValue(processors) != null) return Fail("--replicas 2 does not combine with --processors yet: the line directories of coherent caches are not replicated");
+            }
+            Replication.Factor = copies;
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
             StatsJsonPath = pr.GetValue(statsJson);

@@ -293,6 +293,31 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     }
 
     /// <summary>
+    /// The pages of [start, end) that have a frame, in address order, at most <paramref name="maxPages"/> of them and
+    /// at most <paramref name="maxScanned"/> pages looked at: what a new replica of the range must be given. Returns
+    /// where the next call should start (<paramref name="end"/> when the range is done).
+    /// </summary>
+    public ulong ReadFrames(int asid, ulong start, ulong end, int maxPages, int maxScanned, List<(ulong Addr, byte[] Data)> pages)
+    {
+        var s = Get(asid);
+        ulong cursor = PageMath.Down(start);
+        foreach (var v in s.Vmas.In(cursor, end))
+        {
+            ulong a = Math.Max(cursor, v.Start), stop = Math.Min(v.End, end);
+            for (; a < stop; a += PageMath.PageSize)
+            {
+                if (pages.Count >= maxPages || maxScanned-- <= 0) return a;
+                byte[]? data;
+                if (v.Object != null) v.Object.Frames.TryGetValue(v.ObjectPage(a), out data);
+                else data = s.Frames.TryGetValue(a >> PageMath.PageShift, out var frame) ? frame.Data : null;
+                if (data != null) pages.Add((a, data));
+            }
+            cursor = stop;
+        }
+        return end;
+    }
+
+    /// <summary>
     /// Makes the VMAs of [addr, addr+length) show the shared object named <paramref name="key"/> from byte
     /// <paramref name="offset"/> on (MAP_SHARED). Returns 1 when the object was made now (the caller fills
     /// it, from a file say), 0 when it existed, or a negated errno.

@@ -7,17 +7,23 @@ namespace LegoEmu.Mem.Remote;
 /// has a home node that decides VMA placement; every 1 GiB vRegion has an owner node (chosen by the
 /// <see cref="GlobalMemoryManager"/> on first use) that holds its frames and a copy of the VMAs over
 /// it. The vRegion→owner table is cached here, so misses and write-backs go straight to the owner.
+/// With replication (<see cref="Replication.Factor"/> 2) every region has a primary and a backup node and
+/// every node holds the whole VMA set of each space; see MemoryCluster.Replication.cs.
 /// </summary>
-public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncReplies, INodeLocator, IDisposable
+public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncReplies, INodeLocator, IDisposable
 {
-    sealed class SpaceInfo(int home, ulong key)
+    sealed class SpaceInfo(int asid, int home, ulong key)
     {
-        public readonly int Home = home;
+        public readonly int Asid = asid;
         /// <summary>The secret that lets another component claim this space on a node (see MemoryNodeServer.Spaces.cs).</summary>
         public readonly ulong Key = key;
         public readonly Dictionary<ulong, int> Owners = new();
         public readonly HashSet<int> Nodes = new() { home };
         public ulong Brk;
+        /// <summary>Regions being copied to a new backup after a node failed (guarded by <see cref="Owners"/>).</summary>
+        public readonly Dictionary<ulong, RegionCopy> Copies = new();
+        /// <summary>The node that decides VMA placement; another holder takes over when it fails (replicated spaces).</summary>
+        public int Home = home;
     }
 
     readonly MemoryNodeClient[] _nodes;
@@ -28,6 +34,10 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     public MemoryCluster(IReadOnlyList<Endpoint> endpoints)
     {
         if (endpoints.Count == 0) throw new ArgumentException("a memory cluster needs at least one node");
+        _replicas = Math.Min(Replication.Factor, endpoints.Count);
+        _dead = new bool[endpoints.Count];
+        _asPrimary = new int[endpoints.Count];
+        _asBackup = new int[endpoints.Count];
         _nodes = new MemoryNodeClient[endpoints.Count];
         try
         {
@@ -38,7 +48,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
             foreach (var n in _nodes) n?.Dispose();
             throw;
         }
-        _gmm = new GlobalMemoryManager(_nodes);
+        _gmm = new GlobalMemoryManager(_nodes, n => !_dead[n]);
     }
 
     public IReadOnlyList<MemoryNodeClient> Nodes => _nodes;
@@ -57,7 +67,16 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
             int r = _nodes[home].CreateSpace(asid, key);
             if (r > 0)
             {
-                lock (_spaces) _spaces[asid] = new SpaceInfo(home, key);
+                var info = new SpaceInfo(asid, home, key);
+                // Replicated: every node holds the space and all its VMAs, so any of them can become home or backup.
+                if (Replicated)
+                {
+                    var others = LiveNodes().Where(n => n != home).ToList();
+                    var made = Broadcast(others, Op.CreateSpace, w => { w.I32(asid); w.U64(key); }, ReadI32);
+                    for (int i = 0; i < others.Count; i++)
+                        if (made[i] > 0) info.Nodes.Add(others[i]);
+                }
+                lock (_spaces) _spaces[asid] = info;
                 return asid;
             }
             if (requestedAsid != 0) return r;
@@ -69,37 +88,38 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         SpaceInfo? s;
         lock (_spaces) if (!_spaces.Remove(asid, out s)) return;
-        foreach (int n in s.Nodes)
-        {
-            _nodes[n].Begin(Op.DestroySpace).I32(asid);
-            _nodes[n].Send();
-        }
-        foreach (int n in s.Nodes) _nodes[n].Receive();
+        StopCopies(s);
+        Broadcast(s.Nodes.ToList(), Op.DestroySpace, w => w.I32(asid), ReadI32, failOver: false);
     }
 
     public int ForkAddressSpace(int asid, int requestedAsid = 0)
     {
         var s = Space(asid);
+        // A region still being copied to its new backup would be forked there half copied.
+        WaitForCopies(s);
         int child = requestedAsid != 0 ? requestedAsid : _asidSource.Next(1, int.MaxValue);
         ulong key = SpaceKeys.New();
-        foreach (int n in s.Nodes)
-        {
-            var w = _nodes[n].Begin(Op.ForkSpace);
-            w.I32(asid);
-            w.I32(child);
-            w.U64(key);
-            _nodes[n].Send();
-        }
+        var targets = s.Nodes.ToList();
+        var made = Broadcast(targets, Op.ForkSpace, w => { w.I32(asid); w.I32(child); w.U64(key); }, ReadI32);
         int result = child;
-        foreach (int n in s.Nodes)
+        var holders = new HashSet<int>();
+        for (int i = 0; i < targets.Count; i++)
         {
-            int r = _nodes[n].Receive().I32();
-            if (r < 0) result = r;
+            if (made[i] == Failed) continue; // a node that failed meanwhile: the copy lives on the others
+            if (made[i] < 0) result = (int)made[i];
+            else holders.Add(targets[i]);
         }
         if (result < 0) return result;
-        var c = new SpaceInfo(s.Home, key) { Brk = s.Brk };
-        foreach (var kv in s.Owners) c.Owners[kv.Key] = kv.Value;
-        c.Nodes.UnionWith(s.Nodes);
+        var c = new SpaceInfo(child, s.Home, key) { Brk = s.Brk };
+        lock (s.Owners)
+            foreach (var (region, placement) in s.Owners)
+            {
+                // A backup whose copy had not finished when a node failed during the fork holds nothing of the child's.
+                int p = Placement.Primary(placement), b = Placement.Backup(placement);
+                if (b >= 0 && (s.Copies.ContainsKey(region) || !holders.Contains(b))) b = -1;
+                c.Owners[region] = _replicas > 1 || b >= 0 ? Placement.Pack(p, b) : p;
+            }
+        c.Nodes.UnionWith(holders);
         lock (_spaces) _spaces[child] = c;
         return child;
     }
@@ -117,15 +137,22 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     /// </summary>
     public void Attach(int asid, int home, IReadOnlyDictionary<ulong, int> owners, ulong brk, ulong key)
     {
-        var s = new SpaceInfo(home, key) { Brk = brk };
-        foreach (var (region, node) in owners)
+        var s = new SpaceInfo(asid, home, key) { Brk = brk };
+        foreach (var (region, placement) in owners)
         {
-            if (node < 0 || node >= _nodes.Length) throw new MemoryNodeFailure($"vRegion owner {node} is not one of the {_nodes.Length} memory nodes");
-            s.Owners[region] = node;
-            s.Nodes.Add(node);
+            int p = Placement.Primary(placement), b = Placement.Backup(placement);
+            if (p < 0 || p >= _nodes.Length || b >= _nodes.Length)
+                throw new MemoryNodeFailure($"vRegion placement {placement} is not on the {_nodes.Length} memory nodes");
+            s.Owners[region] = placement;
+            s.Nodes.Add(p);
+            if (b >= 0) s.Nodes.Add(b);
         }
         if (home < 0 || home >= _nodes.Length) throw new MemoryNodeFailure($"home node {home} is not one of the {_nodes.Length} memory nodes");
         foreach (int n in s.Nodes) Claim(n, asid, key);
+        // Replicated spaces live on every node (any of them may become home or a new backup): hold it wherever it is.
+        if (Replicated)
+            for (int n = 0; n < _nodes.Length; n++)
+                if (!s.Nodes.Contains(n) && !_dead[n] && _nodes[n].ClaimSpace(asid, key) == 0) s.Nodes.Add(n);
         lock (_spaces) _spaces[asid] = s;
     }
 
@@ -140,16 +167,15 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         SpaceInfo? s;
         lock (_spaces) if (!_spaces.Remove(asid, out s)) return;
-        foreach (int n in s.Nodes)
-        {
-            _nodes[n].Begin(Op.ReleaseSpace).I32(asid);
-            _nodes[n].Send();
-        }
-        foreach (int n in s.Nodes) _nodes[n].Receive();
+        StopCopies(s);
+        Broadcast(s.Nodes.ToList(), Op.ReleaseSpace, w => w.I32(asid), ReadI32, failOver: false);
     }
 
-    /// <summary>The node owning the vRegion of <paramref name="addr"/>, or -1. Safe from any thread (a link's reader answers region queries).</summary>
-    public int NodeOf(int asid, ulong addr)
+    /// <summary>The node serving the vRegion of <paramref name="addr"/> (its primary), or -1. Safe from any thread.</summary>
+    public int NodeOf(int asid, ulong addr) => Placement.Primary(PlacementOf(asid, addr));
+
+    /// <summary>Where the vRegion of <paramref name="addr"/> lives (see <see cref="Placement"/>), or -1. Safe from any thread (a link's reader answers region queries).</summary>
+    public int PlacementOf(int asid, ulong addr)
     {
         SpaceInfo? s;
         lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return -1;
@@ -162,15 +188,19 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     /// </summary>
     public Func<int, ulong, int>? UnknownRegion { get; set; }
 
-    /// <summary>Learns a vRegion's owner (a thread host hears of placements from its home component).</summary>
-    public void SetOwner(int asid, ulong region, int node)
+    /// <summary>Learns a vRegion's placement (a thread host hears of placements from its home component).</summary>
+    public void SetOwner(int asid, ulong region, int placement)
     {
         var s = Space(asid);
-        if (node < 0 || node >= _nodes.Length) throw new ProtocolException($"vRegion owner {node} is not one of the {_nodes.Length} memory nodes");
+        int p = Placement.Primary(placement), b = Placement.Backup(placement);
+        if (p < 0 || p >= _nodes.Length || b >= _nodes.Length) throw new ProtocolException($"vRegion placement {placement} is not on the {_nodes.Length} memory nodes");
         // Placed by another component of the process: this one may use the space there once it has claimed it.
-        if (!s.Nodes.Contains(node)) Claim(node, asid, s.Key);
-        lock (s.Owners) s.Owners[region] = node;
-        s.Nodes.Add(node);
+        foreach (int n in b >= 0 ? [p, b] : new[] { p })
+        {
+            if (!s.Nodes.Contains(n)) Claim(n, asid, s.Key);
+            s.Nodes.Add(n);
+        }
+        lock (s.Owners) s.Owners[region] = placement;
     }
 
     /// <summary>A copy of the vRegion→owner table of one space.</summary>
@@ -180,7 +210,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         lock (s.Owners) return new Dictionary<ulong, int>(s.Owners);
     }
 
-    /// <summary>The owner of a vRegion, placing it on first use; -1 when no node has room.</summary>
+    /// <summary>The placement of a vRegion (see <see cref="Placement"/>), placing it on first use; -1 when no node has room.</summary>
     int Owner(SpaceInfo s, int asid, ulong region, bool place)
     {
         if (s.Owners.TryGetValue(region, out int n)) return n;
@@ -188,24 +218,43 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         {
             if (UnknownRegion == null) return -1;
             n = UnknownRegion(asid, region);
-            if (n < 0 || n >= _nodes.Length) return -1;
+            int p = Placement.Primary(n), b = Placement.Backup(n);
+            if (p < 0 || p >= _nodes.Length || b >= _nodes.Length) return -1;
             // Another component placed the region: this one holds the space there only once it has claimed it.
-            if (!s.Nodes.Contains(n)) Claim(n, asid, s.Key);
+            foreach (int k in b >= 0 ? [p, b] : new[] { p })
+            {
+                if (!s.Nodes.Contains(k)) Claim(k, asid, s.Key);
+                s.Nodes.Add(k);
+            }
             lock (s.Owners) s.Owners[region] = n;
-            s.Nodes.Add(n);
             return n;
         }
-        n = _gmm.Place();
-        if (n < 0) return -1;
-        if (!s.Nodes.Contains(n))
+        // Replicated spaces are on every node already; a node that could not take one is not used for it.
+        Func<int, bool>? holds = Replicated ? k => s.Nodes.Contains(k) : null;
+        n = _gmm.Place(allowed: holds);
+        if (n < 0 || !Holds(s, asid, n)) return -1;
+        int backup = -1;
+        if (Replicated)
         {
-            int r = _nodes[n].CreateSpace(asid, s.Key);
-            if (r == -Errno.EEXIST) r = _nodes[n].ClaimSpace(asid, s.Key); // another component of this process was first
-            if (r < 0) return -1;
-            s.Nodes.Add(n);
+            backup = _gmm.Place(exclude: n, allowed: holds);
+            if (backup >= 0 && !Holds(s, asid, backup)) backup = -1;
+            _asPrimary[n]++;
+            if (backup >= 0) _asBackup[backup]++;
         }
-        lock (s.Owners) s.Owners[region] = n;
-        return n;
+        int placement = Replicated ? Placement.Pack(n, backup) : n;
+        lock (s.Owners) s.Owners[region] = placement;
+        return placement;
+    }
+
+    /// <summary>Makes sure <paramref name="node"/> holds the space (creating or claiming it there); false when it cannot.</summary>
+    bool Holds(SpaceInfo s, int asid, int node)
+    {
+        if (s.Nodes.Contains(node)) return true;
+        int r = _nodes[node].CreateSpace(asid, s.Key);
+        if (r == -Errno.EEXIST) r = _nodes[node].ClaimSpace(asid, s.Key); // another component of this process was first
+        if (r < 0) return false;
+        s.Nodes.Add(node);
+        return true;
     }
 
     static IEnumerable<ulong> Regions(ulong start, ulong end)
@@ -221,20 +270,22 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         {
             int n = Owner(s, asid, region, place);
             if (n < 0 && place) throw new MemoryFault(region << GlobalMemoryManager.RegionShift, AccessKind.Write, FaultReason.NoMemory);
-            if (n >= 0 && n != s.Home) targets.Add(n);
+            if (n >= 0 && Placement.Primary(n) != s.Home) targets.Add(Placement.Primary(n));
         }
-        foreach (int n in targets)
-        {
-            body(_nodes[n].Begin(op));
-            _nodes[n].Send();
-        }
-        foreach (int n in targets) _nodes[n].Receive();
+        // Replicated: every node holding the space keeps all of its VMAs.
+        if (Replicated) targets = s.Nodes.Where(n => n != s.Home).ToHashSet();
+        Broadcast(targets.ToList(), op, body, ReadI64);
     }
 
     public long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
     {
         var s = Space(asid);
-        long r = MapOn(_nodes[s.Home], asid, addr, length, prot, flags, name);
+        lock (_vmaLock) return MapLocked(s, asid, addr, length, prot, flags, name);
+    }
+
+    long MapLocked(SpaceInfo s, int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
+    {
+        long r = CallHome(s, Op.Map, w => WriteMap(w, asid, addr, length, prot, flags, name)).I64();
         if (r < 0) return r;
         ulong start = (ulong)r, end = start + PageMath.Up(length);
         try
@@ -259,12 +310,6 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         w.Str(name);
     }
 
-    static long MapOn(MemoryNodeClient n, int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
-    {
-        WriteMap(n.Begin(Op.Map), asid, addr, length, prot, flags, name);
-        return n.Call().I64();
-    }
-
     public long Share(int asid, ulong addr, ulong length, string key, ulong offset)
     {
         var s = Space(asid);
@@ -279,18 +324,12 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         // Every node holding the range binds it; the owners' objects hold the frames.
         var targets = new HashSet<int> { s.Home };
         foreach (var region in Regions(addr, PageMath.Up(addr + length)))
-            if (Owner(s, asid, region, place: false) is int n and >= 0) targets.Add(n);
-        foreach (int n in targets)
-        {
-            Body(_nodes[n].Begin(Op.Share));
-            _nodes[n].Send();
-        }
+            if (Owner(s, asid, region, place: false) is int n and >= 0) targets.Add(Placement.Primary(n));
+        if (Replicated) targets = s.Nodes.ToHashSet();
         long result = 0;
-        foreach (int n in targets)
-        {
-            long r = _nodes[n].Receive().I64();
-            result = r < 0 || result < 0 ? Math.Min(result, r) : Math.Max(result, r);
-        }
+        lock (_vmaLock)
+            foreach (long r in Broadcast(targets.ToList(), Op.Share, Body, ReadI64))
+                if (r != Failed) result = r < 0 || result < 0 ? Math.Min(result, r) : Math.Max(result, r);
         return result;
     }
 
@@ -308,21 +347,26 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
             w.U64(length);
             if (op == Op.Protect) w.U8((byte)prot);
         }
-        var home = _nodes[s.Home];
-        Body(home.Begin(op));
-        long r = home.Call().I64();
-        if (r == 0 && length > 0 && addr + length > addr)
-            Replicate(s, asid, addr, Math.Min(PageMath.Up(addr + length), VmaSet.TaskSize), Body, op, place: false);
-        return r;
+        lock (_vmaLock)
+        {
+            long r = CallHome(s, op, Body).I64();
+            if (r == 0 && length > 0 && addr + length > addr)
+                Replicate(s, asid, addr, Math.Min(PageMath.Up(addr + length), VmaSet.TaskSize), Body, op, place: false);
+            return r;
+        }
     }
 
     public void SetBrkBase(int asid, ulong brkBase)
     {
         var s = Space(asid);
-        var w = _nodes[s.Home].Begin(Op.SetBrkBase);
-        w.I32(asid);
-        w.U64(brkBase);
-        _nodes[s.Home].Call();
+        void Body(FrameWriter w)
+        {
+            w.I32(asid);
+            w.U64(brkBase);
+        }
+        // Replicated: every node keeps the break too, so any of them can take over as home.
+        if (Replicated) Broadcast(s.Nodes.ToList(), Op.SetBrkBase, Body, ReadI64);
+        else CallHome(s, Op.SetBrkBase, Body);
         s.Brk = brkBase;
     }
 
@@ -330,11 +374,12 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         var s = Space(asid);
         if (newBreak == 0) return s.Brk;
-        var home = _nodes[s.Home];
-        var w = home.Begin(Op.Brk);
-        w.I32(asid);
-        w.U64(newBreak);
-        ulong r = home.Call().U64();
+        lock (_vmaLock) return Replicated ? BrkReplicated(s, asid, newBreak) : BrkLocked(s, asid, newBreak);
+    }
+
+    ulong BrkLocked(SpaceInfo s, int asid, ulong newBreak)
+    {
+        ulong r = CallHome(s, Op.Brk, w => { w.I32(asid); w.U64(newBreak); }).U64();
         ulong oldTop = PageMath.Up(s.Brk), newTop = PageMath.Up(r);
         if (newTop > oldTop)
         {
@@ -347,10 +392,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
             catch (MemoryFault)
             {
                 // No node can hold the new heap region: undo the growth, as a failed brk leaves the break alone.
-                var u = home.Begin(Op.Brk);
-                u.I32(asid);
-                u.U64(s.Brk);
-                home.Call();
+                CallHome(s, Op.Brk, u => { u.I32(asid); u.U64(s.Brk); });
                 return s.Brk;
             }
         }
@@ -365,16 +407,26 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot)
     {
         var s = Space(asid);
-        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
-        var node = _nodes[n];
-        var w = node.Begin(Op.Fill);
-        w.I32(asid);
-        w.U64(lineAddr);
-        w.U32((uint)destination.Length);
-        var r = node.Call();
-        node.Stats.Fills++;
-        return ReadFill(ref r, destination, out prot, lineAddr);
+        while (true)
+        {
+            int n = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));
+            if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
+            var node = _nodes[n];
+            try
+            {
+                var w = node.Begin(Op.Fill);
+                w.I32(asid);
+                w.U64(lineAddr);
+                w.U32((uint)destination.Length);
+                var r = node.Call();
+                node.Stats.Fills++;
+                return ReadFill(ref r, destination, out prot, lineAddr);
+            }
+            catch (MemoryNodeFailure) when (Replicated && node.IsBroken)
+            {
+                FailOverBroken(); // the backup, promoted, serves the retry
+            }
+        }
     }
 
     FillStatus ReadFill(ref FrameReader r, Span<byte> destination, out Protection prot, ulong lineAddr)
@@ -399,19 +451,43 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     public void WriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data)
     {
         var s = Space(asid);
-        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        if (n < 0) return; // the mapping is gone: nothing to keep
-        var node = _nodes[n];
-        var w = node.Begin(Op.WriteBack);
-        w.I32(asid);
-        w.U64(lineAddr);
-        w.Bytes(data);
-        node.WriteBacksSent++;
-        int err = node.Call().I32();
-        node.Stats.WriteBacks++;
+        int placement = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (placement < 0) return; // the mapping is gone: nothing to keep
+        int p = Placement.Primary(placement), b = Placement.Backup(placement);
+        // Both copies are sent before either answer is read: a replicated write-back costs one round trip.
+        bool sentP = SendWriteBack(p, asid, lineAddr, data), sentB = b >= 0 && SendWriteBack(b, asid, lineAddr, data);
+        int err = 0;
+        if (sentP) err = Math.Min(err, ReceiveI32(p));
+        if (sentB) err = Math.Min(err, ReceiveI32(b));
+        FailOverBroken();
         Stats.WriteBacks++;
         Stats.BytesIn += data.Length;
         if (err < 0) throw new MemoryFault(lineAddr, AccessKind.Write, FaultReason.NoMemory);
+    }
+
+    bool SendWriteBack(int n, int asid, ulong lineAddr, ReadOnlySpan<byte> data)
+    {
+        if (!Live(n)) return false;
+        var node = _nodes[n];
+        try
+        {
+            var w = node.Begin(Op.WriteBack);
+            w.I32(asid);
+            w.U64(lineAddr);
+            w.Bytes(data);
+            node.WriteBacksSent++;
+            node.Send();
+            node.Stats.WriteBacks++;
+            return true;
+        }
+        catch (MemoryNodeFailure) when (node.IsBroken) { return false; }
+    }
+
+    /// <summary>The I32 answer of node <paramref name="n"/>'s oldest request; 0 when the node failed (the caller fails it over).</summary>
+    int ReceiveI32(int n)
+    {
+        try { return _nodes[n].Receive().I32(); }
+        catch (MemoryNodeFailure) when (_nodes[n].IsBroken) { return 0; }
     }
 
     public FillStatus WriteBackAndFill(int asid, ulong victimAddr, ReadOnlySpan<byte> victim, ulong lineAddr, Span<byte> destination,
@@ -420,7 +496,8 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         var s = Space(asid);
         int vn = Owner(s, asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false);
         int fn = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        if (vn < 0 || fn < 0 || vn != fn)
+        // A replicated victim goes to two nodes: it travels on its own.
+        if (vn < 0 || fn < 0 || vn != fn || Replicated)
         {
             combined = false;
             WriteBack(asid, victimAddr, victim);
@@ -450,16 +527,48 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         SpaceInfo? s;
         lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return -1;
-        lock (s.Owners) return s.Owners.TryGetValue(lineAddr >> GlobalMemoryManager.RegionShift, out int n) ? n : -1;
+        lock (s.Owners) return s.Owners.TryGetValue(lineAddr >> GlobalMemoryManager.RegionShift, out int n) ? Placement.Primary(n) : -1;
     }
 
     public bool QueueWriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token)
     {
         var s = Space(asid);
-        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        if (n < 0) return false; // the mapping is gone: nothing to keep
-        QueueWriteBackOn(_nodes[n], asid, lineAddr, data, token);
+        int placement = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        if (placement < 0) return false; // the mapping is gone: nothing to keep
+        if (!Replicated)
+        {
+            QueueWriteBackOn(_nodes[placement], asid, lineAddr, data, token);
+            return true;
+        }
+        QueueWriteBackPair(placement, asid, lineAddr, data, token);
+        FailOverBroken();
         return true;
+    }
+
+    /// <summary>
+    /// Queues a replicated write-back on the region's primary and backup; the cache hears of it once both have
+    /// answered (or failed, their copy living on in the other). Never fails over: a caller may have a reply pending.
+    /// </summary>
+    void QueueWriteBackPair(int placement, int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token)
+    {
+        int p = Placement.Primary(placement), b = Placement.Backup(placement);
+        bool toP = Live(p), toB = b >= 0 && Live(b);
+        if (!toP && !toB)
+        {
+            // Both copies are gone: the next failover ends the run; the cache must not wait for this one meanwhile.
+            Target!.WriteBackAcknowledged(token, true);
+            return;
+        }
+        if (toP && toB) _pendingAcks[token] = 2;
+        if (toP) TryQueueWriteBack(_nodes[p], asid, lineAddr, data, token);
+        if (toB) TryQueueWriteBack(_nodes[b], asid, lineAddr, data, token);
+    }
+
+    void TryQueueWriteBack(MemoryNodeClient node, int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token)
+    {
+        // The request is in flight even when the batch's send fails: the failover hands it back as abandoned.
+        try { QueueWriteBackOn(node, asid, lineAddr, data, token); }
+        catch (MemoryNodeFailure) when (node.IsBroken) { }
     }
 
     void QueueWriteBackOn(MemoryNodeClient node, int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token)
@@ -469,35 +578,43 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         w.U64(lineAddr);
         w.Bytes(data);
         node.WriteBacksSent++;
-        node.QueueAsync(AsyncReply.WriteBack, token);
         node.Stats.WriteBacks++;
         Stats.WriteBacks++;
         Stats.BytesIn += data.Length;
+        node.QueueAsync(AsyncReply.WriteBack, token);
     }
 
     public int QueuePrefetch(int asid, ulong lineAddr, int size, int token)
     {
         // Only regions already placed: a prefetch never asks another component where a region lives.
         int n = KnownOwner(asid, lineAddr);
-        if (n < 0) return -1;
+        if (n < 0 || !Live(n)) return -1;
         var node = _nodes[n];
         var w = node.Begin(Op.Fill);
         w.I32(asid);
         w.U64(lineAddr);
         w.U32((uint)size);
-        node.QueueAsync(AsyncReply.Fill, token);
         node.Stats.Fills++;
+        try { node.QueueAsync(AsyncReply.Fill, token); }
+        catch (MemoryNodeFailure) when (Replicated && node.IsBroken) { } // abandoned at the failover: the line is fetched again on demand
         return n;
     }
 
     public void FlushQueued()
     {
-        foreach (var n in _nodes) n.Flush();
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            if (_dead[i]) continue;
+            try { _nodes[i].Flush(); }
+            catch (MemoryNodeFailure) when (Replicated && _nodes[i].IsBroken) { }
+        }
+        if (Replicated) FailOverBroken();
     }
 
     public FillStatus FillThenWriteBack(int asid, ulong lineAddr, Span<byte> destination, out Protection prot,
         int victimAsid, ulong victimAddr, ReadOnlySpan<byte> victim, int token, out bool queued)
     {
+        if (Replicated) return FillThenWriteBackReplicated(asid, lineAddr, destination, out prot, victimAsid, victimAddr, victim, token, out queued);
         var s = Space(asid);
         int fn = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
         SpaceInfo? vs = s;
@@ -525,11 +642,87 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         return ReadFill(ref r, destination, out prot, lineAddr);
     }
 
-    public void ReceiveOne(int node) => _nodes[node].ReceiveAsyncOne();
+    /// <summary>
+    /// <see cref="FillThenWriteBack"/> over replicated regions: the fill from the primary, the victim to both of its
+    /// nodes behind it. A node that fails on the way is failed over once the fill's answer is in (or known lost),
+    /// and a lost fill is asked again of the promoted backup.
+    /// </summary>
+    FillStatus FillThenWriteBackReplicated(int asid, ulong lineAddr, Span<byte> destination, out Protection prot,
+        int victimAsid, ulong victimAddr, ReadOnlySpan<byte> victim, int token, out bool queued)
+    {
+        FailOverBroken();
+        var s = Space(asid);
+        int fn = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));
+        SpaceInfo? vs = s;
+        if (victimAsid != asid) lock (_spaces) _spaces.TryGetValue(victimAsid, out vs);
+        int vpl = vs != null ? Owner(vs, victimAsid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
+        queued = vpl >= 0;
+        bool fillQueued = false;
+        MemoryNodeClient? node = fn >= 0 ? _nodes[fn] : null;
+        if (node != null && Live(fn))
+        {
+            try
+            {
+                var w = node.Begin(Op.Fill);
+                w.I32(asid);
+                w.U64(lineAddr);
+                w.U32((uint)destination.Length);
+                node.Queue();
+                fillQueued = true;
+            }
+            catch (MemoryNodeFailure) when (node.IsBroken) { }
+        }
+        if (queued) QueueWriteBackPair(vpl, victimAsid, victimAddr, victim, token);
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            if (i == fn || _dead[i]) continue;
+            try { _nodes[i].Flush(); }
+            catch (MemoryNodeFailure) when (_nodes[i].IsBroken) { }
+        }
+        if (fn < 0)
+        {
+            FailOverBroken();
+            prot = Protection.None;
+            return FillStatus.Unmapped;
+        }
+        if (fillQueued)
+        {
+            FillStatus status;
+            try
+            {
+                var r = node!.Receive();
+                node.Stats.Fills++;
+                status = ReadFill(ref r, destination, out prot, lineAddr);
+            }
+            catch (MemoryNodeFailure) when (node!.IsBroken)
+            {
+                FailOverBroken();
+                return Fill(asid, lineAddr, destination, out prot);
+            }
+            FailOverBroken();
+            return status;
+        }
+        FailOverBroken();
+        return Fill(asid, lineAddr, destination, out prot);
+    }
+
+    public void ReceiveOne(int node)
+    {
+        // A failed node's prefetches were handed back when it was failed over.
+        if (_dead[node]) return;
+        try { _nodes[node].ReceiveAsyncOne(); }
+        catch (MemoryNodeFailure) when (Replicated && _nodes[node].IsBroken) { FailOverBroken(); }
+    }
 
     public void DrainAll()
     {
-        foreach (var n in _nodes) n.DrainAsync();
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            if (_dead[i]) continue;
+            try { _nodes[i].DrainAsync(); }
+            catch (MemoryNodeFailure) when (Replicated && _nodes[i].IsBroken) { }
+        }
+        if (Replicated) FailOverBroken();
     }
 
     void IAsyncReplies.Arrived(MemoryNodeClient node, AsyncReply kind, int token, ref FrameReader r)
@@ -537,7 +730,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
         var target = Target ?? throw new InvalidOperationException("an asynchronous reply with nobody to take it");
         if (kind == AsyncReply.WriteBack)
         {
-            target.WriteBackAcknowledged(token, r.I32() < 0);
+            WriteBackAnswered(target, token, r.I32() < 0);
             return;
         }
         r.I32(); // a plain fill carries no write-back
@@ -551,6 +744,32 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
             if (status == FillStatus.Zero) Stats.ZeroFills++;
         }
         target.PrefetchArrived(token, status, prot, status == FillStatus.Data ? data : default);
+    }
+
+    void IAsyncReplies.Abandoned(MemoryNodeClient node, AsyncReply kind, int token)
+    {
+        var target = Target ?? throw new InvalidOperationException("an asynchronous request with nobody to take it");
+        // A write-back the failed node never acknowledged is held by the region's other copy.
+        if (kind == AsyncReply.WriteBack) WriteBackAnswered(target, token, false);
+        // A prefetch that will never come: the slot is dropped at its first lookup and the line fetched on demand.
+        else target.PrefetchArrived(token, FillStatus.Unmapped, Protection.None, default);
+    }
+
+    /// <summary>A replicated write-back is acknowledged to the cache once both of its copies have answered.</summary>
+    void WriteBackAnswered(IPipelinedTarget target, int token, bool failed)
+    {
+        if (_pendingAcks.TryGetValue(token, out int left))
+        {
+            if (failed) _failedAcks.Add(token);
+            if (left > 1)
+            {
+                _pendingAcks[token] = left - 1;
+                return;
+            }
+            _pendingAcks.Remove(token);
+            failed |= _failedAcks.Remove(token);
+        }
+        target.WriteBackAcknowledged(token, failed);
     }
 
     // ---- coherent caching (threads of one process on several processor components) ----
@@ -586,7 +805,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     public FillStatus FillCoherent(int asid, ulong lineAddr, Span<byte> destination, bool exclusive, out Protection prot)
     {
         var s = Space(asid);
-        int n = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
+        int n = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));
         if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
         var node = _nodes[n];
         var w = node.Begin(Op.CoherentFill);
@@ -606,7 +825,8 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         int vn = victimAsid == asid ? Owner(Space(asid), asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
         int fn = Owner(Space(asid), asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        if (vn < 0 || fn < 0 || vn != fn)
+        // The directory lives at the primary; a replicated victim also goes to its backup, on its own.
+        if (vn < 0 || fn < 0 || vn != fn || Placement.Backup(vn) >= 0)
         {
             combined = false;
             WriteBack(victimAsid, victimAddr, victim);
@@ -640,13 +860,14 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
             ulong region = addr >> GlobalMemoryManager.RegionShift;
             ulong regionEnd = (region + 1) << GlobalMemoryManager.RegionShift;
             int n = (int)Math.Min((ulong)data.Length, Math.Min(regionEnd - addr, 1UL << 19));
-            int owner = Owner(s, asid, region, place: true);
-            if (owner < 0) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
-            var w = _nodes[owner].Begin(onlyAbsent ? Op.PokeAbsent : Op.Poke);
-            w.I32(asid);
-            w.U64(addr);
-            w.Bytes(data[..n]);
-            if (_nodes[owner].Call().I32() < 0) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            int placement = Owner(s, asid, region, place: true);
+            if (placement < 0) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            var chunk = data[..n].ToArray();
+            ulong at = addr;
+            var nodes = new List<int> { Placement.Primary(placement) };
+            if (Placement.Backup(placement) >= 0) nodes.Add(Placement.Backup(placement));
+            foreach (long r in Broadcast(nodes, onlyAbsent ? Op.PokeAbsent : Op.Poke, w => { w.I32(asid); w.U64(at); w.Bytes(chunk); }, ReadI32))
+                if (r < 0 && r != Failed) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
             data = data[n..];
             addr += (ulong)n;
         }
@@ -655,9 +876,7 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     public IReadOnlyList<Vma> Snapshot(int asid)
     {
         var s = Space(asid);
-        var home = _nodes[s.Home];
-        home.Begin(Op.Snapshot).I32(asid);
-        var r = home.Call();
+        var r = CallHome(s, Op.Snapshot, w => w.I32(asid));
         uint count = r.U32();
         var list = new List<Vma>((int)Math.Min(count, 65536));
         for (uint k = 0; k < count; k++)
@@ -677,16 +896,19 @@ public sealed class MemoryCluster : ICoherentMemory, IPipelinedMemory, IAsyncRep
     {
         foreach (var n in _nodes)
         {
-            try { n.RefreshStats(); } catch (MemoryNodeFailure) { }
+            if (!_dead[n.Index]) try { n.RefreshStats(); } catch (MemoryNodeFailure) { }
             var st = n.Stats;
-            w.WriteLine($"legoemu: memory node {n.Index,-2} {n.Endpoint}: requests {st.Requests:N0}, fills {st.Fills:N0}, write-backs {st.WriteBacks:N0}, " +
+            string held = Replicated ? $"vRegions as primary {_asPrimary[n.Index]}, as backup {_asBackup[n.Index]}" : $"vRegions {_gmm.RegionsOn(n.Index)}";
+            w.WriteLine($"legoemu: memory node {n.Index,-2} {n.Endpoint}: {(_dead[n.Index] ? "FAILED, " : "")}requests {st.Requests:N0}, fills {st.Fills:N0}, write-backs {st.WriteBacks:N0}, " +
                         $"bytes sent {st.BytesSent:N0} received {st.BytesReceived:N0}, latency p50 {st.Percentile(0.5):F1} us p99 {st.Percentile(0.99):F1} us, " +
-                        $"vRegions {_gmm.RegionsOn(n.Index)}, frames {n.UsedFrames:N0}");
+                        $"{held}, frames {n.UsedFrames:N0}");
         }
+        if (Replicated) ReportReplication(w);
     }
 
     public void Dispose()
     {
+        StopAllCopies();
         _channels?.Dispose();
         foreach (var n in _nodes) n.Dispose();
     }

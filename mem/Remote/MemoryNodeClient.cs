@@ -36,6 +36,8 @@ public sealed class MemoryNodeClient : IDisposable
         _socket = endpoint.NewSocket();
         // A node that stops answering is declared failed after this long, rather than hanging the guest.
         _socket.ReceiveTimeout = NodeTimeout.Milliseconds;
+        // A frozen node stops reading too: once the socket's buffer is full a send would wait forever.
+        _socket.SendTimeout = NodeTimeout.Milliseconds;
         try
         {
             _socket.Connect(endpoint.Address);
@@ -169,6 +171,34 @@ public sealed class MemoryNodeClient : IDisposable
         return f;
     }
 
+    /// <summary>True once a failure broke this link: it is never used again.</summary>
+    public bool IsBroken => _broken != null;
+
+    /// <summary>The failure that broke this link, if one did.</summary>
+    public MemoryNodeFailure? Failure => _broken;
+
+    /// <summary>
+    /// Gives the node up (it failed, and its data lives on elsewhere): the link is closed, and every asynchronous
+    /// request still in flight is handed to <see cref="IAsyncReplies.Abandoned"/>, oldest first, so whoever
+    /// waits for it can go on; requests whose callers read their replies themselves are dropped.
+    /// </summary>
+    public void Abandon(MemoryNodeFailure reason)
+    {
+        _broken ??= reason;
+        _outLength = 0;
+        try { _socket.Dispose(); } catch (ObjectDisposedException) { }
+        Callback?.Dispose();
+        while (_inFlightCount > 0)
+        {
+            var (_, kind, token) = _inFlight[_inFlightHead];
+            _inFlightHead = (_inFlightHead + 1) % _inFlight.Length;
+            _inFlightCount--;
+            if (kind == AsyncReply.None) continue;
+            _asyncInFlight--;
+            Async!.Abandoned(this, kind, token);
+        }
+    }
+
     /// <summary>Sends every queued request in one system call.</summary>
     public void Flush()
     {
@@ -180,6 +210,10 @@ public sealed class MemoryNodeClient : IDisposable
             int sent = 0;
             while (sent < _outLength) sent += _socket.Send(_out, sent, _outLength - sent, SocketFlags.None);
             Stats.BytesSent += _outLength;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        {
+            throw Broken(Silent());
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -457,4 +491,7 @@ public interface IAsyncReplies
 {
     /// <summary>The reply to an asynchronous request of <paramref name="node"/>; <paramref name="payload"/> is valid during the call only.</summary>
     void Arrived(MemoryNodeClient node, AsyncReply kind, int token, ref FrameReader payload);
+
+    /// <summary>An asynchronous request of <paramref name="node"/> that will never be answered: the node failed.</summary>
+    void Abandoned(MemoryNodeClient node, AsyncReply kind, int token);
 }

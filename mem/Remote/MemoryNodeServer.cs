@@ -203,6 +203,9 @@ public sealed partial class MemoryNodeServer : IDisposable
         }
     }
 
+    /// <summary>Pages one ReadFrames reply carries at most (it must fit <see cref="Protocol.MaxFrame"/>), and pages it looks at.</summary>
+    public const int ReadFramesPages = 240, ReadFramesScan = 1 << 16;
+
     static ulong CheckAddr(ulong a, ulong len = 0)
     {
         if (a >= VmaSet.TaskSize || len > VmaSet.TaskSize || a + len > VmaSet.TaskSize)
@@ -431,6 +434,24 @@ public sealed partial class MemoryNodeServer : IDisposable
                     w.Str(v.Name);
                     w.Str(v.Object?.Key ?? "");
                     w.U64(v.ObjectOffset);
+                }
+                break;
+            }
+            case Op.ReadFrames:
+            {
+                int asid = r.I32();
+                ulong start = r.U64(), end = r.U64();
+                r.End();
+                CheckAsid(conn, asid);
+                CheckAddr(start, end >= start ? end - start : throw new ProtocolException("a range that ends before it starts"));
+                var pages = new List<(ulong Addr, byte[] Data)>();
+                ulong next = st.ReadFrames(asid, start, end, ReadFramesPages, ReadFramesScan, pages);
+                w.U64(next);
+                w.U32((uint)pages.Count);
+                foreach (var (addr, data) in pages)
+                {
+                    w.U64(addr);
+                    w.Bytes(data);
                 }
                 break;
             }

@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Remote;
 public static class Protocol
 {
     public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
-    public const ushort Version = 4;
+    public const ushort Version = 5;
     public const int HeaderSize = 9; // length + op + id
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
@@ -58,6 +58,8 @@ public enum Op : byte
     ReleaseSpace = 24,
     /// <summary>The client's proof that it holds the cluster key, after the node's in the Hello reply (see <see cref="Handshake"/>).</summary>
     Authenticate = 25,
+    /// <summary>The pages of a range that have frames, with their bytes: how a new backup of a vRegion is filled (replication).</summary>
+    ReadFrames = 26,
 }
 
 /// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>

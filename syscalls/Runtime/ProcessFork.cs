@@ -356,6 +356,9 @@ public sealed partial class GuestProcess
         // The child waits for memory nodes as long as this process does (run --node-timeout).
         env.RemoveAll(e => e.StartsWith(NodeTimeout.Variable + "=", StringComparison.Ordinal));
         env.Add($"{NodeTimeout.Variable}={NodeTimeout.Text}");
+        // It keeps as many copies of its memory as this process does (run --replicas).
+        env.RemoveAll(e => e.StartsWith(Replication.Variable + "=", StringComparison.Ordinal));
+        env.Add($"{Replication.Variable}={Replication.Factor}");
         // And it proves the same cluster key to the nodes and to its own children.
         env.RemoveAll(e => e.StartsWith(Credentials.Variable + "=", StringComparison.Ordinal));
         if (Credentials.Directory != null) env.Add($"{Credentials.Variable}={Credentials.Directory}");

@@ -50,7 +50,7 @@ public sealed partial class GuestProcess
     {
         var cluster = _split!;
         int index = Components.Count + 1;
-        var link = new ComponentLink(index, endpoint, (asid, region) => cluster.NodeOf(asid, region << GlobalMemoryManager.RegionShift), RequestSafePoint);
+        var link = new ComponentLink(index, endpoint, (asid, region) => cluster.PlacementOf(asid, region << GlobalMemoryManager.RegionShift), RequestSafePoint);
         Components.Add(link);
         var w = LinkSocket.Begin(LinkOp.Setup, 4096);
         w.Str(string.Join(",", cluster.Nodes.Select(n => n.Endpoint.Text)));

@@ -193,9 +193,11 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     {
         foreach (var (region, node) in ReadOwners(ref r))
         {
-            if (node < 0 || node >= _cluster.Nodes.Count || region > (LegoEmu.Mem.Component.VmaSet.TaskSize - 1) >> GlobalMemoryManager.RegionShift)
+            // A placement names a primary and, with replication, a backup (see Placement).
+            if (Placement.Primary(node) is < 0 || Placement.Primary(node) >= _cluster.Nodes.Count || Placement.Backup(node) >= _cluster.Nodes.Count
+                || region > (LegoEmu.Mem.Component.VmaSet.TaskSize - 1) >> GlobalMemoryManager.RegionShift)
                 throw new ProtocolException($"vRegion {region} placed on node {node} of {_cluster.Nodes.Count}");
-            if (_cluster.NodeOf(_asid, region << GlobalMemoryManager.RegionShift) != node) _cluster.SetOwner(_asid, region, node);
+            if (_cluster.PlacementOf(_asid, region << GlobalMemoryManager.RegionShift) != node) _cluster.SetOwner(_asid, region, node);
         }
     }
 

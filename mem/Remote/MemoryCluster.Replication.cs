@@ -1,0 +1,261 @@
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// Replication and failover. With two replicas every vRegion has a primary (which serves its fills) and a
+/// backup; write-backs go to both and count as done once both answered. Every node holds each space with all
+/// its VMAs and its break, so when a node fails any survivor can become a space's home, and each region it
+/// held as primary continues on its backup. A survivor with room then becomes the region's new backup: it
+/// receives every write-back from that moment on, and a <see cref="RegionCopy"/> fills in the rest from the
+/// primary in the background. Failures are handled only at points where no reply is pending on any link
+/// (<see cref="FailOverBroken"/>), so a retried request never reads another's answer.
+/// </summary>
+public sealed partial class MemoryCluster
+{
+    readonly int _replicas;
+    /// <summary>Nodes given up: never used again.</summary>
+    readonly bool[] _dead;
+    /// <summary>vRegions each node was given as primary and as backup (placements and failovers), for --stats.</summary>
+    readonly int[] _asPrimary, _asBackup;
+    /// <summary>Held while VMAs change and while a region copy moves a chunk, so a copy never revives unmapped pages.</summary>
+    readonly object _vmaLock = new();
+    /// <summary>Replicated write-backs still waiting for one of their two answers, by cache token.</summary>
+    readonly Dictionary<int, int> _pendingAcks = new();
+    readonly HashSet<int> _failedAcks = new();
+    /// <summary>Copies made by failovers, started once their source has stored everything sent before.</summary>
+    readonly List<RegionCopy> _toStart = new();
+    readonly List<RegionCopy> _copies = new();
+    int _failovers;
+
+    bool Replicated => _replicas > 1;
+
+    /// <summary>Copies of each vRegion (1, or 2 with a backup).</summary>
+    public int Replicas => _replicas;
+
+    /// <summary>Nodes this component has given up after they failed.</summary>
+    public int FailedNodes => _dead.Count(d => d);
+
+    bool Live(int n) => !_dead[n] && !_nodes[n].IsBroken;
+
+    IEnumerable<int> LiveNodes()
+    {
+        for (int n = 0; n < _nodes.Length; n++)
+            if (Live(n)) yield return n;
+    }
+
+    /// <summary>The answer of a node that failed (see <see cref="Broadcast"/>).</summary>
+    const long Failed = long.MinValue;
+
+    delegate long ReplyReader(ref FrameReader r);
+
+    static long ReadI32(ref FrameReader r) => r.I32();
+    static long ReadI64(ref FrameReader r) => r.I64();
+    static long ReadU64(ref FrameReader r) => (long)r.U64();
+
+    /// <summary>
+    /// Sends one request to each of <paramref name="targets"/>, pipelined, then reads every answer. A node that fails
+    /// on the way answers <see cref="Failed"/>; afterwards it is failed over (without replication that ends the run,
+    /// as before), unless <paramref name="failOver"/> is false (tear-down, where nothing is left to save).
+    /// </summary>
+    long[] Broadcast(IReadOnlyList<int> targets, Op op, Action<FrameWriter> body, ReplyReader read, bool failOver = true)
+    {
+        var sent = new bool[targets.Count];
+        var results = new long[targets.Count];
+        for (int i = 0; i < targets.Count; i++)
+        {
+            var node = _nodes[targets[i]];
+            if (!Live(targets[i])) continue;
+            try
+            {
+                body(node.Begin(op));
+                node.Send();
+                sent[i] = true;
+            }
+            catch (MemoryNodeFailure) when (node.IsBroken) { }
+        }
+        for (int i = 0; i < targets.Count; i++)
+        {
+            results[i] = Failed;
+            if (!sent[i]) continue;
+            var node = _nodes[targets[i]];
+            try
+            {
+                var r = node.Receive();
+                results[i] = read(ref r);
+            }
+            catch (MemoryNodeFailure) when (node.IsBroken) { }
+        }
+        if (failOver) FailOverBroken();
+        return results;
+    }
+
+    /// <summary>A request to the space's home; when the home fails, the next holder takes over and is asked instead.</summary>
+    FrameReader CallHome(SpaceInfo s, Op op, Action<FrameWriter> body)
+    {
+        while (true)
+        {
+            var node = _nodes[s.Home];
+            try
+            {
+                body(node.Begin(op));
+                return node.Call();
+            }
+            catch (MemoryNodeFailure) when (Replicated && node.IsBroken)
+            {
+                FailOverBroken();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fails over every node whose link broke, then starts the region copies that made. Without replication (or
+    /// with coherent caches, whose line directories live at the primaries) a broken link ends the run as before.
+    /// Called only where no request of this component waits for its answer.
+    /// </summary>
+    void FailOverBroken()
+    {
+        while (true)
+        {
+            int d = -1;
+            for (int i = 0; i < _nodes.Length; i++)
+                if (!_dead[i] && _nodes[i].IsBroken) { d = i; break; }
+            if (d >= 0)
+            {
+                FailNode(d);
+                continue;
+            }
+            if (_toStart.Count == 0) return;
+            var batch = _toStart.ToArray();
+            _toStart.Clear();
+            // A barrier: once the source answers this, it has stored every write-back sent to it before the failover,
+            // which the copy must see; later ones reach the new backup directly.
+            foreach (int source in batch.Where(c => !c.Cancelled).Select(c => c.Source).Distinct())
+            {
+                try { _nodes[source].RefreshStats(); }
+                catch (MemoryNodeFailure) when (_nodes[source].IsBroken) { }
+            }
+            foreach (var c in batch)
+            {
+                if (c.Cancelled) continue;
+                if (!Live(c.Source) || !Live(c.Target)) _toStart.Add(c); // its failover comes first, and cancels it
+                else c.Start();
+            }
+        }
+    }
+
+    void FailNode(int d)
+    {
+        var node = _nodes[d];
+        var failure = node.Failure ?? new MemoryNodeFailure($"memory node {node.Endpoint} (node {d}) failed");
+        if (!Replicated || _channels != null) throw new MemoryNodeFailure(failure.Message, failure);
+        _dead[d] = true;
+        node.Abandon(failure);
+        _failovers++;
+        int live = _dead.Count(x => !x);
+        // Two copies were asked for: with fewer nodes than that left, one more failure would lose memory unannounced.
+        if (live < _replicas)
+            throw Lost(failure, $"{live} of {_nodes.Length} memory nodes left, fewer than the {_replicas} copies --replicas asks for");
+        SpaceInfo[] spaces;
+        lock (_spaces) spaces = _spaces.Values.ToArray();
+        foreach (var s in spaces)
+        {
+            s.Nodes.Remove(d);
+            if (s.Home == d)
+            {
+                s.Home = s.Nodes.Where(Live).DefaultIfEmpty(-1).First();
+                if (s.Home < 0) throw Lost(failure, "no other memory node holds the guest's address space");
+            }
+            lock (s.Owners)
+            {
+                foreach (var region in s.Owners.Keys.ToArray())
+                {
+                    int placement = s.Owners[region];
+                    int p = Placement.Primary(placement), b = Placement.Backup(placement);
+                    if (p != d && b != d) continue;
+                    bool backupComplete = b >= 0 && b != d && (!s.Copies.TryGetValue(region, out var pending) || pending.Done);
+                    if (s.Copies.Remove(region, out var copy)) copy.Cancel();
+                    if (p == d)
+                    {
+                        if (!backupComplete) throw Lost(failure, $"vRegion 0x{region << GlobalMemoryManager.RegionShift:x} had no other complete copy");
+                        p = b;
+                        _asPrimary[p]++;
+                    }
+                    // A new backup where there is room; it takes write-backs at once, and the rest comes by copy.
+                    b = _gmm.Place(exclude: p, allowed: n => s.Nodes.Contains(n) && Live(n));
+                    if (b >= 0)
+                    {
+                        var c = new RegionCopy(_nodes[p].Endpoint, p, _nodes[b].Endpoint, b, s.Asid, s.Key, region, _vmaLock);
+                        s.Copies[region] = c;
+                        _toStart.Add(c);
+                        lock (_copies) _copies.Add(c);
+                        _asBackup[b]++;
+                    }
+                    s.Owners[region] = Placement.Pack(p, b);
+                }
+            }
+        }
+    }
+
+    static MemoryNodeFailure Lost(MemoryNodeFailure failure, string what) => new($"{failure.Message}; {what}", failure);
+
+    /// <summary>brk over replicated nodes: each node moves its own break, so any of them can take over as home.</summary>
+    ulong BrkReplicated(SpaceInfo s, int asid, ulong newBreak)
+    {
+        ulong r = CallHome(s, Op.Brk, w => { w.I32(asid); w.U64(newBreak); }).U64();
+        Broadcast(s.Nodes.Where(n => n != s.Home).ToList(), Op.Brk, w => { w.I32(asid); w.U64(newBreak); }, ReadU64);
+        ulong oldTop = PageMath.Up(s.Brk), newTop = PageMath.Up(r);
+        if (newTop > oldTop)
+        {
+            foreach (var region in Regions(oldTop, newTop))
+            {
+                if (Owner(s, asid, region, place: true) >= 0) continue;
+                // No node can hold the new heap region: undo the growth, as a failed brk leaves the break alone.
+                ulong old = s.Brk;
+                Broadcast(s.Nodes.ToList(), Op.Brk, w => { w.I32(asid); w.U64(old); }, ReadU64);
+                return s.Brk;
+            }
+        }
+        s.Brk = r;
+        return r;
+    }
+
+    /// <summary>Waits until every region of <paramref name="s"/> being copied has its new backup complete.</summary>
+    void WaitForCopies(SpaceInfo s)
+    {
+        RegionCopy[] copies;
+        lock (s.Owners) copies = s.Copies.Values.ToArray();
+        foreach (var c in copies) c.Wait();
+        lock (s.Owners)
+            foreach (var (region, c) in s.Copies.ToArray())
+                if (c.Done) s.Copies.Remove(region);
+    }
+
+    /// <summary>Stops the copies of a space that goes away (their connections hold it on the nodes).</summary>
+    void StopCopies(SpaceInfo s)
+    {
+        RegionCopy[] copies;
+        lock (s.Owners) copies = s.Copies.Values.ToArray();
+        foreach (var c in copies) c.Cancel();
+        foreach (var c in copies) c.Wait();
+    }
+
+    void StopAllCopies()
+    {
+        RegionCopy[] copies;
+        lock (_copies) copies = _copies.ToArray();
+        foreach (var c in copies) c.Cancel();
+        foreach (var c in copies) c.Wait();
+    }
+
+    void ReportReplication(TextWriter w)
+    {
+        RegionCopy[] copies;
+        lock (_copies) copies = _copies.ToArray();
+        long pages = copies.Sum(c => c.Pages);
+        int done = copies.Count(c => c.Done);
+        w.WriteLine($"legoemu: replication: {_replicas} copies of each vRegion; memory nodes failed {FailedNodes}, failovers {_failovers}; " +
+                    $"vRegions copied to a new backup {done} of {copies.Length} ({pages:N0} pages)" +
+                    string.Concat(copies.Where(c => c.Error != null).Select(c => $"; a copy failed: {c.Error}")));
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using LegoEmu.Tests.Differential;
+using Xunit;
+
+namespace LegoEmu.Tests.Remote;
+
+/// <summary>
+/// Three memory nodes with <c>run --replicas 2</c>: a guest that writes and checksums a large array goes on with
+/// output identical to native when any one node is killed (kill -9) or frozen (SIGSTOP) mid-run, and stops with
+/// one line and status 135 when two are killed. The array is 48 MiB in the normal run;
+/// LEGOEMU_REPLICATION_MIB sets another size (the full check uses a few hundred).
+/// </summary>
+public sealed class ReplicationTests : IDisposable
+{
+    /// <summary>Pass 0, then waits for a line on stdin (the test kills a node meanwhile), then three more passes.</summary>
+    const string HeavySource = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <stdint.h>
+        int main(int argc, char **argv) {
+            size_t n = (size_t)atoi(argv[1]) << 17; /* 8-byte words */
+            uint64_t *a = calloc(n, sizeof *a);
+            if (!a) { printf("calloc failed\n"); return 1; }
+            for (int pass = 0; pass < 4; pass++) {
+                for (size_t i = 0; i < n; i++) a[i] = (a[i] + i * 0x9E3779B97F4A7C15ULL) ^ (i >> 3) ^ (uint64_t)pass;
+                uint64_t sum = 14695981039346656037ULL;
+                for (size_t i = 0; i < n; i++) sum = (sum ^ a[i]) * 1099511628211ULL;
+                printf("pass %d checksum %016llx\n", pass, (unsigned long long)sum);
+                fflush(stdout);
+                if (pass == 0) {
+                    char line[8];
+                    if (!fgets(line, sizeof line, stdin)) return 2;
+                }
+            }
+            return 0;
+        }
+        """;
+
+    static readonly string Mib = Environment.GetEnvironmentVariable("LEGOEMU_REPLICATION_MIB") is { } m && int.TryParse(m, out int v) && v > 0 ? v.ToString() : "48";
+
+    readonly string _dir = Directory.CreateTempSubdirectory("legoemu-replicas-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    static extern int Kill(int pid, int sig);
+
+    const int SIGKILL = 9, SIGSTOP = 19, SIGCONT = 18;
+
+    sealed record Outcome(int Status, string Stdout, string Stderr, TimeSpan AfterSignal);
+
+    /// <summary>Runs the guest over three fresh nodes, signals <paramref name="victims"/> after pass 0, and lets it go on.</summary>
+    async Task<Outcome> RunAndSignal(string binary, int signal, int[] victims, params string[] options)
+    {
+        var nodes = new List<MemoryNodeProcess>();
+        try
+        {
+            for (int i = 0; i < 3; i++) nodes.Add(new MemoryNodeProcess($"unix:{Path.Combine(_dir, $"n{i}.sock")}"));
+            var (file, prefix) = EmulatorRunner.Command;
+            var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+            foreach (var a in prefix.Concat(["run", "--memory-nodes", string.Join(",", nodes.Select(n => n.Endpoint)), "--replicas", "2",
+                         "--excache", "256K", .. options, binary, Mib]))
+                psi.ArgumentList.Add(a);
+            using var run = Process.Start(psi)!;
+            var stderr = run.StandardError.ReadToEndAsync();
+            try
+            {
+                var first = await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout);
+                Assert.StartsWith("pass 0 ", first);
+                foreach (int v in victims) Assert.Equal(0, Kill(nodes[v].Pid, signal));
+                var signalled = Stopwatch.StartNew();
+                run.StandardInput.WriteLine("go");
+                run.StandardInput.Close();
+                var rest = await run.StandardOutput.ReadToEndAsync().WaitAsync(EmulatorRunner.RunTimeout);
+                Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung after a node failed");
+                return new Outcome(run.ExitCode, first + "\n" + rest, await stderr, signalled.Elapsed);
+            }
+            finally
+            {
+                if (!run.HasExited) run.Kill();
+            }
+        }
+        finally
+        {
+            foreach (var n in nodes)
+            {
+                Kill(n.Pid, SIGCONT); // a frozen node must be able to die normally
+                n.Dispose();
+            }
+        }
+    }
+
+    static async Task<string> Native(string binary)
+    {
+        var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Mib);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.WriteLine("go");
+        p.StandardInput.Close();
+        string output = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.Equal(0, p.ExitCode);
+        return output;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task KillingAnyOneNodeLeavesTheOutputAsNative(int victim)
+    {
+        using var guest = await InlineGuest.BuildAsync("heavy", HeavySource);
+        string native = await Native(guest.Binary);
+        var o = await RunAndSignal(guest.Binary, SIGKILL, [victim], "--stats");
+        Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
+        Assert.Equal(native, o.Stdout);
+        // The node really was lost, its regions went on elsewhere, and every region got a complete new backup.
+        Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
+        Assert.Matches(@"vRegions copied to a new backup (\d+) of \1 ", o.Stderr);
+        Assert.Contains("FAILED", o.Stderr.Split('\n').Single(l => l.Contains($"n{victim}.sock")));
+    }
+
+    [Fact]
+    public async Task AFrozenNodeIsFailedOverWithinTheTimeout()
+    {
+        using var guest = await InlineGuest.BuildAsync("heavy", HeavySource);
+        string native = await Native(guest.Binary);
+        var o = await RunAndSignal(guest.Binary, SIGSTOP, [0], "--node-timeout", "2", "--stats");
+        Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
+        Assert.Equal(native, o.Stdout);
+        Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
+    }
+
+    [Fact]
+    public async Task KillingTwoNodesEndsTheRunWithOneLineAndStatus135()
+    {
+        using var guest = await InlineGuest.BuildAsync("heavy", HeavySource);
+        var o = await RunAndSignal(guest.Binary, SIGKILL, [0, 2]);
+        Assert.Equal(135, o.Status);
+        var line = Assert.Single(o.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("1 of 3 memory nodes left, fewer than the 2 copies --replicas asks for", line);
+    }
+
+    [Fact]
+    public async Task ReplicasNeedAsManyNodes()
+    {
+        var r = await EmulatorRunner.RunAsync("run", "--memory-nodes", "1", "--replicas", "2", "/bin/true");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("legoemu: --replicas 2 needs at least 2 memory nodes (--memory-nodes)", r.StderrText.Trim());
+        r = await EmulatorRunner.RunAsync("run", "--memory-nodes", "2", "--replicas", "3", "/bin/true");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("legoemu: --replicas must be 1 or 2", r.StderrText.Trim());
+    }
+}
