@@ -12,7 +12,8 @@ public static class LatencyBench
     public static int Run(int samples, TextWriter o)
     {
         o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request;");
-        o.WriteLine($"fill, dirty victim queued: the victim's write-back follows the fill unwaited; {Pipelined} fills pipelined: time per line of {Pipelined} fills sent at once, as prefetch does)");
+        o.WriteLine($"fill, dirty victim queued: the victim's write-back follows the fill unwaited; {Pipelined} fills pipelined: time per line of {Pipelined} fills sent at once, as prefetch does;");
+        o.WriteLine("2 copies: --replicas 2, where write-back+fill is a write-back to both nodes, then the fill)");
         o.WriteLine($"{"memory component",-22} {"operation",-26} {"p50 us",8} {"p99 us",8} {"mean us",8}");
         Measure("in-process", new InProcessMemoryComponent(), samples, o);
         foreach (bool tcp in new[] { false, true })
@@ -20,6 +21,18 @@ public static class LatencyBench
             using var nodes = LocalNodes.MemoryNodes(1, 0, tcp);
             using var cluster = new MemoryCluster(nodes.Endpoints);
             Measure(tcp ? "node over TCP loopback" : "node over Unix socket", cluster, samples, o);
+        }
+        // Two copies: fills from the primary, every write-back to the primary and the backup (both answer before it counts).
+        using (var nodes = LocalNodes.MemoryNodes(2, 0, false))
+        {
+            int factor = Replication.Factor;
+            Replication.Factor = 2;
+            try
+            {
+                using var cluster = new MemoryCluster(nodes.Endpoints);
+                Measure("2 copies, Unix sockets", cluster, samples, o);
+            }
+            finally { Replication.Factor = factor; }
         }
         return 0;
     }
@@ -63,7 +76,7 @@ public static class LatencyBench
             {
                 ulong a = base_ + (ulong)rng.Next(lines) * 4096, v = base_ + (ulong)rng.Next(lines) * 4096;
                 long t0 = Stopwatch.GetTimestamp();
-                p.FillThenWriteBack(asid, a, dst, out _, asid, v, victim, 0, out _);
+                p.FillThenWriteBack(asid, a, dst, out _, asid, v, victim, i, out _);
                 queued[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
                 t0 = Stopwatch.GetTimestamp();
                 for (int k = 0; k < Pipelined; k++) p.QueuePrefetch(asid, base_ + (ulong)rng.Next(lines) * 4096, 4096, k);

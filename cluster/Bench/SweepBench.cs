@@ -21,22 +21,26 @@ public static class SweepBench
         var native = GuestRun.Best(repeat, () => GuestRun.Native(program, args));
         o.WriteLine($"{Path.GetFileName(program)} {string.Join(' ', args)}: footprint {footprint >> 20} MiB ({baseline.Misses:N0} lines of 4 KiB); " +
                     $"embedded default {baseline.Seconds:F2} s; native {native.Seconds:F3} s; {nodes} memory nodes on Unix sockets; best of {repeat}");
+        int replicatedNodes = Math.Max(2, nodes);
         o.WriteLine("prefetch off: no prefetch, a dirty victim written back with its fill (LegoOS's miss path); on: the default (stride prefetch, depth 16, queued write-backs)");
-        o.WriteLine($"{"ExCache",10} {"of footprint",12} {"off: time s",12} {"slowdown",9} {"misses",10} {"miss us",8} {"on: time s",11} {"slowdown",9} {"misses",10} {"miss us",8} {"prefetch used",14}");
+        o.WriteLine($"2 copies: the default with --replicas 2 over {replicatedNodes} nodes (every write-back to a primary and a backup)");
+        o.WriteLine($"{"ExCache",10} {"of footprint",12} {"off: time s",12} {"slowdown",9} {"misses",10} {"miss us",8} {"on: time s",11} {"slowdown",9} {"misses",10} {"miss us",8} {"prefetch used",14} {"2 copies: s",12} {"slowdown",9}");
         foreach (double f in fractions.OrderBy(x => x))
         {
             long size = ValidSize((long)(footprint * f));
             string[] common = ["--memory-nodes", nodes.ToString(), "--excache", size.ToString()];
             var off = GuestRun.Best(repeat, () => GuestRun.Emulated([.. common, "--prefetch", "off", "--write-back", "combined"], program, args));
             var on = GuestRun.Best(repeat, () => GuestRun.Emulated(common, program, args));
-            foreach (var r in new[] { off, on })
+            var twice = GuestRun.Best(repeat, () => GuestRun.Emulated(["--memory-nodes", replicatedNodes.ToString(), "--replicas", "2", "--excache", size.ToString()], program, args));
+            foreach (var r in new[] { off, on, twice })
             {
                 if (r.ExitCode == 0) continue;
                 Console.Error.WriteLine($"legoemu bench: run with --excache {size} failed ({r.ExitCode}):\n{r.Stderr}");
                 return 1;
             }
             o.WriteLine($"{Size(size),10} {(double)size / footprint,12:P1} {off.Seconds,12:F2} {off.Seconds / baseline.Seconds,8:F2}x {off.Misses,10:N0} {off.MeanMissMicros,8:F1} " +
-                        $"{on.Seconds,11:F2} {on.Seconds / baseline.Seconds,8:F2}x {on.Misses,10:N0} {on.MeanMissMicros,8:F1} {on.PrefetchUsed,14:N0}");
+                        $"{on.Seconds,11:F2} {on.Seconds / baseline.Seconds,8:F2}x {on.Misses,10:N0} {on.MeanMissMicros,8:F1} {on.PrefetchUsed,14:N0} " +
+                        $"{twice.Seconds,12:F2} {twice.Seconds / baseline.Seconds,8:F2}x");
         }
         return 0;
     }
