@@ -216,14 +216,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         if (_coherent != null) return;
         _coherent = directory;
-        HeldExclusive = false;
     }
-
-    /// <summary>
-    /// Since it joined the directory, this cache asked for a line exclusive (to write it, or for a locked operation).
-    /// One that never did held every line shared and clean, so the directory has nothing of it to wait for or to lose.
-    /// </summary>
-    public bool HeldExclusive { get; private set; }
 
     /// <summary>
     /// Leaves the directory again (execve: the new image shares nothing yet): the shared lines are written
@@ -646,7 +639,6 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _tags[slot] = Invalid;
         _dirty[slot] = false;
         bool exclusive = access == AccessKind.Write;
-        HeldExclusive |= exclusive;
         FillStatus status;
         Protection prot;
         if (dirtyVictim)
@@ -673,7 +665,6 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     internal int Upgrade(int slot, int asid, ulong lineAddr, ulong faultAddr)
     {
         Stats.Upgrades++;
-        HeldExclusive = true;
         long t0 = Stopwatch.GetTimestamp();
         InvalidateViews(lineAddr);
         _tags[slot] = Invalid;

@@ -17,7 +17,8 @@ public sealed partial class GuestProcess
     /// exit), its SysV attachments, and its children that have exited (reaped, as init reaps an orphan: a
     /// component whose guest exited and was not reaped comes back to this process's pool). Returns false when
     /// something cannot be released without ending the host process: a child still running (it must be
-    /// reparented, which only the host process's end does), SEM_UNDO adjustments, or a line directory it could not leave.
+    /// reparented, which only the host process's end does), SEM_UNDO adjustments, or a line directory it could not leave
+    /// (threads over components).
     /// </summary>
     public unsafe bool ReleaseForReuse()
     {
@@ -26,11 +27,12 @@ public sealed partial class GuestProcess
             if (closed.Add(h)) CloseHost(h);
         Fds.Replace([]);
         DetachSysV();
-        // A guest in a line directory for MAP_SHARED memory that it only read (a compiler driver's gconv cache, mapped
-        // read-only) leaves it as at execve: it held every line shared and clean, so the directory has nothing of it to
-        // wait for, and the next guest here joins afresh. One that wrote shared memory ends its component: reused after
-        // one, the next guest sometimes waited for ever on a line directory (not understood yet).
-        if (JoinedSharedDirectory && !Cache.HeldExclusive)
+        // A guest in a line directory for MAP_SHARED memory leaves it as at execve: its dirty shared lines go back
+        // through the directory, the rest are dropped, and its callback channels close, so the node answers for it
+        // whatever it would still ask of it; the next guest here joins afresh as another component. (Components used
+        // to stay in the directory under their old guest, whose callbacks nobody answered any more: the next guest's
+        // fills of lines the old one held waited for the node timeout.)
+        if (JoinedSharedDirectory)
         {
             try { LeaveSharedDirectory(); }
             catch (Exception e) when (e is MemoryNodeFailure or MemoryFault) { }

@@ -137,6 +137,58 @@ public sealed class ComponentReuseTests
     }
 
     /// <summary>
+    /// Children that write memory shared with their parent, while the parent writes the same lines, leave the line
+    /// directory at their exit and their components run the next child (the pid comes back). Nothing written is
+    /// lost and nobody waits: a holder leaving the directory may answer an invalidation with its dirty line after its
+    /// address space is gone, which the node once took for an error that left the parent's fill waiting for ever.
+    /// </summary>
+    [Fact]
+    public async Task ChildrenThatWroteSharedMemoryLeaveTheirComponentsReusable()
+    {
+        const string source = """
+            #include <stdio.h>
+            #include <sys/mman.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            int main(void)
+            {
+                long *c = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                long expect = 0;
+                for (int r = 0; r < 12; r++)
+                {
+                    pid_t p = fork();
+                    if (p == 0)
+                    {
+                        for (int i = 0; i < 200; i++)
+                            for (int k = 0; k < 3; k++) __atomic_fetch_add(&c[k * 512], 1, __ATOMIC_SEQ_CST);
+                        _exit(0);
+                    }
+                    expect += 200;
+                    int st;
+                    while (waitpid(p, &st, WNOHANG) == 0)
+                    {
+                        for (int k = 0; k < 3; k++) __atomic_fetch_add(&c[k * 512], 1, __ATOMIC_SEQ_CST);
+                        expect++;
+                    }
+                    printf("child %d exited %d\n", r, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+                    fprintf(stderr, "pid %d\n", (int)p);
+                }
+                for (int k = 0; k < 3; k++) printf("line %d %s\n", k, c[k * 512] == expect ? "exact" : "lost writes");
+                return 0;
+            }
+            """;
+        using var guest = await InlineGuest.BuildAsync("shared_writer_reuse", source);
+        var native = await ProcessRunner.RunAsync(guest.Binary, [], TimeSpan.FromSeconds(60));
+        Assert.True(native.ExitCode == 0, $"the native run failed: {native.StderrTail()}");
+        var emulated = await EmulatorRunner.RunAsync("run", guest.Binary);
+        Assert.True(emulated.ExitCode == 0, $"exit status {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.Equal(native.StdoutText, emulated.StdoutText);
+        var pids = emulated.StderrText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("pid ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(12, pids.Count);
+        Assert.True(pids[^2] == pids[^1], $"the last two children ran on different components: {string.Join(", ", pids)}");
+    }
+
+    /// <summary>
     /// Private file mappings in children that run one after another on reused components (whose page cache, parsed
     /// programs and ExCache storage outlive each guest): every child sees the version of the file written before it
     /// started, its writes to a private mapping reach neither the file nor its other mapping, before its execve (memory
