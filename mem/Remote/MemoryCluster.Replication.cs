@@ -27,6 +27,9 @@ public sealed partial class MemoryCluster
     readonly List<RegionCopy> _toStart = new();
     readonly List<RegionCopy> _copies = new();
     int _failovers;
+    /// <summary>Heartbeats on links the guest leaves idle (replicated clusters only).</summary>
+    NodeWatch? _watch;
+    long _suspectsSeen;
 
     bool Replicated => _replicas > 1;
 
@@ -115,6 +118,7 @@ public sealed partial class MemoryCluster
     /// </summary>
     void FailOverBroken()
     {
+        TakeSuspects();
         while (true)
         {
             int d = -1;
@@ -143,6 +147,21 @@ public sealed partial class MemoryCluster
             }
         }
     }
+
+    /// <summary>Nodes the heartbeats found silent are given up like a link that timed out.</summary>
+    void TakeSuspects()
+    {
+        if (_watch == null) return;
+        long suspects = _watch.Suspects;
+        if (suspects == _suspectsSeen) return;
+        _suspectsSeen = suspects;
+        for (int i = 0; i < _nodes.Length && i < 64; i++)
+            if ((suspects & (1L << i)) != 0 && !_dead[i])
+                _nodes[i].MarkBroken(new MemoryNodeFailure($"memory node {_nodes[i].Endpoint} (node {i}) did not answer within {NodeTimeout.Text} s (--node-timeout)"));
+    }
+
+    /// <summary>True when the heartbeats found a node silent that is not failed over yet (checked on the miss path).</summary>
+    bool NewSuspects => _watch != null && _watch.Suspects != _suspectsSeen;
 
     void FailNode(int d)
     {
@@ -242,6 +261,7 @@ public sealed partial class MemoryCluster
 
     void StopAllCopies()
     {
+        _watch?.Dispose();
         RegionCopy[] copies;
         lock (_copies) copies = _copies.ToArray();
         foreach (var c in copies) c.Cancel();

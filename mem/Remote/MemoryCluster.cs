@@ -49,6 +49,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
             throw;
         }
         _gmm = new GlobalMemoryManager(_nodes, n => !_dead[n]);
+        if (Replicated) _watch = new NodeWatch(endpoints);
     }
 
     public IReadOnlyList<MemoryNodeClient> Nodes => _nodes;
@@ -407,6 +408,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
     public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot)
     {
         var s = Space(asid);
+        if (NewSuspects) FailOverBroken();
         while (true)
         {
             int n = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));

@@ -177,6 +177,9 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>The failure that broke this link, if one did.</summary>
     public MemoryNodeFailure? Failure => _broken;
 
+    /// <summary>Declares the link broken from outside (a heartbeat went unanswered); only where no reply is awaited.</summary>
+    public void MarkBroken(MemoryNodeFailure reason) => _broken ??= reason;
+
     /// <summary>
     /// Gives the node up (it failed, and its data lives on elsewhere): the link is closed, and every asynchronous
     /// request still in flight is handed to <see cref="IAsyncReplies.Abandoned"/>, oldest first, so whoever

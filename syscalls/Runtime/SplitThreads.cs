@@ -163,7 +163,8 @@ public sealed partial class GuestProcess
             }
             if (link.Lost && Threads.Any(x => !x.Exited && x.Component == link.Index) && !_exiting)
             {
-                Options.Diagnostics.WriteLine($"legoemu: processor component {link.Index} ({link.Endpoint}) went away with guest threads on it; guest terminated by SIGKILL");
+                string what = link.TimedOut ? $"did not answer within {NodeTimeout.Text} s (--node-timeout)" : "went away";
+                Options.Diagnostics.WriteLine($"legoemu: processor component {link.Index} ({link.Endpoint}) {what} with guest threads on it; guest terminated by SIGKILL");
                 KilledBySignal = 9;
                 Exit(128 + 9);
             }

@@ -7,7 +7,9 @@ namespace LegoEmu.Syscalls.Split;
 /// <summary>
 /// The home component's end of the link to one thread host. A reader thread queues the host's
 /// messages for the home's safe points, counts flush answers, keeps the final report, and answers
-/// region queries itself so a host never waits on a home that is busy waiting for it.
+/// region queries itself so a host never waits on a home that is busy waiting for it. A link quiet for a
+/// quarter of <c>--node-timeout</c> is pinged; a host that stays silent for the whole timeout (frozen, its
+/// machine hung) is given up as if it had gone away.
 /// </summary>
 public sealed class ComponentLink : IDisposable
 {
@@ -87,6 +89,10 @@ public sealed class ComponentLink : IDisposable
     /// <summary>True once the host has been sent a thread (flushes only go to hosts that may cache something).</summary>
     public bool Used;
     public volatile bool Lost;
+    /// <summary>Set when the host was given up for not answering within the node timeout.</summary>
+    public volatile bool TimedOut;
+    long _lastHeard;
+    Timer? _watch;
 
     /// <summary>Sends the setup and waits for the host to be ready; then starts reading.</summary>
     public void SetUp(FrameWriter setup)
@@ -95,7 +101,33 @@ public sealed class ComponentLink : IDisposable
         var reply = Link.Receive();
         if (reply == null || LinkSocket.OpOf(reply) != LinkOp.Ready)
             throw new MemoryNodeFailure($"processor component {Endpoint} did not accept the setup");
+        Volatile.Write(ref _lastHeard, System.Diagnostics.Stopwatch.GetTimestamp());
         _reader.Start();
+        var period = TimeSpan.FromMilliseconds(Math.Max(20, NodeTimeout.Milliseconds / 4));
+        _watch = new Timer(_ => Watch(), null, period, period);
+    }
+
+    /// <summary>On a timer: pings a quiet link, and gives up a host silent for longer than the node timeout.</summary>
+    void Watch()
+    {
+        if (Lost)
+        {
+            _watch?.Dispose();
+            return;
+        }
+        var quiet = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastHeard));
+        if (quiet > NodeTimeout.Value)
+        {
+            TimedOut = true;
+            _watch?.Dispose();
+            // The reader's receive fails: the link is lost.
+            try { Link.Socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            Link.Socket.Dispose();
+            return;
+        }
+        if (quiet.TotalMilliseconds < NodeTimeout.Milliseconds / 4) return;
+        try { Link.Send(LinkSocket.Begin(LinkOp.Ping, 16)); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
 
     void Read()
@@ -106,8 +138,11 @@ public sealed class ComponentLink : IDisposable
             {
                 var body = Link.Receive();
                 if (body == null) break;
+                Volatile.Write(ref _lastHeard, System.Diagnostics.Stopwatch.GetTimestamp());
                 switch (LinkSocket.OpOf(body))
                 {
+                    case LinkOp.Pong:
+                        break;
                     case LinkOp.Flushed:
                         Interlocked.Increment(ref Flushed);
                         FlushSignal.Release();
@@ -140,5 +175,9 @@ public sealed class ComponentLink : IDisposable
         _arrived();
     }
 
-    public void Dispose() => Link.Dispose();
+    public void Dispose()
+    {
+        _watch?.Dispose();
+        Link.Dispose();
+    }
 }

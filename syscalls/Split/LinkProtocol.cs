@@ -48,6 +48,10 @@ public enum LinkOp : byte
     Authenticate = 17,
     /// <summary>host → home: the host's proof in turn; then the setup follows.</summary>
     Authenticated = 18,
+    /// <summary>home → host, when the link has been quiet for a while: are you there? (a frozen host never answers)</summary>
+    Ping = 19,
+    /// <summary>host → home: the answer to <see cref="Ping"/>, sent by the host's link reader whatever its guest threads do.</summary>
+    Pong = 20,
 }
 
 /// <summary>A thread's registers on the wire: GPRs, RIP, RFLAGS, FS/GS bases, and the FXSAVE image (x87, MXCSR, XMM).</summary>

@@ -223,6 +223,12 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                     _regionAnswered.Set();
                     continue;
                 }
+                // Answered here, not by the guest loop: a host busy computing is alive, only a frozen one is silent.
+                if (LinkSocket.OpOf(body) == LinkOp.Ping)
+                {
+                    _link.Send(LinkSocket.Begin(LinkOp.Pong, 16));
+                    continue;
+                }
                 _inbox.Enqueue(body);
                 Notify();
             }

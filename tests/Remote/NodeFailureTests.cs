@@ -28,12 +28,78 @@ public sealed class NodeFailureTests : IDisposable
         }
         """;
 
+    const string SpinSource = """
+        #include <pthread.h>
+        #include <stdio.h>
+        /* A thread that computes forever (on the thread host), while main waits for a line. */
+        volatile unsigned long counter;
+        static void *spin(void *arg) { for (;;) counter++; return arg; }
+        int main(void) {
+            pthread_t t;
+            pthread_create(&t, 0, spin, 0);
+            while (counter == 0) ;
+            printf("ready\n");
+            fflush(stdout);
+            char line[8];
+            if (!fgets(line, sizeof line, stdin)) return 2;
+            return 0;
+        }
+        """;
+
     readonly string _dir = Directory.CreateTempSubdirectory("legoemu-frozen-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     static extern int Kill(int pid, int sig);
+
+    [Fact]
+    public async Task AFrozenThreadHostEndsTheGuestWithinTheTimeout()
+    {
+        using var guest = await InlineGuest.BuildAsync("spin", SpinSource);
+        using var host = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "host.sock")}", verb: "procnode");
+        var (file, prefix) = EmulatorRunner.Command;
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(["run", "--processors", host.Endpoint, "--node-timeout", "2", guest.Binary])) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        try
+        {
+            var ready = await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout);
+            Assert.Equal("ready", ready);
+            Assert.Equal(0, Kill(host.Pid, 19)); // SIGSTOP: the spinning thread's component stops answering
+            // The guest's main thread waits for input meanwhile: only the link's heartbeat can notice.
+            Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung on the frozen thread host");
+            Assert.Equal(137, run.ExitCode);
+            // The memory node the run spawned may also log the connections of the ending home.
+            var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("legoemu: ", StringComparison.Ordinal));
+            Assert.Contains($"processor component 1 ({host.Endpoint}) did not answer within 2 s (--node-timeout)", line);
+        }
+        finally
+        {
+            Kill(host.Pid, 18);
+            if (!run.HasExited) run.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task HeartbeatsNoticeAFrozenNodeNobodyAsks()
+    {
+        using var node = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "watched.sock")}");
+        Assert.True(LegoEmu.Mem.Remote.Endpoint.TryParse(node.Endpoint, out var endpoint, out _));
+        using var watch = new LegoEmu.Mem.Remote.NodeWatch([endpoint!]);
+        // Alive: a few heartbeats go by without suspicion.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, watch.Suspects);
+        Assert.Equal(0, Kill(node.Pid, 19));
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (watch.Suspects == 0 && waited.Elapsed < EmulatorRunner.RunTimeout) await Task.Delay(50);
+            Assert.Equal(1, watch.Suspects);
+        }
+        finally { Kill(node.Pid, 18); }
+    }
 
     [Fact]
     public async Task AFrozenNodeEndsTheGuestWithOneLineAndStatus135()
