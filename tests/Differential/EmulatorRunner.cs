@@ -11,8 +11,11 @@ namespace LegoEmu.Tests.Differential;
 /// </summary>
 public static class EmulatorRunner
 {
-    /// <summary>Per-run limit; LEGOEMU_TEST_TIMEOUT (seconds) overrides it.</summary>
-    public static readonly TimeSpan RunTimeout = SecondsFromEnvironment("LEGOEMU_TEST_TIMEOUT", 120);
+    /// <summary>Per-run limit on an idle machine; LEGOEMU_TEST_TIMEOUT (seconds) overrides it.</summary>
+    public static readonly TimeSpan BaseRunTimeout = SecondsFromEnvironment("LEGOEMU_TEST_TIMEOUT", 120);
+
+    /// <summary>Per-run limit now: <see cref="BaseRunTimeout"/> stretched by the machine's load (<see cref="MachineLoad"/>).</summary>
+    public static TimeSpan RunTimeout => MachineLoad.Scale(BaseRunTimeout);
 
     /// <summary>
     /// Limit on the summed wall time of all emulator runs in one test run, so that an emulator
@@ -35,13 +38,14 @@ public static class EmulatorRunner
         string? removeVariablePrefix = null)
     {
         var (fileName, prefix) = Launcher.Value;
-        var remaining = TotalBudget - TimeSpan.FromTicks(Interlocked.Read(ref _spentTicks));
+        var remaining = MachineLoad.Scale(TotalBudget) - TimeSpan.FromTicks(Interlocked.Read(ref _spentTicks));
         if (remaining <= TimeSpan.Zero)
         {
             Assert.Fail($"Not run: emulator runs in this test run already took more than the total budget of " +
                         $"{TotalBudget.TotalSeconds} s (LEGOEMU_TEST_BUDGET); see the earlier timeouts.");
         }
-        var timeout = remaining < RunTimeout ? remaining : RunTimeout;
+        var runTimeout = RunTimeout;
+        var timeout = remaining < runTimeout ? remaining : runTimeout;
 
         // Charged in finally so that failures (pipes held open by a leftover child) count too.
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
@@ -49,7 +53,7 @@ public static class EmulatorRunner
         try
         {
             result = await ProcessRunner.RunAsync(fileName, prefix.Concat(arguments), timeout,
-                environment, removeVariablePrefix);
+                environment, removeVariablePrefix, scaleTimeout: false);
         }
         finally
         {
@@ -58,7 +62,7 @@ public static class EmulatorRunner
 
         if (result.TimedOut)
         {
-            Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s and killed: {result.Description}\n" +
+            Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s ({BaseRunTimeout.TotalSeconds:F0} s at load factor {MachineLoad.Factor:F1}) and killed: {result.Description}\n" +
                         $"stdout so far: {result.Stdout.Length} bytes\n" +
                         $"--- stderr tail ---\n{result.StderrTail()}");
         }

@@ -163,7 +163,7 @@ public sealed class GuestBuilds
             using var gcc = Process.Start(psi)!;
             var stderrTask = gcc.StandardError.ReadToEndAsync();
             var stdoutTask = gcc.StandardOutput.ReadToEndAsync();
-            if (!gcc.WaitForExit(GccTimeout))
+            if (!gcc.WaitForExit(MachineLoad.Scale(GccTimeout)))
             {
                 gcc.Kill(entireProcessTree: true);
                 _errors[spec.Name] = $"Building guest {spec.Name} timed out after {GccTimeout.TotalSeconds} s: {command}";

@@ -47,14 +47,17 @@ public static class ProcessRunner
     /// <param name="environment">Variables to set (null value: remove) on top of this process's environment.</param>
     /// <param name="removeVariablePrefix">Inherited variables with this prefix are dropped first,
     /// so a guest that echoes them sees only what the test chose.</param>
+    /// <param name="scaleTimeout">Stretch <paramref name="timeout"/> by the machine's load (<see cref="MachineLoad"/>); false when the caller did.</param>
     public static async Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
         TimeSpan timeout,
         IReadOnlyDictionary<string, string?>? environment = null,
         string? removeVariablePrefix = null,
-        string? workingDirectory = null)
+        string? workingDirectory = null,
+        bool scaleTimeout = true)
     {
+        if (scaleTimeout) timeout = MachineLoad.Scale(timeout);
         var args = arguments.ToList();
         var description = Describe(fileName, args);
         var psi = new ProcessStartInfo(fileName)

@@ -35,7 +35,7 @@ public sealed class MemoryNodeProcess : IDisposable
         _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_log) _log.Add(e.Data); };
         _process.BeginErrorReadLine();
         var line = _process.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is not { } text || !text.StartsWith("listening on ", StringComparison.Ordinal))
+        if (!line.Wait(MachineLoad.Scale(TimeSpan.FromSeconds(60))) || line.Result is not { } text || !text.StartsWith("listening on ", StringComparison.Ordinal))
         {
             Kill();
             throw new InvalidOperationException($"memnode did not report its address; stderr: {Log}");
