@@ -60,7 +60,7 @@ static class Signals
         if (sig == 0) return 0;
         if (sig == 9)
         {
-            x.P.Options.Diagnostics.WriteLine("legoemu: guest terminated by SIGKILL");
+            x.P.ReportTermination(9);
             x.P.KilledBySignal = 9;
             x.P.Exit(128 + 9);
             return 0;

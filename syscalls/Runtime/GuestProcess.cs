@@ -401,13 +401,27 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     }
 
     /// <summary>
+    /// Says on the emulator's stderr that a signal's default action ends the guest, where nothing else would tell:
+    /// for the process `legoemu run` started, and not for SIGPIPE (the end of a pipeline's writer, which shells and
+    /// the kernel never mention). A forked process's parent learns it from its wait, and a shell reports it as it
+    /// would natively (bash's "Terminated"); a line of ours for every `yes | head` or pool worker stopped with SIGTERM
+    /// would be output the native run does not have.
+    /// </summary>
+    public void ReportTermination(int sig)
+    {
+        const int SIGPIPE = 13;
+        if (_forked || sig == SIGPIPE) return;
+        Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+    }
+
+    /// <summary>
     /// A signal without a handler: SIG_IGN and default-ignore signals are dropped (false); a default
     /// action that terminates ends the guest (true).
     /// </summary>
     bool TakeDefaultAction(int sig)
     {
         if (Signals.Actions[sig].Handler == 1 || !SignalState.DefaultTerminates(sig)) return false;
-        Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+        ReportTermination(sig);
         KilledBySignal = sig;
         Exit(128 + sig);
         return true;

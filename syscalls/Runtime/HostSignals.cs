@@ -62,7 +62,7 @@ public sealed class HostSignals : IDisposable
         _ = Task.Delay(1000).ContinueWith(_ =>
         {
             if ((Volatile.Read(ref p.Signals.Pending) & SignalState.Bit(sig)) == 0) return;
-            p.Options.Diagnostics.WriteLine($"legoemu: guest terminated by {SignalState.Name(sig)}");
+            p.ReportTermination(sig);
             p.EmergencyCleanup?.Invoke();
             LegoEmu.Syscalls.Host.Native.DieBySignal(sig);
         }, TaskScheduler.Default);
