@@ -13,15 +13,20 @@ public static class LatencyBench
     {
         o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request;");
         o.WriteLine($"fill, dirty victim queued: the victim's write-back follows the fill unwaited; {Pipelined} fills pipelined: time per line of {Pipelined} fills sent at once, as prefetch does;");
-        o.WriteLine("2 copies: --replicas 2, where write-back+fill is a write-back to both nodes, then the fill)");
+        o.WriteLine("TLS: TCP with credentials, encrypted and authenticated; 2 copies: --replicas 2, where write-back+fill is a write-back to both nodes, then the fill)");
         o.WriteLine($"{"memory component",-22} {"operation",-26} {"p50 us",8} {"p99 us",8} {"mean us",8}");
         Measure("in-process", new InProcessMemoryComponent(), samples, o);
-        foreach (bool tcp in new[] { false, true })
-        {
-            using var nodes = LocalNodes.MemoryNodes(1, 0, tcp);
-            using var cluster = new MemoryCluster(nodes.Endpoints);
-            Measure(tcp ? "node over TCP loopback" : "node over Unix socket", cluster, samples, o);
-        }
+        using (var nodes = LocalNodes.MemoryNodes(1, 0))
+        using (var cluster = new MemoryCluster(nodes.Endpoints))
+            Measure("node over Unix socket", cluster, samples, o);
+        // TCP as it was before TLS (no credentials: loopback only), then with a cluster key, which encrypts the link.
+        Credentials.Forget();
+        using (var nodes = LocalNodes.MemoryNodes(1, 0, tcp: true, freshKey: false))
+        using (var cluster = new MemoryCluster(nodes.Endpoints))
+            Measure("node over TCP loopback", cluster, samples, o);
+        using (var nodes = LocalNodes.MemoryNodes(1, 0, tcp: true))
+        using (var cluster = new MemoryCluster(nodes.Endpoints))
+            Measure("node over TCP with TLS", cluster, samples, o);
         // Two copies: fills from the primary, every write-back to the primary and the backup (both answer before it counts).
         using (var nodes = LocalNodes.MemoryNodes(2, 0, false))
         {

@@ -10,7 +10,7 @@ public static class ClusterCommand
     public static Command Create()
     {
         var dir = new Argument<string>("DIR") { Description = "Directory for the credentials (made 0700 if missing); its cluster.key is readable by its owner only" };
-        var init = new Command("init", "Write a fresh cluster key into DIR for --credentials DIR");
+        var init = new Command("init", "Write a fresh cluster key and the cluster's TLS certificates (a CA and a node certificate) into DIR for --credentials DIR");
         init.Arguments.Add(dir);
         init.SetAction(pr => Init(pr.GetValue(dir)!));
         var cmd = new Command("cluster", "Manage a cluster's credentials");
@@ -23,6 +23,7 @@ public static class ClusterCommand
         try
         {
             Credentials.Create(dir);
+            ClusterTls.Create(dir);
         }
         catch (CredentialsException e)
         {
@@ -34,7 +35,7 @@ public static class ClusterCommand
             Console.Error.WriteLine($"legoemu cluster init: {PrintableName.Escape(dir)}: {e.Message.Split('\n')[0]}");
             return 1;
         }
-        Console.Out.WriteLine($"credentials written to {PrintableName.Escape(Path.Combine(dir, Credentials.KeyFile))}; give every component --credentials {PrintableName.Escape(dir)}");
+        Console.Out.WriteLine($"credentials written to {PrintableName.Escape(Path.Combine(dir, Credentials.KeyFile))} (and the TLS certificates {ClusterTls.CaFile}, {ClusterTls.CertificateFile}, {ClusterTls.PrivateKeyFile}); give every component --credentials {PrintableName.Escape(dir)}");
         return 0;
     }
 }

@@ -10,8 +10,9 @@ public static class MemnodeCommand
 {
     public static Command Create()
     {
-        var listen = new Option<string>("--listen") { Description = "Where to serve: unix:PATH or tcp:HOST:PORT (loopback only; port 0 picks a free port)", Required = true, HelpName = "ENDPOINT" };
+        var listen = new Option<string>("--listen") { Description = "Where to serve: unix:PATH or tcp:HOST:PORT (port 0 picks a free port; any address with --credentials, whose TCP links are encrypted with TLS, loopback only without)", Required = true, HelpName = "ENDPOINT" };
         var capacity = new Option<string?>("--capacity") { Description = "Most frame memory this node will hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
+        var perConnection = new Option<string?>("--connection-memory") { Description = "Most frame memory the address spaces of one connection may hold (K, M, G suffixes), so one client cannot take a shared node from the others; unbounded by default", HelpName = "SIZE" };
         var grace = new Option<string?>("--handover-grace") { Description = $"Seconds a forked child's address space waits for the child to claim it before the node destroys it (default {MemoryNodeServer.DefaultHandOverGrace.TotalSeconds:0})", HelpName = "SECONDS" };
         var parent = new Option<int?>("--exit-with-parent") { Description = "Exit when the process with this PID ends (used by run --memory-nodes)", HelpName = "PID" };
         var cmd = new Command("memnode", "Run a memory-component process that serves guest memory to processor components");
@@ -19,15 +20,22 @@ public static class MemnodeCommand
         cmd.Options.Add(capacity);
         cmd.Options.Add(parent);
         cmd.Options.Add(grace);
+        cmd.Options.Add(perConnection);
         var credentials = CredentialsOption.Create();
         cmd.Options.Add(credentials);
         cmd.SetAction(pr => CredentialsOption.Apply(pr.GetValue(credentials), "memnode")
-            ? Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace)) : 2);
+            ? Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace), pr.GetValue(perConnection)) : 2);
         return cmd;
     }
 
-    static int Serve(string listen, string? capacityText, int? parentPid, string? graceText)
+    static int Serve(string listen, string? capacityText, int? parentPid, string? graceText, string? perConnectionText)
     {
+        long perConnection = 0;
+        if (perConnectionText != null && (!SizeParser.TryParse(perConnectionText, out perConnection) || perConnection < (long)LegoEmu.Mem.PageMath.PageSize))
+        {
+            Console.Error.WriteLine($"legoemu memnode: bad --connection-memory '{LegoEmu.Mem.PrintableName.Escape(perConnectionText)}': a size of at least 4K");
+            return 2;
+        }
         var grace = MemoryNodeServer.DefaultHandOverGrace;
         if (graceText != null)
         {
@@ -43,9 +51,10 @@ public static class MemnodeCommand
             Console.Error.WriteLine($"legoemu memnode: {error}");
             return 2;
         }
-        if (endpoint!.Address is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address))
+        // Other hosts may connect only to a node whose links are authenticated and encrypted (TLS with the cluster's certificates).
+        if (endpoint!.Address is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address) && Credentials.Key == null)
         {
-            Console.Error.WriteLine($"legoemu memnode: refusing to listen on {ip.Address}: only loopback addresses and Unix sockets are served (authenticated remote access is not implemented yet)");
+            Console.Error.WriteLine($"legoemu memnode: refusing to listen on {ip.Address} without --credentials: only loopback addresses and Unix sockets are served to unauthenticated clients");
             return 2;
         }
         long capacity = 0;
@@ -57,7 +66,7 @@ public static class MemnodeCommand
         MemoryNodeServer server;
         try
         {
-            server = new MemoryNodeServer(endpoint, capacity, Console.Error) { HandOverGrace = grace };
+            server = new MemoryNodeServer(endpoint, capacity, Console.Error) { HandOverGrace = grace, FramesPerConnection = perConnection >> LegoEmu.Mem.PageMath.PageShift };
         }
         catch (System.Net.Sockets.SocketException e)
         {
@@ -68,6 +77,16 @@ public static class MemnodeCommand
         {
             Console.Error.WriteLine($"legoemu memnode: cannot listen on {LegoEmu.Mem.PrintableName.Escape(listen)}: {e.Message}");
             return 1;
+        }
+        catch (CredentialsException e)
+        {
+            Console.Error.WriteLine($"legoemu memnode: {e.Message}");
+            return 2;
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            Console.Error.WriteLine($"legoemu memnode: the TLS certificate in {LegoEmu.Mem.PrintableName.Escape(Credentials.Directory ?? "")} cannot be loaded: {e.Message.Split('\n')[0]}");
+            return 2;
         }
         using (server)
         {

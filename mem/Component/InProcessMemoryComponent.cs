@@ -51,6 +51,17 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
 
     public bool HasAddressSpace(int asid) => _spaces.ContainsKey(asid);
 
+    /// <summary>Frames a space holds privately (shared with its forks until written included), for per-client limits.</summary>
+    public int PrivateFrames(int asid) => _spaces.TryGetValue(asid, out var s) ? s.Frames.Count : 0;
+
+    /// <summary>True when writing the page at <paramref name="addr"/> would not allocate a new frame for the space.</summary>
+    public bool HasOwnFrame(int asid, ulong addr)
+    {
+        if (!_spaces.TryGetValue(asid, out var s)) return false;
+        if (s.Vmas.Find(addr) is { Object: { } obj } vma) return obj.Frames.ContainsKey(vma.ObjectPage(addr));
+        return s.Frames.TryGetValue(addr >> PageMath.PageShift, out var f) && f.Sharers == 1;
+    }
+
     public void DestroyAddressSpace(int asid)
     {
         if (!_spaces.Remove(asid, out var s)) return;

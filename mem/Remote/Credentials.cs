@@ -37,6 +37,13 @@ public static partial class Credentials
         Directory = Path.GetFullPath(dir);
     }
 
+    /// <summary>Stops using any key (a benchmark that measures unauthenticated links after authenticated ones).</summary>
+    public static void Forget()
+    {
+        Key = null;
+        Directory = null;
+    }
+
     /// <summary>Uses <see cref="Variable"/>'s directory when it is set (components started by another component).</summary>
     public static void UseEnvironment()
     {

@@ -15,6 +15,8 @@ public sealed class MemoryNodeFailure(string message, Exception? inner = null) :
 public sealed class MemoryNodeClient : IDisposable
 {
     readonly Socket _socket;
+    /// <summary>The TLS channel over <see cref="_socket"/> on a TCP link with credentials (see <see cref="ClusterTls"/>); null otherwise.</summary>
+    readonly System.Net.Security.SslStream? _tls;
     readonly FrameWriter _w = new();
     // Requests queued since the last send: a batch leaves in one system call.
     byte[] _out = new byte[16384];
@@ -49,16 +51,36 @@ public sealed class MemoryNodeClient : IDisposable
         }
         try
         {
-            Greet(_socket);
+            if (ClusterTls.Applies(endpoint)) _tls = ClusterTls.Connect(_socket);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or CredentialsException)
+        {
+            _socket.Dispose();
+            if (e is IOException { InnerException: SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock } }) throw Silent();
+            throw new MemoryNodeFailure($"memory node {endpoint}: TLS handshake failed: {e.Message.Split('\n')[0]}", e);
+        }
+        try
+        {
+            Greet(_socket, _tls);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
             _socket.Dispose();
             throw Silent();
         }
-        catch (Exception e) when (e is SocketException or MemoryNodeFailure or ProtocolException)
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
         {
+            _tls?.Dispose();
             _socket.Dispose();
+            throw Silent();
+        }
+        catch (Exception e) when (e is SocketException or MemoryNodeFailure or ProtocolException or IOException)
+        {
+            _tls?.Dispose();
+            _socket.Dispose();
+            // A node with credentials speaks TLS on TCP: a client without them sees it hang up at once.
+            if (_tls == null && !endpoint.IsUnix && Credentials.Key == null && e is MemoryNodeFailure)
+                throw new MemoryNodeFailure($"{e.Message} (a node with credentials serves TCP over TLS only: give --credentials DIR or {Credentials.Variable})", e);
             throw e as MemoryNodeFailure ?? Failed(e);
         }
         RefreshStats();
@@ -68,7 +90,7 @@ public sealed class MemoryNodeClient : IDisposable
     /// A new connection's handshake: the protocol version, then each side's proof that it holds the cluster
     /// key (see <see cref="Handshake"/>); a node that cannot prove it is refused, whichever side has the key.
     /// </summary>
-    void Greet(Socket s)
+    void Greet(Socket s, Stream? tls)
     {
         var nonce = Handshake.NewNonce();
         var fw = new FrameWriter(128);
@@ -76,8 +98,8 @@ public sealed class MemoryNodeClient : IDisposable
         fw.U64(Protocol.Magic);
         fw.U16(Protocol.Version);
         fw.Bytes(nonce);
-        s.Send(fw.Finish());
-        var body = ReadFrame(s);
+        WriteAll(s, tls, fw.Finish());
+        var body = ReadFrame(s, tls);
         var r = new FrameReader(body.AsSpan(5));
         if (body[0] != ((byte)Op.Hello | Protocol.ReplyBit) || r.U64() != Protocol.Magic || r.U16() != Protocol.Version)
             throw new MemoryNodeFailure($"memory node {Endpoint} speaks another protocol");
@@ -95,8 +117,8 @@ public sealed class MemoryNodeClient : IDisposable
             throw new MemoryNodeFailure($"memory node {Endpoint} does not hold this cluster's key");
         fw.Begin((byte)Op.Authenticate, 0);
         fw.Bytes(Handshake.Proof(key, Handshake.ClientRole, nodeNonce, nonce));
-        s.Send(fw.Finish());
-        ReadFrame(s); // a node that refuses the proof closes the connection instead
+        WriteAll(s, tls, fw.Finish());
+        ReadFrame(s, tls); // a node that refuses the proof closes the connection instead
     }
 
     public Endpoint Endpoint { get; }
@@ -210,15 +232,19 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             _sentAt = Stopwatch.GetTimestamp();
-            int sent = 0;
-            while (sent < _outLength) sent += _socket.Send(_out, sent, _outLength - sent, SocketFlags.None);
+            if (_tls != null) _tls.Write(_out, 0, _outLength);
+            else
+            {
+                int sent = 0;
+                while (sent < _outLength) sent += _socket.Send(_out, sent, _outLength - sent, SocketFlags.None);
+            }
             Stats.BytesSent += _outLength;
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        catch (Exception e) when (TimedOut(e))
         {
             throw Broken(Silent());
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             throw Broken(Failed(e));
         }
@@ -284,11 +310,11 @@ public sealed class MemoryNodeClient : IDisposable
         {
             body = NextFrame();
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        catch (Exception e) when (TimedOut(e))
         {
             throw Broken(Silent());
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             throw Broken(Failed(e));
         }
@@ -335,7 +361,7 @@ public sealed class MemoryNodeClient : IDisposable
             if (4 + (int)len > _in.Length) Array.Resize(ref _in, 4 + (int)len);
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
             if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
-            int r = _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
+            int r = _tls != null ? _tls.Read(_in, _inEnd, _in.Length - _inEnd) : _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
             if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
             _inEnd += r;
         }
@@ -350,12 +376,22 @@ public sealed class MemoryNodeClient : IDisposable
         return Receive();
     }
 
-    void ReadExact(Socket s, byte[] buf, int n)
+    /// <summary>A receive or send that ran out of time, on a socket or through the TLS stream over it.</summary>
+    static bool TimedOut(Exception e) =>
+        (e as SocketException ?? e.InnerException as SocketException) is { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock };
+
+    static void WriteAll(Socket s, Stream? tls, ReadOnlySpan<byte> data)
+    {
+        if (tls != null) tls.Write(data);
+        else s.Send(data);
+    }
+
+    void ReadExact(Socket s, Stream? tls, byte[] buf, int n)
     {
         int got = 0;
         while (got < n)
         {
-            int r = s.Receive(buf, got, n - got, SocketFlags.None);
+            int r = tls != null ? tls.Read(buf, got, n - got) : s.Receive(buf, got, n - got, SocketFlags.None);
             if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
             got += r;
         }
@@ -422,6 +458,10 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel.</summary>
     public void AttachComponent(ulong componentId)
     {
+        // A coherent component waits for its reply and the node's invalidations together by polling the sockets,
+        // which cannot see what a TLS stream has already read and decrypted.
+        if (_tls != null)
+            throw new MemoryNodeFailure($"memory node {Endpoint}: coherent caches (threads over processor components, memory shared between processes) are not served over TLS links yet; use Unix sockets");
         var w = Begin(Op.Attach);
         w.U64(componentId);
         w.U8(0);
@@ -435,7 +475,7 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             cb.Connect(Endpoint.Address);
-            Greet(cb);
+            Greet(cb, null);
             var fw = new FrameWriter(64);
             fw.Begin((byte)Op.Attach, 1);
             fw.U64(componentId);
@@ -460,19 +500,20 @@ public sealed class MemoryNodeClient : IDisposable
     }
 
     /// <summary>Reads one whole frame from <paramref name="s"/>; returns the body (op, id, payload).</summary>
-    internal byte[] ReadFrame(Socket s)
+    internal byte[] ReadFrame(Socket s, Stream? tls = null)
     {
         var header = new byte[4];
-        ReadExact(s, header, 4);
+        ReadExact(s, tls, header, 4);
         uint len = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (len < 5 || len > Protocol.MaxFrame) throw new MemoryNodeFailure($"memory node {Endpoint} sent a frame of {len} bytes");
         var body = new byte[len];
-        ReadExact(s, body, (int)len);
+        ReadExact(s, tls, body, (int)len);
         return body;
     }
 
     public void Dispose()
     {
+        _tls?.Dispose();
         _socket.Dispose();
         Callback?.Dispose();
     }

@@ -27,11 +27,20 @@ public sealed partial class MemoryNodeServer
         /// <summary>The address spaces this connection holds and may touch (see MemoryNodeServer.Spaces.cs).</summary>
         public readonly HashSet<int> Spaces = new();
         readonly object _sendLock = new();
+        /// <summary>The TLS channel of a TCP connection to a node with credentials; null: the socket's bytes are the frames.</summary>
+        public Stream? Tls;
 
         public void Send(ReadOnlySpan<byte> frame)
         {
-            lock (_sendLock) Socket.Send(frame);
+            lock (_sendLock)
+            {
+                if (Tls != null) Tls.Write(frame);
+                else Socket.Send(frame);
+            }
         }
+
+        public int Receive(byte[] buffer, int offset, int count) =>
+            Tls != null ? Tls.Read(buffer, offset, count) : Socket.Receive(buffer, offset, count, SocketFlags.None);
     }
 
     sealed class DirLine
@@ -132,7 +141,7 @@ public sealed partial class MemoryNodeServer
                 CheckLine(victim, (uint)data.Length);
                 CheckAsid(conn, asid);
                 RequireMain(conn);
-                int err = TryWriteBack(st, asid, victim, data);
+                int err = OverQuota(conn, asid, victim) ? -Errno.ENOMEM : TryWriteBack(st, asid, victim, data);
                 WroteBack(conn.Slot, asid, victim);
                 Submit(new FillRequest(op, conn, id, asid, addr, size, exclusive, err));
                 return false;

@@ -18,6 +18,9 @@ public sealed partial class MemoryNodeServer : IDisposable
     /// <summary>The cluster key every client must prove it holds (null: none; same-user Unix sockets and loopback only).</summary>
     readonly byte[]? _key = Credentials.Key;
     readonly uint _uid = Credentials.EffectiveUid;
+    /// <summary>TCP connections are encrypted when the node has a cluster key (see <see cref="ClusterTls"/>).</summary>
+    readonly bool _tls;
+    static readonly TimeSpan TlsHandshakeTimeout = TimeSpan.FromSeconds(10);
     readonly List<Connection> _clients = new();
     int _connections;
     static readonly bool Debug = Environment.GetEnvironmentVariable("LEGOEMU_MEMNODE_DEBUG") == "1";
@@ -48,6 +51,16 @@ public sealed partial class MemoryNodeServer : IDisposable
         {
             _listener.Dispose();
             throw;
+        }
+        _tls = ClusterTls.Applies(endpoint);
+        if (_tls)
+        {
+            try { ClusterTls.CheckServerFiles(); }
+            catch
+            {
+                _listener.Dispose();
+                throw;
+            }
         }
         _listener.Listen(64);
         BoundAddress = _listener.LocalEndPoint!.ToString()!;
@@ -107,6 +120,20 @@ public sealed partial class MemoryNodeServer : IDisposable
         var output = new byte[65536];
         int outLength = 0;
         bool greeted = false;
+        if (_tls)
+        {
+            // The handshake is bounded like a request: a peer that connects and says nothing costs a thread only that long.
+            s.ReceiveTimeout = s.SendTimeout = (int)TlsHandshakeTimeout.TotalMilliseconds;
+            try { conn.Tls = ClusterTls.Accept(s); }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or SocketException or ObjectDisposedException)
+            {
+                _log.WriteLine($"memnode {Endpoint}: closing connection {n}: TLS handshake failed: {(e.InnerException ?? e).Message.Split('\n')[0]}");
+                lock (_clients) _clients.Remove(conn);
+                s.Dispose();
+                return;
+            }
+            s.ReceiveTimeout = s.SendTimeout = 0;
+        }
         void FlushReplies()
         {
             if (outLength == 0) return;
@@ -135,7 +162,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                         start = 0;
                         end = have;
                     }
-                    int r = s.Receive(input, end, input.Length - end, SocketFlags.None);
+                    int r = conn.Receive(input, end, input.Length - end);
                     if (r == 0)
                     {
                         if (have == 0) return; // orderly close between frames
@@ -177,13 +204,13 @@ public sealed partial class MemoryNodeServer : IDisposable
         {
             _log.WriteLine($"memnode {Endpoint}: closing connection {n}: {e.Message}");
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException)
         {
             // A link that held no space and was no component's (an idle component's connection made ahead of a fork
             // that never came, ended with its run) leaves nothing behind: only a link that mattered is worth a line.
             bool mattered;
             lock (_lock) mattered = conn.Spaces.Count > 0 || conn.Slot >= 0;
-            if (mattered) _log.WriteLine($"memnode {Endpoint}: connection {n} lost: {e.SocketErrorCode}");
+            if (mattered) _log.WriteLine($"memnode {Endpoint}: connection {n} lost: {((e as SocketException ?? e.InnerException as SocketException)?.SocketErrorCode.ToString() ?? e.Message)}");
         }
         catch (ObjectDisposedException) { }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -199,6 +226,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 Disconnected(conn);
                 ReleaseAll(conn);
             }
+            conn.Tls?.Dispose();
             s.Dispose();
         }
     }
@@ -387,7 +415,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 r.End();
                 CheckLine(addr, (uint)data.Length);
                 CheckAsid(conn, asid);
-                w.I32(TryWriteBack(st, asid, addr, data));
+                w.I32(OverQuota(conn, asid, addr) ? -Errno.ENOMEM : TryWriteBack(st, asid, addr, data));
                 if (conn.Slot >= 0) WroteBack(conn.Slot, asid, addr);
                 break;
             }
@@ -401,7 +429,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 r.End();
                 CheckLine(victim, (uint)data.Length);
                 CheckAsid(conn, asid);
-                int err = TryWriteBack(st, asid, victim, data);
+                int err = OverQuota(conn, asid, victim) ? -Errno.ENOMEM : TryWriteBack(st, asid, victim, data);
                 WriteFill(st, w, asid, addr, size, err);
                 break;
             }
@@ -414,6 +442,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 r.End();
                 CheckAddr(addr, (ulong)data.Length);
                 CheckAsid(conn, asid);
+                if (OverQuota(conn, asid, addr)) { w.I32(-Errno.ENOMEM); break; }
                 try { st.Poke(asid, addr, data, op == Op.PokeAbsent); w.I32(0); }
                 catch (MemoryFault) { w.I32(-Errno.ENOMEM); }
                 break;
@@ -463,6 +492,22 @@ public sealed partial class MemoryNodeServer : IDisposable
                 throw new ProtocolException($"unknown op {(byte)op}");
         }
         return true;
+    }
+
+    /// <summary>Most frames the address spaces one connection holds may have (memnode --connection-memory); 0: no limit but the node's.</summary>
+    public long FramesPerConnection { get; init; }
+
+    /// <summary>
+    /// True when a write by <paramref name="conn"/> at <paramref name="addr"/> would give its spaces a frame beyond
+    /// <see cref="FramesPerConnection"/>: one client cannot take a shared node's memory from the others. Answered as a
+    /// full node is (ENOMEM), which the guest sees as a failed mmap or a SIGSEGV.
+    /// </summary>
+    bool OverQuota(Connection conn, int asid, ulong addr)
+    {
+        if (FramesPerConnection <= 0) return false;
+        long held = 0;
+        foreach (int a in conn.Spaces) held += _store.PrivateFrames(a);
+        return held >= FramesPerConnection && !_store.HasOwnFrame(asid, PageMath.Down(addr));
     }
 
     static int TryWriteBack(InProcessMemoryComponent st, int asid, ulong addr, ReadOnlySpan<byte> data)
