@@ -55,6 +55,9 @@ public sealed unsafe class BlockCache
     public int Count => _blocks.Count;
     public long Decoded { get; private set; }
 
+    /// <summary>Time spent decoding, in <see cref="System.Diagnostics.Stopwatch"/> ticks (a cold program's start-up is mostly this and the interpreter).</summary>
+    public long DecodeTicks { get; private set; }
+
     /// <summary>The block at <paramref name="rip"/> if it is decoded already.</summary>
     public Block? Peek(ulong rip) => _blocks.TryGetValue(rip, out var b) ? b : null;
 
@@ -72,7 +75,9 @@ public sealed unsafe class BlockCache
         if (r != null && r.Start == rip) return r;
         if (!_blocks.TryGetValue(rip, out var b))
         {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             b = Decode(rip);
+            DecodeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             _blocks[rip] = b;
         }
         slot = b;

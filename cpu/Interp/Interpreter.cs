@@ -98,25 +98,40 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
 
     static void ExecuteBlock(CpuState c, Block b)
     {
-        var insns = b.Insns;
-        int n = 0;
         try
         {
-            for (; n < insns.Length; n++)
-            {
-                ref Insn i = ref insns[n];
-                c.Rip = i.NextIp;
-                i.Exec(c, ref i);
-            }
-            c.InstructionsRetired += insns.Length;
+            RunInstructions(c, b.Insns);
         }
         catch
         {
             // The faulting instruction did not retire and RIP points at it, as the kernel reports.
+            int n = c.BlockPosition;
             c.InstructionsRetired += n;
-            c.Rip = insns[n].Ip;
+            c.Rip = b.Insns[n].Ip;
             throw;
         }
+    }
+
+    /// <summary>
+    /// The hot loop, kept free of exception handling so its locals stay in registers; the position it records
+    /// lets <see cref="ExecuteBlock"/> name the instruction that faulted.
+    /// </summary>
+    static void RunInstructions(CpuState c, Insn[] insns)
+    {
+        // Only the last instruction of a block transfers control or reaches the host (SYSCALL, INT3), so only it
+        // needs RIP set first; a fault anywhere gets RIP from the recorded position.
+        int last = insns.Length - 1;
+        for (int n = 0; n < last; n++)
+        {
+            ref Insn i = ref insns[n];
+            c.BlockPosition = n;
+            i.Exec(c, ref i);
+        }
+        ref Insn end = ref insns[last];
+        c.BlockPosition = last;
+        c.Rip = end.NextIp;
+        end.Exec(c, ref end);
+        c.InstructionsRetired += insns.Length;
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ public sealed class CpuState
 {
     public readonly ulong[] R = new ulong[16];
     public ulong Rip;
+    /// <summary>Index in its block of the instruction the interpreter is running (names the faulting one).</summary>
+    public int BlockPosition;
     public ulong FsBase;
     public ulong GsBase;
     public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];

@@ -559,7 +559,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         long insns = InstructionsRetired;
         w.WriteLine("legoemu: --- stats ---");
         w.WriteLine($"legoemu: guest instructions   {insns:N0} in {secs:F3} s ({insns / secs / 1e6:F2} M instructions/s)");
-        w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded)");
+        w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded in {Blocks.DecodeTicks / (double)System.Diagnostics.Stopwatch.Frequency:F3} s)");
         PrintTierStats(w, insns);
         var cfg = Cache.Config;
         w.WriteLine($"legoemu: excache              {FormatSize(cfg.Size)}, {cfg.Ways}-way, {cfg.LineSize} B lines, {cfg.Policy.ToString().ToLowerInvariant()}");

@@ -128,7 +128,7 @@ static class AluForms
     public static void RM<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
     {
         ulong cin = TOp.CarryIn(c);
-        ulong b = TW.Load(c.Mem, Operands.Ea(c, ref i));
+        ulong b = TW.Load(c.Mem, Gpr.Ea(c, ref i));
         ref ulong d = ref Gpr.At(c, i.R0);
         ulong a = TW.Get(ref d, i.Sh0);
         ulong r = TOp.Compute(a, b, cin, TW.Mask);
@@ -140,7 +140,7 @@ static class AluForms
     {
         ulong cin = TOp.CarryIn(c);
         ulong b = TW.Get(ref Gpr.At(c, i.R1), i.Sh1);
-        ulong ea = Operands.Ea(c, ref i);
+        ulong ea = Gpr.Ea(c, ref i);
         ulong a = TW.Load(c.Mem, ea);
         ulong r = TOp.Compute(a, b, cin, TW.Mask);
         if (TOp.Writes) TW.Store(c.Mem, ea, r);
@@ -151,7 +151,7 @@ static class AluForms
     {
         ulong cin = TOp.CarryIn(c);
         ulong b = i.Imm;
-        ulong ea = Operands.Ea(c, ref i);
+        ulong ea = Gpr.Ea(c, ref i);
         ulong a = TW.Load(c.Mem, ea);
         ulong r = TOp.Compute(a, b, cin, TW.Mask);
         if (TOp.Writes) TW.Store(c.Mem, ea, r);
@@ -171,7 +171,7 @@ static class AluForms
     public static void IncM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();
-        ulong ea = Operands.Ea(c, ref i);
+        ulong ea = Gpr.Ea(c, ref i);
         ulong a = TW.Load(c.Mem, ea);
         ulong r = (a + 1) & TW.Mask;
         TW.Store(c.Mem, ea, r);
@@ -191,7 +191,7 @@ static class AluForms
     public static void DecM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();
-        ulong ea = Operands.Ea(c, ref i);
+        ulong ea = Gpr.Ea(c, ref i);
         ulong a = TW.Load(c.Mem, ea);
         ulong r = (a - 1) & TW.Mask;
         TW.Store(c.Mem, ea, r);

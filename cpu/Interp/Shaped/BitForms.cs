@@ -30,9 +30,9 @@ static class BitForms
 
     public static void BsfR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Scan<TW>(c, ref i, TW.Get(ref Gpr.At(c, i.R1), 0), false);
 
-    public static void BsfM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Scan<TW>(c, ref i, TW.Load(c.Mem, Operands.Ea(c, ref i)), false);
+    public static void BsfM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Scan<TW>(c, ref i, TW.Load(c.Mem, Gpr.Ea(c, ref i)), false);
 
     public static void BsrR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Scan<TW>(c, ref i, TW.Get(ref Gpr.At(c, i.R1), 0), true);
 
-    public static void BsrM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Scan<TW>(c, ref i, TW.Load(c.Mem, Operands.Ea(c, ref i)), true);
+    public static void BsrM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Scan<TW>(c, ref i, TW.Load(c.Mem, Gpr.Ea(c, ref i)), true);
 }

@@ -17,7 +17,7 @@ static class BranchForms
 
     public static void JmpR(CpuState c, ref Insn i) => c.Rip = Gpr.At(c, i.R0);
 
-    public static void JmpM(CpuState c, ref Insn i) => c.Rip = c.Mem.Read64(Operands.Ea(c, ref i));
+    public static void JmpM(CpuState c, ref Insn i) => c.Rip = c.Mem.Read64(Gpr.Ea(c, ref i));
 
     public static void Call(CpuState c, ref Insn i)
     {
@@ -34,7 +34,7 @@ static class BranchForms
 
     public static void CallM(CpuState c, ref Insn i)
     {
-        ulong t = c.Mem.Read64(Operands.Ea(c, ref i));
+        ulong t = c.Mem.Read64(Gpr.Ea(c, ref i));
         Push(c, i.NextIp);
         c.Rip = t;
     }
@@ -61,7 +61,7 @@ static class BranchForms
 
     public static void PushI(CpuState c, ref Insn i) => Push(c, i.Imm);
 
-    public static void PushM(CpuState c, ref Insn i) => Push(c, c.Mem.Read64(Operands.Ea(c, ref i)));
+    public static void PushM(CpuState c, ref Insn i) => Push(c, c.Mem.Read64(Gpr.Ea(c, ref i)));
 
     public static void PopR(CpuState c, ref Insn i)
     {

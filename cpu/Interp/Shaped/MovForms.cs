@@ -13,13 +13,13 @@ static class MovForms
         TW.Set(ref Gpr.At(c, i.R0), i.Sh0, i.Imm);
 
     public static void MovRM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
-        TW.Set(ref Gpr.At(c, i.R0), i.Sh0, TW.Load(c.Mem, Operands.Ea(c, ref i)));
+        TW.Set(ref Gpr.At(c, i.R0), i.Sh0, TW.Load(c.Mem, Gpr.Ea(c, ref i)));
 
     public static void MovMR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
-        TW.Store(c.Mem, Operands.Ea(c, ref i), TW.Get(ref Gpr.At(c, i.R1), i.Sh1));
+        TW.Store(c.Mem, Gpr.Ea(c, ref i), TW.Get(ref Gpr.At(c, i.R1), i.Sh1));
 
     public static void MovMI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
-        TW.Store(c.Mem, Operands.Ea(c, ref i), i.Imm);
+        TW.Store(c.Mem, Gpr.Ea(c, ref i), i.Imm);
 
     // The source width TS, the destination width TD.
 
@@ -27,13 +27,13 @@ static class MovForms
         TD.Set(ref Gpr.At(c, i.R0), 0, TS.Get(ref Gpr.At(c, i.R1), i.Sh1));
 
     public static void MovzxM<TS, TD>(CpuState c, ref Insn i) where TS : struct, IWidth where TD : struct, IWidth =>
-        TD.Set(ref Gpr.At(c, i.R0), 0, TS.Load(c.Mem, Operands.Ea(c, ref i)));
+        TD.Set(ref Gpr.At(c, i.R0), 0, TS.Load(c.Mem, Gpr.Ea(c, ref i)));
 
     public static void MovsxR<TS, TD>(CpuState c, ref Insn i) where TS : struct, IWidth where TD : struct, IWidth =>
         TD.Set(ref Gpr.At(c, i.R0), 0, (ulong)Operands.SignExtend(TS.Get(ref Gpr.At(c, i.R1), i.Sh1), TS.Bits) & TD.Mask);
 
     public static void MovsxM<TS, TD>(CpuState c, ref Insn i) where TS : struct, IWidth where TD : struct, IWidth =>
-        TD.Set(ref Gpr.At(c, i.R0), 0, (ulong)Operands.SignExtend(TS.Load(c.Mem, Operands.Ea(c, ref i)), TS.Bits) & TD.Mask);
+        TD.Set(ref Gpr.At(c, i.R0), 0, (ulong)Operands.SignExtend(TS.Load(c.Mem, Gpr.Ea(c, ref i)), TS.Bits) & TD.Mask);
 
     // LEA without address-size override (its 32-bit truncation then only matters for a 32-bit destination).
 
@@ -65,7 +65,7 @@ static class MovForms
 
     public static void CmovRM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
-        ulong v = TW.Load(c.Mem, Operands.Ea(c, ref i)); // read (and may fault) whatever the condition
+        ulong v = TW.Load(c.Mem, Gpr.Ea(c, ref i)); // read (and may fault) whatever the condition
         ref ulong d = ref Gpr.At(c, i.R0);
         if (c.Cond(i.Cc)) TW.Set(ref d, 0, v);
         else if (TW.Bits == 32) d = (uint)d;
@@ -73,5 +73,5 @@ static class MovForms
 
     public static void SetccR(CpuState c, ref Insn i) => W8.Set(ref Gpr.At(c, i.R0), i.Sh0, c.Cond(i.Cc) ? 1UL : 0);
 
-    public static void SetccM(CpuState c, ref Insn i) => c.Mem.Write8(Operands.Ea(c, ref i), c.Cond(i.Cc) ? (byte)1 : (byte)0);
+    public static void SetccM(CpuState c, ref Insn i) => c.Mem.Write8(Gpr.Ea(c, ref i), c.Cond(i.Cc) ? (byte)1 : (byte)0);
 }

@@ -37,7 +37,7 @@ static class MulForms
     public static void ImulRM<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         long a = Signed<TW>(TW.Get(ref Gpr.At(c, i.R0), 0));
-        Store<TW>(c, ref i, a, Signed<TW>(TW.Load(c.Mem, Operands.Ea(c, ref i))));
+        Store<TW>(c, ref i, a, Signed<TW>(TW.Load(c.Mem, Gpr.Ea(c, ref i))));
     }
 
     /// <summary>Three operands: the immediate in <see cref="Insn.Imm"/> is already sign-extended from the operand width.</summary>
@@ -45,5 +45,5 @@ static class MulForms
         Store<TW>(c, ref i, Signed<TW>(TW.Get(ref Gpr.At(c, i.R1), 0)), (long)i.Imm);
 
     public static void ImulRMI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
-        Store<TW>(c, ref i, Signed<TW>(TW.Load(c.Mem, Operands.Ea(c, ref i))), (long)i.Imm);
+        Store<TW>(c, ref i, Signed<TW>(TW.Load(c.Mem, Gpr.Ea(c, ref i))), (long)i.Imm);
 }

@@ -93,7 +93,7 @@ static class SseForms
 
     public static void MovAlignedMR(CpuState c, ref Insn i) => Operands.WriteXMemAligned(c, ref i, X(c, i.R1));
 
-    public static void MovUnalignedMR(CpuState c, ref Insn i) => Operands.WriteXMem(c, Operands.Ea(c, ref i), X(c, i.R1));
+    public static void MovUnalignedMR(CpuState c, ref Insn i) => Operands.WriteXMem(c, Gpr.Ea(c, ref i), X(c, i.R1));
 
     // MOVD and MOVQ: the XMM destination's upper bits are cleared.
 
@@ -103,17 +103,17 @@ static class SseForms
 
     public static void MovdXR(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar((ulong)(uint)Gpr.At(c, i.R1)).AsByte();
 
-    public static void MovqXM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar(c.Mem.Read64(Operands.Ea(c, ref i))).AsByte();
+    public static void MovqXM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar(c.Mem.Read64(Gpr.Ea(c, ref i))).AsByte();
 
-    public static void MovdXM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar((ulong)c.Mem.Read32(Operands.Ea(c, ref i))).AsByte();
+    public static void MovdXM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar((ulong)c.Mem.Read32(Gpr.Ea(c, ref i))).AsByte();
 
     public static void MovqRX(CpuState c, ref Insn i) => Gpr.At(c, i.R0) = Low64(c, i.R1);
 
     public static void MovdRX(CpuState c, ref Insn i) => Gpr.At(c, i.R0) = (uint)Low64(c, i.R1);
 
-    public static void MovqMX(CpuState c, ref Insn i) => c.Mem.Write64(Operands.Ea(c, ref i), Low64(c, i.R1));
+    public static void MovqMX(CpuState c, ref Insn i) => c.Mem.Write64(Gpr.Ea(c, ref i), Low64(c, i.R1));
 
-    public static void MovdMX(CpuState c, ref Insn i) => c.Mem.Write32(Operands.Ea(c, ref i), (uint)Low64(c, i.R1));
+    public static void MovdMX(CpuState c, ref Insn i) => c.Mem.Write32(Gpr.Ea(c, ref i), (uint)Low64(c, i.R1));
 
     // MOVSS and MOVSD: a register source merges into the low lane, a memory source clears the rest.
 
@@ -123,9 +123,9 @@ static class SseForms
         d = d.AsUInt32().WithElement(0, X(c, i.R1).AsUInt32().ToScalar()).AsByte();
     }
 
-    public static void MovssRM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar(c.Mem.Read32(Operands.Ea(c, ref i))).AsByte();
+    public static void MovssRM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar(c.Mem.Read32(Gpr.Ea(c, ref i))).AsByte();
 
-    public static void MovssMR(CpuState c, ref Insn i) => c.Mem.Write32(Operands.Ea(c, ref i), X(c, i.R1).AsUInt32().ToScalar());
+    public static void MovssMR(CpuState c, ref Insn i) => c.Mem.Write32(Gpr.Ea(c, ref i), X(c, i.R1).AsUInt32().ToScalar());
 
     public static void MovsdRR(CpuState c, ref Insn i)
     {
@@ -133,9 +133,9 @@ static class SseForms
         d = d.AsUInt64().WithElement(0, Low64(c, i.R1)).AsByte();
     }
 
-    public static void MovsdRM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar(c.Mem.Read64(Operands.Ea(c, ref i))).AsByte();
+    public static void MovsdRM(CpuState c, ref Insn i) => X(c, i.R0) = Vector128.CreateScalar(c.Mem.Read64(Gpr.Ea(c, ref i))).AsByte();
 
-    public static void MovsdMR(CpuState c, ref Insn i) => c.Mem.Write64(Operands.Ea(c, ref i), Low64(c, i.R1));
+    public static void MovsdMR(CpuState c, ref Insn i) => c.Mem.Write64(Gpr.Ea(c, ref i), Low64(c, i.R1));
 
     /// <summary>PMOVMSKB into a 32- or 64-bit register: the mask fits in 16 bits, so both clear the rest.</summary>
     public static void Pmovmskb(CpuState c, ref Insn i) => Gpr.At(c, i.R0) = (uint)Sse2.MoveMask(X(c, i.R1));

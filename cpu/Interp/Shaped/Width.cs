@@ -70,4 +70,20 @@ static class Gpr
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref ulong At(CpuState c, nuint idx) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(c.R), idx);
+
+    /// <summary>
+    /// The effective address, inlined into the shaped handlers: the common forms (base, base+index, absolute)
+    /// cost a few loads and adds; 32-bit addressing and FS/GS go through <see cref="Operands.Ea"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Ea(CpuState c, ref LegoEmu.Cpu.Decode.Insn i)
+    {
+        if (i.Addr32 | i.Seg != 0) return Operands.Ea(c, ref i);
+        ref ulong r = ref MemoryMarshal.GetArrayDataReference(c.R);
+        ulong a = i.Disp;
+        int b = i.Base, x = i.Index;
+        if (b >= 0) a += Unsafe.Add(ref r, (nuint)b);
+        if (x >= 0) a += Unsafe.Add(ref r, (nuint)x) << i.ScaleShift;
+        return a;
+    }
 }
