@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.State;
 using LegoEmu.Cpu.Translate;
@@ -23,6 +24,34 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     /// instruction and propagates (<see cref="CpuFault"/> or <see cref="LegoEmu.Mem.MemoryFault"/>).
     /// </summary>
     public void Run(CpuState c, long budget = long.MaxValue)
+    {
+        c.InterpretedBlock = null;
+        try
+        {
+            RunLoop(c, budget);
+        }
+        catch
+        {
+            // A fault inside an interpreted block: the faulting instruction did not retire and RIP points at it,
+            // as the kernel reports. (Regions, decoding and the host set RIP themselves.)
+            var insns = c.InterpretedBlock;
+            if (insns != null)
+            {
+                int n = c.BlockPosition;
+                c.InstructionsRetired += n;
+                c.Rip = insns[n].Ip;
+                c.InterpretedBlock = null;
+            }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The dispatcher proper, free of exception handling so that the interpreted block's loop keeps its locals in
+    /// registers; <see cref="CpuState.InterpretedBlock"/> and <see cref="CpuState.BlockPosition"/> let
+    /// <see cref="Run"/> name the instruction that faulted.
+    /// </summary>
+    void RunLoop(CpuState c, long budget)
     {
         Block? prev = null;
         c.YieldRequested = false;
@@ -88,7 +117,14 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 }
             }
             var view = c.Mem;
-            if (!view.Attributing) ExecuteBlock(c, b);
+            if (!view.Attributing)
+            {
+                var insns = b.Insns;
+                c.InterpretedBlock = insns;
+                RunInstructions(c, insns);
+                c.InterpretedBlock = null;
+                c.InstructionsRetired += insns.Length;
+            }
             else if (view.Cache.Profile is { } profile) ExecuteBlockProfiled(c, b, view, profile);
             else ExecuteBlockAttributed(c, b, view);
             missed = false;
@@ -96,30 +132,13 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         }
     }
 
-    static void ExecuteBlock(CpuState c, Block b)
-    {
-        try
-        {
-            RunInstructions(c, b.Insns);
-        }
-        catch
-        {
-            // The faulting instruction did not retire and RIP points at it, as the kernel reports.
-            int n = c.BlockPosition;
-            c.InstructionsRetired += n;
-            c.Rip = b.Insns[n].Ip;
-            throw;
-        }
-    }
-
     /// <summary>
-    /// The hot loop, kept free of exception handling so its locals stay in registers; the position it records
-    /// lets <see cref="ExecuteBlock"/> name the instruction that faulted.
+    /// One block's instructions, in a method of their own so the loop's locals stay in registers. Only the last
+    /// instruction of a block transfers control or reaches the host (SYSCALL, INT3), so only it needs RIP set first.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     static void RunInstructions(CpuState c, Insn[] insns)
     {
-        // Only the last instruction of a block transfers control or reaches the host (SYSCALL, INT3), so only it
-        // needs RIP set first; a fault anywhere gets RIP from the recorded position.
         int last = insns.Length - 1;
         for (int n = 0; n < last; n++)
         {
@@ -131,7 +150,6 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         c.BlockPosition = last;
         c.Rip = end.NextIp;
         end.Exec(c, ref end);
-        c.InstructionsRetired += insns.Length;
     }
 
     /// <summary>
@@ -186,7 +204,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         return counts;
     }
 
-    /// <summary>As <see cref="ExecuteBlock"/>, keeping the view's current instruction for a trace's attribution.</summary>
+    /// <summary>As the plain block loop in <see cref="RunLoop"/>, keeping the view's current instruction for a trace's attribution.</summary>
     static void ExecuteBlockAttributed(CpuState c, Block b, LegoEmu.Mem.Cache.CacheView view)
     {
         var insns = b.Insns;

@@ -13,7 +13,9 @@ public sealed class CpuState
 {
     public readonly ulong[] R = new ulong[16];
     public ulong Rip;
-    /// <summary>Index in its block of the instruction the interpreter is running (names the faulting one).</summary>
+    /// <summary>The instructions of the block the interpreter is running, null outside one (names a faulting instruction).</summary>
+    public LegoEmu.Cpu.Decode.Insn[]? InterpretedBlock;
+    /// <summary>Index in <see cref="InterpretedBlock"/> of the instruction running.</summary>
     public int BlockPosition;
     public ulong FsBase;
     public ulong GsBase;
