@@ -41,7 +41,20 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         _nodes = new MemoryNodeClient[endpoints.Count];
         try
         {
-            for (int i = 0; i < endpoints.Count; i++) _nodes[i] = new MemoryNodeClient(endpoints[i], i) { Async = this };
+            for (int i = 0; i < endpoints.Count; i++)
+            {
+                try { _nodes[i] = new MemoryNodeClient(endpoints[i], i) { Async = this }; }
+                // Replicated, a node that failed before this component started (a process forked after a failover) is
+                // left out from the start, as long as enough others are there for the copies asked for.
+                catch (MemoryNodeFailure e) when (_replicas > 1)
+                {
+                    _nodes[i] = MemoryNodeClient.Unreachable(endpoints[i], i, e);
+                    _dead[i] = true;
+                }
+            }
+            int live = _dead.Count(d => !d);
+            if (live < _replicas)
+                throw new MemoryNodeFailure($"{_nodes.First(n => n.IsBroken).Failure!.Message}; {live} of {_nodes.Length} memory nodes left, fewer than the {_replicas} copies --replicas asks for");
         }
         catch
         {

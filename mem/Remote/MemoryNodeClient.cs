@@ -86,6 +86,17 @@ public sealed class MemoryNodeClient : IDisposable
         RefreshStats();
     }
 
+    MemoryNodeClient(Endpoint endpoint, int index, MemoryNodeFailure failure)
+    {
+        Endpoint = endpoint;
+        Index = index;
+        _socket = endpoint.NewSocket();
+        _broken = failure;
+    }
+
+    /// <summary>A node that could not be reached at all: a broken link from the start, never used.</summary>
+    public static MemoryNodeClient Unreachable(Endpoint endpoint, int index, MemoryNodeFailure failure) => new(endpoint, index, failure);
+
     /// <summary>
     /// A new connection's handshake: the protocol version, then each side's proof that it holds the cluster
     /// key (see <see cref="Handshake"/>); a node that cannot prove it is refused, whichever side has the key.

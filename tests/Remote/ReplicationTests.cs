@@ -36,6 +36,41 @@ public sealed class ReplicationTests : IDisposable
         }
         """;
 
+    /// <summary>Pass 0, a line on stdin, then a forked child checksums the array and the parent writes it again.</summary>
+    const string ForkingSource = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <stdint.h>
+        #include <unistd.h>
+        #include <sys/wait.h>
+        static uint64_t checksum(const uint64_t *a, size_t n) {
+            uint64_t sum = 14695981039346656037ULL;
+            for (size_t i = 0; i < n; i++) sum = (sum ^ a[i]) * 1099511628211ULL;
+            return sum;
+        }
+        int main(int argc, char **argv) {
+            size_t n = (size_t)atoi(argv[1]) << 17;
+            uint64_t *a = calloc(n, sizeof *a);
+            if (!a) return 1;
+            for (size_t i = 0; i < n; i++) a[i] = i * 0x9E3779B97F4A7C15ULL;
+            printf("pass 0 checksum %016llx\n", (unsigned long long)checksum(a, n));
+            fflush(stdout);
+            char line[8];
+            if (!fgets(line, sizeof line, stdin)) return 2;
+            pid_t pid = fork();
+            if (pid == 0) {
+                for (size_t i = 0; i < n; i += 3) a[i] ^= 0x5555;
+                printf("child checksum %016llx\n", (unsigned long long)checksum(a, n));
+                return 0;
+            }
+            int status;
+            waitpid(pid, &status, 0);
+            for (size_t i = 0; i < n; i++) a[i] += i;
+            printf("parent checksum %016llx, child status %d\n", (unsigned long long)checksum(a, n), WEXITSTATUS(status));
+            return 0;
+        }
+        """;
+
     static readonly string Mib = Environment.GetEnvironmentVariable("LEGOEMU_REPLICATION_MIB") is { } m && int.TryParse(m, out int v) && v > 0 ? v.ToString() : "48";
 
     readonly string _dir = Directory.CreateTempSubdirectory("legoemu-replicas-").FullName;
@@ -118,6 +153,16 @@ public sealed class ReplicationTests : IDisposable
         Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
         Assert.Matches(@"vRegions copied to a new backup (\d+) of \1 ", o.Stderr);
         Assert.Contains("FAILED", o.Stderr.Split('\n').Single(l => l.Contains($"n{victim}.sock")));
+    }
+
+    [Fact]
+    public async Task AProcessForkedAfterAFailoverRunsOnTheSurvivors()
+    {
+        using var guest = await InlineGuest.BuildAsync("forking", ForkingSource);
+        string native = await Native(guest.Binary);
+        var o = await RunAndSignal(guest.Binary, SIGKILL, [1], "--stats");
+        Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
+        Assert.Equal(native, o.Stdout);
     }
 
     [Fact]
