@@ -27,6 +27,12 @@ public sealed unsafe class BlockCache
     readonly CacheView _mem;
     readonly Decoder _decoder;
     readonly List<Insn> _scratch = new(MaxBlockInsns);
+    /// <summary>
+    /// The 64 KiB chunks of the address space that hold (or held) decoded code. munmap and mprotect invalidate
+    /// their range, mostly heap and data where no code is: the chunks answer that without a scan of every block.
+    /// </summary>
+    readonly HashSet<ulong> _codeChunks = new();
+    const int ChunkShift = 16;
 
     public BlockCache(CacheView mem)
     {
@@ -88,6 +94,7 @@ public sealed unsafe class BlockCache
     public void Clear()
     {
         _blocks.Clear();
+        _codeChunks.Clear();
         Array.Clear(_recent);
         _mem.Cache.CodeLines.Clear(_mem.Asid);
         Invalidated?.Invoke(0, ulong.MaxValue);
@@ -96,6 +103,7 @@ public sealed unsafe class BlockCache
     /// <summary>Forgets blocks with code inside [start, end); used when guest code pages change.</summary>
     public void Invalidate(ulong start, ulong end)
     {
+        if (!MayHoldCode(start, end)) return;
         List<ulong>? dead = null;
         foreach (var (k, b) in _blocks)
             if (k < end && b.End > start) (dead ??= new()).Add(k);
@@ -104,6 +112,22 @@ public sealed unsafe class BlockCache
         Array.Clear(_recent);
         foreach (var k in dead) _blocks.Remove(k);
         foreach (var b in _blocks.Values) { b.Next1 = b.Next2 = null; }
+    }
+
+    /// <summary>False when no block was ever decoded in [start, end) (no block and no region can overlap it).</summary>
+    bool MayHoldCode(ulong start, ulong end)
+    {
+        if (end <= start) return false;
+        ulong first = start >> ChunkShift, last = (end - 1) >> ChunkShift;
+        if (last - first >= (ulong)_codeChunks.Count)
+        {
+            foreach (var c in _codeChunks)
+                if (c >= first && c <= last) return true;
+            return false;
+        }
+        for (ulong c = first; c <= last; c++)
+            if (_codeChunks.Contains(c)) return true;
+        return false;
     }
 
     Block Decode(ulong rip)
@@ -132,6 +156,7 @@ public sealed unsafe class BlockCache
             if (EndsBlock(ins)) break;
         }
         var block = new Block { Start = rip, Insns = _scratch.ToArray() };
+        for (ulong c = rip >> ChunkShift; c <= (block.End - 1) >> ChunkShift; c++) _codeChunks.Add(c);
         // Stores to these lines must now come through the slow path, which forgets the block first.
         ulong lineMask = (ulong)_mem.Cache.LineSize - 1;
         for (ulong line = rip & ~lineMask; line < block.End; line += lineMask + 1)
