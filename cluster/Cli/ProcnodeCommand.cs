@@ -78,10 +78,20 @@ public static class ProcnodeCommand
             Console.Error.WriteLine($"legoemu procnode: {error}");
             return 2;
         }
-        if (endpoint!.Address is System.Net.IPEndPoint ip && !System.Net.IPAddress.IsLoopback(ip.Address))
+        // Other hosts may connect only to a host whose links are authenticated and encrypted (TLS with the cluster's certificates).
+        if (endpoint!.Address is System.Net.IPEndPoint ip && !System.Net.IPAddress.IsLoopback(ip.Address) && Credentials.Key == null)
         {
-            Console.Error.WriteLine($"legoemu procnode: refusing to listen on {ip.Address}: only loopback addresses and Unix sockets are served");
+            Console.Error.WriteLine($"legoemu procnode: refusing to listen on {ip.Address} without --credentials: only loopback addresses and Unix sockets are served to unauthenticated homes");
             return 2;
+        }
+        if (!endpoint.IsUnix && Credentials.Key != null)
+        {
+            try { ClusterTls.CheckServerFiles(); }
+            catch (Exception e) when (e is CredentialsException or System.Security.Cryptography.CryptographicException)
+            {
+                Console.Error.WriteLine($"legoemu procnode: {e.Message.Split('\n')[0]}");
+                return 2;
+            }
         }
         using var listener = endpoint.NewSocket();
         try

@@ -33,11 +33,24 @@ public sealed class ComponentLink : IDisposable
             s.Dispose();
             throw new MemoryNodeFailure($"cannot connect to processor component {endpoint}: {e.SocketErrorCode}", e);
         }
-        Link = new LinkSocket(s);
-        try { Authenticate(s); }
-        catch (Exception e) when (e is SocketException or ProtocolException)
+        Stream? tls = null;
+        try
+        {
+            // Over TCP with a cluster key the link is TLS, as memory-node links are: the host presents the cluster's certificate.
+            s.ReceiveTimeout = s.SendTimeout = NodeTimeout.Milliseconds;
+            if (ClusterTls.Applies(endpoint)) tls = ClusterTls.Connect(s);
+            s.SendTimeout = 0;
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or CredentialsException)
         {
             s.Dispose();
+            throw new MemoryNodeFailure($"processor component {endpoint}: TLS handshake failed: {e.Message.Split('\n')[0]}", e);
+        }
+        Link = new LinkSocket(s, tls);
+        try { Authenticate(s); }
+        catch (Exception e) when (e is SocketException or ProtocolException or IOException)
+        {
+            Link.Dispose();
             throw new MemoryNodeFailure($"processor component {endpoint}: no handshake: {(e is SocketException se ? se.SocketErrorCode.ToString() : e.Message)}", e);
         }
         _reader = new Thread(Read) { IsBackground = true, Name = $"component-link-{index}" };
@@ -168,7 +181,7 @@ public sealed class ComponentLink : IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or ProtocolException) { }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ProtocolException or IOException) { }
         Lost = true;
         ReportArrived.Set();
         FlushSignal.Release();

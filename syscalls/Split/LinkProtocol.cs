@@ -86,8 +86,11 @@ public static class CpuWire
     }
 }
 
-/// <summary>One end of a home↔host link: whole frames in, whole frames out (sends are serialised).</summary>
-public sealed class LinkSocket(Socket socket) : IDisposable
+/// <summary>
+/// One end of a home↔host link: whole frames in, whole frames out (sends are serialised). Over TCP with a cluster
+/// key the frames travel through <paramref name="tls"/> (see ClusterTls); otherwise straight over the socket.
+/// </summary>
+public sealed class LinkSocket(Socket socket, Stream? tls = null) : IDisposable
 {
     readonly object _sendLock = new();
     readonly byte[] _header = new byte[4];
@@ -97,7 +100,11 @@ public sealed class LinkSocket(Socket socket) : IDisposable
     public void Send(FrameWriter w)
     {
         var frame = w.Finish();
-        lock (_sendLock) Socket.Send(frame);
+        lock (_sendLock)
+        {
+            if (tls != null) tls.Write(frame);
+            else Socket.Send(frame);
+        }
     }
 
     /// <summary>Blocks for the next frame; null when the peer closed the link between frames.</summary>
@@ -116,7 +123,7 @@ public sealed class LinkSocket(Socket socket) : IDisposable
         int got = 0;
         while (got < n)
         {
-            int r = Socket.Receive(buf, got, n - got, SocketFlags.None);
+            int r = tls != null ? tls.Read(buf, got, n - got) : Socket.Receive(buf, got, n - got, SocketFlags.None);
             if (r == 0)
             {
                 if (allowEof && got == 0) return false;
@@ -138,5 +145,9 @@ public sealed class LinkSocket(Socket socket) : IDisposable
         return w;
     }
 
-    public void Dispose() => Socket.Dispose();
+    public void Dispose()
+    {
+        tls?.Dispose();
+        Socket.Dispose();
+    }
 }

@@ -69,11 +69,24 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     public static int Serve(Socket accepted, TextWriter log, TimeSpan setupTimeout, out bool placed)
     {
         placed = false;
-        using var link = new LinkSocket(accepted);
+        if (setupTimeout != Timeout.InfiniteTimeSpan) accepted.ReceiveTimeout = accepted.SendTimeout = (int)Math.Max(1, setupTimeout.TotalMilliseconds);
+        // Over TCP with a cluster key the home must come through TLS (see ClusterTls), as clients of memory nodes do.
+        Stream? tls = null;
+        if (accepted.ProtocolType == ProtocolType.Tcp && Credentials.Key != null)
+        {
+            try { tls = ClusterTls.Accept(accepted); }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or SocketException or CredentialsException or System.Security.Cryptography.CryptographicException)
+            {
+                log.WriteLine($"legoemu procnode: closing a connection: TLS handshake failed: {(e.InnerException ?? e).Message.Split('\n')[0]}");
+                accepted.Dispose();
+                return 70;
+            }
+        }
+        accepted.SendTimeout = 0;
+        using var link = new LinkSocket(accepted, tls);
         using var host = new ThreadHost(link, log);
         try
         {
-            if (setupTimeout != Timeout.InfiniteTimeSpan) accepted.ReceiveTimeout = (int)Math.Max(1, setupTimeout.TotalMilliseconds);
             if (Handshake.PeerUid(accepted) is uint uid && uid != Credentials.EffectiveUid)
                 throw new ProtocolException($"peer uid {uid} is not this host's ({Credentials.EffectiveUid})");
             var setup = Authenticate(link);
@@ -102,9 +115,19 @@ public sealed class ThreadHost : ICpuHost, IDisposable
             log.WriteLine($"legoemu procnode: bad message from the home component: no setup within {setupTimeout.TotalSeconds:0.#} s");
             return 70;
         }
+        catch (IOException e) when (!placed && e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            log.WriteLine($"legoemu procnode: bad message from the home component: no setup within {setupTimeout.TotalSeconds:0.#} s");
+            return 70;
+        }
         catch (SocketException e)
         {
             log.WriteLine($"legoemu procnode: the link to the home component failed: {e.SocketErrorCode}");
+            return 70;
+        }
+        catch (IOException e)
+        {
+            log.WriteLine($"legoemu procnode: the link to the home component failed: {e.Message.Split('\n')[0]}");
             return 70;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -100,11 +100,28 @@ public sealed class TlsTests(GuestBuilds builds) : IDisposable
     }
 
     [Fact]
+    public async Task ThreadsRunOnAThreadHostOverTls()
+    {
+        // Everything over TCP with the cluster's credentials: the memory node's links and the home's link to its thread host.
+        string dir = await Init("hosts");
+        using var node = new MemoryNodeProcess("tcp:127.0.0.1:0", extra: ["--credentials", dir]);
+        using var host = new MemoryNodeProcess("tcp:127.0.0.1:0", verb: "procnode", extra: ["--credentials", dir]);
+        string binary = builds.Binary("threads");
+        var native = await ProcessRunner.RunAsync(binary, [], TimeSpan.FromSeconds(60));
+        var r = await EmulatorRunner.RunAsync("run", "--credentials", dir, "--memory-nodes", node.Endpoint, "--processors", host.Endpoint, "--excache", "64K", binary);
+        Assert.True(r.ExitCode == native.ExitCode, $"exit {r.ExitCode}: {r.StderrText}");
+        Assert.Equal(native.StdoutText, r.StdoutText);
+    }
+
+    [Fact]
     public async Task OnlyANodeWithCredentialsListensBeyondLoopback()
     {
         // Refused before binding: no address other than loopback is touched.
-        var r = await EmulatorRunner.RunAsync("memnode", "--listen", "tcp:0.0.0.0:0");
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("without --credentials", Assert.Single(r.StderrText.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        foreach (var verb in new[] { "memnode", "procnode" })
+        {
+            var r = await EmulatorRunner.RunAsync(verb, "--listen", "tcp:0.0.0.0:0");
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("without --credentials", Assert.Single(r.StderrText.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        }
     }
 }
