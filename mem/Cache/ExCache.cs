@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LegoEmu.Mem.Component;
 using LegoEmu.Mem.Remote;
@@ -142,7 +143,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         if (_coherent != null) throw new InvalidOperationException("a coherent ExCache cannot move to another memory component");
         Drain();
-        if (_tags.AsSpan().IndexOfAnyExcept(Invalid) >= 0)
+        if (FirstValid(_tags, 0) >= 0)
             throw new InvalidOperationException("the ExCache still holds lines of its old memory component");
         Component = component;
         Attach(component);
@@ -834,10 +835,26 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     }
 
     /// <summary>The first slot from <paramref name="from"/> on that holds a line, or -1: a vector scan, since a large cache is mostly empty.</summary>
-    int NextValid(int from)
+    int NextValid(int from) => FirstValid(_tags, from);
+
+    /// <summary>
+    /// The first index from <paramref name="from"/> on whose tag is not <see cref="Invalid"/>, or -1. Written out
+    /// rather than <c>IndexOfAnyExcept</c>: that generic instantiation is not precompiled, and the JIT compiled it
+    /// on the guest's thread at the first fork, execve or exit of every process.
+    /// </summary>
+    static int FirstValid(ulong[] tags, int from)
     {
-        int i = _tags.AsSpan(from).IndexOfAnyExcept(Invalid);
-        return i < 0 ? -1 : from + i;
+        ref ulong t = ref MemoryMarshal.GetArrayDataReference(tags);
+        int i = from;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            var invalid = System.Runtime.Intrinsics.Vector256.Create(Invalid);
+            for (; i + 4 <= tags.Length; i += 4)
+                if (!System.Runtime.Intrinsics.Vector256.EqualsAll(System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, (nuint)i), invalid)) break;
+        }
+        for (; i < tags.Length; i++)
+            if (Unsafe.Add(ref t, i) != Invalid) return i;
+        return -1;
     }
 
     void DropSlot(int slot, bool writeBack)
