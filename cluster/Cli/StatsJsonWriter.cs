@@ -48,6 +48,12 @@ public static class StatsJsonWriter
             w.WriteNumber("upgrades", upgrades);
             w.WriteNumber("invalidations", invalidations);
             w.WriteNumber("downgrades", downgrades);
+            // Over memory nodes: the copies of each vRegion (run --replicas) and the nodes this run survived losing.
+            if (process.Space.Home is LegoEmu.Mem.Remote.MemoryCluster cluster)
+            {
+                w.WriteNumber("replicas", cluster.Replicas);
+                w.WriteNumber("memoryNodesFailed", cluster.FailedNodes);
+            }
             w.WriteEndObject();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -146,9 +146,15 @@ public sealed class ReplicationTests : IDisposable
     {
         using var guest = await InlineGuest.BuildAsync("heavy", HeavySource);
         string native = await Native(guest.Binary);
-        var o = await RunAndSignal(guest.Binary, SIGKILL, [victim], "--stats");
+        string json = Path.Combine(_dir, "stats.json");
+        var o = await RunAndSignal(guest.Binary, SIGKILL, [victim], "--stats", "--stats-json", json);
         Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
         Assert.Equal(native, o.Stdout);
+        using (var stats = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            Assert.Equal(2, stats.RootElement.GetProperty("replicas").GetInt32());
+            Assert.Equal(1, stats.RootElement.GetProperty("memoryNodesFailed").GetInt32());
+        }
         // The node really was lost, its regions went on elsewhere, and every region got a complete new backup.
         Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
         Assert.Matches(@"vRegions copied to a new backup (\d+) of \1 ", o.Stderr);
