@@ -17,12 +17,6 @@ public sealed class MemoryNodeClient : IDisposable
     readonly Socket _socket;
     /// <summary>The TLS channel over <see cref="_socket"/> on a TCP link with credentials (see <see cref="ClusterTls"/>); null otherwise.</summary>
     readonly System.Net.Security.SslStream? _tls;
-    /// <summary>Where requests and replies go: the TLS stream, or (plain, or bridged for a coherent cache) the socket <see cref="_io"/>.</summary>
-    Stream? _stream;
-    Socket _io;
-    /// <summary>The coherent cache's local view of a TLS link and of its callback channel (see <see cref="TlsBridge"/>).</summary>
-    TlsBridge? _bridge, _callbackBridge;
-    Socket? _callbackTcp;
     readonly FrameWriter _w = new();
     // Requests queued since the last send: a batch leaves in one system call.
     byte[] _out = new byte[16384];
@@ -41,7 +35,7 @@ public sealed class MemoryNodeClient : IDisposable
     {
         Endpoint = endpoint;
         Index = index;
-        _socket = _io = endpoint.NewSocket();
+        _socket = endpoint.NewSocket();
         // A node that stops answering is declared failed after this long, rather than hanging the guest.
         _socket.ReceiveTimeout = NodeTimeout.Milliseconds;
         // A frozen node stops reading too: once the socket's buffer is full a send would wait forever.
@@ -57,7 +51,7 @@ public sealed class MemoryNodeClient : IDisposable
         }
         try
         {
-            if (ClusterTls.Applies(endpoint)) _stream = _tls = ClusterTls.Connect(_socket);
+            if (ClusterTls.Applies(endpoint)) _tls = ClusterTls.Connect(_socket);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or CredentialsException)
         {
@@ -96,7 +90,7 @@ public sealed class MemoryNodeClient : IDisposable
     {
         Endpoint = endpoint;
         Index = index;
-        _socket = _io = endpoint.NewSocket();
+        _socket = endpoint.NewSocket();
         _broken = failure;
     }
 
@@ -229,7 +223,6 @@ public sealed class MemoryNodeClient : IDisposable
         _broken ??= reason;
         _outLength = 0;
         try { _socket.Dispose(); } catch (ObjectDisposedException) { }
-        _bridge?.Dispose();
         Callback?.Dispose();
         while (_inFlightCount > 0)
         {
@@ -250,11 +243,11 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             _sentAt = Stopwatch.GetTimestamp();
-            if (_stream != null) _stream.Write(_out, 0, _outLength);
+            if (_tls != null) _tls.Write(_out, 0, _outLength);
             else
             {
                 int sent = 0;
-                while (sent < _outLength) sent += _io.Send(_out, sent, _outLength - sent, SocketFlags.None);
+                while (sent < _outLength) sent += _socket.Send(_out, sent, _outLength - sent, SocketFlags.None);
             }
             Stats.BytesSent += _outLength;
         }
@@ -378,8 +371,8 @@ public sealed class MemoryNodeClient : IDisposable
             }
             if (4 + (int)len > _in.Length) Array.Resize(ref _in, 4 + (int)len);
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
-            if (Channels != null && _io.Available == 0 && !Channels.WaitFor(_io, NodeTimeout.Value)) throw Silent();
-            int r = _stream != null ? _stream.Read(_in, _inEnd, _in.Length - _inEnd) : _io.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
+            if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
+            int r = _tls != null ? _tls.Read(_in, _inEnd, _in.Length - _inEnd) : _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
             if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
             _inEnd += r;
         }
@@ -476,55 +469,37 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel.</summary>
     public void AttachComponent(ulong componentId)
     {
+        // A coherent component waits for its reply and the node's invalidations together by polling the sockets,
+        // which cannot see what a TLS stream has already read and decrypted.
+        if (_tls != null)
+            throw new MemoryNodeFailure($"memory node {Endpoint}: coherent caches (threads over processor components, memory shared between processes) are not served over TLS links yet; use Unix sockets");
         var w = Begin(Op.Attach);
         w.U64(componentId);
         w.U8(0);
         Call().I32();
-        // A coherent component waits for its reply and the node's invalidations together by polling sockets, which
-        // cannot see what a TLS stream has already read and decrypted: from now on it reads a local bridge's end.
-        // Nothing is in flight here (the attach was the last request, and it is answered).
-        if (_tls != null && _bridge == null)
-        {
-            _bridge = new TlsBridge(_tls, $"node{Index}");
-            _socket.ReceiveTimeout = 0; // an idle link is not a silent node: the bridge's end keeps the timeout
-            _bridge.Local.ReceiveTimeout = NodeTimeout.Milliseconds;
-            _io = _bridge.Local;
-            _stream = null;
-        }
         // The node counts write-backs and grants from the attach on; those before it (a process that joins
         // the directory late, at its first fork) were answered already and must not be waited for.
         WriteBacksSent = 0;
         GrantsReceived = 0;
         var cb = Endpoint.NewSocket();
         cb.ReceiveTimeout = NodeTimeout.Milliseconds;
-        cb.SendTimeout = NodeTimeout.Milliseconds;
-        System.Net.Security.SslStream? cbTls = null;
         try
         {
             cb.Connect(Endpoint.Address);
-            if (ClusterTls.Applies(Endpoint)) cbTls = ClusterTls.Connect(cb);
-            Greet(cb, cbTls);
+            Greet(cb, null);
             var fw = new FrameWriter(64);
             fw.Begin((byte)Op.Attach, 1);
             fw.U64(componentId);
             fw.U8(1);
-            WriteAll(cb, cbTls, fw.Finish());
-            ReadFrame(cb, cbTls);
+            cb.Send(fw.Finish());
+            ReadFrame(cb);
         }
-        catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException)
+        catch (SocketException e)
         {
-            cbTls?.Dispose();
             cb.Dispose();
-            throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {(e as SocketException)?.SocketErrorCode.ToString() ?? e.Message}", e);
+            throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {e.SocketErrorCode}", e);
         }
-        if (cbTls != null)
-        {
-            cb.ReceiveTimeout = 0;
-            _callbackBridge = new TlsBridge(cbTls, $"node{Index}-callback");
-            _callbackTcp = cb;
-            Callback = _callbackBridge.Local;
-        }
-        else Callback = cb;
+        Callback = cb;
     }
 
     /// <summary>Closes the callback channel; replies are read plainly again.</summary>
@@ -533,10 +508,6 @@ public sealed class MemoryNodeClient : IDisposable
         Channels = null;
         Callback?.Dispose();
         Callback = null;
-        _callbackBridge?.Dispose();
-        _callbackBridge = null;
-        _callbackTcp?.Dispose();
-        _callbackTcp = null;
     }
 
     /// <summary>Reads one whole frame from <paramref name="s"/>; returns the body (op, id, payload).</summary>
@@ -553,12 +524,9 @@ public sealed class MemoryNodeClient : IDisposable
 
     public void Dispose()
     {
-        _bridge?.Dispose();
         _tls?.Dispose();
         _socket.Dispose();
         Callback?.Dispose();
-        _callbackBridge?.Dispose();
-        _callbackTcp?.Dispose();
     }
 }
 
