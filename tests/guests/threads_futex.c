@@ -118,11 +118,12 @@ static void *cancellable(void *arg)
 }
 
 /* ---- raw futex operations ---- */
-static atomic_int word_a, word_b, woken;
+static atomic_int word_a, word_b, woken, started_a;
 
 static void *waiter_on_a(void *arg)
 {
     (void)arg;
+    atomic_fetch_add(&started_a, 1);
     while (atomic_load(&word_a) == 0) futex(&word_a, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
     atomic_fetch_add(&woken, 1);
     return NULL;
@@ -193,7 +194,10 @@ int main(void)
 
     /* WAKE_OP: set word_b = 1 (op SET) and wake one waiter on word_a, plus one on word_b if the old value was 0. */
     for (long i = 0; i < 3; i++) pthread_create(&t[i], NULL, waiter_on_a, NULL);
-    usleep(100000); /* time for the waiters to reach FUTEX_WAIT */
+    /* Thread start can take long (on another processor component, on a busy machine): count them in first, then give
+     * the last one time to get from its count into FUTEX_WAIT. */
+    while (atomic_load(&started_a) < 3) usleep(1000);
+    usleep(100000);
     atomic_store(&word_a, 1);
     long r1 = futex(&word_a, FUTEX_REQUEUE_PRIVATE, 1, (void *)(uintptr_t)INT32_MAX, &word_b, 0);
     long r2 = futex(&word_b, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void *)(uintptr_t)INT32_MAX, &word_a, 99);
