@@ -97,11 +97,37 @@ static unsafe class Blocking
     /// <summary>read(2) or, without waiting, preadv2(…, -1, RWF_NOWAIT) into a host buffer.</summary>
     public static long Read(int h, nint p, long n, bool noWait)
     {
-        if (!noWait) return Sys(Nr.read, h, p, n);
+        if (!noWait) return CompleteMemoryDeviceRead(h, p, n, Sys(Nr.read, h, p, n));
         long* iov = stackalloc long[2];
         iov[0] = p;
         iov[1] = n;
-        return Sys(preadv2, h, (nint)iov, 1, -1, -1, RWF_NOWAIT);
+        return CompleteMemoryDeviceRead(h, p, n, Sys(preadv2, h, (nint)iov, 1, -1, -1, RWF_NOWAIT));
+    }
+
+    /// <summary>
+    /// A read of /dev/zero, /dev/urandom or another memory device stops early only when a signal arrives. The
+    /// emulator's runtime signals its own threads (garbage collection, thread suspension) and the guest never
+    /// sees those, so a short read there goes on for the rest, as it would natively.
+    /// </summary>
+    static long CompleteMemoryDeviceRead(int h, nint p, long n, long r)
+    {
+        if (r <= 0 || r >= n || !IsMemoryDevice(h)) return r;
+        while (r < n)
+        {
+            long more = Sys(Nr.read, h, p + (nint)r, n - r);
+            if (more <= 0) break;
+            r += more;
+        }
+        return r;
+    }
+
+    /// <summary>A character device of major 1 (mem, null, zero, full, random, urandom …), which never blocks.</summary>
+    static bool IsMemoryDevice(int h)
+    {
+        byte* st = stackalloc byte[144];
+        if (Sys(Nr.fstat, h, (nint)st) < 0 || (*(uint*)(st + 24) & 0xf000) != 0x2000) return false; // st_mode: S_IFCHR
+        ulong rdev = *(ulong*)(st + 40);
+        return (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffUL)) == 1;
     }
 
     /// <summary>write(2) or, without waiting, pwritev2(…, -1, RWF_NOWAIT) from a host buffer.</summary>

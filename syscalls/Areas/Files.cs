@@ -127,33 +127,7 @@ static class Files
         long ok = ShortTransfers(x, g) ? Buffers.AccessiblePrefix(x, x.A[1], n, write: true) : 0;
         if (ok == 0 && n > 0 && Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
         if (ok > 0) n = (int)ok;
-        return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => CompleteMemoryDeviceRead(h, p, n, Blocking.Read(h, p, n, noWait))));
-    }
-
-    /// <summary>
-    /// A read of /dev/zero, /dev/urandom or another memory device stops early only when a signal arrives. The
-    /// emulator's runtime signals its own threads (garbage collection, thread suspension) and the guest never
-    /// sees those, so a short read there goes on for the rest, as it would natively.
-    /// </summary>
-    static unsafe long CompleteMemoryDeviceRead(int h, nint p, int n, long r)
-    {
-        if (r <= 0 || r >= n || !IsMemoryDevice(h)) return r;
-        while (r < n)
-        {
-            long more = Sys(Nr.read, h, p + (nint)r, n - r);
-            if (more <= 0) break;
-            r += more;
-        }
-        return r;
-    }
-
-    /// <summary>A character device of major 1 (mem, null, zero, full, random, urandom …), which never blocks.</summary>
-    static unsafe bool IsMemoryDevice(int h)
-    {
-        byte* st = stackalloc byte[144];
-        if (Sys(Nr.fstat, h, (nint)st) < 0 || (*(uint*)(st + 24) & 0xf000) != 0x2000) return false; // st_mode: S_IFCHR
-        ulong rdev = *(ulong*)(st + 40);
-        return (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffUL)) == 1;
+        return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
 
     /// <summary>
