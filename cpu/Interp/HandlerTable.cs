@@ -257,11 +257,11 @@ public static unsafe class HandlerTable
     /// <summary>
     /// Compiles the floating-point handlers before the first bracketed instruction runs: a method compiled
     /// for the first time inside the MXCSR bracket would run the JIT under the guest's rounding mode and
-    /// leak its flags to the guest. Done then rather than at start-up, because it costs about 10 ms
-    /// (reflection, and JIT of the handlers ReadyToRun cannot precompile) that a guest without SSE floating
-    /// point never needs.
+    /// leak its flags to the guest. The start-up warm-up thread does it (<see cref="HandlerWarmUp"/>): on the
+    /// guest's thread it cost a python3 start about 0.1 s (reflection, class constructors, and the JIT of the
+    /// handlers ReadyToRun cannot precompile). A guest that gets there first does it itself, or waits for it.
     /// </summary>
-    static void PrepareFloatingPointHandlers()
+    public static void PrepareFloatingPointHandlers()
     {
         // Components on other host threads may reach their first bracketed instruction at the same time.
         lock (PrepareLock)
@@ -280,8 +280,11 @@ public static unsafe class HandlerTable
         LegoEmu.Cpu.Fpu.HostMxcsr.Write(LegoEmu.Cpu.Fpu.HostMxcsr.Read());
         foreach (var t in new[] { typeof(InstSseFloat), typeof(InstSseConvert), typeof(InstSse3), typeof(InstSse41), typeof(InstMmx), typeof(Operands),
                      typeof(AvxHost), typeof(AvxConvert), typeof(VexOperands) })
+        {
+            System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(t.TypeHandle);
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
+        }
     }
 
     /// <summary>A handler for one VEX form only (the memory form of a mnemonic whose register form runs on the host, say).</summary>

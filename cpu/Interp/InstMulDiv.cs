@@ -155,9 +155,17 @@ static unsafe class InstMulDiv
             {
                 ulong hi = c.R[2];
                 if (hi >= d) throw DivideError(ref i);
-                var n = new UInt128(hi, c.R[0]);
-                c.R[0] = (ulong)(n / d);
-                c.R[2] = (ulong)(n % d);
+                if (hi == 0)
+                {
+                    // The common case (RDX cleared before the division): one hardware division, no 128-bit arithmetic.
+                    ulong lo = c.R[0];
+                    c.R[0] = lo / d;
+                    c.R[2] = lo % d;
+                    break;
+                }
+                var (q, r) = UInt128.DivRem(new UInt128(hi, c.R[0]), d);
+                c.R[0] = (ulong)q;
+                c.R[2] = (ulong)r;
                 break;
             }
         }
@@ -198,9 +206,17 @@ static unsafe class InstMulDiv
             }
             default:
             {
+                long lo = (long)c.R[0];
+                if ((long)c.R[2] == lo >> 63 && !(lo == long.MinValue && d == -1))
+                {
+                    // RDX is RAX's sign (CQO): a 64-bit dividend, one hardware division.
+                    c.R[0] = (ulong)(lo / d);
+                    c.R[2] = (ulong)(lo % d);
+                    break;
+                }
                 var n = (Int128)new UInt128(c.R[2], c.R[0]);
                 if (d == -1 && n == Int128.MinValue) throw DivideError(ref i);
-                Int128 q = n / d, r = n % d;
+                var (q, r) = Int128.DivRem(n, d);
                 if (q != (long)q) throw DivideError(ref i);
                 c.R[0] = (ulong)(long)q;
                 c.R[2] = (ulong)(long)r;

@@ -18,7 +18,7 @@ static class ParsedFiles
     {
         lock (Recent)
         {
-            int i = Recent.FindIndex(e => e.Version == version && e.Path == path);
+            int i = Recent.FindIndex(e => FileVersionComparer.Instance.Equals(e.Version, version) && e.Path == path);
             if (i >= 0)
             {
                 var hit = Recent[i];

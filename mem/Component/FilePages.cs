@@ -4,6 +4,20 @@ namespace LegoEmu.Mem.Component;
 public readonly record struct FileVersion(ulong Device, ulong Inode, long Size, long ModifiedNs, long ChangedNs);
 
 /// <summary>
+/// Compares <see cref="FileVersion"/> keys. The default comparer of a struct from another assembly is a generic
+/// instantiation ReadyToRun does not precompile: every process start would JIT it on the guest's thread.
+/// </summary>
+public sealed class FileVersionComparer : IEqualityComparer<FileVersion>
+{
+    public static readonly FileVersionComparer Instance = new();
+
+    public bool Equals(FileVersion a, FileVersion b) =>
+        a.Device == b.Device && a.Inode == b.Inode && a.Size == b.Size && a.ModifiedNs == b.ModifiedNs && a.ChangedNs == b.ChangedNs;
+
+    public int GetHashCode(FileVersion v) => HashCode.Combine(v.Device, v.Inode, v.Size, v.ModifiedNs);
+}
+
+/// <summary>
 /// This process's page cache of files mapped privately: the pages read once, immutable, and handed to every private
 /// mapping of the same file version as frames shared copy-on-write (<see cref="InProcessMemoryComponent.PokePages"/>).
 /// A component that runs one short program after another maps the same libraries each time (libc is 2 MiB); copying
@@ -21,7 +35,7 @@ public static class FilePages
         public long LastUse;
     }
 
-    static readonly Dictionary<FileVersion, CachedFile> Files = new();
+    static readonly Dictionary<FileVersion, CachedFile> Files = new(FileVersionComparer.Instance);
     static long _clock, _pages;
 
     /// <summary>

@@ -561,6 +561,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         w.WriteLine($"legoemu: guest instructions   {insns:N0} in {secs:F3} s ({insns / secs / 1e6:F2} M instructions/s)");
         w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded in {Blocks.DecodeTicks / (double)System.Diagnostics.Stopwatch.Frequency:F3} s)");
         PrintTierStats(w, insns);
+        // What ReadyToRun could not precompile is compiled when first called; on the guest's thread it is guest time.
+        w.WriteLine($"legoemu: runtime JIT          {System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true):N0} methods in {System.Runtime.JitInfo.GetCompilationTime(currentThread: true).TotalSeconds:F3} s on this thread, {System.Runtime.JitInfo.GetCompiledMethodCount():N0} in {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} s in all (guest regions included)");
         var cfg = Cache.Config;
         w.WriteLine($"legoemu: excache              {FormatSize(cfg.Size)}, {cfg.Ways}-way, {cfg.LineSize} B lines, {cfg.Policy.ToString().ToLowerInvariant()}");
         w.WriteLine($"legoemu: memory accesses      {View.Accesses:N0}");

@@ -102,7 +102,11 @@ public static class WarmUpGuest
     {
         var t = new Thread(() =>
         {
-            try { Run(); }
+            try
+            {
+                Run();
+                LegoEmu.Cpu.Interp.HandlerWarmUp.Run();
+            }
             catch (Exception) { }
         }) { IsBackground = true, Name = "warm-up" };
         t.Start();
