@@ -58,6 +58,8 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         var translator = Translator;
         long threshold = translator?.Threshold ?? long.MaxValue;
         bool missed = false;
+        Region? unlinked = null;
+        ulong unlinkedRip = 0;
         while (!c.StopRequested && !c.YieldRequested && budget-- > 0)
         {
             if (c.InterruptPending)
@@ -65,6 +67,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 c.InterruptPending = false;
                 c.Host.Interrupt(c);
                 prev = null; // the host may have moved RIP (a signal handler)
+                unlinked = null;
                 if (c.StopRequested || c.YieldRequested) break;
             }
             ulong rip = c.Rip;
@@ -84,24 +87,34 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             var region = b.Region;
             if (region != null && !missed)
             {
+                // The last region's exit found no link here: from now on it continues in this region directly.
+                if (unlinked != null && unlinkedRip == rip) unlinked.Link(rip, b);
+                unlinked = null;
                 region.Entries++;
-                long before = c.InstructionsRetired, misses = region.MissExits;
-                long ran = region.Code(c, budget + 1);
-                long run = c.InstructionsRetired - before;
-                translator!.Stats.TranslatedInstructions += run;
-                translator.Stats.RegionEntries++;
-                region.InstructionsRun += run;
-                budget -= ran - 1;
-                // The head's successor cache now remembers where the region leaves to.
+                long before = c.InstructionsRetired, chained = c.RegionsChained;
+                budget = region.Code(c, budget + 1);
+                translator!.Stats.TranslatedInstructions += c.InstructionsRetired - before;
+                chained = c.RegionsChained - chained;
+                translator.Stats.RegionEntries += 1 + chained;
+                translator.Stats.ChainedEntries += chained;
+                // The head's successor cache now remembers where the regions leave to.
                 prev = b;
-                if (region.MissExits != misses)
+                if (c.MissedRegion is { } missing)
                 {
                     // The instruction that missed runs here next (entering a region there could miss again).
+                    c.MissedRegion = null;
                     missed = true;
-                    translator.NoteMissExit(region, c.Mem.Cache.Stats);
+                    translator.NoteMissExit(missing, c.Mem.Cache.Stats);
                 }
+                else if (c.UnlinkedExit is { } from)
+                {
+                    unlinked = from;
+                    unlinkedRip = c.Rip;
+                }
+                c.UnlinkedExit = null;
                 continue;
             }
+            unlinked = null;
             // A block entered only because a region left at a miss inside it is not a translation candidate.
             // Long blocks count more per run (one more per 16 instructions): a fully unrolled loop body (a hash
             // round function, 128-instruction blocks) would otherwise run ten thousand times interpreted.

@@ -64,6 +64,12 @@ public sealed class CpuState
     /// <summary>Set (from any thread) when the host has something to do at the next block boundary, e.g. deliver a signal.</summary>
     public volatile bool InterruptPending;
     public long InstructionsRetired;
+    /// <summary>Set by a region that left at a front-table miss (it may have been entered from another region's exit).</summary>
+    public LegoEmu.Cpu.Translate.Region? MissedRegion;
+    /// <summary>Set by a region whose exit found no link to the next region: the dispatcher links the two if it can.</summary>
+    public LegoEmu.Cpu.Translate.Region? UnlinkedExit;
+    /// <summary>Regions entered straight from another region's exit, without the dispatcher.</summary>
+    public long RegionsChained;
     /// <summary>A fault caught inside translated code, rethrown once the region has left exact state behind.</summary>
     public System.Runtime.ExceptionServices.ExceptionDispatchInfo? PendingFault;
 

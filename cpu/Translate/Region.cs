@@ -3,17 +3,28 @@ using LegoEmu.Cpu.State;
 
 namespace LegoEmu.Cpu.Translate;
 
-/// <summary>Compiled code of a region: runs from the region's head until an exit; returns the blocks it ran.</summary>
+/// <summary>
+/// Compiled code of a region: runs from where the guest's RIP is until an exit, with a time slice of
+/// <c>budget</c> blocks; returns what is left of it (zero or less when used up). An exit to another compiled
+/// region may continue there directly (a tail call) while the slice lasts and the host wants nothing.
+/// </summary>
 public delegate long RegionCode(CpuState c, long budget);
+
+/// <summary>A fault stub's place in the guest code (see <see cref="Region.FaultSites"/>).</summary>
+internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses, int Block);
+
+/// <summary>One of <see cref="Region.Links"/>: an exit's guest address and the block it reached.</summary>
+internal struct RegionLink
+{
+    public ulong Ip;
+    public Block? Target;
+}
 
 /// <summary>
 /// A region of hot guest code compiled to IL: a head block and the hot successors reached from it through
 /// direct jumps, calls, fall-throughs and conditional branches. It is entered at its head, and at the other
 /// blocks marked in <see cref="Region.EntryBlocks"/>: the compiled code starts where the guest's RIP is.
 /// </summary>
-/// <summary>A fault stub's place in the guest code (see <see cref="Region.FaultSites"/>).</summary>
-internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses, int Block);
-
 public sealed class Region
 {
     internal Region(ulong head, Block[] blocks)
@@ -54,6 +65,31 @@ public sealed class Region
     /// <summary>Size of the IL, a proxy for the code-cache footprint.</summary>
     public int IlBytes { get; internal set; }
     public RegionCode Code { get; internal set; } = null!;
+    /// <summary>
+    /// Where the region's exits went last: guest address and the block there, whose region the exit enters directly
+    /// when it still has one (a dropped or evicted region clears its blocks' <see cref="Block.Region"/>). Filled by the
+    /// dispatcher after an exit found no link; a few entries indexed by address, as a region has few hot exits.
+    /// </summary>
+    internal readonly RegionLink[] Links = new RegionLink[LinkSlots];
+    internal const int LinkSlots = 8;
+
+    internal static int LinkSlot(ulong rip) => (int)((rip ^ (rip >> 5)) & (LinkSlots - 1));
+
+    /// <summary>The region that runs at <paramref name="rip"/> when the exit there is linked, else null.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal Region? Linked(ulong rip)
+    {
+        ref var l = ref Links[LinkSlot(rip)];
+        return l.Ip == rip ? l.Target?.Region : null;
+    }
+
+    /// <summary>Remembers that the exit to <paramref name="rip"/> continues in <paramref name="target"/>'s region.</summary>
+    internal void Link(ulong rip, Block target)
+    {
+        ref var l = ref Links[LinkSlot(rip)];
+        l.Target = target;
+        l.Ip = rip;
+    }
     /// <summary>Times the region was entered; the code cache evicts the coldest.</summary>
     public long Entries;
     /// <summary>The region's counters for <c>run --profile</c>; null when compiled without a profile.</summary>

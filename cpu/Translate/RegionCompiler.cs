@@ -148,6 +148,7 @@ static unsafe class RegionCompiler
         return region;
     }
 
+
     static void EmitBlock(RegionEmitter e, Context ctx, Block b, int index, List<Insn> interpreted)
     {
         var insns = b.Insns;

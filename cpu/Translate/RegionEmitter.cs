@@ -32,7 +32,7 @@ sealed partial class RegionEmitter
     readonly bool[] _regWritten = new bool[16];
 
     internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
-    LocalBuilder _view = null!, _progress = null!;
+    LocalBuilder _view = null!, _progress = null!, _slice = null!, _left = null!;
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
@@ -222,6 +222,8 @@ sealed partial class RegionEmitter
         // A managed pointer to XMM0 in the state's array (the array is never replaced), so XMM k is one add away.
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
+        _slice = Il.DeclareLocal(typeof(long));
+        _left = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
         _faultSite = Il.DeclareLocal(typeof(int));
         _exitCommon = Il.DefineLabel();
@@ -243,8 +245,8 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_2);
         Il.Emit(OpCodes.Ldc_I8, MaxSliceBlocks);
         Il.Emit(OpCodes.Call, MMin);
-        Il.Emit(OpCodes.Starg_S, (byte)ArgBudget);
-        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Stloc, _slice);
+        Il.Emit(OpCodes.Ldloc, _slice);
         Il.Emit(OpCodes.Neg);
         Il.Emit(OpCodes.Ldc_I4, BlockShift);
         Il.Emit(OpCodes.Shl);
@@ -320,19 +322,17 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldloc, _faultSite);
             Il.Emit(OpCodes.Ldloc, _progress);
             Il.Emit(OpCodes.Call, MSettleMiss);
-            ReturnBlocksRun();
+            ReturnSliceLeft();
         }
 
-        // Normal exit: the guest continues at _exitRip in the dispatcher.
+        // Normal exit: the guest continues at _exitRip, in the region linked there or in the dispatcher.
         Il.MarkLabel(_exitCommon);
         SpillState();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _exitRip);
         Il.Emit(OpCodes.Stfld, FRip);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Call, MRetire);
-        ReturnBlocksRun();
+        EmitRetire();
+        EmitChain();
 
         // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
         Il.MarkLabel(_faultCommon);
@@ -356,16 +356,132 @@ sealed partial class RegionEmitter
         StoreFlags();
     }
 
-    /// <summary>Returns the blocks the region ran (the block field of the progress counter plus the slice it started from).</summary>
-    void ReturnBlocksRun()
+    /// <summary>
+    /// As <see cref="TranslatedRuntime.Retire"/>, inline (every exit runs it): the finished blocks' instructions join
+    /// the CPU's and the region's counts, their inline accesses the view's.
+    /// </summary>
+    void EmitRetire()
     {
+        var retired = Il.DeclareLocal(typeof(long));
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I8, (1L << AccessShift) - 1);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Stloc, retired);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FRetired);
+        Il.Emit(OpCodes.Ldloc, retired);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stfld, FRetired);
+        Il.Emit(OpCodes.Ldarg_0);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FRegionRun);
+        Il.Emit(OpCodes.Ldloc, retired);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stfld, FRegionRun);
+        Il.Emit(OpCodes.Ldloc, _view);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FAccesses);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I4, AccessShift);
+        Il.Emit(OpCodes.Shr);
+        Il.Emit(OpCodes.Ldc_I8, (1L << (BlockShift - AccessShift)) - 1);
+        Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stfld, FAccesses);
+    }
+
+    static readonly FieldInfo FRetired = typeof(CpuState).GetField(nameof(CpuState.InstructionsRetired))!;
+    static readonly FieldInfo FRegionRun = typeof(Region).GetField(nameof(Region.InstructionsRun))!;
+    static readonly FieldInfo FAccesses = typeof(CacheView).GetField(nameof(CacheView.Accesses))!;
+
+    /// <summary>Pushes what is left of the time slice: the budget less the blocks run (the progress counter's block field plus the capped slice it started from).</summary>
+    void LoadSliceLeft()
+    {
+        Il.Emit(OpCodes.Ldarg_2);
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldc_I4, BlockShift);
         Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Ldloc, _slice);
         Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Sub);
+    }
+
+    void ReturnSliceLeft()
+    {
+        LoadSliceLeft();
         Il.Emit(OpCodes.Ret);
     }
+
+    /// <summary>
+    /// The end of a normal exit, the state already in the CPU: while the slice lasts and the host wants nothing
+    /// (a signal, a stop, a yield), an exit linked to a compiled region continues there by a tail call, so a
+    /// guest moving between regions never returns to the dispatcher. The call passes what is left of the slice.
+    /// An unlinked exit names the region to the dispatcher, which links it when it finds a region there.
+    /// </summary>
+    void EmitChain()
+    {
+        var back = Il.DefineLabel();
+        var unlinked = Il.DefineLabel();
+        var next = Il.DeclareLocal(typeof(Region));
+        LoadSliceLeft();
+        Il.Emit(OpCodes.Stloc, _left);
+        Il.Emit(OpCodes.Ldloc, _left);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Ble, back);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Volatile);
+        Il.Emit(OpCodes.Ldfld, FInterrupt);
+        Il.Emit(OpCodes.Brtrue, back);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FStop);
+        Il.Emit(OpCodes.Brtrue, back);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FYield);
+        Il.Emit(OpCodes.Brtrue, back);
+        Il.Emit(OpCodes.Ldarg_0);
+        Il.Emit(OpCodes.Ldloc, _exitRip);
+        Il.Emit(OpCodes.Call, MLinked);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Stloc, next);
+        Il.Emit(OpCodes.Brfalse, unlinked);
+        // next.Entries++, and one more chained entry for the statistics.
+        Il.Emit(OpCodes.Ldloc, next);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FEntries);
+        Il.Emit(OpCodes.Ldc_I8, 1L);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stfld, FEntries);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FChained);
+        Il.Emit(OpCodes.Ldc_I8, 1L);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Stfld, FChained);
+        Il.Emit(OpCodes.Ldloc, next);
+        Il.Emit(OpCodes.Ldfld, FCode);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, _left);
+        Il.Emit(OpCodes.Tailcall);
+        Il.Emit(OpCodes.Callvirt, MInvoke);
+        Il.Emit(OpCodes.Ret);
+        Il.MarkLabel(unlinked);
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldarg_0);
+        Il.Emit(OpCodes.Stfld, FUnlinkedExit);
+        Il.MarkLabel(back);
+        Il.Emit(OpCodes.Ldloc, _left);
+        Il.Emit(OpCodes.Ret);
+    }
+
+    static readonly FieldInfo FStop = typeof(CpuState).GetField(nameof(CpuState.StopRequested))!;
+    static readonly FieldInfo FYield = typeof(CpuState).GetField(nameof(CpuState.YieldRequested))!;
+    static readonly FieldInfo FChained = typeof(CpuState).GetField(nameof(CpuState.RegionsChained))!;
+    static readonly FieldInfo FUnlinkedExit = typeof(CpuState).GetField(nameof(CpuState.UnlinkedExit))!;
+    static readonly FieldInfo FEntries = typeof(Region).GetField(nameof(Region.Entries))!;
+    static readonly FieldInfo FCode = typeof(Region).GetField("<Code>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
+    static readonly MethodInfo MInvoke = typeof(RegionCode).GetMethod("Invoke")!;
+    static readonly MethodInfo MLinked = typeof(Region).GetMethod(nameof(Region.Linked), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
     /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the common exit.</summary>
     void SiteStub(List<FaultSite> sites, FaultSite site, PendingFlags? pending,
@@ -393,7 +509,6 @@ sealed partial class RegionEmitter
         }
     }
 
-    static readonly MethodInfo MRetire = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Retire), BindingFlags.Static | BindingFlags.NonPublic)!;
     static readonly MethodInfo MSettleMiss = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleMiss), BindingFlags.Static | BindingFlags.NonPublic)!;
     static readonly MethodInfo MSettleFault = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleFault), BindingFlags.Static | BindingFlags.NonPublic)!;
 

@@ -119,8 +119,9 @@ public static class TranslatedRuntime
         var s = r.FaultSites[site];
         if (r.Profile is { } rp && c.Mem.Cache.Profile is { } p) rp.Fault(p, s.Block, (int)s.Retired, s.Accesses);
         c.Rip = s.Ip;
-        Retire(c, progress);
+        Retire(r, c, progress);
         c.InstructionsRetired += s.Retired;
+        r.InstructionsRun += s.Retired;
         c.Mem.Accesses += s.Accesses;
     }
 
@@ -132,6 +133,7 @@ public static class TranslatedRuntime
     {
         SettleFault(r, c, site, progress);
         r.MissExits++;
+        c.MissedRegion = r;
     }
 
     /// <summary>IMUL's CF|OF at 32 bits: set when the signed product of the low halves does not fit in 32 bits.</summary>
@@ -149,9 +151,11 @@ public static class TranslatedRuntime
     }
 
     /// <summary>At a region's exit: the instructions and inline accesses of its finished blocks join the counters.</summary>
-    internal static void Retire(CpuState c, long progress)
+    internal static void Retire(Region r, CpuState c, long progress)
     {
-        c.InstructionsRetired += progress & ((1L << RegionEmitter.AccessShift) - 1);
+        long retired = progress & ((1L << RegionEmitter.AccessShift) - 1);
+        c.InstructionsRetired += retired;
+        r.InstructionsRun += retired;
         c.Mem.Accesses += (progress >> RegionEmitter.AccessShift) & ((1L << (RegionEmitter.BlockShift - RegionEmitter.AccessShift)) - 1);
     }
 

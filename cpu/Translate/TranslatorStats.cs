@@ -17,6 +17,8 @@ public sealed class TranslatorStats
     public long TranslatedInstructions;
     /// <summary>Times the dispatcher entered a region: each entry and exit moves the guest registers in and out.</summary>
     public long RegionEntries;
+    /// <summary>Of <see cref="RegionEntries"/>, those made by a region's exit calling the next region itself (linked exits).</summary>
+    public long ChainedEntries;
 
     public double CompileSeconds => CompileTicks / (double)System.Diagnostics.Stopwatch.Frequency;
 }
