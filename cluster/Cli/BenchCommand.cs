@@ -105,6 +105,7 @@ public static class BenchCommand
             return TraceBench.Run(argv[0], argv[1..], cache, rate, Math.Max(1, pr.GetValue(traceRepeat)), Console.Out);
         });
         cmd.Subcommands.Add(trace);
+        cmd.Subcommands.Add(CachegrindCommand());
 
         var splitRepeat = new Option<int>("--repeat") { Description = "Runs per configuration (the fastest counts)", DefaultValueFactory = _ => 3 };
         var cpuRounds = new Option<long>("--cpu-rounds") { Description = "Loop rounds per thread of the CPU-bound guest", DefaultValueFactory = _ => 60_000_000 };
@@ -125,6 +126,37 @@ public static class BenchCommand
                 Math.Max(1, pr.GetValue(shareRounds)), Math.Max(1, pr.GetValue(splitRepeat)), Console.Out);
         });
         cmd.Subcommands.Add(split);
+        return cmd;
+    }
+
+    static Command CachegrindCommand()
+    {
+        var program = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };
+        var size = new Option<string>("--excache") { Description = "ExCache size, and cachegrind's first-level data cache size", DefaultValueFactory = _ => "32K", HelpName = "SIZE" };
+        var ways = new Option<int>("--ways") { Description = "Associativity of both", DefaultValueFactory = _ => 8 };
+        var line = new Option<int>("--line") { Description = "Line size of both, in bytes", DefaultValueFactory = _ => 64 };
+        var top = new Option<int>("--top") { Description = "Functions listed", DefaultValueFactory = _ => 10 };
+        var keep = new Option<string?>("--keep") { Description = "Keep cachegrind's output, the profile and the statistics in DIR", HelpName = "DIR" };
+        var cmd = new Command("cachegrind", "Run a command under valgrind's cachegrind and under LegoEmu with the same cache geometry; compare instructions, " +
+            "data references and misses in total and per function, and the functions' ranking");
+        cmd.Arguments.Add(program);
+        cmd.Options.Add(size);
+        cmd.Options.Add(ways);
+        cmd.Options.Add(line);
+        cmd.Options.Add(top);
+        cmd.Options.Add(keep);
+        cmd.SetAction(pr =>
+        {
+            var argv = pr.GetValue(program)!;
+            if (!SizeParser.TryParse(pr.GetValue(size)!, out long bytes)) { Console.Error.WriteLine($"legoemu bench: bad --excache '{pr.GetValue(size)}'"); return 2; }
+            int w = pr.GetValue(ways), l = pr.GetValue(line);
+            if (w < 1 || l < 16 || (l & (l - 1)) != 0 || bytes % ((long)w * l) != 0 || !long.IsPow2(bytes / ((long)w * l)))
+            {
+                Console.Error.WriteLine("legoemu bench: cachegrind needs a power-of-two line of 16 bytes or more and a power-of-two number of sets (size / ways / line)");
+                return 2;
+            }
+            return CachegrindBench.Run(argv[0], argv[1..], bytes, w, l, Math.Max(1, pr.GetValue(top)), pr.GetValue(keep), Console.Out);
+        });
         return cmd;
     }
 }

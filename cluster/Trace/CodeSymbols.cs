@@ -1,4 +1,5 @@
 using LegoEmu.Loader.Elf;
+using LegoEmu.Loader.Image;
 
 namespace LegoEmu.Cluster.Trace;
 
@@ -52,18 +53,66 @@ public sealed class CodeSymbols
             var loads = elf.LoadSegments();
             if (loads.Length == 0) return null;
             ulong bias = knownBias ?? start - (loads[0].VAddr & ~0xfffUL);
-            var syms = elf.ReadSymbols();
-            syms.RemoveAll(s => !s.IsFunction || s.Size == 0);
-            syms.Sort((a, b) => a.Value.CompareTo(b.Value));
+            var debug = DebugFile.Find(elf);
+            var syms = Functions(elf, debug);
             DwarfLineTable? lines = null;
-            try { lines = DwarfLineTable.Read(elf); }
+            try { lines = DwarfLineTable.Read(elf) ?? (debug != null ? DwarfLineTable.Read(debug) : null); }
             catch (DwarfFormatException) { } // a damaged table only costs the per-line view
-            return new CodeObject(path, start, end, bias, syms.ToArray(), lines);
+            return new CodeObject(path, start, end, bias, syms, lines);
         }
         catch (Exception e) when (e is ElfFormatException or IOException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// An object's function symbols by address: its separate debug file's full table when there is one, else its
+    /// own .symtab or .dynsym. Of several names for one address the preferred sorts last, so lookups give it:
+    /// global before weak before local, then fewer leading underscores, then the first in ordinal order.
+    /// </summary>
+    public static ElfSymbol[] Functions(ElfFile elf, ElfFile? debug)
+    {
+        var syms = debug?.ReadSymbols() is { Count: > 0 } full ? full : elf.ReadSymbols();
+        syms.RemoveAll(s => !s.IsFunction || s.Size == 0);
+        syms.Sort((a, b) =>
+        {
+            int c = a.Value.CompareTo(b.Value);
+            if (c != 0) return c;
+            c = Binding(a).CompareTo(Binding(b));
+            if (c != 0) return c;
+            c = Underscores(b.Name).CompareTo(Underscores(a.Name));
+            return c != 0 ? c : string.CompareOrdinal(b.Name, a.Name);
+        });
+        return syms.ToArray();
+    }
+
+    static int Binding(ElfSymbol s) => (s.Info >> 4) switch { 1 => 2, 2 => 1, _ => 0 };
+
+    static int Underscores(string name)
+    {
+        int n = 0;
+        while (n < name.Length && name[n] == '_') n++;
+        return n;
+    }
+
+    /// <summary>Each function name of the object at <paramref name="path"/> mapped to the name lookups give its address (itself when it has no alias).</summary>
+    public static Dictionary<string, string> PreferredNames(string path)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            var elf = ElfFile.Load(path);
+            var fns = Functions(elf, DebugFile.Find(elf));
+            for (int i = fns.Length - 1; i >= 0;)
+            {
+                int j = i;
+                while (j >= 0 && fns[j].Value == fns[i].Value) map.TryAdd(fns[j--].Name, fns[i].Name);
+                i = j;
+            }
+        }
+        catch (Exception e) when (e is ElfFormatException or ExecFileException or IOException or UnauthorizedAccessException) { }
+        return map;
     }
 
     /// <summary>True when some object has a DWARF line table, so per-line tables mean something.</summary>

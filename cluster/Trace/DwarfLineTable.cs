@@ -13,8 +13,6 @@ public sealed class DwarfFormatException(string message) : Exception(message);
 /// </summary>
 public sealed class DwarfLineTable
 {
-    const ulong SHF_COMPRESSED = 0x800;
-
     readonly ulong[] _addr;
     readonly int[] _file; // -1: the end of a sequence (no line)
     readonly int[] _line;
@@ -28,7 +26,7 @@ public sealed class DwarfLineTable
         _files = files;
     }
 
-    /// <summary>The table of <paramref name="elf"/>, or null when it has no (uncompressed) .debug_line.</summary>
+    /// <summary>The table of <paramref name="elf"/>, or null when it has no .debug_line (plain or zlib-compressed).</summary>
     public static DwarfLineTable? Read(ElfFile elf)
     {
         SectionHeader? lineSec = null, lineStr = null, str = null;
@@ -38,19 +36,17 @@ public sealed class DwarfLineTable
             else if (s.Name == ".debug_line_str") lineStr = s;
             else if (s.Name == ".debug_str") str = s;
         }
-        if (lineSec is not { } ls || (ls.Flags & SHF_COMPRESSED) != 0) return null;
+        if (lineSec is not { } ls) return null;
         var data = elf.Data;
         if (ls.Offset > (ulong)data.Length || ls.Size > (ulong)data.Length - ls.Offset) throw new DwarfFormatException(".debug_line lies outside the file");
-        var parser = new Parser(Section(data, lineStr), Section(data, str));
-        parser.Run(data.AsSpan((int)ls.Offset, (int)ls.Size));
+        var lines = DebugFile.Contents(elf, ls);
+        if (lines.Length == 0) return null;
+        var parser = new Parser(Section(elf, lineStr), Section(elf, str));
+        parser.Run(lines);
         return parser.Build();
     }
 
-    static ReadOnlyMemory<byte> Section(byte[] data, SectionHeader? s)
-    {
-        if (s is not { } h || (h.Flags & SHF_COMPRESSED) != 0 || h.Offset > (ulong)data.Length || h.Size > (ulong)data.Length - h.Offset) return ReadOnlyMemory<byte>.Empty;
-        return data.AsMemory((int)h.Offset, (int)h.Size);
-    }
+    static ReadOnlyMemory<byte> Section(ElfFile elf, SectionHeader? s) => s is { } h ? DebugFile.Contents(elf, h) : ReadOnlyMemory<byte>.Empty;
 
     /// <summary>The source line of the instruction at link-time address <paramref name="a"/>, or null.</summary>
     public (string File, int Line)? Find(ulong a)

@@ -10,6 +10,7 @@ public static class ProfileWriter
     [
         ("Ir", "Instructions retired"), ("Dacc", "Data accesses"), ("Miss", "ExCache misses"),
         ("Mfill", "Misses filled by a memory component"), ("WB", "Write-backs of evicted lines"),
+        ("Fmiss", "ExCache misses of instruction fetches (when code is decoded)"), ("Kmiss", "ExCache misses of system calls' copies"),
     ];
 
     public static void Write(string path, GuestProcess process, CodeProfile profile)
@@ -27,7 +28,7 @@ public static class ProfileWriter
         var symbols = new CodeSymbols(process.ExePath, process.LoadBias, mappings);
         var rows = new List<CallgrindRow>(costs.Count);
         foreach (var (ip, c) in costs)
-            rows.Add(new CallgrindRow(ip, symbols.Locate(ip), [c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks]));
+            rows.Add(new CallgrindRow(ip, symbols.Locate(ip), [c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks, c.FetchMisses, c.KernelMisses]));
         using var w = new StreamWriter(path);
         CallgrindWriter.Write(w, string.Join(' ', process.Argv), process.Pid, Events, rows);
     }

@@ -23,7 +23,7 @@ public sealed class ElfFile
 
     public bool IsDynamicType => Type == ElfConst.ET_DYN;
 
-    ElfFile(byte[] data, string path)
+    ElfFile(byte[] data, string path, bool sectionsOnly = false)
     {
         Data = data;
         Path = path;
@@ -53,6 +53,12 @@ public sealed class ElfFile
             phs[i] = new ProgramHeader(U32(o), U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 32), U64(o + 40), U64(o + 48));
         }
         ProgramHeaders = phs;
+        if (sectionsOnly)
+        {
+            // A separate debug file keeps the program headers of its object but none of their bytes.
+            Sections = ReadSections(shoff, shentsize, shnum, shstrndx);
+            return;
+        }
         ValidateSegments(phs);
 
         foreach (var ph in phs)
@@ -89,6 +95,9 @@ public sealed class ElfFile
     }
 
     public static ElfFile Parse(byte[] data, string path) => new(data, path);
+
+    /// <summary>Reads a separate debug file: its header and sections only (its segments describe another file's bytes).</summary>
+    public static ElfFile LoadDebugFile(string path) => new(File.ReadAllBytes(path), path, sectionsOnly: true);
 
     void ValidateSegments(ProgramHeader[] phs)
     {

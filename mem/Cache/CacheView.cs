@@ -314,7 +314,12 @@ public sealed unsafe class CacheView
         // Charged before the lookup, so the fill, eviction and write-back of a miss name this access's instruction.
         tracer?.Attribute(kind == AccessKind.Fetch ? a : Ip,
             kind == AccessKind.Fetch ? TraceRecordFlags.Decode : InKernel ? TraceRecordFlags.Kernel : TraceRecordFlags.None);
-        if (_cache.Profile is { } profile) profile.Ip = kind == AccessKind.Fetch ? a : Ip;
+        if (_cache.Profile is { } profile)
+        {
+            profile.Ip = kind == AccessKind.Fetch ? a : Ip;
+            profile.Fetch = kind == AccessKind.Fetch;
+            profile.Kernel = InKernel;
+        }
         _cache.PrefetchedUse = false;
         // Lines are fetched ahead only once this access is recorded: a trace's replay must see the access first.
         int prefetch = 0;

@@ -14,6 +14,8 @@ public sealed class CodeProfile
     public sealed class Cost
     {
         public long Instructions, Accesses, Misses, MemoryFills, WriteBacks;
+        /// <summary>Of <see cref="Misses"/>: those of instruction fetches (made when code is decoded) and those of system calls' copies.</summary>
+        public long FetchMisses, KernelMisses;
     }
 
     readonly Dictionary<ulong, Cost> _byIp = new();
@@ -25,6 +27,9 @@ public sealed class CodeProfile
     /// <summary>The instruction whose miss the cache is serving now.</summary>
     public ulong Ip;
 
+    /// <summary>Whether the access being served is an instruction fetch (at decode) or a system call's copy.</summary>
+    public bool Fetch, Kernel;
+
     public Cost At(ulong ip)
     {
         if (ip == _lastIp) return _last!;
@@ -35,7 +40,13 @@ public sealed class CodeProfile
     }
 
     /// <summary>A lookup missed (whether or not the fill then succeeded: the cache counts it either way).</summary>
-    public void Miss() => At(Ip).Misses++;
+    public void Miss()
+    {
+        var c = At(Ip);
+        c.Misses++;
+        if (Fetch) c.FetchMisses++;
+        else if (Kernel) c.KernelMisses++;
+    }
 
     /// <summary>The miss was served by a memory component (not a local zero fill).</summary>
     public void MemoryFill() => At(Ip).MemoryFills++;
