@@ -26,6 +26,8 @@ public sealed record ForkedOptions
     public string? Trace { get; init; }
     public string TraceLevel { get; init; } = "misses";
     public string TraceSample { get; init; } = "1";
+    /// <summary><c>run --profile FILE</c>'s FILE: this process writes FILE.PID.</summary>
+    public string? Profile { get; init; }
     public int Pool { get; init; }
     public LegoEmu.Cpu.Translate.TierOptions Tier { get; init; } = LegoEmu.Cpu.Translate.TierOptions.Default;
     /// <summary>The CPU model of the parent, which the forked process keeps.</summary>
@@ -64,6 +66,7 @@ public sealed record ForkedOptions
                 case "--trace": o = o with { Trace = v }; break;
                 case "--trace-level": o = o with { TraceLevel = v }; break;
                 case "--trace-sample": o = o with { TraceSample = v }; break;
+                case "--profile": o = o with { Profile = v }; break;
                 case "--tier": ok = v is "auto" or "interp"; o = o with { Tier = o.Tier with { Translate = v == "auto" } }; break;
                 case "--cpu": ok = LegoEmu.Cpu.CpuModel.TryParse(v, out var level); o = o with { Cpu = level }; break;
                 case "--translate-threshold": ok = int.TryParse(v, out int threshold) && threshold >= 0; o = o with { Tier = o.Tier with { Threshold = threshold } }; break;
@@ -123,8 +126,8 @@ public static class ForkedProcess
             }
             if (control >= 0) inbox = ForkControl.Serve(control, execed);
         }
-        // A traced process is not reused: its trace file is named by its pid, which the next guest here would share.
-        var host = inbox != null && o.Pool > 0 && o.Trace == null ? ComponentHostState.Take() : null;
+        // A traced or profiled process is not reused: its file is named by its pid, which the next guest here would share.
+        var host = inbox != null && o.Pool > 0 && o.Trace == null && o.Profile == null ? ComponentHostState.Take() : null;
         // Each guest here gets the storage of the last one's ExCache, reset while the component waited.
         ExCache.RecycleStorage = host != null;
         while (true)
@@ -182,7 +185,8 @@ public static class ForkedProcess
                 traceRequest = new TraceRequest(tracePath, o.TraceLevel == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
             var options = new RunOptions(config, o.Strace, false, EmulatorStderr.Writer)
             {
-                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config)], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config),
+                    .. o.Profile != null ? new[] { "--profile", o.Profile } : []], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
                 Tier = o.Tier,
             };
             int status;
@@ -205,11 +209,13 @@ public static class ForkedProcess
                         process.EmergencyCleanup = () => traceRequest.Abandon(t);
                     }
                 }
+                var profile = o.Profile != null ? new ProfileSession(ProfileSession.PathFor(o.Profile, process, forked: true), process) : null;
                 try { status = process.Run(); }
                 finally
                 {
                     if (tracer != null) traceRequest!.Finish(process, tracer);
                 }
+                profile?.Finish(EmulatorStderr.Writer);
                 RunCommand.PendingSignalDeath = process.KilledBySignal;
                 times = (process.CpuTime.Self(), process.CpuTime.Children());
                 if (!outlive || process.KilledBySignal != 0) return status;

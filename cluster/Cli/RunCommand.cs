@@ -125,6 +125,8 @@ public static class RunCommand
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
             StatsJsonPath = pr.GetValue(statsJson);
             ProfilePath = pr.GetValue(profile) is { } profilePath ? Path.GetFullPath(profilePath) : null;
+            // Forked processes profile themselves into FILE.PID.
+            if (ProfilePath != null) options = options with { ChildArguments = [.. options.ChildArguments, "--profile", ProfilePath] };
             return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest, pr.GetValue(processors));
         });
         return cmd;
@@ -258,6 +260,8 @@ public static class RunCommand
         Action? cleanup = null, IReadOnlyList<Endpoint>? hosts = null, bool perThread = false)
     {
         using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
+        // Before the thread hosts are set up: they profile their threads only if the home does.
+        if (ProfilePath != null) process.Cache.Profile = new LegoEmu.Mem.Trace.CodeProfile();
         string? hostDirectory = null;
         if ((hosts is { Count: > 0 } || perThread) && component is MemoryCluster cluster)
         {
@@ -309,8 +313,7 @@ public static class RunCommand
             var previous = process.EmergencyCleanup;
             process.EmergencyCleanup = () => { trace.Abandon(tracer); previous?.Invoke(); };
         }
-        LegoEmu.Mem.Trace.CodeProfile? profile = null;
-        if (ProfilePath != null) profile = process.Cache.Profile ??= new LegoEmu.Mem.Trace.CodeProfile();
+        var profile = ProfilePath != null ? new ProfileSession(ProfilePath, process) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int status;
         try { status = process.Run(); }
@@ -319,15 +322,7 @@ public static class RunCommand
             if (tracer != null) trace!.Finish(process, tracer);
         }
         if (StatsJsonPath != null) StatsJsonWriter.Write(StatsJsonPath, process, clock.Elapsed.TotalSeconds);
-        if (profile != null)
-        {
-            process.Cache.Profile = null;
-            try { ProfileWriter.Write(ProfilePath!, process, profile); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                options.Diagnostics.WriteLine($"legoemu: --profile {ProfilePath}: {e.Message}");
-            }
-        }
+        profile?.Finish(options.Diagnostics);
         PendingSignalDeath = process.KilledBySignal;
         return status;
     }

@@ -13,23 +13,32 @@ public static class ProfileWriter
         ("Fmiss", "ExCache misses of instruction fetches (when code is decoded)"), ("Kmiss", "ExCache misses of system calls' copies"),
     ];
 
-    public static void Write(string path, GuestProcess process, CodeProfile profile)
+    /// <summary>What names a program image's code: its executable, load bias, arguments, pid and address-space map.</summary>
+    public sealed record Image(string ExePath, ulong LoadBias, string[] Argv, int Pid, List<(ulong Start, ulong End, string Name)> Mappings)
+    {
+        public static Image Of(GuestProcess process)
+        {
+            var mappings = new List<(ulong, ulong, string)>();
+            try
+            {
+                foreach (var v in process.Space.Vmas()) mappings.Add((v.Start, v.End, v.Name));
+            }
+            catch (LegoEmu.Mem.Remote.MemoryNodeFailure)
+            {
+                // The map only names the code; without it the executable's symbols still do.
+            }
+            return new Image(process.ExePath, process.LoadBias, process.Argv, process.Pid, mappings);
+        }
+    }
+
+    public static void Write(string path, Image image, CodeProfile profile)
     {
         var costs = profile.Finish();
-        var mappings = new List<(ulong, ulong, string)>();
-        try
-        {
-            foreach (var v in process.Space.Vmas()) mappings.Add((v.Start, v.End, v.Name));
-        }
-        catch (LegoEmu.Mem.Remote.MemoryNodeFailure)
-        {
-            // The map only names the code; without it the executable's symbols still do.
-        }
-        var symbols = new CodeSymbols(process.ExePath, process.LoadBias, mappings);
+        var symbols = new CodeSymbols(image.ExePath, image.LoadBias, image.Mappings);
         var rows = new List<CallgrindRow>(costs.Count);
         foreach (var (ip, c) in costs)
             rows.Add(new CallgrindRow(ip, symbols.Locate(ip), [c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks, c.FetchMisses, c.KernelMisses]));
         using var w = new StreamWriter(path);
-        CallgrindWriter.Write(w, string.Join(' ', process.Argv), process.Pid, Events, rows);
+        CallgrindWriter.Write(w, string.Join(' ', image.Argv), image.Pid, Events, rows);
     }
 }

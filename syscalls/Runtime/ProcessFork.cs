@@ -440,6 +440,9 @@ public sealed partial class GuestProcess
     /// execve: validates the new program first (so a bad one leaves this process intact), then drops
     /// the old image, other threads and close-on-exec descriptors, resets caught signals and loads.
     /// </summary>
+    /// <summary>Raised when an execve is certain to replace the image, while the old one is still mapped (a profile takes its map).</summary>
+    public event Action? BeforeExec;
+
     public long Exec(string path, string[] argv, string[] envp)
     {
         // The new image is read once, checked here and loaded below: a bad one leaves this process intact.
@@ -456,6 +459,7 @@ public sealed partial class GuestProcess
 
         // Point of no return: the old image goes.
         Execed = true;
+        BeforeExec?.Invoke();
         RetireHosts();
         WriteBackSharedMemory();
         LeaveSharedDirectory();

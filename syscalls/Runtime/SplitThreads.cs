@@ -66,6 +66,7 @@ public sealed partial class GuestProcess
         w.U8((byte)cfg.Policy);
         w.I32(index);
         WriteOwners(w, owners);
+        w.U8(Cache.Profile != null ? (byte)1 : (byte)0);
         link.SetUp(w);
         return index;
     }
@@ -311,6 +312,10 @@ public sealed partial class GuestProcess
                 if (t.Component == link.Index && retired.TryGetValue(t.Tid, out long v)) t.Cpu.InstructionsRetired = v;
             _componentStats.Add(new ComponentReport(link.Index, Accesses: r.I64(), Misses: r.I64(), Upgrades: r.I64(), Invalidations: r.I64(),
                 Downgrades: r.I64(), Evictions: r.I64(), WriteBacks: r.I64(), MissTicks: r.I64()));
+            // Its threads' costs join the home's profile: one file per process, as callgrind writes.
+            if (Cache.Profile is { } profile)
+                lock (link.ProfileFrames)
+                    foreach (var frame in link.ProfileFrames) ProfileWire.Merge(frame, profile);
         }
         foreach (var link in Components) link.Dispose();
     }

@@ -98,6 +98,8 @@ public sealed class ComponentLink : IDisposable
     public readonly SemaphoreSlim FlushSignal = new(0);
     /// <summary>The host's report after a shutdown (null until it arrives).</summary>
     public byte[]? Report;
+    /// <summary>The host's profile frames (<see cref="LinkOp.ProfileCosts"/>), which arrive before its report.</summary>
+    public readonly List<byte[]> ProfileFrames = new();
     public readonly ManualResetEventSlim ReportArrived = new(false);
     /// <summary>True once the host has been sent a thread (flushes only go to hosts that may cache something).</summary>
     public bool Used;
@@ -159,6 +161,9 @@ public sealed class ComponentLink : IDisposable
                     case LinkOp.Flushed:
                         Interlocked.Increment(ref Flushed);
                         FlushSignal.Release();
+                        break;
+                    case LinkOp.ProfileCosts:
+                        lock (ProfileFrames) ProfileFrames.Add(body);
                         break;
                     case LinkOp.Report:
                         Report = body;

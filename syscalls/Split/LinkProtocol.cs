@@ -52,6 +52,53 @@ public enum LinkOp : byte
     Ping = 19,
     /// <summary>host → home: the answer to <see cref="Ping"/>, sent by the host's link reader whatever its guest threads do.</summary>
     Pong = 20,
+    /// <summary>host → home, before <see cref="Report"/> when the process is profiled: costs per instruction address (run --profile), in frames of at most <see cref="ProfileWire.PerFrame"/>.</summary>
+    ProfileCosts = 21,
+}
+
+/// <summary>A thread host's <c>run --profile</c> costs on the wire: per instruction address, its seven counters.</summary>
+public static class ProfileWire
+{
+    /// <summary>Addresses per frame: 64 bytes each, well inside a frame's limit.</summary>
+    public const int PerFrame = 8192;
+
+    public static void Send(LinkSocket link, IReadOnlyDictionary<ulong, LegoEmu.Mem.Trace.CodeProfile.Cost> costs)
+    {
+        var all = costs.ToArray();
+        for (int start = 0; start < all.Length; start += PerFrame)
+        {
+            int n = Math.Min(PerFrame, all.Length - start);
+            var w = LinkSocket.Begin(LinkOp.ProfileCosts, 8 + n * 64);
+            w.U32((uint)n);
+            for (int i = start; i < start + n; i++)
+            {
+                var (ip, c) = all[i];
+                w.U64(ip);
+                foreach (long v in (ReadOnlySpan<long>)[c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks, c.FetchMisses, c.KernelMisses]) w.I64(v);
+            }
+            link.Send(w);
+        }
+    }
+
+    /// <summary>Adds one frame's costs into <paramref name="into"/>.</summary>
+    public static void Merge(byte[] body, LegoEmu.Mem.Trace.CodeProfile into)
+    {
+        var r = LinkSocket.Payload(body);
+        uint n = r.U32();
+        if (n > PerFrame) throw new ProtocolException($"{n} profiled addresses in one frame");
+        for (uint i = 0; i < n; i++)
+        {
+            var c = into.At(r.U64());
+            c.Instructions += r.I64();
+            c.Accesses += r.I64();
+            c.Misses += r.I64();
+            c.MemoryFills += r.I64();
+            c.WriteBacks += r.I64();
+            c.FetchMisses += r.I64();
+            c.KernelMisses += r.I64();
+        }
+        r.End();
+    }
 }
 
 /// <summary>A thread's registers on the wire: GPRs, RIP, RFLAGS, FS/GS bases, and the FXSAVE image (x87, MXCSR, XMM).</summary>

@@ -184,6 +184,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         var policy = (ReplacementPolicy)r.U8();
         _index = r.I32();
         var owners = ReadOwners(ref r);
+        bool profiled = r.U8() != 0;
         r.End();
         var config = new CacheConfig(size, ways, line, policy);
         if (config.Validate() is { } bad) throw new ProtocolException(bad);
@@ -192,6 +193,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         _cluster.Attach(_asid, homeNode, owners, brk, key);
         _cluster.UnknownRegion = AskRegion;
         _cache = new ExCache(config, _cluster);
+        if (profiled) _cache.Profile = new LegoEmu.Mem.Trace.CodeProfile();
         _cluster.EnableCoherence(((ulong)Environment.ProcessId << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), _cache, Notify);
         _cache.EnableCoherence();
         _view = new CacheView(_cache, _asid);
@@ -434,6 +436,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     {
         // Lines this host wrote must reach the nodes before the home reads the guest's last state.
         _cache.WriteBackAll();
+        if (_cache.Profile is { } profile) ProfileWire.Send(_link, profile.Finish());
         var w = LinkSocket.Begin(LinkOp.Report, 1024);
         var all = new Dictionary<int, long>(_retiredByGone);
         foreach (var t in _threads) all[t.Tid] = t.Cpu.InstructionsRetired;

@@ -67,6 +67,7 @@ public sealed class ProcnodeRobustnessTests
         w.I32(1); w.U64(0); w.I32(0); w.U64(0);                         // asid, key, home node, break
         w.I64(1 << 20); w.I32(8); w.I32(4096); w.U8(0); w.I32(1);      // cache geometry, policy, component number
         w.U32(0);                                                       // no vRegions yet
+        w.U8(0);                                                        // not profiled
         Send(s, w);
     }
 
