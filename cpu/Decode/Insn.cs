@@ -58,6 +58,11 @@ public sealed class Block
     public long[]? ProfileCounts;
     /// <summary>Regions headed here call the ExCache's slow path on a miss instead of leaving (their misses were frequent).</summary>
     public bool MissCalls;
+    /// <summary>
+    /// Set once the block is part of a compiled region. Its <see cref="ExecCount"/> stops there (compiled code does not
+    /// count), so a later plan takes this as proof that the block is hot.
+    /// </summary>
+    public bool Compiled;
     /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
     public volatile LegoEmu.Cpu.Translate.Region? Region;
     /// <summary>One past the last byte of the block's code.</summary>

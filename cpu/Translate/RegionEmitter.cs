@@ -274,14 +274,71 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldloc, _exitRip);
             Il.Emit(OpCodes.Ldc_I8, (long)_region.Head);
             Il.Emit(OpCodes.Beq, firstBlock);
-            foreach (var (ip, label) in entries)
+            if (entries.Count >= SwitchedEntries && EntryHash(entries) is var (shift, size))
             {
+                // Many entries (a large region entered from other regions' exits at many blocks): one jump
+                // through a table indexed by a few bits of RIP that tell the entries apart, then one compare.
+                var cases = new Label[size];
+                var other = Il.DefineLabel();
+                for (int k = 0; k < size; k++) cases[k] = other;
+                var checks = new List<(Label Check, ulong Ip, Label Target)>();
+                foreach (var (ip, label) in entries)
+                {
+                    var check = Il.DefineLabel();
+                    cases[(int)((ip >> shift) & (ulong)(size - 1))] = check;
+                    checks.Add((check, ip, label));
+                }
                 Il.Emit(OpCodes.Ldloc, _exitRip);
-                Il.Emit(OpCodes.Ldc_I8, (long)ip);
-                Il.Emit(OpCodes.Beq, label);
+                Il.Emit(OpCodes.Ldc_I4, shift);
+                Il.Emit(OpCodes.Shr_Un);
+                Il.Emit(OpCodes.Conv_U4);
+                Il.Emit(OpCodes.Ldc_I4, size - 1);
+                Il.Emit(OpCodes.And);
+                Il.Emit(OpCodes.Switch, cases);
+                Il.Emit(OpCodes.Br, other);
+                foreach (var (check, ip, target) in checks)
+                {
+                    Il.MarkLabel(check);
+                    Il.Emit(OpCodes.Ldloc, _exitRip);
+                    Il.Emit(OpCodes.Ldc_I8, (long)ip);
+                    Il.Emit(OpCodes.Beq, target);
+                    Il.Emit(OpCodes.Br, other);
+                }
+                Il.MarkLabel(other);
+            }
+            else
+            {
+                foreach (var (ip, label) in entries)
+                {
+                    Il.Emit(OpCodes.Ldloc, _exitRip);
+                    Il.Emit(OpCodes.Ldc_I8, (long)ip);
+                    Il.Emit(OpCodes.Beq, label);
+                }
             }
         }
         Il.Emit(OpCodes.Br, firstBlock);
+    }
+
+    /// <summary>From this many entry blocks on, a region finds its entry through a jump table (<see cref="EntryHash"/>).</summary>
+    const int SwitchedEntries = 6;
+
+    /// <summary>
+    /// The smallest table (a power of two, at most 4 times the entries) and the shift that give every entry's
+    /// address a slot of its own; null when there is none (the compares are kept then).
+    /// </summary>
+    static (int Shift, int Size)? EntryHash(List<(ulong Ip, Label Label)> entries)
+    {
+        var used = new HashSet<ulong>();
+        for (int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)entries.Count); size <= 4 * entries.Count; size *= 2)
+            for (int shift = 0; shift < 12; shift++)
+            {
+                used.Clear();
+                bool distinct = true;
+                foreach (var (ip, _) in entries)
+                    if (!used.Add((ip >> shift) & (ulong)(size - 1))) { distinct = false; break; }
+                if (distinct) return (shift, size);
+            }
+        return null;
     }
 
     /// <summary>Emits the shared exit and fault paths; call after every block.</summary>

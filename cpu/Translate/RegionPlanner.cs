@@ -81,7 +81,7 @@ static class RegionPlanner
                 var next = lookup(s);
                 if (next == null && decode != null) next = decode(s);
                 if (next == null) continue;
-                if (decode == null && next.ExecCount < hotEnough) continue;
+                if (decode == null && next.ExecCount < hotEnough && !next.Compiled) continue;
                 if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
                 if (chosen.Count >= maxBlocks) break;
                 if (instructions + next.Insns.Length > maxInstructions) continue;

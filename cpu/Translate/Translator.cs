@@ -122,6 +122,7 @@ public sealed class Translator : IDisposable
             _live.Add(region);
             Stats.LiveRegions = _live.Count;
             job.Head.Region = region;
+            foreach (var b in region.Blocks) b.Compiled = true;
             // The other entry blocks run here too unless they have regions of their own (or get them later).
             var blocks = region.Blocks;
             for (int k = 1; k < blocks.Length; k++)
