@@ -2,6 +2,7 @@ using LegoEmu.Cluster.Trace;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Mem.Remote;
 using LegoEmu.Mem.Trace;
+using LegoEmu.Syscalls.Host;
 using LegoEmu.Syscalls.Runtime;
 
 namespace LegoEmu.Cluster.Cli;
@@ -99,17 +100,20 @@ public static class ForkedProcess
         int control = o.PoolSocket ?? o.ControlFd ?? -1;
         ForkControl.ComponentInbox? inbox = null;
         string? connectedTo = o.Memory;
+        string componentName = ReadName();
         if (o.PoolSocket is int socket)
         {
             // Connecting (and the first use of that code) costs milliseconds a fork need not wait for.
             if (o.Memory != null) connected = Connect(o.Memory);
             inbox = ForkControl.Serve(socket, execed);
+            HostProcesses.NameSelf(HostProcesses.IdleComponentName);
             // The parent closes the socket when it needs no more children: that ends an idle component quietly.
             if (inbox.Take() is not { } handed)
             {
                 connected?.Dispose();
                 return 0;
             }
+            HostProcesses.NameSelf(componentName);
             s = handed;
         }
         else
@@ -138,6 +142,9 @@ public static class ForkedProcess
             if (inbox != null) inbox.Idle = true;
             if (host == null || !released || !host.Restore(out long group)) return status;
             EmulatorStderr.Release();
+            // Named idle before the parent hears of the exit: from then on group signals pass this component by, and a
+            // subreaper that inherits it (the parent ended) does not take it for an orphaned guest.
+            HostProcesses.NameSelf(HostProcesses.IdleComponentName);
             if (!ForkControl.ReportExit(control, (status & 0xff) << 8, times.Self, group, times.Children)) return status;
             LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.kill, LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid), GuestProcess.ReportSignal);
             // The parent's next fork most likely comes from the same memory.
@@ -148,8 +155,16 @@ public static class ForkedProcess
                 connected?.Dispose();
                 return 0;
             }
+            HostProcesses.NameSelf(componentName);
             s = next;
         }
+    }
+
+    /// <summary>The host name of a component running a guest: the executable's, as it started.</summary>
+    static string ReadName()
+    {
+        try { return File.ReadAllText("/proc/self/comm").TrimEnd('\n'); }
+        catch (IOException) { return "legoemu"; }
     }
 
     /// <summary>

@@ -131,7 +131,8 @@ static class ProcessInfo
 
     static long Prctl(SyscallContext x)
     {
-        const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+        const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
+            PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
         switch (x.Int(0))
         {
             case PR_SET_NAME:
@@ -147,6 +148,15 @@ static class ProcessInfo
                 return 0;
             case PR_SET_PDEATHSIG: x.P.ParentDeathSignal = x.Int(1); return 0;
             case PR_GET_PDEATHSIG: x.Mem.Write32(x.A[1], (uint)x.P.ParentDeathSignal); return 0;
+            // The host's own flag, since every guest process is a host process: the kernel reparents an orphaned guest's
+            // component to the nearest subreaper's, and the subreaper adopts it (GuestProcess.AdoptOrphans).
+            case PR_SET_CHILD_SUBREAPER:
+            {
+                long r = Sys(Nr.prctl, PR_SET_CHILD_SUBREAPER, x.Long(1) != 0 ? 1 : 0);
+                if (r == 0) x.P.BecomeSubreaper(x.Long(1) != 0);
+                return r;
+            }
+            case PR_GET_CHILD_SUBREAPER: x.Mem.Write32(x.A[1], x.P.ChildSubreaper ? 1u : 0u); return 0;
             case PR_GET_DUMPABLE: return 1;
             case PR_SET_DUMPABLE: return 0;
             default: return -Errno.EINVAL;

@@ -33,6 +33,7 @@ static class Processes
     {
         long pid = x.Int(0); // pid_t is 32 bits: -1 arrives as 0xffffffff
         int options = x.Int(2);
+        x.P.AdoptOrphans();
         long r;
         if (pid > 0) r = HostWait4(x, pid, options);
         else
@@ -137,6 +138,7 @@ static class Processes
         int idtype = x.Int(0), options = x.Int(3);
         if ((options & ~Known) != 0 || (options & (WEXITED | WSTOPPED | WCONTINUED)) == 0 || idtype is not (P_ALL or P_PID or P_PGID or P_PIDFD))
             return -Errno.EINVAL;
+        x.P.AdoptOrphans();
         byte* si = stackalloc byte[128];
         long r;
         long HostWaitId(int type, long id)

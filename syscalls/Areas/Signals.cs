@@ -56,7 +56,8 @@ static class Signals
     static long SendSignal(SyscallContext x, long pid, int sig, int code, int tid = 0)
     {
         if (sig < 0 || sig > 64) return -Errno.EINVAL;
-        if (pid != x.P.Pid && pid != 0) return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
+        if (pid == 0 || (pid < -1 && -pid == LegoEmu.Syscalls.Host.Native.Sys(Nr.getpgrp))) return SignalOwnGroup(x, sig);
+        if (pid != x.P.Pid) return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
         if (sig == 0) return 0;
         if (sig == 9)
         {
@@ -69,6 +70,22 @@ static class Signals
         if (tid != 0) x.P.RaiseSignalAt(tid, info);
         else x.P.RaiseSignal(info);
         return 0;
+    }
+
+    /// <summary>
+    /// kill(0, sig) and kill(-pgid, sig) for the caller's own group: each other member gets it from the host, and
+    /// this process takes it as a kill to itself (the host would hand it to the emulator, which forwards only some
+    /// signals to its guest). Idle processor components in the group are no guest's and are passed by.
+    /// </summary>
+    static long SignalOwnGroup(SyscallContext x, int sig)
+    {
+        int self = LegoEmu.Syscalls.Host.Native.GetPid();
+        long group = LegoEmu.Syscalls.Host.Native.Sys(Nr.getpgrp);
+        if (sig != 0)
+            foreach (var e in LegoEmu.Syscalls.Host.HostProcesses.All())
+                if (e.Group == group && e.Pid != self && e.State != 'Z' && e.Name != LegoEmu.Syscalls.Host.HostProcesses.IdleComponentName)
+                    LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, e.Pid, sig);
+        return SendSignal(x, x.P.Pid, sig, 0 /* SI_USER */);
     }
 
     /// <summary>

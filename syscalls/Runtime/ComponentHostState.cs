@@ -5,14 +5,14 @@ namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
 /// What a guest may change of the host process it runs in (process group, session, credentials, resource
-/// limits, priority, interval timers, working directory), taken when a component starts, so that a component
+/// limits, priority, interval timers, working directory, the child-subreaper flag), taken when a component starts, so that a component
 /// outliving its guest can check and put back what the next guest must find as a fresh child would. What
 /// cannot be put back (a new session, other credentials, a lowered hard limit, another priority) makes the
 /// component end with its guest instead.
 /// </summary>
 public sealed class ComponentHostState
 {
-    const int Limits = 16, GetResUid = 118, GetResGid = 120, PRIO_PROCESS = 0;
+    const int Limits = 16, GetResUid = 118, GetResGid = 120, PRIO_PROCESS = 0, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 
     readonly long _group, _session, _priority;
     readonly uint[] _ids = new uint[6];
@@ -65,6 +65,10 @@ public sealed class ComponentHostState
                 if (now[0] == l[r * 2] && now[1] == l[r * 2 + 1]) continue;
                 if (Native.Sys(Nr.prlimit64, 0, r, (nint)(l + r * 2), 0) < 0) return false;
             }
+        // A guest that made itself a child subreaper and left no children: the next guest starts without the flag.
+        int subreaper = 0;
+        if (Native.Sys(Nr.prctl, PR_GET_CHILD_SUBREAPER, (nint)(&subreaper)) == 0 && subreaper != 0)
+            Native.Sys(Nr.prctl, PR_SET_CHILD_SUBREAPER, 0);
         // A pending alarm or interval timer would reach the next guest.
         Native.Sys(Nr.alarm, 0);
         long* zero = stackalloc long[4];

@@ -37,6 +37,15 @@ public sealed class ForkPool : IDisposable
 
     public int IdleCount { get { lock (_idle) return _idle.Count; } }
 
+    /// <summary>Whether <paramref name="pid"/> is one of this pool's idle components (waits while the pool is being filled).</summary>
+    public bool Holds(int pid)
+    {
+        lock (_idle)
+            foreach (var c in _idle)
+                if (c.Pid == pid) return true;
+        return false;
+    }
+
     /// <summary>Starts components until <paramref name="size"/> are idle.</summary>
     /// <param name="start">Starts one idle component with the given socket as its descriptor 3; returns its pid or a negated errno.</param>
     public void Fill(int size, Func<int, int> start)

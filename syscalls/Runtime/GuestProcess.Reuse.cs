@@ -38,6 +38,7 @@ public sealed partial class GuestProcess
             catch (Exception e) when (e is MemoryNodeFailure or MemoryFault) { }
         }
         bool clean = !SemaphoreUndo && KilledBySignal == 0 && !JoinedSharedDirectory && !Cache.Coherent;
+        AdoptOrphans();
         foreach (int pid in ChildrenNow())
         {
             var link = Child(pid);

@@ -420,6 +420,14 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// </summary>
     bool TakeDefaultAction(int sig)
     {
+        const int SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22;
+        if (Signals.Actions[sig].Handler == 0 && sig is SIGSTOP or SIGTSTP or SIGTTIN or SIGTTOU)
+        {
+            // A stop to itself (raise, kill(0), a group signal taken here): the host process stops, so the parent's
+            // wait sees it stopped by that signal, and the guest goes on where it was when a SIGCONT resumes it.
+            Host.Native.Sys(Abi.Nr.kill, Host.Native.GetPid(), sig);
+            return false;
+        }
         if (Signals.Actions[sig].Handler == 1 || !SignalState.DefaultTerminates(sig)) return false;
         ReportTermination(sig);
         KilledBySignal = sig;

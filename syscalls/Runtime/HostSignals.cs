@@ -49,7 +49,7 @@ public sealed class HostSignals : IDisposable
         if (sig == SIGCHLD)
         {
             // Under SA_NOCLDSTOP the news is still asked for: a stop must be recognised to be ignored.
-            if (act.Handler > 1 && ChildEvent(p) is { } info && !(info.Code > 3 && (act.Flags & SA_NOCLDSTOP) != 0)) p.RaiseSignal(info);
+            if (p.ChildSignalWanted && ChildEvent(p) is { } info && !(info.Code > 3 && (act.Flags & SA_NOCLDSTOP) != 0)) p.RaiseSignal(info);
             p.Wake();
             return;
         }
@@ -74,12 +74,13 @@ public sealed class HostSignals : IDisposable
     /// What the kernel's siginfo for this SIGCHLD says: the first of the guest's children with news, asked
     /// with WNOWAIT so the guest's own wait still finds it. The host's siginfo does not reach .NET's handler,
     /// and the news may be from a child that is not the guest's (a memory node, an idle pooled component):
-    /// then no signal at all. When the guest's wait was quicker than this handler, the news it reported stands in.
+    /// then no signal at all. When the guest's wait was quicker than this handler, that wait raised the signal.
     /// (A component that outlives its guest reports the exit on its control socket instead; see <see cref="GuestProcess.PollReports"/>.)
     /// </summary>
     static unsafe SignalInfo? ChildEvent(GuestProcess p)
     {
         const int P_PID = 1, WNOHANG = 1, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x1000000;
+        p.AdoptOrphans();
         var children = p.ChildrenNow();
         byte* si = stackalloc byte[128];
         // Exits first: a child stopped earlier stays reportable under WNOWAIT and must not hide a new exit.
@@ -96,10 +97,9 @@ public sealed class HostSignals : IDisposable
                 return new SignalInfo(SIGCHLD, code, Pid: pid, Uid: *(int*)(si + 20), Status: status);
             }
         }
-        // The guest's own wait took the news first (the kernel's signal came with it): that is what it was about.
-        // Anything else is about no child of the guest's (an idle component stopped, a memory node), or about news a
-        // wait took while SIGCHLD had no handler, which the kernel would have discarded: no signal.
-        return p.TakeUnsignalledNews() is { } seen ? new SignalInfo(SIGCHLD, seen.Code, Pid: seen.Pid, Status: seen.Status) : null;
+        // The guest's own wait took the news first and raised the signal then (GuestProcess.ChildSeen). Anything else is
+        // about no child of the guest's (an idle component stopped, a memory node): no signal.
+        return null;
     }
 
     public void Dispose()

@@ -49,7 +49,7 @@ public sealed partial class GuestProcess
     {
         const int SIGCHLD = 17;
         var news = new ChildNews(link.Pid, 1 /* CLD_EXITED */, (link.Report!.Status >> 8) & 0xff);
-        if (Signals.Actions[SIGCHLD].Handler > 1)
+        if (ChildSignalWanted)
         {
             ChildSignalled(news);
             RaiseSignal(new SignalInfo(SIGCHLD, news.Code, Pid: news.Pid, Uid: (int)Host.Native.Sys(Abi.Nr.getuid), Status: news.Status));
@@ -58,6 +58,20 @@ public sealed partial class GuestProcess
         // (its component goes back to the pool instead of waiting for a wait that never comes).
         if (ChildrenLeaveNoZombies) ReapReported(link);
         Wake();
+    }
+
+    /// <summary>
+    /// A SIGCHLD would reach the guest: it has a handler, or it is blocked under its default action (the kernel
+    /// queues a blocked signal even when its default is to ignore it, for sigwaitinfo and signalfd to take).
+    /// </summary>
+    public bool ChildSignalWanted
+    {
+        get
+        {
+            const int SIGCHLD = 17;
+            ulong handler = Signals.Actions[SIGCHLD].Handler;
+            return handler > 1 || (handler == 0 && (Signals.Mask & SignalState.Bit(SIGCHLD)) != 0);
+        }
     }
 
     /// <summary>SIGCHLD is ignored or has SA_NOCLDWAIT: the kernel reaps this process's children as they exit.</summary>
@@ -141,25 +155,26 @@ public sealed partial class GuestProcess
     /// <summary>A child's change of state as the guest's own wait reported it (a CLD_* code and si_status).</summary>
     public sealed record ChildNews(int Pid, int Code, int Status);
 
-    ChildNews? _unsignalledNews, _signalledNews;
+    ChildNews? _signalledNews;
 
-    /// <summary>
-    /// Takes the last change of state one of the guest's waits reported before a SIGCHLD could be raised
-    /// for it. A SIGCHLD handled after such a wait finds nothing left to ask the kernel about; this is then
-    /// what the signal was about. Each piece of news stands in once.
-    /// </summary>
-    public ChildNews? TakeUnsignalledNews() => Interlocked.Exchange(ref _unsignalledNews, null);
-
-    /// <summary>A SIGCHLD was raised for this news: the guest's wait that reports it later needs no stand-in.</summary>
+    /// <summary>A SIGCHLD was raised for this news: the guest's wait that reports it later raises none.</summary>
     public void ChildSignalled(ChildNews news) => Volatile.Write(ref _signalledNews, news);
 
+    /// <summary>
+    /// A wait reported news of a child. The kernel queues the child's SIGCHLD when the child changes state, before
+    /// any wait can report it, and the host's signal may still be on its way through the runtime's signal thread (a
+    /// wait wakes on the child's pidfd). So unless it was raised already, it is raised now: pending when the wait
+    /// returns, as it would be natively. The host's signal that comes after finds no news left and raises nothing.
+    /// </summary>
     public void ChildSeen(int pid, int code, int status)
     {
+        const int SIGCHLD = 17;
+        const ulong SA_NOCLDSTOP = 1;
         var news = new ChildNews(pid, code, status);
         if (Interlocked.Exchange(ref _signalledNews, null) == news) return;
-        // Without a handler the kernel's SIGCHLD for it was discarded when it was raised: a late host signal must not revive it.
-        if (Signals.Actions[17].Handler <= 1) return;
-        Volatile.Write(ref _unsignalledNews, news);
+        // Neither handled nor blocked, the kernel discarded the signal; under SA_NOCLDSTOP a stop or continue raises none.
+        if (!ChildSignalWanted || (code > 3 && (Signals.Actions[SIGCHLD].Flags & SA_NOCLDSTOP) != 0)) return;
+        RaiseSignal(new SignalInfo(SIGCHLD, code, Pid: pid, Uid: (int)Host.Native.Sys(Abi.Nr.getuid), Status: status));
     }
     string? _memoryServerDir;
 
