@@ -96,6 +96,7 @@ public static class ForkedProcess
         // The parent's setpgid of a child that has not called execve: the control thread asks the guest running now
         // (none yet: the guest is about to start from its fork state, so it has not).
         Func<bool> execed = () => Volatile.Read(ref current)?.Execed ?? false;
+        Action parentEnded = () => Volatile.Read(ref current)?.ParentEnded();
         // A pooled component's hand-over socket stays open as its control socket.
         int control = o.PoolSocket ?? o.ControlFd ?? -1;
         ForkControl.ComponentInbox? inbox = null;
@@ -105,7 +106,7 @@ public static class ForkedProcess
         {
             // Connecting (and the first use of that code) costs milliseconds a fork need not wait for.
             if (o.Memory != null) connected = Connect(o.Memory);
-            inbox = ForkControl.Serve(socket, execed);
+            inbox = ForkControl.Serve(socket, execed, parentEnded);
             HostProcesses.NameSelf(HostProcesses.IdleComponentName);
             // The parent closes the socket when it needs no more children: that ends an idle component quietly.
             if (inbox.Take() is not { } handed)
@@ -128,7 +129,7 @@ public static class ForkedProcess
                 Console.Error.WriteLine($"legoemu procnode: cannot read the fork state from descriptor {fd}: {e.Message}");
                 return 70;
             }
-            if (control >= 0) inbox = ForkControl.Serve(control, execed);
+            if (control >= 0) inbox = ForkControl.Serve(control, execed, parentEnded);
         }
         // A traced or profiled process is not reused: its file is named by its pid, which the next guest here would share.
         var host = inbox != null && o.Pool > 0 && o.Trace == null && o.Profile == null ? ComponentHostState.Take() : null;

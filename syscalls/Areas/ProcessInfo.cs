@@ -146,7 +146,7 @@ static class ProcessInfo
             case PR_GET_NAME:
                 x.Mem.WriteBytes(x.A[1], x.P.ThreadName);
                 return 0;
-            case PR_SET_PDEATHSIG: x.P.ParentDeathSignal = x.Int(1); return 0;
+            case PR_SET_PDEATHSIG: return x.P.SetParentDeathSignal(x.Int(1));
             case PR_GET_PDEATHSIG: x.Mem.Write32(x.A[1], (uint)x.P.ParentDeathSignal); return 0;
             // The host's own flag, since every guest process is a host process: the kernel reparents an orphaned guest's
             // component to the nearest subreaper's, and the subreaper adopts it (GuestProcess.AdoptOrphans).

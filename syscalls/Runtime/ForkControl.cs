@@ -126,12 +126,12 @@ public static class ForkControl
     /// The child's side: a thread that answers the parent's requests on <paramref name="socket"/> for the
     /// component's whole life and queues the hand-overs that arrive on it. <paramref name="execed"/> says whether
     /// the current (or the coming) guest has called execve; while the inbox is <see cref="ComponentInbox.Idle"/> the
-    /// child is gone and the answer is ESRCH.
+    /// child is gone and the answer is ESRCH. <paramref name="parentEnded"/> is called when the socket ends.
     /// </summary>
-    public static ComponentInbox Serve(int socket, Func<bool> execed)
+    public static ComponentInbox Serve(int socket, Func<bool> execed, Action parentEnded)
     {
         var inbox = new ComponentInbox();
-        var t = new Thread(() => Answer(socket, execed, inbox)) { IsBackground = true, Name = "fork-control" };
+        var t = new Thread(() => Answer(socket, execed, inbox, parentEnded)) { IsBackground = true, Name = "fork-control" };
         t.Start();
         return inbox;
     }
@@ -154,10 +154,11 @@ public static class ForkControl
         public ForkState? Take() => _states.Take();
     }
 
-    static unsafe void Answer(int socket, Func<bool> execed, ComponentInbox inbox)
+    static unsafe void Answer(int socket, Func<bool> execed, ComponentInbox inbox, Action parentEnded)
     {
         byte* request = stackalloc byte[9];
         long* answer = stackalloc long[7];
+        long parent = Native.Sys(Nr.getppid);
         try
         {
             while (true)
@@ -188,6 +189,13 @@ public static class ForkControl
         }
         finally
         {
+            // The parent's process holds the other end until it ends. Its descriptors close before the kernel reparents
+            // its children, and Linux raises the parent-death signal after that, when getppid already names the new parent.
+            if (!inbox.Idle)
+            {
+                for (int i = 0; i < 2000 && Native.Sys(Nr.getppid) == parent; i++) Thread.Sleep(1);
+                parentEnded();
+            }
             inbox.Post(null);
         }
     }

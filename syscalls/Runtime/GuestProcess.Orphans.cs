@@ -1,8 +1,17 @@
+using LegoEmu.Mem;
 using LegoEmu.Syscalls.Host;
 
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
+/// What happens around a guest whose parent ends: the parent-death signal (prctl PR_SET_PDEATHSIG) and child
+/// subreapers (prctl PR_SET_CHILD_SUBREAPER).
+/// <para>
+/// A forked guest's parent is the process of the component that handed it over, which holds the other end of the
+/// component's control socket until it ends; the control thread's end of file raises the parent-death signal. (The
+/// host's own flag would fire when the host thread that started the component ends, a pool's timer thread perhaps.)
+/// The process `legoemu run` started has the host's parent, and the host's flag does the work.
+/// </para>
 /// A child subreaper (prctl PR_SET_CHILD_SUBREAPER). The flag is the host process's own, so when a guest's parent
 /// ends, the kernel reparents the guest's component to the component of its nearest subreaper, as it would reparent
 /// the guest. That component's host children are then more than the guest's forks, and the guest adopts those that
@@ -10,6 +19,33 @@ namespace LegoEmu.Syscalls.Runtime;
 /// </summary>
 public sealed partial class GuestProcess
 {
+    /// <summary>prctl(PR_SET_PDEATHSIG): 0 or a negated errno.</summary>
+    public long SetParentDeathSignal(int sig)
+    {
+        const int PR_SET_PDEATHSIG = 1;
+        if (sig is < 0 or > 64) return -Errno.EINVAL;
+        if (!_forked)
+        {
+            long r = Native.Sys(Abi.Nr.prctl, PR_SET_PDEATHSIG, sig);
+            if (r < 0) return r;
+        }
+        ParentDeathSignal = sig;
+        return 0;
+    }
+
+    /// <summary>The guest's parent has ended (its component closed the control socket): the parent-death signal, if any, is raised.</summary>
+    public void ParentEnded()
+    {
+        int sig = ParentDeathSignal;
+        if (sig == 0 || !_forked) return;
+        // The control thread may see the end just as this guest is done: its wake-up descriptor's number may be another's by then.
+        lock (_wakeLock)
+            if (!_wakeClosed) RaiseSignal(new SignalInfo(sig, 0 /* SI_USER */));
+    }
+
+    readonly object _wakeLock = new();
+    bool _wakeClosed;
+
     /// <summary>Host children this process had when its guest became a subreaper (memory nodes, thread hosts, components of its own): never adopted.</summary>
     HashSet<int>? _notOrphans;
 

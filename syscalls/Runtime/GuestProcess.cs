@@ -616,6 +616,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     {
         StopReportedChildren();
         Timers?.Dispose();
+        lock (_wakeLock) _wakeClosed = true;
         _wake.Dispose();
         _memoryServer?.Dispose();
         if (_memoryServerDir != null)

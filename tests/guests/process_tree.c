@@ -271,5 +271,40 @@ int main(void)
     w = waitpid(gc, &st, 0);
     say("reaped: %d, %s\n", w == gc, status_text(st, b1));
     sigprocmask(SIG_UNBLOCK, &chld, NULL);
+
+    /* 8. The parent-death signal: a grandchild asks for SIGTERM when its parent ends, another for SIGUSR1, which it
+       handles; both are this subreaper's to reap. */
+    mid = fork();
+    if (mid == 0)
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            pid_t g3 = fork();
+            if (g3 == 0)
+            {
+                usr1 = 0;
+                prctl(PR_SET_PDEATHSIG, i == 0 ? SIGTERM : SIGUSR1, 0, 0, 0);
+                int got = 0;
+                prctl(PR_GET_PDEATHSIG, &got, 0, 0, 0);
+                post(up[1], got == (i == 0 ? SIGTERM : SIGUSR1) ? 'r' : '?');
+                while (!usr1) pause();
+                _exit(getppid() == me ? 14 : 15);
+            }
+            write(gpid[1], &g3, sizeof g3);
+        }
+        take(down[0]);
+        _exit(0);
+    }
+    pid_t g3[2];
+    read(gpid[0], &g3[0], sizeof g3[0]);
+    read(gpid[0], &g3[1], sizeof g3[1]);
+    say("death signals asked for: %c%c\n", take(up[0]), take(up[0]));
+    post(down[1], 'x');
+    waitpid(mid, &st, 0);
+    for (int i = 0; i < 2; i++)
+    {
+        w = waitpid(g3[i], &st, 0);
+        say("after the parent's end, grandchild %d: %d, %s\n", i, w == g3[i], status_text(st, b1));
+    }
     return 0;
 }
