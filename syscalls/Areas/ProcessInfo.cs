@@ -15,12 +15,12 @@ static class ProcessInfo
     {
         t.Add(Nr.exit_group, "exit_group", "d", x => { x.P.Exit(x.Int(0)); return 0; });
         t.Add(Nr.getpid, "getpid", "", x => x.P.Pid);
-        t.Add(Nr.getppid, "getppid", "", _ => Sys(Nr.getppid));
+        t.Add(Nr.getppid, "getppid", "", x => x.P.CheckedParent(Sys(Nr.getppid)));
         t.Add(Nr.getuid, "getuid", "", _ => Sys(Nr.getuid));
         t.Add(Nr.geteuid, "geteuid", "", _ => Sys(Nr.geteuid));
         t.Add(Nr.getgid, "getgid", "", _ => Sys(Nr.getgid));
         t.Add(Nr.getegid, "getegid", "", _ => Sys(Nr.getegid));
-        t.Add(Nr.getpgrp, "getpgrp", "", _ => Sys(Nr.getpgrp));
+        t.Add(Nr.getpgrp, "getpgrp", "", x => x.P.CheckedGroup(x.P.Pid, Sys(Nr.getpgrp)));
         t.Add(Nr.arch_prctl, "arch_prctl", "xx", ArchPrctl);
         t.Add(Nr.set_robust_list, "set_robust_list", "xd", x =>
         {
@@ -47,10 +47,15 @@ static class ProcessInfo
         t.Add(Nr.getrandom, "getrandom", "Bdx", GetRandom);
         t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
         t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
-        t.Add(Nr.getpgid, "getpgid", "d", x => Sys(Nr.getpgid, SelfIsHost(x, x.Long(0))));
-        t.Add(Nr.getsid, "getsid", "d", x => Sys(Nr.getsid, SelfIsHost(x, x.Long(0))));
+        t.Add(Nr.getpgid, "getpgid", "d", x => x.P.CheckedGroup(x.Int(0) == 0 ? x.P.Pid : x.Int(0), Sys(Nr.getpgid, SelfIsHost(x, x.Long(0)))));
+        t.Add(Nr.getsid, "getsid", "d", x => x.P.CheckedSession(x.Int(0) == 0 ? x.P.Pid : x.Int(0), Sys(Nr.getsid, SelfIsHost(x, x.Long(0)))));
         t.Add(Nr.setpgid, "setpgid", "dd", SetPgid);
-        t.Add(Nr.setsid, "setsid", "", _ => Sys(Nr.setsid));
+        t.Add(Nr.setsid, "setsid", "", x =>
+        {
+            long r = Sys(Nr.setsid);
+            if (r > 0) x.P.TableSession();
+            return r;
+        });
         t.Add(Nr.getgroups, "getgroups", "dx", x => Buffers.WithOutput(x, x.A[1], (int)Math.Min((ulong)x.Int(0) * 4, 65536), p => Sys(Nr.getgroups, x.Long(0), x.A[1] == 0 ? 0 : p), r => (int)r * 4));
         RegisterCredentials(t);
         t.Add(Nr.getrusage, "getrusage", "dx", GetRusage);
@@ -123,8 +128,13 @@ static class ProcessInfo
     {
         long pid = SelfIsHost(x, x.Long(0)), group = x.Long(1);
         long r = Sys(Nr.setpgid, pid, group);
-        if (r != -Errno.EACCES || pid == 0 || x.P.Child((int)pid) is not { Control: >= 0 } link) return r;
-        return Runtime.ForkControl.SetChildGroup(link, group) ?? r;
+        if (r == -Errno.EACCES && pid != 0 && x.P.Child((int)pid) is { Control: >= 0 } link) r = Runtime.ForkControl.SetChildGroup(link, group) ?? r;
+        if (r == 0)
+        {
+            int target = pid == 0 ? x.P.Pid : (int)pid;
+            x.P.TableGroup(target, group == 0 ? target : group);
+        }
+        return r;
     }
 
     static long SelfIsHost(SyscallContext x, long pid) => pid == x.P.Pid ? 0 : pid;

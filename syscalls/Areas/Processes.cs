@@ -82,6 +82,7 @@ static class Processes
         bool stopped = (status & 0xff) == 0x7f, continued = status == 0xffff;
         if (!stopped && !continued)
         {
+            x.P.CheckReaping((int)r);
             x.P.RemoveChild((int)r);
             // Gone without a zombie, as the kernel reaps children of a process that ignores SIGCHLD.
             if (x.P.ChildrenLeaveNoZombies) return -Errno.ECHILD;
@@ -101,6 +102,7 @@ static class Processes
         var report = link.Report!;
         // Reaped first, as the kernel does: a status pointer that faults costs the caller the status, not the child.
         x.P.ChildSeen(link.Pid, 1 /* CLD_EXITED */, (report.Status >> 8) & 0xff);
+        x.P.CheckReaping(link.Pid);
         x.P.ReapReported(link);
         x.P.CpuTime.ChildReaped(report);
         if (x.A[3] != 0) x.Mem.WriteBytes(x.A[3], ReportedRusage(report));
@@ -151,6 +153,7 @@ static class Processes
                 x.P.ChildSeen(link.Pid, 1, (link.Report!.Status >> 8) & 0xff);
                 if ((options & WNOWAIT) == 0)
                 {
+                    x.P.CheckReaping(link.Pid);
                     x.P.ReapReported(link);
                     x.P.CpuTime.ChildReaped(link.Report!);
                 }
@@ -168,7 +171,11 @@ static class Processes
                 x.P.RemoveChild(who);
                 return -Errno.ECHILD;
             }
-            if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0) x.P.RemoveChild(who);
+            if (q == 0 && who != 0 && code is 1 or 2 or 3 && (options & WNOWAIT) == 0)
+            {
+                x.P.CheckReaping(who);
+                x.P.RemoveChild(who);
+            }
             if (q == 0 && who != 0) x.P.ChildSeen(who, code, *(int*)(si + 24));
             return q;
         }

@@ -55,6 +55,7 @@ public sealed partial class GuestProcess
     /// <summary>Records prctl(PR_SET_CHILD_SUBREAPER) once the host has taken it.</summary>
     public void BecomeSubreaper(bool on)
     {
+        TableReport(Processes.TableMessage.Kinds.Subreaper, on ? 1 : 0);
         if (!on)
         {
             _notOrphans = null;

@@ -65,6 +65,7 @@ public sealed partial class GuestProcess
         {
             if (Child(pid) is not { } link || !ForkControl.PollExit(link)) continue;
             lock (_children) _children.Remove(pid);
+            TableReaped(pid, link.Report!.Status);
             if (link.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, link.Pidfd);
             ForkPool.Stop(link.Pid, link.Control);
         }

@@ -160,6 +160,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     {
         CpuTime = GuestCpuTime.StartNow();
         _wall.Start();
+        JoinProcessTable();
         IgnoreHostFileSizeSignal();
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
         using var prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
@@ -207,6 +208,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         finally
         {
+            TableExited();
             WriteBackSharedMemory();
             if (SharedFileMappings.Count > 0)
             {

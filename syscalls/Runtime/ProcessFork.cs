@@ -101,6 +101,7 @@ public sealed partial class GuestProcess
         ChildLink? c;
         lock (_children)
             if (!_children.Remove(pid, out c)) return;
+        TableReaped(pid);
         if (c.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, c.Pidfd);
     }
 
@@ -110,6 +111,7 @@ public sealed partial class GuestProcess
         ChildLink? c;
         lock (_children)
             if (!_children.Remove(pid, out c)) return;
+        TableReaped(pid);
         if (c.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, c.Pidfd);
         if (c.Control >= 0) Host.Native.Sys(Abi.Nr.close, c.Control);
     }
@@ -122,6 +124,7 @@ public sealed partial class GuestProcess
     {
         lock (_children)
             if (!_children.Remove(link.Pid)) return;
+        TableReaped(link.Pid, link.Report?.Status ?? 0);
         if (link.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, link.Pidfd);
         if (Options.PoolSize > 0 && !link.Closed) ForkPool.Get().Return(link.Pid, link.Control);
         else ForkPool.Stop(link.Pid, link.Control);
@@ -251,7 +254,11 @@ public sealed partial class GuestProcess
             // An idle component connects to this process's memory while it waits: the connection is ready when a fork comes.
             var start = ComponentStarter(string.Join(',', endpoints));
             if (pool.IdleCount == 0) pool.Fill(Options.PoolSize, start);
-            int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, (pid, control) => AddChild(pid, control), ForgetChild, out _);
+            int pooled = pool.HandOver(state, Options.DiagnosticsDescriptor, (pid, control) =>
+            {
+                TableForked(pid);
+                AddChild(pid, control);
+            }, ForgetChild, out _);
             // Children that run side by side (make -j2, a pipeline) will want another component before this one comes
             // back: have one ready. One child at a time (a shell loop, gcc's passes) gets the one that came back.
             if (_forks >= 2 && RunningChildren() > 1) pool.Fill(Options.PoolSize, start);
@@ -289,6 +296,7 @@ public sealed partial class GuestProcess
         }
         else
         {
+            TableForked(pid);
             AddChild(pid, mine);
             // A report that came before the child was counted was announced to no one: read it now.
             if (Child(pid) is { } link) ForkControl.PollExit(link);
