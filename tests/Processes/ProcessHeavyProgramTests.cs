@@ -207,7 +207,7 @@ public sealed class ProcessHeavyProgramTests : IDisposable
         Assert.True(File.Exists("/usr/bin/busybox") || File.Exists("/bin/busybox"), "busybox is needed");
         string busybox = File.Exists("/usr/bin/busybox") ? "/usr/bin/busybox" : "/bin/busybox";
         var native = await ProcessRunner.RunAsync(busybox, ["sh", "-c", BusyboxScript], TimeSpan.FromSeconds(120));
-        var emulated = await EmulatorRunner.RunAsync("run", busybox, "sh", "-c", BusyboxScript);
+        var emulated = await EmulatorRunner.RunAsync(["run", busybox, "sh", "-c", BusyboxScript], TableChecked);
         Assert.True(native.ExitCode == 0 && native.StdoutText.Contains("trap in subshell 9", StringComparison.Ordinal), $"the native run failed: {native.StderrTail()}");
         Assert.Equal(native.ExitCode, emulated.ExitCode);
         Assert.Equal(native.StdoutText, emulated.StdoutText);
@@ -269,8 +269,9 @@ public sealed class ProcessHeavyProgramTests : IDisposable
         string native = Project(Path.Combine(_dir, "native")), emulated = Project(Path.Combine(_dir, "emulated"));
         var n = await ProcessRunner.RunAsync("/usr/bin/make", ["-s", "-j2", "-C", native], TimeSpan.FromSeconds(120));
         Assert.True(n.ExitCode == 0, $"native make failed: {n.StderrTail()}");
-        var e = await EmulatorRunner.RunAsync("run", "/usr/bin/make", "-s", "-j2", "-C", emulated);
+        var e = await EmulatorRunner.RunAsync(["run", "/usr/bin/make", "-s", "-j2", "-C", emulated], TableChecked);
         Assert.True(e.ExitCode == 0, $"make under legoemu exited {e.ExitCode}:\n{e.StderrTail()}");
+        Assert.DoesNotContain("process table", e.StderrText);
         Assert.Equal(n.StdoutText, e.StdoutText);
         foreach (var built in Directory.EnumerateFiles(native, "*.o").Append(Path.Combine(native, "prog")))
         {
@@ -316,12 +317,19 @@ public sealed class ProcessHeavyProgramTests : IDisposable
             var args = arguments.Select(a => a.Replace("{dir}", dir)).ToArray();
             results.Add(side == "native"
                 ? await ProcessRunner.RunAsync(program, args, TimeSpan.FromSeconds(120))
-                : await EmulatorRunner.RunAsync(new[] { "run", program }.Concat(args)));
+                : await EmulatorRunner.RunAsync(new[] { "run", program }.Concat(args), TableChecked));
         }
         var (native, emulated) = (results[0], results[1]);
         Assert.True(native.StdoutText.Length > 0, $"the native run printed nothing: {native.StderrTail()}");
         Assert.True(native.ExitCode == emulated.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
         Assert.True(native.StdoutText == emulated.StdoutText,
             $"stdout differs\n--- native ---\n{native.StdoutText}\n--- emulated ---\n{emulated.StdoutText}\n--- emulator stderr ---\n{emulated.StderrTail()}");
+        Assert.DoesNotContain("process table", emulated.StderrText);
     }
+
+    /// <summary>
+    /// The emulated runs keep the process table at the root and check it against the host's relations (a line on
+    /// stderr for each disagreement): these programs exercise groups, sessions, job control and orphans as users do.
+    /// </summary>
+    static readonly Dictionary<string, string?> TableChecked = new() { [LegoEmu.Syscalls.Runtime.GuestProcess.CheckProcessesVariable] = "1" };
 }
