@@ -102,6 +102,7 @@ public static class ForkedProcess
         ForkControl.ComponentInbox? inbox = null;
         string? connectedTo = o.Memory;
         string componentName = ReadName();
+        long parent = LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid);
         if (o.PoolSocket is int socket)
         {
             // Connecting (and the first use of that code) costs milliseconds a fork need not wait for.
@@ -144,9 +145,15 @@ public static class ForkedProcess
             if (host == null || !released || !host.Restore(out long group)) return status;
             EmulatorStderr.Release();
             // Named idle before the parent hears of the exit: from then on group signals pass this component by, and a
-            // subreaper that inherits it (the parent ended) does not take it for an orphaned guest.
+            // subreaper that inherits it (the parent ended) does not take it for an orphaned guest. An orphan, whose exit
+            // no parent hears, ends as the guest's own (its subreaper, if any, reaps it as a guest).
+            if (LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid) != parent) return status;
             HostProcesses.NameSelf(HostProcesses.IdleComponentName);
-            if (!ForkControl.ReportExit(control, (status & 0xff) << 8, times.Self, group, times.Children)) return status;
+            if (!ForkControl.ReportExit(control, (status & 0xff) << 8, times.Self, group, times.Children))
+            {
+                HostProcesses.NameSelf(componentName);
+                return status;
+            }
             LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.kill, LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.getppid), GuestProcess.ReportSignal);
             // The parent's next fork most likely comes from the same memory.
             connectedTo = string.Join(',', s.MemoryEndpoints);

@@ -33,7 +33,7 @@ static class Processes
     {
         long pid = x.Int(0); // pid_t is 32 bits: -1 arrives as 0xffffffff
         int options = x.Int(2);
-        x.P.AdoptOrphans();
+        x.P.AdoptOrphans(pid);
         long r;
         if (pid > 0) r = HostWait4(x, pid, options);
         else
@@ -140,7 +140,7 @@ static class Processes
         int idtype = x.Int(0), options = x.Int(3);
         if ((options & ~Known) != 0 || (options & (WEXITED | WSTOPPED | WCONTINUED)) == 0 || idtype is not (P_ALL or P_PID or P_PGID or P_PIDFD))
             return -Errno.EINVAL;
-        x.P.AdoptOrphans();
+        x.P.AdoptOrphans(idtype == P_PID ? x.Int(1) : 0);
         byte* si = stackalloc byte[128];
         long r;
         long HostWaitId(int type, long id)

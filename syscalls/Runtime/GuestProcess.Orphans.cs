@@ -73,14 +73,16 @@ public sealed partial class GuestProcess
     /// Counts as the guest's children the guest processes the kernel has reparented to this subreaper since: host
     /// children that are neither the guest's forks nor this emulator's own (memory nodes, idle components).
     /// </summary>
-    public void AdoptOrphans()
+    /// <param name="named">A pid the guest's wait names: adopted whatever its component is called (an orphan whose exit
+    /// could not be reported to its dead parent may end while it carries the idle name).</param>
+    public void AdoptOrphans(long named = 0)
     {
         if (_notOrphans is not { } not) return;
         int self = Native.GetPid();
         var pool = ForkPool.Shared;
         foreach (var e in HostProcesses.All())
         {
-            if (e.Parent != self || not.Contains(e.Pid) || Child(e.Pid) != null || e.Name == HostProcesses.IdleComponentName) continue;
+            if (e.Parent != self || not.Contains(e.Pid) || Child(e.Pid) != null || (e.Name == HostProcesses.IdleComponentName && e.Pid != named)) continue;
             if (pool != null && pool.Holds(e.Pid)) continue;
             AddChild(e.Pid);
         }

@@ -427,7 +427,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             // A stop to itself (raise, kill(0), a group signal taken here): the host process stops, so the parent's
             // wait sees it stopped by that signal, and the guest goes on where it was when a SIGCONT resumes it.
+            ulong before = Volatile.Read(ref Signals.Pending);
             Host.Native.Sys(Abi.Nr.kill, Host.Native.GetPid(), sig);
+            // Signals sent while it was stopped (the SIGHUP an orphaned group's stopped members get before their
+            // SIGCONT) reach the guest through the runtime's signal thread, after this thread has resumed; Linux
+            // delivers them before the process runs on. Give them a moment to arrive.
+            for (int i = 0; i < 10 && Volatile.Read(ref Signals.Pending) == before; i++) Thread.Sleep(1);
             return false;
         }
         if (Signals.Actions[sig].Handler == 1 || !SignalState.DefaultTerminates(sig)) return false;
