@@ -420,32 +420,34 @@ sealed partial class RegionEmitter
     void EmitRetire()
     {
         var retired = Il.DeclareLocal(typeof(long));
+        var accesses = Il.DeclareLocal(typeof(long));
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldc_I8, (1L << AccessShift) - 1);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Stloc, retired);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FRetired);
-        Il.Emit(OpCodes.Ldloc, retired);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, FRetired);
-        Il.Emit(OpCodes.Ldarg_0);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FRegionRun);
-        Il.Emit(OpCodes.Ldloc, retired);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, FRegionRun);
-        Il.Emit(OpCodes.Ldloc, _view);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FAccesses);
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldc_I4, AccessShift);
         Il.Emit(OpCodes.Shr);
         Il.Emit(OpCodes.Ldc_I8, (1L << (BlockShift - AccessShift)) - 1);
         Il.Emit(OpCodes.And);
+        Il.Emit(OpCodes.Stloc, accesses);
+        Il.Emit(OpCodes.Ldarg_1);
+        AddToField(FRetired, retired);
+        Il.Emit(OpCodes.Ldarg_0);
+        AddToField(FRegionRun, retired);
+        Il.Emit(OpCodes.Ldloc, _view);
+        AddToField(FAccesses, accesses);
+    }
+
+    /// <summary>Adds <paramref name="value"/> (or 1 when null) to the long field <paramref name="f"/> of the object on the stack.</summary>
+    void AddToField(FieldInfo f, LocalBuilder? value)
+    {
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, f);
+        if (value != null) Il.Emit(OpCodes.Ldloc, value);
+        else Il.Emit(OpCodes.Ldc_I8, 1L);
         Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, FAccesses);
+        Il.Emit(OpCodes.Stfld, f);
     }
 
     static readonly FieldInfo FRetired = typeof(CpuState).GetField(nameof(CpuState.InstructionsRetired))!;
@@ -486,16 +488,13 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _left);
         Il.Emit(OpCodes.Ldc_I8, 0L);
         Il.Emit(OpCodes.Ble, back);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Volatile);
-        Il.Emit(OpCodes.Ldfld, FInterrupt);
-        Il.Emit(OpCodes.Brtrue, back);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldfld, FStop);
-        Il.Emit(OpCodes.Brtrue, back);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldfld, FYield);
-        Il.Emit(OpCodes.Brtrue, back);
+        foreach (var wanted in new[] { FInterrupt, FStop, FYield })
+        {
+            Il.Emit(OpCodes.Ldarg_1);
+            if (wanted == FInterrupt) Il.Emit(OpCodes.Volatile);
+            Il.Emit(OpCodes.Ldfld, wanted);
+            Il.Emit(OpCodes.Brtrue, back);
+        }
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldloc, _exitRip);
         Il.Emit(OpCodes.Call, MLinked);
@@ -504,17 +503,9 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Brfalse, unlinked);
         // next.Entries++, and one more chained entry for the statistics.
         Il.Emit(OpCodes.Ldloc, next);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FEntries);
-        Il.Emit(OpCodes.Ldc_I8, 1L);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, FEntries);
+        AddToField(FEntries, null);
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, FChained);
-        Il.Emit(OpCodes.Ldc_I8, 1L);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, FChained);
+        AddToField(FChained, null);
         Il.Emit(OpCodes.Ldloc, next);
         Il.Emit(OpCodes.Ldfld, FCode);
         Il.Emit(OpCodes.Ldarg_1);
