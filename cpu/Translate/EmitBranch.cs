@@ -10,7 +10,8 @@ namespace LegoEmu.Cpu.Translate;
 /// <summary>
 /// Block terminators: Jcc, JMP, CALL and RET. Direct targets inside the region become IL branches (loops
 /// stay in the region, with a safe point on back-edges); everything else leaves for the dispatcher.
-/// A RET compares its target with the return addresses of the region's own calls before it leaves.
+/// A RET compares its target with the return addresses of the region's own calls before it leaves, and an
+/// indirect JMP or CALL with the targets the interpreter last saw it take.
 /// </summary>
 static class EmitBranch
 {
@@ -56,8 +57,8 @@ static class EmitBranch
                 il.Emit(OpCodes.Stloc, ret);
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
-                il.Emit(OpCodes.Ldloc, t);
-                e.ExitToStack();
+                // A callee the interpreter saw this call reach, when it is in the region, runs inside it.
+                BranchOrExit(e, ctx, t, ctx.IndirectTargets);
                 return true;
             }
             case Code.Retnq or Code.Retnq_imm16:

@@ -44,17 +44,17 @@ static unsafe class RegionCompiler
             foreach (var b in blocks)
             {
                 var last = b.Insns[^1];
-                if (last.I.Code == Code.Call_rel32_64 && _index.ContainsKey(last.NextIp)) ReturnTargets.Add(last.NextIp);
+                if (last.I.Code is Code.Call_rel32_64 or Code.Call_rm64 && _index.ContainsKey(last.NextIp)) ReturnTargets.Add(last.NextIp);
                 foreach (var s in RegionPlanner.Successors(b))
                     if (_index.TryGetValue(s, out int t)) _predecessors[t]++;
             }
-            // An indirect jump's targets as the interpreter last saw them, read once: the edges counted here
-            // are exactly the ones its code takes inside the region.
+            // An indirect jump's or call's targets as the interpreter last saw them, read once: the edges counted
+            // here are exactly the ones its code takes inside the region.
             _indirect = new ulong[blocks.Length][];
             for (int k = 0; k < blocks.Length; k++)
             {
                 var b = blocks[k];
-                if (b.Insns[^1].I.Code != Code.Jmp_rm64) continue;
+                if (b.Insns[^1].I.Code is not (Code.Jmp_rm64 or Code.Call_rm64)) continue;
                 ulong t1 = b.Next1Ip, t2 = b.Next2Ip;
                 var targets = new List<ulong>(2);
                 if (_index.ContainsKey(t1)) targets.Add(t1);

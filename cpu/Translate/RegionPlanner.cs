@@ -47,16 +47,20 @@ static class RegionPlanner
     }
 
     /// <summary>
-    /// As <see cref="Successors"/>, and for an indirect jump (a switch's jump table) the two targets the
-    /// interpreter last saw it take: a state machine's cases then join its region.
+    /// As <see cref="Successors"/>, and for an indirect jump (a switch's jump table) or an indirect call (a
+    /// callback) the two targets the interpreter last saw it take: a state machine's cases, or the function a
+    /// loop calls through a pointer, then join its region.
     /// </summary>
     internal static IEnumerable<ulong> PlanSuccessors(Block b)
     {
         foreach (var s in Successors(b)) yield return s;
-        if (b.Insns[^1].I.Code != Code.Jmp_rm64) yield break;
+        var code = b.Insns[^1].I.Code;
+        if (code is not (Code.Jmp_rm64 or Code.Call_rm64)) yield break;
         ulong t1 = b.Next1Ip, t2 = b.Next2Ip;
         if (t1 != 0) yield return t1;
         if (t2 != 0 && t2 != t1) yield return t2;
+        // An indirect call (a callback, a virtual method) returns here: the callee's RET can stay in the region too.
+        if (code == Code.Call_rm64) yield return b.Insns[^1].NextIp;
     }
 
     /// <summary>
