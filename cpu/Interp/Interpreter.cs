@@ -90,7 +90,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 // The last region's exit found no link here: from now on it continues in this region directly.
                 if (unlinked != null && unlinkedRip == rip) unlinked.Link(rip, b);
                 unlinked = null;
-                region.Entries++;
+                if (++region.Entries >= region.WidenAt) translator!.Widen(region);
                 long before = c.InstructionsRetired, chained = c.RegionsChained;
                 budget = region.Code(c, budget + 1);
                 translator!.Stats.TranslatedInstructions += c.InstructionsRetired - before;

@@ -92,6 +92,14 @@ public sealed class Region
     }
     /// <summary>Times the region was entered; the code cache evicts the coldest.</summary>
     public long Entries;
+    /// <summary>
+    /// At this many <see cref="Entries"/> the region is planned again with the wide limits (see
+    /// <see cref="RegionPlanner"/>): a chained exit into it returns to the dispatcher instead, which asks the
+    /// translator. Never for a region planned wide already, or asked for once.
+    /// </summary>
+    public long WidenAt = long.MaxValue;
+    /// <summary>Planned with the wide limits.</summary>
+    public bool Wide { get; internal set; }
     /// <summary>The region's counters for <c>run --profile</c>; null when compiled without a profile.</summary>
     internal RegionProfile? Profile { get; set; }
     /// <summary>Guest instructions the region has run, and how often it left at a front-table miss.</summary>

@@ -501,6 +501,14 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Stloc, next);
         Il.Emit(OpCodes.Brfalse, unlinked);
+        // A region due for a wider plan is entered through the dispatcher, which asks for it.
+        Il.Emit(OpCodes.Ldloc, next);
+        Il.Emit(OpCodes.Ldfld, FEntries);
+        Il.Emit(OpCodes.Ldc_I8, 1L);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Ldloc, next);
+        Il.Emit(OpCodes.Ldfld, FWidenAt);
+        Il.Emit(OpCodes.Bge, back);
         // next.Entries++, and one more chained entry for the statistics.
         Il.Emit(OpCodes.Ldloc, next);
         AddToField(FEntries, null);
@@ -527,6 +535,7 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FChained = typeof(CpuState).GetField(nameof(CpuState.RegionsChained))!;
     static readonly FieldInfo FUnlinkedExit = typeof(CpuState).GetField(nameof(CpuState.UnlinkedExit))!;
     static readonly FieldInfo FEntries = typeof(Region).GetField(nameof(Region.Entries))!;
+    static readonly FieldInfo FWidenAt = typeof(Region).GetField(nameof(Region.WidenAt))!;
     static readonly FieldInfo FCode = typeof(Region).GetField("<Code>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
     static readonly MethodInfo MInvoke = typeof(RegionCode).GetMethod("Invoke")!;
     static readonly MethodInfo MLinked = typeof(Region).GetMethod(nameof(Region.Linked), BindingFlags.Instance | BindingFlags.NonPublic)!;

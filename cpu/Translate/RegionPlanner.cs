@@ -10,12 +10,14 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 static class RegionPlanner
 {
-    // A region should hold a whole hot loop: exits cost a spill and a reload of the registers and flags even when
-    // they chain to the next region. Phoenix word_count and gzip ran 12-30 % less CPU with 48 blocks and 384
-    // instructions than with 8 and 128 (their loops span dozens of small blocks); the JIT's time grows with the
-    // IL (about 1 ms per KiB), which a longer run amortises.
-    internal const int MaxBlocks = 48;
-    internal const int MaxInstructions = 384;
+    // A region first holds a head's neighbourhood (8 blocks, 128 instructions): the JIT's time grows with the IL,
+    // about 1 ms per KiB, most regions are warm rather than hot, and a short run waits for them. A region entered
+    // very often is planned again, wider, so that a loop over dozens of small blocks becomes one region: exits
+    // cost a spill and a reload of the registers and flags even when they chain to the next region.
+    internal const int MaxBlocks = 8;
+    internal const int MaxInstructions = 128;
+    internal const int WideMaxBlocks = 64;
+    internal const int WideMaxInstructions = 512;
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;
@@ -66,11 +68,12 @@ static class RegionPlanner
     /// <summary>
     /// Plans the region of <paramref name="head"/>. <paramref name="lookup"/> returns an already decoded
     /// block or null; <paramref name="decode"/> (eager mode only) decodes one, or returns null when it cannot.
+    /// <paramref name="wide"/> plans with the larger limits, for a region entered often enough to be worth it.
     /// </summary>
-    internal static Block[] Plan(Block head, Func<ulong, Block?> lookup, Func<ulong, Block?>? decode, long hotEnough)
+    internal static Block[] Plan(Block head, Func<ulong, Block?> lookup, Func<ulong, Block?>? decode, long hotEnough, bool wide = false)
     {
-        int maxBlocks = decode != null ? EagerMaxBlocks : MaxBlocks;
-        int maxInstructions = decode != null ? EagerMaxInstructions : MaxInstructions;
+        int maxBlocks = wide ? WideMaxBlocks : decode != null ? EagerMaxBlocks : MaxBlocks;
+        int maxInstructions = wide ? WideMaxInstructions : decode != null ? EagerMaxInstructions : MaxInstructions;
         var chosen = new List<Block> { head };
         var seen = new HashSet<ulong> { head.Start };
         var queue = new Queue<Block>();

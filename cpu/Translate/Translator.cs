@@ -28,12 +28,17 @@ public sealed class Translator : IDisposable
     Thread? _worker;
     bool _disposed;
 
-    sealed class Job(Block head, Block[] blocks)
+    sealed class Job(Block head, Block[] blocks, Region? replaces = null)
     {
         public readonly Block Head = head;
         public readonly Block[] Blocks = blocks;
+        /// <summary>For a wider plan of a live region: the region it takes the place of.</summary>
+        public readonly Region? Replaces = replaces;
         public bool Cancelled;
     }
+
+    /// <summary>Entries after which a region is planned again with the wide limits (<see cref="RegionPlanner.WideMaxBlocks"/>).</summary>
+    public const long WidenEntries = 100_000;
 
     static readonly Lazy<bool> Prepared = new(() => { TranslatedRuntime.Prepare(); return true; });
 
@@ -55,7 +60,28 @@ public sealed class Translator : IDisposable
         if (head.Insns.Length == 0) return;
         long hotEnough = Math.Max(1, _options.Threshold / 4);
         var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, hotEnough);
-        var job = new Job(head, blocks);
+        Submit(new Job(head, blocks));
+    }
+
+    /// <summary>
+    /// Called on the guest's thread when <paramref name="region"/> reached <see cref="Region.WidenAt"/> entries: its
+    /// head is planned again with the wide limits, and the wider region, once compiled, takes its place.
+    /// </summary>
+    public void Widen(Region region)
+    {
+        region.WidenAt = long.MaxValue;
+        var head = region.Blocks[0];
+        if (head.Region != region) return;
+        long hotEnough = Math.Max(1, _options.Threshold / 4);
+        var blocks = RegionPlanner.Plan(head, _blocks.Peek, null, hotEnough, wide: true);
+        // Nothing hot beyond what the region holds: compiling it again would only cost JIT time.
+        if (blocks.Length <= region.Blocks.Length) return;
+        Stats.RegionsWidened++;
+        Submit(new Job(head, blocks, region));
+    }
+
+    void Submit(Job job)
+    {
         if (Eager)
         {
             Compile(job);
@@ -79,7 +105,7 @@ public sealed class Translator : IDisposable
             {
                 bool skip;
                 // A head that became an entry of a region compiled meanwhile needs no region of its own.
-                lock (_sync) skip = job.Cancelled || job.Head.Region != null;
+                lock (_sync) skip = job.Cancelled || (job.Replaces == null ? job.Head.Region != null : job.Head.Region != job.Replaces);
                 if (!skip) Compile(job);
                 lock (_sync) _pending.Remove(job);
             }
@@ -98,6 +124,8 @@ public sealed class Translator : IDisposable
         try
         {
             region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls);
+            region.Wide = job.Replaces != null;
+            if (!region.Wide) region.WidenAt = WidenEntries;
             // The warm-up call (no CPU) makes the JIT compile it here, off the guest's time, and
             // surfaces an emitter bug as an exception now rather than in the guest.
             region.Code(null!, 0);
@@ -116,6 +144,13 @@ public sealed class Translator : IDisposable
         lock (_sync)
         {
             if (job.Cancelled || _disposed) return;
+            if (job.Replaces is { } old)
+            {
+                // The narrow region goes; the wide one takes its head and entries (unless the old one went meanwhile).
+                if (job.Head.Region != old) return;
+                Drop(old);
+                _live.Remove(old);
+            }
             Stats.RegionsCompiled++;
             Stats.IlBytes += region.IlBytes;
             Stats.LiveIlBytes += region.IlBytes;

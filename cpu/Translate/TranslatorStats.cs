@@ -9,6 +9,8 @@ public sealed class TranslatorStats
     public long RegionsEvicted;
     /// <summary>Regions dropped because they left at front-table misses too often, to be compiled again with slow-path calls.</summary>
     public long RegionsRecompiledWithMissCalls;
+    /// <summary>Regions entered often enough to be planned again with the wide limits.</summary>
+    public long RegionsWidened;
     public long CompileTicks;
     public long IlBytes;
     public int LiveRegions;
