@@ -51,6 +51,8 @@ public sealed class Translator : IDisposable
 
     public TranslatorStats Stats { get; } = new();
     public int Threshold => _options.Threshold;
+    /// <summary>The interpreted runs that make a successor worth planning into a region with its head.</summary>
+    long HotEnough => Math.Max(1, _options.Threshold / 4);
     bool Eager => _options.Threshold == 0;
 
     /// <summary>Called by the interpreter on the guest's thread when <paramref name="head"/> became hot.</summary>
@@ -58,8 +60,7 @@ public sealed class Translator : IDisposable
     {
         head.TranslationRequested = true;
         if (head.Insns.Length == 0) return;
-        long hotEnough = Math.Max(1, _options.Threshold / 4);
-        var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, hotEnough);
+        var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, HotEnough);
         Submit(new Job(head, blocks));
     }
 
@@ -72,8 +73,7 @@ public sealed class Translator : IDisposable
         region.WidenAt = long.MaxValue;
         var head = region.Blocks[0];
         if (head.Region != region) return;
-        long hotEnough = Math.Max(1, _options.Threshold / 4);
-        var blocks = RegionPlanner.Plan(head, _blocks.Peek, null, hotEnough, wide: true);
+        var blocks = RegionPlanner.Plan(head, _blocks.Peek, null, HotEnough, wide: true);
         // Nothing hot beyond what the region holds: compiling it again would only cost JIT time.
         if (blocks.Length <= region.Blocks.Length) return;
         Stats.RegionsWidened++;
