@@ -53,6 +53,18 @@ public static class HostProcesses
         return new Entry(pid, text[(open + 1)..close], rest[parts[0]].Length > 0 ? rest[parts[0]][0] : '?', parent, group, session);
     }
 
+    /// <summary>
+    /// Whether <paramref name="pid"/> is a memory node or thread host (`legoemu memnode|procnode --listen`): the
+    /// emulator's own service processes, which `run` starts in the guest's process group but which are no guest's.
+    /// </summary>
+    public static bool IsService(int pid)
+    {
+        string[] args;
+        try { args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0'); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        return args.Contains("--listen") && (args.Contains("memnode") || args.Contains("procnode"));
+    }
+
     /// <summary>Names this process's main thread (what /proc/self/comm and ps show); at most 15 bytes are kept.</summary>
     public static void NameSelf(string name)
     {
