@@ -34,6 +34,15 @@ public sealed partial class TierCountTests(GuestBuilds builds)
             Guests.Environment, Guests.EnvironmentPrefixToClear);
         Assert.True(run.ExitCode == spec.ExpectedExitCode, $"{string.Join(' ', tier)}: exit {run.ExitCode}\n{run.StderrTail()}");
         var text = run.StderrText;
+        if (tier[0] != "--tier")
+        {
+            // A region whose compilation throws is dropped silently and its code interpreted: correct counts, no speed.
+            var regions = RegionsLine().Match(text);
+            Assert.True(regions.Success, $"--stats regions line missing:\n{text}");
+            // Eager translation compiles before the code runs; at a threshold a short guest may end first.
+            if (tier[1] == "0") Assert.True(Number(regions, text) > 0, $"{string.Join(' ', tier)}: no region compiled\n{regions.Value}");
+            Assert.True(regions.Groups[2].Value == "0", $"{string.Join(' ', tier)}: regions failed to compile\n{regions.Value}");
+        }
         return (Number(InstructionsLine().Match(text), text), Number(AccessesLine().Match(text), text));
     }
 
@@ -48,4 +57,7 @@ public sealed partial class TierCountTests(GuestBuilds builds)
 
     [GeneratedRegex(@"legoemu: memory accesses\s+([\d,]+)")]
     private static partial Regex AccessesLine();
+
+    [GeneratedRegex(@"legoemu: regions\s+([\d,]+) compiled.* ([\d,]+) failed;")]
+    private static partial Regex RegionsLine();
 }
