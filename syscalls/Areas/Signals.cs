@@ -57,7 +57,17 @@ static class Signals
     {
         if (sig < 0 || sig > 64) return -Errno.EINVAL;
         if (pid == 0 || (pid < -1 && -pid == LegoEmu.Syscalls.Host.Native.Sys(Nr.getpgrp))) return SignalOwnGroup(x, sig);
-        if (pid != x.P.Pid) return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
+        if (pid != x.P.Pid)
+        {
+            // A child whose component has reported its exit is a zombie, which a signal does not reach. Its component
+            // lives on and may run this process's next child at any moment: the signal must not get there.
+            if (pid > 0 && x.P.Child((int)pid) is { } link)
+            {
+                if (ForkControl.PollExit(link)) return 0;
+                if (sig != 0) link.Signalled = true;
+            }
+            return LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, pid, sig);
+        }
         if (sig == 0) return 0;
         if (sig == 9)
         {

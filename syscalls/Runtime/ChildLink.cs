@@ -20,4 +20,11 @@ public sealed class ChildLink(int pid, int pidfd, int control, Action<ChildLink>
 
     /// <summary>The component closed its end: no report will come, the host's wait tells what happened.</summary>
     public bool Closed { get; set; }
+
+    /// <summary>
+    /// The guest signalled this child while it lived. A child that exits on its own just then (a pool's terminate()
+    /// racing its worker's exit) leaves the signal on its way to the component, which the runtime hands to whatever
+    /// guest runs there when it gets to it: such a component is not given another child.
+    /// </summary>
+    public bool Signalled { get; set; }
 }

@@ -208,6 +208,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         finally
         {
+            Ended = true;
             TableExited();
             WriteBackSharedMemory();
             if (SharedFileMappings.Count > 0)
@@ -223,6 +224,17 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     }
 
     bool _exiting;
+
+    /// <summary>
+    /// The guest has run to its end (exited or killed): it is a zombie to anyone who signals its pid, and a signal
+    /// that reaches this host process now is for nobody (see <see cref="HostSignals"/>).
+    /// </summary>
+    public bool Ended
+    {
+        get => Volatile.Read(ref _ended);
+        private set => Volatile.Write(ref _ended, value);
+    }
+    bool _ended;
 
     /// <summary>clone with CLONE_VM|CLONE_THREAD: a new thread that resumes after the syscall with RAX = 0.</summary>
     public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)

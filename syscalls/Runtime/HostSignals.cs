@@ -24,7 +24,7 @@ public sealed class HostSignals : IDisposable
             h._registrations.Add(PosixSignalRegistration.Create((PosixSignal)GuestProcess.ReportSignal, ctx =>
             {
                 ctx.Cancel = true;
-                p.PollReports();
+                if (!p.Ended) p.PollReports();
             }));
         }
         catch (PlatformNotSupportedException) { }
@@ -45,6 +45,9 @@ public sealed class HostSignals : IDisposable
 
     static void Arrived(GuestProcess p, int sig)
     {
+        // A signal for a guest that has ended is a signal to a zombie: the kernel drops it. Its handler may run after the
+        // end (handlers run on the thread pool), and a component that outlives its guest must not die of it later.
+        if (p.Ended) return;
         var act = p.Signals.Actions[sig];
         if (sig == SIGCHLD)
         {
@@ -61,7 +64,9 @@ public sealed class HostSignals : IDisposable
         // second, the guest sits in a host call nothing interrupts: end it the way the signal would.
         _ = Task.Delay(1000).ContinueWith(_ =>
         {
-            if ((Volatile.Read(ref p.Signals.Pending) & SignalState.Bit(sig)) == 0) return;
+            // A guest that ended meanwhile (its own exit raced the signal) took the signal with it: the component that
+            // ran it may be running the parent's next child by now.
+            if ((Volatile.Read(ref p.Signals.Pending) & SignalState.Bit(sig)) == 0 || p.Ended) return;
             p.ReportTermination(sig);
             p.EmergencyCleanup?.Invoke();
             LegoEmu.Syscalls.Host.Native.DieBySignal(sig);

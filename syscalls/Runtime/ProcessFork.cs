@@ -118,7 +118,8 @@ public sealed partial class GuestProcess
 
     /// <summary>
     /// The guest reaped a child whose component reported its exit and lives on: the component comes back to this
-    /// process's pool for a later fork (or is stopped when there is no pool).
+    /// process's pool for a later fork (or is stopped when there is no pool, or when a signal the guest sent the child
+    /// may still be on its way to the component).
     /// </summary>
     public void ReapReported(ChildLink link)
     {
@@ -126,7 +127,7 @@ public sealed partial class GuestProcess
             if (!_children.Remove(link.Pid)) return;
         TableReaped(link.Pid, link.Report?.Status ?? 0);
         if (link.Pidfd >= 0) Host.Native.Sys(Abi.Nr.close, link.Pidfd);
-        if (Options.PoolSize > 0 && !link.Closed) ForkPool.Get().Return(link.Pid, link.Control);
+        if (Options.PoolSize > 0 && !link.Closed && !link.Signalled) ForkPool.Get().Return(link.Pid, link.Control);
         else ForkPool.Stop(link.Pid, link.Control);
     }
 
