@@ -42,14 +42,17 @@ public static class SignalDelivery
             return;
         }
         long before = m.Accesses;
+        ulong interrupted = c.Rip;
         m.InKernel = true;
-        m.Ip = c.Rip;
-        m.Cache.Tracer?.Attribute(c.Rip, LegoEmu.Mem.Trace.TraceRecordFlags.Kernel);
+        m.Ip = interrupted;
+        m.Cache.Tracer?.Attribute(interrupted, LegoEmu.Mem.Trace.TraceRecordFlags.Kernel);
         try { PushFrame(c, s, act, info); }
         finally
         {
             m.InKernel = false;
             m.KernelAccesses += m.Accesses - before;
+            // No block counts these stores: a profile charges them, as the frame's misses, to the interrupted instruction.
+            if (m.Cache.Profile is { } profile) profile.At(interrupted).Accesses += m.Accesses - before;
         }
     }
 
