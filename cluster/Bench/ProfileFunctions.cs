@@ -14,6 +14,9 @@ public sealed class ProfileFunctions
     public string[] Events { get; private set; } = [];
     public Dictionary<string, long[]> ByFunction { get; } = new(StringComparer.Ordinal);
     public long[] Totals { get; private set; } = [];
+    /// <summary>Call edges by caller and callee: how often, and the callee's inclusive cost per event.</summary>
+    public Dictionary<(string Caller, string Callee), (long Count, long[] Inclusive)> Calls { get; } = new();
+
     /// <summary>The object files the profile names (callgrind's <c>ob=</c>).</summary>
     public HashSet<string> Objects { get; } = new(StringComparer.Ordinal);
 
@@ -58,6 +61,8 @@ public sealed class ProfileFunctions
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var objects = new Dictionary<string, string>(StringComparer.Ordinal);
         bool skipNext = false;
+        string? callee = null;
+        long callCount = 0;
         foreach (var raw in File.ReadLines(path))
         {
             string line = raw.TrimEnd();
@@ -82,9 +87,15 @@ public sealed class ProfileFunctions
                 fn = Name(line[3..], names);
                 continue;
             }
+            if (line.StartsWith("cfn=", StringComparison.Ordinal))
+            {
+                callee = Name(line[4..], names);
+                continue;
+            }
             if (line.StartsWith("calls=", StringComparison.Ordinal))
             {
                 skipNext = true;
+                callCount = long.Parse(line[6..].Split(' ')[0], CultureInfo.InvariantCulture);
                 continue;
             }
             if (line.StartsWith("totals:", StringComparison.Ordinal) || line.StartsWith("summary:", StringComparison.Ordinal))
@@ -93,7 +104,18 @@ public sealed class ProfileFunctions
                 continue;
             }
             if (!IsCostLine(line)) continue;
-            if (skipNext) { skipNext = false; continue; }
+            if (skipNext)
+            {
+                // The inclusive cost of the call just named.
+                skipNext = false;
+                if (fn == null || callee == null) continue;
+                var inclusive = Numbers(line, positions, p.Events.Length);
+                var key = (fn, callee);
+                var (count, total) = p.Calls.TryGetValue(key, out var old) ? old : (0, new long[p.Events.Length]);
+                for (int i = 0; i < total.Length; i++) total[i] += inclusive[i];
+                p.Calls[key] = (count + callCount, total);
+                continue;
+            }
             if (fn == null) continue;
             var costs = Numbers(line, positions, p.Events.Length);
             if (!p.ByFunction.TryGetValue(fn, out var sum)) p.ByFunction[fn] = sum = new long[p.Events.Length];

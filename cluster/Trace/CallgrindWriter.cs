@@ -5,10 +5,14 @@ namespace LegoEmu.Cluster.Trace;
 /// <summary>One instruction's row of a callgrind profile: where it lies and its cost per event.</summary>
 public readonly record struct CallgrindRow(ulong Ip, CodeLocation Where, long[] Costs);
 
+/// <summary>One call edge of a callgrind profile: the call instruction, the callee's entry, how often, and the callee's inclusive cost per event.</summary>
+public readonly record struct CallgrindCall(ulong Site, CodeLocation From, ulong Target, CodeLocation To, long Count, long[] Inclusive);
+
 /// <summary>
 /// Writes per-instruction costs in callgrind's profile format, which callgrind_annotate and KCachegrind read:
 /// one cost line per instruction (address, source line, then the events), grouped by object file, source
-/// file and function. There are no call edges: neither a trace nor a profile records calls.
+/// file and function, each function's calls (callee, count, inclusive cost) after its own lines. A trace
+/// records no calls; a profile does.
 /// </summary>
 public static class CallgrindWriter
 {
@@ -28,7 +32,8 @@ public static class CallgrindWriter
         Write(w, h.Arguments.Length > 0 ? string.Join(' ', h.Arguments) : h.Program, h.Pid, TraceEvents, rows);
     }
 
-    public static void Write(TextWriter w, string command, int pid, (string Name, string Description)[] events, IEnumerable<CallgrindRow> rows)
+    public static void Write(TextWriter w, string command, int pid, (string Name, string Description)[] events, IEnumerable<CallgrindRow> rows,
+        IReadOnlyList<CallgrindCall>? calls = null)
     {
         var ic = CultureInfo.InvariantCulture;
         w.WriteLine("# callgrind format");
@@ -48,22 +53,41 @@ public static class CallgrindWriter
         w.WriteLine($"summary: {Costs(total)}");
         w.WriteLine();
 
-        // Grouped by object, file and function, so each name is written once.
-        list.Sort((a, b) =>
+        // Grouped by object, file and function, so each name is written once; a function's calls follow its lines.
+        var callsOf = new Dictionary<(string, string, string), List<CallgrindCall>>();
+        foreach (var c in calls ?? [])
         {
-            int c = string.CompareOrdinal(a.Where.Object, b.Where.Object);
-            if (c == 0) c = string.CompareOrdinal(a.Where.File ?? "???", b.Where.File ?? "???");
-            if (c == 0) c = string.CompareOrdinal(a.Where.Function, b.Where.Function);
-            return c != 0 ? c : a.Ip.CompareTo(b.Ip);
+            var key = (c.From.Object, c.From.File ?? "???", c.From.Function);
+            if (!callsOf.TryGetValue(key, out var l)) callsOf[key] = l = new List<CallgrindCall>();
+            l.Add(c);
+        }
+        var groups = list.GroupBy(r => (r.Where.Object, r.Where.File ?? "???", r.Where.Function)).ToDictionary(g => g.Key, g => g.OrderBy(r => r.Ip).ToList());
+        foreach (var key in callsOf.Keys) groups.TryAdd(key, []);
+        var keys = groups.Keys.ToList();
+        keys.Sort((a, b) =>
+        {
+            int c = string.CompareOrdinal(a.Item1, b.Item1);
+            if (c == 0) c = string.CompareOrdinal(a.Item2, b.Item2);
+            return c != 0 ? c : string.CompareOrdinal(a.Item3, b.Item3);
         });
-        string? ob = null, fl = null, fn = null;
-        foreach (var r in list)
+        string? ob = null, fl = null;
+        foreach (var key in keys)
         {
-            string file = r.Where.File ?? "???";
-            if (r.Where.Object != ob) { ob = r.Where.Object; w.WriteLine($"ob={ob}"); fl = fn = null; }
-            if (file != fl) { fl = file; w.WriteLine($"fl={fl}"); fn = null; }
-            if (r.Where.Function != fn) { fn = r.Where.Function; w.WriteLine($"fn={fn}"); }
-            w.WriteLine(string.Create(ic, $"0x{r.Ip:x} {r.Where.Line} {Costs(r.Costs)}"));
+            var (obj, file, fn) = key;
+            if (obj != ob) { ob = obj; w.WriteLine($"ob={ob}"); fl = null; }
+            if (file != fl) { fl = file; w.WriteLine($"fl={fl}"); }
+            w.WriteLine($"fn={fn}");
+            foreach (var r in groups[key]) w.WriteLine(string.Create(ic, $"0x{r.Ip:x} {r.Where.Line} {Costs(r.Costs)}"));
+            if (!callsOf.TryGetValue(key, out var out_)) continue;
+            out_.Sort((a, b) => a.Site != b.Site ? a.Site.CompareTo(b.Site) : a.Target.CompareTo(b.Target));
+            foreach (var c in out_)
+            {
+                if (c.To.Object != ob) w.WriteLine($"cob={c.To.Object}");
+                if ((c.To.File ?? "???") != fl) w.WriteLine($"cfi={c.To.File ?? "???"}");
+                w.WriteLine($"cfn={c.To.Function}");
+                w.WriteLine(string.Create(ic, $"calls={c.Count} 0x{c.Target:x} {c.To.Line}"));
+                w.WriteLine(string.Create(ic, $"0x{c.Site:x} {c.From.Line} {Costs(c.Inclusive)}"));
+            }
         }
         w.WriteLine();
         w.WriteLine($"totals: {Costs(total)}");

@@ -118,13 +118,26 @@ public sealed class CodeSymbols
     /// <summary>True when some object has a DWARF line table, so per-line tables mean something.</summary>
     public bool HasLines => _objects.Exists(o => o.Lines != null);
 
+    ulong[] _entries = [];
+
+    /// <summary>
+    /// Addresses calls entered (a profile's call targets): code no symbol covers is named by the nearest entry
+    /// at or below it in the same object, so a stripped program's functions are still functions.
+    /// </summary>
+    public void AddEntries(IEnumerable<ulong> targets)
+    {
+        var all = new SortedSet<ulong>(_entries);
+        all.UnionWith(targets);
+        _entries = all.ToArray();
+    }
+
     public CodeLocation Locate(ulong ip)
     {
         foreach (var o in _objects)
         {
             if (ip < o.Start || ip >= o.End) continue;
             ulong a = ip - o.Bias;
-            string fn = FunctionAt(o.Functions, a) ?? $"0x{a:x}";
+            string fn = FunctionAt(o.Functions, a) ?? $"0x{EntryBelow(ip, o.Start) - o.Bias:x}";
             var line = o.Lines?.Find(a);
             return new CodeLocation(o.Path, fn, line?.File, line?.Line ?? 0);
         }
@@ -132,6 +145,14 @@ public sealed class CodeSymbols
             if (ip >= start && ip < end)
                 return new CodeLocation(name.Length > 0 ? name : "[anonymous]", $"0x{ip:x}", null, 0);
         return new CodeLocation("?", $"0x{ip:x}", null, 0);
+    }
+
+    /// <summary>The greatest call entry from <paramref name="floor"/> up to <paramref name="ip"/>, or <paramref name="ip"/> itself.</summary>
+    ulong EntryBelow(ulong ip, ulong floor)
+    {
+        int i = Array.BinarySearch(_entries, ip);
+        if (i < 0) i = ~i - 1;
+        return i >= 0 && _entries[i] >= floor ? _entries[i] : ip;
     }
 
     static string? FunctionAt(ElfSymbol[] fns, ulong a)

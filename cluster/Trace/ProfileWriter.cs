@@ -31,14 +31,25 @@ public static class ProfileWriter
         }
     }
 
+    /// <summary>Writes <paramref name="path"/> and, when calls were tracked, PATH.folded (calling contexts, weighted by instructions).</summary>
     public static void Write(string path, Image image, CodeProfile profile)
     {
         var costs = profile.Finish();
         var symbols = new CodeSymbols(image.ExePath, image.LoadBias, image.Mappings);
+        var graph = profile.Calls;
+        symbols.AddEntries(graph.Edges.Keys.Select(k => k.Target));
         var rows = new List<CallgrindRow>(costs.Count);
         foreach (var (ip, c) in costs)
             rows.Add(new CallgrindRow(ip, symbols.Locate(ip), [c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks, c.FetchMisses, c.KernelMisses]));
-        using var w = new StreamWriter(path);
-        CallgrindWriter.Write(w, string.Join(' ', image.Argv), image.Pid, Events, rows);
+        var calls = new List<CallgrindCall>(graph.Edges.Count);
+        foreach (var ((site, target), e) in graph.Edges)
+            calls.Add(new CallgrindCall(site, symbols.Locate(site), target, symbols.Locate(target), e.Count, e.Inclusive));
+        using (var w = new StreamWriter(path))
+            CallgrindWriter.Write(w, string.Join(' ', image.Argv), image.Pid, Events, rows, calls);
+        if (graph.Any)
+        {
+            using var f = new StreamWriter(path + ".folded");
+            FoldedWriter.Write(graph, symbols, f);
+        }
     }
 }

@@ -189,6 +189,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 before = now;
             }
             c.InstructionsRetired += insns.Length;
+            LegoEmu.Cpu.Profile.CallTracker.AfterBlock(c, ref insns[^1]);
         }
         catch
         {

@@ -70,6 +70,8 @@ public sealed class CpuState
     public LegoEmu.Cpu.Translate.Region? UnlinkedExit;
     /// <summary>Regions entered straight from another region's exit, without the dispatcher.</summary>
     public long RegionsChained;
+    /// <summary>The shadow call stack of <c>run --profile</c> (a <see cref="LegoEmu.Cpu.Profile.CallTracker"/>); null when not profiled.</summary>
+    public LegoEmu.Cpu.Profile.CallTracker? Calls;
     /// <summary>A fault caught inside translated code, rethrown once the region has left exact state behind.</summary>
     public System.Runtime.ExceptionServices.ExceptionDispatchInfo? PendingFault;
 

@@ -43,6 +43,7 @@ static class EmitBranch
                 il.Emit(OpCodes.Stloc, ret);
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
+                e.TrackTransfer(true, i.Ip, null, i.I.NearBranchTarget);
                 ctx.Edge(i.I.NearBranchTarget);
                 return true;
             }
@@ -57,6 +58,7 @@ static class EmitBranch
                 il.Emit(OpCodes.Stloc, ret);
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
+                e.TrackTransfer(true, i.Ip, t);
                 // A callee the interpreter saw this call reach, when it is in the region, runs inside it.
                 BranchOrExit(e, ctx, t, ctx.IndirectTargets);
                 return true;
@@ -74,6 +76,7 @@ static class EmitBranch
                 il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
                 e.RetireBlock(blockLength);
+                e.TrackTransfer(false, i.Ip, t);
                 BranchOrExit(e, ctx, t, ctx.ReturnTargets);
                 return true;
             }

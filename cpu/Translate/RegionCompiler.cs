@@ -170,6 +170,7 @@ static unsafe class RegionCompiler
             {
                 // A control transfer (or a system call) run by its handler: RIP is wherever it left it.
                 e.RetireBlock(n);
+                e.TrackHandledTransfer(i);
                 e.ExitToCpuRip();
                 return;
             }

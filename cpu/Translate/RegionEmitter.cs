@@ -769,6 +769,37 @@ sealed partial class RegionEmitter
         }
     }
 
+    static readonly MethodInfo MTrackCall = typeof(Profile.CallTracker).GetMethod(nameof(Profile.CallTracker.Call))!;
+    static readonly MethodInfo MTrackReturn = typeof(Profile.CallTracker).GetMethod(nameof(Profile.CallTracker.Return))!;
+    static readonly MethodInfo MTrackHandled = typeof(Profile.CallTracker).GetMethod(nameof(Profile.CallTracker.Handled))!;
+
+    /// <summary>
+    /// With a profile, after the block's count: reports a CALL or RET at <paramref name="site"/> to the thread's
+    /// call tracker, with its target (<paramref name="target"/>, or the constant <paramref name="direct"/>) and RSP.
+    /// </summary>
+    internal void TrackTransfer(bool call, ulong site, LocalBuilder? target, ulong direct = 0)
+    {
+        if (_region.Profile == null) return;
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I8, (long)site);
+        if (target != null) Il.Emit(OpCodes.Ldloc, target);
+        else Il.Emit(OpCodes.Ldc_I8, (long)direct);
+        LoadGpr64(Registers.RSP);
+        Il.Emit(OpCodes.Call, call ? MTrackCall : MTrackReturn);
+    }
+
+    /// <summary>With a profile: a CALL or RET its interpreter handler ran; the tracker reads RIP and RSP from the CPU state.</summary>
+    internal void TrackHandledTransfer(in Insn i)
+    {
+        if (_region.Profile == null || Profile.CallTracker.Transfer(i.I.Code) is not bool call) return;
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldc_I8, (long)i.Ip);
+        Il.Emit(call ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+        Il.Emit(OpCodes.Call, MTrackHandled);
+    }
+
     /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
     internal void ExitTo(ulong rip)
     {

@@ -44,14 +44,32 @@ public sealed class CodeProfile
     {
         var c = At(Ip);
         c.Misses++;
-        if (Fetch) c.FetchMisses++;
-        else if (Kernel) c.KernelMisses++;
+        Totals.Misses++;
+        if (Fetch) { c.FetchMisses++; Totals.FetchMisses++; }
+        else if (Kernel) { c.KernelMisses++; Totals.KernelMisses++; }
     }
 
     /// <summary>The miss was served by a memory component (not a local zero fill).</summary>
-    public void MemoryFill() => At(Ip).MemoryFills++;
+    public void MemoryFill()
+    {
+        At(Ip).MemoryFills++;
+        Totals.MemoryFills++;
+    }
 
-    public void WriteBack() => At(Ip).WriteBacks++;
+    public void WriteBack()
+    {
+        At(Ip).WriteBacks++;
+        Totals.WriteBacks++;
+    }
+
+    /// <summary>
+    /// What the misses, fills and write-backs charged so far add up to (instructions and accesses are not kept
+    /// here: the CPU and the view count those), so a call can be charged what happened between it and its return.
+    /// </summary>
+    public readonly Cost Totals = new();
+
+    /// <summary>Calls and calling contexts, when the CPU tracks calls (<c>run --profile</c> does).</summary>
+    public readonly CallGraph Calls = new();
 
     /// <summary>Counters kept elsewhere (a block's, a region's) are added by <paramref name="fold"/> when the run ends.</summary>
     public void OnFinish(Action<CodeProfile> fold)

@@ -171,6 +171,8 @@ public sealed partial class GuestProcess
         _current.DirectedInFlight = 0;
         _current.SignalMask = Signals.Mask;
         Signals.Mask = t.SignalMask;
+        // A profile's call tracking keeps each thread's costs apart from the others' on this component.
+        if (Cache.Profile != null) LegoEmu.Cpu.Profile.CallTracker.Switch(_current.Cpu, t.Cpu);
         _current = t;
         if (Cache.Tracer is { } tracer) tracer.CurrentTid = t.Tid;
         if (t.DirectedPending != 0)

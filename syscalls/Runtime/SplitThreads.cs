@@ -314,8 +314,11 @@ public sealed partial class GuestProcess
                 Downgrades: r.I64(), Evictions: r.I64(), WriteBacks: r.I64(), MissTicks: r.I64()));
             // Its threads' costs join the home's profile: one file per process, as callgrind writes.
             if (Cache.Profile is { } profile)
+            {
+                var merger = new ProfileWire.Merger(profile);
                 lock (link.ProfileFrames)
-                    foreach (var frame in link.ProfileFrames) ProfileWire.Merge(frame, profile);
+                    foreach (var frame in link.ProfileFrames) merger.Add(frame);
+            }
         }
         foreach (var link in Components) link.Dispose();
     }

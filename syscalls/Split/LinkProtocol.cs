@@ -56,48 +56,115 @@ public enum LinkOp : byte
     ProfileCosts = 21,
 }
 
-/// <summary>A thread host's <c>run --profile</c> costs on the wire: per instruction address, its seven counters.</summary>
+/// <summary>
+/// A thread host's <c>run --profile</c> on the wire, in frames of at most <see cref="PerFrame"/> entries, each
+/// led by its kind: costs per instruction address, call edges (call site, callee, count, inclusive costs), and
+/// calling contexts in the host's order (parent, callee, own costs), which the home renumbers into its own tree.
+/// </summary>
 public static class ProfileWire
 {
-    /// <summary>Addresses per frame: 64 bytes each, well inside a frame's limit.</summary>
+    /// <summary>Entries per frame: at most 80 bytes each, well inside a frame's limit.</summary>
     public const int PerFrame = 8192;
+    const byte Costs = 0, Edges = 1, Contexts = 2;
+    const int N = LegoEmu.Mem.Trace.CallGraph.Counters;
 
-    public static void Send(LinkSocket link, IReadOnlyDictionary<ulong, LegoEmu.Mem.Trace.CodeProfile.Cost> costs)
+    public static void Send(LinkSocket link, LegoEmu.Mem.Trace.CodeProfile profile)
     {
-        var all = costs.ToArray();
-        for (int start = 0; start < all.Length; start += PerFrame)
+        var costs = profile.Finish().ToArray();
+        Frames(link, Costs, costs.Length, (w, i) =>
         {
-            int n = Math.Min(PerFrame, all.Length - start);
-            var w = LinkSocket.Begin(LinkOp.ProfileCosts, 8 + n * 64);
+            var (ip, c) = costs[i];
+            w.U64(ip);
+            foreach (long v in (ReadOnlySpan<long>)[c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks, c.FetchMisses, c.KernelMisses]) w.I64(v);
+        });
+        var edges = profile.Calls.Edges.ToArray();
+        Frames(link, Edges, edges.Length, (w, i) =>
+        {
+            var ((site, target), e) = edges[i];
+            w.U64(site);
+            w.U64(target);
+            w.I64(e.Count);
+            foreach (long v in e.Inclusive) w.I64(v);
+        });
+        var contexts = profile.Calls.Contexts;
+        Frames(link, Contexts, contexts.Count, (w, i) =>
+        {
+            var c = contexts[i];
+            w.I32(c.Parent);
+            w.U64(c.Target);
+            foreach (long v in c.Self) w.I64(v);
+        });
+    }
+
+    static void Frames(LinkSocket link, byte kind, int count, Action<LegoEmu.Mem.Remote.FrameWriter, int> entry)
+    {
+        for (int start = 0; start < count; start += PerFrame)
+        {
+            int n = Math.Min(PerFrame, count - start);
+            var w = LinkSocket.Begin(LinkOp.ProfileCosts, 8 + n * 80);
+            w.U8(kind);
             w.U32((uint)n);
-            for (int i = start; i < start + n; i++)
-            {
-                var (ip, c) = all[i];
-                w.U64(ip);
-                foreach (long v in (ReadOnlySpan<long>)[c.Instructions, c.Accesses, c.Misses, c.MemoryFills, c.WriteBacks, c.FetchMisses, c.KernelMisses]) w.I64(v);
-            }
+            for (int i = start; i < start + n; i++) entry(w, i);
             link.Send(w);
         }
     }
 
-    /// <summary>Adds one frame's costs into <paramref name="into"/>.</summary>
-    public static void Merge(byte[] body, LegoEmu.Mem.Trace.CodeProfile into)
+    /// <summary>Adds one host's frames, in the order sent, into the home's profile.</summary>
+    public sealed class Merger(LegoEmu.Mem.Trace.CodeProfile into)
     {
-        var r = LinkSocket.Payload(body);
-        uint n = r.U32();
-        if (n > PerFrame) throw new ProtocolException($"{n} profiled addresses in one frame");
-        for (uint i = 0; i < n; i++)
+        // The host's context numbers, as the home's tree numbers them.
+        readonly List<int> _contexts = new();
+        readonly long[] _values = new long[N];
+
+        public void Add(byte[] body)
         {
-            var c = into.At(r.U64());
-            c.Instructions += r.I64();
-            c.Accesses += r.I64();
-            c.Misses += r.I64();
-            c.MemoryFills += r.I64();
-            c.WriteBacks += r.I64();
-            c.FetchMisses += r.I64();
-            c.KernelMisses += r.I64();
+            var r = LinkSocket.Payload(body);
+            byte kind = r.U8();
+            uint n = r.U32();
+            if (n > PerFrame) throw new ProtocolException($"{n} profile entries in one frame");
+            var v = _values;
+            for (uint i = 0; i < n; i++)
+            {
+                switch (kind)
+                {
+                    case Costs:
+                    {
+                        var c = into.At(r.U64());
+                        Read(ref r, v);
+                        c.Instructions += v[0]; c.Accesses += v[1]; c.Misses += v[2]; c.MemoryFills += v[3];
+                        c.WriteBacks += v[4]; c.FetchMisses += v[5]; c.KernelMisses += v[6];
+                        break;
+                    }
+                    case Edges:
+                    {
+                        var e = into.Calls.EdgeOf(r.U64(), r.U64());
+                        e.Count += r.I64();
+                        Read(ref r, v);
+                        for (int k = 0; k < N; k++) e.Inclusive[k] += v[k];
+                        break;
+                    }
+                    case Contexts:
+                    {
+                        int parent = r.I32();
+                        ulong target = r.U64();
+                        if (parent < -1 || parent >= _contexts.Count) throw new ProtocolException($"profile context {_contexts.Count} names parent {parent}");
+                        int id = into.Calls.Enter(parent < 0 ? -1 : _contexts[parent], target);
+                        _contexts.Add(id);
+                        Read(ref r, v);
+                        var self = into.Calls.Contexts[id].Self;
+                        for (int k = 0; k < N; k++) self[k] += v[k];
+                        break;
+                    }
+                    default: throw new ProtocolException($"profile frame of kind {kind}");
+                }
+            }
+            r.End();
         }
-        r.End();
+
+        static void Read(ref LegoEmu.Mem.Remote.FrameReader r, long[] v)
+        {
+            for (int k = 0; k < v.Length; k++) v[k] = r.I64();
+        }
     }
 }
 

@@ -302,6 +302,9 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                 SendCheckIn(t);
                 continue;
             }
+            // A profile's call tracking keeps each thread's costs apart from the others' on this host.
+            if (_cache.Profile != null && _lastRun != t) LegoEmu.Cpu.Profile.CallTracker.Switch(_lastRun?.Cpu, t.Cpu);
+            _lastRun = t;
             _current = t;
             try
             {
@@ -323,6 +326,9 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         }
         return 0;
     }
+
+    /// <summary>The thread that ran last (a profile's call tracker is told when another follows it).</summary>
+    HostedThread? _lastRun;
 
     HostedThread? Next()
     {
@@ -436,7 +442,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     {
         // Lines this host wrote must reach the nodes before the home reads the guest's last state.
         _cache.WriteBackAll();
-        if (_cache.Profile is { } profile) ProfileWire.Send(_link, profile.Finish());
+        if (_cache.Profile is { } profile) ProfileWire.Send(_link, profile);
         var w = LinkSocket.Begin(LinkOp.Report, 1024);
         var all = new Dictionary<int, long>(_retiredByGone);
         foreach (var t in _threads) all[t.Tid] = t.Cpu.InstructionsRetired;

@@ -123,10 +123,14 @@ public sealed class ProfileTests(TraceGuestsFixture fixture) : IClassFixture<Tra
     {
         var sums = new Dictionary<string, long[]>();
         string? fn = null;
+        bool inclusive = false;
         foreach (var line in File.ReadLines(path))
         {
             if (line.StartsWith("fn=", StringComparison.Ordinal)) { fn = line[3..]; continue; }
+            // The line after a call is the callee's inclusive cost, not the caller's own.
+            if (line.StartsWith("calls=", StringComparison.Ordinal)) { inclusive = true; continue; }
             if (fn == null || !line.StartsWith("0x", StringComparison.Ordinal)) continue;
+            if (inclusive) { inclusive = false; continue; }
             var parts = line.Split(' ');
             if (!sums.TryGetValue(fn, out var c)) sums[fn] = c = new long[5];
             for (int i = 0; i < 5; i++) c[i] += long.Parse(parts[2 + i], CultureInfo.InvariantCulture);

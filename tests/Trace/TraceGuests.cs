@@ -18,7 +18,7 @@ public sealed class TraceGuests
     public TraceGuests()
     {
         Directory.CreateDirectory(OutputDirectory);
-        foreach (var name in new[] { "scan", "stride", "uniform", "hotcold", "wide", "hotfn", "oracle" })
+        foreach (var name in new[] { "scan", "stride", "uniform", "hotcold", "wide", "hotfn", "oracle", "calls" })
         {
             string output = Path.Combine(OutputDirectory, name);
             var psi = new ProcessStartInfo("gcc") { RedirectStandardError = true, RedirectStandardOutput = true };
