@@ -21,6 +21,9 @@ public static class CachegrindBench
     /// <summary>What both runs measured, for the table and for tests.</summary>
     public sealed record Result(ProfileFunctions Cachegrind, ProfileFunctions Profile, long Instructions, long Accesses, long Misses, bool SameOutput, int ExitCode)
     {
+        /// <summary>With <c>--footprint</c>: the distinct data lines lackey saw, and those of LegoEmu's trace (<c>--data-only</c>).</summary>
+        public (long Lackey, long Trace)? Footprint { get; init; }
+
         /// <summary>The ExCache's misses less those of instruction fetches, which cachegrind counts in its I1 cache, not D1.</summary>
         public long DataMisses => Misses - Profile.Total("Fmiss");
 
@@ -28,7 +31,7 @@ public static class CachegrindBench
         public long FunctionDataMisses(string fn) => Profile.Cost(fn, "Miss") - Profile.Cost(fn, "Fmiss");
     }
 
-    public static int Run(string program, string[] args, long size, int ways, int line, int top, string? keep, TextWriter w)
+    public static int Run(string program, string[] args, long size, int ways, int line, int top, string? keep, bool footprint, TextWriter w)
     {
         string dir = keep ?? Path.Combine(Path.GetTempPath(), $"legoemu-cachegrind-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
@@ -37,13 +40,18 @@ public static class CachegrindBench
             w.WriteLine($"legoemu bench cachegrind: {program} {string.Join(' ', args)}");
             w.WriteLine($"cachegrind's D1 and the ExCache: {Size(size)}, {ways} ways, {line}-byte lines, LRU");
             var r = Measure(program, args, size, ways, line, dir, out string? error);
+            if (r != null && footprint)
+            {
+                var lines = Footprint(program, args, size, ways, line, dir, out error);
+                r = lines == null ? null : r with { Footprint = lines };
+            }
             if (r == null)
             {
                 w.WriteLine($"legoemu bench: {error}");
                 return 1;
             }
             Print(r, top, w);
-            if (keep != null) w.WriteLine($"\nfiles kept in {dir}: cachegrind.out, profile.callgrind, stats.json");
+            if (keep != null) w.WriteLine($"\nfiles kept in {dir}: cachegrind.out, profile.callgrind, stats.json{(footprint ? ", data.trace" : "")}");
             return 0;
         }
         finally
@@ -73,6 +81,26 @@ public static class CachegrindBench
             return null;
         }
         return Load(dir, vg.StdoutHash == le.StdoutHash && vg.ExitCode == le.ExitCode, le.ExitCode);
+    }
+
+    /// <summary>
+    /// The data footprint in lines: lackey's (streamed, see <see cref="LackeyFootprint"/>) and that of a LegoEmu
+    /// <c>accesses</c> trace reported with <c>--data-only</c> (the guest's own loads and stores).
+    /// </summary>
+    public static (long Lackey, long Trace)? Footprint(string program, string[] args, long size, int ways, int line, string dir, out string? error)
+    {
+        var env = new Dictionary<string, string>();
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") == null) env["GLIBC_TUNABLES"] = SameLibc;
+        if (LackeyFootprint.Measure(program, args, line, env, out error) is not long lackey) return null;
+        string trace = Path.Combine(dir, "data.trace");
+        var (self, prefix) = SelfProcess.Command();
+        var run = Start(self, [.. prefix, "run", "--trace", trace, "--trace-level", "accesses", "--excache", size.ToString(CultureInfo.InvariantCulture),
+            "--ways", ways.ToString(CultureInfo.InvariantCulture), "--line", line.ToString(CultureInfo.InvariantCulture), "--policy", "lru", program, .. args]);
+        if (run.Error != null || !File.Exists(trace)) { error = $"legoemu run --trace wrote no trace (exit {run.ExitCode}):\n{run.Error ?? run.Stderr}"; return null; }
+        var report = Start(self, [.. prefix, "trace", "report", trace, "--json", "--data-only"], keepOutput: true);
+        if (report.ExitCode != 0) { error = $"legoemu trace report failed (exit {report.ExitCode}):\n{report.Stderr}"; return null; }
+        long lines = JsonDocument.Parse(report.Stdout!).RootElement.GetProperty("footprintLines").GetInt64();
+        return (lackey, lines);
     }
 
     /// <summary>The figures of two runs whose files are in <paramref name="dir"/> (as <c>--keep DIR</c> leaves them).</summary>
@@ -109,6 +137,7 @@ public static class CachegrindBench
         Row(w, "instructions (Ir)", cg.Total("Ir"), r.Instructions);
         Row(w, "data references (Dr+Dw; accesses)", cg.Total("Dr") + cg.Total("Dw"), r.Accesses);
         Row(w, "data misses (D1mr+D1mw; ExCache misses but instruction fetches')", cg.Total("D1mr") + cg.Total("D1mw"), r.DataMisses);
+        if (r.Footprint is var (lackey, traced)) Row(w, $"data footprint in lines (lackey's loads and stores; trace report --data-only)", lackey, traced);
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| instruction-fetch misses (I1mr, every fetch; ExCache, at decode only) | {cg.Total("I1mr"):N0} | {r.Profile.Total("Fmiss"):N0} | |"));
         w.WriteLine();
@@ -140,10 +169,10 @@ public static class CachegrindBench
 
     static string Size(long bytes) => bytes % (1 << 20) == 0 ? $"{bytes >> 20} MiB" : bytes % 1024 == 0 ? $"{bytes >> 10} KiB" : $"{bytes} bytes";
 
-    sealed record Outcome(int ExitCode, string StdoutHash, string Stderr, string? Error);
+    sealed record Outcome(int ExitCode, string StdoutHash, string Stderr, string? Error, string? Stdout = null);
 
-    /// <summary>Runs a command with stdin empty; its output is kept only as a hash (it may be large).</summary>
-    static Outcome Start(string file, string[] arguments)
+    /// <summary>Runs a command with stdin empty; its output is kept only as a hash (it may be large) unless <paramref name="keepOutput"/>.</summary>
+    static Outcome Start(string file, string[] arguments, bool keepOutput = false)
     {
         var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
@@ -155,6 +184,12 @@ public static class CachegrindBench
         {
             p.StandardInput.Close();
             var err = p.StandardError.ReadToEndAsync();
+            if (keepOutput)
+            {
+                string text = p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                return new Outcome(p.ExitCode, "", err.Result, null, text);
+            }
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = new byte[1 << 16];
             int n;

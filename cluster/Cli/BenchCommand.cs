@@ -137,6 +137,7 @@ public static class BenchCommand
         var line = new Option<int>("--line") { Description = "Line size of both, in bytes", DefaultValueFactory = _ => 64 };
         var top = new Option<int>("--top") { Description = "Functions listed", DefaultValueFactory = _ => 10 };
         var keep = new Option<string?>("--keep") { Description = "Keep cachegrind's output, the profile and the statistics in DIR", HelpName = "DIR" };
+        var footprint = new Option<bool>("--footprint") { Description = "Also compare the data footprint: valgrind's lackey against a LegoEmu accesses trace (slow: lackey prints every access)" };
         var cmd = new Command("cachegrind", "Run a command under valgrind's cachegrind and under LegoEmu with the same cache geometry; compare instructions, " +
             "data references and misses in total and per function, and the functions' ranking");
         cmd.Arguments.Add(program);
@@ -145,6 +146,7 @@ public static class BenchCommand
         cmd.Options.Add(line);
         cmd.Options.Add(top);
         cmd.Options.Add(keep);
+        cmd.Options.Add(footprint);
         cmd.SetAction(pr =>
         {
             var argv = pr.GetValue(program)!;
@@ -155,7 +157,7 @@ public static class BenchCommand
                 Console.Error.WriteLine("legoemu bench: cachegrind needs a power-of-two line of 16 bytes or more and a power-of-two number of sets (size / ways / line)");
                 return 2;
             }
-            return CachegrindBench.Run(argv[0], argv[1..], bytes, w, l, Math.Max(1, pr.GetValue(top)), pr.GetValue(keep), Console.Out);
+            return CachegrindBench.Run(argv[0], argv[1..], bytes, w, l, Math.Max(1, pr.GetValue(top)), pr.GetValue(keep), pr.GetValue(footprint), Console.Out);
         });
         return cmd;
     }

@@ -33,6 +33,35 @@ public sealed class CachegrindOracleTests
     public Task Python() => Check([File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3", "-c", $"import json; print(sum(len(json.dumps(list(range(i)))) for i in range({(Long ? 2000 : 500)})))"], hot: 6,
         annotate: "_PyUnicode_JoinArray");
 
+    /// <summary>
+    /// The data footprint: the distinct lines lackey sees bzip2 load and store natively, against a LegoEmu
+    /// trace's (<c>trace report --data-only</c>), within 2 % (valgrind's preloaded library and environment are
+    /// the difference); with LEGOEMU_CACHEGRIND_LONG=1 also gzip and xz.
+    /// </summary>
+    [Fact]
+    public async Task FootprintAsLackeySeesIt()
+    {
+        var commands = new List<Func<string, string[]>> { input => ["bzip2", "-c", input] };
+        if (Long)
+        {
+            commands.Add(input => ["xz", "-1", "-c", input]);
+            commands.Add(input => ["gzip", "-c", input]);
+        }
+        foreach (var command in commands)
+            await WithInput(Long ? 100_000 : 60_000, async input =>
+            {
+                var r = await EmulatorRunner.RunAsync(["bench", "cachegrind", "--footprint", "--top", "3", .. command(input)]);
+                Assert.True(r.ExitCode == 0, $"{r}\n{r.StdoutText}\n{r.StderrTail()}");
+                string table = r.StdoutText;
+                Assert.Contains("outputs and exit statuses: equal (exit 0)", table);
+                var row = table.Split('\n').Single(l => l.StartsWith("| data footprint in lines", StringComparison.Ordinal)).Split('|');
+                long lackey = long.Parse(row[2].Trim().Replace(",", ""), CultureInfo.InvariantCulture);
+                long traced = long.Parse(row[3].Trim().Replace(",", ""), CultureInfo.InvariantCulture);
+                Assert.True(lackey > 1000, table);
+                Within(traced, lackey, 0.02, $"{command(input)[0]}'s footprint", table);
+            });
+    }
+
     [Fact]
     public Task XzLong() => !Long ? Task.CompletedTask : WithInput(2_000_000, input => Check(["xz", "-c", input], hot: 2));
 
