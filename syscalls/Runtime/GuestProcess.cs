@@ -523,6 +523,18 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
     }
 
+    /// <summary>
+    /// A call run outside its SYSCALL's execution: one that blocked, finished by the scheduler, or one a thread
+    /// on another processor component made. No block counts its accesses, so a profile charges them here.
+    /// </summary>
+    void SyscallOutsideBlock(CpuState c)
+    {
+        ulong ip = c.Rip - 2;
+        long before = c.Mem.Accesses;
+        Syscall(c);
+        if (Cache.Profile is { } profile) profile.At(ip).Accesses += c.Mem.Accesses - before;
+    }
+
     void Dispatch(CpuState c)
     {
         var ctx = _ctx;

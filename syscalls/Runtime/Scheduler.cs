@@ -286,7 +286,7 @@ public sealed partial class GuestProcess
         _ctx.SaRestart = saRestart;
         try
         {
-            Syscall(t.Cpu);
+            SyscallOutsideBlock(t.Cpu);
         }
         finally
         {

@@ -222,7 +222,7 @@ public sealed partial class GuestProcess
         {
             t.RemoteCall = false;
             t.Cpu.YieldRequested = false;
-            Syscall(t.Cpu);
+            SyscallOutsideBlock(t.Cpu);
             if (!t.Runnable || _exiting) return; // blocked: the scheduler finishes the call later
             if (t.Component == 0) return;       // execve made it a home thread
         }

@@ -7,8 +7,9 @@ namespace LegoEmu.Tests.Trace;
 
 /// <summary>
 /// Signal frames in <c>run --profile</c>: the stores that push a frame are charged to the interrupted
-/// instruction, so a guest whose handlers run (raised, on the alternate stack, after a fault, from a timer,
-/// at a system call's return) has profile totals equal to what <c>--stats-json</c> counts, in both tiers.
+/// instruction, and what a system call does after it blocked to its SYSCALL, so a guest whose handlers run
+/// (raised, on the alternate stack, after a fault, from a timer, at a system call's return) and whose
+/// sigtimedwait times out has profile totals equal to what <c>--stats-json</c> counts, in both tiers.
 /// </summary>
 public sealed class ProfileSignalFrameTests
 {
@@ -18,6 +19,7 @@ public sealed class ProfileSignalFrameTests
         #include <stdio.h>
         #include <stdlib.h>
         #include <sys/time.h>
+        #include <time.h>
         #include <unistd.h>
         static volatile int count, zero;
         static sigjmp_buf back;
@@ -46,6 +48,13 @@ public sealed class ProfileSignalFrameTests
             if (pipe(p) != 0) return 1;
             close(p[0]);
             if (write(p[1], "x", 1) != -1) return 1;
+            sigset_t wait;
+            sigemptyset(&wait);
+            sigaddset(&wait, SIGUSR2);
+            sigprocmask(SIG_BLOCK, &wait, NULL);
+            siginfo_t info;
+            struct timespec two_ms = { 0, 2000000 };
+            if (sigtimedwait(&wait, &info, &two_ms) != -1) return 1;
             printf("%d handlers ran\n", count);
             return 0;
         }
