@@ -24,6 +24,8 @@ public sealed record ForkedOptions
     public int PrefetchDepth { get; init; } = CacheConfig.DefaultPrefetchDepth;
     public bool QueueWriteBacks { get; init; } = true;
     public bool Strace { get; init; }
+    /// <summary>Print this process's <c>--stats</c> at its exit, labelled with its pid (<c>run --stats</c> of a process tree).</summary>
+    public bool Stats { get; init; }
     public string? Trace { get; init; }
     public string TraceLevel { get; init; } = "misses";
     public string TraceSample { get; init; } = "1";
@@ -47,6 +49,7 @@ public sealed record ForkedOptions
         {
             string name = args[i];
             if (name == "--strace") { o = o with { Strace = true }; continue; }
+            if (name == "--stats") { o = o with { Stats = true }; continue; }
             if (i + 1 >= args.Count) { error = $"option {name} needs a value"; return null; }
             string v = args[++i];
             bool ok = true;
@@ -206,11 +209,11 @@ public static class ForkedProcess
             TraceRequest? traceRequest = null;
             if (o.Trace is { } tracePath && TraceRequest.TryParseRate(o.TraceSample, out double rate))
                 traceRequest = new TraceRequest(tracePath, o.TraceLevel == "accesses" ? TraceLevel.Accesses : TraceLevel.Misses, rate);
-            var options = new RunOptions(config, o.Strace, false, EmulatorStderr.Writer)
+            var options = new RunOptions(config, o.Strace, o.Stats, EmulatorStderr.Writer)
             {
                 ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. o.Tier.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config),
-                    .. o.Profile != null ? new[] { "--profile", o.Profile } : []], PoolSize = o.Pool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,
-                Tier = o.Tier,
+                    .. o.Profile != null ? new[] { "--profile", o.Profile } : [], .. o.Stats ? new[] { "--stats" } : []], PoolSize = o.Pool,
+                DiagnosticsDescriptor = EmulatorStderr.Descriptor, Tier = o.Tier, Forked = true,
             };
             int status;
             using (var process = new GuestProcess(cluster, options, s.Asid))

@@ -30,6 +30,7 @@ public static class ProcnodeCommand
         var writeBack = new Option<string>("--write-back") { Description = "With --state-fd: queued or combined", DefaultValueFactory = _ => "queued" };
         writeBack.AcceptOnlyFromAmong("queued", "combined");
         var strace = new Option<bool>("--strace") { Description = "With --state-fd: print the forked process's system calls" };
+        var stats = new Option<bool>("--stats") { Description = "With --state-fd or --pool-socket: print the forked process's counters at its exit, each line labelled with its pid" };
         var trace = new Option<string?>("--trace") { Description = "With --state-fd: trace the forked process to FILE", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "With --trace: misses or accesses", DefaultValueFactory = _ => "misses" };
         var profile = new Option<string?>("--profile") { Description = "With --state-fd: profile the forked process into FILE.PID (callgrind's format)", HelpName = "FILE" };
@@ -39,7 +40,7 @@ public static class ProcnodeCommand
         var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
         var credentials = CredentialsOption.Create();
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, trace, traceLevel, traceSample, profile, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, stats, trace, traceLevel, traceSample, profile, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
         var cpu = new CpuArgument();
         cpu.AddTo(cmd);
@@ -63,7 +64,7 @@ public static class ProcnodeCommand
                 StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Memory = pr.GetValue(memory), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
                 Line = pr.GetValue(line), Policy = pr.GetValue(policy)!,
                 Prefetch = MissPathArguments.ParsePrefetch(pr.GetValue(prefetch)!) ?? PrefetchMode.Stride, PrefetchDepth = pr.GetValue(prefetchDepth),
-                QueueWriteBacks = pr.GetValue(writeBack) != "combined", Strace = pr.GetValue(strace), Trace = pr.GetValue(trace),
+                QueueWriteBacks = pr.GetValue(writeBack) != "combined", Strace = pr.GetValue(strace), Stats = pr.GetValue(stats), Trace = pr.GetValue(trace),
                 TraceLevel = pr.GetValue(traceLevel)!, TraceSample = pr.GetValue(traceSample)!, Profile = pr.GetValue(profile), Pool = Math.Max(0, pr.GetValue(pool)),
                 Cpu = LegoEmu.Cpu.CpuModel.Level,
             });

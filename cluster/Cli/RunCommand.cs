@@ -106,7 +106,8 @@ public static class RunCommand
             }
             var options = new RunOptions(config, pr.GetValue(strace), pr.GetValue(stats), EmulatorStderr.Writer)
             {
-                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config)],
+                ChildArguments = [.. traceRequest?.ChildArguments() ?? [], .. tierOptions.ToArguments(), .. CpuArgument.ToArguments(), .. MissPathArguments.ToArguments(config),
+                    .. pr.GetValue(stats) ? new[] { "--stats" } : []],
                 Tier = tierOptions,
                 PoolSize = pr.GetValue(pool),
                 DiagnosticsDescriptor = EmulatorStderr.Descriptor,

@@ -28,6 +28,9 @@ public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, Text
 
     /// <summary>The host descriptor behind <see cref="Diagnostics"/>, handed to pooled children as their stderr.</summary>
     public int DiagnosticsDescriptor { get; init; } = 2;
+
+    /// <summary>A forked process: its <c>--stats</c> lines carry its pid, since its parent's and siblings' share the stderr.</summary>
+    public bool Forked { get; init; }
 }
 
 /// <summary>
@@ -159,6 +162,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public int Run()
     {
         CpuTime = GuestCpuTime.StartNow();
+        _threadCpuAtStart = ThreadCpuNs();
         _wall.Start();
         JoinProcessTable();
         IgnoreHostFileSizeSignal();
@@ -589,19 +593,41 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         foreach (var t in Threads) t.Cpu.StopRequested = true;
     }
 
+    long _threadCpuAtStart;
+
+    /// <summary>CPU time of the calling host thread in nanoseconds (CLOCK_THREAD_CPUTIME_ID).</summary>
+    static unsafe long ThreadCpuNs()
+    {
+        long* ts = stackalloc long[2];
+        return Host.Native.Sys(Nr.clock_gettime, 3 /* CLOCK_THREAD_CPUTIME_ID */, (nint)ts) < 0 ? 0 : ts[0] * 1_000_000_000 + ts[1];
+    }
+
     void PrintStats()
+    {
+        // One write for the whole report: a forked process's report shares the stderr with its parent's and siblings'.
+        var w = new StringWriter();
+        WriteStats(w);
+        string text = w.ToString();
+        if (Options.Forked) text = text.Replace("legoemu: ", $"legoemu[{Environment.ProcessId}]: ");
+        Options.Diagnostics.Write(text);
+        Options.Diagnostics.Flush();
+    }
+
+    void WriteStats(TextWriter w)
     {
         var s = Cache.Stats;
         var cs = Space.Home.Stats;
-        var w = Options.Diagnostics;
         double secs = Math.Max(_wall.Elapsed.TotalSeconds, 1e-9);
         long insns = InstructionsRetired;
-        w.WriteLine("legoemu: --- stats ---");
+        w.WriteLine(Options.Forked ? $"legoemu: --- stats of a forked process: {PrintableName.Escape(string.Join(' ', Argv))} ---" : "legoemu: --- stats ---");
         w.WriteLine($"legoemu: guest instructions   {insns:N0} in {secs:F3} s ({insns / secs / 1e6:F2} M instructions/s)");
+        var (user, system) = CpuTime.Self();
+        w.WriteLine($"legoemu: CPU time             {(ThreadCpuNs() - _threadCpuAtStart) / 1e9:F3} s on the guest's thread, {(user + system) / 1e6:F3} s by this processor component in all (translator and warm-up threads included); execve {ExecTicks / (double)Stopwatch.Frequency:F3} s");
         w.WriteLine($"legoemu: decoded blocks       {Blocks.Count:N0} ({Blocks.Decoded:N0} instructions decoded in {Blocks.DecodeTicks / (double)System.Diagnostics.Stopwatch.Frequency:F3} s)");
         PrintTierStats(w, insns);
         // What ReadyToRun could not precompile is compiled when first called; on the guest's thread it is guest time.
         w.WriteLine($"legoemu: runtime JIT          {System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true):N0} methods in {System.Runtime.JitInfo.GetCompilationTime(currentThread: true).TotalSeconds:F3} s on this thread, {System.Runtime.JitInfo.GetCompiledMethodCount():N0} in {System.Runtime.JitInfo.GetCompilationTime().TotalSeconds:F3} s in all (guest regions included)");
+        w.WriteLine($"legoemu: runtime GC           {GC.CollectionCount(0):N0} collections ({GC.CollectionCount(1):N0} of gen 1, {GC.CollectionCount(2):N0} of gen 2), paused {GC.GetTotalPauseDuration().TotalSeconds:F3} s, {GC.GetTotalAllocatedBytes() / 1048576.0:F1} MiB allocated, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MiB (this processor component since it started)");
         var cfg = Cache.Config;
         w.WriteLine($"legoemu: excache              {FormatSize(cfg.Size)}, {cfg.Ways}-way, {cfg.LineSize} B lines, {cfg.Policy.ToString().ToLowerInvariant()}");
         w.WriteLine($"legoemu: memory accesses      {View.Accesses:N0}");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LegoEmu.Cpu.State;
 using LegoEmu.Loader.Elf;
 using LegoEmu.Loader.Image;
@@ -468,6 +469,16 @@ public sealed partial class GuestProcess
     public event Action? BeforeExec;
 
     public long Exec(string path, string[] argv, string[] envp)
+    {
+        long started = Stopwatch.GetTimestamp();
+        try { return ExecImage(path, argv, envp); }
+        finally { ExecTicks += Stopwatch.GetTimestamp() - started; }
+    }
+
+    /// <summary>Time spent in execve (reading, checking and loading images, releasing the old one), for <c>--stats</c>.</summary>
+    public long ExecTicks { get; private set; }
+
+    long ExecImage(string path, string[] argv, string[] envp)
     {
         // The new image is read once, checked here and loaded below: a bad one leaves this process intact.
         ElfFile elf;
