@@ -466,8 +466,8 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Coherent fill replies read so far (see the node's grant count on invalidations).</summary>
     public long GrantsReceived;
 
-    /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel.</summary>
-    public void AttachComponent(ulong componentId)
+    /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel; returns the node's slot for it.</summary>
+    public int AttachComponent(ulong componentId)
     {
         // A coherent component waits for its reply and the node's invalidations together by polling the sockets,
         // which cannot see what a TLS stream has already read and decrypted.
@@ -476,7 +476,7 @@ public sealed class MemoryNodeClient : IDisposable
         var w = Begin(Op.Attach);
         w.U64(componentId);
         w.U8(0);
-        Call().I32();
+        int slot = Call().I32();
         // The node counts write-backs and grants from the attach on; those before it (a process that joins
         // the directory late, at its first fork) were answered already and must not be waited for.
         WriteBacksSent = 0;
@@ -500,6 +500,7 @@ public sealed class MemoryNodeClient : IDisposable
             throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {e.SocketErrorCode}", e);
         }
         Callback = cb;
+        return slot;
     }
 
     /// <summary>Closes the callback channel; replies are read plainly again.</summary>

@@ -74,6 +74,11 @@ public sealed partial class MemoryNodeServer
     readonly Dictionary<(int, ulong), DirLine> _directory = new();
     readonly Dictionary<ulong, int> _componentSlots = new();
     readonly Connection?[] _callbacks = new Connection?[MaxComponents];
+    /// <summary>
+    /// Each slot's main connection. It outlives its component's stay in the directory (a process goes on after its
+    /// execve), and what it sends after the leave must not be counted for the slot's next component.
+    /// </summary>
+    readonly Connection?[] _mains = new Connection?[MaxComponents];
     readonly long[] _writeBacksReceived = new long[MaxComponents];
     /// <summary>
     /// Coherent fills answered per component. An invalidation carries the count, so a component that
@@ -99,9 +104,12 @@ public sealed partial class MemoryNodeServer
                 byte role = r.U8();
                 r.End();
                 if (role > 1) throw new ProtocolException($"bad attach role {role}");
-                // A main connection whose component left the directory (execve closed its callback channel, which freed
-                // the component's slot) may join again, as a new component; one still in the directory may not.
-                if (conn.Slot >= 0 && (conn.IsCallback || role == 1 || _componentSlots.ContainsValue(conn.Slot))) throw new ProtocolException("connection attached twice");
+                if (conn.Slot >= 0 && (conn.IsCallback || role == 1)) throw new ProtocolException("connection attached twice");
+                // A main connection whose component left the directory (execve closed its callback channel) joins again as
+                // a new component. Its new attach can come before this node has read the close of the old callback channel
+                // (each connection has its own thread here). The old slot then stays the old component's until that close,
+                // so answers still on their way in that channel are read, but this connection speaks for it no more.
+                if (conn.Slot >= 0 && _mains[conn.Slot] == conn) _mains[conn.Slot] = null;
                 if (!_componentSlots.TryGetValue(component, out int slot))
                 {
                     slot = 0;
@@ -114,6 +122,7 @@ public sealed partial class MemoryNodeServer
                 conn.Slot = slot;
                 conn.IsCallback = role == 1;
                 if (conn.IsCallback) _callbacks[slot] = conn;
+                else _mains[slot] = conn;
                 w.I32(slot);
                 return true;
             }
@@ -153,6 +162,7 @@ public sealed partial class MemoryNodeServer
                 var data = r.Bytes((int)PageMath.PageSize).ToArray();
                 r.End();
                 if (!conn.IsCallback) throw new ProtocolException("invalidation answered on a main connection");
+                if (_callbacks[conn.Slot] != conn) return false; // its component left: the node answered for it
                 var ack = new DeferredAck(id, sent, kept, data);
                 // The component wrote the line back before it answered, on its other connection: wait for that
                 // write-back so the node never grants a line older than what the component last held.
@@ -337,12 +347,28 @@ public sealed partial class MemoryNodeServer
         foreach (var key in dead) _directory.Remove(key);
     }
 
-    /// <summary>A component's callback channel closed: its invalidations will never be answered, so answer them for it.</summary>
+    /// <summary>A connection closed: a component's callback channel means the component left the directory.</summary>
     void Disconnected(Connection conn)
     {
-        if (!conn.IsCallback || conn.Slot < 0) return;
-        int slot = conn.Slot;
-        if (_callbacks[slot] == conn) _callbacks[slot] = null;
+        if (conn.Slot < 0) return;
+        if (conn.IsCallback)
+        {
+            if (_callbacks[conn.Slot] == conn) Leave(conn.Slot);
+        }
+        else if (_mains[conn.Slot] == conn) _mains[conn.Slot] = null;
+    }
+
+    /// <summary>
+    /// The component in <paramref name="slot"/> left: its invalidations will never be answered, so they are answered for
+    /// it, and its main connection no longer speaks for the slot. Write-backs it sends from now on (a process after its
+    /// execve) were counted against whichever component got the slot next, which then had an invalidation answer
+    /// taken for complete before the write-back it named had arrived, and the line was granted without it.
+    /// </summary>
+    void Leave(int slot)
+    {
+        _callbacks[slot] = null;
+        if (_mains[slot] is { } main && main.Slot == slot) main.Slot = -1;
+        _mains[slot] = null;
         foreach (var key in _componentSlots.Where(kv => kv.Value == slot).Select(kv => kv.Key).ToList()) _componentSlots.Remove(key);
         _deferred[slot] = null;
         foreach (var (token, o) in _outstanding.Where(kv => kv.Value.Slot == slot).ToList())
