@@ -104,12 +104,17 @@ public sealed partial class MemoryNodeServer
                 byte role = r.U8();
                 r.End();
                 if (role > 1) throw new ProtocolException($"bad attach role {role}");
-                if (conn.Slot >= 0 && (conn.IsCallback || role == 1)) throw new ProtocolException("connection attached twice");
+                if (conn.Slot >= 0 && (conn.IsCallback || role == 1 || _componentSlots.TryGetValue(component, out int same) && same == conn.Slot))
+                    throw new ProtocolException("connection attached twice");
                 // A main connection whose component left the directory (execve closed its callback channel) joins again as
                 // a new component. Its new attach can come before this node has read the close of the old callback channel
                 // (each connection has its own thread here). The old slot then stays the old component's until that close,
                 // so answers still on their way in that channel are read, but this connection speaks for it no more.
-                if (conn.Slot >= 0 && _mains[conn.Slot] == conn) _mains[conn.Slot] = null;
+                if (conn.Slot >= 0)
+                {
+                    if (_callbacks[conn.Slot] == null) Leave(conn.Slot);
+                    else if (_mains[conn.Slot] == conn) _mains[conn.Slot] = null;
+                }
                 if (!_componentSlots.TryGetValue(component, out int slot))
                 {
                     slot = 0;
