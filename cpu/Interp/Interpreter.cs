@@ -64,7 +64,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         {
             if (c.InterruptPending)
             {
-                c.InterruptPending = false;
+                c.TakeInterrupt();
                 c.Host.Interrupt(c);
                 prev = null; // the host may have moved RIP (a signal handler)
                 unlinked = null;
@@ -92,6 +92,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 unlinked = null;
                 if (++region.Entries >= region.WidenAt) translator!.Widen(region);
                 long before = c.InstructionsRetired, chained = c.RegionsChained;
+                c.SettleSafePointLimit();
                 budget = region.Code(c, budget + 1);
                 translator!.Stats.TranslatedInstructions += c.InstructionsRetired - before;
                 chained = c.RegionsChained - chained;

@@ -63,6 +63,36 @@ public sealed class CpuState
     public bool YieldRequested;
     /// <summary>Set (from any thread) when the host has something to do at the next block boundary, e.g. deliver a signal.</summary>
     public volatile bool InterruptPending;
+
+    /// <summary>
+    /// What a loop's safe point in translated code compares its progress counter with: 0, or long.MinValue
+    /// while an interrupt is pending, so one compare tests both the time slice and the interrupt.
+    /// </summary>
+    public long SafePointLimit;
+
+    /// <summary>Asks for the host's attention at the next block boundary or safe point (from any thread).</summary>
+    public void RaiseInterrupt()
+    {
+        InterruptPending = true;
+        Volatile.Write(ref SafePointLimit, long.MinValue);
+    }
+
+    /// <summary>
+    /// The dispatcher takes the pending interrupt. A raise racing with this may leave the limit set with
+    /// nothing pending (the dispatcher clears it, <see cref="SettleSafePointLimit"/>) or pending with the limit
+    /// clear (then the region notices at its next exit or when its slice ends, a few thousand blocks at most).
+    /// </summary>
+    public void TakeInterrupt()
+    {
+        InterruptPending = false;
+        Volatile.Write(ref SafePointLimit, 0);
+    }
+
+    /// <summary>Clears a limit left set by a raise the dispatcher already took.</summary>
+    public void SettleSafePointLimit()
+    {
+        if (!InterruptPending && SafePointLimit != 0) Volatile.Write(ref SafePointLimit, 0);
+    }
     public long InstructionsRetired;
     /// <summary>Set by a region that left at a front-table miss (it may have been entered from another region's exit).</summary>
     public LegoEmu.Cpu.Translate.Region? MissedRegion;

@@ -170,13 +170,13 @@ static class EmitBits
     static void SetBit(RegionEmitter e, ulong flag, Action pushBit)
     {
         var il = e.Il;
-        il.Emit(OpCodes.Ldloc, e.FFlags);
+        e.FFlags.Load(il);
         il.Emit(OpCodes.Ldc_I8, ~(long)flag);
         il.Emit(OpCodes.And);
         pushBit();
         il.Emit(OpCodes.Ldc_I4, BitOperations.TrailingZeroCount(flag));
         il.Emit(OpCodes.Shl);
         il.Emit(OpCodes.Or);
-        il.Emit(OpCodes.Stloc, e.FFlags);
+        e.FFlags.Store(il);
     }
 }

@@ -30,8 +30,10 @@ sealed partial class RegionEmitter
     readonly LocalBuilder[] _gpr = new LocalBuilder[16];
     readonly bool[] _regUsed = new bool[16];
     readonly bool[] _regWritten = new bool[16];
+    readonly bool[] _inMemory = new bool[16];
+    LocalBuilder _regValue = null!;
 
-    internal LocalBuilder FOp = null!, FBits = null!, FRes = null!, FS1 = null!, FS2 = null!, FAux = null!, FFlags = null!;
+    internal LazySlot FOp, FBits, FRes, FS1, FS2, FAux, FFlags;
     LocalBuilder _view = null!, _progress = null!, _slice = null!, _left = null!;
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
@@ -129,6 +131,7 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FFlagAux = typeof(CpuState).GetField(nameof(CpuState.FlagAux))!;
     static readonly FieldInfo FRflagsBits = typeof(CpuState).GetField(nameof(CpuState.RflagsBits))!;
     static readonly FieldInfo FInterrupt = typeof(CpuState).GetField(nameof(CpuState.InterruptPending))!;
+    static readonly FieldInfo FSafePointLimit = typeof(CpuState).GetField(nameof(CpuState.SafePointLimit))!;
     static readonly FieldInfo FPendingFault = typeof(CpuState).GetField(nameof(CpuState.PendingFault))!;
     internal static readonly FieldInfo FXmm = typeof(CpuState).GetField(nameof(CpuState.Xmm))!;
     static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
@@ -170,11 +173,21 @@ sealed partial class RegionEmitter
 
     // ---- set-up ----
 
-    /// <summary>Notes which registers the region reads and writes, so entry loads and exits store only those.</summary>
-    internal void UseRegisters(IEnumerable<Block> blocks)
+    /// <summary>
+    /// Notes which registers the region reads and writes, so entry loads and exits store only those, and
+    /// which of them stay in the CPU state instead of IL locals (see <see cref="CachedRegisters"/>).
+    /// </summary>
+    internal void UseRegisters(Block[] blocks)
     {
         var info = new InstructionInfoFactory();
-        foreach (var b in blocks)
+        var score = new double[16];
+        var frequency = BlockFrequency.Estimate(blocks);
+        for (int k = 0; k < blocks.Length; k++)
+        {
+            var b = blocks[k];
+            // A use weighs as often as its block runs; a write twice (a register kept in the CPU state costs a
+            // load where it is read, a load and a store where it is updated, on the loop's critical path).
+            double weight = frequency[k];
             foreach (var insn in b.Insns)
             {
                 var ii = info.GetInfo(insn.I);
@@ -184,32 +197,72 @@ sealed partial class RegionEmitter
                     int idx = Registers.GprIndex[(int)full];
                     if (idx < 0) continue;
                     _regUsed[idx] = true;
+                    score[idx] += weight;
                     if (u.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite)
+                    {
                         _regWritten[idx] = true;
+                        score[idx] += weight;
+                    }
                 }
                 foreach (var m in ii.GetUsedMemory())
                 {
                     foreach (var r in new[] { m.Base, m.Index })
                     {
                         int idx = r == Register.None ? -1 : Registers.GprIndex[(int)r.GetFullRegister()];
-                        if (idx >= 0) _regUsed[idx] = true;
+                        if (idx < 0) continue;
+                        _regUsed[idx] = true;
+                        score[idx] += weight;
                     }
                 }
             }
+        }
         // Stack operations and string instructions name RSP/RSI/RDI implicitly; Iced reports them, but be safe.
         _regUsed[Registers.RSP] = _regWritten[Registers.RSP] = true;
+
+        int used = 0;
+        for (int i = 0; i < 16; i++) if (_regUsed[i]) used++;
+        // Without a loop every use runs about once per entry: the JIT allocates straight-line code well, and
+        // locals keep the IL (and the JIT's time on it) smaller.
+        double hottest = 0;
+        foreach (var x in frequency) hottest = Math.Max(hottest, x);
+        if (used <= CachedRegisters || hottest < 2) return;
+        // Too many registers for the host's: the ones the hot loops use most keep locals, the others are
+        // read and written in the CPU state where they are used, so the JIT has no reason to hold them in a
+        // host register through a loop that never touches them (or to spill the loop's own values for them).
+        for (int kept = 0; kept < CachedRegisters; kept++)
+        {
+            int best = -1;
+            for (int i = 0; i < 16; i++)
+                if (_regUsed[i] && !_inMemory[i] && score[i] >= 0 && (best < 0 || score[i] > score[best])) best = i;
+            if (best < 0) break;
+            score[best] = -1; // kept
+        }
+        for (int i = 0; i < 16; i++) _inMemory[i] = _regUsed[i] && score[i] >= 0;
     }
+
+    /// <summary>
+    /// How many guest registers a region keeps in IL locals when it uses more. The JIT has 14 allocatable
+    /// host registers; the CPU state, the progress counter, the ExCache probe's temporaries and a waiting
+    /// flag producer's operands take the others in a loop (Phoenix matrix_multiply's inner loop uses six).
+    /// </summary>
+    const int CachedRegisters = 6;
+
+    /// <summary>Whether the region keeps register <paramref name="idx"/> in the CPU state rather than in a local.</summary>
+    internal bool InMemory(int idx) => _inMemory[idx];
 
     internal void BeginRegion(Label firstBlock, List<(ulong Ip, Label Label)> entries)
     {
         for (int i = 0; i < 16; i++) _gpr[i] = Il.DeclareLocal(typeof(ulong));
-        FOp = Il.DeclareLocal(typeof(int));
-        FBits = Il.DeclareLocal(typeof(int));
-        FRes = Il.DeclareLocal(typeof(ulong));
-        FS1 = Il.DeclareLocal(typeof(ulong));
-        FS2 = Il.DeclareLocal(typeof(ulong));
-        FAux = Il.DeclareLocal(typeof(ulong));
-        FFlags = Il.DeclareLocal(typeof(ulong));
+        _regValue = Il.DeclareLocal(typeof(ulong));
+        var staging32 = Il.DeclareLocal(typeof(int));
+        var staging64 = Il.DeclareLocal(typeof(ulong));
+        FOp = LazySlot.Field(FOpField, staging32);
+        FBits = LazySlot.Field(FOpBits, staging32);
+        FRes = LazySlot.Field(FFlagRes, staging64);
+        FS1 = LazySlot.Field(FFlagSrc1, staging64);
+        FS2 = LazySlot.Field(FFlagSrc2, staging64);
+        FAux = LazySlot.Field(FFlagAux, staging64);
+        FFlags = LazySlot.Field(FRflagsBits, staging64);
         for (int k = 0; k < 2; k++)
         {
             _pendRes[k] = Il.DeclareLocal(typeof(ulong));
@@ -575,7 +628,7 @@ sealed partial class RegionEmitter
     {
         for (int i = 0; i < 16; i++)
         {
-            if (!_regUsed[i] || (mask & (1 << i)) == 0) continue;
+            if (!_regUsed[i] || _inMemory[i] || (mask & (1 << i)) == 0) continue;
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldfld, FR);
             Il.Emit(OpCodes.Ldc_I4, i);
@@ -590,7 +643,7 @@ sealed partial class RegionEmitter
     {
         for (int i = 0; i < 16; i++)
         {
-            if (!_regWritten[i] || (mask & (1 << i)) == 0) continue;
+            if (!_regWritten[i] || _inMemory[i] || (mask & (1 << i)) == 0) continue;
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldfld, FR);
             Il.Emit(OpCodes.Ldc_I4, i);
@@ -599,28 +652,14 @@ sealed partial class RegionEmitter
         }
     }
 
-    void LoadFlags()
-    {
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FOpField); Il.Emit(OpCodes.Stloc, FOp);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FOpBits); Il.Emit(OpCodes.Stloc, FBits);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagRes); Il.Emit(OpCodes.Stloc, FRes);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagSrc1); Il.Emit(OpCodes.Stloc, FS1);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagSrc2); Il.Emit(OpCodes.Stloc, FS2);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FFlagAux); Il.Emit(OpCodes.Stloc, FAux);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldfld, FRflagsBits); Il.Emit(OpCodes.Stloc, FFlags);
-        Known = false;
-    }
+    /// <summary>
+    /// After a handler or at entry: the lazy flags are in the CPU state already (see <see cref="LazySlot"/>); the
+    /// compiler only forgets what it knew of their producer.
+    /// </summary>
+    void LoadFlags() => Known = false;
 
-    void StoreFlags()
-    {
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FOp); Il.Emit(OpCodes.Conv_U1); Il.Emit(OpCodes.Stfld, FOpField);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FBits); Il.Emit(OpCodes.Conv_U1); Il.Emit(OpCodes.Stfld, FOpBits);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FRes); Il.Emit(OpCodes.Stfld, FFlagRes);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FS1); Il.Emit(OpCodes.Stfld, FFlagSrc1);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FS2); Il.Emit(OpCodes.Stfld, FFlagSrc2);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FAux); Il.Emit(OpCodes.Stfld, FFlagAux);
-        Il.Emit(OpCodes.Ldarg_1); Il.Emit(OpCodes.Ldloc, FFlags); Il.Emit(OpCodes.Stfld, FRflagsBits);
-    }
+    /// <summary>Nothing to do: the lazy flags are written to the CPU state where they are produced.</summary>
+    static void StoreFlags() { }
 
     // ---- per instruction ----
 
@@ -832,15 +871,11 @@ sealed partial class RegionEmitter
     internal void SafePoint(ulong rip)
     {
         var go = Il.DefineLabel();
-        var leave = Il.DefineLabel();
+        // The slice is over (the counter reached 0) or an interrupt is pending (the limit is long.MinValue).
         Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
-        Il.Emit(OpCodes.Bge, leave);
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Volatile);
-        Il.Emit(OpCodes.Ldfld, FInterrupt);
-        Il.Emit(OpCodes.Brfalse, go);
-        Il.MarkLabel(leave);
+        Il.Emit(OpCodes.Ldfld, FSafePointLimit);
+        Il.Emit(OpCodes.Blt, go);
         var state = SaveFlags();
         ExitTo(rip);
         RestoreFlags(state);
@@ -852,7 +887,7 @@ sealed partial class RegionEmitter
     internal void LoadGpr(Register r)
     {
         int idx = Registers.GprIndex[(int)r];
-        Il.Emit(OpCodes.Ldloc, _gpr[idx]);
+        LoadGpr64(idx);
         switch (Registers.GprSize[(int)r])
         {
             case 8: break;
@@ -871,19 +906,54 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>The full 64-bit register by index, for address arithmetic.</summary>
-    internal void LoadGpr64(int idx) => Il.Emit(OpCodes.Ldloc, _gpr[idx]);
+    internal void LoadGpr64(int idx)
+    {
+        if (!_inMemory[idx])
+        {
+            Il.Emit(OpCodes.Ldloc, _gpr[idx]);
+            return;
+        }
+        PushRegisterAddress(idx);
+        Il.Emit(OpCodes.Ldind_I8);
+    }
 
-    internal void StoreGpr64(int idx) => Il.Emit(OpCodes.Stloc, _gpr[idx]);
+    static readonly MethodInfo MArrayData = typeof(System.Runtime.InteropServices.MemoryMarshal)
+        .GetMethods().Single(m => m.Name == nameof(System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+        .MakeGenericMethod(typeof(ulong));
+
+    /// <summary>A managed pointer to register <paramref name="idx"/> in the CPU state (its array always holds 16, so no bounds check).</summary>
+    void PushRegisterAddress(int idx)
+    {
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FR);
+        Il.Emit(OpCodes.Call, MArrayData);
+        if (idx == 0) return;
+        Il.Emit(OpCodes.Ldc_I4, idx * sizeof(ulong));
+        Il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Pops a value into the whole 64-bit register <paramref name="idx"/>.</summary>
+    internal void StoreGpr64(int idx)
+    {
+        if (!_inMemory[idx])
+        {
+            Il.Emit(OpCodes.Stloc, _gpr[idx]);
+            return;
+        }
+        Il.Emit(OpCodes.Stloc, _regValue);
+        PushRegisterAddress(idx);
+        Il.Emit(OpCodes.Ldloc, _regValue);
+        Il.Emit(OpCodes.Stind_I8);
+    }
 
     /// <summary>Pops a value and writes it to <paramref name="r"/> with x86's partial-register rules.</summary>
     internal void StoreGpr(Register r)
     {
         int idx = Registers.GprIndex[(int)r];
-        var g = _gpr[idx];
         switch (Registers.GprSize[(int)r])
         {
-            case 8: Il.Emit(OpCodes.Stloc, g); return;
-            case 4: Il.Emit(OpCodes.Conv_U4); Il.Emit(OpCodes.Conv_U8); Il.Emit(OpCodes.Stloc, g); return;
+            case 8: StoreGpr64(idx); return;
+            case 4: Il.Emit(OpCodes.Conv_U4); Il.Emit(OpCodes.Conv_U8); StoreGpr64(idx); return;
         }
         var t = Tmp();
         Il.Emit(OpCodes.Stloc, t);
@@ -893,7 +963,7 @@ sealed partial class RegionEmitter
         if (Registers.GprSize[(int)r] == 2) { keep = ~0xffffL; narrow = OpCodes.Conv_U2; }
         else if (Registers.HighByte[(int)r]) { keep = ~0xff00L; narrow = OpCodes.Conv_U1; shift = 8; }
         else { keep = ~0xffL; narrow = OpCodes.Conv_U1; }
-        Il.Emit(OpCodes.Ldloc, g);
+        LoadGpr64(idx);
         Il.Emit(OpCodes.Ldc_I8, keep);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Ldloc, t);
@@ -905,7 +975,7 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Shl);
         }
         Il.Emit(OpCodes.Or);
-        Il.Emit(OpCodes.Stloc, g);
+        StoreGpr64(idx);
     }
 
     internal static bool IsGpr(Register r) => r != Register.None && Registers.GprIndex[(int)r] >= 0;
@@ -918,12 +988,12 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I8, (long)i.Disp);
         if (i.Base >= 0)
         {
-            Il.Emit(OpCodes.Ldloc, _gpr[i.Base]);
+            LoadGpr64(i.Base);
             Il.Emit(OpCodes.Add);
         }
         if (i.Index >= 0)
         {
-            Il.Emit(OpCodes.Ldloc, _gpr[i.Index]);
+            LoadGpr64(i.Index);
             if (i.ScaleShift != 0)
             {
                 Il.Emit(OpCodes.Ldc_I4, (int)i.ScaleShift);
@@ -1061,9 +1131,17 @@ sealed partial class RegionEmitter
     /// <summary>entry = table + ((a &gt;&gt; shift) &amp; mask) * size; then compares its tag at <paramref name="tagOffset"/>.</summary>
     void EmitProbe(LocalBuilder a, int bytes, int tagOffset, Label miss)
     {
-        // The front table is pinned for the view's lifetime and every CPU running this region uses that view.
-        Il.Emit(OpCodes.Ldc_I8, (long)_shape.FrontTable);
-        Il.Emit(OpCodes.Conv_I);
+        // The front table is at a fixed address for the view's lifetime and every CPU running this region uses
+        // that view. In the low 2 GiB (the usual case) _entry holds the entry's offset in the table and each
+        // field is read at [offset + table + field], the table's address a displacement the JIT folds into
+        // the instruction; elsewhere _entry holds the entry's address.
+        long table = _shape.FrontTable;
+        bool low = table + ((long)CacheView.FrontTableMask + 1) * CacheView.EntrySize <= int.MaxValue;
+        if (!low)
+        {
+            Il.Emit(OpCodes.Ldc_I8, table);
+            Il.Emit(OpCodes.Conv_I);
+        }
         Il.Emit(OpCodes.Ldloc, a);
         int entryShift = System.Numerics.BitOperations.Log2((uint)CacheView.EntrySize);
         if (1 << entryShift == CacheView.EntrySize && _shape.LineShift >= entryShift)
@@ -1085,14 +1163,9 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySize);
             Il.Emit(OpCodes.Mul);
         }
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Dup);
+        if (!low) Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stloc, _entry);
-        if (tagOffset != 0)
-        {
-            Il.Emit(OpCodes.Ldc_I4, tagOffset);
-            Il.Emit(OpCodes.Add);
-        }
+        EntryField(low, tagOffset);
         Il.Emit(OpCodes.Ldind_I8);
         // The tag of the access's last byte: an access that crosses into the next line never matches.
         Il.Emit(OpCodes.Ldloc, a);
@@ -1107,9 +1180,7 @@ sealed partial class RegionEmitter
         if (_shape.TouchesOnHit)
         {
             Il.Emit(OpCodes.Ldloc, _view);
-            Il.Emit(OpCodes.Ldloc, _entry);
-            Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySlotOffset);
-            Il.Emit(OpCodes.Add);
+            EntryField(low, CacheView.EntrySlotOffset);
             Il.Emit(OpCodes.Ldind_I4);
             Il.Emit(OpCodes.Call, MTouch);
         }
@@ -1117,11 +1188,20 @@ sealed partial class RegionEmitter
         _blockAccesses++;
         _region.Profile?.CountInline(_block, IndexInBlock);
         // host address = addend + a
-        Il.Emit(OpCodes.Ldloc, _entry);
-        Il.Emit(OpCodes.Ldc_I4, CacheView.EntryAddendOffset);
-        Il.Emit(OpCodes.Add);
+        EntryField(low, CacheView.EntryAddendOffset);
         Il.Emit(OpCodes.Ldind_I);
         Il.Emit(OpCodes.Ldloc, a);
+        Il.Emit(OpCodes.Conv_I);
+        Il.Emit(OpCodes.Add);
+    }
+
+    /// <summary>Pushes the address of the probed entry's field at <paramref name="offset"/>.</summary>
+    void EntryField(bool low, int offset)
+    {
+        Il.Emit(OpCodes.Ldloc, _entry);
+        long displacement = (low ? _shape.FrontTable : 0) + offset;
+        if (displacement == 0) return;
+        Il.Emit(OpCodes.Ldc_I4, (int)displacement);
         Il.Emit(OpCodes.Conv_I);
         Il.Emit(OpCodes.Add);
     }
@@ -1334,36 +1414,36 @@ sealed partial class RegionEmitter
         }
         var (op, bits, set, aux) = (p.Op, p.Bits, p.Set, p.Aux);
         Il.Emit(OpCodes.Ldc_I4, (int)op);
-        Il.Emit(OpCodes.Stloc, FOp);
+        FOp.Store(Il);
         Il.Emit(OpCodes.Ldc_I4, bits);
-        Il.Emit(OpCodes.Stloc, FBits);
+        FBits.Store(Il);
         Il.Emit(OpCodes.Ldloc, _pendRes[set]);
-        Il.Emit(OpCodes.Stloc, FRes);
+        FRes.Store(Il);
         if (op is FlagOp.Add or FlagOp.Adc or FlagOp.Sub or FlagOp.Sbb or FlagOp.Inc or FlagOp.Dec)
         {
             Il.Emit(OpCodes.Ldloc, _pendS1[set]);
-            Il.Emit(OpCodes.Stloc, FS1);
+            FS1.Store(Il);
             Il.Emit(OpCodes.Ldloc, _pendS2[set]);
-            Il.Emit(OpCodes.Stloc, FS2);
+            FS2.Store(Il);
         }
         else if (op == FlagOp.Logic)
         {
             Il.Emit(OpCodes.Ldc_I8, 0L);
-            Il.Emit(OpCodes.Stloc, FS1);
+            FS1.Store(Il);
             Il.Emit(OpCodes.Ldc_I8, 0L);
-            Il.Emit(OpCodes.Stloc, FS2);
+            FS2.Store(Il);
         }
         switch (aux)
         {
             case PendingAux.Local:
                 Il.Emit(OpCodes.Ldloc, _pendAux[set]);
-                Il.Emit(OpCodes.Stloc, FAux);
+                FAux.Store(Il);
                 break;
             case PendingAux.Imul32 or PendingAux.Imul64:
                 Il.Emit(OpCodes.Ldloc, _pendS1[set]);
                 Il.Emit(OpCodes.Ldloc, _pendS2[set]);
                 Il.Emit(OpCodes.Call, aux == PendingAux.Imul64 ? MImulFlags64 : MImulFlags32);
-                Il.Emit(OpCodes.Stloc, FAux);
+                FAux.Store(Il);
                 break;
         }
     }
@@ -1402,15 +1482,15 @@ sealed partial class RegionEmitter
         {
             EmitPushLazyLocals();
             Il.Emit(OpCodes.Call, MCompute);
-            Il.Emit(OpCodes.Ldloc, FFlags);
+            FFlags.Load(Il);
             Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
             Il.Emit(OpCodes.And);
             Il.Emit(OpCodes.Or);
-            Il.Emit(OpCodes.Stloc, FFlags);
+            FFlags.Store(Il);
         }
         MergeRotateFlags(p.Aux == PendingAux.Rol, p.Bits, _pendRes[p.Set]);
         Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
-        Il.Emit(OpCodes.Stloc, FOp);
+        FOp.Store(Il);
     }
 
     /// <summary>
@@ -1440,24 +1520,24 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Shl);
         Il.Emit(OpCodes.Ldloc, cf);
         Il.Emit(OpCodes.Or);
-        Il.Emit(OpCodes.Ldloc, FFlags);
+        FFlags.Load(Il);
         Il.Emit(OpCodes.Ldc_I8, ~(long)(Rf.CF | Rf.OF));
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Or);
-        Il.Emit(OpCodes.Stloc, FFlags);
+        FFlags.Store(Il);
     }
 
     // The operands a known-producer condition reads: the waiting set, or the lazy-flag locals.
-    LocalBuilder CurRes => _pending ? _pendRes[_pendSet] : FRes;
-    LocalBuilder CurS1 => _pending ? _pendS1[_pendSet] : FS1;
-    LocalBuilder CurS2 => _pending ? _pendS2[_pendSet] : FS2;
-    LocalBuilder CurAux
+    LazySlot CurRes => _pending ? LazySlot.Local(_pendRes[_pendSet]) : FRes;
+    LazySlot CurS1 => _pending ? LazySlot.Local(_pendS1[_pendSet]) : FS1;
+    LazySlot CurS2 => _pending ? LazySlot.Local(_pendS2[_pendSet]) : FS2;
+    LazySlot CurAux
     {
         get
         {
             // A factor-based producer has no aux local until it is materialised (stack-neutral IL, so safe here).
             if (_pending && _pendHasAux is PendingAux.Imul32 or PendingAux.Imul64) MaterializeFlags();
-            return _pending && _pendHasAux == PendingAux.Local ? _pendAux[_pendSet] : FAux;
+            return _pending && _pendHasAux == PendingAux.Local ? LazySlot.Local(_pendAux[_pendSet]) : FAux;
         }
     }
 
@@ -1470,13 +1550,13 @@ sealed partial class RegionEmitter
 
     void EmitPushLazyLocals()
     {
-        Il.Emit(OpCodes.Ldloc, FOp);
-        Il.Emit(OpCodes.Ldloc, FBits);
-        Il.Emit(OpCodes.Ldloc, FRes);
-        Il.Emit(OpCodes.Ldloc, FS1);
-        Il.Emit(OpCodes.Ldloc, FS2);
-        Il.Emit(OpCodes.Ldloc, FAux);
-        Il.Emit(OpCodes.Ldloc, FFlags);
+        FOp.Load(Il);
+        FBits.Load(Il);
+        FRes.Load(Il);
+        FS1.Load(Il);
+        FS2.Load(Il);
+        FAux.Load(Il);
+        FFlags.Load(Il);
     }
 
     /// <summary>Pushes CF as a ulong 0 or 1.</summary>
@@ -1489,19 +1569,19 @@ sealed partial class RegionEmitter
             switch (KnownOp)
             {
                 case FlagOp.Add:
-                    Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
+                    CurRes.Load(Il); CurS1.Load(Il); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
                     return;
                 case FlagOp.Sub:
-                    Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
+                    CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
                     return;
                 case FlagOp.Logic:
                     Il.Emit(OpCodes.Ldc_I8, 0L);
                     return;
                 case FlagOp.Inc or FlagOp.Dec or FlagOp.None:
-                    Il.Emit(OpCodes.Ldloc, FFlags); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    FFlags.Load(Il); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
                     return;
                 case FlagOp.ResultAux:
-                    Il.Emit(OpCodes.Ldloc, CurAux); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    CurAux.Load(Il); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
                     return;
             }
         }
@@ -1521,12 +1601,12 @@ sealed partial class RegionEmitter
         {
             // Inc/Dec already keep CF in the bits; the helper's answer is that same bit then.
         }
-        Il.Emit(OpCodes.Ldloc, FFlags);
+        FFlags.Load(Il);
         Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.CF);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Ldloc, cf);
         Il.Emit(OpCodes.Or);
-        Il.Emit(OpCodes.Stloc, FFlags);
+        FFlags.Store(Il);
     }
 
     /// <summary>Pushes condition <paramref name="cc"/> (0..15) as an int32 0 or 1.</summary>
@@ -1540,11 +1620,11 @@ sealed partial class RegionEmitter
 
     void Not() { Il.Emit(OpCodes.Ldc_I4_0); Il.Emit(OpCodes.Ceq); }
 
-    void ResIsZero() { Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Ceq); }
+    void ResIsZero() { CurRes.Load(Il); Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Ceq); }
 
     void ResSign()
     {
-        Il.Emit(OpCodes.Ldloc, CurRes);
+        CurRes.Load(Il);
         Il.Emit(OpCodes.Ldc_I4, KnownBits - 1);
         Il.Emit(OpCodes.Shr_Un);
         Il.Emit(OpCodes.Conv_I4);
@@ -1552,9 +1632,9 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.And);
     }
 
-    void Signed(LocalBuilder v)
+    void Signed(LazySlot v)
     {
-        Il.Emit(OpCodes.Ldloc, v);
+        v.Load(Il);
         switch (KnownBits)
         {
             case 32: Il.Emit(OpCodes.Conv_I4); break;
@@ -1566,7 +1646,7 @@ sealed partial class RegionEmitter
     /// <summary>Pushes bit <paramref name="n"/> of the materialised flags as an int32 0 or 1.</summary>
     void FlagBit(int n)
     {
-        Il.Emit(OpCodes.Ldloc, FFlags);
+        FFlags.Load(Il);
         Il.Emit(OpCodes.Ldc_I4, n);
         Il.Emit(OpCodes.Shr_Un);
         Il.Emit(OpCodes.Conv_I4);
@@ -1602,12 +1682,12 @@ sealed partial class RegionEmitter
             case FlagOp.Sub:
                 switch (cc)
                 {
-                    case 2: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Clt_Un); return true;
-                    case 3: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Clt_Un); Not(); return true;
-                    case 4: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Ceq); return true;
-                    case 5: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Ceq); Not(); return true;
-                    case 6: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Cgt_Un); Not(); return true;
-                    case 7: Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Ldloc, CurS2); Il.Emit(OpCodes.Cgt_Un); return true;
+                    case 2: CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Clt_Un); return true;
+                    case 3: CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Clt_Un); Not(); return true;
+                    case 4: CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Ceq); return true;
+                    case 5: CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Ceq); Not(); return true;
+                    case 6: CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Cgt_Un); Not(); return true;
+                    case 7: CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Cgt_Un); return true;
                     case 8: ResSign(); return true;
                     case 9: ResSign(); Not(); return true;
                     case 12: Signed(CurS1); Signed(CurS2); Il.Emit(OpCodes.Clt); return true;
@@ -1632,8 +1712,8 @@ sealed partial class RegionEmitter
             case FlagOp.Add:
                 switch (cc)
                 {
-                    case 2: Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Clt_Un); return true;
-                    case 3: Il.Emit(OpCodes.Ldloc, CurRes); Il.Emit(OpCodes.Ldloc, CurS1); Il.Emit(OpCodes.Clt_Un); Not(); return true;
+                    case 2: CurRes.Load(Il); CurS1.Load(Il); Il.Emit(OpCodes.Clt_Un); return true;
+                    case 3: CurRes.Load(Il); CurS1.Load(Il); Il.Emit(OpCodes.Clt_Un); Not(); return true;
                     case 4: ResIsZero(); return true;
                     case 5: ResIsZero(); Not(); return true;
                     case 8: ResSign(); return true;
@@ -1679,13 +1759,13 @@ sealed partial class RegionEmitter
     /// <summary>Pops arithmetic-flag bits into the materialised bits, which become the flags (FOp = None).</summary>
     void ReplaceArith()
     {
-        Il.Emit(OpCodes.Ldloc, FFlags);
+        FFlags.Load(Il);
         Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Or);
-        Il.Emit(OpCodes.Stloc, FFlags);
+        FFlags.Store(Il);
         Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
-        Il.Emit(OpCodes.Stloc, FOp);
+        FOp.Store(Il);
         Known = true;
         KnownOp = FlagOp.None;
         KnownBits = 64;
@@ -1698,13 +1778,13 @@ sealed partial class RegionEmitter
     internal void SetFlagsAuxInPlace(int bits, LocalBuilder res, LocalBuilder aux)
     {
         Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.ResultAux);
-        Il.Emit(OpCodes.Stloc, FOp);
+        FOp.Store(Il);
         Il.Emit(OpCodes.Ldc_I4, bits);
-        Il.Emit(OpCodes.Stloc, FBits);
+        FBits.Store(Il);
         Il.Emit(OpCodes.Ldloc, res);
-        Il.Emit(OpCodes.Stloc, FRes);
+        FRes.Store(Il);
         Il.Emit(OpCodes.Ldloc, aux);
-        Il.Emit(OpCodes.Stloc, FAux);
+        FAux.Store(Il);
     }
 
     /// <summary>Marks the flag producer unknown at compile time (a block entered from several places).</summary>

@@ -37,17 +37,21 @@ public sealed unsafe class CacheView
     const ulong Invalid = ulong.MaxValue;
 
     readonly ExCache _cache;
-    // Pinned, so translated code can probe it through a raw pointer.
-    readonly Entry[] _table = Interlocked.Exchange(ref _spareTable, null) ?? GC.AllocateArray<Entry>(TableSize, pinned: true);
+    // Native memory at a fixed address, so translated code can probe it through a raw pointer (see FrontTableMemory).
+    readonly Entry* _table = (Entry*)FrontTableMemory.Rent(TableSize * sizeof(Entry));
+    int _tableReleased;
 
     /// <summary>
-    /// The table of a view whose cache kept its storage for the next one (<see cref="ExCache.RecycleStorage"/>): 256 KiB on
-    /// the pinned heap per guest was a good part of what brought on full collections in a component running short guests.
+    /// The view's cache is gone and nothing runs through this view any more: its table may serve the next view
+    /// (256 KiB per guest was a good part of what a component running short guests one after another allocated).
     /// </summary>
-    static Entry[]? _spareTable;
+    internal void ReleaseTable()
+    {
+        if (Interlocked.Exchange(ref _tableReleased, 1) == 0) FrontTableMemory.Return(_table, TableSize * sizeof(Entry));
+    }
 
-    /// <summary>The view's cache is gone and nothing runs through this view any more: its table may serve the next view.</summary>
-    internal void ReleaseTable() => Interlocked.CompareExchange(ref _spareTable, _table, null);
+    ~CacheView() => ReleaseTable();
+
     readonly int _shift;
     readonly ulong _lineMask;
     readonly ulong _tagMask;
@@ -94,7 +98,7 @@ public sealed unsafe class CacheView
     public ExCache Cache => _cache;
 
     /// <summary>Address of the front table (pinned for the view's lifetime).</summary>
-    public nint FrontTable => (nint)Unsafe.AsPointer(ref _table[0]);
+    public nint FrontTable => (nint)_table;
     public int LineShift => _shift;
     public ulong TagMask => _tagMask;
     /// <summary>True when every hit must update the replacement policy (LRU).</summary>
@@ -160,7 +164,7 @@ public sealed unsafe class CacheView
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     ref Entry EntryFor(ulong a) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_table), (nint)((a >> _shift) & (TableSize - 1)));
+        ref _table[(nint)((a >> _shift) & (TableSize - 1))];
 
     // ---- hot path: loads ----
 

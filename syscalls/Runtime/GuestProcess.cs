@@ -413,7 +413,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 break;
             }
             // One frame per boundary: nested delivery of further signals happens at the handler's first block.
-            if (Signals.HasDeliverable()) c.InterruptPending = true;
+            if (Signals.HasDeliverable()) c.RaiseInterrupt();
             break;
         }
     }
@@ -493,7 +493,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     {
         Signals.Raise(info);
         PendingChanged();
-        if (Signals.HasDeliverable()) Cpu.InterruptPending = true;
+        if (Signals.HasDeliverable()) Cpu.RaiseInterrupt();
         _wake.Signal();
     }
 
@@ -577,12 +577,12 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             // holding the call number, so the call runs again when the handler returns.
             if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, -512 /* ERESTARTSYS */));
             c.Rip -= 2;
-            c.InterruptPending = true;
+            c.RaiseInterrupt();
             return;
         }
         if (Options.Strace) Options.Diagnostics.WriteLine(Strace.Format(ctx, _table, r));
         c.R[Registers.RAX] = (ulong)r;
-        if (Signals.HasDeliverable()) c.InterruptPending = true;
+        if (Signals.HasDeliverable()) c.RaiseInterrupt();
     }
 
     /// <summary>Ends the guest with an exit status (exit_group, or exit of the last thread).</summary>

@@ -151,7 +151,7 @@ public sealed partial class GuestProcess
     void SwitchTo(GuestThread next)
     {
         MakeCurrent(next);
-        if (Signals.HasDeliverable()) next.Cpu.InterruptPending = true;
+        if (Signals.HasDeliverable()) next.Cpu.RaiseInterrupt();
     }
 
     /// <summary>Makes <paramref name="t"/> the running thread: signal masks are per thread, and the running one's is in <see cref="SignalState.Mask"/>.</summary>
@@ -267,7 +267,7 @@ public sealed partial class GuestProcess
             else t.Cpu.R[Registers.RAX] = unchecked((ulong)-Errno.EINTR);
         }
         else Retry(t, interrupted: true, saRestart);
-        if (t.Runnable) t.Cpu.InterruptPending = true;
+        if (t.Runnable) t.Cpu.RaiseInterrupt();
     }
 
     /// <summary>Runs the handler of <paramref name="t"/>'s blocked call again; it completes or blocks anew.</summary>

@@ -80,7 +80,7 @@ public sealed partial class GuestProcess
     /// <summary>Any thread: a host or a memory node's directory wants the home to look soon.</summary>
     void RequestSafePoint()
     {
-        _current.Cpu.InterruptPending = true;
+        _current.Cpu.RaiseInterrupt();
         _wake.Signal();
     }
 
@@ -228,7 +228,7 @@ public sealed partial class GuestProcess
         }
         if (t.Cpu.InterruptPending && !t.Exited)
         {
-            t.Cpu.InterruptPending = false;
+            t.Cpu.TakeInterrupt();
             Interrupt(t.Cpu);
             if (_exiting) return;
         }

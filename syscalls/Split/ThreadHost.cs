@@ -229,7 +229,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
     /// <summary>Any thread may call this: something arrived that the loop should look at soon.</summary>
     void Notify()
     {
-        if (_current is { } t) t.Cpu.InterruptPending = true;
+        if (_current is { } t) t.Cpu.RaiseInterrupt();
         _signal.Set();
     }
 
@@ -398,7 +398,7 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                     if (_threads.Find(x => x.Tid == tid) is { Waiting: false } t)
                     {
                         t.CheckIn = true;
-                        t.Cpu.InterruptPending = true;
+                        t.Cpu.RaiseInterrupt();
                     }
                     break;
                 }
