@@ -689,7 +689,10 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         int slot = -1;
         for (int i = set * _ways; i < (set + 1) * _ways; i++)
             if (_tags[i] == lineAddr && _asids[i] == asid) { slot = i; break; }
-        if (slot < 0) return 0;
+        // Only a line the directory granted is the directory's to take. It may name a line this cache no longer holds
+        // under that name (a clean one dropped at munmap, which the directory never hears of): the address can hold a
+        // private line by now, whose dirty bytes were taken away and then, p-local, zero-filled again on the next miss.
+        if (slot < 0 || !_tracked[slot]) return 0;
         int n = 0;
         if (_dirty[slot] && data.Length == _config.LineSize)
         {
