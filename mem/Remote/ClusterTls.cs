@@ -92,11 +92,15 @@ public static class ClusterTls
     /// <summary>Checks that a node's files are there and load, before it listens.</summary>
     public static void CheckServerFiles() => _ = Server;
 
-    /// <summary>The client's end: the node must show a certificate for <see cref="NodeName"/> issued by the cluster's CA.</summary>
-    public static SslStream Connect(Socket socket)
+    /// <summary>
+    /// The client's end: the node must show a certificate for <see cref="NodeName"/> issued by the cluster's CA. With
+    /// <paramref name="recordBounded"/> the stream reads the socket one TLS record at a time (<see cref="TlsRecordStream"/>).
+    /// </summary>
+    public static SslStream Connect(Socket socket, bool recordBounded = false)
     {
         var ca = Ca;
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        Stream inner = recordBounded ? new TlsRecordStream(socket) : new NetworkStream(socket, ownsSocket: false);
+        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
         try
         {
             ssl.AuthenticateAsClient(new SslClientAuthenticationOptions

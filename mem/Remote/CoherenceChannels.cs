@@ -121,11 +121,11 @@ public sealed class CoherenceChannels : IDisposable
                     if (early[e].Grants > n.GrantsReceived) continue;
                     var x = early[e];
                     early.RemoveAt(e--);
-                    Apply(n, cb, x.Token, x.Asid, x.Addr, x.Size, x.Mode);
+                    Apply(n, x.Token, x.Asid, x.Addr, x.Size, x.Mode);
                 }
                 while (cb.Available > 0)
                 {
-                    var body = n.ReadFrame(cb);
+                    var body = n.ReadFrame(cb, n.CallbackTls);
                     if ((Op)body[0] != Op.Invalidate) throw new MemoryNodeFailure($"memory node {n.Endpoint} sent op {body[0]} on the callback channel");
                     uint token = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
                     var r = new FrameReader(body.AsSpan(5));
@@ -137,11 +137,11 @@ public sealed class CoherenceChannels : IDisposable
                     if (size > (uint)_line.Length) throw new MemoryNodeFailure($"memory node {n.Endpoint} invalidated a line of {size} bytes");
                     // It takes away a line whose grant is still on its way: the access that asked for it goes first.
                     if (grants > n.GrantsReceived) early.Add((token, asid, addr, (int)size, mode, grants));
-                    else Apply(n, cb, token, asid, addr, (int)size, mode);
+                    else Apply(n, token, asid, addr, (int)size, mode);
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
             throw new MemoryNodeFailure($"a memory node's callback channel failed: {e.Message}", e);
         }
@@ -169,7 +169,7 @@ public sealed class CoherenceChannels : IDisposable
         if (HasEarly) _notify();
     }
 
-    void Apply(MemoryNodeClient n, Socket cb, uint token, int asid, ulong addr, int size, InvalidateMode mode)
+    void Apply(MemoryNodeClient n, uint token, int asid, ulong addr, int size, InvalidateMode mode)
     {
         int dataLen = _target.ApplyRemote(asid, addr, mode, _line.AsSpan(0, size), out bool kept);
         Applied++;
@@ -178,7 +178,7 @@ public sealed class CoherenceChannels : IDisposable
         _ack.I64(n.WriteBacksSent);
         _ack.U8(kept ? (byte)1 : (byte)0);
         _ack.Bytes(_line.AsSpan(0, dataLen));
-        cb.Send(_ack.Finish());
+        n.SendOnCallback(_ack.Finish());
     }
 
     public void Dispose()

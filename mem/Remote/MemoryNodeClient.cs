@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Net.Security;
 using System.Net.Sockets;
 using LegoEmu.Mem.Component;
 
@@ -51,7 +52,7 @@ public sealed class MemoryNodeClient : IDisposable
         }
         try
         {
-            if (ClusterTls.Applies(endpoint)) _tls = ClusterTls.Connect(_socket);
+            if (ClusterTls.Applies(endpoint)) _tls = ClusterTls.Connect(_socket, recordBounded: true);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or CredentialsException)
         {
@@ -370,6 +371,8 @@ public sealed class MemoryNodeClient : IDisposable
                 _inEnd = have;
             }
             if (4 + (int)len > _in.Length) Array.Resize(ref _in, 4 + (int)len);
+            // A TLS read is given room for a whole record, so the stream keeps nothing back that a poll of the socket would miss.
+            if (_tls != null && _in.Length - _inEnd < TlsRecordStream.MaxPlaintext) Array.Resize(ref _in, _inEnd + TlsRecordStream.MaxPlaintext);
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
             if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
             int r = _tls != null ? _tls.Read(_in, _inEnd, _in.Length - _inEnd) : _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
@@ -469,10 +472,6 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>Attaches both connections as component <paramref name="componentId"/> and opens the callback channel; returns the node's slot for it.</summary>
     public int AttachComponent(ulong componentId)
     {
-        // A coherent component waits for its reply and the node's invalidations together by polling the sockets,
-        // which cannot see what a TLS stream has already read and decrypted.
-        if (_tls != null)
-            throw new MemoryNodeFailure($"memory node {Endpoint}: coherent caches (threads over processor components, memory shared between processes) are not served over TLS links yet; use Unix sockets");
         var w = Begin(Op.Attach);
         w.U64(componentId);
         w.U8(0);
@@ -483,30 +482,50 @@ public sealed class MemoryNodeClient : IDisposable
         GrantsReceived = 0;
         var cb = Endpoint.NewSocket();
         cb.ReceiveTimeout = NodeTimeout.Milliseconds;
+        cb.SendTimeout = NodeTimeout.Milliseconds;
+        SslStream? cbTls = null;
         try
         {
             cb.Connect(Endpoint.Address);
-            Greet(cb, null);
+            // Over TLS the channel is read one record at a time too: the watcher and the waits poll its socket.
+            if (_tls != null) cbTls = ClusterTls.Connect(cb, recordBounded: true);
+            Greet(cb, cbTls);
             var fw = new FrameWriter(64);
             fw.Begin((byte)Op.Attach, 1);
             fw.U64(componentId);
             fw.U8(1);
-            cb.Send(fw.Finish());
-            ReadFrame(cb);
+            WriteAll(cb, cbTls, fw.Finish());
+            ReadFrame(cb, cbTls);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException or System.Security.Authentication.AuthenticationException)
         {
+            cbTls?.Dispose();
             cb.Dispose();
-            throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {e.SocketErrorCode}", e);
+            throw new MemoryNodeFailure($"cannot open the callback channel to memory node {Endpoint}: {(e as SocketException)?.SocketErrorCode.ToString() ?? e.Message}", e);
+        }
+        catch (MemoryNodeFailure)
+        {
+            cbTls?.Dispose();
+            cb.Dispose();
+            throw;
         }
         Callback = cb;
+        CallbackTls = cbTls;
         return slot;
     }
+
+    /// <summary>The TLS stream over <see cref="Callback"/> when the link is encrypted; null on a plain link.</summary>
+    internal SslStream? CallbackTls { get; private set; }
+
+    /// <summary>Sends one frame on the callback channel (an invalidation's answer).</summary>
+    internal void SendOnCallback(ReadOnlySpan<byte> frame) => WriteAll(Callback!, CallbackTls, frame);
 
     /// <summary>Closes the callback channel; replies are read plainly again.</summary>
     internal void DetachCallback()
     {
         Channels = null;
+        CallbackTls?.Dispose();
+        CallbackTls = null;
         Callback?.Dispose();
         Callback = null;
     }
@@ -527,6 +546,7 @@ public sealed class MemoryNodeClient : IDisposable
     {
         _tls?.Dispose();
         _socket.Dispose();
+        CallbackTls?.Dispose();
         Callback?.Dispose();
     }
 }

@@ -86,16 +86,37 @@ public sealed class TlsTests(GuestBuilds builds) : IDisposable
     [Fact]
     public async Task ThreadsRunOnAThreadHostOverTls()
     {
-        // The home's link to its thread host over TCP with the cluster's credentials (TLS); the memory node on a Unix
-        // socket, since coherent caches are not served over TLS links yet.
+        // The home's link to its thread host and every memory link over TCP with the cluster's credentials (TLS): the
+        // coherent caches of home and host wait for replies and invalidations on TLS links.
         string dir = await Init("hosts");
-        using var node = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "hosts-node.sock")}", extra: ["--credentials", dir]);
+        using var node = new MemoryNodeProcess("tcp:127.0.0.1:0", extra: ["--credentials", dir]);
         using var host = new MemoryNodeProcess("tcp:127.0.0.1:0", verb: "procnode", extra: ["--credentials", dir]);
         string binary = builds.Binary("threads");
         var native = await ProcessRunner.RunAsync(binary, [], TimeSpan.FromSeconds(60));
         var r = await EmulatorRunner.RunAsync("run", "--credentials", dir, "--memory-nodes", node.Endpoint, "--processors", host.Endpoint, "--excache", "64K", binary);
         Assert.True(r.ExitCode == native.ExitCode, $"exit {r.ExitCode}: {r.StderrText}");
         Assert.Equal(native.StdoutText, r.StdoutText);
+    }
+
+    /// <summary>
+    /// Processes sharing memory over two memory nodes reached by TLS: the line directory's callback channels are TLS
+    /// too, and a component polling its sockets for replies and invalidations must find every byte a TLS stream has
+    /// not handed on still in a socket.
+    /// </summary>
+    [Fact]
+    public async Task ProcessesShareMemoryOverEncryptedNodes()
+    {
+        string dir = await Init("shared");
+        using var a = new MemoryNodeProcess("tcp:127.0.0.1:0", extra: ["--credentials", dir]);
+        using var b = new MemoryNodeProcess("tcp:127.0.0.1:0", extra: ["--credentials", dir]);
+        foreach (var guest in new[] { "shared_memory", "shared_exec" })
+        {
+            string binary = builds.Binary(guest);
+            var native = await ProcessRunner.RunAsync(binary, [], TimeSpan.FromSeconds(60));
+            var r = await EmulatorRunner.RunAsync("run", "--credentials", dir, "--memory-nodes", $"{a.Endpoint},{b.Endpoint}", "--excache", "64K", binary);
+            Assert.True(r.ExitCode == native.ExitCode, $"{guest}: exit {r.ExitCode}: {r.StderrText}");
+            Assert.Equal(native.StdoutText, r.StdoutText);
+        }
     }
 
     [Fact]
