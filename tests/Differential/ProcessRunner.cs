@@ -100,8 +100,9 @@ public static class ProcessRunner
 
         // A guest that reads stdin must see EOF rather than hang the test.
         process.StandardInput.Close();
-        var stdoutTask = DrainAsync(process.StandardOutput.BaseStream);
-        var stderrTask = DrainAsync(process.StandardError.BaseStream);
+        var stderrSoFar = new MemoryStream();
+        var stdoutTask = DrainAsync(process.StandardOutput.BaseStream, new MemoryStream());
+        var stderrTask = DrainAsync(process.StandardError.BaseStream, stderrSoFar);
 
         var timedOut = false;
         using (var cts = new CancellationTokenSource(timeout))
@@ -122,9 +123,13 @@ public static class ProcessRunner
         var drained = Task.WhenAll(stdoutTask, stderrTask);
         if (await Task.WhenAny(drained, Task.Delay(PipeDrainGrace)) != drained)
         {
+            // What it said before it ended is often why (a hung child names itself there); the copy may be mid-write.
+            string said;
+            lock (stderrSoFar) said = System.Text.Encoding.UTF8.GetString(stderrSoFar.ToArray());
             Assert.Fail(
-                $"{description} exited with {process.ExitCode}, but its stdout/stderr stayed open for " +
-                $"{PipeDrainGrace.TotalSeconds} s more: a child process it started is still alive and holds them.");
+                $"{description} exited with {process.ExitCode} after {stopwatch.Elapsed.TotalSeconds:0.0} s, but its stdout/stderr stayed open for " +
+                $"{PipeDrainGrace.TotalSeconds} s more: a child process it started is still alive and holds them.\n--- stderr so far ---\n" +
+                (said.Length > 4000 ? said[^4000..] : said));
         }
 
         return new ProcessResult(description, process.ExitCode, stdoutTask.Result, stderrTask.Result,
@@ -143,11 +148,13 @@ public static class ProcessRunner
         }
     }
 
-    private static async Task<byte[]> DrainAsync(Stream stream)
+    private static async Task<byte[]> DrainAsync(Stream stream, MemoryStream buffer)
     {
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer);
-        return buffer.ToArray();
+        var chunk = new byte[16384];
+        int n;
+        while ((n = await stream.ReadAsync(chunk)) > 0)
+            lock (buffer) buffer.Write(chunk, 0, n);
+        lock (buffer) return buffer.ToArray();
     }
 
     /// <summary>A shell-like rendering of the command line, for failure messages.</summary>
