@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using LegoEmu.Loader.Image;
+using LegoEmu.Mem.Component;
 
 namespace LegoEmu.Loader.Elf;
 
@@ -10,7 +11,36 @@ namespace LegoEmu.Loader.Elf;
 /// </summary>
 public sealed class ElfFile
 {
-    public byte[] Data { get; }
+    /// <summary>How much of a program execve reads at once: its headers; the segments are read as the guest touches them.</summary>
+    const int ExecHeadBytes = 64 << 10;
+
+    /// <summary>The whole file, read now if only its head was (<see cref="Load(ExecutableFile)"/>).</summary>
+    public byte[] Data
+    {
+        get
+        {
+            Complete();
+            return _bytes;
+        }
+    }
+
+    /// <summary>The file's bytes from offset 0: all of them, or only its head until <see cref="Complete"/>.</summary>
+    byte[] _bytes;
+    bool _complete;
+    readonly long _fileLength;
+    readonly ulong _shoff;
+    readonly ushort _shentsize, _shnum, _shstrndx;
+    SectionHeader[]? _sections;
+
+    /// <summary>The file's length (the bytes read, when the whole file was read at once).</summary>
+    public long FileLength => _fileLength;
+
+    /// <summary>The bytes this object holds in memory.</summary>
+    public long ResidentBytes => _bytes.LongLength;
+
+    /// <summary>The open file, for mappings that read its pages when the guest touches them; null for an image given as bytes.</summary>
+    public FileBacking? Backing { get; }
+
     public string Path { get; }
     public ushort Type { get; }
     public ulong Entry { get; }
@@ -18,14 +48,29 @@ public sealed class ElfFile
     // Arrays rather than lists or LINQ: generic code over these structs is not precompiled, and every
     // process (and every exec) parses at least two ELF files, so each instantiation would be a JIT at start-up.
     public ProgramHeader[] ProgramHeaders { get; }
-    public SectionHeader[] Sections { get; }
     public string? Interpreter { get; }
+
+    /// <summary>The section headers (the whole file is read first if only its head was); empty when the table is missing or broken.</summary>
+    public SectionHeader[] Sections
+    {
+        get
+        {
+            if (Volatile.Read(ref _sections) is { } done) return done;
+            Complete();
+            lock (this) return _sections ??= ReadSections(_shoff, _shentsize, _shnum, _shstrndx);
+        }
+    }
 
     public bool IsDynamicType => Type == ElfConst.ET_DYN;
 
-    ElfFile(byte[] data, string path, bool sectionsOnly = false)
+    /// <param name="data">The file from offset 0: all of it, or its head when <paramref name="backing"/> can read the rest.</param>
+    /// <param name="fileLength">The file's length when only its head is given; -1 when <paramref name="data"/> is the whole file.</param>
+    ElfFile(byte[] data, string path, bool sectionsOnly = false, FileBacking? backing = null, long fileLength = -1)
     {
-        Data = data;
+        _bytes = data;
+        _complete = fileLength < 0 || data.LongLength >= fileLength;
+        _fileLength = fileLength < 0 ? data.LongLength : fileLength;
+        Backing = backing;
         Path = path;
         if (data.Length < 4 || data[0] != 0x7f || data[1] != (byte)'E' || data[2] != (byte)'L' || data[3] != (byte)'F')
             throw new ElfFormatException("not an ELF file");
@@ -45,6 +90,8 @@ public sealed class ElfFile
         if (phnum == 0) throw new ElfFormatException("no program headers");
         if (phentsize != ElfConst.PhdrSize) throw new ElfFormatException($"bad program header size {phentsize}");
         if (!InFile(PhOff, (ulong)phnum * ElfConst.PhdrSize)) throw new ElfFormatException("truncated program headers");
+        (_shoff, _shentsize, _shnum, _shstrndx) = (shoff, shentsize, shnum, shstrndx);
+        if (!InBytes(PhOff, (ulong)phnum * ElfConst.PhdrSize)) Complete();
 
         var phs = new ProgramHeader[phnum];
         for (int i = 0; i < phnum; i++)
@@ -56,7 +103,6 @@ public sealed class ElfFile
         if (sectionsOnly)
         {
             // A separate debug file keeps the program headers of its object but none of their bytes.
-            Sections = ReadSections(shoff, shentsize, shnum, shstrndx);
             return;
         }
         ValidateSegments(phs);
@@ -65,15 +111,45 @@ public sealed class ElfFile
         {
             if (ph.Type != ElfConst.PT_INTERP) continue;
             if (!InFile(ph.Offset, ph.FileSize)) throw new ElfFormatException("PT_INTERP outside the file");
+            if (!InBytes(ph.Offset, ph.FileSize)) Complete();
             // The kernel's rules: a C string of 2 to PATH_MAX bytes whose last byte is its NUL.
-            if (ph.FileSize < 2 || ph.FileSize > 4096 || data[(int)(ph.Offset + ph.FileSize - 1)] != 0)
+            if (ph.FileSize < 2 || ph.FileSize > 4096 || _bytes[(int)(ph.Offset + ph.FileSize - 1)] != 0)
                 throw new ElfFormatException("PT_INTERP is not a NUL-terminated path");
-            var name = data.AsSpan((int)ph.Offset, (int)ph.FileSize);
+            var name = _bytes.AsSpan((int)ph.Offset, (int)ph.FileSize);
             Interpreter = GuestText.Decode(name[..name.IndexOf((byte)0)]);
         }
-
-        Sections = ReadSections(shoff, shentsize, shnum, shstrndx);
     }
+
+    /// <summary>Reads the whole file if only its head was read (a program's symbols and sections are wanted).</summary>
+    public void Complete()
+    {
+        if (Volatile.Read(ref _complete)) return;
+        lock (this)
+        {
+            if (_complete) return;
+            if (_fileLength > Array.MaxLength) throw new ElfFormatException($"file of {_fileLength} bytes is too large to load");
+            var data = new byte[_fileLength];
+            long got = Backing!.ReadAt(data, 0);
+            // The checks were made against the length at open: a file that shrank since cannot be read as it was.
+            if (got != data.LongLength) throw new ExecFileException(got < 0 ? (int)-got : LegoEmu.Mem.Errno.EIO, Path);
+            _bytes = data;
+            Volatile.Write(ref _complete, true);
+        }
+    }
+
+    /// <summary>Copies the file's bytes at <paramref name="offset"/> into <paramref name="into"/> (within the file).</summary>
+    public void Read(ulong offset, Span<byte> into)
+    {
+        if (InBytes(offset, (ulong)into.Length))
+        {
+            _bytes.AsSpan((int)offset, into.Length).CopyTo(into);
+            return;
+        }
+        long got = Backing!.ReadAt(into, (long)offset);
+        if (got != into.Length) throw new ExecFileException(got < 0 ? (int)-got : LegoEmu.Mem.Errno.EIO, Path);
+    }
+
+    bool InBytes(ulong off, ulong len) => off <= (ulong)_bytes.Length && len <= (ulong)_bytes.Length - off;
 
     /// <summary>
     /// Reads and validates an ELF file from disk (a regular file; execute permission is not needed: this is
@@ -82,16 +158,22 @@ public sealed class ElfFile
     public static ElfFile Load(string path)
     {
         using var file = ExecutableFile.Open(path, requireExecute: false);
-        return Load(file);
+        var elf = Load(file);
+        elf.Complete();
+        return elf;
     }
 
-    /// <summary>Reads an opened program: its first bytes decide, so a file that is not ELF is never read whole.</summary>
+    /// <summary>
+    /// Reads an opened program: its first bytes decide, so a file that is not ELF is never read whole. Only its headers
+    /// are read now; the loader maps its segments from <see cref="Backing"/>, page by page as the guest touches them
+    /// (cc1 is 33 MB, of which a compile touches a few).
+    /// </summary>
     public static ElfFile Load(ExecutableFile file)
     {
         var head = file.Head;
         if (head.Length < 4 || head[0] != 0x7f || head[1] != (byte)'E' || head[2] != (byte)'L' || head[3] != (byte)'F')
             throw new ElfFormatException("not an ELF file");
-        return ParsedFiles.Get(file.Path, file.Version, () => new ElfFile(file.ReadAll(), file.Path));
+        return ParsedFiles.Get(file.Path, file.Version, () => new ElfFile(file.ReadHead(ExecHeadBytes), file.Path, backing: file.Backing(), fileLength: file.Length));
     }
 
     public static ElfFile Parse(byte[] data, string path) => new(data, path);
@@ -163,6 +245,7 @@ public sealed class ElfFile
     /// <summary>Function and object symbols from .symtab (or .dynsym when stripped), unbiased.</summary>
     public List<ElfSymbol> ReadSymbols()
     {
+        Complete();
         var result = new List<ElfSymbol>();
         foreach (var want in new[] { ElfConst.SHT_SYMTAB, ElfConst.SHT_DYNSYM })
         {
@@ -188,7 +271,7 @@ public sealed class ElfFile
         return result;
     }
 
-    bool InFile(ulong off, ulong len) => off <= (ulong)Data.Length && len <= (ulong)Data.Length - off;
+    bool InFile(ulong off, ulong len) => off <= (ulong)_fileLength && len <= (ulong)_fileLength - off;
 
     string CString(ulong tableOff, ulong tableSize, uint at)
     {
@@ -196,11 +279,11 @@ public sealed class ElfFile
         int start = (int)(tableOff + at);
         int end = start;
         int limit = (int)(tableOff + tableSize);
-        while (end < limit && Data[end] != 0) end++;
-        return Encoding.UTF8.GetString(Data, start, end - start);
+        while (end < limit && _bytes[end] != 0) end++;
+        return Encoding.UTF8.GetString(_bytes, start, end - start);
     }
 
-    ushort U16(int o) => BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(o));
-    uint U32(int o) => BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(o));
-    ulong U64(int o) => BinaryPrimitives.ReadUInt64LittleEndian(Data.AsSpan(o));
+    ushort U16(int o) => BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(o));
+    uint U32(int o) => BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(o));
+    ulong U64(int o) => BinaryPrimitives.ReadUInt64LittleEndian(_bytes.AsSpan(o));
 }

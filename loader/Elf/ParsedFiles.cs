@@ -11,6 +11,8 @@ namespace LegoEmu.Loader.Elf;
 static class ParsedFiles
 {
     const long MaxBytes = 64L << 20;
+    /// <summary>At most this many files: each keeps its descriptor open for the pages its mappings have not read yet.</summary>
+    const int MaxFiles = 64;
 
     static readonly List<(string Path, FileVersion Version, ElfFile Elf)> Recent = new();
 
@@ -28,15 +30,15 @@ static class ParsedFiles
             }
         }
         var elf = parse();
-        if (elf.Data.LongLength != version.Size) return elf; // the file changed while it was read: never reuse that
+        if (elf.FileLength != version.Size) return elf; // the file changed while it was read: never reuse that
         lock (Recent)
         {
             Recent.Add((path, version, elf));
             long bytes = 0;
             for (int i = Recent.Count - 1; i >= 0; i--)
             {
-                bytes += Recent[i].Elf.Data.LongLength;
-                if (bytes > MaxBytes && i < Recent.Count - 1) Recent.RemoveAt(i);
+                bytes += Recent[i].Elf.ResidentBytes;
+                if ((bytes > MaxBytes || Recent.Count - i > MaxFiles) && i < Recent.Count - 1) Recent.RemoveAt(i);
             }
         }
         return elf;

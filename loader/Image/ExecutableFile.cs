@@ -135,5 +135,27 @@ public sealed unsafe partial class ExecutableFile : IDisposable
         return data;
     }
 
+    /// <summary>The first <paramref name="count"/> bytes of the file (fewer when it is shorter).</summary>
+    public byte[] ReadHead(int count)
+    {
+        var data = new byte[(int)Math.Min(Length, count)];
+        int got;
+        try { got = ReadAt(_handle, data, 0); }
+        catch (ExecFileException e) { throw new ExecFileException(e.Errno, Path); }
+        if (got < data.Length) Array.Resize(ref data, got);
+        return data;
+    }
+
+    /// <summary>
+    /// The file as a mapping's backing: a descriptor of its own on the same open file, which outlives this object (and
+    /// a replacement of the path), closed when nothing refers to it any more.
+    /// </summary>
+    public FileBacking Backing()
+    {
+        long fd = Sys(72 /* fcntl */, _handle.DangerousGetHandle(), 1030 /* F_DUPFD_CLOEXEC */, 3);
+        if (fd < 0) throw new ExecFileException((int)-fd, Path);
+        return new FileBacking(new SafeFileHandle((nint)fd, ownsHandle: true), Version, Path);
+    }
+
     public void Dispose() => _handle.Dispose();
 }

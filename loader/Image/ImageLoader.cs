@@ -134,13 +134,44 @@ public static class ImageLoader
             }
             if (pageEnd > pageStart && space.MapForImage(pageStart, pageEnd - pageStart, prot, elf.Path) < 0)
                 throw new ElfFormatException($"cannot map segment at 0x{start:x}");
-            if (ph.FileSize > 0)
-                space.Poke(start, elf.Data.AsSpan((int)ph.Offset, (int)ph.FileSize));
+            if (ph.FileSize > 0) PlaceFileBytes(elf, space, ph, start, pageStart);
             mappedEnd = Math.Max(mappedEnd, pageEnd);
             prevProt = prot;
             end = Math.Max(end, segEnd);
         }
         return PageMath.Up(end);
+    }
+
+    /// <summary>
+    /// Places a segment's bytes from the file. The whole pages of the file's part, in this segment's own mapping (from
+    /// <paramref name="ownFrom"/> on), are backed by the file and read as the guest touches them; the partial pages at
+    /// either end (whose other bytes are zeros, or the previous segment's) are written now.
+    /// </summary>
+    static void PlaceFileBytes(ElfFile elf, GuestAddressSpace space, ProgramHeader ph, ulong start, ulong ownFrom)
+    {
+        ulong fileEnd = start + ph.FileSize;
+        ulong lazyStart = Math.Max(PageMath.Up(start), ownFrom), lazyEnd = PageMath.Down(fileEnd);
+        if (elf.Backing is not { } file || lazyEnd <= lazyStart || ((start ^ ph.Offset) & PageMath.PageMask) != 0)
+        {
+            PokeFileBytes(elf, space, start, ph.Offset, ph.FileSize);
+            return;
+        }
+        space.BackWithFile(lazyStart, lazyEnd - lazyStart, file, ph.Offset + (lazyStart - start));
+        PokeFileBytes(elf, space, start, ph.Offset, lazyStart - start);
+        PokeFileBytes(elf, space, lazyEnd, ph.Offset + (lazyEnd - start), fileEnd - lazyEnd);
+    }
+
+    static void PokeFileBytes(ElfFile elf, GuestAddressSpace space, ulong addr, ulong offset, ulong length)
+    {
+        if (length == 0) return;
+        var buffer = new byte[(int)Math.Min(length, 1UL << 20)];
+        for (ulong done = 0; done < length;)
+        {
+            int n = (int)Math.Min(length - done, (ulong)buffer.Length);
+            elf.Read(offset + done, buffer.AsSpan(0, n));
+            space.Poke(addr + done, buffer.AsSpan(0, n));
+            done += (ulong)n;
+        }
     }
 
     /// <summary>

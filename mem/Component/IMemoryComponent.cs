@@ -79,6 +79,21 @@ public interface IMemoryComponent
         }
     }
 
+    /// <summary>
+    /// Makes the pages of [addr, addr+length) of a fresh private mapping (page aligned) show <paramref name="file"/>
+    /// from byte <paramref name="fileOffset"/> on. A component in this process reads each page when it is first
+    /// filled (see <see cref="InProcessMemoryComponent.BackWithFile"/>); others receive the bytes now.
+    /// </summary>
+    void BackWithFile(int asid, ulong addr, ulong length, FileBacking file, ulong fileOffset) => PlaceFilePages(this, asid, addr, length, file, fileOffset);
+
+    /// <summary>Places the file's pages of [addr, addr+length) in <paramref name="component"/> at once (what <see cref="BackWithFile"/> does where pages cannot wait).</summary>
+    static void PlaceFilePages(IMemoryComponent component, int asid, ulong addr, ulong length, FileBacking file, ulong fileOffset)
+    {
+        var pages = file.Pages((long)(fileOffset >> PageMath.PageShift), (int)(PageMath.Up(length) >> PageMath.PageShift))
+            ?? throw new MemoryFault(addr, AccessKind.Read, FaultReason.NoMemory);
+        component.PokePages(asid, addr, pages);
+    }
+
     /// <summary>A snapshot of the address space's VMAs in address order.</summary>
     IReadOnlyList<Vma> Snapshot(int asid);
 

@@ -207,7 +207,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
             throw new ArgumentException("cache lines larger than a page are rejected by CacheConfig");
         byte[]? data;
         if (vma.Object != null) vma.Object.Frames.TryGetValue(vma.ObjectPage(lineAddr), out data);
-        else data = s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) ? frame.Data : null;
+        else data = s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) ? frame.Data : FilePage(s, vma, lineAddr, AccessKind.Read);
         if (data == null)
         {
             destination.Clear();
@@ -249,6 +249,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
             return obj.Frames[index] = new byte[PageMath.PageSize];
         }
         ulong page = addr >> PageMath.PageShift;
+        if (vma != null && !s.Frames.ContainsKey(page)) FilePage(s, vma, addr, AccessKind.Write);
         if (s.Frames.TryGetValue(page, out var frame))
         {
             if (frame.Sharers == 1 && !frame.FilePage) return frame.Data;
@@ -304,6 +305,43 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     }
 
     /// <summary>
+    /// Makes the pages of [addr, addr+length) show <paramref name="file"/> from <paramref name="fileOffset"/> on: each
+    /// page is read at its first fill (or write) and shared with the file's other mappings in this process until
+    /// written. The range must lie in one fresh private mapping; anything else gets the bytes now.
+    /// </summary>
+    public void BackWithFile(int asid, ulong addr, ulong length, FileBacking file, ulong fileOffset)
+    {
+        var s = Get(asid);
+        var vma = s.Vmas.Find(addr);
+        if (vma == null || vma.Object != null || vma.File != null || (vma.Flags & MapFlags.Shared) != 0 || addr + length > vma.End
+            || !PageMath.Aligned(addr) || !PageMath.Aligned(length) || !PageMath.Aligned(fileOffset) || length == 0)
+        {
+            IMemoryComponent.PlaceFilePages(this, asid, addr, length, file, fileOffset);
+            return;
+        }
+        for (ulong a = addr; a < addr + length; a += PageMath.PageSize)
+            if (s.Frames.Remove(a >> PageMath.PageShift, out var old)) Release(old);
+        vma.File = file;
+        vma.FileOffset = fileOffset - (addr - vma.Start);
+        vma.FileFrom = fileOffset;
+        vma.FileTo = fileOffset + length;
+    }
+
+    /// <summary>
+    /// The page of the file a private VMA shows at <paramref name="addr"/>, now a frame of the space (shared, copied
+    /// when written), or null when no file backs that page. A page that cannot be read faults the access.
+    /// </summary>
+    static byte[]? FilePage(Space s, Vma vma, ulong addr, AccessKind access)
+    {
+        if (vma.Object != null) return null;
+        long index = vma.FilePage(addr);
+        if (index < 0) return null;
+        var data = vma.File!.Page(index) ?? throw new MemoryFault(addr, access, FaultReason.NoMemory);
+        s.Frames[addr >> PageMath.PageShift] = new Frame(data, filePage: true);
+        return data;
+    }
+
+    /// <summary>
     /// The pages of [start, end) that have a frame, in address order, at most <paramref name="maxPages"/> of them and
     /// at most <paramref name="maxScanned"/> pages looked at: what a new replica of the range must be given. Returns
     /// where the next call should start (<paramref name="end"/> when the range is done).
@@ -320,7 +358,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
                 if (pages.Count >= maxPages || maxScanned-- <= 0) return a;
                 byte[]? data;
                 if (v.Object != null) v.Object.Frames.TryGetValue(v.ObjectPage(a), out data);
-                else data = s.Frames.TryGetValue(a >> PageMath.PageShift, out var frame) ? frame.Data : null;
+                else data = s.Frames.TryGetValue(a >> PageMath.PageShift, out var frame) ? frame.Data : FilePage(s, v, a, AccessKind.Read);
                 if (data != null) pages.Add((a, data));
             }
             cursor = stop;

@@ -30,6 +30,7 @@ public sealed class LockedMemoryComponent(InProcessMemoryComponent inner) : IMem
 
     public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false) { lock (Gate) Inner.Poke(asid, addr, data, onlyAbsent); }
     public void PokePages(int asid, ulong addr, IReadOnlyList<byte[]> pages) { lock (Gate) Inner.PokePages(asid, addr, pages); }
+    public void BackWithFile(int asid, ulong addr, ulong length, FileBacking file, ulong fileOffset) { lock (Gate) Inner.BackWithFile(asid, addr, length, file, fileOffset); }
     public IReadOnlyList<Vma> Snapshot(int asid) { lock (Gate) return Inner.Snapshot(asid); }
     public IReadOnlyList<Vma> Snapshot(int asid, ulong start, ulong end) { lock (Gate) return Inner.Snapshot(asid, start, end); }
 }

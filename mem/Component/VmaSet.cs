@@ -225,7 +225,8 @@ public sealed class VmaSet
             var a = _vmas[i];
             var b = _vmas[i + 1];
             if (a.End == b.Start && a.Prot == b.Prot && a.Flags == b.Flags && a.Name == b.Name
-                && a.Object == b.Object && (a.Object == null || a.ObjectOffset + a.Length == b.ObjectOffset))
+                && a.Object == b.Object && (a.Object == null || a.ObjectOffset + a.Length == b.ObjectOffset)
+                && a.File == b.File && (a.File == null || (a.FileOffset + a.Length == b.FileOffset && a.FileFrom == b.FileFrom && a.FileTo == b.FileTo)))
             {
                 a.End = b.End;
                 _vmas.RemoveAt(i + 1);

@@ -113,6 +113,9 @@ public sealed class GuestAddressSpace
     /// <summary>Places whole pages of a private file mapping (loader side of mmap; see <see cref="IMemoryComponent.PokePages"/>).</summary>
     public void PokePages(ulong addr, IReadOnlyList<byte[]> pages) => Home.PokePages(Asid, addr, pages);
 
+    /// <summary>The pages of [addr, addr+length) of a mapping made by <see cref="MapForImage"/> show the file from <paramref name="fileOffset"/> on (see <see cref="IMemoryComponent.BackWithFile"/>).</summary>
+    public void BackWithFile(ulong addr, ulong length, FileBacking file, ulong fileOffset) => Home.BackWithFile(Asid, addr, length, file, fileOffset);
+
     public IReadOnlyList<Vma> Vmas() => Home.Snapshot(Asid);
 
     /// <summary>The VMAs overlapping [start, end).</summary>

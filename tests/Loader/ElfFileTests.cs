@@ -30,6 +30,34 @@ public sealed class ElfFileTests(GuestBuilds builds)
     }
 
     [Fact]
+    public void AProgramOpenedForExecIsReadOnlyToItsHeadersUntilItsSectionsAreWanted()
+    {
+        string path = builds.Binary("hello");
+        long length = new FileInfo(path).Length;
+        Assert.True(length > 128 << 10);
+        // A copy of its own: the parsed-file cache of this process must not hand out an ElfFile read whole already.
+        string copy = Path.Combine(Path.GetTempPath(), $"legoemu-elfhead-{Guid.NewGuid():N}");
+        File.Copy(path, copy);
+        try
+        {
+            using var file = LegoEmu.Loader.Image.ExecutableFile.Open(copy, requireExecute: false);
+            var elf = ElfFile.Load(file);
+            Assert.Equal(length, elf.FileLength);
+            Assert.True(elf.ResidentBytes < length);
+            Assert.NotNull(elf.Backing);
+            Assert.Contains(elf.ProgramHeaders, p => p.Type == ElfConst.PT_LOAD && (p.Flags & ElfConst.PF_X) != 0);
+            var segment = Array.Find(elf.LoadSegments(), p => (p.Flags & ElfConst.PF_X) != 0);
+            var bytes = new byte[64];
+            elf.Read(segment.Offset + segment.FileSize - 64, bytes);
+            Assert.Equal(File.ReadAllBytes(copy).AsSpan((int)(segment.Offset + segment.FileSize - 64), 64).ToArray(), bytes);
+            Assert.Contains(elf.ReadSymbols(), s => s.Name == "main" && s.IsFunction);
+            Assert.Equal(length, elf.ResidentBytes);
+            Assert.Equal(File.ReadAllBytes(copy), elf.Data);
+        }
+        finally { File.Delete(copy); }
+    }
+
+    [Fact]
     public void StaticPieIsDynamicTypeWithoutInterpreter()
     {
         var elf = ElfFile.Parse(File.ReadAllBytes(builds.Binary("hello_pie")), "hello_pie");
