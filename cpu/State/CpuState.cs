@@ -50,6 +50,7 @@ public sealed class CpuState
     public ulong RflagsBits = Rf.Fixed;
     public FlagOp Op;
     public byte OpBits = 64;
+    /// <summary>The last operation's result and operands; the result is not kept for <see cref="FlagOp.Sub"/> (<see cref="LazyFlags.SubResult"/>).</summary>
     public ulong FlagRes, FlagSrc1, FlagSrc2;
     /// <summary>Carry-in of ADC/SBB, or the explicit CF/OF/AF bits of <see cref="FlagOp.ResultAux"/>.</summary>
     public ulong FlagAux;

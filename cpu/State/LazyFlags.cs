@@ -9,12 +9,20 @@ namespace LegoEmu.Cpu.State;
 public static class LazyFlags
 {
     static ulong SignBit(int bits) => 1UL << (bits - 1);
+
+    /// <summary>
+    /// The result of a SUB or CMP, from its operands. Writers of the lazy flags need not store it (translated
+    /// code does not: a compare at the end of a loop would pay a subtraction and a store on every iteration for
+    /// it), so every reader of a <see cref="FlagOp.Sub"/> state takes it from here, never from the result field.
+    /// </summary>
+    public static ulong SubResult(int bits, ulong a, ulong b) => (a - b) & (ulong.MaxValue >> (64 - bits));
     static ulong Parity(ulong res) => (BitOperations.PopCount(res & 0xff) & 1) == 0 ? Rf.PF : 0;
 
     /// <summary>The six arithmetic flags of <paramref name="op"/>; <paramref name="rflagsBits"/> supplies CF for INC/DEC.</summary>
     public static ulong Compute(FlagOp op, int bits, ulong res, ulong a, ulong b, ulong aux, ulong rflagsBits)
     {
         if (op == FlagOp.None) return rflagsBits & Rf.Arith;
+        if (op == FlagOp.Sub) res = SubResult(bits, a, b);
         ulong sign = SignBit(bits);
         ulong f = (res == 0 ? Rf.ZF : 0) | ((res & sign) != 0 ? Rf.SF : 0) | Parity(res);
         switch (op)

@@ -1417,8 +1417,12 @@ sealed partial class RegionEmitter
         FOp.Store(Il);
         Il.Emit(OpCodes.Ldc_I4, bits);
         FBits.Store(Il);
-        Il.Emit(OpCodes.Ldloc, _pendRes[set]);
-        FRes.Store(Il);
+        // A subtraction's result is its operands' difference: the lazy flags leave it out (see LazyFlags).
+        if (op != FlagOp.Sub)
+        {
+            Il.Emit(OpCodes.Ldloc, _pendRes[set]);
+            FRes.Store(Il);
+        }
         if (op is FlagOp.Add or FlagOp.Adc or FlagOp.Sub or FlagOp.Sbb or FlagOp.Inc or FlagOp.Dec)
         {
             Il.Emit(OpCodes.Ldloc, _pendS1[set]);
@@ -1624,7 +1628,14 @@ sealed partial class RegionEmitter
 
     void ResSign()
     {
-        CurRes.Load(Il);
+        if (!_pending && KnownOp == FlagOp.Sub)
+        {
+            // Not kept in the lazy flags: the difference's sign bit is the masked result's.
+            CurS1.Load(Il);
+            CurS2.Load(Il);
+            Il.Emit(OpCodes.Sub);
+        }
+        else CurRes.Load(Il);
         Il.Emit(OpCodes.Ldc_I4, KnownBits - 1);
         Il.Emit(OpCodes.Shr_Un);
         Il.Emit(OpCodes.Conv_I4);

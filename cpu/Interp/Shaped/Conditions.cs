@@ -75,7 +75,7 @@ static class Conditions
         // Whatever set them, ZF and SF are those of the kept result.
         if (op != FlagOp.None && cc is >= 4 and <= 5 or >= 8 and <= 9)
         {
-            ulong r = c.FlagRes;
+            ulong r = op == FlagOp.Sub ? LazyFlags.SubResult(c.OpBits, c.FlagSrc1, c.FlagSrc2) : c.FlagRes;
             switch (cc)
             {
                 case 4: return r == 0;
