@@ -378,13 +378,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         ulong end = PageMath.Up(addr + length);
         if (!s.Vmas.FullyMapped(addr, end)) return -Errno.ENOMEM;
         bool created = !_objects.TryGetValue(key, out var obj);
-        if (obj == null)
-        {
-            while (_objectsById.ContainsKey(_nextObject)) _nextObject = _nextObject == int.MaxValue ? 1 : _nextObject + 1;
-            obj = new SharedObject(_nextObject, key);
-            _objects[key] = obj;
-            _objectsById[obj.Id] = obj;
-        }
+        obj ??= NewObject(key);
         var old = new List<SharedObject>();
         foreach (var v in s.Vmas.Items)
         {
@@ -407,15 +401,27 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         if (!_objects.TryGetValue(key, out var obj))
         {
             if (!create || delta < 0) return -Errno.ENOENT;
-            while (_objectsById.ContainsKey(_nextObject)) _nextObject = _nextObject == int.MaxValue ? 1 : _nextObject + 1;
-            obj = new SharedObject(_nextObject, key);
-            _objects[key] = obj;
-            _objectsById[obj.Id] = obj;
+            obj = NewObject(key);
         }
         obj.Pins = Math.Max(0, obj.Pins + delta);
         int id = obj.Id;
         if (obj.Pins == 0) CollectObjects([obj]);
         return id;
+    }
+
+    /// <summary>
+    /// A new object under the next id, never the id of the object that went last: the line directory names an object's
+    /// lines by its id, and may still list holders of a gone object's lines (a clean line dropped at munmap is not
+    /// reported), which would then be asked to give up lines of the new one.
+    /// </summary>
+    SharedObject NewObject(string key)
+    {
+        while (_objectsById.ContainsKey(_nextObject)) _nextObject = _nextObject == int.MaxValue ? 1 : _nextObject + 1;
+        var obj = new SharedObject(_nextObject, key);
+        _nextObject = _nextObject == int.MaxValue ? 1 : _nextObject + 1;
+        _objects[key] = obj;
+        _objectsById[obj.Id] = obj;
+        return obj;
     }
 
     /// <summary>Shared objects no VMA shows and nothing pins any more go, with their frames.</summary>
