@@ -11,6 +11,35 @@ public sealed class FileBacking(SafeFileHandle handle, FileVersion version, stri
 {
     static readonly byte[] ZeroPage = new byte[PageMath.PageSize];
 
+    /// <summary>The backings made by <see cref="Shared"/>, most recently used last (each holds a descriptor).</summary>
+    static readonly List<FileBacking> Recent = new();
+    const int MaxRecent = 32;
+
+    /// <summary>
+    /// One backing per version of a file for the mappings of this process (ld.so maps each library in several pieces):
+    /// <paramref name="open"/> makes its descriptor the first time (null when it cannot: then so is the result). Older
+    /// ones stay open while mappings refer to them.
+    /// </summary>
+    public static FileBacking? Shared(FileVersion version, Func<SafeFileHandle?> open)
+    {
+        lock (Recent)
+        {
+            for (int i = Recent.Count - 1; i >= 0; i--)
+            {
+                var b = Recent[i];
+                if (!FileVersionComparer.Instance.Equals(b.Version, version)) continue;
+                Recent.RemoveAt(i);
+                Recent.Add(b);
+                return b;
+            }
+            if (open() is not { } handle) return null;
+            var made = new FileBacking(handle, version, "");
+            Recent.Add(made);
+            if (Recent.Count > MaxRecent) Recent.RemoveAt(0);
+            return made;
+        }
+    }
+
     public FileVersion Version { get; } = version;
 
     /// <summary>The path the file was opened by, for messages.</summary>

@@ -89,8 +89,8 @@ static class Memory
         ulong start = (ulong)m;
         if ((mf & (MapFlags.Fixed | MapFlags.FixedNoReplace)) != 0) x.P.Blocks.Invalidate(start, start + len);
         if (key != null && Bind(x, start, len, key, (ulong)off) is long bindErr and < 0) return bindErr;
-        // A private file mapping is a snapshot of the file at mmap time, placed in the memory component: pages of the
-        // process's page cache when the file can be told apart from other versions of itself, else a copy.
+        // A private file mapping shows the file's pages: read when first touched, through the process's page cache, when
+        // the file can be told apart from other versions of itself, else copied now.
         if (key == null && PrivatePages(x, h, start, len, off)) return m;
         var buf = Buffers.Rent(Buffers.Chunk);
         try
@@ -121,9 +121,10 @@ static class Memory
     }
 
     /// <summary>
-    /// Places a private mapping of a regular file from <see cref="FilePages"/>, read at most once per version of the file
-    /// in this process. False when the file is not a regular one (a device, a pipe) or cannot be read that way: the
-    /// caller copies it as it reads.
+    /// Backs a private mapping of a regular file with the file itself (<see cref="FileBacking"/>): each page is read when
+    /// first touched, at most once per version of the file in this process (<see cref="FilePages"/>), and shared until
+    /// written. Pages past the end of the file stay zeros. False when the file is not a regular one (a device, a pipe)
+    /// or cannot be read that way: the caller copies it as it reads.
     /// </summary>
     static unsafe bool PrivatePages(SyscallContext x, int h, ulong start, ulong len, long off)
     {
@@ -134,14 +135,16 @@ static class Memory
         // struct stat: st_dev 0, st_ino 8, st_size 48, st_mtim 88, st_ctim 104.
         var version = new FileVersion(*(ulong*)st, *(ulong*)(st + 8), *(long*)(st + 48),
             *(long*)(st + 88) * 1_000_000_000 + *(long*)(st + 96), *(long*)(st + 104) * 1_000_000_000 + *(long*)(st + 112));
-        long first = off >> PageMath.PageShift;
-        int count = (int)(PageMath.Up(len) >> PageMath.PageShift);
-        var pages = FilePages.Get(version, first, count, (page, into) =>
+        ulong inFile = PageMath.Up((ulong)version.Size);
+        if ((ulong)off >= inFile) return true; // nothing of the file to show
+        var backing = FileBacking.Shared(version, () =>
         {
-            fixed (byte* p = into) return Sys(Nr.pread64, h, (nint)p, into.Length, page << PageMath.PageShift);
+            // A descriptor of the mapping's own: the guest may close its descriptor, or replace the path, meanwhile.
+            long dup = Sys(Nr.fcntl, h, 1030 /* F_DUPFD_CLOEXEC */, 3);
+            return dup < 0 ? null : new Microsoft.Win32.SafeHandles.SafeFileHandle((nint)dup, ownsHandle: true);
         });
-        if (pages == null) return false;
-        x.P.Space.PokePages(start, pages);
+        if (backing == null) return false;
+        x.P.Space.BackWithFile(start, Math.Min(PageMath.Up(len), inFile - (ulong)off), backing, (ulong)off);
         return true;
     }
 
