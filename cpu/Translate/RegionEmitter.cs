@@ -310,7 +310,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, _xmm);
         LoadRegisters(all: true);
-        LoadFlags();
+        ForgetProducer();
         if (UsesFloatingPoint)
         {
             _fpFast = Il.DeclareLocal(typeof(bool));
@@ -407,7 +407,7 @@ sealed partial class RegionEmitter
             {
                 // What the handler may have written (a REP string instruction's progress) is the state now.
                 LoadRegisters(set.Written);
-                if (set.Flags) LoadFlags();
+                if (set.Flags) ForgetProducer();
             }
             SiteStub(sites, new FaultSite(ip, k, accesses, block), pending, settle, _faultCommon);
         }
@@ -458,12 +458,11 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ret);
     }
 
-    /// <summary>At every way out: the MXCSR flags, the registers and the lazy flags go back to the CPU state.</summary>
+    /// <summary>At every way out: the MXCSR flags and the registers go back to the CPU state (the lazy flags are there already).</summary>
     void SpillState()
     {
         BeforeCallOut();
         StoreRegisters();
-        StoreFlags();
     }
 
     /// <summary>
@@ -653,13 +652,10 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>
-    /// After a handler or at entry: the lazy flags are in the CPU state already (see <see cref="LazySlot"/>); the
-    /// compiler only forgets what it knew of their producer.
+    /// At entry, or after a handler that may have set the flags: the lazy flags are in the CPU state (see
+    /// <see cref="LazySlot"/>); the compiler only forgets what it knew of their producer.
     /// </summary>
-    void LoadFlags() => Known = false;
-
-    /// <summary>Nothing to do: the lazy flags are written to the CPU state where they are produced.</summary>
-    static void StoreFlags() { }
+    void ForgetProducer() => Known = false;
 
     // ---- per instruction ----
 
@@ -753,7 +749,6 @@ sealed partial class RegionEmitter
     {
         MaterializeFlags();
         StoreRegisters(set.Read);
-        if (set.Flags) StoreFlags();
         var fault = Il.DefineLabel();
         _faultStubs.Add((fault, Ip, _block, IndexInBlock, _blockAccesses, set, null));
         BeforeCallOut();
@@ -765,7 +760,7 @@ sealed partial class RegionEmitter
         AfterCallOut();
         Il.Emit(OpCodes.Brtrue, fault);
         LoadRegisters(set.Written);
-        if (set.Flags) LoadFlags();
+        if (set.Flags) ForgetProducer();
     }
 
     // ---- block bookkeeping, exits ----
