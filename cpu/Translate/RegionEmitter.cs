@@ -247,9 +247,6 @@ sealed partial class RegionEmitter
     /// </summary>
     const int CachedRegisters = 6;
 
-    /// <summary>Whether the region keeps register <paramref name="idx"/> in the CPU state rather than in a local.</summary>
-    internal bool InMemory(int idx) => _inMemory[idx];
-
     internal void BeginRegion(Label firstBlock, List<(ulong Ip, Label Label)> entries)
     {
         for (int i = 0; i < 16; i++) _gpr[i] = Il.DeclareLocal(typeof(ulong));

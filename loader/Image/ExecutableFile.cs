@@ -106,21 +106,8 @@ public sealed unsafe partial class ExecutableFile : IDisposable
 
     static int ReadAt(SafeFileHandle handle, Span<byte> into, long offset)
     {
-        int got = 0;
-        try
-        {
-            while (got < into.Length)
-            {
-                int n = RandomAccess.Read(handle, into[got..], offset + got);
-                if (n <= 0) break;
-                got += n;
-            }
-        }
-        catch (IOException)
-        {
-            throw new ExecFileException(Errno.EIO, "");
-        }
-        return got;
+        try { return LegoEmu.Mem.Component.FileBacking.ReadFully(handle, into, offset); }
+        catch (IOException) { throw new ExecFileException(Errno.EIO, ""); }
     }
 
     /// <summary>The whole file, as long as it was when opened (less if it shrank since).</summary>

@@ -68,17 +68,20 @@ public sealed class FileBacking(SafeFileHandle handle, FileVersion version, stri
     /// <summary>Reads up to <paramref name="into"/>'s length from <paramref name="offset"/>; returns the bytes read (fewer at the end of the file), or a negated errno.</summary>
     public long ReadAt(Span<byte> into, long offset)
     {
-        int got = 0;
-        try
-        {
-            while (got < into.Length)
-            {
-                int n = RandomAccess.Read(handle, into[got..], offset + got);
-                if (n <= 0) break;
-                got += n;
-            }
-        }
+        try { return ReadFully(handle, into, offset); }
         catch (IOException) { return -Errno.EIO; }
+    }
+
+    /// <summary>Reads until <paramref name="into"/> is full or the file ends; returns the bytes read. I/O errors propagate.</summary>
+    public static int ReadFully(SafeFileHandle handle, Span<byte> into, long offset)
+    {
+        int got = 0;
+        while (got < into.Length)
+        {
+            int n = RandomAccess.Read(handle, into[got..], offset + got);
+            if (n <= 0) break;
+            got += n;
+        }
         return got;
     }
 
