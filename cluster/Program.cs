@@ -35,6 +35,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        LegoEmu.Syscalls.Runtime.HostSignals.RecordIgnoredAtStart();
         bool help = args.Contains("--help") || args.Contains("-h") || args.Contains("-?");
         // A guest is about to run: the emulator's first-use costs are paid on another core meanwhile.
         if (args.Length > 1 && args[0] is "run" or "procnode" && !help) LegoEmu.Syscalls.Runtime.WarmUpGuest.StartInBackground();

@@ -166,6 +166,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _wall.Start();
         JoinProcessTable();
         IgnoreHostFileSizeSignal();
+        if (!_forked && ForwardHostSignals) HostSignals.InheritIgnored(Signals);
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
         using var prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
             ? new Timer(_ => PrestartComponent(), null, PrestartAfterMs, Timeout.Infinite) : null;

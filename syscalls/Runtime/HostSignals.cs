@@ -16,6 +16,41 @@ public sealed class HostSignals : IDisposable
 
     readonly List<PosixSignalRegistration> _registrations = new();
 
+    /// <summary>
+    /// The signals this host process was started with ignored (SigIgn of /proc/self/status), read by <see cref="RecordIgnoredAtStart"/>
+    /// before the emulator registers handlers of its own. A program started with a signal ignored keeps it ignored across
+    /// exec (a background job of a shell without job control ignores SIGINT and SIGQUIT), and so does the guest.
+    /// </summary>
+    public static ulong IgnoredAtStart { get; private set; }
+
+    /// <summary>Reads the ignored signals once, first thing in the emulator's Main.</summary>
+    public static void RecordIgnoredAtStart()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+                {
+                    IgnoredAtStart = Convert.ToUInt64(line[7..].Trim(), 16);
+                    return;
+                }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+    }
+
+    /// <summary>
+    /// Gives a guest that starts here (not a forked one, whose dispositions came with it) the host's ignored signals as
+    /// SIG_IGN. SIGPIPE is left out: the .NET runtime ignores it in every process, so its bit says nothing of the
+    /// emulator's parent. SIGKILL and SIGSTOP cannot be ignored.
+    /// </summary>
+    public static void InheritIgnored(SignalState s)
+    {
+        const int SIGKILL = 9, SIGPIPE = 13, SIGSTOP = 19;
+        for (int sig = 1; sig <= 64; sig++)
+            if ((IgnoredAtStart & SignalState.Bit(sig)) != 0 && sig is not (SIGKILL or SIGPIPE or SIGSTOP) && s.Actions[sig].Handler == 0)
+                s.Actions[sig] = s.Actions[sig] with { Handler = 1 };
+    }
+
     public static HostSignals Register(GuestProcess p)
     {
         var h = new HostSignals();

@@ -132,6 +132,23 @@ public sealed class ProcessHeavyProgramTests : IDisposable
         await SameAsNative("/bin/bash", ["-c", JobControl]);
     }
 
+    /// <summary>
+    /// A program started with SIGINT and SIGQUIT ignored (a background job of a shell without job control, nohup's
+    /// children) keeps them ignored across exec, and so do its children: the guest must start with them ignored too.
+    /// </summary>
+    [Fact]
+    public async Task SignalsIgnoredAtStartStayIgnoredLikeNative()
+    {
+        const string Guest = "kill -INT $$; kill -QUIT $$; echo survived; sh -c 'kill -INT $$; echo the child survived too'";
+        const string Wrapper = "trap '' INT QUIT; exec \"$@\"";
+        var native = await ProcessRunner.RunAsync("/bin/sh", ["-c", Wrapper, "sh", "/bin/sh", "-c", Guest], TimeSpan.FromSeconds(60));
+        Assert.True(native.ExitCode == 0 && native.StdoutText.Length > 0, $"the native run failed: {native.StderrTail()}");
+        var (launcher, prefix) = EmulatorRunner.Command;
+        var emulated = await ProcessRunner.RunAsync("/bin/sh", ["-c", Wrapper, "sh", launcher, .. prefix, "run", "/bin/sh", "-c", Guest], EmulatorRunner.BaseRunTimeout);
+        Assert.True(emulated.ExitCode == native.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
+        Assert.Equal(native.StdoutText, emulated.StdoutText);
+    }
+
     /// <summary>subprocess.run, check_output, a Popen pipeline, shell=True with a chosen environment, input through a pipe, a failing child, terminate.</summary>
     const string PythonSubprocess = """
         import os, subprocess, sys
