@@ -16,6 +16,8 @@ public sealed record ForkedOptions
     public int? ControlFd { get; init; }
     /// <summary>With <see cref="PoolSocket"/>: the memory endpoints (comma-separated) to connect to while idle.</summary>
     public string? Memory { get; init; }
+    /// <summary>With <see cref="PoolSocket"/>: the process group of the process that started this one, joined first thing (it starts in a group of its own).</summary>
+    public long? JoinGroup { get; init; }
     public long Excache { get; init; } = 1L << 30;
     public int Ways { get; init; } = 8;
     public int Line { get; init; } = 4096;
@@ -58,6 +60,7 @@ public sealed record ForkedOptions
                 case "--state-fd": ok = int.TryParse(v, out int fd); o = o with { StateFd = fd }; break;
                 case "--pool-socket": ok = int.TryParse(v, out int socket); o = o with { PoolSocket = socket }; break;
                 case "--memory": o = o with { Memory = v }; break;
+                case "--join-group": ok = long.TryParse(v, out long group) && group > 0; o = o with { JoinGroup = group }; break;
                 case "--control-fd": ok = int.TryParse(v, out int control); o = o with { ControlFd = control }; break;
                 case "--excache": ok = long.TryParse(v, out long size); o = o with { Excache = size }; break;
                 case "--ways": ok = int.TryParse(v, out int ways); o = o with { Ways = ways }; break;
@@ -92,6 +95,9 @@ public static class ForkedProcess
 {
     public static int Run(ForkedOptions o)
     {
+        // Its parent's pool waits for this before handing it a fork. When the group has gone meanwhile (the parent moved
+        // to another), a child could not start in its parent's group here: the component ends, and the pool lets it go.
+        if (o.JoinGroup is long join && LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.setpgid, 0, join) < 0) return 0;
         LegoEmu.Cpu.CpuModel.Select(o.Cpu);
         ForkState s;
         MemoryCluster? connected = null;

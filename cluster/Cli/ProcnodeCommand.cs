@@ -37,10 +37,11 @@ public static class ProcnodeCommand
         var traceSample = new Option<string>("--trace-sample") { Description = "With --trace-level accesses: SHARDS sampling rate", DefaultValueFactory = _ => "1" };
         var poolSocket = new Option<int?>("--pool-socket") { Description = "Wait, warmed up, on this socket for a fork state and the descriptors that go with it (a pooled component, started by a process ahead of its forks)", HelpName = "FD" };
         var memory = new Option<string?>("--memory") { Description = "With --pool-socket: memory endpoints (comma-separated) to connect to while idle, so a fork to them need not wait for the connection", HelpName = "ENDPOINTS" };
+        var joinGroup = new Option<long?>("--join-group") { Description = "With --pool-socket: the process group to join first (a pooled component starts in a group of its own, so its starter's group signals cannot catch it before it runs)", HelpName = "PGID" };
         var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
         var credentials = CredentialsOption.Create();
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, stats, trace, traceLevel, traceSample, profile, poolSocket, memory, pool, credentials }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, stats, trace, traceLevel, traceSample, profile, poolSocket, memory, joinGroup, pool, credentials }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
         var cpu = new CpuArgument();
         cpu.AddTo(cmd);
@@ -61,7 +62,7 @@ public static class ProcnodeCommand
             if (pr.GetValue(state) != null && pr.GetValue(poolSocket) != null) { Console.Error.WriteLine("legoemu procnode: --pool-socket and --state-fd exclude each other"); return 2; }
             return ForkedProcess.Run(new ForkedOptions
             {
-                StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Memory = pr.GetValue(memory), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
+                StateFd = pr.GetValue(state), PoolSocket = pr.GetValue(poolSocket), Memory = pr.GetValue(memory), JoinGroup = pr.GetValue(joinGroup), Excache = pr.GetValue(excache), Ways = pr.GetValue(ways),
                 Line = pr.GetValue(line), Policy = pr.GetValue(policy)!,
                 Prefetch = MissPathArguments.ParsePrefetch(pr.GetValue(prefetch)!) ?? PrefetchMode.Stride, PrefetchDepth = pr.GetValue(prefetchDepth),
                 QueueWriteBacks = pr.GetValue(writeBack) != "combined", Strace = pr.GetValue(strace), Stats = pr.GetValue(stats), Trace = pr.GetValue(trace),

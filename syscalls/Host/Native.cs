@@ -62,6 +62,18 @@ public static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
     private static partial int posix_spawn_file_actions_destroy(byte* fa);
 
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
+    private static partial int posix_spawnattr_init(byte* attr);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags")]
+    private static partial int posix_spawnattr_setflags(byte* attr, short flags);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setpgroup")]
+    private static partial int posix_spawnattr_setpgroup(byte* attr, int pgroup);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_destroy")]
+    private static partial int posix_spawnattr_destroy(byte* attr);
+
     /// <summary>
     /// Starts a process that inherits exactly <paramref name="inherit"/> (plus 0, 1, 2 when they are not
     /// close-on-exec): glibc clears close-on-exec when a descriptor is dup2'ed onto itself. Returns the pid
@@ -80,21 +92,38 @@ public static unsafe partial class Native
     /// <summary>
     /// Starts a process that holds nothing of this one's but <paramref name="socket"/>, as its descriptor 3:
     /// /dev/null is its 0, 1 and 2, and every other descriptor is closed, whatever its close-on-exec flag.
+    /// It starts in a process group of its own. posix_spawn's parent thread waits in the kernel until the child
+    /// has called execve, and a process with a thread in that wait cannot finish a group stop: a SIGSTOP to this
+    /// process's group that also caught the child before its execve would leave this process never reported
+    /// stopped to its parent (a shell's job that never shows as Stopped). In a group of its own from its first
+    /// instructions, the child is out of reach of this group's signals until it has started.
     /// Returns the pid or a negated errno.
     /// </summary>
     public static int SpawnIsolated(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, int socket)
     {
+        const short POSIX_SPAWN_SETPGROUP = 2;
         byte* fa = stackalloc byte[256];
+        byte* attr = stackalloc byte[512]; // posix_spawnattr_t is 336 bytes in glibc
         posix_spawn_file_actions_init(fa);
         posix_spawn_file_actions_adddup2(fa, socket, 3);
         posix_spawn_file_actions_addopen(fa, 0, "/dev/null", 2 /* O_RDWR */, 0);
         posix_spawn_file_actions_adddup2(fa, 0, 1);
         posix_spawn_file_actions_adddup2(fa, 0, 2);
         posix_spawn_file_actions_addclosefrom_np(fa, 4);
-        return SpawnWith(fa, path, argv, envp);
+        posix_spawnattr_init(attr);
+        try
+        {
+            posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP);
+            posix_spawnattr_setpgroup(attr, 0);
+            return SpawnWith(fa, path, argv, envp, attr);
+        }
+        finally
+        {
+            posix_spawnattr_destroy(attr);
+        }
     }
 
-    static int SpawnWith(byte* fa, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
+    static int SpawnWith(byte* fa, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, byte* attr = null)
     {
         var allocations = new List<nint>();
         try
@@ -112,7 +141,7 @@ public static unsafe partial class Native
             allocations.Add((nint)envArray);
             for (int i = 0; i < envp.Count; i++) envArray[i] = Utf8(envp[i]);
             envArray[envp.Count] = null;
-            int r = posix_spawn(out int pid, Utf8(path), fa, null, args, envArray);
+            int r = posix_spawn(out int pid, Utf8(path), fa, attr, args, envArray);
             return r != 0 ? -r : pid;
         }
         finally

@@ -113,7 +113,14 @@ public sealed class ForkPool : IDisposable
                 Native.Sys(Nr.close, c.Socket);
                 continue;
             }
-            if (Native.Sys(Nr.getpgid, c.Pid) != group || Native.Sys(Nr.getsid, c.Pid) != session)
+            long joined = JoinedGroup(c.Pid);
+            if (joined < 0)
+            {
+                // It ended while it started, and the wait for it reaped it: as above, no kill.
+                Native.Sys(Nr.close, c.Socket);
+                continue;
+            }
+            if (joined != group || Native.Sys(Nr.getsid, c.Pid) != session)
             {
                 Stop(c);
                 continue;
@@ -132,6 +139,23 @@ public sealed class ForkPool : IDisposable
             return c.Pid;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The process group of an idle component, once it has left the group of its own it started in (see
+    /// <see cref="Native.SpawnIsolated"/>) for its starter's: a component handed a fork right after it was started may not
+    /// have run that far. A start takes as long as the cold start that is the alternative, so it is waited for.
+    /// </summary>
+    static long JoinedGroup(int pid)
+    {
+        long group = Native.Sys(Nr.getpgid, pid);
+        for (int waited = 0; group == pid && waited < 2000; waited++)
+        {
+            if (!Alive(pid)) return -LegoEmu.Mem.Errno.ESRCH;
+            Thread.Sleep(1);
+            group = Native.Sys(Nr.getpgid, pid);
+        }
+        return group;
     }
 
     /// <summary>True while the process runs; a dead one is reaped by the asking.</summary>

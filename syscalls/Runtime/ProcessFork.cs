@@ -326,7 +326,9 @@ public sealed partial class GuestProcess
         if (memory != null) argv.AddRange(["--memory", memory]);
         argv.AddRange(ComponentOptions());
         var env = ComponentEnvironment();
-        return socket => Host.Native.SpawnIsolated(exe, argv, env, socket);
+        // It starts in a group of its own (see SpawnIsolated) and joins this process's group once it runs: a fork's
+        // child starts in its parent's group.
+        return socket => Host.Native.SpawnIsolated(exe, [.. argv, "--join-group", Host.Native.Sys(Abi.Nr.getpgid, 0).ToString(System.Globalization.CultureInfo.InvariantCulture)], env, socket);
     }
 
     /// <summary>A guest that runs longer than this may well fork: its component gets an idle child ahead of that.</summary>
