@@ -344,7 +344,7 @@ static class Files
         // A host descriptor shared by dup'ed guest descriptors stays open until the last one closes.
         if (x.P.Fds.References(h) > 0) return 0;
         x.P.SignalFds.Closed(h);
-        return Sys(Nr.close, h);
+        return LegoEmu.Syscalls.Host.StandardDescriptors.Close(h);
     }
 
     static long Dup(SyscallContext x, int oldFd, int newFd, bool cloexec)

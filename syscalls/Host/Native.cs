@@ -78,14 +78,22 @@ public static unsafe partial class Native
     /// Starts a process that inherits exactly <paramref name="inherit"/> (plus 0, 1, 2 when they are not
     /// close-on-exec): glibc clears close-on-exec when a descriptor is dup2'ed onto itself. Returns the pid
     /// or a negated errno. Descriptors 0-2 in the list get the same treatment: once the guest has freed
-    /// one, a close-on-exec descriptor opened later (the fork state itself) can sit there.
+    /// one, a close-on-exec descriptor opened later (the fork state itself) can sit there. Any of 0-2 the
+    /// process would not get is /dev/null in it: the runtime must not find one free (<see cref="StandardDescriptors"/>).
     /// </summary>
     public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IEnumerable<int> inherit)
     {
         byte* fa = stackalloc byte[256];
         posix_spawn_file_actions_init(fa);
+        var passed = new HashSet<int>();
         foreach (int fd in inherit)
+        {
             posix_spawn_file_actions_adddup2(fa, fd, fd);
+            passed.Add(fd);
+        }
+        for (int fd = 0; fd < 3; fd++)
+            if (!passed.Contains(fd) && !StandardDescriptors.Inherited(fd))
+                posix_spawn_file_actions_addopen(fa, fd, "/dev/null", 2 /* O_RDWR */, 0);
         return SpawnWith(fa, path, argv, envp);
     }
 

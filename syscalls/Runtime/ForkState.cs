@@ -96,9 +96,18 @@ public sealed class ForkState
         foreach (var v in VirtualLimits) w.Write(v);
     }
 
-    /// <summary>Reads the state from an inherited descriptor (and closes it).</summary>
+    /// <summary>Reads the state from an inherited descriptor (and closes it; one of 0-2 becomes /dev/null).</summary>
     public static ForkState Read(int fd)
     {
+        if (fd is >= 0 and <= 2)
+        {
+            // The parent's guest had freed that standard descriptor: read from a copy and keep the number taken.
+            const int F_DUPFD_CLOEXEC = 1030;
+            long copy = Host.Native.Sys(Abi.Nr.fcntl, fd, F_DUPFD_CLOEXEC, 3);
+            if (copy < 0) throw new IOException($"cannot duplicate descriptor {fd}: error {-copy}");
+            Host.StandardDescriptors.Close(fd);
+            fd = (int)copy;
+        }
         using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
         using var stream = new FileStream(handle, FileAccess.Read);
         return Read(stream, $"descriptor {fd}");

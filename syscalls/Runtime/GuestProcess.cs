@@ -90,11 +90,11 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>The guest's signalfd descriptors, kept readable while a signal of their mask is pending.</summary>
     public SignalFds SignalFds { get; } = new();
 
-    /// <summary>Closes a host descriptor no guest descriptor refers to any more.</summary>
+    /// <summary>Closes a host descriptor no guest descriptor refers to any more (0-2 become /dev/null: <see cref="Host.StandardDescriptors"/>).</summary>
     public void CloseHost(int hostFd)
     {
         SignalFds.Closed(hostFd);
-        Host.Native.Sys(Abi.Nr.close, hostFd);
+        Host.StandardDescriptors.Close(hostFd);
     }
 
     /// <summary>The pending set changed: signalfds follow it.</summary>
