@@ -38,6 +38,12 @@ sealed partial class RegionEmitter
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
+    /// A managed pointer to RAX in the state's register array, for the registers kept there (<see cref="_inMemory"/>):
+    /// taken once at entry, so a use is one load, not the array's field, a null check and the load.
+    /// </summary>
+    LocalBuilder? _gprs;
+
+    /// <summary>
     /// Set before <see cref="BeginRegion"/> when the region computes SSE floating point inline. Such a region
     /// keeps the host MXCSR at its default with the flags cleared, and folds the flags its operations raised
     /// into the guest MXCSR before every call out (which may run .NET code that sets flags of its own) and at
@@ -306,6 +312,14 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, _xmm);
+        if (Array.IndexOf(_inMemory, true) >= 0)
+        {
+            _gprs = Il.DeclareLocal(typeof(ulong).MakeByRefType());
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, FR);
+            Il.Emit(OpCodes.Call, MArrayData);
+            Il.Emit(OpCodes.Stloc, _gprs);
+        }
         LoadRegisters(all: true);
         ForgetProducer();
         if (UsesFloatingPoint)
@@ -916,9 +930,13 @@ sealed partial class RegionEmitter
     /// <summary>A managed pointer to register <paramref name="idx"/> in the CPU state (its array always holds 16, so no bounds check).</summary>
     void PushRegisterAddress(int idx)
     {
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldfld, FR);
-        Il.Emit(OpCodes.Call, MArrayData);
+        if (_gprs != null) Il.Emit(OpCodes.Ldloc, _gprs);
+        else
+        {
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, FR);
+            Il.Emit(OpCodes.Call, MArrayData);
+        }
         if (idx == 0) return;
         Il.Emit(OpCodes.Ldc_I4, idx * sizeof(ulong));
         Il.Emit(OpCodes.Add);
