@@ -131,6 +131,15 @@ public static unsafe partial class Native
         }
     }
 
+    /// <summary>
+    /// posix_spawn's child starts with a copy of this process's whole descriptor table and closes what it should not
+    /// keep only afterwards. A descriptor the guest closes meanwhile (an idle component is started from a timer
+    /// thread while the guest runs) would stay open in that copy for a moment: the peer of a closed socket would
+    /// still be connected (a send that succeeds instead of EPIPE), a pipe's reader would not see its end. So the
+    /// guest's closes (<see cref="StandardDescriptors.Close"/>) wait while a spawn is under way.
+    /// </summary>
+    internal static readonly ReaderWriterLockSlim SpawnGate = new(LockRecursionPolicy.NoRecursion);
+
     static int SpawnWith(byte* fa, string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, byte* attr = null)
     {
         var allocations = new List<nint>();
@@ -149,7 +158,11 @@ public static unsafe partial class Native
             allocations.Add((nint)envArray);
             for (int i = 0; i < envp.Count; i++) envArray[i] = Utf8(envp[i]);
             envArray[envp.Count] = null;
-            int r = posix_spawn(out int pid, Utf8(path), fa, attr, args, envArray);
+            int r;
+            int pid;
+            SpawnGate.EnterWriteLock();
+            try { r = posix_spawn(out pid, Utf8(path), fa, attr, args, envArray); }
+            finally { SpawnGate.ExitWriteLock(); }
             return r != 0 ? -r : pid;
         }
         finally

@@ -16,6 +16,14 @@ public static class StandardDescriptors
     /// <summary>Closes host descriptor <paramref name="fd"/>; 0 to 2 get /dev/null in the same step. 0 or a negated errno.</summary>
     public static long Close(int fd)
     {
+        // Not while a process is being started: its copy of the descriptor table would keep this one open (see Native.SpawnGate).
+        Native.SpawnGate.EnterReadLock();
+        try { return CloseNow(fd); }
+        finally { Native.SpawnGate.ExitReadLock(); }
+    }
+
+    static long CloseNow(int fd)
+    {
         if (fd is < 0 or > 2) return Native.Sys(Nr.close, fd);
         long devNull = Areas.Buffers.WithPath("/dev/null", p => Native.Sys(Nr.open, p, O_RDWR | O_CLOEXEC));
         if (devNull < 0) return Native.Sys(Nr.close, fd);
