@@ -86,7 +86,8 @@ static class Signals
     /// kill(0, sig) and kill(-pgid, sig) for the caller's own group: each other member gets it from the host, and
     /// this process takes it as a kill to itself (the host would hand it to the emulator, which forwards only some
     /// signals to its guest). Idle processor components, memory nodes and thread hosts in the group are no guest's
-    /// and are passed by.
+    /// and are passed by: this process's own idle components also while they start, before they carry the idle name
+    /// (a stop would leave one stopped, and the fork handed to it would never run).
     /// </summary>
     static long SignalOwnGroup(SyscallContext x, int sig)
     {
@@ -95,7 +96,7 @@ static class Signals
         if (sig != 0)
             foreach (var e in LegoEmu.Syscalls.Host.HostProcesses.All())
                 if (e.Group == group && e.Pid != self && e.State != 'Z' && e.Name != LegoEmu.Syscalls.Host.HostProcesses.IdleComponentName
-                    && !LegoEmu.Syscalls.Host.HostProcesses.IsService(e.Pid))
+                    && ForkPool.Shared?.Holds(e.Pid) != true && !LegoEmu.Syscalls.Host.HostProcesses.IsService(e.Pid))
                     LegoEmu.Syscalls.Host.Native.Sys(Nr.kill, e.Pid, sig);
         return SendSignal(x, x.P.Pid, sig, 0 /* SI_USER */);
     }

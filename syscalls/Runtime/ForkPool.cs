@@ -120,7 +120,9 @@ public sealed class ForkPool : IDisposable
                 Native.Sys(Nr.close, c.Socket);
                 continue;
             }
-            if (joined != group || Native.Sys(Nr.getsid, c.Pid) != session)
+            // A stopped one (a signal to its group from another process: the kernel stops idle components too) would
+            // hold the fork's child stopped until someone continued it.
+            if (joined != group || Native.Sys(Nr.getsid, c.Pid) != session || HostProcesses.Of(c.Pid)?.State is 'T' or 't')
             {
                 Stop(c);
                 continue;
