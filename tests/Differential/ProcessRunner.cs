@@ -48,6 +48,8 @@ public static class ProcessRunner
     /// <param name="removeVariablePrefix">Inherited variables with this prefix are dropped first,
     /// so a guest that echoes them sees only what the test chose.</param>
     /// <param name="scaleTimeout">Stretch <paramref name="timeout"/> by the machine's load (<see cref="MachineLoad"/>); false when the caller did.</param>
+    const int TextFileBusy = 26; // ETXTBSY
+
     public static async Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
@@ -88,14 +90,25 @@ public static class ProcessRunner
 
         using var process = new Process { StartInfo = psi };
         var stopwatch = Stopwatch.StartNew();
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            process.Start();
-        }
-        catch (Win32Exception e)
-        {
-            Assert.Fail($"Could not start {description}: {e.Message}");
-            throw; // unreachable: Assert.Fail throws
+            try
+            {
+                process.Start();
+                break;
+            }
+            // ETXTBSY: a program this test run has just written (the conformance batches) is still open for writing in
+            // the copy of the descriptor table that a process being started on another thread got from its fork, until
+            // that child's execve closes it. It passes in a moment.
+            catch (Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < 50)
+            {
+                await Task.Delay(10 + 10 * attempt);
+            }
+            catch (Win32Exception e)
+            {
+                Assert.Fail($"Could not start {description}: {e.Message}");
+                throw; // unreachable: Assert.Fail throws
+            }
         }
 
         // A guest that reads stdin must see EOF rather than hang the test.
