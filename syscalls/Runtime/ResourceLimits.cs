@@ -16,17 +16,15 @@ public sealed partial class GuestProcess
 
     /// <summary>
     /// The emulator itself ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG instead of killing
-    /// it; the guest then gets the signal, as the kernel would have sent it. A guest that starts here (not a
-    /// forked one, whose dispositions came with it) inherits an ignored SIGXFSZ, as exec keeps it ignored.
+    /// it; the guest then gets the signal, as the kernel would have sent it. (Whether the guest starts with it
+    /// ignored is what the emulator was started with: <see cref="HostSignals.InheritIgnored"/>.)
     /// </summary>
     unsafe void IgnoreHostFileSizeSignal()
     {
         ulong* act = stackalloc ulong[4];
-        ulong* old = stackalloc ulong[4];
         act[0] = 1; // SIG_IGN
         act[1] = act[2] = act[3] = 0;
-        if (Sys(Nr.rt_sigaction, SIGXFSZ, (nint)act, (nint)old, 8) == 0 && old[0] == 1 && !_forked && Signals.Actions[SIGXFSZ].Handler == 0)
-            Signals.Actions[SIGXFSZ] = Signals.Actions[SIGXFSZ] with { Handler = 1 };
+        Sys(Nr.rt_sigaction, SIGXFSZ, (nint)act, 0, 8);
     }
 
     /// <summary>This process came from a fork: its signal dispositions are its parent's, not the host's.</summary>

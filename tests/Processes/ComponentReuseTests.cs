@@ -256,7 +256,7 @@ public sealed class ComponentReuseTests
     }
 
     /// <summary>This user's processes whose environment holds the mark.</summary>
-    static List<int> ProcessesMarked(string mark)
+    internal static List<int> ProcessesMarked(string mark)
     {
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))

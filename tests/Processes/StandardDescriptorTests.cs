@@ -67,7 +67,7 @@ public sealed class StandardDescriptorTests
             var deadline = DateTime.UtcNow + MachineLoad.Scale(TimeSpan.FromSeconds(60));
             while (!File.Exists(ready) && !run.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(20);
             Assert.True(File.Exists(ready), "the grandchild never started");
-            foreach (int pid in ProcessesMarked(mark))
+            foreach (int pid in ComponentReuseTests.ProcessesMarked(mark))
             {
                 string cmdline;
                 try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim(); }
@@ -91,21 +91,5 @@ public sealed class StandardDescriptorTests
         var result = await run;
         Assert.True(result.ExitCode == 0, $"exit status {result.ExitCode}\n{result.StderrTail()}");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
-    }
-
-    static List<int> ProcessesMarked(string mark)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            try
-            {
-                if (System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "environ"))).Contains(mark, StringComparison.Ordinal))
-                    found.Add(pid);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
-        return found;
     }
 }
