@@ -122,7 +122,7 @@ public sealed class ForkPool : IDisposable
             }
             // A stopped one (a signal to its group from another process: the kernel stops idle components too) would
             // hold the fork's child stopped until someone continued it.
-            if (joined != group || Native.Sys(Nr.getsid, c.Pid) != session || HostProcesses.Of(c.Pid)?.State is 'T' or 't')
+            if (joined != group || HostProcesses.Of(c.Pid) is not { } now || now.Session != session || now.State is 'T' or 't')
             {
                 Stop(c);
                 continue;
