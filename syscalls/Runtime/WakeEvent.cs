@@ -15,6 +15,15 @@ public sealed unsafe class WakeEvent : IDisposable
     /// <summary>The host descriptor to poll for POLLIN.</summary>
     public int Fd { get; }
 
+    /// <summary>
+    /// Held by every write and read, and by the close: threads that are not the guest's (a processor component's
+    /// link, a memory node's directory, a host signal) may signal at any moment, also while and after the process
+    /// ends. A write after the close would land in whatever the runtime opened under the same number next (the
+    /// runtime's own thread start-up pipes: a thread pool worker then fails to start, and the emulator aborts).
+    /// </summary>
+    readonly object _lock = new();
+    bool _closed;
+
     public WakeEvent()
     {
         long fd = Sys(eventfd2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -22,19 +31,29 @@ public sealed unsafe class WakeEvent : IDisposable
         Fd = (int)fd;
     }
 
-    /// <summary>Makes the next (or current) scheduler poll return; safe from any thread, including signal callbacks.</summary>
+    /// <summary>Makes the next (or current) scheduler poll return; safe from any thread, including signal callbacks, also after Dispose.</summary>
     public void Signal()
     {
         ulong one = 1;
-        Sys(Nr.write, Fd, (nint)(&one), 8);
+        lock (_lock)
+            if (!_closed) Sys(Nr.write, Fd, (nint)(&one), 8);
     }
 
     /// <summary>Consumes pending wake-ups.</summary>
     public void Drain()
     {
         ulong value;
-        Sys(Nr.read, Fd, (nint)(&value), 8);
+        lock (_lock)
+            if (!_closed) Sys(Nr.read, Fd, (nint)(&value), 8);
     }
 
-    public void Dispose() => Sys(Nr.close, Fd);
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_closed) return;
+            _closed = true;
+            Sys(Nr.close, Fd);
+        }
+    }
 }

@@ -64,7 +64,8 @@ public static class EmulatorRunner
         {
             Assert.Fail($"Timed out after {timeout.TotalSeconds:F0} s ({BaseRunTimeout.TotalSeconds:F0} s at load factor {MachineLoad.Factor:F1}) and killed: {result.Description}\n" +
                         $"stdout so far: {result.Stdout.Length} bytes\n" +
-                        $"--- stderr tail ---\n{result.StderrTail()}");
+                        $"--- stderr tail ---\n{result.StderrTail()}\n" +
+                        $"--- what it was doing ---\n{result.Hang}");
         }
         return result;
     }

@@ -14,6 +14,9 @@ public sealed record ProcessResult(
     TimeSpan Elapsed,
     bool TimedOut)
 {
+    /// <summary>After a timeout: what the tree was doing before it was killed (see <see cref="HangReport"/>).</summary>
+    public string Hang { get; init; } = "";
+
     public string StdoutText => Encoding.UTF8.GetString(Stdout);
 
     public string StderrText => Encoding.UTF8.GetString(Stderr);
@@ -118,6 +121,7 @@ public static class ProcessRunner
         var stderrTask = DrainAsync(process.StandardError.BaseStream, stderrSoFar);
 
         var timedOut = false;
+        string hang = "";
         using (var cts = new CancellationTokenSource(timeout))
         {
             try
@@ -127,6 +131,7 @@ public static class ProcessRunner
             catch (OperationCanceledException)
             {
                 timedOut = true;
+                hang = HangReport.Collect(process.Id);
                 KillTree(process);
                 await process.WaitForExitAsync();
             }
@@ -146,7 +151,7 @@ public static class ProcessRunner
         }
 
         return new ProcessResult(description, process.ExitCode, stdoutTask.Result, stderrTask.Result,
-            stopwatch.Elapsed, timedOut);
+            stopwatch.Elapsed, timedOut) { Hang = hang };
     }
 
     private static void KillTree(Process process)
