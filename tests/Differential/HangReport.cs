@@ -125,7 +125,8 @@ public static class HangReport
                 foreach (var frame in thread.GetProperty("stack_frames").EnumerateArray())
                 {
                     if (frames.Count == MaxFramesPerThread) break;
-                    if (frame.TryGetProperty("method_name", out var m)) frames.Add(m.GetString() ?? "?");
+                    // Without its parameter list: the type and method name say enough and keep the line short.
+                    if (frame.TryGetProperty("method_name", out var m)) frames.Add(m.GetString() is { } name ? name.Split('(')[0] : "?");
                     else if (frame.TryGetProperty("unmanaged_name", out var u)) frames.Add(u.GetString() ?? "?");
                 }
                 string id = thread.TryGetProperty("native_thread_id", out var t) ? t.GetString() ?? "?" : "?";
