@@ -16,8 +16,6 @@ namespace LegoEmu.Cpu.Profile;
 public sealed class CallTracker
 {
     const int N = CallGraph.Counters;
-    const long InstructionMask = (1L << Translate.RegionEmitter.AccessShift) - 1;
-    const long AccessMask = (1L << (Translate.RegionEmitter.BlockShift - Translate.RegionEmitter.AccessShift)) - 1;
     /// <summary>Frames kept at most; deeper calls are not tracked (their returns then match no frame).</summary>
     const int MaxFrames = 1 << 16;
 
@@ -167,8 +165,8 @@ public sealed class CallTracker
     void Raw(long progress, Span<long> v)
     {
         var totals = _profile.Totals;
-        v[(int)CallGraph.CostIndex.Instructions] = _cpu.InstructionsRetired + (progress & InstructionMask);
-        v[(int)CallGraph.CostIndex.Accesses] = _cpu.Mem.Accesses + ((progress >> Translate.RegionEmitter.AccessShift) & AccessMask);
+        v[(int)CallGraph.CostIndex.Instructions] = _cpu.InstructionsRetired + Translate.RegionEmitter.InstructionsOf(progress);
+        v[(int)CallGraph.CostIndex.Accesses] = _cpu.Mem.Accesses + Translate.RegionEmitter.AccessesOf(progress);
         v[(int)CallGraph.CostIndex.Misses] = totals.Misses;
         v[(int)CallGraph.CostIndex.MemoryFills] = totals.MemoryFills;
         v[(int)CallGraph.CostIndex.WriteBacks] = totals.WriteBacks;

@@ -46,7 +46,16 @@ static class EmitAlu
         var b = e.Tmp();
         var r = e.Tmp();
         LocalBuilder? ea = null;
-        if (store)
+        if (alu == OpCodes.And && ClearsHighHalf(i, bits))
+        {
+            // A 32-bit AND with a mask below 2^31 clears bits 31-63 itself: the register is read whole, without the
+            // zero-extension (a host instruction) a 32-bit read costs.
+            e.LoadOperand(i, 1, bits);
+            il.Emit(OpCodes.Stloc, b);
+            e.LoadGpr64(Registers.GprIndex[(int)i.I.Op0Register]);
+            il.Emit(OpCodes.Stloc, a);
+        }
+        else if (store)
         {
             e.LoadOperand(i, 1, bits);
             il.Emit(OpCodes.Stloc, b);
@@ -70,6 +79,11 @@ static class EmitAlu
         else e.SetFlags(op, bits, r, a, b);
         return true;
     }
+
+    /// <summary>AND or TEST of a 32-bit register with an immediate whose bit 31 is clear.</summary>
+    static bool ClearsHighHalf(in Insn i, int bits) =>
+        bits == 32 && i.I.Op0Kind == OpKind.Register && i.I.Op1Kind is OpKind.Immediate32 or OpKind.Immediate8to32
+        && (i.I.GetImmediate(1) & 0xFFFF_FFFF) < 0x8000_0000;
 
     static bool WithCarry(RegionEmitter e, in Insn i, FlagOp op, OpCode alu)
     {

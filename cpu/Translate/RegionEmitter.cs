@@ -34,7 +34,7 @@ sealed partial class RegionEmitter
     LocalBuilder _regValue = null!;
 
     internal LazySlot FOp, FBits, FRes, FS1, FS2, FAux, FFlags;
-    LocalBuilder _view = null!, _progress = null!, _slice = null!, _left = null!;
+    LocalBuilder _view = null!, _progress = null!, _slice = null!, _sliceBase = null!, _left = null!;
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
@@ -279,6 +279,7 @@ sealed partial class RegionEmitter
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
         _slice = Il.DeclareLocal(typeof(long));
+        _sliceBase = Il.DeclareLocal(typeof(long));
         _left = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
         _faultSite = Il.DeclareLocal(typeof(int));
@@ -303,9 +304,11 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Call, MMin);
         Il.Emit(OpCodes.Stloc, _slice);
         Il.Emit(OpCodes.Ldloc, _slice);
-        Il.Emit(OpCodes.Neg);
-        Il.Emit(OpCodes.Ldc_I4, BlockShift);
+        Il.Emit(OpCodes.Ldc_I4, InstructionShift + InstructionsPerBlockShift);
         Il.Emit(OpCodes.Shl);
+        Il.Emit(OpCodes.Stloc, _sliceBase);
+        Il.Emit(OpCodes.Ldloc, _sliceBase);
+        Il.Emit(OpCodes.Neg);
         Il.Emit(OpCodes.Stloc, _progress);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FXmm);
@@ -441,7 +444,7 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldarg_0);
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldloc, _faultSite);
-            Il.Emit(OpCodes.Ldloc, _progress);
+            LoadProgress();
             Il.Emit(OpCodes.Call, MSettleMiss);
             ReturnSliceLeft();
         }
@@ -461,7 +464,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _faultSite);
-        Il.Emit(OpCodes.Ldloc, _progress);
+        LoadProgress();
         Il.Emit(OpCodes.Call, MSettleFault);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Call, MRethrow);
@@ -484,14 +487,15 @@ sealed partial class RegionEmitter
     {
         var retired = Il.DeclareLocal(typeof(long));
         var accesses = Il.DeclareLocal(typeof(long));
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, (1L << AccessShift) - 1);
-        Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Stloc, retired);
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I4, AccessShift);
+        var progress = Il.DeclareLocal(typeof(long));
+        LoadProgress();
+        Il.Emit(OpCodes.Stloc, progress);
+        Il.Emit(OpCodes.Ldloc, progress);
+        Il.Emit(OpCodes.Ldc_I4, InstructionShift);
         Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Ldc_I8, (1L << (BlockShift - AccessShift)) - 1);
+        Il.Emit(OpCodes.Stloc, retired);
+        Il.Emit(OpCodes.Ldloc, progress);
+        Il.Emit(OpCodes.Ldc_I8, AccessMask);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Stloc, accesses);
         Il.Emit(OpCodes.Ldarg_1);
@@ -517,16 +521,33 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FRegionRun = typeof(Region).GetField(nameof(Region.InstructionsRun))!;
     static readonly FieldInfo FAccesses = typeof(CacheView).GetField(nameof(CacheView.Accesses))!;
 
-    /// <summary>Pushes what is left of the time slice: the budget less the blocks run (the progress counter's block field plus the capped slice it started from).</summary>
+    /// <summary>
+    /// Pushes what is left of the time slice: the budget less the blocks run, counted as one per
+    /// <see cref="InstructionsPerBlockShift"/>-th power of two instructions retired, rounded up (so a region that ran
+    /// always uses some of it).
+    /// </summary>
     void LoadSliceLeft()
     {
         Il.Emit(OpCodes.Ldarg_2);
-        Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I4, BlockShift);
+        LoadProgress();
+        Il.Emit(OpCodes.Ldc_I4, InstructionShift);
         Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Ldloc, _slice);
+        Il.Emit(OpCodes.Ldc_I8, (1L << InstructionsPerBlockShift) - 1);
         Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Ldc_I4, InstructionsPerBlockShift);
+        Il.Emit(OpCodes.Shr);
         Il.Emit(OpCodes.Sub);
+    }
+
+    /// <summary>
+    /// Pushes the progress counter as the runtime reads it: the instructions retired from bit
+    /// <see cref="InstructionShift"/> up, the inline accesses below (the counter plus the slice it started below zero).
+    /// </summary>
+    void LoadProgress()
+    {
+        Il.Emit(OpCodes.Ldloc, _progress);
+        Il.Emit(OpCodes.Ldloc, _sliceBase);
+        Il.Emit(OpCodes.Add);
     }
 
     void ReturnSliceLeft()
@@ -777,14 +798,24 @@ sealed partial class RegionEmitter
     // ---- block bookkeeping, exits ----
 
     /// <summary>
-    /// One progress counter, added to once per block, holds the instructions retired (bits 0-19), the inline
-    /// memory accesses made (bits 20-43) and the blocks run (from bit 44 up). It starts at minus the time
-    /// slice in the block field, so a safe point only tests its sign: no local is spent on the budget or on
-    /// an access count, and a hit costs no increment. A slice is capped at <see cref="MaxSliceBlocks"/>
-    /// blocks of at most 128 instructions (and a few accesses each), so the fields never meet.
+    /// One progress counter, added to once per block, holds the inline memory accesses made (bits 0-23) and the
+    /// instructions retired (from bit 24 up). It starts at minus the time slice in the instruction field, so a
+    /// safe point only tests its sign: no local is spent on the budget or on an access count, a hit costs no
+    /// increment, and a block of fewer than 128 instructions adds a 32-bit immediate (one host instruction: a
+    /// 64-bit constant would need a register of its own first). The time slice is measured in instructions,
+    /// 2^<see cref="InstructionsPerBlockShift"/> to a block of the dispatcher's budget, capped at
+    /// <see cref="MaxSliceBlocks"/> blocks' worth, so a slice's accesses (a few per instruction) never reach bit 24.
     /// </summary>
-    internal const int AccessShift = 20, BlockShift = 44;
+    internal const int InstructionShift = 24;
+    internal const long AccessMask = (1L << InstructionShift) - 1;
+    const int InstructionsPerBlockShift = 4;
     const long MaxSliceBlocks = 1L << 12;
+
+    /// <summary>The instructions retired in a progress value as the runtime gets it (see <see cref="LoadProgress"/>).</summary>
+    internal static long InstructionsOf(long progress) => progress >> InstructionShift;
+
+    /// <summary>The inline accesses in a progress value as the runtime gets it.</summary>
+    internal static long AccessesOf(long progress) => progress & AccessMask;
     static readonly MethodInfo MMin = typeof(Math).GetMethod(nameof(Math.Min), new[] { typeof(long), typeof(long) })!;
 
     /// <summary>Starts counting the inline accesses of the region's block <paramref name="index"/>.</summary>
@@ -798,7 +829,7 @@ sealed partial class RegionEmitter
     internal void RetireBlock(int instructions)
     {
         Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, (1L << BlockShift) + ((long)_blockAccesses << AccessShift) + instructions);
+        Il.Emit(OpCodes.Ldc_I8, ((long)instructions << InstructionShift) + _blockAccesses);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stloc, _progress);
         if (_region.Profile is { } profile)
@@ -826,7 +857,7 @@ sealed partial class RegionEmitter
     {
         if (_region.Profile == null) return;
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, _progress);
+        LoadProgress();
         Il.Emit(OpCodes.Ldc_I8, (long)site);
         if (target != null) Il.Emit(OpCodes.Ldloc, target);
         else Il.Emit(OpCodes.Ldc_I8, (long)direct);
@@ -839,7 +870,7 @@ sealed partial class RegionEmitter
     {
         if (_region.Profile == null || Profile.CallTracker.Transfer(i.I.Code) is not bool call) return;
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, _progress);
+        LoadProgress();
         Il.Emit(OpCodes.Ldc_I8, (long)i.Ip);
         Il.Emit(call ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Call, MTrackHandled);
@@ -1156,9 +1187,19 @@ sealed partial class RegionEmitter
         int entryShift = System.Numerics.BitOperations.Log2((uint)CacheView.EntrySize);
         if (1 << entryShift == CacheView.EntrySize && _shape.LineShift >= entryShift)
         {
-            // (a >> lineShift & mask) * size as one shift and one mask: a host instruction fewer per access.
-            Il.Emit(OpCodes.Ldc_I4, _shape.LineShift - entryShift);
+            // (a >> lineShift & mask) * size as one shift and one mask: a host instruction fewer per access. The
+            // shift is written as a rotation, which the JIT emits as RORX where the host has BMI2: it leaves the
+            // address in its register, so no copy is needed (the mask clears the bits rotated in at the top).
+            int shift = _shape.LineShift - entryShift;
+            Il.Emit(OpCodes.Ldc_I4, shift);
             Il.Emit(OpCodes.Shr_Un);
+            if (shift > 0)
+            {
+                Il.Emit(OpCodes.Ldloc, a);
+                Il.Emit(OpCodes.Ldc_I4, 64 - shift);
+                Il.Emit(OpCodes.Shl);
+                Il.Emit(OpCodes.Or);
+            }
             Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask << entryShift);
             Il.Emit(OpCodes.And);
             Il.Emit(OpCodes.Conv_I);

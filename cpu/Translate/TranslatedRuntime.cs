@@ -153,10 +153,10 @@ public static class TranslatedRuntime
     /// <summary>At a region's exit: the instructions and inline accesses of its finished blocks join the counters.</summary>
     internal static void Retire(Region r, CpuState c, long progress)
     {
-        long retired = progress & ((1L << RegionEmitter.AccessShift) - 1);
+        long retired = RegionEmitter.InstructionsOf(progress);
         c.InstructionsRetired += retired;
         r.InstructionsRun += retired;
-        c.Mem.Accesses += (progress >> RegionEmitter.AccessShift) & ((1L << (RegionEmitter.BlockShift - RegionEmitter.AccessShift)) - 1);
+        c.Mem.Accesses += RegionEmitter.AccessesOf(progress);
     }
 
     /// <summary>Raises the parked fault; the region has already left RIP, registers, flags and counters exact.</summary>
