@@ -184,7 +184,7 @@ public static unsafe class HandlerTable
         Span<ulong> r = stackalloc ulong[16];
         Span<System.Runtime.Intrinsics.Vector128<byte>> x = stackalloc System.Runtime.Intrinsics.Vector128<byte>[16];
         Span<System.Runtime.Intrinsics.Vector128<byte>> y = stackalloc System.Runtime.Intrinsics.Vector128<byte>[16];
-        c.R.CopyTo(r);
+        ((ReadOnlySpan<ulong>)c.R).CopyTo(r);
         c.Xmm.CopyTo(x);
         c.YmmHigh.CopyTo(y);
         c.Materialize();
@@ -206,7 +206,7 @@ public static unsafe class HandlerTable
             c.Mxcsr |= raised;
             return;
         }
-        r.CopyTo(c.R);
+        r.CopyTo((Span<ulong>)c.R);
         x.CopyTo(c.Xmm);
         y.CopyTo(c.YmmHigh);
         c.Materialize();
@@ -222,7 +222,7 @@ public static unsafe class HandlerTable
     /// </summary>
     static void WarmUp(CpuState c, ref Insn i)
     {
-        var r = (ulong[])c.R.Clone();
+        var r = ((ReadOnlySpan<ulong>)c.R).ToArray();
         var x = (System.Runtime.Intrinsics.Vector128<byte>[])c.Xmm.Clone();
         var y = (System.Runtime.Intrinsics.Vector128<byte>[])c.YmmHigh.Clone();
         ulong bits = c.RflagsBits, res = c.FlagRes, s1 = c.FlagSrc1, s2 = c.FlagSrc2, aux = c.FlagAux;
@@ -237,7 +237,7 @@ public static unsafe class HandlerTable
         {
             // The real run below raises the same fault properly.
         }
-        Array.Copy(r, c.R, r.Length);
+        r.CopyTo((Span<ulong>)c.R);
         Array.Copy(x, c.Xmm, x.Length);
         Array.Copy(y, c.YmmHigh, y.Length);
         c.RflagsBits = bits;

@@ -11,7 +11,7 @@ namespace LegoEmu.Cpu.State;
 /// </summary>
 public sealed class CpuState
 {
-    public readonly ulong[] R = new ulong[16];
+    public Gprs R;
     public ulong Rip;
     /// <summary>The instructions of the block the interpreter is running, null outside one (names a faulting instruction).</summary>
     public LegoEmu.Cpu.Decode.Insn[]? InterpretedBlock;

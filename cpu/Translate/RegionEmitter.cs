@@ -38,12 +38,6 @@ sealed partial class RegionEmitter
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
-    /// A managed pointer to RAX in the state's register array, for the registers kept there (<see cref="_inMemory"/>):
-    /// taken once at entry, so a use is one load, not the array's field, a null check and the load.
-    /// </summary>
-    LocalBuilder? _gprs;
-
-    /// <summary>
     /// Set before <see cref="BeginRegion"/> when the region computes SSE floating point inline. Such a region
     /// keeps the host MXCSR at its default with the flags cleared, and folds the flags its operations raised
     /// into the guest MXCSR before every call out (which may run .NET code that sets flags of its own) and at
@@ -315,14 +309,6 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, _xmm);
-        if (Array.IndexOf(_inMemory, true) >= 0)
-        {
-            _gprs = Il.DeclareLocal(typeof(ulong).MakeByRefType());
-            Il.Emit(OpCodes.Ldarg_1);
-            Il.Emit(OpCodes.Ldfld, FR);
-            Il.Emit(OpCodes.Call, MArrayData);
-            Il.Emit(OpCodes.Stloc, _gprs);
-        }
         LoadRegisters(all: true);
         ForgetProducer();
         if (UsesFloatingPoint)
@@ -660,10 +646,8 @@ sealed partial class RegionEmitter
         for (int i = 0; i < 16; i++)
         {
             if (!_regUsed[i] || _inMemory[i] || (mask & (1 << i)) == 0) continue;
-            Il.Emit(OpCodes.Ldarg_1);
-            Il.Emit(OpCodes.Ldfld, FR);
-            Il.Emit(OpCodes.Ldc_I4, i);
-            Il.Emit(OpCodes.Ldelem_I8);
+            PushRegisterAddress(i);
+            Il.Emit(OpCodes.Ldind_I8);
             Il.Emit(OpCodes.Stloc, _gpr[i]);
         }
     }
@@ -675,11 +659,9 @@ sealed partial class RegionEmitter
         for (int i = 0; i < 16; i++)
         {
             if (!_regWritten[i] || _inMemory[i] || (mask & (1 << i)) == 0) continue;
-            Il.Emit(OpCodes.Ldarg_1);
-            Il.Emit(OpCodes.Ldfld, FR);
-            Il.Emit(OpCodes.Ldc_I4, i);
+            PushRegisterAddress(i);
             Il.Emit(OpCodes.Ldloc, _gpr[i]);
-            Il.Emit(OpCodes.Stelem_I8);
+            Il.Emit(OpCodes.Stind_I8);
         }
     }
 
@@ -954,20 +936,14 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldind_I8);
     }
 
-    static readonly MethodInfo MArrayData = typeof(System.Runtime.InteropServices.MemoryMarshal)
-        .GetMethods().Single(m => m.Name == nameof(System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
-        .MakeGenericMethod(typeof(ulong));
-
-    /// <summary>A managed pointer to register <paramref name="idx"/> in the CPU state (its array always holds 16, so no bounds check).</summary>
+    /// <summary>
+    /// A managed pointer to register <paramref name="idx"/> inside the CPU state (see <see cref="Gprs"/>): the JIT
+    /// folds it into one access at a constant offset from the state, which is in a host register throughout.
+    /// </summary>
     void PushRegisterAddress(int idx)
     {
-        if (_gprs != null) Il.Emit(OpCodes.Ldloc, _gprs);
-        else
-        {
-            Il.Emit(OpCodes.Ldarg_1);
-            Il.Emit(OpCodes.Ldfld, FR);
-            Il.Emit(OpCodes.Call, MArrayData);
-        }
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldflda, FR);
         if (idx == 0) return;
         Il.Emit(OpCodes.Ldc_I4, idx * sizeof(ulong));
         Il.Emit(OpCodes.Add);

@@ -245,7 +245,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public GuestThread SpawnThread(CpuState parent, ulong stack, ulong tls, bool setTls)
     {
         var c = new CpuState(View, this);
-        Array.Copy(parent.R, c.R, 16);
+        c.R = parent.R;
         Array.Copy(parent.Xmm, c.Xmm, 16);
         c.Rip = parent.Rip;
         c.Rflags = parent.Rflags;

@@ -394,7 +394,7 @@ public sealed partial class GuestProcess
 
     static ulong[] ChildRegisters(CpuState c, ulong stack)
     {
-        var r = (ulong[])c.R.Clone();
+        var r = ((ReadOnlySpan<ulong>)c.R).ToArray();
         if (stack != 0) r[Registers.RSP] = stack;
         return r;
     }
@@ -431,7 +431,7 @@ public sealed partial class GuestProcess
     public void RestoreForkedState(ForkState s)
     {
         var c = Cpu;
-        Array.Copy(s.Registers, c.R, 16);
+        s.Registers.AsSpan(0, 16).CopyTo(c.R);
         c.Rip = s.Rip;
         c.Rflags = s.Rflags;
         c.FsBase = s.FsBase;
@@ -535,7 +535,7 @@ public sealed partial class GuestProcess
             if (Signals.Actions[sig].Handler > 1) Signals.Actions[sig] = default; // caught signals revert; ignored stay ignored
         Signals.AltStackBase = Signals.AltStackSize = 0;
         var c = Cpu;
-        Array.Clear(c.R);
+        ((Span<ulong>)c.R).Clear();
         Array.Clear(c.Xmm);
         Array.Clear(c.YmmHigh);
         c.Fpu.Reset();

@@ -69,7 +69,7 @@ struct W8 : IWidth
 static class Gpr
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ref ulong At(CpuState c, nuint idx) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(c.R), idx);
+    public static ref ulong At(CpuState c, nuint idx) => ref Unsafe.Add(ref Unsafe.As<Gprs, ulong>(ref c.R), idx);
 
     /// <summary>
     /// The effective address, inlined into the shaped handlers: the common forms (base, base+index, absolute)
@@ -79,7 +79,7 @@ static class Gpr
     public static ulong Ea(CpuState c, ref LegoEmu.Cpu.Decode.Insn i)
     {
         if (i.Addr32 | i.Seg != 0) return Operands.Ea(c, ref i);
-        ref ulong r = ref MemoryMarshal.GetArrayDataReference(c.R);
+        ref ulong r = ref Unsafe.As<Gprs, ulong>(ref c.R);
         ulong a = i.Disp;
         int b = i.Base, x = i.Index;
         if (b >= 0) a += Unsafe.Add(ref r, (nuint)b);
