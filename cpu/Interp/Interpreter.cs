@@ -23,33 +23,11 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     /// <paramref name="budget"/> blocks (a scheduling time slice). A fault leaves RIP at the faulting
     /// instruction and propagates (<see cref="CpuFault"/> or <see cref="LegoEmu.Mem.MemoryFault"/>).
     /// </summary>
-    public void Run(CpuState c, long budget = long.MaxValue)
-    {
-        c.InterpretedBlock = null;
-        try
-        {
-            RunLoop(c, budget);
-        }
-        catch
-        {
-            // A fault inside an interpreted block: the faulting instruction did not retire and RIP points at it,
-            // as the kernel reports. (Regions, decoding and the host set RIP themselves.)
-            var insns = c.InterpretedBlock;
-            if (insns != null)
-            {
-                int n = c.BlockPosition;
-                c.InstructionsRetired += n;
-                c.Rip = insns[n].Ip;
-                c.InterpretedBlock = null;
-            }
-            throw;
-        }
-    }
+    public void Run(CpuState c, long budget = long.MaxValue) => RunLoop(c, budget);
 
     /// <summary>
-    /// The dispatcher proper, free of exception handling so that the interpreted block's loop keeps its locals in
-    /// registers; <see cref="CpuState.InterpretedBlock"/> and <see cref="CpuState.BlockPosition"/> let
-    /// <see cref="Run"/> name the instruction that faulted.
+    /// The dispatcher proper, free of exception handling so that its loop keeps its locals in registers (an
+    /// interpreted block's fault is settled by <see cref="RunBlock"/>).
     /// </summary>
     void RunLoop(CpuState c, long budget)
     {
@@ -134,9 +112,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             if (!view.Attributing)
             {
                 var insns = b.Insns;
-                c.InterpretedBlock = insns;
-                RunInstructions(c, insns);
-                c.InterpretedBlock = null;
+                RunBlock(c, insns);
                 c.InstructionsRetired += insns.Length;
             }
             else if (view.Cache.Profile is { } profile) ExecuteBlockProfiled(c, b, view, profile);
@@ -147,23 +123,42 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     }
 
     /// <summary>
-    /// One block's instructions, in a method of their own so the loop's locals stay in registers. Only the last
+    /// Runs an interpreted block; a fault inside it leaves RIP at the faulting instruction, which did not retire, as
+    /// the kernel reports (regions, decoding and the host set RIP themselves). The handler is here, around a call,
+    /// rather than the block's instructions being named in the CPU state for an outer handler: storing an array
+    /// reference into the state cost a GC write barrier per block, about a tenth of the interpreter's time.
+    /// </summary>
+    /// <summary>
+    /// One block's instructions, in a method of their own so the dispatcher's locals stay in registers. Only the last
     /// instruction of a block transfers control or reaches the host (SYSCALL, INT3), so only it needs RIP set first.
+    /// A fault leaves RIP at the faulting instruction, which did not retire, as the kernel reports (regions, decoding
+    /// and the host set RIP themselves). It is settled here, where the block is at hand: naming the block in the CPU
+    /// state for an outer handler cost a GC write barrier per block.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void RunInstructions(CpuState c, Insn[] insns)
+    static void RunBlock(CpuState c, Insn[] insns)
     {
         int last = insns.Length - 1;
-        for (int n = 0; n < last; n++)
+        try
         {
-            ref Insn i = ref insns[n];
-            c.BlockPosition = n;
-            i.Exec(c, ref i);
+            for (int n = 0; n < last; n++)
+            {
+                ref Insn i = ref insns[n];
+                c.BlockPosition = n;
+                i.Exec(c, ref i);
+            }
+            ref Insn end = ref insns[last];
+            c.BlockPosition = last;
+            c.Rip = end.NextIp;
+            end.Exec(c, ref end);
         }
-        ref Insn end = ref insns[last];
-        c.BlockPosition = last;
-        c.Rip = end.NextIp;
-        end.Exec(c, ref end);
+        catch
+        {
+            int n = c.BlockPosition;
+            c.InstructionsRetired += n;
+            c.Rip = insns[n].Ip;
+            throw;
+        }
     }
 
     /// <summary>

@@ -13,9 +13,7 @@ public sealed class CpuState
 {
     public Gprs R;
     public ulong Rip;
-    /// <summary>The instructions of the block the interpreter is running, null outside one (names a faulting instruction).</summary>
-    public LegoEmu.Cpu.Decode.Insn[]? InterpretedBlock;
-    /// <summary>Index in <see cref="InterpretedBlock"/> of the instruction running.</summary>
+    /// <summary>Index in its block of the instruction the interpreter is running (names a faulting instruction).</summary>
     public int BlockPosition;
     public ulong FsBase;
     public ulong GsBase;
