@@ -123,12 +123,6 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     }
 
     /// <summary>
-    /// Runs an interpreted block; a fault inside it leaves RIP at the faulting instruction, which did not retire, as
-    /// the kernel reports (regions, decoding and the host set RIP themselves). The handler is here, around a call,
-    /// rather than the block's instructions being named in the CPU state for an outer handler: storing an array
-    /// reference into the state cost a GC write barrier per block, about a tenth of the interpreter's time.
-    /// </summary>
-    /// <summary>
     /// One block's instructions, in a method of their own so the dispatcher's locals stay in registers. Only the last
     /// instruction of a block transfers control or reaches the host (SYSCALL, INT3), so only it needs RIP set first.
     /// A fault leaves RIP at the faulting instruction, which did not retire, as the kernel reports (regions, decoding

@@ -34,7 +34,7 @@ sealed partial class RegionEmitter
     LocalBuilder _regValue = null!;
 
     internal LazySlot FOp, FBits, FRes, FS1, FS2, FAux, FFlags;
-    LocalBuilder _view = null!, _progress = null!, _slice = null!, _sliceBase = null!, _left = null!;
+    LocalBuilder _view = null!, _progress = null!, _sliceBase = null!, _left = null!;
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
 
     /// <summary>
@@ -272,7 +272,6 @@ sealed partial class RegionEmitter
         // A managed pointer to XMM0 in the state's array (the array is never replaced), so XMM k is one add away.
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
-        _slice = Il.DeclareLocal(typeof(long));
         _sliceBase = Il.DeclareLocal(typeof(long));
         _left = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
@@ -296,8 +295,6 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_2);
         Il.Emit(OpCodes.Ldc_I8, MaxSliceBlocks);
         Il.Emit(OpCodes.Call, MMin);
-        Il.Emit(OpCodes.Stloc, _slice);
-        Il.Emit(OpCodes.Ldloc, _slice);
         Il.Emit(OpCodes.Ldc_I4, InstructionShift + InstructionsPerBlockShift);
         Il.Emit(OpCodes.Shl);
         Il.Emit(OpCodes.Stloc, _sliceBase);
