@@ -26,7 +26,8 @@ public sealed unsafe class BlockCache
     readonly GuestCodeReader _reader;
     readonly CacheView _mem;
     readonly Decoder _decoder;
-    readonly List<Insn> _scratch = new(MaxBlockInsns);
+    /// <summary>The block being decoded: instructions are prepared in place, then copied once into the block's array.</summary>
+    readonly Insn[] _scratch = new Insn[MaxBlockInsns];
     /// <summary>
     /// The 64 KiB chunks of the address space that hold (or held) decoded code. munmap and mprotect invalidate
     /// their range, mostly heap and data where no code is: the chunks answer that without a scan of every block.
@@ -132,9 +133,9 @@ public sealed unsafe class BlockCache
 
     Block Decode(ulong rip)
     {
-        _scratch.Clear();
+        int count = 0;
         ulong ip = rip;
-        while (_scratch.Count < MaxBlockInsns)
+        while (count < MaxBlockInsns)
         {
             Instruction ins;
             try
@@ -143,19 +144,18 @@ public sealed unsafe class BlockCache
                 _decoder.IP = ip;
                 _decoder.Decode(out ins);
             }
-            catch (MemoryFault) when (_scratch.Count > 0)
+            catch (MemoryFault) when (count > 0)
             {
                 // The rest of the block is unfetchable; fault only if execution really gets there.
                 break;
             }
             CpuModel.Adapt(ref ins);
-            var insn = Prepare(ins);
-            _scratch.Add(insn);
+            Prepare(ins, ref _scratch[count++]);
             Decoded++;
             ip = ins.NextIP;
             if (EndsBlock(ins)) break;
         }
-        var block = new Block { Start = rip, Insns = _scratch.ToArray() };
+        var block = new Block { Start = rip, Insns = _scratch.AsSpan(0, count).ToArray() };
         for (ulong c = rip >> ChunkShift; c <= (block.End - 1) >> ChunkShift; c++) _codeChunks.Add(c);
         // Stores to these lines must now come through the slow path, which forgets the block first.
         ulong lineMask = (ulong)_mem.Cache.LineSize - 1;
@@ -176,9 +176,9 @@ public sealed unsafe class BlockCache
         }
     }
 
-    static Insn Prepare(in Instruction ins)
+    static void Prepare(in Instruction ins, ref Insn i)
     {
-        var i = new Insn
+        i = new Insn
         {
             I = ins,
             Ip = ins.IP,
@@ -228,6 +228,5 @@ public sealed unsafe class BlockCache
             i.Inner = i.Exec;
             i.Exec = HandlerTable.LockedBracket;
         }
-        return i;
     }
 }
