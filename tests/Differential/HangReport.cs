@@ -43,17 +43,10 @@ public static class HangReport
     static List<int> Tree(int root)
     {
         var children = new Dictionary<int, List<int>>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var e in LegoEmu.Syscalls.Host.HostProcesses.All())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            string stat;
-            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
-            // The fields after the command name, which may itself hold spaces and parentheses.
-            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (rest.Length < 2 || !int.TryParse(rest[1], out int ppid)) continue;
-            if (!children.TryGetValue(ppid, out var list)) children[ppid] = list = new List<int>();
-            list.Add(pid);
+            if (!children.TryGetValue(e.Parent, out var list)) children[e.Parent] = list = new List<int>();
+            list.Add(e.Pid);
         }
         var order = new List<int> { root };
         for (int i = 0; i < order.Count; i++)
@@ -70,8 +63,7 @@ public static class HangReport
         }
         string cmdline = Read("cmdline").Replace('\0', ' ').Trim();
         if (cmdline.Length > 300) cmdline = cmdline[..300] + "…";
-        string stat = Read("stat");
-        char state = stat.LastIndexOf(')') is int p and > 0 && p + 2 < stat.Length ? stat[p + 2] : '?';
+        char state = LegoEmu.Syscalls.Host.HostProcesses.Of(pid)?.State ?? '?';
         text.AppendLine($"--- pid {pid} ({state}): {cmdline}");
         var threads = new StringBuilder();
         try

@@ -42,6 +42,8 @@ public static class ProcessRunner
     /// </summary>
     private static readonly TimeSpan PipeDrainGrace = TimeSpan.FromSeconds(10);
 
+    const int TextFileBusy = 26; // ETXTBSY
+
     /// <summary>
     /// Runs a program with stdin at EOF, capturing stdout and stderr as raw bytes.
     /// On timeout the whole process tree is killed and the result says so (TimedOut);
@@ -51,8 +53,6 @@ public static class ProcessRunner
     /// <param name="removeVariablePrefix">Inherited variables with this prefix are dropped first,
     /// so a guest that echoes them sees only what the test chose.</param>
     /// <param name="scaleTimeout">Stretch <paramref name="timeout"/> by the machine's load (<see cref="MachineLoad"/>); false when the caller did.</param>
-    const int TextFileBusy = 26; // ETXTBSY
-
     public static async Task<ProcessResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
