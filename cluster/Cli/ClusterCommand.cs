@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Remote;
+using LegoEmu.Cluster.Membership;
 
 namespace LegoEmu.Cluster.Cli;
 
@@ -13,9 +14,42 @@ public static class ClusterCommand
         var init = new Command("init", "Write a fresh cluster key and the cluster's TLS certificates (a CA and a node certificate) into DIR for --credentials DIR");
         init.Arguments.Add(dir);
         init.SetAction(pr => Init(pr.GetValue(dir)!));
-        var cmd = new Command("cluster", "Manage a cluster's credentials");
+        var cmd = new Command("cluster", "Manage a cluster's credentials, and show its members");
         cmd.Subcommands.Add(init);
+        cmd.Subcommands.Add(CreateStatus());
         return cmd;
+    }
+
+    static Command CreateStatus()
+    {
+        var cluster = ClusterOption.Create("The cluster to show");
+        cluster.Required = true;
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var status = new Command("status", "List the cluster's live memory nodes and processor components (capacity, use, load, vRegions held as primary and backup, failures seen), as etcd keeps them");
+        status.Options.Add(cluster);
+        status.Options.Add(json);
+        status.SetAction(pr => Status(pr.GetValue(cluster)!, pr.GetValue(json)));
+        return status;
+    }
+
+    static int Status(string clusterText, bool json)
+    {
+        using var store = ClusterOption.Open(clusterText, "cluster status");
+        if (store == null) return 2;
+        ClusterView view;
+        try { view = ClusterView.Read(store); }
+        catch (ClusterStoreException e)
+        {
+            Console.Error.WriteLine($"legoemu cluster status: {e.Message}");
+            return 1;
+        }
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            StatusReport.WriteJson(view, store.Spec.Name, stdout);
+        }
+        else StatusReport.WriteTable(view, store.Spec.Name, Console.Out);
+        return 0;
     }
 
     static int Init(string dir)

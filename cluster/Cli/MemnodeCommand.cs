@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
 using LegoEmu.Mem.Remote;
+using LegoEmu.Cluster.Membership;
 
 namespace LegoEmu.Cluster.Cli;
 
@@ -23,12 +24,22 @@ public static class MemnodeCommand
         cmd.Options.Add(perConnection);
         var credentials = CredentialsOption.Create();
         cmd.Options.Add(credentials);
-        cmd.SetAction(pr => CredentialsOption.Apply(pr.GetValue(credentials), "memnode")
-            ? Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace), pr.GetValue(perConnection)) : 2);
+        var cluster = ClusterOption.Create("Register this node in the cluster whose state etcd keeps (endpoint, capacity, use, load), under a lease kept alive while the node runs");
+        var leaseTtl = ClusterOption.CreateLeaseTtl();
+        cmd.Options.Add(cluster);
+        cmd.Options.Add(leaseTtl);
+        cmd.SetAction(pr =>
+        {
+            if (!CredentialsOption.Apply(pr.GetValue(credentials), "memnode")) return 2;
+            if (!ClusterOption.TryLeaseTtl(pr.GetValue(leaseTtl), "memnode", out var ttl)) return 2;
+            EtcdStore? store = null;
+            if (pr.GetValue(cluster) is { } clusterText && (store = ClusterOption.Open(clusterText, "memnode")) == null) return 2;
+            using (store) return Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace), pr.GetValue(perConnection), store, ttl);
+        });
         return cmd;
     }
 
-    static int Serve(string listen, string? capacityText, int? parentPid, string? graceText, string? perConnectionText)
+    static int Serve(string listen, string? capacityText, int? parentPid, string? graceText, string? perConnectionText, EtcdStore? store, TimeSpan ttl)
     {
         long perConnection = 0;
         if (perConnectionText != null && (!SizeParser.TryParse(perConnectionText, out perConnection) || perConnection < (long)LegoEmu.Mem.PageMath.PageSize))
@@ -94,12 +105,36 @@ public static class MemnodeCommand
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => server.Dispose());
             if (parentPid is int pid) WatchParent(pid, server);
             string shown = endpoint.IsUnix ? endpoint.Text : $"tcp:{server.BoundAddress}";
+            Registration? member = null;
+            if (store != null && (member = Join(store, server, shown, capacity, ttl)) == null) return 1;
+            using var registered = member;
             // One line on stdout tells a supervisor where the node really listens (port 0 picks one).
             Console.Out.WriteLine($"listening on {shown}");
             Console.Out.Flush();
             server.Serve();
         }
         return 0;
+    }
+
+    /// <summary>Registers the node before it says where it listens, so whoever reads that line finds it in etcd.</summary>
+    static Registration? Join(EtcdStore store, MemoryNodeServer server, string shown, long capacity, TimeSpan ttl)
+    {
+        if (server.Endpoint.Address is IPEndPoint { Address: var a } && (a.Equals(IPAddress.Any) || a.Equals(IPAddress.IPv6Any)))
+        {
+            Console.Error.WriteLine($"legoemu memnode: --cluster needs the address other components reach this node at: listen on that address, not {a}");
+            return null;
+        }
+        MemberRecord Snapshot() => new()
+        {
+            Kind = MemberRecord.Memory, Endpoint = shown, Host = Environment.MachineName, Pid = Environment.ProcessId,
+            CapacityBytes = capacity > 0 ? capacity : null, UsedBytes = server.Stats.Frames << LegoEmu.Mem.PageMath.PageShift, Load = server.OpenConnections,
+        };
+        try { return Registration.Start(store, store.Keys.Member(MemberRecord.Memory, ClusterKeys.IdOf(shown)), Snapshot, ttl, Console.Error, $"legoemu memnode {shown}"); }
+        catch (ClusterStoreException e)
+        {
+            Console.Error.WriteLine($"legoemu memnode: {e.Message}");
+            return null;
+        }
     }
 
     static void WatchParent(int pid, MemoryNodeServer server)

@@ -4,6 +4,7 @@ using LegoEmu.Mem.Remote;
 using LegoEmu.Syscalls.Runtime;
 using LegoEmu.Cluster.Trace;
 using LegoEmu.Mem.Trace;
+using LegoEmu.Cluster.Membership;
 
 namespace LegoEmu.Cluster.Cli;
 
@@ -41,7 +42,9 @@ public static class ProcnodeCommand
         var pool = new Option<int>("--pool") { Description = "With --state-fd or --pool-socket: idle components the forked process keeps for its own forks", DefaultValueFactory = _ => 0, HelpName = "N" };
         var cmd = new Command("procnode", "Run a processor component: a host for guest threads placed by 'run --processors' (--listen), or a forked guest process (--state-fd or --pool-socket, started by fork)");
         var credentials = CredentialsOption.Create();
-        foreach (var o in new Option[] { state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, stats, trace, traceLevel, traceSample, profile, poolSocket, memory, joinGroup, pool, credentials }) cmd.Options.Add(o);
+        var cluster = ClusterOption.Create("With --listen: register this thread host in the cluster whose state etcd keeps, under a lease kept alive while it runs");
+        var leaseTtl = ClusterOption.CreateLeaseTtl();
+        foreach (var o in new Option[] { cluster, leaseTtl, state, listen, parent, excache, ways, line, policy, prefetch, prefetchDepth, writeBack, strace, stats, trace, traceLevel, traceSample, profile, poolSocket, memory, joinGroup, pool, credentials }) cmd.Options.Add(o);
         new TierArguments().AddTo(cmd);
         var cpu = new CpuArgument();
         cpu.AddTo(cmd);
@@ -52,8 +55,12 @@ public static class ProcnodeCommand
             if (pr.GetValue(listen) is { } where)
             {
                 if (pr.GetValue(state) != null) { Console.Error.WriteLine("legoemu procnode: --listen and --state-fd exclude each other"); return 2; }
-                return HostThreads(where, pr.GetValue(parent));
+                if (!ClusterOption.TryLeaseTtl(pr.GetValue(leaseTtl), "procnode", out var ttl)) return 2;
+                EtcdStore? store = null;
+                if (pr.GetValue(cluster) is { } clusterText && (store = ClusterOption.Open(clusterText, "procnode")) == null) return 2;
+                using (store) return HostThreads(where, pr.GetValue(parent), store, ttl);
             }
+            if (pr.GetValue(cluster) != null) { Console.Error.WriteLine("legoemu procnode: --cluster applies to a thread host (--listen) only"); return 2; }
             if (pr.GetValue(state) == null && pr.GetValue(poolSocket) == null)
             {
                 Console.Error.WriteLine("legoemu procnode: give --listen ENDPOINT (a thread host), or --state-fd FD or --pool-socket FD (a forked process)");
@@ -74,7 +81,7 @@ public static class ProcnodeCommand
     }
 
     /// <summary>Listens, serves the one home component that connects, and exits when it is done with this host.</summary>
-    static int HostThreads(string where, int? parentPid)
+    static int HostThreads(string where, int? parentPid, EtcdStore? store, TimeSpan ttl)
     {
         if (!Endpoint.TryParse(where, out var endpoint, out string error))
         {
@@ -122,7 +129,27 @@ public static class ProcnodeCommand
             }) { IsBackground = true, Name = "parent-watch" };
             watch.Start();
         }
-        Console.Out.WriteLine($"listening on {(endpoint.IsUnix ? endpoint.Text : $"tcp:{listener.LocalEndPoint}")}");
+        string shown = endpoint.IsUnix ? endpoint.Text : $"tcp:{listener.LocalEndPoint}";
+        int homes = 0;
+        Registration? member = null;
+        if (store != null)
+        {
+            if (listener.LocalEndPoint is System.Net.IPEndPoint { Address: var a } && (a.Equals(System.Net.IPAddress.Any) || a.Equals(System.Net.IPAddress.IPv6Any)))
+            {
+                Console.Error.WriteLine($"legoemu procnode: --cluster needs the address other components reach this host at: listen on that address, not {a}");
+                return 2;
+            }
+            MemberRecord Snapshot() => new() { Kind = MemberRecord.Processor, Endpoint = shown, Host = Environment.MachineName, Pid = Environment.ProcessId, Load = Volatile.Read(ref homes) };
+            try { member = Registration.Start(store, store.Keys.Member(MemberRecord.Processor, ClusterKeys.IdOf(shown)), Snapshot, ttl, Console.Error, $"legoemu procnode {shown}"); }
+            catch (ClusterStoreException e)
+            {
+                Console.Error.WriteLine($"legoemu procnode: {e.Message}");
+                return 1;
+            }
+        }
+        using var registered = member;
+        // Registered first: whoever reads this line finds the host in etcd.
+        Console.Out.WriteLine($"listening on {shown}");
         Console.Out.Flush();
         // A peer that does not set this host up (garbage, a stranger, silence) loses its connection, not the host:
         // the host keeps listening for its real home and serves the first that sets it up.
@@ -136,7 +163,9 @@ public static class ProcnodeCommand
                 return 1;
             }
             if (!endpoint.IsUnix) home.NoDelay = true; // system calls are small round trips: no Nagle delay
+            Volatile.Write(ref homes, 1);
             int status = LegoEmu.Syscalls.Split.ThreadHost.Serve(home, Console.Error, SetupTimeout, out bool placed);
+            Volatile.Write(ref homes, placed ? 1 : 0);
             if (placed)
             {
                 if (endpoint.IsUnix) try { File.Delete(endpoint.Text[5..]); } catch (IOException) { }

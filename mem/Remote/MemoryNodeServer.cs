@@ -70,6 +70,9 @@ public sealed partial class MemoryNodeServer : IDisposable
     public string BoundAddress { get; }
     public ComponentStats Stats => _store.Stats;
 
+    /// <summary>Connections being served now: the node's load, as the cluster's membership reports it.</summary>
+    public int OpenConnections { get { lock (_clients) return _clients.Count; } }
+
     /// <summary>Accepts connections until <see cref="Dispose"/>.</summary>
     public void Serve()
     {
