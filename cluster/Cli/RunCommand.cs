@@ -4,6 +4,7 @@ using LegoEmu.Loader.Image;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Cache;
 using LegoEmu.Cluster.Nodes;
+using LegoEmu.Cluster.Membership;
 using LegoEmu.Cluster.Trace;
 using LegoEmu.Mem.Component;
 using LegoEmu.Mem.Remote;
@@ -74,6 +75,10 @@ public static class RunCommand
         cmd.Options.Add(replicas);
         var credentials = CredentialsOption.Create();
         cmd.Options.Add(credentials);
+        var cluster = ClusterOption.Create("Keep guest memory on the memory nodes registered in this cluster (instead of --memory-nodes), placing each vRegion by free memory and load, and record the placement in etcd");
+        var leaseTtl = ClusterOption.CreateLeaseTtl();
+        cmd.Options.Add(cluster);
+        cmd.Options.Add(leaseTtl);
         cmd.Arguments.Add(command);
         cmd.SetAction(pr =>
         {
@@ -114,9 +119,14 @@ public static class RunCommand
             };
             int copies = pr.GetValue(replicas);
             if (copies is < 1 or > Replication.MaxFactor) return Fail($"--replicas must be 1 or {Replication.MaxFactor}");
+            string? memoryNodesText = pr.GetValue(memoryNodes);
+            string? clusterError = null;
+            using var clusterRun = pr.GetValue(cluster) is { } clusterText ? ClusterRun.Open(clusterText, pr.GetValue(leaseTtl), memoryNodesText, out clusterError) : null;
+            if (pr.GetValue(cluster) != null && clusterRun == null) return clusterError == null ? 2 : Fail(clusterError);
+            if (clusterRun != null) memoryNodesText = clusterRun.MemoryNodes;
             if (copies > 1)
             {
-                string? nodes = pr.GetValue(memoryNodes);
+                string? nodes = memoryNodesText;
                 int count = nodes == null ? 0 : int.TryParse(nodes, out int c) ? c : nodes.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
                 if (count < copies) return Fail($"--replicas {copies} needs at least {copies} memory nodes (--memory-nodes)");
                 if (pr.GetValue(processors) != null) return Fail("--replicas 2 does not combine with --processors yet: the line directories of coherent caches are not replicated");
@@ -128,7 +138,7 @@ public static class RunCommand
             ProfilePath = pr.GetValue(profile) is { } profilePath ? Path.GetFullPath(profilePath) : null;
             // Forked processes profile themselves into FILE.PID.
             if (ProfilePath != null) options = options with { ChildArguments = [.. options.ChildArguments, "--profile", ProfilePath] };
-            return Run(argv, options, pr.GetValue(memoryNodes), capacity, traceRequest, pr.GetValue(processors));
+            return Run(argv, options, memoryNodesText, capacity, traceRequest, pr.GetValue(processors), clusterRun);
         });
         return cmd;
     }
@@ -181,8 +191,9 @@ public static class RunCommand
     }
 
     /// <summary>Loads and runs the program; errors before the guest starts exit 126/127 as a shell would.</summary>
+    /// <param name="clusterRun">With <c>--cluster</c>: the registered nodes chosen, whose placement is recorded in etcd.</param>
     public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0, TraceRequest? trace = null,
-        string? processors = null)
+        string? processors = null, ClusterRun? clusterRun = null)
     {
         string program = argv[0];
         // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
@@ -244,7 +255,7 @@ public static class RunCommand
                 hostEndpoints.AddRange(hosts.Endpoints);
             }
             MemoryCluster cluster;
-            try { cluster = new MemoryCluster(endpoints); }
+            try { cluster = clusterRun != null ? clusterRun.Connect(endpoints, program) : new MemoryCluster(endpoints); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
             Action? cleanup = spawned == null && hosts == null ? null : () => { hosts?.Dispose(); spawned?.Dispose(); };
             using (cluster) return RunOn(cluster, program, argv, options, trace, endpoints.Count, cleanup, hostEndpoints, perThread);

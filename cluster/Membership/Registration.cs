@@ -9,7 +9,7 @@ public sealed class Registration : IDisposable
 {
     readonly EtcdStore _store;
     readonly string _key;
-    readonly Func<MemberRecord> _snapshot;
+    readonly Func<string> _snapshot;
     readonly TimeSpan _ttl;
     readonly TextWriter _log;
     readonly string _who;
@@ -18,7 +18,7 @@ public sealed class Registration : IDisposable
     long _lease;
     string _published = "";
 
-    Registration(EtcdStore store, string key, Func<MemberRecord> snapshot, TimeSpan ttl, TextWriter log, string who)
+    Registration(EtcdStore store, string key, Func<string> snapshot, TimeSpan ttl, TextWriter log, string who)
     {
         _store = store;
         _key = key;
@@ -30,7 +30,11 @@ public sealed class Registration : IDisposable
     }
 
     /// <summary>Registers now (a <see cref="ClusterStoreException"/> when etcd cannot be reached) and keeps the record alive.</summary>
-    public static Registration Start(EtcdStore store, string key, Func<MemberRecord> snapshot, TimeSpan ttl, TextWriter log, string who)
+    public static Registration Start(EtcdStore store, string key, Func<MemberRecord> snapshot, TimeSpan ttl, TextWriter log, string who) =>
+        Start(store, key, () => snapshot().ToJson(), ttl, log, who);
+
+    /// <summary>As above for any record: <paramref name="snapshot"/> gives its current value.</summary>
+    public static Registration Start(EtcdStore store, string key, Func<string> snapshot, TimeSpan ttl, TextWriter log, string who)
     {
         var r = new Registration(store, key, snapshot, ttl, log, who);
         r.Register();
@@ -43,11 +47,20 @@ public sealed class Registration : IDisposable
         _lease = _store.Grant(_ttl);
         Publish(force: true);
         _store.KeepAlive(_lease);
+        Volatile.Write(ref _generation, _generation + 1);
     }
+
+    int _generation;
+
+    /// <summary>The lease the record lives under; others may put keys under it to have them vanish with the record.</summary>
+    public long Lease => Volatile.Read(ref _lease);
+
+    /// <summary>Grows each time the record is registered under a new lease (keys put under the old one are gone).</summary>
+    public int Generation => Volatile.Read(ref _generation);
 
     void Publish(bool force)
     {
-        string value = _snapshot().ToJson();
+        string value = _snapshot();
         if (!force && value == _published) return;
         _store.Put(_key, value, _lease);
         _published = value;

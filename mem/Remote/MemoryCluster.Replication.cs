@@ -171,6 +171,7 @@ public sealed partial class MemoryCluster
         _dead[d] = true;
         node.Abandon(failure);
         _failovers++;
+        NodeFailed?.Invoke(d, failure.Message);
         int live = _dead.Count(x => !x);
         // Two copies were asked for: with fewer nodes than that left, one more failure would lose memory unannounced.
         if (live < _replicas)
@@ -201,7 +202,7 @@ public sealed partial class MemoryCluster
                         _asPrimary[p]++;
                     }
                     // A new backup where there is room; it takes write-backs at once, and the rest comes by copy.
-                    b = _gmm.Place(exclude: p, allowed: n => s.Nodes.Contains(n) && Live(n));
+                    b = PlaceBackup(p, n => s.Nodes.Contains(n) && Live(n));
                     if (b >= 0)
                     {
                         var c = new RegionCopy(_nodes[p].Endpoint, p, _nodes[b].Endpoint, b, s.Asid, s.Key, region, _vmaLock);
@@ -211,6 +212,7 @@ public sealed partial class MemoryCluster
                         _asBackup[b]++;
                     }
                     s.Owners[region] = Placement.Pack(p, b);
+                    RegionPlaced?.Invoke(s.Asid, region, s.Owners[region]);
                 }
             }
         }

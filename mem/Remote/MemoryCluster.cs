@@ -250,13 +250,14 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         int backup = -1;
         if (Replicated)
         {
-            backup = _gmm.Place(exclude: n, allowed: holds);
+            backup = PlaceBackup(n, holds);
             if (backup >= 0 && !Holds(s, asid, backup)) backup = -1;
             _asPrimary[n]++;
             if (backup >= 0) _asBackup[backup]++;
         }
         int placement = Replicated ? Placement.Pack(n, backup) : n;
         lock (s.Owners) s.Owners[region] = placement;
+        RegionPlaced?.Invoke(asid, region, placement);
         return placement;
     }
 

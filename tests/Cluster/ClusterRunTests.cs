@@ -1,0 +1,199 @@
+using LegoEmu.Cluster.Membership;
+using LegoEmu.Tests.Differential;
+using LegoEmu.Tests.Remote;
+using Xunit;
+
+namespace LegoEmu.Tests.Cluster;
+
+/// <summary>
+/// <c>run --cluster</c> with no endpoint list: the guest's memory goes to the memory nodes registered in etcd, the
+/// placement is visible in etcd while it runs, and the output is the native one; with <c>--replicas 2</c> a node
+/// killed under the guest changes nothing the guest sees, and the cluster's state shows the failure and the new
+/// placement.
+/// </summary>
+public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
+{
+    /// <summary>Fills 8 MiB, then at each gate waits for a line: the test looks at (or breaks) the cluster in between.</summary>
+    const string GatedSource = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        static int gate(const char *where) {
+            char line[8];
+            printf("%s\n", where);
+            fflush(stdout);
+            return fgets(line, sizeof line, stdin) != 0;
+        }
+        int main(void) {
+            size_t n = 8 << 20;
+            unsigned char *p = malloc(n);
+            memset(p, 1, n);
+            if (!gate("placed")) return 2;
+            unsigned long sum = 0;
+            for (int round = 0; round < 3; round++) {
+                memset(p, round + 2, n);
+                for (size_t i = 0; i < n; i += 4096) sum += p[i] * (i >> 12);
+            }
+            printf("sum %lu\n", sum);
+            if (!gate("summed")) return 3;
+            printf("done\n");
+            return 7;
+        }
+        """;
+
+    static string Unique(string what) => $"{what}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
+
+    static List<MemoryNodeProcess> StartNodes(string cluster, int count, params string[] extra)
+    {
+        var nodes = new List<MemoryNodeProcess>();
+        try
+        {
+            for (int i = 0; i < count; i++) nodes.Add(new MemoryNodeProcess(LoopbackHosts.Listen(i), extra: ["--cluster", cluster, "--lease-ttl", "2", .. extra]));
+            return nodes;
+        }
+        catch
+        {
+            foreach (var n in nodes) n.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the gated guest through both gates with nothing done at them: the native oracle.</summary>
+    static async Task<(string Stdout, int Status)> NativeAsync(string binary)
+    {
+        using var native = new GatedProcess(binary, []);
+        await native.WaitForAsync("placed");
+        native.Continue();
+        await native.WaitForAsync("summed");
+        native.Continue();
+        return await native.FinishAsync();
+    }
+
+    EtcdStore Store(string name) => new(new ClusterSpec([("127.0.0.1", etcd.Port)], name));
+
+    static List<PlacementRecord> Placements(EtcdStore store) =>
+        store.Range(store.Keys.Placements).Select(kv => PlacementRecord.Parse(kv.Key, kv.Value)).ToList();
+
+    [Fact]
+    public async Task AGuestWithOnlyClusterMatchesNativeAndItsRegionsAreInEtcd()
+    {
+        string name = Unique("run");
+        string cluster = etcd.Cluster(name);
+        using var guest = await InlineGuest.BuildAsync("gated", GatedSource);
+        var nodes = StartNodes(cluster, 3);
+        try
+        {
+            var native = await NativeAsync(guest.Binary);
+            using var run = GatedProcess.Emulator("run", "--cluster", cluster, "--excache", "64K", guest.Binary);
+            await run.WaitForAsync("placed");
+            using var store = Store(name);
+            var placements = Placements(store);
+            Assert.NotEmpty(placements);
+            var endpoints = nodes.Select(n => n.Endpoint).ToHashSet();
+            Assert.All(placements, p => { Assert.Contains(p.Primary, endpoints); Assert.Null(p.Backup); });
+            Assert.Single(store.Range(store.Keys.Runs));
+            var members = await ClusterCli.MembersAsync(cluster);
+            Assert.Equal(placements.Count, members.Values.Sum(m => m.GetProperty("primaryRegions").GetInt32()));
+            run.Continue();
+            await run.WaitForAsync("summed");
+            run.Continue();
+            var emulated = await run.FinishAsync();
+            Assert.True(native == emulated, $"native: {native}, under run --cluster: {emulated}; stderr: {run.Stderr}");
+            // The run's lease went with it: so did its placement.
+            Assert.Empty(Placements(store));
+            Assert.Empty(store.Range(store.Keys.Runs));
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task AKilledNodeUnderAReplicatedGuestChangesNothingItSeesAndStatusShowsTheFailure()
+    {
+        string name = Unique("failover");
+        string cluster = etcd.Cluster(name);
+        using var guest = await InlineGuest.BuildAsync("gated", GatedSource);
+        var nodes = StartNodes(cluster, 3);
+        try
+        {
+            var native = await NativeAsync(guest.Binary);
+            using var run = GatedProcess.Emulator("run", "--cluster", cluster, "--replicas", "2", "--node-timeout", "5", "--excache", "64K", guest.Binary);
+            await run.WaitForAsync("placed");
+            using var store = Store(name);
+            var placements = Placements(store);
+            Assert.NotEmpty(placements);
+            // Backups on another host than their primary: every node here has an address of its own.
+            Assert.All(placements, p => Assert.True(p.Backup != null && Host(p.Backup) != Host(p.Primary), $"{p.Primary} backed up on {p.Backup}"));
+            // The node that is primary for the most regions dies (SIGKILL) while the guest waits.
+            string victim = placements.GroupBy(p => p.Primary).OrderByDescending(g => g.Count()).First().Key;
+            nodes.Single(n => n.Endpoint == victim).Kill();
+            run.Continue();
+            await run.WaitForAsync("summed");
+            // The guest has written all of its memory since: it found the node dead and failed it over.
+            var members = await ClusterCli.WaitForAsync(cluster, m => m.TryGetValue(victim, out var v) && v.GetProperty("failures").GetInt32() >= 1, $"the failure of {victim}");
+            var after = Placements(store);
+            Assert.True(after.Count >= placements.Count, $"{after.Count} placements after the failover, {placements.Count} before");
+            Assert.All(after, p => { Assert.NotEqual(victim, p.Primary); Assert.NotEqual(victim, p.Backup); });
+            var table = await EmulatorRunner.RunAsync("cluster", "status", "--cluster", cluster);
+            Assert.Contains($"failure of {victim}", table.StdoutText);
+            run.Continue();
+            var emulated = await run.FinishAsync();
+            Assert.True(native == emulated, $"native: {native}, under run --cluster --replicas 2 with a node killed: {emulated}; stderr: {run.Stderr}");
+            // Once its lease has run out, the dead node is no member any more, but its failure is still shown.
+            members = await ClusterCli.WaitForAsync(cluster, m => m.TryGetValue(victim, out var v) && v.GetProperty("state").GetString() == "failed", $"{victim} as failed");
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+        }
+    }
+
+    static string Host(string endpoint) => endpoint[..endpoint.LastIndexOf(':')];
+
+    [Fact]
+    public async Task ClusterRunsWithCredentials()
+    {
+        string name = Unique("creds");
+        string cluster = etcd.Cluster(name);
+        string dir = Directory.CreateTempSubdirectory("legoemu-cluster-creds-").FullName;
+        try
+        {
+            Assert.Equal(0, (await EmulatorRunner.RunAsync("cluster", "init", Path.Combine(dir, "c"))).ExitCode);
+            string creds = Path.Combine(dir, "c");
+            using var guest = await InlineGuest.BuildAsync("gated", GatedSource);
+            var nodes = StartNodes(cluster, 2, "--credentials", creds);
+            try
+            {
+                var native = await NativeAsync(guest.Binary);
+                using var run = GatedProcess.Emulator("run", "--credentials", creds, "--cluster", cluster, "--replicas", "2", "--excache", "64K", guest.Binary);
+                await run.WaitForAsync("placed");
+                run.Continue();
+                await run.WaitForAsync("summed");
+                run.Continue();
+                var emulated = await run.FinishAsync();
+                Assert.True(native == emulated, $"native: {native}, with credentials: {emulated}; stderr: {run.Stderr}");
+            }
+            finally
+            {
+                foreach (var n in nodes) n.Dispose();
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ARunWithoutUsableNodesIsOneLine()
+    {
+        string empty = etcd.Cluster(Unique("empty"));
+        ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", empty, "/bin/true"), 2, "no memory node");
+        string nowhere = $"etcd:127.0.0.1:{LoopbackHosts.ClosedPort()}";
+        ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", nowhere, "/bin/true"), 2, $"etcd at {nowhere}: ");
+        ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", empty, "--memory-nodes", "2", "/bin/true"), 2, "--memory-nodes");
+        ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", "etcd:nowhere", "/bin/true"), 2, "bad --cluster");
+    }
+}
