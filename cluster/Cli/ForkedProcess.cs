@@ -77,6 +77,7 @@ public sealed record ForkedOptions
                 case "--tier": ok = v is "auto" or "interp"; o = o with { Tier = o.Tier with { Translate = v == "auto" } }; break;
                 case "--cpu": ok = LegoEmu.Cpu.CpuModel.TryParse(v, out var level); o = o with { Cpu = level }; break;
                 case "--translate-threshold": ok = int.TryParse(v, out int threshold) && threshold >= 0; o = o with { Tier = o.Tier with { Threshold = threshold } }; break;
+                case "--code-cache": o = o with { Tier = o.Tier with { CodeCache = v == "off" ? null : v } }; break;
                 default: error = $"unknown option {name}"; return null;
             }
             if (!ok) { error = $"bad value '{v}' for {name}"; return null; }

@@ -20,12 +20,20 @@ public sealed class TierArguments
         HelpName = "N",
     };
 
+    readonly Option<string> _codeCache = new("--code-cache")
+    {
+        Description = "Keep compiled regions of each program in DIR, compiled ahead of time when the program ends, and use them from its next run on; off: none",
+        DefaultValueFactory = _ => "off",
+        HelpName = "DIR|off",
+    };
+
     public TierArguments() => _tier.AcceptOnlyFromAmong("interp", "auto");
 
     public void AddTo(Command cmd)
     {
         cmd.Options.Add(_tier);
         cmd.Options.Add(_threshold);
+        cmd.Options.Add(_codeCache);
     }
 
     /// <summary>The chosen options, or an error message for a bad threshold.</summary>
@@ -34,6 +42,12 @@ public sealed class TierArguments
         int threshold = pr.GetValue(_threshold);
         error = threshold < 0 ? $"bad --translate-threshold {threshold}: a count of 0 or more" : null;
         if (error != null) return null;
-        return new TierOptions(pr.GetValue(_tier) != "interp", threshold);
+        string? cache = pr.GetValue(_codeCache) is "off" or null ? null : Path.GetFullPath(pr.GetValue(_codeCache)!);
+        if (cache != null && File.Exists(cache))
+        {
+            error = $"bad --code-cache {cache}: a file, not a directory";
+            return null;
+        }
+        return new TierOptions(pr.GetValue(_tier) != "interp", threshold, cache);
     }
 }

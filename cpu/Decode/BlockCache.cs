@@ -59,6 +59,18 @@ public sealed unsafe class BlockCache
         Invalidate(line, line + (ulong)_mem.Cache.LineSize);
     }
 
+    /// <summary>
+    /// Heads of regions the code cache holds: a block decoded at one of them starts as hot, so its first run asks the
+    /// translator, which binds the saved region. Cleared with the blocks (a new image has its own).
+    /// </summary>
+    public HashSet<ulong>? HotHeads { get; set; }
+
+    /// <summary>The execution count a block of <see cref="HotHeads"/> starts with: past any threshold at its first run.</summary>
+    public const long PresetHot = long.MaxValue / 4;
+
+    /// <summary>Every decoded block, for the code cache to find lukewarm code when a program ends.</summary>
+    public IEnumerable<Block> All => _blocks.Values;
+
     public int Count => _blocks.Count;
     public long Decoded { get; private set; }
 
@@ -96,6 +108,7 @@ public sealed unsafe class BlockCache
     {
         _blocks.Clear();
         _codeChunks.Clear();
+        HotHeads = null;
         Array.Clear(_recent);
         _mem.Cache.CodeLines.Clear(_mem.Asid);
         Invalidated?.Invoke(0, ulong.MaxValue);
@@ -156,6 +169,7 @@ public sealed unsafe class BlockCache
             if (EndsBlock(ins)) break;
         }
         var block = new Block { Start = rip, Insns = _scratch.AsSpan(0, count).ToArray() };
+        if (HotHeads != null && HotHeads.Contains(rip)) block.ExecCount = PresetHot;
         for (ulong c = rip >> ChunkShift; c <= (block.End - 1) >> ChunkShift; c++) _codeChunks.Add(c);
         // Stores to these lines must now come through the slow path, which forgets the block first.
         ulong lineMask = (ulong)_mem.Cache.LineSize - 1;

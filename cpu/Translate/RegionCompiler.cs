@@ -114,14 +114,39 @@ static unsafe class RegionCompiler
         }
     }
 
+    /// <summary>The parameters of a region's compiled method: the region (a closed delegate's target), the CPU, the budget.</summary>
+    internal static readonly Type[] Parameters = { typeof(Region), typeof(CpuState), typeof(long) };
+
     internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false)
+    {
+        var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long), Parameters, typeof(Region).Module, skipVisibility: true);
+        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true);
+        region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
+        return region;
+    }
+
+    /// <summary>
+    /// Emits the region as static method <paramref name="name"/> of <paramref name="type"/> (the code cache's
+    /// assembly). The result carries what the compiled code needs of its region, and no code yet.
+    /// </summary>
+    internal static Region CompileInto(TypeBuilder type, string name, Block[] blocks, CacheView shape, bool missCalls)
+    {
+        var method = type.DefineMethod(name, System.Reflection.MethodAttributes.Public | System.Reflection.MethodAttributes.Static, typeof(long), Parameters);
+        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false);
+    }
+
+    static int Count(Block[] blocks)
+    {
+        int n = 0;
+        foreach (var b in blocks) n += b.Insns.Length;
+        return n;
+    }
+
+    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile)
     {
         var interpreted = new List<Insn>();
         var region = new Region(blocks[0].Start, blocks);
-        if (shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
-        var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long),
-            new[] { typeof(Region), typeof(CpuState), typeof(long) }, typeof(Region).Module, skipVisibility: true);
-        var il = method.GetILGenerator(256 + 64 * region.InstructionCount);
+        if (withProfile && shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
         var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls };
         region.MissCalls = missCalls;
         e.UseRegisters(blocks);
@@ -144,10 +169,8 @@ static unsafe class RegionCompiler
         e.EndRegion();
         region.Interpreted = interpreted.ToArray();
         region.IlBytes = il.ILOffset;
-        region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
         return region;
     }
-
 
     static void EmitBlock(RegionEmitter e, Context ctx, Block b, int index, List<Insn> interpreted)
     {

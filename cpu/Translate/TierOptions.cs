@@ -1,7 +1,7 @@
 namespace LegoEmu.Cpu.Translate;
 
 /// <summary>Which execution tiers run guest code: the interpreter alone, or the translator for hot code too.</summary>
-public sealed record TierOptions(bool Translate, int Threshold)
+public sealed record TierOptions(bool Translate, int Threshold, string? CodeCache = null)
 {
     /// <summary>Interpreted executions of a block before its region is compiled.</summary>
     public const int DefaultThreshold = 10000;
@@ -16,5 +16,10 @@ public sealed record TierOptions(bool Translate, int Threshold)
         yield return Translate ? "auto" : "interp";
         yield return "--translate-threshold";
         yield return Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (CodeCache != null)
+        {
+            yield return "--code-cache";
+            yield return CodeCache;
+        }
     }
 }

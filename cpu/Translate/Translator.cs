@@ -13,7 +13,7 @@ namespace LegoEmu.Cpu.Translate;
 /// before it first runs. The code cache is bounded: past <see cref="MaxLiveRegions"/> the least-entered
 /// half is dropped (and may be compiled again if it gets hot again).
 /// </summary>
-public sealed class Translator : IDisposable
+public sealed partial class Translator : IDisposable
 {
     /// <summary>Live regions kept before the coldest half is evicted.</summary>
     public const int MaxLiveRegions = 8192;
@@ -51,6 +51,8 @@ public sealed class Translator : IDisposable
 
     public TranslatorStats Stats { get; } = new();
     public int Threshold => _options.Threshold;
+    /// <summary>The code cache's directory (run --code-cache), or null without one.</summary>
+    public string? CodeCacheDirectory => _options.CodeCache;
     /// <summary>The interpreted runs that make a successor worth planning into a region with its head.</summary>
     long HotEnough => Math.Max(1, _options.Threshold / 4);
     bool Eager => _options.Threshold == 0;
@@ -60,6 +62,14 @@ public sealed class Translator : IDisposable
     {
         head.TranslationRequested = true;
         if (head.Insns.Length == 0) return;
+        if (_cache != null && head.ExecCount >= BlockCache.PresetHot)
+        {
+            // Hot because the code cache holds its region, not because it ran: bind that, or count it from zero.
+            if (BindCached(head)) return;
+            head.ExecCount = 0;
+            head.TranslationRequested = false;
+            return;
+        }
         var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, HotEnough);
         Submit(new Job(head, blocks));
     }
@@ -153,17 +163,23 @@ public sealed class Translator : IDisposable
             }
             Stats.RegionsCompiled++;
             Stats.IlBytes += region.IlBytes;
-            Stats.LiveIlBytes += region.IlBytes;
-            _live.Add(region);
-            Stats.LiveRegions = _live.Count;
-            job.Head.Region = region;
-            foreach (var b in region.Blocks) b.Compiled = true;
-            // The other entry blocks run here too unless they have regions of their own (or get them later).
-            var blocks = region.Blocks;
-            for (int k = 1; k < blocks.Length; k++)
-                if (region.EntryBlocks[k] && blocks[k].Region == null) blocks[k].Region = region;
-            if (_live.Count > MaxLiveRegions) EvictColdHalf();
+            Publish(job.Head, region);
         }
+    }
+
+    /// <summary>Makes <paramref name="region"/> the code run at its head and its other entries (under the lock).</summary>
+    void Publish(Block head, Region region)
+    {
+        Stats.LiveIlBytes += region.IlBytes;
+        _live.Add(region);
+        Stats.LiveRegions = _live.Count;
+        head.Region = region;
+        foreach (var b in region.Blocks) b.Compiled = true;
+        // The other entry blocks run here too unless they have regions of their own (or get them later).
+        var blocks = region.Blocks;
+        for (int k = 1; k < blocks.Length; k++)
+            if (region.EntryBlocks[k] && blocks[k].Region == null) blocks[k].Region = region;
+        if (_live.Count > MaxLiveRegions) EvictColdHalf();
     }
 
     /// <summary>

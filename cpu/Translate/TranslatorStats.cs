@@ -22,5 +22,14 @@ public sealed class TranslatorStats
     /// <summary>Of <see cref="RegionEntries"/>, those made by a region's exit calling the next region itself (linked exits).</summary>
     public long ChainedEntries;
 
+    /// <summary>Regions the code cache had for this program, and how many of them ran (bound: their code matched).</summary>
+    public long CachedRegions, RegionsFromCache, CachedRegionsStale;
+    /// <summary>Time binding cached regions took on the guest's thread.</summary>
+    public long BindTicks;
+    /// <summary>Regions written to the code cache when the program ended, the time it took (compilation included), and why it was not written.</summary>
+    public long RegionsSaved;
+    public long SaveTicks;
+    public string? CacheNote;
+
     public double CompileSeconds => CompileTicks / (double)System.Diagnostics.Stopwatch.Frequency;
 }

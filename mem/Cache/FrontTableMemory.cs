@@ -27,11 +27,33 @@ static unsafe class FrontTableMemory
     {
         lock (Spares)
             if (Spares.Count > 0) return (void*)Spares.Pop();
-        nint p = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | Map32Bit, -1, 0);
+        nint p = MapAtFixedPlace(bytes);
+        if (p == -1) p = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | Map32Bit, -1, 0);
         if (p == -1) p = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
         if (p == -1) throw new OutOfMemoryException($"cannot map {bytes >> 10} KiB for an ExCache front table (errno {Marshal.GetLastPInvokeError()})");
         return (void*)p;
     }
+
+    /// <summary>
+    /// The first few tables go to the same addresses in every process (the first free of <see cref="FixedSlots"/>
+    /// places from <see cref="FixedBase"/>): translated code embeds its table's address, so the code cache's
+    /// precompiled regions fit any process whose table landed where theirs did. -1 when all are taken.
+    /// </summary>
+    static nint MapAtFixedPlace(int bytes)
+    {
+        nint stride = ((nint)bytes + SlotAlign - 1) & ~(nint)(SlotAlign - 1);
+        for (int k = 0; k < FixedSlots; k++)
+        {
+            nint want = FixedBase + k * stride;
+            nint p = mmap(want, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
+            if (p == want) return p;
+            if (p != -1) _ = munmap(p, (nuint)bytes); // a kernel without MAP_FIXED_NOREPLACE treats the address as a hint
+        }
+        return -1;
+    }
+
+    const nint FixedBase = 0x3000_0000;
+    const int FixedSlots = 8, SlotAlign = 1 << 20, MapFixedNoReplace = 0x100000;
 
     /// <summary>Takes back a table nothing probes any more.</summary>
     internal static void Return(void* table, int bytes)

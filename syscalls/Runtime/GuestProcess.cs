@@ -150,6 +150,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Cpu.Rsp = image.StackPointer;
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.
         Cpu.R[Registers.RDX] = 0;
+        Interpreter.Translator?.OpenCodeCache(ExePath, interp == null ? null : Path.GetFullPath(interp.Path));
     }
 
     /// <summary>Whether signals sent to this host process reach the guest (not for a private guest such as <see cref="WarmUpGuest"/>).</summary>
@@ -224,6 +225,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             hostSignals?.Dispose();
             if (Components.Count > 0) ShutDownHosts();
             _wall.Stop();
+            Interpreter.Translator?.SaveCodeCache();
             if (Options.Stats) PrintStats();
         }
     }

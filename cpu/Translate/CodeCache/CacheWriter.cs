@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Reflection.Emit;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Mem.Cache;
+
+namespace LegoEmu.Cpu.Translate.CodeCache;
+
+/// <summary>
+/// Writes a program's cache entry: the regions' IL as one saved assembly, compiled ahead of time by the ReadyToRun
+/// compiler, and the index that names it. Both land under their final names by rename, the index last and naming
+/// an assembly no other entry uses, so a reader sees either the old entry or the new one, never half of one.
+/// </summary>
+static class CacheWriter
+{
+    /// <summary>A region to save: its blocks (head first) and how it was compiled.</summary>
+    public readonly record struct Plan(Block[] Blocks, bool MissCalls, bool Wide);
+
+    static readonly string[] Internals = { "LegoEmu.Cpu", "LegoEmu.Mem" };
+
+    /// <summary>Saves <paramref name="plans"/> as the entry <paramref name="key"/> in <paramref name="dir"/>; the error text when nothing was saved.</summary>
+    public static string? Save(string dir, string key, IReadOnlyList<Plan> plans, CacheView shape, string compiler)
+    {
+        Directory.CreateDirectory(dir);
+        string name = $"legoemu-code-{key}-{Guid.NewGuid():N}";
+        string temp = Path.Combine(dir, $".{name}.{Environment.ProcessId}");
+        string il = temp + ".il.dll", r2r = temp + ".dll", index = temp + ".idx";
+        try
+        {
+            var saved = new List<SavedRegion>(plans.Count);
+            var assembly = new PersistedAssemblyBuilder(new AssemblyName(name), typeof(object).Assembly);
+            var ignore = typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor(new[] { typeof(string) })!;
+            foreach (var internals in Internals) assembly.SetCustomAttribute(new CustomAttributeBuilder(ignore, new object[] { internals }));
+            var type = assembly.DefineDynamicModule(name).DefineType("Regions", TypeAttributes.Public | TypeAttributes.Abstract | TypeAttributes.Sealed);
+            for (int k = 0; k < plans.Count; k++)
+            {
+                var plan = plans[k];
+                string method = $"R{k}";
+                var region = RegionCompiler.CompileInto(type, method, plan.Blocks, shape, plan.MissCalls);
+                saved.Add(Describe(method, plan, region));
+            }
+            type.CreateType();
+            assembly.Save(il);
+            if (Crossgen.Compile(compiler, il, r2r, TimeSpan.FromSeconds(30 + plans.Count / 10)) is { } failed) return failed;
+            CacheIndex.Write(index, name, saved);
+            File.Move(r2r, Path.Combine(dir, name + ".dll"));
+            File.Move(index, Path.Combine(dir, key + ".idx"), overwrite: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write the code cache in {dir}: {e.Message}";
+        }
+        finally
+        {
+            foreach (var f in new[] { il, r2r, index })
+                try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    static SavedRegion Describe(string method, Plan plan, Region region)
+    {
+        var blocks = new SavedBlock[plan.Blocks.Length];
+        for (int b = 0; b < blocks.Length; b++)
+            blocks[b] = new SavedBlock(plan.Blocks[b].Start, plan.Blocks[b].Insns.Length, InstructionHash.Of(plan.Blocks[b]));
+        var interpreted = new ulong[region.Interpreted.Length];
+        for (int n = 0; n < interpreted.Length; n++) interpreted[n] = region.Interpreted[n].Ip;
+        return new SavedRegion
+        {
+            Method = method, MissCalls = plan.MissCalls, Wide = plan.Wide, IlBytes = region.IlBytes, Blocks = blocks,
+            EntryBlocks = region.EntryBlocks, Interpreted = interpreted, FaultSites = region.FaultSites,
+        };
+    }
+}

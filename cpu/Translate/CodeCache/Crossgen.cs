@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace LegoEmu.Cpu.Translate.CodeCache;
+
+/// <summary>
+/// Runs the ReadyToRun compiler the emulator itself was built with (its path is written next to the executable at
+/// build time) over a saved assembly of regions, so later runs load their machine code instead of compiling it.
+/// </summary>
+static class Crossgen
+{
+    /// <summary>The compiler's path, or null (with the reason) when this installation has none.</summary>
+    public static string? Locate(out string? why)
+    {
+        why = null;
+        string marker = Path.Combine(AppContext.BaseDirectory, "crossgen2.path");
+        string? path = System.IO.File.Exists(marker) ? System.IO.File.ReadAllText(marker).Trim() : null;
+        if (path == null) why = $"no {marker} (the build writes it)";
+        else if (!System.IO.File.Exists(path)) { why = $"the ReadyToRun compiler {path} is gone"; path = null; }
+        return path;
+    }
+
+    /// <summary>Compiles <paramref name="input"/> to <paramref name="output"/>; the error text when it failed.</summary>
+    public static string? Compile(string compiler, string input, string output, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(compiler)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(input);
+        psi.ArgumentList.Add("-o");
+        psi.ArgumentList.Add(output);
+        psi.ArgumentList.Add("-r");
+        psi.ArgumentList.Add(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll"));
+        psi.ArgumentList.Add("-r");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "*.dll"));
+        psi.ArgumentList.Add("--targetos:linux");
+        psi.ArgumentList.Add("--targetarch:x64");
+        psi.ArgumentList.Add("-O");
+        // As the emulator's own image: the JIT would use these too, and code made for less is slower.
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Bmi2.IsSupported)
+            psi.ArgumentList.Add("--instruction-set:x86-64-v3");
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {compiler}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            p.WaitForExit();
+            return $"the ReadyToRun compiler took more than {timeout.TotalSeconds:F0} s";
+        }
+        if (p.ExitCode == 0 && System.IO.File.Exists(output)) return null;
+        string text = (stderr.Result + stdout.Result).Trim();
+        int nl = text.IndexOf('\n');
+        return $"the ReadyToRun compiler failed (status {p.ExitCode}): {(nl < 0 ? text : text[..nl])}";
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using LegoEmu.Cpu.Decode;
+using LegoEmu.Cpu.Translate.CodeCache;
+
+namespace LegoEmu.Cpu.Translate;
+
+/// <summary>The translator's side of the code cache (<c>run --code-cache DIR</c>): binding saved regions, saving a program's.</summary>
+public sealed partial class Translator
+{
+    ProgramCache? _cache;
+    string? _cacheKey;
+    /// <summary>Regions compiled by the JIT since the program started: a program whose cache entry lacks many saves a new one.</summary>
+    long _compiledAtOpen;
+
+    /// <summary>Blocks that ran at least this often interpreted are saved as region heads too when a program ends.</summary>
+    const long LukewarmRuns = 500;
+    /// <summary>At most this many regions go into one cache entry (each costs compile time once, when saved).</summary>
+    const int MaxSavedRegions = 2048;
+    /// <summary>A program with a cache entry saves a new one when it compiled at least this many regions itself.</summary>
+    const int NewRegionsWorthSaving = 32;
+
+    /// <summary>
+    /// A new program image (<paramref name="program"/>, with <paramref name="interpreter"/> as its dynamic linker)
+    /// starts: with <c>--code-cache</c>, its saved regions are found and their heads marked for binding.
+    /// </summary>
+    public void OpenCodeCache(string program, string? interpreter)
+    {
+        _cache = null;
+        _cacheKey = null;
+        if (_options.CodeCache is not { } dir || Eager) return;
+        var view = _blocks.View;
+        // Profiles count per block inside the code, and traces see the cache as its code does: neither is saved.
+        if (view.Cache.Profile != null || view.Cache.Tracer != null) return;
+        long t0 = Stopwatch.GetTimestamp();
+        _cacheKey = CacheKey.For(program, interpreter, view);
+        _cache = ProgramCache.Open(dir, _cacheKey);
+        _compiledAtOpen = Stats.RegionsCompiled;
+        if (_cache != null)
+        {
+            Stats.CachedRegions += _cache.Count;
+            _blocks.HotHeads = new HashSet<ulong>(_cache.Heads);
+        }
+        Stats.BindTicks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    bool BindCached(Block head)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        try
+        {
+            var region = _cache!.Bind(head, _blocks.TryGet);
+            if (region == null)
+            {
+                Stats.CachedRegionsStale++;
+                return false;
+            }
+            region.WidenAt = region.Wide ? long.MaxValue : WidenEntries;
+            lock (_sync)
+            {
+                if (_disposed) return false;
+                Stats.RegionsFromCache++;
+                Publish(head, region);
+            }
+            return true;
+        }
+        finally
+        {
+            Stats.BindTicks += Stopwatch.GetTimestamp() - t0;
+        }
+    }
+
+    /// <summary>
+    /// The program image ends (exit or execve): with <c>--code-cache</c>, its regions are saved for the next run
+    /// when it had no cache entry, or compiled many regions of its own: those live now, and lukewarm code as
+    /// regions of its own. Runs on the guest's thread; the ReadyToRun compilation makes the first run end later.
+    /// </summary>
+    public void SaveCodeCache()
+    {
+        if (_cacheKey is not { } key || _options.CodeCache is not { } dir) return;
+        _cacheKey = null;
+        long compiled = Stats.RegionsCompiled - _compiledAtOpen;
+        if (_cache != null && compiled < NewRegionsWorthSaving) return;
+        long t0 = Stopwatch.GetTimestamp();
+        var plans = new List<CacheWriter.Plan>();
+        var covered = new HashSet<ulong>();
+        lock (_sync)
+        {
+            var live = new List<Region>(_live);
+            live.Sort((a, b) => b.Entries.CompareTo(a.Entries));
+            foreach (var r in live)
+            {
+                if (plans.Count == MaxSavedRegions) break;
+                if (!covered.Add(r.Head)) continue;
+                plans.Add(new CacheWriter.Plan(r.Blocks, r.MissCalls, r.Wide));
+            }
+        }
+        foreach (var p in plans)
+            foreach (var b in p.Blocks) covered.Add(b.Start);
+        var lukewarm = new List<Block>();
+        foreach (var b in _blocks.All)
+            if (!b.Compiled && b.Region == null && b.ExecCount >= LukewarmRuns && b.ExecCount < BlockCache.PresetHot && b.Insns.Length > 0 && !covered.Contains(b.Start))
+                lukewarm.Add(b);
+        lukewarm.Sort((a, b) => b.ExecCount.CompareTo(a.ExecCount));
+        foreach (var head in lukewarm)
+        {
+            if (plans.Count == MaxSavedRegions) break;
+            if (covered.Contains(head.Start)) continue;
+            var blocks = RegionPlanner.Plan(head, _blocks.Peek, null, LukewarmRuns / 4);
+            foreach (var b in blocks) covered.Add(b.Start);
+            plans.Add(new CacheWriter.Plan(blocks, head.MissCalls, false));
+        }
+        if (plans.Count == 0) return;
+        if (Crossgen.Locate(out string? why) is not { } compiler)
+        {
+            Stats.CacheNote = why;
+            return;
+        }
+        try
+        {
+            Stats.CacheNote = CacheWriter.Save(dir, key, plans, _blocks.View, compiler);
+            if (Stats.CacheNote == null) Stats.RegionsSaved += plans.Count;
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            // An emitter limit met only by lukewarm code nobody compiled before: that entry is not written.
+            Stats.CacheNote = $"not saved: {e.Message}";
+        }
+        Stats.SaveTicks += Stopwatch.GetTimestamp() - t0;
+    }
+}
