@@ -93,6 +93,13 @@ public sealed partial class Translator
                 if (!covered.Add(r.Head)) continue;
                 plans.Add(new CacheWriter.Plan(r.Blocks, r.MissCalls, r.Wide));
             }
+            // Hot code still waiting for the JIT (a short program ends before its queue drains) is saved too.
+            foreach (var job in _pending)
+            {
+                if (plans.Count == MaxSavedRegions) break;
+                if (job.Cancelled || job.Replaces != null || !covered.Add(job.Head.Start)) continue;
+                plans.Add(new CacheWriter.Plan(job.Blocks, job.Head.MissCalls, false));
+            }
         }
         foreach (var p in plans)
             foreach (var b in p.Blocks) covered.Add(b.Start);
@@ -115,16 +122,8 @@ public sealed partial class Translator
             Stats.CacheNote = why;
             return;
         }
-        try
-        {
-            Stats.CacheNote = CacheWriter.Save(dir, key, plans, _blocks.View, compiler);
-            if (Stats.CacheNote == null) Stats.RegionsSaved += plans.Count;
-        }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
-        {
-            // An emitter limit met only by lukewarm code nobody compiled before: that entry is not written.
-            Stats.CacheNote = $"not saved: {e.Message}";
-        }
+        Stats.CacheNote = CacheWriter.Save(dir, key, plans, _blocks.View, compiler, out int saved);
+        Stats.RegionsSaved += saved;
         Stats.SaveTicks += Stopwatch.GetTimestamp() - t0;
     }
 }

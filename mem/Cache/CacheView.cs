@@ -38,7 +38,7 @@ public sealed unsafe class CacheView
 
     readonly ExCache _cache;
     // Native memory at a fixed address, so translated code can probe it through a raw pointer (see FrontTableMemory).
-    readonly Entry* _table = (Entry*)FrontTableMemory.Rent(TableSize * sizeof(Entry));
+    readonly Entry* _table;
     int _tableReleased;
 
     /// <summary>
@@ -82,8 +82,10 @@ public sealed unsafe class CacheView
     /// <summary>True while a tracer or a profile listens, so the interpreter must keep <see cref="Ip"/> current instruction by instruction.</summary>
     public bool Attributing;
 
-    public CacheView(ExCache cache, int asid)
+    /// <param name="fixedTable">Put the front table at the first free one of a few fixed addresses (see FrontTableMemory), as the code cache needs.</param>
+    public CacheView(ExCache cache, int asid, bool fixedTable = false)
     {
+        _table = (Entry*)FrontTableMemory.Rent(TableSize * sizeof(Entry), fixedTable);
         _cache = cache;
         Asid = asid;
         _shift = cache.LineShift;

@@ -20,37 +20,48 @@ static unsafe class FrontTableMemory
     [DllImport("libc", SetLastError = true)]
     static extern int munmap(nint addr, nuint length);
 
-    static readonly Stack<nint> Spares = new();
-
-    /// <summary>Zeroed or previously used memory of <paramref name="bytes"/> (the caller initialises every entry).</summary>
-    internal static void* Rent(int bytes)
-    {
-        lock (Spares)
-            if (Spares.Count > 0) return (void*)Spares.Pop();
-        nint p = MapAtFixedPlace(bytes);
-        if (p == -1) p = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | Map32Bit, -1, 0);
-        if (p == -1) p = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-        if (p == -1) throw new OutOfMemoryException($"cannot map {bytes >> 10} KiB for an ExCache front table (errno {Marshal.GetLastPInvokeError()})");
-        return (void*)p;
-    }
+    static readonly List<nint> Spares = new();
 
     /// <summary>
-    /// The first few tables go to the same addresses in every process (the first free of <see cref="FixedSlots"/>
-    /// places from <see cref="FixedBase"/>): translated code embeds its table's address, so the code cache's
-    /// precompiled regions fit any process whose table landed where theirs did. -1 when all are taken.
+    /// Zeroed or previously used memory of <paramref name="bytes"/> (the caller initialises every entry). With
+    /// <paramref name="fixedPlace"/>, the lowest free of <see cref="FixedSlots"/> places from <see cref="FixedBase"/>
+    /// when one is: translated code embeds its table's address, so the code cache's precompiled regions fit every
+    /// process whose table is where theirs was. Only a process's own guest asks for one, so the emulator's private
+    /// warm-up guest, thread hosts and earlier guests of a reused component do not move it.
     /// </summary>
-    static nint MapAtFixedPlace(int bytes)
+    internal static void* Rent(int bytes, bool fixedPlace = false)
     {
         nint stride = ((nint)bytes + SlotAlign - 1) & ~(nint)(SlotAlign - 1);
-        for (int k = 0; k < FixedSlots; k++)
+        lock (Spares)
         {
-            nint want = FixedBase + k * stride;
-            nint p = mmap(want, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
-            if (p == want) return p;
-            if (p != -1) _ = munmap(p, (nuint)bytes); // a kernel without MAP_FIXED_NOREPLACE treats the address as a hint
+            if (fixedPlace)
+            {
+                for (int k = 0; k < FixedSlots; k++)
+                {
+                    nint want = FixedBase + k * stride;
+                    if (Spares.Remove(want)) return (void*)want;
+                    nint placed = mmap(want, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
+                    if (placed == want) return (void*)placed;
+                    if (placed != -1) _ = munmap(placed, (nuint)bytes); // a kernel without MAP_FIXED_NOREPLACE took it as a hint
+                }
+            }
+            else if (Spares.Count > 0)
+            {
+                // The newest spare: a fixed place is left for a guest that wants one only when another is there.
+                int k = Spares.Count - 1;
+                while (k > 0 && IsFixedPlace(Spares[k], stride)) k--;
+                nint p = Spares[k];
+                Spares.RemoveAt(k);
+                return (void*)p;
+            }
         }
-        return -1;
+        nint m = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | Map32Bit, -1, 0);
+        if (m == -1) m = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        if (m == -1) throw new OutOfMemoryException($"cannot map {bytes >> 10} KiB for an ExCache front table (errno {Marshal.GetLastPInvokeError()})");
+        return (void*)m;
     }
+
+    static bool IsFixedPlace(nint p, nint stride) => p >= FixedBase && p < FixedBase + FixedSlots * stride && (p - FixedBase) % stride == 0;
 
     const nint FixedBase = 0x3000_0000;
     const int FixedSlots = 8, SlotAlign = 1 << 20, MapFixedNoReplace = 0x100000;
@@ -61,7 +72,7 @@ static unsafe class FrontTableMemory
         lock (Spares)
             if (Spares.Count < KeptSpares)
             {
-                Spares.Push((nint)table);
+                Spares.Add((nint)table);
                 return;
             }
         _ = munmap((nint)table, (nuint)bytes);

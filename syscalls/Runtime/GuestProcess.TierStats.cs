@@ -20,7 +20,7 @@ public sealed partial class GuestProcess
         w.WriteLine($"legoemu: regions              {s.RegionsCompiled:N0} compiled in {s.CompileSeconds:F3} s ({s.IlBytes / 1024.0:F0} KiB IL), {s.LiveRegions:N0} live ({s.LiveIlBytes / 1024.0:F0} KiB), {s.RegionsInvalidated:N0} invalidated, {s.RegionsEvicted:N0} evicted, {s.RegionsRecompiledWithMissCalls:N0} recompiled for frequent misses, {s.RegionsWidened:N0} planned again wider, {s.RegionsFailed:N0} failed; {Blocks.CodeWrites:N0} stores into code");
         if (t.CodeCacheDirectory is { } dir)
         {
-            string saved = s.RegionsSaved > 0 ? $"{s.RegionsSaved:N0} saved in {s.SaveTicks / (double)System.Diagnostics.Stopwatch.Frequency:F3} s" : $"none saved{(s.CacheNote != null ? $" ({s.CacheNote})" : "")}";
+            string saved = s.RegionsSaved > 0 ? $"{s.RegionsSaved:N0} saved in {s.SaveTicks / (double)System.Diagnostics.Stopwatch.Frequency:F3} s" : "none saved";
             w.WriteLine($"legoemu: code cache           {dir}: {s.CachedRegions:N0} regions found, {s.RegionsFromCache:N0} used (bound in {s.BindTicks / (double)System.Diagnostics.Stopwatch.Frequency:F3} s), {s.CachedRegionsStale:N0} stale; {saved}");
         }
         PrintFallbacks(w);

@@ -51,7 +51,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Options = options;
         Cache = new ExCache(options.Cache, home);
         Space = new GuestAddressSpace(home, Cache, attachAsid);
-        View = new CacheView(Cache, Space.Asid);
+        View = new CacheView(Cache, Space.Asid, fixedTable: options.Tier.CodeCache != null);
         Blocks = new BlockCache(View);
         Interpreter = new Interpreter(Blocks, options.Tier);
         _ctx = new SyscallContext(this);
@@ -153,6 +153,15 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Interpreter.Translator?.OpenCodeCache(ExePath, interp == null ? null : Path.GetFullPath(interp.Path));
     }
 
+    /// <summary>With <c>--code-cache</c>: saves the image's regions for its next run; a failure to save costs one line, not the run.</summary>
+    void SaveCodeCache()
+    {
+        if (Interpreter.Translator is not { } t) return;
+        t.SaveCodeCache();
+        if (t.Stats.CacheNote is { } why) Console.Error.WriteLine($"legoemu: code cache: {why}");
+        t.Stats.CacheNote = null;
+    }
+
     /// <summary>Whether signals sent to this host process reach the guest (not for a private guest such as <see cref="WarmUpGuest"/>).</summary>
     public bool ForwardHostSignals { get; init; } = true;
 
@@ -225,7 +234,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             hostSignals?.Dispose();
             if (Components.Count > 0) ShutDownHosts();
             _wall.Stop();
-            Interpreter.Translator?.SaveCodeCache();
+            SaveCodeCache();
             if (Options.Stats) PrintStats();
         }
     }

@@ -496,7 +496,7 @@ public sealed partial class GuestProcess
 
         // Point of no return: the old image goes.
         Execed = true;
-        Interpreter.Translator?.SaveCodeCache();
+        SaveCodeCache();
         BeforeExec?.Invoke();
         RetireHosts();
         WriteBackSharedMemory();

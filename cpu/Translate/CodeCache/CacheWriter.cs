@@ -18,15 +18,35 @@ static class CacheWriter
 
     static readonly string[] Internals = { "LegoEmu.Cpu", "LegoEmu.Mem" };
 
-    /// <summary>Saves <paramref name="plans"/> as the entry <paramref name="key"/> in <paramref name="dir"/>; the error text when nothing was saved.</summary>
-    public static string? Save(string dir, string key, IReadOnlyList<Plan> plans, CacheView shape, string compiler)
+    /// <summary>
+    /// Saves <paramref name="plans"/> as the entry <paramref name="key"/> in <paramref name="dir"/>; the error text
+    /// when nothing was saved. A region the emitter cannot compile (lukewarm code is planned here, never compiled
+    /// before) is left out: a half-emitted method would spoil the whole assembly, so the others are emitted again.
+    /// </summary>
+    public static string? Save(string dir, string key, IReadOnlyList<Plan> plans, CacheView shape, string compiler, out int saved)
     {
-        Directory.CreateDirectory(dir);
+        var kept = new List<Plan>(plans);
+        for (int attempt = 0; ; attempt++)
+        {
+            int failed = -1;
+            string? error = SaveOnce(dir, key, kept, shape, compiler, ref failed);
+            if (failed < 0 || attempt == 3 || kept.Count == 1)
+            {
+                saved = error == null ? kept.Count : 0;
+                return failed >= 0 ? "a region could not be compiled for it" : error;
+            }
+            kept.RemoveAt(failed);
+        }
+    }
+
+    static string? SaveOnce(string dir, string key, IReadOnlyList<Plan> plans, CacheView shape, string compiler, ref int failed)
+    {
         string name = $"legoemu-code-{key}-{Guid.NewGuid():N}";
         string temp = Path.Combine(dir, $".{name}.{Environment.ProcessId}");
         string il = temp + ".il.dll", r2r = temp + ".dll", index = temp + ".idx";
         try
         {
+            Directory.CreateDirectory(dir);
             var saved = new List<SavedRegion>(plans.Count);
             var assembly = new PersistedAssemblyBuilder(new AssemblyName(name), typeof(object).Assembly);
             var ignore = typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor(new[] { typeof(string) })!;
@@ -36,15 +56,25 @@ static class CacheWriter
             {
                 var plan = plans[k];
                 string method = $"R{k}";
-                var region = RegionCompiler.CompileInto(type, method, plan.Blocks, shape, plan.MissCalls);
+                Region region;
+                try
+                {
+                    region = RegionCompiler.CompileInto(type, method, plan.Blocks, shape, plan.MissCalls);
+                }
+                catch (Exception e) when (e is not IOException and not OutOfMemoryException)
+                {
+                    failed = k;
+                    return e.Message;
+                }
                 saved.Add(Describe(method, plan, region));
             }
             type.CreateType();
             assembly.Save(il);
-            if (Crossgen.Compile(compiler, il, r2r, TimeSpan.FromSeconds(30 + plans.Count / 10)) is { } failed) return failed;
+            if (Crossgen.Compile(compiler, il, r2r, TimeSpan.FromSeconds(30 + plans.Count / 10)) is { } compileError) return compileError;
             CacheIndex.Write(index, name, saved);
             File.Move(r2r, Path.Combine(dir, name + ".dll"));
             File.Move(index, Path.Combine(dir, key + ".idx"), overwrite: true);
+            RemoveOlder(dir, key, name);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -56,6 +86,17 @@ static class CacheWriter
             foreach (var f in new[] { il, r2r, index })
                 try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
+    }
+
+    /// <summary>
+    /// Earlier assemblies of the same entry: no index names them any more. A process that read the old index just
+    /// before may fail to load its assembly, and then runs without the cache, as with no entry.
+    /// </summary>
+    static void RemoveOlder(string dir, string key, string current)
+    {
+        foreach (var f in Directory.EnumerateFiles(dir, $"legoemu-code-{key}-*.dll"))
+            if (Path.GetFileNameWithoutExtension(f) != current)
+                try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     static SavedRegion Describe(string method, Plan plan, Region region)

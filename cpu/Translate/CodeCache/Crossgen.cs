@@ -8,15 +8,22 @@ namespace LegoEmu.Cpu.Translate.CodeCache;
 /// </summary>
 static class Crossgen
 {
-    /// <summary>The compiler's path, or null (with the reason) when this installation has none.</summary>
+    /// <summary>
+    /// The compiler's path, or null (with the reason) when this installation has none: the one the build recorded
+    /// next to the executable, else the NuGet package of this runtime's version that builds restore.
+    /// </summary>
     public static string? Locate(out string? why)
     {
         why = null;
         string marker = Path.Combine(AppContext.BaseDirectory, "crossgen2.path");
-        string? path = System.IO.File.Exists(marker) ? System.IO.File.ReadAllText(marker).Trim() : null;
-        if (path == null) why = $"no {marker} (the build writes it)";
-        else if (!System.IO.File.Exists(path)) { why = $"the ReadyToRun compiler {path} is gone"; path = null; }
-        return path;
+        if (System.IO.File.Exists(marker) && System.IO.File.ReadAllText(marker).Trim() is { Length: > 0 } recorded && System.IO.File.Exists(recorded))
+            return recorded;
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string candidate = Path.Combine(packages, "microsoft.netcore.app.crossgen2.linux-x64", Environment.Version.ToString(), "tools", "crossgen2");
+        if (System.IO.File.Exists(candidate)) return candidate;
+        why = $"no ReadyToRun compiler: neither {marker} nor {candidate}";
+        return null;
     }
 
     /// <summary>Compiles <paramref name="input"/> to <paramref name="output"/>; the error text when it failed.</summary>

@@ -19,8 +19,6 @@ sealed class ProgramCache
         _regions = regions;
     }
 
-    public static readonly object LoadLock = new();
-
     /// <summary>The entry <paramref name="key"/> in <paramref name="dir"/>, or null when there is none (or it is unusable).</summary>
     public static ProgramCache? Open(string dir, string key)
     {
@@ -30,11 +28,8 @@ sealed class ProgramCache
         Assembly assembly;
         try
         {
-            // One load per assembly and process: a second execve of the same program finds it loaded.
-            lock (LoadLock)
-            {
-                assembly = Array.Find(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == name) ?? Assembly.LoadFrom(file);
-            }
+            // A second execve of the same program in this process gets the assembly it loaded before.
+            assembly = Assembly.LoadFrom(file);
         }
         catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException)
         {
