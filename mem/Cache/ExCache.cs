@@ -302,6 +302,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         ThrowIfWriteBackFailed();
         if (_coherent != null && TrackedLine(asid, lineAddr)) return MissCoherent(asid, lineAddr, faultAddr, access);
         Stats.Misses++;
+        _store.NoteFill();
         _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
@@ -620,6 +621,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     int MissCoherent(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
     {
         Stats.Misses++;
+        _store.NoteFill();
         _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);

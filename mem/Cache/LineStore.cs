@@ -4,9 +4,10 @@ namespace LegoEmu.Mem.Cache;
 
 /// <summary>
 /// The ExCache's line storage: one anonymous host mapping, zero and uncommitted until touched, on which
-/// transparent huge pages are requested. With the way-major layout (<see cref="ExCache"/>) a guest array
-/// fills it contiguously, so 2 MiB host pages cover 512 guest lines with one TLB entry, as the kernel
-/// would give the guest natively when it backs a large region with huge pages.
+/// transparent huge pages are requested once the guest has filled enough of it (<see cref="RequestHugePages"/>).
+/// With the way-major layout (<see cref="ExCache"/>) a guest array fills it contiguously, so 2 MiB host pages
+/// cover 512 guest lines with one TLB entry, as the kernel would give the guest natively when it backs a large
+/// region with huge pages.
 /// </summary>
 static unsafe class LineStore
 {
@@ -22,13 +23,23 @@ static unsafe class LineStore
     [DllImport("libc", SetLastError = true)]
     static extern int madvise(nint addr, nuint length, int advice);
 
-    /// <summary>Maps <paramref name="size"/> zero bytes; huge pages are advice only, so their absence is not an error.</summary>
+    /// <summary>Maps <paramref name="size"/> zero bytes, in small pages until <see cref="RequestHugePages"/>.</summary>
     internal static byte* Allocate(long size)
     {
         nint p = mmap(0, (nuint)size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
         if (p == -1) throw new OutOfMemoryException($"cannot map {size >> 20} MiB for the ExCache lines (errno {Marshal.GetLastPInvokeError()})");
-        if (size >= HugePage) _ = madvise(p, (nuint)size, MadvHugepage);
         return (byte*)p;
+    }
+
+    /// <summary>
+    /// Asks for huge pages from now on. Not from the start: each first touch of a huge page zeroes 2 MiB (0.1 ms, and
+    /// several ms when the kernel must compact memory for it), which a short program whose few thousand lines are
+    /// scattered over the store pays for every line, while only a large working set gains from the TLB reach.
+    /// Advice only, so its absence is not an error.
+    /// </summary>
+    internal static void RequestHugePages(byte* p, long size)
+    {
+        if (size >= HugePage) _ = madvise((nint)p, (nuint)size, MadvHugepage);
     }
 
     internal static void Free(byte* p, long size) => _ = munmap((nint)p, (nuint)size);
