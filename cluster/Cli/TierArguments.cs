@@ -22,8 +22,8 @@ public sealed class TierArguments
 
     readonly Option<string> _codeCache = new("--code-cache")
     {
-        Description = "Keep compiled regions of each program in DIR, compiled ahead of time when the program ends, and use them from its next run on; off: none",
-        DefaultValueFactory = _ => "off",
+        Description = "Keep compiled regions of each program in DIR, compiled ahead of time when the program ends, and use them from its next run on; off: none (default: LEGOEMU_CODE_CACHE, else off)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LEGOEMU_CODE_CACHE") is { Length: > 0 } dir ? dir : "off",
         HelpName = "DIR|off",
     };
 
