@@ -55,6 +55,29 @@ public sealed class ClusterRun : IDisposable
     }
 
     /// <summary>
+    /// <c>--spread threads</c>: the registered processor components no home has taken yet, as a <c>--processors</c>
+    /// list (the guest's threads then go to whichever runs the fewest, this component included); null with
+    /// <paramref name="error"/> when there is none.
+    /// </summary>
+    public string? ThreadHosts(out string? error)
+    {
+        error = null;
+        try
+        {
+            var hosts = new List<MemberRecord>();
+            foreach (var (key, value) in _store.Range(_store.Keys.Members + MemberRecord.Processor + "/")) hosts.Add(MemberRecord.Parse(key, value));
+            var idle = hosts.Where(h => h.Kind == MemberRecord.Processor && h.Load == 0).Select(h => h.Endpoint).Order(StringComparer.Ordinal).Take(MaxThreadHosts).ToList();
+            if (idle.Count > 0) return string.Join(",", idle);
+            error = $"--spread threads: no idle processor component is registered in cluster {_store.Spec.Name} at {_store.Spec.Text} (start them with 'legoemu procnode --listen ENDPOINT --cluster {_store.Spec.Text}')";
+        }
+        catch (ClusterStoreException e) { error = e.Message; }
+        return null;
+    }
+
+    /// <summary>Thread hosts one run takes at most, as <c>--processors N</c> allows (the home is one more).</summary>
+    const int MaxThreadHosts = 63;
+
+    /// <summary>
     /// Connects to the chosen nodes, leaving out any that no longer accepts connections (it died, and its lease has not
     /// run out yet), and starts recording the placement.
     /// </summary>

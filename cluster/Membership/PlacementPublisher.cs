@@ -65,9 +65,14 @@ public sealed class PlacementPublisher : IDisposable
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>Reports every placement and failover of <paramref name="cluster"/> to etcd from now on.</summary>
+    /// <summary>
+    /// Reports every placement and failover of <paramref name="cluster"/> to etcd from now on, and tells the cluster
+    /// when one of its nodes leaves the membership (its lease ran out), so a replicated guest fails it over then.
+    /// </summary>
     public void Watch(MemoryCluster cluster)
     {
+        _members = new Thread(() => WatchMembers(cluster)) { IsBackground = true, Name = "cluster-members" };
+        _members.Start();
         cluster.RegionPlaced = (asid, region, placement) =>
         {
             int p = Placement.Primary(placement), b = Placement.Backup(placement);
@@ -79,8 +84,41 @@ public sealed class PlacementPublisher : IDisposable
         {
             if (node < 0 || node >= _endpoints.Count) return;
             string endpoint = _endpoints[node];
+            lock (_leftCluster)
+                if (_leftCluster.Contains(endpoint) && !reason.Contains("lease in etcd expired", StringComparison.Ordinal))
+                    reason = $"memory node {endpoint} left the cluster: its lease in etcd expired ({reason})";
             _writes.Add(() => RecordFailure(endpoint, reason));
         };
+    }
+
+    Thread? _members;
+    /// <summary>Nodes this run gave up because their lease ran out: their failure says so, whatever the cut link reported.</summary>
+    readonly HashSet<string> _leftCluster = new(StringComparer.Ordinal);
+    readonly ManualResetEventSlim _stop = new();
+
+    /// <summary>How often the run looks at the membership: a lease is whole seconds, so more often would find nothing new.</summary>
+    static readonly TimeSpan MembershipPeriod = TimeSpan.FromSeconds(1);
+
+    void WatchMembers(MemoryCluster cluster)
+    {
+        var reported = new bool[_endpoints.Count];
+        while (!_stop.Wait(MembershipPeriod))
+        {
+            HashSet<string> live;
+            try
+            {
+                live = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (key, value) in _store.Range(_store.Keys.Members + MemberRecord.Memory + "/")) live.Add(MemberRecord.Parse(key, value).Endpoint);
+            }
+            catch (ClusterStoreException) { continue; } // etcd away or a bad record: nobody is declared gone on that
+            for (int i = 0; i < _endpoints.Count; i++)
+            {
+                if (reported[i] || live.Contains(_endpoints[i])) continue;
+                reported[i] = true;
+                lock (_leftCluster) _leftCluster.Add(_endpoints[i]);
+                cluster.ReportGone(i);
+            }
+        }
     }
 
     void Put(int asid, ulong region, string record)
@@ -127,6 +165,8 @@ public sealed class PlacementPublisher : IDisposable
     /// <summary>Waits (briefly) for the queued writes, then revokes the run's lease: its placements leave with it.</summary>
     public void Dispose()
     {
+        _stop.Set();
+        _members?.Join();
         _writes.CompleteAdding();
         _writer.Join(EtcdStore.RequestTimeout * 2);
         _run.Dispose();

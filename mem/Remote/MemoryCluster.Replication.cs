@@ -151,6 +151,7 @@ public sealed partial class MemoryCluster
     /// <summary>Nodes the heartbeats found silent are given up like a link that timed out.</summary>
     void TakeSuspects()
     {
+        TakeGone();
         if (_watch == null) return;
         long suspects = _watch.Suspects;
         if (suspects == _suspectsSeen) return;
@@ -161,7 +162,7 @@ public sealed partial class MemoryCluster
     }
 
     /// <summary>True when the heartbeats found a node silent that is not failed over yet (checked on the miss path).</summary>
-    bool NewSuspects => _watch != null && _watch.Suspects != _suspectsSeen;
+    bool NewSuspects => (_watch != null && _watch.Suspects != _suspectsSeen) || Interlocked.Read(ref _gone) != _goneSeen;
 
     void FailNode(int d)
     {

@@ -542,6 +542,17 @@ public sealed class MemoryNodeClient : IDisposable
         return body;
     }
 
+    /// <summary>
+    /// Cuts the link from any thread: a request waiting on it, or the next one, fails as if the node had closed the
+    /// connection (for a node the cluster's membership says is gone, which may be frozen rather than dead).
+    /// </summary>
+    public void Sever()
+    {
+        try { _socket.Shutdown(SocketShutdown.Both); }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+    }
+
     public void Dispose()
     {
         _tls?.Dispose();

@@ -24,9 +24,20 @@ public sealed class NodeWatch : IDisposable
     /// <summary>One bit per node (index) that stopped answering.</summary>
     public long Suspects => Interlocked.Read(ref _suspects);
 
+    MemoryNodeClient?[]? _links;
+
+    /// <summary>Gives a node up from any thread: it becomes a suspect, and a heartbeat waiting for it ends at once.</summary>
+    public void Sever(int node)
+    {
+        if (node is < 0 or >= 64) return;
+        Interlocked.Or(ref _suspects, 1L << node);
+        if (Volatile.Read(ref _links) is { } links && node < links.Length) Volatile.Read(ref links[node])?.Sever();
+    }
+
     void Run()
     {
         var links = new MemoryNodeClient?[_endpoints.Count];
+        Volatile.Write(ref _links, links);
         var period = TimeSpan.FromMilliseconds(Math.Max(20, NodeTimeout.Milliseconds / 4));
         try
         {

@@ -150,6 +150,43 @@ public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
         }
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    static extern int Signal(int pid, int sig);
+
+    [Fact]
+    public async Task ANodeWhoseLeaseExpiresIsFailedOverBeforeItsTimeout()
+    {
+        string name = Unique("lease-failover");
+        string cluster = etcd.Cluster(name);
+        using var guest = await InlineGuest.BuildAsync("gated", GatedSource);
+        var nodes = StartNodes(cluster, 3);
+        try
+        {
+            var native = await NativeAsync(guest.Binary);
+            // A node timeout far beyond the lease: only the membership can tell the run in time.
+            using var run = GatedProcess.Emulator("run", "--cluster", cluster, "--replicas", "2", "--node-timeout", "600", "--excache", "64K", guest.Binary);
+            await run.WaitForAsync("placed");
+            using var store = Store(name);
+            string victim = Placements(store).GroupBy(p => p.Primary).OrderByDescending(g => g.Count()).First().Key;
+            var node = nodes.Single(n => n.Endpoint == victim);
+            Assert.Equal(0, Signal(node.Pid, 19)); // SIGSTOP: the node is cut off, its lease runs out
+            await ClusterCli.WaitForAsync(cluster, m => !m.TryGetValue(victim, out var v) || v.GetProperty("state").GetString() == "failed", $"{victim} gone");
+            run.Continue();
+            await run.WaitForAsync("summed");
+            var members = await ClusterCli.WaitForAsync(cluster, m => m.TryGetValue(victim, out var v) && v.GetProperty("failures").GetInt32() >= 1, $"the failure of {victim}");
+            Assert.Contains("lease in etcd expired", members[victim].GetProperty("lastFailure").GetString());
+            Assert.All(Placements(store), p => { Assert.NotEqual(victim, p.Primary); Assert.NotEqual(victim, p.Backup); });
+            node.Kill(); // the run's heartbeat to it still waits; a dead node answers at once
+            run.Continue();
+            var emulated = await run.FinishAsync();
+            Assert.True(native == emulated, $"native: {native}, with a node cut off: {emulated}; stderr: {run.Stderr}");
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+        }
+    }
+
     static string Host(string endpoint) => endpoint[..endpoint.LastIndexOf(':')];
 
     [Fact]
