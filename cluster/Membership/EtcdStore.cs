@@ -90,7 +90,8 @@ public sealed class EtcdStore : IDisposable
 
     public void Revoke(long lease)
     {
-        try { Call("revoking a lease", () => _client.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, deadline: Deadline)); }
+        // At exit: an etcd that is gone must not hold the process up for long; the lease then expires by itself.
+        try { Call("revoking a lease", () => _client.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, deadline: DateTime.UtcNow + TimeSpan.FromSeconds(1))); }
         catch (ClusterStoreException) { } // it expires by itself
     }
 

@@ -87,7 +87,7 @@ public sealed class Registration : IDisposable
             }
             catch (ClusterStoreException e)
             {
-                if (!lost) _log.WriteLine($"{_who}: {e.Message}; still serving, registering again when etcd answers");
+                if (!lost) _log.WriteLine($"{_who}: {e.Message}; going on, and registering again when etcd answers");
                 lost = true;
             }
         }

@@ -14,7 +14,7 @@ namespace LegoEmu.Tests.Cluster;
 public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
 {
     /// <summary>Fills 8 MiB, then at each gate waits for a line: the test looks at (or breaks) the cluster in between.</summary>
-    const string GatedSource = """
+    internal const string GatedSource = """
         #include <stdio.h>
         #include <stdlib.h>
         #include <string.h>
@@ -59,7 +59,7 @@ public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
     }
 
     /// <summary>Runs the gated guest through both gates with nothing done at them: the native oracle.</summary>
-    static async Task<(string Stdout, int Status)> NativeAsync(string binary)
+    internal static async Task<(string Stdout, int Status)> NativeAsync(string binary)
     {
         using var native = new GatedProcess(binary, []);
         await native.WaitForAsync("placed");
@@ -232,5 +232,45 @@ public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
         ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", nowhere, "/bin/true"), 2, $"etcd at {nowhere}: ");
         ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", empty, "--memory-nodes", "2", "/bin/true"), 2, "--memory-nodes");
         ClusterCli.AssertOneLineError(await EmulatorRunner.RunAsync("run", "--cluster", "etcd:nowhere", "/bin/true"), 2, "bad --cluster");
+    }
+}
+
+/// <summary>etcd going away under a running guest and its memory nodes costs one line each, not the guest.</summary>
+public sealed class EtcdVanishingTests
+{
+    [Fact]
+    public async Task AGuestGoesOnWhenEtcdGoesAway()
+    {
+        using var guest = await InlineGuest.BuildAsync("gated", ClusterRunTests.GatedSource);
+        var native = await ClusterRunTests.NativeAsync(guest.Binary);
+        var etcd = new EtcdServer();
+        var nodes = new List<MemoryNodeProcess>();
+        try
+        {
+            string cluster = etcd.Cluster("vanishing");
+            for (int i = 0; i < 2; i++) nodes.Add(new MemoryNodeProcess(LoopbackHosts.Listen(i), extra: ["--cluster", cluster, "--lease-ttl", "2"]));
+            using var run = GatedProcess.Emulator("run", "--cluster", cluster, "--replicas", "2", "--excache", "64K", guest.Binary);
+            await run.WaitForAsync("placed");
+            etcd.Dispose(); // SIGKILL: etcd is gone for good
+            run.Continue();
+            await run.WaitForAsync("summed");
+            run.Continue();
+            var emulated = await run.FinishAsync();
+            Assert.True(native == emulated, $"native: {native}, with etcd gone: {emulated}; stderr: {run.Stderr}");
+            Assert.DoesNotContain("   at ", run.Stderr);
+            Assert.True(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 2, $"more than a line or two about etcd: {run.Stderr}");
+            // The nodes say so once, and go on serving.
+            foreach (var n in nodes)
+            {
+                Assert.True(n.LogContains("going on, and registering again when etcd answers"), $"node {n.Endpoint}: {n.Log}");
+                Assert.False(n.HasExited);
+                Assert.Single(n.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("etcd"));
+            }
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            etcd.Dispose();
+        }
     }
 }
