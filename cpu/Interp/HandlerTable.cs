@@ -229,6 +229,9 @@ public static unsafe class HandlerTable
         var op = c.Op;
         byte opBits = c.OpBits;
         uint mxcsr = c.Mxcsr;
+        // Its memory operand is read again by the run that counts: this read is not one of the guest's accesses
+        // (translated code, which has no warm-up, counts one, and so must the interpreter).
+        long accesses = c.Mem.Accesses;
         try
         {
             i.Inner(c, ref i);
@@ -237,6 +240,7 @@ public static unsafe class HandlerTable
         {
             // The real run below raises the same fault properly.
         }
+        c.Mem.Accesses = accesses;
         r.CopyTo((Span<ulong>)c.R);
         Array.Copy(x, c.Xmm, x.Length);
         Array.Copy(y, c.YmmHigh, y.Length);

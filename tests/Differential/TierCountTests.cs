@@ -12,7 +12,7 @@ namespace LegoEmu.Tests.Differential;
 [Collection(GuestCollection.Name)]
 public sealed partial class TierCountTests(GuestBuilds builds)
 {
-    public static TheoryData<string> CountedGuests() => new(["sieve", "strings", "math64", "signals", "fault_segv", "fault_divide"]);
+    public static TheoryData<string> CountedGuests() => new(["sieve", "strings", "math64", "signals", "fault_segv", "fault_divide", "x87_math", "mxcsr"]);
 
     [Theory]
     [MemberData(nameof(CountedGuests))]
