@@ -91,6 +91,26 @@ public sealed partial class CodeCacheTests(GuestBuilds builds) : IDisposable
         Assert.True(second.Stale > 0, $"no region was refused:\n{second.Line}");
     }
 
+    /// <summary>A shell's children get the setting: the first one's program saves its entry at exit, the second one's uses it.</summary>
+    [Fact]
+    public async Task ForkedChildrenUseTheCacheAfterTheirExecve()
+    {
+        string sieve = builds.Binary("sieve");
+        string script = $"{sieve}; {sieve}";
+        var native = await ProcessRunner.RunAsync("/bin/sh", ["-c", script], EmulatorRunner.RunTimeout, null, null);
+        var run = await EmulatorRunner.RunAsync("run", "--stats", "--code-cache", _dir, "--translate-threshold", "100", "/bin/sh", "-c", script);
+        StaticGuestTests.AssertSameOutput("emulated stdout", "native stdout", native.Stdout, run.Stdout, run);
+        Assert.Equal(native.ExitCode, run.ExitCode);
+        // Each forked process's report starts with its command line; the two sieve runs report in the order they ended.
+        var reports = run.StderrText.Split("--- stats of a forked process: ").Where(r => r.StartsWith(sieve, StringComparison.Ordinal)).ToList();
+        Assert.True(reports.Count == 2, $"expected the reports of two sieve processes:\n{run.StderrTail()}");
+        var first = ForkedCacheLine().Match(reports[0]);
+        var second = ForkedCacheLine().Match(reports[1]);
+        Assert.True(first.Success && second.Success, $"a sieve report has no code cache line:\n{run.StderrTail()}");
+        Assert.True(first.Groups[4].Success && Number(first.Groups[4].Value) > 0, $"the first sieve saved nothing: {first.Value}");
+        Assert.True(Number(second.Groups[2].Value) > 0, $"the second sieve used nothing: {second.Value}");
+    }
+
     [Fact]
     public async Task ACorruptIndexIsIgnoredAndWrittenAgain()
     {
@@ -163,6 +183,9 @@ public sealed partial class CodeCacheTests(GuestBuilds builds) : IDisposable
 
     [GeneratedRegex(@"legoemu: code cache\s+\S+: ([\d,]+) regions found, ([\d,]+) used \(bound in [\d.]+ s\), ([\d,]+) stale; (none saved|([\d,]+) saved)")]
     private static partial Regex CacheLine();
+
+    [GeneratedRegex(@"legoemu\[\d+\]: code cache\s+\S+: ([\d,]+) regions found, ([\d,]+) used \(bound in [\d.]+ s\), [\d,]+ stale; (none saved|([\d,]+) saved)")]
+    private static partial Regex ForkedCacheLine();
 
     [GeneratedRegex(@"legoemu: guest instructions\s+([\d,]+)")]
     private static partial Regex InstructionsLine();

@@ -7,16 +7,18 @@ namespace LegoEmu.Cpu.Translate.CodeCache;
 static class CacheIndex
 {
     const uint Magic = 0x4345474c; // "LGEC"
-    const int Version = 1;
+    const int Version = 2;
     /// <summary>More than any run compiles (the translator keeps at most 8192 regions live).</summary>
     const int MaxRegions = 1 << 16, MaxBlocks = 1 << 10, MaxList = 1 << 16;
 
-    public static void Write(string path, string assemblyName, IReadOnlyList<SavedRegion> regions)
+    /// <param name="assemblyLength">The assembly's size in bytes: a reader refuses one of another size (cut short, replaced).</param>
+    public static void Write(string path, string assemblyName, long assemblyLength, IReadOnlyList<SavedRegion> regions)
     {
         using var w = new BinaryWriter(File.Create(path));
         w.Write(Magic);
         w.Write(Version);
         w.Write(assemblyName);
+        w.Write(assemblyLength);
         w.Write(regions.Count);
         foreach (var r in regions)
         {
@@ -47,13 +49,14 @@ static class CacheIndex
     }
 
     /// <summary>The index at <paramref name="path"/>, or null when it is missing, truncated or not this version's.</summary>
-    public static (string Assembly, List<SavedRegion> Regions)? Read(string path)
+    public static (string Assembly, long AssemblyLength, List<SavedRegion> Regions)? Read(string path)
     {
         try
         {
             using var r = new BinaryReader(File.OpenRead(path));
             if (r.ReadUInt32() != Magic || r.ReadInt32() != Version) return null;
             string assembly = r.ReadString();
+            long assemblyLength = r.ReadInt64();
             int count = Bounded(r.ReadInt32(), MaxRegions);
             var regions = new List<SavedRegion>(count);
             for (int k = 0; k < count; k++)
@@ -76,7 +79,7 @@ static class CacheIndex
                 });
             }
             if (r.ReadUInt32() != Magic || r.BaseStream.Position != r.BaseStream.Length) return null;
-            return (assembly, regions);
+            return (assembly, assemblyLength, regions);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidDataException)
         {

@@ -71,7 +71,7 @@ static class CacheWriter
             type.CreateType();
             assembly.Save(il);
             if (Crossgen.Compile(compiler, il, r2r, TimeSpan.FromSeconds(30 + plans.Count / 10)) is { } compileError) return compileError;
-            CacheIndex.Write(index, name, saved);
+            CacheIndex.Write(index, name, new FileInfo(r2r).Length, saved);
             File.Move(r2r, Path.Combine(dir, name + ".dll"));
             File.Move(index, Path.Combine(dir, key + ".idx"), overwrite: true);
             RemoveOlder(dir, key, name);

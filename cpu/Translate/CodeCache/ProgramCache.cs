@@ -22,9 +22,10 @@ sealed class ProgramCache
     /// <summary>The entry <paramref name="key"/> in <paramref name="dir"/>, or null when there is none (or it is unusable).</summary>
     public static ProgramCache? Open(string dir, string key)
     {
-        if (CacheIndex.Read(Path.Combine(dir, key + ".idx")) is not var (name, regions)) return null;
+        if (CacheIndex.Read(Path.Combine(dir, key + ".idx")) is not var (name, length, regions)) return null;
         string file = Path.Combine(dir, name + ".dll");
-        if (!File.Exists(file)) return null;
+        var info = new FileInfo(file);
+        if (!info.Exists || info.Length != length) return null;
         Assembly assembly;
         try
         {
