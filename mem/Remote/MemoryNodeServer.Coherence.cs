@@ -30,10 +30,14 @@ public sealed partial class MemoryNodeServer
         /// <summary>The TLS channel of a TCP connection to a node with credentials; null: the socket's bytes are the frames.</summary>
         public Stream? Tls;
 
+        /// <summary>An emulated slower link (<c>--link-latency</c>, <c>--link-bandwidth</c>); null: the real one.</summary>
+        public LinkEmulation? Link;
+
         public void Send(ReadOnlySpan<byte> frame)
         {
             lock (_sendLock)
             {
+                Link?.Delay(frame.Length);
                 if (Tls != null) Tls.Write(frame);
                 else Socket.Send(frame);
             }

@@ -70,6 +70,9 @@ public sealed partial class MemoryNodeServer : IDisposable
     public string BoundAddress { get; }
     public ComponentStats Stats => _store.Stats;
 
+    /// <summary>A slower link than the real one for every connection (see <see cref="LinkEmulation"/>); null: none.</summary>
+    public LinkEmulation? Link { get; init; }
+
     /// <summary>Connections being served now: the node's load, as the cluster's membership reports it.</summary>
     public int OpenConnections { get { lock (_clients) return _clients.Count; } }
 
@@ -85,7 +88,7 @@ public sealed partial class MemoryNodeServer : IDisposable
             if (s.ProtocolType == ProtocolType.Tcp) s.NoDelay = true;
             int n = Interlocked.Increment(ref _connections);
             if (!Admit(s, n)) continue;
-            var conn = new Connection(s, n);
+            var conn = new Connection(s, n) { Link = Link };
             lock (_clients) _clients.Add(conn);
             var t = new Thread(() => Handle(conn)) { IsBackground = true, Name = $"memnode-conn-{n}" };
             t.Start();
