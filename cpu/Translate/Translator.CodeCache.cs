@@ -9,6 +9,7 @@ public sealed partial class Translator
 {
     ProgramCache? _cache;
     string? _cacheKey;
+    bool _saveAtEnd;
     /// <summary>Regions compiled by the JIT since the program started: a program whose cache entry lacks many saves a new one.</summary>
     long _compiledAtOpen;
 
@@ -23,10 +24,12 @@ public sealed partial class Translator
     /// A new program image (<paramref name="program"/>, with <paramref name="interpreter"/> as its dynamic linker)
     /// starts: with <c>--code-cache</c>, its saved regions are found and their heads marked for binding.
     /// </summary>
-    public void OpenCodeCache(string program, string? interpreter)
+    /// <param name="saveAtEnd">False for a forked child: it uses its parent's entry, and leaves saving to the image's own runs.</param>
+    public void OpenCodeCache(string program, string? interpreter, bool saveAtEnd = true)
     {
         _cache = null;
         _cacheKey = null;
+        _saveAtEnd = saveAtEnd;
         if (_options.CodeCache is not { } dir || Eager) return;
         var view = _blocks.View;
         // Profiles count per block inside the code, and traces see the cache as its code does: neither is saved.
@@ -78,6 +81,7 @@ public sealed partial class Translator
     {
         if (_cacheKey is not { } key || _options.CodeCache is not { } dir) return;
         _cacheKey = null;
+        if (!_saveAtEnd) return;
         long compiled = Stats.RegionsCompiled - _compiledAtOpen;
         if (_cache != null && compiled < NewRegionsWorthSaving) return;
         long t0 = Stopwatch.GetTimestamp();

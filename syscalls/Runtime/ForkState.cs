@@ -20,6 +20,8 @@ public sealed class ForkState
     public required Dictionary<ulong, int> RegionOwners;
     public required ulong Brk;
     public required string ExePath;
+    /// <summary>The image's dynamic linker, "" for a static program (the code cache's key names both).</summary>
+    public required string InterpreterPath;
     public required string[] Argv;
     public required byte[] AuxVector;
     public required byte[] ThreadName;
@@ -73,6 +75,7 @@ public sealed class ForkState
         foreach (var (r, n) in RegionOwners) { w.Write(r); w.Write(n); }
         w.Write(Brk);
         w.Write(ExePath);
+        w.Write(InterpreterPath);
         w.Write(Argv.Length);
         foreach (var a in Argv) w.Write(a);
         w.Write(AuxVector.Length);
@@ -125,6 +128,7 @@ public sealed class ForkState
         for (int n = r.ReadInt32(); n > 0; n--) owners[r.ReadUInt64()] = r.ReadInt32();
         ulong brk = r.ReadUInt64();
         string exe = r.ReadString();
+        string interpreter = r.ReadString();
         var argv = new string[r.ReadInt32()];
         for (int i = 0; i < argv.Length; i++) argv[i] = r.ReadString();
         var aux = r.ReadBytes(r.ReadInt32());
@@ -151,7 +155,7 @@ public sealed class ForkState
         for (int i = 0; i < limits.Length; i++) limits[i] = r.ReadUInt64();
         return new ForkState
         {
-            MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe,
+            MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe, InterpreterPath = interpreter,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,

@@ -102,6 +102,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     /// <summary>Absolute path of the guest executable: what /proc/self/exe names.</summary>
     public string ExePath { get; private set; } = "";
+    /// <summary>The full path of the image's dynamic linker, "" for a static program.</summary>
+    public string InterpreterPath { get; private set; } = "";
     public int ExitStatus { get; set; }
     public int Pid { get; } = Environment.ProcessId;
     /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
@@ -150,7 +152,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Cpu.Rsp = image.StackPointer;
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.
         Cpu.R[Registers.RDX] = 0;
-        Interpreter.Translator?.OpenCodeCache(ExePath, interp == null ? null : Path.GetFullPath(interp.Path));
+        InterpreterPath = interp == null ? "" : Path.GetFullPath(interp.Path);
+        Interpreter.Translator?.OpenCodeCache(ExePath, InterpreterPath.Length == 0 ? null : InterpreterPath);
     }
 
     /// <summary>With <c>--code-cache</c>: saves the image's regions for its next run; a failure to save costs one line, not the run.</summary>

@@ -231,7 +231,7 @@ public sealed partial class GuestProcess
         var state = new ForkState
         {
             MemoryEndpoints = endpoints, Asid = child, HomeNode = homeNode, SpaceKey = key, RegionOwners = owners, Brk = brk,
-            ExePath = ExePath, Argv = Argv, AuxVector = AuxVector, ThreadName = ThreadName,
+            ExePath = ExePath, InterpreterPath = InterpreterPath, Argv = Argv, AuxVector = AuxVector, ThreadName = ThreadName,
             Registers = ChildRegisters(c, childStack), Rip = c.Rip, Rflags = c.Rflags, FsBase = c.FsBase, GsBase = c.GsBase,
             Xmm = c.Xmm.Select(ForkState.Bytes).ToArray(), Mxcsr = c.GetMxcsr(),
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
@@ -450,6 +450,9 @@ public sealed partial class GuestProcess
         Signals.AltStackSize = s.AltStackSize;
         foreach (var (h, m) in s.SignalFds) SignalFds.Adopt(h, m);
         ExePath = s.ExePath;
+        InterpreterPath = s.InterpreterPath;
+        // The parent's image: its saved regions serve the child too (the child saves none; the image's runs do).
+        Interpreter.Translator?.OpenCodeCache(ExePath, InterpreterPath.Length == 0 ? null : InterpreterPath, saveAtEnd: false);
         Argv = s.Argv;
         AuxVector = s.AuxVector;
         ThreadName = s.ThreadName;

@@ -111,6 +111,52 @@ public sealed partial class CodeCacheTests(GuestBuilds builds) : IDisposable
         Assert.True(Number(second.Groups[2].Value) > 0, $"the second sieve used nothing: {second.Value}");
     }
 
+    const string Forking = """
+        #include <stdio.h>
+        #include <sys/wait.h>
+        #include <unistd.h>
+        __attribute__((noinline)) static unsigned long work(unsigned long n)
+        {
+            unsigned long s = 7;
+            for (unsigned long i = 0; i < n; i++)
+                s = s * 6364136223846793005UL + (i ^ (s >> 29));
+            return s;
+        }
+        int main(void)
+        {
+            printf("parent %lu\n", work(2000000));
+            fflush(stdout);
+            pid_t p = fork();
+            if (p == 0) {
+                printf("child %lu\n", work(3000000));
+                return 0;
+            }
+            int status;
+            waitpid(p, &status, 0);
+            return WEXITSTATUS(status);
+        }
+        """;
+
+    /// <summary>
+    /// A forked child that does not execve runs its parent's image: it binds the regions the image's first run saved
+    /// (the same function, not inlined, so parent and child run the same code).
+    /// </summary>
+    [Fact]
+    public async Task AForkedChildUsesItsParentsEntry()
+    {
+        using var guest = await InlineGuest.BuildAsync("cachefork", Forking);
+        var native = await ProcessRunner.RunAsync(guest.Binary, [], EmulatorRunner.RunTimeout, null, null);
+        var first = await EmulatorRunner.RunAsync("run", "--stats", "--code-cache", _dir, guest.Binary);
+        StaticGuestTests.AssertSameOutput("first run's stdout", "native stdout", native.Stdout, first.Stdout, first);
+        var second = await EmulatorRunner.RunAsync("run", "--stats", "--code-cache", _dir, guest.Binary);
+        StaticGuestTests.AssertSameOutput("second run's stdout", "native stdout", native.Stdout, second.Stdout, second);
+        Assert.Equal(native.ExitCode, second.ExitCode);
+        var child = ForkedCacheLine().Match(second.StderrText);
+        Assert.True(child.Success, $"the child's report has no code cache line:\n{second.StderrTail()}");
+        Assert.True(Number(child.Groups[2].Value) > 0, $"the child used no saved region: {child.Value}");
+        Assert.Equal("none saved", child.Groups[3].Value);
+    }
+
     [Fact]
     public async Task ACorruptIndexIsIgnoredAndWrittenAgain()
     {
