@@ -29,7 +29,8 @@ public static class CompareBench
     }
 
     /// <summary>One command line with arguments, natively, under LegoEmu and under qemu-x86_64.</summary>
-    public static int RunCommandLine(string[] argv, int repeat, TextWriter o)
+    /// <param name="codeCache">Also time runs with a code cache (in a temporary directory) that one untimed run filled first.</param>
+    public static int RunCommandLine(string[] argv, int repeat, TextWriter o, bool codeCache = false)
     {
         string program = argv[0].Contains('/') ? argv[0] : Nodes.ExecutablePath.Find(argv[0]) ?? argv[0];
         if (!File.Exists(program)) { Console.Error.WriteLine($"legoemu bench: {argv[0]}: No such file or directory"); return 127; }
@@ -41,6 +42,22 @@ public static class CompareBench
         o.WriteLine($"{string.Join(' ', argv)}: best of {repeat}");
         o.WriteLine($"  native  {native.Seconds,8:F3} s  (exit {native.ExitCode})");
         o.WriteLine($"  legoemu {emu.Seconds,8:F3} s  (exit {emu.ExitCode}; {emu.Seconds / native.Seconds:F1}x native; tier auto)");
+        if (codeCache)
+        {
+            string dir = Directory.CreateTempSubdirectory("legoemu-bench-code-cache-").FullName;
+            try
+            {
+                string[] options = ["--code-cache", dir];
+                var filling = GuestRun.Emulated(options, program, args);
+                var cached = GuestRun.Best(repeat, () => GuestRun.Emulated(options, program, args));
+                o.WriteLine($"  legoemu {cached.Seconds,8:F3} s  (exit {cached.ExitCode}; {cached.Seconds / native.Seconds:F1}x native; --code-cache, filled by a first run of {filling.Seconds:F3} s"
+                    + (q != null ? $"; legoemu/qemu {cached.Seconds / q.Seconds:F2}x)" : ")"));
+            }
+            finally
+            {
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            }
+        }
         if (q != null)
             o.WriteLine($"  qemu    {q.Seconds,8:F3} s  (exit {q.ExitCode}; legoemu/qemu {emu.Seconds / q.Seconds:F2}x; qemu-user runs only this process emulated, children natively)");
         else o.WriteLine("  qemu-x86_64 not installed (Debian package qemu-user)");

@@ -68,6 +68,7 @@ public static class BenchCommand
         var spawns = new Option<int>("--spawns") { Description = "Without PROGRAM: posix_spawn+waitpid rounds of the spawn loop", DefaultValueFactory = _ => 50, HelpName = "N" };
         var shellLoop = new Option<int>("--shell-iterations") { Description = "Without PROGRAM: /bin/true runs of the shell loop", DefaultValueFactory = _ => 20, HelpName = "N" };
         var makeFiles = new Option<int>("--make-files") { Description = "Without PROGRAM: function files of the make project (plus main.c)", DefaultValueFactory = _ => 9, HelpName = "N" };
+        var withCodeCache = new Option<bool>("--code-cache") { Description = "With PROGRAM: also time LegoEmu with a code cache that one untimed run filled (run --code-cache)" };
         var command = new Command("command", "Time one command line (e.g. python3 -c pass, gcc -o hello hello.c) natively, under LegoEmu and under qemu-x86_64; " +
             "without PROGRAM, what processes cost: a static hello's start, posix_spawn+waitpid of /bin/true, a shell loop, gcc hello and make -j2 of a small project");
         command.Arguments.Add(line);
@@ -75,11 +76,12 @@ public static class BenchCommand
         command.Options.Add(spawns);
         command.Options.Add(shellLoop);
         command.Options.Add(makeFiles);
+        command.Options.Add(withCodeCache);
         command.SetAction(pr =>
         {
             var argv = pr.GetValue(line) ?? [];
             int repeat = Math.Max(1, pr.GetValue(repeatLine));
-            if (argv.Length > 0) return CompareBench.RunCommandLine(argv, repeat, Console.Out);
+            if (argv.Length > 0) return CompareBench.RunCommandLine(argv, repeat, Console.Out, pr.GetValue(withCodeCache));
             return ProcessBench.Run(repeat, Math.Max(1, pr.GetValue(spawns)), Math.Max(1, pr.GetValue(shellLoop)), Math.Clamp(pr.GetValue(makeFiles), 1, 64), Console.Out);
         });
         cmd.Subcommands.Add(command);
