@@ -20,8 +20,21 @@ static class Crossgen
             return recorded;
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p ? p
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        string candidate = Path.Combine(packages, "microsoft.netcore.app.crossgen2.linux-x64", Environment.Version.ToString(), "tools", "crossgen2");
+        string package = Path.Combine(packages, "microsoft.netcore.app.crossgen2.linux-x64");
+        string candidate = Path.Combine(package, Environment.Version.ToString(), "tools", "crossgen2");
         if (System.IO.File.Exists(candidate)) return candidate;
+        // The SDK may have restored the compiler of another patch release of this runtime: it compiles for it as well.
+        string? best = null;
+        Version? bestVersion = null;
+        if (Directory.Exists(package))
+            foreach (var dir in Directory.EnumerateDirectories(package))
+                if (Version.TryParse(Path.GetFileName(dir), out var v) && v.Major == Environment.Version.Major && v.Minor == Environment.Version.Minor
+                    && (bestVersion == null || v > bestVersion) && System.IO.File.Exists(Path.Combine(dir, "tools", "crossgen2")))
+                {
+                    best = Path.Combine(dir, "tools", "crossgen2");
+                    bestVersion = v;
+                }
+        if (best != null) return best;
         why = $"no ReadyToRun compiler: neither {marker} nor {candidate}";
         return null;
     }
