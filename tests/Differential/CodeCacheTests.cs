@@ -178,6 +178,21 @@ public sealed partial class CodeCacheTests(GuestBuilds builds) : IDisposable
         Assert.True(third.Used > 0, third.Line);
     }
 
+    /// <summary>A writer killed mid-save leaves its temporary files; the next save removes those whose writer is gone, and no others.</summary>
+    [Fact]
+    public async Task TheTemporaryFilesOfAWriterThatDiedAreRemoved()
+    {
+        Directory.CreateDirectory(_dir);
+        string dead = Path.Combine(_dir, ".legoemu-code-0123-abcd.2147483647.il.dll");
+        string alive = Path.Combine(_dir, $".legoemu-code-0123-abcd.{Environment.ProcessId}.il.dll");
+        File.WriteAllText(dead, "cut short");
+        File.WriteAllText(alive, "being written");
+        var run = await Run([], builds.Binary("sieve"), []);
+        Assert.True(run.Saved > 0, run.Result.StderrTail());
+        Assert.False(File.Exists(dead), "the dead writer's file is still there");
+        Assert.True(File.Exists(alive), "a live writer's file was removed");
+    }
+
     [Fact]
     public async Task ACacheDirectoryThatCannotBeMadeCostsOneLineAndNotTheRun()
     {

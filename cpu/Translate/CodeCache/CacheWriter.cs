@@ -47,6 +47,7 @@ static class CacheWriter
         try
         {
             Directory.CreateDirectory(dir);
+            RemoveAbandoned(dir);
             var saved = new List<SavedRegion>(plans.Count);
             var assembly = new PersistedAssemblyBuilder(new AssemblyName(name), typeof(object).Assembly);
             var ignore = typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor(new[] { typeof(string) })!;
@@ -85,6 +86,21 @@ static class CacheWriter
         {
             foreach (var f in new[] { il, r2r, index })
                 try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// Temporary files of writers that died before they renamed them (killed mid-save): their names end in the
+    /// writer's pid, and a pid with no /proc entry wrote its last.
+    /// </summary>
+    static void RemoveAbandoned(string dir)
+    {
+        foreach (var f in Directory.EnumerateFiles(dir, ".legoemu-code-*"))
+        {
+            string[] parts = Path.GetFileName(f).Split('.');
+            // .NAME.PID.il.dll, .NAME.PID.dll, .NAME.PID.idx
+            if (parts.Length < 4 || !int.TryParse(parts[2], out int pid) || Directory.Exists($"/proc/{pid}")) continue;
+            try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 
