@@ -66,8 +66,12 @@ sealed unsafe class SlotStore
 
     long _fills;
 
-    /// <summary>Lines filled before huge pages are requested for the store: 16 MiB of 4 KiB lines (a working set that profits from them).</summary>
-    const long HugePagesAfterBytes = 16L << 20;
+    /// <summary>
+    /// Bytes filled before huge pages are requested for the store: a program that fills less (a shell, a compiler
+    /// driver, an assembler) never pays for zeroing 2 MiB at each of the scattered places it touches, and a large
+    /// working set (memloop's 32 MiB array) gets them for nearly all of itself.
+    /// </summary>
+    const long HugePagesAfterBytes = 4L << 20;
 
     /// <summary>Counts a fill; past <see cref="HugePagesAfterBytes"/> of them the store asks for huge pages (see <see cref="LineStore.RequestHugePages"/>).</summary>
     public void NoteFill()
