@@ -126,13 +126,14 @@ public static class MemnodeCommand
         }
         using (server)
         {
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => server.Dispose());
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => server.Dispose());
-            if (parentPid is int pid) WatchParent(pid, server);
             string shown = endpoint.IsUnix ? endpoint.Text : $"tcp:{server.BoundAddress}";
             Registration? member = null;
             if (store != null && (member = Join(store, server, shown, capacity, ttl)) == null) return 1;
             using var registered = member;
+            // The runtime ends the process once these handlers return: the record leaves etcd first, not at its lease's end.
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => { member?.Dispose(); server.Dispose(); });
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => { member?.Dispose(); server.Dispose(); });
+            if (parentPid is int pid) WatchParent(pid, server);
             // One line on stdout tells a supervisor where the node really listens (port 0 picks one).
             Console.Out.WriteLine($"listening on {shown}");
             Console.Out.Flush();

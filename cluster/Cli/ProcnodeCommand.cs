@@ -148,6 +148,9 @@ public static class ProcnodeCommand
             }
         }
         using var registered = member;
+        // SIGTERM and SIGINT still end the host; its record leaves etcd first, not when its lease runs out.
+        using var term = member == null ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => member.Dispose());
+        using var intr = member == null ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => member.Dispose());
         // Registered first: whoever reads this line finds the host in etcd.
         Console.Out.WriteLine($"listening on {shown}");
         Console.Out.Flush();

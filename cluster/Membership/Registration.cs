@@ -93,8 +93,12 @@ public sealed class Registration : IDisposable
         }
     }
 
+    int _disposed;
+
+    /// <summary>Revokes the lease; a second call (a signal handler's, then the owner's) does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stop.Set();
         _thread.Join();
         // Gone at once for everyone who looks, rather than when the lease runs out.

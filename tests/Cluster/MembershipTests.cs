@@ -62,6 +62,22 @@ public sealed class MembershipTests(EtcdServer etcd) : IClassFixture<EtcdServer>
         Assert.Contains(stays.Endpoint, after.Keys);
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    static extern int Signal(int pid, int sig);
+
+    [Fact]
+    public async Task ATerminatedComponentLeavesAtOnce()
+    {
+        string cluster = etcd.Cluster(Unique("term"));
+        // A lease of an hour: only the component's own revocation can take it out within the test.
+        using var node = new MemoryNodeProcess(LoopbackHosts.Listen(0), extra: ["--cluster", cluster, "--lease-ttl", "3600"]);
+        using var host = new MemoryNodeProcess(LoopbackHosts.Listen(1), verb: "procnode", extra: ["--cluster", cluster, "--lease-ttl", "3600"]);
+        Assert.Equal(2, (await ClusterCli.MembersAsync(cluster)).Count);
+        Assert.Equal(0, Signal(node.Pid, 15));
+        Assert.Equal(0, Signal(host.Pid, 15));
+        await ClusterCli.WaitForAsync(cluster, m => m.Count == 0, "both components gone");
+    }
+
     [Fact]
     public async Task AnUnreachableEtcdIsOneLineAndANonzeroStatus()
     {
