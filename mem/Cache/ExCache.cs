@@ -302,11 +302,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         ThrowIfWriteBackFailed();
         if (_coherent != null && TrackedLine(asid, lineAddr)) return MissCoherent(asid, lineAddr, faultAddr, access);
         Stats.Misses++;
-        _store.NoteFill();
         _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
+        _store.NoteFill(SlotData(slot) - _data);
         SettlePrefetch(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         ulong victimAddr = 0;
@@ -621,11 +621,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     int MissCoherent(int asid, ulong lineAddr, ulong faultAddr, AccessKind access)
     {
         Stats.Misses++;
-        _store.NoteFill();
         _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
+        _store.NoteFill(SlotData(slot) - _data);
         SettlePrefetch(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         bool dirtyVictim = false;

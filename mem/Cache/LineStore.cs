@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Cache;
 /// </summary>
 static unsafe class LineStore
 {
-    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvHugepage = 14, MadvFree = 8;
+    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvHugepage = 14, MadvFree = 8, MadvCollapse = 25;
     const long HugePage = 2L << 20;
 
     [DllImport("libc", SetLastError = true)]
@@ -40,6 +40,12 @@ static unsafe class LineStore
     internal static void RequestHugePages(byte* p, long size)
     {
         if (size >= HugePage) _ = madvise((nint)p, (nuint)size, MadvHugepage);
+    }
+
+    /// <summary>Makes the pages of [p, p + size) one huge page now (Linux 6.1 and later; advice only, like the rest).</summary>
+    internal static void Collapse(byte* p, long size)
+    {
+        if (size == HugePage) _ = madvise((nint)p, (nuint)size, MadvCollapse);
     }
 
     internal static void Free(byte* p, long size) => _ = munmap((nint)p, (nuint)size);
