@@ -60,15 +60,7 @@ public sealed partial class EtcdServer : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException) { }
+        ProcessRunner.KillStarted(_process);
         _process.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }

@@ -64,15 +64,7 @@ public sealed class GatedProcess : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException) { }
+        ProcessRunner.KillStarted(_process);
         _process.Dispose();
     }
 }

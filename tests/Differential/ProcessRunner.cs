@@ -36,6 +36,20 @@ public sealed record ProcessResult(
 
 public static class ProcessRunner
 {
+    /// <summary>Ends a process a test started (SIGKILL to exactly it, unless it has exited) and waits up to 10 s for it.</summary>
+    public static void KillStarted(System.Diagnostics.Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException) { }
+    }
+
     /// <summary>
     /// How long to wait for stdout/stderr to reach EOF after the process itself exited.
     /// Only a leftover grandchild holding the pipes open can make this matter.

@@ -78,15 +78,7 @@ public sealed class MemoryNodeProcess : IDisposable
 
     public void Kill()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException) { }
+        ProcessRunner.KillStarted(_process);
     }
 
     public void Dispose()
