@@ -153,8 +153,13 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         // RDX at entry is the dynamic linker's finalizer for _start; zero for a static program.
         Cpu.R[Registers.RDX] = 0;
         InterpreterPath = interp == null ? "" : Path.GetFullPath(interp.Path);
-        Interpreter.Translator?.OpenCodeCache(ExePath, InterpreterPath.Length == 0 ? null : InterpreterPath);
+        OpenCodeCache(saveAtEnd: true);
     }
+
+    /// <summary>With <c>--code-cache</c>: finds the saved regions of the image (<see cref="ExePath"/> and its dynamic linker).</summary>
+    /// <param name="saveAtEnd">False in a forked child, which runs its parent's image and leaves saving to the image's own runs.</param>
+    void OpenCodeCache(bool saveAtEnd) =>
+        Interpreter.Translator?.OpenCodeCache(ExePath, InterpreterPath.Length == 0 ? null : InterpreterPath, saveAtEnd);
 
     /// <summary>With <c>--code-cache</c>: saves the image's regions for its next run; a failure to save costs one line, not the run.</summary>
     void SaveCodeCache()

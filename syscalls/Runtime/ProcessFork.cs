@@ -452,7 +452,7 @@ public sealed partial class GuestProcess
         ExePath = s.ExePath;
         InterpreterPath = s.InterpreterPath;
         // The parent's image: its saved regions serve the child too (the child saves none; the image's runs do).
-        Interpreter.Translator?.OpenCodeCache(ExePath, InterpreterPath.Length == 0 ? null : InterpreterPath, saveAtEnd: false);
+        OpenCodeCache(saveAtEnd: false);
         Argv = s.Argv;
         AuxVector = s.AuxVector;
         ThreadName = s.ThreadName;
