@@ -29,11 +29,24 @@ public sealed partial class Translator
     {
         _cache = null;
         _cacheKey = null;
+        _deferred = null;
         _saveAtEnd = saveAtEnd;
-        if (_options.CodeCache is not { } dir || Eager) return;
+        if (_options.CodeCache is null || Eager) return;
         var view = _blocks.View;
         // Profiles count per block inside the code, and traces see the cache as its code does: neither is saved.
         if (view.Cache.Profile != null || view.Cache.Tracer != null) return;
+        // A forked child mostly calls execve within microseconds of guest time: reading its parent's index and loading
+        // the parent's assembly (milliseconds, a cc1's 7 MB) would be thrown away. It opens them when code gets hot.
+        if (!saveAtEnd) _deferred = (program, interpreter);
+        else Open(program, interpreter);
+    }
+
+    (string Program, string? Interpreter)? _deferred;
+
+    void Open(string program, string? interpreter)
+    {
+        if (_options.CodeCache is not { } dir) return;
+        var view = _blocks.View;
         long t0 = Stopwatch.GetTimestamp();
         _cacheKey = CacheKey.For(program, interpreter, view);
         _cache = ProgramCache.Open(dir, _cacheKey);
@@ -44,6 +57,14 @@ public sealed partial class Translator
             _blocks.HotHeads = new HashSet<ulong>(_cache.Heads);
         }
         Stats.BindTicks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    /// <summary>A forked child's first hot block: the parent's entry is opened now (see <see cref="OpenCodeCache"/>).</summary>
+    void OpenDeferred()
+    {
+        if (_deferred is not var (program, interpreter)) return;
+        _deferred = null;
+        Open(program, interpreter);
     }
 
     bool BindCached(Block head)

@@ -62,6 +62,7 @@ public sealed partial class Translator : IDisposable
     {
         head.TranslationRequested = true;
         if (head.Insns.Length == 0) return;
+        OpenDeferred();
         if (_cache != null && head.ExecCount >= BlockCache.PresetHot)
         {
             // Hot because the code cache holds its region, not because it ran: bind that, or count it from zero.
@@ -70,6 +71,8 @@ public sealed partial class Translator : IDisposable
             head.TranslationRequested = false;
             return;
         }
+        // Decoded before the entry was opened (a forked child's), so not marked: its saved region serves it all the same.
+        if (_cache != null && _cache.Holds(head.Start) && BindCached(head)) return;
         var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, HotEnough);
         Submit(new Job(head, blocks));
     }

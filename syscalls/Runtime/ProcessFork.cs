@@ -215,6 +215,7 @@ public sealed partial class GuestProcess
                 return ForkFailed(e);
             }
             homeNode = 0;
+            _memoryServedToChildren = true;
             // The child's copy lives here; the child claims it over the socket, and it goes when the child's connection does.
             key = SpaceKeys.New();
             _memoryServer!.Grant(child, key, ownerHolds: false);
@@ -344,9 +345,16 @@ public sealed partial class GuestProcess
         if (Options.PoolSize <= 0 || _exiting) return;
         var pool = ForkPool.Get();
         if (pool.IdleCount > 0) return;
-        // Not connected to the memory while idle: one that is never used must leave no trace on a memory node (a
-        // killed connection is a line in the node's log) when the process ends without forking.
-        pool.Fill(1, ComponentStarter(null));
+        // Connected to this process's own memory while it waits, so that the fork does not wait for a connection made
+        // by code run for the first time in that process. Not to memory nodes: one never used must leave no trace on a
+        // node (a killed connection is a line in the node's log) when the process ends without forking.
+        string? memory = null;
+        if (Space.Home is LockedMemoryComponent local)
+        {
+            try { memory = ServeLocalMemory(local); }
+            catch (Host.TempDirectoryException) { }
+        }
+        pool.Fill(1, ComponentStarter(memory));
     }
 
     /// <summary>
@@ -411,6 +419,14 @@ public sealed partial class GuestProcess
 
     /// <summary>Starts (once) serving this process's in-process memory on a private Unix socket.</summary>
     string ServeLocalMemory(LockedMemoryComponent local)
+    {
+        // The guest's fork and the timer that starts a component ahead may both ask.
+        lock (_memoryServerLock) return StartLocalMemoryServer(local);
+    }
+
+    readonly object _memoryServerLock = new();
+
+    string StartLocalMemoryServer(LockedMemoryComponent local)
     {
         if (_memoryServer != null) return _memoryServer.Endpoint.Text;
         string dir = Host.TempDirectory.CreatePrivate("legoemu-mem-");

@@ -26,6 +26,9 @@ public sealed partial class GuestProcess
     public string NewAnonymousObjectKey() => $"anon:{Pid}:{++_anonymousObjects}:{Random.Shared.NextInt64():x}";
     long _anonymousObjects;
 
+    /// <summary>A child was forked from this process's own memory: its server (which may have started earlier, for a component started ahead) serves another process.</summary>
+    bool _memoryServedToChildren;
+
     /// <summary>
     /// Joins the line directory for MAP_SHARED lines when another process can reach this memory and some
     /// range is shared. Shared lines cached before were filled outside the directory: they are written back
@@ -36,7 +39,7 @@ public sealed partial class GuestProcess
         if (Cache.Coherent || !Cache.HasShared) return;
         MemoryCluster directory;
         if (Space.Home is MemoryCluster cluster) directory = cluster;
-        else if (Space.Home is LockedMemoryComponent && _memoryServer != null)
+        else if (Space.Home is LockedMemoryComponent && _memoryServedToChildren && _memoryServer != null)
         {
             // The memory is in this process: reach its directory through the socket children use.
             Endpoint.TryParse(_memoryServer.Endpoint.Text, out var ep, out _);

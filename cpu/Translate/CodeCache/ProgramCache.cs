@@ -44,6 +44,9 @@ sealed class ProgramCache
 
     public int Count => _byHead.Count;
 
+    /// <summary>Whether a saved region headed at <paramref name="head"/> is still on offer.</summary>
+    public bool Holds(ulong head) => _byHead.ContainsKey(head);
+
     /// <summary>The heads of the saved regions, for the block cache to mark hot as it decodes them.</summary>
     public IEnumerable<ulong> Heads => _byHead.Keys;
 
