@@ -696,6 +696,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         lock (_wakeLock) _wakeClosed = true;
         _wake.Dispose();
         _memoryServer?.Dispose();
+        _borrowedCopyReleased?.Wait();
         if (_memoryServerDir != null)
         {
             try { Directory.Delete(_memoryServerDir, recursive: true); } catch (IOException) { }

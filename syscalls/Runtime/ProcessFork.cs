@@ -496,6 +496,23 @@ public sealed partial class GuestProcess
         finally { ExecTicks += Stopwatch.GetTimestamp() - started; }
     }
 
+    /// <summary>
+    /// The copy of its parent's memory that a forked child leaves at execve is destroyed by the parent's server, which
+    /// frees every frame of it (milliseconds, and more when that server's code runs for the first time): the new image
+    /// does not wait for that. <see cref="Dispose"/> waits, so the connection outlives the request.
+    /// </summary>
+    void ReleaseBorrowedCopy(IMemoryComponent parentMemory, int asid)
+    {
+        _borrowedCopyReleased = Task.Run(() =>
+        {
+            // A parent that is gone took the copy with it.
+            try { parentMemory.DestroyAddressSpace(asid); }
+            catch (MemoryNodeFailure) { }
+        });
+    }
+
+    Task? _borrowedCopyReleased;
+
     /// <summary>Time spent in execve (reading, checking and loading images, releasing the old one), for <c>--stats</c>.</summary>
     public long ExecTicks { get; private set; }
 
@@ -529,7 +546,7 @@ public sealed partial class GuestProcess
         if (MemoryBorrowed && !Cache.Coherent)
         {
             // Nothing ties the new image to the parent's memory: keep it in-process rather than a socket away.
-            Space.Home.DestroyAddressSpace(oldAsid);
+            ReleaseBorrowedCopy(Space.Home, oldAsid);
             Cache.Rehome(new LockedMemoryComponent(new InProcessMemoryComponent()));
             View.InvalidateAll();
             fresh = new GuestAddressSpace(Cache.Component, Cache);
