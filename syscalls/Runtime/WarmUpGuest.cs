@@ -105,6 +105,7 @@ public static class WarmUpGuest
             try
             {
                 Run();
+                WarmUpSockets.Run();
                 LegoEmu.Cpu.Interp.HandlerWarmUp.Run();
             }
             catch (Exception) { }
