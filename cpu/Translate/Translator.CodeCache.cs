@@ -30,6 +30,7 @@ public sealed partial class Translator
         _cache = null;
         _cacheKey = null;
         _deferred = null;
+        CodeCacheSaysForks = false;
         _saveAtEnd = saveAtEnd;
         if (_options.CodeCache is null || Eager) return;
         var view = _blocks.View;
@@ -50,6 +51,7 @@ public sealed partial class Translator
         long t0 = Stopwatch.GetTimestamp();
         _cacheKey = CacheKey.For(program, interpreter, view);
         _cache = ProgramCache.Open(dir, _cacheKey);
+        CodeCacheSaysForks = _cache != null && File.Exists(ForksMarker(dir, _cacheKey));
         _compiledAtOpen = Stats.RegionsCompiled;
         if (_cache != null)
         {
@@ -58,6 +60,38 @@ public sealed partial class Translator
         }
         Stats.BindTicks += Stopwatch.GetTimestamp() - t0;
     }
+
+    /// <summary>
+    /// The program's last run with this entry forked: its process may start a component for its forks at once instead
+    /// of after a while (a compiler driver forks within 30 ms of guest time, before a component started then is ready).
+    /// </summary>
+    public bool CodeCacheSaysForks { get; private set; }
+
+    /// <summary>
+    /// The program image ends: whether it forked is kept beside its entry for the next run (a marker file, present
+    /// while the last run forked). Only an image's own run says so, not a forked child's.
+    /// </summary>
+    public void RecordForks(bool forked)
+    {
+        if (_cacheKey is not { } key || !_saveAtEnd || _options.CodeCache is not { } dir || forked == CodeCacheSaysForks) return;
+        string marker = ForksMarker(dir, key);
+        try
+        {
+            if (forked)
+            {
+                // The first run's save, which makes the directory, comes after this.
+                Directory.CreateDirectory(dir);
+                File.WriteAllBytes(marker, []);
+            }
+            else File.Delete(marker);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a hint: the next run then starts its component later, as without one.
+        }
+    }
+
+    static string ForksMarker(string dir, string key) => Path.Combine(dir, key + ".forks");
 
     /// <summary>A forked child's first hot block: the parent's entry is opened now (see <see cref="OpenCodeCache"/>).</summary>
     void OpenDeferred()

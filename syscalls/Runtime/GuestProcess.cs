@@ -154,7 +154,17 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Cpu.R[Registers.RDX] = 0;
         InterpreterPath = interp == null ? "" : Path.GetFullPath(interp.Path);
         OpenCodeCache(saveAtEnd: true);
+        _imageForks = 0;
+        // The image's last run forked: its first fork will want a component, and one takes longer to start than a
+        // compiler driver runs before it forks.
+        if (Interpreter.Translator?.CodeCacheSaysForks == true) _prestart?.Change(0, Timeout.Infinite);
     }
+
+    /// <summary>Forks made by the running image (since its load or execve): the code cache keeps whether there were any.</summary>
+    int _imageForks;
+
+    /// <summary>Starts a component for this process's forks ahead of the first (see <see cref="PrestartComponent"/>).</summary>
+    Timer? _prestart;
 
     /// <summary>With <c>--code-cache</c>: finds the saved regions of the image (<see cref="ExePath"/> and its dynamic linker).</summary>
     /// <param name="saveAtEnd">False in a forked child, which runs its parent's image and leaves saving to the image's own runs.</param>
@@ -165,6 +175,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     void SaveCodeCache()
     {
         if (Interpreter.Translator is not { } t) return;
+        t.RecordForks(_imageForks > 0);
         t.SaveCodeCache();
         if (t.Stats.CacheNote is { } why) Console.Error.WriteLine($"legoemu: code cache: {why}");
         t.Stats.CacheNote = null;
@@ -186,8 +197,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         IgnoreHostFileSizeSignal();
         if (!_forked && ForwardHostSignals) HostSignals.InheritIgnored(Signals);
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
-        using var prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
-            ? new Timer(_ => PrestartComponent(), null, PrestartAfterMs, Timeout.Infinite) : null;
+        using var prestart = _prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
+            ? new Timer(_ => PrestartComponent(), null, Interpreter.Translator?.CodeCacheSaysForks == true ? 0 : PrestartAfterMs, Timeout.Infinite) : null;
         try
         {
             while (true)

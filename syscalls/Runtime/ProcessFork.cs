@@ -251,6 +251,7 @@ public sealed partial class GuestProcess
         // after their guest was reaped, or that were started ahead for a guest that runs a while, are used from
         // the first fork on.
         _forks++;
+        _imageForks++;
         if (Options.PoolSize > 0 && (_forks >= 2 || ForkPool.Shared?.IdleCount > 0))
         {
             var pool = ForkPool.Get();

@@ -157,6 +157,47 @@ public sealed partial class CodeCacheTests(GuestBuilds builds) : IDisposable
         Assert.Equal("none saved", child.Groups[3].Value);
     }
 
+    const string ForksWhenAsked = """
+        #include <stdio.h>
+        #include <sys/wait.h>
+        #include <unistd.h>
+        int main(int argc, char **argv)
+        {
+            unsigned long s = 3;
+            for (unsigned long i = 0; i < 2000000; i++)
+                s = s * 2862933555777941757UL + i;
+            printf("%lu\n", s);
+            fflush(stdout);
+            if (argc > 1) {
+                pid_t p = fork();
+                if (p == 0) return 3;
+                int status;
+                waitpid(p, &status, 0);
+                return WEXITSTATUS(status);
+            }
+            return 0;
+        }
+        """;
+
+    /// <summary>
+    /// Whether a program's last run forked is kept beside its entry (its next run starts a component for its forks at
+    /// once): a run that forks leaves the mark, one that does not removes it, and the outputs match native either way.
+    /// </summary>
+    [Fact]
+    public async Task WhetherTheLastRunForkedIsKeptWithTheEntry()
+    {
+        using var guest = await InlineGuest.BuildAsync("cacheforks", ForksWhenAsked);
+        string[] Marks() => Directory.Exists(_dir) ? Directory.GetFiles(_dir, "*.forks") : [];
+        foreach (var (args, marked) in new[] { (new[] { "fork" }, true), (new[] { "fork" }, true), ([], false), (new[] { "fork" }, true) })
+        {
+            var native = await ProcessRunner.RunAsync(guest.Binary, args, EmulatorRunner.RunTimeout, null, null);
+            var run = await EmulatorRunner.RunAsync(["run", "--code-cache", _dir, guest.Binary, .. args]);
+            StaticGuestTests.AssertSameOutput("stdout", "native stdout", native.Stdout, run.Stdout, run);
+            Assert.Equal(native.ExitCode, run.ExitCode);
+            Assert.True(Marks().Length == (marked ? 1 : 0), $"after a run with [{string.Join(' ', args)}]: marks {string.Join(", ", Marks().Select(Path.GetFileName))}");
+        }
+    }
+
     [Fact]
     public async Task ACorruptIndexIsIgnoredAndWrittenAgain()
     {
