@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Iced.Intel;
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.State;
@@ -25,19 +26,21 @@ static unsafe class InstAtomic
     {
         ulong ea = Ea(c, ref i);
         if ((ea & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned CMPXCHG16B operand at 0x{ea:x}");
-        UInt128 cur = c.Mem.Read128(ea);
-        var expect = new UInt128(c.R[2], c.R[0]);
+        var cur = c.Mem.Read128(ea).AsUInt64();
+        ulong lo = cur.GetElement(0), hi = cur.GetElement(1);
         c.Materialize();
-        if (cur == expect)
+        if (lo == c.R[0] && hi == c.R[2])
         {
-            c.Mem.Write128(ea, new UInt128(c.R[1], c.R[3]));
+            var v = Vector128.Create(c.R[3], c.R[1]).AsByte();
+            c.Mem.Write128(ea, v);
             c.RflagsBits |= Rf.ZF;
         }
         else
         {
-            c.Mem.Write128(ea, cur); // a locked cycle always writes
-            c.R[0] = (ulong)cur;
-            c.R[2] = (ulong)(cur >> 64);
+            var v = cur.AsByte();
+            c.Mem.Write128(ea, v); // a locked cycle always writes
+            c.R[0] = lo;
+            c.R[2] = hi;
             c.RflagsBits &= ~Rf.ZF;
         }
     }

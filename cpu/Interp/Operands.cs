@@ -149,11 +149,7 @@ public static class Operands
     }
 
     /// <summary>Reads the instruction's 128-bit memory operand, with no alignment rule.</summary>
-    public static Vector128<byte> ReadXMem(CpuState c, ref Insn i)
-    {
-        UInt128 v = c.Mem.Read128(Ea(c, ref i));
-        return Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
-    }
+    public static Vector128<byte> ReadXMem(CpuState c, ref Insn i) => c.Mem.Read128(Ea(c, ref i));
 
     /// <summary>Reads a 128-bit memory operand that must be 16-byte aligned (MOVAPS, PXOR m128 ...).</summary>
     public static Vector128<byte> ReadXAligned(CpuState c, ref Insn i, int n)
@@ -167,23 +163,18 @@ public static class Operands
     {
         ulong a = Ea(c, ref i);
         if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned 16-byte access at 0x{a:x}");
-        UInt128 v = c.Mem.Read128(a);
-        return Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
+        return c.Mem.Read128(a);
     }
 
     /// <summary>Writes the instruction's 128-bit memory operand, which must be 16-byte aligned (MOVAPS, MOVNTDQ ...).</summary>
-    public static void WriteXMemAligned(CpuState c, ref Insn i, Vector128<byte> v)
+    public static void WriteXMemAligned(CpuState c, ref Insn i, in Vector128<byte> v)
     {
         ulong a = Ea(c, ref i);
         if ((a & 15) != 0) throw new CpuFault(FaultKind.GeneralProtection, i.Ip, $"misaligned 16-byte store at 0x{a:x}");
         WriteXMem(c, a, v);
     }
 
-    public static void WriteXMem(CpuState c, ulong a, Vector128<byte> v)
-    {
-        var q = v.AsUInt64();
-        c.Mem.Write128(a, new UInt128(q.GetElement(1), q.GetElement(0)));
-    }
+    public static void WriteXMem(CpuState c, ulong a, in Vector128<byte> v) => c.Mem.Write128(a, v);
 
     /// <summary>Reads the low 64 bits of an XMM register or a 64-bit memory operand.</summary>
     public static ulong ReadX64(CpuState c, ref Insn i, int n)

@@ -33,7 +33,7 @@ public static class VexOperands
 
     /// <summary>Writes a whole YMM register; an XMM destination (VEX.128) gets the low half and a zero high half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SetReg(CpuState c, Register r, Vector256<byte> v)
+    public static void SetReg(CpuState c, Register r, in Vector256<byte> v)
     {
         int k = Index(r);
         c.Xmm[k] = v.GetLower();
@@ -50,7 +50,7 @@ public static class VexOperands
     }
 
     /// <summary>Stores the low 16 (<paramref name="wide"/>: all 32) bytes of <paramref name="v"/> to the memory operand.</summary>
-    public static void Store(CpuState c, ref Insn i, Vector256<byte> v, bool wide, bool aligned = false)
+    public static void Store(CpuState c, ref Insn i, in Vector256<byte> v, bool wide, bool aligned = false)
     {
         // Both ends of 32 bytes first (they span at most two pages): a store that faults has changed nothing.
         StoreBytes(c, Address(c, ref i, wide, aligned), v, wide ? 32 : 16);
@@ -71,7 +71,7 @@ public static class VexOperands
     }
 
     /// <summary>Stores the low <paramref name="bytes"/> (1 to 32) bytes of a vector; a 32-byte store faults before writing anything.</summary>
-    public static void StoreBytes(CpuState c, ulong a, Vector256<byte> v, int bytes)
+    public static void StoreBytes(CpuState c, ulong a, in Vector256<byte> v, int bytes)
     {
         switch (bytes)
         {
@@ -100,9 +100,5 @@ public static class VexOperands
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<byte> Load128(CpuState c, ulong a)
-    {
-        UInt128 v = c.Mem.Read128(a);
-        return Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
-    }
+    static Vector128<byte> Load128(CpuState c, ulong a) => c.Mem.Read128(a);
 }

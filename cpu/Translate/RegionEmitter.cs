@@ -1310,7 +1310,6 @@ sealed partial class RegionEmitter
         {
             Il.Emit(OpCodes.Ldloc, a);
             Il.Emit(OpCodes.Call, MLoad128);
-            Il.Emit(OpCodes.Call, MToVector);
             Il.Emit(OpCodes.Stloc, dst);
         });
         Il.MarkLabel(done);
@@ -1329,15 +1328,11 @@ sealed partial class RegionEmitter
         SlowPath(miss, () =>
         {
             Il.Emit(OpCodes.Ldloc, a);
-            Il.Emit(OpCodes.Ldloc, src);
-            Il.Emit(OpCodes.Call, MFromVector);
+            Il.Emit(OpCodes.Ldloca, src);
             Il.Emit(OpCodes.Call, MStore128);
         });
         Il.MarkLabel(done);
     }
-
-    static readonly MethodInfo MToVector = Runtime(nameof(TranslatedRuntime.ToVector));
-    static readonly MethodInfo MFromVector = Runtime(nameof(TranslatedRuntime.FromVector));
 
     /// <summary>
     /// A front-table miss: the CPU argument and the instruction's address, then <paramref name="call"/> pushes the rest and calls the

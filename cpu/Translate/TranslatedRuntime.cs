@@ -33,8 +33,9 @@ public static class TranslatedRuntime
     public static void Store32(CpuState c, ulong ip, ulong a, ulong v) { long n = Enter(c, ip); try { c.Mem.Write32(a, (uint)v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
     public static void Store64(CpuState c, ulong ip, ulong a, ulong v) { long n = Enter(c, ip); try { c.Mem.Write64(a, v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
 
-    public static UInt128 Load128(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return 0; } finally { Leave(c, ip, n); } }
-    public static void Store128(CpuState c, ulong ip, ulong a, UInt128 v) { long n = Enter(c, ip); try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
+    // The stored vector comes by reference: ReadyToRun cannot precompile a method taking a Vector128 by value.
+    public static Vector128<byte> Load128(CpuState c, ulong ip, ulong a) { long n = Enter(c, ip); try { return c.Mem.Read128(a); } catch (Exception e) { Park(c, e); return default; } finally { Leave(c, ip, n); } }
+    public static void Store128(CpuState c, ulong ip, ulong a, in Vector128<byte> v) { long n = Enter(c, ip); try { c.Mem.Write128(a, v); } catch (Exception e) { Park(c, e); } finally { Leave(c, ip, n); } }
 
     static long Enter(CpuState c, ulong ip)
     {
@@ -165,14 +166,5 @@ public static class TranslatedRuntime
         var f = c.PendingFault!;
         c.PendingFault = null;
         f.Throw();
-    }
-
-    public static System.Runtime.Intrinsics.Vector128<byte> ToVector(UInt128 v) =>
-        System.Runtime.Intrinsics.Vector128.Create((ulong)v, (ulong)(v >> 64)).AsByte();
-
-    public static UInt128 FromVector(System.Runtime.Intrinsics.Vector128<byte> v)
-    {
-        var q = v.AsUInt64();
-        return new UInt128(q.GetElement(1), q.GetElement(0));
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using LegoEmu.Mem.Trace;
 
 namespace LegoEmu.Mem.Cache;
@@ -222,14 +223,16 @@ public sealed unsafe class CacheView
         return ReadSlow(a, 8);
     }
 
-    public UInt128 Read128(ulong a)
+    // 128-bit accesses carry a Vector128 (the XMM register's own type), stored values by reference: ReadyToRun
+    // cannot precompile a method taking a Vector128 or UInt128 by value, so each process would JIT it and its callers.
+    public Vector128<byte> Read128(ulong a)
     {
         Accesses++;
         ref var e = ref EntryFor(a);
         if (e.ReadTag == (a & _tagMask) && (a & _lineMask) <= _lineMask - 15)
         {
             if (_lru) _cache.Touch(e.Slot);
-            return Unsafe.ReadUnaligned<UInt128>((void*)(e.Addend + (nint)a));
+            return Unsafe.ReadUnaligned<Vector128<byte>>((void*)(e.Addend + (nint)a));
         }
         return ReadSlow128(a);
     }
@@ -292,7 +295,7 @@ public sealed unsafe class CacheView
         WriteSlow(a, v, 8);
     }
 
-    public void Write128(ulong a, UInt128 v)
+    public void Write128(ulong a, in Vector128<byte> v)
     {
         Accesses++;
         ref var e = ref EntryFor(a);
@@ -433,10 +436,10 @@ public sealed unsafe class CacheView
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    UInt128 ReadSlow128(ulong a)
+    Vector128<byte> ReadSlow128(ulong a)
     {
-        if ((a & _lineMask) + 16 <= (ulong)_cache.LineSize) return Unsafe.ReadUnaligned<UInt128>(Resolve(a, AccessKind.Read));
-        UInt128 v = 0;
+        if ((a & _lineMask) + 16 <= (ulong)_cache.LineSize) return Unsafe.ReadUnaligned<Vector128<byte>>(Resolve(a, AccessKind.Read));
+        Vector128<byte> v = default;
         ReadSplit(a, new Span<byte>(&v, 16));
         return v;
     }
@@ -482,7 +485,7 @@ public sealed unsafe class CacheView
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    void WriteSlow128(ulong a, UInt128 v)
+    void WriteSlow128(ulong a, in Vector128<byte> v)
     {
         if ((a & _lineMask) + 16 <= (ulong)_cache.LineSize)
         {
@@ -490,7 +493,7 @@ public sealed unsafe class CacheView
             return;
         }
         ProbeWrite(a, 16);
-        WriteSplit(a, new ReadOnlySpan<byte>(&v, 16));
+        WriteSplit(a, MemoryMarshal.AsBytes(new ReadOnlySpan<Vector128<byte>>(in v)));
     }
 
     /// <summary>

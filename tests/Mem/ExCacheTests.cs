@@ -146,7 +146,7 @@ public sealed class ExCacheTests
         2 => v.Read16(a),
         4 => v.Read32(a),
         8 => v.Read64(a),
-        _ => v.Read128(a),
+        _ => System.Runtime.CompilerServices.Unsafe.BitCast<System.Runtime.Intrinsics.Vector128<byte>, UInt128>(v.Read128(a)),
     };
 
     static void WriteN(CacheView v, ulong a, int size, UInt128 value)
@@ -157,7 +157,7 @@ public sealed class ExCacheTests
             case 2: v.Write16(a, (ushort)value); break;
             case 4: v.Write32(a, (uint)value); break;
             case 8: v.Write64(a, (ulong)value); break;
-            default: v.Write128(a, value); break;
+            default: v.Write128(a, System.Runtime.CompilerServices.Unsafe.BitCast<UInt128, System.Runtime.Intrinsics.Vector128<byte>>(value)); break;
         }
     }
 
