@@ -163,9 +163,8 @@ static unsafe class InstMulDiv
                     c.R[2] = lo % d;
                     break;
                 }
-                var (q, r) = UInt128.DivRem(new UInt128(hi, c.R[0]), d);
-                c.R[0] = (ulong)q;
-                c.R[2] = (ulong)r;
+                c.R[0] = DivRem128(hi, c.R[0], d, out ulong r);
+                c.R[2] = r;
                 break;
             }
         }
@@ -214,14 +213,56 @@ static unsafe class InstMulDiv
                     c.R[2] = (ulong)(lo % d);
                     break;
                 }
-                var n = (Int128)new UInt128(c.R[2], c.R[0]);
-                if (d == -1 && n == Int128.MinValue) throw DivideError(ref i);
-                var (q, r) = Int128.DivRem(n, d);
-                if (q != (long)q) throw DivideError(ref i);
-                c.R[0] = (ulong)(long)q;
-                c.R[2] = (ulong)(long)r;
+                // On magnitudes: |RDX:RAX| / |d| must fit 64 bits, and the signed quotient 64 bits with its sign.
+                ulong nhi = c.R[2], nlo = c.R[0];
+                bool nneg = (long)nhi < 0;
+                if (nneg)
+                {
+                    nlo = 0 - nlo;
+                    nhi = ~nhi + (nlo == 0 ? 1UL : 0);
+                }
+                ulong ud = d < 0 ? 0 - (ulong)d : (ulong)d;
+                if (nhi >= ud) throw DivideError(ref i);
+                ulong uq = DivRem128(nhi, nlo, ud, out ulong ur);
+                bool qneg = nneg != d < 0;
+                if (uq > (qneg ? 1UL << 63 : long.MaxValue)) throw DivideError(ref i);
+                c.R[0] = qneg ? 0 - uq : uq;
+                c.R[2] = nneg ? 0 - ur : ur;
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// hi:lo / d for hi &lt; d (the quotient fits 64 bits), in 64-bit steps (Hacker's Delight, divlu): UInt128's
+    /// division takes its operands by value, which ReadyToRun cannot precompile, so each process would JIT it.
+    /// </summary>
+    internal static ulong DivRem128(ulong hi, ulong lo, ulong d, out ulong rem)
+    {
+        const ulong b = 1UL << 32;
+        int s = System.Numerics.BitOperations.LeadingZeroCount(d);
+        d <<= s;
+        ulong dn1 = d >> 32, dn0 = d & 0xffff_ffff;
+        ulong un32 = s == 0 ? hi : (hi << s) | (lo >> (64 - s));
+        ulong un10 = lo << s;
+        ulong un1 = un10 >> 32, un0 = un10 & 0xffff_ffff;
+        ulong q1 = un32 / dn1, rhat = un32 - q1 * dn1;
+        while (q1 >= b || q1 * dn0 > b * rhat + un1)
+        {
+            q1--;
+            rhat += dn1;
+            if (rhat >= b) break;
+        }
+        ulong un21 = un32 * b + un1 - q1 * d;
+        ulong q0 = un21 / dn1;
+        rhat = un21 - q0 * dn1;
+        while (q0 >= b || q0 * dn0 > b * rhat + un0)
+        {
+            q0--;
+            rhat += dn1;
+            if (rhat >= b) break;
+        }
+        rem = (un21 * b + un0 - q0 * d) >> s;
+        return q1 * b + q0;
     }
 }
