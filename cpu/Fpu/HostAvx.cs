@@ -16,7 +16,9 @@ public static unsafe class HostAvx
     const int StubSize = 64, Capacity = 8192;
 
     static readonly object Gate = new();
-    static readonly Dictionary<UInt128, nint> Stubs = new();
+    // Keyed by the instruction's 16 key bytes as two halves: a UInt128 key would leave the lookups to the JIT in
+    // every process (ReadyToRun cannot precompile methods taking a UInt128 by value).
+    static readonly Dictionary<(ulong, ulong), nint> Stubs = new();
     static byte* _code;
     static int _used;
 
@@ -31,15 +33,16 @@ public static unsafe class HostAvx
     /// instruction runs under <paramref name="mxcsr"/> (exceptions masked, flags clear), whose flags come back in
     /// <paramref name="raised"/>, and the host's default MXCSR is in place afterwards. Returns RFLAGS.
     /// </summary>
-    public static ulong Run(nint stub, ref Vector256<byte> d, Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, uint mxcsr, out uint raised)
+    public static ulong Run(nint stub, ref Vector256<byte> d, in Vector256<byte> a, in Vector256<byte> b, in Vector256<byte> c, uint mxcsr, out uint raised)
     {
         var f = (delegate* unmanaged[SuppressGCTransition]<Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, Vector256<byte>*, uint*, ulong>)stub;
         uint* control = stackalloc uint[2];
         control[0] = (mxcsr & ~0x3fu) | HostMxcsr.AllMasked;
         control[1] = HostMxcsr.Default;
         ulong flags;
+        Vector256<byte> ta = a, tb = b, tc = c;
         fixed (Vector256<byte>* pd = &d)
-            flags = f(pd, &a, &b, &c, control);
+            flags = f(pd, &ta, &tb, &tc, control);
         raised = control[0] & 0x3f;
         return flags;
     }
@@ -51,7 +54,7 @@ public static unsafe class HostAvx
         Span<byte> keyBytes = stackalloc byte[16];
         instruction.CopyTo(keyBytes);
         keyBytes[15] = (byte)instruction.Length;
-        var key = MemoryMarshal.Read<UInt128>(keyBytes);
+        var key = (MemoryMarshal.Read<ulong>(keyBytes), MemoryMarshal.Read<ulong>(keyBytes[8..]));
         lock (Gate)
         {
             if (Stubs.TryGetValue(key, out var p)) return p;
@@ -62,7 +65,7 @@ public static unsafe class HostAvx
         }
     }
 
-    static nint MakeStub(UInt128 key, ReadOnlySpan<byte> instruction)
+    static nint MakeStub((ulong, ulong) key, ReadOnlySpan<byte> instruction)
     {
         if (_code == null)
         {

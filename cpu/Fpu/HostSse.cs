@@ -21,18 +21,19 @@ public static unsafe class HostSse
     static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 
     /// <summary>dst = op(dst, src) where the instruction is given by its opcode bytes (before ModRM) and immediate.</summary>
-    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, byte imm, Vector128<byte> dst, Vector128<byte> src) =>
+    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, byte imm, in Vector128<byte> dst, in Vector128<byte> src) =>
         Run(StubFor(opcode, imm, withImmediate: true), dst, src);
 
     /// <summary>dst = op(dst, src) for an instruction without an immediate (ADDPS, MULSD ...).</summary>
-    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, Vector128<byte> dst, Vector128<byte> src) =>
+    public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, in Vector128<byte> dst, in Vector128<byte> src) =>
         Run(StubFor(opcode, 0, withImmediate: false), dst, src);
 
-    static Vector128<byte> Run(nint code, Vector128<byte> dst, Vector128<byte> src)
+    static Vector128<byte> Run(nint code, in Vector128<byte> dst, in Vector128<byte> src)
     {
         var stub = (delegate* unmanaged[SuppressGCTransition]<Vector128<byte>*, Vector128<byte>*, void>)code;
-        stub(&dst, &src);
-        return dst;
+        Vector128<byte> d = dst, s = src;
+        stub(&d, &s);
+        return d;
     }
 
     static nint StubFor(ReadOnlySpan<byte> opcode, byte imm, bool withImmediate)

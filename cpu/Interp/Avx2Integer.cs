@@ -11,7 +11,7 @@ namespace LegoEmu.Cpu.Interp;
 /// <summary>One 128-bit lane of a lane-wise two-source vector operation, run as the host's SSE instruction.</summary>
 interface ILaneOp
 {
-    static abstract Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b);
+    static abstract Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b);
 }
 
 /// <summary>
@@ -103,37 +103,37 @@ static unsafe class Avx2Integer
         c.RflagsBits = (c.RflagsBits & ~Rf.Arith) | (zf ? Rf.ZF : 0) | (cf ? Rf.CF : 0);
     }
 
-    struct CmpEqB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareEqual(a, b); }
-    struct CmpEqW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-    struct CmpEqD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-    struct CmpEqQ : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.CompareEqual(a.AsUInt64(), b.AsUInt64()).AsByte(); }
-    struct CmpGtB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsSByte(), b.AsSByte()).AsByte(); }
-    struct CmpGtW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsInt16(), b.AsInt16()).AsByte(); }
-    struct CmpGtD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsInt32(), b.AsInt32()).AsByte(); }
-    struct CmpGtQ : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse42.CompareGreaterThan(a.AsInt64(), b.AsInt64()).AsByte(); }
-    struct MinUB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Min(a, b); }
-    struct MinUW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Min(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-    struct MinUD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Min(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-    struct MinSB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Min(a.AsSByte(), b.AsSByte()).AsByte(); }
-    struct MinSW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Min(a.AsInt16(), b.AsInt16()).AsByte(); }
-    struct MinSD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Min(a.AsInt32(), b.AsInt32()).AsByte(); }
-    struct MaxUB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Max(a, b); }
-    struct MaxUW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Max(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-    struct MaxUD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Max(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-    struct MaxSB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Max(a.AsSByte(), b.AsSByte()).AsByte(); }
-    struct MaxSW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Max(a.AsInt16(), b.AsInt16()).AsByte(); }
-    struct MaxSD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse41.Max(a.AsInt32(), b.AsInt32()).AsByte(); }
-    struct AddB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a, b); }
-    struct AddW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-    struct AddD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-    struct AddQ : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a.AsUInt64(), b.AsUInt64()).AsByte(); }
-    struct SubB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a, b); }
-    struct SubW : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-    struct SubD : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-    struct SubQ : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a.AsUInt64(), b.AsUInt64()).AsByte(); }
-    struct And : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.And(a, b); }
-    struct AndNot : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.AndNot(a, b); }
-    struct Or : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Or(a, b); }
-    struct Xor : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Xor(a, b); }
-    struct ShufB : ILaneOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Ssse3.Shuffle(a, b); }
+    struct CmpEqB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareEqual(a, b); }
+    struct CmpEqW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+    struct CmpEqD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+    struct CmpEqQ : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.CompareEqual(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+    struct CmpGtB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsSByte(), b.AsSByte()).AsByte(); }
+    struct CmpGtW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsInt16(), b.AsInt16()).AsByte(); }
+    struct CmpGtD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsInt32(), b.AsInt32()).AsByte(); }
+    struct CmpGtQ : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse42.CompareGreaterThan(a.AsInt64(), b.AsInt64()).AsByte(); }
+    struct MinUB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Min(a, b); }
+    struct MinUW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Min(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+    struct MinUD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Min(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+    struct MinSB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Min(a.AsSByte(), b.AsSByte()).AsByte(); }
+    struct MinSW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Min(a.AsInt16(), b.AsInt16()).AsByte(); }
+    struct MinSD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Min(a.AsInt32(), b.AsInt32()).AsByte(); }
+    struct MaxUB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Max(a, b); }
+    struct MaxUW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Max(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+    struct MaxUD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Max(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+    struct MaxSB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Max(a.AsSByte(), b.AsSByte()).AsByte(); }
+    struct MaxSW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Max(a.AsInt16(), b.AsInt16()).AsByte(); }
+    struct MaxSD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse41.Max(a.AsInt32(), b.AsInt32()).AsByte(); }
+    struct AddB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a, b); }
+    struct AddW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+    struct AddD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+    struct AddQ : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+    struct SubB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a, b); }
+    struct SubW : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+    struct SubD : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+    struct SubQ : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+    struct And : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.And(a, b); }
+    struct AndNot : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.AndNot(a, b); }
+    struct Or : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Or(a, b); }
+    struct Xor : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Xor(a, b); }
+    struct ShufB : ILaneOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Ssse3.Shuffle(a, b); }
 }

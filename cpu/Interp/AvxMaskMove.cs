@@ -39,8 +39,8 @@ static unsafe class AvxMaskMove
             for (int k = 0; k < count; k++)
             {
                 if (!Selected(mask, k, size)) continue;
-                if (size == 4) c.Mem.Write32(a + (ulong)(4 * k), src.AsUInt32().GetElement(k));
-                else c.Mem.Write64(a + (ulong)(8 * k), src.AsUInt64().GetElement(k));
+                if (size == 4) c.Mem.Write32(a + (ulong)(4 * k), Lanes.Get<uint>(src, k));
+                else c.Mem.Write64(a + (ulong)(8 * k), Lanes.Get<ulong>(src, k));
             }
             return;
         }
@@ -51,15 +51,14 @@ static unsafe class AvxMaskMove
         for (int k = 0; k < n; k++)
         {
             if (!Selected(m, k, size)) continue;
-            r = size == 4
-                ? r.AsUInt32().WithElement(k, c.Mem.Read32(a + (ulong)(4 * k))).AsByte()
-                : r.AsUInt64().WithElement(k, c.Mem.Read64(a + (ulong)(8 * k))).AsByte();
+            if (size == 4) Lanes.Set(ref r, k, c.Mem.Read32(a + (ulong)(4 * k)));
+            else Lanes.Set(ref r, k, c.Mem.Read64(a + (ulong)(8 * k)));
         }
         SetReg(c, i.I.Op0Register, r);
     }
 
-    static bool Selected(Vector256<byte> mask, int k, int size) =>
-        size == 4 ? (int)mask.AsUInt32().GetElement(k) < 0 : (long)mask.AsUInt64().GetElement(k) < 0;
+    static bool Selected(in Vector256<byte> mask, int k, int size) =>
+        size == 4 ? Lanes.Get<int>(mask, k) < 0 : Lanes.Get<long>(mask, k) < 0;
 
     /// <summary>VGATHER dest, [base + index*scale + disp], mask: element k loads where mask element k has its top bit set.</summary>
     static void Gather(CpuState c, ref Insn i)
@@ -83,14 +82,13 @@ static unsafe class AvxMaskMove
         for (int k = 0; k < count; k++)
         {
             if (!Selected(mask, k, dataSize)) continue;
-            long offset = indexSize == 4 ? (int)index.AsUInt32().GetElement(k) : (long)index.AsUInt64().GetElement(k);
+            long offset = indexSize == 4 ? Lanes.Get<int>(index, k) : Lanes.Get<long>(index, k);
             ulong a = baseAddress + (ulong)(offset * scale);
             if (i.Addr32) a = (uint)a;
             try
             {
-                dest = dataSize == 4
-                    ? dest.AsUInt32().WithElement(k, c.Mem.Read32(a)).AsByte()
-                    : dest.AsUInt64().WithElement(k, c.Mem.Read64(a)).AsByte();
+                if (dataSize == 4) Lanes.Set(ref dest, k, c.Mem.Read32(a));
+                else Lanes.Set(ref dest, k, c.Mem.Read64(a));
             }
             catch (Exception)
             {
@@ -99,11 +97,13 @@ static unsafe class AvxMaskMove
                 SetReg(c, maskReg, mask);
                 throw;
             }
-            mask = dataSize == 4 ? mask.AsUInt32().WithElement(k, 0u).AsByte() : mask.AsUInt64().WithElement(k, 0UL).AsByte();
+            if (dataSize == 4) Lanes.Set(ref mask, k, 0u);
+            else Lanes.Set(ref mask, k, 0UL);
         }
         // Elements past the count (VPGATHERQD xmm with an XMM index: the upper two) are zeroed, and so is the whole mask.
         for (int k = count; k < destBytes / dataSize; k++)
-            dest = dataSize == 4 ? dest.AsUInt32().WithElement(k, 0u).AsByte() : dest.AsUInt64().WithElement(k, 0UL).AsByte();
+            if (dataSize == 4) Lanes.Set(ref dest, k, 0u);
+            else Lanes.Set(ref dest, k, 0UL);
         SetReg(c, destReg, dest);
         SetReg(c, maskReg, Vector256<byte>.Zero);
     }

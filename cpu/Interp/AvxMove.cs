@@ -61,12 +61,13 @@ static unsafe class AvxMove
         bool high = i.I.Mnemonic is Mnemonic.Vmovhps or Mnemonic.Vmovhpd;
         if (i.I.Op0Kind == OpKind.Memory)
         {
-            c.Mem.Write64(Operands.Ea(c, ref i), c.Xmm[Index(i.I.Op1Register)].AsUInt64().GetElement(high ? 1 : 0));
+            c.Mem.Write64(Operands.Ea(c, ref i), Lanes.Get<ulong>(c.Xmm[Index(i.I.Op1Register)], high ? 1 : 0));
             return;
         }
-        var v = c.Xmm[Index(i.I.Op1Register)].AsUInt64().WithElement(high ? 1 : 0, c.Mem.Read64(Operands.Ea(c, ref i)));
+        var v = c.Xmm[Index(i.I.Op1Register)];
+        Lanes.Set(ref v, high ? 1 : 0, c.Mem.Read64(Operands.Ea(c, ref i)));
         int k = Index(i.I.Op0Register);
-        c.Xmm[k] = v.AsByte();
+        c.Xmm[k] = v;
         c.YmmHigh[k] = Vector128<byte>.Zero;
     }
 
@@ -98,10 +99,10 @@ static unsafe class AvxMove
         var x = c.Xmm[Index(i.I.Op1Register)];
         ulong v = size switch
         {
-            1 => x.GetElement(n),
-            2 => x.AsUInt16().GetElement(n),
-            4 => x.AsUInt32().GetElement(n),
-            _ => x.AsUInt64().GetElement(n),
+            1 => Lanes.Get<byte>(x, n),
+            2 => Lanes.Get<ushort>(x, n),
+            4 => Lanes.Get<uint>(x, n),
+            _ => Lanes.Get<ulong>(x, n),
         };
         if (i.I.Op0Kind == OpKind.Register) Operands.SetReg(c, i.I.Op0Register, v);
         else Operands.WriteMem(c, Operands.Ea(c, ref i), size * 8, v);
@@ -114,13 +115,13 @@ static unsafe class AvxMove
         int n = (int)(i.I.GetImmediate(3) & (ulong)(16 / size - 1));
         ulong v = i.I.Op2Kind == OpKind.Memory ? Operands.ReadMem(c, Operands.Ea(c, ref i), size * 8) : Operands.GetReg(c, i.I.Op2Register);
         var x = c.Xmm[Index(i.I.Op1Register)];
-        x = size switch
+        switch (size)
         {
-            1 => x.WithElement(n, (byte)v),
-            2 => x.AsUInt16().WithElement(n, (ushort)v).AsByte(),
-            4 => x.AsUInt32().WithElement(n, (uint)v).AsByte(),
-            _ => x.AsUInt64().WithElement(n, v).AsByte(),
-        };
+            case 1: Lanes.Set(ref x, n, (byte)v); break;
+            case 2: Lanes.Set(ref x, n, (ushort)v); break;
+            case 4: Lanes.Set(ref x, n, (uint)v); break;
+            default: Lanes.Set(ref x, n, v); break;
+        }
         int k = Index(i.I.Op0Register);
         c.Xmm[k] = x;
         c.YmmHigh[k] = Vector128<byte>.Zero;

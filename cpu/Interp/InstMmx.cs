@@ -80,7 +80,7 @@ static unsafe class InstMmx
     }
 
     static Vector128<byte> V(ulong v) => Vector128.CreateScalar(v).AsByte();
-    static ulong Low(Vector128<byte> v) => v.AsUInt64().GetElement(0);
+    static ulong Low(in Vector128<byte> v) => v.AsUInt64().GetElement(0);
 
     static void Execute(CpuState c, ref Insn i)
     {
@@ -196,8 +196,8 @@ static unsafe class InstMmx
             {
                 // dst:src as 128 bits, shifted right by imm bytes; the low 64 bits remain (zero beyond 16 bytes).
                 int n = i.I.Immediate8;
-                var cat = new UInt128(a, b);
-                result = n >= 16 ? 0 : (ulong)(cat >> (8 * n));
+                int sh = 8 * n;
+                result = n >= 16 ? 0 : sh == 0 ? b : sh < 64 ? (b >> sh) | (a << (64 - sh)) : a >> (sh - 64);
                 break;
             }
             case Mnemonic.Punpckhbw: case Mnemonic.Punpckhwd: case Mnemonic.Punpckhdq:
@@ -216,11 +216,11 @@ static unsafe class InstMmx
     // Rounding and truncating conversions are calls of their own: the JIT may evaluate both arms of a conditional
     // of intrinsics (if-conversion), and the conversion the guest did not ask for could raise the invalid flag.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    static Vector128<int> SingleToInt32(Vector128<float> v) => Sse2.ConvertToVector128Int32(v);
+    static Vector128<int> SingleToInt32(in Vector128<float> v) => Sse2.ConvertToVector128Int32(v);
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    static Vector128<int> SingleToInt32T(Vector128<float> v) => Sse2.ConvertToVector128Int32WithTruncation(v);
+    static Vector128<int> SingleToInt32T(in Vector128<float> v) => Sse2.ConvertToVector128Int32WithTruncation(v);
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    static Vector128<int> DoubleToInt32(Vector128<double> v) => Sse2.ConvertToVector128Int32(v);
+    static Vector128<int> DoubleToInt32(in Vector128<double> v) => Sse2.ConvertToVector128Int32(v);
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    static Vector128<int> DoubleToInt32T(Vector128<double> v) => Sse2.ConvertToVector128Int32WithTruncation(v);
+    static Vector128<int> DoubleToInt32T(in Vector128<double> v) => Sse2.ConvertToVector128Int32WithTruncation(v);
 }

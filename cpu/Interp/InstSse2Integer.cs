@@ -54,7 +54,7 @@ static unsafe class InstSse2Integer
         d = Compute(i.I.Mnemonic, d, s);
     }
 
-    internal static Vector128<byte> Compute(Mnemonic m, Vector128<byte> a, Vector128<byte> b) => m switch
+    internal static Vector128<byte> Compute(Mnemonic m, in Vector128<byte> a, in Vector128<byte> b) => m switch
     {
         Mnemonic.Pxor or Mnemonic.Xorps or Mnemonic.Xorpd => Sse2.Xor(a, b),
         Mnemonic.Por or Mnemonic.Orps or Mnemonic.Orpd => Sse2.Or(a, b),
@@ -116,7 +116,7 @@ static unsafe class InstSse2Integer
     }
 
     /// <summary>The host instruction takes the full 64-bit count and zeroes (or sign-fills) lanes for large counts.</summary>
-    internal static Vector128<byte> ShiftBy(Mnemonic m, Vector128<byte> d, ulong count)
+    internal static Vector128<byte> ShiftBy(Mnemonic m, in Vector128<byte> d, ulong count)
     {
         var cnt = Vector128.Create(count, 0UL);
         return m switch

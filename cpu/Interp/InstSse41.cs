@@ -126,14 +126,38 @@ static unsafe class InstSse41
         byte imm = i.I.Immediate8;
         d = i.I.Mnemonic switch
         {
-            Mnemonic.Pblendw => Sse41.Blend(d.AsUInt16(), s.AsUInt16(), imm).AsByte(),
-            Mnemonic.Blendps => Sse41.Blend(d.AsSingle(), s.AsSingle(), imm).AsByte(),
-            Mnemonic.Blendpd => Sse41.Blend(d.AsDouble(), s.AsDouble(), imm).AsByte(),
-            Mnemonic.Dpps => Sse41.DotProduct(d.AsSingle(), s.AsSingle(), imm).AsByte(),
-            Mnemonic.Dppd => Sse41.DotProduct(d.AsDouble(), s.AsDouble(), imm).AsByte(),
-            _ => Sse41.MultipleSumAbsoluteDifferences(d, s, imm).AsByte(),
+            // The blends select by a mask made of the immediate's bits, MPSADBW by its three bits as constants: an
+            // intrinsic given an immediate unknown at compile time is a call taking vectors by value, which
+            // ReadyToRun cannot precompile, and would leave the handler to the JIT in every process.
+            Mnemonic.Pblendw => Sse41.BlendVariable(d, s, ImmMask(imm, Vector128.Create((ushort)1, 2, 4, 8, 16, 32, 64, 128).AsByte(), 2)),
+            Mnemonic.Blendps => Sse41.BlendVariable(d, s, ImmMask(imm, Vector128.Create(1u, 2, 4, 8).AsByte(), 4)),
+            Mnemonic.Blendpd => Sse41.BlendVariable(d, s, ImmMask(imm, Vector128.Create(1UL, 2).AsByte(), 8)),
+            // The host's DPPS/DPPD through a stub: the intrinsic with an immediate unknown at compile time is a
+            // call ReadyToRun cannot precompile (it takes vectors by value), and would leave the handler to the JIT.
+            Mnemonic.Dpps => LegoEmu.Cpu.Fpu.HostSse.Execute([0x66, 0x0f, 0x3a, 0x40], imm, d, s),
+            Mnemonic.Dppd => LegoEmu.Cpu.Fpu.HostSse.Execute([0x66, 0x0f, 0x3a, 0x41], imm, d, s),
+            _ => (imm & 7) switch
+            {
+                0 => Sse41.MultipleSumAbsoluteDifferences(d, s, 0).AsByte(),
+                1 => Sse41.MultipleSumAbsoluteDifferences(d, s, 1).AsByte(),
+                2 => Sse41.MultipleSumAbsoluteDifferences(d, s, 2).AsByte(),
+                3 => Sse41.MultipleSumAbsoluteDifferences(d, s, 3).AsByte(),
+                4 => Sse41.MultipleSumAbsoluteDifferences(d, s, 4).AsByte(),
+                5 => Sse41.MultipleSumAbsoluteDifferences(d, s, 5).AsByte(),
+                6 => Sse41.MultipleSumAbsoluteDifferences(d, s, 6).AsByte(),
+                _ => Sse41.MultipleSumAbsoluteDifferences(d, s, 7).AsByte(),
+            },
         };
     }
+
+    /// <summary>All ones in each element (of <paramref name="width"/> bytes) whose bit in <paramref name="imm"/> is set; <paramref name="bits"/> holds each element's bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<byte> ImmMask(byte imm, in Vector128<byte> bits, int width) => width switch
+    {
+        2 => Sse2.CompareEqual(Vector128.Create((ushort)imm) & bits.AsUInt16(), bits.AsUInt16()).AsByte(),
+        4 => Sse2.CompareEqual(Vector128.Create((uint)imm) & bits.AsUInt32(), bits.AsUInt32()).AsByte(),
+        _ => Sse41.CompareEqual(Vector128.Create((ulong)imm) & bits.AsUInt64(), bits.AsUInt64()).AsByte(),
+    };
 
     /// <summary>PBLENDVB/BLENDVPS/BLENDVPD: the selector is the implicit XMM0 (top bit of each element).</summary>
     static void BlendVariable(CpuState c, ref Insn i)
@@ -191,7 +215,8 @@ static unsafe class InstSse41
             imm &= 0x3f;
         }
         else s = Xmm(c, i.I.Op1Register).AsSingle();
-        d = Sse41.Insert(d.AsSingle(), s, imm).AsByte();
+        // The host's INSERTPS through a stub, as DPPS above.
+        d = LegoEmu.Cpu.Fpu.HostSse.Execute([0x66, 0x0f, 0x3a, 0x21], imm, d, s.AsByte());
     }
 
 #pragma warning restore CA1857

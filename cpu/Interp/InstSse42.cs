@@ -84,7 +84,7 @@ static unsafe class InstSse42
 
     /// <summary>Implicit length: the index of the first zero element, or the element count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int ImplicitLength(Vector128<byte> v, bool words)
+    static int ImplicitLength(in Vector128<byte> v, bool words)
     {
         if (words) return BitOperations.TrailingZeroCount(Bits(Sse2.CompareEqual(v.AsUInt16(), Vector128<ushort>.Zero).AsByte(), true) | 0x100u);
         return BitOperations.TrailingZeroCount(Bits(Sse2.CompareEqual(v, Vector128<byte>.Zero), false) | 0x10000u);
@@ -92,21 +92,21 @@ static unsafe class InstSse42
 
     /// <summary>One bit per element of an all-ones/all-zeros compare result.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static uint Bits(Vector128<byte> cmp, bool words) =>
+    static uint Bits(in Vector128<byte> cmp, bool words) =>
         words ? (uint)Sse2.MoveMask(Sse2.PackSignedSaturate(cmp.AsInt16(), Vector128<short>.Zero)) & 0xff : (uint)Sse2.MoveMask(cmp);
 
     /// <summary>Element <paramref name="k"/> of <paramref name="v"/> in every lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<byte> Broadcast(Vector128<byte> v, int k, bool words) =>
-        words ? Vector128.Create(v.AsUInt16().GetElement(k)).AsByte() : Vector128.Create(v.GetElement(k));
+    static Vector128<byte> Broadcast(in Vector128<byte> v, int k, bool words) =>
+        words ? Vector128.Create(Lanes.Get<ushort>(v, k)).AsByte() : Vector128.Create(Lanes.Get<byte>(v, k));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static uint EqualBits(Vector128<byte> x, Vector128<byte> y, bool words) =>
+    static uint EqualBits(in Vector128<byte> x, in Vector128<byte> y, bool words) =>
         Bits(words ? Sse2.CompareEqual(x.AsUInt16(), y.AsUInt16()).AsByte() : Sse2.CompareEqual(x, y), words);
 
     /// <summary>Signed x &gt; y per element (operands already biased into the signed domain).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<byte> Greater(Vector128<byte> x, Vector128<byte> y, bool words) =>
+    static Vector128<byte> Greater(in Vector128<byte> x, in Vector128<byte> y, bool words) =>
         words ? Sse2.CompareGreaterThan(x.AsInt16(), y.AsInt16()).AsByte() : Sse2.CompareGreaterThan(x.AsSByte(), y.AsSByte()).AsByte();
 
     static void StringCompare(CpuState c, ref Insn i)

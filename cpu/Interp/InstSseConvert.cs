@@ -58,18 +58,18 @@ static unsafe class InstSseConvert
     // Each conversion that can raise MXCSR flags is a call of its own: the JIT may evaluate both arms of a
     // conditional whose arms look free of side effects (if-conversion), and a conversion the guest did not
     // ask for would leave its flags (a 64-bit CVTSI2SS is inexact where the 32-bit one is not).
-    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToDouble64(Vector128<byte> d, long v) => Sse2.X64.ConvertScalarToVector128Double(d.AsDouble(), v).AsByte();
-    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToDouble32(Vector128<byte> d, int v) => Sse2.ConvertScalarToVector128Double(d.AsDouble(), v).AsByte();
-    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToSingle64(Vector128<byte> d, long v) => Sse.X64.ConvertScalarToVector128Single(d.AsSingle(), v).AsByte();
-    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToSingle32(Vector128<byte> d, int v) => Sse.ConvertScalarToVector128Single(d.AsSingle(), v).AsByte();
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt64(Vector128<double> v, bool trunc) => trunc ? DoubleToInt64T(v) : (ulong)Sse2.X64.ConvertToInt64(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt64T(Vector128<double> v) => (ulong)Sse2.X64.ConvertToInt64WithTruncation(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt32(Vector128<double> v, bool trunc) => trunc ? DoubleToInt32T(v) : (uint)Sse2.ConvertToInt32(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt32T(Vector128<double> v) => (uint)Sse2.ConvertToInt32WithTruncation(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt64(Vector128<float> v, bool trunc) => trunc ? SingleToInt64T(v) : (ulong)Sse.X64.ConvertToInt64(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt64T(Vector128<float> v) => (ulong)Sse.X64.ConvertToInt64WithTruncation(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt32(Vector128<float> v, bool trunc) => trunc ? SingleToInt32T(v) : (uint)Sse.ConvertToInt32(v);
-    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt32T(Vector128<float> v) => (uint)Sse.ConvertToInt32WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToDouble64(in Vector128<byte> d, long v) => Sse2.X64.ConvertScalarToVector128Double(d.AsDouble(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToDouble32(in Vector128<byte> d, int v) => Sse2.ConvertScalarToVector128Double(d.AsDouble(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToSingle64(in Vector128<byte> d, long v) => Sse.X64.ConvertScalarToVector128Single(d.AsSingle(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static Vector128<byte> IntToSingle32(in Vector128<byte> d, int v) => Sse.ConvertScalarToVector128Single(d.AsSingle(), v).AsByte();
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt64(in Vector128<double> v, bool trunc) => trunc ? DoubleToInt64T(v) : (ulong)Sse2.X64.ConvertToInt64(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt64T(in Vector128<double> v) => (ulong)Sse2.X64.ConvertToInt64WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt32(in Vector128<double> v, bool trunc) => trunc ? DoubleToInt32T(v) : (uint)Sse2.ConvertToInt32(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong DoubleToInt32T(in Vector128<double> v) => (uint)Sse2.ConvertToInt32WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt64(in Vector128<float> v, bool trunc) => trunc ? SingleToInt64T(v) : (ulong)Sse.X64.ConvertToInt64(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt64T(in Vector128<float> v) => (ulong)Sse.X64.ConvertToInt64WithTruncation(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt32(in Vector128<float> v, bool trunc) => trunc ? SingleToInt32T(v) : (uint)Sse.ConvertToInt32(v);
+    [MethodImpl(MethodImplOptions.NoInlining)] static ulong SingleToInt32T(in Vector128<float> v) => (uint)Sse.ConvertToInt32WithTruncation(v);
 
     static void FloatToInt(CpuState c, ref Insn i)
     {

@@ -109,7 +109,7 @@ static unsafe class InstSseFloat
     /// operation it takes for commutative, which changes which NaN the host instruction passes through. Integer
     /// operations only, so no MXCSR flag changes; only the <paramref name="lanes"/> low lanes the instruction computes.
     /// </summary>
-    static Vector128<byte> FirstNaN32(Vector128<byte> a, Vector128<byte> b, Vector128<byte> r, int lanes)
+    static Vector128<byte> FirstNaN32(in Vector128<byte> a, in Vector128<byte> b, in Vector128<byte> r, int lanes)
     {
         var abs = Vector128.Create(0x7fffffff);
         var inf = Vector128.Create(0x7f800000);
@@ -122,7 +122,7 @@ static unsafe class InstSseFloat
         return ((r.AsInt32() & ~(an | bn)) | ((a.AsInt32() | quiet) & an) | ((b.AsInt32() | quiet) & bn)).AsByte();
     }
 
-    static Vector128<byte> FirstNaN64(Vector128<byte> a, Vector128<byte> b, Vector128<byte> r, int lanes)
+    static Vector128<byte> FirstNaN64(in Vector128<byte> a, in Vector128<byte> b, in Vector128<byte> r, int lanes)
     {
         var abs = Vector128.Create(0x7fffffffffffffffL);
         var inf = Vector128.Create(0x7ff0000000000000L);
@@ -161,19 +161,19 @@ static unsafe class InstSseFloat
         !equal && !less && !greater ? Rf.ZF | Rf.PF | Rf.CF : less ? Rf.CF : equal ? Rf.ZF : 0;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong OrderedSingle(Vector128<float> x, Vector128<float> y) =>
+    static ulong OrderedSingle(in Vector128<float> x, in Vector128<float> y) =>
         CompareFlags(Sse.CompareScalarOrderedEqual(x, y), Sse.CompareScalarOrderedLessThan(x, y), Sse.CompareScalarOrderedGreaterThan(x, y));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong UnorderedSingle(Vector128<float> x, Vector128<float> y) =>
+    static ulong UnorderedSingle(in Vector128<float> x, in Vector128<float> y) =>
         CompareFlags(Sse.CompareScalarUnorderedEqual(x, y), Sse.CompareScalarUnorderedLessThan(x, y), Sse.CompareScalarUnorderedGreaterThan(x, y));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong OrderedDouble(Vector128<double> x, Vector128<double> y) =>
+    static ulong OrderedDouble(in Vector128<double> x, in Vector128<double> y) =>
         CompareFlags(Sse2.CompareScalarOrderedEqual(x, y), Sse2.CompareScalarOrderedLessThan(x, y), Sse2.CompareScalarOrderedGreaterThan(x, y));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong UnorderedDouble(Vector128<double> x, Vector128<double> y) =>
+    static ulong UnorderedDouble(in Vector128<double> x, in Vector128<double> y) =>
         CompareFlags(Sse2.CompareScalarUnorderedEqual(x, y), Sse2.CompareScalarUnorderedLessThan(x, y), Sse2.CompareScalarUnorderedGreaterThan(x, y));
 
     /// <summary>CMPPS/PD/SS/SD with predicates 0..7 (EQ LT LE UNORD NEQ NLT NLE ORD), as the host instruction.</summary>
@@ -196,7 +196,7 @@ static unsafe class InstSseFloat
         };
     }
 
-    static Vector128<float> ScalarSingle(Vector128<float> a, Vector128<float> b, int p) => p switch
+    static Vector128<float> ScalarSingle(in Vector128<float> a, in Vector128<float> b, int p) => p switch
     {
         0 => Sse.CompareScalarEqual(a, b),
         1 => Sse.CompareScalarLessThan(a, b),
@@ -208,7 +208,7 @@ static unsafe class InstSseFloat
         _ => Sse.CompareScalarOrdered(a, b),
     };
 
-    static Vector128<double> ScalarDouble(Vector128<double> a, Vector128<double> b, int p) => p switch
+    static Vector128<double> ScalarDouble(in Vector128<double> a, in Vector128<double> b, int p) => p switch
     {
         0 => Sse2.CompareScalarEqual(a, b),
         1 => Sse2.CompareScalarLessThan(a, b),
@@ -220,7 +220,7 @@ static unsafe class InstSseFloat
         _ => Sse2.CompareScalarOrdered(a, b),
     };
 
-    static Vector128<float> PackedSingle(Vector128<float> a, Vector128<float> b, int p) => p switch
+    static Vector128<float> PackedSingle(in Vector128<float> a, in Vector128<float> b, int p) => p switch
     {
         0 => Sse.CompareEqual(a, b),
         1 => Sse.CompareLessThan(a, b),
@@ -232,7 +232,7 @@ static unsafe class InstSseFloat
         _ => Sse.CompareOrdered(a, b),
     };
 
-    static Vector128<double> PackedDouble(Vector128<double> a, Vector128<double> b, int p) => p switch
+    static Vector128<double> PackedDouble(in Vector128<double> a, in Vector128<double> b, int p) => p switch
     {
         0 => Sse2.CompareEqual(a, b),
         1 => Sse2.CompareLessThan(a, b),

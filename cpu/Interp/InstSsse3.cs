@@ -45,7 +45,7 @@ static unsafe class InstSsse3
     }
 
     /// <summary>The two-operand SSSE3 lane operations; the MMX forms use them on the low 64 bits.</summary>
-    internal static Vector128<byte> Compute(Mnemonic m, Vector128<byte> d, Vector128<byte> s) => m switch
+    internal static Vector128<byte> Compute(Mnemonic m, in Vector128<byte> d, in Vector128<byte> s) => m switch
         {
             Mnemonic.Pshufb => Ssse3.Shuffle(d, s),
             Mnemonic.Phaddw => Ssse3.HorizontalAdd(d.AsInt16(), s.AsInt16()).AsByte(),

@@ -163,10 +163,18 @@ public sealed class ForkState
         };
     }
 
-    public static byte[] Bytes(Vector128<byte> v)
+    /// <summary>
+    /// The registers' bytes, one array each. Not a per-register selector: a method or lambda taking a Vector128 by
+    /// value is one ReadyToRun cannot precompile, so every forking process would JIT it.
+    /// </summary>
+    public static byte[][] Bytes(Vector128<byte>[] registers)
     {
-        var b = new byte[16];
-        v.CopyTo(b);
-        return b;
+        var all = new byte[registers.Length][];
+        for (int k = 0; k < registers.Length; k++)
+        {
+            all[k] = new byte[16];
+            registers[k].CopyTo(all[k]);
+        }
+        return all;
     }
 }

@@ -234,7 +234,7 @@ public sealed partial class GuestProcess
             MemoryEndpoints = endpoints, Asid = child, HomeNode = homeNode, SpaceKey = key, RegionOwners = owners, Brk = brk,
             ExePath = ExePath, InterpreterPath = InterpreterPath, Argv = Argv, AuxVector = AuxVector, ThreadName = ThreadName,
             Registers = ChildRegisters(c, childStack), Rip = c.Rip, Rflags = c.Rflags, FsBase = c.FsBase, GsBase = c.GsBase,
-            Xmm = c.Xmm.Select(ForkState.Bytes).ToArray(), Mxcsr = c.GetMxcsr(),
+            Xmm = ForkState.Bytes(c.Xmm), Mxcsr = c.GetMxcsr(),
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,

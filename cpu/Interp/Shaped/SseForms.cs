@@ -8,49 +8,53 @@ using LegoEmu.Cpu.State;
 namespace LegoEmu.Cpu.Interp.Shaped;
 
 /// <summary>One SSE2 packed operation of <see cref="InstSse2Integer.Compute"/>, fixed at instantiation.</summary>
+/// <remarks>
+/// Vectors go in by reference here and throughout the interpreter: ReadyToRun cannot precompile a method that takes a
+/// Vector128, Vector256 or (U)Int128 by value, nor one that calls such a method, so each process would JIT them.
+/// </remarks>
 interface IVecOp
 {
-    static abstract Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b);
+    static abstract Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b);
 }
 
-struct PxorOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Xor(a, b); }
-struct PorOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Or(a, b); }
-struct PandOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.And(a, b); }
-struct PandnOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.AndNot(a, b); }
-struct PaddbOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a, b); }
-struct PaddwOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-struct PadddOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-struct PaddqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Add(a.AsUInt64(), b.AsUInt64()).AsByte(); }
-struct PsubbOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a, b); }
-struct PsubwOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-struct PsubdOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-struct PsubqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Subtract(a.AsUInt64(), b.AsUInt64()).AsByte(); }
-struct PcmpeqbOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareEqual(a, b); }
-struct PcmpeqwOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-struct PcmpeqdOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-struct PcmpgtbOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsSByte(), b.AsSByte()).AsByte(); }
-struct PminubOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Min(a, b); }
-struct PmaxubOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.Max(a, b); }
-struct PunpcklbwOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackLow(a, b); }
-struct PunpcklwdOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt16(), b.AsUInt16()).AsByte(); }
-struct PunpckldqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt32(), b.AsUInt32()).AsByte(); }
-struct PunpcklqdqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt64(), b.AsUInt64()).AsByte(); }
-struct PunpckhqdqOp : IVecOp { public static Vector128<byte> Apply(Vector128<byte> a, Vector128<byte> b) => Sse2.UnpackHigh(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+struct PxorOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Xor(a, b); }
+struct PorOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Or(a, b); }
+struct PandOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.And(a, b); }
+struct PandnOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.AndNot(a, b); }
+struct PaddbOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a, b); }
+struct PaddwOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+struct PadddOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+struct PaddqOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Add(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+struct PsubbOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a, b); }
+struct PsubwOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+struct PsubdOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+struct PsubqOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Subtract(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+struct PcmpeqbOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareEqual(a, b); }
+struct PcmpeqwOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+struct PcmpeqdOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareEqual(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+struct PcmpgtbOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.CompareGreaterThan(a.AsSByte(), b.AsSByte()).AsByte(); }
+struct PminubOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Min(a, b); }
+struct PmaxubOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.Max(a, b); }
+struct PunpcklbwOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.UnpackLow(a, b); }
+struct PunpcklwdOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt16(), b.AsUInt16()).AsByte(); }
+struct PunpckldqOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt32(), b.AsUInt32()).AsByte(); }
+struct PunpcklqdqOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.UnpackLow(a.AsUInt64(), b.AsUInt64()).AsByte(); }
+struct PunpckhqdqOp : IVecOp { public static Vector128<byte> Apply(in Vector128<byte> a, in Vector128<byte> b) => Sse2.UnpackHigh(a.AsUInt64(), b.AsUInt64()).AsByte(); }
 
 /// <summary>One SSE2 shift of <see cref="InstSse2Integer.ShiftBy"/>: the count is the full 64 bits of a vector's low lane.</summary>
 interface IVecShift
 {
-    static abstract Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> count);
+    static abstract Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> count);
 }
 
-struct PsllwOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt16(), n.AsUInt16()).AsByte(); }
-struct PslldOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt32(), n.AsUInt32()).AsByte(); }
-struct PsllqOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt64(), n).AsByte(); }
-struct PsrlwOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt16(), n.AsUInt16()).AsByte(); }
-struct PsrldOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt32(), n.AsUInt32()).AsByte(); }
-struct PsrlqOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt64(), n).AsByte(); }
-struct PsrawOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightArithmetic(d.AsInt16(), n.AsInt16()).AsByte(); }
-struct PsradOp : IVecShift { public static Vector128<byte> Apply(Vector128<byte> d, Vector128<ulong> n) => Sse2.ShiftRightArithmetic(d.AsInt32(), n.AsInt32()).AsByte(); }
+struct PsllwOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt16(), n.AsUInt16()).AsByte(); }
+struct PslldOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt32(), n.AsUInt32()).AsByte(); }
+struct PsllqOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftLeftLogical(d.AsUInt64(), n).AsByte(); }
+struct PsrlwOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt16(), n.AsUInt16()).AsByte(); }
+struct PsrldOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt32(), n.AsUInt32()).AsByte(); }
+struct PsrlqOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftRightLogical(d.AsUInt64(), n).AsByte(); }
+struct PsrawOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftRightArithmetic(d.AsInt16(), n.AsInt16()).AsByte(); }
+struct PsradOp : IVecShift { public static Vector128<byte> Apply(in Vector128<byte> d, in Vector128<ulong> n) => Sse2.ShiftRightArithmetic(d.AsInt32(), n.AsInt32()).AsByte(); }
 
 /// <summary>
 /// The common SSE2 moves and packed-integer operations with their XMM indices digested (see
@@ -145,7 +149,7 @@ static class SseForms
     public static void PshufdRM(CpuState c, ref Insn i) => X(c, i.R0) = Pshufd(Operands.ReadXMemAligned(c, ref i), (int)i.Imm);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<byte> Pshufd(Vector128<byte> s, int imm)
+    static Vector128<byte> Pshufd(in Vector128<byte> s, int imm)
     {
         var v = s.AsUInt32();
         return Vector128.Create(v.GetElement(imm & 3), v.GetElement((imm >> 2) & 3), v.GetElement((imm >> 4) & 3), v.GetElement((imm >> 6) & 3)).AsByte();
