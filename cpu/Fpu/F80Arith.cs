@@ -54,16 +54,16 @@ public static class F80Arith
     }
 
     /// <summary>Rounds sig * 2^e2 (sig != 0) to the target precision and packs it.</summary>
-    static Result Round(bool neg, UInt128 sig, int e2, ushort cw)
+    static Result Round(bool neg, U128 sig, int e2, ushort cw)
     {
         int p = PrecisionBits(cw);
         int rc = Rc(cw);
-        int lead = 127 - (int)UInt128.LeadingZeroCount(sig);
+        int lead = 127 - (int)U128.LeadingZeroCount(sig);
         int exp = lead + e2; // unbiased exponent of the leading bit
         int biased = exp + F80.Bias;
         int shift = lead - (p - 1);
         if (biased < 1) shift += 1 - biased; // denormal: fewer significant bits
-        UInt128 kept;
+        U128 kept;
         bool inexact, up;
         if (shift <= 0)
         {
@@ -73,11 +73,11 @@ public static class F80Arith
         }
         else
         {
-            UInt128 rem;
+            U128 rem;
             if (shift >= 128) { kept = 0; rem = sig; }
-            else { kept = sig >> shift; rem = sig & ((UInt128.One << shift) - 1); }
+            else { kept = sig >> shift; rem = sig & ((U128.One << shift) - 1); }
             inexact = rem != 0;
-            UInt128 half = shift > 128 ? 0 : UInt128.One << (shift - 1);
+            U128 half = shift > 128 ? 0 : U128.One << (shift - 1);
             up = rc switch
             {
                 0 => shift <= 128 && (rem > half || (rem == half && (kept & 1) != 0)),
@@ -136,23 +136,23 @@ public static class F80Arith
         Unpack(a, out bool sa, out int ea, out ulong ma);
         Unpack(bb, out bool sb, out int eb, out ulong mb);
         // Significands at bit 126 leave bit 127 for the carry; the smaller one is shifted with a sticky bit.
-        UInt128 x = (UInt128)ma << 63, y = (UInt128)mb << 63;
+        U128 x = (U128)ma << 63, y = (U128)mb << 63;
         int e = ea;
         if (ea < eb || (ea == eb && ma < mb)) { (x, y) = (y, x); (sa, sb) = (sb, sa); e = eb; (ea, eb) = (eb, ea); }
         int d = ea - eb;
         if (d > 0)
         {
-            bool sticky = d >= 127 || (y & ((UInt128.One << d) - 1)) != 0;
+            bool sticky = d >= 127 || (y & ((U128.One << d) - 1)) != 0;
             y = d >= 127 ? 0 : y >> d;
             if (sticky) y |= 1;
         }
-        UInt128 s = sa == sb ? x + y : x - y;
+        U128 s = sa == sb ? x + y : x - y;
         if (s == 0) return Value(F80.Zero(Rc(cw) == 1));
         return Round(sa, s, e - 126, cw);
     }
 
     /// <summary>The significand as an integer with its power-of-two scale (value = sig * 2^e2).</summary>
-    static UInt128 Sig(in Float80 v, out int e2)
+    static U128 Sig(in Float80 v, out int e2)
     {
         Unpack(v, out _, out int e, out ulong m);
         e2 = e - 63;
@@ -169,7 +169,7 @@ public static class F80Arith
         if (az || bz) return Value(F80.Zero(neg));
         Unpack(a, out _, out int ea, out ulong ma);
         Unpack(b, out _, out int eb, out ulong mb);
-        UInt128 prod = (UInt128)ma * mb;
+        U128 prod = (U128)ma * mb;
         return Round(neg, prod, ea - 63 + eb - 63, cw);
     }
 
@@ -187,11 +187,11 @@ public static class F80Arith
         Unpack(a, out _, out int ea, out ulong ma);
         Unpack(b, out _, out int eb, out ulong mb);
         // Two steps of long division give 127 quotient bits; the remainder becomes the sticky bit.
-        UInt128 num = (UInt128)ma << 62;
-        UInt128 q1 = num / mb, r1 = num % mb;
-        UInt128 n2 = r1 << 64;
-        UInt128 q2 = n2 / mb, r2 = n2 % mb;
-        UInt128 q = (q1 << 64) | q2;
+        U128 num = (U128)ma << 62;
+        U128 q1 = num / mb, r1 = num % mb;
+        U128 n2 = r1 << 64;
+        U128 q2 = n2 / mb, r2 = n2 % mb;
+        U128 q = (q1 << 64) | q2;
         if (r2 != 0) q |= 1;
         return Round(neg, q, ea - eb - 62 - 64, cw);
     }
@@ -206,12 +206,12 @@ public static class F80Arith
         Unpack(a, out _, out int e, out ulong m);
         // value = m * 2^(e-63); scale m by 2^k (k = 63 or 64) so the remaining exponent is even.
         int k = ((e - 63 - 63) & 1) == 0 ? 63 : 64;
-        UInt128 n = (UInt128)m << k;
-        UInt128 r = ISqrt(n);
-        UInt128 rem = n - r * r;
+        U128 n = (U128)m << k;
+        U128 r = ISqrt(n);
+        U128 rem = n - r * r;
         bool guard = rem > r;
         bool sticky = rem != 0;
-        UInt128 sig = (r << 2) | (guard ? 2u : 0u) | (sticky ? 1u : 0u);
+        U128 sig = (r << 2) | (guard ? 2u : 0u) | (sticky ? 1u : 0u);
         return Round(false, sig, (e - 63 - k) / 2 - 2, cw);
     }
 
@@ -219,15 +219,15 @@ public static class F80Arith
     /// Floor of the square root, in integers only: host floating point would set sticky flags in the
     /// host MXCSR, which holds the guest's SSE state while it runs.
     /// </summary>
-    static UInt128 ISqrt(UInt128 n)
+    static U128 ISqrt(U128 n)
     {
         if (n < 2) return n;
         // Newton's iteration from a power of two above the root decreases monotonically to the floor.
-        int bits = 128 - (int)UInt128.LeadingZeroCount(n);
-        UInt128 x = UInt128.One << ((bits + 1) / 2);
+        int bits = 128 - (int)U128.LeadingZeroCount(n);
+        U128 x = U128.One << ((bits + 1) / 2);
         while (true)
         {
-            UInt128 y = (x + n / x) >> 1;
+            U128 y = (x + n / x) >> 1;
             if (y >= x) return x;
             x = y;
         }
@@ -243,7 +243,7 @@ public static class F80Arith
         if (e >= 63) return Value(a);
         int frac = 63 - e;
         bool inexact = frac >= 64 || (m & ((1UL << frac) - 1)) != 0;
-        UInt128 r = RoundShifted(neg, m, frac, Rc(cw), out bool up);
+        U128 r = RoundShifted(neg, m, frac, Rc(cw), out bool up);
         ushort ex = inexact ? PE : (ushort)0;
         if (r == 0) return Value(F80.Zero(neg), ex);
         var res = Round(neg, r, 0, (ushort)(cw | 0x300)); // an integer below 2^64 is exact at full precision
@@ -252,15 +252,15 @@ public static class F80Arith
         return res;
     }
 
-    static UInt128 RoundShifted(bool neg, ulong m, int drop, int rc, out bool up)
+    static U128 RoundShifted(bool neg, ulong m, int drop, int rc, out bool up)
     {
-        UInt128 v = m;
+        U128 v = m;
         if (drop >= 128)
         {
             up = rc == 1 ? neg : rc == 2 && !neg;
             return up ? 1u : 0u;
         }
-        UInt128 kept = v >> drop, rem = v & ((UInt128.One << drop) - 1), half = drop == 0 ? 0 : UInt128.One << (drop - 1);
+        U128 kept = v >> drop, rem = v & ((U128.One << drop) - 1), half = drop == 0 ? 0 : U128.One << (drop - 1);
         bool inexact = rem != 0;
         up = rc switch
         {
