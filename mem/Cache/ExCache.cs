@@ -83,6 +83,12 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// </summary>
     public static bool RecycleStorage { get => SlotStore.Recycle; set => SlotStore.Recycle = value; }
 
+    /// <summary>Makes the storage of a cache of <paramref name="config"/> ahead of the cache (an idle component, for the guest it will be handed).</summary>
+    public static void PrepareStorage(CacheConfig config)
+    {
+        if (config.Validate() == null) SlotStore.Prepare(config);
+    }
+
     /// <summary>Lines holding decoded guest code, whose stores must invalidate that code (self-modifying code).</summary>
     public CodeLines CodeLines { get; }
 

@@ -92,6 +92,18 @@ sealed unsafe class SlotStore
         _chunkFills = null;
     }
 
+    /// <summary>
+    /// Makes a store for <paramref name="config"/> and keeps it for the next <see cref="Rent"/>, unless one is kept
+    /// already: an idle processor component does that while it waits, so the guest it is handed does not wait for
+    /// megabytes of slot arrays to be allocated and cleared.
+    /// </summary>
+    public static void Prepare(CacheConfig config)
+    {
+        if (Volatile.Read(ref _spare) != null) return;
+        var store = new SlotStore(config);
+        if (Interlocked.CompareExchange(ref _spare, store, null) != null) store.Free();
+    }
+
     /// <summary>A fresh store for <paramref name="config"/>: the kept one when its geometry matches, else a new one.</summary>
     public static SlotStore Rent(CacheConfig config)
     {
