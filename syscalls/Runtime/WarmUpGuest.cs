@@ -95,7 +95,8 @@ public static class WarmUpGuest
 
     /// <summary>
     /// Runs the guest on a background thread, so its first-use work overlaps the caller's own start-up
-    /// (option parsing, connecting to nodes) on another core. Failures are ignored: the real guest then
+    /// (option parsing, connecting to nodes) on another core, with the reflection of a code cache's first use
+    /// before it and the closing of a socket being read after it. Failures are ignored: the real guest then
     /// does that work itself.
     /// </summary>
     public static void StartInBackground()
@@ -104,6 +105,7 @@ public static class WarmUpGuest
         {
             try
             {
+                WarmUpReflection.Run();
                 Run();
                 WarmUpSockets.Run();
                 LegoEmu.Cpu.Interp.HandlerWarmUp.Run();
