@@ -524,10 +524,20 @@ public sealed class MemoryNodeClient : IDisposable
     internal void DetachCallback()
     {
         Channels = null;
-        CallbackTls?.Dispose();
+        var tls = CallbackTls;
+        var cb = Callback;
         CallbackTls = null;
-        Callback?.Dispose();
         Callback = null;
+        if (cb == null) return;
+        // Closing a socket the channels' watcher is polling waits until that thread lets go of it (4 to 5 ms, in an
+        // execve that leaves the line directory): it is closed on a thread of its own instead (the thread pool's first
+        // use costs as much). The node forgets this cache as a sharer when it sees the close, as before, and nothing
+        // here reads the channel any more.
+        new Thread(() =>
+        {
+            tls?.Dispose();
+            cb.Dispose();
+        }) { IsBackground = true, Name = "callback close" }.Start();
     }
 
     /// <summary>Reads one whole frame from <paramref name="s"/>; returns the body (op, id, payload).</summary>
