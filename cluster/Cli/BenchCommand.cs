@@ -63,6 +63,25 @@ public static class BenchCommand
         });
         cmd.Subcommands.Add(compare);
 
+        var decodeProgram = new Argument<string>("PROGRAM");
+        var decodeBytes = new Option<string>("--bytes") { Description = "How much of the executable segment to decode (K, M suffixes)", DefaultValueFactory = _ => "4M" };
+        var decodeRepeat = new Option<int>("--repeat") { Description = "Passes (the fastest counts)", DefaultValueFactory = _ => 3 };
+        var decode = new Command("decode", "Decoding cost per instruction: a program's code decoded into blocks through the ExCache (lines cold, then warm), and Iced alone");
+        decode.Arguments.Add(decodeProgram);
+        decode.Options.Add(decodeBytes);
+        decode.Options.Add(decodeRepeat);
+        decode.SetAction(pr =>
+        {
+            string path = pr.GetValue(decodeProgram)!;
+            if (!SizeParser.TryParse(pr.GetValue(decodeBytes)!, out long size) || size <= 0)
+            {
+                Console.Error.WriteLine($"legoemu bench decode: bad size '{pr.GetValue(decodeBytes)}'");
+                return 2;
+            }
+            return DecodeBench.Run(path, size, Math.Max(1, pr.GetValue(decodeRepeat)), Console.Out);
+        });
+        cmd.Subcommands.Add(decode);
+
         var line = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
         var repeatLine = new Option<int>("--repeat") { Description = "Runs per runner (the fastest counts)", DefaultValueFactory = _ => 3 };
         var spawns = new Option<int>("--spawns") { Description = "Without PROGRAM: posix_spawn+waitpid rounds of the spawn loop", DefaultValueFactory = _ => 50, HelpName = "N" };

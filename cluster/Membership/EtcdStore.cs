@@ -48,6 +48,11 @@ public sealed class EtcdStore : IDisposable
             };
             throw new ClusterStoreException($"etcd at {Spec.Text}: {what} failed: {detail}", e);
         }
+        catch (OperationCanceledException e)
+        {
+            // The deadline can also end a call inside the client's own connection retries, as a cancellation.
+            throw new ClusterStoreException($"etcd at {Spec.Text}: {what} failed: no answer within {RequestTimeout.TotalSeconds:0} s", e);
+        }
         catch (Exception e) when (e is HttpRequestException or IOException or InvalidOperationException or ObjectDisposedException)
         {
             throw new ClusterStoreException($"etcd at {Spec.Text}: {what} failed: {OneLine(e.Message)}", e);
