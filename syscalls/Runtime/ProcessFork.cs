@@ -389,6 +389,11 @@ public sealed partial class GuestProcess
         // guests, and ran the interpreter no faster. Guest code that gets hot is translated and compiled anyway.
         if (!env.Exists(e => e.StartsWith("DOTNET_TieredCompilation=", StringComparison.Ordinal) || e.StartsWith("DOTNET_TieredPGO=", StringComparison.Ordinal)))
             env.Add("DOTNET_TieredCompilation=0");
+        // Decoded blocks live as long as their program, so each collection of a young generation copies them: with a
+        // 64 MiB generation 0 a cc1 collects once instead of three or four times, for the same peak RSS (118 MiB), and
+        // gcc hello's tree spends 4 % less CPU. Only here: the runtime reads this before any code of ours runs.
+        if (!env.Exists(e => e.StartsWith("DOTNET_GCgen0size=", StringComparison.Ordinal) || e.StartsWith("COMPlus_GCgen0size=", StringComparison.Ordinal)))
+            env.Add("DOTNET_GCgen0size=0x4000000");
         // The child waits for memory nodes as long as this process does (run --node-timeout).
         env.RemoveAll(e => e.StartsWith(NodeTimeout.Variable + "=", StringComparison.Ordinal));
         env.Add($"{NodeTimeout.Variable}={NodeTimeout.Text}");

@@ -129,9 +129,12 @@ static void *waiter_on_a(void *arg)
     return NULL;
 }
 
+static atomic_int bitset_ready;
+
 static void *bitset_waiter(void *arg)
 {
     int bits = (int)(long)arg;
+    atomic_fetch_add(&bitset_ready, 1);
     while (atomic_load(&word_b) == 0) futex(&word_b, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, NULL, bits);
     atomic_fetch_add(&woken, 10);
     return NULL;
@@ -210,7 +213,10 @@ int main(void)
     atomic_store(&woken, 0);
     pthread_create(&t[0], NULL, bitset_waiter, (void *)1L);
     pthread_create(&t[1], NULL, bitset_waiter, (void *)2L);
-    usleep(100000); /* time for the waiters to reach FUTEX_WAIT */
+    /* Both threads running (a thread on another processor component may take a while to start on a busy machine),
+       then time for them to reach FUTEX_WAIT. */
+    while (atomic_load(&bitset_ready) < 2) usleep(1000);
+    usleep(100000);
     atomic_store(&word_b, 1);
     long w1 = futex(&word_b, FUTEX_WAKE_BITSET_PRIVATE, INT32_MAX, NULL, NULL, 2);
     long w2 = futex(&word_b, FUTEX_WAKE_BITSET_PRIVATE, INT32_MAX, NULL, NULL, 1);
