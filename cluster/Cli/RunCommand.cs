@@ -178,7 +178,8 @@ public static class RunCommand
     public static int RunWithDefaults(string[] argv)
     {
         var config = CacheFrom(DefaultExcache, null, DefaultLine, DefaultPolicy, out _)!;
-        var tier = LegoEmu.Cpu.Translate.TierOptions.Default;
+        // LEGOEMU_CODE_CACHE applies here too, as it does through the option parser.
+        if (TierArguments.Defaults(out string? error) is not { } tier) return Fail(error!);
         var options = new RunOptions(config, false, false, EmulatorStderr.Writer)
         {
             ChildArguments = [.. tier.ToArguments(), .. CpuArgument.ToArguments()], Tier = tier, PoolSize = DefaultPool, DiagnosticsDescriptor = EmulatorStderr.Descriptor,

@@ -23,11 +23,32 @@ public sealed class TierArguments
     readonly Option<string> _codeCache = new("--code-cache")
     {
         Description = "Keep compiled regions of each program in DIR, compiled ahead of time when the program ends, and use them from its next run on; off: none (default: LEGOEMU_CODE_CACHE, else off)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LEGOEMU_CODE_CACHE") is { Length: > 0 } dir ? dir : "off",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(CodeCacheVariable) is { Length: > 0 } dir ? dir : "off",
         HelpName = "DIR|off",
     };
 
     public TierArguments() => _tier.AcceptOnlyFromAmong("interp", "auto");
+
+    /// <summary>Sets the default of --code-cache.</summary>
+    public const string CodeCacheVariable = "LEGOEMU_CODE_CACHE";
+
+    /// <summary>
+    /// The tiers of a run without options (the fast path that skips the option parser): the defaults, with the code
+    /// cache <see cref="CodeCacheVariable"/> names; null and an error for a file in its place.
+    /// </summary>
+    public static TierOptions? Defaults(out string? error) => Checked(TierOptions.Default, Environment.GetEnvironmentVariable(CodeCacheVariable) ?? "off", out error);
+
+    static TierOptions? Checked(TierOptions tier, string codeCache, out string? error)
+    {
+        error = null;
+        string? cache = codeCache is "off" or "" ? null : Path.GetFullPath(codeCache);
+        if (cache != null && File.Exists(cache))
+        {
+            error = $"bad --code-cache {cache}: a file, not a directory";
+            return null;
+        }
+        return tier with { CodeCache = cache };
+    }
 
     public void AddTo(Command cmd)
     {
@@ -42,12 +63,6 @@ public sealed class TierArguments
         int threshold = pr.GetValue(_threshold);
         error = threshold < 0 ? $"bad --translate-threshold {threshold}: a count of 0 or more" : null;
         if (error != null) return null;
-        string? cache = pr.GetValue(_codeCache) is "off" or null ? null : Path.GetFullPath(pr.GetValue(_codeCache)!);
-        if (cache != null && File.Exists(cache))
-        {
-            error = $"bad --code-cache {cache}: a file, not a directory";
-            return null;
-        }
-        return new TierOptions(pr.GetValue(_tier) != "interp", threshold, cache);
+        return Checked(new TierOptions(pr.GetValue(_tier) != "interp", threshold), pr.GetValue(_codeCache) ?? "off", out error);
     }
 }

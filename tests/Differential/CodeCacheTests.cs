@@ -198,6 +198,18 @@ public sealed partial class CodeCacheTests(GuestBuilds builds) : IDisposable
         }
     }
 
+    /// <summary>LEGOEMU_CODE_CACHE sets the cache of a run without options too (it takes a path that skips the option parser).</summary>
+    [Fact]
+    public async Task TheEnvironmentVariableServesARunWithoutOptions()
+    {
+        var spec = Guests.Get("sieve");
+        var native = await builds.NativeRunAsync(spec);
+        var env = new Dictionary<string, string?> { ["LEGOEMU_CODE_CACHE"] = _dir };
+        var run = await EmulatorRunner.RunAsync(["run", builds.Binary("sieve"), .. spec.Arguments], env);
+        StaticGuestTests.AssertSameOutput("stdout", "native stdout", native.Stdout, run.Stdout, run);
+        Assert.True(Directory.Exists(_dir) && Directory.GetFiles(_dir, "*.idx").Length == 1, $"no entry saved in {_dir}:\n{run.StderrTail()}");
+    }
+
     [Fact]
     public async Task ACorruptIndexIsIgnoredAndWrittenAgain()
     {
