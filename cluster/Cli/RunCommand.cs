@@ -283,6 +283,9 @@ public static class RunCommand
     static int RunOn(IMemoryComponent component, string program, string[] argv, RunOptions options, TraceRequest? trace, int memoryNodes,
         Action? cleanup = null, IReadOnlyList<Endpoint>? hosts = null, bool perThread = false)
     {
+        // A program whose last run forked gets its first component started now, while this process sets its guest up.
+        if (options.Tier.CodeCache is { } cacheDir && component is LockedMemoryComponent && LegoEmu.Cpu.Translate.Translator.LastRunForked(cacheDir, Path.GetFullPath(program)))
+            GuestProcess.StartComponentAhead(options);
         using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
         // Before the thread hosts are set up: they profile their threads only if the home does.
         if (ProfilePath != null) process.Cache.Profile = new LegoEmu.Mem.Trace.CodeProfile();

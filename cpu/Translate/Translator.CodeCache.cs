@@ -30,6 +30,7 @@ public sealed partial class Translator
         _cache = null;
         _cacheKey = null;
         _deferred = null;
+        _forksMarker = null;
         CodeCacheSaysForks = false;
         _saveAtEnd = saveAtEnd;
         if (_options.CodeCache is null || Eager) return;
@@ -51,7 +52,8 @@ public sealed partial class Translator
         long t0 = Stopwatch.GetTimestamp();
         _cacheKey = CacheKey.For(program, interpreter, view);
         _cache = ProgramCache.Open(dir, _cacheKey);
-        CodeCacheSaysForks = _cache != null && File.Exists(ForksMarker(dir, _cacheKey));
+        _forksMarker = ForksMarker(dir, program);
+        CodeCacheSaysForks = _cache != null && File.Exists(_forksMarker);
         _compiledAtOpen = Stats.RegionsCompiled;
         if (_cache != null)
         {
@@ -73,8 +75,7 @@ public sealed partial class Translator
     /// </summary>
     public void RecordForks(bool forked)
     {
-        if (_cacheKey is not { } key || !_saveAtEnd || _options.CodeCache is not { } dir || forked == CodeCacheSaysForks) return;
-        string marker = ForksMarker(dir, key);
+        if (_cacheKey == null || _forksMarker is not { } marker || !_saveAtEnd || _options.CodeCache is not { } dir || forked == CodeCacheSaysForks) return;
         try
         {
             if (forked)
@@ -91,7 +92,13 @@ public sealed partial class Translator
         }
     }
 
-    static string ForksMarker(string dir, string key) => Path.Combine(dir, key + ".forks");
+    string? _forksMarker;
+
+    /// <summary>Keyed by the program file alone (<see cref="CacheKey.ForProgram"/>), so a run can read it before its guest exists.</summary>
+    static string ForksMarker(string dir, string program) => Path.Combine(dir, CacheKey.ForProgram(program) + ".forks");
+
+    /// <summary>Whether <paramref name="program"/>'s last run with the code cache in <paramref name="dir"/> forked (see <see cref="RecordForks"/>).</summary>
+    public static bool LastRunForked(string dir, string program) => File.Exists(ForksMarker(dir, program));
 
     /// <summary>A forked child's first hot block: the parent's entry is opened now (see <see cref="OpenCodeCache"/>).</summary>
     void OpenDeferred()

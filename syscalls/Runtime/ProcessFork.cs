@@ -309,24 +309,28 @@ public sealed partial class GuestProcess
     }
 
     /// <summary>The options every component this process starts gets: the same cache, pool, tracing, tiers.</summary>
-    List<string> ComponentOptions()
+    List<string> ComponentOptions() => ComponentOptions(Options);
+
+    static List<string> ComponentOptions(RunOptions o)
     {
-        var options = new List<string> { "--excache", Options.Cache.Size.ToString(), "--ways", Options.Cache.Ways.ToString(),
-            "--line", Options.Cache.LineSize.ToString(), "--policy", Options.Cache.Policy.ToString().ToLowerInvariant(), "--pool", Options.PoolSize.ToString() };
-        if (Options.Strace) options.Add("--strace");
-        options.AddRange(Options.ChildArguments);
+        var options = new List<string> { "--excache", o.Cache.Size.ToString(), "--ways", o.Cache.Ways.ToString(),
+            "--line", o.Cache.LineSize.ToString(), "--policy", o.Cache.Policy.ToString().ToLowerInvariant(), "--pool", o.PoolSize.ToString() };
+        if (o.Strace) options.Add("--strace");
+        options.AddRange(o.ChildArguments);
         return options;
     }
 
     /// <summary>Starts an idle pooled component on a socket (its descriptor 3); <paramref name="memory"/> is what it connects to while it waits, if known.</summary>
-    Func<int, int> ComponentStarter(string? memory)
+    Func<int, int> ComponentStarter(string? memory) => ComponentStarter(Options, memory);
+
+    static Func<int, int> ComponentStarter(RunOptions options, string? memory)
     {
         var (exe, prefix) = SelfCommand;
         var argv = new List<string> { exe };
         argv.AddRange(prefix);
         argv.AddRange(["procnode", "--pool-socket", "3"]);
         if (memory != null) argv.AddRange(["--memory", memory]);
-        argv.AddRange(ComponentOptions());
+        argv.AddRange(ComponentOptions(options));
         var env = ComponentEnvironment();
         // It starts in a group of its own (see SpawnIsolated) and joins this process's group once it runs: a fork's
         // child starts in its parent's group.
@@ -335,6 +339,18 @@ public sealed partial class GuestProcess
 
     /// <summary>A guest that runs longer than this may well fork: its component gets an idle child ahead of that.</summary>
     public const int PrestartAfterMs = 30;
+
+    /// <summary>
+    /// Starts one idle component for the forks of a guest about to be loaded with <paramref name="options"/> (its
+    /// program's last run forked: see the code cache), before its memory exists: a component takes some 60 ms to be
+    /// ready, and a compiler driver forks 40 ms into its run. It connects to the memory at the hand-over.
+    /// </summary>
+    public static void StartComponentAhead(RunOptions options)
+    {
+        if (options.PoolSize <= 0) return;
+        var pool = ForkPool.Get();
+        if (pool.IdleCount == 0) pool.Fill(1, ComponentStarter(options, null));
+    }
 
     /// <summary>
     /// Starts one idle component for this process's forks if there is none: a component's first fork would otherwise

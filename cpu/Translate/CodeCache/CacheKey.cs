@@ -36,6 +36,18 @@ static class CacheKey
         return h.A.ToString("x16") + h.B.ToString("x16");
     }
 
+    /// <summary>
+    /// Names what is known of a program whatever the emulator build or cache geometry (whether its last run forked):
+    /// the program file alone, so that a run can look it up before its guest's memory exists.
+    /// </summary>
+    public static string ForProgram(string program)
+    {
+        var h = new Hash();
+        h.Add(Version);
+        File(ref h, program);
+        return "p" + h.A.ToString("x16") + h.B.ToString("x16");
+    }
+
     static void File(ref Hash h, string path)
     {
         var info = new FileInfo(path);
