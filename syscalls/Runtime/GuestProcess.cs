@@ -707,7 +707,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         lock (_wakeLock) _wakeClosed = true;
         _wake.Dispose();
         _memoryServer?.Dispose();
-        _borrowedCopyReleased?.Wait();
+        _borrowedCopyReleased?.Join();
         if (_memoryServerDir != null)
         {
             try { Directory.Delete(_memoryServerDir, recursive: true); } catch (IOException) { }

@@ -521,19 +521,21 @@ public sealed partial class GuestProcess
     /// <summary>
     /// The copy of its parent's memory that a forked child leaves at execve is destroyed by the parent's server, which
     /// frees every frame of it (milliseconds, and more when that server's code runs for the first time): the new image
-    /// does not wait for that. <see cref="Dispose"/> waits, so the connection outlives the request.
+    /// does not wait for that. <see cref="Dispose"/> waits, so the connection outlives the request. A thread of its own,
+    /// not the thread pool: the pool's first use in a process costs the caller milliseconds too.
     /// </summary>
     void ReleaseBorrowedCopy(IMemoryComponent parentMemory, int asid)
     {
-        _borrowedCopyReleased = Task.Run(() =>
+        _borrowedCopyReleased = new Thread(() =>
         {
             // A parent that is gone took the copy with it.
             try { parentMemory.DestroyAddressSpace(asid); }
             catch (MemoryNodeFailure) { }
-        });
+        }) { IsBackground = true, Name = "copy release" };
+        _borrowedCopyReleased.Start();
     }
 
-    Task? _borrowedCopyReleased;
+    Thread? _borrowedCopyReleased;
 
     /// <summary>Time spent in execve (reading, checking and loading images, releasing the old one), for <c>--stats</c>.</summary>
     public long ExecTicks { get; private set; }
