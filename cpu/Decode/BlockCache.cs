@@ -26,8 +26,8 @@ public sealed unsafe class BlockCache
     readonly GuestCodeReader _reader;
     readonly CacheView _mem;
     readonly Decoder _decoder;
-    /// <summary>The block being decoded: instructions are prepared in place, then copied once into the block's array.</summary>
-    readonly Insn[] _scratch = new Insn[MaxBlockInsns];
+    /// <summary>Where the next block's instructions are prepared, in place: it always has room for the longest block.</summary>
+    InsnStorage.Chunk _chunk = InsnStorage.Take();
     /// <summary>
     /// The 64 KiB chunks of the address space that hold (or held) decoded code. munmap and mprotect invalidate
     /// their range, mostly heap and data where no code is: the chunks answer that without a scan of every block.
@@ -146,6 +146,9 @@ public sealed unsafe class BlockCache
 
     Block Decode(ulong rip)
     {
+        if (_chunk.Left < MaxBlockInsns) _chunk = InsnStorage.Take();
+        var chunk = _chunk;
+        Insn* at = chunk.Base + chunk.Used;
         int count = 0;
         ulong ip = rip;
         while (count < MaxBlockInsns)
@@ -163,12 +166,13 @@ public sealed unsafe class BlockCache
                 break;
             }
             CpuModel.Adapt(ref ins);
-            Prepare(ins, ref _scratch[count++]);
+            Prepare(ins, ref at[count++]);
             Decoded++;
             ip = ins.NextIP;
             if (EndsBlock(ins)) break;
         }
-        var block = new Block { Start = rip, Insns = _scratch.AsSpan(0, count).ToArray() };
+        chunk.Used += count;
+        var block = new Block(rip, at, count, chunk);
         if (HotHeads != null && HotHeads.Contains(rip)) block.ExecCount = PresetHot;
         for (ulong c = rip >> ChunkShift; c <= (block.End - 1) >> ChunkShift; c++) _codeChunks.Add(c);
         // Stores to these lines must now come through the slow path, which forgets the block first.
@@ -195,8 +199,6 @@ public sealed unsafe class BlockCache
         i = new Insn
         {
             I = ins,
-            Ip = ins.IP,
-            NextIp = ins.NextIP,
             Base = -1,
             Index = -1,
             Exec = HandlerTable.For(ins),

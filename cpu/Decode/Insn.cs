@@ -12,11 +12,7 @@ public unsafe struct Insn
     public delegate*<CpuState, ref Insn, void> Exec;
     /// <summary>The real handler when <see cref="Exec"/> is a wrapper (SSE floating point runs bracketed by the guest MXCSR).</summary>
     public delegate*<CpuState, ref Insn, void> Inner;
-    /// <summary>Set after the first execution (see HandlerTable's MXCSR bracket).</summary>
-    public bool Warm;
     public Instruction I;
-    public ulong Ip;
-    public ulong NextIp;
     /// <summary>Displacement, or the absolute address for RIP-relative operands.</summary>
     public ulong Disp;
     public sbyte Base;
@@ -35,15 +31,44 @@ public unsafe struct Insn
     public byte R0, R1;
     /// <summary>For shaped handlers: 8 when operand 0 / operand 1 is AH..BH (bits 8..15 of its slot), else 0.</summary>
     public byte Sh0, Sh1;
+    /// <summary>Set after the first execution (see HandlerTable's MXCSR bracket).</summary>
+    public bool Warm;
     /// <summary>For shaped handlers: the immediate truncated to its use, a masked shift count, or a branch target.</summary>
     public ulong Imm;
+
+    // Iced keeps both (the next address and the length), so a copy of its own would only make every Insn 16 bytes longer.
+    public readonly ulong Ip => I.IP;
+    public readonly ulong NextIp => I.NextIP;
 }
 
 /// <summary>A straight-line run of instructions ending at a control transfer, decoded once.</summary>
-public sealed class Block
+public sealed unsafe class Block
 {
-    public required ulong Start { get; init; }
-    public required Insn[] Insns;
+    /// <summary>The block's instructions, in <see cref="InsnStorage"/> memory that <see cref="_storage"/> keeps alive.</summary>
+    readonly Insn* _insns;
+    readonly InsnStorage.Chunk _storage;
+
+    public Block(ulong start, Insn* insns, int count, InsnStorage.Chunk storage)
+    {
+        Start = start;
+        _insns = insns;
+        Count = count;
+        _storage = storage;
+    }
+
+    public ulong Start { get; }
+
+    /// <summary>How many instructions the block has.</summary>
+    public int Count { get; }
+
+    /// <summary>
+    /// The instructions. A caller that keeps the span (or a ref into it) past its last use of the block must keep the block
+    /// alive (<see cref="GC.KeepAlive"/>): the memory goes back to the storage once no block of its chunk is reachable.
+    /// </summary>
+    public Span<Insn> Insns => new(_insns, Count);
+
+    /// <summary>The first instruction, for loops that index without bounds checks (see <see cref="Insns"/> on lifetime).</summary>
+    public Insn* First => _insns;
     /// <summary>One-entry successor caches: most blocks continue to one or two places.</summary>
     public Block? Next1, Next2;
     public ulong Next1Ip, Next2Ip;
@@ -66,5 +91,5 @@ public sealed class Block
     /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
     public volatile LegoEmu.Cpu.Translate.Region? Region;
     /// <summary>One past the last byte of the block's code.</summary>
-    public ulong End => Insns.Length == 0 ? Start : Insns[^1].NextIp;
+    public ulong End => Count == 0 ? Start : _insns[Count - 1].NextIp;
 }

@@ -97,7 +97,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             // A block entered only because a region left at a miss inside it is not a translation candidate.
             // Long blocks count more per run (one more per 16 instructions): a fully unrolled loop body (a hash
             // round function, 128-instruction blocks) would otherwise run ten thousand times interpreted.
-            if (translator != null && !b.TranslationRequested && !missed && (b.ExecCount += 1 + (b.Insns.Length >> 4)) >= threshold)
+            if (translator != null && !b.TranslationRequested && !missed && (b.ExecCount += 1 + (b.Count >> 4)) >= threshold)
             {
                 translator.Request(b);
                 if (b.Region != null)
@@ -111,13 +111,14 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             var view = c.Mem;
             if (!view.Attributing)
             {
-                var insns = b.Insns;
-                RunBlock(c, insns);
-                c.InstructionsRetired += insns.Length;
+                RunBlock(c, b);
+                c.InstructionsRetired += b.Count;
             }
             else if (view.Cache.Profile is { } profile) ExecuteBlockProfiled(c, b, view, profile);
             else ExecuteBlockAttributed(c, b, view);
             missed = false;
+            // Also what keeps the block's instructions alive while they run, should a handler forget the block (a store
+            // into its own code, an munmap of it): see Block.Insns.
             prev = b;
         }
     }
@@ -130,9 +131,10 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     /// state for an outer handler cost a GC write barrier per block.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void RunBlock(CpuState c, Insn[] insns)
+    static void RunBlock(CpuState c, Block b)
     {
-        int last = insns.Length - 1;
+        Insn* insns = b.First;
+        int last = b.Count - 1;
         try
         {
             for (int n = 0; n < last; n++)
@@ -151,6 +153,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             int n = c.BlockPosition;
             c.InstructionsRetired += n;
             c.Rip = insns[n].Ip;
+            GC.KeepAlive(b);
             throw;
         }
     }
@@ -186,17 +189,18 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             counts[2 * n + 1] += view.Accesses - before;
             c.InstructionsRetired += n;
             c.Rip = insns[n].Ip;
+            GC.KeepAlive(b);
             throw;
         }
     }
 
     static long[] StartProfile(Block b, LegoEmu.Mem.Trace.CodeProfile profile)
     {
-        var counts = new long[2 * b.Insns.Length];
+        var counts = new long[2 * b.Count];
         b.ProfileCounts = counts;
-        var insns = b.Insns;
         profile.OnFinish(p =>
         {
+            var insns = b.Insns;
             for (int k = 0; k < insns.Length; k++)
             {
                 if (counts[2 * k] == 0 && counts[2 * k + 1] == 0) continue;
@@ -228,6 +232,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         {
             c.InstructionsRetired += n;
             c.Rip = insns[n].Ip;
+            GC.KeepAlive(b);
             throw;
         }
     }

@@ -23,7 +23,7 @@ static class FlagLiveness
         return (i.RflagsModified & Status) != 0 ? Effect.Uses : Effect.Passes;
     }
 
-    internal static bool[] DeadAfter(Insn[] insns)
+    internal static bool[] DeadAfter(ReadOnlySpan<Insn> insns)
     {
         var dead = new bool[insns.Length];
         bool deadBefore = false; // before the instruction after the last one: live
@@ -37,9 +37,9 @@ static class FlagLiveness
     }
 
     /// <summary>Whether the flags that enter the block are overwritten before anything reads or can observe them.</summary>
-    internal static bool DeadAtEntry(Insn[] insns)
+    internal static bool DeadAtEntry(ReadOnlySpan<Insn> insns)
     {
-        foreach (ref readonly var insn in insns.AsSpan())
+        foreach (ref readonly var insn in insns)
         {
             var effect = Of(insn.I);
             if (effect != Effect.Passes) return effect == Effect.Kills;

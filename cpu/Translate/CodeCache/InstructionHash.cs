@@ -15,7 +15,7 @@ static unsafe class InstructionHash
     public static ulong Of(Block b)
     {
         ulong h = 0xcbf29ce484222325;
-        foreach (ref readonly var i in b.Insns.AsSpan())
+        foreach (ref readonly var i in b.Insns)
         {
             ref readonly Instruction ins = ref i.I;
             h = Mix(h, i.Ip);

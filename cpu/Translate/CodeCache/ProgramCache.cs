@@ -107,7 +107,7 @@ sealed class ProgramCache
     static bool Find(Block[] blocks, ulong ip, out Insn insn)
     {
         foreach (var b in blocks)
-            foreach (ref readonly var i in b.Insns.AsSpan())
+            foreach (ref readonly var i in b.Insns)
                 if (i.Ip == ip)
                 {
                     insn = i;
