@@ -27,10 +27,10 @@ static class Files
         t.Add(Nr.lseek, "lseek", "fdd", x => HostFd(x, 0, h => Sys(Nr.lseek, h, x.Long(1), x.Long(2))));
         t.Add(Nr.fstat, "fstat", "fx", x => HostFd(x, 0, h => Buffers.WithStruct(x, x.A[1], 144, p => Sys(Nr.fstat, h, p))));
         t.Add(Nr.stat, "stat", "sx", x => StatAt(x, AT_FDCWD, x.Str(0), x.A[1], 0));
-        t.Add(Nr.lstat, "lstat", "sx", x => StatAt(x, AT_FDCWD, x.Str(0), x.A[1], 0x100));
-        t.Add(Nr.newfstatat, "newfstatat", "fsxx", x => StatAt(x, x.Int(0), x.A[1] == 0 ? "" : x.Str(1), x.A[2], (int)x.A[3]));
-        t.Add(Nr.readlink, "readlink", "sxd", x => ReadLink(x, AT_FDCWD, x.Str(0), x.A[1], x.Long(2)));
-        t.Add(Nr.readlinkat, "readlinkat", "fsxd", x => ReadLink(x, x.Int(0), x.Str(1), x.A[2], x.Long(3)));
+        t.Add(Nr.lstat, "lstat", "sx", x => StatAt(x, AT_FDCWD, x.LinkStr(0), x.A[1], 0x100));
+        t.Add(Nr.newfstatat, "newfstatat", "fsxx", x => StatAt(x, x.Int(0), x.A[1] == 0 ? "" : (x.A[3] & 0x100) != 0 ? x.LinkStr(1) : x.Str(1), x.A[2], (int)x.A[3]));
+        t.Add(Nr.readlink, "readlink", "sxd", x => ReadLink(x, AT_FDCWD, x.LinkStr(0), x.A[1], x.Long(2)));
+        t.Add(Nr.readlinkat, "readlinkat", "fsxd", x => ReadLink(x, x.Int(0), x.LinkStr(1), x.A[2], x.Long(3)));
         t.Add(Nr.access, "access", "sd", x => WithDir(x, AT_FDCWD, x.Str(0), (d, p) => Sys(Nr.faccessat, d, p, x.Long(1))));
         t.Add(Nr.faccessat, "faccessat", "fsd", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat, d, p, x.Long(2))));
         t.Add(Nr.faccessat2, "faccessat2", "fsdx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.faccessat2, d, p, x.Long(2), x.Long(3))));
@@ -419,7 +419,7 @@ static class Files
         if (path == "/proc/self/exe" || path == $"/proc/{x.P.Pid}/exe")
         {
             // The guest's own path, not the emulator's: programs locate their data files through it.
-            var bytes = Encoding.UTF8.GetBytes(x.P.ExePath);
+            var bytes = LegoEmu.Loader.Image.GuestText.Encode(x.P.ExePath);
             int n = (int)Math.Min(bytes.Length, size);
             x.Mem.WriteBytes(buf, bytes.AsSpan(0, n));
             return n;

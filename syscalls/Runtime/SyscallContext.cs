@@ -62,7 +62,12 @@ public sealed class SyscallContext(GuestProcess process)
     /// <summary>Reads a NUL-terminated path argument; throws <see cref="MemoryFault"/> (EFAULT) on a bad pointer.</summary>
     public string Str(int n) => Str(A[n]);
 
-    public string Str(ulong addr)
+    public string Str(ulong addr) => FdPaths.Resolve(P, RawStr(addr));
+
+    /// <summary>A path argument for a call that does not follow a final symbolic link (readlink, lstat).</summary>
+    public string LinkStr(int n) => FdPaths.Resolve(P, RawStr(A[n]), followLast: false);
+
+    string RawStr(ulong addr)
     {
         if (addr == 0) throw new MemoryFault(0, AccessKind.Read, FaultReason.Unmapped);
         return LegoEmu.Loader.Image.GuestText.Decode(Mem.ReadCString(addr, 4096));

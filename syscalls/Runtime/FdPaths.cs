@@ -1,0 +1,51 @@
+namespace LegoEmu.Syscalls.Runtime;
+
+/// <summary>
+/// Paths that name the process's own descriptors: /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N,
+/// /proc/PID/fd/N and /dev/stdin, /dev/stdout, /dev/stderr. The host kernel resolves them against the host
+/// process's descriptor table, whose numbers are not the guest's (a guest's 63 may be the host's open runtime
+/// library), so they are rewritten to name the host descriptor that the guest's number stands for.
+/// </summary>
+public static class FdPaths
+{
+    /// <summary>
+    /// <paramref name="path"/> with a guest descriptor number replaced by its host one. With
+    /// <paramref name="followLast"/> false (readlink, lstat) /dev/stdin and friends stay as they are: the call
+    /// looks at that symbolic link itself, which names /proc/self/fd/N and not the host's descriptor.
+    /// </summary>
+    public static string Resolve(GuestProcess p, string path, bool followLast = true)
+    {
+        if (path.Length < 9 || path[0] != '/' || (path[1] != 'd' && path[1] != 'p')) return path;
+        int at;
+        if (path.StartsWith("/dev/fd/", StringComparison.Ordinal)) at = 8;
+        else if (path.StartsWith("/proc/self/fd/", StringComparison.Ordinal)) at = 14;
+        else if (path.StartsWith("/proc/thread-self/fd/", StringComparison.Ordinal)) at = 21;
+        else if (path.StartsWith("/proc/", StringComparison.Ordinal)) at = OwnPidFd(p, path);
+        else if (followLast && path.StartsWith("/dev/std", StringComparison.Ordinal))
+            return path switch { "/dev/stdin" => Named(p, 0, path, ""), "/dev/stdout" => Named(p, 1, path, ""), "/dev/stderr" => Named(p, 2, path, ""), _ => path };
+        else return path;
+        if (at < 0) return path;
+        int end = at;
+        while (end < path.Length && char.IsAsciiDigit(path[end])) end++;
+        // The kernel's own parse: digits only, no leading zero, then the end or a slash. Anything else is left to the host to refuse.
+        if (end == at || end - at > 9 || (path[at] == '0' && end - at > 1) || (end < path.Length && path[end] != '/')) return path;
+        return Named(p, int.Parse(path.AsSpan(at, end - at)), path, path[end..]);
+    }
+
+    static string Named(GuestProcess p, int guestFd, string path, string rest)
+    {
+        int h = p.Fds.Host(guestFd);
+        if (h == guestFd && path.StartsWith("/dev/std", StringComparison.Ordinal)) return path;
+        // A number the guest has not open names nothing, whatever the host has there.
+        return h < 0 ? "/proc/self/fd/-1" + rest : $"/proc/self/fd/{h}{rest}";
+    }
+
+    /// <summary>Where the number starts in /proc/PID/fd/N when PID is this process's own, else -1.</summary>
+    static int OwnPidFd(GuestProcess p, string path)
+    {
+        int end = 6;
+        while (end < path.Length && char.IsAsciiDigit(path[end])) end++;
+        if (end == 6 || !path.AsSpan(end).StartsWith("/fd/", StringComparison.Ordinal)) return -1;
+        return int.TryParse(path.AsSpan(6, end - 6), out int pid) && pid == p.Pid ? end + 4 : -1;
+    }
+}

@@ -1,0 +1,98 @@
+/* Paths that name the process's own descriptors: /dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N and
+   /dev/stdin. They must reach the guest's descriptor N, whatever number the descriptor has elsewhere
+   (shells open /dev/fd/63 for a process substitution). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) { printf("%-40s %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerrorname_np(errno) : ""); }
+
+static void read_through(const char *what, const char *path)
+{
+    char buf[64] = {0};
+    int fd = open(path, O_RDONLY);
+    long n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    show(what, n);
+    if (n > 0) printf("  got: %s\n", buf);
+    if (fd >= 0) close(fd);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/legoemu-fdpaths-XXXXXX";
+    mkdtemp(dir);
+    char file[128], sub[128], path[256];
+    snprintf(file, sizeof file, "%s/data", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    mkdir(sub, 0700);
+    int f = open(file, O_CREAT | O_RDWR, 0600);
+    write(f, "file contents", 13);
+    int s = open(sub, O_RDONLY | O_DIRECTORY);
+    char inner[160];
+    snprintf(inner, sizeof inner, "%s/inner", sub);
+    int in = open(inner, O_CREAT | O_WRONLY, 0600);
+    write(in, "inner file", 10);
+    close(in);
+
+    /* A pipe through /dev/fd and /proc/self/fd, and a file through /proc/PID/fd. */
+    int p[2];
+    pipe(p);
+    write(p[1], "through the pipe", 16);
+    snprintf(path, sizeof path, "/dev/fd/%d", p[0]);
+    read_through("open /dev/fd/N of a pipe", path);
+    write(p[1], "again", 5);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+    read_through("open /proc/self/fd/N of a pipe", path);
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", getpid(), f);
+    read_through("open /proc/PID/fd/N of a file", path);
+    snprintf(path, sizeof path, "/dev/fd/%d/inner", s);
+    read_through("open /dev/fd/N/inner of a directory", path);
+
+    /* stat and readlink see the guest's descriptor. */
+    struct stat a, b;
+    fstat(f, &a);
+    snprintf(path, sizeof path, "/dev/fd/%d", f);
+    show("stat /dev/fd/N", stat(path, &b));
+    printf("  same file: %d\n", a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+    show("lstat /dev/fd/N", lstat(path, &b));
+    printf("  a link: %d\n", S_ISLNK(b.st_mode));
+    char target[256] = {0};
+    snprintf(path, sizeof path, "/proc/self/fd/%d", f);
+    long n = readlink(path, target, sizeof target - 1);
+    show("readlink /proc/self/fd/N", n);
+    printf("  names the file: %d\n", n > 0 && strcmp(target, file) == 0);
+    show("faccessat /dev/fd/N", faccessat(AT_FDCWD, path, R_OK, 0));
+
+    /* A number that is not open names nothing; nor do malformed ones. */
+    show("open /dev/fd/ of a closed number", open("/dev/fd/900", O_RDONLY));
+    show("open /proc/self/fd/ with a leading 0", ({ snprintf(path, sizeof path, "/proc/self/fd/0%d", f); open(path, O_RDONLY); }));
+
+    /* /dev/stdin follows descriptor 0 wherever it was moved from; readlink sees the link itself. */
+    int saved = dup(0);
+    lseek(f, 0, SEEK_SET);
+    dup2(f, 0);
+    read_through("open /dev/stdin after dup2", "/dev/stdin");
+    n = readlink("/dev/stdin", target, sizeof target - 1);
+    target[n > 0 ? n : 0] = 0;
+    show("readlink /dev/stdin", n);
+    printf("  %s\n", target);
+    dup2(saved, 0);
+    close(saved);
+
+    /* A descriptor number far from the ones the process had at its start. */
+    int high = fcntl(f, F_DUPFD, 63);
+    snprintf(path, sizeof path, "/dev/fd/%d", high);
+    lseek(f, 5, SEEK_SET);
+    read_through("open /dev/fd/63", path);
+
+    unlink(inner);
+    rmdir(sub);
+    unlink(file);
+    rmdir(dir);
+    return 0;
+}
