@@ -42,7 +42,7 @@ static class Files
         t.Add(Nr.getcwd, "getcwd", "Bd", x => Buffers.WithOutput(x, x.A[0], (int)Math.Min(x.A[1], 4096), p => Sys(Nr.getcwd, p, (long)Math.Min(x.A[1], 4096))));
         t.Add(Nr.chdir, "chdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.chdir, p)));
         t.Add(Nr.getdents, "getdents", "fxd", GetDents);
-        t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Buffers.WithOutput(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => Sys(Nr.getdents64, h, p, (long)Math.Min(x.A[2], Buffers.Chunk)))));
+        t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Output(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => Sys(Nr.getdents64, h, p, (long)Math.Min(x.A[2], Buffers.Chunk)))));
         t.Add(Nr.unlink, "unlink", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.unlink, p)));
         t.Add(Nr.unlinkat, "unlinkat", "fsx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.unlinkat, d, p, x.Long(2))));
         t.Add(Nr.mkdir, "mkdir", "so", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.mkdir, p, x.Long(1))));
@@ -97,7 +97,7 @@ static class Files
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         int len = (int)Math.Min(x.A[2], Buffers.Chunk);
-        return Buffers.WithOutput(x, x.A[1], len, p =>
+        return Output(x, x.A[1], len, p =>
         {
             long r = Sys(Nr.getdents64, h, p, len);
             byte* b = (byte*)p;
@@ -116,6 +116,13 @@ static class Files
         });
     }
 
+    /// <summary>An output buffer the host call fills from its start; one mapped only in part stops the host where it stops the guest.</summary>
+    static long Output(SyscallContext x, ulong addr, int len, Func<nint, long> call)
+    {
+        long ok = Buffers.AccessiblePrefix(x, addr, len, write: true);
+        return ok < len ? PartialBuffers.Read(x, addr, ok, call) : Buffers.WithOutput(x, addr, len, call);
+    }
+
     static long Read(SyscallContext x)
     {
         long g = x.Long(0);
@@ -123,16 +130,14 @@ static class Files
         if (h < 0) return h;
         if (x.P.SignalFds.TryGetMask(h, out ulong mask)) return SignalFd.Read(x, h, mask);
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        // A file's read stops at a hole in the buffer; a pipe's or socket's fails whole and keeps its data.
-        long ok = ShortTransfers(x, g) ? Buffers.AccessiblePrefix(x, x.A[1], n, write: true) : 0;
-        if (ok == 0 && n > 0 && Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
-        if (ok > 0) n = (int)ok;
+        long ok = Buffers.AccessiblePrefix(x, x.A[1], n, write: true);
+        if (ok < n) return PartialBuffers.Read(x, x.A[1], ok, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
         return Buffers.WithOutput(x, x.A[1], n, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
     }
 
     /// <summary>
     /// Files, directories and block devices move what the buffer allows and report a short count at a hole
-    /// (the kernel copies page by page); a pipe or socket fails with EFAULT instead.
+    /// (the kernel copies page by page), whatever the size of the request.
     /// </summary>
     static bool ShortTransfers(SyscallContext x, long guestFd) => x.P.Fds.Kind(guestFd) == FdKind.NeverBlocks;
 
@@ -142,8 +147,7 @@ static class Files
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
         long ok = Buffers.AccessiblePrefix(x, x.A[1], n, write: true);
-        if (ok == 0 && n > 0) return x.Long(3) < 0 ? -Errno.EINVAL : -Errno.EFAULT;
-        n = (int)ok;
+        if (ok < n) return PartialBuffers.Read(x, x.A[1], ok, p => Sys(Nr.pread64, h, p, n, x.Long(3)));
         return Buffers.WithOutput(x, x.A[1], n, p => Sys(Nr.pread64, h, p, n, x.Long(3)));
     }
 
@@ -171,7 +175,12 @@ static class Files
         long len = x.Long(2);
         if (len < 0) return -Errno.EINVAL;
         long ok = Buffers.AccessiblePrefix(x, addr, len, write: false);
-        if ((ok == 0 && len > 0) || (ok < len && !ShortTransfers(x, g))) return -Errno.EFAULT;
+        if (ok < len && ok < Buffers.Chunk && !ShortTransfers(x, g))
+        {
+            int n = (int)Math.Min(len, Buffers.Chunk);
+            return BrokenPipe(x, PartialBuffers.Write(x, addr, ok, p => Blocking.Io(x, g, h, Blocking.POLLOUT, restartable: true, noWait => Blocking.Write(h, p, n, noWait))));
+        }
+        if (ok == 0 && len > 0) return -Errno.EFAULT;
         return BrokenPipe(x, Blocking.WriteAll(x, g, h, ok, (off, dst) => x.Mem.ReadBytes(addr + (ulong)off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
     }
 
@@ -218,7 +227,12 @@ static class Files
         long total = 0;
         foreach (var (_, l) in iov) total += l;
         long ok = Buffers.AccessiblePrefix(x, iov, total, write: false);
-        if ((ok == 0 && total > 0) || (ok < total && !ShortTransfers(x, g))) return -Errno.EFAULT;
+        if (ok < total && ok < Buffers.Chunk && !ShortTransfers(x, g))
+        {
+            int n = (int)Math.Min(total, Buffers.Chunk);
+            return BrokenPipe(x, PartialBuffers.WriteV(x, iov, ok, p => Blocking.Io(x, g, h, Blocking.POLLOUT, restartable: true, noWait => Blocking.Write(h, p, n, noWait))));
+        }
+        if (ok == 0 && total > 0) return -Errno.EFAULT;
         total = ok;
         // Gathering up to a whole chunk keeps one host write per call, so lines from the guest are not split.
         return BrokenPipe(x, Blocking.WriteAll(x, g, h, total, (off, dst) => Gather(x, iov, off, dst), (p, n, noWait) => Blocking.Write(h, p, n, noWait)));
@@ -262,9 +276,8 @@ static class Files
         long total = 0;
         foreach (var (_, l) in iov) total += l;
         int n = (int)Math.Min(total, Buffers.Chunk);
-        long ok = ShortTransfers(x, g) ? Buffers.AccessiblePrefix(x, iov, n, write: true) : 0;
-        if (ok == 0 && n > 0 && Blocking.FaultsNow(x, g, h, iov)) return -Errno.EFAULT;
-        if (ok > 0) n = (int)ok;
+        long ok = Buffers.AccessiblePrefix(x, iov, n, write: true);
+        if (ok < n) return PartialBuffers.ReadV(x, iov, ok, p => Blocking.Io(x, g, h, Blocking.POLLIN, restartable: true, noWait => Blocking.Read(h, p, n, noWait)));
         var buf = Buffers.Rent(n);
         try
         {

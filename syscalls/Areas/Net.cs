@@ -163,8 +163,9 @@ static unsafe class Net
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
         int flags = x.Int(3);
-        return BrokenPipe(x, Buffers.WithInput(x, x.A[1], n, b => AddrIn(x, 4, 5, a =>
-            SocketIo(x, g, h, Blocking.POLLOUT, flags, f => Sys(sendto, h, b, n, f, a, x.A[4] == 0 ? 0 : x.Long(5))))), flags);
+        Func<nint, long> send = b => AddrIn(x, 4, 5, a => SocketIo(x, g, h, Blocking.POLLOUT, flags, f => Sys(sendto, h, b, n, f, a, x.A[4] == 0 ? 0 : x.Long(5))));
+        long ok = Buffers.AccessiblePrefix(x, x.A[1], n, write: false);
+        return BrokenPipe(x, ok < n ? PartialBuffers.Write(x, x.A[1], ok, send) : Buffers.WithInput(x, x.A[1], n, send), flags);
     }
 
     static long RecvFrom(SyscallContext x)
@@ -173,8 +174,9 @@ static unsafe class Net
         int h = x.P.Fds.Host(g);
         if (h < 0) return h;
         int n = (int)Math.Min(x.A[2], Buffers.Chunk);
-        if (Blocking.FaultsNow(x, g, h, x.A[1], n)) return -Errno.EFAULT;
-        return Buffers.WithOutput(x, x.A[1], n, b => AddrOut(x, 4, 5, (a, l) => SocketIo(x, g, h, Blocking.POLLIN, x.Int(3), f => Sys(recvfrom, h, b, n, f, a, l))));
+        Func<nint, long> receive = b => AddrOut(x, 4, 5, (a, l) => SocketIo(x, g, h, Blocking.POLLIN, x.Int(3), f => Sys(recvfrom, h, b, n, f, a, l)));
+        long ok = Buffers.AccessiblePrefix(x, x.A[1], n, write: true);
+        return ok < n ? PartialBuffers.Read(x, x.A[1], ok, receive) : Buffers.WithOutput(x, x.A[1], n, receive);
     }
 
     static long GetSockOpt(SyscallContext x)
@@ -205,15 +207,16 @@ static unsafe class Net
         var parts = Files.Iovecs(x, iov, (long)iovlen);
         if (parts == null) return -Errno.EINVAL;
         long total = Math.Min(parts.Sum(p => p.len), Buffers.Chunk);
+        long ok = Buffers.AccessiblePrefix(x, parts, total, write: false);
+        if (ok < total) return PartialBuffers.WriteV(x, parts, ok, d => SendMsgFrom(x, h, d, total, name, namelen, control, clen));
         var data = new byte[total];
-        long o = 0;
-        foreach (var (b, l) in parts)
-        {
-            int n = (int)Math.Min(l, total - o);
-            if (n <= 0) break;
-            x.Mem.ReadBytes(b, data.AsSpan((int)o, n));
-            o += n;
-        }
+        Files.Gather(x, parts, 0, data);
+        fixed (byte* d = data) return SendMsgFrom(x, h, (nint)d, total, name, namelen, control, clen);
+    }
+
+    /// <summary>sendmsg of <paramref name="total"/> bytes at host <paramref name="d"/> with the guest's address and control data.</summary>
+    static long SendMsgFrom(SyscallContext x, int h, nint d, long total, ulong name, uint namelen, ulong control, ulong clen)
+    {
         var nameBuf = new byte[namelen];
         if (namelen > 0) x.Mem.ReadBytes(name, nameBuf);
         var ctl = new byte[clen];
@@ -222,10 +225,10 @@ static unsafe class Net
             x.Mem.ReadBytes(control, ctl);
             if (!TranslateRights(x, ctl, toHost: true)) return -Errno.EBADF;
         }
-        fixed (byte* d = data, nb = nameBuf, cb = ctl)
+        fixed (byte* nb = nameBuf, cb = ctl)
         {
             long* hiov = stackalloc long[2];
-            hiov[0] = (long)d;
+            hiov[0] = d;
             hiov[1] = total;
             byte* hm = stackalloc byte[56];
             new Span<byte>(hm, 56).Clear();
@@ -245,22 +248,38 @@ static unsafe class Net
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
         ulong m = x.A[1];
-        ulong name = x.Mem.Read64(m), iov = x.Mem.Read64(m + 16), iovlen = x.Mem.Read64(m + 24), control = x.Mem.Read64(m + 32), clen = x.Mem.Read64(m + 40);
-        uint namelen = x.Mem.Read32(m + 8);
+        ulong iov = x.Mem.Read64(m + 16), iovlen = x.Mem.Read64(m + 24), clen = x.Mem.Read64(m + 40);
         if (iovlen > 1024 || clen > 4096) return -Errno.EINVAL;
         var parts = Files.Iovecs(x, iov, (long)iovlen);
         if (parts == null) return -Errno.EINVAL;
         long total = Math.Min(parts.Sum(p => p.len), Buffers.Chunk);
-        if (Blocking.FaultsNow(x, x.Long(0), h, parts)) return -Errno.EFAULT;
+        long ok = Buffers.AccessiblePrefix(x, parts, total, write: true);
+        if (ok < total) return PartialBuffers.ReadV(x, parts, ok, d => RecvMsgInto(x, h, m, d, total));
         var data = new byte[total];
+        fixed (byte* d = data)
+        {
+            long r = RecvMsgInto(x, h, m, (nint)d, total);
+            if (r > 0) Files.Scatter(x, parts, data.AsSpan(0, (int)r));
+            return r;
+        }
+    }
+
+    /// <summary>
+    /// recvmsg into <paramref name="total"/> bytes at host <paramref name="d"/>; the guest's msghdr at <paramref name="m"/>
+    /// gets the address, control data and flags. The data itself is the caller's to copy.
+    /// </summary>
+    static long RecvMsgInto(SyscallContext x, int h, ulong m, nint d, long total)
+    {
+        ulong name = x.Mem.Read64(m), control = x.Mem.Read64(m + 32), clen = x.Mem.Read64(m + 40);
+        uint namelen = x.Mem.Read32(m + 8);
         var nameBuf = new byte[Math.Min(namelen, (uint)MaxAddr)];
         var ctl = new byte[clen];
         long r;
         byte* hm = stackalloc byte[56];
-        fixed (byte* d = data, nb = nameBuf, cb = ctl)
+        fixed (byte* nb = nameBuf, cb = ctl)
         {
             long* hiov = stackalloc long[2];
-            hiov[0] = (long)d;
+            hiov[0] = d;
             hiov[1] = total;
             new Span<byte>(hm, 56).Clear();
             *(long*)hm = name != 0 ? (long)nb : 0;
@@ -275,14 +294,6 @@ static unsafe class Net
             r = SocketIo(x, g, h, Blocking.POLLIN, x.Int(2), f => Sys(recvmsg, h, hmp, f | 0x40000000 /* MSG_CMSG_CLOEXEC */));
         }
         if (r < 0) return r;
-        long o = 0;
-        foreach (var (b, l) in parts)
-        {
-            int n = (int)Math.Min(l, r - o);
-            if (n <= 0) break;
-            x.Mem.WriteBytes(b, data.AsSpan((int)o, n));
-            o += n;
-        }
         uint gotName = *(uint*)(hm + 8);
         ulong gotCtl = *(ulong*)(hm + 40);
         if (name != 0) x.Mem.WriteBytes(name, nameBuf.AsSpan(0, (int)Math.Min(gotName, (uint)nameBuf.Length)));

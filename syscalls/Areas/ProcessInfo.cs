@@ -179,6 +179,8 @@ static class ProcessInfo
         const long GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
         if ((x.Long(2) & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0) return -Errno.EINVAL;
         int n = (int)Math.Min(x.A[1], 1 << 20);
+        long ok = Buffers.AccessiblePrefix(x, x.A[0], n, write: true);
+        if (ok < n) return PartialBuffers.Read(x, x.A[0], ok, p => Host.Native.Sys(Nr.getrandom, p, n, x.Long(2) | GRND_NONBLOCK));
         var b = new byte[n];
         long r;
         fixed (byte* p = b) r = Host.Native.Sys(Nr.getrandom, (nint)p, n, x.Long(2) | GRND_NONBLOCK);

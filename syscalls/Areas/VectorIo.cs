@@ -35,27 +35,28 @@ static class VectorIo
         foreach (var (_, l) in iov) total += l;
         int n = (int)Math.Min(total, Buffers.Chunk);
         long ok = Buffers.AccessiblePrefix(x, iov, n, write: true);
-        if (ok == 0 && n > 0) return -Errno.EFAULT;
-        n = (int)ok;
+        if (ok < n) return PartialBuffers.ReadV(x, iov, ok, p => PositionedRead(h, p, n, offset, flags));
         var buf = Buffers.Rent(n);
         try
         {
             long r;
             unsafe
             {
-                fixed (byte* p = buf)
-                {
-                    long* hv = stackalloc long[2];
-                    hv[0] = (nint)p;
-                    hv[1] = n;
-                    r = Sys(Nr.preadv2, h, (nint)hv, 1, offset, 0, (long)flags);
-                }
+                fixed (byte* p = buf) r = PositionedRead(h, (nint)p, n, offset, flags);
             }
             if (r <= 0) return r;
             Files.Scatter(x, iov, buf.AsSpan(0, (int)r));
             return r;
         }
         finally { Buffers.Return(buf); }
+    }
+
+    static unsafe long PositionedRead(int h, nint p, int n, long offset, ulong flags)
+    {
+        long* hv = stackalloc long[2];
+        hv[0] = p;
+        hv[1] = n;
+        return Sys(Nr.preadv2, h, (nint)hv, 1, offset, 0, (long)flags);
     }
 
     static long Write(SyscallContext x, long offset, ulong flags, bool positionAllowed)

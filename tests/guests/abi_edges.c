@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -27,6 +30,69 @@ static void on_usr1(int sig)
     handler_flags = now.ss_flags;
     stack_t other = { .ss_sp = malloc(65536), .ss_size = 65536, .ss_flags = 0 };
     handler_flags |= sigaltstack(&other, NULL) == -1 && errno == EPERM ? 0x100 : 0;
+}
+
+/* The same hole in front of pipes, sockets, character devices, getdents and getrandom: each stops (or fails,
+   and keeps or drops its data) as its own copy loop does. */
+static void partial_objects(char *two)
+{
+    char *edge = two + 4096 - 100, rest[32];
+    struct iovec wv[2] = { { two, 50 }, { edge, 300 } };
+    int p[2];
+    pipe2(p, O_NONBLOCK);
+    show("pipe write straddling a hole", write(p[1], edge, 300));
+    show("pipe writev straddling a hole", writev(p[1], wv, 2));
+    show("pipe after them", read(p[0], rest, sizeof rest));
+    char big[8192];
+    memset(big, 'b', sizeof big);
+    write(p[1], big, 5000);
+    show("pipe read of two pages, one short", read(p[0], two + 4096 - 4500, 5000));
+    show("pipe rest", read(p[0], big, sizeof big));
+    close(p[0]);
+    close(p[1]);
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    send(sv[0], "0123456789", 10, 0);
+    send(sv[0], "abcdefghij", 10, 0);
+    show("stream recv of 2 sends straddling", recv(sv[1], two + 4096 - 15, 20, 0));
+    memset(rest, 0, sizeof rest);
+    show("stream rest", recv(sv[1], rest, sizeof rest - 1, MSG_DONTWAIT));
+    printf("  rest: %s\n", rest);
+    send(sv[0], "0123456789abcdefghij", 20, 0);
+    struct iovec rv[2] = { { rest, 4 }, { two + 4096 - 6, 16 } };
+    struct msghdr m = { .msg_iov = rv, .msg_iovlen = 2 };
+    show("stream recvmsg straddling", recvmsg(sv[1], &m, 0));
+    show("stream send straddling", send(sv[0], edge, 300, 0));
+    show("stream after them", recv(sv[1], rest, sizeof rest, MSG_DONTWAIT));
+    close(sv[0]);
+    close(sv[1]);
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    send(sv[0], "0123456789abcdefghij", 20, 0);
+    show("datagram recv straddling", recv(sv[1], two + 4096 - 15, 20, 0));
+    show("datagram dropped", recv(sv[1], rest, sizeof rest, MSG_DONTWAIT));
+    struct msghdr sm = { .msg_iov = wv, .msg_iovlen = 2 };
+    show("datagram sendmsg straddling", sendmsg(sv[0], &sm, 0));
+    show("datagram after it", recv(sv[1], rest, sizeof rest, MSG_DONTWAIT));
+    close(sv[0]);
+    close(sv[1]);
+    int z = open("/dev/zero", O_RDWR);
+    show("/dev/zero read straddling", read(z, edge, 300));
+    show("/dev/zero write from the hole", write(z, two + 4096, 300));
+    int n = open("/dev/null", O_WRONLY);
+    show("/dev/null write from the hole", write(n, two + 4096, 300));
+    int u = open("/dev/urandom", O_RDONLY);
+    show("/dev/urandom read straddling", read(u, edge, 300));
+    show("getrandom straddling", getrandom(edge, 300, 0));
+    char dir[] = "/tmp/legoemu-dents-XXXXXX";
+    mkdtemp(dir);
+    int d = open(dir, O_RDONLY | O_DIRECTORY);
+    show("getdents64 straddling", syscall(SYS_getdents64, d, two + 4096 - 40, 4096));
+    show("getdents64 entirely in the hole", syscall(SYS_getdents64, d, two + 4096, 4096));
+    close(d);
+    rmdir(dir);
+    close(z);
+    close(n);
+    close(u);
 }
 
 int main(int argc, char **argv)
@@ -62,8 +128,11 @@ int main(int argc, char **argv)
     char rest[32] = {0};
     show("pipe read of what stayed", read(p[0], rest, sizeof rest));
     printf("  rest: %s\n", rest);
+    lseek(fd, 0, SEEK_END);
+    show("read at the end of the file", read(fd, two + 4096, 10));
     close(fd);
     unlink(path);
+    partial_objects(two);
 
     /* 2. A file name that is not UTF-8 reaches the disk byte for byte. */
     char dir[] = "/tmp/legoemu-names-XXXXXX";
