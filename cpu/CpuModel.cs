@@ -14,7 +14,7 @@ public enum CpuLevel
 /// The CPU model of this process's guest: what CPUID advertises and which instructions exist. An
 /// instruction of an extension above the level raises #UD (SIGILL) as on such a machine, except
 /// TZCNT and LZCNT, which older CPUs execute as REP BSF / REP BSR. v3 is x86-64-v3 with XSAVE
-/// (XCR0 = x87 | SSE | AVX) and PCLMULQDQ; v2 stays the default for now. Set once at start-up, before any
+/// (XCR0 = x87 | SSE | AVX), PCLMULQDQ and AES-NI; v2 stays the default for now. Set once at start-up, before any
 /// code is decoded; forked children and thread hosts get the same model.
 /// </summary>
 public static class CpuModel
@@ -100,6 +100,8 @@ public static class CpuModel
         if (ins.Mnemonic is Mnemonic.Lahf or Mnemonic.Sahf && level < CpuLevel.V2) return false;
         foreach (var f in ins.CpuidFeatures)
         {
+            // The 256-bit VAES and VPCLMULQDQ forms: no level advertises them.
+            if (f is CpuidFeature.VAES or CpuidFeature.VPCLMULQDQ) return false;
             if (LevelOf(f) > level) return false;
         }
         return true;
@@ -111,7 +113,7 @@ public static class CpuModel
         CpuidFeature.SSE3 or CpuidFeature.SSSE3 or CpuidFeature.SSE4_1 or CpuidFeature.SSE4_2 or CpuidFeature.POPCNT
             or CpuidFeature.CMPXCHG16B => CpuLevel.V2,
         CpuidFeature.AVX or CpuidFeature.AVX2 or CpuidFeature.FMA or CpuidFeature.F16C or CpuidFeature.BMI1 or CpuidFeature.BMI2
-            or CpuidFeature.LZCNT or CpuidFeature.MOVBE or CpuidFeature.PCLMULQDQ or CpuidFeature.XSAVE or CpuidFeature.XSAVEC
+            or CpuidFeature.LZCNT or CpuidFeature.MOVBE or CpuidFeature.PCLMULQDQ or CpuidFeature.AES or CpuidFeature.XSAVE or CpuidFeature.XSAVEC
             or CpuidFeature.XSAVEOPT => CpuLevel.V3,
         _ => CpuLevel.V1,
     };

@@ -8,10 +8,10 @@ public static class Cpuid
 {
     // Leaf 1 EDX: FPU TSC CX8 CMOV CLFSH MMX FXSR SSE SSE2 (MMX completes the x86-64 baseline ISA level glibc checks).
     public const uint Leaf1Edx = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
-    // Leaf 1 ECX at v2: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT; v3 adds PCLMULQDQ, FMA, MOVBE, XSAVE,
-    // OSXSAVE (the kernel has enabled XSAVE: XGETBV works), AVX and F16C.
+    // Leaf 1 ECX at v2: SSE3, SSSE3, CMPXCHG16B, SSE4.1, SSE4.2, POPCNT; v3 adds PCLMULQDQ, FMA, MOVBE, AES, XSAVE,
+    // OSXSAVE (the kernel has enabled XSAVE: XGETBV works), AVX and F16C (every x86-64-v3 processor has AES-NI and PCLMULQDQ).
     const uint Leaf1EcxV2 = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23);
-    const uint Leaf1EcxV3 = Leaf1EcxV2 | (1u << 1) | (1u << 12) | (1u << 22) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29);
+    const uint Leaf1EcxV3 = Leaf1EcxV2 | (1u << 1) | (1u << 12) | (1u << 22) | (1u << 25) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29);
     // Leaf 7 EBX: FCS/FDS deprecated (stored as 0 by FNSTENV, FNSAVE, FXSAVE); v3 adds BMI1, AVX2, BMI2.
     const uint Leaf7EbxBase = 1u << 13;
     const uint Leaf7EbxV3 = Leaf7EbxBase | (1u << 3) | (1u << 5) | (1u << 8);

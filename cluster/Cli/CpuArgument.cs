@@ -9,7 +9,7 @@ public sealed class CpuArgument
     readonly Option<string> _cpu = new("--cpu")
     {
         Description = "The CPU the guest sees: v1 (x86-64 baseline, SSE2), v2 (adds SSE3 to SSE4.2, POPCNT, CMPXCHG16B, LAHF) or v3 " +
-                      "(adds AVX, AVX2, FMA, F16C, BMI1, BMI2, LZCNT, MOVBE, XSAVE, PCLMULQDQ). CPUID advertises the level, and an " +
+                      "(adds AVX, AVX2, FMA, F16C, BMI1, BMI2, LZCNT, MOVBE, XSAVE, PCLMULQDQ, AES-NI). CPUID advertises the level, and an " +
                       "instruction above it raises SIGILL as on such a machine",
         DefaultValueFactory = _ => CpuModel.Name(CpuModel.Default),
         HelpName = "v1|v2|v3",

@@ -83,6 +83,7 @@ public static unsafe class HandlerTable
         InstSse41.Register();
         InstSse42.Register();
         InstPclmul.Register();
+        InstAes.Register();
         AvxMove.Register();
         Avx2Integer.Register();
         AvxConvert.Register();

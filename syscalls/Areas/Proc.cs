@@ -134,7 +134,7 @@ static class Proc
         F((xedx & (1 << 20)) != 0, "nx"); F((xedx & (1 << 29)) != 0, "lm"); F((ecx & 1) != 0, "pni"); F((ecx & (1 << 9)) != 0, "ssse3"); F((ecx & (1 << 13)) != 0, "cx16");
         F((ecx & (1 << 19)) != 0, "sse4_1"); F((ecx & (1 << 20)) != 0, "sse4_2"); F((ecx & (1 << 23)) != 0, "popcnt");
         F((ecx & (1 << 1)) != 0, "pclmulqdq"); F((ecx & (1 << 12)) != 0, "fma"); F((ecx & (1 << 22)) != 0, "movbe");
-        F((ecx & (1 << 26)) != 0, "xsave"); F((ecx & (1 << 28)) != 0, "avx"); F((ecx & (1 << 29)) != 0, "f16c");
+        F((ecx & (1 << 25)) != 0, "aes"); F((ecx & (1 << 26)) != 0, "xsave"); F((ecx & (1 << 28)) != 0, "avx"); F((ecx & (1 << 29)) != 0, "f16c");
         F((xecx & 1) != 0, "lahf_lm"); F((xecx & (1 << 5)) != 0, "abm");
         uint ebx7 = Cpuid.Leaf7Ebx;
         F((ebx7 & (1 << 3)) != 0, "bmi1"); F((ebx7 & (1 << 5)) != 0, "avx2"); F((ebx7 & (1 << 8)) != 0, "bmi2");

@@ -24,8 +24,8 @@ public class CpuModelTests
             __cpuid(1, a, b, c, d);
             __cpuid_count(7, 0, a, b7, c7, d7);
             __cpuid(0x80000001, a, b, xc, xd);
-            printf("%s sse3=%u ssse3=%u sse4.2=%u popcnt=%u cx16=%u pclmul=%u movbe=%u avx=%u lahf=%u lzcnt=%u bmi1=%u bmi2=%u avx2=%u\n", who,
-                   c & 1, c >> 9 & 1, c >> 20 & 1, c >> 23 & 1, c >> 13 & 1, c >> 1 & 1, c >> 22 & 1, c >> 28 & 1,
+            printf("%s sse3=%u ssse3=%u sse4.2=%u popcnt=%u cx16=%u pclmul=%u aes=%u movbe=%u avx=%u lahf=%u lzcnt=%u bmi1=%u bmi2=%u avx2=%u\n", who,
+                   c & 1, c >> 9 & 1, c >> 20 & 1, c >> 23 & 1, c >> 13 & 1, c >> 1 & 1, c >> 25 & 1, c >> 22 & 1, c >> 28 & 1,
                    xc & 1, xc >> 5 & 1, b7 >> 3 & 1, b7 >> 8 & 1, b7 >> 5 & 1);
         }
         int main(int argc, char **argv)
@@ -63,6 +63,8 @@ public class CpuModelTests
             else if (!strcmp(what, "movbe")) __asm__ volatile("test %0, %0\n movbe %2, %0\n pushfq\n pop %1" : "+r"(r), "=r"(flags) : "m"(src) : "cc");
             else if (!strcmp(what, "xgetbv")) __asm__ volatile("xor %%ecx, %%ecx\n xgetbv\n shl $32, %%rdx\n or %%rdx, %%rax\n mov %%rax, %0\n pushfq\n pop %1" : "=r"(r), "=r"(flags) : : "rax", "rcx", "rdx", "cc");
             else if (!strcmp(what, "vzeroupper")) __asm__ volatile("vzeroupper\n xor %0, %0\n pushfq\n pop %1" : "=r"(r), "=r"(flags) : : "cc");
+            else if (!strcmp(what, "aesenc")) __asm__ volatile("pxor %%xmm0, %%xmm0\n aesenc %%xmm0, %%xmm0\n movq %%xmm0, %0\n xor %1, %1" : "=r"(r), "=r"(flags) : : "xmm0");
+            else if (!strcmp(what, "vaesenc256")) __asm__ volatile("vpxor %%ymm0, %%ymm0, %%ymm0\n vaesenc %%ymm0, %%ymm0, %%ymm0\n vmovq %%xmm0, %0\n xor %1, %1" : "=r"(r), "=r"(flags) : : "xmm0");
             else if (!strcmp(what, "lahf")) __asm__ volatile("xor %%eax, %%eax\n lahf\n movzbl %%ah, %%eax\n mov %%rax, %0\n pushfq\n pop %1" : "=r"(r), "=r"(flags) : : "rax", "cc");
             printf("%s %llu zf=%llu\n", what, (unsigned long long)r, (unsigned long long)(flags >> 6 & 1));
             return 0;
@@ -79,9 +81,9 @@ public class CpuModelTests
     public async Task CpuidAdvertisesTheLevelAndForkedDescendantsKeepIt()
     {
         using var guest = await InlineGuest.BuildAsync("cpumodel", Source);
-        const string v1 = "sse3=0 ssse3=0 sse4.2=0 popcnt=0 cx16=0 pclmul=0 movbe=0 avx=0 lahf=0 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
-        const string v2 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=0 movbe=0 avx=0 lahf=1 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
-        const string v3 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=1 movbe=1 avx=1 lahf=1 lzcnt=1 bmi1=1 bmi2=1 avx2=1";
+        const string v1 = "sse3=0 ssse3=0 sse4.2=0 popcnt=0 cx16=0 pclmul=0 aes=0 movbe=0 avx=0 lahf=0 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
+        const string v2 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=0 aes=0 movbe=0 avx=0 lahf=1 lzcnt=0 bmi1=0 bmi2=0 avx2=0";
+        const string v3 = "sse3=1 ssse3=1 sse4.2=1 popcnt=1 cx16=1 pclmul=1 aes=1 movbe=1 avx=1 lahf=1 lzcnt=1 bmi1=1 bmi2=1 avx2=1";
         foreach (var (level, bits) in new[] { ("v1", v1), ("v2", v2), ("v3", v3) })
         {
             var (exit, text) = await Run(guest, level, "cpuid");
@@ -107,7 +109,8 @@ public class CpuModelTests
         Assert.Equal((0, "lahf 70 zf=1\n"), await Run(guest, "v2", "lahf"));
         Assert.Equal((0, "xgetbv 7 zf=0\n"), await Run(guest, "v3", "xgetbv"));
         Assert.Equal((0, "vzeroupper 0 zf=1\n"), await Run(guest, "v3", "vzeroupper"));
-        foreach (var (level, what) in new[] { ("v2", "andn"), ("v2", "movbe"), ("v1", "popcnt"), ("v1", "lahf"), ("v2", "xgetbv"), ("v2", "vzeroupper") })
+        Assert.Equal((0, "aesenc 7161677110969590627 zf=0\n"), await Run(guest, "v3", "aesenc"));
+        foreach (var (level, what) in new[] { ("v2", "andn"), ("v2", "movbe"), ("v1", "popcnt"), ("v1", "lahf"), ("v2", "xgetbv"), ("v2", "vzeroupper"), ("v2", "aesenc"), ("v3", "vaesenc256") })
         {
             var (exit, text) = await Run(guest, level, what);
             Assert.True(exit == 128 + 4 && text == "", $"{what} at {level}: exit {exit}, stdout '{text}' (expected SIGILL)");

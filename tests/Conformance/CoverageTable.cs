@@ -106,7 +106,7 @@ public static class CoverageTable
         ## Not implemented yet
 
         - The default CPU model is still v2; `--cpu v3` has the whole x86-64-v3 level.
-        - AES-NI, XSAVEOPT, XSAVES; AVX-512 is never advertised.
+        - XSAVEOPT, XSAVES; AVX-512, VAES and VPCLMULQDQ (the 256-bit forms) are never advertised.
         - Unmasked x87 exceptions do not deliver SIGFPE (unmasked SSE/AVX ones do; the fpe_unmasked guest checks them).
         - The YMM upper halves are not in the FXSAVE image a thread on another processor component sends home
           (a signal frame built for it there holds the home's copy), nor in a fork's state.

@@ -138,10 +138,10 @@ public static class FormCatalog
         return result;
     }
 
-    /// <summary>The VEX-encoded instructions of x86-64-v3: BMI1, BMI2, AVX, AVX2, FMA, F16C.</summary>
+    /// <summary>The VEX-encoded instructions of x86-64-v3: BMI1, BMI2, AVX, AVX2, FMA, F16C, and the VEX.128 PCLMULQDQ and AES-NI forms.</summary>
     static bool IsV3Vex(OpCodeInfo op) =>
         op.Encoding == EncodingKind.VEX && new Instruction { Code = op.Code }.CpuidFeatures.All(f => f is CpuidFeature.BMI1
-            or CpuidFeature.BMI2 or CpuidFeature.AVX or CpuidFeature.AVX2 or CpuidFeature.FMA or CpuidFeature.F16C or CpuidFeature.PCLMULQDQ);
+            or CpuidFeature.BMI2 or CpuidFeature.AVX or CpuidFeature.AVX2 or CpuidFeature.FMA or CpuidFeature.F16C or CpuidFeature.PCLMULQDQ or CpuidFeature.AES);
 
     static string? Exclusion(Code code, OpCodeInfo op, OpCodeOperandKind[] kinds)
     {

@@ -73,6 +73,7 @@ public static class Guests
         new GuestSpec("avx_signals") { GccFlags = ["-static", "-O2", "-mavx2"], RunOptions = ["--cpu", "v3"] },
         new GuestSpec("autovec_v3") { GccFlags = ["-static", "-O3", "-march=x86-64-v3"], RunOptions = ["--cpu", "v3"] },
         new GuestSpec("bmi_scalar") { GccFlags = ["-static", "-O2", "-mbmi", "-mbmi2", "-mlzcnt", "-mmovbe", "-mpclmul"], RunOptions = ["--cpu", "v3"] },
+        new GuestSpec("aes_ni") { GccFlags = ["-static", "-O2", "-maes"], RunOptions = ["--cpu", "v3"] },
     }.ToDictionary(s => s.Name);
 
     public static IReadOnlyList<GuestSpec> All()
