@@ -10,4 +10,6 @@ public static class AuxVector
 }
 
 /// <summary>Facts about the emulated machine and user that the loader writes into the auxv.</summary>
-public sealed record LoaderEnvironment(ulong HwCap, ulong HwCap2, ulong MinSigStackSize, uint Uid, uint Euid, uint Gid, uint Egid);
+/// <param name="StackLimit">RLIMIT_STACK's soft limit, which bounds how far the stack may grow.</param>
+public sealed record LoaderEnvironment(ulong HwCap, ulong HwCap2, ulong MinSigStackSize, uint Uid, uint Euid, uint Gid, uint Egid,
+    ulong StackLimit = ImageLoader.DefaultStackSize);

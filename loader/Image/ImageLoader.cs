@@ -13,7 +13,16 @@ public static class ImageLoader
     /// <summary>Where Linux puts an ET_DYN executable loaded without an interpreter (ELF_ET_DYN_BASE).</summary>
     public const ulong DynBase = 0x5555_5555_4000UL;
     public const ulong StackTop = 0x7fff_ffff_f000UL;
-    public const ulong StackSize = 8UL << 20;
+    /// <summary>The stack under the usual RLIMIT_STACK of 8 MiB.</summary>
+    public const ulong DefaultStackSize = 8UL << 20;
+
+    /// <summary>
+    /// The stack is mapped whole at its largest: as far as RLIMIT_STACK lets the kernel grow it, so a deeper
+    /// recursion faults where it faults natively. The kernel grows an unlimited stack until it meets another
+    /// mapping; 256 MiB stands for that, and stays clear of where mmap starts placing (see VmaSet.DefaultMmapBase).
+    /// A limit too small for the arguments and the first frames gets 128 KiB, the kernel's initial stack_expand.
+    /// </summary>
+    public static ulong StackSizeFor(ulong limit) => PageMath.Up(Math.Clamp(limit, 128UL << 10, 256UL << 20));
 
     /// <param name="interpreter">The program's PT_INTERP (the dynamic linker), already parsed, or null for a static program.</param>
     public static ProcessImage Load(ElfFile elf, GuestAddressSpace space, IReadOnlyList<string> argv,
@@ -52,7 +61,8 @@ public static class ImageLoader
         }
 
         var stackProt = Protection.ReadWrite | (execStack ? Protection.Exec : 0);
-        long r = space.MapForImage(StackTop - StackSize, StackSize, stackProt, "[stack]");
+        ulong stackSize = StackSizeFor(env.StackLimit);
+        long r = space.MapForImage(StackTop - stackSize, stackSize, stackProt, "[stack]");
         if (r < 0) throw new ElfFormatException("cannot map the stack");
 
         var aux = new List<(ulong, ulong)>
@@ -92,7 +102,7 @@ public static class ImageLoader
             ExecutableStack = execStack,
             Interpreter = elf.Interpreter,
             StackTop = StackTop,
-            StackBottom = StackTop - StackSize,
+            StackBottom = StackTop - stackSize,
             AuxVector = auxBytes,
         };
     }

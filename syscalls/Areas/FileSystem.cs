@@ -64,6 +64,12 @@ static class FileSystem
         t.Add(Nr.fchown, "fchown", "fdd", x => Fd(x, 0, h => Sys(Nr.fchown, h, x.Long(1), x.Long(2))));
         t.Add(Nr.fchownat, "fchownat", "fsddx", x => At(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.fchownat, d, p, x.Long(2), x.Long(3), x.Long(4))));
         t.Add(Nr.utimensat, "utimensat", "fsxx", Utimensat);
+        const int utime = 132, mknod = 133, utimes = 235, mknodat = 259, futimesat = 261;
+        t.Add(utime, "utime", "sx", x => Path(x, 0, p => Times(x, 1, 16, t => Sys(utime, p, t))));
+        t.Add(utimes, "utimes", "sx", x => Path(x, 0, p => Times(x, 1, 32, t => Sys(utimes, p, t))));
+        t.Add(futimesat, "futimesat", "fsx", x => At(x, x.Int(0), x.Str(1), (d, p) => Times(x, 2, 32, t => Sys(futimesat, d, p, t))));
+        t.Add(mknod, "mknod", "sox", x => Path(x, 0, p => Sys(mknod, p, x.Long(1), x.Long(2))));
+        t.Add(mknodat, "mknodat", "fsox", x => At(x, x.Int(0), x.Str(1), (d, p) => Sys(mknodat, d, p, x.Long(2), x.Long(3))));
         t.Add(Nr.truncate, "truncate", "sd", x => Path(x, 0, p => Sys(Nr.truncate, p, x.Long(1))));
         t.Add(Nr.fallocate, "fallocate", "fddd", x => Fd(x, 0, h => Sys(Nr.fallocate, h, x.Long(1), x.Long(2), x.Long(3))));
         t.Add(Nr.fchdir, "fchdir", "f", x => Fd(x, 0, h => Sys(Nr.fchdir, h)));
@@ -139,6 +145,9 @@ static class FileSystem
         x.P.Options.Diagnostics.WriteLine($"legoemu: chroot to {path} is not supported (the emulator's own root cannot move); the guest gets EPERM");
         return -Errno.EPERM;
     }
+
+    /// <summary>An optional times argument (struct utimbuf or two timevals) as a host pointer; NULL means now.</summary>
+    static long Times(SyscallContext x, int arg, int size, Func<nint, long> f) => x.A[arg] == 0 ? f(0) : Buffers.WithInput(x, x.A[arg], size, f);
 
     static long Utimensat(SyscallContext x)
     {

@@ -53,6 +53,9 @@ static class Files
         t.Add(Nr.fdatasync, "fdatasync", "f", x => HostFd(x, 0, h => Sys(Nr.fdatasync, h)));
         // Advice about the file's page cache is the host's to take (sort and cp give it).
         t.Add(Nr.fadvise64, "fadvise64", "fxxd", x => HostFd(x, 0, h => Sys(Nr.fadvise64, h, (long)x.A[1], (long)x.A[2], x.Long(3))));
+        const int readahead = 187, sync_file_range = 277;
+        t.Add(readahead, "readahead", "fdd", x => HostFd(x, 0, h => Sys(readahead, h, x.Long(1), x.Long(2))));
+        t.Add(sync_file_range, "sync_file_range", "fddx", x => HostFd(x, 0, h => Sys(sync_file_range, h, x.Long(1), x.Long(2), x.Long(3))));
         t.Add(Nr.ftruncate, "ftruncate", "fd", x => HostFd(x, 0, h => Sys(Nr.ftruncate, h, x.Long(1))));
         t.Add(Nr.creat, "creat", "so", x => OpenAt(x, AT_FDCWD, x.Str(0), 0x41 | 0x200 /* O_CREAT|O_WRONLY|O_TRUNC */, (int)x.A[1]));
         t.Add(Nr.sendfile, "sendfile", "ffxd", SendFile);

@@ -1,4 +1,5 @@
 using System.Text;
+using LegoEmu.Loader.Image;
 using LegoEmu.Cpu;
 using LegoEmu.Mem;
 using LegoEmu.Mem.Component;
@@ -25,12 +26,12 @@ static class Proc
             if (path.StartsWith(prefix, StringComparison.Ordinal)) rest = path[prefix.Length..];
         byte[]? content = rest switch
         {
-            "maps" => Encoding.ASCII.GetBytes(Maps(x.P)),
+            "maps" => GuestText.Encode(Maps(x.P)),
             "cmdline" => Cmdline(x.P),
             "auxv" => x.P.AuxVector,
-            "comm" => Encoding.ASCII.GetBytes(Comm(x.P) + "\n"),
-            "smaps" => Encoding.ASCII.GetBytes(Smaps(x.P)),
-            "stat" => Encoding.ASCII.GetBytes(Stat(x.P)),
+            "comm" => GuestText.Encode(Comm(x.P) + "\n"),
+            "smaps" => GuestText.Encode(Smaps(x.P)),
+            "stat" => GuestText.Encode(Stat(x.P)),
             _ => path switch
             {
                 "/proc/cpuinfo" => Encoding.ASCII.GetBytes(CpuInfo(x.P.CpuCount)),
@@ -83,7 +84,12 @@ static class Proc
         return sb.ToString();
     }
 
-    static string Comm(GuestProcess p) => Encoding.ASCII.GetString(p.ThreadName).TrimEnd('\0');
+    /// <summary>The command name's bytes as the guest set them (not UTF-8 necessarily), up to its NUL.</summary>
+    static string Comm(GuestProcess p)
+    {
+        int n = Array.IndexOf(p.ThreadName, (byte)0);
+        return GuestText.Decode(p.ThreadName.AsSpan(0, n < 0 ? p.ThreadName.Length : n));
+    }
 
     /// <summary>smaps, reduced to what tools read: each mapping with its size; every page counts as resident.</summary>
     static string Smaps(GuestProcess p)
@@ -119,7 +125,7 @@ static class Proc
     {
         var sb = new StringBuilder();
         foreach (var a in p.Argv) sb.Append(a).Append('\0');
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        return GuestText.Encode(sb.ToString());
     }
 
     /// <summary>Consistent with what CPUID tells the guest, not with the host's processor.</summary>

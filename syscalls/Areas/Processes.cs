@@ -243,9 +243,10 @@ static class Processes
     {
         var argv = StringArray(x, argvAddr);
         var envp = StringArray(x, envpAddr);
+        string given = path;
         if (path == "/proc/self/exe") path = x.P.ExePath;
         if (x.P.Options.Strace) x.P.Options.Diagnostics.WriteLine($"legoemu: execve {path} [{string.Join(", ", argv)}]");
-        return x.P.Exec(path, argv.Length == 0 ? [path] : argv, envp);
+        return x.P.Exec(path, argv.Length == 0 ? [path] : argv, envp, given);
     }
 
     static long ExecAt(SyscallContext x)

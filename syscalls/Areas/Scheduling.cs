@@ -6,7 +6,7 @@ using static LegoEmu.Syscalls.Host.Native;
 namespace LegoEmu.Syscalls.Areas;
 
 /// <summary>
-/// Scheduling and execution-domain calls: nice values, affinity, scheduling policies, personality,
+/// Scheduling and execution-domain calls: nice values, I/O priorities, affinity, scheduling policies, personality,
 /// memory locking and membarrier. Guest threads of one component take turns on one host thread, so
 /// placement requests are checked and recorded, and barriers hold by construction.
 /// </summary>
@@ -23,6 +23,10 @@ static class Scheduling
         t.Add(Nr.sched_get_priority_max, "sched_get_priority_max", "d", x => Sys(Nr.sched_get_priority_max, x.Long(0)));
         t.Add(Nr.sched_get_priority_min, "sched_get_priority_min", "d", x => Sys(Nr.sched_get_priority_min, x.Long(0)));
         t.Add(Nr.sched_rr_get_interval, "sched_rr_get_interval", "dx", x => Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.sched_rr_get_interval, Self(x, 0), p)));
+        // IOPRIO_WHO_PROCESS names a thread: this process's own are the host thread that makes their calls.
+        const int ioprio_set = 251, ioprio_get = 252, IOPRIO_WHO_PROCESS = 1;
+        t.Add(ioprio_set, "ioprio_set", "ddx", x => Sys(ioprio_set, x.Long(0), x.Long(0) == IOPRIO_WHO_PROCESS ? Self(x, 1) : x.Long(1), x.Long(2)));
+        t.Add(ioprio_get, "ioprio_get", "dd", x => Sys(ioprio_get, x.Long(0), x.Long(0) == IOPRIO_WHO_PROCESS ? Self(x, 1) : x.Long(1)));
         t.Add(Nr.personality, "personality", "x", Personality);
         t.Add(Nr.mlock, "mlock", "xd", x => Lock(x, x.A[0], x.A[1]));
         t.Add(Nr.munlock, "munlock", "xd", x => Lock(x, x.A[0], x.A[1]));

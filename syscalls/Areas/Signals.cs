@@ -253,32 +253,16 @@ static class Signals
     /// </summary>
     static long SigAltStack(SyscallContext x)
     {
-        const uint SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1u << 31;
-        const ulong MINSIGSTKSZ = 2048;
         var s = x.P.Signals;
-        bool onStack = s.AltStackSize != 0 && x.C.Rsp > s.AltStackBase && x.C.Rsp - s.AltStackBase <= s.AltStackSize;
         ulong oldBase = s.AltStackBase, oldSize = s.AltStackSize;
-        uint oldFlags = (s.AltStackSize == 0 ? SS_DISABLE : onStack ? SS_ONSTACK : 0) | (s.AltStackAutoDisarm ? SS_AUTODISARM : 0);
+        uint oldFlags = s.ReportedAltStackFlags(x.C.Rsp);
         if (x.A[0] != 0)
         {
             ulong sp = x.Mem.Read64(x.A[0]);
             uint flags = x.Mem.Read32(x.A[0] + 8);
             ulong size = x.Mem.Read64(x.A[0] + 16);
-            if (onStack) return -Errno.EPERM;
-            uint mode = flags & ~SS_AUTODISARM;
-            if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) return -Errno.EINVAL;
-            if (mode == SS_DISABLE)
-            {
-                s.AltStackBase = s.AltStackSize = 0;
-                s.AltStackAutoDisarm = false;
-            }
-            else
-            {
-                if (size < MINSIGSTKSZ) return -Errno.ENOMEM;
-                s.AltStackBase = sp;
-                s.AltStackSize = size;
-                s.AltStackAutoDisarm = (flags & SS_AUTODISARM) != 0;
-            }
+            long r = s.SetAltStack(x.C.Rsp, sp, flags, size);
+            if (r < 0) return r;
         }
         if (x.A[1] != 0)
         {

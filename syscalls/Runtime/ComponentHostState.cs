@@ -5,21 +5,22 @@ namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
 /// What a guest may change of the host process it runs in (process group, session, credentials, resource
-/// limits, priority, interval timers, working directory, the child-subreaper flag), taken when a component starts, so that a component
+/// limits, priority and I/O priority, interval timers, working directory, the child-subreaper flag), taken when a component starts, so that a component
 /// outliving its guest can check and put back what the next guest must find as a fresh child would. What
 /// cannot be put back (a new session, other credentials, a lowered hard limit, another priority) makes the
 /// component end with its guest instead.
 /// </summary>
 public sealed class ComponentHostState
 {
-    const int Limits = 16, GetResUid = 118, GetResGid = 120, PRIO_PROCESS = 0, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+    const int Limits = 16, GetResUid = 118, GetResGid = 120, PRIO_PROCESS = 0, IoprioSet = 251, IoprioGet = 252, IOPRIO_WHO_PROCESS = 1, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 
-    readonly long _group, _session, _priority;
+    readonly long _group, _session, _priority, _ioPriority;
     readonly uint[] _ids = new uint[6];
     readonly ulong[] _limits = new ulong[Limits * 2];
 
-    ComponentHostState(long group, long session, long priority)
+    ComponentHostState(long group, long session, long priority, long ioPriority)
     {
+        _ioPriority = ioPriority;
         _group = group;
         _session = session;
         _priority = priority;
@@ -28,7 +29,8 @@ public sealed class ComponentHostState
     /// <summary>The host process's state now.</summary>
     public static unsafe ComponentHostState Take()
     {
-        var s = new ComponentHostState(Native.Sys(Nr.getpgid, 0), Native.Sys(Nr.getsid, 0), Native.Sys(Nr.getpriority, PRIO_PROCESS, 0));
+        var s = new ComponentHostState(Native.Sys(Nr.getpgid, 0), Native.Sys(Nr.getsid, 0), Native.Sys(Nr.getpriority, PRIO_PROCESS, 0),
+            Native.Sys(IoprioGet, IOPRIO_WHO_PROCESS, 0));
         Ids(s._ids);
         fixed (ulong* l = s._limits)
             for (int r = 0; r < Limits; r++)
@@ -57,6 +59,7 @@ public sealed class ComponentHostState
         Ids(ids);
         if (!ids.AsSpan().SequenceEqual(_ids)) return false;
         if (Native.Sys(Nr.getpriority, PRIO_PROCESS, 0) != _priority) return false;
+        if (Native.Sys(IoprioGet, IOPRIO_WHO_PROCESS, 0) != _ioPriority && (_ioPriority < 0 || Native.Sys(IoprioSet, IOPRIO_WHO_PROCESS, 0, _ioPriority) < 0)) return false;
         ulong* now = stackalloc ulong[2];
         fixed (ulong* l = _limits)
             for (int r = 0; r < Limits; r++)

@@ -34,6 +34,7 @@ public sealed class ForkState
     public required (int Guest, int Host, bool CloseOnExec)[] Fds;
     public required SignalAction[] SignalActions;
     public required ulong SignalMask, AltStackBase, AltStackSize;
+    public required uint AltStackFlags;
     /// <summary>CLONE_CHILD_SETTID: where the child writes its own tid; CLONE_CHILD_CLEARTID: cleared at exit.</summary>
     public required ulong ChildSetTid, ChildClearTid;
     /// <summary>The parent's signalfds (host descriptor, mask): the child gives each a private eventfd.</summary>
@@ -90,7 +91,7 @@ public sealed class ForkState
         w.Write(Fds.Length);
         foreach (var (g, h, c) in Fds) { w.Write(g); w.Write(h); w.Write(c); }
         foreach (var a in SignalActions) { w.Write(a.Handler); w.Write(a.Flags); w.Write(a.Restorer); w.Write(a.Mask); }
-        w.Write(SignalMask); w.Write(AltStackBase); w.Write(AltStackSize);
+        w.Write(SignalMask); w.Write(AltStackBase); w.Write(AltStackSize); w.Write(AltStackFlags);
         w.Write(ChildSetTid); w.Write(ChildClearTid);
         w.Write(SignalFds.Length);
         foreach (var (h, m) in SignalFds) { w.Write(h); w.Write(m); }
@@ -147,6 +148,7 @@ public sealed class ForkState
         var acts = new SignalAction[65];
         for (int i = 0; i < 65; i++) acts[i] = new SignalAction(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64());
         ulong mask = r.ReadUInt64(), altBase = r.ReadUInt64(), altSize = r.ReadUInt64();
+        uint altFlags = r.ReadUInt32();
         ulong setTid = r.ReadUInt64(), clearTid = r.ReadUInt64();
         var signalFds = new (int, ulong)[r.ReadInt32()];
         for (int i = 0; i < signalFds.Length; i++) signalFds[i] = (r.ReadInt32(), r.ReadUInt64());
@@ -158,7 +160,7 @@ public sealed class ForkState
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe, InterpreterPath = interpreter,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
-            SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, ChildSetTid = setTid, ChildClearTid = clearTid,
+            SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, AltStackFlags = altFlags, ChildSetTid = setTid, ChildClearTid = clearTid,
             SignalFds = signalFds, MemoryBorrowed = borrowed, VirtualLimits = limits,
         };
     }

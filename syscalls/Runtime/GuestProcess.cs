@@ -131,18 +131,24 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public void Load(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
     {
         var program = ProgramFiles.Resolve(path, argv);
-        Load(program.Elf, program.Interpreter, program.Argv, envp);
+        Load(program.Elf, program.Interpreter, program.Argv, envp, path);
     }
 
-    /// <summary>Loads a parsed program (and its dynamic linker, if any) and sets up the registers for its entry.</summary>
-    public void Load(ElfFile elf, ElfFile? interp, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
+    /// <summary>
+    /// Loads a parsed program (and its dynamic linker, if any) and sets up the registers for its entry.
+    /// <paramref name="execPath"/> is the path the program was started by (a script's, /proc/self/exe): the
+    /// command name is its last component, as the kernel's comm is.
+    /// </summary>
+    public void Load(ElfFile elf, ElfFile? interp, IReadOnlyList<string> argv, IReadOnlyList<string> envp, string? execPath = null)
     {
         string path = elf.Path;
         ExePath = Path.GetFullPath(path);
-        var comm = System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(path));
+        var comm = LegoEmu.Loader.Image.GuestText.Encode(Path.GetFileName(execPath ?? path));
+        ThreadName = new byte[16];
         Array.Copy(comm, ThreadName, Math.Min(comm.Length, 15));
         var env = new LoaderEnvironment(Cpuid.HwCap, 0, 2048,
-            (uint)Host.Native.Sys(Nr.getuid), (uint)Host.Native.Sys(Nr.geteuid), (uint)Host.Native.Sys(Nr.getgid), (uint)Host.Native.Sys(Nr.getegid));
+            (uint)Host.Native.Sys(Nr.getuid), (uint)Host.Native.Sys(Nr.geteuid), (uint)Host.Native.Sys(Nr.getgid), (uint)Host.Native.Sys(Nr.getegid),
+            StackLimit: StackLimit);
         var image = ImageLoader.Load(elf, Space, argv, envp, path, env, interp);
         Argv = argv.ToArray();
         AuxVector = image.AuxVector;

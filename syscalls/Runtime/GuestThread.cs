@@ -23,6 +23,12 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// the whole of a thread's exit) does not block them for the others.
     /// </summary>
     public ulong SignalMask;
+    /// <summary>
+    /// This thread's alternate signal stack while another thread runs (the running one's is in <c>Signals</c>):
+    /// each thread has its own, and a new thread starts without one (the kernel's SS_DISABLE).
+    /// </summary>
+    public ulong AltStackBase, AltStackSize;
+    public uint AltStackFlags = SignalState.SS_DISABLE;
     /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
     public ulong FutexAddress;
     public uint FutexBitset;

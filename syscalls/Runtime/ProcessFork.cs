@@ -237,7 +237,7 @@ public sealed partial class GuestProcess
             Xmm = ForkState.Bytes(c.Xmm), Mxcsr = c.GetMxcsr(),
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
-            AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
+            AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, AltStackFlags = Signals.AltStackFlags, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
             SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent, VirtualLimits = (ulong[])VirtualLimits.Clone(),
         };
         // The copy waits, unheld, for the child's claim (the node's hand-over grace). Letting go of it only after the
@@ -486,6 +486,7 @@ public sealed partial class GuestProcess
         Signals.Mask = s.SignalMask;
         Signals.AltStackBase = s.AltStackBase;
         Signals.AltStackSize = s.AltStackSize;
+        Signals.AltStackFlags = s.AltStackFlags;
         foreach (var (h, m) in s.SignalFds) SignalFds.Adopt(h, m);
         ExePath = s.ExePath;
         InterpreterPath = s.InterpreterPath;
@@ -511,10 +512,11 @@ public sealed partial class GuestProcess
     /// <summary>Raised when an execve is certain to replace the image, while the old one is still mapped (a profile takes its map).</summary>
     public event Action? BeforeExec;
 
-    public long Exec(string path, string[] argv, string[] envp)
+    /// <param name="name">The path as the guest gave it, when <paramref name="path"/> is what it resolved to (/proc/self/exe).</param>
+    public long Exec(string path, string[] argv, string[] envp, string? name = null)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return ExecImage(path, argv, envp); }
+        try { return ExecImage(path, argv, envp, name ?? path); }
         finally { ExecTicks += Stopwatch.GetTimestamp() - started; }
     }
 
@@ -540,7 +542,7 @@ public sealed partial class GuestProcess
     /// <summary>Time spent in execve (reading, checking and loading images, releasing the old one), for <c>--stats</c>.</summary>
     public long ExecTicks { get; private set; }
 
-    long ExecImage(string path, string[] argv, string[] envp)
+    long ExecImage(string path, string[] argv, string[] envp, string name)
     {
         // The new image is read once, checked here and loaded below: a bad one leaves this process intact.
         ElfFile elf;
@@ -604,7 +606,7 @@ public sealed partial class GuestProcess
         c.FsBase = c.GsBase = 0;
         c.SetMxcsr(0x1f80);
         CurrentThread.ClearChildTid = 0;
-        Load(elf, interp, args, envp);
+        Load(elf, interp, args, envp, name);
         c.YieldRequested = true; // leave the interpreter loop: its block chain belongs to the old image
         return 0;
     }

@@ -62,6 +62,9 @@ public sealed partial class GuestProcess
         return v;
     }
 
+    /// <summary>RLIMIT_STACK's soft limit: the next image's stack is mapped that large (see ImageLoader.StackSizeFor).</summary>
+    public ulong StackLimit => VirtualLimits[VirtualIndex(RLIMIT_STACK)];
+
     /// <summary>True for the limits the emulator keeps itself (see <see cref="VirtualLimits"/>).</summary>
     public static bool IsVirtualLimit(long resource) => VirtualIndex((int)resource) >= 0;
 

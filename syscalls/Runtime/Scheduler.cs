@@ -171,6 +171,8 @@ public sealed partial class GuestProcess
         _current.DirectedInFlight = 0;
         _current.SignalMask = Signals.Mask;
         Signals.Mask = t.SignalMask;
+        (_current.AltStackBase, _current.AltStackSize, _current.AltStackFlags) = (Signals.AltStackBase, Signals.AltStackSize, Signals.AltStackFlags);
+        (Signals.AltStackBase, Signals.AltStackSize, Signals.AltStackFlags) = (t.AltStackBase, t.AltStackSize, t.AltStackFlags);
         // A profile's call tracking keeps each thread's costs apart from the others' on this component.
         if (Cache.Profile != null) LegoEmu.Cpu.Profile.CallTracker.Switch(_current.Cpu, t.Cpu);
         _current = t;

@@ -60,8 +60,7 @@ public static class SignalDelivery
     {
         var m = c.Mem;
         ulong sp = c.Rsp - 128; // the red zone below the interrupted code's stack pointer stays intact
-        bool onAltStack = s.AltStackSize != 0 && c.Rsp > s.AltStackBase && c.Rsp <= s.AltStackBase + s.AltStackSize;
-        if ((act.Flags & SA_ONSTACK) != 0 && s.AltStackSize != 0 && !onAltStack) sp = s.AltStackBase + s.AltStackSize;
+        if ((act.Flags & SA_ONSTACK) != 0 && s.AltStackSize != 0 && !s.OnAltStack(c.Rsp)) sp = s.AltStackBase + s.AltStackSize;
         bool extended = Extended;
         int fpSize = extended ? XstateFrameSize : FpSize;
         sp = (sp - (ulong)fpSize) & ~63UL;
@@ -89,13 +88,13 @@ public static class SignalDelivery
         m.Write64(uc, 6 | (extended ? UcFpXstate : 0)); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
         m.Write64(uc + 8, 0);
         m.Write64(uc + 16, s.AltStackBase);
-        m.Write32(uc + 24, (s.AltStackSize == 0 ? 2u : onAltStack ? 1u : 0u) | (s.AltStackAutoDisarm ? 1u << 31 : 0)); // SS_DISABLE / SS_ONSTACK, SS_AUTODISARM
+        m.Write32(uc + 24, s.AltStackFlags); // as set, not as sigaltstack reports them: the kernel's __save_altstack
         m.Write64(uc + 32, s.AltStackSize);
-        if (s.AltStackAutoDisarm)
+        if ((s.AltStackFlags & SignalState.SS_AUTODISARM) != 0)
         {
             // SS_AUTODISARM: the handler may take the stack over; sigreturn sets it up again from the frame.
             s.AltStackBase = s.AltStackSize = 0;
-            s.AltStackAutoDisarm = false;
+            s.AltStackFlags = SignalState.SS_DISABLE;
         }
         ulong mc = frame + McOffset;
         for (int r = 0; r < 16; r++) m.Write64(mc + 8 * (ulong)GprSlot[r], c.R[r]);
@@ -194,22 +193,5 @@ public static class SignalDelivery
     /// The alternate stack the frame recorded comes back, as the kernel's restore_altstack does (its errors
     /// ignored): not while running on the current one, and only with valid flags and size.
     /// </summary>
-    static void RestoreAltStack(CpuState c, SignalState s, ulong sp, uint flags, ulong size)
-    {
-        const uint SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1u << 31;
-        bool onStack = s.AltStackSize != 0 && c.Rsp > s.AltStackBase && c.Rsp - s.AltStackBase <= s.AltStackSize;
-        uint mode = flags & ~SS_AUTODISARM;
-        if (onStack || (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)) return;
-        if (mode == SS_DISABLE)
-        {
-            s.AltStackBase = s.AltStackSize = 0;
-            s.AltStackAutoDisarm = false;
-        }
-        else if (size >= 2048)
-        {
-            s.AltStackBase = sp;
-            s.AltStackSize = size;
-            s.AltStackAutoDisarm = (flags & SS_AUTODISARM) != 0;
-        }
-    }
+    static void RestoreAltStack(CpuState c, SignalState s, ulong sp, uint flags, ulong size) => s.SetAltStack(c.Rsp, sp, flags, size);
 }

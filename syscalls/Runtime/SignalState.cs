@@ -1,17 +1,49 @@
+using LegoEmu.Mem;
+
 namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>One signal's disposition as rt_sigaction sees it (kernel struct sigaction layout).</summary>
 public readonly record struct SignalAction(ulong Handler, ulong Flags, ulong Restorer, ulong Mask);
 
-/// <summary>Process-wide signal dispositions and pending set; the running thread's mask and alternate stack.</summary>
+/// <summary>Process-wide signal dispositions and pending set; the running thread's mask and alternate stack (the others' wait in their <see cref="GuestThread"/>).</summary>
 public sealed class SignalState
 {
     public readonly SignalAction[] Actions = new SignalAction[65];
     public ulong Mask;
     public ulong AltStackBase;
     public ulong AltStackSize;
-    /// <summary>SS_AUTODISARM: the alternate stack is disabled while a handler runs on it, and restored by sigreturn.</summary>
-    public bool AltStackAutoDisarm;
+    /// <summary>
+    /// The flags the stack was last set with, as the kernel keeps them (sas_ss_flags): what a signal frame's
+    /// uc_stack records, and SS_AUTODISARM (the stack is disabled while a handler runs on it, and restored by
+    /// sigreturn). A new thread starts with SS_DISABLE.
+    /// </summary>
+    public uint AltStackFlags;
+
+    public const uint SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1u << 31;
+
+    /// <summary>The kernel's on_sig_stack: a stack set with SS_AUTODISARM never counts as the one in use.</summary>
+    public bool OnAltStack(ulong sp) => (AltStackFlags & SS_AUTODISARM) == 0 && AltStackSize != 0 && sp > AltStackBase && sp - AltStackBase <= AltStackSize;
+
+    /// <summary>The flags sigaltstack reports for stack pointer <paramref name="sp"/> (the kernel's sas_ss_flags plus SS_AUTODISARM).</summary>
+    public uint ReportedAltStackFlags(ulong sp) => (AltStackSize == 0 ? SS_DISABLE : OnAltStack(sp) ? SS_ONSTACK : 0) | (AltStackFlags & SS_AUTODISARM);
+
+    /// <summary>
+    /// The kernel's do_sigaltstack without its copies: EPERM while running on the current stack, EINVAL for
+    /// flags other than 0, SS_ONSTACK or SS_DISABLE (SS_AUTODISARM aside), ENOMEM below MINSIGSTKSZ.
+    /// </summary>
+    public long SetAltStack(ulong rsp, ulong sp, uint flags, ulong size)
+    {
+        const ulong MINSIGSTKSZ = 2048;
+        if (OnAltStack(rsp)) return -Errno.EPERM;
+        uint mode = flags & ~SS_AUTODISARM;
+        if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE) return -Errno.EINVAL;
+        if (mode == SS_DISABLE) sp = size = 0;
+        else if (size < MINSIGSTKSZ) return -Errno.ENOMEM;
+        AltStackBase = sp;
+        AltStackSize = size;
+        AltStackFlags = flags;
+        return 0;
+    }
     /// <summary>Raised but not yet delivered (bit n-1 for signal n); set from other threads too.</summary>
     public ulong Pending;
     public readonly SignalInfo[] PendingInfo = new SignalInfo[65];

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,12 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
+
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
 
 static void show(const char *what, long r) { printf("%-34s %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerrorname_np(errno) : ""); }
 
@@ -95,10 +101,75 @@ static void partial_objects(char *two)
     close(u);
 }
 
+/* Each thread has its own alternate stack, a new thread none; a frame's uc_stack records the flags the stack
+   was set with (not SS_ONSTACK), and SS_DISABLE keeps SS_AUTODISARM. */
+static char *main_alt, *thread_alt;
+static volatile long where;
+static volatile unsigned frame_flags;
+static void on_usr2(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig; (void)si;
+    char local;
+    where = &local > main_alt && &local < main_alt + 65536 ? 1 : &local > thread_alt && &local < thread_alt + 65536 ? 2 : 0;
+    frame_flags = ((ucontext_t *)uc)->uc_stack.ss_flags;
+}
+
+static void *alt_thread(void *arg)
+{
+    (void)arg;
+    stack_t o;
+    sigaltstack(NULL, &o);
+    printf("  a new thread's stack: flags %d size %zu\n", o.ss_flags, o.ss_size);
+    raise(SIGUSR2);
+    printf("  its handler without one: on %ld, frame flags 0x%x\n", where, frame_flags);
+    stack_t ss = { .ss_sp = thread_alt, .ss_size = 65536, .ss_flags = SS_ONSTACK };
+    sigaltstack(&ss, NULL);
+    raise(SIGUSR2);
+    printf("  its handler: on %ld, frame flags 0x%x\n", where, frame_flags);
+    return NULL;
+}
+
+static void sigaltstack_per_thread(void)
+{
+    main_alt = malloc(65536);
+    thread_alt = malloc(65536);
+    struct sigaction sa = { .sa_sigaction = on_usr2, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+    sigaction(SIGUSR2, &sa, NULL);
+    stack_t ss = { .ss_sp = main_alt, .ss_size = 65536, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, alt_thread, NULL);
+    pthread_join(t, NULL);
+    raise(SIGUSR2);
+    printf("  the main thread's handler: on %ld, frame flags 0x%x\n", where, frame_flags);
+    ss.ss_flags = SS_AUTODISARM;
+    sigaltstack(&ss, NULL);
+    raise(SIGUSR2);
+    printf("  with SS_AUTODISARM: on %ld, frame flags 0x%x\n", where, frame_flags);
+    ss.ss_flags = SS_DISABLE | SS_AUTODISARM;
+    show("disable, keeping SS_AUTODISARM", sigaltstack(&ss, NULL));
+    stack_t o;
+    sigaltstack(NULL, &o);
+    printf("  reported flags 0x%x\n", o.ss_flags);
+    raise(SIGUSR2);
+    printf("  frame flags 0x%x\n", frame_flags);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) { /* re-executed with a non-UTF-8 argument: print its bytes */
         for (unsigned char *p = (unsigned char *)argv[1]; *p; p++) printf("%02x", *p);
+        printf("\n");
+        /* ... and its own name, as /proc/self/comm and cmdline give it back */
+        char b[512];
+        int c = open("/proc/self/comm", O_RDONLY);
+        long n = read(c, b, sizeof b);
+        printf("  comm:");
+        for (long i = 0; i < n; i++) printf(" %02x", (unsigned char)b[i]);
+        c = open("/proc/self/cmdline", O_RDONLY);
+        n = read(c, b, sizeof b);
+        printf("\n  cmdline:");
+        for (long i = 0; i < n; i++) printf(" %02x", (unsigned char)b[i]);
         printf("\n");
         return 0;
     }
@@ -163,6 +234,21 @@ int main(int argc, char **argv)
     pid_t child = fork();
     if (child == 0) { execl("/proc/self/exe", "abi_edges", "arg-\xff\xc3", (char *)0); _exit(9); }
     waitpid(child, NULL, 0);
+    /* A program whose own file name is not UTF-8. */
+    char pdir[] = "/tmp/legoemu-exec-XXXXXX", prog[128];
+    mkdtemp(pdir);
+    snprintf(prog, sizeof prog, "%s/\xff\xfe prog", pdir);
+    int self = open("/proc/self/exe", O_RDONLY), copy = open(prog, O_CREAT | O_WRONLY, 0700);
+    static char image[1 << 16];
+    for (long n; (n = read(self, image, sizeof image)) > 0;) write(copy, image, n);
+    close(self);
+    close(copy);
+    fflush(stdout);
+    child = fork();
+    if (child == 0) { execl(prog, "\xfe argv0", "x", (char *)0); _exit(9); }
+    waitpid(child, NULL, 0);
+    unlink(prog);
+    rmdir(pdir);
 
     /* 3. sigaltstack. */
     stack_t old, ss = { .ss_sp = malloc(1024), .ss_size = 1024, .ss_flags = 0 };
@@ -182,6 +268,8 @@ int main(int argc, char **argv)
     show("sigaltstack disable", sigaltstack(&ss, NULL));
     sigaltstack(NULL, &old);
     printf("  disabled: flags %d\n", old.ss_flags);
+
+    sigaltstack_per_thread();
 
     /* 4. Pseudo-terminals. */
     int m, s;

@@ -1,5 +1,6 @@
 /* The calls added in the ABI's second pass, with their errors: xattr setters and removers, chroot,
-   positioned vector I/O, scheduling and personality, memory locking, membarrier and sigqueue. */
+   positioned vector I/O, scheduling and personality, memory locking, membarrier, sigqueue, mknod, the
+   old-style time setters, readahead, sync_file_range and I/O priorities. */
 #define _GNU_SOURCE
 #include "errno_check.h"
 #include <fcntl.h>
@@ -12,7 +13,10 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/xattr.h>
+#include <utime.h>
 #include <unistd.h>
 
 static volatile int got_value = -1, got_code;
@@ -126,6 +130,52 @@ int main(void)
     T(syscall(SYS_rt_sigqueueinfo, getppid(), 0, &si));
     T(syscall(SYS_rt_sigqueueinfo, getpid(), 99, &si));
 
+    /* Nodes and old-style times: mknod/mknodat (FIFOs; devices need privileges), utime, utimes, futimesat. */
+    char node[256];
+    snprintf(node, sizeof node, "%s/fifo", dir);
+    T(mknod(node, S_IFIFO | 0600, 0));
+    T(mknod(node, S_IFIFO | 0600, 0));
+    T(mknodat(AT_FDCWD, "/nonexistent/fifo", S_IFIFO | 0600, 0));
+    T(mknod(BAD, S_IFIFO | 0600, 0));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    T(mknodat(dfd, "reg", S_IFREG | 0600, 0));
+    T(mknodat(dfd, "bad", 0170000 | 0600, 0));
+    T(mkfifoat(dfd, "fifo2", 0600));
+    struct stat st;
+    T(fstatat(dfd, "fifo2", &st, 0));
+    printf("a fifo: %d\n", S_ISFIFO(st.st_mode));
+    struct utimbuf ub = { 1000, 2000 };
+    T(utime(path, &ub));
+    T(stat(path, &st));
+    printf("times %ld %ld\n", (long)st.st_atime, (long)st.st_mtime);
+    struct timeval tv[2] = { { 3000, 0 }, { 4000, 5 } };
+    T(utimes(path, tv));
+    T(syscall(SYS_futimesat, dfd, "f", tv));
+    T(stat(path, &st));
+    printf("times %ld %ld\n", (long)st.st_atime, (long)st.st_mtime);
+    T(syscall(SYS_utime, "/nonexistent", &ub));
+    T(syscall(SYS_utimes, path, BAD));
+    tv[0].tv_usec = 2000000;
+    T(utimes(path, tv));
+    T(syscall(SYS_utime, path, NULL));
+
+    /* readahead, sync_file_range and I/O priorities. */
+    T(readahead(fd, 0, 4096));
+    T(readahead(-1, 0, 4096));
+    T(sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE));
+    T(sync_file_range(fd, 0, 0, 0x80));
+    T(sync_file_range(fd, -1, 0, 0));
+    T(syscall(SYS_ioprio_get, 1, 0));
+    T(syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 4));
+    T(syscall(SYS_ioprio_get, 1, 0));
+    T(syscall(SYS_ioprio_get, 1, getpid()));
+    T(syscall(SYS_ioprio_get, 99, 0));
+    T(syscall(SYS_ioprio_set, 1, 0, (7 << 13)));
+
+    unlink(node);
+    unlinkat(dfd, "reg", 0);
+    unlinkat(dfd, "fifo2", 0);
+    close(dfd);
     close(fd);
     unlink(path);
     rmdir(dir);

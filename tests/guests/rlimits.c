@@ -1,6 +1,6 @@
 /* Resource limits that hold: descriptors (RLIMIT_NOFILE), file size (RLIMIT_FSIZE with SIGXFSZ),
    the address space (RLIMIT_AS), the data segment (RLIMIT_DATA) and the overcommit rule for a single
-   huge allocation. Each limit is tried in a child of its own. */
+   huge allocation, and the stack (RLIMIT_STACK). Each limit is tried in a child of its own. */
 #define _GNU_SOURCE
 #include "errno_check.h"
 #include <fcntl.h>
@@ -107,13 +107,49 @@ static void overcommit(void)
     T(mmap(NULL, 64UL << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0);
 }
 
-int main(void)
+/* RLIMIT_STACK bounds the stack of the images started under it: deeper than the limit faults, a raised limit
+   lets a recursion go past the usual 8 MiB. */
+static long recurse(long n)
 {
+    volatile char frame[4096];
+    frame[0] = (char)n;
+    return n == 0 ? 0 : recurse(n - 1) + frame[0];
+}
+
+static void stack_run(long limit_kib, long depth_kib)
+{
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0)
+    {
+        struct rlimit r = { limit_kib << 10, RLIM_INFINITY };
+        setrlimit(RLIMIT_STACK, &r);
+        char arg[32];
+        snprintf(arg, sizeof arg, "%ld", depth_kib);
+        execl("/proc/self/exe", "rlimits", arg, (char *)0);
+        _exit(9);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    printf("stack limit %ld KiB, %ld KiB deep: %s %d\n", limit_kib, depth_kib, WIFSIGNALED(st) ? "killed by signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+    {
+        struct rlimit core = { 0, 0 };
+        setrlimit(RLIMIT_CORE, &core);
+        return (int)recurse(atol(argv[1]) / 4) & 1;
+    }
     run("nofile", nofile);
     run("fsize, handled", fsize_handled);
     run("fsize, default action", fsize_default);
     run("as", as_limit);
     run("data", data_limit);
     run("overcommit", overcommit);
+    stack_run(1024, 512);
+    stack_run(1024, 2048);
+    stack_run(16384, 12288);
     return 0;
 }
