@@ -16,7 +16,7 @@ public static class FxImage
         var f = c.Fpu;
         img[..Size].Clear();
         BitConverter.TryWriteBytes(img[0..], f.ControlWord);
-        BitConverter.TryWriteBytes(img[2..], f.StatusWord);
+        BitConverter.TryWriteBytes(img[2..], f.StoredStatus);
         byte abridged = 0;
         for (int p = 0; p < 8; p++) if (((f.TagWord >> (2 * p)) & 3) != 3) abridged |= (byte)(1 << p);
         img[4] = abridged;

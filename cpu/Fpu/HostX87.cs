@@ -7,7 +7,9 @@ namespace LegoEmu.Cpu.Fpu;
 /// Runs an x87 instruction on the host's own FPU: the guest's x87 state is loaded with FRSTOR, the
 /// instruction executes, and FNSAVE reads the state back. The host is x86-64, so the transcendental
 /// instructions (FSIN, FPATAN, F2XM1 …) give the very bits the native CPU gives, which no software
-/// approximation can promise. Exceptions are masked on the host; the flags come back in the status word.
+/// approximation can promise. Exceptions are masked on the host unless the caller asks for the guest's own
+/// masks (<see cref="Execute"/>): an exception unmasked on the host only becomes pending, since the stub ends
+/// with FNSAVE, which does not wait, and the host never runs a waiting instruction while one is pending.
 /// </summary>
 public static unsafe class HostX87
 {
@@ -24,15 +26,19 @@ public static unsafe class HostX87
 
     /// <summary>
     /// Executes the instruction whose bytes are <paramref name="instruction"/> (register forms, or a memory
-    /// form whose ModRM has been rewritten to address [rsi]) against <paramref name="fpu"/>.
+    /// form whose ModRM has been rewritten to address [rsi]) against <paramref name="fpu"/>. With
+    /// <paramref name="guestMasks"/> the instruction runs under the guest's exception masks, so an unmasked exception
+    /// gets the hardware's response (no result for invalid or divide by zero, a bias-adjusted one for overflow and
+    /// underflow) and leaves the exception pending; the caller has made sure none was pending before.
     /// </summary>
-    public static void Execute(X87 fpu, ReadOnlySpan<byte> instruction, byte* memory = null)
+    public static void Execute(X87 fpu, ReadOnlySpan<byte> instruction, byte* memory = null, bool guestMasks = false)
     {
         var stub = StubFor(instruction);
         byte* image = stackalloc byte[ImageSize];
         new Span<byte>(image, ImageSize).Clear();
-        *(ushort*)image = (ushort)(fpu.ControlWord | 0x3f); // masked: a host #MF would kill the emulator
-        *(ushort*)(image + 4) = fpu.StatusWord;
+        // Masked by default: an #MF on the host would kill the emulator.
+        *(ushort*)image = (ushort)(guestMasks ? fpu.ControlWord : fpu.ControlWord | 0x3f);
+        *(ushort*)(image + 4) = (ushort)(fpu.StatusWord & ~X87.PendingBits);
         *(ushort*)(image + 8) = fpu.TagWord;
         int top = fpu.Top;
         for (int i = 0; i < 8; i++)
@@ -43,7 +49,7 @@ public static unsafe class HostX87
         }
         ((delegate* unmanaged<byte*, byte*, void>)stub)(image, memory);
         ushort cw = fpu.ControlWord;
-        fpu.StatusWord = *(ushort*)(image + 4);
+        fpu.StatusWord = (ushort)(*(ushort*)(image + 4) & ~X87.PendingBits); // ES and B follow from the flags (X87.StoredStatus)
         fpu.TagWord = *(ushort*)(image + 8);
         fpu.ControlWord = cw;
         top = fpu.Top;

@@ -15,7 +15,7 @@ namespace LegoEmu.Cpu.Interp;
 static unsafe class InstX87
 {
     const ushort C0 = 1 << 8, C1 = 1 << 9, C2 = 1 << 10, C3 = 1 << 14;
-    const ushort IE = 1, DE = 2, SF = 1 << 6, ES = 1 << 7, B = 1 << 15;
+    const ushort IE = 1, DE = 2, SF = 1 << 6;
 
     internal static void Register()
     {
@@ -433,8 +433,7 @@ static unsafe class InstX87
     static void Fnstsw(CpuState c, ref Insn i)
     {
         var f = c.Fpu;
-        ushort sw = f.StatusWord;
-        if ((sw & 0x3f & ~f.ControlWord) != 0) sw |= ES | B;
+        ushort sw = f.StoredStatus;
         if (i.I.Op0Kind == OpKind.Register) SetReg(c, i.I.Op0Register, sw);
         else c.Mem.Write16(Ea(c, ref i), sw);
     }
@@ -451,8 +450,17 @@ static unsafe class InstX87
         SetTag(c.Fpu, Phys(c.Fpu, StIndex(i.I.Op0Register)), 3);
         if (i.I.Mnemonic == Mnemonic.Ffreep) Pop(c.Fpu);
     }
-    static void Fincstp(CpuState c, ref Insn i) => c.Fpu.Top = (c.Fpu.Top + 1) & 7;
-    static void Fdecstp(CpuState c, ref Insn i) => c.Fpu.Top = (c.Fpu.Top - 1) & 7;
+    // Both clear C1 (a stack fault before them may have set it).
+    static void Fincstp(CpuState c, ref Insn i)
+    {
+        c.Fpu.Top = (c.Fpu.Top + 1) & 7;
+        c.Fpu.StatusWord &= unchecked((ushort)~C1);
+    }
+    static void Fdecstp(CpuState c, ref Insn i)
+    {
+        c.Fpu.Top = (c.Fpu.Top - 1) & 7;
+        c.Fpu.StatusWord &= unchecked((ushort)~C1);
+    }
 
     // ---- FXSAVE / FXRSTOR: the 512-byte x87 + SSE image ----
 

@@ -59,7 +59,7 @@ static unsafe class InstX87Host
         if (Is16(ref i))
         {
             c.Mem.Write16(a, f.ControlWord);
-            c.Mem.Write16(a + 2, f.StatusWord);
+            c.Mem.Write16(a + 2, f.StoredStatus);
             c.Mem.Write16(a + 4, f.TagWord);
             c.Mem.Write16(a + 6, (ushort)f.LastIp);
             c.Mem.Write16(a + 8, 0);
@@ -68,7 +68,7 @@ static unsafe class InstX87Host
             return 14;
         }
         c.Mem.Write32(a, 0xffff0000u | f.ControlWord);
-        c.Mem.Write32(a + 4, 0xffff0000u | f.StatusWord);
+        c.Mem.Write32(a + 4, 0xffff0000u | f.StoredStatus);
         c.Mem.Write32(a + 8, 0xffff0000u | f.TagWord);
         c.Mem.Write32(a + 12, (uint)f.LastIp);
         c.Mem.Write32(a + 16, (uint)f.LastOpcode << 16);

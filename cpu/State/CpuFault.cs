@@ -13,7 +13,7 @@ public enum FaultKind
     Breakpoint,
     /// <summary>#GP, e.g. a misaligned MOVAPS or a privileged instruction: SIGSEGV.</summary>
     GeneralProtection,
-    /// <summary>#MF / #XM floating-point exception: SIGFPE.</summary>
+    /// <summary>#MF, an x87 exception the guest unmasked, raised by the next waiting x87 instruction: SIGFPE with the si_code of <see cref="CpuFault.SignalCode"/>.</summary>
     FloatingPoint,
     /// <summary>#XM, an SSE/AVX exception the guest unmasked in MXCSR: SIGFPE with the si_code of <see cref="CpuFault.SignalCode"/>.</summary>
     SimdFloatingPoint,

@@ -18,6 +18,15 @@ public sealed class X87
     public ushort LastOpcode;
     public ulong LastIp, LastDp;
 
+    /// <summary>Status word bits 7 (ES, error summary) and 15 (B, busy), set while an unmasked exception is pending.</summary>
+    public const ushort PendingBits = 0x8080;
+
+    /// <summary>True when an exception flag is set that the control word unmasks: the next waiting x87 instruction raises #MF.</summary>
+    public bool Pending => (StatusWord & ~ControlWord & 0x3f) != 0;
+
+    /// <summary>The status word as FNSTSW, FNSTENV, FXSAVE and signal frames store it: ES and B set while an exception is pending.</summary>
+    public ushort StoredStatus => Pending ? (ushort)(StatusWord | PendingBits) : StatusWord;
+
     public int Top
     {
         get => (StatusWord >> 11) & 7;

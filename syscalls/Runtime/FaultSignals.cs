@@ -9,7 +9,7 @@ public static class FaultSignals
     public static SignalInfo For(CpuFault f) => f.Kind switch
     {
         FaultKind.DivideError => new SignalInfo(8, 1, f.Rip, TrapNo: 0),             // FPE_INTDIV
-        FaultKind.FloatingPoint => new SignalInfo(8, 0, f.Rip, TrapNo: 16),
+        FaultKind.FloatingPoint => new SignalInfo(8, f.SignalCode, f.Rip, TrapNo: 16),
         FaultKind.SimdFloatingPoint => new SignalInfo(8, f.SignalCode, f.Rip, TrapNo: 19),
         FaultKind.Breakpoint => new SignalInfo(5, 0x80, TrapNo: 3),                   // SI_KERNEL, as for INT3
         FaultKind.GeneralProtection => new SignalInfo(11, 0x80, TrapNo: 13),          // SI_KERNEL

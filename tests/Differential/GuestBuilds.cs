@@ -69,6 +69,7 @@ public static class Guests
         new GuestSpec("avx_float") { GccFlags = ["-static", "-O2", "-mavx2", "-mfma", "-mf16c"], RunOptions = ["--cpu", "v3"] },
         new GuestSpec("avx2_strings") { RunOptions = ["--cpu", "v3"] },
         new GuestSpec("xsave_state") { GccFlags = ["-static", "-O2", "-mavx2", "-mxsave", "-mxsavec"], RunOptions = ["--cpu", "v3"] },
+        new GuestSpec("x87_unmasked"),
         new GuestSpec("fpe_unmasked") { GccFlags = ["-static", "-O2", "-mavx2", "-mfma"], RunOptions = ["--cpu", "v3"] },
         new GuestSpec("avx_signals") { GccFlags = ["-static", "-O2", "-mavx2"], RunOptions = ["--cpu", "v3"] },
         new GuestSpec("autovec_v3") { GccFlags = ["-static", "-O3", "-march=x86-64-v3"], RunOptions = ["--cpu", "v3"] },
