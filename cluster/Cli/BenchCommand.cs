@@ -21,8 +21,10 @@ public static class BenchCommand
         var nodes = new Option<int>("--nodes") { Description = "Memory-node processes to spawn", DefaultValueFactory = _ => 2 };
         var repeat = new Option<int>("--repeat") { Description = "Runs per point (the fastest counts)", DefaultValueFactory = _ => 1 };
         var program = new Argument<string[]>("PROGRAM [ARGS]") { Arity = ArgumentArity.OneOrMore, CaptureRemainingTokens = true };
+        var links = new Option<string>("--link-latency") { Description = "The link latencies to sweep, in microseconds, comma-separated: the spawned memory nodes emulate each (0: the real link; e.g. 0,2,50 for local, RDMA-like and Ethernet-like)", DefaultValueFactory = _ => "0", HelpName = "MICROSECONDS,…" };
         var sweep = new Command("sweep", "Run a program over memory nodes with the ExCache at fractions of its footprint; print slowdown vs the embedded default");
         sweep.Options.Add(fractions);
+        sweep.Options.Add(links);
         sweep.Options.Add(nodes);
         sweep.Options.Add(repeat);
         sweep.Arguments.Add(program);
@@ -40,7 +42,18 @@ public static class BenchCommand
                 }
                 list.Add(v);
             }
-            return SweepBench.Run(argv[0], argv[1..], list.ToArray(), Math.Clamp(pr.GetValue(nodes), 1, 16), Math.Max(1, pr.GetValue(repeat)), Console.Out);
+            var latencies = new List<double>();
+            foreach (var part in pr.GetValue(links)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!LinkArguments.TryLatency(part, out double micros))
+                {
+                    Console.Error.WriteLine($"legoemu bench: bad --link-latency '{LegoEmu.Mem.PrintableName.Escape(part)}': microseconds from 0 to 1000000");
+                    return 2;
+                }
+                latencies.Add(micros);
+            }
+            if (latencies.Count == 0) latencies.Add(0);
+            return SweepBench.Run(argv[0], argv[1..], list.ToArray(), Math.Clamp(pr.GetValue(nodes), 1, 16), Math.Max(1, pr.GetValue(repeat)), Console.Out, latencies.ToArray());
         });
         cmd.Subcommands.Add(sweep);
 

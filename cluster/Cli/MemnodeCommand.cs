@@ -24,8 +24,8 @@ public static class MemnodeCommand
         cmd.Options.Add(perConnection);
         var credentials = CredentialsOption.Create();
         cmd.Options.Add(credentials);
-        var linkLatency = new Option<string?>("--link-latency") { Description = "Emulate a slower link for experiments: every reply waits this many microseconds first, so each round trip grows by it (e.g. 2 for RDMA-like, 50 for Ethernet-like links)", HelpName = "MICROSECONDS" };
-        var linkBandwidth = new Option<string?>("--link-bandwidth") { Description = "Emulate a slower link for experiments: replies leave at most at this many bytes per second (K, M, G suffixes: powers of 1024)", HelpName = "SIZE" };
+        var linkLatency = new Option<string?>("--link-latency") { Description = LinkArguments.LatencyHelp, HelpName = "MICROSECONDS" };
+        var linkBandwidth = new Option<string?>("--link-bandwidth") { Description = LinkArguments.BandwidthHelp, HelpName = "SIZE" };
         cmd.Options.Add(linkLatency);
         cmd.Options.Add(linkBandwidth);
         var cluster = ClusterOption.Create("Register this node in the cluster whose state etcd keeps (endpoint, capacity, use, load), under a lease kept alive while the node runs");
@@ -36,32 +36,12 @@ public static class MemnodeCommand
         {
             if (!CredentialsOption.Apply(pr.GetValue(credentials), "memnode")) return 2;
             if (!ClusterOption.TryLeaseTtl(pr.GetValue(leaseTtl), "memnode", out var ttl)) return 2;
-            if (!TryLink(pr.GetValue(linkLatency), pr.GetValue(linkBandwidth), out var link)) return 2;
+            if (!LinkArguments.TryParse("memnode", pr.GetValue(linkLatency), pr.GetValue(linkBandwidth), out var link)) return 2;
             EtcdStore? store = null;
             if (pr.GetValue(cluster) is { } clusterText && (store = ClusterOption.Open(clusterText, "memnode")) == null) return 2;
             using (store) return Serve(pr.GetValue(listen)!, pr.GetValue(capacity), pr.GetValue(parent), pr.GetValue(grace), pr.GetValue(perConnection), store, ttl, link);
         });
         return cmd;
-    }
-
-    static bool TryLink(string? latencyText, string? bandwidthText, out LinkEmulation? link)
-    {
-        link = null;
-        if (latencyText == null && bandwidthText == null) return true;
-        double micros = 0;
-        if (latencyText != null && (!double.TryParse(latencyText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out micros) || !(micros >= 0 && micros <= 1_000_000)))
-        {
-            Console.Error.WriteLine($"legoemu memnode: bad --link-latency '{LegoEmu.Mem.PrintableName.Escape(latencyText)}': microseconds from 0 to 1000000");
-            return false;
-        }
-        long bandwidth = 0;
-        if (bandwidthText != null && (!SizeParser.TryParse(bandwidthText, out bandwidth) || bandwidth < 1024))
-        {
-            Console.Error.WriteLine($"legoemu memnode: bad --link-bandwidth '{LegoEmu.Mem.PrintableName.Escape(bandwidthText)}': bytes per second, at least 1K (K, M, G suffixes)");
-            return false;
-        }
-        link = new LinkEmulation(TimeSpan.FromTicks((long)(micros * 10)), bandwidth);
-        return true;
     }
 
     static int Serve(string listen, string? capacityText, int? parentPid, string? graceText, string? perConnectionText, EtcdStore? store, TimeSpan ttl, LinkEmulation? link)

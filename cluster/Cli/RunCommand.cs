@@ -33,6 +33,8 @@ public static class RunCommand
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };
         var processors = new Option<string?>("--processors") { Description = "Spread the guest's threads over processor components: N runs this one and N-1 local thread-host processes; per-thread gives every guest thread a processor component (host thread and ExCache) inside this process; or a comma-separated list of running 'procnode --listen' endpoints. Caches stay coherent through the memory nodes (one is spawned if --memory-nodes is not given)", HelpName = "N|per-thread|ENDPOINTS" };
+        var linkLatency = new Option<string?>("--link-latency") { Description = "With --memory-nodes N: the spawned nodes emulate a slower link: every reply waits this many microseconds first (see memnode)", HelpName = "MICROSECONDS" };
+        var linkBandwidth = new Option<string?>("--link-bandwidth") { Description = "With --memory-nodes N: the spawned nodes' replies leave at most at this many bytes per second (K, M, G suffixes; see memnode)", HelpName = "SIZE" };
         var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
         var trace = new Option<string?>("--trace") { Description = "Record the guest's memory behaviour to FILE (see 'legoemu trace report')", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
@@ -66,6 +68,8 @@ public static class RunCommand
         cmd.Options.Add(strace);
         cmd.Options.Add(memoryNodes);
         cmd.Options.Add(nodeCapacity);
+        cmd.Options.Add(linkLatency);
+        cmd.Options.Add(linkBandwidth);
         cmd.Options.Add(processors);
         cmd.Options.Add(trace);
         cmd.Options.Add(traceLevel);
@@ -145,11 +149,14 @@ public static class RunCommand
             Replication.Factor = copies;
             long capacity = 0;
             if (pr.GetValue(nodeCapacity) is { } capText && !SizeParser.TryParse(capText, out capacity)) return Fail($"bad --node-capacity '{capText}'");
+            if (!LinkArguments.TryParse("run", pr.GetValue(linkLatency), pr.GetValue(linkBandwidth), out var nodeLink)) return 2;
+            // The nodes of an endpoint list (or of the cluster) were started by someone else, with their own links.
+            if (nodeLink != null && !int.TryParse(memoryNodesText, out _)) return Fail("--link-latency and --link-bandwidth apply to the memory nodes run spawns (--memory-nodes N)");
             StatsJsonPath = pr.GetValue(statsJson);
             ProfilePath = pr.GetValue(profile) is { } profilePath ? Path.GetFullPath(profilePath) : null;
             // Forked processes profile themselves into FILE.PID.
             if (ProfilePath != null) options = options with { ChildArguments = [.. options.ChildArguments, "--profile", ProfilePath] };
-            return Run(argv, options, memoryNodesText, capacity, traceRequest, processorsText, clusterRun);
+            return Run(argv, options, memoryNodesText, capacity, traceRequest, processorsText, clusterRun, nodeLink);
         });
         return cmd;
     }
@@ -204,8 +211,9 @@ public static class RunCommand
 
     /// <summary>Loads and runs the program; errors before the guest starts exit 126/127 as a shell would.</summary>
     /// <param name="clusterRun">With <c>--cluster</c>: the registered nodes chosen, whose placement is recorded in etcd.</param>
+    /// <param name="nodeLink">With <paramref name="memoryNodes"/> a count: the slower link the spawned nodes emulate.</param>
     public static int Run(string[] argv, RunOptions options, string? memoryNodes = null, long nodeCapacity = 0, TraceRequest? trace = null,
-        string? processors = null, ClusterRun? clusterRun = null)
+        string? processors = null, ClusterRun? clusterRun = null, LinkEmulation? nodeLink = null)
     {
         string program = argv[0];
         // Like a shell (and unlike qemu-user), a bare name is looked up on PATH; argv[0] stays as typed.
@@ -243,7 +251,7 @@ public static class RunCommand
         {
             if (count < 1 || count > 64) return Fail("--memory-nodes N must be between 1 and 64");
             // A fresh key only when this run spawns every component it talks to: hosts the user started have none.
-            try { spawned = LocalNodes.MemoryNodes(count, nodeCapacity, freshKey: hostEndpoints.Count == 0); }
+            try { spawned = LocalNodes.MemoryNodes(count, nodeCapacity, freshKey: hostEndpoints.Count == 0, link: nodeLink); }
             catch (MemoryNodeFailure e) { return Fail(e.Message); }
             endpoints = spawned.Endpoints.ToList();
         }

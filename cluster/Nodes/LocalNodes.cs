@@ -19,8 +19,9 @@ public sealed class LocalNodes : IDisposable
     /// <summary><paramref name="count"/> memory-node processes, each holding at most <paramref name="capacityPerNode"/> bytes (0: unbounded).</summary>
     /// <param name="tcp">Listen on TCP loopback ports chosen by the OS instead of Unix sockets.</param>
     /// <param name="freshKey">Without credentials, make a fresh cluster key for these nodes (and this process): every component of the run is spawned by it.</param>
-    public static LocalNodes MemoryNodes(int count, long capacityPerNode, bool tcp = false, bool freshKey = true) =>
-        new("memnode", "node", count, capacityPerNode > 0 ? ["--capacity", capacityPerNode.ToString()] : [], tcp, freshKey);
+    /// <param name="link">A slower link each node emulates (memnode --link-latency, --link-bandwidth), or null.</param>
+    public static LocalNodes MemoryNodes(int count, long capacityPerNode, bool tcp = false, bool freshKey = true, LinkEmulation? link = null) =>
+        new("memnode", "node", count, [.. capacityPerNode > 0 ? ["--capacity", capacityPerNode.ToString()] : Array.Empty<string>(), .. LegoEmu.Cluster.Cli.LinkArguments.ToArguments(link)], tcp, freshKey);
 
     /// <summary><paramref name="count"/> processor components waiting for a home component to place threads on them (with this process's CPU model).</summary>
     public static LocalNodes Processors(int count, bool freshKey = true) =>

@@ -41,6 +41,51 @@ public sealed class LinkEmulationTests
         Assert.True(double.Parse(m.Groups[1].Value.Replace(",", ""), CultureInfo.InvariantCulture) >= 300, $"a round trip under the emulated latency: {m.Value}");
     }
 
+    /// <summary><c>run --memory-nodes N --link-latency</c>: the nodes run spawns emulate the link.</summary>
+    [Fact]
+    public async Task TheNodesRunSpawnsEmulateTheLinkAskedFor()
+    {
+        using var guest = await InlineGuest.BuildAsync("slowlink", Source);
+        var native = await ProcessRunner.RunAsync(guest.Binary, [], TimeSpan.FromSeconds(60));
+        var emulated = await EmulatorRunner.RunAsync("run", "--memory-nodes", "1", "--link-latency", "300", "--excache", "256K", "--stats", guest.Binary);
+        Assert.True(native.StdoutText == emulated.StdoutText && native.ExitCode == emulated.ExitCode, $"native: {native.StdoutText} {native.ExitCode}; emulated: {emulated}\n{emulated.StderrTail()}");
+        var m = Regex.Match(emulated.StderrText, @"latency p50 ([0-9.,]+) us");
+        Assert.True(m.Success, $"no latency in --stats: {emulated.StderrTail()}");
+        Assert.True(double.Parse(m.Groups[1].Value.Replace(",", ""), CultureInfo.InvariantCulture) >= 300, $"a round trip under the emulated latency: {m.Value}");
+    }
+
+    /// <summary>Nodes given by endpoint were started with their own link: asking run for one is an error, not ignored.</summary>
+    [Theory]
+    [InlineData("--link-latency", "5")]
+    [InlineData("--link-bandwidth", "1M")]
+    public async Task ALinkWithoutSpawnedNodesIsOneLine(string option, string value)
+    {
+        var r = await EmulatorRunner.RunAsync("run", option, value, "/bin/true");
+        Assert.Equal(2, r.ExitCode);
+        string err = r.StderrText.TrimEnd('\n');
+        Assert.DoesNotContain("\n", err);
+        Assert.Contains("--memory-nodes N", err);
+    }
+
+    /// <summary>
+    /// <c>bench sweep --link-latency 0,L</c>: a row per latency and fraction; without prefetch every miss is a round trip,
+    /// so the mean miss time of the slow link's row is at least L.
+    /// </summary>
+    [Fact]
+    public async Task TheSweepHasARowPerLinkLatency()
+    {
+        // The sweep wants a guest that succeeds.
+        using var guest = await InlineGuest.BuildAsync("sweeplink", Source.Replace("return 5;", "return 0;"));
+        var r = await EmulatorRunner.RunAsync("bench", "sweep", "--fractions", "50%", "--nodes", "1", "--link-latency", "0,200", guest.Binary);
+        Assert.True(r.ExitCode == 0, $"sweep failed ({r.ExitCode}):\n{r.StdoutText}\n{r.StderrTail()}");
+        var rows = r.StdoutText.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(t => t.Length > 8 && double.TryParse(t[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _) && t[2] is "KiB" or "MiB").ToList();
+        Assert.True(rows.Count == 2 && rows[0][0] == "0" && rows[1][0] == "200", $"rows:\n{r.StdoutText}");
+        // link, size, unit, fraction, %, off: time, slowdown, misses, miss us
+        double offMissMicros = double.Parse(rows[1][8].Replace(",", ""), CultureInfo.InvariantCulture);
+        Assert.True(offMissMicros >= 200, $"a miss over the 200 us link took {offMissMicros} us:\n{r.StdoutText}");
+    }
+
     [Theory]
     [InlineData("--link-latency", "-1")]
     [InlineData("--link-latency", "fast")]
