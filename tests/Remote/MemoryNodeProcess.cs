@@ -8,9 +8,16 @@ public sealed class MemoryNodeProcess : IDisposable
 {
     readonly Process _process;
 
-    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null, string verb = "memnode", IEnumerable<string>? extra = null)
+    /// <param name="launcher">A command that runs legoemu for it (<c>ip netns exec NAME</c>: another "host"), or null.</param>
+    public MemoryNodeProcess(string listen = "tcp:127.0.0.1:0", string? capacity = null, string verb = "memnode", IEnumerable<string>? extra = null,
+        IReadOnlyList<string>? launcher = null)
     {
         var (file, prefix) = EmulatorRunner.Command;
+        if (launcher is { Count: > 0 })
+        {
+            prefix = [.. launcher.Skip(1), file, .. prefix];
+            file = launcher[0];
+        }
         var psi = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
