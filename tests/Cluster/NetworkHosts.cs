@@ -82,11 +82,13 @@ public sealed class NetworkHosts : IDisposable
     public IReadOnlyList<string> Launcher(int k) => Isolated ? ["ip", "netns", "exec", Name(k)] : [];
 
     /// <summary>Runs <c>legoemu ARGS…</c> on host <paramref name="k"/>.</summary>
-    public Task<ProcessResult> RunAsync(int k, params string[] args)
+    public async Task<ProcessResult> RunAsync(int k, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        if (!Isolated) return EmulatorRunner.RunAsync(args);
+        if (!Isolated) return await EmulatorRunner.RunAsync(args, environment);
         var (file, prefix) = EmulatorRunner.Command;
-        return ProcessRunner.RunAsync("ip", ["netns", "exec", Name(k), file, .. prefix, .. args], EmulatorRunner.RunTimeout, scaleTimeout: false);
+        var r = await ProcessRunner.RunAsync("ip", ["netns", "exec", Name(k), file, .. prefix, .. args], EmulatorRunner.RunTimeout, environment, scaleTimeout: false);
+        Xunit.Assert.False(r.TimedOut, $"timed out on host {k}: {r.Description}\n{r.StderrTail()}");
+        return r;
     }
 
     static bool Ip(string[] args)

@@ -1,5 +1,4 @@
 using LegoEmu.Tests.Differential;
-using LegoEmu.Tests.Remote;
 using Xunit;
 
 namespace LegoEmu.Tests.Cluster;
@@ -16,58 +15,27 @@ public sealed class NetworkNamespaceTests(GuestBuilds builds) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    async Task<string> Credentials()
-    {
-        string dir = Path.Combine(_dir, "cluster");
-        var r = await EmulatorRunner.RunAsync("cluster", "init", dir);
-        Assert.True(r.ExitCode == 0, r.StderrText);
-        return dir;
-    }
-
-    async Task AssertMatchesNative(NetworkHosts hosts, string guest, params string[] options)
+    async Task AssertMatchesNative(HostedCluster cluster, string guest, params string[] options)
     {
         var spec = Guests.Get(guest);
         var native = await builds.NativeRunAsync(spec);
-        var run = await hosts.RunAsync(0, ["run", .. options, builds.Binary(guest), .. spec.Arguments]);
-        StaticGuestTests.AssertSameOutput($"stdout of {guest} over {hosts.Description}", "native stdout", native.Stdout, run.Stdout, run);
-        Assert.True(native.ExitCode == run.ExitCode, $"{guest} over {hosts.Description}: exit {run.ExitCode}, native {native.ExitCode}\n{run.StderrTail()}");
+        var run = await cluster.RunAsync(options, [builds.Binary(guest), .. spec.Arguments]);
+        string where = cluster.Hosts.Description;
+        StaticGuestTests.AssertSameOutput($"stdout of {guest} over {where}", "native stdout", native.Stdout, run.Stdout, run);
+        Assert.True(native.ExitCode == run.ExitCode, $"{guest} over {where}: exit {run.ExitCode}, native {native.ExitCode}\n{run.StderrTail()}");
     }
 
     [Fact]
     public async Task GuestsMatchNativeWithMemoryOnThreeHostsAndThreadsOnTwo()
     {
-        string key = await Credentials();
-        // Host 0 runs the guest's component, 1 to 3 a memory node each, 4 and 5 a thread host each.
-        using var hosts = new NetworkHosts(6);
-        var nodes = new List<MemoryNodeProcess>();
-        try
+        using var cluster = await HostedCluster.StartAsync(_dir);
+        for (int k = 1; k <= 3; k++) Assert.StartsWith($"tcp:{cluster.Hosts.Address(k)}:", cluster.Node(k).Endpoint);
+        await AssertMatchesNative(cluster, "bigmem", "--memory-nodes", cluster.MemoryNodes, "--excache", "64K");
+        await AssertMatchesNative(cluster, "sieve", "--memory-nodes", cluster.MemoryNodes, "--excache", "64K", "--replicas", "2");
+        foreach (var guest in new[] { "threads", "threads_futex" })
         {
-            for (int k = 1; k <= 3; k++)
-            {
-                nodes.Add(new MemoryNodeProcess(hosts.Listen(k), extra: ["--credentials", key], launcher: hosts.Launcher(k)));
-                Assert.StartsWith($"tcp:{hosts.Address(k)}:", nodes[^1].Endpoint);
-            }
-            string memory = string.Join(",", nodes.Select(c => c.Endpoint));
-            await AssertMatchesNative(hosts, "bigmem", "--credentials", key, "--memory-nodes", memory, "--excache", "64K");
-            await AssertMatchesNative(hosts, "sieve", "--credentials", key, "--memory-nodes", memory, "--excache", "64K", "--replicas", "2");
-            foreach (var guest in new[] { "threads", "threads_futex" })
-            {
-                // A thread host serves one home, then ends: each run gets two of its own.
-                var threadHosts = new List<MemoryNodeProcess>();
-                try
-                {
-                    for (int k = 4; k <= 5; k++) threadHosts.Add(new MemoryNodeProcess(hosts.Listen(k), verb: "procnode", extra: ["--credentials", key], launcher: hosts.Launcher(k)));
-                    await AssertMatchesNative(hosts, guest, "--credentials", key, "--memory-nodes", memory, "--processors", string.Join(",", threadHosts.Select(h => h.Endpoint)));
-                }
-                finally
-                {
-                    foreach (var h in threadHosts) h.Dispose();
-                }
-            }
-        }
-        finally
-        {
-            foreach (var n in nodes) n.Dispose();
+            using var threadHosts = cluster.ThreadHosts();
+            await AssertMatchesNative(cluster, guest, "--memory-nodes", cluster.MemoryNodes, "--processors", threadHosts.Endpoints);
         }
     }
 }
