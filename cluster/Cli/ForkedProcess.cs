@@ -102,6 +102,8 @@ public static class ForkedProcess
         // Its parent's pool waits for this before handing it a fork. When the group has gone meanwhile (the parent moved
         // to another), a child could not start in its parent's group here: the component ends, and the pool lets it go.
         if (o.JoinGroup is long join && LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.setpgid, 0, join) < 0) return 0;
+        Timeline.Inherit();
+        Timeline.Mark(o.PoolSocket != null ? "component started (idle)" : "component started for a fork");
         LegoEmu.Cpu.CpuModel.Select(o.Cpu);
         ForkState s;
         MemoryCluster? connected = null;
@@ -131,12 +133,14 @@ public static class ForkedProcess
             }) { IsBackground = true, Name = "excache storage" }.Start();
             HostProcesses.NameSelf(HostProcesses.IdleComponentName);
             // The parent closes the socket when it needs no more children: that ends an idle component quietly.
+            Timeline.Mark("ready for a fork");
             if (inbox.Take() is not { } handed)
             {
                 connected?.Dispose();
                 return 0;
             }
             HostProcesses.NameSelf(componentName);
+            Timeline.Mark("handed a fork");
             s = handed;
         }
         else
@@ -179,12 +183,14 @@ public static class ForkedProcess
             // The parent's next fork most likely comes from the same memory.
             connectedTo = string.Join(',', s.MemoryEndpoints);
             connected = Connect(connectedTo);
+            Timeline.Mark("ready for the next fork");
             if (inbox!.Take() is not { } next)
             {
                 connected?.Dispose();
                 return 0;
             }
             HostProcesses.NameSelf(componentName);
+            Timeline.Mark("handed a fork");
             s = next;
         }
     }
@@ -236,6 +242,7 @@ public static class ForkedProcess
             using (var process = new GuestProcess(cluster, options, s.Asid))
             {
                 process.RestoreForkedState(s);
+                Timeline.Mark("fork state restored");
                 running(process);
                 MemoryTracer? tracer = null;
                 if (traceRequest != null)
@@ -253,7 +260,11 @@ public static class ForkedProcess
                     }
                 }
                 var profile = o.Profile != null ? new ProfileSession(ProfileSession.PathFor(o.Profile, process, forked: true), process) : null;
-                try { status = process.Run(); }
+                try
+                {
+                    status = process.Run();
+                    if (Timeline.Enabled) Timeline.Mark($"exit {status}");
+                }
                 finally
                 {
                     if (tracer != null) traceRequest!.Finish(process, tracer);

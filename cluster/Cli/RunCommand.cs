@@ -36,6 +36,7 @@ public static class RunCommand
         var linkLatency = new Option<string?>("--link-latency") { Description = "With --memory-nodes N: the spawned nodes emulate a slower link: every reply waits this many microseconds first (see memnode)", HelpName = "MICROSECONDS" };
         var linkBandwidth = new Option<string?>("--link-bandwidth") { Description = "With --memory-nodes N: the spawned nodes' replies leave at most at this many bytes per second (K, M, G suffixes; see memnode)", HelpName = "SIZE" };
         var nodeCapacity = new Option<string?>("--node-capacity") { Description = "Frame memory each spawned memory node may hold (K, M, G suffixes); unbounded by default", HelpName = "SIZE" };
+        var timeline = new Option<string?>("--timeline") { Description = "Write the process tree's timeline to FILE: a line per step of every process (component started, ready, handed a fork, image loaded, fork, execve, exit) with the milliseconds since the run started", HelpName = "FILE" };
         var trace = new Option<string?>("--trace") { Description = "Record the guest's memory behaviour to FILE (see 'legoemu trace report')", HelpName = "FILE" };
         var traceLevel = new Option<string>("--trace-level") { Description = "misses: ExCache fills, evictions, write-backs; accesses: also every load, store and fetch (line granularity)", DefaultValueFactory = _ => "misses", HelpName = "misses|accesses" };
         traceLevel.AcceptOnlyFromAmong("misses", "accesses");
@@ -72,6 +73,7 @@ public static class RunCommand
         cmd.Options.Add(linkBandwidth);
         cmd.Options.Add(processors);
         cmd.Options.Add(trace);
+        cmd.Options.Add(timeline);
         cmd.Options.Add(traceLevel);
         cmd.Options.Add(traceSample);
         cmd.Options.Add(pool);
@@ -153,6 +155,11 @@ public static class RunCommand
             // The nodes of an endpoint list (or of the cluster) were started by someone else, with their own links.
             if (nodeLink != null && !int.TryParse(memoryNodesText, out _)) return Fail("--link-latency and --link-bandwidth apply to the memory nodes run spawns (--memory-nodes N)");
             StatsJsonPath = pr.GetValue(statsJson);
+            if (pr.GetValue(timeline) is { } timelinePath)
+            {
+                if (!Timeline.Start(timelinePath, out string? timelineError)) return Fail(timelineError!);
+                Timeline.Mark($"run {string.Join(' ', argv)}");
+            }
             ProfilePath = pr.GetValue(profile) is { } profilePath ? Path.GetFullPath(profilePath) : null;
             // Forked processes profile themselves into FILE.PID.
             if (ProfilePath != null) options = options with { ChildArguments = [.. options.ChildArguments, "--profile", ProfilePath] };
@@ -351,7 +358,11 @@ public static class RunCommand
         var profile = ProfilePath != null ? new ProfileSession(ProfilePath, process) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int status;
-        try { status = process.Run(); }
+        try
+        {
+            status = process.Run();
+            if (Timeline.Enabled) Timeline.Mark($"exit {status}");
+        }
         finally
         {
             if (tracer != null) trace!.Finish(process, tracer);

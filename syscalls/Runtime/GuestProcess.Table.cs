@@ -39,7 +39,11 @@ public sealed partial class GuestProcess
     void TableReport(Kinds kind, long a = 0, long b = 0) => _processTable?.Report(new TableMessage(kind, Pid, a, b));
 
     /// <summary>The guest forked <paramref name="child"/>.</summary>
-    void TableForked(int child) => TableReport(Kinds.Forked, child);
+    void TableForked(int child)
+    {
+        if (Timeline.Enabled) Timeline.Mark($"fork: child {child}");
+        TableReport(Kinds.Forked, child);
+    }
 
     /// <summary>The guest's child <paramref name="child"/> is gone (reaped, or never started).</summary>
     void TableReaped(int child, int status = 0) => TableReport(Kinds.Reaped, child, status);

@@ -164,6 +164,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         // The image's last run forked: its first fork will want a component, and one takes longer to start than a
         // compiler driver runs before it forks.
         if (Interpreter.Translator?.CodeCacheSaysForks == true) _prestart?.Change(0, Timeout.Infinite);
+        // Not the warm-up guest's private image.
+        if (Timeline.Enabled && ForwardHostSignals) Timeline.Mark($"loaded {ExePath}");
     }
 
     /// <summary>Forks made by the running image (since its load or execve): the code cache keeps whether there were any.</summary>

@@ -419,6 +419,9 @@ public sealed partial class GuestProcess
         // And it proves the same cluster key to the nodes and to its own children.
         env.RemoveAll(e => e.StartsWith(Credentials.Variable + "=", StringComparison.Ordinal));
         if (Credentials.Directory != null) env.Add($"{Credentials.Variable}={Credentials.Directory}");
+        // It writes its steps to the run's timeline (run --timeline).
+        env.RemoveAll(e => e.StartsWith(Timeline.Variable + "=", StringComparison.Ordinal));
+        if (Timeline.Setting is { } timeline) env.Add($"{Timeline.Variable}={timeline}");
         return env;
     }
 
@@ -557,6 +560,7 @@ public sealed partial class GuestProcess
         catch (ElfFormatException) { return -8; } // ENOEXEC
 
         // Point of no return: the old image goes.
+        if (Timeline.Enabled) Timeline.Mark($"execve {elf.Path}");
         Execed = true;
         SaveCodeCache();
         BeforeExec?.Invoke();
