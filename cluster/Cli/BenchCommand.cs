@@ -7,6 +7,24 @@ namespace LegoEmu.Cluster.Cli;
 /// <summary><c>legoemu bench latency|sweep|compare</c>: figures measured in one run, for the README and for users.</summary>
 public static class BenchCommand
 {
+    delegate bool NumberParser(string text, out double value);
+
+    /// <summary>A comma-separated list of numbers; null after one line naming the first bad one (<paramref name="error"/> takes it as {0}).</summary>
+    static List<double>? NumberList(string text, NumberParser parse, string error)
+    {
+        var list = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!parse(part, out double v))
+            {
+                Console.Error.WriteLine("legoemu bench: " + string.Format(System.Globalization.CultureInfo.InvariantCulture, error, LegoEmu.Mem.PrintableName.Escape(part)));
+                return null;
+            }
+            list.Add(v);
+        }
+        return list;
+    }
+
     public static Command Create()
     {
         var cmd = new Command("bench", "Measure LegoEmu: memory-node latency, ExCache size sweeps, speed against native and qemu-x86_64");
@@ -32,26 +50,8 @@ public static class BenchCommand
         {
             var argv = pr.GetValue(program)!;
             if (!File.Exists(argv[0])) { Console.Error.WriteLine($"legoemu bench: {argv[0]}: No such file or directory"); return 127; }
-            var list = new List<double>();
-            foreach (var part in pr.GetValue(fractions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (!FractionParser.TryParse(part, out double v))
-                {
-                    Console.Error.WriteLine($"legoemu bench: bad fraction '{part}'");
-                    return 2;
-                }
-                list.Add(v);
-            }
-            var latencies = new List<double>();
-            foreach (var part in pr.GetValue(links)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (!LinkArguments.TryLatency(part, out double micros))
-                {
-                    Console.Error.WriteLine($"legoemu bench: bad --link-latency '{LegoEmu.Mem.PrintableName.Escape(part)}': microseconds from 0 to 1000000");
-                    return 2;
-                }
-                latencies.Add(micros);
-            }
+            if (NumberList(pr.GetValue(fractions)!, FractionParser.TryParse, "bad fraction '{0}'") is not { } list) return 2;
+            if (NumberList(pr.GetValue(links)!, LinkArguments.TryLatency, "bad --link-latency '{0}': microseconds from 0 to 1000000") is not { } latencies) return 2;
             if (latencies.Count == 0) latencies.Add(0);
             return SweepBench.Run(argv[0], argv[1..], list.ToArray(), Math.Clamp(pr.GetValue(nodes), 1, 16), Math.Max(1, pr.GetValue(repeat)), Console.Out, latencies.ToArray());
         });
