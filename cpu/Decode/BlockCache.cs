@@ -34,6 +34,12 @@ public sealed unsafe class BlockCache
     /// </summary>
     readonly HashSet<ulong> _codeChunks = new();
     const int ChunkShift = 16;
+    /// <summary>
+    /// The 64 KiB chunks of the address space where decoded code was forgotten (rewritten, unmapped): a guest's JIT keeps
+    /// replacing code there. Blocks decoded there get arrays of their own, so that one long-lived block among many
+    /// forgotten ones cannot keep a whole 1 MiB <see cref="InsnStorage"/> chunk alive.
+    /// </summary>
+    readonly HashSet<ulong> _rewrittenChunks = new();
 
     public BlockCache(CacheView mem)
     {
@@ -108,6 +114,7 @@ public sealed unsafe class BlockCache
     {
         _blocks.Clear();
         _codeChunks.Clear();
+        _rewrittenChunks.Clear();
         HotHeads = null;
         Array.Clear(_recent);
         _mem.Cache.CodeLines.Clear(_mem.Asid);
@@ -124,7 +131,11 @@ public sealed unsafe class BlockCache
         Invalidated?.Invoke(start, end);
         if (dead == null) return;
         Array.Clear(_recent);
-        foreach (var k in dead) _blocks.Remove(k);
+        foreach (var k in dead)
+        {
+            _blocks.Remove(k);
+            _rewrittenChunks.Add(k >> ChunkShift);
+        }
         foreach (var b in _blocks.Values) { b.Next1 = b.Next2 = null; }
     }
 
@@ -171,8 +182,19 @@ public sealed unsafe class BlockCache
             ip = ins.NextIP;
             if (EndsBlock(ins)) break;
         }
-        chunk.Used += count;
-        var block = new Block(rip, at, count, chunk);
+        Block block;
+        if (_rewrittenChunks.Count == 0 || !_rewrittenChunks.Contains(rip >> ChunkShift))
+        {
+            chunk.Used += count;
+            block = new Block(rip, at, count, chunk);
+        }
+        else
+        {
+            // Prepared in the chunk's free space, kept in an array of its own (see _rewrittenChunks).
+            var own = GC.AllocateUninitializedArray<Insn>(count, pinned: true);
+            new Span<Insn>(at, count).CopyTo(own);
+            block = new Block(rip, (Insn*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref own[0]), count, own);
+        }
         if (HotHeads != null && HotHeads.Contains(rip)) block.ExecCount = PresetHot;
         for (ulong c = rip >> ChunkShift; c <= (block.End - 1) >> ChunkShift; c++) _codeChunks.Add(c);
         // Stores to these lines must now come through the slow path, which forgets the block first.

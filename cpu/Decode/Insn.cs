@@ -44,11 +44,14 @@ public unsafe struct Insn
 /// <summary>A straight-line run of instructions ending at a control transfer, decoded once.</summary>
 public sealed unsafe class Block
 {
-    /// <summary>The block's instructions, in <see cref="InsnStorage"/> memory that <see cref="_storage"/> keeps alive.</summary>
+    /// <summary>
+    /// The block's instructions, in memory that <see cref="_storage"/> keeps alive: an <see cref="InsnStorage"/> chunk, or
+    /// for code that gets rewritten, an array of its own on the pinned heap.
+    /// </summary>
     readonly Insn* _insns;
-    readonly InsnStorage.Chunk _storage;
+    readonly object _storage;
 
-    public Block(ulong start, Insn* insns, int count, InsnStorage.Chunk storage)
+    public Block(ulong start, Insn* insns, int count, object storage)
     {
         Start = start;
         _insns = insns;
