@@ -92,7 +92,6 @@ public static unsafe class HandlerTable
         InstX87.Register();
         InstMmx.Register();
         InstX87Host.Register();
-        X87Unmasked.Register(); // wraps the x87 handlers registered above
     }
 
     static readonly bool[] FloatingPoint = BuildFloatingPoint();
@@ -302,11 +301,6 @@ public static unsafe class HandlerTable
 
     /// <summary>The handler of a VEX floating-point mnemonic, which runs under the guest's MXCSR.</summary>
     internal static void SetBracketed(Mnemonic m, delegate*<CpuState, ref Insn, void> h) => Set(m, h, bracketed: true);
-
-    /// <summary>The handler registered for a mnemonic, for a family that wraps another's (<see cref="X87Unmasked"/>).</summary>
-    internal static delegate*<CpuState, ref Insn, void> Get(Mnemonic m) => ByMnemonic[(int)m];
-
-    internal static bool Has(Mnemonic m) => Implemented[(int)m];
 
     static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h, bool bracketed)
     {

@@ -42,19 +42,21 @@ static unsafe class InstX87
         foreach (var m in new[] { Mnemonic.Fcmovb, Mnemonic.Fcmove, Mnemonic.Fcmovbe, Mnemonic.Fcmovu, Mnemonic.Fcmovnb, Mnemonic.Fcmovne, Mnemonic.Fcmovnbe, Mnemonic.Fcmovnu })
             HandlerTable.Set(m, &Fcmov);
         HandlerTable.Set(Mnemonic.Fnstcw, &Fnstcw);
-        HandlerTable.Set(Mnemonic.Fstcw, &Fnstcw);
+        HandlerTable.Set(Mnemonic.Fstcw, &Fstcw);
         HandlerTable.Set(Mnemonic.Fldcw, &Fldcw);
         HandlerTable.Set(Mnemonic.Fnstsw, &Fnstsw);
-        HandlerTable.Set(Mnemonic.Fstsw, &Fnstsw);
+        HandlerTable.Set(Mnemonic.Fstsw, &Fstsw);
         HandlerTable.Set(Mnemonic.Fninit, &Fninit);
-        HandlerTable.Set(Mnemonic.Finit, &Fninit);
+        HandlerTable.Set(Mnemonic.Finit, &Finit);
         HandlerTable.Set(Mnemonic.Fnclex, &Fnclex);
-        HandlerTable.Set(Mnemonic.Fclex, &Fnclex);
-        HandlerTable.Set(Mnemonic.Wait, &Nop);
-        HandlerTable.Set(Mnemonic.Fnop, &Nop);
+        HandlerTable.Set(Mnemonic.Fclex, &Fclex);
+        HandlerTable.Set(Mnemonic.Wait, &Wait);
+        HandlerTable.Set(Mnemonic.Fnop, &Wait);
         // 8087/80287 control instructions that later FPUs execute as no-ops.
-        foreach (var m in new[] { Mnemonic.Fneni, Mnemonic.Feni, Mnemonic.Fndisi, Mnemonic.Fdisi, Mnemonic.Fnsetpm, Mnemonic.Fsetpm })
+        foreach (var m in new[] { Mnemonic.Fneni, Mnemonic.Fndisi, Mnemonic.Fnsetpm })
             HandlerTable.Set(m, &Nop);
+        foreach (var m in new[] { Mnemonic.Feni, Mnemonic.Fdisi, Mnemonic.Fsetpm })
+            HandlerTable.Set(m, &Wait);
         HandlerTable.Set(Mnemonic.Fstpnce, &Fstpnce);
         HandlerTable.Set(Mnemonic.Ffree, &Ffree);
         HandlerTable.Set(Mnemonic.Ffreep, &Ffree);
@@ -167,6 +169,7 @@ static unsafe class InstX87
 
     static void Fld(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         Float80 v;
         if (i.I.Op0Kind == OpKind.Register) v = St(f, StIndex(i.I.Op0Register));
@@ -186,6 +189,7 @@ static unsafe class InstX87
 
     static void Fst(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         var v = St(f, 0);
         if (i.I.Op0Kind == OpKind.Register) SetSt(f, StIndex(i.I.Op0Register), v);
@@ -213,6 +217,7 @@ static unsafe class InstX87
     /// <summary>FSTPNCE (D9 D8+i), an alias of FSTP ST(i) that pops an empty ST(0) without a stack fault.</summary>
     static void Fstpnce(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         if (Empty(f, Phys(f, 0)))
         {
@@ -224,6 +229,7 @@ static unsafe class InstX87
 
     static void Fild(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         ulong a = Ea(c, ref i);
         long v = i.MemBits switch
         {
@@ -236,6 +242,7 @@ static unsafe class InstX87
 
     static void Fist(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         var v = St(f, 0);
         int bits = i.MemBits;
@@ -258,6 +265,7 @@ static unsafe class InstX87
 
     static void Fxch(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         int k = i.I.OpCount > 1 ? StIndex(i.I.Op1Register) : 1;
         var a = St(f, 0);
@@ -299,6 +307,7 @@ static unsafe class InstX87
 
     static void Fcomi(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         var a = St(f, 0);
         var b = St(f, OtherIndex(ref i));
@@ -319,6 +328,7 @@ static unsafe class InstX87
 
     static void Fcom(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         bool memoryDenormal = false;
         Float80 other = i.I.OpCount > 0 && i.I.Op0Kind == OpKind.Memory ? LoadMem(c, ref i, out memoryDenormal) : St(f, OtherIndex(ref i));
@@ -333,6 +343,7 @@ static unsafe class InstX87
     /// <summary>FICOM/FICOMP: ST(0) against a 16- or 32-bit integer in memory (exact in 80 bits), like FCOM.</summary>
     static void Ficom(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         ulong a = Ea(c, ref i);
         var other = F80.FromInt64(i.MemBits == 16 ? (short)c.Mem.Read16(a) : (int)c.Mem.Read32(a));
@@ -344,6 +355,7 @@ static unsafe class InstX87
 
     static void Ftst(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var v = St(c.Fpu, 0);
         CompareExceptions(c.Fpu, v, F80.Zero(false), ordered: true);
         SetCompareCodes(c.Fpu, F80.Compare(v, F80.Zero(false)));
@@ -351,6 +363,7 @@ static unsafe class InstX87
 
     static void Fxam(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         int p = Phys(f, 0);
         var v = f.Regs[p];
@@ -370,6 +383,7 @@ static unsafe class InstX87
 
     static void FldConst(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         // The FPU holds these constants with more than 64 bits and rounds them per the rounding
         // control: the 64-bit truncation, and whether what follows is at least half an ulp.
         (ulong trunc, ushort se, bool half) = i.I.Mnemonic switch
@@ -390,6 +404,7 @@ static unsafe class InstX87
 
     static void Fchs(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         if (Underflow(c.Fpu, 0)) return;
         var v = St(c.Fpu, 0);
         v.SignExp ^= 0x8000;
@@ -399,6 +414,7 @@ static unsafe class InstX87
 
     static void Fabs(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         if (Underflow(c.Fpu, 0)) return;
         var v = St(c.Fpu, 0);
         v.SignExp &= 0x7fff;
@@ -408,6 +424,7 @@ static unsafe class InstX87
 
     static void Fcmov(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         bool take = i.I.Mnemonic switch
         {
             Mnemonic.Fcmovb => c.Cond(2),
@@ -428,7 +445,11 @@ static unsafe class InstX87
 
     static void Fnstcw(CpuState c, ref Insn i) => c.Mem.Write16(Ea(c, ref i), c.Fpu.ControlWord);
     // Reserved bits 7 and 13..15 read back as zero, bit 6 as one.
-    static void Fldcw(CpuState c, ref Insn i) => c.Fpu.ControlWord = (ushort)((c.Mem.Read16(Ea(c, ref i)) & 0x1f3f) | 0x40);
+    static void Fldcw(CpuState c, ref Insn i)
+    {
+        if (X87Unmasked.Diverted(c, ref i)) return;
+        c.Fpu.ControlWord = (ushort)((c.Mem.Read16(Ea(c, ref i)) & 0x1f3f) | 0x40);
+    }
 
     static void Fnstsw(CpuState c, ref Insn i)
     {
@@ -445,19 +466,30 @@ static unsafe class InstX87
     }
     static void Fnclex(CpuState c, ref Insn i) => c.Fpu.StatusWord &= 0x7f00; // keeps C0..C3 and TOP
     static void Nop(CpuState c, ref Insn i) { }
+    /// <summary>FWAIT, FNOP and the waiting forms of the 8087/80287 controls: nothing but the check for a pending exception.</summary>
+    static void Wait(CpuState c, ref Insn i) => X87Unmasked.Diverted(c, ref i);
+
+    // The waiting forms of the control instructions: the check, then what their no-wait forms do.
+    static void Fstcw(CpuState c, ref Insn i) { if (!X87Unmasked.Diverted(c, ref i)) Fnstcw(c, ref i); }
+    static void Fstsw(CpuState c, ref Insn i) { if (!X87Unmasked.Diverted(c, ref i)) Fnstsw(c, ref i); }
+    static void Finit(CpuState c, ref Insn i) { if (!X87Unmasked.Diverted(c, ref i)) Fninit(c, ref i); }
+    static void Fclex(CpuState c, ref Insn i) { if (!X87Unmasked.Diverted(c, ref i)) Fnclex(c, ref i); }
     static void Ffree(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         SetTag(c.Fpu, Phys(c.Fpu, StIndex(i.I.Op0Register)), 3);
         if (i.I.Mnemonic == Mnemonic.Ffreep) Pop(c.Fpu);
     }
     // Both clear C1 (a stack fault before them may have set it).
     static void Fincstp(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         c.Fpu.Top = (c.Fpu.Top + 1) & 7;
         c.Fpu.StatusWord &= unchecked((ushort)~C1);
     }
     static void Fdecstp(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         c.Fpu.Top = (c.Fpu.Top - 1) & 7;
         c.Fpu.StatusWord &= unchecked((ushort)~C1);
     }
@@ -494,6 +526,7 @@ static unsafe class InstX87
     /// </summary>
     static void Arith(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         var f = c.Fpu;
         var m = i.I.Mnemonic;
         bool pop = m is Mnemonic.Faddp or Mnemonic.Fsubp or Mnemonic.Fsubrp or Mnemonic.Fmulp or Mnemonic.Fdivp or Mnemonic.Fdivrp;
@@ -543,6 +576,7 @@ static unsafe class InstX87
 
     static void Fsqrt(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         if (Underflow(c.Fpu, 0)) return;
         var v = St(c.Fpu, 0);
         if (F80.IsDenormal(v) && !F80.Sign(v)) c.Fpu.StatusWord |= DE; // a negative one is invalid instead
@@ -553,6 +587,7 @@ static unsafe class InstX87
 
     static void Frndint(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         if (Underflow(c.Fpu, 0)) return;
         var v = St(c.Fpu, 0);
         if (F80.IsDenormal(v)) c.Fpu.StatusWord |= DE;

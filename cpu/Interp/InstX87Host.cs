@@ -20,16 +20,17 @@ static unsafe class InstX87Host
         HandlerTable.Set(Mnemonic.Fbld, &Bcd);
         HandlerTable.Set(Mnemonic.Fbstp, &Bcd);
         HandlerTable.Set(Mnemonic.Fnstenv, &Fnstenv);
-        HandlerTable.Set(Mnemonic.Fstenv, &Fnstenv);
+        HandlerTable.Set(Mnemonic.Fstenv, &Fstenv);
         HandlerTable.Set(Mnemonic.Fldenv, &Fldenv);
         HandlerTable.Set(Mnemonic.Fnsave, &Fnsave);
-        HandlerTable.Set(Mnemonic.Fsave, &Fnsave);
+        HandlerTable.Set(Mnemonic.Fsave, &Fsave);
         HandlerTable.Set(Mnemonic.Frstor, &Frstor);
     }
 
     /// <summary>Register-only forms: the guest's own instruction bytes run on the host FPU.</summary>
     static void OnHost(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         Span<byte> bytes = stackalloc byte[i.I.Length];
         for (int k = 0; k < bytes.Length; k++) bytes[k] = c.Mem.Fetch8(i.Ip + (ulong)k);
         HostX87.Execute(c.Fpu, bytes);
@@ -37,6 +38,7 @@ static unsafe class InstX87Host
 
     static void Bcd(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         ulong a = Ea(c, ref i);
         byte* buf = stackalloc byte[10];
         bool load = i.I.Mnemonic == Mnemonic.Fbld;
@@ -107,8 +109,13 @@ static unsafe class InstX87Host
         c.Fpu.ControlWord |= 0x3f; // FNSTENV masks every exception after storing
     }
 
+    // The waiting forms: the check for a pending exception, then what FNSTENV and FNSAVE do.
+    static void Fstenv(CpuState c, ref Insn i) { if (!X87Unmasked.Diverted(c, ref i)) Fnstenv(c, ref i); }
+    static void Fsave(CpuState c, ref Insn i) { if (!X87Unmasked.Diverted(c, ref i)) Fnsave(c, ref i); }
+
     static void Fldenv(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         LoadEnv(c, ref i, Ea(c, ref i));
         RetagFromContents(c.Fpu);
     }
@@ -141,6 +148,7 @@ static unsafe class InstX87Host
 
     static void Frstor(CpuState c, ref Insn i)
     {
+        if (X87Unmasked.Diverted(c, ref i)) return;
         ulong a = Ea(c, ref i);
         ulong regs = a + LoadEnv(c, ref i, a);
         var f = c.Fpu;

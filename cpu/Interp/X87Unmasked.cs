@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.Fpu;
@@ -10,22 +11,13 @@ namespace LegoEmu.Cpu.Interp;
 /// x87 exceptions the guest unmasks in the control word. They are delayed as on the hardware: the instruction that
 /// raises one only flags it (and gives the unmasked response: no result for invalid or divide by zero, a
 /// bias-adjusted one for overflow and underflow), and the next waiting x87 instruction raises #MF before it runs,
-/// which the kernel delivers as SIGFPE with an si_code from the status and control words. Wraps the handlers of
-/// the waiting instructions; while an exception is unmasked, the ones that can raise one run on the host FPU
-/// under the guest's masks (<see cref="HostX87"/>), which gives the unmasked responses exactly.
+/// which the kernel delivers as SIGFPE with an si_code from the status and control words. Every waiting x87
+/// handler asks <see cref="Diverted"/> first, which costs one test while all exceptions are masked; while one is
+/// unmasked, the instructions that can raise one run on the host FPU under the guest's masks
+/// (<see cref="HostX87"/>), which gives the unmasked responses exactly.
 /// </summary>
 static unsafe class X87Unmasked
 {
-    static readonly delegate*<CpuState, ref Insn, void>[] Inner = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
-    static readonly bool[] RaisesExceptions = new bool[HandlerTable.MnemonicCount];
-
-    /// <summary>Instructions that do not wait: they run even with an exception pending.</summary>
-    static readonly Mnemonic[] NoWait =
-    [
-        Mnemonic.Fninit, Mnemonic.Fnclex, Mnemonic.Fnstcw, Mnemonic.Fnstsw, Mnemonic.Fnstenv, Mnemonic.Fnsave, Mnemonic.Fneni,
-        Mnemonic.Fndisi, Mnemonic.Fnsetpm, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Fxrstor, Mnemonic.Fxrstor64,
-    ];
-
     /// <summary>
     /// The waiting instructions whose result an unmasked exception changes. FCOMI and FCMOVcc stay in software
     /// (their RFLAGS do not come back from the host), as do those that raise nothing but a stack fault.
@@ -43,38 +35,31 @@ static unsafe class X87Unmasked
         Mnemonic.Fyl2xp1, Mnemonic.Fscale, Mnemonic.Fxtract, Mnemonic.Fprem, Mnemonic.Fprem1, Mnemonic.Fbld, Mnemonic.Fbstp,
     ];
 
-    static readonly bool[] Stores = new bool[HandlerTable.MnemonicCount];
+    static readonly bool[] RaisesExceptions = Table(OnHostWhenUnmasked);
+    static readonly bool[] Stores = Table([Mnemonic.Fst, Mnemonic.Fstp, Mnemonic.Fist, Mnemonic.Fistp, Mnemonic.Fisttp, Mnemonic.Fbstp]);
 
-    /// <summary>Wraps every x87 handler already registered, except the no-wait ones; runs after the x87 families register.</summary>
-    internal static void Register()
+    static bool[] Table(Mnemonic[] members)
     {
-        foreach (var m in OnHostWhenUnmasked) RaisesExceptions[(int)m] = true;
-        foreach (var m in new[] { Mnemonic.Fst, Mnemonic.Fstp, Mnemonic.Fist, Mnemonic.Fistp, Mnemonic.Fisttp, Mnemonic.Fbstp })
-            Stores[(int)m] = true;
-        foreach (Mnemonic m in Enum.GetValues<Mnemonic>())
-        {
-            if (!IsX87(m) || Array.IndexOf(NoWait, m) >= 0 || !HandlerTable.Has(m)) continue;
-            Inner[(int)m] = HandlerTable.Get(m);
-            HandlerTable.Set(m, &Waiting);
-        }
+        var t = new bool[HandlerTable.MnemonicCount];
+        foreach (var m in members) t[(int)m] = true;
+        return t;
     }
 
-    static bool IsX87(Mnemonic m) => m == Mnemonic.Wait || (m.ToString() is var s && s[0] == 'F' && s != "Femms");
+    /// <summary>
+    /// The check a waiting x87 instruction makes before it runs: #MF when an unmasked exception is pending; true when
+    /// it has run here, on the host, because an exception is unmasked and it could raise one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Diverted(CpuState c, ref Insn i) => (~c.Fpu.ControlWord & 0x3f) != 0 && Unmasked(c, ref i);
 
-    static void Waiting(CpuState c, ref Insn i)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static bool Unmasked(CpuState c, ref Insn i)
     {
         var f = c.Fpu;
-        int unmasked = ~f.ControlWord & 0x3f;
-        if (unmasked != 0)
-        {
-            if ((f.StatusWord & unmasked) != 0) throw Fault(i.Ip, f);
-            if (RaisesExceptions[(int)i.I.Mnemonic])
-            {
-                OnHost(c, ref i);
-                return;
-            }
-        }
-        Inner[(int)i.I.Mnemonic](c, ref i);
+        if (f.Pending) throw Fault(i.Ip, f);
+        if (!RaisesExceptions[(int)i.I.Mnemonic]) return false;
+        OnHost(c, ref i);
+        return true;
     }
 
     /// <summary>#MF, with the si_code Linux derives from the status word's flags that the control word unmasks.</summary>
