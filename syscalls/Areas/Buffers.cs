@@ -114,6 +114,19 @@ static unsafe class Buffers
         return Math.Min(done, len);
     }
 
+    /// <summary>What a host descriptor names (its /proc/self/fd link), with the bytes of a name that is not UTF-8 kept; "" when unreadable.</summary>
+    public static string FdTarget(int h)
+    {
+        var b = new byte[4096];
+        long n;
+        fixed (byte* p = b)
+        {
+            nint q = (nint)p;
+            n = WithPath($"/proc/self/fd/{h}", path => LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.readlink, path, q, b.Length));
+        }
+        return n <= 0 ? "" : LegoEmu.Loader.Image.GuestText.Decode(b.AsSpan(0, (int)n));
+    }
+
     /// <summary>Passes a path to the host as the NUL-terminated bytes it was read from (see <see cref="LegoEmu.Loader.Image.GuestText"/>).</summary>
     public static long WithPath(string path, Func<nint, long> call)
     {

@@ -74,6 +74,7 @@ static class FileSystem
         t.Add(Nr.fallocate, "fallocate", "fddd", x => Fd(x, 0, h => Sys(Nr.fallocate, h, x.Long(1), x.Long(2), x.Long(3))));
         t.Add(Nr.fchdir, "fchdir", "f", x => Fd(x, 0, h => Sys(Nr.fchdir, h)));
         t.Add(Nr.sync, "sync", "", _ => Sys(Nr.sync));
+        t.Add(Nr.syncfs, "syncfs", "f", x => Fd(x, 0, h => Sys(Nr.syncfs, h)));
         t.Add(Nr.flock, "flock", "fd", x => Fd(x, 0, h => Flock(x, h)));
     }
 

@@ -76,7 +76,7 @@ static class Memory
         if (mode < 0) return mode;
         if ((mode & 0x200000) != 0) return -Errno.EBADF; // O_PATH
         if ((mode & 3) == 1 || (type == MAP_SHARED && (prot & Protection.Write) != 0 && (mode & 3) != 2)) return -Errno.EACCES;
-        string name = ReadLinkFd(h);
+        string name = Buffers.FdTarget(h);
         string? key = null;
         if (type == MAP_SHARED)
         {
@@ -201,12 +201,6 @@ static class Memory
     {
         byte* st = stackalloc byte[144];
         return Sys(Nr.fstat, h, (nint)st) < 0 ? 0 : *(long*)(st + 48);
-    }
-
-    static string ReadLinkFd(int h)
-    {
-        try { return new FileInfo($"/proc/self/fd/{h}").LinkTarget ?? ""; }
-        catch (IOException) { return ""; }
     }
 
     static long Munmap(SyscallContext x)

@@ -258,13 +258,13 @@ static class Processes
         {
             int h = x.P.Fds.Host(dirfd);
             if (h < 0) return h;
-            path = new FileInfo($"/proc/self/fd/{h}").LinkTarget ?? "";
+            path = Buffers.FdTarget(h);
         }
         else if (!path.StartsWith('/') && dirfd != -100)
         {
             int h = x.P.Fds.Host(dirfd);
             if (h < 0) return h;
-            path = Path.Combine(new FileInfo($"/proc/self/fd/{h}").LinkTarget ?? "", path);
+            path = Path.Combine(Buffers.FdTarget(h), path);
         }
         return Exec(x, path, x.A[2], x.A[3]);
     }

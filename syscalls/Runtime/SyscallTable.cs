@@ -42,6 +42,7 @@ public sealed class SyscallTable
         Areas.SysV.Register(t);
         Areas.PosixTimer.Register(t);
         Areas.Streams.Register(t);
+        Areas.MessageQueues.Register(t);
         return t;
     }
 }

@@ -47,6 +47,114 @@ public sealed class SyscallCoverageTests
         (274, "get_robust_list"), (161, "chroot"), (141, "setpriority"), (203, "sched_setaffinity"), (135, "personality"),
     };
 
+    /// <summary>
+    /// Calls deliberately left without a handler (they get -ENOSYS), with the reason: what they would act on is
+    /// the host's, or the emulator's own process rather than the guest, or a kernel facility not emulated.
+    /// </summary>
+    static readonly (int Nr, string Name, string Reason)[] LeftOut =
+    {
+        (101, "ptrace", "a tracer would trace the emulator, not the guest"),
+        (103, "syslog", "the host kernel's log"),
+        (126, "capset", "capabilities are the emulator process's own"),
+        (134, "uselib", "a.out libraries"),
+        (136, "ustat", "obsolete (statfs)"),
+        (139, "sysfs", "obsolete (/proc/filesystems)"),
+        (153, "vhangup", "administration of the host"),
+        (154, "modify_ldt", "16- and 32-bit segments are not emulated"),
+        (155, "pivot_root", "administration of the host"),
+        (156, "_sysctl", "obsolete (/proc/sys)"),
+        (159, "adjtimex", "the host's clock"),
+        (163, "acct", "administration of the host"),
+        (164, "settimeofday", "the host's clock"),
+        (165, "mount", "administration of the host"),
+        (166, "umount2", "administration of the host"),
+        (167, "swapon", "administration of the host"),
+        (168, "swapoff", "administration of the host"),
+        (169, "reboot", "administration of the host"),
+        (170, "sethostname", "administration of the host"),
+        (171, "setdomainname", "administration of the host"),
+        (172, "iopl", "I/O ports are not emulated"),
+        (173, "ioperm", "I/O ports are not emulated"),
+        (174, "create_module", "the kernel has none either"),
+        (175, "init_module", "administration of the host"),
+        (176, "delete_module", "administration of the host"),
+        (177, "get_kernel_syms", "the kernel has none either"),
+        (178, "query_module", "the kernel has none either"),
+        (179, "quotactl", "administration of the host"),
+        (180, "nfsservctl", "the kernel has none either"),
+        (181, "getpmsg", "the kernel has none either"),
+        (182, "putpmsg", "the kernel has none either"),
+        (183, "afs_syscall", "the kernel has none either"),
+        (184, "tuxcall", "the kernel has none either"),
+        (185, "security", "the kernel has none either"),
+        (205, "set_thread_area", "32-bit TLS segments are not emulated (arch_prctl is)"),
+        (206, "io_setup", "Linux native AIO is not emulated (POSIX AIO in glibc uses threads)"),
+        (207, "io_destroy", "Linux native AIO is not emulated"),
+        (208, "io_getevents", "Linux native AIO is not emulated"),
+        (209, "io_submit", "Linux native AIO is not emulated"),
+        (210, "io_cancel", "Linux native AIO is not emulated"),
+        (211, "get_thread_area", "32-bit TLS segments are not emulated"),
+        (212, "lookup_dcookie", "the kernel has none either"),
+        (214, "epoll_ctl_old", "the kernel has none either"),
+        (215, "epoll_wait_old", "the kernel has none either"),
+        (216, "remap_file_pages", "deprecated by the kernel"),
+        (219, "restart_syscall", "interrupted calls are restarted by the emulator itself"),
+        (227, "clock_settime", "the host's clock"),
+        (236, "vserver", "the kernel has none either"),
+        (237, "mbind", "no NUMA placement: memory lives in the memory component"),
+        (238, "set_mempolicy", "no NUMA placement"),
+        (239, "get_mempolicy", "no NUMA placement"),
+        (246, "kexec_load", "administration of the host"),
+        (248, "add_key", "kernel keyrings are not emulated"),
+        (249, "request_key", "kernel keyrings are not emulated"),
+        (250, "keyctl", "kernel keyrings are not emulated"),
+        (256, "migrate_pages", "no NUMA placement"),
+        (272, "unshare", "namespaces would be the emulator's"),
+        (279, "move_pages", "no NUMA placement"),
+        (298, "perf_event_open", "counters would count the emulator"),
+        (300, "fanotify_init", "administration of the host"),
+        (301, "fanotify_mark", "administration of the host"),
+        (303, "name_to_handle_at", "file handles need CAP_DAC_READ_SEARCH on the host"),
+        (304, "open_by_handle_at", "file handles need CAP_DAC_READ_SEARCH on the host"),
+        (305, "clock_adjtime", "the host's clock"),
+        (308, "setns", "namespaces would be the emulator's"),
+        (310, "process_vm_readv", "another process's guest memory is not in its host process"),
+        (311, "process_vm_writev", "another process's guest memory is not in its host process"),
+        (312, "kcmp", "compares host objects, not the guest's"),
+        (313, "finit_module", "administration of the host"),
+        (314, "sched_setattr", "not emulated yet (sched_setscheduler is)"),
+        (315, "sched_getattr", "not emulated yet (sched_getscheduler is)"),
+        (317, "seccomp", "a filter would apply to the emulator's own calls"),
+        (320, "kexec_file_load", "administration of the host"),
+        (321, "bpf", "programs would attach to the emulator"),
+        (323, "userfaultfd", "guest page faults are the memory component's"),
+        (329, "pkey_mprotect", "protection keys are not emulated"),
+        (330, "pkey_alloc", "protection keys are not emulated"),
+        (331, "pkey_free", "protection keys are not emulated"),
+        (333, "io_pgetevents", "Linux native AIO is not emulated"),
+        (425, "io_uring_setup", "io_uring is not emulated; its users fall back to ordinary calls"),
+        (426, "io_uring_enter", "io_uring is not emulated"),
+        (427, "io_uring_register", "io_uring is not emulated"),
+        (428, "open_tree", "administration of the host"),
+        (429, "move_mount", "administration of the host"),
+        (430, "fsopen", "administration of the host"),
+        (431, "fsconfig", "administration of the host"),
+        (432, "fsmount", "administration of the host"),
+        (433, "fspick", "administration of the host"),
+        (437, "openat2", "not emulated yet; glibc and its callers fall back to openat"),
+        (440, "process_madvise", "another process's guest memory is not in its host process"),
+        (441, "epoll_pwait2", "not emulated yet; callers fall back to epoll_pwait"),
+        (442, "mount_setattr", "administration of the host"),
+        (443, "quotactl_fd", "administration of the host"),
+        (444, "landlock_create_ruleset", "a sandbox would confine the emulator"),
+        (445, "landlock_add_rule", "a sandbox would confine the emulator"),
+        (446, "landlock_restrict_self", "a sandbox would confine the emulator"),
+        (447, "memfd_secret", "not emulated"),
+        (448, "process_mrelease", "not emulated"),
+        (449, "futex_waitv", "not emulated yet"),
+        (450, "set_mempolicy_home_node", "no NUMA placement"),
+    };
+
     static string Generate()
     {
         var t = SyscallTable.Build();
@@ -67,8 +175,10 @@ public sealed class SyscallCoverageTests
         }
         foreach (var (nr, name) in Known)
             if (t.Handlers[nr] == null) rows.Add($"| {nr} | `{name}` | -ENOSYS (not yet) |");
+        foreach (var (nr, name, reason) in LeftOut)
+            if (t.Handlers[nr] == null) rows.Add($"| {nr} | `{name}` | -ENOSYS: {reason} |");
         rows.Sort((a, b) => int.Parse(a.Split('|')[1]).CompareTo(int.Parse(b.Split('|')[1])));
-        sb.AppendLine($"{handled} system calls have handlers. Some of them still have limits, which the README lists. The calls in the table marked -ENOSYS are common ones that are missing; any other number also gets -ENOSYS.");
+        sb.AppendLine($"{handled} system calls have handlers. Some of them still have limits, which the README lists. The calls in the table marked -ENOSYS (not yet) are common ones that are missing, those with a reason are left out on purpose; any other number also gets -ENOSYS.");
         sb.AppendLine();
         sb.AppendLine("| nr | name | status |");
         sb.AppendLine("|---:|---|---|");
@@ -91,6 +201,23 @@ public sealed class SyscallCoverageTests
         if (Environment.GetEnvironmentVariable("LEGOEMU_WRITE_COVERAGE") == "1") File.WriteAllText(path, generated);
         Assert.True(File.Exists(path), $"{path} is missing; regenerate it with LEGOEMU_WRITE_COVERAGE=1");
         Assert.Equal(generated, File.ReadAllText(path));
+    }
+
+    /// <summary>Every x86-64 call up to set_mempolicy_home_node (450) is handled, known to be missing, or left out with a reason.</summary>
+    [Fact]
+    public void EveryCallIsHandledOrAccountedFor()
+    {
+        var t = SyscallTable.Build();
+        var listed = Known.Select(k => k.Nr).Concat(LeftOut.Select(l => l.Nr)).ToHashSet();
+        var unaccounted = new List<int>();
+        for (int nr = 0; nr <= 450; nr++)
+        {
+            if (nr > 334 && nr < 424) continue; // numbers x86-64 never assigned
+            if (t.Handlers[nr] == null && !listed.Contains(nr)) unaccounted.Add(nr);
+        }
+        Assert.True(unaccounted.Count == 0, $"calls neither handled nor listed in SyscallCoverageTests: {string.Join(", ", unaccounted)}");
+        foreach (var (nr, name, _) in LeftOut)
+            Assert.True(t.Handlers[nr] == null, $"{name} ({nr}) has a handler now: take it off the left-out list");
     }
 
     [Fact]

@@ -225,6 +225,18 @@ int main(int argc, char **argv)
     closedir(d);
     struct stat st;
     show("stat it by the same bytes", stat(name, &st));
+    nf = open(name, O_RDONLY);
+    void *mapped = mmap(0, 4096, PROT_READ, MAP_PRIVATE, nf, 0);
+    close(nf);
+    char maps[8192] = {0};
+    int mf = open("/proc/self/maps", O_RDONLY);
+    for (long got, at = 0; (got = read(mf, maps + at, sizeof maps - 1 - at)) > 0;) at += got;
+    close(mf);
+    char *line = strstr(maps, "/bad-");
+    printf("  in /proc/self/maps:");
+    for (unsigned char *c = (unsigned char *)line; c && *c && *c != '\n'; c++) printf(" %02x", *c);
+    printf("\n");
+    munmap(mapped, 4096);
     char renamed[128];
     snprintf(renamed, sizeof renamed, "%s/\x80\x81", dir);
     show("rename to another such name", rename(name, renamed));

@@ -162,6 +162,8 @@ int main(void)
     /* readahead, sync_file_range and I/O priorities. */
     T(readahead(fd, 0, 4096));
     T(readahead(-1, 0, 4096));
+    T(syncfs(fd));
+    T(syncfs(-1));
     T(sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE));
     T(sync_file_range(fd, 0, 0, 0x80));
     T(sync_file_range(fd, -1, 0, 0));
