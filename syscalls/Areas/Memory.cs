@@ -76,7 +76,7 @@ static class Memory
         if (mode < 0) return mode;
         if ((mode & 0x200000) != 0) return -Errno.EBADF; // O_PATH
         if ((mode & 3) == 1 || (type == MAP_SHARED && (prot & Protection.Write) != 0 && (mode & 3) != 2)) return -Errno.EACCES;
-        string name = Buffers.FdTarget(h);
+        string name = MappingName(Buffers.FdTarget(h));
         string? key = null;
         if (type == MAP_SHARED)
         {
@@ -201,6 +201,32 @@ static class Memory
     {
         byte* st = stackalloc byte[144];
         return Sys(Nr.fstat, h, (nint)st) < 0 ? 0 : *(long*)(st + 48);
+    }
+
+    /// <summary>
+    /// A mapping's name as the memory component keeps it, which must be UTF-8 (its protocol checks): a byte of a
+    /// file name that is not UTF-8 (a lone surrogate, see GuestText) is kept as NUL and the byte, NUL being the one
+    /// character no path holds. <see cref="ShownName"/> undoes it.
+    /// </summary>
+    internal static string MappingName(string path)
+    {
+        if (!path.Any(char.IsSurrogate)) return path;
+        var sb = new System.Text.StringBuilder(path.Length + 8);
+        foreach (char c in path)
+            if (c >= 0xDC80 && c <= 0xDCFF) sb.Append('\0').Append((char)(c - 0xDC00));
+            else sb.Append(c);
+        return sb.ToString();
+    }
+
+    /// <summary>The name a mapping shows, its file name's bytes as they are (see <see cref="MappingName"/>).</summary>
+    internal static string ShownName(string name)
+    {
+        if (!name.Contains('\0')) return name;
+        var sb = new System.Text.StringBuilder(name.Length);
+        for (int i = 0; i < name.Length; i++)
+            if (name[i] == '\0' && i + 1 < name.Length) sb.Append((char)(0xDC00 + name[++i]));
+            else sb.Append(name[i]);
+        return sb.ToString();
     }
 
     static long Munmap(SyscallContext x)

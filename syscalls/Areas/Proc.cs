@@ -79,7 +79,7 @@ static class Proc
             char e = (v.Prot & Protection.Exec) != 0 ? 'x' : '-';
             char s = (v.Flags & MapFlags.Shared) != 0 ? 's' : 'p';
             string line = $"{v.Start:x8}-{v.End:x8} {r}{w}{e}{s} 00000000 00:00 0";
-            sb.Append(v.Name.Length > 0 ? line.PadRight(73) + v.Name : line).Append('\n');
+            sb.Append(v.Name.Length > 0 ? line.PadRight(73) + Memory.ShownName(v.Name) : line).Append('\n');
         }
         return sb.ToString();
     }
