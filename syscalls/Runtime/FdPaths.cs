@@ -2,7 +2,7 @@ namespace LegoEmu.Syscalls.Runtime;
 
 /// <summary>
 /// Paths that name the process's own descriptors: /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N,
-/// /proc/PID/fd/N and /dev/stdin, /dev/stdout, /dev/stderr. The host kernel resolves them against the host
+/// /proc/PID/fd/N (and fdinfo/N beside each) and /dev/stdin, /dev/stdout, /dev/stderr. The host kernel resolves them against the host
 /// process's descriptor table, whose numbers are not the guest's (a guest's 63 may be the host's open runtime
 /// library), so they are rewritten to name the host descriptor that the guest's number stands for.
 /// </summary>
@@ -17,10 +17,11 @@ public static class FdPaths
     {
         if (path.Length < 9 || path[0] != '/' || (path[1] != 'd' && path[1] != 'p')) return path;
         int at;
+        string dir = "fd";
         if (path.StartsWith("/dev/fd/", StringComparison.Ordinal)) at = 8;
-        else if (path.StartsWith("/proc/self/fd/", StringComparison.Ordinal)) at = 14;
-        else if (path.StartsWith("/proc/thread-self/fd/", StringComparison.Ordinal)) at = 21;
-        else if (path.StartsWith("/proc/", StringComparison.Ordinal)) at = OwnPidFd(p, path);
+        else if (path.StartsWith("/proc/self/", StringComparison.Ordinal)) at = FdDirectory(path, 11, ref dir);
+        else if (path.StartsWith("/proc/thread-self/", StringComparison.Ordinal)) at = FdDirectory(path, 18, ref dir);
+        else if (path.StartsWith("/proc/", StringComparison.Ordinal)) at = OwnPidFd(p, path, ref dir);
         else if (followLast && path.StartsWith("/dev/std", StringComparison.Ordinal))
             return path switch { "/dev/stdin" => Named(p, 0, path, ""), "/dev/stdout" => Named(p, 1, path, ""), "/dev/stderr" => Named(p, 2, path, ""), _ => path };
         else return path;
@@ -29,23 +30,33 @@ public static class FdPaths
         while (end < path.Length && char.IsAsciiDigit(path[end])) end++;
         // The kernel's own parse: digits only, no leading zero, then the end or a slash. Anything else is left to the host to refuse.
         if (end == at || end - at > 9 || (path[at] == '0' && end - at > 1) || (end < path.Length && path[end] != '/')) return path;
-        return Named(p, int.Parse(path.AsSpan(at, end - at)), path, path[end..]);
+        return Named(p, int.Parse(path.AsSpan(at, end - at)), path, path[end..], dir);
     }
 
-    static string Named(GuestProcess p, int guestFd, string path, string rest)
+    static string Named(GuestProcess p, int guestFd, string path, string rest, string dir = "fd")
     {
         int h = p.Fds.Host(guestFd);
         if (h == guestFd && path.StartsWith("/dev/std", StringComparison.Ordinal)) return path;
         // A number the guest has not open names nothing, whatever the host has there.
-        return h < 0 ? "/proc/self/fd/-1" + rest : $"/proc/self/fd/{h}{rest}";
+        return h < 0 ? $"/proc/self/{dir}/-1{rest}" : $"/proc/self/{dir}/{h}{rest}";
     }
 
-    /// <summary>Where the number starts in /proc/PID/fd/N when PID is this process's own, else -1.</summary>
-    static int OwnPidFd(GuestProcess p, string path)
+    /// <summary>Where the number starts after "fd/" or "fdinfo/" at <paramref name="at"/>, else -1; <paramref name="dir"/> says which.</summary>
+    static int FdDirectory(string path, int at, ref string dir)
+    {
+        var rest = path.AsSpan(at);
+        if (rest.StartsWith("fd/", StringComparison.Ordinal)) return at + 3;
+        if (!rest.StartsWith("fdinfo/", StringComparison.Ordinal)) return -1;
+        dir = "fdinfo";
+        return at + 7;
+    }
+
+    /// <summary>Where the number starts in /proc/PID/fd/N or /proc/PID/fdinfo/N when PID is this process's own, else -1.</summary>
+    static int OwnPidFd(GuestProcess p, string path, ref string dir)
     {
         int end = 6;
         while (end < path.Length && char.IsAsciiDigit(path[end])) end++;
-        if (end == 6 || !path.AsSpan(end).StartsWith("/fd/", StringComparison.Ordinal)) return -1;
-        return int.TryParse(path.AsSpan(6, end - 6), out int pid) && pid == p.Pid ? end + 4 : -1;
+        if (end == 6 || end >= path.Length || path[end] != '/') return -1;
+        return int.TryParse(path.AsSpan(6, end - 6), out int pid) && pid == p.Pid ? FdDirectory(path, end + 1, ref dir) : -1;
     }
 }

@@ -1,4 +1,4 @@
-/* Paths that name the process's own descriptors: /dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N and
+/* Paths that name the process's own descriptors: /dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N, fdinfo and
    /dev/stdin. They must reach the guest's descriptor N, whatever number the descriptor has elsewhere
    (shells open /dev/fd/63 for a process substitution). */
 #define _GNU_SOURCE
@@ -67,6 +67,24 @@ int main(void)
     show("readlink /proc/self/fd/N", n);
     printf("  names the file: %d\n", n > 0 && strcmp(target, file) == 0);
     show("faccessat /dev/fd/N", faccessat(AT_FDCWD, path, R_OK, 0));
+
+    /* fdinfo beside fd: the position of the guest's descriptor. */
+    lseek(f, 7, SEEK_SET);
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", f);
+    char info[256] = {0};
+    int fi = open(path, O_RDONLY);
+    show("open /proc/self/fdinfo/N", fi >= 0);
+    read(fi, info, sizeof info - 1);
+    close(fi);
+    *strchrnul(info, '\n') = 0;
+    printf("  %s\n", info);
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", getpid(), f);
+    fi = open(path, O_RDONLY);
+    memset(info, 0, sizeof info);
+    read(fi, info, sizeof info - 1);
+    close(fi);
+    *strchrnul(info, '\n') = 0;
+    printf("  through /proc/PID: %s\n", info);
 
     /* A number that is not open names nothing; nor do malformed ones. */
     show("open /dev/fd/ of a closed number", open("/dev/fd/900", O_RDONLY));
