@@ -7,12 +7,15 @@ namespace LegoEmu.Syscalls.Areas;
 
 /// <summary>
 /// futex over the guest threads of this processor component: a WAIT puts the thread to sleep in the
-/// scheduler, a WAKE makes sleepers runnable. Waits with timeouts end with ETIMEDOUT.
+/// scheduler, a WAKE makes sleepers runnable. Waits with timeouts end with ETIMEDOUT. The priority-inheritance
+/// operations hand a lock from owner to waiter (see PiFutexes).
 /// </summary>
 static class Futex
 {
     const int FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
         FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_CMD_MASK = 0x7f; // PRIVATE (128) and CLOCK_REALTIME (256) stripped
+    const int FUTEX_LOCK_PI = 6, FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_LOCK_PI2 = 13;
+    const int EDEADLK = 35, ESRCH = 3;
     const int ETIMEDOUT = 110;
 
     public static void Register(SyscallTable t) => t.Add(Nr.futex, "futex", "xxdxxd", Call);
@@ -59,9 +62,67 @@ static class Futex
                 x.P.WaitFutex(uaddr, bitset, deadline, (uint)x.A[2]);
                 return 0; // replaced by 0 on wake-up or -ETIMEDOUT by the scheduler
             }
+            case FUTEX_LOCK_PI:
+            case FUTEX_LOCK_PI2:
+            case FUTEX_TRYLOCK_PI:
+                return LockPi(x, uaddr, op);
+            case FUTEX_UNLOCK_PI:
+                return UnlockPi(x, uaddr);
             default:
                 return -Errno.ENOSYS;
         }
+    }
+
+    /// <summary>
+    /// FUTEX_LOCK_PI, FUTEX_LOCK_PI2 and FUTEX_TRYLOCK_PI, as the kernel's futex_lock_pi: a free word (no owner, perhaps
+    /// FUTEX_OWNER_DIED) is taken; one this thread owns is EDEADLK; one whose owner does not exist is ESRCH; else the
+    /// thread sleeps until the owner's unlock hands it the lock (see <see cref="GuestProcess.HandOverPi"/>), or until
+    /// the absolute timeout (CLOCK_REALTIME for LOCK_PI, CLOCK_MONOTONIC for LOCK_PI2 unless FUTEX_CLOCK_REALTIME).
+    /// An owner in another process is waited for by looking at the word again at growing intervals.
+    /// </summary>
+    static long LockPi(SyscallContext x, ulong uaddr, int op)
+    {
+        var p = x.P;
+        uint tid = (uint)p.CurrentThread.Tid;
+        uint v = x.Mem.Read32(uaddr);
+        uint owner = v & GuestProcess.FUTEX_TID_MASK;
+        if (owner == 0)
+        {
+            x.Mem.Write32(uaddr, tid | (v & GuestProcess.FUTEX_OWNER_DIED) | (p.PiWaiters(uaddr) ? GuestProcess.FUTEX_WAITERS : 0));
+            return 0;
+        }
+        if (owner == tid) return -EDEADLK;
+        bool local = p.LiveThread((int)owner);
+        if (!local && Sys(Nr.kill, owner, 0) == -ESRCH) return -ESRCH;
+        if (op == FUTEX_TRYLOCK_PI) return -Errno.EAGAIN;
+        long deadline = long.MaxValue;
+        if (x.A[3] != 0)
+        {
+            long sec = (long)x.Mem.Read64(x.A[3]), nsec = (long)x.Mem.Read64(x.A[3] + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
+            deadline = AbsoluteDeadline(op == FUTEX_LOCK_PI || ((int)x.A[1] & 256) != 0, sec, nsec);
+            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline) return -ETIMEDOUT;
+        }
+        if ((v & GuestProcess.FUTEX_WAITERS) == 0) x.Mem.Write32(uaddr, v | GuestProcess.FUTEX_WAITERS);
+        if (local)
+        {
+            p.WaitFutexPi(uaddr, deadline, v | GuestProcess.FUTEX_WAITERS);
+            return 0; // the hand-over leaves 0, a timeout -ETIMEDOUT, a signal a restart
+        }
+        // Another process's owner cannot hand over: try again when the word has changed or a while has passed.
+        if (x.Resuming && deadline != long.MaxValue && System.Diagnostics.Stopwatch.GetTimestamp() >= x.Wait.Deadline) return -ETIMEDOUT;
+        if (!x.Resuming) x.Wait.Deadline = deadline;
+        x.Wait.Recheck = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 1000;
+        return x.Block(restartable: true);
+    }
+
+    /// <summary>FUTEX_UNLOCK_PI: only the owner may; the longest waiter gets the lock, or the word becomes 0.</summary>
+    static long UnlockPi(SyscallContext x, ulong uaddr)
+    {
+        uint v = x.Mem.Read32(uaddr);
+        if ((v & GuestProcess.FUTEX_TID_MASK) != (uint)x.P.CurrentThread.Tid) return -Errno.EPERM;
+        if (!x.P.HandOverPi(x.Mem, uaddr, 0)) x.Mem.Write32(uaddr, 0);
+        return 0;
     }
 
     static long AbsoluteDeadline(bool realtime, long sec, long nsec)

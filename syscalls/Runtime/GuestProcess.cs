@@ -324,7 +324,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// </summary>
     void ReleaseRobustFutexes(GuestThread t)
     {
-        const uint FUTEX_WAITERS = 0x80000000, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
         if (t.RobustList == 0) return;
         var m = t.Cpu.Mem;
         try
@@ -339,7 +338,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 uint v = m.Read32(word);
                 if ((v & FUTEX_TID_MASK) != (uint)t.Tid) return;
                 m.Write32(word, (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED);
-                WakeFutex(word, 1, uint.MaxValue);
+                // A PI lock (the entry's low bit) goes to its longest waiter, who finds the owner dead in the word.
+                if ((e & 1) != 0) HandOverPi(m, word, FUTEX_OWNER_DIED);
+                else WakeFutex(word, 1, uint.MaxValue);
             }
             for (int n = 0; entry != head && entry != 0 && n < 2048; n++)
             {
@@ -364,6 +365,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _current.FutexRecheck = shared ? Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5000 : long.MaxValue;
         _current.FutexAddress = addr;
         _current.FutexBitset = bitset;
+        _current.FutexPi = false;
         _current.WaitDeadline = deadline;
         _current.Cpu.YieldRequested = true;
     }

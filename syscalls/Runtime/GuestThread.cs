@@ -32,6 +32,12 @@ public sealed class GuestThread(int tid, CpuState cpu)
     /// <summary>The futex word this thread sleeps on, or 0 when runnable.</summary>
     public ulong FutexAddress;
     public uint FutexBitset;
+    /// <summary>
+    /// The sleep is a FUTEX_LOCK_PI: it ends with the lock handed over by its owner's unlock (or death), in the
+    /// order the waiters came (<see cref="FutexPiOrder"/>), never by a plain wake.
+    /// </summary>
+    public bool FutexPi;
+    public long FutexPiOrder;
     /// <summary>The value a futex wait on shared memory expects; the wait ends when another process changes it.</summary>
     public uint FutexExpected;
     /// <summary>When the scheduler next looks at a shared futex word (long.MaxValue: a private wait), and the pause after that.</summary>

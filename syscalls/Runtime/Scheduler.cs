@@ -257,10 +257,13 @@ public sealed partial class GuestProcess
         if (t.FutexAddress != 0)
         {
             // An untimed FUTEX_WAIT restarts under SA_RESTART; a timed one returns EINTR, as with the kernel's restart block.
+            // FUTEX_LOCK_PI always starts again (its timeout is absolute): the kernel's ERESTARTNOINTR.
             bool timed = t.WaitDeadline != long.MaxValue;
+            bool pi = t.FutexPi;
             t.FutexAddress = 0;
+            t.FutexPi = false;
             t.WaitDeadline = long.MaxValue;
-            if (!timed && saRestart)
+            if ((!timed && saRestart) || pi)
             {
                 // The wait's RAX already reads 0 (its result on wake-up): the restarted SYSCALL needs the number back.
                 t.Cpu.R[Registers.RAX] = (ulong)Nr.futex;

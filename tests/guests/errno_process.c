@@ -1,8 +1,10 @@
 /* Processes: exact wait status words (exit codes, death by signal, core bit), waitpid/waitid error
-   paths, sessions and process groups, kill and rlimit checks. No pids are printed, only relations. */
+   paths, sessions and process groups, kill and rlimit checks, credentials. No pids are printed, only relations. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdlib.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -111,5 +113,41 @@ int main(void)
     T(execve("/etc/hostname", (char *[]){"x", NULL}, NULL));
     T(execve(BAD, (char *[]){"x", NULL}, NULL));
     T(execve("/tmp", (char *[]){"x", NULL}, NULL));
+
+    /* Credentials: the getters, setters that change nothing, then a child that drops its ids for good. */
+    uid_t r, e, s;
+    T(getresuid(&r, &e, &s));
+    printf("uids equal: %d\n", r == e && e == s);
+    gid_t gr, ge, gs;
+    T(getresgid(&gr, &ge, &gs));
+    T(getresuid(BAD, &e, &s));
+    fflush(stdout);
+    pid_t dropper = fork();
+    if (dropper == 0)
+    {
+        T(setresuid(-1, -1, -1));
+        T(setresgid(-1, -1, -1));
+        T(setreuid(-1, -1));
+        T(setregid(-1, -1));
+        T(setuid(getuid()));
+        T(setgid(getgid()));
+        gid_t g = getgid();
+        T(setgroups(1, &g));
+        T(getgroups(0, NULL));
+        T(setgroups(-1, &g));
+        T(setgroups(1, BAD));
+        T(setfsuid(-1) == (int)getuid());
+        T(setresgid(65534, 65534, 65534));
+        T(setresuid(65534, 65534, 65534));
+        T(getuid());
+        T(getegid());
+        T(setresuid(0, 0, 0));
+        T(setuid(0));
+        T(setgroups(1, &g));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(dropper, NULL, 0);
+    T(getuid() == r);
     return 0;
 }
