@@ -239,14 +239,16 @@ static class Processes
         return list.ToArray();
     }
 
-    static long Exec(SyscallContext x, string path, ulong argvAddr, ulong envpAddr)
+    /// <param name="name">The name the command goes by (comm), when not <paramref name="path"/>'s last component.</param>
+    /// <param name="shown">What /proc/self/exe names, when <paramref name="path"/> only reaches the file (a descriptor's link).</param>
+    static long Exec(SyscallContext x, string path, ulong argvAddr, ulong envpAddr, string? name = null, string? shown = null)
     {
         var argv = StringArray(x, argvAddr);
         var envp = StringArray(x, envpAddr);
-        string given = path;
+        name ??= path;
         if (path == "/proc/self/exe") path = x.P.ExePath;
         if (x.P.Options.Strace) x.P.Options.Diagnostics.WriteLine($"legoemu: execve {path} [{string.Join(", ", argv)}]");
-        return x.P.Exec(path, argv.Length == 0 ? [path] : argv, envp, given);
+        return x.P.Exec(path, argv.Length == 0 ? [path] : argv, envp, name, shown);
     }
 
     static long ExecAt(SyscallContext x)
@@ -258,7 +260,12 @@ static class Processes
         {
             int h = x.P.Fds.Host(dirfd);
             if (h < 0) return h;
-            path = Buffers.FdTarget(h);
+            // fexecve: the descriptor itself is run (a memfd or a deleted file has no path to open again), and
+            // the program is known by the file's name, as the kernel names it after the dentry.
+            const string Deleted = " (deleted)";
+            string target = Buffers.FdTarget(h);
+            string name = target.EndsWith(Deleted, StringComparison.Ordinal) ? target[..^Deleted.Length] : target;
+            return Exec(x, $"/proc/self/fd/{h}", x.A[2], x.A[3], name, target);
         }
         else if (!path.StartsWith('/') && dirfd != -100)
         {

@@ -139,10 +139,10 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <paramref name="execPath"/> is the path the program was started by (a script's, /proc/self/exe): the
     /// command name is its last component, as the kernel's comm is.
     /// </summary>
-    public void Load(ElfFile elf, ElfFile? interp, IReadOnlyList<string> argv, IReadOnlyList<string> envp, string? execPath = null)
+    public void Load(ElfFile elf, ElfFile? interp, IReadOnlyList<string> argv, IReadOnlyList<string> envp, string? execPath = null, string? shownPath = null)
     {
         string path = elf.Path;
-        ExePath = Path.GetFullPath(path);
+        ExePath = shownPath ?? Path.GetFullPath(path);
         var comm = LegoEmu.Loader.Image.GuestText.Encode(Path.GetFileName(execPath ?? path));
         ThreadName = new byte[16];
         Array.Copy(comm, ThreadName, Math.Min(comm.Length, 15));

@@ -516,10 +516,11 @@ public sealed partial class GuestProcess
     public event Action? BeforeExec;
 
     /// <param name="name">The path as the guest gave it, when <paramref name="path"/> is what it resolved to (/proc/self/exe).</param>
-    public long Exec(string path, string[] argv, string[] envp, string? name = null)
+    /// <param name="shown">What /proc/self/exe names, when <paramref name="path"/> is a descriptor's link (fexecve).</param>
+    public long Exec(string path, string[] argv, string[] envp, string? name = null, string? shown = null)
     {
         long started = Stopwatch.GetTimestamp();
-        try { return ExecImage(path, argv, envp, name ?? path); }
+        try { return ExecImage(path, argv, envp, name ?? path, shown); }
         finally { ExecTicks += Stopwatch.GetTimestamp() - started; }
     }
 
@@ -545,7 +546,7 @@ public sealed partial class GuestProcess
     /// <summary>Time spent in execve (reading, checking and loading images, releasing the old one), for <c>--stats</c>.</summary>
     public long ExecTicks { get; private set; }
 
-    long ExecImage(string path, string[] argv, string[] envp, string name)
+    long ExecImage(string path, string[] argv, string[] envp, string name, string? shown)
     {
         // The new image is read once, checked here and loaded below: a bad one leaves this process intact.
         ElfFile elf;
@@ -610,7 +611,7 @@ public sealed partial class GuestProcess
         c.FsBase = c.GsBase = 0;
         c.SetMxcsr(0x1f80);
         CurrentThread.ClearChildTid = 0;
-        Load(elf, interp, args, envp, name);
+        Load(elf, interp, args, envp, name, shown);
         c.YieldRequested = true; // leave the interpreter loop: its block chain belongs to the old image
         return 0;
     }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void show(const char *what, long r) { printf("%-40s %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerrorname_np(errno) : ""); }
@@ -22,8 +24,39 @@ static void read_through(const char *what, const char *path)
     if (fd >= 0) close(fd);
 }
 
-int main(void)
+/* Run from a descriptor (fexecve): /proc/self/exe and the command name come from the file's name. */
+static void run_from_descriptor(void)
 {
+    int self = open("/proc/self/exe", O_RDONLY), m = memfd_create("fd-paths-prog", 0);
+    static char image[1 << 16];
+    for (long n; (n = read(self, image, sizeof image)) > 0;) write(m, image, n);
+    close(self);
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0)
+    {
+        char *argv[] = { "fd_paths", "from-descriptor", NULL };
+        fexecve(m, argv, (char *[]){ NULL });
+        _exit(9);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    printf("fexecve of a memfd: status %d\n", WEXITSTATUS(st));
+    close(m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+    {
+        char b[256] = {0};
+        long n = readlink("/proc/self/exe", b, sizeof b - 1);
+        printf("  exe: %.*s\n", (int)(n > 0 ? n : 0), b);
+        int c = open("/proc/self/comm", O_RDONLY);
+        n = read(c, b, sizeof b - 1);
+        printf("  comm: %.*s", (int)(n > 0 ? n : 0), b);
+        return 0;
+    }
     char dir[] = "/tmp/legoemu-fdpaths-XXXXXX";
     mkdtemp(dir);
     char file[128], sub[128], path[256];
@@ -107,6 +140,8 @@ int main(void)
     snprintf(path, sizeof path, "/dev/fd/%d", high);
     lseek(f, 5, SEEK_SET);
     read_through("open /dev/fd/63", path);
+
+    run_from_descriptor();
 
     unlink(inner);
     rmdir(sub);
