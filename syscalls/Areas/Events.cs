@@ -10,7 +10,7 @@ namespace LegoEmu.Syscalls.Areas;
 /// </summary>
 static class Events
 {
-    const int eventfd = 284, eventfd2 = 290, epoll_create = 213, epoll_create1 = 291, epoll_ctl = 233, epoll_wait = 232, epoll_pwait = 281;
+    const int eventfd = 284, eventfd2 = 290, epoll_create = 213, epoll_create1 = 291, epoll_ctl = 233, epoll_wait = 232, epoll_pwait = 281, epoll_pwait2 = 441;
     const int O_CLOEXEC = 0x80000;
 
     public static void Register(SyscallTable t)
@@ -22,6 +22,14 @@ static class Events
         t.Add(epoll_ctl, "epoll_ctl", "fdfx", EpollCtl);
         t.Add(epoll_wait, "epoll_wait", "fxdd", x => Wait(x, sigmask: false));
         t.Add(epoll_pwait, "epoll_pwait", "fxddxd", x => Wait(x, sigmask: true));
+        t.Add(epoll_pwait2, "epoll_pwait2", "fxdxxd", x =>
+        {
+            // The timeout is a relative timespec, NULL to wait for ever.
+            if (x.A[3] == 0) return Wait(x, sigmask: true, timeoutNs: -1);
+            long sec = (long)x.Mem.Read64(x.A[3]), nsec = (long)x.Mem.Read64(x.A[3] + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) return -Errno.EINVAL;
+            return Wait(x, sigmask: true, timeoutNs: sec > long.MaxValue / 2_000_000_000 ? long.MaxValue / 2 : sec * 1_000_000_000 + nsec);
+        });
     }
 
     static long Install(SyscallContext x, long h, bool cloexec)
@@ -46,7 +54,8 @@ static class Events
     /// blocks on the epoll descriptor itself, which is readable whenever an event is. An interrupted
     /// wait fails with EINTR and is never restarted, as with the kernel.
     /// </summary>
-    static long Wait(SyscallContext x, bool sigmask)
+    /// <param name="timeoutNs">epoll_pwait2's timeout (-1: none); the others take milliseconds in argument 3.</param>
+    static long Wait(SyscallContext x, bool sigmask, long? timeoutNs = null)
     {
         int ep = x.P.Fds.Host(x.Long(0));
         if (ep < 0) return ep;
@@ -57,8 +66,8 @@ static class Events
             if (x.A[5] != 8) return -Errno.EINVAL;
             x.BeginTemporaryMask(x.Mem.Read64(x.A[4]));
         }
-        int timeoutMs = x.Int(3);
-        long deadline = timeoutMs < 0 ? long.MaxValue : x.DeadlineAfterNs(timeoutMs * 1_000_000L);
+        long ns = timeoutNs ?? (x.Int(3) < 0 ? -1 : x.Int(3) * 1_000_000L);
+        long deadline = ns < 0 ? long.MaxValue : x.DeadlineAfterNs(ns);
         long r = Buffers.WithOutput(x, x.A[1], max * 12, e =>
         {
             long n = Sys(epoll_wait, ep, e, max, 0);

@@ -23,6 +23,7 @@ static class Files
         t.Add(Nr.writev, "writev", "fid", Writev);
         t.Add(Nr.open, "open", "sxo", x => OpenAt(x, AT_FDCWD, x.Str(0), (int)x.A[1], (int)x.A[2]));
         t.Add(Nr.openat, "openat", "fsxo", x => OpenAt(x, x.Int(0), x.Str(1), (int)x.A[2], (int)x.A[3]));
+        t.Add(openat2, "openat2", "fsxd", OpenAt2);
         t.Add(Nr.close, "close", "f", Close);
         t.Add(Nr.lseek, "lseek", "fdd", x => HostFd(x, 0, h => Sys(Nr.lseek, h, x.Long(1), x.Long(2))));
         t.Add(Nr.fstat, "fstat", "fx", x => HostFd(x, 0, h => Buffers.WithStruct(x, x.A[1], 144, p => Sys(Nr.fstat, h, p))));
@@ -300,16 +301,38 @@ static class Files
         finally { Buffers.Return(buf); }
     }
 
-    static long OpenAt(SyscallContext x, int dirfd, string path, int flags, int mode)
+    static long OpenAt(SyscallContext x, int dirfd, string path, int flags, int mode, Func<long, nint, long>? open = null)
     {
         if (path == "/proc/self/exe" || path == $"/proc/{x.P.Pid}/exe") path = x.P.ExePath;
         if ((path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/devices/system/cpu/", StringComparison.Ordinal)) && Proc.TryOpen(x, path, flags, out long procFd)) return procFd;
-        long h = WithDir(x, dirfd, path, (d, p) => Sys(Nr.openat, d, p, flags | O_CLOEXEC, mode));
+        long h = WithDir(x, dirfd, path, open ?? ((d, p) => Sys(Nr.openat, d, p, flags | O_CLOEXEC, mode)));
         if (h < 0) return h;
         // Host descriptors are always close-on-exec: the guest's own flag lives in the table.
         int g = x.P.Fds.Install((int)h, (flags & O_CLOEXEC) != 0);
         if (g < 0) Sys(Nr.close, h);
         return g;
+    }
+
+    const int openat2 = 437;
+
+    /// <summary>
+    /// openat2: struct open_how (flags, mode, resolve) goes to the host's openat2 as the guest wrote it, so the
+    /// host checks its size, flags and RESOLVE_* bits, with close-on-exec added as for every host descriptor.
+    /// </summary>
+    static unsafe long OpenAt2(SyscallContext x)
+    {
+        const ulong OpenHowSize = 24, PageSize = 4096;
+        ulong size = x.A[3];
+        if (size < OpenHowSize) return -Errno.EINVAL;
+        if (size > PageSize) return -7; // E2BIG
+        var how = new byte[size];
+        x.Mem.ReadBytes(x.A[2], how);
+        ulong flags = BitConverter.ToUInt64(how, 0);
+        BitConverter.TryWriteBytes(how.AsSpan(0), flags | O_CLOEXEC);
+        return OpenAt(x, x.Int(0), x.Str(1), (int)flags, (int)BitConverter.ToUInt64(how, 8), (d, p) =>
+        {
+            fixed (byte* h = how) return Sys(openat2, d, p, (nint)h, (long)size);
+        });
     }
 
     /// <summary>An optional loff_t* argument: copied in, passed to the host, and the updated value copied back.</summary>

@@ -27,6 +27,14 @@ static class Scheduling
         const int ioprio_set = 251, ioprio_get = 252, IOPRIO_WHO_PROCESS = 1;
         t.Add(ioprio_set, "ioprio_set", "ddx", x => Sys(ioprio_set, x.Long(0), x.Long(0) == IOPRIO_WHO_PROCESS ? Self(x, 1) : x.Long(1), x.Long(2)));
         t.Add(ioprio_get, "ioprio_get", "dd", x => Sys(ioprio_get, x.Long(0), x.Long(0) == IOPRIO_WHO_PROCESS ? Self(x, 1) : x.Long(1)));
+        // sched_attr carries its own size; the host checks it, and sizes the answer to what the caller can take.
+        const int sched_setattr = 314, sched_getattr = 315;
+        t.Add(sched_setattr, "sched_setattr", "dxx", x =>
+        {
+            uint size = x.Mem.Read32(x.A[1]);
+            return Buffers.WithInput(x, x.A[1], (int)Math.Clamp(size == 0 ? 48 : size, 48, 4096), p => Sys(sched_setattr, Self(x, 0), p, x.Long(2)));
+        });
+        t.Add(sched_getattr, "sched_getattr", "dxdx", x => Buffers.WithStruct(x, x.A[1], (int)Math.Min(x.A[2], 4096), p => Sys(sched_getattr, Self(x, 0), p, x.Long(2), x.Long(3))));
         t.Add(Nr.personality, "personality", "x", Personality);
         t.Add(Nr.mlock, "mlock", "xd", x => Lock(x, x.A[0], x.A[1]));
         t.Add(Nr.munlock, "munlock", "xd", x => Lock(x, x.A[0], x.A[1]));

@@ -1,6 +1,7 @@
 /* The calls added in the ABI's second pass, with their errors: xattr setters and removers, chroot,
    positioned vector I/O, scheduling and personality, memory locking, membarrier, sigqueue, mknod, the
-   old-style time setters, readahead, sync_file_range and I/O priorities. */
+   old-style time setters, readahead, sync_file_range, I/O priorities, openat2, epoll_pwait2 and
+   sched_getattr/sched_setattr. */
 #define _GNU_SOURCE
 #include "errno_check.h"
 #include <fcntl.h>
@@ -8,6 +9,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
@@ -173,6 +176,66 @@ int main(void)
     T(syscall(SYS_ioprio_get, 1, getpid()));
     T(syscall(SYS_ioprio_get, 99, 0));
     T(syscall(SYS_ioprio_set, 1, 0, (7 << 13)));
+
+    /* openat2 and its checks of struct open_how. */
+    struct { unsigned long long flags, mode, resolve, extra; } how = { O_RDONLY, 0, 0, 0 };
+    long o2 = syscall(SYS_openat2, AT_FDCWD, path, &how, 24);
+    T(o2 >= 0);
+    close((int)o2);
+    T(syscall(SYS_openat2, AT_FDCWD, path, &how, 16));
+    T(syscall(SYS_openat2, AT_FDCWD, path, &how, 5000));
+    o2 = syscall(SYS_openat2, AT_FDCWD, path, &how, 32);
+    T(o2 >= 0);
+    close((int)o2);
+    how.extra = 1;
+    T(syscall(SYS_openat2, AT_FDCWD, path, &how, 32));
+    how.extra = 0;
+    how.mode = 0600;
+    T(syscall(SYS_openat2, AT_FDCWD, path, &how, 24));
+    how.mode = 0;
+    how.flags = 1ULL << 40;
+    T(syscall(SYS_openat2, AT_FDCWD, path, &how, 24));
+    char link_path[256];
+    snprintf(link_path, sizeof link_path, "%s/link", dir);
+    symlink(path, link_path);
+    how.flags = O_RDONLY;
+    how.resolve = 0x04; /* RESOLVE_NO_SYMLINKS */
+    T(syscall(SYS_openat2, AT_FDCWD, link_path, &how, 24));
+    how.resolve = 0x08; /* RESOLVE_BENEATH */
+    T(syscall(SYS_openat2, dfd, "/etc/hostname", &how, 24));
+    how.resolve = 1ULL << 40;
+    T(syscall(SYS_openat2, AT_FDCWD, path, &how, 24));
+    unlink(link_path);
+
+    /* epoll_pwait2: a timespec timeout, or none. */
+    int ep = epoll_create1(0), ev = eventfd(0, 0);
+    struct epoll_event ee = { .events = EPOLLIN, .data.u64 = 77 }, got[4];
+    epoll_ctl(ep, EPOLL_CTL_ADD, ev, &ee);
+    struct timespec ten_ms = { 0, 10 * 1000000 }, bad_ts = { 0, -1 };
+    T(syscall(SYS_epoll_pwait2, ep, got, 4, &ten_ms, NULL, 8));
+    eventfd_write(ev, 1);
+    T(syscall(SYS_epoll_pwait2, ep, got, 4, NULL, NULL, 8));
+    printf("data %llu\n", (unsigned long long)got[0].data.u64);
+    T(syscall(SYS_epoll_pwait2, ep, got, 4, &bad_ts, NULL, 8));
+    T(syscall(SYS_epoll_pwait2, ep, got, 0, &ten_ms, NULL, 8));
+    close(ep);
+    close(ev);
+
+    /* sched_getattr and sched_setattr. */
+    struct { unsigned size, policy; unsigned long long flags; int nice; unsigned prio; unsigned long long runtime, deadline, period; unsigned util_min, util_max; } attr;
+    memset(&attr, 0, sizeof attr);
+    T(syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0));
+    printf("size %u policy %u nice %d\n", attr.size, attr.policy, attr.nice);
+    T(syscall(SYS_sched_getattr, 0, &attr, 8, 0));
+    T(syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 1));
+    T(syscall(SYS_sched_getattr, getpid(), &attr, sizeof attr, 0));
+    attr.size = 48;
+    T(syscall(SYS_sched_setattr, 0, &attr, 0));
+    attr.size = 8;
+    T(syscall(SYS_sched_setattr, 0, &attr, 0));
+    attr.size = 48;
+    attr.policy = 99;
+    T(syscall(SYS_sched_setattr, 0, &attr, 0));
 
     unlink(node);
     unlinkat(dfd, "reg", 0);
