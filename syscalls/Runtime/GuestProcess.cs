@@ -241,6 +241,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         catch (MemoryNodeFailure e)
         {
+            // A processor component that died holding lines makes the node fail the requests that need them back:
+            // the component's loss is what happened, and the guest ends as it does when that is noticed first.
+            if (LostComponentWithThreads() is { } lost) return Die(9, "SIGKILL", $"processor component {lost.Index} ({lost.Endpoint}) went away with guest threads on it");
             return Die(7, "SIGBUS", e.Message);
         }
         catch (ProtocolException e)

@@ -174,6 +174,14 @@ public sealed partial class GuestProcess
         return any;
     }
 
+    /// <summary>A processor component whose link is gone while guest threads of this process were on it, if any.</summary>
+    ComponentLink? LostComponentWithThreads()
+    {
+        foreach (var link in Components)
+            if (link.Lost && Threads.Any(x => !x.Exited && x.Component == link.Index)) return link;
+        return null;
+    }
+
     /// <summary>
     /// A signal that only a thread computing on another component can take would wait for its next
     /// system call; ask that component to send the thread in at its next block boundary instead.
