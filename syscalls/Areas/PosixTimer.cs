@@ -37,7 +37,7 @@ static class PosixTimer
             tid = (int)x.Mem.Read32(x.A[1] + 16);
             if (notify != PosixTimers.SIGEV_SIGNAL && notify != PosixTimers.SIGEV_NONE && notify != PosixTimers.SIGEV_THREAD_ID) return -Errno.EINVAL;
             if (notify != PosixTimers.SIGEV_NONE && (signo < 1 || signo > 64)) return -Errno.EINVAL;
-            if (notify == PosixTimers.SIGEV_THREAD_ID && !x.P.Threads.Exists(t => t.Tid == tid && !t.Exited)) return -Errno.EINVAL;
+            if (notify == PosixTimers.SIGEV_THREAD_ID && x.P.FindThread(tid) == null) return -Errno.EINVAL;
         }
         if (clock is not (CLOCK_REALTIME or CLOCK_MONOTONIC or CLOCK_BOOTTIME or CLOCK_REALTIME_ALARM or CLOCK_BOOTTIME_ALARM))
         {

@@ -117,7 +117,7 @@ static class Proc
         int open = host.IndexOf('('), close = host.LastIndexOf(')');
         if (open < 0 || close < open) return host;
         var rest = host[(close + 2)..].Split(' ');
-        if (rest.Length > 17) rest[17] = p.Threads.Count(t => !t.Exited).ToString(); // num_threads (field 20)
+        if (rest.Length > 17) rest[17] = p.LiveThreads.ToString(); // num_threads (field 20)
         return $"{host[..open]}({Comm(p)}) {string.Join(' ', rest)}";
     }
 

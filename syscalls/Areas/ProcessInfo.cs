@@ -31,7 +31,7 @@ static class ProcessInfo
         t.Add(Nr.get_robust_list, "get_robust_list", "dxx", x =>
         {
             long pid = x.Long(0);
-            var thread = pid == 0 ? x.P.CurrentThread : x.P.Threads.Find(th => th.Tid == pid && !th.Exited);
+            var thread = pid == 0 ? x.P.CurrentThread : x.P.FindThread(pid);
             if (thread == null) return -Errno.ESRCH;
             x.Mem.Write64(x.A[1], thread.RobustList);
             x.Mem.Write64(x.A[2], 24);

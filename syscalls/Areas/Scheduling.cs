@@ -53,7 +53,7 @@ static class Scheduling
     static long Self(SyscallContext x, int arg)
     {
         long pid = x.Long(arg);
-        return pid == x.P.Pid || x.P.Threads.Exists(t => t.Tid == pid && !t.Exited) ? 0 : pid;
+        return pid == x.P.Pid || x.P.FindThread(pid) != null ? 0 : pid;
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ static class Scheduling
     static long SetAffinity(SyscallContext x)
     {
         long pid = x.Long(0);
-        bool own = pid == 0 || pid == x.P.Pid || x.P.Threads.Exists(t => t.Tid == pid && !t.Exited);
+        bool own = pid == 0 || pid == x.P.Pid || x.P.FindThread(pid) != null;
         if (!own && Sys(Nr.kill, pid, 0) == -Errno.ESRCH) return -Errno.ESRCH;
         int len = (int)Math.Min(x.A[1], 1024);
         var mask = new byte[len];

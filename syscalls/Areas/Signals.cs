@@ -33,7 +33,7 @@ static class Signals
     /// Thread ids of this process's threads after the first are made up (pid + n), so they may be a
     /// host process's pid: a signal to one of them must stay inside this process, never reach the host.
     /// </summary>
-    static bool OwnThread(SyscallContext x, long tid) => tid == x.P.Pid || x.P.Threads.Any(t => t.Tid == tid && !t.Exited);
+    static bool OwnThread(SyscallContext x, long tid) => tid == x.P.Pid || x.P.FindThread(tid) != null;
 
     /// <summary>
     /// tgkill: to a thread of this process the signal is that thread's (see <see cref="GuestProcess.RaiseSignalAt"/>);

@@ -7,10 +7,15 @@ namespace LegoEmu.Syscalls.Runtime;
 /// descriptor becomes ready, the deadline or re-check time passes, or a signal arrives, it runs the
 /// same handler again (<see cref="SyscallContext.Resuming"/>), which either completes or blocks anew.
 /// </summary>
-public sealed class BlockedCall
+public sealed class BlockedCall(GuestThread owner)
 {
     /// <summary>True while the thread sits in a blocked call.</summary>
-    public bool Active;
+    public bool Active
+    {
+        get => _active;
+        set { if (_active != value) { _active = value; owner.Changed(); } }
+    }
+    bool _active;
     /// <summary>Host descriptors and poll events whose readiness should retry the call.</summary>
     public readonly List<(int Fd, short Events)> Fds = new();
     /// <summary>Stopwatch timestamp at which the call times out (its handler decides what that means).</summary>

@@ -57,6 +57,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _ctx = new SyscallContext(this);
         _current = new GuestThread(Pid, new CpuState(View, this));
         Threads.Add(_current);
+        _index.Add(_current);
         ApplyDescriptorLimit();
     }
 
@@ -67,7 +68,17 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// thread, switched at block boundaries (time slices, futex waits, sched_yield), so the ExCache and
     /// the decoded blocks need no locking and a run is deterministic.
     /// </summary>
+    /// <remarks>A thread that exited stays here for a while (it is dropped in batches, see <see cref="DropExitedThreads"/>): test <see cref="GuestThread.Exited"/>.</remarks>
     public List<GuestThread> Threads { get; } = new();
+
+    /// <summary>The run queue, futex sleepers and blocked calls, kept so that the scheduler never walks <see cref="Threads"/>.</summary>
+    readonly ThreadIndex _index = new();
+
+    /// <summary>The live thread with id <paramref name="tid"/>, or null.</summary>
+    public GuestThread? FindThread(long tid) => tid == (int)tid ? _index.Find((int)tid) : null;
+
+    /// <summary>Threads that have not exited.</summary>
+    public int LiveThreads => _index.Live;
     public GuestThread CurrentThread => _current;
     int _nextTid = 1;
 
@@ -222,7 +233,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                         if (_exiting) return ExitStatus & 0xff;
                         continue;
                     }
-                    Interpreter.Run(_current.Cpu, Threads.Count > 1 ? TimeSlice : long.MaxValue);
+                    Interpreter.Run(_current.Cpu, _index.Live > 1 ? TimeSlice : long.MaxValue);
                     if (_exiting) return ExitStatus & 0xff;
                 }
                 catch (CpuFault f)
@@ -299,6 +310,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         t.Component = PlaceThread();
         t.AwaitingRemote = t.Component != 0; // it starts on its host once clone has written the tid words (Launch)
         Threads.Add(t);
+        _index.Add(t);
         return t;
     }
 
@@ -318,7 +330,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         }
         t.Exited = true;
         t.Cpu.StopRequested = true;
-        if (Threads.All(x => x.Exited)) Exit(status);
+        if (_index.Live == 0) Exit(status);
     }
 
     /// <summary>
@@ -373,14 +385,15 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _current.Cpu.YieldRequested = true;
     }
 
-    /// <summary>Wakes up to <paramref name="count"/> threads sleeping on <paramref name="addr"/>; returns how many.</summary>
+    /// <summary>Wakes up to <paramref name="count"/> threads sleeping on <paramref name="addr"/>, first come first woken (as the kernel's queue); returns how many.</summary>
     public int WakeFutex(ulong addr, int count, uint bitset)
     {
         int woken = 0;
-        foreach (var t in Threads)
+        for (var n = _index.FirstSleeper(addr); n != null && woken < count;)
         {
-            if (woken >= count) break;
-            if (t.Exited || t.FutexAddress != addr || (t.FutexBitset & bitset) == 0) continue;
+            var t = n.Value;
+            n = n.Next; // waking takes the thread off this list
+            if ((t.FutexBitset & bitset) == 0) continue;
             t.FutexAddress = 0;
             t.WaitDeadline = long.MaxValue;
             t.Cpu.R[Registers.RAX] = 0;
@@ -389,14 +402,21 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         return woken;
     }
 
-    /// <summary>Moves up to <paramref name="count"/> waiters from one futex word to another (FUTEX_CMP_REQUEUE).</summary>
+    /// <summary>Moves up to <paramref name="count"/> waiters from one futex word to the end of another's queue (FUTEX_CMP_REQUEUE).</summary>
     public int RequeueFutex(ulong from, ulong to, int count)
     {
-        int moved = 0;
-        foreach (var t in Threads)
+        if (from == to)
         {
-            if (moved >= count) break;
-            if (t.Exited || t.FutexAddress != from) continue;
+            // The kernel requeues them onto the queue they are in: nothing moves, but they count.
+            int same = 0;
+            for (var n = _index.FirstSleeper(from); n != null && same < count; n = n.Next) same++;
+            return same;
+        }
+        int moved = 0;
+        for (var n = _index.FirstSleeper(from); n != null && moved < count;)
+        {
+            var t = n.Value;
+            n = n.Next; // moving takes the thread off this list
             t.FutexAddress = to;
             moved++;
         }
@@ -513,7 +533,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// </summary>
     public void RaiseSignalAt(int tid, in SignalInfo info, bool keepDirected = false)
     {
-        var t = Threads.Find(x => x.Tid == tid && !x.Exited);
+        var t = _index.Find(tid);
         // A timer's SIGEV_THREAD_ID signal stays with its thread even without a handler: that thread
         // blocks it and takes it with sigwaitinfo (glibc's SIGEV_THREAD helper).
         if (keepDirected && t == _current)

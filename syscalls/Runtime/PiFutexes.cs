@@ -16,7 +16,7 @@ public sealed partial class GuestProcess
     long _piOrder;
 
     /// <summary>Whether <paramref name="tid"/> is a live thread of this process.</summary>
-    public bool LiveThread(int tid) => Threads.Exists(t => t.Tid == tid && !t.Exited);
+    public bool LiveThread(int tid) => _index.Find(tid) != null;
 
     /// <summary>Puts the running thread to sleep in FUTEX_LOCK_PI on <paramref name="addr"/> until the lock is handed to it or <paramref name="deadline"/>.</summary>
     public void WaitFutexPi(ulong addr, long deadline, uint seen)
@@ -33,8 +33,8 @@ public sealed partial class GuestProcess
     public bool HandOverPi(LegoEmu.Mem.Cache.CacheView m, ulong addr, uint keep)
     {
         GuestThread? next = null;
-        foreach (var t in Threads)
-            if (!t.Exited && t.FutexPi && t.FutexAddress == addr && (next == null || t.FutexPiOrder < next.FutexPiOrder)) next = t;
+        for (var n = _index.FirstSleeper(addr); n != null; n = n.Next)
+            if (n.Value.FutexPi && (next == null || n.Value.FutexPiOrder < next.FutexPiOrder)) next = n.Value;
         if (next == null) return false;
         m.Write32(addr, (uint)next.Tid | FUTEX_WAITERS | keep);
         next.FutexAddress = 0;
@@ -45,5 +45,10 @@ public sealed partial class GuestProcess
     }
 
     /// <summary>Whether a thread of this process sleeps in FUTEX_LOCK_PI on <paramref name="addr"/>.</summary>
-    public bool PiWaiters(ulong addr) => Threads.Exists(t => !t.Exited && t.FutexPi && t.FutexAddress == addr);
+    public bool PiWaiters(ulong addr)
+    {
+        for (var n = _index.FirstSleeper(addr); n != null; n = n.Next)
+            if (n.Value.FutexPi) return true;
+        return false;
+    }
 }

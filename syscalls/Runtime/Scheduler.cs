@@ -20,7 +20,6 @@ public sealed partial class GuestProcess
     public static readonly long ChildRecheck = Stopwatch.Frequency / 20;
 
     readonly WakeEvent _wake = new();
-    int _roundRobin;
 
     /// <summary>Instructions retired by threads that exited and were dropped from <see cref="Threads"/>.</summary>
     long _retiredByRemovedThreads;
@@ -32,62 +31,52 @@ public sealed partial class GuestProcess
     public void Wake() => _wake.Signal();
 
     /// <summary>
-    /// Picks the next runnable thread, round robin. Before that, a pending signal interrupts a blocked
-    /// thread that should take it, and blocked calls whose descriptors, deadlines or signals are ready
-    /// run again. With nothing runnable it sleeps until one of those happens; when every thread waits
-    /// forever on a futex the guest has deadlocked.
+    /// Picks the next runnable thread: the one that waited longest in the run queue, where the thread whose turn
+    /// ends goes to the back. Before that, a pending signal interrupts a blocked thread that should take it,
+    /// and blocked calls whose descriptors, deadlines or signals are ready run again. With nothing runnable it
+    /// sleeps until one of those happens; when every thread waits forever on a futex the guest has deadlocked.
+    /// Its cost depends on the runnable, blocked and timed threads, never on all of them (<see cref="ThreadIndex"/>).
     /// </summary>
     GuestThread? Schedule()
     {
         bool graceTaken = false;
+        _index.EndTurn();
         while (true)
         {
             if (_exiting) return null;
             ServeComponents();
             if (_exiting) return null;
-            Threads.RemoveAll(t =>
-            {
-                if (!t.Exited || t == _current) return false;
-                _retiredByRemovedThreads += t.Cpu.InstructionsRetired;
-                RememberFinished(t);
-                return true;
-            });
-            if (Threads.All(t => t.Exited)) return null;
+            DropExitedThreads();
+            if (_index.Live == 0) return null;
 
             var interrupted = InterruptForSignal();
             if (_exiting) return null;
             if (interrupted != null && interrupted.Runnable)
             {
-                _roundRobin = Threads.IndexOf(interrupted);
+                _index.Take(interrupted);
                 return interrupted;
             }
 
             long now = Stopwatch.GetTimestamp();
             long earliest = long.MaxValue;
-            bool anyBlocked = false;
-            foreach (var t in Threads)
+            for (var n = _index.Timed.First; n != null;)
             {
-                if (t.Exited) continue;
-                if (t.FutexAddress != 0)
+                var t = n.Value;
+                n = n.Next; // a wait that ends takes the thread off this list
+                if (t.WaitDeadline <= now)
                 {
-                    if (t.WaitDeadline <= now)
-                    {
-                        t.FutexAddress = 0;
-                        t.WaitDeadline = long.MaxValue;
-                        t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
-                    }
-                    else if (t.FutexRecheck <= now && RecheckSharedFutex(t, now)) { }
-                    else earliest = Math.Min(earliest, Math.Min(t.WaitDeadline, t.FutexRecheck));
+                    t.FutexAddress = 0;
+                    t.WaitDeadline = long.MaxValue;
+                    t.Cpu.R[Registers.RAX] = unchecked((ulong)-110); // ETIMEDOUT
                 }
-                if (t.Wait.Active)
-                {
-                    anyBlocked = true;
-                    earliest = Math.Min(earliest, Math.Min(t.Wait.Deadline, t.Wait.Recheck));
-                }
+                else if (t.FutexRecheck <= now && RecheckSharedFutex(t, now)) { }
+                else earliest = Math.Min(earliest, Math.Min(t.WaitDeadline, t.FutexRecheck));
             }
-            bool anyRunnable = Threads.Any(t => t.Runnable);
+            bool anyBlocked = _index.Blocked.Count > 0;
+            foreach (var t in _index.Blocked) earliest = Math.Min(earliest, Math.Min(t.Wait.Deadline, t.Wait.Recheck));
+            bool anyRunnable = _index.AnyRunnable;
             // Threads running on other components will call or fault in; their links wake the poll below.
-            bool anyRemote = Threads.Any(t => !t.Exited && t.AwaitingRemote);
+            bool anyRemote = _index.Remote > 0;
             if (!anyRunnable && !anyBlocked && !anyRemote && earliest == long.MaxValue && !IntervalTimerArmed() && Timers is not { Count: > 0 })
             {
                 // A timer signal may have fired already and still be on its way through the host's
@@ -98,7 +87,7 @@ public sealed partial class GuestProcess
                     PollAndRetry(Stopwatch.Frequency / 4);
                     continue;
                 }
-                Options.Diagnostics.WriteLine($"legoemu: all {Threads.Count(t => !t.Exited)} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
+                Options.Diagnostics.WriteLine($"legoemu: all {_index.Live} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
                 // Name each stuck thread and its futex word, so a hung test says what it waited on.
                 foreach (var t in Threads)
                     if (!t.Exited)
@@ -112,16 +101,31 @@ public sealed partial class GuestProcess
                 PollAndRetry(timeout);
                 if (_exiting) return null;
             }
-            for (int k = 0; k < Threads.Count; k++)
-            {
-                var t = Threads[(_roundRobin + 1 + k) % Threads.Count];
-                if (t.Runnable)
-                {
-                    _roundRobin = Threads.IndexOf(t);
-                    return t;
-                }
-            }
+            if (_index.TakeNext() is { } next) return next;
         }
+    }
+
+    /// <summary>
+    /// Forgets exited threads (all but the running one), in batches: one walk of the list per as many exits as
+    /// there are threads left, so ending N threads costs O(N) in all.
+    /// </summary>
+    void DropExitedThreads()
+    {
+        int exited = _index.ExitedSinceDrop;
+        if (exited == 0 || (exited < 64 && exited * 2 < Threads.Count)) return;
+        _index.ExitedSinceDrop = 0;
+        Threads.RemoveAll(t =>
+        {
+            if (!t.Exited) return false;
+            if (t == _current)
+            {
+                _index.ExitedSinceDrop++; // still listed: it counts towards the next drop
+                return false;
+            }
+            _retiredByRemovedThreads += t.Cpu.InstructionsRetired;
+            RememberFinished(t);
+            return true;
+        });
     }
 
     /// <summary>" (name+0x10)" from the executable's symbol table, or "" (for diagnostics only).</summary>
@@ -310,17 +314,21 @@ public sealed partial class GuestProcess
     /// </summary>
     unsafe void PollAndRetry(long timeoutTicks)
     {
+        // The blocked threads as they were when the poll set was made: a retry may end or renew another's wait.
+        var polled = _polled;
+        polled.Clear();
         int n = 1;
-        foreach (var t in Threads)
-            if (t.Wait.Active) n += t.Wait.Fds.Count;
-        var pfd = new long[n]; // struct pollfd {int fd; short events; short revents;} is 8 bytes
+        foreach (var t in _index.Blocked)
+        {
+            polled.Add((t, t.Wait.Fds.Count));
+            n += t.Wait.Fds.Count;
+        }
+        if (_pollSet.Length < n) _pollSet = new long[Math.Max(n, _pollSet.Length * 2)];
+        var pfd = _pollSet; // struct pollfd {int fd; short events; short revents;} is 8 bytes
         pfd[0] = (uint)_wake.Fd | (1L << 32);
         int k = 1;
-        foreach (var t in Threads)
-        {
-            if (!t.Wait.Active) continue;
+        foreach (var (t, _) in polled)
             foreach (var (fd, ev) in t.Wait.Fds) pfd[k++] = (uint)fd | ((long)(ushort)ev << 32);
-        }
         fixed (long* p = pfd)
         {
             long* ts = stackalloc long[2];
@@ -335,17 +343,23 @@ public sealed partial class GuestProcess
         if (woken) _wake.Drain();
         long now = Stopwatch.GetTimestamp();
         k = 1;
-        foreach (var t in Threads.ToArray())
+        for (int j = 0; j < polled.Count; j++)
         {
+            var (t, fds) = polled[j];
+            int at = k;
+            k += fds;
             var w = t.Wait;
             if (!w.Active) continue;
             bool ready = false;
-            for (int i = 0; i < w.Fds.Count; i++) ready |= Ready(pfd[k + i]);
-            k += w.Fds.Count;
+            for (int i = 0; i < fds; i++) ready |= Ready(pfd[at + i]);
             ready |= now >= w.Deadline || now >= w.Recheck || (woken && w.WakeOnEvent)
                      || ((Volatile.Read(ref Signals.Pending) | t.DirectedPending) & w.WakeSignals) != 0;
             if (ready) Retry(t, interrupted: false, saRestart: false);
-            if (_exiting) return;
+            if (_exiting) break;
         }
+        polled.Clear();
     }
+
+    readonly List<(GuestThread Thread, int Fds)> _polled = new();
+    long[] _pollSet = new long[16];
 }

@@ -99,8 +99,8 @@ public sealed partial class GuestProcess
         _sharedDirectory.DrainCoherence();
         if (Cache.RemoteApplied == _remoteAppliedSeen) return;
         _remoteAppliedSeen = Cache.RemoteApplied;
-        foreach (var t in Threads)
-            if (t.FutexAddress != 0 && t.FutexRecheck != long.MaxValue) t.FutexRecheck = 0;
+        foreach (var t in _index.Timed)
+            if (t.FutexRecheck != long.MaxValue) t.FutexRecheck = 0;
     }
 
     /// <summary>Longest pause between two looks at a shared futex word nobody invalidated.</summary>

@@ -147,8 +147,8 @@ public sealed partial class GuestProcess
                 var r = LinkSocket.Payload(body);
                 var op = LinkSocket.OpOf(body);
                 int tid = r.I32();
-                var t = Threads.Find(x => x.Tid == tid && x.Component == link.Index && !x.Exited);
-                if (t == null) continue; // a thread stopped here (execve, exit) whose host had not heard yet
+                var t = FindThread(tid);
+                if (t == null || t.Component != link.Index) continue; // a thread stopped here (execve, exit) whose host had not heard yet
                 t.Cpu.InstructionsRetired = r.I64();
                 CpuWire.Read(ref r, t.Cpu);
                 if (op == LinkOp.Fault)
