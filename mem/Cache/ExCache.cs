@@ -47,6 +47,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     readonly int _lineShift;
     readonly ulong _setMask;
     readonly List<CacheView> _views = new();
+    /// <summary>Which chunks hold cached lines, so that a range flush skips the empty ones.</summary>
+    readonly ChunkOccupancy _occupancy;
     readonly Random _random = new(0x1e90);
     long _clock;
     bool _disposed;
@@ -74,6 +76,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _ways = config.Ways;
         _lineShift = System.Numerics.BitOperations.Log2((uint)config.LineSize);
         _setMask = (ulong)config.Sets - 1;
+        _occupancy = new ChunkOccupancy(_lineShift);
         CodeLines = new CodeLines(this);
     }
 
@@ -281,7 +284,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                     {
                         // No mapping covered it: the slot empties now, and the access misses (and faults).
                         Tracer?.Drop(lineAddr);
-                        _tags[i] = Invalid;
+                        Vacate(i);
                         _fetch[i] = 0;
                         Wasted();
                         return -1;
@@ -422,7 +425,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 Stats.BytesFilled += _config.LineSize;
             }
         }
-        _tags[slot] = Invalid;
+        Vacate(slot);
         Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
         if (status == FillStatus.Unmapped)
         {
@@ -593,7 +596,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             Tracer?.Evict(_tags[slot]);
             InvalidateViews(_tags[slot]);
             if (_dirty[slot]) WriteBackSlot(slot);
-            _tags[slot] = Invalid;
+            Vacate(slot);
         }
         int node = _pipelined!.QueuePrefetch(asid, lineAddr, _config.LineSize, slot);
         if (node < 0) return false;
@@ -606,12 +609,22 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         return true;
     }
 
+    /// <summary>Empties a slot's tag; every line leaves the cache through here, so the chunk counts stay exact.</summary>
+    void Vacate(int slot)
+    {
+        if (_tags[slot] == Invalid) return;
+        _occupancy.Remove(_asids[slot], _tags[slot]);
+        _tags[slot] = Invalid;
+    }
+
     /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
     int Install(int slot, ulong lineAddr, int asid, Protection prot, bool exclusive, bool tracked = false)
     {
         _store.Touch(slot / _ways);
+        Vacate(slot);
         _tags[slot] = lineAddr;
         _asids[slot] = asid;
+        _occupancy.Add(asid, lineAddr);
         _prot[slot] = prot;
         _dirty[slot] = false;
         _exclusive[slot] = exclusive;
@@ -645,7 +658,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             dirtyVictim = _dirty[slot];
             if (dirtyVictim) line.CopyTo(_victim);
         }
-        _tags[slot] = Invalid;
+        Vacate(slot);
         _dirty[slot] = false;
         bool exclusive = access == AccessKind.Write;
         FillStatus status;
@@ -676,7 +689,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Stats.Upgrades++;
         long t0 = Stopwatch.GetTimestamp();
         InvalidateViews(lineAddr);
-        _tags[slot] = Invalid;
+        Vacate(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         var status = _coherent!.FillCoherent(asid, lineAddr, line, exclusive: true, out var prot);
         Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
@@ -721,7 +734,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         {
             Stats.Invalidations++;
             Tracer?.Drop(lineAddr);
-            _tags[slot] = Invalid;
+            Vacate(slot);
         }
         return n;
     }
@@ -828,19 +841,29 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         ulong lines = (end - first + lineMask) >> _lineShift;
         if (lines <= (ulong)_tags.Length)
         {
-            for (ulong a = first; a < end; a += (ulong)_config.LineSize)
+            // Chunk by chunk: one that holds no line of this space costs one count, whatever its sets hold. A front
+            // table entry always names a cached line (every line leaves through DropSlot or an eviction, both of
+            // which drop its entries), so the views need the chunks that hold lines only.
+            ulong chunk = 1UL << _occupancy.Shift;
+            for (ulong c = first & ~(chunk - 1); c < end; c += chunk)
             {
-                int set = (int)((a >> _lineShift) & _setMask);
-                for (int i = set * _ways; i < (set + 1) * _ways; i++)
-                    if (_tags[i] == a && _asids[i] == asid) DropSlot(i, writeBack);
+                if (!_occupancy.MayHold(asid, c)) continue;
+                ulong lo = Math.Max(c, first), hi = Math.Min(c + chunk, end);
+                for (ulong a = lo; a < hi; a += (ulong)_config.LineSize)
+                {
+                    int set = (int)((a >> _lineShift) & _setMask);
+                    for (int i = set * _ways; i < (set + 1) * _ways; i++)
+                        if (_tags[i] == a && _asids[i] == asid) DropSlot(i, writeBack);
+                }
+                foreach (var v in _views) v.InvalidateRange(Math.Max(c, start), hi);
             }
         }
         else
         {
             for (int i = NextValid(0); i >= 0; i = NextValid(i + 1))
                 if (_asids[i] == asid && _tags[i] >= first && _tags[i] < end) DropSlot(i, writeBack);
+            foreach (var v in _views) v.InvalidateRange(start, end);
         }
-        foreach (var v in _views) v.InvalidateRange(start, end);
         Drain();
         RangeFlushed?.Invoke(asid, start, end, writeBack);
     }
@@ -875,7 +898,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (writeBack && _dirty[slot]) WriteBackSlot(slot);
         InvalidateViews(_tags[slot]);
         Tracer?.Drop(_tags[slot]);
-        _tags[slot] = Invalid;
+        Vacate(slot);
         _dirty[slot] = false;
     }
 

@@ -9,49 +9,29 @@ namespace LegoEmu.Mem.Cache;
 /// </summary>
 public sealed class PLocalTracker
 {
-    readonly record struct Range(ulong Start, ulong End, Protection Prot);
+    readonly record struct Range(ulong Start, ulong End, Protection Prot) : IAddressRange;
 
-    readonly List<Range> _ranges = new();
+    readonly RangeBlocks<Range> _ranges = new();
     readonly HashSet<ulong> _written = new();
+    readonly List<Range> _overlapping = new();
 
     public void Add(ulong start, ulong end, Protection prot)
     {
         Remove(start, end);
-        _ranges.Insert(FirstEndingAfter(start), new Range(start, end, prot));
-    }
-
-    /// <summary>Index of the first range ending after <paramref name="addr"/>: range operations start there, not at the front.</summary>
-    int FirstEndingAfter(ulong addr)
-    {
-        int lo = 0, hi = _ranges.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >> 1;
-            if (_ranges[mid].End <= addr) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
+        _ranges.Insert(new Range(start, end, prot));
     }
 
     public void Remove(ulong start, ulong end)
     {
-        for (int i = FirstEndingAfter(start); i < _ranges.Count; i++)
-        {
-            var r = _ranges[i];
-            if (r.Start >= end) break;
-            if (r.End <= start) continue;
-            _ranges.RemoveAt(i);
-            if (r.Start < start) _ranges.Insert(i++, r with { End = start });
-            if (r.End > end) _ranges.Insert(i++, r with { Start = end });
-            i--;
-        }
+        _ranges.Remove(start, end, static (r, s, e) => r with { Start = s, End = e });
         if (_written.Count > 0) _written.RemoveWhere(a => a >= start && a < end);
     }
 
     public void Protect(ulong start, ulong end, Protection prot)
     {
-        var overlapping = new List<Range>();
-        for (int i = FirstEndingAfter(start); i < _ranges.Count && _ranges[i].Start < end; i++) overlapping.Add(_ranges[i]);
+        var overlapping = _overlapping;
+        overlapping.Clear();
+        _ranges.Overlapping(start, end, overlapping);
         foreach (var r in overlapping)
         {
             ulong s = Math.Max(r.Start, start), e = Math.Min(r.End, end);
@@ -59,6 +39,7 @@ public sealed class PLocalTracker
             Add(s, e, prot);
             foreach (var a in keep) _written.Add(a);
         }
+        overlapping.Clear();
     }
 
     public void MarkWritten(ulong lineAddr) => _written.Add(lineAddr);
@@ -66,18 +47,10 @@ public sealed class PLocalTracker
     /// <summary>True when the line belongs to a fresh anonymous range and was never written back.</summary>
     public bool IsFresh(ulong lineAddr, out Protection prot)
     {
-        int lo = 0, hi = _ranges.Count - 1;
-        while (lo <= hi)
+        if (_ranges.TryFind(lineAddr, out var r))
         {
-            int mid = (lo + hi) >> 1;
-            var r = _ranges[mid];
-            if (lineAddr < r.Start) hi = mid - 1;
-            else if (lineAddr >= r.End) lo = mid + 1;
-            else
-            {
-                prot = r.Prot;
-                return !_written.Contains(lineAddr);
-            }
+            prot = r.Prot;
+            return !_written.Contains(lineAddr);
         }
         prot = Protection.None;
         return false;
