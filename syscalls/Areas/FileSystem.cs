@@ -97,6 +97,8 @@ static class FileSystem
             int h = x.P.Fds.Host(dirfd);
             if (h < 0) return h;
             d = h;
+            // A descriptor number under the guest's own descriptor directory is the guest's descriptor.
+            if (OwnFdListing.Relative(x.P, h, path) is { } own) (d, path) = (AT_FDCWD, own);
         }
         if (path == "/proc/self/exe") path = x.P.ExePath;
         return Buffers.WithPath(path, p => f(d, p));

@@ -43,7 +43,7 @@ static class Files
         t.Add(Nr.getcwd, "getcwd", "Bd", x => Buffers.WithOutput(x, x.A[0], (int)Math.Min(x.A[1], 4096), p => Sys(Nr.getcwd, p, (long)Math.Min(x.A[1], 4096))));
         t.Add(Nr.chdir, "chdir", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.chdir, p)));
         t.Add(Nr.getdents, "getdents", "fxd", GetDents);
-        t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Output(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => Sys(Nr.getdents64, h, p, (long)Math.Min(x.A[2], Buffers.Chunk)))));
+        t.Add(Nr.getdents64, "getdents64", "fxd", x => HostFd(x, 0, h => Output(x, x.A[1], (int)Math.Min(x.A[2], Buffers.Chunk), p => OwnFdListing.GetDents64(x.P, h, p, (int)Math.Min(x.A[2], Buffers.Chunk)))));
         t.Add(Nr.unlink, "unlink", "s", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.unlink, p)));
         t.Add(Nr.unlinkat, "unlinkat", "fsx", x => WithDir(x, x.Int(0), x.Str(1), (d, p) => Sys(Nr.unlinkat, d, p, x.Long(2))));
         t.Add(Nr.mkdir, "mkdir", "so", x => Buffers.WithPath(x.Str(0), p => Sys(Nr.mkdir, p, x.Long(1))));
@@ -87,6 +87,8 @@ static class Files
             int h = x.P.Fds.Host(dirfd);
             if (h < 0) return h;
             d = h;
+            // A descriptor number under the guest's own descriptor directory is the guest's descriptor.
+            if (OwnFdListing.Relative(x.P, h, path) is { } own) (d, path) = (AT_FDCWD, own);
         }
         return Buffers.WithPath(path, p => f(d, p));
     }
@@ -103,7 +105,7 @@ static class Files
         int len = (int)Math.Min(x.A[2], Buffers.Chunk);
         return Output(x, x.A[1], len, p =>
         {
-            long r = Sys(Nr.getdents64, h, p, len);
+            long r = OwnFdListing.GetDents64(x.P, h, p, len);
             byte* b = (byte*)p;
             for (long o = 0; o < r;)
             {

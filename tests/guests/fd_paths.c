@@ -2,6 +2,7 @@
    /dev/stdin. They must reach the guest's descriptor N, whatever number the descriptor has elsewhere
    (shells open /dev/fd/63 for a process substitution). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +23,70 @@ static void read_through(const char *what, const char *path)
     show(what, n);
     if (n > 0) printf("  got: %s\n", buf);
     if (fd >= 0) close(fd);
+}
+
+/* Lists a descriptor directory: every number listed must be an open descriptor, every open one listed, as in the
+   kernel's own listing (the emulator's runtime has dozens of descriptors of its own, which are not the guest's). */
+static void list_descriptors(const char *dirpath, const char *label)
+{
+    DIR *d = opendir(dirpath);
+    if (!d) { printf("opendir %s failed: %s\n", dirpath, strerrorname_np(errno)); return; }
+    static char listed[1024];
+    memset(listed, 0, sizeof listed);
+    int entries = 0, dots = 0, bad = 0;
+    long at_third = -1;
+    char third[32] = "";
+    for (struct dirent *e; (e = readdir(d));)
+    {
+        if (entries++ == 2) { at_third = telldir(d); }
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) { dots++; continue; }
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (*end || fd < 0 || fd >= 1024) { bad++; continue; }
+        listed[fd] = 1;
+        if (entries == 4) snprintf(third, sizeof third, "%s", e->d_name);
+    }
+    int missing = 0, extra = 0, open_count = 0;
+    for (int fd = 0; fd < 1024; fd++)
+    {
+        int open_now = fcntl(fd, F_GETFD) >= 0;
+        open_count += open_now;
+        if (open_now && !listed[fd]) missing++;
+        if (!open_now && listed[fd]) extra++;
+    }
+    printf("%s: dots %d, malformed %d, open but not listed %d, listed but not open %d, listed all %d\n",
+           label, dots, bad, missing, extra, entries - dots == open_count);
+    /* seekdir back to a position telldir gave: the same entry comes next. */
+    if (at_third >= 0)
+    {
+        seekdir(d, at_third);
+        struct dirent *e = readdir(d);
+        printf("  seekdir to a telldir position: %s\n", e && strcmp(e->d_name, third) == 0 ? "same entry" : "another entry");
+    }
+    rewinddir(d);
+    int again = 0;
+    while (readdir(d)) again++;
+    printf("  after rewinddir: %s\n", again == entries ? "same count" : "another count");
+    /* A name looked up relative to the directory is the process's descriptor. */
+    int fd = dirfd(d), dev = open("/dev/null", O_RDONLY), moved = dup2(dev, 41);
+    close(dev);
+    char name[16], target[256] = {0};
+    snprintf(name, sizeof name, "%d", moved);
+    long n = readlinkat(fd, name, target, sizeof target - 1);
+    if (strstr(dirpath, "fdinfo"))
+    {
+        int fi = openat(fd, name, O_RDONLY);
+        char info[256] = {0};
+        long r = fi < 0 ? -1 : read(fi, info, sizeof info - 1);
+        *strchrnul(info, '\n') = 0;
+        printf("  openat(dir, \"41\") of fdinfo: %s\n", r > 0 ? info : strerrorname_np(errno));
+        if (fi >= 0) close(fi);
+    }
+    else printf("  readlinkat(dir, \"41\"): %s\n", n > 0 ? target : strerrorname_np(errno));
+    struct stat st;
+    printf("  fstatat(dir, \"41\") a character device: %d\n", fstatat(fd, name, &st, 0) == 0 && S_ISCHR(st.st_mode));
+    close(moved);
+    closedir(d);
 }
 
 /* Run from a descriptor (fexecve): /proc/self/exe and the command name come from the file's name. */
@@ -140,6 +205,14 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "/dev/fd/%d", high);
     lseek(f, 5, SEEK_SET);
     read_through("open /dev/fd/63", path);
+
+    /* Listings of the descriptor directories. */
+    list_descriptors("/proc/self/fd", "/proc/self/fd");
+    list_descriptors("/dev/fd", "/dev/fd");
+    list_descriptors("/proc/self/fdinfo", "/proc/self/fdinfo");
+    snprintf(path, sizeof path, "/proc/%d/fd", getpid());
+    list_descriptors(path, "/proc/PID/fd");
+    list_descriptors("/proc/thread-self/fd", "/proc/thread-self/fd");
 
     run_from_descriptor();
 
