@@ -4,9 +4,10 @@ namespace LegoEmu.Mem.Remote;
 
 /// <summary>
 /// A slower link than the real one, for experiments (<c>memnode --link-latency --link-bandwidth</c>): every reply a
-/// node sends waits the latency and its own serialization time at the bandwidth first, so a round trip grows by the
-/// latency and a line by its size over the bandwidth, from RDMA-like to Ethernet-like links on one machine. Replies
-/// of one connection wait in turn, as they would on one wire.
+/// node sends reaches the wire its latency after it was sent, having waited for the replies before it to pass at the
+/// bandwidth, so a round trip grows by the latency and a line by its size over the bandwidth, from RDMA-like to
+/// Ethernet-like links on one machine. As on a real wire, replies in flight overlap: a burst of replies (a batch of
+/// prefetched lines, a write-back's acknowledgement behind a fill) pays the latency once, not once each.
 /// </summary>
 public sealed class LinkEmulation(TimeSpan latency, long bytesPerSecond)
 {
@@ -15,17 +16,12 @@ public sealed class LinkEmulation(TimeSpan latency, long bytesPerSecond)
     /// <summary>Bytes per second; 0: as fast as the real link.</summary>
     public long BytesPerSecond { get; } = bytesPerSecond;
 
-    /// <summary>Sleeping is precise to a millisecond or so: the last stretch is spent yielding, for microsecond links.</summary>
-    static readonly long SleepSlack = Stopwatch.Frequency / 667;
+    /// <summary>The latency in Stopwatch ticks.</summary>
+    internal long LatencyTicks => (long)(Latency.TotalSeconds * Stopwatch.Frequency);
 
-    public void Delay(int bytes)
-    {
-        long ticks = (long)(Latency.TotalSeconds * Stopwatch.Frequency);
-        if (BytesPerSecond > 0) ticks += (long)((double)bytes * Stopwatch.Frequency / BytesPerSecond);
-        if (ticks <= 0) return;
-        long until = Stopwatch.GetTimestamp() + ticks;
-        long left = ticks - SleepSlack;
-        if (left > 0) Thread.Sleep(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
-        while (Stopwatch.GetTimestamp() < until) Thread.Yield();
-    }
+    /// <summary>Ticks <paramref name="bytes"/> take to pass at the bandwidth (0 without one).</summary>
+    internal long SerializationTicks(int bytes) => BytesPerSecond > 0 ? (long)((double)bytes * Stopwatch.Frequency / BytesPerSecond) : 0;
+
+    /// <summary>One connection's wire: what it sends goes through <paramref name="send"/> once its time has come.</summary>
+    internal EmulatedWire Open(FrameSender send, Action broken, string name) => new(this, send, broken, name);
 }

@@ -31,16 +31,29 @@ public sealed partial class MemoryNodeServer
         public Stream? Tls;
 
         /// <summary>An emulated slower link (<c>--link-latency</c>, <c>--link-bandwidth</c>); null: the real one.</summary>
-        public LinkEmulation? Link;
+        public EmulatedWire? Wire;
+
+        /// <summary>Replies go over the emulated link when there is one: it sends them once their time has come.</summary>
+        public void EmulateLink(LinkEmulation link) =>
+            Wire = link.Open(SendNow, () =>
+            {
+                try { Socket.Shutdown(SocketShutdown.Both); }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            }, $"memnode link {Number}");
 
         public void Send(ReadOnlySpan<byte> frame)
         {
             lock (_sendLock)
             {
-                Link?.Delay(frame.Length);
-                if (Tls != null) Tls.Write(frame);
-                else Socket.Send(frame);
+                if (Wire != null) Wire.Send(frame);
+                else SendNow(frame);
             }
+        }
+
+        void SendNow(ReadOnlySpan<byte> frame)
+        {
+            if (Tls != null) Tls.Write(frame);
+            else Socket.Send(frame);
         }
 
         public int Receive(byte[] buffer, int offset, int count) =>

@@ -88,7 +88,8 @@ public sealed partial class MemoryNodeServer : IDisposable
             if (s.ProtocolType == ProtocolType.Tcp) s.NoDelay = true;
             int n = Interlocked.Increment(ref _connections);
             if (!Admit(s, n)) continue;
-            var conn = new Connection(s, n) { Link = Link };
+            var conn = new Connection(s, n);
+            if (Link != null) conn.EmulateLink(Link);
             lock (_clients) _clients.Add(conn);
             var t = new Thread(() => Handle(conn)) { IsBackground = true, Name = $"memnode-conn-{n}" };
             t.Start();
@@ -232,6 +233,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 Disconnected(conn);
                 ReleaseAll(conn);
             }
+            conn.Wire?.Close();
             conn.Tls?.Dispose();
             s.Dispose();
         }

@@ -68,8 +68,8 @@ public sealed class LinkEmulationTests
     }
 
     /// <summary>
-    /// <c>bench sweep --link-latency 0,L</c>: a row per latency and fraction; without prefetch every miss is a round trip,
-    /// so the mean miss time of the slow link's row is at least L.
+    /// <c>bench sweep --link-latency 0,L</c>: a row per latency and fraction; without prefetch every miss but the first
+    /// touch of fresh memory is a round trip, so the mean miss time of the slow link's row comes near L.
     /// </summary>
     [Fact]
     public async Task TheSweepHasARowPerLinkLatency()
@@ -83,7 +83,9 @@ public sealed class LinkEmulationTests
         Assert.True(rows.Count == 2 && rows[0][0] == "0" && rows[1][0] == "200", $"rows:\n{r.StdoutText}");
         // link, size, unit, fraction, %, off: time, slowdown, misses, miss us
         double offMissMicros = double.Parse(rows[1][8].Replace(",", ""), CultureInfo.InvariantCulture);
-        Assert.True(offMissMicros >= 200, $"a miss over the 200 us link took {offMissMicros} us:\n{r.StdoutText}");
+        // The mean counts the first touch of each line too, made locally from fresh memory: about a quarter of the
+        // misses here (1,000 of some 4,000), each far under a round trip.
+        Assert.True(offMissMicros >= 200 * 0.6, $"a miss over the 200 us link took {offMissMicros} us:\n{r.StdoutText}");
     }
 
     [Theory]
