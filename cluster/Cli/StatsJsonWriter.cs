@@ -39,6 +39,12 @@ public static class StatsJsonWriter
             w.WriteNumber("prefetchIssued", s.PrefetchIssued);
             w.WriteNumber("prefetchUsed", s.PrefetchUsed);
             w.WriteNumber("prefetchWasted", s.PrefetchWasted);
+            w.WriteNumber("prefetchLate", s.PrefetchLate);
+            w.WriteNumber("prefetchPolluted", s.PrefetchPolluted);
+            w.WriteNumber("prefetchDepthCuts", s.PrefetchDepthCuts);
+            w.WriteNumber("prefetchDepthRaises", s.PrefetchDepthRaises);
+            w.WriteNumber("prefetchStops", s.PrefetchStops);
+            w.WriteNumber("prefetchTrials", s.PrefetchTrials);
             w.WriteNumber("bytesFilled", s.BytesFilled);
             w.WriteNumber("bytesWrittenBack", s.BytesWrittenBack);
             w.WriteNumber("meanMissMicros", s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses);

@@ -36,6 +36,22 @@ public sealed class CacheStats
     public long PrefetchWasted;
     /// <summary>Ticks spent waiting for prefetched lines the guest reached before they arrived.</summary>
     public long PrefetchWaitTicks;
+    /// <summary>Prefetched lines the guest reached before they arrived (counted in <see cref="PrefetchUsed"/> too).</summary>
+    public long PrefetchLate;
+    /// <summary>Demand misses on lines a prefetch had evicted shortly before: misses the prefetcher caused.</summary>
+    public long PrefetchPolluted;
+    /// <summary>Ticks demand misses waited behind prefetched lines on the link beyond a miss's usual time (net: may be negative).</summary>
+    public long PrefetchDelayTicks;
+    /// <summary>Times the throttle halved the prefetch depth (to no less than one line).</summary>
+    public long PrefetchDepthCuts;
+    /// <summary>Times the throttle doubled a reduced depth again.</summary>
+    public long PrefetchDepthRaises;
+    /// <summary>Times the throttle stopped prefetching (one line ahead did not pay either).</summary>
+    public long PrefetchStops;
+    /// <summary>Epochs one line ahead tried after a stop; those that failed stopped again (counted in <see cref="PrefetchStops"/>).</summary>
+    public long PrefetchTrials;
+    /// <summary>Streams not followed because prefetching was stopped.</summary>
+    public long PrefetchSuppressed;
     /// <summary>Ticks spent inside fills (Stopwatch ticks) to derive the mean miss latency.</summary>
     public long MissTicks;
 }

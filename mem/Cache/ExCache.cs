@@ -78,6 +78,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _setMask = (ulong)config.Sets - 1;
         _occupancy = new ChunkOccupancy(_lineShift);
         CodeLines = new CodeLines(this);
+        _throttle = new PrefetchThrottle(config.PrefetchDepth, Stats);
     }
 
     /// <summary>
@@ -279,7 +280,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 if (_fetch[i] != 0)
                 {
                     // A prefetched line: its first use waits for it if it is still on its way.
-                    if (_fetch[i] == FetchInFlight) CompletePrefetch(i);
+                    long waited = CompletePrefetch(i);
                     if (_fetch[i] == FetchUnmapped)
                     {
                         // No mapping covered it: the slot empties now, and the access misses (and faults).
@@ -291,7 +292,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                     }
                     _fetch[i] = 0;
                     Stats.PrefetchUsed++;
-                    if (_accuracy < AccuracyBound) _accuracy++;
+                    _throttle.Used(SavedFraction(waited));
                     PrefetchedUse = true;
                 }
                 Stats.Hits++;
@@ -313,9 +314,14 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Stats.Misses++;
         _profile?.Miss();
         long t0 = Stopwatch.GetTimestamp();
+        bool behindPrefetches = _prefetchInFlight > 0;
+        long queueFills = Stats.QueueFills;
         int set = (int)((lineAddr >> _lineShift) & _setMask);
+        CheckPollution(set, asid, lineAddr);
         int slot = ChooseVictim(set);
         _store.NoteFill(SlotData(slot) - _data);
+        // An unused prefetched victim is no line the guest lost: it is not remembered among the set's victims.
+        bool prefetchedVictim = _fetch[slot] != 0;
         SettlePrefetch(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         ulong victimAddr = 0;
@@ -324,6 +330,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         {
             Stats.Evictions++;
             victimAddr = _tags[slot];
+            if (!prefetchedVictim) _ghosts?.Evicted(set, _asids[slot], victimAddr);
             Tracer?.Evict(victimAddr);
             InvalidateViews(victimAddr);
             dirtyVictim = _dirty[slot];
@@ -426,12 +433,15 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             }
         }
         Vacate(slot);
-        Stats.MissTicks += Stopwatch.GetTimestamp() - t0;
+        long ticks = Stopwatch.GetTimestamp() - t0;
+        Stats.MissTicks += ticks;
         if (status == FillStatus.Unmapped)
         {
             Stats.Faults++;
             throw new MemoryFault(faultAddr, access, FaultReason.Unmapped);
         }
+        // Only round trips to a node: a fill from fresh memory or from the write-back queue says nothing of the link.
+        if (!plocal && Stats.QueueFills == queueFills && Prefetching) _throttle.DemandMiss(ticks, behindPrefetches);
         Tracer?.Fill(lineAddr, plocal ? -1 : NodeOf(asid, lineAddr));
         if (!plocal) _profile?.MemoryFill();
         ThrowIfWriteBackFailed();
@@ -490,23 +500,52 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Stats.BytesFilled += _config.LineSize;
     }
 
-    /// <summary>Prefetches used minus prefetches wasted, recently (bounded both ways, so it follows a change of phase).</summary>
-    int _accuracy;
-    const int AccuracyBound = 64;
+    /// <summary>How far ahead prefetch may run, from what its lines became (see <see cref="PrefetchThrottle"/>).</summary>
+    readonly PrefetchThrottle _throttle;
+
+    /// <summary>The prefetch depth the throttle allows now (0: stopped until a trial).</summary>
+    public int PrefetchDepthNow => _throttle.Depth;
 
     void Wasted()
     {
         Stats.PrefetchWasted++;
-        if (_accuracy > -AccuracyBound) _accuracy--;
+        _throttle.Wasted();
     }
 
-    /// <summary>Waits until the prefetch into <paramref name="slot"/> has arrived.</summary>
-    void CompletePrefetch(int slot)
+    /// <summary>Each set's last victims, once this cache has prefetched: which demand misses prefetches caused.</summary>
+    EvictionGhosts? _ghosts;
+
+    /// <summary>A demand miss in <paramref name="set"/>: counted against prefetch when an unused prefetched line holds the slot the missing line would still have.</summary>
+    void CheckPollution(int set, int asid, ulong lineAddr)
     {
-        if (_fetch[slot] != FetchInFlight) return;
+        if (_ghosts == null) return;
+        int unused = 0, first = set * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_fetch[i] is FetchInFlight or FetchArrived) unused++;
+        if (unused > 0 && _ghosts.TakeRecent(set, asid, lineAddr, unused)) _throttle.Polluted();
+    }
+
+    /// <summary>Waits until the prefetch into <paramref name="slot"/> has arrived; returns the ticks it waited.</summary>
+    long CompletePrefetch(int slot)
+    {
+        if (_fetch[slot] != FetchInFlight) return 0;
         long t0 = Stopwatch.GetTimestamp();
         while (_fetch[slot] == FetchInFlight) _pipelined!.ReceiveOne(_fetchNode[slot]);
-        Stats.PrefetchWaitTicks += Stopwatch.GetTimestamp() - t0;
+        long waited = Stopwatch.GetTimestamp() - t0;
+        Stats.PrefetchWaitTicks += waited;
+        return waited;
+    }
+
+    /// <summary>
+    /// The part of a miss a prefetched line saved, its first use having waited <paramref name="waited"/> ticks for it:
+    /// 1 when it was there, less as the wait nears a mean miss (a line still on its way may have arrived already,
+    /// unread: that costs only the read).
+    /// </summary>
+    double SavedFraction(long waited)
+    {
+        if (waited == 0 || Stats.Misses == 0) return 1;
+        double meanMiss = (double)Stats.MissTicks / Stats.Misses;
+        return meanMiss <= 0 ? 0 : Math.Clamp(1 - waited / meanMiss, 0, 1);
     }
 
     /// <summary>Before a slot is reused or dropped: a prefetch into it is completed, and one never used counts as wasted.</summary>
@@ -537,9 +576,10 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         long stride = _config.Prefetch == PrefetchMode.Next ? 1 : streams.Observe((long)(lineAddr >> _lineShift), use);
         if (stride == 0) return;
-        // While recent prefetches were wasted more often than used (a cache too small for what the guest reuses, where
-        // lines fetched ahead only push out lines it needs), a stream is followed one or two lines ahead only.
-        int depth = _accuracy >= 0 ? _config.PrefetchDepth : Math.Max(1, _config.PrefetchDepth >> 3);
+        // A cache too small for what the guest reuses (lines fetched ahead only push out lines it needs), or a link so
+        // slow that lines arrive late: the throttle shortens the depth, down to none for a while.
+        int depth = _throttle.DepthForStream();
+        if (depth == 0) return;
         // A use tops the stream up only once half the depth is missing, so lines go out (and come back) in batches
         // of that many: one send and about one receive for several lines instead of one each.
         if (use)
@@ -589,13 +629,16 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             _store.Touch(set);
             _fifoNext[set] = (_fifoNext[set] + 1) % _ways;
         }
+        bool prefetchedVictim = _fetch[slot] != 0;
         SettlePrefetch(slot);
+        _ghosts ??= new EvictionGhosts(_config.Sets);
         if (_tags[slot] != Invalid)
         {
             Stats.Evictions++;
             Tracer?.Evict(_tags[slot]);
             InvalidateViews(_tags[slot]);
             if (_dirty[slot]) WriteBackSlot(slot);
+            if (!prefetchedVictim) _ghosts.Evicted(set, _asids[slot], _tags[slot]);
             Vacate(slot);
         }
         int node = _pipelined!.QueuePrefetch(asid, lineAddr, _config.LineSize, slot);

@@ -700,6 +700,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         w.WriteLine($"legoemu: fills                p-local {s.PLocalFills:N0}, from memory component {s.RemoteFills:N0} ({FormatSize(s.BytesFilled)})");
         w.WriteLine($"legoemu: evictions            {s.Evictions:N0}, write-backs {s.WriteBacks:N0} ({FormatSize(s.BytesWrittenBack)}), piggybacked on fills {s.PiggybackedWriteBacks:N0}, queued {s.QueuedWriteBacks:N0} (fills served from the queue {s.QueueFills:N0})");
         w.WriteLine($"legoemu: prefetch             {cfg.Prefetch.ToString().ToLowerInvariant()}, depth {cfg.PrefetchDepth}: issued {s.PrefetchIssued:N0}, used {s.PrefetchUsed:N0}, wasted {s.PrefetchWasted:N0}, waited for {s.PrefetchWaitTicks * 1e3 / Stopwatch.Frequency:F1} ms");
+        w.WriteLine($"legoemu: prefetch throttle    late {s.PrefetchLate:N0}, misses caused {s.PrefetchPolluted:N0}, demand misses delayed behind prefetches {s.PrefetchDelayTicks * 1e3 / Stopwatch.Frequency:F1} ms; depth cut {s.PrefetchDepthCuts:N0} times, raised {s.PrefetchDepthRaises:N0}, stopped {s.PrefetchStops:N0}, tried again {s.PrefetchTrials:N0} times, streams not followed while stopped {s.PrefetchSuppressed:N0}; depth now {Cache.PrefetchDepthNow}");
         double missUs = s.Misses == 0 ? 0 : s.MissTicks * 1e6 / Stopwatch.Frequency / s.Misses;
         w.WriteLine($"legoemu: mean miss latency    {missUs:F2} us");
         if (Space.Home is MemoryCluster cluster)

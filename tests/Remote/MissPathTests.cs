@@ -172,6 +172,87 @@ public sealed class MissPathTests : IDisposable
         Assert.Equal(39, s.PrefetchIssued);
     }
 
+    /// <summary>
+    /// A stream read between passes over a hot table that fills the cache: lines fetched ahead of the stream push
+    /// table lines out and are pushed out themselves before the stream reaches them. Returns the cache's counters.
+    /// </summary>
+    CacheStats StreamOverAHotTable(PrefetchMode prefetch, out ExCache cache)
+    {
+        var (space, view) = Make(Cluster(), new CacheConfig(16 * Line, 4, Line, ReplacementPolicy.Lru) { Prefetch = prefetch, PrefetchDepth = 8 });
+        Populate(space, HotTableLines);
+        for (int i = 0; i < 400; i++)
+        {
+            Assert.Equal(Pattern((ulong)i, 3), view.Read64(Base + (ulong)i * Line));
+            ReadHotTable(view);
+        }
+        cache = space.Cache;
+        return space.Cache.Stats;
+    }
+
+    /// <summary>12 lines, three in each set of a 16-line 4-way cache, 97 lines apart: farther than any stride prefetch follows.</summary>
+    const int HotTableLines = 600 + 97 * 12;
+
+    static void ReadHotTable(CacheView view)
+    {
+        for (int pass = 0; pass < 2; pass++)
+            for (int h = 0; h < 12; h++)
+            {
+                ulong line = 600 + 97 * (ulong)h;
+                Assert.Equal(Pattern(line, 3), view.Read64(Base + line * Line));
+            }
+    }
+
+    [Fact]
+    public void TheMissesPrefetchIsBlamedForAreTheMissesItAdded()
+    {
+        var off = StreamOverAHotTable(PrefetchMode.Off, out _);
+        var on = StreamOverAHotTable(PrefetchMode.Stride, out _);
+        // Without prefetch: the stream's 400 lines and the table's 12 once. With it, the stream's lines come ahead, and
+        // push table lines out: each miss it saved is a used line, each it added a miss on a line a prefetch pushed out.
+        Assert.Equal(412, off.Misses);
+        Assert.True(on.PrefetchUsed > 100 && on.PrefetchPolluted > 100, $"used {on.PrefetchUsed}, caused {on.PrefetchPolluted}");
+        long added = on.Misses - off.Misses, blamed = on.PrefetchPolluted - on.PrefetchUsed;
+        Assert.True(Math.Abs(added - blamed) <= 8, $"{on.Misses} misses against {off.Misses} without prefetch; used {on.PrefetchUsed}, caused {on.PrefetchPolluted}");
+        // Saved and caused about as many: the throttle keeps the depth low.
+        Assert.True(on.PrefetchDepthCuts >= 2, $"cuts {on.PrefetchDepthCuts}");
+    }
+
+    [Fact]
+    public void PrefetchThatIsNeverUsedStopsAndATrialLaterFollowsAScanThatPays()
+    {
+        var (space, view) = Make(Cluster(), new CacheConfig(16 * Line, 4, Line, ReplacementPolicy.Lru) { Prefetch = PrefetchMode.Stride, PrefetchDepth = 8 });
+        const int places = 20, spacing = 65;
+        Populate(space, places * spacing);
+        var s = space.Cache.Stats;
+        // Three lines in a row (a stream to follow), then a jump farther than any stride: every line fetched ahead is
+        // wasted. The places repeat, long after the 16-line cache forgot them.
+        for (int g = 0; g < 200 && space.Cache.PrefetchDepthNow > 0; g++)
+            for (int i = 0; i < 3; i++)
+            {
+                ulong line = (ulong)(g % places * spacing + i);
+                Assert.Equal(Pattern(line, 3), view.Read64(Base + line * Line));
+            }
+        Assert.Equal(0, space.Cache.PrefetchDepthNow);
+        Assert.Equal(1, s.PrefetchStops);
+        Assert.Equal(3, s.PrefetchDepthCuts);
+        Assert.Equal(0, s.PrefetchUsed);
+        long issued = s.PrefetchIssued;
+
+        // Misses with no stream in them until the stop has lasted 2048 misses: nothing is fetched ahead meanwhile.
+        const ulong Far = 0x40000000;
+        Assert.Equal((long)Far, space.Map(Far, 2200UL * spacing * Line, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed));
+        for (ulong k = 0; k < 2100; k++) Assert.Equal(0UL, view.Read64(Far + k * spacing * Line));
+        Assert.Equal(0, s.PrefetchTrials);
+        Assert.Equal(issued, s.PrefetchIssued);
+
+        // A plain scan: the trial one line ahead pays, and the depth grows back to the configured one.
+        for (int i = 0; i < 400; i++) Assert.Equal(Pattern((ulong)i, 3), view.Read64(Base + (ulong)i * Line));
+        Assert.Equal(1, s.PrefetchTrials);
+        Assert.Equal(1, s.PrefetchStops);
+        Assert.Equal(8, space.Cache.PrefetchDepthNow);
+        Assert.True(s.PrefetchUsed >= 350, $"used {s.PrefetchUsed} during the scan");
+    }
+
     [Fact]
     public void PrefetchStopsAtTheEndOfTheMappingAndCountsTheLineNobodyHeld()
     {
