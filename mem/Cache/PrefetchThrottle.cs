@@ -9,7 +9,8 @@ namespace LegoEmu.Mem.Cache;
 /// lines on the link cost what they waited beyond a miss that had the link to itself. An epoch that lost more than it
 /// saved halves the depth, down to none; one that saved half as much again as it lost, or whose lines were used but
 /// mostly late, doubles it, up to the configured depth. Stopped, the prefetcher waits some demand misses and then
-/// tries one line ahead for an epoch: kept if it pays, else stopped again for twice as long. A phase of the guest
+/// tries the full depth again: kept if it pays, halved as before if not, and stopped for twice as long if even one
+/// line does not pay before it paid once. A phase of the guest
 /// that prefetching only hurts costs a trial epoch now and then; a phase where it helps again is found.
 /// </summary>
 public sealed class PrefetchThrottle
@@ -46,7 +47,7 @@ public sealed class PrefetchThrottle
     /// <summary>Lines a stream may be followed ahead; 0 while stopped.</summary>
     public int Depth { get; private set; }
 
-    /// <summary>A stream to follow: the depth to follow it now (0: stopped; a stop that has lasted long enough becomes a trial).</summary>
+    /// <summary>A stream to follow: the depth to follow it now (0: stopped; a stop that has lasted long enough becomes a trial at the full depth).</summary>
     public int DepthForStream()
     {
         if (Depth > 0) return Depth;
@@ -55,7 +56,9 @@ public sealed class PrefetchThrottle
             _stats.PrefetchSuppressed++;
             return 0;
         }
-        Depth = 1;
+        // The trial runs at the full depth: at one line ahead a stream's lines come too rarely to judge it soon, and a
+        // trial that fails costs one epoch wherever it runs.
+        Depth = _max;
         _trial = true;
         _stats.PrefetchTrials++;
         return Depth;
@@ -131,13 +134,19 @@ public sealed class PrefetchThrottle
             {
                 Depth = 0;
                 _stats.PrefetchStops++;
+                // A trial that never paid down to one line: the next stop lasts twice as long.
                 if (_trial) _backoff = Math.Min(MaxBackoff, _backoff * 2);
+                _trial = false;
                 _resumeAt = _stats.Misses + _backoff;
             }
         }
         else
         {
-            if (_trial) _backoff = FirstBackoff;
+            if (_trial && Depth > 0)
+            {
+                _trial = false;
+                _backoff = FirstBackoff;
+            }
             // Saved clearly more than lost (deeper may save more still, and a deeper epoch that does not is cut back), or
             // lines used but mostly late (they need to be asked for earlier): deeper.
             bool late = _late * 2 >= _used && _used >= 2 * (_wasted + _polluted);
@@ -147,7 +156,6 @@ public sealed class PrefetchThrottle
                 _stats.PrefetchDepthRaises++;
             }
         }
-        _trial = false;
         _used = _late = _wasted = _polluted = 0;
         _saved = _delay = 0;
     }

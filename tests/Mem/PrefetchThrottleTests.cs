@@ -21,7 +21,7 @@ public sealed class PrefetchThrottleTests
     }
 
     [Fact]
-    public void WastedEpochsHalveTheDepthToAStopAndATrialThatPaysRestoresIt()
+    public void WastedEpochsHalveTheDepthToAStopAndATrialThatPaysRestoresTheFullDepth()
     {
         var stats = new CacheStats();
         var t = new PrefetchThrottle(16, stats);
@@ -39,16 +39,22 @@ public sealed class PrefetchThrottleTests
         Assert.Equal(0, t.DepthForStream());
         Assert.Equal(1, stats.PrefetchSuppressed);
         stats.Misses++;
-        Assert.Equal(1, t.DepthForStream());
+        Assert.Equal(16, t.DepthForStream());
         Assert.Equal(1, stats.PrefetchTrials);
 
-        // The trial pays: one line ahead stays, and each good epoch doubles the depth up to the configured one.
-        foreach (int depth in new[] { 2, 4, 8, 16, 16, 16 })
+        // The trial at the full depth pays: it stays.
+        Used(t, 64);
+        Assert.Equal(16, t.Depth);
+        // Cut back, good epochs double the depth up to the configured one.
+        Wasted(t, 64);
+        Wasted(t, 64);
+        Assert.Equal(4, t.Depth);
+        foreach (int depth in new[] { 8, 16, 16 })
         {
             Used(t, 64);
             Assert.Equal(depth, t.Depth);
         }
-        Assert.Equal(4, stats.PrefetchDepthRaises);
+        Assert.Equal(2, stats.PrefetchDepthRaises);
         Assert.Equal(1, stats.PrefetchStops);
     }
 
@@ -56,7 +62,8 @@ public sealed class PrefetchThrottleTests
     public void AFailedTrialStopsForTwiceAsLong()
     {
         var stats = new CacheStats();
-        var t = new PrefetchThrottle(1, stats);
+        var t = new PrefetchThrottle(2, stats);
+        Wasted(t, 64);
         Wasted(t, 64);
         Assert.Equal(0, t.Depth);
         long[] waits = [2048, 4096, 8192, 16384, 32768, 65536, 65536];
@@ -65,11 +72,14 @@ public sealed class PrefetchThrottleTests
             stats.Misses += wait - 1;
             Assert.Equal(0, t.DepthForStream());
             stats.Misses++;
-            Assert.Equal(1, t.DepthForStream());
-            // 24 saved against 40 wasted and 20 caused misses: 24 against 30.
-            for (int i = 0; i < 20; i++) t.Polluted();
-            Wasted(t, 40);
-            Used(t, 24);
+            Assert.Equal(2, t.DepthForStream());
+            // Twice 24 saved against 40 wasted and 20 caused misses (24 against 30): cut, then stopped.
+            for (int epoch = 0; epoch < 2; epoch++)
+            {
+                for (int i = 0; i < 20; i++) t.Polluted();
+                Wasted(t, 40);
+                Used(t, 24);
+            }
             Assert.Equal(0, t.Depth);
         }
         Assert.Equal(waits.Length, stats.PrefetchTrials);
@@ -77,13 +87,14 @@ public sealed class PrefetchThrottleTests
 
         // A trial that pays resets the wait: the next stop lasts 2048 misses again.
         stats.Misses += 65536;
-        Assert.Equal(1, t.DepthForStream());
+        Assert.Equal(2, t.DepthForStream());
         Used(t, 64);
-        Assert.Equal(1, t.Depth);
+        Assert.Equal(2, t.Depth);
+        Wasted(t, 64);
         Wasted(t, 64);
         Assert.Equal(0, t.Depth);
         stats.Misses += 2048;
-        Assert.Equal(1, t.DepthForStream());
+        Assert.Equal(2, t.DepthForStream());
     }
 
     [Fact]

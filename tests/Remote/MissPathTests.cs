@@ -245,7 +245,7 @@ public sealed class MissPathTests : IDisposable
         Assert.Equal(0, s.PrefetchTrials);
         Assert.Equal(issued, s.PrefetchIssued);
 
-        // A plain scan: the trial one line ahead pays, and the depth grows back to the configured one.
+        // A plain scan: the trial at the full depth pays, and the depth stays.
         for (int i = 0; i < 400; i++) Assert.Equal(Pattern((ulong)i, 3), view.Read64(Base + (ulong)i * Line));
         Assert.Equal(1, s.PrefetchTrials);
         Assert.Equal(1, s.PrefetchStops);
