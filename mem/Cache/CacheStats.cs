@@ -48,7 +48,7 @@ public sealed class CacheStats
     public long PrefetchDepthRaises;
     /// <summary>Times the throttle stopped prefetching (one line ahead did not pay either).</summary>
     public long PrefetchStops;
-    /// <summary>Epochs one line ahead tried after a stop; those that failed stopped again (counted in <see cref="PrefetchStops"/>).</summary>
+    /// <summary>Times prefetching was tried again at the full depth after a stop (one that fails stops again: <see cref="PrefetchStops"/>).</summary>
     public long PrefetchTrials;
     /// <summary>Streams not followed because prefetching was stopped.</summary>
     public long PrefetchSuppressed;

@@ -10,8 +10,8 @@ namespace LegoEmu.Mem.Cache;
 /// saved halves the depth, down to none; one that saved half as much again as it lost, or whose lines were used but
 /// mostly late, doubles it, up to the configured depth. Stopped, the prefetcher waits some demand misses and then
 /// tries the full depth again: kept if it pays, halved as before if not, and stopped for twice as long if even one
-/// line does not pay before it paid once. A phase of the guest
-/// that prefetching only hurts costs a trial epoch now and then; a phase where it helps again is found.
+/// line does not pay before it paid once. A phase of the guest that prefetching only hurts costs a few trial epochs
+/// now and then; a phase where it helps again is found.
 /// </summary>
 public sealed class PrefetchThrottle
 {
