@@ -16,6 +16,9 @@ public sealed class LinkEmulation(TimeSpan latency, long bytesPerSecond)
     /// <summary>Bytes per second; 0: as fast as the real link.</summary>
     public long BytesPerSecond { get; } = bytesPerSecond;
 
+    /// <summary>False for a link of no latency and no bandwidth limit: replies go out as on the real link, with no wire between.</summary>
+    public bool Slows => Latency > TimeSpan.Zero || BytesPerSecond > 0;
+
     /// <summary>The latency in Stopwatch ticks.</summary>
     internal long LatencyTicks => (long)(Latency.TotalSeconds * Stopwatch.Frequency);
 

@@ -89,7 +89,7 @@ public sealed partial class MemoryNodeServer : IDisposable
             int n = Interlocked.Increment(ref _connections);
             if (!Admit(s, n)) continue;
             var conn = new Connection(s, n);
-            if (Link != null) conn.EmulateLink(Link);
+            if (Link is { Slows: true }) conn.EmulateLink(Link);
             lock (_clients) _clients.Add(conn);
             var t = new Thread(() => Handle(conn)) { IsBackground = true, Name = $"memnode-conn-{n}" };
             t.Start();
