@@ -12,8 +12,9 @@ public sealed class PLocalTracker
     readonly record struct Range(ulong Start, ulong End, Protection Prot) : IAddressRange;
 
     readonly RangeBlocks<Range> _ranges = new();
-    readonly HashSet<ulong> _written = new();
+    readonly WrittenLines _written = new();
     readonly List<Range> _overlapping = new();
+    static readonly Func<Range, ulong, ulong, Range> Cut = static (r, s, e) => r with { Start = s, End = e };
 
     public void Add(ulong start, ulong end, Protection prot)
     {
@@ -23,8 +24,8 @@ public sealed class PLocalTracker
 
     public void Remove(ulong start, ulong end)
     {
-        _ranges.Remove(start, end, static (r, s, e) => r with { Start = s, End = e });
-        if (_written.Count > 0) _written.RemoveWhere(a => a >= start && a < end);
+        _ranges.Remove(start, end, Cut);
+        _written.Remove(start, end);
     }
 
     public void Protect(ulong start, ulong end, Protection prot)
@@ -32,12 +33,12 @@ public sealed class PLocalTracker
         var overlapping = _overlapping;
         overlapping.Clear();
         _ranges.Overlapping(start, end, overlapping);
+        // The lines written back stay so: only the ranges' protection changes.
         foreach (var r in overlapping)
         {
             ulong s = Math.Max(r.Start, start), e = Math.Min(r.End, end);
-            var keep = _written.Count == 0 ? [] : _written.Where(a => a >= s && a < e).ToArray();
-            Add(s, e, prot);
-            foreach (var a in keep) _written.Add(a);
+            _ranges.Remove(s, e, Cut);
+            _ranges.Insert(new Range(s, e, prot));
         }
         overlapping.Clear();
     }

@@ -43,19 +43,22 @@ public sealed class RangeFlushTests
     }
 
     [Fact]
-    public void PLocalRanges_AnswerAsAListOfRanges()
+    public void PLocalRanges_AnswerAsAListOfRangesAndASetOfLines()
     {
         var tracker = new PLocalTracker();
-        const int pages = 3000;
-        var prot = new Protection?[pages]; // the model: each page's range protection, or none
-        var writtenBack = new bool[pages];
+        const int units = 3000 * 64; // 64-byte units, the smallest line
+        var prot = new Protection?[units]; // the model: each unit's range protection, or none
+        var writtenBack = new bool[units]; // and the units written back
         var random = new Random(1818);
-        const ulong page = 4096, bottom = 0x7f0000000000;
+        const ulong unit = 64, bottom = 0x7f0000000000;
         for (int step = 0; step < 6000; step++)
         {
-            int a = random.Next(pages), n = random.Next(1, step % 7 == 0 ? 400 : 12);
-            int b = Math.Min(pages, a + n);
-            ulong s = bottom + (ulong)a * page, e = bottom + (ulong)b * page;
+            int a = random.Next(units), n = random.Next(1, step % 7 == 0 ? 400 * 64 : 12 * 64);
+            if (step % 3 != 0) a &= ~63; // mostly whole pages, as mmap gives them
+            int b = Math.Min(units, a + n);
+            if (step % 3 != 0) b &= ~63;
+            if (b <= a) continue;
+            ulong s = bottom + (ulong)a * unit, e = bottom + (ulong)b * unit;
             switch (random.Next(5))
             {
                 case 0:
@@ -74,17 +77,21 @@ public sealed class RangeFlushTests
                     for (int i = a; i < b; i++) if (prot[i] != null) prot[i] = q;
                     break;
                 default:
-                    tracker.MarkWritten(s);
-                    writtenBack[a] = true;
+                    for (int k = random.Next(1, 40); k > 0; k--)
+                    {
+                        int u = random.Next(units);
+                        tracker.MarkWritten(bottom + (ulong)u * unit);
+                        writtenBack[u] = true;
+                    }
                     break;
             }
             if (step % 50 != 0) continue;
-            for (int i = 0; i < pages; i++)
+            for (int i = 0; i < units; i += random.Next(1, 24))
             {
-                bool fresh = tracker.IsFresh(bottom + (ulong)i * page, out var got);
+                bool fresh = tracker.IsFresh(bottom + (ulong)i * unit, out var got);
                 bool expectedFresh = prot[i] != null && !writtenBack[i];
-                Assert.True(fresh == expectedFresh, $"step {step}: page {i} fresh {fresh}, expected {expectedFresh}");
-                if (prot[i] is { } want) Assert.True(got == want, $"step {step}: page {i} protection {got}, expected {want}");
+                Assert.True(fresh == expectedFresh, $"step {step}: unit {i} fresh {fresh}, expected {expectedFresh}");
+                if (prot[i] is { } want) Assert.True(got == want, $"step {step}: unit {i} protection {got}, expected {want}");
             }
         }
     }
