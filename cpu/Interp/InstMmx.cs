@@ -33,7 +33,7 @@ static unsafe class InstMmx
                  {
                      Mnemonic.Movd, Mnemonic.Movq, Mnemonic.Movntq, Mnemonic.Psllw, Mnemonic.Pslld, Mnemonic.Psllq, Mnemonic.Psrlw,
                      Mnemonic.Psrld, Mnemonic.Psrlq, Mnemonic.Psraw, Mnemonic.Psrad, Mnemonic.Pshufw, Mnemonic.Pmovmskb,
-                     Mnemonic.Pextrw, Mnemonic.Pinsrw,
+                     Mnemonic.Pextrw, Mnemonic.Pinsrw, Mnemonic.Maskmovq,
                      // SSSE3 on MM registers: CPUID's SSSE3 bit covers these forms too.
                      Mnemonic.Pshufb, Mnemonic.Phaddw, Mnemonic.Phaddd, Mnemonic.Phaddsw, Mnemonic.Phsubw, Mnemonic.Phsubd, Mnemonic.Phsubsw,
                      Mnemonic.Pmaddubsw, Mnemonic.Pmulhrsw, Mnemonic.Psignb, Mnemonic.Psignw, Mnemonic.Psignd, Mnemonic.Pabsb, Mnemonic.Pabsw,
@@ -51,7 +51,18 @@ static unsafe class InstMmx
 
     internal static void Register() => HandlerTable.Set(Mnemonic.Emms, &Emms);
 
-    static void Emms(CpuState c, ref Insn i) => c.Fpu.TagWord = 0xffff;
+    static void Emms(CpuState c, ref Insn i)
+    {
+        CheckPending(c, ref i);
+        c.Fpu.TagWord = 0xffff;
+    }
+
+    /// <summary>Like a waiting x87 instruction, an MMX one raises #MF first while an unmasked x87 exception is pending.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static void CheckPending(CpuState c, ref Insn i)
+    {
+        if (c.Fpu.Pending) throw X87Unmasked.Fault(i.Ip, c.Fpu);
+    }
 
     static int Mm(Iced.Intel.Register r) => r - Iced.Intel.Register.MM0;
 
@@ -85,6 +96,7 @@ static unsafe class InstMmx
     static void Execute(CpuState c, ref Insn i)
     {
         var f = c.Fpu;
+        CheckPending(c, ref i);
         EnterMmx(f);
         var m = i.I.Mnemonic;
         switch (m)
@@ -131,6 +143,15 @@ static unsafe class InstMmx
                 if (i.I.Op0Kind == OpKind.Memory) WriteMem(c, Ea(c, ref i), m == Mnemonic.Movd ? 32 : 64, v);
                 else if (i.I.Op0Register is >= Iced.Intel.Register.MM0 and <= Iced.Intel.Register.MM7) WriteMm(c, Mm(i.I.Op0Register), v);
                 else SetReg(c, i.I.Op0Register, v);
+                return;
+            }
+            case Mnemonic.Maskmovq:
+            {
+                // The bytes of operand 1 whose byte in operand 2 has its top bit set, to [RDI].
+                ulong data = ReadMm(c, ref i, 1), mask = ReadMm(c, ref i, 2);
+                ulong at = InstSseMove.MaskMoveAddress(c, ref i);
+                for (int k = 0; k < 8; k++)
+                    if (((mask >> (8 * k + 7)) & 1) != 0) c.Mem.Write8(at + (ulong)k, (byte)(data >> (8 * k)));
                 return;
             }
             case Mnemonic.Pmovmskb:

@@ -31,6 +31,7 @@ static unsafe class InstSseMove
         HandlerTable.Set(Mnemonic.Vstmxcsr, &Stmxcsr); // the VEX forms do the same
         HandlerTable.Set(Mnemonic.Vldmxcsr, &Ldmxcsr);
         HandlerTable.Set(Mnemonic.Maskmovdqu, &Maskmovdqu);
+        HandlerTable.Set(Mnemonic.Vmaskmovdqu, &Maskmovdqu); // VEX.128: a store only, no register to zero above
     }
 
     /// <summary>Stores the bytes of the source whose mask byte has its top bit set, to [RDI] (no alignment rule).</summary>
@@ -39,11 +40,18 @@ static unsafe class InstSseMove
         int n = i.I.OpCount;
         var data = Xmm(c, i.I.GetOpRegister(n - 2));
         var mask = Xmm(c, i.I.GetOpRegister(n - 1));
+        ulong a = MaskMoveAddress(c, ref i);
+        for (int k = 0; k < 16; k++)
+            if ((mask.GetElement(k) & 0x80) != 0) c.Mem.Write8(a + (ulong)k, data.GetElement(k));
+    }
+
+    /// <summary>[RDI] of MASKMOVQ/MASKMOVDQU: EDI under an address-size prefix, plus an FS/GS override's base.</summary>
+    internal static ulong MaskMoveAddress(CpuState c, ref Insn i)
+    {
         ulong a = c.R[Registers.RDI];
         if (i.I.CodeSize == CodeSize.Code64 && i.I.GetOpKind(0) == OpKind.MemorySegEDI) a = (uint)a;
         if (i.Seg != 0) a += i.Seg == 1 ? c.FsBase : c.GsBase;
-        for (int k = 0; k < 16; k++)
-            if ((mask.GetElement(k) & 0x80) != 0) c.Mem.Write8(a + (ulong)k, data.GetElement(k));
+        return a;
     }
 
     static bool IsXmm(Iced.Intel.Register r) => r >= Iced.Intel.Register.XMM0 && r <= Iced.Intel.Register.XMM15;

@@ -63,7 +63,7 @@ static unsafe class X87Unmasked
     }
 
     /// <summary>#MF, with the si_code Linux derives from the status word's flags that the control word unmasks.</summary>
-    static CpuFault Fault(ulong rip, X87 f)
+    internal static CpuFault Fault(ulong rip, X87 f)
     {
         int err = f.StatusWord & ~f.ControlWord & 0x3f;
         int code = (err & 0x01) != 0 ? 7 : (err & 0x04) != 0 ? 3 : (err & 0x08) != 0 ? 4 : (err & 0x12) != 0 ? 5 : 6; // FPE_FLTINV, FLTDIV, FLTOVF, FLTUND, FLTRES

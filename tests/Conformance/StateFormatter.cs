@@ -58,7 +58,7 @@ public static class StateFormatter
         foreach (int x in xmms) s.Append(ymms.Contains(x) ? $"\n    YMM{x}={Xmm128(YmmHighOf(r, x))}_{Xmm128(XmmOf(r, x))}" : $"\n    XMM{x}={Xmm128(XmmOf(r, x))}");
         foreach (var ins in c.Instructions)
         {
-            if (ins.IsStringInstruction || ins.Mnemonic is Mnemonic.Xlatb or Mnemonic.Maskmovdqu)
+            if (ins.IsStringInstruction || ins.Mnemonic is Mnemonic.Xlatb or Mnemonic.Maskmovdqu or Mnemonic.Vmaskmovdqu or Mnemonic.Maskmovq)
             {
                 // Implicit operands: show the bytes the pointers address (either direction for string ops).
                 foreach (var (name, reg) in new[] { ("RSI", 6), ("RDI", 7), ("RBX", 3) })

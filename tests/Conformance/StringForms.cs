@@ -5,7 +5,7 @@ namespace LegoEmu.Tests.Conformance;
 
 /// <summary>
 /// Forms whose memory operands are implicit (RSI, RDI, RBX+AL): string instructions with and without
-/// REP prefixes and in both directions, XLATB and MASKMOVDQU. Pointers start near the anchor and
+/// REP prefixes and in both directions, XLATB, MASKMOVQ, MASKMOVDQU and VMASKMOVDQU. Pointers start near the anchor and
 /// counts stay small, so every access stays inside the memory area whichever way DF points.
 /// </summary>
 public static class StringForms
@@ -56,6 +56,14 @@ public static class StringForms
         {
             Name = "MASKMOVDQU xmm1, xmm2", Mnemonic = Mnemonic.Maskmovdqu, Group = "SSE2", Code = Code.Maskmovdqu_rDI_xmm_xmm, Custom = Maskmovdqu,
         };
+        yield return new Form
+        {
+            Name = "VMASKMOVDQU xmm1, xmm2", Mnemonic = Mnemonic.Vmaskmovdqu, Group = "AVX", Code = Code.VEX_Vmaskmovdqu_rDI_xmm_xmm, Custom = Vmaskmovdqu,
+        };
+        yield return new Form
+        {
+            Name = "MASKMOVQ mm1, mm2", Mnemonic = Mnemonic.Maskmovq, Group = "MMX", Code = Code.Maskmovq_rDI_mm_mm, Custom = Maskmovq,
+        };
     }
 
     static TestCase StringCase(Form form, Instruction ins, int size, bool rep, bool compares, Random r, int index)
@@ -99,6 +107,22 @@ public static class StringForms
         var s = new CaseState(r, r.Next(2) == 0 ? Lanes.Int8 : Lanes.Mixed);
         s.SetFull(7, (ulong)((long)Anchor + r.Next(-64, 49)));
         var ins = Instruction.CreateMaskmovdqu(64, Register.XMM0 + r.Next(16), Register.XMM0 + r.Next(16));
+        return Case(form, index, s, ins);
+    }
+
+    static TestCase Vmaskmovdqu(Form form, Random r, int index)
+    {
+        var s = new CaseState(r, r.Next(2) == 0 ? Lanes.Int8 : Lanes.Mixed);
+        s.SetFull(7, (ulong)((long)Anchor + r.Next(-64, 49)));
+        var ins = Instruction.CreateVmaskmovdqu(64, Register.XMM0 + r.Next(16), Register.XMM0 + r.Next(16));
+        return Case(form, index, s, ins);
+    }
+
+    static TestCase Maskmovq(Form form, Random r, int index)
+    {
+        var s = new CaseState(r, Lanes.Int8);
+        s.SetFull(7, (ulong)((long)Anchor + r.Next(-64, 57)));
+        var ins = Instruction.CreateMaskmovq(64, Register.MM0 + r.Next(8), Register.MM0 + r.Next(8));
         return Case(form, index, s, ins);
     }
 
