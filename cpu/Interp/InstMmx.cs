@@ -10,7 +10,7 @@ namespace LegoEmu.Cpu.Interp;
 /// <summary>
 /// MMX (and the SSE/SSE2 integer extensions on MM registers). MMn is the significand of x87 physical
 /// register n: an MMX instruction empties nothing, tags every register valid and sets TOP to 0;
-/// EMMS tags them all empty. Lane arithmetic reuses the SSE2 code on the low 64 bits of a vector.
+/// EMMS tags them all empty (and sets TOP to 0 too). Lane arithmetic reuses the SSE2 code on the low 64 bits of a vector.
 /// </summary>
 static unsafe class InstMmx
 {
@@ -55,6 +55,7 @@ static unsafe class InstMmx
     {
         CheckPending(c, ref i);
         c.Fpu.TagWord = 0xffff;
+        c.Fpu.Top = 0; // as every MMX instruction does
     }
 
     /// <summary>Like a waiting x87 instruction, an MMX one raises #MF first while an unmasked x87 exception is pending.</summary>

@@ -317,8 +317,13 @@ static unsafe class InstX87
         c.Materialize();
         c.RflagsBits = (c.RflagsBits & ~Rf.Arith) | fl;
         f.StatusWord &= unchecked((ushort)~C1);
-        if (i.I.Mnemonic is Mnemonic.Fucomip or Mnemonic.Fcomip) Pop(f);
+        // An unmasked invalid operation (a NaN, a stack fault) still sets RFLAGS to unordered, but the stack is not popped.
+        if (i.I.Mnemonic is Mnemonic.Fucomip or Mnemonic.Fcomip && !UnmaskedInvalid(f)) Pop(f);
     }
+
+    /// <summary>IE raised with the control word unmasking it: the instruction leaves the stack as it found it.
+    /// (No exception was pending when it began, or it would have faulted first, so IE is this instruction's.)</summary>
+    static bool UnmaskedInvalid(X87 f) => (f.StatusWord & ~f.ControlWord & IE) != 0;
 
     static void SetCompareCodes(X87 f, int r)
     {
@@ -436,9 +441,16 @@ static unsafe class InstX87
             Mnemonic.Fcmovnbe => c.Cond(7),
             _ => c.Cond(11),
         };
-        // An empty operand is a stack underflow whether or not the move happens.
-        if (Underflow(c.Fpu, StIndex(i.I.Op1Register))) return;
-        if (take) SetSt(c.Fpu, 0, St(c.Fpu, StIndex(i.I.Op1Register)));
+        // An empty operand is a stack underflow whether or not the move happens; unmasked, ST(0) is left alone.
+        var f = c.Fpu;
+        int src = StIndex(i.I.Op1Register);
+        if ((f.ControlWord & IE) == 0 && (Empty(f, Phys(f, src)) || Empty(f, Phys(f, 0))))
+        {
+            f.StatusWord = (ushort)((f.StatusWord | IE | SF) & ~C1);
+            return;
+        }
+        if (Underflow(f, src)) return;
+        if (take) SetSt(f, 0, St(f, src));
     }
 
     // ---- control ----

@@ -20,7 +20,8 @@ static unsafe class X87Unmasked
 {
     /// <summary>
     /// The waiting instructions whose result an unmasked exception changes. FCOMI and FCMOVcc stay in software
-    /// (their RFLAGS do not come back from the host), as do those that raise nothing but a stack fault.
+    /// (their RFLAGS do not come back from the host) and give the unmasked response themselves, as do those that raise
+    /// nothing but a stack fault.
     /// </summary>
     static readonly Mnemonic[] OnHostWhenUnmasked =
     [

@@ -107,8 +107,6 @@ public static class CoverageTable
 
         - The default CPU model is still v2; `--cpu v3` has the whole x86-64-v3 level.
         - XSAVEOPT, XSAVES; AVX-512, VAES and VPCLMULQDQ (the 256-bit forms) are never advertised.
-        - A pending unmasked x87 exception raises #MF at the next waiting x87 instruction (the x87_unmasked guest checks it), not
-          at an MMX instruction; FCOMI and FCMOVcc give the masked response to an unmasked stack fault or NaN.
         - The YMM upper halves are not in the FXSAVE image a thread on another processor component sends home
           (a signal frame built for it there holds the home's copy), nor in a fork's state.
         - Harness: gathers (VSIB operands), XSAVE/XRSTOR (832-byte operands) and the forms listed "not in harness"

@@ -116,6 +116,17 @@ int main(void)
         RUN("fld m64 den", 1.0L, 1.0L, "fstp %%st(0)\n fldl den64(%%rip)");
         RUN("fdiv m32 0", 1.0L, 1.0L, "movl $0, %[o32]\n fdivs %[o32]");
         RUN("later fadd", 1.0L, 0.0L, "fdivrp\n fld1");
+        /* MMX instructions wait too: the pending exception traps at them, before they take the x87 registers. */
+        RUN("later paddb", 1.0L, 0.0L, "fdivrp\n paddb %%mm0, %%mm0");
+        RUN("later emms", 1.0L, 0.0L, "fdivrp\n emms");
+        /* FCOMIP sets RFLAGS even when its invalid operation is unmasked, but then does not pop; FCMOVcc from or to
+           an empty register leaves ST(0) alone when the stack fault is unmasked. */
+        RUN("fcomip nan", __builtin_nanl(""), 1.0L, "fcomip %%st(1), %%st\n fld1");
+        RUN("fucomip nan", __builtin_nanl(""), 1.0L, "fucomip %%st(1), %%st\n fld1");
+        RUN("fcomip empty", 1.0L, 2.0L, "ffree %%st(1)\n fcomip %%st(1), %%st\n fld1");
+        RUN("fcmovnb empty", 1.0L, 2.0L, "ffree %%st(1)\n fcmovnb %%st(1), %%st");
+        RUN("fcmovb empty", 1.0L, 2.0L, "ffree %%st(1)\n fcmovb %%st(1), %%st");
+        RUN("fcmovb to empty", 1.0L, 2.0L, "ffree %%st(0)\n fcmovb %%st(1), %%st");
         RUN("push overflow", 1.0L, 2.0L, "fld1\n fld1\n fld1\n fld1\n fld1\n fld1\n fld1\n"
                                         "ffree %%st(0)\n fincstp\n ffree %%st(0)\n fincstp\n ffree %%st(0)\n fincstp\n"
                                         "ffree %%st(0)\n fincstp\n ffree %%st(0)\n fincstp\n ffree %%st(0)\n fincstp\n ffree %%st(0)\n fincstp");
