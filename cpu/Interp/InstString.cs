@@ -5,7 +5,10 @@ using static LegoEmu.Cpu.Interp.Operands;
 
 namespace LegoEmu.Cpu.Interp;
 
-/// <summary>String instructions MOVS STOS LODS SCAS CMPS with REP/REPE/REPNE and the direction flag.</summary>
+/// <summary>
+/// String instructions MOVS STOS LODS SCAS CMPS with REP/REPE/REPNE and the direction flag. Under an address-size
+/// prefix (0x67) they address through ESI/EDI and count in ECX, and each write of those zeroes the upper half.
+/// </summary>
 static unsafe class InstString
 {
     internal static void Register()
@@ -36,19 +39,33 @@ static unsafe class InstString
 
     static ulong SrcBase(CpuState c, ref Insn i) => i.Seg switch { 1 => c.FsBase, 2 => c.GsBase, _ => 0 };
 
+    /// <summary>True under an address-size prefix: the implicit operands are ES:EDI and seg:ESI.</summary>
+    static bool Addr32(ref Insn i) =>
+        i.I.Op0Kind is OpKind.MemoryESEDI or OpKind.MemorySegESI || i.I.Op1Kind is OpKind.MemoryESEDI or OpKind.MemorySegESI;
+
+    static ulong Ptr(CpuState c, int reg, bool a32) => a32 ? (uint)c.R[reg] : c.R[reg];
+
+    static void Advance(CpuState c, int reg, ulong step, bool a32)
+    {
+        ulong v = c.R[reg] + step;
+        c.R[reg] = a32 ? (uint)v : v;
+    }
+
+    static ulong Count(CpuState c, bool rep, bool a32) => !rep ? 1 : a32 ? (uint)c.R[Registers.RCX] : c.R[Registers.RCX];
+
     internal static void Movs(CpuState c, ref Insn i)
     {
         int bits = Width(ref i);
         ulong step = (ulong)(bits / 8);
         if (c.DF) step = (ulong)-(long)step;
         ulong sb = SrcBase(c, ref i);
-        bool rep = i.I.HasRepPrefix || i.I.HasRepnePrefix;
-        ulong count = rep ? c.R[Registers.RCX] : 1;
+        bool rep = i.I.HasRepPrefix || i.I.HasRepnePrefix, a32 = Addr32(ref i);
+        ulong count = Count(c, rep, a32);
         while (count != 0)
         {
-            WriteMem(c, c.R[Registers.RDI], bits, ReadMem(c, sb + c.R[Registers.RSI], bits));
-            c.R[Registers.RSI] += step;
-            c.R[Registers.RDI] += step;
+            WriteMem(c, Ptr(c, Registers.RDI, a32), bits, ReadMem(c, sb + Ptr(c, Registers.RSI, a32), bits));
+            Advance(c, Registers.RSI, step, a32);
+            Advance(c, Registers.RDI, step, a32);
             count--;
             if (rep) c.R[Registers.RCX] = count;
         }
@@ -60,12 +77,12 @@ static unsafe class InstString
         ulong step = (ulong)(bits / 8);
         if (c.DF) step = (ulong)-(long)step;
         ulong v = c.R[Registers.RAX] & Mask(bits);
-        bool rep = i.I.HasRepPrefix || i.I.HasRepnePrefix;
-        ulong count = rep ? c.R[Registers.RCX] : 1;
+        bool rep = i.I.HasRepPrefix || i.I.HasRepnePrefix, a32 = Addr32(ref i);
+        ulong count = Count(c, rep, a32);
         while (count != 0)
         {
-            WriteMem(c, c.R[Registers.RDI], bits, v);
-            c.R[Registers.RDI] += step;
+            WriteMem(c, Ptr(c, Registers.RDI, a32), bits, v);
+            Advance(c, Registers.RDI, step, a32);
             count--;
             if (rep) c.R[Registers.RCX] = count;
         }
@@ -77,13 +94,13 @@ static unsafe class InstString
         ulong step = (ulong)(bits / 8);
         if (c.DF) step = (ulong)-(long)step;
         ulong sb = SrcBase(c, ref i);
-        bool rep = i.I.HasRepPrefix || i.I.HasRepnePrefix;
-        ulong count = rep ? c.R[Registers.RCX] : 1;
+        bool rep = i.I.HasRepPrefix || i.I.HasRepnePrefix, a32 = Addr32(ref i);
+        ulong count = Count(c, rep, a32);
         var acc = bits switch { 8 => Iced.Intel.Register.AL, 16 => Iced.Intel.Register.AX, 32 => Iced.Intel.Register.EAX, _ => Iced.Intel.Register.RAX };
         while (count != 0)
         {
-            SetReg(c, acc, ReadMem(c, sb + c.R[Registers.RSI], bits));
-            c.R[Registers.RSI] += step;
+            SetReg(c, acc, ReadMem(c, sb + Ptr(c, Registers.RSI, a32), bits));
+            Advance(c, Registers.RSI, step, a32);
             count--;
             if (rep) c.R[Registers.RCX] = count;
         }
@@ -96,12 +113,12 @@ static unsafe class InstString
         if (c.DF) step = (ulong)-(long)step;
         ulong a = c.R[Registers.RAX] & Mask(bits);
         bool repe = i.I.HasRepePrefix, repne = i.I.HasRepnePrefix;
-        bool rep = repe || repne;
-        ulong count = rep ? c.R[Registers.RCX] : 1;
+        bool rep = repe || repne, a32 = Addr32(ref i);
+        ulong count = Count(c, rep, a32);
         while (count != 0)
         {
-            ulong b = ReadMem(c, c.R[Registers.RDI], bits);
-            c.R[Registers.RDI] += step;
+            ulong b = ReadMem(c, Ptr(c, Registers.RDI, a32), bits);
+            Advance(c, Registers.RDI, step, a32);
             count--;
             if (rep) c.R[Registers.RCX] = count;
             c.SetFlags(FlagOp.Sub, bits, (a - b) & Mask(bits), a, b);
@@ -117,14 +134,14 @@ static unsafe class InstString
         if (c.DF) step = (ulong)-(long)step;
         ulong sb = SrcBase(c, ref i);
         bool repe = i.I.HasRepePrefix, repne = i.I.HasRepnePrefix;
-        bool rep = repe || repne;
-        ulong count = rep ? c.R[Registers.RCX] : 1;
+        bool rep = repe || repne, a32 = Addr32(ref i);
+        ulong count = Count(c, rep, a32);
         while (count != 0)
         {
-            ulong a = ReadMem(c, sb + c.R[Registers.RSI], bits);
-            ulong b = ReadMem(c, c.R[Registers.RDI], bits);
-            c.R[Registers.RSI] += step;
-            c.R[Registers.RDI] += step;
+            ulong a = ReadMem(c, sb + Ptr(c, Registers.RSI, a32), bits);
+            ulong b = ReadMem(c, Ptr(c, Registers.RDI, a32), bits);
+            Advance(c, Registers.RSI, step, a32);
+            Advance(c, Registers.RDI, step, a32);
             count--;
             if (rep) c.R[Registers.RCX] = count;
             c.SetFlags(FlagOp.Sub, bits, (a - b) & Mask(bits), a, b);

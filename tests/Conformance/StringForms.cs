@@ -5,7 +5,7 @@ namespace LegoEmu.Tests.Conformance;
 
 /// <summary>
 /// Forms whose memory operands are implicit (RSI, RDI, RBX+AL): string instructions with and without
-/// REP prefixes and in both directions, XLATB, MASKMOVQ, MASKMOVDQU and VMASKMOVDQU. Pointers start near the anchor and
+/// REP prefixes, in both directions and with 32-bit addresses, XLATB, MASKMOVQ, MASKMOVDQU and VMASKMOVDQU. Pointers start near the anchor and
 /// counts stay small, so every access stays inside the memory area whichever way DF points.
 /// </summary>
 public static class StringForms
@@ -14,40 +14,43 @@ public static class StringForms
 
     public static IEnumerable<Form> All()
     {
-        (string Name, Mnemonic M, int Size, Func<RepPrefixKind, Instruction> Make)[] ops =
+        (string Name, Mnemonic M, int Size, Func<int, RepPrefixKind, Instruction> Make)[] ops =
         [
-            ("MOVSB", Mnemonic.Movsb, 1, rep => Instruction.CreateMovsb(64, Register.None, rep)),
-            ("MOVSW", Mnemonic.Movsw, 2, rep => Instruction.CreateMovsw(64, Register.None, rep)),
-            ("MOVSD", Mnemonic.Movsd, 4, rep => Instruction.CreateMovsd(64, Register.None, rep)),
-            ("MOVSQ", Mnemonic.Movsq, 8, rep => Instruction.CreateMovsq(64, Register.None, rep)),
-            ("STOSB", Mnemonic.Stosb, 1, rep => Instruction.CreateStosb(64, rep)),
-            ("STOSW", Mnemonic.Stosw, 2, rep => Instruction.CreateStosw(64, rep)),
-            ("STOSD", Mnemonic.Stosd, 4, rep => Instruction.CreateStosd(64, rep)),
-            ("STOSQ", Mnemonic.Stosq, 8, rep => Instruction.CreateStosq(64, rep)),
-            ("LODSB", Mnemonic.Lodsb, 1, rep => Instruction.CreateLodsb(64, Register.None, rep)),
-            ("LODSW", Mnemonic.Lodsw, 2, rep => Instruction.CreateLodsw(64, Register.None, rep)),
-            ("LODSD", Mnemonic.Lodsd, 4, rep => Instruction.CreateLodsd(64, Register.None, rep)),
-            ("LODSQ", Mnemonic.Lodsq, 8, rep => Instruction.CreateLodsq(64, Register.None, rep)),
-            ("SCASB", Mnemonic.Scasb, 1, rep => Instruction.CreateScasb(64, rep)),
-            ("SCASW", Mnemonic.Scasw, 2, rep => Instruction.CreateScasw(64, rep)),
-            ("SCASD", Mnemonic.Scasd, 4, rep => Instruction.CreateScasd(64, rep)),
-            ("SCASQ", Mnemonic.Scasq, 8, rep => Instruction.CreateScasq(64, rep)),
-            ("CMPSB", Mnemonic.Cmpsb, 1, rep => Instruction.CreateCmpsb(64, Register.None, rep)),
-            ("CMPSW", Mnemonic.Cmpsw, 2, rep => Instruction.CreateCmpsw(64, Register.None, rep)),
-            ("CMPSD", Mnemonic.Cmpsd, 4, rep => Instruction.CreateCmpsd(64, Register.None, rep)),
-            ("CMPSQ", Mnemonic.Cmpsq, 8, rep => Instruction.CreateCmpsq(64, Register.None, rep)),
+            ("MOVSB", Mnemonic.Movsb, 1, (a, rep) => Instruction.CreateMovsb(a, Register.None, rep)),
+            ("MOVSW", Mnemonic.Movsw, 2, (a, rep) => Instruction.CreateMovsw(a, Register.None, rep)),
+            ("MOVSD", Mnemonic.Movsd, 4, (a, rep) => Instruction.CreateMovsd(a, Register.None, rep)),
+            ("MOVSQ", Mnemonic.Movsq, 8, (a, rep) => Instruction.CreateMovsq(a, Register.None, rep)),
+            ("STOSB", Mnemonic.Stosb, 1, (a, rep) => Instruction.CreateStosb(a, rep)),
+            ("STOSW", Mnemonic.Stosw, 2, (a, rep) => Instruction.CreateStosw(a, rep)),
+            ("STOSD", Mnemonic.Stosd, 4, (a, rep) => Instruction.CreateStosd(a, rep)),
+            ("STOSQ", Mnemonic.Stosq, 8, (a, rep) => Instruction.CreateStosq(a, rep)),
+            ("LODSB", Mnemonic.Lodsb, 1, (a, rep) => Instruction.CreateLodsb(a, Register.None, rep)),
+            ("LODSW", Mnemonic.Lodsw, 2, (a, rep) => Instruction.CreateLodsw(a, Register.None, rep)),
+            ("LODSD", Mnemonic.Lodsd, 4, (a, rep) => Instruction.CreateLodsd(a, Register.None, rep)),
+            ("LODSQ", Mnemonic.Lodsq, 8, (a, rep) => Instruction.CreateLodsq(a, Register.None, rep)),
+            ("SCASB", Mnemonic.Scasb, 1, (a, rep) => Instruction.CreateScasb(a, rep)),
+            ("SCASW", Mnemonic.Scasw, 2, (a, rep) => Instruction.CreateScasw(a, rep)),
+            ("SCASD", Mnemonic.Scasd, 4, (a, rep) => Instruction.CreateScasd(a, rep)),
+            ("SCASQ", Mnemonic.Scasq, 8, (a, rep) => Instruction.CreateScasq(a, rep)),
+            ("CMPSB", Mnemonic.Cmpsb, 1, (a, rep) => Instruction.CreateCmpsb(a, Register.None, rep)),
+            ("CMPSW", Mnemonic.Cmpsw, 2, (a, rep) => Instruction.CreateCmpsw(a, Register.None, rep)),
+            ("CMPSD", Mnemonic.Cmpsd, 4, (a, rep) => Instruction.CreateCmpsd(a, Register.None, rep)),
+            ("CMPSQ", Mnemonic.Cmpsq, 8, (a, rep) => Instruction.CreateCmpsq(a, Register.None, rep)),
         ];
         foreach (var (name, m, size, make) in ops)
         {
             bool compares = name.StartsWith("SCAS", StringComparison.Ordinal) || name.StartsWith("CMPS", StringComparison.Ordinal);
             RepPrefixKind[] reps = compares ? [RepPrefixKind.None, RepPrefixKind.Repe, RepPrefixKind.Repne] : [RepPrefixKind.None, RepPrefixKind.Repe];
+            // With an address-size prefix (ADDR32) the pointers are ESI/EDI and the count ECX.
+            foreach (int addressSize in new[] { 64, 32 })
             foreach (var rep in reps)
             {
-                string prefix = rep switch { RepPrefixKind.None => "", RepPrefixKind.Repe => compares ? "REPE " : "REP ", _ => "REPNE " };
+                string prefix = (addressSize == 32 ? "ADDR32 " : "") +
+                                rep switch { RepPrefixKind.None => "", RepPrefixKind.Repe => compares ? "REPE " : "REP ", _ => "REPNE " };
                 yield return new Form
                 {
-                    Name = $"{prefix}{name}", Mnemonic = m, Group = "Integer", Code = make(RepPrefixKind.None).Code,
-                    Custom = (form, r, i) => StringCase(form, make(rep), size, rep != RepPrefixKind.None, compares, r, i),
+                    Name = $"{prefix}{name}", Mnemonic = m, Group = "Integer", Code = make(64, RepPrefixKind.None).Code,
+                    Custom = (form, r, i) => StringCase(form, make(addressSize, rep), size, rep != RepPrefixKind.None, compares, r, i),
                 };
             }
         }
@@ -91,6 +94,13 @@ public static class StringForms
                 if (r.Next(3) != 0) src.CopyTo(dst);
             }
             if (r.Next(2) == 0) s.Set(size switch { 1 => Register.AL, 2 => Register.AX, 4 => Register.EAX, _ => Register.RAX }, s.GetMem(rdi, size));
+        }
+        if (ins.Op0Kind is OpKind.MemoryESEDI or OpKind.MemorySegESI || ins.Op1Kind is OpKind.MemoryESEDI or OpKind.MemorySegESI)
+        {
+            // ADDR32: the upper halves of RSI, RDI and RCX must be ignored, and cleared wherever the instruction writes them.
+            s.SetFull(6, rsi | (ulong)(uint)r.Next() << 32);
+            s.SetFull(7, rdi | (ulong)(uint)r.Next() << 32);
+            if (rep) s.SetFull(1, (uint)s.GetFull(1) | (ulong)(uint)r.Next() << 32);
         }
         return Case(form, index, s, ins);
     }
