@@ -153,8 +153,8 @@ public static class CoverageTable
     {
         if (f.Group == "Flags") return f.Name;
         if (f.Custom is null) return f.Mnemonic.ToString().ToUpperInvariant();
-        var words = f.Name.Split(' ');
-        return words[0].StartsWith("REP", StringComparison.Ordinal) ? words[1] : words[0];
+        // Past the prefixes a string form's name may carry (ADDR32, REP, REPE, REPNE).
+        return f.Name.Split(' ').First(w => w != "ADDR32" && !w.StartsWith("REP", StringComparison.Ordinal));
     }
 
     static string Invariant(FormattableString f) => f.ToString(CultureInfo.InvariantCulture);

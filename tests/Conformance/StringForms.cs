@@ -65,7 +65,7 @@ public static class StringForms
         };
         yield return new Form
         {
-            Name = "MASKMOVQ mm1, mm2", Mnemonic = Mnemonic.Maskmovq, Group = "MMX", Code = Code.Maskmovq_rDI_mm_mm, Custom = Maskmovq,
+            Name = "MASKMOVQ mm1, mm2", Mnemonic = Mnemonic.Maskmovq, Group = "SSE", Code = Code.Maskmovq_rDI_mm_mm, Custom = Maskmovq,
         };
     }
 
