@@ -508,12 +508,16 @@ static unsafe class InstX87
 
     // ---- FXSAVE / FXRSTOR: the 512-byte x87 + SSE image ----
 
+    const int WrittenBytes = 416;
+
     static void Fxsave(CpuState c, ref Insn i)
     {
         ulong a = AlignedArea(c, ref i, 16, "FXSAVE");
         Span<byte> img = stackalloc byte[FxImage.Size];
         FxImage.Save(c, img);
-        c.Mem.WriteBytes(a, img);
+        // Bytes 416-511 are reserved or left to software: the processor does not write them.
+        c.Mem.Write8(a + FxImage.Size - 1, c.Mem.Read8(a + FxImage.Size - 1)); // the whole area writable before a byte changes
+        c.Mem.WriteBytes(a, img[..WrittenBytes]);
     }
 
     static void Fxrstor(CpuState c, ref Insn i)
