@@ -319,7 +319,6 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         CheckPollution(set, asid, lineAddr);
         int slot = ChooseVictim(set);
-        _store.NoteFill(SlotData(slot) - _data);
         // An unused prefetched victim is no line the guest lost: it is not remembered among the set's victims.
         bool prefetchedVictim = _fetch[slot] != 0;
         SettlePrefetch(slot);
@@ -345,7 +344,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             // The write-back waits in the link's batch: it leaves with the next request to its node, or once the batch is large.
             if (dirtyVictim) WriteBackSlot(slot);
             _tracked[slot] = false;
-            line.Clear();
+            LineBytes.Zero(line);
             Stats.PLocalFills++;
             status = FillStatus.Zero;
         }
@@ -356,7 +355,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             // The queue may have been full and drained by that write-back: look again.
             if (_queue.TryGet(asid, lineAddr, out queued, out prot))
             {
-                queued.CopyTo(line);
+                LineBytes.Copy(queued, line);
                 Stats.QueueFills++;
                 status = FillStatus.Data;
             }
@@ -492,8 +491,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             return;
         }
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
-        if (status == FillStatus.Data) data.CopyTo(line);
-        else line.Clear();
+        if (status == FillStatus.Data) LineBytes.Copy(data, line);
+        else LineBytes.Zero(line);
         _prot[slot] = prot;
         _fetch[slot] = FetchArrived;
         Stats.RemoteFills++;
@@ -687,7 +686,6 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         long t0 = Stopwatch.GetTimestamp();
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
-        _store.NoteFill(SlotData(slot) - _data);
         SettlePrefetch(slot);
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         bool dirtyVictim = false;

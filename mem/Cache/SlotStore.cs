@@ -64,34 +64,6 @@ sealed unsafe class SlotStore
         TouchedSets = new ulong[(config.Sets + 63) / 64];
     }
 
-    long _fills;
-    /// <summary>Lines filled in each 2 MiB chunk of the store, until huge pages are requested.</summary>
-    ushort[]? _chunkFills;
-
-    /// <summary>
-    /// Bytes filled before huge pages are requested for the store: a program that fills less (a shell, a compiler
-    /// driver, an assembler) never pays for zeroing 2 MiB at each of the scattered places it touches, and a large
-    /// working set (memloop's 32 MiB array) gets them for all of itself: the chunks it filled densely before are
-    /// collapsed into huge pages then.
-    /// </summary>
-    const long HugePagesAfterBytes = 4L << 20;
-    const int ChunkShift = 21;
-
-    /// <summary>Counts a fill at byte <paramref name="offset"/> of the store (see <see cref="HugePagesAfterBytes"/>).</summary>
-    public void NoteFill(long offset)
-    {
-        if (_fills * LineSize >= HugePagesAfterBytes) return;
-        _chunkFills ??= new ushort[(Size >> ChunkShift) + 1];
-        _chunkFills[offset >> ChunkShift]++;
-        if (++_fills * LineSize < HugePagesAfterBytes) return;
-        LineStore.RequestHugePages(Data, Size);
-        // A chunk at least half filled already has small pages, which new faults never replace: it is made huge now.
-        int dense = (1 << ChunkShift) / LineSize / 2;
-        for (int c = 0; c < _chunkFills.Length; c++)
-            if (_chunkFills[c] >= dense) LineStore.Collapse(Data + ((long)c << ChunkShift), Math.Min(1L << ChunkShift, Size - ((long)c << ChunkShift)));
-        _chunkFills = null;
-    }
-
     /// <summary>
     /// Makes a store for <paramref name="config"/> and keeps it for the next <see cref="Rent"/>, unless one is kept
     /// already: an idle processor component does that while it waits, so the guest it is handed does not wait for

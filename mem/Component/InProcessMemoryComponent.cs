@@ -210,11 +210,11 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         else data = s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) ? frame.Data : FilePage(s, vma, lineAddr, AccessKind.Read);
         if (data == null)
         {
-            destination.Clear();
+            Cache.LineBytes.Zero(destination);
             Stats.ZeroFills++;
             return FillStatus.Zero;
         }
-        data.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length).CopyTo(destination);
+        Cache.LineBytes.Copy(data.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length), destination);
         Stats.BytesOut += destination.Length;
         return FillStatus.Data;
     }

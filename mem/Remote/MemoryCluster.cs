@@ -455,10 +455,10 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         if (status == FillStatus.Data)
         {
             if (data.Length != destination.Length) throw new MemoryNodeFailure("memory node returned a line of the wrong size");
-            data.CopyTo(destination);
+            Cache.LineBytes.Copy(data, destination);
             Stats.BytesOut += data.Length;
         }
-        else destination.Clear();
+        else Cache.LineBytes.Zero(destination);
         Stats.Fills++;
         if (status == FillStatus.Zero) Stats.ZeroFills++;
         return status;
