@@ -9,7 +9,7 @@ using LegoEmu.Cpu.State;
 namespace LegoEmu.Cpu.Translate;
 
 /// <summary>
-/// BSF BSR (and TZCNT LZCNT, which run as them: BMI1/ABM are not advertised), POPCNT, BT BTS BTR BTC with a
+/// BSF BSR (TZCNT LZCNT run as them below x86-64-v3), TZCNT LZCNT, POPCNT, BT BTS BTR BTC with a
 /// register or an immediate bit offset into a register or memory operand, and BSWAP, as <c>InstBits</c>
 /// and <c>InstMov</c> do them. A bit string addressed by a register offset into memory stays interpreted.
 /// </summary>
@@ -25,8 +25,10 @@ static class EmitBits
     {
         switch (i.I.Mnemonic)
         {
-            case Mnemonic.Bsf or Mnemonic.Bsr: // TZCNT/LZCNT: BSF/BSR below v3 (CpuModel.Adapt), the interpreter's at v3
-                return Scan(e, i, forward: i.I.Mnemonic is Mnemonic.Bsf or Mnemonic.Tzcnt);
+            case Mnemonic.Bsf or Mnemonic.Bsr:
+                return Scan(e, i, forward: i.I.Mnemonic == Mnemonic.Bsf);
+            case Mnemonic.Tzcnt or Mnemonic.Lzcnt:
+                return Count(e, i, trailing: i.I.Mnemonic == Mnemonic.Tzcnt);
             case Mnemonic.Popcnt:
                 return Popcnt(e, i);
             case Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc:
@@ -73,6 +75,51 @@ static class EmitBits
             il.Emit(OpCodes.Ceq);
             il.Emit(OpCodes.Conv_U8);
         });
+        return true;
+    }
+
+    /// <summary>
+    /// TZCNT/LZCNT (v3 only; below it they decode as BSF/BSR): a zero source counts the operand's width. CF says the
+    /// source was zero, ZF the count, SF and PF from the count as the interpreter leaves them (SetFlagsAux).
+    /// </summary>
+    static bool Count(RegionEmitter e, in Insn i, bool trailing)
+    {
+        if (i.I.OpCount != 2 || i.I.Op0Kind != OpKind.Register || !RegionEmitter.IsGpr(i.I.Op0Register) || !RegionEmitter.Simple(i, 1)) return false;
+        var il = e.Il;
+        int bits = i.OpBits;
+        var v = e.Tmp();
+        var r = e.Tmp();
+        e.LoadOperand(i, 1, bits);
+        il.Emit(OpCodes.Stloc, v);
+        il.Emit(OpCodes.Ldloc, v);
+        if (trailing)
+        {
+            // A bit just above the operand makes a zero source count its width (.NET counts 64 for a zero ulong).
+            if (bits < 64)
+            {
+                il.Emit(OpCodes.Ldc_I8, 1L << bits);
+                il.Emit(OpCodes.Or);
+            }
+            il.Emit(OpCodes.Call, Tzc);
+        }
+        else
+        {
+            il.Emit(OpCodes.Call, Lzc);
+            il.Emit(OpCodes.Ldc_I4, 64 - bits);
+            il.Emit(OpCodes.Sub);
+        }
+        il.Emit(OpCodes.Conv_U8);
+        il.Emit(OpCodes.Stloc, r);
+        il.Emit(OpCodes.Ldloc, r);
+        e.StoreGpr(i.I.Op0Register);
+        if (e.FlagsDeadAfter) return true;
+        var aux = e.Tmp();
+        il.Emit(OpCodes.Ldloc, v);
+        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Emit(OpCodes.Ceq);
+        il.Emit(OpCodes.Conv_U8); // CF is bit 0
+        il.Emit(OpCodes.Stloc, aux);
+        e.SetFlagsAux(bits, r, aux);
         return true;
     }
 

@@ -10,7 +10,9 @@ static unsafe class Emitters
     {
         // Guest-MXCSR brackets and anything not plain legacy encoding run in the interpreter. A locked
         // read-modify-write is emitted only where a miss leaves the region (see EmitAtomic).
-        if (i.I.Code == Code.INVALID || i.I.Encoding != EncodingKind.Legacy) return false;
+        if (i.I.Code == Code.INVALID) return false;
+        if (i.I.Encoding == EncodingKind.VEX) return i.Inner == null && EmitAvx.TryEmit(e, i);
+        if (i.I.Encoding != EncodingKind.Legacy) return false;
         if (i.Inner != null && (e.MissCalls || !LegoEmu.Cpu.Interp.HandlerTable.IsLockedReadModifyWrite(i.I))) return false;
         if (i.I.HasRepPrefix || i.I.HasRepnePrefix) return false;
         return EmitMov.TryEmit(e, i) || EmitAlu.TryEmit(e, i) || EmitStack.TryEmit(e, i) || EmitShift.TryEmit(e, i)

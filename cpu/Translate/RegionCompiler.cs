@@ -152,7 +152,10 @@ static unsafe class RegionCompiler
         e.UseRegisters(blocks);
         foreach (var b in blocks)
             foreach (var insn in b.Insns)
+            {
                 e.UsesFloatingPoint |= EmitSseFloat.Handles(insn);
+                e.UsesYmm |= insn.I.Encoding == Iced.Intel.EncodingKind.VEX;
+            }
         var ctx = new Context(e, blocks);
         var entries = new List<(ulong Ip, Label Label)>();
         for (int k = 1; k < blocks.Length; k++)

@@ -35,7 +35,7 @@ sealed partial class RegionEmitter
 
     internal LazySlot FOp, FBits, FRes, FS1, FS2, FAux, FFlags;
     LocalBuilder _view = null!, _progress = null!, _sliceBase = null!, _left = null!;
-    LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _fpFast = null!;
+    LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _ymmHigh = null!, _fpFast = null!;
 
     /// <summary>
     /// Set before <see cref="BeginRegion"/> when the region computes SSE floating point inline. Such a region
@@ -44,6 +44,8 @@ sealed partial class RegionEmitter
     /// every exit; after a call out it clears them again and re-reads whether the guest MXCSR is the default.
     /// </summary>
     internal bool UsesFloatingPoint;
+    /// <summary>Set when the region holds VEX instructions: the entry then keeps a pointer to the YMM upper halves too.</summary>
+    internal bool UsesYmm;
     Label _exitCommon, _faultCommon;
 
     readonly List<LocalBuilder> _tempPool = new();
@@ -134,6 +136,7 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FSafePointLimit = typeof(CpuState).GetField(nameof(CpuState.SafePointLimit))!;
     static readonly FieldInfo FPendingFault = typeof(CpuState).GetField(nameof(CpuState.PendingFault))!;
     internal static readonly FieldInfo FXmm = typeof(CpuState).GetField(nameof(CpuState.Xmm))!;
+    internal static readonly FieldInfo FYmmHigh = typeof(CpuState).GetField(nameof(CpuState.YmmHigh))!;
     static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
     static readonly FieldInfo FInterpreted = typeof(Region).GetField("<Interpreted>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
     static readonly MethodInfo MInterpret = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Interpret))!;
@@ -271,6 +274,7 @@ sealed partial class RegionEmitter
         _entry = Il.DeclareLocal(typeof(nint));
         // A managed pointer to XMM0 in the state's array (the array is never replaced), so XMM k is one add away.
         _xmm = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
+        _ymmHigh = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
         _sliceBase = Il.DeclareLocal(typeof(long));
         _left = Il.DeclareLocal(typeof(long));
@@ -306,6 +310,14 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, _xmm);
+        if (UsesYmm)
+        {
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldfld, FYmmHigh);
+            Il.Emit(OpCodes.Ldc_I4_0);
+            Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+            Il.Emit(OpCodes.Stloc, _ymmHigh);
+        }
         LoadRegisters(all: true);
         ForgetProducer();
         if (UsesFloatingPoint)
@@ -710,6 +722,21 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Add);
         }
     }
+
+    /// <summary>Pushes the address of the upper half of YMM register <paramref name="k"/> (needs <see cref="UsesYmm"/>).</summary>
+    internal void YmmHighAddress(int k)
+    {
+        if (!UsesYmm) throw new InvalidOperationException("YMM upper halves used in a region not marked UsesYmm");
+        Il.Emit(OpCodes.Ldloc, _ymmHigh);
+        if (k != 0)
+        {
+            Il.Emit(OpCodes.Ldc_I4, 16 * k);
+            Il.Emit(OpCodes.Add);
+        }
+    }
+
+    /// <summary>True when every front-table hit must reach the replacement policy (LRU): the 32-byte forms leave those to the interpreter.</summary>
+    internal bool TouchesOnHit => _shape.TouchesOnHit;
 
     /// <summary>A scratch Vector128 local, free again at the next instruction.</summary>
     internal LocalBuilder TmpVec()
@@ -1313,6 +1340,55 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Stloc, dst);
         });
         Il.MarkLabel(done);
+    }
+
+    /// <summary>
+    /// Loads the 32 bytes at <paramref name="a"/> into two halves. One probe covers them (a pair of lines, or a line
+    /// not readable, leaves the region at the instruction, where the interpreter runs it); it counts as the
+    /// interpreter's two 16-byte reads.
+    /// </summary>
+    internal void Load256(LocalBuilder a, LocalBuilder lo, LocalBuilder hi)
+    {
+        EmitProbe(a, 32, CacheView.EntryReadTagOffset, MissLabel());
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Unaligned, (byte)1);
+        Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Stloc, lo);
+        Il.Emit(OpCodes.Ldc_I4, 16);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Unaligned, (byte)1);
+        Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Stloc, hi);
+        CountAccesses(1);
+    }
+
+    /// <summary>
+    /// Stores two halves as 32 bytes at <paramref name="a"/>, probed once for writing (a miss leaves at the
+    /// instruction, so nothing is written); it counts as the interpreter's four writes (both ends first, then the halves).
+    /// </summary>
+    internal void Store256(LocalBuilder a, LocalBuilder lo, LocalBuilder hi)
+    {
+        EmitProbe(a, 32, CacheView.EntryWriteTagOffset, MissLabel());
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldloc, lo);
+        Il.Emit(OpCodes.Unaligned, (byte)1);
+        Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Ldc_I4, 16);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Ldloc, hi);
+        Il.Emit(OpCodes.Unaligned, (byte)1);
+        Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        CountAccesses(3);
+    }
+
+    /// <summary>Counts accesses the interpreter would make beyond the one an inline probe counted.</summary>
+    void CountAccesses(int n)
+    {
+        for (int k = 0; k < n; k++)
+        {
+            _blockAccesses++;
+            _region.Profile?.CountInline(_block, IndexInBlock);
+        }
     }
 
     internal void Store128(LocalBuilder a, LocalBuilder src)
