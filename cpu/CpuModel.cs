@@ -14,12 +14,12 @@ public enum CpuLevel
 /// The CPU model of this process's guest: what CPUID advertises and which instructions exist. An
 /// instruction of an extension above the level raises #UD (SIGILL) as on such a machine, except
 /// TZCNT and LZCNT, which older CPUs execute as REP BSF / REP BSR. v3 is x86-64-v3 with XSAVE
-/// (XCR0 = x87 | SSE | AVX), PCLMULQDQ and AES-NI; v2 stays the default for now. Set once at start-up, before any
+/// (XCR0 = x87 | SSE | AVX), PCLMULQDQ and AES-NI, and the default. Set once at start-up, before any
 /// code is decoded; forked children and thread hosts get the same model.
 /// </summary>
 public static class CpuModel
 {
-    public const CpuLevel Default = CpuLevel.V2;
+    public const CpuLevel Default = CpuLevel.V3;
 
     static volatile CpuLevel _level = Default;
     /// <summary>
