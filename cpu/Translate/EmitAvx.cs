@@ -91,6 +91,8 @@ static class EmitAvx
                 return i.I.Op0Kind == OpKind.Memory && Move(e, i, aligned: true);
             case Mnemonic.Vpmovmskb:
                 return Pmovmskb(e, i);
+            case Mnemonic.Vmovd or Mnemonic.Vmovq:
+                return MovdMovq(e, i);
             case Mnemonic.Vzeroupper:
                 ZeroUpper(e, all: false);
                 return true;
@@ -248,6 +250,79 @@ static class EmitAvx
         il.Emit(OpCodes.Conv_U4);
         il.Emit(OpCodes.Conv_U8);
         e.StoreGpr(i.I.Op0Register);
+        return true;
+    }
+
+    /// <summary>
+    /// VMOVD/VMOVQ: into an XMM register from a GPR, memory or (VMOVQ) another XMM register, the rest of the YMM
+    /// register zeroed; or the low 32/64 bits of an XMM register out to a GPR or memory.
+    /// </summary>
+    static bool MovdMovq(RegionEmitter e, in Insn i)
+    {
+        if (i.I.OpCount != 2) return false;
+        bool q = i.I.Mnemonic == Mnemonic.Vmovq;
+        int bits = q ? 64 : 32;
+        var il = e.Il;
+        if (i.I.Op0Kind == OpKind.Register && IsXmm(i.I.Op0Register))
+        {
+            var v = e.Tmp();
+            var k = i.I.Op1Kind;
+            if (k == OpKind.Register && IsXmm(i.I.Op1Register))
+            {
+                if (!q) return false;
+                e.XmmAddress(Index(i.I.Op1Register));
+                il.Emit(OpCodes.Ldind_I8);
+            }
+            else if (k == OpKind.Register && RegionEmitter.IsGpr(i.I.Op1Register)) e.LoadGpr(i.I.Op1Register);
+            else if (k == OpKind.Memory)
+            {
+                var a = e.Tmp();
+                e.EmitEa(i);
+                il.Emit(OpCodes.Stloc, a);
+                e.Load(bits, a);
+            }
+            else return false;
+            if (!q)
+            {
+                il.Emit(OpCodes.Conv_U4);
+                il.Emit(OpCodes.Conv_U8);
+            }
+            il.Emit(OpCodes.Stloc, v);
+            int d = Index(i.I.Op0Register);
+            e.XmmAddress(d);
+            il.Emit(OpCodes.Dup);
+            il.Emit(OpCodes.Ldloc, v);
+            il.Emit(OpCodes.Stind_I8);
+            il.Emit(OpCodes.Ldc_I4_8);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Ldc_I8, 0L);
+            il.Emit(OpCodes.Stind_I8);
+            e.YmmHighAddress(d);
+            il.Emit(OpCodes.Initobj, V);
+            return true;
+        }
+        if (i.I.Op1Kind != OpKind.Register || !IsXmm(i.I.Op1Register)) return false;
+        var low = e.Tmp();
+        e.XmmAddress(Index(i.I.Op1Register));
+        il.Emit(OpCodes.Ldind_I8);
+        if (!q)
+        {
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Conv_U8);
+        }
+        il.Emit(OpCodes.Stloc, low);
+        if (i.I.Op0Kind == OpKind.Register)
+        {
+            if (!RegionEmitter.IsGpr(i.I.Op0Register)) return false;
+            il.Emit(OpCodes.Ldloc, low);
+            e.StoreGpr(i.I.Op0Register);
+            return true;
+        }
+        if (i.I.Op0Kind != OpKind.Memory) return false;
+        var addr = e.Tmp();
+        e.EmitEa(i);
+        il.Emit(OpCodes.Stloc, addr);
+        e.Store(bits, addr, low);
         return true;
     }
 

@@ -11,7 +11,7 @@ static unsafe class Emitters
         // Guest-MXCSR brackets and anything not plain legacy encoding run in the interpreter. A locked
         // read-modify-write is emitted only where a miss leaves the region (see EmitAtomic).
         if (i.I.Code == Code.INVALID) return false;
-        if (i.I.Encoding == EncodingKind.VEX) return i.Inner == null && EmitAvx.TryEmit(e, i);
+        if (i.I.Encoding == EncodingKind.VEX) return i.Inner == null && (EmitAvx.TryEmit(e, i) || EmitBmi.TryEmit(e, i));
         if (i.I.Encoding != EncodingKind.Legacy) return false;
         if (i.Inner != null && (e.MissCalls || !LegoEmu.Cpu.Interp.HandlerTable.IsLockedReadModifyWrite(i.I))) return false;
         if (i.I.HasRepPrefix || i.I.HasRepnePrefix) return false;
