@@ -75,6 +75,32 @@ static class EmitAvx
         return t;
     }
 
+    /// <summary>Ops of one vector and an 8-bit immediate: the shifts by a constant and PSHUFD, lane by lane.</summary>
+    static readonly Dictionary<Mnemonic, Binary> WithImmediate = BuildWithImmediate();
+
+    static Dictionary<Mnemonic, Binary> BuildWithImmediate()
+    {
+        var t = new Dictionary<Mnemonic, Binary>();
+        void Add(Mnemonic m, Type owner, string name, Type element)
+        {
+            var v = typeof(Vector128<>).MakeGenericType(element);
+            t[m] = new Binary(owner.GetMethod(name, new[] { v, typeof(byte) }) ?? throw new MissingMethodException(owner.Name, name), element);
+        }
+        Add(Mnemonic.Vpsrlw, typeof(Sse2), "ShiftRightLogical", typeof(ushort));
+        Add(Mnemonic.Vpsrld, typeof(Sse2), "ShiftRightLogical", typeof(uint));
+        Add(Mnemonic.Vpsrlq, typeof(Sse2), "ShiftRightLogical", typeof(ulong));
+        Add(Mnemonic.Vpsllw, typeof(Sse2), "ShiftLeftLogical", typeof(ushort));
+        Add(Mnemonic.Vpslld, typeof(Sse2), "ShiftLeftLogical", typeof(uint));
+        Add(Mnemonic.Vpsllq, typeof(Sse2), "ShiftLeftLogical", typeof(ulong));
+        Add(Mnemonic.Vpsraw, typeof(Sse2), "ShiftRightArithmetic", typeof(short));
+        Add(Mnemonic.Vpsrad, typeof(Sse2), "ShiftRightArithmetic", typeof(int));
+        // Whole-lane byte shifts; a count above 15 clears the lane, in the host instruction too.
+        Add(Mnemonic.Vpslldq, typeof(Sse2), "ShiftLeftLogical128BitLane", typeof(byte));
+        Add(Mnemonic.Vpsrldq, typeof(Sse2), "ShiftRightLogical128BitLane", typeof(byte));
+        Add(Mnemonic.Vpshufd, typeof(Sse2), "Shuffle", typeof(uint));
+        return t;
+    }
+
     static readonly MethodInfo MoveMask = typeof(Sse2).GetMethod(nameof(Sse2.MoveMask), new[] { typeof(Vector128<byte>) })!;
     static readonly Type V = typeof(Vector128<byte>);
 
@@ -101,7 +127,10 @@ static class EmitAvx
                 return true;
             case Mnemonic.Vpbroadcastb or Mnemonic.Vpbroadcastw or Mnemonic.Vpbroadcastd or Mnemonic.Vpbroadcastq:
                 return Broadcast(e, i);
+            case Mnemonic.Vpalignr:
+                return Palignr(e, i);
         }
+        if (WithImmediate.TryGetValue(i.I.Mnemonic, out var unary)) return ImmediateOp(e, i, unary);
         return Binaries.TryGetValue(i.I.Mnemonic, out var op) && BinaryOp(e, i, op);
     }
 
@@ -223,6 +252,73 @@ static class EmitAvx
             il.Emit(OpCodes.Ldobj, vt);
             il.Emit(OpCodes.Call, op.Op);
             il.Emit(OpCodes.Stobj, vt);
+        }
+        else il.Emit(OpCodes.Initobj, V);
+        return true;
+    }
+
+    /// <summary>dst = Op(src, imm8) on each 128-bit half (the shifts by an immediate count, VPSHUFD).</summary>
+    static bool ImmediateOp(RegionEmitter e, in Insn i, Binary op)
+    {
+        if (i.I.OpCount != 3 || !VectorRegister(i, 0) || !VectorOrMemory(i, 1) || i.I.Op2Kind != OpKind.Immediate8) return false;
+        bool wide = IsYmm(i.I.Op0Register);
+        if (wide && e.TouchesOnHit && i.I.Op1Kind == OpKind.Memory) return false;
+        var il = e.Il;
+        var vt = typeof(Vector128<>).MakeGenericType(op.Element);
+        var srcLo = e.TmpVec();
+        var srcHi = wide ? e.TmpVec() : null;
+        ReadOperand(e, i, 1, wide, aligned: false, srcLo, srcHi);
+        int d = Index(i.I.Op0Register);
+        e.XmmAddress(d);
+        il.Emit(OpCodes.Ldloca, srcLo);
+        il.Emit(OpCodes.Ldobj, vt);
+        il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        il.Emit(OpCodes.Call, op.Op);
+        il.Emit(OpCodes.Stobj, vt);
+        e.YmmHighAddress(d);
+        if (wide)
+        {
+            il.Emit(OpCodes.Ldloca, srcHi!);
+            il.Emit(OpCodes.Ldobj, vt);
+            il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+            il.Emit(OpCodes.Call, op.Op);
+            il.Emit(OpCodes.Stobj, vt);
+        }
+        else il.Emit(OpCodes.Initobj, V);
+        return true;
+    }
+
+    static readonly MethodInfo AlignRight = typeof(Ssse3).GetMethod(nameof(Ssse3.AlignRight),
+        new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(byte) })!;
+
+    /// <summary>VPALIGNR dst, src1, src2, imm8: each half of src1:src2 shifted right by imm8 bytes, the low half kept.</summary>
+    static bool Palignr(RegionEmitter e, in Insn i)
+    {
+        if (i.I.OpCount != 4 || !VectorRegister(i, 0) || !VectorRegister(i, 1) || !VectorOrMemory(i, 2) || i.I.Op3Kind != OpKind.Immediate8)
+            return false;
+        bool wide = IsYmm(i.I.Op0Register);
+        if (wide && e.TouchesOnHit && i.I.Op2Kind == OpKind.Memory) return false;
+        var il = e.Il;
+        var srcLo = e.TmpVec();
+        var srcHi = wide ? e.TmpVec() : null;
+        ReadOperand(e, i, 2, wide, aligned: false, srcLo, srcHi);
+        int s1 = Index(i.I.Op1Register), d = Index(i.I.Op0Register);
+        e.XmmAddress(d);
+        e.XmmAddress(s1);
+        il.Emit(OpCodes.Ldobj, V);
+        il.Emit(OpCodes.Ldloc, srcLo);
+        il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        il.Emit(OpCodes.Call, AlignRight);
+        il.Emit(OpCodes.Stobj, V);
+        e.YmmHighAddress(d);
+        if (wide)
+        {
+            e.YmmHighAddress(s1);
+            il.Emit(OpCodes.Ldobj, V);
+            il.Emit(OpCodes.Ldloc, srcHi!);
+            il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+            il.Emit(OpCodes.Call, AlignRight);
+            il.Emit(OpCodes.Stobj, V);
         }
         else il.Emit(OpCodes.Initobj, V);
         return true;
