@@ -417,8 +417,17 @@ static class Files
             case 3: // F_GETFL
             case 4: // F_SETFL
             case 8: case 9: // F_SETOWN, F_GETOWN
+            case 11: // F_GETSIG
+            case 1024: case 1025: // F_SETLEASE, F_GETLEASE: a lease break is signalled (SIGIO) to the owner, the emulator's pid = the guest's
+            case 1026: // F_NOTIFY: the directory's events arrive as SIGIO, which HostSignals forwards
             case 1031: case 1032: case 1033: case 1034: // pipe size, seals
                 return Sys(Nr.fcntl, h, x.Long(1), x.Long(2));
+            case 10: // F_SETSIG: only the default (0) and SIGIO itself, the signals the host may send the emulator for the guest
+                return x.A[2] is 0 or 29 ? Sys(Nr.fcntl, h, 10, x.Long(2)) : -Errno.EINVAL;
+            case 15: // F_SETOWN_EX: struct f_owner_ex { int type; pid_t pid; }
+                return Buffers.WithInput(x, x.A[2], 8, p => Sys(Nr.fcntl, h, 15, p));
+            case 16: // F_GETOWN_EX
+                return Buffers.WithStruct(x, x.A[2], 8, p => Sys(Nr.fcntl, h, 16, p));
             case 5: case 6: case 7: // F_GETLK, F_SETLK, F_SETLKW: struct flock in, and out for F_GETLK
             case 36: case 37: case 38: // the open-file-description variants
                 return Buffers.WithInput(x, x.A[2], 32, p =>

@@ -53,7 +53,7 @@ static class Signals
     /// action or ignore) before the guest runs on; to other processes it goes to the host.
     /// </summary>
     /// <param name="tid">A thread of this process the signal is for (tgkill, tkill); 0 for the whole process.</param>
-    static long SendSignal(SyscallContext x, long pid, int sig, int code, int tid = 0)
+    internal static long SendSignal(SyscallContext x, long pid, int sig, int code, int tid = 0)
     {
         if (sig < 0 || sig > 64) return -Errno.EINVAL;
         if (pid == 0 || (pid < -1 && -pid == LegoEmu.Syscalls.Host.Native.Sys(Nr.getpgrp))) return SignalOwnGroup(x, sig);
@@ -107,7 +107,7 @@ static class Signals
     /// another process, EPERM otherwise. To this process the siginfo is delivered as given; to another one
     /// the host sends it.
     /// </summary>
-    static long QueueInfo(SyscallContext x, long tgid, long tid, int sig, ulong infoAddr)
+    internal static long QueueInfo(SyscallContext x, long tgid, long tid, int sig, ulong infoAddr)
     {
         if (sig < 0 || sig > 64 || (tid != 0 && tid <= 0)) return -Errno.EINVAL;
         var raw = new byte[128];

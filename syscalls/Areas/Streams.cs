@@ -128,10 +128,34 @@ static class Streams
     {
         int h = x.P.Fds.Host(x.Long(0));
         if (h < 0) return h;
+        // A pidfd of this very process (pidfd_open(getpid()) or an open /proc/PID directory): the signal is this
+        // process's own and is taken before the guest runs on, as kill(getpid()) is. Through the host it would reach
+        // the emulator later, on another thread, after the guest had gone on.
+        if (x.A[3] == 0 && PidOfPidfd(h) == x.P.Pid)
+        {
+            int sig = x.Int(1);
+            if (sig < 0 || sig > 64) return -Errno.EINVAL;
+            return x.A[2] == 0 ? Signals.SendSignal(x, x.P.Pid, sig, 0 /* SI_USER */) : Signals.QueueInfo(x, x.P.Pid, 0, sig, x.A[2]);
+        }
         if (x.A[2] == 0) return Sys(Nr.pidfd_send_signal, h, x.Long(1), 0, x.Long(3));
         var info = new byte[128];
         x.Mem.ReadBytes(x.A[2], info);
         fixed (byte* p = info) return Sys(Nr.pidfd_send_signal, h, x.Long(1), (nint)p, x.Long(3));
+    }
+
+    /// <summary>The process a host pidfd (or /proc/PID directory descriptor) refers to; -1 for any other descriptor.</summary>
+    static int PidOfPidfd(int h)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/self/fdinfo/{h}"))
+                if (line.StartsWith("Pid:", StringComparison.Ordinal) && int.TryParse(line.AsSpan(4).Trim(), out int pid)) return pid;
+            if (new FileInfo($"/proc/self/fd/{h}").LinkTarget is { } target && target.StartsWith("/proc/", StringComparison.Ordinal)
+                && int.TryParse(target.AsSpan(6), out int dirPid))
+                return dirPid;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return -1;
     }
 
     /// <summary>

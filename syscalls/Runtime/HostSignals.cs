@@ -11,7 +11,7 @@ namespace LegoEmu.Syscalls.Runtime;
 /// </summary>
 public sealed class HostSignals : IDisposable
 {
-    static readonly int[] Forwarded = { 1, 2, 3, 10, 12, 14, 15, 17, 26, 27, 28 }; // HUP INT QUIT USR1 USR2 ALRM TERM CHLD VTALRM PROF WINCH
+    static readonly int[] Forwarded = { 1, 2, 3, 10, 12, 14, 15, 17, 23, 26, 27, 28, 29 }; // HUP INT QUIT USR1 USR2 ALRM TERM CHLD URG VTALRM PROF WINCH IO
     const int SIGCHLD = 17;
 
     readonly List<PosixSignalRegistration> _registrations = new();

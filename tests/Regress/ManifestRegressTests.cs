@@ -75,6 +75,28 @@ public sealed class ManifestRegressTests : IDisposable
         Assert.Contains("host-tools: 7 passed, 0 mismatched, 0 errors", result.StdoutText);
     }
 
+    /// <summary>
+    /// CPython's regression-test modules (Debian's libpython3.11-testsuite) match native test by test: a quick set in
+    /// every run; with LEGOEMU_CPYTHON_LONG=1 the long manifest instead, which takes many minutes.
+    /// </summary>
+    [Fact]
+    public async Task CPythonRegressionModulesMatchNative()
+    {
+        Assert.True(File.Exists("/usr/lib/python3.11/test/test_bisect.py"),
+            "CPython's regression tests are missing: install Debian's libpython3.11-testsuite (.ci/run does)");
+        bool longRun = Environment.GetEnvironmentVariable("LEGOEMU_CPYTHON_LONG") == "1";
+        string suite = longRun ? "cpython-long" : "cpython";
+        var manifest = Path.Combine(AppContext.BaseDirectory, "regress", suite + ".json");
+        Assert.True(File.Exists(manifest), $"{manifest} was not copied to the test output");
+        // Each module runs natively and emulated, one after the other: minutes, not the default per-run limit.
+        var (fileName, prefix) = EmulatorRunner.Command;
+        var limit = longRun ? TimeSpan.FromHours(3) : TimeSpan.FromMinutes(8); // stretched by the load (ProcessRunner)
+        var result = await ProcessRunner.RunAsync(fileName,
+            prefix.Concat(new[] { "regress", "--manifest", manifest, "--work", Path.Combine(_dir, "work") }), limit);
+        Assert.True(result.ExitCode == 0, $"{suite} suite failed (exit {result.ExitCode}):\n{result.StdoutText}\n{result.StderrTail()}");
+        Assert.Matches($@"(?m)^{suite}: [1-9][0-9]* passed, 0 mismatched, 0 errors", result.StdoutText);
+    }
+
     [Fact]
     public async Task OutputFileDifferenceIsAMismatch()
     {
