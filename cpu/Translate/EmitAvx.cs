@@ -118,7 +118,7 @@ static class EmitAvx
             case Mnemonic.Vpmovmskb:
                 return Pmovmskb(e, i);
             case Mnemonic.Vmovd or Mnemonic.Vmovq:
-                return MovdMovq(e, i);
+                return EmitSse.MovdMovq(e, i, vex: true);
             case Mnemonic.Vzeroupper:
                 ZeroUpper(e, all: false);
                 return true;
@@ -128,7 +128,8 @@ static class EmitAvx
             case Mnemonic.Vpbroadcastb or Mnemonic.Vpbroadcastw or Mnemonic.Vpbroadcastd or Mnemonic.Vpbroadcastq:
                 return Broadcast(e, i);
             case Mnemonic.Vpalignr:
-                return Palignr(e, i);
+                // Each half of src1:src2 shifted right by imm8 bytes, the low half kept.
+                return BinaryOp(e, i, AlignRightOp, withImmediate: true);
         }
         if (WithImmediate.TryGetValue(i.I.Mnemonic, out var unary)) return ImmediateOp(e, i, unary);
         return Binaries.TryGetValue(i.I.Mnemonic, out var op) && BinaryOp(e, i, op);
@@ -223,9 +224,11 @@ static class EmitAvx
         return true;
     }
 
-    static bool BinaryOp(RegionEmitter e, in Insn i, Binary op)
+    /// <summary>dst = Op(src1, src2) on each 128-bit half, with the instruction's imm8 as a third argument when <paramref name="withImmediate"/>.</summary>
+    static bool BinaryOp(RegionEmitter e, in Insn i, Binary op, bool withImmediate = false)
     {
-        if (i.I.OpCount != 3 || !VectorRegister(i, 0) || !VectorRegister(i, 1) || !VectorOrMemory(i, 2)) return false;
+        if (i.I.OpCount != (withImmediate ? 4 : 3) || !VectorRegister(i, 0) || !VectorRegister(i, 1) || !VectorOrMemory(i, 2)) return false;
+        if (withImmediate && i.I.Op3Kind != OpKind.Immediate8) return false;
         bool wide = IsYmm(i.I.Op0Register);
         if (wide && e.TouchesOnHit && i.I.Op2Kind == OpKind.Memory) return false;
         var il = e.Il;
@@ -241,6 +244,7 @@ static class EmitAvx
         il.Emit(OpCodes.Ldobj, vt);
         il.Emit(OpCodes.Ldloca, srcLo);
         il.Emit(OpCodes.Ldobj, vt);
+        if (withImmediate) il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
         il.Emit(OpCodes.Call, op.Op);
         il.Emit(OpCodes.Stobj, vt);
         e.YmmHighAddress(d);
@@ -250,6 +254,7 @@ static class EmitAvx
             il.Emit(OpCodes.Ldobj, vt);
             il.Emit(OpCodes.Ldloca, srcHi!);
             il.Emit(OpCodes.Ldobj, vt);
+            if (withImmediate) il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
             il.Emit(OpCodes.Call, op.Op);
             il.Emit(OpCodes.Stobj, vt);
         }
@@ -288,41 +293,8 @@ static class EmitAvx
         return true;
     }
 
-    static readonly MethodInfo AlignRight = typeof(Ssse3).GetMethod(nameof(Ssse3.AlignRight),
-        new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(byte) })!;
-
-    /// <summary>VPALIGNR dst, src1, src2, imm8: each half of src1:src2 shifted right by imm8 bytes, the low half kept.</summary>
-    static bool Palignr(RegionEmitter e, in Insn i)
-    {
-        if (i.I.OpCount != 4 || !VectorRegister(i, 0) || !VectorRegister(i, 1) || !VectorOrMemory(i, 2) || i.I.Op3Kind != OpKind.Immediate8)
-            return false;
-        bool wide = IsYmm(i.I.Op0Register);
-        if (wide && e.TouchesOnHit && i.I.Op2Kind == OpKind.Memory) return false;
-        var il = e.Il;
-        var srcLo = e.TmpVec();
-        var srcHi = wide ? e.TmpVec() : null;
-        ReadOperand(e, i, 2, wide, aligned: false, srcLo, srcHi);
-        int s1 = Index(i.I.Op1Register), d = Index(i.I.Op0Register);
-        e.XmmAddress(d);
-        e.XmmAddress(s1);
-        il.Emit(OpCodes.Ldobj, V);
-        il.Emit(OpCodes.Ldloc, srcLo);
-        il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
-        il.Emit(OpCodes.Call, AlignRight);
-        il.Emit(OpCodes.Stobj, V);
-        e.YmmHighAddress(d);
-        if (wide)
-        {
-            e.YmmHighAddress(s1);
-            il.Emit(OpCodes.Ldobj, V);
-            il.Emit(OpCodes.Ldloc, srcHi!);
-            il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
-            il.Emit(OpCodes.Call, AlignRight);
-            il.Emit(OpCodes.Stobj, V);
-        }
-        else il.Emit(OpCodes.Initobj, V);
-        return true;
-    }
+    static readonly Binary AlignRightOp = new(typeof(Ssse3).GetMethod(nameof(Ssse3.AlignRight),
+        new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(byte) })!, typeof(byte));
 
     /// <summary>VPMOVMSKB r32/r64, xmm/ymm: the bytes' sign bits, the high half's as bits 16-31; the rest of the GPR zero.</summary>
     static bool Pmovmskb(RegionEmitter e, in Insn i)
@@ -346,79 +318,6 @@ static class EmitAvx
         il.Emit(OpCodes.Conv_U4);
         il.Emit(OpCodes.Conv_U8);
         e.StoreGpr(i.I.Op0Register);
-        return true;
-    }
-
-    /// <summary>
-    /// VMOVD/VMOVQ: into an XMM register from a GPR, memory or (VMOVQ) another XMM register, the rest of the YMM
-    /// register zeroed; or the low 32/64 bits of an XMM register out to a GPR or memory.
-    /// </summary>
-    static bool MovdMovq(RegionEmitter e, in Insn i)
-    {
-        if (i.I.OpCount != 2) return false;
-        bool q = i.I.Mnemonic == Mnemonic.Vmovq;
-        int bits = q ? 64 : 32;
-        var il = e.Il;
-        if (i.I.Op0Kind == OpKind.Register && IsXmm(i.I.Op0Register))
-        {
-            var v = e.Tmp();
-            var k = i.I.Op1Kind;
-            if (k == OpKind.Register && IsXmm(i.I.Op1Register))
-            {
-                if (!q) return false;
-                e.XmmAddress(Index(i.I.Op1Register));
-                il.Emit(OpCodes.Ldind_I8);
-            }
-            else if (k == OpKind.Register && RegionEmitter.IsGpr(i.I.Op1Register)) e.LoadGpr(i.I.Op1Register);
-            else if (k == OpKind.Memory)
-            {
-                var a = e.Tmp();
-                e.EmitEa(i);
-                il.Emit(OpCodes.Stloc, a);
-                e.Load(bits, a);
-            }
-            else return false;
-            if (!q)
-            {
-                il.Emit(OpCodes.Conv_U4);
-                il.Emit(OpCodes.Conv_U8);
-            }
-            il.Emit(OpCodes.Stloc, v);
-            int d = Index(i.I.Op0Register);
-            e.XmmAddress(d);
-            il.Emit(OpCodes.Dup);
-            il.Emit(OpCodes.Ldloc, v);
-            il.Emit(OpCodes.Stind_I8);
-            il.Emit(OpCodes.Ldc_I4_8);
-            il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Ldc_I8, 0L);
-            il.Emit(OpCodes.Stind_I8);
-            e.YmmHighAddress(d);
-            il.Emit(OpCodes.Initobj, V);
-            return true;
-        }
-        if (i.I.Op1Kind != OpKind.Register || !IsXmm(i.I.Op1Register)) return false;
-        var low = e.Tmp();
-        e.XmmAddress(Index(i.I.Op1Register));
-        il.Emit(OpCodes.Ldind_I8);
-        if (!q)
-        {
-            il.Emit(OpCodes.Conv_U4);
-            il.Emit(OpCodes.Conv_U8);
-        }
-        il.Emit(OpCodes.Stloc, low);
-        if (i.I.Op0Kind == OpKind.Register)
-        {
-            if (!RegionEmitter.IsGpr(i.I.Op0Register)) return false;
-            il.Emit(OpCodes.Ldloc, low);
-            e.StoreGpr(i.I.Op0Register);
-            return true;
-        }
-        if (i.I.Op0Kind != OpKind.Memory) return false;
-        var addr = e.Tmp();
-        e.EmitEa(i);
-        il.Emit(OpCodes.Stloc, addr);
-        e.Store(bits, addr, low);
         return true;
     }
 

@@ -154,10 +154,15 @@ static class EmitSse
         return true;
     }
 
-    static bool MovdMovq(RegionEmitter e, in Insn i)
+    /// <summary>
+    /// MOVD/MOVQ, and their VEX forms (<paramref name="vex"/>), which also zero the upper half of the YMM register
+    /// they write: into an XMM register from a GPR, memory or (MOVQ) another XMM register, the rest zeroed; or the
+    /// low 32/64 bits of an XMM register out to a GPR or memory.
+    /// </summary>
+    internal static bool MovdMovq(RegionEmitter e, in Insn i, bool vex = false)
     {
         if (i.I.OpCount != 2) return false;
-        bool q = i.I.Mnemonic == Mnemonic.Movq;
+        bool q = i.I.Mnemonic is Mnemonic.Movq or Mnemonic.Vmovq;
         int bits = q ? 64 : 32;
         var il = e.Il;
         if (i.I.Op0Kind == OpKind.Register && IsXmm(i.I.Op0Register))
@@ -194,6 +199,11 @@ static class EmitSse
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Ldc_I8, 0L);
             il.Emit(OpCodes.Stind_I8);
+            if (vex)
+            {
+                e.YmmHighAddress(i.I.Op0Register - Register.XMM0);
+                il.Emit(OpCodes.Initobj, typeof(Vector128<byte>));
+            }
             return true;
         }
         if (i.I.Op1Kind != OpKind.Register || !IsXmm(i.I.Op1Register)) return false;
