@@ -55,11 +55,12 @@ public sealed class ClusterRun : IDisposable
     }
 
     /// <summary>
-    /// <c>--spread threads</c>: the registered processor components no home has taken yet, as a <c>--processors</c>
-    /// list (the guest's threads then go to whichever runs the fewest, this component included); null with
+    /// <c>--spread threads|processes</c> (<paramref name="option"/>): the registered processor components no home has
+    /// taken yet, as a comma-separated list (for threads a <c>--processors</c> list: they then go to whichever runs the
+    /// fewest, this component included; for processes, each fork's child takes the next one); null with
     /// <paramref name="error"/> when there is none.
     /// </summary>
-    public string? ThreadHosts(out string? error)
+    public string? IdleProcessors(string option, out string? error)
     {
         error = null;
         try
@@ -68,7 +69,7 @@ public sealed class ClusterRun : IDisposable
             foreach (var (key, value) in _store.Range(_store.Keys.Members + MemberRecord.Processor + "/")) hosts.Add(MemberRecord.Parse(key, value));
             var idle = hosts.Where(h => h.Kind == MemberRecord.Processor && h.Load == 0).Select(h => h.Endpoint).Order(StringComparer.Ordinal).Take(MaxThreadHosts).ToList();
             if (idle.Count > 0) return string.Join(",", idle);
-            error = $"--spread threads: no idle processor component is registered in cluster {_store.Spec.Name} at {_store.Spec.Text} (start them with 'legoemu procnode --listen ENDPOINT --cluster {_store.Spec.Text}')";
+            error = $"{option}: no idle processor component is registered in cluster {_store.Spec.Name} at {_store.Spec.Text} (start them with 'legoemu procnode --listen ENDPOINT --cluster {_store.Spec.Text}')";
         }
         catch (ClusterStoreException e) { error = e.Message; }
         return null;

@@ -103,6 +103,7 @@ public static class ForkedProcess
         // to another), a child could not start in its parent's group here: the component ends, and the pool lets it go.
         if (o.JoinGroup is long join && LegoEmu.Syscalls.Host.Native.Sys(LegoEmu.Syscalls.Abi.Nr.setpgid, 0, join) < 0) return 0;
         Timeline.Inherit();
+        ProcessSpread.Inherit();
         Timeline.Mark(o.PoolSocket != null ? "component started (idle)" : "component started for a fork");
         LegoEmu.Cpu.CpuModel.Select(o.Cpu);
         ForkState s;
@@ -241,7 +242,10 @@ public static class ForkedProcess
             int status;
             using (var process = new GuestProcess(cluster, options, s.Asid))
             {
+                // Before anything is cached: a cache shared with another component is coherent from the start.
+                bool placed = s.ThreadHost.Length > 0 && PlaceElsewhere(process, cluster, s.ThreadHost);
                 process.RestoreForkedState(s);
+                if (placed) process.LaunchOnHost();
                 Timeline.Mark("fork state restored");
                 running(process);
                 MemoryTracer? tracer = null;
@@ -285,6 +289,26 @@ public static class ForkedProcess
             if (!ended) cluster.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <c>--spread processes</c>: the guest computes on the component its parent claimed for it. One that cannot be
+    /// reached (another run took it, it went away) costs a line, and the guest runs here as without the option.
+    /// </summary>
+    static bool PlaceElsewhere(GuestProcess process, MemoryCluster cluster, string host)
+    {
+        string why;
+        if (Endpoint.TryParse(host, out var endpoint, out why))
+        {
+            try
+            {
+                process.PlaceOn(cluster, endpoint!);
+                return true;
+            }
+            catch (MemoryNodeFailure e) { why = e.Message; }
+        }
+        Console.Error.WriteLine($"legoemu: --spread processes: {why}; process {Environment.ProcessId} runs on its origin");
+        return false;
     }
 
     static CacheConfig CacheConfigOf(ForkedOptions o)

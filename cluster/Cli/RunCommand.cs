@@ -83,7 +83,7 @@ public static class RunCommand
         cmd.Options.Add(credentials);
         var cluster = ClusterOption.Create("Keep guest memory on the memory nodes registered in this cluster (instead of --memory-nodes), placing each vRegion by free memory and load, and record the placement in etcd");
         var leaseTtl = ClusterOption.CreateLeaseTtl();
-        var spread = new Option<string>("--spread") { Description = "With --cluster: threads places the guest's threads on the idle processor components registered in the cluster (as --processors ENDPOINTS would); none keeps them in this process", DefaultValueFactory = _ => "none", HelpName = "threads|processes|none" };
+        var spread = new Option<string>("--spread") { Description = "With --cluster: threads places the guest's threads on the idle processor components registered in the cluster (as --processors ENDPOINTS would); processes runs each forked process's threads on one of them, its system calls coming back to its component here; none keeps them on this host", DefaultValueFactory = _ => "none", HelpName = "threads|processes|none" };
         spread.AcceptOnlyFromAmong("threads", "processes", "none");
         cmd.Options.Add(cluster);
         cmd.Options.Add(leaseTtl);
@@ -133,20 +133,21 @@ public static class RunCommand
             using var clusterRun = pr.GetValue(cluster) is { } clusterText ? ClusterRun.Open(clusterText, pr.GetValue(leaseTtl), memoryNodesText, out clusterError) : null;
             if (pr.GetValue(cluster) != null && clusterRun == null) return clusterError == null ? 2 : Fail(clusterError);
             if (clusterRun != null) memoryNodesText = clusterRun.MemoryNodes;
-            string? processorsText = pr.GetValue(processors);
+            string? processorsText = pr.GetValue(processors), spreadProcesses = null;
             if (pr.GetValue(spread) is "threads" or "processes")
             {
                 if (clusterRun == null) return Fail($"--spread {pr.GetValue(spread)} needs --cluster: it places work on the cluster's registered processor components");
-                if (pr.GetValue(spread) == "processes") return Fail("--spread processes is not supported yet: forked processes run on processor components of this host");
-                if (processorsText != null) return Fail("--spread threads chooses the processor components: it does not combine with --processors");
-                if ((processorsText = clusterRun.ThreadHosts(out string? spreadError)) == null) return Fail(spreadError!);
+                if (processorsText != null) return Fail($"--spread {pr.GetValue(spread)} chooses the processor components: it does not combine with --processors");
+                if (clusterRun.IdleProcessors($"--spread {pr.GetValue(spread)}", out string? spreadError) is not { } idle) return Fail(spreadError!);
+                if (pr.GetValue(spread) == "threads") processorsText = idle;
+                else spreadProcesses = idle;
             }
             if (copies > 1)
             {
                 string? nodes = memoryNodesText;
                 int count = nodes == null ? 0 : int.TryParse(nodes, out int c) ? c : nodes.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
                 if (count < copies) return Fail($"--replicas {copies} needs at least {copies} memory nodes (--memory-nodes)");
-                if (processorsText != null) return Fail("--replicas 2 does not combine with --processors (or --spread threads) yet: the line directories of coherent caches are not replicated");
+                if (processorsText != null || spreadProcesses != null) return Fail("--replicas 2 does not combine with --processors (or --spread) yet: the line directories of coherent caches are not replicated");
             }
             Replication.Factor = copies;
             long capacity = 0;
@@ -163,7 +164,18 @@ public static class RunCommand
             ProfilePath = pr.GetValue(profile) is { } profilePath ? Path.GetFullPath(profilePath) : null;
             // Forked processes profile themselves into FILE.PID.
             if (ProfilePath != null) options = options with { ChildArguments = [.. options.ChildArguments, "--profile", ProfilePath] };
-            return Run(argv, options, memoryNodesText, capacity, traceRequest, processorsText, clusterRun, nodeLink);
+            string? spreadDirectory = null;
+            if (spreadProcesses != null)
+            {
+                try { spreadDirectory = LegoEmu.Syscalls.Host.TempDirectory.CreatePrivate("legoemu-spread-"); }
+                catch (LegoEmu.Syscalls.Host.TempDirectoryException e) { return Fail($"--spread processes: {e.Message}"); }
+                ProcessSpread.Start(spreadDirectory, spreadProcesses.Split(','));
+            }
+            try { return Run(argv, options, memoryNodesText, capacity, traceRequest, processorsText, clusterRun, nodeLink); }
+            finally
+            {
+                if (spreadDirectory != null) try { Directory.Delete(spreadDirectory, recursive: true); } catch (IOException) { }
+            }
         });
         return cmd;
     }
@@ -302,6 +314,7 @@ public static class RunCommand
         if (options.Tier.CodeCache is { } cacheDir && component is LockedMemoryComponent && LegoEmu.Cpu.Translate.Translator.LastRunForked(cacheDir, Path.GetFullPath(program)))
             GuestProcess.StartComponentAhead(options);
         using var process = new GuestProcess(component, options) { EmergencyCleanup = cleanup };
+        if (component is MemoryCluster nodes) process.EndWhenNodesLeave(nodes);
         // Before the thread hosts are set up: they profile their threads only if the home does.
         if (ProfilePath != null) process.Cache.Profile = new LegoEmu.Mem.Trace.CodeProfile();
         string? hostDirectory = null;

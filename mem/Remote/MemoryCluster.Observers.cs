@@ -18,14 +18,46 @@ public sealed partial class MemoryCluster
 
     long _gone, _goneSeen;
 
+    /// <summary>Asks the guest for a safe point soon (set by its process): see <see cref="ThrowIfLeft"/>.</summary>
+    public Action? GoneNoticed { get; set; }
+
+    MemoryNodeFailure? _left;
+
+    /// <summary>Without replicas: why the run must end, once a node holding its memory left the membership.</summary>
+    public MemoryNodeFailure? LeftCluster => Volatile.Read(ref _left);
+
+    /// <summary>At the guest's safe points: a node that held this component's memory without a copy is gone for good.</summary>
+    public void ThrowIfLeft()
+    {
+        if (Volatile.Read(ref _left) is { } f) throw new MemoryNodeFailure(f.Message, f);
+    }
+
     /// <summary>
     /// The cluster's membership says <paramref name="node"/> is gone (its lease ran out: it died, or it is cut off).
     /// Replicated, its links are cut and the node is failed over at the component's next safe point, as a node the
-    /// heartbeats found silent; without replicas the guest's next use of the node finds out for itself. Safe from any thread.
+    /// heartbeats found silent. Without replicas a node that holds any of this component's memory ends the guest: its
+    /// links are cut (a request waiting for a frozen node ends at once) and the guest's next safe point, asked for now,
+    /// ends the run with one line, as for a node that died under it; one that holds nothing is no longer placed on.
+    /// Safe from any thread.
     /// </summary>
     public void ReportGone(int node)
     {
-        if (!Replicated || node is < 0 or >= 64 || node >= _nodes.Length) return;
+        if (node is < 0 or >= 64 || node >= _nodes.Length) return;
+        if (!Replicated)
+        {
+            if (!Holds(node))
+            {
+                _dead[node] = true;
+                return;
+            }
+            var failure = new MemoryNodeFailure($"memory node {_nodes[node].Endpoint} (node {node}) left the cluster: its lease in etcd expired");
+            Interlocked.CompareExchange(ref _left, failure, null);
+            _nodes[node].MarkBroken(failure);
+            _nodes[node].Sever();
+            _watch?.Sever(node);
+            GoneNoticed?.Invoke();
+            return;
+        }
         Interlocked.Or(ref _gone, 1L << node);
         // A request already waiting for the node (it may be frozen, not dead) would wait for --node-timeout: cut it short.
         _nodes[node].Sever();
@@ -40,6 +72,21 @@ public sealed partial class MemoryCluster
         for (int i = 0; i < _nodes.Length && i < 64; i++)
             if ((gone & (1L << i)) != 0 && !_dead[i] && !_nodes[i].IsBroken)
                 _nodes[i].MarkBroken(new MemoryNodeFailure($"memory node {_nodes[i].Endpoint} (node {i}) left the cluster: its lease in etcd expired"));
+    }
+
+    /// <summary>Whether <paramref name="node"/> is the home of any of this component's address spaces or holds a region of one (any thread).</summary>
+    bool Holds(int node)
+    {
+        SpaceInfo[] spaces;
+        lock (_spaces) spaces = [.. _spaces.Values];
+        foreach (var s in spaces)
+        {
+            if (s.Home == node) return true;
+            lock (s.Owners)
+                foreach (int p in s.Owners.Values)
+                    if (Placement.Primary(p) == node || Placement.Backup(p) == node) return true;
+        }
+        return false;
     }
 
     string[]? _hosts;

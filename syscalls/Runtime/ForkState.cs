@@ -46,6 +46,11 @@ public sealed class ForkState
     public required bool MemoryBorrowed;
     /// <summary>The limits kept by the emulator rather than the host (see <see cref="GuestProcess.VirtualLimits"/>): soft and hard of each.</summary>
     public ulong[] VirtualLimits = [];
+    /// <summary>
+    /// <c>--spread processes</c>: the processor component the child's threads compute on, "" to run them in the child's
+    /// own component. The parent claims it (<see cref="ProcessSpread"/>); the child's component keeps everything else.
+    /// </summary>
+    public string ThreadHost = "";
 
     public void Write(string path)
     {
@@ -98,6 +103,7 @@ public sealed class ForkState
         w.Write(MemoryBorrowed);
         w.Write(VirtualLimits.Length);
         foreach (var v in VirtualLimits) w.Write(v);
+        w.Write(ThreadHost);
     }
 
     /// <summary>Reads the state from an inherited descriptor (and closes it; one of 0-2 becomes /dev/null).</summary>
@@ -155,13 +161,14 @@ public sealed class ForkState
         bool borrowed = r.ReadBoolean();
         var limits = new ulong[Math.Min(r.ReadInt32(), 64)];
         for (int i = 0; i < limits.Length; i++) limits[i] = r.ReadUInt64();
+        string threadHost = r.ReadString();
         return new ForkState
         {
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe, InterpreterPath = interpreter,
             Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, AltStackFlags = altFlags, ChildSetTid = setTid, ChildClearTid = clearTid,
-            SignalFds = signalFds, MemoryBorrowed = borrowed, VirtualLimits = limits,
+            SignalFds = signalFds, MemoryBorrowed = borrowed, VirtualLimits = limits, ThreadHost = threadHost,
         };
     }
 

@@ -239,6 +239,8 @@ public sealed partial class GuestProcess
             Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, AltStackFlags = Signals.AltStackFlags, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
             SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent, VirtualLimits = (ulong[])VirtualLimits.Clone(),
+            // Threads on other components need their memory in memory nodes, where the line directories are.
+            ThreadHost = home is MemoryCluster && ProcessSpread.Enabled ? ProcessSpread.Claim() ?? "" : "",
         };
         // The copy waits, unheld, for the child's claim (the node's hand-over grace). Letting go of it only after the
         // hand-over raced with a warm child that claimed it, ran to execve and destroyed it first.
@@ -422,6 +424,9 @@ public sealed partial class GuestProcess
         // It writes its steps to the run's timeline (run --timeline).
         env.RemoveAll(e => e.StartsWith(Timeline.Variable + "=", StringComparison.Ordinal));
         if (Timeline.Setting is { } timeline) env.Add($"{Timeline.Variable}={timeline}");
+        // Its own forks place their children's threads as this run does (run --spread processes).
+        env.RemoveAll(e => e.StartsWith(ProcessSpread.Variable + "=", StringComparison.Ordinal));
+        if (ProcessSpread.Setting is { } spread) env.Add($"{ProcessSpread.Variable}={spread}");
         return env;
     }
 

@@ -40,6 +40,40 @@ public sealed partial class GuestProcess
     }
 
     /// <summary>
+    /// <c>--spread processes</c>: this forked process computes on <paramref name="host"/>, and this component, its home on
+    /// its origin, keeps the pid, the descriptors, the signals and the relations to other processes, and serves the
+    /// system calls of its threads. Every thread of the process runs there, the first one included (<see cref="LaunchOnHost"/>).
+    /// </summary>
+    public void PlaceOn(MemoryCluster cluster, Endpoint host)
+    {
+        SpreadOver(cluster, []);
+        try { AddComponent(host); }
+        catch (Exception e) when (e is MemoryNodeFailure or ProtocolException or IOException or System.Net.Sockets.SocketException)
+        {
+            // The process runs here instead; a link that connected but was not set up goes.
+            foreach (var link in Components) link.Dispose();
+            Components.Clear();
+            throw e as MemoryNodeFailure ?? new MemoryNodeFailure($"processor component {host}: {e.Message}", e);
+        }
+        _homeRunsThreads = false;
+    }
+
+    /// <summary>False for a process placed on another component: its home runs none of its threads (until execve).</summary>
+    bool _homeRunsThreads = true;
+
+    /// <summary>
+    /// After <see cref="PlaceOn"/> and the fork state: the process's only thread starts on its component, with the
+    /// registers the fork left it. The home then waits for its system calls.
+    /// </summary>
+    public void LaunchOnHost()
+    {
+        var t = CurrentThread;
+        t.Component = 1;
+        t.AwaitingRemote = true;
+        Launch(t);
+    }
+
+    /// <summary>
     /// Set for <c>--processors per-thread</c>: makes a new processor component (numbered by its argument)
     /// whenever a thread is created and every component already runs one.
     /// </summary>
@@ -75,7 +109,7 @@ public sealed partial class GuestProcess
     /// The CPUs the guest is told about (affinity, /proc/cpuinfo, /sys lists): one per processor component
     /// it may place threads on, so a program that sizes its thread pool by the CPU count fills them.
     /// </summary>
-    public int CpuCount => _splitRetired ? 1 : ComponentFactory != null ? Environment.ProcessorCount : Components.Count + 1;
+    public int CpuCount => _splitRetired ? 1 : ComponentFactory != null ? Environment.ProcessorCount : Components.Count + (_homeRunsThreads ? 1 : 0);
 
     /// <summary>Any thread: a host or a memory node's directory wants the home to look soon.</summary>
     void RequestSafePoint()
@@ -101,8 +135,8 @@ public sealed partial class GuestProcess
         var counts = new int[Components.Count + 1];
         foreach (var t in Threads)
             if (!t.Exited) counts[t.Component]++;
-        int best = 0;
-        for (int i = 1; i < counts.Length; i++)
+        int best = _homeRunsThreads ? 0 : 1;
+        for (int i = best + 1; i < counts.Length; i++)
             if (counts[i] < counts[best] && !Components[i - 1].Lost) best = i;
         if (counts[best] == 0 || ComponentFactory == null || Components.Count >= MaxComponents) return best;
         try
@@ -132,9 +166,23 @@ public sealed partial class GuestProcess
         link.Link.Send(w);
     }
 
+    /// <summary>
+    /// <c>run --cluster</c>: a memory node that leaves the membership while it holds this process's only copy of some
+    /// memory ends the guest at its next safe point, asked for at once, even while the guest computes in its ExCache or
+    /// waits in a system call.
+    /// </summary>
+    public void EndWhenNodesLeave(MemoryCluster cluster)
+    {
+        _leftWatch = cluster;
+        cluster.GoneNoticed = RequestSafePoint;
+    }
+
+    MemoryCluster? _leftWatch;
+
     /// <summary>At a safe point: applies pending invalidations and takes in what the hosts sent. True when a shadow became runnable.</summary>
     bool ServeComponents()
     {
+        _leftWatch?.ThrowIfLeft();
         ServeSharedDirectory();
         Timers?.Serve();
         if (_split == null) return false;
@@ -348,6 +396,7 @@ public sealed partial class GuestProcess
         foreach (var t in Threads) all.Add((t.Tid, t.Component, t.Cpu.InstructionsRetired));
         all.Sort((a, b) => a.Tid.CompareTo(b.Tid));
         w.WriteLine($"legoemu: processor components {Components.Count + 1} (0 is the home)");
+        foreach (var link in Components) w.WriteLine($"legoemu:   component {link.Index} is {link.Endpoint}");
         foreach (var (tid, comp, n) in all)
             w.WriteLine($"legoemu:   thread {tid,-8} ran on component {comp}, {n:N0} instructions");
         var s = Cache.Stats;

@@ -204,6 +204,40 @@ public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
         }
     }
 
+    /// <summary>
+    /// Without <c>--replicas 2</c> a node that holds the guest's only copy and leaves the membership (stopped, its lease
+    /// runs out) ends the run with one line naming it and status 135, as a dead node does: while the guest waits in a
+    /// read that the node has nothing to do with, long before the node timeout.
+    /// </summary>
+    [Fact]
+    public async Task ANodeWhoseLeaseExpiresEndsARunWithoutCopies()
+    {
+        string name = Unique("lease-end");
+        string cluster = etcd.Cluster(name);
+        using var guest = await InlineGuest.BuildAsync("gated", GatedSource);
+        var nodes = StartNodes(cluster, 1);
+        try
+        {
+            using var run = GatedProcess.Emulator("run", "--cluster", cluster, "--node-timeout", "600", "--excache", "64K", guest.Binary);
+            await run.WaitForAsync("placed");
+            var node = nodes[0];
+            Assert.Equal(0, Signal(node.Pid, 19)); // SIGSTOP: the node is cut off, its lease (2 s) runs out
+            // The lease, the run's look at the membership once a second, and a margin for a busy machine.
+            var within = MachineLoad.Scale(TimeSpan.FromSeconds(2 + 1 + 7));
+            int? status = await run.ExitedAsync(within);
+            Assert.True(status != null, $"the run still ran {within.TotalSeconds:0} s after its node was stopped (node timeout 600 s); stderr: {run.Stderr}");
+            Assert.Equal(135, status);
+            var lines = run.Stderr.Trim().Split('\n');
+            Assert.True(lines.Length == 1 && lines[0].Contains($"memory node {node.Endpoint} (node 0) left the cluster: its lease in etcd expired", StringComparison.Ordinal),
+                $"expected one line naming the node; stderr: {run.Stderr}");
+            node.Kill();
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+        }
+    }
+
     static string Host(string endpoint) => endpoint[..endpoint.LastIndexOf(':')];
 
     [Fact]

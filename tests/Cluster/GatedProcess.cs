@@ -62,6 +62,14 @@ public sealed class GatedProcess : IDisposable
         return (Stdout, _process.ExitCode);
     }
 
+    /// <summary>The exit status, with stdin left open (the guest may be waiting at a gate); null if it still runs after <paramref name="within"/>.</summary>
+    public async Task<int?> ExitedAsync(TimeSpan within)
+    {
+        try { await _process.WaitForExitAsync().WaitAsync(within); }
+        catch (TimeoutException) { return null; }
+        return _process.ExitCode;
+    }
+
     public void Dispose()
     {
         ProcessRunner.KillStarted(_process);
