@@ -33,12 +33,27 @@ public static class Program
         ("cluster", ClusterCommand.Create),
     ];
 
+    /// <summary>
+    /// The warm-up thread's work is CPU taken from the guest on a busy machine: the code cache's reflection only when a
+    /// cache is named, the socket paths only for a process that talks to other components from its start.
+    /// </summary>
+    static void StartWarmUp(string[] args)
+    {
+        string? cacheVariable = Environment.GetEnvironmentVariable(TierArguments.CodeCacheVariable);
+        bool reflection = args.Contains("--code-cache") || cacheVariable is not (null or "" or "off");
+        bool sockets = args[0] == "procnode";
+        foreach (var a in args)
+            sockets |= a.StartsWith("--memory-nodes", StringComparison.Ordinal) || a.StartsWith("--processors", StringComparison.Ordinal)
+                || a.StartsWith("--cluster", StringComparison.Ordinal);
+        LegoEmu.Syscalls.Runtime.WarmUpGuest.StartInBackground(reflection, sockets);
+    }
+
     public static int Main(string[] args)
     {
         LegoEmu.Syscalls.Runtime.HostSignals.RecordIgnoredAtStart();
         bool help = args.Contains("--help") || args.Contains("-h") || args.Contains("-?");
         // A guest is about to run: the emulator's first-use costs are paid on another core meanwhile.
-        if (args.Length > 1 && args[0] is "run" or "procnode" && !help) LegoEmu.Syscalls.Runtime.WarmUpGuest.StartInBackground();
+        if (args.Length > 1 && args[0] is "run" or "procnode" && !help) StartWarmUp(args);
         LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = Nodes.SelfProcess.Command();
         try
         {

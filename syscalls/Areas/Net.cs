@@ -56,6 +56,7 @@ static unsafe class Net
         int* sv = stackalloc int[2];
         long r = Sys(socketpair, x.Long(0), x.Long(1) | SOCK_CLOEXEC, x.Long(2), (nint)sv);
         if (r < 0) return r;
+        x.P.NoteForkHint();
         bool cloexec = (x.Long(1) & SOCK_CLOEXEC) != 0;
         long a = Install(x, sv[0], cloexec), b = Install(x, sv[1], cloexec);
         if (a < 0 || b < 0) return -Errno.EMFILE;

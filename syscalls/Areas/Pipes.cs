@@ -113,6 +113,7 @@ static class Pipes
         int* fds = stackalloc int[2];
         long r = Sys(Nr.pipe2, (nint)fds, flags | O_CLOEXEC);
         if (r < 0) return r;
+        x.P.NoteForkHint();
         bool cloexec = (flags & O_CLOEXEC) != 0;
         int g0 = x.P.Fds.Install(fds[0], cloexec);
         int g1 = g0 < 0 ? g0 : x.P.Fds.Install(fds[1], cloexec);

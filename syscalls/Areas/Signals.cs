@@ -220,6 +220,7 @@ static class Signals
         if (x.A[1] != 0)
         {
             s.Actions[sig] = new SignalAction(x.Mem.Read64(x.A[1]), x.Mem.Read64(x.A[1] + 8), x.Mem.Read64(x.A[1] + 16), x.Mem.Read64(x.A[1] + 24));
+            if (sig == 17) x.P.NoteForkHint(); // SIGCHLD: set by programs that start others
         }
         return 0;
     }

@@ -174,7 +174,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         _imageForks = 0;
         // The image's last run forked: its first fork will want a component, and one takes longer to start than a
         // compiler driver runs before it forks.
-        if (Interpreter.Translator?.CodeCacheSaysForks == true) _prestart?.Change(0, Timeout.Infinite);
+        _forkHinted = false; // a new image: what the last one did says nothing
+        if (Interpreter.Translator?.CodeCacheSaysForks == true) NoteForkHint();
         // Not the warm-up guest's private image.
         if (Timeline.Enabled && ForwardHostSignals) Timeline.Mark($"loaded {ExePath}");
     }
@@ -217,7 +218,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         if (!_forked && ForwardHostSignals) HostSignals.InheritIgnored(Signals);
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
         using var prestart = _prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
-            ? new Timer(_ => PrestartComponent(), null, Interpreter.Translator?.CodeCacheSaysForks == true ? 0 : PrestartAfterMs, Timeout.Infinite) : null;
+            ? new Timer(_ => PrestartIfLikely(), null, Interpreter.Translator?.CodeCacheSaysForks == true ? 0 : PrestartAfterMs, Timeout.Infinite) : null;
         try
         {
             while (true)

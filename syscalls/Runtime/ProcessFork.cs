@@ -339,8 +339,42 @@ public sealed partial class GuestProcess
         return socket => Host.Native.SpawnIsolated(exe, [.. argv, "--join-group", Host.Native.Sys(Abi.Nr.getpgid, 0).ToString(System.Globalization.CultureInfo.InvariantCulture)], env, socket);
     }
 
-    /// <summary>A guest that runs longer than this may well fork: its component gets an idle child ahead of that.</summary>
+    /// <summary>
+    /// A guest that runs longer than this and shows it will fork (<see cref="NoteForkHint"/>) gets an idle child for its
+    /// component ahead of the first fork.
+    /// </summary>
     public const int PrestartAfterMs = 30;
+
+    /// <summary>Set once the image did something programs do before they fork; the process's prestart waits for it.</summary>
+    volatile bool _forkHinted;
+    /// <summary>The prestart delay has passed without a hint: the next hint starts the component at once.</summary>
+    volatile bool _prestartDue;
+
+    /// <summary>
+    /// The guest set SIGCHLD's disposition (gcc's driver, collect2, shells), made a pipe or a socket pair, or its
+    /// image's last run forked: a fork is likely to follow. A component started ahead costs a .NET start (some 100 ms
+    /// of CPU on another core), which a CPU-bound guest that never forks would otherwise pay on a busy machine.
+    /// </summary>
+    internal void NoteForkHint()
+    {
+        if (_forkHinted) return;
+        _forkHinted = true;
+        if (_prestartDue || Interpreter.Translator?.CodeCacheSaysForks == true) _prestart?.Change(0, Timeout.Infinite);
+    }
+
+    /// <summary>The prestart delay passed: the component is started now if a fork was hinted, else at the first hint.</summary>
+    void PrestartIfLikely()
+    {
+        // A forked child inherits the hint its parent's handler for SIGCHLD gives (a shell's subshell).
+        if (_forkHinted || Signals.Actions[17].Handler != 0)
+        {
+            PrestartComponent();
+            return;
+        }
+        _prestartDue = true;
+        // A hint that came while the flag was being set found it clear: it is taken here instead.
+        if (_forkHinted) PrestartComponent();
+    }
 
     /// <summary>
     /// Starts one idle component for the forks of a guest about to be loaded with <paramref name="options"/> (its
@@ -374,6 +408,8 @@ public sealed partial class GuestProcess
             catch (Host.TempDirectoryException) { }
         }
         pool.Fill(1, ComponentStarter(memory));
+        // This process will serve its memory to the child and close that link at the child's execve.
+        WarmUpSockets.RunOnce();
     }
 
     /// <summary>

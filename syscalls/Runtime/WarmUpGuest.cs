@@ -96,18 +96,21 @@ public static class WarmUpGuest
     /// <summary>
     /// Runs the guest on a background thread, so its first-use work overlaps the caller's own start-up
     /// (option parsing, connecting to nodes) on another core, with the reflection of a code cache's first use
-    /// before it and the closing of a socket being read after it. Failures are ignored: the real guest then
-    /// does that work itself.
+    /// before it and the closing of a socket being read after it when the process will need them. Failures are
+    /// ignored: the real guest then does that work itself.
     /// </summary>
-    public static void StartInBackground()
+    /// <param name="reflection">A code cache is in use (its first open reflects over the saved assembly).</param>
+    /// <param name="sockets">The process talks to other components from its start (a forked component, memory nodes,
+    /// thread hosts); a plain run warms its sockets only once a fork is likely (<see cref="WarmUpSockets.RunOnce"/>).</param>
+    public static void StartInBackground(bool reflection, bool sockets)
     {
         var t = new Thread(() =>
         {
             try
             {
-                WarmUpReflection.Run();
+                if (reflection) WarmUpReflection.Run();
                 Run();
-                WarmUpSockets.Run();
+                if (sockets) WarmUpSockets.RunOnce();
                 LegoEmu.Cpu.Interp.HandlerWarmUp.Run();
             }
             catch (Exception) { }

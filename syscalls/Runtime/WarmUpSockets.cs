@@ -10,7 +10,17 @@ namespace LegoEmu.Syscalls.Runtime;
 /// </summary>
 public static class WarmUpSockets
 {
-    public static void Run()
+    static int _done;
+
+    /// <summary>Does it the first time it is asked for in this process; later calls return at once.</summary>
+    public static void RunOnce()
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0) return;
+        try { Run(); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or ThreadStateException or OutOfMemoryException) { }
+    }
+
+    static void Run()
     {
         if (Host.UnixRights.Pair(out int a, out int b) < 0) return;
         using var writer = new Socket(new SafeSocketHandle(b, ownsHandle: true));
