@@ -93,6 +93,11 @@ public sealed unsafe class Block
     public bool Compiled;
     /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
     public volatile LegoEmu.Cpu.Translate.Region? Region;
+    /// <summary>
+    /// A live region that holds this block but is not entered here (the translator's, under its lock): when the
+    /// dispatcher keeps arriving here, that region is compiled again with this block as one more entry.
+    /// </summary>
+    internal LegoEmu.Cpu.Translate.Region? HeldBy;
     /// <summary>One past the last byte of the block's code.</summary>
     public ulong End => Count == 0 ? Start : _insns[Count - 1].NextIp;
 }

@@ -100,6 +100,11 @@ public sealed class Region
     public long WidenAt = long.MaxValue;
     /// <summary>Planned with the wide limits.</summary>
     public bool Wide { get; internal set; }
+    /// <summary>Blocks made entries because the dispatcher arrived there from outside the region (see Translator.Request).</summary>
+    internal IReadOnlySet<ulong> AddedEntries { get; set; } = NoAddedEntries;
+    internal static readonly IReadOnlySet<ulong> NoAddedEntries = new HashSet<ulong>();
+    /// <summary>How many times this region's code was compiled again for an added entry.</summary>
+    internal int EntryRecompiles { get; set; }
     /// <summary>The region's counters for <c>run --profile</c>; null when compiled without a profile.</summary>
     internal RegionProfile? Profile { get; set; }
     /// <summary>Guest instructions the region has run, and how often it left at a front-table miss.</summary>

@@ -29,7 +29,7 @@ static unsafe class RegionCompiler
         internal int Current;
         internal readonly List<ulong> ReturnTargets = new();
 
-        internal Context(RegionEmitter e, Block[] blocks)
+        internal Context(RegionEmitter e, Block[] blocks, IReadOnlySet<ulong> addedEntries)
         {
             _e = e;
             _index = new Dictionary<ulong, int>(blocks.Length);
@@ -67,7 +67,9 @@ static unsafe class RegionCompiler
             // dead there, or already settled on its several incoming edges. Such blocks never become heads of
             // regions of their own (which would compile them again with their successors).
             _entry = new bool[blocks.Length];
-            for (int k = 1; k < blocks.Length; k++) _entry[k] = _deadAtEntry[k] || _predecessors[k] > 1;
+            // And where the dispatcher was seen arriving from outside (the translator asked for them): their
+            // incoming edges here settle the flags, as for a block with several.
+            for (int k = 1; k < blocks.Length; k++) _entry[k] = _deadAtEntry[k] || _predecessors[k] > 1 || addedEntries.Contains(blocks[k].Start);
         }
 
         /// <summary>Whether the dispatcher may enter the region at block <paramref name="k"/> (the head always).</summary>
@@ -117,10 +119,10 @@ static unsafe class RegionCompiler
     /// <summary>The parameters of a region's compiled method: the region (a closed delegate's target), the CPU, the budget.</summary>
     internal static readonly Type[] Parameters = { typeof(Region), typeof(CpuState), typeof(long) };
 
-    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false)
+    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false, IReadOnlySet<ulong>? addedEntries = null)
     {
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long), Parameters, typeof(Region).Module, skipVisibility: true);
-        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true);
+        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries);
         region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
         return region;
     }
@@ -132,7 +134,7 @@ static unsafe class RegionCompiler
     internal static Region CompileInto(TypeBuilder type, string name, Block[] blocks, CacheView shape, bool missCalls)
     {
         var method = type.DefineMethod(name, System.Reflection.MethodAttributes.Public | System.Reflection.MethodAttributes.Static, typeof(long), Parameters);
-        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false);
+        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false, Region.NoAddedEntries);
     }
 
     static int Count(Block[] blocks)
@@ -142,7 +144,7 @@ static unsafe class RegionCompiler
         return n;
     }
 
-    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile)
+    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries)
     {
         var interpreted = new List<Insn>();
         var region = new Region(blocks[0].Start, blocks);
@@ -156,7 +158,8 @@ static unsafe class RegionCompiler
                 e.UsesFloatingPoint |= EmitSseFloat.Handles(insn);
                 e.UsesYmm |= insn.I.Encoding == Iced.Intel.EncodingKind.VEX;
             }
-        var ctx = new Context(e, blocks);
+        var ctx = new Context(e, blocks, addedEntries);
+        region.AddedEntries = addedEntries;
         var entries = new List<(ulong Ip, Label Label)>();
         for (int k = 1; k < blocks.Length; k++)
             if (ctx.IsEntry(k)) entries.Add((blocks[k].Start, ctx.LabelOf(k)));

@@ -11,6 +11,8 @@ public sealed class TranslatorStats
     public long RegionsRecompiledWithMissCalls;
     /// <summary>Regions entered often enough to be planned again with the wide limits.</summary>
     public long RegionsWidened;
+    /// <summary>Regions compiled again with one more entry instead of a new region that would copy most of their blocks.</summary>
+    public long RegionsGivenEntries;
     public long CompileTicks;
     public long IlBytes;
     public int LiveRegions;
