@@ -10,6 +10,14 @@ public sealed record CacheFigures(long Accesses, long Misses, double MissRatio, 
 {
     /// <summary>Prefetched lines the guest used.</summary>
     public long PrefetchUsed { get; init; }
+    /// <summary>Prefetched lines evicted unused.</summary>
+    public long PrefetchWasted { get; init; }
+    /// <summary>Prefetched lines the guest reached before they arrived.</summary>
+    public long PrefetchLate { get; init; }
+    /// <summary>Dirty lines written back to the memory component.</summary>
+    public long WriteBacks { get; init; }
+    /// <summary>Mean time of a demand miss, in microseconds.</summary>
+    public double MeanMissMicros { get; init; }
 
     /// <summary>Bytes of guest memory touched, valid when the cache never evicted (the embedded 1 GiB default).</summary>
     public long Footprint => Misses * LineBytes;
@@ -122,6 +130,10 @@ public static class CaseRun
                 r.GetProperty("lineBytes").GetInt64(), r.GetProperty("excacheBytes").GetInt64())
             {
                 PrefetchUsed = r.TryGetProperty("prefetchUsed", out var used) ? used.GetInt64() : 0,
+                PrefetchWasted = r.TryGetProperty("prefetchWasted", out var wasted) ? wasted.GetInt64() : 0,
+                PrefetchLate = r.TryGetProperty("prefetchLate", out var late) ? late.GetInt64() : 0,
+                WriteBacks = r.TryGetProperty("writeBacks", out var wb) ? wb.GetInt64() : 0,
+                MeanMissMicros = r.TryGetProperty("meanMissMicros", out var us) ? us.GetDouble() : 0,
             };
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)

@@ -74,7 +74,15 @@ public sealed class RegressRunner(RegressSettings settings, TextWriter progress)
                 var r = Emulated(c, native, $"sweep-{f * 100:0.#}%-prefetch-{(prefetch ? "on" : "off")}",
                     ["--memory-nodes", settings.Nodes.ToString(), "--excache", size.ToString(), "--ways", ways.ToString(), .. missPath]);
                 row.Points.Add(new SweepPoint(f, size, r.Seconds, baseline.Seconds > 0 ? r.Seconds / baseline.Seconds : 0, r.Cache?.Misses ?? 0, r.Cache?.MissRatio ?? 0,
-                    Results[^1].Verdict == Verdict.Pass) { Prefetch = prefetch, PrefetchUsed = r.Cache?.PrefetchUsed ?? 0 });
+                    Results[^1].Verdict == Verdict.Pass)
+                {
+                    Prefetch = prefetch,
+                    PrefetchUsed = r.Cache?.PrefetchUsed ?? 0,
+                    PrefetchWasted = r.Cache?.PrefetchWasted ?? 0,
+                    PrefetchLate = r.Cache?.PrefetchLate ?? 0,
+                    WriteBacks = r.Cache?.WriteBacks ?? 0,
+                    MeanMissMicros = r.Cache?.MeanMissMicros ?? 0,
+                });
             }
         }
         Sweep.Add(row);
@@ -147,4 +155,12 @@ public sealed record SweepPoint(double Fraction, long ExCacheBytes, double Secon
     public bool Prefetch { get; init; }
     /// <summary>Prefetched lines the guest used (each one a miss it did not take).</summary>
     public long PrefetchUsed { get; init; }
+    /// <summary>Prefetched lines evicted unused (each a fill on the link for nothing).</summary>
+    public long PrefetchWasted { get; init; }
+    /// <summary>Prefetched lines the guest reached before they arrived (it waited for part of a miss).</summary>
+    public long PrefetchLate { get; init; }
+    /// <summary>Dirty victims written back.</summary>
+    public long WriteBacks { get; init; }
+    /// <summary>Mean time of a demand miss in microseconds (p-local zero fills included).</summary>
+    public double MeanMissMicros { get; init; }
 }

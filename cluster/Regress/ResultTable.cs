@@ -51,14 +51,14 @@ public static class ResultTable
         o.WriteLine();
         // "vs largest": against the biggest cache of the sweep over the same memory nodes and miss path, which
         // isolates the cost of the smaller cache from the fixed cost of running over memory nodes at all.
-        o.WriteLine($"{"case".PadRight(w)} {"ExCache",9} {"of footprint",12} {"prefetch",8} {"time s",8} {"vs local",9} {"vs largest",11} {"misses",12} {"miss ratio",11} {"prefetch used",14}");
+        o.WriteLine($"{"case".PadRight(w)} {"ExCache",9} {"of footprint",12} {"prefetch",8} {"time s",8} {"vs local",9} {"vs largest",11} {"misses",12} {"miss ratio",11} {"miss us",8} {"write-backs",12} {"prefetch used",14} {"late",8} {"wasted",8}");
         foreach (var r in rows)
         {
             foreach (var p in r.Points)
             {
                 var largest = r.Points.Where(x => x.Prefetch == p.Prefetch).MaxBy(x => x.ExCacheBytes);
                 double vsLargest = largest != null && largest.Seconds > 0 ? p.Seconds / largest.Seconds : 0;
-                o.WriteLine($"{r.Case.PadRight(w)} {ExCacheGeometry.Format(p.ExCacheBytes),9} {(double)p.ExCacheBytes / r.Footprint,12:P1} {(p.Prefetch ? "on" : "off"),8} {p.Seconds,8:F2} {p.Slowdown,8:F2}x {vsLargest,10:F2}x {p.Misses,12:N0} {p.MissRatio,11:P3} {p.PrefetchUsed,14:N0}");
+                o.WriteLine($"{r.Case.PadRight(w)} {ExCacheGeometry.Format(p.ExCacheBytes),9} {(double)p.ExCacheBytes / r.Footprint,12:P1} {(p.Prefetch ? "on" : "off"),8} {p.Seconds,8:F2} {p.Slowdown,8:F2}x {vsLargest,10:F2}x {p.Misses,12:N0} {p.MissRatio,11:P3} {p.MeanMissMicros,8:F1} {p.WriteBacks,12:N0} {p.PrefetchUsed,14:N0} {p.PrefetchLate,8:N0} {p.PrefetchWasted,8:N0}");
             }
         }
         if (rows.Any(r => r.Points.Any(p => !p.Passed))) o.WriteLine("! marks a run whose output did not match the native run");

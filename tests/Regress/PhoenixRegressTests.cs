@@ -64,7 +64,9 @@ public sealed class PhoenixRegressTests(PhoenixFixture phoenix) : IDisposable
             Assert.Matches($@"(?m)^histogram\s+sweep-{point}\s+pass\s", result.StdoutText);
         Assert.Matches(@"(?m)^case\s+footprint\s+native s\s+local s\s+25% off\s+25% on\s+100% off\s+100% on$", result.StdoutText);
         Assert.Matches(@"(?m)^histogram\s+[0-9.]+ MiB\s+[0-9.]+\s+[0-9.]+(\s+[0-9.]+x){4}$", result.StdoutText);
-        Assert.Matches(@"(?m)^histogram\s+\S+ \S+\s+[0-9.]+ %\s+on\s+[0-9.]+\s+[0-9.]+x\s+[0-9.]+x\s+[0-9,]+\s+[0-9.]+ %\s+[0-9,]+$", result.StdoutText);
+        // The detail rows carry what explains a slow point: the mean miss, the write-backs, and what became of the prefetched lines.
+        Assert.Matches(@"(?m)^case\s+ExCache\s+of footprint\s+prefetch\s+time s\s+vs local\s+vs largest\s+misses\s+miss ratio\s+miss us\s+write-backs\s+prefetch used\s+late\s+wasted$", result.StdoutText);
+        Assert.Matches(@"(?m)^histogram\s+\S+ \S+\s+[0-9.]+ %\s+on\s+[0-9.]+\s+[0-9.]+x\s+[0-9.]+x\s+[0-9,]+\s+[0-9.]+ %\s+[0-9.]+\s+[0-9,]+\s+[0-9,]+\s+[0-9,]+\s+[0-9,]+$", result.StdoutText);
     }
 
     /// <summary>Small inputs fit the usual per-run limit; medium and large ones get hours.</summary>

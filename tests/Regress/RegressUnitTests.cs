@@ -14,16 +14,24 @@ public sealed class RegressUnitTests
     [InlineData(3L << 20)]
     [InlineData(768L << 10)]
     [InlineData(1_700_000_000L / 4)]
-    public void GeometryIsValidAndWithinAnEighthOfTheTarget(long target)
+    [InlineData(4096L * 63 + 100)]
+    [InlineData(4096L * 64)]
+    [InlineData(4096L * 127)]
+    [InlineData(4096L * 128)]
+    public void GeometryIsValidAndWithinASixtyFourthOfTheTarget(long target)
     {
         var (size, ways) = ExCacheGeometry.Fit(target);
-        Assert.Null(new CacheConfig(size, ways, 4096, ReplacementPolicy.Fifo).Validate());
+        var cfg = new CacheConfig(size, ways, 4096, ReplacementPolicy.Fifo);
+        Assert.Null(cfg.Validate());
         Assert.True(size >= 8 * 4096);
         if (target >= 8 * 4096)
         {
             Assert.True(size <= target, $"{size} above target {target}");
-            Assert.True(size > target * 7 / 8 - 4096, $"{size} too far below target {target}");
+            Assert.True(size > target * 63 / 64 - 4096, $"{size} too far below target {target}");
         }
+        // LegoOS's associativity: 64 ways at least, or one set holding every line of a smaller cache.
+        Assert.True(ways >= ExCacheGeometry.MinWays || cfg.Sets == 1, $"{ways} ways in {cfg.Sets} sets");
+        Assert.True(ways < 2 * ExCacheGeometry.MinWays);
     }
 
     [Fact]
