@@ -630,7 +630,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         }
         bool prefetchedVictim = _fetch[slot] != 0;
         SettlePrefetch(slot);
-        _ghosts ??= new EvictionGhosts(_config.Sets);
+        _ghosts ??= new EvictionGhosts(_config.Sets, _ways);
         if (_tags[slot] != Invalid)
         {
             Stats.Evictions++;

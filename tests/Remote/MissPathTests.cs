@@ -176,9 +176,9 @@ public sealed class MissPathTests : IDisposable
     /// A stream read between passes over a hot table that fills the cache: lines fetched ahead of the stream push
     /// table lines out and are pushed out themselves before the stream reaches them. Returns the cache's counters.
     /// </summary>
-    CacheStats StreamOverAHotTable(PrefetchMode prefetch, out ExCache cache)
+    CacheStats StreamOverAHotTable(PrefetchMode prefetch, out ExCache cache, int ways = 4)
     {
-        var (space, view) = Make(Cluster(), new CacheConfig(16 * Line, 4, Line, ReplacementPolicy.Lru) { Prefetch = prefetch, PrefetchDepth = 8 });
+        var (space, view) = Make(Cluster(), new CacheConfig(16 * Line, ways, Line, ReplacementPolicy.Lru) { Prefetch = prefetch, PrefetchDepth = 8 });
         Populate(space, HotTableLines);
         for (int i = 0; i < 400; i++)
         {
@@ -202,11 +202,15 @@ public sealed class MissPathTests : IDisposable
             }
     }
 
-    [Fact]
-    public void TheMissesPrefetchIsBlamedForAreTheMissesItAdded()
+    /// <param name="ways">4: three table lines in each of 4 sets. 16: one fully associative set, where up to 8 lines
+    /// fetched ahead wait unused at once, more than a few remembered victims would cover.</param>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(16)]
+    public void TheMissesPrefetchIsBlamedForAreTheMissesItAdded(int ways)
     {
-        var off = StreamOverAHotTable(PrefetchMode.Off, out _);
-        var on = StreamOverAHotTable(PrefetchMode.Stride, out _);
+        var off = StreamOverAHotTable(PrefetchMode.Off, out _, ways);
+        var on = StreamOverAHotTable(PrefetchMode.Stride, out _, ways);
         // Without prefetch: the stream's 400 lines and the table's 12 once. With it, the stream's lines come ahead, and
         // push table lines out: each miss it saved is a used line, each it added a miss on a line a prefetch pushed out.
         Assert.Equal(412, off.Misses);
