@@ -172,19 +172,19 @@ static unsafe class InstSseFloat
         !equal && !less && !greater ? Rf.ZF | Rf.PF | Rf.CF : less ? Rf.CF : equal ? Rf.ZF : 0;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong OrderedSingle(in Vector128<float> x, in Vector128<float> y) =>
+    internal static ulong OrderedSingle(in Vector128<float> x, in Vector128<float> y) =>
         CompareFlags(Sse.CompareScalarOrderedEqual(x, y), Sse.CompareScalarOrderedLessThan(x, y), Sse.CompareScalarOrderedGreaterThan(x, y));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong UnorderedSingle(in Vector128<float> x, in Vector128<float> y) =>
+    internal static ulong UnorderedSingle(in Vector128<float> x, in Vector128<float> y) =>
         CompareFlags(Sse.CompareScalarUnorderedEqual(x, y), Sse.CompareScalarUnorderedLessThan(x, y), Sse.CompareScalarUnorderedGreaterThan(x, y));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong OrderedDouble(in Vector128<double> x, in Vector128<double> y) =>
+    internal static ulong OrderedDouble(in Vector128<double> x, in Vector128<double> y) =>
         CompareFlags(Sse2.CompareScalarOrderedEqual(x, y), Sse2.CompareScalarOrderedLessThan(x, y), Sse2.CompareScalarOrderedGreaterThan(x, y));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static ulong UnorderedDouble(in Vector128<double> x, in Vector128<double> y) =>
+    internal static ulong UnorderedDouble(in Vector128<double> x, in Vector128<double> y) =>
         CompareFlags(Sse2.CompareScalarUnorderedEqual(x, y), Sse2.CompareScalarUnorderedLessThan(x, y), Sse2.CompareScalarUnorderedGreaterThan(x, y));
 
     /// <summary>CMPPS/PD/SS/SD with predicates 0..7 (EQ LT LE UNORD NEQ NLT NLE ORD), as the host instruction.</summary>

@@ -155,7 +155,7 @@ static unsafe class RegionCompiler
         foreach (var b in blocks)
             foreach (var insn in b.Insns)
             {
-                e.UsesFloatingPoint |= EmitSseFloat.Handles(insn);
+                e.UsesFloatingPoint |= EmitSseFloat.Handles(insn) || EmitSseScalar.UsesHostMxcsr(insn);
                 e.UsesYmm |= insn.I.Encoding == Iced.Intel.EncodingKind.VEX;
             }
         var ctx = new Context(e, blocks, addedEntries);
@@ -191,6 +191,7 @@ static unsafe class RegionCompiler
             e.FlagsDeadAfter = deadAfter[k];
             bool last = k == n - 1;
             if (last && EmitBranch.TryEmit(e, ctx, i, n)) return;
+            if (EmitSseScalar.TryEmit(e, i, interpreted)) continue;
             if (Emitters.TryEmit(e, i)) continue;
             if (i.Inner != null && EmitSseFloat.TryEmit(e, i, interpreted)) continue;
             interpreted.Add(i);
