@@ -42,6 +42,8 @@ public sealed partial class Translator : IDisposable
         public List<Block>? Late;
         /// <summary>For a region compiled again for an added entry: how many times that has been done, this one included.</summary>
         public int Recompiles;
+        /// <summary>Planned with the wide limits (a widening, or another entry for a region planned so).</summary>
+        public bool Wide;
     }
 
     /// <summary>Times a region is compiled again for one more entry before an arrival gets a region of its own.</summary>
@@ -112,7 +114,7 @@ public sealed partial class Translator : IDisposable
             var entries = new HashSet<ulong>(holder.AddedEntries) { head.Start };
             Stats.RegionsGivenEntries++;
             // Later arrivals in its blocks join the new job's entries (its blocks are pending members now).
-            Submit(new Job(holder.Blocks[0], holder.Blocks, holder) { Entries = entries, Recompiles = holder.EntryRecompiles + 1 });
+            Submit(new Job(holder.Blocks[0], holder.Blocks, holder) { Entries = entries, Recompiles = holder.EntryRecompiles + 1, Wide = holder.Wide });
             return true;
         }
     }
@@ -130,7 +132,7 @@ public sealed partial class Translator : IDisposable
         // Nothing hot beyond what the region holds: compiling it again would only cost JIT time.
         if (blocks.Length <= region.Blocks.Length) return;
         Stats.RegionsWidened++;
-        Submit(new Job(head, blocks, region) { Entries = new HashSet<ulong>(region.AddedEntries), Recompiles = region.EntryRecompiles });
+        Submit(new Job(head, blocks, region) { Entries = new HashSet<ulong>(region.AddedEntries), Recompiles = region.EntryRecompiles, Wide = true });
     }
 
     void Submit(Job job)
@@ -207,7 +209,7 @@ public sealed partial class Translator : IDisposable
         {
             region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls, entries);
             region.EntryRecompiles = job.Recompiles;
-            region.Wide = job.Replaces != null;
+            region.Wide = job.Wide;
             if (!region.Wide) region.WidenAt = WidenEntries;
             // The warm-up call (no CPU) makes the JIT compile it here, off the guest's time, and
             // surfaces an emitter bug as an exception now rather than in the guest.
