@@ -87,6 +87,7 @@ static class EmitSseFloat
         // Not the default MXCSR: the interpreter's bracket, before anything is read, so nothing is read twice.
         e.LoadFpFast();
         il.Emit(OpCodes.Brfalse, slow);
+        int accesses = e.BlockAccesses;
 
         // b: the source (XMM, an aligned m128 for packed forms, m32/m64 for scalar ones)
         if (i.I.Op1Kind == OpKind.Register)
@@ -146,7 +147,7 @@ static class EmitSseFloat
 
         il.MarkLabel(slow);
         interpreted.Add(i);
-        e.EmitInterpreted(interpreted.Count - 1, RegisterSet.Of(i));
+        e.EmitInterpretedInstead(interpreted.Count - 1, RegisterSet.Of(i), accesses);
         il.MarkLabel(done);
         return true;
     }

@@ -164,19 +164,21 @@ static class EmitSseScalar
     /// The start of an instruction that raises MXCSR flags: flags settled for the handler, and the branch to it
     /// when the guest's MXCSR is not the default, before any operand is read (so nothing is read twice).
     /// </summary>
-    static void BeginHostFloat(RegionEmitter e, Label slow)
+    /// <returns>The block's inline accesses before the instruction, for <see cref="EndHostFloat"/>.</returns>
+    static int BeginHostFloat(RegionEmitter e, Label slow)
     {
         e.MaterializeFlags();
         e.LoadFpFast();
         e.Il.Emit(OpCodes.Brfalse, slow);
+        return e.BlockAccesses;
     }
 
-    static void EndHostFloat(RegionEmitter e, in Insn i, List<Insn> interpreted, Label slow, Label done)
+    static void EndHostFloat(RegionEmitter e, in Insn i, List<Insn> interpreted, Label slow, Label done, int accessesBefore)
     {
         e.Il.Emit(OpCodes.Br, done);
         e.Il.MarkLabel(slow);
         interpreted.Add(i);
-        e.EmitInterpreted(interpreted.Count - 1, RegisterSet.Of(i));
+        e.EmitInterpretedInstead(interpreted.Count - 1, RegisterSet.Of(i), accessesBefore);
         e.Il.MarkLabel(done);
     }
 
@@ -192,7 +194,7 @@ static class EmitSseScalar
         var il = e.Il;
         var slow = il.DefineLabel();
         var done = il.DefineLabel();
-        BeginHostFloat(e, slow);
+        int accesses = BeginHostFloat(e, slow);
         // TmpOf hands out one local per type: the second operand needs one of its own.
         var x = e.TmpOf(vt);
         var y = il.DeclareLocal(vt);
@@ -209,7 +211,7 @@ static class EmitSseScalar
         var flags = e.Tmp();
         il.Emit(OpCodes.Stloc, flags);
         e.SetArithBits(flags);
-        EndHostFloat(e, i, interpreted, slow, done);
+        EndHostFloat(e, i, interpreted, slow, done, accesses);
         // The two paths leave the flags differently at compile time: the next reader takes them from the state.
         e.ForgetFlags();
         return true;
@@ -227,7 +229,7 @@ static class EmitSseScalar
         var il = e.Il;
         var slow = il.DefineLabel();
         var done = il.DefineLabel();
-        BeginHostFloat(e, slow);
+        int accesses = BeginHostFloat(e, slow);
         var value = e.Tmp();
         e.LoadOperand(i, 1, wide ? 64 : 32);
         il.Emit(OpCodes.Stloc, value);
@@ -242,7 +244,7 @@ static class EmitSseScalar
         e.XmmAddress(dst);
         il.Emit(OpCodes.Ldloc, result);
         il.Emit(OpCodes.Stobj, vt);
-        EndHostFloat(e, i, interpreted, slow, done);
+        EndHostFloat(e, i, interpreted, slow, done, accesses);
         return true;
     }
 
@@ -255,13 +257,13 @@ static class EmitSseScalar
         var il = e.Il;
         var slow = il.DefineLabel();
         var done = il.DefineLabel();
-        BeginHostFloat(e, slow);
+        int accesses = BeginHostFloat(e, slow);
         LoadScalarSource(e, i, 1, single ? typeof(float) : typeof(double));
         il.Emit(OpCodes.Call, single ? wide ? MSingleToLong : MSingleToInt : wide ? MDoubleToLong : MDoubleToInt);
         if (!wide) il.Emit(OpCodes.Conv_U4);
         il.Emit(OpCodes.Conv_U8);
         e.StoreGpr(i.I.Op0Register);
-        EndHostFloat(e, i, interpreted, slow, done);
+        EndHostFloat(e, i, interpreted, slow, done, accesses);
         return true;
     }
 }

@@ -783,6 +783,29 @@ sealed partial class RegionEmitter
     /// Runs the current instruction through its interpreter handler: the registers it reads are stored
     /// before, those it writes loaded after, and the flags both ways when it touches them.
     /// </summary>
+    /// <summary>Inline accesses the block has counted so far (see <see cref="EmitInterpretedInstead"/>).</summary>
+    internal int BlockAccesses => _blockAccesses;
+
+    /// <summary>
+    /// The slow path of an instruction whose inline form was laid out first, with its accesses already in the block's
+    /// count (counted once, at the block's end): the handler counts its own, so the inline form's are left out of a
+    /// fault the handler raises and taken back from the view's count when it returns.
+    /// </summary>
+    internal void EmitInterpretedInstead(int interpretedIndex, RegisterSet set, int accessesBefore)
+    {
+        int inline = _blockAccesses - accessesBefore;
+        _blockAccesses = accessesBefore;
+        EmitInterpreted(interpretedIndex, set);
+        _blockAccesses += inline;
+        if (inline == 0) return;
+        Il.Emit(OpCodes.Ldloc, _view);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldfld, FAccesses);
+        Il.Emit(OpCodes.Ldc_I8, (long)inline);
+        Il.Emit(OpCodes.Sub);
+        Il.Emit(OpCodes.Stfld, FAccesses);
+    }
+
     internal void EmitInterpreted(int interpretedIndex, RegisterSet set)
     {
         MaterializeFlags();
