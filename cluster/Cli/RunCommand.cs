@@ -147,7 +147,7 @@ public static class RunCommand
                 string? nodes = memoryNodesText;
                 int count = nodes == null ? 0 : int.TryParse(nodes, out int c) ? c : nodes.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
                 if (count < copies) return Fail($"--replicas {copies} needs at least {copies} memory nodes (--memory-nodes)");
-                if (processorsText != null || spreadProcesses != null) return Fail("--replicas 2 does not combine with --processors (or --spread) yet: the line directories of coherent caches are not replicated");
+                if (pr.GetValue(spread) is "threads" or "processes") return Fail("--replicas 2 does not combine with --spread yet");
             }
             Replication.Factor = copies;
             long capacity = 0;

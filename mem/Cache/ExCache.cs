@@ -780,6 +780,21 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         return n;
     }
 
+    /// <summary>Drops the tracked lines a failed directory node kept (see <see cref="ICoherenceTarget.DropMoved"/>).</summary>
+    public void DropMoved(Func<int, ulong, bool> moved, LineSink dirty)
+    {
+        for (int i = NextValid(0); i >= 0; i = NextValid(i + 1))
+        {
+            if (!_tracked[i] || !moved(_asids[i], _tags[i])) continue;
+            ulong lineAddr = _tags[i];
+            if (_dirty[i]) dirty(_asids[i], lineAddr, new ReadOnlySpan<byte>(SlotData(i), _config.LineSize));
+            InvalidateViews(lineAddr);
+            _dirty[i] = false;
+            Tracer?.Drop(lineAddr);
+            Vacate(i);
+        }
+    }
+
     /// <summary>
     /// The slot <see cref="ChooseVictim"/> would pick, without moving FIFO's pointer: <paramref name="advance"/> says
     /// whether taking it must move the pointer. Random replacement draws its number here already.

@@ -28,4 +28,13 @@ public interface ICoherenceTarget
     /// says whether a read-only copy remains.
     /// </summary>
     int ApplyRemote(int asid, ulong lineAddr, InvalidateMode mode, Span<byte> data, out bool kept);
+
+    /// <summary>
+    /// Drops every directory-tracked line for which <paramref name="moved"/> holds (its region's directory was on a
+    /// node that failed), handing the dirty ones to <paramref name="dirty"/> first: they are the only copy.
+    /// </summary>
+    void DropMoved(Func<int, ulong, bool> moved, LineSink dirty);
 }
+
+/// <summary>Takes one line's bytes; they are valid during the call only.</summary>
+public delegate void LineSink(int asid, ulong lineAddr, ReadOnlySpan<byte> data);

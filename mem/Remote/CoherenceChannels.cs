@@ -41,13 +41,28 @@ public sealed class CoherenceChannels : IDisposable
     /// <summary>Invalidations and downgrades applied here, and how many of them carried dirty data back.</summary>
     public long Applied, WithData;
 
+    /// <summary>
+    /// Replicated: the dirty bytes of a line handed to another component also go to the line's backup node before the
+    /// answer that lets the directory grant them, so a directory node that dies holding the only copy loses nothing.
+    /// </summary>
+    internal LineSink? HandedOver;
+
+    /// <summary>
+    /// Replicated: a node asks for the lines of the regions a failed node was primary of (it took them over, see
+    /// <see cref="Op.Rebuild"/>). The handler drops them from the cache, passing each dirty one to the sink.
+    /// </summary>
+    internal Action<MemoryNodeClient, string, LineSink>? Rebuild;
+
+    /// <summary>Replicated: a callback channel the node closed means the node is gone (it is marked failed at once).</summary>
+    internal bool ClosedMeansFailed;
+
     /// <summary>The callback sockets, for a caller that sleeps in its own poll (the scheduler).</summary>
     public IEnumerable<Socket> Sockets
     {
         get
         {
             foreach (var n in _nodes)
-                if (n.Callback != null) yield return n.Callback;
+                if (n.Callback != null && !n.IsBroken) yield return n.Callback;
         }
     }
 
@@ -58,20 +73,32 @@ public sealed class CoherenceChannels : IDisposable
         {
             list.Clear();
             foreach (var n in _nodes)
-                if (n.Callback is { Connected: true } cb) list.Add(cb);
+                if (n.Callback is { Connected: true } cb && !n.IsBroken) list.Add(cb);
             if (list.Count == 0) return;
+            // A node given up meanwhile has its channel closed under this thread: the others are still watched.
             try { Socket.Select(list, null, null, 200_000); }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                if (_stopping) return;
+                Thread.Sleep(10);
+                continue;
+            }
             if (list.Count == 0 || _stopping) continue;
-            // A closed channel stays readable with nothing to read: the main connection reports the failure.
-            bool data = false;
+            // A closed channel stays readable with nothing to read: the main connection reports the failure, or, with
+            // replicas, the owner's next drain gives the node up (it is asked for one).
+            bool data = false, closed = false;
             foreach (var s in list)
             {
-                try { data |= s.Available > 0; }
-                catch (ObjectDisposedException) { return; }
+                try
+                {
+                    if (s.Available > 0) data = true;
+                    else closed = true;
+                }
+                catch (ObjectDisposedException) { }
             }
             if (!data)
             {
+                if (closed && ClosedMeansFailed) _notify();
                 Thread.Sleep(50);
                 continue;
             }
@@ -83,7 +110,8 @@ public sealed class CoherenceChannels : IDisposable
 
     /// <summary>Waits until <paramref name="main"/> is readable, applying invalidations that arrive meanwhile.</summary>
     /// <returns>False when <paramref name="timeout"/> passed with nothing to read on <paramref name="main"/>.</returns>
-    internal bool WaitFor(Socket main, TimeSpan timeout)
+    /// <returns>False also once <paramref name="node"/> was found failed meanwhile (the caller throws its failure).</returns>
+    internal bool WaitFor(Socket main, TimeSpan timeout, MemoryNodeClient node)
     {
         // An invalidation held back until its grant arrived is due now, and this request may queue behind it.
         if (HasEarly) Drain();
@@ -93,12 +121,15 @@ public sealed class CoherenceChannels : IDisposable
             _select.Clear();
             _select.Add(main);
             foreach (var n in _nodes)
-                if (n.Callback != null) _select.Add(n.Callback);
+                if (n.Callback != null && !n.IsBroken) _select.Add(n.Callback);
             long left = (long)(timeout - System.Diagnostics.Stopwatch.GetElapsedTime(start)).TotalMicroseconds;
             if (left <= 0) return main.Available > 0;
             Socket.Select(_select, null, null, (int)Math.Min(left, int.MaxValue));
             bool mainReady = _select.Contains(main);
             if (_select.Count > (mainReady ? 1 : 0)) Drain();
+            // Given up meanwhile (its regions' new primary asked for their lines): an answer already here is not taken,
+            // since this cache has handed back every line of those regions and the new primary counts on it.
+            if (node.IsBroken) return false;
             if (mainReady || main.Available > 0) return true;
         }
     }
@@ -113,31 +144,18 @@ public sealed class CoherenceChannels : IDisposable
             for (int k = 0; k < _nodes.Length; k++)
             {
                 var n = _nodes[k];
-                var cb = n.Callback;
-                if (cb == null) continue;
-                var early = _early[k];
-                for (int e = 0; e < early.Count; e++)
+                if (n.Callback == null) continue;
+                if (n.IsBroken)
                 {
-                    if (early[e].Grants > n.GrantsReceived) continue;
-                    var x = early[e];
-                    early.RemoveAt(e--);
-                    Apply(n, x.Token, x.Asid, x.Addr, x.Size, x.Mode);
+                    _early[k].Clear(); // grants that will never come
+                    continue;
                 }
-                while (cb.Available > 0)
+                try { DrainNode(k, n, n.Callback); }
+                // Replicated, a channel that fails takes its node with it, and the guest goes on without it; this may run
+                // inside the wait for another node's answer, which must not be taken for the failed one.
+                catch (Exception e) when (ClosedMeansFailed && e is SocketException or ObjectDisposedException or IOException or MemoryNodeFailure)
                 {
-                    var body = n.ReadFrame(cb, n.CallbackTls);
-                    if ((Op)body[0] != Op.Invalidate) throw new MemoryNodeFailure($"memory node {n.Endpoint} sent op {body[0]} on the callback channel");
-                    uint token = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
-                    var r = new FrameReader(body.AsSpan(5));
-                    int asid = r.I32();
-                    ulong addr = r.U64();
-                    uint size = r.U32();
-                    var mode = (InvalidateMode)r.U8();
-                    long grants = r.I64();
-                    if (size > (uint)_line.Length) throw new MemoryNodeFailure($"memory node {n.Endpoint} invalidated a line of {size} bytes");
-                    // It takes away a line whose grant is still on its way: the access that asked for it goes first.
-                    if (grants > n.GrantsReceived) early.Add((token, asid, addr, (int)size, mode, grants));
-                    else Apply(n, token, asid, addr, (int)size, mode);
+                    n.MarkBroken(e as MemoryNodeFailure ?? new MemoryNodeFailure($"memory node {n.Endpoint} (node {n.Index}) failed: {e.Message}", e));
                 }
             }
         }
@@ -149,6 +167,41 @@ public sealed class CoherenceChannels : IDisposable
         {
             _draining = false;
             _drained.Set();
+        }
+    }
+
+    void DrainNode(int k, MemoryNodeClient n, Socket cb)
+    {
+        var early = _early[k];
+        for (int e = 0; e < early.Count; e++)
+        {
+            if (early[e].Grants > n.GrantsReceived) continue;
+            var x = early[e];
+            early.RemoveAt(e--);
+            Apply(n, x.Token, x.Asid, x.Addr, x.Size, x.Mode);
+        }
+        if (ClosedMeansFailed && cb.Available == 0 && cb.Poll(0, SelectMode.SelectRead) && cb.Available == 0)
+            throw new MemoryNodeFailure($"memory node {n.Endpoint} (node {n.Index}) closed the connection");
+        while (cb.Available > 0)
+        {
+            var body = n.ReadFrame(cb, n.CallbackTls);
+            if ((Op)body[0] == Op.RebuildRequest)
+            {
+                AnswerRebuild(n, body);
+                continue;
+            }
+            if ((Op)body[0] != Op.Invalidate) throw new MemoryNodeFailure($"memory node {n.Endpoint} sent op {body[0]} on the callback channel");
+            uint token = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
+            var r = new FrameReader(body.AsSpan(5));
+            int asid = r.I32();
+            ulong addr = r.U64();
+            uint size = r.U32();
+            var mode = (InvalidateMode)r.U8();
+            long grants = r.I64();
+            if (size > (uint)_line.Length) throw new MemoryNodeFailure($"memory node {n.Endpoint} invalidated a line of {size} bytes");
+            // It takes away a line whose grant is still on its way: the access that asked for it goes first.
+            if (grants > n.GrantsReceived) early.Add((token, asid, addr, (int)size, mode, grants));
+            else Apply(n, token, asid, addr, (int)size, mode);
         }
     }
 
@@ -173,12 +226,43 @@ public sealed class CoherenceChannels : IDisposable
     {
         int dataLen = _target.ApplyRemote(asid, addr, mode, _line.AsSpan(0, size), out bool kept);
         Applied++;
-        if (dataLen > 0) WithData++;
+        if (dataLen > 0)
+        {
+            WithData++;
+            HandedOver?.Invoke(asid, addr, _line.AsSpan(0, dataLen));
+        }
         _ack.Begin((byte)Op.InvalidateAck, token);
         _ack.I64(n.WriteBacksSent);
         _ack.U8(kept ? (byte)1 : (byte)0);
         _ack.Bytes(_line.AsSpan(0, dataLen));
         n.SendOnCallback(_ack.Finish());
+    }
+
+    /// <summary>Lines handed back to new primaries after a failover, and how many of them were dirty.</summary>
+    public long RebuildsAnswered, RebuildLines;
+
+    /// <summary>
+    /// A node took over regions of a failed one: every line of them cached here goes, the dirty ones to that node on
+    /// this channel (it holds the only copy of them), then the answer that lets it serve those lines again.
+    /// </summary>
+    void AnswerRebuild(MemoryNodeClient n, byte[] body)
+    {
+        uint token = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(1));
+        var r = new FrameReader(body.AsSpan(5));
+        string failed = r.Str();
+        var frame = new FrameWriter(_line.Length + 64);
+        Rebuild?.Invoke(n, failed, (asid, addr, data) =>
+        {
+            frame.Begin((byte)Op.RebuildLine, 0);
+            frame.I32(asid);
+            frame.U64(addr);
+            frame.Bytes(data);
+            n.SendOnCallback(frame.Finish());
+            RebuildLines++;
+        });
+        frame.Begin((byte)Op.RebuildDone, token);
+        n.SendOnCallback(frame.Finish());
+        RebuildsAnswered++;
     }
 
     public void Dispose()

@@ -112,9 +112,9 @@ public sealed partial class MemoryCluster
     }
 
     /// <summary>
-    /// Fails over every node whose link broke, then starts the region copies that made. Without replication (or
-    /// with coherent caches, whose line directories live at the primaries) a broken link ends the run as before.
-    /// Called only where no request of this component waits for its answer.
+    /// Fails over every node whose link broke, then asks the new primaries of a coherent cache's regions to rebuild
+    /// their line directories and starts the region copies that made. Without replication a broken link ends the run
+    /// as before. Called only where no request of this component waits for its answer.
     /// </summary>
     void FailOverBroken()
     {
@@ -127,6 +127,20 @@ public sealed partial class MemoryCluster
             if (d >= 0)
             {
                 FailNode(d);
+                continue;
+            }
+            if (_rebuildAt.Count > 0)
+            {
+                var (to, failed) = _rebuildAt.First();
+                _rebuildAt.Remove((to, failed));
+                if (!Live(to)) continue; // failed too: its own failover decides what is lost
+                try
+                {
+                    var w = _nodes[to].Begin(Op.Rebuild);
+                    w.Str(_nodes[failed].Endpoint.Text);
+                    _nodes[to].Call();
+                }
+                catch (MemoryNodeFailure) when (_nodes[to].IsBroken) { }
                 continue;
             }
             if (_toStart.Count == 0) return;
@@ -168,7 +182,8 @@ public sealed partial class MemoryCluster
     {
         var node = _nodes[d];
         var failure = node.Failure ?? new MemoryNodeFailure($"memory node {node.Endpoint} (node {d}) failed");
-        if (!Replicated || _channels != null) throw new MemoryNodeFailure(failure.Message, failure);
+        if (!Replicated) throw new MemoryNodeFailure(failure.Message, failure);
+        bool coherent = _channels != null;
         _dead[d] = true;
         node.Abandon(failure);
         _failovers++;
@@ -201,9 +216,17 @@ public sealed partial class MemoryCluster
                         if (!backupComplete) throw Lost(failure, $"vRegion 0x{region << GlobalMemoryManager.RegionShift:x} had no other complete copy");
                         p = b;
                         _asPrimary[p]++;
+                        if (coherent)
+                        {
+                            // The line directory died with the primary: the new one rebuilds it from the caches.
+                            _movedFrom.Add((s.Asid, region, d));
+                            _rebuildAt.Add((p, d));
+                        }
                     }
-                    // A new backup where there is room; it takes write-backs at once, and the rest comes by copy.
-                    b = PlaceBackup(p, n => s.Nodes.Contains(n) && Live(n));
+                    // A new backup where there is room; it takes write-backs at once, and the rest comes by copy. Not for
+                    // coherent caches: each of the process's components fails over on its own, and they would have to
+                    // agree on the new backup and on when its copy may start (each one's write-backs before it).
+                    b = coherent ? -1 : PlaceBackup(p, n => s.Nodes.Contains(n) && Live(n));
                     if (b >= 0)
                     {
                         var c = new RegionCopy(_nodes[p].Endpoint, p, _nodes[b].Endpoint, b, s.Asid, s.Key, region, _vmaLock);
@@ -216,6 +239,74 @@ public sealed partial class MemoryCluster
                     RegionPlaced?.Invoke(s.Asid, region, s.Owners[region]);
                 }
             }
+        }
+    }
+
+    /// <summary>Regions whose primary failed while this cache was coherent: (space, vRegion, the failed node).</summary>
+    readonly HashSet<(int Asid, ulong Region, int Failed)> _movedFrom = new();
+    /// <summary>New primaries still to be told which failed node's directory they take over (see <see cref="Op.Rebuild"/>).</summary>
+    readonly HashSet<(int To, int Failed)> _rebuildAt = new();
+    /// <summary>Rebuilds this component answered, and the dirty lines it handed back for them.</summary>
+    long _rebuildsAnswered, _linesHandedBack;
+
+    bool MarkedBroken()
+    {
+        for (int i = 0; i < _nodes.Length; i++)
+            if (!_dead[i] && _nodes[i].IsBroken) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// A node asks for the lines of the regions <paramref name="failed"/> was primary of and it took over (its backup).
+    /// That node is given up here too, if this component had not noticed yet, so no line comes from it any more; then
+    /// every such line leaves the cache, the dirty ones to the asking node. A region counts whether this component
+    /// has already failed it over (it remembers) or not (its table still names the failed node as primary).
+    /// </summary>
+    void HandBackMoved(ICoherenceTarget cache, MemoryNodeClient from, string failed, LineSink sink)
+    {
+        int e = Array.FindIndex(_nodes, n => n.Endpoint.Text == failed);
+        if (e < 0 || e == from.Index) return;
+        if (!_dead[e]) _nodes[e].MarkBroken(new MemoryNodeFailure($"memory node {_nodes[e].Endpoint} (node {e}) failed: its regions went on at {from.Endpoint}"));
+        int to = from.Index;
+        _rebuildsAnswered++;
+        cache.DropMoved((asid, addr) =>
+        {
+            SpaceInfo? s;
+            lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return false;
+            ulong region = addr >> GlobalMemoryManager.RegionShift;
+            lock (s.Owners)
+            {
+                if (!s.Owners.TryGetValue(region, out int placement)) return false;
+                int p = Placement.Primary(placement);
+                return p == e ? Placement.Backup(placement) == to : p == to && _movedFrom.Contains((asid, region, e));
+            }
+        }, (asid, addr, data) =>
+        {
+            _linesHandedBack++;
+            sink(asid, addr, data);
+        });
+    }
+
+    readonly FrameWriter _backupLine = new((int)PageMath.PageSize + 64);
+
+    /// <summary>
+    /// A dirty line goes to another component through its directory (an invalidation's answer): its backup gets the
+    /// bytes first, so the line survives its primary. They go on the callback channel, which has no replies: this runs
+    /// inside waits for other answers, and a request on the main connection would be answered before a parked fill
+    /// sent ahead of it. The bytes leave before the invalidation's answer does, long before anyone can write the line again.
+    /// </summary>
+    void HandOverToBackup(int asid, ulong lineAddr, ReadOnlySpan<byte> data)
+    {
+        int b = Placement.Backup(PlacementOf(asid, lineAddr));
+        if (b < 0 || !Live(b) || _nodes[b].Callback == null) return;
+        _backupLine.Begin((byte)Op.BackupLine, 0);
+        _backupLine.I32(asid);
+        _backupLine.U64(lineAddr);
+        _backupLine.Bytes(data);
+        try { _nodes[b].SendOnCallback(_backupLine.Finish()); }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException or IOException)
+        {
+            _nodes[b].MarkBroken(new MemoryNodeFailure($"memory node {_nodes[b].Endpoint} (node {b}) failed: {e.Message}", e));
         }
     }
 
@@ -279,6 +370,7 @@ public sealed partial class MemoryCluster
         int done = copies.Count(c => c.Done);
         w.WriteLine($"legoemu: replication: {_replicas} copies of each vRegion; memory nodes failed {FailedNodes}, failovers {_failovers}; " +
                     $"vRegions copied to a new backup {done} of {copies.Length} ({pages:N0} pages)" +
+                    (_channels != null ? $"; line directories rebuilt {_rebuildsAnswered} ({_linesHandedBack:N0} dirty lines handed back)" : "") +
                     string.Concat(copies.Where(c => c.Error != null).Select(c => $"; a copy failed: {c.Error}")));
     }
 }

@@ -31,10 +31,11 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
     readonly Dictionary<int, SpaceInfo> _spaces = new();
     readonly Random _asidSource = new();
 
-    public MemoryCluster(IReadOnlyList<Endpoint> endpoints)
+    /// <param name="replicas">Copies of each vRegion; <see cref="Replication.Factor"/> when not given.</param>
+    public MemoryCluster(IReadOnlyList<Endpoint> endpoints, int? replicas = null)
     {
         if (endpoints.Count == 0) throw new ArgumentException("a memory cluster needs at least one node");
-        _replicas = Math.Min(Replication.Factor, endpoints.Count);
+        _replicas = Math.Min(replicas ?? Replication.Factor, endpoints.Count);
         _dead = new bool[endpoints.Count];
         _asPrimary = new int[endpoints.Count];
         _asBackup = new int[endpoints.Count];
@@ -803,6 +804,12 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
     {
         foreach (var n in _nodes) n.AttachComponent(componentId);
         _channels = new CoherenceChannels(_nodes, target, notify);
+        if (Replicated)
+        {
+            _channels.HandedOver = HandOverToBackup;
+            _channels.Rebuild = (from, failed, sink) => HandBackMoved(target, from, failed, sink);
+            _channels.ClosedMeansFailed = true;
+        }
     }
 
     public void DrainCoherence() => _channels?.Drain();
@@ -821,19 +828,32 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
     public FillStatus FillCoherent(int asid, ulong lineAddr, Span<byte> destination, bool exclusive, out Protection prot)
     {
         var s = Space(asid);
-        int n = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));
-        if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
-        var node = _nodes[n];
-        var w = node.Begin(Op.CoherentFill);
-        w.I32(asid);
-        w.U64(lineAddr);
-        w.U32((uint)destination.Length);
-        w.U8(exclusive ? (byte)1 : (byte)0);
-        var r = node.Call();
-        node.GrantsReceived++;
-        node.Stats.Fills++;
-        _channels?.AfterGrant();
-        return ReadFill(ref r, destination, out prot, lineAddr);
+        if (Replicated && (NewSuspects || MarkedBroken())) FailOverBroken();
+        while (true)
+        {
+            int n = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));
+            if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
+            var node = _nodes[n];
+            FrameReader r;
+            try
+            {
+                var w = node.Begin(Op.CoherentFill);
+                w.I32(asid);
+                w.U64(lineAddr);
+                w.U32((uint)destination.Length);
+                w.U8(exclusive ? (byte)1 : (byte)0);
+                r = node.Call();
+            }
+            catch (MemoryNodeFailure) when (Replicated && node.IsBroken)
+            {
+                FailOverBroken(); // the backup, promoted, rebuilds the line directory and serves the retry
+                continue;
+            }
+            node.GrantsReceived++;
+            node.Stats.Fills++;
+            _channels?.AfterGrant();
+            return ReadFill(ref r, destination, out prot, lineAddr);
+        }
     }
 
     public FillStatus WriteBackAndFillCoherent(int victimAsid, ulong victimAddr, ReadOnlySpan<byte> victim, int asid, ulong lineAddr,

@@ -32,15 +32,17 @@ public sealed class MemoryNodeClient : IDisposable
     (uint Id, AsyncReply Kind, int Token)[] _inFlight = new (uint, AsyncReply, int)[64];
     int _inFlightHead, _inFlightCount, _asyncInFlight;
 
-    public MemoryNodeClient(Endpoint endpoint, int index)
+    public MemoryNodeClient(Endpoint endpoint, int index) : this(endpoint, index, NodeTimeout.Milliseconds) { }
+
+    MemoryNodeClient(Endpoint endpoint, int index, int timeoutMs)
     {
         Endpoint = endpoint;
         Index = index;
         _socket = endpoint.NewSocket();
         // A node that stops answering is declared failed after this long, rather than hanging the guest.
-        _socket.ReceiveTimeout = NodeTimeout.Milliseconds;
+        _socket.ReceiveTimeout = timeoutMs;
         // A frozen node stops reading too: once the socket's buffer is full a send would wait forever.
-        _socket.SendTimeout = NodeTimeout.Milliseconds;
+        _socket.SendTimeout = timeoutMs;
         try
         {
             _socket.Connect(endpoint.Address);
@@ -349,6 +351,9 @@ public sealed class MemoryNodeClient : IDisposable
     {
         while (true)
         {
+            // A coherent cache may give the node up while it waits (see CoherenceChannels.WaitFor): a reply read ahead
+            // from it must not be taken either.
+            if (Channels != null && _broken != null) throw _broken;
             int have = _inEnd - _inStart;
             uint len = 0;
             if (have >= 4)
@@ -374,10 +379,40 @@ public sealed class MemoryNodeClient : IDisposable
             // A TLS read is given room for a whole record, so the stream keeps nothing back that a poll of the socket would miss.
             if (_tls != null && _in.Length - _inEnd < TlsRecordStream.MaxPlaintext) Array.Resize(ref _in, _inEnd + TlsRecordStream.MaxPlaintext);
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
-            if (Channels != null && _socket.Available == 0 && !Channels.WaitFor(_socket, NodeTimeout.Value)) throw Silent();
+            // A node found failed meanwhile (its regions' new primary said so) is not waited for any longer.
+            if (Channels != null && _socket.Available == 0 && !WaitCoherent()) throw _broken ?? Silent();
             int r = _tls != null ? _tls.Read(_in, _inEnd, _in.Length - _inEnd) : _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
             if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
             _inEnd += r;
+        }
+    }
+
+    /// <summary>
+    /// A coherent request may wait for other components to give a line up, and one of them may itself wait for a
+    /// frozen node: so after half the timeout a probe on a connection of its own tells a frozen node (no answer
+    /// within the other half either: failed) from a busy one (waited for again).
+    /// </summary>
+    bool WaitCoherent()
+    {
+        var half = NodeTimeout.Value / 2;
+        while (true)
+        {
+            if (Channels!.WaitFor(_socket, half, this)) return true;
+            if (IsBroken || !Answers((int)Math.Max(1, half.TotalMilliseconds))) return false;
+        }
+    }
+
+    /// <summary>True when the node answers a new connection's handshake and a counters request within <paramref name="timeoutMs"/>.</summary>
+    bool Answers(int timeoutMs)
+    {
+        try
+        {
+            using var probe = new MemoryNodeClient(Endpoint, Index, timeoutMs);
+            return true;
+        }
+        catch (MemoryNodeFailure)
+        {
+            return false;
         }
     }
 

@@ -192,6 +192,38 @@ public sealed partial class MemoryNodeServer
                 else Acknowledge(ack);
                 return false;
             }
+            case Op.Rebuild:
+            {
+                string failed = r.Str();
+                r.End();
+                RequireMain(conn);
+                StartRebuild(failed);
+                w.I32(0);
+                return true;
+            }
+            case Op.RebuildLine:
+            case Op.BackupLine:
+            {
+                int asid = r.I32();
+                ulong addr = r.U64();
+                var data = r.Bytes((int)PageMath.PageSize);
+                r.End();
+                CheckLine(addr, (uint)data.Length);
+                if (!conn.IsCallback) throw new ProtocolException("a line's bytes on a main connection");
+                if (_callbacks[conn.Slot] != conn || _mains[conn.Slot] is not { } main) return false; // its component left
+                CheckAsid(main, asid);
+                TryWriteBack(st, asid, addr, data);
+                // A line handed back for a rebuild is cached there no more.
+                if (op == Op.RebuildLine && _directory.TryGetValue(st.LineKey(asid, addr), out var line) && line.Busy == null) Forget(line, conn.Slot);
+                return false;
+            }
+            case Op.RebuildDone:
+            {
+                r.End();
+                if (!conn.IsCallback) throw new ProtocolException("a rebuild answered on a main connection");
+                if (_callbacks[conn.Slot] == conn) RebuildAnswered(conn.Slot, id);
+                return false;
+            }
             default:
                 throw new ProtocolException($"unknown op {(byte)op}");
         }
@@ -215,6 +247,13 @@ public sealed partial class MemoryNodeServer
 
     void Submit(FillRequest req)
     {
+        // While the directory of a failed node's regions is rebuilt here, no fill may be granted: a component that has
+        // not answered yet may hold the line, even modified.
+        if (_rebuilds.Count > 0)
+        {
+            _heldFills.Add(req);
+            return;
+        }
         var line = Line(req.Asid, req.Addr);
         if (line.Busy != null)
         {
@@ -395,5 +434,60 @@ public sealed partial class MemoryNodeServer
         _deferred[slot] = null;
         foreach (var (token, o) in _outstanding.Where(kv => kv.Value.Slot == slot).ToList())
             Acknowledge(new DeferredAck(token, 0, false, []));
+        foreach (uint token in _rebuilds.Keys.ToList()) RebuildAnswered(slot, token);
+    }
+
+    // ---- rebuilding the directory of regions taken over from a failed node (replication) ----
+
+    /// <summary>Rebuilds under way: the components that have not answered yet, by the token their request carried.</summary>
+    readonly Dictionary<uint, ulong> _rebuilds = new();
+    /// <summary>Failed nodes whose regions' lines every attached component has been asked for already.</summary>
+    readonly HashSet<string> _rebuilt = new();
+    /// <summary>Coherent fills that arrived during a rebuild, served in order once it ends.</summary>
+    readonly List<FillRequest> _heldFills = new();
+
+    /// <summary>Directories rebuilt here (nodes failed over to this one), for the node's log and tests.</summary>
+    public long Rebuilds;
+
+    /// <summary>
+    /// A component failed <paramref name="failed"/> over, and this node is the new primary of regions whose directory
+    /// died with it. Rather than copying directories ahead of a failure (a message per grant on the fill path), this
+    /// node asks every attached component to hand back the lines of those regions it holds, the dirty ones with their
+    /// bytes, and grants nothing until all have answered: then no copy is cached anywhere, and an empty directory is exact.
+    /// Each component knows which regions were the failed node's from its own placement table.
+    /// </summary>
+    void StartRebuild(string failed)
+    {
+        if (!_rebuilt.Add(failed)) return; // asked already: every component then attached has answered or will
+        uint token = _nextToken++;
+        ulong waiting = 0;
+        var w = new FrameWriter(failed.Length * 3 + 64);
+        for (int slot = 0; slot < MaxComponents; slot++)
+        {
+            if (_callbacks[slot] is not { } cb) continue;
+            w.Begin((byte)Op.RebuildRequest, token);
+            w.Str(failed);
+            try { cb.Send(w.Finish()); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { continue; }
+            waiting |= 1UL << slot;
+        }
+        Rebuilds++;
+        if (waiting != 0) _rebuilds[token] = waiting;
+    }
+
+    void RebuildAnswered(int slot, uint token)
+    {
+        if (!_rebuilds.TryGetValue(token, out ulong waiting)) return;
+        waiting &= ~(1UL << slot);
+        if (waiting != 0)
+        {
+            _rebuilds[token] = waiting;
+            return;
+        }
+        _rebuilds.Remove(token);
+        if (_rebuilds.Count > 0) return;
+        var held = _heldFills.ToArray();
+        _heldFills.Clear();
+        foreach (var req in held) Submit(req);
     }
 }

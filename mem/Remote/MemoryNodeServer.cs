@@ -187,7 +187,8 @@ public sealed partial class MemoryNodeServer : IDisposable
                 if (greeted && op == (byte)Op.Hello) throw new ProtocolException("a second handshake");
                 // A coherent request may be answered from another connection's thread: what was answered before it goes first.
                 // A write-back queued behind a fill must not hold the fill's answer back while it is stored.
-                if (op is (byte)Op.Attach or (byte)Op.CoherentFill or (byte)Op.CoherentWriteBackFill or (byte)Op.InvalidateAck or (byte)Op.WriteBack) FlushReplies();
+                if (op is (byte)Op.Attach or (byte)Op.CoherentFill or (byte)Op.CoherentWriteBackFill or (byte)Op.InvalidateAck or (byte)Op.WriteBack
+                    or (byte)Op.Rebuild or (byte)Op.RebuildDone) FlushReplies();
                 writer.Begin((byte)(op | Protocol.ReplyBit), id);
                 bool reply;
                 if (Debug) _log.WriteLine($"conn {n} slot {conn.Slot} op {(Op)op} id {id} len {len}");
@@ -267,6 +268,10 @@ public sealed partial class MemoryNodeServer : IDisposable
             case Op.CoherentFill:
             case Op.CoherentWriteBackFill:
             case Op.InvalidateAck:
+            case Op.Rebuild:
+            case Op.RebuildLine:
+            case Op.RebuildDone:
+            case Op.BackupLine:
                 return DispatchCoherent(conn, op, id, ref r, w);
             case Op.Hello:
             {

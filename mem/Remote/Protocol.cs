@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Remote;
 public static class Protocol
 {
     public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
-    public const ushort Version = 5;
+    public const ushort Version = 6;
     public const int HeaderSize = 9; // length + op + id
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
@@ -60,6 +60,22 @@ public enum Op : byte
     Authenticate = 25,
     /// <summary>The pages of a range that have frames, with their bytes: how a new backup of a vRegion is filled (replication).</summary>
     ReadFrames = 26,
+    /// <summary>
+    /// A component failed a node over and this node took over regions it was primary of: the node asks every attached
+    /// component, with <see cref="RebuildRequest"/>, for the lines of those regions, and holds coherent fills until all answered.
+    /// </summary>
+    Rebuild = 27,
+    /// <summary>Pushed by the node on the callback channel: hand back every line of the regions the named failed node was primary of.</summary>
+    RebuildRequest = 28,
+    /// <summary>A dirty line handed back on the callback channel for <see cref="RebuildRequest"/> (no reply).</summary>
+    RebuildLine = 29,
+    /// <summary>The component's last frame for one <see cref="RebuildRequest"/>: it holds none of those lines any more (no reply).</summary>
+    RebuildDone = 30,
+    /// <summary>
+    /// A dirty line's bytes for its backup node, on the callback channel (no reply): the line was handed to another
+    /// component through its primary's directory, which alone stored them.
+    /// </summary>
+    BackupLine = 31,
 }
 
 /// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>

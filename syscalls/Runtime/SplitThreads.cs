@@ -101,6 +101,7 @@ public sealed partial class GuestProcess
         w.I32(index);
         WriteOwners(w, owners);
         w.U8(Cache.Profile != null ? (byte)1 : (byte)0);
+        w.U8((byte)cluster.Replicas);
         link.SetUp(w);
         return index;
     }

@@ -185,11 +185,14 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         _index = r.I32();
         var owners = ReadOwners(ref r);
         bool profiled = r.U8() != 0;
+        int replicas = r.U8();
         r.End();
+        if (replicas is < 1 or > Replication.MaxFactor) throw new ProtocolException($"{replicas} copies of each vRegion");
         var config = new CacheConfig(size, ways, line, policy);
         if (config.Validate() is { } bad) throw new ProtocolException(bad);
         if (endpoints.Count == 0) throw new ProtocolException("the setup names no memory node");
-        _cluster = new MemoryCluster(endpoints);
+        // The home's copies, whatever this host was started with: a host may serve runs with and without replicas.
+        _cluster = new MemoryCluster(endpoints, replicas);
         _cluster.Attach(_asid, homeNode, owners, brk, key);
         _cluster.UnknownRegion = AskRegion;
         _cache = new ExCache(config, _cluster);

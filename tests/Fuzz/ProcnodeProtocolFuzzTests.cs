@@ -46,6 +46,7 @@ public sealed class ProcnodeProtocolFuzzTests : IDisposable
         w.I64(1 << 20); w.I32(8); w.I32(4096); w.U8(0); w.I32(1);
         w.U32(1); w.U64(0); w.I32(0); // vRegion 0 on node 0
         w.U8(0);                      // not profiled
+        w.U8(1);                      // one copy of each vRegion
         return Bytes(w);
     }
 

@@ -68,6 +68,7 @@ public sealed class ProcnodeRobustnessTests
         w.I64(1 << 20); w.I32(8); w.I32(4096); w.U8(0); w.I32(1);      // cache geometry, policy, component number
         w.U32(0);                                                       // no vRegions yet
         w.U8(0);                                                        // not profiled
+        w.U8(1);                                                        // one copy of each vRegion
         Send(s, w);
     }
 

@@ -71,6 +71,121 @@ public sealed class ReplicationTests : IDisposable
         }
         """;
 
+    /// <summary>
+    /// Two threads (with --processors 2: on two processor components, whose caches the line directories keep coherent)
+    /// rewrite halves of an array that change hands every pass, and words of one shared page, and count on one atomic
+    /// word; then main checksums everything. At the pause after pass 0 both caches hold modified lines, the only copies.
+    /// </summary>
+    const string ThreadsSource = """
+        #include <pthread.h>
+        #include <stdatomic.h>
+        #include <stdint.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #define T 2
+        #define PASSES 4
+        static uint64_t *a, b[1024];
+        static size_t n;
+        static pthread_barrier_t bar;
+        static atomic_long counter;
+        static void *worker(void *arg) {
+            long id = (long)arg;
+            for (int pass = 0; pass < PASSES; pass++) {
+                pthread_barrier_wait(&bar);
+                size_t half = n / T, start = ((size_t)(id + pass) % T) * half;
+                for (size_t i = start; i < start + half; i++) a[i] = (a[i] + i * 0x9E3779B97F4A7C15ULL) ^ (i >> 3) ^ (uint64_t)pass;
+                for (int k = 0; k < 8; k++)
+                    for (size_t i = (size_t)id; i < 1024; i += T) b[i] = b[i] * 31 + (uint64_t)(k + id + 1);
+                for (int k = 0; k < 2000; k++) atomic_fetch_add(&counter, id + 1);
+                pthread_barrier_wait(&bar);
+            }
+            return 0;
+        }
+        int main(int argc, char **argv) {
+            n = (size_t)atoi(argv[1]) << 17;
+            a = calloc(n, sizeof *a);
+            if (!a) return 1;
+            pthread_barrier_init(&bar, 0, T + 1);
+            pthread_t t[T];
+            for (long i = 0; i < T; i++) pthread_create(&t[i], 0, worker, (void *)i);
+            for (int pass = 0; pass < PASSES; pass++) {
+                pthread_barrier_wait(&bar);
+                pthread_barrier_wait(&bar);
+                uint64_t sum = 14695981039346656037ULL;
+                for (size_t i = 0; i < n; i++) sum = (sum ^ a[i]) * 1099511628211ULL;
+                for (size_t i = 0; i < 1024; i++) sum = (sum ^ b[i]) * 1099511628211ULL;
+                printf("pass %d checksum %016llx counter %ld\n", pass, (unsigned long long)sum, (long)atomic_load(&counter));
+                fflush(stdout);
+                if (pass == 0) {
+                    char line[8];
+                    if (!fgets(line, sizeof line, stdin)) return 2;
+                }
+            }
+            for (int i = 0; i < T; i++) pthread_join(t[i], 0);
+            return 0;
+        }
+        """;
+
+    /// <summary>
+    /// A parent and its forked child take turns rewriting a MAP_SHARED array (every other word each), so its lines go
+    /// back and forth through the line directory; at the pause after pass 0 the child holds modified lines.
+    /// </summary>
+    const string SharedForkSource = """
+        #include <stdint.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <sys/mman.h>
+        #include <sys/wait.h>
+        #include <unistd.h>
+        #define PASSES 4
+        static uint64_t checksum(const uint64_t *a, size_t n) {
+            uint64_t sum = 14695981039346656037ULL;
+            for (size_t i = 0; i < n; i++) sum = (sum ^ a[i]) * 1099511628211ULL;
+            return sum;
+        }
+        static void step(int fd) { char c = 1; if (write(fd, &c, 1) != 1) _exit(3); }
+        static void wait_for(int fd) { char c; if (read(fd, &c, 1) != 1) _exit(4); }
+        int main(int argc, char **argv) {
+            size_t n = (size_t)atoi(argv[1]) << 17;
+            uint64_t *a = mmap(0, n * 8, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+            if (a == MAP_FAILED) return 1;
+            int down[2], up[2];
+            if (pipe(down) || pipe(up)) return 1;
+            pid_t pid = fork();
+            if (pid == 0) {
+                for (int pass = 0; pass < PASSES; pass++) {
+                    wait_for(down[0]);
+                    for (size_t i = 1; i < n; i += 2) a[i] = (a[i] ^ (i * 0x9E3779B97F4A7C15ULL)) + (uint64_t)pass;
+                    step(up[1]);
+                    wait_for(down[0]);
+                    for (size_t i = 0; i < 8192 && i < n; i++) a[i] ^= (uint64_t)(pass + 1) * 0x0101010101010101ULL;
+                    step(up[1]);
+                }
+                _exit(7);
+            }
+            for (int pass = 0; pass < PASSES; pass++) {
+                for (size_t i = 0; i < n; i += 2) a[i] = a[i] * 3 + i + (uint64_t)pass;
+                step(down[1]);
+                wait_for(up[0]);
+                printf("pass %d checksum %016llx\n", pass, (unsigned long long)checksum(a, n));
+                fflush(stdout);
+                step(down[1]);
+                wait_for(up[0]);
+                if (pass == 0) {
+                    char line[8];
+                    if (!fgets(line, sizeof line, stdin)) return 2;
+                }
+            }
+            int status;
+            waitpid(pid, &status, 0);
+            printf("final checksum %016llx, child status %d\n", (unsigned long long)checksum(a, n), WEXITSTATUS(status));
+            return 0;
+        }
+        """;
+
+    /// <summary>MiB of the coherent guests' arrays: every line of them crosses the directory several times.</summary>
+    const string CoherentMib = "8";
+
     static readonly string Mib = Environment.GetEnvironmentVariable("LEGOEMU_REPLICATION_MIB") is { } m && int.TryParse(m, out int v) && v > 0 ? v.ToString() : "48";
 
     readonly string _dir = Directory.CreateTempSubdirectory("legoemu-replicas-").FullName;
@@ -85,7 +200,9 @@ public sealed class ReplicationTests : IDisposable
     sealed record Outcome(int Status, string Stdout, string Stderr, TimeSpan AfterSignal);
 
     /// <summary>Runs the guest over three fresh nodes, signals <paramref name="victims"/> after pass 0, and lets it go on.</summary>
-    async Task<Outcome> RunAndSignal(string binary, int signal, int[] victims, params string[] options)
+    Task<Outcome> RunAndSignal(string binary, int signal, int[] victims, params string[] options) => RunAndSignal(binary, Mib, signal, victims, options);
+
+    async Task<Outcome> RunAndSignal(string binary, string size, int signal, int[] victims, params string[] options)
     {
         var nodes = new List<MemoryNodeProcess>();
         try
@@ -94,7 +211,7 @@ public sealed class ReplicationTests : IDisposable
             var (file, prefix) = EmulatorRunner.Command;
             var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
             foreach (var a in prefix.Concat(["run", "--memory-nodes", string.Join(",", nodes.Select(n => n.Endpoint)), "--replicas", "2",
-                         "--excache", "256K", .. options, binary, Mib]))
+                         "--excache", "256K", .. options, binary, size]))
                 psi.ArgumentList.Add(a);
             using var run = Process.Start(psi)!;
             var stderr = run.StandardError.ReadToEndAsync();
@@ -125,10 +242,10 @@ public sealed class ReplicationTests : IDisposable
         }
     }
 
-    static async Task<string> Native(string binary)
+    static async Task<string> Native(string binary, string? size = null)
     {
         var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Mib);
+        psi.ArgumentList.Add(size ?? Mib);
         using var p = Process.Start(psi)!;
         p.StandardInput.WriteLine("go");
         p.StandardInput.Close();
@@ -177,6 +294,53 @@ public sealed class ReplicationTests : IDisposable
         using var guest = await InlineGuest.BuildAsync("heavy", HeavySource);
         string native = await Native(guest.Binary);
         var o = await RunAndSignal(guest.Binary, SIGSTOP, [0], "--node-timeout", "2", "--stats");
+        Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
+        Assert.Equal(native, o.Stdout);
+        Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
+    }
+
+    // Coherent caches: the line directory of each region lives at its primary and dies with it. The new primary (the
+    // backup) rebuilds it from what the caches hand back, and the modified lines they held are not lost.
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task KillingAnyOneNodeUnderThreadsOverProcessorComponentsLeavesTheOutputAsNative(int victim)
+    {
+        using var guest = await InlineGuest.BuildAsync("threads-coherent", ThreadsSource);
+        string native = await Native(guest.Binary, CoherentMib);
+        var o = await RunAndSignal(guest.Binary, CoherentMib, SIGKILL, [victim], "--processors", "2", "--stats");
+        Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
+        Assert.Equal(native, o.Stdout);
+        Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
+        Assert.Contains("line directories rebuilt", o.Stderr);
+        Assert.Matches(@"thread \d+ +ran on component 1", o.Stderr);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task KillingAnyOneNodeUnderProcessesSharingMemoryLeavesTheOutputAsNative(int victim)
+    {
+        using var guest = await InlineGuest.BuildAsync("shared-fork", SharedForkSource);
+        string native = await Native(guest.Binary, CoherentMib);
+        var o = await RunAndSignal(guest.Binary, CoherentMib, SIGKILL, [victim], "--stats");
+        Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
+        Assert.Equal(native, o.Stdout);
+        Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
+    }
+
+    [Theory]
+    [InlineData("threads")]
+    [InlineData("processes")]
+    public async Task AFrozenNodeUnderCoherentCachesIsFailedOverWithinTheTimeout(string kind)
+    {
+        using var guest = await InlineGuest.BuildAsync(kind == "threads" ? "threads-coherent" : "shared-fork", kind == "threads" ? ThreadsSource : SharedForkSource);
+        string native = await Native(guest.Binary, CoherentMib);
+        string[] options = kind == "threads" ? ["--processors", "2", "--node-timeout", "2", "--stats"] : ["--node-timeout", "2", "--stats"];
+        var o = await RunAndSignal(guest.Binary, CoherentMib, SIGSTOP, [0], options);
         Assert.True(o.Status == 0, $"status {o.Status}: {o.Stderr}");
         Assert.Equal(native, o.Stdout);
         Assert.Contains("memory nodes failed 1, failovers 1", o.Stderr);
