@@ -124,10 +124,7 @@ static class EmitSseScalar
             return true;
         }
         if (i.I.Op0Kind != OpKind.Memory) return false;
-        var a = e.Tmp();
-        e.EmitEa(i);
-        il.Emit(OpCodes.Stloc, a);
-        e.Store(bits, a, v);
+        e.Write0(i, bits, v);
         return true;
     }
 

@@ -11,6 +11,16 @@ static volatile float fv[] = {0.0f, 1.5f, -2.5f, 3e9f, 1e19f, NAN, INFINITY, 1e-
 static volatile long lv[] = {0, 1, -1, 9007199254740993L, -9223372036854775807L - 1, 123456789012345L};
 static volatile int iv[] = {0, 7, -7, 2147483647, -2147483647 - 1, 16777217};
 
+/* An integer's conversions and the flags they raised, as one number (printed on the first round). */
+static unsigned long converted(const char *what, unsigned i, double x, float y, int ex, int print)
+{
+    unsigned long xb, yb = 0;
+    memcpy(&xb, &x, 8);
+    memcpy(&yb, &y, 4);
+    if (print) printf("%s %u: %lx %lx %x\n", what, i, xb, yb, ex);
+    return xb + yb + (unsigned)ex;
+}
+
 int main(void)
 {
     unsigned long acc = 0;
@@ -49,23 +59,13 @@ int main(void)
             feclearexcept(FE_ALL_EXCEPT);
             double x = (double)lv[i];
             float y = (float)lv[i];
-            int ex = fetestexcept(FE_ALL_EXCEPT);
-            unsigned long xb, yb = 0;
-            memcpy(&xb, &x, 8);
-            memcpy(&yb, &y, 4);
-            acc = acc * 131 + xb + yb + (unsigned)ex;
-            if (r == 0) printf("cvtsi2sd/ss %u: %lx %lx %x\n", i, xb, yb, ex);
+            acc = acc * 131 + converted("cvtsi2sd/ss", i, x, y, fetestexcept(FE_ALL_EXCEPT), r == 0);
         }
         for (unsigned i = 0; i < sizeof iv / sizeof *iv; i++) {
             feclearexcept(FE_ALL_EXCEPT);
             double x = (double)iv[i];
             float y = (float)iv[i];
-            int ex = fetestexcept(FE_ALL_EXCEPT);
-            unsigned long xb, yb = 0;
-            memcpy(&xb, &x, 8);
-            memcpy(&yb, &y, 4);
-            acc = acc * 131 + xb + yb + (unsigned)ex;
-            if (r == 0) printf("cvtsi2sd/ss32 %u: %lx %lx %x\n", i, xb, yb, ex);
+            acc = acc * 131 + converted("cvtsi2sd/ss32", i, x, y, fetestexcept(FE_ALL_EXCEPT), r == 0);
         }
     }
     printf("%lu\n", acc);
