@@ -191,14 +191,7 @@ static class EmitSse
                 il.Emit(OpCodes.Conv_U8);
             }
             il.Emit(OpCodes.Stloc, v);
-            XmmAddress(e, i.I.Op0Register);
-            il.Emit(OpCodes.Dup);
-            il.Emit(OpCodes.Ldloc, v);
-            il.Emit(OpCodes.Stind_I8);
-            il.Emit(OpCodes.Ldc_I4_8);
-            il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Ldc_I8, 0L);
-            il.Emit(OpCodes.Stind_I8);
+            e.SetXmmZeroExtended(i.I.Op0Register - Register.XMM0, v);
             if (vex)
             {
                 e.YmmHighAddress(i.I.Op0Register - Register.XMM0);

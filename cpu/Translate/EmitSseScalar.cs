@@ -96,14 +96,7 @@ static class EmitSseScalar
         il.Emit(OpCodes.Stloc, a);
         e.Load(bits, a);
         il.Emit(OpCodes.Stloc, value);
-        e.XmmAddress(dst);
-        il.Emit(OpCodes.Dup);
-        il.Emit(OpCodes.Ldloc, value);
-        il.Emit(OpCodes.Stind_I8);
-        il.Emit(OpCodes.Ldc_I4_8);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Ldc_I8, 0L);
-        il.Emit(OpCodes.Stind_I8);
+        e.SetXmmZeroExtended(dst, value);
         return true;
     }
 

@@ -723,6 +723,19 @@ sealed partial class RegionEmitter
         }
     }
 
+    /// <summary>Writes the ulong local <paramref name="low"/> to the low quadword of XMM register <paramref name="k"/> and zeroes the high one.</summary>
+    internal void SetXmmZeroExtended(int k, LocalBuilder low)
+    {
+        XmmAddress(k);
+        Il.Emit(OpCodes.Dup);
+        Il.Emit(OpCodes.Ldloc, low);
+        Il.Emit(OpCodes.Stind_I8);
+        Il.Emit(OpCodes.Ldc_I4_8);
+        Il.Emit(OpCodes.Add);
+        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Stind_I8);
+    }
+
     /// <summary>Pushes the address of the upper half of YMM register <paramref name="k"/> (needs <see cref="UsesYmm"/>).</summary>
     internal void YmmHighAddress(int k)
     {
