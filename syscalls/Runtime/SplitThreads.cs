@@ -58,7 +58,7 @@ public sealed partial class GuestProcess
         _homeRunsThreads = false;
     }
 
-    /// <summary>False for a process placed on another component: its home runs none of its threads (until execve).</summary>
+    /// <summary>False for a process placed on another component: its home runs none of its threads.</summary>
     bool _homeRunsThreads = true;
 
     /// <summary>
@@ -86,6 +86,14 @@ public sealed partial class GuestProcess
         int index = Components.Count + 1;
         var link = new ComponentLink(index, endpoint, (asid, region) => cluster.PlacementOf(asid, region << GlobalMemoryManager.RegionShift), RequestSafePoint);
         Components.Add(link);
+        link.SetUp(Setup(index));
+        return index;
+    }
+
+    /// <summary>What a host needs to run threads of this process's address space: where the memory is, and the cache to keep.</summary>
+    Mem.Remote.FrameWriter Setup(int index)
+    {
+        var cluster = _split!;
         var w = LinkSocket.Begin(LinkOp.Setup, 4096);
         w.Str(string.Join(",", cluster.Nodes.Select(n => n.Endpoint.Text)));
         var (home, owners, brk, key) = cluster.Describe(Space.Asid);
@@ -102,8 +110,24 @@ public sealed partial class GuestProcess
         WriteOwners(w, owners);
         w.U8(Cache.Profile != null ? (byte)1 : (byte)0);
         w.U8((byte)cluster.Replicas);
-        link.SetUp(w);
-        return index;
+        return w;
+    }
+
+    /// <summary>
+    /// execve in a process placed on another component: the new image computes there too. The host, whose threads of
+    /// the old image were stopped, is set up afresh for the new address space (its cache and connections of the old one
+    /// go), and the thread that called execve starts there with the new image's registers. A host that is gone leaves
+    /// the process here.
+    /// </summary>
+    void FollowExec(GuestThread t)
+    {
+        if (_homeRunsThreads || Components.Count != 1 || Components[0].Lost) return;
+        var link = Components[0];
+        link.Link.Send(Setup(link.Index));
+        _splitRetired = false;
+        t.Component = link.Index;
+        t.AwaitingRemote = true;
+        Launch(t);
     }
 
     /// <summary>
@@ -281,7 +305,11 @@ public sealed partial class GuestProcess
             t.Cpu.YieldRequested = false;
             SyscallOutsideBlock(t.Cpu);
             if (!t.Runnable || _exiting) return; // blocked: the scheduler finishes the call later
-            if (t.Component == 0) return;       // execve made it a home thread
+            if (t.Component == 0)
+            {
+                FollowExec(t); // execve made it a home thread: a process placed elsewhere goes back there
+                return;
+            }
         }
         if (t.Cpu.InterruptPending && !t.Exited)
         {

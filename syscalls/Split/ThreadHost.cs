@@ -421,6 +421,17 @@ public sealed class ThreadHost : ICpuHost, IDisposable
                     _link.Send(LinkSocket.Begin(LinkOp.Flushed));
                     break;
                 }
+                case LinkOp.Setup:
+                {
+                    // execve in a process placed here: its new image runs here too, in an address space of its own.
+                    // What this host cached of the old one goes with its connections (the home destroyed that space).
+                    if (_threads.Count > 0) throw new ProtocolException("a new setup while threads of the old one run here");
+                    var (oldCluster, oldCache) = (_cluster, _cache);
+                    SetUp(body);
+                    oldCluster.Dispose();
+                    oldCache.Dispose();
+                    break;
+                }
                 case LinkOp.Shutdown:
                     Report();
                     _shutdown = true;

@@ -48,18 +48,21 @@ public sealed class ClusterSpreadTests(GuestBuilds builds, EtcdServer etcd) : IC
     /// statuses of their own; with two registered processor components, two of the children compute on them (their
     /// system calls coming back to their components here) and the third, with none left, runs here. Each host's
     /// own report of the instructions it ran shows up in its process's --stats, next to the endpoint it registered.
+    /// With "exec" each child runs the work in the program it execve's, which computes where the child was placed.
     /// </summary>
-    [Fact]
-    public async Task ForkedProcessesOnRegisteredProcessorComponentsMatchNative()
+    [Theory]
+    [InlineData("fork")]
+    [InlineData("exec")]
+    public async Task ForkedProcessesOnRegisteredProcessorComponentsMatchNative(string mode)
     {
-        string cluster = etcd.Cluster($"spread-processes-{Guid.NewGuid():N}"[..40]);
+        string cluster = etcd.Cluster($"spread-{mode}-{Guid.NewGuid():N}"[..40]);
         var components = new List<MemoryNodeProcess>();
         try
         {
             components.Add(new MemoryNodeProcess(LoopbackHosts.Listen(0), extra: ["--cluster", cluster]));
             for (int i = 1; i < 3; i++) components.Add(new MemoryNodeProcess(LoopbackHosts.Listen(i), verb: "procnode", extra: ["--cluster", cluster]));
-            var spec = Guests.Get("fork_workers");
-            var native = await builds.NativeRunAsync(spec);
+            var spec = Guests.Get("fork_workers") with { Arguments = mode == "exec" ? ["200000", "3", "exec"] : ["200000", "3"] };
+            var native = await builds.RunNativeAsync(spec);
             Assert.True(!native.TimedOut && native.ExitCode == 0, $"The native run is not a usable reference: {native}");
             var emulated = await EmulatorRunner.RunAsync(
                 new[] { "run", "--stats", "--cluster", cluster, "--spread", "processes" }.Append(builds.Binary("fork_workers")).Concat(spec.Arguments),
