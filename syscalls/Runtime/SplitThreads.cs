@@ -354,6 +354,8 @@ public sealed partial class GuestProcess
     void RetireHosts()
     {
         if (Components.Count == 0) return;
+        // What the old image wrote there to MAP_SHARED memory must reach the nodes: other processes see it.
+        FlushHosts(Space.Asid, 0, Mem.Component.VmaSet.TaskSize, writeBack: true);
         foreach (var t in Threads)
         {
             if (t.Component == 0) continue;
