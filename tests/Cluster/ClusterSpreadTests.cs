@@ -94,6 +94,39 @@ public sealed class ClusterSpreadTests(GuestBuilds builds, EtcdServer etcd) : IC
         }
     }
 
+    /// <summary>
+    /// Process relations and shared memory across placed processes: process_tree's parents, groups, stops and orphans,
+    /// and shared_exec's children that increment MAP_SHARED counters or execve right after an atomic increment, with
+    /// their first forks placed on four registered processor components, match native.
+    /// </summary>
+    [Theory]
+    [InlineData("process_tree")]
+    [InlineData("shared_exec")]
+    public async Task ProcessGuestsWithPlacedProcessesMatchNative(string guest)
+    {
+        string cluster = etcd.Cluster($"spread-{guest}-{Guid.NewGuid():N}"[..40].TrimEnd('-'));
+        var components = new List<MemoryNodeProcess>();
+        try
+        {
+            components.Add(new MemoryNodeProcess(LoopbackHosts.Listen(0), extra: ["--cluster", cluster]));
+            for (int i = 1; i < 5; i++) components.Add(new MemoryNodeProcess(LoopbackHosts.Listen(i), verb: "procnode", extra: ["--cluster", cluster]));
+            var spec = Guests.Get(guest);
+            var native = await builds.NativeRunAsync(spec);
+            Assert.True(!native.TimedOut && native.ExitCode == spec.ExpectedExitCode, $"The native run is not a usable reference: {native}");
+            var emulated = await EmulatorRunner.RunAsync(
+                new[] { "run", "--stats", "--cluster", cluster, "--spread", "processes" }.Concat(spec.RunOptions).Append(builds.Binary(guest)).Concat(spec.Arguments),
+                Guests.Environment, Guests.EnvironmentPrefixToClear);
+            StaticGuestTests.AssertSameOutput("emulated stdout", "native stdout", native.Stdout, emulated.Stdout, emulated,
+                $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}");
+            Assert.True(emulated.ExitCode == native.ExitCode, $"exit status: native {native.ExitCode}, emulated {emulated.ExitCode}\n{emulated.StderrTail()}");
+            Assert.True(Regex.Matches(emulated.StderrText, @"legoemu\[\d+\]:   component 1 is ").Count > 0, $"no forked process was placed:\n{emulated.StderrTail()}");
+        }
+        finally
+        {
+            foreach (var c in components) c.Dispose();
+        }
+    }
+
     [Fact]
     public async Task SpreadWithoutIdleProcessorComponentsIsOneLine()
     {
