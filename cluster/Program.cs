@@ -39,7 +39,8 @@ public static class Program
     /// </summary>
     static void StartWarmUp(string[] args)
     {
-        if (!AnIdleCore()) return;
+        // A component (procnode) warms up while it waits for its fork, as before: that is when it has nothing else to do.
+        if (args[0] == "run" && !AnIdleCore()) return;
         string? cacheVariable = Environment.GetEnvironmentVariable(TierArguments.CodeCacheVariable);
         bool reflection = args.Contains("--code-cache") || cacheVariable is not (null or "" or "off");
         bool sockets = args[0] == "procnode";
@@ -51,9 +52,9 @@ public static class Program
 
     /// <summary>
     /// Whether a core is free right now: the kernel's count of runnable threads (the fourth field of /proc/loadavg,
-    /// this one included) is below the number of cores. Where every core is busy, the warm-up's work only takes CPU
-    /// from the guest's thread and holds the runtime's type-loading locks it needs (static hello at load 11 to 20:
-    /// 41-75 ms without the warm-up thread against 52-159 ms with it, in alternating runs).
+    /// this one included) is below the number of cores. Where every core is busy, a run's warm-up only takes CPU from
+    /// the guest's thread and holds the runtime's type-loading locks it needs (static hello at load 11 to 20: 41-75 ms
+    /// without the warm-up thread against 52-159 ms with it, in alternating runs).
     /// </summary>
     static bool AnIdleCore()
     {
