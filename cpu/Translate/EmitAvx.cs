@@ -135,12 +135,11 @@ static class EmitAvx
         return Binaries.TryGetValue(i.I.Mnemonic, out var op) && BinaryOp(e, i, op);
     }
 
-    static bool IsXmm(Register r) => r >= Register.XMM0 && r <= Register.XMM15;
     static bool IsYmm(Register r) => r >= Register.YMM0 && r <= Register.YMM15;
     static int Index(Register r) => IsYmm(r) ? r - Register.YMM0 : r - Register.XMM0;
 
     static bool VectorRegister(in Insn i, int n) =>
-        i.I.GetOpKind(n) == OpKind.Register && (IsXmm(i.I.GetOpRegister(n)) || IsYmm(i.I.GetOpRegister(n)));
+        i.I.GetOpKind(n) == OpKind.Register && (EmitSse.IsXmm(i.I.GetOpRegister(n)) || IsYmm(i.I.GetOpRegister(n)));
 
     static bool VectorOrMemory(in Insn i, int n) => i.I.GetOpKind(n) == OpKind.Memory || VectorRegister(i, n);
 

@@ -101,9 +101,10 @@ static class EmitSse
         return Binaries.TryGetValue(m, out var op) && BinaryOp(e, i, op);
     }
 
-    static bool IsXmm(Register r) => r >= Register.XMM0 && r <= Register.XMM15;
+    /// <summary>XMM0-XMM15 (the emitters of SSE, AVX and scalar SSE share it).</summary>
+    internal static bool IsXmm(Register r) => r >= Register.XMM0 && r <= Register.XMM15;
 
-    static bool XmmOrMemory(in Insn i, int n) =>
+    internal static bool XmmOrMemory(in Insn i, int n) =>
         i.I.GetOpKind(n) == OpKind.Memory || (i.I.GetOpKind(n) == OpKind.Register && IsXmm(i.I.GetOpRegister(n)));
 
     /// <summary>Pushes the address of XMM register <paramref name="r"/> in the CPU state.</summary>

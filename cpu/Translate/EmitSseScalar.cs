@@ -58,8 +58,6 @@ static class EmitSseScalar
         };
     }
 
-    static bool IsXmm(Register r) => r >= Register.XMM0 && r <= Register.XMM15;
-
     /// <summary>Pushes the low <paramref name="bits"/> of an XMM register, zero-extended to 64.</summary>
     static void LoadLow(RegionEmitter e, Register r, int bits)
     {
@@ -75,12 +73,12 @@ static class EmitSseScalar
     /// <summary>MOVSS/MOVSD into a register: from memory the rest of the register is zeroed, from a register it is kept.</summary>
     static bool MoveIn(RegionEmitter e, in Insn i, int bits)
     {
-        if (i.I.Op0Kind != OpKind.Register || !IsXmm(i.I.Op0Register)) return false;
+        if (i.I.Op0Kind != OpKind.Register || !EmitSse.IsXmm(i.I.Op0Register)) return false;
         var il = e.Il;
         int dst = i.I.Op0Register - Register.XMM0;
         if (i.I.Op1Kind == OpKind.Register)
         {
-            if (!IsXmm(i.I.Op1Register)) return false;
+            if (!EmitSse.IsXmm(i.I.Op1Register)) return false;
             var v = e.Tmp();
             LoadLow(e, i.I.Op1Register, bits);
             il.Emit(OpCodes.Stloc, v);
@@ -103,14 +101,14 @@ static class EmitSseScalar
     /// <summary>MOVSS/MOVSD from a register (the 0F 11 form): to memory, or to the low part of another register.</summary>
     static bool MoveOut(RegionEmitter e, in Insn i, int bits)
     {
-        if (i.I.Op1Kind != OpKind.Register || !IsXmm(i.I.Op1Register)) return false;
+        if (i.I.Op1Kind != OpKind.Register || !EmitSse.IsXmm(i.I.Op1Register)) return false;
         var il = e.Il;
         var v = e.Tmp();
         LoadLow(e, i.I.Op1Register, bits);
         il.Emit(OpCodes.Stloc, v);
         if (i.I.Op0Kind == OpKind.Register)
         {
-            if (!IsXmm(i.I.Op0Register)) return false;
+            if (!EmitSse.IsXmm(i.I.Op0Register)) return false;
             e.XmmAddress(i.I.Op0Register - Register.XMM0);
             il.Emit(OpCodes.Ldloc, v);
             il.Emit(bits == 64 ? OpCodes.Stind_I8 : OpCodes.Stind_I4);
@@ -147,9 +145,6 @@ static class EmitSseScalar
         il.Emit(OpCodes.Ldobj, vt);
     }
 
-    static bool XmmOrMemory(in Insn i, int n) =>
-        i.I.GetOpKind(n) == OpKind.Memory || (i.I.GetOpKind(n) == OpKind.Register && IsXmm(i.I.GetOpRegister(n)));
-
     /// <summary>
     /// The start of an instruction that raises MXCSR flags: flags settled for the handler, and the branch to it
     /// when the guest's MXCSR is not the default, before any operand is read (so nothing is read twice).
@@ -175,7 +170,7 @@ static class EmitSseScalar
     /// <summary>(U)COMISS/(U)COMISD: ZF, PF and CF from the comparison, OF, SF and AF cleared.</summary>
     static bool CompareFlags(RegionEmitter e, in Insn i, List<Insn> interpreted)
     {
-        if (i.I.Op0Kind != OpKind.Register || !IsXmm(i.I.Op0Register) || !XmmOrMemory(i, 1)) return false;
+        if (i.I.Op0Kind != OpKind.Register || !EmitSse.IsXmm(i.I.Op0Register) || !EmitSse.XmmOrMemory(i, 1)) return false;
         var m = i.I.Mnemonic;
         bool single = m is Mnemonic.Ucomiss or Mnemonic.Comiss;
         bool signalling = m is Mnemonic.Comiss or Mnemonic.Comisd;
@@ -210,7 +205,7 @@ static class EmitSseScalar
     /// <summary>CVTSI2SS/CVTSI2SD: a 32- or 64-bit integer into the low lane, the rest of the register kept.</summary>
     static bool IntToFloat(RegionEmitter e, in Insn i, List<Insn> interpreted)
     {
-        if (i.I.Op0Kind != OpKind.Register || !IsXmm(i.I.Op0Register)) return false;
+        if (i.I.Op0Kind != OpKind.Register || !EmitSse.IsXmm(i.I.Op0Register)) return false;
         var k = i.I.Op1Kind;
         if (k != OpKind.Memory && (k != OpKind.Register || !RegionEmitter.IsGpr(i.I.Op1Register))) return false;
         bool single = i.I.Mnemonic == Mnemonic.Cvtsi2ss;
@@ -241,7 +236,7 @@ static class EmitSseScalar
     /// <summary>CVTTSS2SI/CVTTSD2SI: truncated to a 32- or 64-bit register (the integer indefinite when out of range).</summary>
     static bool FloatToInt(RegionEmitter e, in Insn i, List<Insn> interpreted)
     {
-        if (i.I.Op0Kind != OpKind.Register || !RegionEmitter.IsGpr(i.I.Op0Register) || !XmmOrMemory(i, 1)) return false;
+        if (i.I.Op0Kind != OpKind.Register || !RegionEmitter.IsGpr(i.I.Op0Register) || !EmitSse.XmmOrMemory(i, 1)) return false;
         bool single = i.I.Mnemonic == Mnemonic.Cvttss2si;
         bool wide = i.I.Op0Register.GetSize() == 8;
         var il = e.Il;
