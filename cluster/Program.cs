@@ -58,20 +58,16 @@ public static class Program
     /// </summary>
     static bool AnIdleCore()
     {
-        try
-        {
-            using var handle = File.OpenHandle("/proc/loadavg");
-            Span<byte> text = stackalloc byte[128];
-            int n = RandomAccess.Read(handle, text, 0);
-            // "0.52 0.58 0.59 3/412 12345": runnable/total after the third space.
-            int field = 0, k = 0;
-            for (; k < n && field < 3; k++)
-                if (text[k] == (byte)' ') field++;
-            int runnable = 0;
-            for (; k < n && text[k] is >= (byte)'0' and <= (byte)'9'; k++) runnable = runnable * 10 + (text[k] - '0');
-            return runnable - 1 < Environment.ProcessorCount;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+        Span<byte> text = stackalloc byte[128];
+        int n = LegoEmu.Syscalls.Host.ProcFile.Read("/proc/loadavg", text);
+        if (n <= 0) return true;
+        // "0.52 0.58 0.59 3/412 12345": runnable/total after the third space.
+        int field = 0, k = 0;
+        for (; k < n && field < 3; k++)
+            if (text[k] == (byte)' ') field++;
+        int runnable = 0;
+        for (; k < n && text[k] is >= (byte)'0' and <= (byte)'9'; k++) runnable = runnable * 10 + (text[k] - '0');
+        return runnable - 1 < Environment.ProcessorCount;
     }
 
     public static int Main(string[] args)

@@ -26,17 +26,27 @@ public sealed class HostSignals : IDisposable
     /// <summary>Reads the ignored signals once, first thing in the emulator's Main.</summary>
     public static void RecordIgnoredAtStart()
     {
-        try
+        Span<byte> text = stackalloc byte[4096];
+        int n = Host.ProcFile.Read("/proc/self/status", text);
+        if (n <= 0) return;
+        int at = text[..n].IndexOf("\nSigIgn:"u8);
+        if (at < 0) return;
+        ulong bits = 0;
+        for (int k = at + 8; k < n && text[k] != (byte)'\n'; k++)
         {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
-                {
-                    IgnoredAtStart = Convert.ToUInt64(line[7..].Trim(), 16);
-                    return;
-                }
+            int d = HexDigit(text[k]);
+            if (d >= 0) bits = bits << 4 | (uint)d;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        IgnoredAtStart = bits;
     }
+
+    static int HexDigit(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
     /// <summary>
     /// Gives a guest that starts here (not a forked one, whose dispositions came with it) the host's ignored signals as

@@ -1,0 +1,31 @@
+namespace LegoEmu.Syscalls.Host;
+
+/// <summary>
+/// Reads a small file of /proc with raw system calls. At start-up, the runtime's file API costs its first use (a
+/// SafeFileHandle made by reflection, which the runtime's first JIT compile pays for, about 4 ms) on the guest's critical path.
+/// </summary>
+public static unsafe class ProcFile
+{
+    /// <summary>Reads up to <paramref name="into"/>'s length from the start of <paramref name="path"/> (ASCII); the byte count, or -1.</summary>
+    public static int Read(ReadOnlySpan<char> path, Span<byte> into)
+    {
+        Span<byte> name = stackalloc byte[path.Length + 1];
+        for (int k = 0; k < path.Length; k++) name[k] = (byte)path[k];
+        name[^1] = 0;
+        const long O_RDONLY_CLOEXEC = 0x80000;
+        long fd;
+        fixed (byte* p = name) fd = Native.Sys(Abi.Nr.open, (long)p, O_RDONLY_CLOEXEC);
+        if (fd < 0) return -1;
+        int n = 0;
+        fixed (byte* buffer = into)
+            while (n < into.Length)
+            {
+                long r = Native.Sys(Abi.Nr.read, fd, (long)(buffer + n), into.Length - n);
+                if (r == -4) continue; // EINTR
+                if (r <= 0) break;
+                n += (int)r;
+            }
+        Native.Sys(Abi.Nr.close, fd);
+        return n;
+    }
+}
