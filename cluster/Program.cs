@@ -76,7 +76,7 @@ public static class Program
         bool help = args.Contains("--help") || args.Contains("-h") || args.Contains("-?");
         // A guest is about to run: the emulator's first-use costs are paid on another core meanwhile.
         if (args.Length > 1 && args[0] is "run" or "procnode" && !help) StartWarmUp(args);
-        LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommand = Nodes.SelfProcess.Command();
+        LegoEmu.Syscalls.Runtime.GuestProcess.SelfCommandSource = Nodes.SelfProcess.Command;
         try
         {
             bool forked = IsForkedProcess(args, help);

@@ -28,9 +28,9 @@ public static class CpuModel
     /// </summary>
     static readonly byte[][] Verdicts =
     [
-        new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))],
-        new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))],
-        new byte[LegoEmu.Cpu.State.EnumCount.Of(typeof(Code))],
+        new byte[LegoEmu.Cpu.State.EnumCount.Codes],
+        new byte[LegoEmu.Cpu.State.EnumCount.Codes],
+        new byte[LegoEmu.Cpu.State.EnumCount.Codes],
     ];
 
     public static CpuLevel Level => _level;

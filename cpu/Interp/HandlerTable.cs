@@ -10,10 +10,10 @@ namespace LegoEmu.Cpu.Interp;
 /// </summary>
 public static unsafe class HandlerTable
 {
-    internal static readonly int MnemonicCount = LegoEmu.Cpu.State.EnumCount.Of(typeof(Mnemonic));
+    internal static readonly int MnemonicCount = LegoEmu.Cpu.State.EnumCount.Mnemonics;
     static readonly delegate*<CpuState, ref Insn, void>[] ByMnemonic = new delegate*<CpuState, ref Insn, void>[MnemonicCount];
     static readonly bool[] Implemented = new bool[MnemonicCount];
-    static readonly int CodeCount = LegoEmu.Cpu.State.EnumCount.Of(typeof(Code));
+    static readonly int CodeCount = LegoEmu.Cpu.State.EnumCount.Codes;
     /// <summary>
     /// VEX forms are handled per Iced code: by a handler of their mnemonic's, one of their own (<see cref="SetCode"/>),
     /// or as the host's instruction (<see cref="AvxHost"/>). Built on the first VEX instruction decoded, since it looks

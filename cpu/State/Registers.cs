@@ -5,7 +5,7 @@ namespace LegoEmu.Cpu.State;
 /// <summary>Maps Iced's register enum onto GPR slots, widths and AH..BH high-byte aliases.</summary>
 public static class Registers
 {
-    static readonly int Count = LegoEmu.Cpu.State.EnumCount.Of(typeof(Register));
+    static readonly int Count = LegoEmu.Cpu.State.EnumCount.Registers;
 
     /// <summary>GPR index 0..15, or -1 when the register is not a GPR.</summary>
     public static readonly sbyte[] GprIndex = new sbyte[Count];

@@ -17,7 +17,7 @@ public static class TranslatedRuntime
     /// How often translated code ran each mnemonic through its interpreter handler, process-wide: the
     /// profile that says which emitter to write next (printed by --stats).
     /// </summary>
-    public static readonly long[] FallbackCounts = new long[EnumCount.Of(typeof(Iced.Intel.Mnemonic))];
+    public static readonly long[] FallbackCounts = new long[EnumCount.Mnemonics];
 
     static void Park(CpuState c, Exception e) => c.PendingFault = ExceptionDispatchInfo.Capture(e);
 

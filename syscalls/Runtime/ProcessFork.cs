@@ -183,8 +183,15 @@ public sealed partial class GuestProcess
     }
     string? _memoryServerDir;
 
-    /// <summary>How to start another `legoemu` (set by the CLI): executable and leading arguments.</summary>
-    public static (string File, string[] Prefix) SelfCommand { get; set; } = ("legoemu", []);
+    /// <summary>How to start another `legoemu`: executable and leading arguments, from <see cref="SelfCommandSource"/> at first use.</summary>
+    public static (string File, string[] Prefix) SelfCommand => _selfCommand ??= SelfCommandSource();
+
+    /// <summary>
+    /// Where <see cref="SelfCommand"/> comes from (set by the CLI). Asked only when a component is started: finding the
+    /// process's own path costs milliseconds of a start that most runs never need.
+    /// </summary>
+    public static Func<(string File, string[] Prefix)> SelfCommandSource { get; set; } = () => ("legoemu", []);
+    static (string File, string[] Prefix)? _selfCommand;
 
     /// <summary>fork/vfork/clone without CLONE_VM: returns the child's pid (a real host process) or a negated errno.</summary>
     public long Fork(ulong childSetTid, ulong childClearTid, ulong childStack)
