@@ -40,7 +40,7 @@ public sealed record RunOptions(CacheConfig Cache, bool Strace, bool Stats, Text
 /// </summary>
 public sealed partial class GuestProcess : ICpuHost, IDisposable
 {
-    readonly SyscallTable _table = SyscallTable.Build();
+    readonly SyscallTable _table = SyscallTable.Shared;
     readonly SyscallContext _ctx;
     readonly Dictionary<int, long> _unknownSyscalls = new();
     readonly Stopwatch _wall = new();
