@@ -44,34 +44,46 @@ public static class EmulatorStderr
         long fd = LegoEmu.Syscalls.Host.Native.Sys(Nr.fcntl, 2, F_DUPFD_CLOEXEC, 10);
         if (fd < 0) return Console.Error; // no stderr at all: nothing better to write to
         _descriptor = (int)fd;
-        // write(2) at the shared offset, so `2> file` keeps the guest's text and the report, in order.
-        var stream = new DescriptorStream((int)fd);
-        return TextWriter.Synchronized(new FailSafeWriter(new StreamWriter(stream) { AutoFlush = true }));
+        // write(2) at the shared offset, so `2> file` keeps the guest's text and the report, in order. The writer
+        // behind it is made at the first report: most runs write none, and a StreamWriter's first use costs a start 2 ms.
+        int descriptor = (int)fd;
+        return TextWriter.Synchronized(new FailSafeWriter(() => new StreamWriter(new DescriptorStream(descriptor)) { AutoFlush = true }));
     }
 
     /// <summary>A writer whose failures (a closed pipe, a full disk) are dropped: a report must never crash the emulator.</summary>
-    sealed class FailSafeWriter(TextWriter inner) : TextWriter
+    sealed class FailSafeWriter(Func<TextWriter> open) : TextWriter
     {
-        public override System.Text.Encoding Encoding => inner.Encoding;
+        TextWriter? _inner;
+        TextWriter Inner
+        {
+            get
+            {
+                if (_inner != null) return _inner;
+                var made = open();
+                return Interlocked.CompareExchange(ref _inner, made, null) ?? made;
+            }
+        }
+
+        public override System.Text.Encoding Encoding => Inner.Encoding;
 
         public override void Write(char value)
         {
-            try { inner.Write(value); } catch (IOException) { } catch (ObjectDisposedException) { }
+            try { Inner.Write(value); } catch (IOException) { } catch (ObjectDisposedException) { }
         }
 
         public override void Write(string? value)
         {
-            try { inner.Write(value); } catch (IOException) { } catch (ObjectDisposedException) { }
+            try { Inner.Write(value); } catch (IOException) { } catch (ObjectDisposedException) { }
         }
 
         public override void WriteLine(string? value)
         {
-            try { inner.WriteLine(value); } catch (IOException) { } catch (ObjectDisposedException) { }
+            try { Inner.WriteLine(value); } catch (IOException) { } catch (ObjectDisposedException) { }
         }
 
         public override void Flush()
         {
-            try { inner.Flush(); } catch (IOException) { } catch (ObjectDisposedException) { }
+            try { Inner.Flush(); } catch (IOException) { } catch (ObjectDisposedException) { }
         }
     }
 }
