@@ -33,7 +33,7 @@ static class EmitAlu
     static void MaskTo(RegionEmitter e, int bits)
     {
         if (bits == 64) return;
-        e.Il.Emit(OpCodes.Ldc_I8, (long)RegionEmitter.Mask(bits));
+        e.Il.Ldc8((long)RegionEmitter.Mask(bits));
         e.Il.Emit(OpCodes.And);
     }
 
@@ -124,12 +124,12 @@ static class EmitAlu
         e.LoadDst(i, bits, out var ea);
         il.Emit(OpCodes.Stloc, a);
         il.Emit(OpCodes.Ldloc, a);
-        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Ldc8(1L);
         il.Emit(alu);
         MaskTo(e, bits);
         il.Emit(OpCodes.Stloc, r);
         e.StoreDst(i, bits, ea, r);
-        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Ldc8(1L);
         il.Emit(OpCodes.Stloc, one);
         e.SetFlags(op, bits, r, a, one);
         return true;
@@ -145,13 +145,13 @@ static class EmitAlu
         var zero = e.Tmp();
         e.LoadDst(i, bits, out var ea);
         il.Emit(OpCodes.Stloc, a);
-        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Ldc8(0L);
         il.Emit(OpCodes.Ldloc, a);
         il.Emit(OpCodes.Sub);
         MaskTo(e, bits);
         il.Emit(OpCodes.Stloc, r);
         e.StoreDst(i, bits, ea, r);
-        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Ldc8(0L);
         il.Emit(OpCodes.Stloc, zero);
         e.SetFlags(FlagOp.Sub, bits, r, zero, a);
         return true;

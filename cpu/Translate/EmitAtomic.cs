@@ -110,7 +110,7 @@ static class EmitAtomic
         il.Emit(OpCodes.Sub);
         if (bits < 64)
         {
-            il.Emit(OpCodes.Ldc_I8, (long)RegionEmitter.Mask(bits));
+            il.Ldc8((long)RegionEmitter.Mask(bits));
             il.Emit(OpCodes.And);
         }
         il.Emit(OpCodes.Stloc, diff);
@@ -136,7 +136,7 @@ static class EmitAtomic
         il.Emit(OpCodes.Add);
         if (bits < 64)
         {
-            il.Emit(OpCodes.Ldc_I8, (long)RegionEmitter.Mask(bits));
+            il.Ldc8((long)RegionEmitter.Mask(bits));
             il.Emit(OpCodes.And);
         }
         il.Emit(OpCodes.Stloc, sum);

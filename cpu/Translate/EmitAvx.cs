@@ -177,9 +177,9 @@ static class EmitAvx
     static void LeaveUnlessAligned(RegionEmitter e, LocalBuilder a, long mask)
     {
         e.Il.Emit(OpCodes.Ldloc, a);
-        e.Il.Emit(OpCodes.Ldc_I8, mask);
+        e.Il.Ldc8(mask);
         e.Il.Emit(OpCodes.And);
-        e.Il.Emit(OpCodes.Ldc_I8, 0L);
+        e.Il.Ldc8(0L);
         e.Il.Emit(OpCodes.Bne_Un, e.LeaveAtInstruction());
     }
 
@@ -243,7 +243,7 @@ static class EmitAvx
         il.Emit(OpCodes.Ldobj, vt);
         il.Emit(OpCodes.Ldloca, srcLo);
         il.Emit(OpCodes.Ldobj, vt);
-        if (withImmediate) il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        if (withImmediate) il.Ldc4((int)i.I.Immediate8);
         il.Emit(OpCodes.Call, op.Op);
         il.Emit(OpCodes.Stobj, vt);
         e.YmmHighAddress(d);
@@ -253,7 +253,7 @@ static class EmitAvx
             il.Emit(OpCodes.Ldobj, vt);
             il.Emit(OpCodes.Ldloca, srcHi!);
             il.Emit(OpCodes.Ldobj, vt);
-            if (withImmediate) il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+            if (withImmediate) il.Ldc4((int)i.I.Immediate8);
             il.Emit(OpCodes.Call, op.Op);
             il.Emit(OpCodes.Stobj, vt);
         }
@@ -276,7 +276,7 @@ static class EmitAvx
         e.XmmAddress(d);
         il.Emit(OpCodes.Ldloca, srcLo);
         il.Emit(OpCodes.Ldobj, vt);
-        il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        il.Ldc4((int)i.I.Immediate8);
         il.Emit(OpCodes.Call, op.Op);
         il.Emit(OpCodes.Stobj, vt);
         e.YmmHighAddress(d);
@@ -284,7 +284,7 @@ static class EmitAvx
         {
             il.Emit(OpCodes.Ldloca, srcHi!);
             il.Emit(OpCodes.Ldobj, vt);
-            il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+            il.Ldc4((int)i.I.Immediate8);
             il.Emit(OpCodes.Call, op.Op);
             il.Emit(OpCodes.Stobj, vt);
         }
@@ -310,7 +310,7 @@ static class EmitAvx
             e.YmmHighAddress(k);
             il.Emit(OpCodes.Ldobj, V);
             il.Emit(OpCodes.Call, MoveMask);
-            il.Emit(OpCodes.Ldc_I4, 16);
+            il.Ldc4(16);
             il.Emit(OpCodes.Shl);
             il.Emit(OpCodes.Or);
         }

@@ -58,7 +58,7 @@ static class EmitBits
         }
         else
         {
-            il.Emit(OpCodes.Ldc_I4, 63);
+            il.Ldc4(63);
             il.Emit(OpCodes.Ldloc, v);
             il.Emit(OpCodes.Call, Lzc);
             il.Emit(OpCodes.Sub);
@@ -71,7 +71,7 @@ static class EmitBits
         SetBit(e, Rf.ZF, () =>
         {
             il.Emit(OpCodes.Ldloc, v);
-            il.Emit(OpCodes.Ldc_I8, 0L);
+            il.Ldc8(0L);
             il.Emit(OpCodes.Ceq);
             il.Emit(OpCodes.Conv_U8);
         });
@@ -97,7 +97,7 @@ static class EmitBits
             // A bit just above the operand makes a zero source count its width (.NET counts 64 for a zero ulong).
             if (bits < 64)
             {
-                il.Emit(OpCodes.Ldc_I8, 1L << bits);
+                il.Ldc8(1L << bits);
                 il.Emit(OpCodes.Or);
             }
             il.Emit(OpCodes.Call, Tzc);
@@ -105,7 +105,7 @@ static class EmitBits
         else
         {
             il.Emit(OpCodes.Call, Lzc);
-            il.Emit(OpCodes.Ldc_I4, 64 - bits);
+            il.Ldc4(64 - bits);
             il.Emit(OpCodes.Sub);
         }
         il.Emit(OpCodes.Conv_U8);
@@ -115,7 +115,7 @@ static class EmitBits
         if (e.FlagsDeadAfter) return true;
         var aux = e.Tmp();
         il.Emit(OpCodes.Ldloc, v);
-        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Ldc8(0L);
         il.Emit(OpCodes.Ceq);
         il.Emit(OpCodes.Conv_U8); // CF is bit 0
         il.Emit(OpCodes.Stloc, aux);
@@ -138,10 +138,10 @@ static class EmitBits
         if (e.FlagsDeadAfter) return true;
         var arith = e.Tmp();
         il.Emit(OpCodes.Ldloc, v);
-        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Ldc8(0L);
         il.Emit(OpCodes.Ceq);
         il.Emit(OpCodes.Conv_U8);
-        il.Emit(OpCodes.Ldc_I4, 6); // ZF
+        il.Ldc4(6); // ZF
         il.Emit(OpCodes.Shl);
         il.Emit(OpCodes.Stloc, arith);
         e.SetArithBits(arith);
@@ -165,7 +165,7 @@ static class EmitBits
         il.Emit(OpCodes.Stloc, value);
         e.LoadOperand(i, 1, bits);
         il.Emit(OpCodes.Conv_I4);
-        il.Emit(OpCodes.Ldc_I4, bits - 1);
+        il.Ldc4(bits - 1);
         il.Emit(OpCodes.And);
         il.Emit(OpCodes.Stloc, bit);
         if (!e.FlagsDeadAfter)
@@ -176,14 +176,14 @@ static class EmitBits
                 il.Emit(OpCodes.Ldloc, value);
                 il.Emit(OpCodes.Ldloc, bit);
                 il.Emit(OpCodes.Shr_Un);
-                il.Emit(OpCodes.Ldc_I8, 1L);
+                il.Ldc8(1L);
                 il.Emit(OpCodes.And);
             });
         }
         if (m == Mnemonic.Bt) return true;
         var r = e.Tmp();
         il.Emit(OpCodes.Ldloc, value);
-        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Ldc8(1L);
         il.Emit(OpCodes.Ldloc, bit);
         il.Emit(OpCodes.Shl);
         switch (m)
@@ -218,10 +218,10 @@ static class EmitBits
     {
         var il = e.Il;
         e.FFlags.Load(il);
-        il.Emit(OpCodes.Ldc_I8, ~(long)flag);
+        il.Ldc8(~(long)flag);
         il.Emit(OpCodes.And);
         pushBit();
-        il.Emit(OpCodes.Ldc_I4, BitOperations.TrailingZeroCount(flag));
+        il.Ldc4(BitOperations.TrailingZeroCount(flag));
         il.Emit(OpCodes.Shl);
         il.Emit(OpCodes.Or);
         e.FFlags.Store(il);

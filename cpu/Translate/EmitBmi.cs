@@ -50,7 +50,7 @@ static class EmitBmi
         if (i.I.Mnemonic == Mnemonic.Sarx && bits == 32) il.Emit(OpCodes.Conv_I4);
         e.LoadGpr(i.I.Op2Register);
         il.Emit(OpCodes.Conv_I4);
-        il.Emit(OpCodes.Ldc_I4, bits - 1);
+        il.Ldc4(bits - 1);
         il.Emit(OpCodes.And);
         il.Emit(i.I.Mnemonic switch { Mnemonic.Sarx => OpCodes.Shr, Mnemonic.Shlx => OpCodes.Shl, _ => OpCodes.Shr_Un });
         if (i.I.Mnemonic == Mnemonic.Sarx && bits == 32) il.Emit(OpCodes.Conv_U8);
@@ -66,7 +66,7 @@ static class EmitBmi
         int bits = i.OpBits;
         e.LoadOperand(i, 1, bits);
         if (bits == 32) il.Emit(OpCodes.Conv_U4);
-        il.Emit(OpCodes.Ldc_I4, (int)(i.I.Immediate8 & (bits - 1)));
+        il.Ldc4((int)(i.I.Immediate8 & (bits - 1)));
         il.Emit(OpCodes.Call, bits == 64 ? Ror64 : Ror32);
         if (bits == 32) il.Emit(OpCodes.Conv_U8);
         e.StoreGpr(i.I.Op0Register);
@@ -126,7 +126,7 @@ static class EmitBmi
         il.Emit(OpCodes.Ldloc, v);
         if (i.I.Mnemonic == Mnemonic.Blsi)
         {
-            il.Emit(OpCodes.Ldc_I8, 0L);
+            il.Ldc8(0L);
             il.Emit(OpCodes.Ldloc, v);
             il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.And);
@@ -134,7 +134,7 @@ static class EmitBmi
         else
         {
             il.Emit(OpCodes.Ldloc, v);
-            il.Emit(OpCodes.Ldc_I8, 1L);
+            il.Ldc8(1L);
             il.Emit(OpCodes.Sub);
             il.Emit(i.I.Mnemonic == Mnemonic.Blsmsk ? OpCodes.Xor : OpCodes.And);
         }
@@ -143,7 +143,7 @@ static class EmitBmi
         Result(e, i, bits, r, () =>
         {
             il.Emit(OpCodes.Ldloc, v);
-            il.Emit(OpCodes.Ldc_I8, 0L);
+            il.Ldc8(0L);
             il.Emit(OpCodes.Ceq);
             if (!cfWhenZero)
             {
@@ -166,20 +166,20 @@ static class EmitBmi
         e.LoadOperand(i, 1, bits);
         il.Emit(OpCodes.Stloc, src);
         e.LoadGpr(i.I.Op2Register);
-        il.Emit(OpCodes.Ldc_I8, 0xffL);
+        il.Ldc8(0xffL);
         il.Emit(OpCodes.And);
         il.Emit(OpCodes.Stloc, n);
         // n < bits ? src & ((1 << n) - 1) : src
         var keepAll = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, src);
         il.Emit(OpCodes.Ldloc, n);
-        il.Emit(OpCodes.Ldc_I8, (long)bits);
+        il.Ldc8((long)bits);
         il.Emit(OpCodes.Bge_Un, keepAll);
-        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Ldc8(1L);
         il.Emit(OpCodes.Ldloc, n);
         il.Emit(OpCodes.Conv_I4);
         il.Emit(OpCodes.Shl);
-        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Ldc8(1L);
         il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.And);
         il.MarkLabel(keepAll);
@@ -187,7 +187,7 @@ static class EmitBmi
         Result(e, i, bits, r, () =>
         {
             il.Emit(OpCodes.Ldloc, n);
-            il.Emit(OpCodes.Ldc_I8, (long)(bits - 1));
+            il.Ldc8((long)(bits - 1));
             il.Emit(OpCodes.Cgt_Un);
         });
         return true;

@@ -39,7 +39,7 @@ static class EmitBranch
             case Code.Call_rel32_64:
             {
                 var ret = e.Tmp();
-                il.Emit(OpCodes.Ldc_I8, (long)i.NextIp);
+                il.Ldc8((long)i.NextIp);
                 il.Emit(OpCodes.Stloc, ret);
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
@@ -54,7 +54,7 @@ static class EmitBranch
                 var ret = e.Tmp();
                 e.LoadOperand(i, 0, 64);
                 il.Emit(OpCodes.Stloc, t);
-                il.Emit(OpCodes.Ldc_I8, (long)i.NextIp);
+                il.Ldc8((long)i.NextIp);
                 il.Emit(OpCodes.Stloc, ret);
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
@@ -72,7 +72,7 @@ static class EmitBranch
                 e.Load(64, sp);
                 il.Emit(OpCodes.Stloc, t);
                 il.Emit(OpCodes.Ldloc, sp);
-                il.Emit(OpCodes.Ldc_I8, 8L + (i.I.Code == Code.Retnq_imm16 ? i.I.Immediate16 : 0));
+                il.Ldc8(8L + (i.I.Code == Code.Retnq_imm16 ? i.I.Immediate16 : 0));
                 il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
                 e.RetireBlock(blockLength);
@@ -104,7 +104,7 @@ static class EmitBranch
         {
             var other = il.DefineLabel();
             il.Emit(OpCodes.Ldloc, target);
-            il.Emit(OpCodes.Ldc_I8, (long)ip);
+            il.Ldc8((long)ip);
             il.Emit(OpCodes.Bne_Un, other);
             ctx.Edge(ip);
             il.MarkLabel(other);

@@ -38,7 +38,7 @@ static class EmitDiv
             {
                 // RDX must be RAX's sign extension (CQO); the one overflowing case is MinValue / -1.
                 il.Emit(OpCodes.Ldloc, n);
-                il.Emit(OpCodes.Ldc_I4, 63);
+                il.Ldc4(63);
                 il.Emit(OpCodes.Shr);
                 il.Emit(OpCodes.Bne_Un, slow);
                 LeaveOnMinOverMinusOne(il, n, d, slow);
@@ -53,7 +53,7 @@ static class EmitDiv
         }
         // 32 bits: EDX:EAX as one 64-bit dividend; the quotient must fit in 32 bits.
         e.LoadGpr64(Registers.RDX);
-        il.Emit(OpCodes.Ldc_I4, 32);
+        il.Ldc4(32);
         il.Emit(OpCodes.Shl);
         e.LoadGpr64(Registers.RAX);
         il.Emit(OpCodes.Conv_U4);
@@ -94,10 +94,10 @@ static class EmitDiv
     {
         var fine = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, d);
-        il.Emit(OpCodes.Ldc_I8, -1L);
+        il.Ldc8(-1L);
         il.Emit(OpCodes.Bne_Un, fine);
         il.Emit(OpCodes.Ldloc, n);
-        il.Emit(OpCodes.Ldc_I8, long.MinValue);
+        il.Ldc8(long.MinValue);
         il.Emit(OpCodes.Beq, slow);
         il.MarkLabel(fine);
     }

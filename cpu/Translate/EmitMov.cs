@@ -24,14 +24,14 @@ static class EmitMov
             case Mnemonic.Cwde: return Extend(e, OpCodes.Conv_I2, OpCodes.Conv_U4, OpCodes.Conv_U8, Registers.RAX);
             case Mnemonic.Cqo:
                 e.LoadGpr64(Registers.RAX);
-                e.Il.Emit(OpCodes.Ldc_I4, 63);
+                e.Il.Ldc4(63);
                 e.Il.Emit(OpCodes.Shr);
                 e.StoreGpr64(Registers.RDX);
                 return true;
             case Mnemonic.Cdq:
                 e.LoadGpr64(Registers.RAX);
                 e.Il.Emit(OpCodes.Conv_I4);
-                e.Il.Emit(OpCodes.Ldc_I4, 31);
+                e.Il.Ldc4(31);
                 e.Il.Emit(OpCodes.Shr);
                 e.Il.Emit(OpCodes.Conv_U4);
                 e.Il.Emit(OpCodes.Conv_U8);
@@ -83,7 +83,7 @@ static class EmitMov
         e.Il.Emit(OpCodes.Conv_I8);
         if (i.OpBits != 64)
         {
-            e.Il.Emit(OpCodes.Ldc_I8, (long)RegionEmitter.Mask(i.OpBits));
+            e.Il.Ldc8((long)RegionEmitter.Mask(i.OpBits));
             e.Il.Emit(OpCodes.And);
         }
         e.StoreGpr(i.I.Op0Register);
@@ -96,7 +96,7 @@ static class EmitMov
         e.EmitEa(i, withSegment: false);
         if (i.OpBits != 64)
         {
-            e.Il.Emit(OpCodes.Ldc_I8, (long)RegionEmitter.Mask(i.OpBits));
+            e.Il.Ldc8((long)RegionEmitter.Mask(i.OpBits));
             e.Il.Emit(OpCodes.And);
         }
         e.StoreGpr(i.I.Op0Register);

@@ -80,7 +80,7 @@ static class EmitMul
             il.Emit(OpCodes.Conv_U8);
             il.Emit(OpCodes.Stloc, lo);
             il.Emit(OpCodes.Ldloc, full);
-            il.Emit(OpCodes.Ldc_I4, 32);
+            il.Ldc4(32);
             il.Emit(OpCodes.Shr_Un);
             il.Emit(OpCodes.Stloc, hi);
         }
@@ -91,10 +91,10 @@ static class EmitMul
         if (e.FlagsDeadAfter) return true;
         var aux = e.Tmp();
         il.Emit(OpCodes.Ldloc, hi);
-        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Ldc8(0L);
         il.Emit(OpCodes.Cgt_Un);
         il.Emit(OpCodes.Conv_U8);
-        il.Emit(OpCodes.Ldc_I8, (long)(Rf.CF | Rf.OF));
+        il.Ldc8((long)(Rf.CF | Rf.OF));
         il.Emit(OpCodes.Mul);
         il.Emit(OpCodes.Stloc, aux);
         e.SetFlagsAux(bits, lo, aux);

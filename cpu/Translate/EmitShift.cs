@@ -45,7 +45,7 @@ static class EmitShift
                 return true;
             }
             var count = e.TmpOf(typeof(int));
-            il.Emit(OpCodes.Ldc_I4, n);
+            il.Ldc4(n);
             il.Emit(OpCodes.Stloc, count);
             Result(e, m, bits, a, count, r);
             e.StoreDst(i, bits, ea, r);
@@ -64,7 +64,7 @@ static class EmitShift
         var cnt = e.TmpOf(typeof(int));
         e.LoadGpr(Register.CL);
         il.Emit(OpCodes.Conv_I4);
-        il.Emit(OpCodes.Ldc_I4, countMask);
+        il.Ldc4(countMask);
         il.Emit(OpCodes.And);
         il.Emit(OpCodes.Stloc, cnt);
         Result(e, m, bits, a, cnt, r);
@@ -126,18 +126,18 @@ static class EmitShift
                 // k = count mod width; (a << k | a >> (width - k) mod width) also holds for k = 0.
                 var k = e.TmpOf(typeof(uint));
                 il.Emit(OpCodes.Ldloc, count);
-                if (bits >= 32) { il.Emit(OpCodes.Ldc_I4, bits - 1); il.Emit(OpCodes.And); }
-                else { il.Emit(OpCodes.Ldc_I4, bits); il.Emit(OpCodes.Rem_Un); }
+                if (bits >= 32) { il.Ldc4(bits - 1); il.Emit(OpCodes.And); }
+                else { il.Ldc4(bits); il.Emit(OpCodes.Rem_Un); }
                 il.Emit(OpCodes.Stloc, k);
                 bool left = m == Mnemonic.Rol;
                 il.Emit(OpCodes.Ldloc, a);
                 il.Emit(OpCodes.Ldloc, k);
                 il.Emit(left ? OpCodes.Shl : OpCodes.Shr_Un);
                 il.Emit(OpCodes.Ldloc, a);
-                il.Emit(OpCodes.Ldc_I4, bits);
+                il.Ldc4(bits);
                 il.Emit(OpCodes.Ldloc, k);
                 il.Emit(OpCodes.Sub);
-                il.Emit(OpCodes.Ldc_I4, bits - 1);
+                il.Ldc4(bits - 1);
                 il.Emit(OpCodes.And);
                 il.Emit(left ? OpCodes.Shr_Un : OpCodes.Shl);
                 il.Emit(OpCodes.Or);
@@ -146,7 +146,7 @@ static class EmitShift
         }
         if (bits < 64)
         {
-            il.Emit(OpCodes.Ldc_I8, (long)mask);
+            il.Ldc8((long)mask);
             il.Emit(OpCodes.And);
         }
         il.Emit(OpCodes.Stloc, r);
@@ -176,10 +176,10 @@ static class EmitShift
                 var cf = e.Tmp();
                 LastBitOut(e, bits, a, count, () =>
                 {
-                    il.Emit(OpCodes.Ldc_I4, bits);
+                    il.Ldc4(bits);
                     il.Emit(OpCodes.Ldloc, count);
                     il.Emit(OpCodes.Sub);
-                    il.Emit(OpCodes.Ldc_I4, 63);
+                    il.Ldc4(63);
                     il.Emit(OpCodes.And);
                 });
                 il.Emit(OpCodes.Stloc, cf);
@@ -187,7 +187,7 @@ static class EmitShift
                 il.Emit(OpCodes.Ldloc, cf);
                 Msb(e, bits, r);
                 il.Emit(OpCodes.Xor);
-                il.Emit(OpCodes.Ldc_I4, 11);
+                il.Ldc4(11);
                 il.Emit(OpCodes.Shl);
                 il.Emit(OpCodes.Or);
                 break;
@@ -202,7 +202,7 @@ static class EmitShift
                 });
                 // OF = MSB of the original operand.
                 Msb(e, bits, a);
-                il.Emit(OpCodes.Ldc_I4, 11);
+                il.Ldc4(11);
                 il.Emit(OpCodes.Shl);
                 il.Emit(OpCodes.Or);
                 break;
@@ -213,7 +213,7 @@ static class EmitShift
                 il.Emit(OpCodes.Ldc_I4_1);
                 il.Emit(OpCodes.Sub);
                 il.Emit(OpCodes.Shr);
-                il.Emit(OpCodes.Ldc_I8, 1L);
+                il.Ldc8(1L);
                 il.Emit(OpCodes.And);
                 break;
         }
@@ -231,17 +231,17 @@ static class EmitShift
         var over = il.DefineLabel();
         var done = il.DefineLabel();
         il.Emit(OpCodes.Ldloc, count);
-        il.Emit(OpCodes.Ldc_I4, bits);
+        il.Ldc4(bits);
         il.Emit(OpCodes.Bgt, over);
         il.Emit(OpCodes.Ldloc, a);
         pushShift();
         il.Emit(OpCodes.Shr_Un);
-        il.Emit(OpCodes.Ldc_I8, 1L);
+        il.Ldc8(1L);
         il.Emit(OpCodes.And);
         il.Emit(OpCodes.Stloc, bit);
         il.Emit(OpCodes.Br, done);
         il.MarkLabel(over);
-        il.Emit(OpCodes.Ldc_I8, 0L);
+        il.Ldc8(0L);
         il.Emit(OpCodes.Stloc, bit);
         il.MarkLabel(done);
         il.Emit(OpCodes.Ldloc, bit);
@@ -257,9 +257,9 @@ static class EmitShift
     static void Msb(RegionEmitter e, int bits, LocalBuilder v)
     {
         e.Il.Emit(OpCodes.Ldloc, v);
-        e.Il.Emit(OpCodes.Ldc_I4, bits - 1);
+        e.Il.Ldc4(bits - 1);
         e.Il.Emit(OpCodes.Shr_Un);
-        e.Il.Emit(OpCodes.Ldc_I8, 1L);
+        e.Il.Ldc8(1L);
         e.Il.Emit(OpCodes.And);
     }
 }

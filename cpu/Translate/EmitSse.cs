@@ -258,7 +258,7 @@ static class EmitSse
         var vt = typeof(Vector128<>).MakeGenericType(element);
         XmmAddress(e, i.I.Op0Register);
         e.Il.Emit(OpCodes.Ldobj, vt);
-        e.Il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        e.Il.Ldc4((int)i.I.Immediate8);
         e.Il.Emit(OpCodes.Call, Intrinsic(typeof(Sse2), name, element, 1));
         StoreResult(e, i.I.Op0Register, vt);
         return true;
@@ -268,7 +268,7 @@ static class EmitSse
     {
         if (i.I.OpCount != 3 || i.I.Op0Kind != OpKind.Register || !IsXmm(i.I.Op0Register) || !XmmOrMemory(i, 1)) return false;
         LoadSource(e, i, 1, typeof(uint), aligned: true);
-        e.Il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        e.Il.Ldc4((int)i.I.Immediate8);
         e.Il.Emit(OpCodes.Call, Intrinsic(typeof(Sse2), "Shuffle", typeof(uint), 1));
         StoreResult(e, i.I.Op0Register, typeof(Vector128<uint>));
         return true;
@@ -307,7 +307,7 @@ static class EmitSse
         XmmAddress(e, i.I.Op0Register);
         e.Il.Emit(OpCodes.Ldobj, vt);
         e.Il.Emit(OpCodes.Ldloc, src);
-        e.Il.Emit(OpCodes.Ldc_I4, (int)i.I.Immediate8);
+        e.Il.Ldc4((int)i.I.Immediate8);
         e.Il.Emit(OpCodes.Call, AlignRight);
         StoreResult(e, i.I.Op0Register, vt);
         return true;

@@ -174,7 +174,7 @@ static class EmitSseFloat
         var skip = il.DefineLabel();
         void Const(long v)
         {
-            if (single) il.Emit(OpCodes.Ldc_I4, (int)v); else il.Emit(OpCodes.Ldc_I8, v);
+            if (single) il.Ldc4((int)v); else il.Ldc8(v);
             il.Emit(OpCodes.Call, create);
         }
         // NaN: |x| > +infinity as integers (the sign bit cleared first); all-ones lanes where so.
@@ -199,7 +199,7 @@ static class EmitSseFloat
         }
         if (op.Scalar)
         {
-            il.Emit(OpCodes.Ldc_I8, single ? 0xffffffffL : -1L);
+            il.Ldc8(single ? 0xffffffffL : -1L);
             il.Emit(OpCodes.Call, MCreateScalarLong);
             var tl = e.TmpOf(typeof(Vector128<long>));
             il.Emit(OpCodes.Stloc, tl);

@@ -32,7 +32,7 @@ static class EmitStack
                 e.Load(64, sp);
                 e.Il.Emit(OpCodes.Stloc, v);
                 e.Il.Emit(OpCodes.Ldloc, sp);
-                e.Il.Emit(OpCodes.Ldc_I8, 8L);
+                e.Il.Ldc8(8L);
                 e.Il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
                 e.Write0(i, 64, v);
@@ -50,7 +50,7 @@ static class EmitStack
                 e.Load(64, sp);
                 e.Il.Emit(OpCodes.Stloc, v);
                 e.Il.Emit(OpCodes.Ldloc, sp);
-                e.Il.Emit(OpCodes.Ldc_I8, 8L);
+                e.Il.Ldc8(8L);
                 e.Il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
                 e.Il.Emit(OpCodes.Ldloc, v);
@@ -66,7 +66,7 @@ static class EmitStack
     {
         var sp = e.Tmp();
         e.LoadGpr64(Registers.RSP);
-        e.Il.Emit(OpCodes.Ldc_I8, 8L);
+        e.Il.Ldc8(8L);
         e.Il.Emit(OpCodes.Sub);
         e.Il.Emit(OpCodes.Stloc, sp);
         e.Store(64, sp, v);

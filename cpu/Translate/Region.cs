@@ -11,7 +11,7 @@ namespace LegoEmu.Cpu.Translate;
 public delegate long RegionCode(CpuState c, long budget);
 
 /// <summary>A fault stub's place in the guest code (see <see cref="Region.FaultSites"/>).</summary>
-internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses, int Block);
+internal readonly record struct FaultSite(ulong Ip, long Retired, long Accesses, int Block, bool Miss);
 
 /// <summary>One of <see cref="Region.Links"/>: an exit's guest address and the block it reached.</summary>
 internal struct RegionLink

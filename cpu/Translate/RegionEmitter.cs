@@ -46,7 +46,7 @@ sealed partial class RegionEmitter
     internal bool UsesFloatingPoint;
     /// <summary>Set when the region holds VEX instructions: the entry then keeps a pointer to the YMM upper halves too.</summary>
     internal bool UsesYmm;
-    Label _exitCommon, _faultCommon;
+    Label _exitCommon;
 
     readonly List<LocalBuilder> _tempPool = new();
     int _tempNext;
@@ -62,7 +62,6 @@ sealed partial class RegionEmitter
     int _block;
     readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, PendingFlags? Pending)> _missStubs = new();
     Label? _missLabel;
-    Label _missCommon;
     /// <summary>The block's inline accesses and the waiting flag producer when the current instruction began.</summary>
     int _insnAccesses;
     PendingFlags? _insnPending;
@@ -140,7 +139,6 @@ sealed partial class RegionEmitter
     static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
     static readonly FieldInfo FInterpreted = typeof(Region).GetField("<Interpreted>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
     static readonly MethodInfo MInterpret = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Interpret))!;
-    static readonly MethodInfo MRethrow = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Rethrow))!;
     static readonly MethodInfo MCond = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Cond))!;
     static readonly MethodInfo MCarry = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Carry))!;
 
@@ -281,14 +279,13 @@ sealed partial class RegionEmitter
         _exitRip = Il.DeclareLocal(typeof(ulong));
         _faultSite = Il.DeclareLocal(typeof(int));
         _exitCommon = Il.DefineLabel();
-        _faultCommon = Il.DefineLabel();
-        _missCommon = Il.DefineLabel();
+        _leave = Il.DefineLabel();
 
         // A null CPU is the compiler thread's warm-up call: it makes the JIT compile the method off the guest's time.
         var go = Il.DefineLabel();
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Brtrue, go);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Ldc8(0L);
         Il.Emit(OpCodes.Ret);
         Il.MarkLabel(go);
 
@@ -297,9 +294,9 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stloc, _view);
         // The time slice, capped so the fields cannot meet, and counted up from minus itself (see RetireBlock).
         Il.Emit(OpCodes.Ldarg_2);
-        Il.Emit(OpCodes.Ldc_I8, MaxSliceBlocks);
+        Il.Ldc8(MaxSliceBlocks);
         Il.Emit(OpCodes.Call, MMin);
-        Il.Emit(OpCodes.Ldc_I4, InstructionShift + InstructionsPerBlockShift);
+        Il.Ldc4(InstructionShift + InstructionsPerBlockShift);
         Il.Emit(OpCodes.Shl);
         Il.Emit(OpCodes.Stloc, _sliceBase);
         Il.Emit(OpCodes.Ldloc, _sliceBase);
@@ -334,7 +331,7 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldfld, FRip);
             Il.Emit(OpCodes.Stloc, _exitRip);
             Il.Emit(OpCodes.Ldloc, _exitRip);
-            Il.Emit(OpCodes.Ldc_I8, (long)_region.Head);
+            Il.Ldc8((long)_region.Head);
             Il.Emit(OpCodes.Beq, firstBlock);
             if (entries.Count >= SwitchedEntries && EntryHash(entries) is var (shift, size))
             {
@@ -351,10 +348,10 @@ sealed partial class RegionEmitter
                     checks.Add((check, ip, label));
                 }
                 Il.Emit(OpCodes.Ldloc, _exitRip);
-                Il.Emit(OpCodes.Ldc_I4, shift);
+                Il.Ldc4(shift);
                 Il.Emit(OpCodes.Shr_Un);
                 Il.Emit(OpCodes.Conv_U4);
-                Il.Emit(OpCodes.Ldc_I4, size - 1);
+                Il.Ldc4(size - 1);
                 Il.Emit(OpCodes.And);
                 Il.Emit(OpCodes.Switch, cases);
                 Il.Emit(OpCodes.Br, other);
@@ -362,7 +359,7 @@ sealed partial class RegionEmitter
                 {
                     Il.MarkLabel(check);
                     Il.Emit(OpCodes.Ldloc, _exitRip);
-                    Il.Emit(OpCodes.Ldc_I8, (long)ip);
+                    Il.Ldc8((long)ip);
                     Il.Emit(OpCodes.Beq, target);
                     Il.Emit(OpCodes.Br, other);
                 }
@@ -373,7 +370,7 @@ sealed partial class RegionEmitter
                 foreach (var (ip, label) in entries)
                 {
                     Il.Emit(OpCodes.Ldloc, _exitRip);
-                    Il.Emit(OpCodes.Ldc_I8, (long)ip);
+                    Il.Ldc8((long)ip);
                     Il.Emit(OpCodes.Beq, label);
                 }
             }
@@ -406,9 +403,9 @@ sealed partial class RegionEmitter
     /// <summary>Emits the shared exit and fault paths; call after every block.</summary>
     internal void EndRegion()
     {
-        // Each stub names its site by index and shares the code that settles the flags it left waiting.
-        var sites = new List<FaultSite>(_faultStubs.Count);
-        var settle = new Dictionary<PendingFlags, Label>();
+        // Each stub names its site by index and shares the code that settles the flags it left waiting, with
+        // the other stubs and the exits that left the same producer waiting: one way out for the whole region.
+        var sites = new List<FaultSite>(_faultStubs.Count + _missStubs.Count);
         foreach (var (label, ip, block, k, accesses, reload, pending) in _faultStubs)
         {
             Il.MarkLabel(label);
@@ -418,52 +415,48 @@ sealed partial class RegionEmitter
                 LoadRegisters(set.Written);
                 if (set.Flags) ForgetProducer();
             }
-            SiteStub(sites, new FaultSite(ip, k, accesses, block), pending, settle, _faultCommon);
+            SiteStub(sites, new FaultSite(ip, k, accesses, block, Miss: false), pending);
         }
-        EmitSettles(settle, _faultCommon);
         // Miss stubs: the same sites, settled as of the start of the instruction, which the interpreter runs again.
-        var missSettle = new Dictionary<PendingFlags, Label>();
         foreach (var (label, ip, block, k, accesses, pending) in _missStubs)
         {
             Il.MarkLabel(label);
-            SiteStub(sites, new FaultSite(ip, k, accesses, block), pending, missSettle, _missCommon);
+            SiteStub(sites, new FaultSite(ip, k, accesses, block, Miss: true), pending);
         }
-        EmitSettles(missSettle, _missCommon);
+        foreach (var (p, label) in _settles)
+        {
+            Il.MarkLabel(label);
+            EmitMaterialize(p);
+            Il.Emit(OpCodes.Br, _leave);
+        }
         _region.FaultSites = sites.ToArray();
 
-        if (_missStubs.Count > 0)
-        {
-            // Miss exit: the state as the interpreter has it before the instruction; the dispatcher goes on there.
-            Il.MarkLabel(_missCommon);
-            SpillState();
-            Il.Emit(OpCodes.Ldarg_0);
-            Il.Emit(OpCodes.Ldarg_1);
-            Il.Emit(OpCodes.Ldloc, _faultSite);
-            LoadProgress();
-            Il.Emit(OpCodes.Call, MSettleMiss);
-            ReturnSliceLeft();
-        }
-
-        // Normal exit: the guest continues at _exitRip, in the region linked there or in the dispatcher.
+        // Every way out stores the registers here, once. A normal exit names no site; the guest continues at
+        // _exitRip, in the region linked there or in the dispatcher.
         Il.MarkLabel(_exitCommon);
+        Il.Emit(OpCodes.Ldc_I4_M1);
+        Il.Emit(OpCodes.Stloc, _faultSite);
+        Il.MarkLabel(_leave);
         SpillState();
+        var atSite = Il.DefineLabel();
+        Il.Emit(OpCodes.Ldloc, _faultSite);
+        Il.Emit(OpCodes.Ldc_I4_0);
+        Il.Emit(OpCodes.Bge, atSite);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _exitRip);
         Il.Emit(OpCodes.Stfld, FRip);
         EmitRetire();
         EmitChain();
 
-        // Fault exit: state as the interpreter leaves it at the faulting instruction, then the fault is raised.
-        Il.MarkLabel(_faultCommon);
-        SpillState();
+        // A miss exit (the state as the interpreter has it before the instruction; the dispatcher goes on there)
+        // or a fault (the state as the interpreter leaves it at the faulting instruction; the fault is raised).
+        Il.MarkLabel(atSite);
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _faultSite);
         LoadProgress();
-        Il.Emit(OpCodes.Call, MSettleFault);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Call, MRethrow);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Emit(OpCodes.Call, MLeaveAtSite);
         Il.Emit(OpCodes.Ret);
     }
 
@@ -486,11 +479,11 @@ sealed partial class RegionEmitter
         LoadProgress();
         Il.Emit(OpCodes.Stloc, progress);
         Il.Emit(OpCodes.Ldloc, progress);
-        Il.Emit(OpCodes.Ldc_I4, InstructionShift);
+        Il.Ldc4(InstructionShift);
         Il.Emit(OpCodes.Shr);
         Il.Emit(OpCodes.Stloc, retired);
         Il.Emit(OpCodes.Ldloc, progress);
-        Il.Emit(OpCodes.Ldc_I8, AccessMask);
+        Il.Ldc8(AccessMask);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Stloc, accesses);
         Il.Emit(OpCodes.Ldarg_1);
@@ -507,7 +500,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Ldfld, f);
         if (value != null) Il.Emit(OpCodes.Ldloc, value);
-        else Il.Emit(OpCodes.Ldc_I8, 1L);
+        else Il.Ldc8(1L);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stfld, f);
     }
@@ -517,19 +510,23 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FAccesses = typeof(CacheView).GetField(nameof(CacheView.Accesses))!;
 
     /// <summary>
-    /// Pushes what is left of the time slice: the budget less the blocks run, counted as one per
+    /// What is left of the time slice: the budget less the blocks run, counted as one per
     /// <see cref="InstructionsPerBlockShift"/>-th power of two instructions retired, rounded up (so a region that ran
-    /// always uses some of it).
+    /// always uses some of it). <paramref name="progress"/> is as <see cref="LoadProgress"/> pushes it.
     /// </summary>
+    internal static long SliceLeft(long budget, long progress) =>
+        budget - ((InstructionsOf(progress) + (1L << InstructionsPerBlockShift) - 1) >> InstructionsPerBlockShift);
+
+    /// <summary>Pushes <see cref="SliceLeft"/> of the region's budget and progress.</summary>
     void LoadSliceLeft()
     {
         Il.Emit(OpCodes.Ldarg_2);
         LoadProgress();
-        Il.Emit(OpCodes.Ldc_I4, InstructionShift);
+        Il.Ldc4(InstructionShift);
         Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Ldc_I8, (1L << InstructionsPerBlockShift) - 1);
+        Il.Ldc8((1L << InstructionsPerBlockShift) - 1);
         Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Ldc_I4, InstructionsPerBlockShift);
+        Il.Ldc4(InstructionsPerBlockShift);
         Il.Emit(OpCodes.Shr);
         Il.Emit(OpCodes.Sub);
     }
@@ -543,12 +540,6 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _progress);
         Il.Emit(OpCodes.Ldloc, _sliceBase);
         Il.Emit(OpCodes.Add);
-    }
-
-    void ReturnSliceLeft()
-    {
-        LoadSliceLeft();
-        Il.Emit(OpCodes.Ret);
     }
 
     /// <summary>
@@ -565,7 +556,7 @@ sealed partial class RegionEmitter
         LoadSliceLeft();
         Il.Emit(OpCodes.Stloc, _left);
         Il.Emit(OpCodes.Ldloc, _left);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Ldc8(0L);
         Il.Emit(OpCodes.Ble, back);
         foreach (var wanted in new[] { FInterrupt, FStop, FYield })
         {
@@ -583,7 +574,7 @@ sealed partial class RegionEmitter
         // A region due for a wider plan is entered through the dispatcher, which asks for it.
         Il.Emit(OpCodes.Ldloc, next);
         Il.Emit(OpCodes.Ldfld, FEntries);
-        Il.Emit(OpCodes.Ldc_I8, 1L);
+        Il.Ldc8(1L);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Ldloc, next);
         Il.Emit(OpCodes.Ldfld, FWidenAt);
@@ -619,34 +610,26 @@ sealed partial class RegionEmitter
     static readonly MethodInfo MInvoke = typeof(RegionCode).GetMethod("Invoke")!;
     static readonly MethodInfo MLinked = typeof(Region).GetMethod(nameof(Region.Linked), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
-    /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the common exit.</summary>
-    void SiteStub(List<FaultSite> sites, FaultSite site, PendingFlags? pending,
-        Dictionary<PendingFlags, Label> settle, Label common)
+    /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the way out.</summary>
+    void SiteStub(List<FaultSite> sites, FaultSite site, PendingFlags? pending)
     {
-        Il.Emit(OpCodes.Ldc_I4, sites.Count);
+        Il.Ldc4(sites.Count);
         Il.Emit(OpCodes.Stloc, _faultSite);
         sites.Add(site);
-        if (pending is { } p)
-        {
-            if (!settle.TryGetValue(p, out var to)) settle[p] = to = Il.DefineLabel();
-            Il.Emit(OpCodes.Br, to);
-        }
-        else Il.Emit(OpCodes.Br, common);
+        Il.Emit(OpCodes.Br, pending is { } p ? SettleLabel(p) : _leave);
     }
 
-    /// <summary>The shared settle code of <see cref="SiteStub"/>: one per waiting producer, then the common exit.</summary>
-    void EmitSettles(Dictionary<PendingFlags, Label> settle, Label common)
+    /// <summary>The shared code that moves waiting producer <paramref name="p"/> into the lazy flags, then leaves (see <see cref="EndRegion"/>).</summary>
+    Label SettleLabel(PendingFlags p)
     {
-        foreach (var (p, label) in settle)
-        {
-            Il.MarkLabel(label);
-            EmitMaterialize(p);
-            Il.Emit(OpCodes.Br, common);
-        }
+        if (!_settles.TryGetValue(p, out var label)) _settles[p] = label = Il.DefineLabel();
+        return label;
     }
 
-    static readonly MethodInfo MSettleMiss = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleMiss), BindingFlags.Static | BindingFlags.NonPublic)!;
-    static readonly MethodInfo MSettleFault = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.SettleFault), BindingFlags.Static | BindingFlags.NonPublic)!;
+    readonly Dictionary<PendingFlags, Label> _settles = new();
+    Label _leave;
+
+    static readonly MethodInfo MLeaveAtSite = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.LeaveAtSite), BindingFlags.Static | BindingFlags.NonPublic)!;
 
     void LoadRegisters(bool all) => LoadRegisters(all ? 0xffff : 0);
 
@@ -718,7 +701,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _xmm);
         if (k != 0)
         {
-            Il.Emit(OpCodes.Ldc_I4, 16 * k);
+            Il.Ldc4(16 * k);
             Il.Emit(OpCodes.Add);
         }
     }
@@ -732,7 +715,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stind_I8);
         Il.Emit(OpCodes.Ldc_I4_8);
         Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Ldc8(0L);
         Il.Emit(OpCodes.Stind_I8);
     }
 
@@ -743,7 +726,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _ymmHigh);
         if (k != 0)
         {
-            Il.Emit(OpCodes.Ldc_I4, 16 * k);
+            Il.Ldc4(16 * k);
             Il.Emit(OpCodes.Add);
         }
     }
@@ -814,7 +797,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _view);
         Il.Emit(OpCodes.Dup);
         Il.Emit(OpCodes.Ldfld, FAccesses);
-        Il.Emit(OpCodes.Ldc_I8, (long)inline);
+        Il.Ldc8((long)inline);
         Il.Emit(OpCodes.Sub);
         Il.Emit(OpCodes.Stfld, FAccesses);
     }
@@ -829,7 +812,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldfld, FInterpreted);
-        Il.Emit(OpCodes.Ldc_I4, interpretedIndex);
+        Il.Ldc4(interpretedIndex);
         Il.Emit(OpCodes.Call, MInterpret);
         AfterCallOut();
         Il.Emit(OpCodes.Brtrue, fault);
@@ -871,17 +854,17 @@ sealed partial class RegionEmitter
     internal void RetireBlock(int instructions)
     {
         Il.Emit(OpCodes.Ldloc, _progress);
-        Il.Emit(OpCodes.Ldc_I8, ((long)instructions << InstructionShift) + _blockAccesses);
+        Il.Ldc8(((long)instructions << InstructionShift) + _blockAccesses);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Stloc, _progress);
         if (_region.Profile is { } profile)
         {
             // With a profile, one more add per block: the block's run counter (pinned, so its address is a constant).
-            Il.Emit(OpCodes.Ldc_I8, (long)profile.RunCounter(_block));
+            Il.Ldc8((long)profile.RunCounter(_block));
             Il.Emit(OpCodes.Conv_I);
             Il.Emit(OpCodes.Dup);
             Il.Emit(OpCodes.Ldind_I8);
-            Il.Emit(OpCodes.Ldc_I8, 1L);
+            Il.Ldc8(1L);
             Il.Emit(OpCodes.Add);
             Il.Emit(OpCodes.Stind_I8);
         }
@@ -900,9 +883,9 @@ sealed partial class RegionEmitter
         if (_region.Profile == null) return;
         Il.Emit(OpCodes.Ldarg_1);
         LoadProgress();
-        Il.Emit(OpCodes.Ldc_I8, (long)site);
+        Il.Ldc8((long)site);
         if (target != null) Il.Emit(OpCodes.Ldloc, target);
-        else Il.Emit(OpCodes.Ldc_I8, (long)direct);
+        else Il.Ldc8((long)direct);
         LoadGpr64(Registers.RSP);
         Il.Emit(OpCodes.Call, call ? MTrackCall : MTrackReturn);
     }
@@ -913,7 +896,7 @@ sealed partial class RegionEmitter
         if (_region.Profile == null || Profile.CallTracker.Transfer(i.I.Code) is not bool call) return;
         Il.Emit(OpCodes.Ldarg_1);
         LoadProgress();
-        Il.Emit(OpCodes.Ldc_I8, (long)i.Ip);
+        Il.Ldc8((long)i.Ip);
         Il.Emit(call ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Call, MTrackHandled);
     }
@@ -921,18 +904,23 @@ sealed partial class RegionEmitter
     /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
     internal void ExitTo(ulong rip)
     {
-        MaterializeFlags();
-        Il.Emit(OpCodes.Ldc_I8, (long)rip);
-        Il.Emit(OpCodes.Stloc, _exitRip);
-        Il.Emit(OpCodes.Br, _exitCommon);
+        Il.Ldc8((long)rip);
+        ExitToStack();
     }
 
     /// <summary>Leaves the region for the address on the IL stack.</summary>
     internal void ExitToStack()
     {
-        MaterializeFlags();
         Il.Emit(OpCodes.Stloc, _exitRip);
-        Il.Emit(OpCodes.Br, _exitCommon);
+        if (PendingState() is { } p)
+        {
+            // The flags the producer left waiting are settled in code the region's other ways out share.
+            Il.Emit(OpCodes.Ldc_I4_M1);
+            Il.Emit(OpCodes.Stloc, _faultSite);
+            Il.Emit(OpCodes.Br, SettleLabel(p));
+            _pending = false;
+        }
+        else Il.Emit(OpCodes.Br, _exitCommon);
     }
 
     /// <summary>Leaves the region at wherever the interpreter handler left RIP.</summary>
@@ -1005,7 +993,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldflda, FR);
         if (idx == 0) return;
-        Il.Emit(OpCodes.Ldc_I4, idx * sizeof(ulong));
+        Il.Ldc4(idx * sizeof(ulong));
         Il.Emit(OpCodes.Add);
     }
 
@@ -1041,14 +1029,14 @@ sealed partial class RegionEmitter
         else if (Registers.HighByte[(int)r]) { keep = ~0xff00L; narrow = OpCodes.Conv_U1; shift = 8; }
         else { keep = ~0xffL; narrow = OpCodes.Conv_U1; }
         LoadGpr64(idx);
-        Il.Emit(OpCodes.Ldc_I8, keep);
+        Il.Ldc8(keep);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Ldloc, t);
         Il.Emit(narrow);
         Il.Emit(OpCodes.Conv_U8);
         if (shift != 0)
         {
-            Il.Emit(OpCodes.Ldc_I4, shift);
+            Il.Ldc4(shift);
             Il.Emit(OpCodes.Shl);
         }
         Il.Emit(OpCodes.Or);
@@ -1062,7 +1050,7 @@ sealed partial class RegionEmitter
     /// <summary>Pushes the effective address of the instruction's memory operand (segment base included).</summary>
     internal void EmitEa(in Insn i, bool withSegment = true)
     {
-        Il.Emit(OpCodes.Ldc_I8, (long)i.Disp);
+        Il.Ldc8((long)i.Disp);
         if (i.Base >= 0)
         {
             LoadGpr64(i.Base);
@@ -1073,7 +1061,7 @@ sealed partial class RegionEmitter
             LoadGpr64(i.Index);
             if (i.ScaleShift != 0)
             {
-                Il.Emit(OpCodes.Ldc_I4, (int)i.ScaleShift);
+                Il.Ldc4((int)i.ScaleShift);
                 Il.Emit(OpCodes.Shl);
             }
             Il.Emit(OpCodes.Add);
@@ -1108,7 +1096,7 @@ sealed partial class RegionEmitter
                 return;
             }
             default:
-                Il.Emit(OpCodes.Ldc_I8, (long)(i.I.GetImmediate(n) & Mask(bits)));
+                Il.Ldc8((long)(i.I.GetImmediate(n) & Mask(bits)));
                 return;
         }
     }
@@ -1216,7 +1204,7 @@ sealed partial class RegionEmitter
         bool low = table + ((long)CacheView.FrontTableMask + 1) * CacheView.EntrySize <= int.MaxValue;
         if (!low)
         {
-            Il.Emit(OpCodes.Ldc_I8, table);
+            Il.Ldc8(table);
             Il.Emit(OpCodes.Conv_I);
         }
         Il.Emit(OpCodes.Ldloc, a);
@@ -1227,27 +1215,27 @@ sealed partial class RegionEmitter
             // shift is written as a rotation, which the JIT emits as RORX where the host has BMI2: it leaves the
             // address in its register, so no copy is needed (the mask clears the bits rotated in at the top).
             int shift = _shape.LineShift - entryShift;
-            Il.Emit(OpCodes.Ldc_I4, shift);
+            Il.Ldc4(shift);
             Il.Emit(OpCodes.Shr_Un);
             if (shift > 0)
             {
                 Il.Emit(OpCodes.Ldloc, a);
-                Il.Emit(OpCodes.Ldc_I4, 64 - shift);
+                Il.Ldc4(64 - shift);
                 Il.Emit(OpCodes.Shl);
                 Il.Emit(OpCodes.Or);
             }
-            Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask << entryShift);
+            Il.Ldc8((long)CacheView.FrontTableMask << entryShift);
             Il.Emit(OpCodes.And);
             Il.Emit(OpCodes.Conv_I);
         }
         else
         {
-            Il.Emit(OpCodes.Ldc_I4, _shape.LineShift);
+            Il.Ldc4(_shape.LineShift);
             Il.Emit(OpCodes.Shr_Un);
-            Il.Emit(OpCodes.Ldc_I8, (long)CacheView.FrontTableMask);
+            Il.Ldc8((long)CacheView.FrontTableMask);
             Il.Emit(OpCodes.And);
             Il.Emit(OpCodes.Conv_I);
-            Il.Emit(OpCodes.Ldc_I4, CacheView.EntrySize);
+            Il.Ldc4(CacheView.EntrySize);
             Il.Emit(OpCodes.Mul);
         }
         if (!low) Il.Emit(OpCodes.Add);
@@ -1258,10 +1246,10 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, a);
         if (bytes > 1)
         {
-            Il.Emit(OpCodes.Ldc_I8, (long)(bytes - 1));
+            Il.Ldc8((long)(bytes - 1));
             Il.Emit(OpCodes.Add);
         }
-        Il.Emit(OpCodes.Ldc_I8, (long)_shape.TagMask);
+        Il.Ldc8((long)_shape.TagMask);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Bne_Un, miss);
         if (_shape.TouchesOnHit)
@@ -1288,7 +1276,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _entry);
         long displacement = (low ? _shape.FrontTable : 0) + offset;
         if (displacement == 0) return;
-        Il.Emit(OpCodes.Ldc_I4, (int)displacement);
+        Il.Ldc4((int)displacement);
         Il.Emit(OpCodes.Conv_I);
         Il.Emit(OpCodes.Add);
     }
@@ -1390,7 +1378,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Unaligned, (byte)1);
         Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
         Il.Emit(OpCodes.Stloc, lo);
-        Il.Emit(OpCodes.Ldc_I4, 16);
+        Il.Ldc4(16);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Unaligned, (byte)1);
         Il.Emit(OpCodes.Ldobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
@@ -1409,7 +1397,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, lo);
         Il.Emit(OpCodes.Unaligned, (byte)1);
         Il.Emit(OpCodes.Stobj, typeof(System.Runtime.Intrinsics.Vector128<byte>));
-        Il.Emit(OpCodes.Ldc_I4, 16);
+        Il.Ldc4(16);
         Il.Emit(OpCodes.Add);
         Il.Emit(OpCodes.Ldloc, hi);
         Il.Emit(OpCodes.Unaligned, (byte)1);
@@ -1456,7 +1444,7 @@ sealed partial class RegionEmitter
         BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_1);
         // The instruction's address, to which a trace charges the access and any miss it makes.
-        Il.Emit(OpCodes.Ldc_I8, (long)Ip);
+        Il.Ldc8((long)Ip);
         call();
         AfterCallOut();
         BranchIfFaulted(FaultLabel(_blockAccesses));
@@ -1467,9 +1455,9 @@ sealed partial class RegionEmitter
     {
         var ok = Il.DefineLabel();
         Il.Emit(OpCodes.Ldloc, a);
-        Il.Emit(OpCodes.Ldc_I8, 15L);
+        Il.Ldc8(15L);
         Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Ldc_I8, 0L);
+        Il.Ldc8(0L);
         if (!MissCalls)
         {
             // The interpreter raises the #GP when it runs the instruction.
@@ -1478,7 +1466,7 @@ sealed partial class RegionEmitter
         }
         Il.Emit(OpCodes.Beq, ok);
         Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldc_I8, (long)Ip);
+        Il.Ldc8((long)Ip);
         Il.Emit(OpCodes.Ldloc, a);
         Il.Emit(store ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Call, typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.AlignmentFault))!);
@@ -1544,9 +1532,9 @@ sealed partial class RegionEmitter
             return;
         }
         var (op, bits, set, aux) = (p.Op, p.Bits, p.Set, p.Aux);
-        Il.Emit(OpCodes.Ldc_I4, (int)op);
+        Il.Ldc4((int)op);
         FOp.Store(Il);
-        Il.Emit(OpCodes.Ldc_I4, bits);
+        Il.Ldc4(bits);
         FBits.Store(Il);
         // A subtraction's result is its operands' difference: the lazy flags leave it out (see LazyFlags).
         if (op != FlagOp.Sub)
@@ -1563,9 +1551,9 @@ sealed partial class RegionEmitter
         }
         else if (op == FlagOp.Logic)
         {
-            Il.Emit(OpCodes.Ldc_I8, 0L);
+            Il.Ldc8(0L);
             FS1.Store(Il);
-            Il.Emit(OpCodes.Ldc_I8, 0L);
+            Il.Ldc8(0L);
             FS2.Store(Il);
         }
         switch (aux)
@@ -1618,13 +1606,13 @@ sealed partial class RegionEmitter
             EmitPushLazyLocals();
             Il.Emit(OpCodes.Call, MCompute);
             FFlags.Load(Il);
-            Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
+            Il.Ldc8(~(long)Rf.Arith);
             Il.Emit(OpCodes.And);
             Il.Emit(OpCodes.Or);
             FFlags.Store(Il);
         }
         MergeRotateFlags(p.Aux == PendingAux.Rol, p.Bits, _pendRes[p.Set]);
-        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
+        Il.Ldc4((int)FlagOp.None);
         FOp.Store(Il);
     }
 
@@ -1640,10 +1628,10 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldloc, r);
             if (n != 0)
             {
-                Il.Emit(OpCodes.Ldc_I4, n);
+                Il.Ldc4(n);
                 Il.Emit(OpCodes.Shr_Un);
             }
-            Il.Emit(OpCodes.Ldc_I8, 1L);
+            Il.Ldc8(1L);
             Il.Emit(OpCodes.And);
         }
         Bit(left ? 0 : bits - 1);
@@ -1651,12 +1639,12 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, cf);
         Bit(left ? bits - 1 : bits - 2);
         Il.Emit(OpCodes.Xor);
-        Il.Emit(OpCodes.Ldc_I4, 11);
+        Il.Ldc4(11);
         Il.Emit(OpCodes.Shl);
         Il.Emit(OpCodes.Ldloc, cf);
         Il.Emit(OpCodes.Or);
         FFlags.Load(Il);
-        Il.Emit(OpCodes.Ldc_I8, ~(long)(Rf.CF | Rf.OF));
+        Il.Ldc8(~(long)(Rf.CF | Rf.OF));
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Or);
         FFlags.Store(Il);
@@ -1710,13 +1698,13 @@ sealed partial class RegionEmitter
                     CurS1.Load(Il); CurS2.Load(Il); Il.Emit(OpCodes.Clt_Un); Il.Emit(OpCodes.Conv_U8);
                     return;
                 case FlagOp.Logic:
-                    Il.Emit(OpCodes.Ldc_I8, 0L);
+                    Il.Ldc8(0L);
                     return;
                 case FlagOp.Inc or FlagOp.Dec or FlagOp.None:
-                    FFlags.Load(Il); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    FFlags.Load(Il); Il.Ldc8(1L); Il.Emit(OpCodes.And);
                     return;
                 case FlagOp.ResultAux:
-                    CurAux.Load(Il); Il.Emit(OpCodes.Ldc_I8, 1L); Il.Emit(OpCodes.And);
+                    CurAux.Load(Il); Il.Ldc8(1L); Il.Emit(OpCodes.And);
                     return;
             }
         }
@@ -1737,7 +1725,7 @@ sealed partial class RegionEmitter
             // Inc/Dec already keep CF in the bits; the helper's answer is that same bit then.
         }
         FFlags.Load(Il);
-        Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.CF);
+        Il.Ldc8(~(long)Rf.CF);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Ldloc, cf);
         Il.Emit(OpCodes.Or);
@@ -1749,13 +1737,13 @@ sealed partial class RegionEmitter
     {
         if (Known && TryEmitKnownCond(cc)) return;
         PushLazy();
-        Il.Emit(OpCodes.Ldc_I4, cc);
+        Il.Ldc4(cc);
         Il.Emit(OpCodes.Call, MCond);
     }
 
     void Not() { Il.Emit(OpCodes.Ldc_I4_0); Il.Emit(OpCodes.Ceq); }
 
-    void ResIsZero() { CurRes.Load(Il); Il.Emit(OpCodes.Ldc_I8, 0L); Il.Emit(OpCodes.Ceq); }
+    void ResIsZero() { CurRes.Load(Il); Il.Ldc8(0L); Il.Emit(OpCodes.Ceq); }
 
     void ResSign()
     {
@@ -1767,7 +1755,7 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Sub);
         }
         else CurRes.Load(Il);
-        Il.Emit(OpCodes.Ldc_I4, KnownBits - 1);
+        Il.Ldc4(KnownBits - 1);
         Il.Emit(OpCodes.Shr_Un);
         Il.Emit(OpCodes.Conv_I4);
         Il.Emit(OpCodes.Ldc_I4_1);
@@ -1789,7 +1777,7 @@ sealed partial class RegionEmitter
     void FlagBit(int n)
     {
         FFlags.Load(Il);
-        Il.Emit(OpCodes.Ldc_I4, n);
+        Il.Ldc4(n);
         Il.Emit(OpCodes.Shr_Un);
         Il.Emit(OpCodes.Conv_I4);
         Il.Emit(OpCodes.Ldc_I4_1);
@@ -1902,11 +1890,11 @@ sealed partial class RegionEmitter
     void ReplaceArith()
     {
         FFlags.Load(Il);
-        Il.Emit(OpCodes.Ldc_I8, ~(long)Rf.Arith);
+        Il.Ldc8(~(long)Rf.Arith);
         Il.Emit(OpCodes.And);
         Il.Emit(OpCodes.Or);
         FFlags.Store(Il);
-        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.None);
+        Il.Ldc4((int)FlagOp.None);
         FOp.Store(Il);
         Known = true;
         KnownOp = FlagOp.None;
@@ -1919,9 +1907,9 @@ sealed partial class RegionEmitter
     /// </summary>
     internal void SetFlagsAuxInPlace(int bits, LocalBuilder res, LocalBuilder aux)
     {
-        Il.Emit(OpCodes.Ldc_I4, (int)FlagOp.ResultAux);
+        Il.Ldc4((int)FlagOp.ResultAux);
         FOp.Store(Il);
-        Il.Emit(OpCodes.Ldc_I4, bits);
+        Il.Ldc4(bits);
         FBits.Store(Il);
         Il.Emit(OpCodes.Ldloc, res);
         FRes.Store(Il);

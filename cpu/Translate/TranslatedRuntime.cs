@@ -137,6 +137,23 @@ public static class TranslatedRuntime
         c.MissedRegion = r;
     }
 
+    /// <summary>
+    /// A region leaving at a site (<see cref="Region.FaultSites"/>), its registers and flags already in the CPU state:
+    /// a miss exit returns what is left of the time slice (<paramref name="budget"/> less the blocks run, see
+    /// <see cref="RegionEmitter.SliceLeft"/>); a fault is raised.
+    /// </summary>
+    internal static long LeaveAtSite(Region r, CpuState c, int site, long progress, long budget)
+    {
+        if (!r.FaultSites[site].Miss)
+        {
+            SettleFault(r, c, site, progress);
+            Rethrow(c);
+            return 0;
+        }
+        SettleMiss(r, c, site, progress);
+        return RegionEmitter.SliceLeft(budget, progress);
+    }
+
     /// <summary>IMUL's CF|OF at 32 bits: set when the signed product of the low halves does not fit in 32 bits.</summary>
     internal static ulong ImulFlags32(ulong a, ulong b)
     {

@@ -7,7 +7,7 @@ namespace LegoEmu.Cpu.Translate.CodeCache;
 static class CacheIndex
 {
     const uint Magic = 0x4345474c; // "LGEC"
-    const int Version = 2;
+    const int Version = 3;
     /// <summary>More than any run compiles (the translator keeps at most 8192 regions live).</summary>
     const int MaxRegions = 1 << 16, MaxBlocks = 1 << 10, MaxList = 1 << 16;
 
@@ -43,6 +43,7 @@ static class CacheIndex
                 w.Write(f.Retired);
                 w.Write(f.Accesses);
                 w.Write(f.Block);
+                w.Write(f.Miss);
             }
         }
         w.Write(Magic);
@@ -71,7 +72,7 @@ static class CacheIndex
                 var interpreted = new ulong[Bounded(r.ReadInt32(), MaxList)];
                 for (int n = 0; n < interpreted.Length; n++) interpreted[n] = r.ReadUInt64();
                 var sites = new FaultSite[Bounded(r.ReadInt32(), MaxList)];
-                for (int n = 0; n < sites.Length; n++) sites[n] = new FaultSite(r.ReadUInt64(), r.ReadInt64(), r.ReadInt64(), Bounded(r.ReadInt32(), blocks.Length - 1));
+                for (int n = 0; n < sites.Length; n++) sites[n] = new FaultSite(r.ReadUInt64(), r.ReadInt64(), r.ReadInt64(), Bounded(r.ReadInt32(), blocks.Length - 1), r.ReadBoolean());
                 regions.Add(new SavedRegion
                 {
                     Ordinal = k, Method = method, MissCalls = missCalls, Wide = wide, IlBytes = ilBytes, Blocks = blocks,
