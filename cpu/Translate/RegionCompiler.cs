@@ -122,7 +122,7 @@ static unsafe class RegionCompiler
     internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false, IReadOnlySet<ulong>? addedEntries = null)
     {
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long), Parameters, typeof(Region).Module, skipVisibility: true);
-        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries);
+        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries, sharedExit: true);
         region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
         return region;
     }
@@ -134,7 +134,7 @@ static unsafe class RegionCompiler
     internal static Region CompileInto(TypeBuilder type, string name, Block[] blocks, CacheView shape, bool missCalls)
     {
         var method = type.DefineMethod(name, System.Reflection.MethodAttributes.Public | System.Reflection.MethodAttributes.Static, typeof(long), Parameters);
-        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false, Region.NoAddedEntries);
+        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false, Region.NoAddedEntries, sharedExit: false);
     }
 
     static int Count(Block[] blocks)
@@ -144,12 +144,12 @@ static unsafe class RegionCompiler
         return n;
     }
 
-    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries)
+    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries, bool sharedExit)
     {
         var interpreted = new List<Insn>();
         var region = new Region(blocks[0].Start, blocks);
         if (withProfile && shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
-        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls };
+        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit };
         region.MissCalls = missCalls;
         e.UseRegisters(blocks);
         foreach (var b in blocks)

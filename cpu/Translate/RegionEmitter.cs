@@ -34,7 +34,7 @@ sealed partial class RegionEmitter
     LocalBuilder _regValue = null!;
 
     internal LazySlot FOp, FBits, FRes, FS1, FS2, FAux, FFlags;
-    LocalBuilder _view = null!, _progress = null!, _sliceBase = null!, _left = null!;
+    LocalBuilder _view = null!, _progress = null!, _sliceBase = null!;
     LocalBuilder _exitRip = null!, _faultSite = null!, _entry = null!, _xmm = null!, _ymmHigh = null!, _fpFast = null!;
 
     /// <summary>
@@ -123,7 +123,7 @@ sealed partial class RegionEmitter
     internal static readonly FieldInfo FRip = typeof(CpuState).GetField(nameof(CpuState.Rip))!;
     static readonly FieldInfo FFsBase = typeof(CpuState).GetField(nameof(CpuState.FsBase))!;
     static readonly FieldInfo FGsBase = typeof(CpuState).GetField(nameof(CpuState.GsBase))!;
-    static readonly FieldInfo FMem = typeof(CpuState).GetField(nameof(CpuState.Mem))!;
+    internal static readonly FieldInfo FMem = typeof(CpuState).GetField(nameof(CpuState.Mem))!;
     static readonly FieldInfo FOpField = typeof(CpuState).GetField(nameof(CpuState.Op))!;
     static readonly FieldInfo FOpBits = typeof(CpuState).GetField(nameof(CpuState.OpBits))!;
     static readonly FieldInfo FFlagRes = typeof(CpuState).GetField(nameof(CpuState.FlagRes))!;
@@ -275,7 +275,6 @@ sealed partial class RegionEmitter
         _ymmHigh = Il.DeclareLocal(typeof(System.Runtime.Intrinsics.Vector128<byte>).MakeByRefType());
         _progress = Il.DeclareLocal(typeof(long));
         _sliceBase = Il.DeclareLocal(typeof(long));
-        _left = Il.DeclareLocal(typeof(long));
         _exitRip = Il.DeclareLocal(typeof(ulong));
         _faultSite = Il.DeclareLocal(typeof(int));
         _exitCommon = Il.DefineLabel();
@@ -442,11 +441,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _faultSite);
         Il.Emit(OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Bge, atSite);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, _exitRip);
-        Il.Emit(OpCodes.Stfld, FRip);
-        EmitRetire();
-        EmitChain();
+        EmitExit();
 
         // A miss exit (the state as the interpreter has it before the instruction; the dispatcher goes on there)
         // or a fault (the state as the interpreter leaves it at the faulting instruction; the fault is raised).
@@ -467,42 +462,15 @@ sealed partial class RegionEmitter
         StoreRegisters();
     }
 
-    /// <summary>
-    /// As <see cref="TranslatedRuntime.Retire"/>, inline (every exit runs it): the finished blocks' instructions join
-    /// the CPU's and the region's counts, their inline accesses the view's.
-    /// </summary>
-    void EmitRetire()
+    /// <summary>Adds what <paramref name="value"/> pushes (or 1 when null) to the long field <paramref name="f"/> of the object on the stack.</summary>
+    static void AddToField(ILGenerator il, FieldInfo f, Action? value)
     {
-        var retired = Il.DeclareLocal(typeof(long));
-        var accesses = Il.DeclareLocal(typeof(long));
-        var progress = Il.DeclareLocal(typeof(long));
-        LoadProgress();
-        Il.Emit(OpCodes.Stloc, progress);
-        Il.Emit(OpCodes.Ldloc, progress);
-        Il.Ldc4(InstructionShift);
-        Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Stloc, retired);
-        Il.Emit(OpCodes.Ldloc, progress);
-        Il.Ldc8(AccessMask);
-        Il.Emit(OpCodes.And);
-        Il.Emit(OpCodes.Stloc, accesses);
-        Il.Emit(OpCodes.Ldarg_1);
-        AddToField(FRetired, retired);
-        Il.Emit(OpCodes.Ldarg_0);
-        AddToField(FRegionRun, retired);
-        Il.Emit(OpCodes.Ldloc, _view);
-        AddToField(FAccesses, accesses);
-    }
-
-    /// <summary>Adds <paramref name="value"/> (or 1 when null) to the long field <paramref name="f"/> of the object on the stack.</summary>
-    void AddToField(FieldInfo f, LocalBuilder? value)
-    {
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Ldfld, f);
-        if (value != null) Il.Emit(OpCodes.Ldloc, value);
-        else Il.Ldc8(1L);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Stfld, f);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Ldfld, f);
+        if (value != null) value();
+        else il.Ldc8(1L);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stfld, f);
     }
 
     static readonly FieldInfo FRetired = typeof(CpuState).GetField(nameof(CpuState.InstructionsRetired))!;
@@ -517,20 +485,6 @@ sealed partial class RegionEmitter
     internal static long SliceLeft(long budget, long progress) =>
         budget - ((InstructionsOf(progress) + (1L << InstructionsPerBlockShift) - 1) >> InstructionsPerBlockShift);
 
-    /// <summary>Pushes <see cref="SliceLeft"/> of the region's budget and progress.</summary>
-    void LoadSliceLeft()
-    {
-        Il.Emit(OpCodes.Ldarg_2);
-        LoadProgress();
-        Il.Ldc4(InstructionShift);
-        Il.Emit(OpCodes.Shr);
-        Il.Ldc8((1L << InstructionsPerBlockShift) - 1);
-        Il.Emit(OpCodes.Add);
-        Il.Ldc4(InstructionsPerBlockShift);
-        Il.Emit(OpCodes.Shr);
-        Il.Emit(OpCodes.Sub);
-    }
-
     /// <summary>
     /// Pushes the progress counter as the runtime reads it: the instructions retired from bit
     /// <see cref="InstructionShift"/> up, the inline accesses below (the counter plus the slice it started below zero).
@@ -543,61 +497,128 @@ sealed partial class RegionEmitter
     }
 
     /// <summary>
-    /// The end of a normal exit, the state already in the CPU: while the slice lasts and the host wants nothing
-    /// (a signal, a stop, a yield), an exit linked to a compiled region continues there by a tail call, so a
-    /// guest moving between regions never returns to the dispatcher. The call passes what is left of the slice.
-    /// An unlinked exit names the region to the dispatcher, which links it when it finds a region there.
+    /// The end of a normal exit, the registers already in the CPU state: RIP, the finished blocks' instructions and
+    /// inline accesses counted (as <see cref="TranslatedRuntime.Retire"/> does), then the next region entered directly
+    /// when it can be (see <see cref="ExitStub"/>). A region compiled at run time leaves this to <see cref="ExitStub"/>,
+    /// which the JIT compiles once; one saved to the code cache carries it inline.
     /// </summary>
-    void EmitChain()
+    void EmitExit()
     {
-        var back = Il.DefineLabel();
-        var unlinked = Il.DefineLabel();
-        var next = Il.DeclareLocal(typeof(Region));
-        LoadSliceLeft();
-        Il.Emit(OpCodes.Stloc, _left);
-        Il.Emit(OpCodes.Ldloc, _left);
-        Il.Ldc8(0L);
-        Il.Emit(OpCodes.Ble, back);
+        if (SharedExit)
+        {
+            Il.Emit(OpCodes.Ldarg_0);
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldloc, _exitRip);
+            LoadProgress();
+            Il.Emit(OpCodes.Ldarg_2);
+            Il.Emit(OpCodes.Tailcall);
+            Il.Emit(OpCodes.Call, ExitStub.Method);
+            Il.Emit(OpCodes.Ret);
+            return;
+        }
+        EmitExit(Il, () => Il.Emit(OpCodes.Ldarg_0), () => Il.Emit(OpCodes.Ldloc, _view), () => Il.Emit(OpCodes.Ldloc, _exitRip),
+            LoadProgress, () => Il.Emit(OpCodes.Ldarg_2));
+    }
+
+    /// <summary>Set before <see cref="EndRegion"/> to end normal exits in <see cref="ExitStub"/> (a dynamic method) instead of a copy of its code.</summary>
+    internal bool SharedExit;
+
+    /// <summary>
+    /// The code of <see cref="ExitStub"/>, and of the exits of regions saved to the code cache: the CPU state is argument 1,
+    /// the actions push the region, its CPU's view, the guest's next address, the progress counter (as
+    /// <see cref="LoadProgress"/> pushes it) and the budget the region was entered with.
+    /// </summary>
+    internal static void EmitExit(ILGenerator il, Action region, Action view, Action rip, Action progress, Action budget)
+    {
+        var p = il.DeclareLocal(typeof(long));
+        var left = il.DeclareLocal(typeof(long));
+        il.Emit(OpCodes.Ldarg_1);
+        rip();
+        il.Emit(OpCodes.Stfld, FRip);
+        progress();
+        il.Emit(OpCodes.Stloc, p);
+        void Retired()
+        {
+            il.Emit(OpCodes.Ldloc, p);
+            il.Ldc4(InstructionShift);
+            il.Emit(OpCodes.Shr);
+        }
+        il.Emit(OpCodes.Ldarg_1);
+        AddToField(il, FRetired, Retired);
+        region();
+        AddToField(il, FRegionRun, Retired);
+        view();
+        AddToField(il, FAccesses, () =>
+        {
+            il.Emit(OpCodes.Ldloc, p);
+            il.Ldc8(AccessMask);
+            il.Emit(OpCodes.And);
+        });
+        // What is left of the slice (as SliceLeft works it out).
+        budget();
+        Retired();
+        il.Ldc8((1L << InstructionsPerBlockShift) - 1);
+        il.Emit(OpCodes.Add);
+        il.Ldc4(InstructionsPerBlockShift);
+        il.Emit(OpCodes.Shr);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Stloc, left);
+        EmitChain(il, region, rip, () => il.Emit(OpCodes.Ldloc, left), il.DeclareLocal(typeof(Region)));
+    }
+
+    /// <summary>
+    /// While the slice lasts and the host wants nothing (a signal, a stop, a yield), an exit linked to a compiled region
+    /// continues there by a tail call, so a guest moving between regions never returns to the dispatcher. The call passes
+    /// what is left of the slice. An unlinked exit names the region to the dispatcher, which links it when it finds a
+    /// region there.
+    /// </summary>
+    static void EmitChain(ILGenerator il, Action region, Action rip, Action left, LocalBuilder next)
+    {
+        var back = il.DefineLabel();
+        var unlinked = il.DefineLabel();
+        left();
+        il.Ldc8(0L);
+        il.Emit(OpCodes.Ble, back);
         foreach (var wanted in new[] { FInterrupt, FStop, FYield })
         {
-            Il.Emit(OpCodes.Ldarg_1);
-            if (wanted == FInterrupt) Il.Emit(OpCodes.Volatile);
-            Il.Emit(OpCodes.Ldfld, wanted);
-            Il.Emit(OpCodes.Brtrue, back);
+            il.Emit(OpCodes.Ldarg_1);
+            if (wanted == FInterrupt) il.Emit(OpCodes.Volatile);
+            il.Emit(OpCodes.Ldfld, wanted);
+            il.Emit(OpCodes.Brtrue, back);
         }
-        Il.Emit(OpCodes.Ldarg_0);
-        Il.Emit(OpCodes.Ldloc, _exitRip);
-        Il.Emit(OpCodes.Call, MLinked);
-        Il.Emit(OpCodes.Dup);
-        Il.Emit(OpCodes.Stloc, next);
-        Il.Emit(OpCodes.Brfalse, unlinked);
+        region();
+        rip();
+        il.Emit(OpCodes.Call, MLinked);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, next);
+        il.Emit(OpCodes.Brfalse, unlinked);
         // A region due for a wider plan is entered through the dispatcher, which asks for it.
-        Il.Emit(OpCodes.Ldloc, next);
-        Il.Emit(OpCodes.Ldfld, FEntries);
-        Il.Ldc8(1L);
-        Il.Emit(OpCodes.Add);
-        Il.Emit(OpCodes.Ldloc, next);
-        Il.Emit(OpCodes.Ldfld, FWidenAt);
-        Il.Emit(OpCodes.Bge, back);
+        il.Emit(OpCodes.Ldloc, next);
+        il.Emit(OpCodes.Ldfld, FEntries);
+        il.Ldc8(1L);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Ldloc, next);
+        il.Emit(OpCodes.Ldfld, FWidenAt);
+        il.Emit(OpCodes.Bge, back);
         // next.Entries++, and one more chained entry for the statistics.
-        Il.Emit(OpCodes.Ldloc, next);
-        AddToField(FEntries, null);
-        Il.Emit(OpCodes.Ldarg_1);
-        AddToField(FChained, null);
-        Il.Emit(OpCodes.Ldloc, next);
-        Il.Emit(OpCodes.Ldfld, FCode);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldloc, _left);
-        Il.Emit(OpCodes.Tailcall);
-        Il.Emit(OpCodes.Callvirt, MInvoke);
-        Il.Emit(OpCodes.Ret);
-        Il.MarkLabel(unlinked);
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldarg_0);
-        Il.Emit(OpCodes.Stfld, FUnlinkedExit);
-        Il.MarkLabel(back);
-        Il.Emit(OpCodes.Ldloc, _left);
-        Il.Emit(OpCodes.Ret);
+        il.Emit(OpCodes.Ldloc, next);
+        AddToField(il, FEntries, null);
+        il.Emit(OpCodes.Ldarg_1);
+        AddToField(il, FChained, null);
+        il.Emit(OpCodes.Ldloc, next);
+        il.Emit(OpCodes.Ldfld, FCode);
+        il.Emit(OpCodes.Ldarg_1);
+        left();
+        il.Emit(OpCodes.Tailcall);
+        il.Emit(OpCodes.Callvirt, MInvoke);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(unlinked);
+        il.Emit(OpCodes.Ldarg_1);
+        region();
+        il.Emit(OpCodes.Stfld, FUnlinkedExit);
+        il.MarkLabel(back);
+        left();
+        il.Emit(OpCodes.Ret);
     }
 
     static readonly FieldInfo FStop = typeof(CpuState).GetField(nameof(CpuState.StopRequested))!;

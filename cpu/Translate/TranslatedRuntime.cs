@@ -105,6 +105,7 @@ public static class TranslatedRuntime
             foreach (var m in t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly))
                 if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
         System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(LegoEmu.Mem.Cache.CacheView).GetMethod(nameof(LegoEmu.Mem.Cache.CacheView.TouchSlot))!.MethodHandle);
+        ExitStub.Prepare();
     }
 
     /// <summary>A misaligned 16-byte access by an instruction that requires alignment (#GP).</summary>
