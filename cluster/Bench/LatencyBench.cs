@@ -13,12 +13,26 @@ public static class LatencyBench
     {
         o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request;");
         o.WriteLine($"fill, dirty victim queued: the victim's write-back follows the fill unwaited; {Pipelined} fills pipelined: time per line of {Pipelined} fills sent at once, as prefetch does;");
+        o.WriteLine("shared ring: the Unix socket's node with the frames in a shared-memory ring beside the socket (the default for Unix sockets);");
         o.WriteLine("TLS: TCP with credentials, encrypted and authenticated; 2 copies: --replicas 2, where write-back+fill is a write-back to both nodes, then the fill)");
         o.WriteLine($"{"memory component",-22} {"operation",-26} {"p50 us",8} {"p99 us",8} {"mean us",8}");
         Measure("in-process", new InProcessMemoryComponent(), samples, o);
-        using (var nodes = LocalNodes.MemoryNodes(1, 0))
-        using (var cluster = new MemoryCluster(nodes.Endpoints))
-            Measure("node over Unix socket", cluster, samples, o);
+        // The same node process, reached over its socket, then through a shared-memory ring beside the socket.
+        bool ring = RingTransport.Enabled;
+        try
+        {
+            using var nodes = LocalNodes.MemoryNodes(1, 0);
+            RingTransport.Enabled = false;
+            using (var cluster = new MemoryCluster(nodes.Endpoints))
+                Measure("node over Unix socket", cluster, samples, o);
+            RingTransport.Enabled = true;
+            using (var cluster = new MemoryCluster(nodes.Endpoints))
+            {
+                if (cluster.Nodes[0].Transport != "ring") o.WriteLine($"(the node declined a shared-memory ring: {RingTransport.Variable} is set to turn it off)");
+                else Measure("node over shared ring", cluster, samples, o);
+            }
+        }
+        finally { RingTransport.Enabled = ring; }
         // TCP as it was before TLS (no credentials: loopback only), then with a cluster key, which encrypts the link.
         Credentials.Forget();
         using (var nodes = LocalNodes.MemoryNodes(1, 0, tcp: true, freshKey: false))
@@ -35,7 +49,7 @@ public static class LatencyBench
             try
             {
                 using var cluster = new MemoryCluster(nodes.Endpoints);
-                Measure("2 copies, Unix sockets", cluster, samples, o);
+                Measure(cluster.Nodes[0].Transport == "ring" ? "2 copies, shared rings" : "2 copies, Unix sockets", cluster, samples, o);
             }
             finally { Replication.Factor = factor; }
         }

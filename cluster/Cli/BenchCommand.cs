@@ -30,7 +30,7 @@ public static class BenchCommand
         var cmd = new Command("bench", "Measure LegoEmu: memory-node latency, ExCache size sweeps, speed against native and qemu-x86_64");
 
         var samples = new Option<int>("--samples") { Description = "Requests per measurement", DefaultValueFactory = _ => 20000 };
-        var latency = new Command("latency", "Miss latency of a 4 KiB line: in-process, over a Unix socket, over TCP loopback with and without TLS, and with 2 copies (p50/p99)");
+        var latency = new Command("latency", "Miss latency of a 4 KiB line: in-process, over a Unix socket, through a shared-memory ring, over TCP loopback with and without TLS, and with 2 copies (p50/p99)");
         latency.Options.Add(samples);
         latency.SetAction(pr => LatencyBench.Run(Math.Max(100, pr.GetValue(samples)), Console.Out));
         cmd.Subcommands.Add(latency);

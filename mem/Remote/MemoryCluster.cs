@@ -937,7 +937,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
             string held = Replicated ? $"vRegions as primary {_asPrimary[n.Index]}, as backup {_asBackup[n.Index]}" : $"vRegions {_gmm.RegionsOn(n.Index)}";
             w.WriteLine($"legoemu: memory node {n.Index,-2} {n.Endpoint}: {(_dead[n.Index] ? "FAILED, " : "")}requests {st.Requests:N0}, fills {st.Fills:N0}, write-backs {st.WriteBacks:N0}, " +
                         $"bytes sent {st.BytesSent:N0} received {st.BytesReceived:N0}, latency p50 {st.Percentile(0.5):F1} us p99 {st.Percentile(0.99):F1} us, " +
-                        $"{held}, frames {n.UsedFrames:N0}");
+                        $"{held}, frames {n.UsedFrames:N0}, over {n.Transport}");
         }
         if (Replicated) ReportReplication(w);
     }

@@ -18,6 +18,8 @@ public sealed class MemoryNodeClient : IDisposable
     readonly Socket _socket;
     /// <summary>The TLS channel over <see cref="_socket"/> on a TCP link with credentials (see <see cref="ClusterTls"/>); null otherwise.</summary>
     readonly System.Net.Security.SslStream? _tls;
+    /// <summary>The shared-memory ring the frames move through on a Unix socket to a node that agreed (see <see cref="RingLink"/>); null: the socket.</summary>
+    readonly RingLink? _ring;
     readonly FrameWriter _w = new();
     // Requests queued since the last send: a batch leaves in one system call.
     byte[] _out = new byte[16384];
@@ -32,9 +34,9 @@ public sealed class MemoryNodeClient : IDisposable
     (uint Id, AsyncReply Kind, int Token)[] _inFlight = new (uint, AsyncReply, int)[64];
     int _inFlightHead, _inFlightCount, _asyncInFlight;
 
-    public MemoryNodeClient(Endpoint endpoint, int index) : this(endpoint, index, NodeTimeout.Milliseconds) { }
+    public MemoryNodeClient(Endpoint endpoint, int index) : this(endpoint, index, NodeTimeout.Milliseconds, RingTransport.Enabled) { }
 
-    MemoryNodeClient(Endpoint endpoint, int index, int timeoutMs)
+    MemoryNodeClient(Endpoint endpoint, int index, int timeoutMs, bool ring)
     {
         Endpoint = endpoint;
         Index = index;
@@ -65,6 +67,7 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             Greet(_socket, _tls);
+            if (ring && endpoint.IsUnix && _tls == null) _ring = RingLink.Request(_socket, RingTransport.Capacity, timeoutMs);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
@@ -146,6 +149,9 @@ public sealed class MemoryNodeClient : IDisposable
 
     public override string ToString() => $"node {Index} ({Endpoint})";
 
+    /// <summary>How the frames travel: "ring" (shared memory), "unix", "tcp" or "tls".</summary>
+    public string Transport => _ring != null ? "ring" : _tls != null ? "tls" : Endpoint.IsUnix ? "unix" : "tcp";
+
     public FrameWriter Begin(Op op)
     {
         _w.Begin((byte)op, _nextId++);
@@ -225,6 +231,8 @@ public sealed class MemoryNodeClient : IDisposable
     {
         _broken ??= reason;
         _outLength = 0;
+        // The ring holds the socket open under it: cutting it is what tells the node.
+        _ring?.Cancel();
         try { _socket.Dispose(); } catch (ObjectDisposedException) { }
         Callback?.Dispose();
         while (_inFlightCount > 0)
@@ -246,7 +254,8 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             _sentAt = Stopwatch.GetTimestamp();
-            if (_tls != null) _tls.Write(_out, 0, _outLength);
+            if (_ring != null) _ring.Send(_out.AsSpan(0, _outLength), NodeTimeout.Milliseconds);
+            else if (_tls != null) _tls.Write(_out, 0, _outLength);
             else
             {
                 int sent = 0;
@@ -376,6 +385,13 @@ public sealed class MemoryNodeClient : IDisposable
                 _inEnd = have;
             }
             if (4 + (int)len > _in.Length) Array.Resize(ref _in, 4 + (int)len);
+            if (_ring != null)
+            {
+                int got = ReceiveFromRing();
+                if (got == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
+                _inEnd += got;
+                continue;
+            }
             // A TLS read is given room for a whole record, so the stream keeps nothing back that a poll of the socket would miss.
             if (_tls != null && _in.Length - _inEnd < TlsRecordStream.MaxPlaintext) Array.Resize(ref _in, _inEnd + TlsRecordStream.MaxPlaintext);
             // A coherent component must answer invalidations while it waits: the node may need them to serve this very request.
@@ -384,6 +400,27 @@ public sealed class MemoryNodeClient : IDisposable
             int r = _tls != null ? _tls.Read(_in, _inEnd, _in.Length - _inEnd) : _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None);
             if (r == 0) throw new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection");
             _inEnd += r;
+        }
+    }
+
+    /// <summary>
+    /// Reads what the node wrote to the ring, waiting for it: spinning first, then sleeping on the socket. A coherent
+    /// component sleeps in its wait over the callback channels too (<see cref="WaitCoherent"/>), which the node's
+    /// doorbell on the main socket ends as a reply on it would. 0: the node closed the connection.
+    /// </summary>
+    int ReceiveFromRing()
+    {
+        var room = _in.AsSpan(_inEnd);
+        if (Channels == null) return _ring!.Receive(room, NodeTimeout.Milliseconds);
+        while (true)
+        {
+            int n = _ring!.TryReceive(room);
+            if (n > 0) return n;
+            if (_ring.Cancelled) return 0;
+            if (_ring.SpinForData() || !_ring.PrepareToSleep()) continue;
+            if (!WaitCoherent()) throw _broken ?? Silent();
+            // Closed: whatever it wrote before it went is still read, then the end.
+            if (!_ring.TakeDoorbells()) return _ring.TryReceive(room);
         }
     }
 
@@ -407,7 +444,7 @@ public sealed class MemoryNodeClient : IDisposable
     {
         try
         {
-            using var probe = new MemoryNodeClient(Endpoint, Index, timeoutMs);
+            using var probe = new MemoryNodeClient(Endpoint, Index, timeoutMs, ring: false);
             return true;
         }
         catch (MemoryNodeFailure)
@@ -593,6 +630,7 @@ public sealed class MemoryNodeClient : IDisposable
     /// </summary>
     public void Sever()
     {
+        _ring?.Cancel();
         try { _socket.Shutdown(SocketShutdown.Both); }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
@@ -601,6 +639,7 @@ public sealed class MemoryNodeClient : IDisposable
     public void Dispose()
     {
         _tls?.Dispose();
+        _ring?.Dispose();
         _socket.Dispose();
         CallbackTls?.Dispose();
         Callback?.Dispose();

@@ -41,6 +41,9 @@ public sealed partial class MemoryNodeServer
                 catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
             }, $"memnode link {Number}");
 
+        /// <summary>The shared-memory ring this connection's frames move through once the client asked for it; null: the socket.</summary>
+        public RingLink? Ring { get; private set; }
+
         public void Send(ReadOnlySpan<byte> frame)
         {
             lock (_sendLock)
@@ -52,12 +55,36 @@ public sealed partial class MemoryNodeServer
 
         void SendNow(ReadOnlySpan<byte> frame)
         {
-            if (Tls != null) Tls.Write(frame);
+            if (Ring != null) Ring.Send(frame, -1);
+            else if (Tls != null) Tls.Write(frame);
             else Socket.Send(frame);
         }
 
         public int Receive(byte[] buffer, int offset, int count) =>
-            Tls != null ? Tls.Read(buffer, offset, count) : Socket.Receive(buffer, offset, count, SocketFlags.None);
+            Ring != null ? Ring.Receive(buffer.AsSpan(offset, count), -1)
+            : Tls != null ? Tls.Read(buffer, offset, count) : Socket.Receive(buffer, offset, count, SocketFlags.None);
+
+        /// <summary>Replies go through <paramref name="ring"/> from now on (its answer went out on the socket).</summary>
+        public void UseRing(RingLink ring)
+        {
+            lock (_sendLock) Ring = ring;
+        }
+
+        /// <summary>
+        /// The connection ended: a reply another thread is still writing fails (its wait for room ends at once), then the
+        /// ring is unmapped, under the send lock so no writer is left in it.
+        /// </summary>
+        public void CloseRing()
+        {
+            var ring = Ring;
+            if (ring == null) return;
+            ring.Cancel();
+            lock (_sendLock)
+            {
+                Ring = null;
+                ring.Dispose();
+            }
+        }
     }
 
     sealed class DirLine
@@ -351,7 +378,8 @@ public sealed partial class MemoryNodeServer
         _grantsSent[slot]++;
         if (Debug) _log.WriteLine($"  grant slot {slot} id {req.Id} 0x{req.Addr:x} excl {req.Exclusive} (grant #{_grantsSent[slot]})");
         try { req.Conn.Send(w.Finish()); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { Forget(line, slot); }
+        // A ring its client broke fails here as a reset socket does; that connection's own thread closes it.
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or RingCorruptException) { Forget(line, slot); }
     }
 
     void Acknowledge(DeferredAck ack)

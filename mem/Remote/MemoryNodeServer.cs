@@ -185,6 +185,14 @@ public sealed partial class MemoryNodeServer : IDisposable
                 if (!greeted && op != (byte)Op.Hello) throw new ProtocolException($"op {op} before the handshake");
                 if (greeted && !conn.Authenticated && op != (byte)Op.Authenticate) throw new ProtocolException($"op {op} before authentication");
                 if (greeted && op == (byte)Op.Hello) throw new ProtocolException("a second handshake");
+                if (op == (byte)Op.RingOpen)
+                {
+                    FlushReplies();
+                    // The ring takes over the stream at this frame's end: a request read behind it would belong to neither.
+                    if (start != end) throw new ProtocolException("a request sent behind a ring request, before its answer");
+                    OpenRing(conn, id, ref reader, writer);
+                    continue;
+                }
                 // A coherent request may be answered from another connection's thread: what was answered before it goes first.
                 // A write-back queued behind a fill must not hold the fill's answer back while it is stored.
                 if (op is (byte)Op.Attach or (byte)Op.CoherentFill or (byte)Op.CoherentWriteBackFill or (byte)Op.InvalidateAck or (byte)Op.WriteBack
@@ -212,6 +220,10 @@ public sealed partial class MemoryNodeServer : IDisposable
         {
             _log.WriteLine($"memnode {Endpoint}: closing connection {n}: {e.Message}");
         }
+        catch (RingCorruptException e)
+        {
+            _log.WriteLine($"memnode {Endpoint}: closing connection {n}: {e.Message}");
+        }
         catch (Exception e) when (e is SocketException or IOException)
         {
             // A link that held no space and was no component's (an idle component's connection made ahead of a fork
@@ -235,9 +247,41 @@ public sealed partial class MemoryNodeServer : IDisposable
                 ReleaseAll(conn);
             }
             conn.Wire?.Close();
+            conn.CloseRing();
             conn.Tls?.Dispose();
             s.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Answers <see cref="Op.RingOpen"/>: moves the connection to a shared-memory ring, or declines (status
+    /// -EOPNOTSUPP, the connection stays on its socket) where a ring cannot serve it: TCP, TLS, an emulated link (its
+    /// thread sends on the socket, late), a connection already attached to the line directory, a node told not to.
+    /// </summary>
+    void OpenRing(Connection conn, uint id, ref FrameReader reader, FrameWriter writer)
+    {
+        uint capacity = reader.U32();
+        reader.End();
+        if (conn.Ring != null) throw new ProtocolException("a second ring request");
+        if (!RingTransport.ValidCapacity(capacity)) throw new ProtocolException($"a ring of {capacity} bytes asked for");
+        writer.Begin((byte)((byte)Op.RingOpen | Protocol.ReplyBit), id);
+        if (RingTransport.Enabled && Endpoint.IsUnix && conn.Tls == null && conn.Wire == null && conn.Slot < 0)
+        {
+            try
+            {
+                conn.UseRing(RingLink.Serve(conn.Socket, (int)capacity, writer));
+                return;
+            }
+            catch (IOException e) when (e is not RingCorruptException)
+            {
+                // Out of memory for it, say: the connection is served as it was.
+                _log.WriteLine($"memnode {Endpoint}: connection {conn.Number} stays on its socket: {e.Message}");
+                writer.Begin((byte)((byte)Op.RingOpen | Protocol.ReplyBit), id);
+            }
+        }
+        writer.I32(-95); // EOPNOTSUPP
+        writer.U32(0);
+        conn.Send(writer.Finish());
     }
 
     /// <summary>Pages one ReadFrames reply carries at most (it must fit <see cref="Protocol.MaxFrame"/>), and pages it looks at.</summary>
@@ -565,7 +609,13 @@ public sealed partial class MemoryNodeServer : IDisposable
         _stopping = true;
         _sweeper?.Dispose();
         _listener.Dispose();
-        lock (_clients) foreach (var c in _clients) c.Socket.Dispose();
+        lock (_clients)
+            foreach (var c in _clients)
+            {
+                // A connection on a ring holds its socket open under the ring: cutting the ring is what ends it.
+                c.Ring?.Cancel();
+                c.Socket.Dispose();
+            }
         if (Endpoint.IsUnix)
         {
             string path = Endpoint.Text[5..];

@@ -11,7 +11,7 @@ namespace LegoEmu.Mem.Remote;
 public static class Protocol
 {
     public const ulong Magic = 0x314D454D4F47454CUL; // "LEGOMEM1"
-    public const ushort Version = 6;
+    public const ushort Version = 7;
     public const int HeaderSize = 9; // length + op + id
     /// <summary>The largest frame either side accepts: a Poke chunk plus its header.</summary>
     public const int MaxFrame = (1 << 20) + 64;
@@ -76,6 +76,11 @@ public enum Op : byte
     /// component through its primary's directory, which alone stored them.
     /// </summary>
     BackupLine = 31,
+    /// <summary>
+    /// Moves a Unix-socket connection's frames to a shared-memory ring (see <see cref="RingLink"/>): u32 bytes per
+    /// direction. The answer (i32 status, u32 bytes) carries the ring's memfd; nothing may follow the request before it.
+    /// </summary>
+    RingOpen = 32,
 }
 
 /// <summary>What an <see cref="Op.Invalidate"/> asks of the holder of a line.</summary>

@@ -1,0 +1,322 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// A connection's frames through shared memory instead of its Unix socket: two byte rings (requests, replies) in a
+/// sealed memfd the node makes and passes to the processor with SCM_RIGHTS. A side that waits spins on the ring for a
+/// bounded time, then announces that it sleeps and polls the socket, which stays open beside the ring as its doorbell
+/// (the other side writes one byte to it only when a sleeper announced itself) and as its liveness: one poll wakes
+/// for a doorbell, for a peer that died (end of stream) and for the timeout, so a dead or frozen node is noticed
+/// as it is on the socket path, and a coherent component's wait over its sockets needs no change. A fill whose answer
+/// comes while the processor spins costs no system call on either side.
+/// </summary>
+/// <remarks>
+/// Layout: a 4 KiB control page (magic, capacity, and per direction head, tail and the two "I sleep" words, each on a
+/// cache line of its own), then the request ring, then the reply ring. The socket's descriptor is held referenced
+/// for the link's life, so polling it from here never meets a number reused by another file.
+/// </remarks>
+public sealed unsafe class RingLink : IDisposable
+{
+    const ulong Magic = 0x474E49524F47454CUL; // "LEGORING"
+    const int ControlBytes = 4096;
+    /// <summary>A sleeper wakes this often anyway: a doorbell the other thread on this socket drained is not waited for long.</summary>
+    const int SliceMs = 100;
+
+    readonly nint _base;
+    readonly long _bytes;
+    readonly RingPipe _in, _out;
+    readonly Socket _socket;
+    readonly int _fd;
+    readonly byte[] _drain = new byte[64];
+    volatile bool _cancelled;
+    int _disposed;
+
+    RingLink(Socket socket, nint mapping, long bytes, int capacity, bool node)
+    {
+        _socket = socket;
+        bool added = false;
+        socket.SafeHandle.DangerousAddRef(ref added);
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _base = mapping;
+        _bytes = bytes;
+        byte* b = (byte*)mapping;
+        var requests = new RingPipe(b + 256, b + ControlBytes, capacity);
+        var replies = new RingPipe(b + 1024, b + ControlBytes + capacity, capacity);
+        _in = node ? requests : replies;
+        _out = node ? replies : requests;
+    }
+
+    /// <summary>Bytes of shared memory a ring of <paramref name="capacity"/> per direction takes.</summary>
+    static long SizeFor(int capacity) => ControlBytes + 2L * capacity;
+
+    // ---- opening ----
+
+    /// <summary>
+    /// Processor side, on a connection past its handshake with nothing in flight: asks the node for a ring of
+    /// <paramref name="capacity"/> bytes each way. Null when the node declines (it was told not to, or cannot);
+    /// the connection then goes on over the socket.
+    /// </summary>
+    public static RingLink? Request(Socket socket, int capacity, int timeoutMs)
+    {
+        var fw = new FrameWriter(32);
+        fw.Begin((byte)Op.RingOpen, 0);
+        fw.U32((uint)capacity);
+        socket.Send(fw.Finish());
+        const int replyBytes = Protocol.HeaderSize + 8;
+        Span<byte> reply = stackalloc byte[replyBytes];
+        int got = 0, fd = -1;
+        long deadline = Deadline(timeoutMs);
+        int sock = (int)socket.SafeHandle.DangerousGetHandle();
+        try
+        {
+            while (got < replyBytes)
+            {
+                int left = (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
+                int ev = RingNative.PollOne(sock, RingNative.PollIn, left);
+                if (ev == 0) throw new SocketException((int)SocketError.TimedOut);
+                int n = RingNative.ReceiveWithFd(sock, reply[got..], out int passed);
+                if (passed >= 0)
+                {
+                    if (fd < 0) fd = passed;
+                    else RingNative.Close(passed);
+                }
+                if (n == -RingNative.EAgain || n == -RingNative.EIntr) continue;
+                if (n < 0) throw new SocketException(-n);
+                if (n == 0) throw new SocketException((int)SocketError.ConnectionReset);
+                got += n;
+            }
+            if (BinaryPrimitives.ReadUInt32LittleEndian(reply) != replyBytes - 4 || reply[4] != ((byte)Op.RingOpen | Protocol.ReplyBit))
+                throw new RingCorruptException("the node answered a ring request with another frame");
+            int status = BinaryPrimitives.ReadInt32LittleEndian(reply[9..]);
+            if (status != 0) return null;
+            if (fd < 0) throw new RingCorruptException("the node accepted a ring but passed no memory for it");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(reply[13..]) != (uint)capacity || RingNative.FileSize(fd) != SizeFor(capacity))
+                throw new RingCorruptException("the node passed a ring of another size than asked for");
+            nint map = RingNative.Map(fd, SizeFor(capacity));
+            if (*(ulong*)map != Magic)
+            {
+                RingNative.Munmap(map, (nuint)SizeFor(capacity));
+                throw new RingCorruptException("the node passed memory that is not a ring");
+            }
+            return new RingLink(socket, map, SizeFor(capacity), capacity, node: false);
+        }
+        finally
+        {
+            if (fd >= 0) RingNative.Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Node side: makes the ring, sends <paramref name="reply"/> (the request's answer) with its memfd attached, and
+    /// returns the link. Throws <see cref="IOException"/> before anything was sent when the ring cannot be made.
+    /// </summary>
+    internal static RingLink Serve(Socket socket, int capacity, FrameWriter reply)
+    {
+        long size = SizeFor(capacity);
+        int fd = RingNative.CreateSealedMemfd(size);
+        nint map = 0;
+        try
+        {
+            map = RingNative.Map(fd, size);
+            *(ulong*)map = Magic;
+            *(int*)(map + 8) = capacity;
+            reply.I32(0);
+            reply.U32((uint)capacity);
+            RingNative.SendWithFd((int)socket.SafeHandle.DangerousGetHandle(), reply.Finish(), fd);
+            var link = new RingLink(socket, map, size, capacity, node: true);
+            map = 0;
+            return link;
+        }
+        finally
+        {
+            if (map != 0) RingNative.Munmap(map, (nuint)size);
+            RingNative.Close(fd);
+        }
+    }
+
+    // ---- the stream ----
+
+    /// <summary>
+    /// Reads at least one byte into <paramref name="dst"/>, as a socket's receive does: 0 once the peer closed the
+    /// connection (after everything it wrote to the ring was read) or the link was cut. A wait longer than
+    /// <paramref name="timeoutMs"/> (negative: none) throws a <see cref="SocketException"/> that says TimedOut.
+    /// </summary>
+    public int Receive(Span<byte> dst, int timeoutMs)
+    {
+        long deadline = 0;
+        while (true)
+        {
+            int n = TryReceive(dst);
+            if (n > 0) return n;
+            if (_cancelled) return 0;
+            if (SpinForData()) continue;
+            if (!_in.ReaderSleeps()) continue;
+            if (deadline == 0) deadline = Deadline(timeoutMs);
+            switch (Sleep(deadline))
+            {
+                case Wake.Closed:
+                    if (_in.HasData) continue;
+                    return 0;
+                case Wake.TimedOut:
+                    throw new SocketException((int)SocketError.TimedOut);
+            }
+        }
+    }
+
+    /// <summary>What is in the ring now, without waiting (0 when nothing is).</summary>
+    public int TryReceive(Span<byte> dst)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        int n = _in.TryRead(dst, out bool wake);
+        if (wake) Ring();
+        return n;
+    }
+
+    /// <summary>
+    /// Spins a bounded time for bytes to arrive; true when they did (or the link was cut). The bound adapts: a spin
+    /// that ended in a sleep halves it, one that caught its bytes restores it, so a side whose peer is quiet soon stops
+    /// taking a core for nothing (a backup node, a node between a guest's bursts of misses), and one that is kept busy
+    /// spins the whole time.
+    /// </summary>
+    public bool SpinForData()
+    {
+        long start = Stopwatch.GetTimestamp(), end = start + _spin;
+        while (true)
+        {
+            if (_in.HasData || _cancelled)
+            {
+                _spin = RingTransport.SpinTicks;
+                return true;
+            }
+            long now = Stopwatch.GetTimestamp();
+            if (now >= end)
+            {
+                _spin = Math.Max(RingTransport.SpinTicks / 16, _spin / 2);
+                return false;
+            }
+            Pause(now - start);
+        }
+    }
+
+    long _spin = RingTransport.SpinTicks;
+
+    /// <summary>
+    /// The first microseconds are spent in pause instructions; after them the spinner yields between looks, so on a
+    /// machine with more runnable threads than cores it gives the core to the peer it is waiting for.
+    /// </summary>
+    static void Pause(long spunTicks)
+    {
+        if (spunTicks < PureSpinTicks) Thread.SpinWait(4);
+        else Thread.Yield();
+    }
+
+    static readonly long PureSpinTicks = Stopwatch.Frequency / 500_000; // 2 us
+
+    /// <summary>Announces that the reader sleeps; false when bytes came meanwhile. A true answer must be followed by a wait on the socket.</summary>
+    public bool PrepareToSleep() => _in.ReaderSleeps();
+
+    /// <summary>
+    /// After a wait on the socket (made elsewhere) said it is readable: takes the doorbells off it. False when the
+    /// peer closed the connection.
+    /// </summary>
+    public bool TakeDoorbells() => Drain() == Wake.Woken;
+
+    /// <summary>Writes all of <paramref name="data"/>, waiting for room as a socket's send does; fails as a socket's send would.</summary>
+    public void Send(ReadOnlySpan<byte> data, int timeoutMs)
+    {
+        long deadline = 0;
+        while (true)
+        {
+            if (_cancelled) throw new SocketException((int)SocketError.Shutdown);
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            int n = _out.TryWrite(data, out bool wake);
+            if (wake) Ring();
+            data = data[n..];
+            if (data.IsEmpty) return;
+            if (n > 0) continue;
+            if (SpinForRoom()) continue;
+            if (!_out.WriterSleeps()) continue;
+            if (deadline == 0) deadline = Deadline(timeoutMs);
+            switch (Sleep(deadline))
+            {
+                case Wake.Closed: throw new SocketException((int)SocketError.ConnectionReset);
+                case Wake.TimedOut: throw new SocketException((int)SocketError.TimedOut);
+            }
+        }
+    }
+
+    bool SpinForRoom()
+    {
+        long start = Stopwatch.GetTimestamp(), end = start + RingTransport.SpinTicks;
+        while (true)
+        {
+            if (_out.HasSpace || _cancelled) return true;
+            long now = Stopwatch.GetTimestamp();
+            if (now >= end) return false;
+            Pause(now - start);
+        }
+    }
+
+    /// <summary>True once <see cref="Cancel"/> cut the link.</summary>
+    public bool Cancelled => _cancelled;
+
+    /// <summary>Cuts the link from any thread: waits on it end as if the peer had closed the connection, and so does the peer's.</summary>
+    public void Cancel()
+    {
+        _cancelled = true;
+        if (Volatile.Read(ref _disposed) == 0) RingNative.Shutdown(_fd, 2 /* SHUT_RDWR */);
+    }
+
+    /// <summary>Writes <paramref name="head"/> as the published head of this side's outgoing ring, as a hostile peer could.</summary>
+    internal void ScribbleOutgoingHead(long head) => _out.Scribble(head);
+
+    // ---- the doorbell ----
+
+    enum Wake { Woken, Closed, TimedOut }
+
+    static long Deadline(int timeoutMs) =>
+        timeoutMs < 0 ? long.MaxValue : Stopwatch.GetTimestamp() + timeoutMs * Stopwatch.Frequency / 1000;
+
+    /// <summary>One byte on the socket wakes the peer, which announced it sleeps; it needs nothing else from it.</summary>
+    void Ring()
+    {
+        byte b = 1;
+        RingNative.Send(_fd, &b, 1, RingNative.MsgDontWait | RingNative.MsgNoSignal);
+    }
+
+    Wake Sleep(long deadline)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (now >= deadline) return Wake.TimedOut;
+        long leftMs = deadline == long.MaxValue ? SliceMs : (deadline - now) * 1000 / Stopwatch.Frequency + 1;
+        int ev = RingNative.PollOne(_fd, RingNative.PollIn, (int)Math.Min(leftMs, SliceMs));
+        if (ev < 0) return ev == -RingNative.EIntr ? Wake.Woken : Wake.Closed;
+        if (ev == 0) return Stopwatch.GetTimestamp() >= deadline ? Wake.TimedOut : Wake.Woken;
+        if ((ev & (RingNative.PollErr | RingNative.PollNval)) != 0) return Wake.Closed;
+        return Drain();
+    }
+
+    Wake Drain()
+    {
+        fixed (byte* b = _drain)
+            while (true)
+            {
+                nint n = RingNative.Recv(_fd, b, (nuint)_drain.Length, RingNative.MsgDontWait);
+                if (n > 0) continue;
+                if (n == 0) return Wake.Closed;
+                int e = RingNative.LastError;
+                if (e == RingNative.EAgain) return Wake.Woken;
+                if (e != RingNative.EIntr) return Wake.Closed;
+            }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        RingNative.Munmap(_base, (nuint)_bytes);
+        _socket.SafeHandle.DangerousRelease();
+    }
+}
