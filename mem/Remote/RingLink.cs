@@ -15,8 +15,10 @@ namespace LegoEmu.Mem.Remote;
 /// </summary>
 /// <remarks>
 /// Layout: a 4 KiB control page (magic, capacity, and per direction head, tail and the two "I sleep" words, each on a
-/// cache line of its own), then the request ring, then the reply ring. The socket's descriptor is held referenced
-/// for the link's life, so polling it from here never meets a number reused by another file.
+/// cache line of its own), then the request ring, then the reply ring. The link polls and rings through a descriptor
+/// of its own for the socket (a dup), so the socket's owner may dispose of it whenever it likes (.NET waits for no
+/// one then) while this one never meets a number reused by another file; the connection ends when both are closed,
+/// or at once by <see cref="Cancel"/> (a shutdown, which the peer sees).
 /// </remarks>
 public sealed unsafe class RingLink : IDisposable
 {
@@ -28,18 +30,15 @@ public sealed unsafe class RingLink : IDisposable
     readonly nint _base;
     readonly long _bytes;
     readonly RingPipe _in, _out;
-    readonly Socket _socket;
-    readonly int _fd;
+    int _fd;
+    readonly object _fdLock = new();
     readonly byte[] _drain = new byte[64];
     volatile bool _cancelled;
     int _disposed;
 
     RingLink(Socket socket, nint mapping, long bytes, int capacity, bool node)
     {
-        _socket = socket;
-        bool added = false;
-        socket.SafeHandle.DangerousAddRef(ref added);
-        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _fd = RingNative.Dup((int)socket.SafeHandle.DangerousGetHandle());
         _base = mapping;
         _bytes = bytes;
         byte* b = (byte*)mapping;
@@ -101,7 +100,12 @@ public sealed unsafe class RingLink : IDisposable
                 RingNative.Munmap(map, (nuint)SizeFor(capacity));
                 throw new RingCorruptException("the node passed memory that is not a ring");
             }
-            return new RingLink(socket, map, SizeFor(capacity), capacity, node: false);
+            try { return new RingLink(socket, map, SizeFor(capacity), capacity, node: false); }
+            catch
+            {
+                RingNative.Munmap(map, (nuint)SizeFor(capacity));
+                throw;
+            }
         }
         finally
         {
@@ -267,7 +271,8 @@ public sealed unsafe class RingLink : IDisposable
     public void Cancel()
     {
         _cancelled = true;
-        if (Volatile.Read(ref _disposed) == 0) RingNative.Shutdown(_fd, 2 /* SHUT_RDWR */);
+        lock (_fdLock)
+            if (_fd >= 0) RingNative.Shutdown(_fd, 2 /* SHUT_RDWR */);
     }
 
     /// <summary>Writes <paramref name="head"/> as the published head of this side's outgoing ring, as a hostile peer could.</summary>
@@ -317,6 +322,10 @@ public sealed unsafe class RingLink : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         RingNative.Munmap(_base, (nuint)_bytes);
-        _socket.SafeHandle.DangerousRelease();
+        lock (_fdLock)
+        {
+            RingNative.Close(_fd);
+            _fd = -1;
+        }
     }
 }

@@ -100,6 +100,14 @@ internal static unsafe partial class RingNative
         return fd;
     }
 
+    /// <summary>A descriptor of its own for the same socket, closed on exec.</summary>
+    public static int Dup(int fd)
+    {
+        int d = Fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
+        if (d < 0) throw new IOException($"dup of the ring's socket: {Describe(LastError)}");
+        return d;
+    }
+
     /// <summary>The size of the file behind <paramref name="fd"/>.</summary>
     public static long FileSize(int fd) => Lseek(fd, 0, 2 /* SEEK_END */);
 

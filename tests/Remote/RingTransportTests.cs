@@ -67,7 +67,8 @@ public sealed class RingTransportTests(GuestBuilds builds) : IDisposable
         #include <stdio.h>
         #include <stdlib.h>
         #include <string.h>
-        /* Says it is ready, waits for a line, then writes 64 MiB: every line of it goes to the memory node. */
+        /* Says it is ready, waits for a line, then writes 64 MiB over and over: every line of it goes to the memory
+           node. It says so after the first round, and only a failure ends it. */
         int main(void) {
             printf("ready\n");
             fflush(stdout);
@@ -75,9 +76,13 @@ public sealed class RingTransportTests(GuestBuilds builds) : IDisposable
             if (!fgets(line, sizeof line, stdin)) return 2;
             size_t n = 64 << 20;
             char *p = malloc(n);
-            for (int round = 0; round < 4; round++) memset(p, round, n);
-            printf("done %d\n", p[n - 1]);
-            return 0;
+            for (int round = 0;; round++) {
+                memset(p, round, n);
+                if (round == 0) {
+                    printf("touching\n");
+                    fflush(stdout);
+                }
+            }
         }
         """;
 
@@ -110,8 +115,8 @@ public sealed class RingTransportTests(GuestBuilds builds) : IDisposable
             Assert.Equal("ready", ready);
             run.StandardInput.WriteLine("go");
             run.StandardInput.Close();
-            // Let the guest get going, so the node dies under a stream of fills and write-backs.
-            await Task.Delay(300);
+            // The node dies under a stream of fills and write-backs.
+            Assert.Equal("touching", await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout));
             Assert.Equal(0, Kill(node.Pid, signal));
             Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung on the failed node");
             Assert.Equal(135, run.ExitCode);
