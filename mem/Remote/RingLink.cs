@@ -39,6 +39,7 @@ public sealed unsafe class RingLink : IDisposable
     RingLink(Socket socket, nint mapping, long bytes, int capacity, bool node)
     {
         _fd = RingNative.Dup((int)socket.SafeHandle.DangerousGetHandle());
+        _node = node;
         _base = mapping;
         _bytes = bytes;
         byte* b = (byte*)mapping;
@@ -180,10 +181,12 @@ public sealed unsafe class RingLink : IDisposable
     }
 
     /// <summary>
-    /// Spins a bounded time for bytes to arrive; true when they did (or the link was cut). The bound adapts: a spin
-    /// that ended in a sleep halves it, one that caught its bytes restores it, so a side whose peer is quiet soon stops
-    /// taking a core for nothing (a backup node, a node between a guest's bursts of misses), and one that is kept busy
-    /// spins the whole time.
+    /// Spins a bounded time for bytes to arrive; true when they did (or the link was cut). On the node's side the
+    /// bound adapts: a spin that ended in a sleep halves it, one that caught its request restores it, so a node whose
+    /// client is quiet soon stops taking a core for nothing (a backup node, a node between a guest's bursts of misses),
+    /// and one that is kept busy spins the whole time. The processor's side always spins the whole bound: an answer is
+    /// on its way, and were it to sleep too, each side would be woken by the other from then on, both spinning less
+    /// than a wake-up takes.
     /// </summary>
     public bool SpinForData()
     {
@@ -198,7 +201,7 @@ public sealed unsafe class RingLink : IDisposable
             long now = Stopwatch.GetTimestamp();
             if (now >= end)
             {
-                _spin = Math.Max(RingTransport.SpinTicks / 16, _spin / 2);
+                if (_node) _spin = Math.Max(RingTransport.SpinTicks / 16, _spin / 2);
                 return false;
             }
             Pause(now - start);
@@ -206,6 +209,7 @@ public sealed unsafe class RingLink : IDisposable
     }
 
     long _spin = RingTransport.SpinTicks;
+    readonly bool _node;
 
     /// <summary>
     /// The first microseconds are spent in pause instructions; after them the spinner yields between looks, so on a
