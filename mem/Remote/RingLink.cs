@@ -43,6 +43,9 @@ public sealed unsafe class RingLink : IDisposable
         _base = mapping;
         _bytes = bytes;
         byte* b = (byte*)mapping;
+        // Where each side last waited: the processor's CPU at 2048, the node's at 2112.
+        _myCpu = (int*)(b + (node ? 2112 : 2048));
+        _peerCpu = (int*)(b + (node ? 2048 : 2112));
         var requests = new RingPipe(b + 256, b + ControlBytes, capacity);
         var replies = new RingPipe(b + 1024, b + ControlBytes + capacity, capacity);
         _in = node ? requests : replies;
@@ -204,7 +207,7 @@ public sealed unsafe class RingLink : IDisposable
                 if (_node) _spin = Math.Max(RingTransport.SpinTicks / 16, _spin / 2);
                 return false;
             }
-            Pause(now - start);
+            Pause(now - start, this);
         }
     }
 
@@ -212,14 +215,19 @@ public sealed unsafe class RingLink : IDisposable
     readonly bool _node;
 
     /// <summary>
-    /// The first microseconds are spent in pause instructions; after them the spinner yields between looks, so on a
-    /// machine with more runnable threads than cores it gives the core to the peer it is waiting for.
+    /// The first microseconds are spent in pause instructions while the peer last waited on another CPU; after them,
+    /// or at once when the peer shares this CPU (it cannot run while this side spins), the spinner yields between
+    /// looks, so on a machine with more runnable threads than cores it gives the core to the peer it waits for.
     /// </summary>
-    static void Pause(long spunTicks)
+    static void Pause(long spunTicks, RingLink link)
     {
-        if (spunTicks < PureSpinTicks) Thread.SpinWait(4);
+        int cpu = Thread.GetCurrentProcessorId();
+        *link._myCpu = cpu;
+        if (spunTicks < PureSpinTicks && Volatile.Read(ref *link._peerCpu) != cpu) Thread.SpinWait(4);
         else Thread.Yield();
     }
+
+    readonly int* _myCpu, _peerCpu;
 
     static readonly long PureSpinTicks = Stopwatch.Frequency / 500_000; // 2 us
 
@@ -264,7 +272,7 @@ public sealed unsafe class RingLink : IDisposable
             if (_out.HasSpace || _cancelled) return true;
             long now = Stopwatch.GetTimestamp();
             if (now >= end) return false;
-            Pause(now - start);
+            Pause(now - start, this);
         }
     }
 
