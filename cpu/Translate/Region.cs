@@ -79,7 +79,8 @@ public sealed class Region
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal Region? Linked(ulong rip)
     {
-        ref var l = ref Links[LinkSlot(rip)];
+        // LinkSlot is below LinkSlots, the array's length: no bounds check (its throw would cost every exit a frame).
+        ref var l = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Links), LinkSlot(rip));
         return l.Ip == rip ? l.Target?.Region : null;
     }
 

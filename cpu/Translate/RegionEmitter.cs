@@ -612,10 +612,15 @@ sealed partial class RegionEmitter
         il.Emit(OpCodes.Tailcall);
         il.Emit(OpCodes.Callvirt, MInvoke);
         il.Emit(OpCodes.Ret);
+        // An unlinked exit names its region in a method of its own: the store's write barrier is a call, which would
+        // cost the linked path a frame that saves registers.
         il.MarkLabel(unlinked);
         il.Emit(OpCodes.Ldarg_1);
         region();
-        il.Emit(OpCodes.Stfld, FUnlinkedExit);
+        left();
+        il.Emit(OpCodes.Tailcall);
+        il.Emit(OpCodes.Call, MUnlinked);
+        il.Emit(OpCodes.Ret);
         il.MarkLabel(back);
         left();
         il.Emit(OpCodes.Ret);
@@ -624,7 +629,7 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FStop = typeof(CpuState).GetField(nameof(CpuState.StopRequested))!;
     static readonly FieldInfo FYield = typeof(CpuState).GetField(nameof(CpuState.YieldRequested))!;
     static readonly FieldInfo FChained = typeof(CpuState).GetField(nameof(CpuState.RegionsChained))!;
-    static readonly FieldInfo FUnlinkedExit = typeof(CpuState).GetField(nameof(CpuState.UnlinkedExit))!;
+    static readonly MethodInfo MUnlinked = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Unlinked))!;
     static readonly FieldInfo FEntries = typeof(Region).GetField(nameof(Region.Entries))!;
     static readonly FieldInfo FWidenAt = typeof(Region).GetField(nameof(Region.WidenAt))!;
     static readonly FieldInfo FCode = typeof(Region).GetField("<Code>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;

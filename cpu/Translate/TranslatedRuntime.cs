@@ -155,6 +155,14 @@ public static class TranslatedRuntime
         return RegionEmitter.SliceLeft(budget, progress);
     }
 
+    /// <summary>An exit with no region linked to it: the dispatcher links the one it finds there (see <see cref="CpuState.UnlinkedExit"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static long Unlinked(CpuState c, Region r, long left)
+    {
+        c.UnlinkedExit = r;
+        return left;
+    }
+
     /// <summary>IMUL's CF|OF at 32 bits: set when the signed product of the low halves does not fit in 32 bits.</summary>
     internal static ulong ImulFlags32(ulong a, ulong b)
     {
