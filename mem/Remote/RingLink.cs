@@ -14,8 +14,8 @@ namespace LegoEmu.Mem.Remote;
 /// comes while the processor spins costs no system call on either side.
 /// </summary>
 /// <remarks>
-/// Layout: a 4 KiB control page (magic, capacity, and per direction head, tail and the two "I sleep" words, each on a
-/// cache line of its own), then the request ring, then the reply ring. The link polls and rings through a descriptor
+/// Layout: a 4 KiB control page (magic, capacity, per direction head, tail and the reader's "I sleep" word, each on a
+/// cache line of its own, and the CPU each side last waited on), then the request ring, then the reply ring. The link polls and rings through a descriptor
 /// of its own for the socket (a dup), so the socket's owner may dispose of it whenever it likes (.NET waits for no
 /// one then) while this one never meets a number reused by another file; the connection ends when both are closed,
 /// or at once by <see cref="Cancel"/> (a shutdown, which the peer sees).
@@ -24,8 +24,8 @@ public sealed unsafe class RingLink : IDisposable
 {
     const ulong Magic = 0x474E49524F47454CUL; // "LEGORING"
     const int ControlBytes = 4096;
-    /// <summary>A sleeper wakes this often anyway: a doorbell the other thread on this socket drained is not waited for long.</summary>
-    const int SliceMs = 100;
+    /// <summary>A sleeping reader wakes this often anyway, a safety net: only it polls for doorbells, so none is taken from it.</summary>
+    const int SliceMs = 1000;
 
     readonly nint _base;
     readonly long _bytes;
@@ -178,9 +178,7 @@ public sealed unsafe class RingLink : IDisposable
     public int TryReceive(Span<byte> dst)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        int n = _in.TryRead(dst, out bool wake);
-        if (wake) Ring();
-        return n;
+        return _in.TryRead(dst);
     }
 
     /// <summary>
@@ -254,9 +252,8 @@ public sealed unsafe class RingLink : IDisposable
             if (data.IsEmpty) return;
             if (n > 0) continue;
             if (SpinForRoom()) continue;
-            if (!_out.WriterSleeps()) continue;
             if (deadline == 0) deadline = Deadline(timeoutMs);
-            switch (Sleep(deadline))
+            switch (WaitForRoom(deadline))
             {
                 case Wake.Closed: throw new SocketException((int)SocketError.ConnectionReset);
                 case Wake.TimedOut: throw new SocketException((int)SocketError.TimedOut);
@@ -314,6 +311,19 @@ public sealed unsafe class RingLink : IDisposable
         if (ev == 0) return Stopwatch.GetTimestamp() >= deadline ? Wake.TimedOut : Wake.Woken;
         if ((ev & (RingNative.PollErr | RingNative.PollNval)) != 0) return Wake.Closed;
         return Drain();
+    }
+
+    /// <summary>
+    /// A writer that found the ring full (rare: the reader is behind by a whole ring) naps a millisecond at a time,
+    /// watching the socket only for its end: it never polls for doorbells, so it cannot take one meant for a reader
+    /// waiting on another thread (the node's connection thread, while another thread writes it a grant).
+    /// </summary>
+    Wake WaitForRoom(long deadline)
+    {
+        if (Stopwatch.GetTimestamp() >= deadline) return Wake.TimedOut;
+        int ev = RingNative.PollOne(_fd, 0, 1);
+        if (ev < 0) return ev == -RingNative.EIntr ? Wake.Woken : Wake.Closed;
+        return (ev & (RingNative.PollHup | RingNative.PollErr | RingNative.PollNval)) != 0 ? Wake.Closed : Wake.Woken;
     }
 
     Wake Drain()

@@ -10,18 +10,17 @@ internal sealed unsafe class RingPipe
 {
     readonly byte* _data;
     readonly long* _head, _tail;
-    readonly int* _readerSleeps, _writerSleeps;
+    readonly int* _readerSleeps;
     readonly long _capacity, _mask;
     /// <summary>The writer's head or the reader's tail: this side's own count, never read back from shared memory.</summary>
     long _position;
 
-    /// <param name="control">This direction's four 64-byte control lines: head, tail, reader sleeps, writer sleeps.</param>
+    /// <param name="control">This direction's 64-byte control lines: head, tail, reader sleeps.</param>
     public RingPipe(byte* control, byte* data, long capacity)
     {
         _head = (long*)control;
         _tail = (long*)(control + 64);
         _readerSleeps = (int*)(control + 128);
-        _writerSleeps = (int*)(control + 192);
         _data = data;
         _capacity = capacity;
         _mask = capacity - 1;
@@ -33,10 +32,9 @@ internal sealed unsafe class RingPipe
     /// <summary>Writer: the reader has made room (unchecked; <see cref="TryWrite"/> checks it).</summary>
     public bool HasSpace => _position - Volatile.Read(ref *_tail) != _capacity;
 
-    /// <summary>Copies out what is waiting, up to <paramref name="dst"/>'s length; <paramref name="wakeWriter"/>: ring the writer's doorbell.</summary>
-    public int TryRead(Span<byte> dst, out bool wakeWriter)
+    /// <summary>Copies out what is waiting, up to <paramref name="dst"/>'s length.</summary>
+    public int TryRead(Span<byte> dst)
     {
-        wakeWriter = false;
         long head = Volatile.Read(ref *_head);
         long waiting = head - _position;
         if ((ulong)waiting > (ulong)_capacity) throw new RingCorruptException($"the ring's head ({head}) is out of bounds: tail {_position}, {_capacity} bytes");
@@ -47,9 +45,8 @@ internal sealed unsafe class RingPipe
         new ReadOnlySpan<byte>(_data + at, first).CopyTo(dst);
         if (n > first) new ReadOnlySpan<byte>(_data, n - first).CopyTo(dst[first..]);
         _position += n;
-        // A full fence: the writer's "I sleep" must be seen after the room this made, or the room before its announcement.
-        Interlocked.Exchange(ref *_tail, _position);
-        wakeWriter = Volatile.Read(ref *_writerSleeps) != 0 && Interlocked.Exchange(ref *_writerSleeps, 0) != 0;
+        // A writer waiting for room looks again within a millisecond: it is not rung.
+        Volatile.Write(ref *_tail, _position);
         return n;
     }
 
@@ -85,15 +82,6 @@ internal sealed unsafe class RingPipe
         Interlocked.Exchange(ref *_readerSleeps, 1);
         if (!HasData) return true;
         Volatile.Write(ref *_readerSleeps, 0);
-        return false;
-    }
-
-    /// <summary>Writer: as <see cref="ReaderSleeps"/>, waiting for room.</summary>
-    public bool WriterSleeps()
-    {
-        Interlocked.Exchange(ref *_writerSleeps, 1);
-        if (!HasSpace) return true;
-        Volatile.Write(ref *_writerSleeps, 0);
         return false;
     }
 }
