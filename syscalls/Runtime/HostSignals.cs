@@ -31,22 +31,12 @@ public sealed class HostSignals : IDisposable
         if (n <= 0) return;
         int at = text[..n].IndexOf("\nSigIgn:"u8);
         if (at < 0) return;
-        ulong bits = 0;
-        for (int k = at + 8; k < n && text[k] != (byte)'\n'; k++)
-        {
-            int d = HexDigit(text[k]);
-            if (d >= 0) bits = bits << 4 | (uint)d;
-        }
-        IgnoredAtStart = bits;
+        var line = text[(at + 8)..n];
+        int end = line.IndexOf((byte)'\n');
+        if (end >= 0) line = line[..end];
+        if (ulong.TryParse(line.Trim("\t "u8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong bits))
+            IgnoredAtStart = bits;
     }
-
-    static int HexDigit(byte c) => c switch
-    {
-        >= (byte)'0' and <= (byte)'9' => c - '0',
-        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
-        _ => -1,
-    };
 
     /// <summary>
     /// Gives a guest that starts here (not a forked one, whose dispositions came with it) the host's ignored signals as

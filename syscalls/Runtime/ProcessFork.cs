@@ -184,7 +184,14 @@ public sealed partial class GuestProcess
     string? _memoryServerDir;
 
     /// <summary>How to start another `legoemu`: executable and leading arguments, from <see cref="SelfCommandSource"/> at first use.</summary>
-    public static (string File, string[] Prefix) SelfCommand => _selfCommand ??= SelfCommandSource();
+    public static (string File, string[] Prefix) SelfCommand
+    {
+        get
+        {
+            // Forks ask on the guest's thread, a component started ahead on a timer's: the pair must not be read half made.
+            lock (SelfCommandLock) return _selfCommand ??= SelfCommandSource();
+        }
+    }
 
     /// <summary>
     /// Where <see cref="SelfCommand"/> comes from (set by the CLI). Asked only when a component is started: finding the
@@ -192,6 +199,7 @@ public sealed partial class GuestProcess
     /// </summary>
     public static Func<(string File, string[] Prefix)> SelfCommandSource { get; set; } = () => ("legoemu", []);
     static (string File, string[] Prefix)? _selfCommand;
+    static readonly object SelfCommandLock = new();
 
     /// <summary>fork/vfork/clone without CLONE_VM: returns the child's pid (a real host process) or a negated errno.</summary>
     public long Fork(ulong childSetTid, ulong childClearTid, ulong childStack)
