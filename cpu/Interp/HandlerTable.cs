@@ -16,47 +16,39 @@ public static unsafe class HandlerTable
     static readonly int CodeCount = LegoEmu.Cpu.State.EnumCount.Codes;
     /// <summary>
     /// VEX forms are handled per Iced code: by a handler of their mnemonic's, one of their own (<see cref="SetCode"/>),
-    /// or as the host's instruction (<see cref="AvxHost"/>). Built on the first VEX instruction decoded, since it looks
-    /// at every code Iced knows and most processes never run one.
+    /// or as the host's instruction (<see cref="AvxHost"/>). Each code is resolved when first decoded: telling the host's
+    /// forms apart reads Iced's opcode tables, which cost about 7 ms to build on the guest's thread, and the VEX string
+    /// routines of glibc, which nearly every process runs, need none of them.
     /// </summary>
     static readonly delegate*<CpuState, ref Insn, void>[] ByCode = new delegate*<CpuState, ref Insn, void>[CodeCount];
     /// <summary>Per code: the VEX form runs inside the guest-MXCSR bracket (the scalar conversions of <see cref="AvxConvert"/>).</summary>
     static readonly bool[] Bracketed = new bool[CodeCount];
     static readonly bool[] BracketedMnemonic = new bool[MnemonicCount];
-    /// <summary>Handlers registered for single VEX codes, applied over the mnemonics' when the table is built.</summary>
-    static readonly List<(Code Code, nint Handler, bool Bracketed)> CodeHandlers = new();
-    static volatile bool _vexBuilt;
+    /// <summary>Per code: <see cref="ByCode"/> and <see cref="Bracketed"/> hold its resolution (written last, under <see cref="VexLock"/>).</summary>
+    static readonly bool[] VexResolved = new bool[CodeCount];
     static readonly object VexLock = new();
 
-    static void EnsureVex()
+    /// <summary>Resolves one VEX code of 64-bit mode (see <see cref="ByCode"/>).</summary>
+    static void ResolveVex(Code code)
     {
-        if (_vexBuilt) return;
+        int c = (int)code;
+        if (Volatile.Read(ref VexResolved[c])) return;
         lock (VexLock)
         {
-            if (_vexBuilt) return;
-            for (int c = 1; c < CodeCount; c++)
+            if (VexResolved[c]) return;
+            int m = (int)code.Mnemonic();
+            delegate*<CpuState, ref Insn, void> h = null;
+            bool bracketed = false;
+            if (Implemented[m])
             {
-                var code = (Code)c;
-                var op = code.ToOpCode();
-                if (op.Encoding != EncodingKind.VEX || !op.Mode64) continue;
-                int m = (int)op.Mnemonic;
-                if (Implemented[m])
-                {
-                    ByCode[c] = ByMnemonic[m];
-                    Bracketed[c] = BracketedMnemonic[m];
-                }
-                else if (AvxHost.Eligible(code))
-                {
-                    ByCode[c] = AvxHost.Handler; // its stub switches MXCSR itself, just around the instruction
-                    Bracketed[c] = false;
-                }
+                h = ByMnemonic[m];
+                bracketed = BracketedMnemonic[m];
             }
-            foreach (var (code, h, bracketed) in CodeHandlers)
-            {
-                ByCode[(int)code] = (delegate*<CpuState, ref Insn, void>)h;
-                Bracketed[(int)code] = bracketed;
-            }
-            _vexBuilt = true;
+            else if (AvxHost.Eligible(code))
+                h = AvxHost.Handler; // its stub switches MXCSR itself, just around the instruction
+            ByCode[c] = h;
+            Bracketed[c] = bracketed;
+            Volatile.Write(ref VexResolved[c], true);
         }
     }
 
@@ -126,7 +118,7 @@ public static unsafe class HandlerTable
 
     static bool VexBracketed(Code code)
     {
-        EnsureVex();
+        ResolveVex(code);
         return Bracketed[(int)code];
     }
 
@@ -292,9 +284,16 @@ public static unsafe class HandlerTable
         }
     }
 
-    /// <summary>A handler for one VEX form only (the memory form of a mnemonic whose register form runs on the host, say).</summary>
-    internal static void SetCode(Code code, delegate*<CpuState, ref Insn, void> h, bool bracketed = false) =>
-        CodeHandlers.Add((code, (nint)h, bracketed));
+    /// <summary>
+    /// A handler for one VEX form only (the memory form of a mnemonic whose register form runs on the host, say), over
+    /// its mnemonic's: the code counts as resolved from here on.
+    /// </summary>
+    internal static void SetCode(Code code, delegate*<CpuState, ref Insn, void> h, bool bracketed = false)
+    {
+        ByCode[(int)code] = h;
+        Bracketed[(int)code] = bracketed;
+        VexResolved[(int)code] = true;
+    }
 
     /// <summary>The handler of a mnemonic, legacy or VEX (then for all its VEX forms).</summary>
     internal static void Set(Mnemonic m, delegate*<CpuState, ref Insn, void> h) => Set(m, h, bracketed: false);
@@ -317,7 +316,7 @@ public static unsafe class HandlerTable
         if (ins.Encoding is not (EncodingKind.Legacy or EncodingKind.VEX)) return &Unimplemented;
         if (ins.Encoding == EncodingKind.VEX)
         {
-            EnsureVex();
+            ResolveVex(ins.Code);
             return ByCode[(int)ins.Code] != null ? ByCode[(int)ins.Code] : &Unimplemented;
         }
         // MMX forms share mnemonics with the SSE ones but work on the x87-aliased MM registers.
@@ -337,7 +336,7 @@ public static unsafe class HandlerTable
 
     static bool VexHandled(Code code)
     {
-        EnsureVex();
+        ResolveVex(code);
         return ByCode[(int)code] != null;
     }
 

@@ -18,7 +18,8 @@ public static class Registers
 
     static Registers()
     {
-        Array.Fill(GprIndex, (sbyte)-1);
+        // Not Array.Fill, whose first call for an element type costs milliseconds of runtime binding at start-up.
+        for (int i = 0; i < GprIndex.Length; i++) GprIndex[i] = -1;
         for (int i = 0; i < 16; i++)
         {
             Set(Register.RAX + i, i, 8);

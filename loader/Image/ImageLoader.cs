@@ -188,13 +188,6 @@ public static class ImageLoader
     /// AT_RANDOM's bytes from the kernel's pool, as binfmt_elf takes them. Not RandomNumberGenerator:
     /// on Linux that loads OpenSSL, several milliseconds of every start-up.
     /// </summary>
-    static byte[] RandomBytes(int count)
-    {
-        var bytes = new byte[count];
-        using var urandom = File.OpenHandle("/dev/urandom");
-        if (RandomAccess.Read(urandom, bytes, 0) != count) throw new IOException("short read from /dev/urandom");
-        return bytes;
-    }
 
     static Protection ToProt(uint flags) =>
         ((flags & ElfConst.PF_R) != 0 ? Protection.Read : 0) |
@@ -224,7 +217,7 @@ public static class ImageLoader
         ulong platform = PushString("x86_64");
         p -= 16;
         ulong random = p;
-        space.Poke(random, RandomBytes(16));
+        space.Poke(random, LegoEmu.Mem.KernelRandom.Bytes(16));
 
         aux.Add((AuxVector.AT_RANDOM, random));
         aux.Add((AuxVector.AT_HWCAP2, env.HwCap2));

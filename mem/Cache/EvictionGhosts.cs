@@ -19,7 +19,7 @@ internal sealed class EvictionGhosts
     {
         _perSet = Math.Max(1, ways);
         _line = new ulong[sets * _perSet];
-        Array.Fill(_line, ulong.MaxValue);
+        for (int i = 0; i < _line.Length; i++) _line[i] = ulong.MaxValue; // not Array.Fill: see SlotStore's constructor
         _asid = new int[sets * _perSet];
         _next = new int[sets];
     }

@@ -30,7 +30,7 @@ public sealed class PrefetchStreams
 
     public PrefetchStreams()
     {
-        Array.Fill(_last, long.MinValue / 2);
+        for (int i = 0; i < _last.Length; i++) _last[i] = long.MinValue / 2; // not Array.Fill: see SlotStore's constructor
     }
 
     /// <summary>

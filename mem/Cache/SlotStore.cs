@@ -51,7 +51,9 @@ sealed unsafe class SlotStore
         // Untouched pages of an anonymous mapping are not committed, so a huge default costs nothing.
         Data = LineStore.Allocate(config.Size);
         Tags = new ulong[slots];
-        Array.Fill(Tags, Invalid);
+        // A loop rather than Array.Fill, whose first call for an element type costs milliseconds of runtime binding
+        // (measured at start-up: 3 ms under a profiler, wherever the process's first Array.Fill was).
+        for (int i = 0; i < Tags.Length; i++) Tags[i] = Invalid;
         Asids = new int[slots];
         Prot = new Protection[slots];
         Dirty = new bool[slots];

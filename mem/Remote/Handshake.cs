@@ -21,13 +21,7 @@ public static class Handshake
     public static byte[] NewNonce() => RandomBytes(NonceBytes);
 
     /// <summary>From the kernel's pool; not RandomNumberGenerator, which loads OpenSSL at every process start.</summary>
-    public static byte[] RandomBytes(int count)
-    {
-        var b = new byte[count];
-        using (var urandom = File.OpenHandle("/dev/urandom"))
-            if (RandomAccess.Read(urandom, b, 0) != count) throw new IOException("short read from /dev/urandom");
-        return b;
-    }
+    public static byte[] RandomBytes(int count) => KernelRandom.Bytes(count);
 
     /// <summary>The proof that the side in <paramref name="role"/> holds <paramref name="key"/>.</summary>
     public static byte[] Proof(byte[] key, string role, ReadOnlySpan<byte> peerNonce, ReadOnlySpan<byte> ownNonce)

@@ -13,7 +13,8 @@ public sealed class FdTable
 
     public FdTable()
     {
-        Array.Fill(_host, -1);
+        // Not Array.Fill: see SlotStore's constructor.
+        for (int i = 3; i < MaxFds; i++) _host[i] = -1;
         for (int i = 0; i < 3; i++) _host[i] = i;
     }
 
