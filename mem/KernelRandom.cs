@@ -1,18 +1,13 @@
-using System.Runtime.InteropServices;
-
 namespace LegoEmu.Mem;
 
 /// <summary>Bytes from the kernel's random pool, for connection secrets and the guest's AT_RANDOM.</summary>
 /// <remarks>
-/// Through getrandom(2), imported without marshalling so that ReadyToRun compiles the call ahead of time: reading
-/// /dev/urandom through <see cref="File.OpenHandle"/> made its first <c>SafeFileHandle</c> by reflection, which the
-/// runtime JIT-compiled on the guest's thread at every start (RandomNumberGenerator would load OpenSSL instead).
+/// Through getrandom(2): reading /dev/urandom through <see cref="File.OpenHandle"/> made its first <c>SafeFileHandle</c>
+/// by reflection, which the runtime JIT-compiled on the guest's thread at every start (and RandomNumberGenerator would
+/// load OpenSSL).
 /// </remarks>
-public static unsafe partial class KernelRandom
+public static unsafe class KernelRandom
 {
-    [LibraryImport("libc.so.6", EntryPoint = "getrandom")]
-    private static partial nint GetRandom(byte* buffer, nuint length, uint flags);
-
     public static void Fill(Span<byte> into)
     {
         int done = 0;
@@ -20,7 +15,7 @@ public static unsafe partial class KernelRandom
             while (done < into.Length)
             {
                 // At most 256 bytes a call, which the kernel never cuts short once its pool is ready (from early boot).
-                nint n = GetRandom(p + done, (nuint)Math.Min(256, into.Length - done), 0);
+                long n = HostCode.Syscall(318 /* getrandom */, (nint)(p + done), Math.Min(256, into.Length - done), 0, 0, 0, 0);
                 if (n <= 0) break;
                 done += (int)n;
             }

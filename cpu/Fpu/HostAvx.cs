@@ -22,8 +22,6 @@ public static unsafe class HostAvx
     static byte* _code;
     static int _used;
 
-    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 
     /// <summary>True when the host can run the stubs (AVX2: VEX encodings and YMM registers).</summary>
     public static bool Available => System.Runtime.Intrinsics.X86.Avx2.IsSupported;
@@ -69,9 +67,7 @@ public static unsafe class HostAvx
     {
         if (_code == null)
         {
-            nint m = Mmap(0, Capacity * StubSize, 7, 0x22, -1, 0);
-            if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for AVX host stubs");
-            _code = (byte*)m;
+            _code = LegoEmu.Mem.HostCode.Allocate(Capacity * StubSize, "AVX host stubs");
         }
         if (_used >= Capacity) throw new InvalidOperationException("AVX host stub area full");
         byte* s = _code + _used * StubSize;

@@ -14,13 +14,10 @@ public static unsafe class HostMxcsr
     static readonly delegate* unmanaged[SuppressGCTransition]<uint*, void> Load;
     static readonly delegate* unmanaged[SuppressGCTransition]<uint*, void> Store;
 
-    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 
     static HostMxcsr()
     {
-        byte* code = (byte*)Mmap(0, 4096, 7, 0x22, -1, 0);
-        if (code == (byte*)-1) throw new InvalidOperationException("cannot allocate executable memory for MXCSR access");
+        byte* code = LegoEmu.Mem.HostCode.Allocate(4096, "MXCSR access");
         // ldmxcsr [rdi]; ret   /   stmxcsr [rdi]; ret
         code[0] = 0x0f; code[1] = 0xae; code[2] = 0x17; code[3] = 0xc3;
         code[16] = 0x0f; code[17] = 0xae; code[18] = 0x1f; code[19] = 0xc3;

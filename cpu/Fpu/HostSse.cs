@@ -17,8 +17,6 @@ public static unsafe class HostSse
     static byte* _code;
     static int _used;
 
-    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 
     /// <summary>dst = op(dst, src) where the instruction is given by its opcode bytes (before ModRM) and immediate.</summary>
     public static Vector128<byte> Execute(ReadOnlySpan<byte> opcode, byte imm, in Vector128<byte> dst, in Vector128<byte> src) =>
@@ -55,9 +53,7 @@ public static unsafe class HostSse
     {
         if (_code == null)
         {
-            nint m = Mmap(0, Capacity * StubSize, 7, 0x22, -1, 0);
-            if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for SSE host stubs");
-            _code = (byte*)m;
+            _code = LegoEmu.Mem.HostCode.Allocate(Capacity * StubSize, "SSE host stubs");
         }
         if (_used >= Capacity) throw new InvalidOperationException("SSE host stub area full");
         byte* s = _code + _used * StubSize;

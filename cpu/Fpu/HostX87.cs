@@ -21,8 +21,6 @@ public static unsafe class HostX87
     static byte* _code;
     static int _used;
 
-    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    static extern nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
 
     /// <summary>
     /// Executes the instruction whose bytes are <paramref name="instruction"/> (register forms, or a memory
@@ -71,10 +69,7 @@ public static unsafe class HostX87
             if (Stubs.TryGetValue(key, out var p)) return p;
             if (_code == null)
             {
-                const int PROT_RWX = 7, MAP_PRIVATE_ANON = 0x22;
-                nint m = Mmap(0, CodeSize, PROT_RWX, MAP_PRIVATE_ANON, -1, 0);
-                if (m == -1) throw new InvalidOperationException("cannot allocate executable memory for x87 host stubs");
-                _code = (byte*)m;
+                _code = LegoEmu.Mem.HostCode.Allocate(CodeSize, "x87 host stubs");
             }
             if (_used + 16 > CodeSize) throw new InvalidOperationException("x87 host stub area full");
             byte* s = _code + _used;

@@ -44,14 +44,7 @@ public sealed unsafe partial class ExecutableFile : IDisposable
     /// <summary>The first bytes of the file (at most <see cref="HeadSize"/>).</summary>
     public byte[] Head { get; }
 
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall(long n, long a, long b, long c, long d);
-
-    static long Sys(long n, long a, long b = 0, long c = 0, long d = 0)
-    {
-        long r = Syscall(n, a, b, c, d);
-        return r == -1 ? -Marshal.GetLastPInvokeError() : r;
-    }
+    static long Sys(long n, long a, long b = 0, long c = 0, long d = 0) => LegoEmu.Mem.HostCode.Syscall(n, a, b, c, d, 0, 0);
 
     /// <summary>
     /// Opens <paramref name="path"/> for execution; throws <see cref="ExecFileException"/> with the errno execve

@@ -14,12 +14,6 @@ static unsafe class FrontTableMemory
     const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, Map32Bit = 0x40;
     const int KeptSpares = 4;
 
-    [DllImport("libc", SetLastError = true)]
-    static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int munmap(nint addr, nuint length);
-
     static readonly List<nint> Spares = new();
 
     /// <summary>
@@ -40,9 +34,9 @@ static unsafe class FrontTableMemory
                 {
                     nint want = FixedBase + k * stride;
                     if (Spares.Remove(want)) return (void*)want;
-                    nint placed = mmap(want, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0);
+                    nint placed = HostCode.Map(want, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapFixedNoReplace, -1, 0, out _);
                     if (placed == want) return (void*)placed;
-                    if (placed != -1) _ = munmap(placed, (nuint)bytes); // a kernel without MAP_FIXED_NOREPLACE took it as a hint
+                    if (placed != -1) HostCode.Unmap(placed, (nuint)bytes); // a kernel without MAP_FIXED_NOREPLACE took it as a hint
                 }
             }
             else if (Spares.Count > 0)
@@ -55,9 +49,10 @@ static unsafe class FrontTableMemory
                 return (void*)p;
             }
         }
-        nint m = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | Map32Bit, -1, 0);
-        if (m == -1) m = mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-        if (m == -1) throw new OutOfMemoryException($"cannot map {bytes >> 10} KiB for an ExCache front table (errno {Marshal.GetLastPInvokeError()})");
+        nint m = HostCode.Map(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous | Map32Bit, -1, 0, out _);
+        int errno = 0;
+        if (m == -1) m = HostCode.Map(0, (nuint)bytes, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0, out errno);
+        if (m == -1) throw new OutOfMemoryException($"cannot map {bytes >> 10} KiB for an ExCache front table (errno {errno})");
         return (void*)m;
     }
 
@@ -75,6 +70,6 @@ static unsafe class FrontTableMemory
                 Spares.Add((nint)table);
                 return;
             }
-        _ = munmap((nint)table, (nuint)bytes);
+        HostCode.Unmap((nint)table, (nuint)bytes);
     }
 }

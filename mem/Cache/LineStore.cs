@@ -14,28 +14,19 @@ static unsafe class LineStore
 {
     const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvFree = 8;
 
-    [DllImport("libc", SetLastError = true)]
-    static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int munmap(nint addr, nuint length);
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int madvise(nint addr, nuint length, int advice);
-
     /// <summary>Maps <paramref name="size"/> zero bytes.</summary>
     internal static byte* Allocate(long size)
     {
-        nint p = mmap(0, (nuint)size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-        if (p == -1) throw new OutOfMemoryException($"cannot map {size >> 20} MiB for the ExCache lines (errno {Marshal.GetLastPInvokeError()})");
+        nint p = HostCode.Map(0, (nuint)size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0, out int errno);
+        if (p == -1) throw new OutOfMemoryException($"cannot map {size >> 20} MiB for the ExCache lines (errno {errno})");
         return (byte*)p;
     }
 
-    internal static void Free(byte* p, long size) => _ = munmap((nint)p, (nuint)size);
+    internal static void Free(byte* p, long size) => HostCode.Unmap((nint)p, (nuint)size);
 
     /// <summary>
     /// Lets the kernel take the pages back when it needs memory; until then they stay mapped and are rewritten
     /// without a fault. Their bytes become unspecified, which a cache never reads before it fills a line.
     /// </summary>
-    internal static void ReleaseLazily(byte* p, long size) => _ = madvise((nint)p, (nuint)size, MadvFree);
+    internal static void ReleaseLazily(byte* p, long size) => _ = HostCode.Advise((nint)p, (nuint)size, MadvFree);
 }

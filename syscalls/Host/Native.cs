@@ -3,20 +3,19 @@ using System.Runtime.InteropServices;
 namespace LegoEmu.Syscalls.Host;
 
 /// <summary>
-/// The host kernel, reached through libc's syscall(2). The host is x86-64 Linux, so kernel structures
-/// (stat, timespec, termios, utsname …) have the guest's layout and can pass through unchanged.
+/// The host kernel, reached through a stub of its own that makes the system call (<see cref="LegoEmu.Mem.HostCode.Syscall"/>).
+/// The host is x86-64 Linux, so kernel structures (stat, timespec, termios, utsname …) have the guest's layout and can
+/// pass through unchanged.
 /// </summary>
 public static unsafe partial class Native
 {
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial long syscall6(long n, long a, long b, long c, long d, long e, long f);
-
     /// <summary>Runs a host system call and returns its result the kernel's way: value or negated errno.</summary>
-    public static long Sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0)
-    {
-        long r = syscall6(n, a, b, c, d, e, f);
-        return r == -1 ? -Marshal.GetLastPInvokeError() : r;
-    }
+    /// <remarks>
+    /// Not libc's syscall(3): its errno had to be captured by the runtime (SetLastError), whose marshalling stubs
+    /// were JIT-compiled at the first call, on the guest's thread at start-up; the kernel's own result needs none.
+    /// </remarks>
+    public static long Sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) =>
+        LegoEmu.Mem.HostCode.Syscall(n, a, b, c, d, e, f);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int sig);
