@@ -183,8 +183,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>Forks made by the running image (since its load or execve): the code cache keeps whether there were any.</summary>
     int _imageForks;
 
-    /// <summary>Starts a component for this process's forks ahead of the first (see <see cref="PrestartComponent"/>).</summary>
-    Timer? _prestart;
 
     /// <summary>With <c>--code-cache</c>: finds the saved regions of the image (<see cref="ExePath"/> and its dynamic linker).</summary>
     /// <param name="saveAtEnd">False in a forked child, which runs its parent's image and leaves saving to the image's own runs.</param>
@@ -217,8 +215,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         IgnoreHostFileSizeSignal();
         if (!_forked && ForwardHostSignals) HostSignals.InheritIgnored(Signals);
         var hostSignals = ForwardHostSignals ? HostSignals.Register(this) : null;
-        using var prestart = _prestart = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0
-            ? new Timer(_ => PrestartIfLikely(), null, Interpreter.Translator?.CodeCacheSaysForks == true ? 0 : PrestartAfterMs, Timeout.Infinite) : null;
+        // A forked child inherits the hint its parent's handler for SIGCHLD gives (a shell's subshell).
+        _prestartEligible = ForwardHostSignals && Options.PoolSize > 0 && ForkPool.Shared?.IdleCount is null or 0;
+        if (_prestartEligible && (_forkHinted || Signals.Actions[17].Handler != 0)) ArmPrestart();
         try
         {
             while (true)
@@ -275,6 +274,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
                 catch (MemoryFault) { }
             }
             hostSignals?.Dispose();
+            DisarmPrestart();
             if (Components.Count > 0) ShutDownHosts();
             _wall.Stop();
             SaveCodeCache();

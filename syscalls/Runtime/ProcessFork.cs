@@ -362,8 +362,14 @@ public sealed partial class GuestProcess
 
     /// <summary>Set once the image did something programs do before they fork; the process's prestart waits for it.</summary>
     volatile bool _forkHinted;
-    /// <summary>The prestart delay has passed without a hint: the next hint starts the component at once.</summary>
-    volatile bool _prestartDue;
+    /// <summary>This process may start a component ahead of its forks (decided when it starts running).</summary>
+    volatile bool _prestartEligible;
+    /// <summary>
+    /// Starts a component for this process's forks ahead of the first (see <see cref="PrestartComponent"/>). Made at the
+    /// first hint only: a timer is the first of the process (its queue and its thread), milliseconds of every start.
+    /// </summary>
+    Timer? _prestart;
+    readonly object _prestartGate = new();
 
     /// <summary>
     /// The guest set SIGCHLD's disposition (gcc's driver, collect2, shells), made a pipe or a socket pair, or its
@@ -374,21 +380,28 @@ public sealed partial class GuestProcess
     {
         if (_forkHinted) return;
         _forkHinted = true;
-        if (_prestartDue || Interpreter.Translator?.CodeCacheSaysForks == true) _prestart?.Change(0, Timeout.Infinite);
+        if (_prestartEligible) ArmPrestart();
     }
 
-    /// <summary>The prestart delay passed: the component is started now if a fork was hinted, else at the first hint.</summary>
-    void PrestartIfLikely()
+    /// <summary>
+    /// Starts the component once the guest has run <see cref="PrestartAfterMs"/> (at once when the code cache says its
+    /// image forks): a guest that ends sooner (a fork loop's children) never pays for it.
+    /// </summary>
+    void ArmPrestart()
     {
-        // A forked child inherits the hint its parent's handler for SIGCHLD gives (a shell's subshell).
-        if (_forkHinted || Signals.Actions[17].Handler != 0)
+        long due = Interpreter.Translator?.CodeCacheSaysForks == true ? 0 : Math.Max(0, PrestartAfterMs - _wall.ElapsedMilliseconds);
+        lock (_prestartGate)
+            if (!_exiting && _prestart == null) _prestart = new Timer(_ => PrestartComponent(), null, due, Timeout.Infinite);
+    }
+
+    void DisarmPrestart()
+    {
+        lock (_prestartGate)
         {
-            PrestartComponent();
-            return;
+            _prestart?.Dispose();
+            _prestart = null;
+            _prestartEligible = false;
         }
-        _prestartDue = true;
-        // A hint that came while the flag was being set found it clear: it is taken here instead.
-        if (_forkHinted) PrestartComponent();
     }
 
     /// <summary>
