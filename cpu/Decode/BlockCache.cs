@@ -162,6 +162,7 @@ public sealed unsafe class BlockCache
         Insn* at = chunk.Base + chunk.Used;
         int count = 0;
         ulong ip = rip;
+        _reader.Start(rip);
         while (count < MaxBlockInsns)
         {
             Instruction ins;

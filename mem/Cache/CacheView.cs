@@ -561,6 +561,22 @@ public sealed unsafe class CacheView
         return *Resolve(a, AccessKind.Fetch);
     }
 
+    /// <summary>
+    /// As <see cref="Fetch8"/> for every byte from <paramref name="a"/> to the end of its line: a pointer to them and
+    /// their <paramref name="count"/>. Valid only until the next access that may fill a line (which may evict this one).
+    /// </summary>
+    public byte* FetchLine(ulong a, out int count)
+    {
+        count = (int)(_lineMask + 1 - (a & _lineMask));
+        ref var e = ref EntryFor(a);
+        if (e.ReadTag == (a & _tagMask) && e.Exec != 0)
+        {
+            if (_lru) _cache.Touch(e.Slot);
+            return (byte*)(e.Addend + (nint)a);
+        }
+        return Resolve(a, AccessKind.Fetch);
+    }
+
     /// <summary>Reads a NUL-terminated string of at most <paramref name="max"/> bytes (without the NUL).</summary>
     public byte[] ReadCString(ulong a, int max = 4096)
     {
