@@ -28,4 +28,27 @@ public static unsafe class ProcFile
         Native.Sys(Abi.Nr.close, fd);
         return n;
     }
+
+    /// <summary>
+    /// The value of the field <paramref name="name"/> of /proc/self/status ("SigIgn", "VmHWM"), blanks trimmed, read into
+    /// <paramref name="buffer"/> (4 KiB holds the file); empty when the field or the file is missing.
+    /// </summary>
+    public static ReadOnlySpan<byte> SelfStatusField(ReadOnlySpan<byte> name, Span<byte> buffer)
+    {
+        int n = Read("/proc/self/status", buffer);
+        if (n <= 0) return default;
+        ReadOnlySpan<byte> text = buffer[..n];
+        // Each line is "Name:<tab>value"; a field is found at the start of the file or after a newline.
+        for (int at = 0; at < text.Length;)
+        {
+            var line = text[at..];
+            int end = line.IndexOf((byte)'\n');
+            if (end >= 0) line = line[..end];
+            if (line.Length > name.Length && line.StartsWith(name) && line[name.Length] == (byte)':')
+                return line[(name.Length + 1)..].Trim("\t "u8);
+            if (end < 0) break;
+            at += end + 1;
+        }
+        return default;
+    }
 }

@@ -721,14 +721,10 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>VmHWM of this process: what the processor component itself held at most, memory nodes excluded.</summary>
     static long PeakRssKiB()
     {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim());
-        }
-        catch (IOException) { }
-        return 0;
+        Span<byte> buffer = stackalloc byte[4096];
+        var value = Host.ProcFile.SelfStatusField("VmHWM"u8, buffer); // "123456 kB"
+        int space = value.IndexOf((byte)' ');
+        return long.TryParse(space >= 0 ? value[..space] : value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kib) ? kib : 0;
     }
 
     static string FormatSize(long b) =>

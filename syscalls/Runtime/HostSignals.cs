@@ -26,15 +26,9 @@ public sealed class HostSignals : IDisposable
     /// <summary>Reads the ignored signals once, first thing in the emulator's Main.</summary>
     public static void RecordIgnoredAtStart()
     {
-        Span<byte> text = stackalloc byte[4096];
-        int n = Host.ProcFile.Read("/proc/self/status", text);
-        if (n <= 0) return;
-        int at = text[..n].IndexOf("\nSigIgn:"u8);
-        if (at < 0) return;
-        var line = text[(at + 8)..n];
-        int end = line.IndexOf((byte)'\n');
-        if (end >= 0) line = line[..end];
-        if (ulong.TryParse(line.Trim("\t "u8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong bits))
+        Span<byte> buffer = stackalloc byte[4096];
+        var value = Host.ProcFile.SelfStatusField("SigIgn"u8, buffer);
+        if (ulong.TryParse(value, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong bits))
             IgnoredAtStart = bits;
     }
 
