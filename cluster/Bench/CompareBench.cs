@@ -10,7 +10,8 @@ public static class CompareBench
     {
         string? qemu = Nodes.ExecutablePath.Find("qemu-x86_64");
         o.WriteLine($"best of {repeat} runs; {(qemu == null ? "qemu-x86_64 not installed (Debian package qemu-user)" : "qemu-x86_64: " + qemu)}");
-        o.WriteLine($"{"program",-14} {"tier",-7} {"native s",9} {"legoemu s",10} {"qemu s",8} {"legoemu/native",15} {"legoemu/qemu",13} {"guest M insn/s",15}");
+        o.WriteLine("wall: elapsed seconds; cpu: user+system seconds of the whole process tree, which the machine's load changes far less");
+        o.WriteLine($"{"program",-14} {"tier",-7} {"native s",9} {"legoemu s",10} {"qemu s",8} {"legoemu/native",15} {"legoemu/qemu",13} {"cpu legoemu/qemu",17} {"guest M insn/s",15}");
         foreach (var program in programs)
         {
             var native = GuestRun.Best(repeat, () => GuestRun.Native(program, []));
@@ -22,11 +23,15 @@ public static class CompareBench
                     o.WriteLine($"  warning: {program} exit status differs (native {native.ExitCode}, legoemu {emu.ExitCode})");
                 double mips = emu.Instructions / Math.Max(emu.Seconds, 1e-9) / 1e6;
                 o.WriteLine($"{Path.GetFileName(program),-14} {tier,-7} {native.Seconds,9:F3} {emu.Seconds,10:F3} {(q == null ? "-" : q.Seconds.ToString("F3")),8} " +
-                            $"{emu.Seconds / native.Seconds,14:F1}x {(q == null ? "-" : (emu.Seconds / q.Seconds).ToString("F2") + "x"),13} {mips,15:F1}");
+                            $"{emu.Seconds / native.Seconds,14:F1}x {(q == null ? "-" : (emu.Seconds / q.Seconds).ToString("F2") + "x"),13} " +
+                            $"{(q == null ? "-" : CpuRatio(emu, q)),17} {mips,15:F1}");
             }
         }
         return 0;
     }
+
+    static string CpuRatio(GuestRun emu, GuestRun other) =>
+        other.CpuSeconds > 0 ? (emu.CpuSeconds / other.CpuSeconds).ToString("F2") + "x" : "-";
 
     /// <summary>One command line with arguments, natively, under LegoEmu and under qemu-x86_64.</summary>
     /// <param name="codeCache">Also time runs with a code cache (in a temporary directory) that one untimed run filled first.</param>
@@ -40,8 +45,8 @@ public static class CompareBench
         var emu = GuestRun.Best(repeat, () => GuestRun.Emulated([], program, args));
         GuestRun? q = qemu == null ? null : GuestRun.Best(repeat, () => GuestRun.Native(qemu, [program, .. args]));
         o.WriteLine($"{string.Join(' ', argv)}: best of {repeat}");
-        o.WriteLine($"  native  {native.Seconds,8:F3} s  (exit {native.ExitCode})");
-        o.WriteLine($"  legoemu {emu.Seconds,8:F3} s  (exit {emu.ExitCode}; {emu.Seconds / native.Seconds:F1}x native; tier auto)");
+        o.WriteLine($"  native  {native.Seconds,8:F3} s  cpu {native.CpuSeconds,7:F3} s  (exit {native.ExitCode})");
+        o.WriteLine($"  legoemu {emu.Seconds,8:F3} s  cpu {emu.CpuSeconds,7:F3} s  (exit {emu.ExitCode}; {emu.Seconds / native.Seconds:F1}x native; tier auto)");
         if (codeCache)
         {
             string dir = Directory.CreateTempSubdirectory("legoemu-bench-code-cache-").FullName;
@@ -50,8 +55,8 @@ public static class CompareBench
                 string[] options = ["--code-cache", dir];
                 var filling = GuestRun.Emulated(options, program, args);
                 var cached = GuestRun.Best(repeat, () => GuestRun.Emulated(options, program, args));
-                o.WriteLine($"  legoemu {cached.Seconds,8:F3} s  (exit {cached.ExitCode}; {cached.Seconds / native.Seconds:F1}x native; --code-cache, filled by a first run of {filling.Seconds:F3} s"
-                    + (q != null ? $"; legoemu/qemu {cached.Seconds / q.Seconds:F2}x)" : ")"));
+                o.WriteLine($"  legoemu {cached.Seconds,8:F3} s  cpu {cached.CpuSeconds,7:F3} s  (exit {cached.ExitCode}; {cached.Seconds / native.Seconds:F1}x native; --code-cache, filled by a first run of {filling.Seconds:F3} s"
+                    + (q != null ? $"; legoemu/qemu {cached.Seconds / q.Seconds:F2}x, cpu {CpuRatio(cached, q)})" : ")"));
             }
             finally
             {
@@ -59,7 +64,7 @@ public static class CompareBench
             }
         }
         if (q != null)
-            o.WriteLine($"  qemu    {q.Seconds,8:F3} s  (exit {q.ExitCode}; legoemu/qemu {emu.Seconds / q.Seconds:F2}x; qemu-user runs only this process emulated, children natively)");
+            o.WriteLine($"  qemu    {q.Seconds,8:F3} s  cpu {q.CpuSeconds,7:F3} s  (exit {q.ExitCode}; legoemu/qemu {emu.Seconds / q.Seconds:F2}x, cpu {CpuRatio(emu, q)}; qemu-user runs only this process emulated, children natively)");
         else o.WriteLine("  qemu-x86_64 not installed (Debian package qemu-user)");
         return 0;
     }
