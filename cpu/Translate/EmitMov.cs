@@ -57,6 +57,18 @@ static class EmitMov
     static bool Mov(RegionEmitter e, in Insn i)
     {
         if (!RegionEmitter.Simple(i, 0) || !RegionEmitter.Simple(i, 1)) return false;
+        // No temporary between the source and the destination when one is a register (fewer locals, less JIT time).
+        if (i.I.Op0Kind == OpKind.Register)
+        {
+            e.LoadOperand(i, 1, i.OpBits);
+            e.StoreGpr(i.I.Op0Register);
+            return true;
+        }
+        if (i.I.Op1Kind == OpKind.Register && e.StorableGpr(i.I.Op1Register) is { } source)
+        {
+            e.Write0(i, i.OpBits, source);
+            return true;
+        }
         var v = e.Tmp();
         e.LoadOperand(i, 1, i.OpBits);
         e.Il.Emit(OpCodes.Stloc, v);

@@ -30,6 +30,11 @@ static class EmitShift
         var il = e.Il;
         int bits = i.OpBits;
         int countMask = bits == 64 ? 63 : 31;
+        if (!byCl && e.FlagsDeadAfter && bits >= 32 && i.I.Op0Kind == OpKind.Register && (i.I.Immediate8 & countMask) != 0)
+        {
+            ShiftRegister(e, m, bits, i.I.Op0Register, (int)(i.I.Immediate8 & countMask));
+            return true;
+        }
         var a = e.Tmp();
         var r = e.Tmp();
         e.LoadDst(i, bits, out var ea);
@@ -85,6 +90,40 @@ static class EmitShift
         il.MarkLabel(done);
         e.ForgetFlags();
         return true;
+    }
+
+    /// <summary>
+    /// A 32- or 64-bit register shifted or rotated by a non-zero constant, no flag read afterwards: one expression
+    /// with no temporaries, as the JIT's time goes with them (a hash's rounds are mostly such rotates).
+    /// </summary>
+    static void ShiftRegister(RegionEmitter e, Mnemonic m, int bits, Register reg, int n)
+    {
+        var il = e.Il;
+        // Zero-extended, as the general path reads it (see EmitAlu.Binary).
+        e.LoadGpr(reg);
+        switch (m)
+        {
+            case Mnemonic.Shl or Mnemonic.Sal:
+                il.Ldc4(n);
+                il.Emit(OpCodes.Shl);
+                break;
+            case Mnemonic.Shr:
+                il.Ldc4(n);
+                il.Emit(OpCodes.Shr_Un);
+                break;
+            case Mnemonic.Sar:
+                if (bits == 32) il.Emit(OpCodes.Conv_I4);
+                il.Ldc4(n);
+                il.Emit(OpCodes.Shr);
+                break;
+            default:
+                bool left = m == Mnemonic.Rol;
+                if (bits == 32) il.Emit(OpCodes.Conv_U4);
+                il.Ldc4(n);
+                il.Emit(OpCodes.Call, bits == 32 ? (left ? RotateLeft32 : RotateRight32) : (left ? RotateLeft64 : RotateRight64));
+                break;
+        }
+        e.StoreGpr(reg);
     }
 
     /// <summary>r = the operation on a by count (0 ≤ count ≤ the count mask; zero gives a back).</summary>

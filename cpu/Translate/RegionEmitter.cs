@@ -1310,30 +1310,39 @@ sealed partial class RegionEmitter
     /// <summary>Pushes the zero-extended value of <paramref name="bits"/> at the address in <paramref name="a"/>.</summary>
     internal void Load(int bits, LocalBuilder a)
     {
+        if (!MissCalls)
+        {
+            // A miss leaves the region: the value stays on the stack, with no temporary for the JIT to track.
+            EmitProbe(a, bits / 8, CacheView.EntryReadTagOffset, MissLabel());
+            EmitLoadAt(bits);
+            return;
+        }
         var v = Tmp();
-        var miss = MissCalls ? Il.DefineLabel() : MissLabel();
+        var miss = Il.DefineLabel();
         var done = Il.DefineLabel();
         EmitProbe(a, bits / 8, CacheView.EntryReadTagOffset, miss);
-        switch (bits)
-        {
-            case 8: Il.Emit(OpCodes.Ldind_U1); Il.Emit(OpCodes.Conv_U8); break;
-            case 16: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_U2); Il.Emit(OpCodes.Conv_U8); break;
-            case 32: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_U4); Il.Emit(OpCodes.Conv_U8); break;
-            default: Il.Emit(OpCodes.Unaligned, (byte)1); Il.Emit(OpCodes.Ldind_I8); break;
-        }
+        EmitLoadAt(bits);
         Il.Emit(OpCodes.Stloc, v);
-        if (MissCalls)
+        Il.Emit(OpCodes.Br, done);
+        SlowPath(miss, () =>
         {
-            Il.Emit(OpCodes.Br, done);
-            SlowPath(miss, () =>
-            {
-                Il.Emit(OpCodes.Ldloc, a);
-                Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
-                Il.Emit(OpCodes.Stloc, v);
-            });
-            Il.MarkLabel(done);
-        }
+            Il.Emit(OpCodes.Ldloc, a);
+            Il.Emit(OpCodes.Call, MLoad[SizeIndex(bits)]);
+            Il.Emit(OpCodes.Stloc, v);
+        });
+        Il.MarkLabel(done);
         Il.Emit(OpCodes.Ldloc, v);
+    }
+
+    /// <summary>
+    /// The IL local that holds <paramref name="r"/> when its value can stand for the register's low bits as they
+    /// are stored (a 32-, 16- or 8-bit store keeps the low bytes): none for AH-DH or a register kept in the CPU state.
+    /// </summary>
+    internal LocalBuilder? StorableGpr(Register r)
+    {
+        if (!IsGpr(r) || Registers.HighByte[(int)r]) return null;
+        int idx = Registers.GprIndex[(int)r];
+        return _inMemory[idx] ? null : _gpr[idx];
     }
 
     /// <summary>Stores the low <paramref name="bits"/> of <paramref name="v"/> at the address in <paramref name="a"/>.</summary>
@@ -1519,10 +1528,10 @@ sealed partial class RegionEmitter
         // Overwritten before anything can read or observe them: the previous producer's state stands in.
         if (FlagsDeadAfter) return;
         int set = _pending ? 1 - _pendSet : _pendSet;
-        Il.Emit(OpCodes.Ldloc, res);
-        Il.Emit(OpCodes.Stloc, _pendRes[set]);
-        if (s1 != null) { Il.Emit(OpCodes.Ldloc, s1); Il.Emit(OpCodes.Stloc, _pendS1[set]); }
-        if (s2 != null) { Il.Emit(OpCodes.Ldloc, s2); Il.Emit(OpCodes.Stloc, _pendS2[set]); }
+        // An emitter that computed into the locals of NextFlagLocals needs no copies.
+        if (res != _pendRes[set]) { Il.Emit(OpCodes.Ldloc, res); Il.Emit(OpCodes.Stloc, _pendRes[set]); }
+        if (s1 != null && s1 != _pendS1[set]) { Il.Emit(OpCodes.Ldloc, s1); Il.Emit(OpCodes.Stloc, _pendS1[set]); }
+        if (s2 != null && s2 != _pendS2[set]) { Il.Emit(OpCodes.Ldloc, s2); Il.Emit(OpCodes.Stloc, _pendS2[set]); }
         if (aux != null) { Il.Emit(OpCodes.Ldloc, aux); Il.Emit(OpCodes.Stloc, _pendAux[set]); }
         _pending = true;
         _pendSet = set;
@@ -1530,6 +1539,19 @@ sealed partial class RegionEmitter
         Known = true;
         KnownOp = op;
         KnownBits = bits;
+    }
+
+    /// <summary>
+    /// The locals the next <see cref="SetFlags(FlagOp, int, LocalBuilder, LocalBuilder?, LocalBuilder?, LocalBuilder?)"/>
+    /// stores its result and operands in, for an emitter to compute into directly (fewer locals and copies for the
+    /// JIT); null when the flags are dead after the instruction. They are not the waiting producer's, which a miss
+    /// or fault before the new producer is set still leaves as it was.
+    /// </summary>
+    internal (LocalBuilder Res, LocalBuilder S1, LocalBuilder S2)? NextFlagLocals()
+    {
+        if (FlagsDeadAfter) return null;
+        int set = _pending ? 1 - _pendSet : _pendSet;
+        return (_pendRes[set], _pendS1[set], _pendS2[set]);
     }
 
     /// <summary>As <see cref="CpuState.SetFlagsAux"/>: ZF/SF/PF from the result, CF/OF/AF from <paramref name="aux"/>.</summary>
