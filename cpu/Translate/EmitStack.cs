@@ -15,6 +15,12 @@ static class EmitStack
         {
             case Mnemonic.Push when i.I.StackPointerIncrement == -8 && RegionEmitter.Simple(i, 0):
             {
+                // A register is stored from its own local (RSP's is read before it moves): no temporary for the JIT.
+                if (i.I.Op0Kind == OpKind.Register && e.StorableGpr(i.I.Op0Register) is { } source)
+                {
+                    Push(e, source);
+                    return true;
+                }
                 var v = e.Tmp();
                 e.LoadOperand(i, 0, 64);
                 e.Il.Emit(OpCodes.Stloc, v);
@@ -25,17 +31,17 @@ static class EmitStack
             // faulted would leave RSP moved: the interpreter runs that form.
             case Mnemonic.Pop when i.I.StackPointerIncrement == 8 && i.I.Op0Kind == OpKind.Register && RegionEmitter.IsGpr(i.I.Op0Register):
             {
-                var v = e.Tmp();
                 var sp = e.Tmp();
                 e.LoadGpr64(Registers.RSP);
                 e.Il.Emit(OpCodes.Stloc, sp);
+                // The value stays on the stack while RSP moves (no branch in between), then goes to the register:
+                // POP RSP ends with the value popped, as the interpreter leaves it.
                 e.Load(64, sp);
-                e.Il.Emit(OpCodes.Stloc, v);
                 e.Il.Emit(OpCodes.Ldloc, sp);
                 e.Il.Ldc8(8L);
                 e.Il.Emit(OpCodes.Add);
                 e.StoreGpr64(Registers.RSP);
-                e.Write0(i, 64, v);
+                e.StoreGpr(i.I.Op0Register);
                 return true;
             }
             case Mnemonic.Leave when i.I.Code == Code.Leaveq:
