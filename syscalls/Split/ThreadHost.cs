@@ -29,7 +29,8 @@ public sealed class ThreadHost : ICpuHost, IDisposable
         public bool CheckIn;
     }
 
-    const long TimeSlice = 20_000;
+    /// <summary>As <see cref="Runtime.GuestProcess.TimeSlice"/>, for the threads this host runs.</summary>
+    const long TimeSlice = Runtime.GuestProcess.TimeSlice;
 
     readonly LinkSocket _link;
     readonly TextWriter _log;
