@@ -549,21 +549,13 @@ public sealed unsafe class CacheView
         }
     }
 
-    /// <summary>Reads instruction bytes for the decoder; requires execute permission.</summary>
-    public byte Fetch8(ulong a)
-    {
-        ref var e = ref EntryFor(a);
-        if (e.ReadTag == (a & _tagMask) && e.Exec != 0)
-        {
-            if (_lru) _cache.Touch(e.Slot);
-            return *(byte*)(e.Addend + (nint)a);
-        }
-        return *Resolve(a, AccessKind.Fetch);
-    }
+    /// <summary>Reads one instruction byte; requires execute permission.</summary>
+    public byte Fetch8(ulong a) => *FetchLine(a, out _);
 
     /// <summary>
-    /// As <see cref="Fetch8"/> for every byte from <paramref name="a"/> to the end of its line: a pointer to them and
-    /// their <paramref name="count"/>. Valid only until the next access that may fill a line (which may evict this one).
+    /// The instruction bytes from <paramref name="a"/> to the end of its line (execute permission required): a pointer to
+    /// them and their <paramref name="count"/>. Valid only until the next access that may fill a line (which may evict
+    /// this one).
     /// </summary>
     public byte* FetchLine(ulong a, out int count)
     {

@@ -192,7 +192,6 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// <summary>Forks made by the running image (since its load or execve): the code cache keeps whether there were any.</summary>
     int _imageForks;
 
-
     /// <summary>With <c>--code-cache</c>: finds the saved regions of the image (<see cref="ExePath"/> and its dynamic linker).</summary>
     /// <param name="saveAtEnd">False in a forked child, which runs its parent's image and leaves saving to the image's own runs.</param>
     void OpenCodeCache(bool saveAtEnd) =>
