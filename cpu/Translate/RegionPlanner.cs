@@ -16,8 +16,8 @@ static class RegionPlanner
     // cost a spill and a reload of the registers and flags even when they chain to the next region.
     internal const int MaxBlocks = 8;
     internal const int MaxInstructions = 128;
-    internal const int WideMaxBlocks = 64;
-    internal const int WideMaxInstructions = 512;
+    internal static readonly int WideMaxBlocks = int.Parse(Environment.GetEnvironmentVariable("X_WMB") ?? "64");
+    internal static readonly int WideMaxInstructions = int.Parse(Environment.GetEnvironmentVariable("X_WMI") ?? "512");
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;

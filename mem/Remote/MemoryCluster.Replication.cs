@@ -129,6 +129,9 @@ public sealed partial class MemoryCluster
                 FailNode(d);
                 continue;
             }
+            // Said only once every broken node is failed over: when two fail together, the run ends with one line.
+            foreach (var line in _failoverLines) Console.Error.WriteLine(line);
+            _failoverLines.Clear();
             if (_rebuildAt.Count > 0)
             {
                 var (to, failed) = _rebuildAt.First();
@@ -194,6 +197,7 @@ public sealed partial class MemoryCluster
             throw Lost(failure, $"{live} of {_nodes.Length} memory nodes left, fewer than the {_replicas} copies --replicas asks for");
         SpaceInfo[] spaces;
         lock (_spaces) spaces = _spaces.Values.ToArray();
+        int moved = 0, copying = 0;
         foreach (var s in spaces)
         {
             s.Nodes.Remove(d);
@@ -209,6 +213,7 @@ public sealed partial class MemoryCluster
                     int placement = s.Owners[region];
                     int p = Placement.Primary(placement), b = Placement.Backup(placement);
                     if (p != d && b != d) continue;
+                    moved++;
                     bool backupComplete = b >= 0 && b != d && (!s.Copies.TryGetValue(region, out var pending) || pending.Done);
                     if (s.Copies.Remove(region, out var copy)) copy.Cancel();
                     if (p == d)
@@ -229,7 +234,8 @@ public sealed partial class MemoryCluster
                     b = coherent ? -1 : PlaceBackup(p, n => s.Nodes.Contains(n) && Live(n));
                     if (b >= 0)
                     {
-                        var c = new RegionCopy(_nodes[p].Endpoint, p, _nodes[b].Endpoint, b, s.Asid, s.Key, region, _vmaLock);
+                        var c = new RegionCopy(_nodes[p].Endpoint, p, _nodes[b].Endpoint, b, s.Asid, s.Key, region, _vmaLock) { Finished = CopyEnded };
+                        copying++;
                         s.Copies[region] = c;
                         _toStart.Add(c);
                         lock (_copies) _copies.Add(c);
@@ -240,6 +246,58 @@ public sealed partial class MemoryCluster
                 }
             }
         }
+        AnnounceFailover(failure, moved, copying);
+    }
+
+    /// <summary>When the copies of the current failovers began (a Stopwatch timestamp), for the line that ends them.</summary>
+    long _copiesSince;
+    /// <summary>Failovers not yet told (see <see cref="FailOverBroken"/>).</summary>
+    readonly List<string> _failoverLines = new();
+    /// <summary>Copies already counted in a line saying every vRegion has its copies again.</summary>
+    int _copiesAnnounced;
+
+    /// <summary>
+    /// The run goes on after a node failed, so the user hears of it at once and not only from --stats at exit: a
+    /// second failure before the new backups are complete would lose memory, and the line that ends the copies says
+    /// when that risk is over (and how long it lasted).
+    /// </summary>
+    void AnnounceFailover(MemoryNodeFailure failure, int moved, int copying)
+    {
+        string next = copying > 0 ? $"{copying} of the {moved} vRegions it held {(copying == 1 ? "is" : "are")} being copied to a new backup"
+            : moved > 0 ? $"the {moved} vRegions it held have one copy from now on" : "it held none of this process's vRegions";
+        _failoverLines.Add($"legoemu: {failure.Message}; the guest goes on with the other copies; {next}");
+        if (copying > 0)
+            lock (_copies)
+                if (_copiesSince == 0) _copiesSince = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>On a copy's thread: once no copy runs or waits to start any more, says how the copies ended.</summary>
+    void CopyEnded(RegionCopy _)
+    {
+        string line;
+        lock (_copies)
+        {
+            foreach (var c in _copies)
+                if (!c.Ended) return;
+            if (_copies.Count == _copiesAnnounced) return;
+            int done = 0, failed = 0;
+            long pages = 0;
+            string? error = null;
+            for (int i = _copiesAnnounced; i < _copies.Count; i++)
+            {
+                var c = _copies[i];
+                pages += c.Pages;
+                if (c.Done) done++;
+                else if (c.Error != null) { failed++; error ??= c.Error; }
+            }
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(_copiesSince).TotalSeconds;
+            line = failed == 0
+                ? $"legoemu: every vRegion has {_replicas} copies again: {done} copied to a new backup ({pages:N0} pages) in {seconds:F1} s"
+                : $"legoemu: {failed} of {_copies.Count - _copiesAnnounced} vRegion copies failed, those vRegions keep one copy: {error}";
+            _copiesAnnounced = _copies.Count;
+            _copiesSince = 0;
+        }
+        Console.Error.WriteLine(line);
     }
 
     /// <summary>Regions whose primary failed while this cache was coherent: (space, vRegion, the failed node).</summary>

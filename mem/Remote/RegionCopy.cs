@@ -29,6 +29,12 @@ public sealed class RegionCopy(Endpoint from, int source, Endpoint to, int targe
 
     public bool Cancelled => _state == Stopped;
 
+    /// <summary>True once the copy ended one way or another (complete, failed or stopped).</summary>
+    public bool Ended => _state is Complete or Failed or Stopped;
+
+    /// <summary>Called on the copy's thread when it completes or fails (not when stopped).</summary>
+    public Action<RegionCopy>? Finished { get; set; }
+
     public void Start()
     {
         if (_state != Pending) return;
@@ -108,5 +114,6 @@ public sealed class RegionCopy(Endpoint from, int source, Endpoint to, int targe
         if (_state != Running) return;
         Error = error;
         _state = state;
+        Finished?.Invoke(this);
     }
 }
