@@ -10,7 +10,7 @@ namespace LegoEmu.Syscalls.Areas;
 
 /// <summary>
 /// The /proc files whose host version would describe the emulator instead of the guest: maps, cmdline,
-/// auxv and cpuinfo are generated from the guest's own state and served from a sealed memfd. So are
+/// auxv, status (<see cref="ProcStatus"/>) and cpuinfo are generated from the guest's own state and served from a sealed memfd. So are
 /// the /sys CPU lists, which must show one CPU per processor component the guest's threads may use.
 /// </summary>
 static class Proc
@@ -32,6 +32,7 @@ static class Proc
             "comm" => GuestText.Encode(Comm(x.P) + "\n"),
             "smaps" => GuestText.Encode(Smaps(x.P)),
             "stat" => GuestText.Encode(Stat(x.P)),
+            "status" => GuestText.Encode(ProcStatus.For(x, threadSelf: path.StartsWith("/proc/thread-self/", StringComparison.Ordinal))),
             _ => path switch
             {
                 "/proc/cpuinfo" => Encoding.ASCII.GetBytes(CpuInfo(x.P.CpuCount)),
@@ -85,7 +86,7 @@ static class Proc
     }
 
     /// <summary>The command name's bytes as the guest set them (not UTF-8 necessarily), up to its NUL.</summary>
-    static string Comm(GuestProcess p)
+    internal static string Comm(GuestProcess p)
     {
         int n = Array.IndexOf(p.ThreadName, (byte)0);
         return GuestText.Decode(p.ThreadName.AsSpan(0, n < 0 ? p.ThreadName.Length : n));

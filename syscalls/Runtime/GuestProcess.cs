@@ -79,6 +79,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     /// <summary>Threads that have not exited.</summary>
     public int LiveThreads => _index.Live;
+
+    /// <summary>The largest address space /proc/self/status has shown (its VmPeak): sizes are summed only when it is read.</summary>
+    public ulong StatusPeakVirtual;
     public GuestThread CurrentThread => _current;
     int _nextTid = 1;
 
@@ -537,16 +540,18 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     /// by; the wake-up event lets a scheduler idle in a blocked call see it. Safe from any host thread.
     /// </summary>
     /// <summary>
-    /// tgkill/tkill/pthread_kill: a signal for one thread. The running thread takes it at once like a
-    /// process signal; another thread keeps it until it runs (a blocked one is interrupted for it).
-    /// Default actions and ignores are process-wide, so those go to the process.
+    /// tgkill/tkill/pthread_kill: a signal for one thread. The running thread takes it at once, marked as its own;
+    /// another thread keeps it until it runs (a blocked one is interrupted for it). Default actions and ignores
+    /// for another thread are process-wide, so those go to the process.
     /// </summary>
     public void RaiseSignalAt(int tid, in SignalInfo info, bool keepDirected = false)
     {
         var t = _index.Find(tid);
         // A timer's SIGEV_THREAD_ID signal stays with its thread even without a handler: that thread
         // blocks it and takes it with sigwaitinfo (glibc's SIGEV_THREAD helper).
-        if (keepDirected && t == _current)
+        // One for the running thread stays its own too (sigpending of another thread, /proc/self/status's SigPnd, and
+        // no other thread may take it while this one blocks it); an ignored one is discarded by RaiseSignal.
+        if (t == _current && (keepDirected || Signals.Actions[info.Signo].Handler != 1))
         {
             RaiseSignal(info);
             _current.DirectedInFlight |= SignalState.Bit(info.Signo);

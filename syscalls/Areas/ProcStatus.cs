@@ -1,0 +1,103 @@
+using System.Text;
+using LegoEmu.Mem;
+using LegoEmu.Mem.Component;
+using LegoEmu.Syscalls.Runtime;
+
+namespace LegoEmu.Syscalls.Areas;
+
+/// <summary>
+/// /proc/self/status (and thread-self's) as the guest's: the host's file describes the emulator, whose name, threads,
+/// signal handlers, CPUs and reserved address space (tens of GiB) are none of the guest's business. The lines that
+/// are the guest's are rewritten from its own state; the rest (identity, capabilities, the emulator's resident
+/// memory, context switches) stay the host's, which they also are for the guest.
+/// </summary>
+static class ProcStatus
+{
+    public static string For(SyscallContext x, bool threadSelf)
+    {
+        string host;
+        try { host = File.ReadAllText("/proc/self/status"); }
+        catch (IOException) { return ""; }
+        var p = x.P;
+        var t = p.CurrentThread;
+        var s = p.Signals;
+        ulong ignored = 0, caught = 0;
+        for (int sig = 1; sig <= 64; sig++)
+        {
+            ulong handler = s.Actions[sig].Handler;
+            if (handler == 1) ignored |= SignalState.Bit(sig);
+            else if (handler > 1) caught |= SignalState.Bit(sig);
+        }
+        // The running thread's directed signals wait in the process's set while it runs (GuestThread.DirectedInFlight).
+        ulong own = t.DirectedPending | t.DirectedInFlight;
+        ulong shared = Volatile.Read(ref s.Pending) & ~t.DirectedInFlight;
+        var (size, data, stack, exe, lib) = Sizes(p);
+        ulong peak = p.StatusPeakVirtual = Math.Max(p.StatusPeakVirtual, size);
+        int pid = threadSelf ? t.Tid : p.Pid;
+        var sb = new StringBuilder(host.Length);
+        foreach (var line in host.Split('\n'))
+        {
+            if (line.Length == 0) continue;
+            int colon = line.IndexOf(':');
+            string key = colon < 0 ? "" : line[..colon];
+            string? value = key switch
+            {
+                "Name" => Proc.Comm(p),
+                "Tgid" or "NStgid" => p.Pid.ToString(),
+                "Pid" or "NSpid" => pid.ToString(),
+                "Threads" => p.LiveThreads.ToString(),
+                "SigPnd" => Hex(own),
+                "ShdPnd" => Hex(shared),
+                "SigBlk" => Hex(s.Mask),
+                "SigIgn" => Hex(ignored),
+                "SigCgt" => Hex(caught),
+                "VmPeak" => Kib(peak),
+                "VmSize" => Kib(size),
+                "VmData" => Kib(data),
+                "VmStk" => Kib(stack),
+                "VmExe" => Kib(exe),
+                "VmLib" => Kib(lib),
+                "Cpus_allowed" => CpuMask(p.CpuCount),
+                "Cpus_allowed_list" => p.CpuCount == 1 ? "0" : $"0-{p.CpuCount - 1}",
+                _ => null,
+            };
+            sb.Append(value == null ? line : $"{key}:\t{value}").Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The guest's mappings summed as the kernel's status counts them (bytes).</summary>
+    static (ulong Size, ulong Data, ulong Stack, ulong Exe, ulong Lib) Sizes(GuestProcess p)
+    {
+        ulong size = 0, data = 0, stack = 0, exe = 0, lib = 0;
+        foreach (var v in p.Space.Vmas())
+        {
+            size += v.Length;
+            bool isStack = v.Name == "[stack]" || (v.Flags & MapFlags.GrowsDown) != 0;
+            if (isStack) stack += v.Length;
+            else if ((v.Flags & MapFlags.Private) != 0 && (v.Prot & Protection.Write) != 0) data += v.Length;
+            if ((v.Prot & Protection.Exec) != 0 && (v.Flags & MapFlags.Anonymous) == 0 && !v.Name.StartsWith('['))
+            {
+                if (v.Name == p.ExePath) exe += v.Length;
+                else lib += v.Length;
+            }
+        }
+        return (size, data, stack, exe, lib);
+    }
+
+    static string Hex(ulong set) => set.ToString("x16");
+
+    static string Kib(ulong bytes) => $"{bytes >> 10,8} kB";
+
+    /// <summary>The kernel's hexadecimal CPU mask, in comma-separated groups of 32 CPUs.</summary>
+    static string CpuMask(int cpus)
+    {
+        var groups = new List<string>();
+        for (int first = 0; first < cpus; first += 32)
+        {
+            int n = Math.Min(32, cpus - first);
+            groups.Insert(0, (n == 32 ? uint.MaxValue : (1u << n) - 1).ToString(first + 32 >= cpus ? "x" : "x8"));
+        }
+        return string.Join(',', groups);
+    }
+}
