@@ -10,7 +10,7 @@ namespace LegoEmu.Syscalls.Areas;
 
 /// <summary>
 /// The /proc files whose host version would describe the emulator instead of the guest: maps, cmdline,
-/// auxv, status (<see cref="ProcStatus"/>) and cpuinfo are generated from the guest's own state and served from a sealed memfd. So are
+/// environ, limits, auxv, status (<see cref="ProcStatus"/>) and cpuinfo are generated from the guest's own state and served from a sealed memfd. So are
 /// the /sys CPU lists, which must show one CPU per processor component the guest's threads may use.
 /// </summary>
 static class Proc
@@ -28,6 +28,8 @@ static class Proc
         {
             "maps" => GuestText.Encode(Maps(x.P)),
             "cmdline" => Cmdline(x.P),
+            "environ" => Environ(x.P),
+            "limits" => GuestText.Encode(Limits(x.P)),
             "auxv" => x.P.AuxVector,
             "comm" => GuestText.Encode(Comm(x.P) + "\n"),
             "smaps" => GuestText.Encode(Smaps(x.P)),
@@ -121,6 +123,39 @@ static class Proc
         if (rest.Length > 17) rest[17] = p.LiveThreads.ToString(); // num_threads (field 20)
         return $"{host[..open]}({Comm(p)}) {string.Join(' ', rest)}";
     }
+
+    static byte[] Environ(GuestProcess p)
+    {
+        var sb = new StringBuilder();
+        foreach (var e in p.Envp) sb.Append(e).Append('\0');
+        return GuestText.Encode(sb.ToString());
+    }
+
+    /// <summary>
+    /// /proc/self/limits from the host's, with the limits the emulator keeps for the guest (<see
+    /// cref="GuestProcess.VirtualLimits"/>) in place of the host process's, which never change.
+    /// </summary>
+    static string Limits(GuestProcess p)
+    {
+        string host;
+        try { host = File.ReadAllText("/proc/self/limits"); }
+        catch (IOException) { return ""; }
+        var sb = new StringBuilder(host.Length);
+        foreach (var line in host.Split('\n'))
+        {
+            if (line.Length == 0) continue;
+            int kept = line.StartsWith("Max data size", StringComparison.Ordinal) ? 0
+                : line.StartsWith("Max stack size", StringComparison.Ordinal) ? 2
+                : line.StartsWith("Max address space", StringComparison.Ordinal) ? 4
+                : line.StartsWith("Max open files", StringComparison.Ordinal) ? 6 : -1;
+            if (kept < 0 || line.Length < 26) { sb.Append(line).Append('\n'); continue; }
+            string units = line.TrimEnd().Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+            sb.Append($"{line[..26]}{Limit(p.VirtualLimits[kept]),-21}{Limit(p.VirtualLimits[kept + 1]),-21}{units,-10}\n");
+        }
+        return sb.ToString();
+    }
+
+    static string Limit(ulong v) => v == ulong.MaxValue ? "unlimited" : v.ToString();
 
     static byte[] Cmdline(GuestProcess p)
     {

@@ -23,6 +23,8 @@ public sealed class ForkState
     /// <summary>The image's dynamic linker, "" for a static program (the code cache's key names both).</summary>
     public required string InterpreterPath;
     public required string[] Argv;
+    /// <summary>The image's environment as execve passed it (/proc/self/environ).</summary>
+    public required string[] Envp;
     public required byte[] AuxVector;
     public required byte[] ThreadName;
     public required ulong[] Registers;
@@ -84,6 +86,8 @@ public sealed class ForkState
         w.Write(InterpreterPath);
         w.Write(Argv.Length);
         foreach (var a in Argv) w.Write(a);
+        w.Write(Envp.Length);
+        foreach (var e in Envp) w.Write(e);
         w.Write(AuxVector.Length);
         w.Write(AuxVector);
         w.Write(ThreadName);
@@ -138,6 +142,8 @@ public sealed class ForkState
         string interpreter = r.ReadString();
         var argv = new string[r.ReadInt32()];
         for (int i = 0; i < argv.Length; i++) argv[i] = r.ReadString();
+        var envp = new string[r.ReadInt32()];
+        for (int i = 0; i < envp.Length; i++) envp[i] = r.ReadString();
         var aux = r.ReadBytes(r.ReadInt32());
         var name = r.ReadBytes(16);
         var regs = new ulong[16];
@@ -165,7 +171,7 @@ public sealed class ForkState
         return new ForkState
         {
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe, InterpreterPath = interpreter,
-            Argv = argv, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
+            Argv = argv, Envp = envp, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
             SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, AltStackFlags = altFlags, ChildSetTid = setTid, ChildClearTid = clearTid,
             SignalFds = signalFds, MemoryBorrowed = borrowed, VirtualLimits = limits, ThreadHost = threadHost,

@@ -141,6 +141,9 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
 
     /// <summary>The argument vector the guest started with (/proc/self/cmdline).</summary>
     public string[] Argv { get; private set; } = [];
+
+    /// <summary>The environment the image was started with (/proc/self/environ), as <see cref="Argv"/> is its arguments.</summary>
+    public string[] Envp { get; private set; } = [];
     /// <summary>Where the main executable was loaded relative to its link addresses (0 unless PIE).</summary>
     public ulong LoadBias { get; private set; }
 
@@ -174,6 +177,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
             StackLimit: StackLimit);
         var image = ImageLoader.Load(elf, Space, argv, envp, path, env, interp);
         Argv = argv.ToArray();
+        Envp = envp.ToArray();
         AuxVector = image.AuxVector;
         LoadBias = image.LoadBias;
         Cache.Tracer?.Exec(ExePath, LoadBias, Argv);
