@@ -31,7 +31,6 @@ sealed partial class RegionEmitter
     readonly bool[] _regUsed = new bool[16];
     readonly bool[] _regWritten = new bool[16];
     readonly bool[] _inMemory = new bool[16];
-    readonly bool[] _narrow = new bool[16];
     LocalBuilder _regValue = null!;
 
     internal LazySlot FOp, FBits, FRes, FS1, FS2, FAux, FFlags;
@@ -183,7 +182,6 @@ sealed partial class RegionEmitter
     {
         var info = new InstructionInfoFactory();
         var score = new double[16];
-        var wideUse = new bool[16];
         var frequency = BlockFrequency.Estimate(blocks);
         for (int k = 0; k < blocks.Length; k++)
         {
@@ -200,7 +198,6 @@ sealed partial class RegionEmitter
                     int idx = Registers.GprIndex[(int)full];
                     if (idx < 0) continue;
                     _regUsed[idx] = true;
-                    if (u.Register.GetSize() != 4 && !(u.Access == OpAccess.Write && Writes32(insn.I, full))) wideUse[idx] = true;
                     score[idx] += weight;
                     if (u.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite)
                     {
@@ -215,8 +212,6 @@ sealed partial class RegionEmitter
                         int idx = r == Register.None ? -1 : Registers.GprIndex[(int)r.GetFullRegister()];
                         if (idx < 0) continue;
                         _regUsed[idx] = true;
-                        // A 32-bit LEA uses only the low halves of its address registers.
-                        if (!(insn.I.Mnemonic == Mnemonic.Lea && insn.OpBits <= 32)) wideUse[idx] = true;
                         score[idx] += weight;
                     }
                 }
@@ -224,14 +219,6 @@ sealed partial class RegionEmitter
         }
         // Stack operations and string instructions name RSP/RSI/RDI implicitly; Iced reports them, but be safe.
         _regUsed[Registers.RSP] = _regWritten[Registers.RSP] = true;
-        wideUse[Registers.RSP] = true;
-        if (Environment.GetEnvironmentVariable("X_NARROW") == "1")
-        {
-            for (int i = 0; i < 16; i++) _narrow[i] = _regUsed[i] && !wideUse[i];
-            var dbg = new System.Text.StringBuilder();
-            foreach (var b in blocks) foreach (var insn in b.Insns) { var ii = info.GetInfo(insn.I); foreach (var u in ii.GetUsedRegisters()) { var full = u.Register.GetFullRegister(); int idx = Registers.GprIndex[(int)full]; if (idx >= 0 && u.Register.GetSize() != 4 && !(u.Access == OpAccess.Write && Writes32(insn.I, full))) dbg.Append($" {insn.I}:{u.Register}"); } }
-            Console.Error.WriteLine($"narrow {blocks[0].Start:x}: {string.Join(",", Enumerable.Range(0,16).Where(i => _narrow[i]))} wide because {dbg}");
-        }
 
         int used = 0;
         for (int i = 0; i < 16; i++) if (_regUsed[i]) used++;
@@ -240,7 +227,6 @@ sealed partial class RegionEmitter
         double hottest = 0;
         foreach (var x in frequency) hottest = Math.Max(hottest, x);
         if (used <= CachedRegisters || hottest < 2) return;
-        for (int i = 0; i < 16; i++) _narrow[i] = false;
         // Too many registers for the host's: the ones the hot loops use most keep locals, the others are
         // read and written in the CPU state where they are used, so the JIT has no reason to hold them in a
         // host register through a loop that never touches them (or to spill the loop's own values for them).
@@ -255,14 +241,6 @@ sealed partial class RegionEmitter
         for (int i = 0; i < 16; i++) _inMemory[i] = _regUsed[i] && score[i] >= 0;
     }
 
-    /// <summary>True when an explicit 32-bit register operand of <paramref name="i"/> is <paramref name="full"/> (Iced reports its write as the whole register's).</summary>
-    static bool Writes32(in Instruction i, Register full)
-    {
-        for (int n = 0; n < i.OpCount; n++)
-            if (i.GetOpKind(n) == OpKind.Register && i.GetOpRegister(n).GetSize() == 4 && i.GetOpRegister(n).GetFullRegister() == full) return true;
-        return false;
-    }
-
     /// <summary>
     /// How many guest registers a region keeps in IL locals when it uses more. The JIT has 14 allocatable
     /// host registers; the CPU state, the progress counter, the ExCache probe's temporaries and a waiting
@@ -272,7 +250,7 @@ sealed partial class RegionEmitter
 
     internal void BeginRegion(Label firstBlock, List<(ulong Ip, Label Label)> entries)
     {
-        for (int i = 0; i < 16; i++) _gpr[i] = Il.DeclareLocal(_narrow[i] ? typeof(uint) : typeof(ulong));
+        for (int i = 0; i < 16; i++) _gpr[i] = Il.DeclareLocal(typeof(ulong));
         _regValue = Il.DeclareLocal(typeof(ulong));
         var staging32 = Il.DeclareLocal(typeof(int));
         var staging64 = Il.DeclareLocal(typeof(ulong));
@@ -688,7 +666,6 @@ sealed partial class RegionEmitter
             if (!_regUsed[i] || _inMemory[i] || (mask & (1 << i)) == 0) continue;
             PushRegisterAddress(i);
             Il.Emit(OpCodes.Ldind_I8);
-            if (_narrow[i]) Il.Emit(OpCodes.Conv_U4);
             Il.Emit(OpCodes.Stloc, _gpr[i]);
         }
     }
@@ -702,7 +679,6 @@ sealed partial class RegionEmitter
             if (!_regWritten[i] || _inMemory[i] || (mask & (1 << i)) == 0) continue;
             PushRegisterAddress(i);
             Il.Emit(OpCodes.Ldloc, _gpr[i]);
-            if (_narrow[i]) Il.Emit(OpCodes.Conv_U8);
             Il.Emit(OpCodes.Stind_I8);
         }
     }
@@ -1004,12 +980,6 @@ sealed partial class RegionEmitter
     internal void LoadGpr(Register r)
     {
         int idx = Registers.GprIndex[(int)r];
-        if (_narrow[idx] && !_inMemory[idx])
-        {
-            Il.Emit(OpCodes.Ldloc, _gpr[idx]);
-            Il.Emit(OpCodes.Conv_U8);
-            return;
-        }
         LoadGpr64(idx);
         switch (Registers.GprSize[(int)r])
         {
@@ -1034,7 +1004,6 @@ sealed partial class RegionEmitter
         if (!_inMemory[idx])
         {
             Il.Emit(OpCodes.Ldloc, _gpr[idx]);
-            if (_narrow[idx]) Il.Emit(OpCodes.Conv_U8);
             return;
         }
         PushRegisterAddress(idx);
@@ -1059,7 +1028,6 @@ sealed partial class RegionEmitter
     {
         if (!_inMemory[idx])
         {
-            if (_narrow[idx]) Il.Emit(OpCodes.Conv_U4);
             Il.Emit(OpCodes.Stloc, _gpr[idx]);
             return;
         }
@@ -1076,10 +1044,7 @@ sealed partial class RegionEmitter
         switch (Registers.GprSize[(int)r])
         {
             case 8: StoreGpr64(idx); return;
-            case 4:
-                Il.Emit(OpCodes.Conv_U4);
-                if (_narrow[idx] && !_inMemory[idx]) { Il.Emit(OpCodes.Stloc, _gpr[idx]); return; }
-                Il.Emit(OpCodes.Conv_U8); StoreGpr64(idx); return;
+            case 4: Il.Emit(OpCodes.Conv_U4); Il.Emit(OpCodes.Conv_U8); StoreGpr64(idx); return;
         }
         var t = Tmp();
         Il.Emit(OpCodes.Stloc, t);

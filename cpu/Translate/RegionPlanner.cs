@@ -16,11 +16,24 @@ static class RegionPlanner
     // cost a spill and a reload of the registers and flags even when they chain to the next region.
     internal const int MaxBlocks = 8;
     internal const int MaxInstructions = 128;
-    internal static readonly int WideMaxBlocks = int.Parse(Environment.GetEnvironmentVariable("X_WMB") ?? "64");
-    internal static readonly int WideMaxInstructions = int.Parse(Environment.GetEnvironmentVariable("X_WMI") ?? "512");
+    internal const int WideMaxBlocks = 64;
+    internal const int WideMaxInstructions = 512;
     /// <summary>Eager translation (threshold 0) compiles every entry point, most of them run once: keep those regions small.</summary>
     internal const int EagerMaxBlocks = 4;
     internal const int EagerMaxInstructions = 64;
+
+    /// <summary>
+    /// Whether <paramref name="s"/> continues straight-line code that <paramref name="b"/> was cut from (b reached the
+    /// decoder's size limit and falls through): such a chain is planned up to the wide limit at once. An unrolled
+    /// loop body (a hash's rounds: sha256sum's is 3 300 instructions in 26 blocks) otherwise became a region per
+    /// block, each left through the exit stub with every register stored and loaded again: a fifth of its time.
+    /// The blocks of a chain run as often as each other, so they would all be compiled anyway, one region each.
+    /// </summary>
+    internal static bool Continues(Block b, ulong s)
+    {
+        ref readonly var last = ref b.Insns[^1];
+        return last.I.FlowControl == FlowControl.Next && s == last.NextIp;
+    }
 
     /// <summary>The statically known successors of a block, in the order they are worth following.</summary>
     internal static IEnumerable<ulong> Successors(Block b)
@@ -91,7 +104,7 @@ static class RegionPlanner
                 if (decode == null && next.ExecCount < hotEnough && !next.Compiled) continue;
                 if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
                 if (chosen.Count >= maxBlocks) break;
-                if (instructions + next.Insns.Length > maxInstructions) continue;
+                if (instructions + next.Insns.Length > (decode == null && Continues(b, s) ? Math.Max(maxInstructions, WideMaxInstructions) : maxInstructions)) continue;
                 chosen.Add(next);
                 instructions += next.Insns.Length;
                 queue.Enqueue(next);

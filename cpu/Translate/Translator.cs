@@ -53,7 +53,7 @@ public sealed partial class Translator : IDisposable
     readonly Dictionary<Block, Job> _pendingMember = new();
 
     /// <summary>Entries after which a region is planned again with the wide limits (<see cref="RegionPlanner.WideMaxBlocks"/>).</summary>
-    public static readonly long WidenEntries = long.Parse(Environment.GetEnvironmentVariable("X_WE") ?? "100000");
+    public const long WidenEntries = 100_000;
 
     /// <summary>
     /// The entries a region must have had, per instruction of its wider plan, before that plan is compiled. A wide
@@ -63,7 +63,7 @@ public sealed partial class Translator : IDisposable
     /// of them too late to pay back, while a region entered millions of times (gzip's hot loop over 30 MB)
     /// still widens early in its run.
     /// </summary>
-    static readonly long EntriesPerWideInstruction = long.Parse(Environment.GetEnvironmentVariable("X_EPWI") ?? "2000");
+    const long EntriesPerWideInstruction = 2000;
 
     static readonly Lazy<bool> Prepared = new(() => { TranslatedRuntime.Prepare(); return true; });
 
