@@ -34,6 +34,7 @@ static class ProcStatus
         var (size, data, stack, exe, lib) = Sizes(p);
         ulong peak = p.StatusPeakVirtual = Math.Max(p.StatusPeakVirtual, size);
         int pid = threadSelf ? t.Tid : p.Pid;
+        ulong cpus = Scheduling.CpusOf(p, t);
         var sb = new StringBuilder(host.Length);
         foreach (var line in host.Split('\n'))
         {
@@ -57,8 +58,8 @@ static class ProcStatus
                 "VmStk" => Kib(stack),
                 "VmExe" => Kib(exe),
                 "VmLib" => Kib(lib),
-                "Cpus_allowed" => CpuMask(p.CpuCount),
-                "Cpus_allowed_list" => p.CpuCount == 1 ? "0" : $"0-{p.CpuCount - 1}",
+                "Cpus_allowed" => CpuMask(p.CpuCount, cpus),
+                "Cpus_allowed_list" => CpuList(p.CpuCount, cpus),
                 _ => null,
             };
             sb.Append(value == null ? line : $"{key}:\t{value}").Append('\n');
@@ -89,15 +90,34 @@ static class ProcStatus
 
     static string Kib(ulong bytes) => $"{bytes >> 10,8} kB";
 
-    /// <summary>The kernel's hexadecimal CPU mask, in comma-separated groups of 32 CPUs.</summary>
-    static string CpuMask(int cpus)
+    static bool Allowed(ulong cpus, int cpu) => cpu >= 64 ? cpus == ulong.MaxValue : (cpus & (1UL << cpu)) != 0;
+
+    /// <summary>The kernel's hexadecimal CPU mask, in comma-separated groups of 32 CPUs, the highest first and unpadded.</summary>
+    static string CpuMask(int count, ulong cpus)
     {
         var groups = new List<string>();
-        for (int first = 0; first < cpus; first += 32)
+        for (int first = 0; first < count; first += 32)
         {
-            int n = Math.Min(32, cpus - first);
-            groups.Insert(0, (n == 32 ? uint.MaxValue : (1u << n) - 1).ToString(first + 32 >= cpus ? "x" : "x8"));
+            uint bits = 0;
+            for (int k = 0; k < 32 && first + k < count; k++)
+                if (Allowed(cpus, first + k)) bits |= 1u << k;
+            groups.Insert(0, bits.ToString(first + 32 >= count ? "x" : "x8"));
         }
         return string.Join(',', groups);
+    }
+
+    /// <summary>The CPUs as the kernel lists them: ranges, comma-separated ("0", "0-1", "0,2-3").</summary>
+    static string CpuList(int count, ulong cpus)
+    {
+        var parts = new List<string>();
+        for (int cpu = 0; cpu < count; cpu++)
+        {
+            if (!Allowed(cpus, cpu)) continue;
+            int last = cpu;
+            while (last + 1 < count && Allowed(cpus, last + 1)) last++;
+            parts.Add(last == cpu ? cpu.ToString() : $"{cpu}-{last}");
+            cpu = last;
+        }
+        return string.Join(',', parts);
     }
 }

@@ -45,7 +45,6 @@ static class ProcessInfo
             ? VirtualLimit(x, x.Int(0), 0, x.A[1])
             : Buffers.WithStruct(x, x.A[1], 16, p => Sys(Nr.getrlimit, x.Long(0), p)));
         t.Add(Nr.getrandom, "getrandom", "Bdx", GetRandom);
-        t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", SchedGetAffinity);
         t.Add(Nr.sysinfo, "sysinfo", "x", x => Buffers.WithStruct(x, x.A[0], 112, p => Sys(Nr.sysinfo, p)));
         t.Add(Nr.getpgid, "getpgid", "d", x => x.P.CheckedGroup(x.Int(0) == 0 ? x.P.Pid : x.Int(0), Sys(Nr.getpgid, SelfIsHost(x, x.Long(0)))));
         t.Add(Nr.getsid, "getsid", "d", x => x.P.CheckedSession(x.Int(0) == 0 ? x.P.Pid : x.Int(0), Sys(Nr.getsid, SelfIsHost(x, x.Long(0)))));
@@ -71,8 +70,8 @@ static class ProcessInfo
         });
         t.Add(Nr.getcpu, "getcpu", "xxx", x =>
         {
-            // The CPU is the processor component the calling thread runs on; one NUMA node.
-            if (x.A[0] != 0) x.Mem.Write32(x.A[0], (uint)x.P.CurrentThread.Component);
+            // The CPU is the processor component the calling thread runs on (one of those its affinity allows); one NUMA node.
+            if (x.A[0] != 0) x.Mem.Write32(x.A[0], (uint)Scheduling.CpuOf(x.P, x.P.CurrentThread));
             if (x.A[1] != 0) x.Mem.Write32(x.A[1], 0);
             return 0;
         });
@@ -218,18 +217,6 @@ static class ProcessInfo
         if (r < 0) return r;
         for (int i = 0; i < 3; i++) x.Mem.Write32(x.A[i], ids[i]);
         return 0;
-    }
-
-    static long SchedGetAffinity(SyscallContext x)
-    {
-        // A processor component runs one guest thread at a time: one CPU per component.
-        ulong size = x.A[1];
-        if (size < 8 || (size & 7) != 0) return -Errno.EINVAL;
-        int n = (int)Math.Min(size, 128);
-        var mask = new byte[n];
-        for (int cpu = 0; cpu < x.P.CpuCount && cpu < n * 8; cpu++) mask[cpu >> 3] |= (byte)(1 << (cpu & 7));
-        x.Mem.WriteBytes(x.A[2], mask);
-        return n;
     }
 
     /// <summary>getrusage: the host's figures, with the user and system times the guest's own (<see cref="GuestCpuTime"/>).</summary>

@@ -16,6 +16,7 @@ static class Scheduling
     {
         t.Add(Nr.setpriority, "setpriority", "ddd", x => Sys(Nr.setpriority, x.Long(0), x.Long(1) == x.P.Pid ? 0 : x.Long(1), x.Long(2)));
         t.Add(Nr.sched_setaffinity, "sched_setaffinity", "ddx", SetAffinity);
+        t.Add(Nr.sched_getaffinity, "sched_getaffinity", "ddx", GetAffinity);
         t.Add(Nr.sched_getscheduler, "sched_getscheduler", "d", x => Sys(Nr.sched_getscheduler, Self(x, 0)));
         t.Add(Nr.sched_setscheduler, "sched_setscheduler", "ddx", x => Buffers.WithInput(x, x.A[2], 4, p => Sys(Nr.sched_setscheduler, Self(x, 0), x.Long(1), p)));
         t.Add(Nr.sched_getparam, "sched_getparam", "dx", x => Buffers.WithStruct(x, x.A[1], 4, p => Sys(Nr.sched_getparam, Self(x, 0), p)));
@@ -56,22 +57,68 @@ static class Scheduling
         return pid == x.P.Pid || x.P.FindThread(pid) != null ? 0 : pid;
     }
 
+    /// <summary>The guest's CPUs as a mask: one per processor component it may use (only the first 64 can be named).</summary>
+    static ulong AllCpus(GuestProcess p) => p.CpuCount >= 64 ? ulong.MaxValue : (1UL << p.CpuCount) - 1;
+
+    /// <summary>The CPUs <paramref name="t"/> may run on (<see cref="GuestThread.Affinity"/>).</summary>
+    internal static ulong CpusOf(GuestProcess p, GuestThread t) => t.Affinity == 0 ? AllCpus(p) : t.Affinity & AllCpus(p);
+
     /// <summary>
-    /// sched_setaffinity: the guest sees one CPU per processor component; a mask naming none of them is
-    /// EINVAL, as the kernel answers for a mask of offline CPUs. Threads are placed by the process manager,
-    /// so an accepted mask changes nothing else.
+    /// The CPU getcpu reports for <paramref name="t"/>: its processor component's, unless its affinity excludes that
+    /// one (threads are not moved between components by affinity), then the first CPU it allows, as the kernel would
+    /// have moved it there.
+    /// </summary>
+    internal static int CpuOf(GuestProcess p, GuestThread t)
+    {
+        ulong allowed = CpusOf(p, t);
+        int cpu = t.Component;
+        return cpu < 64 && (allowed & (1UL << cpu)) == 0 ? System.Numerics.BitOperations.TrailingZeroCount(allowed) : cpu;
+    }
+
+    /// <summary>The thread a sched_*affinity call names: 0 for the caller, a thread of this process, or null for another process.</summary>
+    static GuestThread? AffinityTarget(SyscallContext x) => x.Long(0) == 0 ? x.P.CurrentThread : x.P.FindThread(x.Long(0));
+
+    /// <summary>
+    /// sched_setaffinity: the guest sees one CPU per processor component; a mask naming none of them is EINVAL, as
+    /// the kernel answers for a mask of offline CPUs. The thread keeps the mask (sched_getaffinity, getcpu and
+    /// /proc/self/status show it), but threads are placed by the process manager, so it moves nothing. Another
+    /// process's threads are its own emulator's business: the call only checks that it exists.
     /// </summary>
     static long SetAffinity(SyscallContext x)
     {
         long pid = x.Long(0);
-        bool own = pid == 0 || pid == x.P.Pid || x.P.FindThread(pid) != null;
-        if (!own && Sys(Nr.kill, pid, 0) == -Errno.ESRCH) return -Errno.ESRCH;
+        var target = AffinityTarget(x);
+        if (target == null && pid != x.P.Pid && Sys(Nr.kill, pid, 0) == -Errno.ESRCH) return -Errno.ESRCH;
         int len = (int)Math.Min(x.A[1], 1024);
         var mask = new byte[len];
         x.Mem.ReadBytes(x.A[2], mask);
+        ulong wanted = 0;
+        bool any = false;
         for (int cpu = 0; cpu < x.P.CpuCount && cpu < len * 8; cpu++)
-            if ((mask[cpu >> 3] & (1 << (cpu & 7))) != 0) return 0;
-        return -Errno.EINVAL;
+        {
+            if ((mask[cpu >> 3] & (1 << (cpu & 7))) == 0) continue;
+            any = true;
+            if (cpu < 64) wanted |= 1UL << cpu;
+        }
+        if (!any) return -Errno.EINVAL;
+        if (target != null) target.Affinity = wanted == AllCpus(x.P) ? 0 : wanted;
+        return 0;
+    }
+
+    /// <summary>sched_getaffinity: the named thread's CPUs (all of the guest's for another process's).</summary>
+    static long GetAffinity(SyscallContext x)
+    {
+        ulong size = x.A[1];
+        if (size < 8 || (size & 7) != 0) return -Errno.EINVAL;
+        var target = AffinityTarget(x);
+        if (target == null && x.Long(0) != x.P.Pid && Sys(Nr.kill, x.Long(0), 0) == -Errno.ESRCH) return -Errno.ESRCH;
+        ulong cpus = target != null ? CpusOf(x.P, target) : AllCpus(x.P);
+        int n = (int)Math.Min(size, 128);
+        var mask = new byte[n];
+        for (int cpu = 0; cpu < x.P.CpuCount && cpu < n * 8; cpu++)
+            if (cpu >= 64 ? target == null || target.Affinity == 0 : (cpus & (1UL << cpu)) != 0) mask[cpu >> 3] |= (byte)(1 << (cpu & 7));
+        x.Mem.WriteBytes(x.A[2], mask);
+        return n;
     }
 
     static long Personality(SyscallContext x)

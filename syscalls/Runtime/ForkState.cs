@@ -36,6 +36,8 @@ public sealed class ForkState
     public required (int Guest, int Host, bool CloseOnExec)[] Fds;
     public required SignalAction[] SignalActions;
     public required ulong SignalMask, AltStackBase, AltStackSize;
+    /// <summary>The forking thread's CPUs (<see cref="GuestThread.Affinity"/>).</summary>
+    public required ulong Affinity;
     public required uint AltStackFlags;
     /// <summary>CLONE_CHILD_SETTID: where the child writes its own tid; CLONE_CHILD_CLEARTID: cleared at exit.</summary>
     public required ulong ChildSetTid, ChildClearTid;
@@ -101,6 +103,7 @@ public sealed class ForkState
         foreach (var (g, h, c) in Fds) { w.Write(g); w.Write(h); w.Write(c); }
         foreach (var a in SignalActions) { w.Write(a.Handler); w.Write(a.Flags); w.Write(a.Restorer); w.Write(a.Mask); }
         w.Write(SignalMask); w.Write(AltStackBase); w.Write(AltStackSize); w.Write(AltStackFlags);
+        w.Write(Affinity);
         w.Write(ChildSetTid); w.Write(ChildClearTid);
         w.Write(SignalFds.Length);
         foreach (var (h, m) in SignalFds) { w.Write(h); w.Write(m); }
@@ -161,6 +164,7 @@ public sealed class ForkState
         for (int i = 0; i < 65; i++) acts[i] = new SignalAction(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64());
         ulong mask = r.ReadUInt64(), altBase = r.ReadUInt64(), altSize = r.ReadUInt64();
         uint altFlags = r.ReadUInt32();
+        ulong affinity = r.ReadUInt64();
         ulong setTid = r.ReadUInt64(), clearTid = r.ReadUInt64();
         var signalFds = new (int, ulong)[r.ReadInt32()];
         for (int i = 0; i < signalFds.Length; i++) signalFds[i] = (r.ReadInt32(), r.ReadUInt64());
@@ -173,7 +177,7 @@ public sealed class ForkState
             MemoryEndpoints = endpoints, Asid = asid, HomeNode = home, SpaceKey = key, RegionOwners = owners, Brk = brk, ExePath = exe, InterpreterPath = interpreter,
             Argv = argv, Envp = envp, AuxVector = aux, ThreadName = name, Registers = regs, Rip = rip, Rflags = rflags, FsBase = fs, GsBase = gs,
             Xmm = xmm, Mxcsr = mxcsr, FpuControl = cw, FpuStatus = sw, FpuTags = tw, FpuRegs = fregs, Fds = fds,
-            SignalActions = acts, SignalMask = mask, AltStackBase = altBase, AltStackSize = altSize, AltStackFlags = altFlags, ChildSetTid = setTid, ChildClearTid = clearTid,
+            SignalActions = acts, SignalMask = mask, Affinity = affinity, AltStackBase = altBase, AltStackSize = altSize, AltStackFlags = altFlags, ChildSetTid = setTid, ChildClearTid = clearTid,
             SignalFds = signalFds, MemoryBorrowed = borrowed, VirtualLimits = limits, ThreadHost = threadHost,
         };
     }

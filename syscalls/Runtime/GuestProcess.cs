@@ -323,7 +323,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         c.Mxcsr = parent.GetMxcsr();
         if (stack != 0) c.Rsp = stack;
         c.R[Registers.RAX] = 0;
-        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask }; // a new thread inherits its creator's mask
+        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask, Affinity = _current.Affinity }; // a new thread inherits its creator's mask and CPUs
         t.Component = PlaceThread();
         t.AwaitingRemote = t.Component != 0; // it starts on its host once clone has written the tid words (Launch)
         Threads.Add(t);

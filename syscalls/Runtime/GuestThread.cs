@@ -39,6 +39,12 @@ public sealed class GuestThread
     /// </summary>
     public ulong SignalMask;
     /// <summary>
+    /// The CPUs sched_setaffinity allowed this thread (bit N for CPU N; 0 for all of them, as at the start): a new
+    /// thread and a fork inherit it. The guest's CPUs are processor components, and a thread is not moved between
+    /// components by it: sched_getaffinity, getcpu and /proc/self/status only answer consistently with it.
+    /// </summary>
+    public ulong Affinity;
+    /// <summary>
     /// This thread's alternate signal stack while another thread runs (the running one's is in <c>Signals</c>):
     /// each thread has its own, and a new thread starts without one (the kernel's SS_DISABLE).
     /// </summary>

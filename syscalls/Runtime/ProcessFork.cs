@@ -251,7 +251,7 @@ public sealed partial class GuestProcess
             Registers = ChildRegisters(c, childStack), Rip = c.Rip, Rflags = c.Rflags, FsBase = c.FsBase, GsBase = c.GsBase,
             Xmm = ForkState.Bytes(c.Xmm), Mxcsr = c.GetMxcsr(),
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),
-            Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask,
+            Fds = Fds.All().ToArray(), SignalActions = (SignalAction[])Signals.Actions.Clone(), SignalMask = Signals.Mask, Affinity = CurrentThread.Affinity,
             AltStackBase = Signals.AltStackBase, AltStackSize = Signals.AltStackSize, AltStackFlags = Signals.AltStackFlags, ChildSetTid = childSetTid, ChildClearTid = childClearTid,
             SignalFds = SignalFds.All(), MemoryBorrowed = MemoryBorrowed || home is LockedMemoryComponent, VirtualLimits = (ulong[])VirtualLimits.Clone(),
             // Threads on other components need their memory in memory nodes, where the line directories are.
@@ -556,6 +556,7 @@ public sealed partial class GuestProcess
         Fds.Replace(s.Fds);
         Array.Copy(s.SignalActions, Signals.Actions, 65);
         Signals.Mask = s.SignalMask;
+        CurrentThread.Affinity = s.Affinity;
         Signals.AltStackBase = s.AltStackBase;
         Signals.AltStackSize = s.AltStackSize;
         Signals.AltStackFlags = s.AltStackFlags;
