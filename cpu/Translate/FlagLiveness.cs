@@ -4,34 +4,36 @@ using LegoEmu.Cpu.Decode;
 namespace LegoEmu.Cpu.Translate;
 
 /// <summary>
-/// Which instructions of a block leave arithmetic flags that nothing can observe: the next instructions
-/// overwrite all six before reading any, and none of them can fault (a fault hands the flags to a signal
-/// handler) in between. Such an instruction need not compute its flags at all. The analysis stays inside
-/// the block and assumes the flags live at its end, so it never depends on what runs next.
+/// Which instructions of a block leave arithmetic flags that nothing can observe: each flag they write is
+/// overwritten before anything reads it, and none of the instructions in between can fault (a fault hands the
+/// flags to a signal handler). Such an instruction need not compute its flags at all. Flags are followed one by
+/// one: a rotate writes only CF and OF, so the SF, ZF, AF and PF of the producer before it stay live through it,
+/// but the rotate's own flags are dead when the next full producer comes before any reader (a hash's rounds are
+/// rotates between logic operations). The analysis stays inside the block and assumes the flags live at its end,
+/// so it never depends on what runs next.
 /// </summary>
 static class FlagLiveness
 {
     const RflagsBits Status = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
 
-    enum Effect { Uses, Kills, Passes }
+    /// <summary>The status flags the instruction reads (all of them where it may fault or leave the block).</summary>
+    static RflagsBits Reads(in Instruction i) => MayFault(i) ? Status : i.RflagsRead & Status;
 
-    /// <summary>What one instruction does to the flags that reach it.</summary>
-    static Effect Of(in Instruction i)
-    {
-        if (MayFault(i) || (i.RflagsRead & Status) != 0) return Effect.Uses;
-        if ((i.RflagsModified & Status) == Status) return KeepsFlagsSometimes(i) ? Effect.Uses : Effect.Kills;
-        return (i.RflagsModified & Status) != 0 ? Effect.Uses : Effect.Passes;
-    }
+    /// <summary>The status flags the instruction always overwrites (none where it may leave them all as they were).</summary>
+    static RflagsBits Kills(in Instruction i) => KeepsFlagsSometimes(i) ? 0 : Written(i);
+
+    /// <summary>The status flags the instruction may write, undefined ones included (the interpreter sets those too).</summary>
+    static RflagsBits Written(in Instruction i) => (i.RflagsModified | i.RflagsUndefined) & Status;
 
     internal static bool[] DeadAfter(ReadOnlySpan<Insn> insns)
     {
         var dead = new bool[insns.Length];
-        bool deadBefore = false; // before the instruction after the last one: live
+        var live = Status; // after the last instruction: all live
         for (int k = insns.Length - 1; k >= 0; k--)
         {
-            dead[k] = deadBefore;
-            var effect = Of(insns[k].I);
-            if (effect != Effect.Passes) deadBefore = effect == Effect.Kills;
+            ref readonly var i = ref insns[k].I;
+            dead[k] = (Written(i) & live) == 0;
+            live = (live & ~Kills(i)) | Reads(i);
         }
         return dead;
     }
@@ -39,12 +41,13 @@ static class FlagLiveness
     /// <summary>Whether the flags that enter the block are overwritten before anything reads or can observe them.</summary>
     internal static bool DeadAtEntry(ReadOnlySpan<Insn> insns)
     {
-        foreach (ref readonly var insn in insns)
+        var live = Status;
+        for (int k = insns.Length - 1; k >= 0; k--)
         {
-            var effect = Of(insn.I);
-            if (effect != Effect.Passes) return effect == Effect.Kills;
+            ref readonly var i = ref insns[k].I;
+            live = (live & ~Kills(i)) | Reads(i);
         }
-        return false;
+        return live == 0;
     }
 
     /// <summary>Shifts and rotates by CL, or by an immediate that masks to zero, may leave every flag as it was.</summary>
