@@ -53,6 +53,132 @@ sealed partial class RegionEmitter
     readonly List<LocalBuilder> _vecPool = new();
     int _vecNext;
 
+    /// <summary>
+    /// Address groups of the block being emitted (see <see cref="PlanAddressGroups"/>): for each instruction its group or -1,
+    /// and for each group its base register, the lowest displacement it accesses, the size of the range, whether any
+    /// member stores.
+    /// </summary>
+    int[] _groupOf = Array.Empty<int>();
+    readonly List<(int Base, long Low, int Bytes, bool Store)> _groups = new();
+    /// <summary>Which groups have their host address in their local (looked up in this block since the last call out).</summary>
+    bool[] _probed = Array.Empty<bool>();
+    readonly List<LocalBuilder> _groupHosts = new();
+    /// <summary>The current instruction's group, or -1, and its displacement.</summary>
+    int _insnGroup = -1;
+    ulong _insnDisp;
+
+    /// <summary>
+    /// Groups the block's accesses at a base register plus a displacement that no write of that register separates, when
+    /// they are inline loads and stores of common integer and vector moves and arithmetic: the group's first access looks
+    /// its whole range up in the front table (one line, or the region leaves there as at any miss) and the others add their
+    /// offset to that host address. A hash's rounds keep their message schedule on the stack and read their input through
+    /// one pointer: sha256sum's loop made 141 M inline probes. No group in a region that calls the slow path on a miss (the
+    /// call may evict the line), under LRU (every access touches the policy) or across an instruction run by its handler;
+    /// a range is at most an eighth of a line, so that one that crosses a line boundary (it then leaves the region at every
+    /// run, and the region is compiled again with slow-path calls) stays rare.
+    /// </summary>
+    internal void PlanAddressGroups(ReadOnlySpan<Insn> insns)
+    {
+        _groups.Clear();
+        if (!Groups || MissCalls || _shape.TouchesOnHit || insns.Length < 2) return;
+        var groupOf = new int[insns.Length];
+        long cap = (1L << _shape.LineShift) / 8;
+        // The group open on each base register: its index, members and range.
+        var open = new (int Group, int Members, long Low, long High, bool Store)[16];
+        for (int r = 0; r < 16; r++) open[r].Group = -1;
+        var groups = new List<(int Base, long Low, int Bytes, bool Store, int Members)>();
+        void Close(int r)
+        {
+            ref var o = ref open[r];
+            if (o.Group < 0) return;
+            groups[o.Group] = (r, o.Low, (int)(o.High - o.Low + 1), o.Store, o.Members);
+            o.Group = -1;
+        }
+        for (int k = 0; k < insns.Length; k++)
+        {
+            ref readonly var insn = ref insns[k];
+            groupOf[k] = -1;
+            var (member, written) = GroupUse(insn);
+            // A group looks its line up as its first access would have: for reading when that one reads (a line filled by
+            // a read is not yet in the table for writing), so a store joins only a group that began with a store.
+            if (member is { } m && !(m.Store && open[insn.Base].Group >= 0 && !open[insn.Base].Store))
+            {
+                int r = insn.Base;
+                long lo = (long)insn.Disp, hi = lo + m.Bytes - 1;
+                if (open[r].Group >= 0 && Math.Max(open[r].High, hi) - Math.Min(open[r].Low, lo) >= cap) Close(r);
+                ref var o = ref open[r];
+                if (o.Group < 0)
+                {
+                    o = (groups.Count, 0, lo, hi, m.Store);
+                    groups.Add((r, 0, 0, false, 0));
+                }
+                o.Low = Math.Min(o.Low, lo);
+                o.High = Math.Max(o.High, hi);
+                o.Members++;
+                groupOf[k] = o.Group;
+            }
+            for (int r = 0; r < 16; r++)
+                if ((written & (1 << r)) != 0) Close(r);
+        }
+        for (int r = 0; r < 16; r++) Close(r);
+        // A group of one access gains nothing: that access probes as usual. The others are numbered in order.
+        var number = new int[groups.Count];
+        for (int g = 0; g < groups.Count; g++)
+        {
+            if (groups[g].Members < 2) { number[g] = -1; continue; }
+            number[g] = _groups.Count;
+            _groups.Add((groups[g].Base, groups[g].Low, groups[g].Bytes, groups[g].Store));
+        }
+        if (_groups.Count == 0) return;
+        for (int k = 0; k < groupOf.Length; k++)
+            if (groupOf[k] >= 0) groupOf[k] = number[groupOf[k]];
+        _groupOf = groupOf;
+        _region.Grouped = true;
+        if (_probed.Length < _groups.Count) _probed = new bool[_groups.Count];
+        while (_groupHosts.Count < _groups.Count) _groupHosts.Add(Il.DeclareLocal(typeof(nint)));
+    }
+
+    static readonly InstructionInfoFactory GroupInfo = new();
+
+    /// <summary>
+    /// Whether the instruction can be a group's member (its one memory access at its base register plus a displacement,
+    /// the base left alone): its size and whether it stores; and the general registers it writes, as a mask.
+    /// </summary>
+    static ((int Bytes, bool Store)? Member, int Written) GroupUse(in Insn insn)
+    {
+        int written = 0, accesses = 0;
+        bool store = false;
+        lock (GroupInfo)
+        {
+            var info = GroupInfo.GetInfo(insn.I);
+            foreach (var u in info.GetUsedRegisters())
+            {
+                if (u.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.None) continue;
+                int idx = Registers.GprIndex[(int)u.Register.GetFullRegister()];
+                if (idx >= 0) written |= 1 << idx;
+            }
+            foreach (var m in info.GetUsedMemory())
+            {
+                accesses++;
+                store |= m.Access is not (OpAccess.Read or OpAccess.CondRead);
+            }
+        }
+        if (insn.I.StackPointerIncrement != 0) written |= 1 << Registers.RSP;
+        if (insn.I.OpCount == 0 || insn.Base < 0 || insn.Index >= 0 || insn.Seg != 0 || insn.Addr32 || accesses != 1) return (null, written);
+        if (!GroupMnemonic(insn.I.Mnemonic) || (written & (1 << insn.Base)) != 0) return (null, written);
+        bool hasMemory = false;
+        for (int n = 0; n < insn.I.OpCount; n++) hasMemory |= insn.I.GetOpKind(n) == OpKind.Memory;
+        int bytes = insn.I.MemorySize.GetSize();
+        if (!hasMemory || bytes is < 1 or > 32) return (null, written);
+        return ((bytes, store), written);
+    }
+
+    /// <summary>Instructions whose emitters make their one access unconditionally, through <see cref="EmitProbe"/>.</summary>
+    static bool GroupMnemonic(Mnemonic m) => m is Mnemonic.Mov or Mnemonic.Add or Mnemonic.Sub or Mnemonic.And or Mnemonic.Or
+        or Mnemonic.Xor or Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Adc or Mnemonic.Sbb or Mnemonic.Movzx or Mnemonic.Movsx
+        or Mnemonic.Movsxd or Mnemonic.Imul or Mnemonic.Inc or Mnemonic.Dec or Mnemonic.Movd or Mnemonic.Movq or Mnemonic.Movdqa
+        or Mnemonic.Movdqu or Mnemonic.Movaps or Mnemonic.Movups;
+
     // The instruction being emitted.
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
@@ -74,6 +200,12 @@ sealed partial class RegionEmitter
     /// A region whose misses turn out frequent is compiled again this way (<see cref="Translator"/>).
     /// </summary>
     internal bool MissCalls;
+    /// <summary>
+    /// Set before <see cref="BeginRegion"/> to group accesses (<see cref="PlanAddressGroups"/>). A region whose groups'
+    /// ranges keep crossing line boundaries (a function entered at many stack depths, a pointer walking through memory)
+    /// leaves at their first access often: it is compiled again without groups (<see cref="Translator.NoteMissExit"/>).
+    /// </summary>
+    internal bool Groups = true;
     /// <summary>Accesses emitted inline so far in the current block (counted per block, not per access).</summary>
     int _blockAccesses;
 
@@ -696,6 +828,8 @@ sealed partial class RegionEmitter
         Ip = i.Ip;
         NextIp = i.NextIp;
         IndexInBlock = indexInBlock;
+        _insnGroup = indexInBlock < _groupOf.Length ? _groupOf[indexInBlock] : -1;
+        _insnDisp = i.Disp;
         _rmwAddr = null;
         _faultLabel = null;
         _missLabel = null;
@@ -831,6 +965,8 @@ sealed partial class RegionEmitter
     internal void EmitInterpreted(int interpretedIndex, RegisterSet set)
     {
         MaterializeFlags();
+        // The handler may fill and evict lines: a group's host address is looked up again after it.
+        Array.Clear(_probed);
         StoreRegisters(set.Read);
         var fault = Il.DefineLabel();
         _faultStubs.Add((fault, Ip, _block, IndexInBlock, _blockAccesses, set, null));
@@ -874,6 +1010,9 @@ sealed partial class RegionEmitter
     {
         _blockAccesses = 0;
         _block = index;
+        _groupOf = Array.Empty<int>();
+        _groups.Clear();
+        Array.Clear(_probed);
     }
 
     /// <summary>Counts a finished block: its instructions, its inline accesses and one block of the time slice.</summary>
@@ -1221,6 +1360,44 @@ sealed partial class RegionEmitter
 
     /// <summary>entry = table + ((a &gt;&gt; shift) &amp; mask) * size; then compares its tag at <paramref name="tagOffset"/>.</summary>
     void EmitProbe(LocalBuilder a, int bytes, int tagOffset, Label miss)
+    {
+        if (_insnGroup >= 0)
+        {
+            var (reg, low, size, store) = _groups[_insnGroup];
+            var host = _groupHosts[_insnGroup];
+            long offset = (long)_insnDisp - low;
+            if (!_probed[_insnGroup])
+            {
+                // The group's first access looks up the line of its whole range, once: the base plus its lowest displacement
+                // up to the range's last byte.
+                var range = Tmp();
+                LoadGpr64(reg);
+                Il.Ldc8(low);
+                Il.Emit(OpCodes.Add);
+                Il.Emit(OpCodes.Stloc, range);
+                ProbeLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, miss);
+                Il.Emit(OpCodes.Stloc, host);
+                _probed[_insnGroup] = true;
+            }
+            else
+            {
+                _blockAccesses++;
+                _region.Profile?.CountInline(_block, IndexInBlock);
+            }
+            Il.Emit(OpCodes.Ldloc, host);
+            if (offset != 0)
+            {
+                Il.Ldc4((int)offset);
+                Il.Emit(OpCodes.Conv_I);
+                Il.Emit(OpCodes.Add);
+            }
+            return;
+        }
+        ProbeLine(a, bytes, tagOffset, miss);
+    }
+
+    /// <summary>Pushes the host address of the guest address in <paramref name="a"/> when its <paramref name="bytes"/> lie in a line the front table holds, else branches to <paramref name="miss"/>.</summary>
+    void ProbeLine(LocalBuilder a, int bytes, int tagOffset, Label miss)
     {
         // The front table is at a fixed address for the view's lifetime and every CPU running this region uses
         // that view. In the low 2 GiB (the usual case) _entry holds the entry's offset in the table and each
