@@ -27,8 +27,8 @@ static class Proc
         byte[]? content = rest switch
         {
             "maps" => GuestText.Encode(Maps(x.P)),
-            "cmdline" => Cmdline(x.P),
-            "environ" => Environ(x.P),
+            "cmdline" => NulTerminated(x.P.Argv),
+            "environ" => NulTerminated(x.P.Envp),
             "limits" => GuestText.Encode(Limits(x.P)),
             "auxv" => x.P.AuxVector,
             "comm" => GuestText.Encode(Comm(x.P) + "\n"),
@@ -124,13 +124,6 @@ static class Proc
         return $"{host[..open]}({Comm(p)}) {string.Join(' ', rest)}";
     }
 
-    static byte[] Environ(GuestProcess p)
-    {
-        var sb = new StringBuilder();
-        foreach (var e in p.Envp) sb.Append(e).Append('\0');
-        return GuestText.Encode(sb.ToString());
-    }
-
     /// <summary>
     /// /proc/self/limits from the host's, with the limits the emulator keeps for the guest (<see
     /// cref="GuestProcess.VirtualLimits"/>) in place of the host process's, which never change.
@@ -157,10 +150,11 @@ static class Proc
 
     static string Limit(ulong v) => v == ulong.MaxValue ? "unlimited" : v.ToString();
 
-    static byte[] Cmdline(GuestProcess p)
+    /// <summary>cmdline and environ: each string followed by a NUL, as the kernel lays them out on the stack.</summary>
+    static byte[] NulTerminated(string[] strings)
     {
         var sb = new StringBuilder();
-        foreach (var a in p.Argv) sb.Append(a).Append('\0');
+        foreach (var a in strings) sb.Append(a).Append('\0');
         return GuestText.Encode(sb.ToString());
     }
 
