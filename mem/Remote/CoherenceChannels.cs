@@ -56,6 +56,13 @@ public sealed class CoherenceChannels : IDisposable
     /// <summary>Replicated: a callback channel the node closed means the node is gone (it is marked failed at once).</summary>
     internal bool ClosedMeansFailed;
 
+    /// <summary>
+    /// True once a wait for a line can no longer end: the line may be held by a processor component of this process
+    /// that stopped answering (frozen), which the node keeps waiting for while it answers probes itself. A coherent
+    /// wait then fails as a silent node's does, and the process ends as that component's loss.
+    /// </summary>
+    public Func<bool>? GiveUp { get; set; }
+
     /// <summary>The callback sockets, for a caller that sleeps in its own poll (the scheduler).</summary>
     public IEnumerable<Socket> Sockets
     {

@@ -435,7 +435,7 @@ public sealed class MemoryNodeClient : IDisposable
         while (true)
         {
             if (Channels!.WaitFor(_socket, half, this)) return true;
-            if (IsBroken || !Answers((int)Math.Max(1, half.TotalMilliseconds))) return false;
+            if (IsBroken || Channels.GiveUp?.Invoke() == true || !Answers((int)Math.Max(1, half.TotalMilliseconds))) return false;
         }
     }
 

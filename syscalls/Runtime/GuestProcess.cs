@@ -269,7 +269,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             // A processor component that died holding lines makes the node fail the requests that need them back:
             // the component's loss is what happened, and the guest ends as it does when that is noticed first.
-            if (LostComponentWithThreads() is { } lost) return Die(9, "SIGKILL", $"processor component {lost.Index} ({lost.Endpoint}) went away with guest threads on it");
+            if (LostComponentWithThreads() is { } lost) return Die(9, "SIGKILL", LostMessage(lost));
             // A node gone from the cluster's membership is what happened, whatever its cut link made a request report.
             return Die(7, "SIGBUS", (Space.Home as MemoryCluster)?.LeftCluster?.Message ?? e.Message);
         }

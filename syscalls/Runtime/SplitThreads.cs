@@ -34,6 +34,8 @@ public sealed partial class GuestProcess
     {
         _split = cluster;
         cluster.EnableCoherence(((ulong)Pid << 20) ^ (ulong)Random.Shared.NextInt64(1, 1 << 20), Cache, RequestSafePoint);
+        // A thread host frozen while it holds a line this process waits for: the node waits for it as long as it lives.
+        cluster.Channels!.GiveUp = () => LostComponentWithThreads() != null;
         Cache.EnableCoherence();
         Cache.RangeFlushed += FlushHosts;
         foreach (var host in hosts) AddComponent(host);
@@ -237,8 +239,7 @@ public sealed partial class GuestProcess
             }
             if (link.Lost && Threads.Any(x => !x.Exited && x.Component == link.Index) && !_exiting)
             {
-                string what = link.TimedOut ? $"did not answer within {NodeTimeout.Text} s (--node-timeout)" : "went away";
-                Options.Diagnostics.WriteLine($"legoemu: processor component {link.Index} ({link.Endpoint}) {what} with guest threads on it; guest terminated by SIGKILL");
+                Options.Diagnostics.WriteLine($"legoemu: {LostMessage(link)}; guest terminated by SIGKILL");
                 KilledBySignal = 9;
                 Exit(128 + 9);
             }
@@ -246,6 +247,10 @@ public sealed partial class GuestProcess
         PokeForSignals();
         return any;
     }
+
+    /// <summary>What happened to a lost component with guest threads on it, for the line that ends the guest.</summary>
+    static string LostMessage(ComponentLink link) =>
+        $"processor component {link.Index} ({link.Endpoint}) {(link.TimedOut ? $"did not answer within {NodeTimeout.Text} s (--node-timeout)" : "went away")} with guest threads on it";
 
     /// <summary>A processor component whose link is gone while guest threads of this process were on it, if any.</summary>
     ComponentLink? LostComponentWithThreads()

@@ -82,6 +82,58 @@ public sealed class NodeFailureTests : IDisposable
         }
     }
 
+    /// <summary>The spinning thread's counter, read by main once it has a line: the frozen host holds that line.</summary>
+    const string SpinReadSource = """
+        #include <pthread.h>
+        #include <stdio.h>
+        volatile unsigned long counter;
+        static void *spin(void *arg) { for (;;) counter++; return arg; }
+        int main(void) {
+            pthread_t t;
+            pthread_create(&t, 0, spin, 0);
+            while (counter == 0) ;
+            printf("ready\n");
+            fflush(stdout);
+            char line[8];
+            if (!fgets(line, sizeof line, stdin)) return 2;
+            printf("counter %d\n", counter != 0);
+            return 0;
+        }
+        """;
+
+    /// <summary>
+    /// The home waits for a line the frozen host holds modified: the memory node waits for the host to give it up
+    /// for as long as the host lives, and answers probes itself, so only the host's own heartbeat can end the wait.
+    /// </summary>
+    [Fact]
+    public async Task AFrozenThreadHostHoldingALineTheHomeWaitsForEndsTheGuest()
+    {
+        using var guest = await InlineGuest.BuildAsync("spin-read", SpinReadSource);
+        using var host = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "holder.sock")}", verb: "procnode");
+        var (file, prefix) = EmulatorRunner.Command;
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(["run", "--processors", host.Endpoint, "--node-timeout", "2", guest.Binary])) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        try
+        {
+            var ready = await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout);
+            Assert.Equal("ready", ready);
+            Assert.Equal(0, Kill(host.Pid, 19)); // SIGSTOP, holding the counter's line
+            run.StandardInput.WriteLine("go"); // main now reads the counter
+            run.StandardInput.Flush();
+            Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung waiting for a line the frozen thread host holds");
+            Assert.Equal(137, run.ExitCode);
+            var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("legoemu: ", StringComparison.Ordinal));
+            Assert.Contains($"processor component 1 ({host.Endpoint}) did not answer within 2 s (--node-timeout)", line);
+        }
+        finally
+        {
+            Kill(host.Pid, 18);
+            if (!run.HasExited) run.Kill();
+        }
+    }
+
     [Fact]
     public async Task HeartbeatsNoticeAFrozenNodeNobodyAsks()
     {
