@@ -31,61 +31,7 @@ public sealed class NodeFailureTests : IDisposable
     const string SpinSource = """
         #include <pthread.h>
         #include <stdio.h>
-        /* A thread that computes forever (on the thread host), while main waits for a line. */
-        volatile unsigned long counter;
-        static void *spin(void *arg) { for (;;) counter++; return arg; }
-        int main(void) {
-            pthread_t t;
-            pthread_create(&t, 0, spin, 0);
-            while (counter == 0) ;
-            printf("ready\n");
-            fflush(stdout);
-            char line[8];
-            if (!fgets(line, sizeof line, stdin)) return 2;
-            return 0;
-        }
-        """;
-
-    readonly string _dir = Directory.CreateTempSubdirectory("legoemu-frozen-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    static extern int Kill(int pid, int sig);
-
-    [Fact]
-    public async Task AFrozenThreadHostEndsTheGuestWithinTheTimeout()
-    {
-        using var guest = await InlineGuest.BuildAsync("spin", SpinSource);
-        using var host = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "host.sock")}", verb: "procnode");
-        var (file, prefix) = EmulatorRunner.Command;
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in prefix.Concat(["run", "--processors", host.Endpoint, "--node-timeout", "2", guest.Binary])) psi.ArgumentList.Add(a);
-        using var run = Process.Start(psi)!;
-        var stderr = run.StandardError.ReadToEndAsync();
-        try
-        {
-            var ready = await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout);
-            Assert.Equal("ready", ready);
-            Assert.Equal(0, Kill(host.Pid, 19)); // SIGSTOP: the spinning thread's component stops answering
-            // The guest's main thread waits for input meanwhile: only the link's heartbeat can notice.
-            Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung on the frozen thread host");
-            Assert.Equal(137, run.ExitCode);
-            // The memory node the run spawned may also log the connections of the ending home.
-            var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("legoemu: ", StringComparison.Ordinal));
-            Assert.Contains($"processor component 1 ({host.Endpoint}) did not answer within 2 s (--node-timeout)", line);
-        }
-        finally
-        {
-            Kill(host.Pid, 18);
-            if (!run.HasExited) run.Kill();
-        }
-    }
-
-    /// <summary>The spinning thread's counter, read by main once it has a line: the frozen host holds that line.</summary>
-    const string SpinReadSource = """
-        #include <pthread.h>
-        #include <stdio.h>
+        /* A thread that computes forever (on the thread host), while main waits for a line, then reads the counter. */
         volatile unsigned long counter;
         static void *spin(void *arg) { for (;;) counter++; return arg; }
         int main(void) {
@@ -101,15 +47,35 @@ public sealed class NodeFailureTests : IDisposable
         }
         """;
 
+    readonly string _dir = Directory.CreateTempSubdirectory("legoemu-frozen-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    static extern int Kill(int pid, int sig);
+
+    [Fact]
+    public Task AFrozenThreadHostEndsTheGuestWithinTheTimeout() =>
+        // The guest's main thread waits for input meanwhile: only the link's heartbeat can notice.
+        FreezeTheThreadHost("spin", SpinSource, sendLine: false);
+
     /// <summary>
-    /// The home waits for a line the frozen host holds modified: the memory node waits for the host to give it up
-    /// for as long as the host lives, and answers probes itself, so only the host's own heartbeat can end the wait.
+    /// Main, given its line, reads the counter whose line the frozen host holds modified: the memory node waits for the
+    /// host to give it up for as long as the host lives, and answers probes itself, so only the host's own heartbeat can
+    /// end the wait.
     /// </summary>
     [Fact]
-    public async Task AFrozenThreadHostHoldingALineTheHomeWaitsForEndsTheGuest()
+    public Task AFrozenThreadHostHoldingALineTheHomeWaitsForEndsTheGuest() => FreezeTheThreadHost("spin-read", SpinSource, sendLine: true);
+
+    /// <summary>
+    /// Runs <paramref name="source"/> with its second thread on a thread host, freezes the host (SIGSTOP) once the guest
+    /// says "ready", gives main a line if <paramref name="sendLine"/>, and expects the run to end with status 137 and one
+    /// line naming the host, within the node timeout.
+    /// </summary>
+    async Task FreezeTheThreadHost(string name, string source, bool sendLine)
     {
-        using var guest = await InlineGuest.BuildAsync("spin-read", SpinReadSource);
-        using var host = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "holder.sock")}", verb: "procnode");
+        using var guest = await InlineGuest.BuildAsync(name, source);
+        using var host = new MemoryNodeProcess($"unix:{Path.Combine(_dir, $"{name}.sock")}", verb: "procnode");
         var (file, prefix) = EmulatorRunner.Command;
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(["run", "--processors", host.Endpoint, "--node-timeout", "2", guest.Binary])) psi.ArgumentList.Add(a);
@@ -119,11 +85,15 @@ public sealed class NodeFailureTests : IDisposable
         {
             var ready = await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout);
             Assert.Equal("ready", ready);
-            Assert.Equal(0, Kill(host.Pid, 19)); // SIGSTOP, holding the counter's line
-            run.StandardInput.WriteLine("go"); // main now reads the counter
-            run.StandardInput.Flush();
-            Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung waiting for a line the frozen thread host holds");
+            Assert.Equal(0, Kill(host.Pid, 19)); // SIGSTOP: the spinning thread's component stops answering
+            if (sendLine)
+            {
+                run.StandardInput.WriteLine("go");
+                run.StandardInput.Flush();
+            }
+            Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest hung on the frozen thread host");
             Assert.Equal(137, run.ExitCode);
+            // The memory node the run spawned may also log the connections of the ending home.
             var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("legoemu: ", StringComparison.Ordinal));
             Assert.Contains($"processor component 1 ({host.Endpoint}) did not answer within 2 s (--node-timeout)", line);
         }
