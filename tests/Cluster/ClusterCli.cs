@@ -21,14 +21,14 @@ public static class ClusterCli
     /// Polls the status until <paramref name="done"/> holds of the members; the bound (scaled with the machine's load)
     /// is only reached when the test fails.
     /// </summary>
-    public static async Task<Dictionary<string, JsonElement>> WaitForAsync(string cluster, Func<Dictionary<string, JsonElement>, bool> done, string what, double seconds = 60)
+    public static async Task<Dictionary<string, JsonElement>> WaitForAsync(string cluster, Func<Dictionary<string, JsonElement>, bool> done, string what, double seconds = 60, Func<string>? context = null)
     {
         var deadline = DateTime.UtcNow + MachineLoad.Scale(TimeSpan.FromSeconds(seconds));
         while (true)
         {
             var members = await MembersAsync(cluster);
             if (done(members)) return members;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"cluster status never showed {what}; last: {string.Join(", ", members.Keys)}");
+            if (DateTime.UtcNow > deadline) Assert.Fail($"cluster status never showed {what}; last: {string.Join(", ", members.Keys)}{(context == null ? "" : "\n" + context())}");
             await Task.Delay(200);
         }
     }

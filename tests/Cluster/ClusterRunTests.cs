@@ -187,7 +187,8 @@ public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
             string victim = placed.GroupBy(p => p.Primary).OrderByDescending(g => g.Count()).First().Key;
             var node = nodes.Single(n => n.Endpoint == victim);
             Assert.Equal(0, Signal(node.Pid, 19)); // SIGSTOP: the node is cut off, its lease runs out
-            await ClusterCli.WaitForAsync(cluster, m => !m.TryGetValue(victim, out var v) || v.GetProperty("state").GetString() == "failed", $"{victim} gone");
+            await ClusterCli.WaitForAsync(cluster, m => !m.TryGetValue(victim, out var v) || v.GetProperty("state").GetString() == "failed", $"{victim} gone",
+                context: () => $"etcd's log ends:\n{etcd.LogTail()}");
             run.Continue();
             await run.WaitForAsync("summed");
             var members = await ClusterCli.WaitForAsync(cluster, m => m.TryGetValue(victim, out var v) && v.GetProperty("failures").GetInt32() >= 1, $"the failure of {victim}");
@@ -227,7 +228,7 @@ public sealed class ClusterRunTests(EtcdServer etcd) : IClassFixture<EtcdServer>
             // far below the node timeout the run would otherwise wait for.
             var within = MachineLoad.Scale(TimeSpan.FromSeconds(2 + 1 + 37));
             int? status = await run.ExitedAsync(within);
-            Assert.True(status != null, $"the run still ran {within.TotalSeconds:0} s after its node was stopped (node timeout 600 s); stderr: {run.Stderr}");
+            Assert.True(status != null, $"the run still ran {within.TotalSeconds:0} s after its node was stopped (node timeout 600 s); stderr: {run.Stderr}\netcd's log ends:\n{etcd.LogTail()}");
             Assert.Equal(135, status);
             var lines = run.Stderr.Trim().Split('\n');
             Assert.True(lines.Length == 1 && lines[0].Contains($"memory node {node.Endpoint} (node 0) left the cluster: its lease in etcd expired", StringComparison.Ordinal),

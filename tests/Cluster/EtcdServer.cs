@@ -58,6 +58,9 @@ public sealed partial class EtcdServer : IDisposable
 
     public string Log { get { lock (_log) return string.Join("\n", _log); } }
 
+    /// <summary>The last lines of etcd's log, for a failure message (a lease that did not expire in time).</summary>
+    public string LogTail(int lines = 20) { lock (_log) return string.Join("\n", _log.Skip(Math.Max(0, _log.Count - lines))); }
+
     public void Dispose()
     {
         ProcessRunner.KillStarted(_process);
