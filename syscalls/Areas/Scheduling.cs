@@ -60,8 +60,15 @@ static class Scheduling
     /// <summary>The guest's CPUs as a mask: one per processor component it may use (only the first 64 can be named).</summary>
     static ulong AllCpus(GuestProcess p) => p.CpuCount >= 64 ? ulong.MaxValue : (1UL << p.CpuCount) - 1;
 
-    /// <summary>The CPUs <paramref name="t"/> may run on (<see cref="GuestThread.Affinity"/>).</summary>
-    internal static ulong CpusOf(GuestProcess p, GuestThread t) => t.Affinity == 0 ? AllCpus(p) : t.Affinity & AllCpus(p);
+    /// <summary>
+    /// The CPUs <paramref name="t"/> may run on (<see cref="GuestThread.Affinity"/>); all of them when its mask names none
+    /// of this process's (a forked process may see fewer CPUs than the one whose thread set it).
+    /// </summary>
+    internal static ulong CpusOf(GuestProcess p, GuestThread t)
+    {
+        ulong allowed = t.Affinity & AllCpus(p);
+        return allowed == 0 ? AllCpus(p) : allowed;
+    }
 
     /// <summary>
     /// The CPU getcpu reports for <paramref name="t"/>: its processor component's, unless its affinity excludes that
