@@ -63,17 +63,25 @@ static void sha256_blocks(uint32_t st[8], const unsigned char *p, size_t n)
     }
 }
 
+/* The last one or two blocks of both hashes: the message's tail, 0x80, zeros, and the length in bits in the last 8
+   bytes (big-endian for SHA-256, little-endian for MD5). Returns the number of blocks. */
+static size_t final_blocks(unsigned char tail[128], const unsigned char *msg, size_t len, int big_endian)
+{
+    size_t rest = len % 64, pad = rest < 56 ? 64 : 128;
+    memset(tail, 0, 128);
+    memcpy(tail, msg + len - rest, rest);
+    tail[rest] = 0x80;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int k = 0; k < 8; k++) tail[big_endian ? pad - 1 - k : pad - 8 + k] = (unsigned char)(bits >> (8 * k));
+    return pad / 64;
+}
+
 static void sha256(const unsigned char *msg, size_t len, unsigned char out[32])
 {
     uint32_t st[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     sha256_blocks(st, msg, len / 64);
-    unsigned char tail[128] = {0};
-    size_t rest = len % 64, pad = rest < 56 ? 64 : 128;
-    memcpy(tail, msg + len - rest, rest);
-    tail[rest] = 0x80;
-    uint64_t bits = (uint64_t)len * 8;
-    for (int k = 0; k < 8; k++) tail[pad - 1 - k] = (unsigned char)(bits >> (8 * k));
-    sha256_blocks(st, tail, pad / 64);
+    unsigned char tail[128];
+    sha256_blocks(st, tail, final_blocks(tail, msg, len, 1));
     for (int k = 0; k < 32; k++) out[k] = (unsigned char)(st[k / 4] >> (24 - 8 * (k % 4)));
 }
 
@@ -134,13 +142,8 @@ static void md5(const unsigned char *msg, size_t len, unsigned char out[16])
 {
     uint32_t st[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
     md5_blocks(st, msg, len / 64);
-    unsigned char tail[128] = {0};
-    size_t rest = len % 64, pad = rest < 56 ? 64 : 128;
-    memcpy(tail, msg + len - rest, rest);
-    tail[rest] = 0x80;
-    uint64_t bits = (uint64_t)len * 8;
-    memcpy(tail + pad - 8, &bits, 8);
-    md5_blocks(st, tail, pad / 64);
+    unsigned char tail[128];
+    md5_blocks(st, tail, final_blocks(tail, msg, len, 0));
     memcpy(out, st, 16);
 }
 
