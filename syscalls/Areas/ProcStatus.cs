@@ -74,9 +74,8 @@ static class ProcStatus
         foreach (var v in p.Space.Vmas())
         {
             size += v.Length;
-            bool isStack = v.Name == "[stack]" || (v.Flags & MapFlags.GrowsDown) != 0;
-            if (isStack) stack += v.Length;
-            else if ((v.Flags & MapFlags.Private) != 0 && (v.Prot & Protection.Write) != 0) data += v.Length;
+            if (GuestProcess.IsStackMapping(v)) stack += v.Length;
+            else if (GuestProcess.IsDataMapping(v)) data += v.Length;
             if ((v.Prot & Protection.Exec) != 0 && (v.Flags & MapFlags.Anonymous) == 0 && !v.Name.StartsWith('['))
             {
                 if (v.Name == p.ExePath) exe += v.Length;

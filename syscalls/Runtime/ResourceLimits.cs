@@ -125,6 +125,13 @@ public sealed partial class GuestProcess
     /// Whether <paramref name="length"/> more bytes of mappings (<paramref name="privateWritable"/>: counted by
     /// the overcommit rule and RLIMIT_DATA) fit the limits; -ENOMEM when they do not, 0 when they do.
     /// </summary>
+    /// <summary>A stack: the main one, or a mapping that grows down.</summary>
+    public static bool IsStackMapping(Mem.Component.Vma v) => v.Name == "[stack]" || (v.Flags & Mem.Component.MapFlags.GrowsDown) != 0;
+
+    /// <summary>What RLIMIT_DATA and status's VmData count: private writable mappings other than stacks.</summary>
+    public static bool IsDataMapping(Mem.Component.Vma v) =>
+        (v.Flags & Mem.Component.MapFlags.Private) != 0 && (v.Prot & Protection.Write) != 0 && !IsStackMapping(v);
+
     public long CheckMapLimits(ulong length, bool privateWritable, bool dataSegment = false)
     {
         if (privateWritable && length > CommitLimit()) return -Errno.ENOMEM;
@@ -134,7 +141,7 @@ public sealed partial class GuestProcess
         foreach (var v in Space.Vmas())
         {
             total += v.Length;
-            if ((v.Flags & Mem.Component.MapFlags.Private) != 0 && (v.Prot & Protection.Write) != 0 && (v.Flags & Mem.Component.MapFlags.GrowsDown) == 0 && v.Name != "[stack]") data += v.Length;
+            if (IsDataMapping(v)) data += v.Length;
         }
         if (asLimit != ulong.MaxValue && total + length > asLimit) return -Errno.ENOMEM;
         if (dataLimit != ulong.MaxValue && privateWritable && data + length > dataLimit) return -Errno.ENOMEM;
