@@ -66,7 +66,7 @@ public sealed class ClusterRun : IDisposable
         try
         {
             var hosts = new List<MemberRecord>();
-            foreach (var (key, value) in _store.Range(_store.Keys.Members + MemberRecord.Processor + "/")) hosts.Add(MemberRecord.Parse(key, value));
+            foreach (var (key, value) in _store.RangeLive(_store.Keys.Members + MemberRecord.Processor + "/")) hosts.Add(MemberRecord.Parse(key, value));
             var idle = hosts.Where(h => h.Kind == MemberRecord.Processor && h.Load == 0).Select(h => h.Endpoint).Order(StringComparer.Ordinal).Take(MaxThreadHosts).ToList();
             if (idle.Count > 0) return string.Join(",", idle);
             error = $"{option}: no idle processor component is registered in cluster {_store.Spec.Name} at {_store.Spec.Text} (start them with 'legoemu procnode --listen ENDPOINT --cluster {_store.Spec.Text}')";

@@ -14,7 +14,7 @@ public static class ClusterMemory
     public static IReadOnlyList<MemberRecord> Choose(EtcdStore store)
     {
         var nodes = new List<MemberRecord>();
-        foreach (var (key, value) in store.Range(store.Keys.Members + MemberRecord.Memory + "/")) nodes.Add(MemberRecord.Parse(key, value));
+        foreach (var (key, value) in store.RangeLive(store.Keys.Members + MemberRecord.Memory + "/")) nodes.Add(MemberRecord.Parse(key, value));
         return nodes.Where(n => n.Kind == MemberRecord.Memory && n.FreeBytes > 0)
             .OrderByDescending(n => n.FreeBytes).ThenBy(n => n.Load).ThenBy(n => n.Endpoint, StringComparer.Ordinal)
             .Take(MaxNodes).ToList();

@@ -16,7 +16,7 @@ public sealed class ClusterView
     public static ClusterView Read(EtcdStore store)
     {
         var members = new List<MemberRecord>();
-        foreach (var (key, value) in store.Range(store.Keys.Members)) members.Add(MemberRecord.Parse(key, value));
+        foreach (var (key, value) in store.RangeLive(store.Keys.Members)) members.Add(MemberRecord.Parse(key, value));
         var regions = new Dictionary<string, (int, int)>();
         foreach (var (key, value) in store.Range(store.Keys.Placements))
         {

@@ -106,12 +106,32 @@ public sealed class EtcdStore : IDisposable
     public void Delete(string key) => Call($"deleting {key}", () => _client.Delete(key, deadline: Deadline));
 
     /// <summary>Every key under <paramref name="prefix"/> with its value, in key order.</summary>
-    public IReadOnlyList<(string Key, string Value)> Range(string prefix)
+    public IReadOnlyList<(string Key, string Value)> Range(string prefix) => Read(prefix, liveOnly: false);
+
+    /// <summary>
+    /// As <see cref="Range"/>, without the keys whose lease has run out. etcd deletes them only once its revocation of
+    /// the lease has gone through its log, which a slow disk holds up for tens of seconds (a revocation that times out
+    /// is retried seconds later), while the lease's own time to live already says it is over: a member record read
+    /// here is one whose owner has kept it alive.
+    /// </summary>
+    public IReadOnlyList<(string Key, string Value)> RangeLive(string prefix) => Read(prefix, liveOnly: true);
+
+    IReadOnlyList<(string Key, string Value)> Read(string prefix, bool liveOnly)
     {
         var r = Call($"reading {prefix}", () => _client.GetRange(prefix, deadline: Deadline));
         var list = new List<(string, string)>(r.Kvs.Count);
+        Dictionary<long, bool>? expired = null;
         foreach (var kv in r.Kvs)
         {
+            if (liveOnly && kv.Lease != 0)
+            {
+                expired ??= new Dictionary<long, bool>();
+                if (!expired.TryGetValue(kv.Lease, out bool over))
+                    // etcd rounds the seconds left toward zero and answers -1 for a lease it no longer has: below zero,
+                    // the lease ended at least a second ago, so a record whose keep-alive is merely late stays.
+                    expired[kv.Lease] = over = TimeToLive(kv.Lease) < 0;
+                if (over) continue;
+            }
             string key, value;
             try
             {

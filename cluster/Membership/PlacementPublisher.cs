@@ -108,7 +108,7 @@ public sealed class PlacementPublisher : IDisposable
             try
             {
                 live = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var (key, value) in _store.Range(_store.Keys.Members + MemberRecord.Memory + "/")) live.Add(MemberRecord.Parse(key, value).Endpoint);
+                foreach (var (key, value) in _store.RangeLive(_store.Keys.Members + MemberRecord.Memory + "/")) live.Add(MemberRecord.Parse(key, value).Endpoint);
             }
             catch (ClusterStoreException) { continue; } // etcd away or a bad record: nobody is declared gone on that
             for (int i = 0; i < _endpoints.Count; i++)
