@@ -93,6 +93,8 @@ public sealed class CpuState
         if (!InterruptPending && SafePointLimit != 0) Volatile.Write(ref SafePointLimit, 0);
     }
     public long InstructionsRetired;
+    /// <summary>Translated code's lines per address form (see <see cref="LineSlots"/>).</summary>
+    public LineSlots Lines;
     /// <summary>Set by a region that left at a front-table miss (it may have been entered from another region's exit).</summary>
     public LegoEmu.Cpu.Translate.Region? MissedRegion;
     /// <summary>Set by a region whose exit found no link to the next region: the dispatcher links the two if it can.</summary>

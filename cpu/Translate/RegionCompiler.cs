@@ -152,6 +152,7 @@ static unsafe class RegionCompiler
         var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit, Groups = groups };
         region.MissCalls = missCalls;
         e.UseRegisters(blocks);
+        e.PlanLineSlots(blocks);
         foreach (var b in blocks)
             foreach (var insn in b.Insns)
             {

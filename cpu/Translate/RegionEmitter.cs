@@ -315,6 +315,7 @@ sealed partial class RegionEmitter
         var info = new InstructionInfoFactory();
         var score = new double[16];
         var frequency = BlockFrequency.Estimate(blocks);
+        _frequency = frequency;
         for (int k = 0; k < blocks.Length; k++)
         {
             var b = blocks[k];
@@ -448,6 +449,7 @@ sealed partial class RegionEmitter
         }
         LoadRegisters(all: true);
         ForgetProducer();
+        ForgetLines();
         if (UsesFloatingPoint)
         {
             _fpFast = Il.DeclareLocal(typeof(bool));
@@ -536,6 +538,7 @@ sealed partial class RegionEmitter
     {
         // Each stub names its site by index and shares the code that settles the flags it left waiting, with
         // the other stubs and the exits that left the same producer waiting: one way out for the whole region.
+        EmitRefills();
         var sites = new List<FaultSite>(_faultStubs.Count + _missStubs.Count);
         foreach (var (label, ip, block, k, accesses, reload, pending) in _faultStubs)
         {
@@ -830,6 +833,7 @@ sealed partial class RegionEmitter
         IndexInBlock = indexInBlock;
         _insnGroup = indexInBlock < _groupOf.Length ? _groupOf[indexInBlock] : -1;
         _insnDisp = i.Disp;
+        _insnShape = i;
         _rmwAddr = null;
         _faultLabel = null;
         _missLabel = null;
@@ -965,8 +969,10 @@ sealed partial class RegionEmitter
     internal void EmitInterpreted(int interpretedIndex, RegisterSet set)
     {
         MaterializeFlags();
-        // The handler may fill and evict lines: a group's host address is looked up again after it.
+        // The handler may fill and evict lines: a group's host address is looked up again after it, and so is every
+        // form's line.
         Array.Clear(_probed);
+        ForgetLines();
         StoreRegisters(set.Read);
         var fault = Il.DefineLabel();
         _faultStubs.Add((fault, Ip, _block, IndexInBlock, _blockAccesses, set, null));
@@ -1053,6 +1059,7 @@ sealed partial class RegionEmitter
         else Il.Ldc8((long)direct);
         LoadGpr64(Registers.RSP);
         Il.Emit(OpCodes.Call, call ? MTrackCall : MTrackReturn);
+        ForgetLines();
     }
 
     /// <summary>With a profile: a CALL or RET its interpreter handler ran; the tracker reads RIP and RSP from the CPU state.</summary>
@@ -1064,6 +1071,7 @@ sealed partial class RegionEmitter
         Il.Ldc8((long)i.Ip);
         Il.Emit(call ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Call, MTrackHandled);
+        ForgetLines();
     }
 
     /// <summary>Leaves the region for the dispatcher at a constant guest address.</summary>
@@ -1375,7 +1383,8 @@ sealed partial class RegionEmitter
                 Il.Ldc8(low);
                 Il.Emit(OpCodes.Add);
                 Il.Emit(OpCodes.Stloc, range);
-                ProbeLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, miss);
+                ProbeThroughLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, miss,
+                    new LineKey((sbyte)reg, -1, 0, 0, false, 0, store));
                 Il.Emit(OpCodes.Stloc, host);
                 _probed[_insnGroup] = true;
             }
@@ -1393,11 +1402,12 @@ sealed partial class RegionEmitter
             }
             return;
         }
-        ProbeLine(a, bytes, tagOffset, miss);
+        ProbeThroughLine(a, bytes, tagOffset, miss,
+            HasMemoryOperand(_insnShape) ? LineKeyOf(_insnShape, tagOffset == CacheView.EntryWriteTagOffset) : null);
     }
 
     /// <summary>Pushes the host address of the guest address in <paramref name="a"/> when its <paramref name="bytes"/> lie in a line the front table holds, else branches to <paramref name="miss"/>.</summary>
-    void ProbeLine(LocalBuilder a, int bytes, int tagOffset, Label miss)
+    void ProbeLine(LocalBuilder a, int bytes, int tagOffset, Label miss, bool count = true)
     {
         // The front table is at a fixed address for the view's lifetime and every CPU running this region uses
         // that view. In the low 2 GiB (the usual case) _entry holds the entry's offset in the table and each
@@ -1463,8 +1473,11 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Call, MTouch);
         }
         // Counted once per block by RetireBlock; the slow path takes back the count its call makes.
-        _blockAccesses++;
-        _region.Profile?.CountInline(_block, IndexInBlock);
+        if (count)
+        {
+            _blockAccesses++;
+            _region.Profile?.CountInline(_block, IndexInBlock);
+        }
         // host address = addend + a
         EntryField(low, CacheView.EntryAddendOffset);
         Il.Emit(OpCodes.Ldind_I);
