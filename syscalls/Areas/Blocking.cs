@@ -28,7 +28,7 @@ static unsafe class Blocking
     public static long Io(SyscallContext x, long guestFd, int h, short events, bool restartable, Func<bool, long> op, bool canTryNoWait = true)
     {
         var kind = x.P.Fds.Kind(guestFd);
-        if (kind == FdKind.NeverBlocks) return op(false);
+        if (kind is FdKind.NeverBlocks or FdKind.ThreadName) return op(false);
         if (kind is FdKind.NoWait or FdKind.Socket && canTryNoWait)
         {
             long r = op(true);

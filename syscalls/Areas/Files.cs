@@ -180,6 +180,7 @@ static class Files
         ulong addr = x.A[1];
         long len = x.Long(2);
         if (len < 0) return -Errno.EINVAL;
+        if (x.P.Fds.Kind(g) == FdKind.ThreadName) return ProcTasks.WriteComm(x, h, addr, len);
         long ok = Buffers.AccessiblePrefix(x, addr, len, write: false);
         if (ok < len && ok < Buffers.Chunk && !ShortTransfers(x, g))
         {
@@ -305,6 +306,9 @@ static class Files
 
     static long OpenAt(SyscallContext x, int dirfd, string path, int flags, int mode, Func<long, nint, long>? open = null)
     {
+        // Under the guest's own descriptor or task directory, a number is the guest's: absolute from here on.
+        if (dirfd != AT_FDCWD && !path.StartsWith('/') && x.P.Fds.Host(dirfd) is int dir and >= 0 && OwnFdListing.Relative(x.P, dir, path) is { } own)
+            (dirfd, path) = (AT_FDCWD, own);
         if (path == "/proc/self/exe" || path == $"/proc/{x.P.Pid}/exe") path = x.P.ExePath;
         if ((path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/devices/system/cpu/", StringComparison.Ordinal)) && Proc.TryOpen(x, path, flags, out long procFd)) return procFd;
         long h = WithDir(x, dirfd, path, open ?? ((d, p) => Sys(Nr.openat, d, p, flags | O_CLOEXEC, mode)));

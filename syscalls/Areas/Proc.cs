@@ -22,8 +22,17 @@ static class Proc
     {
         fd = 0;
         string? rest = null;
+        // The thread a per-thread file (comm, status, stat) describes: the leader's for the process's own files, as
+        // the kernel's /proc/PID is the leader task's.
+        GuestThread? thread = null;
+        bool perThread = false;
         foreach (var prefix in new[] { "/proc/self/", "/proc/thread-self/", $"/proc/{x.P.Pid}/" })
             if (path.StartsWith(prefix, StringComparison.Ordinal)) rest = path[prefix.Length..];
+        if (path.StartsWith("/proc/thread-self/", StringComparison.Ordinal)) (thread, perThread) = (x.P.CurrentThread, true);
+        else if (rest != null && rest.StartsWith("task/", StringComparison.Ordinal) && ProcTasks.Named(x.P, rest) is var (named, file))
+            (thread, perThread, rest) = (named, true, file);
+        thread ??= x.P.FindThread(x.P.Pid) ?? x.P.CurrentThread;
+        if (rest == "comm" && (flags & 3) != 0) { fd = ProcTasks.OpenCommForWriting(x, thread, perThread, (flags & 0x80000) != 0); return true; }
         byte[]? content = rest switch
         {
             "maps" => GuestText.Encode(Maps(x.P)),
@@ -31,10 +40,10 @@ static class Proc
             "environ" => NulTerminated(x.P.Envp),
             "limits" => GuestText.Encode(Limits(x.P)),
             "auxv" => x.P.AuxVector,
-            "comm" => GuestText.Encode(Comm(x.P) + "\n"),
+            "comm" => GuestText.Encode(Name(perThread ? thread.Name : x.P.ThreadName) + "\n"),
             "smaps" => GuestText.Encode(Smaps(x.P)),
-            "stat" => GuestText.Encode(Stat(x.P)),
-            "status" => GuestText.Encode(ProcStatus.For(x, threadSelf: path.StartsWith("/proc/thread-self/", StringComparison.Ordinal))),
+            "stat" => GuestText.Encode(Stat(x.P, thread, perThread)),
+            "status" => GuestText.Encode(ProcStatus.For(x, thread, perThread)),
             _ => path switch
             {
                 "/proc/cpuinfo" => Encoding.ASCII.GetBytes(CpuInfo(x.P.CpuCount)),
@@ -50,9 +59,9 @@ static class Proc
         return true;
     }
 
-    static unsafe long Serve(SyscallContext x, byte[] content, bool cloexec)
+    internal static unsafe long Serve(SyscallContext x, byte[] content, bool cloexec, string memfdName = "legoemu-proc")
     {
-        var name = "legoemu-proc\0"u8.ToArray();
+        var name = Encoding.ASCII.GetBytes(memfdName + "\0");
         long h;
         fixed (byte* n = name) h = Sys(MemfdCreate, (nint)n, 1 /* MFD_CLOEXEC */);
         if (h < 0) return h;
@@ -88,10 +97,13 @@ static class Proc
     }
 
     /// <summary>The command name's bytes as the guest set them (not UTF-8 necessarily), up to its NUL.</summary>
-    internal static string Comm(GuestProcess p)
+    internal static string Comm(GuestProcess p) => Name(p.ThreadName);
+
+    /// <summary>A thread's name as the guest set it (not UTF-8 necessarily), up to its NUL.</summary>
+    internal static string Name(byte[] name)
     {
-        int n = Array.IndexOf(p.ThreadName, (byte)0);
-        return GuestText.Decode(p.ThreadName.AsSpan(0, n < 0 ? p.ThreadName.Length : n));
+        int n = Array.IndexOf(name, (byte)0);
+        return GuestText.Decode(name.AsSpan(0, n < 0 ? name.Length : n));
     }
 
     /// <summary>smaps, reduced to what tools read: each mapping with its size; every page counts as resident.</summary>
@@ -112,7 +124,8 @@ static class Proc
     }
 
     /// <summary>/proc/self/stat from the host's, with the guest's command name and its threads count.</summary>
-    static string Stat(GuestProcess p)
+    /// <summary>stat of the process (the leader's name) or, <paramref name="perThread"/>, of one thread: its id and name.</summary>
+    static string Stat(GuestProcess p, GuestThread thread, bool perThread)
     {
         string host;
         try { host = File.ReadAllText("/proc/self/stat"); }
@@ -121,7 +134,8 @@ static class Proc
         if (open < 0 || close < open) return host;
         var rest = host[(close + 2)..].Split(' ');
         if (rest.Length > 17) rest[17] = p.LiveThreads.ToString(); // num_threads (field 20)
-        return $"{host[..open]}({Comm(p)}) {string.Join(' ', rest)}";
+        string id = perThread ? thread.Tid.ToString() : host[..open].TrimEnd();
+        return $"{id} ({Name(perThread ? thread.Name : p.ThreadName)}) {string.Join(' ', rest)}";
     }
 
     /// <summary>

@@ -13,14 +13,20 @@ namespace LegoEmu.Syscalls.Areas;
 /// </summary>
 static class ProcStatus
 {
-    public static string For(SyscallContext x, bool threadSelf)
+    /// <summary>
+    /// The status of <paramref name="t"/>: the process's (its leader's, as the kernel's /proc/PID/status is the leader
+    /// task's) or, <paramref name="perThread"/>, one thread's (/proc/thread-self, /proc/self/task/TID).
+    /// </summary>
+    public static string For(SyscallContext x, GuestThread t, bool perThread)
     {
         string host;
         try { host = File.ReadAllText("/proc/self/status"); }
         catch (IOException) { return ""; }
         var p = x.P;
-        var t = p.CurrentThread;
         var s = p.Signals;
+        // The running thread's mask is the process's; the others keep theirs aside (GuestThread.SignalMask).
+        bool running = t == p.CurrentThread;
+        ulong blocked = running ? s.Mask : t.SignalMask;
         ulong ignored = 0, caught = 0;
         for (int sig = 1; sig <= 64; sig++)
         {
@@ -29,11 +35,11 @@ static class ProcStatus
             else if (handler > 1) caught |= SignalState.Bit(sig);
         }
         // The running thread's directed signals wait in the process's set while it runs (GuestThread.DirectedInFlight).
-        ulong own = t.DirectedPending | t.DirectedInFlight;
-        ulong shared = Volatile.Read(ref s.Pending) & ~t.DirectedInFlight;
+        ulong own = t.DirectedPending | (running ? t.DirectedInFlight : 0);
+        ulong shared = Volatile.Read(ref s.Pending) & ~p.CurrentThread.DirectedInFlight;
         var (size, data, stack, exe, lib) = Sizes(p);
         ulong peak = p.StatusPeakVirtual = Math.Max(p.StatusPeakVirtual, size);
-        int pid = threadSelf ? t.Tid : p.Pid;
+        int pid = perThread ? t.Tid : p.Pid;
         ulong cpus = Scheduling.CpusOf(p, t);
         var sb = new StringBuilder(host.Length);
         foreach (var line in host.Split('\n'))
@@ -43,13 +49,13 @@ static class ProcStatus
             string key = colon < 0 ? "" : line[..colon];
             string? value = key switch
             {
-                "Name" => Proc.Comm(p),
+                "Name" => Proc.Name(perThread ? t.Name : p.ThreadName),
                 "Tgid" or "NStgid" => p.Pid.ToString(),
                 "Pid" or "NSpid" => pid.ToString(),
                 "Threads" => p.LiveThreads.ToString(),
                 "SigPnd" => Hex(own),
                 "ShdPnd" => Hex(shared),
-                "SigBlk" => Hex(s.Mask),
+                "SigBlk" => Hex(blocked),
                 "SigIgn" => Hex(ignored),
                 "SigCgt" => Hex(caught),
                 "VmPeak" => Kib(peak),

@@ -149,11 +149,12 @@ static class ProcessInfo
                 var name = new byte[16];
                 x.Mem.ReadBytes(x.A[1], name);
                 name[15] = 0;
-                x.P.ThreadName = name;
+                // In place: the leader's array is the process's name too.
+                name.CopyTo(x.P.CurrentThread.Name, 0);
                 return 0;
             }
             case PR_GET_NAME:
-                x.Mem.WriteBytes(x.A[1], x.P.ThreadName);
+                x.Mem.WriteBytes(x.A[1], x.P.CurrentThread.Name);
                 return 0;
             case PR_SET_PDEATHSIG: return x.P.SetParentDeathSignal(x.Int(1));
             case PR_GET_PDEATHSIG: x.Mem.Write32(x.A[1], (uint)x.P.ParentDeathSignal); return 0;

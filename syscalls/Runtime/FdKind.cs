@@ -13,4 +13,6 @@ public enum FdKind : byte
     Socket,
     /// <summary>Terminals and other character devices that refuse RWF_NOWAIT: poll for readiness first.</summary>
     PollFirst,
+    /// <summary>A thread's comm opened for writing (a memfd): writes rename the thread; reads never block.</summary>
+    ThreadName,
 }

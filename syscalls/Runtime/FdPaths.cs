@@ -16,6 +16,7 @@ public static class FdPaths
     public static string Resolve(GuestProcess p, string path, bool followLast = true)
     {
         if (path.Length < 9 || path[0] != '/' || (path[1] != 'd' && path[1] != 'p')) return path;
+        if (TaskPath(p, path, followLast) is { } task) return task;
         int at;
         string dir = "fd";
         if (path.StartsWith("/dev/fd/", StringComparison.Ordinal)) at = 8;
@@ -49,6 +50,34 @@ public static class FdPaths
         if (!rest.StartsWith("fdinfo/", StringComparison.Ordinal)) return -1;
         dir = "fdinfo";
         return at + 7;
+    }
+
+    /// <summary>
+    /// /proc/self/task/TID/… and /proc/PID/task/TID/… name the guest's threads, whose ids the host does not know (its
+    /// own /proc/self/task lists the emulator's threads). A live guest thread's comm, status and stat stay in this form
+    /// for <c>Proc.TryOpen</c> to generate; anything else under it is the process's own (/proc/self/…); an id that is
+    /// no live guest thread names nothing. Null when the path is not under a task directory.
+    /// </summary>
+    static string? TaskPath(GuestProcess p, string path, bool followLast)
+    {
+        int at;
+        if (path.StartsWith("/proc/self/task/", StringComparison.Ordinal)) at = 16;
+        else
+        {
+            int end = 6;
+            while (end < path.Length && char.IsAsciiDigit(path[end])) end++;
+            if (end == 6 || !path.AsSpan(end).StartsWith("/task/", StringComparison.Ordinal)
+                || !int.TryParse(path.AsSpan(6, end - 6), out int pid) || pid != p.Pid) return null;
+            at = end + 6;
+        }
+        int stop = at;
+        while (stop < path.Length && char.IsAsciiDigit(path[stop])) stop++;
+        if (stop == at || stop - at > 9 || (path[at] == '0' && stop - at > 1) || (stop < path.Length && path[stop] != '/')) return null;
+        int tid = int.Parse(path.AsSpan(at, stop - at));
+        string rest = path[stop..];
+        if (p.FindThread(tid) is not { Exited: false }) return "/proc/self/task/-1" + rest;
+        if (rest is "/comm" or "/status" or "/stat") return $"/proc/self/task/{tid}{rest}";
+        return Resolve(p, "/proc/self" + rest, followLast);
     }
 
     /// <summary>Where the number starts in /proc/PID/fd/N or /proc/PID/fdinfo/N when PID is this process's own, else -1.</summary>

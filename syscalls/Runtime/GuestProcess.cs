@@ -55,7 +55,7 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         Blocks = new BlockCache(View);
         Interpreter = new Interpreter(Blocks, options.Tier);
         _ctx = new SyscallContext(this);
-        _current = new GuestThread(Pid, new CpuState(View, this));
+        _current = new GuestThread(Pid, new CpuState(View, this)) { Name = _leaderName };
         Threads.Add(_current);
         _index.Add(_current);
         ApplyDescriptorLimit();
@@ -129,8 +129,20 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
     public string InterpreterPath { get; private set; } = "";
     public int ExitStatus { get; set; }
     public int Pid { get; } = Environment.ProcessId;
-    /// <summary>prctl(PR_SET_NAME): 16 bytes, NUL-padded; starts as the executable's base name.</summary>
-    public byte[] ThreadName { get; set; } = new byte[16];
+    /// <summary>
+    /// The process's command name, which is its leader thread's (the kernel's /proc/PID/comm and status): 16 bytes,
+    /// NUL-padded; starts as the executable's base name. Other threads name themselves apart (<see cref="GuestThread.Name"/>).
+    /// </summary>
+    public byte[] ThreadName
+    {
+        get => _leaderName;
+        set
+        {
+            _leaderName = value;
+            if (FindThread(Pid) is { } leader) leader.Name = value;
+        }
+    }
+    byte[] _leaderName = new byte[16];
     public int ParentDeathSignal { get; set; }
     /// <summary>personality(2): PER_LINUX with whatever flags the guest set (they change nothing here).</summary>
     public uint Personality { get; set; }
@@ -323,7 +335,8 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         c.Mxcsr = parent.GetMxcsr();
         if (stack != 0) c.Rsp = stack;
         c.R[Registers.RAX] = 0;
-        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask, Affinity = _current.Affinity }; // a new thread inherits its creator's mask and CPUs
+        // A new thread inherits its creator's mask, CPUs and name.
+        var t = new GuestThread(NewTid(), c) { SignalMask = Signals.Mask, Affinity = _current.Affinity, Name = (byte[])_current.Name.Clone() };
         t.Component = PlaceThread();
         t.AwaitingRemote = t.Component != 0; // it starts on its host once clone has written the tid words (Launch)
         Threads.Add(t);

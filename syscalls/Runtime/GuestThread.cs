@@ -19,6 +19,11 @@ public sealed class GuestThread
     public ulong ClearChildTid;
     /// <summary>set_robust_list: the head of the robust futex list, walked when the thread dies.</summary>
     public ulong RobustList;
+    /// <summary>
+    /// Its command name (prctl PR_SET_NAME, /proc/.../task/TID/comm): 16 bytes, NUL-padded, copied from its creator.
+    /// The leader's array is the process's <see cref="GuestProcess.ThreadName"/> itself.
+    /// </summary>
+    public byte[] Name = new byte[16];
 
     public bool Exited
     {

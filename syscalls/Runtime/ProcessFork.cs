@@ -247,7 +247,7 @@ public sealed partial class GuestProcess
         var state = new ForkState
         {
             MemoryEndpoints = endpoints, Asid = child, HomeNode = homeNode, SpaceKey = key, RegionOwners = owners, Brk = brk,
-            ExePath = ExePath, InterpreterPath = InterpreterPath, Argv = Argv, Envp = Envp, AuxVector = AuxVector, ThreadName = ThreadName,
+            ExePath = ExePath, InterpreterPath = InterpreterPath, Argv = Argv, Envp = Envp, AuxVector = AuxVector, ThreadName = (byte[])CurrentThread.Name.Clone(),
             Registers = ChildRegisters(c, childStack), Rip = c.Rip, Rflags = c.Rflags, FsBase = c.FsBase, GsBase = c.GsBase,
             Xmm = ForkState.Bytes(c.Xmm), Mxcsr = c.GetMxcsr(),
             FpuControl = c.Fpu.ControlWord, FpuStatus = c.Fpu.StatusWord, FpuTags = c.Fpu.TagWord, FpuRegs = (Float80[])c.Fpu.Regs.Clone(),

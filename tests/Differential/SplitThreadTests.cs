@@ -20,7 +20,7 @@ public sealed class SplitThreadTests(GuestBuilds builds)
         ["per-thread-64K"] = ["--processors", "per-thread", "--excache", "64K"],
     };
 
-    static readonly string[] ThreadGuests = ["threads", "threads_futex", "thread_signals", "futex_restart", "atomics", "bmi_scalar", "affinity", "proc_status"];
+    static readonly string[] ThreadGuests = ["threads", "threads_futex", "thread_signals", "futex_restart", "atomics", "bmi_scalar", "affinity", "proc_status", "proc_tasks"];
 
     public static TheoryData<string, string> Cases()
     {
