@@ -12,11 +12,13 @@ usage: perf-r2r.py PERF.DATA [MODE] [DEPTH]
         self             samples per leaf method
         callees:TEXT     what the first frame containing TEXT spends its samples in (DEPTH frames below it)
         callers:TEXT     who calls the first frame containing TEXT (DEPTH emulator frames above it)
-Only threads named "legoemu" (the guest's threads and the warm-up thread) are counted; TOP=N limits the lines.
+Only threads named "legoemu" (the guest's threads and the warm-up thread) are counted, or those whose name starts with
+COMM=TEXT (COMM=memnode: a memory node's connection threads); TOP=N limits the lines.
 """
 import bisect, collections, os, re, struct, subprocess, sys
 
 _images = {}
+_comm = os.environ.get('COMM')
 
 
 def image(path):
@@ -65,7 +67,8 @@ def samples(data):
         if line and not line[0].isspace():
             if frames:
                 yield frames
-            frames = [] if line.split()[0] == 'legoemu' else None
+            comm = line.split()[0]
+            frames = [] if (comm.startswith(_comm) if _comm else comm == 'legoemu') else None
             continue
         m = re.match(r'\s+([0-9a-f]+) (.*) \((.*)\)$', line)
         if frames is not None and m:

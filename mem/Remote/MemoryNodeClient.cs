@@ -20,9 +20,8 @@ public sealed class MemoryNodeClient : IDisposable
     readonly System.Net.Security.SslStream? _tls;
     /// <summary>The shared-memory ring the frames move through on a Unix socket to a node that agreed (see <see cref="RingLink"/>); null: the socket.</summary>
     readonly RingLink? _ring;
-    readonly FrameWriter _w = new();
-    // Requests queued since the last send: a batch leaves in one system call.
-    byte[] _out = new byte[16384];
+    // Requests queued since the last send, built in place one behind the other: a batch leaves in one system call.
+    readonly FrameWriter _w = new(16384);
     int _outLength;
     // Replies read ahead: one receive takes whatever has arrived, often several replies.
     byte[] _in = new byte[65536];
@@ -154,7 +153,7 @@ public sealed class MemoryNodeClient : IDisposable
 
     public FrameWriter Begin(Op op)
     {
-        _w.Begin((byte)op, _nextId++);
+        _w.Begin((byte)op, _nextId++, _outLength);
         return _w;
     }
 
@@ -179,8 +178,13 @@ public sealed class MemoryNodeClient : IDisposable
     void Enqueue(AsyncReply kind, int token)
     {
         var frame = _w.Finish();
-        if (_outLength + frame.Length > _out.Length) Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLength + frame.Length));
-        frame.CopyTo(_out.AsSpan(_outLength));
+        // A batch sent while this request was being written (none is today) left it behind the batch's new end.
+        if (_w.Start != _outLength)
+        {
+            if (_w.Start < _outLength) throw new InvalidOperationException("a request begun inside the batch");
+            frame.CopyTo(_w.Buffer.AsSpan(_outLength));
+            frame = _w.Batch(_outLength + frame.Length)[_outLength..];
+        }
         _outLength += frame.Length;
         if (_inFlightCount == _inFlight.Length)
         {
@@ -254,12 +258,12 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             _sentAt = Stopwatch.GetTimestamp();
-            if (_ring != null) _ring.Send(_out.AsSpan(0, _outLength), NodeTimeout.Milliseconds);
-            else if (_tls != null) _tls.Write(_out, 0, _outLength);
+            if (_ring != null) _ring.Send(_w.Batch(_outLength), NodeTimeout.Milliseconds);
+            else if (_tls != null) _tls.Write(_w.Buffer, 0, _outLength);
             else
             {
                 int sent = 0;
-                while (sent < _outLength) sent += _socket.Send(_out, sent, _outLength - sent, SocketFlags.None);
+                while (sent < _outLength) sent += _socket.Send(_w.Buffer, sent, _outLength - sent, SocketFlags.None);
             }
             Stats.BytesSent += _outLength;
         }

@@ -206,6 +206,8 @@ public sealed partial class MemoryNodeServer : IDisposable
                 if (reply)
                 {
                     var frame = writer.Finish();
+                    // Batched over a ring too, at the cost of a copy: replies sent one by one each may wake a processor that
+                    // went to sleep between them (more system time, and slower runs whose misses are sparse).
                     if (outLength + frame.Length > output.Length) FlushReplies();
                     if (frame.Length > output.Length) conn.Send(frame);
                     else
@@ -583,12 +585,19 @@ public sealed partial class MemoryNodeServer : IDisposable
     static FillStatus WriteFill(InProcessMemoryComponent st, FrameWriter w, int asid, ulong addr, int size, int writeBackError)
     {
         w.I32(writeBackError);
-        Span<byte> tmp = stackalloc byte[size];
-        var status = st.Fill(asid, addr, tmp, out var prot);
-        w.U8((byte)status);
-        w.U8((byte)prot);
-        if (status == FillStatus.Data) tmp.CopyTo(w.Reserve(size));
-        else w.U32(0);
+        // The line goes straight into the reply: status and protection are known only after the fill, so their bytes
+        // are reserved ahead, and a fill without data takes its room back.
+        int head = w.Length;
+        w.U16(0);
+        var status = st.Fill(asid, addr, w.Reserve(size), out var prot);
+        var frame = w.Written(head, 2);
+        frame[0] = (byte)status;
+        frame[1] = (byte)prot;
+        if (status != FillStatus.Data)
+        {
+            w.Truncate(head + 2);
+            w.U32(0);
+        }
         return status;
     }
 

@@ -99,16 +99,34 @@ public sealed class ProtocolException(string message) : Exception(message);
 public sealed class FrameWriter
 {
     byte[] _buf;
-    int _pos;
+    int _pos, _start;
 
     public FrameWriter(int capacity = 8192) => _buf = new byte[Math.Max(capacity, 16)];
 
-    public void Begin(byte op, uint id)
+    public void Begin(byte op, uint id) => Begin(op, id, 0);
+
+    /// <summary>
+    /// Begins a frame at byte <paramref name="at"/>, behind frames finished earlier that are to stay (a batch built in
+    /// place, sent as <see cref="Batch"/>); whatever was written past <paramref name="at"/> is dropped.
+    /// </summary>
+    public void Begin(byte op, uint id, int at)
     {
-        _pos = 4;
+        if ((uint)at > (uint)_buf.Length) throw new ArgumentOutOfRangeException(nameof(at));
+        _start = _pos = at;
+        Ensure(4);
+        _pos += 4;
         U8(op);
         U32(id);
     }
+
+    /// <summary>The first <paramref name="length"/> bytes: the frames of a batch built with <see cref="Begin(byte, uint, int)"/>.</summary>
+    public ReadOnlySpan<byte> Batch(int length) => _buf.AsSpan(0, length);
+
+    /// <summary>Where the frame begun last starts.</summary>
+    public int Start => _start;
+
+    /// <summary>The buffer itself, for a send that takes an array (valid until the next write).</summary>
+    public byte[] Buffer => _buf;
 
     void Ensure(int n)
     {
@@ -160,11 +178,24 @@ public sealed class FrameWriter
         return span;
     }
 
+    /// <summary>Bytes written so far (the length prefix included): a place to go back to with <see cref="Truncate"/>.</summary>
+    public int Length => _pos - _start;
+
+    /// <summary>Bytes already written at <paramref name="at"/>, to be set after what follows them.</summary>
+    public Span<byte> Written(int at, int n) => _buf.AsSpan(_start + at, n);
+
+    /// <summary>Drops what was written after <paramref name="length"/> (an earlier <see cref="Length"/>).</summary>
+    public void Truncate(int length)
+    {
+        if ((uint)length > (uint)(_pos - _start) || length < 4) throw new ArgumentOutOfRangeException(nameof(length));
+        _pos = _start + length;
+    }
+
     /// <summary>The finished frame with its length prefix filled in.</summary>
     public ReadOnlySpan<byte> Finish()
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(_buf, (uint)(_pos - 4));
-        return _buf.AsSpan(0, _pos);
+        BinaryPrimitives.WriteUInt32LittleEndian(_buf.AsSpan(_start), (uint)(_pos - _start - 4));
+        return _buf.AsSpan(_start, _pos - _start);
     }
 }
 
