@@ -115,8 +115,6 @@ public sealed class Region
     public long InstructionsRun, MissExits;
     /// <summary>The counters at the start of the current window of miss exits (Translator.NoteMissExit).</summary>
     internal long InstructionsAtMissWindow, HitsAtMissWindow, FillsAtMissWindow;
-    /// <summary>Some of its accesses share a probe (see RegionEmitter.PlanAddressGroups).</summary>
-    public bool Grouped { get; internal set; }
     /// <summary>Compiled with calls to the slow path on a miss (see RegionEmitter.MissCalls).</summary>
     public bool MissCalls { get; internal set; }
 

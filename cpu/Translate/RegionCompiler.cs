@@ -119,10 +119,10 @@ static unsafe class RegionCompiler
     /// <summary>The parameters of a region's compiled method: the region (a closed delegate's target), the CPU, the budget.</summary>
     internal static readonly Type[] Parameters = { typeof(Region), typeof(CpuState), typeof(long) };
 
-    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false, IReadOnlySet<ulong>? addedEntries = null, bool groups = true)
+    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false, IReadOnlySet<ulong>? addedEntries = null)
     {
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long), Parameters, typeof(Region).Module, skipVisibility: true);
-        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries, sharedExit: true, groups);
+        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries, sharedExit: true);
         region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
         return region;
     }
@@ -144,12 +144,12 @@ static unsafe class RegionCompiler
         return n;
     }
 
-    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries, bool sharedExit, bool groups = true)
+    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries, bool sharedExit)
     {
         var interpreted = new List<Insn>();
         var region = new Region(blocks[0].Start, blocks);
         if (withProfile && shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
-        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit, Groups = groups };
+        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit };
         region.MissCalls = missCalls;
         e.UseRegisters(blocks);
         e.PlanLineSlots(blocks);

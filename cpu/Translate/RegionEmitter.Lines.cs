@@ -15,19 +15,20 @@ namespace LegoEmu.Cpu.Translate;
 /// a form's words, so they name a line the table held, readable (or, for a writing form, writable and dirty) as of that
 /// probe; and between a region's entry and its exit only this thread's own calls out can change the table: a process's
 /// guest threads share one host thread, and coherence invalidations are applied by it at safe points, which leave the
-/// region, or inside a miss's wait, which a region without slow-path calls makes only in an interpreted instruction. So
-/// the words are reset at entry and after every call out (a limit of 0 lets no address through), and used only where
-/// the probe does nothing but look up: not under LRU (every hit touches the policy), not in regions that call the slow
-/// path on a miss. A traced line never enters the front table, so its accesses keep taking the slow path.
+/// region, or inside a miss's wait, which is a call out (an interpreted instruction, the slow path). So the words are
+/// reset at entry and after every call out (a limit of 0 lets no address through), and used only where the probe does
+/// nothing but look up: not under LRU, where every hit touches the policy. A traced line never enters the front table,
+/// so its accesses keep taking the slow path.
 /// memloop's loop (a strided read-modify-write and a sequential read over 32 MiB): 31 -> 25 host instructions.
 /// </summary>
 sealed partial class RegionEmitter
 {
     /// <summary>
-    /// How an access names its address (base, index, scale, segment, 32-bit addressing; the line of an absolute one)
-    /// and whether it writes: the accesses of one form in a loop usually walk the same line.
+    /// How an access names its address (base, index, scale, segment, 32-bit addressing, and its displacement's multiple
+    /// of a line, which for an absolute address is its line) and whether it writes: the accesses of one form in a loop
+    /// usually walk the same line, and two a line or more apart get a line each.
     /// </summary>
-    readonly record struct LineKey(sbyte Base, sbyte Index, byte Scale, byte Seg, bool Addr32, ulong AbsoluteLine, bool Write);
+    readonly record struct LineKey(sbyte Base, sbyte Index, byte Scale, byte Seg, bool Addr32, long DisplacementLine, bool Write);
 
     /// <summary>
     /// One form's words in <see cref="CpuState.Lines"/> (the line's guest base, its host address, and the limit its
@@ -88,7 +89,7 @@ sealed partial class RegionEmitter
     /// </summary>
     internal void PlanLineSlots(Block[] blocks)
     {
-        if (MissCalls || _shape.TouchesOnHit) return;
+        if (_shape.TouchesOnHit) return;
         var info = new InstructionInfoFactory();
         var score = new Dictionary<LineKey, double>();
         for (int k = 0; k < blocks.Length && k < _frequency.Length; k++)
@@ -125,7 +126,7 @@ sealed partial class RegionEmitter
     }
 
     LineKey LineKeyOf(in Insn insn, bool write) =>
-        new(insn.Base, insn.Index, insn.ScaleShift, insn.Seg, insn.Addr32, insn.Base < 0 && insn.Index < 0 ? insn.Disp >> _shape.LineShift : 0, write);
+        new(insn.Base, insn.Index, insn.ScaleShift, insn.Seg, insn.Addr32, (long)insn.Disp >> _shape.LineShift, write);
 
     /// <summary>Every form's line is forgotten: at the region's entry and after anything that may fill or evict lines.</summary>
     void ForgetLines()

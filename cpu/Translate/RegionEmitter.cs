@@ -73,14 +73,15 @@ sealed partial class RegionEmitter
     /// its whole range up in the front table (one line, or the region leaves there as at any miss) and the others add their
     /// offset to that host address. A hash's rounds keep their message schedule on the stack and read their input through
     /// one pointer: sha256sum's loop made 141 M inline probes. No group in a region that calls the slow path on a miss (the
-    /// call may evict the line), under LRU (every access touches the policy) or across an instruction run by its handler;
-    /// a range is at most an eighth of a line, so that one that crosses a line boundary (it then leaves the region at every
-    /// run, and the region is compiled again with slow-path calls) stays rare.
+    /// call may evict the line), under LRU (every access touches the policy) or across an instruction run by its handler.
+    /// A range is at most an eighth of a line; one that is not in one line of the front table (it crosses a line boundary,
+    /// as a frame does at some stack depths) has its accesses probed one by one (see <see cref="_alone"/>), as without the
+    /// group: leaving the region there instead made xz's regions with groups leave so often that 65 were compiled again.
     /// </summary>
     internal void PlanAddressGroups(ReadOnlySpan<Insn> insns)
     {
         _groups.Clear();
-        if (!Groups || MissCalls || _shape.TouchesOnHit || insns.Length < 2) return;
+        if (MissCalls || _shape.TouchesOnHit || insns.Length < 2) return;
         var groupOf = new int[insns.Length];
         long cap = (1L << _shape.LineShift) / 8;
         // The group open on each base register: its index, members and range.
@@ -133,7 +134,6 @@ sealed partial class RegionEmitter
         for (int k = 0; k < groupOf.Length; k++)
             if (groupOf[k] >= 0) groupOf[k] = number[groupOf[k]];
         _groupOf = groupOf;
-        _region.Grouped = true;
         if (_probed.Length < _groups.Count) _probed = new bool[_groups.Count];
         while (_groupHosts.Count < _groups.Count) _groupHosts.Add(Il.DeclareLocal(typeof(nint)));
     }
@@ -200,12 +200,6 @@ sealed partial class RegionEmitter
     /// A region whose misses turn out frequent is compiled again this way (<see cref="Translator"/>).
     /// </summary>
     internal bool MissCalls;
-    /// <summary>
-    /// Set before <see cref="BeginRegion"/> to group accesses (<see cref="PlanAddressGroups"/>). A region whose groups'
-    /// ranges keep crossing line boundaries (a function entered at many stack depths, a pointer walking through memory)
-    /// leaves at their first access often: it is compiled again without groups (<see cref="Translator.NoteMissExit"/>).
-    /// </summary>
-    internal bool Groups = true;
     /// <summary>Accesses emitted inline so far in the current block (counted per block, not per access).</summary>
     int _blockAccesses;
 
@@ -539,6 +533,7 @@ sealed partial class RegionEmitter
         // Each stub names its site by index and shares the code that settles the flags it left waiting, with
         // the other stubs and the exits that left the same producer waiting: one way out for the whole region.
         EmitRefills();
+        EmitAlone();
         var sites = new List<FaultSite>(_faultStubs.Count + _missStubs.Count);
         foreach (var (label, ip, block, k, accesses, reload, pending) in _faultStubs)
         {
@@ -1374,7 +1369,10 @@ sealed partial class RegionEmitter
             var (reg, low, size, store) = _groups[_insnGroup];
             var host = _groupHosts[_insnGroup];
             long offset = (long)_insnDisp - low;
-            if (!_probed[_insnGroup])
+            var alone = Il.DefineLabel();
+            var back = Il.DefineLabel();
+            bool first = !_probed[_insnGroup];
+            if (first)
             {
                 // The group's first access looks up the line of its whole range, once: the base plus its lowest displacement
                 // up to the range's last byte.
@@ -1383,8 +1381,8 @@ sealed partial class RegionEmitter
                 Il.Ldc8(low);
                 Il.Emit(OpCodes.Add);
                 Il.Emit(OpCodes.Stloc, range);
-                ProbeThroughLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, miss,
-                    new LineKey((sbyte)reg, -1, 0, 0, false, 0, store));
+                ProbeThroughLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, alone,
+                    new LineKey((sbyte)reg, -1, 0, 0, false, low >> _shape.LineShift, store));
                 Il.Emit(OpCodes.Stloc, host);
                 _probed[_insnGroup] = true;
             }
@@ -1392,6 +1390,9 @@ sealed partial class RegionEmitter
             {
                 _blockAccesses++;
                 _region.Profile?.CountInline(_block, IndexInBlock);
+                // A host address of 0: the range was not at hand, and the group's accesses are probed one by one.
+                Il.Emit(OpCodes.Ldloc, host);
+                Il.Emit(OpCodes.Brfalse, alone);
             }
             Il.Emit(OpCodes.Ldloc, host);
             if (offset != 0)
@@ -1400,10 +1401,41 @@ sealed partial class RegionEmitter
                 Il.Emit(OpCodes.Conv_I);
                 Il.Emit(OpCodes.Add);
             }
+            Il.MarkLabel(back);
+            _alone.Add((alone, back, first ? host : null, a, reg, (long)_insnDisp, bytes, tagOffset, miss));
             return;
         }
         ProbeThroughLine(a, bytes, tagOffset, miss,
             HasMemoryOperand(_insnShape) ? LineKeyOf(_insnShape, tagOffset == CacheView.EntryWriteTagOffset) : null);
+    }
+
+    /// <summary>
+    /// Group members probed one by one, out of line: the group's range was not in one line the front table held (it crosses
+    /// a line boundary, as a frame does at some stack depths, or it is not there), so each access is looked up as it would
+    /// be without the group, and a miss leaves at that access. The first member's look-up clears the group's host address
+    /// for the others.
+    /// </summary>
+    readonly List<(Label Alone, Label Back, LocalBuilder? ClearHost, LocalBuilder A, int Base, long Disp, int Bytes, int TagOffset, Label Miss)> _alone = new();
+
+    void EmitAlone()
+    {
+        foreach (var (alone, back, clearHost, a, reg, disp, bytes, tagOffset, miss) in _alone)
+        {
+            Il.MarkLabel(alone);
+            if (clearHost != null)
+            {
+                Il.Emit(OpCodes.Ldc_I4_0);
+                Il.Emit(OpCodes.Conv_I);
+                Il.Emit(OpCodes.Stloc, clearHost);
+            }
+            // The access's own address (a member's base register is not written within its group).
+            LoadGpr64(reg);
+            Il.Ldc8(disp);
+            Il.Emit(OpCodes.Add);
+            Il.Emit(OpCodes.Stloc, a);
+            ProbeLine(a, bytes, tagOffset, miss, count: false);
+            Il.Emit(OpCodes.Br, back);
+        }
     }
 
     /// <summary>Pushes the host address of the guest address in <paramref name="a"/> when its <paramref name="bytes"/> lie in a line the front table holds, else branches to <paramref name="miss"/>.</summary>
@@ -1672,6 +1704,8 @@ sealed partial class RegionEmitter
         Il.Ldc8((long)Ip);
         call();
         AfterCallOut();
+        // The fill may have evicted any form's line.
+        ForgetLines();
         BranchIfFaulted(FaultLabel(_blockAccesses));
     }
 

@@ -49,9 +49,6 @@ public sealed partial class Translator : IDisposable
     /// <summary>Times a region is compiled again for one more entry before an arrival gets a region of its own.</summary>
     const int MaxEntryRecompiles = 3;
 
-    /// <summary>Heads whose regions are compiled without grouped accesses (they left at group misses too often), under the lock.</summary>
-    readonly HashSet<ulong> _ungrouped = new();
-
     /// <summary>The job waiting for the JIT that holds each block (past its head), under the lock.</summary>
     readonly Dictionary<Block, Job> _pendingMember = new();
 
@@ -223,16 +220,14 @@ public sealed partial class Translator : IDisposable
         long t0 = Stopwatch.GetTimestamp();
         Region region;
         HashSet<ulong> entries;
-        bool groups;
         lock (_sync)
         {
             job.Started = true;
             entries = job.Entries;
-            groups = !_ungrouped.Contains(job.Head.Start);
         }
         try
         {
-            region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls, entries, groups);
+            region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls, entries);
             region.EntryRecompiles = job.Recompiles;
             region.Wide = job.Wide;
             if (!region.Wide) region.WidenAt = WidenEntries;
@@ -311,9 +306,7 @@ public sealed partial class Translator : IDisposable
             Drop(region);
             _live.Remove(region);
             Stats.LiveRegions = _live.Count;
-            // Grouped accesses miss where their ranges cross a line: first without groups, then with slow-path calls.
-            if (region.Grouped) _ungrouped.Add(head.Start);
-            else head.MissCalls = true;
+            head.MissCalls = true;
             Stats.RegionsRecompiledWithMissCalls++;
         }
     }
