@@ -7,15 +7,18 @@ namespace LegoEmu.Mem.Remote;
 /// <summary>
 /// A connection's frames through shared memory instead of its Unix socket: two byte rings (requests, replies) in a
 /// sealed memfd the node makes and passes to the processor with SCM_RIGHTS. A side that waits spins on the ring for a
-/// bounded time, then announces that it sleeps and polls the socket, which stays open beside the ring as its doorbell
-/// (the other side writes one byte to it only when a sleeper announced itself) and as its liveness: one poll wakes
-/// for a doorbell, for a peer that died (end of stream) and for the timeout, so a dead or frozen node is noticed
-/// as it is on the socket path, and a coherent component's wait over its sockets needs no change. A fill whose answer
-/// comes while the processor spins costs no system call on either side.
+/// bounded time, then announces that it sleeps, and how. A processor waiting for a reply and a node whose requests come
+/// often sleep on a futex on the announcement's word, which the writer wakes (one system call), looking at the socket
+/// for the peer's end every few milliseconds. A quiet node, and a coherent component (whose wait covers its callback
+/// channels too), poll the socket, which stays open beside the ring as their doorbell (the other side writes one byte
+/// to it only when a sleeper announced itself) and as its liveness: one poll wakes for a doorbell, for a peer that
+/// died (end of stream) and for the timeout, so a dead or frozen node is noticed as it is on the socket path. A fill
+/// whose answer comes while the processor spins costs no system call on either side.
 /// </summary>
 /// <remarks>
 /// Layout: a 4 KiB control page (magic, capacity, per direction head, tail and the reader's "I sleep" word, each on a
-/// cache line of its own, and the CPU each side last waited on), then the request ring, then the reply ring. The link polls and rings through a descriptor
+/// cache line of its own, the CPU each side last waited on, and the word a <see cref="Cancel"/> sets), then the request
+/// ring, then the reply ring. The link polls and rings through a descriptor
 /// of its own for the socket (a dup), so the socket's owner may dispose of it whenever it likes (.NET waits for no
 /// one then) while this one never meets a number reused by another file; the connection ends when both are closed,
 /// or at once by <see cref="Cancel"/> (a shutdown, which the peer sees).
@@ -46,6 +49,7 @@ public sealed unsafe class RingLink : IDisposable
         // Where each side last waited: the processor's CPU at 2048, the node's at 2112.
         _myCpu = (int*)(b + (node ? 2112 : 2048));
         _peerCpu = (int*)(b + (node ? 2048 : 2112));
+        _closed = (int*)(b + 2176);
         var requests = new RingPipe(b + 256, b + ControlBytes, capacity);
         var replies = new RingPipe(b + 1024, b + ControlBytes + capacity, capacity);
         _in = node ? requests : replies;
@@ -158,12 +162,18 @@ public sealed unsafe class RingLink : IDisposable
         while (true)
         {
             int n = TryReceive(dst);
-            if (n > 0) return n;
+            if (n > 0)
+            {
+                // Woken with data after a sleep (the socket's doorbell included): the link is busy again.
+                if (deadline != 0) _hot = true;
+                return n;
+            }
             if (_cancelled) return 0;
             if (SpinForData()) continue;
-            if (!_in.ReaderSleeps()) continue;
+            bool futex = !_node || _hot;
+            if (!_in.ReaderSleeps(futex ? RingPipe.OnFutex : RingPipe.OnSocket)) continue;
             if (deadline == 0) deadline = Deadline(timeoutMs);
-            switch (Sleep(deadline))
+            switch (futex ? SleepOnFutex(deadline) : Sleep(deadline))
             {
                 case Wake.Closed:
                     if (_in.HasData) continue;
@@ -196,6 +206,7 @@ public sealed unsafe class RingLink : IDisposable
         {
             if (_in.HasData || _cancelled)
             {
+                _hot = true;
                 _spin = RingTransport.SpinTicks;
                 return true;
             }
@@ -230,7 +241,7 @@ public sealed unsafe class RingLink : IDisposable
     static readonly long PureSpinTicks = Stopwatch.Frequency / 500_000; // 2 us
 
     /// <summary>Announces that the reader sleeps; false when bytes came meanwhile. A true answer must be followed by a wait on the socket.</summary>
-    public bool PrepareToSleep() => _in.ReaderSleeps();
+    public bool PrepareToSleep() => _in.ReaderSleeps(RingPipe.OnSocket);
 
     /// <summary>
     /// After a wait on the socket (made elsewhere) said it is readable: takes the doorbells off it. False when the
@@ -246,8 +257,9 @@ public sealed unsafe class RingLink : IDisposable
         {
             if (_cancelled) throw new SocketException((int)SocketError.Shutdown);
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            int n = _out.TryWrite(data, out bool wake);
-            if (wake) Ring();
+            int n = _out.TryWrite(data, out int wake);
+            if (wake == RingPipe.OnSocket) Ring();
+            else if (wake == RingPipe.OnFutex) RingNative.FutexWakeAll(_out.SleepWord);
             data = data[n..];
             if (data.IsEmpty) return;
             if (n > 0) continue;
@@ -281,7 +293,58 @@ public sealed unsafe class RingLink : IDisposable
     {
         _cancelled = true;
         lock (_fdLock)
+        {
+            // A side asleep on its futex sees the shutdown only when its slice ends: the shared word and a wake tell
+            // both sides' sleepers at once.
+            if (!_unmapped)
+            {
+                Volatile.Write(ref *_closed, 1);
+                RingNative.FutexWakeAll(_in.SleepWord);
+                RingNative.FutexWakeAll(_out.SleepWord);
+            }
             if (_fd >= 0) RingNative.Shutdown(_fd, 2 /* SHUT_RDWR */);
+        }
+    }
+
+    /// <summary>Set under <see cref="_fdLock"/> when the mapping goes, so a late <see cref="Cancel"/> does not write to it.</summary>
+    bool _unmapped;
+
+    /// <summary>Set by either side's <see cref="Cancel"/> (a word of the shared page).</summary>
+    readonly int* _closed;
+
+    /// <summary>
+    /// Node side: requests came recently, so a wait for the next sleeps on the futex, which the processor wakes with
+    /// one system call and no socket (a `send` of a doorbell byte costs it several times as much, and the node a
+    /// `poll` and a `recv`). A futex sleep that reaches the end of its slice with nothing come makes the link quiet
+    /// again: a quiet link sleeps on its socket, which wakes for the peer's end at once instead of once a slice.
+    /// </summary>
+    bool _hot = true;
+
+    /// <summary>
+    /// Longest futex sleep before the socket is looked at for the peer's end: how late the death of a busy link's
+    /// peer may be noticed (a quiet link notices it at once, a processor waiting for a reply within this).
+    /// </summary>
+    const int FutexSliceMs = 10;
+
+    Wake SleepOnFutex(long deadline)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (now >= deadline)
+        {
+            _in.ReaderAwake(RingPipe.OnFutex);
+            return Wake.TimedOut;
+        }
+        long leftMs = deadline == long.MaxValue ? FutexSliceMs : (deadline - now) * 1000 / Stopwatch.Frequency + 1;
+        int r = RingNative.FutexSleep(_in.SleepWord, RingPipe.OnFutex, (int)Math.Min(leftMs, FutexSliceMs));
+        _in.ReaderAwake(RingPipe.OnFutex);
+        if (Volatile.Read(ref *_closed) != 0) return Wake.Closed;
+        if (r != -RingNative.ETimedOut) return Wake.Woken;
+        _hot = false;
+        int ev = RingNative.PollOne(_fd, RingNative.PollIn, 0);
+        if (ev < 0) return ev == -RingNative.EIntr ? Wake.Woken : Wake.Closed;
+        if ((ev & (RingNative.PollErr | RingNative.PollNval)) != 0) return Wake.Closed;
+        if (ev != 0) return Drain();
+        return Stopwatch.GetTimestamp() >= deadline ? Wake.TimedOut : Wake.Woken;
     }
 
     /// <summary>Writes <paramref name="head"/> as the published head of this side's outgoing ring, as a hostile peer could.</summary>
@@ -343,9 +406,10 @@ public sealed unsafe class RingLink : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        RingNative.Munmap(_base, (nuint)_bytes);
         lock (_fdLock)
         {
+            _unmapped = true;
+            RingNative.Munmap(_base, (nuint)_bytes);
             RingNative.Close(_fd);
             _fd = -1;
         }

@@ -55,6 +55,30 @@ internal static unsafe partial class RingNative
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);
 
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, int* address, int op, int value, Timespec* timeout, nint unused1, nint unused2);
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct Timespec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    const long SysFutex = 202;
+    // Shared (not FUTEX_PRIVATE_FLAG): the word lives in a mapping of another process's memfd.
+    const int FutexWait = 0, FutexWake = 1;
+    public const int ETimedOut = 110;
+
+    /// <summary>Sleeps while *<paramref name="word"/> is <paramref name="expected"/>, at most <paramref name="timeoutMs"/>; 0 or -errno (EAGAIN: it was not).</summary>
+    public static int FutexSleep(int* word, int expected, int timeoutMs)
+    {
+        Timespec t = new() { Seconds = timeoutMs / 1000, Nanoseconds = timeoutMs % 1000 * 1_000_000L };
+        return Syscall(SysFutex, word, FutexWait, expected, &t, 0, 0) == 0 ? 0 : -LastError;
+    }
+
+    /// <summary>Wakes every sleeper on <paramref name="word"/>.</summary>
+    public static void FutexWakeAll(int* word) => Syscall(SysFutex, word, FutexWake, int.MaxValue, null, 0, 0);
+
     [StructLayout(LayoutKind.Sequential)]
     struct PollFd
     {

@@ -15,7 +15,7 @@ internal sealed unsafe class RingPipe
     /// <summary>The writer's head or the reader's tail: this side's own count, never read back from shared memory.</summary>
     long _position;
 
-    /// <param name="control">This direction's 64-byte control lines: head, tail, reader sleeps.</param>
+    /// <param name="control">This direction's 64-byte control lines: head, tail, reader sleeps (how: <see cref="OnSocket"/>, <see cref="OnFutex"/>).</param>
     public RingPipe(byte* control, byte* data, long capacity)
     {
         _head = (long*)control;
@@ -50,10 +50,16 @@ internal sealed unsafe class RingPipe
         return n;
     }
 
-    /// <summary>Copies in as much of <paramref name="src"/> as there is room for; <paramref name="wakeReader"/>: ring the reader's doorbell.</summary>
-    public int TryWrite(ReadOnlySpan<byte> src, out bool wakeReader)
+    /// <summary>What a sleeping reader waits on: nothing (awake), the socket's doorbell, or a futex on its word.</summary>
+    public const int Awake = 0, OnSocket = 1, OnFutex = 2;
+
+    /// <summary>The reader's word: how it sleeps, and the futex it sleeps on.</summary>
+    public int* SleepWord => _readerSleeps;
+
+    /// <summary>Copies in as much of <paramref name="src"/> as there is room for; <paramref name="wakeReader"/>: how to wake the reader (<see cref="Awake"/>: it need not be).</summary>
+    public int TryWrite(ReadOnlySpan<byte> src, out int wakeReader)
     {
-        wakeReader = false;
+        wakeReader = Awake;
         long tail = Volatile.Read(ref *_tail);
         long used = _position - tail;
         if ((ulong)used > (ulong)_capacity) throw new RingCorruptException($"the ring's tail ({tail}) is out of bounds: head {_position}, {_capacity} bytes");
@@ -66,7 +72,7 @@ internal sealed unsafe class RingPipe
         if (n > first) src[first..n].CopyTo(new Span<byte>(_data, n - first));
         _position += n;
         Interlocked.Exchange(ref *_head, _position);
-        wakeReader = Volatile.Read(ref *_readerSleeps) != 0 && Interlocked.Exchange(ref *_readerSleeps, 0) != 0;
+        if (Volatile.Read(ref *_readerSleeps) != Awake) wakeReader = Interlocked.Exchange(ref *_readerSleeps, Awake);
         return n;
     }
 
@@ -77,13 +83,16 @@ internal sealed unsafe class RingPipe
     /// Reader: announces it is about to sleep, so the writer's next publish rings the doorbell. False when bytes arrived
     /// meanwhile (the announcement is withdrawn): the caller must not sleep.
     /// </summary>
-    public bool ReaderSleeps()
+    public bool ReaderSleeps(int how)
     {
-        Interlocked.Exchange(ref *_readerSleeps, 1);
+        Interlocked.Exchange(ref *_readerSleeps, how);
         if (!HasData) return true;
-        Volatile.Write(ref *_readerSleeps, 0);
+        Volatile.Write(ref *_readerSleeps, Awake);
         return false;
     }
+
+    /// <summary>Reader, after a sleep the writer may not have ended: withdraws the announcement if it still stands.</summary>
+    public void ReaderAwake(int how) => Interlocked.CompareExchange(ref *_readerSleeps, Awake, how);
 }
 
 /// <summary>The peer left a ring's shared counters out of bounds: the link cannot go on.</summary>
