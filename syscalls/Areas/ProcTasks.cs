@@ -50,6 +50,7 @@ static class ProcTasks
         byte[]? dest = tid == x.P.Pid ? x.P.ThreadName : x.P.FindThread(tid) is { Exited: false } t ? t.Name : null;
         if (dest == null) return -3; // ESRCH: the thread has gone
         name.CopyTo(dest, 0);
+        if (dest == x.P.ThreadName) x.P.LeaderRenamed();
         return len;
     }
 }

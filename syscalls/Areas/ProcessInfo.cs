@@ -151,6 +151,7 @@ static class ProcessInfo
                 name[15] = 0;
                 // In place: the leader's array is the process's name too.
                 name.CopyTo(x.P.CurrentThread.Name, 0);
+                if (x.P.CurrentThread.Name == x.P.ThreadName) x.P.LeaderRenamed();
                 return 0;
             }
             case PR_GET_NAME:

@@ -140,9 +140,32 @@ public sealed partial class GuestProcess : ICpuHost, IDisposable
         {
             _leaderName = value;
             if (FindThread(Pid) is { } leader) leader.Name = value;
+            LeaderRenamed();
         }
     }
     byte[] _leaderName = new byte[16];
+    static readonly byte[] IdleName = System.Text.Encoding.ASCII.GetBytes(Host.HostProcesses.IdleComponentName);
+
+    /// <summary>
+    /// Shows the process's name (after a change in place of <see cref="ThreadName"/>) as its host process's: another
+    /// process reads a process's comm, stat and status from the host (every guest process is a host process), and ps,
+    /// pgrep, pidof and killall match that name, which would otherwise be the emulator's. The idle components' marker
+    /// name is never taken (a guest so named would be passed by as idle).
+    /// </summary>
+    public unsafe void LeaderRenamed()
+    {
+        int n = Array.IndexOf(_leaderName, (byte)0);
+        if (n < 0) n = _leaderName.Length;
+        if (n == 0 || _leaderName.AsSpan(0, n).SequenceEqual(IdleName)) return;
+        const int O_WRONLY = 1, O_CLOEXEC = 0x80000, AT_FDCWD = -100;
+        fixed (byte* path = "/proc/self/comm\0"u8, name = _leaderName)
+        {
+            long fd = Host.Native.Sys(Nr.openat, AT_FDCWD, (nint)path, O_WRONLY | O_CLOEXEC);
+            if (fd < 0) return;
+            Host.Native.Sys(Nr.write, fd, (nint)name, n);
+            Host.Native.Sys(Nr.close, fd);
+        }
+    }
     public int ParentDeathSignal { get; set; }
     /// <summary>personality(2): PER_LINUX with whatever flags the guest set (they change nothing here).</summary>
     public uint Personality { get; set; }

@@ -185,5 +185,36 @@ int main(void)
     show("main", "/proc/self/comm");
     prctl(PR_GET_NAME, name);
     printf("main: prctl name \"%s\"\n", name);
+
+    /* another process's name as ps, pgrep and pidof read it: its comm, stat and status */
+    int down[2], up[2];
+    if (pipe(down) || pipe(up)) return 1;
+    pid_t kid = fork();
+    if (kid == 0) {
+        char b;
+        if (write(up[1], "1", 1) != 1 || read(down[0], &b, 1) != 1) _exit(1);
+        prctl(PR_SET_NAME, "kid-name");
+        if (write(up[1], "2", 1) != 1 || read(down[0], &b, 1) != 1) _exit(1);
+        _exit(0);
+    }
+    for (int round = 0; round < 2; round++) {
+        char b;
+        if (read(up[0], &b, 1) != 1) return 1;
+        snprintf(path, sizeof path, "/proc/%d/comm", kid);
+        slurp(path, v, sizeof v);
+        v[strcspn(v, "\n")] = 0;
+        printf("child's comm, %s: \"%s\"\n", round ? "renamed" : "as forked", v);
+        snprintf(path, sizeof path, "/proc/%d/stat", kid);
+        slurp(path, v, sizeof v);
+        char *open_paren = strchr(v, '('), *close_paren = strrchr(v, ')');
+        printf("child's stat name: %.*s\n", open_paren && close_paren ? (int)(close_paren - open_paren + 1) : 0, open_paren ? open_paren : "");
+        snprintf(path, sizeof path, "/proc/%d/status", kid);
+        field(path, "Name", v, sizeof v);
+        printf("child's status Name: %s\n", v);
+        if (write(down[1], "go", 1) != 1) return 1;
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    printf("child exited %d\n", WEXITSTATUS(status));
     return 0;
 }
