@@ -239,6 +239,17 @@ public static class RunCommand
         if (!program.Contains('/') && Nodes.ExecutablePath.Find(program) is { } found) program = found;
         // A shell says so for a directory (execve itself answers EACCES); everything else is execve's answer, at load.
         if (Directory.Exists(program)) return LoadError(program, "Is a directory", 126);
+        // A plain run returns before the code for memory nodes and thread hosts, whose types the runtime would
+        // otherwise prepare when this method is first called.
+        if (memoryNodes == null && processors == null)
+            return RunOn(new LockedMemoryComponent(new InProcessMemoryComponent()), program, argv, options, trace, 0);
+        return RunOnNodes(program, argv, options, memoryNodes, nodeCapacity, trace, processors, clusterRun, nodeLink);
+    }
+
+    /// <summary><see cref="Run"/> with memory nodes, thread hosts or both.</summary>
+    static int RunOnNodes(string program, string[] argv, RunOptions options, string? memoryNodes, long nodeCapacity, TraceRequest? trace,
+        string? processors, ClusterRun? clusterRun, LinkEmulation? nodeLink)
+    {
         var hostEndpoints = new List<Endpoint>();
         int spawnHosts = 0;
         bool perThread = processors == "per-thread";
@@ -345,8 +356,10 @@ public static class RunCommand
         {
             var env = Environment.GetEnvironmentVariables();
             var envp = new List<string>();
-            foreach (System.Collections.DictionaryEntry e in env) envp.Add($"{e.Key}={e.Value}");
-            envp.Sort(StringComparer.Ordinal);
+            foreach (System.Collections.DictionaryEntry e in env) envp.Add(string.Concat((string)e.Key, "=", (string?)e.Value));
+            // A comparison rather than StringComparer.Ordinal: sorting with an IComparer first makes the runtime's
+            // default sort helper for strings by reflection, at every start.
+            envp.Sort(string.CompareOrdinal);
             process.Load(program, argv, envp);
         }
         catch (ExecFileException e) when (e.Path == program)

@@ -14,7 +14,9 @@ static class ParsedFiles
     /// <summary>At most this many files: each keeps its descriptor open for the pages its mappings have not read yet.</summary>
     const int MaxFiles = 64;
 
-    static readonly List<(string Path, FileVersion Version, ElfFile Elf)> Recent = new();
+    // A capacity: List<T>() reads the empty array of List<T>'s static constructor, which ReadyToRun leaves to the JIT
+    // for a value-type T (a compile on the guest's thread at start-up).
+    static readonly List<(string Path, FileVersion Version, ElfFile Elf)> Recent = new(8);
 
     public static ElfFile Get(string path, FileVersion version, Func<ElfFile> parse)
     {

@@ -14,7 +14,9 @@ static unsafe class FrontTableMemory
     const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, Map32Bit = 0x40;
     const int KeptSpares = 4;
 
-    static readonly List<nint> Spares = new();
+    // A capacity: List<T>() reads the empty array of List<T>'s static constructor, which ReadyToRun leaves to the JIT
+    // for a value-type T (a compile on the guest's thread at start-up).
+    static readonly List<nint> Spares = new(KeptSpares);
 
     /// <summary>
     /// Zeroed or previously used memory of <paramref name="bytes"/> (the caller initialises every entry). With

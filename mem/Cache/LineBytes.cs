@@ -11,10 +11,11 @@ namespace LegoEmu.Mem.Cache;
 /// </summary>
 static unsafe class LineBytes
 {
-    [DllImport("libc", EntryPoint = "memset"), SuppressGCTransition]
+    // The C library by its file name, as in HostCode: "libc" is probed under other names first.
+    [DllImport("libc.so.6", EntryPoint = "memset"), SuppressGCTransition]
     static extern void* memset(void* destination, int value, nuint length);
 
-    [DllImport("libc", EntryPoint = "memcpy"), SuppressGCTransition]
+    [DllImport("libc.so.6", EntryPoint = "memcpy"), SuppressGCTransition]
     static extern void* memcpy(void* destination, void* source, nuint length);
 
     /// <summary>Sets every byte of <paramref name="line"/> to zero.</summary>

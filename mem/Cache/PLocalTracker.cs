@@ -13,7 +13,7 @@ public sealed class PLocalTracker
 
     readonly RangeBlocks<Range> _ranges = new();
     readonly WrittenLines _written = new();
-    readonly List<Range> _overlapping = new();
+    readonly List<Range> _overlapping = new(4); // a capacity: see FrontTableMemory.Spares
     static readonly Func<Range, ulong, ulong, Range> Cut = static (r, s, e) => r with { Start = s, End = e };
 
     public void Add(ulong start, ulong end, Protection prot)

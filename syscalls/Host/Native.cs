@@ -17,10 +17,12 @@ public static unsafe partial class Native
     public static long Sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) =>
         LegoEmu.Mem.HostCode.Syscall(n, a, b, c, d, e, f);
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    // The C library by its file name: "libc" is first probed as libc.so (a linker script, which dlopen rejects after
+    // reading it) and liblibc.so in several directories, at start-up.
+    [LibraryImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int sig);
 
-    [LibraryImport("libc", EntryPoint = "signal")]
+    [LibraryImport("libc.so.6", EntryPoint = "signal")]
     public static partial nint Signal(int sig, nint handler);
 
     /// <summary>
@@ -40,37 +42,37 @@ public static unsafe partial class Native
         Thread.Sleep(200);
     }
 
-    [LibraryImport("libc", EntryPoint = "getpid")]
+    [LibraryImport("libc.so.6", EntryPoint = "getpid")]
     public static partial int GetPid();
 
-    [LibraryImport("libc", EntryPoint = "posix_spawn")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawn")]
     private static partial int posix_spawn(out int pid, byte* path, byte* fileActions, byte* attr, byte** argv, byte** envp);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_init")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawn_file_actions_init")]
     private static partial int posix_spawn_file_actions_init(byte* fa);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_adddup2")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawn_file_actions_adddup2")]
     private static partial int posix_spawn_file_actions_adddup2(byte* fa, int fd, int newFd);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int posix_spawn_file_actions_addopen(byte* fa, int fd, string path, int flags, int mode);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
     private static partial int posix_spawn_file_actions_addclosefrom_np(byte* fa, int from);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawn_file_actions_destroy")]
     private static partial int posix_spawn_file_actions_destroy(byte* fa);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawnattr_init")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawnattr_init")]
     private static partial int posix_spawnattr_init(byte* attr);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawnattr_setflags")]
     private static partial int posix_spawnattr_setflags(byte* attr, short flags);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setpgroup")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawnattr_setpgroup")]
     private static partial int posix_spawnattr_setpgroup(byte* attr, int pgroup);
 
-    [LibraryImport("libc", EntryPoint = "posix_spawnattr_destroy")]
+    [LibraryImport("libc.so.6", EntryPoint = "posix_spawnattr_destroy")]
     private static partial int posix_spawnattr_destroy(byte* attr);
 
     /// <summary>

@@ -17,7 +17,9 @@ public sealed class BlockedCall(GuestThread owner)
     }
     bool _active;
     /// <summary>Host descriptors and poll events whose readiness should retry the call.</summary>
-    public readonly List<(int Fd, short Events)> Fds = new();
+    // Given a capacity, as the lists below: List<T>() reads the empty array of List<T>'s static constructor, which
+    // ReadyToRun leaves to the JIT for a value-type T (a compile on the guest's thread at start-up).
+    public readonly List<(int Fd, short Events)> Fds = new(4);
     /// <summary>Stopwatch timestamp at which the call times out (its handler decides what that means).</summary>
     public long Deadline = long.MaxValue;
     /// <summary>Stopwatch timestamp of the next retry of a call that has no descriptor to wait on (wait4, locks).</summary>

@@ -19,7 +19,7 @@ public sealed partial class GuestProcess
     MemoryCluster? _split;
     /// <summary>After execve the hosts still cache the old image's space, so new threads stay here.</summary>
     bool _splitRetired;
-    readonly List<(int Tid, int Component, long Instructions)> _finishedThreads = new();
+    readonly List<(int Tid, int Component, long Instructions)> _finishedThreads = new(4); // a capacity: see BlockedCall.Fds
     /// <summary>One host's final counters, read from its report at exit.</summary>
     sealed record ComponentReport(int Component, long Accesses, long Misses, long Upgrades, long Invalidations, long Downgrades,
         long Evictions, long WriteBacks, long MissTicks);
