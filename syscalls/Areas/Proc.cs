@@ -96,9 +96,6 @@ static class Proc
         return sb.ToString();
     }
 
-    /// <summary>The command name's bytes as the guest set them (not UTF-8 necessarily), up to its NUL.</summary>
-    internal static string Comm(GuestProcess p) => Name(p.ThreadName);
-
     /// <summary>A thread's name as the guest set it (not UTF-8 necessarily), up to its NUL.</summary>
     internal static string Name(byte[] name)
     {
@@ -123,8 +120,10 @@ static class Proc
         return sb.ToString();
     }
 
-    /// <summary>/proc/self/stat from the host's, with the guest's command name and its threads count.</summary>
-    /// <summary>stat of the process (the leader's name) or, <paramref name="perThread"/>, of one thread: its id and name.</summary>
+    /// <summary>
+    /// /proc/self/stat from the host's, with the guest's command name and its threads count; <paramref name="perThread"/>,
+    /// one thread's, with its id and name.
+    /// </summary>
     static string Stat(GuestProcess p, GuestThread thread, bool perThread)
     {
         string host;

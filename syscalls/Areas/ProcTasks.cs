@@ -1,6 +1,5 @@
 using LegoEmu.Mem;
 using LegoEmu.Syscalls.Runtime;
-using static LegoEmu.Syscalls.Host.Native;
 
 namespace LegoEmu.Syscalls.Areas;
 
@@ -48,7 +47,7 @@ static class ProcTasks
         x.Mem.ReadBytes(addr, name.AsSpan(0, n)); // a bad pointer faults: EFAULT
         // The leader's comm is the process's name: renamed in place, it is the leader's array too.
         byte[]? dest = tid == x.P.Pid ? x.P.ThreadName : x.P.FindThread(tid) is { Exited: false } t ? t.Name : null;
-        if (dest == null) return -3; // ESRCH: the thread has gone
+        if (dest == null) return -Errno.ESRCH; // the thread has gone
         name.CopyTo(dest, 0);
         if (dest == x.P.ThreadName) x.P.LeaderRenamed();
         return len;

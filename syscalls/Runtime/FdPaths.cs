@@ -26,12 +26,22 @@ public static class FdPaths
         else if (followLast && path.StartsWith("/dev/std", StringComparison.Ordinal))
             return path switch { "/dev/stdin" => Named(p, 0, path, ""), "/dev/stdout" => Named(p, 1, path, ""), "/dev/stderr" => Named(p, 2, path, ""), _ => path };
         else return path;
-        if (at < 0) return path;
-        int end = at;
+        if (at < 0 || !Number(path, at, out int fd, out int end)) return path;
+        return Named(p, fd, path, path[end..], dir);
+    }
+
+    /// <summary>
+    /// The kernel's own parse of a number in a /proc path at <paramref name="at"/>: digits only, no leading zero, then
+    /// the end or a slash (at <paramref name="end"/>). Anything else is left to the host to refuse.
+    /// </summary>
+    static bool Number(string path, int at, out int value, out int end)
+    {
+        value = 0;
+        end = at;
         while (end < path.Length && char.IsAsciiDigit(path[end])) end++;
-        // The kernel's own parse: digits only, no leading zero, then the end or a slash. Anything else is left to the host to refuse.
-        if (end == at || end - at > 9 || (path[at] == '0' && end - at > 1) || (end < path.Length && path[end] != '/')) return path;
-        return Named(p, int.Parse(path.AsSpan(at, end - at)), path, path[end..], dir);
+        if (end == at || end - at > 9 || (path[at] == '0' && end - at > 1) || (end < path.Length && path[end] != '/')) return false;
+        value = int.Parse(path.AsSpan(at, end - at));
+        return true;
     }
 
     static string Named(GuestProcess p, int guestFd, string path, string rest, string dir = "fd")
@@ -70,10 +80,7 @@ public static class FdPaths
                 || !int.TryParse(path.AsSpan(6, end - 6), out int pid) || pid != p.Pid) return null;
             at = end + 6;
         }
-        int stop = at;
-        while (stop < path.Length && char.IsAsciiDigit(path[stop])) stop++;
-        if (stop == at || stop - at > 9 || (path[at] == '0' && stop - at > 1) || (stop < path.Length && path[stop] != '/')) return null;
-        int tid = int.Parse(path.AsSpan(at, stop - at));
+        if (!Number(path, at, out int tid, out int stop)) return null;
         string rest = path[stop..];
         if (p.FindThread(tid) is not { Exited: false }) return "/proc/self/task/-1" + rest;
         if (rest is "/comm" or "/status" or "/stat") return $"/proc/self/task/{tid}{rest}";
