@@ -35,6 +35,9 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         c.YieldRequested = false;
         var translator = Translator;
         long threshold = translator?.Threshold ?? long.MaxValue;
+        // Where a block's count next needs a look: first where the translator's thread should start getting ready
+        // (see Translator.WarmUpAt), then the threshold itself, so the common case stays one comparison.
+        long due = translator == null ? long.MaxValue : Math.Min(threshold, translator.WarmUpAt);
         bool missed = false;
         Region? unlinked = null;
         ulong unlinkedRip = 0;
@@ -97,9 +100,13 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             // A block entered only because a region left at a miss inside it is not a translation candidate.
             // Long blocks count more per run (one more per 16 instructions): a fully unrolled loop body (a hash
             // round function, 128-instruction blocks) would otherwise run ten thousand times interpreted.
-            if (translator != null && !b.TranslationRequested && !missed && (b.ExecCount += 1 + (b.Count >> 4)) >= threshold)
+            if (translator != null && !b.TranslationRequested && !missed && (b.ExecCount += 1 + (b.Count >> 4)) >= due)
             {
-                translator.Request(b);
+                if (b.ExecCount < threshold)
+                {
+                    if (translator.WarmUp(c.InstructionsRetired)) due = threshold;
+                }
+                else translator.Request(b);
                 if (b.Region != null)
                 {
                     budget++;

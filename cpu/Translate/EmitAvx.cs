@@ -18,7 +18,7 @@ static class EmitAvx
     /// <summary>A lane-wise op: dst = Op(src1, src2) on Vector128 of <see cref="Element"/>.</summary>
     sealed record Binary(MethodInfo Op, Type Element);
 
-    static readonly Dictionary<Mnemonic, Binary> Binaries = BuildBinaries();
+    static readonly MnemonicMap<Binary> Binaries = BuildBinaries();
 
     static MethodInfo Intrinsic(Type owner, string name, Type element)
     {
@@ -26,9 +26,9 @@ static class EmitAvx
         return owner.GetMethod(name, new[] { v, v }) ?? throw new MissingMethodException(owner.Name, name);
     }
 
-    static Dictionary<Mnemonic, Binary> BuildBinaries()
+    static MnemonicMap<Binary> BuildBinaries()
     {
-        var t = new Dictionary<Mnemonic, Binary>();
+        var t = new MnemonicMap<Binary>();
         void Add(Mnemonic m, Type owner, string name, Type element) => t[m] = new Binary(Intrinsic(owner, name, element), element);
         foreach (var m in new[] { Mnemonic.Vpxor, Mnemonic.Vxorps, Mnemonic.Vxorpd }) Add(m, typeof(Sse2), "Xor", typeof(byte));
         foreach (var m in new[] { Mnemonic.Vpand, Mnemonic.Vandps, Mnemonic.Vandpd }) Add(m, typeof(Sse2), "And", typeof(byte));
@@ -76,11 +76,11 @@ static class EmitAvx
     }
 
     /// <summary>Ops of one vector and an 8-bit immediate: the shifts by a constant and PSHUFD, lane by lane.</summary>
-    static readonly Dictionary<Mnemonic, Binary> WithImmediate = BuildWithImmediate();
+    static readonly MnemonicMap<Binary> WithImmediate = BuildWithImmediate();
 
-    static Dictionary<Mnemonic, Binary> BuildWithImmediate()
+    static MnemonicMap<Binary> BuildWithImmediate()
     {
-        var t = new Dictionary<Mnemonic, Binary>();
+        var t = new MnemonicMap<Binary>();
         void Add(Mnemonic m, Type owner, string name, Type element)
         {
             var v = typeof(Vector128<>).MakeGenericType(element);

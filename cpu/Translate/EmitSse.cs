@@ -18,7 +18,7 @@ static class EmitSse
     /// <summary>A two-operand op: dst = Op(dst, src) on Vector128 of <see cref="Element"/>.</summary>
     sealed record Binary(MethodInfo Op, Type Element);
 
-    static readonly Dictionary<Mnemonic, Binary> Binaries = BuildBinaries();
+    static readonly MnemonicMap<Binary> Binaries = BuildBinaries();
 
     static MethodInfo Intrinsic(Type owner, string name, Type element, int args = 2)
     {
@@ -27,9 +27,9 @@ static class EmitSse
         return owner.GetMethod(name, types) ?? throw new MissingMethodException(owner.Name, name);
     }
 
-    static Dictionary<Mnemonic, Binary> BuildBinaries()
+    static MnemonicMap<Binary> BuildBinaries()
     {
-        var t = new Dictionary<Mnemonic, Binary>();
+        var t = new MnemonicMap<Binary>();
         void Add(Mnemonic m, string name, Type element) => t[m] = new Binary(Intrinsic(typeof(Sse2), name, element), element);
         Add(Mnemonic.Pxor, "Xor", typeof(byte));
         Add(Mnemonic.Xorps, "Xor", typeof(byte));

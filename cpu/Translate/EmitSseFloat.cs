@@ -20,31 +20,43 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 static class EmitSseFloat
 {
-    sealed record Op(MethodInfo Method, Type Element, bool Scalar, bool Commutative, bool Unary);
-
-    static readonly Dictionary<Mnemonic, Op> Ops = Build();
-
-    static Dictionary<Mnemonic, Op> Build()
+    sealed record Op(Type Owner, string Name, Type Element, bool Scalar, bool Commutative, bool Unary)
     {
-        var t = new Dictionary<Mnemonic, Op>();
-        (string Name, bool Commutative)[] ops =
-        [
-            ("Add", true), ("Multiply", true), ("Subtract", false), ("Min", false), ("Divide", false), ("Max", false), ("Sqrt", false),
-        ];
-        string[] names = ["Add", "Mul", "Sub", "Min", "Div", "Max", "Sqrt"];
-        for (int k = 0; k < ops.Length; k++)
+        MethodInfo? _method;
+
+        /// <summary>The host intrinsic, found on the first emit of the mnemonic (see <see cref="V"/>).</summary>
+        public MethodInfo Method => _method ??= Find();
+
+        MethodInfo Find()
         {
-            var (name, commutative) = ops[k];
-            foreach (var (suffix, element, scalar) in new (string, Type, bool)[]
-                     { ("ps", typeof(float), false), ("pd", typeof(double), false), ("ss", typeof(float), true), ("sd", typeof(double), true) })
+            var v = Element == typeof(float) ? typeof(Vector128<float>) : typeof(Vector128<double>);
+            return Owner.GetMethod(Name, Unary ? new[] { v } : new[] { v, v }) ?? throw new MissingMethodException(Owner.Name, Name);
+        }
+    }
+
+    static readonly MnemonicMap<Op> Ops = Build();
+
+    static MnemonicMap<Op> Build()
+    {
+        var t = new MnemonicMap<Op>();
+        // The mnemonics by name (no Enum.Parse: its first use reads the names of all of Iced's 1 800 mnemonics).
+        (string Name, bool Commutative, Mnemonic Ps, Mnemonic Pd, Mnemonic Ss, Mnemonic Sd)[] ops =
+        [
+            ("Add", true, Mnemonic.Addps, Mnemonic.Addpd, Mnemonic.Addss, Mnemonic.Addsd),
+            ("Multiply", true, Mnemonic.Mulps, Mnemonic.Mulpd, Mnemonic.Mulss, Mnemonic.Mulsd),
+            ("Subtract", false, Mnemonic.Subps, Mnemonic.Subpd, Mnemonic.Subss, Mnemonic.Subsd),
+            ("Min", false, Mnemonic.Minps, Mnemonic.Minpd, Mnemonic.Minss, Mnemonic.Minsd),
+            ("Divide", false, Mnemonic.Divps, Mnemonic.Divpd, Mnemonic.Divss, Mnemonic.Divsd),
+            ("Max", false, Mnemonic.Maxps, Mnemonic.Maxpd, Mnemonic.Maxss, Mnemonic.Maxsd),
+            ("Sqrt", false, Mnemonic.Sqrtps, Mnemonic.Sqrtpd, Mnemonic.Sqrtss, Mnemonic.Sqrtsd),
+        ];
+        foreach (var (name, commutative, ps, pd, ss, sd) in ops)
+        {
+            foreach (var (mnemonic, element, scalar) in new (Mnemonic, Type, bool)[]
+                     { (ps, typeof(float), false), (pd, typeof(double), false), (ss, typeof(float), true), (sd, typeof(double), true) })
             {
-                var mnemonic = Enum.Parse<Mnemonic>(names[k] + suffix, ignoreCase: true);
                 var owner = element == typeof(float) ? typeof(Sse) : typeof(Sse2);
-                var v = typeof(Vector128<>).MakeGenericType(element);
-                bool unary = name == "Sqrt" && !scalar;
-                var method = owner.GetMethod(scalar ? name + "Scalar" : name, unary ? new[] { v } : new[] { v, v })
-                             ?? throw new MissingMethodException(owner.Name, name);
-                t[mnemonic] = new Op(method, element, scalar, commutative, unary);
+                t[mnemonic] = new Op(owner, scalar ? name + "Scalar" : name, element, scalar, commutative, Unary: name == "Sqrt" && !scalar);
             }
         }
         return t;
@@ -56,21 +68,29 @@ static class EmitSseFloat
         i.I.Op0Kind == OpKind.Register && i.I.Op0Register is >= Register.XMM0 and <= Register.XMM15 &&
         (i.I.Op1Kind == OpKind.Memory || i.I.Op1Register is >= Register.XMM0 and <= Register.XMM15);
 
-    static readonly MethodInfo MBlend = typeof(Sse41).GetMethod(nameof(Sse41.BlendVariable), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
-    static readonly MethodInfo MAndByte = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
-    static readonly MethodInfo MOrInt = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
-    static readonly MethodInfo MOrLong = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
-    static readonly MethodInfo MCreateScalarLong = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(long) })!;
-    static readonly MethodInfo MCreateScalar32 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(uint) })!;
-    static readonly MethodInfo MCreateScalar64 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(ulong) })!;
-    static readonly MethodInfo MAndInt = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
-    static readonly MethodInfo MAndLong = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
-    static readonly MethodInfo MGtInt = typeof(Sse2).GetMethod(nameof(Sse2.CompareGreaterThan), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
-    static readonly MethodInfo MGtLong = typeof(Sse42).GetMethod(nameof(Sse42.CompareGreaterThan), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
-    static readonly MethodInfo MOrByte = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
-    static readonly MethodInfo MMoveMask = typeof(Sse2).GetMethod(nameof(Sse2.MoveMask), new[] { typeof(Vector128<byte>) })!;
-    static readonly MethodInfo MCreateInt = typeof(Vector128).GetMethod(nameof(Vector128.Create), new[] { typeof(int) })!;
-    static readonly MethodInfo MCreateLong = typeof(Vector128).GetMethod(nameof(Vector128.Create), new[] { typeof(long) })!;
+    /// <summary>
+    /// The vector methods the NaN fix-up calls, found when the first region with SSE arithmetic is emitted rather than
+    /// with the mnemonic table (the first reflection over the vector types costs milliseconds, which regions without
+    /// floating point, such as a hash's loop, should not wait for).
+    /// </summary>
+    static class V
+    {
+        internal static readonly MethodInfo MBlend = typeof(Sse41).GetMethod(nameof(Sse41.BlendVariable), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
+        internal static readonly MethodInfo MAndByte = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
+        internal static readonly MethodInfo MOrInt = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
+        internal static readonly MethodInfo MOrLong = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
+        internal static readonly MethodInfo MCreateScalarLong = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(long) })!;
+        internal static readonly MethodInfo MCreateScalar32 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(uint) })!;
+        internal static readonly MethodInfo MCreateScalar64 = typeof(Vector128).GetMethod(nameof(Vector128.CreateScalar), new[] { typeof(ulong) })!;
+        internal static readonly MethodInfo MAndInt = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
+        internal static readonly MethodInfo MAndLong = typeof(Sse2).GetMethod(nameof(Sse2.And), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
+        internal static readonly MethodInfo MGtInt = typeof(Sse2).GetMethod(nameof(Sse2.CompareGreaterThan), new[] { typeof(Vector128<int>), typeof(Vector128<int>) })!;
+        internal static readonly MethodInfo MGtLong = typeof(Sse42).GetMethod(nameof(Sse42.CompareGreaterThan), new[] { typeof(Vector128<long>), typeof(Vector128<long>) })!;
+        internal static readonly MethodInfo MOrByte = typeof(Sse2).GetMethod(nameof(Sse2.Or), new[] { typeof(Vector128<byte>), typeof(Vector128<byte>) })!;
+        internal static readonly MethodInfo MMoveMask = typeof(Sse2).GetMethod(nameof(Sse2.MoveMask), new[] { typeof(Vector128<byte>) })!;
+        internal static readonly MethodInfo MCreateInt = typeof(Vector128).GetMethod(nameof(Vector128.Create), new[] { typeof(int) })!;
+        internal static readonly MethodInfo MCreateLong = typeof(Vector128).GetMethod(nameof(Vector128.Create), new[] { typeof(long) })!;
+    }
 
     internal static bool TryEmit(RegionEmitter e, in Insn i, List<Insn> interpreted)
     {
@@ -106,9 +126,9 @@ static class EmitSseFloat
                 if (op.Element == typeof(float))
                 {
                     il.Emit(OpCodes.Conv_U4);
-                    il.Emit(OpCodes.Call, MCreateScalar32);
+                    il.Emit(OpCodes.Call, V.MCreateScalar32);
                 }
-                else il.Emit(OpCodes.Call, MCreateScalar64);
+                else il.Emit(OpCodes.Call, V.MCreateScalar64);
                 // Vector128<uint>/<ulong> and Vector128<byte> share a layout: reinterpret through a local.
                 var tmp = e.TmpOf(op.Element == typeof(float) ? typeof(Vector128<uint>) : typeof(Vector128<ulong>));
                 il.Emit(OpCodes.Stloc, tmp);
@@ -163,10 +183,10 @@ static class EmitSseFloat
         bool single = op.Element == typeof(float);
         var it = single ? typeof(Vector128<int>) : typeof(Vector128<long>);
         var vb = typeof(Vector128<byte>);
-        var and = single ? MAndInt : MAndLong;
-        var or = single ? MOrInt : MOrLong;
-        var gt = single ? MGtInt : MGtLong;
-        var create = single ? MCreateInt : MCreateLong;
+        var and = single ? V.MAndInt : V.MAndLong;
+        var or = single ? V.MOrInt : V.MOrLong;
+        var gt = single ? V.MGtInt : V.MGtLong;
+        var create = single ? V.MCreateInt : V.MCreateLong;
         var nanA = e.TmpVec();
         var nanB = e.TmpVec();
         var lanes = e.TmpVec();
@@ -193,14 +213,14 @@ static class EmitSseFloat
             {
                 // Only lane 0 is computed; the upper lanes are the destination's, untouched.
                 il.Emit(OpCodes.Ldloc, lanes);
-                il.Emit(OpCodes.Call, MAndByte);
+                il.Emit(OpCodes.Call, V.MAndByte);
             }
             il.Emit(OpCodes.Stloc, into);
         }
         if (op.Scalar)
         {
             il.Ldc8(single ? 0xffffffffL : -1L);
-            il.Emit(OpCodes.Call, MCreateScalarLong);
+            il.Emit(OpCodes.Call, V.MCreateScalarLong);
             var tl = e.TmpOf(typeof(Vector128<long>));
             il.Emit(OpCodes.Stloc, tl);
             il.Emit(OpCodes.Ldloca, tl);
@@ -211,8 +231,8 @@ static class EmitSseFloat
         NaNMask(b, nanB);
         il.Emit(OpCodes.Ldloc, nanA);
         il.Emit(OpCodes.Ldloc, nanB);
-        il.Emit(OpCodes.Call, MOrByte);
-        il.Emit(OpCodes.Call, MMoveMask);
+        il.Emit(OpCodes.Call, V.MOrByte);
+        il.Emit(OpCodes.Call, V.MMoveMask);
         il.Emit(OpCodes.Brfalse, skip);
         // res = nanA ? quiet(a) : nanB ? quiet(b) : res
         void Quiet(LocalBuilder v)
@@ -229,10 +249,10 @@ static class EmitSseFloat
         il.Emit(OpCodes.Ldobj, vb);
         Quiet(b);
         il.Emit(OpCodes.Ldloc, nanB);
-        il.Emit(OpCodes.Call, MBlend);
+        il.Emit(OpCodes.Call, V.MBlend);
         Quiet(a);
         il.Emit(OpCodes.Ldloc, nanA);
-        il.Emit(OpCodes.Call, MBlend);
+        il.Emit(OpCodes.Call, V.MBlend);
         var fixedLocal = e.TmpVec();
         il.Emit(OpCodes.Stloc, fixedLocal);
         il.Emit(OpCodes.Ldloca, fixedLocal);

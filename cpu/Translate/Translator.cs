@@ -65,7 +65,14 @@ public sealed partial class Translator : IDisposable
     /// </summary>
     const long EntriesPerWideInstruction = 2000;
 
-    static readonly Lazy<bool> Prepared = new(() => { TranslatedRuntime.Prepare(); return true; });
+    static readonly Lazy<bool> Prepared = new(() =>
+    {
+        TranslatedRuntime.Prepare();
+        // The tables every compile reads, made here on the compiler's thread before its first job.
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(RegionEmitter).TypeHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(EmitSseFloat).TypeHandle);
+        return true;
+    });
 
     public Translator(BlockCache blocks, TierOptions options)
     {
@@ -81,6 +88,38 @@ public sealed partial class Translator : IDisposable
     /// <summary>The interpreted runs that make a successor worth planning into a region with its head.</summary>
     long HotEnough => Math.Max(1, _options.Threshold / 4);
     bool Eager => _options.Threshold == 0;
+
+    /// <summary>
+    /// The runs of a block at which the compiler's thread is started, ahead of the first request: preparing it (the
+    /// exit stub's and the runtime helpers' JIT, the emitters' tables) costs about 10 ms of its CPU, which the first
+    /// region, the one a short program waits for while it interprets its hot loop, paid on top of its own compile.
+    /// A block a sixteenth of the way to the threshold is likely to get there, once the guest has run
+    /// <see cref="WarmUpInstructions"/>: a program that ends before (a hello, static or dynamic) starts no thread.
+    /// </summary>
+    public long WarmUpAt => Eager || _worker != null ? long.MaxValue : Math.Max(1, _options.Threshold / 16);
+
+    /// <summary>Guest instructions retired before a warm block starts the compiler's thread (a dynamic hello runs 115 000).</summary>
+    const long WarmUpInstructions = 300_000;
+
+    /// <summary>
+    /// Called by the dispatcher when a block reached <see cref="WarmUpAt"/> runs, <paramref name="retired"/> guest
+    /// instructions into the run: starts the compiler's thread if the run is long enough. False while it is not.
+    /// </summary>
+    public bool WarmUp(long retired)
+    {
+        if (_worker != null || _disposed) return true;
+        if (retired < WarmUpInstructions) return false;
+        StartWorker();
+        return true;
+    }
+
+    void StartWorker()
+    {
+        if (_worker != null || _disposed) return;
+        // Below the guest's priority: on a busy machine compiling must not take the guest's core.
+        _worker = new Thread(Work) { IsBackground = true, Name = "legoemu translator", Priority = ThreadPriority.BelowNormal };
+        _worker.Start();
+    }
 
     /// <summary>Called by the interpreter on the guest's thread when <paramref name="head"/> became hot.</summary>
     public void Request(Block head)
@@ -167,12 +206,7 @@ public sealed partial class Translator : IDisposable
             _pending.Add(job);
             for (int k = 1; k < job.Blocks.Length; k++) _pendingMember[job.Blocks[k]] = job;
         }
-        if (_worker == null)
-        {
-            // Below the guest's priority: on a busy machine compiling must not take the guest's core.
-            _worker = new Thread(Work) { IsBackground = true, Name = "legoemu translator", Priority = ThreadPriority.BelowNormal };
-            _worker.Start();
-        }
+        StartWorker();
         _queue.Add(job);
     }
 
@@ -180,6 +214,7 @@ public sealed partial class Translator : IDisposable
     {
         try
         {
+            _ = Prepared.Value;
             foreach (var job in _queue.GetConsumingEnumerable())
             {
                 bool skip;
