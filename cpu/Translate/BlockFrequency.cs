@@ -22,7 +22,7 @@ static class BlockFrequency
         int n = blocks.Length;
         var index = new Dictionary<ulong, int>(n);
         for (int k = 0; k < n; k++) index[blocks[k].Start] = k;
-        var edges = new List<(int From, int To, double P)>();
+        var edges = new List<(int From, int To, double P)>(16);
         for (int k = 0; k < n; k++)
         {
             var b = blocks[k];

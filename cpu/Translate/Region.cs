@@ -45,19 +45,23 @@ public sealed class Region
         InstructionCount = n;
     }
 
+    // Empty arrays of our own: Array.Empty of these value types is a static constructor the runtime's JIT compiles.
+    static readonly Insn[] NoInsns = new Insn[0];
+    static readonly FaultSite[] NoFaultSites = new FaultSite[0];
+
     public ulong Head { get; }
     /// <summary>The blocks compiled into the region, head first.</summary>
     public Block[] Blocks { get; }
     /// <summary>Which of <see cref="Blocks"/> the dispatcher may enter the compiled code at (the head always).</summary>
     internal bool[] EntryBlocks { get; set; } = Array.Empty<bool>();
     /// <summary>Copies of the instructions that run through their interpreter handlers.</summary>
-    internal Insn[] Interpreted { get; set; } = Array.Empty<Insn>();
+    internal Insn[] Interpreted { get; set; } = NoInsns;
     /// <summary>
     /// Where each fault stub of the compiled code stands: the faulting instruction, how many instructions of
     /// its block retired before it, and the block's inline accesses counted by then. A stub passes only its
     /// index, so the IL of a memory instruction's fault path is a few bytes.
     /// </summary>
-    internal FaultSite[] FaultSites = Array.Empty<FaultSite>();
+    internal FaultSite[] FaultSites = NoFaultSites;
     /// <summary>Lowest and one past the highest guest address of the region's code.</summary>
     public ulong Low { get; }
     public ulong High { get; }

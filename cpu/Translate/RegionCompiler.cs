@@ -146,7 +146,7 @@ static unsafe class RegionCompiler
 
     static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries, bool sharedExit)
     {
-        var interpreted = new List<Insn>();
+        var interpreted = new List<Insn>(8);
         var region = new Region(blocks[0].Start, blocks);
         if (withProfile && shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
         var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit };
@@ -161,7 +161,7 @@ static unsafe class RegionCompiler
             }
         var ctx = new Context(e, blocks, addedEntries);
         region.AddedEntries = addedEntries;
-        var entries = new List<(ulong Ip, Label Label)>();
+        var entries = new List<(ulong Ip, Label Label)>(4);
         for (int k = 1; k < blocks.Length; k++)
             if (ctx.IsEntry(k)) entries.Add((blocks[k].Start, ctx.LabelOf(k)));
         e.BeginRegion(ctx.LabelOf(0), entries);

@@ -28,7 +28,21 @@ sealed partial class RegionEmitter
     /// of a line, which for an absolute address is its line) and whether it writes: the accesses of one form in a loop
     /// usually walk the same line, and two a line or more apart get a line each.
     /// </summary>
-    readonly record struct LineKey(sbyte Base, sbyte Index, byte Scale, byte Seg, bool Addr32, long DisplacementLine, bool Write);
+    readonly record struct LineKey(sbyte Base, sbyte Index, byte Scale, byte Seg, bool Addr32, long DisplacementLine, bool Write)
+    {
+        /// <summary>Compares field by field (see <see cref="PendingFlags.Comparer"/>: the default comparer is JIT-compiled).</summary>
+        internal sealed class Comparer : IEqualityComparer<LineKey>
+        {
+            public static readonly Comparer Instance = new();
+
+            public bool Equals(LineKey x, LineKey y) =>
+                x.Base == y.Base && x.Index == y.Index && x.Scale == y.Scale && x.Seg == y.Seg && x.Addr32 == y.Addr32
+                && x.DisplacementLine == y.DisplacementLine && x.Write == y.Write;
+
+            public int GetHashCode(LineKey k) =>
+                (((k.Base * 31 + k.Index) * 31 + k.Scale) * 31 + k.Seg) * 31 + k.DisplacementLine.GetHashCode() + (k.Addr32 ? 2 : 0) + (k.Write ? 1 : 0);
+        }
+    }
 
     /// <summary>
     /// One form's words in <see cref="CpuState.Lines"/> (the line's guest base, its host address, and the limit its
@@ -70,9 +84,9 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Stind_I8);
     }
 
-    readonly Dictionary<LineKey, LineSlot> _lineSlots = new();
+    readonly Dictionary<LineKey, LineSlot> _lineSlots = new(LineKey.Comparer.Instance);
     /// <summary>The out-of-line look-ups of the accesses that found their form's line stale, emitted at the region's end.</summary>
-    readonly List<(Label Refill, Label Back, LocalBuilder A, LocalBuilder Offset, int Bytes, int TagOffset, Label Miss, LineSlot Slot)> _refills = new();
+    readonly List<(Label Refill, Label Back, LocalBuilder A, LocalBuilder Offset, int Bytes, int TagOffset, Label Miss, LineSlot Slot)> _refills = new(4);
     /// <summary>How often each block runs for one entry (<see cref="BlockFrequency"/>), from <see cref="UseRegisters"/>.</summary>
     double[] _frequency = Array.Empty<double>();
     /// <summary>The current instruction's address form, for <see cref="LineKeyOf"/>.</summary>
@@ -91,7 +105,19 @@ sealed partial class RegionEmitter
     {
         if (_shape.TouchesOnHit) return;
         var info = new InstructionInfoFactory();
-        var score = new Dictionary<LineKey, double>();
+        // The forms in the order they first appear, with their summed frequencies: a handful per region, so a list
+        // (a Dictionary over this struct, and List.Sort with a comparison, are code the runtime's JIT compiles first).
+        var ranked = new List<(LineKey Key, double Score)>(16);
+        void Score(LineKey key, double frequency)
+        {
+            for (int n = 0; n < ranked.Count; n++)
+                if (LineKey.Comparer.Instance.Equals(ranked[n].Key, key))
+                {
+                    ranked[n] = (key, ranked[n].Score + frequency);
+                    return;
+                }
+            ranked.Add((key, frequency));
+        }
         for (int k = 0; k < blocks.Length && k < _frequency.Length; k++)
         {
             if (_frequency[k] < LoopFrequency) continue;
@@ -105,13 +131,18 @@ sealed partial class RegionEmitter
                     write |= m.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
                 }
                 // A read-modify-write probes once, for writing (see LoadDst); a handler run instead may read first.
-                if (read) score[LineKeyOf(insn, write: false)] = score.GetValueOrDefault(LineKeyOf(insn, write: false)) + _frequency[k];
-                if (write) score[LineKeyOf(insn, write: true)] = score.GetValueOrDefault(LineKeyOf(insn, write: true)) + _frequency[k];
+                if (read) Score(LineKeyOf(insn, write: false), _frequency[k]);
+                if (write) Score(LineKeyOf(insn, write: true), _frequency[k]);
             }
         }
-        var ranked = new List<(LineKey Key, double Score)>();
-        foreach (var (key, s) in score) ranked.Add((key, s));
-        ranked.Sort((x, y) => y.Score.CompareTo(x.Score));
+        // Highest score first; equal scores keep their order of appearance.
+        for (int n = 1; n < ranked.Count; n++)
+        {
+            var item = ranked[n];
+            int j = n - 1;
+            for (; j >= 0 && ranked[j].Score < item.Score; j--) ranked[j + 1] = ranked[j];
+            ranked[j + 1] = item;
+        }
         for (int n = 0; n < ranked.Count && n < MaxLineSlots; n++)
             _lineSlots[ranked[n].Key] = new LineSlot { Index = n };
     }

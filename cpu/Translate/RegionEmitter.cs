@@ -59,7 +59,7 @@ sealed partial class RegionEmitter
     /// member stores.
     /// </summary>
     int[] _groupOf = Array.Empty<int>();
-    readonly List<(int Base, long Low, int Bytes, bool Store)> _groups = new();
+    readonly List<(int Base, long Low, int Bytes, bool Store)> _groups = new(8);
     /// <summary>Which groups have their host address in their local (looked up in this block since the last call out).</summary>
     bool[] _probed = Array.Empty<bool>();
     readonly List<LocalBuilder> _groupHosts = new();
@@ -87,7 +87,7 @@ sealed partial class RegionEmitter
         // The group open on each base register: its index, members and range.
         var open = new (int Group, int Members, long Low, long High, bool Store)[16];
         for (int r = 0; r < 16; r++) open[r].Group = -1;
-        var groups = new List<(int Base, long Low, int Bytes, bool Store, int Members)>();
+        var groups = new List<(int Base, long Low, int Bytes, bool Store, int Members)>(8);
         void Close(int r)
         {
             ref var o = ref open[r];
@@ -183,10 +183,10 @@ sealed partial class RegionEmitter
     internal ulong Ip, NextIp;
     internal int IndexInBlock;
     (Label Label, int Accesses)? _faultLabel;
-    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, PendingFlags? Pending)> _faultStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, RegisterSet? Reload, PendingFlags? Pending)> _faultStubs = new(16);
     /// <summary>The region's block being emitted (its index in <see cref="Region.Blocks"/>).</summary>
     int _block;
-    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, PendingFlags? Pending)> _missStubs = new();
+    readonly List<(Label Label, ulong Ip, int Block, int K, int Accesses, PendingFlags? Pending)> _missStubs = new(16);
     Label? _missLabel;
     /// <summary>The block's inline accesses and the waiting flag producer when the current instruction began.</summary>
     int _insnAccesses;
@@ -467,7 +467,7 @@ sealed partial class RegionEmitter
                 var cases = new Label[size];
                 var other = Il.DefineLabel();
                 for (int k = 0; k < size; k++) cases[k] = other;
-                var checks = new List<(Label Check, ulong Ip, Label Target)>();
+                var checks = new List<(Label Check, ulong Ip, Label Target)>(4);
                 foreach (var (ip, label) in entries)
                 {
                     var check = Il.DefineLabel();
@@ -782,7 +782,7 @@ sealed partial class RegionEmitter
         return label;
     }
 
-    readonly Dictionary<PendingFlags, Label> _settles = new();
+    readonly Dictionary<PendingFlags, Label> _settles = new(PendingFlags.Comparer.Instance);
     Label _leave;
 
     static readonly MethodInfo MLeaveAtSite = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.LeaveAtSite), BindingFlags.Static | BindingFlags.NonPublic)!;
@@ -1415,7 +1415,7 @@ sealed partial class RegionEmitter
     /// be without the group, and a miss leaves at that access. The first member's look-up clears the group's host address
     /// for the others.
     /// </summary>
-    readonly List<(Label Alone, Label Back, LocalBuilder? ClearHost, LocalBuilder A, int Base, long Disp, int Bytes, int TagOffset, Label Miss)> _alone = new();
+    readonly List<(Label Alone, Label Back, LocalBuilder? ClearHost, LocalBuilder A, int Base, long Disp, int Bytes, int TagOffset, Label Miss)> _alone = new(4);
 
     void EmitAlone()
     {
@@ -2215,7 +2215,27 @@ enum PendingAux : byte
 }
 
 /// <summary>A waiting flag producer as stubs and edges see it: enough to materialise it anywhere later.</summary>
-readonly record struct PendingFlags(FlagOp Op, int Bits, int Set, PendingAux Aux, RotateBase Base);
+readonly record struct PendingFlags(FlagOp Op, int Bits, int Set, PendingAux Aux, RotateBase Base)
+{
+    /// <summary>
+    /// Keys a dictionary field by field: the default comparer of a struct and the members a record synthesizes compare
+    /// through EqualityComparer&lt;T&gt;.Default of each type, instantiations ReadyToRun leaves to the runtime's JIT,
+    /// which compiled a dozen of them in the first region of every process.
+    /// </summary>
+    internal sealed class Comparer : IEqualityComparer<PendingFlags>
+    {
+        public static readonly Comparer Instance = new();
+
+        public bool Equals(PendingFlags x, PendingFlags y) =>
+            x.Op == y.Op && x.Bits == y.Bits && x.Set == y.Set && x.Aux == y.Aux && Same(x.Base, y.Base);
+
+        static bool Same(RotateBase x, RotateBase y) =>
+            x.Pending == y.Pending && x.Op == y.Op && x.Bits == y.Bits && x.Aux == y.Aux && x.Materialized == y.Materialized;
+
+        public int GetHashCode(PendingFlags f) =>
+            ((((int)f.Op * 31 + f.Bits) * 31 + f.Set) * 31 + (int)f.Aux) * 31 + (int)f.Base.Op * 7 + f.Base.Bits + (f.Base.Pending ? 1 : 0) + (f.Base.Materialized ? 2 : 0);
+    }
+}
 
 /// <summary>
 /// Where a waiting rotate's kept flags come from: a producer waiting in the other set (<paramref name="Pending"/>),
