@@ -13,12 +13,13 @@ public static class LatencyBench
     {
         o.WriteLine($"ExCache miss latency, {samples:N0} samples per row, 4 KiB lines (fills of written data; write-back+fill is one combined request;");
         o.WriteLine($"fill, dirty victim queued: the victim's write-back follows the fill unwaited; {Pipelined} fills pipelined: time per line of {Pipelined} fills sent at once, as prefetch does;");
-        o.WriteLine("shared ring: the Unix socket's node with the frames in a shared-memory ring beside the socket (the default for Unix sockets);");
+        o.WriteLine("shared ring: the Unix socket's node with the frames in a shared-memory ring beside the socket, every line a message;");
+        o.WriteLine("one-sided: the same ring, and the node's frames mapped: a granted line is copied out of or into its frame, no message (the default for Unix sockets);");
         o.WriteLine("TLS: TCP with credentials, encrypted and authenticated; 2 copies: --replicas 2, where write-back+fill is a write-back to both nodes, then the fill)");
         o.WriteLine($"{"memory component",-22} {"operation",-26} {"p50 us",8} {"p99 us",8} {"mean us",8}");
         Measure("in-process", new InProcessMemoryComponent(), samples, o);
         // The same node process, reached over its socket, then through a shared-memory ring beside the socket.
-        bool ring = RingTransport.Enabled;
+        bool ring = RingTransport.Enabled, oneSided = RingTransport.OneSided;
         try
         {
             using var nodes = LocalNodes.MemoryNodes(1, 0);
@@ -26,13 +27,24 @@ public static class LatencyBench
             using (var cluster = new MemoryCluster(nodes.Endpoints))
                 Measure("node over Unix socket", cluster, samples, o);
             RingTransport.Enabled = true;
+            RingTransport.OneSided = false;
             using (var cluster = new MemoryCluster(nodes.Endpoints))
             {
                 if (cluster.Nodes[0].Transport != "ring") o.WriteLine($"(the node declined a shared-memory ring: {RingTransport.Variable} is set to turn it off)");
                 else Measure("node over shared ring", cluster, samples, o);
             }
+            RingTransport.OneSided = true;
+            using (var cluster = new MemoryCluster(nodes.Endpoints))
+            {
+                if (!cluster.Nodes[0].MapsFrames) o.WriteLine($"(the node passed no frame arena: {RingTransport.Variable} or {RingTransport.OneSidedVariable} is set to turn it off)");
+                else Measure("node, one-sided", cluster, samples, o);
+            }
         }
-        finally { RingTransport.Enabled = ring; }
+        finally
+        {
+            RingTransport.Enabled = ring;
+            RingTransport.OneSided = oneSided;
+        }
         // TCP as it was before TLS (no credentials: loopback only), then with a cluster key, which encrypts the link.
         Credentials.Forget();
         using (var nodes = LocalNodes.MemoryNodes(1, 0, tcp: true, freshKey: false))
@@ -65,7 +77,8 @@ public static class LatencyBench
         new Random(1).NextBytes(line);
         for (int i = 0; i < lines; i++) c.WriteBack(asid, base_ + (ulong)i * 4096, line);
         var dst = new byte[4096];
-        for (int warm = 0; warm < 2000; warm++) c.Fill(asid, base_ + (ulong)(warm % lines) * 4096, dst, out _);
+        // Every line once at least: a same-host node grants each line's frame at its first fill.
+        for (int warm = 0; warm < lines; warm++) c.Fill(asid, base_ + (ulong)(warm % lines) * 4096, dst, out _);
 
         var fill = new double[samples];
         var combined = new double[samples];

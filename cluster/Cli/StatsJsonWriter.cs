@@ -59,6 +59,10 @@ public static class StatsJsonWriter
             {
                 w.WriteNumber("replicas", cluster.Replicas);
                 w.WriteNumber("memoryNodesFailed", cluster.FailedNodes);
+                // Misses and write-backs served by a copy out of or into a frame a same-host node granted (no message).
+                var (oneSidedFills, oneSidedWriteBacks) = cluster.OneSidedTraffic;
+                w.WriteNumber("oneSidedFills", oneSidedFills);
+                w.WriteNumber("oneSidedWriteBacks", oneSidedWriteBacks);
             }
             w.WriteEndObject();
         }

@@ -5,15 +5,46 @@ namespace LegoEmu.Mem.Component;
 /// copy-on-write between forked address spaces. It is the embedded default and what a memory-node
 /// process serves over the wire. Not thread-safe: a server serialises calls into it.
 /// </summary>
-public sealed class InProcessMemoryComponent : IMemoryComponent
+public sealed unsafe class InProcessMemoryComponent : IMemoryComponent
 {
-    /// <summary>A physical frame; shared by forked spaces until one of them writes it.</summary>
-    sealed class Frame(byte[] data, bool filePage = false)
+    /// <summary>
+    /// A physical frame; shared by forked spaces until one of them writes it. Its bytes are an array, or a slot of the
+    /// <see cref="FrameArena"/> when the component has one (a memory node's private frames, which a processor on the
+    /// same host may be granted).
+    /// </summary>
+    sealed class Frame
     {
-        public byte[] Data = data;
+        public readonly byte[]? Data;
+        public readonly byte* Slot;
+        /// <summary>The arena slot's number, or -1 for an array.</summary>
+        public readonly int Index = -1;
         public int Sharers = 1;
         /// <summary>The bytes are a page of <see cref="FilePages"/>: never written in place, and not this component's memory.</summary>
-        public readonly bool FilePage = filePage;
+        public readonly bool FilePage;
+
+        public Frame(byte[] data, bool filePage = false)
+        {
+            Data = data;
+            FilePage = filePage;
+        }
+
+        public Frame(int index, byte* slot)
+        {
+            Index = index;
+            Slot = slot;
+        }
+
+        public Span<byte> Bytes => Data != null ? Data : new Span<byte>(Slot, (int)PageMath.PageSize);
+    }
+
+    /// <summary>Where private frames live when this component serves processors on its host; null: arrays.</summary>
+    public FrameArena? Arena { get; }
+
+    /// <summary>A zeroed private frame: an arena slot when there is room, an array otherwise.</summary>
+    Frame NewFrame()
+    {
+        int index = Arena?.Allocate() ?? -1;
+        return index >= 0 ? new Frame(index, Arena!.Frame(index)) : new Frame(new byte[PageMath.PageSize]);
     }
 
     sealed class Space
@@ -29,9 +60,11 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
     int _nextObject = 1;
 
     /// <param name="capacityBytes">Upper bound on frame memory; 0 means unbounded.</param>
-    public InProcessMemoryComponent(long capacityBytes = 0)
+    /// <param name="arena">Private frames as slots of a <see cref="FrameArena"/> (as large as the capacity, or its default).</param>
+    public InProcessMemoryComponent(long capacityBytes = 0, bool arena = false)
     {
         Stats.CapacityFrames = capacityBytes <= 0 ? long.MaxValue : capacityBytes >> PageMath.PageShift;
+        if (arena) Arena = new FrameArena(capacityBytes > 0 ? Math.Min(capacityBytes, FrameArena.DefaultReserveBytes) : FrameArena.DefaultReserveBytes);
     }
 
     public ComponentStats Stats { get; } = new();
@@ -91,7 +124,9 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
 
     void Release(Frame f)
     {
-        if (--f.Sharers == 0 && !f.FilePage) Stats.Frames--;
+        if (--f.Sharers != 0) return;
+        if (!f.FilePage) Stats.Frames--;
+        if (f.Index >= 0) Arena!.Free(f.Index);
     }
 
     public long Map(int asid, ulong addr, ulong length, Protection prot, MapFlags flags, string name)
@@ -196,8 +231,18 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         return newBreak;
     }
 
-    public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot)
+    public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot) => Fill(asid, lineAddr, destination, out prot, out _, false);
+
+    /// <summary>
+    /// As <see cref="Fill(int, ulong, Span{byte}, out Protection)"/>; <paramref name="slot"/> is the arena slot of the
+    /// page's frame when the space holds it alone (one sharer: no fork shares it, no shared object or file page), else -1.
+    /// With <paramref name="ownFilePages"/> a page of a privately mapped file becomes a frame of the space's own first
+    /// (a copy in the arena, as its first write would make, while there is room), so that it can be granted: a guest that
+    /// streams a file it mapped would otherwise need a message for every miss of it.
+    /// </summary>
+    public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot, out int slot, bool ownFilePages)
     {
+        slot = -1;
         var s = Get(asid);
         var vma = s.Vmas.Find(lineAddr);
         if (vma == null) { prot = Protection.None; return FillStatus.Unmapped; }
@@ -205,16 +250,23 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         Stats.Fills++;
         if (destination.Length > (int)PageMath.PageSize)
             throw new ArgumentException("cache lines larger than a page are rejected by CacheConfig");
-        byte[]? data;
-        if (vma.Object != null) vma.Object.Frames.TryGetValue(vma.ObjectPage(lineAddr), out data);
-        else data = s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) ? frame.Data : FilePage(s, vma, lineAddr, AccessKind.Read);
-        if (data == null)
+        ReadOnlySpan<byte> data;
+        if (vma.Object != null) data = vma.Object.Frames.TryGetValue(vma.ObjectPage(lineAddr), out var shared) ? shared : default;
+        else if (s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) || (FilePage(s, vma, lineAddr, AccessKind.Read) != null
+                     && s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out frame)))
+        {
+            if (frame.FilePage && ownFilePages) frame = OwnCopy(s, lineAddr >> PageMath.PageShift, frame);
+            data = frame.Bytes;
+            if (frame.Index >= 0 && frame.Sharers == 1) slot = frame.Index;
+        }
+        else data = default;
+        if (data.IsEmpty)
         {
             Cache.LineBytes.Zero(destination);
             Stats.ZeroFills++;
             return FillStatus.Zero;
         }
-        Cache.LineBytes.Copy(data.AsSpan((int)(lineAddr & PageMath.PageMask), destination.Length), destination);
+        Cache.LineBytes.Copy(data.Slice((int)(lineAddr & PageMath.PageMask), destination.Length), destination);
         Stats.BytesOut += destination.Length;
         return FillStatus.Data;
     }
@@ -226,7 +278,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         Stats.BytesIn += data.Length;
         // A line whose mapping vanished while it sat dirty in a cache is dropped, as munmap would.
         if (s.Vmas.Find(lineAddr) is not { } vma) return;
-        data.CopyTo(WritableFrame(s, vma, lineAddr).AsSpan((int)(lineAddr & PageMath.PageMask), data.Length));
+        data.CopyTo(WritableFrame(s, vma, lineAddr).Slice((int)(lineAddr & PageMath.PageMask), data.Length));
     }
 
     public FillStatus WriteBackAndFill(int asid, ulong victimAddr, ReadOnlySpan<byte> victim, ulong lineAddr, Span<byte> destination,
@@ -237,8 +289,38 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         return Fill(asid, lineAddr, destination, out prot);
     }
 
+    /// <summary>
+    /// The arena slot of the page at <paramref name="addr"/> when the space holds its frame alone (as
+    /// <see cref="Fill(int, ulong, Span{byte}, out Protection, out int, bool)"/> grants it), with the VMA's rights; else -1.
+    /// </summary>
+    public int OwnSlot(int asid, ulong addr, out Protection prot)
+    {
+        prot = Protection.None;
+        if (!_spaces.TryGetValue(asid, out var s) || s.Vmas.Find(addr) is not { Object: null } vma) return -1;
+        prot = vma.Prot;
+        return s.Frames.TryGetValue(addr >> PageMath.PageShift, out var f) && f.Index >= 0 && f.Sharers == 1 ? f.Index : -1;
+    }
+
+    /// <summary>
+    /// A file page's frame replaced by an arena copy of the space's own; the same frame when there is no room for one. A
+    /// node with a capacity copies only while it is less than half full: the copies must not take the memory the guest's
+    /// own writes would get.
+    /// </summary>
+    Frame OwnCopy(Space s, ulong page, Frame frame)
+    {
+        if (Arena == null || (Stats.CapacityFrames != long.MaxValue && Stats.Frames >= Stats.CapacityFrames / 2)) return frame;
+        int index = Arena.Allocate();
+        if (index < 0) return frame;
+        var copy = new Frame(index, Arena.Frame(index));
+        frame.Bytes.CopyTo(copy.Bytes);
+        Release(frame);
+        s.Frames[page] = copy;
+        Stats.Frames++;
+        return copy;
+    }
+
     /// <summary>The frame backing a page, allocated on first use and unshared (copied) if forked spaces share it.</summary>
-    byte[] WritableFrame(Space s, Vma? vma, ulong addr)
+    Span<byte> WritableFrame(Space s, Vma? vma, ulong addr)
     {
         if (vma?.Object is { } obj)
         {
@@ -252,19 +334,20 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
         if (vma != null && !s.Frames.ContainsKey(page)) FilePage(s, vma, addr, AccessKind.Write);
         if (s.Frames.TryGetValue(page, out var frame))
         {
-            if (frame.Sharers == 1 && !frame.FilePage) return frame.Data;
+            if (frame.Sharers == 1 && !frame.FilePage) return frame.Bytes;
             if (Stats.Frames >= Stats.CapacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
+            var copy = NewFrame();
+            frame.Bytes.CopyTo(copy.Bytes);
             Release(frame);
-            var copy = new Frame((byte[])frame.Data.Clone());
             s.Frames[page] = copy;
             Stats.Frames++;
-            return copy.Data;
+            return copy.Bytes;
         }
         if (Stats.Frames >= Stats.CapacityFrames) throw new MemoryFault(addr, AccessKind.Write, FaultReason.NoMemory);
-        var fresh = new Frame(new byte[PageMath.PageSize]);
+        var fresh = NewFrame();
         s.Frames[page] = fresh;
         Stats.Frames++;
-        return fresh.Data;
+        return fresh.Bytes;
     }
 
     public void Poke(int asid, ulong addr, ReadOnlySpan<byte> data, bool onlyAbsent = false)
@@ -278,7 +361,7 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
             bool present = onlyAbsent && (vma?.Object is { } obj
                 ? obj.Frames.ContainsKey(vma.ObjectPage(addr))
                 : s.Frames.ContainsKey(addr >> PageMath.PageShift));
-            if (!present) data[..n].CopyTo(WritableFrame(s, vma, addr).AsSpan(off, n));
+            if (!present) data[..n].CopyTo(WritableFrame(s, vma, addr).Slice(off, n));
             data = data[n..];
             addr += (ulong)n;
         }
@@ -358,7 +441,8 @@ public sealed class InProcessMemoryComponent : IMemoryComponent
                 if (pages.Count >= maxPages || maxScanned-- <= 0) return a;
                 byte[]? data;
                 if (v.Object != null) v.Object.Frames.TryGetValue(v.ObjectPage(a), out data);
-                else data = s.Frames.TryGetValue(a >> PageMath.PageShift, out var frame) ? frame.Data : FilePage(s, v, a, AccessKind.Read);
+                // An arena frame is copied: the list outlives the lock it was read under.
+                else data = s.Frames.TryGetValue(a >> PageMath.PageShift, out var frame) ? frame.Data ?? frame.Bytes.ToArray() : FilePage(s, v, a, AccessKind.Read);
                 if (data != null) pages.Add((a, data));
             }
             cursor = stop;

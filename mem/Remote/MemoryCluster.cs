@@ -35,6 +35,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
     public MemoryCluster(IReadOnlyList<Endpoint> endpoints, int? replicas = null)
     {
         if (endpoints.Count == 0) throw new ArgumentException("a memory cluster needs at least one node");
+        _deliverLocalPrefetches = () => DeliverLocalPrefetches();
         _replicas = Math.Min(replicas ?? Replication.Factor, endpoints.Count);
         _dead = new bool[endpoints.Count];
         _asPrimary = new int[endpoints.Count];
@@ -44,7 +45,8 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         {
             for (int i = 0; i < endpoints.Count; i++)
             {
-                try { _nodes[i] = new MemoryNodeClient(endpoints[i], i) { Async = this }; }
+                // Replicated regions keep every write-back a message: the backup must see it too.
+                try { _nodes[i] = new MemoryNodeClient(endpoints[i], i, grants: _replicas <= 1) { Async = this, Revoking = _deliverLocalPrefetches }; }
                 // Replicated, a node that failed before this component started (a process forked after a failover) is
                 // left out from the start, as long as enough others are there for the copies asked for.
                 catch (MemoryNodeFailure e) when (_replicas > 1)
@@ -429,6 +431,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
             int n = Placement.Primary(Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false));
             if (n < 0) { prot = Protection.None; return FillStatus.Unmapped; }
             var node = _nodes[n];
+            if (FillOneSided(node, asid, lineAddr, destination, out prot)) return FillStatus.Data;
             try
             {
                 var w = node.Begin(Op.Fill);
@@ -437,7 +440,9 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
                 w.U32((uint)destination.Length);
                 var r = node.Call();
                 node.Stats.Fills++;
-                return ReadFill(ref r, destination, out prot, lineAddr);
+                var status = ReadFill(ref r, destination, out prot, lineAddr);
+                node.TakeGrant(ref r, asid, lineAddr, prot, destination.Length);
+                return status;
             }
             catch (MemoryNodeFailure) when (Replicated && node.IsBroken)
             {
@@ -470,6 +475,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         var s = Space(asid);
         int placement = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
         if (placement < 0) return; // the mapping is gone: nothing to keep
+        if (!Replicated && WriteBackOneSided(_nodes[placement], asid, lineAddr, data)) return;
         int p = Placement.Primary(placement), b = Placement.Backup(placement);
         // Both copies are sent before either answer is read: a replicated write-back costs one round trip.
         bool sentP = SendWriteBack(p, asid, lineAddr, data), sentB = b >= 0 && SendWriteBack(b, asid, lineAddr, data);
@@ -513,8 +519,8 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         var s = Space(asid);
         int vn = Owner(s, asid, victimAddr >> GlobalMemoryManager.RegionShift, place: false);
         int fn = Owner(s, asid, lineAddr >> GlobalMemoryManager.RegionShift, place: false);
-        // A replicated victim goes to two nodes: it travels on its own.
-        if (vn < 0 || fn < 0 || vn != fn || Replicated)
+        // A replicated victim goes to two nodes: it travels on its own. So does one copied into its granted frame.
+        if (vn < 0 || fn < 0 || vn != fn || Replicated || _nodes[vn].HoldsGrant(asid, victimAddr))
         {
             combined = false;
             WriteBack(asid, victimAddr, victim);
@@ -533,7 +539,9 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         node.Stats.Fills++;
         Stats.WriteBacks++;
         Stats.BytesIn += victim.Length;
-        return ReadFill(ref r, destination, out prot, lineAddr);
+        var status = ReadFill(ref r, destination, out prot, lineAddr);
+        node.TakeGrant(ref r, asid, lineAddr, prot, destination.Length);
+        return status;
     }
 
     // ---- pipelined requests: write-backs nobody waits for, fills ahead of the guest ----
@@ -554,7 +562,9 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         if (placement < 0) return false; // the mapping is gone: nothing to keep
         if (!Replicated)
         {
-            QueueWriteBackOn(_nodes[placement], asid, lineAddr, data, token);
+            // Copied into its granted frame: acknowledged at once, as the node would once it had stored it.
+            if (WriteBackOneSided(_nodes[placement], asid, lineAddr, data)) Target!.WriteBackAcknowledged(token, false);
+            else QueueWriteBackOn(_nodes[placement], asid, lineAddr, data, token);
             return true;
         }
         QueueWriteBackPair(placement, asid, lineAddr, data, token);
@@ -598,7 +608,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         node.Stats.WriteBacks++;
         Stats.WriteBacks++;
         Stats.BytesIn += data.Length;
-        node.QueueAsync(AsyncReply.WriteBack, token);
+        node.QueueAsync(AsyncReply.WriteBack, token, asid, lineAddr);
     }
 
     public int QueuePrefetch(int asid, ulong lineAddr, int size, int token)
@@ -607,18 +617,20 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         int n = KnownOwner(asid, lineAddr);
         if (n < 0 || !Live(n)) return -1;
         var node = _nodes[n];
+        if (QueueLocalPrefetch(node, asid, lineAddr, size, token)) return n;
         var w = node.Begin(Op.Fill);
         w.I32(asid);
         w.U64(lineAddr);
         w.U32((uint)size);
         node.Stats.Fills++;
-        try { node.QueueAsync(AsyncReply.Fill, token); }
+        try { node.QueueAsync(AsyncReply.Fill, token, asid, lineAddr); }
         catch (MemoryNodeFailure) when (Replicated && node.IsBroken) { } // abandoned at the failover: the line is fetched again on demand
         return n;
     }
 
     public void FlushQueued()
     {
+        DeliverLocalPrefetches();
         for (int i = 0; i < _nodes.Length; i++)
         {
             if (_dead[i]) continue;
@@ -638,25 +650,41 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         if (victimAsid != asid) lock (_spaces) _spaces.TryGetValue(victimAsid, out vs);
         int vn = vs != null ? Owner(vs, victimAsid, victimAddr >> GlobalMemoryManager.RegionShift, place: false) : -1;
         queued = vn >= 0;
+        // A victim copied into its granted frame is done with: acknowledged at once, and nothing goes behind the fill.
+        bool message = queued;
+        if (queued && WriteBackOneSided(_nodes[vn], victimAsid, victimAddr, victim))
+        {
+            Target!.WriteBackAcknowledged(token, false);
+            message = false;
+        }
         if (fn < 0)
         {
-            if (queued) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
+            if (message) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
             FlushQueued();
             prot = Protection.None;
             return FillStatus.Unmapped;
         }
         var node = _nodes[fn];
+        if (FillOneSided(node, asid, lineAddr, destination, out prot))
+        {
+            // The victim's write-back waits in its link's batch for the next request to that node (or a full batch): the
+            // line is in the cache's write-back queue, which serves its fills until the node has acknowledged it.
+            if (message) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
+            return FillStatus.Data;
+        }
         var w = node.Begin(Op.Fill);
         w.I32(asid);
         w.U64(lineAddr);
         w.U32((uint)destination.Length);
         node.Queue();
         // Behind the fill, in the same send: the node answers the fill before it stores the victim.
-        if (queued) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
-        if (vn >= 0 && vn != fn) _nodes[vn].Flush();
+        if (message) QueueWriteBackOn(_nodes[vn], victimAsid, victimAddr, victim, token);
+        if (message && vn != fn) _nodes[vn].Flush();
         var r = node.Receive();
         node.Stats.Fills++;
-        return ReadFill(ref r, destination, out prot, lineAddr);
+        var status = ReadFill(ref r, destination, out prot, lineAddr);
+        node.TakeGrant(ref r, asid, lineAddr, prot, destination.Length);
+        return status;
     }
 
     /// <summary>
@@ -725,6 +753,8 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
 
     public void ReceiveOne(int node)
     {
+        // Lines copied out of granted frames count as arrived first: the caller may wait for one of them.
+        if (DeliverLocalPrefetches()) return;
         // A failed node's prefetches were handed back when it was failed over.
         if (_dead[node]) return;
         try { _nodes[node].ReceiveAsyncOne(); }
@@ -733,6 +763,7 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
 
     public void DrainAll()
     {
+        DeliverLocalPrefetches();
         for (int i = 0; i < _nodes.Length; i++)
         {
             if (_dead[i]) continue;
@@ -747,13 +778,16 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
         var target = Target ?? throw new InvalidOperationException("an asynchronous reply with nobody to take it");
         if (kind == AsyncReply.WriteBack)
         {
-            WriteBackAnswered(target, token, r.I32() < 0);
+            int err = r.I32();
+            if (err == 0) node.TakeWriteBackGrant(ref r);
+            WriteBackAnswered(target, token, err < 0);
             return;
         }
         r.I32(); // a plain fill carries no write-back
         var status = (FillStatus)r.U8();
         var prot = (Protection)r.U8();
         var data = r.Bytes((int)PageMath.PageSize);
+        node.TakeAsyncGrant(ref r, prot, data.Length);
         if (status == FillStatus.Data) Stats.BytesOut += data.Length;
         if (status != FillStatus.Unmapped)
         {
@@ -937,7 +971,9 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
             string held = Replicated ? $"vRegions as primary {_asPrimary[n.Index]}, as backup {_asBackup[n.Index]}" : $"vRegions {_gmm.RegionsOn(n.Index)}";
             w.WriteLine($"legoemu: memory node {n.Index,-2} {n.Endpoint}: {(_dead[n.Index] ? "FAILED, " : "")}requests {st.Requests:N0}, fills {st.Fills:N0}, write-backs {st.WriteBacks:N0}, " +
                         $"bytes sent {st.BytesSent:N0} received {st.BytesReceived:N0}, latency p50 {st.Percentile(0.5):F1} us p99 {st.Percentile(0.99):F1} us, " +
-                        $"{held}, frames {n.UsedFrames:N0}, over {n.Transport}");
+                        $"{held}, frames {n.UsedFrames:N0}, " +
+                        (n.MapsFrames ? $"one-sided fills {st.OneSidedFills:N0} write-backs {st.OneSidedWriteBacks:N0} (grants revoked {st.Revocations:N0} times), " : "") +
+                        $"over {n.Transport}");
         }
         if (Replicated) ReportReplication(w);
     }

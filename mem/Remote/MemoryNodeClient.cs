@@ -30,12 +30,15 @@ public sealed class MemoryNodeClient : IDisposable
     long _sentAt;
     // Requests in flight, oldest first; replies come back in this order. A request without a kind is
     // answered through Receive; the others go to Async as their replies arrive.
-    (uint Id, AsyncReply Kind, int Token)[] _inFlight = new (uint, AsyncReply, int)[64];
+    (uint Id, AsyncReply Kind, int Token, int Asid, ulong Line)[] _inFlight = new (uint, AsyncReply, int, int, ulong)[64];
     int _inFlightHead, _inFlightCount, _asyncInFlight;
 
     public MemoryNodeClient(Endpoint endpoint, int index) : this(endpoint, index, NodeTimeout.Milliseconds, RingTransport.Enabled) { }
 
-    MemoryNodeClient(Endpoint endpoint, int index, int timeoutMs, bool ring)
+    /// <param name="grants">Ask a same-host node for its frame arena, so that its fills may grant frames (see <see cref="Granted"/>).</param>
+    public MemoryNodeClient(Endpoint endpoint, int index, bool grants) : this(endpoint, index, NodeTimeout.Milliseconds, RingTransport.Enabled, grants) { }
+
+    MemoryNodeClient(Endpoint endpoint, int index, int timeoutMs, bool ring, bool grants = false)
     {
         Endpoint = endpoint;
         Index = index;
@@ -66,7 +69,11 @@ public sealed class MemoryNodeClient : IDisposable
         try
         {
             Greet(_socket, _tls);
-            if (ring && endpoint.IsUnix && _tls == null) _ring = RingLink.Request(_socket, RingTransport.Capacity, timeoutMs);
+            if (ring && endpoint.IsUnix && _tls == null)
+            {
+                _ring = RingLink.Request(_socket, RingTransport.Capacity, timeoutMs, grants && RingTransport.OneSided, out _frames);
+                if (_frames != null) _grants = new Dictionary<(int, ulong), Grant>();
+            }
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
@@ -157,6 +164,191 @@ public sealed class MemoryNodeClient : IDisposable
         return _w;
     }
 
+    // ---- one-sided access to a same-host node's frames ----
+
+    /// <summary>A frame the node granted: its arena slot and the rights of the VMA it lay in when granted.</summary>
+    struct Grant
+    {
+        public int Slot;
+        public Protection Prot;
+    }
+
+    /// <summary>The node's frame arena, mapped; null unless the node passed it with the ring (see <see cref="FrameWindow"/>).</summary>
+    readonly FrameWindow? _frames;
+    /// <summary>Live grants by (address space, page number); null when the link has no frame window.</summary>
+    readonly Dictionary<(int, ulong), Grant>? _grants;
+    /// <summary>The id of the last request that revoked the grants: a grant in the reply to an earlier one is stale.</summary>
+    uint _revokedAt;
+    /// <summary>The id, and for an asynchronous fill the line, of the reply read last.</summary>
+    uint _replyId;
+    int _replyAsid;
+    ulong _replyLine;
+    long _livenessAt;
+
+    /// <summary>True when this link's plain fill replies carry a grant field (the node passed its frame arena).</summary>
+    public bool MapsFrames => _frames != null;
+
+    /// <summary>Called when the grants are about to be revoked, before the request that revokes them leaves.</summary>
+    public Action? Revoking { get; set; }
+
+    /// <summary>
+    /// Before a request leaves (it was just completed, so its body can be read): the grants it may invalidate go. A
+    /// request that may change or free a granted frame, or make another connection able to, takes the grants of what it
+    /// touches: a range's (munmap, mprotect, a fixed mmap over it, binding it to a shared object, a poke into it), the
+    /// heap's above the new break (brk), or all of them (a fork that shares them, a space made, claimed, released or
+    /// destroyed, the line directory joined). A fill, a write-back, a stats query, a snapshot of the VMAs and an mmap the
+    /// node places itself (in a gap, where no frame is) change no granted frame. A grant read from the reply to a request
+    /// sent before any of these is not taken (see TakeGrant): the node may have answered before it changed the frame.
+    /// </summary>
+    void RevokeFor(ReadOnlySpan<byte> frame)
+    {
+        var op = (Op)frame[4];
+        var r = new FrameReader(frame[Protocol.HeaderSize..]);
+        ulong start = 0, end = ulong.MaxValue;
+        int asid = 0;
+        switch (op)
+        {
+            case Op.Fill or Op.WriteBack or Op.WriteBackFill or Op.Stats or Op.Snapshot:
+                return;
+            case Op.Map:
+            {
+                asid = r.I32();
+                start = r.U64();
+                ulong length = r.U64();
+                r.U8();
+                if (((MapFlags)r.I32() & (MapFlags.Fixed | MapFlags.FixedNoReplace)) == 0) return;
+                end = PageMath.Up(start + length);
+                break;
+            }
+            case Op.Unmap or Op.Protect or Op.Share:
+                asid = r.I32();
+                start = r.U64();
+                end = PageMath.Up(start + r.U64());
+                break;
+            case Op.Poke or Op.PokeAbsent:
+                asid = r.I32();
+                start = r.U64();
+                end = PageMath.Up(start + r.U32());
+                break;
+            case Op.SetBrkBase or Op.Brk:
+            {
+                // The heap shrinks from the highest break this link asked for at most: only pages between the new break and it can go.
+                // A space whose break this link never set (a forked child's, claimed) may lose any page above the new one once.
+                asid = r.I32();
+                start = PageMath.Up(r.U64());
+                _brkTops ??= new Dictionary<int, ulong>();
+                bool known = _brkTops.TryGetValue(asid, out ulong top);
+                if (start >= top) _brkTops[asid] = start;
+                if (known && start >= top) return;
+                end = known ? top : VmaSet.TaskSize;
+                break;
+            }
+        }
+        Revoking?.Invoke();
+        _revokedAt = BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]);
+        if (_grants!.Count == 0) return;
+        Stats.Revocations++;
+        // A range that wraps (a length no node accepts) takes everything, as an unknown request does.
+        if (end == ulong.MaxValue || end < start || end > VmaSet.TaskSize)
+        {
+            _grants.Clear();
+            return;
+        }
+        ulong first = start >> PageMath.PageShift, last = PageMath.Up(end) >> PageMath.PageShift;
+        if (last - first <= (ulong)_grants.Count)
+        {
+            for (ulong p = first; p < last; p++) _grants.Remove((asid, p));
+            return;
+        }
+        List<(int, ulong)>? dead = null;
+        foreach (var key in _grants.Keys)
+            if (key.Item1 == asid && key.Item2 >= first && key.Item2 < last) (dead ??= new()).Add(key);
+        if (dead != null)
+            foreach (var key in dead) _grants.Remove(key);
+    }
+
+    /// <summary>The highest break asked for of each space on this link: a brk below it may free the heap's pages up to it.</summary>
+    Dictionary<int, ulong>? _brkTops;
+
+    /// <summary>
+    /// Reads the grant field that ends a plain fill reply on a link that maps frames (after the line's bytes), and
+    /// keeps the grant unless a request begun after the fill revoked the grants. <paramref name="asid"/> and
+    /// <paramref name="lineAddr"/> name the line filled; for an asynchronous fill use <see cref="TakeAsyncGrant"/>.
+    /// Only lines of a whole page take grants: a page's other lines may have write-backs on their way by message
+    /// when the grant comes, which a copy into the frame must not overtake.
+    /// </summary>
+    public void TakeGrant(ref FrameReader r, int asid, ulong lineAddr, Protection prot, int lineBytes)
+    {
+        if (_grants == null || lineBytes != (int)PageMath.PageSize) return;
+        int slot = r.I32();
+        var key = (asid, lineAddr >> PageMath.PageShift);
+        if (slot < 0 || (int)(_replyId - _revokedAt) <= 0)
+        {
+            if (_grants.Count > 0) _grants.Remove(key);
+            return;
+        }
+        _grants[key] = new Grant { Slot = slot, Prot = prot };
+    }
+
+    /// <summary><see cref="TakeGrant"/> for the reply of an asynchronous fill (the line it asked for was noted when it was queued).</summary>
+    public void TakeAsyncGrant(ref FrameReader r, Protection prot, int lineBytes) => TakeGrant(ref r, _replyAsid, _replyLine, prot, lineBytes);
+
+    /// <summary>
+    /// Reads the grant field of an asynchronous write-back's reply on a link that maps frames (the frame's slot and the
+    /// VMA's rights: a first write-back makes the frame, and its grant spares the page's next fill a message). Not
+    /// taken while another write-back of the same line is on its way: that one, older than a copy into the frame made
+    /// from now on, would land after it.
+    /// </summary>
+    public void TakeWriteBackGrant(ref FrameReader r)
+    {
+        if (_grants == null) return;
+        int slot = r.I32();
+        var prot = (Protection)r.U8();
+        if (slot < 0 || (int)(_replyId - _revokedAt) <= 0) return;
+        for (int i = 0; i < _inFlightCount; i++)
+        {
+            var (_, kind, _, asid, line) = _inFlight[(_inFlightHead + i) % _inFlight.Length];
+            if (kind == AsyncReply.WriteBack && asid == _replyAsid && line == _replyLine) return;
+        }
+        _grants[(_replyAsid, _replyLine >> PageMath.PageShift)] = new Grant { Slot = slot, Prot = prot };
+    }
+
+    /// <summary>
+    /// Where the line at <paramref name="lineAddr"/> of <paramref name="asid"/> lies in the node's frame window when
+    /// this link holds a grant for its page, with the rights it was granted with; null otherwise. At least once a
+    /// millisecond of such look-ups the socket is looked at for the node's end: a processor whose misses are all
+    /// one-sided sends nothing that would notice it.
+    /// </summary>
+    public unsafe byte* Granted(int asid, ulong lineAddr, out Protection prot)
+    {
+        prot = Protection.None;
+        if (_grants == null || _grants.Count == 0 || !_grants.TryGetValue((asid, lineAddr >> PageMath.PageShift), out var g)) return null;
+        byte* frame = _frames!.Frame(g.Slot);
+        if (frame == null)
+        {
+            // A slot the node's file does not hold: a confused node; the line goes by message.
+            _grants.Remove((asid, lineAddr >> PageMath.PageShift));
+            return null;
+        }
+        long now = Stopwatch.GetTimestamp();
+        if (now - _livenessAt >= LivenessTicks)
+        {
+            _livenessAt = now;
+            ThrowIfBroken();
+            if (_ring!.PeerGone()) throw Broken(new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection"));
+        }
+        prot = g.Prot;
+        return frame + (lineAddr & PageMath.PageMask);
+    }
+
+    static readonly long LivenessTicks = Stopwatch.Frequency / 1000;
+
+    /// <summary>True when <see cref="Granted"/> would find the line.</summary>
+    public unsafe bool HoldsGrant(int asid, ulong lineAddr) => Granted(asid, lineAddr, out _) != null;
+
+    /// <summary>Grants this link holds now (for tests and --stats).</summary>
+    public int Grants => _grants?.Count ?? 0;
+
     /// <summary>Receives the replies of requests sent with <see cref="QueueAsync"/> (set by the owner of this link).</summary>
     public IAsyncReplies? Async { get; set; }
 
@@ -164,20 +356,24 @@ public sealed class MemoryNodeClient : IDisposable
     public int AsyncInFlight => _asyncInFlight;
 
     /// <summary>Ends the request begun last and adds it to the batch; its reply is read by <see cref="Receive"/>.</summary>
-    public void Queue() => Enqueue(AsyncReply.None, 0);
+    public void Queue() => Enqueue(AsyncReply.None, 0, 0, 0);
 
     /// <summary>Ends the request begun last and adds it to the batch; its reply goes to <see cref="Async"/> with <paramref name="token"/>.</summary>
-    public void QueueAsync(AsyncReply kind, int token)
+    public void QueueAsync(AsyncReply kind, int token) => QueueAsync(kind, token, 0, 0);
+
+    /// <summary>As <see cref="QueueAsync(AsyncReply, int)"/> for a fill of <paramref name="line"/>, whose reply may grant its frame.</summary>
+    public void QueueAsync(AsyncReply kind, int token, int asid, ulong line)
     {
         if (Async == null) throw new InvalidOperationException("asynchronous requests need a reply handler");
-        Enqueue(kind, token);
+        Enqueue(kind, token, asid, line);
         _asyncInFlight++;
         Stats.Requests++;
     }
 
-    void Enqueue(AsyncReply kind, int token)
+    void Enqueue(AsyncReply kind, int token, int asid, ulong line)
     {
         var frame = _w.Finish();
+        if (_grants != null) RevokeFor(frame);
         // A batch sent while this request was being written (none is today) left it behind the batch's new end.
         if (_w.Start != _outLength)
         {
@@ -188,12 +384,12 @@ public sealed class MemoryNodeClient : IDisposable
         _outLength += frame.Length;
         if (_inFlightCount == _inFlight.Length)
         {
-            var grown = new (uint, AsyncReply, int)[_inFlight.Length * 2];
+            var grown = new (uint, AsyncReply, int, int, ulong)[_inFlight.Length * 2];
             for (int i = 0; i < _inFlightCount; i++) grown[i] = _inFlight[(_inFlightHead + i) % _inFlight.Length];
             _inFlight = grown;
             _inFlightHead = 0;
         }
-        _inFlight[(_inFlightHead + _inFlightCount++) % _inFlight.Length] = (BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]), kind, token);
+        _inFlight[(_inFlightHead + _inFlightCount++) % _inFlight.Length] = (BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]), kind, token, asid, line);
         if (_outLength >= BatchBytes) Flush();
     }
 
@@ -241,7 +437,7 @@ public sealed class MemoryNodeClient : IDisposable
         Callback?.Dispose();
         while (_inFlightCount > 0)
         {
-            var (_, kind, token) = _inFlight[_inFlightHead];
+            var (_, kind, token, _, _) = _inFlight[_inFlightHead];
             _inFlightHead = (_inFlightHead + 1) % _inFlight.Length;
             _inFlightCount--;
             if (kind == AsyncReply.None) continue;
@@ -300,7 +496,7 @@ public sealed class MemoryNodeClient : IDisposable
         while (true)
         {
             if (_inFlightCount == 0) throw new InvalidOperationException("no request waits for a reply");
-            var (id, kind, token) = _inFlight[_inFlightHead];
+            var (id, kind, token, _, _) = _inFlight[_inFlightHead];
             var payload = NextReply(id);
             if (kind == AsyncReply.None)
             {
@@ -318,7 +514,7 @@ public sealed class MemoryNodeClient : IDisposable
         ThrowIfBroken();
         Flush();
         if (_inFlightCount == 0 || _inFlight[_inFlightHead].Kind == AsyncReply.None) throw new InvalidOperationException("no asynchronous request in flight");
-        var (id, kind, token) = _inFlight[_inFlightHead];
+        var (id, kind, token, _, _) = _inFlight[_inFlightHead];
         var r = new FrameReader(NextReply(id));
         Async!.Arrived(this, kind, token, ref r);
     }
@@ -352,7 +548,10 @@ public sealed class MemoryNodeClient : IDisposable
         if ((body[0] & Protocol.ReplyBit) == 0) throw Broken(new MemoryNodeFailure($"memory node {Endpoint} sent a request instead of a reply"));
         if (BinaryPrimitives.ReadUInt32LittleEndian(body[1..]) != id)
             throw Broken(new MemoryNodeFailure($"memory node {Endpoint} answered out of order"));
-        var (_, kind, _) = _inFlight[_inFlightHead];
+        var (_, kind, _, replyAsid, replyLine) = _inFlight[_inFlightHead];
+        _replyId = id;
+        _replyAsid = replyAsid;
+        _replyLine = replyLine;
         _inFlightHead = (_inFlightHead + 1) % _inFlight.Length;
         _inFlightCount--;
         if (kind != AsyncReply.None) _asyncInFlight--;
@@ -644,6 +843,7 @@ public sealed class MemoryNodeClient : IDisposable
     {
         _tls?.Dispose();
         _ring?.Dispose();
+        _frames?.Dispose();
         _socket.Dispose();
         CallbackTls?.Dispose();
         Callback?.Dispose();

@@ -21,6 +21,8 @@ public sealed partial class MemoryNodeServer
         /// <summary>The component slot this connection belongs to (-1: not attached, plain uncached use).</summary>
         public int Slot = -1;
         public bool IsCallback;
+        /// <summary>The client maps the node's frame arena: its plain fill replies carry a grant field (see MemoryNodeServer.Grantable).</summary>
+        public bool Grants;
         /// <summary>The client proved it holds the cluster key (or the node has none); until then only Authenticate is served.</summary>
         public bool Authenticated;
         public byte[]? ClientNonce, NodeNonce;

@@ -27,7 +27,7 @@ public sealed partial class MemoryNodeServer : IDisposable
     volatile bool _stopping;
 
     public MemoryNodeServer(Endpoint endpoint, long capacityBytes, TextWriter log)
-        : this(endpoint, new InProcessMemoryComponent(capacityBytes), log)
+        : this(endpoint, new InProcessMemoryComponent(capacityBytes, arena: endpoint.IsUnix && RingTransport.Enabled && RingTransport.OneSided), log)
     {
     }
 
@@ -263,6 +263,7 @@ public sealed partial class MemoryNodeServer : IDisposable
     void OpenRing(Connection conn, uint id, ref FrameReader reader, FrameWriter writer)
     {
         uint capacity = reader.U32();
+        bool wantFrames = reader.Remaining > 0 && (reader.U8() & 1) != 0;
         reader.End();
         if (conn.Ring != null) throw new ProtocolException("a second ring request");
         if (!RingTransport.ValidCapacity(capacity)) throw new ProtocolException($"a ring of {capacity} bytes asked for");
@@ -271,7 +272,10 @@ public sealed partial class MemoryNodeServer : IDisposable
         {
             try
             {
-                conn.UseRing(RingLink.Serve(conn.Socket, (int)capacity, writer));
+                // The frame arena goes with the ring to a client that asked for it: its fills may be granted frames from now on.
+                var frames = wantFrames && RingTransport.OneSided ? _store.Arena : null;
+                conn.UseRing(RingLink.Serve(conn.Socket, (int)capacity, writer, frames));
+                conn.Grants = frames != null;
                 return;
             }
             catch (IOException e) when (e is not RingCorruptException)
@@ -283,6 +287,7 @@ public sealed partial class MemoryNodeServer : IDisposable
         }
         writer.I32(-95); // EOPNOTSUPP
         writer.U32(0);
+        writer.I64(0);
         conn.Send(writer.Finish());
     }
 
@@ -463,7 +468,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 int size = CheckLine(addr, r.U32());
                 r.End();
                 CheckAsid(conn, asid);
-                WriteFill(st, w, asid, addr, size, writeBackError: 0);
+                WriteFill(st, w, asid, addr, size, writeBackError: 0, Grantable(conn, asid));
                 break;
             }
             case Op.WriteBack:
@@ -474,8 +479,17 @@ public sealed partial class MemoryNodeServer : IDisposable
                 r.End();
                 CheckLine(addr, (uint)data.Length);
                 CheckAsid(conn, asid);
-                w.I32(OverQuota(conn, asid, addr) ? -Errno.ENOMEM : TryWriteBack(st, asid, addr, data));
+                int stored = OverQuota(conn, asid, addr) ? -Errno.ENOMEM : TryWriteBack(st, asid, addr, data);
+                w.I32(stored);
                 if (conn.Slot >= 0) WroteBack(conn.Slot, asid, addr);
+                // The page's frame may now exist (a first write-back makes it): granted here, its next fill needs no message.
+                if (Grantable(conn, asid) is { } grant)
+                {
+                    var prot = Protection.None;
+                    int slot = grant && stored == 0 && data.Length == (int)PageMath.PageSize ? st.OwnSlot(asid, addr, out prot) : -1;
+                    w.I32(slot);
+                    w.U8(slot >= 0 ? (byte)prot : (byte)0);
+                }
                 break;
             }
             case Op.WriteBackFill:
@@ -489,7 +503,7 @@ public sealed partial class MemoryNodeServer : IDisposable
                 CheckLine(victim, (uint)data.Length);
                 CheckAsid(conn, asid);
                 int err = OverQuota(conn, asid, victim) ? -Errno.ENOMEM : TryWriteBack(st, asid, victim, data);
-                WriteFill(st, w, asid, addr, size, err);
+                WriteFill(st, w, asid, addr, size, err, Grantable(conn, asid));
                 break;
             }
             case Op.Poke:
@@ -582,14 +596,29 @@ public sealed partial class MemoryNodeServer : IDisposable
         }
     }
 
-    static FillStatus WriteFill(InProcessMemoryComponent st, FrameWriter w, int asid, ulong addr, int size, int writeBackError)
+    /// <summary>
+    /// Null when fills of <paramref name="asid"/> on <paramref name="conn"/> carry no grant field (the client did not take
+    /// the arena); false when they carry one that says "none": the connection is in the line directory (other components
+    /// may cache the space's lines, and the directory must see every write-back), or another connection holds the space
+    /// too (it could fork it, or write its frames). Only requests on this connection can then change or free a frame
+    /// granted on it, and the client drops its grants when it begins any such request.
+    /// </summary>
+    bool? Grantable(Connection conn, int asid)
+    {
+        if (!conn.Grants) return null;
+        return conn.Slot < 0 && _records.TryGetValue(asid, out var rec) && rec.Holders.Count == 1 && !rec.HeldByOwner && !rec.AwaitingClaim;
+    }
+
+    /// <param name="grant">Null: no grant field; else whether the frame may be granted (see <see cref="Grantable"/>).</param>
+    FillStatus WriteFill(InProcessMemoryComponent st, FrameWriter w, int asid, ulong addr, int size, int writeBackError, bool? grant = null)
     {
         w.I32(writeBackError);
         // The line goes straight into the reply: status and protection are known only after the fill, so their bytes
         // are reserved ahead, and a fill without data takes its room back.
         int head = w.Length;
         w.U16(0);
-        var status = st.Fill(asid, addr, w.Reserve(size), out var prot);
+        // A file page becomes the space's own frame only where that costs no connection its quota.
+        var status = st.Fill(asid, addr, w.Reserve(size), out var prot, out int slot, ownFilePages: grant == true && FramesPerConnection <= 0);
         var frame = w.Written(head, 2);
         frame[0] = (byte)status;
         frame[1] = (byte)prot;
@@ -598,6 +627,8 @@ public sealed partial class MemoryNodeServer : IDisposable
             w.Truncate(head + 2);
             w.U32(0);
         }
+        // The grant: the frame's arena slot, or -1. Only whole pages: a smaller line's neighbours may be on their way by message.
+        if (grant != null) w.I32(grant.Value && status == FillStatus.Data && size == (int)PageMath.PageSize ? slot : -1);
         return status;
     }
 

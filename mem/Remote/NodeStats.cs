@@ -12,6 +12,10 @@ public sealed class NodeStats
     public long WriteBacks;
     public long BytesSent;
     public long BytesReceived;
+    /// <summary>Fills (prefetches included) and write-backs served by a copy out of or into a granted frame, with no message.</summary>
+    public long OneSidedFills, OneSidedWriteBacks;
+    /// <summary>Times a request other than a fill or write-back took live grants away.</summary>
+    public long Revocations;
 
     /// <summary>
     /// Records one round trip. Integer arithmetic only: this runs while the guest's MXCSR is live on

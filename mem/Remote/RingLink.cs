@@ -66,15 +66,25 @@ public sealed unsafe class RingLink : IDisposable
     /// <paramref name="capacity"/> bytes each way. Null when the node declines (it was told not to, or cannot);
     /// the connection then goes on over the socket.
     /// </summary>
-    public static RingLink? Request(Socket socket, int capacity, int timeoutMs)
+    public static RingLink? Request(Socket socket, int capacity, int timeoutMs) => Request(socket, capacity, timeoutMs, wantFrames: false, out _);
+
+    /// <summary>
+    /// As <see cref="Request(Socket, int, int)"/>; with <paramref name="wantFrames"/> the node is also asked for its
+    /// frame arena, which it passes with the ring when it keeps one (<paramref name="frames"/>, else null): from then on
+    /// its fill replies on this connection may grant frames (see <see cref="MemoryNodeClient"/>).
+    /// </summary>
+    public static RingLink? Request(Socket socket, int capacity, int timeoutMs, bool wantFrames, out FrameWindow? frames)
     {
+        frames = null;
         var fw = new FrameWriter(32);
         fw.Begin((byte)Op.RingOpen, 0);
         fw.U32((uint)capacity);
+        fw.U8(wantFrames ? (byte)1 : (byte)0);
         socket.Send(fw.Finish());
-        const int replyBytes = Protocol.HeaderSize + 8;
+        // Status, the ring's capacity, the frame window's size (0: no arena passed).
+        const int replyBytes = Protocol.HeaderSize + 16;
         Span<byte> reply = stackalloc byte[replyBytes];
-        int got = 0, fd = -1;
+        int got = 0, fd = -1, arenaFd = -1;
         long deadline = Deadline(timeoutMs);
         int sock = (int)socket.SafeHandle.DangerousGetHandle();
         try
@@ -84,11 +94,16 @@ public sealed unsafe class RingLink : IDisposable
                 int left = (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
                 int ev = RingNative.PollOne(sock, RingNative.PollIn, left);
                 if (ev == 0) throw new SocketException((int)SocketError.TimedOut);
-                int n = RingNative.ReceiveWithFd(sock, reply[got..], out int passed);
+                int n = RingNative.ReceiveWithFds(sock, reply[got..], out int passed, out int second);
                 if (passed >= 0)
                 {
                     if (fd < 0) fd = passed;
                     else RingNative.Close(passed);
+                }
+                if (second >= 0)
+                {
+                    if (arenaFd < 0) arenaFd = second;
+                    else RingNative.Close(second);
                 }
                 if (n == -RingNative.EAgain || n == -RingNative.EIntr) continue;
                 if (n < 0) throw new SocketException(-n);
@@ -108,16 +123,35 @@ public sealed unsafe class RingLink : IDisposable
                 RingNative.Munmap(map, (nuint)SizeFor(capacity));
                 throw new RingCorruptException("the node passed memory that is not a ring");
             }
-            try { return new RingLink(socket, map, SizeFor(capacity), capacity, node: false); }
+            long windowBytes = BinaryPrimitives.ReadInt64LittleEndian(reply[17..]);
+            RingLink link;
+            try { link = new RingLink(socket, map, SizeFor(capacity), capacity, node: false); }
             catch
             {
                 RingNative.Munmap(map, (nuint)SizeFor(capacity));
                 throw;
             }
+            if (windowBytes != 0)
+            {
+                if (!wantFrames || arenaFd < 0)
+                {
+                    link.Dispose();
+                    throw new RingCorruptException("the node announced a frame arena nobody asked for, or passed none");
+                }
+                try { frames = FrameWindow.Open(arenaFd, windowBytes); }
+                catch
+                {
+                    link.Dispose();
+                    throw;
+                }
+                finally { arenaFd = -1; }
+            }
+            return link;
         }
         finally
         {
             if (fd >= 0) RingNative.Close(fd);
+            if (arenaFd >= 0) RingNative.Close(arenaFd);
         }
     }
 
@@ -125,7 +159,7 @@ public sealed unsafe class RingLink : IDisposable
     /// Node side: makes the ring, sends <paramref name="reply"/> (the request's answer) with its memfd attached, and
     /// returns the link. Throws <see cref="IOException"/> before anything was sent when the ring cannot be made.
     /// </summary>
-    internal static RingLink Serve(Socket socket, int capacity, FrameWriter reply)
+    internal static RingLink Serve(Socket socket, int capacity, FrameWriter reply, Component.FrameArena? frames = null)
     {
         long size = SizeFor(capacity);
         int fd = RingNative.CreateSealedMemfd(size);
@@ -137,7 +171,8 @@ public sealed unsafe class RingLink : IDisposable
             *(int*)(map + 8) = capacity;
             reply.I32(0);
             reply.U32((uint)capacity);
-            RingNative.SendWithFd((int)socket.SafeHandle.DangerousGetHandle(), reply.Finish(), fd);
+            reply.I64(frames?.ReserveBytes ?? 0);
+            RingNative.SendWithFds((int)socket.SafeHandle.DangerousGetHandle(), reply.Finish(), fd, frames?.Fd ?? -1);
             var link = new RingLink(socket, map, size, capacity, node: true);
             map = 0;
             return link;
@@ -283,6 +318,21 @@ public sealed unsafe class RingLink : IDisposable
             if (now >= end) return false;
             Pause(now - start, this);
         }
+    }
+
+    /// <summary>
+    /// True when the peer is gone (its end of the socket closed, or either side cut the link), looked at without
+    /// waiting: a processor whose misses need no message asks this now and then. Doorbells on the socket are taken off
+    /// on the way; only a side that sleeps on its socket waits for them, and a processor that does so is in the line
+    /// directory, whose link is granted nothing and never asks.
+    /// </summary>
+    public bool PeerGone()
+    {
+        if (_cancelled || Volatile.Read(ref *_closed) != 0) return true;
+        int ev = RingNative.PollOne(_fd, RingNative.PollIn, 0);
+        if (ev < 0) return ev != -RingNative.EIntr;
+        if ((ev & (RingNative.PollErr | RingNative.PollNval | RingNative.PollHup)) != 0) return true;
+        return ev != 0 && Drain() == Wake.Closed;
     }
 
     /// <summary>True once <see cref="Cancel"/> cut the link.</summary>

@@ -124,6 +124,44 @@ internal static unsafe partial class RingNative
         return fd;
     }
 
+    /// <summary>
+    /// A memfd that starts empty and can grow but never shrink (sealed so): a peer that maps it, beyond its size
+    /// included, cannot be made to fault on a page it was told exists.
+    /// </summary>
+    public static int CreateGrowableMemfd(string name)
+    {
+        int fd = MemfdCreate(name, MfdCloexec | MfdAllowSealing);
+        if (fd < 0) throw new IOException($"memfd_create: {Describe(LastError)}");
+        if (Fcntl(fd, FAddSeals, FSealShrink | FSealSeal) != 0)
+        {
+            int e = LastError;
+            Close(fd);
+            throw new IOException($"sealing a memfd: {Describe(e)}");
+        }
+        return fd;
+    }
+
+    /// <summary>True when <paramref name="fd"/> is sealed against shrinking (its mapping cannot lose pages under its user).</summary>
+    public static bool SealedAgainstShrinking(int fd)
+    {
+        int seals = Fcntl(fd, 1034 /* F_GET_SEALS */, 0);
+        return seals >= 0 && (seals & FSealShrink) != 0;
+    }
+
+    /// <summary>Sets the size of the file behind <paramref name="fd"/>; 0 or -errno.</summary>
+    public static int Resize(int fd, long bytes) => Ftruncate(fd, bytes) == 0 ? 0 : -LastError;
+
+    /// <summary>
+    /// Maps <paramref name="bytes"/> of <paramref name="fd"/> shared, more than the file holds if need be (no swap is
+    /// reserved for it; a page beyond the file's end faults when touched, so only pages the file has are).
+    /// </summary>
+    public static nint MapWindow(int fd, long bytes)
+    {
+        nint p = Mmap(0, (nuint)bytes, ProtRead | ProtWrite, MapShared | 0x4000 /* MAP_NORESERVE */, fd, 0);
+        if (p == -1) throw new IOException($"mmap of a frame arena: {Describe(LastError)}");
+        return p;
+    }
+
     /// <summary>A descriptor of its own for the same socket, closed on exec.</summary>
     public static int Dup(int fd)
     {
@@ -152,21 +190,27 @@ internal static unsafe partial class RingNative
     }
 
     /// <summary>Sends <paramref name="data"/> whole with <paramref name="passFd"/> attached to its first byte.</summary>
-    public static void SendWithFd(int socket, ReadOnlySpan<byte> data, int passFd)
+    public static void SendWithFd(int socket, ReadOnlySpan<byte> data, int passFd) => SendWithFds(socket, data, passFd, -1);
+
+    /// <summary>Sends <paramref name="data"/> whole with <paramref name="first"/> and, unless -1, <paramref name="second"/> attached to its first byte, in that order.</summary>
+    public static void SendWithFds(int socket, ReadOnlySpan<byte> data, int first, int second)
     {
-        byte* control = stackalloc byte[24]; // CMSG_SPACE(sizeof(int))
+        int count = second >= 0 ? 2 : 1;
+        const nuint space = 24; // CMSG_SPACE of one int and of two alike
+        byte* control = stackalloc byte[24];
         new Span<byte>(control, 24).Clear();
-        *(nuint*)control = 20; // CMSG_LEN(sizeof(int))
+        *(nuint*)control = (nuint)(16 + 4 * count); // CMSG_LEN
         *(int*)(control + 8) = SolSocket;
         *(int*)(control + 12) = ScmRights;
-        *(int*)(control + 16) = passFd;
+        *(int*)(control + 16) = first;
+        if (count == 2) *(int*)(control + 20) = second;
         fixed (byte* d = data)
         {
             int sent = 0;
             while (sent < data.Length)
             {
                 IoVec iov = new() { Base = d + sent, Length = (nuint)(data.Length - sent) };
-                MsgHdr msg = new() { Iov = &iov, IovLength = 1, Control = sent == 0 ? control : null, ControlLength = sent == 0 ? 24u : 0u };
+                MsgHdr msg = new() { Iov = &iov, IovLength = 1, Control = sent == 0 ? control : null, ControlLength = sent == 0 ? space : 0u };
                 nint n = SendMsg(socket, &msg, MsgNoSignal);
                 if (n < 0)
                 {
@@ -186,7 +230,16 @@ internal static unsafe partial class RingNative
     /// </summary>
     public static int ReceiveWithFd(int socket, Span<byte> buffer, out int fd)
     {
+        int n = ReceiveWithFds(socket, buffer, out fd, out int second);
+        if (second >= 0) Close(second);
+        return n;
+    }
+
+    /// <summary>As <see cref="ReceiveWithFd"/>, keeping the first two descriptors passed (-1 for each one not passed).</summary>
+    public static int ReceiveWithFds(int socket, Span<byte> buffer, out int fd, out int second)
+    {
         fd = -1;
+        second = -1;
         byte* control = stackalloc byte[64];
         new Span<byte>(control, 64).Clear();
         fixed (byte* d = buffer)
@@ -207,6 +260,7 @@ internal static unsafe partial class RingNative
                     {
                         int got = *(int*)(control + off + k);
                         if (fd < 0) fd = got;
+                        else if (second < 0) second = got;
                         else Close(got);
                     }
                 off += (len + 7) & ~(nuint)7;

@@ -24,6 +24,15 @@ public static class RingTransport
 
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable(Variable) is not ("off" or "0" or "no");
 
+    /// <summary>
+    /// <c>LEGOEMU_ONESIDED=off</c>: a node keeps its frames in arrays and passes no frame arena with a ring, and a
+    /// processor does not ask for one, so every miss and write-back is a message (for comparison). Children inherit it.
+    /// </summary>
+    public const string OneSidedVariable = "LEGOEMU_ONESIDED";
+
+    /// <summary>Whether a ring also carries the node's frame arena, for one-sided fills and write-backs (see <see cref="FrameWindow"/>).</summary>
+    public static bool OneSided { get; set; } = Environment.GetEnvironmentVariable(OneSidedVariable) is not ("off" or "0" or "no");
+
     /// <summary>The ring a client asks for (a power of two from <see cref="MinCapacity"/> to <see cref="MaxCapacity"/>).</summary>
     public static int Capacity { get; set; } = DefaultCapacity;
 

@@ -1,0 +1,86 @@
+using LegoEmu.Mem.Cache;
+using LegoEmu.Mem.Component;
+
+namespace LegoEmu.Mem.Remote;
+
+/// <summary>
+/// One-sided access to same-host nodes: a fill of a line whose frame the node granted on that link is a copy out of the
+/// node's frame window, and a dirty victim a copy into it, with no message and without the node running (see
+/// <see cref="MemoryNodeClient.Granted"/>, and docs/ARCHITECTURE.md). The node's own counters do not see them; the
+/// link's <see cref="NodeStats.OneSidedFills"/> and <see cref="NodeStats.OneSidedWriteBacks"/> do.
+/// </summary>
+public sealed partial class MemoryCluster
+{
+    /// <summary>
+    /// Prefetches served from granted frames, not yet handed to the cache: the cache marks a prefetch's slot in flight
+    /// only once <see cref="QueuePrefetch"/> has returned, so they are delivered when the batch is flushed (which ends
+    /// every round of prefetches), or before anything waits for a prefetch or revokes the grants.
+    /// </summary>
+    (int Token, nint Line, Protection Prot, int Size)[] _localPrefetches = new (int, nint, Protection, int)[64];
+    int _localCount;
+    readonly Action _deliverLocalPrefetches;
+
+    unsafe bool FillOneSided(MemoryNodeClient node, int asid, ulong lineAddr, Span<byte> destination, out Protection prot)
+    {
+        byte* line = node.Granted(asid, lineAddr, out prot);
+        if (line == null) return false;
+        LineBytes.Copy(new ReadOnlySpan<byte>(line, destination.Length), destination);
+        node.Stats.OneSidedFills++;
+        Stats.Fills++;
+        Stats.BytesOut += destination.Length;
+        return true;
+    }
+
+    unsafe bool WriteBackOneSided(MemoryNodeClient node, int asid, ulong lineAddr, ReadOnlySpan<byte> data)
+    {
+        byte* line = node.Granted(asid, lineAddr, out _);
+        if (line == null) return false;
+        LineBytes.Copy(data, new Span<byte>(line, data.Length));
+        node.Stats.OneSidedWriteBacks++;
+        Stats.WriteBacks++;
+        Stats.BytesIn += data.Length;
+        return true;
+    }
+
+    unsafe bool QueueLocalPrefetch(MemoryNodeClient node, int asid, ulong lineAddr, int size, int token)
+    {
+        byte* line = node.Granted(asid, lineAddr, out var prot);
+        if (line == null) return false;
+        if (_localCount == _localPrefetches.Length) Array.Resize(ref _localPrefetches, _localCount * 2);
+        _localPrefetches[_localCount++] = (token, (nint)line, prot, size);
+        node.Stats.OneSidedFills++;
+        return true;
+    }
+
+    /// <summary>Hands the prefetches served from granted frames to the cache; true when there were any.</summary>
+    unsafe bool DeliverLocalPrefetches()
+    {
+        if (_localCount == 0) return false;
+        var target = Target ?? throw new InvalidOperationException("a prefetched line with nobody to take it");
+        // The frames are read now: nothing between the prefetch and here sent a request that could change them.
+        for (int i = 0; i < _localCount; i++)
+        {
+            var (token, line, prot, size) = _localPrefetches[i];
+            Stats.Fills++;
+            Stats.BytesOut += size;
+            target.PrefetchArrived(token, FillStatus.Data, prot, new ReadOnlySpan<byte>((void*)line, size));
+        }
+        _localCount = 0;
+        return true;
+    }
+
+    /// <summary>Fills and write-backs served one-sidedly over all nodes, for --stats-json.</summary>
+    public (long Fills, long WriteBacks) OneSidedTraffic
+    {
+        get
+        {
+            long f = 0, w = 0;
+            foreach (var n in _nodes)
+            {
+                f += n.Stats.OneSidedFills;
+                w += n.Stats.OneSidedWriteBacks;
+            }
+            return (f, w);
+        }
+    }
+}
