@@ -98,6 +98,12 @@ public sealed unsafe class Block
     /// dispatcher keeps arriving here, that region is compiled again with this block as one more entry.
     /// </summary>
     internal LegoEmu.Cpu.Translate.Region? HeldBy;
+    /// <summary>
+    /// For a block ending in an indirect JMP or CALL, more targets than <see cref="Next1"/> and <see cref="Next2"/>: where
+    /// translated code's jumps from it left their regions to (see Translator.NoteIndirect), for wide plans; or null.
+    /// Replaced, never changed in place.
+    /// </summary>
+    internal ulong[]? IndirectHints;
     /// <summary>One past the last byte of the block's code.</summary>
     public ulong End => Count == 0 ? Start : _insns[Count - 1].NextIp;
 }

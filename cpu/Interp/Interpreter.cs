@@ -69,7 +69,11 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             if (region != null && !missed)
             {
                 // The last region's exit found no link here: from now on it continues in this region directly.
-                if (unlinked != null && unlinkedRip == rip) unlinked.Link(rip, b);
+                if (unlinked != null && unlinkedRip == rip)
+                {
+                    unlinked.Link(rip, b);
+                    if (c.IndirectTo == rip && c.IndirectFrom != 0) translator!.NoteIndirect(c.IndirectFrom, rip);
+                }
                 unlinked = null;
                 if (++region.Entries >= region.WidenAt) translator!.Widen(region);
                 long before = c.InstructionsRetired, chained = c.RegionsChained;

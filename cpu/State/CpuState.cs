@@ -101,6 +101,11 @@ public sealed class CpuState
     public LegoEmu.Cpu.Translate.Region? UnlinkedExit;
     /// <summary>Regions entered straight from another region's exit, without the dispatcher.</summary>
     public long RegionsChained;
+    /// <summary>
+    /// Set by translated code whose indirect JMP or CALL left the region: the block it ended and where it went. When
+    /// the dispatcher then links an exit to that address, the block learns the target (see Translator.NoteIndirect).
+    /// </summary>
+    public ulong IndirectFrom, IndirectTo;
     /// <summary>The shadow call stack of <c>run --profile</c> (a <see cref="LegoEmu.Cpu.Profile.CallTracker"/>); null when not profiled.</summary>
     public LegoEmu.Cpu.Profile.CallTracker? Calls;
     /// <summary>A fault caught inside translated code, rethrown once the region has left exact state behind.</summary>

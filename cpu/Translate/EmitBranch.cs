@@ -96,22 +96,63 @@ static class EmitBranch
         return false;
     }
 
-    /// <summary>A computed target: an IL branch when it is one of <paramref name="known"/> (blocks of the region), an exit otherwise.</summary>
+    /// <summary>
+    /// A computed target: an IL branch when it is one of <paramref name="known"/> (blocks of the region), an exit otherwise.
+    /// A few targets are compared in turn; more (a bytecode interpreter's handlers, see Translator.NoteIndirect) are found by a
+    /// binary search over their addresses, a handful of compares whichever handler comes next.
+    /// </summary>
     static void BranchOrExit(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, IEnumerable<ulong> known)
     {
         var il = e.Il;
-        foreach (var ip in known)
-        {
-            var other = il.DefineLabel();
-            il.Emit(OpCodes.Ldloc, target);
-            il.Ldc8((long)ip);
-            il.Emit(OpCodes.Bne_Un, other);
-            ctx.Edge(ip);
-            il.MarkLabel(other);
-        }
+        var sorted = new List<ulong>(known);
+        sorted.Sort();
+        var miss = il.DefineLabel();
+        Search(e, ctx, target, sorted, 0, sorted.Count, miss);
+        il.MarkLabel(miss);
+        // Where the jump went, for the next plan of a region holding this block (two stores on a way out anyway).
+        il.Emit(OpCodes.Ldarg_1);
+        il.Ldc8((long)ctx.CurrentStart);
+        il.Emit(OpCodes.Stfld, FIndirectFrom);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, target);
+        il.Emit(OpCodes.Stfld, FIndirectTo);
         il.Emit(OpCodes.Ldloc, target);
         e.ExitToStack();
     }
+
+    /// <summary>Branches to the one of <paramref name="sorted"/>[lo..hi) that the target is, or to <paramref name="miss"/>.</summary>
+    static void Search(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, List<ulong> sorted, int lo, int hi, Label miss)
+    {
+        var il = e.Il;
+        if (hi - lo <= LinearTargets)
+        {
+            for (int k = lo; k < hi; k++)
+            {
+                var other = il.DefineLabel();
+                il.Emit(OpCodes.Ldloc, target);
+                il.Ldc8((long)sorted[k]);
+                il.Emit(OpCodes.Bne_Un, other);
+                ctx.Edge(sorted[k]);
+                il.MarkLabel(other);
+            }
+            il.Emit(OpCodes.Br, miss);
+            return;
+        }
+        int mid = (lo + hi) / 2;
+        var upper = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, target);
+        il.Ldc8((long)sorted[mid]);
+        il.Emit(OpCodes.Bge_Un, upper);
+        Search(e, ctx, target, sorted, lo, mid, miss);
+        il.MarkLabel(upper);
+        Search(e, ctx, target, sorted, mid, hi, miss);
+    }
+
+    static readonly System.Reflection.FieldInfo FIndirectFrom = typeof(CpuState).GetField(nameof(CpuState.IndirectFrom))!;
+    static readonly System.Reflection.FieldInfo FIndirectTo = typeof(CpuState).GetField(nameof(CpuState.IndirectTo))!;
+
+    /// <summary>Up to this many targets are compared one after another.</summary>
+    const int LinearTargets = 3;
 
     static bool IsJcc(Mnemonic m) => m is Mnemonic.Jo or Mnemonic.Jno or Mnemonic.Jb or Mnemonic.Jae or Mnemonic.Je or Mnemonic.Jne
         or Mnemonic.Jbe or Mnemonic.Ja or Mnemonic.Js or Mnemonic.Jns or Mnemonic.Jp or Mnemonic.Jnp or Mnemonic.Jl or Mnemonic.Jge

@@ -103,11 +103,13 @@ public sealed class Region
     /// <summary>
     /// At this many <see cref="Entries"/> the region is planned again with the wide limits (see
     /// <see cref="RegionPlanner"/>): a chained exit into it returns to the dispatcher instead, which asks the
-    /// translator. Never for a region planned wide already, or asked for once.
+    /// translator. Never once a region's head has had Translator.MaxWidenings wide plans, nor again for a region asked for once.
     /// </summary>
     public long WidenAt = long.MaxValue;
     /// <summary>Planned with the wide limits.</summary>
     public bool Wide { get; internal set; }
+    /// <summary>How many wide plans its head has had (see Translator.Widen).</summary>
+    internal int Widenings { get; set; }
     /// <summary>Blocks made entries because the dispatcher arrived there from outside the region (see Translator.Request).</summary>
     internal IReadOnlySet<ulong> AddedEntries { get; set; } = NoAddedEntries;
     internal static readonly IReadOnlySet<ulong> NoAddedEntries = new HashSet<ulong>();

@@ -26,6 +26,7 @@ static unsafe class RegionCompiler
         readonly bool[] _deadAtEntry;
         readonly bool[] _entry;
         readonly ulong[]?[] _indirect;
+        readonly ulong[] _starts;
         internal int Current;
         internal readonly List<ulong> ReturnTargets = new();
 
@@ -33,6 +34,8 @@ static unsafe class RegionCompiler
         {
             _e = e;
             _index = new Dictionary<ulong, int>(blocks.Length);
+            _starts = new ulong[blocks.Length];
+            for (int k = 0; k < blocks.Length; k++) _starts[k] = blocks[k].Start;
             for (int k = 0; k < blocks.Length; k++) _index[blocks[k].Start] = k;
             _labels = new Label[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) _labels[k] = e.Il.DefineLabel();
@@ -59,6 +62,9 @@ static unsafe class RegionCompiler
                 var targets = new List<ulong>(2);
                 if (_index.ContainsKey(t1)) targets.Add(t1);
                 if (t2 != t1 && _index.ContainsKey(t2)) targets.Add(t2);
+                if (b.IndirectHints is { } hints)
+                    foreach (var h in hints)
+                        if (_index.ContainsKey(h) && !targets.Contains(h)) targets.Add(h);
                 _indirect[k] = targets.ToArray();
                 foreach (var t in targets) _predecessors[_index[t]]++;
             }
@@ -77,6 +83,9 @@ static unsafe class RegionCompiler
 
         /// <summary>The targets inside the region that the current block's indirect jump compares against.</summary>
         internal ulong[] IndirectTargets => _indirect[Current] ?? Array.Empty<ulong>();
+
+        /// <summary>The guest address of the block being emitted.</summary>
+        internal ulong CurrentStart => _starts[Current];
 
         internal Label LabelOf(int k) => _labels[k];
 

@@ -79,11 +79,25 @@ static class RegionPlanner
     }
 
     /// <summary>
+    /// <see cref="PlanSuccessors(Block)"/>, then in a wide plan the further targets an indirect jump or call is known to
+    /// reach (<see cref="Block.IndirectHints"/>), marked.
+    /// </summary>
+    static IEnumerable<(ulong Ip, bool Hinted)> PlanSuccessors(Block b, bool wide)
+    {
+        foreach (var s in PlanSuccessors(b)) yield return (s, false);
+        if (wide && b.IndirectHints is { } hints)
+            foreach (var h in hints) yield return (h, true);
+    }
+
+    /// <summary>
     /// Plans the region of <paramref name="head"/>. <paramref name="lookup"/> returns an already decoded
     /// block or null; <paramref name="decode"/> (eager mode only) decodes one, or returns null when it cannot.
-    /// <paramref name="wide"/> plans with the larger limits, for a region entered often enough to be worth it.
+    /// <paramref name="wide"/> plans with the larger limits, for a region entered often enough to be worth it;
+    /// a block for which <paramref name="exclude"/> (given whether it was reached as a learnt indirect target) is true
+    /// stays outside (the region leaves for it).
     /// </summary>
-    internal static Block[] Plan(Block head, Func<ulong, Block?> lookup, Func<ulong, Block?>? decode, long hotEnough, bool wide = false)
+    internal static Block[] Plan(Block head, Func<ulong, Block?> lookup, Func<ulong, Block?>? decode, long hotEnough, bool wide = false,
+        Func<Block, bool, bool>? exclude = null)
     {
         int maxBlocks = wide ? WideMaxBlocks : decode != null ? EagerMaxBlocks : MaxBlocks;
         int maxInstructions = wide ? WideMaxInstructions : decode != null ? EagerMaxInstructions : MaxInstructions;
@@ -95,7 +109,7 @@ static class RegionPlanner
         while (queue.Count > 0 && chosen.Count < maxBlocks)
         {
             var b = queue.Dequeue();
-            foreach (var s in PlanSuccessors(b))
+            foreach (var (s, hinted) in PlanSuccessors(b, wide))
             {
                 if (!seen.Add(s)) continue;
                 var next = lookup(s);
@@ -103,6 +117,7 @@ static class RegionPlanner
                 if (next == null) continue;
                 if (decode == null && next.ExecCount < hotEnough && !next.Compiled) continue;
                 if (next.Insns.Length == 0 || next.Insns[0].I.Code == Code.INVALID) continue;
+                if (exclude != null && exclude(next, hinted)) continue;
                 if (chosen.Count >= maxBlocks) break;
                 if (instructions + next.Insns.Length > (decode == null && Continues(b, s) ? Math.Max(maxInstructions, WideMaxInstructions) : maxInstructions)) continue;
                 chosen.Add(next);

@@ -44,7 +44,15 @@ public sealed partial class Translator : IDisposable
         public int Recompiles;
         /// <summary>Planned with the wide limits (a widening, or another entry for a region planned so).</summary>
         public bool Wide;
+        /// <summary>How many wide plans the region's head has had, this one included.</summary>
+        public int Widenings;
     }
+
+    /// <summary>
+    /// Times a region is planned wide. A wide region entered often still leaves for hot code it lacks: a bytecode
+    /// interpreter's handlers that had not run, or not exited through a link, when the dispatch was first planned wide.
+    /// </summary>
+    const int MaxWidenings = 3;
 
     /// <summary>Times a region is compiled again for one more entry before an arrival gets a region of its own.</summary>
     const int MaxEntryRecompiles = 3;
@@ -163,7 +171,7 @@ public sealed partial class Translator : IDisposable
             var entries = new HashSet<ulong>(holder.AddedEntries) { head.Start };
             Stats.RegionsGivenEntries++;
             // Later arrivals in its blocks join the new job's entries (its blocks are pending members now).
-            Submit(new Job(holder.Blocks[0], holder.Blocks, holder) { Entries = entries, Recompiles = holder.EntryRecompiles + 1, Wide = holder.Wide });
+            Submit(new Job(holder.Blocks[0], holder.Blocks, holder) { Entries = entries, Recompiles = holder.EntryRecompiles + 1, Wide = holder.Wide, Widenings = holder.Widenings });
             return true;
         }
     }
@@ -177,7 +185,8 @@ public sealed partial class Translator : IDisposable
         region.WidenAt = long.MaxValue;
         var head = region.Blocks[0];
         if (head.Region != region) return;
-        var blocks = RegionPlanner.Plan(head, _blocks.Peek, null, HotEnough, wide: true);
+        Block[] blocks;
+        lock (_sync) blocks = RegionPlanner.Plan(head, _blocks.Peek, null, HotEnough, wide: true, exclude: (b, hinted) => (hinted || IsDispatch(b)) && InOtherWide(b, region));
         // Nothing hot beyond what the region holds: compiling it again would only cost JIT time.
         if (blocks.Length <= region.Blocks.Length) return;
         int instructions = 0;
@@ -191,8 +200,52 @@ public sealed partial class Translator : IDisposable
             return;
         }
         Stats.RegionsWidened++;
-        Submit(new Job(head, blocks, region) { Entries = new HashSet<ulong>(region.AddedEntries), Recompiles = region.EntryRecompiles, Wide = true });
+        Submit(new Job(head, blocks, region) { Entries = new HashSet<ulong>(region.AddedEntries), Recompiles = region.EntryRecompiles, Wide = true, Widenings = region.Widenings + 1 });
     }
+
+    /// <summary>
+    /// Called by the dispatcher when it links a region's exit that an indirect JMP or CALL of block <paramref name="from"/>
+    /// took to <paramref name="to"/>: the block learns the target for its next wide plan. A bytecode interpreter's
+    /// dispatch jumps to dozens of handlers; with only the two targets the interpreter saw last, nearly every bytecode
+    /// left the region and entered the next one (jq: 8 instructions per region entry, a third of its time in the exit's
+    /// look-up and the next region's loads of the registers).
+    /// </summary>
+    public void NoteIndirect(ulong from, ulong to)
+    {
+        if (_blocks.Peek(from) is not { } b || b.Insns[^1].I.Code is not (Iced.Intel.Code.Jmp_rm64 or Iced.Intel.Code.Call_rm64)) return;
+        var hints = b.IndirectHints ?? Array.Empty<ulong>();
+        if (hints.Length >= MaxIndirectHints || Array.IndexOf(hints, to) >= 0) return;
+        // A new array each time: the translator's thread reads the field once per plan.
+        var more = new ulong[hints.Length + 1];
+        hints.CopyTo(more, 0);
+        more[^1] = to;
+        b.IndirectHints = more;
+    }
+
+    /// <summary>At most this many indirect targets are remembered per block (a region has as many link slots).</summary>
+    const int MaxIndirectHints = Region.LinkSlots;
+
+    /// <summary>
+    /// Whether <paramref name="b"/> belongs to a wide region other than <paramref name="region"/>, compiled or on its way
+    /// (under the lock). A wide plan takes neither a dispatch nor its learnt targets from such a region: the handlers of
+    /// a bytecode interpreter all get hot at once, and each one's region planned wide would take the dispatch and every
+    /// other handler, one copy per handler; it leaves for the region that has them instead.
+    /// </summary>
+    bool InOtherWide(Block b, Region region)
+    {
+        if (b.Region is { Wide: true } r && r != region) return true;
+        if (b.HeldBy is { Wide: true } h && h != region && h.Blocks[0].Region == h) return true;
+        if (_pendingMember.TryGetValue(b, out var job) && job.Wide && !job.Cancelled && job.Replaces != region) return true;
+        foreach (var p in _pending)
+            if (p.Head == b && p.Wide && !p.Cancelled && p.Replaces != region) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// A block that jumps to several places through a register or memory, as an interpreter's dispatch does (a PLT
+    /// stub's jump has one target).
+    /// </summary>
+    static bool IsDispatch(Block b) => b.IndirectHints is { Length: > 2 };
 
     void Submit(Job job)
     {
@@ -265,7 +318,8 @@ public sealed partial class Translator : IDisposable
             region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls, entries);
             region.EntryRecompiles = job.Recompiles;
             region.Wide = job.Wide;
-            if (!region.Wide) region.WidenAt = WidenEntries;
+            region.Widenings = job.Widenings;
+            if (region.Widenings < MaxWidenings) region.WidenAt = WidenEntries;
             // The warm-up call (no CPU) makes the JIT compile it here, off the guest's time, and
             // surfaces an emitter bug as an exception now rather than in the guest.
             region.Code(null!, 0);
