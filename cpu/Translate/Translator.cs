@@ -242,10 +242,12 @@ public sealed partial class Translator : IDisposable
     }
 
     /// <summary>
-    /// A block that jumps to several places through a register or memory, as an interpreter's dispatch does (a PLT
-    /// stub's jump has one target).
+    /// A block that jumps to many places through a register or memory, as an interpreter's dispatch does (a PLT
+    /// stub's jump has one target, a call through a function pointer a few: xz's match finders).
     /// </summary>
-    static bool IsDispatch(Block b) => b.IndirectHints is { Length: > 2 };
+    const int DispatchTargets = 4;
+
+    static bool IsDispatch(Block b) => b.IndirectHints is { Length: > DispatchTargets };
 
     void Submit(Job job)
     {
