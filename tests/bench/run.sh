@@ -13,7 +13,7 @@ for src in "$here"/*.c; do
 done
 what="${1:-all}"
 if [[ $what == latency || $what == all ]]; then "$legoemu" bench latency; echo; fi
-if [[ $what == compare || $what == all ]]; then "$legoemu" bench compare "$out/intloop" "$out/memloop" "$out/sseloop"; echo; fi
+if [[ $what == compare || $what == all ]]; then "$legoemu" bench compare "$out/intloop" "$out/memloop" "$out/sseloop" "$out/bytecode"; echo; fi
 if [[ $what == sweep || $what == all ]]; then
     "$legoemu" bench sweep "$out/memtouch" random 256 1000000; echo
     "$legoemu" bench sweep "$out/memtouch" seq 256 2; echo
