@@ -44,21 +44,19 @@ static unsafe class InstSseFloat
         return ReadXAligned(c, ref i, 1);
     }
 
-    static readonly byte[] ScalarBitsOf = BuildScalarBits();
-
-    static byte[] BuildScalarBits()
+    /// <summary>
+    /// The width of a scalar form's memory source (32 for the SS forms, 64 for SD), 0 for a packed one: the mnemonics
+    /// <see cref="Arith"/> runs, by name. A table built from the names of all of Iced's mnemonics cost 2-4 ms of
+    /// reflection (and the runtime's JIT of Enum.GetValues) in the process's first SSE arithmetic.
+    /// </summary>
+    static int ScalarBits(Mnemonic m) => m switch
     {
-        var t = new byte[HandlerTable.MnemonicCount];
-        foreach (Mnemonic m in Enum.GetValues<Mnemonic>())
-        {
-            string s = m.ToString();
-            if (s.Length < 4 || s.StartsWith("V", StringComparison.Ordinal)) continue;
-            t[(int)m] = s.EndsWith("ss", StringComparison.Ordinal) ? (byte)32 : s.EndsWith("sd", StringComparison.Ordinal) ? (byte)64 : (byte)0;
-        }
-        return t;
-    }
-
-    static int ScalarBits(Mnemonic m) => ScalarBitsOf[(int)m];
+        Mnemonic.Addss or Mnemonic.Subss or Mnemonic.Mulss or Mnemonic.Divss or Mnemonic.Minss or Mnemonic.Maxss
+            or Mnemonic.Sqrtss or Mnemonic.Rcpss or Mnemonic.Rsqrtss => 32,
+        Mnemonic.Addsd or Mnemonic.Subsd or Mnemonic.Mulsd or Mnemonic.Divsd or Mnemonic.Minsd or Mnemonic.Maxsd
+            or Mnemonic.Sqrtsd => 64,
+        _ => 0,
+    };
 
     static void Arith(CpuState c, ref Insn i)
     {
