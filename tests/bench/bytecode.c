@@ -6,10 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    PUSH, LOAD, STORE, ADD, SUB, MUL, DIVM, MOD, AND, OR, XOR, SHL, SHR, NEG, NOT, DUP, DROP, SWAP, OVER,
-    LT, EQ, JMP, JZ, JNZ, ALOAD, ASTORE, INC, DEC, CALL, RET, HALT
-};
+#include "../guests/vm_program.h"
 
 static long run(const long *code, long *mem, long *arr)
 {
@@ -55,46 +52,15 @@ static long run(const long *code, long *mem, long *arr)
     }
 }
 
-// A tiny assembler: labels are patched after the program is laid out.
-static long prog[1024];
-static int n;
-static long label[64];
-static int fix_at[256], fix_label[256], nfix;
-static void e(long v) { prog[n++] = v; }
-static void ref(int l) { fix_at[nfix] = n; fix_label[nfix++] = l; e(0); }
-static void mark(int l) { label[l] = n; }
-
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 60;
-    enum { I = 0, J = 1, S = 2, N = 3, K = 4 };
-    // sieve: for i in 2..N: arr[i] = 0; for i in 2..N: if !arr[i]: s += i; for j = i*i; j < N; j += i: arr[j] = 1
-    e(PUSH); e(2); e(STORE); e(I);
-    mark(0); e(LOAD); e(I); e(LOAD); e(N); e(LT); e(JZ); ref(1);
-    e(PUSH); e(0); e(LOAD); e(I); e(ASTORE); e(INC); e(I); e(JMP); ref(0);
-    mark(1); e(PUSH); e(2); e(STORE); e(I);
-    mark(2); e(LOAD); e(I); e(LOAD); e(N); e(LT); e(JZ); ref(5);
-    e(LOAD); e(I); e(ALOAD); e(JNZ); ref(4);
-    e(LOAD); e(S); e(LOAD); e(I); e(ADD); e(STORE); e(S);
-    e(LOAD); e(I); e(DUP); e(MUL); e(STORE); e(J);
-    mark(3); e(LOAD); e(J); e(LOAD); e(N); e(LT); e(JZ); ref(4);
-    e(PUSH); e(1); e(LOAD); e(J); e(ASTORE); e(LOAD); e(J); e(LOAD); e(I); e(ADD); e(STORE); e(J); e(JMP); ref(3);
-    mark(4); e(INC); e(I); e(JMP); ref(2);
-    // a series through a subroutine: for k = 1..N/4: s ^= f(k), f(k) = ((k * 2654435761) >> 7) % 1009 - (k & 7) | ~k & 0xff
-    mark(5); e(PUSH); e(1); e(STORE); e(K);
-    mark(6); e(LOAD); e(K); e(LOAD); e(N); e(PUSH); e(2); e(SHR); e(LT); e(JZ); ref(8);
-    e(LOAD); e(K); e(CALL); ref(7); e(LOAD); e(S); e(XOR); e(STORE); e(S); e(INC); e(K); e(JMP); ref(6);
-    mark(7); e(DUP); e(PUSH); e(2654435761L); e(MUL); e(PUSH); e(7); e(SHR); e(PUSH); e(1009); e(MOD);
-    e(SWAP); e(DUP); e(PUSH); e(7); e(AND); e(SWAP); e(NOT); e(PUSH); e(255); e(AND); e(OR); e(NEG); e(NEG);
-    e(SUB); e(RET);
-    mark(8); e(LOAD); e(S); e(HALT);
-    for (int f = 0; f < nfix; f++) prog[fix_at[f]] = label[fix_label[f]];
-
+    const long *prog = vm_build();
     static long arr[65536];
     unsigned long sum = 0;
     for (int r = 0; r < rounds; r++) {
         long mem[8] = {0};
-        mem[N] = 60000 + r;
+        mem[VM_N] = 60000 + r;
         sum = sum * 31 + (unsigned long)run(prog, mem, arr);
     }
     printf("bytecode: %d rounds, checksum %lu\n", rounds, sum);
