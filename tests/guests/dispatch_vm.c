@@ -10,49 +10,6 @@
 
 static long arr[4096];
 
-static long run_switch(const long *code, long *mem)
-{
-    long stack[64], *sp = stack;
-    long rstack[16], *rp = rstack;
-    long pc = 0;
-    for (;;) {
-        switch (code[pc++]) {
-        case PUSH: *sp++ = code[pc++]; break;
-        case LOAD: *sp++ = mem[code[pc++]]; break;
-        case STORE: mem[code[pc++]] = *--sp; break;
-        case ADD: sp[-2] += sp[-1]; sp--; break;
-        case SUB: sp[-2] -= sp[-1]; sp--; break;
-        case MUL: sp[-2] *= sp[-1]; sp--; break;
-        case DIVM: sp[-2] = sp[-1] ? sp[-2] / sp[-1] : 0; sp--; break;
-        case MOD: sp[-2] = sp[-1] ? sp[-2] % sp[-1] : 0; sp--; break;
-        case AND: sp[-2] &= sp[-1]; sp--; break;
-        case OR: sp[-2] |= sp[-1]; sp--; break;
-        case XOR: sp[-2] ^= sp[-1]; sp--; break;
-        case SHL: sp[-2] <<= (sp[-1] & 63); sp--; break;
-        case SHR: sp[-2] = (long)((unsigned long)sp[-2] >> (sp[-1] & 63)); sp--; break;
-        case NEG: sp[-1] = -sp[-1]; break;
-        case NOT: sp[-1] = ~sp[-1]; break;
-        case DUP: sp[0] = sp[-1]; sp++; break;
-        case DROP: sp--; break;
-        case SWAP: { long t = sp[-1]; sp[-1] = sp[-2]; sp[-2] = t; break; }
-        case OVER: sp[0] = sp[-2]; sp++; break;
-        case LT: sp[-2] = sp[-2] < sp[-1]; sp--; break;
-        case EQ: sp[-2] = sp[-2] == sp[-1]; sp--; break;
-        case JMP: pc = code[pc]; break;
-        case JZ: pc = *--sp ? pc + 1 : code[pc]; break;
-        case JNZ: pc = *--sp ? code[pc] : pc + 1; break;
-        case ALOAD: sp[-1] = arr[sp[-1] & 4095]; break;
-        case ASTORE: arr[sp[-1] & 4095] = sp[-2]; sp -= 2; break;
-        case INC: mem[code[pc++]]++; break;
-        case DEC: mem[code[pc++]]--; break;
-        case CALL: *rp++ = pc + 1; pc = code[pc]; break;
-        case RET: pc = *--rp; break;
-        case HALT: return sp > stack ? sp[-1] : 0;
-        default: return -1;
-        }
-    }
-}
-
 // The same machine with a handler function per opcode; the flags each handler's compare leaves differ, so a
 // translated return that continues in the wrong place shows in the state.
 struct vm { const long *code; long pc; long *sp; long *rp; long *mem; long stack[64]; long rstack[16]; int halted; };
@@ -119,7 +76,7 @@ int main(void)
     for (int r = 0; r < 6; r++) {
         long mem[8] = {0};
         mem[VM_N] = 3000 + 97 * r;
-        long a = run_switch(prog, mem);
+        long a = vm_run(prog, mem, arr, 4095);
         long m1[8] = {0};
         m1[VM_N] = mem[VM_N];
         long b = run_calls(prog, m1, &ops);

@@ -4,6 +4,9 @@
 #ifndef VM_PROGRAM_H
 #define VM_PROGRAM_H
 
+#include <stdio.h>
+#include <stdlib.h>
+
 enum {
     PUSH, LOAD, STORE, ADD, SUB, MUL, DIVM, MOD, AND, OR, XOR, SHL, SHR, NEG, NOT, DUP, DROP, SWAP, OVER,
     LT, EQ, JMP, JZ, JNZ, ALOAD, ASTORE, INC, DEC, CALL, RET, HALT, VM_OPCODES
@@ -52,6 +55,51 @@ static const long *vm_build(void)
     mark(9); e(LOAD); e(S); e(HALT);
     for (int f = 0; f < vm_nfix; f++) vm_prog[vm_fix_at[f]] = vm_label[vm_fix_label[f]];
     return vm_prog;
+}
+
+// Runs the program with a switch over the opcodes, one indirect jump per bytecode; arr is indexed modulo mask + 1.
+// Returns the value left on top of the stack.
+static long vm_run(const long *code, long *mem, long *arr, long mask)
+{
+    long stack[64], *sp = stack;
+    long rstack[16], *rp = rstack;
+    long pc = 0;
+    for (;;) {
+        switch (code[pc++]) {
+        case PUSH: *sp++ = code[pc++]; break;
+        case LOAD: *sp++ = mem[code[pc++]]; break;
+        case STORE: mem[code[pc++]] = *--sp; break;
+        case ADD: sp[-2] += sp[-1]; sp--; break;
+        case SUB: sp[-2] -= sp[-1]; sp--; break;
+        case MUL: sp[-2] *= sp[-1]; sp--; break;
+        case DIVM: sp[-2] = sp[-1] ? sp[-2] / sp[-1] : 0; sp--; break;
+        case MOD: sp[-2] = sp[-1] ? sp[-2] % sp[-1] : 0; sp--; break;
+        case AND: sp[-2] &= sp[-1]; sp--; break;
+        case OR: sp[-2] |= sp[-1]; sp--; break;
+        case XOR: sp[-2] ^= sp[-1]; sp--; break;
+        case SHL: sp[-2] <<= (sp[-1] & 63); sp--; break;
+        case SHR: sp[-2] = (long)((unsigned long)sp[-2] >> (sp[-1] & 63)); sp--; break;
+        case NEG: sp[-1] = -sp[-1]; break;
+        case NOT: sp[-1] = ~sp[-1]; break;
+        case DUP: sp[0] = sp[-1]; sp++; break;
+        case DROP: sp--; break;
+        case SWAP: { long t = sp[-1]; sp[-1] = sp[-2]; sp[-2] = t; break; }
+        case OVER: sp[0] = sp[-2]; sp++; break;
+        case LT: sp[-2] = sp[-2] < sp[-1]; sp--; break;
+        case EQ: sp[-2] = sp[-2] == sp[-1]; sp--; break;
+        case JMP: pc = code[pc]; break;
+        case JZ: pc = *--sp ? pc + 1 : code[pc]; break;
+        case JNZ: pc = *--sp ? code[pc] : pc + 1; break;
+        case ALOAD: sp[-1] = arr[sp[-1] & mask]; break;
+        case ASTORE: arr[sp[-1] & mask] = sp[-2]; sp -= 2; break;
+        case INC: mem[code[pc++]]++; break;
+        case DEC: mem[code[pc++]]--; break;
+        case CALL: *rp++ = pc + 1; pc = code[pc]; break;
+        case RET: pc = *--rp; break;
+        case HALT: return sp > stack ? sp[-1] : 0;
+        default: fprintf(stderr, "bad opcode %ld at %ld\n", code[pc - 1], pc - 1); exit(2);
+        }
+    }
 }
 
 #endif
