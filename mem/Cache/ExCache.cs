@@ -370,6 +370,20 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             }
             _tracked[slot] = false;
         }
+        else if (dirtyVictim && !_tracked[slot] && QueuesWriteBacks
+                 && _pipelined!.WriteBackInPlace(_asids[slot], victimAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
+        {
+            // Copied into the frame a same-host node lent: done before the fill overwrites the slot, with no queue entry.
+            CountWriteBack(_asids[slot], victimAddr);
+            _dirty[slot] = false;
+            _tracked[slot] = false;
+            status = Component.Fill(asid, lineAddr, line, out prot);
+            if (status != FillStatus.Unmapped)
+            {
+                Stats.RemoteFills++;
+                Stats.BytesFilled += _config.LineSize;
+            }
+        }
         else if (dirtyVictim && !_tracked[slot] && QueuesWriteBacks)
         {
             int victimAsid = _asids[slot];
@@ -848,7 +862,9 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         ulong lineAddr = _tags[slot];
         int asid = _asids[slot];
-        if (!_tracked[slot] && QueuesWriteBacks)
+        if (!_tracked[slot] && QueuesWriteBacks && _pipelined!.WriteBackInPlace(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
+            CountWriteBack(asid, lineAddr);
+        else if (!_tracked[slot] && QueuesWriteBacks)
         {
             int token = EnqueueWriteBack(slot);
             if (_pipelined!.QueueWriteBack(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize), token))

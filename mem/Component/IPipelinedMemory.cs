@@ -13,6 +13,12 @@ public interface IPipelinedMemory
     /// <summary>Queues a write-back nobody waits for; false when nothing need be written (no node holds the line's region).</summary>
     bool QueueWriteBack(int asid, ulong lineAddr, ReadOnlySpan<byte> data, int token);
 
+    /// <summary>
+    /// Writes a victim back at once when that needs no message (a same-host node lent this cache the line's frame);
+    /// false when it must travel as a message (queued or not, as the caller decides).
+    /// </summary>
+    bool WriteBackInPlace(int asid, ulong lineAddr, ReadOnlySpan<byte> data);
+
     /// <summary>Queues a fill ahead of the guest; returns the node it goes to, or -1 when no known node holds the line's region.</summary>
     int QueuePrefetch(int asid, ulong lineAddr, int size, int token);
 

@@ -69,6 +69,16 @@ public sealed partial class MemoryCluster
         return true;
     }
 
+    public bool WriteBackInPlace(int asid, ulong lineAddr, ReadOnlySpan<byte> data)
+    {
+        if (Replicated) return false;
+        SpaceInfo? s;
+        lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return false;
+        int n;
+        lock (s.Owners) if (!s.Owners.TryGetValue(lineAddr >> GlobalMemoryManager.RegionShift, out n)) return false;
+        return WriteBackOneSided(_nodes[n], asid, lineAddr, data);
+    }
+
     /// <summary>Fills and write-backs served one-sidedly over all nodes, for --stats-json.</summary>
     public (long Fills, long WriteBacks) OneSidedTraffic
     {
