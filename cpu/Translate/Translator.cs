@@ -52,7 +52,7 @@ public sealed partial class Translator : IDisposable
     /// Times a region is planned wide. A wide region entered often still leaves for hot code it lacks: a bytecode
     /// interpreter's handlers that had not run, or not exited through a link, when the dispatch was first planned wide.
     /// </summary>
-    const int MaxWidenings = 3;
+    const int MaxWidenings = 8;
 
     /// <summary>Times a region is compiled again for one more entry before an arrival gets a region of its own.</summary>
     const int MaxEntryRecompiles = 3;
@@ -361,11 +361,16 @@ public sealed partial class Translator : IDisposable
         Stats.LiveRegions = _live.Count;
         head.Region = region;
         foreach (var b in region.Blocks) b.Compiled = true;
-        // The other entry blocks run here too unless they have regions of their own (or get them later).
+        // The other entry blocks run here too unless they have regions of their own (or get them later). A wide region
+        // that holds a dispatch takes the entries of smaller regions: an interpreter's loop head is an entry of every
+        // handler's region that reached it, and the guest should come back to the one holding most handlers.
         var blocks = region.Blocks;
+        bool dispatches = false;
+        if (region.Wide)
+            foreach (var b in blocks) dispatches |= IsDispatch(b);
         for (int k = 1; k < blocks.Length; k++)
             if (!region.EntryBlocks[k]) blocks[k].HeldBy = region;
-            else if (blocks[k].Region == null) blocks[k].Region = region;
+            else if (blocks[k].Region is not { } other || dispatches && other.Blocks.Length < blocks.Length) blocks[k].Region = region;
         if (_live.Count > MaxLiveRegions) EvictColdHalf();
     }
 
