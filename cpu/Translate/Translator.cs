@@ -242,12 +242,13 @@ public sealed partial class Translator : IDisposable
         return false;
     }
 
+    /// <summary>More learnt targets than this make an indirect jump or call a dispatch.</summary>
+    const int DispatchTargets = 4;
+
     /// <summary>
     /// A block that jumps to many places through a register or memory, as an interpreter's dispatch does (a PLT
     /// stub's jump has one target, a call through a function pointer a few: xz's match finders).
     /// </summary>
-    const int DispatchTargets = 4;
-
     static bool IsDispatch(Block b) => b.IndirectHints is { Length: > DispatchTargets };
 
     void Submit(Job job)
