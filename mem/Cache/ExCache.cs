@@ -325,6 +325,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         ulong victimAddr = 0;
         bool dirtyVictim = false;
+        // Before the bookkeeping below, so that a one-sided fill's and write-back's grant look-ups find their entries loaded.
+        _pipelined?.AnticipateMiss(asid, lineAddr, _asids[slot], _tags[slot] != Invalid && _dirty[slot] ? _tags[slot] : 0);
         if (_tags[slot] != Invalid)
         {
             Stats.Evictions++;

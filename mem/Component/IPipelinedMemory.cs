@@ -19,6 +19,13 @@ public interface IPipelinedMemory
     /// </summary>
     bool WriteBackInPlace(int asid, ulong lineAddr, ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// Told as a miss begins, before the cache's own bookkeeping: the line to be filled, and the dirty victim's address
+    /// (0 for none) of <paramref name="victimAsid"/>, so that what their fill and write-back will look up can be on its
+    /// way into the host's cache meanwhile. Changes nothing.
+    /// </summary>
+    void AnticipateMiss(int asid, ulong lineAddr, int victimAsid, ulong victimAddr);
+
     /// <summary>Queues a fill ahead of the guest; returns the node it goes to, or -1 when no known node holds the line's region.</summary>
     int QueuePrefetch(int asid, ulong lineAddr, int size, int token);
 

@@ -69,6 +69,21 @@ public sealed partial class MemoryCluster
         return true;
     }
 
+    /// <summary>
+    /// Starts loading the grant-table entries a one-sided fill of <paramref name="lineAddr"/> and write-back of
+    /// <paramref name="victimAddr"/> will read: the table is cold after the guest ran between misses, and each look-up
+    /// otherwise waits for memory (the top item of the one-sided path in a profile). The owner is not looked up: every
+    /// node's table is touched, at one prefetch each.
+    /// </summary>
+    public void AnticipateMiss(int asid, ulong lineAddr, int victimAsid, ulong victimAddr)
+    {
+        foreach (var node in _nodes)
+        {
+            node.PrefetchGrant(asid, lineAddr);
+            if (victimAddr != 0) node.PrefetchGrant(victimAsid, victimAddr);
+        }
+    }
+
     public bool WriteBackInPlace(int asid, ulong lineAddr, ReadOnlySpan<byte> data)
     {
         if (Replicated) return false;

@@ -72,7 +72,7 @@ public sealed class MemoryNodeClient : IDisposable
             if (ring && endpoint.IsUnix && _tls == null)
             {
                 _ring = RingLink.Request(_socket, RingTransport.Capacity, timeoutMs, grants && RingTransport.OneSided, out _frames);
-                if (_frames != null) _grants = new Dictionary<GrantKey, Grant>();
+                if (_frames != null) _grants = new GrantTable();
             }
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
@@ -166,31 +166,10 @@ public sealed class MemoryNodeClient : IDisposable
 
     // ---- one-sided access to a same-host node's frames ----
 
-    /// <summary>
-    /// A page of an address space, as the grant table's key, with a hash of a few instructions (a value tuple's default
-    /// comparer mixes both fields through HashCode, on every miss).
-    /// </summary>
-    readonly struct GrantKey(int asid, ulong page) : IEquatable<GrantKey>
-    {
-        public readonly int Asid = asid;
-        public readonly ulong Page = page;
-        public bool Equals(GrantKey o) => Page == o.Page && Asid == o.Asid;
-        public override bool Equals(object? o) => o is GrantKey k && Equals(k);
-        // Pages of a space are mostly consecutive, and the table's bucket count is prime: the page number itself spreads them.
-        public override int GetHashCode() => (int)Page ^ (int)(Page >> 32) ^ (Asid << 24);
-    }
-
-    /// <summary>A frame the node granted: its arena slot and the rights of the VMA it lay in when granted.</summary>
-    struct Grant
-    {
-        public int Slot;
-        public Protection Prot;
-    }
-
     /// <summary>The node's frame arena, mapped; null unless the node passed it with the ring (see <see cref="FrameWindow"/>).</summary>
     readonly FrameWindow? _frames;
     /// <summary>Live grants by (address space, page number); null when the link has no frame window.</summary>
-    readonly Dictionary<GrantKey, Grant>? _grants;
+    readonly GrantTable? _grants;
     /// <summary>The id of the last request that revoked the grants: a grant in the reply to an earlier one is stale.</summary>
     uint _revokedAt;
     /// <summary>The id, and for an asynchronous fill the line, of the reply read last.</summary>
@@ -271,14 +250,10 @@ public sealed class MemoryNodeClient : IDisposable
         ulong first = start >> PageMath.PageShift, last = PageMath.Up(end) >> PageMath.PageShift;
         if (last - first <= (ulong)_grants.Count)
         {
-            for (ulong p = first; p < last; p++) _grants.Remove(new GrantKey(asid, p));
+            for (ulong p = first; p < last; p++) _grants.Remove(asid, p);
             return;
         }
-        List<GrantKey>? dead = null;
-        foreach (var key in _grants.Keys)
-            if (key.Asid == asid && key.Page >= first && key.Page < last) (dead ??= new()).Add(key);
-        if (dead != null)
-            foreach (var key in dead) _grants.Remove(key);
+        _grants.RemoveRange(asid, first, last);
     }
 
     /// <summary>The highest break asked for of each space on this link: a brk below it may free the heap's pages up to it.</summary>
@@ -295,13 +270,13 @@ public sealed class MemoryNodeClient : IDisposable
     {
         if (_grants == null || lineBytes != (int)PageMath.PageSize) return;
         int slot = r.I32();
-        var key = new GrantKey(asid, lineAddr >> PageMath.PageShift);
+        ulong page = lineAddr >> PageMath.PageShift;
         if (slot < 0 || (int)(_replyId - _revokedAt) <= 0)
         {
-            if (_grants.Count > 0) _grants.Remove(key);
+            if (_grants.Count > 0) _grants.Remove(asid, page);
             return;
         }
-        _grants[key] = new Grant { Slot = slot, Prot = prot };
+        _grants.Set(asid, page, slot, prot);
     }
 
     /// <summary><see cref="TakeGrant"/> for the reply of an asynchronous fill (the line it asked for was noted when it was queued).</summary>
@@ -324,7 +299,7 @@ public sealed class MemoryNodeClient : IDisposable
             var (_, kind, _, asid, line) = _inFlight[(_inFlightHead + i) % _inFlight.Length];
             if (kind == AsyncReply.WriteBack && asid == _replyAsid && line == _replyLine) return;
         }
-        _grants[new GrantKey(_replyAsid, _replyLine >> PageMath.PageShift)] = new Grant { Slot = slot, Prot = prot };
+        _grants.Set(_replyAsid, _replyLine >> PageMath.PageShift, slot, prot);
     }
 
     /// <summary>
@@ -336,13 +311,13 @@ public sealed class MemoryNodeClient : IDisposable
     public unsafe byte* Granted(int asid, ulong lineAddr, out Protection prot)
     {
         prot = Protection.None;
-        var key = new GrantKey(asid, lineAddr >> PageMath.PageShift);
-        if (_grants == null || _grants.Count == 0 || !_grants.TryGetValue(key, out var g)) return null;
-        byte* frame = _frames!.Frame(g.Slot);
+        ulong page = lineAddr >> PageMath.PageShift;
+        if (_grants == null || _grants.Count == 0 || !_grants.TryGet(asid, page, out int slot, out var granted)) return null;
+        byte* frame = _frames!.Frame(slot);
         if (frame == null)
         {
             // A slot the node's file does not hold: a confused node; the line goes by message.
-            _grants.Remove(key);
+            _grants.Remove(asid, page);
             return null;
         }
         // The clock is read every 64 look-ups (a microsecond or so of misses each), the socket once a millisecond.
@@ -356,12 +331,18 @@ public sealed class MemoryNodeClient : IDisposable
                 if (_ring!.PeerGone()) throw Broken(new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection"));
             }
         }
-        prot = g.Prot;
+        prot = granted;
         return frame + (lineAddr & PageMath.PageMask);
     }
 
     static readonly long LivenessTicks = Stopwatch.Frequency / 1000;
     uint _oneSidedOps;
+
+    /// <summary>Starts loading where <see cref="Granted"/> would look the line up (see <see cref="MemoryCluster.AnticipateMiss"/>).</summary>
+    public void PrefetchGrant(int asid, ulong lineAddr)
+    {
+        if (_grants != null && _grants.Count != 0) _grants.Prefetch(asid, lineAddr >> PageMath.PageShift);
+    }
 
     /// <summary>True when <see cref="Granted"/> would find the line.</summary>
     public unsafe bool HoldsGrant(int asid, ulong lineAddr) => Granted(asid, lineAddr, out _) != null;
