@@ -33,7 +33,7 @@ static class EmitBranch
                 il.Emit(OpCodes.Stloc, t);
                 e.RetireBlock(blockLength);
                 // The targets the interpreter saw, when they are in this region, stay inside it.
-                BranchOrExit(e, ctx, t, ctx.IndirectTargets);
+                BranchOrExit(e, ctx, t, ctx.IndirectTargets, learn: true);
                 return true;
             }
             case Code.Call_rel32_64:
@@ -60,7 +60,7 @@ static class EmitBranch
                 e.RetireBlock(blockLength);
                 e.TrackTransfer(true, i.Ip, t);
                 // A callee the interpreter saw this call reach, when it is in the region, runs inside it.
-                BranchOrExit(e, ctx, t, ctx.IndirectTargets);
+                BranchOrExit(e, ctx, t, ctx.IndirectTargets, learn: true);
                 return true;
             }
             case Code.Retnq or Code.Retnq_imm16:
@@ -77,7 +77,7 @@ static class EmitBranch
                 e.StoreGpr64(Registers.RSP);
                 e.RetireBlock(blockLength);
                 e.TrackTransfer(false, i.Ip, t);
-                BranchOrExit(e, ctx, t, ctx.ReturnTargets);
+                BranchOrExit(e, ctx, t, ctx.ReturnTargets, learn: false);
                 return true;
             }
         }
@@ -99,9 +99,10 @@ static class EmitBranch
     /// <summary>
     /// A computed target: an IL branch when it is one of <paramref name="known"/> (blocks of the region), an exit otherwise.
     /// A few targets are compared in turn; more (a bytecode interpreter's handlers, see Translator.NoteIndirect) are found by a
-    /// binary search over their addresses, a handful of compares whichever handler comes next.
+    /// binary search over their addresses, a handful of compares whichever handler comes next. An indirect JMP or CALL
+    /// (<paramref name="learn"/>) that leaves notes where it went; a RET's targets are its region's own calls.
     /// </summary>
-    static void BranchOrExit(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, IEnumerable<ulong> known)
+    static void BranchOrExit(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, IEnumerable<ulong> known, bool learn)
     {
         var il = e.Il;
         var sorted = new List<ulong>(known);
@@ -109,13 +110,16 @@ static class EmitBranch
         var miss = il.DefineLabel();
         Search(e, ctx, target, sorted, 0, sorted.Count, miss);
         il.MarkLabel(miss);
-        // Where the jump went, for the next plan of a region holding this block (two stores on a way out anyway).
-        il.Emit(OpCodes.Ldarg_1);
-        il.Ldc8((long)ctx.CurrentStart);
-        il.Emit(OpCodes.Stfld, FIndirectFrom);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloc, target);
-        il.Emit(OpCodes.Stfld, FIndirectTo);
+        if (learn)
+        {
+            // Where the jump went, for the next plan of a region holding this block (two stores on a way out anyway).
+            il.Emit(OpCodes.Ldarg_1);
+            il.Ldc8((long)ctx.CurrentStart);
+            il.Emit(OpCodes.Stfld, FIndirectFrom);
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldloc, target);
+            il.Emit(OpCodes.Stfld, FIndirectTo);
+        }
         il.Emit(OpCodes.Ldloc, target);
         e.ExitToStack();
     }
