@@ -28,6 +28,10 @@ public sealed class CacheStats
     public long QueuedWriteBacks;
     /// <summary>Misses served from the write-back queue: the line had just been evicted and its write-back was still in flight.</summary>
     public long QueueFills;
+    /// <summary>Of <see cref="RemoteFills"/>, those that mapped the frame a same-host node granted instead of copying it.</summary>
+    public long MappedFills;
+    /// <summary>Mapped lines copied into their own slot because their node's grant went (a munmap, mprotect, fork, brk).</summary>
+    public long MappedCopiedOut;
     /// <summary>Lines fetched ahead of the guest.</summary>
     public long PrefetchIssued;
     /// <summary>Prefetched lines the guest used before they were evicted.</summary>

@@ -40,6 +40,17 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// <summary>More prefetches in flight than this and no new ones are issued (the node's replies must fit its socket buffer).</summary>
     const int MaxPrefetchInFlight = 32;
     int _prefetchInFlight;
+    /// <summary>
+    /// Per slot: 0, or the address of the frame a same-host node granted for the slot's line, which the slot then uses
+    /// in place of its own storage (a mapped slot): its fill copied nothing, and neither will its write-back, the
+    /// guest's stores landing in the node's frame. Null until the first line is mapped.
+    /// </summary>
+    nint[]? _mapped;
+    /// <summary>The node whose frame a mapped slot uses.</summary>
+    int[]? _mappedNode;
+    int _mappedCount;
+    /// <summary>Fills may map granted frames (see <see cref="IPipelinedMemory.MapsFrames"/>): whole-page lines over such links.</summary>
+    bool _mapFrames;
     readonly WriteBackQueue _queue;
     /// <summary>The line of a queued write-back the node could not store (no memory): the next miss faults there.</summary>
     ulong _writeBackFailed = Invalid;
@@ -143,6 +154,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         _pipelined = component as IPipelinedMemory;
         if (_pipelined != null) _pipelined.Target = this;
+        _mapFrames = _pipelined != null && _pipelined.MapsFrames && _config.LineSize == (int)PageMath.PageSize;
     }
 
     /// <summary>
@@ -200,7 +212,62 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// order a guest array lands contiguous in host memory, and its host pages (and their page-table entries)
     /// are as dense as the guest's own.
     /// </summary>
-    internal byte* SlotData(int slot) => _data + (((long)(slot % _ways) * _config.Sets + slot / _ways) << _lineShift);
+    internal byte* SlotData(int slot) => _mappedCount != 0 && _mapped![slot] != 0 ? (byte*)_mapped[slot] : LocalData(slot);
+
+    /// <summary>A slot's own storage, whether or not it maps a frame now: where a fill that copies puts the line.</summary>
+    byte* LocalData(int slot) => _data + (((long)(slot % _ways) * _config.Sets + slot / _ways) << _lineShift);
+
+    /// <summary>Makes a slot use its own storage again; the frame it mapped is left as it is.</summary>
+    void Unmap(int slot)
+    {
+        _mapped![slot] = 0;
+        _mappedCount--;
+    }
+
+    /// <summary>Lines that use a node's frame in place of their slot (see <see cref="_mapped"/>).</summary>
+    public int MappedLines => _mappedCount;
+
+    /// <summary>True when the line is cached in a slot that maps its node's frame (for tests).</summary>
+    internal bool IsMapped(int asid, ulong lineAddr)
+    {
+        int first = (int)((lineAddr >> _lineShift) & _setMask) * _ways;
+        for (int i = first; i < first + _ways; i++)
+            if (_tags[i] == lineAddr && _asids[i] == asid) return _mappedCount != 0 && _mapped![i] != 0;
+        return false;
+    }
+
+    void IPipelinedTarget.FramesRevoked(int node, int asid, ulong start, ulong end)
+    {
+        if (_mappedCount == 0) return;
+        var mapped = _mapped!;
+        // A few lines: looked up where they would be; else every slot is looked at (a fork, a brk of an unknown top).
+        if (asid >= 0 && end > start && (end - start) >> _lineShift <= (ulong)Math.Min(_mappedCount, 4096))
+        {
+            ulong lineMask = (ulong)_config.LineSize - 1;
+            for (ulong a = start & ~lineMask; a < end; a += (ulong)_config.LineSize)
+            {
+                int first = (int)((a >> _lineShift) & _setMask) * _ways;
+                for (int i = first; i < first + _ways; i++)
+                    if (mapped[i] != 0 && _tags[i] == a && _asids[i] == asid && _mappedNode![i] == node) KeepOwnCopy(i);
+            }
+            return;
+        }
+        for (int i = 0; i < mapped.Length && _mappedCount != 0; i++)
+            if (mapped[i] != 0 && _mappedNode![i] == node && (asid < 0 || (_asids[i] == asid && _tags[i] >= start && _tags[i] < end)))
+                KeepOwnCopy(i);
+    }
+
+    /// <summary>
+    /// A mapped slot whose grant goes: its line's bytes are copied into the slot's own storage, where it goes on from
+    /// (dirty or clean as it was: a dirty line is written back by message later), and the front tables forget the frame.
+    /// </summary>
+    void KeepOwnCopy(int slot)
+    {
+        LineBytes.Copy(new ReadOnlySpan<byte>((void*)_mapped![slot], _config.LineSize), new Span<byte>(LocalData(slot), _config.LineSize));
+        Unmap(slot);
+        Stats.MappedCopiedOut++;
+        if (_tags[slot] != Invalid) InvalidateViews(_tags[slot]);
+    }
 
     /// <summary>True when the policy needs to hear about every hit, including front-table hits.</summary>
     internal bool TracksRecency => _config.Policy == ReplacementPolicy.Lru;
@@ -322,11 +389,12 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         // An unused prefetched victim is no line the guest lost: it is not remembered among the set's victims.
         bool prefetchedVictim = _fetch[slot] != 0;
         SettlePrefetch(slot);
-        var line = new Span<byte>(SlotData(slot), _config.LineSize);
+        var line = new Span<byte>(LocalData(slot), _config.LineSize);
         ulong victimAddr = 0;
         bool dirtyVictim = false;
         // Before the bookkeeping below, so that a one-sided fill's and write-back's grant look-ups find their entries loaded.
-        _pipelined?.AnticipateMiss(asid, lineAddr, _asids[slot], _tags[slot] != Invalid && _dirty[slot] ? _tags[slot] : 0);
+        _pipelined?.AnticipateMiss(asid, lineAddr, _asids[slot],
+            _tags[slot] != Invalid && _dirty[slot] && (_mappedCount == 0 || _mapped![slot] == 0) ? _tags[slot] : 0);
         if (_tags[slot] != Invalid)
         {
             Stats.Evictions++;
@@ -336,10 +404,24 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             InvalidateViews(victimAddr);
             dirtyVictim = _dirty[slot];
         }
+        if (_mappedCount != 0 && _mapped![slot] != 0)
+        {
+            // The victim's bytes are in its node's frame already: a dirty one is written back by being left there.
+            if (dirtyVictim)
+            {
+                _pipelined!.MappedWriteBack(_mappedNode![slot], _config.LineSize);
+                CountWriteBack(_asids[slot], victimAddr);
+                _dirty[slot] = false;
+                dirtyVictim = false;
+            }
+            Unmap(slot);
+        }
 
         FillStatus status;
         Protection prot;
         bool plocal = false;
+        byte* frame = null;
+        int frameNode = 0;
         if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
             plocal = true;
@@ -371,6 +453,17 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 }
             }
             _tracked[slot] = false;
+        }
+        else if (_mapFrames && (frame = _pipelined!.MapGranted(asid, lineAddr, _config.LineSize, out prot, out frameNode)) != null)
+        {
+            // The node granted the line's frame: the slot uses it in place, with no copy (a local dirty victim goes first,
+            // one-sided into its own frame or queued).
+            if (dirtyVictim) WriteBackSlot(slot);
+            _tracked[slot] = false;
+            status = FillStatus.Data;
+            Stats.RemoteFills++;
+            Stats.MappedFills++;
+            Stats.BytesFilled += _config.LineSize;
         }
         else if (dirtyVictim && !_tracked[slot] && QueuesWriteBacks
                  && _pipelined!.WriteBackInPlace(_asids[slot], victimAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
@@ -460,7 +553,21 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Tracer?.Fill(lineAddr, plocal ? -1 : NodeOf(asid, lineAddr));
         if (!plocal) _profile?.MemoryFill();
         ThrowIfWriteBackFailed();
-        return Install(slot, lineAddr, asid, prot, exclusive: true);
+        Install(slot, lineAddr, asid, prot, exclusive: true);
+        if (frame != null) Map(slot, frame, frameNode);
+        return slot;
+    }
+
+    void Map(int slot, byte* frame, int node)
+    {
+        if (_mapped == null)
+        {
+            _mapped = new nint[_tags.Length];
+            _mappedNode = new int[_tags.Length];
+        }
+        _mapped[slot] = (nint)frame;
+        _mappedNode![slot] = node;
+        _mappedCount++;
     }
 
     /// <summary>Write-backs of untracked lines go through the queue: memory nodes serve this cache and the queue is on.</summary>
@@ -513,6 +620,21 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _fetch[slot] = FetchArrived;
         Stats.RemoteFills++;
         Stats.BytesFilled += _config.LineSize;
+    }
+
+    bool IPipelinedTarget.PrefetchMapped(int token, Protection prot, nint frame, int node)
+    {
+        int slot = token;
+        if (!_mapFrames) return false;
+        if (_fetch[slot] != FetchInFlight) throw new InvalidOperationException("a prefetched line arrived for a slot that did not wait for it");
+        _prefetchInFlight--;
+        Map(slot, (byte*)frame, node);
+        _prot[slot] = prot;
+        _fetch[slot] = FetchArrived;
+        Stats.RemoteFills++;
+        Stats.MappedFills++;
+        Stats.BytesFilled += _config.LineSize;
+        return true;
     }
 
     /// <summary>How far ahead prefetch may run, from what its lines became (see <see cref="PrefetchThrottle"/>).</summary>
@@ -670,6 +792,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// <summary>Empties a slot's tag; every line leaves the cache through here, so the chunk counts stay exact.</summary>
     void Vacate(int slot)
     {
+        if (_mappedCount != 0 && _mapped![slot] != 0) Unmap(slot);
         if (_tags[slot] == Invalid) return;
         _occupancy.Remove(_asids[slot], _tags[slot]);
         _tags[slot] = Invalid;
@@ -703,6 +826,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         int set = (int)((lineAddr >> _lineShift) & _setMask);
         int slot = ChooseVictim(set);
         SettlePrefetch(slot);
+        // The victim's bytes (its frame's when mapped), then the slot's own storage for the fill.
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
         bool dirtyVictim = false;
         ulong victimAddr = _tags[slot];
@@ -716,6 +840,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             if (dirtyVictim) line.CopyTo(_victim);
         }
         Vacate(slot);
+        line = new Span<byte>(LocalData(slot), _config.LineSize);
         _dirty[slot] = false;
         bool exclusive = access == AccessKind.Write;
         FillStatus status;
@@ -864,7 +989,13 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         ulong lineAddr = _tags[slot];
         int asid = _asids[slot];
-        if (!_tracked[slot] && QueuesWriteBacks && _pipelined!.WriteBackInPlace(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
+        if (_mappedCount != 0 && _mapped![slot] != 0)
+        {
+            // A mapped line's bytes are in its node's frame already.
+            _pipelined!.MappedWriteBack(_mappedNode![slot], _config.LineSize);
+            CountWriteBack(asid, lineAddr);
+        }
+        else if (!_tracked[slot] && QueuesWriteBacks && _pipelined!.WriteBackInPlace(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
             CountWriteBack(asid, lineAddr);
         else if (!_tracked[slot] && QueuesWriteBacks)
         {

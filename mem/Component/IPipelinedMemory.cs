@@ -26,6 +26,19 @@ public interface IPipelinedMemory
     /// </summary>
     void AnticipateMiss(int asid, ulong lineAddr, int victimAsid, ulong victimAddr);
 
+    /// <summary>True when fills may be served by mapping a frame a same-host node granted (<see cref="MapGranted"/>).</summary>
+    bool MapsFrames { get; }
+
+    /// <summary>
+    /// Where the line's bytes lie in the frame its node granted this link, for the cache to use in place of a copy
+    /// (<paramref name="node"/> names the node); null when the line has no grant or may not be mapped. Counted as a
+    /// one-sided fill. Until <see cref="IPipelinedTarget.FramesRevoked"/> names it, the frame stays the line's.
+    /// </summary>
+    unsafe byte* MapGranted(int asid, ulong lineAddr, int size, out Protection prot, out int node);
+
+    /// <summary>Counts the write-back of a dirty mapped line, whose bytes are in its node's frame already.</summary>
+    void MappedWriteBack(int node, int size);
+
     /// <summary>Queues a fill ahead of the guest; returns the node it goes to, or -1 when no known node holds the line's region.</summary>
     int QueuePrefetch(int asid, ulong lineAddr, int size, int token);
 
@@ -52,6 +65,20 @@ public interface IPipelinedTarget
     /// <summary>A prefetch's line arrived (<paramref name="data"/> is empty for a zero or unmapped line).</summary>
     void PrefetchArrived(int token, FillStatus status, Protection prot, ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// A prefetch served from a frame node <paramref name="node"/> granted: true when the target took the frame itself
+    /// (as <see cref="IPipelinedMemory.MapGranted"/> hands it), false when it wants the bytes through
+    /// <see cref="PrefetchArrived"/>.
+    /// </summary>
+    bool PrefetchMapped(int token, Protection prot, nint frame, int node) => false;
+
     /// <summary>A queued write-back reached its node; <paramref name="failed"/> when the node had no memory for it.</summary>
     void WriteBackAcknowledged(int token, bool failed);
+
+    /// <summary>
+    /// Node <paramref name="node"/>'s grants of [<paramref name="start"/>, <paramref name="end"/>) of space
+    /// <paramref name="asid"/> (every grant when <paramref name="asid"/> is -1) are about to go, before the request that
+    /// may change their frames leaves: lines mapped there must stop using the frames now.
+    /// </summary>
+    void FramesRevoked(int node, int asid, ulong start, ulong end) { }
 }

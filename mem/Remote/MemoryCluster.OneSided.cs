@@ -16,7 +16,7 @@ public sealed partial class MemoryCluster
     /// only once <see cref="QueuePrefetch"/> has returned, so they are delivered when the batch is flushed (which ends
     /// every round of prefetches), or before anything waits for a prefetch or revokes the grants.
     /// </summary>
-    (int Token, nint Line, Protection Prot, int Size)[] _localPrefetches = new (int, nint, Protection, int)[64];
+    (int Token, nint Line, Protection Prot, int Size, int Node)[] _localPrefetches = new (int, nint, Protection, int, int)[64];
     int _localCount;
     readonly Action _deliverLocalPrefetches;
 
@@ -47,7 +47,7 @@ public sealed partial class MemoryCluster
         byte* line = node.Granted(asid, lineAddr, out var prot);
         if (line == null) return false;
         if (_localCount == _localPrefetches.Length) Array.Resize(ref _localPrefetches, _localCount * 2);
-        _localPrefetches[_localCount++] = (token, (nint)line, prot, size);
+        _localPrefetches[_localCount++] = (token, (nint)line, prot, size, node.Index);
         node.Stats.OneSidedFills++;
         return true;
     }
@@ -57,12 +57,14 @@ public sealed partial class MemoryCluster
     {
         if (_localCount == 0) return false;
         var target = Target ?? throw new InvalidOperationException("a prefetched line with nobody to take it");
-        // The frames are read now: nothing between the prefetch and here sent a request that could change them.
+        // The frames are read (or mapped) now: nothing between the prefetch and here sent a request that could change them.
+        bool mapping = RingTransport.MapFrames;
         for (int i = 0; i < _localCount; i++)
         {
-            var (token, line, prot, size) = _localPrefetches[i];
+            var (token, line, prot, size, node) = _localPrefetches[i];
             Stats.Fills++;
             Stats.BytesOut += size;
+            if (mapping && target.PrefetchMapped(token, prot, line, node)) continue;
             target.PrefetchArrived(token, FillStatus.Data, prot, new ReadOnlySpan<byte>((void*)line, size));
         }
         _localCount = 0;
@@ -82,6 +84,45 @@ public sealed partial class MemoryCluster
             node.PrefetchGrant(asid, lineAddr);
             if (victimAddr != 0) node.PrefetchGrant(victimAsid, victimAddr);
         }
+    }
+
+    /// <summary>True when some link maps its node's frames and caches may map them (see <see cref="RingTransport.MapFrames"/>).</summary>
+    public bool MapsFrames
+    {
+        get
+        {
+            if (Replicated || !RingTransport.MapFrames) return false;
+            foreach (var n in _nodes)
+                if (n.MapsFrames) return true;
+            return false;
+        }
+    }
+
+    public unsafe byte* MapGranted(int asid, ulong lineAddr, int size, out Protection prot, out int node)
+    {
+        prot = Protection.None;
+        node = -1;
+        // Only whole pages, as grants are: the frame holds the line and nothing of another.
+        if (Replicated || size != (int)PageMath.PageSize) return null;
+        SpaceInfo? s;
+        lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return null;
+        int n;
+        lock (s.Owners) if (!s.Owners.TryGetValue(lineAddr >> GlobalMemoryManager.RegionShift, out n)) return null;
+        var link = _nodes[n];
+        byte* line = link.Granted(asid, lineAddr, out prot);
+        if (line == null) return null;
+        link.Stats.OneSidedFills++;
+        Stats.Fills++;
+        Stats.BytesOut += size;
+        node = n;
+        return line;
+    }
+
+    public void MappedWriteBack(int node, int size)
+    {
+        _nodes[node].Stats.OneSidedWriteBacks++;
+        Stats.WriteBacks++;
+        Stats.BytesIn += size;
     }
 
     public bool WriteBackInPlace(int asid, ulong lineAddr, ReadOnlySpan<byte> data)

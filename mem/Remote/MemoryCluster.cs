@@ -46,7 +46,16 @@ public sealed partial class MemoryCluster : ICoherentMemory, IPipelinedMemory, I
             for (int i = 0; i < endpoints.Count; i++)
             {
                 // Replicated regions keep every write-back a message: the backup must see it too.
-                try { _nodes[i] = new MemoryNodeClient(endpoints[i], i, grants: _replicas <= 1) { Async = this, Revoking = _deliverLocalPrefetches }; }
+                int node = i;
+                try
+                {
+                    _nodes[i] = new MemoryNodeClient(endpoints[i], i, grants: _replicas <= 1)
+                    {
+                        Async = this,
+                        Revoking = _deliverLocalPrefetches,
+                        FramesRevoked = (asid, start, end) => Target?.FramesRevoked(node, asid, start, end),
+                    };
+                }
                 // Replicated, a node that failed before this component started (a process forked after a failover) is
                 // left out from the start, as long as enough others are there for the copies asked for.
                 catch (MemoryNodeFailure e) when (_replicas > 1)

@@ -185,6 +185,12 @@ public sealed class MemoryNodeClient : IDisposable
     public Action? Revoking { get; set; }
 
     /// <summary>
+    /// Called after <see cref="Revoking"/> with what goes: the grants of (space, [start, end)), or every grant (space -1).
+    /// A cache that maps granted frames stops using them here (see <see cref="IPipelinedTarget.FramesRevoked"/>).
+    /// </summary>
+    public Action<int, ulong, ulong>? FramesRevoked { get; set; }
+
+    /// <summary>
     /// Before a request leaves (it was just completed, so its body can be read): the grants it may invalidate go. A
     /// request that may change or free a granted frame, or make another connection able to, takes the grants of what it
     /// touches: a range's (munmap, mprotect, a fixed mmap over it, binding it to a shared object, a poke into it), the
@@ -239,10 +245,12 @@ public sealed class MemoryNodeClient : IDisposable
         }
         Revoking?.Invoke();
         _revokedAt = BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]);
+        // A range that wraps (a length no node accepts) takes everything, as an unknown request does.
+        bool all = end == ulong.MaxValue || end < start || end > VmaSet.TaskSize;
+        FramesRevoked?.Invoke(all ? -1 : asid, all ? 0 : start, all ? ulong.MaxValue : end);
         if (_grants!.Count == 0) return;
         Stats.Revocations++;
-        // A range that wraps (a length no node accepts) takes everything, as an unknown request does.
-        if (end == ulong.MaxValue || end < start || end > VmaSet.TaskSize)
+        if (all)
         {
             _grants.Clear();
             return;

@@ -33,6 +33,12 @@ public static class RingTransport
     /// <summary>Whether a ring also carries the node's frame arena, for one-sided fills and write-backs (see <see cref="FrameWindow"/>).</summary>
     public static bool OneSided { get; set; } = Environment.GetEnvironmentVariable(OneSidedVariable) is not ("off" or "0" or "no");
 
+    /// <summary>
+    /// Whether a cache may map a granted frame instead of copying it (see <see cref="Cache.ExCache"/>'s mapped slots):
+    /// <c>LEGOEMU_ONESIDED=copy</c> keeps one-sided access but copies every line in and out, as before (for comparison).
+    /// </summary>
+    public static bool MapFrames { get; set; } = Environment.GetEnvironmentVariable(OneSidedVariable) is not "copy";
+
     /// <summary>The ring a client asks for (a power of two from <see cref="MinCapacity"/> to <see cref="MaxCapacity"/>).</summary>
     public static int Capacity { get; set; } = DefaultCapacity;
 

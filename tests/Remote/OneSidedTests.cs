@@ -111,6 +111,75 @@ public sealed class OneSidedTests : IDisposable
         Check(view, other, pages, 20);
     }
 
+    [Theory]
+    [InlineData(PrefetchMode.Off, true)]
+    [InlineData(PrefetchMode.Stride, true)]
+    [InlineData(PrefetchMode.Off, false)]
+    public void AGrantedFrameIsMappedInPlaceAndAStoreLandsInItAtOnce(PrefetchMode prefetch, bool queued)
+    {
+        var cluster = Cluster();
+        var (space, view) = Make(cluster, new CacheConfig(16 * Line, 4, Line, ReplacementPolicy.Fifo) { Prefetch = prefetch, PrefetchDepth = 4, QueueWriteBacks = queued });
+        var cache = view.Cache;
+        const int pages = 128;
+        Assert.Equal((long)Base, space.Map(Base, pages * Line, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed));
+        for (int pass = 0; pass < 4; pass++) Write(view, Base, pages, pass);
+        Check(view, Base, pages, 3);
+        // From the second pass on, the pages' frames are granted: their fills map them, and their write-backs copy nothing.
+        Assert.True(cache.Stats.MappedFills > pages, $"mapped fills {cache.Stats.MappedFills}");
+        Assert.Equal(cache.Stats.WriteBacks, cluster.Nodes[0].Stats.WriteBacks + cluster.Nodes[0].Stats.OneSidedWriteBacks);
+        // The last pages may have no grant now (prefetched by message at the end): the first ones are written again.
+        Write(view, Base, 12, 4);
+        ulong a = 0;
+        for (int p = 0; p < 12 && a == 0; p++)
+            if (cache.IsMapped(space.Asid, Base + (ulong)p * Line)) a = Base + (ulong)p * Line;
+        Assert.True(a != 0, $"no cached line maps its frame ({cache.MappedLines} mapped)");
+        // The store is in the node's frame before any write-back: the link's own one-sided fill reads it there.
+        long writeBacks = cache.Stats.WriteBacks;
+        view.Write64(a + 8, 0x5eed);
+        var frame = new byte[Line];
+        Assert.Equal(FillStatus.Data, cluster.Fill(space.Asid, a, frame, out _));
+        Assert.Equal(0x5eedUL, BitConverter.ToUInt64(frame, 8));
+        Assert.Equal(writeBacks, cache.Stats.WriteBacks);
+    }
+
+    [Fact]
+    public void AMappedLineWhoseGrantGoesKeepsItsBytesAndAForkSeesNoStoreMadeAfterIt()
+    {
+        var cluster = Cluster();
+        var (space, view) = Make(cluster, new CacheConfig(16 * Line, 4, Line, ReplacementPolicy.Fifo) { Prefetch = PrefetchMode.Off });
+        var cache = view.Cache;
+        const int pages = 128;
+        Assert.Equal((long)Base, space.Map(Base, pages * Line, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed));
+        for (int pass = 0; pass < 4; pass++) Write(view, Base, pages, pass);
+        Write(view, Base, 8, 4);
+        for (int p = 0; p < 8; p++) Assert.True(cache.IsMapped(space.Asid, Base + (ulong)p * Line), $"page {p} is not mapped");
+        // A request that may change four of the frames, straight to the node (the cache is not flushed first): their
+        // lines stop using the frames, dirty as they were, and read what was written.
+        long copiedOut = cache.Stats.MappedCopiedOut;
+        Assert.Equal(0, cluster.Protect(space.Asid, Base, 4 * Line, Protection.ReadWrite));
+        Assert.Equal(copiedOut + 4, cache.Stats.MappedCopiedOut);
+        for (int p = 0; p < 8; p++) Assert.Equal(p >= 4, cache.IsMapped(space.Asid, Base + (ulong)p * Line));
+        Check(view, Base, 8, 4);
+        Write(view, Base, 8, 5);
+        // A fork (the cache written back first, as the runtime does) takes every grant: no store after it reaches a frame the child shares.
+        cache.WriteBackAll();
+        int child = cluster.ForkAddressSpace(space.Asid);
+        Assert.True(child > 0);
+        Assert.Equal(0, cache.MappedLines);
+        Write(view, Base, 8, 6);
+        Write(view, Base + 8 * Line, pages - 8, 7);
+        Check(view, Base, 8, 6);
+        Check(view, Base + 8 * Line, pages - 8, 7);
+        var line = new byte[Line];
+        for (int p = 0; p < pages; p++)
+        {
+            ulong a = Base + (ulong)p * Line;
+            Assert.Equal(FillStatus.Data, cluster.Fill(child, a, line, out _));
+            Assert.True(BitConverter.ToUInt64(line, 0) == Pattern(a, p < 8 ? 5 : 3), $"the child's page {p}");
+        }
+        cluster.ReleaseAddressSpace(child);
+    }
+
     sealed class Recorder : IPipelinedTarget
     {
         public readonly List<(int Token, FillStatus Status, byte[] Data)> Prefetches = new();
