@@ -45,6 +45,7 @@ public sealed class CallTracker
     /// <summary>A near CALL at <paramref name="site"/> went to <paramref name="target"/>, leaving the stack pointer at <paramref name="sp"/>.</summary>
     public static void Call(CpuState c, long progress, ulong site, ulong target, ulong sp)
     {
+        LegoEmu.Cpu.Translate.TranslatedRuntime.Settle(c);
         if (Of(c) is not { } t) return;
         t.Event(progress, site);
         // Frames whose return address is at or below the new one are gone (a longjmp left them): closed now.
@@ -66,6 +67,7 @@ public sealed class CallTracker
     /// <summary>A near RET at <paramref name="site"/> went to <paramref name="target"/>, leaving the stack pointer at <paramref name="sp"/>.</summary>
     public static void Return(CpuState c, long progress, ulong site, ulong target, ulong sp)
     {
+        LegoEmu.Cpu.Translate.TranslatedRuntime.Settle(c);
         if (Of(c) is not { } t) return;
         t.Event(progress, site);
         // A frame returns once the stack pointer passed its return address (sp at the call).
@@ -94,6 +96,7 @@ public sealed class CallTracker
     /// <summary>A CALL or RET its interpreter handler ran inside compiled code: RIP and RSP are in the CPU state.</summary>
     public static void Handled(CpuState c, long progress, ulong site, bool call)
     {
+        LegoEmu.Cpu.Translate.TranslatedRuntime.Settle(c);
         if (call) Call(c, progress, site, c.Rip, c.R[Registers.RSP]);
         else Return(c, progress, site, c.Rip, c.R[Registers.RSP]);
     }

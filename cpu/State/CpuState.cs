@@ -102,6 +102,12 @@ public sealed class CpuState
     /// <summary>Regions entered straight from another region's exit, without the dispatcher.</summary>
     public long RegionsChained;
     /// <summary>
+    /// Set by a region with inline floating point as it leaves: the host MXCSR may hold flags the guest raised that are
+    /// not in <see cref="Mxcsr"/> yet. A region of the same kind entered straight from that exit goes on adding to them;
+    /// anything else folds them first (see TranslatedRuntime.FpSync).
+    /// </summary>
+    public bool FpPending;
+    /// <summary>
     /// Set by translated code whose indirect JMP or CALL left the region: the block it ended and where it went. When
     /// the dispatcher then links an exit to that address, the block learns the target (see Translator.NoteIndirect).
     /// </summary>

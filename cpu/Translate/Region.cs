@@ -68,33 +68,78 @@ public sealed class Region
     public int InstructionCount { get; }
     /// <summary>Size of the IL, a proxy for the code-cache footprint.</summary>
     public int IlBytes { get; internal set; }
-    public RegionCode Code { get; internal set; } = null!;
+    public RegionCode Code { get; private set; } = null!;
+    /// <summary>
+    /// The entry point of <see cref="Code"/>'s method, which a chained exit calls directly with the region as its first
+    /// argument: through the delegate, each region change loaded the delegate first, one more dependent load (a cache
+    /// miss as often as not) between an exit and the next region's code.
+    /// </summary>
+    internal nint CodeAddress;
+
+    /// <summary>Gives the region its compiled method (static, parameters as RegionCompiler.Parameters).</summary>
+    internal void SetCode(System.Reflection.MethodInfo method)
+    {
+        Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), this);
+        CodeAddress = EntryPoint(method);
+    }
+
+    static readonly System.Reflection.MethodInfo DynamicDescriptor =
+        typeof(System.Reflection.Emit.DynamicMethod).GetMethod("GetMethodDescriptor", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)
+        ?? throw new MissingMethodException(nameof(System.Reflection.Emit.DynamicMethod), "GetMethodDescriptor");
+
+    /// <summary>A static method's callable address; a dynamic method's handle is only reachable through its descriptor.</summary>
+    static nint EntryPoint(System.Reflection.MethodInfo method) => method is System.Reflection.Emit.DynamicMethod
+        ? ((RuntimeMethodHandle)DynamicDescriptor.Invoke(method, null)!).GetFunctionPointer()
+        : method.MethodHandle.GetFunctionPointer();
     /// <summary>
     /// Where the region's exits went last: guest address and the block there, whose region the exit enters directly
     /// when it still has one (a dropped or evicted region clears its blocks' <see cref="Block.Region"/>). Filled by the
     /// dispatcher after an exit found no link; entries indexed by address. Most regions have a few hot exits, but an
     /// interpreter's dispatch (an indirect jump per bytecode, CPython's eval loop) leaves one region for dozens of
-    /// others: with 8 entries a fifth of python's region changes went back through the dispatcher, with 32 a twentieth
-    /// (a float loop's CPU time 10 % less).
+    /// others, and a small function's RET for every place it is called from: a table that starts small and doubles
+    /// when a link would push out another live one. With a fixed 32 entries, jq's exits that found their slot taken
+    /// by another address sent 24 M of its 188 M region entries back through the dispatcher.
     /// </summary>
-    internal readonly RegionLink[] Links = new RegionLink[LinkSlots];
+    internal RegionLink[] Links = new RegionLink[LinkSlots];
+    /// <summary>The link table's first size (also the most targets an indirect jump learns, see Translator.NoteIndirect).</summary>
     internal const int LinkSlots = 32;
+    /// <summary>The most a region's link table grows to.</summary>
+    internal const int MaxLinkSlots = 1024;
 
-    internal static int LinkSlot(ulong rip) => (int)((rip ^ (rip >> 5)) & (LinkSlots - 1));
+    static int LinkSlot(ulong rip, int mask) => (int)((rip ^ (rip >> 5)) & (uint)mask);
 
     /// <summary>The region that runs at <paramref name="rip"/> when the exit there is linked, else null.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal Region? Linked(ulong rip)
     {
-        // LinkSlot is below LinkSlots, the array's length: no bounds check (its throw would cost every exit a frame).
-        ref var l = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Links), LinkSlot(rip));
+        // One read of the table: the dispatcher may replace it with a larger one meanwhile. The slot is below the
+        // length: no bounds check (its throw would cost every exit a frame).
+        var links = Links;
+        ref var l = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(links), LinkSlot(rip, links.Length - 1));
         return l.Ip == rip ? l.Target?.Region : null;
     }
 
-    /// <summary>Remembers that the exit to <paramref name="rip"/> continues in <paramref name="target"/>'s region.</summary>
+    /// <summary>
+    /// Remembers that the exit to <paramref name="rip"/> continues in <paramref name="target"/>'s region. A slot held
+    /// by another address whose region is still live doubles the table instead (up to <see cref="MaxLinkSlots"/>),
+    /// filled before it replaces the old one, so a translated exit on another thread sees either whole.
+    /// </summary>
     internal void Link(ulong rip, Block target)
     {
-        ref var l = ref Links[LinkSlot(rip)];
+        var links = Links;
+        ref var l = ref links[LinkSlot(rip, links.Length - 1)];
+        if (l.Ip != rip && l.Target?.Region != null && links.Length < MaxLinkSlots)
+        {
+            var bigger = new RegionLink[links.Length * 2];
+            foreach (var old in links)
+                if (old.Target?.Region != null) bigger[LinkSlot(old.Ip, bigger.Length - 1)] = old;
+            ref var n = ref bigger[LinkSlot(rip, bigger.Length - 1)];
+            n.Target = target;
+            n.Ip = rip;
+            Links = bigger;
+            return;
+        }
+        // The block first: a reader that sees the address sees its block (stores stay in order on x86-64).
         l.Target = target;
         l.Ip = rip;
     }
@@ -121,6 +166,8 @@ public sealed class Region
     public long InstructionsRun, MissExits;
     /// <summary>The counters at the start of the current window of miss exits (Translator.NoteMissExit).</summary>
     internal long InstructionsAtMissWindow, HitsAtMissWindow, FillsAtMissWindow;
+    /// <summary>Computes SSE floating point inline (see RegionEmitter.UsesFloatingPoint).</summary>
+    public bool UsesFloatingPoint;
     /// <summary>Compiled with calls to the slow path on a miss (see RegionEmitter.MissCalls).</summary>
     public bool MissCalls { get; internal set; }
 

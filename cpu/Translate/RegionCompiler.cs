@@ -132,7 +132,7 @@ static unsafe class RegionCompiler
     {
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long), Parameters, typeof(Region).Module, skipVisibility: true);
         var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries, sharedExit: true);
-        region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
+        region.SetCode(method);
         return region;
     }
 
@@ -162,12 +162,11 @@ static unsafe class RegionCompiler
         region.MissCalls = missCalls;
         e.UseRegisters(blocks);
         e.PlanLineSlots(blocks);
+        e.UsesFloatingPoint = InlineFloatingPoint(blocks);
         foreach (var b in blocks)
             foreach (var insn in b.Insns)
-            {
-                e.UsesFloatingPoint |= EmitSseFloat.Handles(insn) || EmitSseScalar.UsesHostMxcsr(insn);
                 e.UsesYmm |= insn.I.Encoding == Iced.Intel.EncodingKind.VEX;
-            }
+        region.UsesFloatingPoint = e.UsesFloatingPoint;
         var ctx = new Context(e, blocks, addedEntries);
         region.AddedEntries = addedEntries;
         var entries = new List<(ulong Ip, Label Label)>(4);
@@ -186,6 +185,15 @@ static unsafe class RegionCompiler
         region.Interpreted = interpreted.ToArray();
         region.IlBytes = il.ILOffset;
         return region;
+    }
+
+    /// <summary>Whether a region of these blocks computes SSE floating point inline (see RegionEmitter.UsesFloatingPoint).</summary>
+    internal static bool InlineFloatingPoint(Block[] blocks)
+    {
+        foreach (var b in blocks)
+            foreach (var insn in b.Insns)
+                if (EmitSseFloat.Handles(insn) || EmitSseScalar.UsesHostMxcsr(insn)) return true;
+        return false;
     }
 
     static void EmitBlock(RegionEmitter e, Context ctx, Block b, int index, List<Insn> interpreted)

@@ -39,9 +39,12 @@ sealed partial class RegionEmitter
 
     /// <summary>
     /// Set before <see cref="BeginRegion"/> when the region computes SSE floating point inline. Such a region
-    /// keeps the host MXCSR at its default with the flags cleared, and folds the flags its operations raised
-    /// into the guest MXCSR before every call out (which may run .NET code that sets flags of its own) and at
-    /// every exit; after a call out it clears them again and re-reads whether the guest MXCSR is the default.
+    /// keeps the host MXCSR at its default, and folds the flags its operations raised into the guest MXCSR
+    /// before every call out (which may run .NET code that sets flags of its own) and at a fault or miss exit;
+    /// after a call out it clears them again and re-reads whether the guest MXCSR is the default. A normal exit
+    /// leaves them in the host (<see cref="CpuState.FpPending"/>) when it enters another region: only the guest's
+    /// own floating point raises flags in translated code, and whatever runs .NET code (the runtime's slow paths,
+    /// see TranslatedRuntime.Settle) or returns to the dispatcher folds them first.
     /// </summary>
     internal bool UsesFloatingPoint;
     /// <summary>Set when the region holds VEX instructions: the entry then keeps a pointer to the YMM upper halves too.</summary>
@@ -271,6 +274,9 @@ sealed partial class RegionEmitter
     static MethodInfo Runtime(string name) => typeof(TranslatedRuntime).GetMethod(name)!;
     static readonly MethodInfo MFpSync = Runtime(nameof(TranslatedRuntime.FpSync));
     static readonly MethodInfo MFpResume = Runtime(nameof(TranslatedRuntime.FpResume));
+    static readonly MethodInfo MFpEnter = Runtime(nameof(TranslatedRuntime.FpEnter));
+    static readonly MethodInfo MFpSettle = Runtime(nameof(TranslatedRuntime.FpSettle));
+    static readonly FieldInfo FFpPending = typeof(CpuState).GetField(nameof(CpuState.FpPending))!;
 
     /// <summary>Before calling .NET code that is not the guest's: the guest's MXCSR flags are saved (FP regions only).</summary>
     internal void BeforeCallOut()
@@ -448,7 +454,7 @@ sealed partial class RegionEmitter
         {
             _fpFast = Il.DeclareLocal(typeof(bool));
             Il.Emit(OpCodes.Ldarg_1);
-            Il.Emit(OpCodes.Call, MFpResume);
+            Il.Emit(OpCodes.Call, MFpEnter);
             Il.Emit(OpCodes.Stloc, _fpFast);
         }
         if (entries.Count > 0)
@@ -566,16 +572,24 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldc_I4_M1);
         Il.Emit(OpCodes.Stloc, _faultSite);
         Il.MarkLabel(_leave);
-        SpillState();
+        StoreRegisters();
         var atSite = Il.DefineLabel();
         Il.Emit(OpCodes.Ldloc, _faultSite);
         Il.Emit(OpCodes.Ldc_I4_0);
         Il.Emit(OpCodes.Bge, atSite);
+        if (UsesFloatingPoint)
+        {
+            // The flags stay in the host MXCSR; the exit folds them unless it enters another region with floating point.
+            Il.Emit(OpCodes.Ldarg_1);
+            Il.Emit(OpCodes.Ldc_I4_1);
+            Il.Emit(OpCodes.Stfld, FFpPending);
+        }
         EmitExit();
 
         // A miss exit (the state as the interpreter has it before the instruction; the dispatcher goes on there)
         // or a fault (the state as the interpreter leaves it at the faulting instruction; the fault is raised).
         Il.MarkLabel(atSite);
+        BeforeCallOut();
         Il.Emit(OpCodes.Ldarg_0);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldloc, _faultSite);
@@ -583,13 +597,6 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldarg_2);
         Il.Emit(OpCodes.Call, MLeaveAtSite);
         Il.Emit(OpCodes.Ret);
-    }
-
-    /// <summary>At every way out: the MXCSR flags and the registers go back to the CPU state (the lazy flags are there already).</summary>
-    void SpillState()
-    {
-        BeforeCallOut();
-        StoreRegisters();
     }
 
     /// <summary>Adds what <paramref name="value"/> pushes (or 1 when null) to the long field <paramref name="f"/> of the object on the stack.</summary>
@@ -736,11 +743,12 @@ sealed partial class RegionEmitter
         il.Emit(OpCodes.Ldarg_1);
         AddToField(il, FChained, null);
         il.Emit(OpCodes.Ldloc, next);
-        il.Emit(OpCodes.Ldfld, FCode);
         il.Emit(OpCodes.Ldarg_1);
         left();
+        il.Emit(OpCodes.Ldloc, next);
+        il.Emit(OpCodes.Ldfld, FCodeAddress);
         il.Emit(OpCodes.Tailcall);
-        il.Emit(OpCodes.Callvirt, MInvoke);
+        il.EmitCalli(OpCodes.Calli, System.Reflection.CallingConventions.Standard, typeof(long), RegionCompiler.Parameters, null);
         il.Emit(OpCodes.Ret);
         // An unlinked exit names its region in a method of its own: the store's write barrier is a call, which would
         // cost the linked path a frame that saves registers.
@@ -752,6 +760,14 @@ sealed partial class RegionEmitter
         il.Emit(OpCodes.Call, MUnlinked);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(back);
+        // Back to the dispatcher: the flags left in the host go to the guest's MXCSR.
+        var settled = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, FFpPending);
+        il.Emit(OpCodes.Brfalse, settled);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, MFpSettle);
+        il.MarkLabel(settled);
         left();
         il.Emit(OpCodes.Ret);
     }
@@ -762,8 +778,7 @@ sealed partial class RegionEmitter
     static readonly MethodInfo MUnlinked = typeof(TranslatedRuntime).GetMethod(nameof(TranslatedRuntime.Unlinked))!;
     static readonly FieldInfo FEntries = typeof(Region).GetField(nameof(Region.Entries))!;
     static readonly FieldInfo FWidenAt = typeof(Region).GetField(nameof(Region.WidenAt))!;
-    static readonly FieldInfo FCode = typeof(Region).GetField("<Code>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
-    static readonly MethodInfo MInvoke = typeof(RegionCode).GetMethod("Invoke")!;
+    static readonly FieldInfo FCodeAddress = typeof(Region).GetField(nameof(Region.CodeAddress), BindingFlags.Instance | BindingFlags.NonPublic)!;
     static readonly MethodInfo MLinked = typeof(Region).GetMethod(nameof(Region.Linked), BindingFlags.Instance | BindingFlags.NonPublic)!;
 
     /// <summary>A stub's body: its site index, then the code that settles the flags it left waiting, or the way out.</summary>

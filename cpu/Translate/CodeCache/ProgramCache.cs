@@ -79,9 +79,10 @@ sealed class ProgramCache
             FaultSites = saved.FaultSites,
             IlBytes = saved.IlBytes,
             MissCalls = saved.MissCalls,
+            UsesFloatingPoint = RegionCompiler.InlineFloatingPoint(blocks),
             Wide = saved.Wide,
         };
-        region.Code = (RegionCode)method.CreateDelegate(typeof(RegionCode), region);
+        region.SetCode(method);
         Bound.Add((saved, blocks));
         return region;
     }
