@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using LegoEmu.Mem.Component;
 using LegoEmu.Mem.Remote;
 using LegoEmu.Mem.Trace;
@@ -170,6 +171,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Component = component;
         Attach(component);
         _plocal.Clear();
+        _lastPLocal = null;
         _shared.Clear();
     }
 
@@ -193,11 +195,17 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         }
     }
     readonly Dictionary<int, PLocalTracker> _plocal = new();
+    int _lastPLocalAsid;
+    PLocalTracker? _lastPLocal;
 
     /// <summary>The p-local bookkeeping of one address space (fresh ranges are per space, like their VMAs).</summary>
     public PLocalTracker PLocal(int asid)
     {
+        // Every miss asks, and nearly always of the space it asked last.
+        if (_lastPLocal != null && _lastPLocalAsid == asid) return _lastPLocal;
         if (!_plocal.TryGetValue(asid, out var t)) _plocal[asid] = t = new PLocalTracker();
+        _lastPLocalAsid = asid;
+        _lastPLocal = t;
         return t;
     }
     public CacheStats Stats { get; } = new();
@@ -656,9 +664,22 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     void CheckPollution(int set, int asid, ulong lineAddr)
     {
         if (_ghosts == null) return;
-        int unused = 0, first = set * _ways;
-        for (int i = first; i < first + _ways; i++)
-            if (_fetch[i] is FetchInFlight or FetchArrived) unused++;
+        int unused = 0, first = set * _ways, i = first, end = first + _ways;
+        ref byte f = ref MemoryMarshal.GetArrayDataReference(_fetch);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // 32 ways to a compare: every demand miss looks, and nearly always finds none.
+            var inFlight = Vector256.Create(FetchInFlight);
+            var arrived = Vector256.Create(FetchArrived);
+            for (; i + 32 <= end; i += 32)
+            {
+                var v = Vector256.LoadUnsafe(ref f, (nuint)i);
+                uint hit = (Vector256.Equals(v, inFlight) | Vector256.Equals(v, arrived)).ExtractMostSignificantBits();
+                unused += System.Numerics.BitOperations.PopCount(hit);
+            }
+        }
+        for (; i < end; i++)
+            if (Unsafe.Add(ref f, i) is FetchInFlight or FetchArrived) unused++;
         if (unused > 0 && _ghosts.TakeRecent(set, asid, lineAddr, unused)) _throttle.Polluted();
     }
 
@@ -944,8 +965,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         advance = false;
         int first = set * _ways;
-        for (int i = first; i < first + _ways; i++)
-            if (_tags[i] == Invalid) return i;
+        int empty = FirstEmpty(first);
+        if (empty >= 0) return empty;
         if (_config.Policy == ReplacementPolicy.Lru)
         {
             int best = first;
@@ -961,8 +982,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     int ChooseVictim(int set)
     {
         int first = set * _ways;
-        for (int i = first; i < first + _ways; i++)
-            if (_tags[i] == Invalid) return i;
+        int empty = FirstEmpty(first);
+        if (empty >= 0) return empty;
         switch (_config.Policy)
         {
             case ReplacementPolicy.Lru:
@@ -982,6 +1003,28 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 return first + v;
             }
         }
+    }
+
+    /// <summary>
+    /// The first empty slot of the set beginning at <paramref name="first"/>, or -1: four tags to a compare, since a
+    /// full set (every miss of a full cache) is looked through to its end.
+    /// </summary>
+    int FirstEmpty(int first)
+    {
+        ref ulong t = ref MemoryMarshal.GetArrayDataReference(_tags);
+        int i = first, end = first + _ways;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var invalid = Vector256.Create(Invalid);
+            for (; i + 4 <= end; i += 4)
+            {
+                uint hit = Vector256.Equals(Vector256.LoadUnsafe(ref t, (nuint)i), invalid).ExtractMostSignificantBits();
+                if (hit != 0) return i + System.Numerics.BitOperations.TrailingZeroCount(hit);
+            }
+        }
+        for (; i < end; i++)
+            if (Unsafe.Add(ref t, i) == Invalid) return i;
+        return -1;
     }
 
     /// <summary>Writes a dirty slot back: queued and unwaited when it can be (the caller flushes), else at once.</summary>
@@ -1085,11 +1128,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         ref ulong t = ref MemoryMarshal.GetArrayDataReference(tags);
         int i = from;
-        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var invalid = System.Runtime.Intrinsics.Vector256.Create(Invalid);
+            var invalid = Vector256.Create(Invalid);
             for (; i + 4 <= tags.Length; i += 4)
-                if (!System.Runtime.Intrinsics.Vector256.EqualsAll(System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref t, (nuint)i), invalid)) break;
+                if (!Vector256.EqualsAll(Vector256.LoadUnsafe(ref t, (nuint)i), invalid)) break;
         }
         for (; i < tags.Length; i++)
             if (Unsafe.Add(ref t, i) != Invalid) return i;

@@ -15,21 +15,31 @@ public sealed class PLocalTracker
     readonly WrittenLines _written = new();
     readonly List<Range> _overlapping = new(4); // a capacity: see FrontTableMemory.Spares
     static readonly Func<Range, ulong, ulong, Range> Cut = static (r, s, e) => r with { Start = s, End = e };
+    /// <summary>The range <see cref="IsFresh"/> found last (empty when none): misses come in runs over one range.</summary>
+    Range _last;
+    /// <summary>The gap between ranges <see cref="IsFresh"/> found last (empty when none): misses of a file mapping's lines fall in one.</summary>
+    ulong _gapStart, _gapEnd;
 
     public void Add(ulong start, ulong end, Protection prot)
     {
+        _last = default;
+        _gapStart = _gapEnd = 0;
         Remove(start, end);
         _ranges.Insert(new Range(start, end, prot));
     }
 
     public void Remove(ulong start, ulong end)
     {
+        _last = default;
+        _gapStart = _gapEnd = 0;
         _ranges.Remove(start, end, Cut);
         _written.Remove(start, end);
     }
 
     public void Protect(ulong start, ulong end, Protection prot)
     {
+        _last = default;
+        _gapStart = _gapEnd = 0;
         var overlapping = _overlapping;
         overlapping.Clear();
         _ranges.Overlapping(start, end, overlapping);
@@ -48,9 +58,14 @@ public sealed class PLocalTracker
     /// <summary>True when the line belongs to a fresh anonymous range and was never written back.</summary>
     public bool IsFresh(ulong lineAddr, out Protection prot)
     {
-        if (_ranges.TryFind(lineAddr, out var r))
+        if (lineAddr - _gapStart < _gapEnd - _gapStart)
         {
-            prot = r.Prot;
+            prot = Protection.None;
+            return false;
+        }
+        if (lineAddr - _last.Start < _last.End - _last.Start || _ranges.TryFind(lineAddr, out _last, out _gapStart, out _gapEnd))
+        {
+            prot = _last.Prot;
             return !_written.Contains(lineAddr);
         }
         prot = Protection.None;
@@ -59,6 +74,8 @@ public sealed class PLocalTracker
 
     public void Clear()
     {
+        _last = default;
+        _gapStart = _gapEnd = 0;
         _ranges.Clear();
         _written.Clear();
     }

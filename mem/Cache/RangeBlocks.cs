@@ -64,6 +64,33 @@ sealed class RangeBlocks<T> where T : struct, IAddressRange
         return false;
     }
 
+    /// <summary>
+    /// As <see cref="TryFind"/>; when no range holds <paramref name="addr"/>, [<paramref name="gapStart"/>,
+    /// <paramref name="gapEnd"/>) is the gap around it, which none does either (a caller may remember it); empty when one does.
+    /// </summary>
+    public bool TryFind(ulong addr, out T range, out ulong gapStart, out ulong gapEnd)
+    {
+        gapStart = 0;
+        gapEnd = ulong.MaxValue;
+        range = default;
+        if (!Locate(addr, out int b, out int i))
+        {
+            if (_blocks.Count > 0) gapStart = _blocks[^1].LastEnd;
+            return false;
+        }
+        var items = _blocks[b].Items;
+        if (items[i].Start <= addr)
+        {
+            range = items[i];
+            gapEnd = 0;
+            return true;
+        }
+        gapEnd = items[i].Start;
+        if (i > 0) gapStart = items[i - 1].End;
+        else if (b > 0) gapStart = _blocks[b - 1].LastEnd;
+        return false;
+    }
+
     /// <summary>Adds a range that overlaps none of those held.</summary>
     public void Insert(T range)
     {

@@ -53,7 +53,8 @@ sealed class WriteBackQueue(int lineSize)
     /// <summary>The bytes of the newest write-back of a line still in flight, if any.</summary>
     public bool TryGet(int asid, ulong line, out ReadOnlySpan<byte> data, out Protection prot)
     {
-        if (_latest.TryGetValue((asid, line), out int token))
+        // Every miss asks, and the queue is mostly empty (one-sided write-backs need no entry).
+        if (_latest.Count != 0 && _latest.TryGetValue((asid, line), out int token))
         {
             data = _entries[token].Data;
             prot = _entries[token].Prot;
@@ -64,7 +65,7 @@ sealed class WriteBackQueue(int lineSize)
         return false;
     }
 
-    public bool Contains(int asid, ulong line) => _latest.ContainsKey((asid, line));
+    public bool Contains(int asid, ulong line) => _latest.Count != 0 && _latest.ContainsKey((asid, line));
 
     /// <summary>The node has the bytes: the entry goes. Returns the line's address.</summary>
     public ulong Acknowledge(int token)

@@ -12,15 +12,25 @@ sealed class WrittenLines
     readonly Dictionary<ulong, ulong[]> _chunks = new();
     readonly Stack<ulong[]> _spare = new();
     readonly List<ulong> _scratch = new();
+    /// <summary>The chunk looked at last and its map (null when none): a miss asks of its line, and its victim's write-back marks its own, mostly in the chunks asked of just before.</summary>
+    ulong _lastChunk;
+    ulong[]? _lastBits;
 
     public bool Any => _chunks.Count > 0;
 
     public void Add(ulong lineAddr)
     {
-        if (!_chunks.TryGetValue(lineAddr >> ChunkShift, out var bits))
+        ulong chunk = lineAddr >> ChunkShift;
+        var bits = _lastBits;
+        if (bits == null || _lastChunk != chunk)
         {
-            bits = _spare.Count > 0 ? _spare.Pop() : new ulong[Words];
-            _chunks[lineAddr >> ChunkShift] = bits;
+            if (!_chunks.TryGetValue(chunk, out bits))
+            {
+                bits = _spare.Count > 0 ? _spare.Pop() : new ulong[Words];
+                _chunks[chunk] = bits;
+            }
+            _lastChunk = chunk;
+            _lastBits = bits;
         }
         int b = Unit(lineAddr);
         bits[b >> 6] |= 1UL << b;
@@ -28,7 +38,14 @@ sealed class WrittenLines
 
     public bool Contains(ulong lineAddr)
     {
-        if (!_chunks.TryGetValue(lineAddr >> ChunkShift, out var bits)) return false;
+        ulong chunk = lineAddr >> ChunkShift;
+        var bits = _lastBits;
+        if (bits == null || _lastChunk != chunk)
+        {
+            if (!_chunks.TryGetValue(chunk, out bits)) return false;
+            _lastChunk = chunk;
+            _lastBits = bits;
+        }
         int b = Unit(lineAddr);
         return (bits[b >> 6] & (1UL << b)) != 0;
     }
@@ -71,10 +88,12 @@ sealed class WrittenLines
             if (word != 0) return;
         _chunks.Remove(chunk);
         _spare.Push(bits);
+        if (ReferenceEquals(bits, _lastBits)) _lastBits = null;
     }
 
     public void Clear()
     {
+        _lastBits = null;
         _chunks.Clear();
         _spare.Clear();
     }

@@ -104,19 +104,26 @@ public sealed partial class MemoryCluster
         node = -1;
         // Only whole pages, as grants are: the frame holds the line and nothing of another.
         if (Replicated || size != (int)PageMath.PageSize) return null;
-        SpaceInfo? s;
-        lock (_spaces) if (!_spaces.TryGetValue(asid, out s)) return null;
-        int n;
-        lock (s.Owners) if (!s.Owners.TryGetValue(lineAddr >> GlobalMemoryManager.RegionShift, out n)) return null;
-        var link = _nodes[n];
-        byte* line = link.Granted(asid, lineAddr, out prot);
-        if (line == null) return null;
-        link.Stats.OneSidedFills++;
-        Stats.Fills++;
-        Stats.BytesOut += size;
-        node = n;
-        return line;
+        // Only the region's owner grants its pages, so the grant tables themselves say who holds the line: a look-up in
+        // each (already on its way into the host's cache, see AnticipateMiss), the last one to answer first, rather than
+        // the space's and the region's tables behind their locks.
+        int n = _lastMapped;
+        for (int k = 0; k < _nodes.Length; k++, n = n + 1 == _nodes.Length ? 0 : n + 1)
+        {
+            var link = _nodes[n];
+            byte* line = link.Granted(asid, lineAddr, out prot);
+            if (line == null) continue;
+            link.Stats.OneSidedFills++;
+            Stats.Fills++;
+            Stats.BytesOut += size;
+            node = _lastMapped = n;
+            return line;
+        }
+        return null;
     }
+
+    /// <summary>The node whose grant <see cref="MapGranted"/> found last.</summary>
+    int _lastMapped;
 
     public void MappedWriteBack(int node, int size)
     {

@@ -85,6 +85,17 @@ public sealed class RangeFlushTests
                     }
                     break;
             }
+            // The tracker remembers the range or gap it found last: every step asks a few units, some next to each other.
+            for (int k = 0; k < 16; k++)
+            {
+                int i = k % 4 == 0 ? random.Next(units) : Math.Min(units - 1, random.Next(units) | 63);
+                for (int j = i; j < Math.Min(units, i + 3); j++)
+                {
+                    bool fresh = tracker.IsFresh(bottom + (ulong)j * unit, out var got);
+                    Assert.True(fresh == (prot[j] != null && !writtenBack[j]), $"step {step}: unit {j} fresh {fresh}");
+                    if (prot[j] is { } want) Assert.True(got == want, $"step {step}: unit {j} protection {got}, expected {want}");
+                }
+            }
             if (step % 50 != 0) continue;
             for (int i = 0; i < units; i += random.Next(1, 24))
             {
