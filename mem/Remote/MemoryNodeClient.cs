@@ -337,6 +337,7 @@ public sealed class MemoryNodeClient : IDisposable
                 _livenessAt = now;
                 ThrowIfBroken();
                 if (_ring!.PeerGone()) throw Broken(new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection"));
+                ProbeIfSilent(now);
             }
         }
         prot = granted;
@@ -345,6 +346,31 @@ public sealed class MemoryNodeClient : IDisposable
 
     static readonly long LivenessTicks = Stopwatch.Frequency / 1000;
     uint _oneSidedOps;
+
+    /// <summary>Replies read on this link so far, and their count when <see cref="_heardAt"/> was last moved.</summary>
+    uint _replies, _repliesHeard;
+    /// <summary>When this link last had a sign of life from its node: a reply, or a probe it answered.</summary>
+    long _heardAt = Stopwatch.GetTimestamp();
+
+    /// <summary>
+    /// A node that freezes (SIGSTOP, a hung host) keeps its socket open, and a processor whose misses are all one-sided
+    /// sends it nothing that would go unanswered. So once this link has heard nothing for half the timeout while it
+    /// works one-sidedly, a probe on a connection of its own (a handshake and a counters request, once per half timeout
+    /// at most) must be answered within the other half, or the node is declared failed as a silent reply would.
+    /// </summary>
+    void ProbeIfSilent(long now)
+    {
+        if (_replies != _repliesHeard)
+        {
+            _repliesHeard = _replies;
+            _heardAt = now;
+            return;
+        }
+        var half = NodeTimeout.Value / 2;
+        if (now - _heardAt < (long)(half.TotalSeconds * Stopwatch.Frequency)) return;
+        if (!Answers((int)Math.Max(1, half.TotalMilliseconds))) throw Broken(Silent());
+        _heardAt = Stopwatch.GetTimestamp();
+    }
 
     /// <summary>Starts loading where <see cref="Granted"/> would look the line up (see <see cref="MemoryCluster.AnticipateMiss"/>).</summary>
     public void PrefetchGrant(int asid, ulong lineAddr)
@@ -558,6 +584,7 @@ public sealed class MemoryNodeClient : IDisposable
         if (BinaryPrimitives.ReadUInt32LittleEndian(body[1..]) != id)
             throw Broken(new MemoryNodeFailure($"memory node {Endpoint} answered out of order"));
         var (_, kind, _, replyAsid, replyLine) = _inFlight[_inFlightHead];
+        _replies++;
         _replyId = id;
         _replyAsid = replyAsid;
         _replyLine = replyLine;

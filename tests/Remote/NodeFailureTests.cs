@@ -47,6 +47,20 @@ public sealed class NodeFailureTests : IDisposable
         }
         """;
 
+    const string RewriteSource = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        /* Writes 1 MiB again and again: after the first rounds every miss of it is one-sided, and no message leaves. */
+        int main(void) {
+            size_t n = 1 << 20;
+            volatile char *p = calloc(n, 1);
+            for (int round = 0; ; round++) {
+                for (size_t i = 0; i < n; i += 64) p[i]++;
+                if (round == 8) { printf("ready\n"); fflush(stdout); }
+            }
+        }
+        """;
+
     readonly string _dir = Directory.CreateTempSubdirectory("legoemu-frozen-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -121,6 +135,38 @@ public sealed class NodeFailureTests : IDisposable
             Assert.Equal(1, watch.Suspects);
         }
         finally { Kill(node.Pid, 18); }
+    }
+
+    /// <summary>
+    /// The node is granted the guest's pages, so its misses need no message: the processor probes the silent node
+    /// itself. The timeout grows with the machine's load, so that a busy machine's healthy node is not taken for a
+    /// frozen one before the freeze.
+    /// </summary>
+    [Fact]
+    public async Task AFrozenNodeIsNoticedWhileEveryMissIsOneSided()
+    {
+        using var guest = await InlineGuest.BuildAsync("rewrite", RewriteSource);
+        using var node = new MemoryNodeProcess($"unix:{Path.Combine(_dir, "onesided.sock")}");
+        string timeout = Math.Ceiling(2 * MachineLoad.Factor).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (file, prefix) = EmulatorRunner.Command;
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in prefix.Concat(["run", "--memory-nodes", node.Endpoint, "--node-timeout", timeout, "--excache", "64K", guest.Binary])) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        try
+        {
+            Assert.Equal("ready", await run.StandardOutput.ReadLineAsync().WaitAsync(EmulatorRunner.RunTimeout));
+            Assert.Equal(0, Kill(node.Pid, 19)); // SIGSTOP
+            Assert.True(run.WaitForExit(EmulatorRunner.RunTimeout), "the guest went on without noticing its frozen node");
+            Assert.Equal(135, run.ExitCode);
+            var line = Assert.Single((await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains($"memory node {node.Endpoint} (node 0) did not answer within {timeout} s", line);
+        }
+        finally
+        {
+            Kill(node.Pid, 18); // SIGCONT, so the node can be stopped normally
+            if (!run.HasExited) run.Kill();
+        }
     }
 
     [Fact]
