@@ -25,6 +25,15 @@ public sealed unsafe class FrameArena : IDisposable
     long _used;
     int[] _free = new int[1024];
     int _freeCount;
+    /// <summary>
+    /// Free slots [0, _released) of <see cref="_free"/> have had their pages given back to the kernel (they read as
+    /// zeros); the ones above still hold their last bytes. The stack is used from the top, so a slot freed and soon
+    /// allocated again is only cleared, and only a pile of slots that stayed free costs a release.
+    /// </summary>
+    int _released;
+
+    /// <summary>Free slots still holding their pages that make the arena give them back at once (4 MiB).</summary>
+    public const int ReleaseBatch = 1024;
     int _disposed;
 
     /// <param name="reserveBytes">The most the arena may hold (its window); frames beyond it are the caller's to place elsewhere.</param>
@@ -53,7 +62,9 @@ public sealed unsafe class FrameArena : IDisposable
         if (_freeCount > 0)
         {
             int slot = _free[--_freeCount];
-            new Span<byte>(Frame(slot), (int)PageMath.PageSize).Clear();
+            // A released slot reads as zeros already (its page comes back zeroed when touched).
+            if (_freeCount >= _released) new Span<byte>(Frame(slot), (int)PageMath.PageSize).Clear();
+            else _released = _freeCount;
             return slot;
         }
         if (_used == _sizedFrames)
@@ -71,7 +82,33 @@ public sealed unsafe class FrameArena : IDisposable
     {
         if (_freeCount == _free.Length) Array.Resize(ref _free, _free.Length * 2);
         _free[_freeCount++] = slot;
+        if (_freeCount - _released >= ReleaseBatch) Release();
     }
+
+    /// <summary>
+    /// Gives the pages of the free slots not yet released back to the kernel: a guest that frees memory (munmap, a
+    /// heap that shrinks, an exit) must not keep the node's memory at its peak. The file keeps its size (it is sealed
+    /// against shrinking, and the window of every processor stays valid); runs of adjacent slots go in one call.
+    /// </summary>
+    public void Release()
+    {
+        if (_freeCount == _released) return;
+        var pending = _free.AsSpan(_released, _freeCount - _released);
+        pending.Sort();
+        for (int i = 0; i < pending.Length;)
+        {
+            int j = i + 1;
+            while (j < pending.Length && pending[j] == pending[j - 1] + 1) j++;
+            // A kernel that cannot punch holes keeps the pages: the slots are cleared when handed out, as before.
+            if (RingNative.PunchHole(_fd, (long)pending[i] << PageMath.PageShift, (long)(j - i) << PageMath.PageShift) != 0) return;
+            i = j;
+        }
+        _released = _freeCount;
+        Released += pending.Length;
+    }
+
+    /// <summary>Slots whose pages were given back to the kernel so far (for tests and counters).</summary>
+    public long Released { get; private set; }
 
     /// <summary>The first byte of <paramref name="slot"/>.</summary>
     public byte* Frame(int slot) => _base + ((long)slot << PageMath.PageShift);

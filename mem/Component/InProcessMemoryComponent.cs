@@ -100,6 +100,8 @@ public sealed unsafe class InProcessMemoryComponent : IMemoryComponent
         if (!_spaces.Remove(asid, out var s)) return;
         foreach (var f in s.Frames.Values) Release(f);
         CollectObjects(s.Vmas.Items.Select(v => v.Object));
+        // A space's end gives its frames' memory back now, not at the next batch of frees.
+        Arena?.Release();
     }
 
     public int ForkAddressSpace(int asid, int requestedAsid = 0)

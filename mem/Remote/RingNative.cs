@@ -22,6 +22,9 @@ internal static unsafe partial class RingNative
     [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
     private static partial int Ftruncate(int fd, long length);
 
+    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(int fd, int mode, long offset, long length);
+
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int cmd, int arg);
 
@@ -147,6 +150,12 @@ internal static unsafe partial class RingNative
         int seals = Fcntl(fd, 1034 /* F_GET_SEALS */, 0);
         return seals >= 0 && (seals & FSealShrink) != 0;
     }
+
+    /// <summary>
+    /// Gives the file's pages in [<paramref name="offset"/>, +<paramref name="length"/>) back to the kernel, keeping its
+    /// size (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): they read as zeros from then on, in every mapping; 0 or -errno.
+    /// </summary>
+    public static int PunchHole(int fd, long offset, long length) => Fallocate(fd, 0x02 | 0x01, offset, length) == 0 ? 0 : -LastError;
 
     /// <summary>Sets the size of the file behind <paramref name="fd"/>; 0 or -errno.</summary>
     public static int Resize(int fd, long bytes) => Ftruncate(fd, bytes) == 0 ? 0 : -LastError;
