@@ -116,7 +116,9 @@ public sealed class Region
         // length: no bounds check (its throw would cost every exit a frame).
         var links = Links;
         ref var l = ref System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(links), LinkSlot(rip, links.Length - 1));
-        return l.Ip == rip ? l.Target?.Region : null;
+        // The block's own address is checked too: two threads linking the same slot at once can leave one's address
+        // beside the other's block, and a region entered at an address that is none of its entries runs its head.
+        return l.Ip == rip && l.Target is { } t && t.Start == rip ? t.Region : null;
     }
 
     /// <summary>
