@@ -96,7 +96,6 @@ public sealed class CallTracker
     /// <summary>A CALL or RET its interpreter handler ran inside compiled code: RIP and RSP are in the CPU state.</summary>
     public static void Handled(CpuState c, long progress, ulong site, bool call)
     {
-        LegoEmu.Cpu.Translate.TranslatedRuntime.Settle(c);
         if (call) Call(c, progress, site, c.Rip, c.R[Registers.RSP]);
         else Return(c, progress, site, c.Rip, c.R[Registers.RSP]);
     }

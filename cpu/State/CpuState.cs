@@ -103,8 +103,9 @@ public sealed class CpuState
     public long RegionsChained;
     /// <summary>
     /// Set by a region with inline floating point as it leaves: the host MXCSR may hold flags the guest raised that are
-    /// not in <see cref="Mxcsr"/> yet. A region of the same kind entered straight from that exit goes on adding to them;
-    /// anything else folds them first (see TranslatedRuntime.FpSync).
+    /// not in <see cref="Mxcsr"/> yet. Regions entered straight from that exit leave them there (one with floating point
+    /// adds to them); the runtime's slow paths and the way back to the dispatcher fold them first (see
+    /// TranslatedRuntime.Settle).
     /// </summary>
     public bool FpPending;
     /// <summary>

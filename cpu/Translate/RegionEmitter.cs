@@ -579,7 +579,7 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Bge, atSite);
         if (UsesFloatingPoint)
         {
-            // The flags stay in the host MXCSR; the exit folds them unless it enters another region with floating point.
+            // The flags stay in the host MXCSR: folded on the way back to the dispatcher, not when the exit enters a region.
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldc_I4_1);
             Il.Emit(OpCodes.Stfld, FFpPending);

@@ -193,7 +193,7 @@ public static class TranslatedRuntime
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static long Unlinked(CpuState c, Region r, long left)
     {
-        if (c.FpPending) FpSync(c);
+        Settle(c);
         c.UnlinkedExit = r;
         return left;
     }
