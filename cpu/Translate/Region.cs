@@ -172,6 +172,8 @@ public sealed class Region
     public bool UsesFloatingPoint;
     /// <summary>Compiled with calls to the slow path on a miss (see RegionEmitter.MissCalls).</summary>
     public bool MissCalls { get; internal set; }
+    /// <summary>Has address groups that leave at their first access when their range is not in one line (see RegionEmitter.GroupsAlone).</summary>
+    internal bool LeavingGroups { get; set; }
 
     /// <summary>True when some block of the region has code in [start, end).</summary>
     public bool Overlaps(ulong start, ulong end)

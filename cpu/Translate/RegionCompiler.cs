@@ -128,22 +128,23 @@ static unsafe class RegionCompiler
     /// <summary>The parameters of a region's compiled method: the region (a closed delegate's target), the CPU, the budget.</summary>
     internal static readonly Type[] Parameters = { typeof(Region), typeof(CpuState), typeof(long) };
 
-    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false, IReadOnlySet<ulong>? addedEntries = null)
+    internal static Region Compile(Block[] blocks, CacheView shape, bool missCalls = false, IReadOnlySet<ulong>? addedEntries = null, bool groupsAlone = false)
     {
         var method = new DynamicMethod($"region_{blocks[0].Start:x}", typeof(long), Parameters, typeof(Region).Module, skipVisibility: true);
-        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries, sharedExit: true);
+        var region = Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: true, addedEntries ?? Region.NoAddedEntries, sharedExit: true, groupsAlone);
         region.SetCode(method);
         return region;
     }
 
     /// <summary>
     /// Emits the region as static method <paramref name="name"/> of <paramref name="type"/> (the code cache's
-    /// assembly). The result carries what the compiled code needs of its region, and no code yet.
+    /// assembly). The result carries what the compiled code needs of its region, and no code yet. Its address groups
+    /// carry on past a range not in one line: a later run binds it whatever its frames' addresses are then.
     /// </summary>
     internal static Region CompileInto(TypeBuilder type, string name, Block[] blocks, CacheView shape, bool missCalls)
     {
         var method = type.DefineMethod(name, System.Reflection.MethodAttributes.Public | System.Reflection.MethodAttributes.Static, typeof(long), Parameters);
-        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false, Region.NoAddedEntries, sharedExit: false);
+        return Emit(method.GetILGenerator(256 + 64 * Count(blocks)), blocks, shape, missCalls, withProfile: false, Region.NoAddedEntries, sharedExit: false, groupsAlone: true);
     }
 
     static int Count(Block[] blocks)
@@ -153,12 +154,12 @@ static unsafe class RegionCompiler
         return n;
     }
 
-    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries, bool sharedExit)
+    static Region Emit(ILGenerator il, Block[] blocks, CacheView shape, bool missCalls, bool withProfile, IReadOnlySet<ulong> addedEntries, bool sharedExit, bool groupsAlone)
     {
         var interpreted = new List<Insn>(8);
         var region = new Region(blocks[0].Start, blocks);
         if (withProfile && shape.Cache.Profile is { } profile) region.Profile = new RegionProfile(blocks, profile);
-        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit };
+        var e = new RegionEmitter(il, region, shape) { MissCalls = missCalls, SharedExit = sharedExit, GroupsAlone = groupsAlone };
         region.MissCalls = missCalls;
         e.UseRegisters(blocks);
         e.PlanLineSlots(blocks);

@@ -77,9 +77,12 @@ sealed partial class RegionEmitter
     /// offset to that host address. A hash's rounds keep their message schedule on the stack and read their input through
     /// one pointer: sha256sum's loop made 141 M inline probes. No group in a region that calls the slow path on a miss (the
     /// call may evict the line), under LRU (every access touches the policy) or across an instruction run by its handler.
-    /// A range is at most an eighth of a line; one that is not in one line of the front table (it crosses a line boundary,
-    /// as a frame does at some stack depths) has its accesses probed one by one (see <see cref="_alone"/>), as without the
-    /// group: leaving the region there instead made xz's regions with groups leave so often that 65 were compiled again.
+    /// A range is at most an eighth of a line. One that is not in one line of the front table (it crosses a line boundary,
+    /// as a frame does at some stack depths, or it is not there) leaves the region at the group's first access, as any miss
+    /// does; a region that leaves so too often is compiled again with <see cref="GroupsAlone"/>, where such a group's
+    /// accesses are probed one by one (see <see cref="_alone"/>), as without the group. Only the regions that need them
+    /// carry those out-of-line probes, and each member its test of the group's host address: they were a third of a
+    /// hash's IL and half its basic blocks, and the JIT's time goes with both.
     /// </summary>
     internal void PlanAddressGroups(ReadOnlySpan<Insn> insns)
     {
@@ -203,6 +206,11 @@ sealed partial class RegionEmitter
     /// A region whose misses turn out frequent is compiled again this way (<see cref="Translator"/>).
     /// </summary>
     internal bool MissCalls;
+    /// <summary>
+    /// Set for a region whose address groups left it too often at their first access (see <see cref="PlanAddressGroups"/>):
+    /// a group whose range is not in one line then has its accesses probed one by one, out of line, and carries on.
+    /// </summary>
+    internal bool GroupsAlone;
     /// <summary>Accesses emitted inline so far in the current block (counted per block, not per access).</summary>
     int _blockAccesses;
 
@@ -1390,16 +1398,23 @@ sealed partial class RegionEmitter
             if (first)
             {
                 // The group's first access looks up the line of its whole range, once: the base plus its lowest displacement
-                // up to the range's last byte.
+                // up to the range's last byte. Without GroupsAlone a failed look-up is this access's miss (the caller's
+                // label: groups are only planned where a miss leaves the region), and the others need no test.
                 var range = Tmp();
                 LoadGpr64(reg);
                 Il.Ldc8(low);
                 Il.Emit(OpCodes.Add);
                 Il.Emit(OpCodes.Stloc, range);
-                ProbeThroughLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, alone,
+                ProbeThroughLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, GroupsAlone ? alone : miss,
                     new LineKey((sbyte)reg, -1, 0, 0, false, low >> _shape.LineShift, store));
                 Il.Emit(OpCodes.Stloc, host);
                 _probed[_insnGroup] = true;
+                _region.LeavingGroups |= !GroupsAlone;
+            }
+            else if (!GroupsAlone)
+            {
+                _blockAccesses++;
+                _region.Profile?.CountInline(_block, IndexInBlock);
             }
             else
             {
@@ -1417,7 +1432,7 @@ sealed partial class RegionEmitter
                 Il.Emit(OpCodes.Add);
             }
             Il.MarkLabel(back);
-            _alone.Add((alone, back, first ? host : null, a, reg, (long)_insnDisp, bytes, tagOffset, miss));
+            if (GroupsAlone) _alone.Add((alone, back, first ? host : null, a, reg, (long)_insnDisp, bytes, tagOffset, miss));
             return;
         }
         ProbeThroughLine(a, bytes, tagOffset, miss,

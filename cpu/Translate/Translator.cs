@@ -365,7 +365,9 @@ public sealed partial class Translator : IDisposable
         }
         try
         {
-            region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls, entries);
+            bool groupsAlone;
+            lock (_sync) groupsAlone = _groupsAlone.Contains(job.Head.Start);
+            region = RegionCompiler.Compile(job.Blocks, _blocks.View, job.Head.MissCalls, entries, groupsAlone);
             region.EntryRecompiles = job.Recompiles;
             region.Wide = job.Wide;
             region.Widenings = job.Widenings;
@@ -426,8 +428,10 @@ public sealed partial class Translator : IDisposable
 
     /// <summary>
     /// A miss exit costs the exit, the interpreter running the rest of the block and the re-entry: a few hundred
-    /// nanoseconds. A region that pays it more than about once per this many instructions is compiled again
-    /// with calls to the slow path (two streams that collide in the front table, accesses across lines).
+    /// nanoseconds. A region that pays it more than about once per this many instructions is compiled again:
+    /// with address groups that carry on past a range not in one line when it has groups that leave there (a frame
+    /// crossing a line boundary), else with calls to the slow path (two streams that collide in the front table,
+    /// accesses across lines).
     /// The rate is judged over windows of <see cref="MissWindow"/> exits. When most of the window's ExCache
     /// lookups needed a fill, the fill costs more than the exit and the slow path would pay it too (a loop's
     /// first pass over new memory), so only a far higher rate (<see cref="InstructionsPerFillingMissExit"/>)
@@ -452,10 +456,18 @@ public sealed partial class Translator : IDisposable
             Drop(region);
             _live.Remove(region);
             Stats.LiveRegions = _live.Count;
-            head.MissCalls = true;
+            // Its address groups may be what left: their ranges crossing a line boundary at the frames' addresses of the
+            // moment. Compiled again with groups that carry on past that first; with slow-path calls if it still leaves.
+            if (!region.LeavingGroups || !_groupsAlone.Add(head.Start)) head.MissCalls = true;
             Stats.RegionsRecompiledWithMissCalls++;
         }
     }
+
+    /// <summary>
+    /// Heads whose regions are compiled with <see cref="RegionEmitter.GroupsAlone"/>: their address groups left too often
+    /// (under the lock). By address, so that the set holds no block.
+    /// </summary>
+    readonly HashSet<ulong> _groupsAlone = new();
 
     void EvictColdHalf()
     {
