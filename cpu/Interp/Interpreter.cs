@@ -35,9 +35,8 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
         c.YieldRequested = false;
         var translator = Translator;
         long threshold = translator?.Threshold ?? long.MaxValue;
-        // Where a block's count next needs a look: first where the translator's thread should start getting ready
-        // (see Translator.WarmUpAt), then the threshold itself, so the common case stays one comparison.
-        long due = translator == null ? long.MaxValue : Math.Min(threshold, translator.WarmUpAt);
+        // Where a block's count next needs a look (see Translator.Due), so the common case stays one comparison.
+        long due = translator == null ? long.MaxValue : translator.Due(c.InstructionsRetired);
         bool missed = false;
         Region? unlinked = null;
         ulong unlinkedRip = 0;
@@ -111,11 +110,8 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             // round function, 128-instruction blocks) would otherwise run ten thousand times interpreted.
             if (translator != null && !b.TranslationRequested && !missed && (b.ExecCount += 1 + (b.Count >> 4)) >= due)
             {
-                if (b.ExecCount < threshold)
-                {
-                    if (translator.WarmUp(c.InstructionsRetired)) due = threshold;
-                }
-                else translator.Request(b);
+                if (b.ExecCount >= threshold || translator.Early(b, c.InstructionsRetired)) translator.Request(b);
+                else due = translator.Due(c.InstructionsRetired, warm: true);
                 if (b.Region != null)
                 {
                     budget++;

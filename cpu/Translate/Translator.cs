@@ -104,22 +104,51 @@ public sealed partial class Translator : IDisposable
     /// A block a sixteenth of the way to the threshold is likely to get there, once the guest has run
     /// <see cref="WarmUpInstructions"/>: a program that ends before (a hello, static or dynamic) starts no thread.
     /// </summary>
-    public long WarmUpAt => Eager || _worker != null ? long.MaxValue : Math.Max(1, _options.Threshold / 16);
+    long WarmUpAt => Math.Max(1, _options.Threshold / 16);
 
     /// <summary>Guest instructions retired before a warm block starts the compiler's thread (a dynamic hello runs 115 000).</summary>
     const long WarmUpInstructions = 300_000;
 
     /// <summary>
-    /// Called by the dispatcher when a block reached <see cref="WarmUpAt"/> runs, <paramref name="retired"/> guest
-    /// instructions into the run: starts the compiler's thread if the run is long enough. False while it is not.
+    /// The runs at which a long block (<see cref="EarlyBlockInstructions"/> or more) is asked for early: a quarter of the
+    /// threshold, reached within the run's first <see cref="EarlyInstructions"/>. Straight-line code that is that hot so
+    /// soon is an unrolled loop body doing the program's work (a hash's block function: sha256sum's rounds, 128-instruction
+    /// blocks, got to the threshold after 1 100 calls, 3.7 M instructions interpreted, and to a quarter of it after 280),
+    /// not start-up code. Lower thresholds made gcc slower (its compilers' code is warm everywhere and hot nowhere), and
+    /// so did this rule for short blocks too: cc1 of a hello compiled 25 regions instead of 13, in 3 times the JIT's time
+    /// (its start-up loops); with long blocks only, 13 (python3 -c pass: 3 regions more, of 35). The window bounds what
+    /// is compiled early to what got that hot in the run's first few milliseconds.
     /// </summary>
-    public bool WarmUp(long retired)
+    long EarlyAt => Math.Max(1, _options.Threshold / 4);
+
+    /// <summary>The window of <see cref="EarlyAt"/>: guest instructions retired since the run started.</summary>
+    const long EarlyInstructions = 3_000_000;
+
+    /// <summary>The instructions a block needs for <see cref="EarlyAt"/> (the decoder cuts blocks at 128).</summary>
+    const int EarlyBlockInstructions = 64;
+
+    /// <summary>
+    /// The runs of a block at which the dispatcher next asks the translator about it (<see cref="Early"/>), <paramref name="retired"/>
+    /// guest instructions into the run: the count at which the compiler's thread should start getting ready
+    /// (<see cref="WarmUpAt"/>), then the early mark while the run is young (<see cref="EarlyAt"/>), then the threshold.
+    /// Only blocks that reach the mark ask again, so the common case stays one comparison.
+    /// </summary>
+    /// <param name="warm">Asked by a block that reached the mark: the compiler's thread is started if the run is long enough.</param>
+    public long Due(long retired, bool warm = false)
     {
-        if (_worker != null || _disposed) return true;
-        if (retired < WarmUpInstructions) return false;
-        StartWorker();
-        return true;
+        long threshold = _options.Threshold;
+        if (Eager || _disposed) return threshold;
+        if (_worker == null)
+        {
+            if (retired < WarmUpInstructions || !warm) return Math.Min(threshold, WarmUpAt);
+            StartWorker();
+        }
+        return retired < EarlyInstructions ? Math.Min(threshold, EarlyAt) : threshold;
     }
+
+    /// <summary>Whether block <paramref name="b"/>, short of the threshold, is asked for now (see <see cref="EarlyAt"/>).</summary>
+    public bool Early(Block b, long retired) =>
+        b.Count >= EarlyBlockInstructions && b.ExecCount >= EarlyAt && retired >= WarmUpInstructions && retired < EarlyInstructions && !Eager;
 
     void StartWorker()
     {
@@ -147,7 +176,10 @@ public sealed partial class Translator : IDisposable
         // Decoded before the entry was opened (a forked child's), so not marked: its saved region serves it all the same.
         if (_cache != null && _cache.Holds(head.Start) && BindCached(head)) return;
         if (!Eager && JoinHolder(head)) return;
-        var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, HotEnough);
+        // Successors are planned in when they ran a quarter of the head's runs, as at the threshold (HotEnough): a block
+        // asked for early (see EarlyAt) would otherwise get a region of its own, its unrolled successors not yet that hot.
+        long hotEnough = Math.Min(HotEnough, Math.Max(1, head.ExecCount / 4));
+        var blocks = RegionPlanner.Plan(head, _blocks.Peek, Eager ? _blocks.TryGet : null, hotEnough);
         Submit(new Job(head, blocks));
     }
 
