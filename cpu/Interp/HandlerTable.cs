@@ -254,9 +254,10 @@ public static unsafe class HandlerTable
     /// <summary>
     /// Compiles the floating-point handlers before the first bracketed instruction runs: a method compiled
     /// for the first time inside the MXCSR bracket would run the JIT under the guest's rounding mode and
-    /// leak its flags to the guest. The start-up warm-up thread does it (<see cref="HandlerWarmUp"/>): on the
-    /// guest's thread it cost a python3 start about 0.1 s (reflection, class constructors, and the JIT of the
-    /// handlers ReadyToRun cannot precompile). A guest that gets there first does it itself, or waits for it.
+    /// leak its flags to the guest. A component's warm-up thread does it (<see cref="HandlerWarmUp"/>); when those
+    /// handlers were JIT-compiled, it cost a python3 start about 0.1 s on the guest's thread (reflection, class
+    /// constructors, the JIT), now a few milliseconds of reflection and binding. A guest that gets there first, or
+    /// runs in a plain <c>run</c> (no warm-up thread), does it itself, or waits for it.
     /// </summary>
     public static void PrepareFloatingPointHandlers()
     {
