@@ -21,7 +21,7 @@ public sealed record ForkedOptions
     public long Excache { get; init; } = 1L << 30;
     public int Ways { get; init; } = 8;
     public int Line { get; init; } = 4096;
-    public string Policy { get; init; } = "fifo";
+    public string Policy { get; init; } = ReplacementPolicies.Name(CacheConfig.DefaultPolicy);
     public PrefetchMode Prefetch { get; init; } = PrefetchMode.Stride;
     public int PrefetchDepth { get; init; } = CacheConfig.DefaultPrefetchDepth;
     public bool QueueWriteBacks { get; init; } = true;
@@ -313,7 +313,7 @@ public static class ForkedProcess
 
     static CacheConfig CacheConfigOf(ForkedOptions o)
     {
-        var pol = o.Policy switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
+        var pol = ReplacementPolicies.Parse(o.Policy) ?? throw new ArgumentException($"unknown --policy '{o.Policy}'");
         return new CacheConfig(o.Excache, o.Ways, o.Line, pol) { Prefetch = o.Prefetch, PrefetchDepth = o.PrefetchDepth, QueueWriteBacks = o.QueueWriteBacks };
     }
 

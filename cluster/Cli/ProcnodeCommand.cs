@@ -24,7 +24,7 @@ public static class ProcnodeCommand
         var excache = new Option<long>("--excache") { Description = "With --state-fd: ExCache size in bytes (a thread host takes its home's geometry)", DefaultValueFactory = _ => 1L << 30 };
         var ways = new Option<int>("--ways") { Description = "With --state-fd: associativity", DefaultValueFactory = _ => 8 };
         var line = new Option<int>("--line") { Description = "With --state-fd: line size in bytes", DefaultValueFactory = _ => 4096 };
-        var policy = new Option<string>("--policy") { Description = "With --state-fd: fifo, lru or random", DefaultValueFactory = _ => "fifo" };
+        var policy = new Option<string>("--policy") { Description = "With --state-fd: fifo, lru, random or clock", DefaultValueFactory = _ => ReplacementPolicies.Name(CacheConfig.DefaultPolicy) };
         var prefetch = new Option<string>("--prefetch") { Description = "With --state-fd: off, next or stride", DefaultValueFactory = _ => "stride" };
         prefetch.AcceptOnlyFromAmong("off", "next", "stride");
         var prefetchDepth = new Option<int>("--prefetch-depth") { Description = "With --state-fd: lines kept in flight ahead of a stream", DefaultValueFactory = _ => CacheConfig.DefaultPrefetchDepth };

@@ -20,8 +20,8 @@ public static class RunCommand
         var excache = new Option<string>("--excache") { Description = "ExCache size (K, M, G suffixes: powers of 1024)", DefaultValueFactory = _ => DefaultExcache, HelpName = "SIZE" };
         var ways = new Option<int?>("--ways") { Description = "ExCache associativity (default 8, fewer when the cache holds fewer lines)", HelpName = "N" };
         var line = new Option<string>("--line") { Description = "ExCache line size, a power of two from 64 B to 4K", DefaultValueFactory = _ => DefaultLine, HelpName = "SIZE" };
-        var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => DefaultPolicy, HelpName = "fifo|lru|random" };
-        policy.AcceptOnlyFromAmong("fifo", "lru", "random");
+        var policy = new Option<string>("--policy") { Description = "ExCache replacement policy", DefaultValueFactory = _ => DefaultPolicy, HelpName = "fifo|lru|random|clock" };
+        policy.AcceptOnlyFromAmong(ReplacementPolicies.Names);
         var prefetch = new Option<string>("--prefetch") { Description = "With memory nodes: fetch lines ahead of the guest: off, next (the lines after each miss) or stride (along a stride two misses of a stream agree on)", DefaultValueFactory = _ => "stride", HelpName = "off|next|stride" };
         prefetch.AcceptOnlyFromAmong("off", "next", "stride");
         var prefetchDepth = new Option<int>("--prefetch-depth") { Description = $"Lines kept in flight ahead of a stream (1-{CacheConfig.MaxPrefetchDepth})", DefaultValueFactory = _ => CacheConfig.DefaultPrefetchDepth, HelpName = "N" };
@@ -180,7 +180,8 @@ public static class RunCommand
         return cmd;
     }
 
-    const string DefaultExcache = "1G", DefaultLine = "4K", DefaultPolicy = "fifo";
+    const string DefaultExcache = "1G", DefaultLine = "4K";
+    static readonly string DefaultPolicy = ReplacementPolicies.Name(CacheConfig.DefaultPolicy);
 
     const int DefaultPool = 1;
 
@@ -189,7 +190,7 @@ public static class RunCommand
         error = null;
         if (!SizeParser.TryParse(excache, out long size)) { error = $"bad --excache size '{excache}'"; return null; }
         if (!SizeParser.TryParse(line, out long lineSize) || lineSize > int.MaxValue) { error = $"bad --line size '{line}'"; return null; }
-        var pol = policy switch { "lru" => ReplacementPolicy.Lru, "random" => ReplacementPolicy.Random, _ => ReplacementPolicy.Fifo };
+        if (ReplacementPolicies.Parse(policy) is not { } pol) { error = $"unknown --policy '{policy}'"; return null; }
         // Without an explicit --ways a small cache becomes fully associative rather than an error.
         int w = ways ?? (int)Math.Clamp(size / Math.Max(lineSize, 1), 1, 8);
         var config = new CacheConfig(size, w, (int)lineSize, pol);

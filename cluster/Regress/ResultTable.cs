@@ -1,3 +1,5 @@
+using LegoEmu.Mem.Cache;
+
 namespace LegoEmu.Cluster.Regress;
 
 /// <summary>Prints the result table and, for a sweep, the LegoOS-style slowdown table.</summary>
@@ -32,7 +34,7 @@ public static class ResultTable
         var columns = rows[0].Points.Select(p => (p.Fraction, p.Prefetch)).ToList();
         int w = Math.Max(17, rows.Max(r => r.Case.Length));
         o.WriteLine();
-        o.WriteLine($"ExCache sweep over {nodes} memory nodes: slowdown against the all-local run (in-process memory, 1 GiB ExCache); 4 KiB lines, 64 to 127 ways, FIFO;");
+        o.WriteLine($"ExCache sweep over {nodes} memory nodes: slowdown against the all-local run (in-process memory, 1 GiB ExCache); 4 KiB lines, 64 to 127 ways, {ReplacementPolicies.Name(CacheConfig.DefaultPolicy).ToUpperInvariant()};");
         o.WriteLine("prefetch off: no prefetch, dirty victims written back with their fill; on: stride prefetch, depth 16, write-backs queued");
         o.WriteLine($"{"case".PadRight(w)} {"footprint",10} {"native s",9} {"local s",8}" + string.Concat(columns.Select(c => $" {ColumnLabel(c),13}")));
         var product = new double[columns.Count];

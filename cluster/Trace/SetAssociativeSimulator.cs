@@ -1,10 +1,14 @@
+using LegoEmu.Mem.Cache;
+
 namespace LegoEmu.Cluster.Trace;
 
 /// <summary>
 /// The configured ExCache replayed from a trace's access records: same sets, ways, slot order and victim
-/// choice as <c>ExCache</c> (the first empty way, else FIFO's round-robin pointer, LRU's oldest stamp, or
-/// random's generator with the cache's seed, drawn at the same misses), and lines dropped where the trace
-/// says the cache dropped them. On a complete trace its misses are the ExCache's.
+/// choice as <c>ExCache</c> (the first empty way, else FIFO's round-robin pointer, LRU's oldest stamp, CLOCK's
+/// hand and counts, or random's generator with the cache's seed, drawn at the same misses), and lines dropped where
+/// the trace says the cache dropped them. On a complete trace its misses are the ExCache's, CLOCK's included: the
+/// ExCache renews a line's count only at a use after the count ran out, and sees every such use (its hand takes a
+/// line whose count it runs out of the front tables), so counting every access here comes to the same counts.
 /// </summary>
 public sealed class SetAssociativeSimulator
 {
@@ -16,6 +20,9 @@ public sealed class SetAssociativeSimulator
 
     readonly ulong[] _tags;
     readonly long[] _stamp;
+    /// <summary>CLOCK's counts (passes of the hand left), and which lines were prefetched and not used yet; <see cref="_fifo"/> is its hand.</summary>
+    readonly byte[] _chances;
+    readonly bool[] _unused;
     readonly int[] _fifo;
     readonly int _ways, _lineShift;
     readonly ulong _setMask;
@@ -33,6 +40,8 @@ public sealed class SetAssociativeSimulator
         _tags = new ulong[sets * ways];
         Array.Fill(_tags, Invalid);
         _stamp = policy == "lru" ? new long[_tags.Length] : [];
+        _chances = policy == "clock" ? new byte[_tags.Length] : [];
+        _unused = policy == "clock" ? new bool[_tags.Length] : [];
         _fifo = new int[sets];
         if (policy == "random") _random = new Random(RandomSeed);
     }
@@ -44,7 +53,7 @@ public sealed class SetAssociativeSimulator
         long sets = cacheBytes / ((long)lineSize * ways);
         if ((sets & (sets - 1)) != 0) return "the trace's ExCache does not have a power-of-two number of sets";
         if (sets * ways > MaxSlots) return $"the configured ExCache holds more than {MaxSlots:N0} lines";
-        if (policy is not ("fifo" or "lru" or "random")) return $"unknown replacement policy '{policy}'";
+        if (policy is not ("fifo" or "lru" or "random" or "clock")) return $"unknown replacement policy '{policy}'";
         return null;
     }
 
@@ -59,12 +68,23 @@ public sealed class SetAssociativeSimulator
         {
             if (_tags[i] != line) continue;
             if (_stamp.Length != 0) _stamp[i] = ++_clock;
+            if (_chances.Length != 0)
+            {
+                // As the ExCache's look-up: a count that ran out is renewed, by one pass at a prefetched line's first use.
+                if (_chances[i] == 0) _chances[i] = _unused[i] ? (byte)1 : ExCache.ClockChances;
+                _unused[i] = false;
+            }
             return;
         }
         Misses++;
         int slot = Victim(first);
         _tags[slot] = line;
         if (_stamp.Length != 0) _stamp[slot] = ++_clock;
+        if (_chances.Length != 0)
+        {
+            _chances[slot] = 1;
+            _unused[slot] = false;
+        }
     }
 
     /// <summary>A line the cache fetched ahead of the guest: it takes a slot as a miss would, but is not a miss.</summary>
@@ -76,6 +96,12 @@ public sealed class SetAssociativeSimulator
         int slot = Victim(first);
         _tags[slot] = line;
         if (_stamp.Length != 0) _stamp[slot] = ++_clock;
+        // No pass of the hand until the guest's first use of it.
+        if (_chances.Length != 0)
+        {
+            _chances[slot] = 0;
+            _unused[slot] = true;
+        }
     }
 
     public void Drop(ulong line)
@@ -100,6 +126,32 @@ public sealed class SetAssociativeSimulator
             }
             case "random":
                 return first + _random!.Next(_ways);
+            case "clock":
+            {
+                // The first line from the hand whose count ran out, else the smallest count (the hand going round
+                // until one runs out); the hand takes a pass from each count it went by and stops past the victim.
+                int set = first / _ways, hand = _fifo[set], victim = -1, bestKey = int.MaxValue;
+                for (int k = 0; k < _ways && bestKey != 0; k++)
+                {
+                    int i = first + (hand + k) % _ways;
+                    int key = _chances[i] == 0 ? 0 : _chances[i] * _ways + k;
+                    if (key < bestKey || victim < 0)
+                    {
+                        bestKey = key;
+                        victim = i;
+                    }
+                }
+                int turns = _chances[victim], at = victim - first, before = (at - hand + _ways) % _ways;
+                for (int k = 0; k < _ways; k++)
+                {
+                    int i = first + (hand + k) % _ways;
+                    if (i == victim) continue;
+                    int d = turns + (k < before ? 1 : 0);
+                    _chances[i] = (byte)Math.Max(0, _chances[i] - d);
+                }
+                _fifo[set] = (at + 1) % _ways;
+                return victim;
+            }
             default:
             {
                 int set = first / _ways;

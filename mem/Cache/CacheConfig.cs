@@ -6,13 +6,45 @@ public enum ReplacementPolicy
     Fifo,
     Lru,
     Random,
+    /// <summary>
+    /// Second chance: a hand per set passes over lines, taking a pass from each line's count, and takes the first line
+    /// whose count has run out. A fill gives one pass, a use after the count ran out several (ExCache.ClockChances).
+    /// Hits through the front table set nothing: the hand takes a line whose count it runs out of the front tables, so
+    /// its next use is a look-up in the cache, which renews the count (see ExCache.Advance).
+    /// </summary>
+    Clock,
+}
+
+/// <summary>The policies' names on command lines and in traces and statistics (the enum's names in lower case).</summary>
+public static class ReplacementPolicies
+{
+    public static readonly string[] Names = ["fifo", "lru", "random", "clock"];
+
+    public static string Name(ReplacementPolicy policy) => policy.ToString().ToLowerInvariant();
+
+    /// <summary>The policy named <paramref name="name"/>, or null.</summary>
+    public static ReplacementPolicy? Parse(string name) => name switch
+    {
+        "fifo" => ReplacementPolicy.Fifo,
+        "lru" => ReplacementPolicy.Lru,
+        "random" => ReplacementPolicy.Random,
+        "clock" => ReplacementPolicy.Clock,
+        _ => null,
+    };
 }
 
 /// <summary>ExCache geometry. Validated once; the hot path relies on the powers of two checked here.</summary>
 public sealed record CacheConfig(long Size, int Ways, int LineSize, ReplacementPolicy Policy)
 {
     /// <summary>The embedded default: large enough that a first-light guest never evicts.</summary>
-    public static CacheConfig Default => new(1L << 30, 8, 4096, ReplacementPolicy.Fifo);
+    public static CacheConfig Default => new(1L << 30, 8, 4096, DefaultPolicy);
+
+    /// <summary>
+    /// CLOCK: as cheap as FIFO on a hit (see <see cref="ReplacementPolicy.Clock"/>), and it keeps what the guest goes
+    /// back to. Phoenix 2 over 2 memory nodes at 25 % of its footprint against FIFO: word_count 29 % fewer misses, kmeans
+    /// 41 %, pca 1-3 %, for less processor time each.
+    /// </summary>
+    public const ReplacementPolicy DefaultPolicy = ReplacementPolicy.Clock;
 
     public const int MinLine = 64;
     public const int MaxLine = 4096;

@@ -21,10 +21,12 @@ sealed unsafe class SlotStore
     public readonly Protection[] Prot;
     public readonly bool[] Dirty, Exclusive, Tracked;
     public readonly long[] Stamp;
+    /// <summary>CLOCK's counts (see <see cref="ExCache"/>'s victim choice).</summary>
+    public readonly byte[] Chances;
     public readonly int[] FifoNext;
     public readonly byte[] Fetch;
     public readonly int[] FetchNode;
-    /// <summary>One bit per set whose slots or FIFO pointer changed since the store was fresh: a reset clears only those.</summary>
+    /// <summary>One bit per set whose slots or FIFO pointer (CLOCK's hand) changed since the store was fresh: a reset clears only those.</summary>
     public readonly ulong[] TouchedSets;
 
     /// <summary>Notes that a set's slots or FIFO pointer are about to change.</summary>
@@ -60,6 +62,7 @@ sealed unsafe class SlotStore
         Exclusive = new bool[slots];
         Tracked = new bool[slots];
         Stamp = new long[slots];
+        Chances = new byte[slots];
         FifoNext = new int[config.Sets];
         Fetch = new byte[slots];
         FetchNode = new int[slots];
@@ -131,6 +134,7 @@ sealed unsafe class SlotStore
                 Exclusive.AsSpan(first, Ways).Clear();
                 Tracked.AsSpan(first, Ways).Clear();
                 Stamp.AsSpan(first, Ways).Clear();
+                Chances.AsSpan(first, Ways).Clear();
                 Fetch.AsSpan(first, Ways).Clear();
                 FetchNode.AsSpan(first, Ways).Clear();
                 FifoNext[set] = 0;

@@ -87,7 +87,7 @@ public static class WarmUpGuest
     /// <summary>Runs the guest to its exit on this thread and returns its status.</summary>
     public static int Run()
     {
-        var options = new RunOptions(new CacheConfig(64 << 10, 4, 4096, ReplacementPolicy.Fifo), false, false, TextWriter.Null);
+        var options = new RunOptions(new CacheConfig(64 << 10, 4, 4096, CacheConfig.DefaultPolicy), false, false, TextWriter.Null);
         using var process = new GuestProcess(new InProcessMemoryComponent(), options) { ForwardHostSignals = false };
         process.Load(ElfFile.Parse(Image(), "/legoemu-warm-up"), null, ["legoemu-warm-up"], []);
         return process.Run();

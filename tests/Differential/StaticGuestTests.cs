@@ -18,6 +18,9 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         ["default"] = [],
         ["translate-all-excache-16K-line64-ways2-lru"] = ["--translate-threshold", "0", "--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru"],
         ["excache-16K"] = ["--excache", "16K"],
+        // The default policy (CLOCK) under translated code: its hand takes lines out of the front table that the
+        // region's kept lines (CpuState.Lines) may name, at every miss, in a cache of four 64-byte lines per set.
+        ["translate-all-excache-16K-line64-ways4"] = ["--translate-threshold", "0", "--excache", "16K", "--line", "64", "--ways", "4"],
         // Every fork here starts its child cold; the other configurations hand forks to pooled components.
         ["excache-16K-line64-ways2-lru-pool0"] = ["--excache", "16K", "--line", "64", "--ways", "2", "--policy", "lru", "--pool", "0"],
         // Memory nodes with the default miss path (stride prefetch, queued write-backs), with next-line prefetch, and

@@ -288,6 +288,7 @@ public sealed class MissPathTests : IDisposable
     [Theory]
     [InlineData(ReplacementPolicy.Fifo)]
     [InlineData(ReplacementPolicy.Lru)]
+    [InlineData(ReplacementPolicy.Clock)]
     public void ATracedPrefetchingCacheIsReplayedExactly(ReplacementPolicy policy)
     {
         string path = Path.Combine(Path.GetTempPath(), $"legoemu-misspath-{Environment.ProcessId}-{Guid.NewGuid():N}.trace");
