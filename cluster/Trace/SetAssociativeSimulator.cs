@@ -7,8 +7,8 @@ namespace LegoEmu.Cluster.Trace;
 /// choice as <c>ExCache</c> (the first empty way, else FIFO's round-robin pointer, LRU's oldest stamp, CLOCK's
 /// hand and counts, or random's generator with the cache's seed, drawn at the same misses), and lines dropped where
 /// the trace says the cache dropped them. On a complete trace its misses are the ExCache's, CLOCK's included: the
-/// ExCache renews a line's count only at a use after the count ran out, and sees every such use (its hand takes a
-/// line whose count it runs out of the front tables), so counting every access here comes to the same counts.
+/// ExCache renews a line's count only at a use after the count ran out, and sees every such use (its hand removes
+/// from the front tables each line whose count it runs out), so counting every access here comes to the same counts.
 /// </summary>
 public sealed class SetAssociativeSimulator
 {

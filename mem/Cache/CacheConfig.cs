@@ -9,7 +9,7 @@ public enum ReplacementPolicy
     /// <summary>
     /// Second chance: a hand per set passes over lines, taking a pass from each line's count, and takes the first line
     /// whose count has run out. A fill gives one pass, a use after the count ran out several (ExCache.ClockChances).
-    /// Hits through the front table set nothing: the hand takes a line whose count it runs out of the front tables, so
+    /// Hits through the front table set nothing: the hand removes from the front tables each line whose count it runs out, so
     /// its next use is a look-up in the cache, which renews the count (see ExCache.Advance).
     /// </summary>
     Clock,

@@ -33,7 +33,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// CLOCK's count per slot: how many more times the set's hand passes the line before it may take it. A demand fill
     /// gives 1 (the missing access is a reference, as in textbook CLOCK), a prefetch 0 until its first use gives 1, and a
     /// look-up that finds the count run out gives <see cref="ClockChances"/>. A front-table hit sets nothing, so the hit
-    /// path costs what FIFO's does; instead the hand takes every line whose count it runs out of the front tables, and
+    /// path costs what FIFO's does; instead the hand removes from the front tables every line whose count it runs out, and
     /// the line's next access, whichever it is, comes to <see cref="Lookup"/>: no reference after that is missed.
     /// </summary>
     readonly byte[] _chances;
@@ -365,40 +365,59 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         Stats.Lookups++;
         int set = (int)((lineAddr >> _lineShift) & _setMask);
-        int first = set * _ways;
-        for (int i = first; i < first + _ways; i++)
+        int i = Find(set * _ways, asid, lineAddr);
+        if (i < 0) return -1;
+        // A prefetched line's first use is the reference a demand fill's miss would have been: one pass.
+        byte chances = ClockChances;
+        if (_fetch[i] != 0)
         {
-            if (_tags[i] == lineAddr && _asids[i] == asid)
+            chances = 1;
+            // A prefetched line: its first use waits for it if it is still on its way.
+            long waited = CompletePrefetch(i);
+            if (_fetch[i] == FetchUnmapped)
             {
-                // A prefetched line's first use is the reference a demand fill's miss would have been: one pass.
-                byte chances = ClockChances;
-                if (_fetch[i] != 0)
+                // No mapping covered it: the slot empties now, and the access misses (and faults).
+                Tracer?.Drop(lineAddr);
+                Vacate(i);
+                _fetch[i] = 0;
+                Wasted();
+                return -1;
+            }
+            _fetch[i] = 0;
+            Stats.PrefetchUsed++;
+            _throttle.Used(SavedFraction(waited));
+            PrefetchedUse = true;
+        }
+        Stats.Hits++;
+        if (_config.Policy == ReplacementPolicy.Lru) _stamp[i] = ++_clock;
+        // Only CLOCK reads it. Only a count that ran out is renewed: the reuses a front-table hit hides are those
+        // of lines whose count has not, so a trace's replay, which sees every access, comes to the same counts.
+        if (_chances[i] == 0) _chances[i] = chances;
+        return i;
+    }
+
+    /// <summary>
+    /// The slot of the set beginning at <paramref name="first"/> that holds the line, or -1: four tags to a compare, as
+    /// in <see cref="FirstEmpty"/>, since every miss looks through its whole set first (64 to 127 ways in a sweep).
+    /// </summary>
+    int Find(int first, int asid, ulong lineAddr)
+    {
+        ref ulong t = ref MemoryMarshal.GetArrayDataReference(_tags);
+        int i = first, end = first + _ways;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var want = Vector256.Create(lineAddr);
+            for (; i + 4 <= end; i += 4)
+            {
+                for (uint hit = Vector256.Equals(Vector256.LoadUnsafe(ref t, (nuint)i), want).ExtractMostSignificantBits(); hit != 0; hit &= hit - 1)
                 {
-                    chances = 1;
-                    // A prefetched line: its first use waits for it if it is still on its way.
-                    long waited = CompletePrefetch(i);
-                    if (_fetch[i] == FetchUnmapped)
-                    {
-                        // No mapping covered it: the slot empties now, and the access misses (and faults).
-                        Tracer?.Drop(lineAddr);
-                        Vacate(i);
-                        _fetch[i] = 0;
-                        Wasted();
-                        return -1;
-                    }
-                    _fetch[i] = 0;
-                    Stats.PrefetchUsed++;
-                    _throttle.Used(SavedFraction(waited));
-                    PrefetchedUse = true;
+                    int s = i + System.Numerics.BitOperations.TrailingZeroCount(hit);
+                    if (_asids[s] == asid) return s;
                 }
-                Stats.Hits++;
-                if (_config.Policy == ReplacementPolicy.Lru) _stamp[i] = ++_clock;
-                // Only CLOCK reads it. Only a count that ran out is renewed: the reuses a front-table hit hides are those
-                // of lines whose count has not, so a trace's replay, which sees every access, comes to the same counts.
-                if (_chances[i] == 0) _chances[i] = chances;
-                return i;
             }
         }
+        for (; i < end; i++)
+            if (Unsafe.Add(ref t, i) == lineAddr && _asids[i] == asid) return i;
         return -1;
     }
 
@@ -1030,16 +1049,18 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// </summary>
     int ClockVictim(int first, int hand)
     {
-        int best = first + hand, bestKey = int.MaxValue;
-        for (int k = 0; k < _ways; k++)
-        {
-            int i = first + (hand + k >= _ways ? hand + k - _ways : hand + k);
-            int c = _chances[i];
-            if (c == 0) return i;
-            int key = c * _ways + k;
-            if (key < bestKey) { bestKey = key; best = i; }
-        }
-        return best;
+        // The search for a count of 0 is a vector compare (the hand often goes by many lines in use).
+        var counts = new ReadOnlySpan<byte>(_chances, first, _ways);
+        int z = counts[hand..].IndexOf((byte)0);
+        if (z >= 0) return first + hand + z;
+        z = counts[..hand].IndexOf((byte)0);
+        if (z >= 0) return first + z;
+        int best = hand;
+        for (int k = hand + 1; k < _ways; k++)
+            if (counts[k] < counts[best]) best = k;
+        for (int k = 0; k < hand; k++)
+            if (counts[k] < counts[best]) best = k;
+        return first + best;
     }
 
     /// <summary>
@@ -1053,22 +1074,32 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         int first = set * _ways, hand = _fifoNext[set], at = victim - first;
         if (_config.Policy == ReplacementPolicy.Clock)
         {
-            // Whole turns before the victim's count ran out (0 when it had); the slots from the hand to the victim are passed once more.
             int turns = _chances[victim];
-            int before = (at - hand + _ways) % _ways;
-            int span = turns == 0 ? before : _ways;
-            for (int k = 0, i = hand; k < span; k++, i = i + 1 == _ways ? 0 : i + 1)
+            if (turns == 0)
             {
-                int s = first + i;
-                if (s == victim) continue;
-                int c = _chances[s];
-                if (c == 0) continue;
-                int d = turns + (k < before ? 1 : 0);
-                int n = c > d ? c - d : 0;
-                _chances[s] = (byte)n;
-                if (n == 0) InvalidateViews(_tags[s]);
+                // The victim is the first line from the hand whose count had run out: each line before it loses a pass.
+                if (at >= hand) PassBy(first + hand, at - hand);
+                else
+                {
+                    PassBy(first + hand, _ways - hand);
+                    PassBy(first, at);
+                }
             }
-            _chances[victim] = 0;
+            else
+            {
+                // No count had run out: the hand went round `turns` times before the victim's did, and passed the lines
+                // from the hand to the victim once more.
+                int before = (at - hand + _ways) % _ways;
+                for (int k = 0, i = hand; k < _ways; k++, i = i + 1 == _ways ? 0 : i + 1)
+                {
+                    int s = first + i;
+                    if (s == victim) continue;
+                    int c = _chances[s], d = turns + (k < before ? 1 : 0);
+                    _chances[s] = (byte)(c > d ? c - d : 0);
+                    if (c <= d) InvalidateViews(_tags[s]);
+                }
+                _chances[victim] = 0;
+            }
         }
         _fifoNext[set] = at + 1 == _ways ? 0 : at + 1;
     }
@@ -1133,6 +1164,28 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         PLocal(asid).MarkWritten(lineAddr);
         Stats.WriteBacks++;
         Stats.BytesWrittenBack += _config.LineSize;
+    }
+
+    /// <summary>
+    /// CLOCK's hand goes by <paramref name="count"/> slots from <paramref name="start"/>, each with a count left: one pass
+    /// off each (32 at a time), and the lines whose count runs out leave the front tables.
+    /// </summary>
+    void PassBy(int start, int count)
+    {
+        ref byte c = ref MemoryMarshal.GetArrayDataReference(_chances);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 32 <= count; i += 32)
+            {
+                var v = Vector256.LoadUnsafe(ref c, (nuint)(start + i)) - Vector256<byte>.One;
+                v.StoreUnsafe(ref c, (nuint)(start + i));
+                for (uint ran = Vector256.Equals(v, Vector256<byte>.Zero).ExtractMostSignificantBits(); ran != 0; ran &= ran - 1)
+                    InvalidateViews(_tags[start + i + System.Numerics.BitOperations.TrailingZeroCount(ran)]);
+            }
+        }
+        for (; i < count; i++)
+            if (--Unsafe.Add(ref c, start + i) == 0) InvalidateViews(_tags[start + i]);
     }
 
     void InvalidateViews(ulong lineAddr)
