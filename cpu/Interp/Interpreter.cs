@@ -89,6 +89,11 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 translator.Stats.NestedReturns += c.NestedReturns - returns;
                 // The head's successor cache now remembers where the regions leave to.
                 prev = b;
+                if (c.WidenDue is { } wider)
+                {
+                    c.WidenDue = null;
+                    translator.Widen(wider);
+                }
                 if (c.MissedRegion is { } missing)
                 {
                     // The instruction that missed runs here next (entering a region there could miss again).

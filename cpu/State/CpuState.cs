@@ -123,6 +123,8 @@ public sealed class CpuState
     public int CallDepth;
     /// <summary>Set by an exit that returned to the nested call waiting for its address (see <see cref="ReturnTo"/>).</summary>
     public bool Returned;
+    /// <summary>Set by a nested call whose caller's region became due for a wider plan as the callee returned (the dispatcher asks for it).</summary>
+    public LegoEmu.Cpu.Translate.Region? WidenDue;
     /// <summary>Nested region calls made, and how many came back to their caller's frame (for <c>--stats</c>).</summary>
     public long NestedCalls, NestedReturns;
     /// <summary>The shadow call stack of <c>run --profile</c> (a <see cref="LegoEmu.Cpu.Profile.CallTracker"/>); null when not profiled.</summary>
