@@ -102,6 +102,7 @@ public sealed class TraceAttributionTests(TraceGuestsFixture fixture) : IClassFi
     [InlineData("fifo", "--translate-threshold", "10000")]
     [InlineData("lru", "--translate-threshold", "0")]
     [InlineData("random", "--tier", "interp")]
+    [InlineData("clock", "--translate-threshold", "0")]
     public async Task ReplayOfTheConfiguredCacheMissesExactlyAsTheExCacheDid(string policy, string option, string value)
     {
         string trace = await RecordAsync(policy, option, value);
