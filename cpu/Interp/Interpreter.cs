@@ -75,25 +75,15 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
                 }
                 unlinked = null;
                 if (++region.Entries >= region.WidenAt) translator!.Widen(region);
-                long before = c.InstructionsRetired, chained = c.RegionsChained, nested = c.NestedCalls, returns = c.NestedReturns;
+                long before = c.InstructionsRetired, chained = c.RegionsChained;
                 c.SettleSafePointLimit();
-                // No nested region call waits (a fault thrown out of one leaves its return address behind).
-                c.ReturnTo = 0;
-                c.CallDepth = 0;
                 budget = region.Code(c, budget + 1);
                 translator!.Stats.TranslatedInstructions += c.InstructionsRetired - before;
                 chained = c.RegionsChained - chained;
                 translator.Stats.RegionEntries += 1 + chained;
                 translator.Stats.ChainedEntries += chained;
-                translator.Stats.NestedCalls += c.NestedCalls - nested;
-                translator.Stats.NestedReturns += c.NestedReturns - returns;
                 // The head's successor cache now remembers where the regions leave to.
                 prev = b;
-                if (c.WidenDue is { } wider)
-                {
-                    c.WidenDue = null;
-                    translator.Widen(wider);
-                }
                 if (c.MissedRegion is { } missing)
                 {
                     // The instruction that missed runs here next (entering a region there could miss again).

@@ -113,20 +113,6 @@ public sealed class CpuState
     /// the dispatcher then links an exit to that address, the block learns the target (see Translator.NoteIndirect).
     /// </summary>
     public ulong IndirectFrom, IndirectTo;
-    /// <summary>
-    /// The return address the innermost nested region call waits for (see TranslatedRuntime.CallNested; 0 when none): an
-    /// exit to it returns to the region that made the call, in its own .NET frame, instead of looking up and entering
-    /// the caller's region at the return address.
-    /// </summary>
-    public ulong ReturnTo;
-    /// <summary>Nested region calls on the host stack; bounded, so deep guest recursion cannot exhaust it.</summary>
-    public int CallDepth;
-    /// <summary>Set by an exit that returned to the nested call waiting for its address (see <see cref="ReturnTo"/>).</summary>
-    public bool Returned;
-    /// <summary>Set by a nested call whose caller's region became due for a wider plan as the callee returned (the dispatcher asks for it).</summary>
-    public LegoEmu.Cpu.Translate.Region? WidenDue;
-    /// <summary>Nested region calls made, and how many came back to their caller's frame (for <c>--stats</c>).</summary>
-    public long NestedCalls, NestedReturns;
     /// <summary>The shadow call stack of <c>run --profile</c> (a <see cref="LegoEmu.Cpu.Profile.CallTracker"/>); null when not profiled.</summary>
     public LegoEmu.Cpu.Profile.CallTracker? Calls;
     /// <summary>A fault caught inside translated code, rethrown once the region has left exact state behind.</summary>

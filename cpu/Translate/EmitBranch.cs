@@ -33,7 +33,7 @@ static class EmitBranch
                 il.Emit(OpCodes.Stloc, t);
                 e.RetireBlock(blockLength);
                 // The targets the interpreter saw, when they are in this region, stay inside it.
-                BranchOrExit(e, ctx, t, ctx.IndirectTargets, learn: true, StubCall(e, ctx, t));
+                BranchOrExit(e, ctx, t, ctx.IndirectTargets, learn: true);
                 return true;
             }
             case Code.Call_rel32_64:
@@ -44,14 +44,7 @@ static class EmitBranch
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
                 e.TrackTransfer(true, i.Ip, null, i.I.NearBranchTarget);
-                ulong target = i.I.NearBranchTarget, back = i.NextIp;
-                if (ctx.Contains(target))
-                {
-                    NoteCall(e, back);
-                    ctx.Edge(target);
-                }
-                else if (ctx.IsEntryAt(back)) e.NestedCall(() => il.Ldc8((long)target), () => il.Ldc8((long)back), () => ctx.Edge(back));
-                else ctx.Edge(target);
+                ctx.Edge(i.I.NearBranchTarget);
                 return true;
             }
             case Code.Call_rm64:
@@ -66,12 +59,8 @@ static class EmitBranch
                 EmitStack.Push(e, ret);
                 e.RetireBlock(blockLength);
                 e.TrackTransfer(true, i.Ip, t);
-                // A callee the interpreter saw this call reach, when it is in the region, runs inside it; any other is
-                // a nested call when the return address is an entry of the region.
-                ulong back = i.NextIp;
-                if (ctx.IndirectTargets.Length > 0) NoteCall(e, back);
-                Action? nested = ctx.IsEntryAt(back) ? () => e.NestedCall(() => il.Emit(OpCodes.Ldloc, t), () => il.Ldc8((long)back), () => ctx.Edge(back)) : null;
-                BranchOrExit(e, ctx, t, ctx.IndirectTargets, learn: true, nested);
+                // A callee the interpreter saw this call reach, when it is in the region, runs inside it.
+                BranchOrExit(e, ctx, t, ctx.IndirectTargets, learn: true);
                 return true;
             }
             case Code.Retnq or Code.Retnq_imm16:
@@ -113,8 +102,7 @@ static class EmitBranch
     /// binary search over their addresses, a handful of compares whichever handler comes next. An indirect JMP or CALL
     /// (<paramref name="learn"/>) that leaves notes where it went; a RET's targets are its region's own calls.
     /// </summary>
-    static void BranchOrExit(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, IEnumerable<ulong> known, bool learn,
-        Action? nested = null)
+    static void BranchOrExit(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target, IEnumerable<ulong> known, bool learn)
     {
         var il = e.Il;
         var sorted = new List<ulong>(known);
@@ -132,54 +120,8 @@ static class EmitBranch
             il.Emit(OpCodes.Ldloc, target);
             il.Emit(OpCodes.Stfld, FIndirectTo);
         }
-        if (nested != null)
-        {
-            nested();
-            return;
-        }
         il.Emit(OpCodes.Ldloc, target);
         e.ExitToStack();
-    }
-
-    /// <summary>A call to a block of the region: its return address is where a call stub's jump out of it comes back to.</summary>
-    static void NoteCall(RegionEmitter e, ulong back)
-    {
-        e.Il.Ldc8((long)back);
-        e.Il.Emit(OpCodes.Stloc, e.CallReturn);
-    }
-
-    /// <summary>
-    /// For the indirect jump that ends a block the region's own calls reach (a call stub: a PLT entry), a nested call to
-    /// its target that waits for the return address of the last such call and goes on at whichever of their return
-    /// addresses the callee came back to; null when no call of the region reaches the block. With no call made since the
-    /// region was entered (it was entered at the stub), an ordinary exit.
-    /// </summary>
-    static Action? StubCall(RegionEmitter e, RegionCompiler.Context ctx, System.Reflection.Emit.LocalBuilder target)
-    {
-        if (ctx.ReturnsFromCallsHere is not { } backs) return null;
-        return () =>
-        {
-            var il = e.Il;
-            var plain = il.DefineLabel();
-            il.Emit(OpCodes.Ldloc, e.CallReturn);
-            il.Emit(OpCodes.Brfalse, plain);
-            var state = e.SaveFlags();
-            e.NestedCall(() => il.Emit(OpCodes.Ldloc, target), () => il.Emit(OpCodes.Ldloc, e.CallReturn), () =>
-            {
-                var sorted = new List<ulong>(backs);
-                sorted.Sort();
-                var elsewhere = il.DefineLabel();
-                var back = e.NestedReturn;
-                Search(e, ctx, back, sorted, 0, sorted.Count, elsewhere);
-                il.MarkLabel(elsewhere);
-                il.Emit(OpCodes.Ldloc, back);
-                e.ExitToStack();
-            });
-            e.RestoreFlags(state);
-            il.MarkLabel(plain);
-            il.Emit(OpCodes.Ldloc, target);
-            e.ExitToStack();
-        };
     }
 
     /// <summary>Branches to the one of <paramref name="sorted"/>[lo..hi) that the target is, or to <paramref name="miss"/>.</summary>

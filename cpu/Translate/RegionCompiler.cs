@@ -69,22 +69,6 @@ static unsafe class RegionCompiler
                 foreach (var t in targets) _predecessors[_index[t]]++;
             }
             foreach (var r in ReturnTargets) _predecessors[_index[r]] += 1;
-            // An indirect call's return address is also where its nested call goes on (EmitBranch): an entry then.
-            foreach (var b in blocks)
-                if (b.Insns[^1].I.Code == Code.Call_rm64 && _index.TryGetValue(b.Insns[^1].NextIp, out int r)) _predecessors[r] += 1;
-            // Where the region's own calls to each block come back to: a call stub's (a PLT entry's) jump out of the
-            // region is a nested call that goes on there.
-            _returnsFrom = new List<ulong>?[blocks.Length];
-            for (int k = 0; k < blocks.Length; k++)
-            {
-                var last = blocks[k].Insns[^1];
-                if (!_index.ContainsKey(last.NextIp)) continue;
-                if (last.I.Code == Code.Call_rel32_64 && _index.TryGetValue(last.I.NearBranchTarget, out int callee))
-                    (_returnsFrom[callee] ??= new List<ulong>(2)).Add(last.NextIp);
-                else if (last.I.Code == Code.Call_rm64)
-                    foreach (var t in _indirect[k] ?? Array.Empty<ulong>())
-                        (_returnsFrom[_index[t]] ??= new List<ulong>(2)).Add(last.NextIp);
-            }
             // A block is also an entry from the dispatcher where that costs the code nothing: the flags are
             // dead there, or already settled on its several incoming edges. Such blocks never become heads of
             // regions of their own (which would compile them again with their successors).
@@ -104,17 +88,6 @@ static unsafe class RegionCompiler
         internal ulong CurrentStart => _starts[Current];
 
         internal Label LabelOf(int k) => _labels[k];
-
-        readonly List<ulong>?[] _returnsFrom;
-
-        /// <summary>Whether the block at <paramref name="ip"/> is in the region and may be entered from outside its edges (an entry).</summary>
-        internal bool IsEntryAt(ulong ip) => _index.TryGetValue(ip, out int k) && IsEntry(k);
-
-        /// <summary>Whether the block at <paramref name="ip"/> is in the region.</summary>
-        internal bool Contains(ulong ip) => _index.ContainsKey(ip);
-
-        /// <summary>The return addresses (blocks of the region) of the region's calls to the current block; null when none.</summary>
-        internal List<ulong>? ReturnsFromCallsHere => _returnsFrom[Current];
 
         /// <summary>
         /// Continues at <paramref name="target"/>: an IL branch when it is in the region, an exit otherwise.

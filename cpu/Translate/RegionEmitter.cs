@@ -429,7 +429,19 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ret);
         Il.MarkLabel(go);
 
-        StartSlice();
+        Il.Emit(OpCodes.Ldarg_1);
+        Il.Emit(OpCodes.Ldfld, FMem);
+        Il.Emit(OpCodes.Stloc, _view);
+        // The time slice, capped so the fields cannot meet, and counted up from minus itself (see RetireBlock).
+        Il.Emit(OpCodes.Ldarg_2);
+        Il.Ldc8(MaxSliceBlocks);
+        Il.Emit(OpCodes.Call, MMin);
+        Il.Ldc4(InstructionShift + InstructionsPerBlockShift);
+        Il.Emit(OpCodes.Shl);
+        Il.Emit(OpCodes.Stloc, _sliceBase);
+        Il.Emit(OpCodes.Ldloc, _sliceBase);
+        Il.Emit(OpCodes.Neg);
+        Il.Emit(OpCodes.Stloc, _progress);
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FXmm);
         Il.Emit(OpCodes.Ldc_I4_0);
@@ -507,24 +519,6 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Br, firstBlock);
     }
 
-    /// <summary>The CPU's view and the time slice from the budget (argument 2), as at entry.</summary>
-    void StartSlice()
-    {
-        Il.Emit(OpCodes.Ldarg_1);
-        Il.Emit(OpCodes.Ldfld, FMem);
-        Il.Emit(OpCodes.Stloc, _view);
-        // The time slice, capped so the fields cannot meet, and counted up from minus itself (see RetireBlock).
-        Il.Emit(OpCodes.Ldarg_2);
-        Il.Ldc8(MaxSliceBlocks);
-        Il.Emit(OpCodes.Call, MMin);
-        Il.Ldc4(InstructionShift + InstructionsPerBlockShift);
-        Il.Emit(OpCodes.Shl);
-        Il.Emit(OpCodes.Stloc, _sliceBase);
-        Il.Emit(OpCodes.Ldloc, _sliceBase);
-        Il.Emit(OpCodes.Neg);
-        Il.Emit(OpCodes.Stloc, _progress);
-    }
-
     /// <summary>From this many entry blocks on, a region finds its entry through a jump table (<see cref="EntryHash"/>).</summary>
     const int SwitchedEntries = 6;
 
@@ -579,7 +573,6 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Br, _leave);
         }
         _region.FaultSites = sites.ToArray();
-        EmitNestedCalls();
 
         // Every way out stores the registers here, once. A normal exit names no site; the guest continues at
         // _exitRip, in the region linked there or in the dispatcher.
@@ -738,18 +731,6 @@ sealed partial class RegionEmitter
             il.Emit(OpCodes.Ldfld, wanted);
             il.Emit(OpCodes.Brtrue, back);
         }
-        // The return address a nested call waits for (TranslatedRuntime.CallNested): back to that caller's frame.
-        var elsewhere = il.DefineLabel();
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldfld, FReturnTo);
-        rip();
-        il.Emit(OpCodes.Bne_Un, elsewhere);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldc_I4_1);
-        il.Emit(OpCodes.Stfld, FReturned);
-        left();
-        il.Emit(OpCodes.Ret);
-        il.MarkLabel(elsewhere);
         region();
         rip();
         il.Emit(OpCodes.Call, MLinked);
@@ -799,8 +780,6 @@ sealed partial class RegionEmitter
         il.Emit(OpCodes.Ret);
     }
 
-    static readonly FieldInfo FReturnTo = typeof(CpuState).GetField(nameof(CpuState.ReturnTo))!;
-    static readonly FieldInfo FReturned = typeof(CpuState).GetField(nameof(CpuState.Returned))!;
     static readonly FieldInfo FStop = typeof(CpuState).GetField(nameof(CpuState.StopRequested))!;
     static readonly FieldInfo FYield = typeof(CpuState).GetField(nameof(CpuState.YieldRequested))!;
     static readonly FieldInfo FChained = typeof(CpuState).GetField(nameof(CpuState.RegionsChained))!;

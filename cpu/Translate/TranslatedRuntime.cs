@@ -198,66 +198,6 @@ public static class TranslatedRuntime
         return left;
     }
 
-    /// <summary>How many nested region calls may stand on the host stack at once (see <see cref="CallNested"/>).</summary>
-    internal const int MaxCallDepth = 48;
-
-    /// <summary>
-    /// A region's CALL to code outside it (or a call stub's jump, see EmitBranch), its registers and flags already in the
-    /// CPU state: the callee's region runs as an ordinary .NET call, with <see cref="CpuState.ReturnTo"/> set to the
-    /// return address, so the exit that gets there returns here (<see cref="CpuState.Returned"/>) and the caller goes on
-    /// in its own frame. Returning through a lookup of the caller's region, an indirect call shared by every region
-    /// change and a fresh entry was half of the region changes of call-heavy programs (jq, sqlite3, CPython). Returns
-    /// what is left of the slice; when the callee did not return (the slice ended, the host wants the thread, a miss, an
-    /// exit with no link), the caller returns the value as it is and the dispatcher takes over where the guest is.
-    /// With no region linked at the target, or too deep, it is an ordinary exit to the target.
-    /// </summary>
-    internal static unsafe long CallNested(Region r, CpuState c, ulong target, ulong returnTo, long progress, long budget)
-    {
-        Retire(r, c, progress);
-        long left = RegionEmitter.SliceLeft(budget, progress);
-        c.Rip = target;
-        c.Returned = false;
-        int depth = c.CallDepth;
-        if (left <= 0 || c.InterruptPending || c.StopRequested || c.YieldRequested || depth >= MaxCallDepth || returnTo == 0)
-        {
-            Settle(c);
-            return left;
-        }
-        var next = r.Linked(target);
-        if (next == null)
-        {
-            Settle(c);
-            c.UnlinkedExit = r;
-            return left;
-        }
-        if (next.Entries + 1 >= next.WidenAt)
-        {
-            Settle(c);
-            return left;
-        }
-        next.Entries++;
-        c.RegionsChained++;
-        ulong outer = c.ReturnTo;
-        c.ReturnTo = returnTo;
-        c.CallDepth = depth + 1;
-        c.NestedCalls++;
-        long result = ((delegate*<Region, CpuState, long, long>)next.CodeAddress)(next, c, left);
-        c.CallDepth = depth;
-        c.ReturnTo = outer;
-        if (!c.Returned) return result;
-        c.NestedReturns++;
-        // A return counts as an entry of the caller's region, as when it went back through an exit: what a region is
-        // entered decides when it is planned wider (fewer entries kept sqlite3's regions narrow: a fifth more region
-        // changes). Due for it, the caller leaves for the dispatcher, which asks for the wider plan.
-        if (++r.Entries >= r.WidenAt)
-        {
-            c.Returned = false;
-            c.WidenDue = r;
-            Settle(c);
-        }
-        return result;
-    }
-
     /// <summary>IMUL's CF|OF at 32 bits: set when the signed product of the low halves does not fit in 32 bits.</summary>
     internal static ulong ImulFlags32(ulong a, ulong b)
     {

@@ -23,8 +23,6 @@ public sealed class TranslatorStats
     public long RegionEntries;
     /// <summary>Of <see cref="RegionEntries"/>, those made by a region's exit calling the next region itself (linked exits).</summary>
     public long ChainedEntries;
-    /// <summary>Of <see cref="ChainedEntries"/>, calls out of a region made as nested calls, and how many returned to their caller's frame.</summary>
-    public long NestedCalls, NestedReturns;
 
     /// <summary>Regions the code cache had for this program, and how many of them ran (bound: their code matched).</summary>
     public long CachedRegions, RegionsFromCache, CachedRegionsStale;

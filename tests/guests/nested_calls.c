@@ -1,8 +1,9 @@
 // Calls and returns between functions in hot code, in every way a return can fail to come back where its call
-// expects: recursion deeper than the emulator keeps nested on its own stack, calls through function pointers, the C
-// library calling back into the program (qsort), longjmp out of deep recursion, coroutines that switch stacks with
-// swapcontext, and a signal raised deep inside recursion whose handler calls functions and sometimes jumps out.
-// Every part runs long enough to be translated, and prints what it computed.
+// expects: deep recursion, calls through function pointers, the C library calling back into the program (qsort),
+// longjmp out of deep recursion, coroutines that switch stacks with swapcontext, and a signal raised deep inside
+// recursion whose handler calls functions and sometimes jumps out. Translated code that keeps anything about a call
+// (a return address it expects, a region it expects to come back to) must get each of them right. Every part runs
+// long enough to be translated, and prints what it computed.
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
