@@ -183,6 +183,8 @@ public sealed unsafe class BlockCache
             ip = ins.NextIP;
             if (EndsBlock(ins)) break;
         }
+        // Needs the whole block: an instruction's flags are dead only if a later one overwrites them unseen.
+        DeadFlags.Apply(at, count);
         Block block;
         if (_rewrittenChunks.Count == 0 || !_rewrittenChunks.Contains(rip >> ChunkShift))
         {

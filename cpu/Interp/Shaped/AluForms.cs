@@ -158,6 +158,44 @@ static class AluForms
         TOp.Flags(c, TW.Bits, r, a, b, cin);
     }
 
+    // With the flags dead (see Decode.DeadFlags): the result only. ADC and SBB still read the carry.
+
+    public static void RRNoFlags<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
+    {
+        ulong cin = TOp.CarryIn(c);
+        ulong b = TW.Get(ref Gpr.At(c, i.R1), i.Sh1);
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, TOp.Compute(TW.Get(ref d, i.Sh0), b, cin, TW.Mask));
+    }
+
+    public static void RINoFlags<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
+    {
+        ulong cin = TOp.CarryIn(c);
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, TOp.Compute(TW.Get(ref d, i.Sh0), i.Imm, cin, TW.Mask));
+    }
+
+    public static void RMNoFlags<TOp, TW>(CpuState c, ref Insn i) where TOp : struct, IAluOp where TW : struct, IWidth
+    {
+        ulong cin = TOp.CarryIn(c);
+        ulong b = TW.Load(c.Mem, Gpr.Ea(c, ref i));
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, TOp.Compute(TW.Get(ref d, i.Sh0), b, cin, TW.Mask));
+    }
+
+    /// <summary>INC and DEC with their flags dead also skip keeping CF: it stays where the producer before left it.</summary>
+    public static void IncRNoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, (TW.Get(ref d, i.Sh0) + 1) & TW.Mask);
+    }
+
+    public static void DecRNoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, (TW.Get(ref d, i.Sh0) - 1) & TW.Mask);
+    }
+
     public static void IncR<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
     {
         c.PreserveCarry();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 using LegoEmu.Cpu.Decode;
 using LegoEmu.Cpu.State;
@@ -32,6 +33,36 @@ static unsafe class FormTable
     /// <summary>By mnemonic: the SSE2 packed operations on XMM registers (register source, aligned memory source).</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] VecRR = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
     public static readonly delegate*<CpuState, ref Insn, void>[] VecRM = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
+
+    /// <summary>
+    /// Shaped handler to the same one without its flag work, for an instruction whose flags are dead (see
+    /// <see cref="DeadFlags"/>): an open-addressed table of handler addresses, which decoding probes for every
+    /// instruction (a generic dictionary of pointers had its methods compiled by the JIT at the first decode).
+    /// </summary>
+    static readonly nint[] NoFlagsKeys = new nint[NoFlagsSize], NoFlagsValues = new nint[NoFlagsSize];
+    const int NoFlagsSize = 512;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int Slot(nint h) => (int)(((ulong)h >> 4) ^ ((ulong)h >> 13)) & (NoFlagsSize - 1);
+
+    /// <summary>The handler without flag work for <paramref name="h"/>, or null when it has none.</summary>
+    public static delegate*<CpuState, ref Insn, void> WithoutFlags(delegate*<CpuState, ref Insn, void> h)
+    {
+        for (int s = Slot((nint)h); ; s = (s + 1) & (NoFlagsSize - 1))
+        {
+            nint k = NoFlagsKeys[s];
+            if (k == (nint)h) return (delegate*<CpuState, ref Insn, void>)NoFlagsValues[s];
+            if (k == 0) return null;
+        }
+    }
+
+    static void Pair(delegate*<CpuState, ref Insn, void> h, delegate*<CpuState, ref Insn, void> noFlags)
+    {
+        int s = Slot((nint)h);
+        while (NoFlagsKeys[s] != 0 && NoFlagsKeys[s] != (nint)h) s = (s + 1) & (NoFlagsSize - 1);
+        NoFlagsKeys[s] = (nint)h;
+        NoFlagsValues[s] = (nint)noFlags;
+    }
 
     /// <summary>By mnemonic: the SSE2 packed shifts of an XMM register by an immediate.</summary>
     public static readonly delegate*<CpuState, ref Insn, void>[] VecShiftI = new delegate*<CpuState, ref Insn, void>[HandlerTable.MnemonicCount];
@@ -130,6 +161,12 @@ static unsafe class FormTable
         Alu[b + 2] = &AluForms.RM<TOp, TW>;
         Alu[b + 3] = &AluForms.MR<TOp, TW>;
         Alu[b + 4] = &AluForms.MI<TOp, TW>;
+        if (TOp.Writes)
+        {
+            Pair(Alu[b], &AluForms.RRNoFlags<TOp, TW>);
+            Pair(Alu[b + 1], &AluForms.RINoFlags<TOp, TW>);
+            Pair(Alu[b + 2], &AluForms.RMNoFlags<TOp, TW>);
+        }
     }
 
     /// <summary>The forms that exist at every width.</summary>
@@ -146,6 +183,13 @@ static unsafe class FormTable
         Shift[(2 * 4 + w) * 2] = &ShiftForms.SarRI<TW>;
         Shift[(3 * 4 + w) * 2] = &ShiftForms.RolRI<TW>;
         Shift[(4 * 4 + w) * 2] = &ShiftForms.RorRI<TW>;
+        Pair(Unary[(0 * 4 + w) * 2], &AluForms.IncRNoFlags<TW>);
+        Pair(Unary[(1 * 4 + w) * 2], &AluForms.DecRNoFlags<TW>);
+        Pair(Shift[(0 * 4 + w) * 2], &ShiftForms.ShlRINoFlags<TW>);
+        Pair(Shift[(1 * 4 + w) * 2], &ShiftForms.ShrRINoFlags<TW>);
+        Pair(Shift[(2 * 4 + w) * 2], &ShiftForms.SarRINoFlags<TW>);
+        Pair(Shift[(3 * 4 + w) * 2], &ShiftForms.RolRINoFlags<TW>);
+        Pair(Shift[(4 * 4 + w) * 2], &ShiftForms.RorRINoFlags<TW>);
         Mov[w * 5] = &MovForms.MovRR<TW>;
         Mov[w * 5 + 1] = &MovForms.MovRI<TW>;
         Mov[w * 5 + 2] = &MovForms.MovRM<TW>;
@@ -183,6 +227,10 @@ static unsafe class FormTable
         Imul[w * 4 + 1] = &MulForms.ImulRM<TW>;
         Imul[w * 4 + 2] = &MulForms.ImulRRI<TW>;
         Imul[w * 4 + 3] = &MulForms.ImulRMI<TW>;
+        Pair(Imul[w * 4], &MulForms.ImulRRNoFlags<TW>);
+        Pair(Imul[w * 4 + 1], &MulForms.ImulRMNoFlags<TW>);
+        Pair(Imul[w * 4 + 2], &MulForms.ImulRRINoFlags<TW>);
+        Pair(Imul[w * 4 + 3], &MulForms.ImulRMINoFlags<TW>);
         Shift[(0 * 4 + 2 + w) * 2 + 1] = &ShiftForms.ShlRC<TW>;
         Shift[(1 * 4 + 2 + w) * 2 + 1] = &ShiftForms.ShrRC<TW>;
         Shift[(2 * 4 + 2 + w) * 2 + 1] = &ShiftForms.SarRC<TW>;

@@ -46,4 +46,25 @@ static class MulForms
 
     public static void ImulRMI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
         Store<TW>(c, ref i, Signed<TW>(TW.Load(c.Mem, Gpr.Ea(c, ref i))), (long)i.Imm);
+
+    // With the flags dead (see Decode.DeadFlags): the low half only, without the overflow test (a 128-bit product at 64 bits).
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreLow<TW>(CpuState c, ref Insn i, long a, long b) where TW : struct, IWidth =>
+        TW.Set(ref Gpr.At(c, i.R0), 0, (ulong)(a * b) & TW.Mask);
+
+    public static void ImulRRNoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
+        StoreLow<TW>(c, ref i, Signed<TW>(TW.Get(ref Gpr.At(c, i.R0), 0)), Signed<TW>(TW.Get(ref Gpr.At(c, i.R1), 0)));
+
+    public static void ImulRMNoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        long a = Signed<TW>(TW.Get(ref Gpr.At(c, i.R0), 0));
+        StoreLow<TW>(c, ref i, a, Signed<TW>(TW.Load(c.Mem, Gpr.Ea(c, ref i))));
+    }
+
+    public static void ImulRRINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
+        StoreLow<TW>(c, ref i, Signed<TW>(TW.Get(ref Gpr.At(c, i.R1), 0)), (long)i.Imm);
+
+    public static void ImulRMINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth =>
+        StoreLow<TW>(c, ref i, Signed<TW>(TW.Load(c.Mem, Gpr.Ea(c, ref i))), (long)i.Imm);
 }

@@ -80,6 +80,43 @@ static class ShiftForms
     public static void RolRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Rol<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
     public static void RorRI<TW>(CpuState c, ref Insn i) where TW : struct, IWidth => Ror<TW>(c, ref Gpr.At(c, i.R0), i.Sh0, (int)i.Imm);
 
+    // With the flags dead (see Decode.DeadFlags): the result only. A rotate's flags are the costly ones: it keeps SF, ZF, AF
+    // and PF of the producer before it, so it must materialise them, which was a third of a hash's interpreted rounds.
+
+    public static void ShlRINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, (TW.Get(ref d, i.Sh0) << (int)i.Imm) & TW.Mask);
+    }
+
+    public static void ShrRINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, TW.Get(ref d, i.Sh0) >> (int)i.Imm);
+    }
+
+    public static void SarRINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        TW.Set(ref d, i.Sh0, (ulong)(Operands.SignExtend(TW.Get(ref d, i.Sh0), TW.Bits) >> (int)i.Imm) & TW.Mask);
+    }
+
+    public static void RolRINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        ulong a = TW.Get(ref d, i.Sh0);
+        int n = (int)i.Imm;
+        TW.Set(ref d, i.Sh0, ((a << n) | (a >> (TW.Bits - n))) & TW.Mask);
+    }
+
+    public static void RorRINoFlags<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
+    {
+        ref ulong d = ref Gpr.At(c, i.R0);
+        ulong a = TW.Get(ref d, i.Sh0);
+        int n = (int)i.Imm;
+        TW.Set(ref d, i.Sh0, ((a >> n) | (a << (TW.Bits - n))) & TW.Mask);
+    }
+
     // A zero count in CL changes no flag but still writes the register back (a 32-bit one is zero-extended).
 
     public static void ShlRC<TW>(CpuState c, ref Insn i) where TW : struct, IWidth
