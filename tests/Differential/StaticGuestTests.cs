@@ -38,9 +38,7 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
     /// millisecond, so this is the computing, faulting, signalling and self-modifying ones, not the
     /// process- and descriptor-heavy ones (every forked child compiles its code again), and not eintr,
     /// whose 50 ms alarms must land inside the call that follows them, which compiling the code in
-    /// between can delay on a busy machine. The conformance harness runs translated too. Not dead_flags_fpe yet:
-    /// translated code takes an SSE operation on registers for one that cannot fault, so it leaves out the flags
-    /// of the instructions before one that traps (the interpreter keeps them).
+    /// between can delay on a busy machine. The conformance harness runs translated too.
     /// </summary>
     static readonly HashSet<string> Translated =
     [
@@ -48,7 +46,7 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         "numconv", "sse4_intrinsics", "autovec", "long_double", "x87_math", "mxcsr", "selfmod", "bigmem",
         "fault_segv", "fault_divide", "fault_ud2", "signals", "threads", "thread_signals", "futex_restart",
         "branch_flags", "atomics", "bmi_scalar", "avx2_intrinsics", "avx_float", "avx2_strings", "autovec_v3", "avx_signals", "xsave_state", "fpe_unmasked",
-        "aes_ni", "x87_unmasked", "sse_scalar", "hash_rounds", "line_walk", "dispatch_vm", "fp_flags_hot", "nested_calls",
+        "aes_ni", "x87_unmasked", "sse_scalar", "hash_rounds", "line_walk", "dispatch_vm", "fp_flags_hot", "nested_calls", "dead_flags_fpe",
         "dead_flags",
     ];
 
