@@ -65,11 +65,6 @@ static class FlagLiveness
         }
     }
 
-    /// <summary>
-    /// Whether the instruction can raise a fault or leave the block (memory, stack, division, control transfer, and
-    /// floating point, SSE or x87, which traps when the guest unmasks its exceptions: a SIGFPE handler reads the flags
-    /// of the instructions before it in its frame).
-    /// </summary>
     /// <summary>The x87 mnemonics (and the few others whose names start with F, all of which touch memory anyway).</summary>
     static readonly bool[] X87 = BuildX87();
 
@@ -84,11 +79,16 @@ static class FlagLiveness
         return t;
     }
 
+    /// <summary>
+    /// Whether the instruction can raise a fault or leave the block (memory, stack, division, control transfer, and
+    /// floating point, SSE or x87, which traps when the guest unmasks its exceptions: a SIGFPE handler reads the flags
+    /// of the instructions before it in its frame).
+    /// </summary>
     static bool MayFault(in Instruction i)
     {
         if (i.FlowControl != FlowControl.Next || i.StackPointerIncrement != 0) return true;
         if (i.Mnemonic is Mnemonic.Div or Mnemonic.Idiv) return true;
-        if ((uint)i.Mnemonic < (uint)X87.Length && X87[(int)i.Mnemonic] || LegoEmu.Cpu.Interp.HandlerTable.UsesGuestMxcsr(i)) return true;
+        if (((uint)i.Mnemonic < (uint)X87.Length && X87[(int)i.Mnemonic]) || LegoEmu.Cpu.Interp.HandlerTable.UsesGuestMxcsr(i)) return true;
         for (int n = 0; n < i.OpCount; n++)
         {
             var kind = i.GetOpKind(n);
