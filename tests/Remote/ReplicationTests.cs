@@ -262,7 +262,8 @@ public sealed class ReplicationTests : IDisposable
         {
             foreach (var n in nodes)
             {
-                Kill(n.Pid, SIGCONT); // a frozen node must be able to die normally
+                // A frozen node must be able to die normally; a killed one's PID may belong to another test's process by now.
+                if (signal == SIGSTOP && !n.HasExited) Kill(n.Pid, SIGCONT);
                 n.Dispose();
             }
         }

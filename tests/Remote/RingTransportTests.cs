@@ -127,7 +127,9 @@ public sealed class RingTransportTests(GuestBuilds builds) : IDisposable
         }
         finally
         {
-            Kill(node.Pid, 18); // SIGCONT, so a frozen node can be stopped normally
+            // SIGCONT, so a frozen node can be stopped normally; never to a killed one, whose PID another test's process may
+            // have taken by now (a stray SIGCONT wakes another test's frozen node).
+            if (signal == 19 && !node.HasExited) Kill(node.Pid, 18);
             if (!run.HasExited) run.Kill();
         }
     }
