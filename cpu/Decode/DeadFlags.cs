@@ -1,6 +1,7 @@
 using Iced.Intel;
 using LegoEmu.Cpu.State;
 using LegoEmu.Cpu.Interp.Shaped;
+using LegoEmu.Cpu.Translate;
 
 namespace LegoEmu.Cpu.Decode;
 
@@ -18,7 +19,9 @@ namespace LegoEmu.Cpu.Decode;
 /// </summary>
 static unsafe class DeadFlags
 {
-    const RflagsBits Status = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
+    // Which flags an instruction writes, and when it may keep them all, come from the translator's analysis (FlagLiveness);
+    // only what counts as unable to fault differs (Quiet).
+    const RflagsBits Status = FlagLiveness.Status;
 
     /// <summary>Swaps in the flagless handlers over a block's prepared instructions.</summary>
     internal static void Apply(Insn* insns, int count)
@@ -38,33 +41,15 @@ static unsafe class DeadFlags
         for (int k = count - 1; k >= first; k--)
         {
             ref readonly var ins = ref insns[k].I;
-            var written = Written(in ins);
+            var written = FlagLiveness.Written(in ins);
             if (alt[k] != 0 && written != 0 && (written & live) == 0)
                 insns[k].Exec = (delegate*<LegoEmu.Cpu.State.CpuState, ref Insn, void>)alt[k];
-            live = (live & ~(KeepsFlagsSometimes(in ins) ? 0 : written)) | Reads(in ins);
+            live = (live & ~(FlagLiveness.KeepsFlagsSometimes(in ins) ? 0 : written)) | Reads(in ins);
         }
     }
 
     /// <summary>The status flags the instruction reads (all of them where it may fault, leave the block or observe them otherwise).</summary>
     static RflagsBits Reads(in Instruction i) => Quiet(i) ? i.RflagsRead & Status : Status;
-
-    /// <summary>The status flags the instruction may write, undefined ones included (the interpreter sets those too).</summary>
-    static RflagsBits Written(in Instruction i) => (i.RflagsModified | i.RflagsUndefined) & Status;
-
-    /// <summary>Shifts and rotates by CL, or by an immediate that masks to zero, may leave every flag as it was.</summary>
-    static bool KeepsFlagsSometimes(in Instruction i)
-    {
-        switch (i.Mnemonic)
-        {
-            case Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar or Mnemonic.Rol or Mnemonic.Ror
-                or Mnemonic.Rcl or Mnemonic.Rcr or Mnemonic.Shld or Mnemonic.Shrd:
-                int last = i.OpCount - 1;
-                if (i.GetOpKind(last) != OpKind.Immediate8) return true;
-                return (i.GetImmediate(last) & 31) == 0;
-            default:
-                return false;
-        }
-    }
 
     /// <summary>
     /// Whether the instruction can neither fault, nor leave the block, nor see the flags other than through the ones it

@@ -14,7 +14,7 @@ namespace LegoEmu.Cpu.Translate;
 /// </summary>
 static class FlagLiveness
 {
-    const RflagsBits Status = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
+    internal const RflagsBits Status = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
 
     /// <summary>The status flags the instruction reads (all of them where it may fault or leave the block).</summary>
     static RflagsBits Reads(in Instruction i) => MayFault(i) ? Status : i.RflagsRead & Status;
@@ -23,7 +23,7 @@ static class FlagLiveness
     static RflagsBits Kills(in Instruction i) => KeepsFlagsSometimes(i) ? 0 : Written(i);
 
     /// <summary>The status flags the instruction may write, undefined ones included (the interpreter sets those too).</summary>
-    static RflagsBits Written(in Instruction i) => (i.RflagsModified | i.RflagsUndefined) & Status;
+    internal static RflagsBits Written(in Instruction i) => (i.RflagsModified | i.RflagsUndefined) & Status;
 
     internal static bool[] DeadAfter(ReadOnlySpan<Insn> insns)
     {
@@ -51,7 +51,7 @@ static class FlagLiveness
     }
 
     /// <summary>Shifts and rotates by CL, or by an immediate that masks to zero, may leave every flag as it was.</summary>
-    static bool KeepsFlagsSometimes(in Instruction i)
+    internal static bool KeepsFlagsSometimes(in Instruction i)
     {
         switch (i.Mnemonic)
         {
