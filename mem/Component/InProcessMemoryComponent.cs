@@ -238,11 +238,13 @@ public sealed unsafe class InProcessMemoryComponent : IMemoryComponent
     /// <summary>
     /// As <see cref="Fill(int, ulong, Span{byte}, out Protection)"/>; <paramref name="slot"/> is the arena slot of the
     /// page's frame when the space holds it alone (one sharer: no fork shares it, no shared object or file page), else -1.
-    /// With <paramref name="ownFilePages"/> a page of a privately mapped file becomes a frame of the space's own first
+    /// With <paramref name="ownPages"/> a page of a privately mapped file becomes a frame of the space's own first
     /// (a copy in the arena, as its first write would make, while there is room), so that it can be granted: a guest that
-    /// streams a file it mapped would otherwise need a message for every miss of it.
+    /// streams a file it mapped would otherwise need a message for every miss of it. So does a private page that has no
+    /// frame yet (zeros: a program's .bss read before it is written, memory no longer p-local): its every fill, and every
+    /// prefetch that passes it, would otherwise be a message answered with zeros.
     /// </summary>
-    public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot, out int slot, bool ownFilePages)
+    public FillStatus Fill(int asid, ulong lineAddr, Span<byte> destination, out Protection prot, out int slot, bool ownPages)
     {
         slot = -1;
         var s = Get(asid);
@@ -257,9 +259,14 @@ public sealed unsafe class InProcessMemoryComponent : IMemoryComponent
         else if (s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out var frame) || (FilePage(s, vma, lineAddr, AccessKind.Read) != null
                      && s.Frames.TryGetValue(lineAddr >> PageMath.PageShift, out frame)))
         {
-            if (frame.FilePage && ownFilePages) frame = OwnCopy(s, lineAddr >> PageMath.PageShift, frame);
+            if (frame.FilePage && ownPages) frame = OwnCopy(s, lineAddr >> PageMath.PageShift, frame);
             data = frame.Bytes;
             if (frame.Index >= 0 && frame.Sharers == 1) slot = frame.Index;
+        }
+        else if (ownPages && OwnZeroFrame(s, lineAddr >> PageMath.PageShift) is { } zero)
+        {
+            data = zero.Bytes;
+            slot = zero.Index;
         }
         else data = default;
         if (data.IsEmpty)
@@ -319,6 +326,22 @@ public sealed unsafe class InProcessMemoryComponent : IMemoryComponent
         s.Frames[page] = copy;
         Stats.Frames++;
         return copy;
+    }
+
+    /// <summary>
+    /// A zeroed arena frame made the page's own (see <see cref="Fill(int, ulong, Span{byte}, out Protection, out int, bool)"/>),
+    /// or null when there is no arena or it is half full: as <see cref="OwnCopy"/>, reading must not take the room that
+    /// writes need.
+    /// </summary>
+    Frame? OwnZeroFrame(Space s, ulong page)
+    {
+        if (Arena == null || (Stats.CapacityFrames != long.MaxValue && Stats.Frames >= Stats.CapacityFrames / 2)) return null;
+        int index = Arena.Allocate();
+        if (index < 0) return null;
+        var frame = new Frame(index, Arena.Frame(index));
+        s.Frames[page] = frame;
+        Stats.Frames++;
+        return frame;
     }
 
     /// <summary>The frame backing a page, allocated on first use and unshared (copied) if forked spaces share it.</summary>

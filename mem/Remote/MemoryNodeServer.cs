@@ -617,8 +617,8 @@ public sealed partial class MemoryNodeServer : IDisposable
         // are reserved ahead, and a fill without data takes its room back.
         int head = w.Length;
         w.U16(0);
-        // A file page becomes the space's own frame only where that costs no connection its quota.
-        var status = st.Fill(asid, addr, w.Reserve(size), out var prot, out int slot, ownFilePages: grant == true && FramesPerConnection <= 0);
+        // A file page or a page with no frame becomes the space's own frame only where that costs no connection its quota.
+        var status = st.Fill(asid, addr, w.Reserve(size), out var prot, out int slot, ownPages: grant == true && FramesPerConnection <= 0);
         var frame = w.Written(head, 2);
         frame[0] = (byte)status;
         frame[1] = (byte)prot;

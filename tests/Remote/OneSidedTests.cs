@@ -256,7 +256,10 @@ public sealed class OneSidedTests : IDisposable
         Assert.Equal((long)next, cluster.Map(asid, next, Line, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed, "next"));
         cluster.Poke(asid, next, Page(9, 9));
         Assert.Equal((long)Base, cluster.Map(asid, Base, Line, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous | MapFlags.Fixed, "again"));
-        Assert.Equal(FillStatus.Zero, cluster.Fill(asid, Base, line, out _));
+        // Zeros, from a frame of its own: on a link that grants, a page with no frame gets one (its next fills need no message).
+        Assert.Equal(FillStatus.Data, cluster.Fill(asid, Base, line, out _));
+        Assert.Equal(new byte[Line], line);
+        Assert.True(node.HoldsGrant(asid, Base));
         Assert.Equal(FillStatus.Data, cluster.Fill(asid, next, line, out _));
         Assert.Equal(Page(9, 9), line);
         Assert.True(node.HoldsGrant(asid, next));
