@@ -662,6 +662,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         {
             _prot[slot] = Protection.None;
             _fetch[slot] = FetchUnmapped;
+            PLocal(_asids[slot]).MarkUnmapped(_tags[slot]);
             return;
         }
         var line = new Span<byte>(SlotData(slot), _config.LineSize);
@@ -783,13 +784,16 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (depth == 0) return;
         // A use tops the stream up only once half the depth is missing, so lines go out (and come back) in batches
         // of that many: one send and about one receive for several lines instead of one each.
+        // A stream ends where a prefetch found no mapping: the lines beyond are not looked for.
+        var plocal = PLocal(asid);
         if (use)
         {
             int missing = 0;
             for (int k = 1; k <= depth; k++)
             {
                 long target = (long)(lineAddr >> _lineShift) + stride * k;
-                if (target >= 0 && target < (long)(VmaSet.TaskSize >> _lineShift) && !Holds(asid, (ulong)target << _lineShift)) missing++;
+                if (target < 0 || target >= (long)(VmaSet.TaskSize >> _lineShift) || plocal.KnownUnmapped((ulong)target << _lineShift)) break;
+                if (!Holds(asid, (ulong)target << _lineShift)) missing++;
             }
             if (missing < (depth + 1) / 2) return;
         }
@@ -798,7 +802,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         {
             long target = (long)(lineAddr >> _lineShift) + stride * k;
             if (target < 0 || target >= (long)(VmaSet.TaskSize >> _lineShift)) break;
-            if (_prefetchInFlight >= MaxPrefetchInFlight) break;
+            if (_prefetchInFlight >= MaxPrefetchInFlight || plocal.KnownUnmapped((ulong)target << _lineShift)) break;
             issued |= IssuePrefetch(asid, (ulong)target << _lineShift, protectedSlot);
         }
         if (issued) _pipelined!.FlushQueued();

@@ -20,8 +20,29 @@ public sealed class PLocalTracker
     /// <summary>The gap between ranges <see cref="IsFresh"/> found last (empty when none): misses of a file mapping's lines fall in one.</summary>
     ulong _gapStart, _gapEnd;
 
+    /// <summary>
+    /// Lines a prefetch found unmapped (the node answered so), which later prefetches skip: a stream that runs off the end
+    /// of a mapping (a thread's malloc arena walked downwards, the heap below the program's data) would otherwise ask the
+    /// node about the same lines again after every miss, a message each, and its slots would be waited for when chosen as
+    /// victims. Forgotten whenever this space's mappings change here; one still remembered when another component mapped
+    /// the line only costs that line its prefetch (a demand miss asks the node as always).
+    /// </summary>
+    readonly HashSet<ulong> _unmapped = new();
+    /// <summary>More remembered than this and the memo starts over: it is a hint, and its set must not grow without bound.</summary>
+    const int MaxUnmapped = 4096;
+
+    public void MarkUnmapped(ulong lineAddr)
+    {
+        if (_unmapped.Count >= MaxUnmapped) _unmapped.Clear();
+        _unmapped.Add(lineAddr);
+    }
+
+    /// <summary>True when a prefetch found the line unmapped and no mapping changed here since.</summary>
+    public bool KnownUnmapped(ulong lineAddr) => _unmapped.Count != 0 && _unmapped.Contains(lineAddr);
+
     public void Add(ulong start, ulong end, Protection prot)
     {
+        _unmapped.Clear();
         _last = default;
         _gapStart = _gapEnd = 0;
         Remove(start, end);
@@ -30,6 +51,7 @@ public sealed class PLocalTracker
 
     public void Remove(ulong start, ulong end)
     {
+        _unmapped.Clear();
         _last = default;
         _gapStart = _gapEnd = 0;
         _ranges.Remove(start, end, Cut);
@@ -74,6 +96,7 @@ public sealed class PLocalTracker
 
     public void Clear()
     {
+        _unmapped.Clear();
         _last = default;
         _gapStart = _gapEnd = 0;
         _ranges.Clear();
