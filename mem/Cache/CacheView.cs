@@ -388,6 +388,14 @@ public sealed unsafe class CacheView
             _cache.MarkDirty(slot);
             e.WriteTag = line;
         }
+        else if (kind == AccessKind.Read && _cache.IsDirty(slot) && (prot & Protection.Write) != 0 && _cache.IsExclusive(slot)
+                 && !_cache.CodeLines.IsMarked(Asid, line))
+        {
+            // A line dirty already, read again after it left the front table (CLOCK's hand took it out to see its next use):
+            // a store would only mark it dirty again, so stores take the fast path at once instead of leaving translated
+            // code a second time (kmeans at 25 % of its footprint: 48,000 of its 530,000 look-ups).
+            e.WriteTag = line;
+        }
         else if (kind == AccessKind.Fetch)
         {
             e.Exec = 1;

@@ -302,6 +302,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     internal void Touch(int slot) => _stamp[slot] = ++_clock;
     internal Protection SlotProt(int slot) => _prot[slot];
     internal void MarkDirty(int slot) => _dirty[slot] = true;
+    internal bool IsDirty(int slot) => _dirty[slot];
 
     ICoherentMemory? _coherent;
 
