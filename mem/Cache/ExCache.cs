@@ -474,7 +474,16 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         bool plocal = false;
         byte* frame = null;
         int frameNode = 0;
-        if (PLocal(asid).IsFresh(lineAddr, out prot))
+        if (lineAddr >= VmaSet.TaskSize)
+        {
+            // Nothing there is ever mapped (an access wrapping past the top of the user address space): unmapped as an
+            // in-process component says, without a request, which a memory node would take as a protocol error.
+            if (dirtyVictim) WriteBackSlot(slot);
+            _tracked[slot] = false;
+            prot = Protection.None;
+            status = FillStatus.Unmapped;
+        }
+        else if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
             plocal = true;
             // The write-back waits in the link's batch: it leaves with the next request to its node, or once the batch is large.
@@ -915,7 +924,18 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         bool exclusive = access == AccessKind.Write;
         FillStatus status;
         Protection prot;
-        if (dirtyVictim)
+        if (lineAddr >= VmaSet.TaskSize)
+        {
+            // Never mapped (see Miss): the victim goes back alone.
+            if (dirtyVictim)
+            {
+                _coherent!.WriteBack(victimAsid, victimAddr, _victim);
+                CountWriteBack(victimAsid, victimAddr);
+            }
+            prot = Protection.None;
+            status = FillStatus.Unmapped;
+        }
+        else if (dirtyVictim)
         {
             status = _coherent!.WriteBackAndFillCoherent(victimAsid, victimAddr, _victim, asid, lineAddr, line, exclusive, out prot, out bool combined);
             CountWriteBack(victimAsid, victimAddr);
