@@ -181,16 +181,28 @@ public static class RunCommand
     }
 
     const string DefaultExcache = "1G", DefaultLine = "4K";
-    static readonly string DefaultPolicy = ReplacementPolicies.Name(CacheConfig.DefaultPolicy);
+    static string DefaultPolicy => ReplacementPolicies.Name(CacheConfig.DefaultPolicy);
 
     const int DefaultPool = 1;
 
     static CacheConfig? CacheFrom(string excache, int? ways, string line, string policy, out string? error)
     {
-        error = null;
-        if (!SizeParser.TryParse(excache, out long size)) { error = $"bad --excache size '{excache}'"; return null; }
-        if (!SizeParser.TryParse(line, out long lineSize) || lineSize > int.MaxValue) { error = $"bad --line size '{line}'"; return null; }
+        if (!Sizes(excache, line, out long size, out long lineSize, out error)) return null;
         if (ReplacementPolicies.Parse(policy) is not { } pol) { error = $"unknown --policy '{policy}'"; return null; }
+        return CacheFrom(size, ways, lineSize, pol, out error);
+    }
+
+    static bool Sizes(string excache, string line, out long size, out long lineSize, out string? error)
+    {
+        error = null;
+        lineSize = 0;
+        if (!SizeParser.TryParse(excache, out size)) { error = $"bad --excache size '{excache}'"; return false; }
+        if (!SizeParser.TryParse(line, out lineSize) || lineSize > int.MaxValue) { error = $"bad --line size '{line}'"; return false; }
+        return true;
+    }
+
+    static CacheConfig? CacheFrom(long size, int? ways, long lineSize, ReplacementPolicy pol, out string? error)
+    {
         // Without an explicit --ways a small cache becomes fully associative rather than an error.
         int w = ways ?? (int)Math.Clamp(size / Math.Max(lineSize, 1), 1, 8);
         var config = new CacheConfig(size, w, (int)lineSize, pol);
@@ -204,7 +216,10 @@ public static class RunCommand
     /// </summary>
     public static int RunWithDefaults(string[] argv)
     {
-        var config = CacheFrom(DefaultExcache, null, DefaultLine, DefaultPolicy, out _)!;
+        // The default policy as it is, not by its name: the name is the enum's ToString, whose first use reads the enum's
+        // metadata by reflection (a few milliseconds of every start).
+        Sizes(DefaultExcache, DefaultLine, out long size, out long lineSize, out _);
+        var config = CacheFrom(size, null, lineSize, CacheConfig.DefaultPolicy, out _)!;
         // LEGOEMU_CODE_CACHE applies here too, as it does through the option parser.
         if (TierArguments.Defaults(out string? error) is not { } tier) return Fail(error!);
         var options = new RunOptions(config, false, false, EmulatorStderr.Writer)

@@ -28,8 +28,24 @@ public sealed class HostSignals : IDisposable
     {
         Span<byte> buffer = stackalloc byte[4096];
         var value = Host.ProcFile.SelfStatusField("SigIgn"u8, buffer);
-        if (ulong.TryParse(value, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong bits))
-            IgnoredAtStart = bits;
+        if (ParseHex(value) is { } bits) IgnoredAtStart = bits;
+    }
+
+    /// <summary>
+    /// The kernel's 16 hex digits, or null. By hand: this is the emulator's first managed work, and the number parser with
+    /// a culture brought the runtime's number formatting types in at every start, for one field.
+    /// </summary>
+    static ulong? ParseHex(ReadOnlySpan<byte> digits)
+    {
+        if (digits.IsEmpty || digits.Length > 16) return null;
+        ulong v = 0;
+        foreach (byte d in digits)
+        {
+            int x = d is >= (byte)'0' and <= (byte)'9' ? d - '0' : (d | 0x20) is >= 'a' and <= 'f' ? (d | 0x20) - 'a' + 10 : -1;
+            if (x < 0) return null;
+            v = v << 4 | (uint)x;
+        }
+        return v;
     }
 
     /// <summary>
