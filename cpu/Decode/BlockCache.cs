@@ -40,6 +40,12 @@ public sealed unsafe class BlockCache
     /// forgotten ones cannot keep a whole 1 MiB <see cref="InsnStorage"/> chunk alive.
     /// </summary>
     readonly HashSet<ulong> _rewrittenChunks = new();
+    /// <summary>
+    /// The code chunk and the code line the last decoded block ended in (or ~0): the next block is nearly always there too,
+    /// and a set's add per block for what is already in it was a few percent of decoding a large program's start-up. The
+    /// line is forgotten whenever a line of this address space stops being marked (a store into code, <see cref="Clear"/>).
+    /// </summary>
+    ulong _lastChunk = ~0UL, _lastLine = ~0UL;
 
     public BlockCache(CacheView mem)
     {
@@ -61,6 +67,7 @@ public sealed unsafe class BlockCache
     void OnCodeWritten(int asid, ulong line)
     {
         if (asid != _mem.Asid) return;
+        _lastLine = ~0UL;
         CodeWrites++;
         Invalidate(line, line + (ulong)_mem.Cache.LineSize);
     }
@@ -114,6 +121,7 @@ public sealed unsafe class BlockCache
     {
         _blocks.Clear();
         _codeChunks.Clear();
+        _lastChunk = _lastLine = ~0UL;
         _rewrittenChunks.Clear();
         HotHeads = null;
         Array.Clear(_recent);
@@ -199,11 +207,15 @@ public sealed unsafe class BlockCache
             block = new Block(rip, (Insn*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref own[0]), count, own);
         }
         if (HotHeads != null && HotHeads.Contains(rip)) block.ExecCount = PresetHot;
-        for (ulong c = rip >> ChunkShift; c <= (block.End - 1) >> ChunkShift; c++) _codeChunks.Add(c);
+        ulong lastChunk = (block.End - 1) >> ChunkShift;
+        for (ulong c = rip >> ChunkShift; c <= lastChunk; c++)
+            if (c != _lastChunk) _codeChunks.Add(c);
+        _lastChunk = lastChunk;
         // Stores to these lines must now come through the slow path, which forgets the block first.
         ulong lineMask = (ulong)_mem.Cache.LineSize - 1;
         for (ulong line = rip & ~lineMask; line < block.End; line += lineMask + 1)
-            _mem.Cache.CodeLines.Mark(_mem.Asid, line);
+            if (line != _lastLine) _mem.Cache.CodeLines.Mark(_mem.Asid, line);
+        _lastLine = (block.End - 1) & ~lineMask;
         return block;
     }
 
