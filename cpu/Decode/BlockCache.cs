@@ -206,6 +206,7 @@ public sealed unsafe class BlockCache
             new Span<Insn>(at, count).CopyTo(own);
             block = new Block(rip, (Insn*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref own[0]), count, own);
         }
+        if (count >= 2) block.Tail = PairTable.For(in at[count - 2], in at[count - 1]);
         if (HotHeads != null && HotHeads.Contains(rip)) block.ExecCount = PresetHot;
         ulong lastChunk = (block.End - 1) >> ChunkShift;
         for (ulong c = rip >> ChunkShift; c <= lastChunk; c++)

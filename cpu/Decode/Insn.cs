@@ -72,6 +72,12 @@ public sealed unsafe class Block
 
     /// <summary>The first instruction, for loops that index without bounds checks (see <see cref="Insns"/> on lifetime).</summary>
     public Insn* First => _insns;
+    /// <summary>
+    /// When the block ends in a compare and a conditional branch: one handler for both (see PairForms), which the
+    /// interpreter runs in their place, with the compare. Null otherwise. The instructions keep their own handlers, for
+    /// every other way of running them (translated code, a trace's attribution).
+    /// </summary>
+    public delegate*<CpuState, ref Insn, void> Tail;
     /// <summary>One-entry successor caches: most blocks continue to one or two places.</summary>
     public Block? Next1, Next2;
     public ulong Next1Ip, Next2Ip;

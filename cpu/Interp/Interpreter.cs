@@ -142,18 +142,22 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     {
         Insn* insns = b.First;
         int last = b.Count - 1;
+        // A block ending in a compare and its branch runs the two as one (Block.Tail), from the compare on.
+        var tail = b.Tail;
+        int end = tail == null ? last : last - 1;
         try
         {
-            for (int n = 0; n < last; n++)
+            for (int n = 0; n < end; n++)
             {
                 ref Insn i = ref insns[n];
                 c.BlockPosition = n;
                 i.Exec(c, ref i);
             }
-            ref Insn end = ref insns[last];
-            c.BlockPosition = last;
-            c.Rip = end.NextIp;
-            end.Exec(c, ref end);
+            ref Insn e = ref insns[end];
+            c.BlockPosition = end;
+            c.Rip = insns[last].NextIp;
+            if (tail == null) e.Exec(c, ref e);
+            else tail(c, ref e);
         }
         catch
         {
