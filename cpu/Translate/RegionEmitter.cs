@@ -62,6 +62,11 @@ sealed partial class RegionEmitter
     /// member stores.
     /// </summary>
     int[] _groupOf = Array.Empty<int>();
+    /// <summary>
+    /// For each member, its access's displacement from the group's base register as it was when the group opened, and
+    /// how far that register (RSP, by pushes and the like) has moved since then when the member begins.
+    /// </summary>
+    long[] _groupDisp = Array.Empty<long>(), _groupMoved = Array.Empty<long>();
     readonly List<(int Base, long Low, int Bytes, bool Store)> _groups = new(8);
     /// <summary>Which groups have their host address in their local (looked up in this block since the last call out).</summary>
     bool[] _probed = Array.Empty<bool>();
@@ -69,6 +74,8 @@ sealed partial class RegionEmitter
     /// <summary>The current instruction's group, or -1, and its displacement.</summary>
     int _insnGroup = -1;
     ulong _insnDisp;
+    /// <summary>The current member's <see cref="_groupDisp"/> and <see cref="_groupMoved"/>.</summary>
+    long _insnGroupDisp, _insnGroupMoved;
 
     /// <summary>
     /// Groups the block's accesses at a base register plus a displacement that no write of that register separates, when
@@ -89,14 +96,21 @@ sealed partial class RegionEmitter
         _groups.Clear();
         if (MissCalls || _shape.TouchesOnHit || insns.Length < 2) return;
         var groupOf = new int[insns.Length];
+        var groupDisp = new long[insns.Length];
+        var groupMoved = new long[insns.Length];
         long cap = (1L << _shape.LineShift) / 8;
-        // The group open on each base register: its index, members and range.
+        // The group open on each base register: its index, members and range (displacements from the register's value
+        // when the group opened).
         var open = new (int Group, int Members, long Low, long High, bool Store)[16];
         for (int r = 0; r < 16; r++) open[r].Group = -1;
         var groups = new List<(int Base, long Low, int Bytes, bool Store, int Members)>(8);
+        // How far RSP has moved since its group opened, by pushes, pops, calls, returns and constant adjustments: a
+        // function's saves of its registers and its frame are one group, and so are its restores and its return.
+        long rspMoved = 0;
         void Close(int r)
         {
             ref var o = ref open[r];
+            if (r == Registers.RSP) rspMoved = 0;
             if (o.Group < 0) return;
             groups[o.Group] = (r, o.Low, (int)(o.High - o.Low + 1), o.Store, o.Members);
             o.Group = -1;
@@ -105,14 +119,21 @@ sealed partial class RegionEmitter
         {
             ref readonly var insn = ref insns[k];
             groupOf[k] = -1;
-            var (member, written) = GroupUse(insn);
+            var (member, written, rspStep) = GroupUse(insn);
             // A group looks its line up as its first access would have: for reading when that one reads (a line filled by
             // a read is not yet in the table for writing), so a store joins only a group that began with a store.
-            if (member is { } m && !(m.Store && open[insn.Base].Group >= 0 && !open[insn.Base].Store))
+            if (member is { } m && !(m.Store && open[m.Base].Group >= 0 && !open[m.Base].Store))
             {
-                int r = insn.Base;
-                long lo = (long)insn.Disp, hi = lo + m.Bytes - 1;
-                if (open[r].Group >= 0 && Math.Max(open[r].High, hi) - Math.Min(open[r].Low, lo) >= cap) Close(r);
+                int r = m.Base;
+                long moved = r == Registers.RSP ? rspMoved : 0;
+                long lo = moved + m.Disp, hi = lo + m.Bytes - 1;
+                if (open[r].Group >= 0 && Math.Max(open[r].High, hi) - Math.Min(open[r].Low, lo) >= cap)
+                {
+                    Close(r);
+                    moved = 0;
+                    lo = m.Disp;
+                    hi = lo + m.Bytes - 1;
+                }
                 ref var o = ref open[r];
                 if (o.Group < 0)
                 {
@@ -123,9 +144,12 @@ sealed partial class RegionEmitter
                 o.High = Math.Max(o.High, hi);
                 o.Members++;
                 groupOf[k] = o.Group;
+                groupDisp[k] = lo;
+                groupMoved[k] = moved;
             }
             for (int r = 0; r < 16; r++)
                 if ((written & (1 << r)) != 0) Close(r);
+            if (open[Registers.RSP].Group >= 0) rspMoved += rspStep;
         }
         for (int r = 0; r < 16; r++) Close(r);
         // A group of one access gains nothing: that access probes as usual. The others are numbered in order.
@@ -140,6 +164,8 @@ sealed partial class RegionEmitter
         for (int k = 0; k < groupOf.Length; k++)
             if (groupOf[k] >= 0) groupOf[k] = number[groupOf[k]];
         _groupOf = groupOf;
+        _groupDisp = groupDisp;
+        _groupMoved = groupMoved;
         if (_probed.Length < _groups.Count) _probed = new bool[_groups.Count];
         while (_groupHosts.Count < _groups.Count) _groupHosts.Add(Il.DeclareLocal(typeof(nint)));
     }
@@ -147,11 +173,37 @@ sealed partial class RegionEmitter
     static readonly InstructionInfoFactory GroupInfo = new();
 
     /// <summary>
-    /// Whether the instruction can be a group's member (its one memory access at its base register plus a displacement,
-    /// the base left alone): its size and whether it stores; and the general registers it writes, as a mask.
+    /// Whether the instruction can be a group's member (its one memory access at a base register plus a displacement,
+    /// the base left alone or, for RSP, moved by a known amount after the access): that register, the displacement, the
+    /// size and whether it stores; the general registers it writes otherwise, as a mask; and how far it moves RSP when it
+    /// moves it by a constant (RSP is then not among the registers written).
     /// </summary>
-    static ((int Bytes, bool Store)? Member, int Written) GroupUse(in Insn insn)
+    static ((int Base, long Disp, int Bytes, bool Store)? Member, int Written, long RspStep) GroupUse(in Insn insn)
     {
+        // The stack's own forms, as EmitStack and EmitBranch emit them: one access at RSP, then RSP moves.
+        switch (insn.I.Code)
+        {
+            case Code.Call_rel32_64:
+                return ((Registers.RSP, -8, 8, true), 0, -8);
+            case Code.Call_rm64 when insn.I.Op0Kind == OpKind.Register && Simple(insn, 0):
+                return ((Registers.RSP, -8, 8, true), 0, -8);
+            case Code.Retnq:
+                return ((Registers.RSP, 0, 8, false), 0, 8);
+            case Code.Retnq_imm16:
+                return ((Registers.RSP, 0, 8, false), 0, 8 + insn.I.Immediate16);
+            case Code.Add_rm64_imm8 or Code.Add_rm64_imm32 or Code.Sub_rm64_imm8 or Code.Sub_rm64_imm32
+                when insn.I.Op0Kind == OpKind.Register && insn.I.Op0Register == Register.RSP:
+            {
+                long imm = (long)insn.I.GetImmediate(1);
+                return (null, 0, insn.I.Mnemonic == Mnemonic.Add ? imm : -imm);
+            }
+        }
+        if (insn.I.Mnemonic == Mnemonic.Push && insn.I.StackPointerIncrement == -8 && insn.I.Op0Kind != OpKind.Memory && Simple(insn, 0))
+            return ((Registers.RSP, -8, 8, true), 0, -8);
+        if (insn.I.Mnemonic == Mnemonic.Pop && insn.I.StackPointerIncrement == 8 && insn.I.Op0Kind == OpKind.Register && IsGpr(insn.I.Op0Register)
+            && insn.I.Op0Register.GetFullRegister() != Register.RSP)
+            return ((Registers.RSP, 0, 8, false), 1 << Registers.GprIndex[(int)insn.I.Op0Register.GetFullRegister()], 8);
+
         int written = 0, accesses = 0;
         bool store = false;
         lock (GroupInfo)
@@ -170,13 +222,13 @@ sealed partial class RegionEmitter
             }
         }
         if (insn.I.StackPointerIncrement != 0) written |= 1 << Registers.RSP;
-        if (insn.I.OpCount == 0 || insn.Base < 0 || insn.Index >= 0 || insn.Seg != 0 || insn.Addr32 || accesses != 1) return (null, written);
-        if (!GroupMnemonic(insn.I.Mnemonic) || (written & (1 << insn.Base)) != 0) return (null, written);
+        if (insn.I.OpCount == 0 || insn.Base < 0 || insn.Index >= 0 || insn.Seg != 0 || insn.Addr32 || accesses != 1) return (null, written, 0);
+        if (!GroupMnemonic(insn.I.Mnemonic) || (written & (1 << insn.Base)) != 0) return (null, written, 0);
         bool hasMemory = false;
         for (int n = 0; n < insn.I.OpCount; n++) hasMemory |= insn.I.GetOpKind(n) == OpKind.Memory;
         int bytes = insn.I.MemorySize.GetSize();
-        if (!hasMemory || bytes is < 1 or > 32) return (null, written);
-        return ((bytes, store), written);
+        if (!hasMemory || bytes is < 1 or > 32) return (null, written, 0);
+        return ((insn.Base, (long)insn.Disp, bytes, store), written, 0);
     }
 
     /// <summary>Instructions whose emitters make their one access unconditionally, through <see cref="EmitProbe"/>.</summary>
@@ -851,6 +903,11 @@ sealed partial class RegionEmitter
         IndexInBlock = indexInBlock;
         _insnGroup = indexInBlock < _groupOf.Length ? _groupOf[indexInBlock] : -1;
         _insnDisp = i.Disp;
+        if (_insnGroup >= 0)
+        {
+            _insnGroupDisp = _groupDisp[indexInBlock];
+            _insnGroupMoved = _groupMoved[indexInBlock];
+        }
         _insnShape = i;
         _rmwAddr = null;
         _faultLabel = null;
@@ -1391,7 +1448,7 @@ sealed partial class RegionEmitter
         {
             var (reg, low, size, store) = _groups[_insnGroup];
             var host = _groupHosts[_insnGroup];
-            long offset = (long)_insnDisp - low;
+            long offset = _insnGroupDisp - low;
             var alone = Il.DefineLabel();
             var back = Il.DefineLabel();
             bool first = !_probed[_insnGroup];
@@ -1400,13 +1457,14 @@ sealed partial class RegionEmitter
                 // The group's first access looks up the line of its whole range, once: the base plus its lowest displacement
                 // up to the range's last byte. Without GroupsAlone a failed look-up is this access's miss (the caller's
                 // label: groups are only planned where a miss leaves the region), and the others need no test.
+                // The register as it is now, less how far it has moved since the group opened.
                 var range = Tmp();
                 LoadGpr64(reg);
-                Il.Ldc8(low);
+                Il.Ldc8(low - _insnGroupMoved);
                 Il.Emit(OpCodes.Add);
                 Il.Emit(OpCodes.Stloc, range);
                 ProbeThroughLine(range, size, store ? CacheView.EntryWriteTagOffset : CacheView.EntryReadTagOffset, GroupsAlone ? alone : miss,
-                    new LineKey((sbyte)reg, -1, 0, 0, false, low >> _shape.LineShift, store));
+                    new LineKey((sbyte)reg, -1, 0, 0, false, (low - _insnGroupMoved) >> _shape.LineShift, store));
                 Il.Emit(OpCodes.Stloc, host);
                 _probed[_insnGroup] = true;
                 _region.LeavingGroups |= !GroupsAlone;
@@ -1432,7 +1490,7 @@ sealed partial class RegionEmitter
                 Il.Emit(OpCodes.Add);
             }
             Il.MarkLabel(back);
-            if (GroupsAlone) _alone.Add((alone, back, first ? host : null, a, reg, (long)_insnDisp, bytes, tagOffset, miss));
+            if (GroupsAlone) _alone.Add((alone, back, first ? host : null, a, reg, _insnGroupDisp - _insnGroupMoved, bytes, tagOffset, miss));
             return;
         }
         ProbeThroughLine(a, bytes, tagOffset, miss,
@@ -1458,7 +1516,7 @@ sealed partial class RegionEmitter
                 Il.Emit(OpCodes.Conv_I);
                 Il.Emit(OpCodes.Stloc, clearHost);
             }
-            // The access's own address (a member's base register is not written within its group).
+            // The access's own address (a member's base register is not written within its group, but for RSP moving by known amounts).
             LoadGpr64(reg);
             Il.Ldc8(disp);
             Il.Emit(OpCodes.Add);
