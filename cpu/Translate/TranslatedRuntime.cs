@@ -136,6 +136,25 @@ public static class TranslatedRuntime
                 if (!m.ContainsGenericParameters && !m.IsAbstract) System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(m.MethodHandle);
         System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(LegoEmu.Mem.Cache.CacheView).GetMethod(nameof(LegoEmu.Mem.Cache.CacheView.TouchSlot))!.MethodHandle);
         ExitStub.Prepare();
+        PrepareFirstCompile();
+    }
+
+    /// <summary>
+    /// What the first regions' compiles would otherwise pay for once, while the guest interprets the loop they are for:
+    /// the flag analysis's tables (the x87 mnemonics, by the names of all of Iced's), and what the runtime compiles at the
+    /// first use of the compiler's generic collections and of a dynamic method's entry point. Paid here, before either
+    /// compiler thread takes its first job, instead of inside the first regions' compiles, where the two threads met the
+    /// same first uses.
+    /// </summary>
+    static void PrepareFirstCompile()
+    {
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(FlagLiveness).TypeHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(List<Insn>).TypeHandle);
+        // A dictionary keyed by a struct compares its comparer with the default one, which the runtime makes by reflection.
+        _ = EqualityComparer<PendingFlags>.Default;
+        var descriptor = typeof(System.Reflection.Emit.DynamicMethod).GetMethod("GetMethodDescriptor",
+            System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+        if (descriptor?.Invoke(ExitStub.Method, null) is RuntimeMethodHandle handle) _ = handle.GetFunctionPointer();
     }
 
     /// <summary>A misaligned 16-byte access by an instruction that requires alignment (#GP).</summary>
