@@ -52,6 +52,8 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     readonly byte[] _fetch;
     /// <summary>The node an in-flight prefetch was sent to.</summary>
     readonly int[] _fetchNode;
+    /// <summary>Per slot: the prefetched line came as a frame the node granted, mapped with no message (see <see cref="PrefetchThrottle"/>).</summary>
+    readonly bool[] _fetchMapped;
     /// <summary>A prefetch whose node found no mapping for the line: the slot keeps its tag (so victims are chosen
     /// as a trace's replay chooses them) until it is looked up, evicted or dropped, and is never handed out.</summary>
     const byte FetchInFlight = 1, FetchArrived = 2, FetchUnmapped = 3;
@@ -101,6 +103,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _victim = new byte[config.LineSize];
         _fetch = _store.Fetch;
         _fetchNode = _store.FetchNode;
+        _fetchMapped = new bool[_tags.Length];
         _queue = new WriteBackQueue(config.LineSize);
         Attach(component);
         _ways = config.Ways;
@@ -381,12 +384,12 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
                 Tracer?.Drop(lineAddr);
                 Vacate(i);
                 _fetch[i] = 0;
-                Wasted();
+                Wasted(i);
                 return -1;
             }
             _fetch[i] = 0;
             Stats.PrefetchUsed++;
-            _throttle.Used(SavedFraction(waited));
+            _throttle.Used(SavedFraction(waited), _fetchMapped[i]);
             PrefetchedUse = true;
         }
         Stats.Hits++;
@@ -693,6 +696,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         Map(slot, (byte*)frame, node);
         _prot[slot] = prot;
         _fetch[slot] = FetchArrived;
+        _fetchMapped[slot] = true;
         Stats.RemoteFills++;
         Stats.MappedFills++;
         Stats.BytesFilled += _config.LineSize;
@@ -705,10 +709,10 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     /// <summary>The prefetch depth the throttle allows now (0: stopped until a trial).</summary>
     public int PrefetchDepthNow => _throttle.Depth;
 
-    void Wasted()
+    void Wasted(int slot)
     {
         Stats.PrefetchWasted++;
-        _throttle.Wasted();
+        _throttle.Wasted(_fetchMapped[slot]);
     }
 
     /// <summary>Each set's last victims, once this cache has prefetched: which demand misses prefetches caused.</summary>
@@ -768,7 +772,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (_fetch[slot] is FetchArrived or FetchUnmapped)
         {
             _fetch[slot] = 0;
-            Wasted();
+            Wasted(slot);
         }
     }
 
@@ -819,13 +823,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     }
 
     /// <summary>True when the line is cached or on its way.</summary>
-    bool Holds(int asid, ulong lineAddr)
-    {
-        int first = (int)((lineAddr >> _lineShift) & _setMask) * _ways;
-        for (int i = first; i < first + _ways; i++)
-            if (_tags[i] == lineAddr && _asids[i] == asid) return true;
-        return false;
-    }
+    bool Holds(int asid, ulong lineAddr) => Find((int)((lineAddr >> _lineShift) & _setMask) * _ways, asid, lineAddr) >= 0;
 
     bool IssuePrefetch(int asid, ulong lineAddr, int protectedSlot)
     {
@@ -861,6 +859,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _chances[slot] = 0;
         _fetch[slot] = FetchInFlight;
         _fetchNode[slot] = node;
+        _fetchMapped[slot] = false;
         _prefetchInFlight++;
         Stats.PrefetchIssued++;
         return true;

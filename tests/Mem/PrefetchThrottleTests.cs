@@ -21,6 +21,36 @@ public sealed class PrefetchThrottleTests
     }
 
     [Fact]
+    public void MappedLinesUsedByAThirdCutTheDepthWhereLinesByMessageWouldNot()
+    {
+        // A third used, two thirds wasted: by message each used line saved a miss and each wasted one cost a quarter.
+        var byMessage = new PrefetchThrottle(16, new CacheStats());
+        byMessage.DepthForStream();
+        for (int i = 0; i < 64; i++)
+            if (i % 3 == 0) byMessage.Used(1);
+            else byMessage.Wasted();
+        Assert.Equal(16, byMessage.Depth);
+
+        // Mapped from granted frames, a demand miss would have cost no message either: the same epoch loses.
+        var stats = new CacheStats();
+        var mapped = new PrefetchThrottle(16, stats);
+        mapped.DepthForStream();
+        for (int i = 0; i < 64; i++)
+            if (i % 3 == 0) mapped.Used(1, mapped: true);
+            else mapped.Wasted(mapped: true);
+        Assert.Equal(8, mapped.Depth);
+        Assert.Equal(1, stats.PrefetchDepthCuts);
+
+        // Nearly all used (a stream over memory seen before): it keeps its depth.
+        var stream = new PrefetchThrottle(16, new CacheStats());
+        stream.DepthForStream();
+        for (int i = 0; i < 64; i++)
+            if (i % 16 == 0) stream.Wasted(mapped: true);
+            else stream.Used(1, mapped: true);
+        Assert.Equal(16, stream.Depth);
+    }
+
+    [Fact]
     public void WastedEpochsHalveTheDepthToAStopAndATrialThatPaysRestoresTheFullDepth()
     {
         var stats = new CacheStats();
