@@ -129,7 +129,15 @@ public sealed partial class MemoryCluster
                 FailNode(d);
                 continue;
             }
-            // Said only once every broken node is failed over: when two fail together, the run ends with one line.
+            // Said only once every broken node is failed over: when two fail together, the run ends with one line. The others
+            // are looked at first: one killed with the node just failed over may not have been talked to since.
+            if (_failoverLines.Count > 0)
+            {
+                bool more = false;
+                for (int i = 0; i < _nodes.Length; i++)
+                    if (!_dead[i]) more |= _nodes[i].NoticeHangUp();
+                if (more) continue;
+            }
             foreach (var line in _failoverLines) Console.Error.WriteLine(line);
             _failoverLines.Clear();
             if (_rebuildAt.Count > 0)

@@ -454,6 +454,17 @@ public sealed class MemoryNodeClient : IDisposable
     /// <summary>The failure that broke this link, if one did.</summary>
     public MemoryNodeFailure? Failure => _broken;
 
+    /// <summary>
+    /// Breaks the link when its node's end of the connection is closed already (a node killed with another), without
+    /// sending or waiting; true when it is broken now.
+    /// </summary>
+    public bool NoticeHangUp()
+    {
+        if (_broken == null && _ring != null && _ring.PeerHungUp())
+            Broken(new MemoryNodeFailure($"memory node {Endpoint} (node {Index}) closed the connection"));
+        return _broken != null;
+    }
+
     /// <summary>Declares the link broken from outside (a heartbeat went unanswered); only where no reply is awaited.</summary>
     public void MarkBroken(MemoryNodeFailure reason) => _broken ??= reason;
 

@@ -335,6 +335,18 @@ public sealed unsafe class RingLink : IDisposable
         return ev != 0 && Drain() == Wake.Closed;
     }
 
+    /// <summary>
+    /// True when the peer's end of the socket is closed (or the link was cut), looked at without waiting and without
+    /// taking doorbells off the socket: for a side that may be sleeping on it for a reply.
+    /// </summary>
+    public bool PeerHungUp()
+    {
+        if (_cancelled || Volatile.Read(ref *_closed) != 0) return true;
+        int ev = RingNative.PollOne(_fd, RingNative.PollIn, 0);
+        if (ev < 0) return ev != -RingNative.EIntr;
+        return (ev & (RingNative.PollErr | RingNative.PollNval | RingNative.PollHup)) != 0;
+    }
+
     /// <summary>True once <see cref="Cancel"/> cut the link.</summary>
     public bool Cancelled => _cancelled;
 
