@@ -7,17 +7,20 @@ using LegoEmu.Cpu.State;
 namespace LegoEmu.Cpu.Translate;
 
 /// <summary>
-/// IMUL with two or three operands and MUL (RDX:RAX = RAX * src) at 32 and 64 bits; CF=OF say whether
-/// the product was truncated (IMUL) or the high half is not zero (MUL).
+/// IMUL with two or three operands, and MUL and IMUL with one (RDX:RAX = RAX * src), at 32 and 64 bits; CF=OF say
+/// whether the product was truncated (IMUL) or the high half is not zero (MUL).
 /// </summary>
 static class EmitMul
 {
     static readonly System.Reflection.MethodInfo BigMulUnsigned =
         typeof(Math).GetMethod(nameof(Math.BigMul), new[] { typeof(ulong), typeof(ulong), typeof(ulong).MakeByRefType() })!;
+    static readonly System.Reflection.MethodInfo BigMulSigned =
+        typeof(Math).GetMethod(nameof(Math.BigMul), new[] { typeof(long), typeof(long), typeof(long).MakeByRefType() })!;
 
     internal static bool TryEmit(RegionEmitter e, in Insn i)
     {
         if (i.I.Mnemonic == Mnemonic.Mul) return Mul(e, i);
+        if (i.I.Mnemonic == Mnemonic.Imul && i.I.OpCount == 1) return ImulWide(e, i);
         if (i.I.Mnemonic != Mnemonic.Imul || i.I.OpCount < 2) return false;
         int bits = i.OpBits;
         if (bits is not (32 or 64)) return false;
@@ -94,6 +97,85 @@ static class EmitMul
         il.Ldc8(0L);
         il.Emit(OpCodes.Cgt_Un);
         il.Emit(OpCodes.Conv_U8);
+        il.Ldc8((long)(Rf.CF | Rf.OF));
+        il.Emit(OpCodes.Mul);
+        il.Emit(OpCodes.Stloc, aux);
+        e.SetFlagsAux(bits, lo, aux);
+        return true;
+    }
+
+    /// <summary>
+    /// One-operand IMUL: RDX:RAX = RAX * src, signed (CPython's overflow checks on its integers use it); CF=OF when
+    /// the high half is not the low half's sign.
+    /// </summary>
+    static bool ImulWide(RegionEmitter e, in Insn i)
+    {
+        int bits = i.OpBits;
+        if (bits is not (32 or 64) || !RegionEmitter.Simple(i, 0)) return false;
+        var il = e.Il;
+        var src = e.Tmp();
+        var lo = e.Tmp();
+        var hi = e.Tmp();
+        var overflow = e.Tmp();
+        e.LoadOperand(i, 0, bits);
+        il.Emit(OpCodes.Stloc, src);
+        if (bits == 64)
+        {
+            e.LoadGpr64(Registers.RAX);
+            il.Emit(OpCodes.Ldloc, src);
+            il.Emit(OpCodes.Ldloca, lo);
+            il.Emit(OpCodes.Call, BigMulSigned);
+            il.Emit(OpCodes.Stloc, hi);
+            // overflow = hi != lo >> 63 (arithmetic)
+            il.Emit(OpCodes.Ldloc, hi);
+            il.Emit(OpCodes.Ldloc, lo);
+            il.Ldc4(63);
+            il.Emit(OpCodes.Shr);
+            il.Emit(OpCodes.Ceq);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Ceq);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, overflow);
+        }
+        else
+        {
+            var full = e.Tmp();
+            e.LoadGpr64(Registers.RAX);
+            il.Emit(OpCodes.Conv_I4);
+            il.Emit(OpCodes.Conv_I8);
+            il.Emit(OpCodes.Ldloc, src);
+            il.Emit(OpCodes.Conv_I4);
+            il.Emit(OpCodes.Conv_I8);
+            il.Emit(OpCodes.Mul);
+            il.Emit(OpCodes.Stloc, full);
+            il.Emit(OpCodes.Ldloc, full);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, lo);
+            il.Emit(OpCodes.Ldloc, full);
+            il.Ldc4(32);
+            il.Emit(OpCodes.Shr);
+            il.Emit(OpCodes.Conv_U4);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, hi);
+            // overflow = full != (long)(int)full
+            il.Emit(OpCodes.Ldloc, full);
+            il.Emit(OpCodes.Ldloc, full);
+            il.Emit(OpCodes.Conv_I4);
+            il.Emit(OpCodes.Conv_I8);
+            il.Emit(OpCodes.Ceq);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Ceq);
+            il.Emit(OpCodes.Conv_U8);
+            il.Emit(OpCodes.Stloc, overflow);
+        }
+        il.Emit(OpCodes.Ldloc, lo);
+        e.StoreGpr64(Registers.RAX);
+        il.Emit(OpCodes.Ldloc, hi);
+        e.StoreGpr64(Registers.RDX);
+        if (e.FlagsDeadAfter) return true;
+        var aux = e.Tmp();
+        il.Emit(OpCodes.Ldloc, overflow);
         il.Ldc8((long)(Rf.CF | Rf.OF));
         il.Emit(OpCodes.Mul);
         il.Emit(OpCodes.Stloc, aux);

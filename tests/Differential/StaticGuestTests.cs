@@ -47,6 +47,7 @@ public sealed class StaticGuestTests(GuestBuilds builds, LegoEmu.Tests.Remote.Tc
         "fault_segv", "fault_divide", "fault_ud2", "signals", "threads", "thread_signals", "futex_restart",
         "branch_flags", "atomics", "bmi_scalar", "avx2_intrinsics", "avx_float", "avx2_strings", "autovec_v3", "avx_signals", "xsave_state", "fpe_unmasked",
         "aes_ni", "x87_unmasked", "sse_scalar", "hash_rounds", "line_walk", "dispatch_vm", "fp_flags_hot", "nested_calls", "dead_flags_fpe", "front_table_edges", "stack_groups",
+        "wide_multiply",
         "dead_flags",
     ];
 
