@@ -19,8 +19,8 @@ static class EmitMul
 
     internal static bool TryEmit(RegionEmitter e, in Insn i)
     {
-        if (i.I.Mnemonic == Mnemonic.Mul) return Mul(e, i);
-        if (i.I.Mnemonic == Mnemonic.Imul && i.I.OpCount == 1) return ImulWide(e, i);
+        if (i.I.Mnemonic == Mnemonic.Mul) return Wide(e, i, signed: false);
+        if (i.I.Mnemonic == Mnemonic.Imul && i.I.OpCount == 1) return Wide(e, i, signed: true);
         if (i.I.Mnemonic != Mnemonic.Imul || i.I.OpCount < 2) return false;
         int bits = i.OpBits;
         if (bits is not (32 or 64)) return false;
@@ -51,7 +51,11 @@ static class EmitMul
         return true;
     }
 
-    static bool Mul(RegionEmitter e, in Insn i)
+    /// <summary>
+    /// One-operand MUL and IMUL: RDX:RAX = RAX * src, unsigned or signed (CPython's overflow checks on its integers use
+    /// the signed one); CF=OF when the high half is not zero (MUL) or not the low half's sign (IMUL).
+    /// </summary>
+    static bool Wide(RegionEmitter e, in Insn i, bool signed)
     {
         int bits = i.OpBits;
         if (i.I.OpCount != 1 || bits is not (32 or 64) || !RegionEmitter.Simple(i, 0)) return false;
@@ -59,6 +63,7 @@ static class EmitMul
         var src = e.Tmp();
         var lo = e.Tmp();
         var hi = e.Tmp();
+        var carries = e.Tmp();
         e.LoadOperand(i, 0, bits);
         il.Emit(OpCodes.Stloc, src);
         if (bits == 64)
@@ -66,16 +71,30 @@ static class EmitMul
             e.LoadGpr64(Registers.RAX);
             il.Emit(OpCodes.Ldloc, src);
             il.Emit(OpCodes.Ldloca, lo);
-            il.Emit(OpCodes.Call, BigMulUnsigned);
+            il.Emit(OpCodes.Call, signed ? BigMulSigned : BigMulUnsigned);
             il.Emit(OpCodes.Stloc, hi);
+            // MUL: hi != 0; IMUL: hi != lo >> 63 (arithmetic).
+            il.Emit(OpCodes.Ldloc, hi);
+            if (signed)
+            {
+                il.Emit(OpCodes.Ldloc, lo);
+                il.Ldc4(63);
+                il.Emit(OpCodes.Shr);
+            }
+            else il.Ldc8(0L);
         }
         else
         {
             var full = e.Tmp();
+            void Extend()
+            {
+                il.Emit(signed ? OpCodes.Conv_I4 : OpCodes.Conv_U4);
+                il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+            }
             e.LoadGpr64(Registers.RAX);
-            il.Emit(OpCodes.Conv_U4);
-            il.Emit(OpCodes.Conv_U8);
+            Extend();
             il.Emit(OpCodes.Ldloc, src);
+            Extend();
             il.Emit(OpCodes.Mul);
             il.Emit(OpCodes.Stloc, full);
             il.Emit(OpCodes.Ldloc, full);
@@ -86,96 +105,32 @@ static class EmitMul
             il.Ldc4(32);
             il.Emit(OpCodes.Shr_Un);
             il.Emit(OpCodes.Stloc, hi);
+            // MUL: the high half is not zero; IMUL: the product is not the sign extension of its low half.
+            if (signed)
+            {
+                il.Emit(OpCodes.Ldloc, full);
+                il.Emit(OpCodes.Ldloc, full);
+                il.Emit(OpCodes.Conv_I4);
+                il.Emit(OpCodes.Conv_I8);
+            }
+            else
+            {
+                il.Emit(OpCodes.Ldloc, hi);
+                il.Ldc8(0L);
+            }
         }
-        il.Emit(OpCodes.Ldloc, lo);
-        e.StoreGpr64(Registers.RAX);
-        il.Emit(OpCodes.Ldloc, hi);
-        e.StoreGpr64(Registers.RDX);
-        if (e.FlagsDeadAfter) return true;
-        var aux = e.Tmp();
-        il.Emit(OpCodes.Ldloc, hi);
-        il.Ldc8(0L);
-        il.Emit(OpCodes.Cgt_Un);
+        il.Emit(OpCodes.Ceq);
+        il.Emit(OpCodes.Ldc_I4_0);
+        il.Emit(OpCodes.Ceq);
         il.Emit(OpCodes.Conv_U8);
-        il.Ldc8((long)(Rf.CF | Rf.OF));
-        il.Emit(OpCodes.Mul);
-        il.Emit(OpCodes.Stloc, aux);
-        e.SetFlagsAux(bits, lo, aux);
-        return true;
-    }
-
-    /// <summary>
-    /// One-operand IMUL: RDX:RAX = RAX * src, signed (CPython's overflow checks on its integers use it); CF=OF when
-    /// the high half is not the low half's sign.
-    /// </summary>
-    static bool ImulWide(RegionEmitter e, in Insn i)
-    {
-        int bits = i.OpBits;
-        if (bits is not (32 or 64) || !RegionEmitter.Simple(i, 0)) return false;
-        var il = e.Il;
-        var src = e.Tmp();
-        var lo = e.Tmp();
-        var hi = e.Tmp();
-        var overflow = e.Tmp();
-        e.LoadOperand(i, 0, bits);
-        il.Emit(OpCodes.Stloc, src);
-        if (bits == 64)
-        {
-            e.LoadGpr64(Registers.RAX);
-            il.Emit(OpCodes.Ldloc, src);
-            il.Emit(OpCodes.Ldloca, lo);
-            il.Emit(OpCodes.Call, BigMulSigned);
-            il.Emit(OpCodes.Stloc, hi);
-            // overflow = hi != lo >> 63 (arithmetic)
-            il.Emit(OpCodes.Ldloc, hi);
-            il.Emit(OpCodes.Ldloc, lo);
-            il.Ldc4(63);
-            il.Emit(OpCodes.Shr);
-            il.Emit(OpCodes.Ceq);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Ceq);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stloc, overflow);
-        }
-        else
-        {
-            var full = e.Tmp();
-            e.LoadGpr64(Registers.RAX);
-            il.Emit(OpCodes.Conv_I4);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Ldloc, src);
-            il.Emit(OpCodes.Conv_I4);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Mul);
-            il.Emit(OpCodes.Stloc, full);
-            il.Emit(OpCodes.Ldloc, full);
-            il.Emit(OpCodes.Conv_U4);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stloc, lo);
-            il.Emit(OpCodes.Ldloc, full);
-            il.Ldc4(32);
-            il.Emit(OpCodes.Shr);
-            il.Emit(OpCodes.Conv_U4);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stloc, hi);
-            // overflow = full != (long)(int)full
-            il.Emit(OpCodes.Ldloc, full);
-            il.Emit(OpCodes.Ldloc, full);
-            il.Emit(OpCodes.Conv_I4);
-            il.Emit(OpCodes.Conv_I8);
-            il.Emit(OpCodes.Ceq);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Ceq);
-            il.Emit(OpCodes.Conv_U8);
-            il.Emit(OpCodes.Stloc, overflow);
-        }
+        il.Emit(OpCodes.Stloc, carries);
         il.Emit(OpCodes.Ldloc, lo);
         e.StoreGpr64(Registers.RAX);
         il.Emit(OpCodes.Ldloc, hi);
         e.StoreGpr64(Registers.RDX);
         if (e.FlagsDeadAfter) return true;
         var aux = e.Tmp();
-        il.Emit(OpCodes.Ldloc, overflow);
+        il.Emit(OpCodes.Ldloc, carries);
         il.Ldc8((long)(Rf.CF | Rf.OF));
         il.Emit(OpCodes.Mul);
         il.Emit(OpCodes.Stloc, aux);
