@@ -404,8 +404,8 @@ public sealed unsafe class CacheView
             if (prefetch != 0) Prefetch(line, slot, prefetch == PrefetchAfterUse);
             return host + (a & _lineMask);
         }
-        ref var e = ref EntryFor(a);
         int index = (int)((a >> _shift) & (TableSize - 1));
+        ref var e = ref _table[index];
         _filledPages[index >> (EntriesPerPageBits + 6)] |= 1UL << ((index >> EntriesPerPageBits) & 63);
         if (e.ReadTag != line)
         {
