@@ -46,6 +46,8 @@ public sealed partial class Translator : IDisposable
         public bool Wide;
         /// <summary>How many wide plans the region's head has had, this one included.</summary>
         public int Widenings;
+        /// <summary>Compiled again because the region it replaces left at front-table misses too often.</summary>
+        public bool ForMisses;
     }
 
     /// <summary>
@@ -440,6 +442,10 @@ public sealed partial class Translator : IDisposable
     /// <summary>Makes <paramref name="region"/> the code run at its head and its other entries (under the lock).</summary>
     void Publish(Block head, Region region)
     {
+        // Its first window of miss exits (NoteMissExit) weighs the ExCache's hits and fills from now, not from the run's start.
+        var cache = _blocks.View.Cache.Stats;
+        region.HitsAtMissWindow = cache.Hits;
+        region.FillsAtMissWindow = cache.Misses;
         Stats.LiveIlBytes += region.IlBytes;
         _live.Add(region);
         Stats.LiveRegions = _live.Count;
@@ -471,27 +477,54 @@ public sealed partial class Translator : IDisposable
     /// </summary>
     const long InstructionsPerMissExit = 2048, InstructionsPerFillingMissExit = 256, MissWindow = 1024;
 
+    /// <summary>
+    /// A first, shorter window of miss exits, for a region that leaves nearly at once (fewer than
+    /// <see cref="InstructionsPerEarlyMissExit"/> instructions per exit, the ExCache hitting): an address group over a
+    /// frame that crosses a line boundary at the stack depth of the moment leaves at its first access on every entry.
+    /// Such a region ran 1 024 entries as an exit and an interpreted block each before it was condemned (a CPython loop:
+    /// 20 of its regions, each of them 1 024 to 3 000 entries).
+    /// </summary>
+    const long FirstMissWindow = 64, InstructionsPerEarlyMissExit = 256;
+
     /// <summary>Called by the dispatcher after <paramref name="region"/> left at a front-table miss.</summary>
     public void NoteMissExit(Region region, LegoEmu.Mem.Cache.CacheStats cache)
     {
-        if (region.MissCalls || region.MissExits % MissWindow != 0) return;
+        long exits = region.MissExits;
+        if (region.MissCalls) return;
+        bool first = exits == FirstMissWindow;
+        if (!first && exits % MissWindow != 0) return;
         long run = region.InstructionsRun - region.InstructionsAtMissWindow;
         long hits = cache.Hits - region.HitsAtMissWindow, fills = cache.Misses - region.FillsAtMissWindow;
-        region.InstructionsAtMissWindow = region.InstructionsRun;
-        region.HitsAtMissWindow = cache.Hits;
-        region.FillsAtMissWindow = cache.Misses;
-        if (run > MissWindow * (hits >= 2 * fills ? InstructionsPerMissExit : InstructionsPerFillingMissExit)) return;
+        if (first)
+        {
+            // The long window goes on counting from the region's start unless this one condemns it.
+            if (run > FirstMissWindow * InstructionsPerEarlyMissExit || hits < 2 * fills) return;
+        }
+        else
+        {
+            region.InstructionsAtMissWindow = region.InstructionsRun;
+            region.HitsAtMissWindow = cache.Hits;
+            region.FillsAtMissWindow = cache.Misses;
+            if (run > MissWindow * (hits >= 2 * fills ? InstructionsPerMissExit : InstructionsPerFillingMissExit)) return;
+        }
         lock (_sync)
         {
             var head = region.Blocks[0];
             if (head.Region != region || _disposed) return;
-            Drop(region);
-            _live.Remove(region);
-            Stats.LiveRegions = _live.Count;
+            // Already being compiled again for its misses: it leaves meanwhile, as it did.
+            foreach (var p in _pending)
+                if (p.Replaces == region && p.ForMisses && !p.Cancelled) return;
             // Its address groups may be what left: their ranges crossing a line boundary at the frames' addresses of the
             // moment. Compiled again with groups that carry on past that first; with slow-path calls if it still leaves.
             if (!region.LeavingGroups || !_groupsAlone.Add(head.Start)) head.MissCalls = true;
             Stats.RegionsRecompiledWithMissCalls++;
+            // Compiled again from the same plan, and run as it is until then: dropped, it ran interpreted until its head
+            // got to the threshold again (a CPython loop: about 10 ms each time), and a wide region came back narrow.
+            Submit(new Job(head, region.Blocks, region)
+            {
+                Entries = new HashSet<ulong>(region.AddedEntries), Recompiles = region.EntryRecompiles, Wide = region.Wide,
+                Widenings = region.Widenings, ForMisses = true,
+            });
         }
     }
 
