@@ -65,20 +65,6 @@ static class FlagLiveness
         }
     }
 
-    /// <summary>The x87 mnemonics (and the few others whose names start with F, all of which touch memory anyway).</summary>
-    static readonly bool[] X87 = BuildX87();
-
-    static bool[] BuildX87()
-    {
-        var all = Enum.GetValues<Mnemonic>();
-        int max = 0;
-        foreach (var m in all) max = Math.Max(max, (int)m);
-        var t = new bool[max + 1];
-        foreach (var m in all)
-            if (m.ToString()[0] == 'F') t[(int)m] = true;
-        return t;
-    }
-
     /// <summary>
     /// Whether the instruction can raise a fault or leave the block (memory, stack, division, control transfer, and
     /// floating point, SSE or x87, which traps when the guest unmasks its exceptions: a SIGFPE handler reads the flags
@@ -88,7 +74,7 @@ static class FlagLiveness
     {
         if (i.FlowControl != FlowControl.Next || i.StackPointerIncrement != 0) return true;
         if (i.Mnemonic is Mnemonic.Div or Mnemonic.Idiv) return true;
-        if (((uint)i.Mnemonic < (uint)X87.Length && X87[(int)i.Mnemonic]) || LegoEmu.Cpu.Interp.HandlerTable.UsesGuestMxcsr(i)) return true;
+        if (X87Mnemonics.Contains(i.Mnemonic) || LegoEmu.Cpu.Interp.HandlerTable.UsesGuestMxcsr(i)) return true;
         for (int n = 0; n < i.OpCount; n++)
         {
             var kind = i.GetOpKind(n);

@@ -18,4 +18,14 @@ public sealed class EnumCountTests
         Assert.Equal(EnumCount.Mnemonics, Enum.GetValues<Mnemonic>().Length);
         Assert.Equal(EnumCount.Registers, Enum.GetValues<Register>().Length);
     }
+
+    /// <summary>The flag analysis takes the x87 mnemonics (every one whose name starts with F) as one range of Iced's enum.</summary>
+    [Fact]
+    public void X87MnemonicsAreTheRangeOfNamesStartingWithF()
+    {
+        foreach (var m in Enum.GetValues<Mnemonic>())
+            Assert.True(LegoEmu.Cpu.Translate.X87Mnemonics.Contains(m) == m.ToString().StartsWith('F'), $"{m}");
+        Assert.True(LegoEmu.Cpu.Translate.X87Mnemonics.Contains(Mnemonic.Fld));
+        Assert.False(LegoEmu.Cpu.Translate.X87Mnemonics.Contains(Mnemonic.Add));
+    }
 }
