@@ -157,7 +157,8 @@ public sealed partial class Translator
             {
                 if (plans.Count == MaxSavedRegions) break;
                 if (!covered.Add(r.Head)) continue;
-                plans.Add(new CacheWriter.Plan(r.Blocks, r.MissCalls, r.Wide));
+                // A region condemned for its misses runs on until its replacement is compiled: saved as the replacement will be.
+                plans.Add(new CacheWriter.Plan(r.Blocks, r.MissCalls || r.Blocks[0].MissCalls, r.Wide));
             }
             // Hot code still waiting for the JIT (a short program ends before its queue drains) is saved too.
             foreach (var job in _pending)
