@@ -324,6 +324,9 @@ sealed partial class RegionEmitter
     static readonly FieldInfo FSafePointLimit = typeof(CpuState).GetField(nameof(CpuState.SafePointLimit))!;
     static readonly FieldInfo FPendingFault = typeof(CpuState).GetField(nameof(CpuState.PendingFault))!;
     internal static readonly FieldInfo FXmm = typeof(CpuState).GetField(nameof(CpuState.Xmm))!;
+    static readonly MethodInfo MFirstVector = typeof(System.Runtime.InteropServices.MemoryMarshal).GetMethods()
+        .Single(m => m.Name == nameof(System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+        .MakeGenericMethod(typeof(System.Runtime.Intrinsics.Vector128<byte>));
     internal static readonly FieldInfo FYmmHigh = typeof(CpuState).GetField(nameof(CpuState.YmmHigh))!;
     static readonly MethodInfo MTouch = typeof(CacheView).GetMethod(nameof(CacheView.TouchSlot))!;
     static readonly FieldInfo FInterpreted = typeof(Region).GetField("<Interpreted>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
@@ -419,7 +422,13 @@ sealed partial class RegionEmitter
         // locals keep the IL (and the JIT's time on it) smaller.
         double hottest = 0;
         foreach (var x in frequency) hottest = Math.Max(hottest, x);
-        if (used <= CachedRegisters || hottest < 2) return;
+        if (used <= CachedRegisters) return;
+        if (hottest < 2)
+        {
+            // RSP stays a local: the stack's address groups follow it.
+            for (int i = 0; i < 16; i++) _inMemory[i] = _regUsed[i] && i != Registers.RSP && score[i] < NonLoopLocalScore;
+            return;
+        }
         // Too many registers for the host's: the ones the hot loops use most keep locals, the others are
         // read and written in the CPU state where they are used, so the JIT has no reason to hold them in a
         // host register through a loop that never touches them (or to spill the loop's own values for them).
@@ -440,6 +449,16 @@ sealed partial class RegionEmitter
     /// flag producer's operands take the others in a loop (Phoenix matrix_multiply's inner loop uses six).
     /// </summary>
     const int CachedRegisters = 6;
+
+    /// <summary>
+    /// In a region without a loop that uses more registers than <see cref="CachedRegisters"/>, a register used less
+    /// than this often per entry (a write counting twice) stays in the CPU state: as a local it costs a load at entry
+    /// and a store at the way out, and with more registers than the host has, a spill to the stack and a reload on
+    /// top, for an instruction or two that use it. sqlite3's and CPython's loops, whose regions are large and
+    /// branchy and entered every few dozen instructions, ran 6-8 % faster; an unrolled hash's rounds, which use their
+    /// registers dozens of times per entry, keep them all in locals.
+    /// </summary>
+    const double NonLoopLocalScore = 8;
 
     internal void BeginRegion(Label firstBlock, List<(ulong Ip, Label Label)> entries)
     {
@@ -494,17 +513,17 @@ sealed partial class RegionEmitter
         Il.Emit(OpCodes.Ldloc, _sliceBase);
         Il.Emit(OpCodes.Neg);
         Il.Emit(OpCodes.Stloc, _progress);
+        // The arrays' first elements without a bounds check: the JIT drops the load in a region that touches no XMM
+        // register, where an ldelema's possible exception kept it (two loads and a branch on every entry).
         Il.Emit(OpCodes.Ldarg_1);
         Il.Emit(OpCodes.Ldfld, FXmm);
-        Il.Emit(OpCodes.Ldc_I4_0);
-        Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+        Il.Emit(OpCodes.Call, MFirstVector);
         Il.Emit(OpCodes.Stloc, _xmm);
         if (UsesYmm)
         {
             Il.Emit(OpCodes.Ldarg_1);
             Il.Emit(OpCodes.Ldfld, FYmmHigh);
-            Il.Emit(OpCodes.Ldc_I4_0);
-            Il.Emit(OpCodes.Ldelema, typeof(System.Runtime.Intrinsics.Vector128<byte>));
+            Il.Emit(OpCodes.Call, MFirstVector);
             Il.Emit(OpCodes.Stloc, _ymmHigh);
         }
         LoadRegisters(all: true);
@@ -526,7 +545,7 @@ sealed partial class RegionEmitter
             Il.Emit(OpCodes.Ldloc, _exitRip);
             Il.Ldc8((long)_region.Head);
             Il.Emit(OpCodes.Beq, firstBlock);
-            if (entries.Count >= SwitchedEntries && EntryHash(entries) is var (shift, size))
+            if (entries.Count >= SwitchedEntries && EntryHash(entries) is var (shift, size, multiplier))
             {
                 // Many entries (a large region entered from other regions' exits at many blocks): one jump
                 // through a table indexed by a few bits of RIP that tell the entries apart, then one compare.
@@ -537,10 +556,15 @@ sealed partial class RegionEmitter
                 foreach (var (ip, label) in entries)
                 {
                     var check = Il.DefineLabel();
-                    cases[(int)((ip >> shift) & (ulong)(size - 1))] = check;
+                    cases[EntrySlot(ip, shift, size, multiplier)] = check;
                     checks.Add((check, ip, label));
                 }
                 Il.Emit(OpCodes.Ldloc, _exitRip);
+                if (multiplier != 0)
+                {
+                    Il.Ldc8((long)multiplier);
+                    Il.Emit(OpCodes.Mul);
+                }
                 Il.Ldc4(shift);
                 Il.Emit(OpCodes.Shr_Un);
                 Il.Emit(OpCodes.Conv_U4);
@@ -576,22 +600,46 @@ sealed partial class RegionEmitter
 
     /// <summary>
     /// The smallest table (a power of two, at most 4 times the entries) and the shift that give every entry's
-    /// address a slot of its own; null when there is none (the compares are kept then).
+    /// address a slot of its own, the slot being a few bits of the address; failing that, a table of up to 8 times
+    /// the entries indexed by the top bits of the address times an odd constant (<paramref name="multiplier"/> not 0).
+    /// Null when neither is found (the compares are kept then). A wide region entered at 35 blocks spread over two
+    /// libraries (zstd's match finder) had no plain bit field that told them apart, and walked a chain of 35 compares.
     /// </summary>
-    static (int Shift, int Size)? EntryHash(List<(ulong Ip, Label Label)> entries)
+    static (int Shift, int Size, ulong Multiplier)? EntryHash(List<(ulong Ip, Label Label)> entries)
     {
-        var used = new HashSet<ulong>();
-        for (int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)entries.Count); size <= 4 * entries.Count; size *= 2)
+        var used = new HashSet<int>();
+        bool Distinct(int shift, int size, ulong multiplier)
+        {
+            used.Clear();
+            foreach (var (ip, _) in entries)
+                if (!used.Add(EntrySlot(ip, shift, size, multiplier))) return false;
+            return true;
+        }
+        int smallest = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)entries.Count);
+        for (int size = smallest; size <= 4 * entries.Count; size *= 2)
             for (int shift = 0; shift < 12; shift++)
+                if (Distinct(shift, size, 0)) return (shift, size, 0);
+        // Odd multipliers from a fixed sequence (the same region always gets the same table).
+        ulong state = 0x9E3779B97F4A7C15;
+        for (int size = smallest; size <= 8 * entries.Count; size *= 2)
+        {
+            int shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
+            for (int k = 0; k < MultipliersTried; k++)
             {
-                used.Clear();
-                bool distinct = true;
-                foreach (var (ip, _) in entries)
-                    if (!used.Add((ip >> shift) & (ulong)(size - 1))) { distinct = false; break; }
-                if (distinct) return (shift, size);
+                state += 0x9E3779B97F4A7C15;
+                ulong multiplier = (state ^ (state >> 29)) * 0xBF58476D1CE4E5B9 | 1;
+                if (Distinct(shift, size, multiplier)) return (shift, size, multiplier);
             }
+        }
         return null;
     }
+
+    /// <summary>Multipliers tried per table size: for 35 entries in 256 slots about one in ten gives each its own slot.</summary>
+    const int MultipliersTried = 256;
+
+    /// <summary>The slot of <paramref name="ip"/> in a table of <see cref="EntryHash"/>'s shape, as the emitted code computes it.</summary>
+    static int EntrySlot(ulong ip, int shift, int size, ulong multiplier) =>
+        (int)((uint)((multiplier != 0 ? ip * multiplier : ip) >> shift) & (uint)(size - 1));
 
     /// <summary>Emits the shared exit and fault paths; call after every block.</summary>
     internal void EndRegion()
