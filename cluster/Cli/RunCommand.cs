@@ -28,7 +28,7 @@ public static class RunCommand
         var writeBack = new Option<string>("--write-back") { Description = "With memory nodes: queued sends a dirty victim behind its fill without waiting for it; combined sends it with the fill in one request that the node stores before answering", DefaultValueFactory = _ => "queued", HelpName = "queued|combined" };
         writeBack.AcceptOnlyFromAmong("queued", "combined");
         var stats = new Option<bool>("--stats") { Description = "Print cache counters and guest instructions executed to stderr at exit" };
-        var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) as JSON to FILE", HelpName = "FILE" };
+        var statsJson = new Option<string?>("--stats-json") { Description = "At exit, write the ExCache counters (accesses, misses, miss ratio, fills, evictions, write-backs) and the translator's (instructions translated and interpreted, regions compiled, compile time) as JSON to FILE", HelpName = "FILE" };
         var profile = new Option<string?>("--profile") { Description = "At exit, write to FILE in callgrind's format the instructions retired, data accesses, ExCache misses, misses served by a memory component and write-backs, per guest instruction", HelpName = "FILE" };
         var strace = new Option<bool>("--strace") { Description = "Print every system call with decoded arguments and result to stderr" };
         var memoryNodes = new Option<string?>("--memory-nodes") { Description = "Keep guest memory in memory-node processes: N spawns N local nodes on Unix sockets; or a comma-separated list of running ones (unix:PATH, tcp:HOST:PORT)", HelpName = "N|ENDPOINTS" };

@@ -4,7 +4,7 @@ using LegoEmu.Syscalls.Runtime;
 
 namespace LegoEmu.Cluster.Cli;
 
-/// <summary>Writes the ExCache counters of a finished guest as JSON (<c>legoemu run --stats-json FILE</c>), for tools such as <c>regress</c>.</summary>
+/// <summary>Writes the ExCache and translator counters of a finished guest as JSON (<c>legoemu run --stats-json FILE</c>), for tools such as <c>regress</c>.</summary>
 public static class StatsJsonWriter
 {
     /// <summary>Writes the counters; a file that cannot be written is reported on stderr but does not change the guest's status.</summary>
@@ -54,6 +54,8 @@ public static class StatsJsonWriter
             w.WriteNumber("upgrades", upgrades);
             w.WriteNumber("invalidations", invalidations);
             w.WriteNumber("downgrades", downgrades);
+            // What --stats says of the translator: instructions translated and interpreted, regions, compile time.
+            process.WriteTierStats(w, process.InstructionsRetired);
             // Over memory nodes: the copies of each vRegion (run --replicas) and the nodes this run survived losing.
             if (process.Space.Home is LegoEmu.Mem.Remote.MemoryCluster cluster)
             {

@@ -2,6 +2,63 @@ namespace LegoEmu.Syscalls.Runtime;
 
 public sealed partial class GuestProcess
 {
+    /// <summary>
+    /// The instructions retired on this component (of <paramref name="instructions"/>, the process's total) and, when
+    /// threads ran on other components, how many they retired there: the home's translator counts only what ran here,
+    /// threads elsewhere have translators of their own.
+    /// </summary>
+    (long Here, long Elsewhere) InstructionsHere(long instructions)
+    {
+        long elsewhere = Components.Count == 0 ? 0 : InstructionsElsewhere();
+        return (Math.Max(0, instructions - elsewhere), elsewhere);
+    }
+
+    /// <summary>
+    /// The translator's figures of --stats as --stats-json writes them (an object "tier"): how much ran translated and
+    /// interpreted on this component, region entries, regions compiled and what became of them, compile time, IL sizes.
+    /// </summary>
+    public void WriteTierStats(System.Text.Json.Utf8JsonWriter w, long instructions)
+    {
+        var (here, elsewhere) = InstructionsHere(instructions);
+        w.WriteStartObject("tier");
+        if (Interpreter.Translator is not { } t)
+        {
+            w.WriteString("mode", "interp");
+            w.WriteNumber("translatedInstructions", 0);
+            w.WriteNumber("interpretedInstructions", here);
+            w.WriteEndObject();
+            return;
+        }
+        var s = t.Stats;
+        w.WriteString("mode", "auto");
+        w.WriteNumber("threshold", t.Threshold);
+        w.WriteNumber("translatedInstructions", s.TranslatedInstructions);
+        w.WriteNumber("interpretedInstructions", Math.Max(0, here - s.TranslatedInstructions));
+        w.WriteNumber("instructionsOnOtherComponents", elsewhere);
+        w.WriteNumber("regionEntries", s.RegionEntries);
+        w.WriteNumber("chainedEntries", s.ChainedEntries);
+        w.WriteNumber("regionsCompiled", s.RegionsCompiled);
+        w.WriteNumber("compileSeconds", s.CompileSeconds);
+        w.WriteNumber("ilBytes", s.IlBytes);
+        w.WriteNumber("liveRegions", s.LiveRegions);
+        w.WriteNumber("liveIlBytes", s.LiveIlBytes);
+        w.WriteNumber("regionsInvalidated", s.RegionsInvalidated);
+        w.WriteNumber("regionsEvicted", s.RegionsEvicted);
+        w.WriteNumber("regionsRecompiledForMisses", s.RegionsRecompiledWithMissCalls);
+        w.WriteNumber("regionsWidened", s.RegionsWidened);
+        w.WriteNumber("regionsGivenEntries", s.RegionsGivenEntries);
+        w.WriteNumber("regionsFailed", s.RegionsFailed);
+        w.WriteNumber("storesIntoCode", Blocks.CodeWrites);
+        if (t.CodeCacheDirectory != null)
+        {
+            w.WriteNumber("codeCacheRegionsFound", s.CachedRegions);
+            w.WriteNumber("codeCacheRegionsUsed", s.RegionsFromCache);
+            w.WriteNumber("codeCacheRegionsStale", s.CachedRegionsStale);
+            w.WriteNumber("codeCacheRegionsSaved", s.RegionsSaved);
+        }
+        w.WriteEndObject();
+    }
+
     /// <summary>The translator's lines of --stats: regions, how much ran translated, compile time, code-cache size.</summary>
     void PrintTierStats(TextWriter w, long instructions)
     {
@@ -11,9 +68,7 @@ public sealed partial class GuestProcess
             return;
         }
         var s = t.Stats;
-        // The home's translator counts only what ran here; threads on other components have translators of their own.
-        long elsewhere = Components.Count == 0 ? 0 : InstructionsElsewhere();
-        long here = Math.Max(0, instructions - elsewhere);
+        var (here, elsewhere) = InstructionsHere(instructions);
         double share = here == 0 ? 0 : (double)s.TranslatedInstructions / here;
         string where = elsewhere == 0 ? "" : $" on the home component (threads elsewhere ran {elsewhere:N0}, counted by their own components)";
         w.WriteLine($"legoemu: tier                 auto, threshold {t.Threshold}: {s.TranslatedInstructions:N0} instructions translated ({share:P1}) in {s.RegionEntries:N0} region entries ({(s.RegionEntries == 0 ? 0 : s.TranslatedInstructions / (double)s.RegionEntries):F1} per entry; {s.ChainedEntries:N0} straight from another region), {here - s.TranslatedInstructions:N0} interpreted{where}");

@@ -27,6 +27,55 @@ public sealed partial class TierCountTests(GuestBuilds builds)
         Assert.Equal(interp, auto);
     }
 
+    /// <summary>
+    /// --stats-json carries the translator's figures as --stats prints them: instructions translated plus interpreted make
+    /// the total, regions are compiled when translating eagerly, and an interpreter-only run translated nothing.
+    /// </summary>
+    [Fact]
+    public async Task StatsJsonSplitsInstructionsBetweenTiers()
+    {
+        var spec = Guests.Get("sieve");
+        var binary = builds.Binary("sieve");
+        foreach (var tier in new[] { new[] { "--tier", "interp" }, new[] { "--translate-threshold", "0" }, new[] { "--translate-threshold", "50" } })
+        {
+            string file = Path.Combine(Path.GetTempPath(), $"legoemu-tier-{Guid.NewGuid():N}.json");
+            try
+            {
+                var run = await EmulatorRunner.RunAsync(
+                    new[] { "run", "--stats", "--stats-json", file }.Concat(spec.RunOptions).Concat(tier).Append(binary).Concat(spec.Arguments),
+                    Guests.Environment, Guests.EnvironmentPrefixToClear);
+                Assert.True(run.ExitCode == spec.ExpectedExitCode, $"{string.Join(' ', tier)}: exit {run.ExitCode}\n{run.StderrTail()}");
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(file));
+                var root = doc.RootElement;
+                var t = root.GetProperty("tier");
+                long instructions = root.GetProperty("instructions").GetInt64();
+                long translated = t.GetProperty("translatedInstructions").GetInt64(), interpreted = t.GetProperty("interpretedInstructions").GetInt64();
+                string what = $"{string.Join(' ', tier)}: {t}";
+                Assert.Equal(Number(InstructionsLine().Match(run.StderrText), run.StderrText), instructions);
+                Assert.Equal(instructions, translated + interpreted);
+                if (tier[0] == "--tier")
+                {
+                    Assert.Equal("interp", t.GetProperty("mode").GetString());
+                    Assert.Equal(0, translated);
+                    continue;
+                }
+                Assert.Equal("auto", t.GetProperty("mode").GetString());
+                // The compiler's thread may still finish a region after --stats was printed: no exact match of those counts.
+                Assert.Equal(0, t.GetProperty("regionsFailed").GetInt64());
+                if (tier[1] == "0")
+                {
+                    Assert.True(t.GetProperty("regionsCompiled").GetInt64() > 0, what);
+                    Assert.True(translated > interpreted, what);
+                    Assert.True(t.GetProperty("regionEntries").GetInt64() > 0 && t.GetProperty("ilBytes").GetInt64() > 0, what);
+                }
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
     static async Task<(long Instructions, long Accesses)> Counts(string[] tier, string binary, GuestSpec spec)
     {
         var run = await EmulatorRunner.RunAsync(
