@@ -141,14 +141,12 @@ public static class TranslatedRuntime
 
     /// <summary>
     /// What the first regions' compiles would otherwise pay for once, while the guest interprets the loop they are for:
-    /// the flag analysis's tables (the x87 mnemonics, by the names of all of Iced's), and what the runtime compiles at the
-    /// first use of the compiler's generic collections and of a dynamic method's entry point. Paid here, before either
-    /// compiler thread takes its first job, instead of inside the first regions' compiles, where the two threads met the
-    /// same first uses.
+    /// what the runtime compiles at the first use of the compiler's generic collections and of a dynamic method's entry
+    /// point. Paid here, before either compiler thread takes its first job, instead of inside the first regions'
+    /// compiles, where the two threads met the same first uses.
     /// </summary>
     static void PrepareFirstCompile()
     {
-        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(FlagLiveness).TypeHandle);
         System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(List<Insn>).TypeHandle);
         // A dictionary keyed by a struct compares its comparer with the default one, which the runtime makes by reflection.
         _ = EqualityComparer<PendingFlags>.Default;
