@@ -56,6 +56,8 @@ public sealed class MemoryNodeProcess : IDisposable
     public string Endpoint { get; }
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
+    /// <summary>The node's exit status once it has exited (128 + the signal when a signal ended it).</summary>
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>What the node wrote to stderr; once it has exited, all of it (the asynchronous reader may lag behind the exit).</summary>
     public string Log
