@@ -419,7 +419,8 @@ sealed partial class RegionEmitter
         int used = 0;
         for (int i = 0; i < 16; i++) if (_regUsed[i]) used++;
         // Without a loop every use runs about once per entry: the JIT allocates straight-line code well, and
-        // locals keep the IL (and the JIT's time on it) smaller.
+        // locals keep the IL (and the JIT's time on it) smaller, for the registers used often enough to pay for
+        // their load and store (NonLoopLocalScore).
         double hottest = 0;
         foreach (var x in frequency) hottest = Math.Max(hottest, x);
         if (used <= CachedRegisters) return;
