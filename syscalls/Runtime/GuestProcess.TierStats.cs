@@ -26,6 +26,7 @@ public sealed partial class GuestProcess
             w.WriteString("mode", "interp");
             w.WriteNumber("translatedInstructions", 0);
             w.WriteNumber("interpretedInstructions", here);
+            w.WriteNumber("instructionsOnOtherComponents", elsewhere);
             w.WriteEndObject();
             return;
         }
