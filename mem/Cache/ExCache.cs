@@ -78,13 +78,21 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     readonly int _lineShift;
     readonly ulong _setMask;
     readonly List<CacheView> _views = new();
+    /// <summary>Null unless LEGOEMU_EXCACHE_POISON is set: then a line that leaves a slot takes the slot's storage with it (see <see cref="SlotRelocation"/>).</summary>
+    readonly SlotRelocation? _relocation;
     /// <summary>Which chunks hold cached lines, so that a range flush skips the empty ones.</summary>
     readonly ChunkOccupancy _occupancy;
     readonly Random _random = new(0x1e90);
     long _clock;
     bool _disposed;
 
-    public ExCache(CacheConfig config, IMemoryComponent component)
+    public ExCache(CacheConfig config, IMemoryComponent component) : this(config, component, SlotRelocation.Enabled)
+    {
+    }
+
+    /// <param name="relocateSlots">Every line that leaves a slot takes the slot's storage with it, so stale host pointers fail
+    /// (see <see cref="SlotRelocation"/>; LEGOEMU_EXCACHE_POISON=1 sets it for every cache of a run).</param>
+    internal ExCache(CacheConfig config, IMemoryComponent component, bool relocateSlots)
     {
         if (config.Validate() is { } err) throw new ArgumentException(err);
         _config = config;
@@ -112,6 +120,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _occupancy = new ChunkOccupancy(_lineShift);
         CodeLines = new CodeLines(this);
         _throttle = new PrefetchThrottle(config.PrefetchDepth, Stats);
+        if (relocateSlots) _relocation = new SlotRelocation(_tags.Length, config.LineSize);
     }
 
     /// <summary>
@@ -244,7 +253,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     internal byte* SlotData(int slot) => _mappedCount != 0 && _mapped![slot] != 0 ? (byte*)_mapped[slot] : LocalData(slot);
 
     /// <summary>A slot's own storage, whether or not it maps a frame now: where a fill that copies puts the line.</summary>
-    byte* LocalData(int slot) => _data + (((long)(slot % _ways) * _config.Sets + slot / _ways) << _lineShift);
+    byte* LocalData(int slot) => _relocation == null ? _data + (((long)(slot % _ways) * _config.Sets + slot / _ways) << _lineShift) : _relocation.Current(slot);
 
     /// <summary>Makes a slot use its own storage again; the frame it mapped is left as it is.</summary>
     void Unmap(int slot)
@@ -872,6 +881,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (_tags[slot] == Invalid) return;
         _occupancy.Remove(_asids[slot], _tags[slot]);
         _tags[slot] = Invalid;
+        _relocation?.Move(slot);
     }
 
     /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
@@ -1321,6 +1331,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         // A cache some directory still reaches (its callbacks may still arrive) lets its storage go with it.
         bool keep = _coherent == null && SlotStore.Recycle;
         _store.Return(keep);
+        _relocation?.Dispose();
         if (keep)
             lock (_views)
                 if (_views.Count > 0) _views[0].ReleaseTable();

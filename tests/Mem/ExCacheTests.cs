@@ -16,10 +16,10 @@ internal sealed class CacheRig : IDisposable
     public const ulong Page = 4096;
     public const MapFlags Anon = MapFlags.Private | MapFlags.Anonymous;
 
-    public CacheRig(long size, int ways, int lineSize, ReplacementPolicy policy = ReplacementPolicy.Fifo)
+    public CacheRig(long size, int ways, int lineSize, ReplacementPolicy policy = ReplacementPolicy.Fifo, bool relocateSlots = false)
     {
         Home = new InProcessMemoryComponent();
-        Cache = new ExCache(new CacheConfig(size, ways, lineSize, policy), Home);
+        Cache = new ExCache(new CacheConfig(size, ways, lineSize, policy), Home, relocateSlots);
         Space = new GuestAddressSpace(Home, Cache);
         View = new CacheView(Cache, Space.Asid);
     }
