@@ -165,7 +165,7 @@ public sealed unsafe class BlockCache
 
     Block Decode(ulong rip)
     {
-        if (_chunk.Left < MaxBlockInsns) _chunk = InsnStorage.Take();
+        if (_chunk.Left < MaxBlockInsns) _chunk = InsnStorage.Take(ahead: true);
         var chunk = _chunk;
         Insn* at = chunk.Base + chunk.Used;
         int count = 0;
