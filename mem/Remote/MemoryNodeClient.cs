@@ -278,6 +278,7 @@ public sealed class MemoryNodeClient : IDisposable
     {
         if (_grants == null || lineBytes != (int)PageMath.PageSize) return;
         int slot = r.I32();
+        int ahead = r.U8();
         ulong page = lineAddr >> PageMath.PageShift;
         if (slot < 0 || (int)(_replyId - _revokedAt) <= 0)
         {
@@ -285,6 +286,24 @@ public sealed class MemoryNodeClient : IDisposable
             return;
         }
         _grants.Set(asid, page, slot, prot);
+        // The pages after it the node granted too (MemoryNodeServer.WriteGrantsAhead), with the same rights; not one
+        // with a write-back on its way, which would land after copies into the frame made from now on.
+        for (int k = 1; k <= ahead; k++)
+        {
+            int next = r.I32();
+            if (!WriteBackInFlight(asid, (page + (ulong)k) << PageMath.PageShift)) _grants.Set(asid, page + (ulong)k, next, prot);
+        }
+    }
+
+    /// <summary>True when a write-back of the page at <paramref name="pageAddr"/> is queued or unanswered on this link.</summary>
+    bool WriteBackInFlight(int asid, ulong pageAddr)
+    {
+        for (int i = 0; i < _inFlightCount; i++)
+        {
+            var (_, kind, _, a, line) = _inFlight[(_inFlightHead + i) % _inFlight.Length];
+            if (kind == AsyncReply.WriteBack && a == asid && (line & ~PageMath.PageMask) == pageAddr) return true;
+        }
+        return false;
     }
 
     /// <summary><see cref="TakeGrant"/> for the reply of an asynchronous fill (the line it asked for was noted when it was queued).</summary>

@@ -215,9 +215,11 @@ public sealed class OneSidedTests : IDisposable
         var (cluster, asid, target) = Bare(4);
         var node = cluster.Nodes[0];
         var line = new byte[Line];
-        ulong a = Base, b = Base + Line, c = Base + 3 * Line;
+        // a's fill grants the page after it too (c): b, before a, is granted only by a reply to a fill of its own.
+        ulong a = Base + 2 * Line, b = Base + Line, c = Base + 3 * Line;
         Assert.Equal(FillStatus.Data, cluster.Fill(asid, a, line, out _));
         Assert.True(node.HoldsGrant(asid, a));
+        Assert.True(node.HoldsGrant(asid, c));
         // A prefetch of b is on its way when an mprotect of c begins: its reply, read while the mprotect waits for its
         // own, may carry b's grant, which the node gave before it ran the mprotect: it is not taken.
         Assert.Equal(0, cluster.QueuePrefetch(asid, b, Line, token: 7));
@@ -227,11 +229,54 @@ public sealed class OneSidedTests : IDisposable
         Assert.Equal((7, FillStatus.Data), (arrived.Token, arrived.Status));
         Assert.Equal(Page(1, 1), arrived.Data);
         Assert.False(node.HoldsGrant(asid, b));
+        Assert.False(node.HoldsGrant(asid, c));
         // Outside the range, a's grant lives on; b's next fill takes its grant.
         Assert.True(node.HoldsGrant(asid, a));
         Assert.Equal(FillStatus.Data, cluster.Fill(asid, b, line, out _));
         Assert.True(node.HoldsGrant(asid, b));
         Assert.Equal(Page(1, 1), line);
+    }
+
+    [Fact]
+    public void AFillGrantsThePagesAfterItThatTheNodeHoldsAndAReadInOrderGoesOneSided()
+    {
+        // 40 pages the node holds (poked: no grant yet), read in order as a guest reads a file it mapped.
+        var (cluster, asid, _) = Bare(40);
+        var node = cluster.Nodes[0];
+        var line = new byte[Line];
+        for (int p = 0; p < 40; p++)
+        {
+            Assert.Equal(FillStatus.Data, cluster.Fill(asid, Base + (ulong)p * Line, line, out _));
+            Assert.Equal(Page(p, 1), line);
+        }
+        // Page 0's fill grants pages 1-16 with it, page 17's 18-33, page 34's 35-39 (the mapping ends there).
+        Assert.Equal((3, 37), (node.Stats.Fills, node.Stats.OneSidedFills));
+        Assert.False(node.HoldsGrant(asid, Base + 40 * Line));
+    }
+
+    [Fact]
+    public void APageWhoseWriteBackIsOnItsWayIsNotGrantedAheadUntilTheWriteBackIsAnswered()
+    {
+        var (cluster, asid, target) = Bare(4);
+        var node = cluster.Nodes[0];
+        ulong a = Base, b = Base + Line, c = Base + 2 * Line;
+        // A prefetch of a, then b's write-back by message behind it: a's reply grants the pages after a, and is read
+        // while b's write-back is on its way, which would land after a copy made into b's frame from its grant.
+        Assert.Equal(0, cluster.QueuePrefetch(asid, a, Line, token: 3));
+        Assert.True(cluster.QueueWriteBack(asid, b, Page(1, 2), token: 9));
+        cluster.FlushQueued();
+        cluster.ReceiveOne(0);
+        Assert.Equal(3, Assert.Single(target.Prefetches).Token);
+        Assert.True(node.HoldsGrant(asid, a));
+        Assert.False(node.HoldsGrant(asid, b));
+        Assert.True(node.HoldsGrant(asid, c));
+        // The write-back's own reply grants b once it has landed.
+        cluster.DrainAll();
+        Assert.Equal(9, Assert.Single(target.Acknowledged));
+        Assert.True(node.HoldsGrant(asid, b));
+        var line = new byte[Line];
+        Assert.Equal(FillStatus.Data, cluster.Fill(asid, b, line, out _));
+        Assert.Equal(Page(1, 2), line);
     }
 
     [Fact]
