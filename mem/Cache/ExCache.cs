@@ -474,7 +474,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             if (dirtyVictim)
             {
                 _pipelined!.MappedWriteBack(_mappedNode![slot], _config.LineSize);
-                CountWriteBack(_asids[slot], victimAddr);
+                CountWriteBack(_asids[slot], victimAddr, granted: true);
                 _dirty[slot] = false;
                 dirtyVictim = false;
             }
@@ -494,6 +494,21 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             _tracked[slot] = false;
             prot = Protection.None;
             status = FillStatus.Unmapped;
+        }
+        else if (_mapFrames && !_queue.Contains(asid, lineAddr)
+                 && (frame = _pipelined!.MapGranted(asid, lineAddr, _config.LineSize, out prot, out frameNode)) != null)
+        {
+            // The node granted the line's frame: the slot uses it in place, with no copy (a local dirty victim goes first,
+            // one-sided into its own frame or queued). Asked before p-local freshness: a granted page has a frame at its
+            // node, so it is not fresh, and most misses of a cache smaller than the guest's data are of such pages (the
+            // range look-up and the written-line set cost a tenth of such a miss). Never a line whose write-back is in
+            // flight (none is granted meanwhile; the queue serves it below).
+            if (dirtyVictim) WriteBackSlot(slot);
+            _tracked[slot] = false;
+            status = FillStatus.Data;
+            Stats.RemoteFills++;
+            Stats.MappedFills++;
+            Stats.BytesFilled += _config.LineSize;
         }
         else if (PLocal(asid).IsFresh(lineAddr, out prot))
         {
@@ -527,22 +542,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             }
             _tracked[slot] = false;
         }
-        else if (_mapFrames && (frame = _pipelined!.MapGranted(asid, lineAddr, _config.LineSize, out prot, out frameNode)) != null)
-        {
-            // The node granted the line's frame: the slot uses it in place, with no copy (a local dirty victim goes first,
-            // one-sided into its own frame or queued).
-            if (dirtyVictim) WriteBackSlot(slot);
-            _tracked[slot] = false;
-            status = FillStatus.Data;
-            Stats.RemoteFills++;
-            Stats.MappedFills++;
-            Stats.BytesFilled += _config.LineSize;
-        }
         else if (dirtyVictim && !_tracked[slot] && QueuesWriteBacks
                  && _pipelined!.WriteBackInPlace(_asids[slot], victimAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
         {
             // Copied into the frame a same-host node lent: done before the fill overwrites the slot, with no queue entry.
-            CountWriteBack(_asids[slot], victimAddr);
+            CountWriteBack(_asids[slot], victimAddr, granted: true);
             _dirty[slot] = false;
             _tracked[slot] = false;
             status = Component.Fill(asid, lineAddr, line, out prot);
@@ -1169,10 +1173,10 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         {
             // A mapped line's bytes are in its node's frame already.
             _pipelined!.MappedWriteBack(_mappedNode![slot], _config.LineSize);
-            CountWriteBack(asid, lineAddr);
+            CountWriteBack(asid, lineAddr, granted: true);
         }
         else if (!_tracked[slot] && QueuesWriteBacks && _pipelined!.WriteBackInPlace(asid, lineAddr, new ReadOnlySpan<byte>(SlotData(slot), _config.LineSize)))
-            CountWriteBack(asid, lineAddr);
+            CountWriteBack(asid, lineAddr, granted: true);
         else if (!_tracked[slot] && QueuesWriteBacks)
         {
             int token = EnqueueWriteBack(slot);
@@ -1191,11 +1195,16 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         _dirty[slot] = false;
     }
 
-    void CountWriteBack(int asid, ulong lineAddr)
+    /// <param name="granted">
+    /// The line's page is a frame its node granted (a mapped slot, or one written back into the frame): a granted page
+    /// has a frame at its node, which a never-written p-local line has not, so the line is noted as written already or
+    /// lies in no p-local range, and noting it again (a hash-set insertion per write-back) is skipped.
+    /// </param>
+    void CountWriteBack(int asid, ulong lineAddr, bool granted = false)
     {
         Tracer?.WriteBack(lineAddr, NodeOf(asid, lineAddr));
         _profile?.WriteBack();
-        PLocal(asid).MarkWritten(lineAddr);
+        if (!granted) PLocal(asid).MarkWritten(lineAddr);
         Stats.WriteBacks++;
         Stats.BytesWrittenBack += _config.LineSize;
     }
