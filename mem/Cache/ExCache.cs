@@ -503,6 +503,11 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
             // node, so it is not fresh, and most misses of a cache smaller than the guest's data are of such pages (the
             // range look-up and the written-line set cost a tenth of such a miss). Never a line whose write-back is in
             // flight (none is granted meanwhile; the queue serves it below).
+            // The access that missed reads the frame as soon as this returns, and a frame last touched a miss cycle ago is
+            // out of the host's caches and TLB: its load starts now, behind the victim's eviction and the slot's set-up
+            // (word_count at 25 %: the read after the miss was 230 of the guest thread's ~5 700 samples, 98 with this).
+            if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(frame + (faultAddr & (ulong)(_config.LineSize - 1)));
             if (dirtyVictim) WriteBackSlot(slot);
             _tracked[slot] = false;
             status = FillStatus.Data;
