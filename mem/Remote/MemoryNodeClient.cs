@@ -170,8 +170,17 @@ public sealed class MemoryNodeClient : IDisposable
     readonly FrameWindow? _frames;
     /// <summary>Live grants by (address space, page number); null when the link has no frame window.</summary>
     readonly GrantTable? _grants;
-    /// <summary>The id of the last request that revoked the grants: a grant in the reply to an earlier one is stale.</summary>
+    /// <summary>The id of the last request that revoked grants: a grant in the reply to a later one is live.</summary>
     uint _revokedAt;
+    /// <summary>
+    /// The last revoking requests, newest at <see cref="_revokedHead"/> - 1: id, space (-1: every space) and pages. A
+    /// grant in the reply to a request sent before one of them is stale only if that one took its page (see
+    /// <see cref="RevokedSinceReply"/>): glibc grows a thread's arena with an mprotect, which would otherwise refuse
+    /// every grant then on its way, and each refused one costs its page a message at its next fill.
+    /// </summary>
+    readonly (uint Id, int Asid, ulong First, ulong Last)[] _revoked = new (uint, int, ulong, ulong)[RevokedKept];
+    int _revokedHead, _revokedCount;
+    const int RevokedKept = 16;
     /// <summary>The id, and for an asynchronous fill the line, of the reply read last.</summary>
     uint _replyId;
     int _replyAsid;
@@ -247,6 +256,9 @@ public sealed class MemoryNodeClient : IDisposable
         _revokedAt = BinaryPrimitives.ReadUInt32LittleEndian(frame[5..]);
         // A range that wraps (a length no node accepts) takes everything, as an unknown request does.
         bool all = end == ulong.MaxValue || end < start || end > VmaSet.TaskSize;
+        _revoked[_revokedHead] = (_revokedAt, all ? -1 : asid, start >> PageMath.PageShift, all ? ulong.MaxValue : PageMath.Up(end) >> PageMath.PageShift);
+        _revokedHead = (_revokedHead + 1) % RevokedKept;
+        if (_revokedCount < RevokedKept) _revokedCount++;
         FramesRevoked?.Invoke(all ? -1 : asid, all ? 0 : start, all ? ulong.MaxValue : end);
         if (_grants!.Count == 0) return;
         Stats.Revocations++;
@@ -280,7 +292,7 @@ public sealed class MemoryNodeClient : IDisposable
         int slot = r.I32();
         int ahead = r.U8();
         ulong page = lineAddr >> PageMath.PageShift;
-        if (slot < 0 || (int)(_replyId - _revokedAt) <= 0)
+        if (slot < 0 || RevokedSinceReply(asid, page))
         {
             if (_grants.Count > 0) _grants.Remove(asid, page);
             return;
@@ -291,8 +303,27 @@ public sealed class MemoryNodeClient : IDisposable
         for (int k = 1; k <= ahead; k++)
         {
             int next = r.I32();
-            if (!WriteBackInFlight(asid, (page + (ulong)k) << PageMath.PageShift)) _grants.Set(asid, page + (ulong)k, next, prot);
+            ulong p = page + (ulong)k;
+            if (!RevokedSinceReply(asid, p) && !WriteBackInFlight(asid, p << PageMath.PageShift)) _grants.Set(asid, p, next, prot);
         }
+    }
+
+    /// <summary>
+    /// True when a request sent after the one whose reply was read last, or that one, may have changed the frame of
+    /// page <paramref name="page"/> of <paramref name="asid"/>: the node may have answered before it ran that request.
+    /// Also when more revoking requests came since than <see cref="_revoked"/> keeps.
+    /// </summary>
+    bool RevokedSinceReply(int asid, ulong page)
+    {
+        if ((int)(_replyId - _revokedAt) > 0) return false;
+        for (int k = 0, i = _revokedHead; k < _revokedCount; k++)
+        {
+            i = (i + RevokedKept - 1) % RevokedKept;
+            var (id, a, first, last) = _revoked[i];
+            if ((int)(_replyId - id) > 0) return false; // this one and the older ones were sent before the request
+            if (a < 0 || (a == asid && page >= first && page < last)) return true;
+        }
+        return _revokedCount == RevokedKept;
     }
 
     /// <summary>True when a write-back of the page at <paramref name="pageAddr"/> is queued or unanswered on this link.</summary>
@@ -320,7 +351,7 @@ public sealed class MemoryNodeClient : IDisposable
         if (_grants == null) return;
         int slot = r.I32();
         var prot = (Protection)r.U8();
-        if (slot < 0 || (int)(_replyId - _revokedAt) <= 0) return;
+        if (slot < 0 || RevokedSinceReply(_replyAsid, _replyLine >> PageMath.PageShift)) return;
         for (int i = 0; i < _inFlightCount; i++)
         {
             var (_, kind, _, asid, line) = _inFlight[(_inFlightHead + i) % _inFlight.Length];

@@ -220,21 +220,38 @@ public sealed class OneSidedTests : IDisposable
         Assert.Equal(FillStatus.Data, cluster.Fill(asid, a, line, out _));
         Assert.True(node.HoldsGrant(asid, a));
         Assert.True(node.HoldsGrant(asid, c));
-        // A prefetch of b is on its way when an mprotect of c begins: its reply, read while the mprotect waits for its
+        // A prefetch of b is on its way when an mprotect of b begins: its reply, read while the mprotect waits for its
         // own, may carry b's grant, which the node gave before it ran the mprotect: it is not taken.
         Assert.Equal(0, cluster.QueuePrefetch(asid, b, Line, token: 7));
         cluster.FlushQueued();
-        Assert.Equal(0, cluster.Protect(asid, c, Line, Protection.Read));
+        Assert.Equal(0, cluster.Protect(asid, b, Line, Protection.Read));
         var arrived = Assert.Single(target.Prefetches);
         Assert.Equal((7, FillStatus.Data), (arrived.Token, arrived.Status));
         Assert.Equal(Page(1, 1), arrived.Data);
         Assert.False(node.HoldsGrant(asid, b));
-        Assert.False(node.HoldsGrant(asid, c));
+        Assert.True(node.HoldsGrant(asid, c));
         // Outside the range, a's grant lives on; b's next fill takes its grant.
         Assert.True(node.HoldsGrant(asid, a));
         Assert.Equal(FillStatus.Data, cluster.Fill(asid, b, line, out _));
         Assert.True(node.HoldsGrant(asid, b));
         Assert.Equal(Page(1, 1), line);
+    }
+
+    [Fact]
+    public void AGrantInTheReplyToAFillSentBeforeARequestThatInvalidatesOtherPagesIsTaken()
+    {
+        var (cluster, asid, target) = Bare(4);
+        var node = cluster.Nodes[0];
+        ulong b = Base + Line, c = Base + 3 * Line;
+        // As above, but the mprotect is of c only (as glibc's of a thread's arena growing elsewhere): b's grant, and the
+        // grant its fill gives ahead for the page after it, are taken; c's goes with the mprotect.
+        Assert.Equal(0, cluster.QueuePrefetch(asid, b, Line, token: 7));
+        cluster.FlushQueued();
+        Assert.Equal(0, cluster.Protect(asid, c, Line, Protection.Read));
+        Assert.Equal(7, Assert.Single(target.Prefetches).Token);
+        Assert.True(node.HoldsGrant(asid, b));
+        Assert.True(node.HoldsGrant(asid, Base + 2 * Line));
+        Assert.False(node.HoldsGrant(asid, c));
     }
 
     [Fact]
