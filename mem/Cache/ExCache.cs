@@ -78,7 +78,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     readonly int _lineShift;
     readonly ulong _setMask;
     readonly List<CacheView> _views = new();
-    /// <summary>Null unless LEGOEMU_EXCACHE_POISON is set: then a line that leaves a slot takes the slot's storage with it (see <see cref="SlotRelocation"/>).</summary>
+    /// <summary>Null unless LEGOEMU_EXCACHE_POISON is set: then every line filled into a slot gets fresh storage (see <see cref="SlotRelocation"/>).</summary>
     readonly SlotRelocation? _relocation;
     /// <summary>Which chunks hold cached lines, so that a range flush skips the empty ones.</summary>
     readonly ChunkOccupancy _occupancy;
@@ -90,7 +90,7 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
     }
 
-    /// <param name="relocateSlots">Every line that leaves a slot takes the slot's storage with it, so stale host pointers fail
+    /// <param name="relocateSlots">Every line filled into a slot gets fresh storage and the old one is retired, so stale host pointers fail
     /// (see <see cref="SlotRelocation"/>; LEGOEMU_EXCACHE_POISON=1 sets it for every cache of a run).</param>
     internal ExCache(CacheConfig config, IMemoryComponent component, bool relocateSlots)
     {
@@ -890,7 +890,6 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
         if (_tags[slot] == Invalid) return;
         _occupancy.Remove(_asids[slot], _tags[slot]);
         _tags[slot] = Invalid;
-        _relocation?.Move(slot);
     }
 
     /// <summary>A filled slot becomes the line's: clean, in the coherence state it was granted.</summary>
@@ -898,6 +897,9 @@ public sealed unsafe class ExCache : ICoherenceTarget, IPipelinedTarget, IDispos
     {
         _store.Touch(slot / _ways);
         Vacate(slot);
+        // Here rather than where the old line left: a coherent miss's wait may apply an invalidation of its own victim,
+        // whose storage the fill is about to write.
+        _relocation?.Move(slot);
         _tags[slot] = lineAddr;
         _asids[slot] = asid;
         _occupancy.Add(asid, lineAddr);

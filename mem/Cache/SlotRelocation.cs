@@ -5,12 +5,12 @@ namespace LegoEmu.Mem.Cache;
 /// instead of now and then. Normally a slot keeps its host storage for ever, so a pointer kept past the eviction of its
 /// line (a front-table entry not dropped, a translated region's kept line or address group, a span held across a call
 /// that may miss) silently reads or writes whatever line the slot holds next, and only when an eviction happens to fall
-/// in between. Here every line that leaves a slot takes the slot's storage with it: the slot's bytes move to a fresh
-/// buffer and the old one is retired, made inaccessible when lines are whole pages (any later access through a stale
-/// pointer is a host SIGSEGV at the culprit, with its stack) and filled with <see cref="Poison"/> otherwise (a stale
-/// load reads 0xdeadbeefdeadbeef, a stale store lands nowhere that matters). Retired buffers are reused in FIFO order,
-/// after <see cref="Spares"/> more departures. Costs nothing when off: the hit path never looks at a slot's storage
-/// (front-table addends), and the miss path tests one field.
+/// in between. Here every line filled into a slot gets a fresh buffer (the slot's bytes are copied along: the fill has
+/// put them in place already) and the slot's old buffer is retired: made inaccessible when lines are whole pages (any
+/// later access through a stale pointer is a host SIGSEGV at the culprit, with its stack) and filled with
+/// <see cref="Poison"/> otherwise (a stale load reads 0xdeadbeefdeadbeef, a stale store lands nowhere that matters).
+/// Retired buffers are reused in FIFO order, after <see cref="Spares"/> more fills. Costs nothing when off: the hit path
+/// never looks at a slot's storage (front-table addends), and the miss path tests one field.
 /// </summary>
 sealed unsafe class SlotRelocation : IDisposable
 {
@@ -20,7 +20,7 @@ sealed unsafe class SlotRelocation : IDisposable
     /// <summary>What a retired buffer holds when lines are smaller than a host page (it cannot be protected alone).</summary>
     internal const ulong Poison = 0xdeadbeefdeadbeef;
 
-    /// <summary>Buffers beyond one per slot: how many departures a retired buffer waits before it serves again.</summary>
+    /// <summary>Buffers beyond one per slot: how many fills a retired buffer waits before it serves again.</summary>
     const int Spares = 1024;
 
     const int ProtNone = 0, ProtReadWrite = 3, MapPrivateAnonymous = 0x22;
@@ -57,8 +57,8 @@ sealed unsafe class SlotRelocation : IDisposable
     internal byte* Current(int slot) => (byte*)_current[slot];
 
     /// <summary>
-    /// The slot's line left it (or is about to be replaced in it): its bytes go on in a fresh buffer, and every pointer into
-    /// the old one is now stale and fails.
+    /// A line was filled into the slot: its bytes go on in a fresh buffer, and every pointer into the old one (to the line
+    /// the slot held before) is now stale and fails.
     /// </summary>
     internal void Move(int slot)
     {

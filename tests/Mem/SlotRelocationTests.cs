@@ -5,9 +5,9 @@ using Xunit;
 namespace LegoEmu.Tests.Mem;
 
 /// <summary>
-/// LEGOEMU_EXCACHE_POISON's mode: a line that leaves a slot takes the slot's storage with it, so a host pointer kept past
-/// the eviction of its line fails at once instead of reading or writing whatever line the slot holds next. The guest sees
-/// the same bytes and counters as without it.
+/// LEGOEMU_EXCACHE_POISON's mode: every line filled into a slot gets fresh storage and the old one is retired, so a host
+/// pointer kept past the eviction of its line fails at once instead of reading or writing whatever line the slot holds
+/// next. The guest sees the same bytes and counters as without it.
 /// </summary>
 public sealed unsafe class SlotRelocationTests
 {
