@@ -63,16 +63,8 @@ public static unsafe class InsnStorage
         nint memory = 0;
         try { memory = Map(); }
         catch (OutOfMemoryException) { }
-        lock (Free)
-        {
-            _refilling = false;
-            if (memory != 0 && Free.Count < MaxFree)
-            {
-                Free.Push(memory);
-                memory = 0;
-            }
-        }
-        if (memory != 0) LegoEmu.Mem.HostCode.Unmap(memory, ChunkBytes);
+        lock (Free) _refilling = false;
+        if (memory != 0) Release(memory);
     }
 
     /// <summary>
