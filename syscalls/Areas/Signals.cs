@@ -198,11 +198,18 @@ static class Signals
         else if (info.Value != 0) x.Mem.Write64(addr + 24, info.Value); // sigqueue's and timers' si_value
     }
 
-    static long Alarm(SyscallContext x) => LegoEmu.Syscalls.Host.Native.Sys(Nr.alarm, x.Long(0));
+    static long Alarm(SyscallContext x)
+    {
+        x.P.HostTimerArmed = true;
+        return LegoEmu.Syscalls.Host.Native.Sys(Nr.alarm, x.Long(0));
+    }
 
-    static long SetItimer(SyscallContext x) =>
-        x.A[1] == 0 ? -Errno.EFAULT :
-        Buffers.WithInput(x, x.A[1], 32, nv => Buffers.WithStruct(x, x.A[2], 32, ov => LegoEmu.Syscalls.Host.Native.Sys(Nr.setitimer, x.Long(0), nv, x.A[2] == 0 ? 0 : ov)));
+    static long SetItimer(SyscallContext x)
+    {
+        if (x.A[1] == 0) return -Errno.EFAULT;
+        x.P.HostTimerArmed = true;
+        return Buffers.WithInput(x, x.A[1], 32, nv => Buffers.WithStruct(x, x.A[2], 32, ov => LegoEmu.Syscalls.Host.Native.Sys(Nr.setitimer, x.Long(0), nv, x.A[2] == 0 ? 0 : ov)));
+    }
 
     static long SigAction(SyscallContext x)
     {

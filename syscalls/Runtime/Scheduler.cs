@@ -37,8 +37,11 @@ public sealed partial class GuestProcess
     /// sleeps until one of those happens; when every thread waits forever on a futex the guest has deadlocked.
     /// Its cost depends on the runnable, blocked and timed threads, never on all of them (<see cref="ThreadIndex"/>).
     /// </summary>
-    /// <summary>Set when the scheduler saw a host interval timer armed; cleared once it waited for that timer's signal.</summary>
-    bool _timerSeenArmed;
+    /// <summary>
+    /// Set by alarm and setitimer (which arm the host's own timers); cleared once the scheduler has waited for a timer's
+    /// signal before calling the guest deadlocked.
+    /// </summary>
+    internal bool HostTimerArmed;
 
     /// <summary>How long a guest whose interval timer just ran out may wait for the timer's signal before it is called deadlocked.</summary>
     static readonly long TimerSignalGrace = Stopwatch.Frequency * 5;
@@ -83,20 +86,18 @@ public sealed partial class GuestProcess
             bool anyRunnable = _index.AnyRunnable;
             // Threads running on other components will call or fault in; their links wake the poll below.
             bool anyRemote = _index.Remote > 0;
-            bool timerArmed = IntervalTimerArmed();
-            if (timerArmed) _timerSeenArmed = true;
-            if (!anyRunnable && !anyBlocked && !anyRemote && earliest == long.MaxValue && !timerArmed && Timers is not { Count: > 0 })
+            if (!anyRunnable && !anyBlocked && !anyRemote && earliest == long.MaxValue && !IntervalTimerArmed() && Timers is not { Count: > 0 })
             {
                 // A timer signal may have fired already and still be on its way: the host hands it to a handler on
                 // the thread pool (PosixSignalRegistration), which a busy machine can hold back for a second or more
                 // (eintr's sem_wait over memory nodes, in a full test run beside two others, was called a deadlock
-                // after a quarter of a second). So after a timer was seen armed the wait is longer; a guest
-                // deadlocked with no timer is still ended within a quarter of a second.
+                // after a quarter of a second). So after the guest armed a host timer the wait is longer; a guest
+                // deadlocked that never did is still ended within a quarter of a second.
                 if (!graceTaken)
                 {
                     graceTaken = true;
-                    PollAndRetry(_timerSeenArmed ? TimerSignalGrace : Stopwatch.Frequency / 4);
-                    _timerSeenArmed = false;
+                    PollAndRetry(HostTimerArmed ? TimerSignalGrace : Stopwatch.Frequency / 4);
+                    HostTimerArmed = false;
                     continue;
                 }
                 Options.Diagnostics.WriteLine($"legoemu: all {_index.Live} guest threads wait on futexes that nothing can wake (deadlock); guest terminated");
