@@ -31,13 +31,6 @@ public sealed partial class GuestProcess
     public void Wake() => _wake.Signal();
 
     /// <summary>
-    /// Picks the next runnable thread: the one that waited longest in the run queue, where the thread whose turn
-    /// ends goes to the back. Before that, a pending signal interrupts a blocked thread that should take it,
-    /// and blocked calls whose descriptors, deadlines or signals are ready run again. With nothing runnable it
-    /// sleeps until one of those happens; when every thread waits forever on a futex the guest has deadlocked.
-    /// Its cost depends on the runnable, blocked and timed threads, never on all of them (<see cref="ThreadIndex"/>).
-    /// </summary>
-    /// <summary>
     /// Set by alarm and setitimer (which arm the host's own timers); cleared once the scheduler has waited for a timer's
     /// signal before calling the guest deadlocked.
     /// </summary>
@@ -46,6 +39,13 @@ public sealed partial class GuestProcess
     /// <summary>How long a guest whose interval timer just ran out may wait for the timer's signal before it is called deadlocked.</summary>
     static readonly long TimerSignalGrace = Stopwatch.Frequency * 5;
 
+    /// <summary>
+    /// Picks the next runnable thread: the one that waited longest in the run queue, where the thread whose turn
+    /// ends goes to the back. Before that, a pending signal interrupts a blocked thread that should take it,
+    /// and blocked calls whose descriptors, deadlines or signals are ready run again. With nothing runnable it
+    /// sleeps until one of those happens; when every thread waits forever on a futex the guest has deadlocked.
+    /// Its cost depends on the runnable, blocked and timed threads, never on all of them (<see cref="ThreadIndex"/>).
+    /// </summary>
     GuestThread? Schedule()
     {
         bool graceTaken = false;
