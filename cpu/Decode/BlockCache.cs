@@ -206,7 +206,14 @@ public sealed unsafe class BlockCache
             new Span<Insn>(at, count).CopyTo(own);
             block = new Block(rip, (Insn*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref own[0]), count, own);
         }
-        if (count >= 2) block.Tail = PairTable.For(in at[count - 2], in at[count - 1]);
+        if (count >= 2) block.Tail = DirectEntry.Of(PairTable.For(in at[count - 2], in at[count - 1]));
+        // Last: the steps above recognise handlers by the addresses the tables hold.
+        for (int k = 0; k < count; k++)
+        {
+            ref Insn i = ref block.First[k];
+            i.Exec = DirectEntry.Of(i.Exec);
+            if (i.Inner != null) i.Inner = DirectEntry.Of(i.Inner);
+        }
         if (HotHeads != null && HotHeads.Contains(rip)) block.ExecCount = PresetHot;
         ulong lastChunk = (block.End - 1) >> ChunkShift;
         for (ulong c = rip >> ChunkShift; c <= lastChunk; c++)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Iced.Intel;
 using LegoEmu.Cpu.State;
 
@@ -42,27 +43,76 @@ public unsafe struct Insn
 }
 
 /// <summary>A straight-line run of instructions ending at a control transfer, decoded once.</summary>
+/// <remarks>
+/// The fields the dispatcher reads for every block it runs (the region and the start beside it, which names the block
+/// in a successor cache, the successor it checks first, the instructions, the count and the flags) come first, in 56
+/// bytes: interpreted start-up code runs hundreds of
+/// thousands of blocks a few hundred times each, and the block's first touch is a cache miss. Left to the runtime's
+/// layout, the references came first and the counters last, and a block's dispatch touched two or three cache lines.
+/// </remarks>
+[StructLayout(LayoutKind.Explicit)]
 public sealed unsafe class Block
 {
+    /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
+    [FieldOffset(0)] public volatile LegoEmu.Cpu.Translate.Region? Region;
+    [FieldOffset(8)] readonly ulong _start;
+    /// <summary>One-entry successor caches: most blocks continue to one or two places (where each starts is its <see cref="Start"/>).</summary>
+    [FieldOffset(16)] public Block? Next1;
     /// <summary>
     /// The block's instructions, in memory that <see cref="_storage"/> keeps alive: an <see cref="InsnStorage"/> chunk, or
     /// for code that gets rewritten, an array of its own on the pinned heap.
     /// </summary>
-    readonly Insn* _insns;
-    readonly object _storage;
+    [FieldOffset(24)] readonly Insn* _insns;
+    /// <summary>
+    /// When the block ends in a compare and a conditional branch: one handler for both (see PairForms), which the
+    /// interpreter runs in their place, with the compare. Null otherwise. The instructions keep their own handlers, for
+    /// every other way of running them (translated code, a trace's attribution).
+    /// </summary>
+    [FieldOffset(32)] public delegate*<CpuState, ref Insn, void> Tail;
+    /// <summary>Interpreted executions, counted until the block is handed to the translator.</summary>
+    [FieldOffset(40)] public long ExecCount;
+    [FieldOffset(48)] readonly int _count;
+    /// <summary>Set once the translator has been asked for a region headed here (whatever came of it).</summary>
+    [FieldOffset(52)] public bool TranslationRequested;
+    /// <summary>Regions headed here call the ExCache's slow path on a miss instead of leaving (their misses were frequent).</summary>
+    [FieldOffset(53)] public bool MissCalls;
+    /// <summary>
+    /// Set once the block is part of a compiled region. Its <see cref="ExecCount"/> stops there (compiled code does not
+    /// count), so a later plan takes this as proof that the block is hot.
+    /// </summary>
+    [FieldOffset(54)] public bool Compiled;
+    /// <summary>The older of the two successor caches.</summary>
+    [FieldOffset(56)] public Block? Next2;
+    [FieldOffset(64)] readonly object _storage;
+    /// <summary>
+    /// With a profile: per instruction, the times it retired and the data accesses it made while interpreted
+    /// (two counters each); folded into the profile when the run ends.
+    /// </summary>
+    [FieldOffset(72)] public long[]? ProfileCounts;
+    /// <summary>
+    /// A live region that holds this block but is not entered here (the translator's, under its lock): when the
+    /// dispatcher keeps arriving here, that region is compiled again with this block as one more entry.
+    /// </summary>
+    [FieldOffset(80)] internal LegoEmu.Cpu.Translate.Region? HeldBy;
+    /// <summary>
+    /// For a block ending in an indirect JMP or CALL, more targets than <see cref="Next1"/> and <see cref="Next2"/>: where
+    /// translated code's jumps from it left their regions to (see Translator.NoteIndirect), for wide plans; or null.
+    /// Replaced, never changed in place.
+    /// </summary>
+    [FieldOffset(88)] internal ulong[]? IndirectHints;
 
     public Block(ulong start, Insn* insns, int count, object storage)
     {
-        Start = start;
+        _start = start;
         _insns = insns;
-        Count = count;
+        _count = count;
         _storage = storage;
     }
 
-    public ulong Start { get; }
+    public ulong Start => _start;
 
     /// <summary>How many instructions the block has.</summary>
-    public int Count { get; }
+    public int Count => _count;
 
     /// <summary>
     /// The instructions. A caller that keeps the span (or a ref into it) past its last use of the block must keep the block
@@ -72,44 +122,11 @@ public sealed unsafe class Block
 
     /// <summary>The first instruction, for loops that index without bounds checks (see <see cref="Insns"/> on lifetime).</summary>
     public Insn* First => _insns;
-    /// <summary>
-    /// When the block ends in a compare and a conditional branch: one handler for both (see PairForms), which the
-    /// interpreter runs in their place, with the compare. Null otherwise. The instructions keep their own handlers, for
-    /// every other way of running them (translated code, a trace's attribution).
-    /// </summary>
-    public delegate*<CpuState, ref Insn, void> Tail;
-    /// <summary>One-entry successor caches: most blocks continue to one or two places.</summary>
-    public Block? Next1, Next2;
-    public ulong Next1Ip, Next2Ip;
-    /// <summary>Interpreted executions, counted until the block is handed to the translator.</summary>
-    public long ExecCount;
-    /// <summary>Set once the translator has been asked for a region headed here (whatever came of it).</summary>
-    public bool TranslationRequested;
-    /// <summary>
-    /// With a profile: per instruction, the times it retired and the data accesses it made while interpreted
-    /// (two counters each); folded into the profile when the run ends.
-    /// </summary>
-    public long[]? ProfileCounts;
-    /// <summary>Regions headed here call the ExCache's slow path on a miss instead of leaving (their misses were frequent).</summary>
-    public bool MissCalls;
-    /// <summary>
-    /// Set once the block is part of a compiled region. Its <see cref="ExecCount"/> stops there (compiled code does not
-    /// count), so a later plan takes this as proof that the block is hot.
-    /// </summary>
-    public bool Compiled;
-    /// <summary>The compiled region entered at this block, once the translator has published one.</summary>
-    public volatile LegoEmu.Cpu.Translate.Region? Region;
-    /// <summary>
-    /// A live region that holds this block but is not entered here (the translator's, under its lock): when the
-    /// dispatcher keeps arriving here, that region is compiled again with this block as one more entry.
-    /// </summary>
-    internal LegoEmu.Cpu.Translate.Region? HeldBy;
-    /// <summary>
-    /// For a block ending in an indirect JMP or CALL, more targets than <see cref="Next1"/> and <see cref="Next2"/>: where
-    /// translated code's jumps from it left their regions to (see Translator.NoteIndirect), for wide plans; or null.
-    /// Replaced, never changed in place.
-    /// </summary>
-    internal ulong[]? IndirectHints;
+
+    /// <summary>Where the two successor caches lead (0 for an empty one): the targets an indirect jump last took.</summary>
+    public ulong Next1Ip => Next1?.Start ?? 0;
+    public ulong Next2Ip => Next2?.Start ?? 0;
+
     /// <summary>One past the last byte of the block's code.</summary>
     public ulong End => Count == 0 ? Start : _insns[Count - 1].NextIp;
 }

@@ -18,6 +18,9 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
 
     public void Dispose() => Translator?.Dispose();
 
+    /// <summary><see cref="RunBlock"/>'s own code: a call to it from here went through its precode (see <see cref="DirectEntry"/>).</summary>
+    readonly delegate*<CpuState, Block, void> _runBlock = (delegate*<CpuState, Block, void>)DirectEntry.Of((nint)(delegate*<CpuState, Block, void>)&RunBlock);
+
     /// <summary>
     /// Runs one guest thread until the host requests a stop or a yield, or until it has run
     /// <paramref name="budget"/> blocks (a scheduling time slice). A fault leaves RIP at the faulting
@@ -52,16 +55,17 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             }
             ulong rip = c.Rip;
             Block b;
-            if (prev != null && prev.Next1Ip == rip && prev.Next1 != null) b = prev.Next1;
-            else if (prev != null && prev.Next2Ip == rip && prev.Next2 != null) b = prev.Next2;
+            // A successor's own start names it: the compare touches the line of the block that runs next anyway.
+            if (prev != null && prev.Next1 is { } n1 && n1.Start == rip) b = n1;
+            else if (prev != null && prev.Next2 is { } n2 && n2.Start == rip) b = n2;
             else
             {
                 b = Blocks.Get(rip);
                 if (prev != null)
                 {
                     // Keep the two most recent successors; the older slot is overwritten.
-                    prev.Next2 = prev.Next1; prev.Next2Ip = prev.Next1Ip;
-                    prev.Next1 = b; prev.Next1Ip = rip;
+                    prev.Next2 = prev.Next1;
+                    prev.Next1 = b;
                 }
             }
             var region = b.Region;
@@ -118,7 +122,7 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
             var view = c.Mem;
             if (!view.Attributing)
             {
-                RunBlock(c, b);
+                _runBlock(c, b);
                 c.InstructionsRetired += b.Count;
             }
             else if (view.Cache.Profile is { } profile) ExecuteBlockProfiled(c, b, view, profile);
