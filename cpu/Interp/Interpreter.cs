@@ -26,11 +26,34 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     /// <paramref name="budget"/> blocks (a scheduling time slice). A fault leaves RIP at the faulting
     /// instruction and propagates (<see cref="CpuFault"/> or <see cref="LegoEmu.Mem.MemoryFault"/>).
     /// </summary>
-    public void Run(CpuState c, long budget = long.MaxValue) => RunLoop(c, budget);
+    public void Run(CpuState c, long budget = long.MaxValue)
+    {
+        try { RunLoop(c, budget); }
+        catch (Exception) when (SettleFault(c)) { throw; }
+    }
+
+    /// <summary>
+    /// A fault inside an interpreted block leaves RIP at the faulting instruction, which did not retire, as the kernel
+    /// reports (regions, decoding and the host set RIP themselves). A filter that never catches: it runs before the stack
+    /// unwinds, while the dispatcher's frame still holds the block, whose instructions' memory it reads. Settling it in
+    /// the block runner took a handler there, which kept the runner's CPU and instruction pointers in memory: two loads
+    /// more per instruction.
+    /// </summary>
+    static bool SettleFault(CpuState c)
+    {
+        Insn* at = c.CurrentInsn;
+        if (at != null)
+        {
+            c.InstructionsRetired += at - c.BlockFirst;
+            c.Rip = at->Ip;
+            c.CurrentInsn = null;
+        }
+        return false;
+    }
 
     /// <summary>
     /// The dispatcher proper, free of exception handling so that its loop keeps its locals in registers (an
-    /// interpreted block's fault is settled by <see cref="RunBlock"/>).
+    /// interpreted block's fault is settled by <see cref="SettleFault"/>).
     /// </summary>
     void RunLoop(CpuState c, long budget)
     {
@@ -137,40 +160,27 @@ public sealed unsafe class Interpreter(BlockCache blocks, TierOptions? tier = nu
     /// <summary>
     /// One block's instructions, in a method of their own so the dispatcher's locals stay in registers. Only the last
     /// instruction of a block transfers control or reaches the host (SYSCALL, INT3), so only it needs RIP set first.
-    /// A fault leaves RIP at the faulting instruction, which did not retire, as the kernel reports (regions, decoding
-    /// and the host set RIP themselves). It is settled here, where the block is at hand: naming the block in the CPU
-    /// state for an outer handler cost a GC write barrier per block.
+    /// The instruction running is named in the CPU state for <see cref="SettleFault"/>; a pointer, so no GC write barrier.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void RunBlock(CpuState c, Block b)
     {
-        Insn* insns = b.First;
-        int last = b.Count - 1;
+        Insn* i = b.First;
+        Insn* last = i + (b.Count - 1);
         // A block ending in a compare and its branch runs the two as one (Block.Tail), from the compare on.
         var tail = b.Tail;
-        int end = tail == null ? last : last - 1;
-        try
+        Insn* end = tail == null ? last : last - 1;
+        c.BlockFirst = i;
+        for (; i < end; i++)
         {
-            for (int n = 0; n < end; n++)
-            {
-                ref Insn i = ref insns[n];
-                c.BlockPosition = n;
-                i.Exec(c, ref i);
-            }
-            ref Insn e = ref insns[end];
-            c.BlockPosition = end;
-            c.Rip = insns[last].NextIp;
-            if (tail == null) e.Exec(c, ref e);
-            else tail(c, ref e);
+            c.CurrentInsn = i;
+            i->Exec(c, ref *i);
         }
-        catch
-        {
-            int n = c.BlockPosition;
-            c.InstructionsRetired += n;
-            c.Rip = insns[n].Ip;
-            GC.KeepAlive(b);
-            throw;
-        }
+        c.CurrentInsn = end;
+        c.Rip = last->NextIp;
+        if (tail == null) end->Exec(c, ref *end);
+        else tail(c, ref *end);
+        c.CurrentInsn = null;
     }
 
     /// <summary>

@@ -13,8 +13,11 @@ public sealed class CpuState
 {
     public Gprs R;
     public ulong Rip;
-    /// <summary>Index in its block of the instruction the interpreter is running (names a faulting instruction).</summary>
-    public int BlockPosition;
+    /// <summary>
+    /// The instruction the interpreter is running and the first of its block, or null between blocks: they name a
+    /// faulting instruction (see Interpreter.Run).
+    /// </summary>
+    public unsafe LegoEmu.Cpu.Decode.Insn* CurrentInsn, BlockFirst;
     public ulong FsBase;
     public ulong GsBase;
     public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
