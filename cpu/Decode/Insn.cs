@@ -46,9 +46,9 @@ public unsafe struct Insn
 /// <remarks>
 /// The fields the dispatcher reads for every block it runs (the region and the start beside it, which names the block
 /// in a successor cache, the successor it checks first, the instructions, the count and the flags) come first, in 56
-/// bytes: interpreted start-up code runs hundreds of
-/// thousands of blocks a few hundred times each, and the block's first touch is a cache miss. Left to the runtime's
-/// layout, the references came first and the counters last, and a block's dispatch touched two or three cache lines.
+/// bytes: interpreted start-up code runs hundreds of thousands of blocks a few hundred times each, and the block's
+/// first touch is a cache miss. Left to the runtime's layout, the references came first and the counters last, and a
+/// block's dispatch touched two or three cache lines.
 /// </remarks>
 [StructLayout(LayoutKind.Explicit)]
 public sealed unsafe class Block
@@ -123,8 +123,10 @@ public sealed unsafe class Block
     /// <summary>The first instruction, for loops that index without bounds checks (see <see cref="Insns"/> on lifetime).</summary>
     public Insn* First => _insns;
 
-    /// <summary>Where the two successor caches lead (0 for an empty one): the targets an indirect jump last took.</summary>
+    /// <summary>Where the newer successor cache leads (0 when empty): for an indirect jump, the target it last took.</summary>
     public ulong Next1Ip => Next1?.Start ?? 0;
+
+    /// <summary>Where the older successor cache leads (0 when empty): for an indirect jump, the target it took before.</summary>
     public ulong Next2Ip => Next2?.Start ?? 0;
 
     /// <summary>One past the last byte of the block's code.</summary>
