@@ -15,6 +15,8 @@ public sealed class SplitThreadTests(GuestBuilds builds)
     public static readonly IReadOnlyDictionary<string, string[]> Configurations = new Dictionary<string, string[]>
     {
         ["processors-2-memnodes-2-64K"] = ["--processors", "2", "--memory-nodes", "2", "--excache", "64K"],
+        // LegoOS's miss path across components: no prefetch, each dirty victim written back with its fill.
+        ["processors-2-memnodes-2-64K-prefetch-off"] = ["--processors", "2", "--memory-nodes", "2", "--excache", "64K", "--prefetch", "off", "--write-back", "combined"],
         ["processors-4-line64-16K"] = ["--processors", "4", "--excache", "16K", "--line", "64"],
         // Every guest thread on a processor component of its own, each a host thread in this process.
         ["per-thread-64K"] = ["--processors", "per-thread", "--excache", "64K"],

@@ -18,7 +18,19 @@ public sealed class TraceExactnessTests(TraceGuestsFixture fixture) : IClassFixt
     [InlineData("--tier", "interp")]
     [InlineData("--translate-threshold", "0")]
     [InlineData("--translate-threshold", "10000")]
-    public async Task WideLoadsAreOneRecordAndSplitLoadsTwo(string option, string value)
+    public Task WideLoadsAreOneRecordAndSplitLoadsTwo(string option, string value) => TraceAndCount(option, value);
+
+    /// <summary>
+    /// The same over memory-node processes with a small ExCache, with the default miss path (stride prefetch, queued
+    /// write-backs) and LegoOS's (neither): prefetch fills are records of their own kind, never counted as accesses.
+    /// </summary>
+    [Theory]
+    [InlineData("stride", "queued")]
+    [InlineData("off", "combined")]
+    public Task OverMemoryNodesTheRecordsStillMatchTheAccesses(string prefetch, string writeBack) =>
+        TraceAndCount("--memory-nodes", "2", "--excache", "64K", "--prefetch", prefetch, "--write-back", writeBack);
+
+    async Task TraceAndCount(params string[] options)
     {
         string bin = fixture.Guests.Binary("wide");
         string[] args = ["65536", Wide.ToString(), Split.ToString()];
@@ -26,7 +38,7 @@ public sealed class TraceExactnessTests(TraceGuestsFixture fixture) : IClassFixt
         string trace = Path.Combine(Path.GetTempPath(), $"legoemu-test-{Environment.ProcessId}-{Guid.NewGuid():N}-wide.trace");
         try
         {
-            var r = await EmulatorRunner.RunAsync(["run", "--trace", trace, "--trace-level", "accesses", "--line", "64", option, value, bin, .. args]);
+            var r = await EmulatorRunner.RunAsync(["run", "--trace", trace, "--trace-level", "accesses", "--line", "64", .. options, bin, .. args]);
             Assert.True(r.ExitCode == 0, $"{r}\n{r.StderrTail()}");
             Assert.Equal(expected, r.StdoutText);
             var region = await ReportAsync(trace, "--range", "0x200000000:+64K");
