@@ -15,7 +15,13 @@ first mapping of the .dll) and the image's map. The runtime's JIT-compiled code 
 (DOTNET_PerfMapEnabled=1). The guest thread's and the translator's costs are counted together. About 60 s for
 python3 -c pass. TOP=N limits the lines.
 """
-import bisect, collections, os, re, shutil, subprocess, sys, time
+import bisect, collections, importlib.util, os, re, shutil, subprocess, sys, time
+
+# The method maps are read as perf-r2r.py reads them.
+_spec = importlib.util.spec_from_file_location('perf_r2r', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'perf-r2r.py'))
+_perf_r2r = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_perf_r2r)
+read_map = _perf_r2r.read_map
 
 
 def run(out, argv):
@@ -85,13 +91,7 @@ def report(out, event, r2r):
         path = os.path.join(r2r, name + '.ni.r2rmap')
         if not os.path.exists(path):
             continue
-        methods = []
-        for line in open(path):
-            rva, size, signature = line.rstrip('\n').split(' ', 2)
-            if int(rva, 16) < 0xF0000000:  # the header lines use the top of the range
-                m = re.search(r'([\w.`\[\],<>]+::[^(]+)\(', signature)
-                methods.append((int(rva, 16), int(size, 16), m.group(1) if m else signature))
-        methods.sort()
+        methods = read_map(path)
         images.append((base, name, methods, [m[0] for m in methods]))
     totals = collections.Counter()
     for ob, by_address in self_costs(out, event).items():

@@ -21,6 +21,18 @@ _images = {}
 _comm = os.environ.get('COMM')
 
 
+def read_map(path):
+    """A method map's methods, sorted: (RVA, size in bytes, Type::Method)."""
+    methods = []
+    for line in open(path):
+        rva, size, signature = line.rstrip('\n').split(' ', 2)
+        if int(rva, 16) < 0xF0000000:  # the map's header lines use the top of the range
+            m = re.search(r'([\w.`\[\],<>]+::[^(]+)\(', signature)
+            methods.append((int(rva, 16), int(size, 16), m.group(1) if m else signature))
+    methods.sort()
+    return methods
+
+
 def image(path):
     """Section table and sorted method map of one ReadyToRun image, or None without a map."""
     if path not in _images:
@@ -35,13 +47,7 @@ def image(path):
         pe = struct.unpack_from('<I', data, 0x3c)[0]
         count, optional = struct.unpack_from('<H', data, pe + 6)[0], struct.unpack_from('<H', data, pe + 20)[0]
         sections = [struct.unpack_from('<8sIIII', data, pe + 24 + optional + 40 * i) for i in range(count)]
-        methods = []
-        for line in open(mp):
-            rva, size, signature = line.rstrip('\n').split(' ', 2)
-            if int(rva, 16) < 0xF0000000:  # the map's header lines use the top of the range
-                m = re.search(r'([\w.`\[\],<>]+::[^(]+)\(', signature)
-                methods.append((int(rva, 16), m.group(1) if m else signature))
-        methods.sort()
+        methods = [(rva, method) for rva, _, method in read_map(mp)]
         _images[path] = (sections, methods, [m[0] for m in methods], name)
     return _images[path]
 
